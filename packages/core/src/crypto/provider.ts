@@ -1,0 +1,84 @@
+/**
+ * The crypto provider: the one place core gets SHA-256, Ed25519 and random
+ * bytes from.
+ *
+ * Core has no I/O and no Node-only imports, so it cannot call `node:crypto`
+ * directly. Instead every hash and signature goes through the active
+ * {@link CryptoProvider}. Two bindings exist:
+ *
+ * - `nobleCrypto` (`./noble.ts`): `@noble/hashes` + `@noble/curves`, pure JS,
+ *   runs anywhere. It is the default, so core is correct in a browser with no
+ *   set-up.
+ * - `nodeCrypto` (`./node.ts`, reached through `@parley/core/node`):
+ *   `node:crypto`, about 12–16× faster for Ed25519 and the fastest SHA-256 path
+ *   on Node (one-shot `crypto.hash`). Importing `@parley/core/node` activates it.
+ *
+ * Both bindings run the same vector tests (test/crypto-providers.test.ts).
+ *
+ * Ed25519 is RFC 8032 "pure" Ed25519 with a 32-byte seed as the private key;
+ * signers and verifiers are created once per key so a binding can cache its
+ * native key objects.
+ *
+ * Merkle code stays synchronous, so every function here is synchronous.
+ */
+
+/** Signs messages with one Ed25519 key (RFC 8032 §5.1.6). */
+export type Ed25519Sign = (message: Uint8Array) => Uint8Array;
+/** Verifies RFC 8032 §5.1.7 Ed25519 signatures under one public key. */
+export type Ed25519Verify = (message: Uint8Array, signature: Uint8Array) => boolean;
+
+export interface CryptoProvider {
+  /** Short name for diagnostics and benchmarks, e.g. `"node:crypto"`. */
+  readonly name: string;
+  /** SHA-256 (FIPS 180-4) of `data`; returns 32 fresh bytes. */
+  sha256(data: Uint8Array): Uint8Array;
+  /** The 32-byte Ed25519 public key of a 32-byte seed (RFC 8032 §5.1.5). */
+  ed25519PublicKey(seed: Uint8Array): Uint8Array;
+  /** A signing function bound to `seed` (32 bytes). */
+  ed25519Signer(seed: Uint8Array): Ed25519Sign;
+  /**
+   * A verifying function bound to `publicKey` (32 bytes). It returns false —
+   * never throws — for a signature of the wrong length or a key that is not a
+   * valid curve point.
+   */
+  ed25519Verifier(publicKey: Uint8Array): Ed25519Verify;
+  /** `n` bytes from a cryptographically secure generator. */
+  randomBytes(n: number): Uint8Array;
+}
+
+let active: CryptoProvider | undefined;
+let fallback: CryptoProvider | undefined;
+
+/**
+ * Registers the binding used when no other was chosen. Called by the noble
+ * binding's module on load; not for applications.
+ */
+export function registerDefaultCrypto(provider: CryptoProvider): void {
+  fallback = provider;
+}
+
+/**
+ * Chooses the binding every core function uses from now on.
+ * @param provider `nodeCrypto` or `nobleCrypto` (or a test double in tests).
+ * @returns the previously active provider, so tests can restore it.
+ */
+export function setCrypto(provider: CryptoProvider): CryptoProvider {
+  const previous = getCrypto();
+  active = provider;
+  return previous;
+}
+
+/** The active binding. */
+export function getCrypto(): CryptoProvider {
+  const p = active ?? fallback;
+  if (p === undefined) {
+    // Our own bug: index.ts always loads the noble binding.
+    throw new Error('internal: no crypto provider registered');
+  }
+  return p;
+}
+
+/** SHA-256 through the active provider. */
+export function sha256(data: Uint8Array): Uint8Array {
+  return getCrypto().sha256(data);
+}

@@ -1,0 +1,115 @@
+/**
+ * One error catalog for Parley.
+ *
+ * Four kinds of failure are kept apart (STYLE.md §7):
+ * - bad input → {@link ParseError} (or a more specific subclass) with a stable code;
+ * - failed verification → {@link VerificationError}; proofs fail with the single
+ *   code `PROOF_INVALID` and no hint at which hash was wrong;
+ * - evidence of misbehaviour (conflicting checkpoints, missed deadlines) is a
+ *   value, never thrown (see later modules);
+ * - our own bugs are plain `Error`s with an `internal:` message.
+ *
+ * Every code has a row in {@link ERROR_CATALOG} (HTTP status and RFC 9457
+ * problem type for the node's API) and in `docs/errors.md` ("how to fix");
+ * `test/errors.test.ts` fails if the three disagree. Tests assert `code`,
+ * never message text.
+ */
+
+/** Which part of the catalog a code belongs to; picks the error class. */
+export type ErrorKind = 'parse' | 'verification' | 'argument';
+
+interface CatalogRow {
+  readonly kind: ErrorKind;
+  /** HTTP status when this error reaches the API boundary (RFC 9110 §15). */
+  readonly status: number;
+  /** RFC 9457 §3.1.3 `title`: short, the same for every occurrence. */
+  readonly title: string;
+}
+
+/** The catalog: stable code → kind, HTTP status, problem title. */
+export const ERROR_CATALOG = {
+  // Encodings shared by every format.
+  ENCODING_INVALID: { kind: 'parse', status: 400, title: 'Invalid encoding (base64, hex, decimal or UTF-8)' },
+  HASH_INVALID: { kind: 'parse', status: 400, title: 'Hash is not 32 bytes' },
+  INPUT_TOO_LARGE: { kind: 'parse', status: 413, title: 'Input exceeds its size limit' },
+
+  // Merkle trees (RFC 6962 / RFC 9162 §2.1).
+  TREE_ARGUMENT_INVALID: { kind: 'argument', status: 400, title: 'Index or tree size out of range' },
+  PROOF_MALFORMED: { kind: 'parse', status: 400, title: 'Malformed proof' },
+  PROOF_INVALID: { kind: 'verification', status: 422, title: 'Proof does not verify' },
+
+  // C2SP signed-note.
+  NOTE_MALFORMED: { kind: 'parse', status: 400, title: 'Malformed signed note' },
+  NOTE_TOO_LARGE: { kind: 'parse', status: 413, title: 'Signed note too large' },
+  NOTE_TOO_MANY_SIGNATURES: { kind: 'parse', status: 400, title: 'Signed note has too many signatures' },
+  NOTE_DUPLICATE_SIGNATURE: { kind: 'parse', status: 400, title: 'Signed note repeats a signature' },
+  NOTE_UNVERIFIED: { kind: 'verification', status: 403, title: 'No signature from a known key' },
+  SIGNATURE_INVALID: { kind: 'verification', status: 403, title: 'A signature from a known key does not verify' },
+  KEY_MALFORMED: { kind: 'parse', status: 400, title: 'Malformed note key' },
+  KEY_UNSUPPORTED: { kind: 'parse', status: 400, title: 'Unsupported note key type' },
+  KEY_ID_MISMATCH: { kind: 'parse', status: 400, title: 'Key ID does not match the key' },
+
+  // C2SP tlog-checkpoint and tlog-cosignature.
+  CHECKPOINT_MALFORMED: { kind: 'parse', status: 400, title: 'Malformed checkpoint' },
+  ORIGIN_MISMATCH: { kind: 'verification', status: 403, title: 'Checkpoint origin is not the expected one' },
+  COSIGNATURE_MALFORMED: { kind: 'parse', status: 400, title: 'Malformed cosignature' },
+
+  // C2SP tlog-tiles.
+  TILE_PATH_MALFORMED: { kind: 'parse', status: 400, title: 'Malformed tile path' },
+  TILE_MALFORMED: { kind: 'parse', status: 400, title: 'Malformed tile or entry bundle' },
+  TILE_INVALID: { kind: 'verification', status: 422, title: 'Tile does not match the checkpoint' },
+
+  // C2SP tlog-witness.
+  WITNESS_REQUEST_MALFORMED: { kind: 'parse', status: 400, title: 'Malformed add-checkpoint request' },
+  WITNESS_RESPONSE_MALFORMED: { kind: 'parse', status: 502, title: 'Malformed witness response' },
+
+  // RFC 8785 canonical JSON.
+  JSON_MALFORMED: { kind: 'parse', status: 400, title: 'Malformed JSON' },
+  JSON_NOT_CANONICALIZABLE: { kind: 'parse', status: 400, title: 'Value cannot be canonicalized (RFC 8785)' },
+} as const satisfies Record<string, CatalogRow>;
+
+export type ErrorCode = keyof typeof ERROR_CATALOG;
+
+/** RFC 9457 §3.1.1 problem `type` URI for a code. */
+export function problemType(code: ErrorCode): string {
+  return `urn:parley:error:${code.toLowerCase().replaceAll('_', '-')}`;
+}
+
+/** Base class of every error Parley reports to a caller. */
+export class ParleyError extends Error {
+  readonly code: ErrorCode;
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.code = code;
+    this.name = new.target.name;
+  }
+  /** HTTP status from the catalog. */
+  get status(): number {
+    return ERROR_CATALOG[this.code].status;
+  }
+}
+
+/** Input that does not follow its format. */
+export class ParseError extends ParleyError {}
+/** Input that parsed but did not verify: bad signature, bad proof. */
+export class VerificationError extends ParleyError {}
+/** A call with values out of range (index ≥ size, negative size, …). */
+export class ArgumentError extends ParleyError {}
+
+/** Throws the class the catalog assigns to `code`. */
+export function fail(code: ErrorCode, message: string, cause?: unknown): never {
+  const options = cause === undefined ? undefined : { cause };
+  switch (ERROR_CATALOG[code].kind) {
+    case 'parse':
+      throw new ParseError(code, message, options);
+    case 'verification':
+      throw new VerificationError(code, message, options);
+    case 'argument':
+      throw new ArgumentError(code, message, options);
+  }
+}
+
+/** True when `e` is a ParleyError with `code` (for callers that branch on codes). */
+export function isParleyError(e: unknown, code?: ErrorCode): e is ParleyError {
+  return e instanceof ParleyError && (code === undefined || e.code === code);
+}
