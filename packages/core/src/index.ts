@@ -9,3 +9,4 @@ export * from './encoding.js';
 export { getCrypto, setCrypto, sha256 } from './crypto/provider.js';
 export type { CryptoProvider, Ed25519Sign, Ed25519Verify } from './crypto/provider.js';
 export { nobleCrypto } from './crypto/noble.js';
+export * from './merkle/index.js';
