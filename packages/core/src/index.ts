@@ -2,11 +2,10 @@
  * @parley/core — Parley's protocol code with no I/O. Runs in Node and in the
  * browser; on Node import `@parley/core/node` instead to use `node:crypto`.
  */
-import './crypto/noble.js';
-
 export * from './errors.js';
 export * from './encoding.js';
 export { getCrypto, setCrypto, sha256 } from './crypto/provider.js';
 export type { CryptoProvider, Ed25519Sign, Ed25519Verify } from './crypto/provider.js';
 export { nobleCrypto } from './crypto/noble.js';
 export * from './merkle/index.js';
+export * from './cjson.js';

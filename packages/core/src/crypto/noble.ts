@@ -6,7 +6,6 @@ import { ed25519 } from '@noble/curves/ed25519.js';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { randomBytes } from '@noble/hashes/utils.js';
 import type { CryptoProvider } from './provider.js';
-import { registerDefaultCrypto } from './provider.js';
 
 export const nobleCrypto: CryptoProvider = {
   name: '@noble',
@@ -30,5 +29,3 @@ export const nobleCrypto: CryptoProvider = {
   },
   randomBytes: (n) => randomBytes(n),
 };
-
-registerDefaultCrypto(nobleCrypto);

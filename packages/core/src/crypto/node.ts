@@ -15,16 +15,25 @@ function privateKey(seed: Uint8Array): nc.KeyObject {
   return nc.createPrivateKey({ key: Buffer.concat([PKCS8_PREFIX, seed]), format: 'der', type: 'pkcs8' });
 }
 
+/**
+ * A plain Uint8Array over a Buffer's bytes (no copy). Core hands out plain
+ * Uint8Arrays only: `Buffer#slice` returns a view where `Uint8Array#slice`
+ * copies, and callers must not be surprised by that difference.
+ */
+function plain(b: Buffer): Uint8Array {
+  return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
+}
+
 export const nodeCrypto: CryptoProvider = {
   name: 'node:crypto',
-  sha256: (data) => nc.hash('sha256', data, 'buffer'),
+  sha256: (data) => plain(nc.hash('sha256', data, 'buffer')),
   ed25519PublicKey: (seed) => {
     const spki = nc.createPublicKey(privateKey(seed)).export({ format: 'der', type: 'spki' });
     return new Uint8Array(spki.subarray(SPKI_PREFIX.length));
   },
   ed25519Signer: (seed) => {
     const key = privateKey(seed);
-    return (message) => nc.sign(null, message, key);
+    return (message) => plain(nc.sign(null, message, key));
   },
   ed25519Verifier: (publicKey) => {
     let key: nc.KeyObject | undefined;

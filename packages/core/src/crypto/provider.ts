@@ -21,6 +21,7 @@
  *
  * Merkle code stays synchronous, so every function here is synchronous.
  */
+import { nobleCrypto } from './noble.js';
 
 /** Signs messages with one Ed25519 key (RFC 8032 §5.1.6). */
 export type Ed25519Sign = (message: Uint8Array) => Uint8Array;
@@ -46,16 +47,7 @@ export interface CryptoProvider {
   randomBytes(n: number): Uint8Array;
 }
 
-let active: CryptoProvider | undefined;
-let fallback: CryptoProvider | undefined;
-
-/**
- * Registers the binding used when no other was chosen. Called by the noble
- * binding's module on load; not for applications.
- */
-export function registerDefaultCrypto(provider: CryptoProvider): void {
-  fallback = provider;
-}
+let active: CryptoProvider = nobleCrypto;
 
 /**
  * Chooses the binding every core function uses from now on.
@@ -63,19 +55,14 @@ export function registerDefaultCrypto(provider: CryptoProvider): void {
  * @returns the previously active provider, so tests can restore it.
  */
 export function setCrypto(provider: CryptoProvider): CryptoProvider {
-  const previous = getCrypto();
+  const previous = active;
   active = provider;
   return previous;
 }
 
-/** The active binding. */
+/** The active binding (`nobleCrypto` until {@link setCrypto} is called). */
 export function getCrypto(): CryptoProvider {
-  const p = active ?? fallback;
-  if (p === undefined) {
-    // Our own bug: index.ts always loads the noble binding.
-    throw new Error('internal: no crypto provider registered');
-  }
-  return p;
+  return active;
 }
 
 /** SHA-256 through the active provider. */
