@@ -3,3 +3,4 @@ export * from './hash.js';
 export * from './storedIndex.js';
 export * from './tree.js';
 export * from './proof.js';
+export * from './tile.js';
