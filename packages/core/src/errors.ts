@@ -48,11 +48,13 @@ export const ERROR_CATALOG = {
   KEY_MALFORMED: { kind: 'parse', status: 400, title: 'Malformed note key' },
   KEY_UNSUPPORTED: { kind: 'parse', status: 400, title: 'Unsupported note key type' },
   KEY_ID_MISMATCH: { kind: 'parse', status: 400, title: 'Key ID does not match the key' },
+  KEY_AMBIGUOUS: { kind: 'argument', status: 400, title: 'Two different keys share a name and key ID' },
 
   // C2SP tlog-checkpoint and tlog-cosignature.
   CHECKPOINT_MALFORMED: { kind: 'parse', status: 400, title: 'Malformed checkpoint' },
   ORIGIN_MISMATCH: { kind: 'verification', status: 403, title: 'Checkpoint origin is not the expected one' },
   COSIGNATURE_MALFORMED: { kind: 'parse', status: 400, title: 'Malformed cosignature' },
+  QUORUM_NOT_MET: { kind: 'verification', status: 403, title: 'Too few distinct witnesses cosigned the checkpoint' },
 
   // C2SP tlog-tiles.
   TILE_PATH_MALFORMED: { kind: 'parse', status: 400, title: 'Malformed tile path' },

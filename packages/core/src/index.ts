@@ -9,3 +9,10 @@ export type { CryptoProvider, Ed25519Sign, Ed25519Verify } from './crypto/provid
 export { nobleCrypto } from './crypto/noble.js';
 export * from './merkle/index.js';
 export * from './cjson.js';
+export * from './note/key.js';
+export * from './note/verifier.js';
+export * from './note/note.js';
+export * from './note/checkpoint.js';
+export * from './note/cosignature.js';
+export * from './note/witnessed.js';
+export * from './note/witness.js';
