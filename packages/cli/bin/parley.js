@@ -1,0 +1,14 @@
+#!/usr/bin/env node
+// The `parley` command. The TypeScript sources are compiled by `npm install`
+// (the root package's `prepare` script); this file only starts them.
+import { run } from '../dist/main.js';
+
+// A closed pipe (`parley … | head`) is not an error worth a stack trace.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (e) => {
+    if (e.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+    throw e;
+  });
+}
+
+process.exitCode = await run(process.argv);
