@@ -196,7 +196,10 @@ export function formatNote(note: { readonly text: string; readonly signatures: r
   if (LONE_SURROGATE.test(note.text)) fail('NOTE_MALFORMED', 'note text is not valid Unicode');
   if (note.signatures.length === 0) fail('NOTE_MALFORMED', 'a note needs at least one signature');
   checkSignatures(note.signatures);
-  const out = encodeUtf8(`${note.text}\n${note.signatures.map(formatSignatureLine).join('')}`);
+  const s = `${note.text}\n${note.signatures.map(formatSignatureLine).join('')}`;
+  // Key names may hold characters (e.g. U+0001) that isValidKeyName allows but a note may not.
+  checkText(s);
+  const out = encodeUtf8(s);
   if (out.length > MAX_NOTE_BYTES) fail('NOTE_TOO_LARGE', 'note larger than 1 MiB');
   return out;
 }
