@@ -15,7 +15,7 @@ import { SIG_TYPE_COSIGNATURE_V1, formatKeyId, generateSignerKey, verifierKeyOf 
 import { cosign } from '../src/note/cosignature.js';
 import { formatCheckpoint, signCheckpoint } from '../src/note/checkpoint.js';
 import type { Checkpoint } from '../src/note/checkpoint.js';
-import { formatNote, parseNote } from '../src/note/note.js';
+import { appendSignatures, formatNote, parseNote } from '../src/note/note.js';
 import { VerifierSet, newSigner } from '../src/note/verifier.js';
 import {
   MAX_PROOF_LINES,
@@ -225,6 +225,7 @@ describe.each(providers)('C2SP tlog-witness with $name', (provider) => {
       const response = formatAddCheckpointResponse([cosign(formatCheckpoint(cpAt(10)), witness, 1700000000)]);
       const parsed = parseNote(noteAt(10));
       const merged = formatNote({ text: parsed.text, signatures: [...parsed.signatures, ...parseAddCheckpointResponse(response)] });
+      expect(appendSignatures(noteAt(10), parseAddCheckpointResponse(response))).toEqual(merged);
       const w = openWitnessedCheckpoint(merged, new VerifierSet([verifierKeyOf(logKey)]), [verifierKeyOf(witness)], { quorum: 1 });
       expect(w.cosignatures.map((c) => [c.name, formatKeyId(c.keyId), c.timestamp])).toEqual([[witness.name, formatKeyId(witness.keyId), 1700000000]]);
     });

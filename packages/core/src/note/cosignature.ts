@@ -25,7 +25,7 @@
  *
  * The ML-DSA-44 `subtree/v1` type (0x06) is not implemented (see key.ts).
  */
-import { fail } from '../errors.js';
+import { fail, isParleyError } from '../errors.js';
 import { concatBytes, encodeUtf8, parseBase64 } from '../encoding.js';
 import { getCrypto } from '../crypto/provider.js';
 import { SIG_TYPE_COSIGNATURE_V1, keyIdBytes, readUint32 } from './key.js';
@@ -153,7 +153,8 @@ export function verifyCosignature(body: string | Uint8Array, key: VerifierKey, s
   try {
     c = parseCosignature(sig);
     msg = cosignatureMessage(body, c.timestamp);
-  } catch {
+  } catch (e) {
+    if (!isParleyError(e)) throw e;
     return undefined;
   }
   return getCrypto().ed25519Verifier(key.publicKey)(msg, c.signature) ? c.timestamp : undefined;

@@ -252,3 +252,21 @@ export function openNote(input: Uint8Array | string, verifiers: VerifierSet): Ve
   if (verified.length === 0) fail('NOTE_UNVERIFIED', 'note has no verifiable signatures');
   return new VerifiedNote(OPENED, note.text, verified, unknown);
 }
+
+/**
+ * Adds signature lines to a note without checking any signature, e.g. a
+ * tlog-witness response merged into the checkpoint (tlog-witness
+ * §add-checkpoint: "the client MAY concatenate it to the checkpoint").
+ * A new signature replaces an existing one from the same (name, key ID).
+ * @param note note bytes or string.
+ * @param sigs signatures to add.
+ * @returns the new note bytes; open it with {@link openNote} before trusting it.
+ * @throws ParseError as {@link parseNote} and {@link formatNote}.
+ * @example appendSignatures(checkpointNote, parseAddCheckpointResponse(body))
+ */
+export function appendSignatures(note: Uint8Array | string, sigs: readonly NoteSignature[]): Uint8Array {
+  const parsed = parseNote(note);
+  const replaced = new Set(sigs.map((s) => `${s.name}+${formatKeyId(s.keyId)}`));
+  const kept = parsed.signatures.filter((s) => !replaced.has(`${s.name}+${formatKeyId(s.keyId)}`));
+  return formatNote({ text: parsed.text, signatures: [...kept, ...sigs] });
+}
