@@ -21,6 +21,7 @@ import {
   verifyConsistency,
   verifyInclusion,
   emptyRoot,
+  splitPoint,
 } from '../src/merkle/index.js';
 import { formatHex } from '../src/encoding.js';
 import { setCrypto } from '../src/crypto/provider.js';
@@ -73,6 +74,39 @@ beforeAll(() => {
     tree.append(h);
     roots.push(tree.root());
   }
+});
+
+describe('index math', () => {
+  it('splitPoint(n) is the largest power of two below n, up to 2^53 (property)', () => {
+    const naive = (n: number) => {
+      let p = 1;
+      while (p * 2 < n) p *= 2;
+      return p;
+    };
+    for (let n = 2; n < 5000; n++) expect(splitPoint(n)).toBe(naive(n));
+    for (let e = 1; e <= 53; e++) for (const d of [-1, 0, 1, 2]) {
+      const n = 2 ** e + d;
+      if (n >= 2 && n <= Number.MAX_SAFE_INTEGER) expect(splitPoint(n)).toBe(naive(n));
+    }
+    fc.assert(
+      fc.property(fc.integer({ min: 2, max: Number.MAX_SAFE_INTEGER }), (n) => {
+        expect(splitPoint(n)).toBe(naive(n));
+      }),
+    );
+  });
+  it('storedHashIndex agrees with the loop of golang/mod tlog.go, beyond 2^32 too', () => {
+    const goIndex = (level: number, n: number) => {
+      for (let l = level; l > 0; l--) n = 2 * n + 1;
+      let i = 0;
+      for (; n > 0; n = Math.floor(n / 2)) i += n;
+      return i + level;
+    };
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 12 }), fc.integer({ min: 0, max: 2 ** 38 }), (l, n) => {
+        expect(storedHashIndex(l, n)).toBe(goIndex(l, n));
+      }),
+    );
+  });
 });
 
 describe('stored hash indexes', () => {

@@ -1,6 +1,6 @@
 /**
  * Inclusion and consistency proofs: generation from stored hashes (RFC 6962
- * §2.1.1 PATH, §2.1.2 PROOF/SUBPROOF, as in golang/mod `sumdb/tlog`) and
+ * §2.1.1 PATH, §2.1.2 PROOF/SUBPROOF) and
  * verification (RFC 9162 §2.1.3.2 and §2.1.4.2).
  *
  * A proof is a list of 32-byte hashes, ordered from the leaf (or the old
@@ -17,8 +17,83 @@
  */
 import { fail } from '../errors.js';
 import { bytesEqual } from '../encoding.js';
-import { type Hash, HASH_SIZE, isTreeSize, nodeHash, splitPoint } from './hash.js';
+import { type Hash, HASH_SIZE, isTreeSize, nodeHash } from './hash.js';
+import { storedHashIndex } from './storedIndex.js';
 import { type HashReader, readChecked, subtreeHash, subtreeIndexes } from './tree.js';
+
+// ---------------------------------------------------------------------------
+// Generation. Both proofs are a walk up from one node to the root of the tree
+// (after transparency-dev/merkle `proof.Inclusion`/`Consistency`): at each
+// height, the sibling of the node on the path is either a complete subtree
+// (one stored hash), or, once, the "ephemeral" right-border subtree [c, size)
+// whose hash is rebuilt from its complete subtrees, or absent (the path runs
+// along the right border). This yields RFC 6962 §2.1.1 PATH and §2.1.2 PROOF
+// exactly (test/merkle-properties.test.ts checks them against the RFC's
+// recursive definitions) while reading each needed hash once.
+
+/** One proof hash: a stored hash, or the hash of leaves [lo, hi) rebuilt from stored hashes. */
+type ProofPart = { readonly stored: number } | { readonly lo: number; readonly hi: number };
+
+/** Proof parts showing node (level, index) is in the tree of `size` leaves, from the node upwards. */
+function pathParts(level: number, index: number, size: number, parts: ProofPart[]): ProofPart[] {
+  let width = 2 ** level;
+  for (let i = index; !(i === 0 && width >= size); i = Math.floor(i / 2), width *= 2, level++) {
+    if (i % 2 === 1) {
+      // Left sibling: always complete, it ends where this node starts.
+      parts.push({ stored: storedHashIndex(level, i - 1) });
+      continue;
+    }
+    const c = (i + 1) * width; // right sibling covers [c, c + width)
+    if (c >= size) continue; // right border: no sibling at this height
+    parts.push(c + width <= size ? { stored: storedHashIndex(level, i + 1) } : { lo: c, hi: size });
+  }
+  return parts;
+}
+
+/** Number of trailing zero bits of n ≥ 1. */
+function trailingZeros(n: number): number {
+  let z = 0;
+  while (n % 2 === 0) {
+    n /= 2;
+    z++;
+  }
+  return z;
+}
+
+function consistencyParts(oldSize: number, newSize: number): ProofPart[] {
+  if (oldSize === newSize) return [];
+  // The old tree's last complete subtree (level, index); the proof is that
+  // node (omitted when it is the whole old tree) and its path in the new tree.
+  const level = trailingZeros(oldSize);
+  const index = oldSize / 2 ** level - 1;
+  const parts: ProofPart[] = index === 0 ? [] : [{ stored: storedHashIndex(level, index) }];
+  return pathParts(level, index, newSize, parts);
+}
+
+function partIndexes(parts: readonly ProofPart[]): number[] {
+  const need: number[] = [];
+  for (const p of parts) {
+    if ('stored' in p) need.push(p.stored);
+    else subtreeIndexes(p.lo, p.hi, need);
+  }
+  return need;
+}
+
+function partHashes(parts: readonly ProofPart[], hashes: readonly Hash[]): Hash[] {
+  const proof: Hash[] = [];
+  let pos = 0;
+  for (const p of parts) {
+    if ('stored' in p) {
+      proof.push(hashes[pos++]!);
+    } else {
+      let h: Hash;
+      [h, pos] = subtreeHash(p.lo, p.hi, hashes, pos);
+      proof.push(h);
+    }
+  }
+  if (pos !== hashes.length) throw new Error('internal: bad index math in proof');
+  return proof;
+}
 
 // ---------------------------------------------------------------------------
 // Inclusion (RFC 6962 §2.1.1 "Merkle Audit Paths").
@@ -26,20 +101,7 @@ import { type HashReader, readChecked, subtreeHash, subtreeIndexes } from './tre
 /** Stored indexes {@link proveInclusion} reads, in the order it consumes them. */
 export function inclusionProofIndexes(treeSize: number, index: number): number[] {
   checkProofArgs(index < treeSize, `leaf ${index} of tree size ${treeSize}`, treeSize, index);
-  return leafProofIndexes(0, treeSize, index, []);
-}
-
-function leafProofIndexes(lo: number, hi: number, n: number, need: number[]): number[] {
-  if (lo + 1 === hi) return need;
-  const k = splitPoint(hi - lo);
-  if (n < lo + k) {
-    leafProofIndexes(lo, lo + k, n, need);
-    subtreeIndexes(lo + k, hi, need);
-  } else {
-    subtreeIndexes(lo, lo + k, need);
-    leafProofIndexes(lo + k, hi, n, need);
-  }
-  return need;
+  return partIndexes(pathParts(0, index, treeSize, []));
 }
 
 /**
@@ -47,25 +109,7 @@ function leafProofIndexes(lo: number, hi: number, n: number, need: number[]): nu
  * @returns the audit path, leaf-side first.
  */
 export function inclusionProofFromHashes(treeSize: number, index: number, hashes: readonly Hash[]): Hash[] {
-  const proof: Hash[] = [];
-  const pos = leafProof(0, treeSize, index, hashes, 0, proof);
-  if (pos !== hashes.length) throw new Error('internal: bad index math in inclusion proof');
-  return proof;
-}
-
-function leafProof(lo: number, hi: number, n: number, hashes: readonly Hash[], pos: number, out: Hash[]): number {
-  if (lo + 1 === hi) return pos;
-  const k = splitPoint(hi - lo);
-  let th: Hash;
-  if (n < lo + k) {
-    pos = leafProof(lo, lo + k, n, hashes, pos, out);
-    [th, pos] = subtreeHash(lo + k, hi, hashes, pos);
-  } else {
-    [th, pos] = subtreeHash(lo, lo + k, hashes, pos);
-    pos = leafProof(lo + k, hi, n, hashes, pos, out);
-  }
-  out.push(th);
-  return pos;
+  return partHashes(pathParts(0, index, treeSize, []), hashes);
 }
 
 /**
@@ -75,8 +119,9 @@ function leafProof(lo: number, hi: number, n: number, hashes: readonly Hash[], p
  * @example proveInclusion(tree.size, 3, tree)
  */
 export function proveInclusion(treeSize: number, index: number, r: HashReader): Hash[] {
-  const hashes = readChecked(r, inclusionProofIndexes(treeSize, index));
-  return inclusionProofFromHashes(treeSize, index, hashes);
+  checkProofArgs(index < treeSize, `leaf ${index} of tree size ${treeSize}`, treeSize, index);
+  const parts = pathParts(0, index, treeSize, []);
+  return partHashes(parts, readChecked(r, partIndexes(parts)));
 }
 
 /**
@@ -147,51 +192,12 @@ export function checkInclusion(
 /** Stored indexes {@link proveConsistency} reads, in the order it consumes them. */
 export function consistencyProofIndexes(oldSize: number, newSize: number): number[] {
   checkProofArgs(oldSize >= 1 && oldSize <= newSize, `old size ${oldSize}, new size ${newSize}`, oldSize, newSize);
-  return treeProofIndexes(0, newSize, oldSize, []);
-}
-
-function treeProofIndexes(lo: number, hi: number, n: number, need: number[]): number[] {
-  if (n === hi) {
-    // SUBPROOF(m, D[m], true) is empty; with b = false it is MTH(D[m]).
-    return lo === 0 ? need : subtreeIndexes(lo, hi, need);
-  }
-  const k = splitPoint(hi - lo);
-  if (n <= lo + k) {
-    treeProofIndexes(lo, lo + k, n, need);
-    subtreeIndexes(lo + k, hi, need);
-  } else {
-    subtreeIndexes(lo, lo + k, need);
-    treeProofIndexes(lo + k, hi, n, need);
-  }
-  return need;
+  return partIndexes(consistencyParts(oldSize, newSize));
 }
 
 /** Builds a consistency proof from hashes read for {@link consistencyProofIndexes}. */
 export function consistencyProofFromHashes(oldSize: number, newSize: number, hashes: readonly Hash[]): Hash[] {
-  const proof: Hash[] = [];
-  const pos = treeProof(0, newSize, oldSize, hashes, 0, proof);
-  if (pos !== hashes.length) throw new Error('internal: bad index math in consistency proof');
-  return proof;
-}
-
-function treeProof(lo: number, hi: number, n: number, hashes: readonly Hash[], pos: number, out: Hash[]): number {
-  if (n === hi) {
-    if (lo === 0) return pos;
-    const [h, next] = subtreeHash(lo, hi, hashes, pos);
-    out.push(h);
-    return next;
-  }
-  const k = splitPoint(hi - lo);
-  let th: Hash;
-  if (n <= lo + k) {
-    pos = treeProof(lo, lo + k, n, hashes, pos, out);
-    [th, pos] = subtreeHash(lo + k, hi, hashes, pos);
-  } else {
-    [th, pos] = subtreeHash(lo, lo + k, hashes, pos);
-    pos = treeProof(lo + k, hi, n, hashes, pos, out);
-  }
-  out.push(th);
-  return pos;
+  return partHashes(consistencyParts(oldSize, newSize), hashes);
 }
 
 /**
@@ -200,8 +206,9 @@ function treeProof(lo: number, hi: number, n: number, hashes: readonly Hash[], p
  * @throws ArgumentError `TREE_ARGUMENT_INVALID` unless 1 ≤ oldSize ≤ newSize.
  */
 export function proveConsistency(oldSize: number, newSize: number, r: HashReader): Hash[] {
-  const hashes = readChecked(r, consistencyProofIndexes(oldSize, newSize));
-  return consistencyProofFromHashes(oldSize, newSize, hashes);
+  checkProofArgs(oldSize >= 1 && oldSize <= newSize, `old size ${oldSize}, new size ${newSize}`, oldSize, newSize);
+  const parts = consistencyParts(oldSize, newSize);
+  return partHashes(parts, readChecked(r, partIndexes(parts)));
 }
 
 /**

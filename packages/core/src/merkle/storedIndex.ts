@@ -14,6 +14,9 @@
  */
 import { fail } from '../errors.js';
 
+/** 2^i for i in 0..63, exact. */
+const POW2 = Array.from({ length: 64 }, (_, i) => 2 ** i);
+
 /** Number of trailing 1-bits of n (n < 2^53), without bitwise operators. */
 export function trailingOnes(n: number): number {
   let c = 0;
@@ -25,17 +28,35 @@ export function trailingOnes(n: number): number {
 }
 
 /**
+ * Number of 1-bits of a safe integer. The value is split into two exact
+ * 32-bit halves first, so the bitwise operators below only ever see numbers
+ * below 2^32 (the one place core uses them on index math, for speed).
+ */
+export function popcount(n: number): number {
+  if (n < 4294967296) return popcount32(n);
+  const hi = Math.floor(n / 4294967296);
+  return popcount32(n - hi * 4294967296) + popcount32(hi);
+}
+
+function popcount32(x: number): number {
+  x = x >>> 0;
+  x = x - ((x >>> 1) & 0x55555555);
+  x = (x & 0x33333333) + ((x >>> 2) & 0x33333333);
+  return (Math.imul((x + (x >>> 4)) & 0x0f0f0f0f, 0x01010101) >>> 24) & 0xff;
+}
+
+/**
  * The stored index of the hash at (level, n).
- * Level L's n-th hash is written right after level L+1's (2n+1)-th, and level
- * 0's n-th hash at n + ⌊n/2⌋ + ⌊n/4⌋ + … (golang/mod tlog.go).
+ * Level L's n-th hash is written right after level L+1's (2n+1)-th, i.e. with
+ * leaf m = n·2^L + 2^L − 1; level 0's m-th hash is at m + ⌊m/2⌋ + ⌊m/4⌋ + … =
+ * 2m − popcount(m) (golang/mod tlog.go computes the same sum with a loop).
  * @param level tree level, 0 for leaves.
  * @param n     index of the node within its level.
  */
 export function storedHashIndex(level: number, n: number): number {
-  for (let l = level; l > 0; l--) n = 2 * n + 1;
-  let i = 0;
-  for (; n > 0; n = Math.floor(n / 2)) i += n;
-  return i + level;
+  const p = POW2[level]!;
+  const m = n * p + p - 1;
+  return 2 * m - popcount(m) + level;
 }
 
 /**

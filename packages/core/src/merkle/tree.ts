@@ -186,16 +186,19 @@ export class MemoryTree implements HashReader {
 
   /** The stored hash at `index` (a view; do not modify). */
   readHash(index: number): Hash {
-    if (!Number.isSafeInteger(index) || index < 0 || index >= this.#stored) {
+    // `index < stored` and `stored` is a safe integer, so NaN and too-large fail here too.
+    if (!(index >= 0 && index < this.#stored) || !Number.isInteger(index)) {
       fail('TREE_ARGUMENT_INVALID', `stored index ${index} not in [0, ${this.#stored})`);
     }
-    const chunk = this.#chunks[Math.floor(index / CHUNK_HASHES)]!;
-    const off = (index % CHUNK_HASHES) * HASH_SIZE;
-    return chunk.subarray(off, off + HASH_SIZE);
+    const c = Math.floor(index / CHUNK_HASHES);
+    const off = (index - c * CHUNK_HASHES) * HASH_SIZE;
+    return this.#chunks[c]!.subarray(off, off + HASH_SIZE);
   }
 
   readHashes(indexes: readonly number[]): Hash[] {
-    return indexes.map((i) => this.readHash(i));
+    const out = new Array<Hash>(indexes.length);
+    for (let i = 0; i < indexes.length; i++) out[i] = this.readHash(indexes[i]!);
+    return out;
   }
 
   #put(h: Hash): void {
