@@ -35,7 +35,6 @@ export const ERROR_CATALOG = {
 
   // Merkle trees (RFC 6962 / RFC 9162 §2.1).
   TREE_ARGUMENT_INVALID: { kind: 'argument', status: 400, title: 'Index or tree size out of range' },
-  PROOF_MALFORMED: { kind: 'parse', status: 400, title: 'Malformed proof' },
   PROOF_INVALID: { kind: 'verification', status: 422, title: 'Proof does not verify' },
 
   // C2SP signed-note.
