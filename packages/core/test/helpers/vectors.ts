@@ -3,12 +3,30 @@
  * repository; override with PARLEY_VECTORS). See that directory's README for
  * where each file came from.
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 
-export const VECTORS_DIR =
-  process.env['PARLEY_VECTORS'] ?? resolve(fileURLToPath(new URL('.', import.meta.url)), '../../../../../shared/vectors');
+/** The repository root (this file is packages/core/test/helpers/vectors.ts). */
+export const REPO_ROOT = resolve(fileURLToPath(new URL('.', import.meta.url)), '../../../..');
+
+/**
+ * PARLEY_VECTORS, else the nearest `shared/vectors` beside the repository or
+ * one of its parents. Missing vectors fail the tests loudly: they are the
+ * point of the tests, never something to skip.
+ */
+function findVectorsDir(): string {
+  const env = process.env['PARLEY_VECTORS'];
+  if (env) return resolve(env);
+  for (let dir = dirname(REPO_ROOT); ; dir = dirname(dir)) {
+    const candidate = join(dir, 'shared', 'vectors');
+    if (existsSync(join(candidate, 'rfc6962.json'))) return candidate;
+    if (dirname(dir) === dir) break;
+  }
+  throw new Error(`shared test vectors not found beside ${REPO_ROOT}; set PARLEY_VECTORS to the vectors directory`);
+}
+
+export const VECTORS_DIR = findVectorsDir();
 
 /** Parses one vector file, e.g. `loadVectors('rfc6962.json')`. */
 export function loadVectors<T = any>(name: string): T {
