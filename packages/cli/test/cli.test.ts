@@ -27,17 +27,13 @@ import {
   parseVerifierKey,
   signCheckpoint,
 } from '@parley/core/node';
+import { loadVectors } from '../../core/test/helpers/vectors.js';
 
 // ---------------------------------------------------------------------------
 // Locations, vectors and the process runner
 
 const REPO = resolve(fileURLToPath(new URL('.', import.meta.url)), '../../..');
 const BIN = join(REPO, 'packages/cli/bin/parley.js');
-const VECTORS_DIR = process.env['PARLEY_VECTORS'] ?? resolve(REPO, '../shared/vectors');
-
-function loadVectors<T>(name: string): T {
-  return JSON.parse(readFileSync(join(VECTORS_DIR, name), 'utf8')) as T;
-}
 
 interface CheckpointVector {
   id: string;
@@ -211,6 +207,13 @@ describe('parley log verify-checkpoint', () => {
       signers: ['sum.golang.org+033de0ae'],
       cosignatures: [],
     });
+  });
+
+  it('refuses a witness (cosignature/v1) key given as the log key: exit 2, pointing at --witness', () => {
+    const witness = witnessVkeys(arche)[0]!;
+    const r = parley(['log', 'verify-checkpoint', '--key', witness, tmpFile(noteBytes(arche))]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('--witness');
   });
 
   it('checks --origin against the origin line, not the key name', () => {

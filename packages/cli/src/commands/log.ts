@@ -6,6 +6,7 @@
 import { type Command, Option } from 'commander';
 import {
   ParleyError,
+  SIG_TYPE_ED25519,
   VerifierSet,
   formatBase64,
   formatHex,
@@ -55,6 +56,11 @@ Example:
       act((file: string, opts: { key: string[]; witness?: string[]; quorum: string; origin?: string; json?: boolean }) => {
         const out = makeOut(opts.json === true);
         const logKeys = parseKeys(opts.key, '--key');
+        for (const k of logKeys) {
+          if (k.type !== SIG_TYPE_ED25519) {
+            throw new UsageError(`--key ${k.name}: a log key must be an Ed25519 (type 0x01) key; pass witness (cosignature/v1) keys with --witness`);
+          }
+        }
         const witnesses = parseKeys(opts.witness ?? [], '--witness');
         const quorum = parseIndexArg(opts.quorum, '--quorum');
         const note = readInput(file, 'checkpoint');
