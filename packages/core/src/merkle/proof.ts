@@ -17,9 +17,9 @@
  */
 import { fail } from '../errors.js';
 import { bytesEqual } from '../encoding.js';
-import { type Hash, HASH_SIZE, isTreeSize, nodeHash } from './hash.js';
+import { type Hash, HASH_SIZE, POW2, isTreeSize, nodeHash } from './hash.js';
 import { storedHashIndex } from './storedIndex.js';
-import { type HashReader, readChecked, subtreeHash, subtreeIndexes } from './tree.js';
+import { type HashReader, readChecked, subtreeIndexes } from './tree.js';
 
 // ---------------------------------------------------------------------------
 // Generation. Both proofs are a walk up from one node to the root of the tree
@@ -31,23 +31,40 @@ import { type HashReader, readChecked, subtreeHash, subtreeIndexes } from './tre
 // exactly (test/merkle-properties.test.ts checks them against the RFC's
 // recursive definitions) while reading each needed hash once.
 
-/** One proof hash: a stored hash, or the hash of leaves [lo, hi) rebuilt from stored hashes. */
-type ProofPart = { readonly stored: number } | { readonly lo: number; readonly hi: number };
+/**
+ * The stored indexes a proof reads (`need`) and, per proof hash, how many of
+ * them it folds together (`counts`: 1 for a stored hash, k for a subtree
+ * rebuilt from k complete subtrees).
+ */
+interface ProofPlan {
+  readonly need: number[];
+  readonly counts: number[];
+}
 
-/** Proof parts showing node (level, index) is in the tree of `size` leaves, from the node upwards. */
-function pathParts(level: number, index: number, size: number, parts: ProofPart[]): ProofPart[] {
-  let width = 2 ** level;
+/** Plans the hashes showing node (level, index) is in the tree of `size` leaves, from the node upwards. */
+function planPath(level: number, index: number, size: number, plan: ProofPlan): ProofPlan {
+  const { need, counts } = plan;
+  let width = POW2[level]!;
   for (let i = index; !(i === 0 && width >= size); i = Math.floor(i / 2), width *= 2, level++) {
     if (i % 2 === 1) {
       // Left sibling: always complete, it ends where this node starts.
-      parts.push({ stored: storedHashIndex(level, i - 1) });
+      need.push(storedHashIndex(level, i - 1));
+      counts.push(1);
       continue;
     }
     const c = (i + 1) * width; // right sibling covers [c, c + width)
     if (c >= size) continue; // right border: no sibling at this height
-    parts.push(c + width <= size ? { stored: storedHashIndex(level, i + 1) } : { lo: c, hi: size });
+    if (c + width <= size) {
+      need.push(storedHashIndex(level, i + 1));
+      counts.push(1);
+    } else {
+      // The ephemeral right-border subtree [c, size).
+      const before = need.length;
+      subtreeIndexes(c, size, need);
+      counts.push(need.length - before);
+    }
   }
-  return parts;
+  return plan;
 }
 
 /** Number of trailing zero bits of n ≥ 1. */
@@ -60,36 +77,34 @@ function trailingZeros(n: number): number {
   return z;
 }
 
-function consistencyParts(oldSize: number, newSize: number): ProofPart[] {
-  if (oldSize === newSize) return [];
+function planConsistency(oldSize: number, newSize: number): ProofPlan {
+  const plan: ProofPlan = { need: [], counts: [] };
+  if (oldSize === newSize) return plan;
   // The old tree's last complete subtree (level, index); the proof is that
   // node (omitted when it is the whole old tree) and its path in the new tree.
   const level = trailingZeros(oldSize);
-  const index = oldSize / 2 ** level - 1;
-  const parts: ProofPart[] = index === 0 ? [] : [{ stored: storedHashIndex(level, index) }];
-  return pathParts(level, index, newSize, parts);
-}
-
-function partIndexes(parts: readonly ProofPart[]): number[] {
-  const need: number[] = [];
-  for (const p of parts) {
-    if ('stored' in p) need.push(p.stored);
-    else subtreeIndexes(p.lo, p.hi, need);
+  const index = oldSize / POW2[level]! - 1;
+  if (index !== 0) {
+    plan.need.push(storedHashIndex(level, index));
+    plan.counts.push(1);
   }
-  return need;
+  return planPath(level, index, newSize, plan);
 }
 
-function partHashes(parts: readonly ProofPart[], hashes: readonly Hash[]): Hash[] {
+function planInclusion(treeSize: number, index: number): ProofPlan {
+  return planPath(0, index, treeSize, { need: [], counts: [] });
+}
+
+function partHashes(counts: readonly number[], hashes: readonly Hash[]): Hash[] {
   const proof: Hash[] = [];
   let pos = 0;
-  for (const p of parts) {
-    if ('stored' in p) {
-      proof.push(hashes[pos++]!);
-    } else {
-      let h: Hash;
-      [h, pos] = subtreeHash(p.lo, p.hi, hashes, pos);
-      proof.push(h);
-    }
+  for (const count of counts) {
+    // A range's complete subtrees are listed left to right, largest first:
+    // fold them right to left (RFC 6962 §2.1 split).
+    let h = hashes[pos + count - 1]!;
+    for (let i = pos + count - 2; i >= pos; i--) h = nodeHash(hashes[i]!, h);
+    proof.push(h);
+    pos += count;
   }
   if (pos !== hashes.length) throw new Error('internal: bad index math in proof');
   return proof;
@@ -101,7 +116,7 @@ function partHashes(parts: readonly ProofPart[], hashes: readonly Hash[]): Hash[
 /** Stored indexes {@link proveInclusion} reads, in the order it consumes them. */
 export function inclusionProofIndexes(treeSize: number, index: number): number[] {
   checkProofArgs(index < treeSize, `leaf ${index} of tree size ${treeSize}`, treeSize, index);
-  return partIndexes(pathParts(0, index, treeSize, []));
+  return planInclusion(treeSize, index).need;
 }
 
 /**
@@ -109,7 +124,7 @@ export function inclusionProofIndexes(treeSize: number, index: number): number[]
  * @returns the audit path, leaf-side first.
  */
 export function inclusionProofFromHashes(treeSize: number, index: number, hashes: readonly Hash[]): Hash[] {
-  return partHashes(pathParts(0, index, treeSize, []), hashes);
+  return partHashes(planInclusion(treeSize, index).counts, hashes);
 }
 
 /**
@@ -120,8 +135,8 @@ export function inclusionProofFromHashes(treeSize: number, index: number, hashes
  */
 export function proveInclusion(treeSize: number, index: number, r: HashReader): Hash[] {
   checkProofArgs(index < treeSize, `leaf ${index} of tree size ${treeSize}`, treeSize, index);
-  const parts = pathParts(0, index, treeSize, []);
-  return partHashes(parts, readChecked(r, partIndexes(parts)));
+  const { need, counts } = planInclusion(treeSize, index);
+  return partHashes(counts, readChecked(r, need));
 }
 
 /**
@@ -192,12 +207,12 @@ export function checkInclusion(
 /** Stored indexes {@link proveConsistency} reads, in the order it consumes them. */
 export function consistencyProofIndexes(oldSize: number, newSize: number): number[] {
   checkProofArgs(oldSize >= 1 && oldSize <= newSize, `old size ${oldSize}, new size ${newSize}`, oldSize, newSize);
-  return partIndexes(consistencyParts(oldSize, newSize));
+  return planConsistency(oldSize, newSize).need;
 }
 
 /** Builds a consistency proof from hashes read for {@link consistencyProofIndexes}. */
 export function consistencyProofFromHashes(oldSize: number, newSize: number, hashes: readonly Hash[]): Hash[] {
-  return partHashes(consistencyParts(oldSize, newSize), hashes);
+  return partHashes(planConsistency(oldSize, newSize).counts, hashes);
 }
 
 /**
@@ -207,8 +222,8 @@ export function consistencyProofFromHashes(oldSize: number, newSize: number, has
  */
 export function proveConsistency(oldSize: number, newSize: number, r: HashReader): Hash[] {
   checkProofArgs(oldSize >= 1 && oldSize <= newSize, `old size ${oldSize}, new size ${newSize}`, oldSize, newSize);
-  const parts = consistencyParts(oldSize, newSize);
-  return partHashes(parts, readChecked(r, partIndexes(parts)));
+  const { need, counts } = planConsistency(oldSize, newSize);
+  return partHashes(counts, readChecked(r, need));
 }
 
 /**

@@ -13,9 +13,7 @@
  *     index:       0    1    2    | 3    4    5    6
  */
 import { fail } from '../errors.js';
-
-/** 2^i for i in 0..63, exact. */
-const POW2 = Array.from({ length: 64 }, (_, i) => 2 ** i);
+import { POW2 } from './hash.js';
 
 /** Number of trailing 1-bits of n (n < 2^53), without bitwise operators. */
 export function trailingOnes(n: number): number {
