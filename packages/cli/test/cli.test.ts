@@ -27,7 +27,7 @@ import {
   parseVerifierKey,
   signCheckpoint,
 } from '@parley/core/node';
-import { loadVectors } from '../../core/test/helpers/vectors.js';
+import { type ConsistencyProbe, type InclusionProbe, type Rfc6962Vectors, loadVectors } from '../../core/test/helpers/vectors.js';
 
 // ---------------------------------------------------------------------------
 // Locations, vectors and the process runner
@@ -44,28 +44,8 @@ interface CheckpointVector {
   expect: { valid_with?: string[]; valid?: boolean };
 }
 
-interface InclusionProbe {
-  id: string;
-  leaf_index: number;
-  tree_size: number;
-  leaf_hash_b64: string;
-  root_b64: string;
-  proof_b64: string[] | null;
-  expect_valid: boolean;
-}
-
-interface ConsistencyProbe {
-  id: string;
-  size1: number;
-  size2: number;
-  root1_b64: string;
-  root2_b64: string;
-  proof_b64: string[] | null;
-  expect_valid: boolean;
-}
-
 const CP = loadVectors<{ checkpoints: CheckpointVector[] }>('checkpoints.json').checkpoints;
-const RFC6962 = loadVectors<{ inclusion_proofs: InclusionProbe[]; consistency_proofs: ConsistencyProbe[] }>('rfc6962.json');
+const RFC6962 = loadVectors<Rfc6962Vectors>('rfc6962.json');
 
 function vector(id: string): CheckpointVector {
   const v = CP.find((c) => c.id === id);

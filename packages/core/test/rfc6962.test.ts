@@ -20,34 +20,10 @@ import {
 import { VerificationError, ArgumentError } from '../src/errors.js';
 import { formatHex } from '../src/encoding.js';
 import { providers, useProvider } from './helpers/providers.js';
-import { b64, hex, loadVectors } from './helpers/vectors.js';
+import { type Rfc6962Vectors, b64, hex, loadVectors } from './helpers/vectors.js';
 import { assertThrowsCode } from './helpers/assert.js';
 
-interface V {
-  leaves: { index: number; input_hex: string; leaf_hash_hex: string }[];
-  node_hashes: { level: number; index: number; covers_leaves: [number, number]; hash_hex: string }[];
-  roots: { tree_size: number; root_hex: string }[];
-  inclusion_proofs: {
-    id: string;
-    leaf_index: number;
-    tree_size: number;
-    leaf_hash_b64: string;
-    root_b64: string;
-    proof_b64: string[] | null;
-    expect_valid: boolean;
-  }[];
-  consistency_proofs: {
-    id: string;
-    size1: number;
-    size2: number;
-    root1_b64: string;
-    root2_b64: string;
-    proof_b64: string[] | null;
-    expect_valid: boolean;
-  }[];
-}
-
-const v = loadVectors<V>('rfc6962.json');
+const v = loadVectors<Rfc6962Vectors>('rfc6962.json');
 
 describe.each(providers)('RFC 6962 vectors with $name', (provider) => {
   useProvider(provider);

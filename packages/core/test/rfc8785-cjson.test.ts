@@ -6,8 +6,8 @@
  * where each file came from.
  */
 import { readdirSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { OWN_VECTORS_DIR } from './helpers/vectors.js';
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import {
@@ -18,11 +18,11 @@ import {
   parseJson,
   type JsonValue,
 } from '../src/cjson.js';
-import { ParleyError, ParseError } from '../src/errors.js';
+import { ParseError } from '../src/errors.js';
 import { encodeUtf8, formatHex } from '../src/encoding.js';
-import { assertThrowsCode } from './helpers/assert.js';
+import { assertThrowsCode, onlyParleyErrors } from './helpers/assert.js';
 
-const DIR = join(dirname(fileURLToPath(import.meta.url)), 'vectors/rfc8785');
+const DIR = join(OWN_VECTORS_DIR, 'rfc8785');
 const bytesOf = (path: string): Uint8Array => new Uint8Array(readFileSync(join(DIR, path)));
 const textOf = (path: string): string => readFileSync(join(DIR, path), 'utf8');
 const hexFile = (path: string): string => textOf(path).split(/\s+/).filter(Boolean).join('').toLowerCase();
@@ -39,16 +39,6 @@ const notCanonicalizable = (value: unknown): void => {
 const malformed = (input: string | Uint8Array): void => {
   assertThrowsCode(() => parseJson(input), ParseError, 'JSON_MALFORMED');
 };
-/** Runs `fn`; a throw must be a ParleyError, never a crash of another kind. */
-function onlyParleyErrors(fn: () => unknown): ParleyError | undefined {
-  try {
-    fn();
-    return undefined;
-  } catch (e) {
-    if (!(e instanceof ParleyError)) throw e;
-    return e;
-  }
-}
 const nested = (depth: number, open: string, close: string): string => open.repeat(depth) + close.repeat(depth);
 
 describe('RFC 8785 §3.2.2–§3.2.4 sample', () => {

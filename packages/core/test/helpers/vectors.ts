@@ -43,3 +43,34 @@ export function b64(s: string): Uint8Array {
 export function hex(s: string): Uint8Array {
   return new Uint8Array(Buffer.from(s, 'hex'));
 }
+
+/** One inclusion probe of rfc6962.json (transparency-dev/merkle testdata). */
+export interface InclusionProbe {
+  id: string;
+  leaf_index: number;
+  tree_size: number;
+  leaf_hash_b64: string;
+  root_b64: string;
+  proof_b64: string[] | null;
+  expect_valid: boolean;
+}
+
+/** One consistency probe of rfc6962.json. */
+export interface ConsistencyProbe {
+  id: string;
+  size1: number;
+  size2: number;
+  root1_b64: string;
+  root2_b64: string;
+  proof_b64: string[] | null;
+  expect_valid: boolean;
+}
+
+/** The shape of rfc6962.json that the tests use. */
+export interface Rfc6962Vectors {
+  leaves: { index: number; input_hex: string; leaf_hash_hex: string }[];
+  node_hashes: { level: number; index: number; covers_leaves: [number, number]; hash_hex: string }[];
+  roots: { tree_size: number; root_hex: string }[];
+  inclusion_proofs: InclusionProbe[];
+  consistency_proofs: ConsistencyProbe[];
+}
