@@ -9,6 +9,7 @@ export type { CryptoProvider, Ed25519Sign, Ed25519Verify } from './crypto/provid
 export { nobleCrypto } from './crypto/noble.js';
 export * from './merkle/index.js';
 export * from './cjson.js';
+export * from './ijson.js';
 export * from './note/key.js';
 export * from './note/verifier.js';
 export * from './note/note.js';

@@ -10,14 +10,8 @@ import { join } from 'node:path';
 import { OWN_VECTORS_DIR } from './helpers/vectors.js';
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import {
-  JSON_MAX_DEPTH,
-  canonicalize,
-  canonicalizeToBytes,
-  isCanonical,
-  parseJson,
-  type JsonValue,
-} from '../src/cjson.js';
+import { canonicalize, canonicalizeToBytes, isCanonical } from '../src/cjson.js';
+import { JSON_MAX_DEPTH, parseJson, type JsonValue } from '../src/ijson.js';
 import { ParseError } from '../src/errors.js';
 import { encodeUtf8, formatHex } from '../src/encoding.js';
 import { assertThrowsCode, onlyParleyErrors } from './helpers/assert.js';
