@@ -18,6 +18,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import {
   type Checkpoint,
+  appendSignatures,
   MemoryTree,
   type SignerKey,
   TILE_WIDTH,
@@ -32,7 +33,6 @@ import {
   formatBase64,
   formatEntryBundle,
   formatEntryBundlePath,
-  formatNote,
   formatTilePath,
   fullTileCount,
   generateSignerKey,
@@ -43,7 +43,6 @@ import {
   openWitnessedCheckpoint,
   parseAddCheckpointResponse,
   parseEntryBundle,
-  parseNote,
   partialTileWidth,
   proveConsistency,
   proveInclusion,
@@ -175,8 +174,7 @@ export function runLogDemo(opts: DemoOptions): DemoResult {
     const now = Math.floor(Date.now() / 1000);
     const reply = witness.addCheckpoint(request, now);
     check(`witness cosigns checkpoint ${tree.size}`, reply.status === 200, `tlog-witness add-checkpoint answered ${reply.status}`);
-    const parsed = parseNote(note);
-    cosignedNote = formatNote({ text: parsed.text, signatures: [...parsed.signatures, ...parseAddCheckpointResponse(reply.body)] });
+    cosignedNote = appendSignatures(note, parseAddCheckpointResponse(reply.body));
     write(opts.dir, 'checkpoint', cosignedNote);
     write(opts.dir, `checkpoints/${tree.size}`, cosignedNote);
     checkpoints.push({ treeSize: cp.treeSize, rootHash: formatBase64(cp.rootHash), cosignedAt: new Date(now * 1000).toISOString() });
