@@ -22,7 +22,10 @@ import {
   verifyInclusion,
   emptyRoot,
   splitPoint,
+  Frontier,
+  frontierIndexes,
 } from '../src/merkle/index.js';
+import { ArgumentError } from '../src/errors.js';
 import { formatHex } from '../src/encoding.js';
 import { setCrypto } from '../src/crypto/provider.js';
 import { nodeCrypto } from '../src/crypto/node.js';
@@ -255,5 +258,35 @@ describe('random trees up to 10,000 leaves (property)', () => {
       }),
       { numRuns: 500 },
     );
+  });
+});
+
+describe('Frontier (a log writer restarting from stored hashes)', () => {
+  it('restored at any size, it appends exactly what the tree stores and reaches the same roots', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 2000 }), fc.integer({ min: 1, max: 300 }), (start, more) => {
+        const f = Frontier.restore(start, tree.readHashes(frontierIndexes(start)));
+        expect(formatHex(f.root())).toBe(formatHex(roots[start]!));
+        for (let i = start; i < start + more; i++) {
+          const stored = f.append(leaves[i]!);
+          const at = storedHashIndex(0, i);
+          expect(hexes(stored)).toEqual(hexes(tree.readHashes(stored.map((_, k) => at + k))));
+          expect(formatHex(f.root())).toBe(formatHex(roots[i + 1]!));
+        }
+      }),
+      { numRuns: 60 },
+    );
+  });
+  it('refuses a hash list that does not fit the size', () => {
+    expect(() => Frontier.restore(5, [])).toThrow(ArgumentError);
+    expect(() => Frontier.restore(4, tree.readHashes(frontierIndexes(5)))).toThrow(ArgumentError);
+  });
+  it('clones independently', () => {
+    const f = Frontier.restore(10, tree.readHashes(frontierIndexes(10)));
+    const g = f.clone();
+    g.append(leaves[10]!);
+    expect(f.size).toBe(10);
+    expect(formatHex(f.root())).toBe(formatHex(roots[10]!));
+    expect(formatHex(g.root())).toBe(formatHex(roots[11]!));
   });
 });

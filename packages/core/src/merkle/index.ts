@@ -2,5 +2,6 @@
 export * from './hash.js';
 export * from './storedIndex.js';
 export * from './tree.js';
+export * from './frontier.js';
 export * from './proof.js';
 export * from './tile.js';

@@ -12,8 +12,9 @@
  * asynchronous store can fetch first and then call the synchronous math.
  */
 import { fail } from '../errors.js';
-import { type Hash, HASH_SIZE, assertHash, emptyRoot, isTreeSize, leafHash, nodeHash, splitPoint } from './hash.js';
+import { type Hash, HASH_SIZE, emptyRoot, isTreeSize, leafHash, nodeHash, splitPoint } from './hash.js';
 import { storedHashIndex, trailingOnes } from './storedIndex.js';
+import { Frontier } from './frontier.js';
 
 /**
  * Reads stored hashes by stored index (see `storedIndex.ts`).
@@ -135,13 +136,11 @@ const CHUNK_HASHES = 1 << 15; // 1 MiB of hashes per chunk
 export class MemoryTree implements HashReader {
   #chunks: Uint8Array[] = [];
   #stored = 0;
-  #size = 0;
-  /** Roots of the complete subtrees on the right edge, largest first. */
-  #frontier: Hash[] = [];
+  readonly #frontier = Frontier.empty();
 
   /** Number of leaves. */
   get size(): number {
-    return this.#size;
+    return this.#frontier.size;
   }
 
   /** Number of stored hashes (= storedHashCount(size)). */
@@ -155,18 +154,8 @@ export class MemoryTree implements HashReader {
    * @throws ParseError `HASH_INVALID` if `leaf` is not 32 bytes.
    */
   append(leaf: Hash): number {
-    assertHash(leaf, 'leaf hash');
-    const n = this.#size;
-    this.#put(leaf);
-    let h = leaf;
-    // Each trailing 1-bit of n completes a subtree whose left half is the
-    // frontier's last entry (the same hashes storedHashes() would read).
-    for (let m = n; m % 2 === 1; m = (m - 1) / 2) {
-      h = nodeHash(this.#frontier.pop()!, h);
-      this.#put(h);
-    }
-    this.#frontier.push(h);
-    this.#size = n + 1;
+    const n = this.size;
+    for (const h of this.#frontier.append(leaf)) this.#put(h);
     return n;
   }
 
@@ -177,11 +166,7 @@ export class MemoryTree implements HashReader {
 
   /** RFC 6962 MTH of the current tree, from the frontier (no reads). */
   root(): Hash {
-    const f = this.#frontier;
-    if (f.length === 0) return emptyRoot();
-    let h = f[f.length - 1]!;
-    for (let i = f.length - 2; i >= 0; i--) h = nodeHash(f[i]!, h);
-    return h;
+    return this.#frontier.root();
   }
 
   /** The stored hash at `index` (a view; do not modify). */
