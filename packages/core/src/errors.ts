@@ -16,7 +16,7 @@
  */
 
 /** Which part of the catalog a code belongs to; picks the error class. */
-export type ErrorKind = 'parse' | 'verification' | 'argument';
+export type ErrorKind = 'parse' | 'verification' | 'argument' | 'store';
 
 interface CatalogRow {
   readonly kind: ErrorKind;
@@ -64,6 +64,11 @@ export const ERROR_CATALOG = {
   WITNESS_REQUEST_MALFORMED: { kind: 'parse', status: 400, title: 'Malformed add-checkpoint request' },
   WITNESS_RESPONSE_MALFORMED: { kind: 'parse', status: 502, title: 'Malformed witness response' },
 
+  // Storage (packages/store): our side, not the caller's input.
+  STORE_CONFLICT: { kind: 'store', status: 409, title: 'Conflicts with what is stored' },
+  STORE_CORRUPT: { kind: 'store', status: 500, title: 'Stored data failed an integrity check' },
+  STORE_UNAVAILABLE: { kind: 'store', status: 503, title: 'Storage is unavailable' },
+
   // RFC 8785 canonical JSON.
   JSON_MALFORMED: { kind: 'parse', status: 400, title: 'Malformed JSON' },
   JSON_NOT_CANONICALIZABLE: { kind: 'parse', status: 400, title: 'Value cannot be canonicalized (RFC 8785)' },
@@ -96,6 +101,8 @@ export class ParseError extends ParleyError {}
 export class VerificationError extends ParleyError {}
 /** A call with values out of range (index ≥ size, negative size, …). */
 export class ArgumentError extends ParleyError {}
+/** A storage failure: a conflict with stored data, corruption, or the store being unavailable. */
+export class StoreError extends ParleyError {}
 
 /** Throws the class the catalog assigns to `code`. */
 export function fail(code: ErrorCode, message: string, cause?: unknown): never {
@@ -107,6 +114,8 @@ export function fail(code: ErrorCode, message: string, cause?: unknown): never {
       throw new VerificationError(code, message, options);
     case 'argument':
       throw new ArgumentError(code, message, options);
+    case 'store':
+      throw new StoreError(code, message, options);
   }
 }
 

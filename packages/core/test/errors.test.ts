@@ -8,7 +8,7 @@ import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { ArgumentError, ERROR_CATALOG, type ErrorCode, ParleyError, ParseError, VerificationError, fail, problemType } from '../src/errors.js';
+import { ArgumentError, ERROR_CATALOG, type ErrorCode, ParleyError, ParseError, StoreError, VerificationError, fail, problemType } from '../src/errors.js';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 const repo = resolve(here, '../../..');
@@ -34,23 +34,25 @@ describe('error catalog', () => {
     expect([...rows.keys()].sort()).toEqual([...codes].sort());
   });
 
-  it('uses every code somewhere in core', () => {
-    const text = sources(src)
-      .filter((f) => !f.endsWith('errors.ts'))
+  it('uses every code somewhere in the packages', () => {
+    const text = readdirSync(join(repo, 'packages'))
+      .flatMap((p) => (statSync(join(repo, 'packages', p, 'src')).isDirectory() ? sources(join(repo, 'packages', p, 'src')) : []))
+      .filter((f) => f !== join(src, 'errors.ts'))
       .map((f) => readFileSync(f, 'utf8'))
       .join('\n');
     for (const c of codes) expect(text.includes(`'${c}'`), `${c} is never raised`).toBe(true);
   });
 
-  it('maps every code to 4xx (or 502 for a bad upstream reply), never another 5xx', () => {
+  it('maps every input or verification error to 4xx (502 for a bad upstream reply); only storage failures are 5xx', () => {
     for (const c of codes) {
-      const s = ERROR_CATALOG[c].status;
-      expect(s === 502 || (s >= 400 && s < 500), c).toBe(true);
+      const { status, kind } = ERROR_CATALOG[c];
+      if (kind === 'store') expect(status === 409 || status >= 500, c).toBe(true);
+      else expect(status === 502 || (status >= 400 && status < 500), c).toBe(true);
     }
   });
 
   it('fail() throws the class the catalog assigns, with code and status', () => {
-    const classes = { parse: ParseError, verification: VerificationError, argument: ArgumentError } as const;
+    const classes = { parse: ParseError, verification: VerificationError, argument: ArgumentError, store: StoreError } as const;
     for (const c of codes) {
       try {
         fail(c, 'x');

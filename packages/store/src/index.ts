@@ -1,1 +1,2 @@
-export {};
+/** @parley/store — the LogStore interface and its SQLite implementation. */
+export * from './types.js';

@@ -1,0 +1,170 @@
+/**
+ * The store interface: everything a Parley node keeps, behind one narrow,
+ * asynchronous port (so PostgreSQL can implement it as well as SQLite).
+ * Implementations share no code but pure helpers (tessera's rule); SQL lives
+ * only in the implementation's module.
+ *
+ * Contracts every implementation keeps:
+ * - **Atomicity.** `appendBatch` writes the batch's entries, their stored
+ *   hashes and the batch's checkpoint in one transaction: after a crash at
+ *   any instant, either all of it is there or none of it is.
+ * - **Durability on return.** When a write's promise resolves, the data
+ *   survives kill -9 and power loss (SQLite: WAL with synchronous=FULL).
+ *   Callers acknowledge nothing before that.
+ * - **Read-after-write.** A read issued after a write resolved sees it.
+ * - **Concurrency.** Reads may run concurrently with each other and with one
+ *   writer. `appendBatch` calls are serialized by the caller (the
+ *   {@link LogWriter} is the only one); an implementation may reject a batch
+ *   that does not start at the current tree size (`STORE_CONFLICT`).
+ * - **No silent loss.** Storage failures reject with {@link StoreError}
+ *   (stable code); nothing is half-applied.
+ */
+import type { Hash } from '@parley/core';
+
+/** Indexed facts about an entry, kept beside its bytes for queries. */
+export interface EntryMeta {
+  /** Entry type, e.g. `hotline.message`. */
+  readonly type: string;
+  /** Sender party id. */
+  readonly from: string;
+  /** Sender officer (user name), or `node` for machine entries. */
+  readonly officer: string;
+  /** Recipient party ids. */
+  readonly to: readonly string[];
+  /** Sender's time, RFC 3339 UTC. */
+  readonly time: string;
+  readonly precedence: string;
+  readonly marking: string;
+  /** Incident id, for `incident.report` entries. */
+  readonly incident?: string;
+  /** Entries this one refers to (receipts and acks point at what they answer). */
+  readonly refs: readonly EntryRefMeta[];
+}
+
+/** A reference into some party's log. */
+export interface EntryRefMeta {
+  readonly party: string;
+  readonly index: number;
+  /** Base64 RFC 6962 leaf hash of the referenced entry. */
+  readonly hash: string;
+}
+
+/** An entry of this party's own log. */
+export interface OwnEntry {
+  /** Position in this party's log (= the envelope's `seq`). */
+  readonly index: number;
+  readonly leafHash: Hash;
+  /** The canonical signed entry: the leaf input. */
+  readonly bytes: Uint8Array;
+  readonly meta: EntryMeta;
+}
+
+/** An entry received from another party's log, already verified by the node. */
+export interface ReceivedEntry {
+  readonly party: string;
+  readonly index: number;
+  readonly leafHash: Hash;
+  readonly bytes: Uint8Array;
+  readonly meta: EntryMeta;
+  /** When this node stored it (its own clock; cosigned times come later). */
+  readonly receivedAt: string;
+}
+
+/** One group commit: entries `firstIndex …`, the hashes they add, and the new checkpoint. */
+export interface AppendBatch {
+  readonly entries: readonly OwnEntry[];
+  /** Stored hashes added by the batch: `[storedIndex, hash]`, contiguous from storedHashCount(old size). */
+  readonly hashes: readonly (readonly [number, Hash])[];
+  /** Tree size after the batch. */
+  readonly treeSize: number;
+  /** The signed checkpoint note for `treeSize`. */
+  readonly checkpoint: Uint8Array;
+}
+
+/** Filters for inbox and outbox listings, newest first. */
+export interface ListQuery {
+  readonly type?: string;
+  readonly party?: string;
+  readonly incident?: string;
+  /** Only entries with index (own) / receipt order (received) below this cursor. */
+  readonly before?: number;
+  readonly limit: number;
+}
+
+/** A received entry as listed, with its position in this node's receive order. */
+export interface ReceivedListing extends ReceivedEntry {
+  /** Monotonic receive sequence, the cursor for paging. */
+  readonly rowid: number;
+}
+
+export type Role = 'officer' | 'auditor' | 'admin';
+
+export interface Officer {
+  readonly name: string;
+  readonly role: Role;
+  /** Encoded password hash (the node's own format, e.g. `scrypt$N$r$p$salt$hash`). */
+  readonly passwordHash: string;
+  readonly created: string;
+  readonly disabled: boolean;
+}
+
+export interface Session {
+  /** SHA-256 of the bearer token, hex: the token itself is never stored. */
+  readonly tokenHash: string;
+  readonly officer: string;
+  readonly created: string;
+  readonly expires: string;
+}
+
+/** Everything a node stores. All methods are asynchronous; see the module doc for the contracts. */
+export interface LogStore {
+  /** Current size of this party's own log (0 when empty). */
+  treeSize(): Promise<number>;
+  /** Atomically and durably appends a batch (see {@link AppendBatch}). */
+  appendBatch(batch: AppendBatch): Promise<void>;
+  /** Stored hashes by stored index, in the order asked; rejects if any is missing. */
+  readHashes(indexes: readonly number[]): Promise<Hash[]>;
+  /** An own entry by index, or undefined beyond the tree. */
+  entry(index: number): Promise<OwnEntry | undefined>;
+  /** Own entries [from, to) in order (to is capped at the tree size). */
+  entries(from: number, to: number): Promise<OwnEntry[]>;
+  /** The latest checkpoint note, or undefined for an empty log. */
+  latestCheckpoint(): Promise<Uint8Array | undefined>;
+  /** The checkpoint note published at exactly `treeSize`, if one was. */
+  checkpointAt(treeSize: number): Promise<Uint8Array | undefined>;
+  /** Own entries, newest first, filtered. */
+  outbox(q: ListQuery): Promise<OwnEntry[]>;
+
+  /**
+   * Stores verified entries from other parties. Idempotent: an entry already
+   * held (same party, index and leaf hash) is skipped; the same (party,
+   * index) with a different hash rejects with `STORE_CONFLICT` (evidence of
+   * a fork, for the caller to keep). Atomic per call.
+   * @returns how many entries were new.
+   */
+  ingest(entries: readonly ReceivedEntry[]): Promise<number>;
+  /** A received entry by its sender's (party, index). */
+  received(party: string, index: number): Promise<ReceivedEntry | undefined>;
+  /** Received entries addressed to this party, newest first. */
+  inbox(q: ListQuery): Promise<ReceivedListing[]>;
+  /** Own entries whose refs point at (party, index): receipts and acks of it. */
+  referencing(party: string, index: number): Promise<OwnEntry[]>;
+  /** The highest index held from `party`, or -1. */
+  highestReceived(party: string): Promise<number>;
+
+  putOfficer(o: Officer): Promise<void>;
+  officer(name: string): Promise<Officer | undefined>;
+  officers(): Promise<Officer[]>;
+  putSession(s: Session): Promise<void>;
+  session(tokenHash: string): Promise<Session | undefined>;
+  deleteSession(tokenHash: string): Promise<void>;
+
+  /** Small durable key/value settings (e.g. the node's accord id), JSON values. */
+  getSetting(key: string): Promise<unknown>;
+  putSetting(key: string, value: unknown): Promise<void>;
+
+  close(): Promise<void>;
+}
+
+/** Storage failures reject with core's `StoreError` (codes STORE_CONFLICT, STORE_CORRUPT, STORE_UNAVAILABLE). */
+export { StoreError } from '@parley/core';
