@@ -72,6 +72,9 @@ export const ERROR_CATALOG = {
   // RFC 8785 canonical JSON.
   JSON_MALFORMED: { kind: 'parse', status: 400, title: 'Malformed JSON' },
   JSON_NOT_CANONICALIZABLE: { kind: 'parse', status: 400, title: 'Value cannot be canonicalized (RFC 8785)' },
+
+  // Taxonomy (taxonomy/).
+  TAXONOMY_INVALID: { kind: 'parse', status: 400, title: 'Malformed taxonomy' },
 } as const satisfies Record<string, CatalogRow>;
 
 export type ErrorCode = keyof typeof ERROR_CATALOG;

@@ -17,3 +17,4 @@ export * from './note/checkpoint.js';
 export * from './note/cosignature.js';
 export * from './note/witnessed.js';
 export * from './note/witness.js';
+export * from './taxonomy/taxonomy.js';

@@ -1,2 +1,4 @@
-/** @parley/store — the LogStore interface and its SQLite implementation. */
+/** @parley/store — the LogStore interface, its SQLite implementation and the log writer. */
 export * from './types.js';
+export { SqliteStore, type SqliteStoreOptions } from './sqlite/store.js';
+export { LogWriter, type Appended, type Prepared, type WriterOptions } from './writer.js';

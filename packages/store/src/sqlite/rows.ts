@@ -1,0 +1,138 @@
+/**
+ * Rows ↔ values for the tables of schema.ts. Column names match schema.ts;
+ * JSON columns (recipients, refs, settings) are parsed strictly on the way
+ * out and a value that does not parse is corruption, never a crash.
+ */
+import { fail } from '@parley/core';
+import type { EntryMeta, EntryRefMeta, Officer, OwnEntry, ReceivedEntry, ReceivedListing, Role, Session } from '../types.js';
+
+/** The meta columns shared by `entries` and `received`, in schema order. */
+export const META_COLUMN_NAMES = ['type', 'sender', 'officer', 'recipients', 'time', 'precedence', 'marking', 'incident', 'refs'] as const;
+
+export interface MetaRow {
+  type: string;
+  sender: string;
+  officer: string;
+  recipients: string;
+  time: string;
+  precedence: string;
+  marking: string;
+  incident: string | null;
+  refs: string;
+}
+
+export interface EntryRow extends MetaRow {
+  idx: number;
+  leaf_hash: Uint8Array;
+  bytes: Uint8Array;
+}
+
+export interface ReceivedRow extends EntryRow {
+  seq: number;
+  party: string;
+  received_at: string;
+}
+
+/** A plain Uint8Array view of a driver Buffer (no copy; Buffer's `slice` shares memory, Uint8Array's copies). */
+export function bytesOf(b: Uint8Array): Uint8Array {
+  return b.constructor === Uint8Array ? b : new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
+}
+
+export function metaParams(m: EntryMeta): MetaRow {
+  return {
+    type: m.type,
+    sender: m.from,
+    officer: m.officer,
+    recipients: JSON.stringify(m.to),
+    time: m.time,
+    precedence: m.precedence,
+    marking: m.marking,
+    incident: m.incident ?? null,
+    refs: JSON.stringify(m.refs.map((r) => ({ party: r.party, index: r.index, hash: r.hash }))),
+  };
+}
+
+function parseJson(text: string, what: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (e) {
+    return fail('STORE_CORRUPT', `stored ${what} is not JSON`, e);
+  }
+}
+
+function isString(x: unknown): x is string {
+  return typeof x === 'string';
+}
+
+function isRef(x: unknown): x is EntryRefMeta {
+  if (typeof x !== 'object' || x === null) return false;
+  const r = x as Record<string, unknown>;
+  return isString(r['party']) && Number.isSafeInteger(r['index']) && isString(r['hash']);
+}
+
+export function metaOf(row: MetaRow): EntryMeta {
+  const to = parseJson(row.recipients, 'recipients');
+  const refs = parseJson(row.refs, 'refs');
+  if (!Array.isArray(to) || !to.every(isString)) fail('STORE_CORRUPT', 'stored recipients are not a list of party ids');
+  if (!Array.isArray(refs) || !refs.every(isRef)) fail('STORE_CORRUPT', 'stored refs are not a list of references');
+  const meta: EntryMeta = {
+    type: row.type,
+    from: row.sender,
+    officer: row.officer,
+    to,
+    time: row.time,
+    precedence: row.precedence,
+    marking: row.marking,
+    refs: refs.map((r) => ({ party: r.party, index: r.index, hash: r.hash })),
+  };
+  return row.incident === null ? meta : { ...meta, incident: row.incident };
+}
+
+export function ownEntryOf(row: EntryRow): OwnEntry {
+  return { index: row.idx, leafHash: bytesOf(row.leaf_hash), bytes: bytesOf(row.bytes), meta: metaOf(row) };
+}
+
+export function receivedOf(row: ReceivedRow): ReceivedEntry {
+  return {
+    party: row.party,
+    index: row.idx,
+    leafHash: bytesOf(row.leaf_hash),
+    bytes: bytesOf(row.bytes),
+    meta: metaOf(row),
+    receivedAt: row.received_at,
+  };
+}
+
+export function listingOf(row: ReceivedRow): ReceivedListing {
+  return { ...receivedOf(row), rowid: row.seq };
+}
+
+export interface OfficerRow {
+  name: string;
+  role: string;
+  password_hash: string;
+  created: string;
+  disabled: number;
+}
+
+const ROLES: readonly string[] = ['officer', 'auditor', 'admin'] satisfies Role[];
+
+export function officerOf(row: OfficerRow): Officer {
+  if (!ROLES.includes(row.role)) fail('STORE_CORRUPT', 'stored officer has an unknown role');
+  return { name: row.name, role: row.role as Role, passwordHash: row.password_hash, created: row.created, disabled: row.disabled === 1 };
+}
+
+export interface SessionRow {
+  token_hash: string;
+  officer: string;
+  created: string;
+  expires: string;
+}
+
+export function sessionOf(row: SessionRow): Session {
+  return { tokenHash: row.token_hash, officer: row.officer, created: row.created, expires: row.expires };
+}
+
+export function settingOf(value: string): unknown {
+  return parseJson(value, 'setting');
+}

@@ -1,0 +1,167 @@
+/**
+ * The SQLite storage layout: the ONLY place tables, columns and indexes are
+ * defined (STYLE.md §14). Everything else in `sqlite/` names these columns but
+ * never creates or alters a table.
+ *
+ * Layout (migration 1):
+ *
+ *     entries      idx INTEGER PRIMARY KEY        own log entry `idx` (the envelope's seq)
+ *                  leaf_hash BLOB(32), bytes BLOB  RFC 6962 leaf hash and leaf input
+ *                  type, sender, officer, recipients (JSON array), time,
+ *                  precedence, marking, incident (NULL unless a report), refs (JSON array)
+ *     entry_to     (party, idx)                    one row per recipient: outbox by party
+ *     entry_refs   (party, ref_idx, idx)           one row per ref: referencing(party, ref_idx)
+ *     hashes       idx INTEGER PRIMARY KEY → hash  stored hash index (core storedIndex.ts) → 32 bytes
+ *     checkpoints  tree_size PRIMARY KEY → note   every signed checkpoint note, one per batch
+ *     received     seq INTEGER PRIMARY KEY AUTOINCREMENT (the inbox cursor),
+ *                  party, idx UNIQUE together, leaf_hash, bytes, the same meta
+ *                  columns as entries, received_at
+ *     officers     name PRIMARY KEY, role, password_hash, created, disabled
+ *     sessions     token_hash PRIMARY KEY, officer, created, expires
+ *     settings     key PRIMARY KEY → value (JSON text)
+ *
+ * Invariants the store keeps (checked at open, see store.ts): entries hold
+ * exactly indexes [0, n); hashes hold exactly [0, storedHashCount(n)); the
+ * largest checkpoint is at tree size n. All three change only together, in
+ * one transaction per batch.
+ *
+ * Migrations are numbered from 1 and never edited once released: a change is a
+ * new migration appended to {@link MIGRATIONS}. The schema version is SQLite's
+ * `PRAGMA user_version` (0 = empty database). {@link migrate} runs every
+ * migration above the current version in order, each in its own transaction
+ * together with the version bump, so a crash leaves the database at some
+ * whole version. Every release adds a database it made under
+ * `test/fixtures/db/<version>/` and a test opens it with the current code.
+ */
+import type { Database } from 'better-sqlite3';
+import { fail } from '@parley/core';
+
+/** One numbered schema change. */
+export interface Migration {
+  /** 1, 2, 3, …: the `user_version` after it ran. */
+  readonly version: number;
+  readonly description: string;
+  /** SQL run inside the migration's transaction. */
+  readonly sql: string;
+}
+
+const META_COLUMNS = `
+  type        TEXT NOT NULL,
+  sender      TEXT NOT NULL,
+  officer     TEXT NOT NULL,
+  recipients  TEXT NOT NULL,
+  time        TEXT NOT NULL,
+  precedence  TEXT NOT NULL,
+  marking     TEXT NOT NULL,
+  incident    TEXT,
+  refs        TEXT NOT NULL`;
+
+/** Every migration, in order. Append only. */
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    description: 'own log, stored hashes, checkpoints, received entries, officers, sessions, settings',
+    sql: `
+      CREATE TABLE entries (
+        idx        INTEGER PRIMARY KEY CHECK (idx >= 0),
+        leaf_hash  BLOB NOT NULL CHECK (length(leaf_hash) = 32),
+        bytes      BLOB NOT NULL,${META_COLUMNS}
+      ) STRICT;
+      CREATE INDEX entries_by_type ON entries (type, idx);
+      CREATE INDEX entries_by_incident ON entries (incident, idx) WHERE incident IS NOT NULL;
+
+      CREATE TABLE entry_to (
+        party  TEXT NOT NULL,
+        idx    INTEGER NOT NULL REFERENCES entries (idx),
+        PRIMARY KEY (party, idx)
+      ) STRICT, WITHOUT ROWID;
+
+      CREATE TABLE entry_refs (
+        party    TEXT NOT NULL,
+        ref_idx  INTEGER NOT NULL,
+        idx      INTEGER NOT NULL REFERENCES entries (idx),
+        PRIMARY KEY (party, ref_idx, idx)
+      ) STRICT, WITHOUT ROWID;
+
+      CREATE TABLE hashes (
+        idx   INTEGER PRIMARY KEY CHECK (idx >= 0),
+        hash  BLOB NOT NULL CHECK (length(hash) = 32)
+      ) STRICT;
+
+      CREATE TABLE checkpoints (
+        tree_size  INTEGER PRIMARY KEY CHECK (tree_size > 0),
+        note       BLOB NOT NULL
+      ) STRICT;
+
+      CREATE TABLE received (
+        seq          INTEGER PRIMARY KEY AUTOINCREMENT,
+        party        TEXT NOT NULL,
+        idx          INTEGER NOT NULL CHECK (idx >= 0),
+        leaf_hash    BLOB NOT NULL CHECK (length(leaf_hash) = 32),
+        bytes        BLOB NOT NULL,${META_COLUMNS},
+        received_at  TEXT NOT NULL,
+        UNIQUE (party, idx)
+      ) STRICT;
+      CREATE INDEX received_by_type ON received (type, seq);
+      CREATE INDEX received_by_party ON received (party, seq);
+      CREATE INDEX received_by_incident ON received (incident, seq) WHERE incident IS NOT NULL;
+
+      CREATE TABLE officers (
+        name           TEXT PRIMARY KEY,
+        role           TEXT NOT NULL CHECK (role IN ('officer', 'auditor', 'admin')),
+        password_hash  TEXT NOT NULL,
+        created        TEXT NOT NULL,
+        disabled       INTEGER NOT NULL CHECK (disabled IN (0, 1))
+      ) STRICT;
+
+      CREATE TABLE sessions (
+        token_hash  TEXT PRIMARY KEY,
+        officer     TEXT NOT NULL,
+        created     TEXT NOT NULL,
+        expires     TEXT NOT NULL
+      ) STRICT;
+      CREATE INDEX sessions_by_officer ON sessions (officer);
+
+      CREATE TABLE settings (
+        key    TEXT PRIMARY KEY,
+        value  TEXT NOT NULL
+      ) STRICT;
+    `,
+  },
+];
+
+/** The schema version this code writes: the last migration's number. */
+export const SCHEMA_VERSION: number = MIGRATIONS[MIGRATIONS.length - 1]!.version;
+
+/** The database's schema version (`PRAGMA user_version`). */
+export function schemaVersion(db: Database): number {
+  return db.pragma('user_version', { simple: true }) as number;
+}
+
+/**
+ * Brings `db` to the last version of `migrations`, running only those above
+ * its current `user_version`, in order, each in one transaction with its
+ * version bump.
+ * @returns the versions that ran.
+ * @throws StoreError `STORE_UNAVAILABLE` for a database newer than this code
+ *   (written by a later release: refuse rather than misread it).
+ */
+export function migrate(db: Database, migrations: readonly Migration[] = MIGRATIONS): number[] {
+  migrations.forEach((m, i) => {
+    if (m.version !== i + 1) throw new Error(`internal: migration ${i} is numbered ${m.version}`);
+  });
+  const current = schemaVersion(db);
+  const latest = migrations.length;
+  if (current > latest) fail('STORE_UNAVAILABLE', `database schema version ${current} is newer than this code (${latest})`);
+  const ran: number[] = [];
+  for (const m of migrations.slice(current)) {
+    // BEGIN IMMEDIATE: two processes opening one new file cannot both migrate.
+    db.transaction(() => {
+      if (schemaVersion(db) !== m.version - 1) return; // another connection got here first
+      db.exec(m.sql);
+      db.pragma(`user_version = ${m.version}`);
+      ran.push(m.version);
+    }).immediate();
+  }
+  return ran;
+}

@@ -1,0 +1,236 @@
+/**
+ * The LogStore contract as a reusable suite: every implementation (SQLite
+ * now, PostgreSQL later) runs `describeLogStore(name, open)` with a factory
+ * for a fresh, empty store. It checks only what types.ts promises.
+ */
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { Frontier, MemoryTree, StoreError, formatBase64, leafHash, storedHashCount } from '@parley/core';
+import type { EntryMeta, LogStore, ReceivedEntry } from '../src/types.js';
+import { buildBatch, entryBytes, expectRejectsCode, meta } from './helpers.js';
+
+/** Opens a fresh, empty store; `close` is called by the suite. */
+export type OpenStore = () => Promise<LogStore>;
+
+function received(party: string, index: number, over: Partial<EntryMeta> = {}, tag = 'r'): ReceivedEntry {
+  const bytes = entryBytes(index, `${tag}:${party}`);
+  return {
+    party,
+    index,
+    leafHash: leafHash(bytes),
+    bytes,
+    meta: meta({ from: party, to: ['US'], ...over }),
+    receivedAt: `2026-05-14T12:00:${String(index % 60).padStart(2, '0')}Z`,
+  };
+}
+
+export function describeLogStore(name: string, open: OpenStore): void {
+  describe(`LogStore contract: ${name}`, () => {
+    let store: LogStore;
+    let frontier: Frontier;
+
+    beforeEach(async () => {
+      store = await open();
+      frontier = Frontier.empty();
+    });
+    afterEach(async () => {
+      await store.close();
+    });
+
+    /** Appends `n` entries as one batch; metadata from `m(i)`. */
+    async function append(n: number, m: (i: number) => EntryMeta = () => meta()) {
+      const first = frontier.size;
+      const batch = buildBatch(
+        frontier,
+        Array.from({ length: n }, (_, k) => ({ bytes: entryBytes(first + k), meta: m(first + k) })),
+      );
+      await store.appendBatch(batch);
+      return batch;
+    }
+
+    it('starts empty', async () => {
+      expect(await store.treeSize()).toBe(0);
+      expect(await store.latestCheckpoint()).toBeUndefined();
+      expect(await store.entry(0)).toBeUndefined();
+      expect(await store.entries(0, 10)).toEqual([]);
+      expect(await store.readHashes([])).toEqual([]);
+      expect(await store.highestReceived('CN')).toBe(-1);
+      expect(await store.outbox({ limit: 10 })).toEqual([]);
+      expect(await store.inbox({ limit: 10 })).toEqual([]);
+    });
+
+    it('appends batches atomically and reads them back (entries, hashes, checkpoints)', async () => {
+      const sizes = [1, 2, 5, 8, 1, 13];
+      const batches = [];
+      for (const n of sizes) batches.push(await append(n));
+      const size = sizes.reduce((a, b) => a + b, 0);
+      expect(await store.treeSize()).toBe(size);
+      expect(await store.latestCheckpoint()).toEqual(batches.at(-1)!.checkpoint);
+      for (const b of batches) expect(await store.checkpointAt(b.treeSize)).toEqual(b.checkpoint);
+      expect(await store.checkpointAt(2)).toBeUndefined(); // no batch ended at 2
+      expect(await store.checkpointAt(size + 1)).toBeUndefined();
+
+      const all = batches.flatMap((b) => b.entries);
+      for (const e of all) expect(await store.entry(e.index)).toEqual(e);
+      expect(await store.entry(size)).toBeUndefined();
+      expect(await store.entries(3, 9)).toEqual(all.slice(3, 9));
+      expect(await store.entries(size - 2, size + 100)).toEqual(all.slice(size - 2)); // capped at the tree size
+
+      const t = new MemoryTree();
+      for (const e of all) t.append(e.leafHash);
+      const count = storedHashCount(size);
+      const want = Array.from({ length: count }, (_, i) => i).reverse(); // any order, returned as asked
+      expect(await store.readHashes(want)).toEqual(t.readHashes(want));
+      expect(await store.readHashes([5, 5, 0])).toEqual(t.readHashes([5, 5, 0]));
+    });
+
+    it('rejects a missing stored hash with STORE_CORRUPT', async () => {
+      await append(3);
+      await expectRejectsCode(store.readHashes([0, storedHashCount(3)]), StoreError, 'STORE_CORRUPT');
+    });
+
+    it('rejects a batch that does not start at the tree size with STORE_CONFLICT and changes nothing', async () => {
+      const b1 = await append(4);
+      // Replaying the same batch: starts at 0, the log has 4.
+      await expectRejectsCode(store.appendBatch(b1), StoreError, 'STORE_CONFLICT');
+      // A gap: a batch built for size 6 on a log of 4.
+      const ahead = Frontier.empty();
+      buildBatch(ahead, Array.from({ length: 6 }, (_, i) => ({ bytes: entryBytes(i, 'x'), meta: meta() })));
+      await expectRejectsCode(store.appendBatch(buildBatch(ahead, [{ bytes: entryBytes(6), meta: meta() }])), StoreError, 'STORE_CONFLICT');
+      expect(await store.treeSize()).toBe(4);
+      expect(await store.latestCheckpoint()).toEqual(b1.checkpoint);
+      await append(1); // and the log still takes the right batch
+      expect(await store.treeSize()).toBe(5);
+    });
+
+    it('rejects a malformed batch (wrong hashes, wrong size) and writes none of it', async () => {
+      await append(2);
+      const f = frontier.clone();
+      const good = buildBatch(f, [{ bytes: entryBytes(2), meta: meta() }, { bytes: entryBytes(3), meta: meta() }]);
+      await expectRejectsCode(store.appendBatch({ ...good, hashes: good.hashes.slice(1) }), StoreError, 'STORE_CONFLICT');
+      await expectRejectsCode(store.appendBatch({ ...good, treeSize: 5 }), StoreError, 'STORE_CONFLICT');
+      await expectRejectsCode(store.appendBatch({ ...good, entries: [] }), StoreError, 'STORE_CONFLICT');
+      const swapped = good.entries.map((e, k) => ({ ...e, leafHash: good.entries[1 - k]!.leafHash }));
+      await expectRejectsCode(store.appendBatch({ ...good, entries: swapped }), StoreError, 'STORE_CONFLICT');
+      expect(await store.treeSize()).toBe(2);
+      await store.appendBatch(good);
+      expect(await store.treeSize()).toBe(4);
+    });
+
+    it('keeps metadata exactly (optional incident, recipients, refs)', async () => {
+      const m1 = meta({ type: 'incident.report', incident: 'INC-1', to: ['CN', 'UK'], refs: [{ party: 'CN', index: 7, hash: formatBase64(new Uint8Array(32)) }] });
+      const m2 = meta();
+      await append(2, (i) => (i === 0 ? m1 : m2));
+      expect((await store.entry(0))!.meta).toEqual(m1);
+      const e1 = (await store.entry(1))!;
+      expect(e1.meta).toEqual(m2);
+      expect('incident' in e1.meta).toBe(false);
+    });
+
+    it('lists the outbox newest first, filtered and paged by index', async () => {
+      await append(10, (i) =>
+        meta({
+          type: i % 2 === 0 ? 'hotline.message' : 'incident.report',
+          to: i % 3 === 0 ? ['CN', 'UK'] : ['UK'],
+          ...(i % 2 === 1 ? { incident: i < 5 ? 'INC-A' : 'INC-B' } : {}),
+        }),
+      );
+      const idx = async (q: Parameters<LogStore['outbox']>[0]) => (await store.outbox(q)).map((e) => e.index);
+      expect(await idx({ limit: 3 })).toEqual([9, 8, 7]);
+      expect(await idx({ limit: 3, before: 7 })).toEqual([6, 5, 4]);
+      expect(await idx({ limit: 100, before: 2 })).toEqual([1, 0]);
+      expect(await idx({ limit: 100, type: 'incident.report' })).toEqual([9, 7, 5, 3, 1]);
+      expect(await idx({ limit: 100, party: 'CN' })).toEqual([9, 6, 3, 0]);
+      expect(await idx({ limit: 100, party: 'UK' })).toEqual([9, 8, 7, 6, 5, 4, 3, 2, 1, 0]);
+      expect(await idx({ limit: 100, incident: 'INC-A' })).toEqual([3, 1]);
+      expect(await idx({ limit: 100, party: 'CN', type: 'incident.report' })).toEqual([9, 3]);
+      expect(await idx({ limit: 1, party: 'CN', before: 9 })).toEqual([6]);
+      expect(await idx({ limit: 100, party: 'FR' })).toEqual([]);
+      // Paging through everything with the cursor sees each entry once.
+      const seen: number[] = [];
+      for (let before: number | undefined; ; ) {
+        const page = await store.outbox(before === undefined ? { limit: 4 } : { limit: 4, before });
+        if (page.length === 0) break;
+        seen.push(...page.map((e) => e.index));
+        before = page.at(-1)!.index;
+      }
+      expect(seen).toEqual([9, 8, 7, 6, 5, 4, 3, 2, 1, 0]);
+    });
+
+    it('ingests idempotently and reports how many entries were new', async () => {
+      const a = [received('CN', 0), received('CN', 1), received('UK', 0)];
+      expect(await store.ingest(a)).toBe(3);
+      expect(await store.ingest(a)).toBe(0);
+      expect(await store.ingest([received('CN', 1), received('CN', 2), received('CN', 2)])).toBe(1);
+      expect(await store.received('CN', 1)).toEqual(a[1]);
+      expect(await store.received('CN', 9)).toBeUndefined();
+      expect(await store.highestReceived('CN')).toBe(2);
+      expect(await store.highestReceived('UK')).toBe(0);
+      expect(await store.highestReceived('FR')).toBe(-1);
+      expect(await store.ingest([])).toBe(0);
+    });
+
+    it('rejects the same (party, index) with another hash with STORE_CONFLICT, atomically', async () => {
+      await store.ingest([received('CN', 0)]);
+      const forked = received('CN', 0, {}, 'fork');
+      await expectRejectsCode(store.ingest([received('CN', 1), forked]), StoreError, 'STORE_CONFLICT');
+      expect(await store.received('CN', 1)).toBeUndefined(); // nothing of the call stayed
+      expect((await store.received('CN', 0))!.leafHash).toEqual(received('CN', 0).leafHash);
+    });
+
+    it('lists the inbox newest first by receive order, filtered and paged by rowid', async () => {
+      await store.ingest([received('CN', 0), received('UK', 0, { type: 'incident.report', incident: 'INC-9' })]);
+      await store.ingest([received('CN', 5), received('CN', 3, { type: 'incident.report', incident: 'INC-9' })]);
+      const all = await store.inbox({ limit: 10 });
+      expect(all.map((e) => [e.party, e.index])).toEqual([['CN', 3], ['CN', 5], ['UK', 0], ['CN', 0]]);
+      const rowids = all.map((e) => e.rowid);
+      expect([...rowids].sort((x, y) => y - x)).toEqual(rowids);
+      expect(new Set(rowids).size).toBe(4);
+      const page2 = await store.inbox({ limit: 2, before: all[1]!.rowid });
+      expect(page2.map((e) => [e.party, e.index])).toEqual([['UK', 0], ['CN', 0]]);
+      expect((await store.inbox({ limit: 10, party: 'CN' })).map((e) => e.index)).toEqual([3, 5, 0]);
+      expect((await store.inbox({ limit: 10, type: 'incident.report' })).map((e) => e.party)).toEqual(['CN', 'UK']);
+      expect((await store.inbox({ limit: 10, incident: 'INC-9', party: 'UK' })).map((e) => e.index)).toEqual([0]);
+      const { rowid, ...entry } = all[0]!;
+      void rowid;
+      expect(entry).toEqual(received('CN', 3, { type: 'incident.report', incident: 'INC-9' }));
+    });
+
+    it('finds own entries that reference a (party, index)', async () => {
+      const ref = (party: string, index: number) => ({ party, index, hash: formatBase64(leafHash(entryBytes(index, `r:${party}`))) });
+      await append(4, (i) =>
+        i === 1 ? meta({ type: 'receipt', refs: [ref('CN', 5)] }) : i === 3 ? meta({ type: 'ack', refs: [ref('CN', 5), ref('UK', 5)] }) : meta(),
+      );
+      expect((await store.referencing('CN', 5)).map((e) => e.index)).toEqual([1, 3]);
+      expect((await store.referencing('UK', 5)).map((e) => e.index)).toEqual([3]);
+      expect(await store.referencing('CN', 4)).toEqual([]);
+    });
+
+    it('stores officers and sessions', async () => {
+      const o = { name: 'alice', role: 'officer' as const, passwordHash: 'scrypt$1$2$3$salt$hash', created: '2026-05-14T12:00:00Z', disabled: false };
+      await store.putOfficer(o);
+      await store.putOfficer({ ...o, name: 'bob', role: 'admin' });
+      expect(await store.officer('alice')).toEqual(o);
+      expect(await store.officer('carol')).toBeUndefined();
+      await store.putOfficer({ ...o, disabled: true, role: 'auditor' });
+      expect(await store.officer('alice')).toEqual({ ...o, disabled: true, role: 'auditor' });
+      expect((await store.officers()).map((x) => x.name)).toEqual(['alice', 'bob']);
+
+      const s = { tokenHash: 'ab'.repeat(32), officer: 'alice', created: '2026-05-14T12:00:00Z', expires: '2026-05-14T20:00:00Z' };
+      await store.putSession(s);
+      expect(await store.session(s.tokenHash)).toEqual(s);
+      await store.deleteSession(s.tokenHash);
+      expect(await store.session(s.tokenHash)).toBeUndefined();
+      await store.deleteSession(s.tokenHash); // deleting twice is fine
+    });
+
+    it('stores JSON settings', async () => {
+      expect(await store.getSetting('accord')).toBeUndefined();
+      for (const v of ['abc', 0, 1.5, true, null, [1, 'x'], { a: { b: [null] } }]) {
+        await store.putSetting('k', v);
+        expect(await store.getSetting('k')).toEqual(v);
+      }
+      await store.putSetting('k', undefined);
+      expect(await store.getSetting('k')).toBeUndefined();
+    });
+  });
+}
