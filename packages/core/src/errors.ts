@@ -44,7 +44,7 @@ export const ERROR_CATALOG = {
   NOTE_DUPLICATE_SIGNATURE: { kind: 'parse', status: 400, title: 'Signed note repeats a signature' },
   NOTE_UNVERIFIED: { kind: 'verification', status: 403, title: 'No signature from a known key' },
   SIGNATURE_INVALID: { kind: 'verification', status: 403, title: 'A signature from a known key does not verify' },
-  KEY_MALFORMED: { kind: 'parse', status: 400, title: 'Malformed note key' },
+  KEY_MALFORMED: { kind: 'parse', status: 400, title: 'Malformed key' },
   KEY_UNSUPPORTED: { kind: 'parse', status: 400, title: 'Unsupported note key type' },
   KEY_ID_MISMATCH: { kind: 'parse', status: 400, title: 'Key ID does not match the key' },
   KEY_AMBIGUOUS: { kind: 'argument', status: 400, title: 'Two different keys share a name and key ID' },
@@ -68,6 +68,10 @@ export const ERROR_CATALOG = {
   STORE_CONFLICT: { kind: 'store', status: 409, title: 'Conflicts with what is stored' },
   STORE_CORRUPT: { kind: 'store', status: 500, title: 'Stored data failed an integrity check' },
   STORE_UNAVAILABLE: { kind: 'store', status: 503, title: 'Storage is unavailable' },
+
+  // RFC 9180 HPKE envelopes and salted commitments (envelope/).
+  HPKE_OPEN_FAILED: { kind: 'verification', status: 422, title: 'Sealed envelope does not open' },
+  COMMITMENT_SALT_INVALID: { kind: 'parse', status: 400, title: 'Commitment salt is not 32 bytes' },
 
   // RFC 8785 canonical JSON.
   JSON_MALFORMED: { kind: 'parse', status: 400, title: 'Malformed JSON' },

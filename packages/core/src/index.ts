@@ -18,3 +18,5 @@ export * from './note/cosignature.js';
 export * from './note/witnessed.js';
 export * from './note/witness.js';
 export * from './taxonomy/taxonomy.js';
+export * from './envelope/hpke.js';
+export * from './envelope/commitment.js';

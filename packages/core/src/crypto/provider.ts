@@ -6,8 +6,8 @@
  * directly. Instead every hash and signature goes through the active
  * {@link CryptoProvider}. Two bindings exist:
  *
- * - `nobleCrypto` (`./noble.ts`): `@noble/hashes` + `@noble/curves`, pure JS,
- *   runs anywhere. It is the default, so core is correct in a browser with no
+ * - `nobleCrypto` (`./noble.ts`): `@noble/hashes`, `@noble/curves` and
+ *   `@noble/ciphers`, pure JS, runs anywhere. It is the default, so core is correct in a browser with no
  *   set-up.
  * - `nodeCrypto` (`./node.ts`, reached through `@parley/core/node`):
  *   `node:crypto`, about 12–16× faster for Ed25519 and the fastest SHA-256 path
@@ -18,6 +18,18 @@
  * Ed25519 is RFC 8032 "pure" Ed25519 with a 32-byte seed as the private key;
  * signers and verifiers are created once per key so a binding can cache its
  * native key objects.
+ *
+ * The HPKE primitives (RFC 9180, see `envelope/hpke.ts`) are raw and one-shot:
+ * - X25519 (RFC 7748 §5): 32-byte private keys (clamped inside the function,
+ *   never stored clamped) and 32-byte u-coordinates. An all-zero shared secret
+ *   (a low-order public key) is refused, as RFC 9180 §7.1.4 requires.
+ * - HMAC-SHA-256 (RFC 2104); HKDF (RFC 5869) is built on it in core so the
+ *   labeled Extract/Expand of RFC 9180 §4 are byte-exact in every binding.
+ * - AEADs in the RFC 5116 shape, ciphertext = encrypted bytes || 16-byte tag:
+ *   AES-GCM (NIST SP 800-38D; 16-byte key = AES-128, 32-byte key = AES-256)
+ *   and ChaCha20-Poly1305 (RFC 8439 §2.8), both with 12-byte nonces. `…Open`
+ *   returns `undefined` for any ciphertext that does not authenticate —
+ *   including one shorter than the tag — and never throws on it.
  *
  * Merkle code stays synchronous, so every function here is synchronous.
  */
@@ -45,6 +57,28 @@ export interface CryptoProvider {
   ed25519Verifier(publicKey: Uint8Array): Ed25519Verify;
   /** `n` bytes from a cryptographically secure generator. */
   randomBytes(n: number): Uint8Array;
+
+  /**
+   * The X25519 public key of a 32-byte private key: X25519(k, 9) (RFC 7748 §6.1).
+   * @throws ParseError `KEY_MALFORMED` if `privateKey` is not 32 bytes.
+   */
+  x25519PublicKey(privateKey: Uint8Array): Uint8Array;
+  /**
+   * The X25519 shared secret X25519(privateKey, publicKey) (RFC 7748 §5).
+   * @throws ParseError `KEY_MALFORMED` if a key is not 32 bytes or the result
+   *   is all zero (low-order public key; RFC 9180 §7.1.4, RFC 7748 §6.1).
+   */
+  x25519(privateKey: Uint8Array, publicKey: Uint8Array): Uint8Array;
+  /** HMAC-SHA-256 (RFC 2104) of `data` under `key`; 32 bytes. */
+  hmacSha256(key: Uint8Array, data: Uint8Array): Uint8Array;
+  /** AES-GCM seal; `key` is 16 (AES-128) or 32 (AES-256) bytes, `nonce` 12. Returns ciphertext || tag. */
+  aesGcmSeal(key: Uint8Array, nonce: Uint8Array, aad: Uint8Array, plaintext: Uint8Array): Uint8Array;
+  /** AES-GCM open; the plaintext, or `undefined` if `ciphertext` does not authenticate. */
+  aesGcmOpen(key: Uint8Array, nonce: Uint8Array, aad: Uint8Array, ciphertext: Uint8Array): Uint8Array | undefined;
+  /** ChaCha20-Poly1305 seal (RFC 8439 §2.8); 32-byte key, 12-byte nonce. Returns ciphertext || tag. */
+  chacha20Poly1305Seal(key: Uint8Array, nonce: Uint8Array, aad: Uint8Array, plaintext: Uint8Array): Uint8Array;
+  /** ChaCha20-Poly1305 open; the plaintext, or `undefined` if `ciphertext` does not authenticate. */
+  chacha20Poly1305Open(key: Uint8Array, nonce: Uint8Array, aad: Uint8Array, ciphertext: Uint8Array): Uint8Array | undefined;
 }
 
 let active: CryptoProvider = nobleCrypto;
