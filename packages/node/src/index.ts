@@ -1,1 +1,5 @@
-export {};
+/** @parley/node — one party's node: the service, its HTTP API and the server. */
+export * from './bodies.js';
+export * from './service.js';
+export * from './auth.js';
+export * from './verifyPool.js';

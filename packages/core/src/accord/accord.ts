@@ -1,0 +1,357 @@
+/**
+ * The accord: the founding document of a Parley channel.
+ *
+ * An accord is RFC 8785 canonical JSON listing the parties (id, bilingual
+ * names, node URLs, log verifier key, HPKE public key), the taxonomy it uses
+ * (by hash), deadlines, heartbeat interval, red lines and the amendment
+ * quorum. Its **id** is the lowercase hex SHA-256 of its canonical bytes; the
+ * id names the channel and is bound into every entry.
+ *
+ *     accord id  = hex(SHA-256(JCS(accord)))
+ *     signature  = Ed25519(party log key, "parley/accord/v1\n" || SHA-256(JCS(accord)))
+ *
+ * A signed accord file is `{"accord": {…}, "signatures": [{"party", "sig"}]}`
+ * (signatures sorted by party; a party signs with the key its own entry
+ * names, so the accord certifies each party's keys to the others). A node
+ * runs only on an accord signed by every party.
+ *
+ * Log origins (key names) must not start with `parley/`, the prefix of every
+ * Parley signing context, so no Parley signature can be replayed as a
+ * checkpoint signature or the reverse.
+ *
+ * @example
+ *   const draft = draftAccord({ name: 'us-cn-hotline', parties: [us, cn] });
+ *   let signed = { accord: draft, signatures: [] };
+ *   signed = signAccord(signed, 'US', usKey); signed = signAccord(signed, 'CN', cnKey);
+ *   verifyAccord(signed).id; // the channel id
+ */
+import { fail } from '../errors.js';
+import { bytesEqual, concatBytes, encodeUtf8, formatBase64, formatHex, parseBase64 } from '../encoding.js';
+import { canonicalizeToBytes } from '../cjson.js';
+import { parseJson } from '../ijson.js';
+import { type CryptoProvider, type Ed25519Verify, getCrypto } from '../crypto/provider.js';
+import { SIG_TYPE_ED25519, type SignerKey, type VerifierKey, parseVerifierKey, verifierKeyOf, formatVerifierKey } from '../note/key.js';
+import { arr, int, obj, sortedUnique, str, time } from '../shape.js';
+import { type Localized, type Precedence, PRECEDENCES, TAXONOMY_V1, type Taxonomy, defaultDeadlines, taxonomyHash } from '../taxonomy/taxonomy.js';
+
+/** Accord format version. */
+export const ACCORD_VERSION = 1;
+/** Signing context of accord signatures. */
+export const ACCORD_CONTEXT = 'parley/accord/v1\n';
+
+export interface AccordParty {
+  /** Party id, e.g. `US`: ^[A-Z][A-Z0-9-]{1,15}$. */
+  readonly id: string;
+  readonly names: Localized;
+  /** Base URLs of the party's node (http or https). */
+  readonly urls: readonly string[];
+  /** Log verifier key (C2SP note key, Ed25519); its name is the log origin. */
+  readonly logKey: string;
+  /** X25519 public key for HPKE-sealed bodies, base64. */
+  readonly hpkeKey: string;
+}
+
+export interface AccordDeadlines {
+  /** Machine receipt deadline, for every entry. */
+  readonly receiptSeconds: number;
+  /** Human acknowledgement deadline by precedence. */
+  readonly ackSeconds: Readonly<Record<Precedence, number>>;
+  /** Initial incident report deadline by severity level "0".."7". */
+  readonly initialReportSeconds: Readonly<Record<string, number>>;
+}
+
+/** A red line: an incident in `category` at or above `minSeverity` forces FLASH and notifies every party. */
+export interface RedLine {
+  readonly category: string;
+  readonly minSeverity: number;
+}
+
+export interface Accord {
+  readonly v: 1;
+  /** Short machine name, e.g. `us-cn-ai-hotline`. */
+  readonly name: string;
+  readonly title: Localized;
+  readonly created: string;
+  /** Sorted by id. */
+  readonly parties: readonly AccordParty[];
+  readonly taxonomy: { readonly id: string; readonly version: string; readonly sha256: string };
+  readonly deadlines: AccordDeadlines;
+  readonly heartbeatSeconds: number;
+  readonly redLines: readonly RedLine[];
+  /** Distinct parties whose signatures an amendment needs. */
+  readonly amendmentQuorum: number;
+}
+
+export interface AccordSignature {
+  readonly party: string;
+  /** Base64 Ed25519 signature over ACCORD_CONTEXT || SHA-256(JCS(accord)). */
+  readonly sig: string;
+}
+
+export interface SignedAccord {
+  readonly accord: Accord;
+  readonly signatures: readonly AccordSignature[];
+}
+
+/** An accord whose signatures were checked (see {@link verifyAccord}). */
+export interface VerifiedAccord {
+  readonly accord: Accord;
+  /** Channel id: hex SHA-256 of the canonical accord. */
+  readonly id: string;
+  /** Parties whose signature verified. */
+  readonly signedBy: readonly string[];
+  /** True when every party signed. */
+  readonly complete: boolean;
+  /** A party and its parsed log key, or undefined. */
+  party(id: string): AccordMember | undefined;
+}
+
+/** A party as a verifier sees it: its accord entry, parsed keys and a cached signature check. */
+export interface AccordMember {
+  readonly party: AccordParty;
+  readonly logKey: VerifierKey;
+  readonly hpkeKey: Uint8Array;
+  /** Ed25519 check under the party's log key (the native key object is made once per crypto provider). */
+  verify(message: Uint8Array, signature: Uint8Array): boolean;
+}
+
+export const PARTY_ID = /^[A-Z][A-Z0-9-]{1,15}$/;
+const NAME = /^[a-z0-9][a-z0-9.-]{0,62}$/;
+const URL_RE = /^https?:\/\/[^\s/?#]+(\/[^\s?#]*)?$/;
+const HEX64 = /^[0-9a-f]{64}$/;
+const MAX_PARTIES = 64;
+const MAX_SECONDS = 366 * 24 * 3600;
+
+function localized(v: unknown, path: string): Localized {
+  const o = obj(v, 'ACCORD_MALFORMED', path, ['en', 'zh-CN']);
+  return { en: str(o['en'], 'ACCORD_MALFORMED', `${path}.en`, { min: 1, max: 200 }), 'zh-CN': str(o['zh-CN'], 'ACCORD_MALFORMED', `${path}.zh-CN`, { min: 1, max: 200 }) };
+}
+
+function seconds(v: unknown, path: string): number {
+  return int(v, 'ACCORD_MALFORMED', path, 1, MAX_SECONDS);
+}
+
+function party(v: unknown, path: string): AccordParty {
+  const o = obj(v, 'ACCORD_MALFORMED', path, ['id', 'names', 'urls', 'logKey', 'hpkeKey']);
+  const logKey = str(o['logKey'], 'ACCORD_MALFORMED', `${path}.logKey`, { min: 1, max: 400 });
+  let k: VerifierKey;
+  try {
+    k = parseVerifierKey(logKey);
+  } catch (e) {
+    return fail('ACCORD_MALFORMED', `${path}.logKey: not a note verifier key`, e);
+  }
+  if (k.type !== SIG_TYPE_ED25519) fail('ACCORD_MALFORMED', `${path}.logKey: must be an Ed25519 (0x01) key`);
+  if (k.name.startsWith('parley/')) fail('ACCORD_MALFORMED', `${path}.logKey: origins must not start with "parley/"`);
+  const hpkeKey = str(o['hpkeKey'], 'ACCORD_MALFORMED', `${path}.hpkeKey`, { min: 44, max: 44 });
+  try {
+    if (parseBase64(hpkeKey).length !== 32) throw new Error('length');
+  } catch (e) {
+    fail('ACCORD_MALFORMED', `${path}.hpkeKey: want 32 bytes of base64`, e);
+  }
+  return {
+    id: str(o['id'], 'ACCORD_MALFORMED', `${path}.id`, { pattern: PARTY_ID, max: 16 }),
+    names: localized(o['names'], `${path}.names`),
+    urls: arr(o['urls'], 'ACCORD_MALFORMED', `${path}.urls`, 8, (u, p) => str(u, 'ACCORD_MALFORMED', p, { pattern: URL_RE, max: 300 })),
+    logKey,
+    hpkeKey,
+  };
+}
+
+/**
+ * Checks an accord's shape strictly (closed member sets, sorted parties,
+ * valid keys, deadlines within a year, quorum within the party count).
+ * @throws ParseError `ACCORD_MALFORMED`.
+ */
+export function parseAccord(v: unknown): Accord {
+  const o = obj(v, 'ACCORD_MALFORMED', 'accord', ['v', 'name', 'title', 'created', 'parties', 'taxonomy', 'deadlines', 'heartbeatSeconds', 'redLines', 'amendmentQuorum']);
+  if (o['v'] !== ACCORD_VERSION) fail('ACCORD_MALFORMED', 'accord.v: unsupported version');
+  const parties = arr(o['parties'], 'ACCORD_MALFORMED', 'accord.parties', MAX_PARTIES, party, 2);
+  sortedUnique(parties.map((p) => p.id), 'ACCORD_MALFORMED', 'accord.parties[].id');
+  const origins = new Set(parties.map((p) => parseVerifierKey(p.logKey).name));
+  if (origins.size !== parties.length) fail('ACCORD_MALFORMED', 'accord.parties: two parties share a log origin');
+  const t = obj(o['taxonomy'], 'ACCORD_MALFORMED', 'accord.taxonomy', ['id', 'version', 'sha256']);
+  const d = obj(o['deadlines'], 'ACCORD_MALFORMED', 'accord.deadlines', ['receiptSeconds', 'ackSeconds', 'initialReportSeconds']);
+  const ack = obj(d['ackSeconds'], 'ACCORD_MALFORMED', 'accord.deadlines.ackSeconds', PRECEDENCES);
+  const initial = obj(d['initialReportSeconds'], 'ACCORD_MALFORMED', 'accord.deadlines.initialReportSeconds', ['0', '1', '2', '3', '4', '5', '6', '7']);
+  const accord: Accord = {
+    v: 1,
+    name: str(o['name'], 'ACCORD_MALFORMED', 'accord.name', { pattern: NAME, max: 63 }),
+    title: localized(o['title'], 'accord.title'),
+    created: time(o['created'], 'ACCORD_MALFORMED', 'accord.created'),
+    parties,
+    taxonomy: {
+      id: str(t['id'], 'ACCORD_MALFORMED', 'accord.taxonomy.id', { min: 1, max: 64 }),
+      version: str(t['version'], 'ACCORD_MALFORMED', 'accord.taxonomy.version', { min: 1, max: 16 }),
+      sha256: str(t['sha256'], 'ACCORD_MALFORMED', 'accord.taxonomy.sha256', { pattern: HEX64, max: 64 }),
+    },
+    deadlines: {
+      receiptSeconds: seconds(d['receiptSeconds'], 'accord.deadlines.receiptSeconds'),
+      ackSeconds: Object.fromEntries(PRECEDENCES.map((p) => [p, seconds(ack[p], `accord.deadlines.ackSeconds.${p}`)])) as Record<Precedence, number>,
+      initialReportSeconds: Object.fromEntries(['0', '1', '2', '3', '4', '5', '6', '7'].map((s) => [s, int(initial[s], 'ACCORD_MALFORMED', `accord.deadlines.initialReportSeconds.${s}`, 0, MAX_SECONDS)])),
+    },
+    heartbeatSeconds: seconds(o['heartbeatSeconds'], 'accord.heartbeatSeconds'),
+    redLines: arr(o['redLines'], 'ACCORD_MALFORMED', 'accord.redLines', 64, (r, p) => {
+      const ro = obj(r, 'ACCORD_MALFORMED', p, ['category', 'minSeverity']);
+      return { category: str(ro['category'], 'ACCORD_MALFORMED', `${p}.category`, { pattern: /^[A-Z]{2}$/, max: 2 }), minSeverity: int(ro['minSeverity'], 'ACCORD_MALFORMED', `${p}.minSeverity`, 0, 7) };
+    }),
+    amendmentQuorum: int(o['amendmentQuorum'], 'ACCORD_MALFORMED', 'accord.amendmentQuorum', 1, parties.length),
+  };
+  return accord;
+}
+
+/** SHA-256 of the canonical accord (32 bytes). */
+export function accordDigest(accord: Accord): Uint8Array {
+  return getCrypto().sha256(canonicalizeToBytes(accord));
+}
+
+/** The channel id: lowercase hex SHA-256 of the canonical accord. */
+export function accordId(accord: Accord): string {
+  return formatHex(accordDigest(accord));
+}
+
+function signingMessage(accord: Accord): Uint8Array {
+  return concatBytes(encodeUtf8(ACCORD_CONTEXT), accordDigest(accord));
+}
+
+/**
+ * Adds (or replaces) `partyId`'s signature.
+ * @param key the party's log signer key; it must be the key the accord names for the party.
+ * @throws ParseError `ACCORD_MALFORMED` for an unknown party or a key that is not the party's.
+ */
+export function signAccord(signed: SignedAccord, partyId: string, key: SignerKey): SignedAccord {
+  const accord = parseAccord(signed.accord);
+  const p = accord.parties.find((x) => x.id === partyId);
+  if (!p) fail('ACCORD_MALFORMED', `no party ${partyId} in the accord`);
+  if (p.logKey !== formatVerifierKey(verifierKeyOf(key))) fail('ACCORD_MALFORMED', `that key is not ${partyId}'s log key in the accord`);
+  const sig = formatBase64(getCrypto().ed25519Signer(key.seed)(signingMessage(accord)));
+  const signatures = [...signed.signatures.filter((s) => s.party !== partyId), { party: partyId, sig }].sort((a, b) => (a.party < b.party ? -1 : 1));
+  return { accord, signatures };
+}
+
+/** Options for {@link verifyAccord}. */
+export interface VerifyAccordOptions {
+  /** Require every party's signature (default true: what a node runs on). */
+  readonly requireAll?: boolean;
+}
+
+/**
+ * Checks a signed accord: shape, then every signature present against the
+ * key the accord names for that party.
+ * @throws ParseError `ACCORD_MALFORMED`; VerificationError `SIGNATURE_INVALID`
+ *   for a bad signature, `ACCORD_UNSIGNED` when a party has not signed and
+ *   `requireAll` is set.
+ */
+export function verifyAccord(signed: SignedAccord, options: VerifyAccordOptions = {}): VerifiedAccord {
+  const so = obj(signed, 'ACCORD_MALFORMED', 'signed accord', ['accord', 'signatures']);
+  const accord = parseAccord(so['accord']);
+  const sigs = parseSignatures(so['signatures']);
+  const msg = signingMessage(accord);
+  const keys = new Map(accord.parties.map((p) => [p.id, parseVerifierKey(p.logKey)]));
+  for (const s of sigs) {
+    const k = keys.get(s.party);
+    if (!k) fail('ACCORD_MALFORMED', `signature by ${s.party}, who is not a party`);
+    let sig: Uint8Array;
+    try {
+      sig = parseBase64(s.sig);
+    } catch (e) {
+      return fail('ACCORD_MALFORMED', `signature of ${s.party} is not base64`, e);
+    }
+    if (!getCrypto().ed25519Verifier(k.publicKey)(msg, sig)) fail('SIGNATURE_INVALID', `accord signature of ${s.party} does not verify`);
+  }
+  const signedBy = sigs.map((s) => s.party);
+  const complete = accord.parties.every((p) => signedBy.includes(p.id));
+  if ((options.requireAll ?? true) && !complete) {
+    const missing = accord.parties.filter((p) => !signedBy.includes(p.id)).map((p) => p.id);
+    fail('ACCORD_UNSIGNED', `accord not signed by ${missing.join(', ')}`);
+  }
+  const id = accordId(accord);
+  const members = new Map<string, AccordMember>(accord.parties.map((p) => [p.id, member(p, keys.get(p.id)!)]));
+  return { accord, id, signedBy, complete, party: (pid) => members.get(pid) };
+}
+
+function parseSignatures(v: unknown): AccordSignature[] {
+  const sigs = arr(v, 'ACCORD_MALFORMED', 'signatures', MAX_PARTIES, (s, p) => {
+    const o = obj(s, 'ACCORD_MALFORMED', p, ['party', 'sig']);
+    return { party: str(o['party'], 'ACCORD_MALFORMED', `${p}.party`, { pattern: PARTY_ID, max: 16 }), sig: str(o['sig'], 'ACCORD_MALFORMED', `${p}.sig`, { max: 100 }) };
+  });
+  sortedUnique(sigs.map((s) => s.party), 'ACCORD_MALFORMED', 'signatures[].party');
+  return sigs;
+}
+
+function member(party: AccordParty, logKey: VerifierKey): AccordMember {
+  let cache: { provider: CryptoProvider; verify: Ed25519Verify } | undefined;
+  return {
+    party,
+    logKey,
+    hpkeKey: parseBase64(party.hpkeKey),
+    verify(message, signature) {
+      const provider = getCrypto();
+      if (cache?.provider !== provider) cache = { provider, verify: provider.ed25519Verifier(logKey.publicKey) };
+      return cache.verify(message, signature);
+    },
+  };
+}
+
+/** Parses a signed accord file (JSON text or bytes; strict I-JSON). Signatures are not checked. */
+export function parseSignedAccord(input: string | Uint8Array): SignedAccord {
+  let v: unknown;
+  try {
+    v = parseJson(input, { maxBytes: 1024 * 1024 });
+  } catch (e) {
+    return fail('ACCORD_MALFORMED', 'accord file is not valid JSON', e);
+  }
+  const o = obj(v, 'ACCORD_MALFORMED', 'signed accord', ['accord', 'signatures']);
+  return { accord: parseAccord(o['accord']), signatures: parseSignatures(o['signatures']) };
+}
+
+/** A signed accord as a human-readable JSON file (the id is computed canonically, so layout does not matter). */
+export function formatSignedAccord(signed: SignedAccord): string {
+  return `${JSON.stringify(signed, null, 2)}\n`;
+}
+
+/** What {@link draftAccord} needs; everything else has a default. */
+export interface AccordDraftInput {
+  readonly name: string;
+  readonly title?: Localized;
+  readonly parties: readonly AccordParty[];
+  readonly taxonomy?: Taxonomy;
+  readonly created?: Date;
+  readonly deadlines?: Partial<AccordDeadlines>;
+  readonly heartbeatSeconds?: number;
+  readonly redLines?: readonly RedLine[];
+  readonly amendmentQuorum?: number;
+}
+
+/**
+ * A new accord with the defaults of the taxonomy (ack deadlines by
+ * precedence, initial-report deadlines by severity, 60 s machine receipts),
+ * an hourly heartbeat, the catastrophic categories at severity ≥ 6 as red
+ * lines, and unanimity for amendments.
+ */
+export function draftAccord(input: AccordDraftInput): Accord {
+  const taxonomy = input.taxonomy ?? TAXONOMY_V1;
+  const d = defaultDeadlines(taxonomy);
+  const parties = [...input.parties].sort((a, b) => (a.id < b.id ? -1 : 1));
+  return parseAccord({
+    v: 1,
+    name: input.name,
+    title: input.title ?? { en: 'AI incident hotline', 'zh-CN': '人工智能事件热线' },
+    created: (input.created ?? new Date()).toISOString(),
+    parties,
+    taxonomy: { id: taxonomy.id, version: taxonomy.version, sha256: taxonomyHash(taxonomy) },
+    deadlines: {
+      receiptSeconds: input.deadlines?.receiptSeconds ?? d.receiptSeconds,
+      ackSeconds: input.deadlines?.ackSeconds ?? d.ackSeconds,
+      initialReportSeconds: input.deadlines?.initialReportSeconds ?? d.initialReportSeconds,
+    },
+    heartbeatSeconds: input.heartbeatSeconds ?? 3600,
+    redLines: input.redLines ?? taxonomy.categories.filter((c) => c.catastrophic).map((c) => ({ category: c.code, minSeverity: 6 })),
+    amendmentQuorum: input.amendmentQuorum ?? parties.length,
+  });
+}
+
+/** True when two accords are the same document (same id). */
+export function sameAccord(a: Accord, b: Accord): boolean {
+  return bytesEqual(accordDigest(a), accordDigest(b));
+}
+

@@ -1,0 +1,493 @@
+/**
+ * ParleyNode: one party's node, without HTTP — the logic every route and
+ * CLI command calls. It holds the party's keys and the verified accord, turns
+ * officers' reports and messages into signed (and, unless TLP:CLEAR, sealed)
+ * entries of the party's own log through the group-committing LogWriter,
+ * verifies entries received from other parties and answers each with a
+ * machine receipt, and serves the log (checkpoint, tiles, entries, proofs).
+ *
+ * Write path (acknowledged = durable):
+ *
+ *     validate body (zod) → seal to recipients + self (HPKE) → LogWriter.append:
+ *       prepare(index, time) signs the envelope {seq: index, time} → one
+ *       transaction per batch: entries + stored hashes + signed checkpoint
+ *     → resolve with the index, leaf hash and checkpoint
+ */
+import {
+  type Checkpoint,
+  type EntryRef,
+  type EntryType,
+  type Envelope,
+  type HpkeKeyPair,
+  type JsonValue,
+  type Marking,
+  type Precedence,
+  type SignedAccord,
+  type SignedEntry,
+  type SignerKey,
+  type VerifiedAccord,
+  PRECEDENCES,
+  TAXONOMY_V1,
+  severity as severityLevel,
+  consistencyProofFromHashes,
+  consistencyProofIndexes,
+  fail,
+  formatBase64,
+  formatVerifierKey,
+  getCrypto,
+  inclusionProofFromHashes,
+  inclusionProofIndexes,
+  newSigner,
+  openBody,
+  parseEntry,
+  sealBody,
+  signCheckpoint,
+  signEntry,
+  storedHashIndex,
+  verifierKeyOf,
+  verifyAccord,
+  verifyEntry,
+} from '@parley/core';
+import { type EntryMeta, type ListQuery, type LogStore, type OwnEntry, type ReceivedEntry, type Role, LogWriter } from '@parley/store';
+import { BODY_SCHEMAS, type IncidentReport } from './bodies.js';
+import { type VerifyPool, throwVerdict } from './verifyPool.js';
+
+/** The party's secrets, decrypted in memory only. */
+export interface NodeKeys {
+  /** Log signing key: signs checkpoints and entries; its name is the log origin. */
+  readonly log: SignerKey;
+  /** X25519 key pair that opens bodies sealed to this party. */
+  readonly hpke: HpkeKeyPair;
+}
+
+export interface NodeOptions {
+  readonly accord: SignedAccord | VerifiedAccord;
+  readonly party: string;
+  readonly keys: NodeKeys;
+  readonly store: LogStore;
+  readonly now?: () => Date;
+  readonly maxBatch?: number;
+  /** Worker threads for signature checks on ingest (optional). */
+  readonly verifyPool?: VerifyPool;
+}
+
+/** What a write returns once durable. */
+export interface Submitted {
+  readonly index: number;
+  /** Base64 leaf hash: with party and index, how others reference the entry. */
+  readonly leafHash: string;
+  readonly treeSize: number;
+  readonly entry: SignedEntry;
+}
+
+/** What an officer writes; the node fills in sender, sequence and time. */
+export interface Draft {
+  readonly type: EntryType;
+  readonly to?: readonly string[];
+  readonly precedence: Precedence;
+  readonly marking: Marking;
+  readonly refs?: readonly EntryRef[];
+  readonly body: unknown;
+}
+
+/** Delivery state of an entry, from this node's log. */
+export interface EntryState {
+  readonly receipt?: { readonly index: number; readonly time: string };
+  readonly ack?: { readonly index: number; readonly time: string; readonly officer: string };
+}
+
+/** An entry as a viewer may see it. */
+export interface EntryView {
+  readonly party: string;
+  readonly index: number;
+  readonly leafHash: string;
+  readonly entry: SignedEntry;
+  /** The body: clear, opened for this party, or absent (sealed and not entitled, or not addressed to us). */
+  readonly body?: JsonValue;
+  /** Why there is no body. */
+  readonly sealed?: 'not-entitled' | 'not-a-recipient';
+  /** For received entries: our receipt and acknowledgement of it. */
+  readonly state?: EntryState;
+}
+
+/** Roles that may read sealed bodies addressed to this party. Auditors see metadata and commitments only. */
+const READS_SEALED: readonly Role[] = ['officer', 'admin'];
+const MACHINE = 'node';
+/** Most entries one receipt acknowledges (the envelope allows 16 refs). */
+export const RECEIPT_REFS = 16;
+
+export class ParleyNode {
+  readonly accord: VerifiedAccord;
+  readonly party: string;
+  readonly origin: string;
+  readonly #keys: NodeKeys;
+  readonly #store: LogStore;
+  readonly #writer: LogWriter;
+  readonly #now: () => Date;
+  readonly #sign: (m: Uint8Array) => Uint8Array;
+  readonly #pool: VerifyPool | undefined;
+
+  private constructor(o: NodeOptions, accord: VerifiedAccord, writer: LogWriter) {
+    this.accord = accord;
+    this.party = o.party;
+    this.origin = o.keys.log.name;
+    this.#keys = o.keys;
+    this.#store = o.store;
+    this.#writer = writer;
+    this.#now = o.now ?? (() => new Date());
+    this.#sign = getCrypto().ed25519Signer(o.keys.log.seed);
+    this.#pool = o.verifyPool;
+  }
+
+  /**
+   * Opens a node: the accord must be signed by every party, the keys must be
+   * the ones the accord names for `party`, and the store must belong to this
+   * accord (a new store is bound to it).
+   * @throws VerificationError `ACCORD_UNSIGNED`; ParseError `ACCORD_MALFORMED` for keys that are not the party's.
+   */
+  static async open(o: NodeOptions): Promise<ParleyNode> {
+    const accord = 'id' in o.accord ? o.accord : verifyAccord(o.accord);
+    if (!accord.complete) fail('ACCORD_UNSIGNED', 'the node runs only on an accord signed by every party');
+    const me = accord.party(o.party);
+    if (!me) fail('ACCORD_MALFORMED', `${o.party} is not a party of the accord`);
+    if (me.party.logKey !== formatVerifierKey(verifierKeyOf(o.keys.log))) fail('ACCORD_MALFORMED', `the log key is not ${o.party}'s key in the accord`);
+    if (formatBase64(o.keys.hpke.publicKey) !== me.party.hpkeKey) fail('ACCORD_MALFORMED', `the HPKE key is not ${o.party}'s key in the accord`);
+    const bound = await o.store.getSetting('accord');
+    if (bound === undefined) await o.store.putSetting('accord', { id: accord.id, party: o.party });
+    else if ((bound as { id?: string }).id !== accord.id || (bound as { party?: string }).party !== o.party) {
+      fail('STORE_CONFLICT', 'this data directory belongs to another accord or party');
+    }
+    const signer = newSigner(o.keys.log);
+    const writer = await LogWriter.open(o.store, {
+      origin: o.keys.log.name,
+      signCheckpoint: (cp: Checkpoint) => signCheckpoint(cp, signer),
+      ...(o.maxBatch !== undefined ? { maxBatch: o.maxBatch } : {}),
+      ...(o.now !== undefined ? { now: o.now } : {}),
+    });
+    return new ParleyNode(o, accord, writer);
+  }
+
+  /** Every other party: the default recipients. */
+  get counterparts(): string[] {
+    return this.accord.accord.parties.map((p) => p.id).filter((id) => id !== this.party);
+  }
+
+  get treeSize(): number {
+    return this.#writer.size;
+  }
+
+  /**
+   * Appends an entry written by `officer` (or the node itself).
+   * @throws ParseError `ENTRY_MALFORMED` (bad addressing or body), VerificationError `ENTRY_INVALID` (unknown party).
+   */
+  async submit(officer: string, d: Draft): Promise<Submitted> {
+    const schema = BODY_SCHEMAS[d.type];
+    const parsed = schema.safeParse(d.body);
+    if (!parsed.success) fail('ENTRY_MALFORMED', `body of ${d.type}: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(body)'}: ${i.message}`).join('; ')}`);
+    const body = parsed.data as JsonValue;
+    const to = [...new Set(d.to ?? this.counterparts)].sort();
+    for (const p of to) if (!this.accord.party(p) || p === this.party) fail('ENTRY_INVALID', `${p} is not another party of the accord`);
+    const bodyField =
+      d.marking === 'TLP:CLEAR'
+        ? { clear: body }
+        : {
+            sealed: sealBody({
+              accordId: this.accord.id,
+              from: this.party,
+              recipients: [...to, this.party].map((p) => ({ party: p, publicKey: this.accord.party(p)!.hpkeKey })),
+              body,
+            }),
+          };
+    const refs = d.refs ?? [];
+    const meta: EntryMeta = {
+      type: d.type,
+      from: this.party,
+      officer,
+      to,
+      time: '',
+      precedence: d.precedence,
+      marking: d.marking,
+      refs,
+      ...(d.type === 'incident.report' ? { incident: (body as unknown as IncidentReport).incident } : {}),
+    };
+    let signed: SignedEntry | undefined;
+    const r = await this.#writer.append((index, time) => {
+      const env: Envelope = {
+        v: 1,
+        accord: this.accord.id,
+        from: { party: this.party, officer },
+        to,
+        seq: index,
+        time: time.toISOString(),
+        type: d.type,
+        precedence: d.precedence,
+        marking: d.marking,
+        refs,
+        body: bodyField,
+      };
+      const e = signEntry(env, this.#sign);
+      signed = e.entry;
+      return { bytes: e.bytes, meta: { ...meta, time: env.time } };
+    });
+    return { index: r.index, leafHash: formatBase64(r.leafHash), treeSize: r.treeSize, entry: signed! };
+  }
+
+  /** A hotline message to `to` (default: every other party). */
+  sendMessage(officer: string, m: { to?: readonly string[]; precedence: Precedence; marking: Marking; text: string; lang?: string }): Promise<Submitted> {
+    return this.submit(officer, {
+      type: 'hotline.message',
+      ...(m.to ? { to: m.to } : {}),
+      precedence: m.precedence,
+      marking: m.marking,
+      body: { text: m.text, ...(m.lang ? { lang: m.lang } : {}) },
+    });
+  }
+
+  /**
+   * An incident report. Precedence defaults to the taxonomy's for the
+   * severity; a red line of the accord (category at or above a severity)
+   * forces FLASH and addresses every party.
+   */
+  sendReport(officer: string, r: { to?: readonly string[]; precedence?: Precedence; marking: Marking; report: IncidentReport; refs?: readonly EntryRef[] }): Promise<Submitted> {
+    const red = this.redLine(r.report.category, r.report.severity);
+    const byTaxonomy = severityPrecedence(r.report.severity);
+    const asked = r.precedence ?? byTaxonomy;
+    return this.submit(officer, {
+      type: 'incident.report',
+      ...(red ? {} : r.to ? { to: r.to } : {}),
+      precedence: red ? 'FLASH' : asked,
+      marking: r.marking,
+      ...(r.refs ? { refs: r.refs } : {}),
+      body: r.report,
+    });
+  }
+
+  /** True when an incident in `category` at `severity` crosses one of the accord's red lines. */
+  redLine(category: string, severity: number): boolean {
+    return this.accord.accord.redLines.some((l) => l.category === category && severity >= l.minSeverity);
+  }
+
+  /**
+   * An officer's acknowledgement of an entry received from another party.
+   * @throws ArgumentError `TREE_ARGUMENT_INVALID` when no such entry was received.
+   */
+  async acknowledge(officer: string, party: string, index: number, reply?: { text: string; lang?: string }): Promise<Submitted> {
+    const rec = await this.#store.received(party, index);
+    if (!rec) fail('TREE_ARGUMENT_INVALID', `no entry ${party}/${index} has been received`);
+    return this.submit(officer, {
+      type: 'ack',
+      to: [party],
+      precedence: rec.meta.precedence as Precedence,
+      marking: rec.meta.marking as Marking,
+      refs: [{ party, index, hash: formatBase64(rec.leafHash) }],
+      body: reply ? { reply: reply.text, ...(reply.lang ? { lang: reply.lang } : {}) } : {},
+    });
+  }
+
+  /** A heartbeat to every other party, carrying the current log size. */
+  heartbeat(): Promise<Submitted> {
+    return this.submit(MACHINE, { type: 'heartbeat', precedence: 'ROUTINE', marking: 'TLP:CLEAR', body: { treeSize: this.treeSize } });
+  }
+
+  /**
+   * Verifies and stores entries received from other parties (entry bytes, as
+   * the senders' logs hold them), then appends machine receipts for the new
+   * ones: one receipt per sender and run of up to {@link RECEIPT_REFS}
+   * entries, referencing each (signing one receipt per entry would make the
+   * receiver's signing key, not verification, the bottleneck of ingest).
+   * Entries already held are skipped. Signatures are checked on the
+   * {@link VerifyPool}'s worker threads when the node has one.
+   * @returns counts, and the receipts written.
+   * @throws the first invalid entry's ParseError / VerificationError: nothing
+   *   of a batch with an invalid entry is stored.
+   */
+  async ingest(entries: readonly Uint8Array[]): Promise<{ accepted: number; duplicates: number; receipts: Submitted[] }> {
+    const now = this.#now().toISOString();
+    const verdicts = this.#pool && entries.length >= 16 ? await this.#pool.verify(entries) : undefined;
+    const records: ReceivedEntry[] = entries.map((bytes, i) => {
+      let e: SignedEntry;
+      let leaf: Uint8Array;
+      const verdict = verdicts?.[i];
+      if (verdict) {
+        if (!verdict.ok) throwVerdict(verdict);
+        e = parseEntry(bytes);
+        leaf = verdict.leafHash;
+      } else {
+        const v = verifyEntry(bytes, this.accord);
+        e = v.entry;
+        leaf = v.leafHash;
+      }
+      if (e.from.party === this.party) fail('ENTRY_INVALID', 'an entry from this party cannot be received');
+      if (!e.to.includes(this.party)) fail('ENTRY_INVALID', `entry ${e.from.party}/${e.seq} is not addressed to ${this.party}`);
+      // A sealed body must open for us and match its commitment: checked now,
+      // while the sender can still be asked again, not when an officer reads it.
+      const body = 'clear' in e.body ? e.body.clear : this.#open(e).body;
+      return { party: e.from.party, index: e.seq, leafHash: leaf, bytes, meta: metaOf(e, body), receivedAt: now };
+    });
+    const fresh: ReceivedEntry[] = [];
+    for (const r of records) if (!(await this.#store.received(r.party, r.index))) fresh.push(r);
+    const accepted = await this.#store.ingest(records);
+    return { accepted, duplicates: records.length - accepted, receipts: await this.#receipts(fresh, now) };
+  }
+
+  /** Receipts for newly received entries (not for receipts: that would never end). */
+  #receipts(fresh: readonly ReceivedEntry[], receivedAt: string): Promise<Submitted[]> {
+    const bySender = new Map<string, ReceivedEntry[]>();
+    for (const r of fresh) {
+      if (r.meta.type === 'receipt') continue;
+      bySender.set(r.party, [...(bySender.get(r.party) ?? []), r]);
+    }
+    const writes: Promise<Submitted>[] = [];
+    for (const [party, list] of bySender) {
+      list.sort((a, b) => a.index - b.index);
+      for (let i = 0; i < list.length; i += RECEIPT_REFS) {
+        const run = list.slice(i, i + RECEIPT_REFS);
+        const precedence = PRECEDENCES.find((p) => run.some((r) => r.meta.precedence === p)) ?? 'ROUTINE';
+        writes.push(
+          this.submit(MACHINE, {
+            type: 'receipt',
+            to: [party],
+            precedence,
+            marking: 'TLP:CLEAR',
+            refs: run.map((r) => ({ party, index: r.index, hash: formatBase64(r.leafHash) })),
+            body: { receivedAt },
+          }),
+        );
+      }
+    }
+    return Promise.all(writes);
+  }
+
+  /**
+   * Reads an entry of any party held here (own log or received), opening a
+   * sealed body when this party is a recipient and the viewer's role may read it.
+   */
+  async read(party: string, index: number, role: Role): Promise<EntryView | undefined> {
+    const rec = party === this.party ? await this.#store.entry(index) : await this.#store.received(party, index);
+    if (!rec) return undefined;
+    return this.#view(party, rec, role);
+  }
+
+  async #view(party: string, rec: OwnEntry | ReceivedEntry, role: Role): Promise<EntryView> {
+    const entry = parseEntry(rec.bytes);
+    const base = { party, index: rec.index, leafHash: formatBase64(rec.leafHash), entry };
+    const state = party === this.party ? undefined : await this.state(party, rec.index);
+    const withState = state ? { ...base, state } : base;
+    if ('clear' in entry.body) return { ...withState, body: entry.body.clear };
+    if (!READS_SEALED.includes(role)) return { ...withState, sealed: 'not-entitled' };
+    if (!entry.body.sealed.recipients.some((r) => r.party === this.party)) return { ...withState, sealed: 'not-a-recipient' };
+    return { ...withState, body: this.#open(entry).body };
+  }
+
+  #open(entry: SignedEntry): { body: JsonValue } {
+    if (!('sealed' in entry.body)) return { body: entry.body.clear };
+    return openBody(entry.body.sealed, { accordId: this.accord.id, from: entry.from.party, party: this.party, privateKey: this.#keys.hpke.privateKey });
+  }
+
+  /** Our receipt and acknowledgement of a received entry, from our own log. */
+  async state(party: string, index: number): Promise<EntryState> {
+    const refs = await this.#store.referencing(party, index);
+    const receipt = refs.find((e) => e.meta.type === 'receipt');
+    const ack = refs.find((e) => e.meta.type === 'ack');
+    return {
+      ...(receipt ? { receipt: { index: receipt.index, time: receipt.meta.time } } : {}),
+      ...(ack ? { ack: { index: ack.index, time: ack.meta.time, officer: ack.meta.officer } } : {}),
+    };
+  }
+
+  /** Entries received from other parties, newest first, as `role` may see them. */
+  async inbox(q: ListQuery, role: Role): Promise<EntryView[]> {
+    const rows = await this.#store.inbox(q);
+    return Promise.all(rows.map((r) => this.#view(r.party, r, role)));
+  }
+
+  /** Entries of our own log, newest first, as `role` may see them. */
+  async outbox(q: ListQuery, role: Role): Promise<EntryView[]> {
+    const rows = await this.#store.outbox(q);
+    return Promise.all(rows.map((r) => this.#view(this.party, r, role)));
+  }
+
+  // -------------------------------------------------------------------------
+  // The public log (C2SP tlog-checkpoint, tlog-tiles; RFC 9162 proofs).
+
+  latestCheckpoint(): Promise<Uint8Array | undefined> {
+    return this.#store.latestCheckpoint();
+  }
+
+  /** The bytes of own entry `index` (the leaf input). */
+  async entryBytes(index: number): Promise<Uint8Array | undefined> {
+    return (await this.#store.entry(index))?.bytes;
+  }
+
+  /**
+   * Inclusion proof of own entry `index` in the tree of `treeSize` (default: current).
+   * @throws ArgumentError `TREE_ARGUMENT_INVALID` unless index < treeSize ≤ current size.
+   */
+  async inclusionProof(index: number, treeSize = this.treeSize): Promise<Uint8Array[]> {
+    if (treeSize > this.treeSize) fail('TREE_ARGUMENT_INVALID', `tree size ${treeSize} is beyond the log (${this.treeSize})`);
+    const indexes = inclusionProofIndexes(treeSize, index);
+    return inclusionProofFromHashes(treeSize, index, await this.#store.readHashes(indexes));
+  }
+
+  /**
+   * Consistency proof between two sizes of our log.
+   * @throws ArgumentError `TREE_ARGUMENT_INVALID` unless 1 ≤ old ≤ new ≤ current size.
+   */
+  async consistencyProof(oldSize: number, newSize = this.treeSize): Promise<Uint8Array[]> {
+    if (newSize > this.treeSize) fail('TREE_ARGUMENT_INVALID', `tree size ${newSize} is beyond the log (${this.treeSize})`);
+    const indexes = consistencyProofIndexes(oldSize, newSize);
+    return consistencyProofFromHashes(oldSize, newSize, await this.#store.readHashes(indexes));
+  }
+
+  /**
+   * C2SP tlog-tiles: the bytes of hash tile (level, index, width), which must
+   * exist in the current tree (full tiles, or the current partial tile).
+   */
+  async tile(level: number, index: number, width: number): Promise<Uint8Array | undefined> {
+    const size = this.treeSize;
+    const span = 256 ** level;
+    const fullTiles = Math.floor(size / (span * 256));
+    const partial = Math.floor(size / span) % 256;
+    if (!(index < fullTiles && width === 256) && !(index === fullTiles && width > 0 && width <= partial)) return undefined;
+    const indexes: number[] = [];
+    for (let i = 0; i < width; i++) indexes.push(storedHashIndex(8 * level, index * 256 + i));
+    const hashes = await this.#store.readHashes(indexes);
+    const out = new Uint8Array(width * 32);
+    hashes.forEach((h, i) => out.set(h, i * 32));
+    return out;
+  }
+
+  /** C2SP tlog-tiles entry bundle `index` of `width` entries. */
+  async entryBundle(index: number, width: number): Promise<OwnEntry[] | undefined> {
+    const first = index * 256;
+    if (width < 1 || width > 256 || first + width > this.treeSize) return undefined;
+    return this.#store.entries(first, first + width);
+  }
+
+  /** Drains pending writes. The store is the caller's to close. */
+  async close(): Promise<void> {
+    await this.#writer.close();
+  }
+}
+
+/** Store metadata of an entry; `body` is its clear or opened body, for the incident id. */
+export function metaOf(e: SignedEntry, body: JsonValue): EntryMeta {
+  const incident = e.type === 'incident.report' && typeof body === 'object' && body !== null ? (body as { incident?: unknown }).incident : undefined;
+  return {
+    type: e.type,
+    from: e.from.party,
+    officer: e.from.officer,
+    to: e.to,
+    time: e.time,
+    precedence: e.precedence,
+    marking: e.marking,
+    refs: e.refs,
+    ...(typeof incident === 'string' ? { incident } : {}),
+  };
+}
+
+/** The taxonomy's default precedence for a severity level. */
+export function severityPrecedence(severity: number): Precedence {
+  return severityLevel(TAXONOMY_V1, severity)?.precedence ?? 'ROUTINE';
+}
+

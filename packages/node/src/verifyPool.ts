@@ -1,0 +1,77 @@
+/**
+ * A pool of worker threads that verify entries (shape, channel, addressing,
+ * Ed25519 signature — core's `verifyEntry`) in parallel. Signature checks
+ * bound ingest and audits; one worker per spare core turns a second core into
+ * a second verifier. Results come back in order.
+ *
+ * Each worker is given the signed accord once, verifies it itself (so a
+ * worker never trusts the main thread's parse), and answers batches of entry
+ * bytes with either the leaf hash or the error's stable code.
+ */
+import { availableParallelism } from 'node:os';
+import { Worker } from 'node:worker_threads';
+import { type SignedAccord, ParseError, VerificationError, ERROR_CATALOG, type ErrorCode } from '@parley/core';
+
+/** One entry's verdict. */
+export type Verdict = { readonly ok: true; readonly leafHash: Uint8Array } | { readonly ok: false; readonly code: ErrorCode; readonly message: string };
+
+interface Job {
+  readonly resolve: (v: Verdict[]) => void;
+  readonly reject: (e: unknown) => void;
+}
+
+const WORKER = new URL('./verifyWorker.js', import.meta.url);
+
+export class VerifyPool {
+  readonly #workers: Worker[] = [];
+  readonly #queues: Job[][] = [];
+  #next = 0;
+
+  /** @param threads worker count (default: available cores). */
+  constructor(accord: SignedAccord, threads = availableParallelism()) {
+    for (let i = 0; i < Math.max(1, threads); i++) {
+      const w = new Worker(WORKER, { workerData: { accord } });
+      const queue: Job[] = [];
+      w.on('message', (m: Verdict[]) => queue.shift()?.resolve(m));
+      w.on('error', (e) => {
+        for (const j of queue.splice(0)) j.reject(e);
+      });
+      w.unref();
+      this.#workers.push(w);
+      this.#queues.push(queue);
+    }
+  }
+
+  get threads(): number {
+    return this.#workers.length;
+  }
+
+  /** Verifies one batch on one worker (round robin). */
+  #run(batch: readonly Uint8Array[]): Promise<Verdict[]> {
+    const i = this.#next++ % this.#workers.length;
+    return new Promise((resolve, reject) => {
+      this.#queues[i]!.push({ resolve, reject });
+      this.#workers[i]!.postMessage(batch);
+    });
+  }
+
+  /**
+   * Verifies entries across all workers, in chunks.
+   * @returns one verdict per entry, in order.
+   */
+  async verify(entries: readonly Uint8Array[], chunk = 256): Promise<Verdict[]> {
+    const parts: Promise<Verdict[]>[] = [];
+    for (let i = 0; i < entries.length; i += chunk) parts.push(this.#run(entries.slice(i, i + chunk)));
+    return (await Promise.all(parts)).flat();
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.#workers.map((w) => w.terminate()));
+  }
+}
+
+/** Throws the typed error a failed verdict stands for. */
+export function throwVerdict(v: Verdict & { ok: false }): never {
+  const Cls = ERROR_CATALOG[v.code].kind === 'verification' ? VerificationError : ParseError;
+  throw new Cls(v.code, v.message);
+}

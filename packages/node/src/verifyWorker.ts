@@ -1,0 +1,18 @@
+/** Worker side of {@link VerifyPool}: verifies batches of entries for one accord. */
+import { parentPort, workerData } from 'node:worker_threads';
+import { type SignedAccord, isParleyError, verifyAccord, verifyEntry } from '@parley/core/node';
+import type { Verdict } from './verifyPool.js';
+
+const accord = verifyAccord((workerData as { accord: SignedAccord }).accord);
+
+parentPort!.on('message', (batch: Uint8Array[]) => {
+  const out: Verdict[] = batch.map((bytes) => {
+    try {
+      return { ok: true, leafHash: verifyEntry(bytes, accord).leafHash };
+    } catch (e) {
+      if (isParleyError(e)) return { ok: false, code: e.code, message: e.message };
+      return { ok: false, code: 'ENTRY_MALFORMED', message: 'internal error while verifying' };
+    }
+  });
+  parentPort!.postMessage(out);
+});

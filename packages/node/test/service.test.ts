@@ -1,0 +1,178 @@
+/**
+ * ParleyNode end to end without HTTP: two and three parties on real SQLite,
+ * entries delivered by handing the sender's bytes to the recipient's ingest
+ * (federation is the transport's job; this is what it calls).
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import {
+  ParseError,
+  VerificationError,
+  VerifierSet,
+  leafHash,
+  openCheckpoint,
+  parseBase64,
+  verifyConsistency,
+  verifyInclusion,
+} from '@parley/core/node';
+import { type IncidentReport, ParleyNode } from '../src/index.js';
+import { makeParty, openChannel } from './helpers/channel.js';
+import { SqliteStore } from '@parley/store';
+
+const report = (over: Partial<IncidentReport> = {}): IncidentReport => ({
+  incident: 'US:2026-0007',
+  kind: 'initial',
+  title: 'Model weights exfiltrated',
+  summary: 'Weights of a frontier model were copied to an unknown host.',
+  category: 'WT',
+  severity: 5,
+  stage: 'incident',
+  system: { name: 'Frontier-1' },
+  actor: { type: 'unknown' },
+  harm: { types: ['security'] },
+  mitigations: ['Rotated credentials'],
+  ...over,
+});
+
+let close: (() => Promise<void>) | undefined;
+afterEach(async () => {
+  await close?.();
+  close = undefined;
+});
+
+describe('ParleyNode', () => {
+  it('sends a FLASH message that the recipient stores, receipts and acknowledges', async () => {
+    const ch = await openChannel(['US', 'CN']);
+    close = ch.close;
+    const us = ch.node('US');
+    const cn = ch.node('CN');
+    const sent = await us.sendMessage('alice', { precedence: 'FLASH', marking: 'TLP:CLEAR', text: 'Link test 1' });
+    expect(sent.index).toBe(0);
+    expect(sent.entry.to).toEqual(['CN']);
+
+    const bytes = (await us.entryBytes(sent.index))!;
+    const r = await cn.ingest([bytes]);
+    expect(r.accepted).toBe(1);
+    expect(r.receipts).toHaveLength(1);
+    expect(r.receipts[0]!.entry.refs).toEqual([{ party: 'US', index: 0, hash: sent.leafHash }]);
+    // Idempotent: the same entry again is a duplicate and gets no second receipt.
+    const again = await cn.ingest([bytes]);
+    expect(again).toMatchObject({ accepted: 0, duplicates: 1, receipts: [] });
+
+    const inbox = await cn.inbox({ limit: 10 }, 'officer');
+    expect(inbox.map((v) => [v.party, v.index, v.body])).toEqual([['US', 0, { text: 'Link test 1' }]]);
+    expect(inbox[0]!.state?.receipt?.index).toBe(r.receipts[0]!.index);
+    expect(inbox[0]!.state?.ack).toBeUndefined();
+
+    const ack = await cn.acknowledge('wang', 'US', 0, { text: '收到', lang: 'zh-CN' });
+    expect(ack.entry.type).toBe('ack');
+    expect(ack.entry.precedence).toBe('FLASH');
+    expect((await cn.state('US', 0)).ack).toMatchObject({ index: ack.index, officer: 'wang' });
+    await expect(cn.acknowledge('wang', 'US', 99)).rejects.toMatchObject({ code: 'TREE_ARGUMENT_INVALID' });
+
+    // The sender learns of the receipt and the ack by ingesting CN's entries.
+    const back = await us.ingest([(await cn.entryBytes(r.receipts[0]!.index))!, (await cn.entryBytes(ack.index))!]);
+    expect(back.accepted).toBe(2);
+    expect(back.receipts).toHaveLength(1); // an ack gets a receipt, a receipt does not
+  });
+
+  it('seals an AMBER report to the recipients and itself; auditors see metadata only', async () => {
+    const ch = await openChannel(['CN', 'EU', 'US']);
+    close = ch.close;
+    const us = ch.node('US');
+    const sent = await us.sendReport('alice', { to: ['CN'], marking: 'TLP:AMBER', report: report({ severity: 3 }) });
+    expect(sent.entry.precedence).toBe('PRIORITY'); // the taxonomy's default for severity 3
+    expect(sent.entry.to).toEqual(['CN']);
+    const bytes = (await us.entryBytes(sent.index))!;
+    expect(new TextDecoder().decode(bytes)).not.toContain('exfiltrated');
+
+    await ch.node('CN').ingest([bytes]);
+    const asOfficer = await ch.node('CN').read('US', sent.index, 'officer');
+    expect(asOfficer?.body).toMatchObject({ incident: 'US:2026-0007', severity: 3 });
+    const asAuditor = await ch.node('CN').read('US', sent.index, 'auditor');
+    expect(asAuditor?.body).toBeUndefined();
+    expect(asAuditor?.sealed).toBe('not-entitled');
+    // The sender's officers can read their own sealed report.
+    expect((await us.read('US', sent.index, 'officer'))?.body).toMatchObject({ title: 'Model weights exfiltrated' });
+    // EU was not addressed: it cannot ingest it.
+    await expect(ch.node('EU').ingest([bytes])).rejects.toMatchObject({ code: 'ENTRY_INVALID' });
+    const found = await ch.node('CN').inbox({ limit: 10, incident: 'US:2026-0007' }, 'officer');
+    expect(found).toHaveLength(1);
+  });
+
+  it('forces FLASH to every party when a report crosses a red line', async () => {
+    const ch = await openChannel(['CN', 'EU', 'US']);
+    close = ch.close;
+    const us = ch.node('US');
+    expect(us.redLine('CB', 6)).toBe(true);
+    const sent = await us.sendReport('alice', { to: ['CN'], precedence: 'ROUTINE', marking: 'TLP:RED', report: report({ category: 'CB', severity: 6 }) });
+    expect(sent.entry.precedence).toBe('FLASH');
+    expect(sent.entry.to).toEqual(['CN', 'EU']);
+  });
+
+  it('rejects bad bodies and addressing with typed errors and writes nothing', async () => {
+    const ch = await openChannel(['CN', 'US']);
+    close = ch.close;
+    const us = ch.node('US');
+    await expect(us.submit('alice', { type: 'hotline.message', precedence: 'FLASH', marking: 'TLP:CLEAR', body: { text: '' } })).rejects.toBeInstanceOf(ParseError);
+    await expect(us.submit('alice', { type: 'hotline.message', precedence: 'FLASH', marking: 'TLP:CLEAR', body: { text: 'x', extra: 1 } })).rejects.toMatchObject({ code: 'ENTRY_MALFORMED' });
+    await expect(us.sendReport('alice', { marking: 'TLP:CLEAR', report: report({ severity: 9 }) })).rejects.toMatchObject({ code: 'ENTRY_MALFORMED' });
+    await expect(us.sendMessage('alice', { to: ['FR'], precedence: 'FLASH', marking: 'TLP:CLEAR', text: 'x' })).rejects.toBeInstanceOf(VerificationError);
+    expect(us.treeSize).toBe(0);
+  });
+
+  it('refuses a tampered or misaddressed entry and stores nothing of the batch', async () => {
+    const ch = await openChannel(['CN', 'US']);
+    close = ch.close;
+    const a = await ch.node('US').sendMessage('alice', { precedence: 'ROUTINE', marking: 'TLP:CLEAR', text: 'one' });
+    const b = await ch.node('US').sendMessage('alice', { precedence: 'ROUTINE', marking: 'TLP:CLEAR', text: 'two' });
+    const good = (await ch.node('US').entryBytes(a.index))!;
+    const bad = (await ch.node('US').entryBytes(b.index))!.slice();
+    bad[bad.length - 5]! ^= 1;
+    await expect(ch.node('CN').ingest([good, bad])).rejects.toBeInstanceOf(Error);
+    expect(await ch.node('CN').inbox({ limit: 10 }, 'officer')).toHaveLength(0);
+    await expect(ch.node('US').ingest([good])).rejects.toMatchObject({ code: 'ENTRY_INVALID' });
+  });
+
+  it('publishes checkpoints, tiles and proofs that verify against its log key', async () => {
+    const ch = await openChannel(['CN', 'US']);
+    close = ch.close;
+    const us = ch.node('US');
+    const burst = (from: number, n: number) => Promise.all(Array.from({ length: n }, (_, i) => us.sendMessage('alice', { precedence: 'ROUTINE', marking: 'TLP:CLEAR', text: `m${from + i}` })));
+    const sent = [...(await burst(0, 100)), ...(await burst(100, 200))];
+    expect(us.treeSize).toBe(300);
+    const keys = new VerifierSet([ch.parties.find((p) => p.id === 'US')!.party.logKey]);
+    const cp = openCheckpoint((await us.latestCheckpoint())!, keys, { origin: us.origin }).checkpoint;
+    expect(cp.treeSize).toBe(300);
+    for (const i of [0, 1, 150, 299]) {
+      const proof = await us.inclusionProof(i, 300);
+      expect(verifyInclusion(proof, 300, cp.rootHash, i, leafHash((await us.entryBytes(i))!))).toBe(true);
+    }
+    expect(sent.map((s) => s.index).sort((x, y) => x - y)).toEqual(Array.from({ length: 300 }, (_, i) => i));
+    const tile = await us.tile(0, 0, 256);
+    expect(tile?.length).toBe(256 * 32);
+    expect(await us.tile(0, 1, 44)).toHaveLength(44 * 32);
+    expect(await us.tile(0, 1, 45)).toBeUndefined();
+    await expect(us.inclusionProof(0, 301)).rejects.toMatchObject({ code: 'TREE_ARGUMENT_INVALID' });
+    const proof = await us.consistencyProof(100, 300);
+    const store = ch.store('US');
+    const old = openCheckpoint((await store.checkpointAt(100))!, keys).checkpoint;
+    expect(old.treeSize).toBe(100);
+    expect(verifyConsistency(proof, 100, 300, old.rootHash, cp.rootHash)).toBe(true);
+    expect(parseBase64(sent[0]!.leafHash)).toHaveLength(32);
+  });
+
+  it('runs only on a fully signed accord with its own keys, on its own data', async () => {
+    const us = makeParty('US');
+    const cn = makeParty('CN');
+    const { makeAccord } = await import('./helpers/channel.js');
+    const accord = makeAccord([us, cn]);
+    const store = SqliteStore.open(':memory:');
+    close = () => store.close();
+    await expect(ParleyNode.open({ accord: { accord: accord.accord, signatures: accord.signatures.slice(0, 1) }, party: 'US', keys: us.keys, store })).rejects.toMatchObject({ code: 'ACCORD_UNSIGNED' });
+    await expect(ParleyNode.open({ accord, party: 'US', keys: cn.keys, store })).rejects.toMatchObject({ code: 'ACCORD_MALFORMED' });
+    const n = await ParleyNode.open({ accord, party: 'US', keys: us.keys, store });
+    await n.close();
+    const other = makeAccord([us, cn], { name: 'another-channel' });
+    await expect(ParleyNode.open({ accord: other, party: 'US', keys: us.keys, store })).rejects.toMatchObject({ code: 'STORE_CONFLICT' });
+  });
+});
