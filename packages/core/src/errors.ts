@@ -64,6 +64,13 @@ export const ERROR_CATALOG = {
   WITNESS_REQUEST_MALFORMED: { kind: 'parse', status: 400, title: 'Malformed add-checkpoint request' },
   WITNESS_RESPONSE_MALFORMED: { kind: 'parse', status: 502, title: 'Malformed witness response' },
 
+  // Accords and entries (accord/, entry/).
+  ACCORD_MALFORMED: { kind: 'parse', status: 400, title: 'Malformed accord' },
+  ACCORD_UNSIGNED: { kind: 'verification', status: 403, title: 'Accord is not signed by every party' },
+  ENTRY_MALFORMED: { kind: 'parse', status: 400, title: 'Malformed entry' },
+  ENTRY_INVALID: { kind: 'verification', status: 422, title: 'Entry does not belong to this channel' },
+  COMMITMENT_MISMATCH: { kind: 'verification', status: 422, title: 'Body does not match its commitment' },
+
   // Storage (packages/store): our side, not the caller's input.
   STORE_CONFLICT: { kind: 'store', status: 409, title: 'Conflicts with what is stored' },
   STORE_CORRUPT: { kind: 'store', status: 500, title: 'Stored data failed an integrity check' },
