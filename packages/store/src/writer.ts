@@ -38,6 +38,7 @@ import {
   parseCheckpoint,
   parseNote,
   storedHashCount,
+  StoreError,
 } from '@parley/core';
 import type { EntryMeta, LogStore, OwnEntry } from './types.js';
 
@@ -237,6 +238,6 @@ async function loadState(store: LogStore, origin: string): Promise<State> {
   return { frontier, checkpoint: note };
 }
 
-function storeClosed(): never {
-  return fail('STORE_UNAVAILABLE', 'log writer is closed');
+function storeClosed(): StoreError {
+  return new StoreError('STORE_UNAVAILABLE', 'log writer is closed');
 }
