@@ -156,6 +156,17 @@ describe('entries', () => {
     expect(rejected).toBe(bytes.length);
   });
 
+  it('signs into exactly the canonical bytes of the signed entry, whatever the body holds', () => {
+    fc.assert(
+      fc.property(fc.jsonValue({ maxDepth: 3 }), fc.string(), (clear, text) => {
+        const body = { clear: { text, time: 'x,"time":"y"', nested: { time: 1, seq: 2, sig: 3 }, extra: clear } };
+        const e = signEntry({ ...env(), body } as Envelope, signUs());
+        expect(formatHex(e.bytes)).toBe(formatHex(canonicalizeToBytes(e.entry)));
+      }),
+      { numRuns: 200 },
+    );
+  });
+
   it('rejects non-canonical spellings of a valid entry', () => {
     const { entry } = signEntry(env(), signUs());
     const pretty = encodeUtf8(JSON.stringify(entry, null, 1));

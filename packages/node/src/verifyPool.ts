@@ -32,9 +32,14 @@ export class VerifyPool {
     for (let i = 0; i < Math.max(1, threads); i++) {
       const w = new Worker(WORKER, { workerData: { accord } });
       const queue: Job[] = [];
-      w.on('message', (m: Verdict[]) => queue.shift()?.resolve(m));
+      // Idle workers must not keep the process alive; busy ones must.
+      w.on('message', (m: Verdict[]) => {
+        queue.shift()?.resolve(m);
+        if (queue.length === 0) w.unref();
+      });
       w.on('error', (e) => {
         for (const j of queue.splice(0)) j.reject(e);
+        w.unref();
       });
       w.unref();
       this.#workers.push(w);
@@ -51,6 +56,7 @@ export class VerifyPool {
     const i = this.#next++ % this.#workers.length;
     return new Promise((resolve, reject) => {
       this.#queues[i]!.push({ resolve, reject });
+      this.#workers[i]!.ref();
       this.#workers[i]!.postMessage(batch);
     });
   }

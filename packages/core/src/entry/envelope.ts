@@ -32,7 +32,7 @@
  */
 import { fail } from '../errors.js';
 import { bytesEqual, concatBytes, decodeUtf8, encodeUtf8, formatBase64, parseBase64 } from '../encoding.js';
-import { canonicalizeToBytes } from '../cjson.js';
+import { canonicalize, canonicalizeToBytes } from '../cjson.js';
 import { type JsonValue, parseJson } from '../ijson.js';
 import type { Ed25519Sign } from '../crypto/provider.js';
 import { type Hash, leafHash as rfc6962LeafHash } from '../merkle/hash.js';
@@ -189,6 +189,13 @@ export function entrySigningMessage(env: Envelope): Uint8Array {
 
 /**
  * Signs an envelope with the sender's log key.
+ *
+ * The envelope is canonicalized once: JCS(entry) is JCS(envelope) with
+ * `"sig":"…"` inserted before `"time"`, the member that follows it in code
+ * unit order (…, seq, sig, time, to, type, v). The last `,"time":` of the
+ * envelope's JCS text is that member, since the members after it (`time`,
+ * `to`, `type`, `v`) hold only timestamps, party ids, a type name and a
+ * number. A test checks the result against canonicalizing the signed entry.
  * @param env the envelope; checked with {@link parseEnvelope} first.
  * @param sign an Ed25519 signer bound to the sender's log key.
  * @returns the signed entry, its canonical bytes (the leaf) and leaf hash.
@@ -196,10 +203,12 @@ export function entrySigningMessage(env: Envelope): Uint8Array {
  */
 export function signEntry(env: Envelope, sign: Ed25519Sign): VerifiedEntry {
   const checked = parseEnvelope(env);
-  const entry: SignedEntry = { ...checked, sig: formatBase64(sign(entrySigningMessage(checked))) };
-  const bytes = canonicalizeToBytes(entry);
+  const text = canonicalize(checked);
+  const sig = formatBase64(sign(concatBytes(encodeUtf8(ENTRY_CONTEXT), encodeUtf8(text))));
+  const at = text.lastIndexOf(',"time":');
+  const bytes = encodeUtf8(`${text.slice(0, at)},"sig":"${sig}"${text.slice(at)}`);
   if (bytes.length > MAX_ENTRY_BYTES) fail('INPUT_TOO_LARGE', `entry of ${bytes.length} bytes exceeds ${MAX_ENTRY_BYTES}`);
-  return { entry, bytes, leafHash: rfc6962LeafHash(bytes) };
+  return { entry: { ...checked, sig }, bytes, leafHash: rfc6962LeafHash(bytes) };
 }
 
 /**

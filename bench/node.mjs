@@ -1,0 +1,241 @@
+#!/usr/bin/env node
+/**
+ * Node benchmark (`npm run bench`, after log-core.mjs). Each figure is printed
+ * beside the machine's own limit for the same work, measured in this run with
+ * the same primitives (node:crypto Ed25519 and X25519/HKDF/AES-GCM, SQLite
+ * with synchronous=FULL on the same disk). It asserts nothing.
+ *
+ *   durable appends   entries/s at 1, 10, 100 submitters  vs  min(Ed25519 sign × cores used, SQLite batched FULL inserts)
+ *                                                          and SQLite one-row FULL commits (1 submitter)
+ *   ingest            entries/s                           vs  Ed25519 verify × verification threads
+ *   proofs            inclusion proofs/s from the store at 1,000,000 entries (goal ≥ 10,000/s)
+ *   sealing           1 KiB seal+open for one recipient  vs  raw X25519 + HKDF + AES-256-GCM
+ *
+ * BENCH_SECONDS (default 2) sets each timed window; BENCH_PROOF_LOG (default
+ * 1000000) the size of the log the proof figure is measured on.
+ */
+import * as nc from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import {
+  draftAccord,
+  formatBase64,
+  formatVerifierKey,
+  generateSignerKey,
+  getCrypto,
+  hpkeGenerateKeyPair,
+  hpkeOpen,
+  hpkeSeal,
+  signAccord,
+  verifierKeyOf,
+  canonicalizeToBytes,
+  inclusionProofIndexes,
+  inclusionProofFromHashes,
+  storedHashIndex,
+  Frontier,
+  leafHash,
+  signCheckpoint,
+  newSigner,
+} from '../packages/core/dist/node.js';
+import { SqliteStore } from '../packages/store/dist/index.js';
+import { ParleyNode, VerifyPool } from '../packages/node/dist/index.js';
+
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 2);
+const PROOF_LOG = Number(process.env.BENCH_PROOF_LOG ?? 1_000_000);
+const dir = mkdtempSync(join(tmpdir(), 'parley-bench-'));
+const rows = [];
+const fmt = (x) => (x >= 100 ? Math.round(x).toLocaleString('en-US') : x.toFixed(2));
+const pct = (a, b) => `${((100 * a) / b).toFixed(0)}%`;
+function row(what, value, unit, limit, label) {
+  rows.push([what, `${fmt(value)} ${unit}`, `${fmt(limit)} ${unit}`, pct(value, limit), label]);
+}
+
+/** Calls fn (sync or async) back to back for SECONDS; returns ops/s. */
+async function rate(fn, seconds = SECONDS) {
+  let n = 0;
+  const start = performance.now();
+  while (performance.now() - start < seconds * 1000) {
+    await fn(n++);
+  }
+  return (n * 1000) / (performance.now() - start);
+}
+
+function syncRate(fn, seconds = SECONDS, batch = 50) {
+  let n = 0;
+  const start = performance.now();
+  while (performance.now() - start < seconds * 1000) {
+    for (let i = 0; i < batch; i++) fn(n + i);
+    n += batch;
+  }
+  return (n * 1000) / (performance.now() - start);
+}
+
+// --- A two-party channel. ------------------------------------------------------
+function party(id) {
+  const log = generateSignerKey(`${id.toLowerCase()}.bench.parley/log`);
+  const hpke = hpkeGenerateKeyPair();
+  return {
+    id,
+    keys: { log, hpke },
+    party: { id, names: { en: id, 'zh-CN': id }, urls: ['http://127.0.0.1'], logKey: formatVerifierKey(verifierKeyOf(log)), hpkeKey: formatBase64(hpke.publicKey) },
+  };
+}
+const us = party('US');
+const cn = party('CN');
+let accord = { accord: draftAccord({ name: 'bench', parties: [us.party, cn.party] }), signatures: [] };
+accord = signAccord(accord, 'US', us.keys.log);
+accord = signAccord(accord, 'CN', cn.keys.log);
+
+const TEXT = 'x'.repeat(700); // with the envelope and signature, ~1 KiB of canonical JSON
+
+// --- Machine limits. ---------------------------------------------------------------
+const edSeed = nc.randomBytes(32);
+const edKey = nc.createPrivateKey({ key: Buffer.concat([Buffer.from('302e020100300506032b657004220420', 'hex'), edSeed]), format: 'der', type: 'pkcs8' });
+const edPub = nc.createPublicKey(edKey);
+const kib = nc.randomBytes(1024);
+const edSig = nc.sign(null, kib, edKey);
+const signRate = syncRate(() => nc.sign(null, kib, edKey));
+const verifyRate = syncRate(() => nc.verify(null, kib, edPub, edSig));
+
+function sqliteRates() {
+  const db = new Database(join(dir, 'limits.sqlite'));
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = FULL');
+  db.exec('CREATE TABLE t (id INTEGER PRIMARY KEY, v BLOB)');
+  const ins = db.prepare('INSERT INTO t (v) VALUES (?)');
+  const one = syncRate(() => db.transaction(() => ins.run(kib))(), SECONDS / 2, 10);
+  const batch = db.transaction((n) => {
+    for (let i = 0; i < n; i++) ins.run(kib);
+  });
+  const batched = syncRate(() => batch(1000), SECONDS / 2, 1) * 1000;
+  db.close();
+  return { one, batched };
+}
+const sqlite = sqliteRates();
+console.log(
+  `limits: Ed25519 sign ${fmt(signRate)}/s, verify ${fmt(verifyRate)}/s · SQLite FULL one-row commits ${fmt(sqlite.one)}/s, batched 1 KiB inserts ${fmt(sqlite.batched)}/s\n`,
+);
+
+// --- Durable appends. ------------------------------------------------------------------
+for (const submitters of [1, 10, 100]) {
+  const store = SqliteStore.open(join(dir, `append-${submitters}.sqlite`));
+  const node = await ParleyNode.open({ accord, party: 'US', keys: us.keys, store });
+  let stop = false;
+  let done = 0;
+  const start = performance.now();
+  const workers = Array.from({ length: submitters }, async () => {
+    while (!stop) {
+      await node.sendMessage('bench', { precedence: 'ROUTINE', marking: 'TLP:CLEAR', text: TEXT });
+      done++;
+    }
+  });
+  await new Promise((r) => setTimeout(r, SECONDS * 1000));
+  stop = true;
+  await Promise.all(workers);
+  const perSec = (done * 1000) / (performance.now() - start);
+  const bytes = (await store.entry(0)).bytes.length;
+  if (submitters === 1) row(`durable appends, 1 submitter (${bytes} B entries)`, perSec, 'entries/s', sqlite.one, 'SQLite one-row FULL commits');
+  const limit = Math.min(signRate, sqlite.batched);
+  row(`durable appends, ${submitters} submitters`, perSec, 'entries/s', limit, `min(Ed25519 sign × 1 core, SQLite batched FULL)`);
+  await node.close();
+  await store.close();
+}
+
+// --- Ingest of entries signed by another party. ---------------------------------------------
+{
+  const senderStore = SqliteStore.open(join(dir, 'sender.sqlite'));
+  const sender = await ParleyNode.open({ accord, party: 'US', keys: us.keys, store: senderStore, maxBatch: 4096 });
+  const N = Math.max(2000, Math.round(verifyRate * SECONDS));
+  await Promise.all(Array.from({ length: N }, () => sender.sendMessage('bench', { to: ['CN'], precedence: 'ROUTINE', marking: 'TLP:CLEAR', text: TEXT })));
+  const entries = (await senderStore.entries(0, N)).map((e) => e.bytes);
+  const threads = 2;
+  const pool = new VerifyPool(accord, threads);
+  const store = SqliteStore.open(join(dir, 'ingest.sqlite'));
+  const node = await ParleyNode.open({ accord, party: 'CN', keys: cn.keys, store, verifyPool: pool });
+  await node.ingest(entries.slice(0, 64)); // warm the workers
+  const start = performance.now();
+  for (let i = 64; i < N; i += 1024) await node.ingest(entries.slice(i, i + 1024));
+  const perSec = ((N - 64) * 1000) / (performance.now() - start);
+  row(`ingest (verify on ${threads} worker threads, store, receipts)`, perSec, 'entries/s', verifyRate * threads, `Ed25519 verify × ${threads} threads`);
+  await pool.close();
+  await node.close();
+  await store.close();
+  await sender.close();
+  await senderStore.close();
+}
+
+// --- Inclusion proofs from the store at PROOF_LOG entries. --------------------------------------
+{
+  // The tree is built straight into the store in big batches (the proof
+  // figure is about reading, not about appending).
+  const store = SqliteStore.open(join(dir, 'proofs.sqlite'));
+  const signer = newSigner(us.keys.log);
+  const frontier = Frontier.empty();
+  const entry = new Uint8Array(64);
+  const view = new DataView(entry.buffer);
+  let stored = 0;
+  for (let base = 0; base < PROOF_LOG; base += 50_000) {
+    const entries = [];
+    const hashes = [];
+    for (let i = base; i < Math.min(PROOF_LOG, base + 50_000); i++) {
+      view.setUint32(0, i);
+      const bytes = entry.slice();
+      const lh = leafHash(bytes);
+      entries.push({ index: i, leafHash: lh, bytes, meta: { type: 'heartbeat', from: 'US', officer: 'node', to: ['CN'], time: '2026-01-01T00:00:00.000Z', precedence: 'ROUTINE', marking: 'TLP:CLEAR', refs: [] } });
+      for (const h of frontier.append(lh)) hashes.push([stored++, h]);
+    }
+    const cp = signCheckpoint({ origin: us.keys.log.name, treeSize: frontier.size, rootHash: frontier.root(), extensions: [] }, signer);
+    await store.appendBatch({ entries, hashes, treeSize: frontier.size, checkpoint: cp });
+  }
+  const size = frontier.size;
+  const proofs = await rate(async (i) => {
+    const index = (i * 7919) % size;
+    const idx = inclusionProofIndexes(size, index);
+    return inclusionProofFromHashes(size, index, await store.readHashes(idx));
+  });
+  rows.push([`inclusion proofs from the store @${size}`, `${fmt(proofs)} proofs/s`, '10,000 proofs/s', pct(proofs, 10_000), 'the issue\'s goal (no raw limit)']);
+  await store.close();
+  void storedHashIndex;
+}
+
+// --- Sealing a 1 KiB body for one recipient. ---------------------------------------------------
+{
+  const body = nc.randomBytes(1024);
+  const info = new TextEncoder().encode('parley/body/v1\nbench');
+  const aad = new TextEncoder().encode('US\nCN\ncommitment');
+  const r = hpkeGenerateKeyPair();
+  const ours = syncRate(() => {
+    const s = hpkeSeal({ recipientPublicKey: r.publicKey, info, aad, plaintext: body });
+    hpkeOpen({ recipientPrivateKey: r.privateKey, enc: s.enc, info, aad, ciphertext: s.ciphertext });
+  });
+  // Raw: the same primitives without HPKE's labels — ephemeral X25519 key,
+  // two DHs (seal + open), HKDF-SHA256, AES-256-GCM both ways.
+  const rk = nc.generateKeyPairSync('x25519');
+  const raw = syncRate(() => {
+    const e = nc.generateKeyPairSync('x25519');
+    const z1 = nc.diffieHellman({ privateKey: e.privateKey, publicKey: rk.publicKey });
+    const k1 = Buffer.from(nc.hkdfSync('sha256', z1, info, aad, 44));
+    const c = nc.createCipheriv('aes-256-gcm', k1.subarray(0, 32), k1.subarray(32));
+    const ct = Buffer.concat([c.update(body), c.final()]);
+    const tag = c.getAuthTag();
+    const z2 = nc.diffieHellman({ privateKey: rk.privateKey, publicKey: e.publicKey });
+    const k2 = Buffer.from(nc.hkdfSync('sha256', z2, info, aad, 44));
+    const d = nc.createDecipheriv('aes-256-gcm', k2.subarray(0, 32), k2.subarray(32));
+    d.setAuthTag(tag);
+    Buffer.concat([d.update(ct), d.final()]);
+  });
+  row('HPKE seal + open, 1 KiB, one recipient', ours, 'ops/s', raw, 'raw X25519 + HKDF + AES-256-GCM');
+}
+
+// --- Report. -------------------------------------------------------------------------------------
+const head = ['measure', 'Parley', 'machine limit', 'ratio', 'limit is'];
+const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => String(r[i]).length)));
+const line = (r) => r.map((c, i) => String(c).padEnd(widths[i])).join('  ');
+console.log(line(head));
+console.log(widths.map((w) => '-'.repeat(w)).join('  '));
+for (const r of rows) console.log(line(r));
+rmSync(dir, { recursive: true, force: true });
+void canonicalizeToBytes;
+void getCrypto;
