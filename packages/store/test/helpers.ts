@@ -3,11 +3,13 @@
  * entry factories, batch building, and the tree checks every crash and
  * fault test runs after reopening a store.
  */
+import '@parley/core/node'; // node:crypto binding, as the application would pick it
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'vitest';
 import {
+  bytesEqual,
   type Checkpoint,
   consistencyProofFromHashes,
   consistencyProofIndexes,
@@ -130,9 +132,10 @@ export async function checkLog(store: LogStore, earlier: readonly Uint8Array[] =
   const entries = await store.entries(0, size);
   expect(entries.length).toBe(size);
   const f = Frontier.empty();
+  // Plain comparisons per entry (an expect() per entry dominates on long logs).
   entries.forEach((e, i) => {
-    expect(e.index).toBe(i);
-    expect(leafHash(e.bytes)).toEqual(e.leafHash);
+    if (e.index !== i) expect.fail(`entry at position ${i} has index ${e.index}`);
+    if (!bytesEqual(leafHash(e.bytes), e.leafHash)) expect.fail(`entry ${i}: leaf hash is not the hash of its bytes`);
     f.append(e.leafHash);
   });
   const note = await store.latestCheckpoint();
