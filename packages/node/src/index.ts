@@ -3,3 +3,4 @@ export * from './bodies.js';
 export * from './service.js';
 export * from './auth.js';
 export * from './verifyPool.js';
+export * from './http/index.js';

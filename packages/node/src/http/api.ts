@@ -1,0 +1,181 @@
+/**
+ * /v1: the officers' API. Each handler decodes (schemas run before it),
+ * calls one ParleyNode method and shapes the answer; errors are thrown and
+ * become problems in the one error handler (problem.ts).
+ *
+ *     POST   /v1/sessions                     log in (no token)
+ *     DELETE /v1/sessions/current             log out
+ *     GET    /v1/me
+ *     POST   /v1/officers                     admin
+ *     POST   /v1/messages                     officer, admin
+ *     POST   /v1/reports                      officer, admin
+ *     POST   /v1/entries/{party}/{index}/ack  officer, admin
+ *     GET    /v1/entries/{party}/{index}
+ *     GET    /v1/inbox, /v1/outbox
+ *     GET    /v1/accord
+ *     POST   /v1/ingest                       admin (federation will add node authentication)
+ */
+import { MAX_ENTRY_BYTES, fail, parseBase64 } from '@parley/core';
+import type { ListQuery } from '@parley/store';
+import type { EntryView as EntryViewT, Submitted as SubmittedT } from '../service.js';
+import { hashPassword } from '../auth.js';
+import { type App, type Context, ADMINS, BEARER, READERS, WRITERS } from './context.js';
+import { HttpError } from './problem.js';
+import * as S from './schemas.js';
+
+const DEFAULT_LIMIT = 50;
+
+/** The store's ListQuery from the parsed query string (absent filters left out). */
+function listQuery(q: { type?: string | undefined; party?: string | undefined; incident?: string | undefined; before?: number | undefined; limit?: number | undefined }): ListQuery {
+  return {
+    limit: q.limit ?? DEFAULT_LIMIT,
+    ...(q.type !== undefined ? { type: q.type } : {}),
+    ...(q.party !== undefined ? { party: q.party } : {}),
+    ...(q.incident !== undefined ? { incident: q.incident } : {}),
+    ...(q.before !== undefined ? { before: q.before } : {}),
+  };
+}
+
+export function registerApi(app: App, ctx: Context): void {
+  const { node, store, sessions, metrics } = ctx;
+  const submitted = (s: SubmittedT) => ({ party: node.party, index: s.index, leafHash: s.leafHash, treeSize: s.treeSize, entry: s.entry });
+  const location = (index: number) => `/v1/entries/${node.party}/${index}`;
+
+  app.post('/v1/sessions', {
+    schema: { tags: ['sessions'], summary: 'Log in: a bearer token for 8 hours', body: S.LoginRequest, response: { 201: S.LoginResponse } },
+    handler: async (req, reply) => reply.code(201).header('cache-control', 'no-store').send(await sessions.login(req.body.name, req.body.password)),
+  });
+
+  app.delete('/v1/sessions/current', {
+    onRequest: sessions.require(READERS),
+    schema: { tags: ['sessions'], summary: 'Log out: revoke this token', security: BEARER },
+    handler: async (req, reply) => {
+      await sessions.logout(sessions.principal(req));
+      return reply.code(204).send();
+    },
+  });
+
+  app.get('/v1/me', {
+    onRequest: sessions.require(READERS),
+    schema: { tags: ['sessions'], summary: 'The logged-in officer', security: BEARER, response: { 200: S.MeResponse } },
+    handler: async (req) => {
+      const p = sessions.principal(req);
+      return { name: p.name, role: p.role, expires: p.expires };
+    },
+  });
+
+  app.post('/v1/officers', {
+    onRequest: sessions.require(ADMINS),
+    schema: { tags: ['officers'], summary: 'Create an officer (admin)', security: BEARER, body: S.CreateOfficerRequest, response: { 201: S.CreateOfficerResponse } },
+    handler: async (req, reply) => {
+      const { name, password, role } = req.body;
+      if (await store.officer(name)) fail('STORE_CONFLICT', `officer ${name} exists`);
+      const created = new Date().toISOString();
+      await store.putOfficer({ name, role, passwordHash: await hashPassword(password), created, disabled: false });
+      return reply.code(201).send({ name, role, created });
+    },
+  });
+
+  app.post('/v1/messages', {
+    onRequest: sessions.require(WRITERS),
+    schema: { tags: ['entries'], summary: 'Send a hotline message', security: BEARER, body: S.MessageRequest, response: { 201: S.Submitted } },
+    handler: async (req, reply) => {
+      const b = req.body;
+      const s = await metrics.append(() =>
+        node.sendMessage(sessions.principal(req).name, { ...(b.to ? { to: b.to } : {}), precedence: b.precedence, marking: b.marking, text: b.text, ...(b.lang ? { lang: b.lang } : {}) }),
+      );
+      return reply.code(201).header('location', location(s.index)).send(submitted(s));
+    },
+  });
+
+  app.post('/v1/reports', {
+    onRequest: sessions.require(WRITERS),
+    schema: { tags: ['entries'], summary: 'Send an incident report', security: BEARER, body: S.ReportRequest, response: { 201: S.Submitted } },
+    handler: async (req, reply) => {
+      const b = req.body;
+      const s = await metrics.append(() =>
+        node.sendReport(sessions.principal(req).name, {
+          ...(b.to ? { to: b.to } : {}),
+          ...(b.precedence ? { precedence: b.precedence } : {}),
+          marking: b.marking,
+          report: b.report,
+          ...(b.refs ? { refs: b.refs } : {}),
+        }),
+      );
+      return reply.code(201).header('location', location(s.index)).send(submitted(s));
+    },
+  });
+
+  app.post('/v1/entries/:party/:index/ack', {
+    onRequest: sessions.require(WRITERS),
+    schema: { tags: ['entries'], summary: 'Acknowledge a received entry', security: BEARER, params: S.EntryParams, body: S.AckRequest.nullish(), response: { 201: S.Submitted } },
+    handler: async (req, reply) => {
+      const { party, index } = req.params;
+      if (party === node.party || !(await store.received(party, index))) throw new HttpError('NOT_FOUND', `no entry ${party}/${index} has been received`);
+      const text = req.body?.reply;
+      const s = await metrics.append(() => node.acknowledge(sessions.principal(req).name, party, index, text ? { text, ...(req.body?.lang ? { lang: req.body.lang } : {}) } : undefined));
+      return reply.code(201).header('location', location(s.index)).send(submitted(s));
+    },
+  });
+
+  app.get('/v1/entries/:party/:index', {
+    onRequest: sessions.require(READERS),
+    schema: { tags: ['entries'], summary: 'One entry, own or received, as this role may see it', security: BEARER, params: S.EntryParams, response: { 200: S.EntryView } },
+    handler: async (req) => {
+      const v = await node.read(req.params.party, req.params.index, sessions.principal(req).role);
+      if (!v) throw new HttpError('NOT_FOUND', `no entry ${req.params.party}/${req.params.index} is held here`);
+      return v;
+    },
+  });
+
+  app.get('/v1/inbox', {
+    onRequest: sessions.require(READERS),
+    schema: { tags: ['entries'], summary: 'Entries received from other parties, newest first', security: BEARER, querystring: S.ListQuery, response: { 200: S.ListResponse } },
+    handler: async (req) => {
+      const q = listQuery(req.query);
+      const role = sessions.principal(req).role;
+      // The store's listing carries the receive-order cursor that the node's views drop.
+      const rows = await store.inbox(q);
+      const items: EntryViewT[] = [];
+      for (const r of rows) {
+        const v = await node.read(r.party, r.index, role);
+        if (v) items.push(v);
+      }
+      const last = rows[rows.length - 1];
+      return { items, ...(last && rows.length === q.limit ? { next: last.rowid } : {}) };
+    },
+  });
+
+  app.get('/v1/outbox', {
+    onRequest: sessions.require(READERS),
+    schema: { tags: ['entries'], summary: 'Entries of this party\u2019s own log, newest first', security: BEARER, querystring: S.ListQuery, response: { 200: S.ListResponse } },
+    handler: async (req) => {
+      const q = listQuery(req.query);
+      const items = await node.outbox(q, sessions.principal(req).role);
+      const last = items[items.length - 1];
+      return { items, ...(last && items.length === q.limit ? { next: last.index } : {}) };
+    },
+  });
+
+  app.get('/v1/accord', {
+    onRequest: sessions.require(READERS),
+    schema: { tags: ['channel'], summary: 'The accord this node runs on', security: BEARER, response: { 200: S.AccordResponse } },
+    handler: async () => ({ id: node.accord.id, accord: node.accord.accord as unknown as Record<string, unknown>, signedBy: [...node.accord.signedBy] }),
+  });
+
+  app.post('/v1/ingest', {
+    onRequest: sessions.require(ADMINS),
+    schema: { tags: ['federation'], summary: 'Store entries of other parties and receipt them (admin)', security: BEARER, body: S.IngestRequest, response: { 200: S.IngestResponse } },
+    handler: async (req) => {
+      const entries = req.body.entries.map((s, i) => {
+        const bytes = parseBase64(s, `entries[${i}]`);
+        if (bytes.length > MAX_ENTRY_BYTES) fail('INPUT_TOO_LARGE', `entries[${i}] is ${bytes.length} bytes`);
+        return bytes;
+      });
+      const r = await node.ingest(entries);
+      metrics.ingested.inc(r.accepted);
+      for (const s of r.receipts) metrics.appended.inc({ type: s.entry.type });
+      return { accepted: r.accepted, duplicates: r.duplicates, receipts: r.receipts.map(submitted) };
+    },
+  });
+}

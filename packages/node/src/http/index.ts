@@ -1,0 +1,4 @@
+/** The node's HTTP API: `createServer` and the error codes it can answer with. */
+export { createServer, DEFAULT_BODY_LIMIT, type ServerOptions } from './server.js';
+export { HTTP_ERRORS, HttpError, apiProblemType, toProblem, type ApiErrorCode, type HttpErrorCode, type Problem } from './problem.js';
+export { SESSION_TTL_MS } from './session.js';

@@ -1,0 +1,140 @@
+/**
+ * The node's HTTP server: fastify with zod schemas at the boundary, one error
+ * handler that answers RFC 9457 problems, OpenAPI 3.1 generated from the same
+ * schemas, Prometheus metrics and a health check.
+ *
+ *     GET /openapi.json   OpenAPI 3.1 (components: every entry body schema, Problem)
+ *     GET /docs           browsable API (swagger-ui)
+ *     GET /metrics        Prometheus text format
+ *     GET /healthz
+ *     /v1/…               officers' API (api.ts)
+ *     /log/…              the public log (log.ts)
+ *
+ * Request pipeline: onRequest (authentication and role, before any body is
+ * read) → body parser (JSON only: any other Content-Type is a 415; larger
+ * than `bodyLimit` is a 413) → zod validation (400 with the issue paths) →
+ * handler → ParleyNode. A request rejected at any step has written nothing.
+ */
+import fastifySwagger from '@fastify/swagger';
+import fastifySwaggerUi from '@fastify/swagger-ui';
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import { type ZodTypeProvider, jsonSchemaTransform, jsonSchemaTransformObject, serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import type { LogStore } from '@parley/store';
+import { BODY_SCHEMAS } from '../bodies.js';
+import type { ParleyNode } from '../service.js';
+import { registerApi } from './api.js';
+import type { App, Context } from './context.js';
+import { registerLog } from './log.js';
+import { Metrics } from './metrics.js';
+import { HttpError, Problem, toProblem } from './problem.js';
+import * as S from './schemas.js';
+import { Sessions } from './session.js';
+
+/** Default request body limit: 1 MiB. */
+export const DEFAULT_BODY_LIMIT = 1024 * 1024;
+
+export interface ServerOptions {
+  readonly node: ParleyNode;
+  readonly store: LogStore;
+  /** fastify's pino logger: false (default), true, or pino options. */
+  readonly logger?: FastifyServerOptions['logger'];
+  /** Largest accepted request body in bytes (default {@link DEFAULT_BODY_LIMIT}). */
+  readonly bodyLimit?: number;
+}
+
+/**
+ * Builds the node's HTTP server (not listening: call `listen`, or `inject` in tests).
+ * The node and store stay the caller's to close.
+ */
+export async function createServer(opts: ServerOptions): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger: opts.logger ?? false,
+    bodyLimit: opts.bodyLimit ?? DEFAULT_BODY_LIMIT,
+    onProtoPoisoning: 'error',
+    onConstructorPoisoning: 'error',
+  }).withTypeProvider<ZodTypeProvider>() as App;
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+  // JSON is the only request body the API takes: without this parser text/plain would reach the schemas as a string.
+  app.removeContentTypeParser('text/plain');
+
+  const ctx: Context = { node: opts.node, store: opts.store, sessions: new Sessions(opts.store), metrics: new Metrics(opts.node, opts.store) };
+  const routes: { method: string; pattern: RegExp }[] = [];
+  app.addHook('onRoute', (r) => {
+    const pattern = new RegExp(`^${r.url.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/:[^/]+/g, '[^/]+').replace(/\*/g, '.*')}$`);
+    for (const method of [r.method].flat()) routes.push({ method, pattern });
+  });
+
+  app.setErrorHandler((err, req, reply) => {
+    const { problem, headers, internal } = toProblem(err);
+    if (internal) req.log.error({ err }, 'internal error');
+    return reply.code(problem.status).headers(headers).type('application/problem+json').send(JSON.stringify(problem));
+  });
+  app.setNotFoundHandler((req) => {
+    const path = req.url.split('?')[0]!;
+    const allowed = [...new Set(routes.filter((r) => r.pattern.test(path)).map((r) => r.method))];
+    if (allowed.length > 0) throw new HttpError('METHOD_NOT_ALLOWED', `${req.method} is not allowed on ${path}`, { allow: allowed.join(', ') });
+    throw new HttpError('NOT_FOUND', `no route ${req.method} ${path}`);
+  });
+  app.addHook('onResponse', async (req, reply) => {
+    ctx.metrics.requests.inc({ method: req.method, route: req.routeOptions.url ?? 'unmatched', status: String(reply.statusCode) });
+  });
+
+  await app.register(fastifySwagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: { title: `Parley node ${opts.node.party}`, version: '1', description: 'One party\u2019s Parley node: officers\u2019 API (/v1) and its public log (/log). Errors are RFC 9457 problems (docs/errors.md).' },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'Token from POST /v1/sessions' } } },
+      tags: [{ name: 'sessions' }, { name: 'officers' }, { name: 'entries' }, { name: 'channel' }, { name: 'federation' }, { name: 'log' }, { name: 'ops' }],
+    },
+    transform: jsonSchemaTransform,
+    transformObject: (doc) => withProblems(jsonSchemaTransformObject(doc) as OpenApiDoc),
+  });
+  await app.register(fastifySwaggerUi, { routePrefix: '/docs' });
+
+  registerApi(app, ctx);
+  registerLog(app, ctx);
+
+  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+  app.get('/metrics', {
+    schema: { tags: ['ops'], summary: 'Prometheus metrics', response: { 200: { description: 'Prometheus text format', content: { 'text/plain': { schema: z.string() } } } } },
+    handler: async (_req, reply) => reply.type(ctx.metrics.registry.contentType).header('cache-control', 'no-store').send(await ctx.metrics.registry.metrics()),
+  });
+  app.get('/healthz', {
+    schema: { tags: ['ops'], summary: 'Liveness', response: { 200: S.Health } },
+    handler: async (_req, reply) => reply.header('cache-control', 'no-store').send({ status: 'ok' as const, party: opts.node.party, treeSize: opts.node.treeSize }),
+  });
+  return app;
+}
+
+interface OpenApiDoc {
+  components?: { schemas?: Record<string, unknown> };
+  paths?: Record<string, Record<string, { responses?: Record<string, unknown> }>>;
+  [k: string]: unknown;
+}
+
+/**
+ * Adds the Problem schema, the entry body schemas (even those no route takes,
+ * such as receipts: they are what peers send) and a problem+json default
+ * response to every operation.
+ */
+function withProblems(doc: OpenApiDoc): OpenApiDoc {
+  const schemas: Record<string, unknown> = { ...doc.components?.schemas };
+  schemas['Problem'] ??= strip(z.toJSONSchema(Problem));
+  for (const [type, schema] of Object.entries(BODY_SCHEMAS)) {
+    const id = (schema.meta() as { id?: string } | undefined)?.id ?? type;
+    schemas[id] ??= strip(z.toJSONSchema(schema, { io: 'input' }));
+  }
+  const problem = { description: 'RFC 9457 problem', content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } } };
+  const paths: NonNullable<OpenApiDoc['paths']> = {};
+  for (const [path, ops] of Object.entries(doc.paths ?? {})) {
+    paths[path] = Object.fromEntries(Object.entries(ops).map(([m, op]) => [m, { ...op, responses: { ...op.responses, default: problem } }]));
+  }
+  return { ...doc, components: { ...doc.components, schemas }, paths };
+}
+
+function strip(s: Record<string, unknown>): Record<string, unknown> {
+  const { $schema: _s, id: _i, ...rest } = s;
+  return rest;
+}
