@@ -310,7 +310,7 @@ export class ParleyNode {
       const verdict = verdicts?.[i];
       if (verdict) {
         if (!verdict.ok) throwVerdict(verdict);
-        e = parseEntry(bytes);
+        e = verdict.entry;
         leaf = verdict.leafHash;
       } else {
         const v = verifyEntry(bytes, this.accord);

@@ -6,14 +6,17 @@
  *
  * Each worker is given the signed accord once, verifies it itself (so a
  * worker never trusts the main thread's parse), and answers batches of entry
- * bytes with either the leaf hash or the error's stable code.
+ * bytes with the parsed entry and its leaf hash, or the error's stable code:
+ * the main thread then neither parses nor hashes what a worker verified.
  */
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
-import { type SignedAccord, ParseError, VerificationError, ERROR_CATALOG, type ErrorCode } from '@parley/core';
+import { type SignedAccord, type SignedEntry, ParseError, VerificationError, ERROR_CATALOG, type ErrorCode } from '@parley/core';
 
 /** One entry's verdict. */
-export type Verdict = { readonly ok: true; readonly leafHash: Uint8Array } | { readonly ok: false; readonly code: ErrorCode; readonly message: string };
+export type Verdict =
+  | { readonly ok: true; readonly leafHash: Uint8Array; readonly entry: SignedEntry }
+  | { readonly ok: false; readonly code: ErrorCode; readonly message: string };
 
 interface Job {
   readonly resolve: (v: Verdict[]) => void;

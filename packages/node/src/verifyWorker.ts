@@ -8,7 +8,8 @@ const accord = verifyAccord((workerData as { accord: SignedAccord }).accord);
 parentPort!.on('message', (batch: Uint8Array[]) => {
   const out: Verdict[] = batch.map((bytes) => {
     try {
-      return { ok: true, leafHash: verifyEntry(bytes, accord).leafHash };
+      const v = verifyEntry(bytes, accord);
+      return { ok: true, leafHash: v.leafHash, entry: v.entry };
     } catch (e) {
       if (isParleyError(e)) return { ok: false, code: e.code, message: e.message };
       return { ok: false, code: 'ENTRY_MALFORMED', message: 'internal error while verifying' };

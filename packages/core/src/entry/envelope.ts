@@ -31,9 +31,9 @@
  *   const e = verifyEntry(bytes, accord); // throws unless US signed it for this channel
  */
 import { fail } from '../errors.js';
-import { bytesEqual, concatBytes, decodeUtf8, encodeUtf8, formatBase64, parseBase64 } from '../encoding.js';
+import { concatBytes, decodeUtf8, encodeUtf8, formatBase64, parseBase64 } from '../encoding.js';
 import { canonicalize, canonicalizeToBytes } from '../cjson.js';
-import { type JsonValue, parseJson } from '../ijson.js';
+import type { JsonValue } from '../ijson.js';
 import type { Ed25519Sign } from '../crypto/provider.js';
 import { type Hash, leafHash as rfc6962LeafHash } from '../merkle/hash.js';
 import { arr, int, obj, oneOf, sortedUnique, str, time } from '../shape.js';
@@ -204,7 +204,7 @@ export function entrySigningMessage(env: Envelope): Uint8Array {
 export function signEntry(env: Envelope, sign: Ed25519Sign): VerifiedEntry {
   const checked = parseEnvelope(env);
   const text = canonicalize(checked);
-  const sig = formatBase64(sign(concatBytes(encodeUtf8(ENTRY_CONTEXT), encodeUtf8(text))));
+  const sig = formatBase64(sign(encodeUtf8(`${ENTRY_CONTEXT}${text}`)));
   const at = text.lastIndexOf(',"time":');
   const bytes = encodeUtf8(`${text.slice(0, at)},"sig":"${sig}"${text.slice(at)}`);
   if (bytes.length > MAX_ENTRY_BYTES) fail('INPUT_TOO_LARGE', `entry of ${bytes.length} bytes exceeds ${MAX_ENTRY_BYTES}`);
@@ -212,23 +212,41 @@ export function signEntry(env: Envelope, sign: Ed25519Sign): VerifiedEntry {
 }
 
 /**
- * Parses entry bytes strictly: I-JSON, canonical (RFC 8785), the envelope
- * rules. The signature is NOT checked.
+ * Parses entry bytes strictly: UTF-8, JSON, canonical (RFC 8785), the
+ * envelope rules. The signature is NOT checked.
+ *
+ * Requiring the canonical spelling makes the engine's JSON.parse as strict as
+ * an I-JSON parser here: a duplicate member, a non-canonical number, escape
+ * or order, a lone surrogate or a value beyond a double cannot survive
+ * `canonicalize(JSON.parse(text)) === text`. (A general I-JSON document,
+ * which need not be canonical, goes through ijson.ts instead.)
  * @throws ParseError `ENTRY_MALFORMED` or `INPUT_TOO_LARGE`.
  */
 export function parseEntry(bytes: Uint8Array): SignedEntry {
+  return parseEntryText(bytes).entry;
+}
+
+function parseEntryText(bytes: Uint8Array): { entry: SignedEntry; text: string } {
   if (bytes.length > MAX_ENTRY_BYTES) fail('INPUT_TOO_LARGE', `entry of ${bytes.length} bytes exceeds ${MAX_ENTRY_BYTES}`);
-  let v: JsonValue;
+  let text: string;
+  let v: unknown;
   try {
-    v = parseJson(bytes, { maxBytes: MAX_ENTRY_BYTES });
+    text = decodeUtf8(bytes, 'entry');
+    v = JSON.parse(text);
   } catch (e) {
     return fail('ENTRY_MALFORMED', 'entry is not valid JSON', e);
   }
+  let canonical: string;
+  try {
+    canonical = canonicalize(v);
+  } catch (e) {
+    return fail('ENTRY_MALFORMED', 'entry is not canonical JSON (RFC 8785)', e);
+  }
   // One spelling per entry: the leaf hash must not depend on the encoder.
-  if (!bytesEqual(canonicalizeToBytes(v), bytes)) fail('ENTRY_MALFORMED', 'entry is not canonical JSON (RFC 8785)');
+  if (canonical !== text) fail('ENTRY_MALFORMED', 'entry is not canonical JSON (RFC 8785)');
   const env = parseEnvelope(v, true);
   const sig = str((v as Record<string, unknown>)['sig'], 'ENTRY_MALFORMED', 'entry.sig', { pattern: B64, min: 88, max: 88 });
-  return { ...env, sig };
+  return { entry: { ...env, sig }, text };
 }
 
 /**
@@ -238,16 +256,20 @@ export function parseEntry(bytes: Uint8Array): SignedEntry {
  *   (wrong channel, unknown party) or `SIGNATURE_INVALID`.
  */
 export function verifyEntry(bytes: Uint8Array, accord: VerifiedAccord): VerifiedEntry {
-  const entry = parseEntry(bytes);
+  const { entry, text } = parseEntryText(bytes);
   if (entry.accord !== accord.id) fail('ENTRY_INVALID', 'entry belongs to another accord');
   const sender = accord.party(entry.from.party);
   if (!sender) fail('ENTRY_INVALID', `sender ${entry.from.party} is not a party of the accord`);
   for (const p of entry.to) if (!accord.party(p)) fail('ENTRY_INVALID', `recipient ${p} is not a party of the accord`);
   for (const r of entry.refs) if (!accord.party(r.party)) fail('ENTRY_INVALID', `reference to ${r.party}, not a party of the accord`);
   const sig = parseBase64(entry.sig, 'entry.sig');
-  if (!sender.verify(entrySigningMessage(entry), sig)) {
-    fail('SIGNATURE_INVALID', `entry signature of ${entry.from.party} does not verify`);
-  }
+  // The signed text is the canonical text without its "sig" member, which
+  // sits right before the last ',"time":' (see signEntry).
+  const member = `,"sig":"${entry.sig}"`;
+  const at = text.lastIndexOf(',"time":');
+  if (text.slice(at - member.length, at) !== member) throw new Error('internal: sig member not where canonical order puts it');
+  const message = encodeUtf8(`${ENTRY_CONTEXT}${text.slice(0, at - member.length)}${text.slice(at)}`);
+  if (!sender.verify(message, sig)) fail('SIGNATURE_INVALID', `entry signature of ${entry.from.party} does not verify`);
   return { entry, bytes, leafHash: rfc6962LeafHash(bytes) };
 }
 
