@@ -310,7 +310,7 @@ export class ParleyNode {
       const verdict = verdicts?.[i];
       if (verdict) {
         if (!verdict.ok) throwVerdict(verdict);
-        e = verdict.entry;
+        e = verdict.entry ?? parseEntry(bytes);
         leaf = verdict.leafHash;
       } else {
         const v = verifyEntry(bytes, this.accord);

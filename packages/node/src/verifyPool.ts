@@ -15,7 +15,7 @@ import { type SignedAccord, type SignedEntry, ParseError, VerificationError, ERR
 
 /** One entry's verdict. */
 export type Verdict =
-  | { readonly ok: true; readonly leafHash: Uint8Array; readonly entry: SignedEntry }
+  | { readonly ok: true; readonly leafHash: Uint8Array; readonly entry?: SignedEntry }
   | { readonly ok: false; readonly code: ErrorCode; readonly message: string };
 
 interface Job {
@@ -55,22 +55,25 @@ export class VerifyPool {
   }
 
   /** Verifies one batch on one worker (round robin). */
-  #run(batch: readonly Uint8Array[]): Promise<Verdict[]> {
+  #run(batch: readonly Uint8Array[], withEntries: boolean): Promise<Verdict[]> {
     const i = this.#next++ % this.#workers.length;
     return new Promise((resolve, reject) => {
       this.#queues[i]!.push({ resolve, reject });
       this.#workers[i]!.ref();
-      this.#workers[i]!.postMessage(batch);
+      this.#workers[i]!.postMessage({ batch, withEntries });
     });
   }
 
   /**
    * Verifies entries across all workers, in chunks.
+   * @param withEntries also return each parsed entry (ingest needs them; an
+   *   audit needs only the verdict and leaf hash, and copying entries back
+   *   across threads is a measurable share of its cost).
    * @returns one verdict per entry, in order.
    */
-  async verify(entries: readonly Uint8Array[], chunk = 256): Promise<Verdict[]> {
+  async verify(entries: readonly Uint8Array[], chunk = 256, withEntries = true): Promise<Verdict[]> {
     const parts: Promise<Verdict[]>[] = [];
-    for (let i = 0; i < entries.length; i += chunk) parts.push(this.#run(entries.slice(i, i + chunk)));
+    for (let i = 0; i < entries.length; i += chunk) parts.push(this.#run(entries.slice(i, i + chunk), withEntries));
     return (await Promise.all(parts)).flat();
   }
 

@@ -5,11 +5,11 @@ import type { Verdict } from './verifyPool.js';
 
 const accord = verifyAccord((workerData as { accord: SignedAccord }).accord);
 
-parentPort!.on('message', (batch: Uint8Array[]) => {
+parentPort!.on('message', ({ batch, withEntries }: { batch: Uint8Array[]; withEntries: boolean }) => {
   const out: Verdict[] = batch.map((bytes) => {
     try {
       const v = verifyEntry(bytes, accord);
-      return { ok: true, leafHash: v.leafHash, entry: v.entry };
+      return withEntries ? { ok: true, leafHash: v.leafHash, entry: v.entry } : { ok: true, leafHash: v.leafHash };
     } catch (e) {
       if (isParleyError(e)) return { ok: false, code: e.code, message: e.message };
       return { ok: false, code: 'ENTRY_MALFORMED', message: 'internal error while verifying' };
