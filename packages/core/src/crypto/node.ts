@@ -18,6 +18,31 @@ const SPKI_PREFIX = Buffer.from('302a300506032b6570032100', 'hex');
 // is left empty rather than computed; the RFC 9180 vectors pin the result.
 function x25519Key(key: Uint8Array, kind: 'private' | 'public'): nc.KeyObject {
   if (key.length !== 32) fail('KEY_MALFORMED', `X25519 ${kind} key must be 32 bytes`);
+  if (kind === 'private') {
+    // Importing a private key derives its public key (one scalar
+    // multiplication, as costly as the DH itself); HPKE imports the same key
+    // twice in a seal (public key, then DH) and a node opens every body with
+    // its one key, so recently used private keys are kept as KeyObjects.
+    const id = Buffer.from(key.buffer, key.byteOffset, key.byteLength).toString('base64');
+    const hit = privateKeys.get(id);
+    if (hit) {
+      privateKeys.delete(id);
+      privateKeys.set(id, hit);
+      return hit;
+    }
+    const k = importX25519(key, kind);
+    privateKeys.set(id, k);
+    if (privateKeys.size > PRIVATE_KEY_CACHE) privateKeys.delete(privateKeys.keys().next().value!);
+    return k;
+  }
+  return importX25519(key, kind);
+}
+
+/** Most private X25519 KeyObjects kept (LRU): the node's own key plus a few ephemeral ones. */
+const PRIVATE_KEY_CACHE = 8;
+const privateKeys = new Map<string, nc.KeyObject>();
+
+function importX25519(key: Uint8Array, kind: 'private' | 'public'): nc.KeyObject {
   const b64 = Buffer.from(key.buffer, key.byteOffset, key.byteLength).toString('base64url');
   try {
     return kind === 'private'
