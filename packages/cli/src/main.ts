@@ -9,19 +9,38 @@ import { EXIT_INVALID, EXIT_OK, EXIT_USAGE, UsageError, takeExitCode } from './e
 import { registerKeygen } from './commands/keygen.js';
 import { registerLog } from './commands/log.js';
 import { registerDemo } from './commands/demo.js';
+import { registerInit } from './commands/init.js';
+import { registerAccord } from './commands/accord.js';
+import { registerOfficer } from './commands/officer.js';
+import { registerLogin, registerLogout } from './commands/login.js';
+import { registerSend } from './commands/send.js';
+import { registerReport } from './commands/report.js';
+import { registerInboxCommands } from './commands/inbox.js';
+import { registerExport } from './commands/export.js';
+import { registerServe } from './commands/serve.js';
 
 export const VERSION = '0.1.0';
 
 /** Builds the command tree; each action returns its exit code. */
 export function buildProgram(): Command {
   const program = new Command('parley')
-    .description('Parley: a verifiable hotline and AI-incident exchange — keys, logs, proofs and the demo')
+    .description('Parley: a verifiable hotline and AI-incident exchange — found a channel, run a node, send and acknowledge, audit logs and proofs')
     .version(VERSION)
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
   registerKeygen(program);
   registerLog(program);
   registerDemo(program);
+  registerInit(program);
+  registerAccord(program);
+  registerOfficer(program);
+  registerLogin(program);
+  registerLogout(program);
+  registerSend(program);
+  registerReport(program);
+  registerInboxCommands(program);
+  registerServe(program);
+  registerExport(program);
   program.addHelpText('after', '\nExit status: 0 ok/valid, 1 check failed, 2 unusable arguments.\n');
   // Every subcommand: usage errors throw instead of exiting.
   const all = (c: Command): Command[] => [c, ...c.commands.flatMap(all)];

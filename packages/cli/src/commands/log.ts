@@ -19,6 +19,7 @@ import {
 import { EXIT_INVALID, EXIT_OK, UsageError, act } from '../exit.js';
 import { makeOut, readInput } from '../io.js';
 import { parseHashArg, parseIndexArg, parseProofFile } from '../hashes.js';
+import { registerLogVerify } from './log-verify.js';
 
 const collect = (v: string, prev: string[] = []) => [...prev, v];
 
@@ -170,7 +171,8 @@ act((opts: { oldSize: string; oldRoot: string; newSize: string; newRoot: string;
 }
 
 export function registerLog(program: Command): void {
-  const log = program.command('log').description("check a log's checkpoints and proofs offline");
+  const log = program.command('log').description("audit a log, or check its checkpoints and proofs offline");
+  registerLogVerify(log);
   registerVerifyCheckpoint(log);
   registerVerifyInclusion(log);
   registerVerifyConsistency(log);

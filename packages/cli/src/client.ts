@@ -1,0 +1,141 @@
+/**
+ * The HTTP client of the officer commands (login, send, report, inbox, ack,
+ * show): where the node is, which token to send, and RFC 9457 problems turned
+ * into messages that say what to do.
+ *
+ *   URL:   --url, else $PARLEY_URL, else the URL `parley login` saved, else
+ *          http://HOST:PORT from the data directory's config.json
+ *   token: --token, else $PARLEY_TOKEN, else DIR/session.json (saved by
+ *          `parley login` for that URL)
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import type { Command } from 'commander';
+import { UsageError } from './exit.js';
+import { DATA_FLAGS, DATA_HELP, dataDir, paths, readConfig } from './datadir.js';
+
+export interface ClientOpts {
+  url?: string;
+  token?: string;
+  data?: string;
+  json?: boolean;
+}
+
+/** What `parley login` saves (mode 0600). */
+export interface SavedSession {
+  readonly url: string;
+  readonly officer: string;
+  readonly role: string;
+  readonly token: string;
+  readonly expires: string;
+}
+
+/** Adds --url, --token, --data and --json to an officer command. */
+export function clientOptions(c: Command): Command {
+  return c
+    .option('--url <url>', "the node's base URL (default: $PARLEY_URL, the URL you logged in to, or config.json's listen address)")
+    .option('--token <token>', 'bearer token (default: $PARLEY_TOKEN, or the session saved by parley login)')
+    .option(DATA_FLAGS, DATA_HELP)
+    .option('--json', 'print the raw response as JSON');
+}
+
+function savedSession(dir: string): SavedSession | undefined {
+  const file = paths(dir).session;
+  if (!existsSync(file)) return undefined;
+  try {
+    return JSON.parse(readFileSync(file, 'utf8')) as SavedSession;
+  } catch {
+    return undefined;
+  }
+}
+
+const trim = (u: string) => u.replace(/\/+$/, '');
+
+export function nodeUrl(o: ClientOpts): string {
+  const flag = o.url ?? process.env['PARLEY_URL'];
+  if (flag !== undefined && flag !== '') {
+    if (!/^https?:\/\/[^\s/?#]+/.test(flag)) throw new UsageError(`--url "${flag}" is not an http(s) URL`);
+    return trim(flag);
+  }
+  const dir = dataDir(o.data);
+  const s = savedSession(dir);
+  if (s) return trim(s.url);
+  if (existsSync(paths(dir).config)) {
+    const { host, port } = readConfig(dir).listen;
+    return `http://${host.includes(':') ? `[${host}]` : host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`;
+  }
+  throw new UsageError('which node? pass --url URL or set PARLEY_URL (or --data DIR of a node)');
+}
+
+function token(o: ClientOpts, url: string): string {
+  const t = o.token ?? process.env['PARLEY_TOKEN'];
+  if (t !== undefined && t !== '') return t;
+  const s = savedSession(dataDir(o.data));
+  if (s && trim(s.url) === url) return s.token;
+  throw new UsageError(`not logged in to ${url}: run parley login --name NAME --url ${url} (or pass --token / set PARLEY_TOKEN)`);
+}
+
+/** The errno-style reason of a failed fetch (ECONNREFUSED, ENOTFOUND, TimeoutError…). */
+export function networkCause(e: unknown): string {
+  const c = (e as { cause?: { code?: string; message?: string; errors?: { code?: string }[] } }).cause;
+  return c?.code ?? c?.errors?.[0]?.code ?? c?.message ?? (e as Error).name;
+}
+
+/** An HTTP failure of the node, as a usage error with the problem's code. */
+export class NodeRefused extends UsageError {
+  override name = 'NodeRefused';
+  constructor(readonly status: number, readonly code: string, message: string) {
+    super(message);
+  }
+}
+
+const HINTS: Record<number, string> = {
+  401: ' — log in again: parley login --name NAME',
+  403: ' — your role may not do this; ask an admin',
+};
+
+/**
+ * Calls the node and returns the parsed JSON response.
+ * @throws UsageError when the node cannot be reached; NodeRefused for an error response.
+ */
+export async function request(method: 'GET' | 'POST' | 'DELETE', url: string, path: string, opts: { token?: string; body?: unknown } = {}): Promise<unknown> {
+  const headers: Record<string, string> = { accept: 'application/json' };
+  if (opts.token !== undefined) headers['authorization'] = `Bearer ${opts.token}`;
+  if (opts.body !== undefined) headers['content-type'] = 'application/json';
+  let res: Response;
+  try {
+    res = await fetch(`${url}${path}`, {
+      method,
+      headers,
+      ...(opts.body !== undefined ? { body: JSON.stringify(opts.body) } : {}),
+      signal: AbortSignal.timeout(30_000),
+    });
+  } catch (e) {
+    const cause = networkCause(e);
+    throw new UsageError(`cannot reach the node at ${url} (${cause}): is it running? start it with: parley serve`);
+  }
+  const text = await res.text();
+  let body: unknown;
+  try {
+    body = text === '' ? undefined : JSON.parse(text);
+  } catch {
+    body = undefined;
+  }
+  if (!res.ok) {
+    const p = (body ?? {}) as { code?: string; detail?: string; title?: string };
+    const code = p.code ?? `HTTP_${res.status}`;
+    throw new NodeRefused(res.status, code, `the node refused ${method} ${path}: ${p.detail ?? p.title ?? res.statusText} (${code}, HTTP ${res.status})${HINTS[res.status] ?? ''}`);
+  }
+  return body;
+}
+
+/** A client bound to the node URL and token that the options resolve to. */
+export function client(o: ClientOpts) {
+  const url = nodeUrl(o);
+  const t = token(o, url);
+  return {
+    url,
+    get: (path: string) => request('GET', url, path, { token: t }),
+    post: (path: string, body: unknown) => request('POST', url, path, { token: t, body }),
+    del: (path: string) => request('DELETE', url, path, { token: t }),
+  };
+}

@@ -1,0 +1,152 @@
+/** `parley inbox | show | ack`: what other parties sent us, one entry in full, and the officer's acknowledgement. */
+import type { Command } from 'commander';
+import { Option } from 'commander';
+import { ENTRY_TYPES, PARTY_ID } from '@parley/core/node';
+import { EXIT_OK, UsageError, act } from '../exit.js';
+import { makeOut } from '../io.js';
+import { parseIndexArg } from '../hashes.js';
+import { type ClientOpts, client, clientOptions } from '../client.js';
+import { type SubmittedView, submittedLines } from './send.js';
+
+interface Stamp {
+  index: number;
+  time: string;
+  officer?: string;
+}
+
+interface EntryView {
+  party: string;
+  index: number;
+  leafHash: string;
+  entry: { type: string; precedence: string; marking: string; time: string; to: string[]; from: { party: string; officer: string }; refs: { party: string; index: number }[] };
+  body?: unknown;
+  sealed?: string;
+  state?: { receipt?: Stamp; ack?: Stamp };
+}
+
+const PREC_ORDER = ['FLASH', 'IMMEDIATE', 'PRIORITY', 'ROUTINE'];
+
+/** One line that says what an entry is about. */
+function firstLine(v: EntryView): string {
+  if (v.sealed !== undefined) return `[sealed: ${v.sealed}]`;
+  const b = (v.body ?? {}) as Record<string, unknown>;
+  let s: string;
+  switch (v.entry.type) {
+    case 'hotline.message':
+      s = String(b['text'] ?? '');
+      break;
+    case 'incident.report':
+      s = `[${String(b['kind'])} ${String(b['category'])}/${String(b['severity'])}] ${String(b['title'] ?? '')}`;
+      break;
+    case 'ack':
+      s = `ack of ${v.entry.refs.map((r) => `${r.party}/${r.index}`).join(', ')}${b['reply'] ? `: ${String(b['reply'])}` : ''}`;
+      break;
+    case 'receipt':
+      s = `receipt of ${v.entry.refs.map((r) => `${r.party}/${r.index}`).join(', ')}`;
+      break;
+    case 'heartbeat':
+      s = `heartbeat, tree size ${String(b['treeSize'])}`;
+      break;
+    default:
+      s = JSON.stringify(b);
+  }
+  const line = s.split('\n')[0] ?? '';
+  return line.length > 72 ? `${line.slice(0, 71)}…` : line;
+}
+
+function stateOf(v: EntryView): string {
+  const r = v.state?.receipt ? 'receipt ✓' : 'receipt —';
+  const a = v.state?.ack ? `ack ✓ ${v.state.ack.officer ?? ''}`.trim() : 'ack —';
+  return `${r}  ${a}`;
+}
+
+function table(items: EntryView[]): string[] {
+  const rows = items.map((v) => [v.entry.precedence, v.party, String(v.index), v.entry.type, v.entry.time.replace(/\.\d+Z$/, 'Z'), stateOf(v), firstLine(v)]);
+  const head = ['PRECEDENCE', 'FROM', 'INDEX', 'TYPE', 'TIME', 'STATE', 'FIRST LINE'];
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const fmt = (r: string[]) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join('  ');
+  return [fmt(head), ...rows.map(fmt)];
+}
+
+function partyIndex(party: string, index: string): { party: string; index: number } {
+  if (!PARTY_ID.test(party)) throw new UsageError(`"${party}" is not a party id (e.g. US)`);
+  return { party, index: parseIndexArg(index, 'INDEX') };
+}
+
+function registerInbox(program: Command): void {
+  clientOptions(
+    program
+      .command('inbox')
+      .description('entries other parties sent us, most urgent first (newest first within a precedence): precedence, sender, index, type, time, receipt/ack state, first line')
+      .addOption(new Option('--type <type>', 'only entries of this type').choices(ENTRY_TYPES))
+      .option('--from <party>', 'only entries from this party')
+      .option('--limit <n>', 'at most n entries (1–200)', '50'),
+  ).action(
+    act(async (o: ClientOpts & { type?: string; from?: string; limit: string }) => {
+      const limit = parseIndexArg(o.limit, '--limit');
+      if (limit < 1 || limit > 200) throw new UsageError('--limit must be between 1 and 200');
+      const q = new URLSearchParams({ limit: String(limit), ...(o.type ? { type: o.type } : {}), ...(o.from ? { party: o.from } : {}) });
+      const r = (await client(o).get(`/v1/inbox?${q}`)) as { items: EntryView[]; next?: number };
+      const items = [...r.items].sort((a, b) => PREC_ORDER.indexOf(a.entry.precedence) - PREC_ORDER.indexOf(b.entry.precedence));
+      makeOut(o.json === true).result({ ...r }, items.length === 0 ? ['inbox is empty'] : table(items));
+      return EXIT_OK;
+    }),
+  );
+}
+
+function registerShow(program: Command): void {
+  clientOptions(
+    program
+      .command('show')
+      .description("one entry in full, with its body opened for officers (sealed bodies stay closed for auditors)")
+      .argument('<party>', "the sender's party id (or ours, for our own log)")
+      .argument('<index>', "the entry's index in that party's log"),
+  ).action(
+    act(async (party: string, index: string, o: ClientOpts) => {
+      const p = partyIndex(party, index);
+      const v = (await client(o).get(`/v1/entries/${p.party}/${p.index}`)) as EntryView;
+      const e = v.entry;
+      const body = v.sealed !== undefined ? [`[sealed: ${v.sealed}]`] : typeof (v.body as { text?: unknown })?.text === 'string' && e.type === 'hotline.message' ? [(v.body as { text: string }).text] : JSON.stringify(v.body, null, 2).split('\n');
+      makeOut(o.json === true).result({ ...v }, [
+        `${v.party}/${v.index}  ${e.type}  ${e.precedence}  ${e.marking}`,
+        `from:      ${e.from.party} (${e.from.officer})`,
+        `to:        ${e.to.join(', ')}`,
+        `time:      ${e.time}`,
+        `leaf hash: ${v.leafHash}`,
+        ...(e.refs.length > 0 ? [`refers to: ${e.refs.map((r) => `${r.party}/${r.index}`).join(', ')}`] : []),
+        ...(v.state ? [`state:     ${stateOf(v)}`] : []),
+        '',
+        ...body,
+      ]);
+      return EXIT_OK;
+    }),
+  );
+}
+
+function registerAck(program: Command): void {
+  clientOptions(
+    program
+      .command('ack')
+      .description("acknowledge a received entry as the duty officer (a signed 'ack' entry in our log)")
+      .argument('<party>', "the sender's party id")
+      .argument('<index>', "the entry's index in the sender's log")
+      .option('--reply <text>', 'a reply sent with the acknowledgement')
+      .option('--lang <tag>', 'language of the reply'),
+  ).action(
+    act(async (party: string, index: string, o: ClientOpts & { reply?: string; lang?: string }) => {
+      const p = partyIndex(party, index);
+      const s = (await client(o).post(`/v1/entries/${p.party}/${p.index}/ack`, {
+        ...(o.reply !== undefined ? { reply: o.reply } : {}),
+        ...(o.lang !== undefined ? { lang: o.lang } : {}),
+      })) as SubmittedView;
+      makeOut(o.json === true).result({ ...s }, submittedLines(`Acknowledgement of ${p.party}/${p.index}`, s));
+      return EXIT_OK;
+    }),
+  );
+}
+
+export function registerInboxCommands(program: Command): void {
+  registerInbox(program);
+  registerShow(program);
+  registerAck(program);
+}

@@ -1,0 +1,120 @@
+/** `parley init`: a new party's data directory — keys, configuration, public material, first admin. */
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import type { Command } from 'commander';
+import {
+  type AccordParty,
+  PARTY_ID,
+  formatBase64,
+  formatVerifierKey,
+  generateSignerKey,
+  hpkeDeriveKeyPair,
+  isValidKeyName,
+  verifierKeyOf,
+} from '@parley/core/node';
+import { EXIT_OK, UsageError, act } from '../exit.js';
+import { makeOut } from '../io.js';
+import { parseIndexArg } from '../hashes.js';
+import { DATA_FLAGS, DATA_HELP, dataDir, makeDataDir, paths, writeConfig, writeFileAtomic } from '../datadir.js';
+import { sealKeyFile } from '../keyfile.js';
+import { getSecret } from '../secrets.js';
+import { addOfficer, checkOfficerName, openStore } from '../officers.js';
+
+const collect = (v: string, prev: string[] = []) => [...prev, v];
+
+interface InitOpts {
+  party: string;
+  origin: string;
+  data?: string;
+  admin?: string;
+  adminPasswordFile?: string;
+  passphraseFile?: string;
+  nameEn?: string;
+  nameZh?: string;
+  url?: string[];
+  host: string;
+  port: string;
+  json?: boolean;
+}
+
+function checkArgs(o: InitOpts): { port: number } {
+  if (!PARTY_ID.test(o.party)) throw new UsageError(`--party "${o.party}" is not a party id: 2–16 of A–Z, 0–9 and "-", starting with a letter (e.g. US)`);
+  if (!isValidKeyName(o.origin) || o.origin.startsWith('parley/')) {
+    throw new UsageError(`--origin "${o.origin}" is not a log origin: no spaces or "+", not starting with "parley/" (e.g. us.parley.example/log)`);
+  }
+  if (o.admin !== undefined) checkOfficerName(o.admin, '--admin');
+  for (const u of o.url ?? []) if (!/^https?:\/\/[^\s/?#]+(\/[^\s?#]*)?$/.test(u)) throw new UsageError(`--url "${u}" is not an http(s) URL without query or fragment`);
+  const port = parseIndexArg(o.port, '--port');
+  if (port > 65535) throw new UsageError('--port must be at most 65535');
+  return { port };
+}
+
+export function registerInit(program: Command): void {
+  program
+    .command('init')
+    .description("create a party's data directory: log signing key, HPKE key pair (encrypted at rest), configuration, first admin")
+    .requiredOption('--party <id>', 'party id, e.g. US')
+    .requiredOption('--origin <origin>', "the log's origin (its key name), e.g. us.parley.example/log")
+    .option(DATA_FLAGS, DATA_HELP)
+    .option('--admin <name>', 'create this admin officer in the store now (else later: parley officer add)')
+    .option('--admin-password-file <file>', "file holding the admin's password on its first line (else prompted)")
+    .option('--passphrase-file <file>', 'file holding the key passphrase (else $PARLEY_PASSPHRASE, else prompted)')
+    .option('--name-en <name>', "the party's name in English (default: the party id)")
+    .option('--name-zh <name>', "the party's name in Simplified Chinese (default: the English name)")
+    .option('--url <url>', "the node's public base URL for the accord (repeatable; default: http://HOST:PORT)", collect)
+    .option('--host <host>', 'address `parley serve` listens on', '127.0.0.1')
+    .option('--port <port>', 'port `parley serve` listens on', '8443')
+    .option('--json', "print only the party's public accord material as JSON (a --party-file for parley accord init)")
+    .addHelpText(
+      'after',
+      `
+Writes DIR/keys.enc (scrypt + AES-256-GCM), DIR/config.json, DIR/party.json and DIR/parley.sqlite.
+Give DIR/party.json (or the --json output) to whoever runs \`parley accord init\`.
+
+Example:
+  $ PARLEY_PASSPHRASE=… parley init --party US --origin us.parley.example/log --data us --admin alice --admin-password-file pw.txt`,
+    )
+    .action(act(init));
+}
+
+async function init(o: InitOpts): Promise<number> {
+  const { port } = checkArgs(o);
+  const dir = dataDir(o.data);
+  const p = paths(dir);
+  if (existsSync(p.keys) || existsSync(p.config)) throw new UsageError(`${dir} is already a data directory (it has keys.enc or config.json); choose another --data`);
+  const passphrase = await getSecret({ file: o.passphraseFile, env: 'PARLEY_PASSPHRASE', what: 'passphrase', flag: '--passphrase-file', create: true });
+  const adminPassword =
+    o.admin === undefined ? undefined : await getSecret({ file: o.adminPasswordFile, what: `password for ${o.admin}`, flag: '--admin-password-file', create: true });
+
+  const log = generateSignerKey(o.origin);
+  const hpkeSeed = new Uint8Array(randomBytes(32));
+  const hpke = hpkeDeriveKeyPair(hpkeSeed);
+  const nameEn = o.nameEn ?? o.party;
+  const party: AccordParty = {
+    id: o.party,
+    names: { en: nameEn, 'zh-CN': o.nameZh ?? nameEn },
+    urls: o.url ?? [`http://${o.host.includes(':') ? `[${o.host}]` : o.host}:${port}`],
+    logKey: formatVerifierKey(verifierKeyOf(log)),
+    hpkeKey: formatBase64(hpke.publicKey),
+  };
+  makeDataDir(dir);
+  // keys first, config last: a directory with config.json is a complete one.
+  writeFileAtomic(p.keys, await sealKeyFile({ log, hpkeSeed }, passphrase));
+  writeFileAtomic(p.party, `${JSON.stringify(party, null, 2)}\n`, 0o644);
+  await openStore(dir).close();
+  if (o.admin !== undefined) await addOfficer(dir, { name: o.admin, role: 'admin', password: adminPassword! });
+  writeConfig(dir, { party: o.party, origin: o.origin, listen: { host: o.host, port }, accord: 'accord.json' });
+
+  makeOut(o.json === true).result({ ...party }, [
+    `Initialised ${o.party} in ${dir}`,
+    `  origin:    ${o.origin}`,
+    `  log key:   ${party.logKey}`,
+    `  HPKE key:  ${party.hpkeKey}`,
+    `  urls:      ${party.urls.join(', ')}`,
+    o.admin !== undefined ? `  admin:     ${o.admin}` : `  no officer yet: parley officer add NAME --role admin --data ${dir}`,
+    '',
+    `Public material for the accord: ${p.party}`,
+    'Next: collect every party\'s party.json, then: parley accord init --name NAME --party-file us.json --party-file cn.json',
+  ]);
+  return EXIT_OK;
+}

@@ -1,0 +1,112 @@
+/**
+ * `parley serve`: run the party's node — decrypt the keys, open the store
+ * and the node on the installed accord, listen, and shut down cleanly.
+ *
+ * Shutdown order (SIGINT/SIGTERM): stop accepting and finish in-flight
+ * requests (server), drain the log writer so every acknowledged entry is
+ * committed (node), then close the database (store).
+ */
+import type { Command } from 'commander';
+import { type VerifiedAccord, isParleyError, verifyAccord } from '@parley/core/node';
+import { ParleyNode, createServer } from '@parley/node';
+import { SqliteStore } from '@parley/store';
+import { EXIT_OK, UsageError, act } from '../exit.js';
+import { makeOut } from '../io.js';
+import { parseIndexArg } from '../hashes.js';
+import { DATA_FLAGS, DATA_HELP, dataDir, paths, readConfig, readInstalledAccord } from '../datadir.js';
+import { unlockKeys } from '../secrets.js';
+import { nodeKeys } from '../keyfile.js';
+
+interface ServeOpts {
+  data?: string;
+  host?: string;
+  port?: string;
+  passphraseFile?: string;
+  log?: boolean;
+  json?: boolean;
+}
+
+/** The installed accord, verified and complete, or a usage error that says what is missing. */
+function installedAccord(dir: string): VerifiedAccord {
+  const config = readConfig(dir);
+  try {
+    const v = verifyAccord(readInstalledAccord(dir, config), { requireAll: false });
+    if (!v.complete) {
+      const missing = v.accord.parties.map((p) => p.id).filter((id) => !v.signedBy.includes(id));
+      throw new UsageError(`the installed accord is not signed by ${missing.join(', ')}: a node runs only on an accord every party signed — collect the signatures (parley accord sign) and install it again`);
+    }
+    return v;
+  } catch (e) {
+    if (!isParleyError(e)) throw e;
+    throw new UsageError(`the installed accord (${config.accord}) does not verify: ${e.message} (${e.code})`);
+  }
+}
+
+export function registerServe(program: Command): void {
+  program
+    .command('serve')
+    .description("run the party's node: the officers' API under /v1 and the public log under /log")
+    .option(DATA_FLAGS, DATA_HELP)
+    .option('--host <host>', 'address to listen on (default: config.json listen.host)')
+    .option('--port <port>', 'port to listen on, 0 for any free port (default: config.json listen.port)')
+    .option('--passphrase-file <file>', 'file holding the key passphrase (else $PARLEY_PASSPHRASE, else prompted)')
+    .option('--log', "write fastify's request log (JSON lines) to standard output")
+    .option('--json', 'print {"url","party","origin","channel"} as JSON once listening')
+    .addHelpText(
+      'after',
+      `
+Refuses to start (exit 2) without an installed accord signed by every party.
+Stops cleanly on SIGINT (Ctrl-C) or SIGTERM.
+
+Example:
+  $ PARLEY_PASSPHRASE=… parley serve --data us --port 8443`,
+    )
+    .action(act(serve));
+}
+
+async function serve(o: ServeOpts): Promise<number> {
+  const dir = dataDir(o.data);
+  const config = readConfig(dir);
+  const accord = installedAccord(dir);
+  const host = o.host ?? config.listen.host;
+  const port = o.port === undefined ? config.listen.port : parseIndexArg(o.port, '--port');
+  if (port > 65535) throw new UsageError('--port must be at most 65535');
+  const keys = nodeKeys(await unlockKeys(dir, o.passphraseFile));
+
+  const store = SqliteStore.open(paths(dir).store);
+  let node: ParleyNode;
+  try {
+    node = await ParleyNode.open({ accord, party: config.party, keys, store });
+  } catch (e) {
+    await store.close();
+    if (!isParleyError(e)) throw e;
+    throw new UsageError(`cannot open the node: ${e.message} (${e.code})`);
+  }
+  const app = await createServer({ node, store, logger: o.log === true });
+  try {
+    await app.listen({ host, port });
+  } catch (e) {
+    await app.close();
+    await node.close();
+    await store.close();
+    throw new UsageError(`cannot listen on ${host}:${port}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
+  const addr = app.server.address();
+  const actual = typeof addr === 'object' && addr !== null ? addr.port : port;
+  const url = `http://${host.includes(':') ? `[${host}]` : host}:${actual}`;
+  makeOut(o.json === true).result({ url, party: config.party, origin: node.origin, channel: accord.id, treeSize: node.treeSize }, [
+    `Parley node ${config.party} (${node.origin}) listening on ${url}`,
+    `  channel ${accord.id}, log size ${node.treeSize}; Ctrl-C to stop`,
+  ]);
+
+  const signal = await new Promise<NodeJS.Signals>((done) => {
+    process.once('SIGINT', done);
+    process.once('SIGTERM', done);
+  });
+  if (!o.json) process.stderr.write(`${signal}: stopping ${config.party}…\n`);
+  await app.close();
+  await node.close();
+  await store.close();
+  if (!o.json) process.stderr.write('stopped cleanly\n');
+  return EXIT_OK;
+}

@@ -1,0 +1,133 @@
+/**
+ * The node's data directory — one per party, default `./parley-data`,
+ * chosen by `--data DIR` or the PARLEY_DATA environment variable:
+ *
+ *     config.json     {"party", "origin", "listen": {"host", "port"}, "accord": "accord.json"}  0600
+ *     party.json      the party's public accord material {id, names, urls, logKey, hpkeKey}  0644
+ *     keys.enc        the party's secrets, encrypted with a passphrase (see keyfile.ts)      0600
+ *     accord.json     the signed accord the node runs on (`parley accord install`)           0600
+ *     parley.sqlite   the store: own log, received entries, officers, sessions
+ *     session.json    the bearer token saved by `parley login`                               0600
+ *
+ * Every file is written atomically (temporary file in the same directory,
+ * fsync, rename), so a crash leaves the old file or the new one, never half.
+ */
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { basename, dirname, join, resolve } from 'node:path';
+import { type AccordParty, type SignedAccord, parseSignedAccord } from '@parley/core/node';
+import { UsageError } from './exit.js';
+
+export const DEFAULT_DATA = './parley-data';
+
+/** `--data DIR` as commander option arguments (every node command has it). */
+export const DATA_FLAGS = '--data <dir>';
+export const DATA_HELP = `data directory (default: $PARLEY_DATA or ${DEFAULT_DATA})`;
+
+export interface Config {
+  readonly party: string;
+  readonly origin: string;
+  readonly listen: { readonly host: string; readonly port: number };
+  /** File name of the signed accord, relative to the data directory. */
+  readonly accord: string;
+}
+
+/** Resolves the data directory: flag, then PARLEY_DATA, then the default. */
+export function dataDir(flag: string | undefined): string {
+  return resolve(flag ?? process.env['PARLEY_DATA'] ?? DEFAULT_DATA);
+}
+
+export const paths = (dir: string) => ({
+  dir,
+  config: join(dir, 'config.json'),
+  party: join(dir, 'party.json'),
+  keys: join(dir, 'keys.enc'),
+  store: join(dir, 'parley.sqlite'),
+  session: join(dir, 'session.json'),
+});
+
+/**
+ * Writes `data` to `file` atomically with `mode`: temporary file beside it,
+ * fsync, rename over the target (POSIX rename is atomic within a directory).
+ */
+export function writeFileAtomic(file: string, data: string | Uint8Array, mode = 0o600): void {
+  const tmp = join(dirname(file), `.${basename(file)}.${randomBytes(6).toString('hex')}.tmp`);
+  try {
+    const fd = openSync(tmp, 'wx', mode);
+    try {
+      writeSync(fd, typeof data === 'string' ? Buffer.from(data, 'utf8') : data);
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    renameSync(tmp, file);
+  } catch (e) {
+    rmSync(tmp, { force: true });
+    throw new UsageError(`cannot write "${file}": ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
+}
+
+/** Creates the data directory (mode 0700) if it does not exist. */
+export function makeDataDir(dir: string): void {
+  try {
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+  } catch (e) {
+    throw new UsageError(`cannot create the data directory "${dir}": ${(e as NodeJS.ErrnoException).code ?? e}`);
+  }
+}
+
+/** Reads and parses a JSON file; a missing or malformed file is a usage error naming `what`. */
+export function readJsonFile(file: string, what: string, hint = ''): unknown {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new UsageError(`cannot read ${what} "${file}": ${code ?? e}${code === 'ENOENT' && hint ? ` — ${hint}` : ''}`);
+  }
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    throw new UsageError(`${what} "${file}" is not valid JSON`);
+  }
+}
+
+/** The data directory's config.json, checked. */
+export function readConfig(dir: string): Config {
+  const v = readJsonFile(paths(dir).config, 'node configuration', `is "${dir}" a data directory? create one with: parley init --data ${dir}`) as Partial<Config>;
+  const ok =
+    typeof v === 'object' && v !== null &&
+    typeof v.party === 'string' && typeof v.origin === 'string' && typeof v.accord === 'string' &&
+    typeof v.listen?.host === 'string' && Number.isInteger(v.listen?.port);
+  if (!ok) throw new UsageError(`${paths(dir).config} is not a Parley node configuration (party, origin, listen, accord)`);
+  return v as Config;
+}
+
+export function writeConfig(dir: string, c: Config): void {
+  writeFileAtomic(paths(dir).config, `${JSON.stringify(c, null, 2)}\n`);
+}
+
+/** The party's own public accord material, as `parley init` wrote it. */
+export function readPartyFile(dir: string): AccordParty {
+  return readJsonFile(paths(dir).party, 'public party material') as AccordParty;
+}
+
+/** The installed accord file of a data directory (signatures not yet checked). */
+export function readInstalledAccord(dir: string, c: Config): SignedAccord {
+  const file = resolve(dir, c.accord);
+  if (!existsSync(file)) {
+    throw new UsageError(`no accord installed in ${dir}: sign one with the other parties, then run: parley accord install accord.json --data ${dir}`);
+  }
+  return readAccordFile(file);
+}
+
+/** Reads a signed accord file; a file that does not parse as one is a usage error. */
+export function readAccordFile(file: string): SignedAccord {
+  let bytes: Buffer;
+  try {
+    bytes = readFileSync(file);
+  } catch (e) {
+    throw new UsageError(`cannot read accord file "${file}": ${(e as NodeJS.ErrnoException).code ?? e}`);
+  }
+  return parseSignedAccord(new Uint8Array(bytes));
+}

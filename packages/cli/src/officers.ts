@@ -1,0 +1,39 @@
+/** Officers written straight to the store (no running node needed). */
+import { OFFICER } from '@parley/core/node';
+import { type Role, SqliteStore } from '@parley/store';
+import { hashPassword } from '@parley/node';
+import { UsageError } from './exit.js';
+import { paths } from './datadir.js';
+
+export const ROLES: readonly Role[] = ['officer', 'auditor', 'admin'];
+
+/** Checks an officer name as entries record it: ^[a-z0-9][a-z0-9._-]{0,63}$. */
+export function checkOfficerName(name: string, flag: string): void {
+  if (!OFFICER.test(name)) throw new UsageError(`${flag} "${name}" is not an officer name: lowercase letters, digits, ".", "_" and "-", at most 64, starting with a letter or digit`);
+}
+
+/** Opens the data directory's store for writing (creating it if needed). */
+export function openStore(dir: string): SqliteStore {
+  return SqliteStore.open(paths(dir).store);
+}
+
+/**
+ * Adds (or with `replace`, resets) an officer.
+ * @throws UsageError when the name is taken and `replace` is not set.
+ */
+export async function addOfficer(dir: string, o: { name: string; role: Role; password: string; replace?: boolean }): Promise<void> {
+  const store = openStore(dir);
+  try {
+    const existing = await store.officer(o.name);
+    if (existing && !o.replace) throw new UsageError(`officer "${o.name}" already exists (role ${existing.role}); pass --replace to set a new role and password`);
+    await store.putOfficer({
+      name: o.name,
+      role: o.role,
+      passwordHash: await hashPassword(o.password),
+      created: existing?.created ?? new Date().toISOString(),
+      disabled: false,
+    });
+  } finally {
+    await store.close();
+  }
+}
