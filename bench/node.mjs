@@ -39,7 +39,7 @@ import {
   signCheckpoint,
   newSigner,
 } from '../packages/core/dist/node.js';
-import { SqliteStore } from '../packages/store/dist/index.js';
+import { SqliteStore, withWriterThread } from '../packages/store/dist/index.js';
 import { ParleyNode, VerifyPool } from '../packages/node/dist/index.js';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 2);
@@ -131,7 +131,8 @@ console.log(
   const oneRow = () => db.transaction(() => ins.run(kib))();
   const signOnce = () => nc.sign(null, kib, edKey);
   for (const submitters of [1, 10, 100]) {
-    const store = SqliteStore.open(join(dir, `append-${submitters}.sqlite`));
+    const file = join(dir, `append-${submitters}.sqlite`);
+    const store = withWriterThread(SqliteStore.open(file), file); // as \`parley serve\` runs it
     const node = await ParleyNode.open({ accord, party: 'US', keys: us.keys, store });
     const window = async (ms) => {
       let stop = false;
@@ -191,7 +192,8 @@ console.log(
   const entries = (await senderStore.entries(0, N)).map((e) => e.bytes);
   const threads = 2;
   const pool = new VerifyPool(accord, threads);
-  const store = SqliteStore.open(join(dir, 'ingest.sqlite'));
+  const ingestFile = join(dir, 'ingest.sqlite');
+  const store = withWriterThread(SqliteStore.open(ingestFile), ingestFile);
   const node = await ParleyNode.open({ accord, party: 'CN', keys: cn.keys, store, verifyPool: pool });
   await node.ingest(entries.slice(0, 64)); // warm the workers
   const start = performance.now();

@@ -23,7 +23,10 @@ interface Job {
   readonly reject: (e: unknown) => void;
 }
 
-const WORKER = new URL('./verifyWorker.js', import.meta.url);
+// Worker threads run JavaScript: from the compiled package this is the file
+// beside this one; when this module runs from source (the tests), the build
+// in dist/ (\`npm test\` builds first).
+const WORKER = import.meta.url.endsWith('.ts') ? new URL('../dist/verifyWorker.js', import.meta.url) : new URL('./verifyWorker.js', import.meta.url);
 
 export class VerifyPool {
   readonly #workers: Worker[] = [];

@@ -14,7 +14,7 @@ import {
   verifyConsistency,
   verifyInclusion,
 } from '@parley/core/node';
-import { type IncidentReport, ParleyNode } from '../src/index.js';
+import { type IncidentReport, ParleyNode, VerifyPool } from '../src/index.js';
 import { makeParty, openChannel } from './helpers/channel.js';
 import { SqliteStore } from '@parley/store';
 
@@ -159,6 +159,36 @@ describe('ParleyNode', () => {
     expect(old.treeSize).toBe(100);
     expect(verifyConsistency(proof, 100, 300, old.rootHash, cp.rootHash)).toBe(true);
     expect(parseBase64(sent[0]!.leafHash)).toHaveLength(32);
+  });
+
+  it('verifies ingested entries on worker threads with the same outcome, errors included', async () => {
+    const ch = await openChannel(['CN', 'US']);
+    const pool = new VerifyPool(ch.accord, 2);
+    const store = SqliteStore.open(':memory:');
+    const cnKeys = ch.parties.find((p) => p.id === 'CN')!.keys;
+    const cn2 = await ParleyNode.open({ accord: ch.accord, party: 'CN', keys: cnKeys, store, verifyPool: pool });
+    close = async () => {
+      await cn2.close();
+      await store.close();
+      await pool.close();
+      await ch.close();
+    };
+    const us = ch.node('US');
+    await Promise.all(Array.from({ length: 40 }, (_, i) => us.sendMessage('alice', { precedence: 'ROUTINE', marking: i % 2 ? 'TLP:AMBER' : 'TLP:CLEAR', text: `m${i}` })));
+    const bytes = await Promise.all(Array.from({ length: 40 }, async (_, i) => (await us.entryBytes(i))!));
+    const r = await cn2.ingest(bytes);
+    expect(r.accepted).toBe(40);
+    expect(r.receipts.flatMap((x) => x.entry.refs)).toHaveLength(40);
+    const inbox = await cn2.inbox({ limit: 50 }, 'officer');
+    expect(inbox.map((v) => (v.body as { text: string }).text).sort()).toEqual(Array.from({ length: 40 }, (_, i) => `m${i}`).sort());
+    const bad = bytes.map((b) => b.slice());
+    bad[17]![bad[17]!.length - 3]! ^= 1;
+    await expect(cn2.ingest(bad.slice(0, 20).concat(bad.slice(17, 18)))).rejects.toBeInstanceOf(ParseError);
+    const forged = bytes.slice(0, 16).concat([(await us.entryBytes(0))!.slice()]);
+    const f = forged[16]!;
+    const at = new TextDecoder().decode(f).indexOf('"sig":"') + 10;
+    f[at] = f[at] === 65 ? 66 : 65;
+    await expect(cn2.ingest(forged)).rejects.toMatchObject({ code: expect.stringMatching(/SIGNATURE_INVALID|ENTRY_MALFORMED/) });
   });
 
   it('runs only on a fully signed accord with its own keys, on its own data', async () => {

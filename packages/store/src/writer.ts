@@ -80,6 +80,17 @@ interface State {
   readonly checkpoint: Uint8Array | undefined;
 }
 
+/** A batch staged for commit: what the store gets, and whom to answer. */
+interface Staged {
+  readonly accepted: Submission[];
+  readonly entries: OwnEntry[];
+  readonly hashes: [number, Hash][];
+  readonly treeSize: number;
+  readonly checkpoint: Uint8Array;
+  /** The frontier after the batch. */
+  readonly frontier: Frontier;
+}
+
 export class LogWriter {
   readonly #store: LogStore;
   readonly #origin: string;
@@ -148,30 +159,61 @@ export class LogWriter {
     while (this.#loop !== undefined) await this.#loop;
   }
 
+  /**
+   * The loop, pipelined: while batch k commits (on a writer thread, with a
+   * store that has one), batch k+1 is staged — indexes assigned, entries
+   * prepared (signed), hashes and checkpoint computed — on top of batch k's
+   * frontier, so signing overlaps the commit's fsync. Commits stay strictly
+   * one after another, and batch k+1 is handed to the store only after batch
+   * k is durable. If batch k fails, batch k+1 was built on a tree that does
+   * not exist: its submissions go back to the front of the queue and are
+   * prepared again (with the same or new indexes) after the writer re-reads
+   * the store. Nothing staged is ever acknowledged or published.
+   */
   async #run(): Promise<void> {
+    let inflight: { readonly staged: Staged; readonly done: Promise<boolean> } | undefined;
     try {
-      while (this.#queue.length > 0) {
-        const batch = this.#queue.splice(0, this.#maxBatch);
-        await this.#commit(batch);
-        // Yield to I/O between batches, so work that arrived meanwhile joins the next one.
-        if (this.#queue.length > 0) await new Promise<void>((r) => setImmediate(r));
+      while (this.#queue.length > 0 || inflight !== undefined) {
+        let staged: Staged | undefined;
+        if (this.#queue.length > 0 && !this.#stale) {
+          const base = inflight !== undefined ? inflight.staged.frontier : this.#state.frontier;
+          staged = this.#stage(this.#queue.splice(0, this.#maxBatch), base);
+        }
+        if (inflight !== undefined) {
+          const ok = await inflight.done;
+          inflight = undefined;
+          if (!ok && staged !== undefined) {
+            this.#queue.unshift(...staged.accepted);
+            staged = undefined;
+          }
+        }
+        if (staged === undefined) {
+          if (this.#stale && this.#queue.length > 0) await this.#reload(this.#queue.splice(0, this.#maxBatch));
+          continue;
+        }
+        inflight = { staged, done: this.#commit(staged) };
+        // Yield to I/O, so work that arrived meanwhile joins the next batch.
+        await new Promise<void>((r) => setImmediate(r));
       }
     } finally {
       this.#loop = undefined;
     }
   }
 
-  async #commit(subs: Submission[]): Promise<void> {
-    if (this.#stale) {
-      try {
-        this.#state = await loadState(this.#store, this.#origin);
-        this.#stale = false;
-      } catch (e) {
-        for (const s of subs) s.reject(e);
-        return;
-      }
+  /** After a failed batch: re-read size, frontier and checkpoint; if that fails, the waiting submissions fail with it. */
+  async #reload(waiting: Submission[]): Promise<void> {
+    try {
+      this.#state = await loadState(this.#store, this.#origin);
+      this.#stale = false;
+      this.#queue.unshift(...waiting);
+    } catch (e) {
+      for (const s of waiting) s.reject(e);
     }
-    const frontier = this.#state.frontier.clone();
+  }
+
+  /** Assigns indexes, prepares entries, computes hashes and signs the checkpoint, on top of `base`. */
+  #stage(subs: Submission[], base: Frontier): Staged | undefined {
+    const frontier = base.clone();
     let stored = storedHashCount(frontier.size);
     const entries: OwnEntry[] = [];
     const hashes: [number, Hash][] = [];
@@ -191,22 +233,32 @@ export class LogWriter {
       entries.push({ index, leafHash: leaf, bytes: p.bytes, meta: p.meta });
       accepted.push(s);
     }
-    if (accepted.length === 0) return;
-
+    if (accepted.length === 0) return undefined;
     const treeSize = frontier.size;
     let checkpoint: Uint8Array;
     try {
       checkpoint = this.#sign({ origin: this.#origin, treeSize, rootHash: frontier.root(), extensions: [] });
-      await this.#store.appendBatch({ entries, hashes, treeSize, checkpoint });
+    } catch (e) {
+      for (const s of accepted) s.reject(e);
+      return undefined;
+    }
+    return { accepted, entries, hashes, treeSize, checkpoint, frontier };
+  }
+
+  /** Commits a staged batch; true when it is durable (and acknowledged), false when it failed (and rejected). */
+  async #commit(b: Staged): Promise<boolean> {
+    try {
+      await this.#store.appendBatch({ entries: b.entries, hashes: b.hashes, treeSize: b.treeSize, checkpoint: b.checkpoint });
     } catch (e) {
       // Not acknowledged, but possibly persisted: resynchronize before reusing any index.
       this.#stale = true;
-      for (const s of accepted) s.reject(e);
-      return;
+      for (const s of b.accepted) s.reject(e);
+      return false;
     }
     // Durable: advance, then acknowledge.
-    this.#state = { frontier, checkpoint };
-    entries.forEach((e, k) => accepted[k]!.resolve({ index: e.index, leafHash: e.leafHash, treeSize, checkpoint }));
+    this.#state = { frontier: b.frontier, checkpoint: b.checkpoint };
+    b.entries.forEach((e, k) => b.accepted[k]!.resolve({ index: e.index, leafHash: e.leafHash, treeSize: b.treeSize, checkpoint: b.checkpoint }));
+    return true;
   }
 
   /** Entry times never go backwards within one writer, even if the clock does. */

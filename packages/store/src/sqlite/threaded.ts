@@ -1,0 +1,97 @@
+/**
+ * A SqliteStore whose commits run on a writer thread.
+ *
+ * better-sqlite3 is synchronous: on the main thread, every `appendBatch`
+ * blocks the event loop for its inserts and its fsync, so nothing else —
+ * HTTP requests, signing the next batch — happens meanwhile. With
+ * {@link withWriterThread}, `appendBatch` goes to a worker thread that has
+ * its own connection to the same file (WAL allows one writer beside any
+ * number of readers); every other method still runs on the main connection.
+ *
+ * The store contract holds unchanged: the worker runs the very same
+ * transaction (atomic, durable before it answers), and a read issued after
+ * `appendBatch` resolved starts a new read transaction on the main
+ * connection, which sees the committed WAL frames. If the thread dies, its
+ * pending batches reject with STORE_UNAVAILABLE ("failed, maybe persisted"),
+ * which the LogWriter already handles by re-reading the store.
+ */
+import { Worker } from 'node:worker_threads';
+import { type ErrorCode, StoreError } from '@parley/core';
+import type { AppendBatch, LogStore } from '../types.js';
+import type { SqliteStore } from './store.js';
+
+// Worker threads run JavaScript: from the compiled package this is the file
+// beside this one; when this module runs from source (the tests), the build
+// in dist/ (\`npm test\` builds first).
+const WORKER = import.meta.url.endsWith('.ts') ? new URL('../../dist/sqlite/writerWorker.js', import.meta.url) : new URL('./writerWorker.js', import.meta.url);
+
+type Reply = { id: number; ok: true } | { id: number; ok: false; code: ErrorCode; message: string };
+
+class WriterThread {
+  readonly #worker: Worker;
+  readonly #pending = new Map<number, { resolve: () => void; reject: (e: unknown) => void }>();
+  #next = 0;
+  #dead: unknown;
+
+  constructor(path: string) {
+    this.#worker = new Worker(WORKER, { workerData: { path } });
+    this.#worker.on('message', (r: Reply) => {
+      const p = this.#pending.get(r.id);
+      this.#pending.delete(r.id);
+      if (this.#pending.size === 0) this.#worker.unref();
+      if (!p) return;
+      if (r.ok) p.resolve();
+      else p.reject(new StoreError(r.code, r.message));
+    });
+    const die = (e: unknown) => {
+      this.#dead = e;
+      for (const p of this.#pending.values()) p.reject(new StoreError('STORE_UNAVAILABLE', 'the SQLite writer thread stopped', { cause: e }));
+      this.#pending.clear();
+    };
+    this.#worker.on('error', die);
+    this.#worker.on('exit', (code) => die(new Error(`writer thread exited with ${code}`)));
+    this.#worker.unref();
+  }
+
+  #send(message: object): Promise<void> {
+    if (this.#dead !== undefined) return Promise.reject(new StoreError('STORE_UNAVAILABLE', 'the SQLite writer thread stopped', { cause: this.#dead }));
+    const id = this.#next++;
+    return new Promise<void>((resolve, reject) => {
+      this.#pending.set(id, { resolve, reject });
+      this.#worker.ref();
+      this.#worker.postMessage({ id, ...message });
+    });
+  }
+
+  append(batch: AppendBatch): Promise<void> {
+    return this.#send({ batch });
+  }
+
+  async close(): Promise<void> {
+    if (this.#dead === undefined) await this.#send({ close: true }).catch(() => {});
+    await this.#worker.terminate();
+  }
+}
+
+/**
+ * Wraps an open SqliteStore so that `appendBatch` runs on a writer thread
+ * with its own connection to `path` (the same file; not `:memory:`).
+ * Closing the wrapper stops the thread and closes the store.
+ */
+export function withWriterThread(store: SqliteStore, path: string): LogStore {
+  if (path === ':memory:') throw new RangeError('a writer thread needs a database file, not :memory:');
+  const thread = new WriterThread(path);
+  return new Proxy(store, {
+    get(target, prop) {
+      if (prop === 'appendBatch') return (batch: AppendBatch) => thread.append(batch);
+      if (prop === 'close') {
+        return async () => {
+          await thread.close();
+          await target.close();
+        };
+      }
+      const v: unknown = Reflect.get(target, prop, target);
+      return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+    },
+  }) as LogStore;
+}
