@@ -2,3 +2,4 @@
 export * from './types.js';
 export { SqliteStore, type SqliteStoreOptions } from './sqlite/store.js';
 export { LogWriter, type Appended, type Prepared, type WriterOptions } from './writer.js';
+export { withWriterThread } from './sqlite/threaded.js';
