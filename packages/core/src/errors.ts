@@ -71,6 +71,10 @@ export const ERROR_CATALOG = {
   ENTRY_INVALID: { kind: 'verification', status: 422, title: 'Entry does not belong to this channel' },
   COMMITMENT_MISMATCH: { kind: 'verification', status: 422, title: 'Body does not match its commitment' },
 
+  // Offline bundles (federation/bundle.ts).
+  BUNDLE_MALFORMED: { kind: 'parse', status: 400, title: 'Malformed offline bundle' },
+  BUNDLE_INVALID: { kind: 'verification', status: 422, title: 'Offline bundle does not verify for this node' },
+
   // Storage (packages/store): our side, not the caller's input.
   STORE_CONFLICT: { kind: 'store', status: 409, title: 'Conflicts with what is stored' },
   STORE_CORRUPT: { kind: 'store', status: 500, title: 'Stored data failed an integrity check' },

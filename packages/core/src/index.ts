@@ -23,3 +23,4 @@ export * from './entry/seal.js';
 export * from './taxonomy/taxonomy.js';
 export * from './envelope/hpke.js';
 export * from './envelope/commitment.js';
+export * from './federation/bundle.js';

@@ -4,3 +4,4 @@ export * from './service.js';
 export * from './auth.js';
 export * from './verifyPool.js';
 export * from './http/index.js';
+export * from './bundle.js';

@@ -14,6 +14,7 @@
  *     → resolve with the index, leaf hash and checkpoint
  */
 import {
+  type BundleInput,
   type Checkpoint,
   type EntryRef,
   type EntryType,
@@ -37,6 +38,7 @@ import {
   getCrypto,
   inclusionProofFromHashes,
   inclusionProofIndexes,
+  makeBundle,
   newSigner,
   openBody,
   parseEntry,
@@ -409,6 +411,16 @@ export class ParleyNode {
 
   // -------------------------------------------------------------------------
   // The public log (C2SP tlog-checkpoint, tlog-tiles; RFC 9162 proofs).
+
+  /**
+   * Signs an offline bundle of this party's own log (core `makeBundle`) with
+   * the log key, which stays inside the node. See `exportBundle` (bundle.ts).
+   * @throws ParseError `BUNDLE_MALFORMED` for a bundle from another party or accord, or bad members.
+   */
+  signBundle(input: BundleInput): Uint8Array {
+    if (input.from !== this.party || input.accordId !== this.accord.id) fail('BUNDLE_MALFORMED', 'a node signs bundles of its own log on its own accord only');
+    return makeBundle(input, this.#sign);
+  }
 
   latestCheckpoint(): Promise<Uint8Array | undefined> {
     return this.#store.latestCheckpoint();

@@ -1,0 +1,123 @@
+/**
+ * Offline bundles on a node: export a signed file of this party's entries
+ * for one recipient, and import one from another party (the format and every
+ * check are core's `federation/bundle.ts`).
+ *
+ *     export:  latest checkpoint (size N) → own entries i in [since, min(until, N))
+ *              with `to` among their recipients → each with its RFC 9162
+ *              inclusion proof in the tree of size N → signed by the node's
+ *              log key (ParleyNode.signBundle)
+ *     import:  openBundle(bytes, accord, this party) → node.ingest(entry bytes)
+ *
+ * Import goes through `ParleyNode.ingest`, the same call network delivery
+ * makes: each entry is verified again, stored idempotently (a second import
+ * is all duplicates), and answered with machine receipts in our own log. A
+ * bundle that fails any check stores nothing.
+ *
+ * @example
+ *   const file = await exportBundle(us, usStore, { to: 'CN', since: 120 });
+ *   // … carried across the air gap …
+ *   const { accepted, receipts } = await importBundle(cn, file);
+ */
+import {
+  type BundleEntryInput,
+  type VerifiedBundle,
+  type WitnessedCheckpoint,
+  MAX_BUNDLE_ENTRIES,
+  decodeUtf8,
+  fail,
+  openBundle,
+  parseCheckpoint,
+  parseNote,
+} from '@parley/core';
+import type { LogStore } from '@parley/store';
+import type { ParleyNode, Submitted } from './service.js';
+
+/** What to export. */
+export interface ExportBundleOptions {
+  /** Recipient party: only entries addressed to it are exported. */
+  readonly to: string;
+  /** First index of the range (default 0). */
+  readonly since?: number;
+  /** End of the range, exclusive (default and cap: the latest checkpoint's tree size). */
+  readonly until?: number;
+  /** Creation time written in the bundle (default: now). */
+  readonly now?: Date;
+}
+
+/** Entries read from the store per query while exporting. */
+const PAGE = 1024;
+
+/**
+ * Writes a signed offline bundle of this node's own entries addressed to
+ * `to` in [since, until), with inclusion proofs against the node's latest
+ * checkpoint (which is included, with any cosignatures it carries).
+ * @param node the sending node.
+ * @param store the node's store (for reading its own entries by range).
+ * @param o recipient and range.
+ * @returns the bundle file bytes.
+ * @throws ParseError `BUNDLE_MALFORMED` when `to` is not another party;
+ *   ArgumentError `TREE_ARGUMENT_INVALID` for an empty log or a bad range;
+ *   `INPUT_TOO_LARGE` beyond 100,000 entries or 64 MiB (export in parts with `until`).
+ * @example await exportBundle(node, store, { to: 'CN', since: 10, until: 20 })
+ */
+export async function exportBundle(node: ParleyNode, store: LogStore, o: ExportBundleOptions): Promise<Uint8Array> {
+  if (o.to === node.party || !node.accord.party(o.to)) fail('BUNDLE_MALFORMED', `${o.to} is not another party of the accord`);
+  const note = await node.latestCheckpoint();
+  if (note === undefined) fail('TREE_ARGUMENT_INVALID', 'the log is empty: there is no checkpoint to bundle');
+  // Our own checkpoint, as the store holds it: parsed, not re-verified.
+  const treeSize = parseCheckpoint(parseNote(note).text).treeSize;
+  const since = o.since ?? 0;
+  const until = Math.min(o.until ?? treeSize, treeSize);
+  if (!Number.isSafeInteger(since) || !Number.isSafeInteger(until) || since < 0 || (o.until !== undefined && o.until < since)) {
+    fail('TREE_ARGUMENT_INVALID', `bad range [${o.since ?? 0}, ${o.until ?? 'end'})`);
+  }
+  const entries: BundleEntryInput[] = [];
+  for (let from = since; from < until; from += PAGE) {
+    for (const e of await store.entries(from, Math.min(from + PAGE, until))) {
+      if (!e.meta.to.includes(o.to)) continue;
+      if (entries.length === MAX_BUNDLE_ENTRIES) fail('INPUT_TOO_LARGE', `more than ${MAX_BUNDLE_ENTRIES} entries for ${o.to} from ${since}: export in parts with until`);
+      entries.push({ index: e.index, bytes: e.bytes, proof: await node.inclusionProof(e.index, treeSize) });
+    }
+  }
+  return node.signBundle({
+    accordId: node.accord.id,
+    from: node.party,
+    to: o.to,
+    created: (o.now ?? new Date()).toISOString(),
+    checkpoint: decodeUtf8(note, 'checkpoint'),
+    entries,
+  });
+}
+
+/** What {@link importBundle} did. */
+export interface ImportBundleResult {
+  /** The sending party. */
+  readonly from: string;
+  /** The sender's checkpoint the entries were proven against (with valid cosignatures). */
+  readonly checkpoint: WitnessedCheckpoint;
+  /** Entries new to this node. */
+  readonly accepted: number;
+  /** Entries already held (a repeated import). */
+  readonly duplicates: number;
+  /** Machine receipts written to our log for the new entries. */
+  readonly receipts: Submitted[];
+}
+
+/**
+ * Verifies a bundle addressed to this node (core `openBundle`) and ingests
+ * its entries exactly as network delivery does (`ParleyNode.ingest`).
+ * @param node the receiving node.
+ * @param bytes the bundle file.
+ * @returns the sender, its checkpoint, counts and the receipts written.
+ * @throws ParseError `BUNDLE_MALFORMED`, `INPUT_TOO_LARGE`; VerificationError
+ *   `BUNDLE_INVALID`; whatever `ingest` throws (e.g. `STORE_CONFLICT` for an
+ *   entry that conflicts with one already held — evidence of a fork).
+ *   Nothing is stored when it throws before `ingest`.
+ * @example const r = await importBundle(cn, readFileSync('us-to-cn.bundle.json'));
+ */
+export async function importBundle(node: ParleyNode, bytes: Uint8Array): Promise<ImportBundleResult> {
+  const b: VerifiedBundle = openBundle(bytes, node.accord, node.party);
+  const r = await node.ingest(b.entries.map((e) => e.bytes));
+  return { from: b.from, checkpoint: b.checkpoint, ...r };
+}
