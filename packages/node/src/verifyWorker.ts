@@ -3,7 +3,9 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { type SignedAccord, isParleyError, verifyAccord, verifyEntry } from '@parley/core/node';
 import type { Verdict } from './verifyPool.js';
 
-const accord = verifyAccord((workerData as { accord: SignedAccord }).accord);
+// Whether the accord is complete enough is the caller's decision (a node runs
+// only on a complete one; an auditor may check a log against a draft).
+const accord = verifyAccord((workerData as { accord: SignedAccord }).accord, { requireAll: false });
 
 parentPort!.on('message', ({ batch, withEntries }: { batch: Uint8Array[]; withEntries: boolean }) => {
   const out: Verdict[] = batch.map((bytes) => {

@@ -16,6 +16,7 @@
 import type { Command } from 'commander';
 import cliProgress from 'cli-progress';
 import {
+  type SignedAccord,
   SIG_TYPE_ED25519,
   type Tile,
   TileReader,
@@ -39,6 +40,7 @@ import {
 import { EXIT_INVALID, EXIT_OK, UsageError, act } from '../exit.js';
 import { makeOut } from '../io.js';
 import { readAccordFile } from '../datadir.js';
+import { VerifyPool, throwVerdict } from '@parley/node';
 import { type LogSource, MissingResource, mapLimit, openLogSource } from '../tlog-source.js';
 
 interface Opts {
@@ -60,17 +62,18 @@ export function allTiles(size: number): Tile[] {
   return tiles;
 }
 
-function loadAccord(file: string | undefined, vkey: string): VerifiedAccord | undefined {
+function loadAccord(file: string | undefined, vkey: string): { accord: VerifiedAccord; signed: SignedAccord } | undefined {
   if (file === undefined) return undefined;
   let accord: VerifiedAccord;
+  const signed = readAccordFile(file);
   try {
-    accord = verifyAccord(readAccordFile(file), { requireAll: false });
+    accord = verifyAccord(signed, { requireAll: false });
   } catch (e) {
     if (!isParleyError(e)) throw e;
     throw new UsageError(`--accord ${file} does not verify: ${e.message} (${e.code})`);
   }
   if (!accord.accord.parties.some((p) => p.logKey === vkey)) throw new UsageError(`--key is not the log key of any party of the accord in ${file}`);
-  return accord;
+  return { accord, signed };
 }
 
 class Progress {
@@ -118,7 +121,10 @@ async function verify(o: Opts): Promise<number> {
     throw new UsageError(`--key is not a verifier key (name+keyid+base64): ${(e as Error).message}`);
   }
   if (key.type !== SIG_TYPE_ED25519) throw new UsageError('--key must be an Ed25519 log key (type 0x01)');
-  const accord = loadAccord(o.accord, formatVerifierKey(key));
+  const loaded = loadAccord(o.accord, formatVerifierKey(key));
+  const accord = loaded?.accord;
+  // Entry signatures are checked on every core: the audit is bound by Ed25519 verification.
+  const pool = loaded ? new VerifyPool(loaded.signed) : undefined;
   const src = await openLogSource(o.from);
   const progress = new Progress(!out.json && process.stderr.isTTY === true);
   const checks: { name: string; ok: boolean; skipped?: true; detail: string }[] = [];
@@ -161,7 +167,9 @@ async function verify(o: Opts): Promise<number> {
   }
   checks.push({ name: 'tiles', ok: true, detail: `${tiles.length} tiles at ${new Set(tiles.map((t) => t.level)).size} levels match the checkpoint` });
 
-  const entries = await verifyBundles(src, reader, cp.treeSize, accord, key.name, progress).catch((e: unknown) => e);
+  const entries = await verifyBundles(src, reader, cp.treeSize, accord, pool, key.name, progress)
+    .catch((e: unknown) => e)
+    .finally(() => pool?.close());
   if (typeof entries !== 'number') return fail('entries', entries);
   checks.push({ name: 'entry bundles', ok: true, detail: `${entries} entries in ${tiles.filter((t) => t.level === 0).length} bundles match their tiles` });
   checks.push(
@@ -177,7 +185,15 @@ async function verify(o: Opts): Promise<number> {
 }
 
 /** Fetches every entry bundle (a few in flight), checks it against its verified tile, and each entry's signature. */
-async function verifyBundles(src: LogSource, reader: TileReader, size: number, accord: VerifiedAccord | undefined, origin: string, progress: Progress): Promise<number> {
+async function verifyBundles(
+  src: LogSource,
+  reader: TileReader,
+  size: number,
+  accord: VerifiedAccord | undefined,
+  pool: VerifyPool | undefined,
+  origin: string,
+  progress: Progress,
+): Promise<number> {
   const count = fullTileCount(size, 0) + (partialTileWidth(size, 0) > 0 ? 1 : 0);
   const indexes = Array.from({ length: count }, (_, i) => i);
   const party = accord?.accord.parties.find((p) => parseVerifierKey(p.logKey).name === origin)?.id;
@@ -187,9 +203,11 @@ async function verifyBundles(src: LogSource, reader: TileReader, size: number, a
     const hashes = reader.tileHashes(0, n);
     const bundle = parseEntryBundle(await src.bundle(n, hashes.length), hashes.length);
     checkEntryBundle(bundle, hashes);
-    if (accord) {
-      bundle.forEach((bytes, i) => {
-        const e = verifyEntry(bytes, accord).entry;
+    if (accord && pool) {
+      const verdicts = await pool.verify(bundle, 64);
+      verdicts.forEach((v, i) => {
+        if (!v.ok) throwVerdict(v);
+        const e = v.entry ?? verifyEntry(bundle[i]!, accord).entry;
         const index = n * TILE_WIDTH + i;
         if (e.from.party !== party || e.seq !== index) {
           coreFail('ENTRY_INVALID', `entry ${index} claims to be ${e.from.party}/${e.seq}, in ${party}'s log at ${index}`);

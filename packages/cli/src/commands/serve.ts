@@ -8,8 +8,8 @@
  */
 import type { Command } from 'commander';
 import { type VerifiedAccord, isParleyError, verifyAccord } from '@parley/core/node';
-import { ParleyNode, createServer } from '@parley/node';
-import { SqliteStore } from '@parley/store';
+import { ParleyNode, VerifyPool, createServer } from '@parley/node';
+import { SqliteStore, withWriterThread } from '@parley/store';
 import { EXIT_OK, UsageError, act } from '../exit.js';
 import { makeOut } from '../io.js';
 import { parseIndexArg } from '../hashes.js';
@@ -73,10 +73,14 @@ async function serve(o: ServeOpts): Promise<number> {
   if (port > 65535) throw new UsageError('--port must be at most 65535');
   const keys = nodeKeys(await unlockKeys(dir, o.passphraseFile));
 
-  const store = SqliteStore.open(paths(dir).store);
+  // Commits run on a writer thread (the event loop stays free during fsync);
+  // entry signatures of ingested entries are checked on a worker pool.
+  const file = paths(dir).store;
+  const store = withWriterThread(SqliteStore.open(file), file);
+  const verifyPool = new VerifyPool(readInstalledAccord(dir, config));
   let node: ParleyNode;
   try {
-    node = await ParleyNode.open({ accord, party: config.party, keys, store });
+    node = await ParleyNode.open({ accord, party: config.party, keys, store, verifyPool });
   } catch (e) {
     await store.close();
     if (!isParleyError(e)) throw e;
@@ -107,6 +111,7 @@ async function serve(o: ServeOpts): Promise<number> {
   await app.close();
   await node.close();
   await store.close();
+  await verifyPool.close();
   if (!o.json) process.stderr.write('stopped cleanly\n');
   return EXIT_OK;
 }
