@@ -18,6 +18,10 @@
  *   that does not start at the current tree size (`STORE_CONFLICT`).
  * - **No silent loss.** Storage failures reject with {@link StoreError}
  *   (stable code); nothing is half-applied.
+ * - **Witness state moves only by compare-and-set.** `advanceWitness` is the
+ *   one write of the witness state; it may be called concurrently (several
+ *   add-checkpoint requests for one log at once) and at most one call per
+ *   expected old size succeeds. See {@link LogStore.advanceWitness}.
  */
 import type { Hash } from '@parley/core';
 
@@ -116,6 +120,23 @@ export interface Session {
   readonly expires: string;
 }
 
+/**
+ * What this node, as a C2SP tlog-witness, last cosigned for another party's
+ * log: the checkpoint's size and root hash, and the checkpoint note carrying
+ * the log's signature and this node's cosignature (gossip and fork proofs
+ * use the note; the witness decisions use size and root).
+ */
+export interface WitnessState {
+  /** The party whose log this is (the accord maps origin → party). */
+  readonly party: string;
+  /** Tree size of the latest cosigned checkpoint, 0 … 2^53 − 1. */
+  readonly treeSize: number;
+  /** Its 32-byte RFC 6962 root hash. */
+  readonly rootHash: Hash;
+  /** The signed checkpoint note, including this node's cosignature. */
+  readonly note: Uint8Array;
+}
+
 /** Everything a node stores. All methods are asynchronous; see the module doc for the contracts. */
 export interface LogStore {
   /** Current size of this party's own log (0 when empty). */
@@ -162,6 +183,28 @@ export interface LogStore {
   /** Small durable key/value settings (e.g. the node's accord id), JSON values. */
   getSetting(key: string): Promise<unknown>;
   putSetting(key: string, value: unknown): Promise<void>;
+
+  /**
+   * The latest checkpoint this node cosigned for the log `origin`, or
+   * undefined if it never cosigned one (tlog-witness: size 0). Reads see
+   * every `advanceWitness` that resolved before they were issued.
+   */
+  witnessState(origin: string): Promise<WitnessState | undefined>;
+  /**
+   * Compare-and-set of the witness state of `origin`: replaces it with
+   * `next` only if its stored tree size (0 when there is none) is still
+   * `expectOldSize`. Atomic, and durable on return when it resolves true —
+   * the caller hands out the cosignature in `next.note` only after that.
+   * Concurrent calls are safe: of several with the same `expectOldSize`, at
+   * most one returns true unless `next.treeSize` equals `expectOldSize`
+   * (a re-cosignature of the same tree, which leaves the size unchanged).
+   * @returns true when written; false, having written nothing, when the
+   *   stored size is no longer `expectOldSize` (a concurrent add-checkpoint won).
+   * @throws StoreError `STORE_CONFLICT` for a `next` that would move the
+   *   witness backwards (`next.treeSize < expectOldSize`), a root hash that
+   *   is not 32 bytes, or an empty note — our caller's bug; nothing is written.
+   */
+  advanceWitness(origin: string, expectOldSize: number, next: WitnessState): Promise<boolean>;
 
   close(): Promise<void>;
 }

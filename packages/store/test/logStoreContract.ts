@@ -5,7 +5,7 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Frontier, MemoryTree, StoreError, formatBase64, leafHash, storedHashCount } from '@parley/core';
-import type { EntryMeta, LogStore, ReceivedEntry } from '../src/types.js';
+import type { EntryMeta, LogStore, ReceivedEntry, WitnessState } from '../src/types.js';
 import { buildBatch, entryBytes, expectRejectsCode, meta } from './helpers.js';
 
 /** Opens a fresh, empty store; `close` is called by the suite. */
@@ -21,6 +21,11 @@ function received(party: string, index: number, over: Partial<EntryMeta> = {}, t
     meta: meta({ from: party, to: ['US'], ...over }),
     receivedAt: `2026-05-14T12:00:${String(index % 60).padStart(2, '0')}Z`,
   };
+}
+
+/** A witness state for `size`; `tag` varies the root and note so two states differ. */
+function witnessed(size: number, tag = 'w', party = 'CN'): WitnessState {
+  return { party, treeSize: size, rootHash: leafHash(entryBytes(size, `root:${tag}`)), note: entryBytes(size, `note:${tag}`, 120) };
 }
 
 export function describeLogStore(name: string, open: OpenStore): void {
@@ -221,6 +226,59 @@ export function describeLogStore(name: string, open: OpenStore): void {
       await store.deleteSession(s.tokenHash);
       expect(await store.session(s.tokenHash)).toBeUndefined();
       await store.deleteSession(s.tokenHash); // deleting twice is fine
+    });
+
+    describe('witness state', () => {
+      const CN = 'cn.parley.test/log';
+      const UK = 'uk.parley.test/log';
+
+      it('starts with no state for any origin', async () => {
+        expect(await store.witnessState(CN)).toBeUndefined();
+      });
+
+      it('advances by compare-and-set from size 0 (no row) and reads back exactly', async () => {
+        expect(await store.advanceWitness(CN, 0, witnessed(5))).toBe(true);
+        expect(await store.witnessState(CN)).toEqual(witnessed(5));
+        expect(await store.advanceWitness(CN, 5, witnessed(9))).toBe(true);
+        expect(await store.witnessState(CN)).toEqual(witnessed(9));
+        expect(await store.witnessState(UK)).toBeUndefined(); // per origin
+        expect(await store.advanceWitness(UK, 0, witnessed(2, 'uk', 'UK'))).toBe(true);
+        expect(await store.witnessState(UK)).toEqual(witnessed(2, 'uk', 'UK'));
+        expect(await store.witnessState(CN)).toEqual(witnessed(9));
+      });
+
+      it('refuses a stale expected size with false and writes nothing', async () => {
+        expect(await store.advanceWitness(CN, 3, witnessed(5))).toBe(false); // no row: the stored size is 0
+        expect(await store.witnessState(CN)).toBeUndefined();
+        await store.advanceWitness(CN, 0, witnessed(5));
+        expect(await store.advanceWitness(CN, 0, witnessed(7, 'other'))).toBe(false);
+        expect(await store.advanceWitness(CN, 4, witnessed(7, 'other'))).toBe(false);
+        expect(await store.witnessState(CN)).toEqual(witnessed(5));
+      });
+
+      it('re-cosigns the same size (same expected and new size), replacing the note', async () => {
+        await store.advanceWitness(CN, 0, witnessed(5));
+        const again = { ...witnessed(5), note: entryBytes(5, 'later cosignature', 120) };
+        expect(await store.advanceWitness(CN, 5, again)).toBe(true);
+        expect(await store.witnessState(CN)).toEqual(again);
+      });
+
+      it('lets exactly one of concurrent advances from one size win', async () => {
+        await store.advanceWitness(CN, 0, witnessed(4));
+        const results = await Promise.all([6, 7, 8, 9, 10].map((n) => store.advanceWitness(CN, 4, witnessed(n))));
+        expect(results.filter((r) => r)).toHaveLength(1);
+        const won = [6, 7, 8, 9, 10][results.indexOf(true)]!;
+        expect(await store.witnessState(CN)).toEqual(witnessed(won));
+      });
+
+      it('rejects going backwards, a bad root hash or an empty note with STORE_CONFLICT, writing nothing', async () => {
+        await store.advanceWitness(CN, 0, witnessed(5));
+        await expectRejectsCode(store.advanceWitness(CN, 5, witnessed(4)), StoreError, 'STORE_CONFLICT');
+        await expectRejectsCode(store.advanceWitness(CN, 5, { ...witnessed(6), rootHash: new Uint8Array(31) }), StoreError, 'STORE_CONFLICT');
+        await expectRejectsCode(store.advanceWitness(CN, 5, { ...witnessed(6), note: new Uint8Array(0) }), StoreError, 'STORE_CONFLICT');
+        await expectRejectsCode(store.advanceWitness(CN, -1, witnessed(6)), StoreError, 'STORE_CONFLICT');
+        expect(await store.witnessState(CN)).toEqual(witnessed(5));
+      });
     });
 
     it('stores JSON settings', async () => {

@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
+  bytesEqual,
   consistencyProofFromHashes,
   consistencyProofIndexes,
   inclusionProofFromHashes,
@@ -18,6 +19,7 @@ import {
   leafHash,
   newVerifier,
   openCheckpoint,
+  openWitnessedCheckpoint,
   parseBase64,
   StoreError,
   verifyConsistency,
@@ -44,7 +46,7 @@ describe('migrations', () => {
     expect(schemaVersion(db)).toBe(0);
     expect(migrate(db)).toEqual(MIGRATIONS.map((m) => m.version));
     expect(schemaVersion(db)).toBe(SCHEMA_VERSION);
-    expect(tables(db)).toEqual(['checkpoints', 'entries', 'entry_refs', 'entry_to', 'hashes', 'officers', 'received', 'sessions', 'settings']);
+    expect(tables(db)).toEqual(['checkpoints', 'entries', 'entry_refs', 'entry_to', 'hashes', 'officers', 'received', 'sessions', 'settings', 'witness']);
     expect(migrate(db)).toEqual([]);
     db.close();
   });
@@ -108,6 +110,8 @@ interface Manifest {
   officers: unknown[];
   sessions: { tokenHash: string }[];
   settings: Record<string, unknown>;
+  /** Schema ≥ 2: what the node had cosigned as a witness of other logs. */
+  witness?: { origin: string; party: string; logKey: string; witnessKey: string; treeSize: number; rootHash: string; note: string }[];
 }
 
 const FIXTURES = fileURLToPath(new URL('./fixtures/db/', import.meta.url));
@@ -160,6 +164,18 @@ describe('fixture databases made by earlier releases open with the current code'
       expect(await store.officers()).toEqual(manifest.officers);
       for (const s of manifest.sessions) expect(await store.session(s.tokenHash)).toEqual(s);
       for (const [k, val] of Object.entries(manifest.settings)) expect(await store.getSetting(k)).toEqual(val);
+      for (const w of manifest.witness ?? []) {
+        const state = await store.witnessState(w.origin);
+        expect(state && { party: state.party, treeSize: state.treeSize, rootHash: formatBase64(state.rootHash), note: formatBase64(state.note) }).toEqual({
+          party: w.party,
+          treeSize: w.treeSize,
+          rootHash: w.rootHash,
+          note: w.note,
+        });
+        const opened = openWitnessedCheckpoint(state!.note, new VerifierSet([newVerifier(w.logKey)]), [w.witnessKey], { origin: w.origin, quorum: 1 });
+        expect(opened.checkpoint.treeSize).toBe(w.treeSize);
+        expect(bytesEqual(opened.checkpoint.rootHash, state!.rootHash)).toBe(true);
+      }
 
       // And the current writer continues the old log.
       const writer = await LogWriter.open(store, { origin: manifest.origin, signCheckpoint: () => new TextEncoder().encode('unsigned test checkpoint\n') });
@@ -168,4 +184,35 @@ describe('fixture databases made by earlier releases open with the current code'
       await store.close();
     });
   }
+});
+
+describe('the schema-1 fixture migrates to the current version', () => {
+  it('opens at version 1, migrates to 2 (witness table, empty) and keeps every entry, then witnesses', async () => {
+    const path = join(tmp.dir, 'fixture-1-migrated.sqlite');
+    copyFileSync(join(FIXTURES, '1', 'parley.sqlite'), path);
+    const raw = new Database(path, { readonly: true });
+    expect(schemaVersion(raw)).toBe(1);
+    expect(tables(raw)).not.toContain('witness');
+    raw.close();
+
+    const manifest = JSON.parse(readFileSync(join(FIXTURES, '1', 'manifest.json'), 'utf8')) as Manifest;
+    const store = SqliteStore.open(path);
+    const entries = await store.entries(0, await store.treeSize());
+    expect(entries.map((e) => ({ index: e.index, leafHash: formatBase64(e.leafHash), bytes: formatBase64(e.bytes), meta: e.meta }))).toEqual(manifest.entries);
+    for (const r of manifest.received) expect((await store.received(r.party, r.index))?.leafHash).toEqual(parseBase64(r.leafHash));
+    expect(await store.witnessState('fixture.parley.test/CN')).toBeUndefined();
+    const state = { party: 'CN', treeSize: 2, rootHash: new Uint8Array(32).fill(1), note: new TextEncoder().encode('note\n') };
+    expect(await store.advanceWitness('fixture.parley.test/CN', 0, state)).toBe(true);
+    await store.close();
+
+    const after = new Database(path, { readonly: true });
+    expect(schemaVersion(after)).toBe(SCHEMA_VERSION);
+    expect(SCHEMA_VERSION).toBeGreaterThanOrEqual(2);
+    expect(tables(after)).toContain('witness');
+    after.close();
+    const reopened = SqliteStore.open(path);
+    expect(await reopened.witnessState('fixture.parley.test/CN')).toEqual(state);
+    expect(await reopened.treeSize()).toBe(manifest.treeSize);
+    await reopened.close();
+  });
 });

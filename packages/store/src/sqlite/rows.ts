@@ -4,7 +4,7 @@
  * out and a value that does not parse is corruption, never a crash.
  */
 import { fail } from '@parley/core';
-import type { EntryMeta, EntryRefMeta, Officer, OwnEntry, ReceivedEntry, ReceivedListing, Role, Session } from '../types.js';
+import type { EntryMeta, EntryRefMeta, Officer, OwnEntry, ReceivedEntry, ReceivedListing, Role, Session, WitnessState } from '../types.js';
 
 /** The meta columns shared by `entries` and `received`, in schema order. */
 export const META_COLUMN_NAMES = ['type', 'sender', 'officer', 'recipients', 'time', 'precedence', 'marking', 'incident', 'refs'] as const;
@@ -135,4 +135,18 @@ export function sessionOf(row: SessionRow): Session {
 
 export function settingOf(value: string): unknown {
   return parseJson(value, 'setting');
+}
+
+export interface WitnessRow {
+  origin: string;
+  party: string;
+  tree_size: number;
+  root_hash: Uint8Array;
+  note: Uint8Array;
+}
+
+export function witnessOf(row: WitnessRow): WitnessState {
+  if (!Number.isSafeInteger(row.tree_size) || row.tree_size < 0) fail('STORE_CORRUPT', 'stored witness tree size is out of range');
+  if (row.root_hash.length !== 32) fail('STORE_CORRUPT', 'stored witness root hash is not 32 bytes');
+  return { party: row.party, treeSize: row.tree_size, rootHash: bytesOf(row.root_hash), note: bytesOf(row.note) };
 }

@@ -20,6 +20,17 @@
  *     sessions     token_hash PRIMARY KEY, officer, created, expires
  *     settings     key PRIMARY KEY → value (JSON text)
  *
+ * Added by migration 2 (witnessing, C2SP tlog-witness):
+ *
+ *     witness      origin TEXT PRIMARY KEY         another party's log origin (its key name)
+ *                  party, tree_size ≥ 0,           whose log, and the latest checkpoint this
+ *                  root_hash BLOB(32), note BLOB   node cosigned for it: size, root, and the
+ *                                                  checkpoint note with that cosignature
+ *
+ * One row per witnessed log, replaced only by a compare-and-set on
+ * tree_size (store.ts `advanceWitness`); no row means "never cosigned"
+ * (size 0 for tlog-witness). Independent of the own-log invariants below.
+ *
  * Invariants the store keeps (checked at open, see store.ts): entries hold
  * exactly indexes [0, n); hashes hold exactly [0, storedHashCount(n)); the
  * largest checkpoint is at tree size n. All three change only together, in
@@ -125,6 +136,19 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE TABLE settings (
         key    TEXT PRIMARY KEY,
         value  TEXT NOT NULL
+      ) STRICT;
+    `,
+  },
+  {
+    version: 2,
+    description: 'witness: the latest checkpoint this node cosigned for each other party log',
+    sql: `
+      CREATE TABLE witness (
+        origin     TEXT PRIMARY KEY,
+        party      TEXT NOT NULL,
+        tree_size  INTEGER NOT NULL CHECK (tree_size >= 0),
+        root_hash  BLOB NOT NULL CHECK (length(root_hash) = 32),
+        note       BLOB NOT NULL CHECK (length(note) > 0)
       ) STRICT;
     `,
   },

@@ -27,6 +27,7 @@ import type {
   ReceivedEntry,
   ReceivedListing,
   Session,
+  WitnessState,
 } from '../types.js';
 import { rethrowStoreError } from './errors.js';
 import { HashCache } from './hashCache.js';
@@ -43,6 +44,8 @@ import {
   sessionOf,
   type SessionRow,
   settingOf,
+  witnessOf,
+  type WitnessRow,
 } from './rows.js';
 import { migrate, SCHEMA_VERSION, schemaVersion } from './schema.js';
 
@@ -345,6 +348,42 @@ export class SqliteStore implements LogStore {
     });
   }
 
+  witnessState(origin: string): Promise<WitnessState | undefined> {
+    return this.#run('witnessState', () => {
+      const row = this.#stmts.witness.get(origin) as WitnessRow | undefined;
+      return row && witnessOf(row);
+    });
+  }
+
+  advanceWitness(origin: string, expectOldSize: number, next: WitnessState): Promise<boolean> {
+    return this.#run('advanceWitness', () => {
+      const bad = (why: string): never => fail('STORE_CONFLICT', `advanceWitness ${origin}: ${why}`);
+      if (!Number.isSafeInteger(expectOldSize) || expectOldSize < 0) bad(`expected size ${expectOldSize}`);
+      if (!Number.isSafeInteger(next.treeSize) || next.treeSize < expectOldSize) bad(`size ${next.treeSize} would move back from ${expectOldSize}`);
+      if (next.rootHash.length !== HASH_SIZE) bad('root hash is not 32 bytes');
+      if (next.note.length === 0) bad('empty note');
+      const s = this.#stmts;
+      // Compare-and-set in one IMMEDIATE transaction: the write lock is taken
+      // before the size is read, so no other connection can change it between
+      // the comparison and the write (within this connection better-sqlite3
+      // is synchronous, so calls cannot interleave at all).
+      //   1. read the stored size (0 when there is no row); ≠ expectOldSize → false;
+      //   2. upsert the row;
+      //   3. COMMIT.
+      const written = this.#db
+        .transaction(() => {
+          const stored = (s.witnessSize.pluck().get(origin) as number | undefined) ?? 0;
+          if (stored !== expectOldSize) return false;
+          s.putWitness.run({ origin, party: next.party, tree_size: next.treeSize, root_hash: next.rootHash, note: next.note });
+          return true;
+        })
+        .immediate();
+      // ---- DURABLE from here when written: COMMIT returned with synchronous=FULL.
+      // The caller may now release the cosignature in `next.note`.
+      return written;
+    });
+  }
+
   /** Closes the connection (checkpointing the WAL); later calls reject with `STORE_UNAVAILABLE`. Idempotent. */
   close(): Promise<void> {
     return this.#run('close', () => {
@@ -402,6 +441,13 @@ function prepare(db: Database.Database) {
     getSetting: p('SELECT value FROM settings WHERE key = ?'),
     putSetting: p('INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value'),
     deleteSetting: p('DELETE FROM settings WHERE key = ?'),
+    witness: p('SELECT origin, party, tree_size, root_hash, note FROM witness WHERE origin = ?'),
+    witnessSize: p('SELECT tree_size FROM witness WHERE origin = ?'),
+    putWitness: p(
+      `INSERT INTO witness (origin, party, tree_size, root_hash, note) VALUES (@origin, @party, @tree_size, @root_hash, @note)
+       ON CONFLICT (origin) DO UPDATE SET party = excluded.party, tree_size = excluded.tree_size,
+         root_hash = excluded.root_hash, note = excluded.note`,
+    ),
   };
 }
 
