@@ -1,6 +1,7 @@
 /** @parley/node — one party's node: the service, its HTTP API and the server. */
 export * from './bodies.js';
 export * from './service.js';
+export * from './witness.js';
 export * from './auth.js';
 export * from './verifyPool.js';
 export * from './http/index.js';

@@ -53,6 +53,7 @@ import {
 import { type EntryMeta, type ListQuery, type LogStore, type OwnEntry, type ReceivedEntry, type Role, LogWriter } from '@parley/store';
 import { BODY_SCHEMAS, type IncidentReport } from './bodies.js';
 import { type VerifyPool, throwVerdict } from './verifyPool.js';
+import { WitnessService } from './witness.js';
 
 /** The party's secrets, decrypted in memory only. */
 export interface NodeKeys {
@@ -122,6 +123,8 @@ export class ParleyNode {
   readonly accord: VerifiedAccord;
   readonly party: string;
   readonly origin: string;
+  /** This node as a C2SP tlog-witness of every other party's log (witness.ts). */
+  readonly witness: WitnessService;
   readonly #keys: NodeKeys;
   readonly #store: LogStore;
   readonly #writer: LogWriter;
@@ -139,6 +142,7 @@ export class ParleyNode {
     this.#now = o.now ?? (() => new Date());
     this.#sign = getCrypto().ed25519Signer(o.keys.log.seed);
     this.#pool = o.verifyPool;
+    this.witness = new WitnessService({ accord, party: o.party, logKey: o.keys.log, store: o.store, ...(o.now !== undefined ? { now: o.now } : {}) });
   }
 
   /**

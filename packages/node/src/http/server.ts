@@ -9,10 +9,11 @@
  *     GET /healthz
  *     /v1/…               officers' API (api.ts)
  *     /log/…              the public log (log.ts)
+ *     /witness/…          C2SP tlog-witness for the other parties' logs (witness.ts)
  *
  * Request pipeline: onRequest (authentication and role, before any body is
- * read) → body parser (JSON only: any other Content-Type is a 415; larger
- * than `bodyLimit` is a 413) → zod validation (400 with the issue paths) →
+ * read) → body parser (JSON only — except the tlog-witness route, which
+ * takes text — any other Content-Type is a 415; larger than `bodyLimit` is a 413) → zod validation (400 with the issue paths) →
  * handler → ParleyNode. A request rejected at any step has written nothing.
  */
 import fastifySwagger from '@fastify/swagger';
@@ -30,6 +31,7 @@ import { Metrics } from './metrics.js';
 import { HttpError, Problem, toProblem } from './problem.js';
 import * as S from './schemas.js';
 import { Sessions } from './session.js';
+import { registerWitness } from './witness.js';
 
 /** Default request body limit: 1 MiB. */
 export const DEFAULT_BODY_LIMIT = 1024 * 1024;
@@ -95,6 +97,7 @@ export async function createServer(opts: ServerOptions): Promise<FastifyInstance
 
   registerApi(app, ctx);
   registerLog(app, ctx);
+  registerWitness(app, ctx);
 
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   app.get('/metrics', {

@@ -1,0 +1,134 @@
+/**
+ * /witness: this node as a C2SP tlog-witness for every other party's log.
+ *
+ *     POST /witness/add-checkpoint    tlog-witness §add-checkpoint
+ *
+ * Request: the add-checkpoint body (`old <size>`, proof lines, empty line,
+ * signed checkpoint), at most 1 MiB + 8 KiB. The spec names no request
+ * Content-Type and real clients send `text/plain` or none, so those are
+ * accepted, and `application/octet-stream`; anything else is a 415.
+ *
+ * Responses — status / Content-Type / body:
+ *
+ *     200  text/plain; charset=utf-8   the cosignature line(s), as the spec requires
+ *     409  text/x.tlog.size            `<latest cosigned size>\n`, as the spec requires
+ *     400  application/problem+json    WITNESS_REQUEST_MALFORMED (or the note's own parse code),
+ *                                      TREE_ARGUMENT_INVALID for old size > checkpoint size
+ *     403  application/problem+json    NOTE_UNVERIFIED / SIGNATURE_INVALID: not validly signed by the log's key
+ *     404  application/problem+json    NOT_FOUND: not a log this node witnesses (its own included)
+ *     422  application/problem+json    PROOF_INVALID: not consistent with what was cosigned
+ *     413, 415, 5xx                    problems, as everywhere in the API
+ *
+ * Why problems for the errors: tlog-witness fixes the status codes and the
+ * 409 body but not the body of any other error, so the node keeps its one
+ * error format (RFC 9457, problem.ts) — clients that key on the status, as
+ * the spec's do, are unaffected. The 409 is the one exception because the
+ * spec prescribes its body and Content-Type (clients parse it to retry).
+ *
+ * The handler is thin (STYLE.md §9): it authenticates the peer, calls
+ * {@link WitnessService.addCheckpoint} and writes its answer.
+ */
+import { ERROR_CATALOG, type ErrorCode, TLOG_SIZE_CONTENT_TYPE, MAX_WITNESS_REQUEST_BYTES, fail } from '@parley/core';
+import type { FastifyRequest } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import type { AddCheckpointRefused } from '../witness.js';
+import type { App, Context } from './context.js';
+import { HTTP_ERRORS, type HttpErrorCode, HttpError } from './problem.js';
+import * as S from './schemas.js';
+
+/** Request media types accepted (besides none at all). */
+const ACCEPTED_TYPES: readonly string[] = ['text/plain', 'application/octet-stream'];
+
+/** The peer a request comes from, once node authentication exists. */
+export interface PeerIdentity {
+  /** Party id from the accord. */
+  readonly party: string;
+}
+
+/**
+ * Node-to-node authentication hook for witness requests.
+ *
+ * TODO(issue 4, "Node-to-node requests are authenticated by the sending
+ * party's key"): call packages/core/src/federation/request.ts's
+ * `verifyRequest` here with the accord, the method, path, headers and the
+ * raw body; reject a missing, replayed or foreign signature with
+ * `HttpError('UNAUTHENTICATED')` (and log it), and return the party.
+ *
+ * Until then it accepts every request and returns undefined (anonymous).
+ * That is safe for correctness — a checkpoint is self-authenticating (it
+ * must verify under the log key the accord names, or it is a 403) — but
+ * lets anyone make the node verify signatures and proofs (cost only).
+ */
+export async function authenticatePeer(_req: FastifyRequest, _body: Uint8Array, _ctx: Context): Promise<PeerIdentity | undefined> {
+  return undefined;
+}
+
+/** Problem code for each refusal; a refusal's own error wins when its status matches (e.g. SIGNATURE_INVALID). */
+const REFUSAL_CODES: Readonly<Record<AddCheckpointRefused['reason'], ErrorCode | HttpErrorCode>> = {
+  malformed: 'WITNESS_REQUEST_MALFORMED',
+  'unknown-origin': 'NOT_FOUND',
+  unverified: 'NOTE_UNVERIFIED',
+  'old-size-too-large': 'TREE_ARGUMENT_INVALID',
+  'old-size-mismatch': 'STORE_CONFLICT', // never used: a mismatch is the spec's 409 answer
+  'proof-with-old-size-zero': 'PROOF_INVALID',
+  'empty-tree-root': 'PROOF_INVALID',
+  'root-mismatch': 'PROOF_INVALID',
+  inconsistent: 'PROOF_INVALID',
+};
+
+function statusOf(code: ErrorCode | HttpErrorCode): number {
+  return code in HTTP_ERRORS ? HTTP_ERRORS[code as HttpErrorCode].status : ERROR_CATALOG[code as ErrorCode].status;
+}
+
+/** Throws the error the problem handler turns into this refusal's status. */
+function refuse(r: AddCheckpointRefused): never {
+  const own = r.error?.code;
+  const code = own !== undefined && statusOf(own) === r.status ? own : REFUSAL_CODES[r.reason];
+  // A code whose status is not the witness's would answer the wrong status: our bug (STYLE.md §7d).
+  if (statusOf(code) !== r.status) throw new Error(`internal: ${code} is not a ${r.status}`);
+  if (code in HTTP_ERRORS) throw new HttpError(code as HttpErrorCode, r.detail);
+  return fail(code as ErrorCode, r.detail, r.error);
+}
+
+function mediaType(req: FastifyRequest): string | undefined {
+  const raw = req.headers['content-type'];
+  return raw === undefined ? undefined : raw.split(';')[0]!.trim().toLowerCase();
+}
+
+export function registerWitness(app: App, ctx: Context): void {
+  const { node } = ctx;
+  // Own plugin scope: the body parser below applies to this route only (the
+  // rest of the API takes JSON and nothing else).
+  void app.register(async (scope) => {
+    scope.removeAllContentTypeParsers(); // the API's JSON parser too: one parser decides for this route
+    scope.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: MAX_WITNESS_REQUEST_BYTES }, (req, body, done) => {
+      const type = mediaType(req);
+      if (type !== undefined && !ACCEPTED_TYPES.includes(type)) done(new HttpError('UNSUPPORTED_MEDIA_TYPE', `send the request as text/plain, not ${type}`));
+      else done(null, body);
+    });
+
+    scope.withTypeProvider<ZodTypeProvider>().post('/witness/add-checkpoint', {
+      bodyLimit: MAX_WITNESS_REQUEST_BYTES,
+      schema: {
+        tags: ['federation'],
+        summary: 'Cosign a checkpoint of another party\u2019s log (C2SP tlog-witness add-checkpoint)',
+        description:
+          'Body: `old <size>`, consistency proof lines, an empty line, the signed checkpoint. 200: cosignature line(s), text/plain. ' +
+          '409: `<latest cosigned size>\\n`, text/x.tlog.size. Other errors: RFC 9457 problems (403 bad signature, 404 unknown log, 422 inconsistent).',
+        consumes: ['text/plain'],
+        body: S.Bytes,
+        response: {
+          200: { description: 'Cosignature line(s) (C2SP tlog-cosignature)', content: { 'text/plain': { schema: S.Bytes } } },
+          409: { description: 'Latest cosigned tree size and a newline', content: { [TLOG_SIZE_CONTENT_TYPE]: { schema: S.Bytes } } },
+        },
+      },
+      handler: async (req, reply) => {
+        const body = new Uint8Array(req.body.buffer, req.body.byteOffset, req.body.byteLength);
+        await authenticatePeer(req, body, ctx);
+        const answer = await node.witness.addCheckpoint(body);
+        if (answer.status !== 200 && answer.status !== 409) refuse(answer);
+        return reply.code(answer.status).type(answer.contentType).header('cache-control', 'no-store').send(Buffer.from(answer.body));
+      },
+    });
+  });
+}

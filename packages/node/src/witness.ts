@@ -1,0 +1,223 @@
+/**
+ * WitnessService: this node as a C2SP tlog-witness for every OTHER party's
+ * log (PRODUCT.md "Witnessing"; issue 4, "Witnessing and fork proofs").
+ *
+ * Known logs come from the verified accord: each other party's origin is the
+ * name of its `logKey`, and that key is the only one trusted for it. The
+ * node's own log is not witnessed here (404, like any unknown origin): a
+ * party cosigning its own checkpoints proves nothing to the others.
+ *
+ * add-checkpoint (tlog-witness §add-checkpoint), in commit order:
+ *
+ *     parse the request (core parseAddCheckpointRequest)
+ *     → read the latest cosigned state of its origin (store.witnessState)
+ *     → decide (core decideAddCheckpoint: 400/403/404/409/422, or 200 after
+ *       RFC 6962 §2.1.4 consistency from the stored root, core verifyConsistency)
+ *     → cosign (tlog-cosignature cosignature/v1, timestamp = now in POSIX seconds)
+ *     → store.advanceWitness(origin, old size, new state)   compare-and-set
+ *       ---- DURABLE once it resolves true: only now may the cosignature leave.
+ *       false = a concurrent add-checkpoint for the origin won → 409 with the
+ *       size it stored, and our cosignature is dropped unsent;
+ *     → answer the cosignature line.
+ *
+ * Crash points: before the compare-and-set commits, nothing was stored and
+ * nothing was sent — the client retries with the same old size. After it
+ * commits but before the answer is written, the client gets no cosignature
+ * and its retry gets 409 with the new size; it can fetch the cosigned
+ * checkpoint later by gossip ({@link WitnessService.latest}). At no point is
+ * a cosignature released for a state that is not stored, so the witness can
+ * never be made to cosign two inconsistent checkpoints of one log.
+ *
+ * Key: the cosigning key is this party's log key in its cosignature/v1 form
+ * (core `cosignerKey`: same Ed25519 key, type 0x04, its own key ID), so
+ * the accord that certifies the log key certifies the witness key too and no
+ * new key material exists. The two uses are domain-separated: a cosignature
+ * signs "cosignature/v1\ntime …\n" || checkpoint, which no checkpoint text
+ * can equal (its second line would have to be a decimal tree size), and
+ * every other Parley signature carries a "parley/…" context.
+ *
+ * The stored note is the checkpoint text with the log signatures that
+ * verified and this node's cosignature; other signature lines of the request
+ * (unknown keys, other witnesses) are not kept, being unverified.
+ */
+import {
+  type AddCheckpointReason,
+  type AddCheckpointRequest,
+  type Checkpoint,
+  type NoteSignature,
+  type ParleyError,
+  type SignerKey,
+  type VerifiedAccord,
+  TLOG_SIZE_CONTENT_TYPE,
+  VerifierSet,
+  cosign,
+  cosignerKey,
+  decideAddCheckpoint,
+  encodeUtf8,
+  formatAddCheckpointResponse,
+  formatNote,
+  formatTreeSizeBody,
+  isParleyError,
+  newVerifier,
+  parseAddCheckpointRequest,
+  verifyConsistency,
+} from '@parley/core';
+import type { LogStore, WitnessState } from '@parley/store';
+
+/** Content-Type of a 200 add-checkpoint answer (and of plain-text refusals). */
+export const WITNESS_TEXT_CONTENT_TYPE = 'text/plain; charset=utf-8';
+
+export interface WitnessOptions {
+  readonly accord: VerifiedAccord;
+  /** This party's id: its own log is not witnessed. */
+  readonly party: string;
+  /** This party's log signer key (0x01, as in the accord); cosignatures use its 0x04 form. */
+  readonly logKey: SignerKey;
+  readonly store: LogStore;
+  /** Clock for cosignature timestamps (default: the system clock). */
+  readonly now?: () => Date;
+}
+
+/** A log this node witnesses. */
+export interface WitnessedLog {
+  readonly party: string;
+  readonly origin: string;
+  /** The party's log key from the accord: the only key trusted for this origin. */
+  readonly keys: VerifierSet;
+}
+
+/** The cosignature was stored and may be sent. */
+export interface AddCheckpointCosigned {
+  readonly status: 200;
+  readonly contentType: typeof WITNESS_TEXT_CONTENT_TYPE;
+  /** One cosignature line (tlog-witness: "one or more note signature lines"). */
+  readonly body: Uint8Array;
+  readonly checkpoint: Checkpoint;
+  readonly cosignature: NoteSignature;
+  /** The cosignature's timestamp, POSIX seconds. */
+  readonly timestamp: number;
+}
+
+/** The old size is not the latest cosigned size (tlog-witness 409). */
+export interface AddCheckpointConflict {
+  readonly status: 409;
+  readonly contentType: typeof TLOG_SIZE_CONTENT_TYPE;
+  /** `<latest cosigned size>\n`, exactly as the spec requires. */
+  readonly body: Uint8Array;
+  readonly latestSize: number;
+}
+
+/** Any other refusal. Nothing was stored or signed. */
+export interface AddCheckpointRefused {
+  readonly status: 400 | 403 | 404 | 422;
+  readonly contentType: typeof WITNESS_TEXT_CONTENT_TYPE;
+  /** `detail` and a newline, for a plain-text transport (the HTTP route answers a problem instead). */
+  readonly body: Uint8Array;
+  readonly reason: AddCheckpointReason;
+  readonly detail: string;
+  /** The parse or verification error behind a 400 or 403, if any. */
+  readonly error?: ParleyError;
+}
+
+export type AddCheckpointAnswer = AddCheckpointCosigned | AddCheckpointConflict | AddCheckpointRefused;
+
+/** What each refusal means, for `detail` (verification failures stay uninformative, STYLE.md §7b). */
+const DETAIL: Readonly<Record<AddCheckpointReason, string>> = {
+  malformed: 'the body is not an add-checkpoint request',
+  'unknown-origin': 'this node does not witness that log',
+  unverified: 'the checkpoint is not validly signed by its log key',
+  'old-size-too-large': 'the old size is larger than the checkpoint size',
+  'old-size-mismatch': 'the old size is not the latest cosigned size',
+  'proof-with-old-size-zero': 'a consistency proof was sent with old size 0',
+  'empty-tree-root': 'the checkpoint is not consistent with the empty tree',
+  'root-mismatch': 'the checkpoint is not consistent with the latest cosigned one',
+  inconsistent: 'the checkpoint is not consistent with the latest cosigned one',
+};
+
+export class WitnessService {
+  readonly party: string;
+  readonly #logs = new Map<string, WitnessedLog>();
+  readonly #cosigner: SignerKey;
+  readonly #store: LogStore;
+  readonly #now: () => Date;
+
+  constructor(o: WitnessOptions) {
+    this.party = o.party;
+    this.#store = o.store;
+    this.#now = o.now ?? (() => new Date());
+    this.#cosigner = cosignerKey(o.logKey);
+    for (const p of o.accord.accord.parties) {
+      if (p.id === o.party) continue;
+      const member = o.accord.party(p.id);
+      if (member === undefined) throw new Error(`internal: accord lists ${p.id} but has no member for it`);
+      const origin = member.logKey.name;
+      this.#logs.set(origin, { party: p.id, origin, keys: new VerifierSet([newVerifier(member.logKey)]) });
+    }
+  }
+
+  /** The logs this node witnesses: every other party's. */
+  get logs(): readonly WitnessedLog[] {
+    return [...this.#logs.values()];
+  }
+
+  /**
+   * Handles a tlog-witness add-checkpoint request body.
+   * @param body the request body as received.
+   * @returns the status, Content-Type and body to answer; a 200 only after the
+   *   new state is durably stored.
+   * @throws StoreError when the store fails (nothing was cosigned for the client).
+   */
+  async addCheckpoint(body: Uint8Array | string): Promise<AddCheckpointAnswer> {
+    const parsed = tryParse(body);
+    const log = parsed === undefined ? undefined : this.#logs.get(parsed.checkpoint.origin);
+    // decideAddCheckpoint is synchronous: read the one state it may ask for first.
+    const held = log === undefined ? undefined : await this.#store.witnessState(log.origin);
+    const outcome = decideAddCheckpoint(parsed ?? body, {
+      logKeys: (origin) => this.#logs.get(origin)?.keys,
+      latest: (origin) => (origin === log?.origin ? held : undefined),
+      // core's decider passes (old, new, oldRoot, newRoot, proof); RFC 6962 §2.1.4.2 check.
+      checkConsistency: (oldSize, newSize, oldRoot, newRoot, proof) => verifyConsistency(proof, oldSize, newSize, oldRoot, newRoot),
+    });
+    if (outcome.status === 409) return conflict(outcome.latestSize);
+    if (outcome.status !== 200) {
+      const detail = DETAIL[outcome.reason];
+      return { status: outcome.status, contentType: WITNESS_TEXT_CONTENT_TYPE, body: encodeUtf8(`${detail}\n`), reason: outcome.reason, detail, ...(outcome.error ? { error: outcome.error } : {}) };
+    }
+    if (log === undefined) throw new Error('internal: cosigning a checkpoint of a log that is not witnessed');
+
+    const cp = outcome.checkpoint;
+    const timestamp = Math.floor(this.#now().getTime() / 1000);
+    const cosignature = cosign(outcome.note.text, this.#cosigner, timestamp);
+    const logSignatures = outcome.note.verified.map((s) => ({ name: s.name, keyId: s.keyId, signature: s.signature }));
+    const note = formatNote({ text: outcome.note.text, signatures: [...logSignatures, cosignature] });
+    const next: WitnessState = { party: log.party, treeSize: cp.treeSize, rootHash: cp.rootHash, note };
+    if (!(await this.#store.advanceWitness(log.origin, outcome.request.oldSize, next))) {
+      // Lost the race: another request moved the state after we read it.
+      return conflict((await this.#store.witnessState(log.origin))?.treeSize ?? 0);
+    }
+    // ---- DURABLE: the state is stored; the cosignature may leave.
+    return { status: 200, contentType: WITNESS_TEXT_CONTENT_TYPE, body: formatAddCheckpointResponse([cosignature]), checkpoint: cp, cosignature, timestamp };
+  }
+
+  /**
+   * The latest checkpoint this node cosigned for `origin` (note with its log
+   * signature and our cosignature), for gossip; undefined if none.
+   */
+  latest(origin: string): Promise<WitnessState | undefined> {
+    return this.#store.witnessState(origin);
+  }
+}
+
+function tryParse(body: Uint8Array | string): AddCheckpointRequest | undefined {
+  try {
+    return parseAddCheckpointRequest(body);
+  } catch (e) {
+    // decideAddCheckpoint parses again and turns the same error into a 400.
+    if (isParleyError(e)) return undefined;
+    throw e;
+  }
+}
+
+function conflict(latestSize: number): AddCheckpointConflict {
+  return { status: 409, contentType: TLOG_SIZE_CONTENT_TYPE, body: encodeUtf8(formatTreeSizeBody(latestSize)), latestSize };
+}
