@@ -90,6 +90,12 @@ export const ERROR_CATALOG = {
 
   // Taxonomy (taxonomy/).
   TAXONOMY_INVALID: { kind: 'parse', status: 400, title: 'Malformed taxonomy' },
+
+  // Federation: fork proofs and node-to-node request signatures (federation/fork.ts, federation/request.ts).
+  FORK_PROOF_MALFORMED: { kind: 'parse', status: 400, title: 'Malformed fork proof' },
+  FORK_PROOF_INVALID: { kind: 'verification', status: 422, title: 'Fork proof does not verify' },
+  REQUEST_SIGNATURE_MALFORMED: { kind: 'parse', status: 400, title: 'Malformed Parley-Signature header' },
+  REQUEST_UNAUTHENTICATED: { kind: 'verification', status: 401, title: 'Request is not authenticated by a party of the accord' },
 } as const satisfies Record<string, CatalogRow>;
 
 export type ErrorCode = keyof typeof ERROR_CATALOG;

@@ -24,3 +24,6 @@ export * from './taxonomy/taxonomy.js';
 export * from './envelope/hpke.js';
 export * from './envelope/commitment.js';
 export * from './federation/bundle.js';
+export * from './federation/fork.js';
+export * from './federation/request.js';
+export * from './federation/prefix.js';
