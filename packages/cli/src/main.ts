@@ -18,6 +18,7 @@ import { registerReport } from './commands/report.js';
 import { registerInboxCommands } from './commands/inbox.js';
 import { registerExport } from './commands/export.js';
 import { registerServe } from './commands/serve.js';
+import { registerVerifyFork } from './commands/verify-fork.js';
 
 export const VERSION = '0.1.0';
 
@@ -40,6 +41,7 @@ export function buildProgram(): Command {
   registerReport(program);
   registerInboxCommands(program);
   registerServe(program);
+  registerVerifyFork(program);
   registerExport(program);
   program.addHelpText('after', '\nExit status: 0 ok/valid, 1 check failed, 2 unusable arguments.\n');
   // Every subcommand: usage errors throw instead of exiting.
