@@ -6,3 +6,4 @@ export * from './auth.js';
 export * from './verifyPool.js';
 export * from './http/index.js';
 export * from './bundle.js';
+export * from './deadlines/index.js';

@@ -1,0 +1,186 @@
+/**
+ * Heartbeats and link health.
+ *
+ * {@link Heartbeat} appends `node.heartbeat()` (a clear `heartbeat` entry to
+ * every other party, carrying our tree size) at start and then every
+ * `accord.heartbeatSeconds`, on a fixed rate (beat k is due at
+ * start + k · interval, so slow appends do not drift the schedule; beats
+ * missed while the process was busy are skipped, not bunched). Delivering
+ * the beats is federation's job.
+ *
+ * {@link linkHealth} judges each other party from what we HOLD of it: the
+ * newest entry of its log we received (its highest index: any entry is
+ * contact, heartbeats just guarantee there is one per interval). Its time
+ * is the earlier of the sender's envelope time and our receive time — so a
+ * sender's fast clock cannot keep a dead link looking alive, and a backlog
+ * delivered late does not count as fresh.
+ *
+ *     up    now − lastHeardAt ≤ 2 · heartbeatSeconds
+ *     down  otherwise, or nothing ever received
+ *
+ * A {@link LinkSource} (federation's per-peer transport state) is folded in
+ * when given: a party whose heartbeats are fresh but whose transport reports
+ * `down` is `degraded` (one direction works, or it reached us another way,
+ * e.g. a bundle).
+ */
+import type { LogStore } from '@parley/store';
+import type { ParleyNode, Submitted } from '../service.js';
+import { type Clock, type StructuredLogger, SILENT, systemClock } from './clock.js';
+
+/** Intervals without fresh contact before a link is down. */
+export const MISSED_BEATS_DOWN = 2;
+
+export interface HeartbeatOptions {
+  readonly node: ParleyNode;
+  /** Default: the accord's heartbeatSeconds. */
+  readonly intervalMs?: number;
+  readonly clock?: Clock;
+  readonly logger?: StructuredLogger;
+  /** Called after each beat is durable (federation can push it). */
+  readonly onBeat?: (s: Submitted) => void;
+}
+
+export class Heartbeat {
+  readonly #o: HeartbeatOptions;
+  readonly #clock: Clock;
+  readonly #interval: number;
+  #timer: unknown;
+  #startedAt = 0;
+  #beat = 0;
+  #running = false;
+  #current: Promise<unknown> = Promise.resolve();
+
+  constructor(o: HeartbeatOptions) {
+    this.#o = o;
+    this.#clock = o.clock ?? systemClock;
+    this.#interval = o.intervalMs ?? o.node.accord.accord.heartbeatSeconds * 1000;
+    if (!(this.#interval > 0)) throw new RangeError('heartbeat interval must be positive');
+  }
+
+  get intervalMs(): number {
+    return this.#interval;
+  }
+
+  /** Appends the first beat and schedules the rest. @returns the first beat. */
+  async start(): Promise<Submitted | undefined> {
+    if (this.#running) return undefined;
+    this.#running = true;
+    this.#startedAt = this.#clock.now();
+    this.#beat = 0;
+    return this.#tick();
+  }
+
+  /** Stops the schedule and waits for a beat being appended. */
+  async stop(): Promise<void> {
+    this.#running = false;
+    if (this.#timer !== undefined) this.#clock.clearTimeout(this.#timer);
+    this.#timer = undefined;
+    await this.#current.catch(() => {});
+  }
+
+  async #tick(): Promise<Submitted | undefined> {
+    if (!this.#running) return undefined;
+    const run = this.#o.node.heartbeat();
+    this.#current = run;
+    let s: Submitted | undefined;
+    try {
+      s = await run;
+      this.#o.onBeat?.(s);
+    } catch (err) {
+      (this.#o.logger ?? SILENT).error({ err }, 'heartbeat: append failed');
+    }
+    if (this.#running) {
+      const now = this.#clock.now();
+      this.#beat = Math.max(this.#beat + 1, Math.floor((now - this.#startedAt) / this.#interval) + 1);
+      const due = this.#startedAt + this.#beat * this.#interval;
+      this.#timer = this.#clock.setTimeout(() => void this.#tick(), Math.max(0, due - now));
+    }
+    return s;
+  }
+}
+
+/** One peer link as federation's transport sees it. */
+export interface PeerLink {
+  readonly party: string;
+  readonly state: 'up' | 'down' | 'unknown';
+  /** Last successful exchange with the peer (RFC 3339), if any. */
+  readonly lastContactAt?: string;
+  /** Free text: the last error, a retry time, … */
+  readonly detail?: string;
+}
+
+/**
+ * Per-peer transport state (federation's `federator.links()` through an
+ * adapter). Link health works without one.
+ */
+export interface LinkSource {
+  links(): readonly PeerLink[] | Promise<readonly PeerLink[]>;
+}
+
+/** The health of the link to one other party. */
+export interface LinkHealth {
+  readonly party: string;
+  readonly state: 'up' | 'down' | 'degraded';
+  /** From heartbeats (and all entries) received: up / down. */
+  readonly heartbeat: 'up' | 'down';
+  /** Our last contact: min(sender's time, our receive time) of its newest entry we hold. */
+  readonly lastHeardAt?: string;
+  /** The newest entry of its log we hold. */
+  readonly lastEntry?: { readonly index: number; readonly type: string; readonly time: string; readonly receivedAt: string };
+  /** Its newest heartbeat we hold (by receive order). */
+  readonly lastHeartbeat?: { readonly index: number; readonly time: string; readonly receivedAt: string };
+  /** When the link is (or went) down without fresh contact. */
+  readonly downAt?: string;
+  /** Federation's view, when a LinkSource is attached. */
+  readonly transport?: PeerLink;
+}
+
+export interface LinkHealthInput {
+  readonly node: ParleyNode;
+  readonly store: LogStore;
+  /** Milliseconds since the epoch. */
+  readonly now: number;
+  /** Default: the accord's heartbeatSeconds. */
+  readonly intervalMs?: number;
+  readonly source?: LinkSource;
+}
+
+/** Link health for every other party (see the module doc). */
+export async function linkHealth(i: LinkHealthInput): Promise<LinkHealth[]> {
+  const interval = i.intervalMs ?? i.node.accord.accord.heartbeatSeconds * 1000;
+  const transport = new Map((i.source ? await i.source.links() : []).map((l) => [l.party, l]));
+  const out: LinkHealth[] = [];
+  for (const party of i.node.counterparts) {
+    const top = await i.store.highestReceived(party);
+    const newest = top >= 0 ? await i.store.received(party, top) : undefined;
+    const [beat] = await i.store.inbox({ party, type: 'heartbeat', limit: 1 });
+    const heard = newest ? Math.min(Date.parse(newest.meta.time), Date.parse(newest.receivedAt)) : undefined;
+    const downAt = heard === undefined ? undefined : heard + MISSED_BEATS_DOWN * interval;
+    const heartbeat = downAt !== undefined && i.now <= downAt ? 'up' : 'down';
+    const t = transport.get(party);
+    out.push({
+      party,
+      state: heartbeat === 'down' ? 'down' : t?.state === 'down' ? 'degraded' : 'up',
+      heartbeat,
+      ...(heard !== undefined ? { lastHeardAt: new Date(heard).toISOString() } : {}),
+      ...(newest ? { lastEntry: { index: newest.index, type: newest.meta.type, time: newest.meta.time, receivedAt: newest.receivedAt } } : {}),
+      ...(beat ? { lastHeartbeat: { index: beat.index, time: beat.meta.time, receivedAt: beat.receivedAt } } : {}),
+      ...(downAt !== undefined && heartbeat === 'down' ? { downAt: new Date(downAt).toISOString() } : {}),
+      ...(t ? { transport: t } : {}),
+    });
+  }
+  return out;
+}
+
+const sources = new WeakMap<ParleyNode, LinkSource>();
+
+/** Attaches federation's link state to a node's link health (GET /v1/links). */
+export function attachLinkSource(node: ParleyNode, source: LinkSource | undefined): void {
+  if (source) sources.set(node, source);
+  else sources.delete(node);
+}
+
+/** The LinkSource attached to `node`, if any. */
+export function linkSourceOf(node: ParleyNode): LinkSource | undefined {
+  return sources.get(node);
+}

@@ -1,0 +1,7 @@
+/** Deadlines, escalation, heartbeats and link health (issue 4). */
+export * from './state.js';
+export * from './clock.js';
+export * from './tracker.js';
+export * from './webhook.js';
+export * from './watcher.js';
+export * from './heartbeat.js';

@@ -1,0 +1,268 @@
+/**
+ * Delivery states: pure functions from the facts about one delivery (an
+ * entry, one recipient, the answers that recipient logged) and a clock to
+ * where that delivery stands against the accord's deadlines. No I/O: the
+ * {@link DeadlineTracker} (tracker.ts) gathers the facts from the store.
+ *
+ * One delivery = one entry of a sender's log × one of its recipients. The
+ * answers are entries of the RECIPIENT's log whose refs point at the entry:
+ * its machine `receipt` and its officer's `ack`.
+ *
+ *     sent ──receipt──▶ received ──ack──▶ acknowledged
+ *       │                  │
+ *       ▼ receipt due      ▼ ack due (hotline.message, incident.report only)
+ *     overdue-receipt    overdue-ack
+ *
+ * Rules:
+ * - Every entry type but `receipt` needs a receipt within
+ *   `accord.deadlines.receiptSeconds` (receipts are never receipted: that
+ *   would never end). `hotline.message` and `incident.report` also need an
+ *   officer's ack within `ackSeconds[precedence]`; machine entries (receipts,
+ *   heartbeats, acks) and amendments need none.
+ * - Both deadlines run from the entry's time; an answer is on time when its
+ *   time is at or before the due time (`at ≤ dueAt`), and a missing answer
+ *   is overdue once `now > dueAt`.
+ * - An ack also proves receipt: the receipt time is the earlier of the
+ *   receipt's and the ack's.
+ * - A deadline that passed before its answer leaves the delivery overdue
+ *   for good: a late answer is recorded (`onTime: false`, `settled`) but the
+ *   state stays `overdue-…` — a missed deadline is evidence (STYLE.md §7c),
+ *   not something a late reply erases. A late receipt dominates: such a
+ *   delivery is `overdue-receipt` even if the ack then came on time.
+ * - An incident's INITIAL report with a `detectedAt` also carries the
+ *   initial-report deadline for its severity
+ *   (`initialReportSeconds[severity]`, from `detectedAt` to the report's
+ *   time): whether the reporter itself was on time.
+ *
+ * Clocks. Times are, for now, each party's own claim: the sender's envelope
+ * time starts the clock and the recipient's receipt/ack envelope time stops
+ * it. {@link TimeBounds} is the hook that will tighten both once federation
+ * records cosigned checkpoints: an entry is proven to exist by the time a
+ * counterpart cosigned a checkpoint containing it (`notAfter`), and not
+ * before the time of a cosigned checkpoint that did not yet contain it
+ * (`notBefore`). Every time used is the party's claim clamped into its
+ * proven interval, so neither side can move its own times outside what its
+ * counterparts witnessed.
+ */
+import type { AccordDeadlines, Precedence } from '@parley/core';
+
+export type DeliveryStateName = 'sent' | 'received' | 'acknowledged' | 'overdue-receipt' | 'overdue-ack';
+export const DELIVERY_STATES: readonly DeliveryStateName[] = ['sent', 'received', 'acknowledged', 'overdue-receipt', 'overdue-ack'];
+
+/** `sent`: an entry of our log to another party; `received`: another party's entry to us. */
+export type Direction = 'sent' | 'received';
+
+/** Which deadline: the machine receipt or the officer's acknowledgement. */
+export type DeadlineKind = 'receipt' | 'ack';
+
+/** An answer: an entry of the recipient's log referencing the delivered entry. */
+export interface Answer {
+  /** Its index in the recipient's log. */
+  readonly index: number;
+  /** Its envelope time (the recipient's clock), RFC 3339. */
+  readonly at: string;
+}
+
+export interface AckAnswer extends Answer {
+  readonly officer: string;
+}
+
+/** What is known about an incident report's timing (from its body). */
+export interface ReportFacts {
+  readonly kind: string;
+  readonly severity: number;
+  /** When the reporting party became aware (RFC 3339), if it said. */
+  readonly detectedAt?: string;
+}
+
+/** Everything the state of one delivery depends on, except the clock. */
+export interface DeliveryFacts {
+  readonly direction: Direction;
+  /** The sender: the party whose log holds the entry. */
+  readonly party: string;
+  readonly index: number;
+  /** The recipient whose answers this delivery awaits. */
+  readonly recipient: string;
+  readonly type: string;
+  readonly precedence: Precedence;
+  readonly marking: string;
+  /** Every recipient of the entry. */
+  readonly to: readonly string[];
+  /** The sender's envelope time, RFC 3339. */
+  readonly sentAt: string;
+  readonly report?: ReportFacts;
+  /** The recipient's earliest receipt of the entry. */
+  readonly receipt?: Answer;
+  /** The recipient's earliest acknowledgement of the entry. */
+  readonly ack?: AckAnswer;
+}
+
+/** What counterparts' cosignatures prove about when an entry existed. Absent members: no bound. */
+export interface TimeBound {
+  /** The entry did not exist before this time (RFC 3339). */
+  readonly notBefore?: string;
+  /** The entry existed by this time (RFC 3339): a counterpart cosigned a checkpoint containing it. */
+  readonly notAfter?: string;
+}
+
+/**
+ * The hook for cosigned times (federation): bounds on when entry `index`
+ * of `party`'s log existed. Synchronous, so a provider caches what it read.
+ */
+export interface TimeBounds {
+  bound(party: string, index: number): TimeBound | undefined;
+}
+
+/** The parties' own clocks, nothing witnessed: today's only provider. */
+export const OWN_CLOCKS: TimeBounds = { bound: () => undefined };
+
+export interface JudgedAnswer extends Answer {
+  /** The time used for the judgement (the claim clamped into its {@link TimeBound}). */
+  readonly judgedAt: string;
+  readonly onTime: boolean;
+}
+
+/** Where one delivery stands at `now`. */
+export interface DeliveryStatus {
+  readonly direction: Direction;
+  readonly party: string;
+  readonly index: number;
+  readonly recipient: string;
+  readonly type: string;
+  readonly precedence: Precedence;
+  readonly marking: string;
+  readonly to: readonly string[];
+  readonly sentAt: string;
+  readonly receiptDueAt: string;
+  /** Only for entries that need an officer's ack. */
+  readonly ackDueAt?: string;
+  readonly receipt?: JudgedAnswer;
+  readonly ack?: JudgedAnswer & { readonly officer: string };
+  /** Incident initial reports with a `detectedAt`: the reporter's own deadline. */
+  readonly initialReport?: { readonly detectedAt: string; readonly dueAt: string; readonly onTime: boolean };
+  readonly state: DeliveryStateName;
+  /** The deadlines that passed before their answer (a late answer leaves its kind here). */
+  readonly overdue: readonly DeadlineKind[];
+  /** Nothing more is expected (every needed answer is in, on time or not). */
+  readonly settled: boolean;
+  /** The next time this status changes by the clock alone, if it can. */
+  readonly nextDueAt?: string;
+}
+
+/** Every entry but a receipt needs a machine receipt. */
+export function needsReceipt(type: string): boolean {
+  return type !== 'receipt';
+}
+
+/** Only human traffic needs an officer's acknowledgement. */
+export function needsAck(type: string): boolean {
+  return type === 'hotline.message' || type === 'incident.report';
+}
+
+const iso = (ms: number): string => new Date(ms).toISOString();
+
+/** A claimed time clamped into what the bound proves. */
+function judged(claimed: string, b: TimeBound | undefined): number {
+  let t = Date.parse(claimed);
+  if (b?.notBefore !== undefined) t = Math.max(t, Date.parse(b.notBefore));
+  if (b?.notAfter !== undefined) t = Math.min(t, Date.parse(b.notAfter));
+  return t;
+}
+
+/**
+ * The state of one delivery at `now` (see the module doc for the rules).
+ * @param facts the delivery and the answers known so far.
+ * @param deadlines the accord's deadlines.
+ * @param now milliseconds since the epoch.
+ * @param bounds cosigned time bounds (default: the parties' own clocks).
+ * @example deliveryState(facts, accord.deadlines, Date.now()).state // 'overdue-ack'
+ */
+export function deliveryState(facts: DeliveryFacts, deadlines: AccordDeadlines, now: number, bounds: TimeBounds = OWN_CLOCKS): DeliveryStatus {
+  const start = judged(facts.sentAt, bounds.bound(facts.party, facts.index));
+  const receiptDue = start + deadlines.receiptSeconds * 1000;
+  const wantsAck = needsAck(facts.type);
+  const ackDue = wantsAck ? start + deadlines.ackSeconds[facts.precedence] * 1000 : undefined;
+
+  const ackAt = facts.ack ? judged(facts.ack.at, bounds.bound(facts.recipient, facts.ack.index)) : undefined;
+  const ownReceiptAt = facts.receipt ? judged(facts.receipt.at, bounds.bound(facts.recipient, facts.receipt.index)) : undefined;
+  // An ack proves receipt: whichever answer came first stops the receipt clock.
+  const proof = earliest(facts.receipt && ownReceiptAt !== undefined ? { a: facts.receipt, t: ownReceiptAt } : undefined, facts.ack && ackAt !== undefined ? { a: facts.ack, t: ackAt } : undefined);
+
+  const receiptLate = proof ? proof.t > receiptDue : now > receiptDue;
+  const ackLate = ackDue === undefined ? false : ackAt !== undefined ? ackAt > ackDue : now > ackDue;
+  const overdue: DeadlineKind[] = [...(receiptLate ? (['receipt'] as const) : []), ...(ackLate ? (['ack'] as const) : [])];
+
+  const state: DeliveryStateName = receiptLate
+    ? 'overdue-receipt'
+    : !proof
+      ? 'sent'
+      : ackLate
+        ? 'overdue-ack'
+        : wantsAck && ackAt !== undefined
+          ? 'acknowledged'
+          : 'received';
+  const settled = wantsAck ? facts.ack !== undefined : proof !== undefined;
+  // Clock-driven changes: a missing answer whose deadline has not passed yet.
+  const waiting = [...(!proof && !receiptLate ? [receiptDue] : []), ...(ackDue !== undefined && ackAt === undefined && !ackLate ? [ackDue] : [])];
+
+  const r = facts.report;
+  const initial =
+    facts.type === 'incident.report' && r?.kind === 'initial' && r.detectedAt !== undefined
+      ? (() => {
+          const seconds = deadlines.initialReportSeconds[String(r.severity)];
+          if (seconds === undefined) return undefined;
+          const dueAt = Date.parse(r.detectedAt) + seconds * 1000;
+          return { detectedAt: r.detectedAt, dueAt: iso(dueAt), onTime: start <= dueAt };
+        })()
+      : undefined;
+
+  return {
+    direction: facts.direction,
+    party: facts.party,
+    index: facts.index,
+    recipient: facts.recipient,
+    type: facts.type,
+    precedence: facts.precedence,
+    marking: facts.marking,
+    to: facts.to,
+    sentAt: facts.sentAt,
+    receiptDueAt: iso(receiptDue),
+    ...(ackDue !== undefined ? { ackDueAt: iso(ackDue) } : {}),
+    ...(proof ? { receipt: { index: proof.a.index, at: proof.a.at, judgedAt: iso(proof.t), onTime: !receiptLate } } : {}),
+    ...(facts.ack && ackAt !== undefined ? { ack: { index: facts.ack.index, at: facts.ack.at, officer: facts.ack.officer, judgedAt: iso(ackAt), onTime: !ackLate } } : {}),
+    ...(initial ? { initialReport: initial } : {}),
+    state,
+    overdue,
+    settled,
+    ...(waiting.length > 0 ? { nextDueAt: iso(Math.min(...waiting)) } : {}),
+  };
+}
+
+function earliest<T extends { t: number }>(a: T | undefined, b: T | undefined): T | undefined {
+  if (!a) return b;
+  if (!b) return a;
+  return b.t < a.t ? b : a;
+}
+
+/** Counts by state, plus how many are still open and how many were answered late. */
+export interface DeliveryCounts {
+  readonly total: number;
+  readonly byState: Readonly<Record<DeliveryStateName, number>>;
+  /** Not settled: an answer is still expected. */
+  readonly open: number;
+  /** Settled, but after a deadline. */
+  readonly late: number;
+}
+
+/** Tallies statuses (see {@link DeliveryCounts}). */
+export function countDeliveries(items: readonly DeliveryStatus[]): DeliveryCounts {
+  const byState = Object.fromEntries(DELIVERY_STATES.map((s) => [s, 0])) as Record<DeliveryStateName, number>;
+  let open = 0;
+  let late = 0;
+  for (const s of items) {
+    byState[s.state]++;
+    if (!s.settled) open++;
+    else if (s.overdue.length > 0) late++;
+  }
+  return { total: items.length, byState, open, late };
+}

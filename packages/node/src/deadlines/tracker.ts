@@ -1,0 +1,215 @@
+/**
+ * DeadlineTracker: the facts of every delivery this node is party to,
+ * gathered incrementally from the store, judged by state.ts on demand.
+ *
+ *     sent      each entry of our log (but receipts) × each recipient;
+ *               answered by `receipt`/`ack` entries RECEIVED from that
+ *               recipient whose refs point at (us, index) with the entry's hash
+ *     received  each entry received from another party (but receipts);
+ *               answered by our OWN `receipt`/`ack` entries referencing it
+ *
+ * `refresh()` reads only what is new since the last call: own entries from
+ * the last tree size, received entries above the last receive sequence (the
+ * inbox cursor). Facts and answers are kept in memory — O(deliveries); a node
+ * whose history outgrows that needs a store-side index (a `referencedBy`
+ * over received entries), which the store does not have yet.
+ *
+ * Answers are matched by (delivery, leaf hash), not by arrival order: an
+ * answer read before the entry it answers simply waits in the answer map.
+ */
+import { formatBase64, type Precedence } from '@parley/core';
+import type { LogStore, OwnEntry, ReceivedEntry } from '@parley/store';
+import type { ParleyNode } from '../service.js';
+import { type AckAnswer, type Answer, type DeliveryFacts, type DeliveryStatus, type ReportFacts, type TimeBounds, OWN_CLOCKS, deliveryState, needsReceipt } from './state.js';
+
+/** One page of store reads. */
+const PAGE = 500;
+
+type Facts = Omit<DeliveryFacts, 'receipt' | 'ack'> & { readonly leafHash: string };
+
+interface Answers {
+  receipt?: Answer;
+  ack?: AckAnswer;
+}
+
+/** The key of one delivery: sender/index>recipient. */
+export function deliveryKey(party: string, index: number, recipient: string): string {
+  return `${party}/${index}>${recipient}`;
+}
+
+export interface DeadlineTrackerOptions {
+  readonly node: ParleyNode;
+  readonly store: LogStore;
+  /** Cosigned time bounds (default: the parties' own clocks). */
+  readonly bounds?: TimeBounds;
+}
+
+export class DeadlineTracker {
+  readonly #node: ParleyNode;
+  readonly #store: LogStore;
+  #bounds: TimeBounds;
+  readonly #facts = new Map<string, Facts>();
+  readonly #answers = new Map<string, Answers>();
+  /** Deliveries not yet reported settled by {@link DeadlineTracker.changes}. */
+  readonly #open = new Set<string>();
+  #ownSize = 0;
+  #lastSeq = 0;
+  #chain: Promise<void> = Promise.resolve();
+
+  constructor(o: DeadlineTrackerOptions) {
+    this.#node = o.node;
+    this.#store = o.store;
+    this.#bounds = o.bounds ?? OWN_CLOCKS;
+  }
+
+  get party(): string {
+    return this.#node.party;
+  }
+
+  get accordId(): string {
+    return this.#node.accord.id;
+  }
+
+  /** Replaces the time-bounds provider (federation installs cosigned bounds). */
+  setBounds(bounds: TimeBounds): void {
+    this.#bounds = bounds;
+  }
+
+  /** Reads what is new in the store. Calls are serialized; concurrent callers share the work. */
+  refresh(): Promise<void> {
+    const run = this.#chain.then(() => this.#refresh());
+    this.#chain = run.catch(() => {});
+    return run;
+  }
+
+  /** Every delivery's status at `now` (ms), ordered by sender, index, recipient. Call {@link refresh} first. */
+  items(now: number): DeliveryStatus[] {
+    const out: DeliveryStatus[] = [];
+    for (const key of this.#facts.keys()) out.push(this.#status(key, now)!);
+    return out;
+  }
+
+  /** One delivery's status, or undefined when unknown. */
+  status(party: string, index: number, recipient: string, now: number): DeliveryStatus | undefined {
+    return this.#status(deliveryKey(party, index, recipient), now);
+  }
+
+  /**
+   * The statuses of deliveries not yet {@link done} (every delivery, at
+   * first): the watcher's incremental view.
+   */
+  changes(now: number): DeliveryStatus[] {
+    const out: DeliveryStatus[] = [];
+    for (const key of this.#open) out.push(this.#status(key, now)!);
+    return out;
+  }
+
+  /** Drops a settled delivery from {@link changes} once its consumer has acted on it. */
+  done(s: DeliveryStatus): void {
+    if (s.settled) this.#open.delete(deliveryKey(s.party, s.index, s.recipient));
+  }
+
+  #status(key: string, now: number): DeliveryStatus | undefined {
+    const f = this.#facts.get(key);
+    if (!f) return undefined;
+    const a = this.#answers.get(`${key}#${f.leafHash}`);
+    const { leafHash: _h, ...facts } = f;
+    return deliveryState({ ...facts, ...(a?.receipt ? { receipt: a.receipt } : {}), ...(a?.ack ? { ack: a.ack } : {}) }, this.#node.accord.accord.deadlines, now, this.#bounds);
+  }
+
+  async #refresh(): Promise<void> {
+    const size = await this.#store.treeSize();
+    for (let from = this.#ownSize; from < size; from += PAGE) {
+      for (const e of await this.#store.entries(from, Math.min(size, from + PAGE))) await this.#own(e);
+    }
+    this.#ownSize = size;
+
+    // Received entries above the cursor, newest first in pages, then applied oldest first.
+    const fresh: (ReceivedEntry & { rowid: number })[] = [];
+    let before: number | undefined;
+    for (;;) {
+      const page = await this.#store.inbox({ limit: PAGE, ...(before !== undefined ? { before } : {}) });
+      const newer = page.filter((r) => r.rowid > this.#lastSeq);
+      fresh.push(...newer);
+      if (page.length < PAGE || newer.length < page.length) break;
+      before = page[page.length - 1]!.rowid;
+    }
+    fresh.sort((a, b) => a.rowid - b.rowid);
+    for (const r of fresh) await this.#received(r);
+    if (fresh.length > 0) this.#lastSeq = fresh[fresh.length - 1]!.rowid;
+  }
+
+  async #own(e: OwnEntry): Promise<void> {
+    const me = this.#node.party;
+    const m = e.meta;
+    if (needsReceipt(m.type)) {
+      const report = m.type === 'incident.report' ? await this.#report(me, e.index) : undefined;
+      for (const to of m.to) this.#add({ direction: 'sent', party: me, index: e.index, recipient: to, leafHash: formatBase64(e.leafHash), ...common(m, report) });
+    }
+    if (m.type === 'receipt' || m.type === 'ack') {
+      for (const ref of m.refs) if (ref.party !== me) this.#answer(deliveryKey(ref.party, ref.index, me), ref.hash, m.type, { index: e.index, at: m.time }, m.officer);
+    }
+  }
+
+  async #received(r: ReceivedEntry): Promise<void> {
+    const me = this.#node.party;
+    const m = r.meta;
+    if (needsReceipt(m.type)) {
+      const report = m.type === 'incident.report' ? await this.#report(r.party, r.index) : undefined;
+      this.#add({ direction: 'received', party: r.party, index: r.index, recipient: me, leafHash: formatBase64(r.leafHash), ...common(m, report) });
+    }
+    if (m.type === 'receipt' || m.type === 'ack') {
+      for (const ref of m.refs) if (ref.party === me) this.#answer(deliveryKey(me, ref.index, r.party), ref.hash, m.type, { index: r.index, at: m.time }, m.officer);
+    }
+  }
+
+  #add(f: Facts): void {
+    const key = deliveryKey(f.party, f.index, f.recipient);
+    if (this.#facts.has(key)) return;
+    this.#facts.set(key, f);
+    this.#open.add(key);
+  }
+
+  /**
+   * Keeps the earliest answer of each kind. Answers are filed under the
+   * entry's leaf hash as the answer's ref names it: one that names another
+   * hash at that index (an answer to another history of the log) answers
+   * nothing we hold. Filing by hash also lets an answer arrive before its entry.
+   */
+  #answer(key: string, hash: string, type: 'receipt' | 'ack', a: Answer, officer: string): void {
+    const slot = `${key}#${hash}`;
+    const cur = this.#answers.get(slot) ?? {};
+    if (type === 'receipt') {
+      if (!cur.receipt || Date.parse(a.at) < Date.parse(cur.receipt.at)) cur.receipt = a;
+    } else if (!cur.ack || Date.parse(a.at) < Date.parse(cur.ack.at)) cur.ack = { ...a, officer };
+    this.#answers.set(slot, cur);
+    // A new answer can change a delivery the watcher already saw settle (an earlier receipt than the ack).
+    if (this.#facts.has(key)) this.#open.add(key);
+  }
+
+  /** Kind, severity and detectedAt of an incident report, from its (opened) body. */
+  async #report(party: string, index: number): Promise<ReportFacts | undefined> {
+    const v = await this.#node.read(party, index, 'admin');
+    const b = v?.body;
+    if (typeof b !== 'object' || b === null || Array.isArray(b)) return undefined;
+    const o = b as Record<string, unknown>;
+    if (typeof o['kind'] !== 'string' || typeof o['severity'] !== 'number') return undefined;
+    return { kind: o['kind'], severity: o['severity'], ...(typeof o['detectedAt'] === 'string' ? { detectedAt: o['detectedAt'] } : {}) };
+  }
+}
+
+function common(m: OwnEntry['meta'], report: ReportFacts | undefined) {
+  return { type: m.type, precedence: m.precedence as Precedence, marking: m.marking, to: m.to, sentAt: m.time, ...(report ? { report } : {}) };
+}
+
+const trackers = new WeakMap<ParleyNode, DeadlineTracker>();
+
+/**
+ * The one tracker of a node, shared by the HTTP routes, the watcher and the
+ * metrics (made on first use).
+ */
+export function deadlineTracker(node: ParleyNode, store: LogStore): DeadlineTracker {
+  let t = trackers.get(node);
+  if (!t) trackers.set(node, (t = new DeadlineTracker({ node, store })));
+  return t;
+}

@@ -1,0 +1,297 @@
+/**
+ * DeadlineWatcher: notices deliveries that go overdue and escalates each
+ * overdue deadline once — a structured log line and a signed webhook
+ * (webhook.ts). It appends nothing to the log: the log already proves what
+ * was sent and answered when; the overdue state is derived from it (state.ts)
+ * and shown by GET /v1/deadlines.
+ *
+ * Scheduling: one timer, set to the earliest of (the next deadline of an
+ * open delivery, the next webhook retry, now + `maxSleepMs`). The cap bounds
+ * how late an overdue of a delivery that appeared while asleep is noticed;
+ * `notify()` wakes the watcher at once (call it after writes or ingest).
+ *
+ * Durability (settings key {@link ESCALATIONS_SETTING}): before an
+ * escalation is logged or sent, its id joins the `escalated` list and its
+ * webhook the `pending` list, in one durable write. After a restart the
+ * watcher neither repeats an escalation nor forgets an unsent webhook. A
+ * crash after a POST succeeded but before `pending` was updated repeats that
+ * POST: delivery is at least once, with a stable id (webhook.ts).
+ *
+ * Retries: exponential backoff (`baseDelayMs` · 2^(attempt − 1), at most
+ * `maxDelayMs`) for any failure (network, timeout, non-2xx), at most
+ * `maxAttempts` attempts; then the webhook is dropped with an error line
+ * (the overdue state itself stays visible in the API and the metrics).
+ */
+import type { SignerKey } from '@parley/core';
+import type { LogStore } from '@parley/store';
+import { type Clock, type StructuredLogger, MAX_TIMER_MS, systemClock } from './clock.js';
+import type { DeadlineKind, DeliveryStatus } from './state.js';
+import type { DeadlineTracker } from './tracker.js';
+import { WEBHOOK_ID_HEADER, WEBHOOK_SIGNATURE_HEADER, overdueEvent, overdueId, signWebhook } from './webhook.js';
+
+/** Settings key of the watcher's durable state. */
+export const ESCALATIONS_SETTING = 'deadlines.escalations';
+
+export interface WebhookOptions {
+  /** Where to POST (http or https). */
+  readonly url: string;
+  /** The node's log signing key (the accord's key for this party). */
+  readonly key: SignerKey;
+  /** Most attempts per webhook (default 8). */
+  readonly maxAttempts?: number;
+  /** First retry delay (default 1 000 ms); doubles per attempt. */
+  readonly baseDelayMs?: number;
+  /** Longest retry delay (default 300 000 ms). */
+  readonly maxDelayMs?: number;
+  /** Per-request timeout (default 10 000 ms). */
+  readonly timeoutMs?: number;
+}
+
+export interface DeadlineWatcherOptions {
+  readonly tracker: DeadlineTracker;
+  readonly store: LogStore;
+  readonly logger: StructuredLogger;
+  readonly webhook?: WebhookOptions;
+  readonly clock?: Clock;
+  /** Longest sleep between checks (default 60 000 ms). */
+  readonly maxSleepMs?: number;
+  /**
+   * Which overdue deliveries escalate (default {@link escalateByDefault}:
+   * all but heartbeats, whose missed receipts are link health's alarm).
+   */
+  readonly escalate?: (s: DeliveryStatus, kind: DeadlineKind) => boolean;
+  /** Called with each escalation after it is recorded (metrics, tests). */
+  readonly onEscalation?: (e: Escalation) => void;
+}
+
+/** One overdue deadline, escalated. */
+export interface Escalation {
+  readonly id: string;
+  readonly kind: DeadlineKind;
+  readonly status: DeliveryStatus;
+}
+
+/** A webhook not yet delivered. */
+export interface PendingWebhook {
+  readonly id: string;
+  /** The exact body to send (and sign) on every attempt. */
+  readonly body: string;
+  readonly attempts: number;
+  /** Milliseconds since the epoch. */
+  readonly nextAttemptAt: number;
+}
+
+interface Persisted {
+  readonly v: 1;
+  readonly escalated: readonly string[];
+  readonly pending: readonly PendingWebhook[];
+}
+
+/** Heartbeats do not escalate: a missed one is link health's alarm. */
+export function escalateByDefault(s: DeliveryStatus): boolean {
+  return s.type !== 'heartbeat';
+}
+
+export class DeadlineWatcher {
+  readonly #o: DeadlineWatcherOptions;
+  readonly #clock: Clock;
+  readonly #maxSleep: number;
+  #escalated = new Set<string>();
+  #pending: PendingWebhook[] = [];
+  #timer: unknown;
+  #wakeAt: number | undefined;
+  #running = false;
+  #run: Promise<void> = Promise.resolve();
+  #again = false;
+
+  constructor(o: DeadlineWatcherOptions) {
+    this.#o = o;
+    this.#clock = o.clock ?? systemClock;
+    this.#maxSleep = o.maxSleepMs ?? 60_000;
+  }
+
+  /** Loads the durable state and runs the first check (which schedules the next). */
+  async start(): Promise<void> {
+    if (this.#running) return;
+    const p = (await this.#o.store.getSetting(ESCALATIONS_SETTING)) as Persisted | undefined;
+    this.#escalated = new Set(p?.escalated ?? []);
+    this.#pending = [...(p?.pending ?? [])];
+    this.#running = true;
+    await this.check();
+  }
+
+  /** Stops the timer and waits for a check in progress. */
+  async stop(): Promise<void> {
+    this.#running = false;
+    this.#clear();
+    await this.#run;
+  }
+
+  /** Wakes the watcher now (new entries may have arrived). */
+  notify(): void {
+    if (this.#running) void this.check();
+  }
+
+  /** When the timer fires next (ms), or undefined when stopped. */
+  get nextWakeAt(): number | undefined {
+    return this.#wakeAt;
+  }
+
+  /** Settles when the current pass (if any) is done. */
+  idle(): Promise<void> {
+    return this.#run;
+  }
+
+  /** Webhooks not yet delivered. */
+  get pending(): readonly PendingWebhook[] {
+    return this.#pending;
+  }
+
+  /**
+   * One pass: refresh the tracker, escalate what went overdue, send due
+   * webhooks, schedule the next pass. Passes never overlap: a call during a
+   * pass makes the pass run once more.
+   */
+  check(): Promise<void> {
+    if (this.#busy) {
+      this.#again = true;
+      return this.#run;
+    }
+    this.#busy = true;
+    this.#run = (async () => {
+      try {
+        do {
+          this.#again = false;
+          await this.#pass();
+        } while (this.#again);
+      } finally {
+        this.#busy = false;
+      }
+    })();
+    return this.#run;
+  }
+
+  #busy = false;
+
+  async #pass(): Promise<void> {
+    this.#clear();
+    const { tracker, logger } = this.#o;
+    let next = Number.POSITIVE_INFINITY;
+    try {
+      await tracker.refresh();
+      const now = this.#clock.now();
+      const fresh: Escalation[] = [];
+      const changes = tracker.changes(now);
+      for (const s of changes) {
+        // +1 ms: a deadline is overdue only once now > dueAt.
+        if (s.nextDueAt !== undefined) next = Math.min(next, Date.parse(s.nextDueAt) + 1);
+        for (const kind of s.overdue) {
+          const id = overdueId(kind, s);
+          if (this.#escalated.has(id) || !(this.#o.escalate ?? escalateByDefault)(s, kind)) continue;
+          fresh.push({ id, kind, status: s });
+        }
+      }
+      if (fresh.length > 0) await this.#record(fresh, now);
+      // Only now, with its escalations durable, may a settled delivery leave the watch.
+      for (const s of changes) tracker.done(s);
+      await this.#deliver();
+    } catch (err) {
+      logger.error({ err }, 'deadline watcher: check failed');
+      next = Math.min(next, this.#clock.now() + 1000);
+    }
+    if (!this.#running) return;
+    for (const p of this.#pending) next = Math.min(next, p.nextAttemptAt);
+    const now = this.#clock.now();
+    const at = Math.min(next, now + this.#maxSleep);
+    this.#wakeAt = at;
+    this.#timer = this.#clock.setTimeout(() => void this.check(), Math.min(MAX_TIMER_MS, Math.max(0, at - now)));
+  }
+
+  /** Durably records new escalations (and their webhooks), then logs them. */
+  async #record(fresh: readonly Escalation[], now: number): Promise<void> {
+    const { tracker, webhook } = this.#o;
+    for (const e of fresh) {
+      this.#escalated.add(e.id);
+      if (webhook) {
+        const body = JSON.stringify(overdueEvent(tracker.accordId, tracker.party, e.kind, e.status));
+        this.#pending.push({ id: e.id, body, attempts: 0, nextAttemptAt: now });
+      }
+    }
+    await this.#persist();
+    for (const e of fresh) {
+      const s = e.status;
+      this.#o.logger.warn(
+        {
+          event: 'parley.deadline.overdue',
+          id: e.id,
+          kind: e.kind,
+          direction: s.direction,
+          party: s.party,
+          index: s.index,
+          recipient: s.recipient,
+          type: s.type,
+          precedence: s.precedence,
+          dueAt: e.kind === 'ack' ? s.ackDueAt : s.receiptDueAt,
+          state: s.state,
+        },
+        `deadline missed: ${e.kind} of ${s.party}/${s.index} by ${s.recipient}`,
+      );
+      this.#o.onEscalation?.(e);
+    }
+  }
+
+  /** Sends every pending webhook whose time has come, one at a time. */
+  async #deliver(): Promise<void> {
+    const w = this.#o.webhook;
+    if (!w) return;
+    for (const p of [...this.#pending]) {
+      if (!this.#running || p.nextAttemptAt > this.#clock.now()) continue;
+      const attempts = p.attempts + 1;
+      const error = await this.#post(w, p);
+      if (error === undefined) {
+        this.#pending = this.#pending.filter((x) => x.id !== p.id);
+        this.#o.logger.info({ id: p.id, attempts }, 'deadline webhook delivered');
+      } else if (attempts >= (w.maxAttempts ?? 8)) {
+        this.#pending = this.#pending.filter((x) => x.id !== p.id);
+        this.#o.logger.error({ id: p.id, attempts, error }, 'deadline webhook abandoned');
+      } else {
+        const delay = Math.min((w.baseDelayMs ?? 1000) * 2 ** (attempts - 1), w.maxDelayMs ?? 300_000);
+        this.#pending = this.#pending.map((x) => (x.id === p.id ? { ...p, attempts, nextAttemptAt: this.#clock.now() + delay } : x));
+        this.#o.logger.warn({ id: p.id, attempts, error, retryInMs: delay }, 'deadline webhook failed');
+      }
+      await this.#persist();
+    }
+  }
+
+  /** One POST; undefined on a 2xx, else what went wrong. */
+  async #post(w: WebhookOptions, p: PendingWebhook): Promise<string | undefined> {
+    const body = new TextEncoder().encode(p.body);
+    try {
+      const r = await fetch(w.url, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          [WEBHOOK_ID_HEADER]: p.id,
+          [WEBHOOK_SIGNATURE_HEADER]: signWebhook(this.#o.tracker.party, w.key, body),
+        },
+        body,
+        signal: AbortSignal.timeout(w.timeoutMs ?? 10_000),
+      });
+      await r.body?.cancel();
+      return r.ok ? undefined : `HTTP ${r.status}`;
+    } catch (err) {
+      return err instanceof Error ? err.message : String(err);
+    }
+  }
+
+  async #persist(): Promise<void> {
+    const state: Persisted = { v: 1, escalated: [...this.#escalated], pending: this.#pending };
+    await this.#o.store.putSetting(ESCALATIONS_SETTING, state);
+  }
+
+  #clear(): void {
+    if (this.#timer !== undefined) this.#clock.clearTimeout(this.#timer);
+    this.#timer = undefined;
+    this.#wakeAt = undefined;
+  }
+}

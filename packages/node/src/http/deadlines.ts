@@ -1,0 +1,148 @@
+/**
+ * Deadlines and link health over HTTP (any logged-in role):
+ *
+ *     GET /v1/deadlines   every delivery this node is party to, with its
+ *                         deadlines and state (deadlines/state.ts), and counts
+ *     GET /v1/links       link health per other party (deadlines/heartbeat.ts)
+ *
+ * and one metric in the server's registry:
+ *
+ *     parley_deadlines_overdue{kind,precedence,direction}  overdue deliveries still unanswered
+ *
+ * Both read the node's shared {@link DeadlineTracker}; a request refreshes
+ * it incrementally (only entries new since the last read).
+ */
+import { z } from 'zod';
+import { Gauge } from 'prom-client';
+import { type DeliveryStatus, DELIVERY_STATES, countDeliveries } from '../deadlines/state.js';
+import { deadlineTracker } from '../deadlines/tracker.js';
+import { linkHealth, linkSourceOf } from '../deadlines/heartbeat.js';
+import { type App, type Context, BEARER, READERS } from './context.js';
+import * as S from './schemas.js';
+
+const Answer = z.object({ index: z.number().int(), at: z.string().describe("The answering party's entry time"), judgedAt: z.string(), onTime: z.boolean() });
+
+export const DeadlineItem = z
+  .object({
+    party: z.string().describe('Sender: the log holding the entry'),
+    index: z.number().int(),
+    recipient: z.string().describe('The party whose receipt and acknowledgement this delivery awaits'),
+    direction: z.enum(['sent', 'received']),
+    type: z.string().describe('Entry type'),
+    precedence: S.Precedence,
+    marking: z.string(),
+    sentAt: z.string(),
+    receiptDueAt: z.string(),
+    ackDueAt: z.string().optional().describe('Only hotline messages and incident reports need an acknowledgement'),
+    receipt: Answer.optional(),
+    ack: Answer.extend({ officer: z.string() }).optional(),
+    initialReport: z.object({ detectedAt: z.string(), dueAt: z.string(), onTime: z.boolean() }).optional(),
+    state: z.enum(DELIVERY_STATES as [string, ...string[]]),
+    overdue: z.array(z.enum(['receipt', 'ack'])).readonly().describe('Deadlines that passed before their answer (late answers included)'),
+    settled: z.boolean(),
+    nextDueAt: z.string().optional(),
+  })
+  .meta({ id: 'DeadlineItem' });
+
+const Counts = z.object({
+  total: z.number().int(),
+  byState: z.record(z.string(), z.number().int()),
+  open: z.number().int(),
+  late: z.number().int(),
+});
+
+export const DeadlinesQuery = z
+  .object({
+    direction: z.enum(['sent', 'received']).optional(),
+    state: z.enum(DELIVERY_STATES as [string, ...string[]]).optional(),
+    party: S.PartyId.optional().describe('Sender'),
+    index: S.Decimal.optional(),
+    recipient: S.PartyId.optional(),
+    open: z.enum(['true', 'false']).optional().describe('true: only deliveries still awaiting an answer'),
+    limit: S.Decimal.pipe(z.number().int().min(1).max(1000)).optional().describe('1–1000, default 200; overdue first, then open by next deadline, then settled'),
+  })
+  .strict();
+
+export const DeadlinesResponse = z.object({
+  items: z.array(DeadlineItem),
+  counts: Counts.describe('Over every delivery, not only the items listed'),
+  clock: z.literal('own').describe('Times are the parties\u2019 own clocks (cosigned bounds come with federation)'),
+});
+
+const PeerLink = z.object({ party: z.string(), state: z.enum(['up', 'down', 'unknown']), lastContactAt: z.string().optional(), detail: z.string().optional() });
+export const LinksResponse = z.object({
+  heartbeatSeconds: z.number().int(),
+  links: z.array(
+    z.object({
+      party: z.string(),
+      state: z.enum(['up', 'down', 'degraded']),
+      heartbeat: z.enum(['up', 'down']),
+      lastHeardAt: z.string().optional(),
+      lastEntry: z.object({ index: z.number().int(), type: z.string(), time: z.string(), receivedAt: z.string() }).optional(),
+      lastHeartbeat: z.object({ index: z.number().int(), time: z.string(), receivedAt: z.string() }).optional(),
+      downAt: z.string().optional(),
+      transport: PeerLink.optional(),
+    }),
+  ),
+});
+
+/** Listing order: open and overdue, then open, then settled. */
+const rank = (s: DeliveryStatus) => (s.settled ? 2 : s.overdue.length > 0 ? 0 : 1);
+/** Within a rank: the earliest deadline that matters first. */
+const due = (s: DeliveryStatus) => Date.parse(s.overdue.length > 0 && !s.settled ? s.receiptDueAt : (s.nextDueAt ?? s.receiptDueAt));
+
+export function registerDeadlines(app: App, ctx: Context): void {
+  const { node, store, sessions, metrics } = ctx;
+  const tracker = deadlineTracker(node, store);
+
+  new Gauge({
+    name: 'parley_deadlines_overdue',
+    help: 'Deliveries whose receipt or acknowledgement deadline passed with no answer yet',
+    labelNames: ['kind', 'precedence', 'direction'],
+    registers: [metrics.registry],
+    async collect() {
+      await tracker.refresh();
+      this.reset();
+      for (const s of tracker.items(Date.now())) {
+        if (s.settled) continue;
+        for (const kind of s.overdue) {
+          if ((kind === 'receipt' && s.receipt) || (kind === 'ack' && s.ack)) continue;
+          this.inc({ kind, precedence: s.precedence, direction: s.direction });
+        }
+      }
+    },
+  });
+
+  app.get('/v1/deadlines', {
+    onRequest: sessions.require(READERS),
+    schema: { tags: ['channel'], summary: 'Deliveries and their deadlines: sent, received, acknowledged or overdue', security: BEARER, querystring: DeadlinesQuery, response: { 200: DeadlinesResponse } },
+    handler: async (req, reply) => {
+      const q = req.query;
+      await tracker.refresh();
+      const all = tracker.items(Date.now());
+      const items = all
+        .filter(
+          (s) =>
+            (q.direction === undefined || s.direction === q.direction) &&
+            (q.state === undefined || s.state === q.state) &&
+            (q.party === undefined || s.party === q.party) &&
+            (q.index === undefined || s.index === q.index) &&
+            (q.recipient === undefined || s.recipient === q.recipient) &&
+            (q.open === undefined || s.settled === (q.open === 'false')),
+        )
+        .sort((a, b) => rank(a) - rank(b) || due(a) - due(b) || a.index - b.index)
+        .slice(0, q.limit ?? 200);
+      return reply.header('cache-control', 'no-store').send({ items, counts: countDeliveries(all), clock: 'own' as const });
+    },
+  });
+
+  app.get('/v1/links', {
+    onRequest: sessions.require(READERS),
+    schema: { tags: ['channel'], summary: 'Link health per other party: heartbeats received, and federation\u2019s transport state', security: BEARER, response: { 200: LinksResponse } },
+    handler: async (_req, reply) => {
+      const source = linkSourceOf(node);
+      const links = await linkHealth({ node, store, now: Date.now(), ...(source ? { source } : {}) });
+      return reply.header('cache-control', 'no-store').send({ heartbeatSeconds: node.accord.accord.heartbeatSeconds, links });
+    },
+  });
+}

@@ -1,0 +1,579 @@
+/**
+ * Deadlines, escalation, heartbeats and link health (issue 4): the pure
+ * state function with a fake clock; two real nodes on SQLite whose entries
+ * are delivered by handing bytes to ingest (as service.test.ts does); the
+ * watcher against a real webhook receiver on 127.0.0.1; the HTTP routes.
+ */
+import { createServer as createHttpServer, type IncomingMessage, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { type AccordDeadlines, type SignedAccord, verifyAccord } from '@parley/core/node';
+import { SqliteStore } from '@parley/store';
+import {
+  type Clock,
+  type DeliveryFacts,
+  type IncidentReport,
+  type LinkSource,
+  type OverdueEvent,
+  type StructuredLogger,
+  DeadlineTracker,
+  DeadlineWatcher,
+  ESCALATIONS_SETTING,
+  Heartbeat,
+  ParleyNode,
+  attachLinkSource,
+  countDeliveries,
+  createServer,
+  deliveryState,
+  hashPassword,
+  linkHealth,
+  needsAck,
+  needsReceipt,
+  verifyWebhook,
+} from '../src/index.js';
+import { type TestParty, makeAccord, makeParty } from './helpers/channel.js';
+
+const T0 = Date.parse('2026-06-01T00:00:00.000Z');
+const S = 1000;
+const at = (ms: number) => new Date(T0 + ms).toISOString();
+
+/** Taxonomy v1 defaults: receipt 60 s; ack FLASH 10 min … ROUTINE 6 h; initial report by severity. */
+const DEADLINES: AccordDeadlines = verifyAccord(makeAccord([makeParty('CN'), makeParty('US')])).accord.deadlines;
+
+/** A manual clock: time moves only when a test says so, and due timers fire in order. */
+class ManualClock implements Clock {
+  t: number;
+  #next = 1;
+  readonly #timers = new Map<number, { at: number; fn: () => void }>();
+  constructor(t = T0) {
+    this.t = t;
+  }
+  now(): number {
+    return this.t;
+  }
+  setTimeout(fn: () => void, ms: number): unknown {
+    const id = this.#next++;
+    this.#timers.set(id, { at: this.t + ms, fn });
+    return id;
+  }
+  clearTimeout(h: unknown): void {
+    this.#timers.delete(h as number);
+  }
+  get pending(): number {
+    return this.#timers.size;
+  }
+  /** Moves time forward by `ms`, firing every timer that comes due. */
+  advance(ms: number): void {
+    const end = this.t + ms;
+    for (;;) {
+      const due = [...this.#timers].filter(([, t]) => t.at <= end).sort((a, b) => a[1].at - b[1].at)[0];
+      if (!due) break;
+      this.#timers.delete(due[0]);
+      this.t = Math.max(this.t, due[1].at);
+      due[1].fn();
+    }
+    this.t = end;
+  }
+}
+
+/** Records log lines. */
+function recorder(): StructuredLogger & { lines: { level: string; obj: Record<string, unknown>; msg: string }[] } {
+  const lines: { level: string; obj: Record<string, unknown>; msg: string }[] = [];
+  const log = (level: string) => (obj: object, msg: string) => void lines.push({ level, obj: obj as Record<string, unknown>, msg });
+  return { lines, info: log('info'), warn: log('warn'), error: log('error') };
+}
+
+const report = (over: Partial<IncidentReport> = {}): IncidentReport => ({
+  incident: 'US:2026-0007',
+  kind: 'initial',
+  title: 'Model weights exfiltrated',
+  summary: 'Weights of a frontier model were copied to an unknown host.',
+  category: 'WT',
+  severity: 5,
+  stage: 'incident',
+  system: { name: 'Frontier-1' },
+  actor: { type: 'unknown' },
+  harm: { types: ['security'] },
+  mitigations: ['Rotated credentials'],
+  ...over,
+});
+
+const closers: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  while (closers.length > 0) await closers.pop()!();
+});
+
+// ---------------------------------------------------------------------------
+// The state function.
+
+const facts = (over: Partial<DeliveryFacts> = {}): DeliveryFacts => ({
+  direction: 'sent',
+  party: 'US',
+  index: 3,
+  recipient: 'CN',
+  type: 'hotline.message',
+  precedence: 'FLASH',
+  marking: 'TLP:CLEAR',
+  to: ['CN'],
+  sentAt: at(0),
+  ...over,
+});
+
+describe('deliveryState', () => {
+  it('is sent until the receipt deadline, then overdue-receipt', () => {
+    const f = facts();
+    const s = deliveryState(f, DEADLINES, T0 + 60 * S);
+    expect(s).toMatchObject({ state: 'sent', receiptDueAt: at(60 * S), ackDueAt: at(600 * S), nextDueAt: at(60 * S), overdue: [], settled: false });
+    expect(deliveryState(f, DEADLINES, T0 + 60 * S + 1)).toMatchObject({ state: 'overdue-receipt', overdue: ['receipt'], settled: false, nextDueAt: at(600 * S) });
+  });
+
+  it('is received, then acknowledged, when both answers come on time', () => {
+    const received = facts({ receipt: { index: 9, at: at(5 * S) } });
+    expect(deliveryState(received, DEADLINES, T0 + 100 * S)).toMatchObject({ state: 'received', receipt: { index: 9, onTime: true }, nextDueAt: at(600 * S), settled: false });
+    const acked = facts({ receipt: { index: 9, at: at(5 * S) }, ack: { index: 10, at: at(600 * S), officer: 'wang' } });
+    const s = deliveryState(acked, DEADLINES, T0 + 10_000 * S);
+    expect(s).toMatchObject({ state: 'acknowledged', ack: { index: 10, officer: 'wang', onTime: true }, overdue: [], settled: true });
+    expect(s.nextDueAt).toBeUndefined();
+  });
+
+  it('keeps a late receipt as overdue-receipt even after an on-time ack', () => {
+    const s = deliveryState(facts({ receipt: { index: 9, at: at(61 * S) }, ack: { index: 10, at: at(120 * S), officer: 'wang' } }), DEADLINES, T0 + 200 * S);
+    expect(s).toMatchObject({ state: 'overdue-receipt', receipt: { onTime: false }, ack: { onTime: true }, overdue: ['receipt'], settled: true });
+  });
+
+  it('goes overdue-ack when the precedence deadline passes without an ack', () => {
+    const f = facts({ precedence: 'PRIORITY', receipt: { index: 9, at: at(1 * S) } });
+    expect(deliveryState(f, DEADLINES, T0 + 10_800 * S).state).toBe('received');
+    expect(deliveryState(f, DEADLINES, T0 + 10_800 * S + 1)).toMatchObject({ state: 'overdue-ack', overdue: ['ack'], settled: false, ackDueAt: at(10_800 * S) });
+  });
+
+  it('counts an ack after the deadline as late: overdue-ack, settled', () => {
+    const s = deliveryState(facts({ receipt: { index: 9, at: at(1 * S) }, ack: { index: 11, at: at(601 * S), officer: 'wang' } }), DEADLINES, T0 + 700 * S);
+    expect(s).toMatchObject({ state: 'overdue-ack', ack: { onTime: false }, overdue: ['ack'], settled: true });
+    expect(countDeliveries([s])).toMatchObject({ total: 1, open: 0, late: 1, byState: { 'overdue-ack': 1 } });
+  });
+
+  it('takes an ack as proof of receipt', () => {
+    const s = deliveryState(facts({ ack: { index: 4, at: at(30 * S), officer: 'wang' } }), DEADLINES, T0 + 700 * S);
+    expect(s).toMatchObject({ state: 'acknowledged', receipt: { index: 4, onTime: true }, settled: true });
+  });
+
+  it('needs no ack for machine entries', () => {
+    for (const type of ['heartbeat', 'ack', 'accord.amendment']) {
+      expect(needsAck(type)).toBe(false);
+      const s = deliveryState(facts({ type, precedence: 'ROUTINE', receipt: { index: 2, at: at(3 * S) } }), DEADLINES, T0 + 86_400 * S);
+      expect(s).toMatchObject({ state: 'received', settled: true, overdue: [] });
+      expect(s.ackDueAt).toBeUndefined();
+    }
+    expect(needsReceipt('receipt')).toBe(false);
+    expect(needsReceipt('heartbeat')).toBe(true);
+  });
+
+  it('judges an initial incident report against its severity’s deadline from detectedAt', () => {
+    // Severity 5: 24 h; severity 1: 15 days (taxonomy v1 defaults).
+    const late = deliveryState(facts({ type: 'incident.report', precedence: 'IMMEDIATE', report: { kind: 'initial', severity: 5, detectedAt: at(-25 * 3600 * S) } }), DEADLINES, T0);
+    expect(late.initialReport).toEqual({ detectedAt: at(-25 * 3600 * S), dueAt: at(-3600 * S), onTime: false });
+    const onTime = deliveryState(facts({ type: 'incident.report', precedence: 'ROUTINE', report: { kind: 'initial', severity: 1, detectedAt: at(-25 * 3600 * S) } }), DEADLINES, T0);
+    expect(onTime.initialReport?.onTime).toBe(true);
+    const update = deliveryState(facts({ type: 'incident.report', report: { kind: 'update', severity: 5, detectedAt: at(-25 * 3600 * S) } }), DEADLINES, T0);
+    expect(update.initialReport).toBeUndefined();
+    expect(deliveryState(facts({ type: 'incident.report', report: { kind: 'initial', severity: 5 } }), DEADLINES, T0).initialReport).toBeUndefined();
+  });
+
+  it('clamps claimed times into cosigned bounds (the TimeBounds hook)', () => {
+    // The sender claims T0, but a cosigned checkpoint proves the entry did not exist before T0 + 100 s;
+    // the recipient's receipt claims T0 + 150 s, and is proven to exist by then.
+    const bounds = { bound: (party: string) => (party === 'US' ? { notBefore: at(100 * S) } : undefined) };
+    const s = deliveryState(facts({ receipt: { index: 9, at: at(150 * S) } }), DEADLINES, T0 + 200 * S, bounds);
+    expect(s).toMatchObject({ receiptDueAt: at(160 * S), state: 'received', receipt: { at: at(150 * S), onTime: true } });
+    expect(deliveryState(facts({ receipt: { index: 9, at: at(150 * S) } }), DEADLINES, T0 + 200 * S).state).toBe('overdue-receipt');
+  });
+});
+
+// ---------------------------------------------------------------------------
+// Two real nodes.
+
+interface Pair {
+  clock: ManualClock;
+  accord: SignedAccord;
+  parties: TestParty[];
+  us: ParleyNode;
+  cn: ParleyNode;
+  usStore: SqliteStore;
+  cnStore: SqliteStore;
+  /** Hands entries of `from`'s log to `to`'s ingest; returns the receipts `to` wrote. */
+  deliver(from: ParleyNode, to: ParleyNode, indexes: readonly number[]): Promise<number[]>;
+  reopen(party: 'US' | 'CN'): Promise<{ node: ParleyNode; store: SqliteStore }>;
+}
+
+async function pair(o: { heartbeatSeconds?: number; dir?: string } = {}): Promise<Pair> {
+  const clock = new ManualClock();
+  const parties = [makeParty('CN'), makeParty('US')];
+  const accord = makeAccord(parties, o.heartbeatSeconds !== undefined ? { heartbeatSeconds: o.heartbeatSeconds } : {});
+  const open = async (p: TestParty, path = ':memory:') => {
+    const store = SqliteStore.open(path);
+    const node = await ParleyNode.open({ accord, party: p.id, keys: p.keys, store, now: () => new Date(clock.now()) });
+    closers.push(async () => {
+      await node.close();
+      await store.close();
+    });
+    return { node, store };
+  };
+  const cn = await open(parties[0]!);
+  const us = await open(parties[1]!, o.dir ? `${o.dir}/US.sqlite` : ':memory:');
+  return {
+    clock,
+    accord,
+    parties,
+    us: us.node,
+    cn: cn.node,
+    usStore: us.store,
+    cnStore: cn.store,
+    async deliver(from, to, indexes) {
+      const bytes = await Promise.all(indexes.map(async (i) => (await from.entryBytes(i))!));
+      return (await to.ingest(bytes)).receipts.map((r) => r.index);
+    },
+    async reopen(party) {
+      return open(parties.find((p) => p.id === party)!, o.dir ? `${o.dir}/${party}.sqlite` : ':memory:');
+    },
+  };
+}
+
+describe('DeadlineTracker on two nodes', () => {
+  it('follows a FLASH message from both sides: sent → received → overdue-ack → late ack', async () => {
+    const p = await pair();
+    const usT = new DeadlineTracker({ node: p.us, store: p.usStore });
+    const cnT = new DeadlineTracker({ node: p.cn, store: p.cnStore });
+    const sent = await p.us.sendMessage('alice', { precedence: 'FLASH', marking: 'TLP:AMBER', text: 'Link test' });
+
+    await usT.refresh();
+    expect(usT.items(p.clock.now())).toMatchObject([{ direction: 'sent', party: 'US', index: sent.index, recipient: 'CN', state: 'sent', marking: 'TLP:AMBER' }]);
+
+    p.clock.advance(5 * S);
+    const [receipt] = await p.deliver(p.us, p.cn, [sent.index]);
+    await p.deliver(p.cn, p.us, [receipt!]);
+    await Promise.all([usT.refresh(), cnT.refresh()]);
+    const mine = usT.status('US', sent.index, 'CN', p.clock.now())!;
+    expect(mine).toMatchObject({ state: 'received', receipt: { index: receipt, at: at(5 * S), onTime: true }, ackDueAt: at(600 * S) });
+    expect(cnT.status('US', sent.index, 'CN', p.clock.now())).toMatchObject({ direction: 'received', state: 'received', receipt: { index: receipt } });
+    // The heartbeat-free CN side: its receipt is not itself a delivery; US's receipt of nothing yet.
+    expect(cnT.items(p.clock.now()).map((s) => s.direction)).toEqual(['received']);
+
+    p.clock.advance(600 * S);
+    expect(usT.status('US', sent.index, 'CN', p.clock.now())?.state).toBe('overdue-ack');
+    expect(cnT.status('US', sent.index, 'CN', p.clock.now())?.state).toBe('overdue-ack');
+
+    const ack = await p.cn.acknowledge('wang', 'US', sent.index);
+    await p.deliver(p.cn, p.us, [ack.index]);
+    await Promise.all([usT.refresh(), cnT.refresh()]);
+    for (const t of [usT, cnT]) {
+      expect(t.status('US', sent.index, 'CN', p.clock.now())).toMatchObject({ state: 'overdue-ack', settled: true, ack: { index: ack.index, officer: 'wang', onTime: false } });
+    }
+    // CN's ack is a delivery too (US receipted it on ingest): machine entry, receipt only.
+    expect(usT.status('CN', ack.index, 'US', p.clock.now())).toMatchObject({ direction: 'received', state: 'received', settled: true });
+  });
+
+  it('judges an incident initial report on time and acknowledged in time; ignores answers to another history', async () => {
+    const p = await pair();
+    const usT = new DeadlineTracker({ node: p.us, store: p.usStore });
+    const r = await p.us.sendReport('alice', { marking: 'TLP:AMBER', report: report({ severity: 4, detectedAt: at(-2 * 3600 * S) }) });
+    p.clock.advance(30 * S);
+    const [receipt] = await p.deliver(p.us, p.cn, [r.index]);
+    const ack = await p.cn.acknowledge('wang', 'US', r.index);
+    await p.deliver(p.cn, p.us, [receipt!, ack.index]);
+    await usT.refresh();
+    expect(usT.status('US', r.index, 'CN', p.clock.now())).toMatchObject({
+      type: 'incident.report',
+      precedence: 'IMMEDIATE',
+      state: 'acknowledged',
+      initialReport: { detectedAt: at(-2 * 3600 * S), dueAt: at(22 * 3600 * S), onTime: true },
+    });
+    expect(countDeliveries(usT.items(p.clock.now()))).toMatchObject({ byState: { acknowledged: 1, received: 1 } });
+  });
+});
+
+// ---------------------------------------------------------------------------
+// The watcher and its webhook.
+
+interface Hit {
+  headers: IncomingMessage['headers'];
+  body: Buffer;
+}
+
+/** A webhook receiver on 127.0.0.1 answering each request with the next status of `statuses` (then 200). */
+async function receiver(statuses: number[] = []): Promise<{ url: string; hits: Hit[]; server: Server }> {
+  const hits: Hit[] = [];
+  const server = createHttpServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      hits.push({ headers: req.headers, body: Buffer.concat(chunks) });
+      res.statusCode = statuses.shift() ?? 200;
+      res.end();
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  closers.push(() => new Promise<void>((resolve) => server.close(() => resolve())));
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/hooks/parley`, hits, server };
+}
+
+describe('DeadlineWatcher', () => {
+  it('escalates an overdue receipt once: log line, signed webhook retried after a 500, timer at the next due time', async () => {
+    const p = await pair();
+    const hook = await receiver([500]);
+    const log = recorder();
+    const usKey = p.parties[1]!.keys.log;
+    const watcher = new DeadlineWatcher({
+      tracker: new DeadlineTracker({ node: p.us, store: p.usStore }),
+      store: p.usStore,
+      logger: log,
+      clock: p.clock,
+      webhook: { url: hook.url, key: usKey, baseDelayMs: 2 * S },
+      maxSleepMs: 3600 * S,
+    });
+    closers.push(() => watcher.stop());
+    const sent = await p.us.sendMessage('alice', { precedence: 'FLASH', marking: 'TLP:CLEAR', text: 'Anyone there?' });
+    await watcher.start();
+    expect(watcher.nextWakeAt).toBe(T0 + 60 * S + 1); // just past the receipt deadline, not a poll
+    expect(hook.hits).toHaveLength(0);
+
+    p.clock.advance(60 * S + 1);
+    await watcher.idle();
+    expect(hook.hits).toHaveLength(1); // answered 500
+    expect(watcher.pending).toMatchObject([{ id: `overdue/receipt/US/${sent.index}/CN`, attempts: 1, nextAttemptAt: p.clock.now() + 2 * S }]);
+    expect(log.lines.filter((l) => l.level === 'warn' && l.obj['event'] === 'parley.deadline.overdue')).toMatchObject([
+      { obj: { kind: 'receipt', party: 'US', index: sent.index, recipient: 'CN', precedence: 'FLASH', dueAt: at(60 * S) } },
+    ]);
+    expect(watcher.nextWakeAt).toBe(p.clock.now() + 2 * S);
+
+    p.clock.advance(2 * S);
+    await watcher.idle();
+    expect(hook.hits).toHaveLength(2);
+    expect(watcher.pending).toEqual([]);
+    const [first, second] = hook.hits as [Hit, Hit];
+    expect(second.body.equals(first.body)).toBe(true); // the same bytes on retry
+    expect(second.headers['parley-webhook-id']).toBe(`overdue/receipt/US/${sent.index}/CN`);
+    expect(second.headers['content-type']).toBe('application/json');
+    const accord = verifyAccord(p.accord);
+    expect(verifyWebhook(accord, second.headers['parley-webhook-signature'] as string, second.body)).toBe('US');
+    // A flipped byte, or the other party's key, does not verify.
+    const tampered = Buffer.from(second.body);
+    tampered.writeUInt8(tampered.readUInt8(tampered.length - 2) ^ 1, tampered.length - 2);
+    expect(verifyWebhook(accord, second.headers['parley-webhook-signature'] as string, tampered)).toBeUndefined();
+    expect(verifyWebhook(accord, String(second.headers['parley-webhook-signature']).replace('party=US', 'party=CN'), second.body)).toBeUndefined();
+    const event = JSON.parse(second.body.toString('utf8')) as OverdueEvent;
+    expect(event).toEqual({
+      type: 'parley.deadline.overdue',
+      id: `overdue/receipt/US/${sent.index}/CN`,
+      accord: accord.id,
+      node: 'US',
+      party: 'US',
+      index: sent.index,
+      recipient: 'CN',
+      direction: 'sent',
+      kind: 'receipt',
+      dueAt: at(60 * S),
+      entry: { from: 'US', to: ['CN'], type: 'hotline.message', precedence: 'FLASH', marking: 'TLP:CLEAR', time: at(0) },
+    });
+
+    // The ack deadline passes too: one more escalation, of kind ack; nothing repeats.
+    p.clock.advance(600 * S);
+    await watcher.idle();
+    await watcher.check();
+    expect(hook.hits.map((h) => h.headers['parley-webhook-id'])).toEqual([
+      `overdue/receipt/US/${sent.index}/CN`,
+      `overdue/receipt/US/${sent.index}/CN`,
+      `overdue/ack/US/${sent.index}/CN`,
+    ]);
+  });
+
+  it('does not escalate deliveries answered in time, nor heartbeats', async () => {
+    const p = await pair();
+    const hook = await receiver();
+    const watcher = new DeadlineWatcher({ tracker: new DeadlineTracker({ node: p.us, store: p.usStore }), store: p.usStore, logger: recorder(), clock: p.clock, webhook: { url: hook.url, key: p.parties[1]!.keys.log } });
+    closers.push(() => watcher.stop());
+    const m = await p.us.sendMessage('alice', { precedence: 'FLASH', marking: 'TLP:CLEAR', text: 'ping' });
+    await p.us.heartbeat();
+    await watcher.start();
+    p.clock.advance(10 * S);
+    const [receipt] = await p.deliver(p.us, p.cn, [m.index]);
+    const ack = await p.cn.acknowledge('wang', 'US', m.index);
+    await p.deliver(p.cn, p.us, [receipt!, ack.index]);
+    watcher.notify();
+    await watcher.idle();
+    p.clock.advance(3600 * S);
+    await watcher.idle();
+    await watcher.check();
+    expect(hook.hits).toHaveLength(0); // the heartbeat's receipt is overdue, but heartbeats do not escalate
+  });
+
+  it('survives a restart: neither repeats a sent escalation nor forgets a pending webhook', async () => {
+    const { mkdtemp, rm } = await import('node:fs/promises');
+    const { tmpdir } = await import('node:os');
+    const dir = await mkdtemp(`${tmpdir()}/parley-deadlines-`);
+    closers.push(() => rm(dir, { recursive: true, force: true }));
+    const p = await pair({ dir });
+    const hook = await receiver([503, 503, 503]);
+    const key = p.parties[1]!.keys.log;
+    const a = await p.us.sendMessage('alice', { precedence: 'FLASH', marking: 'TLP:CLEAR', text: 'one' });
+    const first = new DeadlineWatcher({ tracker: new DeadlineTracker({ node: p.us, store: p.usStore }), store: p.usStore, logger: recorder(), clock: p.clock, webhook: { url: hook.url, key, baseDelayMs: 60 * S } });
+    await first.start();
+    p.clock.advance(61 * S);
+    await first.idle();
+    expect(hook.hits).toHaveLength(1);
+    expect(first.pending).toHaveLength(1);
+    await first.stop();
+    expect(p.clock.pending).toBe(0);
+
+    // "Restart": a fresh process state over the same database.
+    await p.us.close();
+    await p.usStore.close();
+    const { node, store } = await p.reopen('US');
+    expect(await store.getSetting(ESCALATIONS_SETTING)).toMatchObject({ escalated: [`overdue/receipt/US/${a.index}/CN`], pending: [{ attempts: 1 }] });
+    const log = recorder();
+    const second = new DeadlineWatcher({ tracker: new DeadlineTracker({ node, store }), store, logger: log, clock: p.clock, webhook: { url: hook.url, key, baseDelayMs: 60 * S } });
+    closers.push(() => second.stop());
+    await second.start();
+    expect(hook.hits).toHaveLength(1); // the retry is not due yet
+    expect(log.lines.filter((l) => l.obj['event'] === 'parley.deadline.overdue')).toHaveLength(0); // not escalated again
+    p.clock.advance(60 * S);
+    await second.idle();
+    expect(hook.hits).toHaveLength(2); // 503 again: retried at 60 s · 2
+    p.clock.advance(120 * S);
+    await second.idle();
+    expect(hook.hits).toHaveLength(3); // 503
+    p.clock.advance(240 * S);
+    await second.idle();
+    expect(hook.hits).toHaveLength(4); // 200
+    expect(second.pending).toEqual([]);
+    expect(new Set(hook.hits.map((h) => h.headers['parley-webhook-id']))).toEqual(new Set([`overdue/receipt/US/${a.index}/CN`]));
+  });
+
+  it('abandons a webhook after maxAttempts', async () => {
+    const p = await pair();
+    const hook = await receiver([500, 500, 500]);
+    const log = recorder();
+    const watcher = new DeadlineWatcher({ tracker: new DeadlineTracker({ node: p.us, store: p.usStore }), store: p.usStore, logger: log, clock: p.clock, webhook: { url: hook.url, key: p.parties[1]!.keys.log, maxAttempts: 2, baseDelayMs: S } });
+    closers.push(() => watcher.stop());
+    await p.us.sendMessage('alice', { precedence: 'ROUTINE', marking: 'TLP:CLEAR', text: 'one' });
+    await watcher.start();
+    p.clock.advance(61 * S);
+    await watcher.idle();
+    p.clock.advance(S);
+    await watcher.idle();
+    expect(hook.hits).toHaveLength(2);
+    expect(watcher.pending).toEqual([]);
+    expect(log.lines.some((l) => l.level === 'error' && l.msg === 'deadline webhook abandoned')).toBe(true);
+  });
+});
+
+// ---------------------------------------------------------------------------
+// Heartbeats and link health.
+
+describe('Heartbeat and link health', () => {
+  it('beats at start and on every interval until stopped', async () => {
+    const p = await pair({ heartbeatSeconds: 10 });
+    const beats: number[] = [];
+    const hb = new Heartbeat({ node: p.us, clock: p.clock, onBeat: (s) => beats.push(s.index) });
+    expect(hb.intervalMs).toBe(10 * S);
+    expect((await hb.start())?.entry.type).toBe('heartbeat');
+    expect(p.us.treeSize).toBe(1);
+    p.clock.advance(10 * S);
+    await vi.waitFor(() => expect(beats).toHaveLength(2));
+    p.clock.advance(10 * S);
+    await vi.waitFor(() => expect(beats).toHaveLength(3));
+    await hb.stop();
+    p.clock.advance(30 * S);
+    await new Promise((r) => setTimeout(r, 20));
+    expect(beats).toEqual([0, 1, 2]);
+    const e = (await p.us.read('US', 2, 'auditor'))!;
+    expect(e.entry).toMatchObject({ type: 'heartbeat', to: ['CN'], time: at(20 * S) });
+    expect(e.body).toEqual({ treeSize: 2 });
+  });
+
+  it('beats on a short real interval', async () => {
+    const p = await pair();
+    const hb = new Heartbeat({ node: p.us, intervalMs: 30 });
+    closers.push(() => hb.stop());
+    await hb.start();
+    await vi.waitFor(() => expect(p.us.treeSize).toBeGreaterThanOrEqual(3), { timeout: 2000 });
+  });
+
+  it('shows a party up while its beats are fresh and down after two missed intervals', async () => {
+    const p = await pair({ heartbeatSeconds: 10 });
+    const health = async () => (await linkHealth({ node: p.cn, store: p.cnStore, now: p.clock.now() }))[0]!;
+    expect(await health()).toMatchObject({ party: 'US', state: 'down', heartbeat: 'down' });
+    expect((await health()).lastHeardAt).toBeUndefined();
+
+    const beat = await p.us.heartbeat();
+    await p.deliver(p.us, p.cn, [beat.index]);
+    expect(await health()).toMatchObject({ state: 'up', lastHeardAt: at(0), lastHeartbeat: { index: beat.index, time: at(0) }, lastEntry: { type: 'heartbeat' } });
+    p.clock.advance(20 * S);
+    expect((await health()).state).toBe('up');
+    p.clock.advance(1);
+    expect(await health()).toMatchObject({ state: 'down', heartbeat: 'down', lastHeardAt: at(0), downAt: at(20 * S) });
+
+    // A fresh beat brings it back; federation's transport state is folded in.
+    const next = await p.us.heartbeat();
+    await p.deliver(p.us, p.cn, [next.index]);
+    expect(await health()).toMatchObject({ state: 'up', lastHeardAt: at(20 * S + 1) });
+    const source: LinkSource = { links: () => [{ party: 'US', state: 'down', detail: 'push: connection refused' }] };
+    expect(await linkHealth({ node: p.cn, store: p.cnStore, now: p.clock.now(), source })).toMatchObject([{ state: 'degraded', heartbeat: 'up', transport: { state: 'down' } }]);
+  });
+
+  it('does not let a sender’s fast clock keep a link up: contact is min(sender time, receive time)', async () => {
+    const p = await pair({ heartbeatSeconds: 10 });
+    const beat = await p.us.heartbeat();
+    p.clock.advance(15 * S);
+    await p.deliver(p.us, p.cn, [beat.index]); // delivered late: heard at its own time, T0
+    p.clock.advance(6 * S);
+    expect((await linkHealth({ node: p.cn, store: p.cnStore, now: p.clock.now() }))[0]).toMatchObject({ state: 'down', lastHeardAt: at(0) });
+  });
+});
+
+// ---------------------------------------------------------------------------
+// HTTP.
+
+describe('GET /v1/deadlines, /v1/links', () => {
+  it('lists deliveries with their states and counts, link health, and the overdue gauge', async () => {
+    const p = await pair();
+    // The nodes' clock two hours behind the server's: what US sent then is long overdue now.
+    p.clock.t = Date.now() - 2 * 3600 * S;
+    const lost = await p.us.sendMessage('alice', { precedence: 'PRIORITY', marking: 'TLP:CLEAR', text: 'lost' });
+    p.clock.t = Date.now();
+    const fresh = await p.us.sendMessage('alice', { precedence: 'FLASH', marking: 'TLP:CLEAR', text: 'fresh' });
+    const [receipt] = await p.deliver(p.us, p.cn, [fresh.index]);
+    await p.deliver(p.cn, p.us, [receipt!]);
+
+    const passwordHash = await hashPassword('correct horse battery staple');
+    await p.usStore.putOfficer({ name: 'audrey', role: 'auditor', passwordHash, created: new Date().toISOString(), disabled: false });
+    const app = await createServer({ node: p.us, store: p.usStore });
+    closers.push(() => app.close());
+    const login = await app.inject({ method: 'POST', url: '/v1/sessions', payload: { name: 'audrey', password: 'correct horse battery staple' } });
+    const headers = { authorization: `Bearer ${login.json<{ token: string }>().token}` };
+
+    expect((await app.inject({ method: 'GET', url: '/v1/deadlines' })).statusCode).toBe(401);
+    const r = await app.inject({ method: 'GET', url: '/v1/deadlines', headers });
+    expect(r.statusCode, r.body).toBe(200);
+    const body = r.json<{ items: Record<string, unknown>[]; counts: Record<string, unknown> }>();
+    // Overdue first; CN's receipt is not itself a delivery (receipts are never receipted).
+    expect(body.items).toMatchObject([
+      { party: 'US', index: lost.index, recipient: 'CN', direction: 'sent', type: 'hotline.message', precedence: 'PRIORITY', state: 'overdue-receipt', overdue: ['receipt'], settled: false },
+      { party: 'US', index: fresh.index, recipient: 'CN', direction: 'sent', state: 'received', receipt: { index: receipt, onTime: true } },
+    ]);
+    expect(body.items).toHaveLength(2);
+    expect(body.counts).toMatchObject({ total: 2, open: 2, byState: { 'overdue-receipt': 1, received: 1 } });
+    const filtered = await app.inject({ method: 'GET', url: `/v1/deadlines?state=overdue-receipt&limit=5`, headers });
+    expect(filtered.json<{ items: { index: number }[] }>().items.map((i) => i.index)).toEqual([lost.index]);
+    expect((await app.inject({ method: 'GET', url: '/v1/deadlines?state=lost', headers })).statusCode).toBe(400);
+
+    const metrics = (await app.inject({ method: 'GET', url: '/metrics' })).body;
+    expect(metrics).toMatch(/parley_deadlines_overdue\{kind="receipt",precedence="PRIORITY",direction="sent"\} 1/);
+
+    attachLinkSource(p.us, { links: () => [{ party: 'CN', state: 'up', lastContactAt: new Date().toISOString() }] });
+    const links = await app.inject({ method: 'GET', url: '/v1/links', headers });
+    expect(links.statusCode, links.body).toBe(200);
+    expect(links.json()).toMatchObject({ heartbeatSeconds: 3600, links: [{ party: 'CN', state: 'up', heartbeat: 'up', lastEntry: { index: receipt, type: 'receipt' }, transport: { state: 'up' } }] });
+    attachLinkSource(p.us, undefined);
+  });
+});
