@@ -7,3 +7,4 @@ export * from './verifyPool.js';
 export * from './http/index.js';
 export * from './bundle.js';
 export * from './deadlines/index.js';
+export * from './federation/index.js';

@@ -27,6 +27,8 @@ import {
   type SignedEntry,
   type SignerKey,
   type VerifiedAccord,
+  type AuthenticatedRequest,
+  MemoryNonceCache,
   PRECEDENCES,
   TAXONOMY_V1,
   severity as severityLevel,
@@ -45,10 +47,12 @@ import {
   sealBody,
   signCheckpoint,
   signEntry,
+  signRequest,
   storedHashIndex,
   verifierKeyOf,
   verifyAccord,
   verifyEntry,
+  verifyRequest,
 } from '@parley/core';
 import { type EntryMeta, type ListQuery, type LogStore, type OwnEntry, type ReceivedEntry, type Role, LogWriter } from '@parley/store';
 import { BODY_SCHEMAS, type IncidentReport } from './bodies.js';
@@ -131,6 +135,11 @@ export class ParleyNode {
   readonly #now: () => Date;
   readonly #sign: (m: Uint8Array) => Uint8Array;
   readonly #pool: VerifyPool | undefined;
+  /** Nonces of verified node-to-node requests (federation/request.ts replay protection), one cache per node. */
+  readonly #nonces = new MemoryNonceCache();
+  readonly #appendListeners = new Set<(treeSize: number) => void>();
+  /** Serializes ingest's "already held?" check with its store write, so a concurrent push and pull receipt an entry once. */
+  #ingestTail: Promise<unknown> = Promise.resolve();
 
   private constructor(o: NodeOptions, accord: VerifiedAccord, writer: LogWriter) {
     this.accord = accord;
@@ -235,6 +244,7 @@ export class ParleyNode {
       signed = e.entry;
       return { bytes: e.bytes, meta: { ...meta, time: env.time } };
     });
+    for (const l of this.#appendListeners) l(r.treeSize);
     return { index: r.index, leafHash: formatBase64(r.leafHash), treeSize: r.treeSize, entry: signed! };
   }
 
@@ -330,9 +340,13 @@ export class ParleyNode {
       const body = 'clear' in e.body ? e.body.clear : this.#open(e).body;
       return { party: e.from.party, index: e.seq, leafHash: leaf, bytes, meta: metaOf(e, body), receivedAt: now };
     });
-    const fresh: ReceivedEntry[] = [];
-    for (const r of records) if (!(await this.#store.received(r.party, r.index))) fresh.push(r);
-    const accepted = await this.#store.ingest(records);
+    const stored = this.#ingestTail.then(async () => {
+      const fresh: ReceivedEntry[] = [];
+      for (const r of records) if (!(await this.#store.received(r.party, r.index))) fresh.push(r);
+      return { fresh, accepted: await this.#store.ingest(records) };
+    });
+    this.#ingestTail = stored.catch(() => undefined);
+    const { fresh, accepted } = await stored;
     return { accepted, duplicates: records.length - accepted, receipts: await this.#receipts(fresh, now) };
   }
 
@@ -424,6 +438,39 @@ export class ParleyNode {
   signBundle(input: BundleInput): Uint8Array {
     if (input.from !== this.party || input.accordId !== this.accord.id) fail('BUNDLE_MALFORMED', 'a node signs bundles of its own log on its own accord only');
     return makeBundle(input, this.#sign);
+  }
+
+  // -------------------------------------------------------------------------
+  // Federation (federation/): request signatures with the log key, which stays inside the node.
+
+  /**
+   * Signs a node-to-node request to party `to` (core `signRequest`): the
+   * `Parley-Signature` header value, made with this party's log key.
+   * @param r recipient, method, request target (path and query as sent) and the exact body.
+   * @throws ParseError `REQUEST_SIGNATURE_MALFORMED` for a method or target out of grammar.
+   */
+  signRequest(r: { readonly to: string; readonly method: string; readonly path: string; readonly body?: Uint8Array }): string {
+    return signRequest({ accordId: this.accord.id, from: this.party, to: r.to, method: r.method, path: r.path, body: r.body ?? new Uint8Array(), signer: this.#sign, now: this.#now().getTime() / 1000 });
+  }
+
+  /**
+   * Authenticates a request from another party (core `verifyRequest`, ±60 s
+   * skew on this node's clock, nonces remembered by this node).
+   * @returns the authenticated sender.
+   * @throws VerificationError `REQUEST_UNAUTHENTICATED`; ParseError `REQUEST_SIGNATURE_MALFORMED`.
+   */
+  authenticateRequest(r: { readonly header: string | undefined; readonly method: string; readonly path: string; readonly body: Uint8Array }): AuthenticatedRequest {
+    return verifyRequest({ ...r, accord: this.accord, to: this.party, now: this.#now().getTime() / 1000, seen: this.#nonces });
+  }
+
+  /**
+   * Calls `listener` with the new tree size after each durable append to our
+   * log (entries are then readable). Listeners must not throw or block.
+   * @returns a function that removes the listener.
+   */
+  onAppend(listener: (treeSize: number) => void): () => void {
+    this.#appendListeners.add(listener);
+    return () => this.#appendListeners.delete(listener);
   }
 
   latestCheckpoint(): Promise<Uint8Array | undefined> {

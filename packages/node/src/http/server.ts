@@ -26,6 +26,7 @@ import { BODY_SCHEMAS } from '../bodies.js';
 import type { ParleyNode } from '../service.js';
 import { registerApi } from './api.js';
 import type { App, Context } from './context.js';
+import { registerFederation } from './federation.js';
 import { registerDeadlines } from './deadlines.js';
 import { registerLog } from './log.js';
 import { Metrics } from './metrics.js';
@@ -99,6 +100,7 @@ export async function createServer(opts: ServerOptions): Promise<FastifyInstance
   registerApi(app, ctx);
   registerLog(app, ctx);
   registerWitness(app, ctx);
+  registerFederation(app, ctx);
   registerDeadlines(app, ctx);
 
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());

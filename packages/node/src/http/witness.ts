@@ -33,6 +33,7 @@ import type { FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { AddCheckpointRefused } from '../witness.js';
 import type { App, Context } from './context.js';
+import { authenticateNode } from './federation.js';
 import { HTTP_ERRORS, type HttpErrorCode, HttpError } from './problem.js';
 import * as S from './schemas.js';
 
@@ -46,21 +47,21 @@ export interface PeerIdentity {
 }
 
 /**
- * Node-to-node authentication hook for witness requests.
+ * Node-to-node authentication for witness requests (issue 4): a request
+ * that carries a `Parley-Signature` must verify (core `verifyRequest` via
+ * ParleyNode.authenticateRequest: another party's log key, ±60 s, a nonce
+ * seen once) or it is refused — 401 `REQUEST_UNAUTHENTICATED`, 400
+ * `REQUEST_SIGNATURE_MALFORMED` — and logged. Parley nodes always sign.
  *
- * TODO(issue 4, "Node-to-node requests are authenticated by the sending
- * party's key"): call packages/core/src/federation/request.ts's
- * `verifyRequest` here with the accord, the method, path, headers and the
- * raw body; reject a missing, replayed or foreign signature with
- * `HttpError('UNAUTHENTICATED')` (and log it), and return the party.
- *
- * Until then it accepts every request and returns undefined (anonymous).
- * That is safe for correctness — a checkpoint is self-authenticating (it
- * must verify under the log key the accord names, or it is a 403) — but
- * lets anyone make the node verify signatures and proofs (cost only).
+ * A request WITHOUT the header is still served, anonymously: a checkpoint
+ * is self-authenticating (it must verify under the log key the accord
+ * names, or it is a 403), and plain C2SP tlog-witness clients, which know
+ * no Parley header, must keep working (PRODUCT.md "Interoperate"). The cost
+ * an anonymous caller can impose is signature and proof checks only.
  */
-export async function authenticatePeer(_req: FastifyRequest, _body: Uint8Array, _ctx: Context): Promise<PeerIdentity | undefined> {
-  return undefined;
+export async function authenticatePeer(req: FastifyRequest, body: Uint8Array, ctx: Context): Promise<PeerIdentity | undefined> {
+  if (req.headers['parley-signature'] === undefined) return undefined;
+  return { party: authenticateNode(req, body, ctx) };
 }
 
 /** Problem code for each refusal; a refusal's own error wins when its status matches (e.g. SIGNATURE_INVALID). */

@@ -1,0 +1,250 @@
+/**
+ * Federator: delivery between this node and every other party's node, by
+ * push and by pull, each link retried on its own with exponential backoff
+ * and jitter (issue 4, "Delivery").
+ *
+ *     one loop per peer ("link"), never two operations on a link at once:
+ *       push   when our log grew (ParleyNode.onAppend) — push.ts
+ *       pull   every pollMs — pull.ts
+ *       failure → retry after min(maxMs, baseMs · 2^(failures−1)) · (1 − jitter·U[0,1)),
+ *                 push and pull both wait; the first success resets the count
+ *
+ * A lost push is healed by the next pull (the peer scans our log from its
+ * cursor); a partition heals exactly once on both sides (every receive is
+ * idempotent by (party, index, hash), and ingest writes one receipt per
+ * new entry). Cursors are durable (keys.ts); link state is in memory and
+ * exposed by {@link Federator.links} for link health.
+ *
+ * @example
+ *   const fed = await Federator.start(node, store, peersOf(node), { pollMs: 2000 });
+ *   …
+ *   await fed.stop();
+ */
+import { isParleyError } from '@parley/core';
+import type { LogStore } from '@parley/store';
+import type { ParleyNode } from '../service.js';
+import { PeerError, type PeerClient } from './peer.js';
+import { type CompactRange, ForkDetected, loadPullCursor, pullFrom } from './pull.js';
+import { type PushCursor, loadPushCursor, pushTo } from './push.js';
+import { forksOf } from './receive.js';
+
+export interface BackoffOptions {
+  /** First retry delay (default 250 ms). */
+  readonly baseMs: number;
+  /** Longest delay (default 30 s). */
+  readonly maxMs: number;
+  /** Fraction of the delay drawn at random, 0 … 1 (default 0.5). */
+  readonly jitter: number;
+}
+
+export interface FederatorOptions {
+  /** Pull interval per peer (default 5 s). */
+  readonly pollMs?: number;
+  /** Most entries per pushed bundle (default 256). */
+  readonly pushBatch?: number;
+  readonly backoff?: Partial<BackoffOptions>;
+  /** Called on every failed attempt (for the node's log); must not throw. */
+  readonly onError?: (party: string, error: unknown) => void;
+  /** Random source for jitter (tests: deterministic). */
+  readonly random?: () => number;
+}
+
+/** The state of one link, for link health (times are this node's clock, ISO 8601). */
+export interface LinkState {
+  readonly party: string;
+  readonly url: string;
+  /** Last push or pull that completed. */
+  readonly lastContact?: string;
+  /** The peer's latest verified checkpoint size, and when it was fetched. */
+  readonly lastCheckpoint?: { readonly size: number; readonly at: string };
+  /** Size of the peer's log this node has cosigned and scanned. */
+  readonly witnessedSize: number;
+  readonly scannedSize: number;
+  /** Size of our log the peer last cosigned, and the cosignature time (POSIX seconds). */
+  readonly cosignedByPeer?: { readonly size: number; readonly timestamp?: number };
+  /** Our log is pushed up to this size. */
+  readonly pushedSize: number;
+  readonly consecutiveFailures: number;
+  readonly lastError?: { readonly code: string; readonly message: string; readonly at: string };
+  /** When the next attempt may run after failures. */
+  readonly retryAt?: string;
+  /** Fork proofs held against the peer's log. */
+  readonly forks: number;
+  /** Entries the peer logged for us that do not verify (index and code), most recent 16. */
+  readonly rejected: readonly { readonly index: number; readonly code: string }[];
+}
+
+class Link {
+  readonly peer: PeerClient;
+  push: PushCursor;
+  pull: CompactRange;
+  pushWanted = true;
+  nextPull = 0;
+  retryAt = 0;
+  failures = 0;
+  witnessedSize = 0;
+  forks = 0;
+  lastContact: number | undefined;
+  lastCheckpoint: { size: number; at: number } | undefined;
+  lastError: { code: string; message: string; at: number } | undefined;
+  rejected: { index: number; code: string }[] = [];
+  wake: () => void = () => undefined;
+  done: Promise<void> = Promise.resolve();
+
+  constructor(peer: PeerClient, push: PushCursor, pull: CompactRange) {
+    this.peer = peer;
+    this.push = push;
+    this.pull = pull;
+  }
+}
+
+const iso = (t: number) => new Date(t).toISOString();
+
+export class Federator {
+  readonly #node: ParleyNode;
+  readonly #store: LogStore;
+  readonly #links: Link[];
+  readonly #pollMs: number;
+  readonly #pushBatch: number;
+  readonly #backoff: BackoffOptions;
+  readonly #onError: (party: string, error: unknown) => void;
+  readonly #random: () => number;
+  #stopped = false;
+  #unsubscribe: () => void = () => undefined;
+
+  private constructor(node: ParleyNode, store: LogStore, links: Link[], o: FederatorOptions) {
+    this.#node = node;
+    this.#store = store;
+    this.#links = links;
+    this.#pollMs = o.pollMs ?? 5_000;
+    this.#pushBatch = o.pushBatch ?? 256;
+    this.#backoff = { baseMs: 250, maxMs: 30_000, jitter: 0.5, ...o.backoff };
+    this.#onError = o.onError ?? (() => undefined);
+    this.#random = o.random ?? Math.random;
+    if (!(this.#pollMs > 0) || !Number.isSafeInteger(this.#pushBatch) || this.#pushBatch < 1) throw new RangeError('pollMs must be > 0 and pushBatch a positive integer');
+  }
+
+  /**
+   * Loads the durable cursors and starts one loop per peer (first push and pull at once).
+   * @param peers one client per other party (peersOf).
+   */
+  static async start(node: ParleyNode, store: LogStore, peers: readonly PeerClient[], o: FederatorOptions = {}): Promise<Federator> {
+    const links: Link[] = [];
+    for (const p of peers) {
+      const link = new Link(p, await loadPushCursor(store, p.party), await loadPullCursor(store, p.party));
+      link.forks = (await forksOf(store, p.party)).length;
+      links.push(link);
+    }
+    const f = new Federator(node, store, links, o);
+    f.#unsubscribe = node.onAppend(() => {
+      for (const l of f.#links) {
+        l.pushWanted = true;
+        l.wake();
+      }
+    });
+    for (const l of links) l.done = f.#run(l);
+    return f;
+  }
+
+  /** Stops the loops after their current request; resolves when they have ended. Cursors are durable already. */
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    this.#unsubscribe();
+    for (const l of this.#links) l.wake();
+    await Promise.all(this.#links.map((l) => l.done));
+  }
+
+  /** Asks every link to pull now (and push if needed), skipping the wait — but not a backoff. */
+  poke(party?: string): void {
+    for (const l of this.#links) {
+      if (party !== undefined && l.peer.party !== party) continue;
+      l.nextPull = 0;
+      l.wake();
+    }
+  }
+
+  /** The state of every link. */
+  links(): LinkState[] {
+    return this.#links.map((l) => ({
+      party: l.peer.party,
+      url: l.peer.url,
+      ...(l.lastContact !== undefined ? { lastContact: iso(l.lastContact) } : {}),
+      ...(l.lastCheckpoint ? { lastCheckpoint: { size: l.lastCheckpoint.size, at: iso(l.lastCheckpoint.at) } } : {}),
+      witnessedSize: l.witnessedSize,
+      scannedSize: l.pull.size,
+      ...(l.push.cosigned > 0 ? { cosignedByPeer: { size: l.push.cosigned, ...(l.push.cosignedAt !== undefined ? { timestamp: l.push.cosignedAt } : {}) } } : {}),
+      pushedSize: l.push.pushed,
+      consecutiveFailures: l.failures,
+      ...(l.lastError ? { lastError: { code: l.lastError.code, message: l.lastError.message, at: iso(l.lastError.at) } } : {}),
+      ...(l.failures > 0 ? { retryAt: iso(l.retryAt) } : {}),
+      forks: l.forks,
+      rejected: [...l.rejected],
+    }));
+  }
+
+  async #run(l: Link): Promise<void> {
+    while (!this.#stopped) {
+      const now = Date.now();
+      if (now >= l.retryAt && (l.pushWanted || now >= l.nextPull)) await this.#attempt(l, now >= l.nextPull);
+      if (this.#stopped) break;
+      const until = l.failures > 0 ? l.retryAt : l.pushWanted ? Date.now() : l.nextPull;
+      await this.#sleep(l, until - Date.now());
+    }
+  }
+
+  async #attempt(l: Link, pulling: boolean): Promise<void> {
+    const pushing = l.pushWanted;
+    l.pushWanted = false;
+    try {
+      if (pushing) await pushTo(this.#node, this.#store, l.peer, l.push, this.#pushBatch);
+    } catch (e) {
+      l.pushWanted = true;
+      return this.#failed(l, e);
+    }
+    try {
+      if (pulling) {
+        const r = await pullFrom(this.#node, this.#store, l.peer, l.pull);
+        l.pull = r.cursor;
+        l.witnessedSize = r.witnessedSize;
+        if (r.checkpointSize > 0) l.lastCheckpoint = { size: r.checkpointSize, at: Date.now() };
+        if (r.rejected.length > 0) l.rejected = [...l.rejected, ...r.rejected].slice(-16);
+        // A long backlog: continue at once rather than after pollMs.
+        l.nextPull = r.scannedTo < r.witnessedSize ? 0 : Date.now() + this.#pollMs;
+      }
+    } catch (e) {
+      if (e instanceof ForkDetected) l.forks = (await forksOf(this.#store, l.peer.party)).length;
+      return this.#failed(l, e);
+    }
+    l.failures = 0;
+    l.retryAt = 0;
+    l.lastContact = Date.now();
+  }
+
+  #failed(l: Link, e: unknown): void {
+    l.failures++;
+    const b = this.#backoff;
+    const delay = Math.min(b.maxMs, b.baseMs * 2 ** Math.min(l.failures - 1, 30)) * (1 - b.jitter * this.#random());
+    l.retryAt = Date.now() + delay;
+    const code = e instanceof PeerError || isParleyError(e) ? e.code : e instanceof ForkDetected ? 'FORK_DETECTED' : 'INTERNAL_ERROR';
+    l.lastError = { code, message: e instanceof Error ? e.message : String(e), at: Date.now() };
+    try {
+      this.#onError(l.peer.party, e);
+    } catch {
+      // A logging hook must not stop delivery.
+    }
+  }
+
+  #sleep(l: Link, ms: number): Promise<void> {
+    if (ms <= 0) return Promise.resolve();
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, ms);
+      timer.unref?.();
+      function done() {
+        clearTimeout(timer);
+        l.wake = () => undefined;
+        resolve();
+      }
+      l.wake = done;
+    });
+  }
+}

@@ -1,0 +1,228 @@
+/**
+ * PeerClient: this node's HTTP client for ONE other party's node. Every
+ * request carries a `Parley-Signature` header made with our log key
+ * (ParleyNode.signRequest, core federation/request.ts) over the method, the
+ * request target exactly as sent and the exact body bytes.
+ *
+ *     GET  /log/checkpoint                    the peer's signed checkpoint (C2SP tlog-checkpoint)
+ *     GET  /log/proof/consistency?old&new     RFC 9162 §2.1.4 consistency proof
+ *     GET  /log/tile/entries/<N>[.p/<W>]      C2SP tlog-tiles entry bundle
+ *     POST /witness/add-checkpoint            C2SP tlog-witness: 200 cosignature lines, 409 `<size>\n`
+ *     POST /fed/v1/bundle                     push: core bundle bytes; 200 ingest result, 409 `<size>\n`
+ *
+ * No retries here: one call is one request with a timeout
+ * (AbortSignal.timeout); the {@link Federator} retries with backoff. Every
+ * failure is a {@link PeerError} with a stable code, so the scheduler can
+ * count and report it without parsing messages. Responses are size-capped
+ * before they are parsed; nothing a peer answers is trusted until core
+ * verifies it (checkpoints against the accord's key, proofs against roots).
+ */
+import {
+  type NoteSignature,
+  MAX_CHECKPOINT_BYTES,
+  MAX_WITNESS_RESPONSE_BYTES,
+  REQUEST_SIGNATURE_HEADER,
+  TLOG_SIZE_CONTENT_TYPE,
+  decodeUtf8,
+  formatEntryBundlePath,
+  isParleyError,
+  parseAddCheckpointResponse,
+  parseBase64,
+  parseDecimal,
+  parseEntryBundle,
+} from '@parley/core';
+import type { ParleyNode } from '../service.js';
+
+/** Default time for one request, connection to last byte. */
+export const DEFAULT_PEER_TIMEOUT_MS = 5_000;
+/** Largest JSON answer read (proofs, ingest results). */
+const MAX_JSON_BYTES = 1024 * 1024;
+/** Largest entry bundle read: 256 entries of at most 64 KiB + 2 (tlog-tiles uint16 lengths). */
+const MAX_ENTRY_BUNDLE_BYTES = 256 * (65_535 + 2);
+
+export type PeerErrorCode =
+  /** Connection refused, reset, DNS: the peer could not be reached. */
+  | 'PEER_UNREACHABLE'
+  /** No complete answer within the timeout. */
+  | 'PEER_TIMEOUT'
+  /** The peer answered an error status (its problem code, if any, is kept). */
+  | 'PEER_REFUSED'
+  /** The answer did not parse, or was too large. */
+  | 'PEER_RESPONSE_MALFORMED';
+
+/** A failed request to a peer. Tests and the scheduler key on `code`, never the message. */
+export class PeerError extends Error {
+  readonly code: PeerErrorCode;
+  readonly party: string;
+  /** HTTP status for PEER_REFUSED. */
+  readonly status: number | undefined;
+  /** The `code` member of the peer's RFC 9457 problem, when it sent one. */
+  readonly problemCode: string | undefined;
+  constructor(code: PeerErrorCode, party: string, message: string, o: { status?: number; problemCode?: string; cause?: unknown } = {}) {
+    super(message, o.cause === undefined ? undefined : { cause: o.cause });
+    this.name = 'PeerError';
+    this.code = code;
+    this.party = party;
+    this.status = o.status;
+    this.problemCode = o.problemCode;
+  }
+}
+
+export interface PeerOptions {
+  /** Base URL of the peer's node (default: the accord's `urls[0]` for the party). */
+  readonly url?: string;
+  /** Per-request timeout in ms (default {@link DEFAULT_PEER_TIMEOUT_MS}). */
+  readonly timeoutMs?: number;
+  /** The fetch to use (default Node's): tests wrap it to drop or delay requests. */
+  readonly fetch?: typeof fetch;
+}
+
+/** A tlog-witness answer: cosigned, or the size the witness holds. */
+export type AddCheckpointResult = { readonly status: 200; readonly cosignatures: NoteSignature[] } | { readonly status: 409; readonly size: number };
+
+/** The receiving node's answer to a pushed bundle (http/federation.ts). */
+export interface PushResult {
+  readonly from: string;
+  readonly checkpointSize: number;
+  readonly accepted: number;
+  readonly duplicates: number;
+  readonly receipts: readonly { readonly index: number; readonly leafHash: string }[];
+}
+export type PushBundleResult = ({ readonly status: 200 } & PushResult) | { readonly status: 409; readonly size: number };
+
+interface Answer {
+  readonly status: number;
+  readonly type: string;
+  readonly body: Uint8Array;
+}
+
+export class PeerClient {
+  readonly party: string;
+  readonly url: string;
+  readonly #node: ParleyNode;
+  readonly #timeoutMs: number;
+  readonly #fetch: typeof fetch;
+
+  /**
+   * @param node our node: signs every request with its log key.
+   * @param party the peer's party id (another party of the accord).
+   * @throws RangeError for our own party, a party not in the accord, or no URL.
+   */
+  constructor(node: ParleyNode, party: string, o: PeerOptions = {}) {
+    const member = node.accord.party(party);
+    if (!member || party === node.party) throw new RangeError(`${party} is not another party of the accord`);
+    const url = o.url ?? member.party.urls[0];
+    if (url === undefined) throw new RangeError(`the accord names no URL for ${party}`);
+    this.party = party;
+    this.url = url.replace(/\/+$/, '');
+    this.#node = node;
+    this.#timeoutMs = o.timeoutMs ?? DEFAULT_PEER_TIMEOUT_MS;
+    this.#fetch = o.fetch ?? fetch;
+  }
+
+  /** GET /log/checkpoint: the peer's latest signed checkpoint note (unverified); undefined while its log is empty (404). */
+  async checkpoint(): Promise<Uint8Array | undefined> {
+    const a = await this.#request('GET', '/log/checkpoint', undefined, MAX_CHECKPOINT_BYTES);
+    if (a.status === 404) return undefined;
+    return this.#ok(a).body;
+  }
+
+  /** GET /log/proof/consistency: the proof hashes (unverified). */
+  async consistencyProof(oldSize: number, newSize: number): Promise<Uint8Array[]> {
+    const a = this.#ok(await this.#request('GET', `/log/proof/consistency?old=${oldSize}&new=${newSize}`, undefined, MAX_JSON_BYTES));
+    return this.#parse('consistency proof', () => {
+      const v = JSON.parse(decodeUtf8(a.body)) as { proof?: unknown };
+      if (!Array.isArray(v.proof) || v.proof.length > 63 || !v.proof.every((p) => typeof p === 'string')) throw new TypeError('want {proof: [base64 …]}');
+      return (v.proof as string[]).map((p) => parseBase64(p, 'proof'));
+    });
+  }
+
+  /** GET entry bundle `index` of `width` entries (C2SP tlog-tiles): the entries' bytes (unverified). */
+  async entryBundle(index: number, width: number): Promise<Uint8Array[]> {
+    const a = this.#ok(await this.#request('GET', `/log/${formatEntryBundlePath(index, width)}`, undefined, MAX_ENTRY_BUNDLE_BYTES));
+    return this.#parse('entry bundle', () => parseEntryBundle(a.body, width));
+  }
+
+  /** POST /witness/add-checkpoint (C2SP tlog-witness). */
+  async addCheckpoint(body: Uint8Array): Promise<AddCheckpointResult> {
+    const a = await this.#request('POST', '/witness/add-checkpoint', body, MAX_WITNESS_RESPONSE_BYTES, 'text/plain');
+    if (a.status === 409 && a.type.startsWith(TLOG_SIZE_CONTENT_TYPE)) return { status: 409, size: this.#size(a) };
+    this.#ok(a);
+    return { status: 200, cosignatures: this.#parse('cosignature', () => parseAddCheckpointResponse(a.body)) };
+  }
+
+  /** POST /fed/v1/bundle: pushes a bundle of our entries (core bundle bytes). */
+  async pushBundle(bundle: Uint8Array): Promise<PushBundleResult> {
+    const a = await this.#request('POST', '/fed/v1/bundle', bundle, MAX_JSON_BYTES, 'application/octet-stream');
+    if (a.status === 409 && a.type.startsWith(TLOG_SIZE_CONTENT_TYPE)) return { status: 409, size: this.#size(a) };
+    this.#ok(a);
+    return { status: 200, ...this.#parse('push result', () => JSON.parse(decodeUtf8(a.body)) as PushResult) };
+  }
+
+  #size(a: Answer): number {
+    return this.#parse('tree size', () => parseDecimal(decodeUtf8(a.body).replace(/\n$/, ''), 'size'));
+  }
+
+  #parse<T>(what: string, fn: () => T): T {
+    try {
+      return fn();
+    } catch (e) {
+      if (!isParleyError(e) && !(e instanceof SyntaxError) && !(e instanceof TypeError)) throw e;
+      throw new PeerError('PEER_RESPONSE_MALFORMED', this.party, `${this.party}: malformed ${what}`, { cause: e });
+    }
+  }
+
+  #ok(a: Answer): Answer {
+    if (a.status === 200) return a;
+    let problemCode: string | undefined;
+    if (a.type.startsWith('application/problem+json')) {
+      try {
+        const c = (JSON.parse(decodeUtf8(a.body)) as { code?: unknown }).code;
+        if (typeof c === 'string') problemCode = c;
+      } catch {
+        // An unreadable problem is still a refusal with its status.
+      }
+    }
+    throw new PeerError('PEER_REFUSED', this.party, `${this.party} answered ${a.status}${problemCode ? ` ${problemCode}` : ''}`, { status: a.status, ...(problemCode ? { problemCode } : {}) });
+  }
+
+  async #request(method: string, path: string, body: Uint8Array | undefined, maxBytes: number, type?: string): Promise<Answer> {
+    const url = new URL(`${this.url}${path}`);
+    // The signature covers the request target exactly as it goes on the wire.
+    const target = `${url.pathname}${url.search}`;
+    const headers: Record<string, string> = { [REQUEST_SIGNATURE_HEADER]: this.#node.signRequest({ to: this.party, method, path: target, ...(body ? { body } : {}) }) };
+    if (type !== undefined) headers['content-type'] = type;
+    const signal = AbortSignal.timeout(this.#timeoutMs);
+    try {
+      const res = await this.#fetch(url, { method, headers, signal, ...(body ? { body } : {}) });
+      const declared = Number(res.headers.get('content-length') ?? '0');
+      if (declared > maxBytes) {
+        await res.body?.cancel();
+        throw new PeerError('PEER_RESPONSE_MALFORMED', this.party, `${this.party}: answer of ${declared} bytes exceeds ${maxBytes}`);
+      }
+      const bytes = new Uint8Array(await res.arrayBuffer());
+      if (bytes.length > maxBytes) throw new PeerError('PEER_RESPONSE_MALFORMED', this.party, `${this.party}: answer exceeds ${maxBytes} bytes`);
+      return { status: res.status, type: (res.headers.get('content-type') ?? '').toLowerCase(), body: bytes };
+    } catch (e) {
+      if (e instanceof PeerError) throw e;
+      const name = (e as { name?: unknown }).name;
+      if (name === 'TimeoutError' || name === 'AbortError') throw new PeerError('PEER_TIMEOUT', this.party, `${this.party}: no answer within ${this.#timeoutMs} ms`, { cause: e });
+      throw new PeerError('PEER_UNREACHABLE', this.party, `${this.party}: ${method} ${target} failed`, { cause: e });
+    }
+  }
+}
+
+/**
+ * One client per other party of the accord.
+ * @param urls base URL overrides by party (tests: the ports the servers got).
+ */
+export function peersOf(node: ParleyNode, o: { urls?: Readonly<Record<string, string>>; timeoutMs?: number; fetch?: typeof fetch } = {}): PeerClient[] {
+  return node.counterparts.map(
+    (p) =>
+      new PeerClient(node, p, {
+        ...(o.urls?.[p] !== undefined ? { url: o.urls[p] } : {}),
+        ...(o.timeoutMs !== undefined ? { timeoutMs: o.timeoutMs } : {}),
+        ...(o.fetch !== undefined ? { fetch: o.fetch } : {}),
+      }),
+  );
+}

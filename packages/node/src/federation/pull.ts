@@ -1,0 +1,244 @@
+/**
+ * PULL from one peer: witness its latest checkpoint here, then scan its log
+ * from a durable cursor and ingest the entries addressed to us. Heals lost
+ * pushes and partitions; detects gaps by construction (every index is seen).
+ *
+ *     GET /log/checkpoint → verify with the peer's log key (accord), origin
+ *     → witness it locally (node.witness.addCheckpoint, tlog-witness rules):
+ *         newer than cosigned: with GET /log/proof/consistency?old=<cosigned>&new=<size>
+ *         same size, other root: same-size fork → fork proof stored, throw
+ *         refused as inconsistent: prefix-conflict proof when the proof
+ *           authenticates (old size not a power of two), stored, throw
+ *     → target T = what our witness now holds (size, root) — never more than cosigned
+ *     → scan entry bundles (C2SP tlog-tiles) for [cursor, m), m = min(T, cursor + MAX_SCAN):
+ *         every leaf hash is appended to the cursor's compact range, which must
+ *         then fold to root(T) (m = T), or prove consistent with it
+ *         (RFC 9162 §2.1.4.2, GET /log/proof/consistency?old=m&new=T)
+ *       so every scanned entry — addressed to us or not — is the one the
+ *       peer's signed, witnessed checkpoint commits to: a peer cannot hide an
+ *       entry addressed to us by serving another in its place
+ *     → ingest the entries addressed to us not yet held (ParleyNode.ingest:
+ *       signatures, addressing, receipts); an entry the peer logged that does
+ *       not verify is skipped and reported, not retried forever
+ *     → ---- only now the cursor {m, compact range} is written (durable). A
+ *       crash before it re-scans and re-ingests: idempotent by (party, index, hash).
+ */
+import {
+  type Hash,
+  type ParleyError,
+  ArgumentError,
+  ParseError,
+  VerificationError,
+  VerifierSet,
+  bytesEqual,
+  detectFork,
+  fail,
+  formatAddCheckpointRequest,
+  formatBase64,
+  leafHash,
+  nodeHash,
+  openCheckpoint,
+  parseBase64,
+  parseEntry,
+  prefixConflictProof,
+  emptyRoot,
+  verifyConsistency,
+} from '@parley/core';
+import type { LogStore, WitnessState } from '@parley/store';
+import type { ParleyNode } from '../service.js';
+import { pullKey } from './keys.js';
+import type { PeerClient } from './peer.js';
+import { recordFork } from './receive.js';
+
+/** Most entries scanned in one pull (16 full tiles); a longer backlog continues at the next. */
+export const MAX_SCAN = 16 * 256;
+const INGEST_BATCH = 256;
+
+/**
+ * RFC 6962 compact range [0, size): the roots of the complete subtrees,
+ * largest first — enough to extend the tree leaf by leaf and fold its root.
+ * (Core's Frontier does the same for the writer but does not expose its
+ * hashes, which the cursor must persist.)
+ */
+export class CompactRange {
+  constructor(
+    public size: number,
+    readonly hashes: Hash[],
+  ) {}
+
+  append(leaf: Hash): void {
+    let h = leaf;
+    // Each trailing 1-bit of the old size completes a subtree (RFC 6962 §2.1 split).
+    for (let m = this.size; m % 2 === 1; m = (m - 1) / 2) h = nodeHash(this.hashes.pop()!, h);
+    this.hashes.push(h);
+    this.size++;
+  }
+
+  root(): Hash {
+    const f = this.hashes;
+    if (f.length === 0) return emptyRoot();
+    let h = f[f.length - 1]!;
+    for (let i = f.length - 2; i >= 0; i--) h = nodeHash(f[i]!, h);
+    return h;
+  }
+
+  clone(): CompactRange {
+    return new CompactRange(this.size, this.hashes.slice());
+  }
+}
+
+/** Reads the pull cursor of `party` (size 0 when none). */
+export async function loadPullCursor(store: LogStore, party: string): Promise<CompactRange> {
+  const v = (await store.getSetting(pullKey(party))) as { size?: unknown; frontier?: unknown } | undefined;
+  if (v === undefined || typeof v.size !== 'number' || !Array.isArray(v.frontier)) return new CompactRange(0, []);
+  return new CompactRange(v.size, (v.frontier as string[]).map((h) => parseBase64(h, 'frontier')));
+}
+
+/** What one pull saw and did. */
+export interface PullResult {
+  /** The peer's checkpoint size as served (verified). */
+  readonly checkpointSize: number;
+  /** The size our witness holds for the peer's log after the pull. */
+  readonly witnessedSize: number;
+  /** The scan cursor after the pull. */
+  readonly scannedTo: number;
+  readonly accepted: number;
+  /** Entries addressed to us that the peer logged but that do not verify (skipped). */
+  readonly rejected: readonly { readonly index: number; readonly code: string }[];
+  /** A fork of the peer's log was detected (and its proof stored when portable). */
+  readonly fork?: true;
+}
+
+/** Thrown after storing the evidence, so the link reports a failure. */
+export class ForkDetected extends Error {
+  readonly party: string;
+  constructor(party: string) {
+    super(`${party}'s log is forked: it signed checkpoints no single history explains`);
+    this.name = 'ForkDetected';
+    this.party = party;
+  }
+}
+
+/**
+ * One pull from `peer` (see the module doc).
+ * @throws PeerError (network, refusals), ParleyError (a checkpoint that does
+ *   not verify, entries that do not match it), ForkDetected; StoreError.
+ */
+export async function pullFrom(node: ParleyNode, store: LogStore, peer: PeerClient, cursor: CompactRange): Promise<PullResult & { cursor: CompactRange }> {
+  const member = node.accord.party(peer.party)!;
+  const note = await peer.checkpoint();
+  if (note === undefined) return { checkpointSize: 0, witnessedSize: 0, scannedTo: cursor.size, accepted: 0, rejected: [], cursor };
+  const cp = openCheckpoint(note, new VerifierSet([member.logKey]), { origin: member.logKey.name }).checkpoint;
+  const origin = cp.origin;
+  let held = await node.witness.latest(origin);
+  const heldSize = held?.treeSize ?? 0;
+
+  if (held !== undefined && cp.treeSize === heldSize && !bytesEqual(cp.rootHash, held.rootHash)) {
+    const proof = detectFork(node.accord, peer.party, held.note, note);
+    if (proof) await recordFork(store, peer.party, proof);
+    throw new ForkDetected(peer.party);
+  }
+  if (held === undefined || cp.treeSize > heldSize) {
+    const proof = heldSize > 0 ? await peer.consistencyProof(heldSize, cp.treeSize) : [];
+    const answer = await node.witness.addCheckpoint(formatAddCheckpointRequest({ oldSize: heldSize, proof, checkpointNote: note }));
+    if (answer.status === 422 && held !== undefined) await keepPrefixConflict(node, store, peer.party, held.note, note, proof);
+    // 409: a push witnessed a checkpoint of this log meanwhile; scan to what is held.
+    if (answer.status !== 200 && answer.status !== 409) fail(answer.error?.code ?? 'PROOF_INVALID', `witnessing ${peer.party}'s checkpoint: ${answer.detail}`, answer.error);
+    held = await node.witness.latest(origin);
+  } else if (held !== undefined && cp.treeSize < heldSize) {
+    // An older checkpoint than one we cosigned: stale, or a rollback. It must be a prefix of the held one.
+    const proof = await peer.consistencyProof(cp.treeSize, heldSize);
+    if (cp.treeSize > 0 && !verifyConsistency(proof, cp.treeSize, heldSize, cp.rootHash, held.rootHash)) {
+      await keepPrefixConflict(node, store, peer.party, note, held.note, proof);
+      fail('PROOF_INVALID', `${peer.party} served a checkpoint that is not a prefix of the one we cosigned`);
+    }
+  }
+  if (held === undefined) fail('STORE_CORRUPT', `no witness state for ${peer.party} after cosigning`);
+
+  const scanned = await scan(node, peer, cursor, held);
+  const r = await ingestAddressed(node, store, peer.party, scanned.addressed);
+  // ---- ingest is durable: the cursor may move past these entries.
+  await store.putSetting(pullKey(peer.party), { size: scanned.range.size, frontier: scanned.range.hashes.map((h) => formatBase64(h)) });
+  return { checkpointSize: cp.treeSize, witnessedSize: held.treeSize, scannedTo: scanned.range.size, accepted: r.accepted, rejected: r.rejected, cursor: scanned.range };
+}
+
+/**
+ * Stores a prefix-conflict fork proof when `proof` authenticates under the
+ * newer checkpoint (core: only then is it evidence), and throws ForkDetected;
+ * returns when the proof proves nothing (only the peer's word).
+ */
+async function keepPrefixConflict(node: ParleyNode, store: LogStore, party: string, older: Uint8Array, newer: Uint8Array, proof: readonly Uint8Array[]): Promise<void> {
+  let fork;
+  try {
+    fork = prefixConflictProof(node.accord, party, older, newer, proof);
+  } catch (e) {
+    if (e instanceof ParseError || e instanceof VerificationError || e instanceof ArgumentError) return;
+    throw e;
+  }
+  if (fork === undefined) return;
+  await recordFork(store, party, fork);
+  throw new ForkDetected(party);
+}
+
+/** Scans [cursor, m) and checks it against the held checkpoint (see the module doc). */
+async function scan(node: ParleyNode, peer: PeerClient, cursor: CompactRange, held: WitnessState): Promise<{ range: CompactRange; addressed: { index: number; bytes: Uint8Array }[] }> {
+  const T = held.treeSize;
+  if (cursor.size >= T) return { range: cursor, addressed: [] };
+  const range = cursor.clone();
+  const end = Math.min(T, cursor.size + MAX_SCAN);
+  const addressed: { index: number; bytes: Uint8Array }[] = [];
+  while (range.size < end) {
+    const tile = Math.floor(range.size / 256);
+    const width = Math.min(256, T - tile * 256);
+    const entries = await peer.entryBundle(tile, width);
+    for (let j = range.size - tile * 256; j < width && range.size < end; j++) {
+      const bytes = entries[j]!;
+      const index = range.size;
+      range.append(leafHash(bytes));
+      if (addressedTo(bytes, node.party)) addressed.push({ index, bytes });
+    }
+  }
+  const ok =
+    end === T ? bytesEqual(range.root(), held.rootHash) : verifyConsistency(await peer.consistencyProof(end, T), end, T, range.root(), held.rootHash);
+  // The peer served entries its signed checkpoint does not commit to: ingest none of them.
+  if (!ok) fail('TILE_INVALID', `${peer.party}'s entries ${cursor.size}…${end} do not match its cosigned checkpoint`);
+  return { range, addressed };
+}
+
+function addressedTo(bytes: Uint8Array, party: string): boolean {
+  try {
+    return parseEntry(bytes).to.includes(party);
+  } catch {
+    // Logged but not an entry: nothing to receive; a full audit reports it.
+    return false;
+  }
+}
+
+async function ingestAddressed(node: ParleyNode, store: LogStore, party: string, list: readonly { index: number; bytes: Uint8Array }[]) {
+  const fresh: { index: number; bytes: Uint8Array }[] = [];
+  for (const e of list) if (!(await store.received(party, e.index))) fresh.push(e);
+  let accepted = 0;
+  const rejected: { index: number; code: string }[] = [];
+  for (let i = 0; i < fresh.length; i += INGEST_BATCH) {
+    const batch = fresh.slice(i, i + INGEST_BATCH);
+    try {
+      accepted += (await node.ingest(batch.map((e) => e.bytes))).accepted;
+    } catch (e) {
+      if (!isBadEntry(e)) throw e;
+      // One bad entry fails its batch: take the rest one by one.
+      for (const one of batch) {
+        try {
+          accepted += (await node.ingest([one.bytes])).accepted;
+        } catch (err) {
+          if (!isBadEntry(err)) throw err;
+          rejected.push({ index: one.index, code: err.code });
+        }
+      }
+    }
+  }
+  return { accepted, rejected };
+}
+
+function isBadEntry(e: unknown): e is ParleyError {
+  return e instanceof ParseError || e instanceof VerificationError;
+}

@@ -1,0 +1,129 @@
+/**
+ * PUSH to one peer: our latest checkpoint to its witness, then our entries
+ * addressed to it as a signed core bundle (the format offline delivery uses).
+ *
+ *     latest checkpoint (size L)
+ *     → POST /witness/add-checkpoint  old = the size the peer last cosigned
+ *       (remembered; learned from a 409 `<size>\n` answer, tlog-witness),
+ *       RFC 6962 consistency proof old → L; the cosignature that comes back
+ *       must verify under the peer's key (accord) on exactly our checkpoint;
+ *       the cosigned note is stored (federation/cosigned/<peer>)
+ *     → entries i in [pushed, L) with the peer among `to`, ≤ pushBatch per
+ *       bundle, each with its inclusion proof in the tree of size L, signed
+ *       by our log key → POST /fed/v1/bundle
+ *         409 `<size>\n`: the peer's witness moved (its own pull witnessed
+ *         another size of our log): witness again and re-send
+ *     → ---- the peer stored them (200): the push cursor moves (durable).
+ *
+ * Everything here is idempotent: a push repeated after a crash or a lost
+ * answer is stored once (receiver: by (party, index, hash)).
+ */
+import {
+  type BundleEntryInput,
+  VerifierSet,
+  appendSignatures,
+  decodeUtf8,
+  formatAddCheckpointRequest,
+  openWitnessedCheckpoint,
+  parseCheckpoint,
+  parseNote,
+} from '@parley/core';
+import type { LogStore } from '@parley/store';
+import type { ParleyNode } from '../service.js';
+import { cosignedKey, pushKey } from './keys.js';
+import { PeerError, type PeerClient } from './peer.js';
+
+/** What the pusher remembers per peer (durable copies in settings). */
+export interface PushCursor {
+  /** Our entries addressed to the peer are delivered below this size of our log. */
+  pushed: number;
+  /** Size of our checkpoint the peer's witness last cosigned (0: none known). */
+  cosigned: number;
+  /** Timestamp (POSIX seconds) of that cosignature. */
+  cosignedAt?: number;
+}
+
+export async function loadPushCursor(store: LogStore, party: string): Promise<PushCursor> {
+  const p = (await store.getSetting(pushKey(party))) as { size?: unknown } | undefined;
+  const c = (await store.getSetting(cosignedKey(party))) as { size?: unknown; at?: unknown } | undefined;
+  return {
+    pushed: typeof p?.size === 'number' ? p.size : 0,
+    cosigned: typeof c?.size === 'number' ? c.size : 0,
+    ...(typeof c?.at === 'number' ? { cosignedAt: c.at } : {}),
+  };
+}
+
+/** Rounds of witness-then-bundle before a push gives up until the next attempt. */
+const ROUNDS = 3;
+const PAGE = 1024;
+
+/**
+ * One push to `peer` (see the module doc); updates `cursor` in place.
+ * @returns the number of entries the peer newly accepted.
+ * @throws PeerError; ParleyError for a cosignature that does not verify; StoreError.
+ */
+export async function pushTo(node: ParleyNode, store: LogStore, peer: PeerClient, cursor: PushCursor, pushBatch: number): Promise<number> {
+  let accepted = 0;
+  for (let round = 0; round < ROUNDS; round++) {
+    const note = await node.latestCheckpoint();
+    if (note === undefined) return accepted;
+    const size = parseCheckpoint(parseNote(note).text).treeSize;
+    if (cursor.cosigned !== size) await witnessAt(node, store, peer, cursor, note, size);
+    let moved = false;
+    while (cursor.pushed < size) {
+      const entries = await addressed(node, store, peer.party, cursor.pushed, size, pushBatch);
+      const next = entries.length === pushBatch ? entries[entries.length - 1]!.index + 1 : size;
+      if (entries.length > 0) {
+        const bundle = node.signBundle({ accordId: node.accord.id, from: node.party, to: peer.party, created: new Date().toISOString(), checkpoint: decodeUtf8(note), entries });
+        const r = await peer.pushBundle(bundle);
+        if (r.status === 409) {
+          cursor.cosigned = r.size;
+          moved = true;
+          break;
+        }
+        accepted += r.accepted;
+      }
+      cursor.pushed = next;
+      await store.putSetting(pushKey(peer.party), { size: next });
+    }
+    if (!moved) return accepted;
+  }
+  throw new PeerError('PEER_REFUSED', peer.party, `${peer.party} kept refusing our checkpoint as not witnessed`, { status: 409 });
+}
+
+/** Our own entries in [from, to) addressed to `party`, at most `max`, with inclusion proofs in the tree of size `to`. */
+async function addressed(node: ParleyNode, store: LogStore, party: string, from: number, to: number, max: number): Promise<BundleEntryInput[]> {
+  const out: BundleEntryInput[] = [];
+  for (let at = from; at < to && out.length < max; at += PAGE) {
+    for (const e of await store.entries(at, Math.min(at + PAGE, to))) {
+      if (!e.meta.to.includes(party)) continue;
+      out.push({ index: e.index, bytes: e.bytes, proof: await node.inclusionProof(e.index, to) });
+      if (out.length === max) break;
+    }
+  }
+  return out;
+}
+
+/** tlog-witness client loop: add-checkpoint with our best guess of the peer's size, once more with the size a 409 names. */
+async function witnessAt(node: ParleyNode, store: LogStore, peer: PeerClient, cursor: PushCursor, note: Uint8Array, size: number): Promise<void> {
+  for (let attempt = 0; attempt < 3; attempt++) {
+    const old = cursor.cosigned;
+    if (old > size) throw new PeerError('PEER_REFUSED', peer.party, `${peer.party} holds a cosigned size ${old} beyond our log (${size})`, { status: 409 });
+    const proof = old > 0 && old < size ? await node.consistencyProof(old, size) : [];
+    const r = await peer.addCheckpoint(formatAddCheckpointRequest({ oldSize: old, proof, checkpointNote: note }));
+    if (r.status === 409) {
+      cursor.cosigned = r.size;
+      continue;
+    }
+    // The cosignature must be the peer's (its log key as a cosignature/v1 key) on exactly this checkpoint.
+    const cosigned = appendSignatures(note, r.cosignatures);
+    const own = node.accord.party(node.party)!.logKey;
+    const w = openWitnessedCheckpoint(cosigned, new VerifierSet([own]), [node.accord.party(peer.party)!.logKey], { quorum: 1 });
+    const at = Math.max(...w.cosignatures.map((c) => c.timestamp));
+    cursor.cosigned = size;
+    cursor.cosignedAt = at;
+    await store.putSetting(cosignedKey(peer.party), { size, at, note: decodeUtf8(cosigned) });
+    return;
+  }
+  throw new PeerError('PEER_REFUSED', peer.party, `${peer.party}'s witness kept answering 409`, { status: 409 });
+}

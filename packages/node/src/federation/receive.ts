@@ -1,0 +1,99 @@
+/**
+ * Receiving another party's entries: the one verified path that pushed
+ * bundles take (http/federation.ts, POST /fed/v1/bundle), and the evidence
+ * kept when a party's log shows two histories.
+ *
+ *     openBundle (core): bundle signature by the sender's log key, addressed
+ *       to us, each entry signed by the sender, addressed to us, seq = index,
+ *       RFC 9162 inclusion proof against the bundle's checkpoint
+ *     → the checkpoint must be the one this node's witness last cosigned for
+ *       the sender's log (same size, same root): "in a checkpoint consistent
+ *       with everything seen of that log" holds because the witness only
+ *       ever cosigns consistent extensions (witness.ts)
+ *         same size, other root → a same-size fork: the fork proof is stored
+ *                                 (federation/forks/<party>), PROOF_INVALID
+ *         other size            → 409 with the size we cosigned: the sender
+ *                                 adds its checkpoint to our witness first
+ *                                 (tlog-witness, with a consistency proof)
+ *                                 and pushes again
+ *     → ParleyNode.ingest: stored idempotently by (party, index, hash) and
+ *       answered with machine receipts in our log (one per new run).
+ *
+ * Why the witness first and not a proof inside the push: the tlog-witness
+ * request already carries exactly that proof and is the one place where
+ * the consistency decision and its durable record are made (compare-and-set
+ * before a cosignature leaves); a second path would be a second decider.
+ */
+import { type ForkProof, type VerifiedBundle, bytesEqual, decodeUtf8, detectFork, fail, formatForkProof, formatNote, openBundle } from '@parley/core';
+import type { LogStore } from '@parley/store';
+import type { ParleyNode, Submitted } from '../service.js';
+import { MAX_FORKS_KEPT, forksKey } from './keys.js';
+
+/** The bundle's entries are stored and receipted. */
+export interface Received {
+  readonly status: 200;
+  readonly from: string;
+  /** Tree size of the sender's checkpoint the entries were proven against. */
+  readonly checkpointSize: number;
+  readonly accepted: number;
+  readonly duplicates: number;
+  readonly receipts: readonly Submitted[];
+}
+
+/** The bundle's checkpoint is not the one this node cosigned: nothing was stored. */
+export interface NotWitnessed {
+  readonly status: 409;
+  /** The tree size this node's witness holds for the sender's log (0: none). */
+  readonly size: number;
+}
+
+/**
+ * Verifies and ingests a bundle pushed by `sender`.
+ * @param node this node.
+ * @param store its store (fork evidence is kept there).
+ * @param bytes the core bundle file.
+ * @param sender the authenticated party that sent the request.
+ * @returns {@link Received}, or {@link NotWitnessed} when the sender must witness its checkpoint here first.
+ * @throws ParseError `BUNDLE_MALFORMED`, `INPUT_TOO_LARGE`; VerificationError
+ *   `BUNDLE_INVALID` (including a bundle of a party other than `sender`),
+ *   `PROOF_INVALID` (a checkpoint that forks from the one we cosigned; the
+ *   fork proof is stored first), and ingest's errors. Nothing is stored on a throw but evidence.
+ */
+export async function receiveBundle(node: ParleyNode, store: LogStore, bytes: Uint8Array, sender: string): Promise<Received | NotWitnessed> {
+  const b = openBundle(bytes, node.accord, node.party);
+  if (b.from !== sender) fail('BUNDLE_INVALID', `the bundle is from ${b.from}, but the request is signed by ${sender}`);
+  const cp = b.checkpoint.checkpoint;
+  const held = await node.witness.latest(cp.origin);
+  const heldSize = held?.treeSize ?? 0;
+  if (held !== undefined && heldSize === cp.treeSize && !bytesEqual(held.rootHash, cp.rootHash)) {
+    const proof = detectFork(node.accord, b.from, held.note, noteOf(b));
+    if (proof) await recordFork(store, b.from, proof);
+    fail('PROOF_INVALID', 'the checkpoint conflicts with the one this node cosigned');
+  }
+  if (heldSize !== cp.treeSize || held === undefined) return { status: 409, size: heldSize };
+  const r = await node.ingest(b.entries.map((e) => e.bytes));
+  return { status: 200, from: b.from, checkpointSize: cp.treeSize, ...r };
+}
+
+/** The bundle's checkpoint note with the signatures that verified (log and known cosignatures). */
+function noteOf(b: VerifiedBundle): string {
+  const n = b.checkpoint.note;
+  return decodeUtf8(formatNote({ text: n.text, signatures: n.verified }));
+}
+
+/**
+ * Keeps a fork proof of `party`'s log (STYLE.md §7c: evidence is a value,
+ * stored and reported). At most {@link MAX_FORKS_KEPT} per party, oldest dropped.
+ */
+export async function recordFork(store: LogStore, party: string, proof: ForkProof): Promise<void> {
+  const text = formatForkProof(proof);
+  const held = await forksOf(store, party);
+  if (held.includes(text)) return;
+  await store.putSetting(forksKey(party), [...held, text].slice(-MAX_FORKS_KEPT));
+}
+
+/** Fork proofs held against `party`'s log (formatted core fork proofs, oldest first). */
+export async function forksOf(store: LogStore, party: string): Promise<string[]> {
+  const v = await store.getSetting(forksKey(party));
+  return Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : [];
+}

@@ -1,0 +1,105 @@
+/**
+ * /fed/v1: node-to-node delivery (issue 4, "Delivery").
+ *
+ *     POST /fed/v1/bundle   a core bundle (federation/bundle.ts) of the sender's entries addressed to us,
+ *                           with inclusion proofs against its checkpoint; body = the bundle bytes
+ *                           (application/octet-stream or application/json, ≤ 16 MiB)
+ *
+ *          200 application/json      {from, checkpointSize, accepted, duplicates, receipts: [{index, leafHash}]}
+ *          409 text/x.tlog.size      `<size>\n`: the checkpoint is not the one we cosigned for the sender's
+ *                                    log; add it to our witness (POST /witness/add-checkpoint) and push again
+ *          401 REQUEST_UNAUTHENTICATED    no / bad / replayed / skewed Parley-Signature, or a key not in the accord
+ *          400 REQUEST_SIGNATURE_MALFORMED  a header that does not parse
+ *          400 BUNDLE_MALFORMED, 422 BUNDLE_INVALID (incl. a bundle of another party than the signer),
+ *          422 PROOF_INVALID (the checkpoint forks from the one we cosigned; the fork proof is kept),
+ *          413, 415                  problems, as everywhere
+ *
+ * Authentication comes first, on the exact body bytes (core verifyRequest
+ * via ParleyNode.authenticateRequest: the sender's log key from the accord,
+ * ±60 s, a nonce seen once per node); a rejected request reads nothing else
+ * and stores nothing, and the rejection is logged. The bundle then takes
+ * the same verified path as every delivery (federation/receive.ts →
+ * ParleyNode.ingest), the path POST /v1/ingest (admin) and offline imports
+ * end in too; the answer has the shape of the bundle import's.
+ */
+import { MAX_BUNDLE_ENTRIES, TLOG_SIZE_CONTENT_TYPE, formatTreeSizeBody, isParleyError } from '@parley/core';
+import type { FastifyRequest } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { receiveBundle } from '../federation/receive.js';
+import type { App, Context } from './context.js';
+import { HttpError } from './problem.js';
+import * as S from './schemas.js';
+
+/** Largest pushed bundle: the Federator pushes at most a few hundred entries at a time. */
+export const MAX_PUSH_BYTES = 16 * 1024 * 1024;
+const ACCEPTED_TYPES: readonly string[] = ['application/octet-stream', 'application/json'];
+
+export const PushResponse = z.object({
+  from: z.string().describe('The sending party'),
+  checkpointSize: z.number().int().describe('Tree size of the sender\u2019s checkpoint the entries were proven against'),
+  accepted: z.number().int().describe('Entries new to this node'),
+  duplicates: z.number().int().describe('Entries already held'),
+  receipts: z.array(z.object({ index: z.number().int(), leafHash: z.string() })).describe('Receipt entries written to our own log'),
+});
+
+function mediaType(req: FastifyRequest): string | undefined {
+  const raw = req.headers['content-type'];
+  return raw === undefined ? undefined : raw.split(';')[0]!.trim().toLowerCase();
+}
+
+/**
+ * Authenticates a node-to-node request on its exact body.
+ * @returns the sending party.
+ * @throws VerificationError `REQUEST_UNAUTHENTICATED`, ParseError `REQUEST_SIGNATURE_MALFORMED` (logged).
+ */
+export function authenticateNode(req: FastifyRequest, body: Uint8Array, { node }: Context): string {
+  const raw = req.headers['parley-signature'];
+  try {
+    return node.authenticateRequest({ header: Array.isArray(raw) ? raw.join(', ') : raw, method: req.method, path: req.url, body }).party;
+  } catch (e) {
+    if (isParleyError(e)) req.log.warn({ code: e.code, url: req.url, ip: req.ip }, `federation request rejected: ${e.message}`);
+    throw e;
+  }
+}
+
+export function registerFederation(app: App, ctx: Context): void {
+  const { node, store, metrics } = ctx;
+  void app.register(async (scope) => {
+    scope.removeAllContentTypeParsers();
+    scope.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: MAX_PUSH_BYTES }, (req, body, done) => {
+      const type = mediaType(req);
+      if (type === undefined || !ACCEPTED_TYPES.includes(type)) done(new HttpError('UNSUPPORTED_MEDIA_TYPE', 'send the bundle as application/octet-stream'));
+      else done(null, body);
+    });
+
+    scope.withTypeProvider<ZodTypeProvider>().post('/fed/v1/bundle', {
+      bodyLimit: MAX_PUSH_BYTES,
+      schema: {
+        tags: ['federation'],
+        summary: 'Push entries of the sending party addressed to this node (a signed core bundle; Parley-Signature required)',
+        description:
+          `Body: the bundle file (at most ${MAX_BUNDLE_ENTRIES} entries, ${MAX_PUSH_BYTES} bytes). 409 \`<size>\\n\` (text/x.tlog.size): ` +
+          'witness the checkpoint at POST /witness/add-checkpoint first. 401: not signed by another party of the accord.',
+        consumes: ['application/octet-stream'],
+        body: S.Bytes,
+        response: {
+          200: PushResponse,
+          409: { description: 'Tree size this node cosigned for the sender\u2019s log, and a newline', content: { [TLOG_SIZE_CONTENT_TYPE]: { schema: S.Bytes } } },
+        },
+      },
+      handler: async (req, reply) => {
+        const body = new Uint8Array(req.body.buffer, req.body.byteOffset, req.body.byteLength);
+        const sender = authenticateNode(req, body, ctx);
+        const r = await receiveBundle(node, store, body, sender);
+        if (r.status === 409) return reply.code(409).type(TLOG_SIZE_CONTENT_TYPE).header('cache-control', 'no-store').send(Buffer.from(formatTreeSizeBody(r.size)));
+        metrics.ingested.inc(r.accepted);
+        for (const s of r.receipts) metrics.appended.inc({ type: s.entry.type });
+        return reply
+          .code(200)
+          .header('cache-control', 'no-store')
+          .send({ from: r.from, checkpointSize: r.checkpointSize, accepted: r.accepted, duplicates: r.duplicates, receipts: r.receipts.map((s) => ({ index: s.index, leafHash: s.leafHash })) });
+      },
+    });
+  });
+}

@@ -1,0 +1,252 @@
+/**
+ * Federation over real sockets: three nodes (CN, EU, US) listening on
+ * 127.0.0.1, each with a Federator whose peers are the others' URLs.
+ * Proves: a FLASH message from US reaches CN and EU, each receipts it once
+ * and the receipts come back to US; CN's witness state for US's log moves
+ * with cosignatures that verify; requests without, with a bad, a replayed,
+ * a skewed or a foreign Parley-Signature are 401 and store nothing; a
+ * partition (CN down) heals with every entry delivered and receipted
+ * exactly once; a lost push is healed by the pull.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  REQUEST_SIGNATURE_HEADER,
+  VerifierSet,
+  decodeUtf8,
+  formatAddCheckpointRequest,
+  generateSignerKey,
+  getCrypto,
+  openWitnessedCheckpoint,
+  parseCheckpoint,
+  parseNote,
+  signRequest,
+} from '@parley/core/node';
+import type { FastifyInstance } from 'fastify';
+import { Federator, PeerClient, cosignedKey, createServer, exportBundle, peersOf, pushTo, loadPushCursor } from '../src/index.js';
+import { openHttpChannel } from './helpers/http.js';
+
+const IDS = ['CN', 'EU', 'US'] as const;
+let dir: string;
+let ch: Awaited<ReturnType<typeof openHttpChannel>>;
+const urls: Record<string, string> = {};
+const apps = new Map<string, FastifyInstance>();
+const feds = new Map<string, Federator>();
+/** Test switch: US's pushes of bundles to CN vanish on the way (the request is never sent). */
+let dropUsPushesToCn = false;
+
+const OPTS = { pollMs: 150, backoff: { baseMs: 40, maxMs: 300 } };
+
+function fetchOf(id: string): typeof fetch {
+  return (async (input: string | URL | Request, init?: RequestInit) => {
+    const url = String(input);
+    if (id === 'US' && dropUsPushesToCn && url.startsWith(urls['CN']!) && url.endsWith('/fed/v1/bundle')) throw new TypeError('fetch failed (dropped by the test)');
+    return fetch(input, init);
+  }) as typeof fetch;
+}
+
+async function startFederator(id: string): Promise<void> {
+  feds.set(id, await Federator.start(ch.node(id), ch.store(id), peersOf(ch.node(id), { urls, timeoutMs: 2000, fetch: fetchOf(id) }), OPTS));
+}
+
+async function waitFor(what: string, cond: () => Promise<boolean> | boolean, ms = 15_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!(await cond())) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+const origin = (id: string) => ch.node(id).origin;
+const keyOf = (id: string) => ch.parties.find((p) => p.id === id)!;
+const send = (text: string, precedence: 'FLASH' | 'ROUTINE' = 'ROUTINE') => ch.node('US').sendMessage('alice', { precedence, marking: 'TLP:AMBER', text });
+
+async function receipts(at: string, from: string, index: number) {
+  return (await ch.store(at).referencing(from, index)).filter((e) => e.meta.type === 'receipt');
+}
+
+async function post(id: string, path: string, body: Uint8Array, headers: Record<string, string>) {
+  const res = await fetch(`${urls[id]}${path}`, { method: 'POST', headers: { 'content-type': 'application/octet-stream', ...headers }, body });
+  return { status: res.status, type: res.headers.get('content-type') ?? '', text: await res.text() };
+}
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'parley-fed-'));
+  ch = await openHttpChannel(IDS, { dir });
+  for (const id of IDS) {
+    apps.set(id, ch.app(id));
+    urls[id] = await ch.app(id).listen({ port: 0, host: '127.0.0.1' });
+  }
+  for (const id of IDS) await startFederator(id);
+});
+
+afterAll(async () => {
+  for (const f of feds.values()) await f.stop();
+  for (const a of apps.values()) await a.close();
+  await ch?.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe('three nodes federating over 127.0.0.1', () => {
+  it('delivers a FLASH message from US to CN and EU; each receipts it once and the receipts reach US', async () => {
+    const s = await send('Model exfiltration attempt on the shared cluster; call now.', 'FLASH');
+    for (const id of ['CN', 'EU']) {
+      await waitFor(`${id} holds US/${s.index}`, async () => (await ch.store(id).received('US', s.index)) !== undefined);
+      const view = await ch.node(id).read('US', s.index, 'officer');
+      expect(view?.body).toMatchObject({ text: expect.stringContaining('exfiltration') });
+    }
+    for (const id of ['CN', 'EU']) {
+      await waitFor(`${id}'s receipt at US`, async () => {
+        const r = await receipts(id, 'US', s.index);
+        return r.length === 1 && (await ch.store('US').received(id, r[0]!.index)) !== undefined;
+      });
+      expect(await receipts(id, 'US', s.index)).toHaveLength(1);
+    }
+    const inbox = await ch.node('CN').inbox({ limit: 50, party: 'US' }, 'officer');
+    expect(inbox.filter((v) => v.index === s.index)).toHaveLength(1);
+  });
+
+  it("advances CN's witness state for US's log with cosignatures, and US keeps CN's cosignature on its checkpoint", async () => {
+    const before = (await ch.node('CN').witness.latest(origin('US')))?.treeSize ?? 0;
+    const s = await send('witness me');
+    await waitFor("CN's witness at US's new size", async () => ((await ch.node('CN').witness.latest(origin('US')))?.treeSize ?? 0) > s.index);
+    const held = (await ch.node('CN').witness.latest(origin('US')))!;
+    expect(held.treeSize).toBeGreaterThan(before);
+    const w = openWitnessedCheckpoint(held.note, new VerifierSet([keyOf('US').party.logKey]), [keyOf('CN').party.logKey], { quorum: 1, origin: origin('US') });
+    expect(w.checkpoint.treeSize).toBe(held.treeSize);
+    expect(w.cosignatures[0]!.timestamp).toBeGreaterThan(0);
+
+    await waitFor('US holds a CN-cosigned checkpoint', async () => ((await ch.store('US').getSetting(cosignedKey('CN'))) as { size?: number } | undefined)?.size! > s.index);
+    const kept = (await ch.store('US').getSetting(cosignedKey('CN'))) as { size: number; note: string };
+    const mine = openWitnessedCheckpoint(kept.note, new VerifierSet([keyOf('US').party.logKey]), [keyOf('CN').party.logKey], { quorum: 1 });
+    expect(mine.checkpoint.treeSize).toBe(kept.size);
+    const link = feds.get('US')!.links().find((l) => l.party === 'CN')!;
+    expect(link).toMatchObject({ consecutiveFailures: 0, forks: 0 });
+    expect(link.lastContact).toBeDefined();
+    expect(link.cosignedByPeer?.size).toBeGreaterThan(s.index);
+  });
+
+  it('refuses requests without, with a bad, replayed, skewed or foreign Parley-Signature (401) and stores nothing', async () => {
+    await feds.get('US')!.stop();
+    await feds.get('CN')!.stop();
+    try {
+      const us = ch.node('US');
+      const s = await send('for CN only by hand');
+      const bundle = await exportBundle(us, ch.store('US'), { to: 'CN', since: s.index });
+      const path = '/fed/v1/bundle';
+      const now = Date.now() / 1000;
+      const stranger = generateSignerKey('stranger.parley.test/log');
+      const signed = (o: { from?: string; at?: number; key?: Uint8Array; body?: Uint8Array } = {}) =>
+        signRequest({ accordId: us.accord.id, from: o.from ?? 'US', to: 'CN', method: 'POST', path, body: o.body ?? bundle, signer: getCrypto().ed25519Signer(o.key ?? keyOf('US').keys.log.seed), now: o.at ?? now });
+      const refused = async (headers: Record<string, string>, code: string) => {
+        const r = await post('CN', path, bundle, headers);
+        expect(r.status, r.text).toBe(code === 'REQUEST_SIGNATURE_MALFORMED' ? 400 : 401);
+        expect(r.type).toMatch(/^application\/problem\+json/);
+        expect(JSON.parse(r.text)).toMatchObject({ code });
+      };
+      await refused({}, 'REQUEST_UNAUTHENTICATED');
+      await refused({ [REQUEST_SIGNATURE_HEADER]: 'party=US, nonsense' }, 'REQUEST_SIGNATURE_MALFORMED');
+      await refused({ [REQUEST_SIGNATURE_HEADER]: signed({ key: stranger.seed }) }, 'REQUEST_UNAUTHENTICATED'); // a key not in the accord, claiming US
+      await refused({ [REQUEST_SIGNATURE_HEADER]: signed({ from: 'XX', key: stranger.seed }) }, 'REQUEST_UNAUTHENTICATED'); // a party not in the accord
+      await refused({ [REQUEST_SIGNATURE_HEADER]: signed({ from: 'CN', key: keyOf('CN').keys.log.seed }) }, 'REQUEST_UNAUTHENTICATED'); // CN to itself
+      await refused({ [REQUEST_SIGNATURE_HEADER]: signed({ at: now - 120 }) }, 'REQUEST_UNAUTHENTICATED'); // skewed clock
+      await refused({ [REQUEST_SIGNATURE_HEADER]: signed({ body: new Uint8Array([1]) }) }, 'REQUEST_UNAUTHENTICATED'); // signed another body
+      expect(await ch.store('CN').received('US', s.index)).toBeUndefined();
+
+      // A signed add-checkpoint with a bad signature is refused too; a good one is served.
+      const note = (await us.latestCheckpoint())!;
+      const size = parseCheckpoint(parseNote(note).text).treeSize;
+      const held = (await ch.node('CN').witness.latest(origin('US')))?.treeSize ?? 0;
+      const addBody = formatAddCheckpointRequest({ oldSize: held, proof: held > 0 && held < size ? await us.consistencyProof(held, size) : [], checkpointNote: note });
+      const addPath = '/witness/add-checkpoint';
+      const bad = signRequest({ accordId: us.accord.id, from: 'US', to: 'CN', method: 'POST', path: addPath, body: addBody, signer: getCrypto().ed25519Signer(stranger.seed), now });
+      expect((await post('CN', addPath, addBody, { 'content-type': 'text/plain', [REQUEST_SIGNATURE_HEADER]: bad })).status).toBe(401);
+      expect(((await ch.node('CN').witness.latest(origin('US')))?.treeSize ?? 0)).toBe(held);
+      const good = us.signRequest({ to: 'CN', method: 'POST', path: addPath, body: addBody });
+      expect((await post('CN', addPath, addBody, { 'content-type': 'text/plain', [REQUEST_SIGNATURE_HEADER]: good })).status).toBe(200);
+
+      // The properly signed push is accepted once; its replay is refused.
+      const header = us.signRequest({ to: 'CN', method: 'POST', path, body: bundle });
+      const ok = await post('CN', path, bundle, { [REQUEST_SIGNATURE_HEADER]: header });
+      expect(ok.status, ok.text).toBe(200);
+      expect(JSON.parse(ok.text)).toMatchObject({ from: 'US', checkpointSize: size, accepted: 1, duplicates: 0, receipts: [{ index: expect.any(Number) }] });
+      await refused({ [REQUEST_SIGNATURE_HEADER]: header }, 'REQUEST_UNAUTHENTICATED');
+      expect(await receipts('CN', 'US', s.index)).toHaveLength(1);
+    } finally {
+      await startFederator('US');
+      await startFederator('CN');
+    }
+  });
+
+  it('answers 409 with the cosigned size when a pushed checkpoint is not the one witnessed, and the pusher recovers', async () => {
+    await feds.get('US')!.stop();
+    try {
+      const s = await send('after a 409');
+      // A client that believes CN cosigned nothing of US's log learns the size from 409s and delivers.
+      const peer = new PeerClient(ch.node('US'), 'CN', { url: urls['CN']! });
+      const cursor = { ...(await loadPushCursor(ch.store('US'), 'CN')), cosigned: 0 };
+      await pushTo(ch.node('US'), ch.store('US'), peer, cursor, 256);
+      expect(cursor.cosigned).toBe(ch.node('US').treeSize);
+      await waitFor('CN holds it', async () => (await ch.store('CN').received('US', s.index)) !== undefined);
+    } finally {
+      await startFederator('US');
+    }
+  });
+
+  it('heals a partition: CN down while US sends 5 messages; after restart each arrives once and is receipted once', async () => {
+    await feds.get('CN')!.stop();
+    const port = Number(new URL(urls['CN']!).port);
+    await apps.get('CN')!.close();
+    const sent: Awaited<ReturnType<typeof send>>[] = [];
+    for (let i = 0; i < 5; i++) sent.push(await send(`during the partition ${i}`));
+    await waitFor('EU has all five', async () => (await Promise.all(sent.map((s) => ch.store('EU').received('US', s.index)))).every((r) => r !== undefined));
+    await waitFor("US's link to CN failing", () => feds.get('US')!.links().find((l) => l.party === 'CN')!.consecutiveFailures >= 2);
+    const down = feds.get('US')!.links().find((l) => l.party === 'CN')!;
+    expect(down.lastError?.code).toBe('PEER_UNREACHABLE');
+    for (const s of sent) expect(await ch.store('CN').received('US', s.index)).toBeUndefined();
+
+    const app = await createServer({ node: ch.node('CN'), store: ch.store('CN') });
+    apps.set('CN', app);
+    urls['CN'] = await app.listen({ port, host: '127.0.0.1' });
+    await startFederator('CN');
+    await waitFor('CN has all five', async () => (await Promise.all(sent.map((s) => ch.store('CN').received('US', s.index)))).every((r) => r !== undefined));
+    await waitFor('US link healthy', () => feds.get('US')!.links().find((l) => l.party === 'CN')!.consecutiveFailures === 0);
+    // Let both paths (US's retried push and CN's pull) run again before counting.
+    const size = ch.node('US').treeSize;
+    await waitFor('both directions caught up', () => {
+      const toCn = feds.get('US')!.links().find((l) => l.party === 'CN')!;
+      const fromUs = feds.get('CN')!.links().find((l) => l.party === 'US')!;
+      return toCn.pushedSize >= size && fromUs.scannedSize >= size;
+    });
+    for (const s of sent) {
+      expect(await receipts('CN', 'US', s.index)).toHaveLength(1);
+      expect((await ch.node('CN').inbox({ limit: 100, party: 'US' }, 'officer')).filter((v) => v.index === s.index)).toHaveLength(1);
+    }
+    await waitFor("CN's receipts back at US", async () => {
+      for (const s of sent) {
+        const r = await receipts('CN', 'US', s.index);
+        if (!(await ch.store('US').received('CN', r[0]!.index))) return false;
+      }
+      return true;
+    });
+  });
+
+  it('heals a lost push with the pull', async () => {
+    dropUsPushesToCn = true;
+    try {
+      const s = await send('this push is lost');
+      await waitFor('CN pulled it', async () => (await ch.store('CN').received('US', s.index)) !== undefined);
+      const link = feds.get('US')!.links().find((l) => l.party === 'CN')!;
+      expect(link.lastError?.code).toBe('PEER_UNREACHABLE');
+      expect(await receipts('CN', 'US', s.index)).toHaveLength(1);
+    } finally {
+      dropUsPushesToCn = false;
+    }
+    await waitFor('US link healthy again', () => feds.get('US')!.links().find((l) => l.party === 'CN')!.consecutiveFailures === 0);
+    const views = (await ch.node('CN').inbox({ limit: 200, party: 'US' }, 'officer')).map((v) => v.index);
+    expect(new Set(views).size).toBe(views.length);
+    expect(decodeUtf8((await ch.node('US').latestCheckpoint())!)).toContain(origin('US'));
+  });
+});
