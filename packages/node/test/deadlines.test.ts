@@ -25,6 +25,7 @@ import {
   countDeliveries,
   createServer,
   deliveryState,
+  federatorLinkSource,
   hashPassword,
   linkHealth,
   needsAck,
@@ -521,6 +522,21 @@ describe('Heartbeat and link health', () => {
     expect(await linkHealth({ node: p.cn, store: p.cnStore, now: p.clock.now(), source })).toMatchObject([{ state: 'degraded', heartbeat: 'up', transport: { state: 'down' } }]);
   });
 
+  it('reads federation’s link states through federatorLinkSource', async () => {
+    const states = [
+      { party: 'CN', lastContact: at(0), consecutiveFailures: 0, forks: 0 },
+      { party: 'EU', consecutiveFailures: 0, forks: 0 },
+      { party: 'JP', lastContact: at(0), consecutiveFailures: 3, lastError: { code: 'PEER_UNAVAILABLE', message: 'connection refused' }, retryAt: at(5 * S), forks: 0 },
+      { party: 'KR', lastContact: at(0), consecutiveFailures: 0, forks: 1 },
+    ];
+    expect(await federatorLinkSource({ links: () => states }).links()).toEqual([
+      { party: 'CN', state: 'up', lastContactAt: at(0) },
+      { party: 'EU', state: 'unknown' },
+      { party: 'JP', state: 'down', lastContactAt: at(0), detail: `PEER_UNAVAILABLE: connection refused (retry at ${at(5 * S)})` },
+      { party: 'KR', state: 'down', lastContactAt: at(0), detail: 'fork proofs held: 1' },
+    ]);
+  });
+
   it('does not let a sender’s fast clock keep a link up: contact is min(sender time, receive time)', async () => {
     const p = await pair({ heartbeatSeconds: 10 });
     const beat = await p.us.heartbeat();
@@ -566,6 +582,17 @@ describe('GET /v1/deadlines, /v1/links', () => {
     const filtered = await app.inject({ method: 'GET', url: `/v1/deadlines?state=overdue-receipt&limit=5`, headers });
     expect(filtered.json<{ items: { index: number }[] }>().items.map((i) => i.index)).toEqual([lost.index]);
     expect((await app.inject({ method: 'GET', url: '/v1/deadlines?state=lost', headers })).statusCode).toBe(400);
+
+    // Inbox and outbox items carry their deadlines, one per recipient.
+    const outbox = await app.inject({ method: 'GET', url: '/v1/outbox', headers });
+    expect(outbox.statusCode, outbox.body).toBe(200);
+    expect(outbox.json<{ items: unknown[] }>().items).toMatchObject([
+      { index: fresh.index, deadlines: [{ recipient: 'CN', state: 'received', overdue: [], settled: false }] },
+      { index: lost.index, deadlines: [{ recipient: 'CN', state: 'overdue-receipt', overdue: ['receipt'], settled: false }] },
+    ]);
+    const inbox = await app.inject({ method: 'GET', url: '/v1/inbox', headers });
+    expect(inbox.json<{ items: Record<string, unknown>[] }>().items).toHaveLength(1);
+    expect(inbox.json<{ items: Record<string, unknown>[] }>().items[0]!['deadlines']).toBeUndefined(); // a receipt has no deadlines
 
     const metrics = (await app.inject({ method: 'GET', url: '/metrics' })).body;
     expect(metrics).toMatch(/parley_deadlines_overdue\{kind="receipt",precedence="PRIORITY",direction="sent"\} 1/);

@@ -172,6 +172,41 @@ export async function linkHealth(i: LinkHealthInput): Promise<LinkHealth[]> {
   return out;
 }
 
+/**
+ * What link health reads of federation's per-peer state — the members of
+ * its `Federator.links()` items it uses, typed structurally so this module
+ * does not depend on the transport.
+ */
+export interface TransportLinkState {
+  readonly party: string;
+  readonly lastContact?: string;
+  readonly consecutiveFailures: number;
+  readonly lastError?: { readonly code: string; readonly message: string };
+  readonly retryAt?: string;
+  readonly forks: number;
+}
+
+/**
+ * A {@link LinkSource} over federation's link states: `down` while attempts
+ * fail or once a fork proof is held against the peer's log (its new entries
+ * are no longer trusted), `up` after a completed exchange, else `unknown`.
+ * @example attachLinkSource(node, federatorLinkSource(federator))
+ */
+export function federatorLinkSource(f: { links(): readonly TransportLinkState[] }): LinkSource {
+  return {
+    links: () =>
+      f.links().map((l): PeerLink => {
+        const detail = l.forks > 0 ? `fork proofs held: ${l.forks}` : l.lastError ? `${l.lastError.code}: ${l.lastError.message}${l.retryAt ? ` (retry at ${l.retryAt})` : ''}` : undefined;
+        return {
+          party: l.party,
+          state: l.forks > 0 || l.consecutiveFailures > 0 ? 'down' : l.lastContact !== undefined ? 'up' : 'unknown',
+          ...(l.lastContact !== undefined ? { lastContactAt: l.lastContact } : {}),
+          ...(detail !== undefined ? { detail } : {}),
+        };
+      }),
+  };
+}
+
 const sources = new WeakMap<ParleyNode, LinkSource>();
 
 /** Attaches federation's link state to a node's link health (GET /v1/links). */

@@ -244,6 +244,26 @@ function earliest<T extends { t: number }>(a: T | undefined, b: T | undefined): 
   return b.t < a.t ? b : a;
 }
 
+/** The short form shown beside an inbox/outbox item. */
+export interface DeadlineSummary {
+  readonly recipient: string;
+  readonly state: DeliveryStateName;
+  /**
+   * The deadline that governs the item: the next one while it is open and
+   * on time, the first one missed once overdue, the last one once settled.
+   */
+  readonly dueAt: string;
+  readonly overdue: readonly DeadlineKind[];
+  readonly settled: boolean;
+}
+
+/** {@link DeadlineSummary} of a status. */
+export function summarize(s: DeliveryStatus): DeadlineSummary {
+  const missed = s.overdue[0] === 'receipt' ? s.receiptDueAt : s.overdue[0] === 'ack' ? s.ackDueAt : undefined;
+  const dueAt = s.settled ? (s.ackDueAt ?? s.receiptDueAt) : (missed ?? s.nextDueAt ?? s.receiptDueAt);
+  return { recipient: s.recipient, state: s.state, dueAt, overdue: s.overdue, settled: s.settled };
+}
+
 /** Counts by state, plus how many are still open and how many were answered late. */
 export interface DeliveryCounts {
   readonly total: number;

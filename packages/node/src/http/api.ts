@@ -20,6 +20,7 @@ import type { ListQuery } from '@parley/store';
 import type { EntryView as EntryViewT, Submitted as SubmittedT } from '../service.js';
 import { hashPassword } from '../auth.js';
 import { type App, type Context, ADMINS, BEARER, READERS, WRITERS } from './context.js';
+import { withDeadlines } from './deadlines.js';
 import { HttpError } from './problem.js';
 import * as S from './schemas.js';
 
@@ -142,7 +143,7 @@ export function registerApi(app: App, ctx: Context): void {
         if (v) items.push(v);
       }
       const last = rows[rows.length - 1];
-      return { items, ...(last && rows.length === q.limit ? { next: last.rowid } : {}) };
+      return { items: await withDeadlines(ctx, items), ...(last && rows.length === q.limit ? { next: last.rowid } : {}) };
     },
   });
 
@@ -153,7 +154,7 @@ export function registerApi(app: App, ctx: Context): void {
       const q = listQuery(req.query);
       const items = await node.outbox(q, sessions.principal(req).role);
       const last = items[items.length - 1];
-      return { items, ...(last && items.length === q.limit ? { next: last.index } : {}) };
+      return { items: await withDeadlines(ctx, items), ...(last && items.length === q.limit ? { next: last.index } : {}) };
     },
   });
 

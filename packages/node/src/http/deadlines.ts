@@ -5,6 +5,9 @@
  *                         deadlines and state (deadlines/state.ts), and counts
  *     GET /v1/links       link health per other party (deadlines/heartbeat.ts)
  *
+ * {@link withDeadlines} adds each inbox/outbox item's deadlines (one per
+ * recipient: one for a received entry, one per addressee for a sent one).
+ *
  * and one metric in the server's registry:
  *
  *     parley_deadlines_overdue{kind,precedence,direction}  overdue deliveries still unanswered
@@ -14,7 +17,8 @@
  */
 import { z } from 'zod';
 import { Gauge } from 'prom-client';
-import { type DeliveryStatus, DELIVERY_STATES, countDeliveries } from '../deadlines/state.js';
+import { type DeliveryStatus, DELIVERY_STATES, countDeliveries, summarize } from '../deadlines/state.js';
+import type { EntryView } from '../service.js';
 import { deadlineTracker } from '../deadlines/tracker.js';
 import { linkHealth, linkSourceOf } from '../deadlines/heartbeat.js';
 import { type App, type Context, BEARER, READERS } from './context.js';
@@ -85,6 +89,21 @@ export const LinksResponse = z.object({
     }),
   ),
 });
+
+/** Inbox/outbox items with their `deadlines` (absent for entries without any, such as receipts). */
+export async function withDeadlines(ctx: Pick<Context, 'node' | 'store'>, items: readonly EntryView[]): Promise<(EntryView & { deadlines?: ReturnType<typeof summarize>[] })[]> {
+  const tracker = deadlineTracker(ctx.node, ctx.store);
+  await tracker.refresh();
+  const now = Date.now();
+  return items.map((v) => {
+    const recipients = v.party === ctx.node.party ? v.entry.to : [ctx.node.party];
+    const deadlines = recipients.flatMap((r) => {
+      const s = tracker.status(v.party, v.index, r, now);
+      return s ? [summarize(s)] : [];
+    });
+    return deadlines.length > 0 ? { ...v, deadlines } : v;
+  });
+}
 
 /** Listing order: open and overdue, then open, then settled. */
 const rank = (s: DeliveryStatus) => (s.settled ? 2 : s.overdue.length > 0 ? 0 : 1);

@@ -108,6 +108,18 @@ export const EntryView = z
     body: z.unknown().optional().describe('The clear or opened body (absent when sealed and not readable)'),
     sealed: z.enum(['not-entitled', 'not-a-recipient']).optional(),
     state: EntryState.optional().describe('For received entries: our receipt and acknowledgement'),
+    deadlines: z
+      .array(
+        z.object({
+          recipient: z.string(),
+          state: z.enum(['sent', 'received', 'acknowledged', 'overdue-receipt', 'overdue-ack']),
+          dueAt: z.string().describe('The governing deadline: next while on time, first missed once overdue, last once settled'),
+          overdue: z.array(z.enum(['receipt', 'ack'])).readonly(),
+          settled: z.boolean(),
+        }),
+      )
+      .optional()
+      .describe('Inbox and outbox listings: the delivery deadlines, one per recipient (GET /v1/deadlines has the detail)'),
   })
   .meta({ id: 'EntryView' });
 
