@@ -6,7 +6,9 @@
  * with cosignatures that verify; requests without, with a bad, a replayed,
  * a skewed or a foreign Parley-Signature are 401 and store nothing; a
  * partition (CN down) heals with every entry delivered and receipted
- * exactly once; a lost push is healed by the pull.
+ * exactly once; a lost push is healed by the pull; a pull whose entries do
+ * not match the cosigned checkpoint ingests nothing; a pushed checkpoint
+ * that forks from the cosigned one is refused and kept as a fork proof.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -19,14 +21,18 @@ import {
   formatAddCheckpointRequest,
   generateSignerKey,
   getCrypto,
+  makeBundle,
+  newSigner,
   openWitnessedCheckpoint,
   parseCheckpoint,
   parseNote,
+  signCheckpoint,
   signRequest,
+  verifyForkProof,
 } from '@parley/core/node';
 import type { FastifyInstance } from 'fastify';
-import { Federator, PeerClient, cosignedKey, createServer, exportBundle, peersOf, pushTo, loadPushCursor } from '../src/index.js';
-import { openHttpChannel } from './helpers/http.js';
+import { Federator, PeerClient, cosignedKey, createServer, exportBundle, forksOf, peersOf, pushTo, loadPushCursor } from '../src/index.js';
+import { login, openHttpChannel } from './helpers/http.js';
 
 const IDS = ['CN', 'EU', 'US'] as const;
 let dir: string;
@@ -36,6 +42,8 @@ const apps = new Map<string, FastifyInstance>();
 const feds = new Map<string, Federator>();
 /** Test switch: US's pushes of bundles to CN vanish on the way (the request is never sent). */
 let dropUsPushesToCn = false;
+/** Test switch: entry bundles CN fetches from US arrive with one byte changed. */
+let tamperCnPulls = false;
 
 const OPTS = { pollMs: 150, backoff: { baseMs: 40, maxMs: 300 } };
 
@@ -43,7 +51,14 @@ function fetchOf(id: string): typeof fetch {
   return (async (input: string | URL | Request, init?: RequestInit) => {
     const url = String(input);
     if (id === 'US' && dropUsPushesToCn && url.startsWith(urls['CN']!) && url.endsWith('/fed/v1/bundle')) throw new TypeError('fetch failed (dropped by the test)');
-    return fetch(input, init);
+    const res = await fetch(input, init);
+    if (id === 'CN' && tamperCnPulls && url.startsWith(urls['US']!) && url.includes('/log/tile/entries/')) {
+      const body = new Uint8Array(await res.arrayBuffer());
+      const at = body.length - 20; // inside the last (newest) entry's JSON: its leaf hash changes
+      body[at] = body[at]! ^ 0x01;
+      return new Response(body, { status: res.status, headers: res.headers });
+    }
+    return res;
   }) as typeof fetch;
 }
 
@@ -205,6 +220,11 @@ describe('three nodes federating over 127.0.0.1', () => {
     await waitFor("US's link to CN failing", () => feds.get('US')!.links().find((l) => l.party === 'CN')!.consecutiveFailures >= 2);
     const down = feds.get('US')!.links().find((l) => l.party === 'CN')!;
     expect(down.lastError?.code).toBe('PEER_UNREACHABLE');
+    // Link health (GET /v1/links) shows the transport down while heartbeats are not yet stale.
+    const health = await apps.get('US')!.inject({ method: 'GET', url: '/v1/links', headers: await login(apps.get('US')!, 'audrey') });
+    expect(health.statusCode, health.body).toBe(200);
+    const cn = health.json<{ links: { party: string; transport?: { state: string } }[] }>().links.find((l) => l.party === 'CN');
+    expect(cn?.transport?.state).toBe('down');
     for (const s of sent) expect(await ch.store('CN').received('US', s.index)).toBeUndefined();
 
     const app = await createServer({ node: ch.node('CN'), store: ch.store('CN') });
@@ -248,5 +268,36 @@ describe('three nodes federating over 127.0.0.1', () => {
     const views = (await ch.node('CN').inbox({ limit: 200, party: 'US' }, 'officer')).map((v) => v.index);
     expect(new Set(views).size).toBe(views.length);
     expect(decodeUtf8((await ch.node('US').latestCheckpoint())!)).toContain(origin('US'));
+  });
+
+  it('ingests nothing from a pull whose entries do not match the cosigned checkpoint', async () => {
+    dropUsPushesToCn = true;
+    tamperCnPulls = true;
+    let s;
+    try {
+      s = await send('served tampered');
+      await waitFor('CN refuses the tampered scan', () => feds.get('CN')!.links().find((l) => l.party === 'US')!.lastError?.code === 'TILE_INVALID');
+      expect(await ch.store('CN').received('US', s.index)).toBeUndefined();
+      tamperCnPulls = false;
+      await waitFor('CN pulled it untampered', async () => (await ch.store('CN').received('US', s!.index)) !== undefined);
+      expect(await receipts('CN', 'US', s.index)).toHaveLength(1);
+    } finally {
+      dropUsPushesToCn = false;
+      tamperCnPulls = false;
+    }
+  });
+
+  it('keeps a fork proof and refuses (422) a pushed bundle whose checkpoint forks from the one cosigned', async () => {
+    const us = ch.node('US');
+    const held = (await ch.node('CN').witness.latest(origin('US')))!;
+    const forged = signCheckpoint({ origin: origin('US'), treeSize: held.treeSize, rootHash: getCrypto().randomBytes(32), extensions: [] }, newSigner(keyOf('US').keys.log));
+    const bundle = makeBundle({ accordId: us.accord.id, from: 'US', to: 'CN', created: new Date().toISOString(), checkpoint: forged, entries: [] }, getCrypto().ed25519Signer(keyOf('US').keys.log.seed));
+    const r = await post('CN', '/fed/v1/bundle', bundle, { [REQUEST_SIGNATURE_HEADER]: us.signRequest({ to: 'CN', method: 'POST', path: '/fed/v1/bundle', body: bundle }) });
+    expect(r.status, r.text).toBe(422);
+    expect(JSON.parse(r.text)).toMatchObject({ code: 'PROOF_INVALID' });
+    const proofs = await forksOf(ch.store('CN'), 'US');
+    expect(proofs).toHaveLength(1);
+    expect(verifyForkProof(proofs[0]!, us.accord)).toMatchObject({ party: 'US', kind: 'same-size' });
+    expect((await ch.node('CN').witness.latest(origin('US')))!.treeSize).toBe(held.treeSize);
   });
 });

@@ -22,6 +22,7 @@
  */
 import { isParleyError } from '@parley/core';
 import type { LogStore } from '@parley/store';
+import { type LinkSource, type PeerLink, attachLinkSource, linkSourceOf } from '../deadlines/heartbeat.js';
 import type { ParleyNode } from '../service.js';
 import { PeerError, type PeerClient } from './peer.js';
 import { type CompactRange, ForkDetected, loadPullCursor, pullFrom } from './pull.js';
@@ -111,6 +112,7 @@ export class Federator {
   readonly #random: () => number;
   #stopped = false;
   #unsubscribe: () => void = () => undefined;
+  readonly #source: LinkSource = { links: () => this.peerLinks() };
 
   private constructor(node: ParleyNode, store: LogStore, links: Link[], o: FederatorOptions) {
     this.#node = node;
@@ -143,6 +145,8 @@ export class Federator {
       }
     });
     for (const l of links) l.done = f.#run(l);
+    // Link health (GET /v1/links) folds the transport state in.
+    attachLinkSource(node, f.#source);
     return f;
   }
 
@@ -150,6 +154,7 @@ export class Federator {
   async stop(): Promise<void> {
     this.#stopped = true;
     this.#unsubscribe();
+    if (linkSourceOf(this.#node) === this.#source) attachLinkSource(this.#node, undefined);
     for (const l of this.#links) l.wake();
     await Promise.all(this.#links.map((l) => l.done));
   }
@@ -179,6 +184,19 @@ export class Federator {
       ...(l.failures > 0 ? { retryAt: iso(l.retryAt) } : {}),
       forks: l.forks,
       rejected: [...l.rejected],
+    }));
+  }
+
+  /**
+   * The transport view link health takes (deadlines/heartbeat.ts LinkSource):
+   * up after a completed exchange, down while attempts fail, unknown before the first.
+   */
+  peerLinks(): PeerLink[] {
+    return this.#links.map((l) => ({
+      party: l.peer.party,
+      state: l.failures > 0 ? 'down' : l.lastContact !== undefined ? 'up' : 'unknown',
+      ...(l.lastContact !== undefined ? { lastContactAt: iso(l.lastContact) } : {}),
+      ...(l.lastError && l.failures > 0 ? { detail: `${l.failures} failed attempt(s), last ${l.lastError.code}; retry at ${iso(l.retryAt)}` } : {}),
     }));
   }
 
