@@ -22,7 +22,7 @@
  */
 import { isParleyError } from '@parley/core';
 import type { LogStore } from '@parley/store';
-import { type LinkSource, type PeerLink, attachLinkSource, linkSourceOf } from '../deadlines/heartbeat.js';
+import { type LinkSource, attachLinkSource, federatorLinkSource, linkSourceOf } from '../deadlines/heartbeat.js';
 import type { ParleyNode } from '../service.js';
 import { PeerError, type PeerClient } from './peer.js';
 import { type CompactRange, ForkDetected, loadPullCursor, pullFrom } from './pull.js';
@@ -112,7 +112,7 @@ export class Federator {
   readonly #random: () => number;
   #stopped = false;
   #unsubscribe: () => void = () => undefined;
-  readonly #source: LinkSource = { links: () => this.peerLinks() };
+  readonly #source: LinkSource = federatorLinkSource(this);
 
   private constructor(node: ParleyNode, store: LogStore, links: Link[], o: FederatorOptions) {
     this.#node = node;
@@ -145,7 +145,7 @@ export class Federator {
       }
     });
     for (const l of links) l.done = f.#run(l);
-    // Link health (GET /v1/links) folds the transport state in.
+    // Link health (GET /v1/links) folds the transport state in (down on failures or a held fork proof).
     attachLinkSource(node, f.#source);
     return f;
   }
@@ -184,19 +184,6 @@ export class Federator {
       ...(l.failures > 0 ? { retryAt: iso(l.retryAt) } : {}),
       forks: l.forks,
       rejected: [...l.rejected],
-    }));
-  }
-
-  /**
-   * The transport view link health takes (deadlines/heartbeat.ts LinkSource):
-   * up after a completed exchange, down while attempts fail, unknown before the first.
-   */
-  peerLinks(): PeerLink[] {
-    return this.#links.map((l) => ({
-      party: l.peer.party,
-      state: l.failures > 0 ? 'down' : l.lastContact !== undefined ? 'up' : 'unknown',
-      ...(l.lastContact !== undefined ? { lastContactAt: iso(l.lastContact) } : {}),
-      ...(l.lastError && l.failures > 0 ? { detail: `${l.failures} failed attempt(s), last ${l.lastError.code}; retry at ${iso(l.retryAt)}` } : {}),
     }));
   }
 
