@@ -1,7 +1,8 @@
 /**
  * The HTTP client of the officer commands (login, send, report, inbox, ack,
- * show): where the node is, which token to send, and RFC 9457 problems turned
- * into messages that say what to do.
+ * show, bundle export/import): where the node is, which token to send, and
+ * RFC 9457 problems turned into messages that say what to do. JSON both ways,
+ * except bundles: a raw file out of export, a raw file into import.
  *
  *   URL:   --url, else $PARLEY_URL, else the URL `parley login` saved, else
  *          http://HOST:PORT from the data directory's config.json
@@ -93,40 +94,70 @@ const HINTS: Record<number, string> = {
   403: ' — your role may not do this; ask an admin',
 };
 
+/** What one exchange with the node sends. */
+interface Exchange {
+  readonly token?: string;
+  /** A JSON body. */
+  readonly body?: unknown;
+  /** A raw body, sent as application/octet-stream. */
+  readonly bytes?: Uint8Array;
+  readonly accept?: string;
+  readonly timeoutMs?: number;
+}
+
 /**
- * Calls the node and returns the parsed JSON response.
+ * One HTTP exchange with the node: the successful response's bytes and headers.
  * @throws UsageError when the node cannot be reached; NodeRefused for an error response.
  */
-export async function request(method: 'GET' | 'POST' | 'DELETE', url: string, path: string, opts: { token?: string; body?: unknown } = {}): Promise<unknown> {
-  const headers: Record<string, string> = { accept: 'application/json' };
+async function exchange(method: 'GET' | 'POST' | 'DELETE', url: string, path: string, opts: Exchange = {}): Promise<{ bytes: Uint8Array; headers: Headers }> {
+  const headers: Record<string, string> = { accept: opts.accept ?? 'application/json' };
   if (opts.token !== undefined) headers['authorization'] = `Bearer ${opts.token}`;
-  if (opts.body !== undefined) headers['content-type'] = 'application/json';
+  let body: string | Uint8Array | undefined;
+  if (opts.bytes !== undefined) {
+    headers['content-type'] = 'application/octet-stream';
+    body = opts.bytes;
+  } else if (opts.body !== undefined) {
+    headers['content-type'] = 'application/json';
+    body = JSON.stringify(opts.body);
+  }
   let res: Response;
+  let bytes: Uint8Array;
   try {
-    res = await fetch(`${url}${path}`, {
-      method,
-      headers,
-      ...(opts.body !== undefined ? { body: JSON.stringify(opts.body) } : {}),
-      signal: AbortSignal.timeout(30_000),
-    });
+    res = await fetch(`${url}${path}`, { method, headers, ...(body !== undefined ? { body } : {}), signal: AbortSignal.timeout(opts.timeoutMs ?? 30_000) });
+    bytes = new Uint8Array(await res.arrayBuffer());
   } catch (e) {
     const cause = networkCause(e);
     throw new UsageError(`cannot reach the node at ${url} (${cause}): is it running? start it with: parley serve`);
   }
-  const text = await res.text();
-  let body: unknown;
-  try {
-    body = text === '' ? undefined : JSON.parse(text);
-  } catch {
-    body = undefined;
-  }
   if (!res.ok) {
-    const p = (body ?? {}) as { code?: string; detail?: string; title?: string };
+    let p: { code?: string; detail?: string; title?: string } = {};
+    try {
+      p = (JSON.parse(new TextDecoder().decode(bytes)) ?? {}) as typeof p;
+    } catch {
+      // not a problem document: the status says it all
+    }
     const code = p.code ?? `HTTP_${res.status}`;
     throw new NodeRefused(res.status, code, `the node refused ${method} ${path}: ${p.detail ?? p.title ?? res.statusText} (${code}, HTTP ${res.status})${HINTS[res.status] ?? ''}`);
   }
-  return body;
+  return { bytes, headers: res.headers };
 }
+
+/**
+ * Calls the node and returns the parsed JSON response.
+ * @throws UsageError when the node cannot be reached; NodeRefused for an error response.
+ */
+export async function request(method: 'GET' | 'POST' | 'DELETE', url: string, path: string, opts: { token?: string; body?: unknown; bytes?: Uint8Array; timeoutMs?: number } = {}): Promise<unknown> {
+  const { bytes } = await exchange(method, url, path, opts);
+  const text = new TextDecoder().decode(bytes);
+  try {
+    return text === '' ? undefined : (JSON.parse(text) as unknown);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Time allowed for a bundle (up to 64 MiB) to be made or checked by the node. */
+const BUNDLE_TIMEOUT_MS = 300_000;
 
 /** A client bound to the node URL and token that the options resolve to. */
 export function client(o: ClientOpts) {
@@ -137,5 +168,9 @@ export function client(o: ClientOpts) {
     get: (path: string) => request('GET', url, path, { token: t }),
     post: (path: string, body: unknown) => request('POST', url, path, { token: t, body }),
     del: (path: string) => request('DELETE', url, path, { token: t }),
+    /** POSTs a raw file (application/octet-stream) and returns the JSON answer. */
+    postBytes: (path: string, bytes: Uint8Array) => request('POST', url, path, { token: t, bytes, timeoutMs: BUNDLE_TIMEOUT_MS }),
+    /** POSTs JSON and returns the raw answer (a file) with its headers. */
+    download: (path: string, body: unknown) => exchange('POST', url, path, { token: t, body, accept: 'application/octet-stream, application/problem+json', timeoutMs: BUNDLE_TIMEOUT_MS }),
   };
 }

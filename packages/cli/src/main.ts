@@ -17,6 +17,7 @@ import { registerSend } from './commands/send.js';
 import { registerReport } from './commands/report.js';
 import { registerInboxCommands } from './commands/inbox.js';
 import { registerExport } from './commands/export.js';
+import { registerBundle } from './commands/bundle.js';
 import { registerServe } from './commands/serve.js';
 import { registerVerifyFork } from './commands/verify-fork.js';
 
@@ -43,6 +44,7 @@ export function buildProgram(): Command {
   registerServe(program);
   registerVerifyFork(program);
   registerExport(program);
+  registerBundle(program);
   program.addHelpText('after', '\nExit status: 0 ok/valid, 1 check failed, 2 unusable arguments.\n');
   // Every subcommand: usage errors throw instead of exiting.
   const all = (c: Command): Command[] => [c, ...c.commands.flatMap(all)];

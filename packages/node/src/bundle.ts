@@ -62,6 +62,28 @@ const PAGE = 1024;
  * @example await exportBundle(node, store, { to: 'CN', since: 10, until: 20 })
  */
 export async function exportBundle(node: ParleyNode, store: LogStore, o: ExportBundleOptions): Promise<Uint8Array> {
+  return (await exportBundleFile(node, store, o)).bytes;
+}
+
+/** A bundle made by {@link exportBundleFile}, with what a caller names or reports it by. */
+export interface ExportedBundle {
+  /** The bundle file bytes. */
+  readonly bytes: Uint8Array;
+  readonly from: string;
+  readonly to: string;
+  /** Tree size of the checkpoint the entries are proven against. */
+  readonly treeSize: number;
+  /** Number of entries in the bundle. */
+  readonly entries: number;
+}
+
+/**
+ * {@link exportBundle}, also returning the checkpoint's tree size and the
+ * entry count (for the file name and the HTTP route's answer).
+ * @throws as {@link exportBundle}.
+ * @example const { bytes, treeSize } = await exportBundleFile(node, store, { to: 'CN' });
+ */
+export async function exportBundleFile(node: ParleyNode, store: LogStore, o: ExportBundleOptions): Promise<ExportedBundle> {
   if (o.to === node.party || !node.accord.party(o.to)) fail('BUNDLE_MALFORMED', `${o.to} is not another party of the accord`);
   const note = await node.latestCheckpoint();
   if (note === undefined) fail('TREE_ARGUMENT_INVALID', 'the log is empty: there is no checkpoint to bundle');
@@ -80,7 +102,7 @@ export async function exportBundle(node: ParleyNode, store: LogStore, o: ExportB
       entries.push({ index: e.index, bytes: e.bytes, proof: await node.inclusionProof(e.index, treeSize) });
     }
   }
-  return node.signBundle({
+  const bytes = node.signBundle({
     accordId: node.accord.id,
     from: node.party,
     to: o.to,
@@ -88,6 +110,7 @@ export async function exportBundle(node: ParleyNode, store: LogStore, o: ExportB
     checkpoint: decodeUtf8(note, 'checkpoint'),
     entries,
   });
+  return { bytes, from: node.party, to: o.to, treeSize, entries: entries.length };
 }
 
 /** What {@link importBundle} did. */

@@ -25,6 +25,7 @@ import type { LogStore } from '@parley/store';
 import { BODY_SCHEMAS } from '../bodies.js';
 import type { ParleyNode } from '../service.js';
 import { registerApi } from './api.js';
+import { registerBundles } from './bundles.js';
 import type { App, Context } from './context.js';
 import { registerFederation } from './federation.js';
 import { registerDeadlines } from './deadlines.js';
@@ -102,6 +103,7 @@ export async function createServer(opts: ServerOptions): Promise<FastifyInstance
   registerWitness(app, ctx);
   registerFederation(app, ctx);
   registerDeadlines(app, ctx);
+  registerBundles(app, ctx);
 
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   app.get('/metrics', {
