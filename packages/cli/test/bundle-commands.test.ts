@@ -62,7 +62,7 @@ interface Served {
 
 function serve(data: string): Promise<Served> {
   return new Promise((done, fail) => {
-    const child = spawn(process.execPath, [BIN, 'serve', '--data', data, '--port', '0', '--json'], { cwd: tmp, env: env(), stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [BIN, 'serve', '--data', data, '--port', '0', '--json', '--no-federation', '--no-heartbeat'], { cwd: tmp, env: env(), stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     let err = '';
     const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));

@@ -8,3 +8,4 @@ export * from './http/index.js';
 export * from './bundle.js';
 export * from './deadlines/index.js';
 export * from './federation/index.js';
+export * from './runtime.js';

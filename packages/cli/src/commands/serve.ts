@@ -8,7 +8,7 @@
  */
 import type { Command } from 'commander';
 import { type VerifiedAccord, isParleyError, verifyAccord } from '@parley/core/node';
-import { ParleyNode, VerifyPool, createServer } from '@parley/node';
+import { ParleyNode, type Runtime, VerifyPool, startRuntime } from '@parley/node';
 import { SqliteStore, withWriterThread } from '@parley/store';
 import { EXIT_OK, UsageError, act } from '../exit.js';
 import { makeOut } from '../io.js';
@@ -24,6 +24,11 @@ interface ServeOpts {
   passphraseFile?: string;
   log?: boolean;
   json?: boolean;
+  peer?: string[];
+  poll?: string;
+  webhook?: string;
+  federation?: boolean;
+  heartbeat?: boolean;
 }
 
 /** The installed accord, verified and complete, or a usage error that says what is missing. */
@@ -51,6 +56,11 @@ export function registerServe(program: Command): void {
     .option('--port <port>', 'port to listen on, 0 for any free port (default: config.json listen.port)')
     .option('--passphrase-file <file>', 'file holding the key passphrase (else $PARLEY_PASSPHRASE, else prompted)')
     .option('--log', "write fastify's request log (JSON lines) to standard output")
+    .option('--peer <party=url>', "a peer node's base URL, overriding the accord's (repeatable)", (v: string, prev: string[] = []) => [...prev, v])
+    .option('--poll <ms>', 'how often to pull every peer (default 5000)')
+    .option('--webhook <url>', 'POST overdue deadlines here, signed with the log key (also $PARLEY_WEBHOOK)')
+    .option('--no-federation', 'do not push to or pull from peers (the node still answers them)')
+    .option('--no-heartbeat', "do not append heartbeats (default: one every accord heartbeat interval)")
     .option('--json', 'print {"url","party","origin","channel"} as JSON once listening')
     .addHelpText(
       'after',
@@ -71,6 +81,12 @@ async function serve(o: ServeOpts): Promise<number> {
   const host = o.host ?? config.listen.host;
   const port = o.port === undefined ? config.listen.port : parseIndexArg(o.port, '--port');
   if (port > 65535) throw new UsageError('--port must be at most 65535');
+  const peerUrls: Record<string, string> = {};
+  for (const p of o.peer ?? []) {
+    const m = /^([A-Z][A-Z0-9-]{1,15})=(https?:\/\/\S+)$/.exec(p);
+    if (!m) throw new UsageError(`--peer "${p}" is not PARTY=URL (e.g. CN=http://127.0.0.1:8444)`);
+    peerUrls[m[1]!] = m[2]!;
+  }
   const keys = nodeKeys(await unlockKeys(dir, o.passphraseFile));
 
   // Commits run on a writer thread (the event loop stays free during fsync);
@@ -83,21 +99,37 @@ async function serve(o: ServeOpts): Promise<number> {
     node = await ParleyNode.open({ accord, party: config.party, keys, store, verifyPool });
   } catch (e) {
     await store.close();
+    await verifyPool.close();
     if (!isParleyError(e)) throw e;
     throw new UsageError(`cannot open the node: ${e.message} (${e.code})`);
   }
-  const app = await createServer({ node, store, logger: o.log === true });
+  const webhook = o.webhook ?? process.env['PARLEY_WEBHOOK'];
+  const events = {
+    info: (obj: object, msg: string) => process.stderr.write(`${JSON.stringify({ level: 'info', msg, ...obj })}\n`),
+    warn: (obj: object, msg: string) => process.stderr.write(`${JSON.stringify({ level: 'warn', msg, ...obj })}\n`),
+    error: (obj: object, msg: string) => process.stderr.write(`${JSON.stringify({ level: 'error', msg, ...obj })}\n`),
+  };
+  let runtime: Runtime;
   try {
-    await app.listen({ host, port });
+    runtime = await startRuntime({
+      node,
+      store,
+      host,
+      port,
+      logger: o.log === true,
+      events,
+      peerUrls,
+      federation: { enabled: o.federation !== false, ...(o.poll !== undefined ? { pollMs: parseIndexArg(o.poll, '--poll') } : {}) },
+      ...(o.heartbeat === false ? { heartbeatMs: 0 } : {}),
+      ...(webhook ? { webhook: { url: webhook }, webhookKey: keys.log } : {}),
+    });
   } catch (e) {
-    await app.close();
     await node.close();
     await store.close();
+    await verifyPool.close();
     throw new UsageError(`cannot listen on ${host}:${port}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
   }
-  const addr = app.server.address();
-  const actual = typeof addr === 'object' && addr !== null ? addr.port : port;
-  const url = `http://${host.includes(':') ? `[${host}]` : host}:${actual}`;
+  const url = runtime.url;
   makeOut(o.json === true).result({ url, party: config.party, origin: node.origin, channel: accord.id, treeSize: node.treeSize }, [
     `Parley node ${config.party} (${node.origin}) listening on ${url}`,
     `  channel ${accord.id}, log size ${node.treeSize}; Ctrl-C to stop`,
@@ -108,7 +140,7 @@ async function serve(o: ServeOpts): Promise<number> {
     process.once('SIGTERM', done);
   });
   if (!o.json) process.stderr.write(`${signal}: stopping ${config.party}…\n`);
-  await app.close();
+  await runtime.stop();
   await node.close();
   await store.close();
   await verifyPool.close();
