@@ -7,7 +7,16 @@
  *              with `to` among their recipients → each with its RFC 9162
  *              inclusion proof in the tree of size N → signed by the node's
  *              log key (ParleyNode.signBundle)
- *     import:  openBundle(bytes, accord, this party) → node.ingest(entry bytes)
+ *     import:  openBundle(bytes, accord, this party)
+ *              → its checkpoint against our witness state for the sender's log,
+ *                as a push (POST /fed/v1/bundle) is checked (federation/receive.ts):
+ *                  same size, same root    witnessed
+ *                  same size, other root   fork proof kept (quarantine), PROOF_INVALID
+ *                  nothing cosigned yet    cosigned here now (tlog-witness from size 0)
+ *                  another size            no consistency proof travels offline: the
+ *                                          checkpoint is kept and compared with the
+ *                                          sender's log at the next contact (gossip.ts)
+ *              → node.ingest(entry bytes)   (refused while the sender is quarantined)
  *
  * Import goes through `ParleyNode.ingest`, the same call network delivery
  * makes: each entry is verified again, stored idempotently (a second import
@@ -25,12 +34,16 @@ import {
   type WitnessedCheckpoint,
   MAX_BUNDLE_ENTRIES,
   decodeUtf8,
+  encodeUtf8,
   fail,
+  formatAddCheckpointRequest,
   openBundle,
   parseCheckpoint,
   parseNote,
 } from '@parley/core';
 import type { LogStore } from '@parley/store';
+import { keepUnverified } from './federation/forks.js';
+import { bundleCheckpointNote, checkWitnessed } from './federation/receive.js';
 import type { ParleyNode, Submitted } from './service.js';
 
 /** What to export. */
@@ -125,6 +138,12 @@ export interface ImportBundleResult {
   readonly duplicates: number;
   /** Machine receipts written to our log for the new entries. */
   readonly receipts: Submitted[];
+  /**
+   * The checkpoint against our witness: `witnessed` (the one we cosigned),
+   * `cosigned` (none was held: cosigned now), `deferred` (another size: kept
+   * and compared with the sender's log at the next contact).
+   */
+  readonly witness: 'witnessed' | 'cosigned' | 'deferred';
 }
 
 /**
@@ -134,13 +153,34 @@ export interface ImportBundleResult {
  * @param bytes the bundle file.
  * @returns the sender, its checkpoint, counts and the receipts written.
  * @throws ParseError `BUNDLE_MALFORMED`, `INPUT_TOO_LARGE`; VerificationError
- *   `BUNDLE_INVALID`; whatever `ingest` throws (e.g. `STORE_CONFLICT` for an
+ *   `BUNDLE_INVALID`; `PROOF_INVALID` for a checkpoint of the size we
+ *   cosigned with another root (the fork proof is kept first);
+ *   `ENTRY_INVALID` while the sender is quarantined; whatever `ingest` throws (e.g. `STORE_CONFLICT` for an
  *   entry that conflicts with one already held — evidence of a fork).
  *   Nothing is stored when it throws before `ingest`.
  * @example const r = await importBundle(cn, readFileSync('us-to-cn.bundle.json'));
  */
 export async function importBundle(node: ParleyNode, bytes: Uint8Array): Promise<ImportBundleResult> {
   const b: VerifiedBundle = openBundle(bytes, node.accord, node.party);
+  const witness = await witnessImported(node, b);
   const r = await node.ingest(b.entries.map((e) => e.bytes));
-  return { from: b.from, checkpoint: b.checkpoint, ...r };
+  return { from: b.from, checkpoint: b.checkpoint, witness, ...r };
+}
+
+/** Checks (and if nothing is held yet, cosigns) an imported bundle's checkpoint; see the module doc. */
+async function witnessImported(node: ParleyNode, b: VerifiedBundle): Promise<ImportBundleResult['witness']> {
+  const cp = b.checkpoint.checkpoint;
+  for (let attempt = 0; attempt < 2; attempt++) {
+    const heldSize = await checkWitnessed(node, node.store, b);
+    if (heldSize === cp.treeSize && heldSize > 0) return 'witnessed';
+    if (heldSize > 0 || cp.treeSize === 0) {
+      await keepUnverified(node.store, b.from, bundleCheckpointNote(b));
+      return 'deferred';
+    }
+    const a = await node.witness.addCheckpoint(formatAddCheckpointRequest({ oldSize: 0, proof: [], checkpointNote: encodeUtf8(bundleCheckpointNote(b)) }));
+    if (a.status === 200) return 'cosigned';
+    // 409: a push or pull witnessed this log meanwhile; compare with that instead.
+    if (a.status !== 409) fail(a.error?.code ?? 'PROOF_INVALID', `witnessing the bundle's checkpoint: ${a.detail}`, a.error);
+  }
+  return 'deferred';
 }

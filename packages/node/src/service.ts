@@ -58,6 +58,7 @@ import { type EntryMeta, type ListQuery, type LogStore, type OwnEntry, type Rece
 import { BODY_SCHEMAS, type IncidentReport } from './bodies.js';
 import { type VerifyPool, throwVerdict } from './verifyPool.js';
 import { WitnessService } from './witness.js';
+import { isQuarantined } from './federation/forks.js';
 
 /** The party's secrets, decrypted in memory only. */
 export interface NodeKeys {
@@ -140,6 +141,8 @@ export class ParleyNode {
   readonly #appendListeners = new Set<(treeSize: number) => void>();
   /** Serializes ingest's "already held?" check with its store write, so a concurrent push and pull receipt an entry once. */
   #ingestTail: Promise<unknown> = Promise.resolve();
+  /** Received entries ("party/index") whose receipt an ingest is writing now. */
+  readonly #receipting = new Set<string>();
 
   private constructor(o: NodeOptions, accord: VerifiedAccord, writer: LogWriter) {
     this.accord = accord;
@@ -189,6 +192,11 @@ export class ParleyNode {
 
   get treeSize(): number {
     return this.#writer.size;
+  }
+
+  /** The node's store: where evidence found on any path (e.g. a fork proof on import) is kept. */
+  get store(): LogStore {
+    return this.#store;
   }
 
   /**
@@ -311,11 +319,16 @@ export class ParleyNode {
    * ones: one receipt per sender and run of up to {@link RECEIPT_REFS}
    * entries, referencing each (signing one receipt per entry would make the
    * receiver's signing key, not verification, the bottleneck of ingest).
-   * Entries already held are skipped. Signatures are checked on the
+   * Entries already held are skipped — but one held without our receipt (a
+   * crash between storing it and receipting it) is receipted now, once even
+   * under concurrent ingests. A party we hold a fork proof against
+   * (federation/forks.ts) is quarantined: its new entries are refused.
+   * Signatures are checked on the
    * {@link VerifyPool}'s worker threads when the node has one.
    * @returns counts, and the receipts written.
    * @throws the first invalid entry's ParseError / VerificationError: nothing
-   *   of a batch with an invalid entry is stored.
+   *   of a batch with an invalid entry is stored; VerificationError
+   *   `ENTRY_INVALID` for a new entry of a quarantined (forked) log.
    */
   async ingest(entries: readonly Uint8Array[]): Promise<{ accepted: number; duplicates: number; receipts: Submitted[] }> {
     const now = this.#now().toISOString();
@@ -341,13 +354,36 @@ export class ParleyNode {
       return { party: e.from.party, index: e.seq, leafHash: leaf, bytes, meta: metaOf(e, body), receivedAt: now };
     });
     const stored = this.#ingestTail.then(async () => {
-      const fresh: ReceivedEntry[] = [];
-      for (const r of records) if (!(await this.#store.received(r.party, r.index))) fresh.push(r);
-      return { fresh, accepted: await this.#store.ingest(records) };
+      // Receipt each entry once: new entries, and entries held without our receipt (a crash
+      // between storing and receipting) unless a receipt for them is being written right now.
+      const receipt: ReceivedEntry[] = [];
+      const quarantined = new Map<string, boolean>();
+      const seen = new Set<string>();
+      for (const r of records) {
+        const key = `${r.party}/${r.index}`;
+        if (seen.has(key)) continue;
+        seen.add(key);
+        const held = await this.#store.received(r.party, r.index);
+        if (!held) {
+          if (!quarantined.has(r.party)) quarantined.set(r.party, await isQuarantined(this.#store, r.party));
+          if (quarantined.get(r.party)) fail('ENTRY_INVALID', `${r.party}'s log is forked (this node holds a fork proof): its new entries are refused; entries already held stay`);
+          receipt.push(r);
+        } else if (held.meta.type !== 'receipt' && !this.#receipting.has(key) && !(await this.#store.referencing(r.party, r.index)).some((e) => e.meta.type === 'receipt')) {
+          receipt.push(held);
+        }
+      }
+      const accepted = await this.#store.ingest(records);
+      // ---- stored: until their receipts are durable, concurrent ingests leave these to us.
+      for (const r of receipt) this.#receipting.add(`${r.party}/${r.index}`);
+      return { receipt, accepted };
     });
     this.#ingestTail = stored.catch(() => undefined);
-    const { fresh, accepted } = await stored;
-    return { accepted, duplicates: records.length - accepted, receipts: await this.#receipts(fresh, now) };
+    const { receipt, accepted } = await stored;
+    try {
+      return { accepted, duplicates: records.length - accepted, receipts: await this.#receipts(receipt, now) };
+    } finally {
+      for (const r of receipt) this.#receipting.delete(`${r.party}/${r.index}`);
+    }
   }
 
   /** Receipts for newly received entries (not for receipts: that would never end). */

@@ -22,8 +22,14 @@
  * when given: a party whose heartbeats are fresh but whose transport reports
  * `down` is `degraded` (one direction works, or it reached us another way,
  * e.g. a bundle).
+ *
+ * Above both: a party whose log we hold a fork proof against is `down` with
+ * reason `fork` however fresh its heartbeats (its new entries are refused,
+ * federation/forks.ts). `reason` says why a link is not up: `fork`,
+ * `heartbeat` (no fresh contact) or `transport` (degraded).
  */
 import type { LogStore } from '@parley/store';
+import { forksOf } from '../federation/forks.js';
 import type { ParleyNode, Submitted } from '../service.js';
 import { type Clock, type StructuredLogger, SILENT, systemClock } from './clock.js';
 
@@ -121,6 +127,10 @@ export interface LinkSource {
 export interface LinkHealth {
   readonly party: string;
   readonly state: 'up' | 'down' | 'degraded';
+  /** Why the link is not up: a fork proof held against the party's log, no fresh contact, or the transport failing. */
+  readonly reason?: 'fork' | 'heartbeat' | 'transport';
+  /** Fork proofs held against the party's log (present only when there are any). */
+  readonly forks?: number;
   /** From heartbeats (and all entries) received: up / down. */
   readonly heartbeat: 'up' | 'down';
   /** Our last contact: min(sender's time, our receive time) of its newest entry we hold. */
@@ -158,9 +168,13 @@ export async function linkHealth(i: LinkHealthInput): Promise<LinkHealth[]> {
     const downAt = heard === undefined ? undefined : heard + MISSED_BEATS_DOWN * interval;
     const heartbeat = downAt !== undefined && i.now <= downAt ? 'up' : 'down';
     const t = transport.get(party);
+    const forks = (await forksOf(i.store, party)).length;
+    const reason = forks > 0 ? 'fork' : heartbeat === 'down' ? 'heartbeat' : t?.state === 'down' ? 'transport' : undefined;
     out.push({
       party,
-      state: heartbeat === 'down' ? 'down' : t?.state === 'down' ? 'degraded' : 'up',
+      state: reason === 'fork' || reason === 'heartbeat' ? 'down' : reason === 'transport' ? 'degraded' : 'up',
+      ...(reason !== undefined ? { reason } : {}),
+      ...(forks > 0 ? { forks } : {}),
       heartbeat,
       ...(heard !== undefined ? { lastHeardAt: new Date(heard).toISOString() } : {}),
       ...(newest ? { lastEntry: { index: newest.index, type: newest.meta.type, time: newest.meta.time, receivedAt: newest.receivedAt } } : {}),

@@ -17,7 +17,7 @@
  * Answers are matched by (delivery, leaf hash), not by arrival order: an
  * answer read before the entry it answers simply waits in the answer map.
  */
-import { formatBase64, type Precedence } from '@parley/core';
+import { formatBase64, type Precedence, type VerifiedAccord } from '@parley/core';
 import type { LogStore, OwnEntry, ReceivedEntry } from '@parley/store';
 import type { ParleyNode } from '../service.js';
 import { type AckAnswer, type Answer, type DeliveryFacts, type DeliveryStatus, type ReportFacts, type TimeBounds, OWN_CLOCKS, deliveryState, needsReceipt } from './state.js';
@@ -68,6 +68,11 @@ export class DeadlineTracker {
 
   get accordId(): string {
     return this.#node.accord.id;
+  }
+
+  /** The verified accord of the node (fork proofs are checked against it). */
+  get accord(): VerifiedAccord {
+    return this.#node.accord;
   }
 
   /** Replaces the time-bounds provider (federation installs cosigned bounds). */

@@ -17,17 +17,24 @@
  * crash after a POST succeeded but before `pending` was updated repeats that
  * POST: delivery is at least once, with a stable id (webhook.ts).
  *
+ * Forks: the same pass escalates every fork proof the node holds
+ * (federation/forks.ts) once — an ERROR log line `parley.fork.detected`
+ * and a `parley.fork.detected` webhook (webhook.ts, {@link ForkEvent}), under
+ * the proof's stable id in the same durable lists. Keeping a new proof wakes
+ * the watcher at once.
+ *
  * Retries: exponential backoff (`baseDelayMs` · 2^(attempt − 1), at most
  * `maxDelayMs`) for any failure (network, timeout, non-2xx), at most
  * `maxAttempts` attempts; then the webhook is dropped with an error line
  * (the overdue state itself stays visible in the API and the metrics).
  */
-import type { SignerKey } from '@parley/core';
+import { type SignerKey, formatBase64 } from '@parley/core';
+import { forkId, forksOf, heldForks, onForkRecorded } from '../federation/forks.js';
 import type { LogStore } from '@parley/store';
 import { type Clock, type StructuredLogger, MAX_TIMER_MS, systemClock } from './clock.js';
 import type { DeadlineKind, DeliveryStatus } from './state.js';
 import type { DeadlineTracker } from './tracker.js';
-import { WEBHOOK_ID_HEADER, WEBHOOK_SIGNATURE_HEADER, overdueEvent, overdueId, signWebhook } from './webhook.js';
+import { type ForkEvent, FORK_WEBHOOK_EVENT, WEBHOOK_ID_HEADER, WEBHOOK_SIGNATURE_HEADER, overdueEvent, overdueId, signWebhook } from './webhook.js';
 
 /** Settings key of the watcher's durable state. */
 export const ESCALATIONS_SETTING = 'deadlines.escalations';
@@ -103,6 +110,7 @@ export class DeadlineWatcher {
   #running = false;
   #run: Promise<void> = Promise.resolve();
   #again = false;
+  #unwatchForks: () => void = () => undefined;
 
   constructor(o: DeadlineWatcherOptions) {
     this.#o = o;
@@ -117,12 +125,14 @@ export class DeadlineWatcher {
     this.#escalated = new Set(p?.escalated ?? []);
     this.#pending = [...(p?.pending ?? [])];
     this.#running = true;
+    this.#unwatchForks = onForkRecorded(this.#o.store, () => this.notify());
     await this.check();
   }
 
   /** Stops the timer and waits for a check in progress. */
   async stop(): Promise<void> {
     this.#running = false;
+    this.#unwatchForks();
     this.#clear();
     await this.#run;
   }
@@ -194,6 +204,7 @@ export class DeadlineWatcher {
       if (fresh.length > 0) await this.#record(fresh, now);
       // Only now, with its escalations durable, may a settled delivery leave the watch.
       for (const s of changes) tracker.done(s);
+      await this.#forks(now);
       await this.#deliver();
     } catch (err) {
       logger.error({ err }, 'deadline watcher: check failed');
@@ -237,6 +248,33 @@ export class DeadlineWatcher {
         `deadline missed: ${e.kind} of ${s.party}/${s.index} by ${s.recipient}`,
       );
       this.#o.onEscalation?.(e);
+    }
+  }
+
+  /** Escalates each fork proof held and not yet escalated: durably recorded first, then logged. */
+  async #forks(now: number): Promise<void> {
+    const { tracker, webhook, logger } = this.#o;
+    // Cheap on every pass: ids first; only proofs not yet escalated are verified (heldForks).
+    let unseen = false;
+    for (const { id: party } of tracker.accord.accord.parties) {
+      if ((await forksOf(this.#o.store, party)).some((t) => !this.#escalated.has(forkId(party, t)))) unseen = true;
+    }
+    if (!unseen) return;
+    const fresh = (await heldForks(this.#o.store, tracker.accord)).filter((f) => !this.#escalated.has(f.id));
+    if (fresh.length === 0) return;
+    for (const f of fresh) {
+      this.#escalated.add(f.id);
+      if (!webhook) continue;
+      const view = (v: typeof f.fork.a) => ({ treeSize: v.checkpoint.treeSize, rootHash: formatBase64(v.checkpoint.rootHash) });
+      const event: ForkEvent = { type: FORK_WEBHOOK_EVENT, id: f.id, accord: tracker.accordId, node: tracker.party, party: f.party, kind: f.fork.kind, a: view(f.fork.a), b: view(f.fork.b), proof: f.text };
+      this.#pending.push({ id: f.id, body: JSON.stringify(event), attempts: 0, nextAttemptAt: now });
+    }
+    await this.#persist();
+    for (const f of fresh) {
+      logger.error(
+        { event: FORK_WEBHOOK_EVENT, id: f.id, party: f.party, kind: f.fork.kind, a: f.fork.a.checkpoint.treeSize, b: f.fork.b.checkpoint.treeSize, href: `/v1/forks/${f.party}/${f.n}` },
+        `FORK: ${f.party}'s log signed two checkpoints no single history explains; its new entries are refused`,
+      );
     }
   }
 

@@ -61,6 +61,29 @@ export interface OverdueEvent {
   };
 }
 
+/** The `type` of a fork webhook: the highest alarm. */
+export const FORK_WEBHOOK_EVENT = 'parley.fork.detected';
+
+/**
+ * The JSON body of a fork webhook: one per fork proof, its id stable
+ * (`fork/<party>/<SHA-256 prefix of the proof text>`), the proof itself in
+ * `proof` (canonical text, for `parley verify-fork`).
+ */
+export interface ForkEvent {
+  readonly type: typeof FORK_WEBHOOK_EVENT;
+  readonly id: string;
+  readonly accord: string;
+  /** The party whose node sends the webhook. */
+  readonly node: string;
+  /** The party whose log forked. */
+  readonly party: string;
+  readonly kind: string;
+  /** The two views: tree size and base64 root hash of each signed checkpoint. */
+  readonly a: { readonly treeSize: number; readonly rootHash: string };
+  readonly b: { readonly treeSize: number; readonly rootHash: string };
+  readonly proof: string;
+}
+
 /** The stable id of one overdue deadline. */
 export function overdueId(kind: DeadlineKind, s: Pick<DeliveryStatus, 'party' | 'index' | 'recipient'>): string {
   return `overdue/${kind}/${s.party}/${s.index}/${s.recipient}`;

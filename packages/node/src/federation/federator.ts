@@ -9,6 +9,13 @@
  *       failure → retry after min(maxMs, baseMs · 2^(failures−1)) · (1 − jitter·U[0,1)),
  *                 push and pull both wait; the first success resets the count
  *
+ * After each pull round the link gossips (gossip.ts): it asks the peer what
+ * it cosigned of every other party's log and which fork proofs it holds, and
+ * compares with what we hold, so a split view is caught within one poll
+ * interval. A gossip failure is reported (onError) but does not fail the link.
+ * A peer we hold a fork proof against is quarantined: its pull fails with
+ * ForkDetected (nothing fetched or ingested) and its link is down.
+ *
  * A lost push is healed by the next pull (the peer scans our log from its
  * cursor); a partition heals exactly once on both sides (every receive is
  * idempotent by (party, index, hash), and ingest writes one receipt per
@@ -27,7 +34,8 @@ import type { ParleyNode } from '../service.js';
 import { PeerError, type PeerClient } from './peer.js';
 import { type CompactRange, ForkDetected, loadPullCursor, pullFrom } from './pull.js';
 import { type PushCursor, loadPushCursor, pushTo } from './push.js';
-import { forksOf } from './receive.js';
+import { forksOf, onForkRecorded } from './forks.js';
+import { type LogSource, gossipWith, ownLogSource, peerLogSource } from './gossip.js';
 
 export interface BackoffOptions {
   /** First retry delay (default 250 ms). */
@@ -112,6 +120,7 @@ export class Federator {
   readonly #random: () => number;
   #stopped = false;
   #unsubscribe: () => void = () => undefined;
+  #unwatchForks: () => void = () => undefined;
   readonly #source: LinkSource = federatorLinkSource(this);
 
   private constructor(node: ParleyNode, store: LogStore, links: Link[], o: FederatorOptions) {
@@ -144,6 +153,11 @@ export class Federator {
         l.wake();
       }
     });
+    // A proof kept anywhere on this node (push, pull, gossip, import) marks its link at once.
+    f.#unwatchForks = onForkRecorded(store, (party) => {
+      const l = f.#links.find((x) => x.peer.party === party);
+      if (l) void forksOf(store, party).then((p) => (l.forks = p.length), () => undefined);
+    });
     for (const l of links) l.done = f.#run(l);
     // Link health (GET /v1/links) folds the transport state in (down on failures or a held fork proof).
     attachLinkSource(node, f.#source);
@@ -154,6 +168,7 @@ export class Federator {
   async stop(): Promise<void> {
     this.#stopped = true;
     this.#unsubscribe();
+    this.#unwatchForks();
     if (linkSourceOf(this.#node) === this.#source) attachLinkSource(this.#node, undefined);
     for (const l of this.#links) l.wake();
     await Promise.all(this.#links.map((l) => l.done));
@@ -218,11 +233,37 @@ export class Federator {
       }
     } catch (e) {
       if (e instanceof ForkDetected) l.forks = (await forksOf(this.#store, l.peer.party)).length;
+      // A peer that cannot be reached cannot gossip either; any other failure leaves gossip worth a try.
+      if (!(e instanceof PeerError && (e.code === 'PEER_UNREACHABLE' || e.code === 'PEER_TIMEOUT'))) await this.#gossip(l);
       return this.#failed(l, e);
     }
+    if (pulling) await this.#gossip(l);
     l.failures = 0;
     l.retryAt = 0;
     l.lastContact = Date.now();
+  }
+
+  /** One gossip round with the link's peer (gossip.ts); failures are reported, not counted. */
+  async #gossip(l: Link): Promise<void> {
+    const sources = (party: string): LogSource | undefined => {
+      if (party === this.#node.party) return ownLogSource(this.#node, this.#store);
+      const log = this.#links.find((x) => x.peer.party === party);
+      return log ? peerLogSource(log.peer) : undefined;
+    };
+    try {
+      const r = await gossipWith(this.#node, this.#store, l.peer, sources);
+      for (const [party, c] of Object.entries(r.compared)) if (c === 'fork') this.#report(party, new ForkDetected(party));
+    } catch (e) {
+      this.#report(l.peer.party, e);
+    }
+  }
+
+  #report(party: string, e: unknown): void {
+    try {
+      this.#onError(party, e);
+    } catch {
+      // A logging hook must not stop delivery.
+    }
   }
 
   #failed(l: Link, e: unknown): void {
@@ -232,11 +273,7 @@ export class Federator {
     l.retryAt = Date.now() + delay;
     const code = e instanceof PeerError || isParleyError(e) ? e.code : e instanceof ForkDetected ? 'FORK_DETECTED' : 'INTERNAL_ERROR';
     l.lastError = { code, message: e instanceof Error ? e.message : String(e), at: Date.now() };
-    try {
-      this.#onError(l.peer.party, e);
-    } catch {
-      // A logging hook must not stop delivery.
-    }
+    this.#report(l.peer.party, e);
   }
 
   #sleep(l: Link, ms: number): Promise<void> {

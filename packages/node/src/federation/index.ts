@@ -1,7 +1,9 @@
 /** Federation: delivery between parties' nodes by push and pull (issue 4). */
 export { DEFAULT_PEER_TIMEOUT_MS, PeerClient, PeerError, peersOf, type AddCheckpointResult, type PeerErrorCode, type PeerOptions, type PushBundleResult, type PushResult } from './peer.js';
 export { Federator, type BackoffOptions, type FederatorOptions, type LinkState } from './federator.js';
-export { receiveBundle, recordFork, forksOf, type NotWitnessed, type Received } from './receive.js';
+export { receiveBundle, recordFork, forksOf, checkWitnessed, bundleCheckpointNote, type NotWitnessed, type Received } from './receive.js';
 export { CompactRange, ForkDetected, MAX_SCAN, pullFrom, loadPullCursor, type PullResult } from './pull.js';
 export { pushTo, loadPushCursor, type PushCursor } from './push.js';
 export { cosignedKey, forksKey, pullKey, pushKey } from './keys.js';
+export { forkId, heldForks, isQuarantined, keepUnverified, onForkRecorded, unverifiedKey, unverifiedOf, type HeldFork } from './forks.js';
+export { compareCheckpoints, gossipWith, ownLogSource, peerLogSource, type Comparison, type GossipResult, type LogSource } from './gossip.js';

@@ -9,6 +9,9 @@
  *     GET  /log/tile/entries/<N>[.p/<W>]      C2SP tlog-tiles entry bundle
  *     POST /witness/add-checkpoint            C2SP tlog-witness: 200 cosignature lines, 409 `<size>\n`
  *     POST /fed/v1/bundle                     push: core bundle bytes; 200 ingest result, 409 `<size>\n`
+ *     GET  /log/tile/<L>/<N>[.p/<W>]          C2SP tlog-tiles hash tile (prefix proofs, gossip.ts)
+ *     GET  /fed/v1/witness/<P>                gossip: the checkpoint of P's log the peer last cosigned
+ *     GET  /fed/v1/forks                      gossip: the fork proofs the peer holds
  *
  * No retries here: one call is one request with a timeout
  * (AbortSignal.timeout); the {@link Federator} retries with backoff. Every
@@ -25,6 +28,8 @@ import {
   TLOG_SIZE_CONTENT_TYPE,
   decodeUtf8,
   formatEntryBundlePath,
+  formatTilePath,
+  MAX_FORK_PROOF_BYTES,
   isParleyError,
   parseAddCheckpointResponse,
   parseBase64,
@@ -37,6 +42,8 @@ import type { ParleyNode } from '../service.js';
 export const DEFAULT_PEER_TIMEOUT_MS = 5_000;
 /** Largest JSON answer read (proofs, ingest results). */
 const MAX_JSON_BYTES = 1024 * 1024;
+/** Largest fork-proof list read (a few proofs per party; each at most 256 KiB). */
+const MAX_FORK_LIST_BYTES = 16 * MAX_FORK_PROOF_BYTES;
 /** Largest entry bundle read: 256 entries of at most 64 KiB + 2 (tlog-tiles uint16 lengths). */
 const MAX_ENTRY_BUNDLE_BYTES = 256 * (65_535 + 2);
 
@@ -141,6 +148,33 @@ export class PeerClient {
   async entryBundle(index: number, width: number): Promise<Uint8Array[]> {
     const a = this.#ok(await this.#request('GET', `/log/${formatEntryBundlePath(index, width)}`, undefined, MAX_ENTRY_BUNDLE_BYTES));
     return this.#parse('entry bundle', () => parseEntryBundle(a.body, width));
+  }
+
+  /** GET hash tile (level, index, width) (C2SP tlog-tiles): the tile bytes (unverified); undefined when not served (404). */
+  async tile(level: number, index: number, width: number): Promise<Uint8Array | undefined> {
+    const a = await this.#request('GET', `/log/${formatTilePath({ level, index, width })}`, undefined, width * 32);
+    if (a.status === 404) return undefined;
+    return this.#ok(a).body;
+  }
+
+  /**
+   * GET /fed/v1/witness/<party>: the checkpoint note of `party`'s log the
+   * peer's witness last cosigned (unverified); undefined when it holds none (404).
+   */
+  async witnessed(party: string): Promise<Uint8Array | undefined> {
+    const a = await this.#request('GET', `/fed/v1/witness/${encodeURIComponent(party)}`, undefined, MAX_CHECKPOINT_BYTES);
+    if (a.status === 404) return undefined;
+    return this.#ok(a).body;
+  }
+
+  /** GET /fed/v1/forks: the fork proofs the peer holds, as text (unverified). */
+  async forkProofs(): Promise<string[]> {
+    const a = this.#ok(await this.#request('GET', '/fed/v1/forks', undefined, MAX_FORK_LIST_BYTES));
+    return this.#parse('fork proof list', () => {
+      const v = JSON.parse(decodeUtf8(a.body)) as { proofs?: unknown };
+      if (!Array.isArray(v.proofs) || !v.proofs.every((p) => typeof p === 'string')) throw new TypeError('want {proofs: [text …]}');
+      return v.proofs as string[];
+    });
   }
 
   /** POST /witness/add-checkpoint (C2SP tlog-witness). */

@@ -21,7 +21,11 @@
  *       signatures, addressing, receipts); an entry the peer logged that does
  *       not verify is skipped and reported, not retried forever
  *     → ---- only now the cursor {m, compact range} is written (durable). A
- *       crash before it re-scans and re-ingests: idempotent by (party, index, hash).
+ *       crash before it re-scans and re-ingests: idempotent by (party, index, hash);
+ *       an entry held without our receipt is passed to ingest again, which receipts it.
+ *
+ * A peer whose log we hold a fork proof against is quarantined (forks.ts):
+ * nothing is fetched or ingested, and the pull fails with ForkDetected.
  */
 import {
   type Hash,
@@ -48,7 +52,7 @@ import type { LogStore, WitnessState } from '@parley/store';
 import type { ParleyNode } from '../service.js';
 import { pullKey } from './keys.js';
 import type { PeerClient } from './peer.js';
-import { recordFork } from './receive.js';
+import { isQuarantined, recordFork } from './forks.js';
 
 /** Most entries scanned in one pull (16 full tiles); a longer backlog continues at the next. */
 export const MAX_SCAN = 16 * 256;
@@ -125,6 +129,8 @@ export class ForkDetected extends Error {
  *   not verify, entries that do not match it), ForkDetected; StoreError.
  */
 export async function pullFrom(node: ParleyNode, store: LogStore, peer: PeerClient, cursor: CompactRange): Promise<PullResult & { cursor: CompactRange }> {
+  // Quarantine (forks.ts): a log we hold a fork proof against is not scanned; the cursor stays.
+  if (await isQuarantined(store, peer.party)) throw new ForkDetected(peer.party);
   const member = node.accord.party(peer.party)!;
   const note = await peer.checkpoint();
   if (note === undefined) return { checkpointSize: 0, witnessedSize: 0, scannedTo: cursor.size, accepted: 0, rejected: [], cursor };
@@ -216,7 +222,11 @@ function addressedTo(bytes: Uint8Array, party: string): boolean {
 
 async function ingestAddressed(node: ParleyNode, store: LogStore, party: string, list: readonly { index: number; bytes: Uint8Array }[]) {
   const fresh: { index: number; bytes: Uint8Array }[] = [];
-  for (const e of list) if (!(await store.received(party, e.index))) fresh.push(e);
+  for (const e of list) {
+    const held = await store.received(party, e.index);
+    // Held but never receipted (a crash between storing and receipting): ingest writes the receipt.
+    if (!held || (held.meta.type !== 'receipt' && !(await store.referencing(party, e.index)).some((r) => r.meta.type === 'receipt'))) fresh.push(e);
+  }
   let accepted = 0;
   const rejected: { index: number; code: string }[] = [];
   for (let i = 0; i < fresh.length; i += INGEST_BATCH) {

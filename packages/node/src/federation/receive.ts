@@ -24,10 +24,10 @@
  * the consistency decision and its durable record are made (compare-and-set
  * before a cosignature leaves); a second path would be a second decider.
  */
-import { type ForkProof, type VerifiedBundle, bytesEqual, decodeUtf8, detectFork, fail, formatForkProof, formatNote, openBundle } from '@parley/core';
+import { type VerifiedBundle, bytesEqual, decodeUtf8, detectFork, fail, formatNote, openBundle } from '@parley/core';
 import type { LogStore } from '@parley/store';
 import type { ParleyNode, Submitted } from '../service.js';
-import { MAX_FORKS_KEPT, forksKey } from './keys.js';
+import { recordFork } from './forks.js';
 
 /** The bundle's entries are stored and receipted. */
 export interface Received {
@@ -63,37 +63,35 @@ export async function receiveBundle(node: ParleyNode, store: LogStore, bytes: Ui
   const b = openBundle(bytes, node.accord, node.party);
   if (b.from !== sender) fail('BUNDLE_INVALID', `the bundle is from ${b.from}, but the request is signed by ${sender}`);
   const cp = b.checkpoint.checkpoint;
-  const held = await node.witness.latest(cp.origin);
-  const heldSize = held?.treeSize ?? 0;
-  if (held !== undefined && heldSize === cp.treeSize && !bytesEqual(held.rootHash, cp.rootHash)) {
-    const proof = detectFork(node.accord, b.from, held.note, noteOf(b));
-    if (proof) await recordFork(store, b.from, proof);
-    fail('PROOF_INVALID', 'the checkpoint conflicts with the one this node cosigned');
-  }
-  if (heldSize !== cp.treeSize || held === undefined) return { status: 409, size: heldSize };
+  const heldSize = await checkWitnessed(node, store, b);
+  if (heldSize !== cp.treeSize) return { status: 409, size: heldSize };
   const r = await node.ingest(b.entries.map((e) => e.bytes));
   return { status: 200, from: b.from, checkpointSize: cp.treeSize, ...r };
 }
 
+/**
+ * Compares a verified bundle's checkpoint with the one this node's witness
+ * holds for the sender's log (network push and offline import alike).
+ * @returns the size held (0: none); equal to the bundle's only when the roots are equal too.
+ * @throws VerificationError `PROOF_INVALID` for a same-size checkpoint with
+ *   another root, after storing the fork proof.
+ */
+export async function checkWitnessed(node: ParleyNode, store: LogStore, b: VerifiedBundle): Promise<number> {
+  const cp = b.checkpoint.checkpoint;
+  const held = await node.witness.latest(cp.origin);
+  if (held !== undefined && held.treeSize === cp.treeSize && !bytesEqual(held.rootHash, cp.rootHash)) {
+    const proof = detectFork(node.accord, b.from, held.note, bundleCheckpointNote(b));
+    if (proof) await recordFork(store, b.from, proof);
+    fail('PROOF_INVALID', 'the checkpoint conflicts with the one this node cosigned');
+  }
+  return held?.treeSize ?? 0;
+}
+
 /** The bundle's checkpoint note with the signatures that verified (log and known cosignatures). */
-function noteOf(b: VerifiedBundle): string {
+export function bundleCheckpointNote(b: VerifiedBundle): string {
   const n = b.checkpoint.note;
   return decodeUtf8(formatNote({ text: n.text, signatures: n.verified }));
 }
 
-/**
- * Keeps a fork proof of `party`'s log (STYLE.md §7c: evidence is a value,
- * stored and reported). At most {@link MAX_FORKS_KEPT} per party, oldest dropped.
- */
-export async function recordFork(store: LogStore, party: string, proof: ForkProof): Promise<void> {
-  const text = formatForkProof(proof);
-  const held = await forksOf(store, party);
-  if (held.includes(text)) return;
-  await store.putSetting(forksKey(party), [...held, text].slice(-MAX_FORKS_KEPT));
-}
-
-/** Fork proofs held against `party`'s log (formatted core fork proofs, oldest first). */
-export async function forksOf(store: LogStore, party: string): Promise<string[]> {
-  const v = await store.getSetting(forksKey(party));
-  return Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : [];
-}
+/** Fork evidence lives in forks.ts; re-exported here for the existing API. */
+export { recordFork, forksOf } from './forks.js';

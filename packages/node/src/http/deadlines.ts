@@ -80,6 +80,8 @@ export const LinksResponse = z.object({
     z.object({
       party: z.string(),
       state: z.enum(['up', 'down', 'degraded']),
+      reason: z.enum(['fork', 'heartbeat', 'transport']).optional().describe('Why the link is not up; fork: a fork proof is held against the party\u2019s log (GET /v1/forks)'),
+      forks: z.number().int().optional().describe('Fork proofs held against the party\u2019s log'),
       heartbeat: z.enum(['up', 'down']),
       lastHeardAt: z.string().optional(),
       lastEntry: z.object({ index: z.number().int(), type: z.string(), time: z.string(), receivedAt: z.string() }).optional(),

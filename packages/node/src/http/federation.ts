@@ -14,6 +14,12 @@
  *          422 PROOF_INVALID (the checkpoint forks from the one we cosigned; the fork proof is kept),
  *          413, 415                  problems, as everywhere
  *
+ *     GET  /fed/v1/witness/{party}   gossip: the latest checkpoint of {party}'s log this node cosigned
+ *                                    (the witness state note: the log's signature and our cosignature),
+ *                                    text/plain; 404 when none (our own log is not witnessed here)
+ *     GET  /fed/v1/forks             gossip: every fork proof this node holds, {proofs: [text …]}
+ *                                    (canonical core fork proofs; the caller verifies each)
+ *
  * Authentication comes first, on the exact body bytes (core verifyRequest
  * via ParleyNode.authenticateRequest: the sender's log key from the accord,
  * ±60 s, a nonce seen once per node); a rejected request reads nothing else
@@ -26,6 +32,7 @@ import { MAX_BUNDLE_ENTRIES, TLOG_SIZE_CONTENT_TYPE, formatTreeSizeBody, isParle
 import type { FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import { heldForks } from '../federation/forks.js';
 import { receiveBundle } from '../federation/receive.js';
 import type { App, Context } from './context.js';
 import { HttpError } from './problem.js';
@@ -71,6 +78,34 @@ export function registerFederation(app: App, ctx: Context): void {
       const type = mediaType(req);
       if (type === undefined || !ACCEPTED_TYPES.includes(type)) done(new HttpError('UNSUPPORTED_MEDIA_TYPE', 'send the bundle as application/octet-stream'));
       else done(null, body);
+    });
+
+    scope.withTypeProvider<ZodTypeProvider>().get('/fed/v1/witness/:party', {
+      schema: {
+        tags: ['federation'],
+        summary: 'Gossip: the latest checkpoint of a party\u2019s log this node cosigned (Parley-Signature required)',
+        params: z.object({ party: S.PartyId }),
+        response: { 200: { description: 'C2SP signed note: the checkpoint, the log\u2019s signature and this node\u2019s cosignature', content: { 'text/plain': { schema: S.Bytes } } } },
+      },
+      handler: async (req, reply) => {
+        authenticateNode(req, new Uint8Array(), ctx);
+        const member = req.params.party === node.party ? undefined : node.accord.party(req.params.party);
+        const held = member ? await node.witness.latest(member.logKey.name) : undefined;
+        if (!held) throw new HttpError('NOT_FOUND', `this node has cosigned no checkpoint of ${req.params.party}'s log`);
+        return reply.type('text/plain; charset=utf-8').header('cache-control', 'no-store').send(Buffer.from(held.note));
+      },
+    });
+
+    scope.withTypeProvider<ZodTypeProvider>().get('/fed/v1/forks', {
+      schema: {
+        tags: ['federation'],
+        summary: 'Gossip: the fork proofs this node holds (Parley-Signature required)',
+        response: { 200: z.object({ proofs: z.array(z.string()).describe('Canonical fork proofs (core fork.ts), to verify with the accord') }) },
+      },
+      handler: async (req, reply) => {
+        authenticateNode(req, new Uint8Array(), ctx);
+        return reply.header('cache-control', 'no-store').send({ proofs: (await heldForks(store, node.accord)).map((f) => f.text) });
+      },
     });
 
     scope.withTypeProvider<ZodTypeProvider>().post('/fed/v1/bundle', {

@@ -28,6 +28,7 @@ import { registerApi } from './api.js';
 import { registerBundles } from './bundles.js';
 import type { App, Context } from './context.js';
 import { registerFederation } from './federation.js';
+import { registerForks } from './forks.js';
 import { registerDeadlines } from './deadlines.js';
 import { registerLog } from './log.js';
 import { Metrics } from './metrics.js';
@@ -104,6 +105,7 @@ export async function createServer(opts: ServerOptions): Promise<FastifyInstance
   registerFederation(app, ctx);
   registerDeadlines(app, ctx);
   registerBundles(app, ctx);
+  registerForks(app, ctx);
 
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   app.get('/metrics', {

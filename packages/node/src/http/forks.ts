@@ -1,0 +1,99 @@
+/**
+ * Fork proofs over HTTP (any logged-in role): the loudest state a node has.
+ *
+ *     GET /v1/forks                  every fork proof held, per party, verified again on read:
+ *                                    {forks: [{id, party, n, kind, a, b, index?, href}]}
+ *     GET /v1/forks/{party}/{n}      proof n against {party}'s log: the canonical proof text,
+ *                                    application/json, as a download (`parley verify-fork FILE`
+ *                                    checks it offline with only the accord)
+ *
+ * and one metric in the server's registry:
+ *
+ *     parley_forks_detected{party}   fork proofs held against each party's log
+ *
+ * A held proof quarantines the party's log (federation/forks.ts): its new
+ * entries are refused, and link health shows it down with reason `fork`.
+ */
+import { formatBase64 } from '@parley/core';
+import { Gauge } from 'prom-client';
+import { z } from 'zod';
+import { type HeldFork, forksOf, heldForks } from '../federation/forks.js';
+import { type App, type Context, BEARER, READERS } from './context.js';
+import { HttpError } from './problem.js';
+import * as S from './schemas.js';
+
+const View = z.object({
+  treeSize: z.number().int(),
+  rootHash: z.string().describe('Base64 RFC 6962 root hash'),
+  cosignedBy: z.array(z.object({ party: z.string(), timestamp: z.number().int() })).describe('Other parties whose valid cosignature this view carries'),
+});
+
+export const ForkItem = z
+  .object({
+    id: z.string().describe('Stable id: fork/<party>/<SHA-256 prefix of the proof text> (the webhook id too)'),
+    party: z.string().describe('The party whose log signed two irreconcilable checkpoints'),
+    n: z.number().int().describe('Position in the party\u2019s list, for the download route'),
+    kind: z.enum(['same-size', 'leaf-conflict', 'prefix-conflict']),
+    a: View,
+    b: View,
+    index: z.number().int().optional().describe('leaf-conflict: the index with two leaves'),
+    href: z.string().describe('Where the proof text is downloaded'),
+  })
+  .meta({ id: 'ForkItem' });
+
+export const ForksResponse = z.object({ forks: z.array(ForkItem) });
+
+function item(f: HeldFork) {
+  const view = (v: HeldFork['fork']['a']) => ({ treeSize: v.checkpoint.treeSize, rootHash: formatBase64(v.checkpoint.rootHash), cosignedBy: v.cosignatures.map((c) => ({ party: c.party, timestamp: c.timestamp })) });
+  return {
+    id: f.id,
+    party: f.party,
+    n: f.n,
+    kind: f.fork.kind,
+    a: view(f.fork.a),
+    b: view(f.fork.b),
+    ...(f.fork.index !== undefined ? { index: f.fork.index } : {}),
+    href: `/v1/forks/${f.party}/${f.n}`,
+  };
+}
+
+export function registerForks(app: App, ctx: Context): void {
+  const { node, store, sessions, metrics } = ctx;
+
+  new Gauge({
+    name: 'parley_forks_detected',
+    help: 'Fork proofs held against each party\u2019s log (any value above 0 is the highest alarm)',
+    labelNames: ['party'],
+    registers: [metrics.registry],
+    async collect() {
+      for (const { id: party } of node.accord.accord.parties) this.set({ party }, (await forksOf(store, party)).length);
+    },
+  });
+
+  app.get('/v1/forks', {
+    onRequest: sessions.require(READERS),
+    schema: { tags: ['channel'], summary: 'Fork proofs held: parties caught showing two histories (highest alarm)', security: BEARER, response: { 200: ForksResponse } },
+    handler: async (_req, reply) => reply.header('cache-control', 'no-store').send({ forks: (await heldForks(store, node.accord)).map(item) }),
+  });
+
+  app.get('/v1/forks/:party/:n', {
+    onRequest: sessions.require(READERS),
+    schema: {
+      tags: ['channel'],
+      summary: 'One fork proof, as the canonical file `parley verify-fork` checks',
+      security: BEARER,
+      params: z.object({ party: S.PartyId, n: S.Decimal }),
+      response: { 200: { description: 'The fork proof (RFC 8785 canonical JSON)', content: { 'application/json': { schema: S.Bytes } } } },
+    },
+    handler: async (req, reply) => {
+      const { party, n } = req.params;
+      const text = (await forksOf(store, party))[n];
+      if (text === undefined) throw new HttpError('NOT_FOUND', `no fork proof ${n} is held against ${party}'s log`);
+      return reply
+        .type('application/json')
+        .header('cache-control', 'no-store')
+        .header('content-disposition', `attachment; filename="fork-${party}-${n}.json"`)
+        .send(Buffer.from(text, 'utf8'));
+    },
+  });
+}
