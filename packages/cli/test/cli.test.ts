@@ -579,10 +579,10 @@ describe('parley keygen', () => {
 
 // ---------------------------------------------------------------------------
 
-describe('parley demo', () => {
+describe('parley log demo', () => {
   it('builds, witnesses and audits a 600-entry log; its checkpoint verifies with the printed keys', () => {
     const dir = join(tmp, 'demo');
-    const r = parley(['demo', '--entries', '600', '--samples', '20', '--json', '--dir', dir]);
+    const r = parley(['log', 'demo', '--entries', '600', '--samples', '20', '--json', '--dir', dir]);
     expect(r.code, r.stderr).toBe(0);
     const out = json(r) as {
       ok: boolean;
@@ -615,9 +615,9 @@ describe('parley demo', () => {
   });
 
   it('exits 2 for unusable --entries or --samples', () => {
-    expect(parley(['demo', '--entries', '1']).code).toBe(2);
-    expect(parley(['demo', '--entries', 'many']).code).toBe(2);
-    expect(parley(['demo', '--entries', '10', '--samples', '-3']).code).toBe(2);
+    expect(parley(['log', 'demo', '--entries', '1']).code).toBe(2);
+    expect(parley(['log', 'demo', '--entries', 'many']).code).toBe(2);
+    expect(parley(['log', 'demo', '--entries', '10', '--samples', '-3']).code).toBe(2);
   });
 });
 
@@ -632,6 +632,7 @@ describe('help, version and unknown input', () => {
     [['log', 'verify-inclusion'], 'verify-inclusion'],
     [['log', 'verify-consistency'], 'verify-consistency'],
     [['demo'], 'demo'],
+    [['log', 'demo'], 'demo'],
   ];
 
   it.each(helps.map(([args, name]) => [[...args, '--help'].join(' '), args, name] as const))('%s exits 0 and names the command', async (_, args, name) => {

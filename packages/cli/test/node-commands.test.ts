@@ -276,7 +276,7 @@ describe('two nodes exchange a FLASH message', () => {
 
 describe('parley log verify on a tlog-tiles directory', () => {
   it('verifies a demo log (0) and catches one flipped byte in a tile (1)', () => {
-    const demo = json<{ logKey: string }>(['demo', '--entries', '700', '--samples', '5', '--dir', 'demo']);
+    const demo = json<{ logKey: string }>(['log', 'demo', '--entries', '700', '--samples', '5', '--dir', 'demo']);
     expect(json(['log', 'verify', '--from', 'demo', '--key', demo.logKey])).toMatchObject({ valid: true, treeSize: 700, entries: 700, signaturesChecked: false });
     const tile = at('demo', 'tile', '0', '000');
     const bytes = readFileSync(tile);

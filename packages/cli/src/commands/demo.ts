@@ -1,4 +1,8 @@
-/** `parley demo`: build, publish, witness and audit a signed log (see demo/logdemo.ts). */
+/**
+ * `parley demo`: the whole hotline — three nodes, federation, deadlines, a
+ * fork caught — in under a minute (demo/channel.ts); and `parley log demo`:
+ * one signed log built, published, witnessed and audited (demo/logdemo.ts).
+ */
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -9,9 +13,11 @@ import { makeOut } from '../io.js';
 import { parseIndexArg } from '../hashes.js';
 import { UsageError } from '../exit.js';
 import { runLogDemo } from '../demo/logdemo.js';
+import { runChannelDemo } from '../demo/channel.js';
 
-export function registerDemo(program: Command): void {
-  program
+/** `parley log demo`: the log core on its own. */
+export function registerLogDemo(log: Command): void {
+  log
     .command('demo')
     .description('build a log of N signed entries, publish and witness checkpoints, then audit it from disk with proofs')
     .option('--entries <n>', 'number of signed entries', '10000')
@@ -71,6 +77,67 @@ Exit status: 0 when every check held, 1 otherwise.`,
         ];
         out.result({ ...result }, human);
         return result.ok ? EXIT_OK : EXIT_INVALID;
+      }),
+    );
+}
+
+/** `parley demo`: the channel demo (demo/channel.ts). */
+export function registerDemo(program: Command): void {
+  program
+    .command('demo')
+    .description('run a three-party hotline on this machine: nodes, federation, an incident, FLASH and overdue messages, a forked log caught, every log audited')
+    .option('--once', 'run the exercise, print the result, stop the nodes and exit (default: keep them up until Ctrl-C)')
+    .option('--dir <dir>', 'where the nodes keep their data (default: a new temporary directory)')
+    .option('--json', 'print one JSON object (with --once: per party log size, entries, receipts and acks on time/overdue, links, forks, audit)')
+    .addHelpText(
+      'after',
+      `
+Three parties (CN, EU, US) found a channel whose deadlines and heartbeat are a
+few seconds, start a node each on 127.0.0.1 (SQLite in the directory), and
+run a scripted exercise: heartbeats; an incident report with an update and a
+final report (sealed, TLP:AMBER); a FLASH message acknowledged in time; a
+PRIORITY message left overdue (escalated); EU's operator forking its log,
+caught by CN's witness with a fork proof. Every log is then audited over HTTP
+with parley log verify.
+
+Exit status: 0 when everything that should hold held, 1 otherwise.`,
+    )
+    .action(
+      act(async (opts: { once?: boolean; dir?: string; json?: boolean }) => {
+        const dir = opts.dir !== undefined ? resolve(opts.dir) : mkdtempSync(join(tmpdir(), 'parley-demo-'));
+        const out = makeOut(opts.json === true);
+        const demo = await runChannelDemo({ dir, once: opts.once === true, progress: (l) => (out.json ? undefined : process.stderr.write(`  ${l}\n`)) });
+        const r = demo.result;
+        const human = [
+          '',
+          `Parley demo — channel ${r.channel} (${r.seconds.toFixed(1)} s)`,
+          '',
+          'party  log  sent  recv  receipts on time/late/overdue  acks on time/late/overdue/pending  escalations  links                 forks  audit',
+          ...r.summary.map(
+            (s) =>
+              `${s.party.padEnd(5)}  ${String(s.logSize).padStart(3)}  ${String(s.entriesSent).padStart(4)}  ${String(s.entriesReceived).padStart(4)}  ${`${s.receipts.onTime}/${s.receipts.late}/${s.receipts.overdue}`.padEnd(29)}  ${`${s.acks.onTime}/${s.acks.late}/${s.acks.overdue}/${s.acks.pending}`.padEnd(33)}  ${String(s.escalations).padStart(11)}  ${Object.entries(s.links).map(([p, st]) => `${p}:${st}`).join(' ').padEnd(20)}  ${String(s.forks.length).padStart(5)}  ${s.audit.passed ? 'passed' : 'FAILED'}`,
+          ),
+          ...r.summary.flatMap((s) => s.forks.map((f) => `fork proof held by ${s.party} against ${f.party}: ${f.file}  (check: parley verify-fork ${f.file} --accord ${join(r.dir, 'accord.json')})`)),
+          '',
+          r.ok ? `Everything held (${r.checks.length} checks).` : `SOME CHECKS FAILED: ${r.checks.filter((c) => !c.ok).map((c) => c.name).join('; ')}`,
+        ];
+        if (!opts.once) {
+          human.push(
+            '',
+            'The nodes stay up until Ctrl-C:',
+            ...r.parties.map((p) => `  ${p.id}  ${p.url}  (API docs ${p.url}/docs)  login ${p.login.officer} / ${p.login.password}`),
+            `  e.g. PARLEY_URL=${r.parties[0]?.url} npx parley login --name ${r.parties[0]?.login.officer}`,
+          );
+        }
+        out.result({ ...r }, human);
+        if (!opts.once) {
+          await new Promise<void>((done) => {
+            process.once('SIGINT', () => done());
+            process.once('SIGTERM', () => done());
+          });
+          await demo.stop();
+        }
+        return r.ok ? EXIT_OK : EXIT_INVALID;
       }),
     );
 }

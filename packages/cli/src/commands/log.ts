@@ -20,6 +20,7 @@ import { EXIT_INVALID, EXIT_OK, UsageError, act } from '../exit.js';
 import { makeOut, readInput } from '../io.js';
 import { parseHashArg, parseIndexArg, parseProofFile } from '../hashes.js';
 import { registerLogVerify } from './log-verify.js';
+import { registerLogDemo } from './demo.js';
 
 const collect = (v: string, prev: string[] = []) => [...prev, v];
 
@@ -173,6 +174,7 @@ act((opts: { oldSize: string; oldRoot: string; newSize: string; newRoot: string;
 export function registerLog(program: Command): void {
   const log = program.command('log').description("audit a log, or check its checkpoints and proofs offline");
   registerLogVerify(log);
+  registerLogDemo(log);
   registerVerifyCheckpoint(log);
   registerVerifyInclusion(log);
   registerVerifyConsistency(log);

@@ -1,0 +1,428 @@
+/**
+ * The channel demo: a whole Parley hotline on one machine, in under a minute.
+ *
+ * 1. Three parties (US, CN, EU) get keys, an accord with deadlines and a
+ *    heartbeat of seconds, signed by all, and a node each: SQLite in a
+ *    temporary directory, a real HTTP server on 127.0.0.1, federation (push +
+ *    pull, every node witnessing the others), heartbeats and the deadline
+ *    watcher.
+ * 2. A scripted exercise: heartbeats flow; US files an incident report
+ *    (TLP:AMBER, sealed) with an update and a final report; US sends a FLASH
+ *    message that CN and EU acknowledge in time; CN sends a PRIORITY message
+ *    that US leaves unanswered, so it goes overdue and escalates; EU's
+ *    operator signs a second, different history and shows it to CN's
+ *    witness, which refuses it and keeps a fork proof anyone can check with
+ *    the accord alone.
+ * 3. Every log is audited over HTTP by `parley log verify` (a separate
+ *    process: checkpoint, every tile, every entry bundle, every signature),
+ *    and a compliance summary is printed.
+ */
+import { spawn } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { createServer as createNetServer } from 'node:net';
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import {
+  type AccordParty,
+  type SignedAccord,
+  type SignerKey,
+  MemoryTree,
+  detectFork,
+  draftAccord,
+  formatAddCheckpointRequest,
+  formatBase64,
+  formatForkProof,
+  formatSignedAccord,
+  formatVerifierKey,
+  generateSignerKey,
+  hpkeGenerateKeyPair,
+  newSigner,
+  signAccord,
+  signCheckpoint,
+  verifierKeyOf,
+  verifyAccord,
+  verifyForkProof,
+} from '@parley/core/node';
+import { SqliteStore, withWriterThread, type LogStore } from '@parley/store';
+import {
+  type DeliveryStatus,
+  type Escalation,
+  type IncidentReport,
+  type LinkHealth,
+  ParleyNode,
+  type Runtime,
+  deadlineTracker,
+  forksOf,
+  hashPassword,
+  linkHealth,
+  linkSourceOf,
+  recordFork,
+  startRuntime,
+} from '@parley/node';
+
+export const DEMO_PARTIES = ['CN', 'EU', 'US'] as const;
+
+/** Deadlines of seconds, so the whole exercise takes well under a minute. */
+export const DEMO_DEADLINES = {
+  receiptSeconds: 5,
+  ackSeconds: { FLASH: 8, IMMEDIATE: 10, PRIORITY: 3, ROUTINE: 15 },
+  initialReportSeconds: { '0': 60, '1': 60, '2': 30, '3': 30, '4': 20, '5': 20, '6': 10, '7': 10 },
+} as const;
+export const DEMO_HEARTBEAT_SECONDS = 2;
+
+export interface DemoParty {
+  readonly id: string;
+  readonly url: string;
+  readonly logKey: string;
+  readonly login: { readonly officer: string; readonly password: string };
+}
+
+export interface PartySummary {
+  readonly party: string;
+  readonly url: string;
+  readonly logSize: number;
+  readonly entriesSent: number;
+  readonly entriesReceived: number;
+  /** Receipts and acknowledgements of what this party sent, as the other parties answered. */
+  readonly receipts: { readonly onTime: number; readonly late: number; readonly overdue: number };
+  readonly acks: { readonly onTime: number; readonly late: number; readonly overdue: number; readonly pending: number };
+  readonly escalations: number;
+  readonly links: Record<string, string>;
+  readonly forks: { readonly party: string; readonly file: string }[];
+  readonly audit: { readonly passed: boolean; readonly entries?: number; readonly detail: string };
+}
+
+export interface DemoCheck {
+  readonly name: string;
+  readonly ok: boolean;
+  readonly detail: string;
+}
+
+export interface ChannelDemoResult {
+  readonly dir: string;
+  readonly channel: string;
+  readonly parties: DemoParty[];
+  readonly summary: PartySummary[];
+  readonly checks: DemoCheck[];
+  readonly ok: boolean;
+  readonly seconds: number;
+}
+
+export interface ChannelDemo {
+  readonly result: ChannelDemoResult;
+  /** Stops every node and closes its store. */
+  stop(): Promise<void>;
+}
+
+interface Running {
+  readonly id: string;
+  readonly key: SignerKey;
+  readonly node: ParleyNode;
+  readonly store: LogStore;
+  readonly runtime: Runtime;
+  readonly escalations: Escalation[];
+  readonly login: { officer: string; password: string };
+}
+
+const BIN = fileURLToPath(new URL('../../bin/parley.js', import.meta.url));
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createNetServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const a = s.address();
+      const port = typeof a === 'object' && a !== null ? a.port : 0;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+/** Waits until `ok()` holds, up to `ms`; returns whether it did. */
+async function until(ok: () => Promise<boolean> | boolean, ms: number, step = 100): Promise<boolean> {
+  const end = Date.now() + ms;
+  for (;;) {
+    if (await ok()) return true;
+    if (Date.now() > end) return false;
+    await sleep(step);
+  }
+}
+
+const report = (incident: string, kind: IncidentReport['kind'], over: Partial<IncidentReport> = {}): IncidentReport => ({
+  incident,
+  kind,
+  title: 'AI-enabled intrusion into a water utility’s control network',
+  summary: 'An agentic model with network tools scanned and exploited an exposed HMI; operators isolated the segment.',
+  category: 'CY',
+  severity: 4,
+  stage: 'incident',
+  system: { name: 'Agent-7', developer: 'unknown' },
+  actor: { type: 'non-state-actor' },
+  harm: { types: ['infrastructure'] },
+  mitigations: ['Segment isolated', 'Credentials rotated'],
+  detectedAt: new Date().toISOString(),
+  lang: 'en',
+  ...over,
+});
+
+/**
+ * Runs the demo. With `once`, everything is stopped before this returns;
+ * otherwise the nodes keep running until `stop()`.
+ */
+export async function runChannelDemo(o: { dir: string; once: boolean; progress?: (line: string) => void }): Promise<ChannelDemo> {
+  const started = performance.now();
+  const say = o.progress ?? (() => {});
+  const checks: DemoCheck[] = [];
+  const check = (name: string, ok: boolean, detail: string) => {
+    checks.push({ name, ok, detail });
+    say(`${ok ? '✓' : '✗'} ${name} — ${detail}`);
+  };
+
+  // 1. Parties, accord, nodes.
+  const ports = new Map<string, number>();
+  for (const id of DEMO_PARTIES) ports.set(id, await freePort());
+  const keys = new Map(DEMO_PARTIES.map((id) => [id, { log: generateSignerKey(`${id.toLowerCase()}.demo.parley/log`), hpke: hpkeGenerateKeyPair() }]));
+  const names: Record<string, { en: string; 'zh-CN': string }> = {
+    CN: { en: 'China AI Safety and Development Association', 'zh-CN': '中国人工智能发展与安全研究网络' },
+    EU: { en: 'EU AI Office', 'zh-CN': '欧盟人工智能办公室' },
+    US: { en: 'US Center for AI Standards and Innovation', 'zh-CN': '美国人工智能标准与创新中心' },
+  };
+  const parties: AccordParty[] = DEMO_PARTIES.map((id) => ({
+    id,
+    names: names[id]!,
+    urls: [`http://127.0.0.1:${ports.get(id)}`],
+    logKey: formatVerifierKey(verifierKeyOf(keys.get(id)!.log)),
+    hpkeKey: formatBase64(keys.get(id)!.hpke.publicKey),
+  }));
+  let signed: SignedAccord = {
+    accord: draftAccord({
+      name: 'demo-ai-hotline',
+      title: { en: 'AI incident hotline (demo)', 'zh-CN': '人工智能事件热线（演示）' },
+      parties,
+      deadlines: DEMO_DEADLINES,
+      heartbeatSeconds: DEMO_HEARTBEAT_SECONDS,
+    }),
+    signatures: [],
+  };
+  for (const id of DEMO_PARTIES) signed = signAccord(signed, id, keys.get(id)!.log);
+  const accord = verifyAccord(signed);
+  mkdirSync(o.dir, { recursive: true });
+  const accordFile = join(o.dir, 'accord.json');
+  writeFileSync(accordFile, formatSignedAccord(signed));
+  say(`channel ${accord.id} — ${DEMO_PARTIES.join(', ')}; deadlines of seconds, heartbeat every ${DEMO_HEARTBEAT_SECONDS} s`);
+
+  const running: Running[] = [];
+  for (const id of DEMO_PARTIES) {
+    const dir = join(o.dir, id.toLowerCase());
+    mkdirSync(dir, { recursive: true });
+    const file = join(dir, 'parley.sqlite');
+    const store = withWriterThread(SqliteStore.open(file), file);
+    const k = keys.get(id)!;
+    const node = await ParleyNode.open({ accord: signed, party: id, keys: k, store });
+    const login = { officer: `duty-${id.toLowerCase()}`, password: Buffer.from(randomBytes(12)).toString('base64url') };
+    await store.putOfficer({ name: login.officer, role: 'admin', passwordHash: await hashPassword(login.password), created: new Date().toISOString(), disabled: false });
+    const escalations: Escalation[] = [];
+    const runtime = await startRuntime({
+      node,
+      store,
+      port: ports.get(id)!,
+      federation: { pollMs: 400, backoff: { baseMs: 100, maxMs: 1000 } },
+      heartbeatMs: DEMO_HEARTBEAT_SECONDS * 1000,
+      onEscalation: (e) => escalations.push(e),
+    });
+    running.push({ id, key: k.log, node, store, runtime, escalations, login });
+  }
+  const by = (id: string) => running.find((r) => r.id === id)!;
+  const stopAll = async () => {
+    for (const r of running) await r.runtime.stop();
+    for (const r of running) {
+      await r.node.close();
+      await r.store.close();
+    }
+  };
+
+  try {
+    // 2a. Heartbeats: every node hears every other.
+    const heard = await until(async () => {
+      for (const r of running) {
+        const links = await linkHealth({ node: r.node, store: r.store, now: Date.now() });
+        if (!links.every((l) => l.heartbeat === 'up')) return false;
+      }
+      return true;
+    }, 15_000);
+    check('heartbeats: every node hears every other party', heard, `every ${DEMO_HEARTBEAT_SECONDS} s, over push and pull`);
+
+    // 2b. An incident report, its update and its final report, sealed to CN and EU.
+    const us = by('US');
+    const incident = 'US:2026-0042';
+    const r1 = await us.node.sendReport(us.login.officer, { marking: 'TLP:AMBER', report: report(incident, 'initial') });
+    const r2 = await us.node.sendReport(us.login.officer, {
+      marking: 'TLP:AMBER',
+      report: report(incident, 'update', { summary: 'Forensics tie the intrusion to a fine-tuned open-weight model; no water quality impact.' }),
+      refs: [{ party: 'US', index: r1.index, hash: r1.leafHash }],
+    });
+    const r3 = await us.node.sendReport(us.login.officer, {
+      marking: 'TLP:AMBER',
+      report: report(incident, 'final', { summary: 'Root cause: exposed HMI. Safeguards updated; case closed.', severity: 3 }),
+      refs: [{ party: 'US', index: r2.index, hash: r2.leafHash }],
+    });
+    const reports = [r1, r2, r3];
+    const delivered = await until(async () => {
+      for (const id of ['CN', 'EU']) for (const s of reports) if (!(await by(id).store.received('US', s.index))) return false;
+      return true;
+    }, 15_000);
+    const opened = delivered ? ((await by('CN').node.read('US', r3.index, 'officer'))?.body as IncidentReport | undefined) : undefined;
+    // The duty officers acknowledge each report.
+    if (delivered) {
+      for (const id of ['CN', 'EU']) for (const s of reports) await by(id).node.acknowledge(by(id).login.officer, 'US', s.index);
+    }
+    check('incident report, update and final report reach CN and EU, sealed (TLP:AMBER)', delivered && opened?.kind === 'final', `${incident}: entries US/${reports.map((s) => s.index).join(', US/')}; CN opens the final report`);
+
+    // 2c. FLASH: CN and EU acknowledge in time.
+    const flash = await us.node.sendMessage(us.login.officer, { precedence: 'FLASH', marking: 'TLP:CLEAR', text: 'FLASH: confirm you have isolated the affected model endpoints.', lang: 'en' });
+    const flashIn = await until(async () => !!(await by('CN').store.received('US', flash.index)) && !!(await by('EU').store.received('US', flash.index)), 10_000);
+    if (flashIn) {
+      await by('CN').node.acknowledge(by('CN').login.officer, 'US', flash.index, { text: '已确认，端点已隔离。', lang: 'zh-CN' });
+      await by('EU').node.acknowledge(by('EU').login.officer, 'US', flash.index, { text: 'Confirmed, endpoints isolated.', lang: 'en' });
+    }
+    const flashAcked = await until(async () => {
+      const t = deadlineTracker(us.node, us.store);
+      await t.refresh();
+      const mine = t.items(Date.now()).filter((s) => s.direction === 'sent' && s.index === flash.index);
+      return mine.length === 2 && mine.every((s) => s.state === 'acknowledged' && s.ack?.onTime === true);
+    }, 10_000);
+    check('FLASH message acknowledged in time by CN and EU', flashAcked, `US/${flash.index}, ack deadline ${DEMO_DEADLINES.ackSeconds.FLASH} s, judged on US's node from the acks in CN's and EU's logs`);
+
+    // 2d. PRIORITY left unanswered: overdue, escalated on both sides.
+    const cn = by('CN');
+    const priority = await cn.node.sendMessage(cn.login.officer, { to: ['US'], precedence: 'PRIORITY', marking: 'TLP:GREEN', text: 'Please share the indicators of compromise for US:2026-0042.', lang: 'en' });
+    const overdue = await until(async () => {
+      const t = deadlineTracker(cn.node, cn.store);
+      await t.refresh();
+      const s = t.status('CN', priority.index, 'US', Date.now());
+      return s?.state === 'overdue-ack' && cn.escalations.some((e) => e.status.index === priority.index && e.kind === 'ack');
+    }, (DEMO_DEADLINES.ackSeconds.PRIORITY + 10) * 1000);
+    check('PRIORITY message left unanswered goes overdue and escalates', overdue, `CN/${priority.index} to US, ack deadline ${DEMO_DEADLINES.ackSeconds.PRIORITY} s; CN's watcher escalated it`);
+
+    // 2e. EU's operator forks its log: a second history of the same size, signed with EU's key.
+    const eu = by('EU');
+    const honest = (await cn.store.witnessState(parseOrigin(eu)))?.note;
+    let forkOk = false;
+    let forkDetail = 'CN had not cosigned an EU checkpoint';
+    if (honest) {
+      const size = Number(new TextDecoder().decode(honest).split('\n')[1]);
+      const fake = new MemoryTree();
+      for (let i = 0; i < size; i++) fake.appendData(new TextEncoder().encode(`rewritten EU entry ${i}`));
+      const forged = signCheckpoint({ origin: parseOrigin(eu), treeSize: size, rootHash: fake.root(), extensions: [] }, newSigner(eu.key));
+      const answer = await fetch(`${cn.runtime.url}/witness/add-checkpoint`, {
+        method: 'POST',
+        headers: { 'content-type': 'text/plain' },
+        body: Buffer.from(formatAddCheckpointRequest({ oldSize: size, proof: [], checkpointNote: forged })),
+      });
+      const proof = detectFork(accord, 'EU', honest, forged);
+      if (proof) {
+        await recordFork(cn.store, 'EU', proof);
+        const v = verifyForkProof(formatForkProof(proof), accord);
+        forkOk = answer.status === 422 && v.party === 'EU' && (await forksOf(cn.store, 'EU')).length > 0;
+        forkDetail = `CN's witness refused EU's second history (HTTP ${answer.status}); CN holds a ${v.kind} fork proof (size ${size}) that verifies with the accord alone`;
+      }
+    }
+    check('a forked log is caught with a portable fork proof', forkOk, forkDetail);
+
+    // Let receipts and acks settle across the channel before auditing.
+    await sleep(1500);
+
+    // 3. Audit every log over HTTP with the published CLI.
+    const summary: PartySummary[] = [];
+    for (const r of running) {
+      const audit = await auditLog(r.runtime.url, parties.find((p) => p.id === r.id)!.logKey, accordFile);
+      summary.push(await summarize(r, audit, o.dir));
+    }
+    check('every log passes a full audit (checkpoint, tiles, entry bundles, signatures)', summary.every((s) => s.audit.passed), summary.map((s) => `${s.party} ${s.audit.detail}`).join('; '));
+
+    const result: ChannelDemoResult = {
+      dir: o.dir,
+      channel: accord.id,
+      parties: running.map((r) => ({ id: r.id, url: r.runtime.url, logKey: parties.find((p) => p.id === r.id)!.logKey, login: r.login })),
+      summary,
+      checks,
+      ok: checks.every((c) => c.ok),
+      seconds: (performance.now() - started) / 1000,
+    };
+    if (o.once) await stopAll();
+    return { result, stop: o.once ? async () => {} : stopAll };
+  } catch (e) {
+    await stopAll();
+    throw e;
+  }
+}
+
+function parseOrigin(r: Running): string {
+  return r.key.name;
+}
+
+/**
+ * `parley log verify` as a separate process, asynchronously: the nodes it
+ * audits live in this process and must keep answering meanwhile.
+ */
+async function auditLog(url: string, vkey: string, accordFile: string): Promise<PartySummary['audit']> {
+  const child = spawn(process.execPath, [BIN, 'log', 'verify', '--from', url, '--key', vkey, '--accord', accordFile, '--json'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  const status = await new Promise<number | null>((resolve) => child.on('close', resolve));
+  try {
+    const out = JSON.parse(stdout) as { valid?: boolean; entries?: number; error?: string; code?: string };
+    if (status === 0 && out.valid === true) return { passed: true, entries: out.entries ?? 0, detail: `${out.entries} entries verified` };
+    return { passed: false, detail: `${out.code ?? 'failed'}: ${out.error ?? stderr.trim()}` };
+  } catch {
+    return { passed: false, detail: `exit ${status}: ${stderr.trim().slice(0, 200)}` };
+  }
+}
+
+async function summarize(r: Running, audit: PartySummary['audit'], dir: string): Promise<PartySummary> {
+  const now = Date.now();
+  const t = deadlineTracker(r.node, r.store);
+  await t.refresh();
+  const sent = t.items(now).filter((s) => s.direction === 'sent');
+  const count = (pick: (s: DeliveryStatus) => boolean) => sent.filter(pick).length;
+  const source = linkSourceOf(r.node);
+  const links: LinkHealth[] = await linkHealth({ node: r.node, store: r.store, now, ...(source ? { source } : {}) });
+  const forks: { party: string; file: string }[] = [];
+  for (const p of r.node.counterparts) {
+    for (const proof of await forksOf(r.store, p)) {
+      // Each proof held is written out as a file `parley verify-fork` checks.
+      const file = join(dir, 'forks', `${r.id}-holds-${p}-${forks.length + 1}.fork`);
+      mkdirSync(join(dir, 'forks'), { recursive: true });
+      writeFileSync(file, proof);
+      forks.push({ party: p, file });
+    }
+  }
+  const own = await r.store.entries(0, r.node.treeSize);
+  const received = await r.store.inbox({ limit: 100_000 });
+  return {
+    party: r.id,
+    url: r.runtime.url,
+    logSize: r.node.treeSize,
+    entriesSent: own.filter((e) => e.meta.type !== 'receipt' && e.meta.type !== 'heartbeat').length,
+    entriesReceived: received.filter((e) => e.meta.type !== 'receipt' && e.meta.type !== 'heartbeat').length,
+    receipts: {
+      onTime: count((s) => s.receipt?.onTime === true),
+      late: count((s) => s.receipt?.onTime === false),
+      overdue: count((s) => s.receipt === undefined && s.overdue.includes('receipt')),
+    },
+    acks: {
+      onTime: count((s) => s.ack?.onTime === true),
+      late: count((s) => s.ack?.onTime === false),
+      overdue: count((s) => s.ack === undefined && s.overdue.includes('ack')),
+      pending: count((s) => s.ackDueAt !== undefined && s.ack === undefined && !s.overdue.includes('ack')),
+    },
+    escalations: r.escalations.length,
+    links: Object.fromEntries(links.map((l) => [l.party, l.state])),
+    forks,
+    audit,
+  };
+}
