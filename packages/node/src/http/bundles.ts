@@ -128,7 +128,9 @@ export function registerBundles(app: App, ctx: Context): void {
         summary: 'Import an offline bundle from another party (admin)',
         description:
           'Verifies the bundle with the accord (signature, checkpoint, every entry and its inclusion proof) and ingests its entries as network delivery does, ' +
-          'writing receipts for the new ones. A bundle that fails any check stores nothing (400 BUNDLE_MALFORMED, 422 BUNDLE_INVALID); a repeat is all duplicates.',
+          'writing receipts for the new ones. A bundle that fails any check stores nothing (400 BUNDLE_MALFORMED, 422 BUNDLE_INVALID); a repeat is all duplicates. ' +
+          'Its checkpoint is checked against the one this node cosigned for the sender: the same size with another root is a fork (422 PROOF_INVALID; the fork proof is kept, GET /v1/forks), ' +
+          'and while a fork proof is held against the sender its new entries are refused (422 ENTRY_INVALID).',
         security: BEARER,
         consumes: [BUNDLE_CONTENT_TYPE],
         body: Bytes,
