@@ -22,9 +22,9 @@
  */
 import { bytesEqual } from '../encoding.js';
 import { fail } from '../errors.js';
-import { type Hash, HASH_SIZE, POW2, isTreeSize, nodeHash } from '../merkle/hash.js';
+import { type Hash, HASH_SIZE, POW2, isTreeSize } from '../merkle/hash.js';
 import { type HashReader, treeHash } from '../merkle/tree.js';
-import { proveConsistency } from '../merkle/proof.js';
+import { foldConsistencyPath, proveConsistency } from '../merkle/proof.js';
 
 /**
  * RFC 9162 §2.1.4.2 run on a prefix proof (a consistency proof whose first
@@ -36,33 +36,8 @@ import { proveConsistency } from '../merkle/proof.js';
 export function prefixRootFromProof(proof: readonly Uint8Array[], oldSize: number, newSize: number, newRoot: Uint8Array): Hash | undefined {
   if (!isTreeSize(oldSize) || !isTreeSize(newSize) || oldSize < 1 || oldSize >= newSize) return undefined;
   if (proof.length === 0 || newRoot.length !== HASH_SIZE || proof.some((p) => p.length !== HASH_SIZE)) return undefined;
-  let fn = oldSize - 1;
-  let sn = newSize - 1;
-  // Start at the old tree's last complete subtree: the explicit first node.
-  while (fn % 2 === 1) {
-    fn = (fn - 1) / 2;
-    sn = Math.floor(sn / 2);
-  }
-  let fr = proof[0]!;
-  let sr = proof[0]!;
-  for (let i = 1; i < proof.length; i++) {
-    const c = proof[i]!;
-    if (sn === 0) return undefined;
-    if (fn % 2 === 1 || fn === sn) {
-      // c is a left sibling: inside the old tree, so it enters both roots.
-      fr = nodeHash(c, fr);
-      sr = nodeHash(c, sr);
-      while (fn % 2 === 0 && fn !== 0) {
-        fn /= 2;
-        sn = Math.floor(sn / 2);
-      }
-    } else {
-      sr = nodeHash(sr, c);
-    }
-    fn = Math.floor(fn / 2);
-    sn = Math.floor(sn / 2);
-  }
-  return sn === 0 && bytesEqual(sr, newRoot) ? fr : undefined;
+  const roots = foldConsistencyPath(proof, oldSize, newSize);
+  return roots !== undefined && bytesEqual(roots.newRoot, newRoot) ? roots.oldRoot : undefined;
 }
 
 /**

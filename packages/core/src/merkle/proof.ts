@@ -244,9 +244,22 @@ export function verifyConsistency(
   for (const p of proof) if (p.length !== HASH_SIZE) return false;
 
   // If the old tree is a complete subtree, its root is the proof's implicit first node.
-  const path = isPowerOfTwo(oldSize) ? [oldRoot, ...proof] : proof;
+  const roots = foldConsistencyPath(isPowerOfTwo(oldSize) ? [oldRoot, ...proof] : proof, oldSize, newSize);
+  return roots !== undefined && bytesEqual(roots.oldRoot, oldRoot) && bytesEqual(roots.newRoot, newRoot);
+}
+
+/**
+ * The fold of RFC 9162 §2.1.4.2 over a consistency path whose first node is
+ * explicit (the old tree's last complete subtree): the two roots it implies,
+ * or undefined when the path has the wrong shape. Hashes must be 32 bytes and
+ * 0 < oldSize < newSize (callers check). Shared by {@link verifyConsistency}
+ * and prefix proofs (federation/prefix.ts), so there is one implementation.
+ */
+export function foldConsistencyPath(path: readonly Uint8Array[], oldSize: number, newSize: number): { oldRoot: Hash; newRoot: Hash } | undefined {
+  if (path.length === 0) return undefined;
   let fn = oldSize - 1;
   let sn = newSize - 1;
+  // Start at the old tree's last complete subtree: the first node.
   while (fn % 2 === 1) {
     fn = (fn - 1) / 2;
     sn = Math.floor(sn / 2);
@@ -255,8 +268,9 @@ export function verifyConsistency(
   let sr = path[0]!;
   for (let i = 1; i < path.length; i++) {
     const c = path[i]!;
-    if (sn === 0) return false;
+    if (sn === 0) return undefined;
     if (fn % 2 === 1 || fn === sn) {
+      // c is a left sibling: inside the old tree, so it enters both roots.
       fr = nodeHash(c, fr);
       sr = nodeHash(c, sr);
       while (fn % 2 === 0 && fn !== 0) {
@@ -269,7 +283,7 @@ export function verifyConsistency(
     fn = Math.floor(fn / 2);
     sn = Math.floor(sn / 2);
   }
-  return sn === 0 && bytesEqual(fr, oldRoot) && bytesEqual(sr, newRoot);
+  return sn === 0 ? { oldRoot: fr, newRoot: sr } : undefined;
 }
 
 /**
