@@ -22,6 +22,27 @@ interface EntryView {
   body?: unknown;
   sealed?: string;
   state?: { receipt?: Stamp; ack?: Stamp };
+  /** Delivery deadlines, one per recipient (for received entries: ours). */
+  deadlines?: { recipient: string; state: string; dueAt: string; overdue: string[]; settled: boolean }[];
+}
+
+/** "4m 10s" for a duration in ms. */
+function span(ms: number): string {
+  const s = Math.round(Math.abs(ms) / 1000);
+  if (s < 60) return `${s}s`;
+  if (s < 3600) return `${Math.floor(s / 60)}m ${String(s % 60).padStart(2, '0')}s`;
+  return `${Math.floor(s / 3600)}h ${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`;
+}
+
+/** The deadline as a duty officer needs it: time left, or OVERDUE, loudly. */
+function dueOf(v: EntryView, now = Date.now()): string {
+  const d = v.deadlines?.[0];
+  if (!d) return '';
+  const left = Date.parse(d.dueAt) - now;
+  if (d.overdue.length > 0 && !d.settled) return `OVERDUE ${d.overdue.join('+')} by ${span(left)}`;
+  if (d.overdue.length > 0) return `answered late (${d.overdue.join('+')})`;
+  if (!d.settled) return `due in ${span(left)}`;
+  return '';
 }
 
 const PREC_ORDER = ['FLASH', 'IMMEDIATE', 'PRIORITY', 'ROUTINE'];
@@ -57,7 +78,8 @@ function firstLine(v: EntryView): string {
 function stateOf(v: EntryView): string {
   const r = v.state?.receipt ? 'receipt ✓' : 'receipt —';
   const a = v.state?.ack ? `ack ✓ ${v.state.ack.officer ?? ''}`.trim() : 'ack —';
-  return `${r}  ${a}`;
+  const due = dueOf(v);
+  return due ? `${r}  ${a}  ${due}` : `${r}  ${a}`;
 }
 
 function table(items: EntryView[]): string[] {
