@@ -5,10 +5,14 @@
  *     HTTP server (createServer)          officers' API, public log, witness, federation routes
  *     Federator                           push on append, pull every pollMs, per-peer backoff
  *     Heartbeat                           an entry to every party each heartbeatSeconds
- *     DeadlineTracker + DeadlineWatcher   overdue receipts/acks → log line + signed webhook
+ *     DeadlineTracker + DeadlineWatcher   overdue receipts/acks → log line + signed webhook,
+ *                                         judged by cosigned times (CosignedBounds)
  *
- * The watcher is woken after every append (ours: receipts, acks, beats) so an
- * answer or a miss is noticed at once rather than at its next timer.
+ * The watcher is woken after appends (ours: receipts, acks, beats) so an
+ * answer or a miss is noticed within {@link WATCHER_WAKE_MS} rather than at
+ * its next timer. Not after every append: a pass judges every open delivery,
+ * and at hundreds of appends a second passes back to back would take the
+ * event loop from the server and the federator (the FLASH round trip).
  */
 import type { FastifyInstance, FastifyServerOptions } from 'fastify';
 import type { LogStore } from '@parley/store';
@@ -18,8 +22,12 @@ import { Federator, type FederatorOptions } from './federation/federator.js';
 import { peersOf } from './federation/peer.js';
 import { Heartbeat } from './deadlines/heartbeat.js';
 import { deadlineTracker } from './deadlines/tracker.js';
+import { CosignedBounds } from './deadlines/cosigned.js';
 import { DeadlineWatcher, type Escalation, type WebhookOptions } from './deadlines/watcher.js';
 import { SILENT, type StructuredLogger } from './deadlines/clock.js';
+
+/** Least time between two append-driven wake-ups of the deadline watcher (ms). */
+export const WATCHER_WAKE_MS = 50;
 
 export interface RuntimeOptions {
   readonly node: ParleyNode;
@@ -63,6 +71,9 @@ export async function startRuntime(o: RuntimeOptions): Promise<Runtime> {
   const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
 
   const tracker = deadlineTracker(o.node, o.store);
+  // Deadlines are judged by what counterparts cosigned, not by a party's own clock (deadlines/cosigned.ts).
+  const bounds = await CosignedBounds.open(o.node, o.store);
+  tracker.setBounds(bounds);
   const watcher = new DeadlineWatcher({
     tracker,
     store: o.store,
@@ -71,7 +82,20 @@ export async function startRuntime(o: RuntimeOptions): Promise<Runtime> {
     ...(o.onEscalation ? { onEscalation: o.onEscalation } : {}),
   });
   await watcher.start();
-  const unsubscribe = o.node.onAppend(() => watcher.notify());
+  let lastWake = 0;
+  let wakeTimer: ReturnType<typeof setTimeout> | undefined;
+  const wake = () => {
+    wakeTimer = undefined;
+    lastWake = Date.now();
+    watcher.notify();
+  };
+  const unsubscribeAppend = o.node.onAppend(() => {
+    if (wakeTimer === undefined) wakeTimer = setTimeout(wake, Math.max(0, lastWake + WATCHER_WAKE_MS - Date.now()));
+  });
+  const unsubscribe = () => {
+    unsubscribeAppend();
+    if (wakeTimer !== undefined) clearTimeout(wakeTimer);
+  };
 
   let federator: Federator | undefined;
   if (o.federation?.enabled !== false) {
@@ -101,6 +125,7 @@ export async function startRuntime(o: RuntimeOptions): Promise<Runtime> {
       await heartbeat?.stop();
       await federator?.stop();
       await watcher.stop();
+      await bounds.close();
       await app.close();
     },
   };

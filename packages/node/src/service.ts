@@ -139,6 +139,7 @@ export class ParleyNode {
   /** Nonces of verified node-to-node requests (federation/request.ts replay protection), one cache per node. */
   readonly #nonces = new MemoryNonceCache();
   readonly #appendListeners = new Set<(treeSize: number) => void>();
+  readonly #ingestListeners = new Set<(entries: readonly ReceivedEntry[]) => void>();
   /** Serializes ingest's "already held?" check with its store write, so a concurrent push and pull receipt an entry once. */
   #ingestTail: Promise<unknown> = Promise.resolve();
   /** Received entries ("party/index") whose receipt an ingest is writing now. */
@@ -379,6 +380,7 @@ export class ParleyNode {
     });
     this.#ingestTail = stored.catch(() => undefined);
     const { receipt, accepted } = await stored;
+    for (const l of this.#ingestListeners) l(records);
     try {
       return { accepted, duplicates: records.length - accepted, receipts: await this.#receipts(receipt, now) };
     } finally {
@@ -507,6 +509,17 @@ export class ParleyNode {
   onAppend(listener: (treeSize: number) => void): () => void {
     this.#appendListeners.add(listener);
     return () => this.#appendListeners.delete(listener);
+  }
+
+  /**
+   * Calls `listener` with the entries of each ingest once they are durably
+   * held (new ones and ones already held alike), before their receipts are
+   * written. Listeners must not throw or block.
+   * @returns a function that removes the listener.
+   */
+  onIngest(listener: (entries: readonly ReceivedEntry[]) => void): () => void {
+    this.#ingestListeners.add(listener);
+    return () => this.#ingestListeners.delete(listener);
   }
 
   latestCheckpoint(): Promise<Uint8Array | undefined> {

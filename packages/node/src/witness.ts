@@ -63,6 +63,7 @@ import {
   verifyConsistency,
 } from '@parley/core';
 import type { LogStore, WitnessState } from '@parley/store';
+import { noteCosigned } from './deadlines/cosigned.js';
 
 /** Content-Type of a 200 add-checkpoint answer (and of plain-text refusals). */
 export const WITNESS_TEXT_CONTENT_TYPE = 'text/plain; charset=utf-8';
@@ -196,6 +197,7 @@ export class WitnessService {
       return conflict((await this.#store.witnessState(log.origin))?.treeSize ?? 0);
     }
     // ---- DURABLE: the state is stored; the cosignature may leave.
+    noteCosigned(this.#store, { party: log.party, cosigner: this.party, size: cp.treeSize, timestamp });
     return { status: 200, contentType: WITNESS_TEXT_CONTENT_TYPE, body: formatAddCheckpointResponse([cosignature]), checkpoint: cp, cosignature, timestamp };
   }
 

@@ -5,3 +5,4 @@ export * from './tracker.js';
 export * from './webhook.js';
 export * from './watcher.js';
 export * from './heartbeat.js';
+export * from './cosigned.js';

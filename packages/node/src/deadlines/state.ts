@@ -34,15 +34,28 @@
  *   (`initialReportSeconds[severity]`, from `detectedAt` to the report's
  *   time): whether the reporter itself was on time.
  *
- * Clocks. Times are, for now, each party's own claim: the sender's envelope
- * time starts the clock and the recipient's receipt/ack envelope time stops
- * it. {@link TimeBounds} is the hook that will tighten both once federation
- * records cosigned checkpoints: an entry is proven to exist by the time a
- * counterpart cosigned a checkpoint containing it (`notAfter`), and not
- * before the time of a cosigned checkpoint that did not yet contain it
- * (`notBefore`). Every time used is the party's claim clamped into its
- * proven interval, so neither side can move its own times outside what its
- * counterparts witnessed.
+ * Clocks. Without federation, times are each party's own claim: the
+ * sender's envelope time starts the clock and the recipient's receipt/ack
+ * envelope time stops it. With it, {@link TimeBounds} (cosigned.ts) says
+ * what counterparts' cosignatures prove about when an entry existed —
+ * `notAfter`: a counterpart cosigned a checkpoint containing it then;
+ * `notBefore`: a counterpart cosigned a checkpoint without it then — and:
+ *
+ *     start  = the sender's claim clamped into [notBefore, notAfter]: a
+ *              sender cannot date its entry later than a counterpart
+ *              witnessed it (which would stretch the recipient's deadline)
+ *     answer = notAfter of the answer when known — the recipient's claim is
+ *              not used, whichever way its clock is wrong; else the claim
+ *              clamped to ≥ notBefore (not yet cosigned: the claim stands
+ *              until a cosignature replaces it)
+ *
+ * On the sender's node the answer's bound is the sender's own cosignature,
+ * so a sender whose clock is off by any amount is judged on one clock (its
+ * claim and its cosignature move together): the offset cancels, and a late
+ * answer stays late.
+ *
+ * Cosignature timestamps are whole seconds, so cosigned times are exact to
+ * one second.
  */
 import type { AccordDeadlines, Precedence } from '@parley/core';
 
@@ -113,11 +126,11 @@ export interface TimeBounds {
   bound(party: string, index: number): TimeBound | undefined;
 }
 
-/** The parties' own clocks, nothing witnessed: today's only provider. */
+/** The parties' own clocks, nothing witnessed (no federation; cosigned.ts is the witnessed provider). */
 export const OWN_CLOCKS: TimeBounds = { bound: () => undefined };
 
 export interface JudgedAnswer extends Answer {
-  /** The time used for the judgement (the claim clamped into its {@link TimeBound}). */
+  /** The time used for the judgement (its cosigned time, or the claim; see the module doc). */
   readonly judgedAt: string;
   readonly onTime: boolean;
 }
@@ -169,6 +182,12 @@ function judged(claimed: string, b: TimeBound | undefined): number {
   return t;
 }
 
+/** When an answer is judged to exist: its cosigned time when known, else its claim (see the module doc). */
+function answered(claimed: string, b: TimeBound | undefined): number {
+  if (b?.notAfter !== undefined) return Date.parse(b.notAfter);
+  return judged(claimed, b);
+}
+
 /**
  * The state of one delivery at `now` (see the module doc for the rules).
  * @param facts the delivery and the answers known so far.
@@ -183,8 +202,8 @@ export function deliveryState(facts: DeliveryFacts, deadlines: AccordDeadlines, 
   const wantsAck = needsAck(facts.type);
   const ackDue = wantsAck ? start + deadlines.ackSeconds[facts.precedence] * 1000 : undefined;
 
-  const ackAt = facts.ack ? judged(facts.ack.at, bounds.bound(facts.recipient, facts.ack.index)) : undefined;
-  const ownReceiptAt = facts.receipt ? judged(facts.receipt.at, bounds.bound(facts.recipient, facts.receipt.index)) : undefined;
+  const ackAt = facts.ack ? answered(facts.ack.at, bounds.bound(facts.recipient, facts.ack.index)) : undefined;
+  const ownReceiptAt = facts.receipt ? answered(facts.receipt.at, bounds.bound(facts.recipient, facts.receipt.index)) : undefined;
   // An ack proves receipt: whichever answer came first stops the receipt clock.
   const proof = earliest(facts.receipt && ownReceiptAt !== undefined ? { a: facts.receipt, t: ownReceiptAt } : undefined, facts.ack && ackAt !== undefined ? { a: facts.ack, t: ackAt } : undefined);
 

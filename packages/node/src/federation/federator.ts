@@ -3,11 +3,18 @@
  * push and by pull, each link retried on its own with exponential backoff
  * and jitter (issue 4, "Delivery").
  *
- *     one loop per peer ("link"), never two operations on a link at once:
+ *     two loops per peer ("link"), each running one operation at a time:
  *       push   when our log grew (ParleyNode.onAppend) — push.ts
- *       pull   every pollMs — pull.ts
- *       failure → retry after min(maxMs, baseMs · 2^(failures−1)) · (1 − jitter·U[0,1)),
- *                 push and pull both wait; the first success resets the count
+ *       pull   every pollMs — pull.ts, then gossip
+ *       failure → that loop retries after min(maxMs, baseMs · 2^(failures−1)) · (1 − jitter·U[0,1));
+ *                 its first success resets its count; the link reports the worse of the two
+ *
+ * Why push has its own loop: a FLASH message and the receipt that answers
+ * it travel by push, and a push waiting behind a pull-and-gossip round (six
+ * requests or more) would add that round to every round trip. The two share
+ * nothing but the peer: push moves our log at the peer's witness (push
+ * cursor), pull moves the peer's log at ours (pull cursor), and every
+ * receive is idempotent, so running them side by side changes no outcome.
  *
  * After each pull round the link gossips (gossip.ts): it asks the peer what
  * it cosigned of every other party's log and which fork proofs it holds, and
@@ -83,27 +90,47 @@ export interface LinkState {
   readonly rejected: readonly { readonly index: number; readonly code: string }[];
 }
 
+/** One loop's retry state (push or pull). */
+class Lane {
+  retryAt = 0;
+  failures = 0;
+  wake: () => void = () => undefined;
+  done: Promise<void> = Promise.resolve();
+}
+
 class Link {
   readonly peer: PeerClient;
   push: PushCursor;
   pull: CompactRange;
   pushWanted = true;
   nextPull = 0;
-  retryAt = 0;
-  failures = 0;
+  readonly pushLane = new Lane();
+  readonly pullLane = new Lane();
   witnessedSize = 0;
   forks = 0;
   lastContact: number | undefined;
   lastCheckpoint: { size: number; at: number } | undefined;
   lastError: { code: string; message: string; at: number } | undefined;
   rejected: { index: number; code: string }[] = [];
-  wake: () => void = () => undefined;
-  done: Promise<void> = Promise.resolve();
 
   constructor(peer: PeerClient, push: PushCursor, pull: CompactRange) {
     this.peer = peer;
     this.push = push;
     this.pull = pull;
+  }
+
+  /** The worse of the two loops. */
+  get failures(): number {
+    return Math.max(this.pushLane.failures, this.pullLane.failures);
+  }
+
+  get retryAt(): number {
+    return Math.max(this.pushLane.failures > 0 ? this.pushLane.retryAt : 0, this.pullLane.failures > 0 ? this.pullLane.retryAt : 0);
+  }
+
+  wake(): void {
+    this.pushLane.wake();
+    this.pullLane.wake();
   }
 }
 
@@ -158,7 +185,10 @@ export class Federator {
       const l = f.#links.find((x) => x.peer.party === party);
       if (l) void forksOf(store, party).then((p) => (l.forks = p.length), () => undefined);
     });
-    for (const l of links) l.done = f.#run(l);
+    for (const l of links) {
+      l.pushLane.done = f.#runPush(l);
+      l.pullLane.done = f.#runPull(l);
+    }
     // Link health (GET /v1/links) folds the transport state in (down on failures or a held fork proof).
     attachLinkSource(node, f.#source);
     return f;
@@ -171,7 +201,7 @@ export class Federator {
     this.#unwatchForks();
     if (linkSourceOf(this.#node) === this.#source) attachLinkSource(this.#node, undefined);
     for (const l of this.#links) l.wake();
-    await Promise.all(this.#links.map((l) => l.done));
+    await Promise.all(this.#links.flatMap((l) => [l.pushLane.done, l.pullLane.done]));
   }
 
   /** Asks every link to pull now (and push if needed), skipping the wait — but not a backoff. */
@@ -202,44 +232,59 @@ export class Federator {
     }));
   }
 
-  async #run(l: Link): Promise<void> {
+  async #runPush(l: Link): Promise<void> {
+    const lane = l.pushLane;
     while (!this.#stopped) {
-      const now = Date.now();
-      if (now >= l.retryAt && (l.pushWanted || now >= l.nextPull)) await this.#attempt(l, now >= l.nextPull);
+      if (Date.now() >= lane.retryAt && l.pushWanted) await this.#push(l);
       if (this.#stopped) break;
-      const until = l.failures > 0 ? l.retryAt : l.pushWanted ? Date.now() : l.nextPull;
-      await this.#sleep(l, until - Date.now());
+      const until = lane.failures > 0 ? lane.retryAt : l.pushWanted ? Date.now() : Number.POSITIVE_INFINITY;
+      await this.#sleep(lane, until - Date.now());
     }
   }
 
-  async #attempt(l: Link, pulling: boolean): Promise<void> {
-    const pushing = l.pushWanted;
+  async #runPull(l: Link): Promise<void> {
+    const lane = l.pullLane;
+    while (!this.#stopped) {
+      const now = Date.now();
+      if (now >= lane.retryAt && now >= l.nextPull) await this.#pull(l);
+      if (this.#stopped) break;
+      await this.#sleep(lane, (lane.failures > 0 ? lane.retryAt : l.nextPull) - Date.now());
+    }
+  }
+
+  async #push(l: Link): Promise<void> {
     l.pushWanted = false;
     try {
-      if (pushing) await pushTo(this.#node, this.#store, l.peer, l.push, this.#pushBatch);
+      await pushTo(this.#node, this.#store, l.peer, l.push, this.#pushBatch);
     } catch (e) {
       l.pushWanted = true;
-      return this.#failed(l, e);
+      return this.#failed(l, l.pushLane, e);
     }
+    this.#succeeded(l, l.pushLane);
+  }
+
+  async #pull(l: Link): Promise<void> {
     try {
-      if (pulling) {
-        const r = await pullFrom(this.#node, this.#store, l.peer, l.pull);
-        l.pull = r.cursor;
-        l.witnessedSize = r.witnessedSize;
-        if (r.checkpointSize > 0) l.lastCheckpoint = { size: r.checkpointSize, at: Date.now() };
-        if (r.rejected.length > 0) l.rejected = [...l.rejected, ...r.rejected].slice(-16);
-        // A long backlog: continue at once rather than after pollMs.
-        l.nextPull = r.scannedTo < r.witnessedSize ? 0 : Date.now() + this.#pollMs;
-      }
+      const r = await pullFrom(this.#node, this.#store, l.peer, l.pull);
+      l.pull = r.cursor;
+      l.witnessedSize = r.witnessedSize;
+      if (r.checkpointSize > 0) l.lastCheckpoint = { size: r.checkpointSize, at: Date.now() };
+      if (r.rejected.length > 0) l.rejected = [...l.rejected, ...r.rejected].slice(-16);
+      // A long backlog: continue at once rather than after pollMs.
+      l.nextPull = r.scannedTo < r.witnessedSize ? 0 : Date.now() + this.#pollMs;
     } catch (e) {
       if (e instanceof ForkDetected) l.forks = (await forksOf(this.#store, l.peer.party)).length;
       // A peer that cannot be reached cannot gossip either; any other failure leaves gossip worth a try.
       if (!(e instanceof PeerError && (e.code === 'PEER_UNREACHABLE' || e.code === 'PEER_TIMEOUT'))) await this.#gossip(l);
-      return this.#failed(l, e);
+      return this.#failed(l, l.pullLane, e);
     }
-    if (pulling) await this.#gossip(l);
-    l.failures = 0;
-    l.retryAt = 0;
+    await this.#gossip(l);
+    this.#succeeded(l, l.pullLane);
+  }
+
+  #succeeded(l: Link, lane: Lane): void {
+    lane.failures = 0;
+    lane.retryAt = 0;
     l.lastContact = Date.now();
   }
 
@@ -266,27 +311,28 @@ export class Federator {
     }
   }
 
-  #failed(l: Link, e: unknown): void {
-    l.failures++;
+  #failed(l: Link, lane: Lane, e: unknown): void {
+    lane.failures++;
     const b = this.#backoff;
-    const delay = Math.min(b.maxMs, b.baseMs * 2 ** Math.min(l.failures - 1, 30)) * (1 - b.jitter * this.#random());
-    l.retryAt = Date.now() + delay;
+    const delay = Math.min(b.maxMs, b.baseMs * 2 ** Math.min(lane.failures - 1, 30)) * (1 - b.jitter * this.#random());
+    lane.retryAt = Date.now() + delay;
     const code = e instanceof PeerError || isParleyError(e) ? e.code : e instanceof ForkDetected ? 'FORK_DETECTED' : 'INTERNAL_ERROR';
     l.lastError = { code, message: e instanceof Error ? e.message : String(e), at: Date.now() };
     this.#report(l.peer.party, e);
   }
 
-  #sleep(l: Link, ms: number): Promise<void> {
+  #sleep(lane: Lane, ms: number): Promise<void> {
     if (ms <= 0) return Promise.resolve();
     return new Promise((resolve) => {
-      const timer = setTimeout(done, ms);
-      timer.unref?.();
+      // setTimeout takes at most 2^31 − 1 ms; a push loop with nothing to do sleeps until woken.
+      const timer = Number.isFinite(ms) ? setTimeout(done, Math.min(ms, 2 ** 31 - 1)) : undefined;
+      timer?.unref?.();
       function done() {
-        clearTimeout(timer);
-        l.wake = () => undefined;
+        if (timer !== undefined) clearTimeout(timer);
+        lane.wake = () => undefined;
         resolve();
       }
-      l.wake = done;
+      lane.wake = done;
     });
   }
 }

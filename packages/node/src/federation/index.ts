@@ -4,6 +4,6 @@ export { Federator, type BackoffOptions, type FederatorOptions, type LinkState }
 export { receiveBundle, recordFork, forksOf, checkWitnessed, bundleCheckpointNote, type NotWitnessed, type Received } from './receive.js';
 export { CompactRange, ForkDetected, MAX_SCAN, pullFrom, loadPullCursor, type PullResult } from './pull.js';
 export { pushTo, loadPushCursor, type PushCursor } from './push.js';
-export { cosignedKey, forksKey, pullKey, pushKey } from './keys.js';
+export { cosignedKey, forksKey, pullKey, pushKey, timesKey } from './keys.js';
 export { forkId, heldForks, isQuarantined, keepUnverified, onForkRecorded, unverifiedKey, unverifiedOf, type HeldFork } from './forks.js';
 export { compareCheckpoints, gossipWith, ownLogSource, peerLogSource, type Comparison, type GossipResult, type LogSource } from './gossip.js';

@@ -12,11 +12,15 @@
  *     federation/cosigned/<P>  {size, note}                our latest checkpoint cosigned by P's witness:
  *                                                          our log signature + P's cosignature (text)
  *     federation/forks/<P>     [fork proof text …]         fork proofs of P's log (core fork.ts), newest last
+ *     federation/times/<P>     {<cosigner>: [[size, t] …]}  when counterparts cosigned sizes of P's log
+ *                                                          (t: POSIX seconds), for deadline bounds
+ *                                                          (deadlines/cosigned.ts)
  */
 export const pullKey = (party: string): string => `federation/pull/${party}`;
 export const pushKey = (party: string): string => `federation/push/${party}`;
 export const cosignedKey = (party: string): string => `federation/cosigned/${party}`;
 export const forksKey = (party: string): string => `federation/forks/${party}`;
+export const timesKey = (party: string): string => `federation/times/${party}`;
 
 /** Most fork proofs kept per party (each ≤ 256 KiB; one is enough to convict). */
 export const MAX_FORKS_KEPT = 8;

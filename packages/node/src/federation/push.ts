@@ -13,7 +13,8 @@
  *       by our log key → POST /fed/v1/bundle
  *         409 `<size>\n`: the peer's witness moved (its own pull witnessed
  *         another size of our log): witness again and re-send
- *     → ---- the peer stored them (200): the push cursor moves (durable).
+ *     → ---- the peer stored them (200): the push cursor moves (durable by
+ *       the time pushTo returns; written behind the next request, see pushTo).
  *
  * Everything here is idempotent: a push repeated after a crash or a lost
  * answer is stored once (receiver: by (party, index, hash)).
@@ -30,6 +31,7 @@ import {
 } from '@parley/core';
 import type { LogStore } from '@parley/store';
 import type { ParleyNode } from '../service.js';
+import { noteCosigned } from '../deadlines/cosigned.js';
 import { cosignedKey, pushKey } from './keys.js';
 import { PeerError, type PeerClient } from './peer.js';
 
@@ -63,12 +65,28 @@ const PAGE = 1024;
  * @throws PeerError; ParleyError for a cosignature that does not verify; StoreError.
  */
 export async function pushTo(node: ParleyNode, store: LogStore, peer: PeerClient, cursor: PushCursor, pushBatch: number): Promise<number> {
+  // The cursor's durable copies are written behind the requests, in order, and
+  // awaited before returning: losing one to a crash only repeats a push (the
+  // peer stores it once) or costs a 409 that names the size, so the next
+  // request need not wait for the disk — the round trip of a FLASH message does not.
+  let writes: Promise<void> = Promise.resolve();
+  const persist = (key: string, value: unknown) => {
+    writes = writes.then(() => store.putSetting(key, value));
+  };
+  try {
+    return await pushRounds(node, store, peer, cursor, pushBatch, persist);
+  } finally {
+    await writes;
+  }
+}
+
+async function pushRounds(node: ParleyNode, store: LogStore, peer: PeerClient, cursor: PushCursor, pushBatch: number, persist: (key: string, value: unknown) => void): Promise<number> {
   let accepted = 0;
   for (let round = 0; round < ROUNDS; round++) {
     const note = await node.latestCheckpoint();
     if (note === undefined) return accepted;
     const size = parseCheckpoint(parseNote(note).text).treeSize;
-    if (cursor.cosigned !== size) await witnessAt(node, store, peer, cursor, note, size);
+    if (cursor.cosigned !== size) await witnessAt(node, peer, cursor, note, size, persist);
     let moved = false;
     while (cursor.pushed < size) {
       const entries = await addressed(node, store, peer.party, cursor.pushed, size, pushBatch);
@@ -84,7 +102,7 @@ export async function pushTo(node: ParleyNode, store: LogStore, peer: PeerClient
         accepted += r.accepted;
       }
       cursor.pushed = next;
-      await store.putSetting(pushKey(peer.party), { size: next });
+      persist(pushKey(peer.party), { size: next });
     }
     if (!moved) return accepted;
   }
@@ -105,7 +123,7 @@ async function addressed(node: ParleyNode, store: LogStore, party: string, from:
 }
 
 /** tlog-witness client loop: add-checkpoint with our best guess of the peer's size, once more with the size a 409 names. */
-async function witnessAt(node: ParleyNode, store: LogStore, peer: PeerClient, cursor: PushCursor, note: Uint8Array, size: number): Promise<void> {
+async function witnessAt(node: ParleyNode, peer: PeerClient, cursor: PushCursor, note: Uint8Array, size: number, persist: (key: string, value: unknown) => void): Promise<void> {
   for (let attempt = 0; attempt < 3; attempt++) {
     const old = cursor.cosigned;
     if (old > size) throw new PeerError('PEER_REFUSED', peer.party, `${peer.party} holds a cosigned size ${old} beyond our log (${size})`, { status: 409 });
@@ -122,7 +140,8 @@ async function witnessAt(node: ParleyNode, store: LogStore, peer: PeerClient, cu
     const at = Math.max(...w.cosignatures.map((c) => c.timestamp));
     cursor.cosigned = size;
     cursor.cosignedAt = at;
-    await store.putSetting(cosignedKey(peer.party), { size, at, note: decodeUtf8(cosigned) });
+    persist(cosignedKey(peer.party), { size, at, note: decodeUtf8(cosigned) });
+    noteCosigned(node.store, { party: node.party, cosigner: peer.party, size, timestamp: at });
     return;
   }
   throw new PeerError('PEER_REFUSED', peer.party, `${peer.party}'s witness kept answering 409`, { status: 409 });

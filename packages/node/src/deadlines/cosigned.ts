@@ -1,0 +1,222 @@
+/**
+ * Cosigned time bounds: the {@link TimeBounds} provider that federation
+ * makes possible (issue 4, "Times: a checkpoint cosigned by the recipient at
+ * T proves its entries existed by T. Deadline accounting uses these bounds,
+ * never a party's own clock alone").
+ *
+ * Facts. A cosignature (C2SP tlog-cosignature, cosignature/v1) by a
+ * counterpart C on a checkpoint of party P's log of size n at timestamp t
+ * (C's clock, POSIX seconds) proves that entries 0 … n−1 existed by t. This
+ * node holds two kinds:
+ *
+ *     P ≠ us   our own witness cosigned P's checkpoint (witness.ts)       cosigner = us
+ *     P = us   a peer's witness cosigned ours and sent the cosignature    cosigner = that peer
+ *              back (federation/push.ts, kept under federation/cosigned/<peer>)
+ *
+ * Bound for entry i of P's log, over every cosigner of P's log:
+ *
+ *     notAfter(i) = min { t : a point (n, t) with n > i }    the entry existed by then
+ *
+ * No `notBefore` is given: "a checkpoint without the entry was cosigned at
+ * t" would let a recipient whose witness clock runs fast push the start of
+ * its own deadlines later. Each bound comes from the clock of the party that
+ * cosigned, so it can be wrong only by that party's error: a recipient whose
+ * clock runs slow moves the start of its own deadlines earlier (its own
+ * evidence, used against it), and a sender's claim is judged against the
+ * sender's own clock when it cosigns the answer (state.ts).
+ *
+ * History. Per (log, cosigner) a list of points (size, t), both increasing,
+ * at most one per second (a later cosignature in the same second raises the
+ * size: notAfter stays exact), at most
+ * {@link MAX_POINTS} (the oldest go first: entries older than the history
+ * fall back to their claims). Points arrive through {@link noteCosigned}
+ * (called where cosignatures are made or received) and are persisted at
+ * most once a second per log under `federation/times/<P>` (keys.ts); a crash
+ * loses at most that second, and the latest point of each log is recovered
+ * from the witness state and federation/cosigned/<peer> at {@link CosignedBounds.open}.
+ *
+ * How deadline accounting uses them: state.ts (deliveryState).
+ *
+ * @example
+ *   const bounds = await CosignedBounds.open(node, store);
+ *   tracker.setBounds(bounds);
+ *   …
+ *   await bounds.close();
+ */
+import { VerifierSet, openWitnessedCheckpoint } from '@parley/core';
+import type { LogStore } from '@parley/store';
+import type { ParleyNode } from '../service.js';
+import { cosignedKey, timesKey } from '../federation/keys.js';
+import type { TimeBound, TimeBounds } from './state.js';
+
+/** Most points kept per (log, cosigner). */
+export const MAX_POINTS = 2048;
+/** Least time between two writes of one log's history (ms). */
+const PERSIST_MS = 1000;
+
+/** One cosignature: `cosigner` cosigned a checkpoint of `party`'s log of `size` at `timestamp`. */
+export interface CosignedPoint {
+  readonly party: string;
+  readonly cosigner: string;
+  readonly size: number;
+  /** POSIX seconds (the cosignature's timestamp). */
+  readonly timestamp: number;
+}
+
+const listeners = new WeakMap<LogStore, Set<(p: CosignedPoint) => void>>();
+
+/**
+ * Reports a cosignature made or received by the node on `store` to the
+ * bounds provider of that store, if one runs. Never throws.
+ */
+export function noteCosigned(store: LogStore, p: CosignedPoint): void {
+  for (const l of listeners.get(store) ?? []) {
+    try {
+      l(p);
+    } catch {
+      // A bound that is not recorded only leaves the claim in place.
+    }
+  }
+}
+
+/** Points of one (log, cosigner): sizes and times (ms) both increasing. */
+class History {
+  readonly sizes: number[] = [];
+  readonly times: number[] = [];
+
+  add(size: number, t: number): boolean {
+    const n = this.sizes.length;
+    if (n > 0) {
+      const lastSize = this.sizes[n - 1]!;
+      const lastT = this.times[n - 1]!;
+      // Out of order or nothing new (a replayed or older cosignature): the earlier facts stand.
+      if (size <= lastSize || t < lastT) return false;
+      if (t === lastT) {
+        this.sizes[n - 1] = size;
+        return true;
+      }
+    }
+    this.sizes.push(size);
+    this.times.push(t);
+    if (this.sizes.length > MAX_POINTS) {
+      this.sizes.shift();
+      this.times.shift();
+    }
+    return true;
+  }
+
+  /** Time of the first point whose size is > index. */
+  notAfter(index: number): number | undefined {
+    let lo = 0;
+    let hi = this.sizes.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1; // array positions, not tree indexes
+      if (this.sizes[mid]! > index) hi = mid;
+      else lo = mid + 1;
+    }
+    return lo < this.sizes.length ? this.times[lo] : undefined;
+  }
+
+  toJSON(): [number, number][] {
+    return this.sizes.map((s, i) => [s, this.times[i]! / 1000]);
+  }
+}
+
+export class CosignedBounds implements TimeBounds {
+  readonly #store: LogStore;
+  /** party → cosigner → history. */
+  readonly #logs = new Map<string, Map<string, History>>();
+  readonly #dirty = new Set<string>();
+  #timer: ReturnType<typeof setTimeout> | undefined;
+  #writes: Promise<void> = Promise.resolve();
+  readonly #listener = (p: CosignedPoint) => this.record(p);
+
+  private constructor(store: LogStore) {
+    this.#store = store;
+  }
+
+  /**
+   * Loads the persisted histories and the latest cosignatures the node holds,
+   * and starts listening for new ones ({@link noteCosigned}).
+   */
+  static async open(node: ParleyNode, store: LogStore): Promise<CosignedBounds> {
+    const b = new CosignedBounds(store);
+    const parties = node.accord.accord.parties.map((p) => p.id);
+    for (const party of parties) {
+      const saved = (await store.getSetting(timesKey(party))) as Record<string, unknown> | undefined;
+      for (const [cosigner, points] of Object.entries(saved ?? {})) {
+        if (!Array.isArray(points)) continue;
+        for (const p of points) if (Array.isArray(p) && typeof p[0] === 'number' && typeof p[1] === 'number') b.#add(party, cosigner, p[0], p[1]);
+      }
+    }
+    for (const party of parties) {
+      if (party === node.party) continue;
+      // Our witness's latest cosignature of P's log (its note carries our cosignature and its time).
+      const member = node.accord.party(party)!;
+      const held = await node.witness.latest(member.logKey.name);
+      if (held !== undefined) {
+        try {
+          const w = openWitnessedCheckpoint(held.note, new VerifierSet([member.logKey]), [node.accord.party(node.party)!.logKey], { quorum: 1 });
+          b.#add(party, node.party, held.treeSize, Math.min(...w.cosignatures.map((c) => c.timestamp)));
+        } catch {
+          // A state that does not verify proves nothing here (the witness refuses to build on it anyway).
+        }
+      }
+      // P's witness's latest cosignature of our log (verified by push.ts before it was kept).
+      const c = (await store.getSetting(cosignedKey(party))) as { size?: unknown; at?: unknown } | undefined;
+      if (typeof c?.size === 'number' && typeof c.at === 'number') b.#add(node.party, party, c.size, c.at);
+    }
+    b.#dirty.clear();
+    let set = listeners.get(store);
+    if (!set) listeners.set(store, (set = new Set()));
+    set.add(b.#listener);
+    return b;
+  }
+
+  /** Adds one cosignature's facts (see the module doc). */
+  record(p: CosignedPoint): void {
+    if (p.cosigner === p.party) return; // a party cosigning its own log proves nothing to the others
+    if (this.#add(p.party, p.cosigner, p.size, p.timestamp)) {
+      this.#dirty.add(p.party);
+      this.#timer ??= setTimeout(() => this.#persist(), PERSIST_MS);
+      this.#timer.unref?.();
+    }
+  }
+
+  bound(party: string, index: number): TimeBound | undefined {
+    const log = this.#logs.get(party);
+    if (!log) return undefined;
+    let after: number | undefined;
+    for (const h of log.values()) {
+      const a = h.notAfter(index);
+      if (a !== undefined && (after === undefined || a < after)) after = a;
+    }
+    return after === undefined ? undefined : { notAfter: new Date(after).toISOString() };
+  }
+
+  /** Stops listening and writes what is not yet persisted. */
+  async close(): Promise<void> {
+    listeners.get(this.#store)?.delete(this.#listener);
+    this.#persist();
+    await this.#writes;
+  }
+
+  #add(party: string, cosigner: string, size: number, timestamp: number): boolean {
+    if (!Number.isSafeInteger(size) || size < 1 || !Number.isSafeInteger(timestamp) || timestamp < 0) return false;
+    let log = this.#logs.get(party);
+    if (!log) this.#logs.set(party, (log = new Map()));
+    let h = log.get(cosigner);
+    if (!h) log.set(cosigner, (h = new History()));
+    return h.add(size, timestamp * 1000);
+  }
+
+  #persist(): void {
+    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    this.#timer = undefined;
+    for (const party of this.#dirty) {
+      const value = Object.fromEntries([...(this.#logs.get(party) ?? new Map<string, History>())].map(([c, h]) => [c, h.toJSON()]));
+      this.#writes = this.#writes.then(() => this.#store.putSetting(timesKey(party), value)).catch(() => undefined);
+    }
+    this.#dirty.clear();
+  }
+}
