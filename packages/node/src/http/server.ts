@@ -7,14 +7,18 @@
  *     GET /docs           browsable API (swagger-ui)
  *     GET /metrics        Prometheus text format
  *     GET /healthz
- *     /v1/…               officers' API (api.ts)
+ *     /v1/…               officers' API (api.ts), deadlines and links (deadlines.ts),
+ *                         bundles (bundles.ts), forks
  *     /log/…              the public log (log.ts)
  *     /witness/…          C2SP tlog-witness for the other parties' logs (witness.ts)
+ *     /fed/v1/…           node to node, every request signed (federation.ts)
  *
  * Request pipeline: onRequest (authentication and role, before any body is
- * read) → body parser (JSON only — except the tlog-witness route, which
- * takes text — any other Content-Type is a 415; larger than `bodyLimit` is a 413) → zod validation (400 with the issue paths) →
- * handler → ParleyNode. A request rejected at any step has written nothing.
+ * read) → body parser (JSON, except where a route declares its own: text on
+ * the tlog-witness route, application/octet-stream for bundles; any other
+ * Content-Type is a 415; larger than the route's body limit is a 413) → zod
+ * validation (400 with the issue paths) → handler → ParleyNode. A request
+ * rejected at any step has written nothing.
  */
 import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
