@@ -183,6 +183,13 @@ describe('ParleyNode', () => {
     expect(inbox.map((v) => (v.body as { text: string }).text).sort()).toEqual(Array.from({ length: 40 }, (_, i) => `m${i}`).sort());
     const bad = bytes.map((b) => b.slice());
     bad[17]![bad[17]!.length - 3]! ^= 1;
+    // Without parsed entries (an audit): leaf hashes come back packed, failures by position.
+    const verdicts = await pool.verify(bad, 8, false);
+    expect(verdicts.filter((v) => !v.ok).map((_, i) => i)).toHaveLength(1);
+    expect(verdicts[17]).toMatchObject({ ok: false });
+    verdicts.forEach((v, i) => {
+      if (i !== 17) expect(v.ok && Buffer.from(v.leafHash).equals(Buffer.from(leafHash(bytes[i]!)))).toBe(true);
+    });
     await expect(cn2.ingest(bad.slice(0, 20).concat(bad.slice(17, 18)))).rejects.toBeInstanceOf(ParseError);
     const forged = bytes.slice(0, 16).concat([(await us.entryBytes(0))!.slice()]);
     const f = forged[16]!;
