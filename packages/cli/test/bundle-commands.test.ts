@@ -8,13 +8,14 @@
  *
  * Asserted by exit code and JSON fields (STYLE.md), as node-commands.test.ts.
  */
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type Served, serve as serveNode } from './helpers/serve.js';
 
 const REPO = resolve(fileURLToPath(new URL('.', import.meta.url)), '../../..');
 const BIN = join(REPO, 'packages/cli/bin/parley.js');
@@ -54,28 +55,8 @@ function fails<T = Record<string, unknown>>(code: number, args: readonly string[
   return (r.stdout.trim() === '' ? {} : JSON.parse(r.stdout)) as T;
 }
 
-interface Served {
-  child: ChildProcess;
-  url: string;
-  exited: Promise<number | null>;
-}
-
-function serve(data: string): Promise<Served> {
-  return new Promise((done, fail) => {
-    const child = spawn(process.execPath, [BIN, 'serve', '--data', data, '--port', '0', '--json', '--no-federation', '--no-heartbeat'], { cwd: tmp, env: env(), stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
-    child.stderr!.setEncoding('utf8').on('data', (d: string) => (err += d));
-    child.stdout!.setEncoding('utf8').on('data', (d: string) => {
-      out += d;
-      const line = out.split('\n')[0];
-      if (out.includes('\n') && line) done({ child, url: (JSON.parse(line) as { url: string }).url, exited });
-    });
-    child.on('error', fail);
-    void exited.then((code) => fail(new Error(`serve ${data} exited ${code}: ${err}`)));
-  });
-}
+/** The nodes of these tests deliver by hand (export, ingest, bundles): no federation, no heartbeats. */
+const serve = (data: string): Promise<Served> => serveNode(data, { cwd: tmp, env: env(), extra: ['--no-federation', '--no-heartbeat'] });
 
 const servers: Served[] = [];
 let usNode: Served;

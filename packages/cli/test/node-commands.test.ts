@@ -10,12 +10,13 @@
  * Asserted by exit code and JSON fields, never by message text (STYLE.md),
  * except where the human output is the feature (the inbox table).
  */
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { copyFileSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type Served, serve as serveNode } from './helpers/serve.js';
 import { canonicalizeToBytes } from '@parley/core/node';
 
 const REPO = resolve(fileURLToPath(new URL('.', import.meta.url)), '../../..');
@@ -53,30 +54,8 @@ function json<T = Record<string, unknown>>(args: readonly string[], extraEnv: Re
 
 const mode = (file: string) => statSync(file).mode & 0o777;
 
-interface Served {
-  child: ChildProcess;
-  url: string;
-  stderr: () => string;
-  exited: Promise<number | null>;
-}
-
-/** Starts `parley serve --port 0 --json` and waits for the URL it prints. */
-function serve(data: string): Promise<Served> {
-  return new Promise((done, fail) => {
-    const child = spawn(process.execPath, [BIN, 'serve', '--data', data, '--port', '0', '--json', '--no-federation', '--no-heartbeat'], { cwd: tmp, env: env(), stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
-    child.stderr!.setEncoding('utf8').on('data', (d: string) => (err += d));
-    child.stdout!.setEncoding('utf8').on('data', (d: string) => {
-      out += d;
-      const line = out.split('\n')[0];
-      if (out.includes('\n') && line) done({ child, url: (JSON.parse(line) as { url: string }).url, stderr: () => err, exited });
-    });
-    child.on('error', fail);
-    void exited.then((code) => fail(new Error(`serve ${data} exited ${code}: ${err}`)));
-  });
-}
+/** The nodes of these tests deliver by hand (export, ingest, bundles): no federation, no heartbeats. */
+const serve = (data: string): Promise<Served> => serveNode(data, { cwd: tmp, env: env(), extra: ['--no-federation', '--no-heartbeat'] });
 
 async function post(url: string, path: string, body: unknown, token?: string): Promise<{ status: number; body: Record<string, unknown> }> {
   const res = await fetch(`${url}${path}`, {

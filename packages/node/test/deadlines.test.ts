@@ -12,7 +12,6 @@ import { SqliteStore } from '@parley/store';
 import {
   type Clock,
   type DeliveryFacts,
-  type IncidentReport,
   type LinkSource,
   type OverdueEvent,
   type StructuredLogger,
@@ -32,7 +31,7 @@ import {
   needsReceipt,
   verifyWebhook,
 } from '../src/index.js';
-import { type TestParty, makeAccord, makeParty } from './helpers/channel.js';
+import { type TestParty, makeAccord, makeParty, sampleReport as report } from './helpers/channel.js';
 
 const T0 = Date.parse('2026-06-01T00:00:00.000Z');
 const S = 1000;
@@ -84,20 +83,6 @@ function recorder(): StructuredLogger & { lines: { level: string; obj: Record<st
   return { lines, info: log('info'), warn: log('warn'), error: log('error') };
 }
 
-const report = (over: Partial<IncidentReport> = {}): IncidentReport => ({
-  incident: 'US:2026-0007',
-  kind: 'initial',
-  title: 'Model weights exfiltrated',
-  summary: 'Weights of a frontier model were copied to an unknown host.',
-  category: 'WT',
-  severity: 5,
-  stage: 'incident',
-  system: { name: 'Frontier-1' },
-  actor: { type: 'unknown' },
-  harm: { types: ['security'] },
-  mitigations: ['Rotated credentials'],
-  ...over,
-});
 
 const closers: (() => Promise<void>)[] = [];
 afterEach(async () => {

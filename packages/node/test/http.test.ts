@@ -20,21 +20,9 @@ import {
 import type { LogStore } from '@parley/store';
 import { BODY_SCHEMAS, type IncidentReport, createServer, tokenHash } from '../src/index.js';
 import { expectProblem, login, openHttpChannel } from './helpers/http.js';
+import { sampleReport } from './helpers/channel.js';
 
-const report = (over: Partial<IncidentReport> = {}): IncidentReport => ({
-  incident: 'US:2026-0007',
-  kind: 'initial',
-  title: 'Model weights exfiltrated',
-  summary: 'Weights of a frontier model were copied to an unknown host.',
-  category: 'WT',
-  severity: 3,
-  stage: 'incident',
-  system: { name: 'Frontier-1' },
-  actor: { type: 'unknown' },
-  harm: { types: ['security'] },
-  mitigations: ['Rotated credentials'],
-  ...over,
-});
+const report = (over: Partial<IncidentReport> = {}): IncidentReport => sampleReport({ severity: 3, ...over });
 const message = { precedence: 'FLASH', marking: 'TLP:CLEAR', text: 'Link test' };
 
 type Channel = Awaited<ReturnType<typeof openHttpChannel>>;

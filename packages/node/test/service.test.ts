@@ -14,24 +14,10 @@ import {
   verifyConsistency,
   verifyInclusion,
 } from '@parley/core/node';
-import { type IncidentReport, ParleyNode, VerifyPool } from '../src/index.js';
-import { makeParty, openChannel } from './helpers/channel.js';
+import { ParleyNode, VerifyPool } from '../src/index.js';
+import { makeParty, openChannel, sampleReport as report } from './helpers/channel.js';
 import { SqliteStore } from '@parley/store';
 
-const report = (over: Partial<IncidentReport> = {}): IncidentReport => ({
-  incident: 'US:2026-0007',
-  kind: 'initial',
-  title: 'Model weights exfiltrated',
-  summary: 'Weights of a frontier model were copied to an unknown host.',
-  category: 'WT',
-  severity: 5,
-  stage: 'incident',
-  system: { name: 'Frontier-1' },
-  actor: { type: 'unknown' },
-  harm: { types: ['security'] },
-  mitigations: ['Rotated credentials'],
-  ...over,
-});
 
 let close: (() => Promise<void>) | undefined;
 afterEach(async () => {

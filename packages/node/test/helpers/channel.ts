@@ -16,7 +16,7 @@ import {
   verifyAccord,
 } from '@parley/core/node';
 import { SqliteStore } from '@parley/store';
-import { type NodeKeys, ParleyNode } from '../../src/index.js';
+import { type IncidentReport, type NodeKeys, ParleyNode } from '../../src/index.js';
 
 export interface TestParty {
   readonly id: string;
@@ -69,3 +69,19 @@ export async function openChannel(ids: readonly string[], dir?: string) {
     },
   };
 }
+
+/** A well-formed incident report (WT, severity 5) for tests; override any field. */
+export const sampleReport = (over: Partial<IncidentReport> = {}): IncidentReport => ({
+  incident: 'US:2026-0007',
+  kind: 'initial',
+  title: 'Model weights exfiltrated',
+  summary: 'Weights of a frontier model were copied to an unknown host.',
+  category: 'WT',
+  severity: 5,
+  stage: 'incident',
+  system: { name: 'Frontier-1' },
+  actor: { type: 'unknown' },
+  harm: { types: ['security'] },
+  mitigations: ['Rotated credentials'],
+  ...over,
+});
