@@ -36,7 +36,7 @@ export interface Principal {
  * A well-formed hash that no password matches (random salt and key, same
  * cost as hashPassword's): verifying against it costs what a real check costs.
  */
-const DUMMY_HASH = 'scrypt$32768$8$1$+uaStP4J9o5X75y1xrcSDg==$ZwIUA9SzOtfuRtWsE69RLdt3Wkp0PzPpmF9vltPqObo=';
+export const DUMMY_HASH = 'scrypt$32768$8$1$+uaStP4J9o5X75y1xrcSDg==$ZwIUA9SzOtfuRtWsE69RLdt3Wkp0PzPpmF9vltPqObo=';
 
 const UNAUTHENTICATED = (detail: string) => new HttpError('UNAUTHENTICATED', detail, { 'www-authenticate': 'Bearer realm="parley"' });
 
