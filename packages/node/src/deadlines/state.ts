@@ -136,16 +136,7 @@ export interface JudgedAnswer extends Answer {
 }
 
 /** Where one delivery stands at `now`. */
-export interface DeliveryStatus {
-  readonly direction: Direction;
-  readonly party: string;
-  readonly index: number;
-  readonly recipient: string;
-  readonly type: string;
-  readonly precedence: Precedence;
-  readonly marking: string;
-  readonly to: readonly string[];
-  readonly sentAt: string;
+export interface DeliveryStatus extends Omit<DeliveryFacts, 'report' | 'receipt' | 'ack'> {
   readonly receiptDueAt: string;
   /** Only for entries that need an officer's ack. */
   readonly ackDueAt?: string;
