@@ -1,0 +1,119 @@
+/**
+ * The one way the dashboard talks to its node: same-origin JSON over fetch,
+ * with the session's bearer token, and RFC 9457 problem details turned into
+ * a typed {@link ApiError}. A 401 clears the session and sends the officer
+ * back to the login page (see `session.tsx`, which registers the handler).
+ *
+ *     const inbox = await api<ListResponse>('/v1/inbox?limit=200');
+ *     await api('/v1/messages', { method: 'POST', body: { precedence: 'FLASH', … } });
+ *
+ * Errors: `ApiError` with `status`, `type`, `title`, `detail`, `code` (the
+ * node's stable code, docs/errors.md) and `issues` (schema violations with
+ * their paths, for mapping onto form fields). A network failure is an
+ * `ApiError` with status 0 and code `NETWORK`.
+ */
+
+/** One schema violation, as the node reports it for VALIDATION_FAILED. */
+export interface ProblemIssue {
+  readonly in: string;
+  readonly path: readonly (string | number)[];
+  readonly message: string;
+}
+
+export class ApiError extends Error {
+  readonly status: number;
+  readonly type: string;
+  readonly title: string;
+  readonly detail: string;
+  readonly code: string;
+  readonly issues: readonly ProblemIssue[];
+  constructor(p: { status: number; type?: string; title?: string; detail?: string; code?: string; issues?: readonly ProblemIssue[] }) {
+    super(p.detail ?? p.title ?? `HTTP ${p.status}`);
+    this.name = 'ApiError';
+    this.status = p.status;
+    this.type = p.type ?? 'about:blank';
+    this.title = p.title ?? '';
+    this.detail = p.detail ?? '';
+    this.code = p.code ?? (p.status === 0 ? 'NETWORK' : `HTTP_${p.status}`);
+    this.issues = p.issues ?? [];
+  }
+}
+
+let currentToken: string | undefined;
+let onUnauthorized: (() => void) | undefined;
+
+/** Set by the session provider; `undefined` when logged out. */
+export function setToken(token: string | undefined): void {
+  currentToken = token;
+}
+export function getToken(): string | undefined {
+  return currentToken;
+}
+/** Called once per 401 answer (the session provider logs out and routes to /login). */
+export function setUnauthorizedHandler(fn: (() => void) | undefined): void {
+  onUnauthorized = fn;
+}
+
+export interface ApiOptions {
+  readonly method?: 'GET' | 'POST' | 'PUT' | 'DELETE';
+  readonly body?: unknown;
+  readonly signal?: AbortSignal;
+  /** Do not treat a 401 as "session over" (the login request itself). */
+  readonly anonymous?: boolean;
+}
+
+/** Authorization header for the current session (for fetches that are not JSON, such as the event stream). */
+export function authHeaders(): Record<string, string> {
+  return currentToken === undefined ? {} : { authorization: `Bearer ${currentToken}` };
+}
+
+/**
+ * @param path - an absolute API path such as `/v1/inbox`
+ * @returns the parsed JSON body (undefined for 204)
+ * @throws ApiError for any non-2xx answer or network failure
+ */
+export async function api<T = unknown>(path: string, opts: ApiOptions = {}): Promise<T> {
+  const headers: Record<string, string> = { accept: 'application/json', ...(opts.anonymous ? {} : authHeaders()) };
+  const init: RequestInit = { method: opts.method ?? (opts.body === undefined ? 'GET' : 'POST'), headers };
+  if (opts.body !== undefined) {
+    headers['content-type'] = 'application/json';
+    init.body = JSON.stringify(opts.body);
+  }
+  if (opts.signal !== undefined) init.signal = opts.signal;
+  let res: Response;
+  try {
+    res = await fetch(path, init);
+  } catch (e) {
+    if (e instanceof DOMException && e.name === 'AbortError') throw e;
+    throw new ApiError({ status: 0, title: 'Network error', detail: e instanceof Error ? e.message : String(e) });
+  }
+  if (res.ok) {
+    if (res.status === 204) return undefined as T;
+    const type = res.headers.get('content-type') ?? '';
+    return (type.includes('json') ? await res.json() : await res.text()) as T;
+  }
+  let problem: Record<string, unknown> = {};
+  try {
+    problem = (await res.json()) as Record<string, unknown>;
+  } catch {
+    // not JSON: keep the status alone
+  }
+  const err = new ApiError({
+    status: res.status,
+    ...(typeof problem['type'] === 'string' ? { type: problem['type'] } : {}),
+    title: typeof problem['title'] === 'string' ? problem['title'] : res.statusText,
+    ...(typeof problem['detail'] === 'string' ? { detail: problem['detail'] } : {}),
+    ...(typeof problem['code'] === 'string' ? { code: problem['code'] } : {}),
+    ...(Array.isArray(problem['issues']) ? { issues: problem['issues'] as ProblemIssue[] } : {}),
+  });
+  if (res.status === 401 && !opts.anonymous) onUnauthorized?.();
+  throw err;
+}
+
+/** Query string from the defined members of `q` (`?a=1&b=x`, or '' when empty). */
+export function query(q: Record<string, string | number | undefined>): string {
+  const p = new URLSearchParams();
+  for (const [k, v] of Object.entries(q)) if (v !== undefined && v !== '') p.set(k, String(v));
+  const s = p.toString();
+  return s === '' ? '' : `?${s}`;
+}

@@ -1,0 +1,112 @@
+/**
+ * Times and countdowns. `<Time iso>` shows a moment in the viewer's time zone
+ * (in the UI language's format) with the UTC ISO string on hover and in
+ * `dateTime`. `<Countdown dueAt>` ticks every second and becomes loud once
+ * the deadline has passed — red, a warning icon and the word "overdue", so
+ * the state never rests on colour alone.
+ */
+import { useSyncExternalStore } from 'react';
+import { useTranslation } from 'react-i18next';
+
+// One shared 1 Hz clock for every countdown on the page.
+const tickListeners = new Set<() => void>();
+let now = Date.now();
+let timer: ReturnType<typeof setInterval> | undefined;
+function subscribe(l: () => void): () => void {
+  tickListeners.add(l);
+  if (timer === undefined) {
+    timer = setInterval(() => {
+      now = Date.now();
+      for (const f of tickListeners) f();
+    }, 1000);
+  }
+  return () => {
+    tickListeners.delete(l);
+    if (tickListeners.size === 0 && timer !== undefined) {
+      clearInterval(timer);
+      timer = undefined;
+    }
+  };
+}
+
+/** Milliseconds since the epoch, re-rendering every second. */
+export function useNow(): number {
+  return useSyncExternalStore(subscribe, () => now);
+}
+
+export function formatTime(iso: string, lang: string, opts: Intl.DateTimeFormatOptions = { dateStyle: 'medium', timeStyle: 'medium' }): string {
+  const d = new Date(iso);
+  return Number.isNaN(d.getTime()) ? iso : new Intl.DateTimeFormat(lang, opts).format(d);
+}
+
+export function Time({ iso, short }: { iso: string; short?: boolean }) {
+  const { i18n } = useTranslation();
+  const d = new Date(iso);
+  const utc = Number.isNaN(d.getTime()) ? iso : d.toISOString();
+  const opts: Intl.DateTimeFormatOptions = short === true ? { month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit' } : { dateStyle: 'medium', timeStyle: 'medium' };
+  return (
+    <time dateTime={utc} title={`${utc} (UTC)`}>
+      {formatTime(iso, i18n.language, opts)}
+    </time>
+  );
+}
+
+/** "1 h 02 m", "4 m 05 s", "12 s". */
+export function formatDuration(ms: number, lang: string): string {
+  const s = Math.floor(Math.abs(ms) / 1000);
+  const d = Math.floor(s / 86400);
+  const h = Math.floor((s % 86400) / 3600);
+  const m = Math.floor((s % 3600) / 60);
+  const sec = s % 60;
+  const zh = lang === 'zh-CN';
+  const u = zh ? { d: '天', h: '小时', m: '分', s: '秒' } : { d: 'd', h: 'h', m: 'm', s: 's' };
+  const pad = (n: number) => String(n).padStart(2, '0');
+  const sp = zh ? '' : ' ';
+  if (d > 0) return `${d}${sp}${u.d} ${h}${sp}${u.h}`;
+  if (h > 0) return `${h}${sp}${u.h} ${pad(m)}${sp}${u.m}`;
+  if (m > 0) return `${m}${sp}${u.m} ${pad(sec)}${sp}${u.s}`;
+  return `${sec}${sp}${u.s}`;
+}
+
+/**
+ * A live countdown to `dueAt`. When `done` is set the deadline was met and it
+ * shows that instead. `label` names what is due (for screen readers).
+ */
+export function Countdown({ dueAt, done, label }: { dueAt: string; done?: boolean; label?: string }) {
+  const { t, i18n } = useTranslation();
+  const current = useNow();
+  const due = Date.parse(dueAt);
+  const utc = Number.isNaN(due) ? dueAt : new Date(due).toISOString();
+  if (done === true) {
+    return (
+      <span className="countdown countdown-done" title={`${utc} (UTC)`}>
+        <span aria-hidden="true">✓ </span>
+        {t('countdown.met')}
+      </span>
+    );
+  }
+  const left = due - current;
+  const overdue = left <= 0;
+  const soon = !overdue && left < 60_000;
+  const text = overdue ? t('countdown.overdueBy', { d: formatDuration(left, i18n.language) }) : t('countdown.dueIn', { d: formatDuration(left, i18n.language) });
+  return (
+    <span
+      className={`countdown ${overdue ? 'countdown-overdue' : soon ? 'countdown-soon' : ''}`}
+      title={`${label !== undefined ? `${label}: ` : ''}${utc} (UTC)`}
+      data-overdue={overdue ? 'true' : 'false'}
+      role="timer"
+      aria-live="off"
+    >
+      {overdue ? (
+        <span aria-hidden="true" className="icon">
+          ⚠{' '}
+        </span>
+      ) : (
+        <span aria-hidden="true" className="icon">
+          ⏱{' '}
+        </span>
+      )}
+      {text}
+    </span>
+  );
+}
