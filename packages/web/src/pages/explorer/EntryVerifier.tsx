@@ -1,0 +1,247 @@
+/**
+ * One log entry with its in-browser verification: fetches the entry bytes,
+ * the proof and the checkpoint (GET /v1/logs/:party/entries/:index), runs
+ * verify.ts on them against the accord, and shows the result and each step.
+ * It runs once on opening and again on "Verify again" (a fresh fetch).
+ */
+import { parseBase64, parseEntry } from '@parley/core';
+import { useCallback, useEffect, useState } from 'react';
+import { useTranslation } from 'react-i18next';
+import { Link } from 'react-router';
+import { ApiError, api } from '../../api.js';
+import { ErrorBox, Loading } from '../../components/feedback.js';
+import { MarkingBadge, PrecedenceBadge } from '../../components/badges.js';
+import { Time } from '../../components/time.js';
+import type { AccordState } from './accord.js';
+import { type Step, type VerifyResult, verifyEntryInclusion } from './verify.js';
+
+/** GET /v1/logs/:party/entries/:index (contract §4). */
+export interface LogEntryProof {
+  readonly party: string;
+  readonly index: number;
+  readonly treeSize: number;
+  readonly entry: string;
+  readonly leafHash: string;
+  readonly proof: readonly string[];
+  readonly checkpoint: string;
+}
+
+type Run = { readonly proof: LogEntryProof; readonly result: VerifyResult; readonly at: string };
+
+export function EntryVerifier({ party, index, accord }: { party: string; index: number; accord: AccordState }) {
+  const { t } = useTranslation('explorer');
+  const [run, setRun] = useState<Run | undefined>();
+  const [error, setError] = useState<Error | undefined>();
+  const [busy, setBusy] = useState(false);
+  const answer = accord.answer;
+
+  const verify = useCallback(async () => {
+    if (answer === undefined) return;
+    setBusy(true);
+    setError(undefined);
+    try {
+      const proof = await api<LogEntryProof>(`/v1/logs/${encodeURIComponent(party)}/entries/${index}`);
+      const result = verifyEntryInclusion({
+        accord: answer,
+        party,
+        index,
+        entry: proof.entry,
+        leafHash: proof.leafHash,
+        proof: proof.proof,
+        checkpoint: proof.checkpoint,
+      });
+      setRun({ proof, result, at: new Date().toISOString() });
+    } catch (e) {
+      setRun(undefined);
+      setError(e instanceof Error ? e : new ApiError({ status: 0, detail: String(e) }));
+    } finally {
+      setBusy(false);
+    }
+  }, [answer, party, index]);
+
+  useEffect(() => {
+    void verify();
+  }, [verify]);
+
+  return (
+    <section aria-labelledby="entry-heading" className="entry-verifier">
+      <div className="page-header">
+        <h2 id="entry-heading">{t('entryOf', { party, index })}</h2>
+        <div className="page-actions">
+          <Link className="btn btn-quiet" to={`/log/${party}`}>
+            {t('backToLog')}
+          </Link>
+          {index > 0 ? (
+            <Link className="btn btn-quiet" to={`/log/${party}/${index - 1}`} aria-label={t('prevEntry')}>
+              ← {index - 1}
+            </Link>
+          ) : null}
+          {run !== undefined && index + 1 < run.proof.treeSize ? (
+            <Link className="btn btn-quiet" to={`/log/${party}/${index + 1}`} aria-label={t('nextEntry')}>
+              {index + 1} →
+            </Link>
+          ) : null}
+          <button type="button" className="btn btn-primary" onClick={() => void verify()} disabled={busy || answer === undefined} data-testid="verify-again">
+            {busy ? t('verifying') : t('verifyAgain')}
+          </button>
+        </div>
+      </div>
+      <ErrorBox error={error} />
+      {busy && run === undefined ? <Loading /> : null}
+      {run !== undefined ? (
+        <div className="two-col">
+          <div className="stack">
+            <ResultBanner result={run.result} party={party} index={index} at={run.at} />
+            <StepList steps={run.result.steps} party={party} />
+          </div>
+          <div className="stack">
+            <EntryFacts proof={run.proof} />
+            <RawData proof={run.proof} />
+          </div>
+        </div>
+      ) : null}
+    </section>
+  );
+}
+
+function ResultBanner({ result, party, index, at }: { result: VerifyResult; party: string; index: number; at: string }) {
+  const { t } = useTranslation('explorer');
+  const cp = result.checkpoint;
+  return (
+    <div
+      className={`verify-result ${result.verified ? 'verify-ok' : 'verify-bad'}`}
+      role={result.verified ? 'status' : 'alert'}
+      data-testid="verify-result"
+      data-verified={result.verified ? 'true' : 'false'}
+    >
+      <span className="verify-icon" aria-hidden="true">
+        {result.verified ? '✓' : '✗'}
+      </span>
+      <div>
+        <strong>{result.verified ? t('result.verified') : t('result.failed')}</strong>
+        <div>
+          {result.verified && cp !== undefined
+            ? t('result.verifiedDetail', { party, index, size: cp.treeSize })
+            : t('result.failedDetail', { party, index })}
+        </div>
+        <div className="muted small">
+          {t('result.checkedAt')} <Time iso={at} />
+        </div>
+      </div>
+    </div>
+  );
+}
+
+function StepList({ steps, party }: { steps: readonly Step[]; party: string }) {
+  const { t } = useTranslation('explorer');
+  return (
+    <ol className="verify-steps" aria-label={t('stepsLabel')} data-testid="verify-steps">
+      {steps.map((s) => (
+        <li key={s.id} className={`verify-step step-${s.status}`} data-step={s.id} data-status={s.status}>
+          <div className="step-head">
+            <span className="step-icon" aria-hidden="true">
+              {s.status === 'pass' ? '✓' : s.status === 'fail' ? '✗' : '–'}
+            </span>
+            <span className="step-title">{t(`step.${s.id}.title`, { party })}</span>
+            <span className={`step-status status-${s.status}`}>{t(`status.${s.status}`)}</span>
+          </div>
+          <p className="step-what">{t(`step.${s.id}.what`, { party })}</p>
+          {s.code !== undefined ? (
+            <p className="step-code">
+              {t(`code.${s.code}`, { defaultValue: t('code.other') })} <code>{s.code}</code>
+            </p>
+          ) : null}
+          {s.status === 'skipped' ? <p className="muted small">{t('skippedWhy')}</p> : null}
+          {s.facts.length > 0 ? (
+            <dl className="kv step-facts">
+              {s.facts.map(([k, v]) => (
+                <div key={k} className="kv-row">
+                  <dt>{t(`fact.${k}`, { defaultValue: k })}</dt>
+                  <dd>{k === 'time' ? <Time iso={v} /> : <code>{v}</code>}</dd>
+                </div>
+              ))}
+            </dl>
+          ) : null}
+        </li>
+      ))}
+    </ol>
+  );
+}
+
+function EntryFacts({ proof }: { proof: LogEntryProof }) {
+  const { t } = useTranslation('explorer');
+  const tc = useTranslation().t;
+  let entry: ReturnType<typeof parseEntry> | undefined;
+  try {
+    entry = parseEntry(parseBase64(proof.entry));
+  } catch {
+    entry = undefined;
+  }
+  if (entry === undefined) return <p className="notice">{t('entryUnreadable')}</p>;
+  const body = entry.body;
+  return (
+    <div className="card">
+      <h3>{t('entryFacts')}</h3>
+      <dl className="kv">
+        <dt>{t('col.type')}</dt>
+        <dd>{tc(`entryType.${entry.type}`, { defaultValue: entry.type })}</dd>
+        <dt>{t('col.time')}</dt>
+        <dd>
+          <Time iso={entry.time} />
+        </dd>
+        <dt>{t('from')}</dt>
+        <dd>
+          {entry.from.party} / {entry.from.officer}
+        </dd>
+        <dt>{t('col.to')}</dt>
+        <dd>{entry.to.join(', ') || '—'}</dd>
+        <dt>{t('precedence')}</dt>
+        <dd>
+          <PrecedenceBadge p={entry.precedence} /> <MarkingBadge m={entry.marking} />
+        </dd>
+        <dt>{t('refs')}</dt>
+        <dd>
+          {entry.refs.length === 0
+            ? '—'
+            : entry.refs.map((r) => (
+                <Link key={`${r.party}/${r.index}`} to={`/log/${r.party}/${r.index}`} className="ref-link">
+                  {r.party}/{r.index}
+                </Link>
+              ))}
+        </dd>
+        <dt>{t('body')}</dt>
+        <dd>{'sealed' in body ? t('sealedBody', { recipients: body.sealed.recipients.map((r) => r.party).join(', ') }) : t('clearBody')}</dd>
+      </dl>
+    </div>
+  );
+}
+
+function RawData({ proof }: { proof: LogEntryProof }) {
+  const { t } = useTranslation('explorer');
+  let text: string;
+  try {
+    text = JSON.stringify(JSON.parse(new TextDecoder().decode(parseBase64(proof.entry))), null, 2);
+  } catch {
+    text = proof.entry;
+  }
+  return (
+    <div className="card raw-data">
+      <details>
+        <summary>{t('raw.entry')}</summary>
+        <pre className="mono">{text}</pre>
+      </details>
+      <details>
+        <summary>{t('raw.checkpoint', { size: proof.treeSize })}</summary>
+        <pre className="mono">{proof.checkpoint}</pre>
+      </details>
+      <details>
+        <summary>{t('raw.proof', { count: proof.proof.length })}</summary>
+        <ol className="mono proof-hashes">
+          {proof.proof.map((h, i) => (
+            <li key={i}>{h}</li>
+          ))}
+        </ol>
+      </details>
+    </div>
+  );
+}

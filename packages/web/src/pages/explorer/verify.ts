@@ -1,0 +1,193 @@
+/**
+ * In-browser verification of one log entry, step by step, with the same core
+ * code the nodes run (@parley/core, @noble crypto binding in the browser).
+ *
+ * Trust comes from the accord alone: the party's log key is read from the
+ * accord (GET /v1/accord), never from the response being checked. The node's
+ * answer for the entry (GET /v1/logs/{party}/entries/{index}) is untrusted
+ * input; each step recomputes what it claims:
+ *
+ *     accord     accord id = hex(SHA-256(JCS(accord))), and when the node sends
+ *                the parties' signatures, each one verifies (verifyAccord)
+ *     key        the party's log key: parseVerifierKey(accord.parties[p].logKey)
+ *     checkpoint openCheckpoint(note, {logKey}, origin = key name) — C2SP
+ *                signed-note Ed25519 signature, tlog-checkpoint body
+ *     leaf       RFC 6962 §2.1: leaf hash = SHA-256(0x00 || entry bytes), equal
+ *                to the hash the node claims
+ *     entry      the entry bytes are a canonical signed entry of this accord,
+ *                sent by the party, signed with its log key (verifyEntry)
+ *     inclusion  RFC 9162 §2.1.3.2: the proof folds the leaf hash at `index`
+ *                up to the checkpoint's root hash for its tree size
+ *
+ * A step whose inputs failed is `skipped`, never passed. The result is
+ * `verified` only when every step passed. Failed checks carry the error code
+ * (STYLE.md §7: a failed proof says PROOF_INVALID, not which hash was wrong).
+ */
+import {
+  type Accord,
+  type AccordMember,
+  type Checkpoint,
+  type VerifiedAccord,
+  type VerifierKey,
+  VerifierSet,
+  accordId,
+  bytesEqual,
+  formatBase64,
+  formatKeyId,
+  getCrypto,
+  isParleyError,
+  leafHash,
+  openCheckpoint,
+  parseAccord,
+  parseBase64,
+  parseVerifierKey,
+  rootFromInclusionProof,
+  verifyAccord,
+  verifyEntry,
+} from '@parley/core';
+
+/** What the browser fetched: the accord (trusted anchor) and the node's answer for one entry. */
+export interface VerifyInput {
+  /** GET /v1/accord. */
+  readonly accord: { readonly id: string; readonly accord: unknown; readonly signatures?: readonly { party: string; sig: string }[] | undefined };
+  readonly party: string;
+  readonly index: number;
+  /** Entry bytes, base64. */
+  readonly entry: string;
+  /** The leaf hash the node claims, base64. */
+  readonly leafHash: string;
+  /** Inclusion proof hashes, base64, RFC 9162 §2.1.3. */
+  readonly proof: readonly string[];
+  /** The checkpoint signed note, as text. */
+  readonly checkpoint: string;
+}
+
+export const STEP_IDS = ['accord', 'key', 'checkpoint', 'leaf', 'entry', 'inclusion'] as const;
+export type StepId = (typeof STEP_IDS)[number];
+export type StepStatus = 'pass' | 'fail' | 'skipped';
+
+/** One step's outcome; `facts` are values to show (labels are i18n keys under explorer:fact.*). */
+export interface Step {
+  readonly id: StepId;
+  readonly status: StepStatus;
+  /** Error code from core (e.g. SIGNATURE_INVALID, PROOF_INVALID) when failed. */
+  readonly code?: string;
+  readonly facts: readonly (readonly [fact: string, value: string])[];
+}
+
+export interface VerifyResult {
+  readonly verified: boolean;
+  readonly steps: readonly Step[];
+  /** The verified checkpoint's tree size and root, when its signature verified. */
+  readonly checkpoint?: Checkpoint;
+}
+
+class StepFailure extends Error {
+  constructor(
+    readonly code: string,
+    readonly facts: readonly (readonly [string, string])[] = [],
+  ) {
+    super(code);
+  }
+}
+
+function codeOf(e: unknown): string {
+  if (e instanceof StepFailure) return e.code;
+  if (isParleyError(e)) return e.code;
+  return 'INTERNAL';
+}
+
+/** An accord view for verifyEntry when the node sent no signatures: the keys as the accord lists them. */
+function unsignedView(accord: Accord, id: string): VerifiedAccord {
+  const members = new Map<string, AccordMember>();
+  for (const p of accord.parties) {
+    const logKey = parseVerifierKey(p.logKey);
+    const verify = getCrypto().ed25519Verifier(logKey.publicKey);
+    members.set(p.id, { party: p, logKey, hpkeKey: parseBase64(p.hpkeKey), verify });
+  }
+  return { accord, id, signedBy: [], complete: false, party: (pid) => members.get(pid) };
+}
+
+/**
+ * Runs every step on the fetched data. Pure and synchronous: no I/O, so a
+ * test can feed it recorded or tampered responses.
+ * @param input the accord and the node's answer for one entry.
+ * @returns each step and whether the entry is verified.
+ */
+export function verifyEntryInclusion(input: VerifyInput): VerifyResult {
+  const steps: Step[] = [];
+  const run = <T>(id: StepId, needs: readonly StepId[], body: () => { value: T; facts: readonly (readonly [string, string])[] }): T | undefined => {
+    if (needs.some((n) => steps.find((s) => s.id === n)?.status !== 'pass')) {
+      steps.push({ id, status: 'skipped', facts: [] });
+      return undefined;
+    }
+    try {
+      const { value, facts } = body();
+      steps.push({ id, status: 'pass', facts });
+      return value;
+    } catch (e) {
+      steps.push({ id, status: 'fail', code: codeOf(e), facts: e instanceof StepFailure ? e.facts : [] });
+      return undefined;
+    }
+  };
+
+  const accord = run('accord', [], () => {
+    const a = parseAccord(input.accord.accord);
+    const id = accordId(a);
+    if (id !== input.accord.id) throw new StepFailure('ACCORD_ID_MISMATCH', [['accordId', id]]);
+    const sigs = input.accord.signatures;
+    const view = sigs ? verifyAccord({ accord: a, signatures: sigs }, { requireAll: true }) : unsignedView(a, id);
+    return { value: view, facts: [['accordId', id], ['accordSignedBy', sigs ? view.signedBy.join(', ') : '—']] };
+  });
+
+  const key = run('key', ['accord'], () => {
+    const p = accord!.accord.parties.find((x) => x.id === input.party);
+    if (!p) throw new StepFailure('PARTY_UNKNOWN');
+    const k: VerifierKey = parseVerifierKey(p.logKey);
+    return { value: k, facts: [['keyName', k.name], ['keyId', formatKeyId(k.keyId)], ['publicKey', formatBase64(k.publicKey)]] };
+  });
+
+  const cp = run('checkpoint', ['key'], () => {
+    const v = openCheckpoint(input.checkpoint, new VerifierSet([key!]), { origin: key!.name });
+    const c = v.checkpoint;
+    return { value: c, facts: [['origin', c.origin], ['treeSize', String(c.treeSize)], ['rootHash', formatBase64(c.rootHash)]] };
+  });
+
+  const bytes = (() => {
+    try {
+      return parseBase64(input.entry, 'entry');
+    } catch {
+      return undefined;
+    }
+  })();
+
+  const leaf = run('leaf', [], () => {
+    if (!bytes) throw new StepFailure('ENTRY_MALFORMED');
+    const h = leafHash(bytes);
+    const facts: [string, string][] = [['entryBytes', String(bytes.length)], ['leafHash', formatBase64(h)], ['claimedLeafHash', input.leafHash]];
+    if (formatBase64(h) !== input.leafHash) throw new StepFailure('LEAF_HASH_MISMATCH', facts);
+    return { value: h, facts };
+  });
+
+  run('entry', ['accord', 'leaf'], () => {
+    const v = verifyEntry(bytes!, accord!);
+    if (v.entry.from.party !== input.party) throw new StepFailure('ENTRY_INVALID', [['sender', v.entry.from.party]]);
+    return { value: v, facts: [['sender', `${v.entry.from.party} / ${v.entry.from.officer}`], ['type', v.entry.type], ['time', v.entry.time]] };
+  });
+
+  run('inclusion', ['checkpoint', 'leaf'], () => {
+    const facts: [string, string][] = [['index', String(input.index)], ['treeSize', String(cp!.treeSize)], ['proofLength', String(input.proof.length)]];
+    let proof: Uint8Array[];
+    try {
+      proof = input.proof.map((p) => parseBase64(p, 'proof hash'));
+    } catch {
+      throw new StepFailure('PROOF_INVALID', facts);
+    }
+    const root = rootFromInclusionProof(proof, cp!.treeSize, input.index, leaf!);
+    if (!root || !bytesEqual(root, cp!.rootHash)) throw new StepFailure('PROOF_INVALID', facts);
+    return { value: root, facts: [...facts, ['computedRoot', formatBase64(root)]] };
+  });
+
+  const verified = steps.every((s) => s.status === 'pass');
+  return { verified, steps, ...(cp ? { checkpoint: cp } : {}) };
+}
