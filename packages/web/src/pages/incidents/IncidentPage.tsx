@@ -1,0 +1,183 @@
+/**
+ * One incident's timeline across every party's entries (GET /v1/incidents/:id):
+ * its reports (initial, updates, final, retraction) from whichever party
+ * sent them and the acknowledgements answering them, oldest first, each
+ * with its delivery state per recipient and a link to verify it in the log.
+ */
+import { type Marking, type Precedence, TAXONOMY_V1 } from '@parley/core';
+import type { ReactNode } from 'react';
+import { useTranslation } from 'react-i18next';
+import { Link, useParams } from 'react-router';
+import { MarkingBadge, PrecedenceBadge, SeverityBadge, StateBadge } from '../../components/badges.js';
+import { ErrorBox, Loading, PageHeader } from '../../components/feedback.js';
+import { Countdown, Time } from '../../components/time.js';
+import { useEvents } from '../../events.js';
+import { useApi } from '../../hooks.js';
+import { useLabel } from '../../i18n.js';
+import type { EntryView, IncidentReportBody } from '../../types.js';
+import { useAccord } from '../explorer/accord.js';
+import { CategoryLabel, StatusBadge } from './labels.js';
+
+export interface IncidentResponse {
+  readonly incident: string;
+  readonly timeline: readonly EntryView[];
+}
+
+function isReport(b: unknown): b is IncidentReportBody {
+  return typeof b === 'object' && b !== null && 'kind' in b && 'incident' in b;
+}
+
+/** Latest readable report's facts (the summary card). */
+function latestReport(timeline: readonly EntryView[]): IncidentReportBody | undefined {
+  for (let i = timeline.length - 1; i >= 0; i--) {
+    const b = timeline[i]!.body;
+    if (timeline[i]!.entry.type === 'incident.report' && isReport(b)) return b;
+  }
+  return undefined;
+}
+
+function statusOf(timeline: readonly EntryView[]): string | undefined {
+  const kinds = timeline.filter((v) => v.entry.type === 'incident.report' && isReport(v.body)).map((v) => (v.body as IncidentReportBody).kind);
+  if (kinds.includes('retraction')) return 'retracted';
+  if (kinds.includes('final')) return 'final';
+  if (kinds.includes('update')) return 'updated';
+  return kinds.length > 0 ? 'open' : undefined;
+}
+
+export function IncidentPage() {
+  const { t } = useTranslation('incidents');
+  const { id = '' } = useParams();
+  const { data, error, loading, reload } = useApi<IncidentResponse>(`/v1/incidents/${encodeURIComponent(id)}`);
+  useEvents((e) => {
+    const d = e.data as { incident?: string; type?: string } | null;
+    if (e.event === 'reconnected' || e.event === 'reset' || e.event === 'deadline' || (e.event === 'entry' && (d?.incident === id || d?.type === 'ack'))) reload();
+  });
+  const latest = data !== undefined ? latestReport(data.timeline) : undefined;
+  const status = data !== undefined ? statusOf(data.timeline) : undefined;
+  return (
+    <>
+      <PageHeader title={latest !== undefined ? `${id} · ${latest.title}` : t('incidentTitle', { id })}>
+        <Link to="/incidents" className="btn btn-quiet">
+          {t('backToList')}
+        </Link>
+      </PageHeader>
+      <ErrorBox error={error} />
+      {loading && data === undefined ? <Loading /> : null}
+      {data !== undefined ? (
+        <div className="two-col incident-page">
+          <section aria-labelledby="timeline-heading">
+            <h2 id="timeline-heading">{t('timeline', { count: data.timeline.length })}</h2>
+            <ol className="timeline" data-testid="incident-timeline">
+              {data.timeline.map((v) => (
+                <TimelineItem key={`${v.party}/${v.index}`} v={v} />
+              ))}
+            </ol>
+          </section>
+          <aside className="card" aria-labelledby="summary-heading">
+            <h2 id="summary-heading">{t('summaryCard')}</h2>
+            {latest !== undefined ? (
+              <dl className="kv">
+                <dt>{t('status')}</dt>
+                <dd>{status !== undefined ? <StatusBadge status={status} /> : '—'}</dd>
+                <dt>{t('category')}</dt>
+                <dd>
+                  <CategoryLabel code={latest.category} />
+                </dd>
+                <dt>{t('severity')}</dt>
+                <dd>
+                  <SeverityBadge level={latest.severity} />
+                </dd>
+                <dt>{t('stage')}</dt>
+                <dd>
+                  <TermLabel list="stages" code={latest.stage} />
+                </dd>
+                <dt>{t('system')}</dt>
+                <dd>{[latest.system.name, latest.system.developer, latest.system.version].filter(Boolean).join(' · ')}</dd>
+                <dt>{t('actor')}</dt>
+                <dd>
+                  <TermLabel list="actorTypes" code={latest.actor.type} />
+                </dd>
+                <dt>{t('harm')}</dt>
+                <dd>{latest.harm.types.length > 0 ? latest.harm.types.map((h) => <TermLabel key={h} list="harmTypes" code={h} />).reduce<ReactNode[]>((a, x, i) => (i === 0 ? [x] : [...a, ', ', x]), []) : '—'}</dd>
+              </dl>
+            ) : (
+              <p className="muted">{t('allSealed')}</p>
+            )}
+          </aside>
+        </div>
+      ) : null}
+    </>
+  );
+}
+
+function TermLabel({ list, code }: { list: 'stages' | 'actorTypes' | 'harmTypes' | 'reportKinds'; code: string }) {
+  const { l } = useLabel();
+  const term = (TAXONOMY_V1[list] as readonly { code: string; label: { en: string; 'zh-CN': string }; definition: { en: string; 'zh-CN': string } }[]).find((x) => x.code === code);
+  return <span title={term !== undefined ? l(term.definition) : ''}>{term !== undefined ? l(term.label) : code}</span>;
+}
+
+function TimelineItem({ v }: { v: EntryView }) {
+  const { t } = useTranslation('incidents');
+  const tc = useTranslation().t;
+  const { partyName } = useAccord();
+  const e = v.entry;
+  const report = e.type === 'incident.report' && isReport(v.body) ? v.body : undefined;
+  const ackReply = e.type === 'ack' && typeof v.body === 'object' && v.body !== null && 'reply' in v.body ? String((v.body as { reply: unknown }).reply) : undefined;
+  const kind = report?.kind;
+  return (
+    <li className={`timeline-item t-${e.type.replace('.', '-')}${kind !== undefined ? ` k-${kind}` : ''}`}>
+      <div className="timeline-meta">
+        <Time iso={e.time} />
+        <span className="party-chip">{partyName(e.from.party)}</span>
+        <span className="muted">
+          {e.from.officer} → {e.to.join(', ')}
+        </span>
+        <PrecedenceBadge p={e.precedence as Precedence} />
+        <MarkingBadge m={e.marking as Marking} />
+      </div>
+      <div className="timeline-title">
+        <strong>{kind !== undefined ? <TermLabel list="reportKinds" code={kind} /> : tc(`entryType.${e.type}`, { defaultValue: e.type })}</strong>
+        {report !== undefined ? <> · {report.title}</> : null}
+      </div>
+      {report !== undefined ? (
+        <>
+          <div className="timeline-tags">
+            <CategoryLabel code={report.category} /> <SeverityBadge level={report.severity} />
+          </div>
+          <p className="body-text">{report.summary}</p>
+          {report.mitigations.length > 0 ? (
+            <div>
+              <span className="label">{t('mitigations')}</span>
+              <ul className="mitigations">
+                {report.mitigations.map((m, i) => (
+                  <li key={i}>{m}</li>
+                ))}
+              </ul>
+            </div>
+          ) : null}
+        </>
+      ) : null}
+      {ackReply !== undefined ? <p className="body-text">{ackReply}</p> : null}
+      {v.sealed !== undefined ? (
+        <p className="sealed-box">
+          <span aria-hidden="true">🔒 </span>
+          {tc(`sealed.${v.sealed}`)}
+        </p>
+      ) : null}
+      {v.deadlines !== undefined && v.deadlines.length > 0 ? (
+        <ul className="recipients" aria-label={t('deliveries')}>
+          {v.deadlines.map((d) => (
+            <li key={d.recipient} className="recipient">
+              <span>{d.recipient}</span>
+              <StateBadge state={d.state} />
+              {!d.settled ? <Countdown dueAt={d.dueAt} label={d.recipient} /> : null}
+            </li>
+          ))}
+        </ul>
+      ) : null}
+      <div className="timeline-links">
+        <Link to={`/log/${v.party}/${v.index}`}>{t('verifyInLog', { party: v.party, index: v.index })}</Link>
+      </div>
+    </li>
+  );
+}

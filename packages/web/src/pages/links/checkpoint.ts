@@ -1,0 +1,65 @@
+/**
+ * A party's latest checkpoint as the link-health page shows it, checked in
+ * the browser with core: the log's signature under the party's key from the
+ * accord, and which other parties' witnesses cosigned it and when
+ * (C2SP tlog-cosignature; each party's witness key is its log key as a
+ * cosignature/v1 key, node/src/witness.ts).
+ */
+import { type Accord, VerifierSet, cosignerKey, formatKeyId, isParleyError, openWitnessedCheckpoint, parseVerifierKey } from '@parley/core';
+import { useEffect, useState } from 'react';
+import { api, ApiError } from '../../api.js';
+import type { AccordState } from '../explorer/accord.js';
+
+export interface CheckpointFacts {
+  /** Tree size (also when the signature failed: then it is the unverified claim). */
+  readonly size?: number;
+  readonly verified: boolean;
+  /** Core's error code when the signature check failed. */
+  readonly code?: string;
+  /** Valid witness cosignatures by other parties, in note order. */
+  readonly cosigned: readonly { readonly party: string; readonly timestamp: number }[];
+}
+
+export interface CheckpointView extends CheckpointFacts {
+  /** Error code when the checkpoint could not be fetched. */
+  readonly error?: string;
+}
+
+/**
+ * Verifies `note` as `party`'s checkpoint under `accord`.
+ * @returns size, whether the log signature verified, and the parties that cosigned it.
+ */
+export function checkCheckpoint(note: string, accord: Accord, party: string): CheckpointFacts {
+  const own = accord.parties.find((p) => p.id === party);
+  if (own === undefined) return { verified: false, code: 'PARTY_UNKNOWN', cosigned: [] };
+  const key = parseVerifierKey(own.logKey);
+  const witnesses = accord.parties.filter((p) => p.id !== party).map((p) => ({ party: p.id, key: cosignerKey(parseVerifierKey(p.logKey)) }));
+  try {
+    const w = openWitnessedCheckpoint(note, new VerifierSet([key]), witnesses.map((x) => x.key), { origin: key.name });
+    const cosigned = w.cosignatures.flatMap((c) => {
+      const by = witnesses.find((x) => x.key.name === c.name && formatKeyId(x.key.keyId) === formatKeyId(c.keyId));
+      return by === undefined ? [] : [{ party: by.party, timestamp: c.timestamp }];
+    });
+    return { size: w.checkpoint.treeSize, verified: true, cosigned };
+  } catch (e) {
+    const size = /^[^\n]*\n(0|[1-9][0-9]{0,15})\n/.exec(note)?.[1];
+    return { ...(size !== undefined ? { size: Number(size) } : {}), verified: false, code: isParleyError(e) ? e.code : 'INTERNAL', cosigned: [] };
+  }
+}
+
+/** Fetches and checks `party`'s checkpoint; refetches when `tick` changes. */
+export function useCheckpoint(party: string, accord: AccordState, tick: number): CheckpointView {
+  const [view, setView] = useState<CheckpointView>({ verified: false, cosigned: [] });
+  const a = accord.accord;
+  useEffect(() => {
+    if (a === undefined) return undefined;
+    const ctl = new AbortController();
+    api<string>(`/v1/logs/${encodeURIComponent(party)}/checkpoint`, { signal: ctl.signal })
+      .then((note) => setView(checkCheckpoint(String(note), a, party)))
+      .catch((e: unknown) => {
+        if (!ctl.signal.aborted) setView({ verified: false, cosigned: [], error: e instanceof ApiError ? e.code : 'NETWORK' });
+      });
+    return () => ctl.abort();
+  }, [party, a, tick]);
+  return view;
+}
