@@ -1,7 +1,229 @@
+/**
+ * The accord, read-only: channel id and signatures, parties and their keys,
+ * deadlines, red lines, and the taxonomy it pins (checked here against the
+ * taxonomy this dashboard was built with: same SHA-256 or a warning).
+ */
+import { PRECEDENCES, TAXONOMY_V1, category as categoryOf, taxonomyHash } from '@parley/core';
+import { useMemo } from 'react';
 import { useTranslation } from 'react-i18next';
-import { PageHeader } from '../../components/feedback.js';
+import { useAccord } from '../../accord.js';
+import { PrecedenceBadge, SeverityBadge } from '../../components/badges.js';
+import { ErrorBox, Loading, PageHeader } from '../../components/feedback.js';
+import { formatDuration, Time } from '../../components/time.js';
+import { useLabel } from '../../i18n.js';
 
 export function AccordPage() {
-  const { t } = useTranslation('accord');
-  return <PageHeader title={t('title')} />;
+  const { t, i18n } = useTranslation('accord');
+  const { l } = useLabel();
+  const { accord: info, error } = useAccord();
+  const ourTaxonomy = useMemo(() => taxonomyHash(TAXONOMY_V1), []);
+  if (error !== undefined) return <ErrorBox error={error} />;
+  if (info === undefined) return <Loading />;
+  const a = info.accord;
+  const dur = (s: number) => formatDuration(s * 1000, i18n.language);
+  const taxonomyOk = a.taxonomy.sha256 === ourTaxonomy;
+  return (
+    <>
+      <PageHeader title={`${t('title')} · ${l(a.title)}`} />
+      <div className="stack">
+        <section className="card" aria-labelledby="acc-id">
+          <h2 id="acc-id">{t('channel')}</h2>
+          <dl className="kv">
+            <dt>{t('name')}</dt>
+            <dd className="mono">{a.name}</dd>
+            <dt>{t('id')}</dt>
+            <dd className="mono" data-testid="accord-id">
+              {info.id}
+            </dd>
+            <dt>{t('created')}</dt>
+            <dd>
+              <Time iso={a.created} />
+            </dd>
+            <dt>{t('signedBy')}</dt>
+            <dd>
+              {info.signedBy.join(', ')}{' '}
+              {a.parties.every((p) => info.signedBy.includes(p.id)) ? (
+                <span className="badge state-acknowledged">✓ {t('allSigned')}</span>
+              ) : (
+                <span className="badge state-overdue-ack">⚠ {t('notAllSigned')}</span>
+              )}
+            </dd>
+            <dt>{t('heartbeat')}</dt>
+            <dd>{dur(a.heartbeatSeconds)}</dd>
+            <dt>{t('quorum')}</dt>
+            <dd>{t('quorumValue', { n: a.amendmentQuorum, of: a.parties.length })}</dd>
+          </dl>
+        </section>
+
+        <section className="card" aria-labelledby="acc-parties">
+          <h2 id="acc-parties">{t('parties')}</h2>
+          <div className="table-wrap">
+            <table className="data">
+              <thead>
+                <tr>
+                  <th scope="col">{t('party')}</th>
+                  <th scope="col">{t('partyName')}</th>
+                  <th scope="col">{t('urls')}</th>
+                  <th scope="col">{t('logKey')}</th>
+                  <th scope="col">{t('hpkeKey')}</th>
+                </tr>
+              </thead>
+              <tbody>
+                {a.parties.map((p) => (
+                  <tr key={p.id}>
+                    <th scope="row">{p.id}</th>
+                    <td>{l(p.names)}</td>
+                    <td className="mono">{p.urls.join(' ')}</td>
+                    <td className="mono">{p.logKey}</td>
+                    <td className="mono">{p.hpkeKey}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+        </section>
+
+        <section className="card" aria-labelledby="acc-deadlines">
+          <h2 id="acc-deadlines">{t('deadlines')}</h2>
+          <p>{t('receiptDeadline', { d: dur(a.deadlines.receiptSeconds) })}</p>
+          <div className="grid-2">
+            <div className="table-wrap">
+              <table className="data">
+                <caption className="visually-hidden">{t('ackByPrecedence')}</caption>
+                <thead>
+                  <tr>
+                    <th scope="col">{t('precedence')}</th>
+                    <th scope="col">{t('ackWithin')}</th>
+                  </tr>
+                </thead>
+                <tbody>
+                  {PRECEDENCES.map((p) => (
+                    <tr key={p}>
+                      <th scope="row">
+                        <PrecedenceBadge p={p} />
+                      </th>
+                      <td>{dur(a.deadlines.ackSeconds[p])}</td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            </div>
+            <div className="table-wrap">
+              <table className="data">
+                <caption className="visually-hidden">{t('initialBySeverity')}</caption>
+                <thead>
+                  <tr>
+                    <th scope="col">{t('severity')}</th>
+                    <th scope="col">{t('initialWithin')}</th>
+                  </tr>
+                </thead>
+                <tbody>
+                  {Object.entries(a.deadlines.initialReportSeconds).map(([lvl, s]) => (
+                    <tr key={lvl}>
+                      <th scope="row">
+                        <SeverityBadge level={Number(lvl)} />
+                      </th>
+                      <td>{dur(s)}</td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            </div>
+          </div>
+        </section>
+
+        <section className="card" aria-labelledby="acc-red">
+          <h2 id="acc-red">{t('redLines')}</h2>
+          <p className="muted">{t('redLinesHelp')}</p>
+          {a.redLines.length === 0 ? (
+            <p>—</p>
+          ) : (
+            <ul data-testid="red-lines">
+              {a.redLines.map((r) => {
+                const c = categoryOf(TAXONOMY_V1, r.category);
+                return (
+                  <li key={`${r.category}-${r.minSeverity}`}>
+                    <strong>
+                      {r.category} — {c !== undefined ? l(c.label) : ''}
+                    </strong>{' '}
+                    {t('atOrAbove')} <SeverityBadge level={r.minSeverity} />
+                  </li>
+                );
+              })}
+            </ul>
+          )}
+        </section>
+
+        <section className="card" aria-labelledby="acc-tax">
+          <h2 id="acc-tax">{t('taxonomy')}</h2>
+          <dl className="kv">
+            <dt>{t('taxonomyId')}</dt>
+            <dd className="mono">
+              {a.taxonomy.id} v{a.taxonomy.version}
+            </dd>
+            <dt>SHA-256</dt>
+            <dd className="mono">
+              {a.taxonomy.sha256}{' '}
+              {taxonomyOk ? <span className="badge state-acknowledged">✓ {t('taxonomyMatches')}</span> : <span className="badge state-overdue-ack">⚠ {t('taxonomyDiffers')}</span>}
+            </dd>
+          </dl>
+          <details>
+            <summary>{t('categories', { n: TAXONOMY_V1.categories.length })}</summary>
+            <div className="table-wrap">
+              <table className="data">
+                <thead>
+                  <tr>
+                    <th scope="col">{t('code')}</th>
+                    <th scope="col">{t('label')}</th>
+                    <th scope="col">{t('definition')}</th>
+                    <th scope="col">{t('mapsTo')}</th>
+                  </tr>
+                </thead>
+                <tbody>
+                  {TAXONOMY_V1.categories.map((c) => (
+                    <tr key={c.code}>
+                      <th scope="row">{c.code}</th>
+                      <td>
+                        {l(c.label)}
+                        {c.catastrophic ? <div className="badge sev sev-7">⚠ {t('catastrophic')}</div> : null}
+                      </td>
+                      <td>{l(c.definition)}</td>
+                      <td>{c.mapsTo.join('; ')}</td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            </div>
+          </details>
+          <details>
+            <summary>{t('severityLevels')}</summary>
+            <div className="table-wrap">
+              <table className="data">
+                <thead>
+                  <tr>
+                    <th scope="col">{t('severity')}</th>
+                    <th scope="col">{t('definition')}</th>
+                    <th scope="col">{t('precedence')}</th>
+                  </tr>
+                </thead>
+                <tbody>
+                  {TAXONOMY_V1.severity.map((s) => (
+                    <tr key={s.level}>
+                      <th scope="row">
+                        <SeverityBadge level={s.level} />
+                      </th>
+                      <td>{l(s.definition)}</td>
+                      <td>
+                        <PrecedenceBadge p={s.precedence} />
+                      </td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            </div>
+          </details>
+        </section>
+      </div>
+    </>
+  );
 }

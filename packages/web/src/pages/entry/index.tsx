@@ -1,7 +1,293 @@
+/**
+ * One entry: who sent it to whom and when, its body (opened by the node) or
+ * "sealed — not entitled", its place in the log, its references, and —
+ * for an entry addressed to us — the acknowledgement deadline and the
+ * Acknowledge action (optional reply). For our own entries, each recipient's
+ * receipt and acknowledgement. Refreshes on live events about it.
+ */
+import { useState, type FormEvent } from 'react';
 import { useTranslation } from 'react-i18next';
-import { PageHeader } from '../../components/feedback.js';
+import { Link, useParams } from 'react-router';
+import { api, ApiError, query } from '../../api.js';
+import { MarkingBadge, PrecedenceBadge, StateBadge } from '../../components/badges.js';
+import { ErrorBox, Loading, PageHeader } from '../../components/feedback.js';
+import { ReportBody } from '../../components/report.js';
+import { Countdown, Time } from '../../components/time.js';
+import { deadlineFor, isHotlineMessage, isIncidentReport } from '../../entries.js';
+import { useEvents } from '../../events.js';
+import { useApi } from '../../hooks.js';
+import { currentLang, UI_LANGUAGES } from '../../i18n.js';
+import { useParty } from '../../party.js';
+import { useSession } from '../../session.js';
+import type { EntryView, Submitted } from '../../types.js';
+
+interface DeliveryDetail {
+  recipient: string;
+  state: 'sent' | 'received' | 'acknowledged' | 'overdue-receipt' | 'overdue-ack';
+  receiptDueAt: string;
+  ackDueAt?: string;
+  receipt?: { index: number; at: string; onTime: boolean };
+  ack?: { index: number; at: string; onTime: boolean; officer: string };
+  settled: boolean;
+  nextDueAt?: string;
+}
+
+function SealedBox({ v }: { v: EntryView }) {
+  const { t } = useTranslation();
+  const { t: te } = useTranslation('entry');
+  const commitment = 'sealed' in v.entry.body ? v.entry.body.sealed.commitment : undefined;
+  return (
+    <div className="sealed-box" data-testid="sealed">
+      <strong>
+        <span aria-hidden="true">🔒 </span>
+        {t(`sealed.${v.sealed ?? 'not-entitled'}`)}
+      </strong>
+      <p>{t(`sealed.${v.sealed ?? 'not-entitled'}-help`)}</p>
+      {commitment !== undefined ? (
+        <dl className="kv">
+          <dt>{te('commitment')}</dt>
+          <dd className="mono">{commitment}</dd>
+        </dl>
+      ) : null}
+    </div>
+  );
+}
+
+function AckPanel({ v, onDone }: { v: EntryView; onDone: () => void }) {
+  const { t } = useTranslation('entry');
+  const { canAct } = useSession();
+  const us = useParty();
+  const [reply, setReply] = useState('');
+  const [lang, setLang] = useState<string>(currentLang());
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<ApiError | undefined>(undefined);
+  const d = deadlineFor(v, us);
+  const acked = v.state?.ack;
+  async function submit(e: FormEvent) {
+    e.preventDefault();
+    setBusy(true);
+    setError(undefined);
+    try {
+      await api<Submitted>(`/v1/entries/${encodeURIComponent(v.party)}/${v.index}/ack`, { body: reply.trim() === '' ? {} : { reply: reply.trim(), lang } });
+      onDone();
+    } catch (err) {
+      setError(err instanceof ApiError ? err : new ApiError({ status: 0, detail: String(err) }));
+    } finally {
+      setBusy(false);
+    }
+  }
+  return (
+    <section className="card" aria-labelledby="ack-title" data-testid="ack-panel">
+      <h2 id="ack-title">{t('ack.title')}</h2>
+      {v.state?.receipt !== undefined ? (
+        <p>
+          {t('ack.receivedAt')} <Time iso={v.state.receipt.time} />
+        </p>
+      ) : null}
+      {acked !== undefined ? (
+        <div className="success-box" role="status" data-testid="acked">
+          <span aria-hidden="true">✓ </span>
+          {t('ack.done', { officer: acked.officer })} <Time iso={acked.time} />{' '}
+          {us !== undefined ? <Link to={`/entries/${encodeURIComponent(us)}/${acked.index}`}>{t('ack.viewAck')}</Link> : null}
+        </div>
+      ) : (
+        <>
+          {d !== undefined ? (
+            <p>
+              {t('ack.deadline')} <Countdown dueAt={d.dueAt} label={t('ack.deadline')} /> <span className="muted">(<Time iso={d.dueAt} />)</span>
+            </p>
+          ) : null}
+          {canAct ? (
+            <form onSubmit={(e) => void submit(e)}>
+              <div className="field">
+                <label htmlFor="ack-reply">{t('ack.reply')}</label>
+                <span className="hint" id="ack-reply-hint">
+                  {t('ack.replyHint')}
+                </span>
+                <textarea id="ack-reply" aria-describedby="ack-reply-hint" value={reply} onChange={(e) => setReply(e.target.value)} maxLength={20000} lang={lang} />
+              </div>
+              <div className="field">
+                <label htmlFor="ack-lang">{t('ack.lang')}</label>
+                <select id="ack-lang" value={lang} onChange={(e) => setLang(e.target.value)}>
+                  {UI_LANGUAGES.map((l) => (
+                    <option key={l} value={l}>
+                      {l === 'en' ? 'English' : '简体中文'}
+                    </option>
+                  ))}
+                </select>
+              </div>
+              <ErrorBox error={error} />
+              <button type="submit" className="btn btn-primary" disabled={busy} data-testid="ack-button">
+                <span aria-hidden="true">✓ </span>
+                {busy ? t('ack.sending') : t('ack.button')}
+              </button>
+            </form>
+          ) : (
+            <p className="notice">{t('ack.auditorCannot')}</p>
+          )}
+        </>
+      )}
+    </section>
+  );
+}
+
+function Deliveries({ v }: { v: EntryView }) {
+  const { t } = useTranslation('entry');
+  const { t: tc } = useTranslation();
+  const { data } = useApi<{ items: DeliveryDetail[] }>(`/v1/deadlines${query({ party: v.party, index: v.index, limit: 100 })}`);
+  const items = data?.items ?? [];
+  return (
+    <section className="card" aria-labelledby="deliv-title">
+      <h2 id="deliv-title">{t('deliveries.title')}</h2>
+      {items.length === 0 ? (
+        <p className="muted">{t('deliveries.none')}</p>
+      ) : (
+        <div className="table-wrap">
+          <table className="data" data-testid="deliveries">
+            <thead>
+              <tr>
+                <th scope="col">{t('deliveries.recipient')}</th>
+                <th scope="col">{t('deliveries.state')}</th>
+                <th scope="col">{t('deliveries.receipt')}</th>
+                <th scope="col">{t('deliveries.ack')}</th>
+              </tr>
+            </thead>
+            <tbody>
+              {items.map((d) => (
+                <tr key={d.recipient} data-recipient={d.recipient} data-state={d.state}>
+                  <th scope="row">{d.recipient}</th>
+                  <td>
+                    <StateBadge state={d.state} />
+                    {!d.settled && d.nextDueAt !== undefined ? (
+                      <div>
+                        <Countdown dueAt={d.nextDueAt} />
+                      </div>
+                    ) : null}
+                  </td>
+                  <td>
+                    {d.receipt !== undefined ? (
+                      <>
+                        <Time iso={d.receipt.at} /> {d.receipt.onTime ? '' : `⚠ ${t('deliveries.late')}`}
+                      </>
+                    ) : (
+                      <span className="muted">
+                        {t('deliveries.dueBy')} <Time iso={d.receiptDueAt} short />
+                      </span>
+                    )}
+                  </td>
+                  <td>
+                    {d.ack !== undefined ? (
+                      <>
+                        <Time iso={d.ack.at} /> · {d.ack.officer} {d.ack.onTime ? '' : `⚠ ${t('deliveries.late')}`}
+                      </>
+                    ) : d.ackDueAt !== undefined ? (
+                      <span className="muted">
+                        {t('deliveries.dueBy')} <Time iso={d.ackDueAt} short />
+                      </span>
+                    ) : (
+                      <span className="muted">{tc('notApplicable')}</span>
+                    )}
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+    </section>
+  );
+}
 
 export function EntryPage() {
   const { t } = useTranslation('entry');
-  return <PageHeader title={t('title')} />;
+  const { t: tc } = useTranslation();
+  const { party = '', index = '' } = useParams();
+  const us = useParty();
+  const { canAct } = useSession();
+  const { data: v, error, reload } = useApi<EntryView>(`/v1/entries/${encodeURIComponent(party)}/${encodeURIComponent(index)}`);
+  useEvents((e) => {
+    const d = e.data as { party?: string; index?: number } | null;
+    if (e.event === 'reset' || e.event === 'reconnected' || e.event === 'deadline' || (e.event === 'entry' && d !== null)) reload();
+  });
+  if (error !== undefined) return <ErrorBox error={error} />;
+  if (v === undefined) return <Loading />;
+  const received = us !== undefined && v.party !== us;
+  const answerable = v.entry.type === 'hotline.message' || v.entry.type === 'incident.report';
+  return (
+    <>
+      <PageHeader title={`${tc(`entryType.${v.entry.type}`, { defaultValue: v.entry.type })} ${v.party}/${v.index}`}>
+        <PrecedenceBadge p={v.entry.precedence} />
+        <MarkingBadge m={v.entry.marking} />
+      </PageHeader>
+      <div className="two-col">
+        <div className="stack">
+          <section className="card" aria-label={t('body')}>
+            {isHotlineMessage(v) ? (
+              <div className="body-text" lang={v.body.lang} data-testid="body">
+                {v.body.text}
+              </div>
+            ) : isIncidentReport(v) ? (
+              <div data-testid="body">
+                <ReportBody r={v.body} />
+              </div>
+            ) : v.sealed !== undefined ? (
+              <SealedBox v={v} />
+            ) : v.body !== undefined ? (
+              <pre className="body-text mono">{JSON.stringify(v.body, null, 2)}</pre>
+            ) : (
+              <SealedBox v={v} />
+            )}
+            {isIncidentReport(v) && canAct ? (
+              <p>
+                <Link className="btn" to={`/compose?${new URLSearchParams({ tab: 'report', incident: v.body.incident, ref: `${v.party}/${v.index}` }).toString()}`}>
+                  {t('thread')}
+                </Link>
+              </p>
+            ) : null}
+          </section>
+          {received && answerable ? <AckPanel v={v} onDone={reload} /> : null}
+          {!received && answerable ? <Deliveries v={v} /> : null}
+        </div>
+        <section className="card" aria-labelledby="meta-title">
+          <h2 id="meta-title">{t('meta.title')}</h2>
+          <dl className="kv">
+            <dt>{t('meta.from')}</dt>
+            <dd>
+              {v.entry.from.party} · {v.entry.from.officer}
+            </dd>
+            <dt>{t('meta.to')}</dt>
+            <dd>{v.entry.to.join(', ')}</dd>
+            <dt>{t('meta.time')}</dt>
+            <dd>
+              <Time iso={v.entry.time} />
+            </dd>
+            <dt>{t('meta.type')}</dt>
+            <dd>{tc(`entryType.${v.entry.type}`, { defaultValue: v.entry.type })}</dd>
+            <dt>{t('meta.seq')}</dt>
+            <dd>{v.entry.seq}</dd>
+            <dt>{t('meta.position')}</dt>
+            <dd>
+              <Link to={`/log/${encodeURIComponent(v.party)}/${v.index}`}>
+                {v.party}/{v.index}
+              </Link>
+            </dd>
+            <dt>{t('meta.leafHash')}</dt>
+            <dd className="mono">{v.leafHash}</dd>
+            <dt>{t('meta.refs')}</dt>
+            <dd>
+              {v.entry.refs.length === 0
+                ? '—'
+                : v.entry.refs.map((r) => (
+                    <div key={`${r.party}/${r.index}`}>
+                      <Link to={`/entries/${encodeURIComponent(r.party)}/${r.index}`}>
+                        {r.party}/{r.index}
+                      </Link>
+                    </div>
+                  ))}
+            </dd>
+          </dl>
+        </section>
+      </div>
+    </>
+  );
 }

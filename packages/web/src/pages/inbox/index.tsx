@@ -1,12 +1,304 @@
+/**
+ * Inbox and Outbox.
+ *
+ * Inbox: what other parties sent us that needs an officer — hotline messages
+ * and incident reports — awaiting acknowledgement first, ordered FLASH →
+ * ROUTINE then by deadline, each with a live countdown; overdue rows are red,
+ * carry ⚠ and say "OVERDUE". Acknowledged entries follow. "All entries" adds
+ * acknowledgements and receipts (heartbeats live on Link health).
+ *
+ * Outbox: what we sent, each recipient's receipt and acknowledgement state
+ * and times (GET /v1/deadlines joined onto GET /v1/outbox).
+ *
+ * Both refresh on live events (entry, deadline, reset, reconnect).
+ */
+import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { useTranslation } from 'react-i18next';
-import { PageHeader } from '../../components/feedback.js';
+import { Link } from 'react-router';
+import { api, ApiError, query } from '../../api.js';
+import { MarkingBadge, PrecedenceBadge, SeverityBadge, StateBadge } from '../../components/badges.js';
+import { Empty, ErrorBox, Loading, PageHeader } from '../../components/feedback.js';
+import { Countdown, Time, useNow } from '../../components/time.js';
+import { compareInbox, deadlineFor, entryKey, isIncidentReport, needsAck, summaryOf } from '../../entries.js';
+import { useEvents } from '../../events.js';
+import { useParty } from '../../party.js';
+import type { DeliveryState, EntryView, ListResponse } from '../../types.js';
+
+type Scope = 'action' | 'all';
+const ACTION_TYPES = ['hotline.message', 'incident.report'] as const;
+
+/** Loads a box (inbox/outbox) for the scope, refetching on live events (debounced). */
+function useBox(box: 'inbox' | 'outbox', scope: Scope) {
+  const [items, setItems] = useState<EntryView[] | undefined>(undefined);
+  const [error, setError] = useState<ApiError | undefined>(undefined);
+  const seq = useRef(0);
+  const load = useCallback(async () => {
+    const my = ++seq.current;
+    try {
+      const lists =
+        scope === 'action'
+          ? await Promise.all(ACTION_TYPES.map((type) => api<ListResponse>(`/v1/${box}${query({ type, limit: 200 })}`)))
+          : [await api<ListResponse>(`/v1/${box}${query({ limit: 200 })}`)];
+      if (my !== seq.current) return;
+      setItems(lists.flatMap((l) => l.items).filter((v) => v.entry.type !== 'heartbeat'));
+      setError(undefined);
+    } catch (e) {
+      if (my === seq.current) setError(e instanceof ApiError ? e : new ApiError({ status: 0, detail: String(e) }));
+    }
+  }, [box, scope]);
+  useEffect(() => {
+    void load();
+  }, [load]);
+  const timer = useRef<ReturnType<typeof setTimeout> | undefined>(undefined);
+  useEvents((e) => {
+    const d = e.data as { direction?: string } | null;
+    const mine = box === 'inbox' ? 'in' : 'out';
+    const relevant = e.event === 'reset' || e.event === 'reconnected' || e.event === 'deadline' || (e.event === 'entry' && (d?.direction === undefined || d.direction === mine));
+    if (!relevant) return;
+    if (timer.current !== undefined) clearTimeout(timer.current);
+    timer.current = setTimeout(() => void load(), 150);
+  });
+  useEffect(() => () => clearTimeout(timer.current), []);
+  return { items, error, reload: load };
+}
+
+function ScopeSwitch({ scope, setScope }: { scope: Scope; setScope: (s: Scope) => void }) {
+  const { t } = useTranslation('inbox');
+  return (
+    <div className="field">
+      <label htmlFor="scope">{t('show')}</label>
+      <select id="scope" value={scope} onChange={(e) => setScope(e.target.value as Scope)}>
+        <option value="action">{t('scope.action')}</option>
+        <option value="all">{t('scope.all')}</option>
+      </select>
+    </div>
+  );
+}
+
+function EntryTitle({ v }: { v: EntryView }) {
+  const { t } = useTranslation();
+  const s = summaryOf(v);
+  const to = `/entries/${encodeURIComponent(v.party)}/${v.index}`;
+  if (s !== undefined) return <Link to={to}>{s}</Link>;
+  if (v.sealed !== undefined)
+    return (
+      <Link to={to} className="sealed-title">
+        <span aria-hidden="true">🔒 </span>
+        {t(`sealed.${v.sealed}`)}
+      </Link>
+    );
+  return <Link to={to}>{t(`entryType.${v.entry.type}`, { defaultValue: v.entry.type })}</Link>;
+}
+
+function EntryMeta({ v, direction }: { v: EntryView; direction: 'in' | 'out' }) {
+  const { t } = useTranslation();
+  const { t: ti } = useTranslation('inbox');
+  return (
+    <div className="meta">
+      <PrecedenceBadge p={v.entry.precedence} />
+      <span>{t(`entryType.${v.entry.type}`, { defaultValue: v.entry.type })}</span>
+      {isIncidentReport(v) ? (
+        <>
+          <SeverityBadge level={v.body.severity} />
+          <Link to={`/incidents/${encodeURIComponent(v.body.incident)}`}>{v.body.incident}</Link>
+        </>
+      ) : null}
+      <span>
+        {direction === 'in' ? ti('from') : ti('by')} <strong>{v.entry.from.party}</strong> · {v.entry.from.officer}
+      </span>
+      {direction === 'out' ? (
+        <span>
+          {ti('to')} <strong>{v.entry.to.join(', ')}</strong>
+        </span>
+      ) : null}
+      <Time iso={v.entry.time} short />
+      <MarkingBadge m={v.entry.marking} />
+      <span className="mono" title={ti('logPosition')}>
+        #{v.party}/{v.index}
+      </span>
+    </div>
+  );
+}
+
+function InboxRow({ v, us, fresh }: { v: EntryView; us: string | undefined; fresh: boolean }) {
+  const { t } = useTranslation('inbox');
+  const now = useNow();
+  const d = deadlineFor(v, us);
+  const pending = needsAck(v);
+  const overdue = pending && d !== undefined && (d.overdue.length > 0 || Date.parse(d.dueAt) <= now);
+  const cls = ['entry-row', `p-${v.entry.precedence.toLowerCase()}`, overdue ? 'overdue' : '', pending ? '' : 'done'].join(' ');
+  return (
+    <li className={cls} data-testid="inbox-row" data-key={entryKey(v)} data-overdue={overdue ? 'true' : 'false'} data-acked={v.state?.ack !== undefined ? 'true' : 'false'}>
+      <div>
+        <EntryMeta v={v} direction="in" />
+        <div className="title">
+          {fresh ? <span className="badge new-badge">{t('new')}</span> : null} <EntryTitle v={v} />
+        </div>
+      </div>
+      <div className="side">
+        {pending && d !== undefined ? (
+          <>
+            <span className="muted small">{t('ackDeadline')}</span>
+            <Countdown dueAt={d.dueAt} label={t('ackDeadline')} />
+          </>
+        ) : null}
+        {pending && d === undefined ? <StateBadge state="received" /> : null}
+        {v.state?.ack !== undefined ? (
+          <span>
+            <StateBadge state="acknowledged" />{' '}
+            <span className="muted small">
+              {v.state.ack.officer} · <Time iso={v.state.ack.time} short />
+            </span>
+          </span>
+        ) : null}
+        {!pending && v.state?.ack === undefined && d !== undefined ? <StateBadge state={d.state} /> : null}
+      </div>
+    </li>
+  );
+}
 
 export function InboxPage() {
   const { t } = useTranslation('inbox');
-  return <PageHeader title={t('inboxTitle')} />;
+  const us = useParty();
+  const [scope, setScope] = useState<Scope>('action');
+  const { items, error } = useBox('inbox', scope);
+  const now = useNow();
+  const seen = useRef<Set<string> | undefined>(undefined);
+  const sorted = useMemo(() => (items === undefined ? undefined : [...items].sort(compareInbox(us))), [items, us]);
+  const fresh = useMemo(() => {
+    const f = new Set<string>();
+    if (items === undefined) return f;
+    if (seen.current === undefined) {
+      seen.current = new Set(items.map(entryKey));
+      return f;
+    }
+    for (const v of items) if (!seen.current.has(entryKey(v))) f.add(entryKey(v));
+    return f;
+  }, [items]);
+  const pending = sorted?.filter(needsAck) ?? [];
+  const overdue = pending.filter((v) => {
+    const d = deadlineFor(v, us);
+    return d !== undefined && (d.overdue.length > 0 || Date.parse(d.dueAt) <= now);
+  });
+  const flash = pending.filter((v) => v.entry.precedence === 'FLASH');
+  const announce = fresh.size > 0 ? t('arrived', { count: fresh.size }) : '';
+  return (
+    <>
+      <PageHeader title={t('inboxTitle')}>
+        <ScopeSwitch scope={scope} setScope={setScope} />
+      </PageHeader>
+      <div className="visually-hidden" aria-live="polite">
+        {announce}
+      </div>
+      <ErrorBox error={error} />
+      {sorted === undefined && error === undefined ? <Loading /> : null}
+      {sorted !== undefined ? (
+        <>
+          <div className="counts" data-testid="inbox-counts">
+            <span className={`count ${overdue.length > 0 ? 'alarm' : ''}`} data-testid="count-overdue">
+              {overdue.length > 0 ? <span aria-hidden="true">⚠ </span> : null}
+              <strong>{overdue.length}</strong>
+              {t('counts.overdue')}
+            </span>
+            <span className="count">
+              <strong>{pending.length}</strong>
+              {t('counts.awaiting')}
+            </span>
+            <span className="count">
+              <strong>{flash.length}</strong>
+              {t('counts.flash')}
+            </span>
+          </div>
+          {sorted.length === 0 ? <Empty>{t('emptyInbox')}</Empty> : null}
+          <ul className="entry-list" aria-label={t('inboxTitle')}>
+            {sorted.map((v) => (
+              <InboxRow key={entryKey(v)} v={v} us={us} fresh={fresh.has(entryKey(v))} />
+            ))}
+          </ul>
+        </>
+      ) : null}
+    </>
+  );
+}
+
+interface DeliveryDetail {
+  party: string;
+  index: number;
+  recipient: string;
+  receipt?: { at: string; onTime: boolean };
+  ack?: { at: string; onTime: boolean; officer: string };
+}
+
+function RecipientState({ d, detail }: { d: { recipient: string; state: DeliveryState; dueAt: string; settled: boolean }; detail: DeliveryDetail | undefined }) {
+  const { t } = useTranslation('inbox');
+  return (
+    <span className="recipient" data-testid="recipient" data-recipient={d.recipient} data-state={d.state}>
+      <strong>{d.recipient}</strong>
+      <StateBadge state={d.state} />
+      {detail?.receipt !== undefined ? (
+        <span className="muted small">
+          {t('receiptAt')} <Time iso={detail.receipt.at} short />
+        </span>
+      ) : null}
+      {detail?.ack !== undefined ? (
+        <span className="muted small">
+          {t('ackAt')} <Time iso={detail.ack.at} short /> · {detail.ack.officer}
+        </span>
+      ) : null}
+      {!d.settled ? <Countdown dueAt={d.dueAt} /> : null}
+    </span>
+  );
 }
 
 export function OutboxPage() {
   const { t } = useTranslation('inbox');
-  return <PageHeader title={t('outboxTitle')} />;
+  const [scope, setScope] = useState<Scope>('action');
+  const { items, error } = useBox('outbox', scope);
+  const [details, setDetails] = useState<Map<string, DeliveryDetail>>(new Map());
+  useEffect(() => {
+    if (items === undefined) return;
+    let live = true;
+    api<{ items: DeliveryDetail[] }>(`/v1/deadlines${query({ direction: 'sent', limit: 1000 })}`)
+      .then((r) => {
+        if (!live) return;
+        setDetails(new Map(r.items.map((x) => [`${x.party}/${x.index}/${x.recipient}`, x])));
+      })
+      .catch(() => undefined);
+    return () => {
+      live = false;
+    };
+  }, [items]);
+  const sorted = useMemo(() => (items === undefined ? undefined : [...items].sort((a, b) => b.index - a.index)), [items]);
+  return (
+    <>
+      <PageHeader title={t('outboxTitle')}>
+        <ScopeSwitch scope={scope} setScope={setScope} />
+      </PageHeader>
+      <ErrorBox error={error} />
+      {sorted === undefined && error === undefined ? <Loading /> : null}
+      {sorted !== undefined && sorted.length === 0 ? <Empty>{t('emptyOutbox')}</Empty> : null}
+      <ul className="entry-list" aria-label={t('outboxTitle')}>
+        {(sorted ?? []).map((v) => {
+          const anyOverdue = v.deadlines?.some((d) => d.state.startsWith('overdue')) ?? false;
+          return (
+            <li key={entryKey(v)} className={`entry-row p-${v.entry.precedence.toLowerCase()} ${anyOverdue ? 'overdue' : ''}`} data-testid="outbox-row" data-key={entryKey(v)}>
+              <div>
+                <EntryMeta v={v} direction="out" />
+                <div className="title">
+                  <EntryTitle v={v} />
+                </div>
+                {v.deadlines !== undefined && v.deadlines.length > 0 ? (
+                  <div className="recipients">
+                    {v.deadlines.map((d) => (
+                      <RecipientState key={d.recipient} d={d} detail={details.get(`${v.party}/${v.index}/${d.recipient}`)} />
+                    ))}
+                  </div>
+                ) : null}
+              </div>
+            </li>
+          );
+        })}
+      </ul>
+    </>
+  );
 }

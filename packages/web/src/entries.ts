@@ -1,0 +1,67 @@
+/**
+ * Helpers over EntryView shared by the hotline pages (and usable by others):
+ * a one-line summary, the body's shape, precedence order, and the inbox
+ * ordering rule.
+ */
+import { PRECEDENCES, type Precedence } from '@parley/core';
+import type { Deadline, EntryView, HotlineMessageBody, IncidentReportBody } from './types.js';
+
+/** FLASH = 0 … ROUTINE = 3 (core's PRECEDENCES order, most urgent first). */
+export function precedenceRank(p: Precedence): number {
+  const i = PRECEDENCES.indexOf(p);
+  return i < 0 ? PRECEDENCES.length : i;
+}
+
+export function isHotlineMessage(v: EntryView): v is EntryView & { body: HotlineMessageBody } {
+  return v.entry.type === 'hotline.message' && typeof v.body === 'object' && v.body !== null && typeof (v.body as { text?: unknown }).text === 'string';
+}
+
+export function isIncidentReport(v: EntryView): v is EntryView & { body: IncidentReportBody } {
+  return v.entry.type === 'incident.report' && typeof v.body === 'object' && v.body !== null && typeof (v.body as { incident?: unknown }).incident === 'string';
+}
+
+/** The body's first line or the report's title, at most `max` characters; undefined when the body is not readable. */
+export function summaryOf(v: EntryView, max = 140): string | undefined {
+  let s: string | undefined;
+  if (isHotlineMessage(v)) s = v.body.text;
+  else if (isIncidentReport(v)) s = v.body.title;
+  if (s === undefined) return undefined;
+  const first = s.split(/\r?\n/).find((x) => x.trim() !== '') ?? s;
+  return first.length > max ? `${first.slice(0, max - 1)}…` : first;
+}
+
+/** The deadline governing `recipient`'s answer to `v`. */
+export function deadlineFor(v: EntryView, recipient: string | undefined): Deadline | undefined {
+  if (v.deadlines === undefined) return undefined;
+  return (recipient !== undefined ? v.deadlines.find((d) => d.recipient === recipient) : undefined) ?? v.deadlines[0];
+}
+
+/** Whether a received entry still needs our acknowledgement. */
+export function needsAck(v: EntryView): boolean {
+  return (v.entry.type === 'hotline.message' || v.entry.type === 'incident.report') && v.state?.ack === undefined;
+}
+
+/**
+ * Inbox order: entries awaiting acknowledgement first, by precedence (FLASH
+ * first) then by deadline (soonest, i.e. most overdue, first); then the
+ * acknowledged ones, newest first.
+ */
+export function compareInbox(us: string | undefined) {
+  return (a: EntryView, b: EntryView): number => {
+    const na = needsAck(a);
+    const nb = needsAck(b);
+    if (na !== nb) return na ? -1 : 1;
+    if (na) {
+      const p = precedenceRank(a.entry.precedence) - precedenceRank(b.entry.precedence);
+      if (p !== 0) return p;
+      const da = Date.parse(deadlineFor(a, us)?.dueAt ?? a.entry.time);
+      const db = Date.parse(deadlineFor(b, us)?.dueAt ?? b.entry.time);
+      if (da !== db) return da - db;
+    }
+    return Date.parse(b.entry.time) - Date.parse(a.entry.time);
+  };
+}
+
+export function entryKey(v: { party: string; index: number }): string {
+  return `${v.party}/${v.index}`;
+}
