@@ -6,7 +6,7 @@
  * the contract: 0 only when everything that should hold held.
  */
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -44,9 +44,14 @@ interface Summary {
 
 describe('parley demo --once', () => {
   it('runs the three-party exercise and reports what held', async () => {
-    const r = await run(['demo', '--once', '--json', '--dir', dir]);
+    // The nodes serve a (stand-in) dashboard: every party's URL is in the result.
+    const web = join(dir, 'web');
+    mkdirSync(web, { recursive: true });
+    writeFileSync(join(web, 'index.html'), '<!doctype html><div id="root"></div>');
+    const r = await run(['demo', '--once', '--json', '--dir', dir, '--web', web]);
     expect(r.code, r.stderr).toBe(0);
-    const out = JSON.parse(r.stdout) as { ok: boolean; channel: string; checks: { name: string; ok: boolean }[]; summary: Summary[]; seconds: number };
+    const out = JSON.parse(r.stdout) as { ok: boolean; channel: string; checks: { name: string; ok: boolean }[]; summary: Summary[]; seconds: number; parties: { id: string; url: string; dashboard?: string; login: { officer: string } }[] };
+    for (const p of out.parties) expect(p.dashboard).toBe(`${p.url}/`);
     expect(out.ok).toBe(true);
     expect(out.checks.filter((c) => !c.ok)).toEqual([]);
     expect(out.checks.length).toBe(6);

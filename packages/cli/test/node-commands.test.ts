@@ -11,7 +11,7 @@
  * except where the human output is the feature (the inbox table).
  */
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -252,6 +252,33 @@ describe('two nodes exchange a FLASH message', () => {
     for (const s of [usNode, cnNode]) s.child.kill('SIGTERM');
     expect(await usNode.exited).toBe(0);
     expect(await cnNode.exited).toBe(0);
+  });
+});
+
+describe('parley serve --web: the dashboard on the node\u2019s origin', () => {
+  it('serves a built web app with a strict CSP from --web DIR, none with --no-web, and refuses a DIR without index.html (2)', async () => {
+    const web = at('web-dist');
+    mkdirSync(join(web, 'assets'), { recursive: true });
+    writeFileSync(join(web, 'index.html'), '<!doctype html><div id="root"></div><script type="module" src="/assets/main-1a2b.js"></script>');
+    writeFileSync(join(web, 'assets', 'main-1a2b.js'), 'export {};');
+    const node = await serveNode('us', { cwd: tmp, env: env(), extra: ['--no-federation', '--no-heartbeat', '--web', web] });
+    servers.push(node);
+    const page = await fetch(`${node.url}/inbox`, { headers: { accept: 'text/html' } });
+    expect(page.status).toBe(200);
+    expect(await page.text()).toContain('<div id="root">');
+    expect(page.headers.get('content-security-policy')).toMatch(/script-src 'self';/);
+    expect((await fetch(`${node.url}/assets/main-1a2b.js`)).headers.get('cache-control')).toBe('public, max-age=31536000, immutable');
+    node.child.kill('SIGTERM');
+    expect(await node.exited).toBe(0);
+
+    const bare = await serveNode('us', { cwd: tmp, env: env(), extra: ['--no-federation', '--no-heartbeat', '--no-web'] });
+    servers.push(bare);
+    expect((await fetch(`${bare.url}/`, { headers: { accept: 'text/html' } })).status).toBe(404);
+    bare.child.kill('SIGTERM');
+    expect(await bare.exited).toBe(0);
+
+    expect(parley(['serve', '--data', 'us', '--port', '0', '--web', at('alice.pw')]).code).toBe(2);
+    expect(parley(['serve', '--data', 'us', '--port', '0', '--web', at('nowhere')]).code).toBe(2);
   });
 });
 

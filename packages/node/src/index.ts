@@ -9,3 +9,4 @@ export * from './bundle.js';
 export * from './deadlines/index.js';
 export * from './federation/index.js';
 export * from './runtime.js';
+export * from './incidents.js';

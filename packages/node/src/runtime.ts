@@ -48,6 +48,8 @@ export interface RuntimeOptions {
   /** The node's log signing key, needed for the webhook signature. */
   readonly webhookKey?: WebhookOptions['key'];
   readonly onEscalation?: (e: Escalation) => void;
+  /** A built web app to serve on the node's origin (the dashboard; ServerOptions.webRoot). */
+  readonly webRoot?: string;
 }
 
 export interface Runtime {
@@ -63,7 +65,13 @@ export interface Runtime {
 /** Starts the server, federation, heartbeats and the deadline watcher for a node. */
 export async function startRuntime(o: RuntimeOptions): Promise<Runtime> {
   const events = o.events ?? SILENT;
-  const app = await createServer({ node: o.node, store: o.store, ...(o.logger !== undefined ? { logger: o.logger } : {}) });
+  const app = await createServer({
+    node: o.node,
+    store: o.store,
+    ...(o.logger !== undefined ? { logger: o.logger } : {}),
+    ...(o.webRoot !== undefined ? { webRoot: o.webRoot } : {}),
+    ...(o.peerUrls !== undefined ? { peerUrls: o.peerUrls } : {}),
+  });
   const host = o.host ?? '127.0.0.1';
   await app.listen({ host, port: o.port ?? 0 });
   const addr = app.server.address();

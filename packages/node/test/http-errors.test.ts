@@ -10,7 +10,7 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { ERROR_CATALOG, problemType } from '@parley/core';
-import { HTTP_ERRORS, type HttpErrorCode, apiProblemType } from '../src/index.js';
+import { HTTP_ERRORS, SERVER_SIDE_HTTP_ERRORS, type HttpErrorCode, apiProblemType } from '../src/index.js';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 const doc = readFileSync(resolve(here, '../../../docs/errors.md'), 'utf8');
@@ -45,6 +45,7 @@ describe('HTTP error codes', () => {
       .join('\n');
     const problem = readFileSync(join(dir, 'problem.ts'), 'utf8').split('export const HTTP_ERRORS')[1]!.split('} as const')[1]!;
     for (const c of httpCodes) expect(text.includes(`'${c}'`) || problem.includes(`'${c}'`), `${c} is never raised`).toBe(true);
-    for (const c of httpCodes) if (c !== 'INTERNAL_ERROR') expect(HTTP_ERRORS[c].status, c).toBeLessThan(500);
+    for (const c of httpCodes) if (!SERVER_SIDE_HTTP_ERRORS.includes(c)) expect(HTTP_ERRORS[c].status, c).toBeLessThan(500);
+    expect([...SERVER_SIDE_HTTP_ERRORS].sort()).toEqual(['INTERNAL_ERROR', 'TOO_MANY_STREAMS', 'UPSTREAM_TIMEOUT', 'UPSTREAM_UNAVAILABLE']);
   });
 });

@@ -14,6 +14,7 @@ import { parseIndexArg } from '../hashes.js';
 import { UsageError } from '../exit.js';
 import { runLogDemo } from '../demo/logdemo.js';
 import { runChannelDemo } from '../demo/channel.js';
+import { webRootOf } from '../web.js';
 
 /** `parley log demo`: the log core on its own. */
 export function registerLogDemo(log: Command): void {
@@ -89,6 +90,8 @@ export function registerDemo(program: Command): void {
     .option('--once', 'run the exercise, print the result, stop the nodes and exit (default: keep them up until Ctrl-C)')
     .option('--dir <dir>', 'where the nodes keep their data (default: a new temporary directory)')
     .option('--json', 'print one JSON object (with --once: per party log size, entries, receipts and acks on time/overdue, links, forks, audit)')
+    .option('--web <dir>', 'serve the dashboard from this built web app directory (default: the @parley/web package\'s dist, when installed and built)')
+    .option('--no-web', 'do not serve the dashboard')
     .addHelpText(
       'after',
       `
@@ -103,10 +106,11 @@ with parley log verify.
 Exit status: 0 when everything that should hold held, 1 otherwise.`,
     )
     .action(
-      act(async (opts: { once?: boolean; dir?: string; json?: boolean }) => {
+      act(async (opts: { once?: boolean; dir?: string; json?: boolean; web?: string | boolean }) => {
+        const webRoot = webRootOf(opts.web);
         const dir = opts.dir !== undefined ? resolve(opts.dir) : mkdtempSync(join(tmpdir(), 'parley-demo-'));
         const out = makeOut(opts.json === true);
-        const demo = await runChannelDemo({ dir, once: opts.once === true, progress: (l) => (out.json ? undefined : process.stderr.write(`  ${l}\n`)) });
+        const demo = await runChannelDemo({ dir, once: opts.once === true, progress: (l) => (out.json ? undefined : process.stderr.write(`  ${l}\n`)), ...(webRoot !== undefined ? { webRoot } : {}) });
         const r = demo.result;
         const human = [
           '',
@@ -126,6 +130,9 @@ Exit status: 0 when everything that should hold held, 1 otherwise.`,
             '',
             'The nodes stay up until Ctrl-C:',
             ...r.parties.map((p) => `  ${p.id}  ${p.url}  (API docs ${p.url}/docs)  login ${p.login.officer} / ${p.login.password}`),
+            ...(webRoot !== undefined
+              ? ['', 'Dashboards (log in with the officer above):', ...r.parties.map((p) => `  ${p.id}  ${p.dashboard ?? `${p.url}/`}  — ${p.login.officer} / ${p.login.password}`)]
+              : ['', 'No dashboard: build it (npm run build -w @parley/web) or pass --web DIR.']),
             `  e.g. PARLEY_URL=${r.parties[0]?.url} npx parley login --name ${r.parties[0]?.login.officer}`,
           );
         }

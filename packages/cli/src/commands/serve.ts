@@ -16,6 +16,7 @@ import { parseIndexArg } from '../hashes.js';
 import { DATA_FLAGS, DATA_HELP, dataDir, paths, readConfig, readInstalledAccord } from '../datadir.js';
 import { unlockKeys } from '../secrets.js';
 import { nodeKeys } from '../keyfile.js';
+import { webRootOf } from '../web.js';
 
 interface ServeOpts {
   data?: string;
@@ -29,6 +30,7 @@ interface ServeOpts {
   webhook?: string;
   federation?: boolean;
   heartbeat?: boolean;
+  web?: string | boolean;
 }
 
 /** The installed accord, verified and complete, or a usage error that says what is missing. */
@@ -50,7 +52,7 @@ function installedAccord(dir: string): VerifiedAccord {
 export function registerServe(program: Command): void {
   program
     .command('serve')
-    .description("run the party's node: the officers' API under /v1 and the public log under /log")
+    .description("run the party's node: the officers' API under /v1, the public log under /log and the dashboard at /")
     .option(DATA_FLAGS, DATA_HELP)
     .option('--host <host>', 'address to listen on (default: config.json listen.host)')
     .option('--port <port>', 'port to listen on, 0 for any free port (default: config.json listen.port)')
@@ -61,6 +63,8 @@ export function registerServe(program: Command): void {
     .option('--webhook <url>', 'POST overdue deadlines here, signed with the log key (also $PARLEY_WEBHOOK)')
     .option('--no-federation', 'do not push to or pull from peers (the node still answers them)')
     .option('--no-heartbeat', "do not append heartbeats (default: one every accord heartbeat interval)")
+    .option('--web <dir>', 'serve the dashboard from this built web app directory (default: the @parley/web package\'s dist, when installed and built)')
+    .option('--no-web', 'do not serve the dashboard')
     .option('--json', 'print {"url","party","origin","channel"} as JSON once listening')
     .addHelpText(
       'after',
@@ -87,6 +91,7 @@ async function serve(o: ServeOpts): Promise<number> {
     if (!m) throw new UsageError(`--peer "${p}" is not PARTY=URL (e.g. CN=http://127.0.0.1:8444)`);
     peerUrls[m[1]!] = m[2]!;
   }
+  const webRoot = webRootOf(o.web);
   const keys = nodeKeys(await unlockKeys(dir, o.passphraseFile));
 
   // Commits run on a writer thread (the event loop stays free during fsync);
@@ -122,6 +127,7 @@ async function serve(o: ServeOpts): Promise<number> {
       federation: { enabled: o.federation !== false, ...(o.poll !== undefined ? { pollMs: parseIndexArg(o.poll, '--poll') } : {}) },
       ...(o.heartbeat === false ? { heartbeatMs: 0 } : {}),
       ...(webhook ? { webhook: { url: webhook }, webhookKey: keys.log } : {}),
+      ...(webRoot !== undefined ? { webRoot } : {}),
     });
   } catch (e) {
     await node.close();
@@ -130,9 +136,10 @@ async function serve(o: ServeOpts): Promise<number> {
     throw new UsageError(`cannot listen on ${host}:${port}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
   }
   const url = runtime.url;
-  makeOut(o.json === true).result({ url, party: config.party, origin: node.origin, channel: accord.id, treeSize: node.treeSize }, [
+  makeOut(o.json === true).result({ url, party: config.party, origin: node.origin, channel: accord.id, treeSize: node.treeSize, ...(webRoot !== undefined ? { dashboard: `${url}/` } : {}) }, [
     `Parley node ${config.party} (${node.origin}) listening on ${url}`,
     `  channel ${accord.id}, log size ${node.treeSize}; Ctrl-C to stop`,
+    webRoot !== undefined ? `  dashboard ${url}/ (from ${webRoot})` : '  no dashboard (build it with npm run build -w @parley/web, or pass --web DIR)',
   ]);
 
   const signal = await new Promise<NodeJS.Signals>((done) => {

@@ -76,6 +76,8 @@ export interface DemoParty {
   readonly url: string;
   readonly logKey: string;
   readonly login: { readonly officer: string; readonly password: string };
+  /** The dashboard's URL, when the demo serves one. */
+  readonly dashboard?: string;
 }
 
 export interface PartySummary {
@@ -171,7 +173,7 @@ const report = (incident: string, kind: IncidentReport['kind'], over: Partial<In
  * Runs the demo. With `once`, everything is stopped before this returns;
  * otherwise the nodes keep running until `stop()`.
  */
-export async function runChannelDemo(o: { dir: string; once: boolean; progress?: (line: string) => void }): Promise<ChannelDemo> {
+export async function runChannelDemo(o: { dir: string; once: boolean; progress?: (line: string) => void; webRoot?: string }): Promise<ChannelDemo> {
   const started = performance.now();
   const say = o.progress ?? (() => {});
   const checks: DemoCheck[] = [];
@@ -231,6 +233,7 @@ export async function runChannelDemo(o: { dir: string; once: boolean; progress?:
       federation: { pollMs: 400, backoff: { baseMs: 100, maxMs: 1000 } },
       heartbeatMs: DEMO_HEARTBEAT_SECONDS * 1000,
       onEscalation: (e) => escalations.push(e),
+      ...(o.webRoot !== undefined ? { webRoot: o.webRoot } : {}),
     });
     running.push({ id, key: k.log, node, store, runtime, escalations, login });
   }
@@ -345,7 +348,7 @@ export async function runChannelDemo(o: { dir: string; once: boolean; progress?:
     const result: ChannelDemoResult = {
       dir: o.dir,
       channel: accord.id,
-      parties: running.map((r) => ({ id: r.id, url: r.runtime.url, logKey: parties.find((p) => p.id === r.id)!.logKey, login: r.login })),
+      parties: running.map((r) => ({ id: r.id, url: r.runtime.url, logKey: parties.find((p) => p.id === r.id)!.logKey, login: r.login, ...(o.webRoot !== undefined ? { dashboard: `${r.runtime.url}/` } : {}) })),
       summary,
       checks,
       ok: checks.every((c) => c.ok),

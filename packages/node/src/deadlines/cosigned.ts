@@ -79,6 +79,18 @@ export function noteCosigned(store: LogStore, p: CosignedPoint): void {
   }
 }
 
+/**
+ * Calls `listener` with every cosignature reported on `store` ({@link noteCosigned}),
+ * e.g. for live events. Listeners must not throw or block.
+ * @returns a function that removes the listener.
+ */
+export function onCosigned(store: LogStore, listener: (p: CosignedPoint) => void): () => void {
+  let set = listeners.get(store);
+  if (!set) listeners.set(store, (set = new Set()));
+  set.add(listener);
+  return () => set.delete(listener);
+}
+
 /** Points of one (log, cosigner): sizes and times (ms) both increasing. */
 class History {
   readonly sizes: number[] = [];

@@ -6,3 +6,4 @@ export * from './webhook.js';
 export * from './watcher.js';
 export * from './heartbeat.js';
 export * from './cosigned.js';
+export * from './compliance.js';

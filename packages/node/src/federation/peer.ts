@@ -6,6 +6,7 @@
  *
  *     GET  /log/checkpoint                    the peer's signed checkpoint (C2SP tlog-checkpoint)
  *     GET  /log/proof/consistency?old&new     RFC 9162 §2.1.4 consistency proof
+ *     GET  /log/proof/inclusion?index&size    RFC 9162 §2.1.3 inclusion proof (the dashboard's log explorer)
  *     GET  /log/tile/entries/<N>[.p/<W>]      C2SP tlog-tiles entry bundle
  *     POST /witness/add-checkpoint            C2SP tlog-witness: 200 cosignature lines, 409 `<size>\n`
  *     POST /fed/v1/bundle                     push: core bundle bytes; 200 ingest result, 409 `<size>\n`
@@ -138,6 +139,16 @@ export class PeerClient {
   async consistencyProof(oldSize: number, newSize: number): Promise<Uint8Array[]> {
     const a = this.#ok(await this.#request('GET', `/log/proof/consistency?old=${oldSize}&new=${newSize}`, undefined, MAX_JSON_BYTES));
     return this.#parse('consistency proof', () => {
+      const v = JSON.parse(decodeUtf8(a.body)) as { proof?: unknown };
+      if (!Array.isArray(v.proof) || v.proof.length > 63 || !v.proof.every((p) => typeof p === 'string')) throw new TypeError('want {proof: [base64 …]}');
+      return (v.proof as string[]).map((p) => parseBase64(p, 'proof'));
+    });
+  }
+
+  /** GET /log/proof/inclusion: RFC 9162 §2.1.3 inclusion proof of entry `index` in the tree of `size` (unverified). */
+  async inclusionProof(index: number, size: number): Promise<Uint8Array[]> {
+    const a = this.#ok(await this.#request('GET', `/log/proof/inclusion?index=${index}&size=${size}`, undefined, MAX_JSON_BYTES));
+    return this.#parse('inclusion proof', () => {
       const v = JSON.parse(decodeUtf8(a.body)) as { proof?: unknown };
       if (!Array.isArray(v.proof) || v.proof.length > 63 || !v.proof.every((p) => typeof p === 'string')) throw new TypeError('want {proof: [base64 …]}');
       return (v.proof as string[]).map((p) => parseBase64(p, 'proof'));

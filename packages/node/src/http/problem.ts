@@ -18,7 +18,10 @@
  * Every thrown thing reaching the boundary becomes a problem through
  * {@link toProblem}; nothing else writes an error response (STYLE.md §8–§9).
  * Bad input is never a 5xx; an unexpected error is a 500 that says nothing
- * about its cause (the cause goes to the node's log, STYLE.md §7d).
+ * about its cause (the cause goes to the node's log, STYLE.md §7d). The
+ * other 5xx codes here are not the request's fault either: another party's
+ * node failing to answer (502/504, log explorer) and back-pressure on event
+ * streams (503 with Retry-After).
  */
 import { ERROR_CATALOG, type ErrorCode, ParleyError } from '@parley/core';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
@@ -34,9 +37,14 @@ export const HTTP_ERRORS = {
   METHOD_NOT_ALLOWED: { status: 405, title: 'Method not allowed on this resource' },
   UNSUPPORTED_MEDIA_TYPE: { status: 415, title: 'Unsupported Content-Type' },
   INTERNAL_ERROR: { status: 500, title: 'Internal error' },
+  UPSTREAM_UNAVAILABLE: { status: 502, title: 'Another party\u2019s node did not answer usably' },
+  TOO_MANY_STREAMS: { status: 503, title: 'Too many open event streams' },
+  UPSTREAM_TIMEOUT: { status: 504, title: 'Another party\u2019s node did not answer in time' },
 } as const satisfies Record<string, { status: number; title: string }>;
 
 export type HttpErrorCode = keyof typeof HTTP_ERRORS;
+/** HTTP-only codes that are 5xx: never an answer to bad input (http-errors.test.ts checks the rest are 4xx). */
+export const SERVER_SIDE_HTTP_ERRORS: readonly HttpErrorCode[] = ['INTERNAL_ERROR', 'UPSTREAM_UNAVAILABLE', 'TOO_MANY_STREAMS', 'UPSTREAM_TIMEOUT'];
 /** Every code the API can answer with. */
 export type ApiErrorCode = ErrorCode | HttpErrorCode;
 

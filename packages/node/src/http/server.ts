@@ -8,10 +8,12 @@
  *     GET /metrics        Prometheus text format
  *     GET /healthz
  *     /v1/…               officers' API (api.ts), deadlines and links (deadlines.ts),
- *                         bundles (bundles.ts), forks
+ *                         bundles (bundles.ts), forks, live events (events.ts),
+ *                         incidents and compliance (incidents.ts), any party's log (logs.ts)
  *     /log/…              the public log (log.ts)
  *     /witness/…          C2SP tlog-witness for the other parties' logs (witness.ts)
  *     /fed/v1/…           node to node, every request signed (federation.ts)
+ *     /, /assets/…        the dashboard, when a `webRoot` is given (web.ts)
  *
  * Request pipeline: onRequest (authentication and role, before any body is
  * read) → body parser (JSON, except where a route declares its own: text on
@@ -22,7 +24,7 @@
  */
 import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
-import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest, type FastifyServerOptions } from 'fastify';
 import { type ZodTypeProvider, jsonSchemaTransform, jsonSchemaTransformObject, serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { LogStore } from '@parley/store';
@@ -40,6 +42,10 @@ import { HttpError, Problem, toProblem } from './problem.js';
 import * as S from './schemas.js';
 import { Sessions } from './session.js';
 import { registerWitness } from './witness.js';
+import { type EventHubOptions, registerEvents } from './events.js';
+import { registerIncidents } from './incidents.js';
+import { registerLogs } from './logs.js';
+import { checkWebRoot, registerWeb } from './web.js';
 
 /** Default request body limit: 1 MiB. */
 export const DEFAULT_BODY_LIMIT = 1024 * 1024;
@@ -51,6 +57,12 @@ export interface ServerOptions {
   readonly logger?: FastifyServerOptions['logger'];
   /** Largest accepted request body in bytes (default {@link DEFAULT_BODY_LIMIT}). */
   readonly bodyLimit?: number;
+  /** A built web app (index.html, assets/) to serve on this origin: the dashboard (web.ts). */
+  readonly webRoot?: string;
+  /** Peer base URLs by party, for the log explorer (default: the accord's). */
+  readonly peerUrls?: Readonly<Record<string, string>>;
+  /** GET /v1/events: keepalive interval and most open streams. */
+  readonly events?: EventHubOptions;
 }
 
 /**
@@ -81,7 +93,10 @@ export async function createServer(opts: ServerOptions): Promise<FastifyInstance
     if (internal) req.log.error({ err }, 'internal error');
     return reply.code(problem.status).headers(headers).type('application/problem+json').send(JSON.stringify(problem));
   });
-  app.setNotFoundHandler((req) => {
+  const webRoot = opts.webRoot !== undefined ? checkWebRoot(opts.webRoot) : undefined;
+  let spa: ((req: FastifyRequest, reply: FastifyReply) => Promise<boolean>) | undefined;
+  app.setNotFoundHandler(async (req, reply) => {
+    if (spa && (await spa(req, reply))) return reply;
     const path = req.url.split('?')[0]!;
     const allowed = [...new Set(routes.filter((r) => r.pattern.test(path)).map((r) => r.method))];
     if (allowed.length > 0) throw new HttpError('METHOD_NOT_ALLOWED', `${req.method} is not allowed on ${path}`, { allow: allowed.join(', ') });
@@ -96,7 +111,7 @@ export async function createServer(opts: ServerOptions): Promise<FastifyInstance
       openapi: '3.1.0',
       info: { title: `Parley node ${opts.node.party}`, version: '1', description: 'One party\u2019s Parley node: officers\u2019 API (/v1) and its public log (/log). Errors are RFC 9457 problems (docs/errors.md).' },
       components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'Token from POST /v1/sessions' } } },
-      tags: [{ name: 'sessions' }, { name: 'officers' }, { name: 'entries' }, { name: 'channel' }, { name: 'federation' }, { name: 'log' }, { name: 'ops' }],
+      tags: [{ name: 'sessions' }, { name: 'officers' }, { name: 'entries' }, { name: 'channel' }, { name: 'incidents' }, { name: 'federation' }, { name: 'log' }, { name: 'ops' }],
     },
     transform: jsonSchemaTransform,
     transformObject: (doc) => withProblems(jsonSchemaTransformObject(doc) as OpenApiDoc),
@@ -110,6 +125,10 @@ export async function createServer(opts: ServerOptions): Promise<FastifyInstance
   registerDeadlines(app, ctx);
   registerBundles(app, ctx);
   registerForks(app, ctx);
+  registerEvents(app, ctx, opts.events);
+  registerIncidents(app, ctx);
+  registerLogs(app, ctx, opts.peerUrls);
+  if (webRoot !== undefined) spa = await registerWeb(app, webRoot);
 
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   app.get('/metrics', {

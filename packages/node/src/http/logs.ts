@@ -1,0 +1,199 @@
+/**
+ * Any party's log for the dashboard's explorer (any logged-in role). The
+ * browser verifies inclusion itself with core, so these routes serve raw
+ * material — entry bytes, proof hashes, the signed checkpoint note — and
+ * verify nothing on the reader's behalf:
+ *
+ *     GET /v1/logs/{party}                       indices newest first (?before&limit)
+ *     GET /v1/logs/{party}/checkpoint            the signed note, text/plain
+ *     GET /v1/logs/{party}/entries/{index}?size  entry, leaf hash, inclusion proof, checkpoint
+ *
+ * Our own log comes from the store. Another party's: the checkpoint is the
+ * latest this node cosigned as its witness (its note carries our
+ * cosignature), else the one its node serves now; entries we hold come from
+ * the store, others and every proof from that party's node through the
+ * federation client ({@link PeerClient}, signed requests, {@link PEER_TIMEOUT_MS}).
+ *
+ * Errors: an unknown party is 404, an index or size outside the tree 400
+ * (TREE_ARGUMENT_INVALID), a size with no checkpoint available 404; the
+ * other node failing is 502 UPSTREAM_UNAVAILABLE or 504 UPSTREAM_TIMEOUT —
+ * never a 5xx for the request's own mistakes.
+ */
+import { decodeUtf8, fail, formatBase64, leafHash, parseCheckpoint, parseNote } from '@parley/core';
+import { z } from 'zod';
+import { PeerClient, PeerError } from '../federation/peer.js';
+import { type App, type Context, BEARER, READERS } from './context.js';
+import { HttpError } from './problem.js';
+import * as S from './schemas.js';
+
+/** Time allowed to another party's node per request from the explorer. */
+export const PEER_TIMEOUT_MS = 4_000;
+
+export const LogParams = z.object({ party: S.PartyId }).strict();
+export const LogEntryParams = z.object({ party: S.PartyId, index: S.Decimal }).strict();
+export const LogEntryQuery = z.object({ size: S.Decimal.pipe(z.number().int().min(1)).optional().describe('Tree size: one with a checkpoint available (default: the checkpoint held)') }).strict();
+export const LogListQuery = z
+  .object({
+    before: S.Decimal.optional().describe('Only indices below this (the `next` of the previous page)'),
+    limit: S.Decimal.pipe(z.number().int().min(1).max(200)).optional().describe('1–200, default 50'),
+  })
+  .strict();
+
+export const LogEntryProof = z
+  .object({
+    party: z.string(),
+    index: z.number().int(),
+    treeSize: z.number().int(),
+    entry: z.string().describe('Base64 of the leaf bytes (the canonical signed entry)'),
+    leafHash: z.string().describe('Base64 RFC 9162 §2.1.1 leaf hash: SHA-256(0x00 ‖ entry)'),
+    proof: z.array(z.string()).describe('Base64 hashes, RFC 9162 §2.1.3 inclusion proof'),
+    checkpoint: z.string().describe('The signed checkpoint note (C2SP tlog-checkpoint) of size treeSize'),
+  })
+  .meta({ id: 'LogEntryProof' });
+
+export const LogListing = z.object({
+  party: z.string(),
+  treeSize: z.number().int().describe('Size of the latest checkpoint known here'),
+  items: z.array(
+    z.object({
+      index: z.number().int(),
+      held: z.boolean().describe('This node holds the entry (own, or received): the other members are present'),
+      type: S.EntryType.optional(),
+      time: z.string().optional(),
+      officer: z.string().optional(),
+      to: z.array(z.string()).optional(),
+      incident: z.string().optional(),
+    }),
+  ),
+  next: z.number().int().optional(),
+});
+
+/** Runs a request to another party's node, turning its failures into 502/504 problems. */
+async function upstream<T>(fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (e) {
+    if (!(e instanceof PeerError)) throw e;
+    if (e.code === 'PEER_TIMEOUT') throw new HttpError('UPSTREAM_TIMEOUT', e.message);
+    throw new HttpError('UPSTREAM_UNAVAILABLE', e.message);
+  }
+}
+
+export function registerLogs(app: App, ctx: Context, peerUrls: Readonly<Record<string, string>> = {}): void {
+  const { node, store, sessions } = ctx;
+  const peers = new Map<string, PeerClient>();
+
+  function member(party: string) {
+    const m = node.accord.party(party);
+    if (!m) throw new HttpError('NOT_FOUND', `${party} is not a party of the accord`);
+    return m;
+  }
+  function peer(party: string): PeerClient {
+    let p = peers.get(party);
+    if (!p) {
+      try {
+        p = new PeerClient(node, party, { timeoutMs: PEER_TIMEOUT_MS, ...(peerUrls[party] !== undefined ? { url: peerUrls[party] } : {}) });
+      } catch {
+        throw new HttpError('UPSTREAM_UNAVAILABLE', `the accord names no URL for ${party}`);
+      }
+      peers.set(party, p);
+    }
+    return p;
+  }
+  const sizeOf = (note: Uint8Array | string): number => parseCheckpoint(parseNote(note).text).treeSize;
+
+  /** The checkpoint note held for `party` (own: latest; other: latest cosigned, else its node's), or undefined. */
+  async function heldCheckpoint(party: string): Promise<Uint8Array | undefined> {
+    if (party === node.party) return node.latestCheckpoint();
+    const held = await node.witness.latest(member(party).logKey.name);
+    if (held) return held.note;
+    return upstream(() => peer(party).checkpoint());
+  }
+
+  /** A checkpoint note of exactly `size`, or undefined when none is available here. */
+  async function checkpointAt(party: string, size: number): Promise<Uint8Array | undefined> {
+    if (party === node.party) return store.checkpointAt(size);
+    const held = await node.witness.latest(member(party).logKey.name);
+    if (held?.treeSize === size) return held.note;
+    const current = await upstream(() => peer(party).checkpoint());
+    return current && sizeOf(current) === size ? current : undefined;
+  }
+
+  app.get('/v1/logs/:party/checkpoint', {
+    onRequest: sessions.require(READERS),
+    schema: { tags: ['log'], summary: 'A party\u2019s checkpoint as held here (own: latest; other: latest cosigned as witness)', security: BEARER, params: LogParams, response: { 200: { description: 'C2SP signed note', content: { 'text/plain': { schema: z.string() } } } } },
+    handler: async (req, reply) => {
+      member(req.params.party);
+      const note = await heldCheckpoint(req.params.party);
+      if (!note) throw new HttpError('NOT_FOUND', `no checkpoint of ${req.params.party}'s log is held`);
+      return reply.type('text/plain; charset=utf-8').header('cache-control', 'no-store').send(decodeUtf8(note, 'checkpoint'));
+    },
+  });
+
+  app.get('/v1/logs/:party/entries/:index', {
+    onRequest: sessions.require(READERS),
+    schema: { tags: ['log'], summary: 'An entry of any party\u2019s log with its inclusion proof and the checkpoint it is proved against', security: BEARER, params: LogEntryParams, querystring: LogEntryQuery, response: { 200: LogEntryProof } },
+    handler: async (req, reply) => {
+      const { party, index } = req.params;
+      member(party);
+      const note = req.query.size === undefined ? await heldCheckpoint(party) : await checkpointAt(party, req.query.size);
+      if (!note) throw new HttpError('NOT_FOUND', req.query.size === undefined ? `no checkpoint of ${party}'s log is held` : `no checkpoint of ${party}'s log at size ${req.query.size} is available`);
+      const treeSize = sizeOf(note);
+      if (index >= treeSize) fail('TREE_ARGUMENT_INVALID', `index ${index} is not below the tree size ${treeSize}`);
+      let bytes: Uint8Array | undefined;
+      let proof: Uint8Array[];
+      if (party === node.party) {
+        bytes = await node.entryBytes(index);
+        proof = await node.inclusionProof(index, treeSize);
+      } else {
+        bytes = (await store.received(party, index))?.bytes;
+        if (!bytes) {
+          // The entry bundle holding it, cut just after it (tlog-tiles: any width up to the tree is served).
+          const bundle = await upstream(() => peer(party).entryBundle(Math.floor(index / 256), (index % 256) + 1));
+          bytes = bundle[bundle.length - 1];
+        }
+        proof = await upstream(() => peer(party).inclusionProof(index, treeSize));
+      }
+      if (!bytes) throw new HttpError('NOT_FOUND', `entry ${index} of ${party}'s log is not available`);
+      return reply.header('cache-control', 'no-store').send({
+        party,
+        index,
+        treeSize,
+        entry: formatBase64(bytes),
+        leafHash: formatBase64(leafHash(bytes)),
+        proof: proof.map(formatBase64),
+        checkpoint: decodeUtf8(note, 'checkpoint'),
+      });
+    },
+  });
+
+  app.get('/v1/logs/:party', {
+    onRequest: sessions.require(READERS),
+    schema: { tags: ['log'], summary: 'Browse a party\u2019s log by index, newest first (metadata of the entries held here)', security: BEARER, params: LogParams, querystring: LogListQuery, response: { 200: LogListing } },
+    handler: async (req, reply) => {
+      const { party } = req.params;
+      const m = member(party);
+      const own = party === node.party;
+      let treeSize: number;
+      if (own) treeSize = node.treeSize;
+      else {
+        const held = await node.witness.latest(m.logKey.name);
+        treeSize = Math.max(held?.treeSize ?? 0, (await store.highestReceived(party)) + 1);
+      }
+      const limit = req.query.limit ?? 50;
+      const hi = Math.min(treeSize, req.query.before ?? treeSize);
+      const lo = Math.max(0, hi - limit);
+      const items: z.output<typeof LogListing>['items'] = [];
+      const metas = own ? new Map((await store.entries(lo, hi)).map((e) => [e.index, e.meta])) : undefined;
+      for (let i = hi - 1; i >= lo; i--) {
+        const meta = own ? metas!.get(i) : (await store.received(party, i))?.meta;
+        items.push(
+          meta
+            ? { index: i, held: true, type: meta.type as z.output<typeof S.EntryType>, time: meta.time, officer: meta.officer, to: [...meta.to], ...(meta.incident !== undefined ? { incident: meta.incident } : {}) }
+            : { index: i, held: false },
+        );
+      }
+      return reply.header('cache-control', 'no-store').send({ party, treeSize, items, ...(lo > 0 ? { next: lo } : {}) });
+    },
+  });
+}

@@ -1,0 +1,208 @@
+/**
+ * IncidentIndex: every incident this node knows of, folded from the
+ * `incident.report` entries it holds — its own and those received — with the
+ * `ack` entries that answer them, for the dashboard (GET /v1/incidents).
+ *
+ * Like the DeadlineTracker it reads the store incrementally (`refresh()`:
+ * own entries from the last tree size, received entries above the last
+ * receive sequence) and keeps what it read in memory, O(reports + acks). The
+ * node can open every report it holds (it is a recipient of what it received
+ * and seals its own reports to itself too); who may SEE a body is decided per
+ * request: auditors see only TLP:CLEAR bodies (service.ts READS_SEALED), so
+ * for them titles, categories and search over sealed reports do not exist.
+ *
+ * Search is a case-insensitive substring match over NFKC-normalised text
+ * (title, summary, system, actor, harm, mitigations, incident id). That
+ * works for Chinese, which has no spaces for a word tokenizer to split on,
+ * and is why there is no store-side full-text index (SQLite FTS5's default
+ * tokenizer would treat a run of Chinese as one token).
+ *
+ * Status of an incident: `final` once a final or retraction report is held,
+ * `updated` once an update is, else `open` — from the reports the viewer can read.
+ */
+import type { LogStore, OwnEntry, ReceivedEntry, Role } from '@parley/store';
+import type { IncidentReport } from './bodies.js';
+import type { ParleyNode } from './service.js';
+
+const PAGE = 500;
+
+/** One report of an incident, as held. */
+export interface HeldReport {
+  readonly party: string;
+  readonly index: number;
+  readonly time: string;
+  readonly incident: string;
+  /** TLP:CLEAR: readable by every role. */
+  readonly clear: boolean;
+  /** The opened body (absent when it did not open or validate). */
+  readonly body?: IncidentReport;
+  /** Lower-cased NFKC text searched by `q`. */
+  readonly text: string;
+}
+
+export type IncidentStatus = 'open' | 'updated' | 'final';
+
+/** An incident as a role may see it. */
+export interface IncidentSummary {
+  readonly incident: string;
+  /** The reporting party (the first report's sender). */
+  readonly party: string;
+  readonly first: string;
+  readonly last: string;
+  /** Reports held, readable or not. */
+  readonly entries: number;
+  readonly latest: { readonly party: string; readonly index: number };
+  readonly title?: string;
+  readonly category?: string;
+  readonly severity?: number;
+  readonly status?: IncidentStatus;
+  /** Every report of it is sealed from this role. */
+  readonly sealed?: true;
+}
+
+export interface IncidentFilter {
+  readonly party?: string;
+  readonly category?: string;
+  readonly severity?: number;
+  readonly status?: IncidentStatus;
+  /** ms: the incident's [first, last] must overlap [from, to]. */
+  readonly from?: number;
+  readonly to?: number;
+  readonly q?: string;
+}
+
+/** Text normalised for search: NFKC (full-width → ASCII, compatibility forms) and lower case. */
+export function searchText(s: string): string {
+  return s.normalize('NFKC').toLowerCase();
+}
+
+function haystack(id: string, b: IncidentReport | undefined): string {
+  if (!b) return searchText(id);
+  const parts = [id, b.title, b.summary, b.system.name, b.system.developer, b.system.version, b.actor.type, b.actor.description, b.harm.description, ...b.harm.types, ...b.mitigations, b.category];
+  return searchText(parts.filter((p): p is string => typeof p === 'string').join('\n'));
+}
+
+const readable = (r: HeldReport, role: Role) => r.body !== undefined && (r.clear || role !== 'auditor');
+
+export class IncidentIndex {
+  readonly #node: ParleyNode;
+  readonly #store: LogStore;
+  readonly #reports = new Map<string, HeldReport[]>();
+  /** Report key "party/index" → incident id. */
+  readonly #reportKeys = new Map<string, string>();
+  /** Answered entry "party/index" → acks answering it (party/index). */
+  readonly #acks = new Map<string, { party: string; index: number; time: string }[]>();
+  #ownSize = 0;
+  #lastSeq = 0;
+  #chain: Promise<void> = Promise.resolve();
+
+  constructor(node: ParleyNode, store: LogStore) {
+    this.#node = node;
+    this.#store = store;
+  }
+
+  /** Reads what is new in the store. Calls are serialized. */
+  refresh(): Promise<void> {
+    const run = this.#chain.then(() => this.#refresh());
+    this.#chain = run.catch(() => {});
+    return run;
+  }
+
+  async #refresh(): Promise<void> {
+    const size = await this.#store.treeSize();
+    for (let from = this.#ownSize; from < size; from += PAGE) {
+      for (const e of await this.#store.entries(from, Math.min(size, from + PAGE))) await this.#add(this.#node.party, e);
+    }
+    this.#ownSize = size;
+    const fresh: (ReceivedEntry & { rowid: number })[] = [];
+    let before: number | undefined;
+    for (;;) {
+      const page = await this.#store.inbox({ limit: PAGE, ...(before !== undefined ? { before } : {}) });
+      const newer = page.filter((r) => r.rowid > this.#lastSeq);
+      fresh.push(...newer);
+      if (page.length < PAGE || newer.length < page.length) break;
+      before = page[page.length - 1]!.rowid;
+    }
+    fresh.sort((a, b) => a.rowid - b.rowid);
+    for (const r of fresh) await this.#add(r.party, r);
+    if (fresh.length > 0) this.#lastSeq = fresh[fresh.length - 1]!.rowid;
+  }
+
+  async #add(party: string, e: OwnEntry | ReceivedEntry): Promise<void> {
+    const m = e.meta;
+    if (m.type === 'ack') {
+      for (const ref of m.refs) {
+        const key = `${ref.party}/${ref.index}`;
+        this.#acks.set(key, [...(this.#acks.get(key) ?? []), { party, index: e.index, time: m.time }]);
+      }
+      return;
+    }
+    if (m.type !== 'incident.report' || m.incident === undefined) return;
+    const v = await this.#node.read(party, e.index, 'admin');
+    const body = v?.body !== undefined ? (v.body as unknown as IncidentReport) : undefined;
+    const r: HeldReport = { party, index: e.index, time: m.time, incident: m.incident, clear: m.marking === 'TLP:CLEAR', ...(body ? { body } : {}), text: haystack(m.incident, body) };
+    const list = this.#reports.get(m.incident) ?? [];
+    list.push(r);
+    list.sort((a, b) => Date.parse(a.time) - Date.parse(b.time) || a.party.localeCompare(b.party) || a.index - b.index);
+    this.#reports.set(m.incident, list);
+    this.#reportKeys.set(`${party}/${e.index}`, m.incident);
+  }
+
+  /** Every incident as `role` sees it, filtered, newest `last` first (ties by id). Call {@link refresh} first. */
+  list(role: Role, f: IncidentFilter = {}): IncidentSummary[] {
+    const q = f.q !== undefined ? searchText(f.q) : undefined;
+    const out: IncidentSummary[] = [];
+    for (const [id, reports] of this.#reports) {
+      const s = summarize(id, reports, role);
+      if (f.party !== undefined && s.party !== f.party) continue;
+      if (f.category !== undefined && s.category !== f.category) continue;
+      if (f.severity !== undefined && s.severity !== f.severity) continue;
+      if (f.status !== undefined && s.status !== f.status) continue;
+      if (f.from !== undefined && Date.parse(s.last) < f.from) continue;
+      if (f.to !== undefined && Date.parse(s.first) > f.to) continue;
+      if (q !== undefined && q !== '' && !reports.some((r) => (readable(r, role) ? r.text : searchText(r.incident)).includes(q))) continue;
+      out.push(s);
+    }
+    return out.sort((a, b) => Date.parse(b.last) - Date.parse(a.last) || (a.incident < b.incident ? -1 : a.incident > b.incident ? 1 : 0));
+  }
+
+  /**
+   * The entries of one incident, oldest first: its reports (any party) and
+   * the acks answering them; undefined for an incident not held.
+   */
+  timeline(id: string): { party: string; index: number }[] | undefined {
+    const reports = this.#reports.get(id);
+    if (!reports) return undefined;
+    const items = reports.map((r) => ({ party: r.party, index: r.index, time: r.time }));
+    for (const r of reports) items.push(...(this.#acks.get(`${r.party}/${r.index}`) ?? []));
+    return items.sort((a, b) => Date.parse(a.time) - Date.parse(b.time) || a.party.localeCompare(b.party) || a.index - b.index).map(({ party, index }) => ({ party, index }));
+  }
+}
+
+function summarize(id: string, reports: readonly HeldReport[], role: Role): IncidentSummary {
+  const first = reports[0]!;
+  const last = reports[reports.length - 1]!;
+  const seen = reports.filter((r) => readable(r, role));
+  const latest = seen[seen.length - 1]?.body;
+  const kinds = new Set(seen.map((r) => r.body!.kind));
+  const status: IncidentStatus = kinds.has('final') || kinds.has('retraction') ? 'final' : kinds.has('update') ? 'updated' : 'open';
+  return {
+    incident: id,
+    // The incident id names its reporter (PARTY:local-id); the first report's sender otherwise.
+    party: /^[A-Z][A-Z0-9-]{1,15}(?=:)/.exec(id)?.[0] ?? first.party,
+    first: first.time,
+    last: last.time,
+    entries: reports.length,
+    latest: { party: last.party, index: last.index },
+    ...(latest ? { title: latest.title, category: latest.category, severity: latest.severity, status } : { sealed: true as const }),
+  };
+}
+
+const indexes = new WeakMap<ParleyNode, IncidentIndex>();
+
+/** The one incident index of a node (made on first use). */
+export function incidentIndex(node: ParleyNode, store: LogStore): IncidentIndex {
+  let i = indexes.get(node);
+  if (!i) indexes.set(node, (i = new IncidentIndex(node, store)));
+  return i;
+}

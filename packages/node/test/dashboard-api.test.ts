@@ -1,0 +1,478 @@
+/**
+ * The dashboard's API over real sockets on 127.0.0.1 (issue 5): two nodes,
+ * US and CN, each with its own server; entries travel between them through
+ * the nodes' ingest, as federation would deliver them.
+ *
+ *   - GET /v1/events: entry, checkpoint, deadline events as they happen;
+ *     keepalive comments; Last-Event-ID replay and reset; bounded streams
+ *   - GET /v1/incidents(/{id}): reports own and received, sealed from
+ *     auditors, Chinese full-text search, filters, paging, the timeline
+ *   - GET /v1/compliance(.csv): acks and receipts judged on time, RFC 4180 CSV
+ *   - GET /v1/logs/{party}/…: own log from the store, the other party's from
+ *     its node — the inclusion proof and checkpoint verify with core, as the
+ *     browser does; bad input is 4xx, an unreachable node 502
+ *   - the web app: index.html with a strict CSP, immutable assets, SPA fallback
+ */
+import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { VerifierSet, detectFork, leafHash, newSigner, openCheckpoint, parseBase64, signCheckpoint, verifyAccord, verifyInclusion } from '@parley/core/node';
+import { createServer, hashPassword, recordFork, CONTENT_SECURITY_POLICY, formatCsv, percentile, compliance } from '../src/index.js';
+import { openChannel, sampleReport } from './helpers/channel.js';
+import { OFFICERS, PASSWORD, expectProblem } from './helpers/http.js';
+
+type Channel = Awaited<ReturnType<typeof openChannel>>;
+let ch: Channel;
+const base: Record<string, string> = {};
+const apps: FastifyInstance[] = [];
+let webRoot: string;
+
+async function server(party: string, o: Parameters<typeof createServer>[0] extends infer T ? Partial<T> : never = {}): Promise<string> {
+  const app = await createServer({ node: ch.node(party), store: ch.store(party), ...o });
+  apps.push(app);
+  return app.listen({ port: 0, host: '127.0.0.1' });
+}
+
+beforeAll(async () => {
+  ch = await openChannel(['CN', 'US']);
+  const passwordHash = await hashPassword(PASSWORD);
+  for (const id of ['CN', 'US']) {
+    for (const [name, role] of Object.entries(OFFICERS)) await ch.store(id).putOfficer({ name, role, passwordHash, created: new Date().toISOString(), disabled: false });
+  }
+  webRoot = mkdtempSync(join(tmpdir(), 'parley-web-'));
+  mkdirSync(join(webRoot, 'assets'));
+  writeFileSync(join(webRoot, 'index.html'), '<!doctype html><html><head><script type="module" src="/assets/app-3f9a1c.js"></script></head><body><div id="root"></div></body></html>');
+  writeFileSync(join(webRoot, 'assets', 'app-3f9a1c.js'), 'console.log("parley");');
+  base['US'] = await server('US', { webRoot });
+  base['CN'] = await server('CN', { peerUrls: { US: base['US'] } });
+});
+afterAll(async () => {
+  for (const a of apps) await a.close();
+  await ch?.close();
+});
+
+async function call(url: string, opts: { token?: string; headers?: Record<string, string>; method?: string; json?: unknown } = {}) {
+  const headers: Record<string, string> = { ...opts.headers };
+  if (opts.token) headers['authorization'] = `Bearer ${opts.token}`;
+  if (opts.json !== undefined) headers['content-type'] = 'application/json';
+  const res = await fetch(url, { method: opts.method ?? 'GET', headers, ...(opts.json !== undefined ? { body: JSON.stringify(opts.json) } : {}) });
+  const body = await res.text();
+  return { statusCode: res.status, headers: Object.fromEntries(res.headers), body, json: <T>() => JSON.parse(body) as T };
+}
+
+async function login(party: string, name: string): Promise<string> {
+  const r = await call(`${base[party]}/v1/sessions`, { method: 'POST', json: { name, password: PASSWORD } });
+  expect(r.statusCode, r.body).toBe(201);
+  return r.json<{ token: string }>().token;
+}
+
+/** Delivers entries of `from`'s log to `to`, as federation would. */
+async function deliver(from: string, to: string, indexes: readonly number[]) {
+  const bytes = [];
+  for (const i of indexes) bytes.push((await ch.store(from).entry(i))!.bytes);
+  return ch.node(to).ingest(bytes);
+}
+
+interface SseEvent {
+  id?: string;
+  event?: string;
+  data?: unknown;
+  comment?: string;
+}
+
+/** An open event stream read with fetch, as the web app reads it. */
+async function openEvents(url: string, token: string, headers: Record<string, string> = {}) {
+  const ac = new AbortController();
+  const res = await fetch(url, { headers: { authorization: `Bearer ${token}`, ...headers }, signal: ac.signal });
+  const events: SseEvent[] = [];
+  const waiters: (() => void)[] = [];
+  let buf = '';
+  const reading = (async () => {
+    if (!res.body) return;
+    const dec = new TextDecoder();
+    try {
+      for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
+        buf += dec.decode(chunk, { stream: true });
+        let cut: number;
+        while ((cut = buf.indexOf('\n\n')) >= 0) {
+          const frame = buf.slice(0, cut);
+          buf = buf.slice(cut + 2);
+          const e: SseEvent = {};
+          for (const line of frame.split('\n')) {
+            if (line.startsWith(':')) e.comment = line.slice(1).trim();
+            else if (line.startsWith('id: ')) e.id = line.slice(4);
+            else if (line.startsWith('event: ')) e.event = line.slice(7);
+            else if (line.startsWith('data: ')) e.data = JSON.parse(line.slice(6));
+          }
+          events.push(e);
+          for (const w of waiters.splice(0)) w();
+        }
+      }
+    } catch {
+      // aborted
+    }
+  })();
+  return {
+    res,
+    events,
+    /** Waits for the first event (from `from` on) matching `pred`. */
+    async next(pred: (e: SseEvent) => boolean, timeoutMs = 5000, from = 0): Promise<SseEvent> {
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        const hit = events.slice(from).find(pred);
+        if (hit) return hit;
+        if (Date.now() > deadline) throw new Error(`no matching event in ${JSON.stringify(events)}`);
+        await new Promise<void>((r) => {
+          waiters.push(r);
+          setTimeout(r, 50);
+        });
+      }
+    },
+    async close() {
+      ac.abort();
+      await reading;
+    },
+  };
+}
+
+describe('GET /v1/events', () => {
+  it('streams entry, checkpoint and deadline events as entries are appended, received and answered', async () => {
+    const us = await login('US', 'alice');
+    const cn = await login('CN', 'audrey'); // auditors read events too
+    const usEvents = await openEvents(`${base['US']}/v1/events`, us);
+    const cnEvents = await openEvents(`${base['CN']}/v1/events`, cn);
+    expect(usEvents.res.status).toBe(200);
+    expect(usEvents.res.headers.get('content-type')).toBe('text/event-stream; charset=utf-8');
+    expect(usEvents.res.headers.get('cache-control')).toBe('no-store');
+
+    const sent = await call(`${base['US']}/v1/messages`, { method: 'POST', token: us, json: { precedence: 'FLASH', marking: 'TLP:AMBER', text: 'Call now.' } });
+    expect(sent.statusCode).toBe(201);
+    const index = sent.json<{ index: number }>().index;
+    const out = await usEvents.next((e) => e.event === 'entry');
+    expect(out.data).toEqual({ party: 'US', index, type: 'hotline.message', direction: 'out' });
+    expect(Number(out.id)).toBeGreaterThan(0);
+    expect((await usEvents.next((e) => e.event === 'checkpoint')).data).toEqual({ party: 'US', size: index + 1 });
+
+    // CN receives it (and appends its receipt): an `in` entry, then its own `out` receipt.
+    const { receipts } = await deliver('US', 'CN', [index]);
+    expect((await cnEvents.next((e) => e.event === 'entry' && (e.data as { direction: string }).direction === 'in')).data).toEqual({ party: 'US', index, type: 'hotline.message', direction: 'in' });
+    expect((await cnEvents.next((e) => e.event === 'entry' && (e.data as { type: string }).type === 'receipt')).data).toMatchObject({ party: 'CN', direction: 'out' });
+
+    // The receipt reaches US: the delivery US/index → CN turns `received`.
+    await deliver('CN', 'US', [receipts[0]!.index]);
+    const d = await usEvents.next((e) => e.event === 'deadline' && (e.data as { index: number }).index === index);
+    expect(d.data).toEqual({ party: 'US', index, recipient: 'CN', state: 'received' });
+    await usEvents.close();
+    await cnEvents.close();
+  });
+
+  it('replays what a reconnecting client missed after Last-Event-ID, and tells a client it cannot serve to reset', async () => {
+    const token = await login('US', 'alice');
+    const a = await openEvents(`${base['US']}/v1/events`, token);
+    await call(`${base['US']}/v1/messages`, { method: 'POST', token, json: { precedence: 'ROUTINE', marking: 'TLP:CLEAR', text: 'one' } });
+    const first = await a.next((e) => e.event === 'entry');
+    await call(`${base['US']}/v1/messages`, { method: 'POST', token, json: { precedence: 'ROUTINE', marking: 'TLP:CLEAR', text: 'two' } });
+    const second = await a.next((e) => e.event === 'entry' && e.id !== first.id);
+
+    const b = await openEvents(`${base['US']}/v1/events`, token, { 'last-event-id': first.id! });
+    const replayed = await b.next((e) => e.event === 'entry');
+    expect(replayed).toEqual(second);
+    expect(b.events.some((e) => e.event === 'reset')).toBe(false);
+    await b.close();
+
+    const c = await openEvents(`${base['US']}/v1/events?lastEventId=1`, token);
+    expect((await c.next((e) => e.event !== undefined)).event).toBe('reset');
+    await c.close();
+    await a.close();
+  });
+
+  it('rejects a malformed Last-Event-ID and a missing token with problems', async () => {
+    const token = await login('US', 'alice');
+    expectProblem(await call(`${base['US']}/v1/events`, { token, headers: { 'last-event-id': '01' } }), 400, 'VALIDATION_FAILED');
+    expectProblem(await call(`${base['US']}/v1/events?lastEventId=x`, { token }), 400, 'VALIDATION_FAILED');
+    expectProblem(await call(`${base['US']}/v1/events`), 401, 'UNAUTHENTICATED');
+  });
+
+  it('sends a keepalive comment, bounds the open streams and frees a slot when a stream closes', async () => {
+    const url = await server('US', { events: { keepaliveMs: 50, maxStreams: 1 } });
+    const token = await login('US', 'alice');
+    const a = await openEvents(`${url}/v1/events`, token);
+    expect((await a.next((e) => e.comment === 'keepalive')).comment).toBe('keepalive');
+    const refused = await call(`${url}/v1/events`, { token });
+    expectProblem(refused, 503, 'TOO_MANY_STREAMS');
+    expect(refused.headers['retry-after']).toBe('10');
+    await a.close();
+    let status = 0;
+    for (let i = 0; i < 50 && status !== 200; i++) {
+      const b = await openEvents(`${url}/v1/events`, token);
+      status = b.res.status;
+      await b.close();
+      if (status !== 200) await new Promise((r) => setTimeout(r, 20));
+    }
+    expect(status).toBe(200);
+  });
+});
+
+describe('GET /v1/incidents', () => {
+  const id = 'US:2026-0042';
+  let reports: number[] = [];
+
+  beforeAll(async () => {
+    const us = await login('US', 'alice');
+    const send = async (body: unknown) => {
+      const r = await call(`${base['US']}/v1/reports`, { method: 'POST', token: us, json: body });
+      expect(r.statusCode, r.body).toBe(201);
+      return r.json<{ index: number }>().index;
+    };
+    reports = [
+      await send({ marking: 'TLP:AMBER', report: sampleReport({ incident: id, title: '前沿模型权重外泄', summary: '模型权重被复制到未知主机。', category: 'WT', severity: 5 }) }),
+      await send({ marking: 'TLP:AMBER', report: sampleReport({ incident: id, kind: 'update', title: '前沿模型权重外泄（更新）', summary: '已确认外泄范围。', category: 'WT', severity: 6 }) }),
+      await send({ marking: 'TLP:CLEAR', report: sampleReport({ incident: 'US:2026-0043', title: 'Chatbot gave dangerous advice', summary: 'Public chatbot; FULL-WIDTH ＡＢＣ text.', category: 'WT', severity: 2 }) }),
+    ];
+    const { receipts } = await deliver('US', 'CN', reports);
+    expect(receipts.length).toBeGreaterThan(0);
+    const cn = await login('CN', 'alice');
+    const ack = await call(`${base['CN']}/v1/entries/US/${reports[0]}/ack`, { method: 'POST', token: cn, json: { reply: '收到' } });
+    expect(ack.statusCode).toBe(201);
+  });
+
+  it('lists incidents held (received here), searching Chinese text case-insensitively, newest first', async () => {
+    const token = await login('CN', 'alice');
+    const r = await call(`${base['CN']}/v1/incidents?q=${encodeURIComponent('权重外泄')}`, { token });
+    expect(r.statusCode, r.body).toBe(200);
+    const items = r.json<{ items: Record<string, unknown>[] }>().items;
+    expect(items).toHaveLength(1);
+    expect(items[0]).toMatchObject({ incident: id, party: 'US', title: '前沿模型权重外泄（更新）', category: 'WT', severity: 6, status: 'updated', entries: 2, latest: { party: 'US', index: reports[1] } });
+    expect(items[0]!['sealed']).toBeUndefined();
+
+    const all = (await call(`${base['CN']}/v1/incidents`, { token })).json<{ items: { incident: string }[] }>().items.map((i) => i.incident);
+    expect(all).toEqual(['US:2026-0043', id]);
+    // NFKC + lower case: "abc" finds full-width "ＡＢＣ".
+    expect((await call(`${base['CN']}/v1/incidents?q=abc`, { token })).json<{ items: { incident: string }[] }>().items.map((i) => i.incident)).toEqual(['US:2026-0043']);
+    expect((await call(`${base['CN']}/v1/incidents?severity=6&status=updated&category=WT&party=US`, { token })).json<{ items: unknown[] }>().items).toHaveLength(1);
+    expect((await call(`${base['CN']}/v1/incidents?status=final`, { token })).json<{ items: unknown[] }>().items).toHaveLength(0);
+    expect((await call(`${base['CN']}/v1/incidents?from=2000-01-01&to=2000-01-02`, { token })).json<{ items: unknown[] }>().items).toHaveLength(0);
+  });
+
+  it('shows auditors sealed incidents with metadata only, and never matches their sealed text', async () => {
+    const token = await login('CN', 'audrey');
+    const items = (await call(`${base['CN']}/v1/incidents`, { token })).json<{ items: Record<string, unknown>[] }>().items;
+    const sealed = items.find((i) => i['incident'] === id)!;
+    expect(sealed).toMatchObject({ incident: id, party: 'US', entries: 2, sealed: true });
+    for (const k of ['title', 'category', 'severity', 'status']) expect(sealed[k], k).toBeUndefined();
+    expect(items.find((i) => i['incident'] === 'US:2026-0043')).toMatchObject({ title: 'Chatbot gave dangerous advice' });
+    expect((await call(`${base['CN']}/v1/incidents?q=${encodeURIComponent('权重')}`, { token })).json<{ items: unknown[] }>().items).toHaveLength(0);
+    const tl = (await call(`${base['CN']}/v1/incidents/${id}`, { token })).json<{ timeline: Record<string, unknown>[] }>().timeline;
+    expect(tl[0]).toMatchObject({ sealed: 'not-entitled' });
+    expect(tl[0]!['body']).toBeUndefined();
+  });
+
+  it('pages with limit and the next cursor', async () => {
+    const token = await login('CN', 'alice');
+    const p1 = (await call(`${base['CN']}/v1/incidents?limit=1`, { token })).json<{ items: { incident: string }[]; next?: string }>();
+    expect(p1.items.map((i) => i.incident)).toEqual(['US:2026-0043']);
+    expect(p1.next).toBeDefined();
+    const p2 = (await call(`${base['CN']}/v1/incidents?limit=1&before=${encodeURIComponent(p1.next!)}`, { token })).json<{ items: { incident: string }[]; next?: string }>();
+    expect(p2.items.map((i) => i.incident)).toEqual([id]);
+    expect(p2.next).toBeUndefined();
+  });
+
+  it('gives an incident’s timeline across parties, oldest first, with deadlines', async () => {
+    const token = await login('CN', 'alice');
+    const r = await call(`${base['CN']}/v1/incidents/${encodeURIComponent(id)}`, { token });
+    expect(r.statusCode, r.body).toBe(200);
+    const tl = r.json<{ incident: string; timeline: { party: string; index: number; entry: { type: string }; deadlines?: unknown[]; body?: { kind?: string } }[] }>();
+    expect(tl.incident).toBe(id);
+    expect(tl.timeline.map((v) => [v.party, v.entry.type])).toEqual([
+      ['US', 'incident.report'],
+      ['US', 'incident.report'],
+      ['CN', 'ack'],
+    ]);
+    expect(tl.timeline[0]!.body?.kind).toBe('initial');
+    expect(tl.timeline[0]!.deadlines).toEqual([expect.objectContaining({ recipient: 'CN', state: 'acknowledged' })]);
+  });
+
+  it('answers bad filters with 400 and unknown incidents with 404', async () => {
+    const token = await login('CN', 'alice');
+    for (const q of ['severity=9', 'severity=01', 'status=closed', 'category=ZZ', 'from=yesterday', 'before=nope', 'limit=0', 'q=', 'nope=1', 'party=us']) {
+      expectProblem(await call(`${base['CN']}/v1/incidents?${q}`, { token }), 400, 'VALIDATION_FAILED');
+    }
+    expectProblem(await call(`${base['CN']}/v1/incidents/US:2099-0001`, { token }), 404, 'NOT_FOUND');
+    expectProblem(await call(`${base['CN']}/v1/incidents/not-an-id`, { token }), 400, 'VALIDATION_FAILED');
+  });
+});
+
+describe('GET /v1/compliance', () => {
+  it('judges receipts and acks per sender, recipient and precedence, and exports RFC 4180 CSV', async () => {
+    // US sends an IMMEDIATE message; CN receipts and acknowledges it; both answers reach US.
+    const us = await login('US', 'alice');
+    type Row = Record<string, number>;
+    const ackRow = async () => (await call(`${base['US']}/v1/compliance`, { token: us })).json<{ acks: Row[] }>().acks.find((a) => a['from'] === ('US' as never) && a['party'] === ('CN' as never) && a['precedence'] === ('IMMEDIATE' as never));
+    const before = (await ackRow()) ?? { count: 0, onTime: 0, overdue: 0, pending: 0 };
+    const s = (await call(`${base['US']}/v1/messages`, { method: 'POST', token: us, json: { precedence: 'IMMEDIATE', marking: 'TLP:GREEN', text: 'compliance' } })).json<{ index: number }>();
+    const { receipts } = await deliver('US', 'CN', [s.index]);
+    const ack = await ch.node('CN').acknowledge('alice', 'US', s.index);
+    await deliver('CN', 'US', [receipts[0]!.index, ack.index]);
+
+    const r = await call(`${base['US']}/v1/compliance`, { token: us });
+    expect(r.statusCode, r.body).toBe(200);
+    const c = r.json<{ generated: string; acks: Record<string, unknown>[]; receipts: Record<string, unknown>[]; incidents: Record<string, unknown>[] }>();
+    const row = c.acks.find((a) => a['from'] === 'US' && a['party'] === 'CN' && a['precedence'] === 'IMMEDIATE')!;
+    expect(row).toMatchObject({ count: before['count']! + 1, onTime: before['onTime']! + 1, overdue: before['overdue'], pending: before['pending'], hitRate: 1 });
+    expect(row['p50Ms']).toBeGreaterThanOrEqual(0);
+    expect((row['histogram'] as { count: number }[]).reduce((n, b) => n + b.count, 0)).toBe(row['onTime']);
+    expect((row['histogram'] as { leMs: number | null }[]).at(-1)!.leMs).toBeNull();
+    expect(c.receipts.some((x) => x['precedence'] === 'IMMEDIATE' && x['onTime'] === 1)).toBe(true);
+    expect(c.incidents).toContainEqual({ day: expect.stringMatching(/^\d{4}-\d{2}-\d{2}$/), category: 'WT', severity: 6, count: 1 });
+    // Nothing sent before 2000.
+    expect((await call(`${base['US']}/v1/compliance?to=2000-01-01`, { token: us })).json<{ acks: unknown[] }>().acks).toEqual([]);
+
+    const csv = await call(`${base['US']}/v1/compliance.csv?kind=acks`, { token: us });
+    expect(csv.statusCode).toBe(200);
+    expect(csv.headers['content-type']).toMatch(/^text\/csv/);
+    const lines = csv.body.split('\r\n');
+    expect(lines[0]).toBe('from,party,precedence,count,onTime,overdue,pending,hitRate,p50Ms,p90Ms,p99Ms,maxMs');
+    expect(lines).toContainEqual(`US,CN,IMMEDIATE,${row['count']},${row['onTime']},0,${row['pending']},1,${row['p50Ms']},${row['p90Ms']},${row['p99Ms']},${row['maxMs']}`);
+    expect(csv.body.endsWith('\r\n')).toBe(true);
+    expect((await call(`${base['US']}/v1/compliance.csv?kind=incidents`, { token: us })).body.split('\r\n')[0]).toBe('day,category,severity,count');
+    expectProblem(await call(`${base['US']}/v1/compliance.csv?kind=everything`, { token: us }), 400, 'VALIDATION_FAILED');
+    expectProblem(await call(`${base['US']}/v1/compliance.csv`, { token: us }), 400, 'VALIDATION_FAILED');
+    expectProblem(await call(`${base['US']}/v1/compliance?from=2026-13-01`, { token: us }), 400, 'VALIDATION_FAILED');
+  });
+
+  it('quotes CSV fields per RFC 4180 and takes nearest-rank percentiles', () => {
+    expect(formatCsv(['a', 'b'], [['x,y', 'say "hi"'], ['line\nbreak', null]])).toBe('a,b\r\n"x,y","say ""hi"""\r\n"line\nbreak",\r\n');
+    expect(percentile([1, 2, 3, 4], 0.5)).toBe(2);
+    expect(percentile([1, 2, 3, 4], 0.99)).toBe(4);
+    expect(percentile([], 0.5)).toBeNull();
+    expect(compliance([], { receiptSeconds: 60, ackSeconds: { FLASH: 1, IMMEDIATE: 1, PRIORITY: 1, ROUTINE: 1 }, initialReportSeconds: {} } as never)).toEqual({ receipts: [], acks: [] });
+  });
+});
+
+describe('GET /v1/logs/{party}', () => {
+  const verify = async (r: { party: string; index: number; treeSize: number; entry: string; leafHash: string; proof: string[]; checkpoint: string }, party: string) => {
+    const accord = ch.accord.accord.parties.find((p) => p.id === party)!;
+    const cp = openCheckpoint(r.checkpoint, new VerifierSet([accord.logKey])).checkpoint;
+    expect(cp.treeSize).toBe(r.treeSize);
+    const leaf = leafHash(parseBase64(r.entry));
+    expect(Buffer.from(leaf).toString('base64')).toBe(r.leafHash);
+    verifyInclusion(r.proof.map((p) => parseBase64(p)), r.index, r.treeSize, leaf, cp.rootHash);
+  };
+
+  it('serves our own log: checkpoint, entry with an inclusion proof that verifies, listing', async () => {
+    const token = await login('US', 'audrey');
+    const note = await call(`${base['US']}/v1/logs/US/checkpoint`, { token });
+    expect(note.statusCode).toBe(200);
+    expect(note.headers['content-type']).toBe('text/plain; charset=utf-8');
+    const r = await call(`${base['US']}/v1/logs/US/entries/1`, { token });
+    expect(r.statusCode, r.body).toBe(200);
+    const proof = r.json<Parameters<typeof verify>[0]>();
+    expect(proof.checkpoint).toBe(note.body);
+    await verify(proof, 'US');
+    // At an older published size.
+    const older = await call(`${base['US']}/v1/logs/US/entries/0?size=1`, { token });
+    expect(older.statusCode, older.body).toBe(200);
+    await verify(older.json(), 'US');
+
+    const list = (await call(`${base['US']}/v1/logs/US?limit=2`, { token })).json<{ treeSize: number; items: { index: number; held: boolean; type?: string }[]; next?: number }>();
+    expect(list.items.map((i) => i.index)).toEqual([list.treeSize - 1, list.treeSize - 2]);
+    expect(list.items.every((i) => i.held && typeof i.type === 'string')).toBe(true);
+    expect(list.next).toBe(list.treeSize - 2);
+    const last = (await call(`${base['US']}/v1/logs/US?before=1`, { token })).json<{ items: { index: number }[]; next?: number }>();
+    expect(last.items.map((i) => i.index)).toEqual([0]);
+    expect(last.next).toBeUndefined();
+  });
+
+  it('serves another party’s log fetched from its node, and the proof verifies against its key', async () => {
+    const token = await login('CN', 'alice');
+    const note = await call(`${base['CN']}/v1/logs/US/checkpoint`, { token });
+    expect(note.statusCode, note.body).toBe(200);
+    const size = openCheckpoint(note.body, new VerifierSet([ch.accord.accord.parties.find((p) => p.id === 'US')!.logKey])).checkpoint.treeSize;
+    // Index 1 was received by CN (held here); the last one was never sent to CN (fetched from US).
+    for (const index of [1, size - 1]) {
+      const r = await call(`${base['CN']}/v1/logs/US/entries/${index}`, { token });
+      expect(r.statusCode, r.body).toBe(200);
+      await verify(r.json(), 'US');
+    }
+    const list = (await call(`${base['CN']}/v1/logs/US?limit=200`, { token })).json<{ treeSize: number; items: { index: number; held: boolean }[] }>();
+    expect(list.items.some((i) => i.held)).toBe(true);
+    expect(list.items.length).toBeGreaterThan(0);
+  });
+
+  it('answers bad input with 4xx and an unreachable node with 502', async () => {
+    const token = await login('CN', 'alice');
+    expectProblem(await call(`${base['CN']}/v1/logs/XX/checkpoint`, { token }), 404, 'NOT_FOUND');
+    expectProblem(await call(`${base['CN']}/v1/logs/us/checkpoint`, { token }), 400, 'VALIDATION_FAILED');
+    expectProblem(await call(`${base['CN']}/v1/logs/XX/entries/0`, { token }), 404, 'NOT_FOUND');
+    expectProblem(await call(`${base['US']}/v1/logs/US/entries/999999`, { token: await login('US', 'alice') }), 400, 'TREE_ARGUMENT_INVALID');
+    expectProblem(await call(`${base['US']}/v1/logs/US/entries/01`, { token: await login('US', 'alice') }), 400, 'VALIDATION_FAILED');
+    expectProblem(await call(`${base['US']}/v1/logs/US/entries/0?size=0`, { token: await login('US', 'alice') }), 400, 'VALIDATION_FAILED');
+    expectProblem(await call(`${base['US']}/v1/logs/US/entries/0?size=999999`, { token: await login('US', 'alice') }), 404, 'NOT_FOUND');
+    expectProblem(await call(`${base['CN']}/v1/logs/US?limit=500`, { token }), 400, 'VALIDATION_FAILED');
+
+    // CN's node with US's node unreachable (a port nothing listens on).
+    const dead = await server('CN', { peerUrls: { US: 'http://127.0.0.1:9' } });
+    const t2 = await call(`${dead}/v1/sessions`, { method: 'POST', json: { name: 'alice', password: PASSWORD } });
+    const tok = t2.json<{ token: string }>().token;
+    expectProblem(await call(`${dead}/v1/logs/US/entries/0`, { token: tok }), 502, 'UPSTREAM_UNAVAILABLE');
+  });
+});
+
+describe('the web app on the node’s origin', () => {
+  it('serves index.html with a strict CSP, assets as immutable, and client routes through the SPA fallback', async () => {
+    const root = await call(`${base['US']}/`, { headers: { accept: 'text/html' } });
+    expect(root.statusCode).toBe(200);
+    expect(root.body).toContain('<div id="root">');
+    expect(root.headers['content-security-policy']).toBe(CONTENT_SECURITY_POLICY);
+    expect(root.headers['content-security-policy']).toContain("script-src 'self'");
+    expect(root.headers['content-security-policy']).not.toMatch(/script-src[^;]*unsafe/);
+    expect(root.headers['x-content-type-options']).toBe('nosniff');
+
+    const asset = await call(`${base['US']}/assets/app-3f9a1c.js`);
+    expect(asset.statusCode).toBe(200);
+    expect(asset.headers['cache-control']).toBe('public, max-age=31536000, immutable');
+    expect(asset.headers['content-type']).toMatch(/javascript/);
+
+    const route = await call(`${base['US']}/incidents/US:2026-0042`, { headers: { accept: 'text/html,application/xhtml+xml' } });
+    expect(route.statusCode).toBe(200);
+    expect(route.body).toContain('<div id="root">');
+    expect(route.headers['content-security-policy']).toBe(CONTENT_SECURITY_POLICY);
+    expect(route.headers['cache-control']).toBe('no-cache');
+
+    // API paths and non-HTML requests still get problems.
+    expectProblem(await call(`${base['US']}/v1/nothing`, { headers: { accept: 'text/html' } }), 404, 'NOT_FOUND');
+    expectProblem(await call(`${base['US']}/incidents`, { headers: { accept: 'application/json' } }), 404, 'NOT_FOUND');
+    expectProblem(await call(`${base['US']}/assets/missing.js`, { headers: { accept: 'text/html' } }), 404, 'NOT_FOUND');
+    // A node without a web root serves no app.
+    expectProblem(await call(`${base['CN']}/`, { headers: { accept: 'text/html' } }), 404, 'NOT_FOUND');
+  });
+
+  it('documents the new routes in OpenAPI', async () => {
+    const doc = (await call(`${base['US']}/openapi.json`)).json<{ paths: Record<string, unknown> }>();
+    for (const p of ['/v1/events', '/v1/incidents', '/v1/incidents/{id}', '/v1/compliance', '/v1/compliance.csv', '/v1/logs/{party}', '/v1/logs/{party}/checkpoint', '/v1/logs/{party}/entries/{index}']) {
+      expect(doc.paths[p], p).toBeDefined();
+    }
+    expect(Object.keys(doc.paths).some((p) => p.includes('assets'))).toBe(false);
+  });
+});
+
+// Last: the fork proof it records quarantines US's log on CN.
+describe('fork and link events', () => {
+  it('announces a new fork proof and the link going down', async () => {
+    const url = await server('CN', { events: { linkPollMs: 50 } });
+    const token = await login('CN', 'alice');
+    const ev = await openEvents(`${url}/v1/events`, token);
+    await new Promise((r) => setTimeout(r, 150)); // the first (silent) link poll
+    const us = ch.parties.find((p) => p.id === 'US')!;
+    const signer = newSigner(us.keys.log);
+    const note = (root: number) => signCheckpoint({ origin: us.keys.log.name, treeSize: 3, rootHash: new Uint8Array(32).fill(root), extensions: [] }, signer);
+    const proof = detectFork(verifyAccord(ch.accord), 'US', note(1), note(2));
+    expect(proof).toBeDefined();
+    expect(await recordFork(ch.store('CN'), 'US', proof!)).toBe(true);
+    expect((await ev.next((e) => e.event === 'fork')).data).toEqual({ party: 'US' });
+    expect((await ev.next((e) => e.event === 'link')).data).toEqual({ party: 'US', state: 'down' });
+    await ev.close();
+  });
+});
