@@ -358,7 +358,12 @@ describe('GET /v1/logs/{party}', () => {
     expect(cp.treeSize).toBe(r.treeSize);
     const leaf = leafHash(parseBase64(r.entry));
     expect(Buffer.from(leaf).toString('base64')).toBe(r.leafHash);
-    verifyInclusion(r.proof.map((p) => parseBase64(p)), r.index, r.treeSize, leaf, cp.rootHash);
+    const proof = r.proof.map((p) => parseBase64(p));
+    expect(verifyInclusion(proof, r.treeSize, cp.rootHash, r.index, leaf)).toBe(true);
+    // The same proof does not verify another leaf.
+    const other = Uint8Array.from(leaf);
+    other[0]! ^= 1;
+    expect(verifyInclusion(proof, r.treeSize, cp.rootHash, r.index, other)).toBe(false);
   };
 
   it('serves our own log: checkpoint, entry with an inclusion proof that verifies, listing', async () => {
