@@ -3,7 +3,7 @@
  * every logged-in page.
  *
  *     /login  /  /outbox  /entries/:party/:index  /compose
- *     /incidents  /incidents/:id  /links  /log  /log/:party  /log/:party/:index
+ *     /incidents  /incidents/:id  /links  /logs  /logs/:party  /logs/:party/:index  (/log… kept for in-app links only)
  *     /compliance  /accord
  */
 import { Navigate, Outlet, Route, Routes, useLocation } from 'react-router';
@@ -52,6 +52,10 @@ export function App() {
         <Route path="log" element={<ExplorerPage />} />
         <Route path="log/:party" element={<ExplorerPage />} />
         <Route path="log/:party/:index" element={<ExplorerPage />} />
+        {/* /log/… belongs to the node's public log (server API_PREFIXES): a reload there is a 404, so the explorer lives at /logs. */}
+        <Route path="logs" element={<ExplorerPage />} />
+        <Route path="logs/:party" element={<ExplorerPage />} />
+        <Route path="logs/:party/:index" element={<ExplorerPage />} />
         <Route path="compliance" element={<CompliancePage />} />
         <Route path="accord" element={<AccordPage />} />
         <Route path="*" element={<NotFound />} />

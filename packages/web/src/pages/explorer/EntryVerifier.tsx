@@ -68,16 +68,16 @@ export function EntryVerifier({ party, index, accord }: { party: string; index: 
       <div className="page-header">
         <h2 id="entry-heading">{t('entryOf', { party, index })}</h2>
         <div className="page-actions">
-          <Link className="btn btn-quiet" to={`/log/${party}`}>
+          <Link className="btn btn-quiet" to={`/logs/${party}`}>
             {t('backToLog')}
           </Link>
           {index > 0 ? (
-            <Link className="btn btn-quiet" to={`/log/${party}/${index - 1}`} aria-label={t('prevEntry')}>
+            <Link className="btn btn-quiet" to={`/logs/${party}/${index - 1}`} aria-label={t('prevEntry')}>
               ← {index - 1}
             </Link>
           ) : null}
           {run !== undefined && index + 1 < run.proof.treeSize ? (
-            <Link className="btn btn-quiet" to={`/log/${party}/${index + 1}`} aria-label={t('nextEntry')}>
+            <Link className="btn btn-quiet" to={`/logs/${party}/${index + 1}`} aria-label={t('nextEntry')}>
               {index + 1} →
             </Link>
           ) : null}
@@ -204,7 +204,7 @@ function EntryFacts({ proof }: { proof: LogEntryProof }) {
           {entry.refs.length === 0
             ? '—'
             : entry.refs.map((r) => (
-                <Link key={`${r.party}/${r.index}`} to={`/log/${r.party}/${r.index}`} className="ref-link">
+                <Link key={`${r.party}/${r.index}`} to={`/logs/${r.party}/${r.index}`} className="ref-link">
                   {r.party}/{r.index}
                 </Link>
               ))}

@@ -4,9 +4,12 @@
  * signature against the party's key from the accord, the leaf hash of the
  * entry bytes, the inclusion proof against the checkpoint's root.
  *
- *     /log                   choose a party's log
- *     /log/:party            its entries, newest first (?before= pages back)
- *     /log/:party/:index     one entry, fetched with its proof and verified
+ *     /logs                  choose a party's log
+ *     /logs/:party           its entries, newest first (?before= pages back)
+ *     /logs/:party/:index    one entry, fetched with its proof and verified
+ *
+ * (Not /log: that prefix is the node's public log, so a reload there would
+ * reach the node's API instead of the app.)
  */
 import { type FormEvent, useState } from 'react';
 import { useTranslation } from 'react-i18next';
@@ -71,7 +74,7 @@ function PartyPicker({ current }: { current: string | undefined }) {
       <ul>
         {parties.map((p) => (
           <li key={p.id}>
-            <Link to={`/log/${p.id}`} aria-current={p.id === current ? 'page' : undefined} className="btn" data-testid={`log-party-${p.id}`}>
+            <Link to={`/logs/${p.id}`} aria-current={p.id === current ? 'page' : undefined} className="btn" data-testid={`log-party-${p.id}`}>
               {partyName(p.id)}
               {p.id === us ? <span className="muted"> ({t('ours')})</span> : null}
             </Link>
@@ -91,7 +94,7 @@ function GoToIndex({ party, treeSize }: { party: string; treeSize: number | unde
   const invalid = value !== '' && (n === undefined || tooBig);
   const submit = (e: FormEvent) => {
     e.preventDefault();
-    if (n !== undefined && !tooBig) navigate(`/log/${party}/${n}`);
+    if (n !== undefined && !tooBig) navigate(`/logs/${party}/${n}`);
   };
   return (
     <form className="filters" onSubmit={submit} aria-label={t('goTo')}>
@@ -158,7 +161,7 @@ function LogListingView({ party }: { party: string }) {
               {data.items.map((it) => (
                 <tr key={it.index}>
                   <td className="num">
-                    <Link to={`/log/${party}/${it.index}`}>{it.index}</Link>
+                    <Link to={`/logs/${party}/${it.index}`}>{it.index}</Link>
                   </td>
                   <td>{it.type !== undefined ? tc(`entryType.${it.type}`, { defaultValue: it.type }) : <span className="muted">{t('notHeld')}</span>}</td>
                   <td>{it.time !== undefined ? <Time iso={it.time} short /> : '—'}</td>
@@ -166,7 +169,7 @@ function LogListingView({ party }: { party: string }) {
                   <td>{it.to !== undefined ? it.to.join(', ') : '—'}</td>
                   <td>{it.incident !== undefined ? <Link to={`/incidents/${encodeURIComponent(it.incident)}`}>{it.incident}</Link> : '—'}</td>
                   <td>
-                    <Link to={`/log/${party}/${it.index}`} className="btn btn-quiet btn-small" aria-label={t('verifyEntry', { index: it.index })}>
+                    <Link to={`/logs/${party}/${it.index}`} className="btn btn-quiet btn-small" aria-label={t('verifyEntry', { index: it.index })}>
                       {t('verify')}
                     </Link>
                   </td>

@@ -176,7 +176,7 @@ function TimelineItem({ v }: { v: EntryView }) {
         </ul>
       ) : null}
       <div className="timeline-links">
-        <Link to={`/log/${v.party}/${v.index}`}>{t('verifyInLog', { party: v.party, index: v.index })}</Link>
+        <Link to={`/logs/${v.party}/${v.index}`}>{t('verifyInLog', { party: v.party, index: v.index })}</Link>
       </div>
     </li>
   );

@@ -255,7 +255,7 @@ function PartyCard({ party, link, forks, us, accord, heartbeatSeconds, tick }: {
               {link.lastHeartbeat !== undefined ? (
                 <>
                   <When iso={link.lastHeartbeat.time} />{' '}
-                  <Link to={`/log/${party}/${link.lastHeartbeat.index}`} className="muted">
+                  <Link to={`/logs/${party}/${link.lastHeartbeat.index}`} className="muted">
                     #{link.lastHeartbeat.index}
                   </Link>
                 </>
@@ -271,7 +271,7 @@ function PartyCard({ party, link, forks, us, accord, heartbeatSeconds, tick }: {
               <>
                 <dt>{t('lastEntry')}</dt>
                 <dd>
-                  <Link to={`/log/${party}/${link.lastEntry.index}`}>#{link.lastEntry.index}</Link> · {tc(`entryType.${link.lastEntry.type}`, { defaultValue: link.lastEntry.type })} · <Time iso={link.lastEntry.receivedAt} short />
+                  <Link to={`/logs/${party}/${link.lastEntry.index}`}>#{link.lastEntry.index}</Link> · {tc(`entryType.${link.lastEntry.type}`, { defaultValue: link.lastEntry.type })} · <Time iso={link.lastEntry.receivedAt} short />
                 </dd>
               </>
             ) : null}
@@ -297,7 +297,7 @@ function PartyCard({ party, link, forks, us, accord, heartbeatSeconds, tick }: {
         <CheckpointFacts cp={cp} accord={accord} />
       </dl>
       <p className="card-links">
-        <Link to={`/log/${party}`}>{t('browseLog')}</Link>
+        <Link to={`/logs/${party}`}>{t('browseLog')}</Link>
       </p>
     </article>
   );
