@@ -70,6 +70,8 @@ describe('verifyEntryInclusion', () => {
   it('passes without accord signatures (accord id still recomputed)', () => {
     const r = verifyEntryInclusion(input(2, { accord: { id, accord: signed.accord } }));
     expect(r.verified).toBe(true);
+    expect(r.steps[0]!.facts).toContainEqual(['accordSignatures', 'absent']);
+    expect(verifyEntryInclusion(input(2)).steps[0]!.facts).toContainEqual(['accordSignedBy', 'CN, US']);
   });
 
   it('fails a flipped bit in any proof hash', () => {
@@ -118,5 +120,14 @@ describe('verifyEntryInclusion', () => {
 
   it('fails a leaf hash claim that differs from the bytes', () => {
     expect(status(verifyEntryInclusion(input(0, { leafHash: formatBase64(leafOf(1)) }))).leaf).toBe('fail:LEAF_HASH_MISMATCH');
+  });
+});
+
+describe('verifyEntryInclusion with the accord signatures', () => {
+  it('fails an accord signature that does not verify', () => {
+    const bad = signed.signatures.map((x) => (x.party === 'US' ? { ...x, sig: formatBase64(new Uint8Array(64)) } : x));
+    const r = verifyEntryInclusion(input(0, { accord: { id, accord: signed.accord, signatures: bad } }));
+    expect(r.verified).toBe(false);
+    expect(r.steps.map((s) => s.status)).toEqual(['fail', 'skipped', 'skipped', 'pass', 'skipped', 'skipped']);
   });
 });

@@ -9,7 +9,7 @@ import { TAXONOMY_V1, category as categoryOf, severity as severityOf } from '@pa
 import { type ReactNode, useId, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { useSearchParams } from 'react-router';
-import { Bar, BarChart, CartesianGrid, Legend, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
+import { Bar, BarChart, CartesianGrid, LabelList, Legend, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
 import { PrecedenceBadge } from '../../components/badges.js';
 import { Empty, ErrorBox, Loading, PageHeader } from '../../components/feedback.js';
 import { Time } from '../../components/time.js';
@@ -39,6 +39,9 @@ import './compliance.css';
 const PALETTE = ['#0072B2', '#D55E00', '#009E73', '#CC79A7', '#E69F00', '#56B4E9', '#000000', '#8c6d1f', '#6a3d9a', '#b15928', '#1f78b4', '#33a02c'];
 const SEVERITY_COLORS = ['#9fb3c8', '#7193b5', '#4d7aa3', '#e6a23c', '#d97a1e', '#c2410c', '#9f1239', '#5f0a1f'];
 const PCT_COLORS = { p50Ms: '#0072B2', p90Ms: '#E69F00', p99Ms: '#D55E00' } as const;
+
+/** Legend entries in body text colour: the swatch carries the series colour, the words stay readable (contrast). */
+const legendText = (value: unknown) => <span className="legend-text">{String(value)}</span>;
 
 function Figure({ id, title, summary, children }: { id: string; title: string; summary: string; children: ReactNode }) {
   return (
@@ -104,7 +107,9 @@ function LatencySection({ kind, rows: raw }: { kind: 'acks' | 'receipts'; rows: 
                   <XAxis dataKey="key" tick={{ fontSize: 11 }} interval={0} angle={-20} textAnchor="end" height={60} />
                   <YAxis domain={[0, 100]} unit="%" width={48} />
                   <Tooltip formatter={(v) => (v === null || v === undefined ? '—' : `${String(v)}%`)} />
-                  <Bar dataKey="hit" name={t('col.hitRate')} fill="#0c6b3a" isAnimationActive={false} />
+                  <Bar dataKey="hit" name={t('col.hitRate')} fill="#0c6b3a" isAnimationActive={false}>
+                    <LabelList dataKey="hit" position="top" fill="#15202b" fontSize={11} formatter={(v: unknown) => (typeof v === 'number' ? `${v}%` : '—')} />
+                  </Bar>
                 </BarChart>
               </ResponsiveContainer>
             </Figure>
@@ -115,7 +120,7 @@ function LatencySection({ kind, rows: raw }: { kind: 'acks' | 'receipts'; rows: 
                   <XAxis dataKey="key" tick={{ fontSize: 11 }} interval={0} angle={-20} textAnchor="end" height={60} />
                   <YAxis tickFormatter={(v: number) => formatMs(v, i18n.language)} width={64} />
                   <Tooltip formatter={(v) => formatMs(typeof v === 'number' ? v : null, i18n.language)} />
-                  <Legend />
+                  <Legend formatter={legendText} />
                   {(['p50Ms', 'p90Ms', 'p99Ms'] as const).map((k) => (
                     <Bar key={k} dataKey={k} name={t(`col.${k}`)} fill={PCT_COLORS[k]} isAnimationActive={false} />
                   ))}
@@ -253,7 +258,7 @@ function IncidentsSection({ rows: raw }: { rows: readonly IncidentCount[] }) {
                   <XAxis dataKey="day" tick={{ fontSize: 11 }} />
                   <YAxis allowDecimals={false} width={36} />
                   <Tooltip />
-                  <Legend />
+                  <Legend formatter={legendText} />
                   {byCat.series.map((s, i) => (
                     <Bar key={s} dataKey={s} name={catName(s)} stackId="c" fill={PALETTE[i % PALETTE.length]!} isAnimationActive={false} />
                   ))}
@@ -267,7 +272,7 @@ function IncidentsSection({ rows: raw }: { rows: readonly IncidentCount[] }) {
                   <XAxis dataKey="day" tick={{ fontSize: 11 }} />
                   <YAxis allowDecimals={false} width={36} />
                   <Tooltip />
-                  <Legend />
+                  <Legend formatter={legendText} />
                   {bySev.series.map((s) => (
                     <Bar key={s} dataKey={s} name={sevName(s)} stackId="s" fill={SEVERITY_COLORS[Number(s.slice(1))] ?? '#444'} isAnimationActive={false} />
                   ))}

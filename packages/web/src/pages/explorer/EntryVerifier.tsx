@@ -89,7 +89,7 @@ export function EntryVerifier({ party, index, accord }: { party: string; index: 
       <ErrorBox error={error} />
       {busy && run === undefined ? <Loading /> : null}
       {run !== undefined ? (
-        <div className="two-col">
+        <div className="two-col verifier-cols">
           <div className="stack">
             <ResultBanner result={run.result} party={party} index={index} at={run.at} />
             <StepList steps={run.result.steps} party={party} />
@@ -157,7 +157,7 @@ function StepList({ steps, party }: { steps: readonly Step[]; party: string }) {
               {s.facts.map(([k, v]) => (
                 <div key={k} className="kv-row">
                   <dt>{t(`fact.${k}`, { defaultValue: k })}</dt>
-                  <dd>{k === 'time' ? <Time iso={v} /> : <code>{v}</code>}</dd>
+                  <dd>{k === 'time' ? <Time iso={v} /> : k === 'accordSignatures' ? <span className="muted">{t('signaturesNotSent')}</span> : <code>{v}</code>}</dd>
                 </div>
               ))}
             </dl>

@@ -137,7 +137,8 @@ export function verifyEntryInclusion(input: VerifyInput): VerifyResult {
     if (id !== input.accord.id) throw new StepFailure('ACCORD_ID_MISMATCH', [['accordId', id]]);
     const sigs = input.accord.signatures;
     const view = sigs ? verifyAccord({ accord: a, signatures: sigs }, { requireAll: true }) : unsignedView(a, id);
-    return { value: view, facts: [['accordId', id], ['accordSignedBy', sigs ? view.signedBy.join(', ') : '—']] };
+    // Without the signatures the id still binds the accord we use to the channel the node names; the UI says which.
+    return { value: view, facts: [['accordId', id], sigs ? ['accordSignedBy', view.signedBy.join(', ')] : ['accordSignatures', 'absent']] };
   });
 
   const key = run('key', ['accord'], () => {

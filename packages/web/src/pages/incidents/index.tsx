@@ -178,8 +178,7 @@ export function IncidentsPage() {
                 <th scope="col">{t('category')}</th>
                 <th scope="col">{t('severity')}</th>
                 <th scope="col">{t('status')}</th>
-                <th scope="col">{t('col.first')}</th>
-                <th scope="col">{t('col.last')}</th>
+                <th scope="col">{t('col.when')}</th>
                 <th scope="col">{t('col.entries')}</th>
               </tr>
             </thead>
@@ -190,15 +189,20 @@ export function IncidentsPage() {
                     <Link to={`/incidents/${encodeURIComponent(it.incident)}`}>{it.incident}</Link>
                   </th>
                   <td className="title-cell">{it.title ?? (it.sealed === true ? <span className="muted">🔒 {tc('sealed.not-entitled')}</span> : '—')}</td>
-                  <td>{partyName(it.party)}</td>
+                  <td>
+                    <abbr title={partyName(it.party)}>{it.party}</abbr>
+                  </td>
                   <td>{it.category !== undefined ? <CategoryLabel code={it.category} /> : '—'}</td>
                   <td>{it.severity !== undefined ? <SeverityBadge level={it.severity} /> : '—'}</td>
                   <td>{it.status !== undefined ? <StatusBadge status={it.status} /> : '—'}</td>
-                  <td>
+                  <td className="when">
                     <Time iso={it.first} short />
-                  </td>
-                  <td>
-                    <Time iso={it.last} short />
+                    {it.last !== it.first ? (
+                      <>
+                        <br />
+                        <Time iso={it.last} short />
+                      </>
+                    ) : null}
                   </td>
                   <td className="num">{it.entries}</td>
                 </tr>
