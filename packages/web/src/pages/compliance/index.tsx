@@ -102,7 +102,7 @@ function LatencySection({ kind, rows: raw }: { kind: 'acks' | 'receipts'; rows: 
           <div className="chart-grid">
             <Figure id={`${uid}-hit`} title={t('hitRateChart')} summary={t('hitRateSummary')}>
               <ResponsiveContainer width="100%" height={260}>
-                <BarChart data={chartData} margin={{ top: 8, right: 12, bottom: 8, left: 0 }}>
+                <BarChart data={chartData} margin={{ top: 22, right: 12, bottom: 8, left: 0 }}>
                   <CartesianGrid strokeDasharray="3 3" />
                   <XAxis dataKey="key" tick={{ fontSize: 11 }} interval={0} angle={-20} textAnchor="end" height={60} />
                   <YAxis domain={[0, 100]} unit="%" width={48} />

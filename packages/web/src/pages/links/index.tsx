@@ -350,7 +350,7 @@ export function LinksPage() {
           {allForks.length > 0 ? (
             <span className="count alarm">
               <strong>{allForks.length}</strong>
-              {t('forkProofs')}
+              {t('forkProofs', { count: allForks.length })}
             </span>
           ) : null}
         </div>
