@@ -10,13 +10,14 @@ import { useEventStatus, useEvents } from '../events.js';
 import { setLanguage, UI_LANGUAGES, type UiLang } from '../i18n.js';
 import { useSession } from '../session.js';
 import { useParty } from '../party.js';
+import { GlobeIcon } from './icons.js';
 
 export function LanguageSwitch() {
   const { t, i18n } = useTranslation();
   return (
     <label className="lang-switch">
       <span className="visually-hidden">{t('language')}</span>
-      <span aria-hidden="true">🌐</span>
+      <GlobeIcon />
       <select
         value={i18n.language}
         onChange={(e) => setLanguage(e.target.value as UiLang)}

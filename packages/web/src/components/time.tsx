@@ -7,6 +7,7 @@
  */
 import { useSyncExternalStore } from 'react';
 import { useTranslation } from 'react-i18next';
+import { ClockIcon } from './icons.js';
 
 // One shared 1 Hz clock for every countdown on the page.
 const tickListeners = new Set<() => void>();
@@ -70,9 +71,10 @@ export function formatDuration(ms: number, lang: string): string {
 
 /**
  * A live countdown to `dueAt`. When `done` is set the deadline was met and it
- * shows that instead. `label` names what is due (for screen readers).
+ * shows that instead; `overdue` forces the overdue state (the node judged it so,
+ * even if this browser's clock is slightly behind). `label` names what is due.
  */
-export function Countdown({ dueAt, done, label }: { dueAt: string; done?: boolean; label?: string }) {
+export function Countdown({ dueAt, done, overdue: judged, label }: { dueAt: string; done?: boolean; overdue?: boolean; label?: string }) {
   const { t, i18n } = useTranslation();
   const current = useNow();
   const due = Date.parse(dueAt);
@@ -86,7 +88,7 @@ export function Countdown({ dueAt, done, label }: { dueAt: string; done?: boolea
     );
   }
   const left = due - current;
-  const overdue = left <= 0;
+  const overdue = left <= 0 || judged === true;
   const soon = !overdue && left < 60_000;
   const text = overdue ? t('countdown.overdueBy', { d: formatDuration(left, i18n.language) }) : t('countdown.dueIn', { d: formatDuration(left, i18n.language) });
   return (
@@ -102,8 +104,8 @@ export function Countdown({ dueAt, done, label }: { dueAt: string; done?: boolea
           ⚠{' '}
         </span>
       ) : (
-        <span aria-hidden="true" className="icon">
-          ⏱{' '}
+        <span className="icon">
+          <ClockIcon />{' '}
         </span>
       )}
       {text}

@@ -20,6 +20,7 @@ import { currentLang, UI_LANGUAGES } from '../../i18n.js';
 import { useParty } from '../../party.js';
 import { useSession } from '../../session.js';
 import type { EntryView, Submitted } from '../../types.js';
+import { LockIcon } from '../../components/icons.js';
 
 interface DeliveryDetail {
   recipient: string;
@@ -39,8 +40,7 @@ function SealedBox({ v }: { v: EntryView }) {
   return (
     <div className="sealed-box" data-testid="sealed">
       <strong>
-        <span aria-hidden="true">🔒 </span>
-        {t(`sealed.${v.sealed ?? 'not-entitled'}`)}
+        <LockIcon /> {t(`sealed.${v.sealed ?? 'not-entitled'}`)}
       </strong>
       <p>{t(`sealed.${v.sealed ?? 'not-entitled'}-help`)}</p>
       {commitment !== undefined ? (
@@ -61,7 +61,13 @@ function AckPanel({ v, onDone }: { v: EntryView; onDone: () => void }) {
   const [lang, setLang] = useState<string>(currentLang());
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<ApiError | undefined>(undefined);
-  const d = deadlineFor(v, us);
+  const { data: dl, reload } = useApi<{ items: DeliveryDetail[] }>(us === undefined ? null : `/v1/deadlines${query({ party: v.party, index: v.index, recipient: us })}`);
+  useEvents((e) => {
+    if (e.event === 'deadline' || e.event === 'reset' || e.event === 'reconnected') reload();
+  });
+  const mine = dl?.items[0];
+  const listed = deadlineFor(v, us);
+  const d = mine?.ackDueAt !== undefined ? { dueAt: mine.ackDueAt, overdue: mine.state === 'overdue-ack' || (mine.ack === undefined && Date.parse(mine.ackDueAt) <= Date.now()) } : listed !== undefined ? { dueAt: listed.dueAt, overdue: listed.overdue.length > 0 } : undefined;
   const acked = v.state?.ack;
   async function submit(e: FormEvent) {
     e.preventDefault();
@@ -94,7 +100,7 @@ function AckPanel({ v, onDone }: { v: EntryView; onDone: () => void }) {
         <>
           {d !== undefined ? (
             <p>
-              {t('ack.deadline')} <Countdown dueAt={d.dueAt} label={t('ack.deadline')} /> <span className="muted">(<Time iso={d.dueAt} />)</span>
+              {t('ack.deadline')} <Countdown dueAt={d.dueAt} overdue={d.overdue} label={t('ack.deadline')} /> <span className="muted">(<Time iso={d.dueAt} />)</span>
             </p>
           ) : null}
           {canAct ? (
@@ -104,9 +110,14 @@ function AckPanel({ v, onDone }: { v: EntryView; onDone: () => void }) {
                 <span className="hint" id="ack-reply-hint">
                   {t('ack.replyHint')}
                 </span>
-                <textarea id="ack-reply" aria-describedby="ack-reply-hint" value={reply} onChange={(e) => setReply(e.target.value)} maxLength={20000} lang={lang} />
+                <textarea id="ack-reply" aria-describedby="ack-reply-hint" value={reply} onChange={(e) => setReply(e.target.value)} maxLength={20000} lang={lang} rows={2} className="short" />
               </div>
-              <div className="field">
+              <ErrorBox error={error} />
+              <div className="ack-actions">
+                <button type="submit" className="btn btn-primary btn-big" disabled={busy} data-testid="ack-button">
+                  <span aria-hidden="true">✓ </span>
+                  {busy ? t('ack.sending') : t('ack.button')}
+                </button>
                 <label htmlFor="ack-lang">{t('ack.lang')}</label>
                 <select id="ack-lang" value={lang} onChange={(e) => setLang(e.target.value)}>
                   {UI_LANGUAGES.map((l) => (
@@ -116,11 +127,6 @@ function AckPanel({ v, onDone }: { v: EntryView; onDone: () => void }) {
                   ))}
                 </select>
               </div>
-              <ErrorBox error={error} />
-              <button type="submit" className="btn btn-primary" disabled={busy} data-testid="ack-button">
-                <span aria-hidden="true">✓ </span>
-                {busy ? t('ack.sending') : t('ack.button')}
-              </button>
             </form>
           ) : (
             <p className="notice">{t('ack.auditorCannot')}</p>
@@ -160,7 +166,7 @@ function Deliveries({ v }: { v: EntryView }) {
                     <StateBadge state={d.state} />
                     {!d.settled && d.nextDueAt !== undefined ? (
                       <div>
-                        <Countdown dueAt={d.nextDueAt} />
+                        <Countdown dueAt={d.nextDueAt} overdue={d.state.startsWith('overdue')} />
                       </div>
                     ) : null}
                   </td>
@@ -221,6 +227,7 @@ export function EntryPage() {
       </PageHeader>
       <div className="two-col">
         <div className="stack">
+          {received && answerable && v.state?.ack === undefined ? <AckPanel v={v} onDone={reload} /> : null}
           <section className="card" aria-label={t('body')}>
             {isHotlineMessage(v) ? (
               <div className="body-text" lang={v.body.lang} data-testid="body">
@@ -245,7 +252,7 @@ export function EntryPage() {
               </p>
             ) : null}
           </section>
-          {received && answerable ? <AckPanel v={v} onDone={reload} /> : null}
+          {received && answerable && v.state?.ack !== undefined ? <AckPanel v={v} onDone={reload} /> : null}
           {!received && answerable ? <Deliveries v={v} /> : null}
         </div>
         <section className="card" aria-labelledby="meta-title">

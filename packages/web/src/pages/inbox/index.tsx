@@ -23,6 +23,7 @@ import { compareInbox, deadlineFor, entryKey, isIncidentReport, needsAck, summar
 import { useEvents } from '../../events.js';
 import { useParty } from '../../party.js';
 import type { DeliveryState, EntryView, ListResponse } from '../../types.js';
+import { LockIcon } from '../../components/icons.js';
 
 type Scope = 'action' | 'all';
 const ACTION_TYPES = ['hotline.message', 'incident.report'] as const;
@@ -83,8 +84,7 @@ function EntryTitle({ v }: { v: EntryView }) {
   if (v.sealed !== undefined)
     return (
       <Link to={to} className="sealed-title">
-        <span aria-hidden="true">🔒 </span>
-        {t(`sealed.${v.sealed}`)}
+        <LockIcon /> {t(`sealed.${v.sealed}`)}
       </Link>
     );
   return <Link to={to}>{t(`entryType.${v.entry.type}`, { defaultValue: v.entry.type })}</Link>;
@@ -139,7 +139,7 @@ function InboxRow({ v, us, fresh }: { v: EntryView; us: string | undefined; fres
         {pending && d !== undefined ? (
           <>
             <span className="muted small">{t('ackDeadline')}</span>
-            <Countdown dueAt={d.dueAt} label={t('ackDeadline')} />
+            <Countdown dueAt={d.dueAt} overdue={overdue} label={t('ackDeadline')} />
           </>
         ) : null}
         {pending && d === undefined ? <StateBadge state="received" /> : null}
@@ -245,7 +245,7 @@ function RecipientState({ d, detail }: { d: { recipient: string; state: Delivery
           {t('ackAt')} <Time iso={detail.ack.at} short /> · {detail.ack.officer}
         </span>
       ) : null}
-      {!d.settled ? <Countdown dueAt={d.dueAt} /> : null}
+      {!d.settled ? <Countdown dueAt={d.dueAt} overdue={d.state.startsWith('overdue')} /> : null}
     </span>
   );
 }

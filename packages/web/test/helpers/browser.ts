@@ -1,0 +1,88 @@
+/**
+ * End-to-end harness, part 2: Debian's Chromium driven by playwright-core.
+ *
+ *     const b = await launchBrowser();            // undefined when /usr/bin/chromium is absent
+ *     const page = await b.page(url);             // a fresh context (own storage) at 1280×800
+ *     await login(page, ch.party('US').officer);
+ *     await shot(page, 'inbox-en');               // test/screenshots/inbox-en.png
+ *     await b.close();
+ *
+ * `CHROMIUM` overrides the executable path.
+ */
+import { existsSync, mkdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { type Browser, type BrowserContext, type Page, chromium } from 'playwright-core';
+import type { Login } from './channel.js';
+
+export const CHROMIUM = process.env['CHROMIUM'] ?? '/usr/bin/chromium';
+export const HAVE_CHROMIUM = existsSync(CHROMIUM);
+export const SCREENSHOTS = resolve(fileURLToPath(new URL('.', import.meta.url)), '../screenshots');
+
+export const LAUNCH_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'];
+
+export interface Viewport {
+  readonly width: number;
+  readonly height: number;
+}
+export const DESKTOP: Viewport = { width: 1280, height: 800 };
+export const TABLET: Viewport = { width: 820, height: 1180 };
+
+export interface TestBrowser {
+  readonly browser: Browser;
+  /** A new context (its own session storage) with one page at `url`. */
+  page(url: string, o?: { viewport?: Viewport; lang?: 'en' | 'zh-CN'; timezoneId?: string }): Promise<Page>;
+  close(): Promise<void>;
+}
+
+export async function launchBrowser(): Promise<TestBrowser> {
+  const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: LAUNCH_ARGS });
+  const contexts: BrowserContext[] = [];
+  return {
+    browser,
+    async page(url, o = {}) {
+      const ctx = await browser.newContext({ viewport: o.viewport ?? DESKTOP, locale: o.lang ?? 'en', timezoneId: o.timezoneId ?? 'Asia/Shanghai' });
+      contexts.push(ctx);
+      const page = await ctx.newPage();
+      page.setDefaultTimeout(15_000);
+      const errors: string[] = [];
+      ERRORS.set(page, errors);
+      page.on('pageerror', (e) => errors.push(`${e.name}: ${e.message}`));
+      await page.goto(url);
+      return page;
+    },
+    async close() {
+      for (const c of contexts) await c.close().catch(() => undefined);
+      await browser.close();
+    },
+  };
+}
+
+const ERRORS = new WeakMap<Page, string[]>();
+
+/** Uncaught exceptions thrown in `page` so far (a React render error shows up here). */
+export function pageErrors(page: Page): readonly string[] {
+  return ERRORS.get(page) ?? [];
+}
+
+/** Logs in through the login form and waits for the inbox. */
+export async function login(page: Page, who: Login): Promise<void> {
+  await page.getByLabel(/Officer name|值班员名称/).fill(who.name);
+  await page.getByLabel(/^(Password|密码)$/).fill(who.password);
+  await page.getByRole('button', { name: /^(Sign in|登录)$/ }).click();
+  await page.getByRole('heading', { level: 1, name: /^(Inbox|收件箱)$/ }).waitFor();
+}
+
+/** Switches the UI language with the header's language switch. */
+export async function setLang(page: Page, lang: 'en' | 'zh-CN'): Promise<void> {
+  await page.getByTestId('language-switch').selectOption(lang);
+  await page.waitForFunction((l) => document.documentElement.lang === l, lang);
+}
+
+/** Saves a full-page screenshot as test/screenshots/<name>.png and returns its path. */
+export async function shot(page: Page, name: string): Promise<string> {
+  mkdirSync(SCREENSHOTS, { recursive: true });
+  const path = join(SCREENSHOTS, `${name}.png`);
+  await page.screenshot({ path, fullPage: true });
+  return path;
+}
