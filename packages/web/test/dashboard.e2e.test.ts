@@ -171,6 +171,54 @@ describe.skipIf(!HAVE_CHROMIUM)('dashboard (Chromium, two real nodes)', () => {
     await shot(a, 'entry-auditor-en');
   });
 
+  it('is operable from the keyboard, with visible focus and every control labelled', async () => {
+    await setLang(us, 'en');
+    await us.goto(`${ch.party('US').url}/`);
+    await us.getByRole('heading', { level: 1, name: 'Inbox' }).waitFor();
+    await us.locator('[data-testid=inbox-row]').first().waitFor();
+    // The first Tab reaches the skip link.
+    await us.keyboard.press('Tab');
+    expect(await us.evaluate(() => document.activeElement?.textContent)).toBe('Skip to content');
+    // Tab on to the first unacknowledged entry, open it with Enter, acknowledge with Enter.
+    let onRow = false;
+    for (let i = 0; i < 40 && !onRow; i++) {
+      await us.keyboard.press('Tab');
+      onRow = await us.evaluate(() => document.activeElement?.closest('[data-testid=inbox-row][data-acked=false]') !== null && document.activeElement?.tagName === 'A');
+    }
+    expect(onRow).toBe(true);
+    const focus = await us.evaluate(() => {
+      const s = getComputedStyle(document.activeElement!);
+      return { style: s.outlineStyle, width: s.outlineWidth };
+    });
+    expect(focus.style).toBe('solid');
+    expect(parseFloat(focus.width)).toBeGreaterThanOrEqual(2);
+    await us.keyboard.press('Enter');
+    await us.getByTestId('ack-button').waitFor();
+    await us.getByTestId('ack-button').focus();
+    await us.keyboard.press('Enter');
+    await us.getByTestId('acked').waitFor();
+    // Every form control on every form page has an accessible name.
+    for (const path of ['/compose', '/compose?tab=report', '/', '/outbox', '/accord']) {
+      await us.evaluate((p) => {
+        history.pushState({}, '', p);
+        dispatchEvent(new PopStateEvent('popstate'));
+      }, path);
+      await us.locator('main h1').first().waitFor();
+      await us.waitForTimeout(300);
+      const unlabelled = await us.evaluate(() =>
+        [...document.querySelectorAll<HTMLElement>('input, select, textarea, button, a[href]')]
+          .filter((el) => {
+            const named = el.getAttribute('aria-label') ?? el.getAttribute('aria-labelledby') ?? el.getAttribute('title');
+            if (named !== null && named.trim() !== '') return false;
+            if (el instanceof HTMLInputElement || el instanceof HTMLSelectElement || el instanceof HTMLTextAreaElement) return (el.labels?.length ?? 0) === 0;
+            return (el.textContent ?? '').trim() === '';
+          })
+          .map((el) => el.outerHTML.slice(0, 120)),
+      );
+      expect(unlabelled, path).toEqual([]);
+    }
+  });
+
   it('takes screenshots of every page, in English and Chinese, desktop and tablet', async () => {
     const pages = ['/', '/outbox', '/compose', '/compose?tab=report', '/incidents', '/links', '/log', `/log/CN`, '/compliance', '/accord', `/entries/${flash.party}/${flash.index}`];
     for (const lang of ['en', 'zh-CN'] as const) {

@@ -11,7 +11,7 @@
  * are shown as it is chosen; a category and severity on one of the accord's
  * red lines is flagged (the node then sends FLASH to every party).
  */
-import { ACTOR_TYPES, HARM_TYPES, REPORT_KINDS, STAGES, TAXONOMY_V1, category as categoryOf, severity as severityOf, type Marking, type Precedence } from '@parley/core';
+import { ACTOR_TYPES, HARM_TYPES, REPORT_KINDS, STAGES, TAXONOMY_V1, category as categoryOf, severity as severityOf, type ActorType, type HarmType, type Marking, type Precedence, type Stage } from '@parley/core';
 import { useEffect, useMemo, useState, type FormEvent } from 'react';
 import { useTranslation } from 'react-i18next';
 import { Link } from 'react-router';
@@ -96,13 +96,13 @@ export function ReportForm({ accord, us, initialIncident }: ReportFormProps) {
   const [summary, setSummary] = useState('');
   const [cat, setCat] = useState('');
   const [sev, setSev] = useState<number | undefined>(undefined);
-  const [stage, setStage] = useState<string>('incident');
+  const [stage, setStage] = useState<Stage>('incident');
   const [sysName, setSysName] = useState('');
   const [sysDev, setSysDev] = useState('');
   const [sysVer, setSysVer] = useState('');
-  const [actorType, setActorType] = useState<string>('unknown');
+  const [actorType, setActorType] = useState<ActorType>('unknown');
   const [actorDesc, setActorDesc] = useState('');
-  const [harmTypes, setHarmTypes] = useState<string[]>([]);
+  const [harmTypes, setHarmTypes] = useState<HarmType[]>([]);
   const [harmDesc, setHarmDesc] = useState('');
   const [mitigations, setMitigations] = useState<string[]>(['']);
   const [occurredAt, setOccurredAt] = useState('');
@@ -313,7 +313,7 @@ export function ReportForm({ accord, us, initialIncident }: ReportFormProps) {
           </Field>
           <Field id={fid('report.stage')} label={t('report.stage')} hint={l(TAXONOMY_V1.stages.find((s) => s.code === stage)?.definition ?? { en: '', 'zh-CN': '' })} error={errors['report.stage']}>
             {(p) => (
-              <select {...p} value={stage} onChange={(e) => setStage(e.target.value)}>
+              <select {...p} value={stage} onChange={(e) => setStage(e.target.value as Stage)}>
                 {STAGES.map((s) => (
                   <option key={s} value={s}>
                     {l(TAXONOMY_V1.stages.find((x) => x.code === s)!.label)}
@@ -369,7 +369,7 @@ export function ReportForm({ accord, us, initialIncident }: ReportFormProps) {
         <div className="grid-2">
           <Field id={fid('report.actor.type')} label={t('report.actor')} hint={l(TAXONOMY_V1.actorTypes.find((a) => a.code === actorType)?.definition ?? { en: '', 'zh-CN': '' })} error={errors['report.actor.type']}>
             {(p) => (
-              <select {...p} value={actorType} onChange={(e) => setActorType(e.target.value)}>
+              <select {...p} value={actorType} onChange={(e) => setActorType(e.target.value as ActorType)}>
                 {ACTOR_TYPES.map((a) => (
                   <option key={a} value={a}>
                     {l(TAXONOMY_V1.actorTypes.find((x) => x.code === a)!.label)}

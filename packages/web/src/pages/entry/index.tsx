@@ -19,19 +19,10 @@ import { useApi } from '../../hooks.js';
 import { currentLang, UI_LANGUAGES } from '../../i18n.js';
 import { useParty } from '../../party.js';
 import { useSession } from '../../session.js';
-import type { EntryView, Submitted } from '../../types.js';
+import type { DeadlineItem, DeliveryState, EntryView, Submitted } from '../../types.js';
 import { LockIcon } from '../../components/icons.js';
 
-interface DeliveryDetail {
-  recipient: string;
-  state: 'sent' | 'received' | 'acknowledged' | 'overdue-receipt' | 'overdue-ack';
-  receiptDueAt: string;
-  ackDueAt?: string;
-  receipt?: { index: number; at: string; onTime: boolean };
-  ack?: { index: number; at: string; onTime: boolean; officer: string };
-  settled: boolean;
-  nextDueAt?: string;
-}
+type DeliveryDetail = DeadlineItem;
 
 function SealedBox({ v }: { v: EntryView }) {
   const { t } = useTranslation();
@@ -163,7 +154,7 @@ function Deliveries({ v }: { v: EntryView }) {
                 <tr key={d.recipient} data-recipient={d.recipient} data-state={d.state}>
                   <th scope="row">{d.recipient}</th>
                   <td>
-                    <StateBadge state={d.state} />
+                    <StateBadge state={d.state as DeliveryState} />
                     {!d.settled && d.nextDueAt !== undefined ? (
                       <div>
                         <Countdown dueAt={d.nextDueAt} overdue={d.state.startsWith('overdue')} />
@@ -228,7 +219,10 @@ export function EntryPage() {
       <div className="two-col">
         <div className="stack">
           {received && answerable && v.state?.ack === undefined ? <AckPanel v={v} onDone={reload} /> : null}
-          <section className="card" aria-label={t('body')}>
+          <section className="card" aria-labelledby="body-title">
+            <h2 id="body-title" className="visually-hidden">
+              {t('body')}
+            </h2>
             {isHotlineMessage(v) ? (
               <div className="body-text" lang={v.body.lang} data-testid="body">
                 {v.body.text}

@@ -22,7 +22,7 @@ import { Countdown, Time, useNow } from '../../components/time.js';
 import { compareInbox, deadlineFor, entryKey, isIncidentReport, needsAck, summaryOf } from '../../entries.js';
 import { useEvents } from '../../events.js';
 import { useParty } from '../../party.js';
-import type { DeliveryState, EntryView, ListResponse } from '../../types.js';
+import type { DeadlineItem, DeliveryState, EntryView, ListResponse } from '../../types.js';
 import { LockIcon } from '../../components/icons.js';
 
 type Scope = 'action' | 'all';
@@ -221,13 +221,7 @@ export function InboxPage() {
   );
 }
 
-interface DeliveryDetail {
-  party: string;
-  index: number;
-  recipient: string;
-  receipt?: { at: string; onTime: boolean };
-  ack?: { at: string; onTime: boolean; officer: string };
-}
+type DeliveryDetail = DeadlineItem;
 
 function RecipientState({ d, detail }: { d: { recipient: string; state: DeliveryState; dueAt: string; settled: boolean }; detail: DeliveryDetail | undefined }) {
   const { t } = useTranslation('inbox');
@@ -245,7 +239,11 @@ function RecipientState({ d, detail }: { d: { recipient: string; state: Delivery
           {t('ackAt')} <Time iso={detail.ack.at} short /> · {detail.ack.officer}
         </span>
       ) : null}
-      {!d.settled ? <Countdown dueAt={d.dueAt} overdue={d.state.startsWith('overdue')} /> : null}
+      {!d.settled ? (
+        <span className="muted small">
+          {d.state === 'sent' || d.state === 'overdue-receipt' ? t('receiptDue') : t('ackDue')} <Countdown dueAt={d.dueAt} overdue={d.state.startsWith('overdue')} />
+        </span>
+      ) : null}
     </span>
   );
 }
