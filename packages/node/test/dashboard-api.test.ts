@@ -16,11 +16,13 @@
 import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createServer as createTcpServer } from 'node:net';
 import type { FastifyInstance } from 'fastify';
+import { SqliteStore } from '@parley/store';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { VerifierSet, detectFork, leafHash, newSigner, openCheckpoint, parseBase64, signCheckpoint, verifyAccord, verifyInclusion } from '@parley/core/node';
-import { createServer, hashPassword, recordFork, CONTENT_SECURITY_POLICY, formatCsv, percentile, compliance } from '../src/index.js';
-import { openChannel, sampleReport } from './helpers/channel.js';
+import { ParleyNode, createServer, hashPassword, recordFork, CONTENT_SECURITY_POLICY, formatCsv, percentile, compliance } from '../src/index.js';
+import { makeAccord, makeParty, openChannel, sampleReport } from './helpers/channel.js';
 import { OFFICERS, PASSWORD, expectProblem } from './helpers/http.js';
 
 type Channel = Awaited<ReturnType<typeof openChannel>>;
@@ -460,6 +462,46 @@ describe('the web app on the node’s origin', () => {
       expect(doc.paths[p], p).toBeDefined();
     }
     expect(Object.keys(doc.paths).some((p) => p.includes('assets'))).toBe(false);
+  });
+});
+
+describe('deadline events by the clock, and a silent peer', () => {
+  it('announces a delivery going overdue when its deadline passes, with no write in between', async () => {
+    const parties = ['CN', 'US'].map(makeParty);
+    const accord = makeAccord(parties, { deadlines: { receiptSeconds: 1, ackSeconds: { FLASH: 1, IMMEDIATE: 1, PRIORITY: 1, ROUTINE: 1 }, initialReportSeconds: { '0': 1, '1': 1, '2': 1, '3': 1, '4': 1, '5': 1, '6': 1, '7': 1 } } });
+    const store = SqliteStore.open(':memory:');
+    const node = await ParleyNode.open({ accord, party: 'US', keys: parties[1]!.keys, store });
+    await store.putOfficer({ name: 'alice', role: 'officer', passwordHash: await hashPassword(PASSWORD), created: new Date().toISOString(), disabled: false });
+    const app = await createServer({ node, store });
+    try {
+      const url = await app.listen({ port: 0, host: '127.0.0.1' });
+      const token = (await (await fetch(`${url}/v1/sessions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: 'alice', password: PASSWORD }) })).json() as { token: string }).token;
+      const ev = await openEvents(`${url}/v1/events`, token);
+      const sent = await node.sendMessage('alice', { precedence: 'FLASH', marking: 'TLP:CLEAR', text: 'nobody answers' });
+      const isIt = (state: string) => (e: SseEvent) => e.event === 'deadline' && (e.data as { index: number; state: string }).index === sent.index && (e.data as { state: string }).state === state;
+      expect((await ev.next(isIt('sent'))).data).toEqual({ party: 'US', index: sent.index, recipient: 'CN', state: 'sent' });
+      expect((await ev.next(isIt('overdue-receipt'), 4000)).data).toEqual({ party: 'US', index: sent.index, recipient: 'CN', state: 'overdue-receipt' });
+      await ev.close();
+    } finally {
+      await app.close();
+      await node.close();
+      await store.close();
+    }
+  });
+
+  it('answers 504 UPSTREAM_TIMEOUT when the other party\u2019s node accepts but never answers', async () => {
+    const sockets: import('node:net').Socket[] = [];
+    const silent = createTcpServer((s) => sockets.push(s));
+    await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
+    const port = (silent.address() as { port: number }).port;
+    try {
+      const url = await server('CN', { peerUrls: { US: `http://127.0.0.1:${port}` } });
+      const token = (await (await fetch(`${url}/v1/sessions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: 'alice', password: PASSWORD }) })).json() as { token: string }).token;
+      expectProblem(await call(`${url}/v1/logs/US/checkpoint`, { token }), 504, 'UPSTREAM_TIMEOUT');
+    } finally {
+      for (const s of sockets) s.destroy();
+      silent.close();
+    }
   });
 });
 
