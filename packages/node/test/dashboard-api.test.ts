@@ -132,6 +132,8 @@ async function openEvents(url: string, token: string, headers: Record<string, st
         });
       }
     },
+    /** Settles when the server ends the stream. */
+    ended: reading,
     async close() {
       ac.abort();
       await reading;
@@ -188,6 +190,16 @@ describe('GET /v1/events', () => {
     expect((await c.next((e) => e.event !== undefined)).event).toBe('reset');
     await c.close();
     await a.close();
+  });
+
+  it('ends a stream at the first keepalive after its session is revoked', async () => {
+    const url = await server('US', { events: { keepaliveMs: 50 } });
+    const token = await login('US', 'alice');
+    const ev = await openEvents(`${url}/v1/events`, token);
+    await ev.next((e) => e.comment === 'keepalive');
+    expect((await call(`${url}/v1/sessions/current`, { method: 'DELETE', token })).statusCode).toBe(204);
+    await ev.ended;
+    expect(ev.events.filter((e) => e.event !== undefined)).toEqual([]);
   });
 
   it('rejects a malformed Last-Event-ID and a missing token with problems', async () => {
@@ -462,6 +474,8 @@ describe('the web app on the node’s origin', () => {
       expect(doc.paths[p], p).toBeDefined();
     }
     expect(Object.keys(doc.paths).some((p) => p.includes('assets'))).toBe(false);
+    const schemas = (doc as unknown as { components: { schemas: Record<string, unknown> } }).components.schemas;
+    for (const id of ['EntryEvent', 'DeadlineEvent', 'LinkEvent', 'ForkEvent', 'CheckpointEvent', 'IncidentSummary', 'ComplianceRow', 'LogEntryProof']) expect(schemas[id], id).toBeDefined();
   });
 });
 

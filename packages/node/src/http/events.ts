@@ -35,7 +35,8 @@
  *
  * Streams are bounded per node (`maxStreams`, default 64: a 503
  * TOO_MANY_STREAMS with Retry-After beyond it), end when the session
- * expires, and are closed before the server closes.
+ * expires, at the first keepalive after it is revoked (logout) or its
+ * officer disabled, and are closed before the server closes.
  */
 import type { ServerResponse } from 'node:http';
 import { z } from 'zod';
@@ -241,8 +242,9 @@ export class EventHub {
    * Opens a stream on `res` (headers not yet sent): replays what the client
    * missed after `lastEventId`, or tells it to reset.
    * @param expires when the session ends (ms): the stream ends then.
+   * @param live checked at every keepalive: false (the officer logged out, or was disabled) ends the stream.
    */
-  open(res: ServerResponse, lastEventId: number | undefined, expires: number): void {
+  open(res: ServerResponse, lastEventId: number | undefined, expires: number, live: () => Promise<boolean> = async () => true): void {
     const first = this.#streams.size === 0;
     res.writeHead(200, {
       'content-type': 'text/event-stream; charset=utf-8',
@@ -256,7 +258,13 @@ export class EventHub {
       if (lastEventId <= this.#lostUpTo || lastEventId + 1 < oldest || lastEventId >= this.#nextId) res.write(`id: ${this.#nextId - 1}\nevent: reset\ndata: {}\n\n`);
       else for (const e of this.#ring) if (e.id > lastEventId) res.write(e.frame);
     }
-    const keepalive = setInterval(() => res.write(': keepalive\n\n'), this.keepaliveMs);
+    const keepalive = setInterval(() => {
+      res.write(': keepalive\n\n');
+      void live().then(
+        (ok) => ok || res.end(),
+        () => undefined,
+      );
+    }, this.keepaliveMs);
     keepalive.unref?.();
     const expiry = setTimeout(() => res.end(), Math.max(0, Math.min(expires - Date.now(), 2 ** 31 - 1)));
     expiry.unref?.();
@@ -326,7 +334,11 @@ export function registerEvents(app: App, ctx: Context, o: EventHubOptions = {}):
       if (hub.size >= hub.maxStreams) throw new HttpError('TOO_MANY_STREAMS', `this node serves at most ${hub.maxStreams} event streams`, { 'retry-after': '10' });
       const p = sessions.principal(req);
       reply.hijack();
-      hub.open(reply.raw, last, Date.parse(p.expires));
+      hub.open(reply.raw, last, Date.parse(p.expires), async () => {
+        const s = await ctx.store.session(p.tokenHash);
+        const o = s && (await ctx.store.officer(s.officer));
+        return o !== undefined && !o.disabled;
+      });
     },
   });
   return hub;

@@ -42,7 +42,7 @@ import { HttpError, Problem, toProblem } from './problem.js';
 import * as S from './schemas.js';
 import { Sessions } from './session.js';
 import { registerWitness } from './witness.js';
-import { type EventHubOptions, registerEvents } from './events.js';
+import { type EventHubOptions, CheckpointEvent, DeadlineEvent, EntryEvent, ForkEvent, LinkEvent, ResetEvent, registerEvents } from './events.js';
 import { registerIncidents } from './incidents.js';
 import { registerLogs } from './logs.js';
 import { checkWebRoot, registerWeb } from './web.js';
@@ -150,12 +150,17 @@ interface OpenApiDoc {
 
 /**
  * Adds the Problem schema, the entry body schemas (even those no route takes,
- * such as receipts: they are what peers send) and a problem+json default
- * response to every operation.
+ * such as receipts: they are what peers send), the live events' data
+ * schemas and a problem+json default response to every operation.
  */
 function withProblems(doc: OpenApiDoc): OpenApiDoc {
   const schemas: Record<string, unknown> = { ...doc.components?.schemas };
   schemas['Problem'] ??= strip(z.toJSONSchema(Problem));
+  // GET /v1/events: the `data` of each event (text/event-stream has no schema of its own).
+  for (const schema of [EntryEvent, DeadlineEvent, LinkEvent, ForkEvent, CheckpointEvent, ResetEvent]) {
+    const id = (schema.meta() as { id: string }).id;
+    schemas[id] ??= strip(z.toJSONSchema(schema));
+  }
   for (const [type, schema] of Object.entries(BODY_SCHEMAS)) {
     const id = (schema.meta() as { id?: string } | undefined)?.id ?? type;
     schemas[id] ??= strip(z.toJSONSchema(schema, { io: 'input' }));
