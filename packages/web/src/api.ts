@@ -62,6 +62,11 @@ export interface ApiOptions {
   readonly anonymous?: boolean;
 }
 
+/** Report a 401 seen outside `api()` (the event stream): logs out like any other 401. */
+export function notifyUnauthorized(): void {
+  onUnauthorized?.();
+}
+
 /** Authorization header for the current session (for fetches that are not JSON, such as the event stream). */
 export function authHeaders(): Record<string, string> {
   return currentToken === undefined ? {} : { authorization: `Bearer ${currentToken}` };

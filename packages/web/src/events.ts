@@ -14,7 +14,7 @@
  * empty line dispatches; a line starting with ':' is a comment (keep-alive).
  */
 import { useEffect, useRef, useSyncExternalStore } from 'react';
-import { authHeaders, getToken } from './api.js';
+import { authHeaders, getToken, notifyUnauthorized } from './api.js';
 
 export interface ServerEvent {
   /** The SSE `event` field ('message' when absent), or 'reconnected'. */
@@ -95,6 +95,11 @@ async function connect(): Promise<void> {
     const headers: Record<string, string> = { accept: 'text/event-stream', ...authHeaders() };
     if (lastId !== undefined) headers['last-event-id'] = lastId;
     const res = await fetch('/v1/events', { headers, signal: ctl.signal, cache: 'no-store' });
+    if (res.status === 401) {
+      setStatus('idle');
+      notifyUnauthorized();
+      return;
+    }
     if (!res.ok || res.body === null) throw new Error(`events: HTTP ${res.status}`);
     setStatus('live');
     attempt = 0;

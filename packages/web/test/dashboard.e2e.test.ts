@@ -29,6 +29,7 @@ describe.skipIf(!HAVE_CHROMIUM)('dashboard (Chromium, two real nodes)', () => {
   let cn: Page;
   const flashText = `FLASH: confirm the affected model endpoints are isolated (${Date.now()})`;
   let flash: { party: string; index: number };
+  let incidentId = '';
 
   beforeAll(async () => {
     ch = await startChannel({ parties: ['CN', 'US'] });
@@ -141,6 +142,7 @@ describe.skipIf(!HAVE_CHROMIUM)('dashboard (Chromium, two real nodes)', () => {
     await us.getByLabel('基础设施损害').check();
     await us.getByPlaceholder('缓解措施 1').fill('已隔离网段');
     await shot(us, 'compose-report-zh-CN');
+    incidentId = await us.getByTestId('incident-id').inputValue();
     await us.getByTestId('send-report').click();
     await us.getByTestId('sent').waitFor();
     const api = await ch.api('CN');
@@ -158,6 +160,36 @@ describe.skipIf(!HAVE_CHROMIUM)('dashboard (Chromium, two real nodes)', () => {
     await cn.locator('[data-testid=inbox-row]', { hasText: title }).getByRole('link', { name: title }).click();
     await cn.getByTestId('body').filter({ hasText: 'AI-enabled cyberattack' }).waitFor();
     await shot(cn, 'entry-report-en');
+  });
+
+  it('threads an update onto the incident, starting from its latest report', async () => {
+    await setLang(us, 'en');
+    await us.getByRole('link', { name: 'Compose' }).click();
+    await us.getByTestId('tab-report').click();
+    await us.getByTestId('kind-update').check();
+    await us.getByTestId('incident-select').selectOption(incidentId);
+    // The form starts from the incident's latest report: same title, category, severity.
+    await us.waitForFunction(() => (document.querySelector('[data-testid=report-title]') as HTMLInputElement | null)?.value.startsWith('智能体入侵') === true);
+    expect(await us.getByTestId('report-category').inputValue()).toBe('CY');
+    expect(await us.locator('#report-incident-hint').textContent()).toMatch(/references US\/\d+/);
+    await us.getByTestId('report-summary').fill('Forensics tie the intrusion to a fine-tuned open-weight model; no water-quality impact.');
+    await shot(us, 'compose-update-en');
+    await us.getByTestId('send-report').click();
+    await us.getByTestId('sent').waitFor();
+    const api = await ch.api('CN');
+    interface ReportItem {
+      body?: { incident?: string; kind?: string };
+      entry: { refs: { party: string; index: number }[] };
+    }
+    let update: ReportItem | undefined;
+    for (let i = 0; i < 60 && update === undefined; i++) {
+      const inbox = await api.get<{ items: ReportItem[] }>(`/v1/inbox?type=incident.report&incident=${encodeURIComponent(incidentId)}`);
+      update = inbox.items.find((v) => v.body?.kind === 'update');
+      if (update === undefined) await new Promise((r) => setTimeout(r, 250));
+    }
+    expect(update?.body?.incident).toBe(incidentId);
+    expect(update?.entry.refs.length).toBeGreaterThanOrEqual(1);
+    expect(update?.entry.refs.every((r) => r.party === 'US')).toBe(true);
   });
 
   it('shows auditors "sealed — not entitled" and no acknowledge or compose', async () => {

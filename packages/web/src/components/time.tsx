@@ -52,7 +52,7 @@ export function Time({ iso, short }: { iso: string; short?: boolean }) {
   );
 }
 
-/** "1 h 02 m", "4 m 05 s", "12 s". */
+/** "1 h 02 m", "4 m 05 s", "12 s"; whole hours or minutes (configured deadlines) as "30 m", "2 h". */
 export function formatDuration(ms: number, lang: string): string {
   const s = Math.floor(Math.abs(ms) / 1000);
   const d = Math.floor(s / 86400);
@@ -63,9 +63,9 @@ export function formatDuration(ms: number, lang: string): string {
   const u = zh ? { d: '天', h: '小时', m: '分', s: '秒' } : { d: 'd', h: 'h', m: 'm', s: 's' };
   const pad = (n: number) => String(n).padStart(2, '0');
   const sp = zh ? '' : ' ';
-  if (d > 0) return `${d}${sp}${u.d} ${h}${sp}${u.h}`;
-  if (h > 0) return `${h}${sp}${u.h} ${pad(m)}${sp}${u.m}`;
-  if (m > 0) return `${m}${sp}${u.m} ${pad(sec)}${sp}${u.s}`;
+  if (d > 0) return h === 0 ? `${d}${sp}${u.d}` : `${d}${sp}${u.d} ${h}${sp}${u.h}`;
+  if (h > 0) return Math.abs(ms) % 3_600_000 === 0 ? `${h}${sp}${u.h}` : `${h}${sp}${u.h} ${pad(m)}${sp}${u.m}`;
+  if (m > 0) return Math.abs(ms) % 60_000 === 0 ? `${m}${sp}${u.m}` : `${m}${sp}${u.m} ${pad(sec)}${sp}${u.s}`;
   return `${sec}${sp}${u.s}`;
 }
 
