@@ -4,43 +4,13 @@
  * tables and CSV files. Pure functions, unit-tested.
  */
 import { PRECEDENCES } from '@parley/core';
+import type { ComplianceRow, IncidentDay } from '@parley/node/api';
 import type { Cell } from './csv.js';
 
-/** One (sender, recipient, precedence) row: latencies of the recipient's answers. */
-export interface ComplianceRow {
-  /** The party whose answer is measured (the recipient). */
-  readonly party: string;
-  /** The sender. */
-  readonly from: string;
-  readonly precedence: string;
-  readonly count: number;
-  readonly onTime: number;
-  readonly overdue: number;
-  readonly pending: number;
-  /** onTime / (onTime + overdue); null when nothing is judged yet. */
-  readonly hitRate: number | null;
-  readonly p50Ms: number | null;
-  readonly p90Ms: number | null;
-  readonly p99Ms: number | null;
-  readonly maxMs: number | null;
-  /** Non-cumulative buckets; the last has leMs null (above the rest). */
-  readonly histogram: readonly { readonly leMs: number | null; readonly count: number }[];
-}
-
-export interface IncidentCount {
-  /** YYYY-MM-DD (UTC day of the first report). */
-  readonly day: string;
-  readonly category: string;
-  readonly severity: number;
-  readonly count: number;
-}
-
-export interface ComplianceResponse {
-  readonly generated: string;
-  readonly receipts: readonly ComplianceRow[];
-  readonly acks: readonly ComplianceRow[];
-  readonly incidents: readonly IncidentCount[];
-}
+/** One (sender, recipient, precedence) row: latencies of the recipient's answers (`party` answers, `from` sent). */
+export type { ComplianceResponse, ComplianceRow } from '@parley/node/api';
+/** Distinct incidents per UTC day, category and severity. */
+export type IncidentCount = IncidentDay;
 
 /** Stable order: sender, recipient, then precedence from FLASH down. */
 export function sortRows(rows: readonly ComplianceRow[]): ComplianceRow[] {

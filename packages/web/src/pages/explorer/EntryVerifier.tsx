@@ -12,19 +12,10 @@ import { ApiError, api } from '../../api.js';
 import { ErrorBox, Loading } from '../../components/feedback.js';
 import { MarkingBadge, PrecedenceBadge } from '../../components/badges.js';
 import { Time } from '../../components/time.js';
+import type { LogEntryProof } from '@parley/node/api';
 import type { AccordState } from './accord.js';
 import { type Step, type VerifyResult, verifyEntryInclusion } from './verify.js';
 
-/** GET /v1/logs/:party/entries/:index (contract §4). */
-export interface LogEntryProof {
-  readonly party: string;
-  readonly index: number;
-  readonly treeSize: number;
-  readonly entry: string;
-  readonly leafHash: string;
-  readonly proof: readonly string[];
-  readonly checkpoint: string;
-}
 
 type Run = { readonly proof: LogEntryProof; readonly result: VerifyResult; readonly at: string };
 

@@ -22,22 +22,8 @@ import { useParty } from '../../party.js';
 import { useAccord } from './accord.js';
 import { EntryVerifier } from './EntryVerifier.js';
 import './explorer.css';
+import type { LogListing } from '@parley/node/api';
 
-/** GET /v1/logs/:party (contract §4). */
-export interface LogListing {
-  readonly party: string;
-  readonly treeSize: number;
-  readonly items: readonly {
-    readonly index: number;
-    readonly held: boolean;
-    readonly type?: string;
-    readonly time?: string;
-    readonly officer?: string;
-    readonly to?: readonly string[];
-    readonly incident?: string;
-  }[];
-  readonly next?: number;
-}
 
 const PAGE = 50;
 

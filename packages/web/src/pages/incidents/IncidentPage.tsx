@@ -14,14 +14,11 @@ import { Countdown, Time } from '../../components/time.js';
 import { useEvents } from '../../events.js';
 import { useApi } from '../../hooks.js';
 import { useLabel } from '../../i18n.js';
+import type { IncidentResponse } from '@parley/node/api';
 import type { EntryView, IncidentReportBody } from '../../types.js';
 import { useAccord } from '../explorer/accord.js';
 import { CategoryLabel, StatusBadge } from './labels.js';
 
-export interface IncidentResponse {
-  readonly incident: string;
-  readonly timeline: readonly EntryView[];
-}
 
 function isReport(b: unknown): b is IncidentReportBody {
   return typeof b === 'object' && b !== null && 'kind' in b && 'incident' in b;

@@ -20,27 +20,10 @@ import { useAccord } from '../explorer/accord.js';
 import { type IncidentFilters, apiQuery, formatFilters, hasFilters, parseFilters } from './filters.js';
 import { CategoryLabel, StatusBadge } from './labels.js';
 import './incidents.css';
+import type { IncidentSummary, IncidentsResponse } from '@parley/node/api';
 
 export { IncidentPage } from './IncidentPage.js';
 
-/** GET /v1/incidents item (contract §2). */
-export interface IncidentSummary {
-  readonly incident: string;
-  readonly party: string;
-  readonly first: string;
-  readonly last: string;
-  readonly entries: number;
-  readonly latest: { readonly party: string; readonly index: number };
-  readonly title?: string;
-  readonly category?: string;
-  readonly severity?: number;
-  readonly status?: string;
-  readonly sealed?: true;
-}
-export interface IncidentsResponse {
-  readonly items: readonly IncidentSummary[];
-  readonly next?: string;
-}
 
 const PAGE = 50;
 

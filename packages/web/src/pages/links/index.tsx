@@ -22,24 +22,8 @@ import { useParty } from '../../party.js';
 import { type AccordState, useAccord } from '../explorer/accord.js';
 import { type CheckpointView, useCheckpoint } from './checkpoint.js';
 import './links.css';
+import type { Link as LinkItem, LinksResponse } from '@parley/node/api';
 
-/** GET /v1/links (packages/node/src/http/deadlines.ts LinksResponse, plus the optional log/witness facts). */
-export interface LinkItem {
-  readonly party: string;
-  readonly state: 'up' | 'down' | 'degraded';
-  readonly reason?: 'fork' | 'heartbeat' | 'transport';
-  readonly forks?: number;
-  readonly heartbeat: 'up' | 'down';
-  readonly lastHeardAt?: string;
-  readonly lastEntry?: { readonly index: number; readonly type: string; readonly time: string; readonly receivedAt: string };
-  readonly lastHeartbeat?: { readonly index: number; readonly time: string; readonly receivedAt: string };
-  readonly downAt?: string;
-  readonly transport?: { readonly party: string; readonly state: 'up' | 'down' | 'unknown'; readonly lastContactAt?: string; readonly detail?: string };
-}
-export interface LinksResponse {
-  readonly heartbeatSeconds: number;
-  readonly links: readonly LinkItem[];
-}
 interface View {
   readonly treeSize: number;
   readonly rootHash: string;
