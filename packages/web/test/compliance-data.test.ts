@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
+import type { Precedence } from '@parley/core';
 import { type ComplianceRow, formatMs, histogramData, latencyCsvRows, percent, pivotByDay, rowKey, sortRows } from '../src/pages/compliance/data.js';
 import { toCsv } from '../src/pages/compliance/csv.js';
 
-const row = (from: string, party: string, precedence: string, over: Partial<ComplianceRow> = {}): ComplianceRow => ({
+const row = (from: string, party: string, precedence: Precedence, over: Partial<ComplianceRow> = {}): ComplianceRow => ({
   party, from, precedence, count: 4, onTime: 3, overdue: 1, pending: 0, hitRate: 0.75, p50Ms: 1200, p90Ms: 5000, p99Ms: 9000, maxMs: 9500,
   histogram: [{ leMs: 1000, count: 1 }, { leMs: 10000, count: 3 }, { leMs: null, count: 0 }], ...over,
 });
