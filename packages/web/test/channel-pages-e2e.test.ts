@@ -243,6 +243,18 @@ describe.skipIf(!HAVE_CHROMIUM)('channel pages in Chromium (log explorer, incide
     await setLang(page, 'en');
   });
 
+  it('shows an auditor sealed incidents as metadata only, and lets them verify entries', async () => {
+    const aud = await b.page(ch.party('US').url);
+    await login(aud, ch.party('US').auditor);
+    await aud.goto(`${ch.party('US').url}/incidents`);
+    const row = aud.getByTestId('incidents-table').getByRole('row').filter({ has: aud.getByRole('link', { name: 'CN:2026-0042' }) });
+    await row.getByText('Sealed — not entitled').waitFor();
+    expect(await row.textContent()).not.toContain('模型权重');
+    await shot(aud, 'incidents-auditor-en');
+    await aud.goto(`${ch.party('US').url}/logs/CN/${cnIndex}`);
+    expect(await stepStatuses(aud)).toEqual(ALL_PASS);
+  });
+
   it('is usable on a tablet', async () => {
     const tab = await b.page(ch.party('US').url, { viewport: TABLET });
     await login(tab, ch.party('US').officer);

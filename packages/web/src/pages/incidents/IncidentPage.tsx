@@ -8,6 +8,7 @@ import { type Marking, type Precedence, TAXONOMY_V1 } from '@parley/core';
 import type { ReactNode } from 'react';
 import { useTranslation } from 'react-i18next';
 import { Link, useParams } from 'react-router';
+import { LockIcon } from '../../components/icons.js';
 import { MarkingBadge, PrecedenceBadge, SeverityBadge, StateBadge } from '../../components/badges.js';
 import { ErrorBox, Loading, PageHeader } from '../../components/feedback.js';
 import { Countdown, Time } from '../../components/time.js';
@@ -157,7 +158,7 @@ function TimelineItem({ v }: { v: EntryView }) {
       {ackReply !== undefined ? <p className="body-text">{ackReply}</p> : null}
       {v.sealed !== undefined ? (
         <p className="sealed-box">
-          <span aria-hidden="true">🔒 </span>
+          <LockIcon />{' '}
           {tc(`sealed.${v.sealed}`)}
         </p>
       ) : null}

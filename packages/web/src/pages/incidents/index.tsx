@@ -10,6 +10,7 @@ import { useEffect, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { Link, useSearchParams } from 'react-router';
 import { SeverityBadge } from '../../components/badges.js';
+import { LockIcon } from '../../components/icons.js';
 import { Empty, ErrorBox, Loading, PageHeader } from '../../components/feedback.js';
 import { Time } from '../../components/time.js';
 import { useEvents } from '../../events.js';
@@ -171,7 +172,9 @@ export function IncidentsPage() {
                   <th scope="row">
                     <Link to={`/incidents/${encodeURIComponent(it.incident)}`}>{it.incident}</Link>
                   </th>
-                  <td className="title-cell">{it.title ?? (it.sealed === true ? <span className="muted">🔒 {tc('sealed.not-entitled')}</span> : '—')}</td>
+                  <td className="title-cell">{it.title ?? (it.sealed === true ? <span className="muted">
+                        <LockIcon /> {tc('sealed.not-entitled')}
+                      </span> : '—')}</td>
                   <td>
                     <abbr title={partyName(it.party)}>{it.party}</abbr>
                   </td>
