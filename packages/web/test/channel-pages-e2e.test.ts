@@ -99,6 +99,13 @@ describe.skipIf(!HAVE_CHROMIUM)('channel pages in Chromium (log explorer, incide
     expect(await page.getByTestId('verify-result').getAttribute('data-verified')).toBe('true');
     await expect(page.getByTestId('verify-result').textContent()).resolves.toMatch(/Verified in this browser/);
     await shot(page, 'explorer-verified-en');
+    // By keyboard: the index field and Enter open and verify an entry.
+    await page.getByRole('link', { name: 'Back to the log' }).click();
+    await page.getByLabel('Entry index').focus();
+    await page.keyboard.type(String(cnIndex));
+    await page.keyboard.press('Enter');
+    await page.waitForURL(new RegExp(`/logs/CN/${cnIndex}$`));
+    expect(await stepStatuses(page)).toEqual(ALL_PASS);
   });
 
   it('verifies an entry of our own log, and the same in Chinese', async () => {
@@ -264,5 +271,14 @@ describe.skipIf(!HAVE_CHROMIUM)('channel pages in Chromium (log explorer, incide
     await tab.goto(`${ch.party('US').url}/links`);
     await tab.getByTestId('link-CN').waitFor();
     await shot(tab, 'links-tablet-en');
+  });
+
+  it('turns CN\'s link DOWN live, without a reload, when CN\'s node stops', async () => {
+    await page.goto(`${ch.party('US').url}/links`);
+    await page.waitForFunction(() => document.querySelector('[data-testid=link-CN]')?.getAttribute('data-state') === 'up');
+    await ch.party('CN').runtime.stop();
+    await page.waitForFunction(() => document.querySelector('[data-testid=link-CN]')?.getAttribute('data-state') === 'down', undefined, { timeout: 30_000 });
+    await page.getByTestId('link-CN').getByText('Link DOWN').waitFor();
+    await shot(page, 'links-down-en');
   });
 });
