@@ -105,6 +105,8 @@ describe.skipIf(!HAVE_CHROMIUM)('dashboard (Chromium, two real nodes)', () => {
     await us.locator(`[data-testid=inbox-row][data-key="CN/${sent.index}"][data-overdue=true]`).waitFor({ timeout: 20_000 });
     expect(await row.textContent()).toContain('OVERDUE');
     expect(Number(await us.getByTestId('count-overdue').locator('strong').textContent())).toBeGreaterThanOrEqual(1);
+    // The navigation says so on every page.
+    await us.locator('[data-testid=nav-awaiting]:not([data-overdue="0"])').waitFor();
     await shot(us, 'inbox-overdue-en');
   });
 
@@ -268,6 +270,14 @@ describe.skipIf(!HAVE_CHROMIUM)('dashboard (Chromium, two real nodes)', () => {
         expect(await us.getAttribute('html', 'lang')).toBe(lang);
       }
     }
+    // A first visit from a Chinese browser opens in Chinese.
+    const z = await b.page(`${ch.party('US').url}/`, { lang: 'zh-CN' });
+    await z.getByRole('heading', { name: 'Parley 值班员' }).waitFor().catch(async (e: unknown) => {
+      await shot(z, 'debug-login-zh');
+      throw new Error(`${String(e)} — html: ${(await z.content()).slice(0, 600)}`);
+    });
+    expect(await z.getAttribute('html', 'lang')).toBe('zh-CN');
+    await shot(z, 'login-zh-CN');
     const t = await b.page(`${ch.party('US').url}/`, { viewport: TABLET });
     await login(t, ch.party('US').officer);
     await shot(t, 'tablet-inbox-en');
@@ -277,6 +287,6 @@ describe.skipIf(!HAVE_CHROMIUM)('dashboard (Chromium, two real nodes)', () => {
     // Nothing overflows sideways at tablet width.
     expect(await t.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth)).toBe(true);
     // No page threw along the way.
-    expect([...pageErrors(us), ...pageErrors(cn), ...pageErrors(t)]).toEqual([]);
+    expect([...pageErrors(us), ...pageErrors(cn), ...pageErrors(t), ...pageErrors(z)]).toEqual([]);
   });
 });

@@ -3,11 +3,15 @@
  * for an ApiError (localized by code where we have words for it, the node's
  * own detail underneath), and a loading line.
  */
-import type { ReactNode } from 'react';
+import { useEffect, type ReactNode } from 'react';
 import { useTranslation } from 'react-i18next';
 import type { ApiError } from '../api.js';
 
 export function PageHeader({ title, children }: { title: string; children?: ReactNode }) {
+  const { t } = useTranslation();
+  useEffect(() => {
+    document.title = `${title} — ${t('appName')}`;
+  }, [title, t]);
   return (
     <div className="page-header">
       <h1>{title}</h1>

@@ -3,10 +3,14 @@
  * language switch, log out), the navigation and the page. Navigation is a
  * list of links (Tab/Enter), the current page marked `aria-current`.
  */
-import type { ReactNode } from 'react';
+import { useEffect, useRef, type ReactNode } from 'react';
 import { useTranslation } from 'react-i18next';
 import { NavLink, Outlet } from 'react-router';
+import { query } from '../api.js';
 import { useEventStatus, useEvents } from '../events.js';
+import { useApi } from '../hooks.js';
+import type { DeadlinesResponse } from '../types.js';
+import { useNow } from './time.js';
 import { setLanguage, UI_LANGUAGES, type UiLang } from '../i18n.js';
 import { useSession } from '../session.js';
 import { useParty } from '../party.js';
@@ -43,6 +47,41 @@ function LiveStatus() {
       <span aria-hidden="true" className="dot" />
       {t(`live.${status}`)}
     </span>
+  );
+}
+
+/**
+ * What awaits this party's acknowledgement, for the nav badge: open received
+ * deliveries (GET /v1/deadlines?direction=received&open=true), refreshed on
+ * live events and judged overdue against the clock as it ticks.
+ */
+function useAwaiting(): { pending: number; overdue: number } {
+  const { data, reload } = useApi<DeadlinesResponse>(`/v1/deadlines${query({ direction: 'received', open: 'true', limit: 1000 })}`);
+  const timer = useRef<ReturnType<typeof setTimeout> | undefined>(undefined);
+  useEvents((e) => {
+    if (e.event !== 'entry' && e.event !== 'deadline' && e.event !== 'reset' && e.event !== 'reconnected') return;
+    clearTimeout(timer.current);
+    timer.current = setTimeout(reload, 300);
+  });
+  useEffect(() => () => clearTimeout(timer.current), []);
+  const now = useNow();
+  const waiting = (data?.items ?? []).filter((d) => d.ackDueAt !== undefined && d.ack === undefined);
+  return { pending: waiting.length, overdue: waiting.filter((d) => d.state === 'overdue-ack' || Date.parse(d.ackDueAt!) <= now).length };
+}
+
+function InboxBadge() {
+  const { t } = useTranslation();
+  const { pending, overdue } = useAwaiting();
+  if (pending === 0) return null;
+  return (
+    <>
+      {' '}
+      <span className={`nav-count ${overdue > 0 ? 'nav-count-overdue' : ''}`} data-testid="nav-awaiting" data-overdue={overdue}>
+        {overdue > 0 ? <span aria-hidden="true">⚠ </span> : null}
+        {pending}
+        <span className="visually-hidden"> {overdue > 0 ? t('nav.awaitingOverdue', { count: pending, overdue }) : t('nav.awaiting', { count: pending })}</span>
+      </span>
+    </>
   );
 }
 
@@ -97,6 +136,7 @@ export function Layout({ children }: { children?: ReactNode }) {
             <li key={n.to}>
               <NavLink to={n.to} end={n.end ?? false}>
                 {t(n.key)}
+                {n.to === '/' ? <InboxBadge /> : null}
               </NavLink>
             </li>
           ))}

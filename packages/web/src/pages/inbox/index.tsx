@@ -236,7 +236,10 @@ function RecipientState({ d, detail }: { d: { recipient: string; state: Delivery
       ) : null}
       {detail?.ack !== undefined ? (
         <span className="muted small">
-          {t('ackAt')} <Time iso={detail.ack.at} short /> · {detail.ack.officer}
+          {t('ackAt')} <Time iso={detail.ack.at} short /> · {detail.ack.officer} ·{' '}
+          <Link to={`/entries/${encodeURIComponent(d.recipient)}/${detail.ack.index}`} aria-label={t('viewAckOf', { party: d.recipient })}>
+            {t('viewAck')}
+          </Link>
         </span>
       ) : null}
       {!d.settled ? (
