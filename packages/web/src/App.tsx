@@ -3,8 +3,12 @@
  * every logged-in page.
  *
  *     /login  /  /outbox  /entries/:party/:index  /compose
- *     /incidents  /incidents/:id  /links  /logs  /logs/:party  /logs/:party/:index  (/log… kept for in-app links only)
+ *     /incidents  /incidents/:id  /links  /logs  /logs/:party  /logs/:party/:index
  *     /compliance  /accord
+ *
+ * The log explorer lives at /logs, not /log: /log/… is the node's public log
+ * (C2SP tlog-tiles, packages/node/src/http/web.ts API_PREFIXES), so a reload
+ * there would reach the API. An in-app /log… link is redirected.
  */
 import { Navigate, Outlet, Route, Routes, useLocation } from 'react-router';
 import { useTranslation } from 'react-i18next';
@@ -32,6 +36,11 @@ function RequireSession() {
   );
 }
 
+function LegacyLogRedirect() {
+  const location = useLocation();
+  return <Navigate to={location.pathname.replace(/^\/log(?=\/|$)/, '/logs') + location.search} replace />;
+}
+
 function NotFound() {
   const { t } = useTranslation();
   return <PageHeader title={t('notFound')} />;
@@ -49,10 +58,7 @@ export function App() {
         <Route path="incidents" element={<IncidentsPage />} />
         <Route path="incidents/:id" element={<IncidentPage />} />
         <Route path="links" element={<LinksPage />} />
-        <Route path="log" element={<ExplorerPage />} />
-        <Route path="log/:party" element={<ExplorerPage />} />
-        <Route path="log/:party/:index" element={<ExplorerPage />} />
-        {/* /log/… belongs to the node's public log (server API_PREFIXES): a reload there is a 404, so the explorer lives at /logs. */}
+        <Route path="log/*" element={<LegacyLogRedirect />} />
         <Route path="logs" element={<ExplorerPage />} />
         <Route path="logs/:party" element={<ExplorerPage />} />
         <Route path="logs/:party/:index" element={<ExplorerPage />} />

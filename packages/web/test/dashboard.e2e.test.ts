@@ -254,7 +254,7 @@ describe.skipIf(!HAVE_CHROMIUM)('dashboard (Chromium, two real nodes)', () => {
   });
 
   it('takes screenshots of every page, in English and Chinese, desktop and tablet', async () => {
-    const pages = ['/', '/outbox', '/compose', '/compose?tab=report', '/incidents', '/links', '/log', `/log/CN`, '/compliance', '/accord', `/entries/${flash.party}/${flash.index}`];
+    const pages = ['/', '/outbox', '/compose', '/compose?tab=report', '/incidents', '/links', '/logs', `/logs/CN`, '/compliance', '/accord', `/entries/${flash.party}/${flash.index}`];
     for (const lang of ['en', 'zh-CN'] as const) {
       await setLang(us, lang);
       for (const p of pages) {

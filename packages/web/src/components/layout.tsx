@@ -91,7 +91,7 @@ const NAV: readonly { to: string; key: string; end?: boolean }[] = [
   { to: '/compose', key: 'nav.compose' },
   { to: '/incidents', key: 'nav.incidents' },
   { to: '/links', key: 'nav.links' },
-  { to: '/log', key: 'nav.log' },
+  { to: '/logs', key: 'nav.log' },
   { to: '/compliance', key: 'nav.compliance' },
   { to: '/accord', key: 'nav.accord' },
 ];

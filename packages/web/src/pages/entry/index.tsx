@@ -268,7 +268,7 @@ export function EntryPage() {
             <dd>{v.entry.seq}</dd>
             <dt>{t('meta.position')}</dt>
             <dd>
-              <Link to={`/log/${encodeURIComponent(v.party)}/${v.index}`}>
+              <Link to={`/logs/${encodeURIComponent(v.party)}/${v.index}`}>
                 {v.party}/{v.index}
               </Link>
             </dd>
