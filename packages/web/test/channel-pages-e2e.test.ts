@@ -10,7 +10,8 @@
  */
 import type { Page, Route } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { HAVE_CHROMIUM, TABLET, type TestBrowser, launchBrowser, login, setLang, shot } from './helpers/browser.js';
+import { join } from 'node:path';
+import { HAVE_CHROMIUM, SCREENSHOTS, TABLET, type TestBrowser, launchBrowser, login, setLang, shot } from './helpers/browser.js';
 import { type Channel, startChannel } from './helpers/channel.js';
 
 const report = (incident: string, over: Record<string, unknown> = {}) => ({
@@ -244,6 +245,7 @@ describe.skipIf(!HAVE_CHROMIUM)('channel pages in Chromium (log explorer, incide
     const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId('csv-incidents.csv').click()]);
     expect(download.suggestedFilename()).toBe('incidents.csv');
     await shot(page, 'compliance-en');
+    await page.getByTestId('section-acks').screenshot({ path: join(SCREENSHOTS, 'compliance-acks-en.png') });
     await setLang(page, 'zh-CN');
     await page.getByRole('heading', { level: 1, name: '合规情况' }).waitFor();
     await shot(page, 'compliance-zh-CN');
@@ -271,6 +273,9 @@ describe.skipIf(!HAVE_CHROMIUM)('channel pages in Chromium (log explorer, incide
     await tab.goto(`${ch.party('US').url}/links`);
     await tab.getByTestId('link-CN').waitFor();
     await shot(tab, 'links-tablet-en');
+    await tab.goto(`${ch.party('US').url}/incidents`);
+    await tab.getByTestId('incidents-table').waitFor();
+    await shot(tab, 'incidents-tablet-en');
   });
 
   it('turns CN\'s link DOWN live, without a reload, when CN\'s node stops', async () => {

@@ -163,7 +163,7 @@ export function IncidentsPage() {
                 <th scope="col">{t('severity')}</th>
                 <th scope="col">{t('status')}</th>
                 <th scope="col">{t('col.when')}</th>
-                <th scope="col">{t('col.entries')}</th>
+                <th scope="col" className="col-entries">{t('col.entries')}</th>
               </tr>
             </thead>
             <tbody>
@@ -190,7 +190,7 @@ export function IncidentsPage() {
                       </>
                     ) : null}
                   </td>
-                  <td className="num">{it.entries}</td>
+                  <td className="num col-entries">{it.entries}</td>
                 </tr>
               ))}
             </tbody>

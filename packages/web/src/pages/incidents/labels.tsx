@@ -19,7 +19,7 @@ export function CategoryLabel({ code }: { code: string }) {
   const c: Category | undefined = categoryOf(TAXONOMY_V1, code);
   return (
     <span title={c !== undefined ? l(c.definition) : code}>
-      <code className="cat-code">{code}</code> {c !== undefined ? l(c.label) : ''}
+      <code className="cat-code">{code}</code> <span className="cat-label">{c !== undefined ? l(c.label) : ''}</span>
     </span>
   );
 }
