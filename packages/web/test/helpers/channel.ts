@@ -2,7 +2,7 @@
  * End-to-end harness, part 1: a real channel on 127.0.0.1 — parties with
  * fresh keys, an accord signed by all, one node per party on its own SQLite
  * file, each a full runtime (HTTP API, federation push + pull, heartbeats,
- * deadline watcher) serving the built dashboard (`packages/web/dist`) at `/`.
+ * deadline watcher) serving the built dashboard (a copy of `packages/web/dist`) at `/`.
  *
  *     const ch = await startChannel({ parties: ['CN', 'US'] });
  *     ch.party('US').url          // http://127.0.0.1:PORT — the dashboard and the API
@@ -14,7 +14,7 @@
  * Follows the CLI demo's set-up (packages/cli/src/demo/channel.ts): ports are
  * chosen first so the accord can name every node's URL.
  */
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer as createNetServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -91,6 +91,28 @@ async function freePort(): Promise<number> {
   });
 }
 
+/**
+ * Copies the built app to `to` and returns it: the node routes the files it
+ * finds at start-up, so a rebuild of packages/web/dist while a test runs
+ * (another build in the same tree) must not pull the app from under it.
+ * Retries while a concurrent build leaves index.html naming assets not yet written.
+ */
+function snapshotWeb(to: string): string {
+  for (let attempt = 0; ; attempt++) {
+    rmSync(to, { recursive: true, force: true });
+    try {
+      cpSync(WEB_ROOT, to, { recursive: true });
+      const html = readFileSync(join(to, 'index.html'), 'utf8');
+      const assets = [...html.matchAll(/(?:src|href)="\/(assets\/[^"]+)"/g)].map((m) => m[1]!);
+      if (assets.length > 0 && assets.every((a) => existsSync(join(to, a)))) return to;
+    } catch {
+      // a build was emptying dist: try again
+    }
+    if (attempt >= 50) throw new Error(`could not copy a complete build of the dashboard from ${WEB_ROOT}`);
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 200);
+  }
+}
+
 /** A tiny JSON client for a node's API, logged in as `login`. */
 export async function apiClient(url: string, login: Login): Promise<Api> {
   const res = await fetch(`${url}/v1/sessions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(login) });
@@ -112,6 +134,7 @@ export async function startChannel(o: ChannelOptions = {}): Promise<Channel> {
   if (!existsSync(join(WEB_ROOT, 'index.html'))) throw new Error(`the dashboard is not built (${WEB_ROOT}/index.html missing): run npm run build`);
   const ids = [...(o.parties ?? ['CN', 'US'])].sort();
   const dir = mkdtempSync(join(tmpdir(), 'parley-web-e2e-'));
+  const webRoot = snapshotWeb(join(dir, 'web'));
   const ports = new Map<string, number>();
   for (const id of ids) ports.set(id, await freePort());
   const keys = new Map(ids.map((id) => [id, { log: generateSignerKey(`${id.toLowerCase()}.e2e.parley/log`), hpke: hpkeGenerateKeyPair() }]));
@@ -160,7 +183,7 @@ export async function startChannel(o: ChannelOptions = {}): Promise<Channel> {
         port: ports.get(id)!,
         federation: { pollMs: 400, backoff: { baseMs: 100, maxMs: 1000 } },
         heartbeatMs: (o.heartbeatSeconds ?? 5) * 1000,
-        webRoot: WEB_ROOT,
+        webRoot,
       });
       parties.push({ id, url: runtime.url, officer, auditor, node, store, runtime });
     }
