@@ -109,8 +109,16 @@ describe.skipIf(!HAVE_CHROMIUM)('channel pages in Chromium (log explorer, incide
     expect(await stepStatuses(page)).toEqual(ALL_PASS);
   });
 
-  it('verifies an entry of our own log, and the same in Chinese', async () => {
+  it('verifies an entry of our own log, also against an older checkpoint, and the same in Chinese', async () => {
     await page.goto(`${ch.party('US').url}/logs/US/0`);
+    expect(await stepStatuses(page)).toEqual(ALL_PASS);
+    // An older checkpoint of our log, chosen by its size: it is the one verified against.
+    const older = (await (await ch.api('US')).get<{ treeSize: number }>('/v1/logs/US/entries/0')).treeSize;
+    await until('our log to grow past that checkpoint', async () => ((await (await ch.api('US')).get<{ treeSize: number }>('/v1/logs/US/entries/0')).treeSize > older ? true : undefined));
+    await page.getByLabel('Checkpoint to verify against (tree size)').fill(String(older));
+    await page.getByRole('button', { name: 'Use this checkpoint' }).click();
+    await page.waitForURL(new RegExp(`/logs/US/0\\?size=${older}$`));
+    await page.waitForFunction((n) => document.querySelector('[data-step=checkpoint]')?.textContent?.includes(`Tree size${n}`), older);
     expect(await stepStatuses(page)).toEqual(ALL_PASS);
     await setLang(page, 'zh-CN');
     await page.goto(`${ch.party('US').url}/logs/CN/${cnIndex}`);

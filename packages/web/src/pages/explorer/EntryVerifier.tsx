@@ -5,9 +5,9 @@
  * It runs once on opening and again on "Verify again" (a fresh fetch).
  */
 import { parseBase64, parseEntry } from '@parley/core';
-import { useCallback, useEffect, useState } from 'react';
+import { type FormEvent, useCallback, useEffect, useState } from 'react';
 import { useTranslation } from 'react-i18next';
-import { Link } from 'react-router';
+import { Link, useSearchParams } from 'react-router';
 import { ApiError, api } from '../../api.js';
 import { ErrorBox, Loading } from '../../components/feedback.js';
 import { MarkingBadge, PrecedenceBadge } from '../../components/badges.js';
@@ -25,13 +25,16 @@ export function EntryVerifier({ party, index, accord }: { party: string; index: 
   const [error, setError] = useState<Error | undefined>();
   const [busy, setBusy] = useState(false);
   const answer = accord.answer;
+  const [params, setParams] = useSearchParams();
+  const sizeParam = params.get('size');
+  const size = sizeParam !== null && /^[1-9][0-9]{0,15}$/.test(sizeParam) ? Number(sizeParam) : undefined;
 
   const verify = useCallback(async () => {
     if (answer === undefined) return;
     setBusy(true);
     setError(undefined);
     try {
-      const proof = await api<LogEntryProof>(`/v1/logs/${encodeURIComponent(party)}/entries/${index}`);
+      const proof = await api<LogEntryProof>(`/v1/logs/${encodeURIComponent(party)}/entries/${index}${size !== undefined ? `?size=${size}` : ''}`);
       const result = verifyEntryInclusion({
         accord: answer,
         party,
@@ -48,7 +51,7 @@ export function EntryVerifier({ party, index, accord }: { party: string; index: 
     } finally {
       setBusy(false);
     }
-  }, [answer, party, index]);
+  }, [answer, party, index, size]);
 
   useEffect(() => {
     void verify();
@@ -77,6 +80,7 @@ export function EntryVerifier({ party, index, accord }: { party: string; index: 
           </button>
         </div>
       </div>
+      <SizeForm size={size} index={index} onChange={(n) => setParams(n === undefined ? {} : { size: String(n) })} />
       <ErrorBox error={error} />
       {busy && run === undefined ? <Loading /> : null}
       {run !== undefined ? (
@@ -92,6 +96,33 @@ export function EntryVerifier({ party, index, accord }: { party: string; index: 
         </div>
       ) : null}
     </section>
+  );
+}
+
+/** Which checkpoint to verify against: the latest held (default) or one of a given tree size (?size=N). */
+function SizeForm({ size, index, onChange }: { size: number | undefined; index: number; onChange: (n: number | undefined) => void }) {
+  const { t } = useTranslation('explorer');
+  const [value, setValue] = useState(size !== undefined ? String(size) : '');
+  const n = /^[1-9][0-9]{0,15}$/.test(value) ? Number(value) : undefined;
+  const invalid = value !== '' && (n === undefined || n <= index);
+  const submit = (e: FormEvent) => {
+    e.preventDefault();
+    if (value === '') onChange(undefined);
+    else if (!invalid) onChange(n);
+  };
+  return (
+    <form className="filters size-form" onSubmit={submit}>
+      <div className="field">
+        <label htmlFor="verify-size">{t('size.label')}</label>
+        <input id="verify-size" inputMode="numeric" size={10} value={value} placeholder={t('size.latest')} onChange={(e) => setValue(e.target.value.trim())} aria-invalid={invalid} aria-describedby="verify-size-hint" />
+        <span id="verify-size-hint" className={invalid ? 'field-error' : 'hint'}>
+          {invalid ? t('size.invalid', { min: index + 1 }) : t('size.hint')}
+        </span>
+      </div>
+      <button type="submit" className="btn" disabled={invalid}>
+        {t('size.apply')}
+      </button>
+    </form>
   );
 }
 
