@@ -134,7 +134,7 @@ function ForkAlarm({ forks, accord }: { forks: readonly ForkItem[]; accord: Acco
   );
 }
 
-function CheckpointFacts({ cp, accord }: { cp: CheckpointView; accord: AccordState }) {
+function CheckpointFacts({ cp, accord, own }: { cp: CheckpointView; accord: AccordState; own: boolean }) {
   const { t } = useTranslation('links');
   if (cp.error !== undefined) {
     return (
@@ -173,7 +173,7 @@ function CheckpointFacts({ cp, accord }: { cp: CheckpointView; accord: AccordSta
       <dt>{t('witnesses')}</dt>
       <dd>
         {cp.cosigned.length === 0 ? (
-          <span className="muted">{t('noCosignature')}</span>
+          <span className="muted">{own ? t('ownCosignaturesNotShown') : t('noCosignature')}</span>
         ) : (
           <>
             <span>{t('witnessCount', { n: new Set(cp.cosigned.map((c) => c.party)).size, of: others })}</span>
@@ -278,7 +278,7 @@ function PartyCard({ party, link, forks, us, accord, heartbeatSeconds, tick }: {
             </dd>
           </>
         ) : null}
-        <CheckpointFacts cp={cp} accord={accord} />
+        <CheckpointFacts cp={cp} accord={accord} own={us} />
       </dl>
       <p className="card-links">
         <Link to={`/logs/${party}`}>{t('browseLog')}</Link>
