@@ -163,6 +163,17 @@ describe.skipIf(!HAVE_CHROMIUM)('channel pages in Chromium (log explorer, incide
     await page.waitForFunction(() => document.querySelector('[data-testid=verify-result]')?.getAttribute('data-verified') === 'true');
   });
 
+  it('explains an entry newer than the latest checkpoint, and verifies it once the next checkpoint is signed', async () => {
+    const pattern = `**/v1/logs/CN/entries/${cnIndex}*`;
+    await page.route(pattern, (r) =>
+      r.fulfill({ status: 400, contentType: 'application/problem+json', json: { type: 'urn:parley:error:tree-argument-invalid', title: 'Bad Request', status: 400, detail: 'index is not below the tree size', code: 'TREE_ARGUMENT_INVALID' } }),
+    );
+    await page.goto(`${ch.party('US').url}/logs/CN/${cnIndex}`);
+    await page.getByText(/is newer than the latest checkpoint/).waitFor();
+    await page.unroute(pattern);
+    await page.waitForFunction(() => document.querySelector('[data-testid=verify-result]')?.getAttribute('data-verified') === 'true', undefined, { timeout: 20_000 });
+  });
+
   it('lists incidents with filters and search, and shows an incident\'s timeline across parties', async () => {
     await page.goto(`${ch.party('US').url}/incidents`);
     const table = page.getByTestId('incidents-table');

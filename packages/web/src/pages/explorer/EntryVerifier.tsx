@@ -10,6 +10,7 @@ import { useTranslation } from 'react-i18next';
 import { Link, useSearchParams } from 'react-router';
 import { ApiError, api } from '../../api.js';
 import { ErrorBox, Loading } from '../../components/feedback.js';
+import { useEvents } from '../../events.js';
 import { MarkingBadge, PrecedenceBadge } from '../../components/badges.js';
 import { Time } from '../../components/time.js';
 import type { LogEntryProof } from '@parley/node/api';
@@ -57,6 +58,13 @@ export function EntryVerifier({ party, index, accord }: { party: string; index: 
     void verify();
   }, [verify]);
 
+  // An entry newer than the latest checkpoint cannot be proved yet; the next checkpoint of its log retries.
+  const notYet = error instanceof ApiError && error.code === 'TREE_ARGUMENT_INVALID';
+  useEvents((e) => {
+    const d = e.data as { party?: string } | null;
+    if (notYet && e.event === 'checkpoint' && d?.party === party) void verify();
+  });
+
   return (
     <section aria-labelledby="entry-heading" className="entry-verifier">
       <div className="page-header">
@@ -81,7 +89,13 @@ export function EntryVerifier({ party, index, accord }: { party: string; index: 
         </div>
       </div>
       <SizeForm size={size} index={index} onChange={(n) => setParams(n === undefined ? {} : { size: String(n) })} />
-      <ErrorBox error={error} />
+      {notYet ? (
+        <p className="notice" role="status">
+          {t('notYetInCheckpoint', { index })}
+        </p>
+      ) : (
+        <ErrorBox error={error} />
+      )}
       {busy && run === undefined ? <Loading /> : null}
       {run !== undefined ? (
         <div className="two-col verifier-cols">
