@@ -28,7 +28,7 @@ import { useSession } from './session.js';
 function RequireSession() {
   const { session } = useSession();
   const location = useLocation();
-  if (session === undefined) return <Navigate to="/login" replace state={{ from: location.pathname }} />;
+  if (session === undefined) return <Navigate to="/login" replace state={{ from: location.pathname + location.search }} />;
   return (
     <Layout>
       <Outlet />

@@ -50,6 +50,7 @@ describe.skipIf(!HAVE_CHROMIUM)('dashboard (Chromium, two real nodes)', () => {
     await us.getByRole('button', { name: 'Sign in' }).click();
     await us.getByRole('alert').filter({ hasText: 'Wrong officer name or password' }).waitFor();
     await login(us, ch.party('US').officer);
+    await us.getByRole('heading', { level: 1, name: 'Inbox' }).waitFor();
     expect(await us.getByTestId('officer').textContent()).toContain('duty-us');
     expect(await us.getByTestId('our-party').textContent()).toBe('US');
     await us.locator('[data-testid=live-status][data-status=live]').waitFor();
@@ -87,7 +88,8 @@ describe.skipIf(!HAVE_CHROMIUM)('dashboard (Chromium, two real nodes)', () => {
   it("turns the sender's outbox acknowledged (second browser, the other node)", async () => {
     cn = await b.page(`${ch.party('CN').url}/outbox`);
     await login(cn, ch.party('CN').officer);
-    await cn.getByRole('link', { name: 'Outbox' }).click();
+    // The deep link survives the login.
+    await cn.getByRole('heading', { level: 1, name: 'Outbox' }).waitFor();
     const rcpt = cn.locator(`[data-testid=outbox-row][data-key="CN/${flash.index}"] [data-testid=recipient][data-recipient=US]`);
     await rcpt.waitFor();
     await cn.locator(`[data-testid=outbox-row][data-key="CN/${flash.index}"] [data-recipient=US][data-state=acknowledged]`).waitFor({ timeout: 30_000 });

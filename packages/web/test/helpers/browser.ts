@@ -65,12 +65,13 @@ export function pageErrors(page: Page): readonly string[] {
   return ERRORS.get(page) ?? [];
 }
 
-/** Logs in through the login form and waits for the inbox. */
+/** Logs in through the login form and waits for the app's shell. */
 export async function login(page: Page, who: Login): Promise<void> {
   await page.getByLabel(/Officer name|值班员名称/).fill(who.name);
   await page.getByLabel(/^(Password|密码)$/).fill(who.password);
   await page.getByRole('button', { name: /^(Sign in|登录)$/ }).click();
-  await page.getByRole('heading', { level: 1, name: /^(Inbox|收件箱)$/ }).waitFor();
+  // Back on the page that asked for the session (the inbox by default).
+  await page.getByTestId('officer').waitFor();
 }
 
 /** Switches the UI language with the header's language switch. */

@@ -21,9 +21,12 @@ export function LoginPage() {
   const [password, setPassword] = useState('');
   const [error, setError] = useState<string | undefined>(undefined);
   const [busy, setBusy] = useState(false);
-  const expired = (location.state as { expired?: boolean } | null)?.expired === true;
+  const state = location.state as { expired?: boolean; from?: string } | null;
+  const expired = state?.expired === true;
+  // Back to the page that needed the session (a deep link), never off-site.
+  const back = typeof state?.from === 'string' && state.from.startsWith('/') && !state.from.startsWith('//') && state.from !== '/login' ? state.from : '/';
 
-  if (session !== undefined) return <Navigate to="/" replace />;
+  if (session !== undefined) return <Navigate to={back} replace />;
 
   async function submit(e: FormEvent) {
     e.preventDefault();
@@ -35,7 +38,7 @@ export function LoginPage() {
     setError(undefined);
     try {
       await login(name.trim(), password);
-      navigate('/', { replace: true });
+      navigate(back, { replace: true });
     } catch (err) {
       if (err instanceof ApiError && (err.status === 401 || err.status === 400)) setError(t('invalid'));
       else if (err instanceof ApiError && err.status === 429) setError(t('tooMany'));
