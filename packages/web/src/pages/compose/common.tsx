@@ -6,6 +6,11 @@ import { formatDuration } from '../../components/time.js';
 import { UI_LANGUAGES, useLabel } from '../../i18n.js';
 import { Field, fid } from './fields.js';
 
+/** Sentences join with a space in English and with nothing in Chinese. */
+function sep(lang: string): string {
+  return lang === 'zh-CN' ? '' : ' ';
+}
+
 export function Recipients({ accord, us, value, onChange, error, disabled }: { accord: AccordInfo | undefined; us: string | undefined; value: readonly string[]; onChange: (v: string[]) => void; error?: string | undefined; disabled?: boolean }) {
   const { t } = useTranslation('compose');
   const { l } = useLabel();
@@ -44,7 +49,7 @@ export function PrecedenceSelect({ name, value, onChange, accord, allowDefault, 
   const term = value === '' ? undefined : TAXONOMY_V1.precedences.find((p) => p.code === value);
   const secs = value === '' ? undefined : (accord?.accord.deadlines.ackSeconds[value] ?? term?.ackSeconds);
   return (
-    <Field id={fid(name)} label={t('precedence')} hint={term !== undefined ? `${l(term.description)} ${secs !== undefined ? t('ackWithin', { d: formatDuration(secs * 1000, i18n.language) }) : ''}` : defaultLabel} error={error}>
+    <Field id={fid(name)} label={t('precedence')} hint={term !== undefined ? [l(term.description), secs !== undefined ? t('ackWithin', { d: formatDuration(secs * 1000, i18n.language) }) : ''].join(sep(i18n.language)).trim() : defaultLabel} error={error}>
       {(p) => (
         <select {...p} value={value} onChange={(e) => onChange(e.target.value as Precedence | '')} data-testid="precedence">
           {allowDefault === true ? <option value="">{t('precedenceDefault')}</option> : null}
@@ -64,11 +69,11 @@ export function PrecedenceSelect({ name, value, onChange, accord, allowDefault, 
 }
 
 export function MarkingSelect({ name, value, onChange, error }: { name: string; value: Marking; onChange: (m: Marking) => void; error?: string | undefined }) {
-  const { t } = useTranslation('compose');
+  const { t, i18n } = useTranslation('compose');
   const { l } = useLabel();
   const term = TAXONOMY_V1.markings.find((m) => m.code === value);
   return (
-    <Field id={fid(name)} label={t('marking')} hint={term !== undefined ? `${l(term.definition)}${value === 'TLP:CLEAR' ? ` ${t('clearWarning')}` : ` ${t('sealedNote')}`}` : undefined} error={error}>
+    <Field id={fid(name)} label={t('marking')} hint={term !== undefined ? [l(term.definition), value === 'TLP:CLEAR' ? t('clearWarning') : t('sealedNote')].join(sep(i18n.language)) : undefined} error={error}>
       {(p) => (
         <select {...p} value={value} onChange={(e) => onChange(e.target.value as Marking)} data-testid="marking">
           {MARKINGS.map((m) => (

@@ -328,7 +328,11 @@ export function ReportForm({ accord, us, initialIncident }: ReportFormProps) {
           label={t('report.severity')}
           hint={
             level !== undefined
-              ? `${l(level.definition)} — ${t('report.severityDefaults', { p: level.precedence, ack: formatDuration(level.ackSeconds * 1000, i18n.language), initial: formatDuration(level.initialReportSeconds * 1000, i18n.language) })}`
+              ? `${l(level.definition)} — ${t('report.severityDefaults', {
+                  p: level.precedence,
+                  ack: formatDuration((accord?.accord.deadlines.ackSeconds[level.precedence] ?? level.ackSeconds) * 1000, i18n.language),
+                  initial: formatDuration((accord?.accord.deadlines.initialReportSeconds[String(level.level)] ?? level.initialReportSeconds) * 1000, i18n.language),
+                })}`
               : t('report.severityHint')
           }
           error={errors['report.severity']}

@@ -274,6 +274,12 @@ export function EntryPage() {
             </dd>
             <dt>{t('meta.leafHash')}</dt>
             <dd className="mono">{v.leafHash}</dd>
+            <dt>{t('meta.proof')}</dt>
+            <dd>
+              <Link to={`/logs/${encodeURIComponent(v.party)}/${v.index}`} data-testid="verify-link">
+                {t('meta.verify')}
+              </Link>
+            </dd>
             <dt>{t('meta.refs')}</dt>
             <dd>
               {v.entry.refs.length === 0
