@@ -95,6 +95,11 @@ describe.skipIf(!HAVE_CHROMIUM)('dashboard (Chromium, two real nodes)', () => {
     await cn.locator(`[data-testid=outbox-row][data-key="CN/${flash.index}"] [data-recipient=US][data-state=acknowledged]`).waitFor({ timeout: 30_000 });
     expect(await rcpt.textContent()).toContain('Acknowledged');
     await shot(cn, 'outbox-en');
+    // The acknowledgement carries US's reply, readable at CN.
+    await rcpt.getByRole('link', { name: "View US's acknowledgement and reply" }).click();
+    await cn.getByTestId('body').filter({ hasText: 'Endpoints isolated; standing by.' }).waitFor();
+    await shot(cn, 'entry-ack-reply-en');
+    await cn.goBack();
   });
 
   it('turns an unanswered PRIORITY message overdue without a reload', async () => {

@@ -231,6 +231,10 @@ export function EntryPage() {
               <div data-testid="body">
                 <ReportBody r={v.body} />
               </div>
+            ) : v.entry.type === 'ack' && typeof (v.body as { reply?: unknown } | undefined)?.reply === 'string' ? (
+              <div className="body-text" lang={(v.body as { lang?: string }).lang} data-testid="body">
+                {(v.body as { reply: string }).reply}
+              </div>
             ) : v.sealed !== undefined ? (
               <SealedBox v={v} />
             ) : v.body !== undefined ? (
