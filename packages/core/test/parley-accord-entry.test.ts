@@ -69,6 +69,8 @@ describe.each(providers)('accord and entries with $name', (provider) => {
     expect(v.id).toBe(vec.accordId);
     expect(v.complete).toBe(true);
     expect(v.signedBy).toEqual(['CN', 'US']);
+    // The verified signatures travel with the accord, so a reader can check them again.
+    expect(v.signatures).toEqual(vec.accord.signatures);
   });
 
   it('refuses an accord that a party has not signed, or whose text changed after signing', () => {

@@ -20,7 +20,8 @@ import { createServer as createTcpServer } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import { SqliteStore } from '@parley/store';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { VerifierSet, detectFork, leafHash, newSigner, openCheckpoint, parseBase64, signCheckpoint, verifyAccord, verifyInclusion } from '@parley/core/node';
+import { VerifierSet, appendSignatures, decodeUtf8, detectFork, formatAddCheckpointRequest, leafHash, newSigner, openCheckpoint, openWitnessedCheckpoint, parseBase64, signCheckpoint, verifyAccord, verifyInclusion } from '@parley/core/node';
+import { cosignedKey } from '../src/federation/keys.js';
 import { ParleyNode, createServer, hashPassword, recordFork, CONTENT_SECURITY_POLICY, formatCsv, percentile, compliance } from '../src/index.js';
 import { makeAccord, makeParty, openChannel, sampleReport } from './helpers/channel.js';
 import { OFFICERS, PASSWORD, expectProblem } from './helpers/http.js';
@@ -420,6 +421,45 @@ describe('GET /v1/logs/{party}', () => {
     expect(list.items.length).toBeGreaterThan(0);
   });
 
+  it('serves the witnessed checkpoints held: each peer\u2019s cosignature of our log, and our witness\u2019s of theirs', async () => {
+    const us = ch.accord.accord.parties.find((p) => p.id === 'US')!.logKey;
+    const cn = ch.accord.accord.parties.find((p) => p.id === 'CN')!.logKey;
+    const token = await login('US', 'audrey');
+    const none = (await call(`${base['US']}/v1/logs/US/cosigned`, { token })).json<{ notes: unknown[] }>();
+    // CN's witness cosigns US's latest checkpoint, as a push would ask it to; US keeps the answer.
+    const note = (await ch.node('US').latestCheckpoint())!;
+    const size = openCheckpoint(note, new VerifierSet([us])).checkpoint.treeSize;
+    const held = await ch.node('CN').witness.latest(us.name);
+    const old = held?.treeSize ?? 0;
+    const proof = old > 0 && old < size ? await ch.node('US').consistencyProof(old, size) : [];
+    const a = await ch.node('CN').witness.addCheckpoint(formatAddCheckpointRequest({ oldSize: old, proof, checkpointNote: note }));
+    expect(a.status).toBe(200);
+    if (a.status !== 200) return;
+    const cosigned = decodeUtf8(appendSignatures(note, [a.cosignature]));
+    await ch.store('US').putSetting(cosignedKey('CN'), { size, at: a.timestamp, note: cosigned });
+
+    const own = (await call(`${base['US']}/v1/logs/US/cosigned`, { token })).json<{ party: string; notes: { witness: string; treeSize: number; note: string }[] }>();
+    expect(none.notes).toEqual([]);
+    expect(own.party).toBe('US');
+    expect(own.notes).toEqual([{ witness: 'CN', treeSize: size, note: cosigned }]);
+    const w = openWitnessedCheckpoint(own.notes[0]!.note, new VerifierSet([us]), [cn], { quorum: 1 });
+    expect(w.cosignatures.map((c) => c.timestamp)).toEqual([a.timestamp]);
+    // On CN: the latest of US's checkpoints that CN's own witness cosigned.
+    const theirs = (await call(`${base['CN']}/v1/logs/US/cosigned`, { token: await login('CN', 'alice') })).json<{ notes: { witness: string; treeSize: number; note: string }[] }>();
+    expect(theirs.notes.map((n) => [n.witness, n.treeSize])).toEqual([['CN', size]]);
+    openWitnessedCheckpoint(theirs.notes[0]!.note, new VerifierSet([us]), [cn], { quorum: 1 });
+    expectProblem(await call(`${base['US']}/v1/logs/XX/cosigned`, { token }), 404, 'NOT_FOUND');
+  });
+
+  it('sends the accord\u2019s signatures, which verify as the accord the node runs on', async () => {
+    const r = (await call(`${base['US']}/v1/accord`, { token: await login('US', 'audrey') })).json<{ id: string; accord: unknown; signedBy: string[]; signatures: { party: string; sig: string }[] }>();
+    expect(r.signatures.map((s) => s.party)).toEqual(['CN', 'US']);
+    const v = verifyAccord({ accord: r.accord as never, signatures: r.signatures }, { requireAll: true });
+    expect(v.id).toBe(r.id);
+    const forged = r.signatures.map((s) => (s.party === 'CN' ? { ...s, sig: r.signatures.find((x) => x.party === 'US')!.sig } : s));
+    expect(() => verifyAccord({ accord: r.accord as never, signatures: forged })).toThrow();
+  });
+
   it('answers bad input with 4xx and an unreachable node with 502', async () => {
     const token = await login('CN', 'alice');
     expectProblem(await call(`${base['CN']}/v1/logs/XX/checkpoint`, { token }), 404, 'NOT_FOUND');
@@ -511,7 +551,8 @@ describe('deadline events by the clock, and a silent peer', () => {
     try {
       const url = await server('CN', { peerUrls: { US: `http://127.0.0.1:${port}` } });
       const token = (await (await fetch(`${url}/v1/sessions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: 'alice', password: PASSWORD }) })).json() as { token: string }).token;
-      expectProblem(await call(`${url}/v1/logs/US/checkpoint`, { token }), 504, 'UPSTREAM_TIMEOUT');
+      // An entry's proof always comes from US's node (the checkpoint may be held here).
+      expectProblem(await call(`${url}/v1/logs/US/entries/0`, { token }), 504, 'UPSTREAM_TIMEOUT');
     } finally {
       for (const s of sockets) s.destroy();
       silent.close();

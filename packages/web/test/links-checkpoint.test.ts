@@ -19,7 +19,7 @@ import {
   verifierKeyOf,
 } from '@parley/core';
 import { describe, expect, it } from 'vitest';
-import { checkCheckpoint } from '../src/pages/links/checkpoint.js';
+import { checkCheckpoint, cosignaturesOf } from '../src/pages/links/checkpoint.js';
 
 const keys: Record<string, SignerKey> = { CN: generateSignerKey('cn.test/log'), EU: generateSignerKey('eu.test/log'), US: generateSignerKey('us.test/log') };
 const accord = draftAccord({
@@ -53,5 +53,28 @@ describe('checkCheckpoint', () => {
     expect(checkCheckpoint(edited, accord, 'CN')).toMatchObject({ verified: false, size: 43 });
     // US's log key cannot pass for CN's checkpoint.
     expect(checkCheckpoint(text(signCheckpoint(cp, newSigner(keys['US']!))), accord, 'CN').verified).toBe(false);
+  });
+});
+
+describe('cosignaturesOf (our own log: each peer\u2019s latest cosignature the node holds)', () => {
+  it('keeps only valid cosignatures by the witness each note names, with the size they cover', () => {
+    const older = { ...cp, treeSize: 40 };
+    const byUs = appendSignatures(signCheckpoint(older, newSigner(keys['CN']!)), [cosign(formatCheckpoint(older), cosignerKey(keys['US']!), 1_795_000_000)]);
+    const byEu = appendSignatures(signCheckpoint(cp, newSigner(keys['CN']!)), [cosign(formatCheckpoint(cp), cosignerKey(keys['EU']!), 1_795_000_200)]);
+    const answer = {
+      party: 'CN',
+      notes: [
+        { witness: 'US', treeSize: 40, note: text(byUs) },
+        { witness: 'EU', treeSize: 42, note: text(byEu) },
+        // A note claiming US's witness but carrying EU's cosignature proves nothing about US.
+        { witness: 'US', treeSize: 42, note: text(byEu) },
+        // A note whose log signature is not CN's is ignored whole.
+        { witness: 'EU', treeSize: 42, note: text(appendSignatures(signCheckpoint(cp, newSigner(generateSignerKey('cn.test/log'))), [cosign(formatCheckpoint(cp), cosignerKey(keys['EU']!), 1)])) },
+      ],
+    };
+    expect(cosignaturesOf(answer, accord, 'CN')).toEqual([
+      { party: 'US', timestamp: 1_795_000_000, size: 40 },
+      { party: 'EU', timestamp: 1_795_000_200, size: 42 },
+    ]);
   });
 });

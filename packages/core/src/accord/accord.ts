@@ -100,6 +100,8 @@ export interface VerifiedAccord {
   readonly id: string;
   /** Parties whose signature verified. */
   readonly signedBy: readonly string[];
+  /** The verified signatures, sorted by party (so a reader can check them again itself). */
+  readonly signatures: readonly AccordSignature[];
   /** True when every party signed. */
   readonly complete: boolean;
   /** A party and its parsed log key, or undefined. */
@@ -266,7 +268,7 @@ export function verifyAccord(signed: SignedAccord, options: VerifyAccordOptions 
   }
   const id = accordId(accord);
   const members = new Map<string, AccordMember>(accord.parties.map((p) => [p.id, member(p, keys.get(p.id)!)]));
-  return { accord, id, signedBy, complete, party: (pid) => members.get(pid) };
+  return { accord, id, signedBy, signatures: sigs, complete, party: (pid) => members.get(pid) };
 }
 
 function parseSignatures(v: unknown): AccordSignature[] {

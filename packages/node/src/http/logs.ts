@@ -7,6 +7,9 @@
  *     GET /v1/logs/{party}                       indices newest first (?before&limit)
  *     GET /v1/logs/{party}/checkpoint            the signed note, text/plain
  *     GET /v1/logs/{party}/entries/{index}?size  entry, leaf hash, inclusion proof, checkpoint
+ *     GET /v1/logs/{party}/cosigned              the witnessed checkpoints held: for our own log,
+ *                                                each peer's latest cosignature of it; for another
+ *                                                party's, the latest our witness cosigned
  *
  * Our own log comes from the store. Another party's: the checkpoint is the
  * latest this node cosigned as its witness (its note carries our
@@ -21,6 +24,7 @@
  */
 import { decodeUtf8, fail, formatBase64, leafHash, parseCheckpoint, parseNote } from '@parley/core';
 import { z } from 'zod';
+import { cosignedKey } from '../federation/keys.js';
 import { PeerClient, PeerError } from '../federation/peer.js';
 import { type App, type Context, BEARER, READERS } from './context.js';
 import { HttpError } from './problem.js';
@@ -50,6 +54,19 @@ export const LogEntryProof = z
     checkpoint: z.string().describe('The signed checkpoint note (C2SP tlog-checkpoint) of size treeSize'),
   })
   .meta({ id: 'LogEntryProof' });
+
+export const CosignedNotes = z
+  .object({
+    party: z.string().describe('The log'),
+    notes: z.array(
+      z.object({
+        witness: z.string().describe('The party whose witness cosigned it'),
+        treeSize: z.number().int(),
+        note: z.string().describe("The checkpoint note: the log's signature and that witness's cosignature (C2SP tlog-cosignature)"),
+      }),
+    ),
+  })
+  .meta({ id: 'CosignedNotes' });
 
 export const LogListing = z.object({
   party: z.string(),
@@ -164,6 +181,27 @@ export function registerLogs(app: App, ctx: Context, peerUrls: Readonly<Record<s
         proof: proof.map(formatBase64),
         checkpoint: decodeUtf8(note, 'checkpoint'),
       });
+    },
+  });
+
+  app.get('/v1/logs/:party/cosigned', {
+    onRequest: sessions.require(READERS),
+    schema: { tags: ['log'], summary: 'Witnessed checkpoints of a party\u2019s log held here (own: each peer\u2019s latest cosignature; other: ours)', security: BEARER, params: LogParams, response: { 200: CosignedNotes } },
+    handler: async (req, reply) => {
+      const { party } = req.params;
+      const m = member(party);
+      const notes: z.output<typeof CosignedNotes>['notes'] = [];
+      if (party === node.party) {
+        for (const p of node.accord.accord.parties) {
+          if (p.id === party) continue;
+          const held = (await store.getSetting(cosignedKey(p.id))) as { size?: unknown; note?: unknown } | undefined;
+          if (typeof held?.size === 'number' && typeof held.note === 'string') notes.push({ witness: p.id, treeSize: held.size, note: held.note });
+        }
+      } else {
+        const held = await node.witness.latest(m.logKey.name);
+        if (held) notes.push({ witness: node.party, treeSize: held.treeSize, note: decodeUtf8(held.note, 'checkpoint') });
+      }
+      return reply.header('cache-control', 'no-store').send({ party, notes });
     },
   });
 

@@ -143,6 +143,9 @@ export const AccordResponse = z.object({
   id: z.string().describe('Channel id: hex SHA-256 of the canonical accord'),
   accord: z.looseObject({}).describe('The accord (RFC 8785 canonical JSON members)'),
   signedBy: z.array(z.string()),
+  signatures: z
+    .array(z.object({ party: z.string(), sig: z.string().describe('Base64 Ed25519 over the accord signing message (core accord.ts)') }))
+    .describe('The verified signatures, so a reader (the dashboard) can check the accord itself'),
 });
 
 // --- public log ----------------------------------------------------------------

@@ -105,7 +105,7 @@ function unsignedView(accord: Accord, id: string): VerifiedAccord {
     const verify = getCrypto().ed25519Verifier(logKey.publicKey);
     members.set(p.id, { party: p, logKey, hpkeKey: parseBase64(p.hpkeKey), verify });
   }
-  return { accord, id, signedBy: [], complete: false, party: (pid) => members.get(pid) };
+  return { accord, id, signedBy: [], signatures: [], complete: false, party: (pid) => members.get(pid) };
 }
 
 /**

@@ -8,6 +8,7 @@
 import { type Accord, VerifierSet, cosignerKey, formatKeyId, isParleyError, openWitnessedCheckpoint, parseVerifierKey } from '@parley/core';
 import { useEffect, useState } from 'react';
 import { api, ApiError } from '../../api.js';
+import type { CosignedNotes } from '@parley/node/api';
 import type { AccordState } from '../explorer/accord.js';
 
 export interface CheckpointFacts {
@@ -16,8 +17,8 @@ export interface CheckpointFacts {
   readonly verified: boolean;
   /** Core's error code when the signature check failed. */
   readonly code?: string;
-  /** Valid witness cosignatures by other parties, in note order. */
-  readonly cosigned: readonly { readonly party: string; readonly timestamp: number }[];
+  /** Valid witness cosignatures by other parties, in note order (`size`: the tree size cosigned, when not this checkpoint's). */
+  readonly cosigned: readonly { readonly party: string; readonly timestamp: number; readonly size?: number }[];
 }
 
 export interface CheckpointView extends CheckpointFacts {
@@ -47,19 +48,42 @@ export function checkCheckpoint(note: string, accord: Accord, party: string): Ch
   }
 }
 
-/** Fetches and checks `party`'s checkpoint; refetches when `tick` changes. */
-export function useCheckpoint(party: string, accord: AccordState, tick: number): CheckpointView {
+/**
+ * The cosignatures in the witnessed checkpoints the node holds for `party`
+ * (GET /v1/logs/:party/cosigned: for our own log, each peer's latest), each
+ * note checked here like a checkpoint; only valid cosignatures by the
+ * witness the node names are kept, with the size they cover.
+ */
+export function cosignaturesOf(answer: CosignedNotes, accord: Accord, party: string): CheckpointFacts['cosigned'] {
+  return answer.notes.flatMap((n) => {
+    const facts = checkCheckpoint(n.note, accord, party);
+    if (!facts.verified) return [];
+    return facts.cosigned.filter((c) => c.party === n.witness).map((c) => ({ ...c, ...(facts.size !== undefined ? { size: facts.size } : {}) }));
+  });
+}
+
+/**
+ * Fetches and checks `party`'s checkpoint; refetches when `tick` changes.
+ * For our own log (`own`), the node's copy of the latest checkpoint carries
+ * no cosignatures, so those come from the peers' latest cosignatures it holds.
+ */
+export function useCheckpoint(party: string, accord: AccordState, tick: number, own = false): CheckpointView {
   const [view, setView] = useState<CheckpointView>({ verified: false, cosigned: [] });
   const a = accord.accord;
   useEffect(() => {
     if (a === undefined) return undefined;
     const ctl = new AbortController();
-    api<string>(`/v1/logs/${encodeURIComponent(party)}/checkpoint`, { signal: ctl.signal })
-      .then((note) => setView(checkCheckpoint(String(note), a, party)))
+    const path = `/v1/logs/${encodeURIComponent(party)}`;
+    const cosigned = own ? api<CosignedNotes>(`${path}/cosigned`, { signal: ctl.signal }).then((r) => cosignaturesOf(r, a, party)) : Promise.resolve(undefined);
+    Promise.all([api<string>(`${path}/checkpoint`, { signal: ctl.signal }), cosigned])
+      .then(([note, held]) => {
+        const facts = checkCheckpoint(String(note), a, party);
+        setView(held === undefined ? facts : { ...facts, cosigned: [...facts.cosigned, ...held] });
+      })
       .catch((e: unknown) => {
         if (!ctl.signal.aborted) setView({ verified: false, cosigned: [], error: e instanceof ApiError ? e.code : 'NETWORK' });
       });
     return () => ctl.abort();
-  }, [party, a, tick]);
+  }, [party, a, tick, own]);
   return view;
 }

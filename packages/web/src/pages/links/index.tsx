@@ -181,6 +181,7 @@ function CheckpointFacts({ cp, accord, own }: { cp: CheckpointView; accord: Acco
               {cp.cosigned.map((c) => (
                 <li key={`${c.party}-${c.timestamp}`}>
                   <strong>{c.party}</strong> · <When iso={new Date(c.timestamp * 1000).toISOString()} />
+                  {c.size !== undefined && c.size !== cp.size ? <span className="muted"> · {t('cosignedSize', { count: c.size })}</span> : null}
                 </li>
               ))}
             </ul>
@@ -194,7 +195,7 @@ function CheckpointFacts({ cp, accord, own }: { cp: CheckpointView; accord: Acco
 function PartyCard({ party, link, forks, us, accord, heartbeatSeconds, tick }: { party: string; link: LinkItem | undefined; forks: readonly ForkItem[]; us: boolean; accord: AccordState; heartbeatSeconds: number | undefined; tick: number }) {
   const { t } = useTranslation('links');
   const tc = useTranslation().t;
-  const cp = useCheckpoint(party, accord, tick);
+  const cp = useCheckpoint(party, accord, tick, us);
   const forked = forks.length > 0 || (link?.forks ?? 0) > 0;
   const state = us ? undefined : link?.state;
   return (
