@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Precedence } from '@parley/core';
-import { type ComplianceRow, formatMs, histogramData, latencyCsvRows, percent, pivotByDay, rowKey, sortRows } from '../src/pages/compliance/data.js';
+import { type ComplianceRow, formatLatency, formatMs, histogramData, latencyCsvRows, percent, pivotByDay, rowKey, sortRows } from '../src/pages/compliance/data.js';
 import { toCsv } from '../src/pages/compliance/csv.js';
 
 const row = (from: string, party: string, precedence: Precedence, over: Partial<ComplianceRow> = {}): ComplianceRow => ({
@@ -40,6 +40,11 @@ describe('compliance data', () => {
     expect(formatMs(4200, 'en')).toBe('4.2 s');
     expect(formatMs(210_000, 'zh-CN')).toBe('3.5 分钟');
     expect(formatMs(null, 'en')).toBe('—');
+    // Latencies are judged by whole-second cosignature times: under a second is not "0 ms".
+    expect(formatLatency(0, 'en')).toBe('< 1 s');
+    expect(formatLatency(999, 'zh-CN')).toBe('不足 1 秒');
+    expect(formatLatency(4200, 'en')).toBe('4.2 s');
+    expect(formatLatency(null, 'en')).toBe('—');
     expect(percent(0.75)).toBe(75);
     expect(percent(2 / 3)).toBe(66.7);
     expect(percent(null)).toBe(null);

@@ -42,6 +42,16 @@ export function formatMs(ms: number | null, lang: string): string {
   return `${one(ms / 3_600_000)} ${zh ? '小时' : 'h'}`;
 }
 
+/**
+ * A judged latency for tables and tooltips. Answers are timed by cosignature
+ * timestamps, which have whole-second resolution, so anything under a second
+ * reads "< 1 s" rather than a precise-looking "0 ms".
+ */
+export function formatLatency(ms: number | null, lang: string): string {
+  if (ms !== null && Number.isFinite(ms) && ms < 1000) return lang === 'zh-CN' ? '不足 1 秒' : '< 1 s';
+  return formatMs(ms, lang);
+}
+
 /** CSV columns of the latency tables (the same as GET /v1/compliance.csv). */
 export const LATENCY_COLUMNS = ['from', 'party', 'precedence', 'count', 'onTime', 'overdue', 'pending', 'hitRate', 'p50Ms', 'p90Ms', 'p99Ms', 'maxMs'] as const;
 

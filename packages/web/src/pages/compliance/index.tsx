@@ -24,6 +24,7 @@ import {
   type IncidentCount,
   INCIDENT_COLUMNS,
   LATENCY_COLUMNS,
+  formatLatency,
   formatMs,
   histogramData,
   latencyCsvRows,
@@ -119,7 +120,7 @@ function LatencySection({ kind, rows: raw }: { kind: 'acks' | 'receipts'; rows: 
                   <CartesianGrid strokeDasharray="3 3" />
                   <XAxis dataKey="key" tick={{ fontSize: 11 }} interval={0} angle={-20} textAnchor="end" height={60} />
                   <YAxis tickFormatter={(v: number) => formatMs(v, i18n.language)} width={64} />
-                  <Tooltip formatter={(v) => formatMs(typeof v === 'number' ? v : null, i18n.language)} />
+                  <Tooltip formatter={(v) => formatLatency(typeof v === 'number' ? v : null, i18n.language)} />
                   <Legend formatter={legendText} />
                   {(['p50Ms', 'p90Ms', 'p99Ms'] as const).map((k) => (
                     <Bar key={k} dataKey={k} name={t(`col.${k}`)} fill={PCT_COLORS[k]} isAnimationActive={false} />
@@ -207,10 +208,10 @@ function LatencySection({ kind, rows: raw }: { kind: 'acks' | 'receipts'; rows: 
                     </td>
                     <td className="num">{r.pending}</td>
                     <td className="num">{r.hitRate === null ? '—' : `${percent(r.hitRate)}%`}</td>
-                    <td className="num">{formatMs(r.p50Ms, i18n.language)}</td>
-                    <td className="num">{formatMs(r.p90Ms, i18n.language)}</td>
-                    <td className="num">{formatMs(r.p99Ms, i18n.language)}</td>
-                    <td className="num">{formatMs(r.maxMs, i18n.language)}</td>
+                    <td className="num">{formatLatency(r.p50Ms, i18n.language)}</td>
+                    <td className="num">{formatLatency(r.p90Ms, i18n.language)}</td>
+                    <td className="num">{formatLatency(r.p99Ms, i18n.language)}</td>
+                    <td className="num">{formatLatency(r.maxMs, i18n.language)}</td>
                   </tr>
                 ))}
               </tbody>
