@@ -48,6 +48,7 @@ function useBox(box: 'inbox' | 'outbox', scope: Scope) {
     }
   }, [box, scope]);
   useEffect(() => {
+    setItems(undefined); // a new scope starts from its own first listing
     void load();
   }, [load]);
   const timer = useRef<ReturnType<typeof setTimeout> | undefined>(undefined);
@@ -164,17 +165,20 @@ export function InboxPage() {
   const { items, error } = useBox('inbox', scope);
   const now = useNow();
   const seen = useRef<Set<string> | undefined>(undefined);
+  const seenScope = useRef<Scope>(scope);
   const sorted = useMemo(() => (items === undefined ? undefined : [...items].sort(compareInbox(us))), [items, us]);
   const fresh = useMemo(() => {
     const f = new Set<string>();
     if (items === undefined) return f;
-    if (seen.current === undefined) {
+    if (seen.current === undefined || seenScope.current !== scope) {
+      // The first listing of a scope is what was there, not what arrived.
       seen.current = new Set(items.map(entryKey));
+      seenScope.current = scope;
       return f;
     }
     for (const v of items) if (!seen.current.has(entryKey(v))) f.add(entryKey(v));
     return f;
-  }, [items]);
+  }, [items, scope]);
   const pending = sorted?.filter(needsAck) ?? [];
   const overdue = pending.filter((v) => {
     const d = deadlineFor(v, us);
