@@ -12,6 +12,7 @@
  *
  * Both refresh on live events (entry, deadline, reset, reconnect).
  */
+import { TAXONOMY_V1 } from '@parley/core';
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { Link } from 'react-router';
@@ -22,6 +23,7 @@ import { Countdown, Time, useNow } from '../../components/time.js';
 import { compareInbox, deadlineFor, entryKey, isIncidentReport, needsAck, summaryOf } from '../../entries.js';
 import { useEvents } from '../../events.js';
 import { useParty } from '../../party.js';
+import { useLabel } from '../../i18n.js';
 import type { DeadlineItem, DeliveryState, EntryView, ListResponse } from '../../types.js';
 import { LockIcon } from '../../components/icons.js';
 
@@ -91,6 +93,12 @@ function EntryTitle({ v }: { v: EntryView }) {
   return <Link to={to}>{t(`entryType.${v.entry.type}`, { defaultValue: v.entry.type })}</Link>;
 }
 
+function ReportKindLabel({ kind }: { kind: string }) {
+  const { l } = useLabel();
+  const term = TAXONOMY_V1.reportKinds.find((k) => k.code === kind);
+  return <strong className={`report-kind kind-${kind}`}>{term !== undefined ? l(term.label) : kind}</strong>;
+}
+
 function EntryMeta({ v, direction }: { v: EntryView; direction: 'in' | 'out' }) {
   const { t } = useTranslation();
   const { t: ti } = useTranslation('inbox');
@@ -100,6 +108,7 @@ function EntryMeta({ v, direction }: { v: EntryView; direction: 'in' | 'out' }) 
       <span>{t(`entryType.${v.entry.type}`, { defaultValue: v.entry.type })}</span>
       {isIncidentReport(v) ? (
         <>
+          <ReportKindLabel kind={v.body.kind} />
           <SeverityBadge level={v.body.severity} />
           <Link to={`/incidents/${encodeURIComponent(v.body.incident)}`}>{v.body.incident}</Link>
         </>
