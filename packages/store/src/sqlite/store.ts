@@ -130,6 +130,25 @@ export class SqliteStore implements LogStore {
     }
   }
 
+  /**
+   * Runs `fn`, which calls this store's write methods, in ONE IMMEDIATE
+   * transaction: each method's own transaction becomes a savepoint (one
+   * that fails is rolled back alone, and its promise rejects), and one
+   * COMMIT — one fsync — makes all the others durable. Their promises
+   * settle while `fn` runs, but the writes are durable only once this
+   * returns: callers (the writer thread) answer none of them before.
+   * @throws the COMMIT's error (nothing of `fn` persisted, or, for a failed
+   *   fsync, maybe persisted); `fn` must not throw.
+   */
+  commitTogether(fn: () => void): void {
+    try {
+      this.#db.transaction(fn).immediate();
+    } catch (e) {
+      throw toStoreError(e, 'commit');
+    }
+    // ---- DURABLE from here: COMMIT returned with synchronous=FULL.
+  }
+
   treeSize(): Promise<number> {
     return this.#run('treeSize', () => this.#stmts.size.pluck().get() as number);
   }
