@@ -522,8 +522,15 @@ export class ParleyNode {
     return () => this.#ingestListeners.delete(listener);
   }
 
+  /**
+   * The latest checkpoint this node acknowledged: the writer's, of size
+   * {@link treeSize}. Not the store's: with a writer thread a batch is
+   * visible there a moment before its append resolves here, and a
+   * checkpoint beyond `treeSize` would make the proofs asked for it fail
+   * (TREE_ARGUMENT_INVALID) — a push would fail and wait out a backoff.
+   */
   latestCheckpoint(): Promise<Uint8Array | undefined> {
-    return this.#store.latestCheckpoint();
+    return Promise.resolve(this.#writer.latestCheckpoint());
   }
 
   /** The bytes of own entry `index` (the leaf input). */
