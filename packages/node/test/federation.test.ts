@@ -31,7 +31,7 @@ import {
   verifyForkProof,
 } from '@parley/core/node';
 import type { FastifyInstance } from 'fastify';
-import { Federator, PeerClient, cosignedKey, createServer, exportBundle, forksOf, peersOf, pushTo, loadPushCursor } from '../src/index.js';
+import { Federator, PeerClient, WITNESSED_PUSH_CONTENT_TYPE, cosignedKey, createServer, exportBundle, formatWitnessedPush, forksOf, peersOf, pushTo, loadPushCursor } from '../src/index.js';
 import { login, openHttpChannel } from './helpers/http.js';
 
 const IDS = ['CN', 'EU', 'US'] as const;
@@ -205,6 +205,72 @@ describe('three nodes federating over 127.0.0.1', () => {
       await pushTo(ch.node('US'), ch.store('US'), peer, cursor, 256);
       expect(cursor.cosigned).toBe(ch.node('US').treeSize);
       await waitFor('CN holds it', async () => (await ch.store('CN').received('US', s.index)) !== undefined);
+    } finally {
+      await startFederator('US');
+    }
+  });
+
+  it('pushes a new checkpoint and its entries in ONE request (a witnessed push): CN cosigns, ingests and receipts', async () => {
+    await feds.get('US')!.stop();
+    try {
+      const s = await send('one request per hop', 'FLASH');
+      const paths: string[] = [];
+      const counting = (async (input: string | URL | Request, init?: RequestInit) => {
+        paths.push(new URL(String(input)).pathname);
+        return fetch(input, init);
+      }) as typeof fetch;
+      const peer = new PeerClient(ch.node('US'), 'CN', { url: urls['CN']!, fetch: counting });
+      const cursor = await loadPushCursor(ch.store('US'), 'CN');
+      expect(cursor.cosigned).toBeLessThan(ch.node('US').treeSize);
+      await pushTo(ch.node('US'), ch.store('US'), peer, cursor, 256);
+      expect(paths).toEqual(['/fed/v1/bundle']);
+      expect(cursor.cosigned).toBe(ch.node('US').treeSize);
+      expect((await ch.node('CN').witness.latest(origin('US')))?.treeSize).toBe(ch.node('US').treeSize);
+      expect(await ch.store('CN').received('US', s.index)).toBeDefined();
+      expect(await receipts('CN', 'US', s.index)).toHaveLength(1);
+      const kept = (await ch.store('US').getSetting(cosignedKey('CN'))) as { size: number; note: string };
+      expect(kept.size).toBe(ch.node('US').treeSize);
+      openWitnessedCheckpoint(kept.note, new VerifierSet([keyOf('US').party.logKey]), [keyOf('CN').party.logKey], { quorum: 1 });
+    } finally {
+      await startFederator('US');
+    }
+  });
+
+  it("refuses a witnessed push that is framed wrong (400), carries another log's checkpoint (422) or an inconsistent one (422)", async () => {
+    await feds.get('US')!.stop();
+    try {
+      const us = ch.node('US');
+      const s = await send('witnessed push refusals');
+      const path = '/fed/v1/bundle';
+      const bundle = await exportBundle(us, ch.store('US'), { to: 'CN', since: s.index });
+      const held = (await ch.node('CN').witness.latest(origin('US')))?.treeSize ?? 0;
+      const note = (await us.latestCheckpoint())!;
+      const size = parseCheckpoint(parseNote(note).text).treeSize;
+      const push = async (body: Uint8Array) => post('CN', path, body, { 'content-type': WITNESSED_PUSH_CONTENT_TYPE, [REQUEST_SIGNATURE_HEADER]: us.signRequest({ to: 'CN', method: 'POST', path, body }) });
+      const expectProblem = (r: { status: number; text: string }, status: number, code: string) => {
+        expect(r.status, r.text).toBe(status);
+        expect(JSON.parse(r.text)).toMatchObject({ code });
+      };
+      expectProblem(await push(new TextEncoder().encode('parley-push/v1 99999\nshort')), 400, 'BUNDLE_MALFORMED');
+      // EU's checkpoint, witnessed at CN on US's push.
+      const eu = ch.node('EU');
+      const euNote = (await eu.latestCheckpoint())!;
+      const euHeld = (await ch.node('CN').witness.latest(origin('EU')))?.treeSize ?? 0;
+      const euSize = parseCheckpoint(parseNote(euNote).text).treeSize;
+      const euAdd = formatAddCheckpointRequest({ oldSize: euHeld, proof: euHeld > 0 && euHeld < euSize ? await eu.consistencyProof(euHeld, euSize) : [], checkpointNote: euNote });
+      expectProblem(await push(formatWitnessedPush({ witness: euAdd, bundle })), 422, 'BUNDLE_INVALID');
+      // A proof that does not lead from the held size to ours.
+      expect(held).toBeGreaterThan(1);
+      const wrong = formatAddCheckpointRequest({ oldSize: held, proof: await us.consistencyProof(1, size), checkpointNote: note });
+      expectProblem(await push(formatWitnessedPush({ witness: wrong, bundle })), 422, 'PROOF_INVALID');
+      expect((await ch.node('CN').witness.latest(origin('US')))?.treeSize).toBe(held);
+      expect(await ch.store('CN').received('US', s.index)).toBeUndefined();
+      // A stale old size: the tlog-witness 409 with the size held.
+      const stale = formatAddCheckpointRequest({ oldSize: 0, proof: [], checkpointNote: note });
+      const r = await push(formatWitnessedPush({ witness: stale, bundle }));
+      expect(r.status, r.text).toBe(409);
+      expect(r.text).toBe(`${held}\n`);
+      expect(await ch.store('CN').received('US', s.index)).toBeUndefined();
     } finally {
       await startFederator('US');
     }
