@@ -24,6 +24,8 @@ import { type AckAnswer, type Answer, type DeliveryFacts, type DeliveryStatus, t
 
 /** One page of store reads. */
 const PAGE = 500;
+/** The first page of received entries per refresh. */
+const FIRST_PAGE = 16;
 
 type Facts = Omit<DeliveryFacts, 'receipt' | 'ack'> & { readonly leafHash: string };
 
@@ -130,13 +132,15 @@ export class DeadlineTracker {
     this.#ownSize = size;
 
     // Received entries above the cursor, newest first in pages, then applied oldest first.
+    // The first page is small: a refresh usually finds a few new entries, and
+    // reading (and decoding) 500 each time cost more than the rest of the pass.
     const fresh: (ReceivedEntry & { rowid: number })[] = [];
     let before: number | undefined;
-    for (;;) {
-      const page = await this.#store.inbox({ limit: PAGE, ...(before !== undefined ? { before } : {}) });
+    for (let limit = FIRST_PAGE; ; limit = PAGE) {
+      const page = await this.#store.inbox({ limit, ...(before !== undefined ? { before } : {}) });
       const newer = page.filter((r) => r.rowid > this.#lastSeq);
       fresh.push(...newer);
-      if (page.length < PAGE || newer.length < page.length) break;
+      if (page.length < limit || newer.length < page.length) break;
       before = page[page.length - 1]!.rowid;
     }
     fresh.sort((a, b) => a.rowid - b.rowid);
