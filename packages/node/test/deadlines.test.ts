@@ -7,7 +7,7 @@
 import { createServer as createHttpServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { type AccordDeadlines, type SignedAccord, verifyAccord } from '@parley/core/node';
+import { type AccordDeadlines, type SignedAccord, formatAddCheckpointRequest, verifyAccord } from '@parley/core/node';
 import { SqliteStore } from '@parley/store';
 import {
   type Clock,
@@ -505,6 +505,47 @@ describe('Heartbeat and link health', () => {
     expect(await health()).toMatchObject({ state: 'up', lastHeardAt: at(20 * S + 1) });
     const source: LinkSource = { links: () => [{ party: 'US', state: 'down', detail: 'push: connection refused' }] };
     expect(await linkHealth({ node: p.cn, store: p.cnStore, now: p.clock.now(), source })).toMatchObject([{ state: 'degraded', heartbeat: 'up', transport: { state: 'down' } }]);
+  });
+
+  it('with federation, shows a party down after two intervals without a checkpoint of its log cosigned by us, however fresh its entries', async () => {
+    const p = await pair({ heartbeatSeconds: 10 });
+    /** CN's witness cosigns US's latest checkpoint, as a push or pull would have it do. */
+    const witness = async () => {
+      const note = (await p.us.latestCheckpoint())!;
+      const size = p.us.treeSize;
+      const held = (await p.cn.witness.latest(p.us.origin))?.treeSize ?? 0;
+      const r = await p.cn.witness.addCheckpoint(formatAddCheckpointRequest({ oldSize: held, proof: held > 0 && held < size ? await p.us.consistencyProof(held, size) : [], checkpointNote: note }));
+      expect(r.status).toBe(200);
+    };
+    const health = async () => (await linkHealth({ node: p.cn, store: p.cnStore, now: p.clock.now(), cosigned: true }))[0]!;
+    const beat = await p.us.heartbeat();
+    await p.deliver(p.us, p.cn, [beat.index]);
+    // Fresh entries, but nothing of US's log cosigned yet.
+    expect(await health()).toMatchObject({ state: 'down', reason: 'checkpoint', heartbeat: 'up', checkpoint: 'down', lastHeardAt: at(0) });
+    expect((await health()).lastGoodContactAt).toBeUndefined();
+
+    await witness();
+    expect(await health()).toMatchObject({ state: 'up', heartbeat: 'up', checkpoint: 'up', lastCosigned: { size: p.us.treeSize, at: at(0) }, lastGoodContactAt: at(0) });
+    // Entries keep arriving; no new checkpoint is cosigned.
+    p.clock.advance(15 * S);
+    const next = await p.us.heartbeat();
+    await p.deliver(p.us, p.cn, [next.index]);
+    p.clock.advance(5 * S);
+    expect((await health()).state).toBe('up');
+    p.clock.advance(1);
+    expect(await health()).toMatchObject({ state: 'down', reason: 'checkpoint', heartbeat: 'up', checkpoint: 'down', lastHeardAt: at(15 * S), lastGoodContactAt: at(0), downAt: at(20 * S) });
+
+    // A fresh cosignature brings it back.
+    await witness();
+    expect(await health()).toMatchObject({ state: 'up', checkpoint: 'up', lastCosigned: { size: p.us.treeSize, at: at(20 * S) }, lastGoodContactAt: at(15 * S) });
+    // Without federation (no witnessing source) checkpoints are not judged.
+    p.clock.advance(60 * S);
+    const later = await p.us.heartbeat();
+    await p.deliver(p.us, p.cn, [later.index]);
+    expect((await linkHealth({ node: p.cn, store: p.cnStore, now: p.clock.now() }))[0]).toMatchObject({ state: 'up', heartbeat: 'up' });
+    expect((await linkHealth({ node: p.cn, store: p.cnStore, now: p.clock.now() }))[0]!.checkpoint).toBeUndefined();
+    const witnessing: LinkSource = { witnesses: true, links: () => [{ party: 'US', state: 'up' }] };
+    expect((await linkHealth({ node: p.cn, store: p.cnStore, now: p.clock.now(), source: witnessing }))[0]).toMatchObject({ state: 'down', reason: 'checkpoint' });
   });
 
   it('reads federation’s link states through federatorLinkSource', async () => {

@@ -141,6 +141,10 @@ describe('three nodes federating over 127.0.0.1', () => {
     expect(link).toMatchObject({ consecutiveFailures: 0, forks: 0 });
     expect(link.lastContact).toBeDefined();
     expect(link.cosignedByPeer?.size).toBeGreaterThan(s.index);
+    // Link health judges the checkpoints federation brings to our witness: CN's, cosigned by US.
+    const health = await apps.get('US')!.inject({ method: 'GET', url: '/v1/links', headers: await login(apps.get('US')!, 'audrey') });
+    const cn = health.json<{ links: { party: string; state: string; checkpoint?: string; lastCosigned?: { size: number } }[] }>().links.find((l) => l.party === 'CN');
+    expect(cn).toMatchObject({ state: 'up', checkpoint: 'up', lastCosigned: { size: (await ch.node('US').witness.latest(origin('CN')))!.treeSize } });
   });
 
   it('refuses requests without, with a bad, replayed, skewed or foreign Parley-Signature (401) and stores nothing', async () => {
