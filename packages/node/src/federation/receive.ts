@@ -16,7 +16,8 @@
  *                                 adds its checkpoint to our witness first
  *                                 (tlog-witness, with a consistency proof)
  *                                 and pushes again
- *     → ParleyNode.ingest: stored idempotently by (party, index, hash) and
+ *     → ParleyNode.ingestBundle (ingest without checking each entry's
+ *       signature twice): stored idempotently by (party, index, hash) and
  *       answered with machine receipts in our log (one per new run).
  *
  * Why the witness first and not a proof inside the bundle: the tlog-witness
@@ -70,7 +71,7 @@ export async function receiveBundle(node: ParleyNode, store: LogStore, bytes: Ui
   const cp = b.checkpoint.checkpoint;
   const heldSize = await checkWitnessed(node, store, b);
   if (heldSize !== cp.treeSize) return { status: 409, size: heldSize };
-  const r = await node.ingest(b.entries.map((e) => e.bytes));
+  const r = await node.ingestBundle(b);
   return { status: 200, from: b.from, checkpointSize: cp.treeSize, ...r };
 }
 
