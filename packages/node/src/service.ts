@@ -141,10 +141,8 @@ export class ParleyNode {
   readonly #nonces = new MemoryNonceCache();
   readonly #appendListeners = new Set<(treeSize: number) => void>();
   readonly #ingestListeners = new Set<(entries: readonly ReceivedEntry[]) => void>();
-  /** Serializes ingest's "already held?" check with its store write, so a concurrent push and pull receipt an entry once. */
+  /** Serializes ingest's "already held?" check with its durable write, so a concurrent push and pull store and receipt an entry once. */
   #ingestTail: Promise<unknown> = Promise.resolve();
-  /** Received entries ("party/index") whose receipt an ingest is writing now. */
-  readonly #receipting = new Set<string>();
 
   private constructor(o: NodeOptions, accord: VerifiedAccord, writer: LogWriter) {
     this.accord = accord;
@@ -205,7 +203,12 @@ export class ParleyNode {
    * Appends an entry written by `officer` (or the node itself).
    * @throws ParseError `ENTRY_MALFORMED` (bad addressing or body), VerificationError `ENTRY_INVALID` (unknown party).
    */
-  async submit(officer: string, d: Draft): Promise<Submitted> {
+  submit(officer: string, d: Draft): Promise<Submitted> {
+    return this.#submit(officer, d, []);
+  }
+
+  /** {@link submit}, storing `received` (entries of other parties) in the same transaction as the entry. */
+  async #submit(officer: string, d: Draft, received: readonly ReceivedEntry[]): Promise<Submitted> {
     const schema = BODY_SCHEMAS[d.type];
     const parsed = schema.safeParse(d.body);
     if (!parsed.success) fail('ENTRY_MALFORMED', `body of ${d.type}: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(body)'}: ${i.message}`).join('; ')}`);
@@ -253,7 +256,7 @@ export class ParleyNode {
       const e = signEntry(env, this.#sign);
       signed = e.entry;
       return { bytes: e.bytes, meta: { ...meta, time: env.time } };
-    });
+    }, received.length > 0 ? { received } : {});
     for (const l of this.#appendListeners) l(r.treeSize);
     return { index: r.index, leafHash: formatBase64(r.leafHash), treeSize: r.treeSize, entry: signed! };
   }
@@ -317,13 +320,15 @@ export class ParleyNode {
 
   /**
    * Verifies and stores entries received from other parties (entry bytes, as
-   * the senders' logs hold them), then appends machine receipts for the new
-   * ones: one receipt per sender and run of up to {@link RECEIPT_REFS}
-   * entries, referencing each (signing one receipt per entry would make the
-   * receiver's signing key, not verification, the bottleneck of ingest).
-   * Entries already held are skipped — but one held without our receipt (a
-   * crash between storing it and receipting it) is receipted now, once even
-   * under concurrent ingests. A party we hold a fork proof against
+   * the senders' logs hold them), with machine receipts for the new ones in
+   * the same transactions (one commit: an entry is never held without its
+   * receipt, nor receipted without being held): one receipt per sender and
+   * run of up to {@link RECEIPT_REFS} entries, referencing each (signing one
+   * receipt per entry would make the receiver's signing key, not
+   * verification, the bottleneck of ingest). Entries already held are
+   * skipped — but one held without our receipt (stored by an older version
+   * between its two commits) is receipted now, once even under concurrent
+   * ingests. A party we hold a fork proof against
    * (federation/forks.ts) is quarantined: its new entries are refused.
    * Signatures are checked on the
    * {@link VerifyPool}'s worker threads when the node has one.
@@ -373,10 +378,13 @@ export class ParleyNode {
   }
 
   async #ingestRecords(records: readonly ReceivedEntry[], now: string): Promise<{ accepted: number; duplicates: number; receipts: Submitted[] }> {
+    // Serialized from the "already held?" check until what is stored (and receipted) is durable,
+    // so a concurrent push and pull of one entry store and receipt it once.
     const stored = this.#ingestTail.then(async () => {
       // Receipt each entry once: new entries, and entries held without our receipt (a crash
-      // between storing and receipting) unless a receipt for them is being written right now.
-      const receipt: ReceivedEntry[] = [];
+      // between storing and receipting, before both went into one transaction).
+      const fresh: ReceivedEntry[] = [];
+      const unanswered: ReceivedEntry[] = [];
       const quarantined = new Map<string, boolean>();
       const seen = new Set<string>();
       for (const r of records) {
@@ -387,48 +395,63 @@ export class ParleyNode {
         if (!held) {
           if (!quarantined.has(r.party)) quarantined.set(r.party, await isQuarantined(this.#store, r.party));
           if (quarantined.get(r.party)) fail('ENTRY_INVALID', `${r.party}'s log is forked (this node holds a fork proof): its new entries are refused; entries already held stay`);
-          receipt.push(r);
-        } else if (held.meta.type !== 'receipt' && !this.#receipting.has(key) && !(await this.#store.referencing(r.party, r.index)).some((e) => e.meta.type === 'receipt')) {
-          receipt.push(held);
+          fresh.push(r);
+        } else if (held.meta.type !== 'receipt' && !(await this.#store.referencing(r.party, r.index)).some((e) => e.meta.type === 'receipt')) {
+          unanswered.push(held);
         }
       }
-      const accepted = await this.#store.ingest(records);
-      // ---- stored: until their receipts are durable, concurrent ingests leave these to us.
-      for (const r of receipt) this.#receipting.add(`${r.party}/${r.index}`);
-      return { receipt, accepted };
+      // New entries go into the same transactions as their receipts; if no receipt is due, alone.
+      const receipts = fresh.some((r) => r.meta.type !== 'receipt') || unanswered.length > 0 ? await this.#receipts(fresh, unanswered, now) : [];
+      if (receipts.length === 0 && fresh.length > 0) await this.#store.ingest(fresh);
+      // ---- durable: the new entries, and the receipts for them.
+      return { accepted: fresh.length, receipts };
     });
     this.#ingestTail = stored.catch(() => undefined);
-    const { receipt, accepted } = await stored;
+    const { accepted, receipts } = await stored;
     for (const l of this.#ingestListeners) l(records);
-    try {
-      return { accepted, duplicates: records.length - accepted, receipts: await this.#receipts(receipt, now) };
-    } finally {
-      for (const r of receipt) this.#receipting.delete(`${r.party}/${r.index}`);
-    }
+    return { accepted, duplicates: records.length - accepted, receipts };
   }
 
-  /** Receipts for newly received entries (not for receipts: that would never end). */
-  #receipts(fresh: readonly ReceivedEntry[], receivedAt: string): Promise<Submitted[]> {
+  /**
+   * Receipts for received entries (not for receipts: that would never end),
+   * one per sender and run of {@link RECEIPT_REFS}. Each receipt carries the
+   * new entries it references to the writer, which stores them in the
+   * receipt's own transaction (LogWriter.append `received`): an entry and
+   * its receipt are durable together or not at all. New entries that get no
+   * receipt (receipts themselves) ride with the first receipt.
+   * @param fresh entries not yet stored.
+   * @param unanswered entries already stored without our receipt.
+   * @returns the receipts written (none when nothing needs one; then nothing is stored here).
+   */
+  #receipts(fresh: readonly ReceivedEntry[], unanswered: readonly ReceivedEntry[], receivedAt: string): Promise<Submitted[]> {
+    const isNew = new Set(fresh);
     const bySender = new Map<string, ReceivedEntry[]>();
-    for (const r of fresh) {
+    for (const r of [...fresh, ...unanswered]) {
       if (r.meta.type === 'receipt') continue;
       bySender.set(r.party, [...(bySender.get(r.party) ?? []), r]);
     }
+    let riders = fresh.filter((r) => r.meta.type === 'receipt');
     const writes: Promise<Submitted>[] = [];
     for (const [party, list] of bySender) {
       list.sort((a, b) => a.index - b.index);
       for (let i = 0; i < list.length; i += RECEIPT_REFS) {
         const run = list.slice(i, i + RECEIPT_REFS);
         const precedence = PRECEDENCES.find((p) => run.some((r) => r.meta.precedence === p)) ?? 'ROUTINE';
+        const received = [...riders, ...run.filter((r) => isNew.has(r))];
+        riders = [];
         writes.push(
-          this.submit(MACHINE, {
-            type: 'receipt',
-            to: [party],
-            precedence,
-            marking: 'TLP:CLEAR',
-            refs: run.map((r) => ({ party, index: r.index, hash: formatBase64(r.leafHash) })),
-            body: { receivedAt },
-          }),
+          this.#submit(
+            MACHINE,
+            {
+              type: 'receipt',
+              to: [party],
+              precedence,
+              marking: 'TLP:CLEAR',
+              refs: run.map((r) => ({ party, index: r.index, hash: formatBase64(r.leafHash) })),
+              body: { receivedAt },
+            },
+            received,
+          ),
         );
       }
     }
@@ -532,8 +555,8 @@ export class ParleyNode {
 
   /**
    * Calls `listener` with the entries of each ingest once they are durably
-   * held (new ones and ones already held alike), before their receipts are
-   * written. Listeners must not throw or block.
+   * held (new ones and ones already held alike), with their receipts.
+   * Listeners must not throw or block.
    * @returns a function that removes the listener.
    */
   onIngest(listener: (entries: readonly ReceivedEntry[]) => void): () => void {

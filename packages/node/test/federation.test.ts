@@ -215,7 +215,9 @@ describe('three nodes federating over 127.0.0.1', () => {
   });
 
   it('pushes a new checkpoint and its entries in ONE request (a witnessed push): CN cosigns, ingests and receipts', async () => {
+    // CN's own pull would witness US's checkpoint meanwhile.
     await feds.get('US')!.stop();
+    await feds.get('CN')!.stop();
     try {
       const s = await send('one request per hop', 'FLASH');
       const paths: string[] = [];
@@ -237,11 +239,14 @@ describe('three nodes federating over 127.0.0.1', () => {
       openWitnessedCheckpoint(kept.note, new VerifierSet([keyOf('US').party.logKey]), [keyOf('CN').party.logKey], { quorum: 1 });
     } finally {
       await startFederator('US');
+      await startFederator('CN');
     }
   });
 
   it("refuses a witnessed push that is framed wrong (400), carries another log's checkpoint (422) or an inconsistent one (422)", async () => {
+    // CN's own pull would witness US's checkpoint meanwhile.
     await feds.get('US')!.stop();
+    await feds.get('CN')!.stop();
     try {
       const us = ch.node('US');
       const s = await send('witnessed push refusals');
@@ -277,6 +282,7 @@ describe('three nodes federating over 127.0.0.1', () => {
       expect(await ch.store('CN').received('US', s.index)).toBeUndefined();
     } finally {
       await startFederator('US');
+      await startFederator('CN');
     }
   });
 

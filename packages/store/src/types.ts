@@ -6,8 +6,9 @@
  *
  * Contracts every implementation keeps:
  * - **Atomicity.** `appendBatch` writes the batch's entries, their stored
- *   hashes and the batch's checkpoint in one transaction: after a crash at
- *   any instant, either all of it is there or none of it is.
+ *   hashes, the batch's checkpoint (and the received entries it carries) in
+ *   one transaction: after a crash at any instant, either all of it is there
+ *   or none of it is.
  * - **Durability on return.** When a write's promise resolves, the data
  *   survives kill -9 and power loss (SQLite: WAL with synchronous=FULL).
  *   Callers acknowledge nothing before that.
@@ -83,6 +84,14 @@ export interface AppendBatch {
   readonly treeSize: number;
   /** The signed checkpoint note for `treeSize`. */
   readonly checkpoint: Uint8Array;
+  /**
+   * Entries received from other parties to store in the same transaction,
+   * exactly as {@link LogStore.ingest} stores them (idempotent; a held
+   * (party, index) with another hash rejects the whole batch with
+   * `STORE_CONFLICT`): the receipts among the batch's entries and what they
+   * answer become durable together, with one commit.
+   */
+  readonly received?: readonly ReceivedEntry[];
 }
 
 /** Filters for inbox and outbox listings, newest first. */
