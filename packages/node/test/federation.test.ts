@@ -17,6 +17,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   REQUEST_SIGNATURE_HEADER,
   VerifierSet,
+  appendSignatures,
+  parseAddCheckpointResponse,
   decodeUtf8,
   formatAddCheckpointRequest,
   generateSignerKey,
@@ -243,7 +245,7 @@ describe('three nodes federating over 127.0.0.1', () => {
     }
   });
 
-  it("refuses a witnessed push that is framed wrong (400), carries another log's checkpoint (422) or an inconsistent one (422)", async () => {
+  it("refuses a witnessed push framed wrong (400), of another log (422), inconsistent (422) or stale (409) — unless CN holds exactly its checkpoint", async () => {
     // CN's own pull would witness US's checkpoint meanwhile.
     await feds.get('US')!.stop();
     await feds.get('CN')!.stop();
@@ -280,6 +282,16 @@ describe('three nodes federating over 127.0.0.1', () => {
       expect(r.status, r.text).toBe(409);
       expect(r.text).toBe(`${held}\n`);
       expect(await ch.store('CN').received('US', s.index)).toBeUndefined();
+      // The same stale push once CN's witness holds exactly this checkpoint (as its own pull would
+      // leave it): the bundle is taken, and the stored cosignature answers.
+      const proof = await us.consistencyProof(held, size);
+      expect((await ch.node('CN').witness.addCheckpoint(formatAddCheckpointRequest({ oldSize: held, proof, checkpointNote: note }))).status).toBe(200);
+      const late = await push(formatWitnessedPush({ witness: stale, bundle }));
+      expect(late.status, late.text).toBe(200);
+      const answer = JSON.parse(late.text) as { accepted: number; cosignatures: string };
+      expect(answer.accepted).toBe(1);
+      openWitnessedCheckpoint(appendSignatures(note, parseAddCheckpointResponse(answer.cosignatures)), new VerifierSet([keyOf('US').party.logKey]), [keyOf('CN').party.logKey], { quorum: 1 });
+      expect(await ch.store('CN').received('US', s.index)).toBeDefined();
     } finally {
       await startFederator('US');
       await startFederator('CN');

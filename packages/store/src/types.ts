@@ -17,6 +17,8 @@
  *   writer. `appendBatch` calls are serialized by the caller (the
  *   {@link LogWriter} is the only one); an implementation may reject a batch
  *   that does not start at the current tree size (`STORE_CONFLICT`).
+ *   Writes issued without awaiting each other are applied in the order they
+ *   were issued (two `putSetting`s of one key: the later value wins).
  * - **No silent loss.** Storage failures reject with {@link StoreError}
  *   (stable code); nothing is half-applied.
  * - **Witness state moves only by compare-and-set.** `advanceWitness` is the

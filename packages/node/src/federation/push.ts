@@ -69,18 +69,20 @@ const PAGE = 1024;
  * @throws PeerError; ParleyError for a cosignature that does not verify; StoreError.
  */
 export async function pushTo(node: ParleyNode, store: LogStore, peer: PeerClient, cursor: PushCursor, pushBatch: number): Promise<number> {
-  // The cursor's durable copies are written behind the requests, in order, and
-  // awaited before returning: losing one to a crash only repeats a push (the
-  // peer stores it once) or costs a 409 that names the size, so the next
-  // request need not wait for the disk — the round trip of a FLASH message does not.
-  let writes: Promise<void> = Promise.resolve();
+  // The cursor's durable copies are written behind the requests and awaited
+  // before returning: losing one to a crash only repeats a push (the peer
+  // stores it once) or costs a 409 that names the size, so the next request
+  // need not wait for the disk — the round trip of a FLASH message does not.
+  // They are not chained: the store applies writes in the order they are
+  // issued (the last value of a key wins), and writes in flight together share a commit.
+  const writes: Promise<void>[] = [];
   const persist = (key: string, value: unknown) => {
-    writes = writes.then(() => store.putSetting(key, value));
+    writes.push(store.putSetting(key, value));
   };
   try {
     return await pushRounds(node, store, peer, cursor, pushBatch, persist);
   } finally {
-    await writes;
+    await Promise.all(writes);
   }
 }
 

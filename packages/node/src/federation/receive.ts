@@ -86,26 +86,35 @@ export interface ReceivedWitnessed extends Received {
  * add-checkpoint request goes to this node's witness, then its bundle takes
  * {@link receiveBundle} — the two paths two separate requests would take,
  * in the same order, so every check and every durable step is theirs.
- * @returns {@link ReceivedWitnessed}; {@link NotWitnessed} when the witness
- *   answered 409 (the sender's old size is stale) or the bundle's checkpoint
- *   is not the one now held; the witness's refusal (400/403/404/422) as is.
+ * @returns {@link ReceivedWitnessed} (also when the witness answered 409
+ *   because it already holds exactly this checkpoint: its stored
+ *   cosignature answers); {@link NotWitnessed} when the witness answered 409
+ *   otherwise (the sender's old size is stale) or the bundle's checkpoint is
+ *   not the one now held; the witness's refusal (400/403/404/422) as is.
  * @throws ParseError `BUNDLE_MALFORMED` (framing), `WITNESS_REQUEST_MALFORMED`;
  *   VerificationError `BUNDLE_INVALID` for a checkpoint of another log than
  *   the sender's; receiveBundle's errors.
  */
 export async function receiveWitnessedPush(node: ParleyNode, store: LogStore, body: Uint8Array, sender: string): Promise<ReceivedWitnessed | NotWitnessed | AddCheckpointRefused> {
   const push = parseWitnessedPush(body);
+  const request = parseAddCheckpointRequest(push.witness);
   // Only the sender's own log is witnessed on its push (a plain add-checkpoint request may carry any).
-  if (parseAddCheckpointRequest(push.witness).checkpoint.origin !== node.accord.party(sender)!.logKey.name) {
-    fail('BUNDLE_INVALID', `the pushed checkpoint is not of ${sender}'s log`);
-  }
+  if (request.checkpoint.origin !== node.accord.party(sender)!.logKey.name) fail('BUNDLE_INVALID', `the pushed checkpoint is not of ${sender}'s log`);
   const w = await node.witness.addCheckpoint(push.witness);
-  if (w.status === 409) return { status: 409, size: w.latestSize };
-  if (w.status !== 200) return w;
+  let cosignatures: Uint8Array;
+  if (w.status === 200) cosignatures = w.body;
+  else if (w.status !== 409) return w;
+  else {
+    // A stale old size — unless our own pull (or an earlier push) already cosigned exactly this
+    // checkpoint: then the bundle is good as it is, and our stored cosignature answers.
+    const held = await node.witness.heldCosignature(request);
+    if (held === undefined) return { status: 409, size: w.latestSize };
+    cosignatures = held;
+  }
   // ---- our cosignature is durable; it leaves with the answer below, whatever the bundle's fate.
   const r = await receiveBundle(node, store, push.bundle, sender);
   if (r.status === 409) return r;
-  return { ...r, cosignatures: w.body };
+  return { ...r, cosignatures };
 }
 
 /**
