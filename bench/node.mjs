@@ -351,9 +351,10 @@ if (runs('sealing')) {
 // SQLite files with the writer thread, as `parley serve` runs them; CN runs
 // on a worker thread, so each party has its own event loop as it would on
 // its own machine. The round trip is a FLASH message sent at US until US
-// holds CN's signed receipt for it: US appends → push to CN (witness +
-// bundle) → CN ingests and appends the receipt → push back to US (witness +
-// bundle) → US ingests (ParleyNode.onIngest). Messages go out at a fixed
+// holds CN's signed receipt for it: US appends → push to CN (one witnessed
+// push: add-checkpoint + bundle) → CN cosigns, stores the message and its
+// receipt in one commit → push back to US (witnessed push) → US cosigns
+// and ingests (ParleyNode.onIngest). Messages go out at a fixed
 // rate (an open loop: a slow answer does not slow the sender). The limit is
 // one bare HTTP round trip at the same rate — a 1 KiB POST from US's thread
 // to a fastify echo route served on CN's thread, with fetch as the peers use
