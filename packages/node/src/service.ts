@@ -33,6 +33,7 @@ import {
   PRECEDENCES,
   TAXONOMY_V1,
   severity as severityLevel,
+  bytesEqual,
   consistencyProofFromHashes,
   consistencyProofIndexes,
   fail,
@@ -386,12 +387,19 @@ export class ParleyNode {
       const fresh: ReceivedEntry[] = [];
       const unanswered: ReceivedEntry[] = [];
       const quarantined = new Map<string, boolean>();
-      const seen = new Set<string>();
+      const seen = new Map<string, Uint8Array>();
+      // As the store's ingest would: the same (party, index) with another hash is evidence of a fork, not a duplicate.
+      const conflict = (r: ReceivedEntry) => fail('STORE_CONFLICT', `entry ${r.index} of ${r.party} is already held with a different hash`);
       for (const r of records) {
         const key = `${r.party}/${r.index}`;
-        if (seen.has(key)) continue;
-        seen.add(key);
+        const first = seen.get(key);
+        if (first !== undefined) {
+          if (!bytesEqual(first, r.leafHash)) conflict(r);
+          continue;
+        }
+        seen.set(key, r.leafHash);
         const held = await this.#store.received(r.party, r.index);
+        if (held && !bytesEqual(held.leafHash, r.leafHash)) conflict(r);
         if (!held) {
           if (!quarantined.has(r.party)) quarantined.set(r.party, await isQuarantined(this.#store, r.party));
           if (quarantined.get(r.party)) fail('ENTRY_INVALID', `${r.party}'s log is forked (this node holds a fork proof): its new entries are refused; entries already held stay`);

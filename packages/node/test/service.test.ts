@@ -102,6 +102,25 @@ describe('ParleyNode', () => {
     expect(ingests).toBe(0); // no separate ingest transaction: the entry rode with its receipt
   });
 
+  it('refuses an entry held (or given twice) with another hash at the same index: STORE_CONFLICT, nothing stored', async () => {
+    const ch = await openChannel(['US', 'CN']);
+    // A second US log with the same key: a fork, entry 0 with other content.
+    const forkStore = SqliteStore.open(':memory:');
+    const fork = await ParleyNode.open({ accord: ch.accord, party: 'US', keys: ch.parties.find((p) => p.id === 'US')!.keys, store: forkStore });
+    close = async () => {
+      await fork.close();
+      await forkStore.close();
+      await ch.close();
+    };
+    const real = (await ch.node('US').entryBytes((await ch.node('US').sendMessage('alice', { precedence: 'FLASH', marking: 'TLP:CLEAR', text: 'real' })).index))!;
+    const forked = (await fork.entryBytes((await fork.sendMessage('alice', { precedence: 'FLASH', marking: 'TLP:CLEAR', text: 'forked' })).index))!;
+    await expect(ch.node('CN').ingest([real, forked])).rejects.toMatchObject({ code: 'STORE_CONFLICT' });
+    expect(await ch.store('CN').received('US', 0)).toBeUndefined();
+    await ch.node('CN').ingest([real]);
+    await expect(ch.node('CN').ingest([forked])).rejects.toMatchObject({ code: 'STORE_CONFLICT' });
+    expect((await ch.store('CN').received('US', 0))!.leafHash).toEqual(leafHash(real));
+  });
+
   it('seals an AMBER report to the recipients and itself; auditors see metadata only', async () => {
     const ch = await openChannel(['CN', 'EU', 'US']);
     close = ch.close;
