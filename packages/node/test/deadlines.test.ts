@@ -15,6 +15,7 @@ import {
   type LinkSource,
   type OverdueEvent,
   type StructuredLogger,
+  type TimeBounds,
   DeadlineTracker,
   DeadlineWatcher,
   ESCALATIONS_SETTING,
@@ -257,6 +258,49 @@ describe('DeadlineTracker on two nodes', () => {
     }
     // CN's ack is a delivery too (US receipted it on ingest): machine entry, receipt only.
     expect(usT.status('CN', ack.index, 'US', p.clock.now())).toMatchObject({ direction: 'received', state: 'received', settled: true });
+  });
+
+  it('reports a delivery in changes() only when it may have changed: new answers, new bounds, or its due time', async () => {
+    const p = await pair();
+    const t = new DeadlineTracker({ node: p.us, store: p.usStore });
+    const keys = (now = p.clock.now()) => t.changes(now).map((s) => `${s.index}:${s.state}`);
+    const sent = await p.us.sendMessage('alice', { precedence: 'FLASH', marking: 'TLP:CLEAR', text: 'quiet' });
+    await t.refresh();
+    expect(keys()).toEqual([`${sent.index}:sent`]);
+    expect(keys()).toEqual([]); // nothing new
+    expect(t.nextDueAt()).toBe(T0 + 60 * S); // its receipt deadline
+    expect(keys(T0 + 60 * S)).toEqual([]); // due, but overdue only once now > dueAt
+    expect(keys(T0 + 60 * S + 1)).toEqual([`${sent.index}:overdue-receipt`]);
+    // An answer brings it back at once.
+    const [receipt] = await p.deliver(p.us, p.cn, [sent.index]);
+    await p.deliver(p.cn, p.us, [receipt!]);
+    await t.refresh();
+    expect(keys()).toEqual([`${sent.index}:received`]); // receipted at T0 (this clock has not moved)
+    expect(keys()).toEqual([]);
+
+    // With bounds that can change: judged on every pass until its bounds are known, then again only when they move.
+    const known = new Map<string, string>();
+    const listeners: ((party: string, from: number, to: number) => void)[] = [];
+    const bounds: TimeBounds = {
+      bound: (party, index) => (known.has(`${party}/${index}`) ? { notAfter: known.get(`${party}/${index}`)! } : undefined),
+      onChange: (l) => (listeners.push(l), () => undefined),
+    };
+    const u = new DeadlineTracker({ node: p.us, store: p.usStore });
+    u.setBounds(bounds);
+    await u.refresh();
+    const open = (now = p.clock.now()) => u.changes(now).filter((s) => s.index === sent.index && s.party === 'US').length;
+    expect(open()).toBe(1);
+    expect(open()).toBe(1); // no bound yet for US/0: judged again
+    known.set(`US/${sent.index}`, at(0));
+    known.set(`CN/${receipt!}`, at(0));
+    for (const l of listeners) l('US', sent.index, sent.index + 1);
+    expect(open()).toBe(1);
+    expect(open()).toBe(0); // every bound it uses is known
+    for (const l of listeners) l('US', sent.index + 1, sent.index + 5); // other entries
+    expect(open()).toBe(0);
+    known.set(`CN/${receipt!}`, at(-1 * S)); // an earlier cosignature of the receipt
+    for (const l of listeners) l('CN', receipt!, receipt! + 1);
+    expect(open()).toBe(1);
   });
 
   it('judges an incident initial report on time and acknowledged in time; ignores answers to another history', async () => {
