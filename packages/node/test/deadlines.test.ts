@@ -301,6 +301,9 @@ describe('DeadlineTracker on two nodes', () => {
     known.set(`CN/${receipt!}`, at(-1 * S)); // an earlier cosignature of the receipt
     for (const l of listeners) l('CN', receipt!, receipt! + 1);
     expect(open()).toBe(1);
+    expect(open()).toBe(0);
+    for (const l of listeners) l('US', 0, 100_000); // a wide change (a trimmed history): found by a scan
+    expect(open()).toBe(1);
   });
 
   it('judges an incident initial report on time and acknowledged in time; ignores answers to another history', async () => {

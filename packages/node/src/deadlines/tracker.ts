@@ -26,6 +26,8 @@ import { type AckAnswer, type Answer, type DeliveryFacts, type DeliveryStatus, t
 const PAGE = 500;
 /** The first page of received entries per refresh. */
 const FIRST_PAGE = 16;
+/** Bound changes over at most this many entries are applied by lookup, larger ones by a scan. */
+const BOUNDS_LOOKUP = 1024;
 
 type Facts = Omit<DeliveryFacts, 'receipt' | 'ack'> & { readonly leafHash: string };
 
@@ -61,6 +63,8 @@ export class DeadlineTracker {
    */
   readonly #quiet = new Map<string, number>();
   #unsubscribeBounds: () => void = () => undefined;
+  /** "party/index" of an answer entry → the deliveries it answers. */
+  readonly #answering = new Map<string, Set<string>>();
   #ownSize = 0;
   #lastSeq = 0;
   #chain: Promise<void> = Promise.resolve();
@@ -155,6 +159,15 @@ export class DeadlineTracker {
 
   /** Bounds of entries [from, to) of `party`'s log moved: the deliveries of those entries, or answered by them, are judged again. */
   #boundsChanged(party: string, from: number, to: number): void {
+    // The usual case, a few entries newly cosigned: look their deliveries up.
+    if (to - from <= BOUNDS_LOOKUP) {
+      const parties = this.#node.accord.accord.parties;
+      for (let i = from; i < to; i++) {
+        for (const p of parties) this.#quiet.delete(deliveryKey(party, i, p.id));
+        for (const key of this.#answering.get(`${party}/${i}`) ?? []) this.#quiet.delete(key);
+      }
+      return;
+    }
     const inRange = (i: number | undefined) => i !== undefined && i >= from && i < to;
     for (const key of this.#quiet.keys()) {
       const f = this.#facts.get(key);
@@ -255,6 +268,11 @@ export class DeadlineTracker {
     // A new answer can change a delivery the watcher already saw settle (an earlier receipt than the ack).
     if (this.#facts.has(key)) this.#open.add(key);
     this.#quiet.delete(key);
+    // The answer is an entry of the recipient's log: its bound moving moves this delivery.
+    const answer = `${key.slice(key.indexOf('>') + 1)}/${a.index}`;
+    let keys = this.#answering.get(answer);
+    if (!keys) this.#answering.set(answer, (keys = new Set()));
+    keys.add(key);
   }
 
   /** Kind, severity and detectedAt of an incident report, from its (opened) body. */
