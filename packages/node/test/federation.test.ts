@@ -245,6 +245,37 @@ describe('three nodes federating over 127.0.0.1', () => {
     }
   });
 
+  it('falls back to add-checkpoint then bundle for a peer that answers a witnessed push 415 (an earlier version)', async () => {
+    await feds.get('US')!.stop();
+    await feds.get('CN')!.stop();
+    try {
+      const paths: string[] = [];
+      const old = (async (input: string | URL | Request, init?: RequestInit) => {
+        paths.push(new URL(String(input)).pathname);
+        const type = new Headers(init?.headers).get('content-type') ?? '';
+        if (type.startsWith(WITNESSED_PUSH_CONTENT_TYPE)) return new Response('{}', { status: 415, headers: { 'content-type': 'application/problem+json' } });
+        return fetch(input, init);
+      }) as typeof fetch;
+      const peer = new PeerClient(ch.node('US'), 'CN', { url: urls['CN']!, fetch: old });
+      const cursor = await loadPushCursor(ch.store('US'), 'CN');
+      const first = await send('to an older node');
+      await pushTo(ch.node('US'), ch.store('US'), peer, cursor, 256);
+      expect(paths).toEqual(['/fed/v1/bundle', '/witness/add-checkpoint', '/fed/v1/bundle']);
+      expect(peer.witnessedPush).toBe(false);
+      expect(await receipts('CN', 'US', first.index)).toHaveLength(1);
+      // From then on, the two requests straight away.
+      paths.length = 0;
+      const second = await send('again');
+      await pushTo(ch.node('US'), ch.store('US'), peer, cursor, 256);
+      expect(paths).toEqual(['/witness/add-checkpoint', '/fed/v1/bundle']);
+      expect(await receipts('CN', 'US', second.index)).toHaveLength(1);
+      expect(cursor.cosigned).toBe(ch.node('US').treeSize);
+    } finally {
+      await startFederator('US');
+      await startFederator('CN');
+    }
+  });
+
   it("refuses a witnessed push framed wrong (400), of another log (422), inconsistent (422) or stale (409) — unless CN holds exactly its checkpoint", async () => {
     // CN's own pull would witness US's checkpoint meanwhile.
     await feds.get('US')!.stop();

@@ -113,6 +113,7 @@ export class PeerClient {
   readonly #node: ParleyNode;
   readonly #timeoutMs: number;
   readonly #fetch: typeof fetch;
+  #witnessedPush = true;
 
   /**
    * @param node our node: signs every request with its log key.
@@ -129,6 +130,11 @@ export class PeerClient {
     this.#node = node;
     this.#timeoutMs = o.timeoutMs ?? DEFAULT_PEER_TIMEOUT_MS;
     this.#fetch = o.fetch ?? fetch;
+  }
+
+  /** False once the peer answered a witnessed push with 415 (a node of an earlier version). */
+  get witnessedPush(): boolean {
+    return this.#witnessedPush;
   }
 
   /** GET /log/checkpoint: the peer's latest signed checkpoint note (unverified); undefined while its log is empty (404). */
@@ -202,10 +208,17 @@ export class PeerClient {
    * add-checkpoint request and the bundle of entries proven against that
    * checkpoint, in one request. A refusal of the witness is a PEER_REFUSED
    * with the witness's status and problem code.
+   * @returns undefined when the peer does not take witnessed pushes (415):
+   *   nothing was stored, and {@link witnessedPush} is false from then on.
    */
-  async pushWitnessed(witnessRequest: Uint8Array, bundle: Uint8Array): Promise<WitnessedPushResult> {
+  async pushWitnessed(witnessRequest: Uint8Array, bundle: Uint8Array): Promise<WitnessedPushResult | undefined> {
     const body = formatWitnessedPush({ witness: witnessRequest, bundle });
     const a = await this.#request('POST', '/fed/v1/bundle', body, MAX_JSON_BYTES, WITNESSED_PUSH_CONTENT_TYPE);
+    if (a.status === 415) {
+      // A node of an earlier version: it takes the two requests.
+      this.#witnessedPush = false;
+      return undefined;
+    }
     if (a.status === 409 && a.type.startsWith(TLOG_SIZE_CONTENT_TYPE)) return { status: 409, size: this.#size(a) };
     this.#ok(a);
     return {

@@ -15,7 +15,8 @@
  *         the cosigned note is stored (federation/cosigned/<peer>)
  *         409 `<size>\n`: the peer's witness moved (its own pull witnessed
  *         another size of our log): witness again and re-send
- *     → no entries for the peer: POST /witness/add-checkpoint alone
+ *     → no entries for the peer, or a peer that answers a witnessed push 415
+ *       (an earlier version): POST /witness/add-checkpoint first
  *     → ---- the peer stored them (200): the push cursor moves (durable by
  *       the time pushTo returns; written behind the next request, see pushTo).
  *
@@ -99,12 +100,15 @@ async function pushRounds(node: ParleyNode, store: LogStore, peer: PeerClient, c
       if (entries.length > 0) {
         const bundle = node.signBundle({ accordId: node.accord.id, from: node.party, to: peer.party, created: new Date().toISOString(), checkpoint: decodeUtf8(note), entries });
         // Not yet witnessed there: the add-checkpoint request rides with the bundle (one request).
-        let r: PushBundleResult;
-        if (cursor.cosigned !== size) {
+        let r: PushBundleResult | undefined;
+        if (cursor.cosigned !== size && peer.witnessedPush) {
           const w = await peer.pushWitnessed(await addRequest(node, peer, cursor, note, size), bundle);
-          if (w.status === 200) accept(node, peer, cursor, note, size, w.cosignatures, persist);
+          if (w?.status === 200) accept(node, peer, cursor, note, size, w.cosignatures, persist);
           r = w;
-        } else {
+        }
+        if (r === undefined) {
+          // A peer that takes no witnessed push: witness first, then the bundle.
+          if (cursor.cosigned !== size) await witnessAt(node, peer, cursor, note, size, persist);
           r = await peer.pushBundle(bundle);
         }
         if (r.status === 409) {
