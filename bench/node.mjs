@@ -14,7 +14,9 @@
  *                     rate (×√2 steps) with p99 < 100 ms    vs  bare HTTP round trip at the same rate
  *
  * BENCH_SECONDS (default 2) sets each timed window; BENCH_PROOF_LOG (default
- * 1000000) the size of the log the proof figure is measured on.
+ * 1000000) the size of the log the proof figure is measured on; BENCH_ONLY
+ * (a comma-separated list of appends, ingest, proofs, audit, sealing, flash;
+ * default all) the sections that run.
  */
 import * as nc from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -46,6 +48,8 @@ import { ParleyNode, VerifyPool } from '../packages/node/dist/index.js';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 2);
 const PROOF_LOG = Number(process.env.BENCH_PROOF_LOG ?? 1_000_000);
+const ONLY = process.env.BENCH_ONLY ? new Set(process.env.BENCH_ONLY.split(',').map((x) => x.trim())) : undefined;
+const runs = (section) => ONLY === undefined || ONLY.has(section);
 const dir = mkdtempSync(join(tmpdir(), 'parley-bench-'));
 const rows = [];
 const fmt = (x) => (x >= 100 ? Math.round(x).toLocaleString('en-US') : x.toFixed(2));
@@ -124,7 +128,7 @@ console.log(
 // fsync latency on this kind of machine drifts by 2–3× within seconds, so the
 // appends and their limits are measured in alternating 250 ms windows of the
 // same run: the ratio compares like with like.
-{
+if (runs('appends')) {
   const db = new Database(join(dir, 'interleaved-limit.sqlite'));
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = FULL');
@@ -186,7 +190,7 @@ console.log(
 }
 
 // --- Ingest of entries signed by another party. ---------------------------------------------
-{
+if (runs('ingest')) {
   const senderStore = SqliteStore.open(join(dir, 'sender.sqlite'));
   const sender = await ParleyNode.open({ accord, party: 'US', keys: us.keys, store: senderStore, maxBatch: 4096 });
   const N = Math.max(2000, Math.round(verifyRate * SECONDS));
@@ -218,7 +222,7 @@ console.log(
 }
 
 // --- Inclusion proofs from the store at PROOF_LOG entries. --------------------------------------
-{
+if (runs('proofs')) {
   // The tree is built straight into the store in big batches (the proof
   // figure is about reading, not about appending).
   const store = SqliteStore.open(join(dir, 'proofs.sqlite'));
@@ -257,7 +261,7 @@ console.log(
 // channel, signature) — on both cores, through the node's VerifyPool. The
 // limit is the bare Ed25519 verification of as many signatures on the same
 // two worker threads.
-{
+if (runs('audit')) {
   const AUDIT_LOG = Number(process.env.BENCH_AUDIT_LOG ?? 1_000_000);
   const accordV = (await import('../packages/core/dist/node.js')).verifyAccord(accord);
   const sign = getCrypto().ed25519Signer(us.keys.log.seed);
@@ -314,7 +318,7 @@ console.log(
 }
 
 // --- Sealing a 1 KiB body for one recipient. ---------------------------------------------------
-{
+if (runs('sealing')) {
   const body = nc.randomBytes(1024);
   const info = new TextEncoder().encode('parley/body/v1\nbench');
   const aad = new TextEncoder().encode('US\nCN\ncommitment');
@@ -347,14 +351,15 @@ console.log(
 // SQLite files with the writer thread, as `parley serve` runs them; CN runs
 // on a worker thread, so each party has its own event loop as it would on
 // its own machine. The round trip is a FLASH message sent at US until US
-// holds CN's signed receipt for it: US appends → push to CN (witness +
-// bundle) → CN ingests and appends the receipt → push back to US (witness +
-// bundle) → US ingests (ParleyNode.onIngest). Messages go out at a fixed
+// holds CN's signed receipt for it: US appends → push to CN (one witnessed
+// push: add-checkpoint + bundle) → CN cosigns, stores the message and its
+// receipt in one commit → push back to US (witnessed push) → US cosigns
+// and ingests (ParleyNode.onIngest). Messages go out at a fixed
 // rate (an open loop: a slow answer does not slow the sender). The limit is
 // one bare HTTP round trip at the same rate — a 1 KiB POST from US's thread
 // to a fastify echo route served on CN's thread, with fetch as the peers use
 // it — measured in alternating 500 ms windows of the same run.
-{
+if (runs('flash')) {
   const { startRuntime } = await import('../packages/node/dist/index.js');
   const { Worker } = await import('node:worker_threads');
   const net = await import('node:net');

@@ -16,7 +16,7 @@
  *                  another size            no consistency proof travels offline: the
  *                                          checkpoint is kept and compared with the
  *                                          sender's log at the next contact (gossip.ts)
- *              → node.ingest(entry bytes)   (refused while the sender is quarantined)
+ *              → node.ingestBundle(bundle)  (refused while the sender is quarantined)
  *
  * Import goes through `ParleyNode.ingest`, the same call network delivery
  * makes: each entry is verified again, stored idempotently (a second import
@@ -163,7 +163,7 @@ export interface ImportBundleResult {
 export async function importBundle(node: ParleyNode, bytes: Uint8Array): Promise<ImportBundleResult> {
   const b: VerifiedBundle = openBundle(bytes, node.accord, node.party);
   const witness = await witnessImported(node, b);
-  const r = await node.ingest(b.entries.map((e) => e.bytes));
+  const r = await node.ingestBundle(b);
   return { from: b.from, checkpoint: b.checkpoint, witness, ...r };
 }
 

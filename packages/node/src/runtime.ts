@@ -12,7 +12,14 @@
  * answer or a miss is noticed within {@link WATCHER_WAKE_MS} rather than at
  * its next timer. Not after every append: a pass judges every open delivery,
  * and at hundreds of appends a second passes back to back would take the
- * event loop from the server and the federator (the FLASH round trip).
+ * event loop from the server and the federator (the FLASH round trip). For
+ * the same reason the wake-ups are spaced by {@link WATCHER_WAKE_SHARE}⁻¹ ×
+ * the last woken pass's duration when that is longer (at most
+ * {@link WATCHER_WAKE_MAX_MS}): with thousands of deliveries open (FLASH
+ * messages awaiting acks) a pass takes milliseconds, and woken every 50 ms
+ * the watcher alone would take a fifth of the event loop. A miss is still
+ * escalated on time — the watcher's own timer fires at the next due time —
+ * only the wake-ups that look for news come less often.
  */
 import type { FastifyInstance, FastifyServerOptions } from 'fastify';
 import type { LogStore } from '@parley/store';
@@ -28,6 +35,10 @@ import { SILENT, type StructuredLogger } from './deadlines/clock.js';
 
 /** Least time between two append-driven wake-ups of the deadline watcher (ms). */
 export const WATCHER_WAKE_MS = 50;
+/** Largest share of the event loop that append-driven watcher passes may take. */
+export const WATCHER_WAKE_SHARE = 0.1;
+/** Longest spacing of append-driven wake-ups (ms). */
+export const WATCHER_WAKE_MAX_MS = 1000;
 
 export interface RuntimeOptions {
   readonly node: ParleyNode;
@@ -91,14 +102,19 @@ export async function startRuntime(o: RuntimeOptions): Promise<Runtime> {
   });
   await watcher.start();
   let lastWake = 0;
+  let spacing = WATCHER_WAKE_MS;
   let wakeTimer: ReturnType<typeof setTimeout> | undefined;
   const wake = () => {
     wakeTimer = undefined;
     lastWake = Date.now();
+    const started = performance.now();
     watcher.notify();
+    void watcher.idle().then(() => {
+      spacing = Math.min(WATCHER_WAKE_MAX_MS, Math.max(WATCHER_WAKE_MS, (performance.now() - started) / WATCHER_WAKE_SHARE));
+    });
   };
   const unsubscribeAppend = o.node.onAppend(() => {
-    if (wakeTimer === undefined) wakeTimer = setTimeout(wake, Math.max(0, lastWake + WATCHER_WAKE_MS - Date.now()));
+    if (wakeTimer === undefined) wakeTimer = setTimeout(wake, Math.max(0, lastWake + spacing - Date.now()));
   });
   const unsubscribe = () => {
     unsubscribeAppend();

@@ -27,11 +27,13 @@ import {
   type SignedEntry,
   type SignerKey,
   type VerifiedAccord,
+  type VerifiedBundle,
   type AuthenticatedRequest,
   MemoryNonceCache,
   PRECEDENCES,
   TAXONOMY_V1,
   severity as severityLevel,
+  bytesEqual,
   consistencyProofFromHashes,
   consistencyProofIndexes,
   fail,
@@ -140,10 +142,8 @@ export class ParleyNode {
   readonly #nonces = new MemoryNonceCache();
   readonly #appendListeners = new Set<(treeSize: number) => void>();
   readonly #ingestListeners = new Set<(entries: readonly ReceivedEntry[]) => void>();
-  /** Serializes ingest's "already held?" check with its store write, so a concurrent push and pull receipt an entry once. */
+  /** Serializes ingest's "already held?" check with its durable write, so a concurrent push and pull store and receipt an entry once. */
   #ingestTail: Promise<unknown> = Promise.resolve();
-  /** Received entries ("party/index") whose receipt an ingest is writing now. */
-  readonly #receipting = new Set<string>();
 
   private constructor(o: NodeOptions, accord: VerifiedAccord, writer: LogWriter) {
     this.accord = accord;
@@ -204,7 +204,12 @@ export class ParleyNode {
    * Appends an entry written by `officer` (or the node itself).
    * @throws ParseError `ENTRY_MALFORMED` (bad addressing or body), VerificationError `ENTRY_INVALID` (unknown party).
    */
-  async submit(officer: string, d: Draft): Promise<Submitted> {
+  submit(officer: string, d: Draft): Promise<Submitted> {
+    return this.#submit(officer, d, []);
+  }
+
+  /** {@link submit}, storing `received` (entries of other parties) in the same transaction as the entry. */
+  async #submit(officer: string, d: Draft, received: readonly ReceivedEntry[]): Promise<Submitted> {
     const schema = BODY_SCHEMAS[d.type];
     const parsed = schema.safeParse(d.body);
     if (!parsed.success) fail('ENTRY_MALFORMED', `body of ${d.type}: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(body)'}: ${i.message}`).join('; ')}`);
@@ -252,7 +257,7 @@ export class ParleyNode {
       const e = signEntry(env, this.#sign);
       signed = e.entry;
       return { bytes: e.bytes, meta: { ...meta, time: env.time } };
-    });
+    }, received.length > 0 ? { received } : {});
     for (const l of this.#appendListeners) l(r.treeSize);
     return { index: r.index, leafHash: formatBase64(r.leafHash), treeSize: r.treeSize, entry: signed! };
   }
@@ -316,13 +321,15 @@ export class ParleyNode {
 
   /**
    * Verifies and stores entries received from other parties (entry bytes, as
-   * the senders' logs hold them), then appends machine receipts for the new
-   * ones: one receipt per sender and run of up to {@link RECEIPT_REFS}
-   * entries, referencing each (signing one receipt per entry would make the
-   * receiver's signing key, not verification, the bottleneck of ingest).
-   * Entries already held are skipped — but one held without our receipt (a
-   * crash between storing it and receipting it) is receipted now, once even
-   * under concurrent ingests. A party we hold a fork proof against
+   * the senders' logs hold them), with machine receipts for the new ones in
+   * the same transactions (one commit: an entry is never held without its
+   * receipt, nor receipted without being held): one receipt per sender and
+   * run of up to {@link RECEIPT_REFS} entries, referencing each (signing one
+   * receipt per entry would make the receiver's signing key, not
+   * verification, the bottleneck of ingest). Entries already held are
+   * skipped — but one held without our receipt (stored by an older version
+   * between its two commits) is receipted now, once even under concurrent
+   * ingests. A party we hold a fork proof against
    * (federation/forks.ts) is quarantined: its new entries are refused.
    * Signatures are checked on the
    * {@link VerifyPool}'s worker threads when the node has one.
@@ -335,81 +342,124 @@ export class ParleyNode {
     const now = this.#now().toISOString();
     const verdicts = this.#pool && entries.length >= 16 ? await this.#pool.verify(entries) : undefined;
     const records: ReceivedEntry[] = entries.map((bytes, i) => {
-      let e: SignedEntry;
-      let leaf: Uint8Array;
       const verdict = verdicts?.[i];
       if (verdict) {
         if (!verdict.ok) throwVerdict(verdict);
-        e = verdict.entry ?? parseEntry(bytes);
-        leaf = verdict.leafHash;
-      } else {
-        const v = verifyEntry(bytes, this.accord);
-        e = v.entry;
-        leaf = v.leafHash;
+        return this.#received(verdict.entry ?? parseEntry(bytes), verdict.leafHash, bytes, now);
       }
-      if (e.from.party === this.party) fail('ENTRY_INVALID', 'an entry from this party cannot be received');
-      if (!e.to.includes(this.party)) fail('ENTRY_INVALID', `entry ${e.from.party}/${e.seq} is not addressed to ${this.party}`);
-      // A sealed body must open for us and match its commitment: checked now,
-      // while the sender can still be asked again, not when an officer reads it.
-      const body = 'clear' in e.body ? e.body.clear : this.#open(e).body;
-      return { party: e.from.party, index: e.seq, leafHash: leaf, bytes, meta: metaOf(e, body), receivedAt: now };
+      const v = verifyEntry(bytes, this.accord);
+      return this.#received(v.entry, v.leafHash, bytes, now);
     });
+    return this.#ingestRecords(records, now);
+  }
+
+  /**
+   * {@link ingest} for the entries of a bundle core's `openBundle` verified
+   * (the sender's signature on each, channel, addressing, seq = index,
+   * inclusion in the checkpoint): the same checks of addressing and sealed
+   * bodies, the same storing and receipts, without verifying each
+   * signature a second time.
+   */
+  ingestBundle(b: VerifiedBundle): Promise<{ accepted: number; duplicates: number; receipts: Submitted[] }> {
+    const now = this.#now().toISOString();
+    return this.#ingestRecords(
+      b.entries.map((e) => this.#received(e.entry, e.leafHash, e.bytes, now)),
+      now,
+    );
+  }
+
+  /** The record of a verified entry received now; checks it is another party's, addressed to us, and (sealed) opens for us. */
+  #received(e: SignedEntry, leaf: Uint8Array, bytes: Uint8Array, now: string): ReceivedEntry {
+    if (e.from.party === this.party) fail('ENTRY_INVALID', 'an entry from this party cannot be received');
+    if (!e.to.includes(this.party)) fail('ENTRY_INVALID', `entry ${e.from.party}/${e.seq} is not addressed to ${this.party}`);
+    // A sealed body must open for us and match its commitment: checked now,
+    // while the sender can still be asked again, not when an officer reads it.
+    const body = 'clear' in e.body ? e.body.clear : this.#open(e).body;
+    return { party: e.from.party, index: e.seq, leafHash: leaf, bytes, meta: metaOf(e, body), receivedAt: now };
+  }
+
+  async #ingestRecords(records: readonly ReceivedEntry[], now: string): Promise<{ accepted: number; duplicates: number; receipts: Submitted[] }> {
+    // Serialized from the "already held?" check until what is stored (and receipted) is durable,
+    // so a concurrent push and pull of one entry store and receipt it once.
     const stored = this.#ingestTail.then(async () => {
       // Receipt each entry once: new entries, and entries held without our receipt (a crash
-      // between storing and receipting) unless a receipt for them is being written right now.
-      const receipt: ReceivedEntry[] = [];
+      // between storing and receipting, before both went into one transaction).
+      const fresh: ReceivedEntry[] = [];
+      const unanswered: ReceivedEntry[] = [];
       const quarantined = new Map<string, boolean>();
-      const seen = new Set<string>();
+      const seen = new Map<string, Uint8Array>();
+      // As the store's ingest would: the same (party, index) with another hash is evidence of a fork, not a duplicate.
+      const conflict = (r: ReceivedEntry) => fail('STORE_CONFLICT', `entry ${r.index} of ${r.party} is already held with a different hash`);
       for (const r of records) {
         const key = `${r.party}/${r.index}`;
-        if (seen.has(key)) continue;
-        seen.add(key);
+        const first = seen.get(key);
+        if (first !== undefined) {
+          if (!bytesEqual(first, r.leafHash)) conflict(r);
+          continue;
+        }
+        seen.set(key, r.leafHash);
         const held = await this.#store.received(r.party, r.index);
+        if (held && !bytesEqual(held.leafHash, r.leafHash)) conflict(r);
         if (!held) {
           if (!quarantined.has(r.party)) quarantined.set(r.party, await isQuarantined(this.#store, r.party));
           if (quarantined.get(r.party)) fail('ENTRY_INVALID', `${r.party}'s log is forked (this node holds a fork proof): its new entries are refused; entries already held stay`);
-          receipt.push(r);
-        } else if (held.meta.type !== 'receipt' && !this.#receipting.has(key) && !(await this.#store.referencing(r.party, r.index)).some((e) => e.meta.type === 'receipt')) {
-          receipt.push(held);
+          fresh.push(r);
+        } else if (held.meta.type !== 'receipt' && !(await this.#store.referencing(r.party, r.index)).some((e) => e.meta.type === 'receipt')) {
+          unanswered.push(held);
         }
       }
-      const accepted = await this.#store.ingest(records);
-      // ---- stored: until their receipts are durable, concurrent ingests leave these to us.
-      for (const r of receipt) this.#receipting.add(`${r.party}/${r.index}`);
-      return { receipt, accepted };
+      // New entries go into the same transactions as their receipts; if no receipt is due, alone.
+      const receipts = fresh.some((r) => r.meta.type !== 'receipt') || unanswered.length > 0 ? await this.#receipts(fresh, unanswered, now) : [];
+      if (receipts.length === 0 && fresh.length > 0) await this.#store.ingest(fresh);
+      // ---- durable: the new entries, and the receipts for them.
+      return { accepted: fresh.length, receipts };
     });
     this.#ingestTail = stored.catch(() => undefined);
-    const { receipt, accepted } = await stored;
+    const { accepted, receipts } = await stored;
     for (const l of this.#ingestListeners) l(records);
-    try {
-      return { accepted, duplicates: records.length - accepted, receipts: await this.#receipts(receipt, now) };
-    } finally {
-      for (const r of receipt) this.#receipting.delete(`${r.party}/${r.index}`);
-    }
+    return { accepted, duplicates: records.length - accepted, receipts };
   }
 
-  /** Receipts for newly received entries (not for receipts: that would never end). */
-  #receipts(fresh: readonly ReceivedEntry[], receivedAt: string): Promise<Submitted[]> {
+  /**
+   * Receipts for received entries (not for receipts: that would never end),
+   * one per sender and run of {@link RECEIPT_REFS}. Each receipt carries the
+   * new entries it references to the writer, which stores them in the
+   * receipt's own transaction (LogWriter.append `received`): an entry and
+   * its receipt are durable together or not at all. New entries that get no
+   * receipt (receipts themselves) ride with the first receipt.
+   * @param fresh entries not yet stored.
+   * @param unanswered entries already stored without our receipt.
+   * @returns the receipts written (none when nothing needs one; then nothing is stored here).
+   */
+  #receipts(fresh: readonly ReceivedEntry[], unanswered: readonly ReceivedEntry[], receivedAt: string): Promise<Submitted[]> {
+    const isNew = new Set(fresh);
     const bySender = new Map<string, ReceivedEntry[]>();
-    for (const r of fresh) {
+    for (const r of [...fresh, ...unanswered]) {
       if (r.meta.type === 'receipt') continue;
       bySender.set(r.party, [...(bySender.get(r.party) ?? []), r]);
     }
+    let riders = fresh.filter((r) => r.meta.type === 'receipt');
     const writes: Promise<Submitted>[] = [];
     for (const [party, list] of bySender) {
       list.sort((a, b) => a.index - b.index);
       for (let i = 0; i < list.length; i += RECEIPT_REFS) {
         const run = list.slice(i, i + RECEIPT_REFS);
         const precedence = PRECEDENCES.find((p) => run.some((r) => r.meta.precedence === p)) ?? 'ROUTINE';
+        const received = [...riders, ...run.filter((r) => isNew.has(r))];
+        riders = [];
         writes.push(
-          this.submit(MACHINE, {
-            type: 'receipt',
-            to: [party],
-            precedence,
-            marking: 'TLP:CLEAR',
-            refs: run.map((r) => ({ party, index: r.index, hash: formatBase64(r.leafHash) })),
-            body: { receivedAt },
-          }),
+          this.#submit(
+            MACHINE,
+            {
+              type: 'receipt',
+              to: [party],
+              precedence,
+              marking: 'TLP:CLEAR',
+              refs: run.map((r) => ({ party, index: r.index, hash: formatBase64(r.leafHash) })),
+              body: { receivedAt },
+            },
+            received,
+          ),
         );
       }
     }
@@ -513,8 +563,8 @@ export class ParleyNode {
 
   /**
    * Calls `listener` with the entries of each ingest once they are durably
-   * held (new ones and ones already held alike), before their receipts are
-   * written. Listeners must not throw or block.
+   * held (new ones and ones already held alike), with their receipts.
+   * Listeners must not throw or block.
    * @returns a function that removes the listener.
    */
   onIngest(listener: (entries: readonly ReceivedEntry[]) => void): () => void {
@@ -522,8 +572,15 @@ export class ParleyNode {
     return () => this.#ingestListeners.delete(listener);
   }
 
+  /**
+   * The latest checkpoint this node acknowledged: the writer's, of size
+   * {@link treeSize}. Not the store's: with a writer thread a batch is
+   * visible there a moment before its append resolves here, and a
+   * checkpoint beyond `treeSize` would make the proofs asked for it fail
+   * (TREE_ARGUMENT_INVALID) — a push would fail and wait out a backoff.
+   */
   latestCheckpoint(): Promise<Uint8Array | undefined> {
-    return this.#store.latestCheckpoint();
+    return Promise.resolve(this.#writer.latestCheckpoint());
   }
 
   /** The bytes of own entry `index` (the leaf input). */

@@ -60,6 +60,7 @@ import {
   isParleyError,
   newVerifier,
   parseAddCheckpointRequest,
+  parseNote,
   verifyConsistency,
 } from '@parley/core';
 import type { LogStore, WitnessState } from '@parley/store';
@@ -199,6 +200,24 @@ export class WitnessService {
     // ---- DURABLE: the state is stored; the cosignature may leave.
     noteCosigned(this.#store, { party: log.party, cosigner: this.party, size: cp.treeSize, timestamp });
     return { status: 200, contentType: WITNESS_TEXT_CONTENT_TYPE, body: formatAddCheckpointResponse([cosignature]), checkpoint: cp, cosignature, timestamp };
+  }
+
+  /**
+   * Our cosignature line(s) on the request's checkpoint when that is exactly
+   * the latest one this node cosigned for its log (same text) — the answer
+   * add-checkpoint would have given had it not lost the race to another
+   * request for the same checkpoint (e.g. our own pull of it). Read from the
+   * stored state: nothing is signed or written. Undefined otherwise.
+   * Used by a witnessed push, whose sender would else need a second request.
+   */
+  async heldCosignature(request: AddCheckpointRequest): Promise<Uint8Array | undefined> {
+    const log = this.#logs.get(request.checkpoint.origin);
+    const held = log === undefined ? undefined : await this.#store.witnessState(log.origin);
+    if (held === undefined || held.treeSize !== request.checkpoint.treeSize) return undefined;
+    const note = parseNote(held.note);
+    if (note.text !== request.note.text) return undefined;
+    const ours = note.signatures.filter((x) => x.name === this.#cosigner.name && x.keyId === this.#cosigner.keyId);
+    return ours.length > 0 ? formatAddCheckpointResponse(ours) : undefined;
   }
 
   /**

@@ -7,7 +7,7 @@
 import { createServer as createHttpServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { type AccordDeadlines, type SignedAccord, verifyAccord } from '@parley/core/node';
+import { type AccordDeadlines, type SignedAccord, formatAddCheckpointRequest, verifyAccord } from '@parley/core/node';
 import { SqliteStore } from '@parley/store';
 import {
   type Clock,
@@ -15,6 +15,7 @@ import {
   type LinkSource,
   type OverdueEvent,
   type StructuredLogger,
+  type TimeBounds,
   DeadlineTracker,
   DeadlineWatcher,
   ESCALATIONS_SETTING,
@@ -257,6 +258,52 @@ describe('DeadlineTracker on two nodes', () => {
     }
     // CN's ack is a delivery too (US receipted it on ingest): machine entry, receipt only.
     expect(usT.status('CN', ack.index, 'US', p.clock.now())).toMatchObject({ direction: 'received', state: 'received', settled: true });
+  });
+
+  it('reports a delivery in changes() only when it may have changed: new answers, new bounds, or its due time', async () => {
+    const p = await pair();
+    const t = new DeadlineTracker({ node: p.us, store: p.usStore });
+    const keys = (now = p.clock.now()) => t.changes(now).map((s) => `${s.index}:${s.state}`);
+    const sent = await p.us.sendMessage('alice', { precedence: 'FLASH', marking: 'TLP:CLEAR', text: 'quiet' });
+    await t.refresh();
+    expect(keys()).toEqual([`${sent.index}:sent`]);
+    expect(keys()).toEqual([]); // nothing new
+    expect(t.nextDueAt()).toBe(T0 + 60 * S); // its receipt deadline
+    expect(keys(T0 + 60 * S)).toEqual([]); // due, but overdue only once now > dueAt
+    expect(keys(T0 + 60 * S + 1)).toEqual([`${sent.index}:overdue-receipt`]);
+    // An answer brings it back at once.
+    const [receipt] = await p.deliver(p.us, p.cn, [sent.index]);
+    await p.deliver(p.cn, p.us, [receipt!]);
+    await t.refresh();
+    expect(keys()).toEqual([`${sent.index}:received`]); // receipted at T0 (this clock has not moved)
+    expect(keys()).toEqual([]);
+
+    // With bounds that can change: judged on every pass until its bounds are known, then again only when they move.
+    const known = new Map<string, string>();
+    const listeners: ((party: string, from: number, to: number) => void)[] = [];
+    const bounds: TimeBounds = {
+      bound: (party, index) => (known.has(`${party}/${index}`) ? { notAfter: known.get(`${party}/${index}`)! } : undefined),
+      onChange: (l) => (listeners.push(l), () => undefined),
+    };
+    const u = new DeadlineTracker({ node: p.us, store: p.usStore });
+    u.setBounds(bounds);
+    await u.refresh();
+    const open = (now = p.clock.now()) => u.changes(now).filter((s) => s.index === sent.index && s.party === 'US').length;
+    expect(open()).toBe(1);
+    expect(open()).toBe(1); // no bound yet for US/0: judged again
+    known.set(`US/${sent.index}`, at(0));
+    known.set(`CN/${receipt!}`, at(0));
+    for (const l of listeners) l('US', sent.index, sent.index + 1);
+    expect(open()).toBe(1);
+    expect(open()).toBe(0); // every bound it uses is known
+    for (const l of listeners) l('US', sent.index + 1, sent.index + 5); // other entries
+    expect(open()).toBe(0);
+    known.set(`CN/${receipt!}`, at(-1 * S)); // an earlier cosignature of the receipt
+    for (const l of listeners) l('CN', receipt!, receipt! + 1);
+    expect(open()).toBe(1);
+    expect(open()).toBe(0);
+    for (const l of listeners) l('US', 0, 100_000); // a wide change (a trimmed history): found by a scan
+    expect(open()).toBe(1);
   });
 
   it('judges an incident initial report on time and acknowledged in time; ignores answers to another history', async () => {
@@ -505,6 +552,47 @@ describe('Heartbeat and link health', () => {
     expect(await health()).toMatchObject({ state: 'up', lastHeardAt: at(20 * S + 1) });
     const source: LinkSource = { links: () => [{ party: 'US', state: 'down', detail: 'push: connection refused' }] };
     expect(await linkHealth({ node: p.cn, store: p.cnStore, now: p.clock.now(), source })).toMatchObject([{ state: 'degraded', heartbeat: 'up', transport: { state: 'down' } }]);
+  });
+
+  it('with federation, shows a party down after two intervals without a checkpoint of its log cosigned by us, however fresh its entries', async () => {
+    const p = await pair({ heartbeatSeconds: 10 });
+    /** CN's witness cosigns US's latest checkpoint, as a push or pull would have it do. */
+    const witness = async () => {
+      const note = (await p.us.latestCheckpoint())!;
+      const size = p.us.treeSize;
+      const held = (await p.cn.witness.latest(p.us.origin))?.treeSize ?? 0;
+      const r = await p.cn.witness.addCheckpoint(formatAddCheckpointRequest({ oldSize: held, proof: held > 0 && held < size ? await p.us.consistencyProof(held, size) : [], checkpointNote: note }));
+      expect(r.status).toBe(200);
+    };
+    const health = async () => (await linkHealth({ node: p.cn, store: p.cnStore, now: p.clock.now(), cosigned: true }))[0]!;
+    const beat = await p.us.heartbeat();
+    await p.deliver(p.us, p.cn, [beat.index]);
+    // Fresh entries, but nothing of US's log cosigned yet.
+    expect(await health()).toMatchObject({ state: 'down', reason: 'checkpoint', heartbeat: 'up', checkpoint: 'down', lastHeardAt: at(0) });
+    expect((await health()).lastGoodContactAt).toBeUndefined();
+
+    await witness();
+    expect(await health()).toMatchObject({ state: 'up', heartbeat: 'up', checkpoint: 'up', lastCosigned: { size: p.us.treeSize, at: at(0) }, lastGoodContactAt: at(0) });
+    // Entries keep arriving; no new checkpoint is cosigned.
+    p.clock.advance(15 * S);
+    const next = await p.us.heartbeat();
+    await p.deliver(p.us, p.cn, [next.index]);
+    p.clock.advance(5 * S);
+    expect((await health()).state).toBe('up');
+    p.clock.advance(1);
+    expect(await health()).toMatchObject({ state: 'down', reason: 'checkpoint', heartbeat: 'up', checkpoint: 'down', lastHeardAt: at(15 * S), lastGoodContactAt: at(0), downAt: at(20 * S) });
+
+    // A fresh cosignature brings it back.
+    await witness();
+    expect(await health()).toMatchObject({ state: 'up', checkpoint: 'up', lastCosigned: { size: p.us.treeSize, at: at(20 * S) }, lastGoodContactAt: at(15 * S) });
+    // Without federation (no witnessing source) checkpoints are not judged.
+    p.clock.advance(60 * S);
+    const later = await p.us.heartbeat();
+    await p.deliver(p.us, p.cn, [later.index]);
+    expect((await linkHealth({ node: p.cn, store: p.cnStore, now: p.clock.now() }))[0]).toMatchObject({ state: 'up', heartbeat: 'up' });
+    expect((await linkHealth({ node: p.cn, store: p.cnStore, now: p.clock.now() }))[0]!.checkpoint).toBeUndefined();
+    const witnessing: LinkSource = { witnesses: true, links: () => [{ party: 'US', state: 'up' }] };
+    expect((await linkHealth({ node: p.cn, store: p.cnStore, now: p.clock.now(), source: witnessing }))[0]).toMatchObject({ state: 'down', reason: 'checkpoint' });
   });
 
   it('reads federation’s link states through federatorLinkSource', async () => {

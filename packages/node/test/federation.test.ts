@@ -17,6 +17,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   REQUEST_SIGNATURE_HEADER,
   VerifierSet,
+  appendSignatures,
+  parseAddCheckpointResponse,
   decodeUtf8,
   formatAddCheckpointRequest,
   generateSignerKey,
@@ -31,7 +33,7 @@ import {
   verifyForkProof,
 } from '@parley/core/node';
 import type { FastifyInstance } from 'fastify';
-import { Federator, PeerClient, cosignedKey, createServer, exportBundle, forksOf, peersOf, pushTo, loadPushCursor } from '../src/index.js';
+import { Federator, PeerClient, WITNESSED_PUSH_CONTENT_TYPE, cosignedKey, createServer, exportBundle, formatWitnessedPush, forksOf, peersOf, pushTo, loadPushCursor } from '../src/index.js';
 import { login, openHttpChannel } from './helpers/http.js';
 
 const IDS = ['CN', 'EU', 'US'] as const;
@@ -141,6 +143,10 @@ describe('three nodes federating over 127.0.0.1', () => {
     expect(link).toMatchObject({ consecutiveFailures: 0, forks: 0 });
     expect(link.lastContact).toBeDefined();
     expect(link.cosignedByPeer?.size).toBeGreaterThan(s.index);
+    // Link health judges the checkpoints federation brings to our witness: CN's, cosigned by US.
+    const health = await apps.get('US')!.inject({ method: 'GET', url: '/v1/links', headers: await login(apps.get('US')!, 'audrey') });
+    const cn = health.json<{ links: { party: string; state: string; checkpoint?: string; lastCosigned?: { size: number } }[] }>().links.find((l) => l.party === 'CN');
+    expect(cn).toMatchObject({ state: 'up', checkpoint: 'up', lastCosigned: { size: (await ch.node('US').witness.latest(origin('CN')))!.treeSize } });
   });
 
   it('refuses requests without, with a bad, replayed, skewed or foreign Parley-Signature (401) and stores nothing', async () => {
@@ -207,6 +213,119 @@ describe('three nodes federating over 127.0.0.1', () => {
       await waitFor('CN holds it', async () => (await ch.store('CN').received('US', s.index)) !== undefined);
     } finally {
       await startFederator('US');
+    }
+  });
+
+  it('pushes a new checkpoint and its entries in ONE request (a witnessed push): CN cosigns, ingests and receipts', async () => {
+    // CN's own pull would witness US's checkpoint meanwhile.
+    await feds.get('US')!.stop();
+    await feds.get('CN')!.stop();
+    try {
+      const s = await send('one request per hop', 'FLASH');
+      const paths: string[] = [];
+      const counting = (async (input: string | URL | Request, init?: RequestInit) => {
+        paths.push(new URL(String(input)).pathname);
+        return fetch(input, init);
+      }) as typeof fetch;
+      const peer = new PeerClient(ch.node('US'), 'CN', { url: urls['CN']!, fetch: counting });
+      const cursor = await loadPushCursor(ch.store('US'), 'CN');
+      expect(cursor.cosigned).toBeLessThan(ch.node('US').treeSize);
+      await pushTo(ch.node('US'), ch.store('US'), peer, cursor, 256);
+      expect(paths).toEqual(['/fed/v1/bundle']);
+      expect(cursor.cosigned).toBe(ch.node('US').treeSize);
+      expect((await ch.node('CN').witness.latest(origin('US')))?.treeSize).toBe(ch.node('US').treeSize);
+      expect(await ch.store('CN').received('US', s.index)).toBeDefined();
+      expect(await receipts('CN', 'US', s.index)).toHaveLength(1);
+      const kept = (await ch.store('US').getSetting(cosignedKey('CN'))) as { size: number; note: string };
+      expect(kept.size).toBe(ch.node('US').treeSize);
+      openWitnessedCheckpoint(kept.note, new VerifierSet([keyOf('US').party.logKey]), [keyOf('CN').party.logKey], { quorum: 1 });
+    } finally {
+      await startFederator('US');
+      await startFederator('CN');
+    }
+  });
+
+  it('falls back to add-checkpoint then bundle for a peer that answers a witnessed push 415 (an earlier version)', async () => {
+    await feds.get('US')!.stop();
+    await feds.get('CN')!.stop();
+    try {
+      const paths: string[] = [];
+      const old = (async (input: string | URL | Request, init?: RequestInit) => {
+        paths.push(new URL(String(input)).pathname);
+        const type = new Headers(init?.headers).get('content-type') ?? '';
+        if (type.startsWith(WITNESSED_PUSH_CONTENT_TYPE)) return new Response('{}', { status: 415, headers: { 'content-type': 'application/problem+json' } });
+        return fetch(input, init);
+      }) as typeof fetch;
+      const peer = new PeerClient(ch.node('US'), 'CN', { url: urls['CN']!, fetch: old });
+      const cursor = await loadPushCursor(ch.store('US'), 'CN');
+      const first = await send('to an older node');
+      await pushTo(ch.node('US'), ch.store('US'), peer, cursor, 256);
+      expect(paths).toEqual(['/fed/v1/bundle', '/witness/add-checkpoint', '/fed/v1/bundle']);
+      expect(peer.witnessedPush).toBe(false);
+      expect(await receipts('CN', 'US', first.index)).toHaveLength(1);
+      // From then on, the two requests straight away.
+      paths.length = 0;
+      const second = await send('again');
+      await pushTo(ch.node('US'), ch.store('US'), peer, cursor, 256);
+      expect(paths).toEqual(['/witness/add-checkpoint', '/fed/v1/bundle']);
+      expect(await receipts('CN', 'US', second.index)).toHaveLength(1);
+      expect(cursor.cosigned).toBe(ch.node('US').treeSize);
+    } finally {
+      await startFederator('US');
+      await startFederator('CN');
+    }
+  });
+
+  it("refuses a witnessed push framed wrong (400), of another log (422), inconsistent (422) or stale (409) — unless CN holds exactly its checkpoint", async () => {
+    // CN's own pull would witness US's checkpoint meanwhile.
+    await feds.get('US')!.stop();
+    await feds.get('CN')!.stop();
+    try {
+      const us = ch.node('US');
+      const s = await send('witnessed push refusals');
+      const path = '/fed/v1/bundle';
+      const bundle = await exportBundle(us, ch.store('US'), { to: 'CN', since: s.index });
+      const held = (await ch.node('CN').witness.latest(origin('US')))?.treeSize ?? 0;
+      const note = (await us.latestCheckpoint())!;
+      const size = parseCheckpoint(parseNote(note).text).treeSize;
+      const push = async (body: Uint8Array) => post('CN', path, body, { 'content-type': WITNESSED_PUSH_CONTENT_TYPE, [REQUEST_SIGNATURE_HEADER]: us.signRequest({ to: 'CN', method: 'POST', path, body }) });
+      const expectProblem = (r: { status: number; text: string }, status: number, code: string) => {
+        expect(r.status, r.text).toBe(status);
+        expect(JSON.parse(r.text)).toMatchObject({ code });
+      };
+      expectProblem(await push(new TextEncoder().encode('parley-push/v1 99999\nshort')), 400, 'BUNDLE_MALFORMED');
+      // EU's checkpoint, witnessed at CN on US's push.
+      const eu = ch.node('EU');
+      const euNote = (await eu.latestCheckpoint())!;
+      const euHeld = (await ch.node('CN').witness.latest(origin('EU')))?.treeSize ?? 0;
+      const euSize = parseCheckpoint(parseNote(euNote).text).treeSize;
+      const euAdd = formatAddCheckpointRequest({ oldSize: euHeld, proof: euHeld > 0 && euHeld < euSize ? await eu.consistencyProof(euHeld, euSize) : [], checkpointNote: euNote });
+      expectProblem(await push(formatWitnessedPush({ witness: euAdd, bundle })), 422, 'BUNDLE_INVALID');
+      // A proof that does not lead from the held size to ours.
+      expect(held).toBeGreaterThan(1);
+      const wrong = formatAddCheckpointRequest({ oldSize: held, proof: await us.consistencyProof(1, size), checkpointNote: note });
+      expectProblem(await push(formatWitnessedPush({ witness: wrong, bundle })), 422, 'PROOF_INVALID');
+      expect((await ch.node('CN').witness.latest(origin('US')))?.treeSize).toBe(held);
+      expect(await ch.store('CN').received('US', s.index)).toBeUndefined();
+      // A stale old size: the tlog-witness 409 with the size held.
+      const stale = formatAddCheckpointRequest({ oldSize: 0, proof: [], checkpointNote: note });
+      const r = await push(formatWitnessedPush({ witness: stale, bundle }));
+      expect(r.status, r.text).toBe(409);
+      expect(r.text).toBe(`${held}\n`);
+      expect(await ch.store('CN').received('US', s.index)).toBeUndefined();
+      // The same stale push once CN's witness holds exactly this checkpoint (as its own pull would
+      // leave it): the bundle is taken, and the stored cosignature answers.
+      const proof = await us.consistencyProof(held, size);
+      expect((await ch.node('CN').witness.addCheckpoint(formatAddCheckpointRequest({ oldSize: held, proof, checkpointNote: note }))).status).toBe(200);
+      const late = await push(formatWitnessedPush({ witness: stale, bundle }));
+      expect(late.status, late.text).toBe(200);
+      const answer = JSON.parse(late.text) as { accepted: number; cosignatures: string };
+      expect(answer.accepted).toBe(1);
+      openWitnessedCheckpoint(appendSignatures(note, parseAddCheckpointResponse(answer.cosignatures)), new VerifierSet([keyOf('US').party.logKey]), [keyOf('CN').party.logKey], { quorum: 1 });
+      expect(await ch.store('CN').received('US', s.index)).toBeDefined();
+    } finally {
+      await startFederator('US');
+      await startFederator('CN');
     }
   });
 

@@ -6,6 +6,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   ParseError,
+  StoreError,
   VerificationError,
   VerifierSet,
   leafHash,
@@ -59,6 +60,65 @@ describe('ParleyNode', () => {
     const back = await us.ingest([(await cn.entryBytes(r.receipts[0]!.index))!, (await cn.entryBytes(ack.index))!]);
     expect(back.accepted).toBe(2);
     expect(back.receipts).toHaveLength(1); // an ack gets a receipt, a receipt does not
+  });
+
+  it('stores a received entry and its receipt in one transaction: a failed commit leaves neither, a retry both', async () => {
+    const ch = await openChannel(['US', 'CN']);
+    const real = ch.store('CN');
+    let failNext = true;
+    let ingests = 0;
+    // CN's store: one failed commit ("failed, not persisted"); counts separate ingest transactions.
+    const store = new Proxy(real, {
+      get(target, prop) {
+        if (prop === 'appendBatch') {
+          return async (b: Parameters<typeof real.appendBatch>[0]) => {
+            if (failNext) {
+              failNext = false;
+              throw new StoreError('STORE_UNAVAILABLE', 'injected: commit failed');
+            }
+            return target.appendBatch(b);
+          };
+        }
+        if (prop === 'ingest') return (e: Parameters<typeof real.ingest>[0]) => (ingests++, target.ingest(e));
+        const v: unknown = Reflect.get(target, prop, target);
+        return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+      },
+    });
+    const cnKeys = ch.parties.find((p) => p.id === 'CN')!.keys;
+    const cn = await ParleyNode.open({ accord: ch.accord, party: 'CN', keys: cnKeys, store });
+    close = async () => {
+      await cn.close();
+      await ch.close();
+    };
+    const sent = await ch.node('US').sendMessage('alice', { precedence: 'FLASH', marking: 'TLP:CLEAR', text: 'all or nothing' });
+    const bytes = (await ch.node('US').entryBytes(sent.index))!;
+    await expect(cn.ingest([bytes])).rejects.toMatchObject({ code: 'STORE_UNAVAILABLE' });
+    expect(await real.received('US', sent.index)).toBeUndefined();
+    expect(await real.treeSize()).toBe(0);
+    const r = await cn.ingest([bytes]);
+    expect(r).toMatchObject({ accepted: 1, duplicates: 0, receipts: [{ entry: { type: 'receipt' } }] });
+    expect(await real.received('US', sent.index)).toBeDefined();
+    expect((await real.referencing('US', sent.index)).map((e) => e.index)).toEqual([r.receipts[0]!.index]);
+    expect(ingests).toBe(0); // no separate ingest transaction: the entry rode with its receipt
+  });
+
+  it('refuses an entry held (or given twice) with another hash at the same index: STORE_CONFLICT, nothing stored', async () => {
+    const ch = await openChannel(['US', 'CN']);
+    // A second US log with the same key: a fork, entry 0 with other content.
+    const forkStore = SqliteStore.open(':memory:');
+    const fork = await ParleyNode.open({ accord: ch.accord, party: 'US', keys: ch.parties.find((p) => p.id === 'US')!.keys, store: forkStore });
+    close = async () => {
+      await fork.close();
+      await forkStore.close();
+      await ch.close();
+    };
+    const real = (await ch.node('US').entryBytes((await ch.node('US').sendMessage('alice', { precedence: 'FLASH', marking: 'TLP:CLEAR', text: 'real' })).index))!;
+    const forked = (await fork.entryBytes((await fork.sendMessage('alice', { precedence: 'FLASH', marking: 'TLP:CLEAR', text: 'forked' })).index))!;
+    await expect(ch.node('CN').ingest([real, forked])).rejects.toMatchObject({ code: 'STORE_CONFLICT' });
+    expect(await ch.store('CN').received('US', 0)).toBeUndefined();
+    await ch.node('CN').ingest([real]);
+    await expect(ch.node('CN').ingest([forked])).rejects.toMatchObject({ code: 'STORE_CONFLICT' });
+    expect((await ch.store('CN').received('US', 0))!.leafHash).toEqual(leafHash(real));
   });
 
   it('seals an AMBER report to the recipients and itself; auditors see metadata only', async () => {

@@ -6,8 +6,9 @@
  *
  * Contracts every implementation keeps:
  * - **Atomicity.** `appendBatch` writes the batch's entries, their stored
- *   hashes and the batch's checkpoint in one transaction: after a crash at
- *   any instant, either all of it is there or none of it is.
+ *   hashes, the batch's checkpoint (and the received entries it carries) in
+ *   one transaction: after a crash at any instant, either all of it is there
+ *   or none of it is.
  * - **Durability on return.** When a write's promise resolves, the data
  *   survives kill -9 and power loss (SQLite: WAL with synchronous=FULL).
  *   Callers acknowledge nothing before that.
@@ -16,6 +17,8 @@
  *   writer. `appendBatch` calls are serialized by the caller (the
  *   {@link LogWriter} is the only one); an implementation may reject a batch
  *   that does not start at the current tree size (`STORE_CONFLICT`).
+ *   Writes issued without awaiting each other are applied in the order they
+ *   were issued (two `putSetting`s of one key: the later value wins).
  * - **No silent loss.** Storage failures reject with {@link StoreError}
  *   (stable code); nothing is half-applied.
  * - **Witness state moves only by compare-and-set.** `advanceWitness` is the
@@ -83,6 +86,14 @@ export interface AppendBatch {
   readonly treeSize: number;
   /** The signed checkpoint note for `treeSize`. */
   readonly checkpoint: Uint8Array;
+  /**
+   * Entries received from other parties to store in the same transaction,
+   * exactly as {@link LogStore.ingest} stores them (idempotent; a held
+   * (party, index) with another hash rejects the whole batch with
+   * `STORE_CONFLICT`): the receipts among the batch's entries and what they
+   * answer become durable together, with one commit.
+   */
+  readonly received?: readonly ReceivedEntry[];
 }
 
 /** Filters for inbox and outbox listings, newest first. */

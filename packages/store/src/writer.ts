@@ -40,7 +40,7 @@ import {
   storedHashCount,
   StoreError,
 } from '@parley/core';
-import type { EntryMeta, LogStore, OwnEntry } from './types.js';
+import type { EntryMeta, LogStore, OwnEntry, ReceivedEntry } from './types.js';
 
 export interface WriterOptions {
   /** The log's origin line, e.g. `parley.example/US`. */
@@ -71,6 +71,7 @@ export interface Appended {
 
 interface Submission {
   readonly prepare: (index: number, time: Date) => Prepared;
+  readonly received: readonly ReceivedEntry[] | undefined;
   resolve(a: Appended): void;
   reject(e: unknown): void;
 }
@@ -87,6 +88,8 @@ interface Staged {
   readonly hashes: [number, Hash][];
   readonly treeSize: number;
   readonly checkpoint: Uint8Array;
+  /** Received entries the accepted submissions carry (AppendBatch.received). */
+  readonly received: ReceivedEntry[];
   /** The frontier after the batch. */
   readonly frontier: Frontier;
 }
@@ -140,13 +143,17 @@ export class LogWriter {
    * @param prepare builds the entry for its index and time; called once, in
    *   index order, from the writer's loop. It must be synchronous and should
    *   be fast (it runs while other submissions wait).
+   * @param o.received entries received from other parties to store in the
+   *   same transaction as the entry (a receipt and what it answers): durable
+   *   together or not at all. A conflict among them (STORE_CONFLICT) fails
+   *   the whole batch.
    * @throws whatever `prepare` throws; StoreError from the store; StoreError
    *   `STORE_UNAVAILABLE` after {@link close}.
    */
-  append(prepare: (index: number, time: Date) => Prepared): Promise<Appended> {
+  append(prepare: (index: number, time: Date) => Prepared, o: { readonly received?: readonly ReceivedEntry[] } = {}): Promise<Appended> {
     if (this.#closed) return Promise.reject(storeClosed());
     return new Promise<Appended>((resolve, reject) => {
-      this.#queue.push({ prepare, resolve, reject });
+      this.#queue.push({ prepare, received: o.received, resolve, reject });
       // Start on the next macrotask, so every submission made in this turn,
       // and any I/O callback already due, joins the first batch.
       this.#loop ??= new Promise<void>((r) => setImmediate(r)).then(() => this.#run());
@@ -218,6 +225,7 @@ export class LogWriter {
     const entries: OwnEntry[] = [];
     const hashes: [number, Hash][] = [];
     const accepted: Submission[] = [];
+    const received: ReceivedEntry[] = [];
     for (const s of subs) {
       const index = frontier.size;
       let p: Prepared;
@@ -232,6 +240,7 @@ export class LogWriter {
       for (const h of frontier.append(leaf)) hashes.push([stored++, h]);
       entries.push({ index, leafHash: leaf, bytes: p.bytes, meta: p.meta });
       accepted.push(s);
+      if (s.received !== undefined) received.push(...s.received);
     }
     if (accepted.length === 0) return undefined;
     const treeSize = frontier.size;
@@ -242,13 +251,13 @@ export class LogWriter {
       for (const s of accepted) s.reject(e);
       return undefined;
     }
-    return { accepted, entries, hashes, treeSize, checkpoint, frontier };
+    return { accepted, entries, hashes, treeSize, checkpoint, received, frontier };
   }
 
   /** Commits a staged batch; true when it is durable (and acknowledged), false when it failed (and rejected). */
   async #commit(b: Staged): Promise<boolean> {
     try {
-      await this.#store.appendBatch({ entries: b.entries, hashes: b.hashes, treeSize: b.treeSize, checkpoint: b.checkpoint });
+      await this.#store.appendBatch({ entries: b.entries, hashes: b.hashes, treeSize: b.treeSize, checkpoint: b.checkpoint, ...(b.received.length > 0 ? { received: b.received } : {}) });
     } catch (e) {
       // Not acknowledged, but possibly persisted: resynchronize before reusing any index.
       this.#stale = true;

@@ -182,6 +182,24 @@ export function describeLogStore(name: string, open: OpenStore): void {
       expect((await store.received('CN', 0))!.leafHash).toEqual(received('CN', 0).leafHash);
     });
 
+    it('stores the received entries a batch carries in its transaction: with the batch, or not at all', async () => {
+      await store.ingest([received('CN', 0)]);
+      const receipt = { bytes: entryBytes(0, 'receipt'), meta: meta({ type: 'receipt', to: ['CN'], refs: [{ party: 'CN', index: 1, hash: formatBase64(received('CN', 1).leafHash) }] }) };
+      // A conflict among the received entries fails the whole batch: no receipt, no entry.
+      const before = frontier.clone();
+      const bad = buildBatch(frontier, [receipt]);
+      await expectRejectsCode(store.appendBatch({ ...bad, received: [received('CN', 1), received('CN', 0, {}, 'fork')] }), StoreError, 'STORE_CONFLICT');
+      expect(await store.treeSize()).toBe(0);
+      expect(await store.received('CN', 1)).toBeUndefined();
+      // Held entries are skipped, new ones stored, with the batch.
+      const good = buildBatch(before, [receipt]);
+      await store.appendBatch({ ...good, received: [received('CN', 0), received('CN', 1)] });
+      expect(await store.treeSize()).toBe(1);
+      expect(await store.received('CN', 1)).toEqual(received('CN', 1));
+      expect((await store.referencing('CN', 1)).map((e) => e.meta.type)).toEqual(['receipt']);
+      expect(await store.ingest([received('CN', 0), received('CN', 1)])).toBe(0);
+    });
+
     it('lists the inbox newest first by receive order, filtered and paged by rowid', async () => {
       await store.ingest([received('CN', 0), received('UK', 0, { type: 'incident.report', incident: 'INC-9' })]);
       await store.ingest([received('CN', 5), received('CN', 3, { type: 'incident.report', incident: 'INC-9' })]);

@@ -99,6 +99,45 @@ describe('pipelined LogWriter on a writer thread', () => {
     await plain.close();
   });
 
+  it('runs every write on the thread: settings, ingest and witness state leave the event loop free too', async () => {
+    const store = threaded();
+    let ran = false;
+    setImmediate(() => (ran = true));
+    await store.putSetting('k', { v: 1 });
+    expect(ran).toBe(true);
+    // Read-after-write on the main connection.
+    expect(await store.getSetting('k')).toEqual({ v: 1 });
+    await store.close();
+  });
+
+  it('commits writes that queue together in one transaction, each in its own savepoint: one that fails rejects alone', async () => {
+    const path = freshPath();
+    const store = threaded(path);
+    const received = (index: number, hash: number) => ({ party: 'CN', index, leafHash: new Uint8Array(32).fill(hash), bytes: encodeUtf8(`cn ${index}`), meta: meta({ from: 'CN' }), receivedAt: new Date(0).toISOString() });
+    await store.ingest([received(0, 1)]);
+    const state = (size: number) => ({ party: 'CN', treeSize: size, rootHash: new Uint8Array(32).fill(size), note: encodeUtf8(`note ${size}\n`) });
+    const writes = await Promise.allSettled([
+      ...Array.from({ length: 20 }, (_, k) => store.putSetting(`s/${k}`, k)),
+      store.ingest([received(1, 2), received(0, 9)]), // (CN, 0) held with another hash: STORE_CONFLICT, and (CN, 1) is not stored either
+      store.ingest([received(2, 3)]),
+      store.advanceWitness('cn.origin', 0, state(3)),
+      store.advanceWitness('cn.origin', 0, state(4)), // lost the compare-and-set to the one before
+    ]);
+    expect(writes.slice(0, 20).every((w) => w.status === 'fulfilled')).toBe(true);
+    expect(writes[20]).toMatchObject({ status: 'rejected', reason: { code: 'STORE_CONFLICT' } });
+    expect(writes.slice(21).map((w) => (w as PromiseFulfilledResult<unknown>).value)).toEqual([1, true, false]);
+    expect(await store.getSetting('s/19')).toBe(19);
+    expect(await store.received('CN', 1)).toBeUndefined();
+    expect(await store.received('CN', 2)).toBeDefined();
+    expect((await store.witnessState('cn.origin'))?.treeSize).toBe(3);
+    await store.close();
+    // All of it durable in the file, as a fresh connection sees it.
+    const again = SqliteStore.open(path);
+    expect(await again.getSetting('s/0')).toBe(0);
+    expect((await again.witnessState('cn.origin'))?.treeSize).toBe(3);
+    await again.close();
+  });
+
   it('refuses :memory:, which a second connection cannot share', () => {
     expect(() => withWriterThread(SqliteStore.open(':memory:'), ':memory:')).toThrow(RangeError);
   });

@@ -89,9 +89,38 @@ function open(name: AeadName, key: Uint8Array, nonce: Uint8Array, aad: Uint8Arra
   return plain(body);
 }
 
+/**
+ * Key objects already made, by key: building one (createPrivateKey /
+ * createPublicKey, a DER parse) costs more than the Ed25519 operation it
+ * serves, and the same few keys — the accord's — sign and verify every
+ * checkpoint, cosignature and request. Private keys are filed under the
+ * SHA-256 of the seed, never the seed. Bounded: cleared when full.
+ */
+const MAX_CACHED_KEYS = 256;
+const keyCache = new Map<string, nc.KeyObject | undefined>();
+
+function cachedKey(id: string, make: () => nc.KeyObject | undefined): nc.KeyObject | undefined {
+  if (keyCache.has(id)) return keyCache.get(id);
+  const key = make();
+  if (keyCache.size >= MAX_CACHED_KEYS) keyCache.clear();
+  keyCache.set(id, key);
+  return key;
+}
+
 function privateKey(seed: Uint8Array): nc.KeyObject {
   if (seed.length !== 32) throw new RangeError('Ed25519 seed must be 32 bytes');
-  return nc.createPrivateKey({ key: Buffer.concat([PKCS8_PREFIX, seed]), format: 'der', type: 'pkcs8' });
+  return cachedKey(`s:${nc.hash('sha256', seed, 'base64')}`, () => nc.createPrivateKey({ key: Buffer.concat([PKCS8_PREFIX, seed]), format: 'der', type: 'pkcs8' }))!;
+}
+
+function publicKey(raw: Uint8Array): nc.KeyObject | undefined {
+  if (raw.length !== 32) return undefined;
+  return cachedKey(`p:${Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength).toString('base64')}`, () => {
+    try {
+      return nc.createPublicKey({ key: Buffer.concat([SPKI_PREFIX, raw]), format: 'der', type: 'spki' });
+    } catch {
+      return undefined;
+    }
+  });
 }
 
 /**
@@ -114,15 +143,8 @@ export const nodeCrypto: CryptoProvider = {
     const key = privateKey(seed);
     return (message) => plain(nc.sign(null, message, key));
   },
-  ed25519Verifier: (publicKey) => {
-    let key: nc.KeyObject | undefined;
-    if (publicKey.length === 32) {
-      try {
-        key = nc.createPublicKey({ key: Buffer.concat([SPKI_PREFIX, publicKey]), format: 'der', type: 'spki' });
-      } catch {
-        key = undefined;
-      }
-    }
+  ed25519Verifier: (raw) => {
+    const key = publicKey(raw);
     return (message, signature) => {
       if (key === undefined || signature.length !== 64) return false;
       try {

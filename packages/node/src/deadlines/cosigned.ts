@@ -96,6 +96,11 @@ class History {
   readonly sizes: number[] = [];
   readonly times: number[] = [];
 
+  /** Size of the latest point (0: none). */
+  get size(): number {
+    return this.sizes[this.sizes.length - 1] ?? 0;
+  }
+
   add(size: number, t: number): boolean {
     const n = this.sizes.length;
     if (n > 0) {
@@ -142,6 +147,7 @@ export class CosignedBounds implements TimeBounds {
   #timer: ReturnType<typeof setTimeout> | undefined;
   #writes: Promise<void> = Promise.resolve();
   readonly #listener = (p: CosignedPoint) => this.record(p);
+  readonly #changeListeners = new Set<(party: string, from: number, to: number) => void>();
 
   private constructor(store: LogStore) {
     this.#store = store;
@@ -188,11 +194,22 @@ export class CosignedBounds implements TimeBounds {
   /** Adds one cosignature's facts (see the module doc). */
   record(p: CosignedPoint): void {
     if (p.cosigner === p.party) return; // a party cosigning its own log proves nothing to the others
+    const before = this.#logs.get(p.party)?.get(p.cosigner);
+    // Entries this cosigner covers for the first time get a bound (or an earlier one, of all cosigners').
+    const from = before?.size ?? 0;
+    const trimmed = before !== undefined && before.sizes.length >= MAX_POINTS;
     if (this.#add(p.party, p.cosigner, p.size, p.timestamp)) {
       this.#dirty.add(p.party);
       this.#timer ??= setTimeout(() => this.#persist(), PERSIST_MS);
       this.#timer.unref?.();
+      // A full history drops its oldest point: the bounds of its oldest entries move too.
+      for (const l of this.#changeListeners) l(p.party, trimmed ? 0 : Math.min(from, p.size), p.size);
     }
+  }
+
+  onChange(listener: (party: string, from: number, to: number) => void): () => void {
+    this.#changeListeners.add(listener);
+    return () => this.#changeListeners.delete(listener);
   }
 
   bound(party: string, index: number): TimeBound | undefined {

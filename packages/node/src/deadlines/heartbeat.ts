@@ -23,11 +23,27 @@
  * `down` is `degraded` (one direction works, or it reached us another way,
  * e.g. a bundle).
  *
- * Above both: a party whose log we hold a fork proof against is `down` with
+ * With federation running (a LinkSource that witnesses, or `cosigned: true`) the
+ * party's checkpoints count too: a party whose log has no checkpoint that
+ * OUR witness cosigned within the last two intervals is `down` with reason
+ * `checkpoint`, however fresh its entries — they are not in a checkpoint we
+ * could check against everything seen of its log (heartbeats make its log
+ * grow every interval, and each new checkpoint reaches our witness by push
+ * or pull). The time of that cosignature is ours (our witness's timestamp).
+ *
+ *     checkpoint up    now − our latest cosignature of its checkpoint ≤ 2 · heartbeatSeconds
+ *
+ * `lastGoodContactAt` is the last time both were fresh: the earlier of
+ * `lastHeardAt` and that cosignature (`lastHeardAt` alone when checkpoints
+ * are not judged); `downAt` is then two intervals after it.
+ *
+ * Above all: a party whose log we hold a fork proof against is `down` with
  * reason `fork` however fresh its heartbeats (its new entries are refused,
  * federation/forks.ts). `reason` says why a link is not up: `fork`,
- * `heartbeat` (no fresh contact) or `transport` (degraded).
+ * `heartbeat` (no fresh contact), `checkpoint` (no fresh cosigned
+ * checkpoint) or `transport` (degraded).
  */
+import { VerifierSet, openWitnessedCheckpoint } from '@parley/core';
 import type { LogStore } from '@parley/store';
 import { forksOf } from '../federation/forks.js';
 import type { ParleyNode, Submitted } from '../service.js';
@@ -121,25 +137,33 @@ export interface PeerLink {
  */
 export interface LinkSource {
   links(): readonly PeerLink[] | Promise<readonly PeerLink[]>;
+  /** True when this transport brings the parties' checkpoints to our witness (federation): link health then judges their freshness. */
+  readonly witnesses?: boolean;
 }
 
 /** The health of the link to one other party. */
 export interface LinkHealth {
   readonly party: string;
   readonly state: 'up' | 'down' | 'degraded';
-  /** Why the link is not up: a fork proof held against the party's log, no fresh contact, or the transport failing. */
-  readonly reason?: 'fork' | 'heartbeat' | 'transport';
+  /** Why the link is not up: a fork proof held against the party's log, no fresh contact, no fresh cosigned checkpoint, or the transport failing. */
+  readonly reason?: 'fork' | 'heartbeat' | 'checkpoint' | 'transport';
   /** Fork proofs held against the party's log (present only when there are any). */
   readonly forks?: number;
   /** From heartbeats (and all entries) received: up / down. */
   readonly heartbeat: 'up' | 'down';
+  /** From the checkpoints of its log our witness cosigned: up / down (present when judged, see the module doc). */
+  readonly checkpoint?: 'up' | 'down';
+  /** The newest checkpoint of its log our witness cosigned: its tree size and our cosignature's time. */
+  readonly lastCosigned?: { readonly size: number; readonly at: string };
   /** Our last contact: min(sender's time, our receive time) of its newest entry we hold. */
   readonly lastHeardAt?: string;
+  /** The last time contact was good: fresh entries and, when judged, a fresh cosigned checkpoint. */
+  readonly lastGoodContactAt?: string;
   /** The newest entry of its log we hold. */
   readonly lastEntry?: { readonly index: number; readonly type: string; readonly time: string; readonly receivedAt: string };
   /** Its newest heartbeat we hold (by receive order). */
   readonly lastHeartbeat?: { readonly index: number; readonly time: string; readonly receivedAt: string };
-  /** When the link is (or went) down without fresh contact. */
+  /** When the link is (or went) down without fresh contact (or, when judged, a fresh cosigned checkpoint). */
   readonly downAt?: string;
   /** Federation's view, when a LinkSource is attached. */
   readonly transport?: PeerLink;
@@ -153,33 +177,59 @@ export interface LinkHealthInput {
   /** Default: the accord's heartbeatSeconds. */
   readonly intervalMs?: number;
   readonly source?: LinkSource;
+  /** Judge the party's cosigned checkpoints too (default: when the source witnesses, i.e. federation runs). */
+  readonly cosigned?: boolean;
+}
+
+/** Our witness's latest cosignature of `party`'s log: size and time (ms); undefined when none verifies. */
+async function lastCosigned(node: ParleyNode, party: string): Promise<{ size: number; at: number } | undefined> {
+  const member = node.accord.party(party)!;
+  const held = await node.witness.latest(member.logKey.name);
+  if (held === undefined) return undefined;
+  try {
+    const w = openWitnessedCheckpoint(held.note, new VerifierSet([member.logKey]), [node.accord.party(node.party)!.logKey], { quorum: 1 });
+    return { size: held.treeSize, at: Math.max(...w.cosignatures.map((c) => c.timestamp)) * 1000 };
+  } catch {
+    // A stored state that does not verify proves no contact.
+    return undefined;
+  }
 }
 
 /** Link health for every other party (see the module doc). */
 export async function linkHealth(i: LinkHealthInput): Promise<LinkHealth[]> {
   const interval = i.intervalMs ?? i.node.accord.accord.heartbeatSeconds * 1000;
   const transport = new Map((i.source ? await i.source.links() : []).map((l) => [l.party, l]));
+  const judgeCheckpoints = i.cosigned ?? i.source?.witnesses === true;
   const out: LinkHealth[] = [];
+  const iso = (t: number) => new Date(t).toISOString();
   for (const party of i.node.counterparts) {
     const top = await i.store.highestReceived(party);
     const newest = top >= 0 ? await i.store.received(party, top) : undefined;
     const [beat] = await i.store.inbox({ party, type: 'heartbeat', limit: 1 });
     const heard = newest ? Math.min(Date.parse(newest.meta.time), Date.parse(newest.receivedAt)) : undefined;
-    const downAt = heard === undefined ? undefined : heard + MISSED_BEATS_DOWN * interval;
-    const heartbeat = downAt !== undefined && i.now <= downAt ? 'up' : 'down';
+    const heartbeat = heard !== undefined && i.now <= heard + MISSED_BEATS_DOWN * interval ? 'up' : 'down';
+    const cosigned = await lastCosigned(i.node, party);
+    const checkpoint = cosigned !== undefined && i.now <= cosigned.at + MISSED_BEATS_DOWN * interval ? 'up' : 'down';
+    // Good contact needs every judged kind fresh: its time is the oldest of them (none: never).
+    const good = judgeCheckpoints ? (heard !== undefined && cosigned !== undefined ? Math.min(heard, cosigned.at) : undefined) : heard;
+    const downAt = good === undefined ? undefined : good + MISSED_BEATS_DOWN * interval;
     const t = transport.get(party);
     const forks = (await forksOf(i.store, party)).length;
-    const reason = forks > 0 ? 'fork' : heartbeat === 'down' ? 'heartbeat' : t?.state === 'down' ? 'transport' : undefined;
+    const reason = forks > 0 ? 'fork' : heartbeat === 'down' ? 'heartbeat' : judgeCheckpoints && checkpoint === 'down' ? 'checkpoint' : t?.state === 'down' ? 'transport' : undefined;
+    const down = reason === 'fork' || reason === 'heartbeat' || reason === 'checkpoint';
     out.push({
       party,
-      state: reason === 'fork' || reason === 'heartbeat' ? 'down' : reason === 'transport' ? 'degraded' : 'up',
+      state: down ? 'down' : reason === 'transport' ? 'degraded' : 'up',
       ...(reason !== undefined ? { reason } : {}),
       ...(forks > 0 ? { forks } : {}),
       heartbeat,
-      ...(heard !== undefined ? { lastHeardAt: new Date(heard).toISOString() } : {}),
+      ...(judgeCheckpoints ? { checkpoint } : {}),
+      ...(cosigned !== undefined ? { lastCosigned: { size: cosigned.size, at: iso(cosigned.at) } } : {}),
+      ...(heard !== undefined ? { lastHeardAt: iso(heard) } : {}),
+      ...(good !== undefined ? { lastGoodContactAt: iso(good) } : {}),
       ...(newest ? { lastEntry: { index: newest.index, type: newest.meta.type, time: newest.meta.time, receivedAt: newest.receivedAt } } : {}),
       ...(beat ? { lastHeartbeat: { index: beat.index, time: beat.meta.time, receivedAt: beat.receivedAt } } : {}),
-      ...(downAt !== undefined && heartbeat === 'down' ? { downAt: new Date(downAt).toISOString() } : {}),
+      ...(downAt !== undefined && (reason === 'heartbeat' || reason === 'checkpoint') ? { downAt: iso(downAt) } : {}),
       ...(t ? { transport: t } : {}),
     });
   }
@@ -208,6 +258,7 @@ export interface TransportLinkState {
  */
 export function federatorLinkSource(f: { links(): readonly TransportLinkState[] }): LinkSource {
   return {
+    witnesses: true,
     links: () =>
       f.links().map((l): PeerLink => {
         const detail = l.forks > 0 ? `fork proofs held: ${l.forks}` : l.lastError ? `${l.lastError.code}: ${l.lastError.message}${l.retryAt ? ` (retry at ${l.retryAt})` : ''}` : undefined;

@@ -124,6 +124,12 @@ export interface TimeBound {
  */
 export interface TimeBounds {
   bound(party: string, index: number): TimeBound | undefined;
+  /**
+   * Subscribes to changes: `listener(party, from, to)` after the bounds of
+   * entries [from, to) of `party`'s log may have changed (absent: bounds
+   * never change once given). @returns the unsubscribe function.
+   */
+  onChange?(listener: (party: string, from: number, to: number) => void): () => void;
 }
 
 /** The parties' own clocks, nothing witnessed (no federation; cosigned.ts is the witnessed provider). */

@@ -24,6 +24,10 @@ import { type AckAnswer, type Answer, type DeliveryFacts, type DeliveryStatus, t
 
 /** One page of store reads. */
 const PAGE = 500;
+/** The first page of received entries per refresh. */
+const FIRST_PAGE = 16;
+/** Bound changes over at most this many entries are applied by lookup, larger ones by a scan. */
+const BOUNDS_LOOKUP = 1024;
 
 type Facts = Omit<DeliveryFacts, 'receipt' | 'ack'> & { readonly leafHash: string };
 
@@ -52,6 +56,15 @@ export class DeadlineTracker {
   readonly #answers = new Map<string, Answers>();
   /** Deliveries not yet reported settled by {@link DeadlineTracker.changes}. */
   readonly #open = new Set<string>();
+  /**
+   * Open deliveries whose status {@link changes} last reported and that
+   * cannot change before the time filed here (ms; Infinity: only by new
+   * facts, answers or bounds, which remove the entry).
+   */
+  readonly #quiet = new Map<string, number>();
+  #unsubscribeBounds: () => void = () => undefined;
+  /** "party/index" of an answer entry → the deliveries it answers. */
+  readonly #answering = new Map<string, Set<string>>();
   #ownSize = 0;
   #lastSeq = 0;
   #chain: Promise<void> = Promise.resolve();
@@ -78,6 +91,9 @@ export class DeadlineTracker {
   /** Replaces the time-bounds provider (federation installs cosigned bounds). */
   setBounds(bounds: TimeBounds): void {
     this.#bounds = bounds;
+    this.#quiet.clear();
+    this.#unsubscribeBounds();
+    this.#unsubscribeBounds = bounds.onChange?.((party, from, to) => this.#boundsChanged(party, from, to)) ?? (() => undefined);
   }
 
   /** Reads what is new in the store. Calls are serialized; concurrent callers share the work. */
@@ -101,17 +117,75 @@ export class DeadlineTracker {
 
   /**
    * The statuses of deliveries not yet {@link done} (every delivery, at
-   * first): the watcher's incremental view.
+   * first) that may have changed since this last reported them: new facts
+   * or answers, new time bounds for the entry or its answers, or a due time
+   * reached. The watcher's incremental view: with thousands of deliveries
+   * open (FLASH messages awaiting acks) judging every one on each pass kept
+   * the event loop for tens of milliseconds. {@link nextDueAt} covers the
+   * ones left out.
    */
   changes(now: number): DeliveryStatus[] {
     const out: DeliveryStatus[] = [];
-    for (const key of this.#open) out.push(this.#status(key, now)!);
+    for (const key of this.#open) {
+      const quietUntil = this.#quiet.get(key);
+      // A status changes by the clock only once now > its due time (state.ts).
+      if (quietUntil !== undefined && now <= quietUntil) continue;
+      const s = this.#status(key, now)!;
+      out.push(s);
+      if (this.#settledBounds(key)) this.#quiet.set(key, s.nextDueAt !== undefined ? Date.parse(s.nextDueAt) : Number.POSITIVE_INFINITY);
+      else this.#quiet.delete(key);
+    }
     return out;
+  }
+
+  /** The earliest due time (ms) of the open deliveries {@link changes} leaves out, if any. */
+  nextDueAt(): number | undefined {
+    let next = Number.POSITIVE_INFINITY;
+    for (const [key, t] of this.#quiet) if (t < next && this.#open.has(key)) next = t;
+    return Number.isFinite(next) ? next : undefined;
+  }
+
+  /** True when the bounds the delivery's status uses are all known (bounds do not change once given, but by onChange). */
+  #settledBounds(key: string): boolean {
+    const b = this.#bounds;
+    if (b.onChange === undefined) return true;
+    const f = this.#facts.get(key)!;
+    if (b.bound(f.party, f.index)?.notAfter === undefined) return false;
+    const a = this.#answers.get(`${key}#${f.leafHash}`);
+    if (a?.receipt && b.bound(f.recipient, a.receipt.index)?.notAfter === undefined) return false;
+    if (a?.ack && b.bound(f.recipient, a.ack.index)?.notAfter === undefined) return false;
+    return true;
+  }
+
+  /** Bounds of entries [from, to) of `party`'s log moved: the deliveries of those entries, or answered by them, are judged again. */
+  #boundsChanged(party: string, from: number, to: number): void {
+    // The usual case, a few entries newly cosigned: look their deliveries up.
+    if (to - from <= BOUNDS_LOOKUP) {
+      const parties = this.#node.accord.accord.parties;
+      for (let i = from; i < to; i++) {
+        for (const p of parties) this.#quiet.delete(deliveryKey(party, i, p.id));
+        for (const key of this.#answering.get(`${party}/${i}`) ?? []) this.#quiet.delete(key);
+      }
+      return;
+    }
+    const inRange = (i: number | undefined) => i !== undefined && i >= from && i < to;
+    for (const key of this.#quiet.keys()) {
+      const f = this.#facts.get(key);
+      if (!f) continue;
+      if (f.party === party && inRange(f.index)) this.#quiet.delete(key);
+      else if (f.recipient === party) {
+        const a = this.#answers.get(`${key}#${f.leafHash}`);
+        if (inRange(a?.receipt?.index) || inRange(a?.ack?.index)) this.#quiet.delete(key);
+      }
+    }
   }
 
   /** Drops a settled delivery from {@link changes} once its consumer has acted on it. */
   done(s: DeliveryStatus): void {
-    if (s.settled) this.#open.delete(deliveryKey(s.party, s.index, s.recipient));
+    if (!s.settled) return;
+    const key = deliveryKey(s.party, s.index, s.recipient);
+    this.#open.delete(key);
+    this.#quiet.delete(key);
   }
 
   #status(key: string, now: number): DeliveryStatus | undefined {
@@ -130,13 +204,15 @@ export class DeadlineTracker {
     this.#ownSize = size;
 
     // Received entries above the cursor, newest first in pages, then applied oldest first.
+    // The first page is small: a refresh usually finds a few new entries, and
+    // reading (and decoding) 500 each time cost more than the rest of the pass.
     const fresh: (ReceivedEntry & { rowid: number })[] = [];
     let before: number | undefined;
-    for (;;) {
-      const page = await this.#store.inbox({ limit: PAGE, ...(before !== undefined ? { before } : {}) });
+    for (let limit = FIRST_PAGE; ; limit = PAGE) {
+      const page = await this.#store.inbox({ limit, ...(before !== undefined ? { before } : {}) });
       const newer = page.filter((r) => r.rowid > this.#lastSeq);
       fresh.push(...newer);
-      if (page.length < PAGE || newer.length < page.length) break;
+      if (page.length < limit || newer.length < page.length) break;
       before = page[page.length - 1]!.rowid;
     }
     fresh.sort((a, b) => a.rowid - b.rowid);
@@ -173,6 +249,7 @@ export class DeadlineTracker {
     if (this.#facts.has(key)) return;
     this.#facts.set(key, f);
     this.#open.add(key);
+    this.#quiet.delete(key);
   }
 
   /**
@@ -190,6 +267,12 @@ export class DeadlineTracker {
     this.#answers.set(slot, cur);
     // A new answer can change a delivery the watcher already saw settle (an earlier receipt than the ack).
     if (this.#facts.has(key)) this.#open.add(key);
+    this.#quiet.delete(key);
+    // The answer is an entry of the recipient's log: its bound moving moves this delivery.
+    const answer = `${key.slice(key.indexOf('>') + 1)}/${a.index}`;
+    let keys = this.#answering.get(answer);
+    if (!keys) this.#answering.set(answer, (keys = new Set()));
+    keys.add(key);
   }
 
   /** Kind, severity and detectedAt of an incident report, from its (opened) body. */

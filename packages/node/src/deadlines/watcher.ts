@@ -201,6 +201,9 @@ export class DeadlineWatcher {
           fresh.push({ id, kind, status: s });
         }
       }
+      // Deliveries left out of `changes` (unchanged since last reported) still wake us at their due time.
+      const quietDue = tracker.nextDueAt();
+      if (quietDue !== undefined) next = Math.min(next, quietDue + 1);
       if (fresh.length > 0) await this.#record(fresh, now);
       // Only now, with its escalations durable, may a settled delivery leave the watch.
       for (const s of changes) tracker.done(s);

@@ -1,7 +1,8 @@
 /** Federation: delivery between parties' nodes by push and pull (issue 4). */
-export { DEFAULT_PEER_TIMEOUT_MS, PeerClient, PeerError, peersOf, type AddCheckpointResult, type PeerErrorCode, type PeerOptions, type PushBundleResult, type PushResult } from './peer.js';
+export { DEFAULT_PEER_TIMEOUT_MS, PeerClient, PeerError, peersOf, type AddCheckpointResult, type PeerErrorCode, type PeerOptions, type PushBundleResult, type PushResult, type WitnessedPushResult } from './peer.js';
 export { Federator, type BackoffOptions, type FederatorOptions, type LinkState } from './federator.js';
-export { receiveBundle, recordFork, forksOf, checkWitnessed, bundleCheckpointNote, type NotWitnessed, type Received } from './receive.js';
+export { receiveBundle, receiveWitnessedPush, recordFork, forksOf, checkWitnessed, bundleCheckpointNote, type NotWitnessed, type Received, type ReceivedWitnessed } from './receive.js';
+export { WITNESSED_PUSH_CONTENT_TYPE, formatWitnessedPush, parseWitnessedPush, type WitnessedPush } from './witnessedPush.js';
 export { CompactRange, ForkDetected, MAX_SCAN, pullFrom, loadPullCursor, type PullResult } from './pull.js';
 export { pushTo, loadPushCursor, type PushCursor } from './push.js';
 export { cosignedKey, forksKey, pullKey, pushKey, timesKey } from './keys.js';

@@ -10,6 +10,7 @@
  *     GET  /log/tile/entries/<N>[.p/<W>]      C2SP tlog-tiles entry bundle
  *     POST /witness/add-checkpoint            C2SP tlog-witness: 200 cosignature lines, 409 `<size>\n`
  *     POST /fed/v1/bundle                     push: core bundle bytes; 200 ingest result, 409 `<size>\n`
+ *                                             (or a witnessed push: add-checkpoint + bundle; 200 adds the cosignature)
  *     GET  /log/tile/<L>/<N>[.p/<W>]          C2SP tlog-tiles hash tile (prefix proofs, gossip.ts)
  *     GET  /fed/v1/witness/<P>                gossip: the checkpoint of P's log the peer last cosigned
  *     GET  /fed/v1/forks                      gossip: the fork proofs the peer holds
@@ -38,6 +39,7 @@ import {
   parseEntryBundle,
 } from '@parley/core';
 import type { ParleyNode } from '../service.js';
+import { WITNESSED_PUSH_CONTENT_TYPE, formatWitnessedPush } from './witnessedPush.js';
 
 /** Default time for one request, connection to last byte. */
 export const DEFAULT_PEER_TIMEOUT_MS = 5_000;
@@ -97,6 +99,8 @@ export interface PushResult {
   readonly receipts: readonly { readonly index: number; readonly leafHash: string }[];
 }
 export type PushBundleResult = ({ readonly status: 200 } & PushResult) | { readonly status: 409; readonly size: number };
+/** The answer to a witnessed push: the push result with the peer's cosignature line(s) (unverified), or its witness's size. */
+export type WitnessedPushResult = ({ readonly status: 200; readonly cosignatures: NoteSignature[] } & PushResult) | { readonly status: 409; readonly size: number };
 
 interface Answer {
   readonly status: number;
@@ -110,6 +114,7 @@ export class PeerClient {
   readonly #node: ParleyNode;
   readonly #timeoutMs: number;
   readonly #fetch: typeof fetch;
+  #witnessedPush = true;
 
   /**
    * @param node our node: signs every request with its log key.
@@ -126,6 +131,11 @@ export class PeerClient {
     this.#node = node;
     this.#timeoutMs = o.timeoutMs ?? DEFAULT_PEER_TIMEOUT_MS;
     this.#fetch = o.fetch ?? fetch;
+  }
+
+  /** False once the peer answered a witnessed push with 415 (a node of an earlier version). */
+  get witnessedPush(): boolean {
+    return this.#witnessedPush;
   }
 
   /** GET /log/checkpoint: the peer's latest signed checkpoint note (unverified); undefined while its log is empty (404). */
@@ -202,6 +212,34 @@ export class PeerClient {
     if (a.status === 409 && a.type.startsWith(TLOG_SIZE_CONTENT_TYPE)) return { status: 409, size: this.#size(a) };
     this.#ok(a);
     return { status: 200, ...this.#parse('push result', () => JSON.parse(decodeUtf8(a.body)) as PushResult) };
+  }
+
+  /**
+   * POST /fed/v1/bundle as a witnessed push (witnessedPush.ts): our
+   * add-checkpoint request and the bundle of entries proven against that
+   * checkpoint, in one request. A refusal of the witness is a PEER_REFUSED
+   * with the witness's status and problem code.
+   * @returns undefined when the peer does not take witnessed pushes (415):
+   *   nothing was stored, and {@link witnessedPush} is false from then on.
+   */
+  async pushWitnessed(witnessRequest: Uint8Array, bundle: Uint8Array): Promise<WitnessedPushResult | undefined> {
+    const body = formatWitnessedPush({ witness: witnessRequest, bundle });
+    const a = await this.#request('POST', '/fed/v1/bundle', body, MAX_JSON_BYTES, WITNESSED_PUSH_CONTENT_TYPE);
+    if (a.status === 415) {
+      // A node of an earlier version: it takes the two requests.
+      this.#witnessedPush = false;
+      return undefined;
+    }
+    if (a.status === 409 && a.type.startsWith(TLOG_SIZE_CONTENT_TYPE)) return { status: 409, size: this.#size(a) };
+    this.#ok(a);
+    return {
+      status: 200,
+      ...this.#parse('witnessed push result', () => {
+        const r = JSON.parse(decodeUtf8(a.body)) as PushResult & { cosignatures?: unknown };
+        if (typeof r.cosignatures !== 'string') throw new TypeError('want cosignatures');
+        return { ...r, cosignatures: parseAddCheckpointResponse(r.cosignatures) };
+      }),
+    };
   }
 
   #size(a: Answer): number {

@@ -1,18 +1,22 @@
 /**
- * PUSH to one peer: our latest checkpoint to its witness, then our entries
+ * PUSH to one peer: our latest checkpoint to its witness, and our entries
  * addressed to it as a signed core bundle (the format offline delivery uses).
  *
- *     latest checkpoint (size L)
- *     → POST /witness/add-checkpoint  old = the size the peer last cosigned
- *       (remembered; learned from a 409 `<size>\n` answer, tlog-witness),
- *       RFC 6962 consistency proof old → L; the cosignature that comes back
- *       must verify under the peer's key (accord) on exactly our checkpoint;
- *       the cosigned note is stored (federation/cosigned/<peer>)
+ *     latest checkpoint (size L; the writer's, so proofs up to L exist)
  *     → entries i in [pushed, L) with the peer among `to`, ≤ pushBatch per
  *       bundle, each with its inclusion proof in the tree of size L, signed
- *       by our log key → POST /fed/v1/bundle
+ *       by our log key → POST /fed/v1/bundle; while L is not yet cosigned by
+ *       the peer, as a witnessed push (witnessedPush.ts): the add-checkpoint
+ *       request rides with the bundle, one request per hop —
+ *         add-checkpoint: old = the size the peer last cosigned (remembered;
+ *         learned from a 409 `<size>\n` answer, tlog-witness), RFC 6962
+ *         consistency proof old → L; the cosignature that comes back must
+ *         verify under the peer's key (accord) on exactly our checkpoint;
+ *         the cosigned note is stored (federation/cosigned/<peer>)
  *         409 `<size>\n`: the peer's witness moved (its own pull witnessed
  *         another size of our log): witness again and re-send
+ *     → no entries for the peer, or a peer that answers a witnessed push 415
+ *       (an earlier version): POST /witness/add-checkpoint first
  *     → ---- the peer stored them (200): the push cursor moves (durable by
  *       the time pushTo returns; written behind the next request, see pushTo).
  *
@@ -21,6 +25,7 @@
  */
 import {
   type BundleEntryInput,
+  type NoteSignature,
   VerifierSet,
   appendSignatures,
   decodeUtf8,
@@ -33,7 +38,7 @@ import type { LogStore } from '@parley/store';
 import type { ParleyNode } from '../service.js';
 import { noteCosigned } from '../deadlines/cosigned.js';
 import { cosignedKey, pushKey } from './keys.js';
-import { PeerError, type PeerClient } from './peer.js';
+import { PeerError, type PeerClient, type PushBundleResult } from './peer.js';
 
 /** What the pusher remembers per peer (durable copies in settings). */
 export interface PushCursor {
@@ -65,18 +70,20 @@ const PAGE = 1024;
  * @throws PeerError; ParleyError for a cosignature that does not verify; StoreError.
  */
 export async function pushTo(node: ParleyNode, store: LogStore, peer: PeerClient, cursor: PushCursor, pushBatch: number): Promise<number> {
-  // The cursor's durable copies are written behind the requests, in order, and
-  // awaited before returning: losing one to a crash only repeats a push (the
-  // peer stores it once) or costs a 409 that names the size, so the next
-  // request need not wait for the disk — the round trip of a FLASH message does not.
-  let writes: Promise<void> = Promise.resolve();
+  // The cursor's durable copies are written behind the requests and awaited
+  // before returning: losing one to a crash only repeats a push (the peer
+  // stores it once) or costs a 409 that names the size, so the next request
+  // need not wait for the disk — the round trip of a FLASH message does not.
+  // They are not chained: the store applies writes in the order they are
+  // issued (the last value of a key wins), and writes in flight together share a commit.
+  const writes: Promise<void>[] = [];
   const persist = (key: string, value: unknown) => {
-    writes = writes.then(() => store.putSetting(key, value));
+    writes.push(store.putSetting(key, value));
   };
   try {
     return await pushRounds(node, store, peer, cursor, pushBatch, persist);
   } finally {
-    await writes;
+    await Promise.all(writes);
   }
 }
 
@@ -86,14 +93,24 @@ async function pushRounds(node: ParleyNode, store: LogStore, peer: PeerClient, c
     const note = await node.latestCheckpoint();
     if (note === undefined) return accepted;
     const size = parseCheckpoint(parseNote(note).text).treeSize;
-    if (cursor.cosigned !== size) await witnessAt(node, peer, cursor, note, size, persist);
     let moved = false;
     while (cursor.pushed < size) {
       const entries = await addressed(node, store, peer.party, cursor.pushed, size, pushBatch);
       const next = entries.length === pushBatch ? entries[entries.length - 1]!.index + 1 : size;
       if (entries.length > 0) {
         const bundle = node.signBundle({ accordId: node.accord.id, from: node.party, to: peer.party, created: new Date().toISOString(), checkpoint: decodeUtf8(note), entries });
-        const r = await peer.pushBundle(bundle);
+        // Not yet witnessed there: the add-checkpoint request rides with the bundle (one request).
+        let r: PushBundleResult | undefined;
+        if (cursor.cosigned !== size && peer.witnessedPush) {
+          const w = await peer.pushWitnessed(await addRequest(node, peer, cursor, note, size), bundle);
+          if (w?.status === 200) accept(node, peer, cursor, note, size, w.cosignatures, persist);
+          r = w;
+        }
+        if (r === undefined) {
+          // A peer that takes no witnessed push: witness first, then the bundle.
+          if (cursor.cosigned !== size) await witnessAt(node, peer, cursor, note, size, persist);
+          r = await peer.pushBundle(bundle);
+        }
         if (r.status === 409) {
           cursor.cosigned = r.size;
           moved = true;
@@ -104,6 +121,8 @@ async function pushRounds(node: ParleyNode, store: LogStore, peer: PeerClient, c
       cursor.pushed = next;
       persist(pushKey(peer.party), { size: next });
     }
+    // Nothing (more) for the peer, but our checkpoint still goes to its witness.
+    if (!moved && cursor.cosigned !== size) await witnessAt(node, peer, cursor, note, size, persist);
     if (!moved) return accepted;
   }
   throw new PeerError('PEER_REFUSED', peer.party, `${peer.party} kept refusing our checkpoint as not witnessed`, { status: 409 });
@@ -122,27 +141,39 @@ async function addressed(node: ParleyNode, store: LogStore, party: string, from:
   return out;
 }
 
+/** Our add-checkpoint request for the checkpoint `note` of `size`, from the size the peer last cosigned. */
+async function addRequest(node: ParleyNode, peer: PeerClient, cursor: PushCursor, note: Uint8Array, size: number): Promise<Uint8Array> {
+  const old = cursor.cosigned;
+  if (old > size) throw new PeerError('PEER_REFUSED', peer.party, `${peer.party} holds a cosigned size ${old} beyond our log (${size})`, { status: 409 });
+  const proof = old > 0 && old < size ? await node.consistencyProof(old, size) : [];
+  return formatAddCheckpointRequest({ oldSize: old, proof, checkpointNote: note });
+}
+
 /** tlog-witness client loop: add-checkpoint with our best guess of the peer's size, once more with the size a 409 names. */
 async function witnessAt(node: ParleyNode, peer: PeerClient, cursor: PushCursor, note: Uint8Array, size: number, persist: (key: string, value: unknown) => void): Promise<void> {
   for (let attempt = 0; attempt < 3; attempt++) {
-    const old = cursor.cosigned;
-    if (old > size) throw new PeerError('PEER_REFUSED', peer.party, `${peer.party} holds a cosigned size ${old} beyond our log (${size})`, { status: 409 });
-    const proof = old > 0 && old < size ? await node.consistencyProof(old, size) : [];
-    const r = await peer.addCheckpoint(formatAddCheckpointRequest({ oldSize: old, proof, checkpointNote: note }));
+    const r = await peer.addCheckpoint(await addRequest(node, peer, cursor, note, size));
     if (r.status === 409) {
       cursor.cosigned = r.size;
       continue;
     }
-    // The cosignature must be the peer's (its log key as a cosignature/v1 key) on exactly this checkpoint.
-    const cosigned = appendSignatures(note, r.cosignatures);
-    const own = node.accord.party(node.party)!.logKey;
-    const w = openWitnessedCheckpoint(cosigned, new VerifierSet([own]), [node.accord.party(peer.party)!.logKey], { quorum: 1 });
-    const at = Math.max(...w.cosignatures.map((c) => c.timestamp));
-    cursor.cosigned = size;
-    cursor.cosignedAt = at;
-    persist(cosignedKey(peer.party), { size, at, note: decodeUtf8(cosigned) });
-    noteCosigned(node.store, { party: node.party, cosigner: peer.party, size, timestamp: at });
-    return;
+    return accept(node, peer, cursor, note, size, r.cosignatures, persist);
   }
   throw new PeerError('PEER_REFUSED', peer.party, `${peer.party}'s witness kept answering 409`, { status: 409 });
+}
+
+/**
+ * Keeps the peer's cosignature of our checkpoint `note` (of `size`).
+ * @throws ParleyError when it is not the peer's (its log key as a
+ *   cosignature/v1 key) on exactly this checkpoint.
+ */
+function accept(node: ParleyNode, peer: PeerClient, cursor: PushCursor, note: Uint8Array, size: number, cosignatures: readonly NoteSignature[], persist: (key: string, value: unknown) => void): void {
+  const cosigned = appendSignatures(note, cosignatures);
+  const own = node.accord.party(node.party)!.logKey;
+  const w = openWitnessedCheckpoint(cosigned, new VerifierSet([own]), [node.accord.party(peer.party)!.logKey], { quorum: 1 });
+  const at = Math.max(...w.cosignatures.map((c) => c.timestamp));
+  cursor.cosigned = size;
+  cursor.cosignedAt = at;
+  persist(cosignedKey(peer.party), { size, at, note: decodeUtf8(cosigned) });
+  noteCosigned(node.store, { party: node.party, cosigner: peer.party, size, timestamp: at });
 }

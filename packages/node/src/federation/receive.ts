@@ -16,18 +16,24 @@
  *                                 adds its checkpoint to our witness first
  *                                 (tlog-witness, with a consistency proof)
  *                                 and pushes again
- *     → ParleyNode.ingest: stored idempotently by (party, index, hash) and
+ *     → ParleyNode.ingestBundle (ingest without checking each entry's
+ *       signature twice): stored idempotently by (party, index, hash) and
  *       answered with machine receipts in our log (one per new run).
  *
- * Why the witness first and not a proof inside the push: the tlog-witness
+ * Why the witness first and not a proof inside the bundle: the tlog-witness
  * request already carries exactly that proof and is the one place where
  * the consistency decision and its durable record are made (compare-and-set
- * before a cosignature leaves); a second path would be a second decider.
+ * before a cosignature leaves); a second path would be a second decider. A
+ * witnessed push (witnessedPush.ts, {@link receiveWitnessedPush}) carries
+ * that request beside the bundle in ONE HTTP request and runs both halves
+ * through these same two paths, in this order.
  */
-import { type VerifiedBundle, bytesEqual, decodeUtf8, detectFork, fail, formatNote, openBundle } from '@parley/core';
+import { type VerifiedBundle, bytesEqual, decodeUtf8, detectFork, fail, formatNote, openBundle, parseAddCheckpointRequest } from '@parley/core';
 import type { LogStore } from '@parley/store';
 import type { ParleyNode, Submitted } from '../service.js';
+import type { AddCheckpointRefused } from '../witness.js';
 import { recordFork } from './forks.js';
+import { parseWitnessedPush } from './witnessedPush.js';
 
 /** The bundle's entries are stored and receipted. */
 export interface Received {
@@ -65,8 +71,50 @@ export async function receiveBundle(node: ParleyNode, store: LogStore, bytes: Ui
   const cp = b.checkpoint.checkpoint;
   const heldSize = await checkWitnessed(node, store, b);
   if (heldSize !== cp.treeSize) return { status: 409, size: heldSize };
-  const r = await node.ingest(b.entries.map((e) => e.bytes));
+  const r = await node.ingestBundle(b);
   return { status: 200, from: b.from, checkpointSize: cp.treeSize, ...r };
+}
+
+/** A witnessed push's entries are stored and receipted, and its checkpoint cosigned. */
+export interface ReceivedWitnessed extends Received {
+  /** The witness's cosignature line(s) on the pushed checkpoint (tlog-witness 200 body). */
+  readonly cosignatures: Uint8Array;
+}
+
+/**
+ * Handles a witnessed push (witnessedPush.ts) from `sender`: its
+ * add-checkpoint request goes to this node's witness, then its bundle takes
+ * {@link receiveBundle} — the two paths two separate requests would take,
+ * in the same order, so every check and every durable step is theirs.
+ * @returns {@link ReceivedWitnessed} (also when the witness answered 409
+ *   because it already holds exactly this checkpoint: its stored
+ *   cosignature answers); {@link NotWitnessed} when the witness answered 409
+ *   otherwise (the sender's old size is stale) or the bundle's checkpoint is
+ *   not the one now held; the witness's refusal (400/403/404/422) as is.
+ * @throws ParseError `BUNDLE_MALFORMED` (framing), `WITNESS_REQUEST_MALFORMED`;
+ *   VerificationError `BUNDLE_INVALID` for a checkpoint of another log than
+ *   the sender's; receiveBundle's errors.
+ */
+export async function receiveWitnessedPush(node: ParleyNode, store: LogStore, body: Uint8Array, sender: string): Promise<ReceivedWitnessed | NotWitnessed | AddCheckpointRefused> {
+  const push = parseWitnessedPush(body);
+  const request = parseAddCheckpointRequest(push.witness);
+  // Only the sender's own log is witnessed on its push (a plain add-checkpoint request may carry any).
+  if (request.checkpoint.origin !== node.accord.party(sender)!.logKey.name) fail('BUNDLE_INVALID', `the pushed checkpoint is not of ${sender}'s log`);
+  const w = await node.witness.addCheckpoint(push.witness);
+  let cosignatures: Uint8Array;
+  if (w.status === 200) cosignatures = w.body;
+  else if (w.status !== 409) return w;
+  else {
+    // A stale old size — unless our own pull (or an earlier push) already cosigned exactly this
+    // checkpoint: then the bundle is good as it is, and our stored cosignature answers.
+    const held = await node.witness.heldCosignature(request);
+    if (held === undefined) return { status: 409, size: w.latestSize };
+    cosignatures = held;
+  }
+  // ---- our cosignature is durable; it leaves with the answer below, whatever the bundle's fate.
+  const r = await receiveBundle(node, store, push.bundle, sender);
+  if (r.status === 409) return r;
+  return { ...r, cosignatures };
 }
 
 /**

@@ -80,10 +80,16 @@ export const LinksResponse = z.object({
     z.object({
       party: z.string(),
       state: z.enum(['up', 'down', 'degraded']),
-      reason: z.enum(['fork', 'heartbeat', 'transport']).optional().describe('Why the link is not up; fork: a fork proof is held against the party\u2019s log (GET /v1/forks)'),
+      reason: z
+        .enum(['fork', 'heartbeat', 'checkpoint', 'transport'])
+        .optional()
+        .describe('Why the link is not up; fork: a fork proof is held against the party\u2019s log (GET /v1/forks); checkpoint: no checkpoint of its log cosigned by this node for two intervals'),
       forks: z.number().int().optional().describe('Fork proofs held against the party\u2019s log'),
       heartbeat: z.enum(['up', 'down']),
+      checkpoint: z.enum(['up', 'down']).optional().describe('With federation: a checkpoint of its log cosigned by this node within two intervals'),
+      lastCosigned: z.object({ size: z.number().int(), at: z.string() }).optional().describe('The newest checkpoint of its log this node cosigned, and when'),
       lastHeardAt: z.string().optional(),
+      lastGoodContactAt: z.string().optional().describe('The last time contact was good: fresh entries and (with federation) a fresh cosigned checkpoint'),
       lastEntry: z.object({ index: z.number().int(), type: z.string(), time: z.string(), receivedAt: z.string() }).optional(),
       lastHeartbeat: z.object({ index: z.number().int(), time: z.string(), receivedAt: z.string() }).optional(),
       downAt: z.string().optional(),

@@ -8,6 +8,13 @@
  *          200 application/json      {from, checkpointSize, accepted, duplicates, receipts: [{index, leafHash}]}
  *          409 text/x.tlog.size      `<size>\n`: the checkpoint is not the one we cosigned for the sender's
  *                                    log; add it to our witness (POST /witness/add-checkpoint) and push again
+ *
+ *                           or a witnessed push (federation/witnessedPush.ts, application/x.parley.witnessed-push):
+ *                           the add-checkpoint request for the bundle's checkpoint, then the bundle, in one body;
+ *                           run through our witness, then as above — one request per hop instead of two
+ *          200 application/json      as above, and cosignatures: our cosignature line(s) on the checkpoint
+ *          409 text/x.tlog.size      `<size>\n`: the size our witness holds for the sender's log (stale old size)
+ *          400/403/404/422           the witness's refusal, as POST /witness/add-checkpoint answers it
  *          401 REQUEST_UNAUTHENTICATED    no / bad / replayed / skewed Parley-Signature, or a key not in the accord
  *          400 REQUEST_SIGNATURE_MALFORMED  a header that does not parse
  *          400 BUNDLE_MALFORMED, 422 BUNDLE_INVALID (incl. a bundle of another party than the signer),
@@ -28,19 +35,21 @@
  * ParleyNode.ingest), the path POST /v1/ingest (admin) and offline imports
  * end in too; the answer has the shape of the bundle import's.
  */
-import { MAX_BUNDLE_ENTRIES, TLOG_SIZE_CONTENT_TYPE, formatTreeSizeBody, isParleyError } from '@parley/core';
+import { MAX_BUNDLE_ENTRIES, TLOG_SIZE_CONTENT_TYPE, decodeUtf8, formatTreeSizeBody, isParleyError } from '@parley/core';
 import type { FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { heldForks } from '../federation/forks.js';
-import { receiveBundle } from '../federation/receive.js';
+import { type ReceivedWitnessed, receiveBundle, receiveWitnessedPush } from '../federation/receive.js';
+import { WITNESSED_PUSH_CONTENT_TYPE } from '../federation/witnessedPush.js';
 import type { App, Context } from './context.js';
 import { HttpError } from './problem.js';
 import * as S from './schemas.js';
+import { refuse } from './witness.js';
 
 /** Largest pushed bundle: the Federator pushes at most a few hundred entries at a time. */
 export const MAX_PUSH_BYTES = 16 * 1024 * 1024;
-const ACCEPTED_TYPES: readonly string[] = ['application/octet-stream', 'application/json'];
+const ACCEPTED_TYPES: readonly string[] = ['application/octet-stream', 'application/json', WITNESSED_PUSH_CONTENT_TYPE];
 
 export const PushResponse = z.object({
   from: z.string().describe('The sending party'),
@@ -48,6 +57,7 @@ export const PushResponse = z.object({
   accepted: z.number().int().describe('Entries new to this node'),
   duplicates: z.number().int().describe('Entries already held'),
   receipts: z.array(z.object({ index: z.number().int(), leafHash: z.string() })).describe('Receipt entries written to our own log'),
+  cosignatures: z.string().optional().describe('Witnessed push only: this node\u2019s cosignature line(s) on the pushed checkpoint (C2SP tlog-witness 200 body)'),
 });
 
 function mediaType(req: FastifyRequest): string | undefined {
@@ -116,7 +126,7 @@ export function registerFederation(app: App, ctx: Context): void {
         description:
           `Body: the bundle file (at most ${MAX_BUNDLE_ENTRIES} entries, ${MAX_PUSH_BYTES} bytes). 409 \`<size>\\n\` (text/x.tlog.size): ` +
           'witness the checkpoint at POST /witness/add-checkpoint first. 401: not signed by another party of the accord.',
-        consumes: ['application/octet-stream'],
+        consumes: ['application/octet-stream', WITNESSED_PUSH_CONTENT_TYPE],
         body: S.Bytes,
         response: {
           200: PushResponse,
@@ -126,14 +136,23 @@ export function registerFederation(app: App, ctx: Context): void {
       handler: async (req, reply) => {
         const body = new Uint8Array(req.body.buffer, req.body.byteOffset, req.body.byteLength);
         const sender = authenticateNode(req, body, ctx);
-        const r = await receiveBundle(node, store, body, sender);
+        const r = mediaType(req) === WITNESSED_PUSH_CONTENT_TYPE ? await receiveWitnessedPush(node, store, body, sender) : await receiveBundle(node, store, body, sender);
+        if (r.status !== 200 && r.status !== 409) refuse(r);
         if (r.status === 409) return reply.code(409).type(TLOG_SIZE_CONTENT_TYPE).header('cache-control', 'no-store').send(Buffer.from(formatTreeSizeBody(r.size)));
+        const cosignatures = (r as Partial<ReceivedWitnessed>).cosignatures;
         metrics.ingested.inc(r.accepted);
         for (const s of r.receipts) metrics.appended.inc({ type: s.entry.type });
         return reply
           .code(200)
           .header('cache-control', 'no-store')
-          .send({ from: r.from, checkpointSize: r.checkpointSize, accepted: r.accepted, duplicates: r.duplicates, receipts: r.receipts.map((s) => ({ index: s.index, leafHash: s.leafHash })) });
+          .send({
+            from: r.from,
+            checkpointSize: r.checkpointSize,
+            accepted: r.accepted,
+            duplicates: r.duplicates,
+            receipts: r.receipts.map((s) => ({ index: s.index, leafHash: s.leafHash })),
+            ...(cosignatures !== undefined ? { cosignatures: decodeUtf8(cosignatures) } : {}),
+          });
       },
     });
   });

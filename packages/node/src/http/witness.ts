@@ -81,8 +81,8 @@ function statusOf(code: ErrorCode | HttpErrorCode): number {
   return code in HTTP_ERRORS ? HTTP_ERRORS[code as HttpErrorCode].status : ERROR_CATALOG[code as ErrorCode].status;
 }
 
-/** Throws the error the problem handler turns into this refusal's status. */
-function refuse(r: AddCheckpointRefused): never {
+/** Throws the error the problem handler turns into this refusal's status (here and for a witnessed push). */
+export function refuse(r: AddCheckpointRefused): never {
   const own = r.error?.code;
   const code = own !== undefined && statusOf(own) === r.status ? own : REFUSAL_CODES[r.reason];
   // A code whose status is not the witness's would answer the wrong status: our bug (STYLE.md §7d).

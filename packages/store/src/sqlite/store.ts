@@ -130,6 +130,25 @@ export class SqliteStore implements LogStore {
     }
   }
 
+  /**
+   * Runs `fn`, which calls this store's write methods, in ONE IMMEDIATE
+   * transaction: each method's own transaction becomes a savepoint (one
+   * that fails is rolled back alone, and its promise rejects), and one
+   * COMMIT — one fsync — makes all the others durable. Their promises
+   * settle while `fn` runs, but the writes are durable only once this
+   * returns: callers (the writer thread) answer none of them before.
+   * @throws the COMMIT's error (nothing of `fn` persisted, or, for a failed
+   *   fsync, maybe persisted); `fn` must not throw.
+   */
+  commitTogether(fn: () => void): void {
+    try {
+      this.#db.transaction(fn).immediate();
+    } catch (e) {
+      throw toStoreError(e, 'commit');
+    }
+    // ---- DURABLE from here: COMMIT returned with synchronous=FULL.
+  }
+
   treeSize(): Promise<number> {
     return this.#run('treeSize', () => this.#stmts.size.pluck().get() as number);
   }
@@ -145,8 +164,9 @@ export class SqliteStore implements LogStore {
       //   2. insert entries, then their recipient and ref rows;
       //   3. insert the stored hashes;
       //   4. insert the checkpoint;
-      //   5. COMMIT.
-      // A failure anywhere in 1–5 rolls all of it back: nothing is half-applied.
+      //   5. store the received entries the batch carries (as ingest does);
+      //   6. COMMIT.
+      // A failure anywhere in 1–6 rolls all of it back: nothing is half-applied.
       this.#db
         .transaction(() => {
           const first = batch.entries[0]!.index;
@@ -161,6 +181,7 @@ export class SqliteStore implements LogStore {
           }
           for (const [idx, hash] of batch.hashes) s.insertHash.run(idx, hash);
           s.insertCheckpoint.run(batch.treeSize, batch.checkpoint);
+          if (batch.received !== undefined) this.#ingestRows(batch.received);
         })
         .immediate();
       // ---- DURABLE from here: COMMIT returned, so the WAL frames are fsynced
@@ -239,31 +260,30 @@ export class SqliteStore implements LogStore {
   }
 
   ingest(entries: readonly ReceivedEntry[]): Promise<number> {
-    return this.#run('ingest', () => {
-      const s = this.#stmts;
-      return this.#db
-        .transaction(() => {
-          let added = 0;
-          for (const e of entries) {
-            const held = s.receivedHash.pluck().get(e.party, e.index) as Uint8Array | undefined;
-            if (held !== undefined) {
-              if (!sameBytes(held, e.leafHash)) fail('STORE_CONFLICT', `entry ${e.index} of ${e.party} is already held with a different hash`);
-              continue;
-            }
-            s.insertReceived.run({
-              party: e.party,
-              idx: e.index,
-              leaf_hash: e.leafHash,
-              bytes: e.bytes,
-              received_at: e.receivedAt,
-              ...metaParams(e.meta),
-            });
-            added++;
-          }
-          return added;
-        })
-        .immediate();
-    });
+    return this.#run('ingest', () => this.#db.transaction(() => this.#ingestRows(entries)).immediate());
+  }
+
+  /** Inside a transaction: stores the entries not yet held; @returns how many were new. */
+  #ingestRows(entries: readonly ReceivedEntry[]): number {
+    const s = this.#stmts;
+    let added = 0;
+    for (const e of entries) {
+      const held = s.receivedHash.pluck().get(e.party, e.index) as Uint8Array | undefined;
+      if (held !== undefined) {
+        if (!sameBytes(held, e.leafHash)) fail('STORE_CONFLICT', `entry ${e.index} of ${e.party} is already held with a different hash`);
+        continue;
+      }
+      s.insertReceived.run({
+        party: e.party,
+        idx: e.index,
+        leaf_hash: e.leafHash,
+        bytes: e.bytes,
+        received_at: e.receivedAt,
+        ...metaParams(e.meta),
+      });
+      added++;
+    }
+    return added;
   }
 
   received(party: string, index: number): Promise<ReceivedEntry | undefined> {

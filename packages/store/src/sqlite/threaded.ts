@@ -1,23 +1,26 @@
 /**
  * A SqliteStore whose commits run on a writer thread.
  *
- * better-sqlite3 is synchronous: on the main thread, every `appendBatch`
- * blocks the event loop for its inserts and its fsync, so nothing else —
- * HTTP requests, signing the next batch — happens meanwhile. With
- * {@link withWriterThread}, `appendBatch` goes to a worker thread that has
- * its own connection to the same file (WAL allows one writer beside any
- * number of readers); every other method still runs on the main connection.
+ * better-sqlite3 is synchronous: on the main thread, every write blocks the
+ * event loop for its statements and its fsync, so nothing else — HTTP
+ * requests, signing the next batch — happens meanwhile. With
+ * {@link withWriterThread}, every write ({@link WRITE_OPS}: appends, ingest,
+ * witness state, settings, officers, sessions) goes to a worker thread that
+ * has its own connection to the same file (WAL allows one writer beside any
+ * number of readers), and the writes that queue there while it is busy
+ * share one commit (writerWorker.ts); reads stay on the main connection.
  *
  * The store contract holds unchanged: the worker runs the very same
- * transaction (atomic, durable before it answers), and a read issued after
- * `appendBatch` resolved starts a new read transaction on the main
- * connection, which sees the committed WAL frames. If the thread dies, its
- * pending batches reject with STORE_UNAVAILABLE ("failed, maybe persisted"),
- * which the LogWriter already handles by re-reading the store.
+ * transactions (atomic, each in its own savepoint when grouped, durable
+ * before it answers), and a read issued after a write resolved starts a new
+ * read transaction on the main connection, which sees the committed WAL
+ * frames. If the thread dies, its pending writes reject with
+ * STORE_UNAVAILABLE ("failed, maybe persisted"), which the LogWriter already
+ * handles by re-reading the store, and every other writer by retrying.
  */
 import { Worker } from 'node:worker_threads';
 import { type ErrorCode, StoreError } from '@parley/core';
-import type { AppendBatch, LogStore } from '../types.js';
+import type { LogStore } from '../types.js';
 import type { SqliteStore } from './store.js';
 
 // Worker threads run JavaScript: from the compiled package this is the file
@@ -25,11 +28,15 @@ import type { SqliteStore } from './store.js';
 // in dist/ (\`npm test\` builds first).
 const WORKER = import.meta.url.endsWith('.ts') ? new URL('../../dist/sqlite/writerWorker.js', import.meta.url) : new URL('./writerWorker.js', import.meta.url);
 
-type Reply = { id: number; ok: true } | { id: number; ok: false; code: ErrorCode; message: string };
+/** The LogStore methods that write: each runs on the writer thread. */
+export const WRITE_OPS = ['appendBatch', 'ingest', 'advanceWitness', 'putSetting', 'putOfficer', 'putSession', 'deleteSession'] as const;
+export type WriteOp = (typeof WRITE_OPS)[number];
+
+type Reply = { id: number; ok: true; value?: unknown } | { id: number; ok: false; code: ErrorCode; message: string };
 
 class WriterThread {
   readonly #worker: Worker;
-  readonly #pending = new Map<number, { resolve: () => void; reject: (e: unknown) => void }>();
+  readonly #pending = new Map<number, { resolve: (value: unknown) => void; reject: (e: unknown) => void }>();
   #next = 0;
   #dead: unknown;
 
@@ -40,7 +47,7 @@ class WriterThread {
       this.#pending.delete(r.id);
       if (this.#pending.size === 0) this.#worker.unref();
       if (!p) return;
-      if (r.ok) p.resolve();
+      if (r.ok) p.resolve(r.value);
       else p.reject(new StoreError(r.code, r.message));
     });
     const die = (e: unknown) => {
@@ -53,18 +60,18 @@ class WriterThread {
     this.#worker.unref();
   }
 
-  #send(message: object): Promise<void> {
+  #send(message: object): Promise<unknown> {
     if (this.#dead !== undefined) return Promise.reject(new StoreError('STORE_UNAVAILABLE', 'the SQLite writer thread stopped', { cause: this.#dead }));
     const id = this.#next++;
-    return new Promise<void>((resolve, reject) => {
+    return new Promise<unknown>((resolve, reject) => {
       this.#pending.set(id, { resolve, reject });
       this.#worker.ref();
       this.#worker.postMessage({ id, ...message });
     });
   }
 
-  append(batch: AppendBatch): Promise<void> {
-    return this.#send({ batch });
+  write(op: WriteOp, args: unknown[]): Promise<unknown> {
+    return this.#send({ op, args });
   }
 
   async close(): Promise<void> {
@@ -74,8 +81,8 @@ class WriterThread {
 }
 
 /**
- * Wraps an open SqliteStore so that `appendBatch` runs on a writer thread
- * with its own connection to `path` (the same file; not `:memory:`).
+ * Wraps an open SqliteStore so that its writes run on a writer thread with
+ * its own connection to `path` (the same file; not `:memory:`).
  * Closing the wrapper stops the thread and closes the store.
  */
 export function withWriterThread(store: SqliteStore, path: string): LogStore {
@@ -83,7 +90,7 @@ export function withWriterThread(store: SqliteStore, path: string): LogStore {
   const thread = new WriterThread(path);
   return new Proxy(store, {
     get(target, prop) {
-      if (prop === 'appendBatch') return (batch: AppendBatch) => thread.append(batch);
+      if (typeof prop === 'string' && (WRITE_OPS as readonly string[]).includes(prop)) return (...args: unknown[]) => thread.write(prop as WriteOp, args);
       if (prop === 'close') {
         return async () => {
           await thread.close();
