@@ -233,8 +233,26 @@ function PartyCard({ party, link, forks, us, accord, heartbeatSeconds, tick }: {
             ) : null}
             <dt>{t('lastGoodContact')}</dt>
             <dd>
-              <When iso={link.lastHeardAt} />
+              <When iso={link.lastGoodContactAt ?? link.lastHeardAt} />
             </dd>
+            {link.checkpoint !== undefined ? (
+              <>
+                <dt>{t('lastCosigned')}</dt>
+                <dd>
+                  {link.lastCosigned !== undefined ? (
+                    <>
+                      {t('entries', { count: link.lastCosigned.size })} · <When iso={link.lastCosigned.at} />
+                    </>
+                  ) : (
+                    <span className="muted">{t('never')}</span>
+                  )}
+                  <span className={`hb hb-${link.checkpoint}`}>
+                    {' '}
+                    · {link.checkpoint === 'up' ? t('heartbeatFresh') : t('heartbeatStale')}
+                  </span>
+                </dd>
+              </>
+            ) : null}
             <dt>{t('lastHeartbeat')}</dt>
             <dd>
               {link.lastHeartbeat !== undefined ? (
