@@ -74,13 +74,17 @@ export function EntryVerifier({ party, index, accord }: { party: string; index: 
             {t('backToLog')}
           </Link>
           {index > 0 ? (
-            <Link className="btn btn-quiet" to={`/logs/${party}/${index - 1}`} aria-label={t('prevEntry')}>
-              ← {index - 1}
+            <Link className="btn btn-quiet" to={`/logs/${party}/${index - 1}`}>
+              <span aria-hidden="true">← </span>
+              <span className="visually-hidden">{t('prevEntry')} </span>
+              {index - 1}
             </Link>
           ) : null}
           {run !== undefined && index + 1 < run.proof.treeSize ? (
-            <Link className="btn btn-quiet" to={`/logs/${party}/${index + 1}`} aria-label={t('nextEntry')}>
-              {index + 1} →
+            <Link className="btn btn-quiet" to={`/logs/${party}/${index + 1}`}>
+              <span className="visually-hidden">{t('nextEntry')} </span>
+              {index + 1}
+              <span aria-hidden="true"> →</span>
             </Link>
           ) : null}
           <button type="button" className="btn btn-primary" onClick={() => void verify()} disabled={busy || answer === undefined} data-testid="verify-again">
