@@ -95,6 +95,10 @@ describe.skipIf(!HAVE_CHROMIUM)('accessibility (axe-core, WCAG 2.1 A/AA) of ever
     await cn.post('/v1/messages', { to: ['US'], precedence: 'ROUTINE', marking: 'TLP:CLEAR', text: 'Routine check of the line.', lang: 'en' });
     await cn.post('/v1/reports', { to: ['US'], marking: 'TLP:GREEN', report: report(INCIDENT, { title: '模型权重被复制到未知主机', summary: '维护期间，一个前沿模型的权重被复制到未知主机。', lang: 'zh-CN' }) });
     await us.post('/v1/messages', { to: ['CN'], precedence: 'IMMEDIATE', marking: 'TLP:CLEAR', text: 'Line check from US.', lang: 'en' });
+    // PRIORITY's deadline is 4 s in the harness: these go overdue, so the
+    // overdue styles (red rows, badges, countdowns) are checked too.
+    await cn.post('/v1/messages', { to: ['US'], precedence: 'PRIORITY', marking: 'TLP:AMBER', text: 'Please confirm the contact list.', lang: 'en' });
+    await us.post('/v1/messages', { to: ['CN'], precedence: 'PRIORITY', marking: 'TLP:CLEAR', text: 'Please confirm the contact list (US).', lang: 'en' });
     await until("US to hold CN's message", async () => ((await us.get<{ items: { index: number }[] }>('/v1/inbox?party=CN')).items.some((i) => i.index === cnIndex) ? true : undefined));
     await us.post(`/v1/entries/CN/${cnIndex}/ack`, { reply: 'Received; investigating.', lang: 'en' });
     await until('a checkpoint of CN covering the message', async () => (await us.get<{ treeSize: number }>(`/v1/logs/CN/entries/${cnIndex}`)).treeSize);
@@ -132,8 +136,8 @@ describe.skipIf(!HAVE_CHROMIUM)('accessibility (axe-core, WCAG 2.1 A/AA) of ever
 
   type Visit = { name: string; path: string; ready?: string; then?: (p: Page) => Promise<void> };
   const pages = (): Visit[] => [
-    { name: 'inbox', path: '/', ready: '[data-testid=inbox-row]' },
-    { name: 'outbox', path: '/outbox', ready: '[data-testid=outbox-row]' },
+    { name: 'inbox', path: '/', ready: '[data-testid=inbox-row][data-overdue=true]' },
+    { name: 'outbox', path: '/outbox', ready: '[data-testid=outbox-row] [data-state=overdue-ack]' },
     { name: 'entry', path: `/entries/CN/${cnIndex}` },
     { name: 'compose-message', path: '/compose', ready: '[data-testid=message-form]' },
     {
