@@ -26,24 +26,33 @@ import { useParty } from '../../party.js';
 import { useLabel } from '../../i18n.js';
 import type { DeadlineItem, DeliveryState, EntryView, ListResponse } from '../../types.js';
 import { LockIcon } from '../../components/icons.js';
+import { PAGE, walkAll } from './paging.js';
 
 type Scope = 'action' | 'all';
 const ACTION_TYPES = ['hotline.message', 'incident.report'] as const;
 
-/** Loads a box (inbox/outbox) for the scope, refetching on live events (debounced). */
+/**
+ * Loads a box (inbox/outbox) for the scope, refetching on live events
+ * (debounced); `loadMore()` shows one page more of each listing (paging.ts).
+ */
 function useBox(box: 'inbox' | 'outbox', scope: Scope) {
   const [items, setItems] = useState<EntryView[] | undefined>(undefined);
+  const [older, setOlder] = useState<Set<string>>(new Set());
+  const [more, setMore] = useState(false);
+  const [loadingMore, setLoadingMore] = useState(false);
   const [error, setError] = useState<ApiError | undefined>(undefined);
   const seq = useRef(0);
+  const pages = useRef(1);
   const load = useCallback(async () => {
     const my = ++seq.current;
     try {
-      const lists =
-        scope === 'action'
-          ? await Promise.all(ACTION_TYPES.map((type) => api<ListResponse>(`/v1/${box}${query({ type, limit: 200 })}`)))
-          : [await api<ListResponse>(`/v1/${box}${query({ limit: 200 })}`)];
+      const types: readonly (string | undefined)[] = scope === 'action' ? ACTION_TYPES : [undefined];
+      const listings = types.map((type) => (before: number | undefined) => api<ListResponse>(`/v1/${box}${query({ type, before, limit: PAGE })}`));
+      const r = await walkAll(listings, pages.current, entryKey);
       if (my !== seq.current) return;
-      setItems(lists.flatMap((l) => l.items).filter((v) => v.entry.type !== 'heartbeat'));
+      setItems(r.items.filter((v) => v.entry.type !== 'heartbeat'));
+      setOlder(r.older);
+      setMore(r.more);
       setError(undefined);
     } catch (e) {
       if (my === seq.current) setError(e instanceof ApiError ? e : new ApiError({ status: 0, detail: String(e) }));
@@ -51,7 +60,18 @@ function useBox(box: 'inbox' | 'outbox', scope: Scope) {
   }, [box, scope]);
   useEffect(() => {
     setItems(undefined); // a new scope starts from its own first listing
+    setMore(false);
+    pages.current = 1;
     void load();
+  }, [load]);
+  const loadMore = useCallback(async () => {
+    pages.current += 1;
+    setLoadingMore(true);
+    try {
+      await load();
+    } finally {
+      setLoadingMore(false);
+    }
   }, [load]);
   const timer = useRef<ReturnType<typeof setTimeout> | undefined>(undefined);
   useEvents((e) => {
@@ -63,7 +83,23 @@ function useBox(box: 'inbox' | 'outbox', scope: Scope) {
     timer.current = setTimeout(() => void load(), 150);
   });
   useEffect(() => () => clearTimeout(timer.current), []);
-  return { items, error, reload: load };
+  return { items, older, more, loadingMore, loadMore, error, reload: load };
+}
+
+/** "Load more" under a box's list, while a listing has a page after those shown. */
+function LoadMore({ more, busy, onClick, shown }: { more: boolean; busy: boolean; onClick: () => void; shown: number }) {
+  const { t } = useTranslation('inbox');
+  if (!more) return null;
+  return (
+    <p className="load-more">
+      <button type="button" className="btn" onClick={onClick} disabled={busy} data-testid="load-more" aria-describedby="load-more-shown">
+        {busy ? t('loadingMore') : t('loadMore')}
+      </button>{' '}
+      <span id="load-more-shown" className="muted small">
+        {t('shown', { count: shown })}
+      </span>
+    </p>
+  );
 }
 
 function ScopeSwitch({ scope, setScope }: { scope: Scope; setScope: (s: Scope) => void }) {
@@ -171,7 +207,7 @@ export function InboxPage() {
   const { t } = useTranslation('inbox');
   const us = useParty();
   const [scope, setScope] = useState<Scope>('action');
-  const { items, error } = useBox('inbox', scope);
+  const { items, older, more, loadingMore, loadMore, error } = useBox('inbox', scope);
   const now = useNow();
   const seen = useRef<Set<string> | undefined>(undefined);
   const seenScope = useRef<Scope>(scope);
@@ -185,9 +221,10 @@ export function InboxPage() {
       seenScope.current = scope;
       return f;
     }
-    for (const v of items) if (!seen.current.has(entryKey(v))) f.add(entryKey(v));
+    // Older pages shown by "Load more" did not arrive: they were there.
+    for (const v of items) if (!seen.current.has(entryKey(v)) && !older.has(entryKey(v))) f.add(entryKey(v));
     return f;
-  }, [items, scope]);
+  }, [items, older, scope]);
   const pending = sorted?.filter(needsAck) ?? [];
   const overdue = pending.filter((v) => {
     const d = deadlineFor(v, us);
@@ -228,6 +265,7 @@ export function InboxPage() {
               <InboxRow key={entryKey(v)} v={v} us={us} fresh={fresh.has(entryKey(v))} />
             ))}
           </ul>
+          <LoadMore more={more} busy={loadingMore} onClick={() => void loadMore()} shown={sorted.length} />
         </>
       ) : null}
     </>
@@ -267,7 +305,7 @@ function RecipientState({ d, detail }: { d: { recipient: string; state: Delivery
 export function OutboxPage() {
   const { t } = useTranslation('inbox');
   const [scope, setScope] = useState<Scope>('action');
-  const { items, error } = useBox('outbox', scope);
+  const { items, more, loadingMore, loadMore, error } = useBox('outbox', scope);
   const [details, setDetails] = useState<Map<string, DeliveryDetail>>(new Map());
   useEffect(() => {
     if (items === undefined) return;
@@ -313,6 +351,7 @@ export function OutboxPage() {
           );
         })}
       </ul>
+      {sorted !== undefined ? <LoadMore more={more} busy={loadingMore} onClick={() => void loadMore()} shown={sorted.length} /> : null}
     </>
   );
 }
