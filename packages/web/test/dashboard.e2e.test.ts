@@ -143,6 +143,9 @@ describe.skipIf(!HAVE_CHROMIUM)('dashboard (Chromium, two real nodes)', () => {
     expect(await us.getByTestId('form-errors').textContent()).toContain('请填写报告标题');
     await shot(us, 'compose-report-errors-zh-CN');
     await us.getByTestId('report-title').fill(title);
+    // Fixing a field takes its message away at once; the others stay until fixed.
+    await us.getByTestId('form-errors').filter({ hasNotText: '请填写报告标题' }).waitFor();
+    expect(await us.getByTestId('form-errors').textContent()).toContain('请从分类法中选择类别');
     await us.getByTestId('report-summary').fill('一个具备网络工具的智能体模型扫描并利用了暴露的人机界面；运营方已隔离该网段。');
     await us.getByTestId('report-category').selectOption('CY');
     await us.getByTestId('report-severity').selectOption('4');
@@ -150,6 +153,8 @@ describe.skipIf(!HAVE_CHROMIUM)('dashboard (Chromium, two real nodes)', () => {
     await us.getByTestId('system-name').fill('Agent-7');
     await us.getByLabel('基础设施损害').check();
     await us.getByPlaceholder('缓解措施 1').fill('已隔离网段');
+    // Every field fixed: no message is left beside a filled field.
+    await us.getByTestId('form-errors').waitFor({ state: 'detached' });
     await shot(us, 'compose-report-zh-CN');
     incidentId = await us.getByTestId('incident-id').inputValue();
     await us.getByTestId('send-report').click();

@@ -31,6 +31,11 @@ export function MessageForm({ accord, us }: { accord: AccordInfo | undefined; us
     // only when the accord first arrives (the officer may then change it)
   }, [accord, us]);
 
+  // Once a send was refused, every edit checks the form again, so a message goes as soon as its field is fixed.
+  useEffect(() => {
+    if (Object.keys(errors).length > 0) setErrors(validate());
+  }, [to, precedence, marking, lang, text]);
+
   function validate(): FieldErrors {
     const e: FieldErrors = {};
     if (to.length === 0) e['to'] = t('validation.recipients');

@@ -163,6 +163,12 @@ export function ReportForm({ accord, us, initialIncident }: ReportFormProps) {
     return list.filter((r, i) => list.findIndex((x) => x.party === r.party && x.index === r.index) === i);
   }, [kind, thread]);
 
+  // Once a send was refused, every edit checks the form again, so a message
+  // goes as soon as its field is fixed (and none is left beside a filled field).
+  useEffect(() => {
+    if (Object.keys(errors).length > 0) setErrors(validate());
+  }, [kind, incidentId, threadId, title, summary, cat, sev, stage, sysName, actorType, harmTypes, mitigations, occurredAt, detectedAt, precedence, to]);
+
   function validate(): FieldErrors {
     const e: FieldErrors = {};
     const id = kind === 'initial' ? incidentId : threadId;
