@@ -10,12 +10,12 @@
  * (C2SP tlog-tiles, packages/node/src/http/web.ts API_PREFIXES), so a reload
  * there would reach the API. An in-app /log… link is redirected.
  */
+import { Suspense, lazy } from 'react';
 import { Navigate, Outlet, Route, Routes, useLocation } from 'react-router';
 import { useTranslation } from 'react-i18next';
 import { Layout } from './components/layout.js';
-import { PageHeader } from './components/feedback.js';
+import { Loading, PageHeader } from './components/feedback.js';
 import { AccordPage } from './pages/accord/index.js';
-import { CompliancePage } from './pages/compliance/index.js';
 import { ComposePage } from './pages/compose/index.js';
 import { EntryPage } from './pages/entry/index.js';
 import { ExplorerPage } from './pages/explorer/index.js';
@@ -24,6 +24,10 @@ import { IncidentPage, IncidentsPage } from './pages/incidents/index.js';
 import { LinksPage } from './pages/links/index.js';
 import { LoginPage } from './pages/login/index.js';
 import { useSession } from './session.js';
+
+// The charts (recharts) are most of the app's weight and only Compliance uses
+// them: that page loads on first visit, so the inbox opens without them.
+const CompliancePage = lazy(() => import('./pages/compliance/index.js').then((m) => ({ default: m.CompliancePage })));
 
 function RequireSession() {
   const { session } = useSession();
@@ -62,7 +66,14 @@ export function App() {
         <Route path="logs" element={<ExplorerPage />} />
         <Route path="logs/:party" element={<ExplorerPage />} />
         <Route path="logs/:party/:index" element={<ExplorerPage />} />
-        <Route path="compliance" element={<CompliancePage />} />
+        <Route
+          path="compliance"
+          element={
+            <Suspense fallback={<Loading />}>
+              <CompliancePage />
+            </Suspense>
+          }
+        />
         <Route path="accord" element={<AccordPage />} />
         <Route path="*" element={<NotFound />} />
       </Route>
