@@ -10,7 +10,7 @@
  * Asserted by exit code and JSON fields, never by message text (STYLE.md),
  * except where the human output is the feature (the inbox table).
  */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -241,6 +241,59 @@ describe('two nodes exchange a FLASH message', () => {
     const wrong = parley(['log', 'verify', '--from', usNode.url, '--key', cn.logKey, '--json']);
     expect(wrong.code).toBe(1);
     expect(JSON.parse(wrong.stdout)).toMatchObject({ valid: false });
+  });
+
+  it('report asks at a terminal for what the flags left out, from the taxonomy, and sends it', async () => {
+    // A real pseudo-terminal (util-linux `script`), so stdin and stderr are TTYs as at an officer's desk.
+    const cmd = [process.execPath, BIN, 'report', '--incident', 'US:2026-0002', '--kind', 'initial', '--category', 'UB', '--severity', '3', '--stage', 'near-miss', '--data', 'us', '--json']
+      .map((a) => `'${a}'`)
+      .join(' ');
+    // A pty made from a pipe has no size (0 columns wraps every character): give it one.
+    const child = spawn('script', ['-qfec', `stty cols 120 rows 40; ${cmd}`, '/dev/null'], { cwd: tmp, env: env({ TERM: 'xterm-256color' }) });
+    let screen = '';
+    // What the terminal shows, without colours and cursor movements.
+    child.stdout.on('data', (d: Buffer) => (screen += d.toString('utf8').replace(/\x1b\[[0-9;?]*[A-Za-z]/g, '')));
+    const exited = new Promise<number | null>((r) => child.on('close', r));
+    // Waits for a prompt to appear after what was already answered, then types.
+    let seen = 0;
+    const answer = async (prompt: string, keys: string) => {
+      for (let i = 0; i < 200; i++) {
+        const at = screen.indexOf(prompt, seen);
+        if (at >= 0) {
+          seen = at + prompt.length;
+          child.stdin.write(keys);
+          return;
+        }
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      throw new Error(`no prompt "${prompt}" in:\n${screen}`);
+    };
+    try {
+      await answer('Title', 'Model ignored its stop instruction\r');
+      await answer('Summary', 'An agent kept running after the operator stopped it.\r');
+      await answer('AI system involved', 'Agent-9\r');
+      await answer('Actor', '\x1b[B\r'); // the second actor type
+      await answer('Harm types', ' \r'); // the first harm type
+      await answer('Mitigations', 'Revoked its tokens; Paused the deployment\r');
+      await answer('Marking', '\r'); // the default, TLP:AMBER
+      expect(await exited, screen).toBe(0);
+    } finally {
+      child.kill();
+    }
+    const index = Number(/"index":\s*(\d+)/.exec(screen)?.[1]);
+    expect(Number.isInteger(index), screen).toBe(true);
+    const shown = json<{ entry: { type: string; marking: string }; body: Record<string, unknown> }>(['show', 'US', String(index), '--data', 'us']);
+    expect(shown.entry).toMatchObject({ type: 'incident.report', marking: 'TLP:AMBER' });
+    const { TAXONOMY_V1 } = await import('@parley/core/node');
+    expect(shown.body).toMatchObject({
+      incident: 'US:2026-0002',
+      title: 'Model ignored its stop instruction',
+      category: 'UB',
+      severity: 3,
+      actor: { type: TAXONOMY_V1.actorTypes[1]!.code },
+      harm: { types: [TAXONOMY_V1.harmTypes[0]!.code] },
+      mitigations: ['Revoked its tokens', 'Paused the deployment'],
+    });
   });
 
   it('logout revokes the session and deletes session.json', () => {
