@@ -13,7 +13,7 @@ import { createRequire } from 'node:module';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DESKTOP, HAVE_CHROMIUM, TABLET, type TestBrowser, type Viewport, launchBrowser, login, setLang, shot } from './helpers/browser.js';
-import { type Channel, type Login, startChannel } from './helpers/channel.js';
+import { type Channel, type Login, startChannel, until, sampleReport as report } from './helpers/channel.js';
 
 const AXE_SOURCE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 
@@ -56,30 +56,7 @@ async function settled(page: Page, ready?: string): Promise<void> {
   await page.waitForTimeout(300); // animations (recharts) and late renders settle
 }
 
-async function until<T>(what: string, f: () => Promise<T | undefined>, ms = 20_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await f().catch(() => undefined);
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
 
-const report = (incident: string, over: Record<string, unknown> = {}) => ({
-  incident,
-  kind: 'initial',
-  title: 'Model weights copied to an unknown host',
-  summary: 'Weights of a frontier model were copied to an unknown host during a maintenance window.',
-  category: 'WT',
-  severity: 5,
-  stage: 'incident',
-  system: { name: 'Frontier-9', developer: 'Example Lab' },
-  actor: { type: 'unknown' },
-  harm: { types: [] },
-  mitigations: ['Credentials rotated'],
-  ...over,
-});
 
 describe.skipIf(!HAVE_CHROMIUM)('accessibility (axe-core, WCAG 2.1 A/AA) of every page in Chromium', () => {
   let ch: Channel;

@@ -12,32 +12,9 @@ import type { Page, Route } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import { HAVE_CHROMIUM, SCREENSHOTS, TABLET, type TestBrowser, launchBrowser, login, setLang, shot } from './helpers/browser.js';
-import { type Channel, startChannel } from './helpers/channel.js';
+import { type Channel, startChannel, until, sampleReport as report } from './helpers/channel.js';
 
-const report = (incident: string, over: Record<string, unknown> = {}) => ({
-  incident,
-  kind: 'initial',
-  title: 'Model weights copied to an unknown host',
-  summary: 'Weights of a frontier model were copied to an unknown host during a maintenance window.',
-  category: 'WT',
-  severity: 5,
-  stage: 'incident',
-  system: { name: 'Frontier-9', developer: 'Example Lab' },
-  actor: { type: 'unknown' },
-  harm: { types: [] },
-  mitigations: ['Credentials rotated'],
-  ...over,
-});
 
-async function until<T>(what: string, f: () => Promise<T | undefined>, ms = 20_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await f().catch(() => undefined);
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
 
 /** Flips one bit of the first byte of a base64 value. */
 function flip(b64: string): string {

@@ -9,19 +9,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import { mkdirSync } from 'node:fs';
 import { HAVE_CHROMIUM, SCREENSHOTS, type TestBrowser, launchBrowser, login } from './helpers/browser.js';
-import { type Channel, startChannel } from './helpers/channel.js';
+import { type Channel, startChannel, until } from './helpers/channel.js';
 
 const N = 205;
 
-async function until<T>(what: string, f: () => Promise<T | undefined>, ms = 60_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await f().catch(() => undefined);
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
 
 const rows = (page: Page, testid: string) => page.locator(`[data-testid=${testid}]`).count();
 
@@ -44,7 +35,7 @@ describe.skipIf(!HAVE_CHROMIUM)('inbox and outbox paging in Chromium', () => {
       if (first.next === undefined) return undefined;
       const second = await us.get<{ items: unknown[] }>(`/v1/inbox?type=hotline.message&limit=200&before=${first.next}`);
       return first.items.length + second.items.length >= N ? true : undefined;
-    });
+    }, 60_000, 250);
     b = await launchBrowser();
   }, 180_000);
 

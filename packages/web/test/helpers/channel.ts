@@ -198,3 +198,33 @@ export async function startChannel(o: ChannelOptions = {}): Promise<Channel> {
   };
   return { dir, accord, parties, party, api: (id) => apiClient(party(id).url, party(id).officer), stop };
 }
+
+/**
+ * Polls `f` until it yields a value (a rejection counts as not yet).
+ * @throws Error naming `what` after `ms`.
+ */
+export async function until<T>(what: string, f: () => Promise<T | undefined>, ms = 20_000, everyMs = 200): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = await f().catch(() => undefined);
+    if (v !== undefined) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+}
+
+/** An initial incident report body for POST /v1/reports (`over` replaces members). */
+export const sampleReport = (incident: string, over: Record<string, unknown> = {}) => ({
+  incident,
+  kind: 'initial',
+  title: 'Model weights copied to an unknown host',
+  summary: 'Weights of a frontier model were copied to an unknown host during a maintenance window.',
+  category: 'WT',
+  severity: 5,
+  stage: 'incident',
+  system: { name: 'Frontier-9', developer: 'Example Lab' },
+  actor: { type: 'unknown' },
+  harm: { types: [] },
+  mitigations: ['Credentials rotated'],
+  ...over,
+});
