@@ -75,6 +75,7 @@ function LatencySection({ kind, rows: raw }: { kind: 'acks' | 'receipts'; rows: 
   const rows = sortRows(raw);
   const [selected, setSelected] = useState(0);
   const sel = rows[Math.min(selected, rows.length - 1)];
+  const hist = sel !== undefined ? histogramData(sel, i18n.language) : [];
   const prec = (p: string) => {
     const term = TAXONOMY_V1.precedences.find((x) => x.code === p);
     return term !== undefined ? l(term.label) : p;
@@ -143,7 +144,7 @@ function LatencySection({ kind, rows: raw }: { kind: 'acks' | 'receipts'; rows: 
               </div>
               <Figure id={`${uid}-hist`} title={t('histogramChart', { row: label(sel) })} summary={t('histogramSummary')}>
                 <ResponsiveContainer width="100%" height={220}>
-                  <BarChart data={histogramData(sel, i18n.language)} margin={{ top: 8, right: 12, bottom: 8, left: 0 }}>
+                  <BarChart data={hist} margin={{ top: 8, right: 12, bottom: 8, left: 0 }}>
                     <CartesianGrid strokeDasharray="3 3" />
                     <XAxis dataKey="bucket" tick={{ fontSize: 11 }} />
                     <YAxis allowDecimals={false} width={40} />
@@ -156,7 +157,7 @@ function LatencySection({ kind, rows: raw }: { kind: 'acks' | 'receipts'; rows: 
                 <caption>{t('histogramTable', { row: label(sel) })}</caption>
                 <thead>
                   <tr>
-                    {histogramData(sel, i18n.language).map((b) => (
+                    {hist.map((b) => (
                       <th key={b.bucket} scope="col">
                         {b.bucket}
                       </th>
@@ -165,7 +166,7 @@ function LatencySection({ kind, rows: raw }: { kind: 'acks' | 'receipts'; rows: 
                 </thead>
                 <tbody>
                   <tr>
-                    {histogramData(sel, i18n.language).map((b) => (
+                    {hist.map((b) => (
                       <td key={b.bucket} className="num">
                         {b.count}
                       </td>

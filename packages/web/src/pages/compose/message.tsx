@@ -2,14 +2,12 @@
 import type { Marking, Precedence } from '@parley/core';
 import { useEffect, useState, type FormEvent } from 'react';
 import { useTranslation } from 'react-i18next';
-import { Link } from 'react-router';
-import { api, ApiError } from '../../api.js';
+import { api } from '../../api.js';
 import type { AccordInfo } from '../../accord.js';
-import { ErrorBox } from '../../components/feedback.js';
 import { currentLang } from '../../i18n.js';
 import type { Submitted } from '../../types.js';
 import { LangSelect, MarkingSelect, PrecedenceSelect, Recipients } from './common.js';
-import { Field, FormErrors, fid, mapProblem, type FieldErrors } from './fields.js';
+import { Field, SendStatus, useSend, type FieldErrors } from './fields.js';
 
 const FIELDS = ['to', 'precedence', 'marking', 'text', 'lang'] as const;
 
@@ -20,21 +18,11 @@ export function MessageForm({ accord, us }: { accord: AccordInfo | undefined; us
   const [marking, setMarking] = useState<Marking>('TLP:AMBER');
   const [lang, setLang] = useState<string>(currentLang());
   const [text, setText] = useState('');
-  const [errors, setErrors] = useState<FieldErrors>({});
-  const [extra, setExtra] = useState<string[]>([]);
-  const [failure, setFailure] = useState<ApiError | undefined>(undefined);
-  const [sent, setSent] = useState<Submitted | undefined>(undefined);
-  const [busy, setBusy] = useState(false);
 
   useEffect(() => {
     if (accord !== undefined && to.length === 0) setTo(accord.accord.parties.map((p) => p.id).filter((p) => p !== us));
     // only when the accord first arrives (the officer may then change it)
   }, [accord, us]);
-
-  // Once a send was refused, every edit checks the form again, so a message goes as soon as its field is fixed.
-  useEffect(() => {
-    if (Object.keys(errors).length > 0) setErrors(validate());
-  }, [to, precedence, marking, lang, text]);
 
   function validate(): FieldErrors {
     const e: FieldErrors = {};
@@ -45,44 +33,16 @@ export function MessageForm({ accord, us }: { accord: AccordInfo | undefined; us
     return e;
   }
 
+  const form = useSend(FIELDS, validate, [to, precedence, marking, lang, text]);
+  const { errors, busy } = form;
+
   async function submit(ev: FormEvent) {
-    ev.preventDefault();
-    setSent(undefined);
-    setFailure(undefined);
-    setExtra([]);
-    const e = validate();
-    setErrors(e);
-    if (Object.keys(e).length > 0) {
-      document.getElementById(fid(Object.keys(e)[0]!))?.focus();
-      return;
-    }
-    setBusy(true);
-    try {
-      const r = await api<Submitted>('/v1/messages', { body: { to, precedence, marking, text, lang } });
-      setSent(r);
-      setText('');
-    } catch (err) {
-      const ae = err instanceof ApiError ? err : new ApiError({ status: 0, detail: String(err) });
-      const m = mapProblem(ae, FIELDS, (message) => t('validation.server', { message }));
-      setErrors(m.fields);
-      setExtra(m.unmapped);
-      if (Object.keys(m.fields).length === 0 && m.unmapped.length === 0) setFailure(ae);
-    } finally {
-      setBusy(false);
-    }
+    if (await form.send(ev, () => api<Submitted>('/v1/messages', { body: { to, precedence, marking, text, lang } }))) setText('');
   }
 
   return (
     <form onSubmit={(e) => void submit(e)} noValidate aria-label={t('tabs.message')} data-testid="message-form">
-      <FormErrors errors={errors} extra={extra} />
-      <ErrorBox error={failure} />
-      {sent !== undefined ? (
-        <div className="success-box" role="status" data-testid="sent">
-          <span aria-hidden="true">✓ </span>
-          {t('sent', { party: sent.party, index: sent.index })}{' '}
-          <Link to={`/entries/${encodeURIComponent(sent.party)}/${sent.index}`}>{t('viewSent')}</Link>
-        </div>
-      ) : null}
+      <SendStatus state={form} />
       <Recipients accord={accord} us={us} value={to} onChange={setTo} error={errors['to']} />
       <div className="grid-3">
         <PrecedenceSelect name="precedence" value={precedence} onChange={setPrecedence} accord={accord} error={errors['precedence']} />

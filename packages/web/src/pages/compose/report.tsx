@@ -14,15 +14,13 @@
 import { ACTOR_TYPES, HARM_TYPES, REPORT_KINDS, STAGES, TAXONOMY_V1, category as categoryOf, severity as severityOf, type ActorType, type HarmType, type Marking, type Precedence, type Stage } from '@parley/core';
 import { useEffect, useMemo, useState, type FormEvent } from 'react';
 import { useTranslation } from 'react-i18next';
-import { Link } from 'react-router';
-import { api, ApiError, query } from '../../api.js';
+import { api, query } from '../../api.js';
 import type { AccordInfo } from '../../accord.js';
-import { ErrorBox } from '../../components/feedback.js';
 import { formatDuration } from '../../components/time.js';
 import { currentLang, useLabel } from '../../i18n.js';
 import type { EntryRef, EntryView, IncidentReportBody, ListResponse, ReportKind, Submitted } from '../../types.js';
 import { LangSelect, MarkingSelect, PrecedenceSelect, Recipients } from './common.js';
-import { Field, FormErrors, fid, mapProblem, type FieldErrors } from './fields.js';
+import { Field, SendStatus, fid, useSend, type FieldErrors } from './fields.js';
 
 const INCIDENT_ID = /^[A-Z][A-Z0-9-]{1,15}:[A-Za-z0-9._-]{4,40}$/;
 const FIELDS = [
@@ -111,11 +109,9 @@ export function ReportForm({ accord, us, initialIncident }: ReportFormProps) {
   const [marking, setMarking] = useState<Marking>('TLP:AMBER');
   const [precedence, setPrecedence] = useState<Precedence | ''>('');
   const [to, setTo] = useState<string[]>([]);
-  const [errors, setErrors] = useState<FieldErrors>({});
-  const [extra, setExtra] = useState<string[]>([]);
-  const [failure, setFailure] = useState<ApiError | undefined>(undefined);
-  const [sent, setSent] = useState<Submitted | undefined>(undefined);
-  const [busy, setBusy] = useState(false);
+  // validate() is hoisted; it reads the consts below only when it runs (after render).
+  const form = useSend(FIELDS, validate, [kind, incidentId, threadId, title, summary, cat, sev, stage, sysName, actorType, harmTypes, mitigations, occurredAt, detectedAt, precedence, to]);
+  const { errors, busy, sent } = form;
 
   useEffect(() => {
     if (accord !== undefined && to.length === 0) setTo(accord.accord.parties.map((p) => p.id).filter((p) => p !== us));
@@ -163,12 +159,6 @@ export function ReportForm({ accord, us, initialIncident }: ReportFormProps) {
     return list.filter((r, i) => list.findIndex((x) => x.party === r.party && x.index === r.index) === i);
   }, [kind, thread]);
 
-  // Once a send was refused, every edit checks the form again, so a message
-  // goes as soon as its field is fixed (and none is left beside a filled field).
-  useEffect(() => {
-    if (Object.keys(errors).length > 0) setErrors(validate());
-  }, [kind, incidentId, threadId, title, summary, cat, sev, stage, sysName, actorType, harmTypes, mitigations, occurredAt, detectedAt, precedence, to]);
-
   function validate(): FieldErrors {
     const e: FieldErrors = {};
     const id = kind === 'initial' ? incidentId : threadId;
@@ -189,16 +179,6 @@ export function ReportForm({ accord, us, initialIncident }: ReportFormProps) {
   }
 
   async function submit(ev: FormEvent) {
-    ev.preventDefault();
-    setSent(undefined);
-    setFailure(undefined);
-    setExtra([]);
-    const e = validate();
-    setErrors(e);
-    if (Object.keys(e).length > 0) {
-      document.getElementById(fid(Object.keys(e)[0]!))?.focus();
-      return;
-    }
     const occ = toIso(occurredAt);
     const det = toIso(detectedAt);
     const report: IncidentReportBody = {
@@ -217,26 +197,17 @@ export function ReportForm({ accord, us, initialIncident }: ReportFormProps) {
       ...(det !== undefined ? { detectedAt: det } : {}),
       lang,
     };
-    setBusy(true);
-    try {
-      const r = await api<Submitted>('/v1/reports', {
+    const r = await form.send(ev, () =>
+      api<Submitted>('/v1/reports', {
         body: { ...(redLine ? {} : { to }), ...(precedence !== '' ? { precedence } : {}), marking, report, ...(refs.length > 0 ? { refs } : {}) },
-      });
-      setSent(r);
-      if (kind === 'initial') {
-        setThreadId(incidentId);
-        setIncidentId(newIncidentId(us));
-      }
-      setSummary('');
-    } catch (err) {
-      const ae = err instanceof ApiError ? err : new ApiError({ status: 0, detail: String(err) });
-      const m = mapProblem(ae, FIELDS, (message) => t('validation.server', { message }));
-      setErrors(m.fields);
-      setExtra(m.unmapped);
-      if (Object.keys(m.fields).length === 0 && m.unmapped.length === 0) setFailure(ae);
-    } finally {
-      setBusy(false);
+      }),
+    );
+    if (r === undefined) return;
+    if (kind === 'initial') {
+      setThreadId(incidentId);
+      setIncidentId(newIncidentId(us));
     }
+    setSummary('');
   }
 
   const kindTerm = TAXONOMY_V1.reportKinds.find((k) => k.code === kind);
@@ -244,15 +215,7 @@ export function ReportForm({ accord, us, initialIncident }: ReportFormProps) {
 
   return (
     <form onSubmit={(e) => void submit(e)} noValidate aria-label={t('tabs.report')} data-testid="report-form">
-      <FormErrors errors={errors} extra={extra} />
-      <ErrorBox error={failure} />
-      {sent !== undefined ? (
-        <div className="success-box" role="status" data-testid="sent">
-          <span aria-hidden="true">✓ </span>
-          {t('sent', { party: sent.party, index: sent.index })}{' '}
-          <Link to={`/entries/${encodeURIComponent(sent.party)}/${sent.index}`}>{t('viewSent')}</Link>
-        </div>
-      ) : null}
+      <SendStatus state={form} />
 
       <fieldset>
         <legend>{t('report.kind')}</legend>
