@@ -160,7 +160,18 @@ describe.skipIf(!HAVE_CHROMIUM)('channel pages in Chromium (log explorer, incide
     await page.getByLabel('Category').selectOption('UB');
     await page.waitForFunction(() => !document.querySelector('[data-testid=incidents-table]')?.textContent?.includes('CN:2026-0042'));
     expect(page.url()).toContain('category=UB');
+    // A filter chosen while a search is still pending keeps both; clearing
+    // drops the pending search too.
+    await page.getByLabel('Search').fill('robot');
+    await page.getByLabel('Severity').selectOption('3');
+    await page.waitForFunction(() => location.search.includes('q=robot'));
+    expect(new URL(page.url()).searchParams.get('category')).toBe('UB');
+    expect(new URL(page.url()).searchParams.get('severity')).toBe('3');
+    await page.getByLabel('Search').fill('pending');
     await page.getByRole('button', { name: 'Clear filters' }).click();
+    await page.waitForTimeout(600);
+    expect(new URL(page.url()).search).toBe('');
+    await expect(page.getByLabel('Search').inputValue()).resolves.toBe('');
     await page.getByLabel('Search').fill('未知主机');
     await page.waitForFunction(() => {
       const t = document.querySelector('[data-testid=incidents-table]')?.textContent ?? '';

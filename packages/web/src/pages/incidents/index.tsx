@@ -28,16 +28,18 @@ export { IncidentPage } from './IncidentPage.js';
 
 const PAGE = 50;
 
-function Filters({ filters, onChange }: { filters: IncidentFilters; onChange: (f: IncidentFilters) => void }) {
+function Filters({ filters, onChange, onSearch }: { filters: IncidentFilters; onChange: (f: IncidentFilters) => void; onSearch: (q: string) => void }) {
   const { t } = useTranslation('incidents');
   const { l } = useLabel();
   const { parties, partyName } = useAccord();
   const [q, setQ] = useState(filters.q ?? '');
   useEffect(() => setQ(filters.q ?? ''), [filters.q]);
-  // Search as the officer types, once they pause.
+  // Search as the officer types, once they pause. The search joins the
+  // filters in force when the timer fires, not those of the render that saw
+  // the keystroke: a filter change may still be rendering (a transition).
   useEffect(() => {
     if (q === (filters.q ?? '')) return undefined;
-    const timer = setTimeout(() => onChange({ ...filters, q }), 300);
+    const timer = setTimeout(() => onSearch(q), 300);
     return () => clearTimeout(timer);
   }, [q]); // eslint-disable-line react-hooks/exhaustive-deps
   const set = <K extends keyof IncidentFilters>(k: K, v: IncidentFilters[K] | '') => {
@@ -105,7 +107,14 @@ function Filters({ filters, onChange }: { filters: IncidentFilters; onChange: (f
         <input id="f-to" type="date" value={filters.to ?? ''} min={filters.from} onChange={(e) => set('to', e.target.value)} />
       </div>
       {hasFilters(filters) ? (
-        <button type="button" className="btn btn-quiet" onClick={() => onChange({})}>
+        <button
+          type="button"
+          className="btn btn-quiet"
+          onClick={() => {
+            setQ('');
+            onChange({});
+          }}
+        >
           {t('clear')}
         </button>
       ) : null}
@@ -143,7 +152,13 @@ export function IncidentsPage() {
   return (
     <>
       <PageHeader title={t('title')} />
-      <Filters filters={filters} onChange={(f) => setParams(formatFilters(f), { replace: true })} />
+      <Filters
+        filters={filters}
+        onChange={(f) => setParams(formatFilters(f), { replace: true })}
+        // The URL is the filters' source of truth; history is updated at once,
+        // the render that follows may lag behind.
+        onSearch={(q) => setParams(formatFilters({ ...parseFilters(new URLSearchParams(window.location.search)), q }), { replace: true })}
+      />
       <ErrorBox error={error ?? moreError} />
       <p className="muted result-count" role="status" aria-live="polite">
         {data !== undefined ? t('count', { count: items.length, more: next !== undefined ? '+' : '' }) : ''}
