@@ -19,6 +19,7 @@ import {
   VerifierSet,
   appendSignatures,
   parseAddCheckpointResponse,
+  parseAddCheckpointRequest,
   decodeUtf8,
   formatAddCheckpointRequest,
   generateSignerKey,
@@ -33,7 +34,7 @@ import {
   verifyForkProof,
 } from '@parley/core/node';
 import type { FastifyInstance } from 'fastify';
-import { Federator, PeerClient, WITNESSED_PUSH_CONTENT_TYPE, cosignedKey, createServer, exportBundle, formatWitnessedPush, forksOf, peersOf, pushTo, loadPushCursor } from '../src/index.js';
+import { Federator, PeerClient, WITNESSED_PUSH_CONTENT_TYPE, cosignedKey, createServer, exportBundle, formatWitnessedPush, forksOf, parseWitnessedPush, peersOf, pushTo, loadPushCursor, receiveWitnessedPush } from '../src/index.js';
 import { login, openHttpChannel } from './helpers/http.js';
 
 const IDS = ['CN', 'EU', 'US'] as const;
@@ -242,6 +243,62 @@ describe('three nodes federating over 127.0.0.1', () => {
     } finally {
       await startFederator('US');
       await startFederator('CN');
+    }
+  });
+
+  it("brings CN's receipt back on the answer to US's push (a reply): one request in all; US witnesses CN's checkpoint and ingests the receipt", async () => {
+    // US pushes by hand; CN's federator runs, as it builds the reply.
+    await feds.get('US')!.stop();
+    try {
+      const s = await send('receipt on the answer', 'FLASH');
+      const paths: string[] = [];
+      const counting = (async (input: string | URL | Request, init?: RequestInit) => {
+        paths.push(new URL(String(input)).pathname);
+        return fetch(input, init);
+      }) as typeof fetch;
+      const peer = new PeerClient(ch.node('US'), 'CN', { url: urls['CN']!, fetch: counting });
+      const replies: Uint8Array[] = [];
+      await pushTo(ch.node('US'), ch.store('US'), peer, await loadPushCursor(ch.store('US'), 'CN'), 256, { onReply: (r) => replies.push(r) });
+      expect(paths).toEqual(['/fed/v1/bundle']);
+      expect(replies).toHaveLength(1);
+      const [receipt] = await receipts('CN', 'US', s.index);
+      expect(receipt).toBeDefined();
+      // The reply is a witnessed push of CN's log: its checkpoint covers the receipt.
+      const back = parseWitnessedPush(replies[0]!);
+      const offered = parseCheckpoint(parseAddCheckpointRequest(back.witness).note.text).treeSize;
+      expect(offered).toBeGreaterThan(receipt!.index);
+      const r = await receiveWitnessedPush(ch.node('US'), ch.store('US'), replies[0]!, 'CN');
+      expect(r).toMatchObject({ status: 200, from: 'CN', checkpointSize: offered });
+      expect((await ch.node('US').witness.latest(origin('CN')))?.treeSize).toBe(offered);
+      expect(await ch.store('US').received('CN', receipt!.index)).toBeDefined();
+      // The same reply again is stored once (idempotent), as any push.
+      expect(await receiveWitnessedPush(ch.node('US'), ch.store('US'), replies[0]!, 'CN')).toMatchObject({ status: 200, accepted: 0 });
+      // CN did not push it again on its own, and has US's cosignature of that checkpoint once it asks for it.
+      await waitFor("CN's cosignature from US", async () => (((await ch.store('CN').getSetting(cosignedKey('US'))) as { size?: number } | undefined)?.size ?? 0) >= offered);
+      expect(feds.get('CN')!.links().find((l) => l.party === 'US')).toMatchObject({ consecutiveFailures: 0, pushedSize: expect.any(Number) });
+    } finally {
+      await startFederator('US');
+    }
+  });
+
+  it('heals a reply that is lost on the way: US pulls the receipt, and CN still gets its checkpoint cosigned', async () => {
+    await feds.get('US')!.stop();
+    let restarted = false;
+    try {
+      const s = await send('the answer is lost', 'FLASH');
+      const peer = new PeerClient(ch.node('US'), 'CN', { url: urls['CN']! });
+      let dropped = 0;
+      await pushTo(ch.node('US'), ch.store('US'), peer, await loadPushCursor(ch.store('US'), 'CN'), 256, { onReply: () => dropped++ });
+      expect(dropped).toBe(1);
+      const [receipt] = await receipts('CN', 'US', s.index);
+      expect(await ch.store('US').received('CN', receipt!.index)).toBeUndefined();
+      await startFederator('US');
+      restarted = true;
+      await waitFor("US pulls CN's receipt", async () => (await ch.store('US').received('CN', receipt!.index)) !== undefined);
+      await waitFor("CN's checkpoint with the receipt cosigned by US", async () => (((await ch.store('CN').getSetting(cosignedKey('US'))) as { size?: number } | undefined)?.size ?? 0) > receipt!.index);
+      expect(await receipts('CN', 'US', s.index)).toHaveLength(1);
+    } finally {
+      if (!restarted) await startFederator('US');
     }
   });
 

@@ -23,6 +23,13 @@
  * A peer we hold a fork proof against is quarantined: its pull fails with
  * ForkDetected (nothing fetched or ingested) and its link is down.
  *
+ * A push's answer carries the peer's push back when it has one ready
+ * (push.ts replyPush): a witnessed push asks for it, the peer's federator
+ * builds it under that link's push lock ({@link pushReplierOf}, called by
+ * the HTTP handler), and it is received here in arrival order, through the
+ * same witness-then-bundle path as a push over HTTP. A reply that does not
+ * take (lost, or a witness that moved) wakes the pull, which heals it.
+ *
  * A lost push is healed by the next pull (the peer scans our log from its
  * cursor); a partition heals exactly once on both sides (every receive is
  * idempotent by (party, index, hash), and ingest writes one receipt per
@@ -40,7 +47,8 @@ import { type LinkSource, attachLinkSource, federatorLinkSource, linkSourceOf } 
 import type { ParleyNode } from '../service.js';
 import { PeerError, type PeerClient } from './peer.js';
 import { type CompactRange, ForkDetected, loadPullCursor, pullFrom } from './pull.js';
-import { type PushCursor, loadPushCursor, pushTo } from './push.js';
+import { type PushCursor, loadPushCursor, pushTo, replyPush } from './push.js';
+import { receiveWitnessedPush } from './receive.js';
 import { forksOf, onForkRecorded } from './forks.js';
 import { type LogSource, gossipWith, ownLogSource, peerLogSource } from './gossip.js';
 
@@ -104,6 +112,16 @@ class Link {
   pull: CompactRange;
   pushWanted = true;
   nextPull = 0;
+  /** When to witness a checkpoint offered in a reply that the peer has not cosigned back (0: none due). */
+  cosignAt = 0;
+  /** A push to the peer is being made (the loop's); no reply is built meanwhile. */
+  pushing = false;
+  /** Pushes from the peer being received, each with its reply; the loop waits for them. */
+  readonly holds = new Set<Promise<unknown>>();
+  /** A reply is being built (one at a time: they move the push cursor). */
+  replying = false;
+  /** Replies received from the peer, taken one after another. */
+  replies: Promise<void> = Promise.resolve();
   readonly pushLane = new Lane();
   readonly pullLane = new Lane();
   witnessedSize = 0;
@@ -135,6 +153,19 @@ class Link {
 }
 
 const iso = (t: number) => new Date(t).toISOString();
+
+/**
+ * Runs `receive` (a witnessed push from `party`) and then builds this node's
+ * push back to it for the answer, if one is ready (`back`), while that
+ * link's push loop waits: the receipts that the push produced go on its answer.
+ */
+export type PushReplier = <R>(party: string, receive: () => Promise<R>, took: (r: R) => boolean) => Promise<{ r: R; back?: Uint8Array }>;
+const repliers = new WeakMap<ParleyNode, PushReplier>();
+
+/** The running federator's {@link PushReplier} for this node, if any (the HTTP push handler asks it). */
+export function pushReplierOf(node: ParleyNode): PushReplier | undefined {
+  return repliers.get(node);
+}
 
 export class Federator {
   readonly #node: ParleyNode;
@@ -191,6 +222,7 @@ export class Federator {
     }
     // Link health (GET /v1/links) folds the transport state in (down on failures or a held fork proof).
     attachLinkSource(node, f.#source);
+    repliers.set(node, f.#replier);
     return f;
   }
 
@@ -200,8 +232,9 @@ export class Federator {
     this.#unsubscribe();
     this.#unwatchForks();
     if (linkSourceOf(this.#node) === this.#source) attachLinkSource(this.#node, undefined);
+    if (repliers.get(this.#node) === this.#replier) repliers.delete(this.#node);
     for (const l of this.#links) l.wake();
-    await Promise.all(this.#links.flatMap((l) => [l.pushLane.done, l.pullLane.done]));
+    await Promise.all(this.#links.flatMap((l) => [l.pushLane.done, l.pullLane.done, l.replies, ...[...l.holds].map((h) => h.catch(() => undefined))]));
   }
 
   /** Asks every link to pull now (and push if needed), skipping the wait — but not a backoff. */
@@ -235,9 +268,10 @@ export class Federator {
   async #runPush(l: Link): Promise<void> {
     const lane = l.pushLane;
     while (!this.#stopped) {
-      if (Date.now() >= lane.retryAt && l.pushWanted) await this.#push(l);
+      const cosignDue = l.cosignAt > 0 && Date.now() >= l.cosignAt;
+      if (Date.now() >= lane.retryAt && (l.pushWanted || cosignDue)) await this.#push(l, cosignDue);
       if (this.#stopped) break;
-      const until = lane.failures > 0 ? lane.retryAt : l.pushWanted ? Date.now() : Number.POSITIVE_INFINITY;
+      const until = lane.failures > 0 ? lane.retryAt : l.pushWanted ? Date.now() : l.cosignAt > 0 ? l.cosignAt : Number.POSITIVE_INFINITY;
       await this.#sleep(lane, until - Date.now());
     }
   }
@@ -252,15 +286,59 @@ export class Federator {
     }
   }
 
-  async #push(l: Link): Promise<void> {
+  async #push(l: Link, cosignDue = false): Promise<void> {
+    // A push from the peer being received answers with our push back: wait for it. The
+    // check and the take are one synchronous step, so no reply starts in between.
+    while (l.holds.size > 0) await Promise.allSettled([...l.holds]);
+    l.pushing = true;
     l.pushWanted = false;
+    l.cosignAt = 0;
     try {
-      await pushTo(this.#node, this.#store, l.peer, l.push, this.#pushBatch);
+      await pushTo(this.#node, this.#store, l.peer, l.push, this.#pushBatch, { onReply: (reply) => this.#takeReply(l, reply), deferOffered: !cosignDue });
+      // A checkpoint offered in a reply is witnessed here later, unless a push brings its cosignature back first.
+      if (l.push.offered !== undefined) l.cosignAt = Date.now() + Math.min(this.#pollMs, 1_000);
     } catch (e) {
       l.pushWanted = true;
       return this.#failed(l, l.pushLane, e);
+    } finally {
+      l.pushing = false;
     }
     this.#succeeded(l, l.pushLane);
+  }
+
+  readonly #replier: PushReplier = <R>(party: string, receive: () => Promise<R>, took: (r: R) => boolean) => {
+    const l = this.#links.find((x) => x.peer.party === party);
+    if (l === undefined || this.#stopped) return receive().then((r) => ({ r }));
+    const run = (async () => {
+      const r = await receive();
+      // Only from an idle, healthy loop: a failing link's backlog goes by the loop, with backoff.
+      if (!took(r) || l.pushing || l.replying || l.pushLane.failures > 0 || this.#stopped) return { r };
+      l.replying = true;
+      try {
+        const back = await replyPush(this.#node, this.#store, l.peer, l.push).catch((e: unknown) => void this.#report(party, e));
+        return back === undefined ? { r } : { r, back };
+      } finally {
+        l.replying = false;
+      }
+    })();
+    l.holds.add(run);
+    void run.finally(() => l.holds.delete(run)).catch(() => undefined);
+    return run;
+  };
+
+  /** Receives the peer's push back, after the ones before it; one that does not take wakes the pull. */
+  #takeReply(l: Link, reply: Uint8Array): void {
+    l.replies = l.replies
+      .then(() => receiveWitnessedPush(this.#node, this.#store, reply, l.peer.party))
+      .then(
+        (r) => {
+          if (r.status !== 200) this.poke(l.peer.party);
+        },
+        (e: unknown) => {
+          this.#report(l.peer.party, e);
+          this.poke(l.peer.party);
+        },
+      );
   }
 
   async #pull(l: Link): Promise<void> {

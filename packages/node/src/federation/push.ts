@@ -20,6 +20,13 @@
  *     → ---- the peer stored them (200): the push cursor moves (durable by
  *       the time pushTo returns; written behind the next request, see pushTo).
  *
+ * A push's answer may carry the peer's push back to us (a reply, see
+ * {@link replyPush}): its receipts for what we pushed, proven against its new
+ * checkpoint, with the add-checkpoint request for our witness — so a FLASH
+ * message's receipt comes back on the answer to the request that delivered
+ * it, not on a second request the other way. `onReply` takes it through the
+ * same two paths a witnessed push received over HTTP takes.
+ *
  * Everything here is idempotent: a push repeated after a crash or a lost
  * answer is stored once (receiver: by (party, index, hash)).
  */
@@ -39,6 +46,7 @@ import type { ParleyNode } from '../service.js';
 import { noteCosigned } from '../deadlines/cosigned.js';
 import { cosignedKey, pushKey } from './keys.js';
 import { PeerError, type PeerClient, type PushBundleResult } from './peer.js';
+import { formatWitnessedPush } from './witnessedPush.js';
 
 /** What the pusher remembers per peer (durable copies in settings). */
 export interface PushCursor {
@@ -48,7 +56,18 @@ export interface PushCursor {
   cosigned: number;
   /** Timestamp (POSIX seconds) of that cosignature. */
   cosignedAt?: number;
+  /**
+   * Size of our checkpoint offered to the peer's witness in a reply whose
+   * fate we do not know: the old size of our next add-checkpoint request
+   * (tlog-witness clients guess it; a wrong guess costs a 409 naming the size).
+   */
+  offered?: number;
 }
+
+/** Most entries a reply carries; a longer backlog goes by the push loop. */
+export const MAX_REPLY_ENTRIES = 64;
+/** Most bytes of a reply (base64 inside a JSON answer capped at 1 MiB). */
+const MAX_REPLY_BYTES = 512 * 1024;
 
 export async function loadPushCursor(store: LogStore, party: string): Promise<PushCursor> {
   const p = (await store.getSetting(pushKey(party))) as { size?: unknown } | undefined;
@@ -69,7 +88,18 @@ const PAGE = 1024;
  * @returns the number of entries the peer newly accepted.
  * @throws PeerError; ParleyError for a cosignature that does not verify; StoreError.
  */
-export async function pushTo(node: ParleyNode, store: LogStore, peer: PeerClient, cursor: PushCursor, pushBatch: number): Promise<number> {
+export interface PushOptions {
+  /** Takes the peer's push back from a witnessed push's answer (asked for when given). */
+  readonly onReply?: (reply: Uint8Array) => void;
+  /**
+   * With nothing to push, leave a checkpoint we offered in a reply (cursor.offered)
+   * to be witnessed later: the peer is taking it from the reply right now, and
+   * its cosignature only tells us what the peer holds.
+   */
+  readonly deferOffered?: boolean;
+}
+
+export async function pushTo(node: ParleyNode, store: LogStore, peer: PeerClient, cursor: PushCursor, pushBatch: number, o: PushOptions = {}): Promise<number> {
   // The cursor's durable copies are written behind the requests and awaited
   // before returning: losing one to a crash only repeats a push (the peer
   // stores it once) or costs a 409 that names the size, so the next request
@@ -81,13 +111,14 @@ export async function pushTo(node: ParleyNode, store: LogStore, peer: PeerClient
     writes.push(store.putSetting(key, value));
   };
   try {
-    return await pushRounds(node, store, peer, cursor, pushBatch, persist);
+    return await pushRounds(node, store, peer, cursor, pushBatch, persist, o);
   } finally {
     await Promise.all(writes);
   }
 }
 
-async function pushRounds(node: ParleyNode, store: LogStore, peer: PeerClient, cursor: PushCursor, pushBatch: number, persist: (key: string, value: unknown) => void): Promise<number> {
+async function pushRounds(node: ParleyNode, store: LogStore, peer: PeerClient, cursor: PushCursor, pushBatch: number, persist: (key: string, value: unknown) => void, o: PushOptions): Promise<number> {
+  const onReply = o.onReply;
   let accepted = 0;
   for (let round = 0; round < ROUNDS; round++) {
     const note = await node.latestCheckpoint();
@@ -102,8 +133,11 @@ async function pushRounds(node: ParleyNode, store: LogStore, peer: PeerClient, c
         // Not yet witnessed there: the add-checkpoint request rides with the bundle (one request).
         let r: PushBundleResult | undefined;
         if (cursor.cosigned !== size && peer.witnessedPush) {
-          const w = await peer.pushWitnessed(await addRequest(node, peer, cursor, note, size), bundle);
-          if (w?.status === 200) accept(node, peer, cursor, note, size, w.cosignatures, persist);
+          const w = await peer.pushWitnessed(await addRequest(node, peer, cursor, note, size), bundle, onReply !== undefined);
+          if (w?.status === 200) {
+            accept(node, peer, cursor, note, size, w.cosignatures, persist);
+            if (w.reply !== undefined) onReply?.(w.reply);
+          }
           r = w;
         }
         if (r === undefined) {
@@ -113,6 +147,7 @@ async function pushRounds(node: ParleyNode, store: LogStore, peer: PeerClient, c
         }
         if (r.status === 409) {
           cursor.cosigned = r.size;
+          delete cursor.offered;
           moved = true;
           break;
         }
@@ -122,7 +157,7 @@ async function pushRounds(node: ParleyNode, store: LogStore, peer: PeerClient, c
       persist(pushKey(peer.party), { size: next });
     }
     // Nothing (more) for the peer, but our checkpoint still goes to its witness.
-    if (!moved && cursor.cosigned !== size) await witnessAt(node, peer, cursor, note, size, persist);
+    if (!moved && cursor.cosigned !== size && !(o.deferOffered === true && cursor.offered === size)) await witnessAt(node, peer, cursor, note, size, persist);
     if (!moved) return accepted;
   }
   throw new PeerError('PEER_REFUSED', peer.party, `${peer.party} kept refusing our checkpoint as not witnessed`, { status: 409 });
@@ -143,7 +178,7 @@ async function addressed(node: ParleyNode, store: LogStore, party: string, from:
 
 /** Our add-checkpoint request for the checkpoint `note` of `size`, from the size the peer last cosigned. */
 async function addRequest(node: ParleyNode, peer: PeerClient, cursor: PushCursor, note: Uint8Array, size: number): Promise<Uint8Array> {
-  const old = cursor.cosigned;
+  const old = cursor.offered !== undefined && cursor.offered <= size ? cursor.offered : cursor.cosigned;
   if (old > size) throw new PeerError('PEER_REFUSED', peer.party, `${peer.party} holds a cosigned size ${old} beyond our log (${size})`, { status: 409 });
   const proof = old > 0 && old < size ? await node.consistencyProof(old, size) : [];
   return formatAddCheckpointRequest({ oldSize: old, proof, checkpointNote: note });
@@ -155,6 +190,7 @@ async function witnessAt(node: ParleyNode, peer: PeerClient, cursor: PushCursor,
     const r = await peer.addCheckpoint(await addRequest(node, peer, cursor, note, size));
     if (r.status === 409) {
       cursor.cosigned = r.size;
+      delete cursor.offered;
       continue;
     }
     return accept(node, peer, cursor, note, size, r.cosignatures, persist);
@@ -174,6 +210,35 @@ function accept(node: ParleyNode, peer: PeerClient, cursor: PushCursor, note: Ui
   const at = Math.max(...w.cosignatures.map((c) => c.timestamp));
   cursor.cosigned = size;
   cursor.cosignedAt = at;
+  delete cursor.offered;
   persist(cosignedKey(peer.party), { size, at, note: decodeUtf8(cosigned) });
   noteCosigned(node.store, { party: node.party, cosigner: peer.party, size, timestamp: at });
+}
+
+/**
+ * The push back to `peer` that rides on our answer to its witnessed push (a
+ * reply): our entries addressed to it from the push cursor up to our latest
+ * checkpoint — after ingesting its push, our receipts for it — as a
+ * witnessed push body (witnessedPush.ts), whose add-checkpoint request
+ * offers that checkpoint to its witness. The cursor moves as if the push
+ * had been answered: a reply that is lost is healed by the peer's pull, and
+ * the next add-checkpoint request guesses the offered size.
+ * @returns undefined when there is nothing to send, or more than a reply
+ *   carries (the push loop sends it).
+ */
+export async function replyPush(node: ParleyNode, store: LogStore, peer: PeerClient, cursor: PushCursor): Promise<Uint8Array | undefined> {
+  const note = await node.latestCheckpoint();
+  if (note === undefined) return undefined;
+  const size = parseCheckpoint(parseNote(note).text).treeSize;
+  if (cursor.pushed >= size || size - cursor.pushed > 4 * MAX_REPLY_ENTRIES) return undefined;
+  const entries = await addressed(node, store, peer.party, cursor.pushed, size, MAX_REPLY_ENTRIES + 1);
+  if (entries.length === 0 || entries.length > MAX_REPLY_ENTRIES) return undefined;
+  const bundle = node.signBundle({ accordId: node.accord.id, from: node.party, to: peer.party, created: new Date().toISOString(), checkpoint: decodeUtf8(note), entries });
+  if (bundle.length > MAX_REPLY_BYTES) return undefined;
+  const body = formatWitnessedPush({ witness: await addRequest(node, peer, cursor, note, size), bundle });
+  cursor.pushed = size;
+  cursor.offered = size;
+  // Written behind the answer: losing it to a crash only repeats a push, which the peer stores once.
+  store.putSetting(pushKey(peer.party), { size }).catch(() => undefined);
+  return body;
 }

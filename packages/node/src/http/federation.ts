@@ -40,6 +40,8 @@ import type { FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { heldForks } from '../federation/forks.js';
+import { pushReplierOf } from '../federation/federator.js';
+import { PUSH_REPLY_HEADER } from '../federation/peer.js';
 import { type ReceivedWitnessed, receiveBundle, receiveWitnessedPush } from '../federation/receive.js';
 import { WITNESSED_PUSH_CONTENT_TYPE } from '../federation/witnessedPush.js';
 import type { App, Context } from './context.js';
@@ -58,6 +60,12 @@ export const PushResponse = z.object({
   duplicates: z.number().int().describe('Entries already held'),
   receipts: z.array(z.object({ index: z.number().int(), leafHash: z.string() })).describe('Receipt entries written to our own log'),
   cosignatures: z.string().optional().describe('Witnessed push only: this node\u2019s cosignature line(s) on the pushed checkpoint (C2SP tlog-witness 200 body)'),
+  reply: z
+    .string()
+    .optional()
+    .describe(
+      'Witnessed push with `Parley-Push-Reply: 1` only: this node\u2019s push back to the sender (base64 of a witnessed push body: the add-checkpoint request for its witness and the signed bundle of our entries addressed to it, e.g. the receipts for this push), when one was ready',
+    ),
 });
 
 function mediaType(req: FastifyRequest): string | undefined {
@@ -136,7 +144,12 @@ export function registerFederation(app: App, ctx: Context): void {
       handler: async (req, reply) => {
         const body = new Uint8Array(req.body.buffer, req.body.byteOffset, req.body.byteLength);
         const sender = authenticateNode(req, body, ctx);
-        const r = mediaType(req) === WITNESSED_PUSH_CONTENT_TYPE ? await receiveWitnessedPush(node, store, body, sender) : await receiveBundle(node, store, body, sender);
+        const witnessed = mediaType(req) === WITNESSED_PUSH_CONTENT_TYPE;
+        // A sender that takes our push back gets it on this answer (our receipts for these entries).
+        const replier = witnessed && req.headers[PUSH_REPLY_HEADER] === '1' ? pushReplierOf(node) : undefined;
+        const { r, back } = replier
+          ? await replier(sender, () => receiveWitnessedPush(node, store, body, sender), (x) => x.status === 200)
+          : { r: witnessed ? await receiveWitnessedPush(node, store, body, sender) : await receiveBundle(node, store, body, sender), back: undefined };
         if (r.status !== 200 && r.status !== 409) refuse(r);
         if (r.status === 409) return reply.code(409).type(TLOG_SIZE_CONTENT_TYPE).header('cache-control', 'no-store').send(Buffer.from(formatTreeSizeBody(r.size)));
         const cosignatures = (r as Partial<ReceivedWitnessed>).cosignatures;
@@ -152,6 +165,7 @@ export function registerFederation(app: App, ctx: Context): void {
             duplicates: r.duplicates,
             receipts: r.receipts.map((s) => ({ index: s.index, leafHash: s.leafHash })),
             ...(cosignatures !== undefined ? { cosignatures: decodeUtf8(cosignatures) } : {}),
+            ...(back !== undefined ? { reply: Buffer.from(back).toString('base64') } : {}),
           });
       },
     });
