@@ -85,6 +85,16 @@ async function receipts(at: string, from: string, index: number) {
   return (await ch.store(at).referencing(from, index)).filter((e) => e.meta.type === 'receipt');
 }
 
+/** US's client of CN that records the path of every request it sends. */
+function countingPeer(): { peer: PeerClient; paths: string[] } {
+  const paths: string[] = [];
+  const counting = (async (input: string | URL | Request, init?: RequestInit) => {
+    paths.push(new URL(String(input)).pathname);
+    return fetch(input, init);
+  }) as typeof fetch;
+  return { peer: new PeerClient(ch.node('US'), 'CN', { url: urls['CN']!, fetch: counting }), paths };
+}
+
 async function post(id: string, path: string, body: Uint8Array, headers: Record<string, string>) {
   const res = await fetch(`${urls[id]}${path}`, { method: 'POST', headers: { 'content-type': 'application/octet-stream', ...headers }, body });
   return { status: res.status, type: res.headers.get('content-type') ?? '', text: await res.text() };
@@ -223,12 +233,7 @@ describe('three nodes federating over 127.0.0.1', () => {
     await feds.get('CN')!.stop();
     try {
       const s = await send('one request per hop', 'FLASH');
-      const paths: string[] = [];
-      const counting = (async (input: string | URL | Request, init?: RequestInit) => {
-        paths.push(new URL(String(input)).pathname);
-        return fetch(input, init);
-      }) as typeof fetch;
-      const peer = new PeerClient(ch.node('US'), 'CN', { url: urls['CN']!, fetch: counting });
+      const { peer, paths } = countingPeer();
       const cursor = await loadPushCursor(ch.store('US'), 'CN');
       expect(cursor.cosigned).toBeLessThan(ch.node('US').treeSize);
       await pushTo(ch.node('US'), ch.store('US'), peer, cursor, 256);
@@ -251,12 +256,7 @@ describe('three nodes federating over 127.0.0.1', () => {
     await feds.get('US')!.stop();
     try {
       const s = await send('receipt on the answer', 'FLASH');
-      const paths: string[] = [];
-      const counting = (async (input: string | URL | Request, init?: RequestInit) => {
-        paths.push(new URL(String(input)).pathname);
-        return fetch(input, init);
-      }) as typeof fetch;
-      const peer = new PeerClient(ch.node('US'), 'CN', { url: urls['CN']!, fetch: counting });
+      const { peer, paths } = countingPeer();
       const replies: Uint8Array[] = [];
       await pushTo(ch.node('US'), ch.store('US'), peer, await loadPushCursor(ch.store('US'), 'CN'), 256, { onReply: (r) => replies.push(r) });
       expect(paths).toEqual(['/fed/v1/bundle']);
