@@ -139,6 +139,7 @@ const DETAIL: Readonly<Record<AddCheckpointReason, string>> = {
 export class WitnessService {
   readonly party: string;
   readonly #logs = new Map<string, WitnessedLog>();
+  readonly #locks = new Map<string, Promise<void>>();
   readonly #cosigner: SignerKey;
   readonly #store: LogStore;
   readonly #now: () => Date;
@@ -170,36 +171,83 @@ export class WitnessService {
    * @throws StoreError when the store fails (nothing was cosigned for the client).
    */
   async addCheckpoint(body: Uint8Array | string): Promise<AddCheckpointAnswer> {
+    const b = await this.begin(body);
+    return b.status === 200 ? b.durable : b;
+  }
+
+  /*
+   * Lost races: the state is read and advanced under a per-log lock, so
+   * within this node no other request moves it in between; should the
+   * compare-and-set still fail (another process on the same store), the
+   * answer is the conflict with what is held, as tlog-witness says.
+   */
+
+  /**
+   * {@link addCheckpoint} in two steps, for a caller with work to do while
+   * the new state is written (a witnessed push verifies its bundle meanwhile):
+   * the decision, and — when it is to cosign — the state to be held and a
+   * promise of the answer that settles once that state is durable. Until
+   * then no other request for the same log is decided (a per-log lock), so
+   * the state cannot change under the caller; the writes the caller issues
+   * after this returns reach the store after the witness's own.
+   * @returns the refusal or conflict as {@link addCheckpoint} answers it; or
+   *   `{ status: 200, state, durable }`, where `durable` settles with the
+   *   cosignature (or, had the state moved after all, the conflict).
+   */
+  async begin(body: Uint8Array | string): Promise<AddCheckpointConflict | AddCheckpointRefused | { readonly status: 200; readonly state: WitnessState; readonly durable: Promise<AddCheckpointCosigned | AddCheckpointConflict> }> {
     const parsed = tryParse(body);
     const log = parsed === undefined ? undefined : this.#logs.get(parsed.checkpoint.origin);
-    // decideAddCheckpoint is synchronous: read the one state it may ask for first.
-    const held = log === undefined ? undefined : await this.#store.witnessState(log.origin);
-    const outcome = decideAddCheckpoint(parsed ?? body, {
-      logKeys: (origin) => this.#logs.get(origin)?.keys,
-      latest: (origin) => (origin === log?.origin ? held : undefined),
-      // core's decider passes (old, new, oldRoot, newRoot, proof); RFC 6962 §2.1.4.2 check.
-      checkConsistency: (oldSize, newSize, oldRoot, newRoot, proof) => verifyConsistency(proof, oldSize, newSize, oldRoot, newRoot),
-    });
-    if (outcome.status === 409) return conflict(outcome.latestSize);
-    if (outcome.status !== 200) {
-      const detail = DETAIL[outcome.reason];
-      return { status: outcome.status, contentType: WITNESS_TEXT_CONTENT_TYPE, body: encodeUtf8(`${detail}\n`), reason: outcome.reason, detail, ...(outcome.error ? { error: outcome.error } : {}) };
-    }
-    if (log === undefined) throw new Error('internal: cosigning a checkpoint of a log that is not witnessed');
+    // One decision at a time per log, from reading the held state until the new one is durable.
+    const release = log === undefined ? () => undefined : await this.#lock(log.origin);
+    let durable: Promise<AddCheckpointCosigned | AddCheckpointConflict> | undefined;
+    try {
+      // decideAddCheckpoint is synchronous: read the one state it may ask for first.
+      const held = log === undefined ? undefined : await this.#store.witnessState(log.origin);
+      const outcome = decideAddCheckpoint(parsed ?? body, {
+        logKeys: (origin) => this.#logs.get(origin)?.keys,
+        latest: (origin) => (origin === log?.origin ? held : undefined),
+        // core's decider passes (old, new, oldRoot, newRoot, proof); RFC 6962 §2.1.4.2 check.
+        checkConsistency: (oldSize, newSize, oldRoot, newRoot, proof) => verifyConsistency(proof, oldSize, newSize, oldRoot, newRoot),
+      });
+      if (outcome.status === 409) return conflict(outcome.latestSize);
+      if (outcome.status !== 200) {
+        const detail = DETAIL[outcome.reason];
+        return { status: outcome.status, contentType: WITNESS_TEXT_CONTENT_TYPE, body: encodeUtf8(`${detail}\n`), reason: outcome.reason, detail, ...(outcome.error ? { error: outcome.error } : {}) };
+      }
+      if (log === undefined) throw new Error('internal: cosigning a checkpoint of a log that is not witnessed');
 
-    const cp = outcome.checkpoint;
-    const timestamp = Math.floor(this.#now().getTime() / 1000);
-    const cosignature = cosign(outcome.note.text, this.#cosigner, timestamp);
-    const logSignatures = outcome.note.verified.map((s) => ({ name: s.name, keyId: s.keyId, signature: s.signature }));
-    const note = formatNote({ text: outcome.note.text, signatures: [...logSignatures, cosignature] });
-    const next: WitnessState = { party: log.party, treeSize: cp.treeSize, rootHash: cp.rootHash, note };
-    if (!(await this.#store.advanceWitness(log.origin, outcome.request.oldSize, next))) {
-      // Lost the race: another request moved the state after we read it.
-      return conflict((await this.#store.witnessState(log.origin))?.treeSize ?? 0);
+      const cp = outcome.checkpoint;
+      const timestamp = Math.floor(this.#now().getTime() / 1000);
+      const cosignature = cosign(outcome.note.text, this.#cosigner, timestamp);
+      const logSignatures = outcome.note.verified.map((s) => ({ name: s.name, keyId: s.keyId, signature: s.signature }));
+      const note = formatNote({ text: outcome.note.text, signatures: [...logSignatures, cosignature] });
+      const next: WitnessState = { party: log.party, treeSize: cp.treeSize, rootHash: cp.rootHash, note };
+      durable = this.#store.advanceWitness(log.origin, outcome.request.oldSize, next).then(async (advanced) => {
+        if (!advanced) return conflict((await this.#store.witnessState(log.origin))?.treeSize ?? 0);
+        // ---- DURABLE: the state is stored; the cosignature may leave.
+        noteCosigned(this.#store, { party: log.party, cosigner: this.party, size: cp.treeSize, timestamp });
+        const answer: AddCheckpointCosigned = { status: 200, contentType: WITNESS_TEXT_CONTENT_TYPE, body: formatAddCheckpointResponse([cosignature]), checkpoint: cp, cosignature, timestamp };
+        return answer;
+      });
+      return { status: 200, state: next, durable };
+    } finally {
+      if (durable === undefined) release();
+      else void durable.then(release, release);
     }
-    // ---- DURABLE: the state is stored; the cosignature may leave.
-    noteCosigned(this.#store, { party: log.party, cosigner: this.party, size: cp.treeSize, timestamp });
-    return { status: 200, contentType: WITNESS_TEXT_CONTENT_TYPE, body: formatAddCheckpointResponse([cosignature]), checkpoint: cp, cosignature, timestamp };
+  }
+
+  /** Waits for the log's lock; resolves with its release. */
+  async #lock(origin: string): Promise<() => void> {
+    const before = this.#locks.get(origin) ?? Promise.resolve();
+    let release!: () => void;
+    const mine = new Promise<void>((r) => (release = r));
+    const tail = before.then(() => mine);
+    this.#locks.set(origin, tail);
+    void tail.then(() => {
+      if (this.#locks.get(origin) === tail) this.#locks.delete(origin);
+    });
+    await before;
+    return release;
   }
 
   /**

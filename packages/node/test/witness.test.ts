@@ -214,6 +214,28 @@ describe('WitnessService (in process)', () => {
     }
   });
 
+  it('decides one request of a log at a time: one that builds on a state still being written waits for it and is cosigned', async () => {
+    ch = await openChannel(['CN', 'UK', 'US']);
+    const us = ch.node('US');
+    const cn = witnessOf(ch, 'CN');
+    const first = await publish(us, 2);
+    const second = await publish(us, 3);
+    // Both in flight at once; the second's old size is the first's new one (a client that pipelines).
+    const [a, b] = await Promise.all([cn.addCheckpoint(await addRequest(us, 0, first)), cn.addCheckpoint(await addRequest(us, 2, second))]);
+    expectCosigned(a);
+    expectCosigned(b);
+    expect((await cn.latest(us.origin))!.treeSize).toBe(5);
+    // begin: the state to be held is known before it is durable; the answer waits for it.
+    await publish(us, 1);
+    const begun = await cn.begin(await addRequest(us, 5));
+    expect(begun.status).toBe(200);
+    if (begun.status !== 200) return;
+    expect(begun.state).toMatchObject({ party: 'US', treeSize: 6 });
+    const later = cn.addCheckpoint(await addRequest(us, 5));
+    expectCosigned(await begun.durable);
+    expect(await later).toMatchObject({ status: 409, latestSize: 6 });
+  });
+
   it('releases a cosignature only once it is stored (faults before and after the compare-and-set)', async () => {
     ch = await openChannel(['CN', 'UK', 'US']);
     const us = ch.node('US');

@@ -29,7 +29,7 @@
  * through these same two paths, in this order.
  */
 import { type VerifiedBundle, bytesEqual, decodeUtf8, detectFork, fail, formatNote, openBundle, parseAddCheckpointRequest } from '@parley/core';
-import type { LogStore } from '@parley/store';
+import type { LogStore, WitnessState } from '@parley/store';
 import type { ParleyNode, Submitted } from '../service.js';
 import type { AddCheckpointRefused } from '../witness.js';
 import { recordFork } from './forks.js';
@@ -59,17 +59,20 @@ export interface NotWitnessed {
  * @param store its store (fork evidence is kept there).
  * @param bytes the core bundle file.
  * @param sender the authenticated party that sent the request.
+ * @param witnessed the state this node's witness is writing for the
+ *   sender's log (a witnessed push, {@link receiveWitnessedPush}); default:
+ *   the state it holds.
  * @returns {@link Received}, or {@link NotWitnessed} when the sender must witness its checkpoint here first.
  * @throws ParseError `BUNDLE_MALFORMED`, `INPUT_TOO_LARGE`; VerificationError
  *   `BUNDLE_INVALID` (including a bundle of a party other than `sender`),
  *   `PROOF_INVALID` (a checkpoint that forks from the one we cosigned; the
  *   fork proof is stored first), and ingest's errors. Nothing is stored on a throw but evidence.
  */
-export async function receiveBundle(node: ParleyNode, store: LogStore, bytes: Uint8Array, sender: string): Promise<Received | NotWitnessed> {
+export async function receiveBundle(node: ParleyNode, store: LogStore, bytes: Uint8Array, sender: string, witnessed?: WitnessState): Promise<Received | NotWitnessed> {
   const b = openBundle(bytes, node.accord, node.party);
   if (b.from !== sender) fail('BUNDLE_INVALID', `the bundle is from ${b.from}, but the request is signed by ${sender}`);
   const cp = b.checkpoint.checkpoint;
-  const heldSize = await checkWitnessed(node, store, b);
+  const heldSize = await checkWitnessed(node, store, b, witnessed);
   if (heldSize !== cp.treeSize) return { status: 409, size: heldSize };
   const r = await node.ingestBundle(b);
   return { status: 200, from: b.from, checkpointSize: cp.treeSize, ...r };
@@ -100,21 +103,30 @@ export async function receiveWitnessedPush(node: ParleyNode, store: LogStore, bo
   const request = parseAddCheckpointRequest(push.witness);
   // Only the sender's own log is witnessed on its push (a plain add-checkpoint request may carry any).
   if (request.checkpoint.origin !== node.accord.party(sender)!.logKey.name) fail('BUNDLE_INVALID', `the pushed checkpoint is not of ${sender}'s log`);
-  const w = await node.witness.addCheckpoint(push.witness);
-  let cosignatures: Uint8Array;
-  if (w.status === 200) cosignatures = w.body;
-  else if (w.status !== 409) return w;
-  else {
-    // A stale old size — unless our own pull (or an earlier push) already cosigned exactly this
-    // checkpoint: then the bundle is good as it is, and our stored cosignature answers.
-    const held = await node.witness.heldCosignature(request);
-    if (held === undefined) return { status: 409, size: w.latestSize };
-    cosignatures = held;
+  const w = await node.witness.begin(push.witness);
+  if (w.status === 200) {
+    // The witness's new state is being written; meanwhile the bundle is
+    // verified against it and its entries go to the store, where they land
+    // after that state (writes reach the store in the order they are issued),
+    // and nothing is answered before both are durable.
+    const received = receiveBundle(node, store, push.bundle, sender, w.state);
+    const [answer, r] = await Promise.allSettled([w.durable, received]);
+    if (answer.status === 'rejected') throw answer.reason;
+    if (r.status === 'rejected') throw r.reason;
+    // A state moved by another process on the same store (never by this node: the witness holds a lock).
+    if (answer.value.status === 409) return { status: 409, size: answer.value.latestSize };
+    // ---- our cosignature is durable; it leaves with the answer.
+    if (r.value.status === 409) return r.value;
+    return { ...r.value, cosignatures: answer.value.body };
   }
-  // ---- our cosignature is durable; it leaves with the answer below, whatever the bundle's fate.
+  if (w.status !== 409) return w;
+  // A stale old size — unless our own pull (or an earlier push) already cosigned exactly this
+  // checkpoint: then the bundle is good as it is, and our stored cosignature answers.
+  const held = await node.witness.heldCosignature(request);
+  if (held === undefined) return { status: 409, size: w.latestSize };
   const r = await receiveBundle(node, store, push.bundle, sender);
   if (r.status === 409) return r;
-  return { ...r, cosignatures };
+  return { ...r, cosignatures: held };
 }
 
 /**
@@ -124,9 +136,9 @@ export async function receiveWitnessedPush(node: ParleyNode, store: LogStore, bo
  * @throws VerificationError `PROOF_INVALID` for a same-size checkpoint with
  *   another root, after storing the fork proof.
  */
-export async function checkWitnessed(node: ParleyNode, store: LogStore, b: VerifiedBundle): Promise<number> {
+export async function checkWitnessed(node: ParleyNode, store: LogStore, b: VerifiedBundle, witnessed?: WitnessState): Promise<number> {
   const cp = b.checkpoint.checkpoint;
-  const held = await node.witness.latest(cp.origin);
+  const held = witnessed ?? (await node.witness.latest(cp.origin));
   if (held !== undefined && held.treeSize === cp.treeSize && !bytesEqual(held.rootHash, cp.rootHash)) {
     const proof = detectFork(node.accord, b.from, held.note, bundleCheckpointNote(b));
     if (proof) await recordFork(store, b.from, proof);
