@@ -17,7 +17,9 @@
  * 5000, `parley serve`'s) the FLASH nodes' pull interval; BENCH_PROOF_LOG (default
  * 1000000) the size of the log the proof figure is measured on; BENCH_ONLY
  * (a comma-separated list of appends, ingest, proofs, audit, sealing, flash;
- * default all) the sections that run.
+ * default all) the sections that run. `npm run bench` runs the FLASH section
+ * in a process of its own: after the 1,000,000-entry sections, that process's
+ * heap (and its garbage collector) is not what a node serving a hotline has.
  */
 import * as nc from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';

@@ -133,7 +133,8 @@ export function registerFederation(app: App, ctx: Context): void {
         summary: 'Push entries of the sending party addressed to this node (a signed core bundle; Parley-Signature required)',
         description:
           `Body: the bundle file (at most ${MAX_BUNDLE_ENTRIES} entries, ${MAX_PUSH_BYTES} bytes). 409 \`<size>\\n\` (text/x.tlog.size): ` +
-          'witness the checkpoint at POST /witness/add-checkpoint first. 401: not signed by another party of the accord.',
+          'witness the checkpoint at POST /witness/add-checkpoint first. 401: not signed by another party of the accord. ' +
+          `A witnessed push (${WITNESSED_PUSH_CONTENT_TYPE}) sent with \`Parley-Push-Reply: 1\` may be answered with \`reply\`: this node\u2019s push back to the sender.`,
         consumes: ['application/octet-stream', WITNESSED_PUSH_CONTENT_TYPE],
         body: S.Bytes,
         response: {
