@@ -175,13 +175,6 @@ export class WitnessService {
     return b.status === 200 ? b.durable : b;
   }
 
-  /*
-   * Lost races: the state is read and advanced under a per-log lock, so
-   * within this node no other request moves it in between; should the
-   * compare-and-set still fail (another process on the same store), the
-   * answer is the conflict with what is held, as tlog-witness says.
-   */
-
   /**
    * {@link addCheckpoint} in two steps, for a caller with work to do while
    * the new state is written (a witnessed push verifies its bundle meanwhile):
@@ -190,11 +183,14 @@ export class WitnessService {
    * then no other request for the same log is decided (a per-log lock), so
    * the state cannot change under the caller; the writes the caller issues
    * after this returns reach the store after the witness's own.
+   * Should the compare-and-set still fail (another process on the same
+   * store), `durable` answers the conflict with what is held, as tlog-witness says.
+   * @param body the request body, or the request already parsed from it.
    * @returns the refusal or conflict as {@link addCheckpoint} answers it; or
    *   `{ status: 200, state, durable }`, where `durable` settles with the
    *   cosignature (or, had the state moved after all, the conflict).
    */
-  async begin(body: Uint8Array | string): Promise<AddCheckpointConflict | AddCheckpointRefused | { readonly status: 200; readonly state: WitnessState; readonly durable: Promise<AddCheckpointCosigned | AddCheckpointConflict> }> {
+  async begin(body: Uint8Array | string | AddCheckpointRequest): Promise<AddCheckpointConflict | AddCheckpointRefused | { readonly status: 200; readonly state: WitnessState; readonly durable: Promise<AddCheckpointCosigned | AddCheckpointConflict> }> {
     const parsed = tryParse(body);
     const log = parsed === undefined ? undefined : this.#logs.get(parsed.checkpoint.origin);
     // One decision at a time per log, from reading the held state until the new one is durable.
@@ -277,7 +273,8 @@ export class WitnessService {
   }
 }
 
-function tryParse(body: Uint8Array | string): AddCheckpointRequest | undefined {
+function tryParse(body: Uint8Array | string | AddCheckpointRequest): AddCheckpointRequest | undefined {
+  if (typeof body !== 'string' && !(body instanceof Uint8Array)) return body;
   try {
     return parseAddCheckpointRequest(body);
   } catch (e) {

@@ -299,13 +299,18 @@ export class PeerClient {
     }
   }
 
+  /** An answer beyond `maxBytes` (its declared length, when it declared one). */
+  #tooLarge(maxBytes: number, declared?: number): PeerError {
+    return new PeerError('PEER_RESPONSE_MALFORMED', this.party, declared !== undefined ? `${this.party}: answer of ${declared} bytes exceeds ${maxBytes}` : `${this.party}: answer exceeds ${maxBytes} bytes`);
+  }
+
   async #viaUndici(url: URL, method: string, headers: Record<string, string>, signal: AbortSignal, body: Uint8Array | undefined, maxBytes: number): Promise<Answer> {
     const res = await undiciRequest(url, { method: method as 'GET' | 'POST', headers, signal, ...(body ? { body } : {}) });
     const header = (h: string | string[] | undefined) => (Array.isArray(h) ? h[0] : h) ?? '';
     const declared = Number(header(res.headers['content-length']) || '0');
     if (declared > maxBytes) {
       res.body.destroy();
-      throw new PeerError('PEER_RESPONSE_MALFORMED', this.party, `${this.party}: answer of ${declared} bytes exceeds ${maxBytes}`);
+      throw this.#tooLarge(maxBytes, declared);
     }
     const chunks: Buffer[] = [];
     let length = 0;
@@ -313,7 +318,7 @@ export class PeerClient {
       length += chunk.length;
       if (length > maxBytes) {
         res.body.destroy();
-        throw new PeerError('PEER_RESPONSE_MALFORMED', this.party, `${this.party}: answer exceeds ${maxBytes} bytes`);
+        throw this.#tooLarge(maxBytes);
       }
       chunks.push(chunk);
     }
@@ -326,10 +331,10 @@ export class PeerClient {
     const declared = Number(res.headers.get('content-length') ?? '0');
     if (declared > maxBytes) {
       await res.body?.cancel();
-      throw new PeerError('PEER_RESPONSE_MALFORMED', this.party, `${this.party}: answer of ${declared} bytes exceeds ${maxBytes}`);
+      throw this.#tooLarge(maxBytes, declared);
     }
     const bytes = new Uint8Array(await res.arrayBuffer());
-    if (bytes.length > maxBytes) throw new PeerError('PEER_RESPONSE_MALFORMED', this.party, `${this.party}: answer exceeds ${maxBytes} bytes`);
+    if (bytes.length > maxBytes) throw this.#tooLarge(maxBytes);
     return { status: res.status, type: (res.headers.get('content-type') ?? '').toLowerCase(), body: bytes };
   }
 }

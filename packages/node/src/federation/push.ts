@@ -83,11 +83,6 @@ export async function loadPushCursor(store: LogStore, party: string): Promise<Pu
 const ROUNDS = 3;
 const PAGE = 1024;
 
-/**
- * One push to `peer` (see the module doc); updates `cursor` in place.
- * @returns the number of entries the peer newly accepted.
- * @throws PeerError; ParleyError for a cosignature that does not verify; StoreError.
- */
 export interface PushOptions {
   /** Takes the peer's push back from a witnessed push's answer (asked for when given). */
   readonly onReply?: (reply: Uint8Array) => void;
@@ -99,6 +94,11 @@ export interface PushOptions {
   readonly deferOffered?: boolean;
 }
 
+/**
+ * One push to `peer` (see the module doc); updates `cursor` in place.
+ * @returns the number of entries the peer newly accepted.
+ * @throws PeerError; ParleyError for a cosignature that does not verify; StoreError.
+ */
 export async function pushTo(node: ParleyNode, store: LogStore, peer: PeerClient, cursor: PushCursor, pushBatch: number, o: PushOptions = {}): Promise<number> {
   // The cursor's durable copies are written behind the requests and awaited
   // before returning: losing one to a crash only repeats a push (the peer
@@ -118,25 +118,24 @@ export async function pushTo(node: ParleyNode, store: LogStore, peer: PeerClient
 }
 
 async function pushRounds(node: ParleyNode, store: LogStore, peer: PeerClient, cursor: PushCursor, pushBatch: number, persist: (key: string, value: unknown) => void, o: PushOptions): Promise<number> {
-  const onReply = o.onReply;
   let accepted = 0;
   for (let round = 0; round < ROUNDS; round++) {
-    const note = await node.latestCheckpoint();
-    if (note === undefined) return accepted;
-    const size = parseCheckpoint(parseNote(note).text).treeSize;
+    const latest = await latestSized(node);
+    if (latest === undefined) return accepted;
+    const { note, size } = latest;
     let moved = false;
     while (cursor.pushed < size) {
       const entries = await addressed(node, store, peer.party, cursor.pushed, size, pushBatch);
       const next = entries.length === pushBatch ? entries[entries.length - 1]!.index + 1 : size;
       if (entries.length > 0) {
-        const bundle = node.signBundle({ accordId: node.accord.id, from: node.party, to: peer.party, created: new Date().toISOString(), checkpoint: decodeUtf8(note), entries });
+        const bundle = bundleFor(node, peer, note, entries);
         // Not yet witnessed there: the add-checkpoint request rides with the bundle (one request).
         let r: PushBundleResult | undefined;
         if (cursor.cosigned !== size && peer.witnessedPush) {
-          const w = await peer.pushWitnessed(await addRequest(node, peer, cursor, note, size), bundle, onReply !== undefined);
+          const w = await peer.pushWitnessed(await addRequest(node, peer, cursor, note, size), bundle, o.onReply !== undefined);
           if (w?.status === 200) {
             accept(node, peer, cursor, note, size, w.cosignatures, persist);
-            if (w.reply !== undefined) onReply?.(w.reply);
+            if (w.reply !== undefined) o.onReply?.(w.reply);
           }
           r = w;
         }
@@ -161,6 +160,17 @@ async function pushRounds(node: ParleyNode, store: LogStore, peer: PeerClient, c
     if (!moved) return accepted;
   }
   throw new PeerError('PEER_REFUSED', peer.party, `${peer.party} kept refusing our checkpoint as not witnessed`, { status: 409 });
+}
+
+/** Our latest checkpoint and its tree size (the writer's: proofs up to it exist); undefined while the log is empty. */
+async function latestSized(node: ParleyNode): Promise<{ note: Uint8Array; size: number } | undefined> {
+  const note = await node.latestCheckpoint();
+  return note === undefined ? undefined : { note, size: parseCheckpoint(parseNote(note).text).treeSize };
+}
+
+/** Our signed bundle for `peer` of `entries`, proven against the checkpoint `note`. */
+function bundleFor(node: ParleyNode, peer: PeerClient, note: Uint8Array, entries: BundleEntryInput[]): Uint8Array {
+  return node.signBundle({ accordId: node.accord.id, from: node.party, to: peer.party, created: new Date().toISOString(), checkpoint: decodeUtf8(note), entries });
 }
 
 /** Our own entries in [from, to) addressed to `party`, at most `max`, with inclusion proofs in the tree of size `to`. */
@@ -227,13 +237,13 @@ function accept(node: ParleyNode, peer: PeerClient, cursor: PushCursor, note: Ui
  *   carries (the push loop sends it).
  */
 export async function replyPush(node: ParleyNode, store: LogStore, peer: PeerClient, cursor: PushCursor): Promise<Uint8Array | undefined> {
-  const note = await node.latestCheckpoint();
-  if (note === undefined) return undefined;
-  const size = parseCheckpoint(parseNote(note).text).treeSize;
+  const latest = await latestSized(node);
+  if (latest === undefined) return undefined;
+  const { note, size } = latest;
   if (cursor.pushed >= size || size - cursor.pushed > 4 * MAX_REPLY_ENTRIES) return undefined;
   const entries = await addressed(node, store, peer.party, cursor.pushed, size, MAX_REPLY_ENTRIES + 1);
   if (entries.length === 0 || entries.length > MAX_REPLY_ENTRIES) return undefined;
-  const bundle = node.signBundle({ accordId: node.accord.id, from: node.party, to: peer.party, created: new Date().toISOString(), checkpoint: decodeUtf8(note), entries });
+  const bundle = bundleFor(node, peer, note, entries);
   if (bundle.length > MAX_REPLY_BYTES) return undefined;
   const body = formatWitnessedPush({ witness: await addRequest(node, peer, cursor, note, size), bundle });
   cursor.pushed = size;

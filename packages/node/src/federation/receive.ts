@@ -103,7 +103,7 @@ export async function receiveWitnessedPush(node: ParleyNode, store: LogStore, bo
   const request = parseAddCheckpointRequest(push.witness);
   // Only the sender's own log is witnessed on its push (a plain add-checkpoint request may carry any).
   if (request.checkpoint.origin !== node.accord.party(sender)!.logKey.name) fail('BUNDLE_INVALID', `the pushed checkpoint is not of ${sender}'s log`);
-  const w = await node.witness.begin(push.witness);
+  const w = await node.witness.begin(request);
   if (w.status === 200) {
     // The witness's new state is being written; meanwhile the bundle is
     // verified against it and its entries go to the store, where they land

@@ -42,12 +42,13 @@ import { z } from 'zod';
 import { heldForks } from '../federation/forks.js';
 import { pushReplierOf } from '../federation/federator.js';
 import { PUSH_REPLY_HEADER } from '../federation/peer.js';
-import { type ReceivedWitnessed, receiveBundle, receiveWitnessedPush } from '../federation/receive.js';
+import { type NotWitnessed, type Received, type ReceivedWitnessed, receiveBundle, receiveWitnessedPush } from '../federation/receive.js';
 import { WITNESSED_PUSH_CONTENT_TYPE } from '../federation/witnessedPush.js';
 import type { App, Context } from './context.js';
 import { HttpError } from './problem.js';
 import * as S from './schemas.js';
 import { refuse } from './witness.js';
+import type { AddCheckpointRefused } from '../witness.js';
 
 /** Largest pushed bundle: the Federator pushes at most a few hundred entries at a time. */
 export const MAX_PUSH_BYTES = 16 * 1024 * 1024;
@@ -146,11 +147,10 @@ export function registerFederation(app: App, ctx: Context): void {
         const body = new Uint8Array(req.body.buffer, req.body.byteOffset, req.body.byteLength);
         const sender = authenticateNode(req, body, ctx);
         const witnessed = mediaType(req) === WITNESSED_PUSH_CONTENT_TYPE;
+        const receive = (): Promise<ReceivedWitnessed | Received | NotWitnessed | AddCheckpointRefused> => (witnessed ? receiveWitnessedPush(node, store, body, sender) : receiveBundle(node, store, body, sender));
         // A sender that takes our push back gets it on this answer (our receipts for these entries).
         const replier = witnessed && req.headers[PUSH_REPLY_HEADER] === '1' ? pushReplierOf(node) : undefined;
-        const { r, back } = replier
-          ? await replier(sender, () => receiveWitnessedPush(node, store, body, sender), (x) => x.status === 200)
-          : { r: witnessed ? await receiveWitnessedPush(node, store, body, sender) : await receiveBundle(node, store, body, sender), back: undefined };
+        const { r, back } = replier ? await replier(sender, receive, (x) => x.status === 200) : { r: await receive(), back: undefined };
         if (r.status !== 200 && r.status !== 409) refuse(r);
         if (r.status === 409) return reply.code(409).type(TLOG_SIZE_CONTENT_TYPE).header('cache-control', 'no-store').send(Buffer.from(formatTreeSizeBody(r.size)));
         const cosignatures = (r as Partial<ReceivedWitnessed>).cosignatures;
