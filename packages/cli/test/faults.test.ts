@@ -246,7 +246,7 @@ async function listAll(n: Node, path: string, query: string): Promise<any[]> {
 /** How many times each entry of `from` shows in `n`'s inbox (hotline messages, or every type with 'all'). */
 async function inboxCounts(n: Node, from: Party, type: 'hotline.message' | 'all' = 'hotline.message'): Promise<Map<number, number>> {
   const counts = new Map<number, number>();
-  for (const it of await listAll(n, '/v1/inbox', `party=${from}${type === 'all' ? '' : `&type=${type}`}`)) counts.set(it.index, (counts.get(it.index) ?? 0) + 1);
+  for (const it of await listAll(n, '/v1/inbox', `party=${from}${type === 'all' ? '&all=1' : `&type=${type}`}`)) counts.set(it.index, (counts.get(it.index) ?? 0) + 1);
   return counts;
 }
 

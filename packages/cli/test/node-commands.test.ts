@@ -221,6 +221,10 @@ describe('two nodes exchange a FLASH message', () => {
     expect(inbox.items[0]).toMatchObject({ party: 'US', index: 0 });
     expect(inbox.items[0]!.state?.receipt).toBeDefined();
     expect(inbox.items[0]!.state?.ack).toBeUndefined();
+    // --limit applies after the urgency order (issue 9): newest first, the report (1) would be the one shown.
+    expect(json<{ items: { index: number }[] }>(['inbox', '--limit', '1', '--data', 'cn']).items.map((v) => v.index)).toEqual([0]);
+    // Receipts and heartbeats are not an officer's: CN's inbox lists none by default.
+    expect(json<{ items: { entry: { type: string } }[] }>(['inbox', '--data', 'cn']).items.map((v) => v.entry.type).sort()).toEqual(['hotline.message', 'incident.report']);
 
     expect(json(['show', 'US', '0', '--data', 'cn'])).toMatchObject({ party: 'US', index: 0, body: { text: 'Unexpected model behaviour; call the hotline.', lang: 'en' } });
     expect(json(['show', 'US', '1', '--data', 'cn'])).toMatchObject({ body: { incident: 'US:2026-0001', category: 'WT', severity: 5 } });
@@ -229,6 +233,10 @@ describe('two nodes exchange a FLASH message', () => {
     expect(json(['ack', 'US', '0', '--reply', 'Received; calling now.', '--data', 'cn'])).toMatchObject({ party: 'CN', entry: { type: 'ack', to: ['US'] } });
     const after = json<{ items: { state?: { ack?: { officer: string } } }[] }>(['inbox', '--type', 'hotline.message', '--data', 'cn']);
     expect(after.items[0]!.state?.ack?.officer).toBe('bob');
+    // One acknowledgement per entry: a second is refused (2) with its code, and nothing is appended.
+    const again = parley(['ack', 'US', '0', '--data', 'cn']);
+    expect(again.code).toBe(2);
+    expect(again.stderr).toContain('ALREADY_ACKNOWLEDGED');
   });
 
   it('log verify audits a node\u2019s whole log over HTTP with the accord (0); a wrong key fails (1)', () => {

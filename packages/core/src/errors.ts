@@ -71,6 +71,10 @@ export const ERROR_CATALOG = {
   ENTRY_INVALID: { kind: 'verification', status: 422, title: 'Entry does not belong to this channel' },
   COMMITMENT_MISMATCH: { kind: 'verification', status: 422, title: 'Body does not match its commitment' },
 
+  // Acknowledgements (node service.ts): one per entry, of entries an officer answers (issue 9).
+  ALREADY_ACKNOWLEDGED: { kind: 'argument', status: 409, title: 'Entry is already acknowledged' },
+  NOT_ACKNOWLEDGEABLE: { kind: 'argument', status: 422, title: 'Entry type is not acknowledged by officers' },
+
   // Offline bundles (federation/bundle.ts).
   BUNDLE_MALFORMED: { kind: 'parse', status: 400, title: 'Malformed offline bundle' },
   BUNDLE_INVALID: { kind: 'verification', status: 422, title: 'Offline bundle does not verify for this node' },

@@ -123,6 +123,8 @@ export interface EntryView {
 /** Roles that may read sealed bodies addressed to this party. Auditors see metadata and commitments only. */
 const READS_SEALED: readonly Role[] = ['officer', 'admin'];
 const MACHINE = 'node';
+/** Entry types an officer does not acknowledge: machine traffic and answers (issue 9). */
+export const UNACKNOWLEDGEABLE: readonly string[] = ['receipt', 'heartbeat', 'ack'];
 /** Most entries one receipt acknowledges (the envelope allows 16 refs). */
 export const RECEIPT_REFS = 16;
 
@@ -144,6 +146,8 @@ export class ParleyNode {
   readonly #ingestListeners = new Set<(entries: readonly ReceivedEntry[]) => void>();
   /** Serializes ingest's "already held?" check with its durable write, so a concurrent push and pull store and receipt an entry once. */
   #ingestTail: Promise<unknown> = Promise.resolve();
+  /** Serializes acknowledge's "already acknowledged?" check with its durable write (one ack per entry). */
+  #ackTail: Promise<unknown> = Promise.resolve();
 
   private constructor(o: NodeOptions, accord: VerifiedAccord, writer: LogWriter) {
     this.accord = accord;
@@ -298,20 +302,32 @@ export class ParleyNode {
   }
 
   /**
-   * An officer's acknowledgement of an entry received from another party.
-   * @throws ArgumentError `TREE_ARGUMENT_INVALID` when no such entry was received.
+   * An officer's acknowledgement of an entry received from another party:
+   * one per entry. The "already acknowledged?" check and the durable write
+   * are serialized per node, so two racing requests yield one ack and one
+   * `ALREADY_ACKNOWLEDGED`.
+   * @throws ArgumentError `TREE_ARGUMENT_INVALID` when no such entry was received;
+   *   `NOT_ACKNOWLEDGEABLE` for a receipt, heartbeat or ack (machine traffic and
+   *   answers are not acknowledged); `ALREADY_ACKNOWLEDGED` when our log holds an ack of it.
    */
-  async acknowledge(officer: string, party: string, index: number, reply?: { text: string; lang?: string }): Promise<Submitted> {
-    const rec = await this.#store.received(party, index);
-    if (!rec) fail('TREE_ARGUMENT_INVALID', `no entry ${party}/${index} has been received`);
-    return this.submit(officer, {
-      type: 'ack',
-      to: [party],
-      precedence: rec.meta.precedence as Precedence,
-      marking: rec.meta.marking as Marking,
-      refs: [{ party, index, hash: formatBase64(rec.leafHash) }],
-      body: reply ? { reply: reply.text, ...(reply.lang ? { lang: reply.lang } : {}) } : {},
+  acknowledge(officer: string, party: string, index: number, reply?: { text: string; lang?: string }): Promise<Submitted> {
+    const run = this.#ackTail.then(async () => {
+      const rec = await this.#store.received(party, index);
+      if (!rec) fail('TREE_ARGUMENT_INVALID', `no entry ${party}/${index} has been received`);
+      if (UNACKNOWLEDGEABLE.includes(rec.meta.type)) fail('NOT_ACKNOWLEDGEABLE', `${party}/${index} is a ${rec.meta.type}: acknowledge the message or report it refers to`);
+      const held = (await this.#store.referencing(party, index)).find((e) => e.meta.type === 'ack');
+      if (held) fail('ALREADY_ACKNOWLEDGED', `${party}/${index} was acknowledged by ${held.meta.officer} (entry ${this.party}/${held.index}, ${held.meta.time})`);
+      return this.submit(officer, {
+        type: 'ack',
+        to: [party],
+        precedence: rec.meta.precedence as Precedence,
+        marking: rec.meta.marking as Marking,
+        refs: [{ party, index, hash: formatBase64(rec.leafHash) }],
+        body: reply ? { reply: reply.text, ...(reply.lang ? { lang: reply.lang } : {}) } : {},
+      });
     });
+    this.#ackTail = run.catch(() => undefined);
+    return run;
   }
 
   /** A heartbeat to every other party, carrying the current log size. */

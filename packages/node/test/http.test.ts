@@ -228,8 +228,10 @@ describe('officers’ actions', () => {
     expect(ack.json()).toMatchObject({ party: 'CN', entry: { type: 'ack', precedence: 'FLASH', refs: [{ party: 'US', index }] } });
     const view = (await cn.inject({ method: 'GET', url: `/v1/entries/US/${index}`, headers: wang })).json();
     expect(view).toMatchObject({ state: { receipt: { index: receipt }, ack: { officer: 'alice' } } });
-    // An ack without a body is fine too.
-    expect((await cn.inject({ method: 'POST', url: `/v1/entries/US/${index}/ack`, headers: wang })).statusCode).toBe(201);
+    // One acknowledgement per entry (issue 9): a second is refused, and nothing is appended.
+    const acked = c.node('CN').treeSize;
+    expectProblem(await cn.inject({ method: 'POST', url: `/v1/entries/US/${index}/ack`, headers: wang }), 409, 'ALREADY_ACKNOWLEDGED');
+    expect(c.node('CN').treeSize).toBe(acked);
     const size = c.node('CN').treeSize;
     expectProblem(await cn.inject({ method: 'POST', url: '/v1/entries/US/99/ack', headers: wang, payload: {} }), 404, 'NOT_FOUND');
     expectProblem(await cn.inject({ method: 'POST', url: '/v1/entries/CN/0/ack', headers: wang, payload: {} }), 404, 'NOT_FOUND');

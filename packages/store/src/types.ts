@@ -99,6 +99,8 @@ export interface AppendBatch {
 /** Filters for inbox and outbox listings, newest first. */
 export interface ListQuery {
   readonly type?: string;
+  /** Leave out entries of these types (the inbox hides receipts and heartbeats from officers by default). */
+  readonly excludeTypes?: readonly string[];
   readonly party?: string;
   readonly incident?: string;
   /** Only entries with index (own) / receipt order (received) below this cursor. */

@@ -45,8 +45,6 @@ function dueOf(v: EntryView, now = Date.now()): string {
   return '';
 }
 
-const PREC_ORDER = ['FLASH', 'IMMEDIATE', 'PRIORITY', 'ROUTINE'];
-
 /** One line that says what an entry is about. */
 function firstLine(v: EntryView): string {
   if (v.sealed !== undefined) return `[sealed: ${v.sealed}]`;
@@ -99,18 +97,19 @@ function registerInbox(program: Command): void {
   clientOptions(
     program
       .command('inbox')
-      .description('entries other parties sent us, most urgent first (newest first within a precedence): precedence, sender, index, type, time, receipt/ack state, first line')
+      .description('entries other parties sent us, most urgent first (awaiting acknowledgement: overdue, then FLASH → ROUTINE, then by deadline; then the rest newest first), the limit applied after that order: precedence, sender, index, type, time, receipt/ack state, first line')
       .addOption(new Option('--type <type>', 'only entries of this type').choices(ENTRY_TYPES))
       .option('--from <party>', 'only entries from this party')
+      .option('--all', 'also list receipts and heartbeats (machine traffic, left out by default)')
       .option('--limit <n>', 'at most n entries (1–200)', '50'),
   ).action(
-    act(async (o: ClientOpts & { type?: string; from?: string; limit: string }) => {
+    act(async (o: ClientOpts & { type?: string; from?: string; all?: boolean; limit: string }) => {
       const limit = parseIndexArg(o.limit, '--limit');
       if (limit < 1 || limit > 200) throw new UsageError('--limit must be between 1 and 200');
-      const q = new URLSearchParams({ limit: String(limit), ...(o.type ? { type: o.type } : {}), ...(o.from ? { party: o.from } : {}) });
+      // The node orders and then cuts (order=urgency): sorting a newest-first page here would drop an old FLASH.
+      const q = new URLSearchParams({ limit: String(limit), order: 'urgency', ...(o.all === true ? { all: '1' } : {}), ...(o.type ? { type: o.type } : {}), ...(o.from ? { party: o.from } : {}) });
       const r = (await client(o).get(`/v1/inbox?${q}`)) as { items: EntryView[]; next?: number };
-      const items = [...r.items].sort((a, b) => PREC_ORDER.indexOf(a.entry.precedence) - PREC_ORDER.indexOf(b.entry.precedence));
-      makeOut(o.json === true).result({ ...r }, items.length === 0 ? ['inbox is empty'] : table(items));
+      makeOut(o.json === true).result({ ...r }, r.items.length === 0 ? ['inbox is empty'] : table(r.items));
       return EXIT_OK;
     }),
   );

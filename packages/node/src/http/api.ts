@@ -21,6 +21,7 @@ import type { EntryView as EntryViewT, Submitted as SubmittedT } from '../servic
 import { hashPassword } from '../auth.js';
 import { type App, type Context, ADMINS, BEARER, READERS, WRITERS } from './context.js';
 import { withDeadlines } from './deadlines.js';
+import { officerQuery, urgentInbox } from './inbox-order.js';
 import { HttpError } from './problem.js';
 import * as S from './schemas.js';
 
@@ -131,19 +132,20 @@ export function registerApi(app: App, ctx: Context): void {
 
   app.get('/v1/inbox', {
     onRequest: sessions.require(READERS),
-    schema: { tags: ['entries'], summary: 'Entries received from other parties, newest first', security: BEARER, querystring: S.ListQuery, response: { 200: S.ListResponse } },
+    schema: { tags: ['entries'], summary: 'Entries received from other parties, newest first (or most urgent first); receipts and heartbeats only with all=1', security: BEARER, querystring: S.ListQuery, response: { 200: S.ListResponse } },
     handler: async (req) => {
-      const q = listQuery(req.query);
+      const q = officerQuery(listQuery(req.query), req.query.all === '1' || req.query.all === 'true');
       const role = sessions.principal(req).role;
+      const urgency = req.query.order === 'urgency';
       // The store's listing carries the receive-order cursor that the node's views drop.
-      const rows = await store.inbox(q);
+      const rows = urgency ? await urgentInbox(ctx, q) : await store.inbox(q);
       const items: EntryViewT[] = [];
       for (const r of rows) {
         const v = await node.read(r.party, r.index, role);
         if (v) items.push(v);
       }
       const last = rows[rows.length - 1];
-      return { items: await withDeadlines(ctx, items), ...(last && rows.length === q.limit ? { next: last.rowid } : {}) };
+      return { items: await withDeadlines(ctx, items), ...(!urgency && last && rows.length === q.limit ? { next: last.rowid } : {}) };
     },
   });
 
@@ -152,9 +154,10 @@ export function registerApi(app: App, ctx: Context): void {
     schema: { tags: ['entries'], summary: 'Entries of this party\u2019s own log, newest first', security: BEARER, querystring: S.ListQuery, response: { 200: S.ListResponse } },
     handler: async (req) => {
       const q = listQuery(req.query);
-      const items = await node.outbox(q, sessions.principal(req).role);
+      const role = sessions.principal(req).role;
+      const items = await node.outbox(q, role);
       const last = items[items.length - 1];
-      return { items: await withDeadlines(ctx, items), ...(last && items.length === q.limit ? { next: last.index } : {}) };
+      return { items: await withDeadlines(ctx, items, role), ...(last && items.length === q.limit ? { next: last.index } : {}) };
     },
   });
 

@@ -19,6 +19,7 @@ import { z } from 'zod';
 import { Gauge } from 'prom-client';
 import { type DeliveryStatus, DELIVERY_STATES, countDeliveries, summarize } from '../deadlines/state.js';
 import type { EntryView } from '../service.js';
+import type { Role } from '@parley/store';
 import { deadlineTracker } from '../deadlines/tracker.js';
 import { linkHealth, linkSourceOf } from '../deadlines/heartbeat.js';
 import { type App, type Context, BEARER, READERS } from './context.js';
@@ -98,19 +99,55 @@ export const LinksResponse = z.object({
   ),
 });
 
-/** Inbox/outbox items with their `deadlines` (absent for entries without any, such as receipts). */
-export async function withDeadlines(ctx: Pick<Context, 'node' | 'store'>, items: readonly EntryView[]): Promise<(EntryView & { deadlines?: ReturnType<typeof summarize>[] })[]> {
+/** One recipient's delivery of a listed entry: the summary, the answers, and the ack's reply (issue 9). */
+export type ListedDelivery = ReturnType<typeof summarize> & {
+  receiptDueAt?: string;
+  ackDueAt?: string;
+  receipt?: { index: number; at: string; judgedAt: string; onTime: boolean };
+  ack?: { index: number; at: string; judgedAt: string; onTime: boolean; officer: string; reply?: string; lang?: string };
+};
+
+/**
+ * Inbox/outbox items with their `deadlines` (absent for entries without any,
+ * such as receipts): per recipient, the state of THIS entry's delivery with
+ * its receipt and acknowledgement, looked up by (entry, recipient) — never by
+ * matching against a window of recent deliveries. With `role`, the reply of
+ * each acknowledgement of a sent entry is read (opened when `role` may).
+ */
+export async function withDeadlines(ctx: Pick<Context, 'node' | 'store'>, items: readonly EntryView[], role?: Role): Promise<(EntryView & { deadlines?: ListedDelivery[] })[]> {
   const tracker = deadlineTracker(ctx.node, ctx.store);
   await tracker.refresh();
   const now = Date.now();
-  return items.map((v) => {
-    const recipients = v.party === ctx.node.party ? v.entry.to : [ctx.node.party];
-    const deadlines = recipients.flatMap((r) => {
-      const s = tracker.status(v.party, v.index, r, now);
-      return s ? [summarize(s)] : [];
-    });
-    return deadlines.length > 0 ? { ...v, deadlines } : v;
-  });
+  return Promise.all(
+    items.map(async (v) => {
+      const recipients = v.party === ctx.node.party ? v.entry.to : [ctx.node.party];
+      const deadlines: ListedDelivery[] = [];
+      for (const r of recipients) {
+        const s = tracker.status(v.party, v.index, r, now);
+        if (s) deadlines.push(await listed(ctx, s, role));
+      }
+      return deadlines.length > 0 ? { ...v, deadlines } : v;
+    }),
+  );
+}
+
+async function listed(ctx: Pick<Context, 'node'>, s: DeliveryStatus, role: Role | undefined): Promise<ListedDelivery> {
+  let ack: ListedDelivery['ack'];
+  if (s.ack) {
+    ack = { index: s.ack.index, at: s.ack.at, judgedAt: s.ack.judgedAt, onTime: s.ack.onTime, officer: s.ack.officer };
+    // The reply is in the recipient's ack entry, which we hold (received) when we sent the entry.
+    if (role !== undefined && s.recipient !== ctx.node.party) {
+      const body = (await ctx.node.read(s.recipient, s.ack.index, role))?.body as { reply?: unknown; lang?: unknown } | undefined;
+      if (typeof body?.reply === 'string') ack = { ...ack, reply: body.reply, ...(typeof body.lang === 'string' ? { lang: body.lang } : {}) };
+    }
+  }
+  return {
+    ...summarize(s),
+    receiptDueAt: s.receiptDueAt,
+    ...(s.ackDueAt !== undefined ? { ackDueAt: s.ackDueAt } : {}),
+    ...(s.receipt ? { receipt: { index: s.receipt.index, at: s.receipt.at, judgedAt: s.receipt.judgedAt, onTime: s.receipt.onTime } } : {}),
+    ...(ack ? { ack } : {}),
+  };
 }
 
 /** Listing order: open and overdue, then open, then settled. */

@@ -116,10 +116,25 @@ export const EntryView = z
           dueAt: z.string().describe('The governing deadline: next while on time, first missed once overdue, last once settled'),
           overdue: z.array(z.enum(['receipt', 'ack'])).readonly(),
           settled: z.boolean(),
+          receiptDueAt: z.string().optional(),
+          ackDueAt: z.string().optional(),
+          receipt: z.object({ index: z.number().int(), at: z.string(), judgedAt: z.string(), onTime: z.boolean() }).optional().describe("The recipient's receipt of this entry"),
+          ack: z
+            .object({
+              index: z.number().int(),
+              at: z.string(),
+              judgedAt: z.string(),
+              onTime: z.boolean(),
+              officer: z.string(),
+              reply: z.string().optional().describe('The reply sent with the acknowledgement, when this role may read it'),
+              lang: z.string().optional(),
+            })
+            .optional()
+            .describe("The recipient's acknowledgement of this entry (late when onTime is false: judgedAt − ackDueAt)"),
         }),
       )
       .optional()
-      .describe('Inbox and outbox listings: the delivery deadlines, one per recipient (GET /v1/deadlines has the detail)'),
+      .describe('Inbox and outbox listings: each recipient\u2019s delivery of this very entry — deadlines, receipt, acknowledgement and reply — however many deliveries came after it'),
   })
   .meta({ id: 'EntryView' });
 
@@ -130,6 +145,8 @@ export const ListQuery = z
     incident: IncidentId.optional(),
     before: Decimal.optional().describe('Cursor: the `next` of the previous page'),
     limit: Decimal.pipe(z.number().int().min(1).max(200)).optional().describe('1–200, default 50'),
+    all: z.enum(['0', '1', 'false', 'true']).optional().describe('Inbox: 1 also lists receipts and heartbeats (left out by default, unless `type` asks for them)'),
+    order: z.enum(['newest', 'urgency']).optional().describe('Inbox: `urgency` lists entries awaiting acknowledgement first (overdue, then FLASH → ROUTINE, then by deadline), then the rest newest first, and applies `limit` after that order; one page, no `next`'),
   })
   .strict();
 

@@ -252,6 +252,7 @@ export class SqliteStore implements LogStore {
       const from = q.party === undefined ? 'entries e' : 'entry_to t JOIN entries e ON e.idx = t.idx';
       if (q.party !== undefined) where.push('t.party = ?'), params.push(q.party);
       if (q.type !== undefined) where.push('e.type = ?'), params.push(q.type);
+      if (q.excludeTypes !== undefined && q.excludeTypes.length > 0) where.push(`e.type NOT IN (${q.excludeTypes.map(() => '?').join(', ')})`), params.push(...q.excludeTypes);
       if (q.incident !== undefined) where.push('e.incident = ?'), params.push(q.incident);
       if (q.before !== undefined) where.push('e.idx < ?'), params.push(q.before);
       const sql = `SELECT e.* FROM ${from} ${whereClause(where)} ORDER BY e.idx DESC LIMIT ?`;
@@ -301,6 +302,7 @@ export class SqliteStore implements LogStore {
       const params: (string | number)[] = [];
       if (q.party !== undefined) where.push('party = ?'), params.push(q.party);
       if (q.type !== undefined) where.push('type = ?'), params.push(q.type);
+      if (q.excludeTypes !== undefined && q.excludeTypes.length > 0) where.push(`type NOT IN (${q.excludeTypes.map(() => '?').join(', ')})`), params.push(...q.excludeTypes);
       if (q.incident !== undefined) where.push('incident = ?'), params.push(q.incident);
       if (q.before !== undefined) where.push('seq < ?'), params.push(q.before);
       const sql = `SELECT ${RECEIVED_COLUMNS} FROM received ${whereClause(where)} ORDER BY seq DESC LIMIT ?`;

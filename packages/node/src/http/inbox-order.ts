@@ -1,0 +1,76 @@
+/**
+ * The officer's inbox as a duty officer reads it (issue 9), for
+ * `GET /v1/inbox?order=urgency` (the CLI's `parley inbox`, the dashboard):
+ *
+ *     1. received entries still awaiting our acknowledgement, overdue first,
+ *        then by precedence (FLASH → ROUTINE), then by deadline;
+ *     2. then everything else, newest first (receive order);
+ *
+ * and only THEN cut to `limit` — so an old unacknowledged FLASH is never
+ * pushed off the page by newer ROUTINE traffic. The awaiting set comes from
+ * the deadline tracker (every open delivery to us), not from a page of the
+ * store. One page, no cursor: the urgent part is not a receive-order range.
+ *
+ * Receipts and heartbeats are machine traffic: not in an officer's inbox
+ * unless asked for (`all=1`, or an explicit `type`).
+ */
+import type { ListQuery, ReceivedListing } from '@parley/store';
+import { PRECEDENCES, type Precedence } from '@parley/core';
+import { deadlineTracker } from '../deadlines/tracker.js';
+import { type DeliveryStatus, needsAck } from '../deadlines/state.js';
+import type { Context } from './context.js';
+
+/** Entry types an officer's inbox leaves out by default. */
+export const MACHINE_TYPES: readonly string[] = ['receipt', 'heartbeat'];
+
+/** The store query for an inbox/outbox listing: machine traffic left out unless `all` or a type is asked for. */
+export function officerQuery(q: ListQuery, all: boolean): ListQuery {
+  return all || q.type !== undefined ? q : { ...q, excludeTypes: MACHINE_TYPES };
+}
+
+const due = (s: DeliveryStatus) => Date.parse(s.ackDueAt ?? s.receiptDueAt);
+const late = (s: DeliveryStatus, now: number) => s.overdue.length > 0 || now > due(s);
+
+/**
+ * Orders awaiting deliveries: overdue first, then FLASH → ROUTINE, then the
+ * nearest deadline, then the older entry.
+ */
+export function compareUrgency(now: number): (a: DeliveryStatus, b: DeliveryStatus) => number {
+  const p = (s: DeliveryStatus) => PRECEDENCES.indexOf(s.precedence as Precedence);
+  return (a, b) => Number(late(b, now)) - Number(late(a, now)) || p(a) - p(b) || due(a) - due(b) || a.sentAt.localeCompare(b.sentAt);
+}
+
+/**
+ * The listings of the inbox in urgency order (see the module doc), at most `q.limit`.
+ * `q.before` is ignored (one page).
+ */
+export async function urgentInbox(ctx: Pick<Context, 'node' | 'store'>, q: ListQuery): Promise<ReceivedListing[]> {
+  const tracker = deadlineTracker(ctx.node, ctx.store);
+  await tracker.refresh();
+  const now = Date.now();
+  const excluded = new Set(q.excludeTypes ?? []);
+  const awaiting = tracker
+    .items(now)
+    .filter((s) => s.direction === 'received' && needsAck(s.type) && !s.settled && !excluded.has(s.type))
+    .filter((s) => (q.type === undefined || s.type === q.type) && (q.party === undefined || s.party === q.party))
+    .sort(compareUrgency(now));
+  const out: ReceivedListing[] = [];
+  const taken = new Set<string>();
+  for (const s of awaiting) {
+    if (out.length >= q.limit) break;
+    const rec = await ctx.store.received(s.party, s.index);
+    if (!rec || (q.incident !== undefined && rec.meta.incident !== q.incident)) continue;
+    // rowid is the receive-order cursor; an urgent item is not part of a receive-order page.
+    out.push({ ...rec, rowid: 0 });
+    taken.add(`${s.party}/${s.index}`);
+  }
+  const { before: _ignored, ...rest } = q;
+  let before: number | undefined;
+  while (out.length < q.limit) {
+    const page = await ctx.store.inbox({ ...rest, ...(before !== undefined ? { before } : {}) });
+    for (const r of page) if (out.length < q.limit && !taken.has(`${r.party}/${r.index}`)) out.push(r);
+    if (page.length < q.limit) break;
+    before = page[page.length - 1]!.rowid;
+  }
+  return out;
+}
