@@ -32,6 +32,7 @@ import { deadlineTracker } from './deadlines/tracker.js';
 import { CosignedBounds } from './deadlines/cosigned.js';
 import { DeadlineWatcher, type Escalation, type WebhookOptions } from './deadlines/watcher.js';
 import { SILENT, type StructuredLogger } from './deadlines/clock.js';
+import { startAlertWebhooks } from './deadlines/alerts.js';
 
 /** Least time between two append-driven wake-ups of the deadline watcher (ms). */
 export const WATCHER_WAKE_MS = 50;
@@ -59,6 +60,8 @@ export interface RuntimeOptions {
   /** The node's log signing key, needed for the webhook signature. */
   readonly webhookKey?: WebhookOptions['key'];
   readonly onEscalation?: (e: Escalation) => void;
+  /** How often link health is polled for link down/up webhooks (default 5 000 ms; deadlines/alerts.ts). */
+  readonly alertPollMs?: number;
   /** A built web app to serve on the node's origin (the dashboard; ServerOptions.webRoot). */
   readonly webRoot?: string;
 }
@@ -101,6 +104,8 @@ export async function startRuntime(o: RuntimeOptions): Promise<Runtime> {
     ...(o.onEscalation ? { onEscalation: o.onEscalation } : {}),
   });
   await watcher.start();
+  // FLASH/IMMEDIATE arrivals and link down/up: signed webhooks through the watcher's queue (issue 9).
+  const stopAlerts = startAlertWebhooks({ node: o.node, store: o.store, watcher, logger: events, ...(o.alertPollMs !== undefined ? { pollMs: o.alertPollMs } : {}) });
   let lastWake = 0;
   let spacing = WATCHER_WAKE_MS;
   let wakeTimer: ReturnType<typeof setTimeout> | undefined;
@@ -148,6 +153,7 @@ export async function startRuntime(o: RuntimeOptions): Promise<Runtime> {
       unsubscribe();
       await heartbeat?.stop();
       await federator?.stop();
+      await stopAlerts();
       await watcher.stop();
       await bounds.close();
       await app.close();

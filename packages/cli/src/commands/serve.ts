@@ -60,7 +60,7 @@ export function registerServe(program: Command): void {
     .option('--log', "write fastify's request log (JSON lines) to standard output")
     .option('--peer <party=url>', "a peer node's base URL, overriding the accord's (repeatable)", (v: string, prev: string[] = []) => [...prev, v])
     .option('--poll <ms>', 'how often to pull every peer (default 5000)')
-    .option('--webhook <url>', 'POST overdue deadlines here, signed with the log key (also $PARLEY_WEBHOOK)')
+    .option('--webhook <url>', 'POST alerts here, signed with the log key: overdue deadlines, forks, FLASH/IMMEDIATE arrivals, link down/up (also $PARLEY_WEBHOOK)')
     .option('--no-federation', 'do not push to or pull from peers (the node still answers them)')
     .option('--no-heartbeat', "do not append heartbeats (default: one every accord heartbeat interval)")
     .option('--web <dir>', 'serve the dashboard from this built web app directory (default: the @parley/web package\'s dist, when installed and built)')

@@ -7,3 +7,4 @@ export * from './watcher.js';
 export * from './heartbeat.js';
 export * from './cosigned.js';
 export * from './compliance.js';
+export * from './alerts.js';

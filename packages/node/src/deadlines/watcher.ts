@@ -129,6 +129,25 @@ export class DeadlineWatcher {
     await this.check();
   }
 
+  /**
+   * Queues signed webhooks for alerts that are not deadlines (alerts.ts: a
+   * FLASH/IMMEDIATE arrival, a link down or up; issue 9): each id once, in the
+   * same durable lists and with the same retries as escalations.
+   * @returns the ids newly queued (ids already announced are skipped).
+   */
+  async announce(events: readonly { readonly id: string; readonly body: string }[]): Promise<string[]> {
+    const fresh = events.filter((e) => !this.#escalated.has(e.id));
+    if (fresh.length === 0) return [];
+    const now = this.#clock.now();
+    for (const e of fresh) {
+      this.#escalated.add(e.id);
+      if (this.#o.webhook) this.#pending.push({ id: e.id, body: e.body, attempts: 0, nextAttemptAt: now });
+    }
+    await this.#persist();
+    this.notify();
+    return fresh.map((e) => e.id);
+  }
+
   /** Stops the timer and waits for a check in progress. */
   async stop(): Promise<void> {
     this.#running = false;
