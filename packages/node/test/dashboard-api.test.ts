@@ -162,7 +162,7 @@ describe('GET /v1/events', () => {
 
     // CN receives it (and appends its receipt): an `in` entry, then its own `out` receipt.
     const { receipts } = await deliver('US', 'CN', [index]);
-    expect((await cnEvents.next((e) => e.event === 'entry' && (e.data as { direction: string }).direction === 'in')).data).toEqual({ party: 'US', index, type: 'hotline.message', direction: 'in' });
+    expect((await cnEvents.next((e) => e.event === 'entry' && (e.data as { direction: string }).direction === 'in')).data).toEqual({ party: 'US', index, type: 'hotline.message', precedence: 'FLASH', direction: 'in' });
     expect((await cnEvents.next((e) => e.event === 'entry' && (e.data as { type: string }).type === 'receipt')).data).toMatchObject({ party: 'CN', direction: 'out' });
 
     // The receipt reaches US: the delivery US/index → CN turns `received`.

@@ -66,3 +66,25 @@ export function compareInbox(us: string | undefined) {
 export function entryKey(v: { party: string; index: number }): string {
   return `${v.party}/${v.index}`;
 }
+
+/** How a recipient's delivery of a sent entry reads in the outbox (issue 9). */
+export type DeliveryLabel = 'sent' | 'received' | 'received-late' | 'acknowledged' | 'acknowledged-late' | 'overdue-receipt' | 'overdue-ack';
+
+/**
+ * The outbox's reading of one recipient's delivery, from that delivery's own
+ * receipt and acknowledgement (the listing carries them per entry, never
+ * matched against a window of recent deliveries): an answer in time is
+ * `acknowledged`/`received`; an answer after its deadline is
+ * `acknowledged-late` / `received-late` with `lateSeconds` (+N s) — its own
+ * state, not "overdue"; only a missing answer past its deadline (by the
+ * node's judgement, or by this clock) is `overdue-…`.
+ * @param now milliseconds since the epoch.
+ */
+export function deliveryLabel(d: Deadline, now: number): { label: DeliveryLabel; lateSeconds?: number } {
+  const lateBy = (at: string, due: string | undefined) => (due === undefined ? 0 : Math.max(1, Math.ceil((Date.parse(at) - Date.parse(due)) / 1000)));
+  if (d.ack !== undefined) return d.ack.onTime ? { label: 'acknowledged' } : { label: 'acknowledged-late', lateSeconds: lateBy(d.ack.judgedAt, d.ackDueAt) };
+  const passed = (due: string | undefined) => !d.settled && due !== undefined && Date.parse(due) < now;
+  if (d.receipt === undefined) return d.overdue.includes('receipt') || passed(d.receiptDueAt ?? d.dueAt) ? { label: 'overdue-receipt' } : { label: 'sent' };
+  if (d.overdue.includes('ack') || passed(d.ackDueAt)) return { label: 'overdue-ack' };
+  return d.receipt.onTime ? { label: 'received' } : { label: 'received-late', lateSeconds: lateBy(d.receipt.judgedAt, d.receiptDueAt) };
+}

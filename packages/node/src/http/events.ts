@@ -12,7 +12,7 @@
  *
  * Events (schemas below; `types.ts` exports them for the web):
  *
- *     entry       {party, index, type, direction: in|out, incident?}   appended to our log / received
+ *     entry       {party, index, type, precedence, direction: in|out, incident?}   appended to our log / received
  *     deadline    {party, index, recipient, state}                     a delivery changed state (overdue too)
  *     link        {party, state: up|down|degraded}                     link health changed (GET /v1/links)
  *     fork        {party}                                              a new fork proof is held
@@ -60,7 +60,7 @@ export const LINK_POLL_MS = 5_000;
 /** Longest wait before deadlines are re-judged with no write in between. */
 const DEADLINE_MAX_SLEEP_MS = 15_000;
 
-export const EntryEvent = z.object({ party: z.string(), index: z.number().int(), type: S.EntryType, direction: z.enum(['in', 'out']), incident: z.string().optional() }).meta({ id: 'EntryEvent' });
+export const EntryEvent = z.object({ party: z.string(), index: z.number().int(), type: S.EntryType, precedence: S.Precedence.optional().describe('For alerts: a FLASH arriving is announced on every page'), direction: z.enum(['in', 'out']), incident: z.string().optional() }).meta({ id: 'EntryEvent' });
 export const DeadlineEvent = z.object({ party: z.string(), index: z.number().int(), recipient: z.string(), state: z.enum(DELIVERY_STATES as [string, ...string[]]) }).meta({ id: 'DeadlineEvent' });
 export const LinkEvent = z.object({ party: z.string(), state: z.enum(['up', 'down', 'degraded']) }).meta({ id: 'LinkEvent' });
 export const ForkEvent = z.object({ party: z.string() }).meta({ id: 'ForkEvent' });
@@ -174,7 +174,7 @@ export class EventHub {
         const from = this.#ownSize;
         this.#ownSize = size;
         for (const e of await this.#store.entries(from, size)) {
-          this.#emit('entry', { party: this.#node.party, index: e.index, type: e.meta.type, direction: 'out', ...(e.meta.incident !== undefined ? { incident: e.meta.incident } : {}) });
+          this.#emit('entry', { party: this.#node.party, index: e.index, type: e.meta.type, precedence: e.meta.precedence, direction: 'out', ...(e.meta.incident !== undefined ? { incident: e.meta.incident } : {}) });
         }
         this.#emit('checkpoint', { party: this.#node.party, size });
       })
@@ -190,7 +190,7 @@ export class EventHub {
       if (this.#seenIn.has(key)) continue;
       this.#seenIn.add(key);
       if (this.#seenIn.size > 8192) this.#seenIn.delete(this.#seenIn.values().next().value!);
-      this.#emit('entry', { party: r.party, index: r.index, type: r.meta.type, direction: 'in', ...(r.meta.incident !== undefined ? { incident: r.meta.incident } : {}) });
+      this.#emit('entry', { party: r.party, index: r.index, type: r.meta.type, precedence: r.meta.precedence, direction: 'in', ...(r.meta.incident !== undefined ? { incident: r.meta.incident } : {}) });
     }
     this.#scheduleDeadlines(DEADLINE_DEBOUNCE_MS);
   }

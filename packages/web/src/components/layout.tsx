@@ -3,7 +3,7 @@
  * language switch, log out), the navigation and the page. Navigation is a
  * list of links (Tab/Enter), the current page marked `aria-current`.
  */
-import { useEffect, useRef, type ReactNode } from 'react';
+import { type ReactNode } from 'react';
 import { useTranslation } from 'react-i18next';
 import { NavLink, Outlet } from 'react-router';
 import { query } from '../api.js';
@@ -11,6 +11,8 @@ import { useEventStatus, useEvents } from '../events.js';
 import { useApi } from '../hooks.js';
 import type { DeadlinesResponse } from '../types.js';
 import { useNow } from './time.js';
+import { concernsBox, useLiveReload } from '../live.js';
+import { AlertBanner, AlertSettings, useAlerts } from './alerts.js';
 import { setLanguage, UI_LANGUAGES, type UiLang } from '../i18n.js';
 import { useSession } from '../session.js';
 import { useParty } from '../party.js';
@@ -57,13 +59,9 @@ function LiveStatus() {
  */
 function useAwaiting(): { pending: number; overdue: number } {
   const { data, reload } = useApi<DeadlinesResponse>(`/v1/deadlines${query({ direction: 'received', open: 'true', limit: 1000 })}`);
-  const timer = useRef<ReturnType<typeof setTimeout> | undefined>(undefined);
-  useEvents((e) => {
-    if (e.event !== 'entry' && e.event !== 'deadline' && e.event !== 'reset' && e.event !== 'reconnected') return;
-    clearTimeout(timer.current);
-    timer.current = setTimeout(reload, 300);
-  });
-  useEffect(() => () => clearTimeout(timer.current), []);
+  const us = useParty();
+  // Only what comes in to us and deliveries to us, coalesced (live.ts).
+  useLiveReload((e) => concernsBox(e, 'in', us, ['hotline.message', 'incident.report']), reload);
   const now = useNow();
   const waiting = (data?.items ?? []).filter((d) => d.ackDueAt !== undefined && d.ack === undefined);
   return { pending: waiting.length, overdue: waiting.filter((d) => d.state === 'overdue-ack' || Date.parse(d.ackDueAt!) <= now).length };
@@ -100,6 +98,7 @@ export function Layout({ children }: { children?: ReactNode }) {
   const { t } = useTranslation();
   const { officer, canAct, logout } = useSession();
   const party = useParty();
+  const alerts = useAlerts();
   return (
     <div className="app">
       <a href="#main" className="skip-link">
@@ -119,6 +118,7 @@ export function Layout({ children }: { children?: ReactNode }) {
         </div>
         <div className="topbar-right">
           <LiveStatus />
+          <AlertSettings prefs={alerts.prefs} onChange={alerts.setPrefs} />
           <LanguageSwitch />
           {officer !== undefined ? (
             <span className="officer" data-testid="officer">
@@ -143,6 +143,7 @@ export function Layout({ children }: { children?: ReactNode }) {
         </ul>
       </nav>
       <main id="main" tabIndex={-1}>
+        <AlertBanner state={alerts} />
         {children ?? <Outlet />}
       </main>
     </div>

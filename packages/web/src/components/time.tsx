@@ -1,7 +1,7 @@
 /**
  * Times and countdowns. `<Time iso>` shows a moment in the viewer's time zone
- * (in the UI language's format) with the UTC ISO string on hover and in
- * `dateTime`. `<Countdown dueAt>` ticks every second and becomes loud once
+ * (in the UI language's format), naming the zone, with seconds in the full
+ * form (or `seconds`), and the UTC ISO string on hover and in `dateTime`. `<Countdown dueAt>` ticks every second and becomes loud once
  * the deadline has passed — red, a warning icon and the word "overdue", so
  * the state never rests on colour alone.
  */
@@ -40,11 +40,22 @@ export function formatTime(iso: string, lang: string, opts: Intl.DateTimeFormatO
   return Number.isNaN(d.getTime()) ? iso : new Intl.DateTimeFormat(lang, opts).format(d);
 }
 
-export function Time({ iso, short }: { iso: string; short?: boolean }) {
+/**
+ * Format options of {@link Time}: every time says its zone (issue 9: a duty
+ * officer compares times across parties in different zones); the full form
+ * and `seconds` show seconds (deadlines are in seconds).
+ */
+export function timeOptions(short: boolean, seconds: boolean): Intl.DateTimeFormatOptions {
+  return short
+    ? { month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit', ...(seconds ? { second: '2-digit' } : {}), timeZoneName: 'short' }
+    : { dateStyle: 'medium', timeStyle: 'long' };
+}
+
+export function Time({ iso, short, seconds }: { iso: string; short?: boolean; seconds?: boolean }) {
   const { i18n } = useTranslation();
   const d = new Date(iso);
   const utc = Number.isNaN(d.getTime()) ? iso : d.toISOString();
-  const opts: Intl.DateTimeFormatOptions = short === true ? { month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit' } : { dateStyle: 'medium', timeStyle: 'medium' };
+  const opts = timeOptions(short === true, seconds === true);
   return (
     <time dateTime={utc} title={`${utc} (UTC)`}>
       {formatTime(iso, i18n.language, opts)}

@@ -13,7 +13,7 @@ import { Bar, BarChart, CartesianGrid, LabelList, Legend, ResponsiveContainer, T
 import { PrecedenceBadge } from '../../components/badges.js';
 import { Empty, ErrorBox, Loading, PageHeader } from '../../components/feedback.js';
 import { Time } from '../../components/time.js';
-import { useEvents } from '../../events.js';
+import { useLiveReload } from '../../live.js';
 import { useApi } from '../../hooks.js';
 import { useLabel } from '../../i18n.js';
 import { apiQuery, parseFilters } from '../incidents/filters.js';
@@ -316,9 +316,7 @@ export function CompliancePage() {
   const [params, setParams] = useSearchParams();
   const range = parseFilters(params);
   const { data, error, loading, reload } = useApi<ComplianceResponse>(`/v1/compliance${apiQuery({ ...(range.from !== undefined ? { from: range.from } : {}), ...(range.to !== undefined ? { to: range.to } : {}) })}`);
-  useEvents((e) => {
-    if (e.event === 'deadline' || e.event === 'reconnected' || e.event === 'reset') reload();
-  });
+  useLiveReload((e) => e.event === 'deadline' || e.event === 'reconnected' || e.event === 'reset', reload, 1000);
   const setRange = (k: 'from' | 'to', v: string) => {
     const p = new URLSearchParams(params);
     if (v === '') p.delete(k);

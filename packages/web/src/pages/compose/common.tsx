@@ -5,6 +5,8 @@ import type { AccordInfo } from '../../accord.js';
 import { formatDuration } from '../../components/time.js';
 import { UI_LANGUAGES, useLabel } from '../../i18n.js';
 import { Field, fid } from './fields.js';
+import { useApi } from '../../hooks.js';
+import { isResync, useLiveReload } from '../../live.js';
 
 /** Sentences join with a space in English and with nothing in Chinese. */
 function sep(lang: string): string {
@@ -100,5 +102,34 @@ export function LangSelect({ name, label, value, onChange }: { name: string; lab
         </select>
       )}
     </Field>
+  );
+}
+
+/** Parties whose link is down now (GET /v1/links), kept current by link events. */
+export function useDownLinks(): readonly string[] {
+  const { data, reload } = useApi<{ links: readonly { party: string; state: string }[] }>('/v1/links');
+  useLiveReload((e) => e.event === 'link' || e.event === 'fork' || isResync(e), reload);
+  return data?.links.filter((l) => l.state === 'down').map((l) => l.party) ?? [];
+}
+
+/**
+ * Warns, before sending, that recipients' links are down (issue 9): the
+ * entry is logged now and delivered when the link is back, so a FLASH may
+ * need a telephone call too. Sending needs the officer's "send anyway".
+ */
+export function LinkDownWarning({ parties, confirmed, onConfirm }: { parties: readonly string[]; confirmed: boolean; onConfirm: (v: boolean) => void }) {
+  const { t } = useTranslation('compose');
+  if (parties.length === 0) return null;
+  return (
+    <div className="warning-box" role="alert" data-testid="link-down-warning" data-parties={parties.join(',')}>
+      <strong>
+        <span aria-hidden="true">⚠ </span>
+        {t('linkDown.title', { parties: parties.join(', '), count: parties.length })}
+      </strong>
+      <p>{t('linkDown.help')}</p>
+      <label>
+        <input type="checkbox" checked={confirmed} onChange={(e) => onConfirm(e.target.checked)} data-testid="send-anyway" /> {t('linkDown.confirm')}
+      </label>
+    </div>
   );
 }

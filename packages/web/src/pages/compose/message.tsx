@@ -6,7 +6,7 @@ import { api } from '../../api.js';
 import type { AccordInfo } from '../../accord.js';
 import { currentLang } from '../../i18n.js';
 import type { Submitted } from '../../types.js';
-import { LangSelect, MarkingSelect, PrecedenceSelect, Recipients } from './common.js';
+import { LangSelect, LinkDownWarning, MarkingSelect, PrecedenceSelect, Recipients, useDownLinks } from './common.js';
 import { Field, SendStatus, useSend, type FieldErrors } from './fields.js';
 
 const FIELDS = ['to', 'precedence', 'marking', 'text', 'lang'] as const;
@@ -18,6 +18,9 @@ export function MessageForm({ accord, us }: { accord: AccordInfo | undefined; us
   const [marking, setMarking] = useState<Marking>('TLP:AMBER');
   const [lang, setLang] = useState<string>(currentLang());
   const [text, setText] = useState('');
+  const downLinks = useDownLinks();
+  const downTo = to.filter((p) => downLinks.includes(p));
+  const [anyway, setAnyway] = useState(false);
 
   useEffect(() => {
     if (accord !== undefined && to.length === 0) setTo(accord.accord.parties.map((p) => p.id).filter((p) => p !== us));
@@ -27,13 +30,14 @@ export function MessageForm({ accord, us }: { accord: AccordInfo | undefined; us
   function validate(): FieldErrors {
     const e: FieldErrors = {};
     if (to.length === 0) e['to'] = t('validation.recipients');
+    else if (downTo.length > 0 && !anyway) e['to'] = t('linkDown.required');
     if (precedence === '') e['precedence'] = t('validation.required');
     if (text.trim() === '') e['text'] = t('validation.text');
     else if (text.length > 20000) e['text'] = t('validation.tooLong', { max: 20000 });
     return e;
   }
 
-  const form = useSend(FIELDS, validate, [to, precedence, marking, lang, text]);
+  const form = useSend(FIELDS, validate, [to, precedence, marking, lang, text, anyway, downTo.join()]);
   const { errors, busy } = form;
 
   async function submit(ev: FormEvent) {
@@ -44,6 +48,7 @@ export function MessageForm({ accord, us }: { accord: AccordInfo | undefined; us
     <form onSubmit={(e) => void submit(e)} noValidate aria-label={t('tabs.message')} data-testid="message-form">
       <SendStatus state={form} />
       <Recipients accord={accord} us={us} value={to} onChange={setTo} error={errors['to']} />
+      <LinkDownWarning parties={downTo} confirmed={anyway} onConfirm={setAnyway} />
       <div className="grid-3">
         <PrecedenceSelect name="precedence" value={precedence} onChange={setPrecedence} accord={accord} error={errors['precedence']} />
         <MarkingSelect name="marking" value={marking} onChange={setMarking} error={errors['marking']} />

@@ -19,7 +19,7 @@ import type { AccordInfo } from '../../accord.js';
 import { formatDuration } from '../../components/time.js';
 import { currentLang, useLabel } from '../../i18n.js';
 import type { EntryRef, EntryView, IncidentReportBody, ListResponse, ReportKind, Submitted } from '../../types.js';
-import { LangSelect, MarkingSelect, PrecedenceSelect, Recipients } from './common.js';
+import { LangSelect, LinkDownWarning, MarkingSelect, PrecedenceSelect, Recipients, useDownLinks } from './common.js';
 import { Field, SendStatus, fid, useSend, type FieldErrors } from './fields.js';
 
 const INCIDENT_ID = /^[A-Z][A-Z0-9-]{1,15}:[A-Za-z0-9._-]{4,40}$/;
@@ -109,8 +109,10 @@ export function ReportForm({ accord, us, initialIncident }: ReportFormProps) {
   const [marking, setMarking] = useState<Marking>('TLP:AMBER');
   const [precedence, setPrecedence] = useState<Precedence | ''>('');
   const [to, setTo] = useState<string[]>([]);
+  const downLinks = useDownLinks();
+  const [anyway, setAnyway] = useState(false);
   // validate() is hoisted; it reads the consts below only when it runs (after render).
-  const form = useSend(FIELDS, validate, [kind, incidentId, threadId, title, summary, cat, sev, stage, sysName, actorType, harmTypes, mitigations, occurredAt, detectedAt, precedence, to]);
+  const form = useSend(FIELDS, validate, [kind, incidentId, threadId, title, summary, cat, sev, stage, sysName, actorType, harmTypes, mitigations, occurredAt, detectedAt, precedence, to, anyway, downLinks.join()]);
   const { errors, busy, sent } = form;
 
   useEffect(() => {
@@ -151,6 +153,8 @@ export function ReportForm({ accord, us, initialIncident }: ReportFormProps) {
   const category = cat === '' ? undefined : categoryOf(TAXONOMY_V1, cat);
   const level = sev === undefined ? undefined : severityOf(TAXONOMY_V1, sev);
   const redLine = useMemo(() => (accord !== undefined && sev !== undefined ? accord.accord.redLines.some((r) => r.category === cat && sev >= r.minSeverity) : false), [accord, cat, sev]);
+  // A red line goes to every party; either way, warn about recipients whose link is down.
+  const downTo = (redLine ? (accord?.accord.parties.map((p) => p.id).filter((p) => p !== us) ?? []) : to).filter((p) => downLinks.includes(p));
   const refs: EntryRef[] = useMemo(() => {
     if (kind === 'initial' || thread === undefined) return [];
     const first = thread.reports[0]!;
@@ -170,6 +174,7 @@ export function ReportForm({ accord, us, initialIncident }: ReportFormProps) {
     if (sev === undefined) e['report.severity'] = t('validation.severity');
     if (sysName.trim() === '') e['report.system.name'] = t('validation.systemName');
     if (!redLine && to.length === 0) e['to'] = t('validation.recipients');
+    else if (downTo.length > 0 && !anyway) e['to'] = t('linkDown.required');
     const occ = toIso(occurredAt);
     const det = toIso(detectedAt);
     if (occ !== undefined && det !== undefined && Date.parse(det) < Date.parse(occ)) e['report.detectedAt'] = t('validation.detectedBeforeOccurred');
@@ -414,6 +419,7 @@ export function ReportForm({ accord, us, initialIncident }: ReportFormProps) {
       <fieldset>
         <legend>{t('report.sendingLegend')}</legend>
         <Recipients accord={accord} us={us} value={redLine ? (accord?.accord.parties.map((p) => p.id).filter((p) => p !== us) ?? []) : to} onChange={setTo} error={errors['to']} disabled={redLine} />
+        <LinkDownWarning parties={downTo} confirmed={anyway} onConfirm={setAnyway} />
         <div className="grid-2">
           <PrecedenceSelect name="precedence" value={redLine ? 'FLASH' : precedence} onChange={setPrecedence} accord={accord} allowDefault defaultLabel={defaultPrec} error={errors['precedence']} />
           <MarkingSelect name="marking" value={marking} onChange={setMarking} error={errors['marking']} />

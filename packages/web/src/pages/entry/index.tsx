@@ -14,7 +14,7 @@ import { ErrorBox, Loading, PageHeader } from '../../components/feedback.js';
 import { ReportBody } from '../../components/report.js';
 import { Countdown, Time } from '../../components/time.js';
 import { deadlineFor, isHotlineMessage, isIncidentReport } from '../../entries.js';
-import { useEvents } from '../../events.js';
+import { concernsEntry, useLiveReload } from '../../live.js';
 import { useApi } from '../../hooks.js';
 import { currentLang, UI_LANGUAGES } from '../../i18n.js';
 import { useParty } from '../../party.js';
@@ -53,9 +53,7 @@ function AckPanel({ v, onDone }: { v: EntryView; onDone: () => void }) {
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<ApiError | undefined>(undefined);
   const { data: dl, reload } = useApi<{ items: DeliveryDetail[] }>(us === undefined ? null : `/v1/deadlines${query({ party: v.party, index: v.index, recipient: us })}`);
-  useEvents((e) => {
-    if (e.event === 'deadline' || e.event === 'reset' || e.event === 'reconnected') reload();
-  });
+  useLiveReload((e) => concernsEntry(e, v.party, v.index), reload);
   const mine = dl?.items[0];
   const listed = deadlineFor(v, us);
   const d = mine?.ackDueAt !== undefined ? { dueAt: mine.ackDueAt, overdue: mine.state === 'overdue-ack' || (mine.ack === undefined && Date.parse(mine.ackDueAt) <= Date.now()) } : listed !== undefined ? { dueAt: listed.dueAt, overdue: listed.overdue.length > 0 } : undefined;
@@ -131,7 +129,8 @@ function AckPanel({ v, onDone }: { v: EntryView; onDone: () => void }) {
 function Deliveries({ v }: { v: EntryView }) {
   const { t } = useTranslation('entry');
   const { t: tc } = useTranslation();
-  const { data } = useApi<{ items: DeliveryDetail[] }>(`/v1/deadlines${query({ party: v.party, index: v.index, limit: 100 })}`);
+  const { data, reload } = useApi<{ items: DeliveryDetail[] }>(`/v1/deadlines${query({ party: v.party, index: v.index, limit: 100 })}`);
+  useLiveReload((e) => concernsEntry(e, v.party, v.index), reload);
   const items = data?.items ?? [];
   return (
     <section className="card" aria-labelledby="deliv-title">
@@ -168,7 +167,7 @@ function Deliveries({ v }: { v: EntryView }) {
                       </>
                     ) : (
                       <span className="muted">
-                        {t('deliveries.dueBy')} <Time iso={d.receiptDueAt} short />
+                        {t('deliveries.dueBy')} <Time iso={d.receiptDueAt} short seconds />
                       </span>
                     )}
                   </td>
@@ -179,7 +178,7 @@ function Deliveries({ v }: { v: EntryView }) {
                       </>
                     ) : d.ackDueAt !== undefined ? (
                       <span className="muted">
-                        {t('deliveries.dueBy')} <Time iso={d.ackDueAt} short />
+                        {t('deliveries.dueBy')} <Time iso={d.ackDueAt} short seconds />
                       </span>
                     ) : (
                       <span className="muted">{tc('notApplicable')}</span>
@@ -202,10 +201,8 @@ export function EntryPage() {
   const us = useParty();
   const { canAct } = useSession();
   const { data: v, error, reload } = useApi<EntryView>(`/v1/entries/${encodeURIComponent(party)}/${encodeURIComponent(index)}`);
-  useEvents((e) => {
-    const d = e.data as { party?: string; index?: number } | null;
-    if (e.event === 'reset' || e.event === 'reconnected' || e.event === 'deadline' || (e.event === 'entry' && d !== null)) reload();
-  });
+  // Only events about this entry (its deliveries changing state, the entry arriving), coalesced.
+  useLiveReload((e) => concernsEntry(e, party, Number(index)), reload);
   if (error !== undefined) return <ErrorBox error={error} />;
   if (v === undefined) return <Loading />;
   const received = us !== undefined && v.party !== us;

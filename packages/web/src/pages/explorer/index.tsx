@@ -16,7 +16,7 @@ import { useTranslation } from 'react-i18next';
 import { Link, useNavigate, useParams, useSearchParams } from 'react-router';
 import { Empty, ErrorBox, Loading, PageHeader } from '../../components/feedback.js';
 import { Time } from '../../components/time.js';
-import { useEvents } from '../../events.js';
+import { useLiveReload } from '../../live.js';
 import { useApi } from '../../hooks.js';
 import { useParty } from '../../party.js';
 import { useAccord } from './accord.js';
@@ -113,11 +113,11 @@ function LogListingView({ party }: { party: string }) {
   const before = params.get('before') ?? undefined;
   const path = `/v1/logs/${encodeURIComponent(party)}?limit=${PAGE}${before !== undefined ? `&before=${encodeURIComponent(before)}` : ''}`;
   const { data, error, loading, reload } = useApi<LogListing>(path);
-  useEvents((e) => {
-    if (before !== undefined) return;
+  useLiveReload((e) => {
+    if (before !== undefined) return false;
     const d = e.data as { party?: string } | null;
-    if (e.event === 'reconnected' || e.event === 'reset' || ((e.event === 'entry' || e.event === 'checkpoint') && d?.party === party)) reload();
-  });
+    return e.event === 'reconnected' || e.event === 'reset' || ((e.event === 'entry' || e.event === 'checkpoint') && d?.party === party);
+  }, reload);
   return (
     <section aria-labelledby="log-heading">
       <h2 id="log-heading">

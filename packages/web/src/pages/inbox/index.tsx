@@ -7,10 +7,12 @@
  * carry ⚠ and say "OVERDUE". Acknowledged entries follow. "All entries" adds
  * acknowledgements and receipts (heartbeats live on Link health).
  *
- * Outbox: what we sent, each recipient's receipt and acknowledgement state
- * and times (GET /v1/deadlines joined onto GET /v1/outbox).
+ * Outbox: what we sent, each recipient's receipt and acknowledgement — on
+ * time, late (+N s, its own state) or overdue — with the reply, all from the
+ * listing's own per-entry deliveries (GET /v1/outbox `deadlines`), however
+ * many deliveries came after.
  *
- * Both refresh on live events (entry, deadline, reset, reconnect).
+ * Both refresh on live events of their side only, coalesced (live.ts).
  */
 import { TAXONOMY_V1 } from '@parley/core';
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
@@ -19,17 +21,20 @@ import { Link } from 'react-router';
 import { api, ApiError, query } from '../../api.js';
 import { MarkingBadge, PrecedenceBadge, SeverityBadge, StateBadge } from '../../components/badges.js';
 import { Empty, ErrorBox, Loading, PageHeader } from '../../components/feedback.js';
-import { Countdown, Time, useNow } from '../../components/time.js';
-import { compareInbox, deadlineFor, entryKey, isIncidentReport, needsAck, summaryOf } from '../../entries.js';
-import { useEvents } from '../../events.js';
+import { Countdown, Time, formatDuration, useNow } from '../../components/time.js';
+import { compareInbox, deadlineFor, deliveryLabel, entryKey, isIncidentReport, needsAck, summaryOf } from '../../entries.js';
+import { concernsBox, useLiveReload } from '../../live.js';
 import { useParty } from '../../party.js';
 import { useLabel } from '../../i18n.js';
-import type { DeadlineItem, DeliveryState, EntryView, ListResponse } from '../../types.js';
+import type { Deadline, EntryView, ListResponse } from '../../types.js';
+import { currentLang } from '../../i18n.js';
 import { LockIcon } from '../../components/icons.js';
 import { PAGE, walkAll } from './paging.js';
 
 type Scope = 'action' | 'all';
 const ACTION_TYPES = ['hotline.message', 'incident.report'] as const;
+/** "All entries": everything but heartbeats (Link health's). */
+const ALL_TYPES = ['hotline.message', 'incident.report', 'ack', 'receipt', 'accord.amendment'] as const;
 
 /**
  * Loads a box (inbox/outbox) for the scope, refetching on live events
@@ -47,7 +52,9 @@ function useBox(box: 'inbox' | 'outbox', scope: Scope) {
     const my = ++seq.current;
     try {
       const types: readonly (string | undefined)[] = scope === 'action' ? ACTION_TYPES : [undefined];
-      const listings = types.map((type) => (before: number | undefined) => api<ListResponse>(`/v1/${box}${query({ type, before, limit: PAGE })}`));
+      // "All entries" lists receipts too, which the node leaves out of an inbox unless asked (all=1).
+      const all = scope === 'all' && box === 'inbox' ? 1 : undefined;
+      const listings = types.map((type) => (before: number | undefined) => api<ListResponse>(`/v1/${box}${query({ type, before, limit: PAGE, all })}`));
       const r = await walkAll(listings, pages.current, entryKey);
       if (my !== seq.current) return;
       setItems(r.items.filter((v) => v.entry.type !== 'heartbeat'));
@@ -73,16 +80,9 @@ function useBox(box: 'inbox' | 'outbox', scope: Scope) {
       setLoadingMore(false);
     }
   }, [load]);
-  const timer = useRef<ReturnType<typeof setTimeout> | undefined>(undefined);
-  useEvents((e) => {
-    const d = e.data as { direction?: string } | null;
-    const mine = box === 'inbox' ? 'in' : 'out';
-    const relevant = e.event === 'reset' || e.event === 'reconnected' || e.event === 'deadline' || (e.event === 'entry' && (d?.direction === undefined || d.direction === mine));
-    if (!relevant) return;
-    if (timer.current !== undefined) clearTimeout(timer.current);
-    timer.current = setTimeout(() => void load(), 150);
-  });
-  useEffect(() => () => clearTimeout(timer.current), []);
+  // Only events of this box's side, coalesced: a re-read at most every 300 ms, never starved by a stream.
+  const us = useParty();
+  useLiveReload((e) => concernsBox(e, box === 'inbox' ? 'in' : 'out', us, scope === 'action' ? ACTION_TYPES : ALL_TYPES), load);
   return { items, older, more, loadingMore, loadMore, error, reload: load };
 }
 
@@ -157,7 +157,7 @@ function EntryMeta({ v, direction }: { v: EntryView; direction: 'in' | 'out' }) 
           {ti('to')} <strong>{v.entry.to.join(', ')}</strong>
         </span>
       ) : null}
-      <Time iso={v.entry.time} short />
+      <Time iso={v.entry.time} short seconds />
       <MarkingBadge m={v.entry.marking} />
       <span className="mono" title={ti('logPosition')}>
         #{v.party}/{v.index}
@@ -193,7 +193,7 @@ function InboxRow({ v, us, fresh }: { v: EntryView; us: string | undefined; fres
           <span>
             <StateBadge state="acknowledged" />{' '}
             <span className="muted small">
-              {v.state.ack.officer} · <Time iso={v.state.ack.time} short />
+              {v.state.ack.officer} · <Time iso={v.state.ack.time} short seconds />
             </span>
           </span>
         ) : null}
@@ -272,30 +272,43 @@ export function InboxPage() {
   );
 }
 
-type DeliveryDetail = DeadlineItem;
-
-function RecipientState({ d, detail }: { d: { recipient: string; state: DeliveryState; dueAt: string; settled: boolean }; detail: DeliveryDetail | undefined }) {
+/** One recipient's delivery of a sent entry, from the listing itself: state, receipt, acknowledgement (late or not) and reply. */
+function RecipientState({ d }: { d: Deadline }) {
   const { t } = useTranslation('inbox');
+  const { t: tc } = useTranslation();
+  const now = useNow();
+  const { label, lateSeconds } = deliveryLabel(d, now);
+  const overdue = label === 'overdue-receipt' || label === 'overdue-ack';
+  const icon = label.startsWith('acknowledged') ? '✓' : overdue ? '⚠' : label.startsWith('received') ? '↓' : '→';
   return (
-    <span className="recipient" data-testid="recipient" data-recipient={d.recipient} data-state={d.state}>
+    <span className="recipient" data-testid="recipient" data-recipient={d.recipient} data-state={d.state} data-label={label}>
       <strong>{d.recipient}</strong>
-      <StateBadge state={d.state} />
-      {detail?.receipt !== undefined ? (
+      <span className={`badge state state-${label}`}>
+        <span aria-hidden="true">{icon} </span>
+        {tc(`state.${label}`)}
+        {lateSeconds !== undefined ? ` (+${formatDuration(lateSeconds * 1000, currentLang())})` : ''}
+      </span>
+      {d.receipt !== undefined ? (
         <span className="muted small">
-          {t('receiptAt')} <Time iso={detail.receipt.at} short />
+          {t('receiptAt')} <Time iso={d.receipt.at} short seconds />
         </span>
       ) : null}
-      {detail?.ack !== undefined ? (
+      {d.ack !== undefined ? (
         <span className="muted small">
-          {t('ackAt')} <Time iso={detail.ack.at} short /> · {detail.ack.officer} ·{' '}
-          <Link to={`/entries/${encodeURIComponent(d.recipient)}/${detail.ack.index}`} aria-label={t('viewAckOf', { party: d.recipient })}>
+          {t('ackAt')} <Time iso={d.ack.at} short seconds /> · {d.ack.officer} ·{' '}
+          <Link to={`/entries/${encodeURIComponent(d.recipient)}/${d.ack.index}`} aria-label={t('viewAckOf', { party: d.recipient })}>
             {t('viewAck')}
           </Link>
         </span>
       ) : null}
+      {d.ack?.reply !== undefined ? (
+        <q className="reply" lang={d.ack.lang} data-testid="reply">
+          {d.ack.reply}
+        </q>
+      ) : null}
       {!d.settled ? (
         <span className="muted small">
-          {d.state === 'sent' || d.state === 'overdue-receipt' ? t('receiptDue') : t('ackDue')} <Countdown dueAt={d.dueAt} overdue={d.state.startsWith('overdue')} />
+          {d.receipt === undefined ? t('receiptDue') : t('ackDue')} <Countdown dueAt={d.dueAt} overdue={overdue} />
         </span>
       ) : null}
     </span>
@@ -306,20 +319,7 @@ export function OutboxPage() {
   const { t } = useTranslation('inbox');
   const [scope, setScope] = useState<Scope>('action');
   const { items, more, loadingMore, loadMore, error } = useBox('outbox', scope);
-  const [details, setDetails] = useState<Map<string, DeliveryDetail>>(new Map());
-  useEffect(() => {
-    if (items === undefined) return;
-    let live = true;
-    api<{ items: DeliveryDetail[] }>(`/v1/deadlines${query({ direction: 'sent', limit: 1000 })}`)
-      .then((r) => {
-        if (!live) return;
-        setDetails(new Map(r.items.map((x) => [`${x.party}/${x.index}/${x.recipient}`, x])));
-      })
-      .catch(() => undefined);
-    return () => {
-      live = false;
-    };
-  }, [items]);
+  const now = useNow();
   const sorted = useMemo(() => (items === undefined ? undefined : [...items].sort((a, b) => b.index - a.index)), [items]);
   return (
     <>
@@ -331,7 +331,7 @@ export function OutboxPage() {
       {sorted !== undefined && sorted.length === 0 ? <Empty>{t('emptyOutbox')}</Empty> : null}
       <ul className="entry-list" aria-label={t('outboxTitle')}>
         {(sorted ?? []).map((v) => {
-          const anyOverdue = v.deadlines?.some((d) => d.state.startsWith('overdue')) ?? false;
+          const anyOverdue = v.deadlines?.some((d) => deliveryLabel(d, now).label.startsWith('overdue')) ?? false;
           return (
             <li key={entryKey(v)} className={`entry-row p-${v.entry.precedence.toLowerCase()} ${anyOverdue ? 'overdue' : ''}`} data-testid="outbox-row" data-key={entryKey(v)}>
               <div>
@@ -342,7 +342,7 @@ export function OutboxPage() {
                 {v.deadlines !== undefined && v.deadlines.length > 0 ? (
                   <div className="recipients">
                     {v.deadlines.map((d) => (
-                      <RecipientState key={d.recipient} d={d} detail={details.get(`${v.party}/${v.index}/${d.recipient}`)} />
+                      <RecipientState key={d.recipient} d={d} />
                     ))}
                   </div>
                 ) : null}

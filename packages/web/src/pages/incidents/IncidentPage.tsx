@@ -12,7 +12,7 @@ import { LockIcon } from '../../components/icons.js';
 import { MarkingBadge, PrecedenceBadge, SeverityBadge, StateBadge } from '../../components/badges.js';
 import { ErrorBox, Loading, PageHeader } from '../../components/feedback.js';
 import { Countdown, Time } from '../../components/time.js';
-import { useEvents } from '../../events.js';
+import { useLiveReload } from '../../live.js';
 import { useApi } from '../../hooks.js';
 import { useLabel } from '../../i18n.js';
 import type { IncidentResponse } from '@parley/node/api';
@@ -46,10 +46,10 @@ export function IncidentPage() {
   const { t } = useTranslation('incidents');
   const { id = '' } = useParams();
   const { data, error, loading, reload } = useApi<IncidentResponse>(`/v1/incidents/${encodeURIComponent(id)}`);
-  useEvents((e) => {
+  useLiveReload((e) => {
     const d = e.data as { incident?: string; type?: string } | null;
-    if (e.event === 'reconnected' || e.event === 'reset' || e.event === 'deadline' || (e.event === 'entry' && (d?.incident === id || d?.type === 'ack'))) reload();
-  });
+    return e.event === 'reconnected' || e.event === 'reset' || e.event === 'deadline' || (e.event === 'entry' && (d?.incident === id || d?.type === 'ack'));
+  }, reload);
   const latest = data !== undefined ? latestReport(data.timeline) : undefined;
   const status = data !== undefined ? statusOf(data.timeline) : undefined;
   return (

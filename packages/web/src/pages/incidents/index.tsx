@@ -13,7 +13,7 @@ import { SeverityBadge } from '../../components/badges.js';
 import { LockIcon } from '../../components/icons.js';
 import { Empty, ErrorBox, Loading, PageHeader } from '../../components/feedback.js';
 import { Time } from '../../components/time.js';
-import { useEvents } from '../../events.js';
+import { useLiveReload } from '../../live.js';
 import { useApi } from '../../hooks.js';
 import { api, ApiError } from '../../api.js';
 import { useLabel } from '../../i18n.js';
@@ -133,10 +133,10 @@ export function IncidentsPage() {
   const [moreError, setMoreError] = useState<ApiError | undefined>();
   if (more.path !== path) setMore({ path, items: [] });
   const { partyName } = useAccord();
-  useEvents((e) => {
+  useLiveReload((e) => {
     const d = e.data as { type?: string; incident?: string } | null;
-    if (e.event === 'reconnected' || e.event === 'reset' || (e.event === 'entry' && (d?.type === 'incident.report' || d?.incident !== undefined))) reload();
-  });
+    return e.event === 'reconnected' || e.event === 'reset' || (e.event === 'entry' && (d?.type === 'incident.report' || d?.incident !== undefined));
+  }, reload);
   const items = [...(data?.items ?? []), ...more.items];
   const next = more.items.length > 0 ? more.next : data?.next;
   const loadMore = async () => {

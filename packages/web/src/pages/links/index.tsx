@@ -17,6 +17,7 @@ import { api, ApiError } from '../../api.js';
 import { ErrorBox, Loading, PageHeader } from '../../components/feedback.js';
 import { Time, formatDuration, useNow } from '../../components/time.js';
 import { useEvents } from '../../events.js';
+import { useLiveReload } from '../../live.js';
 import { useApi } from '../../hooks.js';
 import { useParty } from '../../party.js';
 import { type AccordState, useAccord } from '../explorer/accord.js';
@@ -313,12 +314,11 @@ export function LinksPage() {
   const links = useApi<LinksResponse>('/v1/links');
   const forks = useApi<{ forks: readonly ForkItem[] }>('/v1/forks');
   const [tick, setTick] = useState(0);
+  useLiveReload(
+    (e) => e.event === 'link' || e.event === 'fork' || e.event === 'reconnected' || e.event === 'reset' || (e.event === 'entry' && (e.data as { type?: string } | null)?.type === 'heartbeat'),
+    () => Promise.all([links.reload(), forks.reload()]),
+  );
   useEvents((e) => {
-    const d = e.data as { type?: string } | null;
-    if (e.event === 'link' || e.event === 'fork' || e.event === 'reconnected' || e.event === 'reset' || (e.event === 'entry' && d?.type === 'heartbeat')) {
-      links.reload();
-      forks.reload();
-    }
     if (e.event === 'checkpoint' || e.event === 'fork' || e.event === 'reconnected' || e.event === 'reset') setTick((n) => n + 1);
   });
   const allForks = forks.data?.forks ?? [];
