@@ -265,7 +265,8 @@ describe('two nodes exchange a FLASH message', () => {
     // Waits for a prompt to appear after what was already answered, then types.
     let seen = 0;
     const answer = async (prompt: string, keys: string) => {
-      for (let i = 0; i < 200; i++) {
+      // Bounded by time, not by a count of 50 ms polls: a busy machine draws the prompt late.
+      for (const end = Date.now() + 30_000; Date.now() < end; ) {
         const at = screen.indexOf(prompt, seen);
         if (at >= 0) {
           seen = at + prompt.length;

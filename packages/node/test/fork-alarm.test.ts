@@ -255,9 +255,9 @@ describe('a split view is caught and raises the alarm', () => {
     expect(pushed).toBeInstanceOf(PeerError);
     expect(pushed).toMatchObject({ code: 'PEER_REFUSED', status: 422, problemCode: 'ENTRY_INVALID' });
 
-    await sleep(3 * POLL); // CN's pulls of US are quarantined too
+    // CN's pulls of US are quarantined too: wait (bounded) for a pull to be refused, then check nothing came in.
+    await waitFor('a refused pull of US', () => feds.get('CN')!.links().find((l) => l.party === 'US')!.lastError?.code === 'FORK_DETECTED');
     expect(await ch.store('CN').received('US', s.index)).toBeUndefined();
-    expect(feds.get('CN')!.links().find((l) => l.party === 'US')!.lastError?.code).toBe('FORK_DETECTED');
     expect(await ch.store('CN').received('US', 0)).toBeDefined();
     // Every proof held was escalated exactly once.
     await watcher.idle();

@@ -12,7 +12,7 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DESKTOP, HAVE_CHROMIUM, TABLET, type TestBrowser, type Viewport, launchBrowser, login, setLang, shot } from './helpers/browser.js';
+import { DESKTOP, SKIP_E2E, TABLET, type TestBrowser, type Viewport, launchBrowser, login, setLang, shot } from './helpers/browser.js';
 import { type Channel, type Login, startChannel, until, sampleReport as report } from './helpers/channel.js';
 
 const AXE_SOURCE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
@@ -58,7 +58,7 @@ async function settled(page: Page, ready?: string): Promise<void> {
 
 
 
-describe.skipIf(!HAVE_CHROMIUM)('accessibility (axe-core, WCAG 2.1 A/AA) of every page in Chromium', () => {
+describe.skipIf(SKIP_E2E)('accessibility (axe-core, WCAG 2.1 A/AA) of every page in Chromium', () => {
   let ch: Channel;
   let b: TestBrowser;
   let cnIndex: number;

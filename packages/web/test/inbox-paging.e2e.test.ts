@@ -8,7 +8,7 @@ import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import { mkdirSync } from 'node:fs';
-import { HAVE_CHROMIUM, SCREENSHOTS, type TestBrowser, launchBrowser, login } from './helpers/browser.js';
+import { SKIP_E2E, SCREENSHOTS, type TestBrowser, launchBrowser, login } from './helpers/browser.js';
 import { type Channel, startChannel, until } from './helpers/channel.js';
 
 const N = 205;
@@ -16,7 +16,7 @@ const N = 205;
 
 const rows = (page: Page, testid: string) => page.locator(`[data-testid=${testid}]`).count();
 
-describe.skipIf(!HAVE_CHROMIUM)('inbox and outbox paging in Chromium', () => {
+describe.skipIf(SKIP_E2E)('inbox and outbox paging in Chromium', () => {
   let ch: Channel;
   let b: TestBrowser;
 

@@ -9,13 +9,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { type Channel, startChannel } from './helpers/channel.js';
-import { HAVE_CHROMIUM, type TestBrowser, launchBrowser, login, shot } from './helpers/browser.js';
+import { SKIP_E2E, type TestBrowser, launchBrowser, login, shot } from './helpers/browser.js';
 
 interface Listed {
   items: { party: string; index: number; body?: { text?: string } }[];
 }
 
-describe.skipIf(!HAVE_CHROMIUM)('dashboard with three parties (Chromium, three real nodes)', () => {
+describe.skipIf(SKIP_E2E)('dashboard with three parties (Chromium, three real nodes)', () => {
   let ch: Channel;
   let b: TestBrowser;
   let us: Page;
