@@ -55,14 +55,9 @@ function useBox(box: 'inbox' | 'outbox', scope: Scope) {
       // "All entries" lists receipts too, which the node leaves out of an inbox unless asked (all=1).
       const all = scope === 'all' && box === 'inbox' ? 1 : undefined;
       const listings = types.map((type) => (before: number | undefined) => api<ListResponse>(`/v1/${box}${query({ type, before, limit: PAGE, all })}`));
-      // What awaits acknowledgement, most urgent first, whatever its age (one page, no cursor):
-      // an old unacknowledged FLASH is shown even when newer traffic fills the newest-first pages.
-      if (box === 'inbox' && scope === 'action') listings.push(() => api<ListResponse>(`/v1/inbox${query({ order: 'urgency', limit: PAGE })}`));
       const r = await walkAll(listings, pages.current, entryKey);
       if (my !== seq.current) return;
-      const seen = new Set<string>();
-      const shown = (v: EntryView) => (scope === 'action' ? (ACTION_TYPES as readonly string[]).includes(v.entry.type) : v.entry.type !== 'heartbeat');
-      setItems(r.items.filter((v) => shown(v) && !seen.has(entryKey(v)) && seen.add(entryKey(v)) !== undefined));
+      setItems(r.items.filter((v) => v.entry.type !== 'heartbeat'));
       setOlder(r.older);
       setMore(r.more);
       setError(undefined);
