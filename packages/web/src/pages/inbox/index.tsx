@@ -274,9 +274,11 @@ export function InboxPage() {
 
 /** One recipient's delivery of a sent entry, from the listing itself: state, receipt, acknowledgement (late or not) and reply. */
 function RecipientState({ d }: { d: Deadline }) {
+  // Judged at each re-read, not every second: the node sends a deadline event when a delivery goes
+  // overdue, and the countdown below ticks on its own (200 rows re-rendered every second were slow).
+  const now = Date.now();
   const { t } = useTranslation('inbox');
   const { t: tc } = useTranslation();
-  const now = useNow();
   const { label, lateSeconds } = deliveryLabel(d, now);
   const overdue = label === 'overdue-receipt' || label === 'overdue-ack';
   const icon = label.startsWith('acknowledged') ? '✓' : overdue ? '⚠' : label.startsWith('received') ? '↓' : '→';
@@ -319,7 +321,8 @@ export function OutboxPage() {
   const { t } = useTranslation('inbox');
   const [scope, setScope] = useState<Scope>('action');
   const { items, more, loadingMore, loadMore, error } = useBox('outbox', scope);
-  const now = useNow();
+  // Judged at each re-read (live events), not every second: the rows' own states tick.
+  const now = Date.now();
   const sorted = useMemo(() => (items === undefined ? undefined : [...items].sort((a, b) => b.index - a.index)), [items]);
   return (
     <>
