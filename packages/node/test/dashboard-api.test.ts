@@ -156,7 +156,7 @@ describe('GET /v1/events', () => {
     expect(sent.statusCode).toBe(201);
     const index = sent.json<{ index: number }>().index;
     const out = await usEvents.next((e) => e.event === 'entry');
-    expect(out.data).toEqual({ party: 'US', index, type: 'hotline.message', direction: 'out' });
+    expect(out.data).toEqual({ party: 'US', index, type: 'hotline.message', precedence: 'FLASH', direction: 'out' });
     expect(Number(out.id)).toBeGreaterThan(0);
     expect((await usEvents.next((e) => e.event === 'checkpoint')).data).toEqual({ party: 'US', size: index + 1 });
 
