@@ -79,6 +79,7 @@ export const ERROR_CATALOG = {
   STORE_CONFLICT: { kind: 'store', status: 409, title: 'Conflicts with what is stored' },
   STORE_CORRUPT: { kind: 'store', status: 500, title: 'Stored data failed an integrity check' },
   STORE_UNAVAILABLE: { kind: 'store', status: 503, title: 'Storage is unavailable' },
+  DATA_DIR_LOCKED: { kind: 'store', status: 409, title: 'Data directory is locked by another running node or command' },
 
   // RFC 9180 HPKE envelopes and salted commitments (envelope/).
   HPKE_OPEN_FAILED: { kind: 'verification', status: 422, title: 'Sealed envelope does not open' },
