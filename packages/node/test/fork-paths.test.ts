@@ -154,19 +154,6 @@ async function expectQuarantined(w: World, kind: string, at = 'CN'): Promise<voi
   expect(proofs).toHaveLength(1);
   expect(verifyForkProof(proofs[0]!, accord)).toMatchObject({ party: 'US', kind });
 
-  const app = w.ch.app(at);
-  const auth = await login(app, 'audrey');
-  const listed = await app.inject({ method: 'GET', url: '/v1/forks', headers: auth });
-  expect(listed.json<{ forks: { party: string; kind: string }[] }>().forks).toMatchObject([{ party: 'US', kind }]);
-  const links = await app.inject({ method: 'GET', url: '/v1/links', headers: auth });
-  expect(links.statusCode, links.body).toBe(200);
-  const us = links.json<{ links: { party: string; state: string; reason?: string }[] }>().links.find((l) => l.party === 'US');
-  expect(us).toMatchObject({ state: 'down', reason: 'fork' });
-  const metrics = (await app.inject({ method: 'GET', url: '/metrics' })).body;
-  expect(metrics).toMatch(/^parley_forks_detected\{party="US"\} 1$/m);
-  expect(metrics).toMatch(/^parley_log_forked\{party="US"\} 1$/m);
-  expect(metrics).toMatch(/^parley_log_forked\{party="EU"\} 0$/m);
-
   // US's real log goes on: its next checkpoint is not cosigned, its new entry not taken.
   const node = w.ch.node(at);
   const before = await node.witness.latest(w.ch.node('US').origin);
@@ -180,6 +167,19 @@ async function expectQuarantined(w: World, kind: string, at = 'CN'): Promise<voi
   expect(refused).toBeInstanceOf(VerificationError);
   expect(refused).toMatchObject({ code: 'ENTRY_INVALID' });
   expect(await w.ch.store(at).received('US', s.index)).toBeUndefined();
+
+  const app = w.ch.app(at);
+  const auth = await login(app, 'audrey');
+  const listed = await app.inject({ method: 'GET', url: '/v1/forks', headers: auth });
+  expect(listed.json<{ forks: { party: string; kind: string }[] }>().forks).toMatchObject([{ party: 'US', kind }]);
+  const links = await app.inject({ method: 'GET', url: '/v1/links', headers: auth });
+  expect(links.statusCode, links.body).toBe(200);
+  const us = links.json<{ links: { party: string; state: string; reason?: string }[] }>().links.find((l) => l.party === 'US');
+  expect(us).toMatchObject({ state: 'down', reason: 'fork' });
+  const metrics = (await app.inject({ method: 'GET', url: '/metrics' })).body;
+  expect(metrics).toMatch(/^parley_forks_detected\{party="US"\} 1$/m);
+  expect(metrics).toMatch(/^parley_log_forked\{party="US"\} 1$/m);
+  expect(metrics).toMatch(/^parley_log_forked\{party="EU"\} 0$/m);
 }
 
 describe('a second history is caught on every path', () => {
