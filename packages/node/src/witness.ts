@@ -239,6 +239,7 @@ export class WitnessService {
       // A validly signed checkpoint (409, 422 and 200 come after the signature check):
       // evidence first, then no cosignature for a log held forked.
       if (log !== undefined && parsed !== undefined && (outcome.status === 200 || outcome.status === 409 || outcome.status === 422)) {
+        if (await isQuarantined(this.#store, log.party)) return forked(log.party);
         await this.#keepEvidence(log, held, parsed, outcome.status);
         if (await isQuarantined(this.#store, log.party)) return forked(log.party);
       }

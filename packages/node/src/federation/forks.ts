@@ -33,6 +33,8 @@
 import { type ForkProof, type VerifiedAccord, type VerifiedFork, encodeUtf8, formatForkProof, formatHex, sha256, verifyForkProof } from '@parley/core';
 import type { LogStore } from '@parley/store';
 
+/** Most fork proofs kept per party (each ≤ 256 KiB): later ones are not stored. */
+export const MAX_FORKS_KEPT = 8;
 /** Most unverified checkpoints waiting for comparison per party (more are not kept until some are compared). */
 const MAX_UNVERIFIED = 16;
 
@@ -62,11 +64,14 @@ export function canonicalFork(proof: ForkProof): ForkProof {
 
 /**
  * Keeps a fork proof of `party`'s log (durably, before any alarm), once per
- * pair of views (see the module doc), and tells the listeners.
+ * pair of views (see the module doc) and at most {@link MAX_FORKS_KEPT} per
+ * party, and tells the listeners.
  * @returns true when the proof is new.
  * @throws StoreError.
  */
 export async function recordFork(store: LogStore, party: string, proof: ForkProof): Promise<boolean> {
+  // One proof convicts; a party forking again and again must not fill the disk with them.
+  if ((await store.forkProofs(party)).length >= MAX_FORKS_KEPT) return false;
   const p = canonicalFork(proof);
   const text = formatForkProof(p);
   const stored = await store.addForkProof({ party, views: [p.a.checkpoint, p.b.checkpoint], proof: text, recordedAt: new Date().toISOString() });
