@@ -95,6 +95,7 @@ export const ERROR_CATALOG = {
   // Federation: fork proofs and node-to-node request signatures (federation/fork.ts, federation/request.ts).
   FORK_PROOF_MALFORMED: { kind: 'parse', status: 400, title: 'Malformed fork proof' },
   FORK_PROOF_INVALID: { kind: 'verification', status: 422, title: 'Fork proof does not verify' },
+  LOG_FORKED: { kind: 'verification', status: 422, title: 'The log is forked: this node holds a fork proof against it' },
   REQUEST_SIGNATURE_MALFORMED: { kind: 'parse', status: 400, title: 'Malformed Parley-Signature header' },
   REQUEST_UNAUTHENTICATED: { kind: 'verification', status: 401, title: 'Request is not authenticated by a party of the accord' },
 } as const satisfies Record<string, CatalogRow>;

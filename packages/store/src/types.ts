@@ -148,6 +148,25 @@ export interface WitnessState {
   readonly note: Uint8Array;
 }
 
+/** A fork proof to keep: the canonical proof text and the two checkpoint notes it sets against each other. */
+export interface NewForkProof {
+  /** The party whose log forked. */
+  readonly party: string;
+  /** The proof's two checkpoint notes (signed note text); only their bodies (up to the blank line) identify the pair. */
+  readonly views: readonly [string, string];
+  /** The canonical fork proof text (core `formatForkProof`). */
+  readonly proof: string;
+  /** When this node found it (ISO 8601). */
+  readonly recordedAt: string;
+}
+
+/** A fork proof as held. */
+export interface StoredForkProof {
+  readonly party: string;
+  readonly proof: string;
+  readonly recordedAt: string;
+}
+
 /** Everything a node stores. All methods are asynchronous; see the module doc for the contracts. */
 export interface LogStore {
   /** Current size of this party's own log (0 when empty). */
@@ -216,6 +235,37 @@ export interface LogStore {
    *   is not 32 bytes, or an empty note — our caller's bug; nothing is written.
    */
   advanceWitness(origin: string, expectOldSize: number, next: WitnessState): Promise<boolean>;
+
+  /**
+   * Keeps a fork proof against `proof.party`'s log (issue 9: evidence in a
+   * typed, insert-only table). One fork is one proof: the pair of views is
+   * canonicalised here (the two checkpoint bodies sorted), so the same pair
+   * offered in either order — or as a proof of another kind — is stored
+   * once. Never updated or deleted. Durable when it resolves.
+   * @returns true when stored; false when a proof of the same pair is held.
+   * @throws StoreError `STORE_CONFLICT` for an empty party, proof or view,
+   *   or two equal views — our caller's bug; nothing is written.
+   */
+  addForkProof(proof: NewForkProof): Promise<boolean>;
+  /** Fork proofs held, oldest first; only those against `party`'s log when given. */
+  forkProofs(party?: string): Promise<StoredForkProof[]>;
+
+  /**
+   * Keeps a checkpoint note of `party`'s log that could not be compared
+   * with what this node cosigned when it arrived (offline import, a
+   * witness request at another size), for comparison at the next contact.
+   * Insert-only; a note already held is not stored twice.
+   * @param maxPending most uncompared notes kept per party: beyond it, the new one is not stored.
+   * @returns true when stored.
+   */
+  addUnverifiedCheckpoint(party: string, note: string, keptAt: string, maxPending: number): Promise<boolean>;
+  /** `party`'s checkpoints kept by {@link addUnverifiedCheckpoint} and not yet compared, oldest first. */
+  unverifiedCheckpoints(party: string): Promise<string[]>;
+  /**
+   * Records the outcome of comparing kept checkpoints (compare-and-set:
+   * only a note not yet compared is marked; the row stays as evidence).
+   */
+  markCheckpointsCompared(party: string, notes: readonly string[], outcome: string, at: string): Promise<void>;
 
   close(): Promise<void>;
 }

@@ -246,6 +246,53 @@ export function describeLogStore(name: string, open: OpenStore): void {
       await store.deleteSession(s.tokenHash); // deleting twice is fine
     });
 
+    describe('fork evidence (issue 9)', () => {
+      /** A checkpoint note of `size` with root tag `root`, and a signature line `sig`. */
+      const note = (size: number, root: string, sig = 'sig') => `cn.parley.test/log\n${size}\n${root}=\n\n\u2014 cn.parley.test/log ${sig}\n`;
+      const proof = (a: string, b: string, tag = '') => JSON.stringify({ a, b, tag });
+
+      it('keeps a fork proof once per pair of views, in either order and whatever signatures ride along', async () => {
+        const [a, b] = [note(5, 'AAA'), note(5, 'BBB')];
+        expect(await store.forkProofs()).toEqual([]);
+        expect(await store.addForkProof({ party: 'CN', views: [a, b], proof: proof(a, b), recordedAt: '2026-05-14T12:00:00Z' })).toBe(true);
+        expect(await store.addForkProof({ party: 'CN', views: [b, a], proof: proof(b, a), recordedAt: '2026-05-14T12:00:01Z' })).toBe(false);
+        expect(await store.addForkProof({ party: 'CN', views: [note(5, 'BBB', 'cosigned'), a], proof: proof(a, b, 'other kind'), recordedAt: '2026-05-14T12:00:02Z' })).toBe(false);
+        expect(await store.forkProofs('CN')).toEqual([{ party: 'CN', proof: proof(a, b), recordedAt: '2026-05-14T12:00:00Z' }]);
+        // Another pair, and another party: kept, oldest first.
+        const c = note(7, 'CCC');
+        expect(await store.addForkProof({ party: 'CN', views: [a, c], proof: proof(a, c), recordedAt: '2026-05-14T12:00:03Z' })).toBe(true);
+        expect(await store.addForkProof({ party: 'UK', views: [a, b], proof: proof(a, b, 'uk'), recordedAt: '2026-05-14T12:00:04Z' })).toBe(true);
+        expect((await store.forkProofs('CN')).map((f) => f.proof)).toEqual([proof(a, b), proof(a, c)]);
+        expect((await store.forkProofs()).map((f) => f.party)).toEqual(['CN', 'CN', 'UK']);
+        expect(await store.forkProofs('US')).toEqual([]);
+      });
+
+      it('refuses a proof whose views are one checkpoint or not notes, with STORE_CONFLICT, writing nothing', async () => {
+        const a = note(5, 'AAA');
+        await expectRejectsCode(store.addForkProof({ party: 'CN', views: [a, note(5, 'AAA', 'other sig')], proof: 'x', recordedAt: 't' }), StoreError, 'STORE_CONFLICT');
+        await expectRejectsCode(store.addForkProof({ party: 'CN', views: [a, 'no blank line'], proof: 'x', recordedAt: 't' }), StoreError, 'STORE_CONFLICT');
+        await expectRejectsCode(store.addForkProof({ party: '', views: [a, note(5, 'B')], proof: 'x', recordedAt: 't' }), StoreError, 'STORE_CONFLICT');
+        expect(await store.forkProofs()).toEqual([]);
+      });
+
+      it('keeps checkpoints for comparison once each, up to a cap, and marks them compared without dropping them', async () => {
+        const [a, b, c] = [note(3, 'A'), note(4, 'B'), note(5, 'C')];
+        expect(await store.addUnverifiedCheckpoint('CN', a, 't0', 2)).toBe(true);
+        expect(await store.addUnverifiedCheckpoint('CN', a, 't1', 2)).toBe(false);
+        expect(await store.addUnverifiedCheckpoint('CN', b, 't2', 2)).toBe(true);
+        expect(await store.addUnverifiedCheckpoint('CN', c, 't3', 2)).toBe(false); // the cap
+        expect(await store.addUnverifiedCheckpoint('UK', c, 't3', 2)).toBe(true);
+        expect(await store.unverifiedCheckpoints('CN')).toEqual([a, b]);
+        await store.markCheckpointsCompared('CN', [a], 'consistent', 't4');
+        expect(await store.unverifiedCheckpoints('CN')).toEqual([b]);
+        // Compared once: the row stays, so the same note is not kept again.
+        expect(await store.addUnverifiedCheckpoint('CN', a, 't5', 2)).toBe(false);
+        expect(await store.addUnverifiedCheckpoint('CN', c, 't5', 2)).toBe(true);
+        expect(await store.unverifiedCheckpoints('CN')).toEqual([b, c]);
+        expect(await store.unverifiedCheckpoints('UK')).toEqual([c]);
+      });
+    });
+
     describe('witness state', () => {
       const CN = 'cn.parley.test/log';
       const UK = 'uk.parley.test/log';

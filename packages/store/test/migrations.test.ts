@@ -46,7 +46,7 @@ describe('migrations', () => {
     expect(schemaVersion(db)).toBe(0);
     expect(migrate(db)).toEqual(MIGRATIONS.map((m) => m.version));
     expect(schemaVersion(db)).toBe(SCHEMA_VERSION);
-    expect(tables(db)).toEqual(['checkpoints', 'entries', 'entry_refs', 'entry_to', 'hashes', 'officers', 'received', 'sessions', 'settings', 'witness']);
+    expect(tables(db)).toEqual(['checkpoints', 'entries', 'entry_refs', 'entry_to', 'fork_proofs', 'hashes', 'officers', 'received', 'sessions', 'settings', 'unverified_checkpoints', 'witness']);
     expect(migrate(db)).toEqual([]);
     db.close();
   });
@@ -75,6 +75,30 @@ describe('migrations', () => {
     expect(schemaVersion(db)).toBe(SCHEMA_VERSION);
     expect(tables(db)).not.toContain('half');
     db.close();
+  });
+
+  it('moves fork evidence out of settings (issue 9): one row per pair of views, either order; kept checkpoints; the settings rows gone', async () => {
+    const path = freshPath();
+    const db = new Database(path);
+    const fork = MIGRATIONS.findIndex((m) => m.sql.includes('CREATE TABLE fork_proofs'));
+    migrate(db, MIGRATIONS.slice(0, fork));
+    const cp = (size: number, root: string, sig = 'sig') => `eu.parley.test/log\n${size}\n${root}=\n\n\u2014 eu.parley.test/log ${sig}\n`;
+    const proof = (a: string, b: string) => JSON.stringify({ a: { checkpoint: a }, b: { checkpoint: b }, kind: 'same-size', party: 'EU' });
+    const [a, b] = [cp(5, 'AAAA'), cp(5, 'BBBB')];
+    const put = db.prepare('INSERT INTO settings (key, value) VALUES (?, ?)');
+    put.run('federation/forks/EU', JSON.stringify([proof(a, b), proof(b, cp(5, 'AAAA', 'cosigned')), 'not json', 7]));
+    put.run('federation/unverified/EU', JSON.stringify([cp(7, 'CCCC'), cp(8, 'DDDD')]));
+    put.run('federation/pull/EU', JSON.stringify({ size: 3 }));
+    db.close();
+
+    const s = SqliteStore.open(path);
+    expect(await s.forkProofs()).toEqual([{ party: 'EU', proof: proof(a, b), recordedAt: '1970-01-01T00:00:00.000Z' }]);
+    expect(await s.unverifiedCheckpoints('EU')).toEqual([cp(7, 'CCCC'), cp(8, 'DDDD')]);
+    expect(await s.getSetting('federation/forks/EU')).toBeUndefined();
+    expect(await s.getSetting('federation/unverified/EU')).toBeUndefined();
+    expect(await s.getSetting('federation/pull/EU')).toEqual({ size: 3 });
+    expect(await s.addForkProof({ party: 'EU', views: [b, a], proof: proof(b, a), recordedAt: 'now' })).toBe(false);
+    await s.close();
   });
 
   it('refuses misnumbered migrations (our bug) and a database newer than the code (STORE_UNAVAILABLE)', async () => {

@@ -7,8 +7,10 @@
  *     → witness it locally (node.witness.addCheckpoint, tlog-witness rules):
  *         newer than cosigned: with GET /log/proof/consistency?old=<cosigned>&new=<size>
  *         same size, other root: same-size fork → fork proof stored, throw
- *         refused as inconsistent: prefix-conflict proof when the proof
- *           authenticates (old size not a power of two), stored, throw
+ *         refused as inconsistent: the witness keeps the prefix-conflict proof when the
+ *           proof authenticates (old size not a power of two); else the peer's tiles
+ *           may give it (gossip.ts compareCheckpoints); stored, throw
+ *         refused as forked (LOG_FORKED: a proof is held): throw
  *     → target T = what our witness now holds (size, root) — never more than cosigned
  *     → scan entry bundles (C2SP tlog-tiles) for [cursor, m), m = min(T, cursor + MAX_SCAN):
  *         every leaf hash is appended to the cursor's compact range, which must
@@ -53,6 +55,7 @@ import type { ParleyNode } from '../service.js';
 import { pullKey } from './keys.js';
 import type { PeerClient } from './peer.js';
 import { isQuarantined, recordFork } from './forks.js';
+import { compareCheckpoints, peerLogSource } from './gossip.js';
 
 /** Most entries scanned in one pull (16 full tiles); a longer backlog continues at the next. */
 export const MAX_SCAN = 16 * 256;
@@ -147,7 +150,12 @@ export async function pullFrom(node: ParleyNode, store: LogStore, peer: PeerClie
   if (held === undefined || cp.treeSize > heldSize) {
     const proof = heldSize > 0 ? await peer.consistencyProof(heldSize, cp.treeSize) : [];
     const answer = await node.witness.addCheckpoint(formatAddCheckpointRequest({ oldSize: heldSize, proof, checkpointNote: note }));
-    if (answer.status === 422 && held !== undefined) await keepPrefixConflict(node, store, peer.party, held.note, note, proof);
+    // The witness kept the fork proof (witness.ts) and cosigns the log no more.
+    if (answer.status === 422 && answer.reason === 'log-forked') throw new ForkDetected(peer.party);
+    if (answer.status === 422 && held !== undefined) {
+      // Not provable from the proof alone (old size a power of two): the peer's tiles may prove it (gossip.ts).
+      if ((await compareCheckpoints(node, store, peer.party, held.note, note, peerLogSource(peer))) === 'fork') throw new ForkDetected(peer.party);
+    }
     // 409: a push witnessed a checkpoint of this log meanwhile; scan to what is held.
     if (answer.status !== 200 && answer.status !== 409) fail(answer.error?.code ?? 'PROOF_INVALID', `witnessing ${peer.party}'s checkpoint: ${answer.detail}`, answer.error);
     held = await node.witness.latest(origin);

@@ -8,6 +8,8 @@
  *     parley_append_seconds                   submit → durable (group commit included)
  *     parley_tree_size                        own log size
  *     parley_checkpoint_age_seconds           now − time of the newest entry the latest checkpoint covers
+ *     parley_forks_detected{party}            fork proofs held against a party's log (http/forks.ts)
+ *     parley_log_forked{party}                1 while a party's log is quarantined (http/forks.ts)
  *
  * The checkpoint age uses the newest entry's time because a checkpoint is
  * signed with every batch (store/writer.ts): the two differ by one commit.

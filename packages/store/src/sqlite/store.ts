@@ -22,6 +22,8 @@ import type {
   AppendBatch,
   ListQuery,
   LogStore,
+  NewForkProof,
+  StoredForkProof,
   Officer,
   OwnEntry,
   ReceivedEntry,
@@ -404,6 +406,50 @@ export class SqliteStore implements LogStore {
     });
   }
 
+  addForkProof(p: NewForkProof): Promise<boolean> {
+    return this.#run('addForkProof', () => {
+      const bad = (why: string): never => fail('STORE_CONFLICT', `addForkProof ${p.party}: ${why}`);
+      const [a, b] = [viewOf(p.views[0]), viewOf(p.views[1])];
+      if (p.party.length === 0 || p.proof.length === 0) bad('empty party or proof');
+      if (a.length === 0 || b.length === 0) bad('a view is not a checkpoint note');
+      if (a === b) bad('the two views are one checkpoint');
+      // The canonical pair: the two bodies sorted, so either order is one row (UNIQUE).
+      const [lo, hi] = a < b ? [a, b] : [b, a];
+      return this.#stmts.addForkProof.run(p.party, lo, hi, p.proof, p.recordedAt).changes === 1;
+    });
+  }
+
+  forkProofs(party?: string): Promise<StoredForkProof[]> {
+    return this.#run('forkProofs', () => {
+      const rows = (party === undefined ? this.#stmts.forkProofs.all() : this.#stmts.forkProofsOf.all(party)) as { party: string; proof: string; recorded_at: string }[];
+      return rows.map((r) => ({ party: r.party, proof: r.proof, recordedAt: r.recorded_at }));
+    });
+  }
+
+  addUnverifiedCheckpoint(party: string, note: string, keptAt: string, maxPending: number): Promise<boolean> {
+    return this.#run('addUnverifiedCheckpoint', () => {
+      if (party.length === 0 || note.length === 0) fail('STORE_CONFLICT', 'addUnverifiedCheckpoint: empty party or note');
+      return this.#db
+        .transaction(() => {
+          if ((this.#stmts.pendingCount.pluck().get(party) as number) >= maxPending) return false;
+          return this.#stmts.addUnverified.run(party, note, keptAt).changes === 1;
+        })
+        .immediate();
+    });
+  }
+
+  unverifiedCheckpoints(party: string): Promise<string[]> {
+    return this.#run('unverifiedCheckpoints', () => this.#stmts.pending.pluck().all(party) as string[]);
+  }
+
+  markCheckpointsCompared(party: string, notes: readonly string[], outcome: string, at: string): Promise<void> {
+    return this.#run('markCheckpointsCompared', () => {
+      this.#db.transaction(() => {
+        for (const n of notes) this.#stmts.markCompared.run(at, outcome, party, n);
+      })();
+    });
+  }
+
   /** Closes the connection (checkpointing the WAL); later calls reject with `STORE_UNAVAILABLE`. Idempotent. */
   close(): Promise<void> {
     return this.#run('close', () => {
@@ -419,6 +465,17 @@ export class SqliteStore implements LogStore {
     }
     return st;
   }
+}
+
+/**
+ * The body of a checkpoint note — its text up to and including the line
+ * before the blank line — which identifies one view of a log whatever
+ * signatures ride with it (the same rule as migration 3's SQL). Empty when
+ * the note has no blank line.
+ */
+function viewOf(note: string): string {
+  const i = note.indexOf('\n\n');
+  return i < 0 ? '' : note.slice(0, i + 1);
 }
 
 function prepare(db: Database.Database) {
@@ -462,6 +519,13 @@ function prepare(db: Database.Database) {
     putSetting: p('INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value'),
     deleteSetting: p('DELETE FROM settings WHERE key = ?'),
     witness: p('SELECT origin, party, tree_size, root_hash, note FROM witness WHERE origin = ?'),
+    addForkProof: p('INSERT OR IGNORE INTO fork_proofs (party, view_lo, view_hi, proof, recorded_at) VALUES (?, ?, ?, ?, ?)'),
+    forkProofs: p('SELECT party, proof, recorded_at FROM fork_proofs ORDER BY seq'),
+    forkProofsOf: p('SELECT party, proof, recorded_at FROM fork_proofs WHERE party = ? ORDER BY seq'),
+    pendingCount: p('SELECT count(*) FROM unverified_checkpoints WHERE party = ? AND compared_at IS NULL'),
+    addUnverified: p('INSERT OR IGNORE INTO unverified_checkpoints (party, note, kept_at) VALUES (?, ?, ?)'),
+    pending: p('SELECT note FROM unverified_checkpoints WHERE party = ? AND compared_at IS NULL ORDER BY seq'),
+    markCompared: p('UPDATE unverified_checkpoints SET compared_at = ?, outcome = ? WHERE party = ? AND note = ? AND compared_at IS NULL'),
     witnessSize: p('SELECT tree_size FROM witness WHERE origin = ?'),
     putWitness: p(
       `INSERT INTO witness (origin, party, tree_size, root_hash, note) VALUES (@origin, @party, @tree_size, @root_hash, @note)
