@@ -111,10 +111,13 @@ export interface EntryBodies {
 const text = (v: unknown, path: string, max: number) => str(v, CODE, path, { min: 1, max });
 const lang = (v: unknown, path: string) => str(v, CODE, path, { pattern: LANG_TAG, max: 35 });
 const dateTime = (v: unknown, path: string) => str(v, CODE, path, { pattern: DATE_TIME, max: 64 });
-/** Copies the optional members present in `o`, each checked by `check`. */
+/**
+ * Copies the optional members present in `o`, each checked by `check`. A
+ * member set to `undefined` (a JavaScript caller's, never JSON's) is absent.
+ */
 function optional<T>(o: Record<string, unknown>, path: string, checks: Record<string, (v: unknown, path: string) => T>): Record<string, T> {
   const out: Record<string, T> = {};
-  for (const [k, check] of Object.entries(checks)) if (k in o) out[k] = check(o[k], `${path}.${k}`);
+  for (const [k, check] of Object.entries(checks)) if (o[k] !== undefined) out[k] = check(o[k], `${path}.${k}`);
   return out;
 }
 const CATEGORIES = TAXONOMY_V1.categories.map((c) => c.code);
