@@ -111,7 +111,7 @@ describe('entry bodies', () => {
   });
 
   it('reads a rejection from a receipt, all three members or none', () => {
-    const rejection = { receivedAt: '2026-01-02T03:04:05.678Z', status: 'rejected', code: 'ENTRY_MALFORMED', reason: 'body.title: missing' };
+    const rejection: Record<string, unknown> = { receivedAt: '2026-01-02T03:04:05.678Z', status: 'rejected', code: 'ENTRY_MALFORMED', reason: 'body.title: missing' };
     expect(checkBody('receipt', rejection)).toEqual(rejection);
     expect(receiptRejection(rejection)).toEqual({ code: 'ENTRY_MALFORMED', reason: 'body.title: missing' });
     expect(receiptRejection(GOOD.receipt)).toBeUndefined();
