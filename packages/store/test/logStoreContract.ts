@@ -346,6 +346,93 @@ export function describeLogStore(name: string, open: OpenStore): void {
       });
     });
 
+    // issue 9: evidence in typed tables, never moved backwards.
+    describe('evidence: cursors, cosignatures of our log, cosigned times, escalations', () => {
+      const h = (n: number) => leafHash(entryBytes(n, 'frontier'));
+
+      it('moves a cursor forward only, per kind and party, and reads it back exactly', async () => {
+        expect(await store.cursor('pull', 'CN')).toBeUndefined();
+        expect(await store.advanceCursor('pull', 'CN', { treeSize: 3, frontier: [h(1), h(2)] })).toBe(true);
+        expect(await store.cursor('pull', 'CN')).toEqual({ treeSize: 3, frontier: [h(1), h(2)] });
+        expect(await store.advanceCursor('pull', 'CN', { treeSize: 2, frontier: [h(9)] })).toBe(false); // stale
+        expect(await store.advanceCursor('pull', 'CN', { treeSize: 3, frontier: [h(9)] })).toBe(false); // repeated
+        expect(await store.cursor('pull', 'CN')).toEqual({ treeSize: 3, frontier: [h(1), h(2)] });
+        expect(await store.advanceCursor('pull', 'CN', { treeSize: 4, frontier: [h(4)] })).toBe(true);
+        expect(await store.cursor('push', 'CN')).toBeUndefined();
+        expect(await store.advanceCursor('push', 'CN', { treeSize: 0, frontier: [] })).toBe(true);
+        expect(await store.cursor('push', 'CN')).toEqual({ treeSize: 0, frontier: [] });
+        expect(await store.cursor('pull', 'UK')).toBeUndefined();
+        expect(await store.cursor('pull', 'CN')).toEqual({ treeSize: 4, frontier: [h(4)] });
+      });
+
+      it('applies cursor writes in flight together in issue order, so the largest wins whatever order they land', async () => {
+        await Promise.all([5, 9, 7, 8, 6].map((n) => store.advanceCursor('push', 'CN', { treeSize: n, frontier: [] })));
+        expect((await store.cursor('push', 'CN'))!.treeSize).toBe(9);
+      });
+
+      it('rejects a bad cursor with STORE_CONFLICT, writing nothing', async () => {
+        await expectRejectsCode(store.advanceCursor('pull', 'CN', { treeSize: -1, frontier: [] }), StoreError, 'STORE_CONFLICT');
+        await expectRejectsCode(store.advanceCursor('pull', 'CN', { treeSize: 2, frontier: [new Uint8Array(31)] }), StoreError, 'STORE_CONFLICT');
+        expect(await store.cursor('pull', 'CN')).toBeUndefined();
+      });
+
+      it('keeps the newest cosignature of our log per witness: larger size, or the same size cosigned later', async () => {
+        expect(await store.ownCosigned('CN')).toBeUndefined();
+        expect(await store.advanceOwnCosigned({ witness: 'CN', treeSize: 5, cosignedAt: 100, note: 'n5' })).toBe(true);
+        expect(await store.advanceOwnCosigned({ witness: 'CN', treeSize: 4, cosignedAt: 200, note: 'n4' })).toBe(false);
+        expect(await store.advanceOwnCosigned({ witness: 'CN', treeSize: 5, cosignedAt: 100, note: 'again' })).toBe(false);
+        expect(await store.ownCosigned('CN')).toEqual({ witness: 'CN', treeSize: 5, cosignedAt: 100, note: 'n5' });
+        expect(await store.advanceOwnCosigned({ witness: 'CN', treeSize: 5, cosignedAt: 101, note: 'n5b' })).toBe(true);
+        expect(await store.advanceOwnCosigned({ witness: 'UK', treeSize: 2, note: 'uk' })).toBe(true);
+        expect(await store.ownCosigned('UK')).toEqual({ witness: 'UK', treeSize: 2, note: 'uk' });
+        expect(await store.ownCosigned('CN')).toEqual({ witness: 'CN', treeSize: 5, cosignedAt: 101, note: 'n5b' });
+        await expectRejectsCode(store.advanceOwnCosigned({ witness: 'CN', treeSize: 0, cosignedAt: 1, note: 'x' }), StoreError, 'STORE_CONFLICT');
+        await expectRejectsCode(store.advanceOwnCosigned({ witness: 'CN', treeSize: 9, cosignedAt: 1, note: '' }), StoreError, 'STORE_CONFLICT');
+        await expectRejectsCode(store.advanceOwnCosigned({ witness: 'CN', treeSize: 9, cosignedAt: -1, note: 'x' }), StoreError, 'STORE_CONFLICT');
+      });
+
+      it('records cosigned times insert-only and lists the largest sizes per cosigner', async () => {
+        await store.addCosignedTimes([
+          { party: 'US', cosigner: 'CN', treeSize: 3, cosignedAt: 10 },
+          { party: 'US', cosigner: 'CN', treeSize: 7, cosignedAt: 20 },
+          { party: 'US', cosigner: 'UK', treeSize: 5, cosignedAt: 15 },
+          { party: 'CN', cosigner: 'US', treeSize: 1, cosignedAt: 5 },
+        ]);
+        await store.addCosignedTimes([{ party: 'US', cosigner: 'CN', treeSize: 3, cosignedAt: 99 }]); // first time kept
+        await store.addCosignedTimes([{ party: 'US', cosigner: 'CN', treeSize: 9, cosignedAt: 30 }]);
+        expect(await store.cosignedTimes('US')).toEqual([
+          { party: 'US', cosigner: 'CN', treeSize: 3, cosignedAt: 10 },
+          { party: 'US', cosigner: 'CN', treeSize: 7, cosignedAt: 20 },
+          { party: 'US', cosigner: 'CN', treeSize: 9, cosignedAt: 30 },
+          { party: 'US', cosigner: 'UK', treeSize: 5, cosignedAt: 15 },
+        ]);
+        expect((await store.cosignedTimes('US', 2)).map((p) => `${p.cosigner}${p.treeSize}`)).toEqual(['CN7', 'CN9', 'UK5']);
+        expect(await store.cosignedTimes('EU')).toEqual([]);
+        // Atomic per call: one bad point writes none of the call's points.
+        await expectRejectsCode(store.addCosignedTimes([{ party: 'EU', cosigner: 'CN', treeSize: 2, cosignedAt: 1 }, { party: 'EU', cosigner: 'CN', treeSize: 0, cosignedAt: 1 }]), StoreError, 'STORE_CONFLICT');
+        expect(await store.cosignedTimes('EU')).toEqual([]);
+      });
+
+      it('records escalations once, with their webhooks, and moves a webhook by compare-and-set on attempts', async () => {
+        expect(await store.escalations()).toEqual([]);
+        expect(await store.recordEscalations([{ id: 'a', recordedAt: 1000, webhook: '{"a":1}' }, { id: 'b', recordedAt: 1001 }])).toEqual(['a', 'b']);
+        expect(await store.recordEscalations([{ id: 'a', recordedAt: 5000, webhook: '{"changed":1}' }, { id: 'c', recordedAt: 1002, webhook: '{}' }])).toEqual(['c']);
+        expect(await store.escalations()).toEqual([
+          { id: 'a', recordedAt: 1000, webhook: { body: '{"a":1}', attempts: 0, nextAttemptAt: 1000, state: 'pending' } },
+          { id: 'b', recordedAt: 1001 },
+          { id: 'c', recordedAt: 1002, webhook: { body: '{}', attempts: 0, nextAttemptAt: 1002, state: 'pending' } },
+        ]);
+        expect(await store.updateWebhook('a', 0, { attempts: 1, nextAttemptAt: 3000, state: 'pending' })).toBe(true);
+        expect(await store.updateWebhook('a', 0, { attempts: 1, nextAttemptAt: 9000, state: 'pending' })).toBe(false); // lost the race
+        expect(await store.updateWebhook('a', 1, { attempts: 2, nextAttemptAt: 3000, state: 'delivered' })).toBe(true);
+        expect(await store.updateWebhook('a', 2, { attempts: 3, nextAttemptAt: 3000, state: 'pending' })).toBe(false); // delivered stays delivered
+        expect(await store.updateWebhook('b', 0, { attempts: 1, nextAttemptAt: 0, state: 'delivered' })).toBe(false); // no webhook
+        expect(await store.updateWebhook('zz', 0, { attempts: 1, nextAttemptAt: 0, state: 'delivered' })).toBe(false);
+        expect((await store.escalations())[0]).toEqual({ id: 'a', recordedAt: 1000, webhook: { body: '{"a":1}', attempts: 2, nextAttemptAt: 3000, state: 'delivered' } });
+        await expectRejectsCode(store.updateWebhook('c', 1, { attempts: 0, nextAttemptAt: 0, state: 'pending' }), StoreError, 'STORE_CONFLICT');
+      });
+    });
+
     it('stores JSON settings', async () => {
       expect(await store.getSetting('accord')).toBeUndefined();
       for (const v of ['abc', 0, 1.5, true, null, [1, 'x'], { a: { b: [null] } }]) {

@@ -4,6 +4,12 @@
  * written only by the {@link Federator}. Fork evidence is not here: it has
  * typed tables (forks.ts).
  *
+ * issue 9: the pull, push, cosigned and times values below are evidence and
+ * moved into typed store tables (store migration 3: cursors, own_cosigned,
+ * cosigned_times — written forward-only or insert-only, never as
+ * read-modify-write JSON); their keys remain only for what versions up to
+ * schema 2 wrote, which the migration moves.
+ *
  *     federation/pull/<P>      {size, frontier: [b64 …]}   P's log scanned and verified up to size
  *                                                          (frontier: RFC 6962 compact range [0, size),
  *                                                          largest subtree first, to extend the scan)

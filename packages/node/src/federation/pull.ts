@@ -40,11 +40,9 @@ import {
   detectFork,
   fail,
   formatAddCheckpointRequest,
-  formatBase64,
   leafHash,
   nodeHash,
   openCheckpoint,
-  parseBase64,
   parseEntry,
   prefixConflictProof,
   emptyRoot,
@@ -52,7 +50,6 @@ import {
 } from '@parley/core';
 import type { LogStore, WitnessState } from '@parley/store';
 import type { ParleyNode } from '../service.js';
-import { pullKey } from './keys.js';
 import type { PeerClient } from './peer.js';
 import { isQuarantined, recordFork } from './forks.js';
 import { compareCheckpoints, peerLogSource } from './gossip.js';
@@ -96,9 +93,8 @@ export class CompactRange {
 
 /** Reads the pull cursor of `party` (size 0 when none). */
 export async function loadPullCursor(store: LogStore, party: string): Promise<CompactRange> {
-  const v = (await store.getSetting(pullKey(party))) as { size?: unknown; frontier?: unknown } | undefined;
-  if (v === undefined || typeof v.size !== 'number' || !Array.isArray(v.frontier)) return new CompactRange(0, []);
-  return new CompactRange(v.size, (v.frontier as string[]).map((h) => parseBase64(h, 'frontier')));
+  const v = await store.cursor('pull', party);
+  return v === undefined ? new CompactRange(0, []) : new CompactRange(v.treeSize, [...v.frontier]);
 }
 
 /** What one pull saw and did. */
@@ -172,7 +168,7 @@ export async function pullFrom(node: ParleyNode, store: LogStore, peer: PeerClie
   const scanned = await scan(node, peer, cursor, held);
   const r = await ingestAddressed(node, store, peer.party, scanned.addressed);
   // ---- ingest is durable: the cursor may move past these entries.
-  await store.putSetting(pullKey(peer.party), { size: scanned.range.size, frontier: scanned.range.hashes.map((h) => formatBase64(h)) });
+  await store.advanceCursor('pull', peer.party, { treeSize: scanned.range.size, frontier: scanned.range.hashes });
   return { checkpointSize: cp.treeSize, witnessedSize: held.treeSize, scannedTo: scanned.range.size, accepted: r.accepted, rejected: r.rejected, cursor: scanned.range };
 }
 

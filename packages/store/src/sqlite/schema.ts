@@ -44,6 +44,23 @@
  * tree_size (store.ts `advanceWitness`); no row means "never cosigned"
  * (size 0 for tlog-witness). Independent of the own-log invariants below.
  *
+ * Added by migration 4 (issue 9: evidence gets typed tables, not
+ * read-modify-write JSON in `settings`; values are moved out of the old
+ * settings keys in the same transaction, settingsImport.ts):
+ *
+ *     cursors         (kind 'push'|'pull', party) → tree_size, frontier BLOB (32·k bytes:
+ *                     pull: RFC 6962 compact range [0, size), largest subtree first;
+ *                     push: empty). Moves only forward (`advanceCursor`).
+ *     own_cosigned    witness (the peer) → tree_size, cosigned_at (POSIX s; NULL: not
+ *                     known, migrated from a value without it), note: our checkpoint
+ *                     with that peer's cosignature. Moves only forward (`advanceOwnCosigned`).
+ *     cosigned_times  (party, cosigner, tree_size) → cosigned_at (POSIX s): cosigner
+ *                     cosigned party's log at that size then. Insert-only.
+ *     escalations     id → recorded_at (ms; 0: migrated), webhook (exact body; NULL:
+ *                     none), attempts, next_attempt_at (ms), webhook_state. The row is
+ *                     insert-only; its webhook's delivery state moves by compare-and-set
+ *                     on attempts (`updateWebhook`).
+ *
  * Invariants the store keeps (checked at open, see store.ts): entries hold
  * exactly indexes [0, n); hashes hold exactly [0, storedHashCount(n)); the
  * largest checkpoint is at tree size n. All three change only together, in
@@ -59,6 +76,7 @@
  */
 import type { Database } from 'better-sqlite3';
 import { fail } from '@parley/core';
+import { importEvidenceSettings } from './settingsImport.js';
 
 /** One numbered schema change. */
 export interface Migration {
@@ -67,6 +85,8 @@ export interface Migration {
   readonly description: string;
   /** SQL run inside the migration's transaction. */
   readonly sql: string;
+  /** Data conversion run after `sql`, in the same transaction (e.g. moving values out of `settings`). */
+  readonly after?: (db: Database) => void;
 }
 
 const META_COLUMNS = `
@@ -216,6 +236,46 @@ export const MIGRATIONS: readonly Migration[] = [
       DELETE FROM settings WHERE substr(key, 1, 17) = 'federation/forks/' OR substr(key, 1, 22) = 'federation/unverified/';
     `,
   },
+  // issue 9 (evidence tables: cursors, cosigned times, escalations)
+  {
+    version: 4,
+    description: 'federation cursors, cosignatures of our log, cosigned times, escalations: typed tables instead of settings JSON',
+    sql: `
+      CREATE TABLE cursors (
+        kind       TEXT NOT NULL CHECK (kind IN ('push', 'pull')),
+        party      TEXT NOT NULL,
+        tree_size  INTEGER NOT NULL CHECK (tree_size >= 0),
+        frontier   BLOB NOT NULL CHECK (length(frontier) % 32 = 0),
+        PRIMARY KEY (kind, party)
+      ) STRICT, WITHOUT ROWID;
+
+      CREATE TABLE own_cosigned (
+        witness      TEXT PRIMARY KEY,
+        tree_size    INTEGER NOT NULL CHECK (tree_size > 0),
+        cosigned_at  INTEGER CHECK (cosigned_at >= 0),
+        note         TEXT NOT NULL CHECK (length(note) > 0)
+      ) STRICT;
+
+      CREATE TABLE cosigned_times (
+        party        TEXT NOT NULL,
+        cosigner     TEXT NOT NULL,
+        tree_size    INTEGER NOT NULL CHECK (tree_size > 0),
+        cosigned_at  INTEGER NOT NULL CHECK (cosigned_at >= 0),
+        PRIMARY KEY (party, cosigner, tree_size)
+      ) STRICT, WITHOUT ROWID;
+
+      CREATE TABLE escalations (
+        id               TEXT PRIMARY KEY,
+        recorded_at      INTEGER NOT NULL CHECK (recorded_at >= 0),
+        webhook          TEXT,
+        attempts         INTEGER NOT NULL DEFAULT 0 CHECK (attempts >= 0),
+        next_attempt_at  INTEGER NOT NULL DEFAULT 0,
+        webhook_state    TEXT NOT NULL CHECK (webhook_state IN ('none', 'pending', 'delivered', 'abandoned')),
+        CHECK ((webhook IS NULL) = (webhook_state = 'none'))
+      ) STRICT;
+    `,
+    after: importEvidenceSettings,
+  },
 ];
 
 /** The schema version this code writes: the last migration's number. */
@@ -247,6 +307,7 @@ export function migrate(db: Database, migrations: readonly Migration[] = MIGRATI
     db.transaction(() => {
       if (schemaVersion(db) !== m.version - 1) return; // another connection got here first
       db.exec(m.sql);
+      m.after?.(db);
       db.pragma(`user_version = ${m.version}`);
       ran.push(m.version);
     }).immediate();
