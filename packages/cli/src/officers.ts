@@ -12,9 +12,12 @@ export function checkOfficerName(name: string, flag: string): void {
   if (!OFFICER.test(name)) throw new UsageError(`${flag} "${name}" is not an officer name: lowercase letters, digits, ".", "_" and "-", at most 64, starting with a letter or digit`);
 }
 
-/** Opens the data directory's store for writing (creating it if needed). */
-export function openStore(dir: string): SqliteStore {
-  return SqliteStore.open(paths(dir).store);
+/**
+ * Opens the data directory's store: for writing (creating it if needed) by a
+ * caller that holds the directory's lock (lock.ts), or `readonly`.
+ */
+export function openStore(dir: string, o: { readonly?: boolean } = {}): SqliteStore {
+  return SqliteStore.open(paths(dir).store, o.readonly ? { readonly: true } : {});
 }
 
 /**

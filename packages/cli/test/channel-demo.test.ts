@@ -50,7 +50,7 @@ describe('parley demo --once', () => {
     writeFileSync(join(web, 'index.html'), '<!doctype html><div id="root"></div>');
     const r = await run(['demo', '--once', '--json', '--dir', dir, '--web', web]);
     expect(r.code, r.stderr).toBe(0);
-    const out = JSON.parse(r.stdout) as { ok: boolean; channel: string; checks: { name: string; ok: boolean }[]; summary: Summary[]; seconds: number; parties: { id: string; url: string; dashboard?: string; login: { officer: string } }[] };
+    const out = JSON.parse(r.stdout) as { ok: boolean; channel: string; checks: { name: string; ok: boolean; detail: string }[]; summary: Summary[]; seconds: number; parties: { id: string; url: string; dashboard?: string; login: { officer: string } }[] };
     for (const p of out.parties) expect(p.dashboard).toBe(`${p.url}/`);
     expect(out.ok).toBe(true);
     expect(out.checks.filter((c) => !c.ok)).toEqual([]);
@@ -74,5 +74,12 @@ describe('parley demo --once', () => {
     expect(accord.id).toBe(out.channel);
     expect(verifyForkProof(readFileSync(fork!.file), accord).party).toBe('EU');
     expect(by('CN').links['EU']).not.toBe('up');
+    // Caught by the nodes alone (issue 9): CN's witness refused the second history as a forked log,
+    // CN's own API listed the proof and showed EU down with reason fork, and `parley verify-fork` held.
+    const caught = out.checks.find((c) => c.name === 'a forked log is caught with a portable fork proof')!;
+    expect(caught.detail).toMatch(/LOG_FORKED/);
+    expect(caught.detail).toMatch(/shows EU down \(fork\)/);
+    expect(caught.detail).toMatch(/verify-fork` proves it/);
+    expect(verifyForkProof(readFileSync(join(dir, 'forks', 'CN-caught-EU.fork')), accord).party).toBe('EU');
   });
 });

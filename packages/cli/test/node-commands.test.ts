@@ -193,6 +193,9 @@ describe('two nodes exchange a FLASH message', () => {
     expect(report).toMatchObject({ index: 1, entry: { type: 'incident.report', marking: 'TLP:AMBER' } });
     // Not at a terminal and fields missing: a usage error, nothing sent.
     expect(parley(['report', '--category', 'WT', '--data', 'us']).code).toBe(2);
+    // A report file that is not a report (core's body registry): a usage error, nothing sent.
+    writeFileSync(join(tmp, 'bad-report.json'), JSON.stringify({ incident: 'US:2026-0009', kind: 'initial' }));
+    expect(parley(['report', '--file', join(tmp, 'bad-report.json'), '--marking', 'TLP:CLEAR', '--data', 'us']).code).toBe(2);
     expect(parley(['send', '--precedence', 'FLASH', 'no token', '--url', usNode.url, '--data', 'nowhere']).code).toBe(2);
   });
 

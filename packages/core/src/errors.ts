@@ -83,6 +83,7 @@ export const ERROR_CATALOG = {
   STORE_CONFLICT: { kind: 'store', status: 409, title: 'Conflicts with what is stored' },
   STORE_CORRUPT: { kind: 'store', status: 500, title: 'Stored data failed an integrity check' },
   STORE_UNAVAILABLE: { kind: 'store', status: 503, title: 'Storage is unavailable' },
+  DATA_DIR_LOCKED: { kind: 'store', status: 409, title: 'Data directory is locked by another running node or command' },
 
   // RFC 9180 HPKE envelopes and salted commitments (envelope/).
   HPKE_OPEN_FAILED: { kind: 'verification', status: 422, title: 'Sealed envelope does not open' },
@@ -98,6 +99,7 @@ export const ERROR_CATALOG = {
   // Federation: fork proofs and node-to-node request signatures (federation/fork.ts, federation/request.ts).
   FORK_PROOF_MALFORMED: { kind: 'parse', status: 400, title: 'Malformed fork proof' },
   FORK_PROOF_INVALID: { kind: 'verification', status: 422, title: 'Fork proof does not verify' },
+  LOG_FORKED: { kind: 'verification', status: 422, title: 'The log is forked: this node holds a fork proof against it' },
   REQUEST_SIGNATURE_MALFORMED: { kind: 'parse', status: 400, title: 'Malformed Parley-Signature header' },
   REQUEST_UNAUTHENTICATED: { kind: 'verification', status: 401, title: 'Request is not authenticated by a party of the accord' },
 } as const satisfies Record<string, CatalogRow>;

@@ -20,6 +20,7 @@ export * from './note/witness.js';
 export * from './accord/accord.js';
 export * from './entry/envelope.js';
 export * from './entry/seal.js';
+export * from './entry/bodies.js';
 export * from './taxonomy/taxonomy.js';
 export * from './envelope/hpke.js';
 export * from './envelope/commitment.js';

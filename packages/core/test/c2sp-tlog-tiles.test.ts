@@ -27,7 +27,7 @@ import {
   treeHash,
   verifyInclusion,
 } from '../src/merkle/index.js';
-import { ArgumentError, ParseError, VerificationError } from '../src/errors.js';
+import { ArgumentError, ParseError, StoreError, VerificationError } from '../src/errors.js';
 import { formatHex } from '../src/encoding.js';
 import { setCrypto } from '../src/crypto/provider.js';
 import { nodeCrypto } from '../src/crypto/node.js';
@@ -181,6 +181,33 @@ describe('writer and verifying reader', () => {
     assertThrowsCode(() => r.readHashes([storedHashIndex(0, 257)]), ArgumentError, 'TREE_ARGUMENT_INVALID');
     assertThrowsCode(() => proveInclusion(300, 3, r), ArgumentError, 'TREE_ARGUMENT_INVALID');
     assertThrowsCode(() => r.tileHashes(0, 2), ArgumentError, 'TREE_ARGUMENT_INVALID');
+  });
+});
+
+describe('readTileData', () => {
+  // golang/mod sumdb/tlog ReadTileData: a reader that answers short is an error, never a zero-padded tile.
+  const tree = new MemoryTree();
+  for (let i = 0; i < 5; i++) tree.appendData(new Uint8Array([i]));
+  const tile = { level: 0, index: 0, width: 5 };
+
+  it('reads exactly width hashes', () => {
+    const want = tree.readHashes([0, 1, 2, 3, 4].map((i) => storedHashIndex(0, i)));
+    expect(parseTileData(readTileData(tile, tree), 5).map((h) => formatHex(h))).toEqual(want.map((h) => formatHex(h)));
+  });
+
+  it('refuses a reader that returns too few hashes', () => {
+    const short = { readHashes: (ix: readonly number[]) => tree.readHashes(ix).slice(0, ix.length - 1) };
+    assertThrowsCode(() => readTileData(tile, short), StoreError, 'STORE_CORRUPT');
+  });
+
+  it('refuses a reader that returns too many hashes', () => {
+    const long = { readHashes: (ix: readonly number[]) => [...tree.readHashes(ix), new Uint8Array(32)] };
+    assertThrowsCode(() => readTileData(tile, long), StoreError, 'STORE_CORRUPT');
+  });
+
+  it('refuses a reader that returns a short hash', () => {
+    const bad = { readHashes: (ix: readonly number[]) => tree.readHashes(ix).map((h, i) => (i === 2 ? h.subarray(0, 31) : h)) };
+    assertThrowsCode(() => readTileData(tile, bad), StoreError, 'STORE_CORRUPT');
   });
 });
 

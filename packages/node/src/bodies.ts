@@ -1,18 +1,27 @@
 /**
- * Entry bodies: one zod schema per entry type. The same schemas validate
- * officers' requests, validate bodies received from other parties once
- * opened, and become the JSON Schemas published in the OpenAPI document
- * (`z.toJSONSchema`), so what is documented is what is enforced.
+ * Entry bodies: one zod schema per entry type, describing the bodies core's
+ * registry (`checkBody`, core entry/bodies.ts) enforces: they validate
+ * officers' requests at the route and become the JSON Schemas published in
+ * the OpenAPI document (`z.toJSONSchema`). The node itself checks every body
+ * — its own and every one received, once opened — with core's registry.
  *
  * Bodies are what gets sealed (TLP other than CLEAR) or published in clear;
  * envelope facts (sender, recipients, precedence, marking, references) live
  * in the envelope, never repeated here.
  */
 import { z } from 'zod';
-import { ACTOR_TYPES, HARM_TYPES, REPORT_KINDS, STAGES, TAXONOMY_V1 } from '@parley/core';
+import { ACTOR_TYPES, HARM_TYPES, INCIDENT_ID, LANG_TAG, REJECTION_CODE, REPORT_KINDS, STAGES, TAXONOMY_V1 } from '@parley/core';
+
+/**
+ * The checks themselves live in core (entry/bodies.ts): one registry used on
+ * our submissions, on every received body, by the CLI and the dashboard. The
+ * zod schemas below describe the same bodies for the OpenAPI document and
+ * for route validation; test/bodies.test.ts keeps the two in agreement.
+ */
+export { BODY_CHECKS, bodyProblem, checkBody, receiptRejection } from '@parley/core';
 
 /** BCP 47 language tags we expect (free-form, bounded). */
-const lang = z.string().regex(/^[a-zA-Z]{2,3}(-[a-zA-Z0-9]{2,8}){0,3}$/, 'a BCP 47 language tag such as en or zh-CN');
+const lang = z.string().regex(LANG_TAG, 'a BCP 47 language tag such as en or zh-CN');
 const text = (max: number) => z.string().min(1).max(max);
 const categoryCodes = TAXONOMY_V1.categories.map((c) => c.code) as [string, ...string[]];
 
@@ -26,7 +35,7 @@ export const HotlineMessageBody = z
   .meta({ id: 'HotlineMessageBody' });
 
 /** An incident id: the reporting party's id, a dash, then 4–40 characters. */
-export const IncidentId = z.string().regex(/^[A-Z][A-Z0-9-]{1,15}:[A-Za-z0-9._-]{4,40}$/, 'PARTY:local-id, e.g. US:2026-0007');
+export const IncidentId = z.string().regex(INCIDENT_ID, 'PARTY:local-id, e.g. US:2026-0007');
 
 /** `incident.report`: one report in the life of one incident (initial, update, final, retraction). */
 export const IncidentReportBody = z
@@ -58,10 +67,20 @@ export const AckBody = z
   .strict()
   .meta({ id: 'AckBody' });
 
-/** `receipt`: the node's automatic machine receipt (the entry is in `refs`). */
+/**
+ * `receipt`: the node's automatic machine receipt (the entries are in `refs`).
+ * With `status: "rejected"` (and `code`, `reason`) it is a signed rejection of
+ * the one entry in `refs`: held as evidence, not accepted (core entry/bodies.ts).
+ */
 export const ReceiptBody = z
-  .object({ receivedAt: z.iso.datetime().describe("The receiving node's clock when it stored the entry") })
+  .object({
+    receivedAt: z.iso.datetime().describe("The receiving node's clock when it stored the entry"),
+    status: z.literal('rejected').optional().describe('Present on a rejection: the referenced entry was stored as evidence but refused'),
+    code: z.string().regex(REJECTION_CODE).optional().describe('Why, as a stable error code (docs/errors.md), e.g. ENTRY_MALFORMED'),
+    reason: text(2000).optional().describe('Why, in words: the first offending member of the body'),
+  })
   .strict()
+  .refine((b) => (b.status === undefined) === (b.code === undefined) && (b.code === undefined) === (b.reason === undefined), 'status, code and reason come together')
   .meta({ id: 'ReceiptBody' });
 
 /** `heartbeat`: a liveness beat with the sender's current log size. */

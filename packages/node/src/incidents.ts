@@ -19,10 +19,17 @@
  *
  * Status of an incident: `final` once a final or retraction report is held,
  * `updated` once an update is, else `open` — from the reports the viewer can read.
+ *
+ * Every report's body is checked with core's registry (`checkBody`) before
+ * it is filed: a report whose body fails (one received before bodies were
+ * checked on ingest, say `{incident, kind}` alone), or that cannot be read at
+ * all, is skipped and reported (skipped.ts) — one bad entry must not take
+ * the index, and GET /v1/incidents with it, down for good.
  */
 import type { LogStore, OwnEntry, ReceivedEntry, Role } from '@parley/store';
-import type { IncidentReport } from './bodies.js';
+import { type IncidentReport, checkBody } from './bodies.js';
 import type { ParleyNode } from './service.js';
+import { skippedEntries } from './skipped.js';
 
 const PAGE = 500;
 
@@ -111,7 +118,7 @@ export class IncidentIndex {
   async #refresh(): Promise<void> {
     const size = await this.#store.treeSize();
     for (let from = this.#ownSize; from < size; from += PAGE) {
-      for (const e of await this.#store.entries(from, Math.min(size, from + PAGE))) await this.#add(this.#node.party, e);
+      for (const e of await this.#store.entries(from, Math.min(size, from + PAGE))) await this.#addOrSkip(this.#node.party, e);
     }
     this.#ownSize = size;
     const fresh: (ReceivedEntry & { rowid: number })[] = [];
@@ -124,8 +131,17 @@ export class IncidentIndex {
       before = page[page.length - 1]!.rowid;
     }
     fresh.sort((a, b) => a.rowid - b.rowid);
-    for (const r of fresh) await this.#add(r.party, r);
+    for (const r of fresh) await this.#addOrSkip(r.party, r);
     if (fresh.length > 0) this.#lastSeq = fresh[fresh.length - 1]!.rowid;
+  }
+
+  /** {@link #add}, skipping and reporting an entry that cannot be filed. */
+  async #addOrSkip(party: string, e: OwnEntry | ReceivedEntry): Promise<void> {
+    try {
+      await this.#add(party, e);
+    } catch (err) {
+      skippedEntries(this.#node).note('incidents', party, e.index, err);
+    }
   }
 
   async #add(party: string, e: OwnEntry | ReceivedEntry): Promise<void> {
@@ -137,15 +153,18 @@ export class IncidentIndex {
       }
       return;
     }
-    if (m.type !== 'incident.report' || m.incident === undefined) return;
+    if (m.type !== 'incident.report') return;
     const v = await this.#node.read(party, e.index, 'admin');
-    const body = v?.body !== undefined ? (v.body as unknown as IncidentReport) : undefined;
-    const r: HeldReport = { party, index: e.index, time: m.time, incident: m.incident, clear: m.marking === 'TLP:CLEAR', ...(body ? { body } : {}), text: haystack(m.incident, body) };
-    const list = this.#reports.get(m.incident) ?? [];
+    // Throws ENTRY_MALFORMED for a body that is not a report: skipped by #addOrSkip, not filed.
+    const body = v?.body !== undefined ? (checkBody('incident.report', v.body) as IncidentReport) : undefined;
+    const incident = body?.incident ?? m.incident;
+    if (incident === undefined) return;
+    const r: HeldReport = { party, index: e.index, time: m.time, incident, clear: m.marking === 'TLP:CLEAR', ...(body ? { body } : {}), text: haystack(incident, body) };
+    const list = this.#reports.get(incident) ?? [];
     list.push(r);
     list.sort((a, b) => Date.parse(a.time) - Date.parse(b.time) || a.party.localeCompare(b.party) || a.index - b.index);
-    this.#reports.set(m.incident, list);
-    this.#reportKeys.set(`${party}/${e.index}`, m.incident);
+    this.#reports.set(incident, list);
+    this.#reportKeys.set(`${party}/${e.index}`, incident);
   }
 
   /** Every incident as `role` sees it, filtered, newest `last` first (ties by id). Call {@link refresh} first. */

@@ -10,3 +10,5 @@ export * from './deadlines/index.js';
 export * from './federation/index.js';
 export * from './runtime.js';
 export * from './incidents.js';
+export * from './received.js';
+export * from './skipped.js';

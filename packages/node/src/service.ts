@@ -57,10 +57,11 @@ import {
   verifyRequest,
 } from '@parley/core';
 import { type EntryMeta, type ListQuery, type LogStore, type OwnEntry, type ReceivedEntry, type Role, LogWriter } from '@parley/store';
-import { BODY_SCHEMAS, type IncidentReport } from './bodies.js';
+import { checkBody, type IncidentReport } from './bodies.js';
 import { type VerifyPool, throwVerdict } from './verifyPool.js';
 import { WitnessService } from './witness.js';
 import { isQuarantined } from './federation/forks.js';
+import { judgeReceivedBody, needsAnswer, rejectionDraft, rejectionOf, withRejection } from './received.js';
 
 /** The party's secrets, decrypted in memory only. */
 export interface NodeKeys {
@@ -214,10 +215,8 @@ export class ParleyNode {
 
   /** {@link submit}, storing `received` (entries of other parties) in the same transaction as the entry. */
   async #submit(officer: string, d: Draft, received: readonly ReceivedEntry[]): Promise<Submitted> {
-    const schema = BODY_SCHEMAS[d.type];
-    const parsed = schema.safeParse(d.body);
-    if (!parsed.success) fail('ENTRY_MALFORMED', `body of ${d.type}: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(body)'}: ${i.message}`).join('; ')}`);
-    const body = parsed.data as JsonValue;
+    // The one registry (core entry/bodies.ts) that also checks every body we receive.
+    const body = checkBody(d.type, d.body) as unknown as JsonValue;
     const to = [...new Set(d.to ?? this.counterparts)].sort();
     for (const p of to) if (!this.accord.party(p) || p === this.party) fail('ENTRY_INVALID', `${p} is not another party of the accord`);
     const bodyField =
@@ -391,7 +390,9 @@ export class ParleyNode {
     // A sealed body must open for us and match its commitment: checked now,
     // while the sender can still be asked again, not when an officer reads it.
     const body = 'clear' in e.body ? e.body.clear : this.#open(e).body;
-    return { party: e.from.party, index: e.seq, leafHash: leaf, bytes, meta: metaOf(e, body), receivedAt: now };
+    // Checked as strictly as what we send; a bad body is stored as evidence and answered with a signed rejection (received.ts).
+    const rejection = judgeReceivedBody(e, body);
+    return withRejection({ party: e.from.party, index: e.seq, leafHash: leaf, bytes, meta: metaOf(e, rejection ? null : body), receivedAt: now }, rejection);
   }
 
   async #ingestRecords(records: readonly ReceivedEntry[], now: string): Promise<{ accepted: number; duplicates: number; receipts: Submitted[] }> {
@@ -421,11 +422,11 @@ export class ParleyNode {
           if (quarantined.get(r.party)) fail('ENTRY_INVALID', `${r.party}'s log is forked (this node holds a fork proof): its new entries are refused; entries already held stay`);
           fresh.push(r);
         } else if (held.meta.type !== 'receipt' && !(await this.#store.referencing(r.party, r.index)).some((e) => e.meta.type === 'receipt')) {
-          unanswered.push(held);
+          unanswered.push(withRejection(held, rejectionOf(r)));
         }
       }
       // New entries go into the same transactions as their receipts; if no receipt is due, alone.
-      const receipts = fresh.some((r) => r.meta.type !== 'receipt') || unanswered.length > 0 ? await this.#receipts(fresh, unanswered, now) : [];
+      const receipts = fresh.some(needsAnswer) || unanswered.length > 0 ? await this.#receipts(fresh, unanswered, now) : [];
       if (receipts.length === 0 && fresh.length > 0) await this.#store.ingest(fresh);
       // ---- durable: the new entries, and the receipts for them.
       return { accepted: fresh.length, receipts };
@@ -438,7 +439,9 @@ export class ParleyNode {
 
   /**
    * Receipts for received entries (not for receipts: that would never end),
-   * one per sender and run of {@link RECEIPT_REFS}. Each receipt carries the
+   * one per sender and run of {@link RECEIPT_REFS}; an entry whose body
+   * failed its check (a receipt's too) gets a rejection of its own instead
+   * (received.ts). Each receipt carries the
    * new entries it references to the writer, which stores them in the
    * receipt's own transaction (LogWriter.append `received`): an entry and
    * its receipt are durable together or not at all. New entries that get no
@@ -450,12 +453,16 @@ export class ParleyNode {
   #receipts(fresh: readonly ReceivedEntry[], unanswered: readonly ReceivedEntry[], receivedAt: string): Promise<Submitted[]> {
     const isNew = new Set(fresh);
     const bySender = new Map<string, ReceivedEntry[]>();
-    for (const r of [...fresh, ...unanswered]) {
-      if (r.meta.type === 'receipt') continue;
-      bySender.set(r.party, [...(bySender.get(r.party) ?? []), r]);
-    }
-    let riders = fresh.filter((r) => r.meta.type === 'receipt');
+    let riders = fresh.filter((r) => !needsAnswer(r));
     const writes: Promise<Submitted>[] = [];
+    for (const r of [...fresh, ...unanswered]) {
+      const rejection = rejectionOf(r);
+      if (rejection) {
+        // A rejected entry gets a receipt of its own that says so (received.ts).
+        writes.push(this.#submit(MACHINE, rejectionDraft(r, rejection, receivedAt), [...riders, ...(isNew.has(r) ? [r] : [])]));
+        riders = [];
+      } else if (needsAnswer(r)) bySender.set(r.party, [...(bySender.get(r.party) ?? []), r]);
+    }
     for (const [party, list] of bySender) {
       list.sort((a, b) => a.index - b.index);
       for (let i = 0; i < list.length; i += RECEIPT_REFS) {

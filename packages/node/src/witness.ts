@@ -36,6 +36,23 @@
  * can equal (its second line would have to be a decimal tree size), and
  * every other Parley signature carries a "parley/…" context.
  *
+ * Fork evidence (issue 9): a validly signed checkpoint that cannot extend
+ * the one held is kept as evidence BEFORE the refusal is answered
+ * (federation/forks.ts `recordFork`, durable, raising the alarm):
+ *
+ *     same size, other root            same-size fork proof (core detectFork)
+ *     larger, its proof fails (422)    prefix-conflict proof when the request's proof
+ *                                      authenticates under the new root (old size not a
+ *                                      power of two); else only the log's word: the
+ *                                      checkpoint is kept for gossip to compare
+ *     smaller than held (409)          kept for gossip to compare with the party's log
+ *                                      (gossip.ts: its consistency proof, or a prefix conflict)
+ *
+ * and a log this node holds a fork proof against is cosigned no more: every
+ * validly signed request for it is refused 422 `LOG_FORKED` (reason
+ * `log-forked`), so a witness never cosigns both sides of a fork, nor
+ * anything after one.
+ *
  * The stored note is the checkpoint text with the log signatures that
  * verified and this node's cosignature; other signature lines of the request
  * (unknown keys, other witnesses) are not kept, being unverified.
@@ -48,11 +65,17 @@ import {
   type ParleyError,
   type SignerKey,
   type VerifiedAccord,
+  ArgumentError,
+  ParseError,
   TLOG_SIZE_CONTENT_TYPE,
+  VerificationError,
   VerifierSet,
+  bytesEqual,
   cosign,
   cosignerKey,
   decideAddCheckpoint,
+  decodeUtf8,
+  detectFork,
   encodeUtf8,
   formatAddCheckpointResponse,
   formatNote,
@@ -61,10 +84,12 @@ import {
   newVerifier,
   parseAddCheckpointRequest,
   parseNote,
+  prefixConflictProof,
   verifyConsistency,
 } from '@parley/core';
 import type { LogStore, WitnessState } from '@parley/store';
 import { noteCosigned } from './deadlines/cosigned.js';
+import { isQuarantined, keepUnverified, recordFork } from './federation/forks.js';
 
 /** Content-Type of a 200 add-checkpoint answer (and of plain-text refusals). */
 export const WITNESS_TEXT_CONTENT_TYPE = 'text/plain; charset=utf-8';
@@ -109,13 +134,16 @@ export interface AddCheckpointConflict {
   readonly latestSize: number;
 }
 
-/** Any other refusal. Nothing was stored or signed. */
+/** Why a request was refused: tlog-witness's reasons, and a log this node holds a fork proof against. */
+export type WitnessRefusalReason = AddCheckpointReason | 'log-forked';
+
+/** Any other refusal. Nothing was signed; only fork evidence may have been stored. */
 export interface AddCheckpointRefused {
   readonly status: 400 | 403 | 404 | 422;
   readonly contentType: typeof WITNESS_TEXT_CONTENT_TYPE;
   /** `detail` and a newline, for a plain-text transport (the HTTP route answers a problem instead). */
   readonly body: Uint8Array;
-  readonly reason: AddCheckpointReason;
+  readonly reason: WitnessRefusalReason;
   readonly detail: string;
   /** The parse or verification error behind a 400 or 403, if any. */
   readonly error?: ParleyError;
@@ -124,7 +152,8 @@ export interface AddCheckpointRefused {
 export type AddCheckpointAnswer = AddCheckpointCosigned | AddCheckpointConflict | AddCheckpointRefused;
 
 /** What each refusal means, for `detail` (verification failures stay uninformative, STYLE.md §7b). */
-const DETAIL: Readonly<Record<AddCheckpointReason, string>> = {
+const DETAIL: Readonly<Record<WitnessRefusalReason, string>> = {
+  'log-forked': 'this node holds a fork proof against the log and cosigns none of its checkpoints',
   malformed: 'the body is not an add-checkpoint request',
   'unknown-origin': 'this node does not witness that log',
   unverified: 'the checkpoint is not validly signed by its log key',
@@ -141,12 +170,14 @@ export class WitnessService {
   readonly #logs = new Map<string, WitnessedLog>();
   readonly #locks = new Map<string, Promise<void>>();
   readonly #cosigner: SignerKey;
+  readonly #accord: VerifiedAccord;
   readonly #store: LogStore;
   readonly #now: () => Date;
 
   constructor(o: WitnessOptions) {
     this.party = o.party;
     this.#store = o.store;
+    this.#accord = o.accord;
     this.#now = o.now ?? (() => new Date());
     this.#cosigner = cosignerKey(o.logKey);
     for (const p of o.accord.accord.parties) {
@@ -205,6 +236,13 @@ export class WitnessService {
         // core's decider passes (old, new, oldRoot, newRoot, proof); RFC 6962 §2.1.4.2 check.
         checkConsistency: (oldSize, newSize, oldRoot, newRoot, proof) => verifyConsistency(proof, oldSize, newSize, oldRoot, newRoot),
       });
+      // A validly signed checkpoint (409, 422 and 200 come after the signature check):
+      // evidence first, then no cosignature for a log held forked.
+      if (log !== undefined && parsed !== undefined && (outcome.status === 200 || outcome.status === 409 || outcome.status === 422)) {
+        if (await isQuarantined(this.#store, log.party)) return forked(log.party);
+        await this.#keepEvidence(log, held, parsed, outcome.status);
+        if (await isQuarantined(this.#store, log.party)) return forked(log.party);
+      }
       if (outcome.status === 409) return conflict(outcome.latestSize);
       if (outcome.status !== 200) {
         const detail = DETAIL[outcome.reason];
@@ -229,6 +267,33 @@ export class WitnessService {
     } finally {
       if (durable === undefined) release();
       else void durable.then(release, release);
+    }
+  }
+
+  /**
+   * Keeps what a validly signed checkpoint that does not extend the held one
+   * proves (see the module doc); durable before the caller answers.
+   */
+  async #keepEvidence(log: WitnessedLog, held: WitnessState | undefined, req: AddCheckpointRequest, status: 200 | 409 | 422): Promise<void> {
+    if (held === undefined || status === 200) return;
+    const cp = req.checkpoint;
+    const note = req.checkpointNote;
+    if (cp.treeSize === held.treeSize) {
+      if (bytesEqual(cp.rootHash, held.rootHash)) return;
+      const proof = evidence(() => detectFork(this.#accord, log.party, held.note, note));
+      if (proof !== undefined) await recordFork(this.#store, log.party, proof);
+      return;
+    }
+    if (cp.treeSize < held.treeSize) {
+      // Stale or a second history: the party's log can tell (gossip.ts compares it at the next contact).
+      await keepUnverified(this.#store, log.party, decodeUtf8(note));
+      return;
+    }
+    if (status === 422 && req.oldSize === held.treeSize && held.treeSize > 0) {
+      // The consistency proof failed: evidence only when it authenticates under the new root.
+      const proof = evidence(() => prefixConflictProof(this.#accord, log.party, held.note, note, req.proof));
+      if (proof !== undefined) await recordFork(this.#store, log.party, proof);
+      else await keepUnverified(this.#store, log.party, decodeUtf8(note));
     }
   }
 
@@ -280,6 +345,23 @@ function tryParse(body: Uint8Array | string | AddCheckpointRequest): AddCheckpoi
   } catch (e) {
     // decideAddCheckpoint parses again and turns the same error into a 400.
     if (isParleyError(e)) return undefined;
+    throw e;
+  }
+}
+
+/** The refusal for a log this node holds a fork proof against. */
+function forked(party: string): AddCheckpointRefused {
+  const detail = DETAIL['log-forked'];
+  const error = new VerificationError('LOG_FORKED', `${party}'s log is forked: ${detail}`);
+  return { status: 422, contentType: WITNESS_TEXT_CONTENT_TYPE, body: encodeUtf8(`${detail}\n`), reason: 'log-forked', detail, error };
+}
+
+/** Runs a core fork-proof builder; a failure to build (no evidence) is undefined. */
+function evidence<T>(f: () => T): T | undefined {
+  try {
+    return f();
+  } catch (e) {
+    if (e instanceof ParseError || e instanceof VerificationError || e instanceof ArgumentError) return undefined;
     throw e;
   }
 }

@@ -14,7 +14,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { formatAddCheckpointRequest, parseCheckpoint, parseNote } from '@parley/core/node';
 import { SqliteStore } from '@parley/store';
-import { CosignedBounds, DeadlineTracker, OWN_CLOCKS, ParleyNode, noteCosigned, timesKey } from '../src/index.js';
+import { CosignedBounds, DeadlineTracker, OWN_CLOCKS, ParleyNode, noteCosigned } from '../src/index.js';
 import { makeAccord, makeParty } from './helpers/channel.js';
 
 const S = 1000;
@@ -97,7 +97,10 @@ describe('cosigned time bounds', () => {
 
     // Persisted on close; a new provider on the same store reads it back.
     await p.US.bounds.close();
-    expect(await p.US.store.getSetting(timesKey('US'))).toEqual({ CN: [[1, T0 / 1000], [3, T0 / 1000 + 10]] });
+    expect(await p.US.store.cosignedTimes('US')).toEqual([
+      { party: 'US', cosigner: 'CN', treeSize: 1, cosignedAt: T0 / 1000 },
+      { party: 'US', cosigner: 'CN', treeSize: 3, cosignedAt: T0 / 1000 + 10 },
+    ]);
     const again = await CosignedBounds.open(p.US.node, p.US.store);
     expect(again.bound('US', 2)).toEqual({ notAfter: iso(T0 + 10 * S) });
     await again.close();

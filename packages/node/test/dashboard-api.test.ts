@@ -21,7 +21,6 @@ import type { FastifyInstance } from 'fastify';
 import { SqliteStore } from '@parley/store';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { VerifierSet, appendSignatures, decodeUtf8, detectFork, formatAddCheckpointRequest, leafHash, newSigner, openCheckpoint, openWitnessedCheckpoint, parseBase64, signCheckpoint, verifyAccord, verifyInclusion } from '@parley/core/node';
-import { cosignedKey } from '../src/federation/keys.js';
 import { ParleyNode, createServer, hashPassword, recordFork, CONTENT_SECURITY_POLICY, formatCsv, percentile, compliance } from '../src/index.js';
 import { makeAccord, makeParty, openChannel, sampleReport } from './helpers/channel.js';
 import { OFFICERS, PASSWORD, expectProblem } from './helpers/http.js';
@@ -436,7 +435,7 @@ describe('GET /v1/logs/{party}', () => {
     expect(a.status).toBe(200);
     if (a.status !== 200) return;
     const cosigned = decodeUtf8(appendSignatures(note, [a.cosignature]));
-    await ch.store('US').putSetting(cosignedKey('CN'), { size, at: a.timestamp, note: cosigned });
+    await ch.store('US').advanceOwnCosigned({ witness: 'CN', treeSize: size, cosignedAt: a.timestamp, note: cosigned });
 
     const own = (await call(`${base['US']}/v1/logs/US/cosigned`, { token })).json<{ party: string; notes: { witness: string; treeSize: number; note: string }[] }>();
     expect(none.notes).toEqual([]);

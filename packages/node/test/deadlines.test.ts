@@ -18,7 +18,6 @@ import {
   type TimeBounds,
   DeadlineTracker,
   DeadlineWatcher,
-  ESCALATIONS_SETTING,
   Heartbeat,
   ParleyNode,
   attachLinkSource,
@@ -462,7 +461,7 @@ describe('DeadlineWatcher', () => {
     await p.us.close();
     await p.usStore.close();
     const { node, store } = await p.reopen('US');
-    expect(await store.getSetting(ESCALATIONS_SETTING)).toMatchObject({ escalated: [`overdue/receipt/US/${a.index}/CN`], pending: [{ attempts: 1 }] });
+    expect(await store.escalations()).toMatchObject([{ id: `overdue/receipt/US/${a.index}/CN`, webhook: { attempts: 1, state: 'pending' } }]);
     const log = recorder();
     const second = new DeadlineWatcher({ tracker: new DeadlineTracker({ node, store }), store, logger: log, clock: p.clock, webhook: { url: hook.url, key, baseDelayMs: 60 * S } });
     closers.push(() => second.stop());

@@ -34,7 +34,7 @@ import {
   verifyForkProof,
 } from '@parley/core/node';
 import type { FastifyInstance } from 'fastify';
-import { Federator, PeerClient, WITNESSED_PUSH_CONTENT_TYPE, cosignedKey, createServer, exportBundle, formatWitnessedPush, forksOf, parseWitnessedPush, peersOf, pushTo, loadPushCursor, receiveWitnessedPush } from '../src/index.js';
+import { Federator, PeerClient, WITNESSED_PUSH_CONTENT_TYPE, createServer, exportBundle, formatWitnessedPush, forksOf, parseWitnessedPush, peersOf, pushTo, loadPushCursor, receiveWitnessedPush } from '../src/index.js';
 import { login, openHttpChannel } from './helpers/http.js';
 
 const IDS = ['CN', 'EU', 'US'] as const;
@@ -146,10 +146,10 @@ describe('three nodes federating over 127.0.0.1', () => {
     expect(w.checkpoint.treeSize).toBe(held.treeSize);
     expect(w.cosignatures[0]!.timestamp).toBeGreaterThan(0);
 
-    await waitFor('US holds a CN-cosigned checkpoint', async () => ((await ch.store('US').getSetting(cosignedKey('CN'))) as { size?: number } | undefined)?.size! > s.index);
-    const kept = (await ch.store('US').getSetting(cosignedKey('CN'))) as { size: number; note: string };
+    await waitFor('US holds a CN-cosigned checkpoint', async () => ((await ch.store('US').ownCosigned('CN'))?.treeSize ?? 0) > s.index);
+    const kept = (await ch.store('US').ownCosigned('CN'))!;
     const mine = openWitnessedCheckpoint(kept.note, new VerifierSet([keyOf('US').party.logKey]), [keyOf('CN').party.logKey], { quorum: 1 });
-    expect(mine.checkpoint.treeSize).toBe(kept.size);
+    expect(mine.checkpoint.treeSize).toBe(kept.treeSize);
     const link = feds.get('US')!.links().find((l) => l.party === 'CN')!;
     expect(link).toMatchObject({ consecutiveFailures: 0, forks: 0 });
     expect(link.lastContact).toBeDefined();
@@ -242,8 +242,8 @@ describe('three nodes federating over 127.0.0.1', () => {
       expect((await ch.node('CN').witness.latest(origin('US')))?.treeSize).toBe(ch.node('US').treeSize);
       expect(await ch.store('CN').received('US', s.index)).toBeDefined();
       expect(await receipts('CN', 'US', s.index)).toHaveLength(1);
-      const kept = (await ch.store('US').getSetting(cosignedKey('CN'))) as { size: number; note: string };
-      expect(kept.size).toBe(ch.node('US').treeSize);
+      const kept = (await ch.store('US').ownCosigned('CN'))!;
+      expect(kept.treeSize).toBe(ch.node('US').treeSize);
       openWitnessedCheckpoint(kept.note, new VerifierSet([keyOf('US').party.logKey]), [keyOf('CN').party.logKey], { quorum: 1 });
     } finally {
       await startFederator('US');
@@ -274,7 +274,7 @@ describe('three nodes federating over 127.0.0.1', () => {
       // The same reply again is stored once (idempotent), as any push.
       expect(await receiveWitnessedPush(ch.node('US'), ch.store('US'), replies[0]!, 'CN')).toMatchObject({ status: 200, accepted: 0 });
       // CN did not push it again on its own, and has US's cosignature of that checkpoint once it asks for it.
-      await waitFor("CN's cosignature from US", async () => (((await ch.store('CN').getSetting(cosignedKey('US'))) as { size?: number } | undefined)?.size ?? 0) >= offered);
+      await waitFor("CN's cosignature from US", async () => ((await ch.store('CN').ownCosigned('US'))?.treeSize ?? 0) >= offered);
       expect(feds.get('CN')!.links().find((l) => l.party === 'US')).toMatchObject({ consecutiveFailures: 0, pushedSize: expect.any(Number) });
     } finally {
       await startFederator('US');
@@ -295,7 +295,7 @@ describe('three nodes federating over 127.0.0.1', () => {
       await startFederator('US');
       restarted = true;
       await waitFor("US pulls CN's receipt", async () => (await ch.store('US').received('CN', receipt!.index)) !== undefined);
-      await waitFor("CN's checkpoint with the receipt cosigned by US", async () => (((await ch.store('CN').getSetting(cosignedKey('US'))) as { size?: number } | undefined)?.size ?? 0) > receipt!.index);
+      await waitFor("CN's checkpoint with the receipt cosigned by US", async () => ((await ch.store('CN').ownCosigned('US'))?.treeSize ?? 0) > receipt!.index);
       expect(await receipts('CN', 'US', s.index)).toHaveLength(1);
     } finally {
       if (!restarted) await startFederator('US');

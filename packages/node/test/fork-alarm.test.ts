@@ -175,6 +175,8 @@ describe('a split view is caught and raises the alarm', () => {
     // View A (CN): 2 entries. View B (EU): 3 other entries. Both addressed to CN and EU.
     const old = [];
     for (let i = 0; i < 2; i++) old.push(await ch.node('US').sendMessage('alice', { precedence: 'ROUTINE', marking: 'TLP:CLEAR', text: `view A ${i}` }));
+    // CN holds the whole of view A before view B exists (else a proof may set B against A's first entry alone).
+    await waitFor('CN cosigned view A', async () => (await witnessed('CN')) === 2);
     for (let i = 0; i < 3; i++) await usB.sendMessage('alice', { precedence: 'ROUTINE', marking: 'TLP:CLEAR', text: `view B ${i}` });
     await waitFor('CN cosigned view A, EU view B', async () => (await witnessed('CN')) === 2 && (await witnessed('EU')) === 3);
     const t0 = Date.now();
@@ -253,7 +255,8 @@ describe('a split view is caught and raises the alarm', () => {
     const peer = new PeerClient(usA, 'CN', { url: urls['CN']! });
     const pushed = await pushTo(usA, ch.store('US'), peer, await loadPushCursor(ch.store('US'), 'CN'), 256).catch((e: unknown) => e);
     expect(pushed).toBeInstanceOf(PeerError);
-    expect(pushed).toMatchObject({ code: 'PEER_REFUSED', status: 422, problemCode: 'ENTRY_INVALID' });
+    // Refused at CN's witness, which cosigns no checkpoint of a log it holds a fork proof against.
+    expect(pushed).toMatchObject({ code: 'PEER_REFUSED', status: 422, problemCode: 'LOG_FORKED' });
 
     // CN's pulls of US are quarantined too: wait (bounded) for a pull to be refused, then check nothing came in.
     await waitFor('a refused pull of US', () => feds.get('CN')!.links().find((l) => l.party === 'US')!.lastError?.code === 'FORK_DETECTED');

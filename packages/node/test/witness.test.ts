@@ -30,9 +30,10 @@ import {
   parseVerifierKey,
   proveConsistency,
   signCheckpoint,
+  verifyForkProof,
 } from '@parley/core/node';
 import { type LogStore, SqliteStore } from '@parley/store';
-import { type AddCheckpointAnswer, ParleyNode, WITNESS_TEXT_CONTENT_TYPE, WitnessService, createServer } from '../src/index.js';
+import { type AddCheckpointAnswer, ParleyNode, WITNESS_TEXT_CONTENT_TYPE, WitnessService, createServer, forksOf, unverifiedOf } from '../src/index.js';
 import { openChannel } from './helpers/channel.js';
 import { expectProblem, openHttpChannel } from './helpers/http.js';
 
@@ -153,12 +154,22 @@ describe('WitnessService (in process)', () => {
     const mixed = await cn.addCheckpoint(formatAddCheckpointRequest({ oldSize: 4, proof: await us.consistencyProof(4, 9), checkpointNote: fork.note }));
     expect(mixed).toMatchObject({ status: 422, reason: 'inconsistent' });
     // Same size as cosigned, other root.
+    // Proofs that do not authenticate prove nothing (old size 4, a power of two): no fork proof yet,
+    // the checkpoint is kept for gossip to compare with US's own log.
+    expect(await forksOf(ch.store('CN'), 'US')).toEqual([]);
+    expect(await unverifiedOf(ch.store('CN'), 'US')).toEqual([decodeUtf8(fork.note)]);
+    expect(await cn.latest(us.origin)).toEqual(before);
+    // Same size as cosigned, other root: a same-size fork proof is kept (durably) before the refusal.
     const sameSize = forkedCheckpoint(ch, 4);
-    expect(await cn.addCheckpoint(formatAddCheckpointRequest({ oldSize: 4, proof: [], checkpointNote: sameSize.note }))).toMatchObject({ status: 422, reason: 'root-mismatch' });
+    expect(await cn.addCheckpoint(formatAddCheckpointRequest({ oldSize: 4, proof: [], checkpointNote: sameSize.note }))).toMatchObject({ status: 422, reason: 'log-forked', error: { code: 'LOG_FORKED' } });
+    const proofs = await forksOf(ch.store('CN'), 'US');
+    expect(proofs).toHaveLength(1);
+    expect(verifyForkProof(proofs[0]!, us.accord)).toMatchObject({ party: 'US', kind: 'same-size' });
     expect(await cn.latest(us.origin)).toEqual(before);
 
-    // The real log still advances.
-    expectCosigned(await cn.addCheckpoint(await addRequest(us, 4)));
+    // Issue 9: a log held forked is cosigned no more — not even its real next checkpoint.
+    expect(await cn.addCheckpoint(await addRequest(us, 4))).toMatchObject({ status: 422, reason: 'log-forked' });
+    expect(await cn.latest(us.origin)).toEqual(before);
   });
 
   it('refuses unknown logs (404, its own included), bad signatures (403) and malformed requests (400), storing nothing', async () => {
@@ -295,8 +306,10 @@ describe('WitnessService (in process)', () => {
         expect(await cn.witness.addCheckpoint(await addRequest(us, 0))).toMatchObject({ status: 409, latestSize: 6 });
         await publish(us, 2);
         const fork = forkedCheckpoint(c, 8);
-        expect(await cn.witness.addCheckpoint(formatAddCheckpointRequest({ oldSize: 6, proof: proveConsistency(6, 8, fork.tree), checkpointNote: fork.note }))).toMatchObject({ status: 422 });
-        expectCosigned(await cn.witness.addCheckpoint(await addRequest(us, 6)));
+        // Old size 6 is not a power of two: the forged history's own proof authenticates, a prefix conflict.
+        expect(await cn.witness.addCheckpoint(formatAddCheckpointRequest({ oldSize: 6, proof: proveConsistency(6, 8, fork.tree), checkpointNote: fork.note }))).toMatchObject({ status: 422, reason: 'log-forked' });
+        expect(verifyForkProof((await forksOf(store, 'US'))[0]!, c.node('US').accord)).toMatchObject({ kind: 'prefix-conflict' });
+        expect(await cn.witness.addCheckpoint(await addRequest(us, 6))).toMatchObject({ status: 422, reason: 'log-forked' });
       } finally {
         await cn.close();
         await store.close();
@@ -415,8 +428,9 @@ describe('witnessing over 127.0.0.1', () => {
     const forked = await send('CN')(formatAddCheckpointRequest({ oldSize: 9, proof: proveConsistency(9, 12, fork.tree), checkpointNote: fork.note }));
     expect(forked.status).toBe(422);
     expect(forked.type).toMatch(/^application\/problem\+json/);
-    expect(JSON.parse(text(forked.body))).toMatchObject({ status: 422, code: 'PROOF_INVALID' });
+    expect(JSON.parse(text(forked.body))).toMatchObject({ status: 422, code: 'LOG_FORKED' });
     expect((await hc.node('CN').witness.latest(us.origin))!.treeSize).toBe(9);
+    expect(await forksOf(hc.store('CN'), 'US')).toHaveLength(1);
 
     const own = await send('US')(await addRequest(us, 0));
     expect(own.status).toBe(404);

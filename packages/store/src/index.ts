@@ -3,3 +3,4 @@ export * from './types.js';
 export { SqliteStore, type SqliteStoreOptions } from './sqlite/store.js';
 export { LogWriter, type Appended, type Prepared, type WriterOptions } from './writer.js';
 export { withWriterThread } from './sqlite/threaded.js';
+export { type DirLock, LOCK_FILE, LOCK_PID_FILE, lockDataDir, lockHolder } from './lock.js';

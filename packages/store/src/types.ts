@@ -150,6 +150,25 @@ export interface WitnessState {
   readonly note: Uint8Array;
 }
 
+/** A fork proof to keep: the canonical proof text and the two checkpoint notes it sets against each other. */
+export interface NewForkProof {
+  /** The party whose log forked. */
+  readonly party: string;
+  /** The proof's two checkpoint notes (signed note text); only their bodies (up to the blank line) identify the pair. */
+  readonly views: readonly [string, string];
+  /** The canonical fork proof text (core `formatForkProof`). */
+  readonly proof: string;
+  /** When this node found it (ISO 8601). */
+  readonly recordedAt: string;
+}
+
+/** A fork proof as held. */
+export interface StoredForkProof {
+  readonly party: string;
+  readonly proof: string;
+  readonly recordedAt: string;
+}
+
 /** Everything a node stores. All methods are asynchronous; see the module doc for the contracts. */
 export interface LogStore {
   /** Current size of this party's own log (0 when empty). */
@@ -219,7 +238,151 @@ export interface LogStore {
    */
   advanceWitness(origin: string, expectOldSize: number, next: WitnessState): Promise<boolean>;
 
+  /**
+   * Keeps a fork proof against `proof.party`'s log (issue 9: evidence in a
+   * typed, insert-only table). One fork is one proof: the pair of views is
+   * canonicalised here (the two checkpoint bodies sorted), so the same pair
+   * offered in either order — or as a proof of another kind — is stored
+   * once. Never updated or deleted. Durable when it resolves.
+   * @returns true when stored; false when a proof of the same pair is held.
+   * @throws StoreError `STORE_CONFLICT` for an empty party, proof or view,
+   *   or two equal views — our caller's bug; nothing is written.
+   */
+  addForkProof(proof: NewForkProof): Promise<boolean>;
+  /** Fork proofs held, oldest first; only those against `party`'s log when given. */
+  forkProofs(party?: string): Promise<StoredForkProof[]>;
+
+  /**
+   * Keeps a checkpoint note of `party`'s log that could not be compared
+   * with what this node cosigned when it arrived (offline import, a
+   * witness request at another size), for comparison at the next contact.
+   * Insert-only; a note already held is not stored twice.
+   * @param maxPending most uncompared notes kept per party: beyond it, the new one is not stored.
+   * @returns true when stored.
+   */
+  addUnverifiedCheckpoint(party: string, note: string, keptAt: string, maxPending: number): Promise<boolean>;
+  /** `party`'s checkpoints kept by {@link addUnverifiedCheckpoint} and not yet compared, oldest first. */
+  unverifiedCheckpoints(party: string): Promise<string[]>;
+  /**
+   * Records the outcome of comparing kept checkpoints (compare-and-set:
+   * only a note not yet compared is marked; the row stays as evidence).
+   */
+  markCheckpointsCompared(party: string, notes: readonly string[], outcome: string, at: string): Promise<void>;
+  // ---- Evidence of federation and deadlines (issue 9): typed, never
+  // read-modify-write. Each write is atomic and durable on return; writes
+  // issued without awaiting each other apply in issue order, and none of
+  // them can move its value backwards, so a late write of an older value
+  // loses instead of erasing a newer one.
+
+  /** The `kind` cursor of `party` (see {@link Cursor}), or undefined when none was written. */
+  cursor(kind: CursorKind, party: string): Promise<Cursor | undefined>;
+  /**
+   * Moves a cursor forward: writes `next` only if no cursor is stored or
+   * `next.treeSize` is larger than the stored size.
+   * @returns true when written; false, writing nothing, for a size at or
+   *   below the stored one (a stale or repeated write).
+   * @throws StoreError `STORE_CONFLICT` for a size that is not a safe
+   *   integer ≥ 0 or a frontier hash that is not 32 bytes (our caller's bug).
+   */
+  advanceCursor(kind: CursorKind, party: string, next: Cursor): Promise<boolean>;
+
+  /** The latest checkpoint of our log that `witness` (a peer) cosigned, or undefined. */
+  ownCosigned(witness: string): Promise<OwnCosigned | undefined>;
+  /**
+   * Keeps `next` as the latest cosignature of our log by `next.witness`, if
+   * it is newer than the stored one: a larger tree size, or the same size
+   * cosigned later.
+   * @returns true when written; false when the stored one is as new or newer.
+   * @throws StoreError `STORE_CONFLICT` for a size < 1, a negative time or an empty note.
+   */
+  advanceOwnCosigned(next: OwnCosigned): Promise<boolean>;
+
+  /**
+   * Records cosigned times. Insert-only: a (party, cosigner, treeSize) already
+   * held keeps its first time. Atomic per call.
+   * @throws StoreError `STORE_CONFLICT` for a size < 1 or a time that is not a safe integer ≥ 0.
+   */
+  addCosignedTimes(points: readonly CosignedTime[]): Promise<void>;
+  /** The cosigned times of `party`'s log: per cosigner the `limit` largest sizes (default all), ordered by cosigner then size. */
+  cosignedTimes(party: string, limit?: number): Promise<CosignedTime[]>;
+
+  /**
+   * Records escalations (an overdue deadline, a fork: whatever was announced
+   * once and must never be announced again), each with the webhook to send
+   * for it if any. Insert-only: an id already recorded is left as it is.
+   * Atomic per call.
+   * @returns the ids newly recorded.
+   */
+  recordEscalations(rows: readonly NewEscalation[]): Promise<string[]>;
+  /** Every escalation recorded, oldest first. */
+  escalations(): Promise<EscalationRecord[]>;
+  /**
+   * Compare-and-set of one escalation's webhook delivery state: writes only
+   * if the stored `attempts` is still `expectAttempts` and the webhook is
+   * still pending.
+   * @returns true when written; false when no pending webhook with those attempts exists.
+   */
+  updateWebhook(id: string, expectAttempts: number, next: WebhookUpdate): Promise<boolean>;
+
   close(): Promise<void>;
+}
+
+/** Which federation cursor: how far we pushed our entries to a peer, or scanned and verified its log. */
+export type CursorKind = 'push' | 'pull';
+
+export interface Cursor {
+  /** push: our entries for the peer are pushed below this size of our log; pull: the peer's log is scanned up to it. */
+  readonly treeSize: number;
+  /** pull: the RFC 6962 compact range of [0, treeSize), largest subtree first; push: empty. */
+  readonly frontier: readonly Hash[];
+}
+
+/** Our log's checkpoint as cosigned by a peer's witness. */
+export interface OwnCosigned {
+  readonly witness: string;
+  readonly treeSize: number;
+  /** The cosignature's timestamp (POSIX seconds); absent when unknown (migrated from a value without it). */
+  readonly cosignedAt?: number;
+  /** The checkpoint note: our signature and the peer's cosignature (text). */
+  readonly note: string;
+}
+
+/** `cosigner` cosigned a checkpoint of `party`'s log of `treeSize` at `cosignedAt` (POSIX seconds). */
+export interface CosignedTime {
+  readonly party: string;
+  readonly cosigner: string;
+  readonly treeSize: number;
+  readonly cosignedAt: number;
+}
+
+export interface NewEscalation {
+  /** Stable id (the webhook's id). */
+  readonly id: string;
+  /** Milliseconds since the epoch. */
+  readonly recordedAt: number;
+  /** The exact webhook body to send and sign on every attempt; absent: no webhook. */
+  readonly webhook?: string;
+}
+
+export type WebhookDelivery = 'pending' | 'delivered' | 'abandoned';
+
+export interface EscalationRecord {
+  readonly id: string;
+  /** Milliseconds since the epoch; 0 for escalations migrated from settings. */
+  readonly recordedAt: number;
+  readonly webhook?: {
+    readonly body: string;
+    readonly attempts: number;
+    /** Milliseconds since the epoch. */
+    readonly nextAttemptAt: number;
+    readonly state: WebhookDelivery;
+  };
+}
+
+export interface WebhookUpdate {
+  readonly attempts: number;
+  readonly nextAttemptAt: number;
+  readonly state: WebhookDelivery;
 }
 
 /** Storage failures reject with core's `StoreError` (codes STORE_CONFLICT, STORE_CORRUPT, STORE_UNAVAILABLE). */

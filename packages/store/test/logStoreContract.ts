@@ -246,6 +246,53 @@ export function describeLogStore(name: string, open: OpenStore): void {
       await store.deleteSession(s.tokenHash); // deleting twice is fine
     });
 
+    describe('fork evidence (issue 9)', () => {
+      /** A checkpoint note of `size` with root tag `root`, and a signature line `sig`. */
+      const note = (size: number, root: string, sig = 'sig') => `cn.parley.test/log\n${size}\n${root}=\n\n\u2014 cn.parley.test/log ${sig}\n`;
+      const proof = (a: string, b: string, tag = '') => JSON.stringify({ a, b, tag });
+
+      it('keeps a fork proof once per pair of views, in either order and whatever signatures ride along', async () => {
+        const [a, b] = [note(5, 'AAA'), note(5, 'BBB')];
+        expect(await store.forkProofs()).toEqual([]);
+        expect(await store.addForkProof({ party: 'CN', views: [a, b], proof: proof(a, b), recordedAt: '2026-05-14T12:00:00Z' })).toBe(true);
+        expect(await store.addForkProof({ party: 'CN', views: [b, a], proof: proof(b, a), recordedAt: '2026-05-14T12:00:01Z' })).toBe(false);
+        expect(await store.addForkProof({ party: 'CN', views: [note(5, 'BBB', 'cosigned'), a], proof: proof(a, b, 'other kind'), recordedAt: '2026-05-14T12:00:02Z' })).toBe(false);
+        expect(await store.forkProofs('CN')).toEqual([{ party: 'CN', proof: proof(a, b), recordedAt: '2026-05-14T12:00:00Z' }]);
+        // Another pair, and another party: kept, oldest first.
+        const c = note(7, 'CCC');
+        expect(await store.addForkProof({ party: 'CN', views: [a, c], proof: proof(a, c), recordedAt: '2026-05-14T12:00:03Z' })).toBe(true);
+        expect(await store.addForkProof({ party: 'UK', views: [a, b], proof: proof(a, b, 'uk'), recordedAt: '2026-05-14T12:00:04Z' })).toBe(true);
+        expect((await store.forkProofs('CN')).map((f) => f.proof)).toEqual([proof(a, b), proof(a, c)]);
+        expect((await store.forkProofs()).map((f) => f.party)).toEqual(['CN', 'CN', 'UK']);
+        expect(await store.forkProofs('US')).toEqual([]);
+      });
+
+      it('refuses a proof whose views are one checkpoint or not notes, with STORE_CONFLICT, writing nothing', async () => {
+        const a = note(5, 'AAA');
+        await expectRejectsCode(store.addForkProof({ party: 'CN', views: [a, note(5, 'AAA', 'other sig')], proof: 'x', recordedAt: 't' }), StoreError, 'STORE_CONFLICT');
+        await expectRejectsCode(store.addForkProof({ party: 'CN', views: [a, 'no blank line'], proof: 'x', recordedAt: 't' }), StoreError, 'STORE_CONFLICT');
+        await expectRejectsCode(store.addForkProof({ party: '', views: [a, note(5, 'B')], proof: 'x', recordedAt: 't' }), StoreError, 'STORE_CONFLICT');
+        expect(await store.forkProofs()).toEqual([]);
+      });
+
+      it('keeps checkpoints for comparison once each, up to a cap, and marks them compared without dropping them', async () => {
+        const [a, b, c] = [note(3, 'A'), note(4, 'B'), note(5, 'C')];
+        expect(await store.addUnverifiedCheckpoint('CN', a, 't0', 2)).toBe(true);
+        expect(await store.addUnverifiedCheckpoint('CN', a, 't1', 2)).toBe(false);
+        expect(await store.addUnverifiedCheckpoint('CN', b, 't2', 2)).toBe(true);
+        expect(await store.addUnverifiedCheckpoint('CN', c, 't3', 2)).toBe(false); // the cap
+        expect(await store.addUnverifiedCheckpoint('UK', c, 't3', 2)).toBe(true);
+        expect(await store.unverifiedCheckpoints('CN')).toEqual([a, b]);
+        await store.markCheckpointsCompared('CN', [a], 'consistent', 't4');
+        expect(await store.unverifiedCheckpoints('CN')).toEqual([b]);
+        // Compared once: the row stays, so the same note is not kept again.
+        expect(await store.addUnverifiedCheckpoint('CN', a, 't5', 2)).toBe(false);
+        expect(await store.addUnverifiedCheckpoint('CN', c, 't5', 2)).toBe(true);
+        expect(await store.unverifiedCheckpoints('CN')).toEqual([b, c]);
+        expect(await store.unverifiedCheckpoints('UK')).toEqual([c]);
+      });
+    });
+
     describe('witness state', () => {
       const CN = 'cn.parley.test/log';
       const UK = 'uk.parley.test/log';
@@ -296,6 +343,93 @@ export function describeLogStore(name: string, open: OpenStore): void {
         await expectRejectsCode(store.advanceWitness(CN, 5, { ...witnessed(6), note: new Uint8Array(0) }), StoreError, 'STORE_CONFLICT');
         await expectRejectsCode(store.advanceWitness(CN, -1, witnessed(6)), StoreError, 'STORE_CONFLICT');
         expect(await store.witnessState(CN)).toEqual(witnessed(5));
+      });
+    });
+
+    // issue 9: evidence in typed tables, never moved backwards.
+    describe('evidence: cursors, cosignatures of our log, cosigned times, escalations', () => {
+      const h = (n: number) => leafHash(entryBytes(n, 'frontier'));
+
+      it('moves a cursor forward only, per kind and party, and reads it back exactly', async () => {
+        expect(await store.cursor('pull', 'CN')).toBeUndefined();
+        expect(await store.advanceCursor('pull', 'CN', { treeSize: 3, frontier: [h(1), h(2)] })).toBe(true);
+        expect(await store.cursor('pull', 'CN')).toEqual({ treeSize: 3, frontier: [h(1), h(2)] });
+        expect(await store.advanceCursor('pull', 'CN', { treeSize: 2, frontier: [h(9)] })).toBe(false); // stale
+        expect(await store.advanceCursor('pull', 'CN', { treeSize: 3, frontier: [h(9)] })).toBe(false); // repeated
+        expect(await store.cursor('pull', 'CN')).toEqual({ treeSize: 3, frontier: [h(1), h(2)] });
+        expect(await store.advanceCursor('pull', 'CN', { treeSize: 4, frontier: [h(4)] })).toBe(true);
+        expect(await store.cursor('push', 'CN')).toBeUndefined();
+        expect(await store.advanceCursor('push', 'CN', { treeSize: 0, frontier: [] })).toBe(true);
+        expect(await store.cursor('push', 'CN')).toEqual({ treeSize: 0, frontier: [] });
+        expect(await store.cursor('pull', 'UK')).toBeUndefined();
+        expect(await store.cursor('pull', 'CN')).toEqual({ treeSize: 4, frontier: [h(4)] });
+      });
+
+      it('applies cursor writes in flight together in issue order, so the largest wins whatever order they land', async () => {
+        await Promise.all([5, 9, 7, 8, 6].map((n) => store.advanceCursor('push', 'CN', { treeSize: n, frontier: [] })));
+        expect((await store.cursor('push', 'CN'))!.treeSize).toBe(9);
+      });
+
+      it('rejects a bad cursor with STORE_CONFLICT, writing nothing', async () => {
+        await expectRejectsCode(store.advanceCursor('pull', 'CN', { treeSize: -1, frontier: [] }), StoreError, 'STORE_CONFLICT');
+        await expectRejectsCode(store.advanceCursor('pull', 'CN', { treeSize: 2, frontier: [new Uint8Array(31)] }), StoreError, 'STORE_CONFLICT');
+        expect(await store.cursor('pull', 'CN')).toBeUndefined();
+      });
+
+      it('keeps the newest cosignature of our log per witness: larger size, or the same size cosigned later', async () => {
+        expect(await store.ownCosigned('CN')).toBeUndefined();
+        expect(await store.advanceOwnCosigned({ witness: 'CN', treeSize: 5, cosignedAt: 100, note: 'n5' })).toBe(true);
+        expect(await store.advanceOwnCosigned({ witness: 'CN', treeSize: 4, cosignedAt: 200, note: 'n4' })).toBe(false);
+        expect(await store.advanceOwnCosigned({ witness: 'CN', treeSize: 5, cosignedAt: 100, note: 'again' })).toBe(false);
+        expect(await store.ownCosigned('CN')).toEqual({ witness: 'CN', treeSize: 5, cosignedAt: 100, note: 'n5' });
+        expect(await store.advanceOwnCosigned({ witness: 'CN', treeSize: 5, cosignedAt: 101, note: 'n5b' })).toBe(true);
+        expect(await store.advanceOwnCosigned({ witness: 'UK', treeSize: 2, note: 'uk' })).toBe(true);
+        expect(await store.ownCosigned('UK')).toEqual({ witness: 'UK', treeSize: 2, note: 'uk' });
+        expect(await store.ownCosigned('CN')).toEqual({ witness: 'CN', treeSize: 5, cosignedAt: 101, note: 'n5b' });
+        await expectRejectsCode(store.advanceOwnCosigned({ witness: 'CN', treeSize: 0, cosignedAt: 1, note: 'x' }), StoreError, 'STORE_CONFLICT');
+        await expectRejectsCode(store.advanceOwnCosigned({ witness: 'CN', treeSize: 9, cosignedAt: 1, note: '' }), StoreError, 'STORE_CONFLICT');
+        await expectRejectsCode(store.advanceOwnCosigned({ witness: 'CN', treeSize: 9, cosignedAt: -1, note: 'x' }), StoreError, 'STORE_CONFLICT');
+      });
+
+      it('records cosigned times insert-only and lists the largest sizes per cosigner', async () => {
+        await store.addCosignedTimes([
+          { party: 'US', cosigner: 'CN', treeSize: 3, cosignedAt: 10 },
+          { party: 'US', cosigner: 'CN', treeSize: 7, cosignedAt: 20 },
+          { party: 'US', cosigner: 'UK', treeSize: 5, cosignedAt: 15 },
+          { party: 'CN', cosigner: 'US', treeSize: 1, cosignedAt: 5 },
+        ]);
+        await store.addCosignedTimes([{ party: 'US', cosigner: 'CN', treeSize: 3, cosignedAt: 99 }]); // first time kept
+        await store.addCosignedTimes([{ party: 'US', cosigner: 'CN', treeSize: 9, cosignedAt: 30 }]);
+        expect(await store.cosignedTimes('US')).toEqual([
+          { party: 'US', cosigner: 'CN', treeSize: 3, cosignedAt: 10 },
+          { party: 'US', cosigner: 'CN', treeSize: 7, cosignedAt: 20 },
+          { party: 'US', cosigner: 'CN', treeSize: 9, cosignedAt: 30 },
+          { party: 'US', cosigner: 'UK', treeSize: 5, cosignedAt: 15 },
+        ]);
+        expect((await store.cosignedTimes('US', 2)).map((p) => `${p.cosigner}${p.treeSize}`)).toEqual(['CN7', 'CN9', 'UK5']);
+        expect(await store.cosignedTimes('EU')).toEqual([]);
+        // Atomic per call: one bad point writes none of the call's points.
+        await expectRejectsCode(store.addCosignedTimes([{ party: 'EU', cosigner: 'CN', treeSize: 2, cosignedAt: 1 }, { party: 'EU', cosigner: 'CN', treeSize: 0, cosignedAt: 1 }]), StoreError, 'STORE_CONFLICT');
+        expect(await store.cosignedTimes('EU')).toEqual([]);
+      });
+
+      it('records escalations once, with their webhooks, and moves a webhook by compare-and-set on attempts', async () => {
+        expect(await store.escalations()).toEqual([]);
+        expect(await store.recordEscalations([{ id: 'a', recordedAt: 1000, webhook: '{"a":1}' }, { id: 'b', recordedAt: 1001 }])).toEqual(['a', 'b']);
+        expect(await store.recordEscalations([{ id: 'a', recordedAt: 5000, webhook: '{"changed":1}' }, { id: 'c', recordedAt: 1002, webhook: '{}' }])).toEqual(['c']);
+        expect(await store.escalations()).toEqual([
+          { id: 'a', recordedAt: 1000, webhook: { body: '{"a":1}', attempts: 0, nextAttemptAt: 1000, state: 'pending' } },
+          { id: 'b', recordedAt: 1001 },
+          { id: 'c', recordedAt: 1002, webhook: { body: '{}', attempts: 0, nextAttemptAt: 1002, state: 'pending' } },
+        ]);
+        expect(await store.updateWebhook('a', 0, { attempts: 1, nextAttemptAt: 3000, state: 'pending' })).toBe(true);
+        expect(await store.updateWebhook('a', 0, { attempts: 1, nextAttemptAt: 9000, state: 'pending' })).toBe(false); // lost the race
+        expect(await store.updateWebhook('a', 1, { attempts: 2, nextAttemptAt: 3000, state: 'delivered' })).toBe(true);
+        expect(await store.updateWebhook('a', 2, { attempts: 3, nextAttemptAt: 3000, state: 'pending' })).toBe(false); // delivered stays delivered
+        expect(await store.updateWebhook('b', 0, { attempts: 1, nextAttemptAt: 0, state: 'delivered' })).toBe(false); // no webhook
+        expect(await store.updateWebhook('zz', 0, { attempts: 1, nextAttemptAt: 0, state: 'delivered' })).toBe(false);
+        expect((await store.escalations())[0]).toEqual({ id: 'a', recordedAt: 1000, webhook: { body: '{"a":1}', attempts: 2, nextAttemptAt: 3000, state: 'delivered' } });
+        await expectRejectsCode(store.updateWebhook('c', 1, { attempts: 0, nextAttemptAt: 0, state: 'pending' }), StoreError, 'STORE_CONFLICT');
       });
     });
 

@@ -46,7 +46,7 @@ describe('migrations', () => {
     expect(schemaVersion(db)).toBe(0);
     expect(migrate(db)).toEqual(MIGRATIONS.map((m) => m.version));
     expect(schemaVersion(db)).toBe(SCHEMA_VERSION);
-    expect(tables(db)).toEqual(['checkpoints', 'entries', 'entry_refs', 'entry_to', 'hashes', 'officers', 'received', 'sessions', 'settings', 'witness']);
+    expect(tables(db)).toEqual(['checkpoints', 'cosigned_times', 'cursors', 'entries', 'entry_refs', 'entry_to', 'escalations', 'fork_proofs', 'hashes', 'officers', 'own_cosigned', 'received', 'sessions', 'settings', 'unverified_checkpoints', 'witness']);
     expect(migrate(db)).toEqual([]);
     db.close();
   });
@@ -75,6 +75,30 @@ describe('migrations', () => {
     expect(schemaVersion(db)).toBe(SCHEMA_VERSION);
     expect(tables(db)).not.toContain('half');
     db.close();
+  });
+
+  it('moves fork evidence out of settings (issue 9): one row per pair of views, either order; kept checkpoints; the settings rows gone', async () => {
+    const path = freshPath();
+    const db = new Database(path);
+    const fork = MIGRATIONS.findIndex((m) => m.sql.includes('CREATE TABLE fork_proofs'));
+    migrate(db, MIGRATIONS.slice(0, fork));
+    const cp = (size: number, root: string, sig = 'sig') => `eu.parley.test/log\n${size}\n${root}=\n\n\u2014 eu.parley.test/log ${sig}\n`;
+    const proof = (a: string, b: string) => JSON.stringify({ a: { checkpoint: a }, b: { checkpoint: b }, kind: 'same-size', party: 'EU' });
+    const [a, b] = [cp(5, 'AAAA'), cp(5, 'BBBB')];
+    const put = db.prepare('INSERT INTO settings (key, value) VALUES (?, ?)');
+    put.run('federation/forks/EU', JSON.stringify([proof(a, b), proof(b, cp(5, 'AAAA', 'cosigned')), 'not json', 7]));
+    put.run('federation/unverified/EU', JSON.stringify([cp(7, 'CCCC'), cp(8, 'DDDD')]));
+    put.run('federation/pull/EU', JSON.stringify({ size: 3 }));
+    db.close();
+
+    const s = SqliteStore.open(path);
+    expect(await s.forkProofs()).toEqual([{ party: 'EU', proof: proof(a, b), recordedAt: '1970-01-01T00:00:00.000Z' }]);
+    expect(await s.unverifiedCheckpoints('EU')).toEqual([cp(7, 'CCCC'), cp(8, 'DDDD')]);
+    expect(await s.getSetting('federation/forks/EU')).toBeUndefined();
+    expect(await s.getSetting('federation/unverified/EU')).toBeUndefined();
+    expect(await s.getSetting('federation/pull/EU')).toEqual({ size: 3 });
+    expect(await s.addForkProof({ party: 'EU', views: [b, a], proof: proof(b, a), recordedAt: 'now' })).toBe(false);
+    await s.close();
   });
 
   it('refuses misnumbered migrations (our bug) and a database newer than the code (STORE_UNAVAILABLE)', async () => {
@@ -214,5 +238,63 @@ describe('the schema-1 fixture migrates to the current version', () => {
     expect(await reopened.witnessState('fixture.parley.test/CN')).toEqual(state);
     expect(await reopened.treeSize()).toBe(manifest.treeSize);
     await reopened.close();
+  });
+});
+
+// issue 9 (evidence tables): a data directory of schema 2 kept its federation cursors, the
+// cosignatures of its log, cosigned times and escalations as JSON settings; opened with
+// this code, they are in the typed tables of migration 4 and the old keys are gone.
+describe('the schema-2 fixture keeps its evidence when migrating to typed tables', () => {
+  const b64 = (n: number) => formatBase64(new Uint8Array(32).fill(n));
+  /** What a schema-2 node wrote (federation/keys.ts and deadlines/watcher.ts of that release). */
+  const LEGACY: Record<string, unknown> = {
+    'federation/push/CN': { size: 7 },
+    'federation/pull/CN': { size: 3, frontier: [b64(1), b64(2)] },
+    'federation/cosigned/CN': { size: 6, at: 1_778_760_000, note: 'fixture.parley.test/US\n6\nroot\n\n— sig\n' },
+    'federation/cosigned/UK': { size: 2, note: 'fixture.parley.test/US\n2\nroot\n\n— sig\n' },
+    'federation/times/US': { CN: [[2, 1_778_759_000], [6, 1_778_760_000]] },
+    'federation/times/CN': { US: [[2, 1_778_759_500]] },
+    'deadlines.escalations': { v: 1, escalated: ['overdue:ack:US/0>CN', 'fork:CN:abc'], pending: [{ id: 'fork:CN:abc', body: '{"type":"parley.fork.detected"}', attempts: 2, nextAttemptAt: 1_778_760_123_456 }] },
+    'federation/other/CN': ['not a migration\'s'],
+    'federation/pull/UK': { size: 'garbage' },
+  };
+
+  it('moves every old value into its table and keeps the rest of the database', async () => {
+    const path = join(tmp.dir, 'fixture-2-evidence.sqlite');
+    copyFileSync(join(FIXTURES, '2', 'parley.sqlite'), path);
+    const raw = new Database(path);
+    expect(schemaVersion(raw)).toBe(2);
+    const put = raw.prepare('INSERT INTO settings (key, value) VALUES (?, ?)');
+    for (const [k, v] of Object.entries(LEGACY)) put.run(k, JSON.stringify(v));
+    raw.close();
+
+    const store = SqliteStore.open(path);
+    expect(await store.cursor('push', 'CN')).toEqual({ treeSize: 7, frontier: [] });
+    expect(await store.cursor('pull', 'CN')).toEqual({ treeSize: 3, frontier: [parseBase64(b64(1)), parseBase64(b64(2))] });
+    expect(await store.ownCosigned('CN')).toEqual({ witness: 'CN', treeSize: 6, cosignedAt: 1_778_760_000, note: 'fixture.parley.test/US\n6\nroot\n\n— sig\n' });
+    expect(await store.ownCosigned('UK')).toEqual({ witness: 'UK', treeSize: 2, note: 'fixture.parley.test/US\n2\nroot\n\n— sig\n' });
+    expect(await store.cosignedTimes('US')).toEqual([
+      { party: 'US', cosigner: 'CN', treeSize: 2, cosignedAt: 1_778_759_000 },
+      { party: 'US', cosigner: 'CN', treeSize: 6, cosignedAt: 1_778_760_000 },
+    ]);
+    expect(await store.cosignedTimes('CN')).toEqual([{ party: 'CN', cosigner: 'US', treeSize: 2, cosignedAt: 1_778_759_500 }]);
+    expect(await store.escalations()).toEqual([
+      { id: 'overdue:ack:US/0>CN', recordedAt: 0 },
+      { id: 'fork:CN:abc', recordedAt: 0, webhook: { body: '{"type":"parley.fork.detected"}', attempts: 2, nextAttemptAt: 1_778_760_123_456, state: 'pending' } },
+    ]);
+    // Moved values leave settings; what is not this migration's (or not in its documented shape) stays.
+    for (const k of ['federation/push/CN', 'federation/pull/CN', 'federation/cosigned/CN', 'federation/cosigned/UK', 'federation/times/US', 'federation/times/CN', 'deadlines.escalations']) {
+      expect(await store.getSetting(k), k).toBeUndefined();
+    }
+    expect(await store.getSetting('federation/other/CN')).toEqual(LEGACY['federation/other/CN']);
+    expect(await store.getSetting('federation/pull/UK')).toEqual({ size: 'garbage' });
+    expect(await store.cursor('pull', 'UK')).toBeUndefined();
+    // The rest of the schema-2 data is intact.
+    const manifest = JSON.parse(readFileSync(join(FIXTURES, '2', 'manifest.json'), 'utf8')) as Manifest;
+    expect(await store.treeSize()).toBe(manifest.treeSize);
+    expect(await store.getSetting('accord')).toEqual(manifest.settings['accord']);
+    expect((await store.witnessState(manifest.witness![0]!.origin))?.treeSize).toBe(manifest.witness![0]!.treeSize);
+    await store.close();
+    expect(schemaVersion(new Database(path, { readonly: true }))).toBe(SCHEMA_VERSION);
   });
 });

@@ -15,6 +15,7 @@ import { type Out, makeOut } from '../io.js';
 import { DATA_FLAGS, DATA_HELP, dataDir, readAccordFile, readConfig, readPartyFile, writeFileAtomic } from '../datadir.js';
 import { unlockKeys } from '../secrets.js';
 import { openStore } from '../officers.js';
+import { lockDir } from '../lock.js';
 import { registerAccordInit } from './accord-init.js';
 
 /** What `verify` prints, as data. */
@@ -150,16 +151,21 @@ function registerInstall(accord: Command): void {
         if (!me || me.party.logKey !== mine.logKey || me.party.hpkeKey !== mine.hpkeKey) {
           throw new UsageError(`the accord does not name ${config.party} with this data directory's keys (${dir}/party.json)`);
         }
-        const store = openStore(dir);
-        try {
-          const bound = (await store.getSetting('accord')) as { id?: string } | undefined;
-          if (bound?.id !== undefined && bound.id !== v.id) throw new UsageError(`${dir} already holds channel ${bound.id}; a data directory serves one accord — use a new --data`);
-        } finally {
-          await store.close();
-        }
         const target = resolve(dir, config.accord);
         const replacing = existsSync(target);
-        writeFileAtomic(target, formatSignedAccord(readAccordFile(file)));
+        const lock = lockDir(dir, 'parley accord install');
+        try {
+          const store = openStore(dir);
+          try {
+            const bound = (await store.getSetting('accord')) as { id?: string } | undefined;
+            if (bound?.id !== undefined && bound.id !== v.id) throw new UsageError(`${dir} already holds channel ${bound.id}; a data directory serves one accord — use a new --data`);
+          } finally {
+            await store.close();
+          }
+          writeFileAtomic(target, formatSignedAccord(readAccordFile(file)));
+        } finally {
+          lock.release();
+        }
         out.result({ ...d, installed: target }, [`${replacing ? 'Replaced' : 'Installed'} ${target}`, ...humanAccord(d), '', `Start the node: parley serve --data ${dir}`]);
         return EXIT_OK;
       }),

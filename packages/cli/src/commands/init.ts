@@ -19,6 +19,7 @@ import { DATA_FLAGS, DATA_HELP, dataDir, makeDataDir, paths, writeConfig, writeF
 import { sealKeyFile } from '../keyfile.js';
 import { getSecret } from '../secrets.js';
 import { addOfficer, checkOfficerName, openStore } from '../officers.js';
+import { lockDir } from '../lock.js';
 
 const collect = (v: string, prev: string[] = []) => [...prev, v];
 
@@ -98,12 +99,19 @@ async function init(o: InitOpts): Promise<number> {
     hpkeKey: formatBase64(hpke.publicKey),
   };
   makeDataDir(dir);
-  // keys first, config last: a directory with config.json is a complete one.
-  writeFileAtomic(p.keys, await sealKeyFile({ log, hpkeSeed }, passphrase));
-  writeFileAtomic(p.party, `${JSON.stringify(party, null, 2)}\n`, 0o644);
-  await openStore(dir).close();
-  if (o.admin !== undefined) await addOfficer(dir, { name: o.admin, role: 'admin', password: adminPassword! });
-  writeConfig(dir, { party: o.party, origin: o.origin, listen: { host: o.host, port }, accord: 'accord.json' });
+  const lock = lockDir(dir, 'parley init');
+  try {
+    // Checked again under the lock: another init may have raced us here.
+    if (existsSync(p.keys) || existsSync(p.config)) throw new UsageError(`${dir} is already a data directory (it has keys.enc or config.json); choose another --data`);
+    // keys first, config last: a directory with config.json is a complete one.
+    writeFileAtomic(p.keys, await sealKeyFile({ log, hpkeSeed }, passphrase));
+    writeFileAtomic(p.party, `${JSON.stringify(party, null, 2)}\n`, 0o644);
+    await openStore(dir).close();
+    if (o.admin !== undefined) await addOfficer(dir, { name: o.admin, role: 'admin', password: adminPassword! });
+    writeConfig(dir, { party: o.party, origin: o.origin, listen: { host: o.host, port }, accord: 'accord.json' });
+  } finally {
+    lock.release();
+  }
 
   makeOut(o.json === true).result({ ...party }, [
     `Initialised ${o.party} in ${dir}`,

@@ -7,9 +7,10 @@ import { makeOut } from '../io.js';
 import { DATA_FLAGS, DATA_HELP, dataDir, readConfig } from '../datadir.js';
 import { getSecret } from '../secrets.js';
 import { ROLES, addOfficer, checkOfficerName, openStore } from '../officers.js';
+import { withDirLock } from '../lock.js';
 
 export function registerOfficer(program: Command): void {
-  const officer = program.command('officer').description("manage the node's officers (written to the store directly; the node may be running)");
+  const officer = program.command('officer').description("manage the node's officers (add: written to the store directly, with the node stopped; list works while it runs)");
   officer
     .command('add')
     .description('add an officer with a role and a password')
@@ -26,7 +27,7 @@ export function registerOfficer(program: Command): void {
         const dir = dataDir(o.data);
         readConfig(dir); // a data directory, not a stray folder
         const password = await getSecret({ file: o.passwordFile, what: `password for ${name}`, flag: '--password-file', create: true });
-        await addOfficer(dir, { name, role: o.role, password, replace: o.replace === true });
+        await withDirLock(dir, 'parley officer add', () => addOfficer(dir, { name, role: o.role, password, replace: o.replace === true }));
         makeOut(o.json === true).result({ name, role: o.role }, [`Officer ${name} (${o.role}) can now log in: parley login --name ${name}`]);
         return EXIT_OK;
       }),
@@ -40,7 +41,7 @@ export function registerOfficer(program: Command): void {
       act(async (o: { data?: string; json?: boolean }) => {
         const dir = dataDir(o.data);
         readConfig(dir);
-        const store = openStore(dir);
+        const store = openStore(dir, { readonly: true });
         try {
           const all = (await store.officers()).map(({ name, role, created, disabled }) => ({ name, role, created, disabled }));
           makeOut(o.json === true).result(

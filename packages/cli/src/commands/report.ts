@@ -5,7 +5,7 @@
  */
 import type { Command } from 'commander';
 import { Option } from 'commander';
-import { ACTOR_TYPES, HARM_TYPES, MARKINGS, PRECEDENCES, REPORT_KINDS, STAGES, TAXONOMY_V1 } from '@parley/core/node';
+import { ACTOR_TYPES, HARM_TYPES, MARKINGS, PRECEDENCES, REPORT_KINDS, STAGES, TAXONOMY_V1, bodyProblem } from '@parley/core/node';
 import { EXIT_OK, UsageError, act } from '../exit.js';
 import { makeOut } from '../io.js';
 import { type ClientOpts, client, clientOptions } from '../client.js';
@@ -98,6 +98,9 @@ async function report(o: Opts): Promise<number> {
     }
     reportBody = body(fields, o);
   }
+  // The same check (core's body registry) the node applies to what it sends and receives: fail here, before the network.
+  const bad = bodyProblem('incident.report', reportBody);
+  if (bad) throw new UsageError(`the report is not a valid incident report: ${bad.message}`);
   const s = (await c.post('/v1/reports', {
     report: reportBody,
     marking: fields.marking ?? 'TLP:AMBER',

@@ -17,6 +17,7 @@ import { DATA_FLAGS, DATA_HELP, dataDir, paths, readConfig, readInstalledAccord 
 import { unlockKeys } from '../secrets.js';
 import { nodeKeys } from '../keyfile.js';
 import { webRootOf } from '../web.js';
+import { lockDir } from '../lock.js';
 
 interface ServeOpts {
   data?: string;
@@ -81,6 +82,9 @@ Example:
 async function serve(o: ServeOpts): Promise<number> {
   const dir = dataDir(o.data);
   const config = readConfig(dir);
+  // One process per data directory, for this process's whole life: a second
+  // serve (or init, officer add, accord install) on it exits at once.
+  const lock = lockDir(dir, 'parley serve');
   const accord = installedAccord(dir);
   const host = o.host ?? config.listen.host;
   const port = o.port === undefined ? config.listen.port : parseIndexArg(o.port, '--port');
@@ -151,6 +155,7 @@ async function serve(o: ServeOpts): Promise<number> {
   await node.close();
   await store.close();
   await verifyPool.close();
+  lock.release();
   if (!o.json) process.stderr.write('stopped cleanly\n');
   return EXIT_OK;
 }

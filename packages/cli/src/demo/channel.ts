@@ -10,9 +10,10 @@
  *    (TLP:AMBER, sealed) with an update and a final report; US sends a FLASH
  *    message that CN and EU acknowledge in time; CN sends a PRIORITY message
  *    that US leaves unanswered, so it goes overdue and escalates; EU's
- *    operator signs a second, different history and shows it to CN's
- *    witness, which refuses it and keeps a fork proof anyone can check with
- *    the accord alone.
+ *    operator signs a second, different history and offers it to CN's
+ *    witness; CN's node, on its own, refuses it, keeps a fork proof, shows EU
+ *    down (fork) and quarantines it — the demo only reads CN's API and checks
+ *    the proof with `parley verify-fork`, with the accord alone.
  * 3. Every log is audited over HTTP by `parley log verify` (a separate
  *    process: checkpoint, every tile, every entry bundle, every signature),
  *    and a compliance summary is printed.
@@ -28,11 +29,9 @@ import {
   type SignedAccord,
   type SignerKey,
   MemoryTree,
-  detectFork,
   draftAccord,
   formatAddCheckpointRequest,
   formatBase64,
-  formatForkProof,
   formatSignedAccord,
   formatVerifierKey,
   generateSignerKey,
@@ -42,7 +41,6 @@ import {
   signCheckpoint,
   verifierKeyOf,
   verifyAccord,
-  verifyForkProof,
 } from '@parley/core/node';
 import { SqliteStore, withWriterThread, type LogStore } from '@parley/store';
 import {
@@ -51,13 +49,14 @@ import {
   type IncidentReport,
   type LinkHealth,
   ParleyNode,
+  PeerClient,
+  PeerError,
   type Runtime,
   deadlineTracker,
   forksOf,
   hashPassword,
   linkHealth,
   linkSourceOf,
-  recordFork,
   startRuntime,
 } from '@parley/node';
 
@@ -309,27 +308,30 @@ export async function runChannelDemo(o: { dir: string; once: boolean; progress?:
     }, (DEMO_DEADLINES.ackSeconds.PRIORITY + 10) * 1000);
     check('PRIORITY message left unanswered goes overdue and escalates', overdue, `CN/${priority.index} to US, ack deadline ${DEMO_DEADLINES.ackSeconds.PRIORITY} s; CN's watcher escalated it`);
 
-    // 2e. EU's operator forks its log: a second history of the same size, signed with EU's key.
+    // 2e. EU's operator forks its log: a second history of the size CN cosigned, signed with EU's
+    // key, offered to CN's witness by EU's node client (the signed add-checkpoint request every
+    // node sends). The demo writes no evidence: CN's node must keep the proof, raise the alarm and
+    // quarantine EU by itself; the demo reads what CN's API says and checks the proof with the CLI.
     const eu = by('EU');
-    const honest = (await cn.store.witnessState(parseOrigin(eu)))?.note;
+    const honest = await cn.node.witness.latest(parseOrigin(eu));
     let forkOk = false;
     let forkDetail = 'CN had not cosigned an EU checkpoint';
     if (honest) {
-      const size = Number(new TextDecoder().decode(honest).split('\n')[1]);
+      const size = honest.treeSize;
       const fake = new MemoryTree();
       for (let i = 0; i < size; i++) fake.appendData(new TextEncoder().encode(`rewritten EU entry ${i}`));
       const forged = signCheckpoint({ origin: parseOrigin(eu), treeSize: size, rootHash: fake.root(), extensions: [] }, newSigner(eu.key));
-      const answer = await fetch(`${cn.runtime.url}/witness/add-checkpoint`, {
-        method: 'POST',
-        headers: { 'content-type': 'text/plain' },
-        body: Buffer.from(formatAddCheckpointRequest({ oldSize: size, proof: [], checkpointNote: forged })),
-      });
-      const proof = detectFork(accord, 'EU', honest, forged);
-      if (proof) {
-        await recordFork(cn.store, 'EU', proof);
-        const v = verifyForkProof(formatForkProof(proof), accord);
-        forkOk = answer.status === 422 && v.party === 'EU' && (await forksOf(cn.store, 'EU')).length > 0;
-        forkDetail = `CN's witness refused EU's second history (HTTP ${answer.status}); CN holds a ${v.kind} fork proof (size ${size}) that verifies with the accord alone`;
+      const refused = await new PeerClient(eu.node, 'CN', { url: cn.runtime.url })
+        .addCheckpoint(formatAddCheckpointRequest({ oldSize: size, proof: [], checkpointNote: forged }))
+        .then(
+          (r) => `HTTP ${r.status}`,
+          (e: unknown) => (e instanceof PeerError ? `HTTP ${e.status ?? '?'} ${e.problemCode ?? e.code}` : String(e)),
+        );
+      forkDetail = `CN's witness answered ${refused}, but CN's node lists no fork proof against EU`;
+      const caught = await caughtFork(cn, 'EU', join(o.dir, 'forks'), accordFile);
+      if (caught) {
+        forkOk = caught.link === 'down (fork)' && caught.verified;
+        forkDetail = `CN's witness refused EU's second history (${refused}); CN's node keeps a ${caught.kind} fork proof (GET /v1/forks), shows EU ${caught.link}, and \`parley verify-fork\` ${caught.verified ? 'proves it with the accord alone' : 'does NOT verify it'}`;
       }
     }
     check('a forked log is caught with a portable fork proof', forkOk, forkDetail);
@@ -360,6 +362,52 @@ export async function runChannelDemo(o: { dir: string; once: boolean; progress?:
     await stopAll();
     throw e;
   }
+}
+
+/**
+ * What CN's node itself says about a fork of `party`'s log, over its HTTP
+ * API as an officer would see it: waits (bounded) for GET /v1/forks to list
+ * a proof, downloads it, reads the link state, and runs `parley verify-fork`
+ * on the file in a separate process.
+ */
+async function caughtFork(r: Running, party: string, dir: string, accordFile: string): Promise<{ kind: string; link: string; verified: boolean; file: string } | undefined> {
+  const session = await fetch(`${r.runtime.url}/v1/sessions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: r.login.officer, password: r.login.password }) });
+  const { token } = (await session.json()) as { token: string };
+  const auth = { authorization: `Bearer ${token}` };
+  let listed: { party: string; kind: string; href: string } | undefined;
+  await until(async () => {
+    const res = await fetch(`${r.runtime.url}/v1/forks`, { headers: auth });
+    listed = ((await res.json()) as { forks: { party: string; kind: string; href: string }[] }).forks.find((f) => f.party === party);
+    return listed !== undefined;
+  }, 15_000);
+  if (listed === undefined) return undefined;
+  const proof = Buffer.from(await (await fetch(`${r.runtime.url}${listed.href}`, { headers: auth })).arrayBuffer());
+  mkdirSync(dir, { recursive: true });
+  const file = join(dir, `${r.id}-caught-${party}.fork`);
+  writeFileSync(file, proof);
+  const links = ((await (await fetch(`${r.runtime.url}/v1/links`, { headers: auth })).json()) as { links: { party: string; state: string; reason?: string }[] }).links;
+  const l = links.find((x) => x.party === party);
+  const link = l === undefined ? 'unknown' : `${l.state}${l.reason !== undefined ? ` (${l.reason})` : ''}`;
+  const out = await runCli(['verify-fork', file, '--accord', accordFile, '--json']);
+  let verified = false;
+  try {
+    const v = JSON.parse(out.stdout) as { valid?: boolean; party?: string };
+    verified = out.status === 0 && v.valid === true && v.party === party;
+  } catch {
+    verified = false;
+  }
+  return { kind: listed.kind, link, verified, file };
+}
+
+/** Runs the published CLI in a separate process (the nodes in this one keep answering). */
+async function runCli(args: readonly string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  const child = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  const status = await new Promise<number | null>((resolve) => child.on('close', resolve));
+  return { status, stdout, stderr };
 }
 
 function parseOrigin(r: Running): string {

@@ -168,14 +168,26 @@ export function tilesToPublish(oldSize: number, newSize: number): Tile[] {
 /**
  * Writer: the bytes of `tile` (width × 32), read from stored hashes.
  * Hash i is the stored node at tree level 8·L, index N·256 + i.
+ *
+ * The reader must return exactly one 32-byte hash per index asked, as
+ * golang/mod `sumdb/tlog.ReadTileData` requires ("ReadHashes(%d indexes) =
+ * %d hashes"): a short answer would otherwise leave zero bytes in the tile,
+ * which would be published and signed over as if they were hashes.
+ * @throws StoreError `STORE_CORRUPT` when the reader returns too few or too
+ *   many hashes, or a hash that is not 32 bytes.
+ * @throws ArgumentError `TREE_ARGUMENT_INVALID` for a tile out of range.
  */
 export function readTileData(tile: Tile, r: HashReader): Uint8Array {
   checkTile(tile.level, tile.index, tile.width);
   const indexes: number[] = [];
   for (let i = 0; i < tile.width; i++) indexes.push(storedHashIndex(TILE_HEIGHT * tile.level, tile.index * TILE_WIDTH + i));
   const hashes = r.readHashes(indexes);
+  if (hashes.length !== indexes.length) fail('STORE_CORRUPT', `readHashes(${indexes.length} indexes) returned ${hashes.length} hashes`);
   const out = new Uint8Array(tile.width * HASH_SIZE);
-  hashes.forEach((h, i) => out.set(h, i * HASH_SIZE));
+  hashes.forEach((h, i) => {
+    if (h.length !== HASH_SIZE) fail('STORE_CORRUPT', `readHashes returned a ${h.length}-byte hash for stored index ${indexes[i]}`);
+    out.set(h, i * HASH_SIZE);
+  });
   return out;
 }
 

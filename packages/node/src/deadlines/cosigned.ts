@@ -31,9 +31,11 @@
  * {@link MAX_POINTS} (the oldest go first: entries older than the history
  * fall back to their claims). Points arrive through {@link noteCosigned}
  * (called where cosignatures are made or received) and are persisted at
- * most once a second per log under `federation/times/<P>` (keys.ts); a crash
- * loses at most that second, and the latest point of each log is recovered
- * from the witness state and federation/cosigned/<peer> at {@link CosignedBounds.open}.
+ * most once a second, each new point inserted once into the store's
+ * insert-only `cosigned_times` table (`addCosignedTimes`; issue 9: evidence
+ * is never a read-modify-write JSON value); a crash loses at most that
+ * second, and the latest point of each log is recovered from the witness
+ * state and the store's `ownCosigned` at {@link CosignedBounds.open}.
  *
  * How deadline accounting uses them: state.ts (deliveryState).
  *
@@ -44,9 +46,8 @@
  *   await bounds.close();
  */
 import { VerifierSet, openWitnessedCheckpoint } from '@parley/core';
-import type { LogStore } from '@parley/store';
+import type { CosignedTime, LogStore } from '@parley/store';
 import type { ParleyNode } from '../service.js';
-import { cosignedKey, timesKey } from '../federation/keys.js';
 import type { TimeBound, TimeBounds } from './state.js';
 
 /** Most points kept per (log, cosigner). */
@@ -143,7 +144,8 @@ export class CosignedBounds implements TimeBounds {
   readonly #store: LogStore;
   /** party → cosigner → history. */
   readonly #logs = new Map<string, Map<string, History>>();
-  readonly #dirty = new Set<string>();
+  /** Points accepted since the last write. */
+  #fresh: CosignedTime[] = [];
   #timer: ReturnType<typeof setTimeout> | undefined;
   #writes: Promise<void> = Promise.resolve();
   readonly #listener = (p: CosignedPoint) => this.record(p);
@@ -161,11 +163,8 @@ export class CosignedBounds implements TimeBounds {
     const b = new CosignedBounds(store);
     const parties = node.accord.accord.parties.map((p) => p.id);
     for (const party of parties) {
-      const saved = (await store.getSetting(timesKey(party))) as Record<string, unknown> | undefined;
-      for (const [cosigner, points] of Object.entries(saved ?? {})) {
-        if (!Array.isArray(points)) continue;
-        for (const p of points) if (Array.isArray(p) && typeof p[0] === 'number' && typeof p[1] === 'number') b.#add(party, cosigner, p[0], p[1]);
-      }
+      // Per cosigner in increasing size: the history rebuilds as it was recorded.
+      for (const p of await store.cosignedTimes(party, MAX_POINTS)) b.#add(party, p.cosigner, p.treeSize, p.cosignedAt);
     }
     for (const party of parties) {
       if (party === node.party) continue;
@@ -181,10 +180,10 @@ export class CosignedBounds implements TimeBounds {
         }
       }
       // P's witness's latest cosignature of our log (verified by push.ts before it was kept).
-      const c = (await store.getSetting(cosignedKey(party))) as { size?: unknown; at?: unknown } | undefined;
-      if (typeof c?.size === 'number' && typeof c.at === 'number') b.#add(node.party, party, c.size, c.at);
+      const c = await store.ownCosigned(party);
+      if (c?.cosignedAt !== undefined) b.#add(node.party, party, c.treeSize, c.cosignedAt);
     }
-    b.#dirty.clear();
+    b.#fresh = [];
     let set = listeners.get(store);
     if (!set) listeners.set(store, (set = new Set()));
     set.add(b.#listener);
@@ -199,7 +198,7 @@ export class CosignedBounds implements TimeBounds {
     const from = before?.size ?? 0;
     const trimmed = before !== undefined && before.sizes.length >= MAX_POINTS;
     if (this.#add(p.party, p.cosigner, p.size, p.timestamp)) {
-      this.#dirty.add(p.party);
+      this.#fresh.push({ party: p.party, cosigner: p.cosigner, treeSize: p.size, cosignedAt: p.timestamp });
       this.#timer ??= setTimeout(() => this.#persist(), PERSIST_MS);
       this.#timer.unref?.();
       // A full history drops its oldest point: the bounds of its oldest entries move too.
@@ -230,6 +229,7 @@ export class CosignedBounds implements TimeBounds {
     await this.#writes;
   }
 
+  /** Adds a point to the in-memory history (false when it adds nothing: older, or a replay). */
   #add(party: string, cosigner: string, size: number, timestamp: number): boolean {
     if (!Number.isSafeInteger(size) || size < 1 || !Number.isSafeInteger(timestamp) || timestamp < 0) return false;
     let log = this.#logs.get(party);
@@ -242,10 +242,10 @@ export class CosignedBounds implements TimeBounds {
   #persist(): void {
     if (this.#timer !== undefined) clearTimeout(this.#timer);
     this.#timer = undefined;
-    for (const party of this.#dirty) {
-      const value = Object.fromEntries([...(this.#logs.get(party) ?? new Map<string, History>())].map(([c, h]) => [c, h.toJSON()]));
-      this.#writes = this.#writes.then(() => this.#store.putSetting(timesKey(party), value)).catch(() => undefined);
-    }
-    this.#dirty.clear();
+    if (this.#fresh.length === 0) return;
+    const points = this.#fresh;
+    this.#fresh = [];
+    // Insert-only: a point already held keeps its first time; a lost write only loses a bound, never moves one.
+    this.#writes = this.#writes.then(() => this.#store.addCosignedTimes(points)).catch(() => undefined);
   }
 }

@@ -29,6 +29,11 @@
  *   state stays `overdue-…` — a missed deadline is evidence (STYLE.md §7c),
  *   not something a late reply erases. A late receipt dominates: such a
  *   delivery is `overdue-receipt` even if the ack then came on time.
+ * - A receipt that is a signed rejection (node/src/received.ts: the body
+ *   failed its check) answers the receipt deadline like any receipt and
+ *   settles the delivery as `rejected`: no acknowledgement is due for an
+ *   entry its recipient refused. `rejected` wins over `overdue-receipt`
+ *   (a late rejection still lists `receipt` in `overdue`).
  * - An incident's INITIAL report with a `detectedAt` also carries the
  *   initial-report deadline for its severity
  *   (`initialReportSeconds[severity]`, from `detectedAt` to the report's
@@ -59,8 +64,8 @@
  */
 import type { AccordDeadlines, Precedence } from '@parley/core';
 
-export type DeliveryStateName = 'sent' | 'received' | 'acknowledged' | 'overdue-receipt' | 'overdue-ack';
-export const DELIVERY_STATES: readonly DeliveryStateName[] = ['sent', 'received', 'acknowledged', 'overdue-receipt', 'overdue-ack'];
+export type DeliveryStateName = 'sent' | 'received' | 'acknowledged' | 'overdue-receipt' | 'overdue-ack' | 'rejected';
+export const DELIVERY_STATES: readonly DeliveryStateName[] = ['sent', 'received', 'acknowledged', 'overdue-receipt', 'overdue-ack', 'rejected'];
 
 /** `sent`: an entry of our log to another party; `received`: another party's entry to us. */
 export type Direction = 'sent' | 'received';
@@ -78,6 +83,12 @@ export interface Answer {
 
 export interface AckAnswer extends Answer {
   readonly officer: string;
+}
+
+/** A signed rejection (a receipt with `status: "rejected"`, node/src/received.ts). */
+export interface RejectionAnswer extends Answer {
+  readonly code: string;
+  readonly reason: string;
 }
 
 /** What is known about an incident report's timing (from its body). */
@@ -108,6 +119,8 @@ export interface DeliveryFacts {
   readonly receipt?: Answer;
   /** The recipient's earliest acknowledgement of the entry. */
   readonly ack?: AckAnswer;
+  /** The recipient's signed rejection of the entry (also one of its receipts). */
+  readonly rejection?: RejectionAnswer;
 }
 
 /** What counterparts' cosignatures prove about when an entry existed. Absent members: no bound. */
@@ -142,12 +155,14 @@ export interface JudgedAnswer extends Answer {
 }
 
 /** Where one delivery stands at `now`. */
-export interface DeliveryStatus extends Omit<DeliveryFacts, 'report' | 'receipt' | 'ack'> {
+export interface DeliveryStatus extends Omit<DeliveryFacts, 'report' | 'receipt' | 'ack' | 'rejection'> {
   readonly receiptDueAt: string;
   /** Only for entries that need an officer's ack. */
   readonly ackDueAt?: string;
   readonly receipt?: JudgedAnswer;
   readonly ack?: JudgedAnswer & { readonly officer: string };
+  /** The recipient refused the entry (its body failed its check): no acknowledgement will come. */
+  readonly rejection?: RejectionAnswer;
   /** Incident initial reports with a `detectedAt`: the reporter's own deadline. */
   readonly initialReport?: { readonly detectedAt: string; readonly dueAt: string; readonly onTime: boolean };
   readonly state: DeliveryStateName;
@@ -196,7 +211,8 @@ function answered(claimed: string, b: TimeBound | undefined): number {
 export function deliveryState(facts: DeliveryFacts, deadlines: AccordDeadlines, now: number, bounds: TimeBounds = OWN_CLOCKS): DeliveryStatus {
   const start = judged(facts.sentAt, bounds.bound(facts.party, facts.index));
   const receiptDue = start + deadlines.receiptSeconds * 1000;
-  const wantsAck = needsAck(facts.type);
+  // A rejected entry will never be acknowledged: the rejection settles it.
+  const wantsAck = needsAck(facts.type) && facts.rejection === undefined;
   const ackDue = wantsAck ? start + deadlines.ackSeconds[facts.precedence] * 1000 : undefined;
 
   const ackAt = facts.ack ? answered(facts.ack.at, bounds.bound(facts.recipient, facts.ack.index)) : undefined;
@@ -208,7 +224,9 @@ export function deliveryState(facts: DeliveryFacts, deadlines: AccordDeadlines, 
   const ackLate = ackDue === undefined ? false : ackAt !== undefined ? ackAt > ackDue : now > ackDue;
   const overdue: DeadlineKind[] = [...(receiptLate ? (['receipt'] as const) : []), ...(ackLate ? (['ack'] as const) : [])];
 
-  const state: DeliveryStateName = receiptLate
+  const state: DeliveryStateName = facts.rejection
+    ? 'rejected'
+    : receiptLate
     ? 'overdue-receipt'
     : !proof
       ? 'sent'
@@ -246,6 +264,7 @@ export function deliveryState(facts: DeliveryFacts, deadlines: AccordDeadlines, 
     ...(ackDue !== undefined ? { ackDueAt: iso(ackDue) } : {}),
     ...(proof ? { receipt: { index: proof.a.index, at: proof.a.at, judgedAt: iso(proof.t), onTime: !receiptLate } } : {}),
     ...(facts.ack && ackAt !== undefined ? { ack: { index: facts.ack.index, at: facts.ack.at, officer: facts.ack.officer, judgedAt: iso(ackAt), onTime: !ackLate } } : {}),
+    ...(facts.rejection ? { rejection: facts.rejection } : {}),
     ...(initial ? { initialReport: initial } : {}),
     state,
     overdue,

@@ -17,10 +17,12 @@
  * Answers are matched by (delivery, leaf hash), not by arrival order: an
  * answer read before the entry it answers simply waits in the answer map.
  */
-import { formatBase64, type Precedence, type VerifiedAccord } from '@parley/core';
+import { bodyProblem, formatBase64, type Precedence, type VerifiedAccord } from '@parley/core';
 import type { LogStore, OwnEntry, ReceivedEntry } from '@parley/store';
 import type { ParleyNode } from '../service.js';
-import { type AckAnswer, type Answer, type DeliveryFacts, type DeliveryStatus, type ReportFacts, type TimeBounds, OWN_CLOCKS, deliveryState, needsReceipt } from './state.js';
+import { type AckAnswer, type Answer, type DeliveryFacts, type DeliveryStatus, type RejectionAnswer, type ReportFacts, type TimeBounds, OWN_CLOCKS, deliveryState, needsReceipt } from './state.js';
+import { rejectionInEntry } from '../received.js';
+import { skippedEntries } from '../skipped.js';
 
 /** One page of store reads. */
 const PAGE = 500;
@@ -34,6 +36,7 @@ type Facts = Omit<DeliveryFacts, 'receipt' | 'ack'> & { readonly leafHash: strin
 interface Answers {
   receipt?: Answer;
   ack?: AckAnswer;
+  rejection?: RejectionAnswer;
 }
 
 /** The key of one delivery: sender/index>recipient. */
@@ -193,13 +196,13 @@ export class DeadlineTracker {
     if (!f) return undefined;
     const a = this.#answers.get(`${key}#${f.leafHash}`);
     const { leafHash: _h, ...facts } = f;
-    return deliveryState({ ...facts, ...(a?.receipt ? { receipt: a.receipt } : {}), ...(a?.ack ? { ack: a.ack } : {}) }, this.#node.accord.accord.deadlines, now, this.#bounds);
+    return deliveryState({ ...facts, ...(a?.receipt ? { receipt: a.receipt } : {}), ...(a?.ack ? { ack: a.ack } : {}), ...(a?.rejection ? { rejection: a.rejection } : {}) }, this.#node.accord.accord.deadlines, now, this.#bounds);
   }
 
   async #refresh(): Promise<void> {
     const size = await this.#store.treeSize();
     for (let from = this.#ownSize; from < size; from += PAGE) {
-      for (const e of await this.#store.entries(from, Math.min(size, from + PAGE))) await this.#own(e);
+      for (const e of await this.#store.entries(from, Math.min(size, from + PAGE))) await this.#orSkip(this.#node.party, e.index, () => this.#own(e));
     }
     this.#ownSize = size;
 
@@ -216,8 +219,17 @@ export class DeadlineTracker {
       before = page[page.length - 1]!.rowid;
     }
     fresh.sort((a, b) => a.rowid - b.rowid);
-    for (const r of fresh) await this.#received(r);
+    for (const r of fresh) await this.#orSkip(r.party, r.index, () => this.#received(r));
     if (fresh.length > 0) this.#lastSeq = fresh[fresh.length - 1]!.rowid;
+  }
+
+  /** Runs `file`; an entry that cannot be filed is skipped and reported (skipped.ts), never the end of the tracker. */
+  async #orSkip(party: string, index: number, file: () => Promise<void>): Promise<void> {
+    try {
+      await file();
+    } catch (err) {
+      skippedEntries(this.#node).note('deadlines', party, index, err);
+    }
   }
 
   async #own(e: OwnEntry): Promise<void> {
@@ -228,7 +240,8 @@ export class DeadlineTracker {
       for (const to of m.to) this.#add({ direction: 'sent', party: me, index: e.index, recipient: to, leafHash: formatBase64(e.leafHash), ...common(m, report) });
     }
     if (m.type === 'receipt' || m.type === 'ack') {
-      for (const ref of m.refs) if (ref.party !== me) this.#answer(deliveryKey(ref.party, ref.index, me), ref.hash, m.type, { index: e.index, at: m.time }, m.officer);
+      const rejection = m.type === 'receipt' ? rejectionInEntry(e.bytes) : undefined;
+      for (const ref of m.refs) if (ref.party !== me) this.#answer(deliveryKey(ref.party, ref.index, me), ref.hash, m.type, { index: e.index, at: m.time }, m.officer, rejection);
     }
   }
 
@@ -240,7 +253,8 @@ export class DeadlineTracker {
       this.#add({ direction: 'received', party: r.party, index: r.index, recipient: me, leafHash: formatBase64(r.leafHash), ...common(m, report) });
     }
     if (m.type === 'receipt' || m.type === 'ack') {
-      for (const ref of m.refs) if (ref.party === me) this.#answer(deliveryKey(me, ref.index, r.party), ref.hash, m.type, { index: r.index, at: m.time }, m.officer);
+      const rejection = m.type === 'receipt' ? rejectionInEntry(r.bytes) : undefined;
+      for (const ref of m.refs) if (ref.party === me) this.#answer(deliveryKey(me, ref.index, r.party), ref.hash, m.type, { index: r.index, at: m.time }, m.officer, rejection);
     }
   }
 
@@ -258,11 +272,13 @@ export class DeadlineTracker {
    * hash at that index (an answer to another history of the log) answers
    * nothing we hold. Filing by hash also lets an answer arrive before its entry.
    */
-  #answer(key: string, hash: string, type: 'receipt' | 'ack', a: Answer, officer: string): void {
+  #answer(key: string, hash: string, type: 'receipt' | 'ack', a: Answer, officer: string, rejection?: { code: string; reason: string }): void {
     const slot = `${key}#${hash}`;
     const cur = this.#answers.get(slot) ?? {};
     if (type === 'receipt') {
       if (!cur.receipt || Date.parse(a.at) < Date.parse(cur.receipt.at)) cur.receipt = a;
+      // A refusal stands however many plain receipts came before or after it.
+      if (rejection && !cur.rejection) cur.rejection = { ...a, ...rejection };
     } else if (!cur.ack || Date.parse(a.at) < Date.parse(cur.ack.at)) cur.ack = { ...a, officer };
     this.#answers.set(slot, cur);
     // A new answer can change a delivery the watcher already saw settle (an earlier receipt than the ack).
@@ -279,9 +295,9 @@ export class DeadlineTracker {
   async #report(party: string, index: number): Promise<ReportFacts | undefined> {
     const v = await this.#node.read(party, index, 'admin');
     const b = v?.body;
-    if (typeof b !== 'object' || b === null || Array.isArray(b)) return undefined;
-    const o = b as Record<string, unknown>;
-    if (typeof o['kind'] !== 'string' || typeof o['severity'] !== 'number') return undefined;
+    // A body that is not a report (rejected on ingest) gives no report facts; its delivery is still tracked.
+    if (b === undefined || bodyProblem('incident.report', b)) return undefined;
+    const o = b as { kind: string; severity: number; detectedAt?: string };
     return { kind: o['kind'], severity: o['severity'], ...(typeof o['detectedAt'] === 'string' ? { detectedAt: o['detectedAt'] } : {}) };
   }
 }

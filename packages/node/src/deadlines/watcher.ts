@@ -10,12 +10,14 @@
  * how late an overdue of a delivery that appeared while asleep is noticed;
  * `notify()` wakes the watcher at once (call it after writes or ingest).
  *
- * Durability (settings key {@link ESCALATIONS_SETTING}): before an
- * escalation is logged or sent, its id joins the `escalated` list and its
- * webhook the `pending` list, in one durable write. After a restart the
- * watcher neither repeats an escalation nor forgets an unsent webhook. A
- * crash after a POST succeeded but before `pending` was updated repeats that
- * POST: delivery is at least once, with a stable id (webhook.ts).
+ * Durability (the store's `escalations` table, issue 9): before an
+ * escalation is logged or sent, its id and its webhook are inserted, in one
+ * durable write (`recordEscalations`, insert-only: an id is recorded once).
+ * Each webhook's delivery state then moves by compare-and-set on its
+ * attempts (`updateWebhook`), never by rewriting the whole list. After a
+ * restart the watcher neither repeats an escalation nor forgets an unsent
+ * webhook. A crash after a POST succeeded but before its state was updated
+ * repeats that POST: delivery is at least once, with a stable id (webhook.ts).
  *
  * Forks: the same pass escalates every fork proof the node holds
  * (federation/forks.ts) once — an ERROR log line `parley.fork.detected`
@@ -36,7 +38,7 @@ import type { DeadlineKind, DeliveryStatus } from './state.js';
 import type { DeadlineTracker } from './tracker.js';
 import { type ForkEvent, FORK_WEBHOOK_EVENT, WEBHOOK_ID_HEADER, WEBHOOK_SIGNATURE_HEADER, overdueEvent, overdueId, signWebhook } from './webhook.js';
 
-/** Settings key of the watcher's durable state. */
+/** Settings key of the watcher's durable state up to schema 2 (store migration 3 moves it into the `escalations` table). */
 export const ESCALATIONS_SETTING = 'deadlines.escalations';
 
 export interface WebhookOptions {
@@ -88,11 +90,6 @@ export interface PendingWebhook {
   readonly nextAttemptAt: number;
 }
 
-interface Persisted {
-  readonly v: 1;
-  readonly escalated: readonly string[];
-  readonly pending: readonly PendingWebhook[];
-}
 
 /** Heartbeats do not escalate: a missed one is link health's alarm. */
 export function escalateByDefault(s: DeliveryStatus): boolean {
@@ -105,6 +102,10 @@ export class DeadlineWatcher {
   readonly #maxSleep: number;
   #escalated = new Set<string>();
   #pending: PendingWebhook[] = [];
+  /** What the store holds: id → its pending webhook as last written (null: none pending). */
+  readonly #durable = new Map<string, PendingWebhook | null>();
+  /** How webhooks that left `#pending` ended, for the store (delivered or abandoned, after how many attempts). */
+  readonly #outcomes = new Map<string, { attempts: number; state: 'delivered' | 'abandoned' }>();
   #timer: unknown;
   #wakeAt: number | undefined;
   #running = false;
@@ -121,9 +122,15 @@ export class DeadlineWatcher {
   /** Loads the durable state and runs the first check (which schedules the next). */
   async start(): Promise<void> {
     if (this.#running) return;
-    const p = (await this.#o.store.getSetting(ESCALATIONS_SETTING)) as Persisted | undefined;
-    this.#escalated = new Set(p?.escalated ?? []);
-    this.#pending = [...(p?.pending ?? [])];
+    const held = await this.#o.store.escalations();
+    this.#escalated = new Set(held.map((e) => e.id));
+    this.#pending = [];
+    this.#durable.clear();
+    for (const e of held) {
+      const w = e.webhook?.state === 'pending' ? { id: e.id, body: e.webhook.body, attempts: e.webhook.attempts, nextAttemptAt: e.webhook.nextAttemptAt } : null;
+      if (w) this.#pending.push(w);
+      this.#durable.set(e.id, w);
+    }
     this.#running = true;
     this.#unwatchForks = onForkRecorded(this.#o.store, () => this.notify());
     await this.check();
@@ -309,9 +316,11 @@ export class DeadlineWatcher {
       const attempts = p.attempts + 1;
       const error = await this.#post(w, p);
       if (error === undefined) {
+        this.#outcomes.set(p.id, { attempts, state: 'delivered' });
         this.#pending = this.#pending.filter((x) => x.id !== p.id);
         this.#o.logger.info({ id: p.id, attempts }, 'deadline webhook delivered');
       } else if (attempts >= (w.maxAttempts ?? 8)) {
+        this.#outcomes.set(p.id, { attempts, state: 'abandoned' });
         this.#pending = this.#pending.filter((x) => x.id !== p.id);
         this.#o.logger.error({ id: p.id, attempts, error }, 'deadline webhook abandoned');
       } else {
@@ -344,9 +353,34 @@ export class DeadlineWatcher {
     }
   }
 
+  /**
+   * Makes the store match `#escalated` and `#pending`: new ids (with their
+   * webhooks) inserted in one durable write first, then each webhook whose
+   * state moved updated by compare-and-set on the attempts last written.
+   */
   async #persist(): Promise<void> {
-    const state: Persisted = { v: 1, escalated: [...this.#escalated], pending: this.#pending };
-    await this.#o.store.putSetting(ESCALATIONS_SETTING, state);
+    const store = this.#o.store;
+    const pending = new Map(this.#pending.map((p) => [p.id, p]));
+    const fresh = [...new Set([...this.#escalated, ...pending.keys()])].filter((id) => !this.#durable.has(id));
+    if (fresh.length > 0) {
+      const now = this.#clock.now();
+      await store.recordEscalations(fresh.map((id) => ({ id, recordedAt: now, ...(pending.has(id) ? { webhook: pending.get(id)!.body } : {}) })));
+      for (const id of fresh) {
+        const p = pending.get(id);
+        this.#durable.set(id, p ? { ...p, attempts: 0, nextAttemptAt: now } : null);
+      }
+    }
+    for (const [id, was] of this.#durable) {
+      if (was === null) continue;
+      const now = pending.get(id);
+      if (now && now.attempts === was.attempts && now.nextAttemptAt === was.nextAttemptAt) continue;
+      const outcome = this.#outcomes.get(id);
+      const next = now ? { attempts: now.attempts, nextAttemptAt: now.nextAttemptAt, state: 'pending' as const } : { attempts: outcome?.attempts ?? was.attempts + 1, nextAttemptAt: was.nextAttemptAt, state: outcome?.state ?? ('delivered' as const) };
+      // A lost compare-and-set means another writer moved it: what the store holds stands.
+      await store.updateWebhook(id, was.attempts, next);
+      this.#durable.set(id, now ?? null);
+      this.#outcomes.delete(id);
+    }
   }
 
   #clear(): void {

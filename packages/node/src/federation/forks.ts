@@ -2,31 +2,41 @@
  * Fork evidence held by this node (STYLE.md §7c: a fork is a value, stored
  * and reported) and the rule it triggers: quarantine.
  *
- *     federation/forks/<P>       [fork proof text …]   proofs against P's log (canonical core
- *                                                     fork proofs, newest last, ≤ MAX_FORKS_KEPT)
- *     federation/unverified/<P>  [checkpoint note …]   P's checkpoints accepted offline (bundle
- *                                                     import) at a size other than the one we
- *                                                     cosigned: compared with P's log by the
- *                                                     federator at its next contact (gossip.ts)
+ * Evidence lives in typed store tables (issue 9; store migration 3):
+ *
+ *     fork proofs              insert-only, one per pair of views (LogStore.addForkProof):
+ *                              canonical core fork proofs, oldest first
+ *     unverified checkpoints   P's checkpoints that arrived where they could not be compared
+ *                              with the one we cosigned (offline import at another size, a
+ *                              witness request at a smaller size): compared with P's log by
+ *                              the federator at its next contact (gossip.ts), then marked
+ *
+ * One fork is one proof: {@link canonicalFork} puts the two views of a
+ * proof whose kind has no order (same-size, leaf-conflict) in one order,
+ * and the store keeps one row per pair of checkpoint bodies, so the same
+ * two views seen in either order — on any path — are stored once.
  *
  * Quarantine: while a proof is held against P, P's NEW entries are refused
- * at ingest (ParleyNode.ingest, `ENTRY_INVALID`); entries already held stay
- * readable. Link health shows P `down` with reason `fork`; the deadline
- * watcher escalates each proof once (error log line, `parley.fork.detected`
- * webhook); GET /v1/forks lists the proofs.
+ * at ingest (ParleyNode.ingest, `ENTRY_INVALID`), this node's witness
+ * cosigns none of P's checkpoints (witness.ts, `LOG_FORKED`), and P's log
+ * is not pulled; entries already held stay readable. Link health shows P
+ * `down` with reason `fork`; the deadline watcher escalates each proof once
+ * (error log line, `parley.fork.detected` webhook); the `fork` live event
+ * and the `parley_forks_detected`/`parley_log_forked` metrics show it;
+ * GET /v1/forks lists the proofs.
  *
  * Everything that records a proof goes through {@link recordFork}, which
  * notifies listeners on the same store ({@link onForkRecorded}): the
- * watcher wakes at once, the federator refreshes its link states.
+ * watcher wakes at once, the federator refreshes its link states, the
+ * event hub tells the dashboards.
  */
 import { type ForkProof, type VerifiedAccord, type VerifiedFork, encodeUtf8, formatForkProof, formatHex, sha256, verifyForkProof } from '@parley/core';
 import type { LogStore } from '@parley/store';
-import { MAX_FORKS_KEPT, forksKey } from './keys.js';
 
-/** Settings key of P's checkpoints accepted offline and not yet compared with P's log. */
-export const unverifiedKey = (party: string): string => `federation/unverified/${party}`;
-/** Most unverified checkpoints kept per party (oldest dropped). */
-const MAX_UNVERIFIED = 8;
+/** Most fork proofs kept per party (each ≤ 256 KiB): later ones are not stored. */
+export const MAX_FORKS_KEPT = 8;
+/** Most unverified checkpoints waiting for comparison per party (more are not kept until some are compared). */
+const MAX_UNVERIFIED = 16;
 
 const listeners = new WeakMap<LogStore, Set<(party: string) => void>>();
 
@@ -42,15 +52,30 @@ export function onForkRecorded(store: LogStore, listener: (party: string) => voi
 }
 
 /**
- * Keeps a fork proof of `party`'s log. At most {@link MAX_FORKS_KEPT} per
- * party, oldest dropped; a proof already held is not stored twice.
+ * The proof with its views in one order when its kind has none: same-size
+ * and leaf-conflict proofs verify either way round, so side a is the one
+ * whose checkpoint note sorts first. A prefix-conflict's order is its
+ * meaning (a is the smaller tree) and stays.
+ */
+export function canonicalFork(proof: ForkProof): ForkProof {
+  if (proof.kind === 'prefix-conflict' || proof.a.checkpoint <= proof.b.checkpoint) return proof;
+  return { ...proof, a: proof.b, b: proof.a };
+}
+
+/**
+ * Keeps a fork proof of `party`'s log (durably, before any alarm), once per
+ * pair of views (see the module doc) and at most {@link MAX_FORKS_KEPT} per
+ * party, and tells the listeners.
  * @returns true when the proof is new.
+ * @throws StoreError.
  */
 export async function recordFork(store: LogStore, party: string, proof: ForkProof): Promise<boolean> {
-  const text = formatForkProof(proof);
-  const held = await forksOf(store, party);
-  if (held.includes(text)) return false;
-  await store.putSetting(forksKey(party), [...held, text].slice(-MAX_FORKS_KEPT));
+  // One proof convicts; a party forking again and again must not fill the disk with them.
+  if ((await store.forkProofs(party)).length >= MAX_FORKS_KEPT) return false;
+  const p = canonicalFork(proof);
+  const text = formatForkProof(p);
+  const stored = await store.addForkProof({ party, views: [p.a.checkpoint, p.b.checkpoint], proof: text, recordedAt: new Date().toISOString() });
+  if (!stored) return false;
   for (const l of listeners.get(store) ?? []) {
     try {
       l(party);
@@ -63,8 +88,7 @@ export async function recordFork(store: LogStore, party: string, proof: ForkProo
 
 /** Fork proofs held against `party`'s log (formatted core fork proofs, oldest first). */
 export async function forksOf(store: LogStore, party: string): Promise<string[]> {
-  const v = await store.getSetting(forksKey(party));
-  return Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : [];
+  return (await store.forkProofs(party)).map((f) => f.proof);
 }
 
 /** True while a fork proof is held against `party`'s log: its new entries are refused. */
@@ -109,22 +133,21 @@ export async function heldForks(store: LogStore, accord: VerifiedAccord): Promis
   return out;
 }
 
-/** Keeps a checkpoint note of `party` for comparison with its log at the next contact. */
-export async function keepUnverified(store: LogStore, party: string, note: string): Promise<void> {
-  const held = await unverifiedOf(store, party);
-  if (held.includes(note)) return;
-  await store.putSetting(unverifiedKey(party), [...held, note].slice(-MAX_UNVERIFIED));
+/**
+ * Keeps a checkpoint note of `party` for comparison with its log at the next contact.
+ * @returns true when kept (false: already kept, or too many waiting).
+ */
+export function keepUnverified(store: LogStore, party: string, note: string): Promise<boolean> {
+  return store.addUnverifiedCheckpoint(party, note, new Date().toISOString(), MAX_UNVERIFIED);
 }
 
-/** Checkpoints of `party` accepted offline and not yet compared. */
-export async function unverifiedOf(store: LogStore, party: string): Promise<string[]> {
-  const v = await store.getSetting(unverifiedKey(party));
-  return Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : [];
+/** Checkpoints of `party` kept and not yet compared, oldest first. */
+export function unverifiedOf(store: LogStore, party: string): Promise<string[]> {
+  return store.unverifiedCheckpoints(party);
 }
 
-/** Drops compared checkpoints from the list. */
-export async function dropUnverified(store: LogStore, party: string, done: readonly string[]): Promise<void> {
+/** Marks kept checkpoints compared, with what the comparison showed (the rows stay, as evidence). */
+export async function dropUnverified(store: LogStore, party: string, done: readonly string[], outcome = 'compared'): Promise<void> {
   if (done.length === 0) return;
-  const held = await unverifiedOf(store, party);
-  await store.putSetting(unverifiedKey(party), held.filter((n) => !done.includes(n)));
+  await store.markCheckpointsCompared(party, done, outcome, new Date().toISOString());
 }

@@ -211,11 +211,10 @@ export async function gossipWith(node: ParleyNode, store: LogStore, peer: PeerCl
   const pending = await unverifiedOf(store, peer.party);
   const held = pending.length > 0 ? await node.witness.latest(node.accord.party(peer.party)!.logKey.name) : undefined;
   if (held !== undefined) {
-    const done: string[] = [];
     for (const note of pending) {
-      if ((await compareCheckpoints(node, store, peer.party, held.note, note, sources(peer.party))) !== 'unknown') done.push(note);
+      const c = await compareCheckpoints(node, store, peer.party, held.note, note, sources(peer.party));
+      if (c !== 'unknown') await dropUnverified(store, peer.party, [note], c);
     }
-    await dropUnverified(store, peer.party, done);
   }
   return { compared, received };
 }

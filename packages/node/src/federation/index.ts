@@ -5,6 +5,6 @@ export { receiveBundle, receiveWitnessedPush, recordFork, forksOf, checkWitnesse
 export { WITNESSED_PUSH_CONTENT_TYPE, formatWitnessedPush, parseWitnessedPush, type WitnessedPush } from './witnessedPush.js';
 export { CompactRange, ForkDetected, MAX_SCAN, pullFrom, loadPullCursor, type PullResult } from './pull.js';
 export { pushTo, loadPushCursor, replyPush, MAX_REPLY_ENTRIES, type PushCursor, type PushOptions } from './push.js';
-export { cosignedKey, forksKey, pullKey, pushKey, timesKey } from './keys.js';
-export { forkId, heldForks, isQuarantined, keepUnverified, onForkRecorded, unverifiedKey, unverifiedOf, type HeldFork } from './forks.js';
+export { cosignedKey, pullKey, pushKey, timesKey } from './keys.js';
+export { canonicalFork, dropUnverified, forkId, heldForks, isQuarantined, keepUnverified, onForkRecorded, unverifiedOf, type HeldFork } from './forks.js';
 export { compareCheckpoints, gossipWith, ownLogSource, peerLogSource, type Comparison, type GossipResult, type LogSource } from './gossip.js';

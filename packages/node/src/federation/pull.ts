@@ -7,8 +7,10 @@
  *     → witness it locally (node.witness.addCheckpoint, tlog-witness rules):
  *         newer than cosigned: with GET /log/proof/consistency?old=<cosigned>&new=<size>
  *         same size, other root: same-size fork → fork proof stored, throw
- *         refused as inconsistent: prefix-conflict proof when the proof
- *           authenticates (old size not a power of two), stored, throw
+ *         refused as inconsistent: the witness keeps the prefix-conflict proof when the
+ *           proof authenticates (old size not a power of two); else the peer's tiles
+ *           may give it (gossip.ts compareCheckpoints); stored, throw
+ *         refused as forked (LOG_FORKED: a proof is held): throw
  *     → target T = what our witness now holds (size, root) — never more than cosigned
  *     → scan entry bundles (C2SP tlog-tiles) for [cursor, m), m = min(T, cursor + MAX_SCAN):
  *         every leaf hash is appended to the cursor's compact range, which must
@@ -38,11 +40,9 @@ import {
   detectFork,
   fail,
   formatAddCheckpointRequest,
-  formatBase64,
   leafHash,
   nodeHash,
   openCheckpoint,
-  parseBase64,
   parseEntry,
   prefixConflictProof,
   emptyRoot,
@@ -50,9 +50,9 @@ import {
 } from '@parley/core';
 import type { LogStore, WitnessState } from '@parley/store';
 import type { ParleyNode } from '../service.js';
-import { pullKey } from './keys.js';
 import type { PeerClient } from './peer.js';
 import { isQuarantined, recordFork } from './forks.js';
+import { compareCheckpoints, peerLogSource } from './gossip.js';
 
 /** Most entries scanned in one pull (16 full tiles); a longer backlog continues at the next. */
 export const MAX_SCAN = 16 * 256;
@@ -93,9 +93,8 @@ export class CompactRange {
 
 /** Reads the pull cursor of `party` (size 0 when none). */
 export async function loadPullCursor(store: LogStore, party: string): Promise<CompactRange> {
-  const v = (await store.getSetting(pullKey(party))) as { size?: unknown; frontier?: unknown } | undefined;
-  if (v === undefined || typeof v.size !== 'number' || !Array.isArray(v.frontier)) return new CompactRange(0, []);
-  return new CompactRange(v.size, (v.frontier as string[]).map((h) => parseBase64(h, 'frontier')));
+  const v = await store.cursor('pull', party);
+  return v === undefined ? new CompactRange(0, []) : new CompactRange(v.treeSize, [...v.frontier]);
 }
 
 /** What one pull saw and did. */
@@ -147,7 +146,12 @@ export async function pullFrom(node: ParleyNode, store: LogStore, peer: PeerClie
   if (held === undefined || cp.treeSize > heldSize) {
     const proof = heldSize > 0 ? await peer.consistencyProof(heldSize, cp.treeSize) : [];
     const answer = await node.witness.addCheckpoint(formatAddCheckpointRequest({ oldSize: heldSize, proof, checkpointNote: note }));
-    if (answer.status === 422 && held !== undefined) await keepPrefixConflict(node, store, peer.party, held.note, note, proof);
+    // The witness kept the fork proof (witness.ts) and cosigns the log no more.
+    if (answer.status === 422 && answer.reason === 'log-forked') throw new ForkDetected(peer.party);
+    if (answer.status === 422 && held !== undefined) {
+      // Not provable from the proof alone (old size a power of two): the peer's tiles may prove it (gossip.ts).
+      if ((await compareCheckpoints(node, store, peer.party, held.note, note, peerLogSource(peer))) === 'fork') throw new ForkDetected(peer.party);
+    }
     // 409: a push witnessed a checkpoint of this log meanwhile; scan to what is held.
     if (answer.status !== 200 && answer.status !== 409) fail(answer.error?.code ?? 'PROOF_INVALID', `witnessing ${peer.party}'s checkpoint: ${answer.detail}`, answer.error);
     held = await node.witness.latest(origin);
@@ -164,7 +168,7 @@ export async function pullFrom(node: ParleyNode, store: LogStore, peer: PeerClie
   const scanned = await scan(node, peer, cursor, held);
   const r = await ingestAddressed(node, store, peer.party, scanned.addressed);
   // ---- ingest is durable: the cursor may move past these entries.
-  await store.putSetting(pullKey(peer.party), { size: scanned.range.size, frontier: scanned.range.hashes.map((h) => formatBase64(h)) });
+  await store.advanceCursor('pull', peer.party, { treeSize: scanned.range.size, frontier: scanned.range.hashes });
   return { checkpointSize: cp.treeSize, witnessedSize: held.treeSize, scannedTo: scanned.range.size, accepted: r.accepted, rejected: r.rejected, cursor: scanned.range };
 }
 

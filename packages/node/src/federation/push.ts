@@ -44,7 +44,6 @@ import {
 import type { LogStore } from '@parley/store';
 import type { ParleyNode } from '../service.js';
 import { noteCosigned } from '../deadlines/cosigned.js';
-import { cosignedKey, pushKey } from './keys.js';
 import { PeerError, type PeerClient, type PushBundleResult } from './peer.js';
 import { formatWitnessedPush } from './witnessedPush.js';
 
@@ -70,12 +69,13 @@ export const MAX_REPLY_ENTRIES = 64;
 const MAX_REPLY_BYTES = 512 * 1024;
 
 export async function loadPushCursor(store: LogStore, party: string): Promise<PushCursor> {
-  const p = (await store.getSetting(pushKey(party))) as { size?: unknown } | undefined;
-  const c = (await store.getSetting(cosignedKey(party))) as { size?: unknown; at?: unknown } | undefined;
+  // Typed, forward-only store rows (issue 9), not settings JSON.
+  const p = await store.cursor('push', party);
+  const c = await store.ownCosigned(party);
   return {
-    pushed: typeof p?.size === 'number' ? p.size : 0,
-    cosigned: typeof c?.size === 'number' ? c.size : 0,
-    ...(typeof c?.at === 'number' ? { cosignedAt: c.at } : {}),
+    pushed: p?.treeSize ?? 0,
+    cosigned: c?.treeSize ?? 0,
+    ...(c?.cosignedAt !== undefined ? { cosignedAt: c.cosignedAt } : {}),
   };
 }
 
@@ -105,10 +105,10 @@ export async function pushTo(node: ParleyNode, store: LogStore, peer: PeerClient
   // stores it once) or costs a 409 that names the size, so the next request
   // need not wait for the disk — the round trip of a FLASH message does not.
   // They are not chained: the store applies writes in the order they are
-  // issued (the last value of a key wins), and writes in flight together share a commit.
-  const writes: Promise<void>[] = [];
-  const persist = (key: string, value: unknown) => {
-    writes.push(store.putSetting(key, value));
+  // issued, each moves its row forward only (a stale one changes nothing), and writes in flight together share a commit.
+  const writes: Promise<unknown>[] = [];
+  const persist = (write: Promise<unknown>) => {
+    writes.push(write);
   };
   try {
     return await pushRounds(node, store, peer, cursor, pushBatch, persist, o);
@@ -117,7 +117,7 @@ export async function pushTo(node: ParleyNode, store: LogStore, peer: PeerClient
   }
 }
 
-async function pushRounds(node: ParleyNode, store: LogStore, peer: PeerClient, cursor: PushCursor, pushBatch: number, persist: (key: string, value: unknown) => void, o: PushOptions): Promise<number> {
+async function pushRounds(node: ParleyNode, store: LogStore, peer: PeerClient, cursor: PushCursor, pushBatch: number, persist: (write: Promise<unknown>) => void, o: PushOptions): Promise<number> {
   let accepted = 0;
   for (let round = 0; round < ROUNDS; round++) {
     const latest = await latestSized(node);
@@ -153,7 +153,7 @@ async function pushRounds(node: ParleyNode, store: LogStore, peer: PeerClient, c
         accepted += r.accepted;
       }
       cursor.pushed = next;
-      persist(pushKey(peer.party), { size: next });
+      persist(store.advanceCursor('push', peer.party, { treeSize: next, frontier: [] }));
     }
     // Nothing (more) for the peer, but our checkpoint still goes to its witness.
     if (!moved && cursor.cosigned !== size && !(o.deferOffered === true && cursor.offered === size)) await witnessAt(node, peer, cursor, note, size, persist);
@@ -195,7 +195,7 @@ async function addRequest(node: ParleyNode, peer: PeerClient, cursor: PushCursor
 }
 
 /** tlog-witness client loop: add-checkpoint with our best guess of the peer's size, once more with the size a 409 names. */
-async function witnessAt(node: ParleyNode, peer: PeerClient, cursor: PushCursor, note: Uint8Array, size: number, persist: (key: string, value: unknown) => void): Promise<void> {
+async function witnessAt(node: ParleyNode, peer: PeerClient, cursor: PushCursor, note: Uint8Array, size: number, persist: (write: Promise<unknown>) => void): Promise<void> {
   for (let attempt = 0; attempt < 3; attempt++) {
     const r = await peer.addCheckpoint(await addRequest(node, peer, cursor, note, size));
     if (r.status === 409) {
@@ -213,7 +213,7 @@ async function witnessAt(node: ParleyNode, peer: PeerClient, cursor: PushCursor,
  * @throws ParleyError when it is not the peer's (its log key as a
  *   cosignature/v1 key) on exactly this checkpoint.
  */
-function accept(node: ParleyNode, peer: PeerClient, cursor: PushCursor, note: Uint8Array, size: number, cosignatures: readonly NoteSignature[], persist: (key: string, value: unknown) => void): void {
+function accept(node: ParleyNode, peer: PeerClient, cursor: PushCursor, note: Uint8Array, size: number, cosignatures: readonly NoteSignature[], persist: (write: Promise<unknown>) => void): void {
   const cosigned = appendSignatures(note, cosignatures);
   const own = node.accord.party(node.party)!.logKey;
   const w = openWitnessedCheckpoint(cosigned, new VerifierSet([own]), [node.accord.party(peer.party)!.logKey], { quorum: 1 });
@@ -221,7 +221,7 @@ function accept(node: ParleyNode, peer: PeerClient, cursor: PushCursor, note: Ui
   cursor.cosigned = size;
   cursor.cosignedAt = at;
   delete cursor.offered;
-  persist(cosignedKey(peer.party), { size, at, note: decodeUtf8(cosigned) });
+  persist(node.store.advanceOwnCosigned({ witness: peer.party, treeSize: size, cosignedAt: at, note: decodeUtf8(cosigned) }));
   noteCosigned(node.store, { party: node.party, cosigner: peer.party, size, timestamp: at });
 }
 
@@ -249,6 +249,6 @@ export async function replyPush(node: ParleyNode, store: LogStore, peer: PeerCli
   cursor.pushed = size;
   cursor.offered = size;
   // Written behind the answer: losing it to a crash only repeats a push, which the peer stores once.
-  store.putSetting(pushKey(peer.party), { size }).catch(() => undefined);
+  store.advanceCursor('push', peer.party, { treeSize: size, frontier: [] }).catch(() => undefined);
   return body;
 }

@@ -11,7 +11,7 @@
  *       with everything seen of that log" holds because the witness only
  *       ever cosigns consistent extensions (witness.ts)
  *         same size, other root → a same-size fork: the fork proof is stored
- *                                 (federation/forks/<party>), PROOF_INVALID
+ *                                 (the fork_proofs table, forks.ts), PROOF_INVALID
  *         other size            → 409 with the size we cosigned: the sender
  *                                 adds its checkpoint to our witness first
  *                                 (tlog-witness, with a consistency proof)

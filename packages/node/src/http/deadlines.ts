@@ -41,6 +41,10 @@ export const DeadlineItem = z
     ackDueAt: z.string().optional().describe('Only hotline messages and incident reports need an acknowledgement'),
     receipt: Answer.optional(),
     ack: Answer.extend({ officer: z.string() }).optional(),
+    rejection: z
+      .object({ index: z.number().int(), at: z.string(), code: z.string(), reason: z.string() })
+      .optional()
+      .describe("The recipient's signed rejection (a receipt with status rejected at this index of its log): the entry's body failed its check"),
     initialReport: z.object({ detectedAt: z.string(), dueAt: z.string(), onTime: z.boolean() }).optional(),
     state: z.enum(DELIVERY_STATES as [string, ...string[]]),
     overdue: z.array(z.enum(['receipt', 'ack'])).readonly().describe('Deadlines that passed before their answer (late answers included)'),

@@ -7,9 +7,11 @@
  *                                    application/json, as a download (`parley verify-fork FILE`
  *                                    checks it offline with only the accord)
  *
- * and one metric in the server's registry:
+ * and two metrics in the server's registry (whichever path found the fork:
+ * witness, push, pull, gossip or bundle import — all keep it in the store):
  *
- *     parley_forks_detected{party}   fork proofs held against each party's log
+ *     parley_forks_detected{party}   fork proofs held against each party's log (one per fork)
+ *     parley_log_forked{party}       1 while the party's log is quarantined (a proof is held), else 0
  *
  * A held proof quarantines the party's log (federation/forks.ts): its new
  * entries are refused, and link health shows it down with reason `fork`.
@@ -67,6 +69,16 @@ export function registerForks(app: App, ctx: Context): void {
     registers: [metrics.registry],
     async collect() {
       for (const { id: party } of node.accord.accord.parties) this.set({ party }, (await forksOf(store, party)).length);
+    },
+  });
+
+  new Gauge({
+    name: 'parley_log_forked',
+    help: 'Whether this node holds a fork proof against the party\u2019s log (1: quarantined, highest alarm)',
+    labelNames: ['party'],
+    registers: [metrics.registry],
+    async collect() {
+      for (const { id: party } of node.accord.accord.parties) this.set({ party }, (await forksOf(store, party)).length > 0 ? 1 : 0);
     },
   });
 

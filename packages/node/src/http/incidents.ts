@@ -17,6 +17,7 @@ import type { Role } from '@parley/store';
 import { IncidentId } from '../bodies.js';
 import { type IncidentFilter, type IncidentSummary as Summary, incidentIndex } from '../incidents.js';
 import { compliance, formatCsv } from '../deadlines/compliance.js';
+import { skippedEntries } from '../skipped.js';
 import { deadlineTracker } from '../deadlines/tracker.js';
 import type { EntryView } from '../service.js';
 import { type App, type Context, BEARER, READERS } from './context.js';
@@ -67,7 +68,14 @@ export const IncidentSummary = z
   })
   .meta({ id: 'IncidentSummary' });
 
-export const IncidentsResponse = z.object({ items: z.array(IncidentSummary), next: z.string().optional().describe('Cursor for the next page') });
+export const SkippedEntry = z
+  .object({ index: z.enum(['incidents', 'deadlines']), party: z.string(), entry: z.number().int(), code: z.string().describe('Stable error code (docs/errors.md)'), reason: z.string() })
+  .meta({ id: 'SkippedEntry' });
+export const IncidentsResponse = z.object({
+  items: z.array(IncidentSummary),
+  next: z.string().optional().describe('Cursor for the next page'),
+  skipped: z.array(SkippedEntry).optional().describe('Held reports the index could not file (a body that fails its check, an entry that does not open): skipped, not fatal (skipped.ts)'),
+});
 export const IncidentParams = z.object({ id: IncidentId }).strict();
 export const IncidentResponse = z.object({ incident: z.string(), timeline: z.array(S.EntryView).describe('Reports of every party about it and the acks answering them, oldest first') });
 
@@ -155,7 +163,8 @@ export function registerIncidents(app: App, ctx: Context): void {
       const limit = q.limit ?? 50;
       const page = items.slice(0, limit);
       const last = page[page.length - 1];
-      return reply.header('cache-control', 'no-store').send({ items: page, ...(last && items.length > limit ? { next: `${Date.parse(last.last)}~${last.incident}` } : {}) });
+      const skipped = skippedEntries(node).list('incidents');
+      return reply.header('cache-control', 'no-store').send({ items: page, ...(last && items.length > limit ? { next: `${Date.parse(last.last)}~${last.incident}` } : {}), ...(skipped.length > 0 ? { skipped } : {}) });
     },
   });
 

@@ -24,7 +24,6 @@
  */
 import { decodeUtf8, fail, formatBase64, leafHash, parseCheckpoint, parseNote } from '@parley/core';
 import { z } from 'zod';
-import { cosignedKey } from '../federation/keys.js';
 import { PeerClient, PeerError } from '../federation/peer.js';
 import { type App, type Context, BEARER, READERS } from './context.js';
 import { HttpError } from './problem.js';
@@ -194,8 +193,8 @@ export function registerLogs(app: App, ctx: Context, peerUrls: Readonly<Record<s
       if (party === node.party) {
         for (const p of node.accord.accord.parties) {
           if (p.id === party) continue;
-          const held = (await store.getSetting(cosignedKey(p.id))) as { size?: unknown; note?: unknown } | undefined;
-          if (typeof held?.size === 'number' && typeof held.note === 'string') notes.push({ witness: p.id, treeSize: held.size, note: held.note });
+          const held = await store.ownCosigned(p.id);
+          if (held) notes.push({ witness: p.id, treeSize: held.treeSize, note: held.note });
         }
       } else {
         const held = await node.witness.latest(m.logKey.name);

@@ -8,6 +8,9 @@
  *     parley_append_seconds                   submit → durable (group commit included)
  *     parley_tree_size                        own log size
  *     parley_checkpoint_age_seconds           now − time of the newest entry the latest checkpoint covers
+ *     parley_forks_detected{party}            fork proofs held against a party's log (http/forks.ts)
+ *     parley_log_forked{party}                1 while a party's log is quarantined (http/forks.ts)
+ *     parley_index_skipped_entries{index}     entries an index skipped as bad (skipped.ts)
  *
  * The checkpoint age uses the newest entry's time because a checkpoint is
  * signed with every batch (store/writer.ts): the two differ by one commit.
@@ -15,6 +18,7 @@
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { LogStore } from '@parley/store';
 import type { ParleyNode } from '../service.js';
+import { skippedEntries } from '../skipped.js';
 
 export class Metrics {
   readonly registry = new Registry();
@@ -40,6 +44,15 @@ export class Metrics {
       registers,
       collect() {
         this.set(node.treeSize);
+      },
+    });
+    new Gauge({
+      name: 'parley_index_skipped_entries',
+      help: 'Held entries an index (incidents, deadlines) skipped because they fail their check or do not open',
+      labelNames: ['index'],
+      registers,
+      collect() {
+        for (const index of ['incidents', 'deadlines'] as const) this.set({ index }, skippedEntries(node).count(index));
       },
     });
     new Gauge({

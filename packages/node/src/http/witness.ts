@@ -16,7 +16,9 @@
  *                                      TREE_ARGUMENT_INVALID for old size > checkpoint size
  *     403  application/problem+json    NOTE_UNVERIFIED / SIGNATURE_INVALID: not validly signed by the log's key
  *     404  application/problem+json    NOT_FOUND: not a log this node witnesses (its own included)
- *     422  application/problem+json    PROOF_INVALID: not consistent with what was cosigned
+ *     422  application/problem+json    PROOF_INVALID: not consistent with what was cosigned (a fork
+ *                                      proof, when the request makes one, is kept first);
+ *                                      LOG_FORKED: this node holds a fork proof against the log
  *     413, 415, 5xx                    problems, as everywhere in the API
  *
  * Why problems for the errors: tlog-witness fixes the status codes and the
@@ -75,6 +77,7 @@ const REFUSAL_CODES: Readonly<Record<AddCheckpointRefused['reason'], ErrorCode |
   'empty-tree-root': 'PROOF_INVALID',
   'root-mismatch': 'PROOF_INVALID',
   inconsistent: 'PROOF_INVALID',
+  'log-forked': 'LOG_FORKED',
 };
 
 function statusOf(code: ErrorCode | HttpErrorCode): number {

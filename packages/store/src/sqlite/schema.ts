@@ -27,9 +27,39 @@
  *                  root_hash BLOB(32), note BLOB   node cosigned for it: size, root, and the
  *                                                  checkpoint note with that cosignature
  *
+ * Added by migration 3 (issue 9, evidence of forks):
+ *
+ *     fork_proofs   seq PK, party, view_lo < view_hi   a fork proof against party's log, insert-only;
+ *                   (the two checkpoint bodies, sorted) UNIQUE (party, view_lo, view_hi): one fork,
+ *                   proof (canonical text), recorded_at  one proof, whatever the order seen
+ *     unverified_checkpoints  seq PK, party, note,      a checkpoint kept for comparison at the next
+ *                   kept_at, compared_at?, outcome?      contact; UNIQUE (party, note); compared_at and
+ *                                                        outcome set once (NULL → value)
+ *
+ * Migration 3 moves the settings rows `federation/forks/<P>` and
+ * `federation/unverified/<P>` (JSON arrays of text, the earlier layout)
+ * into these tables and deletes them.
+ *
  * One row per witnessed log, replaced only by a compare-and-set on
  * tree_size (store.ts `advanceWitness`); no row means "never cosigned"
  * (size 0 for tlog-witness). Independent of the own-log invariants below.
+ *
+ * Added by migration 4 (issue 9: evidence gets typed tables, not
+ * read-modify-write JSON in `settings`; values are moved out of the old
+ * settings keys in the same transaction, settingsImport.ts):
+ *
+ *     cursors         (kind 'push'|'pull', party) → tree_size, frontier BLOB (32·k bytes:
+ *                     pull: RFC 6962 compact range [0, size), largest subtree first;
+ *                     push: empty). Moves only forward (`advanceCursor`).
+ *     own_cosigned    witness (the peer) → tree_size, cosigned_at (POSIX s; NULL: not
+ *                     known, migrated from a value without it), note: our checkpoint
+ *                     with that peer's cosignature. Moves only forward (`advanceOwnCosigned`).
+ *     cosigned_times  (party, cosigner, tree_size) → cosigned_at (POSIX s): cosigner
+ *                     cosigned party's log at that size then. Insert-only.
+ *     escalations     id → recorded_at (ms; 0: migrated), webhook (exact body; NULL:
+ *                     none), attempts, next_attempt_at (ms), webhook_state. The row is
+ *                     insert-only; its webhook's delivery state moves by compare-and-set
+ *                     on attempts (`updateWebhook`).
  *
  * Invariants the store keeps (checked at open, see store.ts): entries hold
  * exactly indexes [0, n); hashes hold exactly [0, storedHashCount(n)); the
@@ -46,6 +76,7 @@
  */
 import type { Database } from 'better-sqlite3';
 import { fail } from '@parley/core';
+import { importEvidenceSettings } from './settingsImport.js';
 
 /** One numbered schema change. */
 export interface Migration {
@@ -54,6 +85,8 @@ export interface Migration {
   readonly description: string;
   /** SQL run inside the migration's transaction. */
   readonly sql: string;
+  /** Data conversion run after `sql`, in the same transaction (e.g. moving values out of `settings`). */
+  readonly after?: (db: Database) => void;
 }
 
 const META_COLUMNS = `
@@ -152,6 +185,97 @@ export const MIGRATIONS: readonly Migration[] = [
       ) STRICT;
     `,
   },
+  // issue 9 (evidence of forks, wherever a second history shows up)
+  {
+    version: 3,
+    description: 'fork evidence: fork proofs (insert-only, one per pair of views) and checkpoints kept for comparison, moved out of settings',
+    sql: `
+      CREATE TABLE fork_proofs (
+        seq          INTEGER PRIMARY KEY AUTOINCREMENT,
+        party        TEXT NOT NULL CHECK (length(party) > 0),
+        view_lo      TEXT NOT NULL CHECK (length(view_lo) > 0),
+        view_hi      TEXT NOT NULL CHECK (view_hi > view_lo),
+        proof        TEXT NOT NULL CHECK (length(proof) > 0),
+        recorded_at  TEXT NOT NULL,
+        UNIQUE (party, view_lo, view_hi)
+      ) STRICT;
+      CREATE TRIGGER fork_proofs_insert_only_u BEFORE UPDATE ON fork_proofs BEGIN SELECT RAISE(ABORT, 'fork proofs are insert-only'); END;
+      CREATE TRIGGER fork_proofs_insert_only_d BEFORE DELETE ON fork_proofs BEGIN SELECT RAISE(ABORT, 'fork proofs are insert-only'); END;
+      CREATE TABLE unverified_checkpoints (
+        seq          INTEGER PRIMARY KEY AUTOINCREMENT,
+        party        TEXT NOT NULL CHECK (length(party) > 0),
+        note         TEXT NOT NULL CHECK (length(note) > 0),
+        kept_at      TEXT NOT NULL,
+        compared_at  TEXT,
+        outcome      TEXT,
+        UNIQUE (party, note)
+      ) STRICT;
+      CREATE TRIGGER unverified_checkpoints_once BEFORE UPDATE ON unverified_checkpoints
+        WHEN OLD.compared_at IS NOT NULL OR NEW.party IS NOT OLD.party OR NEW.note IS NOT OLD.note OR NEW.kept_at IS NOT OLD.kept_at
+        BEGIN SELECT RAISE(ABORT, 'a kept checkpoint is compared once'); END;
+      CREATE TRIGGER unverified_checkpoints_kept BEFORE DELETE ON unverified_checkpoints BEGIN SELECT RAISE(ABORT, 'kept checkpoints are evidence'); END;
+
+      -- The earlier layout: settings rows holding JSON arrays of text (federation/forks.ts).
+      -- A view is a checkpoint note's body: its text up to and including the line before the blank line.
+      INSERT OR IGNORE INTO fork_proofs (party, view_lo, view_hi, proof, recorded_at)
+        SELECT party, min(va, vb), max(va, vb), proof, '1970-01-01T00:00:00.000Z' FROM (
+          SELECT substr(s.key, 18) AS party, j.value AS proof, s.key AS k, j.key AS i,
+                 substr(json_extract(j.value, '$.a.checkpoint'), 1, instr(json_extract(j.value, '$.a.checkpoint'), char(10) || char(10))) AS va,
+                 substr(json_extract(j.value, '$.b.checkpoint'), 1, instr(json_extract(j.value, '$.b.checkpoint'), char(10) || char(10))) AS vb
+          FROM settings s, json_each(s.value) j
+          WHERE substr(s.key, 1, 17) = 'federation/forks/' AND json_valid(s.value) AND json_type(s.value) = 'array'
+            AND j.type = 'text' AND json_valid(j.value)
+        )
+        WHERE length(va) > 0 AND length(vb) > 0 AND va <> vb
+        ORDER BY k, i;
+      INSERT OR IGNORE INTO unverified_checkpoints (party, note, kept_at)
+        SELECT substr(s.key, 23), j.value, '1970-01-01T00:00:00.000Z'
+        FROM settings s, json_each(s.value) j
+        WHERE substr(s.key, 1, 22) = 'federation/unverified/' AND json_valid(s.value) AND json_type(s.value) = 'array'
+          AND j.type = 'text' AND length(j.value) > 0;
+      DELETE FROM settings WHERE substr(key, 1, 17) = 'federation/forks/' OR substr(key, 1, 22) = 'federation/unverified/';
+    `,
+  },
+  // issue 9 (evidence tables: cursors, cosigned times, escalations)
+  {
+    version: 4,
+    description: 'federation cursors, cosignatures of our log, cosigned times, escalations: typed tables instead of settings JSON',
+    sql: `
+      CREATE TABLE cursors (
+        kind       TEXT NOT NULL CHECK (kind IN ('push', 'pull')),
+        party      TEXT NOT NULL,
+        tree_size  INTEGER NOT NULL CHECK (tree_size >= 0),
+        frontier   BLOB NOT NULL CHECK (length(frontier) % 32 = 0),
+        PRIMARY KEY (kind, party)
+      ) STRICT, WITHOUT ROWID;
+
+      CREATE TABLE own_cosigned (
+        witness      TEXT PRIMARY KEY,
+        tree_size    INTEGER NOT NULL CHECK (tree_size > 0),
+        cosigned_at  INTEGER CHECK (cosigned_at >= 0),
+        note         TEXT NOT NULL CHECK (length(note) > 0)
+      ) STRICT;
+
+      CREATE TABLE cosigned_times (
+        party        TEXT NOT NULL,
+        cosigner     TEXT NOT NULL,
+        tree_size    INTEGER NOT NULL CHECK (tree_size > 0),
+        cosigned_at  INTEGER NOT NULL CHECK (cosigned_at >= 0),
+        PRIMARY KEY (party, cosigner, tree_size)
+      ) STRICT, WITHOUT ROWID;
+
+      CREATE TABLE escalations (
+        id               TEXT PRIMARY KEY,
+        recorded_at      INTEGER NOT NULL CHECK (recorded_at >= 0),
+        webhook          TEXT,
+        attempts         INTEGER NOT NULL DEFAULT 0 CHECK (attempts >= 0),
+        next_attempt_at  INTEGER NOT NULL DEFAULT 0,
+        webhook_state    TEXT NOT NULL CHECK (webhook_state IN ('none', 'pending', 'delivered', 'abandoned')),
+        CHECK ((webhook IS NULL) = (webhook_state = 'none'))
+      ) STRICT;
+    `,
+    after: importEvidenceSettings,
+  },
 ];
 
 /** The schema version this code writes: the last migration's number. */
@@ -183,6 +307,7 @@ export function migrate(db: Database, migrations: readonly Migration[] = MIGRATI
     db.transaction(() => {
       if (schemaVersion(db) !== m.version - 1) return; // another connection got here first
       db.exec(m.sql);
+      m.after?.(db);
       db.pragma(`user_version = ${m.version}`);
       ran.push(m.version);
     }).immediate();

@@ -20,8 +20,18 @@ import type { Statement } from 'better-sqlite3';
 import { fail, type Hash, HASH_SIZE, storedHashCount, storedHashIndex } from '@parley/core';
 import type {
   AppendBatch,
+  CosignedTime,
+  Cursor,
+  CursorKind,
+  EscalationRecord,
+  NewEscalation,
+  OwnCosigned,
+  WebhookDelivery,
+  WebhookUpdate,
   ListQuery,
   LogStore,
+  NewForkProof,
+  StoredForkProof,
   Officer,
   OwnEntry,
   ReceivedEntry,
@@ -406,6 +416,145 @@ export class SqliteStore implements LogStore {
     });
   }
 
+  addForkProof(p: NewForkProof): Promise<boolean> {
+    return this.#run('addForkProof', () => {
+      const bad = (why: string): never => fail('STORE_CONFLICT', `addForkProof ${p.party}: ${why}`);
+      const [a, b] = [viewOf(p.views[0]), viewOf(p.views[1])];
+      if (p.party.length === 0 || p.proof.length === 0) bad('empty party or proof');
+      if (a.length === 0 || b.length === 0) bad('a view is not a checkpoint note');
+      if (a === b) bad('the two views are one checkpoint');
+      // The canonical pair: the two bodies sorted, so either order is one row (UNIQUE).
+      const [lo, hi] = a < b ? [a, b] : [b, a];
+      return this.#stmts.addForkProof.run(p.party, lo, hi, p.proof, p.recordedAt).changes === 1;
+    });
+  }
+
+  forkProofs(party?: string): Promise<StoredForkProof[]> {
+    return this.#run('forkProofs', () => {
+      const rows = (party === undefined ? this.#stmts.forkProofs.all() : this.#stmts.forkProofsOf.all(party)) as { party: string; proof: string; recorded_at: string }[];
+      return rows.map((r) => ({ party: r.party, proof: r.proof, recordedAt: r.recorded_at }));
+    });
+  }
+
+  addUnverifiedCheckpoint(party: string, note: string, keptAt: string, maxPending: number): Promise<boolean> {
+    return this.#run('addUnverifiedCheckpoint', () => {
+      if (party.length === 0 || note.length === 0) fail('STORE_CONFLICT', 'addUnverifiedCheckpoint: empty party or note');
+      return this.#db
+        .transaction(() => {
+          if ((this.#stmts.pendingCount.pluck().get(party) as number) >= maxPending) return false;
+          return this.#stmts.addUnverified.run(party, note, keptAt).changes === 1;
+        })
+        .immediate();
+    });
+  }
+
+  unverifiedCheckpoints(party: string): Promise<string[]> {
+    return this.#run('unverifiedCheckpoints', () => this.#stmts.pending.pluck().all(party) as string[]);
+  }
+
+  markCheckpointsCompared(party: string, notes: readonly string[], outcome: string, at: string): Promise<void> {
+    return this.#run('markCheckpointsCompared', () => {
+      this.#db.transaction(() => {
+        for (const n of notes) this.#stmts.markCompared.run(at, outcome, party, n);
+      })();
+    });
+  }
+
+  // ---- Evidence tables (migration 4). Each write is one statement or one
+  // transaction; the forward-only checks are in the SQL, so a stale write
+  // issued after a newer one (writes in flight together) changes nothing.
+
+  cursor(kind: CursorKind, party: string): Promise<Cursor | undefined> {
+    return this.#run('cursor', () => {
+      const row = this.#stmts.cursor.get(kind, party) as { tree_size: number; frontier: Uint8Array } | undefined;
+      if (!row) return undefined;
+      const f = bytesOf(row.frontier);
+      const frontier: Hash[] = [];
+      for (let i = 0; i < f.length; i += HASH_SIZE) frontier.push(f.slice(i, i + HASH_SIZE));
+      return { treeSize: row.tree_size, frontier };
+    });
+  }
+
+  advanceCursor(kind: CursorKind, party: string, next: Cursor): Promise<boolean> {
+    return this.#run('advanceCursor', () => {
+      if (!Number.isSafeInteger(next.treeSize) || next.treeSize < 0) fail('STORE_CONFLICT', `advanceCursor ${kind}/${party}: size ${next.treeSize}`);
+      if (next.frontier.some((h) => h.length !== HASH_SIZE)) fail('STORE_CONFLICT', `advanceCursor ${kind}/${party}: a frontier hash is not 32 bytes`);
+      const frontier = new Uint8Array(HASH_SIZE * next.frontier.length);
+      next.frontier.forEach((h, i) => frontier.set(h, HASH_SIZE * i));
+      return this.#stmts.advanceCursor.run(kind, party, next.treeSize, frontier).changes > 0;
+    });
+  }
+
+  ownCosigned(witness: string): Promise<OwnCosigned | undefined> {
+    return this.#run('ownCosigned', () => {
+      const row = this.#stmts.ownCosigned.get(witness) as { tree_size: number; cosigned_at: number | null; note: string } | undefined;
+      return row && { witness, treeSize: row.tree_size, ...(row.cosigned_at !== null ? { cosignedAt: row.cosigned_at } : {}), note: row.note };
+    });
+  }
+
+  advanceOwnCosigned(next: OwnCosigned): Promise<boolean> {
+    return this.#run('advanceOwnCosigned', () => {
+      const bad = (why: string): never => fail('STORE_CONFLICT', `advanceOwnCosigned ${next.witness}: ${why}`);
+      if (!Number.isSafeInteger(next.treeSize) || next.treeSize < 1) bad(`size ${next.treeSize}`);
+      if (next.cosignedAt !== undefined && (!Number.isSafeInteger(next.cosignedAt) || next.cosignedAt < 0)) bad(`time ${next.cosignedAt}`);
+      if (next.note === '') bad('empty note');
+      return this.#stmts.advanceOwnCosigned.run(next.witness, next.treeSize, next.cosignedAt ?? null, next.note).changes > 0;
+    });
+  }
+
+  addCosignedTimes(points: readonly CosignedTime[]): Promise<void> {
+    return this.#run('addCosignedTimes', () => {
+      for (const p of points) {
+        if (!Number.isSafeInteger(p.treeSize) || p.treeSize < 1 || !Number.isSafeInteger(p.cosignedAt) || p.cosignedAt < 0) {
+          fail('STORE_CONFLICT', `addCosignedTimes ${p.party}/${p.cosigner}: size ${p.treeSize} at ${p.cosignedAt}`);
+        }
+      }
+      this.#db.transaction(() => {
+        for (const p of points) this.#stmts.addCosignedTime.run(p.party, p.cosigner, p.treeSize, p.cosignedAt);
+      })();
+    });
+  }
+
+  cosignedTimes(party: string, limit?: number): Promise<CosignedTime[]> {
+    return this.#run('cosignedTimes', () => {
+      const n = limit !== undefined && Number.isSafeInteger(limit) && limit >= 0 ? limit : -1;
+      const rows = this.#stmts.cosignedTimes.all({ party, limit: n }) as { cosigner: string; tree_size: number; cosigned_at: number }[];
+      return rows.map((r) => ({ party, cosigner: r.cosigner, treeSize: r.tree_size, cosignedAt: r.cosigned_at }));
+    });
+  }
+
+  recordEscalations(rows: readonly NewEscalation[]): Promise<string[]> {
+    return this.#run('recordEscalations', () =>
+      this.#db.transaction(() => {
+        const fresh: string[] = [];
+        for (const r of rows) {
+          const w = r.webhook;
+          const info = this.#stmts.recordEscalation.run(r.id, Math.max(0, Math.floor(r.recordedAt)), w ?? null, w === undefined ? 0 : Math.floor(r.recordedAt), w === undefined ? 'none' : 'pending');
+          if (info.changes > 0) fresh.push(r.id);
+        }
+        return fresh;
+      })(),
+    );
+  }
+
+  escalations(): Promise<EscalationRecord[]> {
+    return this.#run('escalations', () => {
+      const rows = this.#stmts.escalations.all() as { id: string; recorded_at: number; webhook: string | null; attempts: number; next_attempt_at: number; webhook_state: WebhookDelivery | 'none' }[];
+      return rows.map((r) => ({
+        id: r.id,
+        recordedAt: r.recorded_at,
+        ...(r.webhook !== null && r.webhook_state !== 'none' ? { webhook: { body: r.webhook, attempts: r.attempts, nextAttemptAt: r.next_attempt_at, state: r.webhook_state } } : {}),
+      }));
+    });
+  }
+
+  updateWebhook(id: string, expectAttempts: number, next: WebhookUpdate): Promise<boolean> {
+    return this.#run('updateWebhook', () => {
+      if (!Number.isSafeInteger(next.attempts) || next.attempts < expectAttempts) fail('STORE_CONFLICT', `updateWebhook ${id}: attempts ${next.attempts} after ${expectAttempts}`);
+      return this.#stmts.updateWebhook.run(next.attempts, Math.floor(next.nextAttemptAt), next.state, id, expectAttempts).changes > 0;
+    });
+  }
+
   /** Closes the connection (checkpointing the WAL); later calls reject with `STORE_UNAVAILABLE`. Idempotent. */
   close(): Promise<void> {
     return this.#run('close', () => {
@@ -421,6 +570,17 @@ export class SqliteStore implements LogStore {
     }
     return st;
   }
+}
+
+/**
+ * The body of a checkpoint note — its text up to and including the line
+ * before the blank line — which identifies one view of a log whatever
+ * signatures ride with it (the same rule as migration 3's SQL). Empty when
+ * the note has no blank line.
+ */
+function viewOf(note: string): string {
+  const i = note.indexOf('\n\n');
+  return i < 0 ? '' : note.slice(0, i + 1);
 }
 
 function prepare(db: Database.Database) {
@@ -463,7 +623,45 @@ function prepare(db: Database.Database) {
     getSetting: p('SELECT value FROM settings WHERE key = ?'),
     putSetting: p('INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value'),
     deleteSetting: p('DELETE FROM settings WHERE key = ?'),
+    cursor: p('SELECT tree_size, frontier FROM cursors WHERE kind = ? AND party = ?'),
+    // Forward only: a row is replaced by a strictly larger size (the WHERE of the upsert).
+    advanceCursor: p(
+      `INSERT INTO cursors (kind, party, tree_size, frontier) VALUES (?, ?, ?, ?)
+       ON CONFLICT (kind, party) DO UPDATE SET tree_size = excluded.tree_size, frontier = excluded.frontier
+       WHERE excluded.tree_size > cursors.tree_size`,
+    ),
+    ownCosigned: p('SELECT tree_size, cosigned_at, note FROM own_cosigned WHERE witness = ?'),
+    // Newer only: a larger size, or the same size cosigned later (an unknown time is older than any).
+    advanceOwnCosigned: p(
+      `INSERT INTO own_cosigned (witness, tree_size, cosigned_at, note) VALUES (?, ?, ?, ?)
+       ON CONFLICT (witness) DO UPDATE SET tree_size = excluded.tree_size, cosigned_at = excluded.cosigned_at, note = excluded.note
+       WHERE excluded.tree_size > own_cosigned.tree_size
+          OR (excluded.tree_size = own_cosigned.tree_size AND coalesce(excluded.cosigned_at, -1) > coalesce(own_cosigned.cosigned_at, -1))`,
+    ),
+    addCosignedTime: p('INSERT OR IGNORE INTO cosigned_times (party, cosigner, tree_size, cosigned_at) VALUES (?, ?, ?, ?)'),
+    // Per cosigner the `limit` largest sizes (-1: all), ascending.
+    cosignedTimes: p(
+      `SELECT cosigner, tree_size, cosigned_at FROM (
+         SELECT cosigner, tree_size, cosigned_at, row_number() OVER (PARTITION BY cosigner ORDER BY tree_size DESC) AS n
+         FROM cosigned_times WHERE party = @party)
+       WHERE @limit < 0 OR n <= @limit ORDER BY cosigner, tree_size`,
+    ),
+    recordEscalation: p(
+      `INSERT OR IGNORE INTO escalations (id, recorded_at, webhook, attempts, next_attempt_at, webhook_state) VALUES (?, ?, ?, 0, ?, ?)`,
+    ),
+    escalations: p('SELECT id, recorded_at, webhook, attempts, next_attempt_at, webhook_state FROM escalations ORDER BY rowid'),
+    updateWebhook: p(
+      `UPDATE escalations SET attempts = ?, next_attempt_at = ?, webhook_state = ?
+       WHERE id = ? AND attempts = ? AND webhook_state = 'pending'`,
+    ),
     witness: p('SELECT origin, party, tree_size, root_hash, note FROM witness WHERE origin = ?'),
+    addForkProof: p('INSERT OR IGNORE INTO fork_proofs (party, view_lo, view_hi, proof, recorded_at) VALUES (?, ?, ?, ?, ?)'),
+    forkProofs: p('SELECT party, proof, recorded_at FROM fork_proofs ORDER BY seq'),
+    forkProofsOf: p('SELECT party, proof, recorded_at FROM fork_proofs WHERE party = ? ORDER BY seq'),
+    pendingCount: p('SELECT count(*) FROM unverified_checkpoints WHERE party = ? AND compared_at IS NULL'),
+    addUnverified: p('INSERT OR IGNORE INTO unverified_checkpoints (party, note, kept_at) VALUES (?, ?, ?)'),
+    pending: p('SELECT note FROM unverified_checkpoints WHERE party = ? AND compared_at IS NULL ORDER BY seq'),
+    markCompared: p('UPDATE unverified_checkpoints SET compared_at = ?, outcome = ? WHERE party = ? AND note = ? AND compared_at IS NULL'),
     witnessSize: p('SELECT tree_size FROM witness WHERE origin = ?'),
     putWitness: p(
       `INSERT INTO witness (origin, party, tree_size, root_hash, note) VALUES (@origin, @party, @tree_size, @root_hash, @note)

@@ -1,0 +1,229 @@
+/**
+ * Entry bodies: one strict check per entry type — the single registry every
+ * layer validates bodies with (the node on officers' submissions AND on every
+ * body it receives, clear or opened; the CLI before sending; the dashboard
+ * before rendering). Written in shape.ts's style rather than with a schema
+ * library: core has no runtime dependencies beyond its crypto provider
+ * (STYLE.md §15), the dashboard does not bundle zod, and a body is a protocol
+ * document, so its check is a protocol parser: closed member sets, bounded
+ * lengths, closed code sets from the taxonomy.
+ *
+ * The node's zod schemas (packages/node/src/bodies.ts) only describe these
+ * bodies in the OpenAPI document; a node test keeps both in agreement.
+ *
+ * Bodies by type (`?` = optional; text = non-empty string, max length in
+ * UTF-16 units; time = RFC 3339 UTC with `Z`, seconds required, any
+ * fraction):
+ *
+ *     hotline.message   {text: text≤20000, lang?: BCP47}
+ *     incident.report   {incident: PARTY:local-id, kind, title: text≤300,
+ *                        summary: text≤20000, category, severity: 0..7, stage,
+ *                        system: {name: text≤200, developer?: text≤200, version?: text≤100},
+ *                        actor: {type, description?: text≤2000},
+ *                        harm: {types: [harm type]≤8, description?: text≤5000},
+ *                        mitigations: [text≤2000]≤50,
+ *                        occurredAt?: time, detectedAt?: time, lang?: BCP47}
+ *     ack               {reply?: text≤20000, lang?: BCP47}
+ *     receipt           {receivedAt: time}                       the entries in refs were stored
+ *                       {receivedAt, status: "rejected", code, reason: text≤2000}
+ *                                                                  the one entry in refs was stored
+ *                                                                  as evidence but rejected
+ *     heartbeat         {treeSize: 0..2^53−1}
+ *     accord.amendment  {proposal: {…}, rationale?: text≤5000}
+ *
+ * A rejection is an ordinary machine receipt, signed into the receiver's log,
+ * so the sender holds portable proof that its entry arrived and why it was
+ * refused. `code` is a stable Parley error code (errors.ts), e.g.
+ * `ENTRY_MALFORMED` for a body that fails its type's check here.
+ *
+ * @example
+ *   checkBody('hotline.message', { text: 'hello' }); // → the body, typed
+ *   bodyProblem('incident.report', { incident: 'US:0001', kind: 'initial' });
+ *   // → ParseError ENTRY_MALFORMED "body.title: missing"
+ */
+import { type ErrorCode, ParleyError, fail } from '../errors.js';
+import { arr, int, obj, oneOf, str } from '../shape.js';
+import { type ActorType, type HarmType, type ReportKind, type Stage, ACTOR_TYPES, HARM_TYPES, REPORT_KINDS, STAGES } from '../taxonomy/types.js';
+import { TAXONOMY_V1 } from '../taxonomy/taxonomy.js';
+import type { EntryType } from './envelope.js';
+
+const CODE = 'ENTRY_MALFORMED' satisfies ErrorCode;
+
+/** BCP 47 language tags we expect (free-form, bounded). */
+export const LANG_TAG = /^[a-zA-Z]{2,3}(-[a-zA-Z0-9]{2,8}){0,3}$/;
+/** An incident id: the reporting party's id, a colon, then 4–40 characters (`US:2026-0007`). */
+export const INCIDENT_ID = /^[A-Z][A-Z0-9-]{1,15}:[A-Za-z0-9._-]{4,40}$/;
+/** A stable error code as carried in a rejection. */
+export const REJECTION_CODE = /^[A-Z][A-Z0-9_]{0,63}$/;
+// RFC 3339 §5.6 date-time in UTC: a real calendar date (leap years included), seconds required, any fraction.
+const DATE = String.raw`(?:(?:\d\d[2468][048]|\d\d[13579][26]|\d\d0[48]|[02468][048]00|[13579][26]00)-02-29|\d{4}-(?:(?:0[13578]|1[02])-(?:0[1-9]|[12]\d|3[01])|(?:0[469]|11)-(?:0[1-9]|[12]\d|30)|(?:02)-(?:0[1-9]|1\d|2[0-8])))`;
+const DATE_TIME = new RegExp(String.raw`^${DATE}T(?:[01]\d|2[0-3]):[0-5]\d:[0-5]\d(?:\.\d+)?Z$`);
+
+export interface HotlineMessageBody {
+  readonly text: string;
+  readonly lang?: string;
+}
+export interface IncidentReportBody {
+  readonly incident: string;
+  readonly kind: ReportKind;
+  readonly title: string;
+  readonly summary: string;
+  readonly category: string;
+  readonly severity: number;
+  readonly stage: Stage;
+  readonly system: { readonly name: string; readonly developer?: string; readonly version?: string };
+  readonly actor: { readonly type: ActorType; readonly description?: string };
+  readonly harm: { readonly types: readonly HarmType[]; readonly description?: string };
+  readonly mitigations: readonly string[];
+  readonly occurredAt?: string;
+  readonly detectedAt?: string;
+  readonly lang?: string;
+}
+export interface AckBody {
+  readonly reply?: string;
+  readonly lang?: string;
+}
+/** A machine receipt; with `status` it is a rejection of the one entry it references. */
+export interface ReceiptBody {
+  readonly receivedAt: string;
+  readonly status?: 'rejected';
+  readonly code?: string;
+  readonly reason?: string;
+}
+export interface HeartbeatBody {
+  readonly treeSize: number;
+}
+export interface AccordAmendmentBody {
+  readonly proposal: { readonly [k: string]: unknown };
+  readonly rationale?: string;
+}
+
+/** The body type of each entry type. */
+export interface EntryBodies {
+  readonly 'hotline.message': HotlineMessageBody;
+  readonly 'incident.report': IncidentReportBody;
+  readonly ack: AckBody;
+  readonly receipt: ReceiptBody;
+  readonly heartbeat: HeartbeatBody;
+  readonly 'accord.amendment': AccordAmendmentBody;
+}
+
+const text = (v: unknown, path: string, max: number) => str(v, CODE, path, { min: 1, max });
+const lang = (v: unknown, path: string) => str(v, CODE, path, { pattern: LANG_TAG, max: 35 });
+const dateTime = (v: unknown, path: string) => str(v, CODE, path, { pattern: DATE_TIME, max: 64 });
+/**
+ * Copies the optional members present in `o`, each checked by `check`. A
+ * member set to `undefined` (a JavaScript caller's, never JSON's) is absent.
+ */
+function optional<T>(o: Record<string, unknown>, path: string, checks: Record<string, (v: unknown, path: string) => T>): Record<string, T> {
+  const out: Record<string, T> = {};
+  for (const [k, check] of Object.entries(checks)) if (o[k] !== undefined) out[k] = check(o[k], `${path}.${k}`);
+  return out;
+}
+const CATEGORIES = TAXONOMY_V1.categories.map((c) => c.code);
+
+function hotlineMessage(v: unknown, p: string): HotlineMessageBody {
+  const o = obj(v, CODE, p, ['text'], ['lang']);
+  return { text: text(o['text'], `${p}.text`, 20_000), ...optional(o, p, { lang }) };
+}
+
+function incidentReport(v: unknown, p: string): IncidentReportBody {
+  const o = obj(v, CODE, p, ['incident', 'kind', 'title', 'summary', 'category', 'severity', 'stage', 'system', 'actor', 'harm', 'mitigations'], ['occurredAt', 'detectedAt', 'lang']);
+  const sys = obj(o['system'], CODE, `${p}.system`, ['name'], ['developer', 'version']);
+  const actor = obj(o['actor'], CODE, `${p}.actor`, ['type'], ['description']);
+  const harm = obj(o['harm'], CODE, `${p}.harm`, ['types'], ['description']);
+  return {
+    incident: str(o['incident'], CODE, `${p}.incident`, { pattern: INCIDENT_ID, max: 57 }),
+    kind: oneOf(o['kind'], CODE, `${p}.kind`, REPORT_KINDS),
+    title: text(o['title'], `${p}.title`, 300),
+    summary: text(o['summary'], `${p}.summary`, 20_000),
+    category: oneOf(o['category'], CODE, `${p}.category`, CATEGORIES),
+    severity: int(o['severity'], CODE, `${p}.severity`, 0, 7),
+    stage: oneOf(o['stage'], CODE, `${p}.stage`, STAGES),
+    system: {
+      name: text(sys['name'], `${p}.system.name`, 200),
+      ...optional(sys, `${p}.system`, { developer: (x, q) => text(x, q, 200), version: (x, q) => text(x, q, 100) }),
+    },
+    actor: { type: oneOf(actor['type'], CODE, `${p}.actor.type`, ACTOR_TYPES), ...optional(actor, `${p}.actor`, { description: (x, q) => text(x, q, 2000) }) },
+    harm: {
+      types: arr(harm['types'], CODE, `${p}.harm.types`, HARM_TYPES.length, (x, q) => oneOf(x, CODE, q, HARM_TYPES)),
+      ...optional(harm, `${p}.harm`, { description: (x, q) => text(x, q, 5000) }),
+    },
+    mitigations: arr(o['mitigations'], CODE, `${p}.mitigations`, 50, (x, q) => text(x, q, 2000)),
+    ...optional(o, p, { occurredAt: dateTime, detectedAt: dateTime, lang }),
+  };
+}
+
+function ack(v: unknown, p: string): AckBody {
+  const o = obj(v, CODE, p, [], ['reply', 'lang']);
+  return optional(o, p, { reply: (x, q) => text(x, q, 20_000), lang });
+}
+
+function receipt(v: unknown, p: string): ReceiptBody {
+  const o = obj(v, CODE, p, ['receivedAt'], ['status', 'code', 'reason']);
+  const receivedAt = dateTime(o['receivedAt'], `${p}.receivedAt`);
+  if (!('status' in o) && !('code' in o) && !('reason' in o)) return { receivedAt };
+  // A rejection carries all three, or it is not one.
+  obj(o, CODE, p, ['receivedAt', 'status', 'code', 'reason']);
+  return {
+    receivedAt,
+    status: oneOf(o['status'], CODE, `${p}.status`, ['rejected'] as const),
+    code: str(o['code'], CODE, `${p}.code`, { pattern: REJECTION_CODE, max: 64 }),
+    reason: text(o['reason'], `${p}.reason`, 2000),
+  };
+}
+
+function heartbeat(v: unknown, p: string): HeartbeatBody {
+  const o = obj(v, CODE, p, ['treeSize']);
+  return { treeSize: int(o['treeSize'], CODE, `${p}.treeSize`, 0, Number.MAX_SAFE_INTEGER) };
+}
+
+function accordAmendment(v: unknown, p: string): AccordAmendmentBody {
+  const o = obj(v, CODE, p, ['proposal'], ['rationale']);
+  const proposal = o['proposal'];
+  if (typeof proposal !== 'object' || proposal === null || Array.isArray(proposal)) fail(CODE, `${p}.proposal: want an object`);
+  return { proposal: proposal as Record<string, unknown>, ...optional(o, p, { rationale: (x, q) => text(x, q, 5000) }) };
+}
+
+/** The registry: one check per entry type. Each returns the body (typed) or throws ParseError `ENTRY_MALFORMED` with a path. */
+export const BODY_CHECKS: { readonly [T in EntryType]: (v: unknown, path: string) => EntryBodies[T] } = {
+  'hotline.message': hotlineMessage,
+  'incident.report': incidentReport,
+  ack,
+  receipt,
+  heartbeat,
+  'accord.amendment': accordAmendment,
+};
+
+/**
+ * Checks `body` against `type`'s check.
+ * @returns the body, typed (a fresh object with the same members).
+ * @throws ParseError `ENTRY_MALFORMED` naming the offending member (`body.system.name: missing`), also for an unknown type.
+ * @example checkBody('heartbeat', { treeSize: 3 })
+ */
+export function checkBody<T extends EntryType>(type: T, body: unknown): EntryBodies[T] {
+  const check = (BODY_CHECKS as Partial<Record<string, (v: unknown, path: string) => unknown>>)[type];
+  if (!check) fail(CODE, `no body check for entry type ${String(type)}`);
+  return check(body, 'body') as EntryBodies[T];
+}
+
+/**
+ * {@link checkBody} as a value: the error, or undefined for a good body. For
+ * indexes and ingest, which must skip and report a bad body rather than fail.
+ */
+export function bodyProblem(type: EntryType, body: unknown): ParleyError | undefined {
+  try {
+    checkBody(type, body);
+    return undefined;
+  } catch (e) {
+    if (e instanceof ParleyError) return e;
+    throw e;
+  }
+}
+
+/** The rejection a receipt body carries, or undefined for a plain receipt (or a body that is not a valid receipt). */
+export function receiptRejection(body: unknown): { readonly code: string; readonly reason: string } | undefined {
+  if (bodyProblem('receipt', body)) return undefined;
+  const b = body as ReceiptBody;
+  return b.status === 'rejected' ? { code: b.code!, reason: b.reason! } : undefined;
+}

@@ -1,0 +1,49 @@
+/**
+ * The zod schemas of node/src/bodies.ts document the bodies (OpenAPI, route
+ * validation); core's registry (core entry/bodies.ts) enforces them on every
+ * submission and every received body. This keeps the two in agreement: for
+ * good bodies of every type and for each one mutated member by member (removed,
+ * wrong type, out of range, unknown member added), both accept or both refuse.
+ */
+import { describe, expect, it } from 'vitest';
+import { ENTRY_TYPES, type EntryType } from '@parley/core';
+import { BODY_SCHEMAS, bodyProblem } from '../src/index.js';
+import { sampleReport } from './helpers/channel.js';
+
+const GOOD: Record<EntryType, Record<string, unknown>[]> = {
+  'hotline.message': [{ text: 'hello' }, { text: '你好', lang: 'zh-CN' }],
+  'incident.report': [
+    sampleReport() as unknown as Record<string, unknown>,
+    { ...sampleReport(), occurredAt: '2026-01-02T03:04:05Z', detectedAt: '2026-01-02T03:04:05.123456Z', lang: 'en', system: { name: 'X', developer: 'D', version: '1' }, actor: { type: 'insider', description: 'd' }, harm: { types: [], description: 'd' } },
+  ],
+  ack: [{}, { reply: 'seen', lang: 'en' }],
+  receipt: [{ receivedAt: '2026-01-02T03:04:05.678Z' }, { receivedAt: '2026-01-02T03:04:05.678Z', status: 'rejected', code: 'ENTRY_MALFORMED', reason: 'body.title: missing' }],
+  heartbeat: [{ treeSize: 0 }, { treeSize: 2 ** 53 - 1 }],
+  'accord.amendment': [{ proposal: {} }, { proposal: { a: [1] }, rationale: 'why' }],
+};
+const VALUES: unknown[] = [undefined, null, true, 0, -1, 8, 1.5, 2 ** 53, '', 'x', 'X'.repeat(301), 'en', 'US:2026-0001', 'CY', 'initial', 'incident', 'unknown', '2026-01-02T03:04:05Z', '2026-02-30T03:04:05Z', '2026-01-02T03:04Z', 'rejected', [], ['security'], ['nope'], {}, { name: 'n' }, { type: 'user' }, { types: [] }];
+
+function agree(type: EntryType, body: unknown): void {
+  const zodOk = BODY_SCHEMAS[type].safeParse(body).success;
+  const coreOk = bodyProblem(type, body) === undefined;
+  expect({ type, body, coreOk }).toEqual({ type, body, coreOk: zodOk });
+}
+
+describe('body checks: core registry and OpenAPI (zod) schemas agree', () => {
+  it('on good bodies and on every member mutated', () => {
+    for (const type of ENTRY_TYPES) {
+      for (const good of GOOD[type]) {
+        agree(type, good);
+        agree(type, { ...good, unknown: 1 });
+        for (const k of Object.keys(good)) {
+          for (const v of VALUES) {
+            const body: Record<string, unknown> = { ...good };
+            if (v === undefined) delete body[k];
+            else body[k] = v;
+            agree(type, body);
+          }
+        }
+      }
+    }
+  });
+});
