@@ -29,6 +29,10 @@
  *   deadlines/state.ts), so the outbox, GET /v1/deadlines and the `deadline`
  *   event stream show it, and the same happens on the receiver's side.
  *
+ * The reason is the check's message: the path of the offending member and
+ * what was wanted (core shape.ts), never a value from the body — a sealed
+ * body's content does not leak into the clear rejection.
+ *
  * Records carry their rejection from the check to the receipt writer through
  * a WeakMap, so the store's record type is unchanged.
  */

@@ -8,7 +8,7 @@
  *
  * Write path (acknowledged = durable):
  *
- *     validate body (zod) → seal to recipients + self (HPKE) → LogWriter.append:
+ *     check body (core entry/bodies.ts) → seal to recipients + self (HPKE) → LogWriter.append:
  *       prepare(index, time) signs the envelope {seq: index, time} → one
  *       transaction per batch: entries + stored hashes + signed checkpoint
  *     → resolve with the index, leaf hash and checkpoint
@@ -349,6 +349,9 @@ export class ParleyNode {
    * Signatures are checked on the
    * {@link VerifyPool}'s worker threads when the node has one.
    * @returns counts, and the receipts written.
+   * A validly signed entry whose BODY fails its type's check does not fail
+   * the batch: it is stored as evidence and answered with a signed
+   * rejection instead of a receipt (received.ts).
    * @throws the first invalid entry's ParseError / VerificationError: nothing
    *   of a batch with an invalid entry is stored; VerificationError
    *   `ENTRY_INVALID` for a new entry of a quarantined (forked) log.

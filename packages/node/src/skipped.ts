@@ -3,9 +3,10 @@
  * (incidents.ts, deadlines/tracker.ts) must not fail as a whole because one
  * entry is bad — a body that fails its check (received before bodies were
  * checked on ingest, or from a sender we rejected), or a record that does not
- * parse or open. It skips that entry and reports it here: one warning line per
- * entry on the node's log, the `parley_index_skipped_entries{index}` gauge,
- * and the `skipped` listing of GET /v1/incidents.
+ * parse or open. It skips that entry and reports it here: one process
+ * warning per entry and index (code PARLEY_INDEX_SKIPPED, on stderr), the
+ * `parley_index_skipped_entries{index}` gauge, and the `skipped` listings of
+ * GET /v1/incidents and GET /v1/deadlines.
  *
  * In memory, rebuilt as the indexes are (they re-read the store at start), so
  * nothing here needs a table: the entries themselves are the evidence.

@@ -478,6 +478,8 @@ describe('DeadlineWatcher', () => {
     await second.idle();
     expect(hook.hits).toHaveLength(4); // 200
     expect(second.pending).toEqual([]);
+    // The store says so: delivered after 4 attempts (compare-and-set on attempts, issue 9).
+    expect(await store.escalations()).toMatchObject([{ id: `overdue/receipt/US/${a.index}/CN`, webhook: { attempts: 4, state: 'delivered' } }]);
     expect(new Set(hook.hits.map((h) => h.headers['parley-webhook-id']))).toEqual(new Set([`overdue/receipt/US/${a.index}/CN`]));
   });
 
@@ -496,6 +498,7 @@ describe('DeadlineWatcher', () => {
     expect(hook.hits).toHaveLength(2);
     expect(watcher.pending).toEqual([]);
     expect(log.lines.some((l) => l.level === 'error' && l.msg === 'deadline webhook abandoned')).toBe(true);
+    expect((await p.usStore.escalations()).map((e) => e.webhook)).toEqual([expect.objectContaining({ attempts: 2, state: 'abandoned' })]);
   });
 });
 

@@ -14,13 +14,14 @@
  * rejection (a receipt with status rejected, in CN's own log); the rejection
  * reaches US, whose GET /v1/deadlines shows the delivery as `rejected`.
  * And a node holding a bad report stored by an older version (no check on
- * ingest) still serves /v1/incidents.
+ * ingest), and a damaged record whose bytes do not parse, still serves
+ * /v1/incidents, /v1/deadlines and /v1/compliance, listing what it skipped.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Envelope, type JsonValue, formatBase64, getCrypto, newSigner, parseEntry, receiptRejection, sealBody, signCheckpoint, signEntry } from '@parley/core/node';
+import { type Envelope, type JsonValue, formatBase64, getCrypto, leafHash, newSigner, parseEntry, receiptRejection, sealBody, signCheckpoint, signEntry } from '@parley/core/node';
 import { LogWriter, SqliteStore } from '@parley/store';
 import type { FastifyInstance } from 'fastify';
 import { Federator, ParleyNode, createServer, deadlineTracker, hashPassword, metaOf, peersOf, skippedEntries } from '../src/index.js';
@@ -189,7 +190,10 @@ describe('a bad report stored before bodies were checked', () => {
         const e = signEntry(env, sign);
         return { party: 'US', index: seq, leafHash: e.leafHash, bytes: e.bytes, meta: metaOf(e.entry, body), receivedAt: env.time };
       };
-      await store.ingest([make(0, { incident: 'US:2026-0666', kind: 'initial' }), make(1, sampleReport() as unknown as JsonValue)]);
+      // And one whose stored bytes do not even parse (a damaged record): every index skips it too.
+      const junk = new TextEncoder().encode('not an entry');
+      const damaged = { ...make(2, sampleReport({ incident: 'US:2026-0999' }) as unknown as JsonValue), bytes: junk, leafHash: leafHash(junk) };
+      await store.ingest([make(0, { incident: 'US:2026-0666', kind: 'initial' }), make(1, sampleReport() as unknown as JsonValue), damaged]);
       const app = await createServer({ node, store });
       try {
         await store.putOfficer({ name: 'alice', role: 'officer', passwordHash: await hashPassword(PASSWORD), created: new Date().toISOString(), disabled: false });
@@ -198,7 +202,15 @@ describe('a bad report stored before bodies were checked', () => {
         expect(r.statusCode, r.body).toBe(200);
         const body = r.json<{ items: { incident: string }[]; skipped?: { entry: number; code: string }[] }>();
         expect(body.items.map((i) => i.incident)).toEqual(['US:2026-0007']);
-        expect(body.skipped).toEqual([expect.objectContaining({ entry: 0, code: 'ENTRY_MALFORMED' })]);
+        expect(body.skipped).toEqual([expect.objectContaining({ entry: 0, code: 'ENTRY_MALFORMED' }), expect.objectContaining({ entry: 2 })]);
+        // The deadline tracker (and compliance, built on it) skips the damaged one and says so.
+        const d = await app.inject({ method: 'GET', url: '/v1/deadlines', headers: { authorization: `Bearer ${session.json<{ token: string }>().token}` } });
+        expect(d.statusCode, d.body).toBe(200);
+        const dl = d.json<{ items: { party: string; index: number }[]; skipped?: { party: string; entry: number; code: string }[] }>();
+        expect(dl.items.filter((i) => i.party === 'US').map((i) => i.index)).toEqual([0, 1]);
+        expect(dl.skipped).toEqual([expect.objectContaining({ party: 'US', entry: 2 })]);
+        const c = await app.inject({ method: 'GET', url: '/v1/compliance', headers: { authorization: `Bearer ${session.json<{ token: string }>().token}` } });
+        expect(c.statusCode, c.body).toBe(200);
       } finally {
         await app.close();
       }

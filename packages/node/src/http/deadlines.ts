@@ -21,6 +21,7 @@ import { type DeliveryStatus, DELIVERY_STATES, countDeliveries, summarize } from
 import type { EntryView } from '../service.js';
 import type { Role } from '@parley/store';
 import { deadlineTracker } from '../deadlines/tracker.js';
+import { skippedEntries } from '../skipped.js';
 import { linkHealth, linkSourceOf } from '../deadlines/heartbeat.js';
 import { type App, type Context, BEARER, READERS } from './context.js';
 import * as S from './schemas.js';
@@ -76,6 +77,10 @@ export const DeadlinesResponse = z.object({
   items: z.array(DeadlineItem),
   counts: Counts.describe('Over every delivery, not only the items listed'),
   clock: z.literal('own').describe('Times are the parties\u2019 own clocks (cosigned bounds come with federation)'),
+  skipped: z
+    .array(z.object({ party: z.string(), entry: z.number().int(), code: z.string(), reason: z.string() }))
+    .optional()
+    .describe('Held entries the deadline tracker could not file (skipped, not fatal; skipped.ts)'),
 });
 
 const PeerLink = z.object({ party: z.string(), state: z.enum(['up', 'down', 'unknown']), lastContactAt: z.string().optional(), detail: z.string().optional() });
@@ -200,7 +205,8 @@ export function registerDeadlines(app: App, ctx: Context): void {
         )
         .sort((a, b) => rank(a) - rank(b) || due(a) - due(b) || a.index - b.index)
         .slice(0, q.limit ?? 200);
-      return reply.header('cache-control', 'no-store').send({ items, counts: countDeliveries(all), clock: 'own' as const });
+      const skipped = skippedEntries(node).list('deadlines').map(({ party, entry, code, reason }) => ({ party, entry, code, reason }));
+      return reply.header('cache-control', 'no-store').send({ items, counts: countDeliveries(all), clock: 'own' as const, ...(skipped.length > 0 ? { skipped } : {}) });
     },
   });
 
