@@ -8,6 +8,12 @@
  *     DeadlineTracker + DeadlineWatcher   overdue receipts/acks → log line + signed webhook,
  *                                         judged by cosigned times (CosignedBounds)
  *
+ * Before anything else, the continuity guard (rollback.ts, issue 9) is put
+ * in front of the node's log writer: nothing of our log is signed until a
+ * peer confirmed that what it cosigned of it is not ahead of the data
+ * directory (or the log was recovered from the peers' mirrors). Its first
+ * round runs before the server listens, bounded by {@link FIRST_ROUND_MS}.
+ *
  * The watcher is woken after appends (ours: receipts, acks, beats) so an
  * answer or a miss is noticed within {@link WATCHER_WAKE_MS} rather than at
  * its next timer. Not after every append: a pass judges every open delivery,
@@ -32,6 +38,10 @@ import { deadlineTracker } from './deadlines/tracker.js';
 import { CosignedBounds } from './deadlines/cosigned.js';
 import { DeadlineWatcher, type Escalation, type WebhookOptions } from './deadlines/watcher.js';
 import { SILENT, type StructuredLogger } from './deadlines/clock.js';
+import { ContinuityGuard } from './rollback.js';
+
+/** Longest the start waits for the continuity guard's first round (ms); it goes on in the background. */
+export const FIRST_ROUND_MS = 3_000;
 
 /** Least time between two append-driven wake-ups of the deadline watcher (ms). */
 export const WATCHER_WAKE_MS = 50;
@@ -61,6 +71,12 @@ export interface RuntimeOptions {
   readonly onEscalation?: (e: Escalation) => void;
   /** A built web app to serve on the node's origin (the dashboard; ServerOptions.webRoot). */
   readonly webRoot?: string;
+  /**
+   * The rollback guard (rollback.ts). On by default when federation is;
+   * `trustLocalLog` is the operator's override (`parley serve
+   * --trust-local-log`): writes are allowed without any peer's confirmation.
+   */
+  readonly continuity?: { readonly enabled?: boolean; readonly trustLocalLog?: boolean; readonly waitMs?: number; readonly retryMs?: number };
 }
 
 export interface Runtime {
@@ -69,6 +85,8 @@ export interface Runtime {
   readonly federator: Federator | undefined;
   readonly heartbeat: Heartbeat | undefined;
   readonly watcher: DeadlineWatcher;
+  /** The rollback guard, unless federation or the guard is off. */
+  readonly continuity: ContinuityGuard | undefined;
   /** Stops everything this started (the node and store stay the caller's to close). */
   stop(): Promise<void>;
 }
@@ -76,6 +94,23 @@ export interface Runtime {
 /** Starts the server, federation, heartbeats and the deadline watcher for a node. */
 export async function startRuntime(o: RuntimeOptions): Promise<Runtime> {
   const events = o.events ?? SILENT;
+  // issue 9: the gate goes up before anything could sign (heartbeats, receipts of pushes, officers' sends).
+  let continuity: ContinuityGuard | undefined;
+  if (o.federation?.enabled !== false && o.continuity?.enabled !== false) {
+    continuity = new ContinuityGuard({
+      node: o.node,
+      store: o.store,
+      peers: peersOf(o.node, { ...(o.peerUrls ? { urls: o.peerUrls } : {}), timeoutMs: FIRST_ROUND_MS }),
+      logger: events,
+      ...(o.continuity?.waitMs !== undefined ? { waitMs: o.continuity.waitMs } : {}),
+      ...(o.continuity?.retryMs !== undefined ? { retryMs: o.continuity.retryMs } : {}),
+    });
+    o.node.setContinuity(continuity);
+    if (o.continuity?.trustLocalLog === true) continuity.trustLocal();
+    let bound: ReturnType<typeof setTimeout> | undefined;
+    await Promise.race([continuity.start(), new Promise<void>((r) => (bound = setTimeout(r, FIRST_ROUND_MS)))]);
+    clearTimeout(bound);
+  }
   const app = await createServer({
     node: o.node,
     store: o.store,
@@ -135,7 +170,9 @@ export async function startRuntime(o: RuntimeOptions): Promise<Runtime> {
   let heartbeat: Heartbeat | undefined;
   if (o.heartbeatMs !== 0) {
     heartbeat = new Heartbeat({ node: o.node, logger: events, ...(o.heartbeatMs !== undefined ? { intervalMs: o.heartbeatMs } : {}) });
-    await heartbeat.start();
+    // A node that may not sign yet does not hold its start for its first beat (it waits at the gate, or fails loudly).
+    if (continuity === undefined || continuity.ok) await heartbeat.start();
+    else void heartbeat.start();
   }
 
   return {
@@ -144,7 +181,9 @@ export async function startRuntime(o: RuntimeOptions): Promise<Runtime> {
     federator,
     heartbeat,
     watcher,
+    continuity,
     async stop() {
+      continuity?.stop();
       unsubscribe();
       await heartbeat?.stop();
       await federator?.stop();

@@ -61,6 +61,7 @@ import { BODY_SCHEMAS, type IncidentReport } from './bodies.js';
 import { type VerifyPool, throwVerdict } from './verifyPool.js';
 import { WitnessService } from './witness.js';
 import { isQuarantined } from './federation/forks.js';
+import type { ContinuityGuard } from './rollback.js';
 
 /** The party's secrets, decrypted in memory only. */
 export interface NodeKeys {
@@ -144,6 +145,8 @@ export class ParleyNode {
   readonly #ingestListeners = new Set<(entries: readonly ReceivedEntry[]) => void>();
   /** Serializes ingest's "already held?" check with its durable write, so a concurrent push and pull store and receipt an entry once. */
   #ingestTail: Promise<unknown> = Promise.resolve();
+  /** The runtime's rollback guard (rollback.ts), if any: the gate of every write. */
+  #continuity: ContinuityGuard | undefined;
 
   private constructor(o: NodeOptions, accord: VerifiedAccord, writer: LogWriter) {
     this.accord = accord;
@@ -631,6 +634,55 @@ export class ParleyNode {
     const first = index * 256;
     if (width < 1 || width > 256 || first + width > this.treeSize) return undefined;
     return this.#store.entries(first, first + width);
+  }
+
+  // -------------------------------------------------------------------------
+  // Continuity (issue 9, rollback.ts): the runtime's guard gates every signature of our log.
+
+  /**
+   * Puts every later write of our log (entries, receipts, heartbeats, and
+   * the checkpoints they make) behind `guard`'s gate; undefined removes it.
+   * A node opened without a runtime has no guard: it trusts its store.
+   */
+  setContinuity(guard: ContinuityGuard | undefined): void {
+    this.#continuity = guard;
+    this.#writer.setGate(guard?.gate);
+  }
+
+  /** The guard set by the runtime, if any (its status is shown by /healthz and GET /v1/continuity). */
+  get continuity(): ContinuityGuard | undefined {
+    return this.#continuity;
+  }
+
+  /**
+   * Adopts entries of our own log recovered from peers' mirrors at its end,
+   * as they were signed (nothing is signed again but, without `checkpoint`,
+   * one new checkpoint for them): each must verify as ours (accord, our log
+   * key's signature) with seq = the index it takes.
+   * @param checkpoint our signed checkpoint for the size after them (the
+   *   cosigned one); its root must equal the recomputed one.
+   * @returns the new tree size.
+   * @throws VerificationError `ENTRY_INVALID` for an entry that is not ours
+   *   or not at its index; ParseError from the entries; StoreError
+   *   `STORE_CONFLICT` when the root differs — nothing is stored then.
+   */
+  async adoptRecovered(entries: readonly Uint8Array[], checkpoint?: Uint8Array): Promise<number> {
+    const first = this.treeSize;
+    const prepared = entries.map((bytes, k) => {
+      const { entry } = verifyEntry(bytes, this.accord);
+      if (entry.from.party !== this.party) fail('ENTRY_INVALID', `recovered entry ${first + k} is ${entry.from.party}'s, not ${this.party}'s`);
+      if (entry.seq !== first + k) fail('ENTRY_INVALID', `recovered entry ${first + k} has seq ${entry.seq}`);
+      let body: JsonValue = null;
+      try {
+        body = this.#open(entry).body;
+      } catch {
+        // Sealed to us as well; should it not open, only the incident index misses it.
+      }
+      return { bytes, meta: metaOf(entry, body) };
+    });
+    const size = await this.#writer.adopt({ entries: prepared, ...(checkpoint !== undefined ? { checkpoint } : {}) });
+    for (const l of this.#appendListeners) l(size);
+    return size;
   }
 
   /** Drains pending writes. The store is the caller's to close. */

@@ -27,6 +27,18 @@
  *                  root_hash BLOB(32), note BLOB   node cosigned for it: size, root, and the
  *                                                  checkpoint note with that cosignature
  *
+ * Added by migration 3 (issue 9, no rollback: every node is the others' off-site backup):
+ *
+ *     mirror       (party, idx) PRIMARY KEY         another party's log entry `idx`: its RFC 6962
+ *                  leaf_hash BLOB(32), bytes BLOB    leaf hash and leaf input, exactly as that party
+ *                                                    logged it (sealed bodies stay sealed)
+ *
+ * The mirror holds the entries of other parties' logs that `received` does
+ * not (those not addressed to us); together they are each other log as far
+ * as the pull scanned it, every entry checked against a cosigned checkpoint
+ * (federation/pull.ts). Insert-only: a held (party, idx) with another hash is
+ * a STORE_CONFLICT, never an overwrite.
+ *
  * One row per witnessed log, replaced only by a compare-and-set on
  * tree_size (store.ts `advanceWitness`); no row means "never cosigned"
  * (size 0 for tlog-witness). Independent of the own-log invariants below.
@@ -149,6 +161,20 @@ export const MIGRATIONS: readonly Migration[] = [
         tree_size  INTEGER NOT NULL CHECK (tree_size >= 0),
         root_hash  BLOB NOT NULL CHECK (length(root_hash) = 32),
         note       BLOB NOT NULL CHECK (length(note) > 0)
+      ) STRICT;
+    `,
+  },
+  // issue 9 (no rollback): the mirror of every other party's whole log.
+  {
+    version: 3,
+    description: 'mirror: the entries of other parties\u2019 logs not addressed to us, for their recovery',
+    sql: `
+      CREATE TABLE mirror (
+        party      TEXT NOT NULL,
+        idx        INTEGER NOT NULL CHECK (idx >= 0),
+        leaf_hash  BLOB NOT NULL CHECK (length(leaf_hash) = 32),
+        bytes      BLOB NOT NULL,
+        PRIMARY KEY (party, idx)
       ) STRICT;
     `,
   },
