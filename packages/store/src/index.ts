@@ -3,3 +3,4 @@ export * from './types.js';
 export { SqliteStore, type SqliteStoreOptions } from './sqlite/store.js';
 export { LogWriter, type Adopted, type Appended, type Prepared, type WriteGate, type WriterOptions } from './writer.js';
 export { withWriterThread } from './sqlite/threaded.js';
+export { backupDatabase, databaseInUse, verifyStoreFile, type StoreSummary } from './sqlite/backup.js';
