@@ -228,12 +228,14 @@ export class ContinuityGuard {
     if (this.#stopped || this.#timer !== undefined) return;
     const pending = [...this.#answers.values()].some((a) => a.status === 'asking' || a.status === 'invalid');
     if (!pending && this.#state !== 'rolled-back' && this.#state !== 'unconfirmed') return;
+    // While writes wait (unconfirmed, rolled back) ask every retryMs; a peer merely still silent after confirmation, less and less often.
+    const delay = this.#state === 'confirmed' || this.#state === 'unchecked' ? this.#delay : this.#retryMs;
     this.#timer = setTimeout(() => {
       this.#timer = undefined;
       void this.check().catch((e: unknown) => this.#log.error({ event: 'parley.continuity.error', error: String(e) }, 'continuity check failed'));
-    }, this.#delay);
+    }, delay);
     this.#timer.unref?.();
-    this.#delay = Math.min(15_000, this.#delay * 2);
+    if (delay === this.#delay) this.#delay = Math.min(15_000, this.#delay * 2);
   }
 
   async #doRound(): Promise<void> {
@@ -377,7 +379,6 @@ export class ContinuityGuard {
     if (!changed) return;
     this.#state = state;
     this.#since = new Date().toISOString();
-    if (state === 'rolled-back') this.#delay = this.#retryMs;
     const level = state === 'confirmed' || state === 'unchecked' ? 'info' : state === 'unconfirmed' ? 'warn' : 'error';
     this.#log[level]({ event: 'parley.continuity', state, localSize: this.#node.treeSize, detail }, `log continuity: ${state}`);
     for (const w of [...this.#waiters]) w();
