@@ -12,7 +12,7 @@
  * in front of the node's log writer: nothing of our log is signed until a
  * peer confirmed that what it cosigned of it is not ahead of the data
  * directory (or the log was recovered from the peers' mirrors). Its first
- * round runs before the server listens, bounded by {@link FIRST_ROUND_MS}.
+ * round runs before the server listens, for at most {@link FIRST_ROUND_MS}.
  *
  * The watcher is woken after appends (ours: receipts, acks, beats) so an
  * answer or a miss is noticed within {@link WATCHER_WAKE_MS} rather than at
@@ -40,8 +40,14 @@ import { DeadlineWatcher, type Escalation, type WebhookOptions } from './deadlin
 import { SILENT, type StructuredLogger } from './deadlines/clock.js';
 import { ContinuityGuard } from './rollback.js';
 
-/** Longest the start waits for the continuity guard's first round (ms); it goes on in the background. */
-export const FIRST_ROUND_MS = 3_000;
+/**
+ * Longest the start waits for the continuity guard's first round (ms); it
+ * goes on in the background, and writes wait at the gate meanwhile. Short:
+ * when every node of a channel starts at once, no peer can answer yet.
+ */
+export const FIRST_ROUND_MS = 1_000;
+/** Time allowed to one peer for the guard's question (ms). */
+export const CONTINUITY_PEER_TIMEOUT_MS = 3_000;
 
 /** Least time between two append-driven wake-ups of the deadline watcher (ms). */
 export const WATCHER_WAKE_MS = 50;
@@ -100,7 +106,7 @@ export async function startRuntime(o: RuntimeOptions): Promise<Runtime> {
     continuity = new ContinuityGuard({
       node: o.node,
       store: o.store,
-      peers: peersOf(o.node, { ...(o.peerUrls ? { urls: o.peerUrls } : {}), timeoutMs: FIRST_ROUND_MS }),
+      peers: peersOf(o.node, { ...(o.peerUrls ? { urls: o.peerUrls } : {}), timeoutMs: CONTINUITY_PEER_TIMEOUT_MS }),
       logger: events,
       ...(o.continuity?.waitMs !== undefined ? { waitMs: o.continuity.waitMs } : {}),
       ...(o.continuity?.retryMs !== undefined ? { retryMs: o.continuity.retryMs } : {}),
