@@ -10,8 +10,9 @@
  *      US's store while US runs (online); `parley restore` on it is refused
  *      while US runs.
  *   2. US sends 6 more (3 to CN only: EU holds those in its mirror, not its
- *      inbox); CN and EU cosign size S = 10, and EU's mirror serves all of
- *      US's log (asked as CN would, with a signed request).
+ *      inbox), CN sends US 2 messages (US's receipts join its log); CN and
+ *      EU cosign US's size S, and EU's mirror serves all of US's log (asked
+ *      as CN would, with a signed request).
  *   3. Every node stops; `parley restore` puts the old backup (size 4) back
  *      into US's data directory; `parley recover` with every peer down exits
  *      1 and says no peer answered.
@@ -21,9 +22,10 @@
  *      cosigned it, POST /v1/messages 409 LOG_ROLLED_BACK, and `parley send`
  *      exits 2 saying to run parley recover. Nothing was signed (size 4).
  *   5. EU's mirror is let through (CN's stays refused): US recovers by itself
- *      from EU's mirror — entries 4…9 byte for byte the ones it signed
- *      before — and resumes; its next messages are cosigned past S by both,
- *      and no fork proof against US exists anywhere.
+ *      from EU's mirror — entries 4…S−1 byte for byte the ones it signed
+ *      before — and resumes; CN's messages come back by pull with no second
+ *      receipt; its next messages are cosigned past S by both, and no fork
+ *      proof against US exists anywhere.
  *
  * Waits poll with deadlines; no fixed sleep decides an outcome.
  */
@@ -206,6 +208,17 @@ async function leafHashes(n: Node): Promise<Map<number, string>> {
   return new Map((r.body.items as { index: number; leafHash: string }[]).map((i) => [i.index, i.leafHash]));
 }
 
+/** How many receipts in `n`'s own log reference each entry of `from`. */
+async function receiptsOf(n: Node, from: Party): Promise<Map<number, number>> {
+  const r = await http(n, 'GET', '/v1/outbox?type=receipt&limit=200');
+  expect(r.status).toBe(200);
+  const counts = new Map<number, number>();
+  for (const it of r.body.items as { entry: { refs: { party: string; index: number }[] } }[]) {
+    for (const ref of it.entry.refs) if (ref.party === from) counts.set(ref.index, (counts.get(ref.index) ?? 0) + 1);
+  }
+  return counts;
+}
+
 async function forksAgainst(witness: Node, party: Party): Promise<number> {
   const r = await http(witness, 'GET', '/v1/forks');
   expect(r.status).toBe(200);
@@ -240,6 +253,7 @@ describe('a node never signs a second history of its own log (real processes)', 
   let backupSize = 0;
   let cosigned = 0;
   let before = new Map<number, string>();
+  const cnMessages: number[] = [];
 
   it('backs up online, and restore refuses a store in use', async () => {
     const us = nodes.US;
@@ -258,8 +272,14 @@ describe('a node never signs a second history of its own log (real processes)', 
     const us = nodes.US;
     for (let i = 0; i < 3; i++) await send(us, `to CN only ${i}`, ['CN']);
     for (let i = 0; i < 3; i++) await send(us, `after backup ${i}`);
-    cosigned = 10;
-    await until('CN and EU to cosign US at 10', 30_000, async () => ((await witnessedSize(nodes.CN, us)) >= cosigned && (await witnessedSize(nodes.EU, us)) >= cosigned ? true : undefined));
+    // CN writes to US: US's receipts of these are in the tail the backup lacks.
+    for (let i = 0; i < 2; i++) cnMessages.push((await send(nodes.CN, `from CN ${i}`, ['US'])).index);
+    cosigned = await until('US to receipt CN\u2019s messages, and CN and EU to cosign all of US\u2019s log', 30_000, async () => {
+      if ((await receiptsOf(us, 'CN')).size < cnMessages.length) return undefined;
+      const size = Number((await http(us, 'GET', '/log/checkpoint')).body.split('\n')[1]);
+      return (await witnessedSize(nodes.CN, us)) >= size && (await witnessedSize(nodes.EU, us)) >= size ? size : undefined;
+    });
+    expect(cosigned).toBeGreaterThan(10);
     before = await leafHashes(us);
     expect(before.size).toBe(cosigned);
     // Ask EU's mirror as CN would: a request signed with CN's log key.
@@ -332,6 +352,14 @@ describe('a node never signs a second history of its own log (real processes)', 
     await until('CN and EU to cosign US past the cosigned size', 30_000, async () =>
       (await witnessedSize(nodes.CN, us)) > cosigned && (await witnessedSize(nodes.EU, us)) > cosigned ? true : undefined,
     );
+    // CN's messages come back to US by pull; the receipts in the recovered tail stand: one receipt each.
+    await until('US to hold CN\u2019s messages again', 30_000, async () => {
+      const inbox = await http(us, 'GET', '/v1/inbox?party=CN&limit=200');
+      const held = new Set((inbox.body.items as { index: number }[]).map((i) => i.index));
+      return cnMessages.every((i) => held.has(i)) ? true : undefined;
+    });
+    const receipts = await receiptsOf(us, 'CN');
+    for (const i of cnMessages) expect(receipts.get(i), `receipts of CN/${i}`).toBe(1);
     expect(await forksAgainst(nodes.CN, 'US')).toBe(0);
     expect(await forksAgainst(nodes.EU, 'US')).toBe(0);
   }, 120_000);

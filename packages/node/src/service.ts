@@ -147,6 +147,12 @@ export class ParleyNode {
   #ingestTail: Promise<unknown> = Promise.resolve();
   /** The runtime's rollback guard (rollback.ts), if any: the gate of every write. */
   #continuity: ContinuityGuard | undefined;
+  /**
+   * Set once a recovered tail was adopted: it may hold our receipts of
+   * entries the restored store no longer holds, which pulls now bring again
+   * — those are stored without a second receipt.
+   */
+  #adopted = false;
 
   private constructor(o: NodeOptions, accord: VerifiedAccord, writer: LogWriter) {
     this.accord = accord;
@@ -389,6 +395,8 @@ export class ParleyNode {
       // between storing and receipting, before both went into one transaction).
       const fresh: ReceivedEntry[] = [];
       const unanswered: ReceivedEntry[] = [];
+      /** Fresh entries our log already receipted (a recovered tail, issue 9): stored, not receipted again. */
+      const answered = new Set<ReceivedEntry>();
       const quarantined = new Map<string, boolean>();
       const seen = new Map<string, Uint8Array>();
       // As the store's ingest would: the same (party, index) with another hash is evidence of a fork, not a duplicate.
@@ -407,12 +415,13 @@ export class ParleyNode {
           if (!quarantined.has(r.party)) quarantined.set(r.party, await isQuarantined(this.#store, r.party));
           if (quarantined.get(r.party)) fail('ENTRY_INVALID', `${r.party}'s log is forked (this node holds a fork proof): its new entries are refused; entries already held stay`);
           fresh.push(r);
+          if (this.#adopted && (await this.#store.referencing(r.party, r.index)).some((e) => e.meta.type === 'receipt')) answered.add(r);
         } else if (held.meta.type !== 'receipt' && !(await this.#store.referencing(r.party, r.index)).some((e) => e.meta.type === 'receipt')) {
           unanswered.push(held);
         }
       }
       // New entries go into the same transactions as their receipts; if no receipt is due, alone.
-      const receipts = fresh.some((r) => r.meta.type !== 'receipt') || unanswered.length > 0 ? await this.#receipts(fresh, unanswered, now) : [];
+      const receipts = fresh.some((r) => r.meta.type !== 'receipt' && !answered.has(r)) || unanswered.length > 0 ? await this.#receipts(fresh, unanswered, now, answered) : [];
       if (receipts.length === 0 && fresh.length > 0) await this.#store.ingest(fresh);
       // ---- durable: the new entries, and the receipts for them.
       return { accepted: fresh.length, receipts };
@@ -434,14 +443,14 @@ export class ParleyNode {
    * @param unanswered entries already stored without our receipt.
    * @returns the receipts written (none when nothing needs one; then nothing is stored here).
    */
-  #receipts(fresh: readonly ReceivedEntry[], unanswered: readonly ReceivedEntry[], receivedAt: string): Promise<Submitted[]> {
+  #receipts(fresh: readonly ReceivedEntry[], unanswered: readonly ReceivedEntry[], receivedAt: string, answered: ReadonlySet<ReceivedEntry> = new Set()): Promise<Submitted[]> {
     const isNew = new Set(fresh);
     const bySender = new Map<string, ReceivedEntry[]>();
     for (const r of [...fresh, ...unanswered]) {
-      if (r.meta.type === 'receipt') continue;
+      if (r.meta.type === 'receipt' || answered.has(r)) continue;
       bySender.set(r.party, [...(bySender.get(r.party) ?? []), r]);
     }
-    let riders = fresh.filter((r) => r.meta.type === 'receipt');
+    let riders = fresh.filter((r) => r.meta.type === 'receipt' || answered.has(r));
     const writes: Promise<Submitted>[] = [];
     for (const [party, list] of bySender) {
       list.sort((a, b) => a.index - b.index);
@@ -681,6 +690,7 @@ export class ParleyNode {
       return { bytes, meta: metaOf(entry, body) };
     });
     const size = await this.#writer.adopt({ entries: prepared, ...(checkpoint !== undefined ? { checkpoint } : {}) });
+    this.#adopted = true;
     for (const l of this.#appendListeners) l(size);
     return size;
   }
