@@ -324,8 +324,8 @@ export class ContinuityGuard {
       const { entries, by } = await this.#fetchTail(local, best.size);
       for (const [party, n] of by) this.#answers.set(party, { ...this.#answers.get(party)!, mirrored: n });
       if (local + entries.length < best.size) {
-        const held = [...by].map(([p, n]) => `${p} mirrors ${n}`).join(', ') || 'no peer answered';
-        this.#set('rolled-back', `this log has ${local} entries but ${best.party} cosigned ${best.size}; the peers' mirrors hold only entries ${local}…${local + entries.length - 1} (${held}): the missing entries ${local + entries.length}…${best.size - 1} must come from a peer that holds them`);
+        const held = entries.length === 0 ? "no peer's mirror gave any of them" : `the peers' mirrors gave only entries ${local}…${local + entries.length - 1} (${[...by].map(([p, n]) => `${p} ${n}`).join(', ')})`;
+        this.#set('rolled-back', `this log has ${local} entries but ${best.party} cosigned ${best.size}; ${held}: the missing entries ${local + entries.length}…${best.size - 1} must come from a peer that holds them`);
         return { recovered: 0, from: local, to: local, cosigned: best.size, missing: [local + entries.length, best.size] };
       }
       const size = await this.#node.adoptRecovered(entries.slice(0, best.size - local), best.note);
