@@ -39,6 +39,15 @@ import { CosignedBounds } from './deadlines/cosigned.js';
 import { DeadlineWatcher, type Escalation, type WebhookOptions } from './deadlines/watcher.js';
 import { SILENT, type StructuredLogger } from './deadlines/clock.js';
 import { ContinuityGuard } from './rollback.js';
+import { loadPullCursor } from './federation/pull.js';
+
+/** True when our witness cosigned more of `party`'s log than our pull has scanned into the mirror. */
+async function mirrorBehind(node: ParleyNode, store: LogStore, party: string): Promise<boolean> {
+  const member = node.accord.party(party);
+  if (member === undefined) return false;
+  const held = await node.witness.latest(member.logKey.name);
+  return held !== undefined && held.treeSize > (await loadPullCursor(store, party)).size;
+}
 
 /**
  * Longest the start waits for the continuity guard's first round (ms); it
@@ -46,6 +55,8 @@ import { ContinuityGuard } from './rollback.js';
  * when every node of a channel starts at once, no peer can answer yet.
  */
 export const FIRST_ROUND_MS = 1_000;
+/** Least time between two mirror catch-up pulls of one peer after its pushes (ms). */
+export const MIRROR_CATCH_UP_MS = 500;
 /** Time allowed to one peer for the guard's question (ms). */
 export const CONTINUITY_PEER_TIMEOUT_MS = 3_000;
 
@@ -173,6 +184,29 @@ export async function startRuntime(o: RuntimeOptions): Promise<Runtime> {
     });
   }
 
+  // issue 9: a witness should hold what it cosigned. A push from P brings only P's entries
+  // addressed to us; the rest of what our witness just cosigned reaches the mirror by the
+  // pull's scan — so scan now (at most every MIRROR_CATCH_UP_MS per peer), not at the next poll.
+  const catchUp = new Map<string, ReturnType<typeof setTimeout>>();
+  const unsubscribeIngest =
+    federator === undefined
+      ? () => undefined
+      : o.node.onIngest((entries) => {
+          for (const party of new Set(entries.map((e) => e.party))) {
+            if (catchUp.has(party)) continue;
+            catchUp.set(
+              party,
+              setTimeout(() => {
+                catchUp.delete(party);
+                void mirrorBehind(o.node, o.store, party).then(
+                  (behind) => behind && federator?.poke(party),
+                  () => undefined,
+                );
+              }, MIRROR_CATCH_UP_MS),
+            );
+          }
+        });
+
   let heartbeat: Heartbeat | undefined;
   if (o.heartbeatMs !== 0) {
     heartbeat = new Heartbeat({ node: o.node, logger: events, ...(o.heartbeatMs !== undefined ? { intervalMs: o.heartbeatMs } : {}) });
@@ -190,6 +224,8 @@ export async function startRuntime(o: RuntimeOptions): Promise<Runtime> {
     continuity,
     async stop() {
       continuity?.stop();
+      unsubscribeIngest();
+      for (const t of catchUp.values()) clearTimeout(t);
       unsubscribe();
       await heartbeat?.stop();
       await federator?.stop();
