@@ -15,7 +15,7 @@
  * recovery, or already); 1: it is not (or no peer answered); 2: unusable arguments.
  */
 import type { Command } from 'commander';
-import { isParleyError } from '@parley/core/node';
+import { isParleyError, verifyAccord } from '@parley/core/node';
 import { ContinuityGuard, ParleyNode, peersOf } from '@parley/node';
 import { SqliteStore, databaseInUse } from '@parley/store';
 import { EXIT_INVALID, EXIT_OK, UsageError, act } from '../exit.js';
@@ -23,7 +23,6 @@ import { makeOut } from '../io.js';
 import { DATA_FLAGS, DATA_HELP, dataDir, paths, readConfig, readInstalledAccord } from '../datadir.js';
 import { unlockKeys } from '../secrets.js';
 import { nodeKeys } from '../keyfile.js';
-import { verifyAccord } from '@parley/core/node';
 
 interface RecoverOpts {
   data?: string;
