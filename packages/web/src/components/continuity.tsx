@@ -21,7 +21,7 @@ interface Continuity {
 const POLL_MS = 5_000;
 
 export function ContinuityBanner() {
-  const { t } = useTranslation();
+  const { t } = useTranslation('continuity');
   const { data, reload } = useApi<Continuity>('/v1/continuity');
   useEffect(() => {
     const id = setInterval(reload, POLL_MS);
@@ -30,13 +30,12 @@ export function ContinuityBanner() {
   if (data === undefined || data.state === 'confirmed' || data.state === 'unchecked') return null;
   const rolledBack = data.state !== 'unconfirmed';
   const title = rolledBack
-    ? t('continuity.rolledBack', {
-        defaultValue: 'Sending is stopped: this node’s log ({{local}} entries) is behind what {{by}} cosigned ({{cosigned}}). Nothing is signed until the missing entries are recovered from the peers (parley recover).',
+    ? t('rolledBack', {
         local: data.localSize,
         cosigned: data.cosignedSize,
         by: data.cosignedBy.join(', '),
       })
-    : t('continuity.unconfirmed', { defaultValue: 'Sending waits: no peer has yet confirmed this node’s log. Check the links to the other parties.' });
+    : t('unconfirmed');
   return (
     <div className={rolledBack ? 'error-box continuity-banner' : 'notice continuity-banner'} role="alert" data-state={data.state}>
       <strong>
