@@ -94,6 +94,13 @@ const HINTS: Record<number, string> = {
   403: ' — your role may not do this; ask an admin',
 };
 
+/** What to do about a node state a write ran into (issue 9: the rollback guard, node rollback.ts). */
+const CODE_HINTS: Record<string, string> = {
+  LOG_ROLLED_BACK:
+    " — this node's data directory is older than the log its peers cosigned (restored backup, lost WAL or copied directory); nothing was signed. The node recovers the missing entries from its peers' mirrors by itself when a peer has them; otherwise stop it and run: parley recover --data DIR (it says what is missing)",
+  LOG_UNCONFIRMED: " — no peer has confirmed this node's log size yet; nothing was signed. Make a peer reachable and retry (parley serve --trust-local-log overrides, if you are sure the local log is the latest)",
+};
+
 /** What one exchange with the node sends. */
 interface Exchange {
   readonly token?: string;
@@ -137,7 +144,7 @@ async function exchange(method: 'GET' | 'POST' | 'DELETE', url: string, path: st
       // not a problem document: the status says it all
     }
     const code = p.code ?? `HTTP_${res.status}`;
-    throw new NodeRefused(res.status, code, `the node refused ${method} ${path}: ${p.detail ?? p.title ?? res.statusText} (${code}, HTTP ${res.status})${HINTS[res.status] ?? ''}`);
+    throw new NodeRefused(res.status, code, `the node refused ${method} ${path}: ${p.detail ?? p.title ?? res.statusText} (${code}, HTTP ${res.status})${CODE_HINTS[code] ?? HINTS[res.status] ?? ''}`);
   }
   return { bytes, headers: res.headers };
 }

@@ -20,6 +20,8 @@ import { registerExport } from './commands/export.js';
 import { registerBundle } from './commands/bundle.js';
 import { registerServe } from './commands/serve.js';
 import { registerVerifyFork } from './commands/verify-fork.js';
+import { registerBackup } from './commands/backup.js';
+import { registerRecover } from './commands/recover.js';
 
 export const VERSION = '0.1.0';
 
@@ -45,6 +47,8 @@ export function buildProgram(): Command {
   registerVerifyFork(program);
   registerExport(program);
   registerBundle(program);
+  registerBackup(program);
+  registerRecover(program);
   program.addHelpText('after', '\nExit status: 0 ok/valid, 1 check failed, 2 unusable arguments.\n');
   // Every subcommand: usage errors throw instead of exiting.
   const all = (c: Command): Command[] => [c, ...c.commands.flatMap(all)];

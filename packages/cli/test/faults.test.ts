@@ -330,7 +330,8 @@ beforeAll(async () => {
     for (const w of PARTIES) for (const o of PARTIES) if (w !== o && (await witnessedSize(nodes[w], nodes[o])) === 0) return undefined;
     return true;
   });
-}, 60_000);
+  // Three inits (scrypt) and three starts take most of a minute on a busy 2-core machine.
+}, 120_000);
 
 afterAll(async () => {
   await stopAll('SIGTERM');

@@ -84,6 +84,9 @@ export const ERROR_CATALOG = {
   STORE_CORRUPT: { kind: 'store', status: 500, title: 'Stored data failed an integrity check' },
   STORE_UNAVAILABLE: { kind: 'store', status: 503, title: 'Storage is unavailable' },
   DATA_DIR_LOCKED: { kind: 'store', status: 409, title: 'Data directory is locked by another running node or command' },
+  // Own-log continuity (node rollback guard, issue 9): our state, not the caller's input.
+  LOG_ROLLED_BACK: { kind: 'store', status: 409, title: 'This node\u2019s log is behind what its peers cosigned' },
+  LOG_UNCONFIRMED: { kind: 'store', status: 503, title: 'This node\u2019s log size is not yet confirmed by a peer' },
 
   // RFC 9180 HPKE envelopes and salted commitments (envelope/).
   HPKE_OPEN_FAILED: { kind: 'verification', status: 422, title: 'Sealed envelope does not open' },

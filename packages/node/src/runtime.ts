@@ -8,6 +8,12 @@
  *     DeadlineTracker + DeadlineWatcher   overdue receipts/acks → log line + signed webhook,
  *                                         judged by cosigned times (CosignedBounds)
  *
+ * Before anything else, the continuity guard (rollback.ts, issue 9) is put
+ * in front of the node's log writer: nothing of our log is signed until a
+ * peer confirmed that what it cosigned of it is not ahead of the data
+ * directory (or the log was recovered from the peers' mirrors). Its first
+ * round runs before the server listens, for at most {@link FIRST_ROUND_MS}.
+ *
  * The watcher is woken after appends (ours: receipts, acks, beats) so an
  * answer or a miss is noticed within {@link WATCHER_WAKE_MS} rather than at
  * its next timer. Not after every append: a pass judges every open delivery,
@@ -33,6 +39,27 @@ import { CosignedBounds } from './deadlines/cosigned.js';
 import { DeadlineWatcher, type Escalation, type WebhookOptions } from './deadlines/watcher.js';
 import { SILENT, type StructuredLogger } from './deadlines/clock.js';
 import { startAlertWebhooks } from './deadlines/alerts.js';
+import { ContinuityGuard } from './rollback.js';
+import { loadPullCursor } from './federation/pull.js';
+
+/** True when our witness cosigned more of `party`'s log than our pull has scanned into the mirror. */
+async function mirrorBehind(node: ParleyNode, store: LogStore, party: string): Promise<boolean> {
+  const member = node.accord.party(party);
+  if (member === undefined) return false;
+  const held = await node.witness.latest(member.logKey.name);
+  return held !== undefined && held.treeSize > (await loadPullCursor(store, party)).size;
+}
+
+/**
+ * Longest the start waits for the continuity guard's first round (ms); it
+ * goes on in the background, and writes wait at the gate meanwhile. Short:
+ * when every node of a channel starts at once, no peer can answer yet.
+ */
+export const FIRST_ROUND_MS = 1_000;
+/** Least time between two mirror catch-up pulls of one peer after its pushes (ms). */
+export const MIRROR_CATCH_UP_MS = 500;
+/** Time allowed to one peer for the guard's question (ms). */
+export const CONTINUITY_PEER_TIMEOUT_MS = 3_000;
 
 /** Least time between two append-driven wake-ups of the deadline watcher (ms). */
 export const WATCHER_WAKE_MS = 50;
@@ -64,6 +91,12 @@ export interface RuntimeOptions {
   readonly alertPollMs?: number;
   /** A built web app to serve on the node's origin (the dashboard; ServerOptions.webRoot). */
   readonly webRoot?: string;
+  /**
+   * The rollback guard (rollback.ts). On by default when federation is;
+   * `trustLocalLog` is the operator's override (`parley serve
+   * --trust-local-log`): writes are allowed without any peer's confirmation.
+   */
+  readonly continuity?: { readonly enabled?: boolean; readonly trustLocalLog?: boolean; readonly waitMs?: number; readonly retryMs?: number };
 }
 
 export interface Runtime {
@@ -72,6 +105,8 @@ export interface Runtime {
   readonly federator: Federator | undefined;
   readonly heartbeat: Heartbeat | undefined;
   readonly watcher: DeadlineWatcher;
+  /** The rollback guard, unless federation or the guard is off. */
+  readonly continuity: ContinuityGuard | undefined;
   /** Stops everything this started (the node and store stay the caller's to close). */
   stop(): Promise<void>;
 }
@@ -79,6 +114,23 @@ export interface Runtime {
 /** Starts the server, federation, heartbeats and the deadline watcher for a node. */
 export async function startRuntime(o: RuntimeOptions): Promise<Runtime> {
   const events = o.events ?? SILENT;
+  // issue 9: the gate goes up before anything could sign (heartbeats, receipts of pushes, officers' sends).
+  let continuity: ContinuityGuard | undefined;
+  if (o.federation?.enabled !== false && o.continuity?.enabled !== false) {
+    continuity = new ContinuityGuard({
+      node: o.node,
+      store: o.store,
+      peers: peersOf(o.node, { ...(o.peerUrls ? { urls: o.peerUrls } : {}), timeoutMs: CONTINUITY_PEER_TIMEOUT_MS }),
+      logger: events,
+      ...(o.continuity?.waitMs !== undefined ? { waitMs: o.continuity.waitMs } : {}),
+      ...(o.continuity?.retryMs !== undefined ? { retryMs: o.continuity.retryMs } : {}),
+    });
+    o.node.setContinuity(continuity);
+    if (o.continuity?.trustLocalLog === true) continuity.trustLocal();
+    let bound: ReturnType<typeof setTimeout> | undefined;
+    await Promise.race([continuity.start(), new Promise<void>((r) => (bound = setTimeout(r, FIRST_ROUND_MS)))]);
+    clearTimeout(bound);
+  }
   const app = await createServer({
     node: o.node,
     store: o.store,
@@ -137,10 +189,35 @@ export async function startRuntime(o: RuntimeOptions): Promise<Runtime> {
     });
   }
 
+  // issue 9: a witness should hold what it cosigned. A push from P brings only P's entries
+  // addressed to us; the rest of what our witness just cosigned reaches the mirror by the
+  // pull's scan — so scan now (at most every MIRROR_CATCH_UP_MS per peer), not at the next poll.
+  const catchUp = new Map<string, ReturnType<typeof setTimeout>>();
+  const unsubscribeIngest =
+    federator === undefined
+      ? () => undefined
+      : o.node.onIngest((entries) => {
+          for (const party of new Set(entries.map((e) => e.party))) {
+            if (catchUp.has(party)) continue;
+            catchUp.set(
+              party,
+              setTimeout(() => {
+                catchUp.delete(party);
+                void mirrorBehind(o.node, o.store, party).then(
+                  (behind) => behind && federator?.poke(party),
+                  () => undefined,
+                );
+              }, MIRROR_CATCH_UP_MS),
+            );
+          }
+        });
+
   let heartbeat: Heartbeat | undefined;
   if (o.heartbeatMs !== 0) {
     heartbeat = new Heartbeat({ node: o.node, logger: events, ...(o.heartbeatMs !== undefined ? { intervalMs: o.heartbeatMs } : {}) });
-    await heartbeat.start();
+    // A node that may not sign yet does not hold its start for its first beat (it waits at the gate, or fails loudly).
+    if (continuity === undefined || continuity.ok) await heartbeat.start();
+    else void heartbeat.start();
   }
 
   return {
@@ -149,7 +226,11 @@ export async function startRuntime(o: RuntimeOptions): Promise<Runtime> {
     federator,
     heartbeat,
     watcher,
+    continuity,
     async stop() {
+      continuity?.stop();
+      unsubscribeIngest();
+      for (const t of catchUp.values()) clearTimeout(t);
       unsubscribe();
       await heartbeat?.stop();
       await federator?.stop();

@@ -62,6 +62,7 @@ import { type VerifyPool, throwVerdict } from './verifyPool.js';
 import { WitnessService } from './witness.js';
 import { isQuarantined } from './federation/forks.js';
 import { judgeReceivedBody, needsAnswer, rejectionDraft, rejectionOf, withRejection } from './received.js';
+import type { ContinuityGuard } from './rollback.js';
 
 /** The party's secrets, decrypted in memory only. */
 export interface NodeKeys {
@@ -149,6 +150,14 @@ export class ParleyNode {
   #ingestTail: Promise<unknown> = Promise.resolve();
   /** Serializes acknowledge's "already acknowledged?" check with its durable write (one ack per entry). */
   #ackTail: Promise<unknown> = Promise.resolve();
+  /** The runtime's rollback guard (rollback.ts), if any: the gate of every write. */
+  #continuity: ContinuityGuard | undefined;
+  /**
+   * Set once a recovered tail was adopted: it may hold our receipts of
+   * entries the restored store no longer holds, which pulls now bring again
+   * — those are stored without a second receipt.
+   */
+  #adopted = false;
 
   private constructor(o: NodeOptions, accord: VerifiedAccord, writer: LogWriter) {
     this.accord = accord;
@@ -406,6 +415,8 @@ export class ParleyNode {
       // between storing and receipting, before both went into one transaction).
       const fresh: ReceivedEntry[] = [];
       const unanswered: ReceivedEntry[] = [];
+      /** Fresh entries our log already receipted (a recovered tail, issue 9): stored, not receipted again. */
+      const answered = new Set<ReceivedEntry>();
       const quarantined = new Map<string, boolean>();
       const seen = new Map<string, Uint8Array>();
       // As the store's ingest would: the same (party, index) with another hash is evidence of a fork, not a duplicate.
@@ -424,12 +435,13 @@ export class ParleyNode {
           if (!quarantined.has(r.party)) quarantined.set(r.party, await isQuarantined(this.#store, r.party));
           if (quarantined.get(r.party)) fail('ENTRY_INVALID', `${r.party}'s log is forked (this node holds a fork proof): its new entries are refused; entries already held stay`);
           fresh.push(r);
+          if (this.#adopted && (await this.#store.referencing(r.party, r.index)).some((e) => e.meta.type === 'receipt')) answered.add(r);
         } else if (held.meta.type !== 'receipt' && !(await this.#store.referencing(r.party, r.index)).some((e) => e.meta.type === 'receipt')) {
           unanswered.push(withRejection(held, rejectionOf(r)));
         }
       }
       // New entries go into the same transactions as their receipts; if no receipt is due, alone.
-      const receipts = fresh.some(needsAnswer) || unanswered.length > 0 ? await this.#receipts(fresh, unanswered, now) : [];
+      const receipts = fresh.some((r) => needsAnswer(r) && !answered.has(r)) || unanswered.length > 0 ? await this.#receipts(fresh, unanswered, now, answered) : [];
       if (receipts.length === 0 && fresh.length > 0) await this.#store.ingest(fresh);
       // ---- durable: the new entries, and the receipts for them.
       return { accepted: fresh.length, receipts };
@@ -453,12 +465,14 @@ export class ParleyNode {
    * @param unanswered entries already stored without our receipt.
    * @returns the receipts written (none when nothing needs one; then nothing is stored here).
    */
-  #receipts(fresh: readonly ReceivedEntry[], unanswered: readonly ReceivedEntry[], receivedAt: string): Promise<Submitted[]> {
+  #receipts(fresh: readonly ReceivedEntry[], unanswered: readonly ReceivedEntry[], receivedAt: string, answered: ReadonlySet<ReceivedEntry> = new Set()): Promise<Submitted[]> {
     const isNew = new Set(fresh);
     const bySender = new Map<string, ReceivedEntry[]>();
-    let riders = fresh.filter((r) => !needsAnswer(r));
+    // Entries already answered before a recovery (rollback.ts) ride along without a second receipt.
+    let riders = fresh.filter((r) => !needsAnswer(r) || answered.has(r));
     const writes: Promise<Submitted>[] = [];
     for (const r of [...fresh, ...unanswered]) {
+      if (answered.has(r)) continue;
       const rejection = rejectionOf(r);
       if (rejection) {
         // A rejected entry gets a receipt of its own that says so (received.ts).
@@ -657,6 +671,56 @@ export class ParleyNode {
     const first = index * 256;
     if (width < 1 || width > 256 || first + width > this.treeSize) return undefined;
     return this.#store.entries(first, first + width);
+  }
+
+  // -------------------------------------------------------------------------
+  // Continuity (issue 9, rollback.ts): the runtime's guard gates every signature of our log.
+
+  /**
+   * Puts every later write of our log (entries, receipts, heartbeats, and
+   * the checkpoints they make) behind `guard`'s gate; undefined removes it.
+   * A node opened without a runtime has no guard: it trusts its store.
+   */
+  setContinuity(guard: ContinuityGuard | undefined): void {
+    this.#continuity = guard;
+    this.#writer.setGate(guard?.gate);
+  }
+
+  /** The guard set by the runtime, if any (its status is shown by /healthz and GET /v1/continuity). */
+  get continuity(): ContinuityGuard | undefined {
+    return this.#continuity;
+  }
+
+  /**
+   * Adopts entries of our own log recovered from peers' mirrors at its end,
+   * as they were signed (nothing is signed again but, without `checkpoint`,
+   * one new checkpoint for them): each must verify as ours (accord, our log
+   * key's signature) with seq = the index it takes.
+   * @param checkpoint our signed checkpoint for the size after them (the
+   *   cosigned one); its root must equal the recomputed one.
+   * @returns the new tree size.
+   * @throws VerificationError `ENTRY_INVALID` for an entry that is not ours
+   *   or not at its index; ParseError from the entries; StoreError
+   *   `STORE_CONFLICT` when the root differs — nothing is stored then.
+   */
+  async adoptRecovered(entries: readonly Uint8Array[], checkpoint?: Uint8Array): Promise<number> {
+    const first = this.treeSize;
+    const prepared = entries.map((bytes, k) => {
+      const { entry } = verifyEntry(bytes, this.accord);
+      if (entry.from.party !== this.party) fail('ENTRY_INVALID', `recovered entry ${first + k} is ${entry.from.party}'s, not ${this.party}'s`);
+      if (entry.seq !== first + k) fail('ENTRY_INVALID', `recovered entry ${first + k} has seq ${entry.seq}`);
+      let body: JsonValue = null;
+      try {
+        body = this.#open(entry).body;
+      } catch {
+        // Sealed to us as well; should it not open, only the incident index misses it.
+      }
+      return { bytes, meta: metaOf(entry, body) };
+    });
+    const size = await this.#writer.adopt({ entries: prepared, ...(checkpoint !== undefined ? { checkpoint } : {}) });
+    this.#adopted = true;
+    for (const l of this.#appendListeners) l(size);
+    return size;
   }
 
   /** Drains pending writes. The store is the caller's to close. */

@@ -169,6 +169,16 @@ export interface StoredForkProof {
   readonly recordedAt: string;
 }
 
+/**
+ * An entry of another party's log as this node mirrors it (issue 9): the
+ * leaf input exactly as that party logged it, and its RFC 6962 leaf hash.
+ */
+export interface MirroredEntry {
+  readonly index: number;
+  readonly leafHash: Hash;
+  readonly bytes: Uint8Array;
+}
+
 /** Everything a node stores. All methods are asynchronous; see the module doc for the contracts. */
 export interface LogStore {
   /** Current size of this party's own log (0 when empty). */
@@ -204,6 +214,21 @@ export interface LogStore {
   referencing(party: string, index: number): Promise<OwnEntry[]>;
   /** The highest index held from `party`, or -1. */
   highestReceived(party: string): Promise<number>;
+
+  /**
+   * Mirrors entries of `party`'s log that the caller checked against a
+   * checkpoint of it (the pull's scan). Idempotent; an entry already held
+   * (mirrored, or received) with the same leaf hash is skipped; the same
+   * (party, index) with another hash rejects the whole call with
+   * `STORE_CONFLICT`. Atomic per call.
+   * @returns how many entries were new.
+   */
+  mirror(party: string, entries: readonly MirroredEntry[]): Promise<number>;
+  /**
+   * The entries of `party`'s log this node holds (mirrored or received),
+   * indexes [from, to) in order, stopping before the first one it lacks.
+   */
+  mirrored(party: string, from: number, to: number): Promise<MirroredEntry[]>;
 
   putOfficer(o: Officer): Promise<void>;
   officer(name: string): Promise<Officer | undefined>;

@@ -53,6 +53,24 @@ export interface WriterOptions {
   readonly now?: () => Date;
 }
 
+/**
+ * Decides whether the writer may sign now (issue 9, no rollback: the node's
+ * continuity guard). Called before every submission is queued: `undefined`
+ * means yes at once; a promise that resolves means yes once it does; one
+ * that rejects refuses the submission with its error (nothing is signed).
+ */
+export type WriteGate = () => Promise<void> | undefined;
+
+/** A run of entries signed earlier (recovered from peers), to store as they are: see {@link LogWriter.adopt}. */
+export interface Adopted {
+  readonly entries: readonly Prepared[];
+  /**
+   * The checkpoint note for the size after them, already signed, whose root
+   * must equal the recomputed one; undefined to sign a new one.
+   */
+  readonly checkpoint?: Uint8Array;
+}
+
 /** What `prepare` returns: the leaf input and its indexed facts. */
 export interface Prepared {
   readonly bytes: Uint8Array;
@@ -107,6 +125,7 @@ export class LogWriter {
   #loop: Promise<void> | undefined;
   #closed = false;
   #lastTime = 0;
+  #gate: WriteGate | undefined;
 
   private constructor(store: LogStore, opts: WriterOptions, state: State) {
     this.#store = store;
@@ -152,12 +171,66 @@ export class LogWriter {
    */
   append(prepare: (index: number, time: Date) => Prepared, o: { readonly received?: readonly ReceivedEntry[] } = {}): Promise<Appended> {
     if (this.#closed) return Promise.reject(storeClosed());
+    // The gate sits here, before anything is signed: every entry and checkpoint of the log passes this line.
+    const wait = this.#gate?.();
+    if (wait !== undefined) return wait.then(() => this.append(prepare, o));
     return new Promise<Appended>((resolve, reject) => {
       this.#queue.push({ prepare, received: o.received, resolve, reject });
       // Start on the next macrotask, so every submission made in this turn,
       // and any I/O callback already due, joins the first batch.
       this.#loop ??= new Promise<void>((r) => setImmediate(r)).then(() => this.#run());
     });
+  }
+
+  /** Sets (or, with undefined, removes) the {@link WriteGate} every later submission passes. */
+  setGate(gate: WriteGate | undefined): void {
+    this.#gate = gate;
+  }
+
+  /**
+   * Stores entries that were signed earlier — the tail of this log recovered
+   * from peers' mirrors — at the end of the log, in one transaction with
+   * their stored hashes and a checkpoint. Nothing of the entries is signed
+   * again; the caller has verified each (our signature, seq = its index).
+   * The writer must be idle (the caller holds the gate shut).
+   * @returns the new tree size.
+   * @throws StoreError `STORE_CONFLICT` when `checkpoint` is not of this log,
+   *   of the new size, or its root differs from the recomputed one (the
+   *   entries are not the history it commits to) — nothing is stored; store errors.
+   */
+  async adopt(a: Adopted): Promise<number> {
+    if (this.#loop !== undefined || this.#queue.length > 0) throw new Error('internal: adopt while the writer is busy');
+    if (a.entries.length === 0) return this.size;
+    this.#state = await loadState(this.#store, this.#origin);
+    const frontier = this.#state.frontier.clone();
+    let stored = storedHashCount(frontier.size);
+    const entries: OwnEntry[] = [];
+    const hashes: [number, Hash][] = [];
+    for (const p of a.entries) {
+      const leaf = leafHash(p.bytes);
+      const index = frontier.size;
+      for (const h of frontier.append(leaf)) hashes.push([stored++, h]);
+      entries.push({ index, leafHash: leaf, bytes: p.bytes, meta: p.meta });
+    }
+    const cp: Checkpoint = { origin: this.#origin, treeSize: frontier.size, rootHash: frontier.root(), extensions: [] };
+    let note = a.checkpoint;
+    if (note !== undefined) {
+      let given: Checkpoint;
+      try {
+        given = parseCheckpoint(parseNote(note).text);
+      } catch (e) {
+        return fail('STORE_CONFLICT', 'the recovered checkpoint does not parse', e);
+      }
+      if (given.origin !== cp.origin || given.treeSize !== cp.treeSize || !bytesEqual(given.rootHash, cp.rootHash)) {
+        fail('STORE_CONFLICT', `the recovered entries do not make the checkpoint of size ${given.treeSize}: this log differs from the cosigned history`);
+      }
+    } else {
+      note = this.#sign(cp);
+    }
+    await this.#store.appendBatch({ entries, hashes, treeSize: cp.treeSize, checkpoint: note });
+    // ---- durable: the recovered tail is part of the log.
+    this.#state = { frontier, checkpoint: note };
+    return cp.treeSize;
   }
 
   /** Stops taking submissions and waits until every queued one has settled. Does not close the store. */

@@ -15,6 +15,7 @@ import { Navigate, Outlet, Route, Routes, useLocation } from 'react-router';
 import { useTranslation } from 'react-i18next';
 import { Layout } from './components/layout.js';
 import { Loading, PageHeader } from './components/feedback.js';
+import { ContinuityBanner } from './components/continuity.js';
 import { AccordPage } from './pages/accord/index.js';
 import { ComposePage } from './pages/compose/index.js';
 import { EntryPage } from './pages/entry/index.js';
@@ -35,6 +36,7 @@ function RequireSession() {
   if (session === undefined) return <Navigate to="/login" replace state={{ from: location.pathname + location.search }} />;
   return (
     <Layout>
+      <ContinuityBanner />
       <Outlet />
     </Layout>
   );

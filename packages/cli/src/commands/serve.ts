@@ -32,6 +32,7 @@ interface ServeOpts {
   federation?: boolean;
   heartbeat?: boolean;
   web?: string | boolean;
+  trustLocalLog?: boolean;
 }
 
 /** The installed accord, verified and complete, or a usage error that says what is missing. */
@@ -66,11 +67,16 @@ export function registerServe(program: Command): void {
     .option('--no-heartbeat', "do not append heartbeats (default: one every accord heartbeat interval)")
     .option('--web <dir>', 'serve the dashboard from this built web app directory (default: the @parley/web package\'s dist, when installed and built)')
     .option('--no-web', 'do not serve the dashboard')
+    .option('--trust-local-log', "sign without a peer's confirmation that this log is not behind what they cosigned (only when every peer is lost and this data directory is known to be the latest)")
     .option('--json', 'print {"url","party","origin","channel"} as JSON once listening')
     .addHelpText(
       'after',
       `
 Refuses to start (exit 2) without an installed accord signed by every party.
+Signs nothing until a peer confirmed what it cosigned of this log: a data
+directory older than the published log (restored backup, lost WAL) is
+recovered from the peers' mirrors first, and sends are refused meanwhile
+(LOG_ROLLED_BACK; LOG_UNCONFIRMED while no peer answers).
 Stops cleanly on SIGINT (Ctrl-C) or SIGTERM.
 
 Example:
@@ -132,6 +138,7 @@ async function serve(o: ServeOpts): Promise<number> {
       ...(o.heartbeat === false ? { heartbeatMs: 0 } : {}),
       ...(webhook ? { webhook: { url: webhook }, webhookKey: keys.log } : {}),
       ...(webRoot !== undefined ? { webRoot } : {}),
+      ...(o.trustLocalLog === true ? { continuity: { trustLocalLog: true } } : {}),
     });
   } catch (e) {
     await node.close();
@@ -140,7 +147,9 @@ async function serve(o: ServeOpts): Promise<number> {
     throw new UsageError(`cannot listen on ${host}:${port}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
   }
   const url = runtime.url;
-  makeOut(o.json === true).result({ url, party: config.party, origin: node.origin, channel: accord.id, treeSize: node.treeSize, ...(webRoot !== undefined ? { dashboard: `${url}/` } : {}) }, [
+  const continuity = runtime.continuity?.status();
+  if (continuity !== undefined && continuity.state !== 'confirmed') process.stderr.write(`parley: log continuity ${continuity.state}: ${continuity.detail}\n`);
+  makeOut(o.json === true).result({ url, party: config.party, origin: node.origin, channel: accord.id, treeSize: node.treeSize, ...(continuity !== undefined ? { continuity: continuity.state } : {}), ...(webRoot !== undefined ? { dashboard: `${url}/` } : {}) }, [
     `Parley node ${config.party} (${node.origin}) listening on ${url}`,
     `  channel ${accord.id}, log size ${node.treeSize}; Ctrl-C to stop`,
     webRoot !== undefined ? `  dashboard ${url}/ (from ${webRoot})` : '  no dashboard (build it with npm run build -w @parley/web, or pass --web DIR)',

@@ -14,6 +14,7 @@
  *     GET  /log/tile/<L>/<N>[.p/<W>]          C2SP tlog-tiles hash tile (prefix proofs, gossip.ts)
  *     GET  /fed/v1/witness/<P>                gossip: the checkpoint of P's log the peer last cosigned
  *     GET  /fed/v1/forks                      gossip: the fork proofs the peer holds
+ *     GET  /fed/v1/mirror/<P>/entries         recovery: P's entries the peer mirrors (rollback.ts)
  *
  * No retries here: one call is one request with a timeout
  * (AbortSignal.timeout); the {@link Federator} retries with backoff.
@@ -51,6 +52,8 @@ export const DEFAULT_PEER_TIMEOUT_MS = 5_000;
 const MAX_JSON_BYTES = 1024 * 1024;
 /** Largest fork-proof list read (a few proofs per party; each at most 256 KiB). */
 const MAX_FORK_LIST_BYTES = 16 * MAX_FORK_PROOF_BYTES;
+/** Largest mirror page read: 256 entries of at most 64 KiB, base64 in JSON. */
+const MAX_MIRROR_BYTES = 24 * 1024 * 1024;
 /** Largest entry bundle read: 256 entries of at most 64 KiB + 2 (tlog-tiles uint16 lengths). */
 const MAX_ENTRY_BUNDLE_BYTES = 256 * (65_535 + 2);
 
@@ -197,6 +200,20 @@ export class PeerClient {
     const a = await this.#request('GET', `/fed/v1/witness/${encodeURIComponent(party)}`, undefined, MAX_CHECKPOINT_BYTES);
     if (a.status === 404) return undefined;
     return this.#ok(a).body;
+  }
+
+  /**
+   * GET /fed/v1/mirror/<party>/entries?from&to (federation/mirror.ts): the
+   * entries of `party`'s log the peer mirrors, [from, …) contiguously, at
+   * most to − from (unverified).
+   */
+  async mirrored(party: string, from: number, to: number): Promise<Uint8Array[]> {
+    const a = this.#ok(await this.#request('GET', `/fed/v1/mirror/${encodeURIComponent(party)}/entries?from=${from}&to=${to}`, undefined, MAX_MIRROR_BYTES));
+    return this.#parse('mirrored entries', () => {
+      const v = JSON.parse(decodeUtf8(a.body)) as { from?: unknown; entries?: unknown };
+      if (v.from !== from || !Array.isArray(v.entries) || v.entries.length > to - from || !v.entries.every((e) => typeof e === 'string')) throw new TypeError('want {from, entries: [base64 …]}');
+      return (v.entries as string[]).map((e) => parseBase64(e, 'entry'));
+    });
   }
 
   /** GET /fed/v1/forks: the fork proofs the peer holds, as text (unverified). */

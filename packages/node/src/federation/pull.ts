@@ -53,6 +53,7 @@ import type { ParleyNode } from '../service.js';
 import type { PeerClient } from './peer.js';
 import { isQuarantined, recordFork } from './forks.js';
 import { compareCheckpoints, peerLogSource } from './gossip.js';
+import { mirrorScanned } from './mirror.js';
 
 /** Most entries scanned in one pull (16 full tiles); a longer backlog continues at the next. */
 export const MAX_SCAN = 16 * 256;
@@ -167,6 +168,9 @@ export async function pullFrom(node: ParleyNode, store: LogStore, peer: PeerClie
 
   const scanned = await scan(node, peer, cursor, held);
   const r = await ingestAddressed(node, store, peer.party, scanned.addressed);
+  // issue 9: the rest of the verified scan (and what did not ingest) goes to the mirror, the peer's off-site backup.
+  const rejected = new Set(r.rejected.map((x) => x.index));
+  await mirrorScanned(store, peer.party, [...scanned.others, ...scanned.addressed.filter((e) => rejected.has(e.index))]);
   // ---- ingest is durable: the cursor may move past these entries.
   await store.advanceCursor('pull', peer.party, { treeSize: scanned.range.size, frontier: scanned.range.hashes });
   return { checkpointSize: cp.treeSize, witnessedSize: held.treeSize, scannedTo: scanned.range.size, accepted: r.accepted, rejected: r.rejected, cursor: scanned.range };
@@ -191,12 +195,13 @@ async function keepPrefixConflict(node: ParleyNode, store: LogStore, party: stri
 }
 
 /** Scans [cursor, m) and checks it against the held checkpoint (see the module doc). */
-async function scan(node: ParleyNode, peer: PeerClient, cursor: CompactRange, held: WitnessState): Promise<{ range: CompactRange; addressed: { index: number; bytes: Uint8Array }[] }> {
+async function scan(node: ParleyNode, peer: PeerClient, cursor: CompactRange, held: WitnessState): Promise<{ range: CompactRange; addressed: { index: number; bytes: Uint8Array }[]; others: { index: number; bytes: Uint8Array }[] }> {
   const T = held.treeSize;
-  if (cursor.size >= T) return { range: cursor, addressed: [] };
+  if (cursor.size >= T) return { range: cursor, addressed: [], others: [] };
   const range = cursor.clone();
   const end = Math.min(T, cursor.size + MAX_SCAN);
   const addressed: { index: number; bytes: Uint8Array }[] = [];
+  const others: { index: number; bytes: Uint8Array }[] = [];
   while (range.size < end) {
     const tile = Math.floor(range.size / 256);
     const width = Math.min(256, T - tile * 256);
@@ -206,13 +211,14 @@ async function scan(node: ParleyNode, peer: PeerClient, cursor: CompactRange, he
       const index = range.size;
       range.append(leafHash(bytes));
       if (addressedTo(bytes, node.party)) addressed.push({ index, bytes });
+      else others.push({ index, bytes });
     }
   }
   const ok =
     end === T ? bytesEqual(range.root(), held.rootHash) : verifyConsistency(await peer.consistencyProof(end, T), end, T, range.root(), held.rootHash);
   // The peer served entries its signed checkpoint does not commit to: ingest none of them.
   if (!ok) fail('TILE_INVALID', `${peer.party}'s entries ${cursor.size}…${end} do not match its cosigned checkpoint`);
-  return { range, addressed };
+  return { range, addressed, others };
 }
 
 function addressedTo(bytes: Uint8Array, party: string): boolean {

@@ -128,7 +128,9 @@ export function toProblem(err: unknown): ProblemReply {
   if (err instanceof HttpError) return { problem: make(err.code, err.message), headers: err.headers, internal: false };
   if (err instanceof ParleyError && err.code in ERROR_CATALOG) {
     const status = ERROR_CATALOG[err.code].status;
-    return { problem: make(err.code, status >= 500 ? 'the node could not complete the request' : err.message), headers: status === 503 ? { 'retry-after': '5' } : {}, internal: status >= 500 };
+    // LOG_UNCONFIRMED is a state of the node the caller must see (whom it waits for), not a failure to hide.
+    const opaque = status >= 500 && err.code !== 'LOG_UNCONFIRMED';
+    return { problem: make(err.code, opaque ? 'the node could not complete the request' : err.message), headers: status === 503 ? { 'retry-after': '5' } : {}, internal: opaque };
   }
   const e = (typeof err === 'object' && err !== null ? err : {}) as { code?: unknown; statusCode?: unknown; validation?: unknown; validationContext?: unknown; message?: unknown };
   if (hasZodFastifySchemaValidationErrors(err) || Array.isArray(e.validation)) {

@@ -175,4 +175,9 @@ export const ConsistencyResponse = z.object({ proof: z.array(z.string()).describ
 /** Raw bytes in a response (tiles, entries, notes): documented as a binary string. */
 export const Bytes = z.custom<Buffer>((v) => Buffer.isBuffer(v)).meta({ type: 'string', format: 'binary' });
 
-export const Health = z.object({ status: z.literal('ok'), party: z.string(), treeSize: z.number().int() });
+export const Health = z.object({
+  status: z.enum(['ok', 'unconfirmed', 'rolled-back', 'recovering', 'unchecked', 'confirmed']).describe('ok, or (503) why this node may not sign (issue 9: GET /v1/continuity)'),
+  party: z.string(),
+  treeSize: z.number().int(),
+  continuity: z.enum(['unchecked', 'unconfirmed', 'confirmed', 'rolled-back', 'recovering']).optional().describe('The rollback guard\u2019s state, when one runs'),
+});

@@ -45,6 +45,7 @@ import { registerWitness } from './witness.js';
 import { type EventHubOptions, CheckpointEvent, DeadlineEvent, EntryEvent, ForkEvent, LinkEvent, ResetEvent, registerEvents } from './events.js';
 import { registerIncidents } from './incidents.js';
 import { registerLogs } from './logs.js';
+import { registerContinuity } from './continuity.js';
 import { checkWebRoot, registerWeb } from './web.js';
 
 /** Default request body limit: 1 MiB. */
@@ -128,6 +129,7 @@ export async function createServer(opts: ServerOptions): Promise<FastifyInstance
   registerEvents(app, ctx, opts.events);
   registerIncidents(app, ctx);
   registerLogs(app, ctx, opts.peerUrls);
+  registerContinuity(app, ctx);
   if (webRoot !== undefined) spa = await registerWeb(app, webRoot);
 
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
@@ -136,8 +138,17 @@ export async function createServer(opts: ServerOptions): Promise<FastifyInstance
     handler: async (_req, reply) => reply.type(ctx.metrics.registry.contentType).header('cache-control', 'no-store').send(await ctx.metrics.registry.metrics()),
   });
   app.get('/healthz', {
-    schema: { tags: ['ops'], summary: 'Liveness', response: { 200: S.Health } },
-    handler: async (_req, reply) => reply.header('cache-control', 'no-store').send({ status: 'ok' as const, party: opts.node.party, treeSize: opts.node.treeSize }),
+    schema: { tags: ['ops'], summary: 'Health: 503 while this node may not sign (its log is rolled back or not yet confirmed by a peer; GET /v1/continuity)', response: { 200: S.Health, 503: S.Health } },
+    handler: async (_req, reply) => {
+      // issue 9: a node that may not sign is not healthy (rollback.ts); `continuity` says why.
+      const guard = opts.node.continuity;
+      const body = { status: 'ok' as const, party: opts.node.party, treeSize: opts.node.treeSize };
+      if (guard === undefined) return reply.header('cache-control', 'no-store').send(body);
+      return reply
+        .code(guard.ok ? 200 : 503)
+        .header('cache-control', 'no-store')
+        .send({ ...body, status: guard.ok ? ('ok' as const) : guard.state, continuity: guard.state });
+    },
   });
   return app;
 }

@@ -39,6 +39,17 @@
  * Migration 3 moves the settings rows `federation/forks/<P>` and
  * `federation/unverified/<P>` (JSON arrays of text, the earlier layout)
  * into these tables and deletes them.
+ * Added by migration 5 (issue 9, no rollback: every node is the others' off-site backup):
+ *
+ *     mirror       (party, idx) PRIMARY KEY         another party's log entry `idx`: its RFC 6962
+ *                  leaf_hash BLOB(32), bytes BLOB    leaf hash and leaf input, exactly as that party
+ *                                                    logged it (sealed bodies stay sealed)
+ *
+ * The mirror holds the entries of other parties' logs that `received` does
+ * not (those not addressed to us); together they are each other log as far
+ * as the pull scanned it, every entry checked against a cosigned checkpoint
+ * (federation/pull.ts). Insert-only: a held (party, idx) with another hash is
+ * a STORE_CONFLICT, never an overwrite.
  *
  * One row per witnessed log, replaced only by a compare-and-set on
  * tree_size (store.ts `advanceWitness`); no row means "never cosigned"
@@ -275,6 +286,20 @@ export const MIGRATIONS: readonly Migration[] = [
       ) STRICT;
     `,
     after: importEvidenceSettings,
+  },
+  // issue 9 (no rollback): the mirror of every other party's whole log.
+  {
+    version: 5,
+    description: 'mirror: the entries of other parties\u2019 logs not addressed to us, for their recovery',
+    sql: `
+      CREATE TABLE mirror (
+        party      TEXT NOT NULL,
+        idx        INTEGER NOT NULL CHECK (idx >= 0),
+        leaf_hash  BLOB NOT NULL CHECK (length(leaf_hash) = 32),
+        bytes      BLOB NOT NULL,
+        PRIMARY KEY (party, idx)
+      ) STRICT;
+    `,
   },
 ];
 

@@ -29,6 +29,7 @@ import type {
   WebhookDelivery,
   WebhookUpdate,
   ListQuery,
+  MirroredEntry,
   LogStore,
   NewForkProof,
   StoredForkProof,
@@ -328,6 +329,40 @@ export class SqliteStore implements LogStore {
     return this.#run('highestReceived', () => (this.#stmts.highestReceived.pluck().get(party) as number | null) ?? -1);
   }
 
+  mirror(party: string, entries: readonly MirroredEntry[]): Promise<number> {
+    return this.#run('mirror', () =>
+      this.#db
+        .transaction(() => {
+          const s = this.#stmts;
+          let added = 0;
+          for (const e of entries) {
+            const held = (s.receivedHash.pluck().get(party, e.index) ?? s.mirrorHash.pluck().get(party, e.index)) as Uint8Array | undefined;
+            if (held !== undefined) {
+              if (!sameBytes(held, e.leafHash)) fail('STORE_CONFLICT', `entry ${e.index} of ${party} is already held with a different hash`);
+              continue;
+            }
+            s.insertMirror.run(party, e.index, e.leafHash, e.bytes);
+            added++;
+          }
+          return added;
+        })
+        .immediate(),
+    );
+  }
+
+  mirrored(party: string, from: number, to: number): Promise<MirroredEntry[]> {
+    return this.#run('mirrored', () => {
+      const rows = this.#stmts.mirrored.raw().all({ party, from, to }) as [number, Uint8Array, Uint8Array][];
+      const out: MirroredEntry[] = [];
+      for (const [idx, leaf, bytes] of rows) {
+        if (out.length > 0 && idx === out[out.length - 1]!.index) continue; // held twice (received after mirrored): one
+        if (idx !== from + out.length) break; // a gap: the run ends here
+        out.push({ index: idx, leafHash: bytesOf(leaf), bytes: bytesOf(bytes) });
+      }
+      return out;
+    });
+  }
+
   putOfficer(o: Officer): Promise<void> {
     return this.#run('putOfficer', () => {
       this.#stmts.putOfficer.run(o.name, o.role, o.passwordHash, o.created, o.disabled ? 1 : 0);
@@ -607,6 +642,16 @@ function prepare(db: Database.Database) {
     received: p(`SELECT ${RECEIVED_COLUMNS} FROM received WHERE party = ? AND idx = ?`),
     referencing: p(`SELECT e.* FROM entry_refs r JOIN entries e ON e.idx = r.idx WHERE r.party = ? AND r.ref_idx = ? ORDER BY e.idx`),
     highestReceived: p('SELECT max(idx) FROM received WHERE party = ?'),
+    mirrorHash: p('SELECT leaf_hash FROM mirror WHERE party = ? AND idx = ?'),
+    insertMirror: p('INSERT INTO mirror (party, idx, leaf_hash, bytes) VALUES (?, ?, ?, ?)'),
+    // Received and mirrored entries are disjoint by construction (mirror() skips what is received); UNION ALL, in index order.
+    mirrored: p(
+      `SELECT idx, leaf_hash, bytes FROM (
+         SELECT idx, leaf_hash, bytes FROM received WHERE party = @party AND idx >= @from AND idx < @to
+         UNION ALL
+         SELECT idx, leaf_hash, bytes FROM mirror WHERE party = @party AND idx >= @from AND idx < @to
+       ) ORDER BY idx`,
+    ),
     putOfficer: p(
       `INSERT INTO officers (name, role, password_hash, created, disabled) VALUES (?, ?, ?, ?, ?)
        ON CONFLICT (name) DO UPDATE SET role = excluded.role, password_hash = excluded.password_hash,

@@ -32,6 +32,8 @@ const WORKER = import.meta.url.endsWith('.ts') ? new URL('../../dist/sqlite/writ
 export const WRITE_OPS = [
   'appendBatch',
   'ingest',
+  // issue 9 (mirror of the other parties' logs)
+  'mirror',
   'advanceWitness',
   'putSetting',
   'putOfficer',
