@@ -19,6 +19,7 @@ import { basename, dirname, join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { isParleyError } from '@parley/core/node';
 import { backupDatabase, databaseInUse, verifyStoreFile } from '@parley/store';
+import { lockDir } from '../lock.js';
 import { EXIT_INVALID, EXIT_OK, UsageError, act } from '../exit.js';
 import { makeOut } from '../io.js';
 import { DATA_FLAGS, DATA_HELP, dataDir, paths, readConfig } from '../datadir.js';
@@ -83,7 +84,8 @@ parley recover --data DIR to do it now).`,
         const src = resolve(file);
         if (!existsSync(src)) throw new UsageError(`no backup file "${src}"`);
         const target = paths(dir).store;
-        // TODO(issue 9, data-directory lock): use the exclusive lock of the lock helper once it lands; until then SQLite's own lock tells.
+        // One process per data directory: held until this command exits (released by the OS even on a crash).
+        lockDir(dir, 'parley restore');
         if (databaseInUse(target)) throw new UsageError(`the store of ${dir} is in use (is parley serve running on it?): stop the node first`);
         let s;
         try {

@@ -18,6 +18,7 @@ import type { Command } from 'commander';
 import { isParleyError, verifyAccord } from '@parley/core/node';
 import { ContinuityGuard, ParleyNode, peersOf } from '@parley/node';
 import { SqliteStore, databaseInUse } from '@parley/store';
+import { lockDir } from '../lock.js';
 import { EXIT_INVALID, EXIT_OK, UsageError, act } from '../exit.js';
 import { makeOut } from '../io.js';
 import { DATA_FLAGS, DATA_HELP, dataDir, paths, readConfig, readInstalledAccord } from '../datadir.js';
@@ -56,7 +57,8 @@ async function recover(o: RecoverOpts): Promise<number> {
   const dir = dataDir(o.data);
   const config = readConfig(dir);
   const file = paths(dir).store;
-  // TODO(issue 9, data-directory lock): take the lock helper's exclusive lock once it lands.
+  // One process per data directory: held until this command exits (released by the OS even on a crash).
+  lockDir(dir, 'parley recover');
   if (databaseInUse(file)) throw new UsageError(`the store of ${dir} is in use (is parley serve running on it?): a running node recovers by itself — see GET /v1/continuity; or stop it and run parley recover again`);
   const peerUrls: Record<string, string> = {};
   for (const p of o.peer ?? []) {
