@@ -129,6 +129,8 @@ export function registerFederation(app: App, ctx: Context): void {
 
     scope.withTypeProvider<ZodTypeProvider>().post('/fed/v1/bundle', {
       bodyLimit: MAX_PUSH_BYTES,
+      // Before the body: a plausible signature header and an upload slot (hardening.ts).
+      onRequest: ctx.uploads.hook('push'),
       schema: {
         tags: ['federation'],
         summary: 'Push entries of the sending party addressed to this node (a signed core bundle; Parley-Signature required)',

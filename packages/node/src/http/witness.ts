@@ -110,6 +110,7 @@ export function registerWitness(app: App, ctx: Context): void {
 
     scope.withTypeProvider<ZodTypeProvider>().post('/witness/add-checkpoint', {
       bodyLimit: MAX_WITNESS_REQUEST_BYTES,
+      onRequest: ctx.uploads.hook('witness'), // hardening.ts: an upload slot, and a header (when sent) checked before the body
       schema: {
         tags: ['federation'],
         summary: 'Cosign a checkpoint of another party\u2019s log (C2SP tlog-witness add-checkpoint)',
