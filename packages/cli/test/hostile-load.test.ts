@@ -104,13 +104,6 @@ function plausibleHeader(): string {
   return `party=CN, created=${Math.floor(Date.now() / 1000)}, nonce=${nonce}, sig=${sig}`;
 }
 
-async function until(cond: () => boolean | Promise<boolean>, ms: number, what: string): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await cond())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 async function healthy(url: string): Promise<boolean> {
   const res = await fetch(`${url}/healthz`, { signal: AbortSignal.timeout(5000) });

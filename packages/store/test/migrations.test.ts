@@ -46,7 +46,7 @@ describe('migrations', () => {
     expect(schemaVersion(db)).toBe(0);
     expect(migrate(db)).toEqual(MIGRATIONS.map((m) => m.version));
     expect(schemaVersion(db)).toBe(SCHEMA_VERSION);
-    expect(tables(db)).toEqual(['checkpoints', 'entries', 'entry_refs', 'entry_to', 'hashes', 'officers', 'received', 'sessions', 'settings', 'witness']);
+    expect(tables(db)).toEqual(['checkpoints', 'entries', 'entry_refs', 'entry_to', 'hashes', 'officers', 'received', 'request_nonces', 'sessions', 'settings', 'witness']);
     expect(migrate(db)).toEqual([]);
     db.close();
   });

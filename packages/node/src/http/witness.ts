@@ -61,7 +61,7 @@ export interface PeerIdentity {
  */
 export async function authenticatePeer(req: FastifyRequest, body: Uint8Array, ctx: Context): Promise<PeerIdentity | undefined> {
   if (req.headers['parley-signature'] === undefined) return undefined;
-  return { party: authenticateNode(req, body, ctx) };
+  return { party: await authenticateNode(req, body, ctx) };
 }
 
 /** Problem code for each refusal; a refusal's own error wins when its status matches (e.g. SIGNATURE_INVALID). */

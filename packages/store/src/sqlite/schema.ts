@@ -31,6 +31,16 @@
  * tree_size (store.ts `advanceWitness`); no row means "never cosigned"
  * (size 0 for tlog-witness). Independent of the own-log invariants below.
  *
+ * Added by migration 3 (issue 9, replay protection across restarts):
+ *
+ *     request_nonces  key TEXT PRIMARY KEY      `<party> <nonce>` of a verified federation
+ *                     expires INTEGER           request (core federation/request.ts), and the
+ *                                               POSIX second after which no request carrying
+ *                                               it is accepted anyway; pruned past that
+ *
+ * Insert-only while live: a key is written once per request, replaced only
+ * once expired (store.ts `rememberNonce`).
+ *
  * Invariants the store keeps (checked at open, see store.ts): entries hold
  * exactly indexes [0, n); hashes hold exactly [0, storedHashCount(n)); the
  * largest checkpoint is at tree size n. All three change only together, in
@@ -150,6 +160,18 @@ export const MIGRATIONS: readonly Migration[] = [
         root_hash  BLOB NOT NULL CHECK (length(root_hash) = 32),
         note       BLOB NOT NULL CHECK (length(note) > 0)
       ) STRICT;
+    `,
+  },
+  // issue 9 (hostile input: nonces of signed node requests survive a restart)
+  {
+    version: 3,
+    description: 'request_nonces: nonces of verified node-to-node requests until they expire (no replay after a restart)',
+    sql: `
+      CREATE TABLE request_nonces (
+        key      TEXT PRIMARY KEY CHECK (length(key) BETWEEN 1 AND 64),
+        expires  INTEGER NOT NULL CHECK (expires >= 0)
+      ) STRICT, WITHOUT ROWID;
+      CREATE INDEX request_nonces_by_expiry ON request_nonces (expires);
     `,
   },
 ];

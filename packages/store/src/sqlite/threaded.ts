@@ -29,7 +29,7 @@ import type { SqliteStore } from './store.js';
 const WORKER = import.meta.url.endsWith('.ts') ? new URL('../../dist/sqlite/writerWorker.js', import.meta.url) : new URL('./writerWorker.js', import.meta.url);
 
 /** The LogStore methods that write: each runs on the writer thread. */
-export const WRITE_OPS = ['appendBatch', 'ingest', 'advanceWitness', 'putSetting', 'putOfficer', 'putSession', 'deleteSession'] as const;
+export const WRITE_OPS = ['appendBatch', 'ingest', 'advanceWitness', 'putSetting', 'putOfficer', 'putSession', 'deleteSession', 'deleteOfficerSessions', 'rememberNonce'] as const;
 export type WriteOp = (typeof WRITE_OPS)[number];
 
 type Reply = { id: number; ok: true; value?: unknown } | { id: number; ok: false; code: ErrorCode; message: string };
