@@ -29,7 +29,8 @@
  *      - a slot: at most {@link UploadLimits.perPeer} bodies in flight per
  *        peer (the party the header names; the address for anonymous witness
  *        requests and officers' imports) — else 429 TOO_MANY_UPLOADS — and at
- *        most {@link UploadLimits.total} in all — else 503 UPLOADS_BUSY, both
+ *        most {@link UploadLimits.total} in all — else 503 UPLOADS_BUSY (witness
+ *        requests, ≤ 1 MiB, have a pool of their own with larger limits), both
  *        with Retry-After (RFC 6585 §4, RFC 9110 §10.2.3), the body dropped.
  *        The slots bound what bodies can hold in memory: total × the route's
  *        body limit;
@@ -54,12 +55,17 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { ParleyNode } from '../service.js';
 import type { App } from './context.js';
 import { HttpError } from './problem.js';
+import type { ThrottleOptions } from './throttle.js';
 
 export interface UploadLimits {
-  /** Bodies in flight per peer (default 2). */
+  /** Large bodies (pushes ≤ 16 MiB, bundle imports ≤ 64 MiB) in flight per peer (default 2). */
   readonly perPeer?: number;
-  /** Bodies in flight in all (default 4): with 16 MiB pushes, at most 64 MiB held by bodies. */
+  /** Large bodies in flight in all (default 4): with 16 MiB pushes, at most 64 MiB held by bodies. */
   readonly total?: number;
+  /** Witness requests (≤ 1 MiB + 8 KiB) in flight per peer (default 16: tlog-witness clients may send in parallel). */
+  readonly witnessPerPeer?: number;
+  /** Witness requests in flight in all (default 48: at most ~49 MiB). */
+  readonly witnessTotal?: number;
   /** Time from the request's headers to its whole body (default 30 000 ms). */
   readonly bodyTimeoutMs?: number;
   /** Seconds in the Retry-After of a refused upload (default 5). */
@@ -74,6 +80,8 @@ export interface HardeningOptions {
   /** Send Strict-Transport-Security (the node is reached over HTTPS through a reverse proxy). */
   readonly hsts?: boolean;
   readonly uploads?: UploadLimits;
+  /** Failed-login throttling (throttle.ts). */
+  readonly login?: ThrottleOptions;
 }
 
 /** Most bytes of a too-large body read and dropped so that the client sees the 413. */
@@ -154,27 +162,27 @@ export type UploadKind = 'push' | 'witness' | 'import';
 /** The in-flight upload slots of one server (module doc, 3). */
 export class UploadGate {
   readonly #node: ParleyNode;
-  readonly #perPeer: number;
-  readonly #total: number;
   readonly #bodyTimeoutMs: number;
   readonly #retryAfter: string;
-  readonly #inFlight = new Map<string, number>();
-  #count = 0;
+  /** Two pools: large bodies (push, import) and witness requests, each with its own limits and counts. */
+  readonly #pools: Record<'large' | 'witness', { perPeer: number; total: number; count: number; inFlight: Map<string, number> }>;
   /** Uploads refused for want of a slot, and bodies cut off by the timeout (for metrics and tests). */
   refused = 0;
   timedOut = 0;
 
   constructor(node: ParleyNode, o: UploadLimits = {}) {
     this.#node = node;
-    this.#perPeer = o.perPeer ?? 2;
-    this.#total = o.total ?? 4;
+    this.#pools = {
+      large: { perPeer: o.perPeer ?? 2, total: o.total ?? 4, count: 0, inFlight: new Map() },
+      witness: { perPeer: o.witnessPerPeer ?? 16, total: o.witnessTotal ?? 48, count: 0, inFlight: new Map() },
+    };
     this.#bodyTimeoutMs = o.bodyTimeoutMs ?? 30_000;
     this.#retryAfter = String(o.retryAfterSeconds ?? 5);
   }
 
   /** Bodies in flight now. */
   get inFlight(): number {
-    return this.#count;
+    return this.#pools.large.count + this.#pools.witness.count;
   }
 
   /** An onRequest hook for `kind`: the checks before the body, a slot, and the body timeout. */
@@ -190,20 +198,21 @@ export class UploadGate {
         req.log.warn({ url: req.url, ip: req.ip }, `upload refused before its body: ${(e as Error).message}`);
         throw e;
       }
-      if (this.#count >= this.#total) this.#refuse(req, 'UPLOADS_BUSY', `the node is receiving ${this.#count} uploads, its most; retry later`);
-      const n = this.#inFlight.get(peer) ?? 0;
-      if (n >= this.#perPeer) this.#refuse(req, 'TOO_MANY_UPLOADS', `${peer} has ${n} uploads in flight, the most per peer; retry later`);
-      this.#inFlight.set(peer, n + 1);
-      this.#count++;
+      const pool = this.#pools[kind === 'witness' ? 'witness' : 'large'];
+      if (pool.count >= pool.total) this.#refuse(req, 'UPLOADS_BUSY', `the node is receiving ${pool.count} uploads of this kind, its most; retry later`);
+      const n = pool.inFlight.get(peer) ?? 0;
+      if (n >= pool.perPeer) this.#refuse(req, 'TOO_MANY_UPLOADS', `${peer} has ${n} uploads of this kind in flight, the most per peer; retry later`);
+      pool.inFlight.set(peer, n + 1);
+      pool.count++;
       let held = true;
       const release = () => {
         if (!held) return;
         held = false;
         clearTimeout(timer);
-        this.#count--;
-        const left = (this.#inFlight.get(peer) ?? 1) - 1;
-        if (left === 0) this.#inFlight.delete(peer);
-        else this.#inFlight.set(peer, left);
+        pool.count--;
+        const left = (pool.inFlight.get(peer) ?? 1) - 1;
+        if (left === 0) pool.inFlight.delete(peer);
+        else pool.inFlight.set(peer, left);
       };
       const timer = setTimeout(() => {
         if (req.raw.complete) return;

@@ -42,6 +42,7 @@ export const HTTP_ERRORS = {
   TOO_MANY_UPLOADS: { status: 429, title: 'Too many uploads in flight from this peer' },
   UPLOADS_BUSY: { status: 503, title: 'The node is receiving as many uploads as it takes' },
   LOGIN_THROTTLED: { status: 429, title: 'Too many failed logins: wait before trying again' },
+  PASSWORD_WRONG: { status: 403, title: 'The current password is wrong' },
   UPSTREAM_TIMEOUT: { status: 504, title: 'Another party\u2019s node did not answer in time' },
 } as const satisfies Record<string, { status: number; title: string }>;
 

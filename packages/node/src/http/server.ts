@@ -41,6 +41,7 @@ import { Metrics } from './metrics.js';
 import { HttpError, Problem, toProblem } from './problem.js';
 import * as S from './schemas.js';
 import { Sessions } from './session.js';
+import { registerOfficers } from './officers.js';
 import { registerWitness } from './witness.js';
 import { type EventHubOptions, CheckpointEvent, DeadlineEvent, EntryEvent, ForkEvent, LinkEvent, ResetEvent, registerEvents } from './events.js';
 import { registerIncidents } from './incidents.js';
@@ -87,7 +88,7 @@ export async function createServer(opts: ServerOptions): Promise<FastifyInstance
   const ctx: Context = {
     node: opts.node,
     store: opts.store,
-    sessions: new Sessions(opts.store),
+    sessions: new Sessions(opts.store, opts.hardening?.login),
     metrics: new Metrics(opts.node, opts.store),
     uploads: new UploadGate(opts.node, opts.hardening?.uploads),
   };
@@ -134,6 +135,7 @@ export async function createServer(opts: ServerOptions): Promise<FastifyInstance
   await app.register(fastifySwaggerUi, { routePrefix: '/docs' });
 
   registerApi(app, ctx);
+  registerOfficers(app, ctx);
   registerLog(app, ctx);
   registerWitness(app, ctx);
   registerFederation(app, ctx);
