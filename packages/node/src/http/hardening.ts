@@ -144,12 +144,11 @@ export function dropBody(req: FastifyRequest): void {
   const raw = req.raw;
   if (raw.complete || raw.destroyed) return;
   let read = 0;
-  const socket = raw.socket;
-  const timer = setTimeout(() => socket.destroy(), DRAIN_MS);
+  const timer = setTimeout(() => cutOff(req), DRAIN_MS);
   timer.unref();
   raw.on('data', (c: Buffer) => {
     read += c.length;
-    if (read > DRAIN_MAX_BYTES) socket.destroy();
+    if (read > DRAIN_MAX_BYTES) cutOff(req);
   });
   raw.once('end', () => clearTimeout(timer));
   raw.once('close', () => clearTimeout(timer));
@@ -218,7 +217,7 @@ export class UploadGate {
         if (req.raw.complete) return;
         this.timedOut++;
         req.log.warn({ url: req.url, ip: req.ip, peer }, `upload body not complete after ${this.#bodyTimeoutMs} ms: connection closed`);
-        req.raw.socket.destroy();
+        cutOff(req);
         release();
       }, this.#bodyTimeoutMs);
       timer.unref();
@@ -252,6 +251,13 @@ export class UploadGate {
     if (!(Math.abs(Date.now() / 1000 - s.created) <= DEFAULT_MAX_SKEW_SECONDS)) fail('REQUEST_UNAUTHENTICATED', 'created is outside the allowed clock skew');
     return `party ${s.party}`;
   }
+}
+
+/** Destroys the request's connection (or the request itself, where there is no socket: light-my-request's inject). */
+function cutOff(req: FastifyRequest): void {
+  const socket = req.raw.socket as { destroy?: () => void } | undefined;
+  if (typeof socket?.destroy === 'function') socket.destroy();
+  else req.raw.destroy();
 }
 
 function hasBody(req: FastifyRequest): boolean {
