@@ -98,6 +98,14 @@ describe('login throttling (RFC 6585 429 + Retry-After)', () => {
     expectProblem(r, 429, 'LOGIN_THROTTLED');
     expect(Number(r.headers.get('retry-after'))).toBeGreaterThan(50);
   });
+
+  it('behind a trusted reverse proxy, throttles the client address it forwards, not the proxy', async () => {
+    const base = await serve({ trustProxy: '127.0.0.1', login: { nameFailures: 100, addressFailures: 2, baseLockMs: 60_000 } });
+    const from = (ip: string, name: string, password: string) => call(base, 'POST', '/v1/sessions', { body: { name, password }, headers: { 'x-forwarded-for': ip } });
+    for (const name of ['eve1', 'eve2']) expectProblem(await from('203.0.113.9', name, 'guess-guess-guess'), 401, 'UNAUTHENTICATED');
+    expectProblem(await from('203.0.113.9', 'root', PASSWORD), 429, 'LOGIN_THROTTLED');
+    expect((await from('198.51.100.7', 'root', PASSWORD)).status).toBe(201);
+  });
 });
 
 describe('officer administration', () => {
@@ -161,6 +169,13 @@ describe('security headers and operator pages', () => {
       if (path !== '/log/checkpoint') expect(r.headers.get('cache-control'), path).toBe('no-store');
     }
     expect((await call(await serve(), 'GET', '/healthz')).headers.get('strict-transport-security')).toBeNull();
+    // The live event stream writes its own head: it carries them too.
+    const stop = new AbortController();
+    const sse = await fetch(`${base}/v1/events`, { headers: { authorization: `Bearer ${t}` }, signal: stop.signal });
+    expect(sse.headers.get('content-type')).toMatch(/^text\/event-stream/);
+    expect(sse.headers.get('x-content-type-options')).toBe('nosniff');
+    expect(sse.headers.get('x-frame-options')).toBe('DENY');
+    stop.abort();
   });
 
   it('serves /metrics only with its token when one is set, not at all when off; /docs and /openapi.json only when public', async () => {

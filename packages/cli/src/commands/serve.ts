@@ -37,6 +37,7 @@ interface ServeOpts {
   publicDocs?: boolean;
   hsts?: boolean;
   uploadTimeout?: string;
+  trustProxy?: string;
 }
 
 /** The installed accord, verified and complete, or a usage error that says what is missing. */
@@ -74,6 +75,7 @@ export function registerServe(program: Command): void {
     .option('--metrics-token-file <file>', 'serve GET /metrics to requests with Authorization: Bearer <the token on the file\'s first line> (default: /metrics is off)')
     .option('--public-docs', 'serve the API description (GET /docs, /openapi.json) to anyone (default: off)')
     .option('--hsts', 'send Strict-Transport-Security (the node is reached over HTTPS through a reverse proxy)')
+    .option('--trust-proxy <addresses>', 'believe X-Forwarded-For from these reverse proxies (address, CIDR or comma list, e.g. 127.0.0.1), so login throttling sees clients\' addresses')
     .option('--upload-timeout <seconds>', 'close an upload (push, witness request, bundle import) whose body is not in after this long (default 30)')
     .option('--json', 'print {"url","party","origin","channel"} as JSON once listening')
     .addHelpText(
@@ -103,7 +105,13 @@ function hardeningOf(o: ServeOpts): HardeningOptions {
   }
   const timeout = o.uploadTimeout === undefined ? undefined : parseIndexArg(o.uploadTimeout, '--upload-timeout');
   if (timeout === 0) throw new UsageError('--upload-timeout must be at least 1 second');
-  return { metrics, publicDocs: o.publicDocs === true, hsts: o.hsts === true, ...(timeout !== undefined ? { uploads: { bodyTimeoutMs: timeout * 1000 } } : {}) };
+  return {
+    metrics,
+    publicDocs: o.publicDocs === true,
+    hsts: o.hsts === true,
+    ...(o.trustProxy !== undefined ? { trustProxy: o.trustProxy } : {}),
+    ...(timeout !== undefined ? { uploads: { bodyTimeoutMs: timeout * 1000 } } : {}),
+  };
 }
 
 async function serve(o: ServeOpts): Promise<number> {

@@ -79,6 +79,12 @@ export interface HardeningOptions {
   readonly publicDocs?: boolean;
   /** Send Strict-Transport-Security (the node is reached over HTTPS through a reverse proxy). */
   readonly hsts?: boolean;
+  /**
+   * Addresses of reverse proxies whose X-Forwarded-For is believed (fastify
+   * `trustProxy`: an address, CIDR or list), so that login throttling and
+   * upload slots see the client's address, not the proxy's. Default: none.
+   */
+  readonly trustProxy?: string;
   readonly uploads?: UploadLimits;
   /** Failed-login throttling (throttle.ts). */
   readonly login?: ThrottleOptions;
@@ -94,18 +100,20 @@ const DOCS = /^\/(docs(\/|$|\?)|openapi\.json($|\?))/;
 
 /** Security headers, /metrics and /docs gating: hooks on the root app. */
 export function registerHardening(app: App, o: HardeningOptions): void {
-  app.addHook('onRequest', async (req) => {
+  app.addHook('onRequest', async (req, reply) => {
+    // On the raw response: streams that write their own head (GET /v1/events) carry them too.
+    const raw = reply.raw;
+    raw.setHeader('x-content-type-options', 'nosniff');
+    raw.setHeader('referrer-policy', 'no-referrer');
+    raw.setHeader('x-frame-options', 'DENY');
+    raw.setHeader('cross-origin-resource-policy', 'same-origin');
+    if (o.hsts === true) raw.setHeader('strict-transport-security', HSTS);
     const path = req.url;
     if (o.publicDocs === false && DOCS.test(path)) throw new HttpError('NOT_FOUND', `no route ${req.method} ${path.split('?')[0]} (the API description is not public on this node: parley serve --public-docs)`);
     if (path === '/metrics' || path.startsWith('/metrics?')) checkMetricsAccess(req, o.metrics ?? 'public');
   });
   app.addHook('onSend', async (req, reply, payload) => {
-    reply.header('x-content-type-options', 'nosniff');
-    reply.header('referrer-policy', 'no-referrer');
-    reply.header('x-frame-options', 'DENY');
-    reply.header('cross-origin-resource-policy', 'same-origin');
     if (!reply.hasHeader('content-security-policy') && !DOCS.test(req.url)) reply.header('content-security-policy', "frame-ancestors 'none'");
-    if (o.hsts === true) reply.header('strict-transport-security', HSTS);
     if (!reply.hasHeader('cache-control')) reply.header('cache-control', 'no-store');
     return payload;
   });

@@ -79,6 +79,7 @@ export async function createServer(opts: ServerOptions): Promise<FastifyInstance
     bodyLimit: opts.bodyLimit ?? DEFAULT_BODY_LIMIT,
     onProtoPoisoning: 'error',
     onConstructorPoisoning: 'error',
+    ...(opts.hardening?.trustProxy !== undefined ? { trustProxy: opts.hardening.trustProxy } : {}),
   }).withTypeProvider<ZodTypeProvider>() as App;
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
