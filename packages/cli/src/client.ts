@@ -134,6 +134,12 @@ async function exchange(method: 'GET' | 'POST' | 'DELETE', url: string, path: st
     bytes = new Uint8Array(await res.arrayBuffer());
   } catch (e) {
     const cause = networkCause(e);
+    // A node answers a body over its limit with 413 and drops the rest; an
+    // older node (or a proxy) closes instead, and a large upload breaks.
+    const size = body === undefined ? 0 : typeof body === 'string' ? Buffer.byteLength(body) : body.byteLength;
+    if (size > 1024 * 1024 && ['EPIPE', 'ECONNRESET', 'UND_ERR_SOCKET'].includes(cause)) {
+      throw new UsageError(`the node at ${url} closed the connection while receiving ${size} bytes (${cause}): the body is probably over its size limit (HTTP 413; 1 MiB by default) — send less`);
+    }
     throw new UsageError(`cannot reach the node at ${url} (${cause}): is it running? start it with: parley serve`);
   }
   if (!res.ok) {

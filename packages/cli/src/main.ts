@@ -11,7 +11,7 @@ import { registerLog } from './commands/log.js';
 import { registerDemo } from './commands/demo.js';
 import { registerInit } from './commands/init.js';
 import { registerAccord } from './commands/accord.js';
-import { registerOfficer } from './commands/officer.js';
+import { registerOfficer, registerPasswd } from './commands/officer.js';
 import { registerLogin, registerLogout } from './commands/login.js';
 import { registerSend } from './commands/send.js';
 import { registerReport } from './commands/report.js';
@@ -40,6 +40,7 @@ export function buildProgram(): Command {
   registerOfficer(program);
   registerLogin(program);
   registerLogout(program);
+  registerPasswd(program);
   registerSend(program);
   registerReport(program);
   registerInboxCommands(program);

@@ -27,6 +27,7 @@
  * escalated on time — the watcher's own timer fires at the next due time —
  * only the wake-ups that look for news come less often.
  */
+import type { HardeningOptions } from './http/hardening.js';
 import type { FastifyInstance, FastifyServerOptions } from 'fastify';
 import type { LogStore } from '@parley/store';
 import type { ParleyNode } from './service.js';
@@ -97,6 +98,8 @@ export interface RuntimeOptions {
    * --trust-local-log`): writes are allowed without any peer's confirmation.
    */
   readonly continuity?: { readonly enabled?: boolean; readonly trustLocalLog?: boolean; readonly waitMs?: number; readonly retryMs?: number };
+  /** Security headers, /metrics and /docs access, upload caps (ServerOptions.hardening). */
+  readonly hardening?: HardeningOptions;
 }
 
 export interface Runtime {
@@ -137,6 +140,7 @@ export async function startRuntime(o: RuntimeOptions): Promise<Runtime> {
     ...(o.logger !== undefined ? { logger: o.logger } : {}),
     ...(o.webRoot !== undefined ? { webRoot: o.webRoot } : {}),
     ...(o.peerUrls !== undefined ? { peerUrls: o.peerUrls } : {}),
+    ...(o.hardening !== undefined ? { hardening: o.hardening } : {}),
   });
   const host = o.host ?? '127.0.0.1';
   await app.listen({ host, port: o.port ?? 0 });

@@ -29,7 +29,6 @@ import {
   type VerifiedAccord,
   type VerifiedBundle,
   type AuthenticatedRequest,
-  MemoryNonceCache,
   PRECEDENCES,
   TAXONOMY_V1,
   severity as severityLevel,
@@ -57,6 +56,7 @@ import {
   verifyRequest,
 } from '@parley/core';
 import { type EntryMeta, type ListQuery, type LogStore, type OwnEntry, type ReceivedEntry, type Role, LogWriter } from '@parley/store';
+import { PersistentNonceCache } from './nonces.js';
 import { checkBody, type IncidentReport } from './bodies.js';
 import { type VerifyPool, throwVerdict } from './verifyPool.js';
 import { WitnessService } from './witness.js';
@@ -142,8 +142,8 @@ export class ParleyNode {
   readonly #now: () => Date;
   readonly #sign: (m: Uint8Array) => Uint8Array;
   readonly #pool: VerifyPool | undefined;
-  /** Nonces of verified node-to-node requests (federation/request.ts replay protection), one cache per node. */
-  readonly #nonces = new MemoryNonceCache();
+  /** Nonces of verified node-to-node requests (federation/request.ts replay protection), one cache per node, kept in the store (nonces.ts). */
+  readonly #nonces: PersistentNonceCache;
   readonly #appendListeners = new Set<(treeSize: number) => void>();
   readonly #ingestListeners = new Set<(entries: readonly ReceivedEntry[]) => void>();
   /** Serializes ingest's "already held?" check with its durable write, so a concurrent push and pull store and receipt an entry once. */
@@ -169,6 +169,7 @@ export class ParleyNode {
     this.#now = o.now ?? (() => new Date());
     this.#sign = getCrypto().ed25519Signer(o.keys.log.seed);
     this.#pool = o.verifyPool;
+    this.#nonces = new PersistentNonceCache(o.store);
     this.witness = new WitnessService({ accord, party: o.party, logKey: o.keys.log, store: o.store, ...(o.now !== undefined ? { now: o.now } : {}) });
   }
 
@@ -197,7 +198,9 @@ export class ParleyNode {
       ...(o.maxBatch !== undefined ? { maxBatch: o.maxBatch } : {}),
       ...(o.now !== undefined ? { now: o.now } : {}),
     });
-    return new ParleyNode(o, accord, writer);
+    const node = new ParleyNode(o, accord, writer);
+    await node.#nonces.load(node.#now().getTime() / 1000);
+    return node;
   }
 
   /** Every other party: the default recipients. */
@@ -589,6 +592,13 @@ export class ParleyNode {
    */
   authenticateRequest(r: { readonly header: string | undefined; readonly method: string; readonly path: string; readonly body: Uint8Array }): AuthenticatedRequest {
     return verifyRequest({ ...r, accord: this.accord, to: this.party, now: this.#now().getTime() / 1000, seen: this.#nonces });
+  }
+
+  /** {@link authenticateRequest}, resolving once the request's nonce is durable (a replay after a restart is refused). */
+  async authenticateRequestDurably(r: { readonly header: string | undefined; readonly method: string; readonly path: string; readonly body: Uint8Array }): Promise<AuthenticatedRequest> {
+    const a = this.authenticateRequest(r);
+    await this.#nonces.durable();
+    return a;
   }
 
   /**

@@ -46,6 +46,6 @@ describe('HTTP error codes', () => {
     const problem = readFileSync(join(dir, 'problem.ts'), 'utf8').split('export const HTTP_ERRORS')[1]!.split('} as const')[1]!;
     for (const c of httpCodes) expect(text.includes(`'${c}'`) || problem.includes(`'${c}'`), `${c} is never raised`).toBe(true);
     for (const c of httpCodes) if (!SERVER_SIDE_HTTP_ERRORS.includes(c)) expect(HTTP_ERRORS[c].status, c).toBeLessThan(500);
-    expect([...SERVER_SIDE_HTTP_ERRORS].sort()).toEqual(['INTERNAL_ERROR', 'TOO_MANY_STREAMS', 'UPSTREAM_TIMEOUT', 'UPSTREAM_UNAVAILABLE']);
+    expect([...SERVER_SIDE_HTTP_ERRORS].sort()).toEqual(['INTERNAL_ERROR', 'TOO_MANY_STREAMS', 'UPLOADS_BUSY', 'UPSTREAM_TIMEOUT', 'UPSTREAM_UNAVAILABLE']);
   });
 });

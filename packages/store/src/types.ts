@@ -236,6 +236,18 @@ export interface LogStore {
   putSession(s: Session): Promise<void>;
   session(tokenHash: string): Promise<Session | undefined>;
   deleteSession(tokenHash: string): Promise<void>;
+  /** Revokes every session of `officer` but `keepTokenHash` (disabled officer, new password). @returns how many. */
+  deleteOfficerSessions(officer: string, keepTokenHash?: string): Promise<number>;
+
+  /**
+   * Remembers the nonce `key` of a verified node-to-node request until
+   * `expiresAt` (POSIX seconds), durably, and drops the ones expired before
+   * `now` (issue 9: a request replayed after a restart is refused).
+   * @returns false when `key` is already remembered and live (a replay).
+   */
+  rememberNonce(key: string, expiresAt: number, now: number): Promise<boolean>;
+  /** Every remembered nonce still live at `now`, oldest expiry first. */
+  liveNonces(now: number): Promise<{ key: string; expiresAt: number }[]>;
 
   /** Small durable key/value settings (e.g. the node's accord id), JSON values. */
   getSetting(key: string): Promise<unknown>;

@@ -8,7 +8,8 @@
  */
 import type { Command } from 'commander';
 import { type VerifiedAccord, isParleyError, verifyAccord } from '@parley/core/node';
-import { ParleyNode, type Runtime, VerifyPool, startRuntime } from '@parley/node';
+import { readFileSync } from 'node:fs';
+import { type HardeningOptions, ParleyNode, type Runtime, VerifyPool, startRuntime } from '@parley/node';
 import { SqliteStore, withWriterThread } from '@parley/store';
 import { EXIT_OK, UsageError, act } from '../exit.js';
 import { makeOut } from '../io.js';
@@ -33,6 +34,11 @@ interface ServeOpts {
   heartbeat?: boolean;
   web?: string | boolean;
   trustLocalLog?: boolean;
+  metricsTokenFile?: string;
+  publicDocs?: boolean;
+  hsts?: boolean;
+  uploadTimeout?: string;
+  trustProxy?: string;
 }
 
 /** The installed accord, verified and complete, or a usage error that says what is missing. */
@@ -68,6 +74,11 @@ export function registerServe(program: Command): void {
     .option('--web <dir>', 'serve the dashboard from this built web app directory (default: the @parley/web package\'s dist, when installed and built)')
     .option('--no-web', 'do not serve the dashboard')
     .option('--trust-local-log', "sign without a peer's confirmation that this log is not behind what they cosigned (only when every peer is lost and this data directory is known to be the latest)")
+    .option('--metrics-token-file <file>', 'serve GET /metrics to requests with Authorization: Bearer <the token on the file\'s first line> (default: /metrics is off)')
+    .option('--public-docs', 'serve the API description (GET /docs, /openapi.json) to anyone (default: off)')
+    .option('--hsts', 'send Strict-Transport-Security (the node is reached over HTTPS through a reverse proxy)')
+    .option('--trust-proxy <addresses>', 'believe X-Forwarded-For from these reverse proxies (address, CIDR or comma list, e.g. 127.0.0.1), so login throttling sees clients\' addresses')
+    .option('--upload-timeout <seconds>', 'close an upload (push, witness request, bundle import) whose body is not in after this long (default 30)')
     .option('--json', 'print {"url","party","origin","channel"} as JSON once listening')
     .addHelpText(
       'after',
@@ -83,6 +94,30 @@ Example:
   $ PARLEY_PASSPHRASE=… parley serve --data us --port 8443`,
     )
     .action(act(serve));
+}
+
+/** --metrics-token-file, --public-docs, --hsts, --upload-timeout: closed unless asked (node http/hardening.ts). */
+function hardeningOf(o: ServeOpts): HardeningOptions {
+  let metrics: HardeningOptions['metrics'] = 'off';
+  if (o.metricsTokenFile !== undefined) {
+    let token: string;
+    try {
+      token = readFileSync(o.metricsTokenFile, 'utf8').split('\n')[0]!.trim();
+    } catch (e) {
+      throw new UsageError(`cannot read --metrics-token-file "${o.metricsTokenFile}": ${(e as NodeJS.ErrnoException).code ?? e}`);
+    }
+    if (token.length < 16) throw new UsageError('--metrics-token-file: the token must be at least 16 characters');
+    metrics = { token };
+  }
+  const timeout = o.uploadTimeout === undefined ? undefined : parseIndexArg(o.uploadTimeout, '--upload-timeout');
+  if (timeout === 0) throw new UsageError('--upload-timeout must be at least 1 second');
+  return {
+    metrics,
+    publicDocs: o.publicDocs === true,
+    hsts: o.hsts === true,
+    ...(o.trustProxy !== undefined ? { trustProxy: o.trustProxy } : {}),
+    ...(timeout !== undefined ? { uploads: { bodyTimeoutMs: timeout * 1000 } } : {}),
+  };
 }
 
 async function serve(o: ServeOpts): Promise<number> {
@@ -102,6 +137,7 @@ async function serve(o: ServeOpts): Promise<number> {
     peerUrls[m[1]!] = m[2]!;
   }
   const webRoot = webRootOf(o.web);
+  const hardening = hardeningOf(o);
   const keys = nodeKeys(await unlockKeys(dir, o.passphraseFile));
 
   // Commits run on a writer thread (the event loop stays free during fsync);
@@ -139,6 +175,7 @@ async function serve(o: ServeOpts): Promise<number> {
       ...(webhook ? { webhook: { url: webhook }, webhookKey: keys.log } : {}),
       ...(webRoot !== undefined ? { webRoot } : {}),
       ...(o.trustLocalLog === true ? { continuity: { trustLocalLog: true } } : {}),
+      hardening,
     });
   } catch (e) {
     await node.close();

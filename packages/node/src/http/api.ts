@@ -44,8 +44,9 @@ export function registerApi(app: App, ctx: Context): void {
   const location = (index: number) => `/v1/entries/${node.party}/${index}`;
 
   app.post('/v1/sessions', {
+    bodyLimit: 8 * 1024, // a name and a password: an unauthenticated caller's body stays small
     schema: { tags: ['sessions'], summary: 'Log in: a bearer token for 8 hours', body: S.LoginRequest, response: { 201: S.LoginResponse } },
-    handler: async (req, reply) => reply.code(201).header('cache-control', 'no-store').send(await sessions.login(req.body.name, req.body.password)),
+    handler: async (req, reply) => reply.code(201).header('cache-control', 'no-store').send(await sessions.login(req.body.name, req.body.password, new Date(), req.ip)),
   });
 
   app.delete('/v1/sessions/current', {

@@ -118,7 +118,7 @@ export function registerBundles(app: App, ctx: Context): void {
 
     scope.withTypeProvider<ZodTypeProvider>().post('/v1/bundles/import', {
       bodyLimit: MAX_BUNDLE_BYTES,
-      onRequest: sessions.require(ADMINS),
+      onRequest: [sessions.require(ADMINS), ctx.uploads.hook('import')],
       // No body and no Content-Type never reaches a parser: the same 415 as any other type.
       preValidation: async (req) => {
         if (mediaType(req) !== BUNDLE_CONTENT_TYPE) throw new HttpError('UNSUPPORTED_MEDIA_TYPE', `send the bundle file as ${BUNDLE_CONTENT_TYPE}`);

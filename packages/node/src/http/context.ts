@@ -5,6 +5,7 @@ import type { LogStore, Role } from '@parley/store';
 import type { ParleyNode } from '../service.js';
 import type { Metrics } from './metrics.js';
 import type { Sessions } from './session.js';
+import type { UploadGate } from './hardening.js';
 
 export type App = FastifyInstance<RawServerDefault, RawRequestDefaultExpression, RawReplyDefaultExpression, FastifyBaseLogger, ZodTypeProvider>;
 
@@ -13,6 +14,8 @@ export interface Context {
   readonly store: LogStore;
   readonly sessions: Sessions;
   readonly metrics: Metrics;
+  /** Upload slots and pre-body checks of the upload routes (hardening.ts). */
+  readonly uploads: UploadGate;
 }
 
 /** Who may call what: auditors read, officers act, admins administer. */

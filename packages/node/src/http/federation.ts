@@ -75,14 +75,16 @@ function mediaType(req: FastifyRequest): string | undefined {
 }
 
 /**
- * Authenticates a node-to-node request on its exact body.
+ * Authenticates a node-to-node request on its exact body; resolves once its
+ * nonce is durable, so the request is never acted on twice, across restarts
+ * too (issue 9).
  * @returns the sending party.
  * @throws VerificationError `REQUEST_UNAUTHENTICATED`, ParseError `REQUEST_SIGNATURE_MALFORMED` (logged).
  */
-export function authenticateNode(req: FastifyRequest, body: Uint8Array, { node }: Context): string {
+export async function authenticateNode(req: FastifyRequest, body: Uint8Array, { node }: Context): Promise<string> {
   const raw = req.headers['parley-signature'];
   try {
-    return node.authenticateRequest({ header: Array.isArray(raw) ? raw.join(', ') : raw, method: req.method, path: req.url, body }).party;
+    return (await node.authenticateRequestDurably({ header: Array.isArray(raw) ? raw.join(', ') : raw, method: req.method, path: req.url, body })).party;
   } catch (e) {
     if (isParleyError(e)) req.log.warn({ code: e.code, url: req.url, ip: req.ip }, `federation request rejected: ${e.message}`);
     throw e;
@@ -107,7 +109,7 @@ export function registerFederation(app: App, ctx: Context): void {
         response: { 200: { description: 'C2SP signed note: the checkpoint, the log\u2019s signature and this node\u2019s cosignature', content: { 'text/plain': { schema: S.Bytes } } } },
       },
       handler: async (req, reply) => {
-        authenticateNode(req, new Uint8Array(), ctx);
+        await authenticateNode(req, new Uint8Array(), ctx);
         const member = req.params.party === node.party ? undefined : node.accord.party(req.params.party);
         const held = member ? await node.witness.latest(member.logKey.name) : undefined;
         if (!held) throw new HttpError('NOT_FOUND', `this node has cosigned no checkpoint of ${req.params.party}'s log`);
@@ -122,13 +124,15 @@ export function registerFederation(app: App, ctx: Context): void {
         response: { 200: z.object({ proofs: z.array(z.string()).describe('Canonical fork proofs (core fork.ts), to verify with the accord') }) },
       },
       handler: async (req, reply) => {
-        authenticateNode(req, new Uint8Array(), ctx);
+        await authenticateNode(req, new Uint8Array(), ctx);
         return reply.header('cache-control', 'no-store').send({ proofs: (await heldForks(store, node.accord)).map((f) => f.text) });
       },
     });
 
     scope.withTypeProvider<ZodTypeProvider>().post('/fed/v1/bundle', {
       bodyLimit: MAX_PUSH_BYTES,
+      // Before the body: a plausible signature header and an upload slot (hardening.ts).
+      onRequest: ctx.uploads.hook('push'),
       schema: {
         tags: ['federation'],
         summary: 'Push entries of the sending party addressed to this node (a signed core bundle; Parley-Signature required)',
@@ -145,7 +149,7 @@ export function registerFederation(app: App, ctx: Context): void {
       },
       handler: async (req, reply) => {
         const body = new Uint8Array(req.body.buffer, req.body.byteOffset, req.body.byteLength);
-        const sender = authenticateNode(req, body, ctx);
+        const sender = await authenticateNode(req, body, ctx);
         const witnessed = mediaType(req) === WITNESSED_PUSH_CONTENT_TYPE;
         const receive = (): Promise<ReceivedWitnessed | Received | NotWitnessed | AddCheckpointRefused> => (witnessed ? receiveWitnessedPush(node, store, body, sender) : receiveBundle(node, store, body, sender));
         // A sender that takes our push back gets it on this answer (our receipts for these entries).

@@ -5,3 +5,4 @@ export { SESSION_TTL_MS } from './session.js';
 export { CONTENT_SECURITY_POLICY, API_PREFIXES } from './web.js';
 export { EventHub, type EventHubOptions, type ParleyEvent } from './events.js';
 export { PEER_TIMEOUT_MS } from './logs.js';
+export { type HardeningOptions, type UploadLimits, UploadGate, DRAIN_MAX_BYTES, DRAIN_MS } from './hardening.js';

@@ -39,12 +39,16 @@ export const HTTP_ERRORS = {
   INTERNAL_ERROR: { status: 500, title: 'Internal error' },
   UPSTREAM_UNAVAILABLE: { status: 502, title: 'Another party\u2019s node did not answer usably' },
   TOO_MANY_STREAMS: { status: 503, title: 'Too many open event streams' },
+  TOO_MANY_UPLOADS: { status: 429, title: 'Too many uploads in flight from this peer' },
+  UPLOADS_BUSY: { status: 503, title: 'The node is receiving as many uploads as it takes' },
+  LOGIN_THROTTLED: { status: 429, title: 'Too many failed logins: wait before trying again' },
+  PASSWORD_WRONG: { status: 403, title: 'The current password is wrong' },
   UPSTREAM_TIMEOUT: { status: 504, title: 'Another party\u2019s node did not answer in time' },
 } as const satisfies Record<string, { status: number; title: string }>;
 
 export type HttpErrorCode = keyof typeof HTTP_ERRORS;
 /** HTTP-only codes that are 5xx: never an answer to bad input (http-errors.test.ts checks the rest are 4xx). */
-export const SERVER_SIDE_HTTP_ERRORS: readonly HttpErrorCode[] = ['INTERNAL_ERROR', 'UPSTREAM_UNAVAILABLE', 'TOO_MANY_STREAMS', 'UPSTREAM_TIMEOUT'];
+export const SERVER_SIDE_HTTP_ERRORS: readonly HttpErrorCode[] = ['INTERNAL_ERROR', 'UPSTREAM_UNAVAILABLE', 'TOO_MANY_STREAMS', 'UPSTREAM_TIMEOUT', 'UPLOADS_BUSY'];
 /** Every code the API can answer with. */
 export type ApiErrorCode = ErrorCode | HttpErrorCode;
 
@@ -89,6 +93,7 @@ export const Problem = z
     detail: z.string(),
     code: z.string().describe('Stable error code (docs/errors.md)'),
     issues: z.array(ProblemIssue).optional().describe('For VALIDATION_FAILED: every schema violation'),
+    limit: z.number().int().optional().describe('For INPUT_TOO_LARGE: the largest body this route takes, in bytes'),
   })
   .meta({ id: 'Problem' });
 export type Problem = z.infer<typeof Problem>;

@@ -41,12 +41,14 @@ import { Metrics } from './metrics.js';
 import { HttpError, Problem, toProblem } from './problem.js';
 import * as S from './schemas.js';
 import { Sessions } from './session.js';
+import { registerOfficers } from './officers.js';
 import { registerWitness } from './witness.js';
 import { type EventHubOptions, CheckpointEvent, DeadlineEvent, EntryEvent, ForkEvent, LinkEvent, ResetEvent, registerEvents } from './events.js';
 import { registerIncidents } from './incidents.js';
 import { registerLogs } from './logs.js';
 import { registerContinuity } from './continuity.js';
 import { checkWebRoot, registerWeb } from './web.js';
+import { type HardeningOptions, UploadGate, drainTooLarge, registerHardening } from './hardening.js';
 
 /** Default request body limit: 1 MiB. */
 export const DEFAULT_BODY_LIMIT = 1024 * 1024;
@@ -64,6 +66,8 @@ export interface ServerOptions {
   readonly peerUrls?: Readonly<Record<string, string>>;
   /** GET /v1/events: keepalive interval and most open streams. */
   readonly events?: EventHubOptions;
+  /** Security headers, /metrics and /docs access, upload caps (hardening.ts). */
+  readonly hardening?: HardeningOptions;
 }
 
 /**
@@ -76,13 +80,21 @@ export async function createServer(opts: ServerOptions): Promise<FastifyInstance
     bodyLimit: opts.bodyLimit ?? DEFAULT_BODY_LIMIT,
     onProtoPoisoning: 'error',
     onConstructorPoisoning: 'error',
+    ...(opts.hardening?.trustProxy !== undefined ? { trustProxy: opts.hardening.trustProxy } : {}),
   }).withTypeProvider<ZodTypeProvider>() as App;
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   // JSON is the only request body the API takes: without this parser text/plain would reach the schemas as a string.
   app.removeContentTypeParser('text/plain');
 
-  const ctx: Context = { node: opts.node, store: opts.store, sessions: new Sessions(opts.store), metrics: new Metrics(opts.node, opts.store) };
+  const ctx: Context = {
+    node: opts.node,
+    store: opts.store,
+    sessions: new Sessions(opts.store, opts.hardening?.login),
+    metrics: new Metrics(opts.node, opts.store),
+    uploads: new UploadGate(opts.node, opts.hardening?.uploads),
+  };
+  registerHardening(app, opts.hardening ?? {});
   const routes: { method: string; pattern: RegExp }[] = [];
   app.addHook('onRoute', (r) => {
     const pattern = new RegExp(`^${r.url.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/:[^/]+/g, '[^/]+').replace(/\*/g, '.*')}$`);
@@ -90,8 +102,13 @@ export async function createServer(opts: ServerOptions): Promise<FastifyInstance
   });
 
   app.setErrorHandler((err, req, reply) => {
-    const { problem, headers, internal } = toProblem(err);
+    let { problem, headers, internal } = toProblem(err);
     if (internal) req.log.error({ err }, 'internal error');
+    if (problem.code === 'INPUT_TOO_LARGE' && (err as { code?: string }).code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
+      const limit = req.routeOptions.bodyLimit ?? opts.bodyLimit ?? DEFAULT_BODY_LIMIT;
+      problem = { ...problem, detail: `the request body is larger than ${limit} bytes, the most ${req.method} ${req.routeOptions.url ?? req.url} takes`, limit };
+      drainTooLarge(req, reply);
+    }
     return reply.code(problem.status).headers(headers).type('application/problem+json').send(JSON.stringify(problem));
   });
   const webRoot = opts.webRoot !== undefined ? checkWebRoot(opts.webRoot) : undefined;
@@ -120,6 +137,7 @@ export async function createServer(opts: ServerOptions): Promise<FastifyInstance
   await app.register(fastifySwaggerUi, { routePrefix: '/docs' });
 
   registerApi(app, ctx);
+  registerOfficers(app, ctx);
   registerLog(app, ctx);
   registerWitness(app, ctx);
   registerFederation(app, ctx);

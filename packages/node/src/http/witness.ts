@@ -63,7 +63,7 @@ export interface PeerIdentity {
  */
 export async function authenticatePeer(req: FastifyRequest, body: Uint8Array, ctx: Context): Promise<PeerIdentity | undefined> {
   if (req.headers['parley-signature'] === undefined) return undefined;
-  return { party: authenticateNode(req, body, ctx) };
+  return { party: await authenticateNode(req, body, ctx) };
 }
 
 /** Problem code for each refusal; a refusal's own error wins when its status matches (e.g. SIGNATURE_INVALID). */
@@ -113,6 +113,7 @@ export function registerWitness(app: App, ctx: Context): void {
 
     scope.withTypeProvider<ZodTypeProvider>().post('/witness/add-checkpoint', {
       bodyLimit: MAX_WITNESS_REQUEST_BYTES,
+      onRequest: ctx.uploads.hook('witness'), // hardening.ts: an upload slot, and a header (when sent) checked before the body
       schema: {
         tags: ['federation'],
         summary: 'Cosign a checkpoint of another party\u2019s log (C2SP tlog-witness add-checkpoint)',

@@ -72,6 +72,16 @@
  *                     insert-only; its webhook's delivery state moves by compare-and-set
  *                     on attempts (`updateWebhook`).
  *
+ * Added by migration 6 (issue 9, replay protection across restarts):
+ *
+ *     request_nonces  key TEXT PRIMARY KEY      `<party> <nonce>` of a verified federation
+ *                     expires INTEGER           request (core federation/request.ts), and the
+ *                                               POSIX second after which no request carrying
+ *                                               it is accepted anyway; pruned past that
+ *
+ * Insert-only while live: a key is written once per request, replaced only
+ * once expired (store.ts `rememberNonce`).
+ *
  * Invariants the store keeps (checked at open, see store.ts): entries hold
  * exactly indexes [0, n); hashes hold exactly [0, storedHashCount(n)); the
  * largest checkpoint is at tree size n. All three change only together, in
@@ -299,6 +309,18 @@ export const MIGRATIONS: readonly Migration[] = [
         bytes      BLOB NOT NULL,
         PRIMARY KEY (party, idx)
       ) STRICT;
+    `,
+  },
+  // issue 9 (hostile input: nonces of signed node requests survive a restart)
+  {
+    version: 6,
+    description: 'request_nonces: nonces of verified node-to-node requests until they expire (no replay after a restart)',
+    sql: `
+      CREATE TABLE request_nonces (
+        key      TEXT PRIMARY KEY CHECK (length(key) BETWEEN 1 AND 64),
+        expires  INTEGER NOT NULL CHECK (expires >= 0)
+      ) STRICT, WITHOUT ROWID;
+      CREATE INDEX request_nonces_by_expiry ON request_nonces (expires);
     `,
   },
 ];

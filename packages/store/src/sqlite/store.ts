@@ -399,6 +399,25 @@ export class SqliteStore implements LogStore {
     });
   }
 
+  deleteOfficerSessions(officer: string, keepTokenHash?: string): Promise<number> {
+    return this.#run('deleteOfficerSessions', () => this.#stmts.deleteOfficerSessions.run(officer, keepTokenHash ?? null).changes);
+  }
+
+  rememberNonce(key: string, expiresAt: number, now: number): Promise<boolean> {
+    return this.#run('rememberNonce', () => {
+      if (key.length === 0 || key.length > 64 || !Number.isSafeInteger(expiresAt) || expiresAt < 0) fail('STORE_CONFLICT', `rememberNonce: bad key or expiry`);
+      const s = this.#stmts;
+      return this.#db.transaction(() => {
+        s.pruneNonces.run(Math.floor(now));
+        return s.putNonce.run(key, expiresAt, Math.floor(now)).changes === 1;
+      })();
+    });
+  }
+
+  liveNonces(now: number): Promise<{ key: string; expiresAt: number }[]> {
+    return this.#run('liveNonces', () => (this.#stmts.liveNonces.all(Math.floor(now)) as { key: string; expires: number }[]).map((r) => ({ key: r.key, expiresAt: r.expires })));
+  }
+
   getSetting(key: string): Promise<unknown> {
     return this.#run('getSetting', () => {
       const v = this.#stmts.getSetting.pluck().get(key) as string | undefined;
@@ -665,6 +684,13 @@ function prepare(db: Database.Database) {
     ),
     session: p('SELECT * FROM sessions WHERE token_hash = ?'),
     deleteSession: p('DELETE FROM sessions WHERE token_hash = ?'),
+    deleteOfficerSessions: p('DELETE FROM sessions WHERE officer = ? AND token_hash IS NOT ?'),
+    pruneNonces: p('DELETE FROM request_nonces WHERE expires < ?'),
+    putNonce: p(
+      `INSERT INTO request_nonces (key, expires) VALUES (?, ?)
+       ON CONFLICT (key) DO UPDATE SET expires = excluded.expires WHERE request_nonces.expires < ?`,
+    ),
+    liveNonces: p('SELECT key, expires FROM request_nonces WHERE expires >= ? ORDER BY expires'),
     getSetting: p('SELECT value FROM settings WHERE key = ?'),
     putSetting: p('INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value'),
     deleteSetting: p('DELETE FROM settings WHERE key = ?'),

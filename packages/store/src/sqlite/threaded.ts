@@ -49,6 +49,9 @@ export const WRITE_OPS = [
   'addCosignedTimes',
   'recordEscalations',
   'updateWebhook',
+  // issue 9 (hostile input: officers, nonces)
+  'deleteOfficerSessions',
+  'rememberNonce',
 ] as const;
 export type WriteOp = (typeof WRITE_OPS)[number];
 
