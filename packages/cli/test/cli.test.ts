@@ -413,7 +413,9 @@ describe('parley log verify-inclusion', () => {
 
 // ---------------------------------------------------------------------------
 
-describe('RFC 6962 proof probes (transparency-dev/merkle testdata) through the CLI', () => {
+// Each probe is a process of its own (about 60 per test, each paying the CLI's
+// start-up): on a busy 2-core machine a test takes more than vitest's default.
+describe('RFC 6962 proof probes (transparency-dev/merkle testdata) through the CLI', { timeout: 240_000 }, () => {
   const styles = ['b64', 'hex', 'HEX-crlf'] as const;
   const incUsable = (p: InclusionProbe) =>
     [p.leaf_hash_b64, p.root_b64, ...(p.proof_b64 ?? [])].every(is32) && p.leaf_index < p.tree_size;
