@@ -15,6 +15,7 @@ import {
   getCrypto,
   parseContentDigest,
   signRequest,
+  signRequestWithDigest,
   verifyRequest,
   verifyRequestBody,
   verifyRequestHead,
@@ -87,6 +88,13 @@ describe.each(providers)('verifying a request from its head with $name', (provid
     // Now a replay is refused from the head alone, and at the body.
     assertThrowsCode(() => head(h, contentDigestOf(body), { seen }), VerificationError, 'REQUEST_UNAUTHENTICATED');
     assertThrowsCode(() => verifyRequestBody({ head: verified, body, now: R.created, seen }), VerificationError, 'REQUEST_UNAUTHENTICATED');
+  });
+
+  it('signRequestWithDigest gives the signRequest header and the body\'s Content-Digest', () => {
+    const nonce = new Uint8Array(16).fill(7);
+    const both = signRequestWithDigest({ accordId: accord().id, from: 'US', to: 'CN', method: 'POST', path: '/fed/v1/bundle', body, signer: getCrypto().ed25519Signer(logKey('US').seed), now: R.created, nonce });
+    expect(both).toEqual({ signature: sign({ nonce }), contentDigest: contentDigestOf(body) });
+    expect(head(both.signature, both.contentDigest).party).toBe('US');
   });
 
   it('refuses a body other than the digest names, without burning the nonce', () => {

@@ -264,13 +264,36 @@ export interface SignRequestInput {
  * @example headers['parley-signature'] = signRequest({ accordId, from: 'US', to: 'CN', method: 'POST', path: '/v1/inbox', body, signer, now: Date.now() / 1000 })
  */
 export function signRequest(input: SignRequestInput): string {
+  return signOverDigest(input, getCrypto().sha256(input.body));
+}
+
+function signOverDigest(input: SignRequestInput, bodyDigest: Uint8Array): string {
   const nonceBytes = input.nonce ?? getCrypto().randomBytes(16);
   if (nonceBytes.length !== 16) malformed('nonce: want 16 bytes');
   const nonce = formatBase64Url(nonceBytes);
   const created = Math.floor(input.now);
-  const base = requestSigningBase({ ...input, created, nonce });
+  const base = baseOverDigest({ ...input, created, nonce }, bodyDigest);
   const sig = formatBase64(input.signer(encodeUtf8(base)));
   return formatRequestSignature({ party: input.from, created, nonce, sig });
+}
+
+/** The headers of a signed request: {@link signRequest}'s, and the body's `Content-Digest`. */
+export interface SignedRequestHeaders {
+  /** The `Parley-Signature` value. */
+  readonly signature: string;
+  /** The `Content-Digest` value (RFC 9530), over the same SHA-256 as the signature. */
+  readonly contentDigest: string;
+}
+
+/**
+ * {@link signRequest}, hashing the body once for both headers: send
+ * `contentDigest` as `Content-Digest` on every request with a body, so the
+ * recipient can check the signature before reading it (module doc).
+ * @throws ParseError as {@link signRequest}.
+ */
+export function signRequestWithDigest(input: SignRequestInput): SignedRequestHeaders {
+  const digest = getCrypto().sha256(input.body);
+  return { signature: signOverDigest(input, digest), contentDigest: formatContentDigest(digest) };
 }
 
 /**

@@ -30,7 +30,10 @@
  * Authentication comes first, on the exact body bytes (core verifyRequest
  * via ParleyNode.authenticateRequest: the sender's log key from the accord,
  * ±60 s, a nonce seen once per node); a rejected request reads nothing else
- * and stores nothing, and the rejection is logged. The bundle then takes
+ * and stores nothing, and the rejection is logged. A request with a
+ * `Content-Digest` header (RFC 9530) has its signature checked over that
+ * digest before its body is read (signedHead.ts, hardening.ts), then its
+ * body against the digest: 400 CONTENT_DIGEST_MALFORMED / CONTENT_DIGEST_MISMATCH. The bundle then takes
  * the same verified path as every delivery (federation/receive.ts →
  * ParleyNode.ingest), the path POST /v1/ingest (admin) and offline imports
  * end in too; the answer has the shape of the bundle import's.
@@ -46,6 +49,7 @@ import { type NotWitnessed, type Received, type ReceivedWitnessed, receiveBundle
 import { WITNESSED_PUSH_CONTENT_TYPE } from '../federation/witnessedPush.js';
 import type { App, Context } from './context.js';
 import { HttpError } from './problem.js';
+import { authenticateSigned, contentDigestOf } from './signedHead.js';
 import * as S from './schemas.js';
 import { refuse } from './witness.js';
 import type { AddCheckpointRefused } from '../witness.js';
@@ -83,7 +87,10 @@ function mediaType(req: FastifyRequest): string | undefined {
  */
 export async function authenticateNode(req: FastifyRequest, body: Uint8Array, { node }: Context): Promise<string> {
   const raw = req.headers['parley-signature'];
+  const digest = contentDigestOf(req);
   try {
+    // With Content-Digest the signature was checked before the body (signedHead.ts); now the body against the digest.
+    if (digest !== undefined) return (await authenticateSigned(node, req, digest, body)).party;
     return (await node.authenticateRequestDurably({ header: Array.isArray(raw) ? raw.join(', ') : raw, method: req.method, path: req.url, body })).party;
   } catch (e) {
     if (isParleyError(e)) req.log.warn({ code: e.code, url: req.url, ip: req.ip }, `federation request rejected: ${e.message}`);
