@@ -17,6 +17,8 @@
  *          400/403/404/422           the witness's refusal, as POST /witness/add-checkpoint answers it
  *          401 REQUEST_UNAUTHENTICATED    no / bad / replayed / skewed Parley-Signature, or a key not in the accord
  *          400 REQUEST_SIGNATURE_MALFORMED  a header that does not parse
+ *          400 CONTENT_DIGEST_MALFORMED     a Content-Digest that is not `sha-256=:<base64>:` (before the body)
+ *          400 CONTENT_DIGEST_MISMATCH      a body other than the one its Content-Digest (so its signature) names
  *          400 BUNDLE_MALFORMED, 422 BUNDLE_INVALID (incl. a bundle of another party than the signer),
  *          422 PROOF_INVALID (the checkpoint forks from the one we cosigned; the fork proof is kept),
  *          413, 415                  problems, as everywhere
@@ -146,6 +148,8 @@ export function registerFederation(app: App, ctx: Context): void {
         description:
           `Body: the bundle file (at most ${MAX_BUNDLE_ENTRIES} entries, ${MAX_PUSH_BYTES} bytes). 409 \`<size>\\n\` (text/x.tlog.size): ` +
           'witness the checkpoint at POST /witness/add-checkpoint first. 401: not signed by another party of the accord. ' +
+          'Send `Content-Digest: sha-256=:<base64 SHA-256 of the body>:` (RFC 9530) with the Parley-Signature: the signature is then checked before the body is read ' +
+          '(a bad one is answered 401 at once), and a body that does not match it is 400 CONTENT_DIGEST_MISMATCH. ' +
           `A witnessed push (${WITNESSED_PUSH_CONTENT_TYPE}) sent with \`Parley-Push-Reply: 1\` may be answered with \`reply\`: this node\u2019s push back to the sender.`,
         consumes: ['application/octet-stream', WITNESSED_PUSH_CONTENT_TYPE],
         body: S.Bytes,
