@@ -250,7 +250,7 @@ export class UploadGate {
    * without the body: header syntax, a party of the accord other than us,
    * `created` within the skew — and, when it sends `Content-Digest`, the
    * signature itself (then the peer is authenticated, not claimed).
-   * @throws ParleyError REQUEST_UNAUTHENTICATED / REQUEST_SIGNATURE_MALFORMED (push, or a witness request with a header).
+   * @throws ParleyError REQUEST_UNAUTHENTICATED / REQUEST_SIGNATURE_MALFORMED / CONTENT_DIGEST_MALFORMED (push, or a witness request with a header).
    */
   #claimedPeer(kind: UploadKind, req: FastifyRequest): string {
     const raw = req.headers['parley-signature'];
