@@ -105,6 +105,8 @@ export const ERROR_CATALOG = {
   LOG_FORKED: { kind: 'verification', status: 422, title: 'The log is forked: this node holds a fork proof against it' },
   REQUEST_SIGNATURE_MALFORMED: { kind: 'parse', status: 400, title: 'Malformed Parley-Signature header' },
   REQUEST_UNAUTHENTICATED: { kind: 'verification', status: 401, title: 'Request is not authenticated by a party of the accord' },
+  CONTENT_DIGEST_MALFORMED: { kind: 'parse', status: 400, title: 'Malformed Content-Digest header' },
+  CONTENT_DIGEST_MISMATCH: { kind: 'verification', status: 400, title: 'Body does not match its Content-Digest' },
 } as const satisfies Record<string, CatalogRow>;
 
 export type ErrorCode = keyof typeof ERROR_CATALOG;

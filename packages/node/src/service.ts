@@ -29,6 +29,9 @@ import {
   type VerifiedAccord,
   type VerifiedBundle,
   type AuthenticatedRequest,
+  CONTENT_DIGEST_HEADER,
+  REQUEST_SIGNATURE_HEADER,
+  type VerifiedRequestHead,
   PRECEDENCES,
   TAXONOMY_V1,
   severity as severityLevel,
@@ -49,11 +52,14 @@ import {
   signCheckpoint,
   signEntry,
   signRequest,
+  signRequestWithDigest,
   storedHashIndex,
   verifierKeyOf,
   verifyAccord,
   verifyEntry,
   verifyRequest,
+  verifyRequestBody,
+  verifyRequestHead,
 } from '@parley/core';
 import { type EntryMeta, type ListQuery, type LogStore, type OwnEntry, type ReceivedEntry, type Role, LogWriter } from '@parley/store';
 import { PersistentNonceCache } from './nonces.js';
@@ -592,6 +598,37 @@ export class ParleyNode {
    */
   authenticateRequest(r: { readonly header: string | undefined; readonly method: string; readonly path: string; readonly body: Uint8Array }): AuthenticatedRequest {
     return verifyRequest({ ...r, accord: this.accord, to: this.party, now: this.#now().getTime() / 1000, seen: this.#nonces });
+  }
+
+  /**
+   * The headers of a signed request with a body (core `signRequestWithDigest`):
+   * `Parley-Signature` and `Content-Digest` (RFC 9530), so the recipient can
+   * check the signature before it reads the body (issue 9).
+   */
+  signRequestHeaders(r: { readonly to: string; readonly method: string; readonly path: string; readonly body: Uint8Array }): Record<string, string> {
+    const h = signRequestWithDigest({ accordId: this.accord.id, from: this.party, to: r.to, method: r.method, path: r.path, body: r.body, signer: this.#sign, now: this.#now().getTime() / 1000 });
+    return { [REQUEST_SIGNATURE_HEADER]: h.signature, [CONTENT_DIGEST_HEADER]: h.contentDigest };
+  }
+
+  /**
+   * Authenticates a request from its head, before its body is read (core
+   * `verifyRequestHead`: the signature over the `Content-Digest` header's
+   * digest; a nonce this node already holds is refused; nothing is recorded).
+   * @throws VerificationError `REQUEST_UNAUTHENTICATED`; ParseError `REQUEST_SIGNATURE_MALFORMED`, `CONTENT_DIGEST_MALFORMED`.
+   */
+  authenticateRequestHead(r: { readonly header: string | undefined; readonly contentDigest: string; readonly method: string; readonly path: string }): VerifiedRequestHead {
+    return verifyRequestHead({ ...r, accord: this.accord, to: this.party, now: this.#now().getTime() / 1000, seen: this.#nonces });
+  }
+
+  /**
+   * Completes {@link authenticateRequestHead} once the body is in (core
+   * `verifyRequestBody`), resolving once the nonce is durable.
+   * @throws VerificationError `CONTENT_DIGEST_MISMATCH` (nonce not recorded), `REQUEST_UNAUTHENTICATED` (replay).
+   */
+  async authenticateRequestBodyDurably(head: VerifiedRequestHead, body: Uint8Array): Promise<AuthenticatedRequest> {
+    const a = verifyRequestBody({ head, body, now: this.#now().getTime() / 1000, seen: this.#nonces });
+    await this.#nonces.durable();
+    return a;
   }
 
   /** {@link authenticateRequest}, resolving once the request's nonce is durable (a replay after a restart is refused). */

@@ -55,9 +55,30 @@
  * target, recipient or channel other than the signed ones), and a nonce seen
  * before. Nonces are recorded only AFTER the signature verifies, so an
  * attacker cannot fill the cache or burn a party's nonces.
+ *
+ * Content-Digest (RFC 9530 §2; issue 9, "Federation routes check the request
+ * signature before reading a large body"). A request with a body also
+ * carries the base's last line as a header, so the recipient can verify the
+ * signature from the head alone, before reading a byte of the body (RFC 9421
+ * §7.2.8 does the same by covering `content-digest`):
+ *
+ *     Content-Digest: sha-256=:<standard padded base64 of SHA-256(body)>:
+ *
+ * Exactly one member, `sha-256`, whose value is a Structured Field byte
+ * sequence (RFC 8941 §3.3.5; 44 base64 characters between colons); no other
+ * spelling, algorithm, parameter or whitespace is accepted
+ * (`CONTENT_DIGEST_MALFORMED`, 400). The header is not a new covered field:
+ * the signature already covers the digest, so a header naming another
+ * digest than the signed one is a bad signature. Verification then has two
+ * steps: {@link verifyRequestHead} (everything above but the nonce record,
+ * pure) when the head arrives, and {@link verifyRequestBody} once the body
+ * is in: SHA-256(body) must equal the header's digest
+ * (`CONTENT_DIGEST_MISMATCH`, 400) and only then is the nonce checked and
+ * recorded. Without the header (older senders) the whole check waits for
+ * the body ({@link verifyRequest}), as before.
  */
 import { fail, isParleyError } from '../errors.js';
-import { encodeUtf8, formatBase64, parseBase64, parseDecimal } from '../encoding.js';
+import { bytesEqual, encodeUtf8, formatBase64, parseBase64, parseDecimal } from '../encoding.js';
 import { getCrypto, type Ed25519Sign } from '../crypto/provider.js';
 import { type VerifiedAccord, PARTY_ID } from '../accord/accord.js';
 
@@ -69,6 +90,44 @@ export const REQUEST_SIGNATURE_HEADER = 'Parley-Signature';
 export const DEFAULT_MAX_SKEW_SECONDS = 60;
 /** Longest header value we parse (a valid one is at most ~165 characters). */
 export const MAX_REQUEST_SIGNATURE_LENGTH = 256;
+/** The HTTP header field that carries the body's digest (RFC 9530 §2). */
+export const CONTENT_DIGEST_HEADER = 'Content-Digest';
+const CONTENT_DIGEST = /^sha-256=:([A-Za-z0-9+/]{43}=):$/;
+/** Longest Content-Digest value we look at (a valid one is 54 characters). */
+const MAX_CONTENT_DIGEST_LENGTH = 128;
+
+/**
+ * Parses a `Content-Digest` header value strictly: `sha-256=:<base64>:`, one
+ * spelling (see the module doc).
+ * @returns the 32-byte SHA-256 digest.
+ * @throws ParseError `CONTENT_DIGEST_MALFORMED`.
+ * @example parseContentDigest('sha-256=:47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=:') // SHA-256 of nothing
+ */
+export function parseContentDigest(header: string): Uint8Array {
+  const m = header.length > MAX_CONTENT_DIGEST_LENGTH ? null : CONTENT_DIGEST.exec(header);
+  if (!m) fail('CONTENT_DIGEST_MALFORMED', 'Content-Digest: want exactly "sha-256=:<base64 of 32 bytes>:"');
+  try {
+    return parseBase64(m[1]!, 'Content-Digest');
+  } catch (e) {
+    if (!isParleyError(e)) throw e;
+    return fail('CONTENT_DIGEST_MALFORMED', `Content-Digest: ${e.message}`, e);
+  }
+}
+
+/**
+ * Formats a `Content-Digest` header value for a SHA-256 digest; inverse of
+ * {@link parseContentDigest}.
+ * @throws ParseError `CONTENT_DIGEST_MALFORMED` for a digest that is not 32 bytes.
+ */
+export function formatContentDigest(digest: Uint8Array): string {
+  if (digest.length !== 32) fail('CONTENT_DIGEST_MALFORMED', 'Content-Digest: want a 32-byte SHA-256 digest');
+  return `sha-256=:${formatBase64(digest)}:`;
+}
+
+/** The `Content-Digest` header value of a body: `sha-256=:<base64 SHA-256(body)>:`. */
+export function contentDigestOf(body: Uint8Array): string {
+  return formatContentDigest(getCrypto().sha256(body));
+}
 
 /** The fields of a `Parley-Signature` header value. */
 export interface RequestSignature {
@@ -165,13 +224,18 @@ export function formatRequestSignature(s: RequestSignature): string {
  * @example requestSigningBase({ accordId, from: 'US', to: 'CN', method: 'GET', path: '/v1/checkpoint', created, nonce, body: new Uint8Array() })
  */
 export function requestSigningBase(r: RequestBaseInput): string {
+  return baseOverDigest(r, getCrypto().sha256(r.body));
+}
+
+/** {@link requestSigningBase} with the body's digest given instead of the body. */
+function baseOverDigest(r: Omit<RequestBaseInput, 'body'>, bodyDigest: Uint8Array): string {
   if (!HEX64.test(r.accordId)) malformed('accord id: want 64 lowercase hex digits');
   if (!PARTY_ID.test(r.from) || !PARTY_ID.test(r.to)) malformed('party: not a party id');
   if (!METHOD.test(r.method)) malformed('method: want 1-16 capital letters');
   if (!TARGET.test(r.path)) malformed('path: want an origin-form request target of printable ASCII');
   if (!Number.isSafeInteger(r.created) || r.created < 0) malformed('created: want POSIX seconds');
   parseNonce(r.nonce);
-  const digest = formatBase64(getCrypto().sha256(r.body));
+  const digest = formatBase64(bodyDigest);
   return `${REQUEST_CONTEXT}${r.accordId}\n${r.from}\n${r.to}\n${r.method}\n${r.path}\n${r.created}\n${r.nonce}\n${digest}`;
 }
 
@@ -200,13 +264,36 @@ export interface SignRequestInput {
  * @example headers['parley-signature'] = signRequest({ accordId, from: 'US', to: 'CN', method: 'POST', path: '/v1/inbox', body, signer, now: Date.now() / 1000 })
  */
 export function signRequest(input: SignRequestInput): string {
+  return signOverDigest(input, getCrypto().sha256(input.body));
+}
+
+function signOverDigest(input: SignRequestInput, bodyDigest: Uint8Array): string {
   const nonceBytes = input.nonce ?? getCrypto().randomBytes(16);
   if (nonceBytes.length !== 16) malformed('nonce: want 16 bytes');
   const nonce = formatBase64Url(nonceBytes);
   const created = Math.floor(input.now);
-  const base = requestSigningBase({ ...input, created, nonce });
+  const base = baseOverDigest({ ...input, created, nonce }, bodyDigest);
   const sig = formatBase64(input.signer(encodeUtf8(base)));
   return formatRequestSignature({ party: input.from, created, nonce, sig });
+}
+
+/** The headers of a signed request: {@link signRequest}'s, and the body's `Content-Digest`. */
+export interface SignedRequestHeaders {
+  /** The `Parley-Signature` value. */
+  readonly signature: string;
+  /** The `Content-Digest` value (RFC 9530), over the same SHA-256 as the signature. */
+  readonly contentDigest: string;
+}
+
+/**
+ * {@link signRequest}, hashing the body once for both headers: send
+ * `contentDigest` as `Content-Digest` on every request with a body, so the
+ * recipient can check the signature before reading it (module doc).
+ * @throws ParseError as {@link signRequest}.
+ */
+export function signRequestWithDigest(input: SignRequestInput): SignedRequestHeaders {
+  const digest = getCrypto().sha256(input.body);
+  return { signature: signOverDigest(input, digest), contentDigest: formatContentDigest(digest) };
 }
 
 /**
@@ -273,22 +360,32 @@ export class MemoryNonceCache implements NonceCache {
   }
 }
 
-/** What {@link verifyRequest} checks. */
-export interface VerifyRequestInput {
+/** What {@link verifyRequestHead} checks: the request's head, no body. */
+export interface VerifyRequestHeadInput {
   /** The `Parley-Signature` header value, or undefined when absent. */
   readonly header: string | undefined;
+  /** The `Content-Digest` header value (RFC 9530): the digest the signature is checked over. */
+  readonly contentDigest: string;
   readonly accord: VerifiedAccord;
   /** Our own party id: requests signed for anyone else fail. */
   readonly to: string;
   readonly method: string;
   /** The request target exactly as received (path and query, not decoded). */
   readonly path: string;
-  /** The exact body bytes received (empty when none). */
-  readonly body: Uint8Array;
   /** POSIX seconds. */
   readonly now: number;
   /** Default {@link DEFAULT_MAX_SKEW_SECONDS}; an integer in 1 … 3600. */
   readonly maxSkewSeconds?: number;
+  /** When given, a nonce it already holds is refused now (only read: nothing is recorded). */
+  readonly seen?: NonceCache;
+}
+
+/** What {@link verifyRequest} checks. */
+export interface VerifyRequestInput extends Omit<VerifyRequestHeadInput, 'contentDigest' | 'seen'> {
+  /** The exact body bytes received (empty when none). */
+  readonly body: Uint8Array;
+  /** The `Content-Digest` header value when one was sent: it must then name the body's digest. */
+  readonly contentDigest?: string | undefined;
   readonly seen: NonceCache;
 }
 
@@ -300,33 +397,103 @@ export interface AuthenticatedRequest {
   readonly nonce: string;
 }
 
-/**
- * Authenticates a federation request and records its nonce.
- * @returns the authenticated sender.
- * @throws ParseError `REQUEST_SIGNATURE_MALFORMED` for a header that does not
- *   parse; VerificationError `REQUEST_UNAUTHENTICATED` for everything else
- *   (see the module doc); RangeError for a bad `maxSkewSeconds`.
- * @example const { party } = verifyRequest({ header: req.headers['parley-signature'], accord, to: 'CN', method: req.method, path: req.url, body, now: Date.now() / 1000, seen })
- */
-export function verifyRequest(input: VerifyRequestInput): AuthenticatedRequest {
-  const skew = input.maxSkewSeconds ?? DEFAULT_MAX_SKEW_SECONDS;
+/** A request head whose signature verified over the digest its `Content-Digest` names; the body is still to check. */
+export interface VerifiedRequestHead extends AuthenticatedRequest {
+  /** SHA-256 of the body the sender signed. */
+  readonly digest: Uint8Array;
+  /** Last second (POSIX) at which the nonce could be accepted: created + max skew. */
+  readonly expiresAt: number;
+}
+
+function skewOf(maxSkewSeconds: number | undefined): number {
+  const skew = maxSkewSeconds ?? DEFAULT_MAX_SKEW_SECONDS;
   if (!Number.isSafeInteger(skew) || skew < 1 || skew > 3600) throw new RangeError('maxSkewSeconds must be an integer in 1 … 3600');
+  return skew;
+}
+
+/** Every check but the nonce's, with the signature taken over the body digest `digestOf()` gives (computed only for a plausible header). */
+function checkSignature(input: Omit<VerifyRequestHeadInput, 'contentDigest' | 'seen'>, digestOf: () => Uint8Array): VerifiedRequestHead {
+  const skew = skewOf(input.maxSkewSeconds);
   if (input.header === undefined || input.header === '') unauthenticated(`no ${REQUEST_SIGNATURE_HEADER} header`);
   const s = parseRequestSignature(input.header);
   const sender = input.accord.party(s.party);
   if (!sender || s.party === input.to) unauthenticated('sender is not another party of the accord');
   if (!(Math.abs(input.now - s.created) <= skew)) unauthenticated('created is outside the allowed clock skew');
+  const digest = digestOf();
   let base: string;
   try {
-    base = requestSigningBase({ accordId: input.accord.id, from: s.party, to: input.to, method: input.method, path: input.path, created: s.created, nonce: s.nonce, body: input.body });
+    base = baseOverDigest({ accordId: input.accord.id, from: s.party, to: input.to, method: input.method, path: input.path, created: s.created, nonce: s.nonce }, digest);
   } catch (e) {
     if (!isParleyError(e)) throw e;
     return unauthenticated('request cannot have been signed', e);
   }
   if (!sender.verify(encodeUtf8(base), parseBase64(s.sig))) unauthenticated('signature does not verify');
-  const key = `${s.party} ${s.nonce}`;
-  const expiresAt = s.created + skew;
-  if (input.seen.has(key, expiresAt, input.now)) unauthenticated('nonce seen before (replay)');
-  input.seen.add(key, expiresAt, input.now);
-  return { party: s.party, created: s.created, nonce: s.nonce };
+  return { party: s.party, created: s.created, nonce: s.nonce, digest, expiresAt: s.created + skew };
+}
+
+function nonceKey(r: AuthenticatedRequest): string {
+  return `${r.party} ${r.nonce}`;
+}
+
+/**
+ * Authenticates a request from its head alone, before its body is read: the
+ * signature is checked over the digest the `Content-Digest` header names
+ * (module doc). Pure: no nonce is recorded — call {@link verifyRequestBody}
+ * with the body before acting on the request.
+ * @returns the verified head, to pass to {@link verifyRequestBody}.
+ * @throws ParseError `REQUEST_SIGNATURE_MALFORMED` / `CONTENT_DIGEST_MALFORMED`
+ *   for a header that does not parse; VerificationError `REQUEST_UNAUTHENTICATED`
+ *   for everything else (a replay only when `seen` is given); RangeError for a bad `maxSkewSeconds`.
+ * @example const head = verifyRequestHead({ header, contentDigest: req.headers['content-digest'], accord, to: 'CN', method: 'POST', path: req.url, now: Date.now() / 1000 })
+ */
+export function verifyRequestHead(input: VerifyRequestHeadInput): VerifiedRequestHead {
+  skewOf(input.maxSkewSeconds);
+  if (input.header === undefined || input.header === '') unauthenticated(`no ${REQUEST_SIGNATURE_HEADER} header`);
+  const digest = parseContentDigest(input.contentDigest);
+  const head = checkSignature(input, () => digest);
+  if (input.seen?.has(nonceKey(head), head.expiresAt, input.now)) unauthenticated('nonce seen before (replay)');
+  return head;
+}
+
+/** What {@link verifyRequestBody} checks. */
+export interface VerifyRequestBodyInput {
+  /** From {@link verifyRequestHead}. */
+  readonly head: VerifiedRequestHead;
+  /** The exact body bytes received (empty when none). */
+  readonly body: Uint8Array;
+  /** POSIX seconds. */
+  readonly now: number;
+  readonly seen: NonceCache;
+}
+
+/**
+ * Completes {@link verifyRequestHead} once the body is in: the body must be
+ * the one the header (so the signature) names; then the nonce is checked
+ * and recorded, as {@link verifyRequest} does.
+ * @throws VerificationError `CONTENT_DIGEST_MISMATCH` (nonce not recorded), `REQUEST_UNAUTHENTICATED` (replay).
+ */
+export function verifyRequestBody(input: VerifyRequestBodyInput): AuthenticatedRequest {
+  const { head } = input;
+  if (!bytesEqual(getCrypto().sha256(input.body), head.digest)) fail('CONTENT_DIGEST_MISMATCH', 'the body is not the one its Content-Digest and signature name');
+  const key = nonceKey(head);
+  if (input.seen.has(key, head.expiresAt, input.now)) unauthenticated('nonce seen before (replay)');
+  input.seen.add(key, head.expiresAt, input.now);
+  return { party: head.party, created: head.created, nonce: head.nonce };
+}
+
+/**
+ * Authenticates a federation request and records its nonce. With a
+ * `contentDigest` it is {@link verifyRequestHead} then
+ * {@link verifyRequestBody}; without, the signature is checked over the body.
+ * @returns the authenticated sender.
+ * @throws ParseError `REQUEST_SIGNATURE_MALFORMED` / `CONTENT_DIGEST_MALFORMED`
+ *   for a header that does not parse; VerificationError `CONTENT_DIGEST_MISMATCH`
+ *   for a body other than the header's; `REQUEST_UNAUTHENTICATED` for
+ *   everything else (see the module doc); RangeError for a bad `maxSkewSeconds`.
+ * @example const { party } = verifyRequest({ header: req.headers['parley-signature'], accord, to: 'CN', method: req.method, path: req.url, body, now: Date.now() / 1000, seen })
+ */
+export function verifyRequest(input: VerifyRequestInput): AuthenticatedRequest {
+  const { body, contentDigest, seen, ...rest } = input;
+  const head = contentDigest !== undefined ? verifyRequestHead({ ...rest, contentDigest }) : checkSignature(rest, () => getCrypto().sha256(body));
+  return verifyRequestBody({ head, body, now: input.now, seen });
 }

@@ -302,7 +302,8 @@ export class PeerClient {
     const url = new URL(`${this.url}${path}`);
     // The signature covers the request target exactly as it goes on the wire.
     const target = `${url.pathname}${url.search}`;
-    const headers: Record<string, string> = { [REQUEST_SIGNATURE_HEADER]: this.#node.signRequest({ to: this.party, method, path: target, ...(body ? { body } : {}) }) };
+    // A body also gets its Content-Digest (RFC 9530): the recipient checks the signature before reading it.
+    const headers: Record<string, string> = body ? this.#node.signRequestHeaders({ to: this.party, method, path: target, body }) : { [REQUEST_SIGNATURE_HEADER]: this.#node.signRequest({ to: this.party, method, path: target }) };
     if (type !== undefined) headers['content-type'] = type;
     if (extra !== undefined) Object.assign(headers, extra);
     const signal = AbortSignal.timeout(this.#timeoutMs);

@@ -17,6 +17,8 @@
  *          400/403/404/422           the witness's refusal, as POST /witness/add-checkpoint answers it
  *          401 REQUEST_UNAUTHENTICATED    no / bad / replayed / skewed Parley-Signature, or a key not in the accord
  *          400 REQUEST_SIGNATURE_MALFORMED  a header that does not parse
+ *          400 CONTENT_DIGEST_MALFORMED     a Content-Digest that is not `sha-256=:<base64>:` (before the body)
+ *          400 CONTENT_DIGEST_MISMATCH      a body other than the one its Content-Digest (so its signature) names
  *          400 BUNDLE_MALFORMED, 422 BUNDLE_INVALID (incl. a bundle of another party than the signer),
  *          422 PROOF_INVALID (the checkpoint forks from the one we cosigned; the fork proof is kept),
  *          413, 415                  problems, as everywhere
@@ -30,7 +32,10 @@
  * Authentication comes first, on the exact body bytes (core verifyRequest
  * via ParleyNode.authenticateRequest: the sender's log key from the accord,
  * ±60 s, a nonce seen once per node); a rejected request reads nothing else
- * and stores nothing, and the rejection is logged. The bundle then takes
+ * and stores nothing, and the rejection is logged. A request with a
+ * `Content-Digest` header (RFC 9530) has its signature checked over that
+ * digest before its body is read (signedHead.ts, hardening.ts), then its
+ * body against the digest: 400 CONTENT_DIGEST_MALFORMED / CONTENT_DIGEST_MISMATCH. The bundle then takes
  * the same verified path as every delivery (federation/receive.ts →
  * ParleyNode.ingest), the path POST /v1/ingest (admin) and offline imports
  * end in too; the answer has the shape of the bundle import's.
@@ -46,6 +51,7 @@ import { type NotWitnessed, type Received, type ReceivedWitnessed, receiveBundle
 import { WITNESSED_PUSH_CONTENT_TYPE } from '../federation/witnessedPush.js';
 import type { App, Context } from './context.js';
 import { HttpError } from './problem.js';
+import { authenticateSigned, contentDigestOf } from './signedHead.js';
 import * as S from './schemas.js';
 import { refuse } from './witness.js';
 import type { AddCheckpointRefused } from '../witness.js';
@@ -83,7 +89,10 @@ function mediaType(req: FastifyRequest): string | undefined {
  */
 export async function authenticateNode(req: FastifyRequest, body: Uint8Array, { node }: Context): Promise<string> {
   const raw = req.headers['parley-signature'];
+  const digest = contentDigestOf(req);
   try {
+    // With Content-Digest the signature was checked before the body (signedHead.ts); now the body against the digest.
+    if (digest !== undefined) return (await authenticateSigned(node, req, digest, body)).party;
     return (await node.authenticateRequestDurably({ header: Array.isArray(raw) ? raw.join(', ') : raw, method: req.method, path: req.url, body })).party;
   } catch (e) {
     if (isParleyError(e)) req.log.warn({ code: e.code, url: req.url, ip: req.ip }, `federation request rejected: ${e.message}`);
@@ -139,6 +148,8 @@ export function registerFederation(app: App, ctx: Context): void {
         description:
           `Body: the bundle file (at most ${MAX_BUNDLE_ENTRIES} entries, ${MAX_PUSH_BYTES} bytes). 409 \`<size>\\n\` (text/x.tlog.size): ` +
           'witness the checkpoint at POST /witness/add-checkpoint first. 401: not signed by another party of the accord. ' +
+          'Send `Content-Digest: sha-256=:<base64 SHA-256 of the body>:` (RFC 9530) with the Parley-Signature: the signature is then checked before the body is read ' +
+          '(a bad one is answered 401 at once), and a body that does not match it is 400 CONTENT_DIGEST_MISMATCH. ' +
           `A witnessed push (${WITNESSED_PUSH_CONTENT_TYPE}) sent with \`Parley-Push-Reply: 1\` may be answered with \`reply\`: this node\u2019s push back to the sender.`,
         consumes: ['application/octet-stream', WITNESSED_PUSH_CONTENT_TYPE],
         body: S.Bytes,

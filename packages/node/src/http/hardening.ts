@@ -19,13 +19,14 @@
  *    given --metrics-token-file / --public-docs.
  *
  * 3. Uploads (POST /fed/v1/bundle, POST /witness/add-checkpoint, POST
- *    /v1/bundles/import). A node-to-node signature covers the body's digest,
- *    so it can only be verified once the body is in; everything else is
- *    checked BEFORE a byte of the body is read, in onRequest:
+ *    /v1/bundles/import). A node-to-node signature covers the body's digest;
+ *    everything else is checked BEFORE a byte of the body is read, in onRequest:
  *      - /fed/v1/bundle needs a `Parley-Signature` that parses, names another
- *        party of the accord and is within the clock skew (the signature
- *        itself is verified on the body, federation.ts); else 401/400, and
- *        the body is dropped as it arrives (see 4), never held;
+ *        party of the accord and is within the clock skew; with a
+ *        `Content-Digest` header (RFC 9530, sent by current nodes) the
+ *        signature itself is verified here over that digest (signedHead.ts),
+ *        without it (older peers) on the body (federation.ts); else 401/400,
+ *        and the body is dropped as it arrives (see 4), never held;
  *      - a slot: at most {@link UploadLimits.perPeer} bodies in flight per
  *        peer (the party the header names; the address for anonymous witness
  *        requests and officers' imports) — else 429 TOO_MANY_UPLOADS — and at
@@ -56,6 +57,7 @@ import type { ParleyNode } from '../service.js';
 import type { App } from './context.js';
 import { HttpError } from './problem.js';
 import type { ThrottleOptions } from './throttle.js';
+import { contentDigestOf, verifyHead } from './signedHead.js';
 
 export interface UploadLimits {
   /** Large bodies (pushes ≤ 16 MiB, bundle imports ≤ 64 MiB) in flight per peer (default 2). */
@@ -246,12 +248,16 @@ export class UploadGate {
   /**
    * The peer a request claims to come from, checked as far as it can be
    * without the body: header syntax, a party of the accord other than us,
-   * `created` within the skew.
-   * @throws ParleyError REQUEST_UNAUTHENTICATED / REQUEST_SIGNATURE_MALFORMED (push, or a witness request with a header).
+   * `created` within the skew — and, when it sends `Content-Digest`, the
+   * signature itself (then the peer is authenticated, not claimed).
+   * @throws ParleyError REQUEST_UNAUTHENTICATED / REQUEST_SIGNATURE_MALFORMED / CONTENT_DIGEST_MALFORMED (push, or a witness request with a header).
    */
   #claimedPeer(kind: UploadKind, req: FastifyRequest): string {
     const raw = req.headers['parley-signature'];
     if (kind === 'import' || (kind === 'witness' && raw === undefined)) return `address ${req.ip}`;
+    // With Content-Digest the whole signature is checked now, before the body (signedHead.ts).
+    const digest = contentDigestOf(req);
+    if (digest !== undefined) return `party ${verifyHead(this.#node, req, digest).party}`;
     const header = Array.isArray(raw) ? raw.join(', ') : raw;
     if (header === undefined || header === '') fail('REQUEST_UNAUTHENTICATED', 'no Parley-Signature header: a push must be signed by another party of the accord');
     const s = parseRequestSignature(header);

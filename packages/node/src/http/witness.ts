@@ -119,6 +119,7 @@ export function registerWitness(app: App, ctx: Context): void {
         summary: 'Cosign a checkpoint of another party\u2019s log (C2SP tlog-witness add-checkpoint)',
         description:
           'Body: `old <size>`, consistency proof lines, an empty line, the signed checkpoint. 200: cosignature line(s), text/plain. ' +
+          'Parley nodes sign with Parley-Signature and send Content-Digest (RFC 9530), which lets the signature be checked before the body is read. ' +
           '409: `<latest cosigned size>\\n`, text/x.tlog.size. Other errors: RFC 9457 problems (403 bad signature, 404 unknown log, 422 inconsistent).',
         consumes: ['text/plain'],
         body: S.Bytes,
