@@ -18,7 +18,17 @@
  *                                 and pushes again
  *     → ParleyNode.ingestBundle (ingest without checking each entry's
  *       signature twice): stored idempotently by (party, index, hash) and
- *       answered with machine receipts in our log (one per new run).
+ *       answered with machine receipts in our log (one per new run);
+ *       entries of the sender's log NOT addressed to us (a push carries the
+ *       sender's whole tail, issue 9) are verified the same way and go to
+ *       the mirror (mirror.ts): no receipt, never in the inbox.
+ *
+ * A witness holds every entry it cosigns (issue 9, "No rollback"): a
+ * witnessed push is cosigned only when this node would then hold every
+ * entry of the sender's log below the checkpoint — what it holds (its pull
+ * cursor, then received ∪ mirror) plus the bundle's run up to the
+ * checkpoint — else 422 PUSH_INCOMPLETE and our pull is poked to take the
+ * tail (checkCovered). The anonymous tlog-witness route is not this path.
  *
  * Why the witness first and not a proof inside the bundle: the tlog-witness
  * request already carries exactly that proof and is the one place where
