@@ -78,6 +78,8 @@ export const ERROR_CATALOG = {
   // Offline bundles (federation/bundle.ts).
   BUNDLE_MALFORMED: { kind: 'parse', status: 400, title: 'Malformed offline bundle' },
   BUNDLE_INVALID: { kind: 'verification', status: 422, title: 'Offline bundle does not verify for this node' },
+  // A witnessed push that would have this node cosign entries it does not hold (issue 9, "No rollback").
+  PUSH_INCOMPLETE: { kind: 'verification', status: 422, title: 'Push does not carry every entry of the checkpoint it asks to cosign' },
 
   // Storage (packages/store): our side, not the caller's input.
   STORE_CONFLICT: { kind: 'store', status: 409, title: 'Conflicts with what is stored' },

@@ -34,8 +34,9 @@
  * the guard keeps asking (every retryMs); a write waits up to waitMs for an
  * answer, then fails with LOG_UNCONFIRMED (503, Retry-After) — a sender learns
  * at once that nothing was signed, instead of an entry that might fork the
- * log. One answering peer is enough: every peer is pushed every entry
- * addressed to it with the checkpoint that covers it, so the peers' cosigned
+ * log. One answering peer is enough: every peer is pushed our whole tail
+ * with the checkpoint that covers it (its witness cosigns on a push only
+ * what it then holds, federation/receive.ts), so the peers' cosigned
  * sizes move together, and a hotline whose other parties are all down has
  * nothing to deliver anyway. Peers that did not answer are still asked in
  * the background; should one later show a larger cosigned checkpoint, the

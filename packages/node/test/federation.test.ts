@@ -34,7 +34,7 @@ import {
   verifyForkProof,
 } from '@parley/core/node';
 import type { FastifyInstance } from 'fastify';
-import { Federator, PeerClient, WITNESSED_PUSH_CONTENT_TYPE, createServer, exportBundle, formatWitnessedPush, forksOf, parseWitnessedPush, peersOf, pushTo, loadPushCursor, receiveWitnessedPush } from '../src/index.js';
+import { Federator, PeerClient, TAIL_PUSH_CONTENT_TYPE, WITNESSED_PUSH_CONTENT_TYPE, createServer, exportBundle, formatWitnessedPush, forksOf, parseWitnessedPush, peersOf, pushTo, loadPushCursor, receiveWitnessedPush } from '../src/index.js';
 import { login, openHttpChannel } from './helpers/http.js';
 
 const IDS = ['CN', 'EU', 'US'] as const;
@@ -310,15 +310,17 @@ describe('three nodes federating over 127.0.0.1', () => {
       const old = (async (input: string | URL | Request, init?: RequestInit) => {
         paths.push(new URL(String(input)).pathname);
         const type = new Headers(init?.headers).get('content-type') ?? '';
-        if (type.startsWith(WITNESSED_PUSH_CONTENT_TYPE)) return new Response('{}', { status: 415, headers: { 'content-type': 'application/problem+json' } });
+        // An earlier version knows neither the witnessed push nor the tail push.
+        if (type.startsWith(WITNESSED_PUSH_CONTENT_TYPE) || type.startsWith(TAIL_PUSH_CONTENT_TYPE)) return new Response('{}', { status: 415, headers: { 'content-type': 'application/problem+json' } });
         return fetch(input, init);
       }) as typeof fetch;
       const peer = new PeerClient(ch.node('US'), 'CN', { url: urls['CN']!, fetch: old });
       const cursor = await loadPushCursor(ch.store('US'), 'CN');
       const first = await send('to an older node');
       await pushTo(ch.node('US'), ch.store('US'), peer, cursor, 256);
-      expect(paths).toEqual(['/fed/v1/bundle', '/witness/add-checkpoint', '/fed/v1/bundle']);
+      expect(paths).toEqual(['/fed/v1/bundle', '/fed/v1/bundle', '/witness/add-checkpoint', '/fed/v1/bundle']);
       expect(peer.witnessedPush).toBe(false);
+      expect(peer.tailPush).toBe(false);
       expect(await receipts('CN', 'US', first.index)).toHaveLength(1);
       // From then on, the two requests straight away.
       paths.length = 0;
@@ -327,6 +329,78 @@ describe('three nodes federating over 127.0.0.1', () => {
       expect(paths).toEqual(['/witness/add-checkpoint', '/fed/v1/bundle']);
       expect(await receipts('CN', 'US', second.index)).toHaveLength(1);
       expect(cursor.cosigned).toBe(ch.node('US').treeSize);
+    } finally {
+      await startFederator('US');
+      await startFederator('CN');
+    }
+  });
+
+  it('a witness cosigns on a push only what it holds: PUSH_INCOMPLETE without the tail; a tail push mirrors what is not addressed to it (no receipt, no inbox)', async () => {
+    // CN's own pull would witness and scan US's log meanwhile.
+    await feds.get('US')!.stop();
+    await feds.get('CN')!.stop();
+    try {
+      const us = ch.node('US');
+      const toEu = await us.sendMessage('alice', { precedence: 'ROUTINE', marking: 'TLP:AMBER', text: 'to EU only', to: ['EU'] });
+      const toCn = await us.sendMessage('alice', { precedence: 'FLASH', marking: 'TLP:AMBER', text: 'to CN only', to: ['CN'] });
+      const held = (await ch.node('CN').witness.latest(origin('US')))?.treeSize ?? 0;
+      const note = (await us.latestCheckpoint())!;
+      const size = parseCheckpoint(parseNote(note).text).treeSize;
+      expect(held).toBeLessThan(size);
+      // As an earlier sender pushes: only what is addressed to CN, with a fresh add-checkpoint request.
+      const bundle = await exportBundle(us, ch.store('US'), { to: 'CN', since: toEu.index });
+      const add = formatAddCheckpointRequest({ oldSize: held, proof: held > 0 ? await us.consistencyProof(held, size) : [], checkpointNote: note });
+      const path = '/fed/v1/bundle';
+      const body = formatWitnessedPush({ witness: add, bundle });
+      const r = await post('CN', path, body, { 'content-type': WITNESSED_PUSH_CONTENT_TYPE, [REQUEST_SIGNATURE_HEADER]: us.signRequest({ to: 'CN', method: 'POST', path, body }) });
+      expect(r.status, r.text).toBe(422);
+      expect(JSON.parse(r.text)).toMatchObject({ code: 'PUSH_INCOMPLETE' });
+      // Nothing cosigned, nothing stored.
+      expect((await ch.node('CN').witness.latest(origin('US')))?.treeSize ?? 0).toBe(held);
+      expect(await ch.store('CN').received('US', toCn.index)).toBeUndefined();
+      // Our push carries the whole tail: CN mirrors the entry to EU and cosigns.
+      const { peer, paths } = countingPeer();
+      const cursor = await loadPushCursor(ch.store('US'), 'CN');
+      await pushTo(us, ch.store('US'), peer, cursor, 256);
+      expect(paths).toEqual(['/fed/v1/bundle']);
+      expect(cursor.cosigned).toBe(size);
+      expect((await ch.node('CN').witness.latest(origin('US')))?.treeSize).toBe(size);
+      const mirrored = await ch.store('CN').mirrored('US', 0, size);
+      expect(mirrored.map((e) => e.index)).toEqual([...Array(size).keys()]);
+      expect(Buffer.from(mirrored[toEu.index]!.bytes)).toEqual(Buffer.from((await ch.store('US').entry(toEu.index))!.bytes));
+      expect(await ch.store('CN').received('US', toEu.index)).toBeUndefined();
+      expect(await receipts('CN', 'US', toEu.index)).toHaveLength(0);
+      expect(await receipts('CN', 'US', toCn.index)).toHaveLength(1);
+      const inbox = await ch.store('CN').inbox({ limit: 1000 });
+      expect(inbox.some((i) => i.party === 'US' && i.index === toEu.index)).toBe(false);
+    } finally {
+      await startFederator('US');
+      await startFederator('CN');
+    }
+  });
+
+  it('pushes to a peer that takes witnessed pushes but not the tail (415) only what is addressed to it', async () => {
+    await feds.get('US')!.stop();
+    await feds.get('CN')!.stop();
+    try {
+      const paths: string[] = [];
+      const types: string[] = [];
+      const older = (async (input: string | URL | Request, init?: RequestInit) => {
+        paths.push(new URL(String(input)).pathname);
+        const type = new Headers(init?.headers).get('content-type') ?? '';
+        types.push(type);
+        if (type.startsWith(TAIL_PUSH_CONTENT_TYPE)) return new Response('{}', { status: 415, headers: { 'content-type': 'application/problem+json' } });
+        return fetch(input, init);
+      }) as typeof fetch;
+      const peer = new PeerClient(ch.node('US'), 'CN', { url: urls['CN']!, fetch: older });
+      const cursor = await loadPushCursor(ch.store('US'), 'CN');
+      const s = await send('to a node of the version before');
+      await pushTo(ch.node('US'), ch.store('US'), peer, cursor, 256);
+      expect(types).toEqual([TAIL_PUSH_CONTENT_TYPE, WITNESSED_PUSH_CONTENT_TYPE]);
+      expect(paths).toEqual(['/fed/v1/bundle', '/fed/v1/bundle']);
+      expect(peer.tailPush).toBe(false);
+      expect(peer.witnessedPush).toBe(true);
+      expect(await receipts('CN', 'US', s.index)).toHaveLength(1);
     } finally {
       await startFederator('US');
       await startFederator('CN');

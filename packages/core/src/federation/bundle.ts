@@ -50,7 +50,8 @@
  *       known cosignature (other parties' log keys as cosignature/v1
  *       witnesses) valid, unknown signatures ignored    BUNDLE_INVALID
  *     per entry: index < tree size; verifyEntry (channel, parties, the
- *       sender's signature); sender = from; addressed to me; seq = index;
+ *       sender's signature); sender = from; addressed to me (or, opened
+ *       with `others`, kept apart in `others`); seq = index;
  *       inclusion proof against the checkpoint root    BUNDLE_INVALID
  *
  * A ParseError from an inner parser (note, checkpoint, entry) after the
@@ -126,6 +127,25 @@ export interface VerifiedBundle {
   /** The sender's checkpoint, verified with its log key; valid cosignatures of other parties are listed. */
   readonly checkpoint: WitnessedCheckpoint;
   readonly entries: readonly BundleEntry[];
+  /**
+   * Entries of the sender's log NOT addressed to us, checked as the others
+   * (signature, sender, seq = index, inclusion) — only when opened with
+   * {@link OpenBundleOptions.others}: a node's push carries its whole log
+   * tail so that every witness holds what it cosigns (issue 9, "No
+   * rollback"); their bodies stay sealed to their recipients. Never ingested
+   * as received (no receipt, no inbox): the caller mirrors them.
+   */
+  readonly others: readonly BundleEntry[];
+}
+
+/** How {@link openBundle} treats entries not addressed to the recipient. */
+export interface OpenBundleOptions {
+  /**
+   * Accept them into {@link VerifiedBundle.others} instead of refusing the
+   * bundle (node-to-node pushes of a whole log tail; an offline import
+   * keeps the strict default: every entry addressed to `me`).
+   */
+  readonly others?: boolean;
 }
 
 const HEX64 = /^[0-9a-f]{64}$/;
@@ -312,7 +332,7 @@ function inner<T>(what: string, fn: () => T): T {
  *   const b = openBundle(file, accord, 'CN');
  *   await node.ingest(b.entries.map((e) => e.bytes));
  */
-export function openBundle(bytes: Uint8Array, accord: VerifiedAccord, me: string): VerifiedBundle {
+export function openBundle(bytes: Uint8Array, accord: VerifiedAccord, me: string, o: OpenBundleOptions = {}): VerifiedBundle {
   const { raw, sig, text } = parseBundle(bytes);
   if (raw.accord !== accord.id) fail('BUNDLE_INVALID', 'bundle belongs to another accord');
   if (raw.to !== me) fail('BUNDLE_INVALID', `bundle is addressed to ${raw.to}, not ${me}`);
@@ -329,16 +349,19 @@ export function openBundle(bytes: Uint8Array, accord: VerifiedAccord, me: string
   );
   const { treeSize, rootHash } = checkpoint.checkpoint;
 
-  const entries = raw.entries.map((e, i): BundleEntry => {
+  const entries: BundleEntry[] = [];
+  const others: BundleEntry[] = [];
+  raw.entries.forEach((e, i) => {
     const path = `bundle.entries[${i}]`;
     if (e.index >= treeSize) fail('BUNDLE_INVALID', `${path}: index ${e.index} is beyond the checkpoint's tree size ${treeSize}`);
     const v = inner(path, () => verifyEntry(e.bytes, accord));
     if (v.entry.from.party !== raw.from) fail('BUNDLE_INVALID', `${path}: entry is from ${v.entry.from.party}, not the bundle's sender`);
-    if (!v.entry.to.includes(me)) fail('BUNDLE_INVALID', `${path}: entry is not addressed to ${me}`);
+    const ours = v.entry.to.includes(me);
+    if (!ours && o.others !== true) fail('BUNDLE_INVALID', `${path}: entry is not addressed to ${me}`);
     if (v.entry.seq !== e.index) fail('BUNDLE_INVALID', `${path}: entry seq ${v.entry.seq} is not its index ${e.index}`);
     // RFC 9162 §2.1.3.2 against the signed checkpoint: the entry is in the log the sender signed.
     inner(path, () => checkInclusion(e.proof, treeSize, rootHash, e.index, v.leafHash));
-    return { index: e.index, bytes: e.bytes, leafHash: v.leafHash, entry: v.entry };
+    (ours ? entries : others).push({ index: e.index, bytes: e.bytes, leafHash: v.leafHash, entry: v.entry });
   });
-  return { accordId: raw.accord, from: raw.from, to: raw.to, created: raw.created, checkpoint, entries };
+  return { accordId: raw.accord, from: raw.from, to: raw.to, created: raw.created, checkpoint, entries, others };
 }

@@ -48,7 +48,7 @@ import type { ParleyNode } from '../service.js';
 import { PeerError, type PeerClient } from './peer.js';
 import { type CompactRange, ForkDetected, loadPullCursor, pullFrom } from './pull.js';
 import { type PushCursor, loadPushCursor, pushTo, replyPush } from './push.js';
-import { receiveWitnessedPush } from './receive.js';
+import { onPushIncomplete, receiveWitnessedPush } from './receive.js';
 import { forksOf, onForkRecorded } from './forks.js';
 import { type LogSource, gossipWith, ownLogSource, peerLogSource } from './gossip.js';
 
@@ -159,7 +159,7 @@ const iso = (t: number) => new Date(t).toISOString();
  * push back to it for the answer, if one is ready (`back`), while that
  * link's push loop waits: the receipts that the push produced go on its answer.
  */
-export type PushReplier = <R>(party: string, receive: () => Promise<R>, took: (r: R) => boolean) => Promise<{ r: R; back?: Uint8Array }>;
+export type PushReplier = <R>(party: string, receive: () => Promise<R>, took: (r: R) => boolean, tail?: boolean) => Promise<{ r: R; back?: Uint8Array }>;
 const repliers = new WeakMap<ParleyNode, PushReplier>();
 
 /** The running federator's {@link PushReplier} for this node, if any (the HTTP push handler asks it). */
@@ -222,6 +222,8 @@ export class Federator {
     }
     // Link health (GET /v1/links) folds the transport state in (down on failures or a held fork proof).
     attachLinkSource(node, f.#source);
+    // A push refused as incomplete (receive.ts): our pull takes the sender's tail into the mirror soon.
+    onPushIncomplete(node, (party) => f.poke(party));
     repliers.set(node, f.#replier);
     return f;
   }
@@ -233,6 +235,7 @@ export class Federator {
     this.#unwatchForks();
     if (linkSourceOf(this.#node) === this.#source) attachLinkSource(this.#node, undefined);
     if (repliers.get(this.#node) === this.#replier) repliers.delete(this.#node);
+    onPushIncomplete(this.#node, undefined);
     for (const l of this.#links) l.wake();
     await Promise.all(this.#links.flatMap((l) => [l.pushLane.done, l.pullLane.done, l.replies, ...[...l.holds].map((h) => h.catch(() => undefined))]));
   }
@@ -306,7 +309,7 @@ export class Federator {
     this.#succeeded(l, l.pushLane);
   }
 
-  readonly #replier: PushReplier = <R>(party: string, receive: () => Promise<R>, took: (r: R) => boolean) => {
+  readonly #replier: PushReplier = <R>(party: string, receive: () => Promise<R>, took: (r: R) => boolean, tail = false) => {
     const l = this.#links.find((x) => x.peer.party === party);
     if (l === undefined || this.#stopped) return receive().then((r) => ({ r }));
     const run = (async () => {
@@ -315,7 +318,7 @@ export class Federator {
       if (!took(r) || l.pushing || l.replying || l.pushLane.failures > 0 || this.#stopped) return { r };
       l.replying = true;
       try {
-        const back = await replyPush(this.#node, this.#store, l.peer, l.push).catch((e: unknown) => void this.#report(party, e));
+        const back = await replyPush(this.#node, this.#store, l.peer, l.push, tail).catch((e: unknown) => void this.#report(party, e));
         return back === undefined ? { r } : { r, back };
       } finally {
         l.replying = false;

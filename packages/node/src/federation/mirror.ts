@@ -5,7 +5,12 @@
  * (rollback.ts). Entries addressed to us are already held (`received`); the
  * pull's scan (pull.ts) checks every other entry of the peer's log against
  * the checkpoint our witness cosigned, and hands those here, to the store's
- * mirror table (store migration 3). Bytes only: sealed bodies stay sealed.
+ * mirror table (store migration 3). A push carries the sender's whole tail
+ * (push.ts): its entries not addressed to us, verified as the rest
+ * (signature, seq = index, inclusion in the pushed checkpoint), come here
+ * too, durable before our witness's cosignature leaves (receive.ts) — on a
+ * push our witness cosigns only what we then hold. Bytes only: sealed
+ * bodies stay sealed.
  *
  * Served by GET /fed/v1/mirror/{party}/entries (http/continuity.ts).
  */
@@ -13,7 +18,7 @@ import { leafHash } from '@parley/core';
 import type { LogStore } from '@parley/store';
 
 /**
- * Mirrors entries of `party`'s log that a scan verified against its cosigned
+ * Mirrors entries of `party`'s log that a scan (or a push) verified against its
  * checkpoint (those not held as received; the store skips those anyway).
  * @returns how many were new.
  * @throws StoreError `STORE_CONFLICT` for an index held with another hash (a fork; the pull's checks come first).

@@ -44,7 +44,7 @@ import {
 } from '@parley/core';
 import { request as undiciRequest } from 'undici';
 import type { ParleyNode } from '../service.js';
-import { WITNESSED_PUSH_CONTENT_TYPE, formatWitnessedPush } from './witnessedPush.js';
+import { TAIL_PUSH_CONTENT_TYPE, WITNESSED_PUSH_CONTENT_TYPE, formatWitnessedPush } from './witnessedPush.js';
 
 /** Default time for one request, connection to last byte. */
 export const DEFAULT_PEER_TIMEOUT_MS = 5_000;
@@ -129,6 +129,7 @@ export class PeerClient {
   readonly #timeoutMs: number;
   readonly #fetch: typeof fetch | undefined;
   #witnessedPush = true;
+  #tailPush = true;
 
   /**
    * @param node our node: signs every request with its log key.
@@ -150,6 +151,15 @@ export class PeerClient {
   /** False once the peer answered a witnessed push with 415 (a node of an earlier version). */
   get witnessedPush(): boolean {
     return this.#witnessedPush;
+  }
+
+  /**
+   * False once the peer answered a tail push ({@link TAIL_PUSH_CONTENT_TYPE})
+   * with 415: a node of an earlier version, which takes only the entries
+   * addressed to it (and plain witnessed pushes).
+   */
+  get tailPush(): boolean {
+    return this.#tailPush && this.#witnessedPush;
   }
 
   /** GET /log/checkpoint: the peer's latest signed checkpoint note (unverified); undefined while its log is empty (404). */
@@ -247,15 +257,19 @@ export class PeerClient {
    * add-checkpoint request and the bundle of entries proven against that
    * checkpoint, in one request. A refusal of the witness is a PEER_REFUSED
    * with the witness's status and problem code.
+   * @param tail the bundle carries our whole log tail (entries not
+   *   addressed to the peer too): sent as {@link TAIL_PUSH_CONTENT_TYPE}.
    * @returns undefined when the peer does not take witnessed pushes (415):
-   *   nothing was stored, and {@link witnessedPush} is false from then on.
+   *   nothing was stored, and {@link witnessedPush} is false from then on
+   *   (for a tail push: {@link tailPush} is false; push again without the tail).
    */
-  async pushWitnessed(witnessRequest: Uint8Array, bundle: Uint8Array, takeReply = false): Promise<WitnessedPushResult | undefined> {
+  async pushWitnessed(witnessRequest: Uint8Array, bundle: Uint8Array, takeReply = false, tail = false): Promise<WitnessedPushResult | undefined> {
     const body = formatWitnessedPush({ witness: witnessRequest, bundle });
-    const a = await this.#request('POST', '/fed/v1/bundle', body, MAX_JSON_BYTES, WITNESSED_PUSH_CONTENT_TYPE, takeReply ? { [PUSH_REPLY_HEADER]: '1' } : undefined);
+    const a = await this.#request('POST', '/fed/v1/bundle', body, MAX_JSON_BYTES, tail ? TAIL_PUSH_CONTENT_TYPE : WITNESSED_PUSH_CONTENT_TYPE, takeReply ? { [PUSH_REPLY_HEADER]: '1' } : undefined);
     if (a.status === 415) {
-      // A node of an earlier version: it takes the two requests.
-      this.#witnessedPush = false;
+      // A node of an earlier version: it takes the two requests (or, for a tail push, only what is addressed to it).
+      if (tail) this.#tailPush = false;
+      else this.#witnessedPush = false;
       return undefined;
     }
     if (a.status === 409 && a.type.startsWith(TLOG_SIZE_CONTENT_TYPE)) return { status: 409, size: this.#size(a) };

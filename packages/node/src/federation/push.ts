@@ -1,6 +1,14 @@
 /**
  * PUSH to one peer: our latest checkpoint to its witness, and our entries
- * addressed to it as a signed core bundle (the format offline delivery uses).
+ * as a signed core bundle (the format offline delivery uses) — to a peer of
+ * this version our WHOLE log tail since its push cursor, entries not
+ * addressed to it included (their bodies are sealed to their recipients):
+ * its witness cosigns only a checkpoint whose every entry it then holds
+ * (received or mirrored, receive.ts), so it can give us our log back after
+ * a rollback (issue 9, "No rollback"). A longer tail than a bundle takes is
+ * witnessed step by step at our earlier checkpoints (tailPush). A peer of
+ * an earlier version answers the tail push's media type 415 and gets the
+ * entries addressed to it, as below.
  *
  *     latest checkpoint (size L; the writer's, so proofs up to L exist)
  *     → entries i in [pushed, L) with the peer among `to`, ≤ pushBatch per
@@ -125,23 +133,37 @@ async function pushRounds(node: ParleyNode, store: LogStore, peer: PeerClient, c
     const { note, size } = latest;
     let moved = false;
     while (cursor.pushed < size) {
-      const entries = await addressed(node, store, peer.party, cursor.pushed, size, pushBatch);
-      const next = entries.length === pushBatch ? entries[entries.length - 1]!.index + 1 : size;
+      // A peer of this version takes our whole tail (its witness then holds all it cosigns); an earlier one what is addressed to it.
+      const tail = peer.tailPush;
+      const { note: at, size: atSize } = tail ? await tailTarget(store, cursor, pushBatch, note, size) : { note, size };
+      const entries = tail ? await ownTail(node, store, cursor.pushed, atSize, pushBatch) : await addressed(node, store, peer.party, cursor.pushed, size, pushBatch);
+      const next = tail ? cursor.pushed + entries.length : entries.length === pushBatch ? entries[entries.length - 1]!.index + 1 : size;
       if (entries.length > 0) {
-        const bundle = bundleFor(node, peer, note, entries);
+        const bundle = bundleFor(node, peer, at, entries);
         // Not yet witnessed there: the add-checkpoint request rides with the bundle (one request).
         let r: PushBundleResult | undefined;
-        if (cursor.cosigned !== size && peer.witnessedPush) {
-          const w = await peer.pushWitnessed(await addRequest(node, peer, cursor, note, size), bundle, o.onReply !== undefined);
+        if (cursor.cosigned !== atSize && peer.witnessedPush) {
+          let w;
+          try {
+            w = await peer.pushWitnessed(await addRequest(node, peer, cursor, at, atSize), bundle, o.onReply !== undefined, tail);
+          } catch (e) {
+            // The peer holds less of our log than our cursor says (it lost it, or a reply did not arrive): from what it cosigned.
+            if (!(tail && isIncomplete(e) && cursor.pushed > cursor.cosigned)) throw e;
+            cursor.pushed = cursor.cosigned;
+            moved = true;
+            break;
+          }
+          // An earlier version refused our tail (415): push again what is addressed to it.
+          if (w === undefined && tail) continue;
           if (w?.status === 200) {
-            accept(node, peer, cursor, note, size, w.cosignatures, persist);
+            accept(node, peer, cursor, at, atSize, w.cosignatures, persist);
             if (w.reply !== undefined) o.onReply?.(w.reply);
           }
           r = w;
         }
         if (r === undefined) {
           // A peer that takes no witnessed push: witness first, then the bundle.
-          if (cursor.cosigned !== size) await witnessAt(node, peer, cursor, note, size, persist);
+          if (cursor.cosigned !== atSize) await witnessAt(node, peer, cursor, at, atSize, persist);
           r = await peer.pushBundle(bundle);
         }
         if (r.status === 409) {
@@ -156,10 +178,77 @@ async function pushRounds(node: ParleyNode, store: LogStore, peer: PeerClient, c
       persist(store.advanceCursor('push', peer.party, { treeSize: next, frontier: [] }));
     }
     // Nothing (more) for the peer, but our checkpoint still goes to its witness.
-    if (!moved && cursor.cosigned !== size && !(o.deferOffered === true && cursor.offered === size)) await witnessAt(node, peer, cursor, note, size, persist);
+    if (!moved && cursor.cosigned !== size && !(o.deferOffered === true && cursor.offered === size)) {
+      if (peer.tailPush) moved = await witnessTail(node, peer, cursor, note, size, persist, o);
+      else await witnessAt(node, peer, cursor, note, size, persist);
+    }
     if (!moved) return accepted;
   }
   throw new PeerError('PEER_REFUSED', peer.party, `${peer.party} kept refusing our checkpoint as not witnessed`, { status: 409 });
+}
+
+function isIncomplete(e: unknown): boolean {
+  return e instanceof PeerError && e.problemCode === 'PUSH_INCOMPLETE';
+}
+
+/**
+ * A tail push with nothing left to carry (everything below our checkpoint
+ * was pushed): an empty tail bundle with the add-checkpoint request, so the
+ * peer's witness cosigns only once it holds what it cosigns (a reply that
+ * never arrived is answered PUSH_INCOMPLETE: the tail goes again, from what
+ * the peer last cosigned).
+ * @returns true when the cursor moved (push again).
+ */
+async function witnessTail(node: ParleyNode, peer: PeerClient, cursor: PushCursor, note: Uint8Array, size: number, persist: (write: Promise<unknown>) => void, o: PushOptions): Promise<boolean> {
+  let w;
+  try {
+    w = await peer.pushWitnessed(await addRequest(node, peer, cursor, note, size), bundleFor(node, peer, note, []), o.onReply !== undefined, true);
+  } catch (e) {
+    if (!(isIncomplete(e) && cursor.pushed > cursor.cosigned)) throw e;
+    cursor.pushed = cursor.cosigned;
+    return true;
+  }
+  if (w === undefined) return true; // an earlier version: push again as one
+  if (w.status === 409) {
+    cursor.cosigned = w.size;
+    delete cursor.offered;
+    return true;
+  }
+  accept(node, peer, cursor, note, size, w.cosignatures, persist);
+  if (w.reply !== undefined) o.onReply?.(w.reply);
+  return false;
+}
+
+/**
+ * The checkpoint a tail push from the cursor proves its entries against:
+ * our latest when the tail fits in one bundle (`pushBatch` entries);
+ * otherwise an earlier checkpoint of ours that a bundle can cover — the
+ * peer's witness cosigns only checkpoints whose every entry it holds, so a
+ * longer tail is witnessed step by step (the largest published size within
+ * the batch, not below what the peer cosigned). Without one (a single
+ * commit larger than a batch), the latest: its first bundle is refused as
+ * incomplete and the peer's pull takes the tail.
+ */
+async function tailTarget(store: LogStore, cursor: PushCursor, pushBatch: number, note: Uint8Array, size: number): Promise<{ note: Uint8Array; size: number }> {
+  const from = cursor.pushed;
+  if (size - from <= pushBatch) return { note, size };
+  // The peer's witness already holds a size beyond this batch: prove against that one (it cosigned it).
+  if (cursor.cosigned > from + pushBatch && cursor.cosigned <= size) {
+    const held = await store.checkpointAt(cursor.cosigned);
+    if (held !== undefined) return { note: held, size: cursor.cosigned };
+  }
+  for (let c = from + pushBatch; c > from && c >= cursor.cosigned; c--) {
+    const cp = await store.checkpointAt(c);
+    if (cp !== undefined) return { note: cp, size: c };
+  }
+  return { note, size };
+}
+
+/** Our own entries [from, to), at most `max`, with inclusion proofs in the tree of size `to` (a tail push). */
+async function ownTail(node: ParleyNode, store: LogStore, from: number, to: number, max: number): Promise<BundleEntryInput[]> {
+  const out: BundleEntryInput[] = [];
+  for (const e of await store.entries(from, Math.min(to, from + max))) out.push({ index: e.index, bytes: e.bytes, proof: await node.inclusionProof(e.index, to) });
+  return out;
 }
 
 /** Our latest checkpoint and its tree size (the writer's: proofs up to it exist); undefined while the log is empty. */
@@ -227,7 +316,8 @@ function accept(node: ParleyNode, peer: PeerClient, cursor: PushCursor, note: Ui
 
 /**
  * The push back to `peer` that rides on our answer to its witnessed push (a
- * reply): our entries addressed to it from the push cursor up to our latest
+ * reply): our entries addressed to it (with `tail`, for a peer that sent a
+ * tail push: our whole tail, as a push would carry it) from the push cursor up to our latest
  * checkpoint — after ingesting its push, our receipts for it — as a
  * witnessed push body (witnessedPush.ts), whose add-checkpoint request
  * offers that checkpoint to its witness. The cursor moves as if the push
@@ -236,12 +326,12 @@ function accept(node: ParleyNode, peer: PeerClient, cursor: PushCursor, note: Ui
  * @returns undefined when there is nothing to send, or more than a reply
  *   carries (the push loop sends it).
  */
-export async function replyPush(node: ParleyNode, store: LogStore, peer: PeerClient, cursor: PushCursor): Promise<Uint8Array | undefined> {
+export async function replyPush(node: ParleyNode, store: LogStore, peer: PeerClient, cursor: PushCursor, tail = false): Promise<Uint8Array | undefined> {
   const latest = await latestSized(node);
   if (latest === undefined) return undefined;
   const { note, size } = latest;
-  if (cursor.pushed >= size || size - cursor.pushed > 4 * MAX_REPLY_ENTRIES) return undefined;
-  const entries = await addressed(node, store, peer.party, cursor.pushed, size, MAX_REPLY_ENTRIES + 1);
+  if (cursor.pushed >= size || size - cursor.pushed > (tail ? 1 : 4) * MAX_REPLY_ENTRIES) return undefined;
+  const entries = tail ? await ownTail(node, store, cursor.pushed, size, MAX_REPLY_ENTRIES) : await addressed(node, store, peer.party, cursor.pushed, size, MAX_REPLY_ENTRIES + 1);
   if (entries.length === 0 || entries.length > MAX_REPLY_ENTRIES) return undefined;
   const bundle = bundleFor(node, peer, note, entries);
   if (bundle.length > MAX_REPLY_BYTES) return undefined;

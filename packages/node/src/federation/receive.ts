@@ -18,7 +18,17 @@
  *                                 and pushes again
  *     → ParleyNode.ingestBundle (ingest without checking each entry's
  *       signature twice): stored idempotently by (party, index, hash) and
- *       answered with machine receipts in our log (one per new run).
+ *       answered with machine receipts in our log (one per new run);
+ *       entries of the sender's log NOT addressed to us (a push carries the
+ *       sender's whole tail, issue 9) are verified the same way and go to
+ *       the mirror (mirror.ts): no receipt, never in the inbox.
+ *
+ * A witness holds every entry it cosigns (issue 9, "No rollback"): a
+ * witnessed push is cosigned only when this node would then hold every
+ * entry of the sender's log below the checkpoint — what it holds (its pull
+ * cursor, then received ∪ mirror) plus the bundle's run up to the
+ * checkpoint — else 422 PUSH_INCOMPLETE and our pull is poked to take the
+ * tail (checkCovered). The anonymous tlog-witness route is not this path.
  *
  * Why the witness first and not a proof inside the bundle: the tlog-witness
  * request already carries exactly that proof and is the one place where
@@ -28,11 +38,12 @@
  * that request beside the bundle in ONE HTTP request and runs both halves
  * through these same two paths, in this order.
  */
-import { type VerifiedBundle, bytesEqual, decodeUtf8, detectFork, fail, formatNote, openBundle, parseAddCheckpointRequest } from '@parley/core';
+import { type AddCheckpointRequest, type VerifiedBundle, bytesEqual, decodeUtf8, detectFork, fail, formatNote, openBundle, parseAddCheckpointRequest } from '@parley/core';
 import type { LogStore, WitnessState } from '@parley/store';
 import type { ParleyNode, Submitted } from '../service.js';
 import type { AddCheckpointRefused } from '../witness.js';
 import { recordFork } from './forks.js';
+import { mirrorScanned } from './mirror.js';
 import { parseWitnessedPush } from './witnessedPush.js';
 
 /** The bundle's entries are stored and receipted. */
@@ -69,13 +80,58 @@ export interface NotWitnessed {
  *   fork proof is stored first), and ingest's errors. Nothing is stored on a throw but evidence.
  */
 export async function receiveBundle(node: ParleyNode, store: LogStore, bytes: Uint8Array, sender: string, witnessed?: WitnessState): Promise<Received | NotWitnessed> {
-  const b = openBundle(bytes, node.accord, node.party);
+  return receiveOpened(node, store, openPushed(node, bytes, sender), witnessed);
+}
+
+/**
+ * Opens a bundle pushed by `sender` (node to node): entries of its log not
+ * addressed to us are accepted, verified as the rest, into `others` — a
+ * push carries the sender's whole tail (issue 9, "No rollback").
+ */
+function openPushed(node: ParleyNode, bytes: Uint8Array, sender: string): VerifiedBundle {
+  const b = openBundle(bytes, node.accord, node.party, { others: true });
   if (b.from !== sender) fail('BUNDLE_INVALID', `the bundle is from ${b.from}, but the request is signed by ${sender}`);
+  return b;
+}
+
+/**
+ * {@link receiveBundle} of an opened bundle: the entries addressed to us are
+ * ingested (receipts), the others mirrored (no receipt, not in the inbox),
+ * both issued together and durable before this returns.
+ */
+async function receiveOpened(node: ParleyNode, store: LogStore, b: VerifiedBundle, witnessed?: WitnessState): Promise<Received | NotWitnessed> {
   const cp = b.checkpoint.checkpoint;
   const heldSize = await checkWitnessed(node, store, b, witnessed);
   if (heldSize !== cp.treeSize) return { status: 409, size: heldSize };
-  const r = await node.ingestBundle(b);
+  const mirrored = mirrorScanned(store, b.from, b.others);
+  const [r] = await Promise.all([node.ingestBundle(b), mirrored]);
   return { status: 200, from: b.from, checkpointSize: cp.treeSize, ...r };
+}
+
+/**
+ * Whether this node holds, or `b` carries, every entry of the sender's log
+ * below `size` — what its witness must hold before cosigning a checkpoint
+ * of that size on a push (issue 9: "a witness holds every entry it
+ * cosigns", so it can give the sender its log back after a rollback).
+ * The pull cursor is the held prefix (the pull stores every scanned entry,
+ * received or mirrored, before moving it); above it, the held entries are
+ * counted (normally the few since the last push).
+ */
+export async function covers(store: LogStore, party: string, b: VerifiedBundle, size: number): Promise<boolean> {
+  const carried = new Set<number>();
+  for (const e of b.entries) carried.add(e.index);
+  for (const e of b.others) carried.add(e.index);
+  // The bundle's contiguous run up to `size`: [from, size).
+  let from = size;
+  while (from > 0 && carried.has(from - 1)) from--;
+  const pulled = (await store.cursor('pull', party))?.treeSize ?? 0;
+  for (let at = Math.min(pulled, from); at < from; ) {
+    const to = Math.min(from, at + 1024);
+    const held = await store.mirrored(party, at, to);
+    if (held.length !== to - at) return false;
+    at = to;
+  }
+  return true;
 }
 
 /** A witnessed push's entries are stored and receipted, and its checkpoint cosigned. */
@@ -103,13 +159,17 @@ export async function receiveWitnessedPush(node: ParleyNode, store: LogStore, bo
   const request = parseAddCheckpointRequest(push.witness);
   // Only the sender's own log is witnessed on its push (a plain add-checkpoint request may carry any).
   if (request.checkpoint.origin !== node.accord.party(sender)!.logKey.name) fail('BUNDLE_INVALID', `the pushed checkpoint is not of ${sender}'s log`);
+  const bundle = openPushed(node, push.bundle, sender);
+  const stale = await checkCovered(node, store, sender, bundle, request);
+  if (stale !== undefined) return stale;
   const w = await node.witness.begin(request);
   if (w.status === 200) {
     // The witness's new state is being written; meanwhile the bundle is
-    // verified against it and its entries go to the store, where they land
-    // after that state (writes reach the store in the order they are issued),
-    // and nothing is answered before both are durable.
-    const received = receiveBundle(node, store, push.bundle, sender, w.state);
+    // checked against it and its entries go to the store (received or
+    // mirrored), where they land after that state (writes reach the store
+    // in the order they are issued), and nothing — no cosignature — is
+    // answered before both are durable.
+    const received = receiveOpened(node, store, bundle, w.state);
     const [answer, r] = await Promise.allSettled([w.durable, received]);
     if (answer.status === 'rejected') throw answer.reason;
     if (r.status === 'rejected') throw r.reason;
@@ -124,9 +184,45 @@ export async function receiveWitnessedPush(node: ParleyNode, store: LogStore, bo
   // checkpoint: then the bundle is good as it is, and our stored cosignature answers.
   const held = await node.witness.heldCosignature(request);
   if (held === undefined) return { status: 409, size: w.latestSize };
-  const r = await receiveBundle(node, store, push.bundle, sender);
+  const r = await receiveOpened(node, store, bundle);
   if (r.status === 409) return r;
   return { ...r, cosignatures: held };
+}
+
+/**
+ * Refuses a witnessed push whose cosignature would cover entries this node
+ * would not hold (see {@link covers}): its bundle must carry the sender's
+ * log from what we hold up to the checkpoint it asks us to cosign — unless
+ * our witness cosigned exactly that checkpoint already (our pull did, and
+ * scans it). An earlier sender pushes only the entries addressed to us: its
+ * push is refused until our pull has mirrored the rest, which it is poked
+ * to do now. The anonymous tlog-witness route (POST /witness/add-checkpoint)
+ * is not this path: it cosigns by consistency proof alone, as C2SP
+ * tlog-witness specifies.
+ * @returns {@link NotWitnessed} when the witness would answer 409 anyway
+ *   (the sender's old size is stale: it learns the size first); undefined to go on.
+ * @throws VerificationError `BUNDLE_INVALID` (the bundle's checkpoint is not
+ *   the request's), `PUSH_INCOMPLETE`.
+ */
+async function checkCovered(node: ParleyNode, store: LogStore, sender: string, b: VerifiedBundle, request: AddCheckpointRequest): Promise<NotWitnessed | undefined> {
+  const cp = request.checkpoint;
+  const bcp = b.checkpoint.checkpoint;
+  if (bcp.treeSize !== cp.treeSize || !bytesEqual(bcp.rootHash, cp.rootHash)) fail('BUNDLE_INVALID', 'the bundle is not proven against the checkpoint the push asks to cosign');
+  if (await covers(store, sender, b, cp.treeSize)) return undefined;
+  if ((await node.witness.heldCosignature(request)) !== undefined) return undefined;
+  const heldSize = (await node.witness.latest(cp.origin))?.treeSize ?? 0;
+  if (heldSize !== request.oldSize) return { status: 409, size: heldSize };
+  coverageMissing.get(node)?.(sender);
+  fail('PUSH_INCOMPLETE', `the push does not carry every entry of ${sender}'s log up to ${cp.treeSize} that this node lacks`);
+}
+
+/** Per node: what to do when a push was refused as incomplete (the federator pulls the sender's log soon). */
+const coverageMissing = new WeakMap<ParleyNode, (party: string) => void>();
+
+/** Sets the hook {@link checkCovered} calls for a refused incomplete push (the federator's poke). */
+export function onPushIncomplete(node: ParleyNode, hook: ((party: string) => void) | undefined): void {
+  if (hook === undefined) coverageMissing.delete(node);
+  else coverageMissing.set(node, hook);
 }
 
 /**

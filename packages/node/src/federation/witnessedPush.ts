@@ -21,6 +21,16 @@ import { MAX_WITNESS_REQUEST_BYTES, decodeUtf8, encodeUtf8, fail } from '@parley
 
 /** Media type of a witnessed push body. */
 export const WITNESSED_PUSH_CONTENT_TYPE = 'application/x.parley.witnessed-push';
+/**
+ * Media type of a witnessed push whose bundle carries the sender's WHOLE
+ * log tail since the receiver's push cursor — entries not addressed to the
+ * receiver too (their bodies stay sealed to their recipients), which it
+ * mirrors — so that the witness holds every entry it cosigns (issue 9, "No
+ * rollback"). Same body as {@link WITNESSED_PUSH_CONTENT_TYPE}; its own type
+ * so that a node of an earlier version (which refuses such a bundle) answers
+ * 415 and the sender falls back to the entries addressed to it.
+ */
+export const TAIL_PUSH_CONTENT_TYPE = 'application/x.parley.tail-push';
 const MAGIC = 'parley-push/v1 ';
 /** Longest header line: the magic, up to 7 digits (≤ MAX_WITNESS_REQUEST_BYTES), the newline. */
 const MAX_HEADER = MAGIC.length + 8;

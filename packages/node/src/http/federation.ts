@@ -9,12 +9,17 @@
  *          409 text/x.tlog.size      `<size>\n`: the checkpoint is not the one we cosigned for the sender's
  *                                    log; add it to our witness (POST /witness/add-checkpoint) and push again
  *
- *                           or a witnessed push (federation/witnessedPush.ts, application/x.parley.witnessed-push):
+ *                           Entries of the sender's log not addressed to us may ride along (a push carries the
+ *                           sender's whole tail, issue 9): verified as the rest and mirrored (no receipt, no inbox).
+ *                           or a witnessed push (federation/witnessedPush.ts, application/x.parley.witnessed-push,
+ *                           or application/x.parley.tail-push from a sender that pushes its whole tail):
  *                           the add-checkpoint request for the bundle's checkpoint, then the bundle, in one body;
  *                           run through our witness, then as above — one request per hop instead of two
  *          200 application/json      as above, and cosignatures: our cosignature line(s) on the checkpoint
  *          409 text/x.tlog.size      `<size>\n`: the size our witness holds for the sender's log (stale old size)
  *          400/403/404/422           the witness's refusal, as POST /witness/add-checkpoint answers it
+ *          422 PUSH_INCOMPLETE       the bundle does not carry every entry we lack below the checkpoint: a
+ *                                    witness cosigns on a push only what it holds (nothing stored or cosigned)
  *          401 REQUEST_UNAUTHENTICATED    no / bad / replayed / skewed Parley-Signature, or a key not in the accord
  *          400 REQUEST_SIGNATURE_MALFORMED  a header that does not parse
  *          400 CONTENT_DIGEST_MALFORMED     a Content-Digest that is not `sha-256=:<base64>:` (before the body)
@@ -48,7 +53,7 @@ import { heldForks } from '../federation/forks.js';
 import { pushReplierOf } from '../federation/federator.js';
 import { PUSH_REPLY_HEADER } from '../federation/peer.js';
 import { type NotWitnessed, type Received, type ReceivedWitnessed, receiveBundle, receiveWitnessedPush } from '../federation/receive.js';
-import { WITNESSED_PUSH_CONTENT_TYPE } from '../federation/witnessedPush.js';
+import { TAIL_PUSH_CONTENT_TYPE, WITNESSED_PUSH_CONTENT_TYPE } from '../federation/witnessedPush.js';
 import type { App, Context } from './context.js';
 import { HttpError } from './problem.js';
 import { authenticateSigned, contentDigestOf } from './signedHead.js';
@@ -58,7 +63,7 @@ import type { AddCheckpointRefused } from '../witness.js';
 
 /** Largest pushed bundle: the Federator pushes at most a few hundred entries at a time. */
 export const MAX_PUSH_BYTES = 16 * 1024 * 1024;
-const ACCEPTED_TYPES: readonly string[] = ['application/octet-stream', 'application/json', WITNESSED_PUSH_CONTENT_TYPE];
+const ACCEPTED_TYPES: readonly string[] = ['application/octet-stream', 'application/json', WITNESSED_PUSH_CONTENT_TYPE, TAIL_PUSH_CONTENT_TYPE];
 
 export const PushResponse = z.object({
   from: z.string().describe('The sending party'),
@@ -151,7 +156,7 @@ export function registerFederation(app: App, ctx: Context): void {
           'Send `Content-Digest: sha-256=:<base64 SHA-256 of the body>:` (RFC 9530) with the Parley-Signature: the signature is then checked before the body is read ' +
           '(a bad one is answered 401 at once), and a body that does not match it is 400 CONTENT_DIGEST_MISMATCH. ' +
           `A witnessed push (${WITNESSED_PUSH_CONTENT_TYPE}) sent with \`Parley-Push-Reply: 1\` may be answered with \`reply\`: this node\u2019s push back to the sender.`,
-        consumes: ['application/octet-stream', WITNESSED_PUSH_CONTENT_TYPE],
+        consumes: ['application/octet-stream', WITNESSED_PUSH_CONTENT_TYPE, TAIL_PUSH_CONTENT_TYPE],
         body: S.Bytes,
         response: {
           200: PushResponse,
@@ -161,11 +166,13 @@ export function registerFederation(app: App, ctx: Context): void {
       handler: async (req, reply) => {
         const body = new Uint8Array(req.body.buffer, req.body.byteOffset, req.body.byteLength);
         const sender = await authenticateNode(req, body, ctx);
-        const witnessed = mediaType(req) === WITNESSED_PUSH_CONTENT_TYPE;
+        // A tail push is a witnessed push whose sender takes our whole tail back on a reply (issue 9).
+        const tail = mediaType(req) === TAIL_PUSH_CONTENT_TYPE;
+        const witnessed = tail || mediaType(req) === WITNESSED_PUSH_CONTENT_TYPE;
         const receive = (): Promise<ReceivedWitnessed | Received | NotWitnessed | AddCheckpointRefused> => (witnessed ? receiveWitnessedPush(node, store, body, sender) : receiveBundle(node, store, body, sender));
         // A sender that takes our push back gets it on this answer (our receipts for these entries).
         const replier = witnessed && req.headers[PUSH_REPLY_HEADER] === '1' ? pushReplierOf(node) : undefined;
-        const { r, back } = replier ? await replier(sender, receive, (x) => x.status === 200) : { r: await receive(), back: undefined };
+        const { r, back } = replier ? await replier(sender, receive, (x) => x.status === 200, tail) : { r: await receive(), back: undefined };
         if (r.status !== 200 && r.status !== 409) refuse(r);
         if (r.status === 409) return reply.code(409).type(TLOG_SIZE_CONTENT_TYPE).header('cache-control', 'no-store').send(Buffer.from(formatTreeSizeBody(r.size)));
         const cosignatures = (r as Partial<ReceivedWitnessed>).cosignatures;
