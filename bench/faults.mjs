@@ -375,8 +375,12 @@ async function rollback() {
 async function forks() {
   const secrets = await openKeyFile(readFileSync(join(dataOf('EU'), 'keys.enc'), 'utf8'), PASSPHRASE, 'keys.enc');
   const key = nodeKeys(secrets).log;
+  // What each witness holds of EU's log, read before anything is planted: once one witness has a
+  // proof, gossip carries it to the other, whose witness then refuses EU outright (LOG_FORKED).
+  const held = {};
+  for (const w of ['CN', 'US']) held[w] = await witnessedSize(nodes[w], nodes.EU);
   for (const w of ['CN', 'US']) {
-    const size = await witnessedSize(nodes[w], nodes.EU);
+    const size = held[w];
     const fake = new MemoryTree();
     for (let i = 0; i < size; i++) fake.appendData(new TextEncoder().encode(`rewritten EU entry ${i} for ${w}`));
     const forged = signCheckpoint({ origin: key.name, treeSize: size, rootHash: fake.root(), extensions: [] }, newSigner(key));
