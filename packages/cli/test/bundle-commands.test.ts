@@ -8,39 +8,18 @@
  *
  * Asserted by exit code and JSON fields (STYLE.md), as node-commands.test.ts.
  */
-import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type Run, cleanEnv, parleyIn } from './helpers/channel.js';
 import { type Served, serve as serveNode } from './helpers/serve.js';
-
-const REPO = resolve(fileURLToPath(new URL('.', import.meta.url)), '../../..');
-const BIN = join(REPO, 'packages/cli/bin/parley.js');
-const PASSPHRASE = 'correct horse battery staple';
 
 let tmp = '';
 const at = (...p: string[]) => join(tmp, ...p);
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function env(): NodeJS.ProcessEnv {
-  const e: NodeJS.ProcessEnv = { ...process.env, PARLEY_PASSPHRASE: PASSPHRASE };
-  for (const k of ['PARLEY_DATA', 'PARLEY_URL', 'PARLEY_TOKEN']) delete e[k];
-  return e;
-}
-
-function parley(args: readonly string[]): Run {
-  const r = spawnSync(process.execPath, [BIN, ...args], { cwd: tmp, encoding: 'utf8', timeout: 30_000, env: env() });
-  if (r.error) throw r.error;
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
+const parley = (args: readonly string[]): Run => parleyIn(tmp, args);
 
 function json<T = Record<string, unknown>>(args: readonly string[]): T {
   const r = parley([...args, '--json']);
@@ -56,7 +35,7 @@ function fails<T = Record<string, unknown>>(code: number, args: readonly string[
 }
 
 /** The nodes of these tests deliver by hand (export, ingest, bundles): no federation, no heartbeats. */
-const serve = (data: string): Promise<Served> => serveNode(data, { cwd: tmp, env: env(), extra: ['--no-federation', '--no-heartbeat'] });
+const serve = (data: string): Promise<Served> => serveNode(data, { cwd: tmp, env: cleanEnv(), extra: ['--no-federation', '--no-heartbeat'] });
 
 const servers: Served[] = [];
 let usNode: Served;

@@ -32,161 +32,27 @@
  * poll with generous deadlines (a noisy 2-core machine); no fixed sleeps
  * decide an outcome. Every process and proxy is stopped in afterAll.
  */
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { type Server, type Socket, createConnection, createServer } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { formatAddCheckpointRequest } from '@parley/core/node';
+import { type Node, type Party, PARTIES, Proxy, bytesOf, dataOf, threeParties, witnessedSize } from './helpers/parties.js';
 
-const REPO = resolve(fileURLToPath(new URL('.', import.meta.url)), '../../..');
-const BIN = join(REPO, 'packages/cli/bin/parley.js');
-const PASSPHRASE = 'correct horse battery staple';
-const PARTIES = ['US', 'CN', 'EU'] as const;
-type Party = (typeof PARTIES)[number];
-const PASSWORD = 'admin-password-123';
 const POLL_MS = 300;
 
-let tmp = '';
-const at = (...p: string[]) => join(tmp, ...p);
-const dataOf = (p: Party) => p.toLowerCase();
-
-function env(): NodeJS.ProcessEnv {
-  const e: NodeJS.ProcessEnv = { ...process.env, PARLEY_PASSPHRASE: PASSPHRASE };
-  for (const k of ['PARLEY_DATA', 'PARLEY_URL', 'PARLEY_TOKEN', 'PARLEY_WEBHOOK']) delete e[k];
-  return e;
-}
-
-function parley(args: readonly string[]): { code: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [BIN, ...args], { cwd: tmp, encoding: 'utf8', timeout: 30_000, env: env() });
-  if (r.error) throw r.error;
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
-
-function json<T = Record<string, unknown>>(args: readonly string[]): T {
-  const r = parley([...args, '--json']);
-  expect(r.code, `parley ${args.join(' ')}: ${r.stderr}`).toBe(0);
-  return JSON.parse(r.stdout) as T;
-}
+const h = threeParties({ parleyTimeout: 30_000, httpTimeout: 15_000 });
+const { nodes, at, parley, http, get, login, until } = h;
 
 // ---------------------------------------------------------------- proxies
 
-/** A TCP proxy for one directed link, which the test can cut. */
-class Proxy {
-  readonly #server: Server;
-  readonly #sockets = new Set<Socket>();
-  #blocked = false;
-  port = 0;
-
-  constructor(readonly name: string, readonly targetPort: number) {
-    this.#server = createServer((client) => {
-      if (this.#blocked) {
-        client.destroy();
-        return;
-      }
-      const upstream = createConnection({ host: '127.0.0.1', port: this.targetPort });
-      this.#track(client);
-      this.#track(upstream);
-      const cut = () => {
-        client.destroy();
-        upstream.destroy();
-      };
-      client.on('error', cut).on('close', cut);
-      upstream.on('error', cut).on('close', cut);
-      client.pipe(upstream);
-      upstream.pipe(client);
-    });
-  }
-
-  #track(s: Socket): void {
-    this.#sockets.add(s);
-    s.on('close', () => this.#sockets.delete(s));
-  }
-
-  async listen(): Promise<this> {
-    await new Promise<void>((done, fail) => {
-      this.#server.once('error', fail);
-      this.#server.listen(0, '127.0.0.1', () => done());
-    });
-    this.port = (this.#server.address() as { port: number }).port;
-    return this;
-  }
-
-  get url(): string {
-    return `http://127.0.0.1:${this.port}`;
-  }
-
-  /** Refuses new connections and destroys open ones (keep-alive sockets included). */
-  block(): void {
-    this.#blocked = true;
-    for (const s of this.#sockets) s.destroy();
-  }
-
-  unblock(): void {
-    this.#blocked = false;
-  }
-
-  async close(): Promise<void> {
-    this.block();
-    await new Promise<void>((done) => this.#server.close(() => done()));
-  }
-}
-
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((done) => s.listen(0, '127.0.0.1', () => done()));
-  const port = (s.address() as { port: number }).port;
-  await new Promise<void>((done) => s.close(() => done()));
-  return port;
-}
-
-// ---------------------------------------------------------------- nodes
-
-interface Node {
-  party: Party;
-  port: number;
-  url: string;
-  child: ChildProcess | undefined;
-  exited: Promise<void>;
-  /** The tail of its stderr (federation warnings), for failure messages. */
-  log: string;
-  token: string;
-}
-
-const nodes = {} as Record<Party, Node>;
 const proxies = new Map<string, Proxy>(); // "US>CN": US's way to CN
 const link = (from: Party, to: Party) => proxies.get(`${from}>${to}`)!;
 
-/** Starts `parley serve` for `n` on its fixed port and waits for its JSON line. */
-function start(n: Node): Promise<void> {
-  const peers = PARTIES.filter((p) => p !== n.party).flatMap((p) => ['--peer', `${p}=${link(n.party, p).url}`]);
-  const child = spawn(process.execPath, [BIN, 'serve', '--data', dataOf(n.party), '--port', String(n.port), '--poll', String(POLL_MS), '--json', ...peers], {
-    cwd: tmp,
-    env: env(),
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  n.child = child;
-  n.exited = new Promise((r) => child.once('exit', () => r()));
-  child.stderr!.setEncoding('utf8').on('data', (d: string) => (n.log = (n.log + d).slice(-8000)));
-  return new Promise((done, fail) => {
-    let out = '';
-    child.stdout!.setEncoding('utf8').on('data', (d: string) => {
-      out += d;
-      if (!out.includes('\n')) return;
-      try {
-        expect((JSON.parse(out.split('\n')[0]!) as { url: string }).url).toBe(n.url);
-        done();
-      } catch (e) {
-        fail(e as Error);
-      }
-    });
-    child.once('error', fail);
-    void n.exited.then(() => fail(new Error(`serve ${n.party} exited early: ${n.log}`)));
-  });
-}
+// ---------------------------------------------------------------- nodes
+
+/** Starts `parley serve` for `n` on its fixed port, every peer through its link's proxy, and waits for its JSON line. */
+const start = (n: Node): Promise<void> =>
+  h.start(n, { flags: ['--poll', String(POLL_MS)], peers: PARTIES.filter((p) => p !== n.party).flatMap((p) => ['--peer', `${p}=${link(n.party, p).url}`]), checkUrl: true });
 
 async function stopAll(signal: NodeJS.Signals): Promise<void> {
   const running = PARTIES.map((p) => nodes[p]).filter((n) => n?.child && n.child.exitCode === null && n.child.signalCode === null);
@@ -195,30 +61,6 @@ async function stopAll(signal: NodeJS.Signals): Promise<void> {
 }
 
 // ---------------------------------------------------------------- HTTP
-
-async function http(n: Node, method: string, path: string, body?: unknown): Promise<{ status: number; body: any }> {
-  const res = await fetch(`${n.url}${path}`, {
-    method,
-    headers: { ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...(n.token ? { authorization: `Bearer ${n.token}` } : {}) },
-    ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-    signal: AbortSignal.timeout(15_000),
-  });
-  const text = await res.text();
-  return { status: res.status, body: text === '' ? undefined : res.headers.get('content-type')?.includes('json') ? JSON.parse(text) : text };
-}
-
-async function get(n: Node, path: string): Promise<any> {
-  const r = await http(n, 'GET', path);
-  if (r.status !== 200) throw new Error(`GET ${n.party}${path}: ${r.status} ${JSON.stringify(r.body)}`);
-  return r.body;
-}
-
-async function login(n: Node): Promise<void> {
-  n.token = '';
-  const r = await http(n, 'POST', '/v1/sessions', { name: 'admin', password: PASSWORD });
-  expect(r.status).toBe(201);
-  n.token = r.body.token as string;
-}
 
 interface Sent {
   index: number;
@@ -265,63 +107,12 @@ async function receiptCounts(n: Node, from: Party): Promise<Map<number, { count:
   return counts;
 }
 
-/** Polls `check` until it returns a value that is not undefined; fails with `what` and the last error after `ms`. */
-async function until<T>(what: string, ms: number, check: () => Promise<T | undefined>): Promise<T> {
-  const deadline = Date.now() + ms;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await check();
-      if (v !== undefined) return v;
-      last = undefined;
-    } catch (e) {
-      last = e;
-    }
-    if (Date.now() > deadline) {
-      const logs = PARTIES.map((p) => `--- ${p} stderr tail:\n${nodes[p].log.slice(-1500)}`).join('\n');
-      throw new Error(`timed out after ${ms} ms waiting for ${what}${last ? `: ${String(last)}` : ''}\n${logs}`);
-    }
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
-
-async function bytesOf(url: string): Promise<Uint8Array> {
-  const res = await fetch(url, { signal: AbortSignal.timeout(15_000) });
-  if (res.status !== 200) throw new Error(`GET ${url}: ${res.status}`);
-  return new Uint8Array(Buffer.from(await res.arrayBuffer()));
-}
-
 const leafHashOf = (bytes: Uint8Array) => createHash('sha256').update(Buffer.from([0])).update(bytes).digest('base64');
-
-/**
- * The size of `of`'s log that `witness` holds as cosigned: an anonymous
- * tlog-witness add-checkpoint with old size 0 is answered 409 `<size>\n`.
- */
-async function witnessedSize(witness: Node, of: Node): Promise<number> {
-  const cp = await bytesOf(`${of.url}/log/checkpoint`);
-  const res = await fetch(`${witness.url}/witness/add-checkpoint`, {
-    method: 'POST',
-    headers: { 'content-type': 'text/plain' },
-    body: formatAddCheckpointRequest({ oldSize: 0, proof: [], checkpointNote: cp }),
-  });
-  const text = await res.text();
-  if (res.status !== 409) throw new Error(`${witness.party} answered ${res.status} to an old-0 probe: ${text}`);
-  return Number(text.trim());
-}
 
 // ---------------------------------------------------------------- setup
 
 beforeAll(async () => {
-  tmp = mkdtempSync(join(tmpdir(), 'parley-faults-'));
-  writeFileSync(at('admin.pw'), `${PASSWORD}\n`);
-  for (const p of PARTIES) {
-    nodes[p] = { party: p, port: await freePort(), url: '', child: undefined, exited: Promise.resolve(), log: '', token: '' };
-    nodes[p].url = `http://127.0.0.1:${nodes[p].port}`;
-    json(['init', '--party', p, '--origin', `${dataOf(p)}.parley.test/log`, '--data', dataOf(p), '--port', String(nodes[p].port), '--admin', 'admin', '--admin-password-file', 'admin.pw']);
-  }
-  json(['accord', 'init', '--name', 'faults-test', ...PARTIES.flatMap((p) => ['--party-file', `${dataOf(p)}/party.json`]), '--heartbeat', '2', '--receipt', '5', '--ack-flash', '30']);
-  for (const p of PARTIES) json(['accord', 'sign', 'accord.json', '--data', dataOf(p)]);
-  for (const p of PARTIES) json(['accord', 'install', 'accord.json', '--data', dataOf(p)]);
+  await h.found('parley-faults-', 'faults-test', ['--heartbeat', '2', '--receipt', '5', '--ack-flash', '30']);
   for (const from of PARTIES) for (const to of PARTIES) if (from !== to) proxies.set(`${from}>${to}`, await new Proxy(`${from}>${to}`, nodes[to].port).listen());
   await Promise.all(PARTIES.map((p) => start(nodes[p])));
   for (const p of PARTIES) await login(nodes[p]);
@@ -337,7 +128,7 @@ afterAll(async () => {
   await stopAll('SIGTERM');
   await stopAll('SIGKILL');
   await Promise.all([...proxies.values()].map((p) => p.close()));
-  if (tmp) rmSync(tmp, { recursive: true, force: true });
+  h.remove();
 });
 
 describe('faults with three real node processes (US, CN, EU)', () => {

@@ -29,238 +29,34 @@
  *
  * Waits poll with deadlines; no fixed sleep decides an outcome.
  */
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { type Server, type IncomingMessage, type ServerResponse, createServer as createHttpServer, request as httpRequest } from 'node:http';
-import { createServer } from 'node:net';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { formatAddCheckpointRequest, getCrypto, signRequest, verifyAccord } from '@parley/core/node';
+import { getCrypto, signRequest, verifyAccord } from '@parley/core/node';
 import { readAccordFile } from '../src/datadir.js';
 import { unlockKeys } from '../src/secrets.js';
 import { nodeKeys } from '../src/keyfile.js';
+import { MirrorGate, type Node, type Party, PARTIES, forksAgainst as forksOf, leafHashes as leafHashesOf, receiptsOf as receiptsIn, sendRoutine, stop, threeParties, witnessedSize } from './helpers/parties.js';
 
-const REPO = resolve(fileURLToPath(new URL('.', import.meta.url)), '../../..');
-const BIN = join(REPO, 'packages/cli/bin/parley.js');
-const PASSPHRASE = 'correct horse battery staple';
-const PASSWORD = 'admin-password-123';
-const PARTIES = ['US', 'CN', 'EU'] as const;
-type Party = (typeof PARTIES)[number];
+const h = threeParties({ parleyTimeout: 60_000, httpTimeout: 20_000 });
+const { nodes, at, parley, parleyAsync, json, http, login, until } = h;
+const send = (n: Node, text: string, to?: Party[]) => sendRoutine(h, n, text, to);
+const leafHashes = (n: Node) => leafHashesOf(h, n);
+const receiptsOf = (n: Node, from: Party) => receiptsIn(h, n, from);
+const forksAgainst = (witness: Node, party: Party) => forksOf(h, witness, party);
 
-let tmp = '';
-const at = (...p: string[]) => join(tmp, ...p);
-const dataOf = (p: Party) => p.toLowerCase();
-
-function env(): NodeJS.ProcessEnv {
-  const e: NodeJS.ProcessEnv = { ...process.env, PARLEY_PASSPHRASE: PASSPHRASE };
-  for (const k of ['PARLEY_DATA', 'PARLEY_URL', 'PARLEY_TOKEN', 'PARLEY_WEBHOOK']) delete e[k];
-  return e;
-}
-
-function parley(args: readonly string[]): { code: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [BIN, ...args], { cwd: tmp, encoding: 'utf8', timeout: 60_000, env: env() });
-  if (r.error) throw r.error;
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
-
-/** `parley` without blocking this process's event loop (the gates run in it). */
-function parleyAsync(args: readonly string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((done, fail) => {
-    const child = spawn(process.execPath, [BIN, ...args], { cwd: tmp, env: env(), stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-    child.once('error', fail);
-    child.once('close', (code) => done({ code, stdout, stderr }));
-  });
-}
-
-function json<T = Record<string, unknown>>(args: readonly string[]): T {
-  const r = parley([...args, '--json']);
-  expect(r.code, `parley ${args.join(' ')}: ${r.stderr}`).toBe(0);
-  return JSON.parse(r.stdout) as T;
-}
-
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((done) => s.listen(0, '127.0.0.1', () => done()));
-  const port = (s.address() as { port: number }).port;
-  await new Promise<void>((done) => s.close(() => done()));
-  return port;
-}
-
-/** An HTTP proxy for US's way to one peer that can refuse the mirror route. */
-class MirrorGate {
-  readonly #server: Server;
-  refuseMirror = false;
-  port = 0;
-  constructor(readonly targetPort: number) {
-    this.#server = createHttpServer((req: IncomingMessage, res: ServerResponse) => {
-      if (this.refuseMirror && (req.url ?? '').startsWith('/fed/v1/mirror/')) {
-        res.writeHead(503, { 'content-type': 'text/plain' }).end('mirror refused by the test\n');
-        return;
-      }
-      const up = httpRequest({ host: '127.0.0.1', port: this.targetPort, method: req.method, path: req.url, headers: req.headers }, (ur) => {
-        res.writeHead(ur.statusCode ?? 502, ur.headers);
-        ur.pipe(res);
-      });
-      up.on('error', () => res.destroy());
-      req.pipe(up);
-    });
-  }
-  async listen(): Promise<this> {
-    await new Promise<void>((done) => this.#server.listen(0, '127.0.0.1', () => done()));
-    this.port = (this.#server.address() as { port: number }).port;
-    return this;
-  }
-  get url(): string {
-    return `http://127.0.0.1:${this.port}`;
-  }
-  close(): Promise<void> {
-    this.#server.closeAllConnections();
-    return new Promise((done) => this.#server.close(() => done()));
-  }
-}
-
-interface Node {
-  party: Party;
-  port: number;
-  url: string;
-  child: ChildProcess | undefined;
-  exited: Promise<void>;
-  log: string;
-  token: string;
-}
-
-const nodes = {} as Record<Party, Node>;
 const gates = {} as Record<'CN' | 'EU', MirrorGate>;
 
-function start(n: Node): Promise<void> {
-  const peers = n.party === 'US' ? (['CN', 'EU'] as const).flatMap((p) => ['--peer', `${p}=${gates[p].url}`]) : [];
-  const child = spawn(process.execPath, [BIN, 'serve', '--data', dataOf(n.party), '--port', String(n.port), '--poll', '300', '--no-heartbeat', '--json', ...peers], { cwd: tmp, env: env(), stdio: ['ignore', 'pipe', 'pipe'] });
-  n.child = child;
-  n.exited = new Promise((r) => child.once('exit', () => r()));
-  child.stderr!.setEncoding('utf8').on('data', (d: string) => (n.log = (n.log + d).slice(-8000)));
-  return new Promise((done, fail) => {
-    let out = '';
-    child.stdout!.setEncoding('utf8').on('data', (d: string) => {
-      out += d;
-      if (out.includes('\n')) done();
-    });
-    child.once('error', fail);
-    void n.exited.then(() => fail(new Error(`serve ${n.party} exited early: ${n.log}`)));
-  });
-}
-
-async function stop(n: Node): Promise<void> {
-  if (n.child && n.child.exitCode === null && n.child.signalCode === null) {
-    n.child.kill('SIGTERM');
-    await n.exited;
-  }
-}
-
-async function http(n: Node, method: string, path: string, body?: unknown): Promise<{ status: number; body: any }> {
-  const res = await fetch(`${n.url}${path}`, {
-    method,
-    headers: { ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...(n.token ? { authorization: `Bearer ${n.token}` } : {}) },
-    ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-    signal: AbortSignal.timeout(20_000),
-  });
-  const text = await res.text();
-  return { status: res.status, body: text === '' ? undefined : res.headers.get('content-type')?.includes('json') ? JSON.parse(text) : text };
-}
-
-async function login(n: Node): Promise<void> {
-  n.token = '';
-  const r = await http(n, 'POST', '/v1/sessions', { name: 'admin', password: PASSWORD });
-  expect(r.status, JSON.stringify(r.body)).toBe(201);
-  n.token = r.body.token as string;
-}
-
-async function send(n: Node, text: string, to?: Party[]): Promise<{ index: number; leafHash: string }> {
-  const r = await http(n, 'POST', '/v1/messages', { precedence: 'ROUTINE', marking: 'TLP:AMBER', text, ...(to ? { to } : {}) });
-  expect(r.status, JSON.stringify(r.body)).toBe(201);
-  return { index: r.body.index as number, leafHash: r.body.leafHash as string };
-}
-
-async function until<T>(what: string, ms: number, check: () => Promise<T | undefined>): Promise<T> {
-  const deadline = Date.now() + ms;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await check();
-      if (v !== undefined) return v;
-      last = undefined;
-    } catch (e) {
-      last = e;
-    }
-    if (Date.now() > deadline) {
-      const logs = PARTIES.map((p) => `--- ${p} stderr tail:\n${nodes[p].log.slice(-1500)}`).join('\n');
-      throw new Error(`timed out after ${ms} ms waiting for ${what}${last ? `: ${String(last)}` : ''}\n${logs}`);
-    }
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
-
-/** The size of `of`'s log `witness` holds as cosigned (an old-0 add-checkpoint is answered 409 `<size>`). */
-async function witnessedSize(witness: Node, of: Node): Promise<number> {
-  const cp = new Uint8Array(await (await fetch(`${of.url}/log/checkpoint`)).arrayBuffer());
-  const res = await fetch(`${witness.url}/witness/add-checkpoint`, { method: 'POST', headers: { 'content-type': 'text/plain' }, body: formatAddCheckpointRequest({ oldSize: 0, proof: [], checkpointNote: cp }) });
-  const text = await res.text();
-  if (res.status !== 409) throw new Error(`${witness.party} answered ${res.status}: ${text}`);
-  return Number(text.trim());
-}
-
-/** Our own log's leaf hashes by index, from the outbox. */
-async function leafHashes(n: Node): Promise<Map<number, string>> {
-  const r = await http(n, 'GET', '/v1/outbox?limit=200');
-  expect(r.status).toBe(200);
-  return new Map((r.body.items as { index: number; leafHash: string }[]).map((i) => [i.index, i.leafHash]));
-}
-
-/** How many receipts in `n`'s own log reference each entry of `from`. */
-async function receiptsOf(n: Node, from: Party): Promise<Map<number, number>> {
-  const r = await http(n, 'GET', '/v1/outbox?type=receipt&limit=200');
-  expect(r.status).toBe(200);
-  const counts = new Map<number, number>();
-  for (const it of r.body.items as { entry: { refs: { party: string; index: number }[] } }[]) {
-    for (const ref of it.entry.refs) if (ref.party === from) counts.set(ref.index, (counts.get(ref.index) ?? 0) + 1);
-  }
-  return counts;
-}
-
-async function forksAgainst(witness: Node, party: Party): Promise<number> {
-  const r = await http(witness, 'GET', '/v1/forks');
-  expect(r.status).toBe(200);
-  return (r.body.forks as { party: string }[]).filter((f) => f.party === party).length;
-}
+/** US reaches CN and EU through the gates; --poll 300, no heartbeats. */
+const start = (n: Node): Promise<void> =>
+  h.start(n, { flags: ['--poll', '300', '--no-heartbeat'], peers: n.party === 'US' ? (['CN', 'EU'] as const).flatMap((p) => ['--peer', `${p}=${gates[p].url}`]) : [] });
 
 beforeAll(async () => {
-  tmp = mkdtempSync(join(tmpdir(), 'parley-rollback-'));
-  writeFileSync(at('admin.pw'), `${PASSWORD}\n`);
-  writeFileSync(at('pass.txt'), `${PASSPHRASE}\n`);
-  for (const p of PARTIES) {
-    nodes[p] = { party: p, port: await freePort(), url: '', child: undefined, exited: Promise.resolve(), log: '', token: '' };
-    nodes[p].url = `http://127.0.0.1:${nodes[p].port}`;
-    json(['init', '--party', p, '--origin', `${dataOf(p)}.parley.test/log`, '--data', dataOf(p), '--port', String(nodes[p].port), '--admin', 'admin', '--admin-password-file', 'admin.pw']);
-  }
-  json(['accord', 'init', '--name', 'rollback-test', ...PARTIES.flatMap((p) => ['--party-file', `${dataOf(p)}/party.json`]), '--heartbeat', '60']);
-  for (const p of PARTIES) json(['accord', 'sign', 'accord.json', '--data', dataOf(p)]);
-  for (const p of PARTIES) json(['accord', 'install', 'accord.json', '--data', dataOf(p)]);
+  await h.found('parley-rollback-', 'rollback-test', ['--heartbeat', '60']);
   gates.CN = await new MirrorGate(nodes.CN.port).listen();
   gates.EU = await new MirrorGate(nodes.EU.port).listen();
-  await Promise.all(PARTIES.map((p) => start(nodes[p])));
-  for (const p of PARTIES) await login(nodes[p]);
+  await h.startAll(start);
 }, 120_000);
 
-afterAll(async () => {
-  for (const p of PARTIES) if (nodes[p]) await stop(nodes[p]);
-  for (const g of Object.values(gates)) await g.close();
-  if (tmp) rmSync(tmp, { recursive: true, force: true });
-});
+afterAll(() => h.teardown(Object.values(gates)));
 
 describe('a node never signs a second history of its own log (real processes)', () => {
   let backupSize = 0;
