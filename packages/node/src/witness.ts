@@ -65,8 +65,6 @@ import {
   type ParleyError,
   type SignerKey,
   type VerifiedAccord,
-  ArgumentError,
-  ParseError,
   TLOG_SIZE_CONTENT_TYPE,
   VerificationError,
   VerifierSet,
@@ -89,7 +87,7 @@ import {
 } from '@parley/core';
 import type { LogStore, WitnessState } from '@parley/store';
 import { noteCosigned } from './deadlines/cosigned.js';
-import { isQuarantined, keepUnverified, recordFork } from './federation/forks.js';
+import { evidence, isQuarantined, keepUnverified, recordFork } from './federation/forks.js';
 
 /** Content-Type of a 200 add-checkpoint answer (and of plain-text refusals). */
 export const WITNESS_TEXT_CONTENT_TYPE = 'text/plain; charset=utf-8';
@@ -354,16 +352,6 @@ function forked(party: string): AddCheckpointRefused {
   const detail = DETAIL['log-forked'];
   const error = new VerificationError('LOG_FORKED', `${party}'s log is forked: ${detail}`);
   return { status: 422, contentType: WITNESS_TEXT_CONTENT_TYPE, body: encodeUtf8(`${detail}\n`), reason: 'log-forked', detail, error };
-}
-
-/** Runs a core fork-proof builder; a failure to build (no evidence) is undefined. */
-function evidence<T>(f: () => T): T | undefined {
-  try {
-    return f();
-  } catch (e) {
-    if (e instanceof ParseError || e instanceof VerificationError || e instanceof ArgumentError) return undefined;
-    throw e;
-  }
 }
 
 function conflict(latestSize: number): AddCheckpointConflict {

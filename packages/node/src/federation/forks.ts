@@ -30,7 +30,7 @@
  * watcher wakes at once, the federator refreshes its link states, the
  * event hub tells the dashboards.
  */
-import { type ForkProof, type VerifiedAccord, type VerifiedFork, encodeUtf8, formatForkProof, formatHex, sha256, verifyForkProof } from '@parley/core';
+import { ArgumentError, ParseError, VerificationError, type ForkProof, type VerifiedAccord, type VerifiedFork, encodeUtf8, formatForkProof, formatHex, sha256, verifyForkProof } from '@parley/core';
 import type { LogStore } from '@parley/store';
 
 /** Most fork proofs kept per party (each ≤ 256 KiB): later ones are not stored. */
@@ -150,4 +150,18 @@ export function unverifiedOf(store: LogStore, party: string): Promise<string[]> 
 export async function dropUnverified(store: LogStore, party: string, done: readonly string[], outcome = 'compared'): Promise<void> {
   if (done.length === 0) return;
   await store.markCheckpointsCompared(party, done, outcome, new Date().toISOString());
+}
+
+/**
+ * Runs a core fork-proof builder (or any core check that yields evidence); a
+ * failure to build — a parse, verification or argument error: no evidence — is
+ * undefined. Anything else (a bug, a storage failure) is thrown.
+ */
+export function evidence<T>(f: () => T): T | undefined {
+  try {
+    return f();
+  } catch (e) {
+    if (e instanceof ParseError || e instanceof VerificationError || e instanceof ArgumentError) return undefined;
+    throw e;
+  }
 }

@@ -59,7 +59,7 @@ import {
 } from '@parley/core';
 import type { LogStore } from '@parley/store';
 import type { ParleyNode } from '../service.js';
-import { dropUnverified, recordFork, unverifiedOf } from './forks.js';
+import { dropUnverified, evidence, recordFork, unverifiedOf } from './forks.js';
 import { PeerError, type PeerClient } from './peer.js';
 
 /** Where proofs about one party's log come from. Answers are unverified. */
@@ -153,16 +153,6 @@ function checkpointOf(note: Uint8Array | string) {
     return parseCheckpoint(parseNote(note).text);
   } catch (e) {
     if (isParleyError(e)) return undefined;
-    throw e;
-  }
-}
-
-/** Runs a core builder; a failure to build (no evidence) is undefined. */
-function evidence<T>(f: () => T): T | undefined {
-  try {
-    return f();
-  } catch (e) {
-    if (e instanceof ParseError || e instanceof VerificationError || e instanceof ArgumentError) return undefined;
     throw e;
   }
 }
