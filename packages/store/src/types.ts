@@ -229,6 +229,12 @@ export interface LogStore {
    * indexes [from, to) in order, stopping before the first one it lacks.
    */
   mirrored(party: string, from: number, to: number): Promise<MirroredEntry[]>;
+  /**
+   * How many distinct indexes in [from, to) of `party`'s log this node holds
+   * (mirrored or received), reading no entry bytes: whether a range is held
+   * whole is `heldCount(p, from, to) === to - from`.
+   */
+  heldCount(party: string, from: number, to: number): Promise<number>;
 
   putOfficer(o: Officer): Promise<void>;
   officer(name: string): Promise<Officer | undefined>;

@@ -36,6 +36,12 @@ describe('mirror', () => {
     expect((await store.mirrored('CN', 5, 6)).map((e) => e.index)).toEqual([5]);
     expect(await store.mirrored('CN', 4, 6)).toEqual([]);
     expect(await store.mirrored('EU', 0, 6)).toEqual([]);
+    // Counted without reading bytes: received ∪ mirror, each index once (2 is held as received only).
+    expect(await store.heldCount('CN', 0, 10)).toBe(5);
+    expect(await store.heldCount('CN', 0, 4)).toBe(4);
+    expect(await store.heldCount('CN', 3, 5)).toBe(1);
+    expect(await store.heldCount('CN', 4, 4)).toBe(0);
+    expect(await store.heldCount('EU', 0, 10)).toBe(0);
     await store.close();
   });
 

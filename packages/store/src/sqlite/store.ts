@@ -363,6 +363,10 @@ export class SqliteStore implements LogStore {
     });
   }
 
+  heldCount(party: string, from: number, to: number): Promise<number> {
+    return this.#run('heldCount', () => (to <= from ? 0 : (this.#stmts.heldCount.pluck().get({ party, from, to }) as number)));
+  }
+
   putOfficer(o: Officer): Promise<void> {
     return this.#run('putOfficer', () => {
       this.#stmts.putOfficer.run(o.name, o.role, o.passwordHash, o.created, o.disabled ? 1 : 0);
@@ -670,6 +674,14 @@ function prepare(db: Database.Database) {
          UNION ALL
          SELECT idx, leaf_hash, bytes FROM mirror WHERE party = @party AND idx >= @from AND idx < @to
        ) ORDER BY idx`,
+    ),
+    // Distinct indexes held in a range (UNION, not UNION ALL: an index held in both counts once); index-only reads.
+    heldCount: p(
+      `SELECT count(*) FROM (
+         SELECT idx FROM received WHERE party = @party AND idx >= @from AND idx < @to
+         UNION
+         SELECT idx FROM mirror WHERE party = @party AND idx >= @from AND idx < @to
+       )`,
     ),
     putOfficer: p(
       `INSERT INTO officers (name, role, password_hash, created, disabled) VALUES (?, ?, ?, ?, ?)
