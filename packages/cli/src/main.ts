@@ -2,54 +2,40 @@
  * `parley`: the command-line tool. {@link run} parses argv, runs one command
  * and returns its exit code (see exit.ts) instead of exiting, so tests can
  * call it in-process and the bin script stays one line.
+ *
+ * Start-up: only the module of the command argv names is loaded (the table
+ * is manifest.ts); without one (`parley --help`, a typo) every command is a
+ * stand-in with its name and summary, which is all the program's help and
+ * commander's "did you mean" need.
  */
-import { Command, CommanderError } from 'commander';
-import { ParleyError } from '@parley/core/node';
+import { Command, CommanderError, Help } from 'commander';
+import { ParleyError } from '@parley/core/errors';
 import { EXIT_INVALID, EXIT_OK, EXIT_USAGE, UsageError, takeExitCode } from './exit.js';
-import { registerKeygen } from './commands/keygen.js';
-import { registerLog } from './commands/log.js';
-import { registerDemo } from './commands/demo.js';
-import { registerInit } from './commands/init.js';
-import { registerAccord } from './commands/accord.js';
-import { registerOfficer, registerPasswd } from './commands/officer.js';
-import { registerLogin, registerLogout } from './commands/login.js';
-import { registerSend } from './commands/send.js';
-import { registerReport } from './commands/report.js';
-import { registerInboxCommands } from './commands/inbox.js';
-import { registerExport } from './commands/export.js';
-import { registerBundle } from './commands/bundle.js';
-import { registerServe } from './commands/serve.js';
-import { registerVerifyFork } from './commands/verify-fork.js';
-import { registerBackup } from './commands/backup.js';
-import { registerRecover } from './commands/recover.js';
+import { type CommandEntry, availableCommands, commandOf } from './manifest.js';
 
 export const VERSION = '0.1.0';
 
-/** Builds the command tree; each action returns its exit code. */
-export function buildProgram(): Command {
+/**
+ * Builds the command tree; each action returns its exit code.
+ * @param args argv after node and script: the command they name is loaded
+ *   in full and nothing else; `'all'` loads every command (for tests).
+ */
+export async function buildProgram(args: readonly string[] | 'all'): Promise<Command> {
   const program = new Command('parley')
     .description('Parley: a verifiable hotline and AI-incident exchange — found a channel, run a node, send and acknowledge, audit logs and proofs')
     .version(VERSION)
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
-  registerKeygen(program);
-  registerLog(program);
-  registerDemo(program);
-  registerInit(program);
-  registerAccord(program);
-  registerOfficer(program);
-  registerLogin(program);
-  registerLogout(program);
-  registerPasswd(program);
-  registerSend(program);
-  registerReport(program);
-  registerInboxCommands(program);
-  registerServe(program);
-  registerVerifyFork(program);
-  registerExport(program);
-  registerBundle(program);
-  registerBackup(program);
-  registerRecover(program);
+  const commands = availableCommands();
+  const name = args === 'all' ? undefined : commandOf(args);
+  const named = commands.find((e) => e.name === name);
+  if (args === 'all') {
+    for (const e of commands) if (!program.commands.some((c) => c.name() === e.name)) (await e.load())(program);
+  } else if (named !== undefined) {
+    (await named.load())(program);
+  } else {
+    addStandIns(program, commands);
+  }
   program.addHelpText('after', '\nExit status: 0 ok/valid, 1 check failed, 2 unusable arguments.\n');
   // Every subcommand: usage errors throw instead of exiting.
   const all = (c: Command): Command[] => [c, ...c.commands.flatMap(all)];
@@ -57,14 +43,30 @@ export function buildProgram(): Command {
   return program;
 }
 
+/** Every command as a stand-in: listed by `parley --help` as the loaded command would be, never run. */
+function addStandIns(program: Command, commands: readonly CommandEntry[]): void {
+  const terms = new Map<Command, string>();
+  program.configureHelp({
+    subcommandTerm(this: Help, c: Command): string {
+      return terms.get(c) ?? Help.prototype.subcommandTerm.call(this, c);
+    },
+  });
+  for (const e of commands) {
+    const c = program.command(e.name).description(e.summary).action(() => {
+      throw new Error(`internal: command ${e.name} ran without being loaded`);
+    });
+    terms.set(c, e.term);
+  }
+}
+
 /**
  * Runs the CLI on `argv` (as in process.argv: node, script, args…).
  * @returns the exit code.
  */
 export async function run(argv: readonly string[]): Promise<number> {
-  const program = buildProgram();
   takeExitCode();
   try {
+    const program = await buildProgram(argv.slice(2));
     await program.parseAsync(argv as string[]);
     return takeExitCode();
   } catch (e) {

@@ -1,16 +1,9 @@
 /** Officers written straight to the store (no running node needed). */
-import { OFFICER } from '@parley/core/node';
 import { type Role, SqliteStore } from '@parley/store';
-import { hashPassword } from '@parley/node';
 import { UsageError } from './exit.js';
 import { paths } from './datadir.js';
 
-export const ROLES: readonly Role[] = ['officer', 'auditor', 'admin'];
-
-/** Checks an officer name as entries record it: ^[a-z0-9][a-z0-9._-]{0,63}$. */
-export function checkOfficerName(name: string, flag: string): void {
-  if (!OFFICER.test(name)) throw new UsageError(`${flag} "${name}" is not an officer name: lowercase letters, digits, ".", "_" and "-", at most 64, starting with a letter or digit`);
-}
+export { ROLES, checkOfficerName } from './officer-name.js';
 
 /**
  * Opens the data directory's store: for writing (creating it if needed) by a
@@ -25,6 +18,7 @@ export function openStore(dir: string, o: { readonly?: boolean } = {}): SqliteSt
  * @throws UsageError when the name is taken and `replace` is not set.
  */
 export async function addOfficer(dir: string, o: { name: string; role: Role; password: string; replace?: boolean }): Promise<void> {
+  const { hashPassword } = await import('@parley/node'); // the node's password hashing; slow to load, so only here
   const store = openStore(dir);
   try {
     const existing = await store.officer(o.name);

@@ -4,8 +4,6 @@
  * of the machine can read in the process list and shells keep in history.
  */
 import { readFileSync } from 'node:fs';
-import { isCancel, password } from '@clack/prompts';
-import { MIN_PASSWORD } from '@parley/node';
 import { UsageError } from './exit.js';
 import { type PartySecrets, openKeyFile } from './keyfile.js';
 import { paths } from './datadir.js';
@@ -27,6 +25,7 @@ export function readSecretFile(file: string, what: string): string {
 export const interactive = (): boolean => process.stdin.isTTY === true && process.stderr.isTTY === true;
 
 async function prompt(message: string): Promise<string> {
+  const { isCancel, password } = await import('@clack/prompts'); // only with a person at the terminal
   const v = await password({ message, output: process.stderr });
   if (isCancel(v)) throw new UsageError('cancelled');
   return v;
@@ -60,7 +59,10 @@ export async function getSecret(s: SecretSource): Promise<string> {
   } else {
     throw new UsageError(`no ${s.what}: pass ${s.flag} FILE${s.env !== undefined ? ` or set ${s.env}` : ''} (no terminal to ask on)`);
   }
-  if (s.create && v!.length < MIN_PASSWORD) throw new UsageError(`the ${s.what} must have at least ${MIN_PASSWORD} characters`);
+  if (s.create) {
+    const { MIN_PASSWORD } = await import('@parley/node'); // the node's rule; that package is slow to load, so only when choosing a secret
+    if (v!.length < MIN_PASSWORD) throw new UsageError(`the ${s.what} must have at least ${MIN_PASSWORD} characters`);
+  }
   return v!;
 }
 

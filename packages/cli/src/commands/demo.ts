@@ -7,13 +7,11 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
-import cliProgress from 'cli-progress';
+import type cliProgress from 'cli-progress';
 import { EXIT_INVALID, EXIT_OK, act } from '../exit.js';
 import { makeOut } from '../io.js';
 import { parseIndexArg } from '../hashes.js';
 import { UsageError } from '../exit.js';
-import { runLogDemo } from '../demo/logdemo.js';
-import { runChannelDemo } from '../demo/channel.js';
 import { webRootOf } from '../web.js';
 
 /** `parley log demo`: the log core on its own. */
@@ -36,16 +34,18 @@ The directory it leaves behind is a static tlog-tiles log anyone can check:
 Exit status: 0 when every check held, 1 otherwise.`,
     )
     .action(
-      act((opts: { entries: string; dir?: string; samples: string; json?: boolean }) => {
+      act(async (opts: { entries: string; dir?: string; samples: string; json?: boolean }) => {
         const entries = parseIndexArg(opts.entries, '--entries');
         if (entries < 2 || entries > 5_000_000) throw new UsageError('--entries must be between 2 and 5000000');
         const samples = parseIndexArg(opts.samples, '--samples');
         const dir = opts.dir !== undefined ? resolve(opts.dir) : mkdtempSync(join(tmpdir(), 'parley-demo-'));
         const out = makeOut(opts.json === true);
         const showBar = !out.json && process.stderr.isTTY === true;
-        const bars = new cliProgress.MultiBar(
+        // Loaded when run, not to list or parse the command: `parley --help` stays fast.
+        const [progressBars, { runLogDemo }] = await Promise.all([import('cli-progress'), import('../demo/logdemo.js')]);
+        const bars = new progressBars.MultiBar(
           { stream: process.stderr, format: ' {bar} {percentage}% | {value}/{total} | {phase}', hideCursor: true, clearOnComplete: false },
-          cliProgress.Presets.shades_classic,
+          progressBars.Presets.shades_classic,
         );
         const active = new Map<string, cliProgress.SingleBar>();
         const result = runLogDemo({
@@ -74,7 +74,7 @@ Exit status: 0 when every check held, 1 otherwise.`,
           ...result.checks.map((c) => `  ${c.ok ? '✓' : '✗'} ${c.name} — ${c.detail}`),
           '',
           result.ok ? `All ${result.checks.length} checks held (${result.seconds.toFixed(1)} s).` : 'SOME CHECKS FAILED.',
-          `Check it yourself: npx parley log verify-checkpoint --key '${result.logKey}' --witness '${result.witnessKey}' ${join(result.dir, 'checkpoint')}`,
+          `Check it yourself: parley log verify-checkpoint --key '${result.logKey}' --witness '${result.witnessKey}' ${join(result.dir, 'checkpoint')}`,
         ];
         out.result({ ...result }, human);
         return result.ok ? EXIT_OK : EXIT_INVALID;
@@ -110,6 +110,7 @@ Exit status: 0 when everything that should hold held, 1 otherwise.`,
         const webRoot = webRootOf(opts.web);
         const dir = opts.dir !== undefined ? resolve(opts.dir) : mkdtempSync(join(tmpdir(), 'parley-demo-'));
         const out = makeOut(opts.json === true);
+        const { runChannelDemo } = await import('../demo/channel.js');
         const demo = await runChannelDemo({ dir, once: opts.once === true, progress: (l) => (out.json ? undefined : process.stderr.write(`  ${l}\n`)), ...(webRoot !== undefined ? { webRoot } : {}) });
         const r = demo.result;
         const human = [
@@ -133,7 +134,7 @@ Exit status: 0 when everything that should hold held, 1 otherwise.`,
             ...(webRoot !== undefined
               ? ['', 'Dashboards (log in with the officer above):', ...r.parties.map((p) => `  ${p.id}  ${p.dashboard ?? `${p.url}/`}  — ${p.login.officer} / ${p.login.password}`)]
               : ['', 'No dashboard: build it (npm run build -w @parley/web) or pass --web DIR.']),
-            `  e.g. PARLEY_URL=${r.parties[0]?.url} npx parley login --name ${r.parties[0]?.login.officer}`,
+            `  e.g. PARLEY_URL=${r.parties[0]?.url} parley login --name ${r.parties[0]?.login.officer}`,
           );
         }
         out.result({ ...r }, human);

@@ -14,7 +14,7 @@
  *    only the tree and the checkpoint are verified, and the result says so.
  */
 import type { Command } from 'commander';
-import cliProgress from 'cli-progress';
+import type cliProgress from 'cli-progress';
 import {
   type SignedAccord,
   SIG_TYPE_ED25519,
@@ -40,7 +40,7 @@ import {
 import { EXIT_INVALID, EXIT_OK, UsageError, act } from '../exit.js';
 import { makeOut } from '../io.js';
 import { readAccordFile } from '../datadir.js';
-import { VerifyPool, throwVerdict } from '@parley/node';
+import type { VerifyPool } from '@parley/node';
 import { type LogSource, MissingResource, mapLimit, openLogSource } from '../tlog-source.js';
 
 interface Opts {
@@ -78,8 +78,8 @@ function loadAccord(file: string | undefined, vkey: string): { accord: VerifiedA
 
 class Progress {
   readonly #bar: cliProgress.SingleBar | undefined;
-  constructor(show: boolean) {
-    this.#bar = show ? new cliProgress.SingleBar({ stream: process.stderr, format: ' {bar} {percentage}% | {value}/{total} | {phase}', hideCursor: true }, cliProgress.Presets.shades_classic) : undefined;
+  constructor(bars: typeof cliProgress | undefined) {
+    this.#bar = bars ? new bars.SingleBar({ stream: process.stderr, format: ' {bar} {percentage}% | {value}/{total} | {phase}', hideCursor: true }, bars.Presets.shades_classic) : undefined;
   }
   start(total: number, phase: string) {
     this.#bar?.start(total, 0, { phase });
@@ -124,9 +124,10 @@ async function verify(o: Opts): Promise<number> {
   const loaded = loadAccord(o.accord, formatVerifierKey(key));
   const accord = loaded?.accord;
   // Entry signatures are checked on every core: the audit is bound by Ed25519 verification.
-  const pool = loaded ? new VerifyPool(loaded.signed) : undefined;
+  // The node package (the worker pool) and the progress bar load only when used: start-up stays fast.
+  const pool = loaded ? new (await import('@parley/node')).VerifyPool(loaded.signed) : undefined;
   const src = await openLogSource(o.from);
-  const progress = new Progress(!out.json && process.stderr.isTTY === true);
+  const progress = new Progress(!out.json && process.stderr.isTTY === true ? await import('cli-progress') : undefined);
   const checks: { name: string; ok: boolean; skipped?: true; detail: string }[] = [];
   const fail = (name: string, e: unknown): number => {
     progress.stop();
@@ -204,9 +205,10 @@ async function verifyBundles(
     const bundle = parseEntryBundle(await src.bundle(n, hashes.length), hashes.length);
     checkEntryBundle(bundle, hashes);
     if (accord && pool) {
+      const { throwVerdict } = await import('@parley/node'); // loaded with the pool
       const verdicts = await pool.verify(bundle, 64);
       verdicts.forEach((v, i) => {
-        if (!v.ok) throwVerdict(v);
+        if (!v.ok) return throwVerdict(v);
         const e = v.entry ?? verifyEntry(bundle[i]!, accord).entry;
         const index = n * TILE_WIDTH + i;
         if (e.from.party !== party || e.seq !== index) {

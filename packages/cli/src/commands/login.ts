@@ -6,7 +6,7 @@ import { makeOut } from '../io.js';
 import { type ClientOpts, type SavedSession, client, clientOptions, nodeUrl, request } from '../client.js';
 import { dataDir, makeDataDir, paths, writeFileAtomic } from '../datadir.js';
 import { getSecret } from '../secrets.js';
-import { checkOfficerName } from '../officers.js';
+import { checkOfficerName } from '../officer-name.js';
 
 interface LoginResponse {
   token: string;

@@ -16,7 +16,7 @@
  */
 import type { Command } from 'commander';
 import { isParleyError, verifyAccord } from '@parley/core/node';
-import { ContinuityGuard, ParleyNode, peersOf } from '@parley/node';
+import type { ParleyNode } from '@parley/node';
 import { SqliteStore, databaseInUse } from '@parley/store';
 import { lockDir } from '../lock.js';
 import { EXIT_INVALID, EXIT_OK, UsageError, act } from '../exit.js';
@@ -68,6 +68,7 @@ async function recover(o: RecoverOpts): Promise<number> {
   }
   const accord = verifyAccord(readInstalledAccord(dir, config), { requireAll: false });
   const keys = nodeKeys(await unlockKeys(dir, o.passphraseFile));
+  const { ContinuityGuard, ParleyNode, peersOf } = await import('@parley/node'); // slow to load: only once the arguments are good
   const store = SqliteStore.open(file);
   const out = makeOut(o.json === true);
   try {

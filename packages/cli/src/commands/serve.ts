@@ -9,8 +9,7 @@
 import type { Command } from 'commander';
 import { type VerifiedAccord, isParleyError, verifyAccord } from '@parley/core/node';
 import { readFileSync } from 'node:fs';
-import { type HardeningOptions, ParleyNode, type Runtime, VerifyPool, startRuntime } from '@parley/node';
-import { SqliteStore, withWriterThread } from '@parley/store';
+import type { HardeningOptions, ParleyNode, Runtime } from '@parley/node';
 import { EXIT_OK, UsageError, act } from '../exit.js';
 import { makeOut } from '../io.js';
 import { parseIndexArg } from '../hashes.js';
@@ -139,6 +138,8 @@ async function serve(o: ServeOpts): Promise<number> {
   const webRoot = webRootOf(o.web);
   const hardening = hardeningOf(o);
   const keys = nodeKeys(await unlockKeys(dir, o.passphraseFile));
+  // Loaded here, not with the command: `parley serve --help` and a refused start stay fast.
+  const [{ ParleyNode, VerifyPool, startRuntime }, { SqliteStore, withWriterThread }] = await Promise.all([import('@parley/node'), import('@parley/store')]);
 
   // Commits run on a writer thread (the event loop stays free during fsync);
   // entry signatures of ingested entries are checked on a worker pool.
