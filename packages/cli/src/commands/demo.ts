@@ -13,6 +13,7 @@ import { makeOut } from '../io.js';
 import { parseIndexArg } from '../hashes.js';
 import { UsageError } from '../exit.js';
 import { webRootOf } from '../web.js';
+import { superviseLifetime, untilStopped } from '../lifetime.js';
 
 /** `parley log demo`: the log core on its own. */
 export function registerLogDemo(log: Command): void {
@@ -107,6 +108,7 @@ Exit status: 0 when everything that should hold held, 1 otherwise.`,
     )
     .action(
       act(async (opts: { once?: boolean; dir?: string; json?: boolean; web?: string | boolean }) => {
+        superviseLifetime();
         const webRoot = webRootOf(opts.web);
         const dir = opts.dir !== undefined ? resolve(opts.dir) : mkdtempSync(join(tmpdir(), 'parley-demo-'));
         const out = makeOut(opts.json === true);
@@ -139,10 +141,7 @@ Exit status: 0 when everything that should hold held, 1 otherwise.`,
         }
         out.result({ ...r }, human);
         if (!opts.once) {
-          await new Promise<void>((done) => {
-            process.once('SIGINT', () => done());
-            process.once('SIGTERM', () => done());
-          });
+          await untilStopped();
           await demo.stop();
         }
         return r.ok ? EXIT_OK : EXIT_INVALID;

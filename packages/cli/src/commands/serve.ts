@@ -2,7 +2,7 @@
  * `parley serve`: run the party's node — decrypt the keys, open the store
  * and the node on the installed accord, listen, and shut down cleanly.
  *
- * Shutdown order (SIGINT/SIGTERM): stop accepting and finish in-flight
+ * Shutdown order (SIGINT/SIGTERM, see lifetime.ts): stop accepting and finish in-flight
  * requests (server), drain the log writer so every acknowledged entry is
  * committed (node), then close the database (store).
  */
@@ -18,6 +18,7 @@ import { unlockKeys } from '../secrets.js';
 import { nodeKeys } from '../keyfile.js';
 import { webRootOf } from '../web.js';
 import { lockDir } from '../lock.js';
+import { superviseLifetime, untilStopped } from '../lifetime.js';
 
 interface ServeOpts {
   data?: string;
@@ -87,7 +88,9 @@ Signs nothing until a peer confirmed what it cosigned of this log: a data
 directory older than the published log (restored backup, lost WAL) is
 recovered from the peers' mirrors first, and sends are refused meanwhile
 (LOG_ROLLED_BACK; LOG_UNCONFIRMED while no peer answers).
-Stops cleanly on SIGINT (Ctrl-C) or SIGTERM.
+Stops cleanly on SIGINT (Ctrl-C), SIGTERM, SIGHUP from its terminal, and —
+run through npx or npm run — when npm ends. Without a terminal (nohup, a
+service manager) SIGHUP is ignored.
 
 Example:
   $ PARLEY_PASSPHRASE=… parley serve --data us --port 8443`,
@@ -120,6 +123,7 @@ function hardeningOf(o: ServeOpts): HardeningOptions {
 }
 
 async function serve(o: ServeOpts): Promise<number> {
+  superviseLifetime();
   const dir = dataDir(o.data);
   const config = readConfig(dir);
   // One process per data directory, for this process's whole life: a second
@@ -193,10 +197,7 @@ async function serve(o: ServeOpts): Promise<number> {
     webRoot !== undefined ? `  dashboard ${url}/ (from ${webRoot})` : '  no dashboard (build it with npm run build -w @parley/web, or pass --web DIR)',
   ]);
 
-  const signal = await new Promise<NodeJS.Signals>((done) => {
-    process.once('SIGINT', done);
-    process.once('SIGTERM', done);
-  });
+  const signal = await untilStopped();
   if (!o.json) process.stderr.write(`${signal}: stopping ${config.party}…\n`);
   await runtime.stop();
   await node.close();
