@@ -74,15 +74,15 @@ function lockPid(): number | undefined {
   }
 }
 
-/** Reads the URL `serve --json` prints first on `child`'s standard output. */
-function urlOf(child: ChildProcess): Promise<string> {
+/** Reads the URL `serve --json` prints first on `child`'s standard output; `stderr()` is what it wrote there so far. */
+function urlOf(child: ChildProcess): Promise<{ url: string; stderr: () => string }> {
   return new Promise((done, fail) => {
     let out = '';
     let err = '';
     child.stderr?.setEncoding('utf8').on('data', (d: string) => (err += d));
     child.stdout!.setEncoding('utf8').on('data', (d: string) => {
       out += d;
-      if (out.includes('\n')) done((JSON.parse(out.split('\n')[0]!) as { url: string }).url);
+      if (out.includes('\n')) done({ url: (JSON.parse(out.split('\n')[0]!) as { url: string }).url, stderr: () => err });
     });
     child.on('exit', (code, signal) => fail(new Error(`exited ${code ?? signal} before listening: ${err}`)));
   });
@@ -114,7 +114,7 @@ describe('npx parley serve: killing npx stops the node', { timeout: 120_000 }, (
       const npx = spawn('npx', ['parley', ...SERVE, '--data', join(tmp, 'us')], { cwd: REPO, env: cleanEnv({ npm_config_offline: 'true' }), stdio: ['ignore', 'pipe', 'pipe'] });
       pids.push(npx.pid!);
       const exited = new Promise<void>((done) => npx.on('exit', () => done()));
-      const url = await urlOf(npx);
+      const { url, stderr } = await urlOf(npx);
       const node = lockPid()!;
       pids.push(node);
       expect(node).not.toBe(npx.pid); // npm runs it through a shell: a process of its own
@@ -124,7 +124,7 @@ describe('npx parley serve: killing npx stops the node', { timeout: 120_000 }, (
       await exited;
       expect(await within(10_000, async () => !alive(node) && !(await answers(url))), `the node (pid ${node}) still runs after ${signal} to npx`).toBe(true);
       // A clean stop: the node released its lock itself (the pid file goes with it), so the directory is free at once.
-      expect(existsSync(join(tmp, 'us', 'parley.lock.pid'))).toBe(false);
+      expect(existsSync(join(tmp, 'us', 'parley.lock.pid')), `not a clean stop: ${stderr()}`).toBe(false);
       expect(lockFree()).toBe(true);
     });
   }
@@ -133,13 +133,13 @@ describe('npx parley serve: killing npx stops the node', { timeout: 120_000 }, (
     const npx = spawn('npx', ['parley', ...SERVE, '--data', join(tmp, 'us')], { cwd: REPO, env: cleanEnv({ npm_config_offline: 'true' }), stdio: ['ignore', 'pipe', 'pipe'], detached: true });
     pids.push(npx.pid!);
     const exited = new Promise<void>((done) => npx.on('exit', () => done()));
-    const url = await urlOf(npx);
+    const { url, stderr } = await urlOf(npx);
     const node = lockPid()!;
     pids.push(node);
     process.kill(-npx.pid!, 'SIGINT');
     await exited;
-    expect(await within(10_000, async () => !alive(node) && !(await answers(url)))).toBe(true);
-    expect(existsSync(join(tmp, 'us', 'parley.lock.pid'))).toBe(false);
+    expect(await within(10_000, async () => !alive(node) && !(await answers(url))), stderr()).toBe(true);
+    expect(existsSync(join(tmp, 'us', 'parley.lock.pid')), `not a clean stop: ${stderr()}`).toBe(false);
     expect(lockFree()).toBe(true);
   });
 });
