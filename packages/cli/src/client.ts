@@ -13,6 +13,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { UsageError } from './exit.js';
 import { DATA_FLAGS, DATA_HELP, dataDir, paths, readConfig } from './datadir.js';
+import { type HttpResponse, type ResponseHeaders, httpRequest } from './http.js';
 
 export interface ClientOpts {
   url?: string;
@@ -75,10 +76,11 @@ function token(o: ClientOpts, url: string): string {
   throw new UsageError(`not logged in to ${url}: run parley login --name NAME --url ${url} (or pass --token / set PARLEY_TOKEN)`);
 }
 
-/** The errno-style reason of a failed fetch (ECONNREFUSED, ENOTFOUND, TimeoutError…). */
+/** The errno-style reason of a failed request, by fetch or node:http (ECONNREFUSED, ENOTFOUND, TimeoutError…). */
 export function networkCause(e: unknown): string {
   const c = (e as { cause?: { code?: string; message?: string; errors?: { code?: string }[] } }).cause;
-  return c?.code ?? c?.errors?.[0]?.code ?? c?.message ?? (e as Error).name;
+  const d = e as { code?: unknown; errors?: { code?: string }[] };
+  return c?.code ?? c?.errors?.[0]?.code ?? c?.message ?? (typeof d.code === 'string' ? d.code : undefined) ?? d.errors?.[0]?.code ?? (e as Error).name;
 }
 
 /** An HTTP failure of the node, as a usage error with the problem's code. */
@@ -116,7 +118,7 @@ interface Exchange {
  * One HTTP exchange with the node: the successful response's bytes and headers.
  * @throws UsageError when the node cannot be reached; NodeRefused for an error response.
  */
-async function exchange(method: 'GET' | 'POST' | 'DELETE', url: string, path: string, opts: Exchange = {}): Promise<{ bytes: Uint8Array; headers: Headers }> {
+async function exchange(method: 'GET' | 'POST' | 'DELETE', url: string, path: string, opts: Exchange = {}): Promise<{ bytes: Uint8Array; headers: ResponseHeaders }> {
   const headers: Record<string, string> = { accept: opts.accept ?? 'application/json' };
   if (opts.token !== undefined) headers['authorization'] = `Bearer ${opts.token}`;
   let body: string | Uint8Array | undefined;
@@ -127,11 +129,9 @@ async function exchange(method: 'GET' | 'POST' | 'DELETE', url: string, path: st
     headers['content-type'] = 'application/json';
     body = JSON.stringify(opts.body);
   }
-  let res: Response;
-  let bytes: Uint8Array;
+  let res: HttpResponse;
   try {
-    res = await fetch(`${url}${path}`, { method, headers, ...(body !== undefined ? { body } : {}), signal: AbortSignal.timeout(opts.timeoutMs ?? 30_000) });
-    bytes = new Uint8Array(await res.arrayBuffer());
+    res = await httpRequest(method, `${url}${path}`, { headers, ...(body !== undefined ? { body } : {}), timeoutMs: opts.timeoutMs ?? 30_000 });
   } catch (e) {
     const cause = networkCause(e);
     // A node answers a body over its limit with 413 and drops the rest; an
@@ -142,6 +142,7 @@ async function exchange(method: 'GET' | 'POST' | 'DELETE', url: string, path: st
     }
     throw new UsageError(`cannot reach the node at ${url} (${cause}): is it running? start it with: parley serve`);
   }
+  const { bytes } = res;
   if (!res.ok) {
     let p: { code?: string; detail?: string; title?: string } = {};
     try {
