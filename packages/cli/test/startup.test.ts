@@ -3,7 +3,8 @@
  * real process under a loader hook that records every module it loads
  * (helpers/record-modules.mjs); `parley --help`, `parley inbox` and `parley
  * log verify-inclusion` must not load the node (fastify, zod), the store
- * (better-sqlite3), the prompts or the progress bars. Timing is for `npm run
+ * (better-sqlite3), the prompts or the progress bars, and the commands that
+ * talk to a node do so without fetch (undici). Timing is for `npm run
  * bench` (bench/startup.mjs); this checks the mechanism, which timing on a
  * shared machine could not.
  *
@@ -125,6 +126,9 @@ describe('a command loads only what it needs', { timeout: 120_000 }, () => {
     expect(run.code, run.stderr).toBe(2);
     expect(run.stderr + run.stdout).toContain('cannot reach the node');
     expect(heavyIn(run.modules)).toEqual([]);
+    // node:http, not fetch: undici alone takes longer to load and to let the process exit than the whole request.
+    expect(run.modules).toContain('node:http');
+    expect(run.modules).not.toContain('node:internal/deps/undici/undici');
 
     const bad = recorded(['inbox', '--data', join(tmp, 'no-such-dir')]);
     expect(bad.code, bad.stderr).toBe(2);
