@@ -90,6 +90,8 @@ function starterGone(s: Starter): boolean {
 }
 
 let supervised = false;
+/** Set once a stop was asked for: the command is stopping and must be let finish. */
+let stopping = false;
 
 /**
  * Call first thing in a long-running command: with no terminal SIGHUP is
@@ -103,6 +105,8 @@ export function superviseLifetime(): void {
   const s = starter;
   if (s === undefined) return;
   const timer = setInterval(() => {
+    // Once stopping (a Ctrl-C reaches npm, its shell and us alike, and they end first), a SIGTERM would cut the clean stop short.
+    if (stopping) return clearInterval(timer);
     if (!starterGone(s)) return;
     clearInterval(timer);
     process.kill(process.pid, 'SIGTERM');
@@ -125,6 +129,7 @@ export function untilStopped(): Promise<NodeJS.Signals> {
   const signals: NodeJS.Signals[] = hasTerminal() ? ['SIGINT', 'SIGTERM', 'SIGHUP'] : ['SIGINT', 'SIGTERM'];
   return new Promise((done) => {
     const stop = (signal: NodeJS.Signals) => {
+      stopping = true;
       for (const s of signals) process.removeListener(s, stop);
       done(signal);
     };

@@ -8,9 +8,9 @@
  *
  * And the other side of that decision: `nohup parley serve &` started
  * directly (not by npm) keeps running when its shell is gone, even when the
- * hangup reaches it.
+ * hangup reaches it; in a terminal that is closed, it stops cleanly.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -169,5 +169,31 @@ describe('nohup parley serve & (not started by npm)', { timeout: 120_000 }, () =
     process.kill(node, 'SIGTERM');
     expect(await within(10_000, async () => !alive(node) && !(await answers(url)))).toBe(true);
     expect(existsSync(join(tmp, 'us', 'parley.lock.pid'))).toBe(false);
+  });
+});
+
+// script(1) (util-linux) runs a command on a terminal of its own; killing it closes that terminal.
+const hasScript = spawnSync('script', ['--version'], { stdio: 'ignore' }).status === 0;
+if (!hasScript) console.warn('lifetime.test.ts: script(1) not found — the terminal hang-up case is skipped');
+
+describe.skipIf(!hasScript)('parley serve in a terminal', { timeout: 120_000 }, () => {
+  it('closing its terminal (SIGHUP, and a terminal that fails every write) stops the node cleanly', async () => {
+    const log = join(tmp, 'pty.log');
+    const term = spawn('script', ['-qfc', `"${process.execPath}" "${BIN}" ${SERVE.join(' ')} --data us`, log], { cwd: tmp, env: shellEnv(), stdio: 'ignore' });
+    pids.push(term.pid!);
+    let url = '';
+    expect(
+      await within(60_000, () => {
+        const first = existsSync(log) ? readFileSync(log, 'utf8').split(/\r?\n/).find((l) => l.startsWith('{')) : undefined;
+        if (first !== undefined) url = (JSON.parse(first) as { url: string }).url;
+        return url !== '';
+      }),
+    ).toBe(true);
+    const node = lockPid()!;
+    pids.push(node);
+    term.kill('SIGKILL'); // the window closes
+    expect(await within(10_000, async () => !alive(node) && !(await answers(url))), readFileSync(log, 'utf8')).toBe(true);
+    expect(existsSync(join(tmp, 'us', 'parley.lock.pid')), `not a clean stop: ${readFileSync(log, 'utf8')}`).toBe(false);
+    expect(lockFree()).toBe(true);
   });
 });

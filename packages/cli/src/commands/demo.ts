@@ -139,9 +139,10 @@ Exit status: 0 when everything that should hold held, 1 otherwise.`,
             `  e.g. PARLEY_URL=${r.parties[0]?.url} parley login --name ${r.parties[0]?.login.officer}`,
           );
         }
+        const stopped = opts.once ? undefined : untilStopped(); // before the URLs are out: whoever reads them may signal at once
         out.result({ ...r }, human);
-        if (!opts.once) {
-          await untilStopped();
+        if (stopped) {
+          await stopped;
           await demo.stop();
         }
         return r.ok ? EXIT_OK : EXIT_INVALID;

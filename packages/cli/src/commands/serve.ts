@@ -191,13 +191,15 @@ async function serve(o: ServeOpts): Promise<number> {
   const url = runtime.url;
   const continuity = runtime.continuity?.status();
   if (continuity !== undefined && continuity.state !== 'confirmed') process.stderr.write(`parley: log continuity ${continuity.state}: ${continuity.detail}\n`);
+  // Stop signals are handled before the URL is out: whoever reads it may signal at once.
+  const stopped = untilStopped();
   makeOut(o.json === true).result({ url, party: config.party, origin: node.origin, channel: accord.id, treeSize: node.treeSize, ...(continuity !== undefined ? { continuity: continuity.state } : {}), ...(webRoot !== undefined ? { dashboard: `${url}/` } : {}) }, [
     `Parley node ${config.party} (${node.origin}) listening on ${url}`,
     `  channel ${accord.id}, log size ${node.treeSize}; Ctrl-C to stop`,
     webRoot !== undefined ? `  dashboard ${url}/ (from ${webRoot})` : '  no dashboard (build it with npm run build -w @parley/web, or pass --web DIR)',
   ]);
 
-  const signal = await untilStopped();
+  const signal = await stopped;
   if (!o.json) process.stderr.write(`${signal}: stopping ${config.party}…\n`);
   await runtime.stop();
   await node.close();
