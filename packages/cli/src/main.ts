@@ -3,9 +3,9 @@
  * and returns its exit code (see exit.ts) instead of exiting, so tests can
  * call it in-process and the bin script stays one line.
  */
-import { Command, CommanderError } from 'commander';
-import { ParleyError } from '@parley/core/node';
-import { EXIT_INVALID, EXIT_OK, EXIT_USAGE, UsageError, takeExitCode } from './exit.js';
+import { Command } from 'commander';
+import { takeExitCode } from './exit.js';
+import { answerJsonHelp, failed, groupsTakeJson, wantsJson } from './output.js';
 import { registerKeygen } from './commands/keygen.js';
 import { registerLog } from './commands/log.js';
 import { registerDemo } from './commands/demo.js';
@@ -50,7 +50,7 @@ export function buildProgram(): Command {
   registerBundle(program);
   registerBackup(program);
   registerRecover(program);
-  program.addHelpText('after', '\nExit status: 0 ok/valid, 1 check failed, 2 unusable arguments.\n');
+  program.addHelpText('after', '\nExit status: 0 ok/valid, 1 check failed, 2 unusable arguments or refused, 3 node unavailable, 4 store unusable, 70 internal error.\nWith --json every command prints one JSON object on stdout, errors included: {"ok":false,"code","error":{…}}.\n');
   // Every subcommand: usage errors throw instead of exiting.
   const all = (c: Command): Command[] => [c, ...c.commands.flatMap(all)];
   for (const c of all(program)) c.exitOverride().showHelpAfterError('(run with --help for usage)');
@@ -64,24 +64,17 @@ export function buildProgram(): Command {
 export async function run(argv: readonly string[]): Promise<number> {
   const program = buildProgram();
   takeExitCode();
+  const args = argv.slice(2);
+  groupsTakeJson(program);
   try {
+    if (wantsJson(args)) {
+      const answered = answerJsonHelp(program, args);
+      if (answered !== undefined) return answered;
+    }
     await program.parseAsync(argv as string[]);
     return takeExitCode();
   } catch (e) {
     takeExitCode();
-    if (e instanceof CommanderError) {
-      // --help and --version "fail" with exit code 0; everything else is usage.
-      return e.exitCode === 0 ? EXIT_OK : EXIT_USAGE;
-    }
-    if (e instanceof UsageError) {
-      process.stderr.write(`parley: ${e.message}\n`);
-      return EXIT_USAGE;
-    }
-    if (e instanceof ParleyError) {
-      process.stderr.write(`parley: ${e.message} (${e.code})\n`);
-      return EXIT_INVALID;
-    }
-    process.stderr.write(`parley: internal error: ${(e as Error).stack ?? String(e)}\n`);
-    return 70; // EX_SOFTWARE: our bug, not the user's
+    return failed(e, program, args); // output.ts: JSON on stdout with --json, the exit status of exit.ts
   }
 }

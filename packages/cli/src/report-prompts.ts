@@ -12,7 +12,7 @@ const out = process.stderr;
 const both = (l: Localized) => `${l.en} · ${l['zh-CN']}`;
 
 function done<T>(v: T): Exclude<T, symbol> {
-  if (isCancel(v)) throw new UsageError('cancelled: nothing was sent');
+  if (isCancel(v)) throw new UsageError('cancelled: nothing was sent', 'CANCELLED');
   return v as Exclude<T, symbol>;
 }
 

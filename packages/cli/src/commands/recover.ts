@@ -76,7 +76,7 @@ async function recover(o: RecoverOpts): Promise<number> {
       node = await ParleyNode.open({ accord, party: config.party, keys, store });
     } catch (e) {
       if (!isParleyError(e)) throw e;
-      throw new UsageError(`cannot open the node: ${e.message} (${e.code})`);
+      throw new UsageError(`cannot open the node: ${e.message} (${e.code})`, e.code);
     }
     const guard = new ContinuityGuard({ node, store, peers: peersOf(node, { urls: peerUrls }) });
     const before = node.treeSize;
@@ -91,7 +91,7 @@ async function recover(o: RecoverOpts): Promise<number> {
     await node.close();
     const ok = s.state === 'confirmed';
     const peers = s.peers.map((p) => `  ${p.party}: ${p.status === 'cosigned' ? `cosigned size ${p.size}` : p.status === 'none' ? 'cosigned nothing of this log' : p.status === 'invalid' ? 'answered a checkpoint that does not verify' : 'did not answer'}${p.error && p.status !== 'cosigned' && p.status !== 'none' ? ` (${p.error})` : ''}${p.mirrored !== undefined ? `; its mirror gave ${p.mirrored} entries` : ''}`);
-    const data = { state: s.state, ok, before, after: s.localSize, recovered: s.localSize - before, cosignedSize: s.cosignedSize, cosignedBy: s.cosignedBy, peers: s.peers, detail: s.detail, ...(error ? { error } : {}) };
+    const data = { state: s.state, ok, before, after: s.localSize, recovered: s.localSize - before, cosignedSize: s.cosignedSize, cosignedBy: s.cosignedBy, peers: s.peers, detail: s.detail, ...(error ? { reason: error } : {}) };
     const head = ok
       ? s.localSize > before
         ? `recovered entries ${before}…${s.localSize - 1} from the peers' mirrors: log size ${s.localSize}, the largest cosigned size is ${s.cosignedSize}${s.cosignedBy.length ? ` (${s.cosignedBy.join(', ')})` : ''}`
@@ -101,7 +101,7 @@ async function recover(o: RecoverOpts): Promise<number> {
         : `this log is incomplete: local size ${s.localSize}, but ${s.cosignedBy.join(', ') || 'a peer'} cosigned size ${s.cosignedSize}; entries ${s.localSize}…${s.cosignedSize - 1} are missing. ${s.detail}`;
     if (ok) out.result(data, [head, ...peers]);
     else {
-      out.failure(data, [head, 'what each peer said:', ...peers].join('\n'));
+      out.failure({ ...data, code: s.state === 'unconfirmed' ? 'LOG_UNCONFIRMED' : 'LOG_ROLLED_BACK', message: head }, [head, 'what each peer said:', ...peers].join('\n'));
     }
     return ok ? EXIT_OK : EXIT_INVALID;
   } finally {

@@ -152,7 +152,7 @@ async function serve(o: ServeOpts): Promise<number> {
     await store.close();
     await verifyPool.close();
     if (!isParleyError(e)) throw e;
-    throw new UsageError(`cannot open the node: ${e.message} (${e.code})`);
+    throw new UsageError(`cannot open the node: ${e.message} (${e.code})`, e.code);
   }
   const webhook = o.webhook ?? process.env['PARLEY_WEBHOOK'];
   const events = {
