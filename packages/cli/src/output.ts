@@ -84,7 +84,7 @@ export function describeFailure(e: unknown, group?: Command): Failure {
   if (e instanceof UsageError) return { exit: exitStatusOf({ from: 'usage', code: e.code }), error: body(e.code, e.message), human: e.message };
   if (e instanceof ParleyError) return { exit: exitStatusOf({ from: 'core', code: e.code }), error: body(e.code, e.message), human: `${e.message} (${e.code})` };
   if (e instanceof CommanderError) {
-    if (e.code === 'commander.help' && group !== undefined) {
+    if (group !== undefined) {
       const names = group.commands.map((c) => c.name());
       const detail = `${path(group)} needs a subcommand: ${names.join(', ')} (see ${path(group)} --help)`;
       return { exit: EXIT_USAGE, error: body('USAGE', detail), human: detail };
@@ -153,24 +153,31 @@ export function describeCommand(c: Command) {
       required: o.mandatory || o.required,
       ...(o.defaultValue !== undefined ? { default: o.defaultValue as unknown } : {}),
       ...(o.argChoices ? { choices: o.argChoices } : {}),
-    })),
+    })).concat(c.commands.length > 0 ? [{ flags: '--json', name: 'json', description: GROUP_JSON, required: false }] : []),
     subcommands: help.visibleCommands(c).filter((s) => s.name() !== 'help').map((s) => ({ name: s.name(), command: path(s), description: s.description() })),
   };
 }
 
+const GROUP_JSON = 'print JSON: without a subcommand, a usage error that lists them';
+
 /**
- * Gives every group (`parley`, `parley accord`, …) a `--json` flag, as its
- * subcommands have: a group run without a subcommand is a usage error
- * (exit 2), printed as JSON that lists the subcommands when asked.
+ * Says in every group's help (`parley`, `parley accord`, …) that it takes
+ * `--json` as its subcommands do. Not a commander option: a parent's option
+ * would take `--json` away from the subcommand it is meant for. A group run
+ * without a subcommand is a usage error (exit 2), as JSON that lists the
+ * subcommands when asked ({@link failed}).
  */
 export function groupsTakeJson(program: Command): void {
   const walk = (c: Command) => {
     if (c.commands.length === 0) return;
-    if (!c.options.some((o) => o.long === '--json')) c.option('--json', 'print JSON: without a subcommand, a usage error that lists them');
+    c.addHelpText('after', `\nWith --json: ${GROUP_JSON}; --help --json: this help as JSON.`);
     c.commands.forEach(walk);
   };
   walk(program);
 }
+
+/** True for commander's refusal of `--json` on a group (it has no such option, see {@link groupsTakeJson}). */
+const jsonOnGroup = (e: CommanderError, c: Command) => e.code === 'commander.unknownOption' && c.commands.length > 0 && /'--json'/.test(e.message);
 
 /**
  * `--help` or `--version` with `--json`: the description or the version as
@@ -199,7 +206,8 @@ export function failed(e: unknown, program: Command, args: readonly string[]): n
   if (e instanceof CommanderError && e.exitCode === 0) return EXIT_OK; // --help, --version
   const json = wantsJson(args);
   // Commander has already printed its own message on stderr.
-  const group = e instanceof CommanderError && e.code === 'commander.help' ? commandOf(program, args) : undefined;
+  const target = commandOf(program, args);
+  const group = e instanceof CommanderError && (e.code === 'commander.help' || jsonOnGroup(e, target)) ? target : undefined;
   const f = describeFailure(e, group);
   if (e instanceof CommanderError) {
     if (json) printFailure(f, true, group ? { subcommands: group.commands.map((s) => s.name()) } : {});
