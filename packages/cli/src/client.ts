@@ -104,6 +104,39 @@ interface Exchange {
   readonly bytes?: Uint8Array;
   readonly accept?: string;
   readonly timeoutMs?: number;
+  /** Bytes of `bytes` handed to the connection so far (a progress bar): the body is then streamed. */
+  readonly onUpload?: (sent: number, total: number) => void;
+  /** Bytes of the answer received so far, of its Content-Length if it has one. */
+  readonly onDownload?: (received: number, total: number | undefined) => void;
+}
+
+/** `bytes` as a stream of 256 KiB chunks that reports how much was taken. */
+function streamOf(bytes: Uint8Array, onUpload: (sent: number, total: number) => void): ReadableStream<Uint8Array> {
+  let at = 0;
+  return new ReadableStream({
+    pull(c) {
+      if (at >= bytes.length) return c.close();
+      const end = Math.min(at + 256 * 1024, bytes.length);
+      c.enqueue(bytes.subarray(at, end));
+      at = end;
+      onUpload(at, bytes.length);
+    },
+  });
+}
+
+/** Reads a response body, reporting progress. */
+async function readBody(res: Response, onDownload: (received: number, total: number | undefined) => void): Promise<Uint8Array> {
+  const length = Number(res.headers.get('content-length') ?? NaN);
+  const total = Number.isSafeInteger(length) ? length : undefined;
+  if (!res.body) return new Uint8Array();
+  const chunks: Uint8Array[] = [];
+  let received = 0;
+  for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
+    chunks.push(chunk);
+    received += chunk.length;
+    onDownload(received, total);
+  }
+  return new Uint8Array(Buffer.concat(chunks));
 }
 
 /**
@@ -121,11 +154,13 @@ async function exchange(method: 'GET' | 'POST' | 'DELETE', url: string, path: st
     headers['content-type'] = 'application/json';
     body = JSON.stringify(opts.body);
   }
+  // A progress bar watches the upload: the body is streamed (chunked) as fetch takes it.
+  const upload = body instanceof Uint8Array && opts.onUpload !== undefined ? { body: streamOf(body, opts.onUpload), duplex: 'half' } : undefined;
   let res: Response;
   let bytes: Uint8Array;
   try {
-    res = await fetch(`${url}${path}`, { method, headers, ...(body !== undefined ? { body } : {}), signal: AbortSignal.timeout(opts.timeoutMs ?? 30_000) });
-    bytes = new Uint8Array(await res.arrayBuffer());
+    res = await fetch(`${url}${path}`, { method, headers, ...(body !== undefined ? { body } : {}), ...upload, signal: AbortSignal.timeout(opts.timeoutMs ?? 30_000) } as RequestInit);
+    bytes = res.ok && opts.onDownload ? await readBody(res, opts.onDownload) : new Uint8Array(await res.arrayBuffer());
   } catch (e) {
     const cause = networkCause(e);
     // A node answers a body over its limit with 413 and drops the rest; an
@@ -161,7 +196,7 @@ async function exchange(method: 'GET' | 'POST' | 'DELETE', url: string, path: st
  * Calls the node and returns the parsed JSON response.
  * @throws UsageError when the node cannot be reached; NodeRefused for an error response.
  */
-export async function request(method: 'GET' | 'POST' | 'DELETE', url: string, path: string, opts: { token?: string; body?: unknown; bytes?: Uint8Array; timeoutMs?: number } = {}): Promise<unknown> {
+export async function request(method: 'GET' | 'POST' | 'DELETE', url: string, path: string, opts: Exchange = {}): Promise<unknown> {
   const { bytes } = await exchange(method, url, path, opts);
   const text = new TextDecoder().decode(bytes);
   try {
@@ -184,8 +219,9 @@ export function client(o: ClientOpts) {
     post: (path: string, body: unknown) => request('POST', url, path, { token: t, body }),
     del: (path: string) => request('DELETE', url, path, { token: t }),
     /** POSTs a raw file (application/octet-stream) and returns the JSON answer. */
-    postBytes: (path: string, bytes: Uint8Array) => request('POST', url, path, { token: t, bytes, timeoutMs: BUNDLE_TIMEOUT_MS }),
+    postBytes: (path: string, bytes: Uint8Array, onUpload?: Exchange['onUpload']) => request('POST', url, path, { token: t, bytes, timeoutMs: BUNDLE_TIMEOUT_MS, ...(onUpload ? { onUpload } : {}) }),
     /** POSTs JSON and returns the raw answer (a file) with its headers. */
-    download: (path: string, body: unknown) => exchange('POST', url, path, { token: t, body, accept: 'application/octet-stream, application/problem+json', timeoutMs: BUNDLE_TIMEOUT_MS }),
+    download: (path: string, body: unknown, onDownload?: Exchange['onDownload']) =>
+      exchange('POST', url, path, { token: t, body, accept: 'application/octet-stream, application/problem+json', timeoutMs: BUNDLE_TIMEOUT_MS, ...(onDownload ? { onDownload } : {}) }),
   };
 }

@@ -7,7 +7,6 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
-import cliProgress from 'cli-progress';
 import { EXIT_INVALID, EXIT_OK, act } from '../exit.js';
 import { makeOut } from '../io.js';
 import { parseIndexArg } from '../hashes.js';
@@ -15,6 +14,7 @@ import { UsageError } from '../exit.js';
 import { runLogDemo } from '../demo/logdemo.js';
 import { runChannelDemo } from '../demo/channel.js';
 import { webRootOf } from '../web.js';
+import { loadCliProgress, showsProgress } from '../progress.js';
 
 /** `parley log demo`: the log core on its own. */
 export function registerLogDemo(log: Command): void {
@@ -36,33 +36,31 @@ The directory it leaves behind is a static tlog-tiles log anyone can check:
 Exit status: 0 when every check held, 1 otherwise.`,
     )
     .action(
-      act((opts: { entries: string; dir?: string; samples: string; json?: boolean }) => {
+      act(async (opts: { entries: string; dir?: string; samples: string; json?: boolean }) => {
         const entries = parseIndexArg(opts.entries, '--entries');
         if (entries < 2 || entries > 5_000_000) throw new UsageError('--entries must be between 2 and 5000000');
         const samples = parseIndexArg(opts.samples, '--samples');
         const dir = opts.dir !== undefined ? resolve(opts.dir) : mkdtempSync(join(tmpdir(), 'parley-demo-'));
         const out = makeOut(opts.json === true);
-        const showBar = !out.json && process.stderr.isTTY === true;
-        const bars = new cliProgress.MultiBar(
+        // Imported only for a terminal: the demo's output is a report, the bars are company.
+        const cliProgress = showsProgress(out.json) ? await loadCliProgress() : undefined;
+        const bars = cliProgress && new cliProgress.MultiBar(
           { stream: process.stderr, format: ' {bar} {percentage}% | {value}/{total} | {phase}', hideCursor: true, clearOnComplete: false },
           cliProgress.Presets.shades_classic,
         );
-        const active = new Map<string, cliProgress.SingleBar>();
+        const active = new Map<string, { update(v: number, p: object): void }>();
         const result = runLogDemo({
           entries,
           dir,
           samples,
           progress: (phase, done, total) => {
-            if (!showBar) return;
-            let bar = active.get(phase);
-            if (!bar) {
-              bar = bars.create(total, 0, { phase });
-              active.set(phase, bar);
-            }
+            if (!bars) return;
+            const bar = active.get(phase) ?? bars.create(total, 0, { phase });
+            active.set(phase, bar);
             bar.update(done, { phase });
           },
         });
-        bars.stop();
+        bars?.stop();
         const human = [
           `Parley log demo — ${result.origin}`,
           `  log key:     ${result.logKey}`,

@@ -24,6 +24,7 @@ import { makeOut } from '../io.js';
 import { DATA_FLAGS, DATA_HELP, dataDir, paths, readConfig, readInstalledAccord } from '../datadir.js';
 import { unlockKeys } from '../secrets.js';
 import { nodeKeys } from '../keyfile.js';
+import { migrationProgress } from '../progress.js';
 
 interface RecoverOpts {
   data?: string;
@@ -68,7 +69,8 @@ async function recover(o: RecoverOpts): Promise<number> {
   }
   const accord = verifyAccord(readInstalledAccord(dir, config), { requireAll: false });
   const keys = nodeKeys(await unlockKeys(dir, o.passphraseFile));
-  const store = SqliteStore.open(file);
+  const onMigrate = await migrationProgress(o.json === true, file);
+  const store = SqliteStore.open(file, onMigrate ? { onMigrate } : {});
   const out = makeOut(o.json === true);
   try {
     let node: ParleyNode;

@@ -19,6 +19,7 @@ import { unlockKeys } from '../secrets.js';
 import { nodeKeys } from '../keyfile.js';
 import { webRootOf } from '../web.js';
 import { lockDir } from '../lock.js';
+import { migrationProgress } from '../progress.js';
 
 interface ServeOpts {
   data?: string;
@@ -143,7 +144,8 @@ async function serve(o: ServeOpts): Promise<number> {
   // Commits run on a writer thread (the event loop stays free during fsync);
   // entry signatures of ingested entries are checked on a worker pool.
   const file = paths(dir).store;
-  const store = withWriterThread(SqliteStore.open(file), file);
+  const onMigrate = await migrationProgress(o.json === true, file);
+  const store = withWriterThread(SqliteStore.open(file, onMigrate ? { onMigrate } : {}), file);
   const verifyPool = new VerifyPool(readInstalledAccord(dir, config));
   let node: ParleyNode;
   try {
