@@ -118,7 +118,12 @@ interface Links {
 async function checkNode(c: ReturnType<typeof client>): Promise<{ channel: Channel; links: Links['links'] }> {
   const me = (await c.get('/v1/me')) as Me;
   if (me.role === 'auditor') throw new NodeRefused(403, 'FORBIDDEN', `${me.name} is an auditor at ${c.url}: auditors read, they do not send — log in as an officer`, { title: 'Not allowed for this role' });
-  const cont = (await c.get('/v1/continuity')) as Continuity;
+  let cont = (await c.get('/v1/continuity')) as Continuity;
+  // Just started, a node waits for a peer's answer; its own writes wait up to 5 s for it too (node rollback.ts).
+  for (const end = Date.now() + 5_000; cont.state === 'unconfirmed' && Date.now() < end; ) {
+    await new Promise((r) => setTimeout(r, 500));
+    cont = (await c.get('/v1/continuity')) as Continuity;
+  }
   if (cont.state === 'unconfirmed') {
     throw new NodeRefused(503, 'LOG_UNCONFIRMED', `the node at ${c.url} cannot send yet: ${cont.detail}`, { title: titleOf('LOG_UNCONFIRMED'), detail: cont.detail }, 'make a peer reachable and retry');
   }
