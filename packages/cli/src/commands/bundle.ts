@@ -59,10 +59,10 @@ function readBundleFile(path: string): Uint8Array {
   try {
     fd = openSync(path, 'r');
   } catch (e) {
-    throw new UsageError(`cannot read bundle "${path}": ${(e as NodeJS.ErrnoException).code ?? 'error'}`);
+    throw new UsageError(`cannot read bundle "${path}": ${(e as NodeJS.ErrnoException).code ?? 'error'}`, 'FILE_UNREADABLE');
   }
   try {
-    if (!fstatSync(fd).isFile()) throw new UsageError(`bundle "${path}" is not a regular file`);
+    if (!fstatSync(fd).isFile()) throw new UsageError(`bundle "${path}" is not a regular file`, 'FILE_UNREADABLE');
     const buf = Buffer.alloc(MAX_BUNDLE_BYTES + 1);
     let n = 0;
     for (let r; n < buf.length && (r = readSync(fd, buf, n, buf.length - n, null)) > 0; ) n += r;
