@@ -13,8 +13,8 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ADMIN_PASSWORD, parleyIn } from './helpers/channel.js';
-import { BIN } from './helpers/serve.js';
+import { ADMIN_PASSWORD, cleanEnv, foundChannel, parleyIn } from './helpers/channel.js';
+import { BIN, type Served, serve } from './helpers/serve.js';
 
 const REPO = resolve(fileURLToPath(new URL('.', import.meta.url)), '../../..');
 /** Anything a terminal would interpret: escape sequences, carriage returns, other C0 controls but \n and \t. */
@@ -25,10 +25,10 @@ let logKey = '';
 const run = (args: readonly string[]) => parleyIn(tmp, args, { timeout: 120_000 });
 
 /** `parley args…` at a pseudo-terminal of 100 columns; resolves with its exit status and everything it drew (raw). */
-function atTerminal(args: readonly string[]): Promise<{ code: number | null; screen: string }> {
+function atTerminal(args: readonly string[], cwd = tmp): Promise<{ code: number | null; screen: string }> {
   const cmd = [process.execPath, BIN, ...args].map((a) => `'${a}'`).join(' ');
   return new Promise((done) => {
-    const child = spawn('script', ['-qfec', `stty cols 100 rows 40; ${cmd}`, '/dev/null'], { cwd: tmp, env: { ...process.env, TERM: 'xterm-256color', PARLEY_PASSPHRASE: 'correct horse battery staple' } });
+    const child = spawn('script', ['-qfec', `stty cols 100 rows 40; ${cmd}`, '/dev/null'], { cwd, env: { ...process.env, TERM: 'xterm-256color', PARLEY_PASSPHRASE: 'correct horse battery staple' } });
     let screen = '';
     child.stdout.on('data', (d: Buffer) => (screen += d.toString('utf8')));
     child.on('close', (code) => done({ code, screen }));
@@ -98,4 +98,34 @@ describe('store migrations at open', () => {
     expect(CONTROL.test(r.stdout)).toBe(false);
     expect(run(['officer', 'list', '--data', 'old-pipe', '--json']).stdout).toContain('"bob"');
   }, 60_000);
+});
+
+describe('parley bundle export and import at a terminal', () => {
+  let dir = '';
+  const nodes: Served[] = [];
+  afterAll(() => {
+    for (const n of nodes) if (n.child.exitCode === null) n.child.kill('SIGKILL');
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('show the transfer and the node\u2019s work as a bar; the files and the import are the same as piped', async () => {
+    dir = foundChannel('parley-progress-bundle-');
+    const extra = ['--no-federation', '--no-heartbeat', '--no-web'];
+    nodes.push(...(await Promise.all([serve('us', { cwd: dir, env: cleanEnv(), extra }), serve('cn', { cwd: dir, env: cleanEnv(), extra })])));
+    const [us, cn] = nodes as [Served, Served];
+    for (const [data, name, url] of [['us', 'alice', us.url], ['cn', 'root', cn.url]] as const) {
+      expect(parleyIn(dir, ['login', '--name', name, '--password-file', 'pw', '--url', url, '--data', data]).code).toBe(0);
+    }
+    expect(parleyIn(dir, ['send', '--data', 'us', '--precedence', 'ROUTINE', '--to', 'CN', 'for the bundle']).code).toBe(0);
+    const ex = await atTerminal(['bundle', 'export', '--data', 'us', '--to', 'CN', '--out', 'to-cn.bundle'], dir);
+    expect(ex.code, ex.screen).toBe(0);
+    expect(ex.screen).toMatch(/[░█]{10,}.*(makes the bundle|receiving the bundle)/);
+    const im = await atTerminal(['bundle', 'import', '--data', 'cn', 'to-cn.bundle'], dir);
+    expect(im.code, im.screen).toBe(0);
+    expect(im.screen).toMatch(/[░█]{10,}.*(sending to-cn\.bundle|the node verifies)/);
+    expect(im.screen).toMatch(/1 accepted/);
+    const again = parleyIn(dir, ['bundle', 'import', '--data', 'cn', 'to-cn.bundle']);
+    expect(again.code).toBe(0);
+    expect(CONTROL.test(again.stdout + again.stderr)).toBe(false);
+  }, 180_000);
 });
