@@ -11,7 +11,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { UsageError } from './exit.js';
+import { NodeRefused, UsageError } from './exit.js';
 import { DATA_FLAGS, DATA_HELP, dataDir, paths, readConfig } from './datadir.js';
 import { type HttpResponse, type ResponseHeaders, httpRequest } from './http.js';
 
@@ -73,7 +73,7 @@ function token(o: ClientOpts, url: string): string {
   if (t !== undefined && t !== '') return t;
   const s = savedSession(dataDir(o.data));
   if (s && trim(s.url) === url) return s.token;
-  throw new UsageError(`not logged in to ${url}: run parley login --name NAME --url ${url} (or pass --token / set PARLEY_TOKEN)`);
+  throw new UsageError(`not logged in to ${url}: run parley login --name NAME --url ${url} (or pass --token / set PARLEY_TOKEN)`, 'NOT_LOGGED_IN');
 }
 
 /** The errno-style reason of a failed request, by fetch or node:http (ECONNREFUSED, ENOTFOUND, TimeoutError…). */
@@ -83,24 +83,18 @@ export function networkCause(e: unknown): string {
   return c?.code ?? c?.errors?.[0]?.code ?? c?.message ?? (typeof d.code === 'string' ? d.code : undefined) ?? d.errors?.[0]?.code ?? (e as Error).name;
 }
 
-/** An HTTP failure of the node, as a usage error with the problem's code. */
-export class NodeRefused extends UsageError {
-  override name = 'NodeRefused';
-  constructor(readonly status: number, readonly code: string, message: string) {
-    super(message);
-  }
-}
+export { NodeRefused } from './exit.js';
 
 const HINTS: Record<number, string> = {
-  401: ' — log in again: parley login --name NAME',
-  403: ' — your role may not do this; ask an admin',
+  401: 'log in again: parley login --name NAME',
+  403: 'your role may not do this; ask an admin',
 };
 
 /** What to do about a node state a write ran into (issue 9: the rollback guard, node rollback.ts). */
 const CODE_HINTS: Record<string, string> = {
   LOG_ROLLED_BACK:
-    " — this node's data directory is older than the log its peers cosigned (restored backup, lost WAL or copied directory); nothing was signed. The node recovers the missing entries from its peers' mirrors by itself when a peer has them; otherwise stop it and run: parley recover --data DIR (it says what is missing)",
-  LOG_UNCONFIRMED: " — no peer has confirmed this node's log size yet; nothing was signed. Make a peer reachable and retry (parley serve --trust-local-log overrides, if you are sure the local log is the latest)",
+    "this node's data directory is older than the log its peers cosigned (restored backup, lost WAL or copied directory); nothing was signed. The node recovers the missing entries from its peers' mirrors by itself when a peer has them; otherwise stop it and run: parley recover --data DIR (it says what is missing)",
+  LOG_UNCONFIRMED: "no peer has confirmed this node's log size yet; nothing was signed. Make a peer reachable and retry (parley serve --trust-local-log overrides, if you are sure the local log is the latest)",
 };
 
 /** What one exchange with the node sends. */
@@ -112,6 +106,10 @@ interface Exchange {
   readonly bytes?: Uint8Array;
   readonly accept?: string;
   readonly timeoutMs?: number;
+  /** Bytes of `bytes` handed to the connection so far (a progress bar): the body is then written in slices. */
+  readonly onUpload?: (sent: number, total: number) => void;
+  /** Bytes of the answer received so far, of its Content-Length if it has one. */
+  readonly onDownload?: (received: number, total: number | undefined) => void;
 }
 
 /**
@@ -131,27 +129,41 @@ async function exchange(method: 'GET' | 'POST' | 'DELETE', url: string, path: st
   }
   let res: HttpResponse;
   try {
-    res = await httpRequest(method, `${url}${path}`, { headers, ...(body !== undefined ? { body } : {}), timeoutMs: opts.timeoutMs ?? 30_000 });
+    res = await httpRequest(method, `${url}${path}`, {
+      headers,
+      ...(body !== undefined ? { body } : {}),
+      timeoutMs: opts.timeoutMs ?? 30_000,
+      onUpload: body instanceof Uint8Array ? opts.onUpload : undefined,
+      onDownload: opts.onDownload,
+    });
   } catch (e) {
     const cause = networkCause(e);
     // A node answers a body over its limit with 413 and drops the rest; an
     // older node (or a proxy) closes instead, and a large upload breaks.
     const size = body === undefined ? 0 : typeof body === 'string' ? Buffer.byteLength(body) : body.byteLength;
     if (size > 1024 * 1024 && ['EPIPE', 'ECONNRESET', 'UND_ERR_SOCKET'].includes(cause)) {
-      throw new UsageError(`the node at ${url} closed the connection while receiving ${size} bytes (${cause}): the body is probably over its size limit (HTTP 413; 1 MiB by default) — send less`);
+      throw new UsageError(`the node at ${url} closed the connection while receiving ${size} bytes (${cause}): the body is probably over its size limit (HTTP 413; 1 MiB by default) — send less`, 'INPUT_TOO_LARGE');
     }
-    throw new UsageError(`cannot reach the node at ${url} (${cause}): is it running? start it with: parley serve`);
+    throw new UsageError(`cannot reach the node at ${url} (${cause}): is it running? start it with: parley serve`, 'NODE_UNREACHABLE');
   }
   const { bytes } = res;
   if (!res.ok) {
-    let p: { code?: string; detail?: string; title?: string } = {};
+    let p: { code?: string; detail?: string; title?: string; type?: string; issues?: unknown; limit?: number } = {};
     try {
       p = (JSON.parse(new TextDecoder().decode(bytes)) ?? {}) as typeof p;
     } catch {
       // not a problem document: the status says it all
     }
-    const code = p.code ?? `HTTP_${res.status}`;
-    throw new NodeRefused(res.status, code, `the node refused ${method} ${path}: ${p.detail ?? p.title ?? res.statusText} (${code}, HTTP ${res.status})${CODE_HINTS[code] ?? HINTS[res.status] ?? ''}`);
+    const code = typeof p.code === 'string' ? p.code : `HTTP_${res.status}`;
+    const hint = CODE_HINTS[code] ?? HINTS[res.status];
+    const problem = {
+      ...(typeof p.title === 'string' ? { title: p.title } : {}),
+      detail: typeof p.detail === 'string' ? p.detail : (p.title ?? res.statusText),
+      ...(typeof p.type === 'string' ? { type: p.type } : {}),
+      ...(p.issues !== undefined ? { issues: p.issues } : {}),
+      ...(typeof p.limit === 'number' ? { limit: p.limit } : {}),
+    };
+    throw new NodeRefused(res.status, code, `the node refused ${method} ${path}: ${problem.detail} (${code}, HTTP ${res.status})${hint ? ` — ${hint}` : ''}`, problem, hint);
   }
   return { bytes, headers: res.headers };
 }
@@ -160,7 +172,7 @@ async function exchange(method: 'GET' | 'POST' | 'DELETE', url: string, path: st
  * Calls the node and returns the parsed JSON response.
  * @throws UsageError when the node cannot be reached; NodeRefused for an error response.
  */
-export async function request(method: 'GET' | 'POST' | 'DELETE', url: string, path: string, opts: { token?: string; body?: unknown; bytes?: Uint8Array; timeoutMs?: number } = {}): Promise<unknown> {
+export async function request(method: 'GET' | 'POST' | 'DELETE', url: string, path: string, opts: Exchange = {}): Promise<unknown> {
   const { bytes } = await exchange(method, url, path, opts);
   const text = new TextDecoder().decode(bytes);
   try {
@@ -183,8 +195,9 @@ export function client(o: ClientOpts) {
     post: (path: string, body: unknown) => request('POST', url, path, { token: t, body }),
     del: (path: string) => request('DELETE', url, path, { token: t }),
     /** POSTs a raw file (application/octet-stream) and returns the JSON answer. */
-    postBytes: (path: string, bytes: Uint8Array) => request('POST', url, path, { token: t, bytes, timeoutMs: BUNDLE_TIMEOUT_MS }),
+    postBytes: (path: string, bytes: Uint8Array, onUpload?: Exchange['onUpload']) => request('POST', url, path, { token: t, bytes, timeoutMs: BUNDLE_TIMEOUT_MS, ...(onUpload ? { onUpload } : {}) }),
     /** POSTs JSON and returns the raw answer (a file) with its headers. */
-    download: (path: string, body: unknown) => exchange('POST', url, path, { token: t, body, accept: 'application/octet-stream, application/problem+json', timeoutMs: BUNDLE_TIMEOUT_MS }),
+    download: (path: string, body: unknown, onDownload?: Exchange['onDownload']) =>
+      exchange('POST', url, path, { token: t, body, accept: 'application/octet-stream, application/problem+json', timeoutMs: BUNDLE_TIMEOUT_MS, ...(onDownload ? { onDownload } : {}) }),
   };
 }

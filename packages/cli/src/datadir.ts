@@ -63,7 +63,7 @@ export function writeFileAtomic(file: string, data: string | Uint8Array, mode = 
     renameSync(tmp, file);
   } catch (e) {
     rmSync(tmp, { force: true });
-    throw new UsageError(`cannot write "${file}": ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    throw new UsageError(`cannot write "${file}": ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, 'FILE_UNWRITABLE');
   }
 }
 
@@ -72,34 +72,34 @@ export function makeDataDir(dir: string): void {
   try {
     mkdirSync(dir, { recursive: true, mode: 0o700 });
   } catch (e) {
-    throw new UsageError(`cannot create the data directory "${dir}": ${(e as NodeJS.ErrnoException).code ?? e}`);
+    throw new UsageError(`cannot create the data directory "${dir}": ${(e as NodeJS.ErrnoException).code ?? e}`, 'FILE_UNWRITABLE');
   }
 }
 
 /** Reads and parses a JSON file; a missing or malformed file is a usage error naming `what`. */
-export function readJsonFile(file: string, what: string, hint = ''): unknown {
+export function readJsonFile(file: string, what: string, hint = '', missing = 'FILE_UNREADABLE'): unknown {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    throw new UsageError(`cannot read ${what} "${file}": ${code ?? e}${code === 'ENOENT' && hint ? ` — ${hint}` : ''}`);
+    throw new UsageError(`cannot read ${what} "${file}": ${code ?? e}${code === 'ENOENT' && hint ? ` — ${hint}` : ''}`, code === 'ENOENT' ? missing : 'FILE_UNREADABLE');
   }
   try {
     return JSON.parse(text) as unknown;
   } catch {
-    throw new UsageError(`${what} "${file}" is not valid JSON`);
+    throw new UsageError(`${what} "${file}" is not valid JSON`, 'FILE_UNREADABLE');
   }
 }
 
 /** The data directory's config.json, checked. */
 export function readConfig(dir: string): Config {
-  const v = readJsonFile(paths(dir).config, 'node configuration', `is "${dir}" a data directory? create one with: parley init --data ${dir}`) as Partial<Config>;
+  const v = readJsonFile(paths(dir).config, 'node configuration', `is "${dir}" a data directory? create one with: parley init --data ${dir}`, 'DATA_DIR_MISSING') as Partial<Config>;
   const ok =
     typeof v === 'object' && v !== null &&
     typeof v.party === 'string' && typeof v.origin === 'string' && typeof v.accord === 'string' &&
     typeof v.listen?.host === 'string' && Number.isInteger(v.listen?.port);
-  if (!ok) throw new UsageError(`${paths(dir).config} is not a Parley node configuration (party, origin, listen, accord)`);
+  if (!ok) throw new UsageError(`${paths(dir).config} is not a Parley node configuration (party, origin, listen, accord)`, 'FILE_UNREADABLE');
   return v as Config;
 }
 
@@ -127,7 +127,7 @@ export function readAccordFile(file: string): SignedAccord {
   try {
     bytes = readFileSync(file);
   } catch (e) {
-    throw new UsageError(`cannot read accord file "${file}": ${(e as NodeJS.ErrnoException).code ?? e}`);
+    throw new UsageError(`cannot read accord file "${file}": ${(e as NodeJS.ErrnoException).code ?? e}`, 'FILE_UNREADABLE');
   }
   return parseSignedAccord(new Uint8Array(bytes));
 }

@@ -40,7 +40,15 @@ function headersOf(h: IncomingHttpHeaders): ResponseHeaders {
 export async function httpRequest(
   method: string,
   url: string,
-  o: { headers: Record<string, string>; body?: string | Uint8Array; timeoutMs: number },
+  o: {
+    headers: Record<string, string>;
+    body?: string | Uint8Array;
+    timeoutMs: number;
+    /** Upload progress (bytes written of the body). */
+    onUpload?: ((sent: number, total: number) => void) | undefined;
+    /** Download progress (bytes received; the total when the node said). */
+    onDownload?: ((received: number, total: number | undefined) => void) | undefined;
+  },
 ): Promise<HttpResponse> {
   const target = new URL(url);
   const { request } = target.protocol === 'https:' ? await import('node:https') : await import('node:http');
@@ -50,7 +58,14 @@ export async function httpRequest(
     const failed = (e: Error) => fail(signal.aborted ? (signal.reason as Error) : e);
     const req = request(target, { method, headers, signal }, (res) => {
       const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
+      const length = Number(res.headers['content-length'] ?? NaN);
+      const total = Number.isSafeInteger(length) ? length : undefined;
+      let received = 0;
+      res.on('data', (c: Buffer) => {
+        chunks.push(c);
+        received += c.length;
+        o.onDownload?.(received, total);
+      });
       res.on('error', failed);
       res.on('end', () => {
         const status = res.statusCode ?? 0;
@@ -59,6 +74,28 @@ export async function httpRequest(
     });
     // Once the response is in, the settled promise ignores this (an upload the node cut short).
     req.on('error', failed);
-    req.end(o.body);
+    const body = o.body;
+    const onUpload = o.onUpload;
+    if (body instanceof Uint8Array && onUpload !== undefined) {
+      // In slices, so a progress bar can follow the upload; waits for the socket to drain.
+      const SLICE = 256 * 1024;
+      let at = 0;
+      const more = (): void => {
+        while (at < body.length) {
+          const end = Math.min(at + SLICE, body.length);
+          const ok = req.write(body.subarray(at, end));
+          at = end;
+          onUpload(at, body.length);
+          if (!ok) {
+            req.once('drain', more);
+            return;
+          }
+        }
+        req.end();
+      };
+      more();
+    } else {
+      req.end(body);
+    }
   });
 }

@@ -78,7 +78,7 @@ function parseKeyFile(text: string, file: string): KeyFile {
   try {
     v = JSON.parse(text) as Partial<KeyFile>;
   } catch {
-    throw new UsageError(`${file} is not a Parley key file (not JSON)`);
+    throw new UsageError(`${file} is not a Parley key file (not JSON)`, 'KEY_FILE_UNREADABLE');
   }
   const k = v.kdf;
   const ok =
@@ -87,7 +87,7 @@ function parseKeyFile(text: string, file: string): KeyFile {
     128 * k.N * k.r <= MAXMEM / 2 && // scrypt's memory: 128·N·r bytes; a file must not make us allocate more
     typeof v.salt === 'string' && typeof v.nonce === 'string' && typeof v.ciphertext === 'string' &&
     Buffer.from(v.salt, 'base64').length >= 16 && Buffer.from(v.nonce, 'base64').length === 12;
-  if (!ok) throw new UsageError(`${file} is not a Parley key file (version 1, scrypt, AES-256-GCM)`);
+  if (!ok) throw new UsageError(`${file} is not a Parley key file (version 1, scrypt, AES-256-GCM)`, 'KEY_FILE_UNREADABLE');
   return v as KeyFile;
 }
 
@@ -99,7 +99,7 @@ export async function openKeyFile(text: string, passphrase: string, file: string
   const f = parseKeyFile(text, file);
   const key = await deriveKey(passphrase, Buffer.from(f.salt, 'base64'), f.kdf);
   const ct = Buffer.from(f.ciphertext, 'base64');
-  if (ct.length < 17) throw new UsageError(`${file} is truncated`);
+  if (ct.length < 17) throw new UsageError(`${file} is truncated`, 'KEY_FILE_UNREADABLE');
   let plain: Buffer;
   try {
     const d = createDecipheriv('aes-256-gcm', key, Buffer.from(f.nonce, 'base64'));
@@ -107,7 +107,7 @@ export async function openKeyFile(text: string, passphrase: string, file: string
     d.setAuthTag(ct.subarray(ct.length - 16));
     plain = Buffer.concat([d.update(ct.subarray(0, ct.length - 16)), d.final()]);
   } catch {
-    throw new UsageError(`wrong passphrase for ${file} (or the file was altered): try again, or check --passphrase-file / PARLEY_PASSPHRASE`);
+    throw new UsageError(`wrong passphrase for ${file} (or the file was altered): try again, or check --passphrase-file / PARLEY_PASSPHRASE`, 'PASSPHRASE_WRONG');
   } finally {
     key.fill(0);
   }
@@ -117,7 +117,7 @@ export async function openKeyFile(text: string, passphrase: string, file: string
     if (hpkeSeed.length !== 32) throw new Error('hpkeSeed');
     return { log: parseSignerKey(o.logKey), hpkeSeed };
   } catch {
-    throw new UsageError(`${file} decrypted but does not hold a log key and an HPKE seed`);
+    throw new UsageError(`${file} decrypted but does not hold a log key and an HPKE seed`, 'KEY_FILE_UNREADABLE');
   } finally {
     plain.fill(0);
   }

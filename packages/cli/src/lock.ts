@@ -18,7 +18,8 @@ export function lockDir(dir: string, command: string): DirLock {
   try {
     return lockDataDir(dir, command);
   } catch (e) {
-    if (isParleyError(e)) throw new UsageError(`${e.message} (${e.code})`);
+    // DATA_DIR_LOCKED is the operator's to sort out (exit 2); a lock file that cannot be opened is the store's (4).
+    if (isParleyError(e, 'DATA_DIR_LOCKED')) throw new UsageError(`${e.message} (${e.code})`, e.code);
     throw e;
   }
 }

@@ -8,9 +8,9 @@
  * stand-in with its name and summary, which is all the program's help and
  * commander's "did you mean" need.
  */
-import { Command, CommanderError, Help } from 'commander';
-import { ParleyError } from '@parley/core/errors';
-import { EXIT_INVALID, EXIT_OK, EXIT_USAGE, UsageError, takeExitCode } from './exit.js';
+import { Command, Help } from 'commander';
+import { takeExitCode } from './exit.js';
+import { answerJsonHelp, failed, groupsTakeJson, wantsJson } from './output.js';
 import { type CommandEntry, availableCommands, commandOf } from './manifest.js';
 
 export const VERSION = '0.1.0';
@@ -36,7 +36,7 @@ export async function buildProgram(args: readonly string[] | 'all'): Promise<Com
   } else {
     addStandIns(program, commands);
   }
-  program.addHelpText('after', '\nExit status: 0 ok/valid, 1 check failed, 2 unusable arguments.\n');
+  program.addHelpText('after', '\nExit status: 0 ok/valid, 1 check failed, 2 unusable arguments or refused, 3 node unavailable, 4 store unusable, 70 internal error.\nWith --json every command prints one JSON object on stdout, errors included: {"ok":false,"code","error":{…}}.\n');
   // Every subcommand: usage errors throw instead of exiting.
   const all = (c: Command): Command[] => [c, ...c.commands.flatMap(all)];
   for (const c of all(program)) c.exitOverride().showHelpAfterError('(run with --help for usage)');
@@ -65,25 +65,19 @@ function addStandIns(program: Command, commands: readonly CommandEntry[]): void 
  */
 export async function run(argv: readonly string[]): Promise<number> {
   takeExitCode();
+  const args = argv.slice(2);
+  let program = new Command('parley');
   try {
-    const program = await buildProgram(argv.slice(2));
+    program = await buildProgram(args);
+    groupsTakeJson(program);
+    if (wantsJson(args)) {
+      const answered = answerJsonHelp(program, args);
+      if (answered !== undefined) return answered;
+    }
     await program.parseAsync(argv as string[]);
     return takeExitCode();
   } catch (e) {
     takeExitCode();
-    if (e instanceof CommanderError) {
-      // --help and --version "fail" with exit code 0; everything else is usage.
-      return e.exitCode === 0 ? EXIT_OK : EXIT_USAGE;
-    }
-    if (e instanceof UsageError) {
-      process.stderr.write(`parley: ${e.message}\n`);
-      return EXIT_USAGE;
-    }
-    if (e instanceof ParleyError) {
-      process.stderr.write(`parley: ${e.message} (${e.code})\n`);
-      return EXIT_INVALID;
-    }
-    process.stderr.write(`parley: internal error: ${(e as Error).stack ?? String(e)}\n`);
-    return 70; // EX_SOFTWARE: our bug, not the user's
+    return failed(e, program, args); // output.ts: JSON on stdout with --json, the exit status of exit.ts
   }
 }

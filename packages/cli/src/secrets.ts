@@ -14,10 +14,10 @@ export function readSecretFile(file: string, what: string): string {
   try {
     text = readFileSync(file, 'utf8');
   } catch (e) {
-    throw new UsageError(`cannot read ${what} file "${file}": ${(e as NodeJS.ErrnoException).code ?? e}`);
+    throw new UsageError(`cannot read ${what} file "${file}": ${(e as NodeJS.ErrnoException).code ?? e}`, 'FILE_UNREADABLE');
   }
   const line = text.split(/\r?\n/)[0] ?? '';
-  if (line === '') throw new UsageError(`${what} file "${file}" is empty`);
+  if (line === '') throw new UsageError(`${what} file "${file}" is empty`, 'FILE_UNREADABLE');
   return line;
 }
 
@@ -27,7 +27,7 @@ export const interactive = (): boolean => process.stdin.isTTY === true && proces
 async function prompt(message: string): Promise<string> {
   const { isCancel, password } = await import('@clack/prompts'); // only with a person at the terminal
   const v = await password({ message, output: process.stderr });
-  if (isCancel(v)) throw new UsageError('cancelled');
+  if (isCancel(v)) throw new UsageError('cancelled', 'CANCELLED');
   return v;
 }
 
@@ -57,7 +57,7 @@ export async function getSecret(s: SecretSource): Promise<string> {
     v = await prompt(s.create ? `Choose a ${s.what}` : `${s.what[0]!.toUpperCase()}${s.what.slice(1)}`);
     if (s.create && (await prompt(`Repeat the ${s.what}`)) !== v) throw new UsageError(`the two ${s.what}s differ`);
   } else {
-    throw new UsageError(`no ${s.what}: pass ${s.flag} FILE${s.env !== undefined ? ` or set ${s.env}` : ''} (no terminal to ask on)`);
+    throw new UsageError(`no ${s.what}: pass ${s.flag} FILE${s.env !== undefined ? ` or set ${s.env}` : ''} (no terminal to ask on)`, 'PASSPHRASE_MISSING');
   }
   if (s.create) {
     const { MIN_PASSWORD } = await import('@parley/node'); // the node's rule; that package is slow to load, so only when choosing a secret
@@ -73,7 +73,7 @@ export async function unlockKeys(dir: string, passphraseFile: string | undefined
   try {
     text = readFileSync(file, 'utf8');
   } catch (e) {
-    throw new UsageError(`cannot read the key file "${file}": ${(e as NodeJS.ErrnoException).code ?? e} — create a data directory with: parley init --data ${dir}`);
+    throw new UsageError(`cannot read the key file "${file}": ${(e as NodeJS.ErrnoException).code ?? e} — create a data directory with: parley init --data ${dir}`, 'KEY_FILE_UNREADABLE');
   }
   const pass = await getSecret({ file: passphraseFile, env: 'PARLEY_PASSPHRASE', what: 'passphrase', flag: '--passphrase-file' });
   return openKeyFile(text, pass, file);

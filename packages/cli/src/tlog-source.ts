@@ -75,7 +75,7 @@ export async function openLogSource(from: string): Promise<LogSource> {
         res = await fetch(`${prefix}/checkpoint`, { method: 'GET', signal: AbortSignal.timeout(30_000) });
       } catch (e) {
         const cause = networkCause(e);
-        throw new UsageError(`cannot reach ${base} (${cause}): check --from`);
+        throw new UsageError(`cannot reach ${base} (${cause}): check --from`, 'NODE_UNREACHABLE');
       }
       await res.arrayBuffer();
       if (res.ok) return urlSource(prefix);

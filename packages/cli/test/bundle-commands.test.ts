@@ -121,8 +121,9 @@ describe('parley bundle', () => {
     // The data directory supplies accord and party too.
     expect(json(['bundle', 'inspect', 'part.bundle', '--data', 'cn'])).toMatchObject({ valid: true, entries: [{ index: sent[1] }] });
     expect(fails(1, ['bundle', 'inspect', exported.file, '--accord', 'accord.json', '--me', 'US'])).toMatchObject({ valid: false, code: 'BUNDLE_INVALID' });
-    expect(fails(2, ['bundle', 'inspect', exported.file, '--me', 'CN', '--data', 'nowhere'])).toEqual({});
-    expect(fails(2, ['bundle', 'inspect', 'missing.bundle', '--accord', 'accord.json', '--me', 'CN'])).toEqual({});
+    // Usage errors with --json are JSON too (README: {"ok": false, "code", "error"}).
+    expect(fails(2, ['bundle', 'inspect', exported.file, '--me', 'CN', '--data', 'nowhere'])).toMatchObject({ ok: false, code: 'USAGE' });
+    expect(fails(2, ['bundle', 'inspect', 'missing.bundle', '--accord', 'accord.json', '--me', 'CN'])).toMatchObject({ ok: false, code: 'FILE_UNREADABLE' });
   });
 
   it('import: CN\u2019s admin imports it through CN\u2019s node; the inbox shows the entries; a repeat is all duplicates', () => {
@@ -158,7 +159,7 @@ describe('parley bundle', () => {
     const bob = await fetch(`${cnNode.url}/v1/sessions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: 'bob', password: 'bob-password-4567' }) });
     const token = ((await bob.json()) as { token: string }).token;
     expect(parley(['bundle', 'import', exported.file, '--url', cnNode.url, '--token', token]).code).toBe(2);
-    expect(parley(['bundle', 'import', exported.file, '--url', 'http://127.0.0.1:1', '--token', token]).code).toBe(2);
+    expect(parley(['bundle', 'import', exported.file, '--url', 'http://127.0.0.1:1', '--token', token]).code).toBe(3); // unreachable: try again later
     expect(parley(['bundle', 'import', 'missing.bundle', '--data', 'cn']).code).toBe(2);
     expect(parley(['bundle', 'export', '--to', 'cn', '--data', 'us']).code).toBe(2);
     expect(parley(['bundle', 'export', '--to', 'CN', '--since', '3', '--until', '1', '--data', 'us']).code).toBe(2);

@@ -284,10 +284,15 @@ describe('two nodes exchange a FLASH message', () => {
       await answer('Title', 'Model ignored its stop instruction\r');
       await answer('Summary', 'An agent kept running after the operator stopped it.\r');
       await answer('AI system involved', 'Agent-9\r');
-      await answer('Actor', '\x1b[B\r'); // the second actor type
+      await answer('developer', '\r'); // optional: left out
+      await answer('version', '\r');
+      await answer('Actor', '\x1b[A\r'); // one up from the default (unknown)
       await answer('Harm types', ' \r'); // the first harm type
+      await answer('The harm, in a sentence', '\r');
       await answer('Mitigations', 'Revoked its tokens; Paused the deployment\r');
       await answer('Marking', '\r'); // the default, TLP:AMBER
+      await answer('Precedence', '\r'); // the taxonomy's for the severity
+      await answer('Send this report?', '\r'); // after the summary
       expect(await exited, screen).toBe(0);
     } finally {
       child.kill();
@@ -302,7 +307,7 @@ describe('two nodes exchange a FLASH message', () => {
       title: 'Model ignored its stop instruction',
       category: 'UB',
       severity: 3,
-      actor: { type: TAXONOMY_V1.actorTypes[1]!.code },
+      actor: { type: TAXONOMY_V1.actorTypes.at(-2)!.code },
       harm: { types: [TAXONOMY_V1.harmTypes[0]!.code] },
       mitigations: ['Revoked its tokens', 'Paused the deployment'],
     });

@@ -211,6 +211,21 @@ describe('fixture databases made by earlier releases open with the current code'
 });
 
 describe('the schema-1 fixture migrates to the current version', () => {
+  it('tells onMigrate each step for a progress bar: from 1, every pending migration in order, then done; nothing on reopening', async () => {
+    const path = join(tmp.dir, 'fixture-1-progress.sqlite');
+    copyFileSync(join(FIXTURES, '1', 'parley.sqlite'), path);
+    const steps: { from: number; done: number; total: number; version: number }[] = [];
+    await SqliteStore.open(path, { onMigrate: (s) => steps.push(s) }).close();
+    const total = SCHEMA_VERSION - 1;
+    expect(steps).toEqual([
+      ...Array.from({ length: total }, (_, i) => ({ from: 1, done: i, total, version: i + 2 })),
+      { from: 1, done: total, total, version: SCHEMA_VERSION },
+    ]);
+    const again: unknown[] = [];
+    await SqliteStore.open(path, { onMigrate: (s) => again.push(s) }).close();
+    expect(again).toEqual([]);
+  });
+
   it('opens at version 1, migrates to 2 (witness table, empty) and keeps every entry, then witnesses', async () => {
     const path = join(tmp.dir, 'fixture-1-migrated.sqlite');
     copyFileSync(join(FIXTURES, '1', 'parley.sqlite'), path);

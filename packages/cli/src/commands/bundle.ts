@@ -35,6 +35,7 @@ import {
 } from '@parley/core/node';
 import { EXIT_INVALID, EXIT_OK, UsageError, act } from '../exit.js';
 import { makeOut } from '../io.js';
+import { progressBar } from '../progress.js';
 import { parseIndexArg } from '../hashes.js';
 import { type ClientOpts, NodeRefused, client, clientOptions } from '../client.js';
 import { DATA_FLAGS, DATA_HELP, dataDir, paths, readAccordFile, readConfig, readInstalledAccord, writeFileAtomic } from '../datadir.js';
@@ -58,10 +59,10 @@ function readBundleFile(path: string): Uint8Array {
   try {
     fd = openSync(path, 'r');
   } catch (e) {
-    throw new UsageError(`cannot read bundle "${path}": ${(e as NodeJS.ErrnoException).code ?? 'error'}`);
+    throw new UsageError(`cannot read bundle "${path}": ${(e as NodeJS.ErrnoException).code ?? 'error'}`, 'FILE_UNREADABLE');
   }
   try {
-    if (!fstatSync(fd).isFile()) throw new UsageError(`bundle "${path}" is not a regular file`);
+    if (!fstatSync(fd).isFile()) throw new UsageError(`bundle "${path}" is not a regular file`, 'FILE_UNREADABLE');
     const buf = Buffer.alloc(MAX_BUNDLE_BYTES + 1);
     let n = 0;
     for (let r; n < buf.length && (r = readSync(fd, buf, n, buf.length - n, null)) > 0; ) n += r;
@@ -102,7 +103,16 @@ async function exportAction(o: ExportOpts): Promise<number> {
   const until = o.until === undefined ? undefined : parseIndexArg(o.until, '--until');
   if (since !== undefined && until !== undefined && until < since) throw new UsageError(`--until ${until} is before --since ${since}`);
   const c = client(o);
-  const { bytes, headers } = await c.download('/v1/bundles/export', { to, ...(since !== undefined ? { since } : {}), ...(until !== undefined ? { until } : {}) });
+  const bar = await progressBar(out.json, 'bytes');
+  bar.start(1, `the node at ${c.url} makes the bundle…`);
+  let receiving = false;
+  const { bytes, headers } = await c
+    .download('/v1/bundles/export', { to, ...(since !== undefined ? { since } : {}), ...(until !== undefined ? { until } : {}) }, (received, total) => {
+      if (!receiving) bar.start(total ?? received, 'receiving the bundle');
+      receiving = true;
+      bar.update(received);
+    })
+    .finally(() => bar.stop());
   const digest = createHash('sha256').update(bytes).digest();
   const claimed = reprDigest(headers.get('repr-digest'));
   // A transfer that lost or changed bytes: the node's fault or the network's, not the file's (2).
@@ -131,14 +141,18 @@ async function importAction(path: string, o: ClientOpts): Promise<number> {
   const out = makeOut(o.json === true);
   const bytes = readBundleFile(path);
   const c = client(o);
+  const bar = await progressBar(out.json, 'bytes');
+  bar.start(bytes.length, `sending ${path} to ${c.url}`);
   let r: ImportAnswer;
   try {
-    r = (await c.postBytes('/v1/bundles/import', bytes)) as ImportAnswer;
+    r = (await c.postBytes('/v1/bundles/import', bytes, (sent, total) => bar.update(sent, sent < total ? undefined : 'the node verifies and stores it…'))) as ImportAnswer;
   } catch (e) {
+    bar.stop();
     if (!(e instanceof NodeRefused) || !VERIFY_CODES.includes(e.code)) throw e;
     out.failure({ imported: false, file: resolve(path), code: e.code, status: e.status, message: e.message }, `${e.message}: nothing was imported`);
     return EXIT_INVALID;
   }
+  bar.stop();
   out.result({ imported: true, file: resolve(path), sha256: hex(bytes), ...r }, [
     `Bundle from ${r.from} (checkpoint size ${r.checkpointSize}): ${r.accepted} accepted, ${r.duplicates} duplicate${r.duplicates === 1 ? '' : 's'}`,
     ...r.receipts.map((x) => `  receipt logged at index ${x.index}  leaf hash ${x.leafHash}`),

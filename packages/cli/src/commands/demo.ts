@@ -7,13 +7,13 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
-import type cliProgress from 'cli-progress';
 import { EXIT_INVALID, EXIT_OK, act } from '../exit.js';
 import { makeOut } from '../io.js';
 import { parseIndexArg } from '../hashes.js';
 import { UsageError } from '../exit.js';
 import { webRootOf } from '../web.js';
 import { superviseLifetime, untilStopped } from '../lifetime.js';
+import { loadCliProgress, showsProgress } from '../progress.js';
 
 /** `parley log demo`: the log core on its own. */
 export function registerLogDemo(log: Command): void {
@@ -41,29 +41,25 @@ Exit status: 0 when every check held, 1 otherwise.`,
         const samples = parseIndexArg(opts.samples, '--samples');
         const dir = opts.dir !== undefined ? resolve(opts.dir) : mkdtempSync(join(tmpdir(), 'parley-demo-'));
         const out = makeOut(opts.json === true);
-        const showBar = !out.json && process.stderr.isTTY === true;
-        // Loaded when run, not to list or parse the command: `parley --help` stays fast.
-        const [progressBars, { runLogDemo }] = await Promise.all([import('cli-progress'), import('../demo/logdemo.js')]);
-        const bars = new progressBars.MultiBar(
+        // Imported only for a terminal: the demo's output is a report, the bars are company.
+        const [cliProgress, { runLogDemo }] = await Promise.all([showsProgress(out.json) ? loadCliProgress() : Promise.resolve(undefined), import('../demo/logdemo.js')]);
+        const bars = cliProgress && new cliProgress.MultiBar(
           { stream: process.stderr, format: ' {bar} {percentage}% | {value}/{total} | {phase}', hideCursor: true, clearOnComplete: false },
-          progressBars.Presets.shades_classic,
+          cliProgress.Presets.shades_classic,
         );
-        const active = new Map<string, cliProgress.SingleBar>();
+        const active = new Map<string, { update(v: number, p: object): void }>();
         const result = runLogDemo({
           entries,
           dir,
           samples,
           progress: (phase, done, total) => {
-            if (!showBar) return;
-            let bar = active.get(phase);
-            if (!bar) {
-              bar = bars.create(total, 0, { phase });
-              active.set(phase, bar);
-            }
+            if (!bars) return;
+            const bar = active.get(phase) ?? bars.create(total, 0, { phase });
+            active.set(phase, bar);
             bar.update(done, { phase });
           },
         });
-        bars.stop();
+        bars?.stop();
         const human = [
           `Parley log demo — ${result.origin}`,
           `  log key:     ${result.logKey}`,

@@ -14,7 +14,6 @@
  *    only the tree and the checkpoint are verified, and the result says so.
  */
 import type { Command } from 'commander';
-import type cliProgress from 'cli-progress';
 import {
   type SignedAccord,
   SIG_TYPE_ED25519,
@@ -42,6 +41,7 @@ import { makeOut } from '../io.js';
 import { readAccordFile } from '../datadir.js';
 import type { VerifyPool } from '@parley/node';
 import { type LogSource, MissingResource, mapLimit, openLogSource } from '../tlog-source.js';
+import { type Progress, progressBar } from '../progress.js';
 
 interface Opts {
   from: string;
@@ -74,22 +74,6 @@ function loadAccord(file: string | undefined, vkey: string): { accord: VerifiedA
   }
   if (!accord.accord.parties.some((p) => p.logKey === vkey)) throw new UsageError(`--key is not the log key of any party of the accord in ${file}`);
   return { accord, signed };
-}
-
-class Progress {
-  readonly #bar: cliProgress.SingleBar | undefined;
-  constructor(bars: typeof cliProgress | undefined) {
-    this.#bar = bars ? new bars.SingleBar({ stream: process.stderr, format: ' {bar} {percentage}% | {value}/{total} | {phase}', hideCursor: true }, bars.Presets.shades_classic) : undefined;
-  }
-  start(total: number, phase: string) {
-    this.#bar?.start(total, 0, { phase });
-  }
-  tick(phase: string) {
-    this.#bar?.increment(1, { phase });
-  }
-  stop() {
-    this.#bar?.stop();
-  }
 }
 
 export function registerLogVerify(log: Command): void {
@@ -127,7 +111,7 @@ async function verify(o: Opts): Promise<number> {
   // The node package (the worker pool) and the progress bar load only when used: start-up stays fast.
   const pool = loaded ? new (await import('@parley/node')).VerifyPool(loaded.signed) : undefined;
   const src = await openLogSource(o.from);
-  const progress = new Progress(!out.json && process.stderr.isTTY === true ? await import('cli-progress') : undefined);
+  const progress = await progressBar(out.json);
   const checks: { name: string; ok: boolean; skipped?: true; detail: string }[] = [];
   const fail = (name: string, e: unknown): number => {
     progress.stop();
@@ -151,10 +135,10 @@ async function verify(o: Opts): Promise<number> {
   const data = new Map<string, Uint8Array>();
   let reader: TileReader;
   try {
-    progress.start(tiles.length, 'fetching tiles');
+    progress.start(tiles.length, `fetching ${tiles.length} tiles`);
     await mapLimit(tiles, 16, async (t) => {
       data.set(formatTilePath(t), await src.tile(t));
-      progress.tick('fetching tiles');
+      progress.tick();
     });
     progress.stop();
     reader = new TileReader(cp.treeSize, cp.rootHash, (t) => {
@@ -199,7 +183,7 @@ async function verifyBundles(
   const indexes = Array.from({ length: count }, (_, i) => i);
   const party = accord?.accord.parties.find((p) => parseVerifierKey(p.logKey).name === origin)?.id;
   let entries = 0;
-  progress.start(count, 'verifying entry bundles');
+  progress.start(count, `verifying ${size} entries in ${count} bundles${accord ? ', signatures included' : ''}`);
   await mapLimit(indexes, 8, async (n) => {
     const hashes = reader.tileHashes(0, n);
     const bundle = parseEntryBundle(await src.bundle(n, hashes.length), hashes.length);
@@ -217,7 +201,7 @@ async function verifyBundles(
       });
     }
     entries += bundle.length;
-    progress.tick('verifying entry bundles');
+    progress.tick();
   });
   progress.stop();
   return entries;

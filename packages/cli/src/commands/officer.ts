@@ -13,7 +13,8 @@ import { Option } from 'commander';
 import type { Role } from '@parley/store';
 import { EXIT_OK, UsageError, act } from '../exit.js';
 import { makeOut } from '../io.js';
-import { DATA_FLAGS, DATA_HELP, dataDir, readConfig } from '../datadir.js';
+import { DATA_FLAGS, DATA_HELP, dataDir, paths, readConfig } from '../datadir.js';
+import { migrationProgress } from '../progress.js';
 import { getSecret } from '../secrets.js';
 import { ROLES, addOfficer, checkOfficerName, openStore } from '../officers.js';
 import { withDirLock } from '../lock.js';
@@ -37,7 +38,8 @@ export function registerOfficer(program: Command): void {
         const dir = dataDir(o.data);
         readConfig(dir); // a data directory, not a stray folder
         const password = await getSecret({ file: o.passwordFile, what: `password for ${name}`, flag: '--password-file', create: true });
-        await withDirLock(dir, 'parley officer add', () => addOfficer(dir, { name, role: o.role, password, replace: o.replace === true }));
+        const onMigrate = await migrationProgress(o.json === true, paths(dir).store);
+        await withDirLock(dir, 'parley officer add', () => addOfficer(dir, { name, role: o.role, password, replace: o.replace === true, onMigrate }));
         makeOut(o.json === true).result({ name, role: o.role }, [`Officer ${name} (${o.role}) can now log in: parley login --name ${name}`]);
         return EXIT_OK;
       }),

@@ -24,6 +24,7 @@ import { makeOut } from '../io.js';
 import { DATA_FLAGS, DATA_HELP, dataDir, paths, readConfig, readInstalledAccord } from '../datadir.js';
 import { unlockKeys } from '../secrets.js';
 import { nodeKeys } from '../keyfile.js';
+import { migrationProgress } from '../progress.js';
 
 interface RecoverOpts {
   data?: string;
@@ -69,7 +70,8 @@ async function recover(o: RecoverOpts): Promise<number> {
   const accord = verifyAccord(readInstalledAccord(dir, config), { requireAll: false });
   const keys = nodeKeys(await unlockKeys(dir, o.passphraseFile));
   const { ContinuityGuard, ParleyNode, peersOf } = await import('@parley/node'); // slow to load: only once the arguments are good
-  const store = SqliteStore.open(file);
+  const onMigrate = await migrationProgress(o.json === true, file);
+  const store = SqliteStore.open(file, onMigrate ? { onMigrate } : {});
   const out = makeOut(o.json === true);
   try {
     let node: ParleyNode;
@@ -77,7 +79,7 @@ async function recover(o: RecoverOpts): Promise<number> {
       node = await ParleyNode.open({ accord, party: config.party, keys, store });
     } catch (e) {
       if (!isParleyError(e)) throw e;
-      throw new UsageError(`cannot open the node: ${e.message} (${e.code})`);
+      throw new UsageError(`cannot open the node: ${e.message} (${e.code})`, e.code);
     }
     const guard = new ContinuityGuard({ node, store, peers: peersOf(node, { urls: peerUrls }) });
     const before = node.treeSize;
@@ -92,7 +94,7 @@ async function recover(o: RecoverOpts): Promise<number> {
     await node.close();
     const ok = s.state === 'confirmed';
     const peers = s.peers.map((p) => `  ${p.party}: ${p.status === 'cosigned' ? `cosigned size ${p.size}` : p.status === 'none' ? 'cosigned nothing of this log' : p.status === 'invalid' ? 'answered a checkpoint that does not verify' : 'did not answer'}${p.error && p.status !== 'cosigned' && p.status !== 'none' ? ` (${p.error})` : ''}${p.mirrored !== undefined ? `; its mirror gave ${p.mirrored} entries` : ''}`);
-    const data = { state: s.state, ok, before, after: s.localSize, recovered: s.localSize - before, cosignedSize: s.cosignedSize, cosignedBy: s.cosignedBy, peers: s.peers, detail: s.detail, ...(error ? { error } : {}) };
+    const data = { state: s.state, ok, before, after: s.localSize, recovered: s.localSize - before, cosignedSize: s.cosignedSize, cosignedBy: s.cosignedBy, peers: s.peers, detail: s.detail, ...(error ? { reason: error } : {}) };
     const head = ok
       ? s.localSize > before
         ? `recovered entries ${before}…${s.localSize - 1} from the peers' mirrors: log size ${s.localSize}, the largest cosigned size is ${s.cosignedSize}${s.cosignedBy.length ? ` (${s.cosignedBy.join(', ')})` : ''}`
@@ -102,7 +104,7 @@ async function recover(o: RecoverOpts): Promise<number> {
         : `this log is incomplete: local size ${s.localSize}, but ${s.cosignedBy.join(', ') || 'a peer'} cosigned size ${s.cosignedSize}; entries ${s.localSize}…${s.cosignedSize - 1} are missing. ${s.detail}`;
     if (ok) out.result(data, [head, ...peers]);
     else {
-      out.failure(data, [head, 'what each peer said:', ...peers].join('\n'));
+      out.failure({ ...data, code: s.state === 'unconfirmed' ? 'LOG_UNCONFIRMED' : 'LOG_ROLLED_BACK', message: head }, [head, 'what each peer said:', ...peers].join('\n'));
     }
     return ok ? EXIT_OK : EXIT_INVALID;
   } finally {

@@ -19,6 +19,7 @@ import { nodeKeys } from '../keyfile.js';
 import { webRootOf } from '../web.js';
 import { lockDir } from '../lock.js';
 import { superviseLifetime, untilStopped } from '../lifetime.js';
+import { migrationProgress } from '../progress.js';
 
 interface ServeOpts {
   data?: string;
@@ -148,7 +149,8 @@ async function serve(o: ServeOpts): Promise<number> {
   // Commits run on a writer thread (the event loop stays free during fsync);
   // entry signatures of ingested entries are checked on a worker pool.
   const file = paths(dir).store;
-  const store = withWriterThread(SqliteStore.open(file), file);
+  const onMigrate = await migrationProgress(o.json === true, file);
+  const store = withWriterThread(SqliteStore.open(file, onMigrate ? { onMigrate } : {}), file);
   const verifyPool = new VerifyPool(readInstalledAccord(dir, config));
   let node: ParleyNode;
   try {
@@ -157,7 +159,7 @@ async function serve(o: ServeOpts): Promise<number> {
     await store.close();
     await verifyPool.close();
     if (!isParleyError(e)) throw e;
-    throw new UsageError(`cannot open the node: ${e.message} (${e.code})`);
+    throw new UsageError(`cannot open the node: ${e.message} (${e.code})`, e.code);
   }
   const webhook = o.webhook ?? process.env['PARLEY_WEBHOOK'];
   const events = {

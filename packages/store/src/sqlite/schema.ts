@@ -341,7 +341,7 @@ export function schemaVersion(db: Database): number {
  * @throws StoreError `STORE_UNAVAILABLE` for a database newer than this code
  *   (written by a later release: refuse rather than misread it).
  */
-export function migrate(db: Database, migrations: readonly Migration[] = MIGRATIONS): number[] {
+export function migrate(db: Database, migrations: readonly Migration[] = MIGRATIONS, onStep?: (s: { from: number; done: number; total: number; version: number }) => void): number[] {
   migrations.forEach((m, i) => {
     if (m.version !== i + 1) throw new Error(`internal: migration ${i} is numbered ${m.version}`);
   });
@@ -349,7 +349,9 @@ export function migrate(db: Database, migrations: readonly Migration[] = MIGRATI
   const latest = migrations.length;
   if (current > latest) fail('STORE_UNAVAILABLE', `database schema version ${current} is newer than this code (${latest})`);
   const ran: number[] = [];
-  for (const m of migrations.slice(current)) {
+  const pending = migrations.slice(current);
+  for (const [i, m] of pending.entries()) {
+    onStep?.({ from: current, done: i, total: pending.length, version: m.version });
     // BEGIN IMMEDIATE: two processes opening one new file cannot both migrate.
     db.transaction(() => {
       if (schemaVersion(db) !== m.version - 1) return; // another connection got here first
@@ -359,5 +361,6 @@ export function migrate(db: Database, migrations: readonly Migration[] = MIGRATI
       ran.push(m.version);
     }).immediate();
   }
+  if (pending.length > 0) onStep?.({ from: current, done: pending.length, total: pending.length, version: latest });
   return ran;
 }

@@ -65,6 +65,20 @@ export interface SqliteStoreOptions {
   readonly readonly?: boolean;
   /** How long a write waits for another connection's lock before `STORE_UNAVAILABLE` (ms, default 5000). */
   readonly busyTimeoutMs?: number;
+  /**
+   * Told before each pending migration runs (and once more when all have,
+   * with `done === total`), for a progress bar: `from` is the schema version
+   * the file had (0: a new database). Called synchronously, inside open.
+   */
+  readonly onMigrate?: (step: MigrationStep) => void;
+}
+
+/** Where the migrations at open are: `done` of `total` ran, the next is `version`. */
+export interface MigrationStep {
+  readonly from: number;
+  readonly done: number;
+  readonly total: number;
+  readonly version: number;
 }
 
 const META = 'type, sender, officer, recipients, time, precedence, marking, incident, refs';
@@ -109,7 +123,7 @@ export class SqliteStore implements LogStore {
         const v = schemaVersion(db);
         if (v !== SCHEMA_VERSION) fail('STORE_UNAVAILABLE', `read-only database has schema version ${v}, this code needs ${SCHEMA_VERSION}`);
       } else {
-        migrate(db);
+        migrate(db, undefined, opts.onMigrate);
       }
       const store = new SqliteStore(db);
       store.#checkLayout();
