@@ -90,6 +90,12 @@ async function json<T>(args: readonly string[]): Promise<T> {
   return JSON.parse(r.stdout) as T;
 }
 
+async function send(n: Node, precedence: string, to: string, text: string): Promise<{ index: number }> {
+  const r = await h.http(n, 'POST', '/v1/messages', { precedence, marking: 'TLP:AMBER', to: [to], text });
+  expect(r.status, JSON.stringify(r.body)).toBe(201);
+  return { index: r.body.index as number };
+}
+
 beforeAll(async () => {
   await h.found('parley-terminal-', 'terminal-test', ['--heartbeat', '3', '--receipt', '5', '--ack-flash', '300', '--ack-priority', '6']);
   await h.startAll(start);
@@ -139,13 +145,15 @@ describe('parley outbox, status and watch against three real nodes', () => {
     await printed(human, 'that it is watching', /watching http:\/\/127\.0\.0\.1:\d+ as US/, 'err');
     await printed(nd, 'the connected line', /"event":"connected"/);
 
-    const flashIn = await json<{ index: number }>(['send', '--data', 'cn', '--precedence', 'FLASH', '--to', 'US', 'Unusual model behaviour in deployment X; confirm receipt.']);
+    // Sending and acknowledging go over HTTP (their commands have their own tests): each CLI start costs seconds here.
+    const flashIn = await send(nodes.CN, 'FLASH', 'US', 'Unusual model behaviour in deployment X; confirm receipt.');
     await printed(human, 'the FLASH arrival with the bell', new RegExp(`\\x07\\d\\d:\\d\\d:\\d\\dZ  FLASH +arrived from CN: CN/${flashIn.index} hotline\\.message — Unusual model behaviour`));
 
-    const flash = await json<{ index: number }>(['send', '--data', 'us', '--precedence', 'FLASH', '--to', 'CN', 'Call us on the hotline.']);
-    const priority = await json<{ index: number }>(['send', '--data', 'us', '--precedence', 'PRIORITY', '--to', 'CN', 'Left unanswered.']);
+    const flash = await send(nodes.US, 'FLASH', 'CN', 'Call us on the hotline.');
+    const priority = await send(nodes.US, 'PRIORITY', 'CN', 'Left unanswered.');
     await until('CN to hold the FLASH', 20_000, async () => ((await h.get(nodes.CN, '/v1/inbox?party=US&type=hotline.message')).items.some((i: { index: number }) => i.index === flash.index) ? true : undefined));
-    await json(['ack', '--data', 'cn', 'US', String(flash.index), '--reply', '收到，正在处理']);
+    const ack = await h.http(nodes.CN, 'POST', `/v1/entries/US/${flash.index}/ack`, { reply: '收到，正在处理' });
+    expect(ack.status, JSON.stringify(ack.body)).toBe(201);
 
     // US's outbox: the FLASH received and acknowledged with the reply; the PRIORITY overdue for its acknowledgement.
     type Item = { index: number; deadlines?: { recipient: string; state: string; receipt?: { at: string }; ack?: { at: string; reply?: string; officer: string } }[] };
@@ -164,7 +172,14 @@ describe('parley outbox, status and watch against three real nodes', () => {
     // Newest first, officer traffic only (no heartbeats or receipts).
     expect(box.items.map((i) => i.index)).toEqual([priority.index, flash.index]);
 
-    const table = await h.parleyAsync(['outbox', '--data', 'us']);
+    // The rest only reads: run the commands side by side (each start costs seconds on a busy machine).
+    const [table, overdue, pending, s, text] = await Promise.all([
+      h.parleyAsync(['outbox', '--data', 'us']),
+      json<{ items: Item[] }>(['outbox', '--data', 'us', '--overdue']),
+      json<{ items: Item[] }>(['outbox', '--data', 'us', '--pending', '--to', 'CN']),
+      status(['--json']),
+      status(),
+    ]);
     expect(table.code).toBe(0);
     const lines = table.stdout.split('\n');
     const at = (ref: string) => lines.findIndex((l) => l.startsWith(`${ref} `));
@@ -174,19 +189,15 @@ describe('parley outbox, status and watch against three real nodes', () => {
     expect(lines[fl + 1]).toMatch(/^ +CN +acknowledged(?: late \(\+[^)]+\))? +receipt \S+Z +ack \S+Z \(admin\) +reply: 收到，正在处理$/);
     expect(lines[pl + 1]).toMatch(/^ +CN +OVERDUE ack \(due \S+Z, .+ ago\) +receipt \S+Z$/);
 
-    const overdue = await json<{ items: Item[] }>(['outbox', '--data', 'us', '--overdue']);
     expect(overdue.items.map((i) => i.index)).toEqual([priority.index]);
-    const pending = await json<{ items: Item[] }>(['outbox', '--data', 'us', '--pending', '--to', 'CN']);
     expect(pending.items.map((i) => i.index)).toEqual([priority.index]);
 
     // status: exit 1, and the reason names the overdue message.
-    const s = await status(['--json']);
     expect(s.code).toBe(1);
     expect(s.report!.ok).toBe(false);
     expect(s.report!.deadlines.sent.overdue).toBe(1);
     expect(s.report!.attention).toContainEqual(expect.objectContaining({ kind: 'overdue', party: 'CN' }));
     expect(s.report!.attention.find((a) => a.kind === 'overdue')!.detail).toContain(`US/${priority.index}`);
-    const text = await status();
     expect(text.code).toBe(1);
     expect(text.stdout).toMatch(/NEEDS ATTENTION/);
     expect(text.stdout).toContain(`US/${priority.index} (ack)`);
