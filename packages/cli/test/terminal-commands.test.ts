@@ -100,7 +100,8 @@ beforeAll(async () => {
   await h.found('parley-terminal-', 'terminal-test', ['--heartbeat', '3', '--receipt', '5', '--ack-flash', '300', '--ack-priority', '6']);
   await h.startAll(start);
   for (const p of PARTIES) await json(['login', '--data', dataOf(p), '--name', 'admin', '--password-file', 'admin.pw']);
-}, 120_000);
+  // Three inits (scrypt), three starts and three logins: minutes on a busy 2-core machine.
+}, 240_000);
 
 afterAll(async () => {
   for (const w of watches) if (w.child.exitCode === null && w.child.signalCode === null) w.child.kill('SIGKILL');
@@ -211,7 +212,7 @@ describe('parley outbox, status and watch against three real nodes', () => {
     const events = jsonLines(nd);
     expect(events).toContainEqual(expect.objectContaining({ event: 'entry', data: expect.objectContaining({ party: 'CN', index: flashIn.index, precedence: 'FLASH', direction: 'in' }) }));
     expect(events).toContainEqual(expect.objectContaining({ event: 'deadline', data: { party: 'US', index: priority.index, recipient: 'CN', state: 'overdue-ack' } }));
-  }, 120_000);
+  }, 180_000);
 
   it('status and watch: a stopped peer is a link down', async () => {
     await stop(nodes.EU);

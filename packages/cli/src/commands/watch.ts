@@ -23,7 +23,7 @@
  * "disconnected", …}` for the connection itself.
  */
 import type { Command } from 'commander';
-import type { EntryEvent, DeadlineEvent, EntryView, LinkEvent, LinksResponse } from '@parley/node/api';
+import type { CheckpointEvent, DeadlineEvent, EntryEvent, EntryView, ForkEvent, LinkEvent, LinksResponse } from '@parley/node/api';
 import { EXIT_OK, UsageError, act } from '../exit.js';
 import { type ClientOpts, NodeRefused, client, clientOptions, networkCause } from '../client.js';
 import { ago } from '../human.js';
@@ -218,65 +218,73 @@ interface Line {
   readonly bell?: boolean;
 }
 
+/** An entry appended to our log (out) or received (in): arrivals and acknowledgements; the rest with --all. */
+async function entryLine(d: EntryEvent, all: boolean, look: Lookups): Promise<Line | undefined> {
+  look.remember(d.party, d.index, d.type, d.precedence);
+  const ref = `${d.party}/${d.index}`;
+  if (d.direction === 'in' && d.type === 'ack') {
+    const v = await look.entry(d.party, d.index);
+    const of = v ? v.entry.refs.map((r) => `${r.party}/${r.index}`).join(', ') : '?';
+    const reply = (v?.body as { reply?: unknown } | undefined)?.reply;
+    const text = `${d.party} acknowledged ${of}${typeof reply === 'string' ? `: ${oneLine(reply)}` : ''}${v?.sealed !== undefined ? ` [reply sealed: ${v.sealed}]` : ''}`;
+    return { tag: 'ACK', text, info: { of: v?.entry.refs ?? [], ...(typeof reply === 'string' ? { reply } : {}) } };
+  }
+  if (d.direction === 'in' && (all || ARRIVALS.includes(d.type))) {
+    const v = ARRIVALS.includes(d.type) ? await look.entry(d.party, d.index) : undefined;
+    const first = v ? firstLine(v) : undefined;
+    return { tag: d.precedence ?? 'ENTRY', text: `arrived from ${d.party}: ${ref} ${d.type}${first ? ` — ${first}` : ''}`, ...(first ? { info: { firstLine: first } } : {}), bell: d.precedence === 'FLASH' };
+  }
+  return all ? { tag: d.precedence ?? 'ENTRY', text: `${d.direction === 'out' ? 'we logged' : 'arrived'} ${ref} ${d.type}` } : undefined;
+}
+
+/**
+ * A delivery changing state: for officer traffic, overdue, rejected, a
+ * receipt of ours (their acknowledgements come as ACK arrivals) and our own
+ * acknowledgements; everything with --all.
+ */
+async function deadlineLine(d: DeadlineEvent, us: string, all: boolean, look: Lookups): Promise<Line | undefined> {
+  const k = await look.kind(d.party, d.index);
+  const shown = all || (k !== undefined && OFFICER_TYPES.includes(k.type));
+  const ref = `${d.party}/${d.index}`;
+  const what = k ? ` (${k.precedence ? `${k.precedence} ` : ''}${k.type})` : '';
+  const info = k ? { type: k.type, ...(k.precedence ? { precedence: k.precedence } : {}) } : {};
+  const ours = d.recipient === us;
+  if (!shown) return undefined;
+  if (d.state === 'overdue-receipt' || d.state === 'overdue-ack') {
+    const hint = ours && d.state === 'overdue-ack' ? ` — parley ack ${d.party} ${d.index}` : '';
+    return { tag: 'OVERDUE', text: `${ours ? 'we have' : `${d.recipient} has`} not ${d.state === 'overdue-ack' ? 'acknowledged' : 'receipted'} ${ref}${what}${hint}`, info };
+  }
+  if (d.state === 'rejected') return { tag: 'REJECTED', text: `${d.recipient} rejected ${ref}${what}: its body failed the recipient's check`, info };
+  if (d.state === 'received' && !ours) return { tag: 'RECEIPT', text: `${d.recipient} received ${ref}${what}`, info };
+  if (d.state === 'acknowledged' && ours) return { tag: 'ACKED', text: `we acknowledged ${ref}${what}`, info };
+  return all ? { tag: 'DEADLINE', text: `${ref} to ${d.recipient}: ${d.state}${what}`, info } : undefined;
+}
+
+/** A link changing state, with the reason the node gives for it now. */
+async function linkLine(d: LinkEvent, look: Lookups): Promise<Line> {
+  const l = d.state === 'up' ? undefined : await look.link(d.party);
+  const why = l ? ` (${[l.reason, l.lastHeardAt ? `last heard ${ago(l.lastHeardAt, Date.now())}` : 'never heard'].filter(Boolean).join('; ')})` : '';
+  return { tag: 'LINK', text: `${d.party} is ${d.state}${why}`, info: l ? { ...(l.reason ? { reason: l.reason } : {}), ...(l.lastHeardAt ? { lastHeardAt: l.lastHeardAt } : {}) } : {} };
+}
+
 /**
  * Turns one event into a line, or undefined when it is not shown (without
  * --all: our own entries, machine traffic, checkpoints).
  */
 async function lineOf(e: SseEvent, data: unknown, us: string, all: boolean, look: Lookups): Promise<Line | undefined> {
   switch (e.event) {
-    case 'entry': {
-      const d = data as EntryEvent;
-      look.remember(d.party, d.index, d.type, d.precedence);
-      const ref = `${d.party}/${d.index}`;
-      if (d.direction === 'in' && d.type === 'ack') {
-        const v = await look.entry(d.party, d.index);
-        const of = v ? v.entry.refs.map((r) => `${r.party}/${r.index}`).join(', ') : '?';
-        const reply = (v?.body as { reply?: unknown } | undefined)?.reply;
-        const text = `${d.party} acknowledged ${of}${typeof reply === 'string' ? `: ${oneLine(reply)}` : ''}${v?.sealed !== undefined ? ` [reply sealed: ${v.sealed}]` : ''}`;
-        return { tag: 'ACK', text, info: { of: v?.entry.refs ?? [], ...(typeof reply === 'string' ? { reply } : {}) } };
-      }
-      if (d.direction === 'in' && (all || ARRIVALS.includes(d.type))) {
-        const v = ARRIVALS.includes(d.type) ? await look.entry(d.party, d.index) : undefined;
-        const first = v ? firstLine(v) : undefined;
-        return { tag: d.precedence ?? 'ENTRY', text: `arrived from ${d.party}: ${ref} ${d.type}${first ? ` — ${first}` : ''}`, ...(first ? { info: { firstLine: first } } : {}), bell: d.precedence === 'FLASH' };
-      }
-      if (all) return { tag: d.precedence ?? 'ENTRY', text: `${d.direction === 'out' ? 'we logged' : 'arrived'} ${ref} ${d.type}` };
-      return undefined;
-    }
-    case 'deadline': {
-      const d = data as DeadlineEvent;
-      const k = await look.kind(d.party, d.index);
-      const officer = k !== undefined && OFFICER_TYPES.includes(k.type);
-      const ref = `${d.party}/${d.index}`;
-      const what = k ? ` (${k.precedence ? `${k.precedence} ` : ''}${k.type})` : '';
-      const info = k ? { type: k.type, ...(k.precedence ? { precedence: k.precedence } : {}) } : {};
-      const ours = d.recipient === us;
-      const who = ours ? 'we have' : `${d.recipient} has`;
-      if (d.state === 'overdue-receipt' || d.state === 'overdue-ack') {
-        if (!officer && !all) return undefined;
-        const hint = ours && d.state === 'overdue-ack' ? ` — parley ack ${d.party} ${d.index}` : '';
-        return { tag: 'OVERDUE', text: `${who} not ${d.state === 'overdue-ack' ? 'acknowledged' : 'receipted'} ${ref}${what}${hint}`, info };
-      }
-      if (d.state === 'rejected' && (officer || all)) return { tag: 'REJECTED', text: `${d.recipient} rejected ${ref}${what}: its body failed the recipient's check`, info };
-      if (d.state === 'received' && !ours && (officer || all)) return { tag: 'RECEIPT', text: `${d.recipient} received ${ref}${what}`, info };
-      if (d.state === 'acknowledged' && (ours || all)) return { tag: 'ACKED', text: `${ours ? 'we' : d.recipient} acknowledged ${ref}${what}`, info };
-      if (all) return { tag: 'DEADLINE', text: `${ref} to ${d.recipient}: ${d.state}${what}`, info };
-      return undefined;
-    }
-    case 'link': {
-      const d = data as LinkEvent;
-      const l = d.state === 'up' ? undefined : await look.link(d.party);
-      const why = l ? ` (${[l.reason, l.lastHeardAt ? `last heard ${ago(l.lastHeardAt, Date.now())}` : 'never heard'].filter(Boolean).join('; ')})` : '';
-      return { tag: 'LINK', text: `${d.party} is ${d.state}${why}`, info: l ? { ...(l.reason ? { reason: l.reason } : {}), ...(l.lastHeardAt ? { lastHeardAt: l.lastHeardAt } : {}) } : {}, bell: false };
-    }
-    case 'fork': {
-      const d = data as { party: string };
-      return { tag: 'FORK', text: `${d.party}'s log showed two histories: a fork proof is held and its log quarantined (GET /v1/forks; parley verify-fork checks it)`, bell: true };
-    }
+    case 'entry':
+      return entryLine(data as EntryEvent, all, look);
+    case 'deadline':
+      return deadlineLine(data as DeadlineEvent, us, all, look);
+    case 'link':
+      return linkLine(data as LinkEvent, look);
+    case 'fork':
+      return { tag: 'FORK', text: `${(data as ForkEvent).party}'s log showed two histories: a fork proof is held and its log quarantined (GET /v1/forks; parley verify-fork checks it)`, bell: true };
     case 'reset':
       return { tag: 'RESET', text: 'events may have been missed (the node restarted, or this watch fell too far behind): parley status and parley inbox show where things stand' };
     case 'checkpoint': {
-      const d = data as { party: string; size: number };
+      const d = data as CheckpointEvent;
       return all ? { tag: 'CHECKPOINT', text: `${d.party === us ? 'our log' : `${d.party}'s log (we cosigned)`} at size ${d.size}` } : undefined;
     }
     default:
@@ -321,75 +329,100 @@ Examples:
     .action(act(watch));
 }
 
-async function watch(o: WatchOpts): Promise<number> {
-  const c = client(o);
-  const json = o.json === true;
-  const ring = o.bell ?? process.stdout.isTTY === true;
-  let lastId = o.lastEventId;
-  if (lastId !== undefined && !/^(0|[1-9][0-9]*)$/.test(lastId)) throw new UsageError(`--last-event-id "${lastId}" is not an event id (a decimal)`);
-  const { party: us } = await nodeHealth(c.url);
-  const look = new Lookups(c);
+/** Prints lines and notices in the order of the events, however long a look-up takes. */
+class Printer {
+  #queue: Promise<void> = Promise.resolve();
+  readonly #json: boolean;
+  readonly #ring: boolean;
 
-  const stop = new AbortController();
-  const onSignal = () => stop.abort();
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
+  constructor(readonly o: WatchOpts, readonly url: string, readonly us: string, readonly look: Lookups, readonly signal: AbortSignal) {
+    this.#json = o.json === true;
+    this.#ring = o.bell ?? process.stdout.isTTY === true;
+  }
 
-  const notice = (event: 'connected' | 'disconnected', human: string, extra: Record<string, unknown>) => {
-    if (json) process.stdout.write(`${JSON.stringify({ time: new Date().toISOString(), event, url: c.url, ...extra })}\n`);
+  notice(event: 'connected' | 'disconnected', human: string, extra: Record<string, unknown>): void {
+    if (this.#json) process.stdout.write(`${JSON.stringify({ time: new Date().toISOString(), event, url: this.url, ...extra })}\n`);
     else process.stderr.write(`${hms(new Date())}  ${human}\n`);
-  };
-  // Lines come out in the order of the events, however long a look-up takes.
-  let queue: Promise<void> = Promise.resolve();
-  const onEvent = (e: SseEvent) => {
-    if (e.id !== undefined) lastId = e.id;
-    queue = queue.then(async () => {
+  }
+
+  event(e: SseEvent): void {
+    this.#queue = this.#queue.then(async () => {
       let data: unknown = e.data;
       try {
         data = JSON.parse(e.data);
       } catch {
         // not JSON: kept as text
       }
-      const line = await lineOf(e, data, us, o.all === true, look);
-      if (line === undefined || stop.signal.aborted) return;
+      const line = await lineOf(e, data, this.us, this.o.all === true, this.look);
+      if (line === undefined || this.signal.aborted) return;
       const time = new Date();
-      const bell = line.bell === true && ring ? '\x07' : '';
-      if (json) {
+      const bell = line.bell === true && this.#ring ? '\x07' : '';
+      if (this.#json) {
         process.stdout.write(`${JSON.stringify({ time: time.toISOString(), ...(e.id !== undefined ? { id: e.id } : {}), event: e.event, data, ...(line.info ? { info: line.info } : {}) })}\n`);
+        // The bell stays out of the JSON lines.
         if (bell) process.stderr.write(bell);
       } else process.stdout.write(`${bell}${hms(time)}  ${line.tag.padEnd(9)}  ${line.text}\n`);
     });
-  };
+  }
 
+  /** Resolves when every line queued so far is out. */
+  drained(): Promise<void> {
+    return this.#queue;
+  }
+}
+
+/**
+ * Reads the stream, reconnecting with backoff and `Last-Event-ID`, until `signal` aborts.
+ * @throws UsageError when the first connection fails; NodeRefused when the node refuses the session.
+ */
+async function follow(c: Client, lastEventId: string | undefined, out: Printer, signal: AbortSignal): Promise<void> {
+  let lastId = lastEventId;
   let connected = false;
   let attempt = 0;
-  try {
-    while (!stop.signal.aborted) {
-      let why: string;
-      try {
-        why = await readStream(c.url, c.token, lastId, stop.signal, () => {
-          attempt = 0;
-          const resumed = connected;
-          connected = true;
-          notice('connected', resumed ? `reconnected to ${c.url}${lastId !== undefined ? ` (resuming after event ${lastId})` : ''}` : `watching ${c.url} as ${us} (Ctrl-C to stop)`, { resumed, ...(lastId !== undefined ? { lastEventId: lastId } : {}) });
-        }, onEvent);
-      } catch (e) {
-        if (stop.signal.aborted) break;
-        // Refused (401: the session ended) or never reached: nothing to wait for.
-        if (e instanceof NodeRefused && e.status < 500 && e.status !== 429) throw e;
-        if (!connected) throw e instanceof NodeRefused ? e : new UsageError(`cannot reach the node at ${c.url} (${networkCause(e)}): is it running? start it with: parley serve`);
-        why = e instanceof NodeRefused ? e.message : `lost (${networkCause(e)})`;
-      }
-      if (stop.signal.aborted) break;
-      const wait = Math.min(BACKOFF_MAX_MS, BACKOFF_FIRST_MS * 2 ** attempt);
-      if (attempt === 0) notice('disconnected', `disconnected from ${c.url}: ${why}; reconnecting (retrying every ${wait / 1000}s up to ${BACKOFF_MAX_MS / 1000}s)…`, { reason: why });
-      attempt = Math.min(attempt + 1, 10);
-      await sleep(wait, stop.signal);
+  const opened = () => {
+    attempt = 0;
+    const resumed = connected;
+    connected = true;
+    const human = resumed ? `reconnected to ${c.url}${lastId !== undefined ? ` (resuming after event ${lastId})` : ''}` : `watching ${c.url} as ${out.us} (Ctrl-C to stop)`;
+    out.notice('connected', human, { resumed, ...(lastId !== undefined ? { lastEventId: lastId } : {}) });
+  };
+  const onEvent = (e: SseEvent) => {
+    if (e.id !== undefined) lastId = e.id;
+    out.event(e);
+  };
+  while (!signal.aborted) {
+    let why: string;
+    try {
+      why = await readStream(c.url, c.token, lastId, signal, opened, onEvent);
+    } catch (e) {
+      if (signal.aborted) break;
+      // Refused (401: the session ended) or never reached: nothing to wait for.
+      if (e instanceof NodeRefused && e.status < 500 && e.status !== 429) throw e;
+      if (!connected) throw e instanceof NodeRefused ? e : new UsageError(`cannot reach the node at ${c.url} (${networkCause(e)}): is it running? start it with: parley serve`);
+      why = e instanceof NodeRefused ? e.message : `lost (${networkCause(e)})`;
     }
+    if (signal.aborted) break;
+    if (attempt === 0) out.notice('disconnected', `disconnected from ${c.url}: ${why}; reconnecting…`, { reason: why });
+    await sleep(Math.min(BACKOFF_MAX_MS, BACKOFF_FIRST_MS * 2 ** attempt), signal);
+    attempt = Math.min(attempt + 1, 10);
+  }
+}
+
+async function watch(o: WatchOpts): Promise<number> {
+  if (o.lastEventId !== undefined && !/^(0|[1-9][0-9]*)$/.test(o.lastEventId)) throw new UsageError(`--last-event-id "${o.lastEventId}" is not an event id (a decimal)`);
+  const c = client(o);
+  const stop = new AbortController();
+  const onSignal = () => stop.abort();
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  try {
+    const { party: us } = await nodeHealth(c.url);
+    const out = new Printer(o, c.url, us, new Lookups(c), stop.signal);
+    await follow(c, o.lastEventId, out, stop.signal);
+    await out.drained();
   } finally {
     process.removeListener('SIGINT', onSignal);
     process.removeListener('SIGTERM', onSignal);
   }
-  await queue;
   return EXIT_OK;
 }
