@@ -191,6 +191,8 @@ export function client(o: ClientOpts) {
   const t = token(o, url);
   return {
     url,
+    /** The bearer token, for a request the helpers below do not make (the event stream of `parley watch`). */
+    token: t,
     get: (path: string) => request('GET', url, path, { token: t }),
     post: (path: string, body: unknown) => request('POST', url, path, { token: t, body }),
     del: (path: string) => request('DELETE', url, path, { token: t }),

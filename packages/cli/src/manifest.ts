@@ -10,8 +10,6 @@
  * disagrees with what the module registers (name, term, summary), or when a
  * module registers a top-level command that has no line here.
  */
-import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 
 /** Registers a command (and any sibling its module defines with it) on the program. */
@@ -26,22 +24,6 @@ export interface CommandEntry {
   readonly summary: string;
   /** Imports the command's module and returns its register function. */
   readonly load: () => Promise<Register>;
-  /**
-   * The module under src/commands/ (without .js) when it may be absent from
-   * this build: the entry is then left out until the file exists.
-   * Only for commands being added on another branch (i10-cli-new); drop it
-   * once their files are merged.
-   */
-  readonly optional?: string;
-}
-
-/** Loads a module that may not exist yet (see {@link CommandEntry.optional}); its register function by name. */
-async function loadOptional(file: string, register: string): Promise<Register> {
-  // A computed specifier: the build must not require the file.
-  const m = (await import(`./commands/${file}.js`)) as Record<string, Register | undefined>;
-  const fn = m[register];
-  if (typeof fn !== 'function') throw new Error(`internal: commands/${file}.js does not export ${register}`);
-  return fn;
 }
 
 /** In the order `parley --help` lists them. */
@@ -61,10 +43,9 @@ export const COMMANDS: readonly CommandEntry[] = [
   { name: 'inbox', term: 'inbox [options]', summary: 'entries other parties sent us, most urgent first (awaiting acknowledgement: overdue, then FLASH → ROUTINE, then by deadline; then the rest newest first), the limit applied after that order: precedence, sender, index, type, time, receipt/ack state, first line', load: async () => (await import('./commands/inbox.js')).registerInboxCommands },
   { name: 'show', term: 'show [options] <party> <index>', summary: 'one entry in full, with its body opened for officers (sealed bodies stay closed for auditors)', load: async () => (await import('./commands/inbox.js')).registerInboxCommands },
   { name: 'ack', term: 'ack [options] <party> <index>', summary: "acknowledge a received entry as the duty officer (a signed 'ack' entry in our log)", load: async () => (await import('./commands/inbox.js')).registerInboxCommands },
-  // Added on branch i10-cli-new: the integrator checks term and summary against the merged files (test/manifest.test.ts says what differs).
-  { name: 'outbox', term: 'outbox [options]', summary: 'entries we sent, each with its receipt and acknowledgement per recipient (on time, late or overdue) and the reply', load: () => loadOptional('outbox', 'registerOutbox'), optional: 'outbox' },
-  { name: 'watch', term: 'watch [options]', summary: 'follow the node as it happens: arrivals, deadlines and link changes (the terminal bell rings on FLASH)', load: () => loadOptional('watch', 'registerWatch'), optional: 'watch' },
-  { name: 'status', term: 'status [options]', summary: 'the node at a glance: log size, witnesses and their last cosignature, links, forks, pending deadlines (exit non-zero when something needs attention)', load: () => loadOptional('status', 'registerStatus'), optional: 'status' },
+  { name: 'outbox', term: 'outbox [options]', summary: 'entries we sent, newest first, and how each recipient answered: receipt and acknowledgement (times, on time, late or OVERDUE) and the reply', load: async () => (await import('./commands/outbox.js')).registerOutbox },
+  { name: 'watch', term: 'watch [options]', summary: 'follow the node live: arrivals (FLASH rings the bell), deadlines going overdue, receipts, acknowledgements, link changes and forks, one line each; reconnects by itself; Ctrl-C stops', load: async () => (await import('./commands/watch.js')).registerWatch },
+  { name: 'status', term: 'status [options]', summary: "the node at a glance, for a person or for monitoring: log and checkpoint, witnesses' cosignatures, links, forks, continuity, deliveries awaiting an answer — exit 1 when something needs attention", load: async () => (await import('./commands/status.js')).registerStatus },
   { name: 'serve', term: 'serve [options]', summary: "run the party's node: the officers' API under /v1, the public log under /log and the dashboard at /", load: async () => (await import('./commands/serve.js')).registerServe },
   { name: 'verify-fork', term: 'verify-fork [options] <file>', summary: 'verify a fork proof offline: two checkpoints signed by one party that cannot both be honest', load: async () => (await import('./commands/verify-fork.js')).registerVerifyFork },
   { name: 'export', term: 'export [options]', summary: "write the party's own log entries as JSON lines {index, leafHash, entry}, read from the data directory", load: async () => (await import('./commands/export.js')).registerExport },
@@ -75,9 +56,9 @@ export const COMMANDS: readonly CommandEntry[] = [
   { name: 'recover', term: 'recover [options]', summary: "check this node's log against what its peers cosigned, and recover missing entries from their mirrors (node stopped)", load: async () => (await import('./commands/recover.js')).registerRecover },
 ];
 
-/** The commands this build has: every entry, less optional ones whose module is absent. */
+/** The commands this build has. */
 export function availableCommands(): CommandEntry[] {
-  return COMMANDS.filter((e) => e.optional === undefined || existsSync(fileURLToPath(new URL(`./commands/${e.optional}.js`, import.meta.url))));
+  return [...COMMANDS];
 }
 
 /**

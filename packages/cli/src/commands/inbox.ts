@@ -18,7 +18,7 @@ interface EntryView {
   party: string;
   index: number;
   leafHash: string;
-  entry: { type: string; precedence: string; marking: string; time: string; to: string[]; from: { party: string; officer: string }; refs: { party: string; index: number }[] };
+  entry: { type: string; precedence: string; marking: string; time: string; to: readonly string[]; from: { party: string; officer: string }; refs: readonly { party: string; index: number }[] };
   body?: unknown;
   sealed?: string;
   state?: { receipt?: Stamp; ack?: Stamp };
@@ -45,8 +45,8 @@ function dueOf(v: EntryView, now = Date.now()): string {
   return '';
 }
 
-/** One line that says what an entry is about. */
-function firstLine(v: EntryView): string {
+/** One line that says what an entry is about (inbox, outbox, watch). */
+export function firstLine(v: { sealed?: string | undefined; body?: unknown; entry: EntryView['entry'] }): string {
   if (v.sealed !== undefined) return `[sealed: ${v.sealed}]`;
   const b = (v.body ?? {}) as Record<string, unknown>;
   let s: string;

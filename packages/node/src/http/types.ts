@@ -16,6 +16,8 @@ import type * as D from './deadlines.js';
 import type * as E from './events.js';
 import type * as I from './incidents.js';
 import type * as L from './logs.js';
+import type * as F from './forks.js';
+import type * as C from './continuity.js';
 import type { Problem as ProblemSchema } from './problem.js';
 import type * as B from '../bodies.js';
 
@@ -69,6 +71,9 @@ export type LogEntryProof = z.output<typeof L.LogEntryProof>;
 export type LogListing = z.output<typeof L.LogListing>;
 export type CosignedNotes = z.output<typeof L.CosignedNotes>;
 export type LogListingItem = LogListing['items'][number];
+export type ForkItem = z.output<typeof F.ForkItem>;
+export type ForksResponse = z.output<typeof F.ForksResponse>;
+export type ContinuityResponse = z.output<typeof C.ContinuityResponse>;
 /** GET /v1/logs/{party}/checkpoint answers the signed note as text/plain. */
 export type LogCheckpointText = string;
 export type Problem = z.output<typeof ProblemSchema>;
