@@ -121,9 +121,9 @@ describe('a command loads only what it needs', { timeout: 120_000 }, () => {
     expect(help.stdout).toContain('--limit');
     expect(heavyIn(help.modules)).toEqual([]);
 
-    // The whole action: options parsed, request sent, the refusal reported (exit 2).
+    // The whole action: options parsed, request sent, the unreachable node reported (exit 3).
     const run = recorded(['inbox', '--url', `http://127.0.0.1:${await closedPort()}`, '--token', 't', '--json']);
-    expect(run.code, run.stderr).toBe(2);
+    expect(run.code, run.stderr).toBe(3);
     expect(run.stderr + run.stdout).toContain('cannot reach the node');
     expect(heavyIn(run.modules)).toEqual([]);
     // node:http, not fetch: undici alone takes longer to load and to let the process exit than the whole request.
