@@ -20,7 +20,7 @@ import { createServer as createTcpServer } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import { SqliteStore } from '@parley/store';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { VerifierSet, appendSignatures, decodeUtf8, detectFork, formatAddCheckpointRequest, leafHash, newSigner, openCheckpoint, openWitnessedCheckpoint, parseBase64, signCheckpoint, verifyAccord, verifyInclusion } from '@parley/core/node';
+import { VerifierSet, appendSignatures, decodeUtf8, detectFork, formatAddCheckpointRequest, leafHash, newSigner, openCheckpoint, openWitnessedCheckpoint, parseBase64, signCheckpoint, verifyAccord, verifyConsistency, verifyInclusion } from '@parley/core/node';
 import { ParleyNode, createServer, hashPassword, recordFork, CONTENT_SECURITY_POLICY, formatCsv, percentile, compliance } from '../src/index.js';
 import { makeAccord, makeParty, openChannel, sampleReport } from './helpers/channel.js';
 import { OFFICERS, PASSWORD, expectProblem } from './helpers/http.js';
@@ -450,6 +450,39 @@ describe('GET /v1/logs/{party}', () => {
     expectProblem(await call(`${base['US']}/v1/logs/XX/cosigned`, { token }), 404, 'NOT_FOUND');
   });
 
+  it('serves consistency proofs between two sizes of any party\u2019s log, which verify against its checkpoints', async () => {
+    const usKey = ch.accord.accord.parties.find((p) => p.id === 'US')!.logKey;
+    const rootAt = async (size: number) => openCheckpoint((await ch.store('US').checkpointAt(size))!, new VerifierSet([usKey])).checkpoint.rootHash;
+    const latest = openCheckpoint((await ch.node('US').latestCheckpoint())!, new VerifierSet([usKey])).checkpoint;
+    expect(latest.treeSize).toBeGreaterThan(2);
+    type Answer = { party: string; oldSize: number; newSize: number; proof: string[] };
+    const check = (a: Answer, oldRoot: Uint8Array, newRoot: Uint8Array) => verifyConsistency(a.proof.map((p) => parseBase64(p)), a.oldSize, a.newSize, oldRoot, newRoot);
+    // Our own log, from the store; and US's log as CN's node fetches it from US.
+    for (const [at, token] of [['US', await login('US', 'audrey')], ['CN', await login('CN', 'alice')]] as const) {
+      const r = await call(`${base[at]}/v1/logs/US/consistency?old=1&new=${latest.treeSize}`, { token });
+      expect(r.statusCode, r.body).toBe(200);
+      expect(r.headers['cache-control']).toBe('no-store');
+      const a = r.json<Answer>();
+      expect(a).toMatchObject({ party: 'US', oldSize: 1, newSize: latest.treeSize });
+      expect(check(a, await rootAt(1), latest.rootHash)).toBe(true);
+      // The same proof does not join another old root (a view the log never had).
+      const other = Uint8Array.from(await rootAt(1));
+      other[0]! ^= 1;
+      expect(check(a, other, latest.rootHash)).toBe(false);
+      const same = (await call(`${base[at]}/v1/logs/US/consistency?old=${latest.treeSize}&new=${latest.treeSize}`, { token })).json<Answer>();
+      expect(same.proof).toEqual([]);
+      // Sizes the log does not have: 400, also when the other party's node is the one that refuses.
+      expectProblem(await call(`${base[at]}/v1/logs/US/consistency?old=1&new=${latest.treeSize + 1000}`, { token }), 400, 'TREE_ARGUMENT_INVALID');
+    }
+    const token = await login('US', 'audrey');
+    expectProblem(await call(`${base['US']}/v1/logs/US/consistency?old=3&new=2`, { token }), 400, 'VALIDATION_FAILED');
+    expectProblem(await call(`${base['US']}/v1/logs/US/consistency?old=0&new=2`, { token }), 400, 'VALIDATION_FAILED');
+    expectProblem(await call(`${base['US']}/v1/logs/US/consistency?old=1`, { token }), 400, 'VALIDATION_FAILED');
+    expectProblem(await call(`${base['US']}/v1/logs/US/consistency?old=1&new=2&x=1`, { token }), 400, 'VALIDATION_FAILED');
+    expectProblem(await call(`${base['US']}/v1/logs/XX/consistency?old=1&new=2`, { token }), 404, 'NOT_FOUND');
+    expectProblem(await call(`${base['US']}/v1/logs/US/consistency?old=1&new=2`), 401, 'UNAUTHENTICATED');
+  });
+
   it('sends the accord\u2019s signatures, which verify as the accord the node runs on', async () => {
     const r = (await call(`${base['US']}/v1/accord`, { token: await login('US', 'audrey') })).json<{ id: string; accord: unknown; signedBy: string[]; signatures: { party: string; sig: string }[] }>();
     expect(r.signatures.map((s) => s.party)).toEqual(['CN', 'US']);
@@ -509,12 +542,12 @@ describe('the web app on the node’s origin', () => {
 
   it('documents the new routes in OpenAPI', async () => {
     const doc = (await call(`${base['US']}/openapi.json`)).json<{ paths: Record<string, unknown> }>();
-    for (const p of ['/v1/events', '/v1/incidents', '/v1/incidents/{id}', '/v1/compliance', '/v1/compliance.csv', '/v1/logs/{party}', '/v1/logs/{party}/checkpoint', '/v1/logs/{party}/entries/{index}']) {
+    for (const p of ['/v1/events', '/v1/incidents', '/v1/incidents/{id}', '/v1/compliance', '/v1/compliance.csv', '/v1/logs/{party}', '/v1/logs/{party}/checkpoint', '/v1/logs/{party}/entries/{index}', '/v1/logs/{party}/consistency']) {
       expect(doc.paths[p], p).toBeDefined();
     }
     expect(Object.keys(doc.paths).some((p) => p.includes('assets'))).toBe(false);
     const schemas = (doc as unknown as { components: { schemas: Record<string, unknown> } }).components.schemas;
-    for (const id of ['EntryEvent', 'DeadlineEvent', 'LinkEvent', 'ForkEvent', 'CheckpointEvent', 'IncidentSummary', 'ComplianceRow', 'LogEntryProof']) expect(schemas[id], id).toBeDefined();
+    for (const id of ['EntryEvent', 'DeadlineEvent', 'LinkEvent', 'ForkEvent', 'CheckpointEvent', 'IncidentSummary', 'ComplianceRow', 'LogEntryProof', 'LogConsistencyProof']) expect(schemas[id], id).toBeDefined();
   });
 });
 
