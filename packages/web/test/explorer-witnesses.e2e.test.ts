@@ -170,6 +170,20 @@ describe.skipIf(SKIP_E2E)('the explorer checks witnesses and history in Chromium
     expect(await stepStatuses(page)).toEqual(ALL_PASS);
   });
 
+  it('starts again when the witnessed checkpoint moved on between its requests (404 for the size it chose)', async () => {
+    const asked: string[] = [];
+    await page.route(`**/v1/logs/CN/entries/${cnIndex}*`, async (r) => {
+      asked.push(new URL(r.request().url()).search);
+      if (asked.length === 1) await r.fulfill({ status: 404, contentType: 'application/problem+json', json: { type: 'urn:parley:error:not-found', title: 'Not Found', status: 404, detail: 'no checkpoint of CN\u2019s log at that size is available', code: 'NOT_FOUND' } });
+      else await r.continue();
+    });
+    await page.goto(`${ch.party('US').url}/logs/CN/${cnIndex}`);
+    expect(await stepStatuses(page)).toEqual(ALL_PASS);
+    expect(asked).toHaveLength(2);
+    expect(asked.every((q) => /^\?size=[1-9][0-9]*$/.test(q))).toBe(true);
+    await page.unroute(`**/v1/logs/CN/entries/${cnIndex}*`);
+  });
+
   it('explains an entry newer than every witnessed checkpoint, and verifies it once one covers it', async () => {
     // The node's witnessed checkpoints, as if none covered the entry yet (an older size claimed).
     await page.route('**/v1/logs/US/cosigned', rewrite((j: { notes: { note: string; treeSize: number }[] }) => j.notes.forEach((n) => ((n.note = n.note.replace(/\n(\d+)\n/, `\n${usIndex}\n`)), (n.treeSize = usIndex)))));

@@ -9,7 +9,11 @@
  * S is the reader's choice (?size=), else the largest witnessed size (so a
  * checkpoint a witness has not cosigned yet is not the one used), else —
  * when the node offers no witnessed checkpoint at all — the latest it holds,
- * which then fails the witnesses step. Everything fetched is unverified; a
+ * which then fails the witnesses step. Another party's log has only its
+ * latest witnessed checkpoint at hand on this node, so a cosignature landing
+ * between the first two requests makes the chosen size unavailable (404):
+ * then the three start again (at most {@link ATTEMPTS} times). Everything
+ * fetched is unverified; a
  * proof the node refuses is passed on as its problem code (a consistency
  * proof it cannot give the browser's previous checkpoint is a failure, not
  * a fetch error).
@@ -28,6 +32,9 @@ export class NotYetWitnessed extends Error {
     this.name = 'NotYetWitnessed';
   }
 }
+
+/** Tries of the cosigned → entries pair when the witnessed size moved on in between. */
+export const ATTEMPTS = 3;
 
 export interface FetchedInput {
   readonly input: VerifyInput;
@@ -53,14 +60,24 @@ async function consistency(path: string, oldSize: number, newSize: number, signa
 export async function fetchVerifyInput(o: { party: string; index: number; size?: number | undefined; accord: AccordAnswer; previous?: Seen | undefined; signal?: AbortSignal }): Promise<FetchedInput> {
   const path = `/v1/logs/${encodeURIComponent(o.party)}`;
   const opts = o.signal ? { signal: o.signal } : {};
-  const cosigned = await api<CosignedNotes>(`${path}/cosigned`, opts);
-  let size = o.size;
-  if (size === undefined) {
-    const best = witnessedSize(cosigned.notes, o.index);
-    if (best === 'older') throw new NotYetWitnessed();
-    if (best !== 'none') size = best;
+  let cosigned: CosignedNotes;
+  let proof: LogEntryProof;
+  for (let attempt = 1; ; attempt++) {
+    cosigned = await api<CosignedNotes>(`${path}/cosigned`, opts);
+    let size = o.size;
+    if (size === undefined) {
+      const best = witnessedSize(cosigned.notes, o.index);
+      if (best === 'older') throw new NotYetWitnessed();
+      if (best !== 'none') size = best;
+    }
+    try {
+      proof = await api<LogEntryProof>(`${path}/entries/${o.index}${size !== undefined ? `?size=${size}` : ''}`, opts);
+      break;
+    } catch (e) {
+      const moved = o.size === undefined && size !== undefined && e instanceof ApiError && e.status === 404;
+      if (!moved || attempt >= ATTEMPTS) throw e;
+    }
   }
-  const proof = await api<LogEntryProof>(`${path}/entries/${o.index}${size !== undefined ? `?size=${size}` : ''}`, opts);
   const s = proof.treeSize;
   const witnessed = Promise.all(
     cosigned.notes.map(async (n): Promise<WitnessedNote> => (n.treeSize > s ? { note: n.note, ...(await consistency(path, s, n.treeSize, o.signal)) } : { note: n.note })),
