@@ -13,7 +13,9 @@
  *     browser does; bad input is 4xx, an unreachable node 502
  *   - the web app: index.html with a strict CSP, immutable assets, SPA fallback
  */
-import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { request as httpRequest } from 'node:http';
+import { brotliCompressSync, brotliDecompressSync, gunzipSync, gzipSync } from 'node:zlib';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createServer as createTcpServer } from 'node:net';
@@ -47,6 +49,14 @@ beforeAll(async () => {
   mkdirSync(join(webRoot, 'assets'));
   writeFileSync(join(webRoot, 'index.html'), '<!doctype html><html><head><script type="module" src="/assets/app-3f9a1c.js"></script></head><body><div id="root"></div></body></html>');
   writeFileSync(join(webRoot, 'assets', 'app-3f9a1c.js'), 'console.log("parley");');
+  // What the web build leaves beside its files (packages/web/build/serveReady.ts), and a map that must never be served.
+  for (const f of ['index.html', 'assets/app-3f9a1c.js']) {
+    const raw = readFileSync(join(webRoot, f));
+    writeFileSync(join(webRoot, `${f}.br`), brotliCompressSync(raw));
+    writeFileSync(join(webRoot, `${f}.gz`), gzipSync(raw));
+  }
+  writeFileSync(join(webRoot, 'assets', 'app-3f9a1c.js.map'), '{"version":3,"sources":["secret.ts"]}');
+  writeFileSync(join(webRoot, 'app.js.map'), '{"version":3,"sources":["secret.ts"]}');
   base['US'] = await server('US', { webRoot });
   base['CN'] = await server('CN', { peerUrls: { US: base['US'] } });
 });
@@ -62,6 +72,20 @@ async function call(url: string, opts: { token?: string; headers?: Record<string
   const res = await fetch(url, { method: opts.method ?? 'GET', headers, ...(opts.json !== undefined ? { body: JSON.stringify(opts.json) } : {}) });
   const body = await res.text();
   return { statusCode: res.status, headers: Object.fromEntries(res.headers), body, json: <T>() => JSON.parse(body) as T };
+}
+
+/** A GET with node:http, so the body arrives as sent (fetch would decompress it). */
+function rawGet(url: string, headers: Record<string, string>): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: Buffer }> {
+  return new Promise((done, fail) => {
+    const req = httpRequest(url, { headers }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => done({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }));
+      res.on('error', fail);
+    });
+    req.on('error', fail);
+    req.end();
+  });
 }
 
 async function login(party: string, name: string): Promise<string> {
@@ -538,6 +562,34 @@ describe('the web app on the node’s origin', () => {
     expectProblem(await call(`${base['US']}/assets/missing.js`, { headers: { accept: 'text/html' } }), 404, 'NOT_FOUND');
     // A node without a web root serves no app.
     expectProblem(await call(`${base['CN']}/`, { headers: { accept: 'text/html' } }), 404, 'NOT_FOUND');
+  });
+
+  it('sends the precompressed file the client accepts, with Content-Encoding and Vary, and never a source map', async () => {
+    const js = readFileSync(join(webRoot, 'assets', 'app-3f9a1c.js'));
+    const html = readFileSync(join(webRoot, 'index.html'));
+    const decode: Record<string, (b: Buffer) => Buffer> = { br: brotliDecompressSync, gzip: gunzipSync };
+    for (const [accept, encoding] of [['br', 'br'], ['gzip, deflate, br', 'br'], ['gzip', 'gzip'], ['identity', undefined], ['', undefined]] as const) {
+      for (const [path, bytes, cache, html_] of [['/assets/app-3f9a1c.js', js, 'public, max-age=31536000, immutable', false], ['/', html, 'no-cache', true], ['/incidents', html, 'no-cache', true]] as const) {
+        const r = await rawGet(`${base['US']}${path}`, { 'accept-encoding': accept, ...(html_ ? { accept: 'text/html' } : {}) });
+        expect(r.status, `${path} ${accept}`).toBe(200);
+        expect(r.headers['content-encoding'], `${path} ${accept}`).toBe(encoding);
+        expect(String(r.headers['vary'])).toMatch(/accept-encoding/i);
+        expect(r.headers['cache-control']).toBe(cache);
+        expect(r.headers['content-type']).toMatch(html_ ? /^text\/html/ : /javascript/);
+        expect(r.headers['content-security-policy']).toBe(CONTENT_SECURITY_POLICY);
+        expect(encoding === undefined ? r.body : decode[encoding]!(r.body)).toEqual(bytes);
+      }
+    }
+    // Maps have no URL, and the SPA fallback does not answer for them either.
+    for (const path of ['/assets/app-3f9a1c.js.map', '/app.js.map']) {
+      for (const accept of ['text/html', '*/*']) {
+        const r = await rawGet(`${base['US']}${path}`, { accept, 'accept-encoding': 'br, gzip' });
+        expect(r.status, `${path} ${accept}`).toBe(404);
+        expect(r.body.toString()).not.toContain('secret.ts');
+      }
+    }
+    // Nor do the compressed siblings: they are only sent for their file, with Content-Encoding.
+    for (const path of ['/assets/app-3f9a1c.js.br', '/assets/app-3f9a1c.js.gz', '/index.html.gz']) expect((await rawGet(`${base['US']}${path}`, { accept: '*/*' })).status, path).toBe(404);
   });
 
   it('documents the new routes in OpenAPI', async () => {
