@@ -108,9 +108,9 @@ describe('the built app as the node serves it', () => {
   it('ships a main chunk without @noble/ciphers (the browser never seals or opens HPKE bodies)', () => {
     const js = readFileSync(join(WEB_ROOT, mainChunk()), 'utf8');
     // ChaCha20's constant (@noble/ciphers/_arx.js), GHASH's and AES's error texts (_polyval.js, aes.js).
-    for (const marker of ['expand 32-byte k', 'ghash', '"aes key"']) expect(js, marker).not.toContain(marker);
+    for (const marker of ['expand 32-byte k', 'ghash', '"aes key"']) expect(js.includes(marker), `main chunk contains ${marker}`).toBe(false);
     // The chunk does carry the verifying half of core's @noble binding (crypto/nobleSigning.ts), so the check looks at the right file.
-    expect(js).toContain('ed25519Verifier');
+    expect(js.includes('ed25519Verifier')).toBe(true);
   });
 
   it.skipIf(SKIP_E2E)('loads both icons in Chromium under the app\u2019s Content-Security-Policy, with no violation', async () => {
