@@ -102,6 +102,15 @@ describe.skipIf(SKIP_E2E)('the explorer checks witnesses and history in Chromium
     await expect(page.getByTestId('verified-witnesses').textContent()).resolves.toMatch(/联署方：CN · 中国人工智能发展与安全研究网络/);
     await shot(page, 'explorer-witnesses-zh-CN');
     await setLang(page, 'en');
+
+    // On a phone: the cosigners wrap inside the step (screenshot to look at).
+    const phone = await b.page(ch.party('US').url, { viewport: { width: 390, height: 844 } });
+    await login(phone, ch.party('US').officer);
+    await phone.goto(`${ch.party('US').url}/logs/US/${usIndex}`);
+    expect(await stepStatuses(phone)).toEqual(ALL_PASS);
+    expect(await phone.$eval('[data-testid=cosigners]', (el) => el.scrollWidth <= el.clientWidth)).toBe(true);
+    await shot(phone, 'explorer-witnesses-phone');
+    await phone.close();
   });
 
   it('fails a view whose witnessed checkpoints carry no cosignature, and one with a bad cosignature', async () => {
