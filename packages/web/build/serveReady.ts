@@ -38,8 +38,14 @@ export function precompress(dir: string): { file: string; raw: number; br?: numb
     const br = brotliCompressSync(raw, { params: { [constants.BROTLI_PARAM_QUALITY]: 11, [constants.BROTLI_PARAM_MODE]: constants.BROTLI_MODE_TEXT, [constants.BROTLI_PARAM_SIZE_HINT]: raw.length } });
     const gz = gzipSync(raw, { level: 9 });
     const row: { file: string; raw: number; br?: number; gz?: number } = { file: relative(dir, file), raw: raw.length };
-    if (br.length < raw.length) writeFileSync(`${file}.br`, br), (row.br = br.length);
-    if (gz.length < raw.length) writeFileSync(`${file}.gz`, gz), (row.gz = gz.length);
+    if (br.length < raw.length) {
+      writeFileSync(`${file}.br`, br);
+      row.br = br.length;
+    }
+    if (gz.length < raw.length) {
+      writeFileSync(`${file}.gz`, gz);
+      row.gz = gz.length;
+    }
     done.push(row);
   }
   return done;
