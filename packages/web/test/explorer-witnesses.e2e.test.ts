@@ -152,6 +152,9 @@ describe.skipIf(SKIP_E2E)('the explorer checks witnesses and history in Chromium
   });
 
   it('fails a fork re-signed with the party\u2019s own key: no witness vouches for it, and it is not the history this browser saw', async () => {
+    // This browser has verified US's log before (so it remembers a checkpoint of it).
+    await page.goto(`${ch.party('US').url}/logs/US/${usIndex}`);
+    expect(await stepStatuses(page)).toEqual(ALL_PASS);
     // The hostile node's view: US's real entries up to the message, then one it never logged, under a checkpoint signed with US's log key.
     const us = ch.party('US');
     const leaves: Uint8Array[] = [];
