@@ -37,7 +37,7 @@ const CompliancePage = lazy(() => import('./pages/compliance/index.js').then((m)
 function RequireSession() {
   const { session } = useSession();
   const location = useLocation();
-  if (session === undefined) return <Navigate to="/login" replace state={{ from: location.pathname + location.search }} />;
+  if (session === undefined) return <Navigate to="/login" replace state={{ from: location.pathname + location.search + location.hash }} />;
   return (
     <ShortcutsProvider>
       <Layout>

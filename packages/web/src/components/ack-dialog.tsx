@@ -23,6 +23,7 @@ export function AckDialog({ v, onClose, onDone }: { v: EntryView; onClose: () =>
   const { t } = useTranslation('shortcuts');
   const { t: te } = useTranslation('entry');
   const { t: tc } = useTranslation();
+  const { t: ti } = useTranslation('inbox');
   const ref = useRef<HTMLDialogElement>(null);
   const [reply, setReply] = useState('');
   const [lang, setLang] = useState<string>(currentLang());
@@ -52,7 +53,7 @@ export function AckDialog({ v, onClose, onDone }: { v: EntryView; onClose: () =>
       <form onSubmit={(e) => void submit(e)}>
         <h2 id="ack-dialog-title">{t('ackDialog.title', { entry })}</h2>
         <p className="ack-dialog-entry">
-          <PrecedenceBadge p={v.entry.precedence} /> {tc(`entryType.${v.entry.type}`, { defaultValue: v.entry.type })} · {v.entry.from.party} · <span>{summaryOf(v) ?? tc(`sealed.${v.sealed ?? 'not-entitled'}`)}</span>
+          <PrecedenceBadge p={v.entry.precedence} /> {tc(`entryType.${v.entry.type}`, { defaultValue: v.entry.type })} {ti('from')} <strong>{v.entry.from.party}</strong>: <span>{summaryOf(v) ?? tc(`sealed.${v.sealed ?? 'not-entitled'}`)}</span>
         </p>
         <div className="field">
           <label htmlFor="ack-dialog-reply">{te('ack.reply')}</label>

@@ -212,6 +212,7 @@ function InboxRow({ v, us, fresh, selected, onSelect }: { v: EntryView; us: stri
       className={cls}
       data-testid="inbox-row"
       data-key={entryKey(v)}
+      data-type={v.entry.type}
       data-overdue={overdue ? 'true' : 'false'}
       data-acked={v.state?.ack !== undefined ? 'true' : 'false'}
       aria-current={selected ? 'true' : undefined}

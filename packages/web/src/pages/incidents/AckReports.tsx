@@ -118,7 +118,7 @@ export function AckReportsPanel({ awaiting, batch, us, canAct }: { awaiting: rea
   return (
     <section className="card ack-reports" aria-labelledby="ack-reports-h" data-testid="ack-reports">
       <h2 id="ack-reports-h">
-        {t('ack.title', { count: awaiting.length })}
+        {awaiting.length > 0 ? t('ack.title', { count: awaiting.length }) : t('ack.titleDone')}
         <GlossaryHint term="acknowledgement" />
       </h2>
       {!canAct ? (
