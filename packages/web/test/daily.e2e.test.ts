@@ -143,7 +143,9 @@ describe.skipIf(SKIP_E2E)("the duty officer's day (Chromium, two real nodes)", (
 
   it('compliance charts label 0 % bars, fit their axes and units, and start the distribution on data', async () => {
     const section = page.getByTestId('section-acks');
-    const hit = page.getByTestId('chart-hit-acks');
+    // Charts are found by their captions (as an officer finds them), not by test ids.
+    const figure = (p: Page, caption: RegExp) => p.getByTestId('section-acks').locator('figure').filter({ has: p.locator('figcaption strong', { hasText: caption }) });
+    const hit = figure(page, /^(Deadline hit rate|时限达成率)$/);
     await hit.locator('.recharts-label-list text').first().waitFor();
     const bars = await barsWithLabels(hit);
     // CN→US: FLASH and IMMEDIATE not judged yet, PRIORITY 0 %, ROUTINE 100 %; US→CN ROUTINE 100 %.
@@ -155,14 +157,14 @@ describe.skipIf(SKIP_E2E)("the duty officer's day (Chromium, two real nodes)", (
     expect(bars.filter((x) => x.label === '100%').length).toBe(2);
     expect(bars.every((x) => x.label !== '')).toBe(true); // every bar says its value
     // Category labels are whole and inside the chart (the old angled ticks ran off its left edge).
-    for (const c of [hit, page.getByTestId('chart-latency-acks')]) {
+    const lat = figure(page, /^(Latency percentiles|时延百分位数)$/);
+    for (const c of [hit, lat]) {
       const { svg, ticks } = await tickBoxes(c);
       expect(ticks.map((t) => t.text)).toContain('CN→US · Priority');
       for (const t of ticks) expect(t.left).toBeGreaterThanOrEqual(svg.left);
     }
     expect(await hit.textContent()).toContain('answered on time (%)');
     // Latencies under a second: the axis reads seconds and its bars "< 1 s", never milliseconds.
-    const lat = page.getByTestId('chart-latency-acks');
     const latText = (await lat.locator('.recharts-wrapper > svg.recharts-surface').textContent()) ?? '';
     expect(latText).toContain('time to answer (seconds)');
     expect(latText).not.toMatch(/\d\s?ms\b/);
@@ -172,16 +174,16 @@ describe.skipIf(SKIP_E2E)("the duty officer's day (Chromium, two real nodes)", (
     for (const x of latLabels) expect(x).toMatch(/^(< 1 s|\d+(\.\d)? s|no answers yet|)$/);
     for (const x of await lat.locator('.recharts-xAxis-tick-labels text').allTextContents()) expect(x).toMatch(/^\d+(\.\d+)?$/);
     // The distribution starts on a row with answers (CN→US Flash, the first row, has none yet) and draws them.
-    const select = page.getByTestId('dist-select-acks');
+    const select = section.locator('.distribution select');
     expect(await select.locator('option:checked').textContent()).toMatch(/^CN→US · Routine/);
-    const hist = page.getByTestId('chart-hist-acks');
+    const hist = figure(page, /^Distribution: /);
     const heights = await hist.locator('.recharts-bar-rectangle path.recharts-rectangle').evaluateAll((ps) => ps.map((p) => Number(p.getAttribute('height'))));
     expect(heights.some((h) => h > 0)).toBe(true);
     expect(await hist.locator('.recharts-label-list text').allTextContents()).toContain('1');
     // A row without answers says so instead of drawing an empty chart.
     await select.selectOption({ index: 0 });
     await page.getByTestId('dist-empty-acks').waitFor();
-    expect(await page.getByTestId('chart-hist-acks').count()).toBe(0);
+    expect(await hist.count()).toBe(0);
     await select.selectOption({ label: (await select.locator('option').nth(3).textContent()) ?? '' });
     await shot(page, 'daily-compliance-en');
     await section.screenshot({ path: join(SCREENSHOTS, 'daily-compliance-acks-en.png') });
@@ -200,7 +202,7 @@ describe.skipIf(SKIP_E2E)("the duty officer's day (Chromium, two real nodes)", (
     // On a phone the charts keep their labels inside.
     const phone = await b.page(`${ch.party('US').url}/compliance`, { viewport: PHONE });
     await login(phone, ch.party('US').officer);
-    const pHit = phone.getByTestId('chart-hit-acks');
+    const pHit = figure(phone, /^Deadline hit rate$/);
     await pHit.locator('.recharts-label-list text').first().waitFor();
     const p = await tickBoxes(pHit);
     for (const t of p.ticks) expect(t.left).toBeGreaterThanOrEqual(p.svg.left);
