@@ -9,9 +9,9 @@
  * narrowed to one entry type; the view lives in the URL (view.ts). A filter
  * field narrows the rows shown by their words.
  *
- * Keyboard (components/shortcuts.tsx): j/k select the next/previous row (the
- * row's link takes focus, the row is marked and its position announced),
- * Enter or o opens it, a acknowledges it in a dialog with an optional reply.
+ * Keyboard (keyboard.tsx): j/k select the next/previous row (the row's link
+ * takes focus, the row is marked and its position announced), Enter or o
+ * opens it, a acknowledges it in a dialog with an optional reply, / filters.
  *
  * Outbox: what we sent, each recipient's receipt and acknowledgement — on
  * time, late (+N s, its own state) or overdue — with the reply, all from the
@@ -23,24 +23,22 @@
 import { TAXONOMY_V1 } from '@parley/core';
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { useTranslation } from 'react-i18next';
-import { Link, useNavigate, useSearchParams } from 'react-router';
+import { Link, useSearchParams } from 'react-router';
 import { api, ApiError, query } from '../../api.js';
-import { AckDialog } from '../../components/ack-dialog.js';
 import { MarkingBadge, PrecedenceBadge, SeverityBadge, StateBadge } from '../../components/badges.js';
 import { Empty, ErrorBox, Loading, PageHeader } from '../../components/feedback.js';
 import { GlossaryHint } from '../../components/glossary.js';
-import { usePageKeys, useShortcutHelp } from '../../components/shortcuts.js';
+import { useShortcutHelp } from '../../components/shortcuts.js';
 import { Countdown, Time, formatDuration, useNow } from '../../components/time.js';
 import { compareInbox, deadlineFor, deliveryLabel, entryKey, isIncidentReport, needsAck, summaryOf } from '../../entries.js';
 import { concernsBox, useLiveReload } from '../../live.js';
 import { useParty } from '../../party.js';
 import { useLabel } from '../../i18n.js';
-import { useSession } from '../../session.js';
-import { moveSelection } from '../../shortcuts.js';
 import type { Deadline, EntryView, ListResponse } from '../../types.js';
 import { currentLang } from '../../i18n.js';
 import { LockIcon } from '../../components/icons.js';
 import { PAGE, walkAll } from './paging.js';
+import { FilterField, isOverdue, useInboxKeyboard } from './keyboard.js';
 import { ALL_TYPES, type BoxView, formatBoxView, listingsOf, matchesText, parseBoxView, typesOf } from './view.js';
 
 /**
@@ -48,7 +46,9 @@ import { ALL_TYPES, type BoxView, formatBoxView, listingsOf, matchesText, parseB
  * (debounced); `loadMore()` shows one page more of each listing (paging.ts).
  */
 function useBox(box: 'inbox' | 'outbox', view: BoxView) {
-  const [items, setItems] = useState<EntryView[] | undefined>(undefined);
+  // The items with the view they were read for: until the new view's first listing arrives, the
+  // old view's rows are not shown as the new one's (nor taken for what was already there).
+  const [loaded, setLoaded] = useState<{ view: string; items: EntryView[] } | undefined>(undefined);
   const [older, setOlder] = useState<Set<string>>(new Set());
   const [more, setMore] = useState(false);
   const [loadingMore, setLoadingMore] = useState(false);
@@ -62,7 +62,7 @@ function useBox(box: 'inbox' | 'outbox', view: BoxView) {
       const listings = listingsOf({ scope, type }, box).map((l) => (before: number | undefined) => api<ListResponse>(`/v1/${box}${query({ ...l, before, limit: PAGE })}`));
       const r = await walkAll(listings, pages.current, entryKey);
       if (my !== seq.current) return;
-      setItems(r.items.filter((v) => v.entry.type !== 'heartbeat'));
+      setLoaded({ view: `${scope}/${type ?? ''}`, items: r.items.filter((v) => v.entry.type !== 'heartbeat') });
       setOlder(r.older);
       setMore(r.more);
       setError(undefined);
@@ -71,7 +71,7 @@ function useBox(box: 'inbox' | 'outbox', view: BoxView) {
     }
   }, [box, scope, type]);
   useEffect(() => {
-    setItems(undefined); // a new view starts from its own first listing
+    setLoaded(undefined); // a new view starts from its own first listing
     setMore(false);
     pages.current = 1;
     void load();
@@ -88,6 +88,7 @@ function useBox(box: 'inbox' | 'outbox', view: BoxView) {
   // Only events of this box's side, coalesced: a re-read at most every 300 ms, never starved by a stream.
   const us = useParty();
   useLiveReload((e) => concernsBox(e, box === 'inbox' ? 'in' : 'out', us, typesOf({ scope, type })), load);
+  const items = loaded !== undefined && loaded.view === `${scope}/${type ?? ''}` ? loaded.items : undefined;
   return { items, older, more, loadingMore, loadMore, error, reload: load };
 }
 
@@ -194,12 +195,6 @@ function EntryMeta({ v, direction }: { v: EntryView; direction: 'in' | 'out' }) 
   );
 }
 
-/** Whether a received entry awaiting our answer is past its deadline (by the node's judgement or this clock). */
-function isOverdue(v: EntryView, us: string | undefined, now: number): boolean {
-  const d = deadlineFor(v, us);
-  return needsAck(v) && d !== undefined && (d.overdue.length > 0 || Date.parse(d.dueAt) <= now);
-}
-
 function InboxRow({ v, us, fresh, selected, onSelect }: { v: EntryView; us: string | undefined; fresh: boolean; selected: boolean; onSelect: () => void }) {
   const { t } = useTranslation('inbox');
   const now = useNow();
@@ -246,42 +241,11 @@ function InboxRow({ v, us, fresh, selected, onSelect }: { v: EntryView; us: stri
   );
 }
 
-/** The row's link: what j/k focus (its name is the entry's title, read by a screen reader). */
-function rowLink(key: string): HTMLElement | null {
-  return document.querySelector<HTMLElement>(`[data-testid=inbox-row][data-key="${CSS.escape(key)}"] .title a`);
-}
-
-/** The filter field: "/" focuses it, Escape leaves it for the list (shortcuts work again). */
-function FilterField({ value, onChange, onLeave }: { value: string; onChange: (s: string) => void; onLeave: () => void }) {
-  const { t } = useTranslation('inbox');
-  return (
-    <div className="field inbox-filter" role="search">
-      <label htmlFor="inbox-filter">{t('filter')}</label>
-      <input
-        id="inbox-filter"
-        type="search"
-        value={value}
-        placeholder={t('filterPlaceholder')}
-        onChange={(e) => onChange(e.target.value)}
-        onKeyDown={(e) => {
-          if (e.key === 'Escape') {
-            e.preventDefault();
-            onLeave();
-          }
-        }}
-        data-testid="inbox-filter"
-      />
-    </div>
-  );
-}
-
 export function InboxPage() {
   const { t } = useTranslation('inbox');
   const { t: tk } = useTranslation('shortcuts');
   const { t: tc } = useTranslation();
   const us = useParty();
-  const { canAct } = useSession();
-  const navigate = useNavigate();
   const openHelp = useShortcutHelp();
   const [view, setView] = useBoxView();
   const { items, older, more, loadingMore, loadMore, error, reload } = useBox('inbox', view);
@@ -290,10 +254,6 @@ export function InboxPage() {
   const seenView = useRef<string>('');
   const viewKey = `${view.scope}/${view.type ?? ''}`;
   const [text, setText] = useState('');
-  const [selectedKey, setSelectedKey] = useState<string | undefined>(undefined);
-  const [acking, setAcking] = useState<EntryView | undefined>(undefined);
-  const [said, setSaid] = useState('');
-  const focusAfter = useRef<string | undefined>(undefined);
   const sorted = useMemo(() => (items === undefined ? undefined : [...items].sort(compareInbox(us))), [items, us]);
   const shown = useMemo(() => sorted?.filter((v) => matchesText(v, text, tc(`entryType.${v.entry.type}`, { defaultValue: v.entry.type }))), [sorted, text, tc]);
   const fresh = useMemo(() => {
@@ -314,46 +274,7 @@ export function InboxPage() {
   const flash = pending.filter((v) => v.entry.precedence === 'FLASH');
   const announce = fresh.size > 0 ? t('arrived', { count: fresh.size }) : '';
   const list = shown ?? [];
-  const selIndex = selectedKey === undefined ? -1 : list.findIndex((v) => entryKey(v) === selectedKey);
-  const selected = selIndex >= 0 ? list[selIndex] : undefined;
-
-  // After j/k (or the dialog closing) the selected row's link takes focus, once it is rendered.
-  useEffect(() => {
-    const k = focusAfter.current;
-    if (k === undefined) return;
-    const a = rowLink(k);
-    if (a === null) return;
-    focusAfter.current = undefined;
-    a.focus();
-    a.closest('li')?.scrollIntoView({ block: 'nearest' });
-  });
-
-  const describe = (v: EntryView, pos: number) => {
-    const state = !needsAck(v) ? tk('selectedAcked') : isOverdue(v, us, Date.now()) ? tk('selectedOverdue') : tk('selectedAwaiting');
-    const what = `${v.entry.precedence} · ${tc(`entryType.${v.entry.type}`, { defaultValue: v.entry.type })} · ${v.entry.from.party} · ${state}`;
-    return tk('selected', { pos, count: list.length, what });
-  };
-  const select = (i: number) => {
-    const v = list[i];
-    if (v === undefined) return;
-    focusAfter.current = entryKey(v);
-    setSelectedKey(entryKey(v));
-    setSaid(describe(v, i + 1));
-  };
-  usePageKeys({
-    next: () => select(moveSelection(selIndex, list.length, 1)),
-    prev: () => select(moveSelection(selIndex, list.length, -1)),
-    open: () => {
-      if (selected !== undefined) void navigate(`/entries/${encodeURIComponent(selected.party)}/${selected.index}`);
-      else setSaid(tk('nothingSelected'));
-    },
-    ack: () => {
-      if (selected === undefined) setSaid(tk('nothingSelected'));
-      else if (!canAct) setSaid(tk('cannotAck'));
-      else if (!needsAck(selected)) setSaid(tk('notAckable'));
-      else setAcking(selected);
-    },
-  });
+  const keys = useInboxKeyboard(list, us, reload);
 
   return (
     <>
@@ -367,7 +288,7 @@ export function InboxPage() {
         {announce}
       </div>
       <div className="visually-hidden" aria-live="polite" data-testid="inbox-announce">
-        {said}
+        {keys.said}
       </div>
       <ErrorBox error={error} />
       {sorted === undefined && error === undefined ? <Loading /> : null}
@@ -389,12 +310,12 @@ export function InboxPage() {
               {t('counts.flash')}
             </span>
           </div>
-          <FilterField value={text} onChange={setText} onLeave={() => (selected !== undefined ? rowLink(entryKey(selected))?.focus() : document.getElementById('main')?.focus())} />
+          <FilterField value={text} onChange={setText} onLeave={keys.backToList} />
           {sorted.length === 0 ? <Empty>{t('emptyInbox')}</Empty> : null}
           {sorted.length > 0 && list.length === 0 ? <Empty>{t('noMatch')}</Empty> : null}
           <ul className="entry-list" aria-label={t('inboxTitle')} aria-describedby="inbox-keys-hint">
             {list.map((v) => (
-              <InboxRow key={entryKey(v)} v={v} us={us} fresh={fresh.has(entryKey(v))} selected={entryKey(v) === selectedKey} onSelect={() => setSelectedKey(entryKey(v))} />
+              <InboxRow key={entryKey(v)} v={v} us={us} fresh={fresh.has(entryKey(v))} selected={entryKey(v) === keys.selectedKey} onSelect={() => keys.setSelectedKey(entryKey(v))} />
             ))}
           </ul>
           <p id="inbox-keys-hint" className="visually-hidden">
@@ -403,19 +324,7 @@ export function InboxPage() {
           <LoadMore more={more} busy={loadingMore} onClick={() => void loadMore()} shown={sorted.length} />
         </>
       ) : null}
-      {acking !== undefined ? (
-        <AckDialog
-          v={acking}
-          onDone={() => {
-            setSaid(tk('acked', { entry: entryKey(acking) }));
-            void reload();
-          }}
-          onClose={() => {
-            focusAfter.current = entryKey(acking);
-            setAcking(undefined);
-          }}
-        />
-      ) : null}
+      {keys.dialog}
     </>
   );
 }
