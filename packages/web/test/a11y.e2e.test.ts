@@ -133,6 +133,28 @@ describe.skipIf(SKIP_E2E)('accessibility (axe-core, WCAG 2.1 A/AA) of every page
     { name: 'explorer-verified', path: `/logs/CN/${cnIndex}`, ready: '[data-testid=verify-result]' },
     { name: 'compliance', path: '/compliance' },
     { name: 'accord', path: '/accord' },
+    { name: 'glossary', path: '/glossary#witness', ready: '#witness[data-target=true]' },
+    {
+      name: 'shortcut-help',
+      path: '/',
+      ready: '[data-testid=inbox-row]',
+      then: async (p) => {
+        await p.locator('main h1').click();
+        await p.keyboard.press('?');
+        await p.getByTestId('shortcut-help').waitFor();
+      },
+    },
+    {
+      name: 'inbox-ack-dialog',
+      path: '/',
+      ready: '[data-testid=inbox-row][data-overdue=true]',
+      then: async (p) => {
+        await p.locator('main h1').click();
+        await p.keyboard.press('j');
+        await p.keyboard.press('a');
+        await p.getByTestId('ack-dialog').waitFor();
+      },
+    },
   ];
 
   for (const lang of ['en', 'zh-CN'] as const) {

@@ -92,6 +92,7 @@ const NAV: readonly { to: string; key: string; end?: boolean }[] = [
   { to: '/logs', key: 'nav.log' },
   { to: '/compliance', key: 'nav.compliance' },
   { to: '/accord', key: 'nav.accord' },
+  { to: '/glossary', key: 'glossary:title' },
 ];
 
 export function Layout({ children }: { children?: ReactNode }) {

@@ -11,6 +11,7 @@ import { Link, useParams } from 'react-router';
 import { api, ApiError, query } from '../../api.js';
 import { MarkingBadge, PrecedenceBadge, StateBadge } from '../../components/badges.js';
 import { ErrorBox, Loading, PageHeader } from '../../components/feedback.js';
+import { GlossaryHint } from '../../components/glossary.js';
 import { ReportBody } from '../../components/report.js';
 import { Countdown, Time } from '../../components/time.js';
 import { deadlineFor, isHotlineMessage, isIncidentReport } from '../../entries.js';
@@ -33,6 +34,7 @@ function SealedBox({ v }: { v: EntryView }) {
       <strong>
         <LockIcon /> {t(`sealed.${v.sealed ?? 'not-entitled'}`)}
       </strong>
+      <GlossaryHint term="sealed" />
       <p>{t(`sealed.${v.sealed ?? 'not-entitled'}-help`)}</p>
       {commitment !== undefined ? (
         <dl className="kv">
@@ -73,7 +75,10 @@ function AckPanel({ v, onDone }: { v: EntryView; onDone: () => void }) {
   }
   return (
     <section className="card" aria-labelledby="ack-title" data-testid="ack-panel">
-      <h2 id="ack-title">{t('ack.title')}</h2>
+      <h2 id="ack-title">
+        {t('ack.title')}
+        <GlossaryHint term="acknowledgement" />
+      </h2>
       {v.state?.receipt !== undefined ? (
         <p>
           {t('ack.receivedAt')} <Time iso={v.state.receipt.time} />
@@ -144,7 +149,10 @@ function Deliveries({ v }: { v: EntryView }) {
               <tr>
                 <th scope="col">{t('deliveries.recipient')}</th>
                 <th scope="col">{t('deliveries.state')}</th>
-                <th scope="col">{t('deliveries.receipt')}</th>
+                <th scope="col">
+                  {t('deliveries.receipt')}
+                  <GlossaryHint term="receipt" />
+                </th>
                 <th scope="col">{t('deliveries.ack')}</th>
               </tr>
             </thead>
@@ -211,7 +219,9 @@ export function EntryPage() {
     <>
       <PageHeader title={`${tc(`entryType.${v.entry.type}`, { defaultValue: v.entry.type })} ${v.party}/${v.index}`}>
         <PrecedenceBadge p={v.entry.precedence} />
+        <GlossaryHint term="precedence" />
         <MarkingBadge m={v.entry.marking} />
+        <GlossaryHint term="tlp" />
       </PageHeader>
       <div className="two-col">
         <div className="stack">
@@ -275,7 +285,10 @@ export function EntryPage() {
             </dd>
             <dt>{t('meta.leafHash')}</dt>
             <dd className="mono">{v.leafHash}</dd>
-            <dt>{t('meta.proof')}</dt>
+            <dt>
+              {t('meta.proof')}
+              <GlossaryHint term="inclusion-proof" />
+            </dt>
             <dd>
               <Link to={`/logs/${encodeURIComponent(v.party)}/${v.index}`} data-testid="verify-link">
                 {t('meta.verify')}

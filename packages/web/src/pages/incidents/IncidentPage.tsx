@@ -3,6 +3,8 @@
  * its reports (initial, updates, final, retraction) from whichever party
  * sent them and the acknowledgements answering them, oldest first, each
  * with its delivery state per recipient and a link to verify it in the log.
+ * Reports addressed to us that await our acknowledgement can be acknowledged
+ * here, one or several at once (AckReports.tsx).
  */
 import { type Marking, type Precedence, TAXONOMY_V1 } from '@parley/core';
 import type { ReactNode } from 'react';
@@ -15,10 +17,14 @@ import { Countdown, Time } from '../../components/time.js';
 import { useLiveReload } from '../../live.js';
 import { useApi } from '../../hooks.js';
 import { useLabel } from '../../i18n.js';
+import { useParty } from '../../party.js';
+import { useSession } from '../../session.js';
+import { entryKey } from '../../entries.js';
 import type { IncidentResponse } from '@parley/node/api';
 import type { EntryView, IncidentReportBody } from '../../types.js';
 import { useAccord } from '../explorer/accord.js';
 import { CategoryLabel, StatusBadge } from './labels.js';
+import { type AckBatch, AckControls, AckReportsPanel, awaitingAck, useAckBatch } from './AckReports.js';
 
 
 function isReport(b: unknown): b is IncidentReportBody {
@@ -52,6 +58,11 @@ export function IncidentPage() {
   }, reload);
   const latest = data !== undefined ? latestReport(data.timeline) : undefined;
   const status = data !== undefined ? statusOf(data.timeline) : undefined;
+  const us = useParty();
+  const { canAct } = useSession();
+  const batch = useAckBatch(reload);
+  const awaiting = data !== undefined ? awaitingAck(data.timeline, us) : [];
+  const awaitingKeys = new Set(awaiting.map(entryKey));
   return (
     <>
       <PageHeader title={latest !== undefined ? `${id} · ${latest.title}` : t('incidentTitle', { id })}>
@@ -63,14 +74,17 @@ export function IncidentPage() {
       {loading && data === undefined ? <Loading /> : null}
       {data !== undefined ? (
         <div className="two-col incident-page">
-          <section aria-labelledby="timeline-heading">
-            <h2 id="timeline-heading">{t('timeline', { count: data.timeline.length })}</h2>
-            <ol className="timeline" data-testid="incident-timeline">
-              {data.timeline.map((v) => (
-                <TimelineItem key={`${v.party}/${v.index}`} v={v} />
-              ))}
-            </ol>
-          </section>
+          <div className="stack">
+            <AckReportsPanel awaiting={awaiting} batch={batch} us={us} canAct={canAct} />
+            <section aria-labelledby="timeline-heading">
+              <h2 id="timeline-heading">{t('timeline', { count: data.timeline.length })}</h2>
+              <ol className="timeline" data-testid="incident-timeline">
+                {data.timeline.map((v) => (
+                  <TimelineItem key={`${v.party}/${v.index}`} v={v} ack={canAct && awaitingKeys.has(entryKey(v)) ? { batch } : undefined} />
+                ))}
+              </ol>
+            </section>
+          </div>
           <aside className="card" aria-labelledby="summary-heading">
             <h2 id="summary-heading">{t('summaryCard')}</h2>
             {latest !== undefined ? (
@@ -114,7 +128,7 @@ function TermLabel({ list, code }: { list: 'stages' | 'actorTypes' | 'harmTypes'
   return <span title={term !== undefined ? l(term.definition) : ''}>{term !== undefined ? l(term.label) : code}</span>;
 }
 
-function TimelineItem({ v }: { v: EntryView }) {
+function TimelineItem({ v, ack }: { v: EntryView; ack?: { batch: AckBatch } | undefined }) {
   const { t } = useTranslation('incidents');
   const tc = useTranslation().t;
   const { partyName } = useAccord();
@@ -123,7 +137,7 @@ function TimelineItem({ v }: { v: EntryView }) {
   const ackReply = e.type === 'ack' && typeof v.body === 'object' && v.body !== null && 'reply' in v.body ? String((v.body as { reply: unknown }).reply) : undefined;
   const kind = report?.kind;
   return (
-    <li className={`timeline-item t-${e.type.replace('.', '-')}${kind !== undefined ? ` k-${kind}` : ''}`}>
+    <li className={`timeline-item t-${e.type.replace('.', '-')}${kind !== undefined ? ` k-${kind}` : ''}${ack !== undefined ? ' awaiting-ack' : ''}`} data-testid="timeline-item" data-key={`${v.party}/${v.index}`}>
       <div className="timeline-meta">
         <Time iso={e.time} />
         <span className="party-chip">{partyName(e.from.party)}</span>
@@ -173,6 +187,7 @@ function TimelineItem({ v }: { v: EntryView }) {
           ))}
         </ul>
       ) : null}
+      {ack !== undefined ? <AckControls v={v} batch={ack.batch} /> : null}
       <div className="timeline-links">
         <Link to={`/logs/${v.party}/${v.index}`}>{t('verifyInLog', { party: v.party, index: v.index })}</Link>
       </div>

@@ -15,6 +15,7 @@ import { useTranslation } from 'react-i18next';
 import { Link } from 'react-router';
 import { api, ApiError } from '../../api.js';
 import { ErrorBox, Loading, PageHeader } from '../../components/feedback.js';
+import { GlossaryHint } from '../../components/glossary.js';
 import { Time, formatDuration, useNow } from '../../components/time.js';
 import { useEvents } from '../../events.js';
 import { useLiveReload } from '../../live.js';
@@ -85,6 +86,7 @@ function ForkAlarm({ forks, accord }: { forks: readonly ForkItem[]; accord: Acco
       <h2 id="fork-heading">
         <span aria-hidden="true">⚠ </span>
         {t('fork.title', { parties: parties.map(accord.partyName).join(', ') })}
+        <GlossaryHint term="fork" />
       </h2>
       <p>{t('fork.explain')}</p>
       <ErrorBox error={error} />
@@ -156,7 +158,10 @@ function CheckpointFacts({ cp, accord, own }: { cp: CheckpointView; accord: Acco
   const others = accord.parties.length - 1;
   return (
     <>
-      <dt>{t('logSize')}</dt>
+      <dt>
+        {t('logSize')}
+        <GlossaryHint term="checkpoint" />
+      </dt>
       <dd>
         <strong>{t('entries', { count: cp.size })}</strong>{' '}
         {cp.verified ? (
@@ -171,7 +176,10 @@ function CheckpointFacts({ cp, accord, own }: { cp: CheckpointView; accord: Acco
           </span>
         )}
       </dd>
-      <dt>{t('witnesses')}</dt>
+      <dt>
+        {t('witnesses')}
+        <GlossaryHint term="witness" />
+      </dt>
       <dd>
         {cp.cosigned.length === 0 ? (
           <span className="muted">{own ? t('ownCosignaturesNotShown') : t('noCosignature')}</span>
@@ -238,7 +246,10 @@ function PartyCard({ party, link, forks, us, accord, heartbeatSeconds, tick }: {
             </dd>
             {link.checkpoint !== undefined ? (
               <>
-                <dt>{t('lastCosigned')}</dt>
+                <dt>
+                  {t('lastCosigned')}
+                  <GlossaryHint term="cosignature" />
+                </dt>
                 <dd>
                   {link.lastCosigned !== undefined ? (
                     <>
@@ -254,7 +265,10 @@ function PartyCard({ party, link, forks, us, accord, heartbeatSeconds, tick }: {
                 </dd>
               </>
             ) : null}
-            <dt>{t('lastHeartbeat')}</dt>
+            <dt>
+              {t('lastHeartbeat')}
+              <GlossaryHint term="heartbeat" />
+            </dt>
             <dd>
               {link.lastHeartbeat !== undefined ? (
                 <>
