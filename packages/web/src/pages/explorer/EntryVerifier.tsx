@@ -16,6 +16,7 @@ import { Time } from '../../components/time.js';
 import type { LogEntryProof } from '@parley/node/api';
 import type { AccordState } from './accord.js';
 import { type Step, type VerifyResult, verifyEntryInclusion } from './verify.js';
+import { usePrintMarking } from '../../components/print.js';
 
 
 type Run = { readonly proof: LogEntryProof; readonly result: VerifyResult; readonly at: string };
@@ -217,6 +218,7 @@ function EntryFacts({ proof }: { proof: LogEntryProof }) {
   } catch {
     entry = undefined;
   }
+  usePrintMarking(entry?.marking);
   if (entry === undefined) return <p className="notice">{t('entryUnreadable')}</p>;
   const body = entry.body;
   return (

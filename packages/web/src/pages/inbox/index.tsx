@@ -30,6 +30,7 @@ import type { Deadline, EntryView, ListResponse } from '../../types.js';
 import { currentLang } from '../../i18n.js';
 import { LockIcon } from '../../components/icons.js';
 import { PAGE, walkAll } from './paging.js';
+import { mostRestrictive, usePrintMarking } from '../../components/print.js';
 
 type Scope = 'action' | 'all';
 const ACTION_TYPES = ['hotline.message', 'incident.report'] as const;
@@ -212,6 +213,7 @@ export function InboxPage() {
   const seen = useRef<Set<string> | undefined>(undefined);
   const seenScope = useRef<Scope>(scope);
   const sorted = useMemo(() => (items === undefined ? undefined : [...items].sort(compareInbox(us))), [items, us]);
+  usePrintMarking(mostRestrictive((items ?? []).map((v) => v.entry.marking)));
   const fresh = useMemo(() => {
     const f = new Set<string>();
     if (items === undefined) return f;
@@ -324,6 +326,7 @@ export function OutboxPage() {
   // Judged at each re-read (live events), not every second: the rows' own states tick.
   const now = Date.now();
   const sorted = useMemo(() => (items === undefined ? undefined : [...items].sort((a, b) => b.index - a.index)), [items]);
+  usePrintMarking(mostRestrictive((items ?? []).map((v) => v.entry.marking)));
   return (
     <>
       <PageHeader title={t('outboxTitle')}>
