@@ -14,16 +14,19 @@
  * Paper: with print media the TLP marking (FIRST TLP 2.0 colours) is shown
  * and navigation, buttons and alerts are not; page.pdf() of the incident is
  * several pages long with the marking at the top and the bottom of every
- * page, clear of the text (pdf.js reads each page's text and its position).
+ * page, clear of the text (pdf.js reads each page's text and its position),
+ * and in its colour (each page rendered, its top and bottom bands sampled).
  * The incident downloads as JSON, as the API returns it.
  *
  * Screenshots: test/screenshots/{phone,desktop}-<page>-<lang>.png,
- * print-incident-en.png and incident-print.pdf.
+ * phone-menu-open-<lang>.png, incident-print.pdf and its pages rendered,
+ * print-incident-en-page-<n>.png.
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { getDocument } from 'pdfjs-dist/legacy/build/pdf.mjs';
+import { createCanvas } from '@napi-rs/canvas';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DESKTOP, SCREENSHOTS, SKIP_E2E, type TestBrowser, type Viewport, launchBrowser, login, pageErrors, setLang, shot } from './helpers/browser.js';
 import { type Api, type Channel, startChannel, until, sampleReport as report } from './helpers/channel.js';
@@ -350,7 +353,6 @@ describe.skipIf(SKIP_E2E)('the dashboard on a phone and on paper (Chromium, two 
     expect(await page.evaluate(() => [...document.querySelectorAll('button, .btn')].filter((el) => (el as HTMLElement).offsetParent !== null).map((el) => el.textContent))).toEqual([]);
     expect(await page.getByTestId('incident-timeline').isVisible()).toBe(true);
     mkdirSync(SCREENSHOTS, { recursive: true });
-    await shot(page, 'print-incident-en');
 
     // The PDF: several pages, each with the marking at its top and its bottom, clear of the text.
     const pdf = await page.pdf({ format: 'A4', printBackground: true });
@@ -376,6 +378,25 @@ describe.skipIf(SKIP_E2E)('the dashboard on a phone and on paper (Chromium, two 
       const all = text.map((t) => t.str).join(' ');
       expect(all).not.toMatch(/Outbox|Log out|Save as PDF|Download JSON/);
       if (all.includes(INCIDENT)) sawTitle = true;
+      if (n === 1) expect(all).toMatch(/Printed from US's Parley node by duty-us/);
+      // On paper a countdown says when the deadline is, not only how far it was at the moment of printing.
+      expect(all).not.toMatch(/due in \d+ m \d+ s(?! \()/);
+      // The sheet as a reader sees it: TLP:AMBER's #FFC000 in the top band and in the bottom band.
+      const scale = 1.5;
+      const vp = pg.getViewport({ scale });
+      const canvas = createCanvas(Math.ceil(vp.width), Math.ceil(vp.height));
+      const ctx = canvas.getContext('2d');
+      await pg.render({ canvasContext: ctx as unknown as CanvasRenderingContext2D, canvas: canvas as unknown as HTMLCanvasElement, viewport: vp }).promise;
+      writeFileSync(join(SCREENSHOTS, `print-incident-en-page-${n}.png`), canvas.toBuffer('image/png'));
+      const amber = (fromPt: number, toPt: number) => {
+        const y = Math.floor(fromPt * scale);
+        const px = ctx.getImageData(0, y, canvas.width, Math.ceil(toPt * scale) - y).data;
+        let hits = 0;
+        for (let i = 0; i < px.length; i += 4) if (Math.abs(px[i]! - 0xff) < 40 && Math.abs(px[i + 1]! - 0xc0) < 40 && px[i + 2]! < 70) hits++;
+        return hits;
+      };
+      expect(amber(head[0]!.top - 2, head[0]!.bottom + 2), `page ${n}: amber at the top`).toBeGreaterThan(50);
+      expect(amber(foot[0]!.top - 2, foot[0]!.bottom + 2), `page ${n}: amber at the bottom`).toBeGreaterThan(50);
     }
     expect(sawTitle).toBe(true);
     await page.emulateMedia({ media: 'screen' });

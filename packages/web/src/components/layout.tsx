@@ -20,7 +20,7 @@ import { query } from '../api.js';
 import { useEventStatus, useEvents } from '../events.js';
 import { useApi } from '../hooks.js';
 import type { DeadlinesResponse } from '../types.js';
-import { useNow } from './time.js';
+import { formatTime, timeOptions, useNow } from './time.js';
 import { concernsBox, useLiveReload } from '../live.js';
 import { AlertBanner, AlertSettings, useAlerts } from './alerts.js';
 import { setLanguage, UI_LANGUAGES, type UiLang } from '../i18n.js';
@@ -144,8 +144,20 @@ function useMenu() {
   return { open, toggle: () => setOpen((o) => !o), button, nav, header };
 }
 
+/** When the page is printed: updated as the browser prepares to print. */
+function usePrintedAt(): string {
+  const [at, setAt] = useState(() => new Date().toISOString());
+  useEffect(() => {
+    const update = () => setAt(new Date().toISOString());
+    window.addEventListener('beforeprint', update);
+    return () => window.removeEventListener('beforeprint', update);
+  }, []);
+  return at;
+}
+
 export function Layout({ children }: { children?: ReactNode }) {
-  const { t } = useTranslation();
+  const { t, i18n } = useTranslation();
+  const printedAt = usePrintedAt();
   const { officer, canAct, logout } = useSession();
   const party = useParty();
   const alerts = useAlerts();
@@ -202,7 +214,7 @@ export function Layout({ children }: { children?: ReactNode }) {
         </ul>
       </nav>
       <main id="main" tabIndex={-1}>
-        <PrintFrame>
+        <PrintFrame source={t('printedFrom', { party: party ?? '', officer: officer?.name ?? '', time: formatTime(printedAt, i18n.language, timeOptions(false, true)) })}>
           <AlertBanner state={alerts} />
           {children ?? <Outlet />}
         </PrintFrame>

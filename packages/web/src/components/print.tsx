@@ -53,8 +53,11 @@ function MarkingLine({ m, at }: { m: Marking; at: 'top' | 'bottom' }) {
   );
 }
 
-/** Wraps the page: the markings its pages declare, printed on every sheet. */
-export function PrintFrame({ children }: { children: ReactNode }) {
+/**
+ * Wraps the page: the markings its pages declare, printed on every sheet,
+ * and `source` (who printed it from which node, and when) printed above it.
+ */
+export function PrintFrame({ source, children }: { source?: ReactNode; children: ReactNode }) {
   const [marking, setMarking] = useState<Marking | undefined>(undefined);
   return (
     <SetMarking.Provider value={setMarking}>
@@ -69,7 +72,10 @@ export function PrintFrame({ children }: { children: ReactNode }) {
         </thead>
         <tbody>
           <tr>
-            <td>{children}</td>
+            <td>
+              {source !== undefined ? <p className="print-only print-source">{source}</p> : null}
+              {children}
+            </td>
           </tr>
         </tbody>
         <tfoot aria-hidden="true">
