@@ -28,10 +28,9 @@ import type { Page } from 'playwright-core';
 import { getDocument } from 'pdfjs-dist/legacy/build/pdf.mjs';
 import { createCanvas } from '@napi-rs/canvas';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DESKTOP, SCREENSHOTS, SKIP_E2E, type TestBrowser, type Viewport, launchBrowser, login, pageErrors, setLang, shot } from './helpers/browser.js';
+import { DESKTOP, PHONE, SCREENSHOTS, SKIP_E2E, type TestBrowser, launchBrowser, login, pageErrors, setLang, shot } from './helpers/browser.js';
 import { type Api, type Channel, startChannel, until, sampleReport as report } from './helpers/channel.js';
 
-const PHONE: Viewport = { width: 390, height: 844 };
 const INCIDENT = 'CN:2026-0042';
 
 /** A long paragraph, so that the incident's timeline runs over several printed pages. */

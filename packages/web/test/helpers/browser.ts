@@ -33,6 +33,8 @@ export interface Viewport {
 }
 export const DESKTOP: Viewport = { width: 1280, height: 800 };
 export const TABLET: Viewport = { width: 820, height: 1180 };
+/** A phone held upright (an iPhone 12–15's CSS viewport): the dashboard's one-column layout. */
+export const PHONE: Viewport = { width: 390, height: 844 };
 
 export interface TestBrowser {
   readonly browser: Browser;
