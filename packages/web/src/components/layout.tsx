@@ -13,7 +13,7 @@
  * The page sits in a `PrintFrame`: printed, the marking its page declares
  * heads and foots every sheet (print.tsx).
  */
-import { type ReactNode, useEffect, useRef, useState } from 'react';
+import { type ReactNode, useEffect, useMemo, useRef, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { NavLink, Outlet, useLocation } from 'react-router';
 import { query } from '../api.js';
@@ -66,20 +66,22 @@ function LiveStatus() {
 /**
  * What awaits this party's acknowledgement, for the nav badge: open received
  * deliveries (GET /v1/deadlines?direction=received&open=true), refreshed on
- * live events and judged overdue against the clock as it ticks.
+ * live events; each badge judges them overdue against the clock as it ticks
+ * (so only the badges re-render every second, not the shell).
  */
-function useAwaiting(): { pending: number; overdue: number } {
+function useAwaiting(): readonly DeadlinesResponse['items'][number][] {
   const { data, reload } = useApi<DeadlinesResponse>(`/v1/deadlines${query({ direction: 'received', open: 'true', limit: 1000 })}`);
   const us = useParty();
   // Only what comes in to us and deliveries to us, coalesced (live.ts).
   useLiveReload((e) => concernsBox(e, 'in', us, ['hotline.message', 'incident.report']), reload);
-  const now = useNow();
-  const waiting = (data?.items ?? []).filter((d) => d.ackDueAt !== undefined && d.ack === undefined);
-  return { pending: waiting.length, overdue: waiting.filter((d) => d.state === 'overdue-ack' || Date.parse(d.ackDueAt!) <= now).length };
+  return useMemo(() => (data?.items ?? []).filter((d) => d.ackDueAt !== undefined && d.ack === undefined), [data]);
 }
 
-function InboxBadge({ pending, overdue, testId }: { pending: number; overdue: number; testId: string }) {
+function InboxBadge({ waiting, testId }: { waiting: ReturnType<typeof useAwaiting>; testId: string }) {
   const { t } = useTranslation();
+  const now = useNow();
+  const pending = waiting.length;
+  const overdue = waiting.filter((d) => d.state === 'overdue-ack' || Date.parse(d.ackDueAt!) <= now).length;
   if (pending === 0) return null;
   return (
     <>
@@ -183,7 +185,7 @@ export function Layout({ children }: { children?: ReactNode }) {
         <button type="button" className="menu-button" ref={menu.button} aria-expanded={menu.open} aria-controls="app-nav app-tools" onClick={menu.toggle} data-testid="menu-button">
           {menu.open ? <CloseIcon /> : <MenuIcon />}
           <span className="menu-label">{t('nav.menu')}</span>
-          <InboxBadge pending={awaiting.pending} overdue={awaiting.overdue} testId="menu-awaiting" />
+          <InboxBadge waiting={awaiting} testId="menu-awaiting" />
         </button>
         <div className="topbar-right">
           <LiveStatus />
@@ -207,7 +209,7 @@ export function Layout({ children }: { children?: ReactNode }) {
             <li key={n.to}>
               <NavLink to={n.to} end={n.end ?? false}>
                 {t(n.key)}
-                {n.to === '/' ? <InboxBadge pending={awaiting.pending} overdue={awaiting.overdue} testId="nav-awaiting" /> : null}
+                {n.to === '/' ? <InboxBadge waiting={awaiting} testId="nav-awaiting" /> : null}
               </NavLink>
             </li>
           ))}
