@@ -252,7 +252,7 @@ describe.skipIf(SKIP_E2E)('the dashboard on a phone and on paper (Chromium, two 
       }
       expect(problems).toEqual([]);
       expect(pageErrors(page)).toEqual([]);
-    });
+    }, 240_000);
 
     it(`keeps every page as it was on a desktop (1280×800) in ${lang}: side navigation, nothing overflowing`, async () => {
       const page = await b.page(`${ch.party('US').url}/`, { viewport: DESKTOP, lang });
@@ -273,7 +273,7 @@ describe.skipIf(SKIP_E2E)('the dashboard on a phone and on paper (Chromium, two 
       }
       expect(problems).toEqual([]);
       expect(pageErrors(page)).toEqual([]);
-    });
+    }, 240_000);
   }
 
   it('collapses the navigation behind a menu button on a phone: aria-expanded, focus in and back, Escape, a link closes it', async () => {
@@ -320,7 +320,7 @@ describe.skipIf(SKIP_E2E)('the dashboard on a phone and on paper (Chromium, two 
     await page.getByRole('button', { name: '菜单' }).waitFor();
     await shot(page, 'phone-menu-open-zh-CN');
     expect(pageErrors(page)).toEqual([]);
-  });
+  }, 120_000);
 
   it('prints the incident with its TLP marking on every page and without navigation, buttons or alerts', async () => {
     const page = await b.page(`${ch.party('US').url}/incidents/${encodeURIComponent(INCIDENT)}`, { viewport: DESKTOP });
@@ -400,7 +400,7 @@ describe.skipIf(SKIP_E2E)('the dashboard on a phone and on paper (Chromium, two 
     expect(sawTitle).toBe(true);
     await page.emulateMedia({ media: 'screen' });
     expect(pageErrors(page)).toEqual([]);
-  });
+  }, 120_000);
 
   it('marks a printed entry with its own TLP, and a list with its most restrictive', async () => {
     const page = await b.page(`${ch.party('US').url}/entries/CN/${s.priority}`, { viewport: DESKTOP });
@@ -415,7 +415,7 @@ describe.skipIf(SKIP_E2E)('the dashboard on a phone and on paper (Chromium, two 
     await page.locator('.print-marking').first().waitFor({ state: 'attached' });
     expect((await page.locator('.print-marking').first().textContent())?.trim()).toBe('TLP:RED');
     await page.emulateMedia({ media: 'screen' });
-  });
+  }, 120_000);
 
   it('exports the incident as JSON (as the API returns it) and prints it from a "Print / Save as PDF" button', async () => {
     const page = await b.page(`${ch.party('US').url}/incidents/${encodeURIComponent(INCIDENT)}`, { viewport: PHONE, lang: 'zh-CN' });
@@ -438,5 +438,5 @@ describe.skipIf(SKIP_E2E)('the dashboard on a phone and on paper (Chromium, two 
     expect(await page.evaluate(() => (window as unknown as { printed: number }).printed)).toBe(1);
     expect(await page.getByTestId('print-incident').textContent()).toContain('打印 / 另存为 PDF');
     expect(pageErrors(page)).toEqual([]);
-  });
+  }, 120_000);
 });
