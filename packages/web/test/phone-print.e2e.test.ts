@@ -43,6 +43,8 @@ const LONG_ZH = '维护窗口的取证审查显示，复制操作使用了自上
 interface Seeded {
   flash: number;
   priority: number;
+  /** US's own message to CN (its page lists deliveries). */
+  sent: number;
   incidentEntries: number;
 }
 
@@ -52,7 +54,7 @@ async function seed(ch: Channel): Promise<Seeded> {
   const flash = await cn.post<{ index: number }>('/v1/messages', { to: ['US'], precedence: 'FLASH', marking: 'TLP:AMBER', text: 'FLASH: confirm the affected model endpoints are isolated and that no further weights leave the cluster.', lang: 'en' });
   const priority = await cn.post<{ index: number }>('/v1/messages', { to: ['US'], precedence: 'PRIORITY', marking: 'TLP:GREEN', text: '请提供入侵指标（IOC），包括目标主机的地址和传输时间。', lang: 'zh-CN' });
   await cn.post('/v1/messages', { to: ['US'], precedence: 'ROUTINE', marking: 'TLP:RED', text: 'Routine: weekly liaison call moved to Thursday 09:00 UTC.', lang: 'en' });
-  await us.post('/v1/messages', { to: ['CN'], precedence: 'IMMEDIATE', marking: 'TLP:AMBER', text: 'IMMEDIATE: we observed the same destination host in our own logs; sharing details under TLP:AMBER.', lang: 'en' });
+  const sent = await us.post<{ index: number }>('/v1/messages', { to: ['CN'], precedence: 'IMMEDIATE', marking: 'TLP:AMBER', text: 'IMMEDIATE: we observed the same destination host in our own logs; sharing details under TLP:AMBER.', lang: 'en' });
   // The incident: an initial report and six updates, one of them in Chinese, one marked GREEN.
   let prev = await cn.post<{ index: number; leafHash: string }>('/v1/reports', { to: ['US'], marking: 'TLP:AMBER', report: report(INCIDENT, { summary: LONG_EN, mitigations: ['Credentials rotated', 'Egress allow-list on the training cluster'] }) });
   for (let i = 1; i <= 6; i++) {
@@ -76,7 +78,7 @@ async function seed(ch: Channel): Promise<Seeded> {
   await until("US to hold CN's FLASH", async () => ((await us.get<{ items: { index: number }[] }>('/v1/inbox?party=CN')).items.some((i) => i.index === flash.index) ? true : undefined));
   await us.post(`/v1/entries/CN/${flash.index}/ack`, { reply: 'Endpoints isolated; standing by.', lang: 'en' });
   const incident = await us.get<{ timeline: unknown[] }>(`/v1/incidents/${encodeURIComponent(INCIDENT)}`);
-  return { flash: flash.index, priority: priority.index, incidentEntries: incident.timeline.length };
+  return { flash: flash.index, priority: priority.index, sent: sent.index, incidentEntries: incident.timeline.length };
 }
 
 /** Navigates in the app (as a link would) and waits until the page has its heading and its data. */
@@ -219,6 +221,7 @@ describe.skipIf(SKIP_E2E)('the dashboard on a phone and on paper (Chromium, two 
     { name: 'inbox', path: '/', ready: '[data-testid=inbox-row]' },
     { name: 'inbox-all', path: '/', ready: '[data-testid=inbox-row]' },
     { name: 'entry', path: `/entries/CN/${s.flash}`, ready: '[data-testid=body]' },
+    { name: 'entry-sent', path: `/entries/US/${s.sent}`, ready: '[data-testid=deliveries]' },
     { name: 'outbox', path: '/outbox', ready: '[data-testid=outbox-row]' },
     { name: 'compose', path: '/compose', ready: 'form' },
     { name: 'compose-report', path: '/compose?tab=report', ready: '[data-testid=report-form]' },
