@@ -142,6 +142,10 @@ async function layoutProblems(page: Page): Promise<string[]> {
       const ox = getComputedStyle(el).overflowX;
       if ((ox === 'auto' || ox === 'scroll') && el.scrollWidth > el.clientWidth + 1 && !hidden(el)) out.push(`${name(el)} scrolls sideways (${el.scrollWidth} px in ${el.clientWidth} px)`);
     }
+    // The compact header: brand, live status and Menu button side by side, none spilling into the next.
+    for (const part of document.querySelectorAll<HTMLElement>('.topbar > *, .topbar .brand')) {
+      if (!hidden(part) && part.scrollWidth > part.clientWidth + 1) out.push(`${name(part)} holds ${part.scrollWidth} px in ${part.clientWidth} px`);
+    }
     // The "one character a line" symptom: a cell too narrow for its text, which wraps.
     for (const cell of document.querySelectorAll<HTMLElement>('main table.data td, main table.data th')) {
       const text = (cell.textContent ?? '').trim();
