@@ -33,6 +33,8 @@ export interface Viewport {
 }
 export const DESKTOP: Viewport = { width: 1280, height: 800 };
 export const TABLET: Viewport = { width: 820, height: 1180 };
+/** A phone held upright (an iPhone 12–15's CSS viewport): the dashboard's one-column layout. */
+export const PHONE: Viewport = { width: 390, height: 844 };
 
 export interface TestBrowser {
   readonly browser: Browser;
@@ -76,8 +78,9 @@ export async function login(page: Page, who: Login): Promise<void> {
   await page.getByLabel(/Officer name|值班员名称/).fill(who.name);
   await page.getByLabel(/^(Password|密码)$/).fill(who.password);
   await page.getByRole('button', { name: /^(Sign in|登录)$/ }).click();
-  // Back on the page that asked for the session (the inbox by default).
-  await page.getByTestId('officer').waitFor();
+  // Back on the page that asked for the session (the inbox by default). On a
+  // phone the officer's name is behind the Menu button: present, not shown.
+  await page.getByTestId('officer').waitFor({ state: 'attached' });
 }
 
 /** Switches the UI language with the header's language switch. */

@@ -197,7 +197,7 @@ function LatencySection({ kind, rows: raw }: { kind: 'acks' | 'receipts'; rows: 
                   </ResponsiveContainer>
                 </Figure>
               )}
-              <table className="data histogram-table">
+              <table className="data cards compact histogram-table">
                 <caption>{t('histogramTable', { row: label(sel) })}</caption>
                 <thead>
                   <tr>
@@ -211,7 +211,7 @@ function LatencySection({ kind, rows: raw }: { kind: 'acks' | 'receipts'; rows: 
                 <tbody>
                   <tr>
                     {hist.map((b) => (
-                      <td key={b.bucket} className="num">
+                      <td key={b.bucket} className="num" data-label={b.bucket}>
                         {b.count}
                       </td>
                     ))}
@@ -221,7 +221,7 @@ function LatencySection({ kind, rows: raw }: { kind: 'acks' | 'receipts'; rows: 
             </div>
           ) : null}
           <div className="table-wrap">
-            <table className="data compliance-table" data-testid={`table-${kind}`}>
+            <table className="data cards compact compliance-table" data-testid={`table-${kind}`}>
               <caption>{t(`${kind}.table`)}</caption>
               <thead>
                 <tr>
@@ -242,21 +242,21 @@ function LatencySection({ kind, rows: raw }: { kind: 'acks' | 'receipts'; rows: 
               <tbody>
                 {rows.map((r) => (
                   <tr key={rowKey(r)}>
-                    <th scope="row">{r.from}</th>
-                    <td>{r.party}</td>
-                    <td>{(['FLASH', 'IMMEDIATE', 'PRIORITY', 'ROUTINE'] as const).includes(r.precedence as 'FLASH') ? <PrecedenceBadge p={r.precedence as 'FLASH'} /> : r.precedence}</td>
-                    <td className="num">{r.count}</td>
-                    <td className="num">{r.onTime}</td>
-                    <td className={`num ${r.overdue > 0 ? 'bad' : ''}`}>
+                    <th scope="row" data-label={t('col.from')}>{r.from}</th>
+                    <td data-label={t('col.party')}>{r.party}</td>
+                    <td className="card-wide" data-label={t('col.precedence')}>{(['FLASH', 'IMMEDIATE', 'PRIORITY', 'ROUTINE'] as const).includes(r.precedence as 'FLASH') ? <PrecedenceBadge p={r.precedence as 'FLASH'} /> : r.precedence}</td>
+                    <td className="num" data-label={t('col.count')}>{r.count}</td>
+                    <td className="num" data-label={t('col.onTime')}>{r.onTime}</td>
+                    <td className={`num ${r.overdue > 0 ? 'bad' : ''}`} data-label={t('col.overdue')}>
                       {r.overdue > 0 ? <span aria-hidden="true">⚠ </span> : null}
                       {r.overdue}
                     </td>
-                    <td className="num">{r.pending}</td>
-                    <td className="num">{r.hitRate === null ? '—' : `${percent(r.hitRate)}%`}</td>
-                    <td className="num">{formatLatency(r.p50Ms, i18n.language)}</td>
-                    <td className="num">{formatLatency(r.p90Ms, i18n.language)}</td>
-                    <td className="num">{formatLatency(r.p99Ms, i18n.language)}</td>
-                    <td className="num">{formatLatency(r.maxMs, i18n.language)}</td>
+                    <td className="num" data-label={t('col.pending')}>{r.pending}</td>
+                    <td className="num" data-label={t('col.hitRate')}>{r.hitRate === null ? '—' : `${percent(r.hitRate)}%`}</td>
+                    <td className="num" data-label={t('col.p50Ms')}>{formatLatency(r.p50Ms, i18n.language)}</td>
+                    <td className="num" data-label={t('col.p90Ms')}>{formatLatency(r.p90Ms, i18n.language)}</td>
+                    <td className="num" data-label={t('col.p99Ms')}>{formatLatency(r.p99Ms, i18n.language)}</td>
+                    <td className="num" data-label={t('col.maxMs')}>{formatLatency(r.maxMs, i18n.language)}</td>
                   </tr>
                 ))}
               </tbody>
@@ -327,7 +327,7 @@ function IncidentsSection({ rows: raw }: { rows: readonly IncidentCount[] }) {
             </Figure>
           </div>
           <div className="table-wrap">
-            <table className="data compliance-table" data-testid="table-incidents">
+            <table className="data cards compliance-table" data-testid="table-incidents">
               <caption>{t('incidents.table')}</caption>
               <thead>
                 <tr>
@@ -340,10 +340,10 @@ function IncidentsSection({ rows: raw }: { rows: readonly IncidentCount[] }) {
               <tbody>
                 {rows.map((r) => (
                   <tr key={`${r.day}-${r.category}-${r.severity}`}>
-                    <th scope="row">{r.day}</th>
-                    <td>{catName(r.category)}</td>
-                    <td>{sevName(`s${r.severity}`)}</td>
-                    <td className="num">{r.count}</td>
+                    <th scope="row" data-label={t('col.day')}>{r.day}</th>
+                    <td data-label={t('col.category')}>{catName(r.category)}</td>
+                    <td data-label={t('col.severity')}>{sevName(`s${r.severity}`)}</td>
+                    <td className="num" data-label={t('col.incidents')}>{r.count}</td>
                   </tr>
                 ))}
               </tbody>

@@ -22,6 +22,7 @@ import { useParty } from '../../party.js';
 import { useSession } from '../../session.js';
 import type { DeadlineItem, DeliveryState, EntryView, Submitted } from '../../types.js';
 import { LockIcon } from '../../components/icons.js';
+import { usePrintMarking } from '../../components/print.js';
 
 type DeliveryDetail = DeadlineItem;
 
@@ -144,7 +145,7 @@ function Deliveries({ v }: { v: EntryView }) {
         <p className="muted">{t('deliveries.none')}</p>
       ) : (
         <div className="table-wrap">
-          <table className="data" data-testid="deliveries">
+          <table className="data cards" data-testid="deliveries">
             <thead>
               <tr>
                 <th scope="col">{t('deliveries.recipient')}</th>
@@ -159,8 +160,8 @@ function Deliveries({ v }: { v: EntryView }) {
             <tbody>
               {items.map((d) => (
                 <tr key={d.recipient} data-recipient={d.recipient} data-state={d.state}>
-                  <th scope="row">{d.recipient}</th>
-                  <td>
+                  <th scope="row" data-label={t('deliveries.recipient')}>{d.recipient}</th>
+                  <td data-label={t('deliveries.state')}>
                     <StateBadge state={d.state as DeliveryState} />
                     {!d.settled && d.nextDueAt !== undefined ? (
                       <div>
@@ -168,7 +169,7 @@ function Deliveries({ v }: { v: EntryView }) {
                       </div>
                     ) : null}
                   </td>
-                  <td>
+                  <td data-label={t('deliveries.receipt')}>
                     {d.receipt !== undefined ? (
                       <>
                         <Time iso={d.receipt.at} /> {d.receipt.onTime ? '' : `⚠ ${t('deliveries.late')}`}
@@ -179,7 +180,7 @@ function Deliveries({ v }: { v: EntryView }) {
                       </span>
                     )}
                   </td>
-                  <td>
+                  <td data-label={t('deliveries.ack')}>
                     {d.ack !== undefined ? (
                       <>
                         <Time iso={d.ack.at} /> · {d.ack.officer} {d.ack.onTime ? '' : `⚠ ${t('deliveries.late')}`}
@@ -211,6 +212,7 @@ export function EntryPage() {
   const { data: v, error, reload } = useApi<EntryView>(`/v1/entries/${encodeURIComponent(party)}/${encodeURIComponent(index)}`);
   // Only events about this entry (its deliveries changing state, the entry arriving), coalesced.
   useLiveReload((e) => concernsEntry(e, party, Number(index)), reload);
+  usePrintMarking(v?.entry.marking);
   if (error !== undefined) return <ErrorBox error={error} />;
   if (v === undefined) return <Loading />;
   const received = us !== undefined && v.party !== us;

@@ -21,6 +21,7 @@ import { NotYetWitnessed, fetchVerifyInput } from './fetchInput.js';
 import { readSeen, rememberSeen } from './seen.js';
 import { type Step, type VerifyResult, verifyEntryInclusion } from './verify.js';
 import type { WitnessFacts } from './witnesses.js';
+import { usePrintMarking } from '../../components/print.js';
 
 
 type Run = { readonly proof: LogEntryProof; readonly result: VerifyResult; readonly at: string };
@@ -275,6 +276,7 @@ function EntryFacts({ proof }: { proof: LogEntryProof }) {
   } catch {
     entry = undefined;
   }
+  usePrintMarking(entry?.marking);
   if (entry === undefined) return <p className="notice">{t('entryUnreadable')}</p>;
   const body = entry.body;
   return (

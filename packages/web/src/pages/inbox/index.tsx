@@ -40,6 +40,7 @@ import { LockIcon } from '../../components/icons.js';
 import { PAGE, walkAll } from './paging.js';
 import { FilterField, isOverdue, useInboxKeyboard } from './keyboard.js';
 import { ALL_TYPES, type BoxView, formatBoxView, listingsOf, matchesText, parseBoxView, typesOf } from './view.js';
+import { mostRestrictive, usePrintMarking } from '../../components/print.js';
 
 /**
  * Loads a box (inbox/outbox) for the view, refetching on live events
@@ -256,6 +257,7 @@ export function InboxPage() {
   const [text, setText] = useState('');
   const sorted = useMemo(() => (items === undefined ? undefined : [...items].sort(compareInbox(us))), [items, us]);
   const shown = useMemo(() => sorted?.filter((v) => matchesText(v, text, tc(`entryType.${v.entry.type}`, { defaultValue: v.entry.type }))), [sorted, text, tc]);
+  usePrintMarking(mostRestrictive((items ?? []).map((v) => v.entry.marking)));
   const fresh = useMemo(() => {
     const f = new Set<string>();
     if (items === undefined) return f;
@@ -381,6 +383,7 @@ export function OutboxPage() {
   // Judged at each re-read (live events), not every second: the rows' own states tick.
   const now = Date.now();
   const sorted = useMemo(() => (items === undefined ? undefined : [...items].sort((a, b) => b.index - a.index)), [items]);
+  usePrintMarking(mostRestrictive((items ?? []).map((v) => v.entry.marking)));
   return (
     <>
       <PageHeader title={t('outboxTitle')}>

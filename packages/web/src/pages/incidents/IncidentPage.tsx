@@ -5,14 +5,22 @@
  * with its delivery state per recipient and a link to verify it in the log.
  * Reports addressed to us that await our acknowledgement can be acknowledged
  * here, one or several at once (AckReports.tsx).
+ *
+ * Printed ("Print / Save as PDF", the browser's own dialog), every sheet is
+ * marked with the most restrictive marking of the timeline's entries
+ * (components/print.tsx); the exports (export.ts) download it as files.
  */
 import { type Marking, type Precedence, TAXONOMY_V1 } from '@parley/core';
-import type { ReactNode } from 'react';
+import { type ReactNode, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { Link, useParams } from 'react-router';
-import { LockIcon } from '../../components/icons.js';
+import { LockIcon, PrinterIcon } from '../../components/icons.js';
 import { MarkingBadge, PrecedenceBadge, SeverityBadge, StateBadge } from '../../components/badges.js';
 import { ErrorBox, Loading, PageHeader } from '../../components/feedback.js';
+import { mostRestrictive, usePrintMarking } from '../../components/print.js';
+import { ApiError } from '../../api.js';
+import { saveFile } from '../../download.js';
+import { INCIDENT_EXPORTS } from './export.js';
 import { Countdown, Time } from '../../components/time.js';
 import { useLiveReload } from '../../live.js';
 import { useApi } from '../../hooks.js';
@@ -48,10 +56,39 @@ function statusOf(timeline: readonly EntryView[]): string | undefined {
   return kinds.length > 0 ? 'open' : undefined;
 }
 
+/** "Print / Save as PDF" and one button per export format. */
+function IncidentActions({ id, onError }: { id: string; onError: (e: ApiError | undefined) => void }) {
+  const { t } = useTranslation('incidents');
+  const run = (x: (typeof INCIDENT_EXPORTS)[number]) =>
+    void x.file(id).then(
+      (f) => {
+        saveFile(f.name, f.blob);
+        onError(undefined);
+      },
+      (e: unknown) => onError(e instanceof ApiError ? e : new ApiError({ status: 0, detail: String(e) })),
+    );
+  return (
+    <>
+      <button type="button" className="btn" onClick={() => window.print()} data-testid="print-incident">
+        <PrinterIcon />
+        {t('print')}
+      </button>
+      {INCIDENT_EXPORTS.map((x) => (
+        <button key={x.id} type="button" className="btn" onClick={() => run(x)} data-testid={`export-${x.id}`}>
+          <span aria-hidden="true">⬇ </span>
+          {t(`export.${x.id}`)}
+        </button>
+      ))}
+    </>
+  );
+}
+
 export function IncidentPage() {
   const { t } = useTranslation('incidents');
   const { id = '' } = useParams();
   const { data, error, loading, reload } = useApi<IncidentResponse>(`/v1/incidents/${encodeURIComponent(id)}`);
+  const [exportError, setExportError] = useState<ApiError | undefined>(undefined);
+  usePrintMarking(data !== undefined ? mostRestrictive(data.timeline.map((v) => v.entry.marking as Marking)) : undefined);
   useLiveReload((e) => {
     const d = e.data as { incident?: string; type?: string } | null;
     return e.event === 'reconnected' || e.event === 'reset' || e.event === 'deadline' || (e.event === 'entry' && (d?.incident === id || d?.type === 'ack'));
@@ -66,11 +103,12 @@ export function IncidentPage() {
   return (
     <>
       <PageHeader title={latest !== undefined ? `${id} · ${latest.title}` : t('incidentTitle', { id })}>
+        {data !== undefined ? <IncidentActions id={id} onError={setExportError} /> : null}
         <Link to="/incidents" className="btn btn-quiet">
           {t('backToList')}
         </Link>
       </PageHeader>
-      <ErrorBox error={error} />
+      <ErrorBox error={error ?? exportError} />
       {loading && data === undefined ? <Loading /> : null}
       {data !== undefined ? (
         <div className="two-col incident-page">

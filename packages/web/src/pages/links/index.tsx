@@ -91,7 +91,7 @@ function ForkAlarm({ forks, accord }: { forks: readonly ForkItem[]; accord: Acco
       <p>{t('fork.explain')}</p>
       <ErrorBox error={error} />
       <div className="table-wrap">
-        <table className="data">
+        <table className="data cards">
           <caption className="visually-hidden">{t('fork.tableCaption')}</caption>
           <thead>
             <tr>
@@ -105,13 +105,13 @@ function ForkAlarm({ forks, accord }: { forks: readonly ForkItem[]; accord: Acco
           <tbody>
             {forks.map((f) => (
               <tr key={f.id}>
-                <th scope="row">{accord.partyName(f.party)}</th>
-                <td>
+                <th scope="row" data-label={t('fork.party')}>{accord.partyName(f.party)}</th>
+                <td data-label={t('fork.kind')}>
                   {t(`fork.kinds.${f.kind}`)}
                   {f.index !== undefined ? ` (${t('fork.atIndex', { index: f.index })})` : ''}
                 </td>
                 {[f.a, f.b].map((v, i) => (
-                  <td key={i}>
+                  <td key={i} data-label={t(i === 0 ? 'fork.viewA' : 'fork.viewB')}>
                     {t('fork.size', { size: v.treeSize })}
                     <br />
                     <code>{v.rootHash}</code>
@@ -119,7 +119,7 @@ function ForkAlarm({ forks, accord }: { forks: readonly ForkItem[]; accord: Acco
                     <span className="muted">{v.cosignedBy.length > 0 ? t('fork.cosignedBy', { parties: v.cosignedBy.map((c) => c.party).join(', ') }) : t('fork.notCosigned')}</span>
                   </td>
                 ))}
-                <td>
+                <td className="card-action">
                   <button
                     type="button"
                     className="btn btn-small"
