@@ -83,10 +83,18 @@ export async function login(page: Page, who: Login): Promise<void> {
   await page.getByTestId('officer').waitFor({ state: 'attached' });
 }
 
-/** Switches the UI language with the header's language switch. */
+/**
+ * Switches the UI language with the header's language switch. On a phone the
+ * switch is behind the Menu button: it opens the menu, switches, and closes it.
+ */
 export async function setLang(page: Page, lang: 'en' | 'zh-CN'): Promise<void> {
-  await page.getByTestId('language-switch').selectOption(lang);
+  const sw = page.getByTestId('language-switch');
+  const menu = page.getByTestId('menu-button');
+  const opened = !(await sw.isVisible()) && (await menu.isVisible());
+  if (opened) await menu.click();
+  await sw.selectOption(lang);
   await page.waitForFunction((l) => document.documentElement.lang === l, lang);
+  if (opened && (await menu.getAttribute('aria-expanded')) === 'true') await menu.click();
 }
 
 /** Saves a full-page screenshot as test/screenshots/<name>.png and returns its path. */
