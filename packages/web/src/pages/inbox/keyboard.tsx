@@ -100,7 +100,11 @@ export function useInboxKeyboard(list: readonly EntryView[], us: string | undefi
   const select = (i: number) => {
     const v = list[i];
     if (v === undefined) return;
-    focusAfter.current = entryKey(v);
+    // Already selected (k at the top, j at the bottom): nothing re-renders, so focus it now rather than leave
+    // a pending focus that a later render (a letter typed in the filter) would carry out.
+    const now = entryKey(v) === selectedKey ? rowLink(entryKey(v)) : null;
+    if (now !== null) now.focus();
+    else focusAfter.current = entryKey(v);
     setSelectedKey(entryKey(v));
     setSaid(describe(v, i + 1));
   };
