@@ -5,7 +5,8 @@
 export * from './errors.js';
 export * from './encoding.js';
 export { getCrypto, setCrypto, sha256 } from './crypto/provider.js';
-export type { CryptoProvider, Ed25519Sign, Ed25519Verify } from './crypto/provider.js';
+export { getSealingCrypto } from './crypto/sealing.js';
+export type { CryptoProvider, Ed25519Sign, Ed25519Verify, SigningCrypto } from './crypto/provider.js';
 export { nobleCrypto } from './crypto/noble.js';
 export * from './merkle/index.js';
 export * from './cjson.js';

@@ -3,7 +3,9 @@
  * Node built-in import fails the build) and evaluated in a bare V8 context
  * that has only what a browser page has for us — no process, Buffer, require
  * or node:crypto — it verifies a real checkpoint and a real inclusion proof
- * with the @noble binding.
+ * with the @noble binding, and seals and opens an HPKE message with the
+ * default binding (no set-up). A bundle that only verifies carries no
+ * @noble/ciphers, X25519 or HMAC code (the dashboard never runs them).
  */
 import { runInNewContext } from 'node:vm';
 import { webcrypto } from 'node:crypto';
@@ -54,10 +56,35 @@ describe('@parley/core in a browser-like context', () => {
       const key = c.generateSignerKey('browser.example/log');
       const signed = c.signCheckpoint({ origin: 'browser.example/log', treeSize: 1, rootHash: leaf, extensions: [] }, c.newSigner(key));
       const back = c.openCheckpoint(signed, new c.VerifierSet([c.verifierKeyOf(key)])).checkpoint.treeSize;
-      result = JSON.stringify({ provider: c.getCrypto().name, size: cp.checkpoint.treeSize, ok, bad, back,
+      const kp = c.hpkeGenerateKeyPair();
+      const info = new TextEncoder().encode('browser'), aad = new Uint8Array(0);
+      const sealed = c.hpkeSeal({ recipientPublicKey: kp.publicKey, info, aad, plaintext: new TextEncoder().encode('sealed here') });
+      const opened = new TextDecoder().decode(c.hpkeOpen({ recipientPrivateKey: kp.privateKey, enc: sealed.enc, info, aad, ciphertext: sealed.ciphertext }));
+      result = JSON.stringify({ provider: c.getCrypto().name, sealing: c.getSealingCrypto().name, opened, size: cp.checkpoint.treeSize, ok, bad, back,
         hasNodeGlobals: typeof process !== 'undefined' || typeof Buffer !== 'undefined' || typeof require !== 'undefined' });`,
       sandbox,
     );
-    expect(JSON.parse(sandbox.result)).toEqual({ provider: '@noble', size: 6476701, ok: true, bad: false, back: 1, hasNodeGlobals: false });
+    expect(JSON.parse(sandbox.result)).toEqual({ provider: '@noble', sealing: '@noble', opened: 'sealed here', size: 6476701, ok: true, bad: false, back: 1, hasNodeGlobals: false });
+  });
+
+  it('leaves @noble/ciphers, X25519 and HMAC out of a bundle that only verifies', async () => {
+    const verifyOnly = await build({
+      stdin: {
+        contents: `export { openWitnessedCheckpoint, verifyInclusion, verifyConsistency, verifyEntry, verifyAccord, leafHash } from './src/index.ts';`,
+        resolveDir: join(REPO_ROOT, 'packages/core'),
+        loader: 'ts',
+      },
+      bundle: true,
+      platform: 'browser',
+      format: 'esm',
+      write: false,
+      metafile: true,
+      logLevel: 'silent',
+    });
+    // What ended up in the output (the metafile's top-level inputs also list modules tree-shaken away).
+    const inputs = Object.entries(Object.values(verifyOnly.metafile.outputs)[0]!.inputs).flatMap(([f, i]) => (i.bytesInOutput > 0 ? [f] : []));
+    expect(inputs.some((f) => f.includes('@noble/curves/ed25519'))).toBe(true);
+    expect(inputs.filter((f) => f.includes('@noble/ciphers') || f.includes('montgomery') || f.includes('@noble/hashes/hmac'))).toEqual([]);
+    expect(verifyOnly.outputFiles[0]!.text).not.toContain('expand 32-byte k');
   });
 });

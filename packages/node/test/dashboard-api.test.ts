@@ -13,14 +13,16 @@
  *     browser does; bad input is 4xx, an unreachable node 502
  *   - the web app: index.html with a strict CSP, immutable assets, SPA fallback
  */
-import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { request as httpRequest } from 'node:http';
+import { brotliCompressSync, brotliDecompressSync, gunzipSync, gzipSync } from 'node:zlib';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createServer as createTcpServer } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import { SqliteStore } from '@parley/store';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { VerifierSet, appendSignatures, decodeUtf8, detectFork, formatAddCheckpointRequest, leafHash, newSigner, openCheckpoint, openWitnessedCheckpoint, parseBase64, signCheckpoint, verifyAccord, verifyInclusion } from '@parley/core/node';
+import { VerifierSet, appendSignatures, decodeUtf8, detectFork, formatAddCheckpointRequest, leafHash, newSigner, openCheckpoint, openWitnessedCheckpoint, parseBase64, signCheckpoint, verifyAccord, verifyConsistency, verifyInclusion } from '@parley/core/node';
 import { ParleyNode, createServer, hashPassword, recordFork, CONTENT_SECURITY_POLICY, formatCsv, percentile, compliance } from '../src/index.js';
 import { makeAccord, makeParty, openChannel, sampleReport } from './helpers/channel.js';
 import { OFFICERS, PASSWORD, expectProblem } from './helpers/http.js';
@@ -47,6 +49,14 @@ beforeAll(async () => {
   mkdirSync(join(webRoot, 'assets'));
   writeFileSync(join(webRoot, 'index.html'), '<!doctype html><html><head><script type="module" src="/assets/app-3f9a1c.js"></script></head><body><div id="root"></div></body></html>');
   writeFileSync(join(webRoot, 'assets', 'app-3f9a1c.js'), 'console.log("parley");');
+  // What the web build leaves beside its files (packages/web/build/serveReady.ts), and a map that must never be served.
+  for (const f of ['index.html', 'assets/app-3f9a1c.js']) {
+    const raw = readFileSync(join(webRoot, f));
+    writeFileSync(join(webRoot, `${f}.br`), brotliCompressSync(raw));
+    writeFileSync(join(webRoot, `${f}.gz`), gzipSync(raw));
+  }
+  writeFileSync(join(webRoot, 'assets', 'app-3f9a1c.js.map'), '{"version":3,"sources":["secret.ts"]}');
+  writeFileSync(join(webRoot, 'app.js.map'), '{"version":3,"sources":["secret.ts"]}');
   base['US'] = await server('US', { webRoot });
   base['CN'] = await server('CN', { peerUrls: { US: base['US'] } });
 });
@@ -62,6 +72,20 @@ async function call(url: string, opts: { token?: string; headers?: Record<string
   const res = await fetch(url, { method: opts.method ?? 'GET', headers, ...(opts.json !== undefined ? { body: JSON.stringify(opts.json) } : {}) });
   const body = await res.text();
   return { statusCode: res.status, headers: Object.fromEntries(res.headers), body, json: <T>() => JSON.parse(body) as T };
+}
+
+/** A GET with node:http, so the body arrives as sent (fetch would decompress it). */
+function rawGet(url: string, headers: Record<string, string>): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: Buffer }> {
+  return new Promise((done, fail) => {
+    const req = httpRequest(url, { headers }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => done({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }));
+      res.on('error', fail);
+    });
+    req.on('error', fail);
+    req.end();
+  });
 }
 
 async function login(party: string, name: string): Promise<string> {
@@ -450,6 +474,39 @@ describe('GET /v1/logs/{party}', () => {
     expectProblem(await call(`${base['US']}/v1/logs/XX/cosigned`, { token }), 404, 'NOT_FOUND');
   });
 
+  it('serves consistency proofs between two sizes of any party\u2019s log, which verify against its checkpoints', async () => {
+    const usKey = ch.accord.accord.parties.find((p) => p.id === 'US')!.logKey;
+    const rootAt = async (size: number) => openCheckpoint((await ch.store('US').checkpointAt(size))!, new VerifierSet([usKey])).checkpoint.rootHash;
+    const latest = openCheckpoint((await ch.node('US').latestCheckpoint())!, new VerifierSet([usKey])).checkpoint;
+    expect(latest.treeSize).toBeGreaterThan(2);
+    type Answer = { party: string; oldSize: number; newSize: number; proof: string[] };
+    const check = (a: Answer, oldRoot: Uint8Array, newRoot: Uint8Array) => verifyConsistency(a.proof.map((p) => parseBase64(p)), a.oldSize, a.newSize, oldRoot, newRoot);
+    // Our own log, from the store; and US's log as CN's node fetches it from US.
+    for (const [at, token] of [['US', await login('US', 'audrey')], ['CN', await login('CN', 'alice')]] as const) {
+      const r = await call(`${base[at]}/v1/logs/US/consistency?old=1&new=${latest.treeSize}`, { token });
+      expect(r.statusCode, r.body).toBe(200);
+      expect(r.headers['cache-control']).toBe('no-store');
+      const a = r.json<Answer>();
+      expect(a).toMatchObject({ party: 'US', oldSize: 1, newSize: latest.treeSize });
+      expect(check(a, await rootAt(1), latest.rootHash)).toBe(true);
+      // The same proof does not join another old root (a view the log never had).
+      const other = Uint8Array.from(await rootAt(1));
+      other[0]! ^= 1;
+      expect(check(a, other, latest.rootHash)).toBe(false);
+      const same = (await call(`${base[at]}/v1/logs/US/consistency?old=${latest.treeSize}&new=${latest.treeSize}`, { token })).json<Answer>();
+      expect(same.proof).toEqual([]);
+      // Sizes the log does not have: 400, also when the other party's node is the one that refuses.
+      expectProblem(await call(`${base[at]}/v1/logs/US/consistency?old=1&new=${latest.treeSize + 1000}`, { token }), 400, 'TREE_ARGUMENT_INVALID');
+    }
+    const token = await login('US', 'audrey');
+    expectProblem(await call(`${base['US']}/v1/logs/US/consistency?old=3&new=2`, { token }), 400, 'VALIDATION_FAILED');
+    expectProblem(await call(`${base['US']}/v1/logs/US/consistency?old=0&new=2`, { token }), 400, 'VALIDATION_FAILED');
+    expectProblem(await call(`${base['US']}/v1/logs/US/consistency?old=1`, { token }), 400, 'VALIDATION_FAILED');
+    expectProblem(await call(`${base['US']}/v1/logs/US/consistency?old=1&new=2&x=1`, { token }), 400, 'VALIDATION_FAILED');
+    expectProblem(await call(`${base['US']}/v1/logs/XX/consistency?old=1&new=2`, { token }), 404, 'NOT_FOUND');
+    expectProblem(await call(`${base['US']}/v1/logs/US/consistency?old=1&new=2`), 401, 'UNAUTHENTICATED');
+  });
+
   it('sends the accord\u2019s signatures, which verify as the accord the node runs on', async () => {
     const r = (await call(`${base['US']}/v1/accord`, { token: await login('US', 'audrey') })).json<{ id: string; accord: unknown; signedBy: string[]; signatures: { party: string; sig: string }[] }>();
     expect(r.signatures.map((s) => s.party)).toEqual(['CN', 'US']);
@@ -507,14 +564,42 @@ describe('the web app on the node’s origin', () => {
     expectProblem(await call(`${base['CN']}/`, { headers: { accept: 'text/html' } }), 404, 'NOT_FOUND');
   });
 
+  it('sends the precompressed file the client accepts, with Content-Encoding and Vary, and never a source map', async () => {
+    const js = readFileSync(join(webRoot, 'assets', 'app-3f9a1c.js'));
+    const html = readFileSync(join(webRoot, 'index.html'));
+    const decode: Record<string, (b: Buffer) => Buffer> = { br: brotliDecompressSync, gzip: gunzipSync };
+    for (const [accept, encoding] of [['br', 'br'], ['gzip, deflate, br', 'br'], ['gzip', 'gzip'], ['identity', undefined], ['', undefined]] as const) {
+      for (const [path, bytes, cache, html_] of [['/assets/app-3f9a1c.js', js, 'public, max-age=31536000, immutable', false], ['/', html, 'no-cache', true], ['/incidents', html, 'no-cache', true]] as const) {
+        const r = await rawGet(`${base['US']}${path}`, { 'accept-encoding': accept, ...(html_ ? { accept: 'text/html' } : {}) });
+        expect(r.status, `${path} ${accept}`).toBe(200);
+        expect(r.headers['content-encoding'], `${path} ${accept}`).toBe(encoding);
+        expect(String(r.headers['vary'])).toMatch(/accept-encoding/i);
+        expect(r.headers['cache-control']).toBe(cache);
+        expect(r.headers['content-type']).toMatch(html_ ? /^text\/html/ : /javascript/);
+        expect(r.headers['content-security-policy']).toBe(CONTENT_SECURITY_POLICY);
+        expect(encoding === undefined ? r.body : decode[encoding]!(r.body)).toEqual(bytes);
+      }
+    }
+    // Maps have no URL, and the SPA fallback does not answer for them either.
+    for (const path of ['/assets/app-3f9a1c.js.map', '/app.js.map']) {
+      for (const accept of ['text/html', '*/*']) {
+        const r = await rawGet(`${base['US']}${path}`, { accept, 'accept-encoding': 'br, gzip' });
+        expect(r.status, `${path} ${accept}`).toBe(404);
+        expect(r.body.toString()).not.toContain('secret.ts');
+      }
+    }
+    // Nor do the compressed siblings: they are only sent for their file, with Content-Encoding.
+    for (const path of ['/assets/app-3f9a1c.js.br', '/assets/app-3f9a1c.js.gz', '/index.html.gz']) expect((await rawGet(`${base['US']}${path}`, { accept: '*/*' })).status, path).toBe(404);
+  });
+
   it('documents the new routes in OpenAPI', async () => {
     const doc = (await call(`${base['US']}/openapi.json`)).json<{ paths: Record<string, unknown> }>();
-    for (const p of ['/v1/events', '/v1/incidents', '/v1/incidents/{id}', '/v1/compliance', '/v1/compliance.csv', '/v1/logs/{party}', '/v1/logs/{party}/checkpoint', '/v1/logs/{party}/entries/{index}']) {
+    for (const p of ['/v1/events', '/v1/incidents', '/v1/incidents/{id}', '/v1/compliance', '/v1/compliance.csv', '/v1/logs/{party}', '/v1/logs/{party}/checkpoint', '/v1/logs/{party}/entries/{index}', '/v1/logs/{party}/consistency']) {
       expect(doc.paths[p], p).toBeDefined();
     }
     expect(Object.keys(doc.paths).some((p) => p.includes('assets'))).toBe(false);
     const schemas = (doc as unknown as { components: { schemas: Record<string, unknown> } }).components.schemas;
-    for (const id of ['EntryEvent', 'DeadlineEvent', 'LinkEvent', 'ForkEvent', 'CheckpointEvent', 'IncidentSummary', 'ComplianceRow', 'LogEntryProof']) expect(schemas[id], id).toBeDefined();
+    for (const id of ['EntryEvent', 'DeadlineEvent', 'LinkEvent', 'ForkEvent', 'CheckpointEvent', 'IncidentSummary', 'ComplianceRow', 'LogEntryProof', 'LogConsistencyProof']) expect(schemas[id], id).toBeDefined();
   });
 });
 

@@ -4,7 +4,9 @@
  *
  *     /login  /  /outbox  /entries/:party/:index  /compose
  *     /incidents  /incidents/:id  /links  /logs  /logs/:party  /logs/:party/:index
- *     /compliance  /accord
+ *     /compliance  /accord  /glossary
+ *
+ * Keyboard shortcuts (components/shortcuts.tsx) are on every logged-in page.
  *
  * The log explorer lives at /logs, not /log: /log/… is the node's public log
  * (C2SP tlog-tiles, packages/node/src/http/web.ts API_PREFIXES), so a reload
@@ -16,6 +18,7 @@ import { useTranslation } from 'react-i18next';
 import { Layout } from './components/layout.js';
 import { Loading, PageHeader } from './components/feedback.js';
 import { ContinuityBanner } from './components/continuity.js';
+import { ShortcutsProvider } from './components/shortcuts.js';
 import { AccordPage } from './pages/accord/index.js';
 import { ComposePage } from './pages/compose/index.js';
 import { EntryPage } from './pages/entry/index.js';
@@ -23,6 +26,7 @@ import { ExplorerPage } from './pages/explorer/index.js';
 import { InboxPage, OutboxPage } from './pages/inbox/index.js';
 import { IncidentPage, IncidentsPage } from './pages/incidents/index.js';
 import { LinksPage } from './pages/links/index.js';
+import { GlossaryPage } from './pages/glossary/index.js';
 import { LoginPage } from './pages/login/index.js';
 import { useSession } from './session.js';
 
@@ -33,12 +37,14 @@ const CompliancePage = lazy(() => import('./pages/compliance/index.js').then((m)
 function RequireSession() {
   const { session } = useSession();
   const location = useLocation();
-  if (session === undefined) return <Navigate to="/login" replace state={{ from: location.pathname + location.search }} />;
+  if (session === undefined) return <Navigate to="/login" replace state={{ from: location.pathname + location.search + location.hash }} />;
   return (
-    <Layout>
-      <ContinuityBanner />
-      <Outlet />
-    </Layout>
+    <ShortcutsProvider>
+      <Layout>
+        <ContinuityBanner />
+        <Outlet />
+      </Layout>
+    </ShortcutsProvider>
   );
 }
 
@@ -77,6 +83,7 @@ export function App() {
           }
         />
         <Route path="accord" element={<AccordPage />} />
+        <Route path="glossary" element={<GlossaryPage />} />
         <Route path="*" element={<NotFound />} />
       </Route>
     </Routes>

@@ -4,7 +4,8 @@
  * officer and as the auditor), compose (both tabs, and the message form
  * showing its validation errors), incidents, an incident's timeline, link
  * health, the log explorer with a verified entry, compliance, accord — in
- * English and Chinese at 1280×800, and a few on a tablet (820×1180), with the
+ * English and Chinese at 1280×800, and a few on a tablet (820×1180) and on a
+ * phone (390×844: tables as cards, the menu open and closed), with the
  * WCAG 2.1 A/AA rules. Any violation of impact serious or critical fails the
  * test, with each violation's rule id, impact, targets and help printed.
  */
@@ -12,7 +13,7 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DESKTOP, SKIP_E2E, TABLET, type TestBrowser, type Viewport, launchBrowser, login, setLang, shot } from './helpers/browser.js';
+import { DESKTOP, PHONE, SKIP_E2E, TABLET, type TestBrowser, type Viewport, launchBrowser, login, setLang, shot } from './helpers/browser.js';
 import { type Channel, type Login, startChannel, until, sampleReport as report } from './helpers/channel.js';
 
 const AXE_SOURCE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
@@ -99,7 +100,8 @@ describe.skipIf(SKIP_E2E)('accessibility (axe-core, WCAG 2.1 A/AA) of every page
     await page.goto(ch.party('US').url);
     if (who !== undefined) {
       await login(page, who);
-      await setLang(page, lang);
+      // On a phone the switch is behind the menu; the context's locale already chose the language.
+      if (await page.getByTestId('language-switch').isVisible()) await setLang(page, lang);
     }
     return page;
   }
@@ -133,6 +135,28 @@ describe.skipIf(SKIP_E2E)('accessibility (axe-core, WCAG 2.1 A/AA) of every page
     { name: 'explorer-verified', path: `/logs/CN/${cnIndex}`, ready: '[data-testid=verify-result]' },
     { name: 'compliance', path: '/compliance' },
     { name: 'accord', path: '/accord' },
+    { name: 'glossary', path: '/glossary#witness', ready: '#witness[data-target=true]' },
+    {
+      name: 'shortcut-help',
+      path: '/',
+      ready: '[data-testid=inbox-row]',
+      then: async (p) => {
+        await p.locator('main h1').click();
+        await p.keyboard.press('?');
+        await p.getByTestId('shortcut-help').waitFor();
+      },
+    },
+    {
+      name: 'inbox-ack-dialog',
+      path: '/',
+      ready: '[data-testid=inbox-row][data-overdue=true]',
+      then: async (p) => {
+        await p.locator('main h1').click();
+        await p.keyboard.press('j');
+        await p.keyboard.press('a');
+        await p.getByTestId('ack-dialog').waitFor();
+      },
+    },
   ];
 
   for (const lang of ['en', 'zh-CN'] as const) {
@@ -176,6 +200,24 @@ describe.skipIf(SKIP_E2E)('accessibility (axe-core, WCAG 2.1 A/AA) of every page
         await settled(page, v.ready);
         await check(page, `${v.name}-tablet-${lang}`);
       }
+      await page.context().close();
+    }
+    if (found.length > 0) console.error(found.join('\n'));
+    expect(found, found.join('\n')).toEqual([]);
+  }, 180_000);
+
+  it('has no serious or critical violations on a phone (390×844), the menu closed and open', async () => {
+    found.length = 0;
+    for (const lang of ['en', 'zh-CN'] as const) {
+      const page = await open(lang, PHONE, ch.party('US').officer);
+      for (const v of pages().filter((x) => ['inbox', 'outbox', 'incidents', 'incident', 'compliance', 'accord'].includes(x.name))) {
+        await page.goto(ch.party('US').url + v.path);
+        await settled(page, v.ready);
+        await check(page, `${v.name}-phone-${lang}`);
+      }
+      await page.getByTestId('menu-button').click();
+      await page.locator('nav#app-nav a').first().waitFor();
+      await check(page, `menu-open-phone-${lang}`);
       await page.context().close();
     }
     if (found.length > 0) console.error(found.join('\n'));

@@ -28,7 +28,7 @@ async function stepStatuses(page: Page): Promise<Record<string, string>> {
   return page.$$eval('[data-testid=verify-steps] > li', (els) => Object.fromEntries(els.map((e) => [e.getAttribute('data-step'), e.getAttribute('data-status')])));
 }
 
-const ALL_PASS = { accord: 'pass', key: 'pass', checkpoint: 'pass', leaf: 'pass', entry: 'pass', inclusion: 'pass' };
+const ALL_PASS = { accord: 'pass', key: 'pass', checkpoint: 'pass', witnesses: 'pass', consistency: 'pass', leaf: 'pass', entry: 'pass', inclusion: 'pass' };
 
 describe.skipIf(SKIP_E2E)('channel pages in Chromium (log explorer, incidents, link health, compliance)', () => {
   let ch: Channel;

@@ -1,6 +1,24 @@
 import { describe, expect, it } from 'vitest';
 import type { Precedence } from '@parley/core';
-import { type ComplianceRow, formatLatency, formatMs, histogramData, latencyCsvRows, percent, pivotByDay, rowKey, sortRows } from '../src/pages/compliance/data.js';
+import {
+  type ComplianceRow,
+  defaultRow,
+  formatLatency,
+  formatMs,
+  histogramData,
+  histogramTotal,
+  hitBars,
+  inUnit,
+  latencyBars,
+  latencyCsvRows,
+  latencyUnit,
+  maxPercentile,
+  percent,
+  pivotByDay,
+  rowKey,
+  sortRows,
+  textWidth,
+} from '../src/pages/compliance/data.js';
 import { toCsv } from '../src/pages/compliance/csv.js';
 
 const row = (from: string, party: string, precedence: Precedence, over: Partial<ComplianceRow> = {}): ComplianceRow => ({
@@ -49,5 +67,58 @@ describe('compliance data', () => {
     expect(percent(2 / 3)).toBe(66.7);
     expect(percent(null)).toBe(null);
     expect(histogramData(row('US', 'CN', 'FLASH'), 'en').map((b) => b.bucket)).toEqual(['≤ 1 s', '≤ 10 s', '> 10 s']);
+  });
+});
+
+describe('what the compliance charts show', () => {
+  it('picks a latency unit that fits the largest value (never milliseconds: answers are timed to the second)', () => {
+    expect(latencyUnit(null)).toBe('s');
+    expect(latencyUnit(0)).toBe('s');
+    expect(latencyUnit(119_999)).toBe('s');
+    expect(latencyUnit(120_000)).toBe('min');
+    expect(latencyUnit(7_199_999)).toBe('min');
+    expect(latencyUnit(7_200_000)).toBe('h');
+    expect(inUnit(90_000, 's')).toBe(90);
+    expect(inUnit(210_000, 'min')).toBe(3.5);
+    expect(inUnit(5_400_000, 'h')).toBe(1.5);
+    expect(maxPercentile([row('US', 'CN', 'FLASH'), row('CN', 'US', 'ROUTINE', { p99Ms: 12_000 })])).toBe(12_000);
+    expect(maxPercentile([row('US', 'CN', 'FLASH', { p50Ms: null, p90Ms: null, p99Ms: null })])).toBe(null);
+  });
+
+  it('labels a 0 % bar "0%" and draws it; a row nothing judged says so, not 0 %', () => {
+    const bars = hitBars([row('US', 'CN', 'FLASH', { hitRate: 0 }), row('US', 'CN', 'ROUTINE', { hitRate: null }), row('CN', 'US', 'PRIORITY')], rowKey, 'not judged yet');
+    expect(bars).toEqual([
+      { key: 'US→CN FLASH', hit: 0, text: '0%', judged: true },
+      { key: 'US→CN ROUTINE', hit: 0, text: 'not judged yet', judged: false },
+      { key: 'CN→US PRIORITY', hit: 75, text: '75%', judged: true },
+    ]);
+  });
+
+  it('puts every latency bar in the axis unit, each labelled in words that fit it', () => {
+    const rows = [row('US', 'CN', 'FLASH', { p50Ms: 400, p90Ms: 4200, p99Ms: 150_000 }), row('US', 'CN', 'ROUTINE', { p50Ms: null, p90Ms: null, p99Ms: null })];
+    const unit = latencyUnit(maxPercentile(rows));
+    expect(unit).toBe('min');
+    expect(latencyBars(rows, rowKey, unit, 'en', 'no answers yet')).toEqual([
+      { key: 'US→CN FLASH', answered: true, p50: 0, p90: 0.1, p99: 2.5, p50Text: '< 1 s', p90Text: '4.2 s', p99Text: '2.5 min' },
+      { key: 'US→CN ROUTINE', answered: false, p50: 0, p90: 0, p99: 0, p50Text: 'no answers yet', p90Text: '', p99Text: '' },
+    ]);
+    expect(latencyBars([rows[0]!], rowKey, 's', 'zh-CN', '尚无答复')[0]!.p50Text).toBe('不足 1 秒');
+  });
+
+  it('starts the distribution on a row with answers', () => {
+    const empty = { histogram: [{ leMs: 1000, count: 0 }, { leMs: null, count: 0 }], p50Ms: null, p90Ms: null, p99Ms: null, hitRate: null };
+    expect(defaultRow([row('CN', 'US', 'FLASH', empty), row('CN', 'US', 'IMMEDIATE', empty), row('CN', 'US', 'ROUTINE')])).toBe(2);
+    expect(defaultRow([row('CN', 'US', 'FLASH'), row('CN', 'US', 'ROUTINE')])).toBe(0);
+    expect(defaultRow([row('CN', 'US', 'FLASH', empty)])).toBe(0); // none has answers: the page says so
+    expect(defaultRow([])).toBe(-1);
+    expect(histogramTotal(row('CN', 'US', 'FLASH'))).toBe(4);
+  });
+
+  it('sizes a category axis for its longest label, wider for Chinese', () => {
+    const en = textWidth(['CN→US · Flash', 'CN→US · Immediate'], 12, 0);
+    expect(en).toBeGreaterThanOrEqual(Math.ceil('CN→US · Immediate'.length * 0.6 * 12));
+    expect(textWidth(['CN→US · 特急'], 12, 0)).toBeGreaterThan(textWidth(['CN→US · FL'], 12, 0));
+    expect(textWidth(['特急特急'], 10, 0)).toBe(40);
+    expect(textWidth([], 12, 8)).toBe(8);
   });
 });

@@ -29,7 +29,7 @@ import { fail } from '../errors.js';
 import { bytesEqual, concatBytes, encodeUtf8, formatBase64, formatHex, parseBase64 } from '../encoding.js';
 import { canonicalizeToBytes } from '../cjson.js';
 import { parseJson } from '../ijson.js';
-import { type CryptoProvider, type Ed25519Verify, getCrypto } from '../crypto/provider.js';
+import { type Ed25519Verify, type SigningCrypto, getCrypto } from '../crypto/provider.js';
 import { SIG_TYPE_ED25519, type SignerKey, type VerifierKey, parseVerifierKey, verifierKeyOf, formatVerifierKey } from '../note/key.js';
 import { arr, int, obj, sortedUnique, str, time } from '../shape.js';
 import { type Localized, type Precedence, PRECEDENCES, TAXONOMY_V1, type Taxonomy, defaultDeadlines, taxonomyHash } from '../taxonomy/taxonomy.js';
@@ -281,7 +281,7 @@ function parseSignatures(v: unknown): AccordSignature[] {
 }
 
 function member(party: AccordParty, logKey: VerifierKey): AccordMember {
-  let cache: { provider: CryptoProvider; verify: Ed25519Verify } | undefined;
+  let cache: { provider: SigningCrypto; verify: Ed25519Verify } | undefined;
   return {
     party,
     logKey,

@@ -1,14 +1,17 @@
 /**
  * Pure-JS crypto binding (`@noble/hashes`, `@noble/curves`, `@noble/ciphers`):
  * runs in any JavaScript engine, used by default and in the browser.
+ * Hashing and signatures come from `./nobleSigning.ts`; this module adds
+ * the HPKE primitives and is reached only through `./sealing.ts` (and by
+ * name, `nobleCrypto`), so verifying code never pulls it into a bundle.
  */
-import { ed25519, x25519 } from '@noble/curves/ed25519.js';
+import { x25519 } from '@noble/curves/ed25519.js';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { hmac } from '@noble/hashes/hmac.js';
-import { randomBytes } from '@noble/hashes/utils.js';
 import { gcm } from '@noble/ciphers/aes.js';
 import { chacha20poly1305 } from '@noble/ciphers/chacha.js';
 import type { CryptoProvider } from './provider.js';
+import { nobleSigning } from './nobleSigning.js';
 import { fail } from '../errors.js';
 
 const TAG = 16;
@@ -33,27 +36,9 @@ function tryOpen(decrypt: () => Uint8Array, ct: Uint8Array): Uint8Array | undefi
   }
 }
 
+/** The whole binding: {@link nobleSigning} plus the HPKE primitives (X25519, HMAC-SHA-256, AES-GCM, ChaCha20-Poly1305). */
 export const nobleCrypto: CryptoProvider = {
-  name: '@noble',
-  sha256: (data) => sha256(data),
-  ed25519PublicKey: (seed) => ed25519.getPublicKey(seed),
-  ed25519Signer: (seed) => {
-    const key = Uint8Array.from(seed);
-    return (message) => ed25519.sign(message, key);
-  },
-  ed25519Verifier: (publicKey) => {
-    const key = Uint8Array.from(publicKey);
-    return (message, signature) => {
-      if (signature.length !== 64 || key.length !== 32) return false;
-      try {
-        // zip215: false = RFC 8032 §5.1.7 rules, the same as node:crypto/OpenSSL.
-        return ed25519.verify(signature, message, key, { zip215: false });
-      } catch {
-        return false;
-      }
-    };
-  },
-  randomBytes: (n) => randomBytes(n),
+  ...nobleSigning,
   x25519PublicKey: (privateKey) => x25519.getPublicKey(key32(privateKey, 'private')),
   x25519: (privateKey, publicKey) => {
     let shared: Uint8Array;

@@ -9,6 +9,15 @@
  * - `nobleCrypto` (`./noble.ts`): `@noble/hashes`, `@noble/curves` and
  *   `@noble/ciphers`, pure JS, runs anywhere. It is the default, so core is correct in a browser with no
  *   set-up.
+ *
+ * The default is reached in two halves, so a bundler leaves out what a page
+ * never runs: {@link getCrypto} gives hashing and signatures
+ * (`./nobleSigning.ts` by default) and is what verifying code calls;
+ * `getSealingCrypto` (`./sealing.ts`) gives the whole binding, HPKE
+ * primitives included, and only `envelope/` imports it. A bundle that
+ * never seals or opens a body (the dashboard) thus carries no
+ * `@noble/ciphers`, no X25519 and no HMAC: this module must not import
+ * `./noble.ts`.
  * - `nodeCrypto` (`./node.ts`, reached through `@parley/core/node`):
  *   `node:crypto`, about 12–16× faster for Ed25519 and the fastest SHA-256 path
  *   on Node (one-shot `crypto.hash`). Importing `@parley/core/node` activates it.
@@ -33,7 +42,7 @@
  *
  * Merkle code stays synchronous, so every function here is synchronous.
  */
-import { nobleCrypto } from './noble.js';
+import { nobleSigning } from './nobleSigning.js';
 
 /** Signs messages with one Ed25519 key (RFC 8032 §5.1.6). */
 export type Ed25519Sign = (message: Uint8Array) => Uint8Array;
@@ -81,21 +90,32 @@ export interface CryptoProvider {
   chacha20Poly1305Open(key: Uint8Array, nonce: Uint8Array, aad: Uint8Array, ciphertext: Uint8Array): Uint8Array | undefined;
 }
 
-let active: CryptoProvider = nobleCrypto;
+/** The part of a binding that hashing, signing and verifying use: all a verifier needs. */
+export type SigningCrypto = Pick<CryptoProvider, 'name' | 'sha256' | 'ed25519PublicKey' | 'ed25519Signer' | 'ed25519Verifier' | 'randomBytes'>;
+
+/** The binding set with {@link setCrypto}; undefined: the @noble default. */
+let active: CryptoProvider | undefined;
 
 /**
  * Chooses the binding every core function uses from now on.
- * @param provider `nodeCrypto` or `nobleCrypto` (or a test double in tests).
- * @returns the previously active provider, so tests can restore it.
+ * @param provider `nodeCrypto` or `nobleCrypto` (or a test double in tests);
+ *   undefined goes back to the default.
+ * @returns the previously chosen provider (undefined: the default), so
+ *   tests can restore it.
  */
-export function setCrypto(provider: CryptoProvider): CryptoProvider {
+export function setCrypto(provider: CryptoProvider | undefined): CryptoProvider | undefined {
   const previous = active;
   active = provider;
   return previous;
 }
 
-/** The active binding (`nobleCrypto` until {@link setCrypto} is called). */
-export function getCrypto(): CryptoProvider {
+/** The active binding's hashes and signatures (@noble's until {@link setCrypto} is called). */
+export function getCrypto(): SigningCrypto {
+  return active ?? nobleSigning;
+}
+
+/** The binding chosen with {@link setCrypto}, if any (for `./sealing.ts`). */
+export function chosenCrypto(): CryptoProvider | undefined {
   return active;
 }
 

@@ -12,7 +12,7 @@
  *
  * Example (RFC 5869 A.1): Extract(0x000102…0c, 0x0b × 22) = 077709362c2e32df…
  */
-import { getCrypto } from '../crypto/provider.js';
+import { getSealingCrypto } from '../crypto/sealing.js';
 
 /** SHA-256 output length in bytes (RFC 5869 "HashLen"). */
 export const HKDF_SHA256_HASH_LEN = 32;
@@ -26,7 +26,7 @@ const ZERO_SALT = new Uint8Array(HKDF_SHA256_HASH_LEN);
  * @returns the 32-byte pseudorandom key.
  */
 export function hkdfExtract(salt: Uint8Array, ikm: Uint8Array): Uint8Array {
-  return getCrypto().hmacSha256(salt.length === 0 ? ZERO_SALT : salt, ikm);
+  return getSealingCrypto().hmacSha256(salt.length === 0 ? ZERO_SALT : salt, ikm);
 }
 
 /**
@@ -41,7 +41,7 @@ export function hkdfExpand(prk: Uint8Array, info: Uint8Array, length: number): U
   if (!Number.isInteger(length) || length < 0 || length > 255 * HKDF_SHA256_HASH_LEN) {
     throw new RangeError('internal: HKDF-Expand length out of range');
   }
-  const hmac = getCrypto().hmacSha256;
+  const hmac = getSealingCrypto().hmacSha256;
   const out = new Uint8Array(length);
   const block = new Uint8Array(HKDF_SHA256_HASH_LEN + info.length + 1);
   let t: Uint8Array = new Uint8Array(0);

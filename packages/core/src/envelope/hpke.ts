@@ -34,7 +34,7 @@
  * what is opened (enc, ciphertext, info, aad, key) is the single uninformative
  * `HPKE_OPEN_FAILED` (STYLE.md §7b).
  */
-import { getCrypto } from '../crypto/provider.js';
+import { getSealingCrypto } from '../crypto/sealing.js';
 import { concatBytes, encodeUtf8 } from '../encoding.js';
 import { fail, isParleyError } from '../errors.js';
 import { hkdfExpand, hkdfExtract } from './hkdf.js';
@@ -110,12 +110,12 @@ interface Aead {
 
 // The provider is looked up at each call, so setCrypto() applies to existing contexts too.
 const AEADS: Readonly<Record<HpkeAeadId, Aead>> = {
-  [HPKE_AEAD_AES128GCM]: { nk: 16, seal: (...a) => getCrypto().aesGcmSeal(...a), open: (...a) => getCrypto().aesGcmOpen(...a) },
-  [HPKE_AEAD_AES256GCM]: { nk: 32, seal: (...a) => getCrypto().aesGcmSeal(...a), open: (...a) => getCrypto().aesGcmOpen(...a) },
+  [HPKE_AEAD_AES128GCM]: { nk: 16, seal: (...a) => getSealingCrypto().aesGcmSeal(...a), open: (...a) => getSealingCrypto().aesGcmOpen(...a) },
+  [HPKE_AEAD_AES256GCM]: { nk: 32, seal: (...a) => getSealingCrypto().aesGcmSeal(...a), open: (...a) => getSealingCrypto().aesGcmOpen(...a) },
   [HPKE_AEAD_CHACHA20POLY1305]: {
     nk: 32,
-    seal: (...a) => getCrypto().chacha20Poly1305Seal(...a),
-    open: (...a) => getCrypto().chacha20Poly1305Open(...a),
+    seal: (...a) => getSealingCrypto().chacha20Poly1305Seal(...a),
+    open: (...a) => getSealingCrypto().chacha20Poly1305Open(...a),
   },
 };
 
@@ -136,7 +136,7 @@ export function hpkeDeriveKeyPair(ikm: Uint8Array): HpkeKeyPair {
   if (ikm.length < NSK) fail('KEY_MALFORMED', 'HPKE DeriveKeyPair: ikm must be at least 32 bytes');
   const dkpPrk = labeledExtract(KEM_SUITE_ID, EMPTY, 'dkp_prk', ikm);
   const privateKey = labeledExpand(KEM_SUITE_ID, dkpPrk, 'sk', EMPTY, NSK);
-  return { privateKey, publicKey: getCrypto().x25519PublicKey(privateKey) };
+  return { privateKey, publicKey: getSealingCrypto().x25519PublicKey(privateKey) };
 }
 
 /**
@@ -145,8 +145,8 @@ export function hpkeDeriveKeyPair(ikm: Uint8Array): HpkeKeyPair {
  * @example const { privateKey, publicKey } = hpkeGenerateKeyPair();
  */
 export function hpkeGenerateKeyPair(): HpkeKeyPair {
-  const privateKey = getCrypto().randomBytes(NSK);
-  return { privateKey, publicKey: getCrypto().x25519PublicKey(privateKey) };
+  const privateKey = getSealingCrypto().randomBytes(NSK);
+  return { privateKey, publicKey: getSealingCrypto().x25519PublicKey(privateKey) };
 }
 
 // RFC 9180 §4.1 ExtractAndExpand(dh, kem_context).
@@ -166,7 +166,7 @@ function extractAndExpand(dh: Uint8Array, kemContext: Uint8Array): Uint8Array {
  */
 export function hpkeEncap(recipientPublicKey: Uint8Array, ikmE?: Uint8Array): HpkeEncapsulation {
   const ephemeral = ikmE === undefined ? hpkeGenerateKeyPair() : hpkeDeriveKeyPair(ikmE);
-  const dh = getCrypto().x25519(ephemeral.privateKey, recipientPublicKey);
+  const dh = getSealingCrypto().x25519(ephemeral.privateKey, recipientPublicKey);
   const enc = ephemeral.publicKey;
   return { sharedSecret: extractAndExpand(dh, concatBytes(enc, recipientPublicKey)), enc };
 }
@@ -179,8 +179,8 @@ export function hpkeEncap(recipientPublicKey: Uint8Array, ikmE?: Uint8Array): Hp
  * @throws ParseError `KEY_MALFORMED` for a key of the wrong length or a low-order `enc`.
  */
 export function hpkeDecap(enc: Uint8Array, recipientPrivateKey: Uint8Array): Uint8Array {
-  const dh = getCrypto().x25519(recipientPrivateKey, enc);
-  const pkRm = getCrypto().x25519PublicKey(recipientPrivateKey);
+  const dh = getSealingCrypto().x25519(recipientPrivateKey, enc);
+  const pkRm = getSealingCrypto().x25519PublicKey(recipientPrivateKey);
   return extractAndExpand(dh, concatBytes(enc, pkRm));
 }
 

@@ -17,7 +17,7 @@
 import { fail } from '../errors.js';
 import { bytesEqual } from '../encoding.js';
 import { getCrypto } from '../crypto/provider.js';
-import type { CryptoProvider, Ed25519Sign, Ed25519Verify } from '../crypto/provider.js';
+import type { Ed25519Sign, Ed25519Verify, SigningCrypto } from '../crypto/provider.js';
 import { SIG_TYPE_COSIGNATURE_V1, SIG_TYPE_ED25519, formatKeyId, parseSignerKey, parseVerifierKey } from './key.js';
 import type { SignerKey, VerifierKey } from './key.js';
 import { signCosignature, verifyCosignature } from './cosignature.js';
@@ -48,8 +48,8 @@ export interface SignerOptions {
 
 // Binds an Ed25519 function to the provider active when it is called, so a
 // verifier made before `setCrypto` still uses the chosen binding.
-function bound<F>(make: (p: CryptoProvider) => F): () => F {
-  let cache: { p: CryptoProvider; f: F } | undefined;
+function bound<F>(make: (p: SigningCrypto) => F): () => F {
+  let cache: { p: SigningCrypto; f: F } | undefined;
   return () => {
     const p = getCrypto();
     if (cache === undefined || cache.p !== p) cache = { p, f: make(p) };

@@ -13,6 +13,6 @@ export function useProvider(p: CryptoProvider): void {
     previous = setCrypto(p);
   });
   afterAll(() => {
-    if (previous) setCrypto(previous);
+    setCrypto(previous);
   });
 }

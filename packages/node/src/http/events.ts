@@ -16,7 +16,8 @@
  *     deadline    {party, index, recipient, state}                     a delivery changed state (overdue too)
  *     link        {party, state: up|down|degraded}                     link health changed (GET /v1/links)
  *     fork        {party}                                              a new fork proof is held
- *     checkpoint  {party, size}                                        our new checkpoint, or one we cosigned
+ *     checkpoint  {party, size, witness?}                              our new checkpoint, one we cosigned, or a
+ *                                                                      peer's (`witness`) cosignature of ours
  *     reset       {}                                                   events were missed: refetch
  *
  * Ids increase by one per event. A client that reconnects with
@@ -64,7 +65,9 @@ export const EntryEvent = z.object({ party: z.string(), index: z.number().int(),
 export const DeadlineEvent = z.object({ party: z.string(), index: z.number().int(), recipient: z.string(), state: z.enum(DELIVERY_STATES as [string, ...string[]]) }).meta({ id: 'DeadlineEvent' });
 export const LinkEvent = z.object({ party: z.string(), state: z.enum(['up', 'down', 'degraded']) }).meta({ id: 'LinkEvent' });
 export const ForkEvent = z.object({ party: z.string() }).meta({ id: 'ForkEvent' });
-export const CheckpointEvent = z.object({ party: z.string(), size: z.number().int() }).meta({ id: 'CheckpointEvent' });
+export const CheckpointEvent = z
+  .object({ party: z.string(), size: z.number().int(), witness: z.string().optional().describe('Set when a peer\u2019s witness cosigned our log at this size') })
+  .meta({ id: 'CheckpointEvent' });
 export const ResetEvent = z.object({}).meta({ id: 'ResetEvent' });
 
 /** Every event as the stream carries it: `event:` name and `data:` JSON. */
@@ -137,8 +140,11 @@ export class EventHub {
         }
       }),
       onCosigned(store, (p) => {
+        if (this.#idle()) return;
         // We cosigned another party's checkpoint: we now hold it.
-        if (p.cosigner === node.party && p.party !== node.party && !this.#idle()) this.#emit('checkpoint', { party: p.party, size: p.size });
+        if (p.cosigner === node.party && p.party !== node.party) this.#emit('checkpoint', { party: p.party, size: p.size });
+        // A peer's witness cosigned ours: the dashboard's in-browser check can now count it.
+        else if (p.party === node.party && p.cosigner !== node.party) this.#emit('checkpoint', { party: p.party, size: p.size, witness: p.cosigner });
       }),
     );
   }

@@ -10,6 +10,9 @@
  *     GET /v1/logs/{party}/cosigned              the witnessed checkpoints held: for our own log,
  *                                                each peer's latest cosignature of it; for another
  *                                                party's, the latest our witness cosigned
+ *     GET /v1/logs/{party}/consistency?old&new   RFC 9162 §2.1.4 consistency proof between two sizes
+ *                                                (the browser checks a checkpoint against the
+ *                                                witnessed ones and the one it verified before)
  *
  * Our own log comes from the store. Another party's: the checkpoint is the
  * latest this node cosigned as its witness (its note carries our
@@ -35,6 +38,13 @@ export const PEER_TIMEOUT_MS = 4_000;
 export const LogParams = z.object({ party: S.PartyId }).strict();
 export const LogEntryParams = z.object({ party: S.PartyId, index: S.Decimal }).strict();
 export const LogEntryQuery = z.object({ size: S.Decimal.pipe(z.number().int().min(1)).optional().describe('Tree size: one with a checkpoint available (default: the checkpoint held)') }).strict();
+export const LogConsistencyQuery = z
+  .object({
+    old: S.Decimal.pipe(z.number().int().min(1)).describe('The smaller tree size, at least 1'),
+    new: S.Decimal.describe('The larger tree size, at least `old`'),
+  })
+  .strict()
+  .refine((q) => q.old <= q.new, { message: 'old must not exceed new', path: ['old'] });
 export const LogListQuery = z
   .object({
     before: S.Decimal.optional().describe('Only indices below this (the `next` of the previous page)'),
@@ -53,6 +63,15 @@ export const LogEntryProof = z
     checkpoint: z.string().describe('The signed checkpoint note (C2SP tlog-checkpoint) of size treeSize'),
   })
   .meta({ id: 'LogEntryProof' });
+
+export const LogConsistencyProof = z
+  .object({
+    party: z.string(),
+    oldSize: z.number().int(),
+    newSize: z.number().int(),
+    proof: z.array(z.string()).describe('Base64 hashes, RFC 9162 §2.1.4 consistency proof (empty when the sizes are equal)'),
+  })
+  .meta({ id: 'LogConsistencyProof' });
 
 export const CosignedNotes = z
   .object({
@@ -201,6 +220,30 @@ export function registerLogs(app: App, ctx: Context, peerUrls: Readonly<Record<s
         if (held) notes.push({ witness: node.party, treeSize: held.treeSize, note: decodeUtf8(held.note, 'checkpoint') });
       }
       return reply.header('cache-control', 'no-store').send({ party, notes });
+    },
+  });
+
+  app.get('/v1/logs/:party/consistency', {
+    onRequest: sessions.require(READERS),
+    schema: { tags: ['log'], summary: 'Consistency proof between two sizes of any party\u2019s log (unverified: the reader checks it against checkpoints it verified)', security: BEARER, params: LogParams, querystring: LogConsistencyQuery, response: { 200: LogConsistencyProof } },
+    handler: async (req, reply) => {
+      const { party } = req.params;
+      const { old: oldSize, new: newSize } = req.query;
+      member(party);
+      let proof: Uint8Array[];
+      if (party === node.party) proof = await node.consistencyProof(oldSize, newSize);
+      else {
+        proof = await upstream(async () => {
+          try {
+            return await peer(party).consistencyProof(oldSize, newSize);
+          } catch (e) {
+            // The other node refused the sizes (beyond its log): the reader's mistake, or a log shorter than it showed before.
+            if (e instanceof PeerError && e.problemCode === 'TREE_ARGUMENT_INVALID') fail('TREE_ARGUMENT_INVALID', `${party}'s node cannot prove ${oldSize} → ${newSize}: ${e.message}`);
+            throw e;
+          }
+        });
+      }
+      return reply.header('cache-control', 'no-store').send({ party, oldSize, newSize, proof: proof.map(formatBase64) });
     },
   });
 

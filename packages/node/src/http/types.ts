@@ -70,6 +70,7 @@ export type IncidentDay = z.output<typeof I.IncidentDay>;
 export type LogEntryProof = z.output<typeof L.LogEntryProof>;
 export type LogListing = z.output<typeof L.LogListing>;
 export type CosignedNotes = z.output<typeof L.CosignedNotes>;
+export type LogConsistencyProof = z.output<typeof L.LogConsistencyProof>;
 export type LogListingItem = LogListing['items'][number];
 export type ForkItem = z.output<typeof F.ForkItem>;
 export type ForksResponse = z.output<typeof F.ForksResponse>;

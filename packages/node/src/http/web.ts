@@ -6,10 +6,17 @@
  *
  *     GET /                 index.html
  *     GET /assets/<hash>.*  Vite's content-hashed assets: cached for a year, immutable
- *     GET /<other file>     the file (favicon, locales, …): revalidated
+ *     GET /<other file>     the file (favicon, …): revalidated (no-cache)
  *     GET <any other path>  index.html when the client accepts text/html and the path
  *                           is not the API's (/v1, /log, /witness, /fed, /docs, …):
  *                           the app's client-side routes (SPA fallback)
+ *     GET …/*.map           404: source maps are never served, even if the directory has some
+ *
+ * Compression: the build writes `<file>.br` and `<file>.gz` beside each text
+ * file (packages/web/build/serveReady.ts); `preCompressed` sends the one the
+ * client's Accept-Encoding prefers (br, then gzip), else the file itself,
+ * with Content-Encoding and `Vary: Accept-Encoding` either way. The
+ * compressed siblings are not routes of their own.
  *
  * Files are routed at start-up (`wildcard: false`): the directory is a build
  * output; rebuilding it needs a restart of the node. Every response of the
@@ -36,6 +43,9 @@ export const CONTENT_SECURITY_POLICY = [
   "frame-ancestors 'none'",
   "form-action 'self'",
 ].join('; ');
+
+/** Files in the web root that are never served by their own URL: maps, and the compressed siblings `preCompressed` picks. */
+const NOT_ROUTED = ['**/*.map', '**/*.br', '**/*.gz'];
 
 /** Path prefixes that belong to the node, never to the app. */
 export const API_PREFIXES = ['/v1', '/log', '/witness', '/fed', '/docs', '/openapi.json', '/metrics', '/healthz'] as const;
@@ -67,6 +77,8 @@ export async function registerWeb(app: App, root: string): Promise<(req: Fastify
     root,
     prefix: '/',
     wildcard: false,
+    globIgnore: NOT_ROUTED,
+    preCompressed: true,
     index: 'index.html',
     cacheControl: false,
     dotfiles: 'ignore',
@@ -82,7 +94,7 @@ export async function registerWeb(app: App, root: string): Promise<(req: Fastify
     if (req.method !== 'GET' && req.method !== 'HEAD') return false;
     const path = req.url.split('?')[0]!;
     if (API_PREFIXES.some((p) => path === p || path.startsWith(`${p}/`) || path.startsWith(`${p}.`))) return false;
-    if (path.startsWith('/assets/')) return false;
+    if (path.startsWith('/assets/') || path.endsWith('.map')) return false;
     if (!/\btext\/html\b/.test(req.headers.accept ?? '')) return false;
     appHeaders(reply);
     await reply.header('cache-control', 'no-cache').sendFile('index.html', root);

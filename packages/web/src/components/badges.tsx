@@ -7,6 +7,7 @@ import { type Marking, type Precedence, TAXONOMY_V1, severity as severityOf } fr
 import { useTranslation } from 'react-i18next';
 import { useLabel } from '../i18n.js';
 import type { DeliveryState } from '../types.js';
+import { markingClass } from './print.js';
 
 export function PrecedenceBadge({ p }: { p: Precedence }) {
   const { l } = useLabel();
@@ -34,9 +35,8 @@ export function SeverityBadge({ level }: { level: number }) {
 export function MarkingBadge({ m }: { m: Marking }) {
   const { l } = useLabel();
   const term = TAXONOMY_V1.markings.find((x) => x.code === m);
-  const cls = m.replace('TLP:', '').replace('+', '-').toLowerCase();
   return (
-    <span className={`badge tlp tlp-${cls}`} title={term !== undefined ? l(term.definition) : m}>
+    <span className={`badge tlp ${markingClass(m)}`} title={term !== undefined ? l(term.definition) : m}>
       {m}
     </span>
   );

@@ -32,3 +32,32 @@ export function GlobeIcon() {
     </svg>
   );
 }
+
+/** Three bars: the phone's navigation menu, closed. */
+export function MenuIcon() {
+  return (
+    <svg {...common}>
+      <path d="M2 4h12M2 8h12M2 12h12" stroke="currentColor" strokeWidth="1.8" strokeLinecap="round" />
+    </svg>
+  );
+}
+
+/** A cross: the phone's navigation menu, open (pressing closes it). */
+export function CloseIcon() {
+  return (
+    <svg {...common}>
+      <path d="M3.5 3.5l9 9M12.5 3.5l-9 9" stroke="currentColor" strokeWidth="1.8" strokeLinecap="round" />
+    </svg>
+  );
+}
+
+/** A printer: "Print / Save as PDF". */
+export function PrinterIcon() {
+  return (
+    <svg {...common}>
+      <path d="M4.5 6V1.8h7V6" fill="none" stroke="currentColor" strokeWidth="1.4" />
+      <rect x="1.5" y="6" width="13" height="6" rx="1.2" fill="none" stroke="currentColor" strokeWidth="1.4" />
+      <rect x="4.5" y="9.5" width="7" height="4.7" fill="#fff" stroke="currentColor" strokeWidth="1.4" />
+    </svg>
+  );
+}

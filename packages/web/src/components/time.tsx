@@ -120,6 +120,8 @@ export function Countdown({ dueAt, done, overdue: judged, label }: { dueAt: stri
         </span>
       )}
       {text}
+      {/* On paper a countdown is frozen at the moment of printing: the deadline itself says more. */}
+      <span className="print-only"> ({formatTime(dueAt, i18n.language, timeOptions(true, true))})</span>
     </span>
   );
 }

@@ -33,6 +33,8 @@ export interface Viewport {
 }
 export const DESKTOP: Viewport = { width: 1280, height: 800 };
 export const TABLET: Viewport = { width: 820, height: 1180 };
+/** A phone held upright (an iPhone 12–15's CSS viewport): the dashboard's one-column layout. */
+export const PHONE: Viewport = { width: 390, height: 844 };
 
 export interface TestBrowser {
   readonly browser: Browser;
@@ -76,14 +78,23 @@ export async function login(page: Page, who: Login): Promise<void> {
   await page.getByLabel(/Officer name|值班员名称/).fill(who.name);
   await page.getByLabel(/^(Password|密码)$/).fill(who.password);
   await page.getByRole('button', { name: /^(Sign in|登录)$/ }).click();
-  // Back on the page that asked for the session (the inbox by default).
-  await page.getByTestId('officer').waitFor();
+  // Back on the page that asked for the session (the inbox by default). On a
+  // phone the officer's name is behind the Menu button: present, not shown.
+  await page.getByTestId('officer').waitFor({ state: 'attached' });
 }
 
-/** Switches the UI language with the header's language switch. */
+/**
+ * Switches the UI language with the header's language switch. On a phone the
+ * switch is behind the Menu button: it opens the menu, switches, and closes it.
+ */
 export async function setLang(page: Page, lang: 'en' | 'zh-CN'): Promise<void> {
-  await page.getByTestId('language-switch').selectOption(lang);
+  const sw = page.getByTestId('language-switch');
+  const menu = page.getByTestId('menu-button');
+  const opened = !(await sw.isVisible()) && (await menu.isVisible());
+  if (opened) await menu.click();
+  await sw.selectOption(lang);
   await page.waitForFunction((l) => document.documentElement.lang === l, lang);
+  if (opened && (await menu.getAttribute('aria-expanded')) === 'true') await menu.click();
 }
 
 /** Saves a full-page screenshot as test/screenshots/<name>.png and returns its path. */

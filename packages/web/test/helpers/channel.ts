@@ -23,6 +23,7 @@ import { randomBytes } from 'node:crypto';
 import {
   type AccordParty,
   type SignedAccord,
+  type SignerKey,
   draftAccord,
   formatBase64,
   formatVerifierKey,
@@ -44,6 +45,8 @@ export interface Login {
 export interface ChannelParty {
   readonly id: string;
   readonly url: string;
+  /** The party's log signing key (tests that play a hostile node re-sign with it). */
+  readonly logKey: SignerKey;
   readonly officer: Login;
   readonly auditor: Login;
   readonly node: ParleyNode;
@@ -185,7 +188,7 @@ export async function startChannel(o: ChannelOptions = {}): Promise<Channel> {
         heartbeatMs: (o.heartbeatSeconds ?? 5) * 1000,
         webRoot,
       });
-      parties.push({ id, url: runtime.url, officer, auditor, node, store, runtime });
+      parties.push({ id, url: runtime.url, logKey: keys.get(id)!.log, officer, auditor, node, store, runtime });
     }
   } catch (e) {
     await stop();

@@ -58,7 +58,7 @@ export function AccordPage() {
         <section className="card" aria-labelledby="acc-parties">
           <h2 id="acc-parties">{t('parties')}</h2>
           <div className="table-wrap">
-            <table className="data">
+            <table className="data cards" data-testid="accord-parties">
               <thead>
                 <tr>
                   <th scope="col">{t('party')}</th>
@@ -71,11 +71,11 @@ export function AccordPage() {
               <tbody>
                 {a.parties.map((p) => (
                   <tr key={p.id}>
-                    <th scope="row">{p.id}</th>
-                    <td>{l(p.names)}</td>
-                    <td className="mono">{p.urls.join(' ')}</td>
-                    <td className="mono">{p.logKey}</td>
-                    <td className="mono">{p.hpkeKey}</td>
+                    <th scope="row" data-label={t('party')}>{p.id}</th>
+                    <td data-label={t('partyName')}>{l(p.names)}</td>
+                    <td className="mono" data-label={t('urls')}>{p.urls.join(' ')}</td>
+                    <td className="mono" data-label={t('logKey')}>{p.logKey}</td>
+                    <td className="mono" data-label={t('hpkeKey')}>{p.hpkeKey}</td>
                   </tr>
                 ))}
               </tbody>
@@ -170,7 +170,7 @@ export function AccordPage() {
           <details>
             <summary>{t('categories', { n: TAXONOMY_V1.categories.length })}</summary>
             <div className="table-wrap">
-              <table className="data">
+              <table className="data cards">
                 <thead>
                   <tr>
                     <th scope="col">{t('code')}</th>
@@ -182,13 +182,13 @@ export function AccordPage() {
                 <tbody>
                   {TAXONOMY_V1.categories.map((c) => (
                     <tr key={c.code}>
-                      <th scope="row">{c.code}</th>
-                      <td>
+                      <th scope="row" data-label={t('code')}>{c.code}</th>
+                      <td data-label={t('label')}>
                         {l(c.label)}
                         {c.catastrophic ? <div className="badge sev sev-7">⚠ {t('catastrophic')}</div> : null}
                       </td>
-                      <td>{l(c.definition)}</td>
-                      <td>{c.mapsTo.join('; ')}</td>
+                      <td data-label={t('definition')}>{l(c.definition)}</td>
+                      <td data-label={t('mapsTo')}>{c.mapsTo.join('; ')}</td>
                     </tr>
                   ))}
                 </tbody>
@@ -198,7 +198,7 @@ export function AccordPage() {
           <details>
             <summary>{t('severityLevels')}</summary>
             <div className="table-wrap">
-              <table className="data">
+              <table className="data cards">
                 <thead>
                   <tr>
                     <th scope="col">{t('severity')}</th>
@@ -209,11 +209,11 @@ export function AccordPage() {
                 <tbody>
                   {TAXONOMY_V1.severity.map((s) => (
                     <tr key={s.level}>
-                      <th scope="row">
+                      <th scope="row" data-label={t('severity')}>
                         <SeverityBadge level={s.level} />
                       </th>
-                      <td>{l(s.definition)}</td>
-                      <td>
+                      <td data-label={t('definition')}>{l(s.definition)}</td>
+                      <td data-label={t('precedence')}>
                         <PrecedenceBadge p={s.precedence} />
                       </td>
                     </tr>

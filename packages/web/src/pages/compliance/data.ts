@@ -97,3 +97,112 @@ export function histogramData(r: ComplianceRow, lang: string): { bucket: string;
     return { bucket: label, count: b.count };
   });
 }
+
+// --- what the charts show (issue 10: labelled zeros, units that fit, axes that fit, a default with data) ---
+
+/** Units a latency axis reads in. Answers are timed by whole-second cosignature timestamps, so never milliseconds. */
+export type LatencyUnit = 's' | 'min' | 'h';
+export const UNIT_MS: Readonly<Record<LatencyUnit, number>> = { s: 1000, min: 60_000, h: 3_600_000 };
+
+/**
+ * The unit for an axis whose largest value is `maxMs`: seconds up to two
+ * minutes, minutes up to two hours, hours beyond — so ticks read "0 30 60 90"
+ * rather than "0.5 1 1.5 2" hours or "7200" seconds.
+ */
+export function latencyUnit(maxMs: number | null | undefined): LatencyUnit {
+  if (maxMs === null || maxMs === undefined || !Number.isFinite(maxMs) || maxMs < 120_000) return 's';
+  return maxMs < 7_200_000 ? 'min' : 'h';
+}
+
+/** `ms` in `unit`, to one decimal. */
+export function inUnit(ms: number, unit: LatencyUnit): number {
+  return Math.round((ms / UNIT_MS[unit]) * 10) / 10;
+}
+
+/** The largest percentile any row shows (null when no row has an answer yet). */
+export function maxPercentile(rows: readonly ComplianceRow[]): number | null {
+  let max: number | null = null;
+  for (const r of rows) for (const v of [r.p50Ms, r.p90Ms, r.p99Ms]) if (v !== null && (max === null || v > max)) max = v;
+  return max;
+}
+
+/** How many answers a row's histogram counts. */
+export function histogramTotal(r: ComplianceRow): number {
+  return r.histogram.reduce((n, b) => n + b.count, 0);
+}
+
+/** The row a distribution starts on: the first with answers to show, else the first (-1 when there are no rows). */
+export function defaultRow(rows: readonly ComplianceRow[]): number {
+  const i = rows.findIndex((r) => histogramTotal(r) > 0);
+  return i >= 0 ? i : rows.length > 0 ? 0 : -1;
+}
+
+/** Whether a character takes a full em (CJK ideographs, kana, hangul, full-width forms) or about 0.6 em (Latin, digits). */
+function charEm(c: string): number {
+  const cp = c.codePointAt(0) ?? 0;
+  if ((cp >= 0x2e80 && cp <= 0x9fff) || (cp >= 0xac00 && cp <= 0xd7af) || (cp >= 0xf900 && cp <= 0xfaff) || (cp >= 0xff00 && cp <= 0xffef)) return 1;
+  if (cp === 0x2192 || cp === 0x2264 || cp === 0x2265) return 1; // → ≤ ≥ in the fallback fonts
+  return 0.62;
+}
+
+/**
+ * Pixels the longest of `labels` needs at `fontPx` (an estimate from
+ * character classes, generous rather than tight: a category axis sized by it
+ * never clips its labels), plus `pad`.
+ */
+export function textWidth(labels: readonly string[], fontPx: number, pad = 12): number {
+  let max = 0;
+  for (const s of labels) {
+    let w = 0;
+    for (const c of s) w += charEm(c);
+    max = Math.max(max, w);
+  }
+  return Math.ceil(max * fontPx) + pad;
+}
+
+/** One bar of the hit-rate chart: the value drawn (0 when nothing is judged yet) and the words at its end. */
+export interface HitBar {
+  readonly key: string;
+  readonly hit: number;
+  readonly text: string;
+  readonly judged: boolean;
+}
+
+/**
+ * The hit-rate chart's bars. A 0 % bar is drawn (the chart gives it a
+ * minimum width) and labelled "0%"; a row nothing judged yet is labelled
+ * with `notJudged` and drawn empty — it is not 0 %.
+ */
+export function hitBars(rows: readonly ComplianceRow[], label: (r: ComplianceRow) => string, notJudged: string): HitBar[] {
+  return rows.map((r) => {
+    const p = percent(r.hitRate);
+    return { key: label(r), hit: p ?? 0, text: p === null ? notJudged : `${p}%`, judged: p !== null };
+  });
+}
+
+/** One row of the latency chart, in `unit`, with the words at each bar's end. */
+export interface LatencyBar {
+  readonly key: string;
+  readonly answered: boolean;
+  readonly p50: number;
+  readonly p90: number;
+  readonly p99: number;
+  readonly p50Text: string;
+  readonly p90Text: string;
+  readonly p99Text: string;
+}
+
+/**
+ * The latency chart's rows in one unit for the whole axis (see
+ * {@link latencyUnit}); each bar says its value in words fit for it ("< 1 s",
+ * "4.2 s", "3.5 min"). A row with no answer yet is drawn empty and says
+ * `noAnswers` once.
+ */
+export function latencyBars(rows: readonly ComplianceRow[], label: (r: ComplianceRow) => string, unit: LatencyUnit, lang: string, noAnswers: string): LatencyBar[] {
+  return rows.map((r) => {
+    const answered = r.p50Ms !== null;
+    const v = (ms: number | null) => (ms === null ? 0 : inUnit(ms, unit));
+    const w = (ms: number | null) => (ms === null ? '' : formatLatency(ms, lang));
+    return { key: label(r), answered, p50: v(r.p50Ms), p90: v(r.p90Ms), p99: v(r.p99Ms), p50Text: answered ? w(r.p50Ms) : noAnswers, p90Text: w(r.p90Ms), p99Text: w(r.p99Ms) };
+  });
+}

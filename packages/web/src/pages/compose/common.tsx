@@ -1,6 +1,7 @@
 /** Controls shared by both compose forms: recipients, precedence, marking, language. */
 import { MARKINGS, PRECEDENCES, TAXONOMY_V1, type Marking, type Precedence } from '@parley/core';
 import { useTranslation } from 'react-i18next';
+import { GlossaryHint } from '../../components/glossary.js';
 import type { AccordInfo } from '../../accord.js';
 import { formatDuration } from '../../components/time.js';
 import { UI_LANGUAGES, useLabel } from '../../i18n.js';
@@ -51,7 +52,7 @@ export function PrecedenceSelect({ name, value, onChange, accord, allowDefault, 
   const term = value === '' ? undefined : TAXONOMY_V1.precedences.find((p) => p.code === value);
   const secs = value === '' ? undefined : (accord?.accord.deadlines.ackSeconds[value] ?? term?.ackSeconds);
   return (
-    <Field id={fid(name)} label={t('precedence')} hint={term !== undefined ? [l(term.description), secs !== undefined ? t('ackWithin', { d: formatDuration(secs * 1000, i18n.language) }) : ''].join(sep(i18n.language)).trim() : defaultLabel} error={error}>
+    <Field id={fid(name)} label={t('precedence')} after={<GlossaryHint term="precedence" />} hint={term !== undefined ? [l(term.description), secs !== undefined ? t('ackWithin', { d: formatDuration(secs * 1000, i18n.language) }) : ''].join(sep(i18n.language)).trim() : defaultLabel} error={error}>
       {(p) => (
         <select {...p} value={value} onChange={(e) => onChange(e.target.value as Precedence | '')} data-testid="precedence">
           {allowDefault === true ? <option value="">{t('precedenceDefault')}</option> : null}
@@ -75,7 +76,7 @@ export function MarkingSelect({ name, value, onChange, error }: { name: string; 
   const { l } = useLabel();
   const term = TAXONOMY_V1.markings.find((m) => m.code === value);
   return (
-    <Field id={fid(name)} label={t('marking')} hint={term !== undefined ? [l(term.definition), value === 'TLP:CLEAR' ? t('clearWarning') : t('sealedNote')].join(sep(i18n.language)) : undefined} error={error}>
+    <Field id={fid(name)} label={t('marking')} after={<GlossaryHint term="tlp" />} hint={term !== undefined ? [l(term.definition), value === 'TLP:CLEAR' ? t('clearWarning') : t('sealedNote')].join(sep(i18n.language)) : undefined} error={error}>
       {(p) => (
         <select {...p} value={value} onChange={(e) => onChange(e.target.value as Marking)} data-testid="marking">
           {MARKINGS.map((m) => (

@@ -35,12 +35,19 @@ export function mapProblem(err: ApiError, known: readonly string[], format: (mes
   return { fields, unmapped };
 }
 
-/** A labelled control with its hint and error wired by id (aria-describedby, aria-invalid). */
-export function Field({ id, label, hint, error, children }: { id: string; label: ReactNode; hint?: ReactNode; error?: string | undefined; children: (p: { id: string; 'aria-describedby'?: string; 'aria-invalid'?: boolean }) => ReactNode }) {
+/** A labelled control with its hint and error wired by id (aria-describedby, aria-invalid); `after` sits beside the label, outside it (a glossary link). */
+export function Field({ id, label, hint, error, after, children }: { id: string; label: ReactNode; hint?: ReactNode; error?: string | undefined; after?: ReactNode; children: (p: { id: string; 'aria-describedby'?: string; 'aria-invalid'?: boolean }) => ReactNode }) {
   const describedBy = [hint !== undefined ? `${id}-hint` : '', error !== undefined ? `${id}-error` : ''].filter((x) => x !== '').join(' ');
   return (
     <div className="field" data-field={id}>
-      <label htmlFor={id}>{label}</label>
+      {after === undefined ? (
+        <label htmlFor={id}>{label}</label>
+      ) : (
+        <span className="label-row">
+          <label htmlFor={id}>{label}</label>
+          {after}
+        </span>
+      )}
       {hint !== undefined ? (
         <span className="hint" id={`${id}-hint`}>
           {hint}

@@ -11,6 +11,7 @@ import { Link, useParams } from 'react-router';
 import { api, ApiError, query } from '../../api.js';
 import { MarkingBadge, PrecedenceBadge, StateBadge } from '../../components/badges.js';
 import { ErrorBox, Loading, PageHeader } from '../../components/feedback.js';
+import { GlossaryHint } from '../../components/glossary.js';
 import { ReportBody } from '../../components/report.js';
 import { Countdown, Time } from '../../components/time.js';
 import { deadlineFor, isHotlineMessage, isIncidentReport } from '../../entries.js';
@@ -21,6 +22,7 @@ import { useParty } from '../../party.js';
 import { useSession } from '../../session.js';
 import type { DeadlineItem, DeliveryState, EntryView, Submitted } from '../../types.js';
 import { LockIcon } from '../../components/icons.js';
+import { usePrintMarking } from '../../components/print.js';
 
 type DeliveryDetail = DeadlineItem;
 
@@ -33,6 +35,7 @@ function SealedBox({ v }: { v: EntryView }) {
       <strong>
         <LockIcon /> {t(`sealed.${v.sealed ?? 'not-entitled'}`)}
       </strong>
+      <GlossaryHint term="sealed" />
       <p>{t(`sealed.${v.sealed ?? 'not-entitled'}-help`)}</p>
       {commitment !== undefined ? (
         <dl className="kv">
@@ -73,7 +76,10 @@ function AckPanel({ v, onDone }: { v: EntryView; onDone: () => void }) {
   }
   return (
     <section className="card" aria-labelledby="ack-title" data-testid="ack-panel">
-      <h2 id="ack-title">{t('ack.title')}</h2>
+      <h2 id="ack-title">
+        {t('ack.title')}
+        <GlossaryHint term="acknowledgement" />
+      </h2>
       {v.state?.receipt !== undefined ? (
         <p>
           {t('ack.receivedAt')} <Time iso={v.state.receipt.time} />
@@ -139,20 +145,23 @@ function Deliveries({ v }: { v: EntryView }) {
         <p className="muted">{t('deliveries.none')}</p>
       ) : (
         <div className="table-wrap">
-          <table className="data" data-testid="deliveries">
+          <table className="data cards" data-testid="deliveries">
             <thead>
               <tr>
                 <th scope="col">{t('deliveries.recipient')}</th>
                 <th scope="col">{t('deliveries.state')}</th>
-                <th scope="col">{t('deliveries.receipt')}</th>
+                <th scope="col">
+                  {t('deliveries.receipt')}
+                  <GlossaryHint term="receipt" />
+                </th>
                 <th scope="col">{t('deliveries.ack')}</th>
               </tr>
             </thead>
             <tbody>
               {items.map((d) => (
                 <tr key={d.recipient} data-recipient={d.recipient} data-state={d.state}>
-                  <th scope="row">{d.recipient}</th>
-                  <td>
+                  <th scope="row" data-label={t('deliveries.recipient')}>{d.recipient}</th>
+                  <td data-label={t('deliveries.state')}>
                     <StateBadge state={d.state as DeliveryState} />
                     {!d.settled && d.nextDueAt !== undefined ? (
                       <div>
@@ -160,7 +169,7 @@ function Deliveries({ v }: { v: EntryView }) {
                       </div>
                     ) : null}
                   </td>
-                  <td>
+                  <td data-label={t('deliveries.receipt')}>
                     {d.receipt !== undefined ? (
                       <>
                         <Time iso={d.receipt.at} /> {d.receipt.onTime ? '' : `⚠ ${t('deliveries.late')}`}
@@ -171,7 +180,7 @@ function Deliveries({ v }: { v: EntryView }) {
                       </span>
                     )}
                   </td>
-                  <td>
+                  <td data-label={t('deliveries.ack')}>
                     {d.ack !== undefined ? (
                       <>
                         <Time iso={d.ack.at} /> · {d.ack.officer} {d.ack.onTime ? '' : `⚠ ${t('deliveries.late')}`}
@@ -203,6 +212,7 @@ export function EntryPage() {
   const { data: v, error, reload } = useApi<EntryView>(`/v1/entries/${encodeURIComponent(party)}/${encodeURIComponent(index)}`);
   // Only events about this entry (its deliveries changing state, the entry arriving), coalesced.
   useLiveReload((e) => concernsEntry(e, party, Number(index)), reload);
+  usePrintMarking(v?.entry.marking);
   if (error !== undefined) return <ErrorBox error={error} />;
   if (v === undefined) return <Loading />;
   const received = us !== undefined && v.party !== us;
@@ -211,7 +221,9 @@ export function EntryPage() {
     <>
       <PageHeader title={`${tc(`entryType.${v.entry.type}`, { defaultValue: v.entry.type })} ${v.party}/${v.index}`}>
         <PrecedenceBadge p={v.entry.precedence} />
+        <GlossaryHint term="precedence" />
         <MarkingBadge m={v.entry.marking} />
+        <GlossaryHint term="tlp" />
       </PageHeader>
       <div className="two-col">
         <div className="stack">
@@ -275,7 +287,10 @@ export function EntryPage() {
             </dd>
             <dt>{t('meta.leafHash')}</dt>
             <dd className="mono">{v.leafHash}</dd>
-            <dt>{t('meta.proof')}</dt>
+            <dt>
+              {t('meta.proof')}
+              <GlossaryHint term="inclusion-proof" />
+            </dt>
             <dd>
               <Link to={`/logs/${encodeURIComponent(v.party)}/${v.index}`} data-testid="verify-link">
                 {t('meta.verify')}

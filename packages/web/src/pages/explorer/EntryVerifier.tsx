@@ -1,21 +1,27 @@
 /**
  * One log entry with its in-browser verification: fetches the entry bytes,
- * the proof and the checkpoint (GET /v1/logs/:party/entries/:index), runs
- * verify.ts on them against the accord, and shows the result and each step.
- * It runs once on opening and again on "Verify again" (a fresh fetch).
+ * the proof, the checkpoint, the witnessed checkpoints and the consistency
+ * proofs (fetchInput.ts), runs verify.ts on them against the accord and the
+ * checkpoint this browser verified last (seen.ts), and shows the result,
+ * each step and which witnesses cosigned. It runs once on opening and again
+ * on "Verify again" (a fresh fetch); a pass is remembered for the next time.
  */
 import { parseBase64, parseEntry } from '@parley/core';
 import { type FormEvent, useCallback, useEffect, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { Link, useSearchParams } from 'react-router';
-import { ApiError, api } from '../../api.js';
+import { ApiError } from '../../api.js';
 import { ErrorBox, Loading } from '../../components/feedback.js';
 import { useEvents } from '../../events.js';
 import { MarkingBadge, PrecedenceBadge } from '../../components/badges.js';
 import { Time } from '../../components/time.js';
 import type { LogEntryProof } from '@parley/node/api';
 import type { AccordState } from './accord.js';
+import { NotYetWitnessed, fetchVerifyInput } from './fetchInput.js';
+import { readSeen, rememberSeen } from './seen.js';
 import { type Step, type VerifyResult, verifyEntryInclusion } from './verify.js';
+import type { WitnessFacts } from './witnesses.js';
+import { usePrintMarking } from '../../components/print.js';
 
 
 type Run = { readonly proof: LogEntryProof; readonly result: VerifyResult; readonly at: string };
@@ -35,17 +41,11 @@ export function EntryVerifier({ party, index, accord }: { party: string; index: 
     setBusy(true);
     setError(undefined);
     try {
-      const proof = await api<LogEntryProof>(`/v1/logs/${encodeURIComponent(party)}/entries/${index}${size !== undefined ? `?size=${size}` : ''}`);
-      const result = verifyEntryInclusion({
-        accord: answer,
-        party,
-        index,
-        entry: proof.entry,
-        leafHash: proof.leafHash,
-        proof: proof.proof,
-        checkpoint: proof.checkpoint,
-      });
-      setRun({ proof, result, at: new Date().toISOString() });
+      const { input, proof } = await fetchVerifyInput({ party, index, size, accord: answer, previous: readSeen(answer.id, party) });
+      const result = verifyEntryInclusion(input);
+      const at = new Date().toISOString();
+      if (result.remember !== undefined) rememberSeen(answer.id, party, { ...result.remember, at });
+      setRun({ proof, result, at });
     } catch (e) {
       setRun(undefined);
       setError(e instanceof Error ? e : new ApiError({ status: 0, detail: String(e) }));
@@ -58,8 +58,8 @@ export function EntryVerifier({ party, index, accord }: { party: string; index: 
     void verify();
   }, [verify]);
 
-  // An entry newer than the latest checkpoint cannot be proved yet; the next checkpoint of its log retries.
-  const notYet = error instanceof ApiError && error.code === 'TREE_ARGUMENT_INVALID';
+  // An entry newer than the latest (witnessed) checkpoint cannot be proved yet; the next checkpoint of its log, or a witness's cosignature, retries.
+  const notYet = (error instanceof ApiError && error.code === 'TREE_ARGUMENT_INVALID') || error instanceof NotYetWitnessed;
   useEvents((e) => {
     const d = e.data as { party?: string } | null;
     if (notYet && e.event === 'checkpoint' && d?.party === party) void verify();
@@ -104,8 +104,8 @@ export function EntryVerifier({ party, index, accord }: { party: string; index: 
       {run !== undefined ? (
         <div className="two-col verifier-cols">
           <div className="stack">
-            <ResultBanner result={run.result} party={party} index={index} at={run.at} />
-            <StepList steps={run.result.steps} party={party} />
+            <ResultBanner result={run.result} party={party} index={index} at={run.at} partyName={accord.partyName} />
+            <StepList steps={run.result.steps} party={party} size={run.result.checkpoint?.treeSize} partyName={accord.partyName} />
           </div>
           <div className="stack">
             <EntryFacts proof={run.proof} />
@@ -144,9 +144,24 @@ function SizeForm({ size, index, onChange }: { size: number | undefined; index: 
   );
 }
 
-function ResultBanner({ result, party, index, at }: { result: VerifyResult; party: string; index: number; at: string }) {
+/** Why the check failed, when it is one a reader must not shrug off: too few witnesses, a bad cosignature, another history. */
+function failureReason(result: VerifyResult, partyName: (id: string) => string, t: ReturnType<typeof useTranslation>['t']): string | undefined {
+  const s = result.steps.find((x) => x.status === 'fail' && (x.id === 'witnesses' || x.id === 'consistency'));
+  if (s === undefined || s.code === undefined) return undefined;
+  const size = s.facts.find(([k]) => k === 'previousSize')?.[1];
+  return t([`result.why.${s.id}.${s.code}`, `result.why.${s.id}.other`], {
+    count: s.witnesses?.count ?? 0,
+    quorum: s.witnesses?.quorum ?? 0,
+    witness: s.witness !== undefined ? partyName(s.witness) : '',
+    size,
+  });
+}
+
+function ResultBanner({ result, party, index, at, partyName }: { result: VerifyResult; party: string; index: number; at: string; partyName: (id: string) => string }) {
   const { t } = useTranslation('explorer');
   const cp = result.checkpoint;
+  const reason = result.verified ? undefined : failureReason(result, partyName, t);
+  const counted = result.steps.find((s) => s.id === 'witnesses')?.witnesses?.cosigners.filter((c) => c.counted) ?? [];
   return (
     <div
       className={`verify-result ${result.verified ? 'verify-ok' : 'verify-bad'}`}
@@ -164,6 +179,12 @@ function ResultBanner({ result, party, index, at }: { result: VerifyResult; part
             ? t('result.verifiedDetail', { party, index, size: cp.treeSize })
             : t('result.failedDetail', { party, index })}
         </div>
+        {result.verified && counted.length > 0 ? <div data-testid="verified-witnesses">{t('result.witnessedBy', { witnesses: counted.map((c) => partyName(c.party)).join(', ') })}</div> : null}
+        {reason !== undefined ? (
+          <p className="verify-reason" data-testid="verify-reason">
+            {reason}
+          </p>
+        ) : null}
         <div className="muted small">
           {t('result.checkedAt')} <Time iso={at} />
         </div>
@@ -172,7 +193,7 @@ function ResultBanner({ result, party, index, at }: { result: VerifyResult; part
   );
 }
 
-function StepList({ steps, party }: { steps: readonly Step[]; party: string }) {
+function StepList({ steps, party, size, partyName }: { steps: readonly Step[]; party: string; size: number | undefined; partyName: (id: string) => string }) {
   const { t } = useTranslation('explorer');
   return (
     <ol className="verify-steps" aria-label={t('stepsLabel')} data-testid="verify-steps">
@@ -188,16 +209,27 @@ function StepList({ steps, party }: { steps: readonly Step[]; party: string }) {
           <p className="step-what">{t(`step.${s.id}.what`, { party })}</p>
           {s.code !== undefined ? (
             <p className="step-code">
-              {t(`code.${s.code}`, { defaultValue: t('code.other') })} <code>{s.code}</code>
+              {t([`stepCode.${s.id}.${s.code}`, `code.${s.code}`, 'code.other'], { witness: s.witness !== undefined ? partyName(s.witness) : '' })} <code>{s.code}</code>
             </p>
           ) : null}
+          {s.witnesses !== undefined ? <WitnessList w={s.witnesses} size={size} partyName={partyName} /> : null}
           {s.status === 'skipped' ? <p className="muted small">{t('skippedWhy')}</p> : null}
           {s.facts.length > 0 ? (
             <dl className="kv step-facts">
               {s.facts.map(([k, v]) => (
                 <div key={k} className="kv-row">
                   <dt>{t(`fact.${k}`, { defaultValue: k })}</dt>
-                  <dd>{k === 'time' ? <Time iso={v} /> : k === 'accordSignatures' ? <span className="muted">{t('signaturesNotSent')}</span> : <code>{v}</code>}</dd>
+                  <dd>
+                    {k === 'time' || k === 'previousAt' ? (
+                      <Time iso={v} />
+                    ) : k === 'accordSignatures' ? (
+                      <span className="muted">{t('signaturesNotSent')}</span>
+                    ) : k === 'previous' ? (
+                      <span className="muted">{t('firstSeen')}</span>
+                    ) : (
+                      <code>{v}</code>
+                    )}
+                  </dd>
                 </div>
               ))}
             </dl>
@@ -205,6 +237,33 @@ function StepList({ steps, party }: { steps: readonly Step[]; party: string }) {
         </li>
       ))}
     </ol>
+  );
+}
+
+/** Who cosigned the checkpoint (or a later one it is a prefix of): name, tree size, time, and whether it counts. */
+function WitnessList({ w, size, partyName }: { w: WitnessFacts; size: number | undefined; partyName: (id: string) => string }) {
+  const { t } = useTranslation('explorer');
+  return (
+    <div className="witness-facts">
+      <p className="witness-count" data-testid="witness-count">
+        {t('witnesses.count', { count: w.count, quorum: w.quorum })}
+      </p>
+      {w.cosigners.length === 0 ? (
+        <p className="muted small">{t('witnesses.none')}</p>
+      ) : (
+        <ul className="witness-list" data-testid="cosigners">
+          {w.cosigners.map((c) => (
+            <li key={`${c.party}/${c.size}`} data-party={c.party} data-size={c.size} data-counted={c.counted ? 'true' : 'false'}>
+              <span className="step-icon" aria-hidden="true">
+                {c.counted ? '✓' : '–'}
+              </span>{' '}
+              <strong>{partyName(c.party)}</strong> · {t('witnesses.size', { size: c.size })} · <Time iso={new Date(c.timestamp * 1000).toISOString()} />
+              {c.counted ? null : <span className="muted"> · {size !== undefined && c.size < size ? t('witnesses.earlier') : t('witnesses.unproved')}</span>}
+            </li>
+          ))}
+        </ul>
+      )}
+    </div>
   );
 }
 
@@ -217,6 +276,7 @@ function EntryFacts({ proof }: { proof: LogEntryProof }) {
   } catch {
     entry = undefined;
   }
+  usePrintMarking(entry?.marking);
   if (entry === undefined) return <p className="notice">{t('entryUnreadable')}</p>;
   const body = entry.body;
   return (

@@ -130,7 +130,7 @@ function LogListingView({ party }: { party: string }) {
       {data !== undefined && data.items.length === 0 ? <Empty>{t('empty')}</Empty> : null}
       {data !== undefined && data.items.length > 0 ? (
         <div className="table-wrap">
-          <table className="data log-table" data-testid="log-table">
+          <table className="data cards compact log-table" data-testid="log-table">
             <caption className="visually-hidden">{t('logOf', { party })}</caption>
             <thead>
               <tr>
@@ -146,15 +146,15 @@ function LogListingView({ party }: { party: string }) {
             <tbody>
               {data.items.map((it) => (
                 <tr key={it.index}>
-                  <td className="num">
+                  <td className="num" data-label={t('col.index')}>
                     <Link to={`/logs/${party}/${it.index}`}>{it.index}</Link>
                   </td>
-                  <td>{it.type !== undefined ? tc(`entryType.${it.type}`, { defaultValue: it.type }) : <span className="muted">{t('notHeld')}</span>}</td>
-                  <td>{it.time !== undefined ? <Time iso={it.time} short /> : '—'}</td>
-                  <td>{it.officer ?? '—'}</td>
-                  <td>{it.to !== undefined ? it.to.join(', ') : '—'}</td>
-                  <td>{it.incident !== undefined ? <Link to={`/incidents/${encodeURIComponent(it.incident)}`}>{it.incident}</Link> : '—'}</td>
-                  <td>
+                  <td data-label={t('col.type')}>{it.type !== undefined ? tc(`entryType.${it.type}`, { defaultValue: it.type }) : <span className="muted">{t('notHeld')}</span>}</td>
+                  <td className="card-wide" data-label={t('col.time')}>{it.time !== undefined ? <Time iso={it.time} short /> : '—'}</td>
+                  <td data-label={t('col.officer')}>{it.officer ?? '—'}</td>
+                  <td data-label={t('col.to')}>{it.to !== undefined ? it.to.join(', ') : '—'}</td>
+                  <td className="card-wide" data-label={t('col.incident')}>{it.incident !== undefined ? <Link to={`/incidents/${encodeURIComponent(it.incident)}`}>{it.incident}</Link> : '—'}</td>
+                  <td className="card-action card-wide">
                     <Link to={`/logs/${party}/${it.index}`} className="btn btn-quiet btn-small" aria-label={t('verifyEntry', { index: it.index })}>
                       {t('verify')}
                     </Link>

@@ -12,6 +12,13 @@
  *     key        the party's log key: parseVerifierKey(accord.parties[p].logKey)
  *     checkpoint openCheckpoint(note, {logKey}, origin = key name) — C2SP
  *                signed-note Ed25519 signature, tlog-checkpoint body
+ *     witnesses  a quorum of the other parties' witnesses cosigned this
+ *                checkpoint or a later one it is a prefix of (witnesses.ts;
+ *                C2SP tlog-cosignature, RFC 9162 §2.1.4), so it is not a
+ *                view of the log that only this node has shown
+ *     consistency the checkpoint of this log this browser verified last
+ *                (seen.ts, localStorage) and this one are one history: equal
+ *                at equal sizes, else a consistency proof between them verifies
  *     leaf       RFC 6962 §2.1: leaf hash = SHA-256(0x00 || entry bytes), equal
  *                to the hash the node claims
  *     entry      the entry bytes are a canonical signed entry of this accord,
@@ -43,8 +50,10 @@ import {
   parseVerifierKey,
   rootFromInclusionProof,
   verifyAccord,
+  verifyConsistency,
   verifyEntry,
 } from '@parley/core';
+import { type WitnessFacts, type WitnessedNote, WitnessFailure, checkWitnesses, witnessPolicy } from './witnesses.js';
 
 /** What the browser fetched: the accord (trusted anchor) and the node's answer for one entry. */
 export interface VerifyInput {
@@ -60,9 +69,31 @@ export interface VerifyInput {
   readonly proof: readonly string[];
   /** The checkpoint signed note, as text. */
   readonly checkpoint: string;
+  /**
+   * The witnessed checkpoints of this log the node holds (GET
+   * /v1/logs/{party}/cosigned), each with the consistency proof from
+   * `checkpoint`'s size to its own when that is larger. The entry's own
+   * checkpoint note is looked at too (it may carry cosignatures).
+   */
+  readonly witnessed: readonly WitnessedNote[];
+  /** The checkpoint of this log this browser verified last (seen.ts), with the proof between it and `checkpoint`. */
+  readonly previous?: PreviousCheckpoint;
 }
 
-export const STEP_IDS = ['accord', 'key', 'checkpoint', 'leaf', 'entry', 'inclusion'] as const;
+/** A checkpoint verified here before, and what the node gave to join it to the new one. */
+export interface PreviousCheckpoint {
+  readonly size: number;
+  /** Base64 root hash. */
+  readonly rootHash: string;
+  /** When this browser verified it (ISO time). */
+  readonly at: string;
+  /** Base64 hashes, RFC 9162 §2.1.4, from the smaller of the two sizes to the larger (none at equal sizes). */
+  readonly proof?: readonly string[];
+  /** The node's problem code when it gave no proof. */
+  readonly proofError?: string;
+}
+
+export const STEP_IDS = ['accord', 'key', 'checkpoint', 'witnesses', 'consistency', 'leaf', 'entry', 'inclusion'] as const;
 export type StepId = (typeof STEP_IDS)[number];
 export type StepStatus = 'pass' | 'fail' | 'skipped';
 
@@ -73,6 +104,10 @@ export interface Step {
   /** Error code from core (e.g. SIGNATURE_INVALID, PROOF_INVALID) when failed. */
   readonly code?: string;
   readonly facts: readonly (readonly [fact: string, value: string])[];
+  /** The witnesses step: who cosigned, and the count against the quorum (also when it failed). */
+  readonly witnesses?: WitnessFacts;
+  /** The witness a failure is about (a bad cosignature, a conflicting checkpoint). */
+  readonly witness?: string;
 }
 
 export interface VerifyResult {
@@ -80,6 +115,8 @@ export interface VerifyResult {
   readonly steps: readonly Step[];
   /** The verified checkpoint's tree size and root, when its signature verified. */
   readonly checkpoint?: Checkpoint;
+  /** When verified: the checkpoint for this browser to remember for the log (the larger of the previous one and this). */
+  readonly remember?: { readonly size: number; readonly rootHash: string };
 }
 
 class StepFailure extends Error {
@@ -92,7 +129,7 @@ class StepFailure extends Error {
 }
 
 function codeOf(e: unknown): string {
-  if (e instanceof StepFailure) return e.code;
+  if (e instanceof StepFailure || e instanceof WitnessFailure) return e.code;
   if (isParleyError(e)) return e.code;
   return 'INTERNAL';
 }
@@ -116,17 +153,18 @@ function unsignedView(accord: Accord, id: string): VerifiedAccord {
  */
 export function verifyEntryInclusion(input: VerifyInput): VerifyResult {
   const steps: Step[] = [];
-  const run = <T>(id: StepId, needs: readonly StepId[], body: () => { value: T; facts: readonly (readonly [string, string])[] }): T | undefined => {
+  const run = <T>(id: StepId, needs: readonly StepId[], body: () => { value: T; facts: readonly (readonly [string, string])[]; witnesses?: WitnessFacts }): T | undefined => {
     if (needs.some((n) => steps.find((s) => s.id === n)?.status !== 'pass')) {
       steps.push({ id, status: 'skipped', facts: [] });
       return undefined;
     }
     try {
-      const { value, facts } = body();
-      steps.push({ id, status: 'pass', facts });
+      const { value, facts, witnesses } = body();
+      steps.push({ id, status: 'pass', facts, ...(witnesses !== undefined ? { witnesses } : {}) });
       return value;
     } catch (e) {
-      steps.push({ id, status: 'fail', code: codeOf(e), facts: e instanceof StepFailure ? e.facts : [] });
+      const extra = e instanceof WitnessFailure ? { witnesses: e.facts, ...(e.witness !== undefined ? { witness: e.witness } : {}) } : {};
+      steps.push({ id, status: 'fail', code: codeOf(e), facts: e instanceof StepFailure ? e.facts : [], ...extra });
       return undefined;
     }
   };
@@ -152,6 +190,38 @@ export function verifyEntryInclusion(input: VerifyInput): VerifyResult {
     const v = openCheckpoint(input.checkpoint, new VerifierSet([key!]), { origin: key!.name });
     const c = v.checkpoint;
     return { value: c, facts: [['origin', c.origin], ['treeSize', String(c.treeSize)], ['rootHash', formatBase64(c.rootHash)]] };
+  });
+
+  run('witnesses', ['checkpoint'], () => {
+    const policy = witnessPolicy(accord!.accord, input.party);
+    const w = checkWitnesses(cp!, key!, policy, [{ note: input.checkpoint }, ...input.witnessed]);
+    return { value: w, facts: [], witnesses: w };
+  });
+
+  const previous = input.previous;
+  run('consistency', ['checkpoint'], () => {
+    if (previous === undefined) return { value: undefined, facts: [['previous', 'none']] };
+    const facts: [string, string][] = [['previousSize', String(previous.size)], ['previousAt', previous.at], ['treeSize', String(cp!.treeSize)]];
+    let prevRoot: Uint8Array;
+    try {
+      prevRoot = parseBase64(previous.rootHash, 'root hash');
+    } catch {
+      throw new StepFailure('PROOF_INVALID', facts);
+    }
+    if (previous.size === cp!.treeSize) {
+      if (!bytesEqual(prevRoot, cp!.rootHash)) throw new StepFailure('PROOF_INVALID', facts);
+      return { value: undefined, facts };
+    }
+    if (previous.proof === undefined) throw new StepFailure('NOT_PROVED', previous.proofError !== undefined ? [...facts, ['nodeAnswer', previous.proofError]] : facts);
+    let proof: Uint8Array[];
+    try {
+      proof = previous.proof.map((h) => parseBase64(h, 'proof hash'));
+    } catch {
+      throw new StepFailure('PROOF_INVALID', facts);
+    }
+    const [lo, hi] = previous.size < cp!.treeSize ? [{ size: previous.size, root: prevRoot }, { size: cp!.treeSize, root: cp!.rootHash }] : [{ size: cp!.treeSize, root: cp!.rootHash }, { size: previous.size, root: prevRoot }];
+    if (!verifyConsistency(proof, lo.size, hi.size, lo.root, hi.root)) throw new StepFailure('PROOF_INVALID', facts);
+    return { value: undefined, facts };
   });
 
   const bytes = (() => {
@@ -190,5 +260,7 @@ export function verifyEntryInclusion(input: VerifyInput): VerifyResult {
   });
 
   const verified = steps.every((s) => s.status === 'pass');
-  return { verified, steps, ...(cp ? { checkpoint: cp } : {}) };
+  const remember =
+    verified && cp ? (previous !== undefined && previous.size > cp.treeSize ? { size: previous.size, rootHash: previous.rootHash } : { size: cp.treeSize, rootHash: formatBase64(cp.rootHash) }) : undefined;
+  return { verified, steps, ...(cp ? { checkpoint: cp } : {}), ...(remember ? { remember } : {}) };
 }

@@ -5,7 +5,13 @@
  * and incident reports — awaiting acknowledgement first, ordered FLASH →
  * ROUTINE then by deadline, each with a live countdown; overdue rows are red,
  * carry ⚠ and say "OVERDUE". Acknowledged entries follow. "All entries" adds
- * acknowledgements and receipts (heartbeats live on Link health).
+ * acknowledgements and receipts (heartbeats live on Link health), and can be
+ * narrowed to one entry type; the view lives in the URL (view.ts). A filter
+ * field narrows the rows shown by their words.
+ *
+ * Keyboard (keyboard.tsx): j/k select the next/previous row (the row's link
+ * takes focus, the row is marked and its position announced), Enter or o
+ * opens it, a acknowledges it in a dialog with an optional reply, / filters.
  *
  * Outbox: what we sent, each recipient's receipt and acknowledgement — on
  * time, late (+N s, its own state) or overdue — with the reply, all from the
@@ -17,10 +23,12 @@
 import { TAXONOMY_V1 } from '@parley/core';
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { useTranslation } from 'react-i18next';
-import { Link } from 'react-router';
+import { Link, useSearchParams } from 'react-router';
 import { api, ApiError, query } from '../../api.js';
 import { MarkingBadge, PrecedenceBadge, SeverityBadge, StateBadge } from '../../components/badges.js';
 import { Empty, ErrorBox, Loading, PageHeader } from '../../components/feedback.js';
+import { GlossaryHint } from '../../components/glossary.js';
+import { useShortcutHelp } from '../../components/shortcuts.js';
 import { Countdown, Time, formatDuration, useNow } from '../../components/time.js';
 import { compareInbox, deadlineFor, deliveryLabel, entryKey, isIncidentReport, needsAck, summaryOf } from '../../entries.js';
 import { concernsBox, useLiveReload } from '../../live.js';
@@ -30,43 +38,41 @@ import type { Deadline, EntryView, ListResponse } from '../../types.js';
 import { currentLang } from '../../i18n.js';
 import { LockIcon } from '../../components/icons.js';
 import { PAGE, walkAll } from './paging.js';
-
-type Scope = 'action' | 'all';
-const ACTION_TYPES = ['hotline.message', 'incident.report'] as const;
-/** "All entries": everything but heartbeats (Link health's). */
-const ALL_TYPES = ['hotline.message', 'incident.report', 'ack', 'receipt', 'accord.amendment'] as const;
+import { FilterField, isOverdue, useInboxKeyboard } from './keyboard.js';
+import { ALL_TYPES, type BoxView, formatBoxView, listingsOf, matchesText, parseBoxView, typesOf } from './view.js';
+import { mostRestrictive, usePrintMarking } from '../../components/print.js';
 
 /**
- * Loads a box (inbox/outbox) for the scope, refetching on live events
+ * Loads a box (inbox/outbox) for the view, refetching on live events
  * (debounced); `loadMore()` shows one page more of each listing (paging.ts).
  */
-function useBox(box: 'inbox' | 'outbox', scope: Scope) {
-  const [items, setItems] = useState<EntryView[] | undefined>(undefined);
+function useBox(box: 'inbox' | 'outbox', view: BoxView) {
+  // The items with the view they were read for: until the new view's first listing arrives, the
+  // old view's rows are not shown as the new one's (nor taken for what was already there).
+  const [loaded, setLoaded] = useState<{ view: string; items: EntryView[] } | undefined>(undefined);
   const [older, setOlder] = useState<Set<string>>(new Set());
   const [more, setMore] = useState(false);
   const [loadingMore, setLoadingMore] = useState(false);
   const [error, setError] = useState<ApiError | undefined>(undefined);
   const seq = useRef(0);
   const pages = useRef(1);
+  const { scope, type } = view;
   const load = useCallback(async () => {
     const my = ++seq.current;
     try {
-      const types: readonly (string | undefined)[] = scope === 'action' ? ACTION_TYPES : [undefined];
-      // "All entries" lists receipts too, which the node leaves out of an inbox unless asked (all=1).
-      const all = scope === 'all' && box === 'inbox' ? 1 : undefined;
-      const listings = types.map((type) => (before: number | undefined) => api<ListResponse>(`/v1/${box}${query({ type, before, limit: PAGE, all })}`));
+      const listings = listingsOf({ scope, type }, box).map((l) => (before: number | undefined) => api<ListResponse>(`/v1/${box}${query({ ...l, before, limit: PAGE })}`));
       const r = await walkAll(listings, pages.current, entryKey);
       if (my !== seq.current) return;
-      setItems(r.items.filter((v) => v.entry.type !== 'heartbeat'));
+      setLoaded({ view: `${scope}/${type ?? ''}`, items: r.items.filter((v) => v.entry.type !== 'heartbeat') });
       setOlder(r.older);
       setMore(r.more);
       setError(undefined);
     } catch (e) {
       if (my === seq.current) setError(e instanceof ApiError ? e : new ApiError({ status: 0, detail: String(e) }));
     }
-  }, [box, scope]);
+  }, [box, scope, type]);
   useEffect(() => {
-    setItems(undefined); // a new scope starts from its own first listing
+    setLoaded(undefined); // a new view starts from its own first listing
     setMore(false);
     pages.current = 1;
     void load();
@@ -82,8 +88,16 @@ function useBox(box: 'inbox' | 'outbox', scope: Scope) {
   }, [load]);
   // Only events of this box's side, coalesced: a re-read at most every 300 ms, never starved by a stream.
   const us = useParty();
-  useLiveReload((e) => concernsBox(e, box === 'inbox' ? 'in' : 'out', us, scope === 'action' ? ACTION_TYPES : ALL_TYPES), load);
+  useLiveReload((e) => concernsBox(e, box === 'inbox' ? 'in' : 'out', us, typesOf({ scope, type })), load);
+  const items = loaded !== undefined && loaded.view === `${scope}/${type ?? ''}` ? loaded.items : undefined;
   return { items, older, more, loadingMore, loadMore, error, reload: load };
+}
+
+/** The box's view from the URL, and a setter that writes it back (replacing the history entry). */
+function useBoxView(): [BoxView, (v: BoxView) => void] {
+  const [params, setParams] = useSearchParams();
+  const view = parseBoxView(params);
+  return [view, (v) => setParams(formatBoxView(v, params), { replace: true })];
 }
 
 /** "Load more" under a box's list, while a listing has a page after those shown. */
@@ -102,16 +116,32 @@ function LoadMore({ more, busy, onClick, shown }: { more: boolean; busy: boolean
   );
 }
 
-function ScopeSwitch({ scope, setScope }: { scope: Scope; setScope: (s: Scope) => void }) {
+function ScopeSwitch({ view, setView }: { view: BoxView; setView: (v: BoxView) => void }) {
   const { t } = useTranslation('inbox');
+  const { t: tc } = useTranslation();
   return (
-    <div className="field">
-      <label htmlFor="scope">{t('show')}</label>
-      <select id="scope" value={scope} onChange={(e) => setScope(e.target.value as Scope)}>
-        <option value="action">{t('scope.action')}</option>
-        <option value="all">{t('scope.all')}</option>
-      </select>
-    </div>
+    <>
+      <div className="field">
+        <label htmlFor="scope">{t('show')}</label>
+        <select id="scope" value={view.scope} onChange={(e) => setView({ scope: e.target.value === 'all' ? 'all' : 'action' })}>
+          <option value="action">{t('scope.action')}</option>
+          <option value="all">{t('scope.all')}</option>
+        </select>
+      </div>
+      {view.scope === 'all' ? (
+        <div className="field">
+          <label htmlFor="type-filter">{t('typeFilter')}</label>
+          <select id="type-filter" data-testid="type-filter" value={view.type ?? ''} onChange={(e) => setView({ scope: 'all', type: (ALL_TYPES as readonly string[]).includes(e.target.value) ? (e.target.value as BoxView['type']) : undefined })}>
+            <option value="">{t('anyType')}</option>
+            {ALL_TYPES.map((ty) => (
+              <option key={ty} value={ty}>
+                {tc(`entryType.${ty}`)}
+              </option>
+            ))}
+          </select>
+        </div>
+      ) : null}
+    </>
   );
 }
 
@@ -166,15 +196,24 @@ function EntryMeta({ v, direction }: { v: EntryView; direction: 'in' | 'out' }) 
   );
 }
 
-function InboxRow({ v, us, fresh }: { v: EntryView; us: string | undefined; fresh: boolean }) {
+function InboxRow({ v, us, fresh, selected, onSelect }: { v: EntryView; us: string | undefined; fresh: boolean; selected: boolean; onSelect: () => void }) {
   const { t } = useTranslation('inbox');
   const now = useNow();
   const d = deadlineFor(v, us);
   const pending = needsAck(v);
-  const overdue = pending && d !== undefined && (d.overdue.length > 0 || Date.parse(d.dueAt) <= now);
-  const cls = ['entry-row', `p-${v.entry.precedence.toLowerCase()}`, overdue ? 'overdue' : '', pending ? '' : 'done'].join(' ');
+  const overdue = isOverdue(v, us, now);
+  const cls = ['entry-row', `p-${v.entry.precedence.toLowerCase()}`, overdue ? 'overdue' : '', pending ? '' : 'done', selected ? 'kb-selected' : ''].join(' ');
   return (
-    <li className={cls} data-testid="inbox-row" data-key={entryKey(v)} data-overdue={overdue ? 'true' : 'false'} data-acked={v.state?.ack !== undefined ? 'true' : 'false'}>
+    <li
+      className={cls}
+      data-testid="inbox-row"
+      data-key={entryKey(v)}
+      data-type={v.entry.type}
+      data-overdue={overdue ? 'true' : 'false'}
+      data-acked={v.state?.ack !== undefined ? 'true' : 'false'}
+      aria-current={selected ? 'true' : undefined}
+      onFocus={onSelect}
+    >
       <div>
         <EntryMeta v={v} direction="in" />
         <div className="title">
@@ -205,40 +244,53 @@ function InboxRow({ v, us, fresh }: { v: EntryView; us: string | undefined; fres
 
 export function InboxPage() {
   const { t } = useTranslation('inbox');
+  const { t: tk } = useTranslation('shortcuts');
+  const { t: tc } = useTranslation();
   const us = useParty();
-  const [scope, setScope] = useState<Scope>('action');
-  const { items, older, more, loadingMore, loadMore, error } = useBox('inbox', scope);
+  const openHelp = useShortcutHelp();
+  const [view, setView] = useBoxView();
+  const { items, older, more, loadingMore, loadMore, error, reload } = useBox('inbox', view);
   const now = useNow();
   const seen = useRef<Set<string> | undefined>(undefined);
-  const seenScope = useRef<Scope>(scope);
+  const seenView = useRef<string>('');
+  const viewKey = `${view.scope}/${view.type ?? ''}`;
+  const [text, setText] = useState('');
   const sorted = useMemo(() => (items === undefined ? undefined : [...items].sort(compareInbox(us))), [items, us]);
+  const shown = useMemo(() => sorted?.filter((v) => matchesText(v, text, tc(`entryType.${v.entry.type}`, { defaultValue: v.entry.type }))), [sorted, text, tc]);
+  usePrintMarking(mostRestrictive((items ?? []).map((v) => v.entry.marking)));
   const fresh = useMemo(() => {
     const f = new Set<string>();
     if (items === undefined) return f;
-    if (seen.current === undefined || seenScope.current !== scope) {
-      // The first listing of a scope is what was there, not what arrived.
+    if (seen.current === undefined || seenView.current !== viewKey) {
+      // The first listing of a view is what was there, not what arrived.
       seen.current = new Set(items.map(entryKey));
-      seenScope.current = scope;
+      seenView.current = viewKey;
       return f;
     }
     // Older pages shown by "Load more" did not arrive: they were there.
     for (const v of items) if (!seen.current.has(entryKey(v)) && !older.has(entryKey(v))) f.add(entryKey(v));
     return f;
-  }, [items, older, scope]);
+  }, [items, older, viewKey]);
   const pending = sorted?.filter(needsAck) ?? [];
-  const overdue = pending.filter((v) => {
-    const d = deadlineFor(v, us);
-    return d !== undefined && (d.overdue.length > 0 || Date.parse(d.dueAt) <= now);
-  });
+  const overdue = pending.filter((v) => isOverdue(v, us, now));
   const flash = pending.filter((v) => v.entry.precedence === 'FLASH');
   const announce = fresh.size > 0 ? t('arrived', { count: fresh.size }) : '';
+  const list = shown ?? [];
+  const keys = useInboxKeyboard(list, us, reload);
+
   return (
     <>
       <PageHeader title={t('inboxTitle')}>
-        <ScopeSwitch scope={scope} setScope={setScope} />
+        <ScopeSwitch view={view} setView={setView} />
+        <button type="button" className="btn btn-quiet shortcut-button" onClick={openHelp} data-testid="shortcut-button">
+          <kbd aria-hidden="true">?</kbd> {tk('button')}
+        </button>
       </PageHeader>
       <div className="visually-hidden" aria-live="polite">
         {announce}
+      </div>
+      <div className="visually-hidden" aria-live="polite" data-testid="inbox-announce">
+        {keys.said}
       </div>
       <ErrorBox error={error} />
       {sorted === undefined && error === undefined ? <Loading /> : null}
@@ -253,21 +305,28 @@ export function InboxPage() {
             <span className="count">
               <strong>{pending.length}</strong>
               {t('counts.awaiting')}
+              <GlossaryHint term="acknowledgement" />
             </span>
             <span className="count">
               <strong>{flash.length}</strong>
               {t('counts.flash')}
             </span>
           </div>
+          <FilterField value={text} onChange={setText} onLeave={keys.backToList} />
           {sorted.length === 0 ? <Empty>{t('emptyInbox')}</Empty> : null}
-          <ul className="entry-list" aria-label={t('inboxTitle')}>
-            {sorted.map((v) => (
-              <InboxRow key={entryKey(v)} v={v} us={us} fresh={fresh.has(entryKey(v))} />
+          {sorted.length > 0 && list.length === 0 ? <Empty>{t('noMatch')}</Empty> : null}
+          <ul className="entry-list" aria-label={t('inboxTitle')} aria-describedby="inbox-keys-hint">
+            {list.map((v) => (
+              <InboxRow key={entryKey(v)} v={v} us={us} fresh={fresh.has(entryKey(v))} selected={entryKey(v) === keys.selectedKey} onSelect={() => keys.setSelectedKey(entryKey(v))} />
             ))}
           </ul>
+          <p id="inbox-keys-hint" className="visually-hidden">
+            {t('keysHint')}
+          </p>
           <LoadMore more={more} busy={loadingMore} onClick={() => void loadMore()} shown={sorted.length} />
         </>
       ) : null}
+      {keys.dialog}
     </>
   );
 }
@@ -319,15 +378,16 @@ function RecipientState({ d }: { d: Deadline }) {
 
 export function OutboxPage() {
   const { t } = useTranslation('inbox');
-  const [scope, setScope] = useState<Scope>('action');
-  const { items, more, loadingMore, loadMore, error } = useBox('outbox', scope);
+  const [view, setView] = useBoxView();
+  const { items, more, loadingMore, loadMore, error } = useBox('outbox', view);
   // Judged at each re-read (live events), not every second: the rows' own states tick.
   const now = Date.now();
   const sorted = useMemo(() => (items === undefined ? undefined : [...items].sort((a, b) => b.index - a.index)), [items]);
+  usePrintMarking(mostRestrictive((items ?? []).map((v) => v.entry.marking)));
   return (
     <>
       <PageHeader title={t('outboxTitle')}>
-        <ScopeSwitch scope={scope} setScope={setScope} />
+        <ScopeSwitch view={view} setView={setView} />
       </PageHeader>
       <ErrorBox error={error} />
       {sorted === undefined && error === undefined ? <Loading /> : null}

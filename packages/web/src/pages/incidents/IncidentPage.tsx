@@ -3,22 +3,36 @@
  * its reports (initial, updates, final, retraction) from whichever party
  * sent them and the acknowledgements answering them, oldest first, each
  * with its delivery state per recipient and a link to verify it in the log.
+ * Reports addressed to us that await our acknowledgement can be acknowledged
+ * here, one or several at once (AckReports.tsx).
+ *
+ * Printed ("Print / Save as PDF", the browser's own dialog), every sheet is
+ * marked with the most restrictive marking of the timeline's entries
+ * (components/print.tsx); the exports (export.ts) download it as files.
  */
 import { type Marking, type Precedence, TAXONOMY_V1 } from '@parley/core';
-import type { ReactNode } from 'react';
+import { type ReactNode, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { Link, useParams } from 'react-router';
-import { LockIcon } from '../../components/icons.js';
+import { LockIcon, PrinterIcon } from '../../components/icons.js';
 import { MarkingBadge, PrecedenceBadge, SeverityBadge, StateBadge } from '../../components/badges.js';
 import { ErrorBox, Loading, PageHeader } from '../../components/feedback.js';
+import { mostRestrictive, usePrintMarking } from '../../components/print.js';
+import { ApiError } from '../../api.js';
+import { saveFile } from '../../download.js';
+import { INCIDENT_EXPORTS } from './export.js';
 import { Countdown, Time } from '../../components/time.js';
 import { useLiveReload } from '../../live.js';
 import { useApi } from '../../hooks.js';
 import { useLabel } from '../../i18n.js';
+import { useParty } from '../../party.js';
+import { useSession } from '../../session.js';
+import { entryKey } from '../../entries.js';
 import type { IncidentResponse } from '@parley/node/api';
 import type { EntryView, IncidentReportBody } from '../../types.js';
 import { useAccord } from '../explorer/accord.js';
 import { CategoryLabel, StatusBadge } from './labels.js';
+import { type AckBatch, AckControls, AckReportsPanel, awaitingAck, useAckBatch } from './AckReports.js';
 
 
 function isReport(b: unknown): b is IncidentReportBody {
@@ -42,35 +56,73 @@ function statusOf(timeline: readonly EntryView[]): string | undefined {
   return kinds.length > 0 ? 'open' : undefined;
 }
 
+/** "Print / Save as PDF" and one button per export format. */
+function IncidentActions({ id, onError }: { id: string; onError: (e: ApiError | undefined) => void }) {
+  const { t } = useTranslation('incidents');
+  const run = (x: (typeof INCIDENT_EXPORTS)[number]) =>
+    void x.file(id).then(
+      (f) => {
+        saveFile(f.name, f.blob);
+        onError(undefined);
+      },
+      (e: unknown) => onError(e instanceof ApiError ? e : new ApiError({ status: 0, detail: String(e) })),
+    );
+  return (
+    <>
+      <button type="button" className="btn" onClick={() => window.print()} data-testid="print-incident">
+        <PrinterIcon />
+        {t('print')}
+      </button>
+      {INCIDENT_EXPORTS.map((x) => (
+        <button key={x.id} type="button" className="btn" onClick={() => run(x)} data-testid={`export-${x.id}`}>
+          <span aria-hidden="true">⬇ </span>
+          {t(`export.${x.id}`)}
+        </button>
+      ))}
+    </>
+  );
+}
+
 export function IncidentPage() {
   const { t } = useTranslation('incidents');
   const { id = '' } = useParams();
   const { data, error, loading, reload } = useApi<IncidentResponse>(`/v1/incidents/${encodeURIComponent(id)}`);
+  const [exportError, setExportError] = useState<ApiError | undefined>(undefined);
+  usePrintMarking(data !== undefined ? mostRestrictive(data.timeline.map((v) => v.entry.marking as Marking)) : undefined);
   useLiveReload((e) => {
     const d = e.data as { incident?: string; type?: string } | null;
     return e.event === 'reconnected' || e.event === 'reset' || e.event === 'deadline' || (e.event === 'entry' && (d?.incident === id || d?.type === 'ack'));
   }, reload);
   const latest = data !== undefined ? latestReport(data.timeline) : undefined;
   const status = data !== undefined ? statusOf(data.timeline) : undefined;
+  const us = useParty();
+  const { canAct } = useSession();
+  const batch = useAckBatch(reload);
+  const awaiting = data !== undefined ? awaitingAck(data.timeline, us) : [];
+  const awaitingKeys = new Set(awaiting.map(entryKey));
   return (
     <>
       <PageHeader title={latest !== undefined ? `${id} · ${latest.title}` : t('incidentTitle', { id })}>
+        {data !== undefined ? <IncidentActions id={id} onError={setExportError} /> : null}
         <Link to="/incidents" className="btn btn-quiet">
           {t('backToList')}
         </Link>
       </PageHeader>
-      <ErrorBox error={error} />
+      <ErrorBox error={error ?? exportError} />
       {loading && data === undefined ? <Loading /> : null}
       {data !== undefined ? (
         <div className="two-col incident-page">
-          <section aria-labelledby="timeline-heading">
-            <h2 id="timeline-heading">{t('timeline', { count: data.timeline.length })}</h2>
-            <ol className="timeline" data-testid="incident-timeline">
-              {data.timeline.map((v) => (
-                <TimelineItem key={`${v.party}/${v.index}`} v={v} />
-              ))}
-            </ol>
-          </section>
+          <div className="stack">
+            <AckReportsPanel awaiting={awaiting} batch={batch} us={us} canAct={canAct} />
+            <section aria-labelledby="timeline-heading">
+              <h2 id="timeline-heading">{t('timeline', { count: data.timeline.length })}</h2>
+              <ol className="timeline" data-testid="incident-timeline">
+                {data.timeline.map((v) => (
+                  <TimelineItem key={`${v.party}/${v.index}`} v={v} ack={canAct && awaitingKeys.has(entryKey(v)) ? { batch } : undefined} />
+                ))}
+              </ol>
+            </section>
+          </div>
           <aside className="card" aria-labelledby="summary-heading">
             <h2 id="summary-heading">{t('summaryCard')}</h2>
             {latest !== undefined ? (
@@ -114,7 +166,7 @@ function TermLabel({ list, code }: { list: 'stages' | 'actorTypes' | 'harmTypes'
   return <span title={term !== undefined ? l(term.definition) : ''}>{term !== undefined ? l(term.label) : code}</span>;
 }
 
-function TimelineItem({ v }: { v: EntryView }) {
+function TimelineItem({ v, ack }: { v: EntryView; ack?: { batch: AckBatch } | undefined }) {
   const { t } = useTranslation('incidents');
   const tc = useTranslation().t;
   const { partyName } = useAccord();
@@ -123,7 +175,7 @@ function TimelineItem({ v }: { v: EntryView }) {
   const ackReply = e.type === 'ack' && typeof v.body === 'object' && v.body !== null && 'reply' in v.body ? String((v.body as { reply: unknown }).reply) : undefined;
   const kind = report?.kind;
   return (
-    <li className={`timeline-item t-${e.type.replace('.', '-')}${kind !== undefined ? ` k-${kind}` : ''}`}>
+    <li className={`timeline-item t-${e.type.replace('.', '-')}${kind !== undefined ? ` k-${kind}` : ''}${ack !== undefined ? ' awaiting-ack' : ''}`} data-testid="timeline-item" data-key={`${v.party}/${v.index}`}>
       <div className="timeline-meta">
         <Time iso={e.time} />
         <span className="party-chip">{partyName(e.from.party)}</span>
@@ -173,6 +225,7 @@ function TimelineItem({ v }: { v: EntryView }) {
           ))}
         </ul>
       ) : null}
+      {ack !== undefined ? <AckControls v={v} batch={ack.batch} /> : null}
       <div className="timeline-links">
         <Link to={`/logs/${v.party}/${v.index}`}>{t('verifyInLog', { party: v.party, index: v.index })}</Link>
       </div>

@@ -167,7 +167,7 @@ export function IncidentsPage() {
       {data !== undefined && items.length === 0 ? <Empty>{hasFilters(filters) ? t('noneMatch') : t('none')}</Empty> : null}
       {items.length > 0 ? (
         <div className="table-wrap">
-          <table className="data incidents-table" data-testid="incidents-table">
+          <table className="data cards incidents-table" data-testid="incidents-table">
             <caption className="visually-hidden">{t('title')}</caption>
             <thead>
               <tr>
@@ -184,19 +184,19 @@ export function IncidentsPage() {
             <tbody>
               {items.map((it) => (
                 <tr key={it.incident} className={it.severity !== undefined && it.severity >= 5 ? 'sev-high' : ''}>
-                  <th scope="row">
+                  <th scope="row" data-label={t('col.incident')}>
                     <Link to={`/incidents/${encodeURIComponent(it.incident)}`}>{it.incident}</Link>
                   </th>
-                  <td className="title-cell">{it.title ?? (it.sealed === true ? <span className="muted">
+                  <td className="title-cell card-title" data-label={t('col.title')}>{it.title ?? (it.sealed === true ? <span className="muted">
                         <LockIcon /> {tc('sealed.not-entitled')}
                       </span> : '—')}</td>
-                  <td>
+                  <td data-label={t('party')}>
                     <abbr title={partyName(it.party)}>{it.party}</abbr>
                   </td>
-                  <td>{it.category !== undefined ? <CategoryLabel code={it.category} /> : '—'}</td>
-                  <td>{it.severity !== undefined ? <SeverityBadge level={it.severity} /> : '—'}</td>
-                  <td>{it.status !== undefined ? <StatusBadge status={it.status} /> : '—'}</td>
-                  <td className="when">
+                  <td data-label={t('category')}>{it.category !== undefined ? <CategoryLabel code={it.category} /> : '—'}</td>
+                  <td data-label={t('severity')}>{it.severity !== undefined ? <SeverityBadge level={it.severity} /> : '—'}</td>
+                  <td data-label={t('status')}>{it.status !== undefined ? <StatusBadge status={it.status} /> : '—'}</td>
+                  <td className="when" data-label={t('col.when')}>
                     <Time iso={it.first} short />
                     {it.last !== it.first ? (
                       <>
@@ -205,7 +205,7 @@ export function IncidentsPage() {
                       </>
                     ) : null}
                   </td>
-                  <td className="num col-entries">{it.entries}</td>
+                  <td className="num col-entries" data-label={t('col.entries')}>{it.entries}</td>
                 </tr>
               ))}
             </tbody>

@@ -15,6 +15,7 @@ import { useTranslation } from 'react-i18next';
 import { Link } from 'react-router';
 import { api, ApiError } from '../../api.js';
 import { ErrorBox, Loading, PageHeader } from '../../components/feedback.js';
+import { GlossaryHint } from '../../components/glossary.js';
 import { Time, formatDuration, useNow } from '../../components/time.js';
 import { useEvents } from '../../events.js';
 import { useLiveReload } from '../../live.js';
@@ -85,11 +86,12 @@ function ForkAlarm({ forks, accord }: { forks: readonly ForkItem[]; accord: Acco
       <h2 id="fork-heading">
         <span aria-hidden="true">⚠ </span>
         {t('fork.title', { parties: parties.map(accord.partyName).join(', ') })}
+        <GlossaryHint term="fork" />
       </h2>
       <p>{t('fork.explain')}</p>
       <ErrorBox error={error} />
       <div className="table-wrap">
-        <table className="data">
+        <table className="data cards">
           <caption className="visually-hidden">{t('fork.tableCaption')}</caption>
           <thead>
             <tr>
@@ -103,13 +105,13 @@ function ForkAlarm({ forks, accord }: { forks: readonly ForkItem[]; accord: Acco
           <tbody>
             {forks.map((f) => (
               <tr key={f.id}>
-                <th scope="row">{accord.partyName(f.party)}</th>
-                <td>
+                <th scope="row" data-label={t('fork.party')}>{accord.partyName(f.party)}</th>
+                <td data-label={t('fork.kind')}>
                   {t(`fork.kinds.${f.kind}`)}
                   {f.index !== undefined ? ` (${t('fork.atIndex', { index: f.index })})` : ''}
                 </td>
                 {[f.a, f.b].map((v, i) => (
-                  <td key={i}>
+                  <td key={i} data-label={t(i === 0 ? 'fork.viewA' : 'fork.viewB')}>
                     {t('fork.size', { size: v.treeSize })}
                     <br />
                     <code>{v.rootHash}</code>
@@ -117,7 +119,7 @@ function ForkAlarm({ forks, accord }: { forks: readonly ForkItem[]; accord: Acco
                     <span className="muted">{v.cosignedBy.length > 0 ? t('fork.cosignedBy', { parties: v.cosignedBy.map((c) => c.party).join(', ') }) : t('fork.notCosigned')}</span>
                   </td>
                 ))}
-                <td>
+                <td className="card-action">
                   <button
                     type="button"
                     className="btn btn-small"
@@ -156,7 +158,10 @@ function CheckpointFacts({ cp, accord, own }: { cp: CheckpointView; accord: Acco
   const others = accord.parties.length - 1;
   return (
     <>
-      <dt>{t('logSize')}</dt>
+      <dt>
+        {t('logSize')}
+        <GlossaryHint term="checkpoint" />
+      </dt>
       <dd>
         <strong>{t('entries', { count: cp.size })}</strong>{' '}
         {cp.verified ? (
@@ -171,7 +176,10 @@ function CheckpointFacts({ cp, accord, own }: { cp: CheckpointView; accord: Acco
           </span>
         )}
       </dd>
-      <dt>{t('witnesses')}</dt>
+      <dt>
+        {t('witnesses')}
+        <GlossaryHint term="witness" />
+      </dt>
       <dd>
         {cp.cosigned.length === 0 ? (
           <span className="muted">{own ? t('ownCosignaturesNotShown') : t('noCosignature')}</span>
@@ -238,7 +246,10 @@ function PartyCard({ party, link, forks, us, accord, heartbeatSeconds, tick }: {
             </dd>
             {link.checkpoint !== undefined ? (
               <>
-                <dt>{t('lastCosigned')}</dt>
+                <dt>
+                  {t('lastCosigned')}
+                  <GlossaryHint term="cosignature" />
+                </dt>
                 <dd>
                   {link.lastCosigned !== undefined ? (
                     <>
@@ -254,7 +265,10 @@ function PartyCard({ party, link, forks, us, accord, heartbeatSeconds, tick }: {
                 </dd>
               </>
             ) : null}
-            <dt>{t('lastHeartbeat')}</dt>
+            <dt>
+              {t('lastHeartbeat')}
+              <GlossaryHint term="heartbeat" />
+            </dt>
             <dd>
               {link.lastHeartbeat !== undefined ? (
                 <>

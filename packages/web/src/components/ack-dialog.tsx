@@ -1,0 +1,86 @@
+/**
+ * The acknowledge dialog the inbox opens on "a": the entry in one line, an
+ * optional reply (and its language), Acknowledge / Cancel. A native modal
+ * dialog: focus starts in the reply, stays inside, and Escape cancels. The
+ * node's refusal (ALREADY_ACKNOWLEDGED, FORBIDDEN, …) is shown in the dialog.
+ */
+import { type FormEvent, useEffect, useRef, useState } from 'react';
+import { useTranslation } from 'react-i18next';
+import { api, ApiError } from '../api.js';
+import { summaryOf } from '../entries.js';
+import { currentLang, UI_LANGUAGES } from '../i18n.js';
+import type { EntryView, Submitted } from '../types.js';
+import { PrecedenceBadge } from './badges.js';
+import { ErrorBox } from './feedback.js';
+
+/** Acknowledges `v` (POST /v1/entries/{party}/{index}/ack), with a reply when one is given. */
+export function acknowledge(v: { party: string; index: number }, reply: string, lang: string): Promise<Submitted> {
+  const text = reply.trim();
+  return api<Submitted>(`/v1/entries/${encodeURIComponent(v.party)}/${v.index}/ack`, { method: 'POST', body: text === '' ? {} : { reply: text, lang } });
+}
+
+export function AckDialog({ v, onClose, onDone }: { v: EntryView; onClose: () => void; onDone: (s: Submitted) => void }) {
+  const { t } = useTranslation('shortcuts');
+  const { t: te } = useTranslation('entry');
+  const { t: tc } = useTranslation();
+  const { t: ti } = useTranslation('inbox');
+  const ref = useRef<HTMLDialogElement>(null);
+  const [reply, setReply] = useState('');
+  const [lang, setLang] = useState<string>(currentLang());
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<ApiError | undefined>(undefined);
+  useEffect(() => {
+    const d = ref.current;
+    if (d !== null && !d.open) d.showModal();
+  }, []);
+  async function submit(e: FormEvent) {
+    e.preventDefault();
+    setBusy(true);
+    setError(undefined);
+    try {
+      const s = await acknowledge(v, reply, lang);
+      onDone(s);
+      ref.current?.close();
+    } catch (err) {
+      setError(err instanceof ApiError ? err : new ApiError({ status: 0, detail: String(err) }));
+    } finally {
+      setBusy(false);
+    }
+  }
+  const entry = `${v.party}/${v.index}`;
+  return (
+    <dialog ref={ref} className="ack-dialog" aria-labelledby="ack-dialog-title" data-testid="ack-dialog" onClose={onClose}>
+      <form onSubmit={(e) => void submit(e)}>
+        <h2 id="ack-dialog-title">{t('ackDialog.title', { entry })}</h2>
+        <p className="ack-dialog-entry">
+          <PrecedenceBadge p={v.entry.precedence} /> {tc(`entryType.${v.entry.type}`, { defaultValue: v.entry.type })} {ti('from')} <strong>{v.entry.from.party}</strong>: <span>{summaryOf(v) ?? tc(`sealed.${v.sealed ?? 'not-entitled'}`)}</span>
+        </p>
+        <div className="field">
+          <label htmlFor="ack-dialog-reply">{te('ack.reply')}</label>
+          <span className="hint" id="ack-dialog-reply-hint">
+            {te('ack.replyHint')}
+          </span>
+          <textarea id="ack-dialog-reply" aria-describedby="ack-dialog-reply-hint" value={reply} onChange={(e) => setReply(e.target.value)} maxLength={20000} lang={lang} rows={3} className="short" autoFocus />
+        </div>
+        <ErrorBox error={error} />
+        <div className="ack-actions">
+          <button type="submit" className="btn btn-primary" disabled={busy} data-testid="ack-dialog-submit">
+            <span aria-hidden="true">✓ </span>
+            {busy ? te('ack.sending') : te('ack.button')}
+          </button>
+          <button type="button" className="btn" onClick={() => ref.current?.close()}>
+            {t('ackDialog.cancel')}
+          </button>
+          <label htmlFor="ack-dialog-lang">{te('ack.lang')}</label>
+          <select id="ack-dialog-lang" value={lang} onChange={(e) => setLang(e.target.value)}>
+            {UI_LANGUAGES.map((l) => (
+              <option key={l} value={l}>
+                {l === 'en' ? 'English' : '简体中文'}
+              </option>
+            ))}
+          </select>
+        </div>
+      </form>
+    </dialog>
+  );
+}
