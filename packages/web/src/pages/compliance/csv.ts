@@ -5,6 +5,7 @@
  * spreadsheet does not run a cell as a formula (OWASP "CSV injection"); plain
  * numbers are left alone.
  */
+import { saveFile } from '../../download.js';
 
 export type Cell = string | number | null | undefined;
 
@@ -27,13 +28,5 @@ export function toCsv(header: readonly string[], rows: readonly (readonly Cell[]
 
 /** Offers `text` as a file download (UTF-8 with BOM so spreadsheets read Chinese correctly). */
 export function downloadCsv(filename: string, text: string): void {
-  const blob = new Blob(['\uFEFF', text], { type: 'text/csv;charset=utf-8' });
-  const url = URL.createObjectURL(blob);
-  const a = document.createElement('a');
-  a.href = url;
-  a.download = filename;
-  document.body.append(a);
-  a.click();
-  a.remove();
-  setTimeout(() => URL.revokeObjectURL(url), 0);
+  saveFile(filename, new Blob(['\uFEFF', text], { type: 'text/csv;charset=utf-8' }));
 }

@@ -21,6 +21,7 @@ import { useEvents } from '../../events.js';
 import { useLiveReload } from '../../live.js';
 import { useApi } from '../../hooks.js';
 import { useParty } from '../../party.js';
+import { saveFile } from '../../download.js';
 import { type AccordState, useAccord } from '../explorer/accord.js';
 import { type CheckpointView, useCheckpoint } from './checkpoint.js';
 import './links.css';
@@ -66,14 +67,7 @@ function When({ iso }: { iso: string | undefined }) {
 async function downloadFork(f: ForkItem): Promise<void> {
   const text = await api<unknown>(f.href);
   const body = typeof text === 'string' ? text : JSON.stringify(text);
-  const url = URL.createObjectURL(new Blob([body], { type: 'application/json' }));
-  const a = document.createElement('a');
-  a.href = url;
-  a.download = `fork-${f.party}-${f.n}.json`;
-  document.body.append(a);
-  a.click();
-  a.remove();
-  setTimeout(() => URL.revokeObjectURL(url), 0);
+  saveFile(`fork-${f.party}-${f.n}.json`, new Blob([body], { type: 'application/json' }));
 }
 
 function ForkAlarm({ forks, accord }: { forks: readonly ForkItem[]; accord: AccordState }) {
