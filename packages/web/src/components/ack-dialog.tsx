@@ -8,7 +8,8 @@ import { type FormEvent, useEffect, useRef, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { api, ApiError } from '../api.js';
 import { summaryOf } from '../entries.js';
-import { currentLang, UI_LANGUAGES } from '../i18n.js';
+import { currentLang } from '../i18n.js';
+import { ReplyField, ReplyLanguage } from './ack-fields.js';
 import type { EntryView, Submitted } from '../types.js';
 import { PrecedenceBadge } from './badges.js';
 import { ErrorBox } from './feedback.js';
@@ -55,13 +56,7 @@ export function AckDialog({ v, onClose, onDone }: { v: EntryView; onClose: () =>
         <p className="ack-dialog-entry">
           <PrecedenceBadge p={v.entry.precedence} /> {tc(`entryType.${v.entry.type}`, { defaultValue: v.entry.type })} {ti('from')} <strong>{v.entry.from.party}</strong>: <span>{summaryOf(v) ?? tc(`sealed.${v.sealed ?? 'not-entitled'}`)}</span>
         </p>
-        <div className="field">
-          <label htmlFor="ack-dialog-reply">{te('ack.reply')}</label>
-          <span className="hint" id="ack-dialog-reply-hint">
-            {te('ack.replyHint')}
-          </span>
-          <textarea id="ack-dialog-reply" aria-describedby="ack-dialog-reply-hint" value={reply} onChange={(e) => setReply(e.target.value)} maxLength={20000} lang={lang} rows={3} className="short" autoFocus />
-        </div>
+        <ReplyField id="ack-dialog-reply" label={te('ack.reply')} hint={te('ack.replyHint')} value={reply} onChange={setReply} lang={lang} rows={3} autoFocus />
         <ErrorBox error={error} />
         <div className="ack-actions">
           <button type="submit" className="btn btn-primary" disabled={busy} data-testid="ack-dialog-submit">
@@ -71,14 +66,7 @@ export function AckDialog({ v, onClose, onDone }: { v: EntryView; onClose: () =>
           <button type="button" className="btn" onClick={() => ref.current?.close()}>
             {t('ackDialog.cancel')}
           </button>
-          <label htmlFor="ack-dialog-lang">{te('ack.lang')}</label>
-          <select id="ack-dialog-lang" value={lang} onChange={(e) => setLang(e.target.value)}>
-            {UI_LANGUAGES.map((l) => (
-              <option key={l} value={l}>
-                {l === 'en' ? 'English' : '简体中文'}
-              </option>
-            ))}
-          </select>
+          <ReplyLanguage id="ack-dialog-lang" label={te('ack.lang')} value={lang} onChange={setLang} />
         </div>
       </form>
     </dialog>

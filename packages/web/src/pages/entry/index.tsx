@@ -17,7 +17,8 @@ import { Countdown, Time } from '../../components/time.js';
 import { deadlineFor, isHotlineMessage, isIncidentReport } from '../../entries.js';
 import { concernsEntry, useLiveReload } from '../../live.js';
 import { useApi } from '../../hooks.js';
-import { currentLang, UI_LANGUAGES } from '../../i18n.js';
+import { currentLang } from '../../i18n.js';
+import { ReplyField, ReplyLanguage } from '../../components/ack-fields.js';
 import { useParty } from '../../party.js';
 import { useSession } from '../../session.js';
 import type { DeadlineItem, DeliveryState, EntryView, Submitted } from '../../types.js';
@@ -100,27 +101,14 @@ function AckPanel({ v, onDone }: { v: EntryView; onDone: () => void }) {
           ) : null}
           {canAct ? (
             <form onSubmit={(e) => void submit(e)}>
-              <div className="field">
-                <label htmlFor="ack-reply">{t('ack.reply')}</label>
-                <span className="hint" id="ack-reply-hint">
-                  {t('ack.replyHint')}
-                </span>
-                <textarea id="ack-reply" aria-describedby="ack-reply-hint" value={reply} onChange={(e) => setReply(e.target.value)} maxLength={20000} lang={lang} rows={2} className="short" />
-              </div>
+              <ReplyField id="ack-reply" label={t('ack.reply')} hint={t('ack.replyHint')} value={reply} onChange={setReply} lang={lang} rows={2} />
               <ErrorBox error={error} />
               <div className="ack-actions">
                 <button type="submit" className="btn btn-primary btn-big" disabled={busy} data-testid="ack-button">
                   <span aria-hidden="true">✓ </span>
                   {busy ? t('ack.sending') : t('ack.button')}
                 </button>
-                <label htmlFor="ack-lang">{t('ack.lang')}</label>
-                <select id="ack-lang" value={lang} onChange={(e) => setLang(e.target.value)}>
-                  {UI_LANGUAGES.map((l) => (
-                    <option key={l} value={l}>
-                      {l === 'en' ? 'English' : '简体中文'}
-                    </option>
-                  ))}
-                </select>
+                <ReplyLanguage id="ack-lang" label={t('ack.lang')} value={lang} onChange={setLang} />
               </div>
             </form>
           ) : (

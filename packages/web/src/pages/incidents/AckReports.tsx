@@ -19,7 +19,8 @@ import { ApiError } from '../../api.js';
 import { acknowledge } from '../../components/ack-dialog.js';
 import { GlossaryHint } from '../../components/glossary.js';
 import { entryKey } from '../../entries.js';
-import { currentLang, UI_LANGUAGES } from '../../i18n.js';
+import { currentLang } from '../../i18n.js';
+import { ReplyField, ReplyLanguage } from '../../components/ack-fields.js';
 import type { EntryView, Submitted } from '../../types.js';
 
 /** Reports of the timeline addressed to `us` from another party that no one here has acknowledged yet. */
@@ -140,26 +141,13 @@ export function AckReportsPanel({ awaiting, batch, us, canAct }: { awaiting: rea
               </button>
             ) : null}
           </div>
-          <div className="field">
-            <label htmlFor="ack-batch-reply">{te('ack.reply')}</label>
-            <span className="hint" id="ack-batch-reply-hint">
-              {t('ack.replyHint')}
-            </span>
-            <textarea id="ack-batch-reply" aria-describedby="ack-batch-reply-hint" className="short" rows={2} maxLength={20000} lang={batch.lang} value={batch.reply} onChange={(e) => batch.setReply(e.target.value)} />
-          </div>
+          <ReplyField id="ack-batch-reply" label={te('ack.reply')} hint={t('ack.replyHint')} value={batch.reply} onChange={batch.setReply} lang={batch.lang} rows={2} />
           <div className="ack-actions">
             <button type="submit" className="btn btn-primary" disabled={chosen.length === 0 || batch.progress !== undefined} data-testid="ack-selected">
               <span aria-hidden="true">✓ </span>
               {batch.progress !== undefined ? t('ack.progress', { done: batch.progress.done, of: batch.progress.of }) : t('ack.selected', { count: chosen.length })}
             </button>
-            <label htmlFor="ack-batch-lang">{te('ack.lang')}</label>
-            <select id="ack-batch-lang" value={batch.lang} onChange={(e) => batch.setLang(e.target.value)}>
-              {UI_LANGUAGES.map((l) => (
-                <option key={l} value={l}>
-                  {l === 'en' ? 'English' : '简体中文'}
-                </option>
-              ))}
-            </select>
+            <ReplyLanguage id="ack-batch-lang" label={te('ack.lang')} value={batch.lang} onChange={batch.setLang} />
           </div>
         </form>
       ) : (
