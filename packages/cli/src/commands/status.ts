@@ -23,6 +23,7 @@
 import type { Command } from 'commander';
 import { VerifierSet, formatBase64, openCheckpoint, openWitnessedCheckpoint } from '@parley/core/node';
 import type { AccordResponse, ContinuityResponse, CosignedNotes, DeadlineItem, DeadlinesResponse, ForkItem, ForksResponse, Link, LinksResponse, LogListing } from '@parley/node/api';
+import { type HttpResponse, httpRequest } from '../http.js';
 import { EXIT_INVALID, EXIT_OK, UsageError, act } from '../exit.js';
 import { makeOut } from '../io.js';
 import { parseIndexArg } from '../hashes.js';
@@ -82,13 +83,13 @@ type Client = ReturnType<typeof client>;
 
 /** A public route read without the officers' client: /healthz answers 503 with its body, /log/checkpoint is text. */
 async function publicGet(url: string, path: string, ok: readonly number[]): Promise<{ status: number; text: string }> {
-  let res: Response;
+  let res: HttpResponse;
   try {
-    res = await fetch(`${url}${path}`, { signal: AbortSignal.timeout(15_000) });
+    res = await httpRequest('GET', `${url}${path}`, { headers: {}, timeoutMs: 15_000 });
   } catch (e) {
     throw new UsageError(`cannot reach the node at ${url} (${networkCause(e)}): is it running? start it with: parley serve`, 'NODE_UNREACHABLE');
   }
-  const text = await res.text();
+  const text = new TextDecoder().decode(res.bytes);
   if (!ok.includes(res.status)) throw new NodeRefused(res.status, `HTTP_${res.status}`, `the node refused GET ${path} (HTTP ${res.status})`);
   return { status: res.status, text };
 }
