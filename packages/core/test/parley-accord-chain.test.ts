@@ -250,7 +250,6 @@ describe('accord amendments: the rules', () => {
     const a = draftAmendment(v, withParty(v.accord, party('CN', 1)));
     const signed = sign(v, a, { CN: signerKeyFromSeed('cn.parley.example/log', seed('US log')), EU: logKey('EU'), US: logKey('US') }, { CN: logKey('CN', 1) });
     assertThrowsCode(() => verifyAmendment(v, signed), VerificationError, 'ACCORD_QUORUM');
-    expect(() => verifyAmendment(v, signed)).toThrow(/2 approval/);
   });
 
   it('needs consent for a changed HPKE or witness key, and takes a prior signature as consent when the log key stays', () => {
