@@ -44,6 +44,7 @@ import {
   retiredKeyProof,
   signCheckpoint,
   verifyRetiredKeyProof,
+  parseAnyForkProof,
 } from '../src/index.js';
 import { ArgumentError, ParleyError, ParseError, VerificationError } from '../src/errors.js';
 import { providers, useProvider } from './helpers/providers.js';
@@ -119,6 +120,7 @@ describe.each(providers)('accord chain vectors with $name', (provider) => {
     expect(fork.text).toBe(v.proof);
     const proof = parseAccordForkProof(v.proof);
     expect(formatAccordForkProof(proof)).toBe(v.proof);
+    expect(parseAnyForkProof(v.proof).kind).toBe('accord');
     // A node holding the chain with one version 2 refuses the other.
     const { chain } = verifyChainFile(read('chain.json'));
     const upTo2 = verifyAccordChain(chain.signed.slice(0, 2));
@@ -226,6 +228,8 @@ describe('accord amendments: the rules', () => {
     expect(epochs.keysFor('US', 8)).toBeUndefined();
     expect(epochs.checkpointKeys('US', 8)).toHaveLength(1);
     expect(epochs.checkpointKeys('US', 9)).toHaveLength(0);
+    assertThrowsCode(() => checkpointSigner(epochs, 'US', verifierKeyOf(logKey('US')), 9), ArgumentError, 'CHANNEL_FROZEN');
+    expect(checkpointSigner(epochs, 'US', verifierKeyOf(logKey('US')), 8).party.id).toBe('US');
     // A withdrawal whose quorum is not clamped to the new party count is not a withdrawal.
     const v1f = fz.verified[0]!;
     assertThrowsCode(() => draftAmendment(v1f, { ...v1f.accord, parties: v1f.accord.parties.filter((p) => p.id !== 'CN') }), ParseError, 'ACCORD_MALFORMED');
@@ -416,6 +420,12 @@ describe('key epochs', () => {
     expect(proof.kind).toBe('retired-key');
     expect(proof.activation.version).toBe(3);
     const v = verifyRetiredKeyProof(formatRetiredKeyProof(proof), chain);
+    expect(parseAnyForkProof(formatRetiredKeyProof(proof)).kind).toBe('retired-key');
+    const checkpointFork = readFileSync(join(OWN_VECTORS_DIR, 'parley/fork-v1.json'), 'utf8');
+    const forks = (JSON.parse(checkpointFork) as { forks: Record<string, string> }).forks;
+    expect(Object.keys(forks)).toHaveLength(3);
+    for (const text of Object.values(forks)) expect(['same-size', 'leaf-conflict', 'prefix-conflict']).toContain(parseAnyForkProof(text).kind);
+    assertThrowsCode(() => parseAnyForkProof('{"kind":"accord"}'), ParseError, 'FORK_PROOF_MALFORMED');
     expect([v.party, v.size, v.rotatedAt, v.version]).toEqual(['US', 11, 10, 3]);
     expect(formatVerifierKey(v.key)).toBe(formatVerifierKey(verifierKeyOf(logKey('US'))));
     expect(retiredKeyProof(chain, sc.file.activations, 'US', note(10, [0, 1]))).toBeUndefined();

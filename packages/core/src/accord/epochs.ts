@@ -430,7 +430,8 @@ export function activationEntryField(bytes: Uint8Array): string {
  * `size` with `key` — what a verifier calls before trusting a checkpoint
  * signature made by `key`.
  * @returns the member (its `logKey` is `key`).
- * @throws VerificationError `KEY_RETIRED` when `key` is one of the party's
+ * @throws ArgumentError `CHANNEL_FROZEN` for a size beyond the end of a
+ *   frozen log; VerificationError `KEY_RETIRED` when `key` is one of the party's
  *   keys but `size` is beyond its rotation size (keep the checkpoint: it is
  *   evidence against the old key); `NOTE_UNVERIFIED` when `key` is not a
  *   key of the party valid at `size` otherwise.
@@ -440,6 +441,9 @@ export function checkpointSigner(epochs: AccordEpochs, party: string, key: Verif
   const k = keyString(key);
   const m = epochs.checkpointKeys(party, size).find((x) => formatVerifierKey(x.logKey) === k);
   if (m) return m;
+  const all = epochs.epochs(party);
+  const last = all[all.length - 1];
+  if (last?.version.frozen && last.until !== undefined && size > last.until) fail('CHANNEL_FROZEN', `${party}'s log ended at size ${last.until} when version ${last.version.version} froze the channel`);
   if (epochs.retired(party, key, size)) fail('KEY_RETIRED', `${party}'s key ${k.split('+').slice(0, 2).join('+')} was retired before tree size ${size}`);
   return fail('NOTE_UNVERIFIED', `not a log key of ${party} valid at tree size ${size}`);
 }
@@ -508,6 +512,27 @@ function retiredShape(v: unknown): RetiredKeyProof {
   };
 }
 
+/**
+ * Parses a retired-key proof: canonical JSON (RFC 8785), closed members. Nothing is verified.
+ * @throws ParseError `FORK_PROOF_MALFORMED`.
+ */
+export function parseRetiredKeyProof(input: string | Uint8Array): RetiredKeyProof {
+  let v: unknown;
+  try {
+    v = parseJson(input, { maxBytes: 1024 * 1024 });
+  } catch (e) {
+    return fail('FORK_PROOF_MALFORMED', 'fork proof is not JSON', e);
+  }
+  let text: string;
+  try {
+    text = canonicalize(v);
+  } catch (e) {
+    return fail('FORK_PROOF_MALFORMED', 'fork proof is not canonical JSON (RFC 8785)', e);
+  }
+  if (text !== (typeof input === 'string' ? input : decodeUtf8(input))) fail('FORK_PROOF_MALFORMED', 'fork proof is not canonical JSON (RFC 8785)');
+  return retiredShape(v);
+}
+
 /** The party's log keys (as strings) in versions [from, to] of the chain. */
 function partyKeys(chain: AccordChain, party: string, from: number, to: number): Map<string, VerifierKey> {
   const out = new Map<string, VerifierKey>();
@@ -525,17 +550,7 @@ function partyKeys(chain: AccordChain, party: string, from: number, to: number):
  * @example verifyRetiredKeyProof(text, chain).rotatedAt
  */
 export function verifyRetiredKeyProof(proof: RetiredKeyProof | string | Uint8Array, chain: AccordChain): VerifiedRetiredKey {
-  let p: RetiredKeyProof;
-  if (typeof proof === 'string' || proof instanceof Uint8Array) {
-    let v: unknown;
-    try {
-      v = parseJson(proof, { maxBytes: 1024 * 1024 });
-    } catch (e) {
-      return fail('FORK_PROOF_MALFORMED', 'fork proof is not JSON', e);
-    }
-    if (canonicalize(v) !== (typeof proof === 'string' ? proof : decodeUtf8(proof))) fail('FORK_PROOF_MALFORMED', 'fork proof is not canonical JSON (RFC 8785)');
-    p = retiredShape(v);
-  } else p = retiredShape(proof);
+  const p = typeof proof === 'string' || proof instanceof Uint8Array ? parseRetiredKeyProof(proof) : retiredShape(proof);
   const invalid = (why: string, cause?: unknown): never => fail('FORK_PROOF_INVALID', why, cause);
   if (p.accord !== chain.channel) invalid('fork proof is for another channel');
   if (p.activation.party !== p.party) invalid('the activation is not of the accused party');
