@@ -26,6 +26,7 @@
  *             The rotated/unrotated ratio is the goal (≤ 1.05×).
  *
  *   node bench/accord.mjs --quick   100 versions, 100,000 positions, 2,000 verified entries.
+ *   BENCH_AUDIT_POSITIONS=n         another log length (e.g. with BENCH_FULL_AUDIT=1 on a small log).
  */
 import * as nc from 'node:crypto';
 import {
@@ -50,7 +51,7 @@ import {
 const QUICK = process.argv.includes('--quick');
 const FULL = process.env.BENCH_FULL_AUDIT === '1' && !QUICK;
 const VERSIONS = QUICK ? 100 : 1000;
-const POSITIONS = QUICK ? 100_000 : 1_000_000;
+const POSITIONS = Number(process.env.BENCH_AUDIT_POSITIONS ?? (QUICK ? 100_000 : 1_000_000));
 const ROTATIONS = 10;
 const SAMPLE = FULL ? POSITIONS : QUICK ? 2_000 : 20_000;
 const CHECKPOINT_EVERY = 1000;
@@ -206,6 +207,7 @@ const CHUNK = 100;
 const res = { rot: { look: Infinity, ver: 0, cp: Infinity }, plain: { look: Infinity, ver: 0, cp: Infinity } };
 const logs = { rot: [epochsRot, entriesRot, cpRot], plain: [epochsPlain, entriesPlain, cpPlain] };
 const rawDuring = [];
+for (const name of ['rot', 'plain']) lookups(logs[name][0]); // warm-up (JIT)
 for (let r = 0; r < R; r++) {
   for (const name of r % 2 === 0 ? ['rot', 'plain'] : ['plain', 'rot']) {
     const [ep, , cp] = logs[name];
