@@ -378,6 +378,7 @@ export function checkActivationEntry(chain: AccordChain, a: ChainFileActivation)
   if (typeof from !== 'object' || from === null || from['party'] !== a.party) bad(`not ${a.party}'s entry`);
   if (e['seq'] !== a.size) bad(`seq is not ${a.size}`);
   if (e['type'] !== ACTIVATION_ENTRY_TYPE) bad(`type is not ${ACTIVATION_ENTRY_TYPE}`);
+  if (e['marking'] !== 'TLP:CLEAR') bad('marking is not TLP:CLEAR');
   if (typeof body !== 'object' || body === null || body['version'] !== a.version || body['digest'] !== v.digest) bad("body does not name the version's digest");
   if (typeof e['sig'] !== 'string') bad('no signature');
   let sig: Uint8Array;
