@@ -22,6 +22,7 @@ export * from './accord/accord.js';
 export * from './entry/envelope.js';
 export * from './entry/seal.js';
 export * from './entry/bodies.js';
+export * from './entry/registry.js';
 export * from './taxonomy/taxonomy.js';
 export * from './envelope/hpke.js';
 export * from './envelope/commitment.js';
