@@ -50,6 +50,7 @@ import {
   parseEntry,
   sealBody,
   signCheckpoint,
+  needsAck,
   signEntry,
   signRequest,
   signRequestWithDigest,
@@ -131,8 +132,14 @@ export interface EntryView {
 /** Roles that may read sealed bodies addressed to this party. Auditors see metadata and commitments only. */
 const READS_SEALED: readonly Role[] = ['officer', 'admin'];
 const MACHINE = 'node';
-/** Entry types an officer does not acknowledge: machine traffic and answers (issue 9). */
-export const UNACKNOWLEDGEABLE: readonly string[] = ['receipt', 'heartbeat', 'ack'];
+/**
+ * Entry types an officer does not acknowledge: every type core's entry-type
+ * registry does not mark `ack` — machine traffic, answers (issue 9),
+ * governance (answered by approvals) and types this node does not know.
+ */
+export function unacknowledgeable(type: string): boolean {
+  return !needsAck(type);
+}
 /** Most entries one receipt acknowledges (the envelope allows 16 refs). */
 export const RECEIPT_REFS = 16;
 
@@ -331,7 +338,7 @@ export class ParleyNode {
     const run = this.#ackTail.then(async () => {
       const rec = await this.#store.received(party, index);
       if (!rec) fail('TREE_ARGUMENT_INVALID', `no entry ${party}/${index} has been received`);
-      if (UNACKNOWLEDGEABLE.includes(rec.meta.type)) fail('NOT_ACKNOWLEDGEABLE', `${party}/${index} is a ${rec.meta.type}: acknowledge the message or report it refers to`);
+      if (unacknowledgeable(rec.meta.type)) fail('NOT_ACKNOWLEDGEABLE', `${party}/${index} is a ${rec.meta.type}: acknowledge the message or report it refers to`);
       const held = (await this.#store.referencing(party, index)).find((e) => e.meta.type === 'ack');
       if (held) fail('ALREADY_ACKNOWLEDGED', `${party}/${index} was acknowledged by ${held.meta.officer} (entry ${this.party}/${held.index}, ${held.meta.time})`);
       return this.submit(officer, {
