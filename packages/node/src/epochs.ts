@@ -22,13 +22,17 @@
  * the member valid at the position being judged.
  */
 import {
+  type AccordChain,
+  type AccordEpochs,
   type AccordMember,
+  type ChainFile,
+  type PartyEpoch,
   type SignedAccord,
   type VerifiedAccord,
   type VerifierKey,
   VerificationError,
   VerifierSet,
-  cosignerKey,
+  epochsOf,
   fail,
   formatKeyId,
   newVerifier,
@@ -37,53 +41,15 @@ import {
   parseCheckpoint,
   parseEntry,
   parseVerifierKey,
+  verifyAccordChain,
+  verifyChainFile,
   verifyEntry,
   type VerifiedEntry,
   type VerifiedCheckpoint,
 } from '@parley/core';
 import * as core from '@parley/core';
 
-/** One party's key epoch (GOV.md §2; core accord/epochs.ts). */
-export interface PartyEpoch {
-  readonly party: string;
-  readonly version: VerifiedAccord;
-  readonly member: AccordMember;
-  readonly from: number;
-  readonly until?: number;
-  readonly suspectFrom?: number;
-}
-
-/** The one lookup every verifier uses (GOV.md §2; core `epochsOf`). */
-export interface AccordEpochs {
-  keysFor(party: string, position: number): PartyEpoch | undefined;
-  checkpointKeys(party: string, size: number): readonly AccordMember[];
-  suspect(party: string, index: number): boolean;
-}
-
-/** A verified chain of accord versions (GOV.md §1; core `verifyAccordChain`). */
-export interface AccordChain {
-  readonly channel: string;
-  readonly versions: readonly VerifiedAccord[];
-  readonly current: VerifiedAccord;
-  version(n: number): VerifiedAccord | undefined;
-}
-
-/** One activation of the chain file (GOV.md §2). */
-export interface ChainActivation {
-  readonly party: string;
-  readonly version: number;
-  readonly size: number;
-  /** Base64 bytes of the activation entry. */
-  readonly entry: string;
-  readonly suspectFrom?: number;
-}
-
-/** The chain file (GOV.md §2): what a verifier needs beyond the genesis accord. */
-export interface ChainFile {
-  readonly channel: string;
-  readonly versions: readonly SignedAccord[];
-  readonly activations: readonly ChainActivation[];
-}
+export type { AccordChain, AccordEpochs, ChainFile };
 
 /** What the node follows: the verified chain and its epochs. */
 export interface Governed {
@@ -94,60 +60,31 @@ export interface Governed {
 /** The store setting holding the chain file (versions ≥ 2 and activations). */
 export const CHAIN_SETTING = 'accord.chain';
 
-/** Version number of a verified accord (1 when core's VerifiedAccord has none yet). */
-export function versionOf(a: VerifiedAccord): number {
-  return (a as { version?: number }).version ?? 1;
-}
-
 /** The chain of the genesis accord alone: every party's version-1 key from size 0. */
-export function genesisGoverned(accord: VerifiedAccord): Governed {
-  const chain: AccordChain = { channel: accord.id, versions: [accord], current: accord, version: (n) => (n === 1 ? accord : undefined) };
-  const epochs: AccordEpochs = {
-    keysFor: (party, position) => {
-      const member = accord.party(party);
-      return member === undefined || position < 0 ? undefined : { party, version: accord, member, from: 0 };
-    },
-    checkpointKeys: (party) => {
-      const member = accord.party(party);
-      return member === undefined ? [] : [member];
-    },
-    suspect: () => false,
-  };
-  return { chain, epochs };
+export function genesisGoverned(signed: SignedAccord): Governed {
+  const chain = verifyAccordChain([signed]);
+  return { chain, epochs: epochsOf(chain, []) };
 }
-
-type ChainVerifier = (json: unknown) => { chain: AccordChain; epochs: AccordEpochs };
 
 /**
  * The chain the node runs on: the genesis accord, extended by the stored
- * chain file when there is one (verified by core `verifyChainFile`).
+ * chain file when there is one (core `verifyChainFile`, from the genesis).
  * @param file the `accord.chain` setting: versions ≥ 2 (a version 1 at its
  *   head is accepted when it is the genesis) and activations.
- * @throws VerificationError `ACCORD_CHAIN` for a chain of another channel or
- *   not starting at the genesis; core's chain errors (`ACCORD_VERSION`,
- *   `ACCORD_QUORUM`, `ACCORD_CONSENT`, `SIGNATURE_INVALID`, …).
+ * @throws ParseError `ACCORD_MALFORMED`; VerificationError `ACCORD_CHAIN`
+ *   for a chain that does not start at this node's genesis; core's chain
+ *   errors (`ACCORD_VERSION`, `ACCORD_QUORUM`, `ACCORD_CONSENT`, `SIGNATURE_INVALID`, …).
  */
 export function loadChain(genesis: SignedAccord, verifiedGenesis: VerifiedAccord, file: unknown): Governed {
-  if (file === undefined || file === null) return genesisGoverned(verifiedGenesis);
-  const f = file as Partial<ChainFile>;
-  if (typeof f !== 'object' || !Array.isArray(f.versions) || !Array.isArray(f.activations)) fail('ACCORD_MALFORMED', 'the chain file is not {channel, versions, activations}');
-  if (f.channel !== verifiedGenesis.id) fail('ACCORD_MALFORMED', 'the chain file is of another channel');
-  const head = f.versions[0] as SignedAccord | undefined;
-  const startsAtGenesis = head !== undefined && (head.accord as { version?: number }).version === undefined;
-  const versions = startsAtGenesis ? f.versions : [genesis, ...f.versions];
-  const verify = (core as unknown as { verifyChainFile?: ChainVerifier }).verifyChainFile;
-  if (verify === undefined) {
-    if (versions.length === 1) return genesisGoverned(verifiedGenesis);
-    return fail('ACCORD_MALFORMED', 'this build cannot verify accord versions beyond the first');
-  }
-  const g = verify({ channel: f.channel, versions, activations: f.activations });
-  if (g.chain.versions[0]?.id !== verifiedGenesis.id || g.chain.channel !== verifiedGenesis.id) fail('ACCORD_MALFORMED', 'the chain does not start at this node\u2019s genesis accord');
+  if (file === undefined || file === null) return genesisGoverned(genesis);
+  const g = verifyChainFile(file as ChainFile, { genesis });
+  if (g.chain.channel !== verifiedGenesis.id || g.chain.versions[0]!.digest !== verifiedGenesis.digest) fail('ACCORD_CHAIN', 'the chain does not start at this node\u2019s genesis accord');
   return g;
 }
 
 /** The chain file to store: versions ≥ 2 only (genesis stays accord.json). */
 export function storedChainFile(file: ChainFile): ChainFile {
-  return { channel: file.channel, versions: file.versions.filter((v) => (v.accord as { version?: number }).version !== undefined), activations: file.activations };
+  return { channel: file.channel, versions: file.versions.filter((v) => v.accord.version !== undefined), activations: file.activations };
 }
 
 // ---------------------------------------------------------------------------
@@ -173,7 +110,8 @@ export function verifyEntryAt(g: Governed, bytes: Uint8Array): VerifiedEntry {
   if (g.chain.versions.length === 1) return verifyEntry(bytes, g.chain.current);
   const e = parseEntry(bytes);
   const epoch = epochAt(g, e.from.party, e.seq);
-  return (verifyEntry as (b: Uint8Array, a: VerifiedAccord, m?: AccordMember) => VerifiedEntry)(bytes, epoch.version, epoch.member);
+  // The version in force there names the sender's key at that position (epoch.member).
+  return verifyEntry(bytes, epoch.version);
 }
 
 /** The party's log origin (its key name: a rotated key keeps it). */
@@ -211,24 +149,16 @@ export function logKeysEver(g: Governed, party: string): VerifierKey[] {
 
 /** The witness key (cosignature/v1, 0x04) a version names for a party: `witnessKey`, else its log key's 0x04 form. */
 export function witnessKeyIn(v: VerifiedAccord, party: string): VerifierKey | undefined {
-  const m = v.party(party);
-  if (m === undefined) return undefined;
-  const named = (m.party as { witnessKey?: string }).witnessKey;
-  return named !== undefined ? cosignerKey(parseVerifierKey(named)) : cosignerKey(m.logKey);
+  return v.party(party)?.witnessKey;
 }
 
 /**
- * Every witness key `party` has had in the chain, current first: a
- * cosignature by any of them is the party's (a cosignature made before its
- * witness key rotated stays what it was).
+ * Every witness key `party` has had in the chain (epochs.witnessKeys),
+ * current first: a cosignature by any of them is the party's (a
+ * cosignature made before its witness key rotated stays what it was).
  */
 export function witnessKeysOf(g: Governed, party: string): VerifierKey[] {
-  const seen = new Map<string, VerifierKey>();
-  for (let i = g.chain.versions.length - 1; i >= 0; i--) {
-    const k = witnessKeyIn(g.chain.versions[i]!, party);
-    if (k !== undefined && !seen.has(`${k.name}+${formatKeyId(k.keyId)}`)) seen.set(`${k.name}+${formatKeyId(k.keyId)}`, k);
-  }
-  return [...seen.values()];
+  return [...g.epochs.witnessKeys(party)].reverse().map((w) => w.key);
 }
 
 /** The party's member in the current version (requests: signed with the sender's current key). */
@@ -236,19 +166,9 @@ export function currentMember(g: Governed, party: string): AccordMember | undefi
   return g.chain.current.party(party);
 }
 
-/**
- * Whether `key` (a log key of `party`) is retired at checkpoint size `size`:
- * it signed for the party once, but `size` is beyond its rotation size.
- * Core's `epochs.retired` when it has one.
- */
+/** Whether `key` (a log key of `party`) is retired at checkpoint size `size` (core epochs.retired). */
 export function isRetired(g: Governed, party: string, key: VerifierKey, size: number): boolean {
-  const retired = (g.epochs as { retired?: (p: string, k: VerifierKey, s: number) => boolean }).retired;
-  if (retired !== undefined) return retired.call(g.epochs, party, key, size);
-  const valid = g.epochs.checkpointKeys(party, size).some((m) => m.logKey.keyId === key.keyId && m.logKey.name === key.name);
-  if (valid) return false;
-  const current = g.chain.current.party(party)?.logKey;
-  const isCurrent = current !== undefined && current.keyId === key.keyId && current.name === key.name;
-  return !isCurrent && logKeysEver(g, party).some((k) => k.keyId === key.keyId && k.name === key.name);
+  return g.epochs.retired(party, key, size);
 }
 
 /** A checkpoint of `party` signed only by keys that are retired at its size (evidence). */
@@ -304,18 +224,7 @@ export function openPartyCheckpoint(g: Governed, party: string, note: Uint8Array
 
 /** Throws the typed refusal of a checkpoint signed by a retired key. */
 export function throwRetired(r: RetiredCheckpoint): never {
-  return fail(retiredCode(), `${r.party}'s checkpoint of size ${r.size} is signed by a key retired before that size`);
-}
-
-/** `KEY_RETIRED` when core has the code (issue 11), else `NOTE_UNVERIFIED`. */
-function retiredCode(): core.ErrorCode {
-  return govCode('KEY_RETIRED', 'NOTE_UNVERIFIED');
-}
-
-/** An issue-11 error code when core's catalog has it, else `fallback` (core merged later). */
-export function govCode(code: string, fallback: core.ErrorCode = 'ACCORD_MALFORMED'): core.ErrorCode {
-  const catalog = (core as unknown as { ERROR_CATALOG?: Record<string, unknown> }).ERROR_CATALOG;
-  return (catalog !== undefined && code in catalog ? code : fallback) as core.ErrorCode;
+  return fail('KEY_RETIRED', `${r.party}'s checkpoint of size ${r.size} is signed by a key retired before that size`);
 }
 
 // ---------------------------------------------------------------------------
@@ -351,7 +260,7 @@ export function accordView(g: Governed, subject: string, size: number, subjectMe
 }
 
 function hasOwnWitnessKeys(g: Governed): boolean {
-  return g.chain.versions.some((v) => v.accord.parties.some((p) => (p as { witnessKey?: string }).witnessKey !== undefined));
+  return g.chain.versions.some((v) => v.accord.parties.some((p) => p.witnessKey !== undefined));
 }
 
 /** A member of `party` whose signature check accepts any of `members` (bundle signatures across a rotation). */

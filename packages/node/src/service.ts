@@ -69,7 +69,7 @@ import { WitnessService } from './witness.js';
 import { isQuarantined } from './federation/forks.js';
 import { judgeReceivedBody, needsAnswer, rejectionDraft, rejectionOf, withRejection } from './received.js';
 import type { ContinuityGuard } from './rollback.js';
-import { type AccordChain, type AccordEpochs, type Governed, CHAIN_SETTING, loadChain, storedChainFile, verifyEntryAt, witnessKeyIn, govCode } from './epochs.js';
+import { type AccordChain, type AccordEpochs, type Governed, CHAIN_SETTING, loadChain, storedChainFile, verifyEntryAt } from './epochs.js';
 
 /** The party's secrets, decrypted in memory only. */
 export interface NodeKeys {
@@ -225,14 +225,14 @@ export class ParleyNode implements Governed {
     const run = this.#chainTail.then(async () => {
       const next = loadChain(this.#genesis.signed, this.#genesis.verified, file);
       const held = this.#governed.chain;
-      if (next.chain.versions.length < held.versions.length) fail(govCode('ACCORD_VERSION'), `the chain ends at version ${next.chain.versions.length}, before version ${held.versions.length} in force (rolled back)`);
+      if (next.chain.versions.length < held.versions.length) fail('ACCORD_VERSION', `the chain ends at version ${next.chain.versions.length}, before version ${held.versions.length} in force (rolled back)`);
       held.versions.forEach((v, i) => {
-        if (digestOf(next.chain.versions[i]!) !== digestOf(v)) fail(govCode('ACCORD_FORKED'), `the chain's version ${i + 1} is not the version ${i + 1} in force`);
+        if (next.chain.versions[i]!.digest !== v.digest) fail('ACCORD_FORKED', `the chain's version ${i + 1} is not the version ${i + 1} in force`);
       });
       const oldActs = ((await this.#store.getSetting(CHAIN_SETTING)) as { activations?: { party: string; version: number; size: number }[] } | undefined)?.activations ?? [];
       const newActs = (file as { activations: { party: string; version: number; size: number }[] }).activations;
       for (const a of oldActs) {
-        if (!newActs.some((b) => b.party === a.party && b.version === a.version && b.size === a.size)) fail(govCode('ACCORD_VERSION'), `the chain drops ${a.party}'s activation of version ${a.version} at ${a.size}`);
+        if (!newActs.some((b) => b.party === a.party && b.version === a.version && b.size === a.size)) fail('ACCORD_VERSION', `the chain drops ${a.party}'s activation of version ${a.version} at ${a.size}`);
       }
       await this.#store.putSetting(CHAIN_SETTING, storedChainFile(file as Parameters<typeof storedChainFile>[0]));
       // ---- durable: the node runs on this chain from now on, and after a restart.
@@ -265,9 +265,10 @@ export class ParleyNode implements Governed {
     if (!ours.some((m) => m.party.hpkeKey === formatBase64(o.keys.hpke.publicKey))) fail('ACCORD_MALFORMED', `the HPKE key is not ${o.party}'s key in the accord`);
     // The witness key: its own (witness.key), else the log key's 0x04 form; the accord's witnessKey for us when it names one.
     const witnessKey = cosignerKey(o.keys.witness ?? o.keys.log);
-    const named = witnessKeyIn(accord, o.party);
-    if (named !== undefined && (me.party as { witnessKey?: string }).witnessKey !== undefined && formatVerifierKey(named) !== formatVerifierKey(verifierKeyOf(witnessKey))) {
-      fail('ACCORD_MALFORMED', `the witness key is not ${o.party}'s witnessKey in the accord`);
+    // Others trust only the witness key the accord names for us (witnessKey, else the log key's 0x04 form):
+    // a witness.key it does not name would cosign in vain.
+    if (!ours.some((m) => formatVerifierKey(m.witnessKey) === formatVerifierKey(verifierKeyOf(witnessKey)))) {
+      fail('ACCORD_MALFORMED', `the witness key is not ${o.party}'s witness key in the accord`);
     }
     const bound = await o.store.getSetting('accord');
     if (bound === undefined) await o.store.putSetting('accord', { id: genesis.id, party: o.party });
@@ -852,11 +853,6 @@ export class ParleyNode implements Governed {
   async close(): Promise<void> {
     await this.#writer.close();
   }
-}
-
-/** Digest of an accord version (core's `digest`; the id for a version 1 without it). */
-function digestOf(v: VerifiedAccord): string {
-  return (v as { digest?: string }).digest ?? v.id;
 }
 
 /** Store metadata of an entry; `body` is its clear or opened body, for the incident id. */

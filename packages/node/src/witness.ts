@@ -95,7 +95,7 @@ import * as core from '@parley/core';
 import type { LogStore, WitnessState } from '@parley/store';
 import { noteCosigned } from './deadlines/cosigned.js';
 import { evidence, isQuarantined, keepUnverified, recordFork } from './federation/forks.js';
-import { type Governed, accordView, checkpointVerifiers, originOf, retiredSigners, govCode } from './epochs.js';
+import { type Governed, accordView, checkpointVerifiers, originOf, retiredSigners } from './epochs.js';
 
 /** Content-Type of a 200 add-checkpoint answer (and of plain-text refusals). */
 export const WITNESS_TEXT_CONTENT_TYPE = 'text/plain; charset=utf-8';
@@ -268,7 +268,7 @@ export class WitnessService {
         if (retired !== undefined) {
           await keepRetired(this.#store, g, retired.party, parsed.checkpointNote);
           const detail = 'the checkpoint is signed by a key retired before its size';
-          const error = new VerificationError(govCode('KEY_RETIRED', 'NOTE_UNVERIFIED'), `${log.party}'s checkpoint of size ${retired.size}: ${detail}`);
+          const error = new VerificationError('KEY_RETIRED', `${log.party}'s checkpoint of size ${retired.size}: ${detail}`);
           return { status: 403, contentType: WITNESS_TEXT_CONTENT_TYPE, body: encodeUtf8(`${detail}\n`), reason: 'unverified', detail, error };
         }
       }
