@@ -40,6 +40,7 @@ import {
   openNote,
   parseCheckpoint,
   parseEntry,
+  parseNote,
   parseVerifierKey,
   verifyAccordChain,
   verifyChainFile,
@@ -208,12 +209,13 @@ export function openPartyCheckpoint(g: Governed, party: string, note: Uint8Array
   if (origin === undefined) fail('NOTE_UNVERIFIED', `${party} is not a party of the accord`);
   let size: number;
   try {
-    size = parseCheckpoint(openNote(note, new VerifierSet([])).text).treeSize;
+    size = parseCheckpoint(parseNote(note).text).treeSize;
   } catch {
     size = -1;
   }
   try {
-    if (size < 0) return openCheckpoint(note, checkpointVerifiers(g, party, 0), { origin });
+    // Not a checkpoint: openCheckpoint reports it (no key is valid at no size).
+    if (size < 0) return openCheckpoint(note, new VerifierSet([]), { origin });
     return openCheckpoint(note, checkpointVerifiers(g, party, size), { origin });
   } catch (e) {
     const retired = e instanceof VerificationError ? retiredSigners(g, party, note) : undefined;
@@ -299,7 +301,7 @@ export function openBundleAt(g: Governed, bytes: Uint8Array, me: string, o: core
     sig = typeof v['sig'] === 'string' ? v['sig'] : '';
     const { sig: _drop, ...rest } = v;
     unsigned = rest;
-    size = parseCheckpoint(openNote(String(v['checkpoint']), new VerifierSet([])).text).treeSize;
+    size = parseCheckpoint(parseNote(String(v['checkpoint'])).text).treeSize;
   } catch {
     // core's parse reports it with its own code.
     return core.openBundle(bytes, g.chain.current, me, o);
@@ -329,7 +331,7 @@ export function openBundleAt(g: Governed, bytes: Uint8Array, me: string, o: core
 /** Tree size of a checkpoint note, unverified (−1 when it is not one). */
 export function noteSize(note: Uint8Array | string): number {
   try {
-    return parseCheckpoint(openNote(note, new VerifierSet([])).text).treeSize;
+    return parseCheckpoint(parseNote(note).text).treeSize;
   } catch {
     return -1;
   }

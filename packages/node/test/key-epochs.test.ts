@@ -195,9 +195,9 @@ describe('a node on a two-version chain (US rotates its log key at R, CN has its
     expect(node.epochs.checkpointKeys('US', R)).toHaveLength(2);
   });
 
-  it('refuses to run with a witness key the accord in force does not name (ACCORD_MALFORMED)', async () => {
-    await expect(openCn()).rejects.toMatchObject({ code: 'ACCORD_MALFORMED' }); // the log key's 0x04 form is no longer CN's witness key
+  it('refuses to run with a witness key the accord does not name for it (ACCORD_MALFORMED)', async () => {
     await expect(openCn(generateSignerKey('cn.parley.test/witness', SIG_TYPE_COSIGNATURE_V1))).rejects.toMatchObject({ code: 'ACCORD_MALFORMED' });
+    await expect(openCn(generateSignerKey(cn.keys.log.name))).rejects.toMatchObject({ code: 'ACCORD_MALFORMED' });
   });
 
   it('witnesses the checkpoint at R signed by both keys, cosigning with its own witness key, which a verifier accepts', async () => {
