@@ -36,6 +36,10 @@ import {
   formatVerifierKey,
   generateSignerKey,
   getCrypto,
+  inclusionProofFromHashes,
+  inclusionProofIndexes,
+  makeBundle,
+  signRequest,
   newSigner,
   newVerifier,
   openWitnessedCheckpoint,
@@ -47,11 +51,12 @@ import {
   verifierKeyOf,
   verifyAccord,
   verifyAmendment,
+  verifyChainFile,
   VerifierSet,
 } from '@parley/core/node';
 import { SqliteStore } from '@parley/store';
 import type { FastifyInstance } from 'fastify';
-import { ParleyNode, createServer } from '../src/index.js';
+import { ParleyNode, createServer, importBundle } from '../src/index.js';
 import { openPartyCheckpoint } from '../src/epochs.js';
 import { verifyCosigned } from '../src/rollback.js';
 import { type TestParty, makeAccord, makeParty } from './helpers/channel.js';
@@ -195,6 +200,13 @@ describe('a node on a two-version chain (US rotates its log key at R, CN has its
     expect(node.epochs.checkpointKeys('US', R)).toHaveLength(2);
   });
 
+  it('serves the chain file it runs on (genesis first), which verifies on its own', async () => {
+    const file = await node.chainFile();
+    expect(file.versions).toHaveLength(2);
+    expect(file.activations).toEqual(chainFile.activations);
+    expect(verifyChainFile(file).chain.current.digest).toBe(node.accord.digest);
+  });
+
   it('refuses to run with a witness key the accord does not name for it (ACCORD_MALFORMED)', async () => {
     await expect(openCn(generateSignerKey('cn.parley.test/witness', SIG_TYPE_COSIGNATURE_V1))).rejects.toMatchObject({ code: 'ACCORD_MALFORMED' });
     await expect(openCn(generateSignerKey(cn.keys.log.name))).rejects.toMatchObject({ code: 'ACCORD_MALFORMED' });
@@ -238,9 +250,41 @@ describe('a node on a two-version chain (US rotates its log key at R, CN has its
     expect(openPartyCheckpoint(node, 'US', checkpoint(R + 4, [us.keys.log, usNew])).checkpoint.treeSize).toBe(R + 4);
   });
 
+  it('opens a bundle across the rotation: signed by the key at its checkpoint size, each entry by the key at its index', async () => {
+    const size = tree.size; // R + 4: US's checkpoint CN cosigned last is R + 3
+    const note = checkpoint(size, [usNew]);
+    const entries = [0, 1, R + 2].map((index) => ({ index, bytes: usEntries[index]!, proof: inclusionProofFromHashes(size, index, tree.readHashes(inclusionProofIndexes(size, index))) }));
+    const input = { accordId: v1.id, from: 'US', to: 'CN', created: time(50), checkpoint: decodeUtf8(note), entries };
+    const sign = (k: SignerKey) => getCrypto().ed25519Signer(k.seed);
+    // The old key no longer speaks for US at this size.
+    await expect(importBundle(node, makeBundle(input, sign(us.keys.log)))).rejects.toMatchObject({ code: 'BUNDLE_INVALID' });
+    // An entry past R signed by the old key, in a tree and bundle the new key signed: refused for that entry.
+    const other = new MemoryTree();
+    for (const b of usEntries.slice(0, R + 1)) other.appendData(b);
+    const stray = usMessage(R + 1, us.keys.log, 'old key after the rotation');
+    other.appendData(stray);
+    const otherNote = signCheckpoint({ origin: us.keys.log.name, treeSize: R + 2, rootHash: other.root(), extensions: [] }, [newSigner(usNew)]);
+    const forged = { accordId: v1.id, from: 'US', to: 'CN', created: time(51), checkpoint: decodeUtf8(otherNote), entries: [{ index: R + 1, bytes: stray, proof: inclusionProofFromHashes(R + 2, R + 1, other.readHashes(inclusionProofIndexes(R + 2, R + 1))) }] };
+    await expect(importBundle(node, makeBundle(forged, sign(usNew)))).rejects.toMatchObject({ code: 'BUNDLE_INVALID', cause: { code: 'SIGNATURE_INVALID' } });
+    expect(await store.received('US', R + 1)).toBeUndefined();
+    const r = await importBundle(node, makeBundle(input, sign(usNew)));
+    expect(r).toMatchObject({ from: 'US', accepted: 3 });
+    expect((await store.received('US', R + 2))?.meta.type).toBe('hotline.message');
+  });
+
+  it('authenticates requests by the sender\u2019s key in the version in force: US\u2019s old key no longer signs for it', () => {
+    const req = (k: SignerKey) => {
+      const body = encodeUtf8('{}');
+      const header = signRequest({ accordId: v1.id, from: 'US', to: 'CN', method: 'POST', path: '/fed/v1/push', body, signer: getCrypto().ed25519Signer(k.seed), now: Date.now() / 1000 });
+      return { header, method: 'POST', path: '/fed/v1/push', body };
+    };
+    expect(node.authenticateRequest(req(usNew)).party).toBe('US');
+    expect(() => node.authenticateRequest(req(us.keys.log))).toThrow(expect.objectContaining({ code: 'REQUEST_UNAUTHENTICATED' }));
+  });
+
   it('judges entries by the key in force at their index: old below R, new from R', async () => {
     const before = await node.ingest(usEntries.slice(0, R));
-    expect(before.accepted).toBe(R);
+    expect(before.accepted + before.duplicates).toBe(R);
     expect((await node.ingest([usEntries[R + 1]!])).accepted).toBe(1);
     // The old key beyond R, and the new key below R, are not US's key there.
     await expect(node.ingest([usMessage(R + 5, us.keys.log)])).rejects.toMatchObject({ code: 'SIGNATURE_INVALID' });
