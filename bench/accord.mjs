@@ -26,6 +26,7 @@
  *             The rotated/unrotated ratio is the goal (≤ 1.05×).
  *
  *   node bench/accord.mjs --quick   100 versions, 100,000 positions, 2,000 verified entries.
+ *   BENCH_AUDIT_POSITIONS=n         another log length (e.g. with BENCH_FULL_AUDIT=1 on a small log).
  */
 import * as nc from 'node:crypto';
 import {
@@ -50,7 +51,7 @@ import {
 const QUICK = process.argv.includes('--quick');
 const FULL = process.env.BENCH_FULL_AUDIT === '1' && !QUICK;
 const VERSIONS = QUICK ? 100 : 1000;
-const POSITIONS = QUICK ? 100_000 : 1_000_000;
+const POSITIONS = Number(process.env.BENCH_AUDIT_POSITIONS ?? (QUICK ? 100_000 : 1_000_000));
 const ROTATIONS = 10;
 const SAMPLE = FULL ? POSITIONS : QUICK ? 2_000 : 20_000;
 const CHECKPOINT_EVERY = 1000;
@@ -206,12 +207,15 @@ const CHUNK = 100;
 const res = { rot: { look: Infinity, ver: 0, cp: Infinity }, plain: { look: Infinity, ver: 0, cp: Infinity } };
 const logs = { rot: [epochsRot, entriesRot, cpRot], plain: [epochsPlain, entriesPlain, cpPlain] };
 const rawDuring = [];
-for (let r = 0; r < R; r++) {
+for (const name of ['rot', 'plain']) lookups(logs[name][0]); // warm-up (JIT)
+for (let r = 0; r < Math.max(R, 3); r++) {
   for (const name of r % 2 === 0 ? ['rot', 'plain'] : ['plain', 'rot']) {
     const [ep, , cp] = logs[name];
     res[name].look = Math.min(res[name].look, lookups(ep));
     res[name].cp = Math.min(res[name].cp, checkpointAudit(ep, cp));
   }
+}
+for (let r = 0; r < R; r++) {
   for (let c = 0; c < sample.length; c += CHUNK) {
     for (const name of (c / CHUNK + r) % 2 === 0 ? ['rot', 'plain'] : ['plain', 'rot']) {
       const [ep, ent] = logs[name];
@@ -226,7 +230,7 @@ const rawAudit = rawDuring.reduce((a, b) => a + b, 0) / rawDuring.length;
 const total = (x) => (FULL ? x.ver + x.cp : x.look + (x.ver / sample.length) * POSITIONS + x.cp);
 console.log(`(b) audit of a ${POSITIONS.toLocaleString('en-US')}-entry log: ${ROTATIONS} key rotations (${ROTATIONS + 1} epochs of ${span.toLocaleString('en-US')}) vs none`);
 console.log(`    measured: keysFor on all ${POSITIONS.toLocaleString('en-US')} positions; keysFor + Ed25519 verify of ${sample.length.toLocaleString('en-US')} real signed entries (seq = position, every ${stride}th position; signed in ${fmt(signMs / 1000)} s);`);
-console.log(`              ${checkpoints.length} checkpoints (checkpointKeys + signature). ${R} interleaved round(s): lookups and checkpoints best-of, verifies in alternating chunks of ${CHUNK}, averaged.`);
+console.log(`              ${checkpoints.length} checkpoints (checkpointKeys + signature). lookups and checkpoints best of ${Math.max(R, 3)} interleaved rounds, verifies in alternating chunks of ${CHUNK}, averaged over ${R} round(s).`);
 for (const [label, x] of [['10 rotations', res.rot], ['no rotation ', res.plain]]) {
   console.log(`    ${label}: lookups ${fmt(x.look)} ms (${fmt((x.look * 1e6) / POSITIONS)} ns/position) · verify ${fmt((x.ver * 1000) / sample.length)} µs/entry · checkpoints ${fmt(x.cp)} ms → ${FULL ? 'audit (measured)' : `audit of ${POSITIONS.toLocaleString('en-US')} (extrapolated verifies)`} ${fmt(total(x) / 1000)} s`);
 }

@@ -39,6 +39,12 @@ import {
   verifyAccordFork,
   verifyAmendment,
   verifyChainFile,
+  formatRetiredKeyProof,
+  newSigner,
+  retiredKeyProof,
+  signCheckpoint,
+  verifyRetiredKeyProof,
+  parseAnyForkProof,
 } from '../src/index.js';
 import { ArgumentError, ParleyError, ParseError, VerificationError } from '../src/errors.js';
 import { providers, useProvider } from './helpers/providers.js';
@@ -114,6 +120,7 @@ describe.each(providers)('accord chain vectors with $name', (provider) => {
     expect(fork.text).toBe(v.proof);
     const proof = parseAccordForkProof(v.proof);
     expect(formatAccordForkProof(proof)).toBe(v.proof);
+    expect(parseAnyForkProof(v.proof).kind).toBe('accord');
     // A node holding the chain with one version 2 refuses the other.
     const { chain } = verifyChainFile(read('chain.json'));
     const upTo2 = verifyAccordChain(chain.signed.slice(0, 2));
@@ -221,6 +228,8 @@ describe('accord amendments: the rules', () => {
     expect(epochs.keysFor('US', 8)).toBeUndefined();
     expect(epochs.checkpointKeys('US', 8)).toHaveLength(1);
     expect(epochs.checkpointKeys('US', 9)).toHaveLength(0);
+    assertThrowsCode(() => checkpointSigner(epochs, 'US', verifierKeyOf(logKey('US')), 9), ArgumentError, 'CHANNEL_FROZEN');
+    expect(checkpointSigner(epochs, 'US', verifierKeyOf(logKey('US')), 8).party.id).toBe('US');
     // A withdrawal whose quorum is not clamped to the new party count is not a withdrawal.
     const v1f = fz.verified[0]!;
     assertThrowsCode(() => draftAmendment(v1f, { ...v1f.accord, parties: v1f.accord.parties.filter((p) => p.id !== 'CN') }), ParseError, 'ACCORD_MALFORMED');
@@ -400,5 +409,35 @@ describe('key epochs', () => {
     const noSuspect = { ...sc.file, activations: sc.file.activations.map((a) => (a.suspectFrom === undefined ? a : { party: a.party, version: a.version, size: a.size, entry: a.entry })) };
     const { epochs } = verifyChainFile(formatChainFile(noSuspect));
     expect([...Array(12).keys()].filter((i) => epochs.suspect('CN', i))).toEqual([4, 5, 6, 7, 8]);
+  });
+
+  it('turns a checkpoint signed by a retired key beyond its rotation size into a retired-key proof', () => {
+    const { chain } = verifyChainFile(formatChainFile(sc.file));
+    const root = new Uint8Array(32).fill(7);
+    const note = (size: number, gens: number[]) => signCheckpoint({ origin: 'us.parley.example/log', treeSize: size, rootHash: root, extensions: [] }, gens.map((g) => newSigner(logKey('US', g))));
+    // US rotated at size 10 (v3): the old key at 11 is evidence, at 10 (the dual-signed rotation checkpoint) it is not.
+    const proof = retiredKeyProof(chain, sc.file.activations, 'US', note(11, [0, 1]))!;
+    expect(proof.kind).toBe('retired-key');
+    expect(proof.activation.version).toBe(3);
+    const v = verifyRetiredKeyProof(formatRetiredKeyProof(proof), chain);
+    expect(parseAnyForkProof(formatRetiredKeyProof(proof)).kind).toBe('retired-key');
+    const checkpointFork = readFileSync(join(OWN_VECTORS_DIR, 'parley/fork-v1.json'), 'utf8');
+    const forks = (JSON.parse(checkpointFork) as { forks: Record<string, string> }).forks;
+    expect(Object.keys(forks)).toHaveLength(3);
+    for (const text of Object.values(forks)) expect(['same-size', 'leaf-conflict', 'prefix-conflict']).toContain(parseAnyForkProof(text).kind);
+    assertThrowsCode(() => parseAnyForkProof('{"kind":"accord"}'), ParseError, 'FORK_PROOF_MALFORMED');
+    expect([v.party, v.size, v.rotatedAt, v.version]).toEqual(['US', 11, 10, 3]);
+    expect(formatVerifierKey(v.key)).toBe(formatVerifierKey(verifierKeyOf(logKey('US'))));
+    expect(retiredKeyProof(chain, sc.file.activations, 'US', note(10, [0, 1]))).toBeUndefined();
+    expect(retiredKeyProof(chain, sc.file.activations, 'US', note(500, [1]))).toBeUndefined();
+    // Not evidence: an activation that retired nothing, a size not beyond it, another signature riding along, another channel.
+    const v2act = sc.file.activations.find((a) => a.party === 'US' && a.version === 2)!;
+    assertThrowsCode(() => verifyRetiredKeyProof({ ...proof, activation: v2act }, chain), VerificationError, 'FORK_PROOF_INVALID');
+    const v5act = sc.file.activations.find((a) => a.party === 'US' && a.version === 5)!;
+    assertThrowsCode(() => verifyRetiredKeyProof({ ...proof, activation: v5act }, chain), VerificationError, 'FORK_PROOF_INVALID');
+    assertThrowsCode(() => verifyRetiredKeyProof({ ...proof, checkpoint: new TextDecoder().decode(note(11, [0, 1])) }, chain), VerificationError, 'FORK_PROOF_INVALID');
+    assertThrowsCode(() => verifyRetiredKeyProof({ ...proof, activation: { ...proof.activation, size: 11 } }, chain), VerificationError, 'FORK_PROOF_INVALID');
+    assertThrowsCode(() => verifyRetiredKeyProof({ ...proof, accord: sc.verified[1]!.digest }, chain), VerificationError, 'FORK_PROOF_INVALID');
+    assertThrowsCode(() => verifyRetiredKeyProof(`${formatRetiredKeyProof(proof)} `, chain), ParseError, 'FORK_PROOF_MALFORMED');
   });
 });
