@@ -51,6 +51,8 @@ import {
   verifierKeyOf,
   verifyAccord,
   verifyAmendment,
+  retiredKeyProof,
+  verifyRetiredKeyProof,
   verifyChainFile,
   VerifierSet,
 } from '@parley/core/node';
@@ -244,6 +246,12 @@ describe('a node on a two-version chain (US rotates its log key at R, CN has its
     expect((await node.witness.latest('US'))?.treeSize).toBe(R + 3); // nothing cosigned
     const kept = [...(await store.unverifiedCheckpoints('US')), ...(await store.forkProofs('US')).map((f) => f.proof)];
     expect(kept.some((k) => k.includes(decodeUtf8(retired).split('\n\n')[0]!))).toBe(true);
+    // Kept without quarantining US (a leaked old key must not freeze US's new log); the portable
+    // proof (kind retired-key) is built from the kept note and the chain, and verifies.
+    expect(await store.forkProofs('US')).toEqual([]);
+    const evidence = retiredKeyProof(node.chain, (await node.chainFile()).activations, 'US', (await store.unverifiedCheckpoints('US'))[0]!);
+    expect(evidence?.kind).toBe('retired-key');
+    expect(() => verifyRetiredKeyProof(evidence!, node.chain)).not.toThrow();
     // The same judgement on every path that opens a checkpoint of US (pull, gossip).
     expect(() => openPartyCheckpoint(node, 'US', retired)).toThrow(expect.objectContaining({ code: 'KEY_RETIRED' }));
     // Signed by the new key as well, the stray old-key signature is ignored (C2SP: unknown signatures).
