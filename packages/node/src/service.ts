@@ -250,6 +250,7 @@ export class ParleyNode implements Governed {
       await this.#store.putSetting(CHAIN_SETTING, storedChainFile(file));
       // ---- durable: the node runs on this chain from now on, and after a restart.
       this.#governed = next;
+      this.#pool?.adopt(file, this.#genesis.signed);
       return next.chain;
     });
     this.#chainTail = run.catch(() => undefined);
@@ -296,6 +297,7 @@ export class ParleyNode implements Governed {
       ...(o.now !== undefined ? { now: o.now } : {}),
     });
     const node = new ParleyNode(o, { signed: signedGenesis, verified: genesis }, governed, writer, witnessKey);
+    if (governed.chain.versions.length > 1) o.verifyPool?.adopt(storedChainFile(await node.chainFile()), signedGenesis);
     await node.#nonces.load(node.#now().getTime() / 1000);
     return node;
   }
@@ -467,8 +469,8 @@ export class ParleyNode implements Governed {
    */
   async ingest(entries: readonly Uint8Array[]): Promise<{ accepted: number; duplicates: number; receipts: Submitted[] }> {
     const now = this.#now().toISOString();
-    // The pool's workers verify against the genesis accord: only while the chain is that one version.
-    const verdicts = this.#pool && entries.length >= 16 && this.chain.versions.length === 1 ? await this.#pool.verify(entries) : undefined;
+    // The pool's workers follow the chain too (VerifyPool.adopt, at open and on adoptChain).
+    const verdicts = this.#pool && entries.length >= 16 ? await this.#pool.verify(entries) : undefined;
     const records: ReceivedEntry[] = entries.map((bytes, i) => {
       const verdict = verdicts?.[i];
       if (verdict) {

@@ -58,7 +58,7 @@ import {
 } from '@parley/core/node';
 import { SqliteStore } from '@parley/store';
 import type { FastifyInstance } from 'fastify';
-import { ParleyNode, createServer, importBundle } from '../src/index.js';
+import { ParleyNode, VerifyPool, createServer, importBundle } from '../src/index.js';
 import { openPartyCheckpoint } from '../src/epochs.js';
 import { verifyCosigned } from '../src/rollback.js';
 import { type TestParty, makeAccord, makeParty } from './helpers/channel.js';
@@ -298,6 +298,27 @@ describe('a node on a two-version chain (US rotates its log key at R, CN has its
     await expect(node.ingest([usMessage(R + 5, us.keys.log)])).rejects.toMatchObject({ code: 'SIGNATURE_INVALID' });
     await expect(node.ingest([usMessage(0, usNew, 'rewritten')])).rejects.toMatchObject({ code: 'SIGNATURE_INVALID' });
     expect(await store.received('US', R + 5)).toBeUndefined();
+  });
+
+  it('verifies on the worker pool by the chain too: at open from the stored chain, and entries by the key at their index', async () => {
+    const pool = new VerifyPool(genesis, 1);
+    const pstore = SqliteStore.open(join(dir, 'CN-pool.sqlite'));
+    try {
+      const first = await ParleyNode.open({ accord: genesis, party: 'CN', keys: cn.keys, store: pstore });
+      await first.adoptChain(chainFile);
+      await first.close();
+      const pnode = await ParleyNode.open({ accord: genesis, party: 'CN', keys: { ...cn.keys, witness: cnWitness }, store: pstore, verifyPool: pool });
+      const late = Array.from({ length: 14 }, (_, k) => usMessage(R + 20 + k, usNew));
+      // 16 entries: two under the old key below R, fourteen under the new key (the pool takes batches of 16 or more).
+      expect((await pnode.ingest([...usEntries.slice(0, 2), ...late])).accepted).toBe(16);
+      const stray = [...late.slice(0, 15 - 1).map((_, k) => usMessage(R + 40 + k, usNew)), usMessage(R + 60, us.keys.log), usMessage(R + 61, usNew)];
+      await expect(pnode.ingest(stray)).rejects.toMatchObject({ code: 'SIGNATURE_INVALID' });
+      expect(await pstore.received('US', R + 40)).toBeUndefined();
+      await pnode.close();
+    } finally {
+      await pool.close();
+      await pstore.close();
+    }
   });
 
   it('refuses a shorter chain (ACCORD_VERSION) and another version 2 (ACCORD_FORKED); the chain in force stays', async () => {
