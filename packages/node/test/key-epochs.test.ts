@@ -58,7 +58,7 @@ import {
 } from '@parley/core/node';
 import { SqliteStore } from '@parley/store';
 import type { FastifyInstance } from 'fastify';
-import { ParleyNode, VerifyPool, createServer, importBundle } from '../src/index.js';
+import { ParleyNode, VerifyPool, createServer, importBundle, linkHealth } from '../src/index.js';
 import { openPartyCheckpoint } from '../src/epochs.js';
 import { verifyCosigned } from '../src/rollback.js';
 import { type TestParty, makeAccord, makeParty } from './helpers/channel.js';
@@ -235,6 +235,9 @@ describe('a node on a two-version chain (US rotates its log key at R, CN has its
     const r = await addCheckpoint(R, checkpoint(R + 3, [usNew]), proof(R, R + 3));
     expect(r.status, await r.clone().text()).toBe(200);
     expect((await node.witness.latest('US'))?.treeSize).toBe(R + 3);
+    // Link health checks the held state's cosignature under CN's own witness key and US's key at that size.
+    const health = await linkHealth({ node, store, now: Date.now() });
+    expect(health.find((h) => h.party === 'US')?.lastCosigned?.size).toBe(R + 3);
   });
 
   it('refuses a checkpoint the old key signed beyond R (403 KEY_RETIRED) and keeps it as evidence', async () => {
