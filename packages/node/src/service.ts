@@ -267,6 +267,11 @@ export class ParleyNode implements Governed {
     const genesis = 'id' in o.accord ? o.accord : verifyAccord(o.accord);
     if (!genesis.complete) fail('ACCORD_UNSIGNED', 'the node runs only on an accord signed by every party');
     const signedGenesis: SignedAccord = { accord: genesis.accord, signatures: genesis.signatures };
+    // A data directory of another channel or party is refused before its chain is read.
+    const bound = await o.store.getSetting('accord');
+    if (bound !== undefined && ((bound as { id?: string }).id !== genesis.id || (bound as { party?: string }).party !== o.party)) {
+      fail('STORE_CONFLICT', 'this data directory belongs to another accord or party');
+    }
     // The chain: genesis, then the versions adopted since (store setting accord.chain).
     const governed = loadChain(signedGenesis, genesis, await o.store.getSetting(CHAIN_SETTING));
     const accord = governed.chain.current;
@@ -284,11 +289,7 @@ export class ParleyNode implements Governed {
     if (!ours.some((m) => formatVerifierKey(m.witnessKey) === formatVerifierKey(verifierKeyOf(witnessKey)))) {
       fail('ACCORD_MALFORMED', `the witness key is not ${o.party}'s witness key in the accord`);
     }
-    const bound = await o.store.getSetting('accord');
     if (bound === undefined) await o.store.putSetting('accord', { id: genesis.id, party: o.party });
-    else if ((bound as { id?: string }).id !== genesis.id || (bound as { party?: string }).party !== o.party) {
-      fail('STORE_CONFLICT', 'this data directory belongs to another accord or party');
-    }
     const signer = newSigner(o.keys.log);
     const writer = await LogWriter.open(o.store, {
       origin: o.keys.log.name,
