@@ -8,7 +8,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { type Accord, draftAccord, formatBase64, formatVerifierKey, generateSignerKey, verifierKeyOf } from '@parley/core';
-import { type ChainFile, type DiffItem, type ProposalItem, activationRows, describeDiff, proposalView, shortKey, signersOf, sortProposals } from '../src/pages/accord/model.js';
+import { type DiffItem, type ProposalItem, activationRows, describeDiff, proposalView, shortKey, signersOf, sortProposals } from '../src/pages/accord/model.js';
 
 const vectors = JSON.parse(readFileSync(new URL('./vectors/accord-diff.json', import.meta.url), 'utf8')) as { cases: { name: string; diff: DiffItem[]; changes: unknown[] }[] };
 
@@ -115,20 +115,20 @@ describe('proposalView', () => {
 });
 
 describe('activationRows', () => {
-  const file: Pick<ChainFile, 'versions' | 'activations'> = {
-    versions: [{ accord: v1, signatures: [] }],
-    activations: [
-      { party: 'US', version: 2, size: 5, entry: '' },
-      { party: 'EU', version: 2, size: 0, entry: '' },
-      { party: 'CN', version: 3, size: 9, entry: '', suspectFrom: 6 },
-      { party: 'US', version: 3, size: 11, entry: '' },
-    ],
-  };
+  const v = (n: number) => ({ version: n });
+  const epochs = [
+    { party: 'US', version: v(2), from: 5, until: 11 },
+    { party: 'EU', version: v(2), from: 0 },
+    { party: 'CN', version: v(1), from: 0, until: 9, suspectFrom: 6 },
+    { party: 'CN', version: v(3), from: 9 },
+    { party: 'US', version: v(3), from: 11 },
+    { party: 'US', version: v(1), from: 0, until: 5 },
+  ];
 
-  it('starts every founding party at version 1, size 0, and closes each epoch at the next activation', () => {
-    expect(activationRows(file)).toEqual([
-      { party: 'CN', version: 1, from: 0, until: 9 },
-      { party: 'CN', version: 3, from: 9, suspect: { from: 6, to: 9 } },
+  it('lists each party\'s epochs in order, with the suspect tail of a compromised key\'s epoch', () => {
+    expect(activationRows(epochs)).toEqual([
+      { party: 'CN', version: 1, from: 0, until: 9, suspect: { from: 6, to: 9 } },
+      { party: 'CN', version: 3, from: 9 },
       { party: 'EU', version: 2, from: 0 },
       { party: 'US', version: 1, from: 0, until: 5 },
       { party: 'US', version: 2, from: 5, until: 11 },

@@ -10,7 +10,7 @@
  * rendered by model.ts describeDiff.
  */
 import { type Accord, accordDiff, isParleyError, verifyChainFile } from '@parley/core';
-import { type ActivationRow, type Change, type ChainFile, activationRows, describeDiff, signersOf } from './model.js';
+import { type ActivationRow, type Change, activationRows, describeDiff, signersOf } from './model.js';
 
 export interface VersionRow {
   readonly version: number;
@@ -48,13 +48,12 @@ export class ChainRefused extends Error {
 export function chainView(file: unknown, channel: string): ChainView {
   let verified: ReturnType<typeof verifyChainFile>;
   try {
-    verified = verifyChainFile(file);
+    verified = verifyChainFile(file as Parameters<typeof verifyChainFile>[0]);
   } catch (e) {
     throw new ChainRefused(isParleyError(e) ? e.code : 'INTERNAL');
   }
   const { chain } = verified;
   if (chain.channel !== channel) throw new ChainRefused('CHANNEL_MISMATCH');
-  const raw = file as ChainFile;
   const rows: VersionRow[] = chain.versions.map((v, i) => {
     const prev = i > 0 ? chain.versions[i - 1] : undefined;
     return {
@@ -67,7 +66,7 @@ export function chainView(file: unknown, channel: string): ChainView {
     };
   });
   const newest = [...rows].reverse();
-  // Founders come from the verified version 1; activations are the verified file's.
-  const activations = activationRows({ versions: chain.versions.slice(0, 1).map((v) => ({ accord: v.accord, signatures: [] })), activations: raw.activations });
+  const parties = [...new Set(chain.versions.flatMap((v) => v.accord.parties.map((p) => p.id)))];
+  const activations = activationRows(parties.flatMap((p) => verified.epochs.epochs(p)));
   return { channel: chain.channel, versions: newest, current: newest[0]!, activations };
 }

@@ -297,7 +297,7 @@ export function sortProposals(items: readonly ProposalView[]): ProposalView[] {
 // ---------------------------------------------------------------------------
 // Activations
 
-/** One party's epoch: log positions [from, until) judged by `version`; `suspect` = [from, to) after a compromise recovery. */
+/** One party's epoch: log positions [from, until) judged by `version`; `suspect` = [from, to) of its tail a compromise recovery flagged. */
 export interface ActivationRow {
   readonly party: string;
   readonly version: number;
@@ -306,28 +306,32 @@ export interface ActivationRow {
   readonly suspect?: { readonly from: number; readonly to: number };
 }
 
+/** An epoch as core's `AccordEpochs.epochs(party)` gives it (only what the page shows). */
+export interface EpochLike {
+  readonly party: string;
+  readonly version: { readonly version: number };
+  readonly from: number;
+  readonly until?: number;
+  readonly suspectFrom?: number;
+}
+
 /**
- * Each party's epochs from a (verified) chain file: the implicit version-1
- * activation of every founding party at 0, then the recorded activations.
- * @returns rows grouped by party (sorted), oldest epoch first.
+ * The rows of the activations table from the verified chain's epochs
+ * (founding parties start under version 1 at 0; core adds that).
+ * @returns rows grouped by party (sorted), oldest epoch first; an epoch
+ *   whose tail is suspect (after the last checkpoint witnessed under a key
+ *   later found compromised, up to the recovery's activation) carries the range.
  */
-export function activationRows(file: Pick<ChainFile, 'versions' | 'activations'>): ActivationRow[] {
-  const founders = file.versions[0]?.accord.parties.map((p) => p.id) ?? [];
-  const acts = [...founders.map((party) => ({ party, version: 1, size: 0 }) as Pick<ChainActivation, 'party' | 'version' | 'size' | 'suspectFrom'>), ...file.activations];
-  const parties = [...new Set(acts.map((a) => a.party))].sort();
-  return parties.flatMap((party) => {
-    const mine = acts.filter((a) => a.party === party).sort((a, b) => a.version - b.version || a.size - b.size);
-    return mine.map((a, i) => {
-      const next = mine[i + 1];
-      return {
-        party,
-        version: a.version,
-        from: a.size,
-        ...(next !== undefined ? { until: next.size } : {}),
-        ...(a.suspectFrom !== undefined && a.suspectFrom < a.size ? { suspect: { from: a.suspectFrom, to: a.size } } : {}),
-      };
-    });
-  });
+export function activationRows(epochs: readonly EpochLike[]): ActivationRow[] {
+  return [...epochs]
+    .sort((a, b) => a.party.localeCompare(b.party) || a.from - b.from || a.version.version - b.version.version)
+    .map((e) => ({
+      party: e.party,
+      version: e.version.version,
+      from: e.from,
+      ...(e.until !== undefined ? { until: e.until } : {}),
+      ...(e.suspectFrom !== undefined && (e.until === undefined || e.suspectFrom < e.until) ? { suspect: { from: e.suspectFrom, to: e.until ?? e.suspectFrom } } : {}),
+    }));
 }
 
 /** Who signed a version: its approvals under the previous keys (`prior`) and its consents under its own keys. */
