@@ -158,6 +158,7 @@ export const IngestResponse = z.object({ accepted: z.number().int(), duplicates:
 
 export const AccordResponse = z.object({
   id: z.string().describe('Channel id: hex SHA-256 of the canonical accord'),
+  version: z.number().int().min(1).describe('The accord version in force (1: the founding accord)'),
   accord: z.looseObject({}).describe('The accord (RFC 8785 canonical JSON members)'),
   signedBy: z.array(z.string()),
   signatures: z
