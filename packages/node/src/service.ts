@@ -136,6 +136,8 @@ export interface EntryView {
   readonly sealed?: 'not-entitled' | 'not-a-recipient';
   /** For received entries: our receipt and acknowledgement of it. */
   readonly state?: EntryState;
+  /** Written by a party's compromised key: after its last witnessed checkpoint, before its key was recovered (issue 11). */
+  readonly suspect?: true;
 }
 
 /** Roles that may read sealed bodies addressed to this party. Auditors see metadata and commitments only. */
@@ -559,7 +561,9 @@ export class ParleyNode {
 
   async #view(party: string, rec: OwnEntry | ReceivedEntry, role: Role): Promise<EntryView> {
     const entry = parseEntry(rec.bytes);
-    const base = { party, index: rec.index, leafHash: formatBase64(rec.leafHash), entry };
+    // Issue 11: entries of a recovered party between its last witnessed checkpoint and the recovery are suspect.
+    const suspect = this.isSuspect(party, rec.index);
+    const base = { party, index: rec.index, leafHash: formatBase64(rec.leafHash), entry, ...(suspect ? { suspect: true as const } : {}) };
     const state = party === this.party ? undefined : await this.state(party, rec.index);
     const withState = state ? { ...base, state } : base;
     if ('clear' in entry.body) return { ...withState, body: entry.body.clear };
@@ -849,6 +853,11 @@ export class ParleyNode {
   signWithLogKey(message: Uint8Array, which: 'current' | 'next'): Uint8Array | undefined {
     const key = which === 'current' ? this.#keys.log : this.#keys.next?.log;
     return key === undefined ? undefined : getCrypto().ed25519Signer(key.seed)(message);
+  }
+
+  /** True when `party`'s entry `index` is suspect: after its last witnessed checkpoint under a key later recovered (node.epochs). */
+  isSuspect(party: string, index: number): boolean {
+    return (this as unknown as { epochs?: { suspect(party: string, index: number): boolean } }).epochs?.suspect(party, index) === true;
   }
 
   /** From now on every write is refused with `CHANNEL_FROZEN` (a frozen version is in force, or this party was removed). */

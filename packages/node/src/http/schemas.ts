@@ -108,6 +108,7 @@ export const EntryView = z
     body: z.unknown().optional().describe('The clear or opened body (absent when sealed and not readable)'),
     sealed: z.enum(['not-entitled', 'not-a-recipient']).optional(),
     state: EntryState.optional().describe('For received entries: our receipt and acknowledgement'),
+    suspect: z.literal(true).optional().describe("Written after the sender's last witnessed checkpoint under a key later recovered as compromised (issue 11)"),
     deadlines: z
       .array(
         z.object({
