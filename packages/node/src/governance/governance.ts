@@ -28,17 +28,19 @@
  */
 import {
   type Accord,
+  type AccordChain,
+  type AccordMember,
   type AccordSignature,
+  type ChainFile,
+  type ChainFileActivation,
   type JsonValue,
   type SignedAccord,
   type VerifiedAccord,
-  ACCORD_CONTEXT,
   ParleyError,
   accordDiff,
-  accordDigest,
   accordId,
-  concatBytes,
-  encodeUtf8,
+  accordSigningMessage,
+  accordVersion,
   fail,
   formatBase64,
   getCrypto,
@@ -46,7 +48,11 @@ import {
   parseBase64,
   parseEntry,
   parseVerifierKey,
+  extendAccordChain,
+  verifyAccordChain,
   verifyAmendment,
+  verifyEntry,
+  isRecovery,
 } from '@parley/core';
 import type { LogStore } from '@parley/store';
 import type { ParleyNode } from '../service.js';
@@ -68,22 +74,7 @@ export interface Recovery {
   readonly suspectFrom: number;
 }
 
-/** An activation: `party`'s log adopted `version` at `size` (its activation entry's index). */
-export interface Activation {
-  readonly party: string;
-  readonly version: number;
-  readonly size: number;
-  /** Base64 bytes of the activation entry. */
-  readonly entry: string;
-  readonly suspectFrom?: number;
-}
-
-/** The chain file (GOV.md §2). */
-export interface ChainFile {
-  readonly channel: string;
-  readonly versions: readonly SignedAccord[];
-  readonly activations: readonly Activation[];
-}
+type Activation = ChainFileActivation;
 
 interface HeldSig extends GovSignature {
   /** Where it was read: the carrying entry. */
@@ -125,19 +116,9 @@ export interface ProposalInput {
   readonly recovery?: Recovery;
 }
 
-/** The accord signing message of a version (core accord.ts). */
-export function accordMessage(accord: Accord): Uint8Array {
-  return concatBytes(encodeUtf8(ACCORD_CONTEXT), accordDigest(accord));
-}
-
-/** A node's view of the chain: what node.chain gives (i11-node-verify) or, before it, the accord alone. */
-interface ChainView {
-  readonly current: VerifiedAccord;
-  version(n: number): VerifiedAccord | undefined;
-}
-
-const versionOf = (a: VerifiedAccord | Accord): number => ('accord' in a ? (a.accord as { version?: number }).version : (a as { version?: number }).version) ?? 1;
-const digestOf = (a: VerifiedAccord): string => (a as { digest?: string }).digest ?? accordId(a.accord);
+const accordMessage = accordSigningMessage;
+const versionOf = (a: VerifiedAccord | Accord): number => ('accord' in a ? a.version : accordVersion(a));
+const digestOf = (a: VerifiedAccord): string => a.digest;
 
 export class Governance {
   readonly #node: ParleyNode;
@@ -150,15 +131,18 @@ export class Governance {
   /** Entries already applied (party/index). */
   readonly #seen = new Set<string>();
   #file: ChainFile;
+  /** The chain verified from genesis and the file's versions: what governance decides by (the node adopts it). */
+  #chain: AccordChain;
   #tail: Promise<unknown> = Promise.resolve();
   /** Versions whose activation could not proceed (a key we do not hold): reported once. */
   readonly #waiting = new Set<string>();
   readonly #onError: (e: unknown) => void;
 
-  private constructor(node: ParleyNode, store: LogStore, file: ChainFile, onError: (e: unknown) => void) {
+  private constructor(node: ParleyNode, store: LogStore, file: ChainFile, chain: AccordChain, onError: (e: unknown) => void) {
     this.#node = node;
     this.#store = store;
     this.#file = file;
+    this.#chain = chain;
     this.#onError = onError;
   }
 
@@ -169,8 +153,11 @@ export class Governance {
    */
   static async attach(node: ParleyNode, store: LogStore, o: { onError?: (e: unknown) => void } = {}): Promise<Governance> {
     const held = (await store.getSetting(CHAIN_SETTING)) as ChainFile | undefined;
-    const file: ChainFile = held ?? { channel: node.accord.id, versions: [], activations: [] };
-    const g = new Governance(node, store, file, o.onError ?? (() => undefined));
+    const nodeChain = (node as unknown as { chain?: AccordChain }).chain;
+    const genesis = nodeChain?.signed[0] ?? { accord: node.accord.accord, signatures: node.accord.signatures };
+    const versions = [genesis, ...(held?.versions ?? []).filter((v) => accordVersion(v.accord) > 1)];
+    const file: ChainFile = { channel: node.accord.id, versions, activations: held?.activations ?? [] };
+    const g = new Governance(node, store, file, verifyAccordChain(versions), o.onError ?? (() => undefined));
     node.governance = g;
     for (const a of file.activations) g.#activations.set(`${a.party}/${a.version}`, { ...a, digest: '' });
     await g.#rebuild();
@@ -186,19 +173,14 @@ export class Governance {
     return g;
   }
 
-  /** The chain this node runs on (node.chain once the node has one). */
-  get #chain(): ChainView {
-    const c = (this.#node as unknown as { chain?: ChainView }).chain;
-    if (c !== undefined) return c;
-    const a = this.#node.accord;
-    return { current: a, version: (n) => (n === versionOf(a) ? a : undefined) };
+  /** The chain file (GET /v1/accord/chain): genesis first, then every version ≥ 2, and the activations known here. */
+  chainFile(): ChainFile {
+    return this.#file;
   }
 
-  /** The chain file as served (GET /v1/accord/chain): genesis first. */
-  chainFile(): ChainFile {
-    const genesis = this.#chain.version(1);
-    const first: SignedAccord[] = genesis ? [{ accord: genesis.accord, signatures: genesis.signatures }] : [];
-    return { channel: this.#file.channel, versions: [...first, ...this.#file.versions.filter((v) => versionOf(v.accord) > 1)], activations: this.#file.activations };
+  /** The verified chain governance runs on. */
+  get chain(): AccordChain {
+    return this.#chain;
   }
 
   // ---------------------------------------------------------------------------
@@ -238,7 +220,8 @@ export class Governance {
     if (!('clear' in e.body)) return;
     const body = e.body.clear as Record<string, unknown>;
     try {
-      if (e.type === 'accord.amendment') {
+      const type: string = e.type;
+      if (type === 'accord.amendment') {
         const accord = parseAccord(body['accord']);
         const digest = accordId(accord);
         const sigs = (Array.isArray(body['signatures']) ? (body['signatures'] as GovSignature[]) : []).map((s) => ({ ...s, via: { party, index } }));
@@ -258,13 +241,13 @@ export class Governance {
           sigs: [...sigs, ...(this.#orphans.get(digest) ?? [])],
         });
         this.#orphans.delete(digest);
-      } else if (e.type === 'accord.approval') {
+      } else if (type === 'accord.approval') {
         const digest = String(body['digest']);
         const sigs = (Array.isArray(body['signatures']) ? (body['signatures'] as GovSignature[]) : []).filter((s) => s.party === party).map((s) => ({ ...s, via: { party, index } }));
         const p = this.#proposals.get(digest);
         if (p) p.sigs.push(...sigs);
         else this.#orphans.set(digest, [...(this.#orphans.get(digest) ?? []), ...sigs]);
-      } else if (e.type === 'accord.activation') {
+      } else if (type === 'accord.activation') {
         const version = Number(body['version']);
         const digest = String(body['digest']);
         const k = `${party}/${version}`;
@@ -606,7 +589,7 @@ export class Governance {
       nextHpke: mine !== undefined && prev?.party(me) !== undefined && mine.hpkeKey !== prev.party(me)!.party.hpkeKey,
       dual: rotateLog && recovery?.party !== me && prev?.party(me) !== undefined,
     });
-    const activation: Activation = { party: me, version: v, size: index, entry: formatBase64(bytes), ...(recovery?.party === me ? { suspectFrom: recovery.suspectFrom } : {}) };
+    const activation: Activation = { party: me, version: v, size: index, entry: formatBase64(bytes), ...(recovery?.party === me && isRecovery(this.#chain, me, next) ? { suspectFrom: recovery.suspectFrom } : {}) };
     this.#seen.add(`${me}/${index}`);
     this.#activations.set(`${me}/${v}`, { ...activation, digest });
     const versions = this.#file.versions.some((x) => versionOf(x.accord) === v) ? this.#file.versions : [...this.#file.versions, signed];
@@ -622,15 +605,18 @@ export class Governance {
       if (inFile.has(k) || a.party === this.#node.party) continue;
       const v = this.#chain.version(a.version);
       if (!v || (a.digest !== '' && digestOf(v) !== a.digest)) continue;
-      const rec = this.#proposals.get(a.digest)?.recovery;
-      add.push({ party: a.party, version: a.version, size: a.size, entry: a.entry, ...(rec?.party === a.party ? { suspectFrom: rec.suspectFrom } : {}) });
+      const rec = this.#proposals.get(v.digest)?.recovery;
+      add.push({ party: a.party, version: a.version, size: a.size, entry: a.entry, ...(rec?.party === a.party && isRecovery(this.#chain, a.party, v) ? { suspectFrom: rec.suspectFrom } : {}) });
     }
     if (add.length > 0) await this.#save({ ...this.#file, activations: [...this.#file.activations, ...add] });
   }
 
   async #save(file: ChainFile): Promise<void> {
-    this.#file = file;
+    const chain =
+      file.versions.length === this.#chain.versions.length ? this.#chain : file.versions.length === this.#chain.versions.length + 1 ? extendAccordChain(this.#chain, file.versions[file.versions.length - 1]!) : verifyAccordChain(file.versions);
     await this.#store.putSetting(CHAIN_SETTING, file);
+    this.#file = file;
+    this.#chain = chain;
     const adopt = (this.#node as unknown as { adoptChain?: (f: ChainFile) => unknown }).adoptChain;
     if (adopt !== undefined) await adopt.call(this.#node, this.chainFile());
   }
@@ -666,8 +652,7 @@ export class Governance {
       const prevMember = this.#chain.version(body.version - 1)?.party(e.from.party);
       if (!member || member.party.logKey === prevMember?.party.logKey) continue;
       try {
-        const { verifyEntry } = await import('@parley/core');
-        verifyEntry(bytes, v, ...([member] as []));
+        (verifyEntry as (bytes: Uint8Array, accord: VerifiedAccord, member?: AccordMember) => unknown)(bytes, v, member);
       } catch {
         continue;
       }
