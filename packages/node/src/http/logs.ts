@@ -94,7 +94,7 @@ export const LogListing = z.object({
     z.object({
       index: z.number().int(),
       held: z.boolean().describe('This node holds the entry (own, or received): the other members are present'),
-      type: S.EntryType.optional(),
+      type: S.EntryTypeName.optional(),
       time: z.string().optional(),
       officer: z.string().optional(),
       to: z.array(z.string()).optional(),
@@ -272,7 +272,7 @@ export function registerLogs(app: App, ctx: Context, peerUrls: Readonly<Record<s
         const meta = own ? metas!.get(i) : (await store.received(party, i))?.meta;
         items.push(
           meta
-            ? { index: i, held: true, type: meta.type as z.output<typeof S.EntryType>, time: meta.time, officer: meta.officer, to: [...meta.to], ...(meta.incident !== undefined ? { incident: meta.incident } : {}), ...(node.isSuspect(party, i) ? { suspect: true as const } : {}) }
+            ? { index: i, held: true, type: meta.type, time: meta.time, officer: meta.officer, to: [...meta.to], ...(meta.incident !== undefined ? { incident: meta.incident } : {}), ...(node.isSuspect(party, i) ? { suspect: true as const } : {}) }
             : { index: i, held: false, ...(node.isSuspect(party, i) ? { suspect: true as const } : {}) },
         );
       }
