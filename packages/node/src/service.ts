@@ -900,7 +900,7 @@ export class ParleyNode {
     let release!: () => void;
     this.#rotating = new Promise<void>((r) => (release = r));
     const before = { sign: this.#sign, signCheckpoint: this.#signCheckpoint };
-    const draft: Draft = { type: 'accord.activation' as EntryType, to: o.to, precedence: 'ROUTINE', marking: 'TLP:CLEAR', body: o.body };
+    const draft: Draft = { type: 'accord.activation', to: o.to, precedence: 'ROUTINE', marking: 'TLP:CLEAR', body: o.body };
     const bypassed = <T>(f: () => Promise<T>): Promise<T> => {
       this.#bypass = true;
       try {

@@ -29,7 +29,6 @@
 import {
   type Accord,
   type AccordChain,
-  type AccordMember,
   type AccordSignature,
   type ChainFile,
   type ChainFileActivation,
@@ -416,18 +415,18 @@ export class Governance {
       this.#precheck(cur, { accord, signatures: sortSigs(mergeSigs(given, ours)) as AccordSignature[] });
       const to = cur.accord.parties.map((p) => p.id).filter((id) => id !== me);
       const amendment = await this.#node.submit(officer, {
-        type: 'accord.amendment' as never,
+        type: 'accord.amendment',
         to,
-        precedence: 'PRIORITY' as never,
+        precedence: 'PRIORITY',
         marking: 'TLP:CLEAR',
         body: { accord, signatures: sortSigs(given), ...(input.rationale !== undefined ? { rationale: input.rationale } : {}), ...(input.recovery !== undefined ? { recovery: input.recovery } : {}) } as unknown as JsonValue,
       });
       await this.#appendOwn(amendment.index);
       if (ours.length > 0) {
         const approval = await this.#node.submit(officer, {
-          type: 'accord.approval' as never,
+          type: 'accord.approval',
           to,
-          precedence: 'PRIORITY' as never,
+          precedence: 'PRIORITY',
           marking: 'TLP:CLEAR',
           refs: [{ party: me, index: amendment.index, hash: amendment.leafHash }],
           body: { version: versionOf(accord), digest, signatures: sortSigs(ours) } as unknown as JsonValue,
@@ -465,9 +464,9 @@ export class Governance {
       const to = cur.accord.parties.map((x) => x.id).filter((id) => id !== me);
       const proposalEntry = p.proposer.party === me ? await this.#store.entry(p.proposer.index) : await this.#store.received(p.proposer.party, p.proposer.index);
       const s = await this.#node.submit(officer, {
-        type: 'accord.approval' as never,
+        type: 'accord.approval',
         to,
-        precedence: 'PRIORITY' as never,
+        precedence: 'PRIORITY',
         marking: 'TLP:CLEAR',
         ...(proposalEntry ? { refs: [{ party: p.proposer.party, index: p.proposer.index, hash: formatBase64(proposalEntry.leafHash) }] } : {}),
         body: { version: p.version, digest, signatures: sortSigs(fresh) } as unknown as JsonValue,
@@ -652,7 +651,7 @@ export class Governance {
       const prevMember = this.#chain.version(body.version - 1)?.party(e.from.party);
       if (!member || member.party.logKey === prevMember?.party.logKey) continue;
       try {
-        (verifyEntry as (bytes: Uint8Array, accord: VerifiedAccord, member?: AccordMember) => unknown)(bytes, v, member);
+        verifyEntry(bytes, v, member);
       } catch {
         continue;
       }
