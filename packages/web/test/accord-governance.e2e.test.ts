@@ -1,0 +1,165 @@
+/**
+ * Accord governance in Chromium against two real nodes (CN, US) on
+ * 127.0.0.1 with federation (issue 11):
+ *
+ *   - CN's admin proposes version 2, rotating US's log and HPKE keys (US's
+ *     node holds the new keys). US's admin opens the Accord page, sees the
+ *     pending proposal (CN approved, 1 of 2, US's consent missing), presses
+ *     Approve, reads the change in the dialog and confirms; the page then
+ *     shows version 2 in force and in the history, with the key rotation
+ *     and US's activation position. An officer sees no Approve button.
+ *     English, Chinese, and a phone (390 px, no sideways scroll).
+ *   - The explorer verifies US's entries on both sides of the rotation in
+ *     the browser: an entry before it is judged by version 1 (the old key),
+ *     one after it by version 2 (the new key), every step passing.
+ */
+import { type Accord, draftAmendment, formatVerifierKey, verifierKeyOf, verifyAccord } from '@parley/core/node';
+import type { Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PHONE, SKIP_E2E, type TestBrowser, launchBrowser, login, pageErrors, setLang, shot } from './helpers/browser.js';
+import { type Channel, apiClient, startChannel, until } from './helpers/channel.js';
+
+const ALL_PASS = { accord: 'pass', key: 'pass', checkpoint: 'pass', witnesses: 'pass', consistency: 'pass', leaf: 'pass', entry: 'pass', inclusion: 'pass' };
+
+async function stepStatuses(page: Page): Promise<Record<string, string>> {
+  await page.getByTestId('verify-result').waitFor();
+  return page.$$eval('[data-testid=verify-steps] > li', (els) => Object.fromEntries(els.map((e) => [e.getAttribute('data-step'), e.getAttribute('data-status')])));
+}
+
+interface ChainAnswer {
+  versions: { accord: Accord }[];
+  activations: { party: string; version: number; size: number }[];
+}
+
+describe.skipIf(SKIP_E2E)('accord governance in Chromium', () => {
+  let ch: Channel;
+  let b: TestBrowser;
+  let page: Page;
+  let usBefore: number;
+  let digest: string;
+
+  beforeAll(async () => {
+    ch = await startChannel({ parties: ['CN', 'US'], heartbeatSeconds: 2, next: ['US'] });
+    const us = await ch.api('US');
+    usBefore = (await us.post<{ index: number }>('/v1/messages', { to: ['CN'], precedence: 'ROUTINE', marking: 'TLP:CLEAR', text: 'Before the rotation.', lang: 'en' })).index;
+    // CN's admin proposes version 2: US's new log and HPKE keys.
+    const usParty = ch.party('US');
+    const v1 = verifyAccord(ch.accord);
+    const v2 = draftAmendment(v1, {
+      ...ch.accord.accord,
+      parties: ch.accord.accord.parties.map((p) => (p.id === 'US' ? { ...p, logKey: formatVerifierKey(verifierKeyOf(usParty.nextLogKey!)), hpkeKey: usParty.nextHpkeKey! } : p)),
+    });
+    const cnAdmin = await apiClient(ch.party('CN').url, ch.party('CN').admin);
+    digest = (await cnAdmin.post<{ digest: string }>('/v1/accord/proposals', { accord: v2, rationale: 'US rotates its log key (planned).' })).digest;
+    await until('US to list the proposal', async () => ((await us.get<{ items: { digest: string }[] }>('/v1/accord/proposals')).items.some((x) => x.digest === digest) ? true : undefined));
+    b = await launchBrowser();
+    page = await b.page(ch.party('US').url);
+    await login(page, ch.party('US').admin);
+  }, 120_000);
+
+  afterAll(async () => {
+    await b?.close();
+    await ch?.stop();
+  });
+
+  it('an admin sees the pending proposal, approves it after reading the change, and the page shows version 2', async () => {
+    await page.goto(`${ch.party('US').url}/accord`);
+    const card = page.locator(`[data-testid=proposal][data-version="2"]`);
+    await card.waitFor();
+    expect(await card.getAttribute('data-status')).toBe('pending');
+    await expect(card.getByTestId('proposal-quorum').textContent()).resolves.toBe('1 of 2 approvals needed');
+    await expect(card.getByTestId('proposal-approvals').textContent()).resolves.toMatch(/CN · China AI Safety and Development Association.*waiting for US/s);
+    await expect(card.getByTestId('proposal-consents').textContent()).resolves.toMatch(/Consent still missing from: US/);
+    await expect(card.getByTestId('proposal-changes').textContent()).resolves.toMatch(/US's log key rotated:.*us\.e2e\.parley\/log\+/s);
+    await expect(page.getByTestId('accord-version-number').textContent()).resolves.toMatch(/version 1/);
+    await shot(page, 'accord-proposal-en');
+
+    // Approve → the dialog repeats the change; keyboard: Enter on the focused confirm button.
+    await card.getByTestId('approve').focus();
+    await page.keyboard.press('Enter');
+    const dialog = page.getByTestId('approve-dialog');
+    await dialog.waitFor();
+    await expect(dialog.getByTestId('approve-changes').textContent()).resolves.toMatch(/US's log key rotated/);
+    await expect(dialog.getByTestId('approve-changes').textContent()).resolves.toMatch(/US's HPKE \(encryption\) key rotated/);
+    await shot(page, 'accord-approve-dialog-en');
+    await page.keyboard.press('Enter');
+    await dialog.waitFor({ state: 'detached' });
+
+    // Quorum (CN + US) and US's consent: every node activates version 2; the page follows (live reload).
+    await until(
+      'the page to show version 2 in the history',
+      async () => {
+        if ((await page.locator('[data-testid=accord-version][data-version="2"]').count()) > 0) return true;
+        await page.reload();
+        await page.getByTestId('accord-current').waitFor();
+        return undefined;
+      },
+      30_000,
+      1_000,
+    );
+    await expect(page.getByTestId('accord-version-number').textContent()).resolves.toMatch(/version 2/);
+    await expect(page.getByTestId('chain-verified').textContent()).resolves.toMatch(/2 versions/);
+    const v2 = page.locator('[data-testid=accord-version][data-version="2"]');
+    await expect(v2.getByTestId('version-changes').textContent()).resolves.toMatch(/US's log key rotated/);
+    await expect(v2.textContent()).resolves.toMatch(/CN \(approval with the previous key\).*US \(approval with the previous key\)/s);
+    await until('US\u2019s activation of version 2 to show', async () => ((await page.locator('[data-testid=activation][data-party=US][data-version="2"]').count()) > 0 ? true : (await page.reload(), undefined)), 20_000, 1_000);
+    expect(await page.locator(`[data-testid=proposal][data-version="2"]`).getAttribute('data-status')).toBe('active');
+    await shot(page, 'accord-history-en');
+
+    // Chinese.
+    await setLang(page, 'zh-CN');
+    await expect(page.locator('#acc-history').textContent()).resolves.toBe('版本历史');
+    await expect(v2.getByTestId('version-changes').textContent()).resolves.toMatch(/US 的日志密钥已轮换/);
+    await expect(page.getByTestId('accord-version-number').textContent()).resolves.toMatch(/第 2 版/);
+    await shot(page, 'accord-history-zh-CN');
+    await setLang(page, 'en');
+
+    // A phone: one column, no sideways scroll.
+    const phone = await b.page(ch.party('US').url, { viewport: PHONE });
+    await login(phone, ch.party('US').admin);
+    await phone.goto(`${ch.party('US').url}/accord`);
+    await phone.locator('[data-testid=accord-version][data-version="2"]').waitFor();
+    expect(await phone.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(PHONE.width);
+    await shot(phone, 'accord-history-phone');
+    expect(pageErrors(page)).toEqual([]);
+    expect(pageErrors(phone)).toEqual([]);
+  });
+
+  it('an officer sees proposals but no Approve button', async () => {
+    const p = await b.page(ch.party('CN').url);
+    await login(p, ch.party('CN').officer);
+    await p.goto(`${ch.party('CN').url}/accord`);
+    await p.locator('[data-testid=proposal][data-version="2"]').waitFor();
+    expect(await p.getByTestId('approve').count()).toBe(0);
+  });
+
+  it('the explorer verifies US\u2019s entries on both sides of the key rotation', async () => {
+    const us = await ch.api('US');
+    const chain = await us.get<ChainAnswer>('/v1/accord/chain');
+    const R = chain.activations.find((a) => a.party === 'US' && a.version === 2)!.size;
+    const usAfter = (await us.post<{ index: number }>('/v1/messages', { to: ['CN'], precedence: 'ROUTINE', marking: 'TLP:CLEAR', text: 'After the rotation.', lang: 'en' })).index;
+    expect(usBefore).toBeLessThan(R);
+    expect(usAfter).toBeGreaterThan(R);
+    await until('CN to cosign a checkpoint of US (new key) covering the message', async () => ((await us.get<{ notes: { treeSize: number }[] }>('/v1/logs/US/cosigned')).notes.some((n) => n.treeSize > usAfter) ? true : undefined), 30_000);
+
+    await page.goto(`${ch.party('US').url}/logs/US/${usBefore}`);
+    expect(await stepStatuses(page)).toEqual(ALL_PASS);
+    await expect(page.getByTestId('judged-by').textContent()).resolves.toBe('Judged by accord version 1.');
+    await page.goto(`${ch.party('US').url}/logs/US/${usAfter}`);
+    expect(await stepStatuses(page)).toEqual(ALL_PASS);
+    await expect(page.getByTestId('judged-by').textContent()).resolves.toBe('Judged by accord version 2.');
+    expect(await page.getByTestId('suspect-warning').count()).toBe(0);
+    await shot(page, 'explorer-rotation-en');
+
+    // The same from CN's dashboard (US's log as CN holds it, cosigned by CN's witness).
+    const cnPage = await b.page(ch.party('CN').url);
+    await login(cnPage, ch.party('CN').officer);
+    await until('CN to hold US\u2019s entry after the rotation', async () => ((await (await ch.api('CN')).get<{ notes: { treeSize: number }[] }>('/v1/logs/US/cosigned')).notes.some((n) => n.treeSize > usAfter) ? true : undefined), 30_000);
+    await cnPage.goto(`${ch.party('CN').url}/logs/US/${usAfter}`);
+    expect(await stepStatuses(cnPage)).toEqual(ALL_PASS);
+    await expect(cnPage.getByTestId('judged-by').textContent()).resolves.toBe('Judged by accord version 2.');
+    await cnPage.goto(`${ch.party('CN').url}/logs/US/${usBefore}`);
+    expect(await stepStatuses(cnPage)).toEqual(ALL_PASS);
+    await expect(cnPage.getByTestId('judged-by').textContent()).resolves.toBe('Judged by accord version 1.');
+  });
+});
