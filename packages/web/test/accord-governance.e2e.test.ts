@@ -13,7 +13,7 @@
  *     the browser: an entry before it is judged by version 1 (the old key),
  *     one after it by version 2 (the new key), every step passing.
  */
-import { type Accord, draftAmendment, formatBase64, formatVerifierKey, verifierKeyOf, verifyAccord } from '@parley/core/node';
+import { type Accord, accordId as accordIdOf, draftAmendment, formatBase64, formatVerifierKey, verifierKeyOf, verifyAccord } from '@parley/core/node';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PHONE, SKIP_E2E, type TestBrowser, launchBrowser, login, pageErrors, setLang, shot } from './helpers/browser.js';
@@ -130,8 +130,36 @@ describe.skipIf(SKIP_E2E)('accord governance in Chromium', () => {
     const p = await b.page(ch.party('CN').url);
     await login(p, ch.party('CN').officer);
     await p.goto(`${ch.party('CN').url}/accord`);
-    await p.locator('[data-testid=proposal][data-version="2"]').waitFor();
+    await p.locator('[data-testid=proposal][data-version="2"]').waitFor({ state: 'attached' });
     expect(await p.getByTestId('approve').count()).toBe(0);
+  });
+
+  it('shows a node\u2019s refusal of an approval in words, in the dialog', async () => {
+    // CN proposes version 3 (heartbeat 2 s → 4 s); US's admin approves, and the node's answer is a 403 ACCORD_QUORUM
+    // (rewritten in flight, as a node refusing would send it).
+    const cnAdmin = await apiClient(ch.party('CN').url, ch.party('CN').admin);
+    const founding = verifyAccord(ch.accord);
+    const chain = await (await ch.api('US')).get<{ versions: { accord: Accord; signatures: { party: string; sig: string; prior?: boolean }[] }[] }>('/v1/accord/chain');
+    const current = chain.versions[chain.versions.length - 1]!;
+    // draftAmendment reads only the version and digest of the version before.
+    const v3 = draftAmendment({ ...founding, version: 2, digest: accordIdOf(current.accord) }, { ...current.accord, heartbeatSeconds: 4 });
+    const d3 = (await cnAdmin.post<{ digest: string }>('/v1/accord/proposals', { accord: v3 })).digest;
+    await page.goto(`${ch.party('US').url}/accord`);
+    const card = page.locator(`[data-testid=proposal][data-version="3"]`);
+    await card.waitFor();
+    await expect(card.getByTestId('proposal-changes').textContent()).resolves.toBe('Heartbeat interval: 2 s → 4 s');
+    await page.route(`**/v1/accord/proposals/${d3}/approve`, (route) =>
+      route.fulfill({ status: 403, contentType: 'application/problem+json', body: JSON.stringify({ type: 'about:blank', title: 'Forbidden', status: 403, code: 'ACCORD_QUORUM', detail: 'version 3 lacks its quorum' }) }),
+    );
+    await card.getByTestId('approve').click();
+    await page.getByTestId('approve-confirm').click();
+    const problem = page.getByTestId('accord-problem');
+    await problem.waitFor();
+    expect(await problem.getAttribute('data-code')).toBe('ACCORD_QUORUM');
+    await expect(problem.textContent()).resolves.toMatch(/Not enough approvals for this version yet\..*version 3 lacks its quorum/s);
+    await shot(page, 'accord-approve-refused-en');
+    await page.keyboard.press('Escape');
+    await page.unroute(`**/v1/accord/proposals/${d3}/approve`);
   });
 
   it('the explorer verifies US\u2019s entries on both sides of the key rotation', async () => {

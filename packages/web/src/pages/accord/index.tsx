@@ -52,7 +52,9 @@ export function AccordPage() {
   }, [chainFile.data, info]);
   if (error !== undefined) return <ErrorBox error={error} />;
   if (info === undefined) return <Loading />;
-  const a = info.accord as unknown as Accord;
+  // The sections below show the version in force as verified here (the chain), else the node's answer.
+  const current = chain instanceof ChainRefused || chain === undefined ? undefined : chain.current;
+  const a = current?.accord ?? (info.accord as unknown as Accord);
   const dur = (s: number) => formatDuration(s * 1000, i18n.language);
   const taxonomyOk = a.taxonomy.sha256 === ourTaxonomy;
   const partyName = (id: string) => {
@@ -60,7 +62,6 @@ export function AccordPage() {
     const p = versions.flatMap((x) => x.parties).find((x) => x.id === id);
     return p === undefined ? id : `${id} · ${l(p.names)}`;
   };
-  const current = chain instanceof ChainRefused || chain === undefined ? undefined : chain.current;
   const version = current?.version ?? info.version ?? 1;
   const views =
     proposals.data === undefined || me === undefined || officer === undefined
@@ -86,7 +87,7 @@ export function AccordPage() {
                 <dt>{t('chainCheck')}</dt>
                 <dd>
                   <span className="badge state-acknowledged" data-testid="chain-verified">
-                    ✓ {t('chainVerified', { n: chain instanceof ChainRefused || chain === undefined ? 0 : chain.versions.length })}
+                    ✓ {t('chainVerified', { count: chain instanceof ChainRefused || chain === undefined ? 0 : chain.versions.length })}
                   </span>
                 </dd>
               </>
@@ -125,11 +126,19 @@ export function AccordPage() {
             </dd>
             <dt>{t('signedBy')}</dt>
             <dd>
-              {info.signedBy.join(', ')}{' '}
-              {a.parties.every((p) => info.signedBy.includes(p.id)) ? (
-                <span className="badge state-acknowledged">✓ {t('allSigned')}</span>
+              {current !== undefined && current.version > 1 ? (
+                <>
+                  {[...new Set(current.signers.map((x) => x.party))].join(', ')} <span className="badge state-acknowledged">✓ {t('amendmentSigned')}</span>
+                </>
               ) : (
-                <span className="badge state-overdue-ack">⚠ {t('notAllSigned')}</span>
+                <>
+                  {info.signedBy.join(', ')}{' '}
+                  {a.parties.every((p) => info.signedBy.includes(p.id)) ? (
+                    <span className="badge state-acknowledged">✓ {t('allSigned')}</span>
+                  ) : (
+                    <span className="badge state-overdue-ack">⚠ {t('notAllSigned')}</span>
+                  )}
+                </>
               )}
             </dd>
             <dt>{t('heartbeat')}</dt>

@@ -164,6 +164,9 @@ function ProposalCard({ p, partyName, onApproved }: { p: ProposalView; partyName
 
 export function Proposals({ items, error, partyName, onApproved }: { items: readonly ProposalView[] | undefined; error: ApiError | undefined; partyName: (id: string) => string; onApproved: () => void }) {
   const { t } = useTranslation('accord');
+  // Pending (and approved, activating) first; active and refused ones folded away.
+  const open = (items ?? []).filter((p) => p.status === 'pending' || p.status === 'complete');
+  const done = (items ?? []).filter((p) => p.status === 'active' || p.status === 'refused');
   return (
     <section className="card" aria-labelledby="acc-proposals" data-testid="proposals">
       <h2 id="acc-proposals">{t('proposals')}</h2>
@@ -173,14 +176,28 @@ export function Proposals({ items, error, partyName, onApproved }: { items: read
         ) : (
           <ProblemBox error={error} />
         )
-      ) : items === undefined ? null : items.length === 0 ? (
-        <Empty>{t('noProposals')}</Empty>
-      ) : (
-        <div className="stack">
-          {items.map((p) => (
-            <ProposalCard key={p.digest} p={p} partyName={partyName} onApproved={onApproved} />
-          ))}
-        </div>
+      ) : items === undefined ? null : (
+        <>
+          {open.length === 0 ? (
+            <Empty>{t('noProposals')}</Empty>
+          ) : (
+            <div className="stack">
+              {open.map((p) => (
+                <ProposalCard key={p.digest} p={p} partyName={partyName} onApproved={onApproved} />
+              ))}
+            </div>
+          )}
+          {done.length > 0 ? (
+            <details data-testid="earlier-proposals">
+              <summary>{t('earlierProposals', { n: done.length })}</summary>
+              <div className="stack">
+                {done.map((p) => (
+                  <ProposalCard key={p.digest} p={p} partyName={partyName} onApproved={onApproved} />
+                ))}
+              </div>
+            </details>
+          ) : null}
+        </>
       )}
     </section>
   );
