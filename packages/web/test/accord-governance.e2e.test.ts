@@ -14,6 +14,8 @@
  *     one after it by version 2 (the new key), every step passing.
  */
 import { type Accord, accordId as accordIdOf, draftAmendment, formatBase64, formatVerifierKey, verifierKeyOf, verifyAccord } from '@parley/core/node';
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PHONE, SKIP_E2E, type TestBrowser, launchBrowser, login, pageErrors, setLang, shot } from './helpers/browser.js';
@@ -24,6 +26,18 @@ const ALL_PASS = { accord: 'pass', key: 'pass', checkpoint: 'pass', witnesses: '
 async function stepStatuses(page: Page): Promise<Record<string, string>> {
   await page.getByTestId('verify-result').waitFor();
   return page.$$eval('[data-testid=verify-steps] > li', (els) => Object.fromEntries(els.map((e) => [e.getAttribute('data-step'), e.getAttribute('data-status')])));
+}
+
+const AXE_SOURCE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+
+/** Serious and critical WCAG 2.1 A/AA violations axe-core finds on the page (as in a11y.e2e.test.ts). */
+async function axeSerious(page: Page): Promise<string[]> {
+  await page.addScriptTag({ content: AXE_SOURCE });
+  return page.evaluate(async () => {
+    const w = window as unknown as { axe: { run(ctx: unknown, o: unknown): Promise<{ violations: { id: string; impact: string | null; nodes: { target: unknown[] }[] }[] }> } };
+    const r = await w.axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] }, resultTypes: ['violations'] });
+    return r.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => `${v.id}: ${JSON.stringify(v.nodes.map((n) => n.target))}`);
+  });
 }
 
 interface ChainAnswer {
@@ -60,6 +74,27 @@ describe.skipIf(SKIP_E2E)('accord governance in Chromium', () => {
   afterAll(async () => {
     await b?.close();
     await ch?.stop();
+  });
+
+  it('the Accord page with a pending proposal, and its approve dialog, have no serious axe violations (en, zh-CN)', async () => {
+    for (const lang of ['en', 'zh-CN'] as const) {
+      // axe is injected as an inline script: this context alone bypasses the node's CSP.
+      const ctx = await b.browser.newContext({ viewport: { width: 1280, height: 800 }, locale: lang, bypassCSP: true });
+      const p = await ctx.newPage();
+      await p.goto(ch.party('US').url);
+      await login(p, ch.party('US').admin);
+      await setLang(p, lang);
+      await p.goto(`${ch.party('US').url}/accord`);
+      await p.locator('[data-testid=proposal][data-version="2"]').waitFor();
+      await p.locator('[data-testid=accord-history]').waitFor();
+      expect(await axeSerious(p), `accord page ${lang}`).toEqual([]);
+      await p.getByTestId('approve').click();
+      await p.getByTestId('approve-dialog').waitFor();
+      expect(await axeSerious(p), `approve dialog ${lang}`).toEqual([]);
+      await p.keyboard.press('Escape');
+      await p.getByTestId('approve-dialog').waitFor({ state: 'detached' });
+      await ctx.close();
+    }
   });
 
   it('an admin sees the pending proposal, approves it after reading the change, and the page shows version 2', async () => {
