@@ -610,6 +610,18 @@ export class Governance {
     if (add.length > 0) await this.#save({ ...this.#file, activations: [...this.#file.activations, ...add] });
   }
 
+  readonly #chainListeners = new Set<(chain: AccordChain) => void>();
+
+  /**
+   * Calls `listener` after each change of the chain file (a version added,
+   * an activation recorded). Listeners must not throw.
+   * @returns a function that removes it.
+   */
+  onChain(listener: (chain: AccordChain) => void): () => void {
+    this.#chainListeners.add(listener);
+    return () => this.#chainListeners.delete(listener);
+  }
+
   async #save(file: ChainFile): Promise<void> {
     const chain =
       file.versions.length === this.#chain.versions.length ? this.#chain : file.versions.length === this.#chain.versions.length + 1 ? extendAccordChain(this.#chain, file.versions[file.versions.length - 1]!) : verifyAccordChain(file.versions);
@@ -618,6 +630,7 @@ export class Governance {
     this.#chain = chain;
     const adopt = (this.#node as unknown as { adoptChain?: (f: ChainFile) => unknown }).adoptChain;
     if (adopt !== undefined) await adopt.call(this.#node, this.chainFile());
+    for (const l of this.#chainListeners) l(chain);
   }
 
   #haltIfDue(): void {
