@@ -45,9 +45,8 @@ import { loadPullCursor } from './federation/pull.js';
 
 /** True when our witness cosigned more of `party`'s log than our pull has scanned into the mirror. */
 async function mirrorBehind(node: ParleyNode, store: LogStore, party: string): Promise<boolean> {
-  const member = node.accord.party(party);
-  if (member === undefined) return false;
-  const held = await node.witness.latest(member.logKey.name);
+  if (node.accord.party(party) === undefined) return false;
+  const held = await node.witness.latest(party);
   return held !== undefined && held.treeSize > (await loadPullCursor(store, party)).size;
 }
 

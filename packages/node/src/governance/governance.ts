@@ -160,7 +160,7 @@ export class Governance {
     node.governance = g;
     for (const a of file.activations) g.#activations.set(`${a.party}/${a.version}`, { ...a, digest: '' });
     await g.#rebuild();
-    node.setBeforeIngest((entries) => g.#beforeIngest(entries));
+    node.setBeforeIngest((entries) => g.noteActivations(entries));
     node.onIngest((entries) => {
       const gov = entries.filter((e) => (TYPES as readonly string[]).includes(e.meta.type));
       if (gov.length === 0) return;
@@ -550,6 +550,13 @@ export class Governance {
       return;
     }
     const needsKey = this.#keyChange(prev, next);
+    if (needsKey === 'held' && next.party(this.#node.party)!.party.logKey !== this.#node.logKey) {
+      // A log-key rotation waits until every other party whose key stays has activated this version:
+      // they then know the version, so our activation entry (new key) is verified on arrival (noteActivations),
+      // and so are the requests and checkpoints we sign with the new key.
+      const waitFor = next.accord.parties.filter((x) => x.id !== this.#node.party && prev.party(x.id) !== undefined && prev.party(x.id)!.party.logKey === x.logKey && !this.#activations.has(`${x.id}/${p.version}`));
+      if (waitFor.length > 0) return;
+    }
     if (needsKey === 'missing') {
       if (!this.#waiting.has(key)) {
         this.#waiting.add(key);
@@ -643,9 +650,10 @@ export class Governance {
    * Before an ingest is verified: a peer's activation entry of a version in
    * our chain (or complete here) that changes its log key is checked under
    * that version's key and recorded first, so the entries from it on are
-   * judged by the new key.
+   * judged by the new key. Called before every ingest and before a pushed
+   * bundle is opened (federation/receive.ts).
    */
-  async #beforeIngest(entries: readonly Uint8Array[]): Promise<void> {
+  async noteActivations(entries: readonly Uint8Array[]): Promise<void> {
     let found = false;
     for (const bytes of entries) {
       let e;
