@@ -39,6 +39,7 @@ import {
   openCheckpoint,
   openNote,
   parseCheckpoint,
+  parseNote,
   parseEntry,
   parseVerifierKey,
   verifyAccordChain,
@@ -208,7 +209,7 @@ export function openPartyCheckpoint(g: Governed, party: string, note: Uint8Array
   if (origin === undefined) fail('NOTE_UNVERIFIED', `${party} is not a party of the accord`);
   let size: number;
   try {
-    size = parseCheckpoint(openNote(note, new VerifierSet([])).text).treeSize;
+    size = parseCheckpoint(parseNote(note).text).treeSize;
   } catch {
     size = -1;
   }
@@ -299,7 +300,7 @@ export function openBundleAt(g: Governed, bytes: Uint8Array, me: string, o: core
     sig = typeof v['sig'] === 'string' ? v['sig'] : '';
     const { sig: _drop, ...rest } = v;
     unsigned = rest;
-    size = parseCheckpoint(openNote(String(v['checkpoint']), new VerifierSet([])).text).treeSize;
+    size = parseCheckpoint(parseNote(String(v['checkpoint'])).text).treeSize;
   } catch {
     // core's parse reports it with its own code.
     return core.openBundle(bytes, g.chain.current, me, o);
@@ -329,7 +330,7 @@ export function openBundleAt(g: Governed, bytes: Uint8Array, me: string, o: core
 /** Tree size of a checkpoint note, unverified (−1 when it is not one). */
 export function noteSize(note: Uint8Array | string): number {
   try {
-    return parseCheckpoint(openNote(note, new VerifierSet([])).text).treeSize;
+    return parseCheckpoint(parseNote(note).text).treeSize;
   } catch {
     return -1;
   }
