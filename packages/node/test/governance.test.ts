@@ -103,6 +103,14 @@ const currentVersion = async (id: string) => (await chainOf(id)).versions.length
 const verified = (id: string) => nodes.get(id)!.governance!.chain.current;
 
 beforeAll(async () => {
+  if (process.env.GOV_DEBUG) {
+    let last = Date.now();
+    setInterval(() => {
+      const now = Date.now();
+      if (now - last > 300) console.log(now % 100000, 'LOOP BLOCKED', now - last);
+      last = now;
+    }, 50).unref();
+  }
   dir = mkdtempSync(join(tmpdir(), 'parley-gov-'));
   parties = IDS.map((id) => makeParty(id));
   accord = makeAccord(parties, { amendmentQuorum: 2 });
@@ -124,7 +132,7 @@ beforeAll(async () => {
   }
   for (const id of IDS) {
     const peerUrls = Object.fromEntries(IDS.filter((x) => x !== id).map((x) => [x, urls[x]!]));
-    runtimes.set(id, await startRuntime({ node: nodes.get(id)!, store: stores.get(id)!, port: ports.get(id)!, peerUrls, heartbeatMs: 0, federation: { pollMs: 200, backoff: { baseMs: 40, maxMs: 300 }, onError: (party, e) => process.env.GOV_DEBUG && console.log(`${id} -> ${party}:`, (e as { code?: string }).code, (e as Error).message) } }));
+    runtimes.set(id, await startRuntime({ node: nodes.get(id)!, store: stores.get(id)!, port: ports.get(id)!, peerUrls, heartbeatMs: 0, federation: { pollMs: 200, backoff: { baseMs: 40, maxMs: 300 }, onError: (party, e) => process.env.GOV_DEBUG && console.log(Date.now() % 100000, `${id} -> ${party}:`, (e as { code?: string }).code, (e as Error).message) } }));
   }
 }, 30_000);
 
@@ -143,7 +151,9 @@ describe('accord amendments by quorum over real HTTP', () => {
 
   it('three parties amend the heartbeat interval by quorum (2 of 3): every node activates it', async () => {
     const v2 = amend('US', (a) => ({ ...a, heartbeatSeconds: 1800 }));
+    if (process.env.GOV_DEBUG) console.log(Date.now() % 100000, 'US proposes');
     const r = await call('US', 'POST', '/v1/accord/proposals', { accord: v2, rationale: 'Beat every half hour' });
+    if (process.env.GOV_DEBUG) console.log(Date.now() % 100000, 'US proposed');
     expect(r.status, JSON.stringify(r.body)).toBe(201);
     v2digest = r.body.digest;
     // CN sees it, pending with one approval of two.
@@ -153,7 +163,9 @@ describe('accord amendments by quorum over real HTTP', () => {
     expect(listed.diff).toEqual([{ path: 'heartbeatSeconds', from: 3600, to: 1800 }]);
     expect(listed.approvals).toEqual([expect.objectContaining({ party: 'US', prior: true })]);
     // CN approves: quorum.
+    if (process.env.GOV_DEBUG) console.log(Date.now() % 100000, 'CN approves');
     const a = await call('CN', 'POST', `/v1/accord/proposals/${v2digest}/approve`);
+    if (process.env.GOV_DEBUG) console.log(Date.now() % 100000, 'CN approved');
     expect(a.status, JSON.stringify(a.body)).toBe(201);
     for (const id of IDS) {
       await waitFor(`${id} to hold version 2 with every activation`, async () => {
@@ -277,13 +289,15 @@ describe('accord amendments by quorum over real HTTP', () => {
       await waitFor('EU to list it', async () => (await call('EU', 'GET', '/v1/accord/proposals', undefined, 'alice')).body.items.some((x: { digest: string }) => x.digest === digest));
       const p = (await call('EU', 'GET', '/v1/accord/proposals', undefined, 'alice')).body.items.find((x: { digest: string }) => x.digest === digest);
       expect(p).toMatchObject({ status: 'pending', consents: { need: ['EU'], have: [] } });
+      if (process.env.GOV_DEBUG) console.log(Date.now() % 100000, 'EU approves');
       const a = await call('EU', 'POST', `/v1/accord/proposals/${digest}/approve`);
       expect(a.status, JSON.stringify(a.body)).toBe(201);
       for (const id of IDS) {
         await waitFor(`${id} to hold version ${base + 1} with EU's activation`, async () => {
           const c = await chainOf(id);
           return c.versions.length === base + 1 && c.activations.some((x) => x.party === 'EU' && x.version === base + 1);
-        });
+        }, 40_000);
+        if (process.env.GOV_DEBUG) console.log(Date.now() % 100000, id, 'has it', JSON.stringify((await chainOf(id)).activations.filter((x) => x.version === base + 1).map((x) => x.party)));
       }
       const act = (await chainOf('EU')).activations.find((x) => x.party === 'EU' && x.version === base + 1)!;
       const R = act.size;
