@@ -22,6 +22,7 @@ import {
   type SignerKey,
   type HpkeKeyPair,
   draftAmendment,
+  signAccordVersion,
   formatBase64,
   formatVerifierKey,
   generateSignerKey,
@@ -342,5 +343,47 @@ describe('accord amendments by quorum over real HTTP', () => {
       expectProblem(await call('CN', 'POST', '/v1/accord/proposals', { accord: rotation }), 409, 'ACCORD_VERSION');
       expect(nodes.get('CN')!.treeSize).toBe(before);
     });
+  });
+
+  describe('a fourth party joins by amendment', () => {
+    it('JP\u2019s node starts from the chain file, activates at its entry 0, receives a FLASH from US and acknowledges it', async () => {
+      const port = await freePort();
+      urls['JP'] = `http://127.0.0.1:${port}`;
+      const jp = makeParty('JP');
+      const jpParty = { ...jp.party, urls: [urls['JP']!] };
+      const base = await currentVersion('US');
+      const joined = amend('US', (a) => ({ ...a, parties: [...a.parties, jpParty] }));
+      // JP's consent: a plain signature with its own key over the version that adds it.
+      const consent = signAccordVersion({ accord: joined, signatures: [] }, 'JP', jp.keys.log).signatures;
+      const r = await call('US', 'POST', '/v1/accord/proposals', { accord: joined, signatures: consent, rationale: 'JP joins' });
+      expect(r.status, JSON.stringify(r.body)).toBe(201);
+      await waitFor('CN to list it', async () => (await call('CN', 'GET', '/v1/accord/proposals', undefined, 'alice')).body.items.some((x: { digest: string }) => x.digest === r.body.digest));
+      expect((await call('CN', 'POST', `/v1/accord/proposals/${r.body.digest}/approve`)).status).toBe(201);
+      for (const id of IDS) await waitFor(`${id} to hold the version adding JP`, async () => (await chainOf(id)).versions.length === base + 1);
+      // JP's node: genesis accord.json + the chain file (what `parley init` passes), a fresh store.
+      const file = await chainOf('US');
+      const store = SqliteStore.open(join(dir, 'JP.sqlite'));
+      stores.set('JP', store);
+      const passwordHash = await hashPassword(PASSWORD);
+      for (const [name, role] of [['root', 'admin'], ['alice', 'officer']] as const) await store.putOfficer({ name, role, passwordHash, created: new Date().toISOString(), disabled: false });
+      await store.putSetting('accord.chain', file);
+      const node = await ParleyNode.open({ accord, party: 'JP', keys: jp.keys, store });
+      nodes.set('JP', node);
+      // Its first entry is its activation entry.
+      const first = parseEntry((await store.entry(0))!.bytes);
+      expect(first).toMatchObject({ type: 'accord.activation', seq: 0, from: { party: 'JP' } });
+      const peerUrls = Object.fromEntries(IDS.map((x) => [x, urls[x]!]));
+      runtimes.set('JP', await startRuntime({ node, store, port, peerUrls, heartbeatMs: 0, federation: { pollMs: 200, backoff: { baseMs: 40, maxMs: 300 } } }));
+      for (const id of IDS) await waitFor(`${id} to record JP's activation`, async () => (await chainOf(id)).activations.some((a) => a.party === 'JP' && a.version === base + 1 && a.size === 0));
+      // A FLASH from US to JP, sealed to JP's key; JP acknowledges it; US holds the ack.
+      const flash = await call('US', 'POST', '/v1/messages', { to: ['JP'], precedence: 'FLASH', marking: 'TLP:AMBER', text: 'welcome, JP' }, 'alice');
+      expect(flash.status, JSON.stringify(flash.body)).toBe(201);
+      const index = flash.body.index as number;
+      await waitFor('JP to receive the FLASH', async () => (await store.received('US', index)) !== undefined);
+      expect((await call('JP', 'GET', `/v1/entries/US/${index}`, undefined, 'alice')).body.body).toEqual({ text: 'welcome, JP' });
+      const ack = await call('JP', 'POST', `/v1/entries/US/${index}/ack`, { reply: 'received' }, 'alice');
+      expect(ack.status, JSON.stringify(ack.body)).toBe(201);
+      await waitFor('US to hold JP\u2019s ack', async () => (await stores.get('US')!.received('JP', ack.body.index)) !== undefined);
+    }, 60_000);
   });
 });
