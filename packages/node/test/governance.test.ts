@@ -22,6 +22,7 @@ import {
   type SignerKey,
   type HpkeKeyPair,
   draftAmendment,
+  signAccordVersion,
   formatBase64,
   formatVerifierKey,
   generateSignerKey,
@@ -103,6 +104,14 @@ const currentVersion = async (id: string) => (await chainOf(id)).versions.length
 const verified = (id: string) => nodes.get(id)!.governance!.chain.current;
 
 beforeAll(async () => {
+  if (process.env.GOV_DEBUG) {
+    let last = Date.now();
+    setInterval(() => {
+      const now = Date.now();
+      if (now - last > 300) console.log(now % 100000, 'LOOP BLOCKED', now - last);
+      last = now;
+    }, 50).unref();
+  }
   dir = mkdtempSync(join(tmpdir(), 'parley-gov-'));
   parties = IDS.map((id) => makeParty(id));
   accord = makeAccord(parties, { amendmentQuorum: 2 });
@@ -124,7 +133,7 @@ beforeAll(async () => {
   }
   for (const id of IDS) {
     const peerUrls = Object.fromEntries(IDS.filter((x) => x !== id).map((x) => [x, urls[x]!]));
-    runtimes.set(id, await startRuntime({ node: nodes.get(id)!, store: stores.get(id)!, port: ports.get(id)!, peerUrls, heartbeatMs: 0, federation: { pollMs: 200, backoff: { baseMs: 40, maxMs: 300 } } }));
+    runtimes.set(id, await startRuntime({ node: nodes.get(id)!, store: stores.get(id)!, port: ports.get(id)!, peerUrls, heartbeatMs: 0, federation: { pollMs: 200, backoff: { baseMs: 40, maxMs: 300 }, onError: (party, e) => process.env.GOV_DEBUG && console.log(Date.now() % 100000, `${id} -> ${party}:`, (e as { code?: string }).code, (e as Error).message) } }));
   }
 }, 30_000);
 
@@ -143,7 +152,9 @@ describe('accord amendments by quorum over real HTTP', () => {
 
   it('three parties amend the heartbeat interval by quorum (2 of 3): every node activates it', async () => {
     const v2 = amend('US', (a) => ({ ...a, heartbeatSeconds: 1800 }));
+    if (process.env.GOV_DEBUG) console.log(Date.now() % 100000, 'US proposes');
     const r = await call('US', 'POST', '/v1/accord/proposals', { accord: v2, rationale: 'Beat every half hour' });
+    if (process.env.GOV_DEBUG) console.log(Date.now() % 100000, 'US proposed');
     expect(r.status, JSON.stringify(r.body)).toBe(201);
     v2digest = r.body.digest;
     // CN sees it, pending with one approval of two.
@@ -153,7 +164,9 @@ describe('accord amendments by quorum over real HTTP', () => {
     expect(listed.diff).toEqual([{ path: 'heartbeatSeconds', from: 3600, to: 1800 }]);
     expect(listed.approvals).toEqual([expect.objectContaining({ party: 'US', prior: true })]);
     // CN approves: quorum.
+    if (process.env.GOV_DEBUG) console.log(Date.now() % 100000, 'CN approves');
     const a = await call('CN', 'POST', `/v1/accord/proposals/${v2digest}/approve`);
+    if (process.env.GOV_DEBUG) console.log(Date.now() % 100000, 'CN approved');
     expect(a.status, JSON.stringify(a.body)).toBe(201);
     for (const id of IDS) {
       await waitFor(`${id} to hold version 2 with every activation`, async () => {
@@ -268,6 +281,7 @@ describe('accord amendments by quorum over real HTTP', () => {
   describe('a planned rotation of EU\u2019s log key', () => {
     let rotation: Accord;
     it('CN proposes, EU approves with its old and new keys; EU dual-signs the checkpoint at R and signs entry R with the new key', async () => {
+      const base = await currentVersion('CN');
       const newLogKey = formatVerifierKey(verifierKeyOf(euNextLog));
       rotation = amend('CN', (a) => ({ ...a, parties: a.parties.map((p) => (p.id === 'EU' ? { ...p, logKey: newLogKey, hpkeKey: formatBase64(euNextHpke.publicKey) } : p)) }));
       const r = await call('CN', 'POST', '/v1/accord/proposals', { accord: rotation, rationale: 'EU rotates its log key' });
@@ -276,15 +290,17 @@ describe('accord amendments by quorum over real HTTP', () => {
       await waitFor('EU to list it', async () => (await call('EU', 'GET', '/v1/accord/proposals', undefined, 'alice')).body.items.some((x: { digest: string }) => x.digest === digest));
       const p = (await call('EU', 'GET', '/v1/accord/proposals', undefined, 'alice')).body.items.find((x: { digest: string }) => x.digest === digest);
       expect(p).toMatchObject({ status: 'pending', consents: { need: ['EU'], have: [] } });
+      if (process.env.GOV_DEBUG) console.log(Date.now() % 100000, 'EU approves');
       const a = await call('EU', 'POST', `/v1/accord/proposals/${digest}/approve`);
       expect(a.status, JSON.stringify(a.body)).toBe(201);
       for (const id of IDS) {
-        await waitFor(`${id} to hold version 3 with EU's activation`, async () => {
+        await waitFor(`${id} to hold version ${base + 1} with EU's activation`, async () => {
           const c = await chainOf(id);
-          return c.versions.length === 3 && c.activations.some((x) => x.party === 'EU' && x.version === 3);
-        });
+          return c.versions.length === base + 1 && c.activations.some((x) => x.party === 'EU' && x.version === base + 1);
+        }, 40_000);
+        if (process.env.GOV_DEBUG) console.log(Date.now() % 100000, id, 'has it', JSON.stringify((await chainOf(id)).activations.filter((x) => x.version === base + 1).map((x) => x.party)));
       }
-      const act = (await chainOf('EU')).activations.find((x) => x.party === 'EU' && x.version === 3)!;
+      const act = (await chainOf('EU')).activations.find((x) => x.party === 'EU' && x.version === base + 1)!;
       const R = act.size;
       const note = await stores.get('EU')!.checkpointAt(R);
       expect(note).toBeDefined();
@@ -296,7 +312,7 @@ describe('accord amendments by quorum over real HTTP', () => {
       // Entry R: the activation entry, signed by the new key only.
       const bytes = (await stores.get('EU')!.entry(R))!.bytes;
       const v3 = verified('EU');
-      expect(v3.version).toBe(3);
+      expect(v3.version).toBe(base + 1);
       expect(() => verifyEntry(bytes, v3, v3.party('EU'))).not.toThrow();
       expect(() => verifyEntry(bytes, verified('US'), verifyAccord(accord).party('EU'))).toThrow();
       // Checkpoints after R: the new key only.
@@ -327,5 +343,47 @@ describe('accord amendments by quorum over real HTTP', () => {
       expectProblem(await call('CN', 'POST', '/v1/accord/proposals', { accord: rotation }), 409, 'ACCORD_VERSION');
       expect(nodes.get('CN')!.treeSize).toBe(before);
     });
+  });
+
+  describe('a fourth party joins by amendment', () => {
+    it('JP\u2019s node starts from the chain file, activates at its entry 0, receives a FLASH from US and acknowledges it', async () => {
+      const port = await freePort();
+      urls['JP'] = `http://127.0.0.1:${port}`;
+      const jp = makeParty('JP');
+      const jpParty = { ...jp.party, urls: [urls['JP']!] };
+      const base = await currentVersion('US');
+      const joined = amend('US', (a) => ({ ...a, parties: [...a.parties, jpParty] }));
+      // JP's consent: a plain signature with its own key over the version that adds it.
+      const consent = signAccordVersion({ accord: joined, signatures: [] }, 'JP', jp.keys.log).signatures;
+      const r = await call('US', 'POST', '/v1/accord/proposals', { accord: joined, signatures: consent, rationale: 'JP joins' });
+      expect(r.status, JSON.stringify(r.body)).toBe(201);
+      await waitFor('CN to list it', async () => (await call('CN', 'GET', '/v1/accord/proposals', undefined, 'alice')).body.items.some((x: { digest: string }) => x.digest === r.body.digest));
+      expect((await call('CN', 'POST', `/v1/accord/proposals/${r.body.digest}/approve`)).status).toBe(201);
+      for (const id of IDS) await waitFor(`${id} to hold the version adding JP`, async () => (await chainOf(id)).versions.length === base + 1);
+      // JP's node: genesis accord.json + the chain file (what `parley init` passes), a fresh store.
+      const file = await chainOf('US');
+      const store = SqliteStore.open(join(dir, 'JP.sqlite'));
+      stores.set('JP', store);
+      const passwordHash = await hashPassword(PASSWORD);
+      for (const [name, role] of [['root', 'admin'], ['alice', 'officer']] as const) await store.putOfficer({ name, role, passwordHash, created: new Date().toISOString(), disabled: false });
+      await store.putSetting('accord.chain', file);
+      const node = await ParleyNode.open({ accord, party: 'JP', keys: jp.keys, store });
+      nodes.set('JP', node);
+      // Its first entry is its activation entry.
+      const first = parseEntry((await store.entry(0))!.bytes);
+      expect(first).toMatchObject({ type: 'accord.activation', seq: 0, from: { party: 'JP' } });
+      const peerUrls = Object.fromEntries(IDS.map((x) => [x, urls[x]!]));
+      runtimes.set('JP', await startRuntime({ node, store, port, peerUrls, heartbeatMs: 0, federation: { pollMs: 200, backoff: { baseMs: 40, maxMs: 300 } } }));
+      for (const id of IDS) await waitFor(`${id} to record JP's activation`, async () => (await chainOf(id)).activations.some((a) => a.party === 'JP' && a.version === base + 1 && a.size === 0));
+      // A FLASH from US to JP, sealed to JP's key; JP acknowledges it; US holds the ack.
+      const flash = await call('US', 'POST', '/v1/messages', { to: ['JP'], precedence: 'FLASH', marking: 'TLP:AMBER', text: 'welcome, JP' }, 'alice');
+      expect(flash.status, JSON.stringify(flash.body)).toBe(201);
+      const index = flash.body.index as number;
+      await waitFor('JP to receive the FLASH', async () => (await store.received('US', index)) !== undefined);
+      expect((await call('JP', 'GET', `/v1/entries/US/${index}`, undefined, 'alice')).body.body).toEqual({ text: 'welcome, JP' });
+      const ack = await call('JP', 'POST', `/v1/entries/US/${index}/ack`, { reply: 'received' }, 'alice');
+      expect(ack.status, JSON.stringify(ack.body)).toBe(201);
+      await waitFor('US to hold JP\u2019s ack', async () => (await stores.get('US')!.received('JP', ack.body.index)) !== undefined);
+    }, 60_000);
   });
 });
