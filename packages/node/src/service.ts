@@ -272,6 +272,7 @@ export class ParleyNode implements Governed {
    * @throws VerificationError `ACCORD_UNSIGNED`; ParseError `ACCORD_MALFORMED` for keys that are not the party's.
    */
   static async open(o: NodeOptions): Promise<ParleyNode> {
+    o = await promoteNextKeys(o);
     const genesis = 'id' in o.accord ? o.accord : verifyAccord(o.accord);
     if (!genesis.complete) fail('ACCORD_UNSIGNED', 'the node runs only on an accord signed by every party');
     const signedGenesis: SignedAccord = { accord: genesis.accord, signatures: genesis.signatures };
@@ -1031,6 +1032,33 @@ export class ParleyNode implements Governed {
   async close(): Promise<void> {
     await this.#writer.close();
   }
+}
+
+/**
+ * After a rotation activated in our log, a node restarted with its old key
+ * files (`log.key` and `log.key.next`) runs on the new keys: when the next
+ * log key is the one governing our next entry, it becomes the log key, the
+ * next HPKE key (if any) the HPKE key, and the old HPKE key is retired.
+ */
+async function promoteNextKeys(o: NodeOptions): Promise<NodeOptions> {
+  const next = o.keys.next;
+  if (next?.log === undefined) return o;
+  const file = (await o.store.getSetting(CHAIN_SETTING)) as { activations?: { party: string; version: number }[]; versions?: SignedAccord[] } | undefined;
+  const mine = (file?.activations ?? []).filter((a) => a.party === o.party).sort((a, b) => b.version - a.version)[0];
+  const version = mine && (file?.versions ?? []).find((v) => (v.accord.version ?? 1) === mine.version);
+  const named = version?.accord.parties.find((p) => p.id === o.party);
+  if (named === undefined || named.logKey !== formatVerifierKey(verifierKeyOf(next.log))) return o;
+  const hpkeMoved = next.hpke !== undefined && named.hpkeKey === formatBase64(next.hpke.publicKey);
+  return {
+    ...o,
+    keys: {
+      ...o.keys,
+      log: next.log,
+      hpke: hpkeMoved ? next.hpke! : o.keys.hpke,
+      retiredHpke: [...(hpkeMoved ? [o.keys.hpke] : []), ...(o.keys.retiredHpke ?? [])],
+      next: {},
+    },
+  };
 }
 
 /** Store metadata of an entry; `body` is its clear or opened body, for the incident id. */
