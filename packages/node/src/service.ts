@@ -51,11 +51,13 @@ import {
   parseEntry,
   sealBody,
   signCheckpoint,
+  needsAck,
   signEntry,
   signRequest,
   signRequestWithDigest,
   storedHashIndex,
   cosignerKey,
+  parseChainFile,
   verifierKeyOf,
   verifyAccord,
   verifyRequest,
@@ -71,7 +73,7 @@ import { isQuarantined } from './federation/forks.js';
 import { judgeReceivedBody, needsAnswer, rejectionDraft, rejectionOf, withRejection } from './received.js';
 import type { ContinuityGuard } from './rollback.js';
 import { Governance } from './governance/governance.js';
-import { type AccordChain, type AccordEpochs, type Governed, CHAIN_SETTING, loadChain, storedChainFile, verifyEntryAt } from './epochs.js';
+import { type AccordChain, type AccordEpochs, type ChainFile, type Governed, CHAIN_SETTING, loadChain, storedChainFile, verifyEntryAt } from './epochs.js';
 
 /** The party's secrets, decrypted in memory only. */
 export interface NodeKeys {
@@ -151,8 +153,14 @@ export interface EntryView {
 /** Roles that may read sealed bodies addressed to this party. Auditors see metadata and commitments only. */
 const READS_SEALED: readonly Role[] = ['officer', 'admin'];
 const MACHINE = 'node';
-/** Entry types an officer does not acknowledge: machine traffic and answers (issue 9). */
-export const UNACKNOWLEDGEABLE: readonly string[] = ['receipt', 'heartbeat', 'ack'];
+/**
+ * Entry types an officer does not acknowledge: every type core's entry-type
+ * registry does not mark `ack` — machine traffic, answers (issue 9),
+ * governance (answered by approvals) and types this node does not know.
+ */
+export function unacknowledgeable(type: string): boolean {
+  return !needsAck(type);
+}
 /** Most entries one receipt acknowledges (the envelope allows 16 refs). */
 export const RECEIPT_REFS = 16;
 
@@ -230,21 +238,33 @@ export class ParleyNode implements Governed {
   }
 
   /**
+   * The chain file of the chain in force (GOV.md §2; what `GET /v1/accord/chain`
+   * serves): every version from the genesis, and the recorded activations.
+   */
+  async chainFile(): Promise<ChainFile> {
+    const stored = (await this.#store.getSetting(CHAIN_SETTING)) as ChainFile | undefined;
+    return { channel: this.chain.channel, versions: this.chain.signed, activations: stored?.activations ?? [] };
+  }
+
+  /**
    * Adopts a longer accord chain: verifies the chain file (core
    * `verifyChainFile`, from this node's genesis), checks that it extends the
    * chain in force (every version held, same digest; every activation held
    * kept), stores it durably (setting `accord.chain`), then swaps chain and
    * epochs together — a verifier sees the old pair or the new one, never a
    * mix. Concurrent calls run one after another.
-   * @param file the chain file (GOV.md §2), with or without version 1.
+   * @param input the chain file (GOV.md §2: parsed, text or bytes), with or without version 1.
    * @returns the new chain.
    * @throws VerificationError `ACCORD_VERSION` for a chain shorter than the
    *   one in force (a rollback) or dropping an activation, `ACCORD_FORKED` for
    *   one whose version N differs from the held version N; the chain's own
-   *   errors (core verifyChainFile); nothing is stored then.
+   *   errors (core parseChainFile, verifyChainFile: `ACCORD_MALFORMED`,
+   *   `ACCORD_CHAIN`, `ACCORD_QUORUM`, `ACCORD_CONSENT`, `SIGNATURE_INVALID`, …);
+   *   nothing is stored then.
    */
-  adoptChain(file: unknown): Promise<AccordChain> {
+  adoptChain(input: ChainFile | string | Uint8Array): Promise<AccordChain> {
     const run = this.#chainTail.then(async () => {
+      const file = parseChainFile(input);
       const next = loadChain(this.#genesis.signed, this.#genesis.verified, file);
       const held = this.#governed.chain;
       if (next.chain.versions.length < held.versions.length) fail('ACCORD_VERSION', `the chain ends at version ${next.chain.versions.length}, before version ${held.versions.length} in force (rolled back)`);
@@ -252,11 +272,11 @@ export class ParleyNode implements Governed {
         if (next.chain.versions[i]!.digest !== v.digest) fail('ACCORD_FORKED', `the chain's version ${i + 1} is not the version ${i + 1} in force`);
       });
       const oldActs = ((await this.#store.getSetting(CHAIN_SETTING)) as { activations?: { party: string; version: number; size: number }[] } | undefined)?.activations ?? [];
-      const newActs = (file as { activations: { party: string; version: number; size: number }[] }).activations;
+      const newActs = file.activations;
       for (const a of oldActs) {
         if (!newActs.some((b) => b.party === a.party && b.version === a.version && b.size === a.size)) fail('ACCORD_VERSION', `the chain drops ${a.party}'s activation of version ${a.version} at ${a.size}`);
       }
-      await this.#store.putSetting(CHAIN_SETTING, storedChainFile(file as Parameters<typeof storedChainFile>[0]));
+      await this.#store.putSetting(CHAIN_SETTING, storedChainFile(file));
       // ---- durable: the node runs on this chain from now on, and after a restart.
       this.#governed = next;
       return next.chain;
@@ -272,6 +292,7 @@ export class ParleyNode implements Governed {
    * @throws VerificationError `ACCORD_UNSIGNED`; ParseError `ACCORD_MALFORMED` for keys that are not the party's.
    */
   static async open(o: NodeOptions): Promise<ParleyNode> {
+    o = await promoteNextKeys(o);
     const genesis = 'id' in o.accord ? o.accord : verifyAccord(o.accord);
     if (!genesis.complete) fail('ACCORD_UNSIGNED', 'the node runs only on an accord signed by every party');
     const signedGenesis: SignedAccord = { accord: genesis.accord, signatures: genesis.signatures };
@@ -441,7 +462,7 @@ export class ParleyNode implements Governed {
     const run = this.#ackTail.then(async () => {
       const rec = await this.#store.received(party, index);
       if (!rec) fail('TREE_ARGUMENT_INVALID', `no entry ${party}/${index} has been received`);
-      if (UNACKNOWLEDGEABLE.includes(rec.meta.type)) fail('NOT_ACKNOWLEDGEABLE', `${party}/${index} is a ${rec.meta.type}: acknowledge the message or report it refers to`);
+      if (unacknowledgeable(rec.meta.type)) fail('NOT_ACKNOWLEDGEABLE', `${party}/${index} is a ${rec.meta.type}: acknowledge the message or report it refers to`);
       const held = (await this.#store.referencing(party, index)).find((e) => e.meta.type === 'ack');
       if (held) fail('ALREADY_ACKNOWLEDGED', `${party}/${index} was acknowledged by ${held.meta.officer} (entry ${this.party}/${held.index}, ${held.meta.time})`);
       return this.submit(officer, {
@@ -1031,6 +1052,33 @@ export class ParleyNode implements Governed {
   async close(): Promise<void> {
     await this.#writer.close();
   }
+}
+
+/**
+ * After a rotation activated in our log, a node restarted with its old key
+ * files (`log.key` and `log.key.next`) runs on the new keys: when the next
+ * log key is the one governing our next entry, it becomes the log key, the
+ * next HPKE key (if any) the HPKE key, and the old HPKE key is retired.
+ */
+async function promoteNextKeys(o: NodeOptions): Promise<NodeOptions> {
+  const next = o.keys.next;
+  if (next?.log === undefined) return o;
+  const file = (await o.store.getSetting(CHAIN_SETTING)) as { activations?: { party: string; version: number }[]; versions?: SignedAccord[] } | undefined;
+  const mine = (file?.activations ?? []).filter((a) => a.party === o.party).sort((a, b) => b.version - a.version)[0];
+  const version = mine && (file?.versions ?? []).find((v) => (v.accord.version ?? 1) === mine.version);
+  const named = version?.accord.parties.find((p) => p.id === o.party);
+  if (named === undefined || named.logKey !== formatVerifierKey(verifierKeyOf(next.log))) return o;
+  const hpkeMoved = next.hpke !== undefined && named.hpkeKey === formatBase64(next.hpke.publicKey);
+  return {
+    ...o,
+    keys: {
+      ...o.keys,
+      log: next.log,
+      hpke: hpkeMoved ? next.hpke! : o.keys.hpke,
+      retiredHpke: [...(hpkeMoved ? [o.keys.hpke] : []), ...(o.keys.retiredHpke ?? [])],
+      next: {},
+    },
+  };
 }
 
 /** Store metadata of an entry; `body` is its clear or opened body, for the incident id. */

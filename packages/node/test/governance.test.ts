@@ -104,14 +104,6 @@ const currentVersion = async (id: string) => (await chainOf(id)).versions.length
 const verified = (id: string) => nodes.get(id)!.governance!.chain.current;
 
 beforeAll(async () => {
-  if (process.env.GOV_DEBUG) {
-    let last = Date.now();
-    setInterval(() => {
-      const now = Date.now();
-      if (now - last > 300) console.log(now % 100000, 'LOOP BLOCKED', now - last);
-      last = now;
-    }, 50).unref();
-  }
   dir = mkdtempSync(join(tmpdir(), 'parley-gov-'));
   parties = IDS.map((id) => makeParty(id));
   accord = makeAccord(parties, { amendmentQuorum: 2 });
@@ -152,9 +144,7 @@ describe('accord amendments by quorum over real HTTP', () => {
 
   it('three parties amend the heartbeat interval by quorum (2 of 3): every node activates it', async () => {
     const v2 = amend('US', (a) => ({ ...a, heartbeatSeconds: 1800 }));
-    if (process.env.GOV_DEBUG) console.log(Date.now() % 100000, 'US proposes');
     const r = await call('US', 'POST', '/v1/accord/proposals', { accord: v2, rationale: 'Beat every half hour' });
-    if (process.env.GOV_DEBUG) console.log(Date.now() % 100000, 'US proposed');
     expect(r.status, JSON.stringify(r.body)).toBe(201);
     v2digest = r.body.digest;
     // CN sees it, pending with one approval of two.
@@ -164,9 +154,7 @@ describe('accord amendments by quorum over real HTTP', () => {
     expect(listed.diff).toEqual([{ path: 'heartbeatSeconds', from: 3600, to: 1800 }]);
     expect(listed.approvals).toEqual([expect.objectContaining({ party: 'US', prior: true })]);
     // CN approves: quorum.
-    if (process.env.GOV_DEBUG) console.log(Date.now() % 100000, 'CN approves');
     const a = await call('CN', 'POST', `/v1/accord/proposals/${v2digest}/approve`);
-    if (process.env.GOV_DEBUG) console.log(Date.now() % 100000, 'CN approved');
     expect(a.status, JSON.stringify(a.body)).toBe(201);
     for (const id of IDS) {
       await waitFor(`${id} to hold version 2 with every activation`, async () => {
@@ -278,10 +266,16 @@ describe('accord amendments by quorum over real HTTP', () => {
     });
   });
 
+  let rotation: Accord;
+  let earlyIndex = -1;
   describe('a planned rotation of EU\u2019s log key', () => {
-    let rotation: Accord;
     it('CN proposes, EU approves with its old and new keys; EU dual-signs the checkpoint at R and signs entry R with the new key', async () => {
       const base = await currentVersion('CN');
+      // A body sealed to EU's current HPKE key, before the rotation: it must still open after it.
+      const early = await call('US', 'POST', '/v1/messages', { to: ['EU'], precedence: 'ROUTINE', marking: 'TLP:AMBER', text: 'sealed to the old key' }, 'alice');
+      expect(early.status).toBe(201);
+      earlyIndex = early.body.index;
+      await waitFor('EU to receive it', async () => (await stores.get('EU')!.received('US', earlyIndex)) !== undefined);
       const newLogKey = formatVerifierKey(verifierKeyOf(euNextLog));
       rotation = amend('CN', (a) => ({ ...a, parties: a.parties.map((p) => (p.id === 'EU' ? { ...p, logKey: newLogKey, hpkeKey: formatBase64(euNextHpke.publicKey) } : p)) }));
       const r = await call('CN', 'POST', '/v1/accord/proposals', { accord: rotation, rationale: 'EU rotates its log key' });
@@ -290,7 +284,6 @@ describe('accord amendments by quorum over real HTTP', () => {
       await waitFor('EU to list it', async () => (await call('EU', 'GET', '/v1/accord/proposals', undefined, 'alice')).body.items.some((x: { digest: string }) => x.digest === digest));
       const p = (await call('EU', 'GET', '/v1/accord/proposals', undefined, 'alice')).body.items.find((x: { digest: string }) => x.digest === digest);
       expect(p).toMatchObject({ status: 'pending', consents: { need: ['EU'], have: [] } });
-      if (process.env.GOV_DEBUG) console.log(Date.now() % 100000, 'EU approves');
       const a = await call('EU', 'POST', `/v1/accord/proposals/${digest}/approve`);
       expect(a.status, JSON.stringify(a.body)).toBe(201);
       for (const id of IDS) {
@@ -298,7 +291,6 @@ describe('accord amendments by quorum over real HTTP', () => {
           const c = await chainOf(id);
           return c.versions.length === base + 1 && c.activations.some((x) => x.party === 'EU' && x.version === base + 1);
         }, 40_000);
-        if (process.env.GOV_DEBUG) console.log(Date.now() % 100000, id, 'has it', JSON.stringify((await chainOf(id)).activations.filter((x) => x.version === base + 1).map((x) => x.party)));
       }
       const act = (await chainOf('EU')).activations.find((x) => x.party === 'EU' && x.version === base + 1)!;
       const R = act.size;
@@ -336,12 +328,33 @@ describe('accord amendments by quorum over real HTTP', () => {
       expect(toEu.status).toBe(201);
       await waitFor('EU to receive it', async () => (await stores.get('EU')!.received('US', toEu.body.index)) !== undefined);
       expect((await call('EU', 'GET', `/v1/entries/US/${toEu.body.index}`, undefined, 'alice')).body.body).toEqual({ text: 'to the rotated EU' });
+      // The body sealed to EU's old HPKE key still opens (the retired key is kept).
+      expect((await call('EU', 'GET', `/v1/entries/US/${earlyIndex}`, undefined, 'alice')).body.body).toEqual({ text: 'sealed to the old key' });
     });
 
-    it('the rotation replayed after the version that follows it is refused (ACCORD_VERSION), nothing stored', async () => {
-      const before = nodes.get('CN')!.treeSize;
-      expectProblem(await call('CN', 'POST', '/v1/accord/proposals', { accord: rotation }), 409, 'ACCORD_VERSION');
-      expect(nodes.get('CN')!.treeSize).toBe(before);
+  });
+
+  describe('a restart after the rotation', () => {
+    it('EU restarts on its key files (log.key and log.key.next): it runs on the new key; its governance state is rebuilt from the logs', async () => {
+      const listed = (await call('EU', 'GET', '/v1/accord/proposals', undefined, 'alice')).body.items;
+      const chainBefore = await chainOf('EU');
+      await runtimes.get('EU')!.stop();
+      await nodes.get('EU')!.close();
+      const eu = parties.find((p) => p.id === 'EU')!;
+      const node = await ParleyNode.open({ accord, party: 'EU', keys: { ...eu.keys, next: { log: euNextLog, hpke: euNextHpke } }, store: stores.get('EU')! });
+      nodes.set('EU', node);
+      expect(node.logKey).toBe(formatVerifierKey(verifierKeyOf(euNextLog)));
+      const port = Number(new URL(urls['EU']!).port);
+      const peerUrls = Object.fromEntries(IDS.filter((x) => x !== 'EU').map((x) => [x, urls[x]!]));
+      runtimes.set('EU', await startRuntime({ node, store: stores.get('EU')!, port, peerUrls, heartbeatMs: 0, federation: { pollMs: 200, backoff: { baseMs: 40, maxMs: 300 } } }));
+      tokens.delete('EU/alice');
+      tokens.delete('EU/root');
+      expect((await call('EU', 'GET', '/v1/accord/proposals', undefined, 'alice')).body.items).toEqual(listed);
+      expect(await chainOf('EU')).toEqual(chainBefore);
+      const sent = await call('EU', 'POST', '/v1/messages', { precedence: 'IMMEDIATE', marking: 'TLP:AMBER', text: 'after a restart' }, 'alice');
+      expect(sent.status, JSON.stringify(sent.body)).toBe(201);
+      for (const id of ['CN', 'US']) await waitFor(`${id} to receive it`, async () => (await stores.get(id)!.received('EU', sent.body.index)) !== undefined);
+      expect((await call('EU', 'GET', `/v1/entries/US/${earlyIndex}`, undefined, 'alice')).body.body).toEqual({ text: 'sealed to the old key' });
     });
   });
 
@@ -385,5 +398,13 @@ describe('accord amendments by quorum over real HTTP', () => {
       expect(ack.status, JSON.stringify(ack.body)).toBe(201);
       await waitFor('US to hold JP\u2019s ack', async () => (await stores.get('US')!.received('JP', ack.body.index)) !== undefined);
     }, 60_000);
+  });
+
+  describe('replays', () => {
+    it('EU\u2019s rotation replayed after a later version (the join) is refused: ACCORD_VERSION, nothing stored', async () => {
+      const before = nodes.get('CN')!.treeSize;
+      expectProblem(await call('CN', 'POST', '/v1/accord/proposals', { accord: rotation }), 409, 'ACCORD_VERSION');
+      expect(nodes.get('CN')!.treeSize).toBe(before);
+    });
   });
 });

@@ -590,7 +590,6 @@ export class Governance {
     const recovery = p?.recovery ?? this.#proposals.get(digest)?.recovery;
     const to = [...new Set([...(prev?.accord.parties ?? []), ...next.accord.parties].map((x) => x.id))].filter((id) => id !== me).sort();
     const rotateLog = mine !== undefined && mine.logKey !== this.#node.logKey;
-    if (process.env['GOV_DEBUG']) console.log(Date.now() % 100000, me, 'activating', v, rotateLog);
     const { index, bytes } = await this.#node.appendActivation({
       officer: MACHINE,
       to,
@@ -599,12 +598,12 @@ export class Governance {
       nextHpke: mine !== undefined && prev?.party(me) !== undefined && mine.hpkeKey !== prev.party(me)!.party.hpkeKey,
       dual: rotateLog && recovery?.party !== me && prev?.party(me) !== undefined,
     });
-    if (process.env['GOV_DEBUG']) console.log(Date.now() % 100000, me, 'activated', v, index);
     const activation: Activation = { party: me, version: v, size: index, entry: formatBase64(bytes), ...(recovery?.party === me && isRecovery(this.#chain, me, next) ? { suspectFrom: recovery.suspectFrom } : {}) };
     this.#seen.add(`${me}/${index}`);
     this.#activations.set(`${me}/${v}`, { ...activation, digest });
     const versions = this.#file.versions.some((x) => versionOf(x.accord) === v) ? this.#file.versions : [...this.#file.versions, signed];
-    await this.#save({ channel: this.#file.channel, versions, activations: [...this.#file.activations.filter((a) => !(a.party === me && a.version === v)), activation] });
+    const others = this.#file.activations.filter((a) => !(a.party === me && a.version === v));
+    await this.#save({ channel: this.#file.channel, versions, activations: mine === undefined ? others : [...others, activation] });
     this.#haltIfDue();
   }
 
@@ -615,7 +614,8 @@ export class Governance {
     for (const [k, a] of this.#activations) {
       if (inFile.has(k) || a.party === this.#node.party) continue;
       const v = this.#chain.version(a.version);
-      if (!v || (a.digest !== '' && digestOf(v) !== a.digest)) continue;
+      // A removed party's activation (it is not in the version) is evidence in its log, not an epoch.
+      if (!v || (a.digest !== '' && digestOf(v) !== a.digest) || !v.party(a.party)) continue;
       const rec = this.#proposals.get(v.digest)?.recovery;
       add.push({ party: a.party, version: a.version, size: a.size, entry: a.entry, ...(rec?.party === a.party && isRecovery(this.#chain, a.party, v) ? { suspectFrom: rec.suspectFrom } : {}) });
     }
@@ -635,14 +635,13 @@ export class Governance {
   }
 
   async #save(file: ChainFile): Promise<void> {
-    if (process.env['GOV_DEBUG']) console.log(Date.now() % 100000, this.#node.party, 'save', file.versions.length, file.activations.length);
     const chain =
       file.versions.length === this.#chain.versions.length ? this.#chain : file.versions.length === this.#chain.versions.length + 1 ? extendAccordChain(this.#chain, file.versions[file.versions.length - 1]!) : verifyAccordChain(file.versions);
-    await this.#store.putSetting(CHAIN_SETTING, file);
+    // The node verifies the whole file (activation entries included) and stores it (setting accord.chain)
+    // before it runs on it; a file it refuses changes nothing here either.
+    await this.#node.adoptChain(file);
     this.#file = file;
     this.#chain = chain;
-    const adopt = (this.#node as unknown as { adoptChain?: (f: ChainFile) => unknown }).adoptChain;
-    if (adopt !== undefined) await adopt.call(this.#node, this.chainFile());
     for (const l of this.#chainListeners) l(chain);
   }
 
@@ -654,9 +653,10 @@ export class Governance {
 
   /**
    * Before an ingest is verified: a peer's activation entry of a version in
-   * our chain (or complete here) that changes its log key is checked under
-   * that version's key and recorded first, so the entries from it on are
-   * judged by the new key. Called before every ingest and before a pushed
+   * our chain is checked under that version's key for the party (a removed
+   * party's: its key in the version before) and recorded first, so the
+   * entries from it on are judged by that version (a new key; a new party
+   * among the recipients). Called before every ingest and before a pushed
    * bundle is opened (federation/receive.ts).
    */
   async noteActivations(entries: readonly Uint8Array[]): Promise<void> {
@@ -674,9 +674,8 @@ export class Governance {
       if (this.#activations.has(`${e.from.party}/${body.version}`)) continue;
       const v = this.#chain.version(body.version);
       if (!v || digestOf(v) !== body.digest) continue;
-      const member = v.party(e.from.party);
-      const prevMember = this.#chain.version(body.version - 1)?.party(e.from.party);
-      if (!member || member.party.logKey === prevMember?.party.logKey) continue;
+      const member = v.party(e.from.party) ?? this.#chain.version(body.version - 1)?.party(e.from.party);
+      if (!member) continue;
       try {
         verifyEntry(bytes, v, member);
       } catch {
