@@ -303,8 +303,8 @@ export function verifyEntryInclusion(input: VerifyInput): VerifyResult {
   });
 
   run('entry', ['key', 'leaf'], () => {
-    // The version judging this position: its member for the party is the key the entry must be signed with.
-    const v = verifyEntry(bytes!, accord!.epoch!.version);
+    // The version judging this position and the party's key in it (GOV.md §3: verifyEntry's member).
+    const v = verifyEntry(bytes!, accord!.epoch!.version, accord!.epoch!.member);
     if (v.entry.from.party !== input.party) throw new StepFailure('ENTRY_INVALID', [['sender', v.entry.from.party]]);
     return { value: v, facts: [['sender', `${v.entry.from.party} / ${v.entry.from.officer}`], ['type', v.entry.type], ['time', v.entry.time]] };
   });
