@@ -38,7 +38,7 @@
  * that request beside the bundle in ONE HTTP request and runs both halves
  * through these same two paths, in this order.
  */
-import { type AddCheckpointRequest, type VerifiedBundle, bytesEqual, decodeUtf8, detectFork, fail, formatNote, parseAddCheckpointRequest } from '@parley/core';
+import { type AddCheckpointRequest, type VerifiedBundle, bytesEqual, decodeUtf8, detectFork, fail, formatNote, parseAddCheckpointRequest, parseBase64 } from '@parley/core';
 import { accordView, openBundleAt, originOf } from '../epochs.js';
 import type { LogStore, WitnessState } from '@parley/store';
 import type { ParleyNode, Submitted } from '../service.js';
@@ -81,7 +81,28 @@ export interface NotWitnessed {
  *   fork proof is stored first), and ingest's errors. Nothing is stored on a throw but evidence.
  */
 export async function receiveBundle(node: ParleyNode, store: LogStore, bytes: Uint8Array, sender: string, witnessed?: WitnessState): Promise<Received | NotWitnessed> {
+  await noteActivations(node, bytes);
   return receiveOpened(node, store, openPushed(node, bytes, sender), witnessed);
+}
+
+/**
+ * Issue 11: an accord.activation entry in a pushed bundle may change the key
+ * its checkpoint and later entries are signed with; governance checks it
+ * under its version's key and records it before the bundle is opened
+ * (governance.ts noteActivations). The bundle is not trusted here: a bundle
+ * that does not parse is left to openBundle's errors.
+ */
+async function noteActivations(node: ParleyNode, bytes: Uint8Array): Promise<void> {
+  if (node.governance === undefined) return;
+  let entries: Uint8Array[];
+  try {
+    const v = JSON.parse(decodeUtf8(bytes)) as { entries?: { entry?: unknown }[] };
+    // Only entries that name the type are looked at (a cheap filter; noteActivations parses and verifies).
+    entries = (Array.isArray(v.entries) ? v.entries : []).flatMap((e) => (typeof e?.entry === 'string' ? [parseBase64(e.entry)] : [])).filter((b) => decodeUtf8(b).includes('"accord.activation"'));
+  } catch {
+    return;
+  }
+  if (entries.length > 0) await node.governance.noteActivations(entries);
 }
 
 /**
@@ -154,6 +175,7 @@ export interface ReceivedWitnessed extends Received {
  */
 export async function receiveWitnessedPush(node: ParleyNode, store: LogStore, body: Uint8Array, sender: string): Promise<ReceivedWitnessed | NotWitnessed | AddCheckpointRefused> {
   const push = parseWitnessedPush(body);
+  await noteActivations(node, push.bundle);
   const request = parseAddCheckpointRequest(push.witness);
   // Only the sender's own log is witnessed on its push (a plain add-checkpoint request may carry any).
   if (request.checkpoint.origin !== originOf(node, sender)) fail('BUNDLE_INVALID', `the pushed checkpoint is not of ${sender}'s log`);

@@ -111,6 +111,7 @@ export const EntryView = z
     body: z.unknown().optional().describe('The clear or opened body (absent when sealed and not readable)'),
     sealed: z.enum(['not-entitled', 'not-a-recipient']).optional(),
     state: EntryState.optional().describe('For received entries: our receipt and acknowledgement'),
+    suspect: z.literal(true).optional().describe("Written after the sender's last witnessed checkpoint under a key later recovered as compromised (issue 11)"),
     deadlines: z
       .array(
         z.object({
@@ -161,6 +162,7 @@ export const IngestResponse = z.object({ accepted: z.number().int(), duplicates:
 
 export const AccordResponse = z.object({
   id: z.string().describe('Channel id: hex SHA-256 of the canonical accord'),
+  version: z.number().int().min(1).describe('The accord version in force (1: the founding accord)'),
   accord: z.looseObject({}).describe('The accord (RFC 8785 canonical JSON members)'),
   signedBy: z.array(z.string()),
   signatures: z

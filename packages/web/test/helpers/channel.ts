@@ -8,6 +8,8 @@
  *     ch.party('US').url          // http://127.0.0.1:PORT — the dashboard and the API
  *     ch.party('US').officer      // { name: 'duty-us', password } (role officer)
  *     ch.party('US').auditor      // { name: 'audit-us', password } (role auditor)
+ *     ch.party('US').admin        // { name: 'admin-us', password } (role admin)
+ *     ch.party('US').nextLogKey   // with `next: ['US']`: the pending new log key the node holds (key rotation)
  *     await ch.api('CN').post('/v1/messages', { to: ['US'], precedence: 'FLASH', … });
  *     await ch.stop();
  *
@@ -49,6 +51,11 @@ export interface ChannelParty {
   readonly logKey: SignerKey;
   readonly officer: Login;
   readonly auditor: Login;
+  readonly admin: Login;
+  /** The new log key this node holds for a planned rotation (ChannelOptions.next). */
+  readonly nextLogKey?: SignerKey;
+  /** The new HPKE public key (base64) that goes with it. */
+  readonly nextHpkeKey?: string;
   readonly node: ParleyNode;
   readonly store: LogStore;
   readonly runtime: Runtime;
@@ -74,6 +81,10 @@ export interface ChannelOptions {
   /** Acknowledgement deadlines by precedence, seconds (default: FLASH 300, IMMEDIATE 600, PRIORITY 4, ROUTINE 3600). */
   readonly ackSeconds?: Readonly<Record<'FLASH' | 'IMMEDIATE' | 'PRIORITY' | 'ROUTINE', number>>;
   readonly heartbeatSeconds?: number;
+  /** Parties whose node holds a pending new log and HPKE key (log.key.next) for a planned rotation. */
+  readonly next?: readonly string[];
+  /** The accord's amendment quorum (default: every party). */
+  readonly amendmentQuorum?: number;
 }
 
 const NAMES: Record<string, { en: string; 'zh-CN': string }> = {
@@ -156,6 +167,7 @@ export async function startChannel(o: ChannelOptions = {}): Promise<Channel> {
       parties: accordParties,
       deadlines: { receiptSeconds: 30, ackSeconds: ack, initialReportSeconds: { '0': 86400, '1': 86400, '2': 43200, '3': 21600, '4': 7200, '5': 3600, '6': 600, '7': 600 } },
       heartbeatSeconds: o.heartbeatSeconds ?? 5,
+      ...(o.amendmentQuorum !== undefined ? { amendmentQuorum: o.amendmentQuorum } : {}),
     }),
     signatures: [],
   };
@@ -173,13 +185,16 @@ export async function startChannel(o: ChannelOptions = {}): Promise<Channel> {
   try {
     for (const id of ids) {
       const store = SqliteStore.open(join(dir, `${id.toLowerCase()}.sqlite`));
-      const node = await ParleyNode.open({ accord, party: id, keys: keys.get(id)!, store });
+      const next = o.next?.includes(id) ? { log: generateSignerKey(keys.get(id)!.log.name), hpke: hpkeGenerateKeyPair() } : undefined;
+      const node = await ParleyNode.open({ accord, party: id, keys: next !== undefined ? { ...keys.get(id)!, next } : keys.get(id)!, store });
       const pw = () => randomBytes(12).toString('base64url');
       const officer = { name: `duty-${id.toLowerCase()}`, password: pw() };
       const auditor = { name: `audit-${id.toLowerCase()}`, password: pw() };
+      const admin = { name: `admin-${id.toLowerCase()}`, password: pw() };
       const created = new Date().toISOString();
       await store.putOfficer({ name: officer.name, role: 'officer', passwordHash: await hashPassword(officer.password), created, disabled: false });
       await store.putOfficer({ name: auditor.name, role: 'auditor', passwordHash: await hashPassword(auditor.password), created, disabled: false });
+      await store.putOfficer({ name: admin.name, role: 'admin', passwordHash: await hashPassword(admin.password), created, disabled: false });
       const runtime = await startRuntime({
         node,
         store,
@@ -188,7 +203,18 @@ export async function startChannel(o: ChannelOptions = {}): Promise<Channel> {
         heartbeatMs: (o.heartbeatSeconds ?? 5) * 1000,
         webRoot,
       });
-      parties.push({ id, url: runtime.url, logKey: keys.get(id)!.log, officer, auditor, node, store, runtime });
+      parties.push({
+        id,
+        url: runtime.url,
+        logKey: keys.get(id)!.log,
+        officer,
+        auditor,
+        admin,
+        ...(next !== undefined ? { nextLogKey: next.log, nextHpkeKey: formatBase64(next.hpke.publicKey) } : {}),
+        node,
+        store,
+        runtime,
+      });
     }
   } catch (e) {
     await stop();

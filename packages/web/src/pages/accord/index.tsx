@@ -1,31 +1,116 @@
 /**
- * The accord, read-only: channel id and signatures, parties and their keys,
- * deadlines, red lines, and the taxonomy it pins (checked here against the
- * taxonomy this dashboard was built with: same SHA-256 or a warning).
+ * The accord: the version in force (its number and digest), pending
+ * amendments with who approved and an Approve button for admins
+ * (proposals.tsx), the version history with each version's changes and each
+ * party's activations (history.tsx; the chain is verified here with core,
+ * chain.ts), then the version in force read-only: channel id and
+ * signatures, parties and their keys, deadlines, red lines, and the taxonomy
+ * it pins (checked here against the taxonomy this dashboard was built with:
+ * same SHA-256 or a warning).
+ *
+ * A node without the governance API (404 on /v1/accord/chain) shows version 1
+ * alone, as before.
  */
-import { PRECEDENCES, TAXONOMY_V1, category as categoryOf, taxonomyHash } from '@parley/core';
+import { type Accord, PRECEDENCES, TAXONOMY_V1, category as categoryOf, taxonomyHash } from '@parley/core';
 import { useMemo } from 'react';
 import { useTranslation } from 'react-i18next';
-import { useAccord } from '../../accord.js';
+import { ApiError } from '../../api.js';
 import { PrecedenceBadge, SeverityBadge } from '../../components/badges.js';
 import { ErrorBox, Loading, PageHeader } from '../../components/feedback.js';
 import { formatDuration, Time } from '../../components/time.js';
+import { useApi } from '../../hooks.js';
 import { useLabel } from '../../i18n.js';
+import { useLiveReload } from '../../live.js';
+import { useParty } from '../../party.js';
+import { useSession } from '../../session.js';
+import type { AccordResponse } from '../../types.js';
+import { ChainRefused, chainView } from './chain.js';
+import { Activations, VersionHistory } from './history.js';
+import { type ProposalsAnswer, proposalView, sortProposals } from './model.js';
+import { Proposals } from './proposals.js';
+import './accord.css';
 
 export function AccordPage() {
   const { t, i18n } = useTranslation('accord');
   const { l } = useLabel();
-  const { accord: info, error } = useAccord();
+  const { data: info, error, reload: reloadAccord } = useApi<AccordResponse & { version?: number }>('/v1/accord');
+  const chainFile = useApi<unknown>('/v1/accord/chain');
+  const proposals = useApi<ProposalsAnswer>('/v1/accord/proposals');
+  const { officer } = useSession();
+  const me = useParty();
   const ourTaxonomy = useMemo(() => taxonomyHash(TAXONOMY_V1), []);
+  const reloadAll = () => Promise.all([reloadAccord(), chainFile.reload(), proposals.reload()]);
+  // Amendments, approvals and activations arrive as entries: re-read on any new entry.
+  useLiveReload((e) => e.event === 'entry' || e.event === 'reset' || e.event === 'reconnected', reloadAll, 800);
+  const chain = useMemo(() => {
+    if (info === undefined || chainFile.data === undefined) return undefined;
+    try {
+      return chainView(chainFile.data, info.id);
+    } catch (e) {
+      return e instanceof ChainRefused ? e : new ChainRefused('INTERNAL');
+    }
+  }, [chainFile.data, info]);
   if (error !== undefined) return <ErrorBox error={error} />;
   if (info === undefined) return <Loading />;
-  const a = info.accord;
+  // The sections below show the version in force as verified here (the chain), else the node's answer.
+  const current = chain instanceof ChainRefused || chain === undefined ? undefined : chain.current;
+  const a = current?.accord ?? (info.accord as unknown as Accord);
   const dur = (s: number) => formatDuration(s * 1000, i18n.language);
   const taxonomyOk = a.taxonomy.sha256 === ourTaxonomy;
+  const partyName = (id: string) => {
+    const versions = chain instanceof ChainRefused || chain === undefined ? [a] : [a, ...chain.versions.map((v) => v.accord)];
+    const p = versions.flatMap((x) => x.parties).find((x) => x.id === id);
+    return p === undefined ? id : `${id} · ${l(p.names)}`;
+  };
+  const version = current?.version ?? info.version ?? 1;
+  const views =
+    proposals.data === undefined || me === undefined || officer === undefined
+      ? undefined
+      : sortProposals(proposals.data.items.map((p) => proposalView(p, current?.accord ?? a, { party: me, role: officer.role })));
+  const chainMissing = chainFile.error !== undefined && chainFile.error.status === 404;
   return (
     <>
       <PageHeader title={`${t('title')} · ${l(a.title)}`} />
       <div className="stack">
+        <section className="card" aria-labelledby="acc-version" data-testid="accord-current">
+          <h2 id="acc-version">{t('inForceHeading')}</h2>
+          <dl className="kv">
+            <dt>{t('version')}</dt>
+            <dd data-testid="accord-version-number">
+              <strong>{t('versionN', { n: version })}</strong>
+              {current?.frozen === true ? <span className="badge state-overdue-ack"> {t('frozen')}</span> : null}
+            </dd>
+            {current !== undefined ? (
+              <>
+                <dt>{t('digest')}</dt>
+                <dd className="mono digest">{current.digest}</dd>
+                <dt>{t('chainCheck')}</dt>
+                <dd>
+                  <span className="badge state-acknowledged" data-testid="chain-verified">
+                    ✓ {t('chainVerified', { count: chain instanceof ChainRefused || chain === undefined ? 0 : chain.versions.length })}
+                  </span>
+                </dd>
+              </>
+            ) : null}
+          </dl>
+          {chain instanceof ChainRefused ? (
+            <div className="error-box" role="alert" data-testid="chain-refused">
+              <strong>⚠ {t('chainRefused')}</strong> <code className="error-code">{chain.code}</code>
+            </div>
+          ) : null}
+          {chainFile.error !== undefined && !chainMissing ? <ErrorBox error={chainFile.error} /> : null}
+          {chainMissing ? <p className="muted">{t('noGovernance')}</p> : null}
+        </section>
+
+        <Proposals items={views} error={proposals.error instanceof ApiError ? proposals.error : undefined} partyName={partyName} onApproved={() => void reloadAll()} />
+
+        {current !== undefined && chain !== undefined && !(chain instanceof ChainRefused) ? (
+          <>
+            <VersionHistory chain={chain} />
+            <Activations chain={chain} partyName={partyName} />
+          </>
+        ) : null}
+
         <section className="card" aria-labelledby="acc-id">
           <h2 id="acc-id">{t('channel')}</h2>
           <dl className="kv">
@@ -41,11 +126,19 @@ export function AccordPage() {
             </dd>
             <dt>{t('signedBy')}</dt>
             <dd>
-              {info.signedBy.join(', ')}{' '}
-              {a.parties.every((p) => info.signedBy.includes(p.id)) ? (
-                <span className="badge state-acknowledged">✓ {t('allSigned')}</span>
+              {current !== undefined && current.version > 1 ? (
+                <>
+                  {[...new Set(current.signers.map((x) => x.party))].join(', ')} <span className="badge state-acknowledged">✓ {t('amendmentSigned')}</span>
+                </>
               ) : (
-                <span className="badge state-overdue-ack">⚠ {t('notAllSigned')}</span>
+                <>
+                  {info.signedBy.join(', ')}{' '}
+                  {a.parties.every((p) => info.signedBy.includes(p.id)) ? (
+                    <span className="badge state-acknowledged">✓ {t('allSigned')}</span>
+                  ) : (
+                    <span className="badge state-overdue-ack">⚠ {t('notAllSigned')}</span>
+                  )}
+                </>
               )}
             </dd>
             <dt>{t('heartbeat')}</dt>

@@ -18,7 +18,7 @@ import { Time } from '../../components/time.js';
 import type { LogEntryProof } from '@parley/node/api';
 import type { AccordState } from './accord.js';
 import { NotYetWitnessed, fetchVerifyInput } from './fetchInput.js';
-import { readSeen, rememberSeen } from './seen.js';
+import { readSeen, readTrustedAccord, rememberSeen, rememberTrustedAccord } from './seen.js';
 import { type Step, type VerifyResult, verifyEntryInclusion } from './verify.js';
 import type { WitnessFacts } from './witnesses.js';
 import { usePrintMarking } from '../../components/print.js';
@@ -42,10 +42,11 @@ export function EntryVerifier({ party, index, accord }: { party: string; index: 
     setBusy(true);
     setError(undefined);
     try {
-      const { input, proof } = await fetchVerifyInput({ party, index, size, accord: answer, previous: readSeen(answer.id, party) });
+      const { input, proof } = await fetchVerifyInput({ party, index, size, accord: answer, previous: readSeen(answer.id, party), trusted: readTrustedAccord(answer.id) });
       const result = verifyEntryInclusion(input);
       const at = new Date().toISOString();
       if (result.remember !== undefined) rememberSeen(answer.id, party, { ...result.remember, at });
+      if (result.accordDigest !== undefined) rememberTrustedAccord(answer.id, result.accordDigest);
       setRun({ proof, result, at });
     } catch (e) {
       setRun(undefined);
@@ -180,6 +181,14 @@ function ResultBanner({ result, party, index, at, partyName }: { result: VerifyR
             ? t('result.verifiedDetail', { party, index, size: cp.treeSize })
             : t('result.failedDetail', { party, index })}
         </div>
+        {result.judgedBy !== undefined ? (
+          <div data-testid="judged-by">{t('result.judgedBy', { version: result.judgedBy.version })}</div>
+        ) : null}
+        {result.suspect === true ? (
+          <p className="notice" role="note" data-testid="suspect-warning">
+            ⚠ {t('result.suspect', { party })}
+          </p>
+        ) : null}
         {result.verified && counted.length > 0 ? <div data-testid="verified-witnesses">{t('result.witnessedBy', { witnesses: counted.map((c) => partyName(c.party)).join(', ') })}</div> : null}
         {reason !== undefined ? (
           <p className="verify-reason" data-testid="verify-reason">

@@ -1,6 +1,8 @@
 /**
  * Fetches what verify.ts checks for one entry, in this order:
  *
+ *     GET /v1/accord/chain                         the accord chain (public; 404 from a node
+ *                                                  without governance: the founding accord alone)
  *     GET /v1/logs/{party}/cosigned                the witnessed checkpoints the node holds
  *     GET /v1/logs/{party}/entries/{index}?size=S  entry, inclusion proof, checkpoint of size S
  *     GET /v1/logs/{party}/consistency?old&new     S → each witnessed size above S, and
@@ -53,13 +55,37 @@ async function consistency(path: string, oldSize: number, newSize: number, signa
 }
 
 /**
+ * GET /v1/accord/chain, or undefined when the node has none (404: an older
+ * node; the founding accord is then the only version).
+ * @throws ApiError for any other failure.
+ */
+export async function fetchChain(signal?: AbortSignal): Promise<unknown> {
+  try {
+    return await api<unknown>('/v1/accord/chain', signal ? { signal } : {});
+  } catch (e) {
+    if (e instanceof ApiError && e.status === 404) return undefined;
+    throw e;
+  }
+}
+
+/**
  * @param o the entry, the reader's size (if any), the accord answer, the checkpoint verified here before.
  * @returns the input for verifyEntryInclusion and the node's entry answer.
  * @throws NotYetWitnessed when the entry is newer than the witnessed checkpoints; ApiError when the entry cannot be fetched.
  */
-export async function fetchVerifyInput(o: { party: string; index: number; size?: number | undefined; accord: AccordAnswer; previous?: Seen | undefined; signal?: AbortSignal }): Promise<FetchedInput> {
+export async function fetchVerifyInput(o: {
+  party: string;
+  index: number;
+  size?: number | undefined;
+  accord: AccordAnswer;
+  previous?: Seen | undefined;
+  /** Digest of the accord version this browser trusted last (seen.ts readTrustedAccord). */
+  trusted?: string | undefined;
+  signal?: AbortSignal;
+}): Promise<FetchedInput> {
   const path = `/v1/logs/${encodeURIComponent(o.party)}`;
   const opts = o.signal ? { signal: o.signal } : {};
+  const chain = await fetchChain(o.signal);
   let cosigned: CosignedNotes;
   let proof: LogEntryProof;
   for (let attempt = 1; ; attempt++) {
@@ -90,6 +116,8 @@ export async function fetchVerifyInput(o: { party: string; index: number; size?:
     proof,
     input: {
       accord: o.accord,
+      ...(chain !== undefined ? { chain } : {}),
+      ...(o.trusted !== undefined ? { trusted: o.trusted } : {}),
       party: o.party,
       index: o.index,
       entry: proof.entry,

@@ -21,6 +21,7 @@ import { useApi } from '../../hooks.js';
 import { useParty } from '../../party.js';
 import { typeName } from '../../entries.js';
 import { useAccord } from './accord.js';
+import type { KeySource } from './keys.js';
 import { EntryVerifier } from './EntryVerifier.js';
 import './explorer.css';
 import type { LogListing } from '@parley/node/api';
@@ -40,7 +41,7 @@ export function ExplorerPage() {
       <ErrorBox error={accord.error} />
       <PartyPicker current={party} />
       {party === undefined ? null : index === undefined ? (
-        <LogListingView party={party} />
+        <LogListingView party={party} keys={accord.keys} />
       ) : idx === undefined ? (
         <ErrorBox error={new Error(t('badIndex', { index }))} />
       ) : (
@@ -107,7 +108,7 @@ function GoToIndex({ party, treeSize }: { party: string; treeSize: number | unde
   );
 }
 
-function LogListingView({ party }: { party: string }) {
+function LogListingView({ party, keys }: { party: string; keys: KeySource | undefined }) {
   const { t } = useTranslation('explorer');
   const tc = useTranslation().t;
   const [params, setParams] = useSearchParams();
@@ -149,6 +150,11 @@ function LogListingView({ party }: { party: string }) {
                 <tr key={it.index}>
                   <td className="num" data-label={t('col.index')}>
                     <Link to={`/logs/${party}/${it.index}`}>{it.index}</Link>
+                    {keys?.entryKeys(party, it.index)?.suspect === true ? (
+                      <span className="badge state-overdue-ack" title={t('suspectEntry')} data-testid="suspect-badge">
+                        ⚠ {t('suspectShort')}
+                      </span>
+                    ) : null}
                   </td>
                   <td data-label={t('col.type')}>{it.type !== undefined ? typeName(tc, it.type) : <span className="muted">{t('notHeld')}</span>}</td>
                   <td className="card-wide" data-label={t('col.time')}>{it.time !== undefined ? <Time iso={it.time} short /> : '—'}</td>

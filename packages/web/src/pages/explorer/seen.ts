@@ -49,3 +49,32 @@ export function rememberSeen(accordId: string, party: string, seen: Seen): void 
     // No storage: the next visit starts without a memory.
   }
 }
+
+/*
+ * The accord version this browser verified last for a channel, so a node
+ * that later serves an older chain (a rollback past it, or a fork) fails the
+ * accord step (core verifyChainFile's `trusted`).
+ *
+ *     key    parley.accord.<channel id>
+ *     value  hex digest of the version in force when last verified
+ */
+const accordKeyOf = (channel: string) => `parley.accord.${channel}`;
+
+/** The digest of the accord version last verified here for `channel`, if any. */
+export function readTrustedAccord(channel: string): string | undefined {
+  try {
+    const raw = globalThis.localStorage?.getItem(accordKeyOf(channel));
+    return raw != null && /^[0-9a-f]{64}$/.test(raw) ? raw : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Keeps `digest` as the accord version last verified for `channel`. */
+export function rememberTrustedAccord(channel: string, digest: string): void {
+  try {
+    globalThis.localStorage?.setItem(accordKeyOf(channel), digest);
+  } catch {
+    // No storage: the next visit trusts version 1 (the channel id) alone.
+  }
+}

@@ -2,16 +2,26 @@
  * In-browser verification of one log entry, step by step, with the same core
  * code the nodes run (@parley/core, @noble crypto binding in the browser).
  *
- * Trust comes from the accord alone: the party's log key is read from the
- * accord (GET /v1/accord), never from the response being checked. The node's
- * answer for the entry (GET /v1/logs/{party}/entries/{index}) is untrusted
- * input; each step recomputes what it claims:
+ * Trust comes from the accord alone: the party's keys are read from the
+ * accord chain (GET /v1/accord/chain, verified here with core; keys.ts) —
+ * or, from a node without one, the founding accord (GET /v1/accord) — never
+ * from the response being checked. The node's answer for the entry (GET
+ * /v1/logs/{party}/entries/{index}) is untrusted input; each step
+ * recomputes what it claims:
  *
- *     accord     accord id = hex(SHA-256(JCS(accord))), and when the node sends
- *                the parties' signatures, each one verifies (verifyAccord)
- *     key        the party's log key: parseVerifierKey(accord.parties[p].logKey)
- *     checkpoint openCheckpoint(note, {logKey}, origin = key name) — C2SP
- *                signed-note Ed25519 signature, tlog-checkpoint body
+ *     accord     chain: verifyChainFile (every version signed by its quorum
+ *                and consents, every activation entry by the party's key in
+ *                its version; no rollback past the version this browser
+ *                trusted before), its channel = the node's accord id; the
+ *                version judging this entry (epochs.keysFor) and whether the
+ *                entry is in a compromise recovery's suspect range.
+ *                No chain: accord id = hex(SHA-256(JCS(accord))), and when the
+ *                node sends the parties' signatures, each one verifies
+ *     key        the party's log key in that version (epochs.keysFor(p, index).member)
+ *     checkpoint openCheckpoint(note, keys valid at its size
+ *                (epochs.checkpointKeys), origin = key name) — C2SP
+ *                signed-note Ed25519 signature, tlog-checkpoint body; a
+ *                signature by one of the party's retired keys is KEY_RETIRED
  *     witnesses  a quorum of the other parties' witnesses cosigned this
  *                checkpoint or a later one it is a prefix of (witnesses.ts;
  *                C2SP tlog-cosignature, RFC 9162 §2.1.4), so it is not a
@@ -21,8 +31,9 @@
  *                at equal sizes, else a consistency proof between them verifies
  *     leaf       RFC 6962 §2.1: leaf hash = SHA-256(0x00 || entry bytes), equal
  *                to the hash the node claims
- *     entry      the entry bytes are a canonical signed entry of this accord,
- *                sent by the party, signed with its log key (verifyEntry)
+ *     entry      the entry bytes are a canonical signed entry of this channel,
+ *                sent by the party, signed with its log key in the version
+ *                judging it (verifyEntry)
  *     inclusion  RFC 9162 §2.1.3.2: the proof folds the leaf hash at `index`
  *                up to the checkpoint's root hash for its tree size
  *
@@ -39,6 +50,7 @@ import {
   VerifierSet,
   accordId,
   bytesEqual,
+  cosignerKey,
   formatBase64,
   formatKeyId,
   getCrypto,
@@ -53,12 +65,17 @@ import {
   verifyConsistency,
   verifyEntry,
 } from '@parley/core';
+import { type EntryKeys, type KeySource, keysOfAccord, keysOfChainFile } from './keys.js';
 import { type WitnessFacts, type WitnessedNote, WitnessFailure, checkWitnesses, witnessPolicy } from './witnesses.js';
 
 /** What the browser fetched: the accord (trusted anchor) and the node's answer for one entry. */
 export interface VerifyInput {
   /** GET /v1/accord. */
   readonly accord: { readonly id: string; readonly accord: unknown; readonly signatures?: readonly { party: string; sig: string }[] | undefined };
+  /** GET /v1/accord/chain, when the node serves it (unverified). */
+  readonly chain?: unknown;
+  /** Digest of the accord version this browser verified last for the channel (the chain must contain it). */
+  readonly trusted?: string;
   readonly party: string;
   readonly index: number;
   /** Entry bytes, base64. */
@@ -117,6 +134,12 @@ export interface VerifyResult {
   readonly checkpoint?: Checkpoint;
   /** When verified: the checkpoint for this browser to remember for the log (the larger of the previous one and this). */
   readonly remember?: { readonly size: number; readonly rootHash: string };
+  /** The accord version that judged the entry (its keys), when the accord step passed. */
+  readonly judgedBy?: { readonly version: number; readonly digest: string; readonly from: number; readonly until?: number };
+  /** The entry lies in a compromise recovery's suspect range: written after the last checkpoint witnessed under a key later found compromised. */
+  readonly suspect?: boolean;
+  /** The version in force in the verified chain (for this browser to trust next time). */
+  readonly accordDigest?: string;
 }
 
 class StepFailure extends Error {
@@ -140,10 +163,12 @@ function unsignedView(accord: Accord, id: string): VerifiedAccord {
   for (const p of accord.parties) {
     const logKey = parseVerifierKey(p.logKey);
     const verify = getCrypto().ed25519Verifier(logKey.publicKey);
-    members.set(p.id, { party: p, logKey, hpkeKey: parseBase64(p.hpkeKey), verify });
+    members.set(p.id, { party: p, logKey, witnessKey: cosignerKey(logKey), hpkeKey: parseBase64(p.hpkeKey), verify });
   }
-  return { accord, id, signedBy: [], signatures: [], complete: false, party: (pid) => members.get(pid) };
+  return { accord, id, channel: id, version: 1, digest: id, frozen: false, signedBy: [], signatures: [], complete: false, party: (pid) => members.get(pid) };
 }
+
+const claimedSize = (note: string): number => Number(/^[^\n]*\n(0|[1-9][0-9]{0,15})\n/.exec(note)?.[1] ?? 0);
 
 /**
  * Runs every step on the fetched data. Pure and synchronous: no I/O, so a
@@ -169,32 +194,69 @@ export function verifyEntryInclusion(input: VerifyInput): VerifyResult {
     }
   };
 
-  const accord = run('accord', [], () => {
-    const a = parseAccord(input.accord.accord);
-    const id = accordId(a);
-    if (id !== input.accord.id) throw new StepFailure('ACCORD_ID_MISMATCH', [['accordId', id]]);
-    const sigs = input.accord.signatures;
-    const view = sigs ? verifyAccord({ accord: a, signatures: sigs }, { requireAll: true }) : unsignedView(a, id);
-    // Without the signatures the id still binds the accord we use to the channel the node names; the UI says which.
-    return { value: view, facts: [['accordId', id], sigs ? ['accordSignedBy', view.signedBy.join(', ')] : ['accordSignatures', 'absent']] };
+  const accord = run('accord', [], (): { value: { keys: KeySource; epoch: EntryKeys | undefined }; facts: [string, string][] } => {
+    let keys: KeySource;
+    const facts: [string, string][] = [];
+    if (input.chain !== undefined) {
+      keys = keysOfChainFile(input.chain, input.trusted);
+      if (keys.channel !== input.accord.id) throw new StepFailure('ACCORD_ID_MISMATCH', [['accordId', keys.channel]]);
+      facts.push(['accordId', keys.channel], ['accordVersions', String(keys.versions)]);
+    } else {
+      const a = parseAccord(input.accord.accord);
+      const id = accordId(a);
+      if (id !== input.accord.id) throw new StepFailure('ACCORD_ID_MISMATCH', [['accordId', id]]);
+      const sigs = input.accord.signatures;
+      const view = sigs ? verifyAccord({ accord: a, signatures: sigs }, { requireAll: true }) : unsignedView(a, id);
+      // Without the signatures the id still binds the accord we use to the channel the node names; the UI says which.
+      keys = keysOfAccord(view);
+      facts.push(['accordId', id], sigs ? ['accordSignedBy', view.signedBy.join(', ')] : ['accordSignatures', 'absent']);
+    }
+    const epoch = keys.entryKeys(input.party, input.index);
+    if (epoch !== undefined) {
+      facts.push(['judgedBy', String(epoch.version.version)], ['judgedDigest', epoch.version.digest], ['epoch', epoch.until === undefined ? `${epoch.from} –` : `${epoch.from} – ${epoch.until - 1}`]);
+      if (epoch.suspect) facts.push(['suspect', 'yes']);
+    }
+    return { value: { keys, epoch }, facts };
   });
 
   const key = run('key', ['accord'], () => {
-    const p = accord!.accord.parties.find((x) => x.id === input.party);
-    if (!p) throw new StepFailure('PARTY_UNKNOWN');
-    const k: VerifierKey = parseVerifierKey(p.logKey);
+    const epoch = accord!.epoch;
+    if (!epoch) throw new StepFailure('PARTY_UNKNOWN');
+    const k: VerifierKey = epoch.member.logKey;
     return { value: k, facts: [['keyName', k.name], ['keyId', formatKeyId(k.keyId)], ['publicKey', formatBase64(k.publicKey)]] };
   });
 
+  const keysAt = (size: number) => accord!.keys.checkpointKeys(input.party, size);
   const cp = run('checkpoint', ['key'], () => {
-    const v = openCheckpoint(input.checkpoint, new VerifierSet([key!]), { origin: key!.name });
+    const valid = keysAt(claimedSize(input.checkpoint));
+    const open = (ks: readonly VerifierKey[]) => openCheckpoint(input.checkpoint, new VerifierSet([...ks]), { origin: key!.name });
+    let v: ReturnType<typeof openCheckpoint>;
+    try {
+      if (valid.length === 0) throw new StepFailure('KEY_RETIRED');
+      v = open(valid);
+    } catch (e) {
+      // Signed by one of the party's keys, but not one valid at this size: a retired key used after its rotation.
+      const retired = accord!.keys.allLogKeys(input.party).filter((k) => !valid.some((x) => formatKeyId(x.keyId) === formatKeyId(k.keyId)));
+      if (
+        retired.some((k) => {
+          try {
+            open([k]);
+            return true;
+          } catch {
+            return false;
+          }
+        })
+      )
+        throw new StepFailure('KEY_RETIRED');
+      throw e;
+    }
     const c = v.checkpoint;
     return { value: c, facts: [['origin', c.origin], ['treeSize', String(c.treeSize)], ['rootHash', formatBase64(c.rootHash)]] };
   });
 
   run('witnesses', ['checkpoint'], () => {
-    const policy = witnessPolicy(accord!.accord, input.party);
-    const w = checkWitnesses(cp!, key!, policy, [{ note: input.checkpoint }, ...input.witnessed]);
+    const policy = witnessPolicy(accord!.keys, input.party);
+    const w = checkWitnesses(cp!, keysAt, policy, [{ note: input.checkpoint }, ...input.witnessed]);
     return { value: w, facts: [], witnesses: w };
   });
 
@@ -240,8 +302,9 @@ export function verifyEntryInclusion(input: VerifyInput): VerifyResult {
     return { value: h, facts };
   });
 
-  run('entry', ['accord', 'leaf'], () => {
-    const v = verifyEntry(bytes!, accord!);
+  run('entry', ['key', 'leaf'], () => {
+    // The version judging this position and the party's key in it (GOV.md §3: verifyEntry's member).
+    const v = verifyEntry(bytes!, accord!.epoch!.version, accord!.epoch!.member);
     if (v.entry.from.party !== input.party) throw new StepFailure('ENTRY_INVALID', [['sender', v.entry.from.party]]);
     return { value: v, facts: [['sender', `${v.entry.from.party} / ${v.entry.from.officer}`], ['type', v.entry.type], ['time', v.entry.time]] };
   });
@@ -262,5 +325,15 @@ export function verifyEntryInclusion(input: VerifyInput): VerifyResult {
   const verified = steps.every((s) => s.status === 'pass');
   const remember =
     verified && cp ? (previous !== undefined && previous.size > cp.treeSize ? { size: previous.size, rootHash: previous.rootHash } : { size: cp.treeSize, rootHash: formatBase64(cp.rootHash) }) : undefined;
-  return { verified, steps, ...(cp ? { checkpoint: cp } : {}), ...(remember ? { remember } : {}) };
+  const epoch = accord?.epoch;
+  const judgedBy = epoch !== undefined ? { version: epoch.version.version, digest: epoch.version.digest, from: epoch.from, ...(epoch.until !== undefined ? { until: epoch.until } : {}) } : undefined;
+  return {
+    verified,
+    steps,
+    ...(cp ? { checkpoint: cp } : {}),
+    ...(remember ? { remember } : {}),
+    ...(judgedBy ? { judgedBy } : {}),
+    ...(epoch?.suspect === true ? { suspect: true } : {}),
+    ...(accord !== undefined && input.chain !== undefined ? { accordDigest: accord.keys.current.digest } : {}),
+  };
 }

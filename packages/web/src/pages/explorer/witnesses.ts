@@ -4,13 +4,18 @@
  * accord alone — so a node cannot pass off a view of its log that no other
  * party has seen.
  *
- * Policy (from the accord). Every party witnesses every other party's log,
- * with its log key as a cosignature/v1 key (node/src/witness.ts); so the
- * witnesses of P's log are the accord's other parties. The accord names no
- * witness quorum yet (issue 11 adds one with its governance); until then
- * the quorum is one: what a lone node cannot forge is another party's
- * cosignature, and one is all a node can always show — for another party's
- * log it holds only its own witness's.
+ * Policy (from the accord chain, keys.ts). Every party witnesses every
+ * other party's log with its witness key (the accord's `witnessKey`, by
+ * default its log key as a cosignature/v1 key; node/src/witness.ts); so the
+ * witnesses of P's log are the other parties of the version in force, each
+ * with its current witness key. The quorum is {@link witnessPolicy}'s: one,
+ * since what a lone node cannot forge is another party's cosignature, and
+ * one is all a node can always show — for another party's log it holds only
+ * its own witness's.
+ *
+ * Across a log key rotation each note is opened with the keys that may sign
+ * a checkpoint of ITS size (epochs.checkpointKeys): a later witnessed
+ * checkpoint may be signed by the new key only.
  *
  * A witness counts for checkpoint C (size S, root R) when it cosigned a
  * checkpoint of the same log, signed by P's key, of size T ≥ S that C is a
@@ -41,6 +46,7 @@ import {
   parseVerifierKey,
   verifyConsistency,
 } from '@parley/core';
+import type { KeySource } from './keys.js';
 
 /** The witnesses of one party's log and how many must cosign. */
 export interface WitnessPolicy {
@@ -89,32 +95,41 @@ export class WitnessFailure extends Error {
 }
 
 /**
- * The witnesses of `party`'s log under `accord` and the quorum (see the module doc).
- * @returns every other party with its cosignature/v1 key, and the quorum.
+ * The witnesses of `party`'s log and the quorum (see the module doc) — the
+ * one place the quorum is decided.
+ * @param keys the key source (keys.ts), or an accord alone (version 1: every other party, its log key as cosignature/v1 key).
+ * @returns every other party in force with its current witness key, and the quorum.
  */
-export function witnessPolicy(accord: Accord, party: string): WitnessPolicy {
-  const witnesses = accord.parties.filter((p) => p.id !== party).map((p) => ({ party: p.id, key: cosignerKey(parseVerifierKey(p.logKey)) }));
+export function witnessPolicy(keys: KeySource | Accord, party: string): WitnessPolicy {
+  const witnesses = 'parties' in keys ? keys.parties.filter((p) => p.id !== party).map((p) => ({ party: p.id, key: cosignerKey(parseVerifierKey(p.logKey)) })) : [...keys.witnesses(party)];
   return { witnesses, quorum: Math.min(1, witnesses.length) };
 }
+
+/** The log keys that may sign a checkpoint of a given size (one key: every size). */
+export type LogKeysAt = VerifierKey | ((size: number) => readonly VerifierKey[]);
+const keysAt = (k: LogKeysAt, size: number): readonly VerifierKey[] => (typeof k === 'function' ? k(size) : [k]);
 
 const claimedSize = (note: string): number => Number(/^[^\n]*\n(0|[1-9][0-9]{0,15})\n/.exec(note)?.[1] ?? 0);
 
 /** Opens a witnessed note; a failure names the witness whose cosignature is bad, when it is one. */
-function openNoteOf(n: WitnessedNote, logKey: VerifierKey, policy: WitnessPolicy, facts: () => WitnessFacts) {
+function openNoteOf(n: WitnessedNote, logKeysAt: LogKeysAt, policy: WitnessPolicy, facts: () => WitnessFacts) {
+  const keys = keysAt(logKeysAt, claimedSize(n.note));
+  if (keys.length === 0) throw new WitnessFailure('WITNESSED_NOTE_INVALID', facts());
+  const origin = keys[0]!.name;
   try {
-    return openWitnessedCheckpoint(n.note, new VerifierSet([logKey]), policy.witnesses.map((w) => w.key), { origin: logKey.name });
+    return openWitnessedCheckpoint(n.note, new VerifierSet([...keys]), policy.witnesses.map((w) => w.key), { origin });
   } catch (e) {
     const code = isParleyError(e) ? e.code : 'INTERNAL';
     let logSigned = true;
     try {
-      openCheckpoint(n.note, new VerifierSet([logKey]), { origin: logKey.name });
+      openCheckpoint(n.note, new VerifierSet([...keys]), { origin });
     } catch {
       logSigned = false;
     }
     if (code !== 'SIGNATURE_INVALID' || !logSigned) throw new WitnessFailure('WITNESSED_NOTE_INVALID', facts());
     const bad = policy.witnesses.find((w) => {
       try {
-        openWitnessedCheckpoint(n.note, new VerifierSet([logKey]), [w.key]);
+        openWitnessedCheckpoint(n.note, new VerifierSet([...keys]), [w.key]);
         return false;
       } catch {
         return true;
@@ -127,7 +142,7 @@ function openNoteOf(n: WitnessedNote, logKey: VerifierKey, policy: WitnessPolicy
 /**
  * Counts the witnesses that vouch for the verified checkpoint `cp`.
  * @param cp the checkpoint the entry is proved against (its log signature already verified).
- * @param logKey the party's log key from the accord.
+ * @param logKeys the party's log key, or the keys valid at a tree size (keys.ts checkpointKeys), to open each note with.
  * @param policy {@link witnessPolicy} of the party.
  * @param notes the witnessed notes the node offered (the entry's checkpoint note among them).
  * @returns the cosigners found and the count, when the quorum is met.
@@ -136,14 +151,14 @@ function openNoteOf(n: WitnessedNote, logKey: VerifierKey, policy: WitnessPolicy
  *   checkpoint that `cp` is not a prefix of), WITNESSED_NOTE_INVALID (a note
  *   not signed by the log's key, or malformed).
  */
-export function checkWitnesses(cp: Checkpoint, logKey: VerifierKey, policy: WitnessPolicy, notes: readonly WitnessedNote[]): WitnessFacts {
+export function checkWitnesses(cp: Checkpoint, logKeys: LogKeysAt, policy: WitnessPolicy, notes: readonly WitnessedNote[]): WitnessFacts {
   const cosigners: Cosigner[] = [];
   const counted = new Set<string>();
   const facts = (): WitnessFacts => ({ cosigners: [...cosigners], count: counted.size, quorum: policy.quorum });
   const partyOf = (key: VerifierKey) => policy.witnesses.find((w) => bytesEqual(w.key.publicKey, key.publicKey))?.party ?? key.name;
 
   for (const n of notes) {
-    const w = openNoteOf(n, logKey, policy, facts);
+    const w = openNoteOf(n, logKeys, policy, facts);
     if (w.cosignatures.length === 0) continue;
     const { treeSize: size, rootHash } = w.checkpoint;
     let extends_ = false;
