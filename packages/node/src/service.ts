@@ -362,6 +362,8 @@ export class ParleyNode implements Governed {
    * @param o.onIndex called with the entry's index while it is prepared.
    */
   async #submit(officer: string, d: Draft, received: readonly ReceivedEntry[], o: { readonly anyRecipients?: boolean; readonly onIndex?: (index: number) => void } = {}): Promise<Submitted> {
+    // A frozen channel, or a party removed from it, writes nothing more: no message, receipt or heartbeat (issue 11).
+    if (this.#halted !== undefined && o.anyRecipients !== true) fail('CHANNEL_FROZEN', this.#halted);
     // The one registry (core entry/bodies.ts) that also checks every body we receive.
     const body = checkBody(d.type, d.body) as unknown as JsonValue;
     const to = [...new Set(d.to ?? this.counterparts)].sort();
