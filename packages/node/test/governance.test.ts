@@ -37,7 +37,7 @@ import {
   parseVerifierKey,
 } from '@parley/core/node';
 import { SqliteStore } from '@parley/store';
-import { type Runtime, ParleyNode, hashPassword, startRuntime } from '../src/index.js';
+import { type Runtime, Heartbeat, ParleyNode, hashPassword, startRuntime } from '../src/index.js';
 import { type TestParty, makeAccord, makeParty } from './helpers/channel.js';
 
 const PASSWORD = 'correct horse battery staple';
@@ -177,6 +177,14 @@ describe('accord amendments by quorum over real HTTP', () => {
       expect(e).toMatchObject({ type: 'accord.activation', seq: act.size, from: { party: act.party } });
       expect((e.body as { clear: unknown }).clear).toEqual({ version: 2, digest: v2digest });
     }
+  });
+
+  it('a heartbeat follows the amended interval', () => {
+    const beat = new Heartbeat({ node: nodes.get('CN')! });
+    expect(beat.intervalMs).toBe(1800_000);
+    const fixed = new Heartbeat({ node: nodes.get('CN')!, intervalMs: 5000 });
+    fixed.retime();
+    expect(fixed.intervalMs).toBe(5000);
   });
 
   it('GET /v1/accord answers the version in force', async () => {
