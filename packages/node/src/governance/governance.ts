@@ -60,6 +60,24 @@ import type { ParleyNode } from '../service.js';
 export const CHAIN_SETTING = 'accord.chain';
 const MACHINE = 'node';
 const TYPES = ['accord.amendment', 'accord.approval', 'accord.activation'] as const;
+/** How an activation entry's canonical text names its type. */
+const ACTIVATION_MARK = Buffer.from('"type":"accord.activation"');
+/** The mark as it appears inside base64 text, at each of the three byte alignments (the stable middle of each). */
+const ACTIVATION_MARK_B64 = [0, 1, 2].map((k) => {
+  const text = Buffer.concat([Buffer.alloc(k), ACTIVATION_MARK]).toString('base64');
+  const head = k === 0 ? 0 : 4;
+  const tail = (k + ACTIVATION_MARK.length) % 3 === 0 ? 0 : 4;
+  return Buffer.from(text.slice(head, text.length - tail));
+});
+
+/**
+ * True when a bundle (JSON with base64 entries) may carry an activation
+ * entry: a native byte search, so a push without one costs no extra parse.
+ */
+export function mayHoldActivation(bundle: Uint8Array): boolean {
+  const b = Buffer.from(bundle.buffer, bundle.byteOffset, bundle.byteLength);
+  return ACTIVATION_MARK_B64.some((m) => b.includes(m));
+}
 
 /** A signature as carried in entries and version files (`prior`: made with the key of version N). */
 export interface GovSignature {
@@ -662,6 +680,8 @@ export class Governance {
   async noteActivations(entries: readonly Uint8Array[]): Promise<void> {
     let found = false;
     for (const bytes of entries) {
+      // The hot path (every ingest): a native byte search before any parse. Entries are canonical JSON.
+      if (!Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).includes(ACTIVATION_MARK)) continue;
       let e;
       try {
         e = parseEntry(bytes);
