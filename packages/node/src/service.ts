@@ -279,6 +279,7 @@ export class ParleyNode implements Governed {
       await this.#store.putSetting(CHAIN_SETTING, storedChainFile(file));
       // ---- durable: the node runs on this chain from now on, and after a restart.
       this.#governed = next;
+      this.#pool?.adopt(file, this.#genesis.signed);
       return next.chain;
     });
     this.#chainTail = run.catch(() => undefined);
@@ -296,6 +297,11 @@ export class ParleyNode implements Governed {
     const genesis = 'id' in o.accord ? o.accord : verifyAccord(o.accord);
     if (!genesis.complete) fail('ACCORD_UNSIGNED', 'the node runs only on an accord signed by every party');
     const signedGenesis: SignedAccord = { accord: genesis.accord, signatures: genesis.signatures };
+    // A data directory of another channel or party is refused before its chain is read.
+    const bound = await o.store.getSetting('accord');
+    if (bound !== undefined && ((bound as { id?: string }).id !== genesis.id || (bound as { party?: string }).party !== o.party)) {
+      fail('STORE_CONFLICT', 'this data directory belongs to another accord or party');
+    }
     // The chain: genesis, then the versions adopted since (store setting accord.chain).
     const governed = loadChain(signedGenesis, genesis, await o.store.getSetting(CHAIN_SETTING));
     const accord = governed.chain.current;
@@ -313,11 +319,7 @@ export class ParleyNode implements Governed {
     if (!ours.some((m) => formatVerifierKey(m.witnessKey) === formatVerifierKey(verifierKeyOf(witnessKey)))) {
       fail('ACCORD_MALFORMED', `the witness key is not ${o.party}'s witness key in the accord`);
     }
-    const bound = await o.store.getSetting('accord');
     if (bound === undefined) await o.store.putSetting('accord', { id: genesis.id, party: o.party });
-    else if ((bound as { id?: string }).id !== genesis.id || (bound as { party?: string }).party !== o.party) {
-      fail('STORE_CONFLICT', 'this data directory belongs to another accord or party');
-    }
     let self: ParleyNode | undefined;
     const writer = await LogWriter.open(o.store, {
       origin: o.keys.log.name,
@@ -328,6 +330,7 @@ export class ParleyNode implements Governed {
     const node = new ParleyNode(o, { signed: signedGenesis, verified: genesis }, governed, writer, witnessKey);
     self = node;
     node.#writer.setGate(node.#gate());
+    if (governed.chain.versions.length > 1) o.verifyPool?.adopt(storedChainFile(await node.chainFile()), signedGenesis);
     await node.#nonces.load(node.#now().getTime() / 1000);
     await Governance.attach(node, o.store);
     return node;
@@ -511,8 +514,8 @@ export class ParleyNode implements Governed {
     // Governance (issue 11): an activation entry among them may change the keys they are judged by.
     if (this.#beforeIngest !== undefined) await this.#beforeIngest(entries);
     const now = this.#now().toISOString();
-    // The pool's workers verify against the genesis accord: only while the chain is that one version.
-    const verdicts = this.#pool && entries.length >= 16 && this.chain.versions.length === 1 ? await this.#pool.verify(entries) : undefined;
+    // The pool's workers follow the chain too (VerifyPool.adopt, at open and on adoptChain).
+    const verdicts = this.#pool && entries.length >= 16 ? await this.#pool.verify(entries) : undefined;
     const records: ReceivedEntry[] = entries.map((bytes, i) => {
       const verdict = verdicts?.[i];
       if (verdict) {

@@ -47,7 +47,7 @@ const OFFICER_TYPES: readonly string[] = ACK_TYPES;
  * version does not know (printed as such, never dropped); receipts and
  * heartbeats are machine traffic (acks have their own line).
  */
-function isArrival(type: string): boolean {
+export function isArrival(type: string): boolean {
   const t = entryTypeInfo(type);
   return t === undefined || t.ack || t.governance === true;
 }
