@@ -22,6 +22,8 @@ import {
   type SignerKey,
   type HpkeKeyPair,
   draftAmendment,
+  accordSigningMessage,
+  getCrypto,
   signAccordVersion,
   formatBase64,
   formatVerifierKey,
@@ -240,6 +242,13 @@ describe('accord amendments by quorum over real HTTP', () => {
     it('a proposal carrying a signature of a party not in the accord', async () => {
       const v = amend('CN', (a) => ({ ...a, heartbeatSeconds: 600 }));
       await refused({ accord: v, signatures: [{ party: 'ZZ', sig: formatBase64(new Uint8Array(64)), prior: true }] }, 400, 'ACCORD_MALFORMED');
+    });
+
+    it('an amendment signed (as consent) by a party it removes', async () => {
+      const v = amend('CN', (a) => ({ ...a, parties: a.parties.filter((p) => p.id !== 'US'), amendmentQuorum: 2 }));
+      const us = parties.find((p) => p.id === 'US')!;
+      const sig = formatBase64(getCrypto().ed25519Signer(us.keys.log.seed)(accordSigningMessage(v)));
+      await refused({ accord: v, signatures: [{ party: 'US', sig }] }, 400, 'ACCORD_MALFORMED');
     });
 
     it('a proposal carrying a signature that does not verify', async () => {
