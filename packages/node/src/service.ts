@@ -320,9 +320,6 @@ export class ParleyNode implements Governed {
       fail('ACCORD_MALFORMED', `the witness key is not ${o.party}'s witness key in the accord`);
     }
     if (bound === undefined) await o.store.putSetting('accord', { id: genesis.id, party: o.party });
-    else if ((bound as { id?: string }).id !== genesis.id || (bound as { party?: string }).party !== o.party) {
-      fail('STORE_CONFLICT', 'this data directory belongs to another accord or party');
-    }
     let self: ParleyNode | undefined;
     const writer = await LogWriter.open(o.store, {
       origin: o.keys.log.name,
@@ -331,9 +328,9 @@ export class ParleyNode implements Governed {
       ...(o.now !== undefined ? { now: o.now } : {}),
     });
     const node = new ParleyNode(o, { signed: signedGenesis, verified: genesis }, governed, writer, witnessKey);
-    if (governed.chain.versions.length > 1) o.verifyPool?.adopt(storedChainFile(await node.chainFile()), signedGenesis);
     self = node;
     node.#writer.setGate(node.#gate());
+    if (governed.chain.versions.length > 1) o.verifyPool?.adopt(storedChainFile(await node.chainFile()), signedGenesis);
     await node.#nonces.load(node.#now().getTime() / 1000);
     await Governance.attach(node, o.store);
     return node;
@@ -368,6 +365,8 @@ export class ParleyNode implements Governed {
    * @param o.onIndex called with the entry's index while it is prepared.
    */
   async #submit(officer: string, d: Draft, received: readonly ReceivedEntry[], o: { readonly anyRecipients?: boolean; readonly onIndex?: (index: number) => void } = {}): Promise<Submitted> {
+    // A frozen channel, or a party removed from it, writes nothing more: no message, receipt or heartbeat (issue 11).
+    if (this.#halted !== undefined && o.anyRecipients !== true) fail('CHANNEL_FROZEN', this.#halted);
     // The one registry (core entry/bodies.ts) that also checks every body we receive.
     const body = checkBody(d.type, d.body) as unknown as JsonValue;
     const to = [...new Set(d.to ?? this.counterparts)].sort();

@@ -22,6 +22,8 @@ import {
   type SignerKey,
   type HpkeKeyPair,
   draftAmendment,
+  accordSigningMessage,
+  getCrypto,
   signAccordVersion,
   formatBase64,
   formatVerifierKey,
@@ -37,7 +39,7 @@ import {
   parseVerifierKey,
 } from '@parley/core/node';
 import { SqliteStore } from '@parley/store';
-import { type Runtime, ParleyNode, hashPassword, startRuntime } from '../src/index.js';
+import { type Runtime, Heartbeat, ParleyNode, hashPassword, startRuntime } from '../src/index.js';
 import { type TestParty, makeAccord, makeParty } from './helpers/channel.js';
 
 const PASSWORD = 'correct horse battery staple';
@@ -70,6 +72,8 @@ const tokens = new Map<string, string>();
 /** EU's pending next keys (log.key.next): same origin, new key. */
 let euNextLog: SignerKey;
 let euNextHpke: HpkeKeyPair;
+/** US's fresh key for a compromise recovery (its node holds it as log.key.next). */
+let usNextLog: SignerKey;
 
 interface Reply {
   status: number;
@@ -110,6 +114,7 @@ beforeAll(async () => {
   const eu = parties.find((p) => p.id === 'EU')!;
   euNextLog = generateSignerKey(eu.keys.log.name);
   euNextHpke = hpkeGenerateKeyPair();
+  usNextLog = generateSignerKey(parties.find((p) => p.id === 'US')!.keys.log.name);
   const passwordHash = await hashPassword(PASSWORD);
   const ports = new Map<string, number>();
   for (const id of IDS) {
@@ -120,7 +125,7 @@ beforeAll(async () => {
     const store = SqliteStore.open(join(dir, `${p.id}.sqlite`));
     stores.set(p.id, store);
     for (const [name, role] of [['root', 'admin'], ['alice', 'officer']] as const) await store.putOfficer({ name, role, passwordHash, created: new Date().toISOString(), disabled: false });
-    const keys = p.id === 'EU' ? { ...p.keys, next: { log: euNextLog, hpke: euNextHpke } } : p.keys;
+    const keys = p.id === 'EU' ? { ...p.keys, next: { log: euNextLog, hpke: euNextHpke } } : p.id === 'US' ? { ...p.keys, next: { log: usNextLog } } : p.keys;
     nodes.set(p.id, await ParleyNode.open({ accord, party: p.id, keys, store }));
   }
   for (const id of IDS) {
@@ -176,6 +181,14 @@ describe('accord amendments by quorum over real HTTP', () => {
     }
   });
 
+  it('a heartbeat follows the amended interval', () => {
+    const beat = new Heartbeat({ node: nodes.get('CN')! });
+    expect(beat.intervalMs).toBe(1800_000);
+    const fixed = new Heartbeat({ node: nodes.get('CN')!, intervalMs: 5000 });
+    fixed.retime();
+    expect(fixed.intervalMs).toBe(5000);
+  });
+
   it('GET /v1/accord answers the version in force', async () => {
     for (const id of IDS) {
       await waitFor(`${id}'s node to run on version 2`, async () => (await call(id, 'GET', '/v1/accord', undefined, 'alice')).body.version === 2, 5_000);
@@ -229,6 +242,13 @@ describe('accord amendments by quorum over real HTTP', () => {
     it('a proposal carrying a signature of a party not in the accord', async () => {
       const v = amend('CN', (a) => ({ ...a, heartbeatSeconds: 600 }));
       await refused({ accord: v, signatures: [{ party: 'ZZ', sig: formatBase64(new Uint8Array(64)), prior: true }] }, 400, 'ACCORD_MALFORMED');
+    });
+
+    it('an amendment signed (as consent) by a party it removes', async () => {
+      const v = amend('CN', (a) => ({ ...a, parties: a.parties.filter((p) => p.id !== 'US'), amendmentQuorum: 2 }));
+      const us = parties.find((p) => p.id === 'US')!;
+      const sig = formatBase64(getCrypto().ed25519Signer(us.keys.log.seed)(accordSigningMessage(v)));
+      await refused({ accord: v, signatures: [{ party: 'US', sig }] }, 400, 'ACCORD_MALFORMED');
     });
 
     it('a proposal carrying a signature that does not verify', async () => {
@@ -397,6 +417,51 @@ describe('accord amendments by quorum over real HTTP', () => {
       const ack = await call('JP', 'POST', `/v1/entries/US/${index}/ack`, { reply: 'received' }, 'alice');
       expect(ack.status, JSON.stringify(ack.body)).toBe(201);
       await waitFor('US to hold JP\u2019s ack', async () => (await stores.get('US')!.received('JP', ack.body.index)) !== undefined);
+    }, 60_000);
+  });
+
+  describe('compromise recovery of US\u2019s log key', () => {
+    it('the others\u2019 quorum and US\u2019s new key replace US\u2019s key without its old one; US activates with the new key; its entries from suspectFrom are flagged suspect', async () => {
+      const base = await currentVersion('CN');
+      const before = await call('US', 'POST', '/v1/messages', { precedence: 'ROUTINE', marking: 'TLP:CLEAR', text: 'before the compromise' }, 'alice');
+      expect(before.status).toBe(201);
+      const suspectFrom = nodes.get('US')!.treeSize;
+      const stolen = await call('US', 'POST', '/v1/messages', { precedence: 'ROUTINE', marking: 'TLP:CLEAR', text: 'written with the stolen key' }, 'alice');
+      expect(stolen.status).toBe(201);
+      await waitFor('CN to receive both', async () => (await stores.get('CN')!.received('US', stolen.body.index)) !== undefined);
+      const newKey = formatVerifierKey(verifierKeyOf(usNextLog));
+      const recovered = amend('CN', (a) => ({ ...a, parties: a.parties.map((p) => (p.id === 'US' ? { ...p, logKey: newKey } : p)) }));
+      // US cannot propose its own recovery with its old key.
+      expectProblem(await call('US', 'POST', '/v1/accord/proposals', { accord: recovered, recovery: { party: 'US', suspectFrom } }), 400, 'ACCORD_MALFORMED');
+      const r = await call('CN', 'POST', '/v1/accord/proposals', { accord: recovered, recovery: { party: 'US', suspectFrom }, rationale: 'US key compromised' });
+      expect(r.status, JSON.stringify(r.body)).toBe(201);
+      const digest = r.body.digest as string;
+      for (const id of ['EU', 'US']) await waitFor(`${id} to list it`, async () => (await call(id, 'GET', '/v1/accord/proposals', undefined, 'alice')).body.items.some((x: { digest: string }) => x.digest === digest));
+      expect((await call('EU', 'POST', `/v1/accord/proposals/${digest}/approve`)).status).toBe(201);
+      // US consents with its new key only (no prior signature: the old key is the stolen one).
+      expect((await call('US', 'POST', `/v1/accord/proposals/${digest}/approve`)).status).toBe(201);
+      for (const id of [...IDS, 'JP']) {
+        await waitFor(`${id} to record US's recovery`, async () => {
+          const c = await chainOf(id);
+          return c.versions.length === base + 1 && c.activations.some((a) => a.party === 'US' && a.version === base + 1);
+        }, 40_000);
+      }
+      const act = (await chainOf('CN')).activations.find((a) => a.party === 'US' && a.version === base + 1)! as { size: number; suspectFrom?: number };
+      expect(act.suspectFrom).toBe(suspectFrom);
+      const v = nodes.get('CN')!.chain.current;
+      expect(v.signatures.some((x) => x.party === 'US' && x.prior === true)).toBe(false);
+      // Views at CN: the entry from suspectFrom is suspect, the one before it is not.
+      expect((await call('CN', 'GET', `/v1/entries/US/${stolen.body.index}`, undefined, 'alice')).body.suspect).toBe(true);
+      expect((await call('CN', 'GET', `/v1/entries/US/${before.body.index}`, undefined, 'alice')).body.suspect).toBeUndefined();
+      const inbox = (await call('CN', 'GET', '/v1/inbox?party=US&all=1&limit=200', undefined, 'alice')).body.items as { index: number; suspect?: true }[];
+      expect(inbox.find((e) => e.index === stolen.body.index)?.suspect).toBe(true);
+      const listing = (await call('CN', 'GET', '/v1/logs/US?limit=200', undefined, 'alice')).body.items as { index: number; suspect?: true }[];
+      expect(listing.find((e) => e.index === stolen.body.index)?.suspect).toBe(true);
+      // US's entries after the recovery verify under the new key at the others.
+      const after = await call('US', 'POST', '/v1/messages', { precedence: 'ROUTINE', marking: 'TLP:CLEAR', text: 'with the recovered key' }, 'alice');
+      expect(after.status).toBe(201);
+      await waitFor('CN to receive it', async () => (await stores.get('CN')!.received('US', after.body.index)) !== undefined);
+      expect((await call('CN', 'GET', `/v1/entries/US/${after.body.index}`, undefined, 'alice')).body.suspect).toBeUndefined();
     }, 60_000);
   });
 

@@ -47,8 +47,6 @@ import {
   parseBase64,
   parseEntry,
   parseVerifierKey,
-  extendAccordChain,
-  verifyAccordChain,
   verifyAmendment,
   verifyEntry,
   isRecovery,
@@ -60,6 +58,24 @@ import type { ParleyNode } from '../service.js';
 export const CHAIN_SETTING = 'accord.chain';
 const MACHINE = 'node';
 const TYPES = ['accord.amendment', 'accord.approval', 'accord.activation'] as const;
+/** How an activation entry's canonical text names its type. */
+const ACTIVATION_MARK = Buffer.from('"type":"accord.activation"');
+/** The mark as it appears inside base64 text, at each of the three byte alignments (the stable middle of each). */
+const ACTIVATION_MARK_B64 = [0, 1, 2].map((k) => {
+  const text = Buffer.concat([Buffer.alloc(k), ACTIVATION_MARK]).toString('base64');
+  const head = k === 0 ? 0 : 4;
+  const tail = (k + ACTIVATION_MARK.length) % 3 === 0 ? 0 : 4;
+  return Buffer.from(text.slice(head, text.length - tail));
+});
+
+/**
+ * True when a bundle (JSON with base64 entries) may carry an activation
+ * entry: a native byte search, so a push without one costs no extra parse.
+ */
+export function mayHoldActivation(bundle: Uint8Array): boolean {
+  const b = Buffer.from(bundle.buffer, bundle.byteOffset, bundle.byteLength);
+  return ACTIVATION_MARK_B64.some((m) => b.includes(m));
+}
 
 /** A signature as carried in entries and version files (`prior`: made with the key of version N). */
 export interface GovSignature {
@@ -130,7 +146,7 @@ export class Governance {
   /** Entries already applied (party/index). */
   readonly #seen = new Set<string>();
   #file: ChainFile;
-  /** The chain verified from genesis and the file's versions: what governance decides by (the node adopts it). */
+  /** The chain in force (node.chain, swapped with it by adoptChain): what governance decides by. */
   #chain: AccordChain;
   #tail: Promise<unknown> = Promise.resolve();
   /** Versions whose activation could not proceed (a key we do not hold): reported once. */
@@ -152,11 +168,10 @@ export class Governance {
    */
   static async attach(node: ParleyNode, store: LogStore, o: { onError?: (e: unknown) => void } = {}): Promise<Governance> {
     const held = (await store.getSetting(CHAIN_SETTING)) as ChainFile | undefined;
-    const nodeChain = (node as unknown as { chain?: AccordChain }).chain;
-    const genesis = nodeChain?.signed[0] ?? { accord: node.accord.accord, signatures: node.accord.signatures };
+    const genesis = node.chain.signed[0]!;
     const versions = [genesis, ...(held?.versions ?? []).filter((v) => accordVersion(v.accord) > 1)];
-    const file: ChainFile = { channel: node.accord.id, versions, activations: held?.activations ?? [] };
-    const g = new Governance(node, store, file, verifyAccordChain(versions), o.onError ?? (() => undefined));
+    const file: ChainFile = { channel: node.chain.channel, versions, activations: held?.activations ?? [] };
+    const g = new Governance(node, store, file, node.chain, o.onError ?? (() => undefined));
     node.governance = g;
     for (const a of file.activations) g.#activations.set(`${a.party}/${a.version}`, { ...a, digest: '' });
     await g.#rebuild();
@@ -635,11 +650,9 @@ export class Governance {
   }
 
   async #save(file: ChainFile): Promise<void> {
-    const chain =
-      file.versions.length === this.#chain.versions.length ? this.#chain : file.versions.length === this.#chain.versions.length + 1 ? extendAccordChain(this.#chain, file.versions[file.versions.length - 1]!) : verifyAccordChain(file.versions);
     // The node verifies the whole file (activation entries included) and stores it (setting accord.chain)
     // before it runs on it; a file it refuses changes nothing here either.
-    await this.#node.adoptChain(file);
+    const chain = await this.#node.adoptChain(file);
     this.#file = file;
     this.#chain = chain;
     for (const l of this.#chainListeners) l(chain);
@@ -662,13 +675,15 @@ export class Governance {
   async noteActivations(entries: readonly Uint8Array[]): Promise<void> {
     let found = false;
     for (const bytes of entries) {
+      // The hot path (every ingest): a native byte search before any parse. Entries are canonical JSON.
+      if (!Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).includes(ACTIVATION_MARK)) continue;
       let e;
       try {
         e = parseEntry(bytes);
       } catch {
         continue;
       }
-      if (e.type !== ('accord.activation' as never) || !('clear' in e.body) || e.from.party === this.#node.party) continue;
+      if (e.type !== 'accord.activation' || !('clear' in e.body) || e.from.party === this.#node.party) continue;
       const body = e.body.clear as { version?: unknown; digest?: unknown };
       if (typeof body.version !== 'number' || typeof body.digest !== 'string') continue;
       if (this.#activations.has(`${e.from.party}/${body.version}`)) continue;
