@@ -67,6 +67,14 @@ export const ERROR_CATALOG = {
   // Accords and entries (accord/, entry/).
   ACCORD_MALFORMED: { kind: 'parse', status: 400, title: 'Malformed accord' },
   ACCORD_UNSIGNED: { kind: 'verification', status: 403, title: 'Accord is not signed by every party' },
+  // Accord chain and key epochs (accord/chain.ts, accord/epochs.ts, issue 11).
+  ACCORD_VERSION: { kind: 'verification', status: 409, title: 'Accord version is not the next one (skipped, repeated or rolled back)' },
+  ACCORD_CHAIN: { kind: 'verification', status: 409, title: 'Accord version does not link to the version before it' },
+  ACCORD_QUORUM: { kind: 'verification', status: 403, title: 'Accord amendment lacks the quorum of the version before it' },
+  ACCORD_CONSENT: { kind: 'verification', status: 403, title: 'Accord amendment lacks the consent of a party it adds or whose keys it changes' },
+  ACCORD_FORKED: { kind: 'verification', status: 409, title: 'Two different signed accord versions follow the same version' },
+  KEY_RETIRED: { kind: 'verification', status: 403, title: 'Signed by a key beyond its rotation size' },
+  CHANNEL_FROZEN: { kind: 'argument', status: 409, title: 'The channel is frozen: its accord has one party left' },
   ENTRY_MALFORMED: { kind: 'parse', status: 400, title: 'Malformed entry' },
   ENTRY_INVALID: { kind: 'verification', status: 422, title: 'Entry does not belong to this channel' },
   COMMITMENT_MISMATCH: { kind: 'verification', status: 422, title: 'Body does not match its commitment' },

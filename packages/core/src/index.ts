@@ -19,6 +19,8 @@ export * from './note/cosignature.js';
 export * from './note/witnessed.js';
 export * from './note/witness.js';
 export * from './accord/accord.js';
+export * from './accord/chain.js';
+export * from './accord/epochs.js';
 export * from './entry/envelope.js';
 export * from './entry/seal.js';
 export * from './entry/bodies.js';

@@ -27,10 +27,10 @@
  */
 import { fail } from '../errors.js';
 import { bytesEqual, concatBytes, encodeUtf8, formatBase64, formatHex, parseBase64 } from '../encoding.js';
-import { canonicalizeToBytes } from '../cjson.js';
-import { parseJson } from '../ijson.js';
+import { canonicalize, canonicalizeToBytes } from '../cjson.js';
+import { type JsonValue, parseJson } from '../ijson.js';
 import { type Ed25519Verify, type SigningCrypto, getCrypto } from '../crypto/provider.js';
-import { SIG_TYPE_ED25519, type SignerKey, type VerifierKey, parseVerifierKey, verifierKeyOf, formatVerifierKey } from '../note/key.js';
+import { SIG_TYPE_COSIGNATURE_V1, SIG_TYPE_ED25519, type SignerKey, type VerifierKey, cosignerKey, parseVerifierKey, verifierKeyOf, formatVerifierKey } from '../note/key.js';
 import { arr, int, obj, sortedUnique, str, time } from '../shape.js';
 import { type Localized, type Precedence, PRECEDENCES, TAXONOMY_V1, type Taxonomy, defaultDeadlines, taxonomyHash } from '../taxonomy/taxonomy.js';
 
@@ -49,6 +49,12 @@ export interface AccordParty {
   readonly logKey: string;
   /** X25519 public key for HPKE-sealed bodies, base64. */
   readonly hpkeKey: string;
+  /**
+   * C2SP note verifier key of type 0x04 (cosignature/v1) of the party's
+   * witness. Absent (always in version 1) = the 0x04 form of `logKey`
+   * ({@link cosignerKey}), what every node used before issue 11.
+   */
+  readonly witnessKey?: string;
 }
 
 export interface AccordDeadlines {
@@ -68,6 +74,10 @@ export interface RedLine {
 
 export interface Accord {
   readonly v: 1;
+  /** Accord version: absent in version 1 (the founding accord); when present an integer ≥ 2. */
+  readonly version?: number;
+  /** Hex SHA-256 of the canonical accord of the version before; present iff `version` is. */
+  readonly previous?: string;
   /** Short machine name, e.g. `us-cn-ai-hotline`. */
   readonly name: string;
   readonly title: Localized;
@@ -86,6 +96,12 @@ export interface AccordSignature {
   readonly party: string;
   /** Base64 Ed25519 signature over ACCORD_CONTEXT || SHA-256(JCS(accord)). */
   readonly sig: string;
+  /**
+   * Versions ≥ 2 only: made with the party's log key of the version BEFORE
+   * (an approval under the old accord). Absent: made with the key this
+   * version names for the party (consent, proof of possession).
+   */
+  readonly prior?: true;
 }
 
 export interface SignedAccord {
@@ -96,13 +112,21 @@ export interface SignedAccord {
 /** An accord whose signatures were checked (see {@link verifyAccord}). */
 export interface VerifiedAccord {
   readonly accord: Accord;
-  /** Channel id: hex SHA-256 of the canonical accord. */
+  /** Channel id: hex SHA-256 of the canonical accord of VERSION 1, for every version (= `channel`). */
   readonly id: string;
+  /** Same as `id`: the channel id. */
+  readonly channel: string;
+  /** Accord version (1 for the founding accord). */
+  readonly version: number;
+  /** Hex SHA-256 of THIS version's canonical accord (= `id` for version 1). */
+  readonly digest: string;
+  /** True for a version ≥ 2 with one party left: no log accepts new entries once it is in force. */
+  readonly frozen: boolean;
   /** Parties whose signature verified. */
   readonly signedBy: readonly string[];
   /** The verified signatures, sorted by party (so a reader can check them again itself). */
   readonly signatures: readonly AccordSignature[];
-  /** True when every party signed. */
+  /** True when every party signed (version 1); for a later version, true: it met the amendment rules. */
   readonly complete: boolean;
   /** A party and its parsed log key, or undefined. */
   party(id: string): AccordMember | undefined;
@@ -112,6 +136,8 @@ export interface VerifiedAccord {
 export interface AccordMember {
   readonly party: AccordParty;
   readonly logKey: VerifierKey;
+  /** The party's witness key (cosignature/v1, 0x04): `witnessKey` if the accord names one, else the 0x04 form of the log key. */
+  readonly witnessKey: VerifierKey;
   readonly hpkeKey: Uint8Array;
   /** Ed25519 check under the party's log key (the native key object is made once per crypto provider). */
   verify(message: Uint8Array, signature: Uint8Array): boolean;
@@ -133,8 +159,8 @@ function seconds(v: unknown, path: string): number {
   return int(v, 'ACCORD_MALFORMED', path, 1, MAX_SECONDS);
 }
 
-function party(v: unknown, path: string): AccordParty {
-  const o = obj(v, 'ACCORD_MALFORMED', path, ['id', 'names', 'urls', 'logKey', 'hpkeKey']);
+function party(v: unknown, path: string, later: boolean): AccordParty {
+  const o = obj(v, 'ACCORD_MALFORMED', path, ['id', 'names', 'urls', 'logKey', 'hpkeKey'], later ? ['witnessKey'] : []);
   const logKey = str(o['logKey'], 'ACCORD_MALFORMED', `${path}.logKey`, { min: 1, max: 400 });
   let k: VerifierKey;
   try {
@@ -150,27 +176,50 @@ function party(v: unknown, path: string): AccordParty {
   } catch (e) {
     fail('ACCORD_MALFORMED', `${path}.hpkeKey: want 32 bytes of base64`, e);
   }
-  return {
+  const out: AccordParty = {
     id: str(o['id'], 'ACCORD_MALFORMED', `${path}.id`, { pattern: PARTY_ID, max: 16 }),
     names: localized(o['names'], `${path}.names`),
     urls: arr(o['urls'], 'ACCORD_MALFORMED', `${path}.urls`, 8, (u, p) => str(u, 'ACCORD_MALFORMED', p, { pattern: URL_RE, max: 300 })),
     logKey,
     hpkeKey,
   };
+  if (!('witnessKey' in o)) return out;
+  const witnessKey = str(o['witnessKey'], 'ACCORD_MALFORMED', `${path}.witnessKey`, { min: 1, max: 400 });
+  let w: VerifierKey;
+  try {
+    w = parseVerifierKey(witnessKey);
+  } catch (e) {
+    return fail('ACCORD_MALFORMED', `${path}.witnessKey: not a note verifier key`, e);
+  }
+  if (w.type !== SIG_TYPE_COSIGNATURE_V1) fail('ACCORD_MALFORMED', `${path}.witnessKey: must be a cosignature/v1 (0x04) key`);
+  if (w.name.startsWith('parley/')) fail('ACCORD_MALFORMED', `${path}.witnessKey: key names must not start with "parley/"`);
+  return { ...out, witnessKey };
 }
 
 /**
  * Checks an accord's shape strictly (closed member sets, sorted parties,
  * valid keys, deadlines within a year, quorum within the party count).
+ *
+ * Version 1 (no `version` member) is the founding format, unchanged: at
+ * least two parties, no `previous`, no `witnessKey`. A later version carries
+ * `version` (an integer ≥ 2) and `previous` (hex SHA-256 of the version
+ * before), may name witness keys, may have a single party (a frozen
+ * channel), and no two of its parties may share a log public key (each key
+ * counts once). Whether it follows its previous version is {@link verifyAmendment}'s job.
  * @throws ParseError `ACCORD_MALFORMED`.
  */
 export function parseAccord(v: unknown): Accord {
-  const o = obj(v, 'ACCORD_MALFORMED', 'accord', ['v', 'name', 'title', 'created', 'parties', 'taxonomy', 'deadlines', 'heartbeatSeconds', 'redLines', 'amendmentQuorum']);
+  const o = obj(v, 'ACCORD_MALFORMED', 'accord', ['v', 'name', 'title', 'created', 'parties', 'taxonomy', 'deadlines', 'heartbeatSeconds', 'redLines', 'amendmentQuorum'], ['version', 'previous']);
   if (o['v'] !== ACCORD_VERSION) fail('ACCORD_MALFORMED', 'accord.v: unsupported version');
-  const parties = arr(o['parties'], 'ACCORD_MALFORMED', 'accord.parties', MAX_PARTIES, party, 2);
+  if (('version' in o) !== ('previous' in o)) fail('ACCORD_MALFORMED', 'accord.previous: present exactly when accord.version is');
+  const later = 'version' in o;
+  const version = later ? int(o['version'], 'ACCORD_MALFORMED', 'accord.version', 2, Number.MAX_SAFE_INTEGER) : 1;
+  const previous = later ? str(o['previous'], 'ACCORD_MALFORMED', 'accord.previous', { pattern: HEX64, max: 64 }) : undefined;
+  const parties = arr(o['parties'], 'ACCORD_MALFORMED', 'accord.parties', MAX_PARTIES, (x, p) => party(x, p, later), later ? 1 : 2);
   sortedUnique(parties.map((p) => p.id), 'ACCORD_MALFORMED', 'accord.parties[].id');
   const origins = new Set(parties.map((p) => parseVerifierKey(p.logKey).name));
   if (origins.size !== parties.length) fail('ACCORD_MALFORMED', 'accord.parties: two parties share a log origin');
+  if (later && new Set(parties.map((p) => formatHex(parseVerifierKey(p.logKey).publicKey))).size !== parties.length) fail('ACCORD_MALFORMED', 'accord.parties: two parties share a log public key');
   const t = obj(o['taxonomy'], 'ACCORD_MALFORMED', 'accord.taxonomy', ['id', 'version', 'sha256']);
   const d = obj(o['deadlines'], 'ACCORD_MALFORMED', 'accord.deadlines', ['receiptSeconds', 'ackSeconds', 'initialReportSeconds']);
   const ack = obj(d['ackSeconds'], 'ACCORD_MALFORMED', 'accord.deadlines.ackSeconds', PRECEDENCES);
@@ -198,7 +247,12 @@ export function parseAccord(v: unknown): Accord {
     }),
     amendmentQuorum: int(o['amendmentQuorum'], 'ACCORD_MALFORMED', 'accord.amendmentQuorum', 1, parties.length),
   };
-  return accord;
+  return later ? { ...accord, version, previous: previous! } : accord;
+}
+
+/** An accord's version number (1 when the `version` member is absent). */
+export function accordVersion(accord: Accord): number {
+  return accord.version ?? 1;
 }
 
 /** SHA-256 of the canonical accord (32 bytes). */
@@ -209,6 +263,11 @@ export function accordDigest(accord: Accord): Uint8Array {
 /** The channel id: lowercase hex SHA-256 of the canonical accord. */
 export function accordId(accord: Accord): string {
   return formatHex(accordDigest(accord));
+}
+
+/** @internal The bytes every accord signature covers: ACCORD_CONTEXT || SHA-256(JCS(accord)). */
+export function accordSigningMessage(accord: Accord): Uint8Array {
+  return signingMessage(accord);
 }
 
 function signingMessage(accord: Accord): Uint8Array {
@@ -222,6 +281,7 @@ function signingMessage(accord: Accord): Uint8Array {
  */
 export function signAccord(signed: SignedAccord, partyId: string, key: SignerKey): SignedAccord {
   const accord = parseAccord(signed.accord);
+  if (accord.version !== undefined) fail('ACCORD_MALFORMED', 'a later accord version is signed with signAccordVersion');
   const p = accord.parties.find((x) => x.id === partyId);
   if (!p) fail('ACCORD_MALFORMED', `no party ${partyId} in the accord`);
   if (p.logKey !== formatVerifierKey(verifierKeyOf(key))) fail('ACCORD_MALFORMED', `that key is not ${partyId}'s log key in the accord`);
@@ -247,6 +307,8 @@ export function verifyAccord(signed: SignedAccord, options: VerifyAccordOptions 
   const so = obj(signed, 'ACCORD_MALFORMED', 'signed accord', ['accord', 'signatures']);
   const accord = parseAccord(so['accord']);
   const sigs = parseSignatures(so['signatures']);
+  if (accord.version !== undefined) fail('ACCORD_CHAIN', `accord version ${accord.version} verifies only after the version before it: use verifyAccordChain`);
+  if (sigs.some((s) => s.prior)) fail('ACCORD_MALFORMED', 'version 1 has no prior signatures');
   const msg = signingMessage(accord);
   const keys = new Map(accord.parties.map((p) => [p.id, parseVerifierKey(p.logKey)]));
   for (const s of sigs) {
@@ -267,24 +329,60 @@ export function verifyAccord(signed: SignedAccord, options: VerifyAccordOptions 
     fail('ACCORD_UNSIGNED', `accord not signed by ${missing.join(', ')}`);
   }
   const id = accordId(accord);
-  const members = new Map<string, AccordMember>(accord.parties.map((p) => [p.id, member(p, keys.get(p.id)!)]));
-  return { accord, id, signedBy, signatures: sigs, complete, party: (pid) => members.get(pid) };
+  return verifiedAccord(accord, id, id, signedBy, sigs, complete);
 }
 
-function parseSignatures(v: unknown): AccordSignature[] {
-  const sigs = arr(v, 'ACCORD_MALFORMED', 'signatures', MAX_PARTIES, (s, p) => {
-    const o = obj(s, 'ACCORD_MALFORMED', p, ['party', 'sig']);
-    return { party: str(o['party'], 'ACCORD_MALFORMED', `${p}.party`, { pattern: PARTY_ID, max: 16 }), sig: str(o['sig'], 'ACCORD_MALFORMED', `${p}.sig`, { max: 100 }) };
+/**
+ * @internal Assembles a {@link VerifiedAccord} (after its signatures were checked).
+ */
+export function verifiedAccord(accord: Accord, channel: string, digest: string, signedBy: readonly string[], signatures: readonly AccordSignature[], complete: boolean): VerifiedAccord {
+  const members = new Map<string, AccordMember>(accord.parties.map((p) => [p.id, accordMember(p)]));
+  const version = accordVersion(accord);
+  return {
+    accord,
+    id: channel,
+    channel,
+    version,
+    digest,
+    frozen: version >= 2 && accord.parties.length === 1,
+    signedBy,
+    signatures,
+    complete,
+    party: (pid) => members.get(pid),
+  };
+}
+
+/**
+ * Checks a signature list's shape: sorted by party, then the plain signature
+ * before the prior one; at most one of each per party.
+ * @internal (chain.ts)
+ * @throws ParseError `ACCORD_MALFORMED`.
+ */
+export function parseSignatures(v: unknown): AccordSignature[] {
+  const sigs = arr(v, 'ACCORD_MALFORMED', 'signatures', 2 * MAX_PARTIES, (s, p): AccordSignature => {
+    const o = obj(s, 'ACCORD_MALFORMED', p, ['party', 'sig'], ['prior']);
+    const out = { party: str(o['party'], 'ACCORD_MALFORMED', `${p}.party`, { pattern: PARTY_ID, max: 16 }), sig: str(o['sig'], 'ACCORD_MALFORMED', `${p}.sig`, { max: 100 }) };
+    if (!('prior' in o)) return out;
+    if (o['prior'] !== true) fail('ACCORD_MALFORMED', `${p}.prior: want true or absent`);
+    return { ...out, prior: true as const };
   });
-  sortedUnique(sigs.map((s) => s.party), 'ACCORD_MALFORMED', 'signatures[].party');
+  sortedUnique(sigs.map((s) => `${s.party}${s.prior ? '\u0001' : '\u0000'}`), 'ACCORD_MALFORMED', 'signatures[]: sorted by party, plain before prior, one of each');
   return sigs;
 }
 
-function member(party: AccordParty, logKey: VerifierKey): AccordMember {
+/** Sorts signatures the one way files carry them (party, then plain before prior). */
+export function sortAccordSignatures(sigs: readonly AccordSignature[]): AccordSignature[] {
+  const k = (s: AccordSignature) => `${s.party}${s.prior ? '\u0001' : '\u0000'}`;
+  return [...sigs].sort((a, b) => (k(a) < k(b) ? -1 : k(a) > k(b) ? 1 : 0));
+}
+
+/** @internal A party as verifiers see it (chain.ts builds these for later versions). */
+export function accordMember(party: AccordParty, logKey: VerifierKey = parseVerifierKey(party.logKey)): AccordMember {
   let cache: { provider: SigningCrypto; verify: Ed25519Verify } | undefined;
   return {
     party,
     logKey,
+    witnessKey: party.witnessKey === undefined ? cosignerKey(logKey) : parseVerifierKey(party.witnessKey),
     hpkeKey: parseBase64(party.hpkeKey),
     verify(message, signature) {
       const provider = getCrypto();
@@ -357,3 +455,76 @@ export function sameAccord(a: Accord, b: Accord): boolean {
   return bytesEqual(accordDigest(a), accordDigest(b));
 }
 
+
+/** One difference between two accord versions (see {@link accordDiff}). */
+export interface AccordChange {
+  /**
+   * Dotted path: `heartbeatSeconds`, `deadlines.ackSeconds.FLASH`,
+   * `parties.CN` (a party added or removed), `parties.CN.logKey` (a field of a kept party).
+   */
+  readonly path: string;
+  /** The value before; absent when the member is added. */
+  readonly from?: JsonValue;
+  /** The value after; absent when the member is removed. */
+  readonly to?: JsonValue;
+}
+
+function isPlainObject(v: unknown): v is Record<string, JsonValue> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function diffValues(path: string, a: JsonValue | undefined, b: JsonValue | undefined, out: AccordChange[]): void {
+  if (a === undefined && b === undefined) return;
+  if (isPlainObject(a) && isPlainObject(b)) {
+    const keys = [...new Set([...Object.keys(a), ...Object.keys(b)])].sort();
+    for (const k of keys) diffValues(path === '' ? k : `${path}.${k}`, a[k], b[k], out);
+    return;
+  }
+  if (a !== undefined && b !== undefined && canonicalize(a) === canonicalize(b)) return;
+  const c: { path: string; from?: JsonValue; to?: JsonValue } = { path };
+  if (a !== undefined) c.from = a;
+  if (b !== undefined) c.to = b;
+  out.push(c);
+}
+
+/**
+ * What changes from one accord version to another: pure, in a stable order
+ * (members in code unit order, as RFC 8785 sorts them; parties by id), so
+ * the node, the CLI and the web app show the same list. Parties are
+ * matched by id: a party added or removed is one change at `parties.ID`
+ * (with `to` or `from` the whole party); a kept party's changed fields are
+ * `parties.ID.FIELD`. Arrays other than `parties` (urls, red lines) change
+ * as a whole. `version` and `previous` (chain bookkeeping, different in
+ * every amendment) are left out.
+ * @example accordDiff(v1, v2) // [{ path: 'heartbeatSeconds', from: 3600, to: 1800 }]
+ */
+export function accordDiff(prev: Accord, next: Accord): AccordChange[] {
+  const strip = (a: Accord): Record<string, JsonValue> => {
+    const { version: _v, previous: _p, parties: _parties, ...rest } = JSON.parse(canonicalize(a)) as Accord & Record<string, JsonValue>;
+    return rest as Record<string, JsonValue>;
+  };
+  const a = strip(prev);
+  const b = strip(next);
+  const out: AccordChange[] = [];
+  const keys = [...new Set([...Object.keys(a), ...Object.keys(b), 'parties'])].sort();
+  for (const k of keys) {
+    if (k !== 'parties') {
+      diffValues(k, a[k], b[k], out);
+      continue;
+    }
+    const pa = new Map(prev.parties.map((p) => [p.id, JSON.parse(canonicalize(p)) as JsonValue]));
+    const pb = new Map(next.parties.map((p) => [p.id, JSON.parse(canonicalize(p)) as JsonValue]));
+    for (const id of [...new Set([...pa.keys(), ...pb.keys()])].sort()) {
+      const x = pa.get(id);
+      const y = pb.get(id);
+      if (x === undefined || y === undefined) {
+        // Added or removed: one change carrying the whole party.
+        const c: { path: string; from?: JsonValue; to?: JsonValue } = { path: `parties.${id}` };
+        if (x !== undefined) c.from = x;
+        if (y !== undefined) c.to = y;
+        out.push(c);
+      } else diffValues(`parties.${id}`, x, y, out);
+    }
+  }
+  return out;
+}
