@@ -171,6 +171,61 @@ export function canonicalizeToBytes(value: unknown, options: CanonicalizeOptions
   return encodeUtf8(canonicalize(value, options));
 }
 
+/** A canonical text and where one top-level member sits in it (see {@link canonicalizeMember}). */
+export interface CanonicalMember {
+  /** The canonical JSON text of the whole value, as {@link canonicalize} returns it. */
+  readonly text: string;
+  /** Start (inclusive, UTF-16 index into `text`) of the member together with its comma. */
+  readonly start: number;
+  /** End (exclusive) of the member together with its comma. */
+  readonly end: number;
+}
+
+/**
+ * Serializes a plain object in RFC 8785 canonical form, as
+ * {@link canonicalize}, and says where its top-level member `key` lies in the
+ * text: `text.slice(start, end)` is the member with its separating comma —
+ * the comma BEFORE it (`,"key":value`) unless it is the first member, then
+ * the comma AFTER it (`"key":value,`), none when it is the only one. So
+ * `text.slice(0, start) + text.slice(end)` is exactly the canonical text of
+ * the object without `key` — one canonicalization gives both spellings (a
+ * signed document and what its signature covers), with no text search that
+ * a member of the same name deeper down, or inside a string, could fool.
+ * @param value a plain object (see {@link canonicalize}) with an own member `key`.
+ * @param key the top-level member to locate.
+ * @param options as for {@link canonicalize}.
+ * @returns the text and the member's [start, end).
+ * @throws ParseError `JSON_NOT_CANONICALIZABLE` as {@link canonicalize}, and
+ *   when `value` is not a plain object or has no own enumerable member `key`.
+ * @example canonicalizeMember({ b: 1, a: 2, c: 3 }, 'b') // { text: '{"a":2,"b":1,"c":3}', start: 6, end: 12 }
+ */
+export function canonicalizeMember(value: unknown, key: string, options: CanonicalizeOptions = {}): CanonicalMember {
+  const maxDepth = checkDepthOption(options.maxDepth ?? JSON_MAX_DEPTH);
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return notCanonicalizable('canonicalizeMember: want an object');
+  if (!Object.prototype.propertyIsEnumerable.call(value, key)) return notCanonicalizable(`canonicalizeMember: no member ${JSON.stringify(key)}`);
+  if (!isPlainObject(value)) notCanonicalizable('not a plain object');
+  if (Object.getOwnPropertySymbols(value).length > 0) notCanonicalizable('object has symbol keys');
+  const walk: Walk = { maxDepth, path: new Set([value]) };
+  const record = value as Record<string, unknown>;
+  // serializeObject's loop, noting where `key` lands.
+  const names = Object.keys(record).sort();
+  let text = '{';
+  let start = -1;
+  let end = -1;
+  for (let i = 0; i < names.length; i++) {
+    const name = names[i]!;
+    const member = (i === 0 ? '' : ',') + serializeString(name) + ':' + serializeValue(record[name], walk, 1);
+    if (name === key) {
+      start = text.length;
+      // A first member takes the comma after it (when another member follows).
+      end = start + member.length + (i === 0 && names.length > 1 ? 1 : 0);
+    }
+    text += member;
+  }
+  text += '}';
+  return { text, start, end };
+}
+
 /**
  * True when `bytes` are exactly the RFC 8785 canonical form of the value
  * they encode: parsed with {@link parseJson}'s default limits, re-serialized

@@ -24,6 +24,7 @@ export * from './accord/epochs.js';
 export * from './entry/envelope.js';
 export * from './entry/seal.js';
 export * from './entry/bodies.js';
+export * from './entry/registry.js';
 export * from './taxonomy/taxonomy.js';
 export * from './envelope/hpke.js';
 export * from './envelope/commitment.js';

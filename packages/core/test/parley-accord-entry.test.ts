@@ -28,7 +28,8 @@ import {
 } from '../src/index.js';
 import { ParleyError, ParseError, VerificationError } from '../src/errors.js';
 import { encodeUtf8, formatHex, parseBase64 } from '../src/encoding.js';
-import { canonicalizeToBytes } from '../src/cjson.js';
+import { canonicalize, canonicalizeToBytes } from '../src/cjson.js';
+import { ENTRY_CONTEXT, type SignedEntry } from '../src/entry/envelope.js';
 import { getCrypto } from '../src/crypto/provider.js';
 import { signerKeyFromSeed } from '../src/note/key.js';
 import { hpkeDeriveKeyPair } from '../src/envelope/hpke.js';
@@ -167,6 +168,71 @@ describe('entries', () => {
       }),
       { numRuns: 200 },
     );
+  });
+
+  it('signs and verifies bodies with members named time, sig, to and v at every depth; signs exactly JCS(envelope); same bytes as the former text search', () => {
+    accord = verifyAccord(vec.accord);
+    const usMember = accord.party('US')!;
+    const namesake = fc.constantFrom('time', 'sig', 'to', 'v', 'type', 'seq', ',"time":', ',"sig":"');
+    const tricky = fc.letrec((tie) => ({
+      node: fc.oneof({ depthSize: 'small' }, fc.jsonValue({ maxDepth: 1 }), fc.dictionary(namesake, tie('node')), fc.array(tie('node'), { maxLength: 3 })),
+    })).node;
+    /** Today's signEntry before the change: sig inserted before the last ',"time":' of JCS(envelope). */
+    const former = (e: Envelope, sig: string) => {
+      const text = canonicalize(e);
+      const at = text.lastIndexOf(',"time":');
+      return `${text.slice(0, at)},"sig":"${sig}"${text.slice(at)}`;
+    };
+    fc.assert(
+      fc.property(tricky, fc.dictionary(namesake, tricky), (deep, top) => {
+        const body = { clear: { ...top, time: 'x,"time":"y"', sig: { sig: { time: deep } }, to: [{ v: 1, to: ['US'] }], v: deep, nested: { time: 1, seq: 2, sig: 3, to: 4, v: 5 } } };
+        const envelope = { ...env(), body } as Envelope;
+        const e = signEntry(envelope, signUs());
+        expect(formatHex(e.bytes)).toBe(formatHex(canonicalizeToBytes(e.entry)));
+        expect(new TextDecoder().decode(e.bytes)).toBe(former(envelope, e.entry.sig));
+        const back = verifyEntry(e.bytes, accord);
+        expect(back.entry).toEqual(e.entry);
+        expect(formatHex(back.leafHash)).toBe(formatHex(e.leafHash));
+        // The signature covers ENTRY_CONTEXT || JCS(entry without sig), checked independently of verifyEntry.
+        const { sig, ...unsigned } = e.entry as SignedEntry;
+        expect(usMember.verify(encodeUtf8(ENTRY_CONTEXT + canonicalize(unsigned)), parseBase64(sig))).toBe(true);
+      }),
+      { numRuns: 150 },
+    );
+  });
+
+  it('accepts any type name of the open syntax and refuses other names; governance is clear, an approval references its proposal', () => {
+    accord = verifyAccord(vec.accord);
+    for (const type of ['future.thing', 'a', 'a-1.b-2.c.d', `${'x'.repeat(32)}.${'y'.repeat(32)}`]) {
+      const e = signEntry({ ...env(), type }, signUs());
+      expect(verifyEntry(e.bytes, accord).entry.type).toBe(type);
+    }
+    for (const type of ['', 'Future', '1thing', 'a..b', 'a.b.c.d.e', '.a', 'a.', 'x'.repeat(33), 'a_b', 'a.-b', 'a b']) {
+      assertThrowsCode(() => signEntry({ ...env(), type }, signUs()), ParseError, 'ENTRY_MALFORMED');
+    }
+    const ref = { party: 'CN', index: 0, hash: 'A'.repeat(43) + '=' };
+    assertThrowsCode(() => signEntry({ ...env(), type: 'accord.approval', refs: [] }, signUs()), ParseError, 'ENTRY_MALFORMED');
+    expect(signEntry({ ...env(), type: 'accord.approval', refs: [ref] }, signUs()).entry.type).toBe('accord.approval');
+    for (const type of ['accord.amendment', 'accord.approval', 'accord.activation']) {
+      const sealed = { aead: 'AES-256-GCM', commitment: 'A'.repeat(43) + '=', recipients: [{ party: 'CN', enc: 'AAAA', ct: 'AAAA' }, { party: 'US', enc: 'AAAA', ct: 'AAAA' }] } as const;
+      assertThrowsCode(() => signEntry({ ...env(), type, refs: [ref], marking: 'TLP:AMBER', body: { sealed } }, signUs()), ParseError, 'ENTRY_MALFORMED');
+    }
+  });
+
+  it('verifies with the member it is given (the key of the entry\'s epoch), only the sender\'s', () => {
+    accord = verifyAccord(vec.accord);
+    const usMember = accord.party('US')!;
+    const cnMember = accord.party('CN')!;
+    const good = signEntry(env(), signUs());
+    expect(verifyEntry(good.bytes, accord, usMember).entry).toEqual(good.entry);
+    // US under a rotated key: signed by another key, verified by a member carrying that key.
+    const rotated = signEntry(env(), getCrypto().ed25519Signer(cn.log.seed));
+    assertThrowsCode(() => verifyEntry(rotated.bytes, accord), VerificationError, 'SIGNATURE_INVALID');
+    const usRotated = { ...usMember, verify: (m: Uint8Array, s: Uint8Array) => cnMember.verify(m, s) };
+    expect(verifyEntry(rotated.bytes, accord, usRotated).entry.from.party).toBe('US');
+    assertThrowsCode(() => verifyEntry(good.bytes, accord, usRotated), VerificationError, 'SIGNATURE_INVALID');
+    // Another party's member is refused, whatever its key.
+    assertThrowsCode(() => verifyEntry(good.bytes, accord, cnMember), VerificationError, 'ENTRY_INVALID');
   });
 
   it('rejects non-canonical spellings of a valid entry', () => {

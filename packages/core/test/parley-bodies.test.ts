@@ -4,9 +4,14 @@
  * added and every member replaced by a value of the wrong type fails with
  * ParseError ENTRY_MALFORMED, never another kind of exception.
  */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { BODY_CHECKS, bodyProblem, checkBody, receiptRejection } from '../src/entry/bodies.js';
-import { ENTRY_TYPES, type EntryType } from '../src/entry/envelope.js';
+import type { EntryType } from '../src/entry/envelope.js';
+import { ENTRY_REGISTRY, ENTRY_TYPES, entryTypeLabel, isKnownType, needsAck } from '../src/entry/registry.js';
+import type { SignedAccord } from '../src/accord/accord.js';
+import { OWN_VECTORS_DIR } from './helpers/vectors.js';
 import { ParseError } from '../src/errors.js';
 import { assertThrowsCode, onlyParleyErrors } from './helpers/assert.js';
 
@@ -27,6 +32,11 @@ const REPORT = {
   lang: 'en',
 };
 
+/** A whole accord (the pinned channel vector's) as an amendment carries one. */
+const ACCORD = (JSON.parse(readFileSync(join(OWN_VECTORS_DIR, 'parley/channel-v1.json'), 'utf8')) as { accord: SignedAccord }).accord;
+const SIG = ACCORD.signatures[0]!.sig;
+const DIGEST = 'ab'.repeat(32);
+
 /** One good body of every type, with every optional member present. */
 const GOOD: { [T in EntryType]: Record<string, unknown> } = {
   'hotline.message': { text: '你好', lang: 'zh-CN' },
@@ -34,7 +44,9 @@ const GOOD: { [T in EntryType]: Record<string, unknown> } = {
   ack: { reply: 'seen', lang: 'en' },
   receipt: { receivedAt: '2026-01-02T03:04:05.678Z' },
   heartbeat: { treeSize: 12 },
-  'accord.amendment': { proposal: { redLines: [] }, rationale: 'tighter' },
+  'accord.amendment': { accord: ACCORD.accord, signatures: [{ party: 'CN', sig: SIG }, { party: 'US', sig: SIG }, { party: 'US', sig: SIG, prior: true }], rationale: 'tighter', recovery: { party: 'CN', suspectFrom: 7 } },
+  'accord.approval': { version: 2, digest: DIGEST, signatures: [{ party: 'US', sig: SIG }, { party: 'US', sig: SIG, prior: true }] },
+  'accord.activation': { version: 2, digest: DIGEST },
 };
 const REQUIRED: { [T in EntryType]: readonly string[] } = {
   'hotline.message': ['text'],
@@ -42,7 +54,9 @@ const REQUIRED: { [T in EntryType]: readonly string[] } = {
   ack: [],
   receipt: ['receivedAt'],
   heartbeat: ['treeSize'],
-  'accord.amendment': ['proposal'],
+  'accord.amendment': ['accord', 'signatures'],
+  'accord.approval': ['version', 'digest', 'signatures'],
+  'accord.activation': ['version', 'digest'],
 };
 const WRONG: readonly unknown[] = [null, true, -1, 1.5, '', 'x'.repeat(30_000), [], {}, [1], { a: 1 }];
 
@@ -82,8 +96,8 @@ describe('entry bodies', () => {
         for (const k of Object.keys(GOOD[t])) {
           const e = onlyParleyErrors(() => checkBody(t, { ...GOOD[t], [k]: w }));
           if (e) expect(e.code).toBe('ENTRY_MALFORMED');
-          // Any object is a proposal; no mitigations is a list of mitigations.
-          else expect(['accord.amendment.proposal={}', 'accord.amendment.proposal={"a":1}', 'incident.report.mitigations=[]']).toContain(`${t}.${k}=${JSON.stringify(w)}`);
+          // No mitigations is a list of mitigations; a proposal may carry no consents yet.
+          else expect(['incident.report.mitigations=[]', 'accord.amendment.signatures=[]']).toContain(`${t}.${k}=${JSON.stringify(w)}`);
         }
       }
     }
@@ -126,5 +140,59 @@ describe('entry bodies', () => {
 
   it('refuses an unknown entry type', () => {
     assertThrowsCode(() => checkBody('nope' as EntryType, {}), ParseError, 'ENTRY_MALFORMED');
+  });
+
+  it('checks the governance bodies: the accord with parseAccord, signatures for shape and order', () => {
+    const am = GOOD['accord.amendment'];
+    const bad: [EntryType, Record<string, unknown>][] = [
+      ['accord.amendment', { ...am, accord: { ...ACCORD.accord, parties: [] } }],
+      ['accord.amendment', { ...am, accord: { ...ACCORD.accord, extra: 1 } }],
+      ['accord.amendment', { ...am, signatures: [{ party: 'US', sig: SIG }, { party: 'CN', sig: SIG }] }],
+      ['accord.amendment', { ...am, signatures: [{ party: 'US', sig: SIG, prior: true }, { party: 'US', sig: SIG }] }],
+      ['accord.amendment', { ...am, signatures: [{ party: 'US', sig: SIG }, { party: 'US', sig: SIG }] }],
+      ['accord.amendment', { ...am, signatures: [{ party: 'US', sig: SIG, prior: false }] }],
+      ['accord.amendment', { ...am, signatures: [{ party: 'US', sig: 'AAAA' }] }],
+      ['accord.amendment', { ...am, signatures: [{ party: 'us', sig: SIG }] }],
+      ['accord.amendment', { ...am, recovery: { party: 'CN', suspectFrom: -1 } }],
+      ['accord.amendment', { ...am, recovery: { party: 'CN' } }],
+      ['accord.approval', { version: 2, digest: DIGEST, signatures: [] }],
+      ['accord.approval', { version: 2, digest: DIGEST, signatures: [{ party: 'CN', sig: SIG }, { party: 'US', sig: SIG, prior: true }] }],
+      ['accord.approval', { version: 1, digest: DIGEST, signatures: [{ party: 'US', sig: SIG }] }],
+      ['accord.approval', { version: 2, digest: DIGEST.toUpperCase(), signatures: [{ party: 'US', sig: SIG }] }],
+      ['accord.activation', { version: 1, digest: DIGEST }],
+      ['accord.activation', { version: 2.5, digest: DIGEST }],
+      ['accord.activation', { version: 2, digest: 'ab' }],
+    ];
+    for (const [t, b] of bad) assertThrowsCode(() => checkBody(t, b), ParseError, 'ENTRY_MALFORMED');
+    expect(checkBody('accord.amendment', { accord: ACCORD.accord, signatures: [] })).toEqual({ accord: ACCORD.accord, signatures: [] });
+  });
+});
+
+describe('the entry-type registry', () => {
+  it('carries every known type with its check, flags and both labels', () => {
+    expect([...ENTRY_TYPES]).toEqual(['incident.report', 'hotline.message', 'receipt', 'ack', 'heartbeat', 'accord.amendment', 'accord.approval', 'accord.activation']);
+    for (const t of ENTRY_TYPES) {
+      expect(ENTRY_REGISTRY[t].check(GOOD[t])).toEqual(GOOD[t]);
+      expect(ENTRY_REGISTRY[t].label.en.length).toBeGreaterThan(0);
+      expect(ENTRY_REGISTRY[t].label['zh-CN'].length).toBeGreaterThan(0);
+      expect(isKnownType(t)).toBe(true);
+    }
+    expect(ENTRY_TYPES.filter((t) => ENTRY_REGISTRY[t].ack)).toEqual(['incident.report', 'hotline.message']);
+    expect(ENTRY_TYPES.filter((t) => ENTRY_REGISTRY[t].officer)).toEqual(['incident.report', 'hotline.message', 'ack']);
+    expect(ENTRY_TYPES.filter((t) => ENTRY_REGISTRY[t].governance)).toEqual(['accord.amendment', 'accord.approval', 'accord.activation']);
+    const e = assertThrowsCode(() => ENTRY_REGISTRY.heartbeat.check({}, 'entry.body'), ParseError, 'ENTRY_MALFORMED');
+    expect(e.message.startsWith('entry.body.treeSize')).toBe(true);
+  });
+
+  it('knows no other type: an unknown type needs no ack and has the unknown label', () => {
+    for (const t of ['future.thing', 'toString', 'constructor', '__proto__', 'hasOwnProperty', 'accord', 'accord.amendment.x', '']) {
+      expect(isKnownType(t)).toBe(false);
+      expect(needsAck(t)).toBe(false);
+      expect(entryTypeLabel(t, 'en')).toBe('Unknown type — needs a newer Parley');
+      expect(entryTypeLabel(t, 'zh-CN')).toBe('未知类型——需要更新版本的 Parley');
+    }
+    expect(needsAck('hotline.message')).toBe(true);
+    expect(entryTypeLabel('ack', 'zh-CN')).toBe('确认');
+    expect(bodyProblem('future.thing', {})?.code).toBe('ENTRY_MALFORMED');
   });
 });

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { OWN_VECTORS_DIR } from './helpers/vectors.js';
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { canonicalize, canonicalizeToBytes, isCanonical } from '../src/cjson.js';
+import { canonicalize, canonicalizeMember, canonicalizeToBytes, isCanonical } from '../src/cjson.js';
 import { JSON_MAX_DEPTH, parseJson, type JsonValue } from '../src/ijson.js';
 import { ParseError } from '../src/errors.js';
 import { encodeUtf8, formatHex } from '../src/encoding.js';
@@ -227,6 +227,59 @@ describe('canonicalize: what is rejected (JSON_NOT_CANONICALIZABLE)', () => {
     ['cyclic array', cyclicArray],
   ];
   for (const [what, value] of table) it(what, () => notCanonicalizable(value));
+});
+
+describe('canonicalizeMember: one canonicalization, and where a top-level member lies', () => {
+  const cut = (m: { text: string; start: number; end: number }) => m.text.slice(0, m.start) + m.text.slice(m.end);
+  it('the documented example; a first member takes the comma after it, an only member none', () => {
+    expect(canonicalizeMember({ b: 1, a: 2, c: 3 }, 'b')).toEqual({ text: '{"a":2,"b":1,"c":3}', start: 6, end: 12 });
+    const first = canonicalizeMember({ b: 1, a: 2 }, 'a');
+    expect(first.text.slice(first.start, first.end)).toBe('"a":2,');
+    expect(cut(first)).toBe('{"b":1}');
+    const last = canonicalizeMember({ b: 1, a: 2 }, 'b');
+    expect(last.text.slice(last.start, last.end)).toBe(',"b":1');
+    const only = canonicalizeMember({ a: [1, { a: 2 }] }, 'a');
+    expect(only.text.slice(only.start, only.end)).toBe('"a":[1,{"a":2}]');
+    expect(cut(only)).toBe('{}');
+  });
+
+  it('finds the top-level member, not a namesake deeper down or inside a string', () => {
+    const v = { a: { sig: 1, time: { sig: 2 } }, sig: 'x,"sig":"y"', time: ',"sig":', z: [{ sig: 3 }] };
+    const m = canonicalizeMember(v, 'sig');
+    expect(m.text.slice(m.start, m.end)).toBe(',"sig":"x,\\"sig\\":\\"y\\""');
+    const { sig: _, ...rest } = v;
+    expect(cut(m)).toBe(canonicalize(rest));
+  });
+
+  it('text is canonicalize(value); cutting the member is canonicalize(value without it) (property)', () => {
+    fc.assert(
+      fc.property(fc.dictionary(fc.string(), fc.jsonValue({ maxDepth: 3 }), { minKeys: 1 }), fc.nat(), (o, i) => {
+        const value = JSON.parse(JSON.stringify(o)) as Record<string, unknown>;
+        const keys = Object.keys(value);
+        if (keys.length === 0) return;
+        const key = keys[i % keys.length]!;
+        const m = canonicalizeMember(value, key);
+        expect(m.text).toBe(canonicalize(value));
+        const { [key]: _, ...rest } = value;
+        expect(cut(m)).toBe(canonicalize(rest));
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('JSON_NOT_CANONICALIZABLE for a missing member, a non-object, or what canonicalize rejects', () => {
+    for (const [v, k] of [[{ a: 1 }, 'b'], [[1], '0'], ['s', 'length'], [null, 'a'], [{ a: NaN }, 'a'], [new Map([['a', 1]]), 'a'], [Object.create({ a: 1 }) as object, 'a']] as [unknown, string][]) {
+      assertThrowsCode(() => canonicalizeMember(v, k), ParseError, 'JSON_NOT_CANONICALIZABLE');
+    }
+    let deep: unknown = 1;
+    for (let i = 0; i < JSON_MAX_DEPTH; i++) deep = { a: deep };
+    expect(canonicalizeMember(deep, 'a').text).toBe(canonicalize(deep));
+    deep = { a: deep };
+    assertThrowsCode(() => canonicalize(deep), ParseError, 'JSON_NOT_CANONICALIZABLE');
+    assertThrowsCode(() => canonicalizeMember(deep, 'a'), ParseError, 'JSON_NOT_CANONICALIZABLE');
+    expect(() => canonicalizeMember({ a: { a: 1 } }, 'a', { maxDepth: 2 })).not.toThrow();
+    assertThrowsCode(() => canonicalizeMember({ a: { a: 1 } }, 'a', { maxDepth: 1 }), ParseError, 'JSON_NOT_CANONICALIZABLE');
+  });
 });
 
 describe('parseJson: RFC 8259 grammar with I-JSON (RFC 7493) restrictions', () => {

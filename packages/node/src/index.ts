@@ -13,3 +13,4 @@ export * from './rollback.js';
 export * from './incidents.js';
 export * from './received.js';
 export * from './skipped.js';
+export * from './governance/governance.js';

@@ -38,6 +38,7 @@ import {
   bytesEqual,
   consistencyProofFromHashes,
   consistencyProofIndexes,
+  ParleyError,
   fail,
   formatBase64,
   formatVerifierKey,
@@ -69,6 +70,7 @@ import { WitnessService } from './witness.js';
 import { isQuarantined } from './federation/forks.js';
 import { judgeReceivedBody, needsAnswer, rejectionDraft, rejectionOf, withRejection } from './received.js';
 import type { ContinuityGuard } from './rollback.js';
+import { Governance } from './governance/governance.js';
 
 /** The party's secrets, decrypted in memory only. */
 export interface NodeKeys {
@@ -76,6 +78,14 @@ export interface NodeKeys {
   readonly log: SignerKey;
   /** X25519 key pair that opens bodies sealed to this party. */
   readonly hpke: HpkeKeyPair;
+  /**
+   * Pending next keys (`log.key.next`, `hpke.key.next` in the data dir): the
+   * node signs its consent to an amendment naming them, and switches to them
+   * when that amendment is activated (governance/).
+   */
+  readonly next?: { readonly log?: SignerKey; readonly hpke?: HpkeKeyPair };
+  /** Earlier HPKE key pairs (encrypted at rest like the current one), kept so bodies sealed to them still open. */
+  readonly retiredHpke?: readonly HpkeKeyPair[];
 }
 
 export interface NodeOptions {
@@ -126,6 +136,8 @@ export interface EntryView {
   readonly sealed?: 'not-entitled' | 'not-a-recipient';
   /** For received entries: our receipt and acknowledgement of it. */
   readonly state?: EntryState;
+  /** Written by a party's compromised key: after its last witnessed checkpoint, before its key was recovered (issue 11). */
+  readonly suspect?: true;
 }
 
 /** Roles that may read sealed bodies addressed to this party. Auditors see metadata and commitments only. */
@@ -142,11 +154,19 @@ export class ParleyNode {
   readonly origin: string;
   /** This node as a C2SP tlog-witness of every other party's log (witness.ts). */
   readonly witness: WitnessService;
-  readonly #keys: NodeKeys;
+  #keys: NodeKeys;
   readonly #store: LogStore;
   readonly #writer: LogWriter;
   readonly #now: () => Date;
-  readonly #sign: (m: Uint8Array) => Uint8Array;
+  #sign: (m: Uint8Array) => Uint8Array;
+  /** Signs our checkpoints (governance: both keys at a planned rotation's size). */
+  #signCheckpoint: (cp: Checkpoint) => Uint8Array;
+  /** Set while a rotation is in progress: holds every other write (rotate()). */
+  #rotating: Promise<void> | undefined;
+  /** Set by rotate() around its own appends, so they pass the rotation's hold. */
+  #bypass = false;
+  /** Why this node writes no more (a frozen channel, or this party was removed): CHANNEL_FROZEN. */
+  #halted: string | undefined;
   readonly #pool: VerifyPool | undefined;
   /** Nonces of verified node-to-node requests (federation/request.ts replay protection), one cache per node, kept in the store (nonces.ts). */
   readonly #nonces: PersistentNonceCache;
@@ -174,6 +194,8 @@ export class ParleyNode {
     this.#writer = writer;
     this.#now = o.now ?? (() => new Date());
     this.#sign = getCrypto().ed25519Signer(o.keys.log.seed);
+    const signer = newSigner(o.keys.log);
+    this.#signCheckpoint = (cp) => signCheckpoint(cp, signer);
     this.#pool = o.verifyPool;
     this.#nonces = new PersistentNonceCache(o.store);
     this.witness = new WitnessService({ accord, party: o.party, logKey: o.keys.log, store: o.store, ...(o.now !== undefined ? { now: o.now } : {}) });
@@ -197,15 +219,18 @@ export class ParleyNode {
     else if ((bound as { id?: string }).id !== accord.id || (bound as { party?: string }).party !== o.party) {
       fail('STORE_CONFLICT', 'this data directory belongs to another accord or party');
     }
-    const signer = newSigner(o.keys.log);
+    let self: ParleyNode | undefined;
     const writer = await LogWriter.open(o.store, {
       origin: o.keys.log.name,
-      signCheckpoint: (cp: Checkpoint) => signCheckpoint(cp, signer),
+      signCheckpoint: (cp: Checkpoint) => self!.#signCheckpoint(cp),
       ...(o.maxBatch !== undefined ? { maxBatch: o.maxBatch } : {}),
       ...(o.now !== undefined ? { now: o.now } : {}),
     });
     const node = new ParleyNode(o, accord, writer);
+    self = node;
+    node.#writer.setGate(node.#gate());
     await node.#nonces.load(node.#now().getTime() / 1000);
+    await Governance.attach(node, o.store);
     return node;
   }
 
@@ -228,15 +253,21 @@ export class ParleyNode {
    * @throws ParseError `ENTRY_MALFORMED` (bad addressing or body), VerificationError `ENTRY_INVALID` (unknown party).
    */
   submit(officer: string, d: Draft): Promise<Submitted> {
+    if (this.#halted !== undefined) return Promise.reject(new ParleyError('CHANNEL_FROZEN', this.#halted));
     return this.#submit(officer, d, []);
   }
 
-  /** {@link submit}, storing `received` (entries of other parties) in the same transaction as the entry. */
-  async #submit(officer: string, d: Draft, received: readonly ReceivedEntry[]): Promise<Submitted> {
+  /**
+   * {@link submit}, storing `received` (entries of other parties) in the same transaction as the entry.
+   * @param o.anyRecipients addressing beyond the accord in force (an activation entry addresses the parties of two versions; TLP:CLEAR only).
+   * @param o.onIndex called with the entry's index while it is prepared.
+   */
+  async #submit(officer: string, d: Draft, received: readonly ReceivedEntry[], o: { readonly anyRecipients?: boolean; readonly onIndex?: (index: number) => void } = {}): Promise<Submitted> {
     // The one registry (core entry/bodies.ts) that also checks every body we receive.
     const body = checkBody(d.type, d.body) as unknown as JsonValue;
     const to = [...new Set(d.to ?? this.counterparts)].sort();
-    for (const p of to) if (!this.accord.party(p) || p === this.party) fail('ENTRY_INVALID', `${p} is not another party of the accord`);
+    if (o.anyRecipients === true && d.marking !== 'TLP:CLEAR') fail('ENTRY_INVALID', 'only a TLP:CLEAR entry may address parties beyond the accord in force');
+    for (const p of to) if ((o.anyRecipients !== true && !this.accord.party(p)) || p === this.party) fail('ENTRY_INVALID', `${p} is not another party of the accord`);
     const bodyField =
       d.marking === 'TLP:CLEAR'
         ? { clear: body }
@@ -262,6 +293,7 @@ export class ParleyNode {
     };
     let signed: SignedEntry | undefined;
     const r = await this.#writer.append((index, time) => {
+      o.onIndex?.(index);
       const env: Envelope = {
         v: 1,
         accord: this.accord.id,
@@ -375,6 +407,8 @@ export class ParleyNode {
    *   `ENTRY_INVALID` for a new entry of a quarantined (forked) log.
    */
   async ingest(entries: readonly Uint8Array[]): Promise<{ accepted: number; duplicates: number; receipts: Submitted[] }> {
+    // Governance (issue 11): an activation entry among them may change the keys they are judged by.
+    if (this.#beforeIngest !== undefined) await this.#beforeIngest(entries);
     const now = this.#now().toISOString();
     const verdicts = this.#pool && entries.length >= 16 ? await this.#pool.verify(entries) : undefined;
     const records: ReceivedEntry[] = entries.map((bytes, i) => {
@@ -527,7 +561,9 @@ export class ParleyNode {
 
   async #view(party: string, rec: OwnEntry | ReceivedEntry, role: Role): Promise<EntryView> {
     const entry = parseEntry(rec.bytes);
-    const base = { party, index: rec.index, leafHash: formatBase64(rec.leafHash), entry };
+    // Issue 11: entries of a recovered party between its last witnessed checkpoint and the recovery are suspect.
+    const suspect = this.isSuspect(party, rec.index);
+    const base = { party, index: rec.index, leafHash: formatBase64(rec.leafHash), entry, ...(suspect ? { suspect: true as const } : {}) };
     const state = party === this.party ? undefined : await this.state(party, rec.index);
     const withState = state ? { ...base, state } : base;
     if ('clear' in entry.body) return { ...withState, body: entry.body.clear };
@@ -538,7 +574,21 @@ export class ParleyNode {
 
   #open(entry: SignedEntry): { body: JsonValue } {
     if (!('sealed' in entry.body)) return { body: entry.body.clear };
-    return openBody(entry.body.sealed, { accordId: this.accord.id, from: entry.from.party, party: this.party, privateKey: this.#keys.hpke.privateKey });
+    const sealed = entry.body.sealed;
+    // After an HPKE rotation (issue 11) a body may be sealed to an earlier key of ours (retired), or — by a
+    // sender that activated the rotation before we did — to our pending next key. A sealed copy does not name
+    // its key: the current key is tried first, then the others (a wrong key fails the AEAD tag, cheaply).
+    const keys = [this.#keys.hpke, ...(this.#keys.next?.hpke ? [this.#keys.next.hpke] : []), ...(this.#keys.retiredHpke ?? [])];
+    let first: unknown;
+    for (const k of keys) {
+      try {
+        return openBody(sealed, { accordId: this.accord.id, from: entry.from.party, party: this.party, privateKey: k.privateKey });
+      } catch (e) {
+        first ??= e;
+        if (!(e instanceof ParleyError) || e.code !== 'HPKE_OPEN_FAILED') throw e;
+      }
+    }
+    throw first;
   }
 
   /** Our receipt and acknowledgement of a received entry, from our own log. */
@@ -730,7 +780,7 @@ export class ParleyNode {
    */
   setContinuity(guard: ContinuityGuard | undefined): void {
     this.#continuity = guard;
-    this.#writer.setGate(guard?.gate);
+    this.#writer.setGate(this.#gate());
   }
 
   /** The guard set by the runtime, if any (its status is shown by /healthz and GET /v1/continuity). */
@@ -768,6 +818,134 @@ export class ParleyNode {
     this.#adopted = true;
     for (const l of this.#appendListeners) l(size);
     return size;
+  }
+
+  // -------------------------------------------------------------------------
+  // Governance (issue 11, governance/): accord signatures, activation entries, key rotation.
+
+  /** Set by the governance module (governance/governance.ts): proposals, approvals and activations of this node. */
+  governance: Governance | undefined;
+  #beforeIngest: ((entries: readonly Uint8Array[]) => Promise<void>) | undefined;
+
+  /** Runs `hook` on the bytes of every ingest before they are verified (governance: a peer's activation entry). */
+  setBeforeIngest(hook: ((entries: readonly Uint8Array[]) => Promise<void>) | undefined): void {
+    this.#beforeIngest = hook;
+  }
+
+  /** The public halves of the pending next keys (NodeKeys.next), as an accord names them. */
+  get nextKeys(): { readonly logKey?: string; readonly hpkeKey?: string } {
+    const n = this.#keys.next;
+    return {
+      ...(n?.log ? { logKey: formatVerifierKey(verifierKeyOf(n.log)) } : {}),
+      ...(n?.hpke ? { hpkeKey: formatBase64(n.hpke.publicKey) } : {}),
+    };
+  }
+
+  /** The log key's verifier key as an accord names it. */
+  get logKey(): string {
+    return formatVerifierKey(verifierKeyOf(this.#keys.log));
+  }
+
+  /**
+   * Signs `message` (an accord signing message) with the current log key, or
+   * with the pending next log key; undefined when there is none.
+   */
+  signWithLogKey(message: Uint8Array, which: 'current' | 'next'): Uint8Array | undefined {
+    const key = which === 'current' ? this.#keys.log : this.#keys.next?.log;
+    return key === undefined ? undefined : getCrypto().ed25519Signer(key.seed)(message);
+  }
+
+  /** True when `party`'s entry `index` is suspect: after its last witnessed checkpoint under a key later recovered (node.epochs). */
+  isSuspect(party: string, index: number): boolean {
+    return (this as unknown as { epochs?: { suspect(party: string, index: number): boolean } }).epochs?.suspect(party, index) === true;
+  }
+
+  /** From now on every write is refused with `CHANNEL_FROZEN` (a frozen version is in force, or this party was removed). */
+  halt(reason: string): void {
+    this.#halted = reason;
+  }
+
+  /** Why this node writes no more, if it does not. */
+  get halted(): string | undefined {
+    return this.#halted;
+  }
+
+  /** The writer's gate: a rotation's hold (but for its own appends), then the continuity guard's. */
+  #gate(): () => Promise<void> | undefined {
+    return () => (this.#rotating !== undefined && !this.#bypass ? this.#rotating : this.#continuity?.gate());
+  }
+
+  /**
+   * Appends the activation entry of an accord version (GOV.md §2) — with a
+   * key change when `log` / `hpke` differ from the keys in use:
+   *
+   * - planned rotation (`dual`): every other write is held; a heartbeat is
+   *   appended whose batch ends at R, and that checkpoint (size R) is
+   *   signed by the old AND the new log key; then the activation entry
+   *   (index R) is signed by the new key, and so is everything after it.
+   * - recovery (`dual` false): the activation entry is the first signature
+   *   of the new key; nothing is signed by the old one at R.
+   *
+   * The old HPKE key is kept (retired) so earlier bodies still open.
+   * @throws ParseError `ACCORD_MALFORMED` for a log key of another origin; whatever the write throws (nothing switched then).
+   */
+  async appendActivation(o: { readonly officer: string; readonly to: readonly string[]; readonly body: unknown; readonly nextLog?: boolean; readonly nextHpke?: boolean; readonly dual: boolean }): Promise<{ index: number; bytes: Uint8Array }> {
+    if ((o.nextLog === true && this.#keys.next?.log === undefined) || (o.nextHpke === true && this.#keys.next?.hpke === undefined)) fail('ACCORD_CONSENT', 'the version names a next key this node does not hold');
+    const log = o.nextLog === true ? this.#keys.next?.log : undefined;
+    const hpke = o.nextHpke === true ? this.#keys.next?.hpke : undefined;
+    const rotate = log !== undefined && formatVerifierKey(verifierKeyOf(log)) !== this.logKey ? log : undefined;
+    if (rotate && rotate.name !== this.origin) fail('ACCORD_MALFORMED', `a rotated log key must keep the origin ${this.origin}`);
+    while (this.#rotating !== undefined) await this.#rotating;
+    await this.#continuity?.gate();
+    let release!: () => void;
+    this.#rotating = new Promise<void>((r) => (release = r));
+    const before = { sign: this.#sign, signCheckpoint: this.#signCheckpoint };
+    const draft: Draft = { type: 'accord.activation' as EntryType, to: o.to, precedence: 'ROUTINE', marking: 'TLP:CLEAR', body: o.body };
+    const bypassed = <T>(f: () => Promise<T>): Promise<T> => {
+      this.#bypass = true;
+      try {
+        return f();
+      } finally {
+        this.#bypass = false;
+      }
+    };
+    try {
+      let entry: Submitted;
+      if (rotate === undefined) {
+        entry = await bypassed(() => this.#submit(o.officer, draft, [], { anyRecipients: true }));
+      } else {
+        const oldSigner = newSigner(this.#keys.log);
+        const newSigner_ = newSigner(rotate);
+        if (o.dual) {
+          let at = -1;
+          this.#signCheckpoint = (cp) => signCheckpoint(cp, cp.treeSize === at ? [oldSigner, newSigner_] : [oldSigner]);
+          await bypassed(() => this.#submit(MACHINE, { type: 'heartbeat', precedence: 'ROUTINE', marking: 'TLP:CLEAR', body: { treeSize: this.treeSize } }, [], { onIndex: (i) => (at = i + 1) }));
+        }
+        this.#sign = getCrypto().ed25519Signer(rotate.seed);
+        this.#signCheckpoint = (cp) => signCheckpoint(cp, newSigner_);
+        entry = await bypassed(() => this.#submit(o.officer, draft, [], { anyRecipients: true }));
+      }
+      // ---- durable: the activation entry is in our log; from here on the new keys are ours.
+      const hpkeChanged = hpke !== undefined && !bytesEqual(hpke.publicKey, this.#keys.hpke.publicKey);
+      if (rotate !== undefined || hpkeChanged) {
+        const next = { ...(rotate === undefined && this.#keys.next?.log ? { log: this.#keys.next.log } : {}), ...(!hpkeChanged && this.#keys.next?.hpke ? { hpke: this.#keys.next.hpke } : {}) };
+        this.#keys = {
+          log: rotate ?? this.#keys.log,
+          hpke: hpkeChanged ? hpke : this.#keys.hpke,
+          retiredHpke: [...(hpkeChanged ? [this.#keys.hpke] : []), ...(this.#keys.retiredHpke ?? [])],
+          ...(next.log || next.hpke ? { next } : {}),
+        };
+      }
+      const bytes = (await this.#store.entry(entry.index))!.bytes;
+      return { index: entry.index, bytes };
+    } catch (e) {
+      this.#sign = before.sign;
+      this.#signCheckpoint = before.signCheckpoint;
+      throw e;
+    } finally {
+      this.#rotating = undefined;
+      release();
+    }
   }
 
   /** Drains pending writes. The store is the caller's to close. */

@@ -29,7 +29,24 @@
  *                                                                  the one entry in refs was stored
  *                                                                  as evidence but rejected
  *     heartbeat         {treeSize: 0..2^53−1}
- *     accord.amendment  {proposal: {…}, rationale?: text≤5000}
+ *     accord.amendment  {accord: Accord (version N+1, whole; accord.ts parseAccord),
+ *                        signatures: [signature]≤128, rationale?: text≤5000,
+ *                        recovery?: {party, suspectFrom: 0..2^53−1}}
+ *                                                                  a proposal; signatures are the
+ *                                                                  consents collected so far, may be []
+ *     accord.approval   {version: 2.., digest: hex64, signatures: [signature]1..2}
+ *                                                                  one party's approval (refs = [the
+ *                                                                  proposal]); its prior and/or plain signature
+ *     accord.activation {version: 2.., digest: hex64}              the sender's log adopts that version
+ *                                                                  from this entry on
+ *
+ *     signature = {party, sig: base64 Ed25519 (64 bytes), prior?: true}, sorted by
+ *                 party, then plain before prior; at most one of each per party
+ *
+ * Which types exist, and what each needs (an acknowledgement? may an officer
+ * send it? its label), is the registry's business (registry.ts); this file
+ * holds the checks it uses. A type the registry does not know has no body
+ * check: see registry.ts for the unknown-type rule.
  *
  * A rejection is an ordinary machine receipt, signed into the receiver's log,
  * so the sender holds portable proof that its entry arrived and why it was
@@ -45,7 +62,7 @@ import { type ErrorCode, ParleyError, fail } from '../errors.js';
 import { arr, int, obj, oneOf, str } from '../shape.js';
 import { type ActorType, type HarmType, type ReportKind, type Stage, ACTOR_TYPES, HARM_TYPES, REPORT_KINDS, STAGES } from '../taxonomy/types.js';
 import { TAXONOMY_V1 } from '../taxonomy/taxonomy.js';
-import type { EntryType } from './envelope.js';
+import { type Accord, PARTY_ID, parseAccord } from '../accord/accord.js';
 
 const CODE = 'ENTRY_MALFORMED' satisfies ErrorCode;
 
@@ -93,9 +110,34 @@ export interface ReceiptBody {
 export interface HeartbeatBody {
   readonly treeSize: number;
 }
+/** A signature over a version of the accord as an amendment carries it (GOV.md §1; `prior` = made with the party's key in the previous version). */
+export interface AccordVersionSignature {
+  readonly party: string;
+  readonly sig: string;
+  readonly prior?: true;
+}
+/** A proposed version N+1 of the accord. */
 export interface AccordAmendmentBody {
-  readonly proposal: { readonly [k: string]: unknown };
+  /** The whole proposed version. */
+  readonly accord: Accord;
+  /** Consents collected so far (may be empty). */
+  readonly signatures: readonly AccordVersionSignature[];
   readonly rationale?: string;
+  /** A compromise recovery: `party`'s entries from `suspectFrom` until the new key's activation are suspect. */
+  readonly recovery?: { readonly party: string; readonly suspectFrom: number };
+}
+/** One party's approval of a proposal (the entry's refs name the proposal). */
+export interface AccordApprovalBody {
+  readonly version: number;
+  /** Hex SHA-256 of the approved version's canonical accord. */
+  readonly digest: string;
+  /** This party's signatures: prior and/or plain. */
+  readonly signatures: readonly AccordVersionSignature[];
+}
+/** The sender's log adopts `version` from this entry on. */
+export interface AccordActivationBody {
+  readonly version: number;
+  readonly digest: string;
 }
 
 /** The body type of each entry type. */
@@ -106,7 +148,12 @@ export interface EntryBodies {
   readonly receipt: ReceiptBody;
   readonly heartbeat: HeartbeatBody;
   readonly 'accord.amendment': AccordAmendmentBody;
+  readonly 'accord.approval': AccordApprovalBody;
+  readonly 'accord.activation': AccordActivationBody;
 }
+
+/** An entry type this version of Parley knows (has a body check for). */
+export type KnownEntryType = keyof EntryBodies;
 
 const text = (v: unknown, path: string, max: number) => str(v, CODE, path, { min: 1, max });
 const lang = (v: unknown, path: string) => str(v, CODE, path, { pattern: LANG_TAG, max: 35 });
@@ -178,30 +225,88 @@ function heartbeat(v: unknown, p: string): HeartbeatBody {
   return { treeSize: int(o['treeSize'], CODE, `${p}.treeSize`, 0, Number.MAX_SAFE_INTEGER) };
 }
 
-function accordAmendment(v: unknown, p: string): AccordAmendmentBody {
-  const o = obj(v, CODE, p, ['proposal'], ['rationale']);
-  const proposal = o['proposal'];
-  if (typeof proposal !== 'object' || proposal === null || Array.isArray(proposal)) fail(CODE, `${p}.proposal: want an object`);
-  return { proposal: proposal as Record<string, unknown>, ...optional(o, p, { rationale: (x, q) => text(x, q, 5000) }) };
+const HEX64 = /^[0-9a-f]{64}$/;
+const B64_SIG = /^[A-Za-z0-9+/]{86}==$/;
+const MAX_VERSION = Number.MAX_SAFE_INTEGER;
+
+function accordSignatures(v: unknown, p: string, min: number, max: number): AccordVersionSignature[] {
+  const sigs = arr(v, CODE, p, max, (x, q) => {
+    const o = obj(x, CODE, q, ['party', 'sig'], ['prior']);
+    if (o['prior'] !== undefined && o['prior'] !== true) fail(CODE, `${q}.prior: want true or absent`);
+    return {
+      party: str(o['party'], CODE, `${q}.party`, { pattern: PARTY_ID, max: 16 }),
+      sig: str(o['sig'], CODE, `${q}.sig`, { pattern: B64_SIG, min: 88, max: 88 }),
+      ...(o['prior'] === true ? { prior: true as const } : {}),
+    };
+  }, min);
+  // Sorted by party, then plain before prior; at most one of each per party.
+  const keys = sigs.map((s) => `${s.party} ${s.prior ? 1 : 0}`);
+  for (let i = 1; i < keys.length; i++) if (!(keys[i - 1]! < keys[i]!)) fail(CODE, `${p}: want sorted by party, plain before prior, at most one of each per party`);
+  return sigs;
 }
 
-/** The registry: one check per entry type. Each returns the body (typed) or throws ParseError `ENTRY_MALFORMED` with a path. */
-export const BODY_CHECKS: { readonly [T in EntryType]: (v: unknown, path: string) => EntryBodies[T] } = {
+function accordAmendment(v: unknown, p: string): AccordAmendmentBody {
+  const o = obj(v, CODE, p, ['accord', 'signatures'], ['rationale', 'recovery']);
+  let accord: Accord;
+  try {
+    accord = parseAccord(o['accord']);
+  } catch (e) {
+    // The accord's own check (accord.ts) names what is wrong; as an entry body it is a malformed body.
+    return fail(CODE, `${p}.accord: ${e instanceof ParleyError ? e.message : 'not an accord'}`, e);
+  }
+  return {
+    accord,
+    signatures: accordSignatures(o['signatures'], `${p}.signatures`, 0, 128),
+    ...optional(o, p, { rationale: (x, q) => text(x, q, 5000) }),
+    ...optional(o, p, {
+      recovery: (x, q) => {
+        const r = obj(x, CODE, q, ['party', 'suspectFrom']);
+        return { party: str(r['party'], CODE, `${q}.party`, { pattern: PARTY_ID, max: 16 }), suspectFrom: int(r['suspectFrom'], CODE, `${q}.suspectFrom`, 0, Number.MAX_SAFE_INTEGER) };
+      },
+    }),
+  };
+}
+
+function accordApproval(v: unknown, p: string): AccordApprovalBody {
+  const o = obj(v, CODE, p, ['version', 'digest', 'signatures']);
+  const signatures = accordSignatures(o['signatures'], `${p}.signatures`, 1, 2);
+  if (signatures.some((s) => s.party !== signatures[0]!.party)) fail(CODE, `${p}.signatures: an approval carries one party's signatures`);
+  return {
+    version: int(o['version'], CODE, `${p}.version`, 2, MAX_VERSION),
+    digest: str(o['digest'], CODE, `${p}.digest`, { pattern: HEX64, max: 64 }),
+    signatures,
+  };
+}
+
+function accordActivation(v: unknown, p: string): AccordActivationBody {
+  const o = obj(v, CODE, p, ['version', 'digest']);
+  return { version: int(o['version'], CODE, `${p}.version`, 2, MAX_VERSION), digest: str(o['digest'], CODE, `${p}.digest`, { pattern: HEX64, max: 64 }) };
+}
+
+/**
+ * One check per known entry type (the registry, registry.ts, carries them
+ * with the rest of what a type needs). Each returns the body (typed) or
+ * throws ParseError `ENTRY_MALFORMED` with a path.
+ */
+export const BODY_CHECKS: { readonly [T in KnownEntryType]: (v: unknown, path: string) => EntryBodies[T] } = {
   'hotline.message': hotlineMessage,
   'incident.report': incidentReport,
   ack,
   receipt,
   heartbeat,
   'accord.amendment': accordAmendment,
+  'accord.approval': accordApproval,
+  'accord.activation': accordActivation,
 };
 
 /**
  * Checks `body` against `type`'s check.
  * @returns the body, typed (a fresh object with the same members).
- * @throws ParseError `ENTRY_MALFORMED` naming the offending member (`body.system.name: missing`), also for an unknown type.
+ * @throws ParseError `ENTRY_MALFORMED` naming the offending member (`body.system.name: missing`), also for a
+ *   type this version does not know (a received entry of an unknown type is not checked at all: registry.ts).
  * @example checkBody('heartbeat', { treeSize: 3 })
  */
-export function checkBody<T extends EntryType>(type: T, body: unknown): EntryBodies[T] {
+export function checkBody<T extends KnownEntryType>(type: T, body: unknown): EntryBodies[T] {
   const check = (BODY_CHECKS as Partial<Record<string, (v: unknown, path: string) => unknown>>)[type];
   if (!check) fail(CODE, `no body check for entry type ${String(type)}`);
   return check(body, 'body') as EntryBodies[T];
@@ -211,9 +316,9 @@ export function checkBody<T extends EntryType>(type: T, body: unknown): EntryBod
  * {@link checkBody} as a value: the error, or undefined for a good body. For
  * indexes and ingest, which must skip and report a bad body rather than fail.
  */
-export function bodyProblem(type: EntryType, body: unknown): ParleyError | undefined {
+export function bodyProblem(type: string, body: unknown): ParleyError | undefined {
   try {
-    checkBody(type, body);
+    checkBody(type as KnownEntryType, body);
     return undefined;
   } catch (e) {
     if (e instanceof ParleyError) return e;

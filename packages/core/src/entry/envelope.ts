@@ -10,7 +10,11 @@
  *     to          recipient party ids, sorted, unique, never the sender
  *     seq         the entry's index in the sender's log
  *     time        sender's clock, RFC 3339 UTC with milliseconds
- *     type        incident.report | hotline.message | receipt | ack | heartbeat | accord.amendment
+ *     type        a type name (open syntax, registry.ts ENTRY_TYPE_SYNTAX); known today:
+ *                 incident.report | hotline.message | receipt | ack | heartbeat |
+ *                 accord.amendment | accord.approval | accord.activation
+ *                 (registry.ts; an unknown type is verified, stored and receipted like
+ *                 any other, its body unchecked — see the unknown-type rule there)
  *     precedence  FLASH | IMMEDIATE | PRIORITY | ROUTINE
  *     marking     TLP:CLEAR | TLP:GREEN | TLP:AMBER | TLP:AMBER+STRICT | TLP:RED
  *     refs        [{"party", "index", "hash": base64 leaf hash}], entries this one answers
@@ -19,12 +23,22 @@
  *     sig         base64 Ed25519 by the sender's log key over
  *                 "parley/entry/v1\n" || JCS(entry without "sig")
  *
+ * Receipts and acks must reference what they answer, an approval its
+ * proposal; governance types (accord.*) are TLP:CLEAR.
+ *
  * Sealed bodies (see seal.ts) are HPKE-encrypted to every recipient and to
  * the sender itself, so the sender's own officers can read what they sent.
  *
  * Parsing is strict: canonical bytes only (the leaf has one spelling), a
  * closed set of members, bounded sizes. Verification (shape, channel,
- * addressing, signature) needs only the accord.
+ * addressing, signature) needs only the accord (and, once keys rotate, the
+ * sender's key for the entry's position: `verifyEntry`'s `member`).
+ *
+ * The signature is placed and removed by ONE canonicalization
+ * (cjson.ts `canonicalizeMember`): the canonical text of the signed entry and
+ * the [start, end) of its top-level `sig` member; what is signed is that text
+ * with the member cut out. No text search, so no member named `sig` or
+ * `time` anywhere in a body can move it.
  *
  * @example
  *   const { bytes, leafHash } = signEntry(envelope, signer);
@@ -32,13 +46,15 @@
  */
 import { fail } from '../errors.js';
 import { concatBytes, decodeUtf8, encodeUtf8, formatBase64, parseBase64 } from '../encoding.js';
-import { canonicalize, canonicalizeToBytes } from '../cjson.js';
+import { canonicalize, canonicalizeMember, canonicalizeToBytes } from '../cjson.js';
 import type { JsonValue } from '../ijson.js';
 import type { Ed25519Sign } from '../crypto/provider.js';
 import { type Hash, leafHash as rfc6962LeafHash } from '../merkle/hash.js';
 import { arr, int, obj, oneOf, sortedUnique, str, time } from '../shape.js';
 import { type Marking, type Precedence, MARKINGS, PRECEDENCES } from '../taxonomy/taxonomy.js';
-import { PARTY_ID, type VerifiedAccord } from '../accord/accord.js';
+import { type AccordMember, PARTY_ID, type VerifiedAccord } from '../accord/accord.js';
+import { ENTRY_TYPE_SYNTAX, MAX_ENTRY_TYPE_LENGTH, entryTypeInfo } from './registry.js';
+import type { KnownEntryType } from './bodies.js';
 
 export const ENTRY_VERSION = 1;
 /** Signing context of entry signatures. */
@@ -46,8 +62,8 @@ export const ENTRY_CONTEXT = 'parley/entry/v1\n';
 /** Largest entry we sign or accept. */
 export const MAX_ENTRY_BYTES = 256 * 1024;
 
-export const ENTRY_TYPES = ['incident.report', 'hotline.message', 'receipt', 'ack', 'heartbeat', 'accord.amendment'] as const;
-export type EntryType = (typeof ENTRY_TYPES)[number];
+/** A type this version knows (registry.ts). An envelope's `type` may be any name of the open syntax. */
+export type EntryType = KnownEntryType;
 
 export const AEADS = ['AES-256-GCM', 'ChaCha20-Poly1305'] as const;
 export type AeadName = (typeof AEADS)[number];
@@ -86,7 +102,8 @@ export interface Envelope {
   readonly to: readonly string[];
   readonly seq: number;
   readonly time: string;
-  readonly type: EntryType;
+  /** Any name of the open syntax; {@link isKnownType} says whether this version knows it. */
+  readonly type: string;
   readonly precedence: Precedence;
   readonly marking: Marking;
   readonly refs: readonly EntryRef[];
@@ -154,7 +171,7 @@ export function parseEnvelope(v: unknown, withSig = false): Envelope {
     to: arr(o['to'], 'ENTRY_MALFORMED', 'entry.to', 64, (x, p) => str(x, 'ENTRY_MALFORMED', p, { pattern: PARTY_ID, max: 16 }), 1),
     seq: int(o['seq'], 'ENTRY_MALFORMED', 'entry.seq', 0, Number.MAX_SAFE_INTEGER),
     time: time(o['time'], 'ENTRY_MALFORMED', 'entry.time'),
-    type: oneOf(o['type'], 'ENTRY_MALFORMED', 'entry.type', ENTRY_TYPES),
+    type: str(o['type'], 'ENTRY_MALFORMED', 'entry.type', { pattern: ENTRY_TYPE_SYNTAX, max: MAX_ENTRY_TYPE_LENGTH }),
     precedence: oneOf(o['precedence'], 'ENTRY_MALFORMED', 'entry.precedence', PRECEDENCES),
     marking: oneOf(o['marking'], 'ENTRY_MALFORMED', 'entry.marking', MARKINGS),
     refs: arr(o['refs'], 'ENTRY_MALFORMED', 'entry.refs', 16, ref),
@@ -169,7 +186,8 @@ export function parseEnvelope(v: unknown, withSig = false): Envelope {
     const got = (env.body as { sealed: SealedBody }).sealed.recipients.map((r) => r.party);
     if (want.join() !== got.join()) fail('ENTRY_MALFORMED', 'entry.body.sealed.recipients: must be exactly the recipients and the sender');
   }
-  if ((env.type === 'receipt' || env.type === 'ack') && env.refs.length === 0) fail('ENTRY_MALFORMED', `entry.refs: a ${env.type} must reference what it answers`);
+  if ((env.type === 'receipt' || env.type === 'ack' || env.type === 'accord.approval') && env.refs.length === 0) fail('ENTRY_MALFORMED', `entry.refs: a ${env.type} must reference what it answers`);
+  if (entryTypeInfo(env.type)?.governance === true && !isClear) fail('ENTRY_MALFORMED', `entry.marking: a ${env.type} is TLP:CLEAR`);
   return env;
 }
 
@@ -190,12 +208,12 @@ export function entrySigningMessage(env: Envelope): Uint8Array {
 /**
  * Signs an envelope with the sender's log key.
  *
- * The envelope is canonicalized once: JCS(entry) is JCS(envelope) with
- * `"sig":"…"` inserted before `"time"`, the member that follows it in code
- * unit order (…, seq, sig, time, to, type, v). The last `,"time":` of the
- * envelope's JCS text is that member, since the members after it (`time`,
- * `to`, `type`, `v`) hold only timestamps, party ids, a type name and a
- * number. A test checks the result against canonicalizing the signed entry.
+ * The envelope is canonicalized once, with an empty `sig` member:
+ * {@link canonicalizeMember} gives the text and where the member lies, so
+ * the signed message is the text with the member cut out (exactly
+ * JCS(envelope)) and the entry is the text with the signature written into
+ * it (exactly JCS(signed entry)). A test checks both against canonicalizing
+ * each separately, whatever members named `sig` or `time` a body holds.
  * @param env the envelope; checked with {@link parseEnvelope} first.
  * @param sign an Ed25519 signer bound to the sender's log key.
  * @returns the signed entry, its canonical bytes (the leaf) and leaf hash.
@@ -203,10 +221,10 @@ export function entrySigningMessage(env: Envelope): Uint8Array {
  */
 export function signEntry(env: Envelope, sign: Ed25519Sign): VerifiedEntry {
   const checked = parseEnvelope(env);
-  const text = canonicalize(checked);
-  const sig = formatBase64(sign(encodeUtf8(`${ENTRY_CONTEXT}${text}`)));
-  const at = text.lastIndexOf(',"time":');
-  const bytes = encodeUtf8(`${text.slice(0, at)},"sig":"${sig}"${text.slice(at)}`);
+  const { text, start, end } = canonicalizeMember({ ...checked, sig: '' }, 'sig');
+  const sig = formatBase64(sign(encodeUtf8(`${ENTRY_CONTEXT}${text.slice(0, start)}${text.slice(end)}`)));
+  // The member is ',"sig":""' (never first: "accord" sorts before it); the base64 needs no escaping.
+  const bytes = encodeUtf8(`${text.slice(0, end - 1)}${sig}${text.slice(end - 1)}`);
   if (bytes.length > MAX_ENTRY_BYTES) fail('INPUT_TOO_LARGE', `entry of ${bytes.length} bytes exceeds ${MAX_ENTRY_BYTES}`);
   return { entry: { ...checked, sig }, bytes, leafHash: rfc6962LeafHash(bytes) };
 }
@@ -226,7 +244,8 @@ export function parseEntry(bytes: Uint8Array): SignedEntry {
   return parseEntryText(bytes).entry;
 }
 
-function parseEntryText(bytes: Uint8Array): { entry: SignedEntry; text: string } {
+/** The parsed entry, its text, and the [start, end) of its `sig` member (with its comma) in the text. */
+function parseEntryText(bytes: Uint8Array): { entry: SignedEntry; text: string; start: number; end: number } {
   if (bytes.length > MAX_ENTRY_BYTES) fail('INPUT_TOO_LARGE', `entry of ${bytes.length} bytes exceeds ${MAX_ENTRY_BYTES}`);
   let text: string;
   let v: unknown;
@@ -236,39 +255,43 @@ function parseEntryText(bytes: Uint8Array): { entry: SignedEntry; text: string }
   } catch (e) {
     return fail('ENTRY_MALFORMED', 'entry is not valid JSON', e);
   }
-  let canonical: string;
+  // One canonicalization: the canonical text, and where "sig" is in it (verifyEntry cuts it out).
+  const hasSig = typeof v === 'object' && v !== null && !Array.isArray(v) && Object.prototype.hasOwnProperty.call(v, 'sig');
+  let canonical: { text: string; start: number; end: number };
   try {
-    canonical = canonicalize(v);
+    canonical = hasSig ? canonicalizeMember(v, 'sig') : { text: canonicalize(v), start: -1, end: -1 };
   } catch (e) {
     return fail('ENTRY_MALFORMED', 'entry is not canonical JSON (RFC 8785)', e);
   }
   // One spelling per entry: the leaf hash must not depend on the encoder.
-  if (canonical !== text) fail('ENTRY_MALFORMED', 'entry is not canonical JSON (RFC 8785)');
+  if (canonical.text !== text) fail('ENTRY_MALFORMED', 'entry is not canonical JSON (RFC 8785)');
   const env = parseEnvelope(v, true);
   const sig = str((v as Record<string, unknown>)['sig'], 'ENTRY_MALFORMED', 'entry.sig', { pattern: B64, min: 88, max: 88 });
-  return { entry: { ...env, sig }, text };
+  return { entry: { ...env, sig }, text, start: canonical.start, end: canonical.end };
 }
 
 /**
  * Verifies an entry for a channel: shape, channel id, that sender and
  * recipients are parties of the accord, and the sender's signature.
+ * @param bytes the entry's canonical bytes.
+ * @param accord the channel's accord (recipients and references must be its parties).
+ * @param member the sender's key for this entry, overriding the lookup of
+ *   `entry.from.party` in `accord` — once keys rotate, the epoch's member
+ *   (`epochs.keysFor(party, seq).member`); it must be the sender's.
  * @throws ParseError `ENTRY_MALFORMED`; VerificationError `ENTRY_INVALID`
- *   (wrong channel, unknown party) or `SIGNATURE_INVALID`.
+ *   (wrong channel, unknown party, `member` of another party) or `SIGNATURE_INVALID`.
  */
-export function verifyEntry(bytes: Uint8Array, accord: VerifiedAccord): VerifiedEntry {
-  const { entry, text } = parseEntryText(bytes);
+export function verifyEntry(bytes: Uint8Array, accord: VerifiedAccord, member?: AccordMember): VerifiedEntry {
+  const { entry, text, start, end } = parseEntryText(bytes);
   if (entry.accord !== accord.id) fail('ENTRY_INVALID', 'entry belongs to another accord');
-  const sender = accord.party(entry.from.party);
+  if (member !== undefined && member.party.id !== entry.from.party) fail('ENTRY_INVALID', `entry of ${entry.from.party} checked against the key of ${member.party.id}`);
+  const sender = member ?? accord.party(entry.from.party);
   if (!sender) fail('ENTRY_INVALID', `sender ${entry.from.party} is not a party of the accord`);
   for (const p of entry.to) if (!accord.party(p)) fail('ENTRY_INVALID', `recipient ${p} is not a party of the accord`);
   for (const r of entry.refs) if (!accord.party(r.party)) fail('ENTRY_INVALID', `reference to ${r.party}, not a party of the accord`);
   const sig = parseBase64(entry.sig, 'entry.sig');
-  // The signed text is the canonical text without its "sig" member, which
-  // sits right before the last ',"time":' (see signEntry).
-  const member = `,"sig":"${entry.sig}"`;
-  const at = text.lastIndexOf(',"time":');
-  if (text.slice(at - member.length, at) !== member) throw new Error('internal: sig member not where canonical order puts it');
-  const message = encodeUtf8(`${ENTRY_CONTEXT}${text.slice(0, at - member.length)}${text.slice(at)}`);
+  // The signed text is the canonical text without its "sig" member (see signEntry).
+  const message = encodeUtf8(`${ENTRY_CONTEXT}${text.slice(0, start)}${text.slice(end)}`);
   if (!sender.verify(message, sig)) fail('SIGNATURE_INVALID', `entry signature of ${entry.from.party} does not verify`);
   return { entry, bytes, leafHash: rfc6962LeafHash(bytes) };
 }

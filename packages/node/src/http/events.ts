@@ -61,7 +61,7 @@ export const LINK_POLL_MS = 5_000;
 /** Longest wait before deadlines are re-judged with no write in between. */
 const DEADLINE_MAX_SLEEP_MS = 15_000;
 
-export const EntryEvent = z.object({ party: z.string(), index: z.number().int(), type: S.EntryType, precedence: S.Precedence.optional().describe('For alerts: a FLASH arriving is announced on every page'), direction: z.enum(['in', 'out']), incident: z.string().optional() }).meta({ id: 'EntryEvent' });
+export const EntryEvent = z.object({ party: z.string(), index: z.number().int(), type: S.EntryTypeName, precedence: S.Precedence.optional().describe('For alerts: a FLASH arriving is announced on every page'), direction: z.enum(['in', 'out']), incident: z.string().optional() }).meta({ id: 'EntryEvent' });
 export const DeadlineEvent = z.object({ party: z.string(), index: z.number().int(), recipient: z.string(), state: z.enum(DELIVERY_STATES as [string, ...string[]]) }).meta({ id: 'DeadlineEvent' });
 export const LinkEvent = z.object({ party: z.string(), state: z.enum(['up', 'down', 'degraded']) }).meta({ id: 'LinkEvent' });
 export const ForkEvent = z.object({ party: z.string() }).meta({ id: 'ForkEvent' });

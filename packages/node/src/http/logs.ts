@@ -61,6 +61,7 @@ export const LogEntryProof = z
     leafHash: z.string().describe('Base64 RFC 9162 §2.1.1 leaf hash: SHA-256(0x00 ‖ entry)'),
     proof: z.array(z.string()).describe('Base64 hashes, RFC 9162 §2.1.3 inclusion proof'),
     checkpoint: z.string().describe('The signed checkpoint note (C2SP tlog-checkpoint) of size treeSize'),
+    suspect: z.literal(true).optional().describe('Written after the last witnessed checkpoint under a key later recovered as compromised (issue 11)'),
   })
   .meta({ id: 'LogEntryProof' });
 
@@ -93,11 +94,12 @@ export const LogListing = z.object({
     z.object({
       index: z.number().int(),
       held: z.boolean().describe('This node holds the entry (own, or received): the other members are present'),
-      type: S.EntryType.optional(),
+      type: S.EntryTypeName.optional(),
       time: z.string().optional(),
       officer: z.string().optional(),
       to: z.array(z.string()).optional(),
       incident: z.string().optional(),
+      suspect: z.literal(true).optional().describe('Written after the last witnessed checkpoint under a key later recovered as compromised (issue 11)'),
     }),
   ),
   next: z.number().int().optional(),
@@ -198,6 +200,7 @@ export function registerLogs(app: App, ctx: Context, peerUrls: Readonly<Record<s
         leafHash: formatBase64(leafHash(bytes)),
         proof: proof.map(formatBase64),
         checkpoint: decodeUtf8(note, 'checkpoint'),
+        ...(node.isSuspect(party, index) ? { suspect: true as const } : {}),
       });
     },
   });
@@ -269,8 +272,8 @@ export function registerLogs(app: App, ctx: Context, peerUrls: Readonly<Record<s
         const meta = own ? metas!.get(i) : (await store.received(party, i))?.meta;
         items.push(
           meta
-            ? { index: i, held: true, type: meta.type as z.output<typeof S.EntryType>, time: meta.time, officer: meta.officer, to: [...meta.to], ...(meta.incident !== undefined ? { incident: meta.incident } : {}) }
-            : { index: i, held: false },
+            ? { index: i, held: true, type: meta.type, time: meta.time, officer: meta.officer, to: [...meta.to], ...(meta.incident !== undefined ? { incident: meta.incident } : {}), ...(node.isSuspect(party, i) ? { suspect: true as const } : {}) }
+            : { index: i, held: false, ...(node.isSuspect(party, i) ? { suspect: true as const } : {}) },
         );
       }
       return reply.header('cache-control', 'no-store').send({ party, treeSize, items, ...(lo > 0 ? { next: lo } : {}) });

@@ -4,7 +4,7 @@
  * document (STYLE.md §9). Request schemas are strict (unknown members are a
  * 400) and parse decimals in their one canonical spelling (STYLE.md §6).
  */
-import { AEADS, ENTRY_TYPES, MARKINGS, OFFICER, PARTY_ID, PRECEDENCES } from '@parley/core';
+import { AEADS, ENTRY_TYPE_SYNTAX, ENTRY_TYPES, MARKINGS, OFFICER, PARTY_ID, PRECEDENCES } from '@parley/core';
 import { z } from 'zod';
 import { MIN_PASSWORD } from '../auth.js';
 import { IncidentId, IncidentReportBody } from '../bodies.js';
@@ -21,7 +21,10 @@ export const OfficerName = z.string().regex(OFFICER, 'lowercase letters, digits,
 export const Role = z.enum(['officer', 'auditor', 'admin']);
 export const Precedence = z.enum(PRECEDENCES);
 export const Marking = z.enum(MARKINGS);
+/** A type this version knows (core's entry-type registry): what officers send and listings filter on. */
 export const EntryType = z.enum(ENTRY_TYPES);
+/** Any entry's type: open syntax; a type this node does not know is held and shown as unknown (core registry.ts). */
+export const EntryTypeName = z.string().regex(ENTRY_TYPE_SYNTAX).describe(`A known type (${ENTRY_TYPES.join(', ')}) or, from a newer peer, another name of the same syntax`);
 const Base64Hash = z.string().regex(/^[A-Za-z0-9+/]{43}=$/, 'a base64 SHA-256 hash (44 characters)');
 const Recipients = z.array(PartyId).min(1).max(64).describe('Recipient parties (default: every other party)');
 const Lang = z.string().regex(/^[a-zA-Z]{2,3}(-[a-zA-Z0-9]{2,8}){0,3}$/, 'a BCP 47 language tag such as en or zh-CN');
@@ -74,7 +77,7 @@ export const SignedEntry = z
     to: z.array(z.string()).readonly(),
     seq: z.number().int(),
     time: z.string(),
-    type: EntryType,
+    type: EntryTypeName,
     precedence: Precedence,
     marking: Marking,
     refs: z.array(z.object({ party: z.string(), index: z.number().int(), hash: z.string() })).readonly(),
@@ -108,6 +111,7 @@ export const EntryView = z
     body: z.unknown().optional().describe('The clear or opened body (absent when sealed and not readable)'),
     sealed: z.enum(['not-entitled', 'not-a-recipient']).optional(),
     state: EntryState.optional().describe('For received entries: our receipt and acknowledgement'),
+    suspect: z.literal(true).optional().describe("Written after the sender's last witnessed checkpoint under a key later recovered as compromised (issue 11)"),
     deadlines: z
       .array(
         z.object({
@@ -158,6 +162,7 @@ export const IngestResponse = z.object({ accepted: z.number().int(), duplicates:
 
 export const AccordResponse = z.object({
   id: z.string().describe('Channel id: hex SHA-256 of the canonical accord'),
+  version: z.number().int().min(1).describe('The accord version in force (1: the founding accord)'),
   accord: z.looseObject({}).describe('The accord (RFC 8785 canonical JSON members)'),
   signedBy: z.array(z.string()),
   signatures: z

@@ -47,6 +47,7 @@ import { type EventHubOptions, CheckpointEvent, DeadlineEvent, EntryEvent, ForkE
 import { registerIncidents } from './incidents.js';
 import { registerLogs } from './logs.js';
 import { registerContinuity } from './continuity.js';
+import { registerGovernance } from './governance.js';
 import { checkWebRoot, registerWeb } from './web.js';
 import { type HardeningOptions, UploadGate, drainTooLarge, registerHardening } from './hardening.js';
 
@@ -148,6 +149,7 @@ export async function createServer(opts: ServerOptions): Promise<FastifyInstance
   registerIncidents(app, ctx);
   registerLogs(app, ctx, opts.peerUrls);
   registerContinuity(app, ctx);
+  registerGovernance(app, ctx);
   if (webRoot !== undefined) spa = await registerWeb(app, webRoot);
 
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());

@@ -1,0 +1,674 @@
+/**
+ * Governance of one node (issue 11, GOV.md §2–§4): accord amendments as
+ * entries, approvals, and automatic activation.
+ *
+ *     POST /v1/accord/proposals            propose(): accord.amendment + our accord.approval
+ *     POST /v1/accord/proposals/{d}/approve approve(): accord.approval (prior key, plus the
+ *                                           new key's consent when we hold the pending next key)
+ *     received amendment/approval/activation entries (every party's, through ingest) and our
+ *     own feed ONE state (proposals by digest, activations); it is rebuilt from the store at open.
+ *
+ * Activation (GOV.md §2, uniform): when the next version's assembled
+ * signatures pass core `verifyAmendment` against the version in force, this
+ * node activates it in its own log — the activation entry (a planned log-key
+ * rotation first dual-signs the checkpoint at R, then signs the entry at R
+ * with the new key: ParleyNode.appendActivation) — then stores the chain
+ * file (store setting `accord.chain`) and has the node adopt it. A peer's
+ * activation entry is recorded as `{party, version, size: its index}`.
+ *
+ * Decisions where the design is silent:
+ * - A node never approves two different proposals for one version (that
+ *   would be signing a fork): `ACCORD_FORKED`.
+ * - Signatures are admitted one by one (each checked against its designated
+ *   key); a bad one is dropped, never makes the assembled version fail.
+ * - An approval entry's signatures count only for the party that sent it; an
+ *   amendment entry may carry consents of anyone (a joining party's).
+ * - A node whose party a version removes, or a frozen version, halts the
+ *   node's writes (`CHANNEL_FROZEN`) once it has activated it.
+ */
+import {
+  type Accord,
+  type AccordChain,
+  type AccordMember,
+  type AccordSignature,
+  type ChainFile,
+  type ChainFileActivation,
+  type JsonValue,
+  type SignedAccord,
+  type VerifiedAccord,
+  ParleyError,
+  accordDiff,
+  accordId,
+  accordSigningMessage,
+  accordVersion,
+  fail,
+  formatBase64,
+  getCrypto,
+  parseAccord,
+  parseBase64,
+  parseEntry,
+  parseVerifierKey,
+  extendAccordChain,
+  verifyAccordChain,
+  verifyAmendment,
+  verifyEntry,
+  isRecovery,
+} from '@parley/core';
+import type { LogStore } from '@parley/store';
+import type { ParleyNode } from '../service.js';
+
+/** Store setting holding the chain file (versions ≥ 2 and activations; genesis stays accord.json). */
+export const CHAIN_SETTING = 'accord.chain';
+const MACHINE = 'node';
+const TYPES = ['accord.amendment', 'accord.approval', 'accord.activation'] as const;
+
+/** A signature as carried in entries and version files (`prior`: made with the key of version N). */
+export interface GovSignature {
+  readonly party: string;
+  readonly sig: string;
+  readonly prior?: true;
+}
+
+export interface Recovery {
+  readonly party: string;
+  readonly suspectFrom: number;
+}
+
+type Activation = ChainFileActivation;
+
+interface HeldSig extends GovSignature {
+  /** Where it was read: the carrying entry. */
+  readonly via: { readonly party: string; readonly index: number };
+}
+
+interface Proposal {
+  readonly digest: string;
+  readonly version: number;
+  readonly accord: Accord;
+  readonly rationale?: string;
+  readonly recovery?: Recovery;
+  readonly proposer: { readonly party: string; readonly index: number };
+  readonly sigs: HeldSig[];
+}
+
+export type ProposalStatus = 'pending' | 'complete' | 'active' | 'refused';
+
+/** A proposal as GET /v1/accord/proposals shows it. */
+export interface ProposalView {
+  readonly digest: string;
+  readonly version: number;
+  readonly proposer: { readonly party: string; readonly index: number };
+  readonly accord: Accord;
+  readonly rationale?: string;
+  readonly recovery?: Recovery;
+  readonly diff: readonly { readonly path: string; readonly from?: unknown; readonly to?: unknown }[];
+  readonly approvals: readonly { readonly party: string; readonly prior: boolean; readonly index: number }[];
+  readonly consents: { readonly need: readonly string[]; readonly have: readonly string[] };
+  readonly quorum: { readonly need: number; readonly have: number };
+  readonly status: ProposalStatus;
+}
+
+/** What a proposal asks (POST /v1/accord/proposals). */
+export interface ProposalInput {
+  readonly accord: unknown;
+  readonly signatures?: readonly GovSignature[];
+  readonly rationale?: string;
+  readonly recovery?: Recovery;
+}
+
+const accordMessage = accordSigningMessage;
+const versionOf = (a: VerifiedAccord | Accord): number => ('accord' in a ? a.version : accordVersion(a));
+const digestOf = (a: VerifiedAccord): string => a.digest;
+
+export class Governance {
+  readonly #node: ParleyNode;
+  readonly #store: LogStore;
+  readonly #proposals = new Map<string, Proposal>();
+  /** Approvals read before their proposal (digest → signatures). */
+  readonly #orphans = new Map<string, HeldSig[]>();
+  /** Activations read from every log (ours too), by `party/version`. */
+  readonly #activations = new Map<string, Activation & { readonly digest: string }>();
+  /** Entries already applied (party/index). */
+  readonly #seen = new Set<string>();
+  #file: ChainFile;
+  /** The chain verified from genesis and the file's versions: what governance decides by (the node adopts it). */
+  #chain: AccordChain;
+  #tail: Promise<unknown> = Promise.resolve();
+  /** Versions whose activation could not proceed (a key we do not hold): reported once. */
+  readonly #waiting = new Set<string>();
+  readonly #onError: (e: unknown) => void;
+
+  private constructor(node: ParleyNode, store: LogStore, file: ChainFile, chain: AccordChain, onError: (e: unknown) => void) {
+    this.#node = node;
+    this.#store = store;
+    this.#file = file;
+    this.#chain = chain;
+    this.#onError = onError;
+  }
+
+  /**
+   * Attaches governance to a node: rebuilds the state from the store (our
+   * log and every received governance entry), subscribes to ingests and
+   * activates whatever is due (a joining party's first entry).
+   */
+  static async attach(node: ParleyNode, store: LogStore, o: { onError?: (e: unknown) => void } = {}): Promise<Governance> {
+    const held = (await store.getSetting(CHAIN_SETTING)) as ChainFile | undefined;
+    const nodeChain = (node as unknown as { chain?: AccordChain }).chain;
+    const genesis = nodeChain?.signed[0] ?? { accord: node.accord.accord, signatures: node.accord.signatures };
+    const versions = [genesis, ...(held?.versions ?? []).filter((v) => accordVersion(v.accord) > 1)];
+    const file: ChainFile = { channel: node.accord.id, versions, activations: held?.activations ?? [] };
+    const g = new Governance(node, store, file, verifyAccordChain(versions), o.onError ?? (() => undefined));
+    node.governance = g;
+    for (const a of file.activations) g.#activations.set(`${a.party}/${a.version}`, { ...a, digest: '' });
+    await g.#rebuild();
+    node.setBeforeIngest((entries) => g.#beforeIngest(entries));
+    node.onIngest((entries) => {
+      const gov = entries.filter((e) => (TYPES as readonly string[]).includes(e.meta.type));
+      if (gov.length === 0) return;
+      for (const e of gov) g.#apply(e.party, e.index, e.bytes);
+      g.evaluate();
+    });
+    g.#haltIfDue();
+    await g.evaluate();
+    return g;
+  }
+
+  /** The chain file (GET /v1/accord/chain): genesis first, then every version ≥ 2, and the activations known here. */
+  chainFile(): ChainFile {
+    return this.#file;
+  }
+
+  /** The verified chain governance runs on. */
+  get chain(): AccordChain {
+    return this.#chain;
+  }
+
+  // ---------------------------------------------------------------------------
+  // State: every governance entry, ours and received.
+
+  async #rebuild(): Promise<void> {
+    const rows: { party: string; index: number; bytes: Uint8Array }[] = [];
+    for (const type of TYPES) {
+      for (let before: number | undefined; ; ) {
+        const page = await this.#store.outbox({ type, limit: 500, ...(before !== undefined ? { before } : {}) });
+        rows.push(...page.map((e) => ({ party: this.#node.party, index: e.index, bytes: e.bytes })));
+        if (page.length < 500) break;
+        before = page[page.length - 1]!.index;
+      }
+      for (let before: number | undefined; ; ) {
+        const page = await this.#store.inbox({ type, limit: 500, ...(before !== undefined ? { before } : {}) });
+        rows.push(...page.map((e) => ({ party: e.party, index: e.index, bytes: e.bytes })));
+        if (page.length < 500) break;
+        before = page[page.length - 1]!.rowid;
+      }
+    }
+    rows.sort((a, b) => (a.party === b.party ? a.index - b.index : a.party < b.party ? -1 : 1));
+    for (const r of rows) this.#apply(r.party, r.index, r.bytes);
+  }
+
+  /** Applies one governance entry (already verified, or our own). Malformed ones are ignored: the receipt path rejected them. */
+  #apply(party: string, index: number, bytes: Uint8Array): void {
+    const key = `${party}/${index}`;
+    if (this.#seen.has(key)) return;
+    this.#seen.add(key);
+    let e;
+    try {
+      e = parseEntry(bytes);
+    } catch {
+      return;
+    }
+    if (!('clear' in e.body)) return;
+    const body = e.body.clear as Record<string, unknown>;
+    try {
+      const type: string = e.type;
+      if (type === 'accord.amendment') {
+        const accord = parseAccord(body['accord']);
+        const digest = accordId(accord);
+        const sigs = (Array.isArray(body['signatures']) ? (body['signatures'] as GovSignature[]) : []).map((s) => ({ ...s, via: { party, index } }));
+        const known = this.#proposals.get(digest);
+        if (known) {
+          known.sigs.push(...sigs);
+          return;
+        }
+        const recovery = body['recovery'] as Recovery | undefined;
+        this.#proposals.set(digest, {
+          digest,
+          version: versionOf(accord),
+          accord,
+          ...(typeof body['rationale'] === 'string' ? { rationale: body['rationale'] } : {}),
+          ...(recovery ? { recovery: { party: recovery.party, suspectFrom: recovery.suspectFrom } } : {}),
+          proposer: { party, index },
+          sigs: [...sigs, ...(this.#orphans.get(digest) ?? [])],
+        });
+        this.#orphans.delete(digest);
+      } else if (type === 'accord.approval') {
+        const digest = String(body['digest']);
+        const sigs = (Array.isArray(body['signatures']) ? (body['signatures'] as GovSignature[]) : []).filter((s) => s.party === party).map((s) => ({ ...s, via: { party, index } }));
+        const p = this.#proposals.get(digest);
+        if (p) p.sigs.push(...sigs);
+        else this.#orphans.set(digest, [...(this.#orphans.get(digest) ?? []), ...sigs]);
+      } else if (type === 'accord.activation') {
+        const version = Number(body['version']);
+        const digest = String(body['digest']);
+        const k = `${party}/${version}`;
+        if (!this.#activations.has(k) || this.#activations.get(k)!.digest === '') {
+          this.#activations.set(k, { party, version, size: index, entry: formatBase64(bytes), digest });
+        }
+      }
+    } catch {
+      // A body that does not parse was answered with a rejection on receipt; it takes no part here.
+    }
+  }
+
+  /** `s` verified against its designated key: `prior` (or a kept, unchanged key) → version N's; plain → N+1's. */
+  #valid(prev: VerifiedAccord, next: Accord, s: GovSignature): boolean {
+    const key = s.prior ? prev.party(s.party)?.party.logKey : next.parties.find((p) => p.id === s.party)?.logKey;
+    if (key === undefined) return false;
+    try {
+      return getCrypto().ed25519Verifier(parseVerifierKey(key).publicKey)(accordMessage(next), parseBase64(s.sig));
+    } catch {
+      return false;
+    }
+  }
+
+  /** The proposal's valid signatures, one of each kind per party, sorted (party, then plain before prior). */
+  #assemble(p: Proposal, prev: VerifiedAccord): SignedAccord {
+    const out = new Map<string, GovSignature>();
+    for (const s of p.sigs) {
+      const k = `${s.party}/${s.prior ? 'p' : 'n'}`;
+      if (!out.has(k) && this.#valid(prev, p.accord, s)) out.set(k, { party: s.party, sig: s.sig, ...(s.prior ? { prior: true as const } : {}) });
+    }
+    const signatures = [...out.values()].sort((a, b) => (a.party !== b.party ? (a.party < b.party ? -1 : 1) : (a.prior ? 1 : 0) - (b.prior ? 1 : 0)));
+    return { accord: p.accord, signatures: signatures as AccordSignature[] };
+  }
+
+  // ---------------------------------------------------------------------------
+  // Reads.
+
+  /** Every proposal known here, newest version first. */
+  list(): ProposalView[] {
+    return [...this.#proposals.values()].sort((a, b) => b.version - a.version || (a.digest < b.digest ? -1 : 1)).map((p) => this.#view(p));
+  }
+
+  get(digest: string): ProposalView | undefined {
+    const p = this.#proposals.get(digest);
+    return p && this.#view(p);
+  }
+
+  #status(p: Proposal): { status: ProposalStatus; prev?: VerifiedAccord } {
+    const chain = this.#chain;
+    const cur = chain.current;
+    const curV = versionOf(cur);
+    const at = chain.version(p.version);
+    if (at) return { status: digestOf(at) === p.digest ? 'active' : 'refused' };
+    if (p.version <= curV) return { status: 'refused' };
+    if (p.version > curV + 1) return { status: 'pending' };
+    try {
+      verifyAmendment(cur, this.#assemble(p, cur));
+      return { status: 'complete', prev: cur };
+    } catch (e) {
+      const code = e instanceof ParleyError ? e.code : '';
+      return { status: code === 'ACCORD_QUORUM' || code === 'ACCORD_CONSENT' ? 'pending' : 'refused', prev: cur };
+    }
+  }
+
+  #view(p: Proposal): ProposalView {
+    const { status } = this.#status(p);
+    const prev = this.#chain.version(p.version - 1);
+    const signed = prev ? this.#assemble(p, prev) : { accord: p.accord, signatures: p.sigs };
+    const sigs = signed.signatures as GovSignature[];
+    const indexOf = (s: GovSignature) => p.sigs.find((h) => h.party === s.party && h.sig === s.sig)?.via.index ?? p.proposer.index;
+    const before = prev?.accord;
+    const kept = before ? before.parties.filter((x) => p.accord.parties.some((y) => y.id === x.id)) : [];
+    const changed = (id: string) => {
+      const a = before?.parties.find((x) => x.id === id) as { logKey: string; witnessKey?: string } | undefined;
+      const b = p.accord.parties.find((x) => x.id === id) as { logKey: string; witnessKey?: string } | undefined;
+      return a !== undefined && b !== undefined && (a.logKey !== b.logKey || a.witnessKey !== b.witnessKey);
+    };
+    const need = p.accord.parties.filter((x) => !before?.parties.some((y) => y.id === x.id) || changed(x.id)).map((x) => x.id);
+    const have = need.filter((id) => sigs.some((s) => s.party === id && !s.prior));
+    const keyChanged = (id: string) => before?.parties.find((x) => x.id === id)?.logKey !== p.accord.parties.find((x) => x.id === id)?.logKey;
+    const recovered = kept.filter((x) => keyChanged(x.id) && !sigs.some((s) => s.party === x.id && s.prior)).map((x) => x.id);
+    const eligible = kept.filter((x) => !recovered.includes(x.id)).map((x) => x.id);
+    const approving = eligible.filter((id) => sigs.some((s) => s.party === id && (s.prior || !keyChanged(id))));
+    return {
+      digest: p.digest,
+      version: p.version,
+      proposer: p.proposer,
+      accord: p.accord,
+      ...(p.rationale !== undefined ? { rationale: p.rationale } : {}),
+      ...(p.recovery !== undefined ? { recovery: p.recovery } : {}),
+      diff: before ? (accordDiff(before, p.accord) as ProposalView['diff']) : [],
+      approvals: sigs.map((s) => ({ party: s.party, prior: s.prior === true, index: indexOf(s) })),
+      consents: { need, have },
+      quorum: { need: before ? Math.max(1, Math.min(before.amendmentQuorum, eligible.length)) : 0, have: approving.length },
+      status,
+    };
+  }
+
+  // ---------------------------------------------------------------------------
+  // Writes.
+
+  /** Our signatures for `next`: prior with our key in force (unless we are the party being recovered), plain with the pending next key when `next` names it. */
+  #ourSignatures(cur: VerifiedAccord, next: Accord, recovery?: Recovery): GovSignature[] {
+    const me = this.#node.party;
+    const msg = accordMessage(next);
+    const out: GovSignature[] = [];
+    const mine = next.parties.find((p) => p.id === me);
+    const inCur = cur.party(me) !== undefined;
+    const nextKey = this.#node.nextKeys.logKey;
+    if (mine && nextKey !== undefined && mine.logKey === nextKey && mine.logKey !== cur.party(me)?.party.logKey) {
+      out.push({ party: me, sig: formatBase64(this.#node.signWithLogKey(msg, 'next')!) });
+    }
+    if (inCur && recovery?.party !== me) out.push({ party: me, sig: formatBase64(this.#node.signWithLogKey(msg, 'current')!), prior: true });
+    return out;
+  }
+
+  /** True when our log holds an approval of another proposal of this version. */
+  #approvedOther(version: number, digest: string): boolean {
+    const me = this.#node.party;
+    return [...this.#proposals.values()].some((p) => p.version === version && p.digest !== digest && p.sigs.some((s) => s.via.party === me && s.party === me));
+  }
+
+  /**
+   * Checks a proposed version against the version in force with core
+   * verifyAmendment's rules, all but quorum and consent.
+   * @throws ACCORD_MALFORMED, ACCORD_VERSION, ACCORD_CHAIN, SIGNATURE_INVALID.
+   */
+  #precheck(cur: VerifiedAccord, signed: SignedAccord): void {
+    try {
+      verifyAmendment(cur, signed);
+    } catch (e) {
+      if (e instanceof ParleyError && (e.code === 'ACCORD_QUORUM' || e.code === 'ACCORD_CONSENT')) return;
+      throw e;
+    }
+  }
+
+  /**
+   * Proposes version N+1: checks it (verifyAmendment's rules as far as they
+   * go before quorum), then appends the accord.amendment entry and our
+   * accord.approval entry to our log.
+   * @throws ParseError `ACCORD_MALFORMED`; `ACCORD_VERSION` (skipped, repeated or old version),
+   *   `ACCORD_CHAIN`, `SIGNATURE_INVALID`, `ACCORD_FORKED` (we approved another proposal of this
+   *   version), `STORE_CONFLICT` (this proposal is already known), `CHANNEL_FROZEN`.
+   */
+  propose(officer: string, input: ProposalInput): Promise<{ digest: string; index: number }> {
+    return this.#serial(async () => {
+      const cur = this.#chain.current;
+      const me = this.#node.party;
+      if (!cur.party(me)) fail('ACCORD_MALFORMED', `${me} is not a party of the accord in force`);
+      const accord = parseAccord(input.accord);
+      const given = [...(input.signatures ?? [])];
+      const signed: SignedAccord = { accord, signatures: sortSigs(given) as AccordSignature[] };
+      this.#precheck(cur, signed);
+      if (input.recovery !== undefined) {
+        const r = input.recovery;
+        if (!cur.party(r.party) || !accord.parties.some((p) => p.id === r.party)) fail('ACCORD_MALFORMED', `recovery.party ${r.party} is not a party kept by the amendment`);
+        if (r.party === me) fail('ACCORD_MALFORMED', 'a party does not recover its own key: the others propose it');
+        if (cur.party(r.party)!.party.logKey === accord.parties.find((p) => p.id === r.party)!.logKey) fail('ACCORD_MALFORMED', `the amendment does not change ${r.party}'s log key`);
+        if (!Number.isSafeInteger(r.suspectFrom) || r.suspectFrom < 0) fail('ACCORD_MALFORMED', 'recovery.suspectFrom must be a log size');
+      }
+      const digest = accordId(accord);
+      if (this.#proposals.has(digest)) fail('STORE_CONFLICT', `proposal ${digest} is known: approve it instead`);
+      if (this.#approvedOther(versionOf(accord), digest)) fail('ACCORD_FORKED', `this party approved another version ${versionOf(accord)}: approving a second would sign a fork`);
+      const ours = this.#ourSignatures(cur, accord, input.recovery);
+      // Every signature must verify now: a proposal carries only what counts.
+      this.#precheck(cur, { accord, signatures: sortSigs(mergeSigs(given, ours)) as AccordSignature[] });
+      const to = cur.accord.parties.map((p) => p.id).filter((id) => id !== me);
+      const amendment = await this.#node.submit(officer, {
+        type: 'accord.amendment' as never,
+        to,
+        precedence: 'PRIORITY' as never,
+        marking: 'TLP:CLEAR',
+        body: { accord, signatures: sortSigs(given), ...(input.rationale !== undefined ? { rationale: input.rationale } : {}), ...(input.recovery !== undefined ? { recovery: input.recovery } : {}) } as unknown as JsonValue,
+      });
+      await this.#appendOwn(amendment.index);
+      if (ours.length > 0) {
+        const approval = await this.#node.submit(officer, {
+          type: 'accord.approval' as never,
+          to,
+          precedence: 'PRIORITY' as never,
+          marking: 'TLP:CLEAR',
+          refs: [{ party: me, index: amendment.index, hash: amendment.leafHash }],
+          body: { version: versionOf(accord), digest, signatures: sortSigs(ours) } as unknown as JsonValue,
+        });
+        await this.#appendOwn(approval.index);
+      }
+      void this.evaluate();
+      return { digest, index: amendment.index };
+    });
+  }
+
+  /**
+   * Approves a known proposal: an accord.approval entry with our prior-key
+   * signature, plus the plain signature of the pending next key when the
+   * proposal names it for us.
+   * @returns undefined when no such proposal is known.
+   * @throws `ACCORD_VERSION` when it is not the next version (any more);
+   *   `ACCORD_FORKED` when we approved another proposal of this version;
+   *   `STORE_CONFLICT` when we already approved it; `ACCORD_MALFORMED` when we have nothing to sign with.
+   */
+  approve(officer: string, digest: string): Promise<{ index: number } | undefined> {
+    return this.#serial(async () => {
+      const p = this.#proposals.get(digest);
+      if (!p) return undefined;
+      const cur = this.#chain.current;
+      const curV = versionOf(cur);
+      if (p.version !== curV + 1) fail('ACCORD_VERSION', `proposal ${digest} is version ${p.version}; the next version is ${curV + 1}`);
+      if (p.accord.previous !== digestOf(cur)) fail('ACCORD_CHAIN', `proposal ${digest} does not follow the version in force`);
+      if (this.#approvedOther(p.version, digest)) fail('ACCORD_FORKED', `this party approved another version ${p.version}: approving a second would sign a fork`);
+      const me = this.#node.party;
+      const ours = this.#ourSignatures(cur, p.accord, p.recovery);
+      const fresh = ours.filter((s) => !p.sigs.some((h) => h.party === me && (h.prior === true) === (s.prior === true) && this.#valid(cur, p.accord, h)));
+      if (ours.length === 0) fail('ACCORD_MALFORMED', `${me} has no key to approve this proposal with`);
+      if (fresh.length === 0) fail('STORE_CONFLICT', `${me} already approved proposal ${digest}`);
+      const to = cur.accord.parties.map((x) => x.id).filter((id) => id !== me);
+      const proposalEntry = p.proposer.party === me ? await this.#store.entry(p.proposer.index) : await this.#store.received(p.proposer.party, p.proposer.index);
+      const s = await this.#node.submit(officer, {
+        type: 'accord.approval' as never,
+        to,
+        precedence: 'PRIORITY' as never,
+        marking: 'TLP:CLEAR',
+        ...(proposalEntry ? { refs: [{ party: p.proposer.party, index: p.proposer.index, hash: formatBase64(proposalEntry.leafHash) }] } : {}),
+        body: { version: p.version, digest, signatures: sortSigs(fresh) } as unknown as JsonValue,
+      });
+      await this.#appendOwn(s.index);
+      void this.evaluate();
+      return { index: s.index };
+    });
+  }
+
+  async #appendOwn(index: number): Promise<void> {
+    const e = await this.#store.entry(index);
+    if (e) this.#apply(this.#node.party, index, e.bytes);
+  }
+
+  #serial<T>(f: () => Promise<T>): Promise<T> {
+    const run = this.#tail.then(f);
+    this.#tail = run.catch(() => undefined);
+    return run;
+  }
+
+  // ---------------------------------------------------------------------------
+  // Activation.
+
+  /** Activates every version that is due (complete and next, or ours to join); errors go to onError. */
+  evaluate(): Promise<void> {
+    return this.#serial(async () => {
+      try {
+        await this.#evaluate();
+      } catch (e) {
+        this.#onError(e);
+      }
+    });
+  }
+
+  async #evaluate(): Promise<void> {
+    for (let guard = 0; guard < 1000; guard++) {
+      const chain = this.#chain;
+      const cur = chain.current;
+      const me = this.#node.party;
+      const curV = versionOf(cur);
+      // A version in force that our log has not activated yet (we joined by it, or a crash came between).
+      if (curV > 1 && cur.party(me) && !this.#activations.has(`${me}/${curV}`)) {
+        await this.#activateOwn(cur, this.#file.versions.find((v) => versionOf(v.accord) === curV), chain.version(curV - 1));
+        continue;
+      }
+      let done = false;
+      for (const p of this.#proposals.values()) {
+        if (p.version !== curV + 1) continue;
+        const signed = this.#assemble(p, cur);
+        let next: VerifiedAccord;
+        try {
+          next = verifyAmendment(cur, signed);
+        } catch {
+          continue;
+        }
+        await this.#adopt(signed, next, p);
+        done = true;
+        break;
+      }
+      if (!done) break;
+    }
+    await this.#recordPeers();
+  }
+
+  /** Adds version `signed` to the chain, then activates it in our log. */
+  async #adopt(signed: SignedAccord, next: VerifiedAccord, p: Proposal): Promise<void> {
+    const prev = this.#chain.current;
+    const key = `${this.#node.party}/${p.version}`;
+    const held = this.#activations.get(key);
+    if (held !== undefined && held.digest === p.digest) {
+      // Our log already holds the activation entry (a crash came before the chain file was stored).
+      const { digest: _d, ...activation } = held;
+      await this.#save({ channel: this.#file.channel, versions: [...this.#file.versions, signed], activations: [...this.#file.activations, activation] });
+      this.#haltIfDue();
+      return;
+    }
+    if (!next.party(this.#node.party)) {
+      // Removed: the activation entry tells the others we saw it; then this node writes no more.
+      await this.#activateOwn(next, signed, prev, p);
+      return;
+    }
+    const needsKey = this.#keyChange(prev, next);
+    if (needsKey === 'missing') {
+      if (!this.#waiting.has(key)) {
+        this.#waiting.add(key);
+        this.#onError(new ParleyError('ACCORD_CONSENT', `version ${p.version} names a key of ${this.#node.party} this node does not hold (log.key.next): it is not activated here`));
+      }
+      return;
+    }
+    await this.#activateOwn(next, signed, prev, p);
+  }
+
+  /** 'none' when our keys stay, 'held' when the new ones are our pending next keys, 'missing' otherwise. */
+  #keyChange(prev: VerifiedAccord | undefined, next: VerifiedAccord): 'none' | 'held' | 'missing' {
+    const me = next.party(this.#node.party)!.party;
+    const logOk = me.logKey === this.#node.logKey || me.logKey === this.#node.nextKeys.logKey;
+    const hpkeNow = prev?.party(this.#node.party)?.party.hpkeKey;
+    const hpkeOk = me.hpkeKey === hpkeNow || me.hpkeKey === this.#node.nextKeys.hpkeKey || prev?.party(this.#node.party) === undefined;
+    if (!logOk || !hpkeOk) return 'missing';
+    return me.logKey === this.#node.logKey && me.hpkeKey === hpkeNow ? 'none' : 'held';
+  }
+
+  /** Appends our activation entry of `next`, stores the chain file with it and has the node adopt it. */
+  async #activateOwn(next: VerifiedAccord, signed: SignedAccord | undefined, prev: VerifiedAccord | undefined, p?: Proposal): Promise<void> {
+    const me = this.#node.party;
+    const v = versionOf(next);
+    const digest = digestOf(next);
+    if (signed === undefined) signed = { accord: next.accord, signatures: next.signatures };
+    const mine = next.party(me)?.party;
+    const recovery = p?.recovery ?? this.#proposals.get(digest)?.recovery;
+    const to = [...new Set([...(prev?.accord.parties ?? []), ...next.accord.parties].map((x) => x.id))].filter((id) => id !== me).sort();
+    const rotateLog = mine !== undefined && mine.logKey !== this.#node.logKey;
+    const { index, bytes } = await this.#node.appendActivation({
+      officer: MACHINE,
+      to,
+      body: { version: v, digest },
+      nextLog: rotateLog,
+      nextHpke: mine !== undefined && prev?.party(me) !== undefined && mine.hpkeKey !== prev.party(me)!.party.hpkeKey,
+      dual: rotateLog && recovery?.party !== me && prev?.party(me) !== undefined,
+    });
+    const activation: Activation = { party: me, version: v, size: index, entry: formatBase64(bytes), ...(recovery?.party === me && isRecovery(this.#chain, me, next) ? { suspectFrom: recovery.suspectFrom } : {}) };
+    this.#seen.add(`${me}/${index}`);
+    this.#activations.set(`${me}/${v}`, { ...activation, digest });
+    const versions = this.#file.versions.some((x) => versionOf(x.accord) === v) ? this.#file.versions : [...this.#file.versions, signed];
+    await this.#save({ channel: this.#file.channel, versions, activations: [...this.#file.activations.filter((a) => !(a.party === me && a.version === v)), activation] });
+    this.#haltIfDue();
+  }
+
+  /** Peers' activations of versions in our chain, not yet in the chain file. */
+  async #recordPeers(): Promise<void> {
+    const inFile = new Set(this.#file.activations.map((a) => `${a.party}/${a.version}`));
+    const add: Activation[] = [];
+    for (const [k, a] of this.#activations) {
+      if (inFile.has(k) || a.party === this.#node.party) continue;
+      const v = this.#chain.version(a.version);
+      if (!v || (a.digest !== '' && digestOf(v) !== a.digest)) continue;
+      const rec = this.#proposals.get(v.digest)?.recovery;
+      add.push({ party: a.party, version: a.version, size: a.size, entry: a.entry, ...(rec?.party === a.party && isRecovery(this.#chain, a.party, v) ? { suspectFrom: rec.suspectFrom } : {}) });
+    }
+    if (add.length > 0) await this.#save({ ...this.#file, activations: [...this.#file.activations, ...add] });
+  }
+
+  async #save(file: ChainFile): Promise<void> {
+    const chain =
+      file.versions.length === this.#chain.versions.length ? this.#chain : file.versions.length === this.#chain.versions.length + 1 ? extendAccordChain(this.#chain, file.versions[file.versions.length - 1]!) : verifyAccordChain(file.versions);
+    await this.#store.putSetting(CHAIN_SETTING, file);
+    this.#file = file;
+    this.#chain = chain;
+    const adopt = (this.#node as unknown as { adoptChain?: (f: ChainFile) => unknown }).adoptChain;
+    if (adopt !== undefined) await adopt.call(this.#node, this.chainFile());
+  }
+
+  #haltIfDue(): void {
+    const cur = this.#chain.current;
+    if (!cur.party(this.#node.party)) this.#node.halt(`${this.#node.party} was removed from the channel by accord version ${versionOf(cur)}`);
+    else if ((cur as { frozen?: boolean }).frozen === true) this.#node.halt(`the channel is frozen by accord version ${versionOf(cur)} (a withdrawal left one party)`);
+  }
+
+  /**
+   * Before an ingest is verified: a peer's activation entry of a version in
+   * our chain (or complete here) that changes its log key is checked under
+   * that version's key and recorded first, so the entries from it on are
+   * judged by the new key.
+   */
+  async #beforeIngest(entries: readonly Uint8Array[]): Promise<void> {
+    let found = false;
+    for (const bytes of entries) {
+      let e;
+      try {
+        e = parseEntry(bytes);
+      } catch {
+        continue;
+      }
+      if (e.type !== ('accord.activation' as never) || !('clear' in e.body) || e.from.party === this.#node.party) continue;
+      const body = e.body.clear as { version?: unknown; digest?: unknown };
+      if (typeof body.version !== 'number' || typeof body.digest !== 'string') continue;
+      if (this.#activations.has(`${e.from.party}/${body.version}`)) continue;
+      const v = this.#chain.version(body.version);
+      if (!v || digestOf(v) !== body.digest) continue;
+      const member = v.party(e.from.party);
+      const prevMember = this.#chain.version(body.version - 1)?.party(e.from.party);
+      if (!member || member.party.logKey === prevMember?.party.logKey) continue;
+      try {
+        (verifyEntry as (bytes: Uint8Array, accord: VerifiedAccord, member?: AccordMember) => unknown)(bytes, v, member);
+      } catch {
+        continue;
+      }
+      this.#apply(e.from.party, e.seq, bytes);
+      found = true;
+    }
+    if (found) await this.#serial(() => this.#recordPeers());
+  }
+}
+
+function sortSigs(sigs: readonly GovSignature[]): GovSignature[] {
+  return [...sigs].sort((a, b) => (a.party !== b.party ? (a.party < b.party ? -1 : 1) : (a.prior ? 1 : 0) - (b.prior ? 1 : 0)));
+}
+
+function mergeSigs(a: readonly GovSignature[], b: readonly GovSignature[]): GovSignature[] {
+  const out = new Map<string, GovSignature>();
+  for (const s of [...a, ...b]) out.set(`${s.party}/${s.prior ? 'p' : 'n'}`, s);
+  return [...out.values()];
+}
