@@ -96,9 +96,11 @@ function registerRotate(key: Command): void {
     .addHelpText(
       'after',
       `
-Run it on the node's machine, with its data directory: the node reads
-DIR/log.key.next (same passphrase as keys.enc) when the amendment activates.
-Running it again before then proposes the same next key again.
+Run it on the node's machine, with its data directory, then restart the node:
+\`parley serve\` loads DIR/log.key.next (same passphrase as keys.enc) and the
+node switches to it when the amendment activates (keys.enc is then replaced by
+it; the old file stays as keys.retired-TIME.enc for its HPKE key). Running it
+again before then proposes the same next key again.
 
 Exit status: 0 proposed, 2 refused or unusable arguments, 3 node unavailable.`,
     )
@@ -126,12 +128,14 @@ Exit status: 0 proposed, 2 refused or unusable arguments, 3 node unavailable.`,
         const p: Proposal = { accord: draft, signatures: withSignature([], consent.signature), rationale: o.rationale ?? `planned rotation of ${config.party}'s log key` };
         const sealed = reused ? undefined : await sealKeyFile(next, passphrase);
         if (!o.json) process.stdout.write(`${reused ? 'Reusing' : 'New'} log key for ${config.party}: ${formatVerifierKey(verifierKeyOf(next.log))}\n`);
-        return submitProposal(o.out !== undefined ? undefined : c, out, cur.accord, p, {
+        const code = await submitProposal(o.out !== undefined ? undefined : c, out, cur.accord, p, {
           ...o,
           onConfirmed: () => {
             if (sealed !== undefined) writeFileAtomic(paths(dir).nextKey, sealed);
           },
         });
+        if (!o.json) process.stdout.write(`The new key is in ${paths(dir).nextKey}. Restart the node (parley serve --data ${dir}) so it holds it: it switches to it when the version is activated.\n`);
+        return code;
       }),
     );
 }
@@ -212,10 +216,12 @@ Exit status: 0 proposed (or written), 2 refused or unusable arguments, 3 node un
         const p: Proposal = { accord: draft, signatures: [consent.signature], rationale: o.rationale ?? `recovery of ${o.party}'s compromised log key`, recovery };
         const sealed = await sealKeyFile(fresh, passphrase);
         if (!o.json) process.stdout.write(`Fresh log key for ${o.party}: ${formatVerifierKey(verifierKeyOf(fresh.log))}\n`);
-        return submitProposal(o.out !== undefined ? undefined : c, out, cur.accord, p, {
+        const code = await submitProposal(o.out !== undefined ? undefined : c, out, cur.accord, p, {
           ...o,
           onConfirmed: () => writeFileAtomic(paths(dir).nextKey, sealed),
         });
+        if (!o.json) process.stdout.write(`The fresh key is in ${paths(dir).nextKey}. Restart the node (parley serve --data ${dir}) so it holds it: it switches to it when the other parties' quorum approved.\n`);
+        return code;
       }),
     );
 }
