@@ -179,6 +179,10 @@ interface ProposeOpts extends ClientOpts {
 export async function currentAccord(c: ReturnType<typeof client>): Promise<CurrentAccord> {
   const cur = (await c.get('/v1/accord')) as CurrentAccord;
   if (typeof cur !== 'object' || cur === null || typeof cur.accord !== 'object') throw new UsageError(`${c.url} did not answer its accord`, 'FILE_UNREADABLE');
+  // The chain's newest version, when the node's answer lags behind it (the chain is what every verifier follows).
+  const chain = (await request('GET', c.url, '/v1/accord/chain').catch(() => undefined)) as ChainFileJson | undefined;
+  const last = isChainFile(chain) ? chain.versions.at(-1) : undefined;
+  if (last !== undefined && versionOf(last.accord) > versionOf(cur.accord)) return { ...cur, accord: last.accord, version: versionOf(last.accord), digest: digestOf(last.accord) };
   return cur;
 }
 
