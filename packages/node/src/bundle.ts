@@ -37,7 +37,7 @@ import {
   encodeUtf8,
   fail,
   formatAddCheckpointRequest,
-  openBundle,
+
   parseCheckpoint,
   parseNote,
 } from '@parley/core';
@@ -45,6 +45,7 @@ import type { LogStore } from '@parley/store';
 import { keepUnverified } from './federation/forks.js';
 import { bundleCheckpointNote, checkWitnessed } from './federation/receive.js';
 import type { ParleyNode, Submitted } from './service.js';
+import { openBundleAt } from './epochs.js';
 
 /** What to export. */
 export interface ExportBundleOptions {
@@ -161,7 +162,7 @@ export interface ImportBundleResult {
  * @example const r = await importBundle(cn, readFileSync('us-to-cn.bundle.json'));
  */
 export async function importBundle(node: ParleyNode, bytes: Uint8Array): Promise<ImportBundleResult> {
-  const b: VerifiedBundle = openBundle(bytes, node.accord, node.party);
+  const b: VerifiedBundle = openBundleAt(node, bytes, node.party);
   const witness = await witnessImported(node, b);
   const r = await node.ingestBundle(b);
   return { from: b.from, checkpoint: b.checkpoint, witness, ...r };

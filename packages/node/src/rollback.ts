@@ -59,13 +59,10 @@
  */
 import {
   type Hash,
-  type VerifiedAccord,
-  VerifierSet,
   bytesEqual,
   fail,
   formatNote,
   isParleyError,
-  newVerifier,
   openWitnessedCheckpoint,
   parseNote,
   subtreeHash,
@@ -73,6 +70,7 @@ import {
 } from '@parley/core';
 import type { LogStore, WriteGate } from '@parley/store';
 import type { ParleyNode } from './service.js';
+import { type Governed, checkpointVerifiers, noteSize, originOf, witnessKeysOf } from './epochs.js';
 import type { PeerClient } from './federation/peer.js';
 import { SILENT, type StructuredLogger } from './deadlines/clock.js';
 
@@ -265,7 +263,7 @@ export class ContinuityGuard {
       return;
     }
     try {
-      const c = verifyCosigned(this.#node.accord, this.#node.party, party, note);
+      const c = verifyCosigned(this.#node, this.#node.party, party, note);
       this.#cosigned.set(party, c);
       this.#answers.set(party, { party, status: 'cosigned', size: c.size });
     } catch (e) {
@@ -422,15 +420,17 @@ export interface RecoveryReport {
 
 /**
  * Verifies a checkpoint of `party`'s log (ours) that `peer` served as
- * cosigned: our log key's signature AND the peer's cosignature (its log key
- * in cosignature/v1 form, witness.ts), origin = our log's.
+ * cosigned: our log key's signature (a key the epochs name for its size)
+ * AND the peer's cosignature (a witness key the chain names for it:
+ * `witnessKey`, else its log key in cosignature/v1 form, witness.ts),
+ * origin = our log's.
  * @returns size, root and the note with our log signature only.
  * @throws ParseError / VerificationError when it does not verify (QUORUM_NOT_MET: no cosignature of the peer).
  */
-export function verifyCosigned(accord: VerifiedAccord, party: string, peer: string, note: Uint8Array): Cosigned {
-  const ours = accord.party(party)!.logKey;
-  const theirs = accord.party(peer)!.logKey;
-  const opened = openWitnessedCheckpoint(note, new VerifierSet([newVerifier(ours)]), [theirs], { origin: ours.name, quorum: 1 });
+export function verifyCosigned(g: Governed, party: string, peer: string, note: Uint8Array): Cosigned {
+  const origin = originOf(g, party);
+  if (origin === undefined) fail('NOTE_UNVERIFIED', `${party} is not a party of the accord`);
+  const opened = openWitnessedCheckpoint(note, checkpointVerifiers(g, party, noteSize(note)), witnessKeysOf(g, peer), { origin, quorum: 1 });
   const parsed = parseNote(note);
   const signatures = parsed.signatures.filter((s) => opened.signers.some((x) => x.name === s.name && x.keyId === s.keyId));
   return { party: peer, size: opened.checkpoint.treeSize, root: opened.checkpoint.rootHash, note: formatNote({ text: parsed.text, signatures }) };

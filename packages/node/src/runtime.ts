@@ -33,7 +33,7 @@ import type { LogStore } from '@parley/store';
 import type { ParleyNode } from './service.js';
 import { createServer } from './http/index.js';
 import { Federator, type FederatorOptions } from './federation/federator.js';
-import { peersOf } from './federation/peer.js';
+import { PeerClient, peersOf } from './federation/peer.js';
 import { Heartbeat } from './deadlines/heartbeat.js';
 import { deadlineTracker } from './deadlines/tracker.js';
 import { CosignedBounds } from './deadlines/cosigned.js';
@@ -45,9 +45,8 @@ import { loadPullCursor } from './federation/pull.js';
 
 /** True when our witness cosigned more of `party`'s log than our pull has scanned into the mirror. */
 async function mirrorBehind(node: ParleyNode, store: LogStore, party: string): Promise<boolean> {
-  const member = node.accord.party(party);
-  if (member === undefined) return false;
-  const held = await node.witness.latest(member.logKey.name);
+  if (node.accord.party(party) === undefined) return false;
+  const held = await node.witness.latest(party);
   return held !== undefined && held.treeSize > (await loadPullCursor(store, party)).size;
 }
 
@@ -216,6 +215,18 @@ export async function startRuntime(o: RuntimeOptions): Promise<Runtime> {
           }
         });
 
+  // issue 11: a party that joins by an amendment activated here gets a link (its URL from peerUrls, else the accord's).
+  const unsubscribeChain =
+    federator === undefined || o.node.governance === undefined
+      ? () => undefined
+      : o.node.governance.onChain((chain) => {
+          for (const p of chain.current.accord.parties) {
+            if (p.id === o.node.party) continue;
+            const url = o.peerUrls?.[p.id];
+            void federator!.addPeer(new PeerClient(o.node, p.id, url !== undefined ? { url } : {})).catch((e: unknown) => events.warn({ event: 'parley.federation.error', party: p.id, error: e instanceof Error ? e.message : String(e) }, 'adding a peer failed'));
+          }
+        });
+
   let heartbeat: Heartbeat | undefined;
   if (o.heartbeatMs !== 0) {
     heartbeat = new Heartbeat({ node: o.node, logger: events, ...(o.heartbeatMs !== undefined ? { intervalMs: o.heartbeatMs } : {}) });
@@ -233,6 +244,7 @@ export async function startRuntime(o: RuntimeOptions): Promise<Runtime> {
     continuity,
     async stop() {
       continuity?.stop();
+      unsubscribeChain();
       unsubscribeIngest();
       for (const t of catchUp.values()) clearTimeout(t);
       unsubscribe();

@@ -55,9 +55,9 @@ import {
   signRequest,
   signRequestWithDigest,
   storedHashIndex,
+  cosignerKey,
   verifierKeyOf,
   verifyAccord,
-  verifyEntry,
   verifyRequest,
   verifyRequestBody,
   verifyRequestHead,
@@ -71,6 +71,7 @@ import { isQuarantined } from './federation/forks.js';
 import { judgeReceivedBody, needsAnswer, rejectionDraft, rejectionOf, withRejection } from './received.js';
 import type { ContinuityGuard } from './rollback.js';
 import { Governance } from './governance/governance.js';
+import { type AccordChain, type AccordEpochs, type Governed, CHAIN_SETTING, loadChain, storedChainFile, verifyEntryAt } from './epochs.js';
 
 /** The party's secrets, decrypted in memory only. */
 export interface NodeKeys {
@@ -86,9 +87,16 @@ export interface NodeKeys {
   readonly next?: { readonly log?: SignerKey; readonly hpke?: HpkeKeyPair };
   /** Earlier HPKE key pairs (encrypted at rest like the current one), kept so bodies sealed to them still open. */
   readonly retiredHpke?: readonly HpkeKeyPair[];
+  /**
+   * The witness's cosigning key (`witness.key` in the data directory), when
+   * it has its own (issue 11); absent = the log key's cosignature/v1 (0x04)
+   * form. Must be the accord's `witnessKey` for this party when it names one.
+   */
+  readonly witness?: SignerKey;
 }
 
 export interface NodeOptions {
+  /** The genesis accord (version 1, the data directory's accord.json); later versions come from the store's `accord.chain`. */
   readonly accord: SignedAccord | VerifiedAccord;
   readonly party: string;
   readonly keys: NodeKeys;
@@ -148,8 +156,7 @@ export const UNACKNOWLEDGEABLE: readonly string[] = ['receipt', 'heartbeat', 'ac
 /** Most entries one receipt acknowledges (the envelope allows 16 refs). */
 export const RECEIPT_REFS = 16;
 
-export class ParleyNode {
-  readonly accord: VerifiedAccord;
+export class ParleyNode implements Governed {
   readonly party: string;
   readonly origin: string;
   /** This node as a C2SP tlog-witness of every other party's log (witness.ts). */
@@ -184,9 +191,15 @@ export class ParleyNode {
    * — those are stored without a second receipt.
    */
   #adopted = false;
+  /** The accord chain and key epochs in force (epochs.ts); swapped whole by {@link adoptChain}. */
+  #governed: Governed;
+  readonly #genesis: { readonly signed: SignedAccord; readonly verified: VerifiedAccord };
+  /** Serializes {@link adoptChain}. */
+  #chainTail: Promise<unknown> = Promise.resolve();
 
-  private constructor(o: NodeOptions, accord: VerifiedAccord, writer: LogWriter) {
-    this.accord = accord;
+  private constructor(o: NodeOptions, genesis: { signed: SignedAccord; verified: VerifiedAccord }, governed: Governed, writer: LogWriter, witnessKey: SignerKey) {
+    this.#genesis = genesis;
+    this.#governed = governed;
     this.party = o.party;
     this.origin = o.keys.log.name;
     this.#keys = o.keys;
@@ -198,7 +211,58 @@ export class ParleyNode {
     this.#signCheckpoint = (cp) => signCheckpoint(cp, signer);
     this.#pool = o.verifyPool;
     this.#nonces = new PersistentNonceCache(o.store);
-    this.witness = new WitnessService({ accord, party: o.party, logKey: o.keys.log, store: o.store, ...(o.now !== undefined ? { now: o.now } : {}) });
+    this.witness = new WitnessService({ governed: () => this.#governed, party: o.party, witnessKey, store: o.store, ...(o.now !== undefined ? { now: o.now } : {}) });
+  }
+
+  /** The accord in force: the chain's current version (its `id` is the channel id). */
+  get accord(): VerifiedAccord {
+    return this.#governed.chain.current;
+  }
+
+  /** The verified accord chain (genesis and every adopted version). */
+  get chain(): AccordChain {
+    return this.#governed.chain;
+  }
+
+  /** The key epochs every verifier asks (epochs.ts). */
+  get epochs(): AccordEpochs {
+    return this.#governed.epochs;
+  }
+
+  /**
+   * Adopts a longer accord chain: verifies the chain file (core
+   * `verifyChainFile`, from this node's genesis), checks that it extends the
+   * chain in force (every version held, same digest; every activation held
+   * kept), stores it durably (setting `accord.chain`), then swaps chain and
+   * epochs together — a verifier sees the old pair or the new one, never a
+   * mix. Concurrent calls run one after another.
+   * @param file the chain file (GOV.md §2), with or without version 1.
+   * @returns the new chain.
+   * @throws VerificationError `ACCORD_VERSION` for a chain shorter than the
+   *   one in force (a rollback) or dropping an activation, `ACCORD_FORKED` for
+   *   one whose version N differs from the held version N; the chain's own
+   *   errors (core verifyChainFile); nothing is stored then.
+   */
+  adoptChain(file: unknown): Promise<AccordChain> {
+    const run = this.#chainTail.then(async () => {
+      const next = loadChain(this.#genesis.signed, this.#genesis.verified, file);
+      const held = this.#governed.chain;
+      if (next.chain.versions.length < held.versions.length) fail('ACCORD_VERSION', `the chain ends at version ${next.chain.versions.length}, before version ${held.versions.length} in force (rolled back)`);
+      held.versions.forEach((v, i) => {
+        if (next.chain.versions[i]!.digest !== v.digest) fail('ACCORD_FORKED', `the chain's version ${i + 1} is not the version ${i + 1} in force`);
+      });
+      const oldActs = ((await this.#store.getSetting(CHAIN_SETTING)) as { activations?: { party: string; version: number; size: number }[] } | undefined)?.activations ?? [];
+      const newActs = (file as { activations: { party: string; version: number; size: number }[] }).activations;
+      for (const a of oldActs) {
+        if (!newActs.some((b) => b.party === a.party && b.version === a.version && b.size === a.size)) fail('ACCORD_VERSION', `the chain drops ${a.party}'s activation of version ${a.version} at ${a.size}`);
+      }
+      await this.#store.putSetting(CHAIN_SETTING, storedChainFile(file as Parameters<typeof storedChainFile>[0]));
+      // ---- durable: the node runs on this chain from now on, and after a restart.
+      this.#governed = next;
+      return next.chain;
+    });
+    this.#chainTail = run.catch(() => undefined);
+    return run;
   }
 
   /**
@@ -208,15 +272,29 @@ export class ParleyNode {
    * @throws VerificationError `ACCORD_UNSIGNED`; ParseError `ACCORD_MALFORMED` for keys that are not the party's.
    */
   static async open(o: NodeOptions): Promise<ParleyNode> {
-    const accord = 'id' in o.accord ? o.accord : verifyAccord(o.accord);
-    if (!accord.complete) fail('ACCORD_UNSIGNED', 'the node runs only on an accord signed by every party');
+    const genesis = 'id' in o.accord ? o.accord : verifyAccord(o.accord);
+    if (!genesis.complete) fail('ACCORD_UNSIGNED', 'the node runs only on an accord signed by every party');
+    const signedGenesis: SignedAccord = { accord: genesis.accord, signatures: genesis.signatures };
+    // The chain: genesis, then the versions adopted since (store setting accord.chain).
+    const governed = loadChain(signedGenesis, genesis, await o.store.getSetting(CHAIN_SETTING));
+    const accord = governed.chain.current;
     const me = accord.party(o.party);
     if (!me) fail('ACCORD_MALFORMED', `${o.party} is not a party of the accord`);
-    if (me.party.logKey !== formatVerifierKey(verifierKeyOf(o.keys.log))) fail('ACCORD_MALFORMED', `the log key is not ${o.party}'s key in the accord`);
-    if (formatBase64(o.keys.hpke.publicKey) !== me.party.hpkeKey) fail('ACCORD_MALFORMED', `the HPKE key is not ${o.party}'s key in the accord`);
+    // Our key: the one of the current version, or (a rotation adopted, not yet activated in our log) the one governing our next entry.
+    const logKey = formatVerifierKey(verifierKeyOf(o.keys.log));
+    const ours = [me, governed.epochs.keysFor(o.party, await o.store.treeSize())?.member].filter((m) => m !== undefined);
+    if (!ours.some((m) => m.party.logKey === logKey)) fail('ACCORD_MALFORMED', `the log key is not ${o.party}'s key in the accord`);
+    if (!ours.some((m) => m.party.hpkeKey === formatBase64(o.keys.hpke.publicKey))) fail('ACCORD_MALFORMED', `the HPKE key is not ${o.party}'s key in the accord`);
+    // The witness key: its own (witness.key), else the log key's 0x04 form; the accord's witnessKey for us when it names one.
+    const witnessKey = cosignerKey(o.keys.witness ?? o.keys.log);
+    // Others trust only the witness key the accord names for us (witnessKey, else the log key's 0x04 form):
+    // a witness.key it does not name would cosign in vain.
+    if (!ours.some((m) => formatVerifierKey(m.witnessKey) === formatVerifierKey(verifierKeyOf(witnessKey)))) {
+      fail('ACCORD_MALFORMED', `the witness key is not ${o.party}'s witness key in the accord`);
+    }
     const bound = await o.store.getSetting('accord');
-    if (bound === undefined) await o.store.putSetting('accord', { id: accord.id, party: o.party });
-    else if ((bound as { id?: string }).id !== accord.id || (bound as { party?: string }).party !== o.party) {
+    if (bound === undefined) await o.store.putSetting('accord', { id: genesis.id, party: o.party });
+    else if ((bound as { id?: string }).id !== genesis.id || (bound as { party?: string }).party !== o.party) {
       fail('STORE_CONFLICT', 'this data directory belongs to another accord or party');
     }
     let self: ParleyNode | undefined;
@@ -226,7 +304,7 @@ export class ParleyNode {
       ...(o.maxBatch !== undefined ? { maxBatch: o.maxBatch } : {}),
       ...(o.now !== undefined ? { now: o.now } : {}),
     });
-    const node = new ParleyNode(o, accord, writer);
+    const node = new ParleyNode(o, { signed: signedGenesis, verified: genesis }, governed, writer, witnessKey);
     self = node;
     node.#writer.setGate(node.#gate());
     await node.#nonces.load(node.#now().getTime() / 1000);
@@ -410,14 +488,15 @@ export class ParleyNode {
     // Governance (issue 11): an activation entry among them may change the keys they are judged by.
     if (this.#beforeIngest !== undefined) await this.#beforeIngest(entries);
     const now = this.#now().toISOString();
-    const verdicts = this.#pool && entries.length >= 16 ? await this.#pool.verify(entries) : undefined;
+    // The pool's workers verify against the genesis accord: only while the chain is that one version.
+    const verdicts = this.#pool && entries.length >= 16 && this.chain.versions.length === 1 ? await this.#pool.verify(entries) : undefined;
     const records: ReceivedEntry[] = entries.map((bytes, i) => {
       const verdict = verdicts?.[i];
       if (verdict) {
         if (!verdict.ok) throwVerdict(verdict);
         return this.#received(verdict.entry ?? parseEntry(bytes), verdict.leafHash, bytes, now);
       }
-      const v = verifyEntry(bytes, this.accord);
+      const v = verifyEntryAt(this, bytes);
       return this.#received(v.entry, v.leafHash, bytes, now);
     });
     return this.#ingestRecords(records, now);
@@ -803,7 +882,7 @@ export class ParleyNode {
   async adoptRecovered(entries: readonly Uint8Array[], checkpoint?: Uint8Array): Promise<number> {
     const first = this.treeSize;
     const prepared = entries.map((bytes, k) => {
-      const { entry } = verifyEntry(bytes, this.accord);
+      const { entry } = verifyEntryAt(this, bytes);
       if (entry.from.party !== this.party) fail('ENTRY_INVALID', `recovered entry ${first + k} is ${entry.from.party}'s, not ${this.party}'s`);
       if (entry.seq !== first + k) fail('ENTRY_INVALID', `recovered entry ${first + k} has seq ${entry.seq}`);
       let body: JsonValue = null;
@@ -900,7 +979,7 @@ export class ParleyNode {
     let release!: () => void;
     this.#rotating = new Promise<void>((r) => (release = r));
     const before = { sign: this.#sign, signCheckpoint: this.#signCheckpoint };
-    const draft: Draft = { type: 'accord.activation' as EntryType, to: o.to, precedence: 'ROUTINE', marking: 'TLP:CLEAR', body: o.body };
+    const draft: Draft = { type: 'accord.activation', to: o.to, precedence: 'ROUTINE', marking: 'TLP:CLEAR', body: o.body };
     const bypassed = <T>(f: () => Promise<T>): Promise<T> => {
       this.#bypass = true;
       try {

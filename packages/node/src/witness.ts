@@ -2,8 +2,13 @@
  * WitnessService: this node as a C2SP tlog-witness for every OTHER party's
  * log (PRODUCT.md "Witnessing"; issue 4, "Witnessing and fork proofs").
  *
- * Known logs come from the verified accord: each other party's origin is the
- * name of its `logKey`, and that key is the only one trusted for it. The
+ * Known logs come from the accord chain (epochs.ts): each other party's
+ * origin is the name of its `logKey` (a rotated key keeps it), and the keys
+ * trusted for a checkpoint are those the epochs name for its size
+ * (`checkpointKeys(party, size)`: at a rotation size both the old and the
+ * new key, beyond it only the new one). A checkpoint signed by a key retired
+ * before its size is refused (403, `KEY_RETIRED`) and kept as evidence
+ * (C2SP: the witness follows the accord's current key for an origin). The
  * node's own log is not witnessed here (404, like any unknown origin): a
  * party cosigning its own checkpoints proves nothing to the others.
  *
@@ -28,10 +33,12 @@
  * a cosignature released for a state that is not stored, so the witness can
  * never be made to cosign two inconsistent checkpoints of one log.
  *
- * Key: the cosigning key is this party's log key in its cosignature/v1 form
- * (core `cosignerKey`: same Ed25519 key, type 0x04, its own key ID), so
- * the accord that certifies the log key certifies the witness key too and no
- * new key material exists. The two uses are domain-separated: a cosignature
+ * Key: the cosigning key is this party's witness key (issue 11): its own
+ * `witness.key` when the data directory has one (the accord's `witnessKey`
+ * for this party certifies it), else the log key in its cosignature/v1 form
+ * (core `cosignerKey`: same Ed25519 key, type 0x04, its own key ID), so the
+ * accord that certifies the log key certifies the witness key too. The two
+ * uses of one key are domain-separated: a cosignature
  * signs "cosignature/v1\ntime …\n" || checkpoint, which no checkpoint text
  * can equal (its second line would have to be a decimal tree size), and
  * every other Parley signature carries a "parley/…" context.
@@ -53,6 +60,8 @@
  * `log-forked`), so a witness never cosigns both sides of a fork, nor
  * anything after one.
  *
+ * State is kept per PARTY (store schema 7): a key rotation does not reset it.
+ *
  * The stored note is the checkpoint text with the log signatures that
  * verified and this node's cosignature; other signature lines of the request
  * (unknown keys, other witnesses) are not kept, being unverified.
@@ -64,13 +73,11 @@ import {
   type NoteSignature,
   type ParleyError,
   type SignerKey,
-  type VerifiedAccord,
   TLOG_SIZE_CONTENT_TYPE,
   VerificationError,
-  VerifierSet,
+  type VerifierSet,
   bytesEqual,
   cosign,
-  cosignerKey,
   decideAddCheckpoint,
   decodeUtf8,
   detectFork,
@@ -79,25 +86,27 @@ import {
   formatNote,
   formatTreeSizeBody,
   isParleyError,
-  newVerifier,
   parseAddCheckpointRequest,
   parseNote,
   prefixConflictProof,
   verifyConsistency,
 } from '@parley/core';
+import * as core from '@parley/core';
 import type { LogStore, WitnessState } from '@parley/store';
 import { noteCosigned } from './deadlines/cosigned.js';
 import { evidence, isQuarantined, keepUnverified, recordFork } from './federation/forks.js';
+import { type Governed, accordView, checkpointVerifiers, originOf, retiredSigners } from './epochs.js';
 
 /** Content-Type of a 200 add-checkpoint answer (and of plain-text refusals). */
 export const WITNESS_TEXT_CONTENT_TYPE = 'text/plain; charset=utf-8';
 
 export interface WitnessOptions {
-  readonly accord: VerifiedAccord;
+  /** The accord chain and epochs in force (read at every request: an adopted chain applies at once). */
+  readonly governed: () => Governed;
   /** This party's id: its own log is not witnessed. */
   readonly party: string;
-  /** This party's log signer key (0x01, as in the accord); cosignatures use its 0x04 form. */
-  readonly logKey: SignerKey;
+  /** This party's witness signer key (cosignature/v1, 0x04): `witness.key`, or the log key's 0x04 form. */
+  readonly witnessKey: SignerKey;
   readonly store: LogStore;
   /** Clock for cosignature timestamps (default: the system clock). */
   readonly now?: () => Date;
@@ -107,8 +116,6 @@ export interface WitnessOptions {
 export interface WitnessedLog {
   readonly party: string;
   readonly origin: string;
-  /** The party's log key from the accord: the only key trusted for this origin. */
-  readonly keys: VerifierSet;
 }
 
 /** The cosignature was stored and may be sent. */
@@ -165,31 +172,40 @@ const DETAIL: Readonly<Record<WitnessRefusalReason, string>> = {
 
 export class WitnessService {
   readonly party: string;
-  readonly #logs = new Map<string, WitnessedLog>();
   readonly #locks = new Map<string, Promise<void>>();
   readonly #cosigner: SignerKey;
-  readonly #accord: VerifiedAccord;
+  readonly #governed: () => Governed;
   readonly #store: LogStore;
   readonly #now: () => Date;
 
   constructor(o: WitnessOptions) {
     this.party = o.party;
     this.#store = o.store;
-    this.#accord = o.accord;
+    this.#governed = o.governed;
     this.#now = o.now ?? (() => new Date());
-    this.#cosigner = cosignerKey(o.logKey);
-    for (const p of o.accord.accord.parties) {
-      if (p.id === o.party) continue;
-      const member = o.accord.party(p.id);
-      if (member === undefined) throw new Error(`internal: accord lists ${p.id} but has no member for it`);
-      const origin = member.logKey.name;
-      this.#logs.set(origin, { party: p.id, origin, keys: new VerifierSet([newVerifier(member.logKey)]) });
-    }
+    this.#cosigner = o.witnessKey;
   }
 
-  /** The logs this node witnesses: every other party's. */
+  /** The logs this node witnesses: every other party of the accord in force. */
   get logs(): readonly WitnessedLog[] {
-    return [...this.#logs.values()];
+    return [...this.#logMap().values()];
+  }
+
+  /** This node's cosigning key (cosignature/v1). */
+  get cosigner(): SignerKey {
+    return this.#cosigner;
+  }
+
+  /** origin → log, from the accord in force (a rotated key keeps its origin). */
+  #logMap(): Map<string, WitnessedLog> {
+    const g = this.#governed();
+    const logs = new Map<string, WitnessedLog>();
+    for (const p of g.chain.current.accord.parties) {
+      if (p.id === this.party) continue;
+      const origin = originOf(g, p.id);
+      if (origin !== undefined) logs.set(origin, { party: p.id, origin });
+    }
+    return logs;
   }
 
   /**
@@ -221,15 +237,19 @@ export class WitnessService {
    */
   async begin(body: Uint8Array | string | AddCheckpointRequest): Promise<AddCheckpointConflict | AddCheckpointRefused | { readonly status: 200; readonly state: WitnessState; readonly durable: Promise<AddCheckpointCosigned | AddCheckpointConflict> }> {
     const parsed = tryParse(body);
-    const log = parsed === undefined ? undefined : this.#logs.get(parsed.checkpoint.origin);
+    const g = this.#governed();
+    const logs = this.#logMap();
+    const log = parsed === undefined ? undefined : logs.get(parsed.checkpoint.origin);
+    // The keys valid for the checkpoint's size (epochs): both at a rotation size, the new one beyond.
+    const keys: VerifierSet | undefined = log === undefined || parsed === undefined ? undefined : checkpointVerifiers(g, log.party, parsed.checkpoint.treeSize);
     // One decision at a time per log, from reading the held state until the new one is durable.
-    const release = log === undefined ? () => undefined : await this.#lock(log.origin);
+    const release = log === undefined ? () => undefined : await this.#lock(log.party);
     let durable: Promise<AddCheckpointCosigned | AddCheckpointConflict> | undefined;
     try {
       // decideAddCheckpoint is synchronous: read the one state it may ask for first.
-      const held = log === undefined ? undefined : await this.#store.witnessState(log.origin);
+      const held = log === undefined ? undefined : await this.#store.witnessState(log.party);
       const outcome = decideAddCheckpoint(parsed ?? body, {
-        logKeys: (origin) => this.#logs.get(origin)?.keys,
+        logKeys: (origin) => (origin === log?.origin ? keys : undefined),
         latest: (origin) => (origin === log?.origin ? held : undefined),
         // core's decider passes (old, new, oldRoot, newRoot, proof); RFC 6962 §2.1.4.2 check.
         checkConsistency: (oldSize, newSize, oldRoot, newRoot, proof) => verifyConsistency(proof, oldSize, newSize, oldRoot, newRoot),
@@ -242,6 +262,16 @@ export class WitnessService {
         if (await isQuarantined(this.#store, log.party)) return forked(log.party);
       }
       if (outcome.status === 409) return conflict(outcome.latestSize);
+      if (outcome.status === 403 && log !== undefined && parsed !== undefined) {
+        // Signed by a key retired before this size: evidence (kept before the refusal), and KEY_RETIRED.
+        const retired = retiredSigners(g, log.party, parsed.checkpointNote);
+        if (retired !== undefined) {
+          await keepRetired(this.#store, g, retired.party, parsed.checkpointNote);
+          const detail = 'the checkpoint is signed by a key retired before its size';
+          const error = new VerificationError('KEY_RETIRED', `${log.party}'s checkpoint of size ${retired.size}: ${detail}`);
+          return { status: 403, contentType: WITNESS_TEXT_CONTENT_TYPE, body: encodeUtf8(`${detail}\n`), reason: 'unverified', detail, error };
+        }
+      }
       if (outcome.status !== 200) {
         const detail = DETAIL[outcome.reason];
         return { status: outcome.status, contentType: WITNESS_TEXT_CONTENT_TYPE, body: encodeUtf8(`${detail}\n`), reason: outcome.reason, detail, ...(outcome.error ? { error: outcome.error } : {}) };
@@ -254,8 +284,8 @@ export class WitnessService {
       const logSignatures = outcome.note.verified.map((s) => ({ name: s.name, keyId: s.keyId, signature: s.signature }));
       const note = formatNote({ text: outcome.note.text, signatures: [...logSignatures, cosignature] });
       const next: WitnessState = { party: log.party, treeSize: cp.treeSize, rootHash: cp.rootHash, note };
-      durable = this.#store.advanceWitness(log.origin, outcome.request.oldSize, next).then(async (advanced) => {
-        if (!advanced) return conflict((await this.#store.witnessState(log.origin))?.treeSize ?? 0);
+      durable = this.#store.advanceWitness(log.party, outcome.request.oldSize, next).then(async (advanced) => {
+        if (!advanced) return conflict((await this.#store.witnessState(log.party))?.treeSize ?? 0);
         // ---- DURABLE: the state is stored; the cosignature may leave.
         noteCosigned(this.#store, { party: log.party, cosigner: this.party, size: cp.treeSize, timestamp });
         const answer: AddCheckpointCosigned = { status: 200, contentType: WITNESS_TEXT_CONTENT_TYPE, body: formatAddCheckpointResponse([cosignature]), checkpoint: cp, cosignature, timestamp };
@@ -278,7 +308,7 @@ export class WitnessService {
     const note = req.checkpointNote;
     if (cp.treeSize === held.treeSize) {
       if (bytesEqual(cp.rootHash, held.rootHash)) return;
-      const proof = evidence(() => detectFork(this.#accord, log.party, held.note, note));
+      const proof = evidence(() => detectFork(accordView(this.#governed(), log.party, cp.treeSize), log.party, held.note, note));
       if (proof !== undefined) await recordFork(this.#store, log.party, proof);
       return;
     }
@@ -289,13 +319,13 @@ export class WitnessService {
     }
     if (status === 422 && req.oldSize === held.treeSize && held.treeSize > 0) {
       // The consistency proof failed: evidence only when it authenticates under the new root.
-      const proof = evidence(() => prefixConflictProof(this.#accord, log.party, held.note, note, req.proof));
+      const proof = evidence(() => prefixConflictProof(accordView(this.#governed(), log.party, cp.treeSize), log.party, held.note, note, req.proof));
       if (proof !== undefined) await recordFork(this.#store, log.party, proof);
       else await keepUnverified(this.#store, log.party, decodeUtf8(note));
     }
   }
 
-  /** Waits for the log's lock; resolves with its release. */
+  /** Waits for the log's lock (per party); resolves with its release. */
   async #lock(origin: string): Promise<() => void> {
     const before = this.#locks.get(origin) ?? Promise.resolve();
     let release!: () => void;
@@ -318,8 +348,8 @@ export class WitnessService {
    * Used by a witnessed push, whose sender would else need a second request.
    */
   async heldCosignature(request: AddCheckpointRequest): Promise<Uint8Array | undefined> {
-    const log = this.#logs.get(request.checkpoint.origin);
-    const held = log === undefined ? undefined : await this.#store.witnessState(log.origin);
+    const log = this.#logMap().get(request.checkpoint.origin);
+    const held = log === undefined ? undefined : await this.#store.witnessState(log.party);
     if (held === undefined || held.treeSize !== request.checkpoint.treeSize) return undefined;
     const note = parseNote(held.note);
     if (note.text !== request.note.text) return undefined;
@@ -328,12 +358,29 @@ export class WitnessService {
   }
 
   /**
-   * The latest checkpoint this node cosigned for `origin` (note with its log
-   * signature and our cosignature), for gossip; undefined if none.
+   * The latest checkpoint this node cosigned for `party`'s log (note with
+   * its log signature and our cosignature), for gossip; undefined if none.
    */
-  latest(origin: string): Promise<WitnessState | undefined> {
-    return this.#store.witnessState(origin);
+  latest(party: string): Promise<WitnessState | undefined> {
+    return this.#store.witnessState(party);
   }
+}
+
+/**
+ * Keeps a checkpoint signed by a retired key as evidence: a fork proof of
+ * kind `retired-key` when core builds one (issue 11), else with the
+ * checkpoints kept for comparison (federation/forks.ts `keepUnverified`).
+ */
+export async function keepRetired(store: LogStore, g: Governed, party: string, note: Uint8Array): Promise<void> {
+  const build = (core as unknown as { retiredKeyProof?: (...a: unknown[]) => unknown }).retiredKeyProof;
+  if (build !== undefined) {
+    const proof = evidence(() => build(g.chain, g.epochs, party, note) as Parameters<typeof recordFork>[2]);
+    if (proof !== undefined) {
+      await recordFork(store, party, proof);
+      return;
+    }
+  }
+  await keepUnverified(store, party, decodeUtf8(note));
 }
 
 function tryParse(body: Uint8Array | string | AddCheckpointRequest): AddCheckpointRequest | undefined {

@@ -59,7 +59,7 @@ async function pair(offsets: { US?: number; CN?: number }) {
   async function cosign(witness: Side, log: Side): Promise<number> {
     const note = (await log.node.latestCheckpoint())!;
     const size = parseCheckpoint(parseNote(note).text).treeSize;
-    const old = (await witness.node.witness.latest(log.node.origin))?.treeSize ?? 0;
+    const old = (await witness.node.witness.latest(log.node.party))?.treeSize ?? 0;
     const proof = old > 0 && old < size ? await log.node.consistencyProof(old, size) : [];
     const r = await witness.node.witness.addCheckpoint(formatAddCheckpointRequest({ oldSize: old, proof, checkpointNote: note }));
     if (r.status !== 200) throw new Error(`witness refused: ${r.status}`);

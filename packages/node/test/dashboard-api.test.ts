@@ -452,7 +452,7 @@ describe('GET /v1/logs/{party}', () => {
     // CN's witness cosigns US's latest checkpoint, as a push would ask it to; US keeps the answer.
     const note = (await ch.node('US').latestCheckpoint())!;
     const size = openCheckpoint(note, new VerifierSet([us])).checkpoint.treeSize;
-    const held = await ch.node('CN').witness.latest(ch.node('US').accord.party('US')!.logKey.name);
+    const held = await ch.node('CN').witness.latest('US');
     const old = held?.treeSize ?? 0;
     const proof = old > 0 && old < size ? await ch.node('US').consistencyProof(old, size) : [];
     const a = await ch.node('CN').witness.addCheckpoint(formatAddCheckpointRequest({ oldSize: old, proof, checkpointNote: note }));

@@ -562,7 +562,7 @@ describe('Heartbeat and link health', () => {
     const witness = async () => {
       const note = (await p.us.latestCheckpoint())!;
       const size = p.us.treeSize;
-      const held = (await p.cn.witness.latest(p.us.origin))?.treeSize ?? 0;
+      const held = (await p.cn.witness.latest(p.us.party))?.treeSize ?? 0;
       const r = await p.cn.witness.addCheckpoint(formatAddCheckpointRequest({ oldSize: held, proof: held > 0 && held < size ? await p.us.consistencyProof(held, size) : [], checkpointNote: note }));
       expect(r.status).toBe(200);
     };

@@ -137,10 +137,10 @@ describe('three nodes federating over 127.0.0.1', () => {
   });
 
   it("advances CN's witness state for US's log with cosignatures, and US keeps CN's cosignature on its checkpoint", async () => {
-    const before = (await ch.node('CN').witness.latest(origin('US')))?.treeSize ?? 0;
+    const before = (await ch.node('CN').witness.latest('US'))?.treeSize ?? 0;
     const s = await send('witness me');
-    await waitFor("CN's witness at US's new size", async () => ((await ch.node('CN').witness.latest(origin('US')))?.treeSize ?? 0) > s.index);
-    const held = (await ch.node('CN').witness.latest(origin('US')))!;
+    await waitFor("CN's witness at US's new size", async () => ((await ch.node('CN').witness.latest('US'))?.treeSize ?? 0) > s.index);
+    const held = (await ch.node('CN').witness.latest('US'))!;
     expect(held.treeSize).toBeGreaterThan(before);
     const w = openWitnessedCheckpoint(held.note, new VerifierSet([keyOf('US').party.logKey]), [keyOf('CN').party.logKey], { quorum: 1, origin: origin('US') });
     expect(w.checkpoint.treeSize).toBe(held.treeSize);
@@ -157,7 +157,7 @@ describe('three nodes federating over 127.0.0.1', () => {
     // Link health judges the checkpoints federation brings to our witness: CN's, cosigned by US.
     const health = await apps.get('US')!.inject({ method: 'GET', url: '/v1/links', headers: await login(apps.get('US')!, 'audrey') });
     const cn = health.json<{ links: { party: string; state: string; checkpoint?: string; lastCosigned?: { size: number } }[] }>().links.find((l) => l.party === 'CN');
-    expect(cn).toMatchObject({ state: 'up', checkpoint: 'up', lastCosigned: { size: (await ch.node('US').witness.latest(origin('CN')))!.treeSize } });
+    expect(cn).toMatchObject({ state: 'up', checkpoint: 'up', lastCosigned: { size: (await ch.node('US').witness.latest('CN'))!.treeSize } });
   });
 
   it('refuses requests without, with a bad, replayed, skewed or foreign Parley-Signature (401) and stores nothing', async () => {
@@ -190,12 +190,12 @@ describe('three nodes federating over 127.0.0.1', () => {
       // A signed add-checkpoint with a bad signature is refused too; a good one is served.
       const note = (await us.latestCheckpoint())!;
       const size = parseCheckpoint(parseNote(note).text).treeSize;
-      const held = (await ch.node('CN').witness.latest(origin('US')))?.treeSize ?? 0;
+      const held = (await ch.node('CN').witness.latest('US'))?.treeSize ?? 0;
       const addBody = formatAddCheckpointRequest({ oldSize: held, proof: held > 0 && held < size ? await us.consistencyProof(held, size) : [], checkpointNote: note });
       const addPath = '/witness/add-checkpoint';
       const bad = signRequest({ accordId: us.accord.id, from: 'US', to: 'CN', method: 'POST', path: addPath, body: addBody, signer: getCrypto().ed25519Signer(stranger.seed), now });
       expect((await post('CN', addPath, addBody, { 'content-type': 'text/plain', [REQUEST_SIGNATURE_HEADER]: bad })).status).toBe(401);
-      expect(((await ch.node('CN').witness.latest(origin('US')))?.treeSize ?? 0)).toBe(held);
+      expect(((await ch.node('CN').witness.latest('US'))?.treeSize ?? 0)).toBe(held);
       const good = us.signRequest({ to: 'CN', method: 'POST', path: addPath, body: addBody });
       expect((await post('CN', addPath, addBody, { 'content-type': 'text/plain', [REQUEST_SIGNATURE_HEADER]: good })).status).toBe(200);
 
@@ -239,7 +239,7 @@ describe('three nodes federating over 127.0.0.1', () => {
       await pushTo(ch.node('US'), ch.store('US'), peer, cursor, 256);
       expect(paths).toEqual(['/fed/v1/bundle']);
       expect(cursor.cosigned).toBe(ch.node('US').treeSize);
-      expect((await ch.node('CN').witness.latest(origin('US')))?.treeSize).toBe(ch.node('US').treeSize);
+      expect((await ch.node('CN').witness.latest('US'))?.treeSize).toBe(ch.node('US').treeSize);
       expect(await ch.store('CN').received('US', s.index)).toBeDefined();
       expect(await receipts('CN', 'US', s.index)).toHaveLength(1);
       const kept = (await ch.store('US').ownCosigned('CN'))!;
@@ -269,7 +269,7 @@ describe('three nodes federating over 127.0.0.1', () => {
       expect(offered).toBeGreaterThan(receipt!.index);
       const r = await receiveWitnessedPush(ch.node('US'), ch.store('US'), replies[0]!, 'CN');
       expect(r).toMatchObject({ status: 200, from: 'CN', checkpointSize: offered });
-      expect((await ch.node('US').witness.latest(origin('CN')))?.treeSize).toBe(offered);
+      expect((await ch.node('US').witness.latest('CN'))?.treeSize).toBe(offered);
       expect(await ch.store('US').received('CN', receipt!.index)).toBeDefined();
       // The same reply again is stored once (idempotent), as any push.
       expect(await receiveWitnessedPush(ch.node('US'), ch.store('US'), replies[0]!, 'CN')).toMatchObject({ status: 200, accepted: 0 });
@@ -343,7 +343,7 @@ describe('three nodes federating over 127.0.0.1', () => {
       const us = ch.node('US');
       const toEu = await us.sendMessage('alice', { precedence: 'ROUTINE', marking: 'TLP:AMBER', text: 'to EU only', to: ['EU'] });
       const toCn = await us.sendMessage('alice', { precedence: 'FLASH', marking: 'TLP:AMBER', text: 'to CN only', to: ['CN'] });
-      const held = (await ch.node('CN').witness.latest(origin('US')))?.treeSize ?? 0;
+      const held = (await ch.node('CN').witness.latest('US'))?.treeSize ?? 0;
       const note = (await us.latestCheckpoint())!;
       const size = parseCheckpoint(parseNote(note).text).treeSize;
       expect(held).toBeLessThan(size);
@@ -356,7 +356,7 @@ describe('three nodes federating over 127.0.0.1', () => {
       expect(r.status, r.text).toBe(422);
       expect(JSON.parse(r.text)).toMatchObject({ code: 'PUSH_INCOMPLETE' });
       // Nothing cosigned, nothing stored.
-      expect((await ch.node('CN').witness.latest(origin('US')))?.treeSize ?? 0).toBe(held);
+      expect((await ch.node('CN').witness.latest('US'))?.treeSize ?? 0).toBe(held);
       expect(await ch.store('CN').received('US', toCn.index)).toBeUndefined();
       // Our push carries the whole tail: CN mirrors the entry to EU and cosigns.
       const { peer, paths } = countingPeer();
@@ -364,7 +364,7 @@ describe('three nodes federating over 127.0.0.1', () => {
       await pushTo(us, ch.store('US'), peer, cursor, 256);
       expect(paths).toEqual(['/fed/v1/bundle']);
       expect(cursor.cosigned).toBe(size);
-      expect((await ch.node('CN').witness.latest(origin('US')))?.treeSize).toBe(size);
+      expect((await ch.node('CN').witness.latest('US'))?.treeSize).toBe(size);
       const mirrored = await ch.store('CN').mirrored('US', 0, size);
       expect(mirrored.map((e) => e.index)).toEqual([...Array(size).keys()]);
       expect(Buffer.from(mirrored[toEu.index]!.bytes)).toEqual(Buffer.from((await ch.store('US').entry(toEu.index))!.bytes));
@@ -416,7 +416,7 @@ describe('three nodes federating over 127.0.0.1', () => {
       const s = await send('witnessed push refusals');
       const path = '/fed/v1/bundle';
       const bundle = await exportBundle(us, ch.store('US'), { to: 'CN', since: s.index });
-      const held = (await ch.node('CN').witness.latest(origin('US')))?.treeSize ?? 0;
+      const held = (await ch.node('CN').witness.latest('US'))?.treeSize ?? 0;
       const note = (await us.latestCheckpoint())!;
       const size = parseCheckpoint(parseNote(note).text).treeSize;
       const push = async (body: Uint8Array) => post('CN', path, body, { 'content-type': WITNESSED_PUSH_CONTENT_TYPE, [REQUEST_SIGNATURE_HEADER]: us.signRequest({ to: 'CN', method: 'POST', path, body }) });
@@ -428,7 +428,7 @@ describe('three nodes federating over 127.0.0.1', () => {
       // EU's checkpoint, witnessed at CN on US's push.
       const eu = ch.node('EU');
       const euNote = (await eu.latestCheckpoint())!;
-      const euHeld = (await ch.node('CN').witness.latest(origin('EU')))?.treeSize ?? 0;
+      const euHeld = (await ch.node('CN').witness.latest('EU'))?.treeSize ?? 0;
       const euSize = parseCheckpoint(parseNote(euNote).text).treeSize;
       const euAdd = formatAddCheckpointRequest({ oldSize: euHeld, proof: euHeld > 0 && euHeld < euSize ? await eu.consistencyProof(euHeld, euSize) : [], checkpointNote: euNote });
       expectProblem(await push(formatWitnessedPush({ witness: euAdd, bundle })), 422, 'BUNDLE_INVALID');
@@ -436,7 +436,7 @@ describe('three nodes federating over 127.0.0.1', () => {
       expect(held).toBeGreaterThan(1);
       const wrong = formatAddCheckpointRequest({ oldSize: held, proof: await us.consistencyProof(1, size), checkpointNote: note });
       expectProblem(await push(formatWitnessedPush({ witness: wrong, bundle })), 422, 'PROOF_INVALID');
-      expect((await ch.node('CN').witness.latest(origin('US')))?.treeSize).toBe(held);
+      expect((await ch.node('CN').witness.latest('US'))?.treeSize).toBe(held);
       expect(await ch.store('CN').received('US', s.index)).toBeUndefined();
       // A stale old size: the tlog-witness 409 with the size held.
       const stale = formatAddCheckpointRequest({ oldSize: 0, proof: [], checkpointNote: note });
@@ -539,7 +539,7 @@ describe('three nodes federating over 127.0.0.1', () => {
 
   it('keeps a fork proof and refuses (422) a pushed bundle whose checkpoint forks from the one cosigned', async () => {
     const us = ch.node('US');
-    const held = (await ch.node('CN').witness.latest(origin('US')))!;
+    const held = (await ch.node('CN').witness.latest('US'))!;
     const forged = signCheckpoint({ origin: origin('US'), treeSize: held.treeSize, rootHash: getCrypto().randomBytes(32), extensions: [] }, newSigner(keyOf('US').keys.log));
     const bundle = makeBundle({ accordId: us.accord.id, from: 'US', to: 'CN', created: new Date().toISOString(), checkpoint: forged, entries: [] }, getCrypto().ed25519Signer(keyOf('US').keys.log.seed));
     const r = await post('CN', '/fed/v1/bundle', bundle, { [REQUEST_SIGNATURE_HEADER]: us.signRequest({ to: 'CN', method: 'POST', path: '/fed/v1/bundle', body: bundle }) });
@@ -548,6 +548,6 @@ describe('three nodes federating over 127.0.0.1', () => {
     const proofs = await forksOf(ch.store('CN'), 'US');
     expect(proofs).toHaveLength(1);
     expect(verifyForkProof(proofs[0]!, us.accord)).toMatchObject({ party: 'US', kind: 'same-size' });
-    expect((await ch.node('CN').witness.latest(origin('US')))!.treeSize).toBe(held.treeSize);
+    expect((await ch.node('CN').witness.latest('US'))!.treeSize).toBe(held.treeSize);
   });
 });

@@ -80,7 +80,7 @@ async function waitFor(what: string, cond: () => Promise<boolean> | boolean, ms 
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const witnessed = async (id: string) => (await ch.node(id).witness.latest(ch.node('US').origin))?.treeSize ?? 0;
+const witnessed = async (id: string) => (await ch.node(id).witness.latest(ch.node('US').party))?.treeSize ?? 0;
 const receiptsOf = async (at: string, from: string, index: number) => (await ch.store(at).referencing(from, index)).filter((e) => e.meta.type === 'receipt');
 
 beforeAll(async () => {
@@ -280,7 +280,7 @@ describe('offline import against the witness state', () => {
       for (let i = 0; i < 3; i++) await us.sendMessage('alice', { precedence: 'ROUTINE', marking: 'TLP:CLEAR', text: `real ${i}` });
       const first = await importBundle(cn, await exportBundle(us, c.store('US'), { to: 'CN' }));
       expect(first).toMatchObject({ accepted: 3, witness: 'cosigned' });
-      expect((await cn.witness.latest(us.origin))?.treeSize).toBe(3);
+      expect((await cn.witness.latest(us.party))?.treeSize).toBe(3);
       expect((await importBundle(cn, await exportBundle(us, c.store('US'), { to: 'CN' }))).witness).toBe('witnessed');
 
       // A later bundle at another size: no consistency proof travels offline; kept for the next contact.

@@ -122,7 +122,7 @@ async function postWitness(base: string, body: Uint8Array): Promise<{ status: nu
 /** CN's witness cosigns US's honest log at its current size, over HTTP. */
 async function cnCosignsHonest(w: World): Promise<number> {
   const us = w.ch.node('US');
-  const held = (await w.ch.node('CN').witness.latest(us.origin))?.treeSize ?? 0;
+  const held = (await w.ch.node('CN').witness.latest(us.party))?.treeSize ?? 0;
   const r = await postWitness(w.url['CN']!, await addRequest(us, held));
   expect(r.status, r.text).toBe(200);
   return us.treeSize;
@@ -156,12 +156,12 @@ async function expectQuarantined(w: World, kind: string, at = 'CN', next: Parley
 
   // The history `at` cosigned goes on (`next`): its next checkpoint is not cosigned, its new entry not taken.
   const node = w.ch.node(at);
-  const before = await node.witness.latest(w.ch.node('US').origin);
+  const before = await node.witness.latest(w.ch.node('US').party);
   const s = await say(next, 'after the fork');
   const answer = await postWitness(w.url[at]!, await addRequest(next, before?.treeSize ?? 0));
   expect(answer.status, answer.text).toBe(422);
   expect(JSON.parse(answer.text)).toMatchObject({ code: 'LOG_FORKED' });
-  expect(await node.witness.latest(w.ch.node('US').origin)).toEqual(before);
+  expect(await node.witness.latest(w.ch.node('US').party)).toEqual(before);
   const bytes = (await next.store.entry(s.index))!.bytes;
   const refused = await node.ingest([bytes]).catch((e: unknown) => e);
   expect(refused).toBeInstanceOf(VerificationError);
@@ -214,7 +214,7 @@ describe('a second history is caught on every path', () => {
     // Seen again, and with a stale old size: still one proof.
     for (const old of [size, 0]) expect((await postWitness(w.url['CN']!, formatAddCheckpointRequest({ oldSize: old, proof: [], checkpointNote: forged }))).status).toBe(422);
     // The same two views in the other order (as another path would build them): one proof.
-    const held = (await w.ch.node('CN').witness.latest(w.ch.node('US').origin))!.note;
+    const held = (await w.ch.node('CN').witness.latest(w.ch.node('US').party))!.note;
     expect(await recordFork(w.ch.store('CN'), 'US', detectFork(w.ch.node('CN').accord, 'US', forged, held)!)).toBe(false);
     await expectQuarantined(w, 'same-size');
   });
@@ -224,7 +224,7 @@ describe('a second history is caught on every path', () => {
     const us = w.ch.node('US');
     await publish(us, 3, 'real');
     await pushTo(us, w.ch.store('US'), new PeerClient(us, 'CN', { url: w.url['CN']! }), await loadPushCursor(w.ch.store('US'), 'CN'), 256);
-    expect((await w.ch.node('CN').witness.latest(us.origin))?.treeSize).toBe(3);
+    expect((await w.ch.node('CN').witness.latest(us.party))?.treeSize).toBe(3);
 
     await publish(w.forger, 3, 'forged');
     const peer = new PeerClient(w.forger, 'CN', { url: w.url['CN']! });
@@ -267,7 +267,7 @@ describe('a second history is caught on every path', () => {
       const err = await pullFrom(cn, w.ch.store('CN'), forgedPeer, honest.cursor).catch((e: unknown) => e);
       expect(err).toBeInstanceOf(ForkDetected);
     }
-    expect((await cn.witness.latest(us.origin))?.treeSize).toBe(4);
+    expect((await cn.witness.latest(us.party))?.treeSize).toBe(4);
     await expectQuarantined(w, 'prefix-conflict');
     // Quarantined: the honest server is not even read.
     await expect(pullFrom(cn, w.ch.store('CN'), new PeerClient(cn, 'US', { url: w.url['US']! }), honest.cursor)).rejects.toBeInstanceOf(ForkDetected);
@@ -280,7 +280,7 @@ describe('a second history is caught on every path', () => {
     await cnCosignsHonest(w);
     await publish(w.forger, 3, 'forged');
     await pullFrom(eu, w.ch.store('EU'), new PeerClient(eu, 'US', { url: w.url['forger']! }), new CompactRange(0, []));
-    expect((await eu.witness.latest(w.ch.node('US').origin))?.treeSize).toBe(3);
+    expect((await eu.witness.latest(w.ch.node('US').party))?.treeSize).toBe(3);
 
     const sources = () => undefined;
     // CN finds it (its view first); EU finds it (the other view first); each then hears the other's proof.

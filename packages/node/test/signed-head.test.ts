@@ -126,7 +126,7 @@ describe('signature checked from the head (Content-Digest)', () => {
     const us = ch.node('US');
     await us.sendMessage('alice', { precedence: 'ROUTINE', marking: 'TLP:AMBER', text: 'a checkpoint to witness' });
     const note = (await us.latestCheckpoint())!;
-    const held = (await ch.node('CN').witness.latest(us.origin))?.treeSize ?? 0;
+    const held = (await ch.node('CN').witness.latest(us.party))?.treeSize ?? 0;
     const size = parseCheckpoint(parseNote(note).text).treeSize;
     const body = formatAddCheckpointRequest({ oldSize: held, proof: held > 0 && held < size ? await us.consistencyProof(held, size) : [], checkpointNote: note });
     const path = '/witness/add-checkpoint';
@@ -139,12 +139,12 @@ describe('signature checked from the head (Content-Digest)', () => {
     expect(bad.status, JSON.stringify(bad.body)).toBe(400);
     expect(bad.body['code']).toBe('CONTENT_DIGEST_MISMATCH');
     expect(await liveNonces()).toBe(before);
-    expect((await ch.node('CN').witness.latest(us.origin))?.treeSize ?? 0).toBe(held);
+    expect((await ch.node('CN').witness.latest(us.party))?.treeSize ?? 0).toBe(held);
 
     const good = await streamPost(path, headers, body.length, (o, n) => body.subarray(o, o + n));
     expect(good.status, JSON.stringify(good.body)).toBe(200);
     expect(await liveNonces()).toBe(before + 1);
-    expect((await ch.node('CN').witness.latest(us.origin))?.treeSize).toBe(size);
+    expect((await ch.node('CN').witness.latest(us.party))?.treeSize).toBe(size);
     // Its replay is refused from the head: the nonce is now held.
     const replay = await streamPost(path, headers, body.length, (o, n) => body.subarray(o, o + n));
     expect(replay.status).toBe(401);

@@ -71,7 +71,8 @@ function keysOf(ch: Channel, id: string) {
 
 /** A witness on `id`'s store with a fixed clock (the node's own uses the system clock). */
 function witnessOf(ch: Channel, id: string, store: LogStore = ch.store(id)): WitnessService {
-  return new WitnessService({ accord: ch.node(id).accord, party: id, logKey: keysOf(ch, id).log, store, now: () => CLOCK });
+  const node = ch.node(id);
+  return new WitnessService({ governed: () => node, party: id, witnessKey: cosignerKey(keysOf(ch, id).log), store, now: () => CLOCK });
 }
 
 /** A tree of `size` other leaves, signed with the log's key: a fork of US's log. */
@@ -114,7 +115,7 @@ describe('WitnessService (in process)', () => {
     expect(opened.cosignatures).toMatchObject([{ name: cnKeys.cosigner.name, keyId: cnKeys.cosigner.keyId, timestamp: a.timestamp }]);
 
     // What the witness stored: the checkpoint with US's signature and its cosignature.
-    const held = (await cn.latest(us.origin))!;
+    const held = (await cn.latest(us.party))!;
     expect(held).toMatchObject({ party: 'US', treeSize: 5, rootHash: opened.checkpoint.rootHash });
     expect(openWitnessedCheckpoint(held.note, keysOf(ch, 'US').verifiers, [cnKeys.cosigner], { quorum: 1 }).checkpoint.treeSize).toBe(5);
 
@@ -128,7 +129,7 @@ describe('WitnessService (in process)', () => {
     const next = await cn.addCheckpoint(await addRequest(us, 5));
     expectCosigned(next);
     expect(next.checkpoint.treeSize).toBe(12);
-    expect((await cn.latest(us.origin))!.treeSize).toBe(12);
+    expect((await cn.latest(us.party))!.treeSize).toBe(12);
 
     // UK witnesses too: two distinct witnesses on one checkpoint.
     const uk = await submit((b) => witnessOf(ch!, 'UK').addCheckpoint(b), us, 0);
@@ -143,7 +144,7 @@ describe('WitnessService (in process)', () => {
     const cn = witnessOf(ch, 'CN');
     await publish(us, 4);
     expectCosigned(await cn.addCheckpoint(await addRequest(us, 0)));
-    const before = await cn.latest(us.origin);
+    const before = await cn.latest(us.party);
 
     // A longer tree that does not extend the cosigned one, with a proof from its own history.
     const fork = forkedCheckpoint(ch, 9);
@@ -158,18 +159,18 @@ describe('WitnessService (in process)', () => {
     // the checkpoint is kept for gossip to compare with US's own log.
     expect(await forksOf(ch.store('CN'), 'US')).toEqual([]);
     expect(await unverifiedOf(ch.store('CN'), 'US')).toEqual([decodeUtf8(fork.note)]);
-    expect(await cn.latest(us.origin)).toEqual(before);
+    expect(await cn.latest(us.party)).toEqual(before);
     // Same size as cosigned, other root: a same-size fork proof is kept (durably) before the refusal.
     const sameSize = forkedCheckpoint(ch, 4);
     expect(await cn.addCheckpoint(formatAddCheckpointRequest({ oldSize: 4, proof: [], checkpointNote: sameSize.note }))).toMatchObject({ status: 422, reason: 'log-forked', error: { code: 'LOG_FORKED' } });
     const proofs = await forksOf(ch.store('CN'), 'US');
     expect(proofs).toHaveLength(1);
     expect(verifyForkProof(proofs[0]!, us.accord)).toMatchObject({ party: 'US', kind: 'same-size' });
-    expect(await cn.latest(us.origin)).toEqual(before);
+    expect(await cn.latest(us.party)).toEqual(before);
 
     // Issue 9: a log held forked is cosigned no more — not even its real next checkpoint.
     expect(await cn.addCheckpoint(await addRequest(us, 4))).toMatchObject({ status: 422, reason: 'log-forked' });
-    expect(await cn.latest(us.origin)).toEqual(before);
+    expect(await cn.latest(us.party)).toEqual(before);
   });
 
   it('refuses unknown logs (404, its own included), bad signatures (403) and malformed requests (400), storing nothing', async () => {
@@ -202,7 +203,7 @@ describe('WitnessService (in process)', () => {
     }
     const tooOld = text(await addRequest(us, 0)).replace('old 0\n', 'old 4\n');
     expect(await cn.addCheckpoint(tooOld)).toMatchObject({ status: 400, reason: 'old-size-too-large' });
-    for (const l of cn.logs) expect(await cn.latest(l.origin)).toBeUndefined();
+    for (const l of cn.logs) expect(await cn.latest(l.party)).toBeUndefined();
   });
 
   it('cosigns at most one of concurrent add-checkpoints from one old size; the losers get 409 with the winner\u2019s size', async () => {
@@ -211,7 +212,7 @@ describe('WitnessService (in process)', () => {
     const cn = witnessOf(ch, 'CN');
     const notes: Uint8Array[] = [];
     for (const round of [1, 2]) {
-      const from = (await cn.latest(us.origin))?.treeSize ?? 0;
+      const from = (await cn.latest(us.party))?.treeSize ?? 0;
       for (let i = 0; i < 4; i++) notes.push(await publish(us, round)); // round 1: sizes 1…4; round 2: 6, 8, 10, 12
       const candidates = notes.filter((n) => checkpointOf(n).treeSize > from);
       // Each checkpoint twice, all from the same old size, all in flight at once.
@@ -221,7 +222,7 @@ describe('WitnessService (in process)', () => {
       expect(won).toHaveLength(1);
       const size = (won[0] as Extract<AddCheckpointAnswer, { status: 200 }>).checkpoint.treeSize;
       for (const a of answers) if (a.status !== 200) expect(a).toMatchObject({ status: 409, latestSize: size });
-      expect((await cn.latest(us.origin))!.treeSize).toBe(size);
+      expect((await cn.latest(us.party))!.treeSize).toBe(size);
     }
   });
 
@@ -235,7 +236,7 @@ describe('WitnessService (in process)', () => {
     const [a, b] = await Promise.all([cn.addCheckpoint(await addRequest(us, 0, first)), cn.addCheckpoint(await addRequest(us, 2, second))]);
     expectCosigned(a);
     expectCosigned(b);
-    expect((await cn.latest(us.origin))!.treeSize).toBe(5);
+    expect((await cn.latest(us.party))!.treeSize).toBe(5);
     // begin: the state to be held is known before it is durable; the answer waits for it.
     await publish(us, 1);
     const begun = await cn.begin(await addRequest(us, 5));
@@ -274,7 +275,7 @@ describe('WitnessService (in process)', () => {
 
     fault = 'before'; // failed and not persisted: nothing stored, the retry is cosigned
     await expect(cn.addCheckpoint(req)).rejects.toBeInstanceOf(StoreError);
-    expect(await cn.latest(us.origin)).toBeUndefined();
+    expect(await cn.latest(us.party)).toBeUndefined();
     expectCosigned(await cn.addCheckpoint(req));
 
     await publish(us, 2);
@@ -282,7 +283,7 @@ describe('WitnessService (in process)', () => {
     fault = 'after'; // persisted but the answer lost: the retry is a 409 and the cosigned note is kept
     await expect(cn.addCheckpoint(req2)).rejects.toBeInstanceOf(StoreError);
     expect(await cn.addCheckpoint(req2)).toMatchObject({ status: 409, latestSize: 5 });
-    const held = (await cn.latest(us.origin))!;
+    const held = (await cn.latest(us.party))!;
     expect(openWitnessedCheckpoint(held.note, keysOf(ch, 'US').verifiers, [keysOf(ch, 'CN').cosigner], { quorum: 1 }).checkpoint.treeSize).toBe(5);
   });
 
@@ -294,7 +295,7 @@ describe('WitnessService (in process)', () => {
       const us = c.node('US');
       await publish(us, 6);
       expectCosigned(await c.node('CN').witness.addCheckpoint(await addRequest(us, 0)));
-      const held = await c.node('CN').witness.latest(us.origin);
+      const held = await c.node('CN').witness.latest(us.party);
       await c.node('CN').close();
       await c.store('CN').close();
 
@@ -302,7 +303,7 @@ describe('WitnessService (in process)', () => {
       const store = SqliteStore.open(join(dir, 'CN.sqlite'));
       const cn = await ParleyNode.open({ accord: c.accord, party: 'CN', keys: cnParty.keys, store });
       try {
-        expect(await cn.witness.latest(us.origin)).toEqual(held);
+        expect(await cn.witness.latest(us.party)).toEqual(held);
         expect(await cn.witness.addCheckpoint(await addRequest(us, 0))).toMatchObject({ status: 409, latestSize: 6 });
         await publish(us, 2);
         const fork = forkedCheckpoint(c, 8);
@@ -362,7 +363,7 @@ describe('POST /witness/add-checkpoint (in process)', () => {
     expectProblem(await post(app, formatAddCheckpointRequest({ oldSize: 4, proof: [], checkpointNote: signCheckpoint(checkpointOf(note), newSigner(impostor)) })), 403, 'NOTE_UNVERIFIED');
     expectProblem(await post(app, 'old 4\nnot a request\n'), 400, 'WITNESS_REQUEST_MALFORMED');
     expectProblem(await post(app, text(await addRequest(us, 0)).replace('old 0\n', 'old 9\n')), 400, 'TREE_ARGUMENT_INVALID');
-    expect((await hc.node('CN').witness.latest(us.origin))!.treeSize).toBe(4);
+    expect((await hc.node('CN').witness.latest(us.party))!.treeSize).toBe(4);
 
     // Requests without a Content-Type or as octets are taken; JSON is not.
     const next = await post(app, await addRequest(us, 4), undefined);
@@ -370,7 +371,7 @@ describe('POST /witness/add-checkpoint (in process)', () => {
     expectProblem(await post(app, await addRequest(us, 7), 'application/json'), 415, 'UNSUPPORTED_MEDIA_TYPE');
     // Old size = checkpoint size with the same root: cosigned again (a fresh timestamp), size unchanged.
     expect((await post(app, await addRequest(us, 7), 'application/octet-stream')).statusCode).toBe(200);
-    expect((await hc.node('CN').witness.latest(us.origin))!.treeSize).toBe(7);
+    expect((await hc.node('CN').witness.latest(us.party))!.treeSize).toBe(7);
     expectProblem(await post(app, 'x'.repeat(1048576 + 8192 + 1)), 413, 'INPUT_TOO_LARGE');
 
     const doc = (await app.inject({ method: 'GET', url: '/openapi.json' })).json<{ paths: Record<string, unknown> }>();
@@ -386,7 +387,7 @@ describe('POST /witness/add-checkpoint (in process)', () => {
     const rs = await Promise.all([a, b, a, b, b, a].map(async (n) => post(app, await addRequest(us, 0, n))));
     const statuses = rs.map((r) => r.statusCode).sort();
     expect(statuses).toEqual([200, 409, 409, 409, 409, 409]);
-    const size = (await hc.node('UK').witness.latest(us.origin))!.treeSize;
+    const size = (await hc.node('UK').witness.latest(us.party))!.treeSize;
     for (const r of rs) if (r.statusCode === 409) expect(r.body).toBe(`${size}\n`);
   });
 });
@@ -429,7 +430,7 @@ describe('witnessing over 127.0.0.1', () => {
     expect(forked.status).toBe(422);
     expect(forked.type).toMatch(/^application\/problem\+json/);
     expect(JSON.parse(text(forked.body))).toMatchObject({ status: 422, code: 'LOG_FORKED' });
-    expect((await hc.node('CN').witness.latest(us.origin))!.treeSize).toBe(9);
+    expect((await hc.node('CN').witness.latest(us.party))!.treeSize).toBe(9);
     expect(await forksOf(hc.store('CN'), 'US')).toHaveLength(1);
 
     const own = await send('US')(await addRequest(us, 0));
@@ -440,7 +441,7 @@ describe('witnessing over 127.0.0.1', () => {
 
   it('lets one of concurrent requests from one old size win over the wire', async () => {
     const us = hc.node('US');
-    const from = (await hc.node('UK').witness.latest(us.origin))?.treeSize ?? 0;
+    const from = (await hc.node('UK').witness.latest(us.party))?.treeSize ?? 0;
     const a = await publish(us, 1);
     const b = await publish(us, 2);
     const rs = await Promise.all([a, b, a, b].map(async (n) => send('UK')(await addRequest(us, from, n))));

@@ -140,7 +140,7 @@ export interface Session {
  * use the note; the witness decisions use size and root).
  */
 export interface WitnessState {
-  /** The party whose log this is (the accord maps origin → party). */
+  /** The party whose log this is: the key of the state. */
   readonly party: string;
   /** Tree size of the latest cosigned checkpoint, 0 … 2^53 − 1. */
   readonly treeSize: number;
@@ -260,13 +260,14 @@ export interface LogStore {
   putSetting(key: string, value: unknown): Promise<void>;
 
   /**
-   * The latest checkpoint this node cosigned for the log `origin`, or
-   * undefined if it never cosigned one (tlog-witness: size 0). Reads see
-   * every `advanceWitness` that resolved before they were issued.
+   * The latest checkpoint this node cosigned for `party`'s log, or
+   * undefined if it never cosigned one (tlog-witness: size 0). Keyed by
+   * party (schema 7, issue 11): a rotated log key keeps the party's state.
+   * Reads see every `advanceWitness` that resolved before they were issued.
    */
-  witnessState(origin: string): Promise<WitnessState | undefined>;
+  witnessState(party: string): Promise<WitnessState | undefined>;
   /**
-   * Compare-and-set of the witness state of `origin`: replaces it with
+   * Compare-and-set of the witness state of `party`'s log: replaces it with
    * `next` only if its stored tree size (0 when there is none) is still
    * `expectOldSize`. Atomic, and durable on return when it resolves true —
    * the caller hands out the cosignature in `next.note` only after that.
@@ -277,9 +278,10 @@ export interface LogStore {
    *   stored size is no longer `expectOldSize` (a concurrent add-checkpoint won).
    * @throws StoreError `STORE_CONFLICT` for a `next` that would move the
    *   witness backwards (`next.treeSize < expectOldSize`), a root hash that
-   *   is not 32 bytes, or an empty note — our caller's bug; nothing is written.
+   *   is not 32 bytes, an empty note, or `next.party` ≠ `party` — our
+   *   caller's bug; nothing is written.
    */
-  advanceWitness(origin: string, expectOldSize: number, next: WitnessState): Promise<boolean>;
+  advanceWitness(party: string, expectOldSize: number, next: WitnessState): Promise<boolean>;
 
   /**
    * Keeps a fork proof against `proof.party`'s log (issue 9: evidence in a

@@ -294,10 +294,11 @@ export function describeLogStore(name: string, open: OpenStore): void {
     });
 
     describe('witness state', () => {
-      const CN = 'cn.parley.test/log';
-      const UK = 'uk.parley.test/log';
+      // Keyed by party (schema 7, issue 11).
+      const CN = 'CN';
+      const UK = 'UK';
 
-      it('starts with no state for any origin', async () => {
+      it('starts with no state for any party', async () => {
         expect(await store.witnessState(CN)).toBeUndefined();
       });
 
@@ -306,7 +307,7 @@ export function describeLogStore(name: string, open: OpenStore): void {
         expect(await store.witnessState(CN)).toEqual(witnessed(5));
         expect(await store.advanceWitness(CN, 5, witnessed(9))).toBe(true);
         expect(await store.witnessState(CN)).toEqual(witnessed(9));
-        expect(await store.witnessState(UK)).toBeUndefined(); // per origin
+        expect(await store.witnessState(UK)).toBeUndefined(); // per party
         expect(await store.advanceWitness(UK, 0, witnessed(2, 'uk', 'UK'))).toBe(true);
         expect(await store.witnessState(UK)).toEqual(witnessed(2, 'uk', 'UK'));
         expect(await store.witnessState(CN)).toEqual(witnessed(9));
@@ -343,6 +344,12 @@ export function describeLogStore(name: string, open: OpenStore): void {
         await expectRejectsCode(store.advanceWitness(CN, 5, { ...witnessed(6), note: new Uint8Array(0) }), StoreError, 'STORE_CONFLICT');
         await expectRejectsCode(store.advanceWitness(CN, -1, witnessed(6)), StoreError, 'STORE_CONFLICT');
         expect(await store.witnessState(CN)).toEqual(witnessed(5));
+      });
+
+      it('refuses a state of another party than the key (STORE_CONFLICT), writing nothing', async () => {
+        await expectRejectsCode(store.advanceWitness(UK, 0, witnessed(6)), StoreError, 'STORE_CONFLICT');
+        await expectRejectsCode(store.advanceWitness('', 0, { ...witnessed(6), party: '' }), StoreError, 'STORE_CONFLICT');
+        expect(await store.witnessState(UK)).toBeUndefined();
       });
     });
 

@@ -189,7 +189,7 @@ describe('fixture databases made by earlier releases open with the current code'
       for (const s of manifest.sessions) expect(await store.session(s.tokenHash)).toEqual(s);
       for (const [k, val] of Object.entries(manifest.settings)) expect(await store.getSetting(k)).toEqual(val);
       for (const w of manifest.witness ?? []) {
-        const state = await store.witnessState(w.origin);
+        const state = await store.witnessState(w.party); // keyed by party since schema 7
         expect(state && { party: state.party, treeSize: state.treeSize, rootHash: formatBase64(state.rootHash), note: formatBase64(state.note) }).toEqual({
           party: w.party,
           treeSize: w.treeSize,
@@ -239,9 +239,9 @@ describe('the schema-1 fixture migrates to the current version', () => {
     const entries = await store.entries(0, await store.treeSize());
     expect(entries.map((e) => ({ index: e.index, leafHash: formatBase64(e.leafHash), bytes: formatBase64(e.bytes), meta: e.meta }))).toEqual(manifest.entries);
     for (const r of manifest.received) expect((await store.received(r.party, r.index))?.leafHash).toEqual(parseBase64(r.leafHash));
-    expect(await store.witnessState('fixture.parley.test/CN')).toBeUndefined();
+    expect(await store.witnessState('CN')).toBeUndefined();
     const state = { party: 'CN', treeSize: 2, rootHash: new Uint8Array(32).fill(1), note: new TextEncoder().encode('note\n') };
-    expect(await store.advanceWitness('fixture.parley.test/CN', 0, state)).toBe(true);
+    expect(await store.advanceWitness('CN', 0, state)).toBe(true);
     await store.close();
 
     const after = new Database(path, { readonly: true });
@@ -250,7 +250,7 @@ describe('the schema-1 fixture migrates to the current version', () => {
     expect(tables(after)).toContain('witness');
     after.close();
     const reopened = SqliteStore.open(path);
-    expect(await reopened.witnessState('fixture.parley.test/CN')).toEqual(state);
+    expect(await reopened.witnessState('CN')).toEqual(state);
     expect(await reopened.treeSize()).toBe(manifest.treeSize);
     await reopened.close();
   });
@@ -308,8 +308,47 @@ describe('the schema-2 fixture keeps its evidence when migrating to typed tables
     const manifest = JSON.parse(readFileSync(join(FIXTURES, '2', 'manifest.json'), 'utf8')) as Manifest;
     expect(await store.treeSize()).toBe(manifest.treeSize);
     expect(await store.getSetting('accord')).toEqual(manifest.settings['accord']);
-    expect((await store.witnessState(manifest.witness![0]!.origin))?.treeSize).toBe(manifest.witness![0]!.treeSize);
+    expect((await store.witnessState(manifest.witness![0]!.party))?.treeSize).toBe(manifest.witness![0]!.treeSize);
     await store.close();
     expect(schemaVersion(new Database(path, { readonly: true }))).toBe(SCHEMA_VERSION);
+  });
+});
+
+// issue 11 (key epochs): schema 7 keys the witness state by party, not by the
+// log origin (a rotated key keeps the party). A schema-6 data directory keeps
+// what it cosigned, now found under the party, and the witness goes on from it.
+describe('the schema-6 fixture migrates its witness state to party keys (schema 7)', () => {
+  it('moves each origin row to its party, drops the origin column, and advances from the kept size', async () => {
+    const path = join(tmp.dir, 'fixture-6-witness.sqlite');
+    copyFileSync(join(FIXTURES, '6', 'parley.sqlite'), path);
+    const raw = new Database(path);
+    expect(schemaVersion(raw)).toBe(6);
+    const before = raw.prepare('SELECT origin, party, tree_size FROM witness ORDER BY origin').all();
+    expect(before).toEqual([{ origin: 'fixture.parley.test/CN', party: 'CN', tree_size: 2 }]);
+    // A second (stale) row of the same party under another origin: the larger size is kept.
+    raw.prepare('INSERT INTO witness (origin, party, tree_size, root_hash, note) VALUES (?, ?, ?, ?, ?)').run('fixture.parley.test/CN-old', 'CN', 1, new Uint8Array(32).fill(9), new TextEncoder().encode('stale\n'));
+    raw.close();
+
+    const manifest = JSON.parse(readFileSync(join(FIXTURES, '6', 'manifest.json'), 'utf8')) as Manifest;
+    const w = manifest.witness![0]!;
+    const store = SqliteStore.open(path);
+    const state = await store.witnessState('CN');
+    expect(state && { party: state.party, treeSize: state.treeSize, rootHash: formatBase64(state.rootHash), note: formatBase64(state.note) }).toEqual({ party: 'CN', treeSize: w.treeSize, rootHash: w.rootHash, note: w.note });
+    expect(await store.witnessState(w.origin)).toBeUndefined(); // no longer keyed by origin
+    // The cosigned note still opens under CN's log key and US's witness key.
+    const opened = openWitnessedCheckpoint(state!.note, new VerifierSet([newVerifier(w.logKey)]), [w.witnessKey], { origin: w.origin, quorum: 1 });
+    expect(opened.checkpoint.treeSize).toBe(w.treeSize);
+    // The compare-and-set continues from the migrated size.
+    const next = { party: 'CN', treeSize: w.treeSize + 3, rootHash: new Uint8Array(32).fill(3), note: new TextEncoder().encode('next\n') };
+    expect(await store.advanceWitness('CN', 0, next)).toBe(false);
+    expect(await store.advanceWitness('CN', w.treeSize, next)).toBe(true);
+    await store.close();
+
+    const after = new Database(path, { readonly: true });
+    expect(schemaVersion(after)).toBe(SCHEMA_VERSION);
+    const cols = after.prepare("SELECT name FROM pragma_table_info('witness') ORDER BY cid").pluck().all();
+    expect(cols).toEqual(['party', 'tree_size', 'root_hash', 'note']);
+    expect(after.prepare('SELECT party, tree_size FROM witness').all()).toEqual([{ party: 'CN', tree_size: w.treeSize + 3 }]);
+    after.close();
   });
 });

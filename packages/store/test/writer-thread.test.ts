@@ -120,8 +120,8 @@ describe('pipelined LogWriter on a writer thread', () => {
       ...Array.from({ length: 20 }, (_, k) => store.putSetting(`s/${k}`, k)),
       store.ingest([received(1, 2), received(0, 9)]), // (CN, 0) held with another hash: STORE_CONFLICT, and (CN, 1) is not stored either
       store.ingest([received(2, 3)]),
-      store.advanceWitness('cn.origin', 0, state(3)),
-      store.advanceWitness('cn.origin', 0, state(4)), // lost the compare-and-set to the one before
+      store.advanceWitness('CN', 0, state(3)),
+      store.advanceWitness('CN', 0, state(4)), // lost the compare-and-set to the one before
     ]);
     expect(writes.slice(0, 20).every((w) => w.status === 'fulfilled')).toBe(true);
     expect(writes[20]).toMatchObject({ status: 'rejected', reason: { code: 'STORE_CONFLICT' } });
@@ -129,12 +129,12 @@ describe('pipelined LogWriter on a writer thread', () => {
     expect(await store.getSetting('s/19')).toBe(19);
     expect(await store.received('CN', 1)).toBeUndefined();
     expect(await store.received('CN', 2)).toBeDefined();
-    expect((await store.witnessState('cn.origin'))?.treeSize).toBe(3);
+    expect((await store.witnessState('CN'))?.treeSize).toBe(3);
     await store.close();
     // All of it durable in the file, as a fresh connection sees it.
     const again = SqliteStore.open(path);
     expect(await again.getSetting('s/0')).toBe(0);
-    expect((await again.witnessState('cn.origin'))?.treeSize).toBe(3);
+    expect((await again.witnessState('CN'))?.treeSize).toBe(3);
     await again.close();
   });
 

@@ -313,7 +313,7 @@ export async function runChannelDemo(o: { dir: string; once: boolean; progress?:
     // node sends). The demo writes no evidence: CN's node must keep the proof, raise the alarm and
     // quarantine EU by itself; the demo reads what CN's API says and checks the proof with the CLI.
     const eu = by('EU');
-    const honest = await cn.node.witness.latest(parseOrigin(eu));
+    const honest = await cn.node.witness.latest('EU');
     let forkOk = false;
     let forkDetail = 'CN had not cosigned an EU checkpoint';
     if (honest) {

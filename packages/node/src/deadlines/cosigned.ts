@@ -45,9 +45,10 @@
  *   …
  *   await bounds.close();
  */
-import { VerifierSet, openWitnessedCheckpoint } from '@parley/core';
+import { openWitnessedCheckpoint } from '@parley/core';
 import type { CosignedTime, LogStore } from '@parley/store';
 import type { ParleyNode } from '../service.js';
+import { checkpointVerifiers, witnessKeysOf } from '../epochs.js';
 import type { TimeBound, TimeBounds } from './state.js';
 
 /** Most points kept per (log, cosigner). */
@@ -169,11 +170,11 @@ export class CosignedBounds implements TimeBounds {
     for (const party of parties) {
       if (party === node.party) continue;
       // Our witness's latest cosignature of P's log (its note carries our cosignature and its time).
-      const member = node.accord.party(party)!;
-      const held = await node.witness.latest(member.logKey.name);
+      const held = await node.witness.latest(party);
       if (held !== undefined) {
         try {
-          const w = openWitnessedCheckpoint(held.note, new VerifierSet([member.logKey]), [node.accord.party(node.party)!.logKey], { quorum: 1 });
+          // The party's keys at that size (epochs), our witness key(s).
+          const w = openWitnessedCheckpoint(held.note, checkpointVerifiers(node, party, held.treeSize), witnessKeysOf(node, node.party), { quorum: 1 });
           b.#add(party, node.party, held.treeSize, Math.min(...w.cosignatures.map((c) => c.timestamp)));
         } catch {
           // A state that does not verify proves nothing here (the witness refuses to build on it anyway).

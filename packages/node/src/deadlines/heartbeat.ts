@@ -43,10 +43,11 @@
  * `heartbeat` (no fresh contact), `checkpoint` (no fresh cosigned
  * checkpoint) or `transport` (degraded).
  */
-import { VerifierSet, openWitnessedCheckpoint } from '@parley/core';
+import { openWitnessedCheckpoint } from '@parley/core';
 import type { LogStore } from '@parley/store';
 import { forksOf } from '../federation/forks.js';
 import type { ParleyNode, Submitted } from '../service.js';
+import { checkpointVerifiers, witnessKeysOf } from '../epochs.js';
 import { type Clock, type StructuredLogger, SILENT, systemClock } from './clock.js';
 
 /** Intervals without fresh contact before a link is down. */
@@ -183,11 +184,11 @@ export interface LinkHealthInput {
 
 /** Our witness's latest cosignature of `party`'s log: size and time (ms); undefined when none verifies. */
 async function lastCosigned(node: ParleyNode, party: string): Promise<{ size: number; at: number } | undefined> {
-  const member = node.accord.party(party)!;
-  const held = await node.witness.latest(member.logKey.name);
+  const held = await node.witness.latest(party);
   if (held === undefined) return undefined;
   try {
-    const w = openWitnessedCheckpoint(held.note, new VerifierSet([member.logKey]), [node.accord.party(node.party)!.logKey], { quorum: 1 });
+    // The party's keys at that size (epochs), our witness key(s).
+    const w = openWitnessedCheckpoint(held.note, checkpointVerifiers(node, party, held.treeSize), witnessKeysOf(node, node.party), { quorum: 1 });
     return { size: held.treeSize, at: Math.max(...w.cosignatures.map((c) => c.timestamp)) * 1000 };
   } catch {
     // A stored state that does not verify proves no contact.

@@ -20,6 +20,7 @@
 import { bodyProblem, formatBase64, type Precedence, type VerifiedAccord } from '@parley/core';
 import type { LogStore, OwnEntry, ReceivedEntry } from '@parley/store';
 import type { ParleyNode } from '../service.js';
+import type { Governed } from '../epochs.js';
 import { type AckAnswer, type Answer, type DeliveryFacts, type DeliveryStatus, type RejectionAnswer, type ReportFacts, type TimeBounds, OWN_CLOCKS, deliveryState, needsReceipt } from './state.js';
 import { rejectionInEntry } from '../received.js';
 import { skippedEntries } from '../skipped.js';
@@ -86,9 +87,14 @@ export class DeadlineTracker {
     return this.#node.accord.id;
   }
 
-  /** The verified accord of the node (fork proofs are checked against it). */
+  /** The verified accord of the node in force. */
   get accord(): VerifiedAccord {
     return this.#node.accord;
+  }
+
+  /** The node's accord chain and key epochs (fork proofs are checked against them). */
+  get governed(): Governed {
+    return this.#node;
   }
 
   /** Replaces the time-bounds provider (federation installs cosigned bounds). */

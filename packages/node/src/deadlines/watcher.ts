@@ -289,7 +289,7 @@ export class DeadlineWatcher {
       if ((await forksOf(this.#o.store, party)).some((t) => !this.#escalated.has(forkId(party, t)))) unseen = true;
     }
     if (!unseen) return;
-    const fresh = (await heldForks(this.#o.store, tracker.accord)).filter((f) => !this.#escalated.has(f.id));
+    const fresh = (await heldForks(this.#o.store, tracker.governed)).filter((f) => !this.#escalated.has(f.id));
     if (fresh.length === 0) return;
     for (const f of fresh) {
       this.#escalated.add(f.id);

@@ -228,6 +228,22 @@ export class Federator {
     return f;
   }
 
+  /**
+   * Adds a link to a party that joined the channel (issue 11: an accord
+   * version adding it was activated here) and starts its loops; a party
+   * already linked is left as it is.
+   */
+  async addPeer(peer: PeerClient): Promise<void> {
+    if (this.#stopped || this.#links.some((l) => l.peer.party === peer.party)) return;
+    const link = new Link(peer, await loadPushCursor(this.#store, peer.party), await loadPullCursor(this.#store, peer.party));
+    link.forks = (await forksOf(this.#store, peer.party)).length;
+    if (this.#stopped || this.#links.some((l) => l.peer.party === peer.party)) return;
+    this.#links.push(link);
+    link.pushWanted = true;
+    link.pushLane.done = this.#runPush(link);
+    link.pullLane.done = this.#runPull(link);
+  }
+
   /** Stops the loops after their current request; resolves when they have ended. Cursors are durable already. */
   async stop(): Promise<void> {
     this.#stopped = true;

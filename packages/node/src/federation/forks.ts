@@ -30,8 +30,9 @@
  * watcher wakes at once, the federator refreshes its link states, the
  * event hub tells the dashboards.
  */
-import { ArgumentError, ParseError, VerificationError, type ForkProof, type VerifiedAccord, type VerifiedFork, encodeUtf8, formatForkProof, formatHex, sha256, verifyForkProof } from '@parley/core';
+import { ArgumentError, ParseError, VerificationError, type ForkProof, type VerifiedFork, encodeUtf8, formatForkProof, formatHex, sha256 } from '@parley/core';
 import type { LogStore } from '@parley/store';
+import { type Governed, verifyForkAt } from '../epochs.js';
 
 /** Most fork proofs kept per party (each ≤ 256 KiB): later ones are not stored. */
 export const MAX_FORKS_KEPT = 8;
@@ -116,14 +117,16 @@ export interface HeldFork {
  * included), re-verified; a stored proof that no longer verifies (it never
  * should: only verified proofs are stored) is skipped.
  */
-export async function heldForks(store: LogStore, accord: VerifiedAccord): Promise<HeldFork[]> {
+export async function heldForks(store: LogStore, g: Governed): Promise<HeldFork[]> {
   const out: HeldFork[] = [];
-  for (const { id: party } of accord.accord.parties) {
+  // Every party any version of the chain named: a removed party's log was forked all the same.
+  const parties = [...new Set(g.chain.versions.flatMap((v) => v.accord.parties.map((p) => p.id)))].sort();
+  for (const party of parties) {
     const texts = await forksOf(store, party);
     texts.forEach((text, n) => {
       let fork: VerifiedFork;
       try {
-        fork = verifyForkProof(text, accord);
+        fork = verifyForkAt(g, text);
       } catch {
         return;
       }

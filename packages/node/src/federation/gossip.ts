@@ -38,16 +38,13 @@
  */
 import {
   type Hash,
-  type VerifiedAccord,
   ArgumentError,
   ParseError,
   VerificationError,
-  VerifierSet,
   bytesEqual,
   detectFork,
   isParleyError,
   nodeHash,
-  openCheckpoint,
   parseCheckpoint,
   parseForkProof,
   parseNote,
@@ -55,12 +52,12 @@ import {
   prefixConflictProof,
   storedHashIndex,
   verifyConsistency,
-  verifyForkProof,
 } from '@parley/core';
 import type { LogStore } from '@parley/store';
 import type { ParleyNode } from '../service.js';
 import { dropUnverified, evidence, recordFork, unverifiedOf } from './forks.js';
 import { PeerError, type PeerClient } from './peer.js';
+import { type Governed, accordView, openPartyCheckpoint, verifyForkAt } from '../epochs.js';
 
 /** Where proofs about one party's log come from. Answers are unverified. */
 export interface LogSource {
@@ -123,7 +120,7 @@ export async function compareCheckpoints(node: ParleyNode, store: LogStore, part
   if (a === undefined || b === undefined) return 'unknown';
   if (a.treeSize === b.treeSize) {
     if (bytesEqual(a.rootHash, b.rootHash)) return 'same';
-    const proof = evidence(() => detectFork(node.accord, party, ours, theirs));
+    const proof = evidence(() => detectFork(accordView(node, party, a.treeSize), party, ours, theirs));
     if (proof === undefined) return 'unknown';
     await recordFork(store, party, proof);
     return 'fork';
@@ -138,10 +135,11 @@ export async function compareCheckpoints(node: ParleyNode, store: LogStore, part
   if (proof === undefined) return 'unknown';
   if (verifyConsistency(proof, m, n, older.rootHash, newer.rootHash)) return 'consistent';
   // The proof failed: a fork, or a peer's bad answer. Only an authenticating prefix proof is evidence.
-  let fork = evidence(() => prefixConflictProof(node.accord, party, olderNote, newerNote, proof));
+  const view = accordView(node, party, n);
+  let fork = evidence(() => prefixConflictProof(view, party, olderNote, newerNote, proof));
   if (fork === undefined && isPow2(m)) {
     const head = await answer(() => source.subtreeRoot(m, n));
-    if (head !== undefined) fork = evidence(() => prefixConflictProof(node.accord, party, olderNote, newerNote, [head, ...proof]));
+    if (head !== undefined) fork = evidence(() => prefixConflictProof(view, party, olderNote, newerNote, [head, ...proof]));
   }
   if (fork === undefined) return 'unknown';
   await recordFork(store, party, fork);
@@ -183,7 +181,7 @@ export interface GossipResult {
 export async function gossipWith(node: ParleyNode, store: LogStore, peer: PeerClient, sources: (party: string) => LogSource | undefined): Promise<GossipResult> {
   let received = 0;
   for (const text of await peer.forkProofs()) {
-    const ok = evidence(() => verifyForkProof(text, node.accord));
+    const ok = evidence(() => verifyForkAt(node, text));
     if (ok === undefined) continue;
     await recordFork(store, ok.party, parseForkProof(text));
     received++;
@@ -192,14 +190,14 @@ export async function gossipWith(node: ParleyNode, store: LogStore, peer: PeerCl
   for (const { id: party } of node.accord.accord.parties) {
     if (party === peer.party) continue;
     const theirs = await peer.witnessed(party);
-    if (theirs === undefined || !signedBy(node.accord, party, theirs)) continue;
-    const ours = party === node.party ? await node.latestCheckpoint() : (await node.witness.latest(node.accord.party(party)!.logKey.name))?.note;
+    if (theirs === undefined || !signedBy(node, party, theirs)) continue;
+    const ours = party === node.party ? await node.latestCheckpoint() : (await node.witness.latest(party))?.note;
     if (ours === undefined) continue;
     compared[party] = await compareCheckpoints(node, store, party, ours, theirs, sources(party));
   }
   // Checkpoints of the peer's own log accepted offline: its node can now say whether they are one history.
   const pending = await unverifiedOf(store, peer.party);
-  const held = pending.length > 0 ? await node.witness.latest(node.accord.party(peer.party)!.logKey.name) : undefined;
+  const held = pending.length > 0 ? await node.witness.latest(peer.party) : undefined;
   if (held !== undefined) {
     for (const note of pending) {
       const c = await compareCheckpoints(node, store, peer.party, held.note, note, sources(peer.party));
@@ -209,12 +207,10 @@ export async function gossipWith(node: ParleyNode, store: LogStore, peer: PeerCl
   return { compared, received };
 }
 
-/** True when `note` is a checkpoint of `party`'s log signed by its key in the accord. */
-function signedBy(accord: VerifiedAccord, party: string, note: Uint8Array): boolean {
-  const member = accord.party(party);
-  if (!member) return false;
+/** True when `note` is a checkpoint of `party`'s log signed by a key the epochs name for its size. */
+function signedBy(g: Governed, party: string, note: Uint8Array): boolean {
   try {
-    openCheckpoint(note, new VerifierSet([member.logKey]), { origin: member.logKey.name });
+    openPartyCheckpoint(g, party, note);
     return true;
   } catch (e) {
     if (isParleyError(e)) return false;

@@ -35,14 +35,12 @@ import {
   ArgumentError,
   ParseError,
   VerificationError,
-  VerifierSet,
   bytesEqual,
   detectFork,
   fail,
   formatAddCheckpointRequest,
   leafHash,
   nodeHash,
-  openCheckpoint,
   parseEntry,
   prefixConflictProof,
   emptyRoot,
@@ -50,6 +48,8 @@ import {
 } from '@parley/core';
 import type { LogStore, WitnessState } from '@parley/store';
 import type { ParleyNode } from '../service.js';
+import { accordView, noteSize, openPartyCheckpoint, retiredSigners } from '../epochs.js';
+import { keepRetired } from '../witness.js';
 import type { PeerClient } from './peer.js';
 import { isQuarantined, recordFork } from './forks.js';
 import { compareCheckpoints, peerLogSource } from './gossip.js';
@@ -131,16 +131,21 @@ export class ForkDetected extends Error {
 export async function pullFrom(node: ParleyNode, store: LogStore, peer: PeerClient, cursor: CompactRange): Promise<PullResult & { cursor: CompactRange }> {
   // Quarantine (forks.ts): a log we hold a fork proof against is not scanned; the cursor stays.
   if (await isQuarantined(store, peer.party)) throw new ForkDetected(peer.party);
-  const member = node.accord.party(peer.party)!;
   const note = await peer.checkpoint();
   if (note === undefined) return { checkpointSize: 0, witnessedSize: 0, scannedTo: cursor.size, accepted: 0, rejected: [], cursor };
-  const cp = openCheckpoint(note, new VerifierSet([member.logKey]), { origin: member.logKey.name }).checkpoint;
-  const origin = cp.origin;
-  let held = await node.witness.latest(origin);
+  // Under the keys the epochs name for its size; one signed by a retired key is kept as evidence, then refused (KEY_RETIRED).
+  let cp;
+  try {
+    cp = openPartyCheckpoint(node, peer.party, note).checkpoint;
+  } catch (e) {
+    if (retiredSigners(node, peer.party, note) !== undefined) await keepRetired(store, node, peer.party, note);
+    throw e;
+  }
+  let held = await node.witness.latest(peer.party);
   const heldSize = held?.treeSize ?? 0;
 
   if (held !== undefined && cp.treeSize === heldSize && !bytesEqual(cp.rootHash, held.rootHash)) {
-    const proof = detectFork(node.accord, peer.party, held.note, note);
+    const proof = detectFork(accordView(node, peer.party, cp.treeSize), peer.party, held.note, note);
     if (proof) await recordFork(store, peer.party, proof);
     throw new ForkDetected(peer.party);
   }
@@ -155,7 +160,7 @@ export async function pullFrom(node: ParleyNode, store: LogStore, peer: PeerClie
     }
     // 409: a push witnessed a checkpoint of this log meanwhile; scan to what is held.
     if (answer.status !== 200 && answer.status !== 409) fail(answer.error?.code ?? 'PROOF_INVALID', `witnessing ${peer.party}'s checkpoint: ${answer.detail}`, answer.error);
-    held = await node.witness.latest(origin);
+    held = await node.witness.latest(peer.party);
   } else if (held !== undefined && cp.treeSize < heldSize) {
     // An older checkpoint than one we cosigned: stale, or a rollback. It must be a prefix of the held one.
     const proof = await peer.consistencyProof(cp.treeSize, heldSize);
@@ -184,7 +189,7 @@ export async function pullFrom(node: ParleyNode, store: LogStore, peer: PeerClie
 async function keepPrefixConflict(node: ParleyNode, store: LogStore, party: string, older: Uint8Array, newer: Uint8Array, proof: readonly Uint8Array[]): Promise<void> {
   let fork;
   try {
-    fork = prefixConflictProof(node.accord, party, older, newer, proof);
+    fork = prefixConflictProof(accordView(node, party, noteSize(newer)), party, older, newer, proof);
   } catch (e) {
     if (e instanceof ParseError || e instanceof VerificationError || e instanceof ArgumentError) return;
     throw e;

@@ -41,7 +41,6 @@
 import {
   type BundleEntryInput,
   type NoteSignature,
-  VerifierSet,
   appendSignatures,
   decodeUtf8,
   formatAddCheckpointRequest,
@@ -51,6 +50,7 @@ import {
 } from '@parley/core';
 import type { LogStore } from '@parley/store';
 import type { ParleyNode } from '../service.js';
+import { checkpointVerifiers, witnessKeysOf } from '../epochs.js';
 import { noteCosigned } from '../deadlines/cosigned.js';
 import { PeerError, type PeerClient, type PushBundleResult } from './peer.js';
 import { formatWitnessedPush } from './witnessedPush.js';
@@ -304,8 +304,8 @@ async function witnessAt(node: ParleyNode, peer: PeerClient, cursor: PushCursor,
  */
 function accept(node: ParleyNode, peer: PeerClient, cursor: PushCursor, note: Uint8Array, size: number, cosignatures: readonly NoteSignature[], persist: (write: Promise<unknown>) => void): void {
   const cosigned = appendSignatures(note, cosignatures);
-  const own = node.accord.party(node.party)!.logKey;
-  const w = openWitnessedCheckpoint(cosigned, new VerifierSet([own]), [node.accord.party(peer.party)!.logKey], { quorum: 1 });
+  // Our keys at this size (epochs); the peer's witness key(s), its own or its log key's 0x04 form.
+  const w = openWitnessedCheckpoint(cosigned, checkpointVerifiers(node, node.party, size), witnessKeysOf(node, peer.party), { quorum: 1 });
   const at = Math.max(...w.cosignatures.map((c) => c.timestamp));
   cursor.cosigned = size;
   cursor.cosignedAt = at;

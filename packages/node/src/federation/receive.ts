@@ -38,7 +38,8 @@
  * that request beside the bundle in ONE HTTP request and runs both halves
  * through these same two paths, in this order.
  */
-import { type AddCheckpointRequest, type VerifiedBundle, bytesEqual, decodeUtf8, detectFork, fail, formatNote, openBundle, parseAddCheckpointRequest } from '@parley/core';
+import { type AddCheckpointRequest, type VerifiedBundle, bytesEqual, decodeUtf8, detectFork, fail, formatNote, parseAddCheckpointRequest, parseBase64 } from '@parley/core';
+import { accordView, openBundleAt, originOf } from '../epochs.js';
 import type { LogStore, WitnessState } from '@parley/store';
 import type { ParleyNode, Submitted } from '../service.js';
 import type { AddCheckpointRefused } from '../witness.js';
@@ -80,7 +81,28 @@ export interface NotWitnessed {
  *   fork proof is stored first), and ingest's errors. Nothing is stored on a throw but evidence.
  */
 export async function receiveBundle(node: ParleyNode, store: LogStore, bytes: Uint8Array, sender: string, witnessed?: WitnessState): Promise<Received | NotWitnessed> {
+  await noteActivations(node, bytes);
   return receiveOpened(node, store, openPushed(node, bytes, sender), witnessed);
+}
+
+/**
+ * Issue 11: an accord.activation entry in a pushed bundle may change the key
+ * its checkpoint and later entries are signed with; governance checks it
+ * under its version's key and records it before the bundle is opened
+ * (governance.ts noteActivations). The bundle is not trusted here: a bundle
+ * that does not parse is left to openBundle's errors.
+ */
+async function noteActivations(node: ParleyNode, bytes: Uint8Array): Promise<void> {
+  if (node.governance === undefined) return;
+  let entries: Uint8Array[];
+  try {
+    const v = JSON.parse(decodeUtf8(bytes)) as { entries?: { entry?: unknown }[] };
+    // Only entries that name the type are looked at (a cheap filter; noteActivations parses and verifies).
+    entries = (Array.isArray(v.entries) ? v.entries : []).flatMap((e) => (typeof e?.entry === 'string' ? [parseBase64(e.entry)] : [])).filter((b) => decodeUtf8(b).includes('"accord.activation"'));
+  } catch {
+    return;
+  }
+  if (entries.length > 0) await node.governance.noteActivations(entries);
 }
 
 /**
@@ -89,7 +111,7 @@ export async function receiveBundle(node: ParleyNode, store: LogStore, bytes: Ui
  * push carries the sender's whole tail (issue 9, "No rollback").
  */
 function openPushed(node: ParleyNode, bytes: Uint8Array, sender: string): VerifiedBundle {
-  const b = openBundle(bytes, node.accord, node.party, { others: true });
+  const b = openBundleAt(node, bytes, node.party, { others: true });
   if (b.from !== sender) fail('BUNDLE_INVALID', `the bundle is from ${b.from}, but the request is signed by ${sender}`);
   return b;
 }
@@ -153,9 +175,10 @@ export interface ReceivedWitnessed extends Received {
  */
 export async function receiveWitnessedPush(node: ParleyNode, store: LogStore, body: Uint8Array, sender: string): Promise<ReceivedWitnessed | NotWitnessed | AddCheckpointRefused> {
   const push = parseWitnessedPush(body);
+  await noteActivations(node, push.bundle);
   const request = parseAddCheckpointRequest(push.witness);
   // Only the sender's own log is witnessed on its push (a plain add-checkpoint request may carry any).
-  if (request.checkpoint.origin !== node.accord.party(sender)!.logKey.name) fail('BUNDLE_INVALID', `the pushed checkpoint is not of ${sender}'s log`);
+  if (request.checkpoint.origin !== originOf(node, sender)) fail('BUNDLE_INVALID', `the pushed checkpoint is not of ${sender}'s log`);
   const bundle = openPushed(node, push.bundle, sender);
   const stale = await checkCovered(node, store, sender, bundle, request);
   if (stale !== undefined) return stale;
@@ -207,7 +230,7 @@ async function checkCovered(node: ParleyNode, store: LogStore, sender: string, b
   if (bcp.treeSize !== cp.treeSize || !bytesEqual(bcp.rootHash, cp.rootHash)) fail('BUNDLE_INVALID', 'the bundle is not proven against the checkpoint the push asks to cosign');
   if (await covers(store, sender, b, cp.treeSize)) return undefined;
   if ((await node.witness.heldCosignature(request)) !== undefined) return undefined;
-  const heldSize = (await node.witness.latest(cp.origin))?.treeSize ?? 0;
+  const heldSize = (await node.witness.latest(sender))?.treeSize ?? 0;
   if (heldSize !== request.oldSize) return { status: 409, size: heldSize };
   coverageMissing.get(node)?.(sender);
   fail('PUSH_INCOMPLETE', `the push does not carry every entry of ${sender}'s log up to ${cp.treeSize} that this node lacks`);
@@ -231,9 +254,9 @@ export function onPushIncomplete(node: ParleyNode, hook: ((party: string) => voi
  */
 export async function checkWitnessed(node: ParleyNode, store: LogStore, b: VerifiedBundle, witnessed?: WitnessState): Promise<number> {
   const cp = b.checkpoint.checkpoint;
-  const held = witnessed ?? (await node.witness.latest(cp.origin));
+  const held = witnessed ?? (await node.witness.latest(b.from));
   if (held !== undefined && held.treeSize === cp.treeSize && !bytesEqual(held.rootHash, cp.rootHash)) {
-    const proof = detectFork(node.accord, b.from, held.note, bundleCheckpointNote(b));
+    const proof = detectFork(accordView(node, b.from, cp.treeSize), b.from, held.note, bundleCheckpointNote(b));
     if (proof) await recordFork(store, b.from, proof);
     fail('PROOF_INVALID', 'the checkpoint conflicts with the one this node cosigned');
   }

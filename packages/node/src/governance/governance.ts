@@ -29,7 +29,6 @@
 import {
   type Accord,
   type AccordChain,
-  type AccordMember,
   type AccordSignature,
   type ChainFile,
   type ChainFileActivation,
@@ -161,7 +160,7 @@ export class Governance {
     node.governance = g;
     for (const a of file.activations) g.#activations.set(`${a.party}/${a.version}`, { ...a, digest: '' });
     await g.#rebuild();
-    node.setBeforeIngest((entries) => g.#beforeIngest(entries));
+    node.setBeforeIngest((entries) => g.noteActivations(entries));
     node.onIngest((entries) => {
       const gov = entries.filter((e) => (TYPES as readonly string[]).includes(e.meta.type));
       if (gov.length === 0) return;
@@ -416,18 +415,18 @@ export class Governance {
       this.#precheck(cur, { accord, signatures: sortSigs(mergeSigs(given, ours)) as AccordSignature[] });
       const to = cur.accord.parties.map((p) => p.id).filter((id) => id !== me);
       const amendment = await this.#node.submit(officer, {
-        type: 'accord.amendment' as never,
+        type: 'accord.amendment',
         to,
-        precedence: 'PRIORITY' as never,
+        precedence: 'PRIORITY',
         marking: 'TLP:CLEAR',
         body: { accord, signatures: sortSigs(given), ...(input.rationale !== undefined ? { rationale: input.rationale } : {}), ...(input.recovery !== undefined ? { recovery: input.recovery } : {}) } as unknown as JsonValue,
       });
       await this.#appendOwn(amendment.index);
       if (ours.length > 0) {
         const approval = await this.#node.submit(officer, {
-          type: 'accord.approval' as never,
+          type: 'accord.approval',
           to,
-          precedence: 'PRIORITY' as never,
+          precedence: 'PRIORITY',
           marking: 'TLP:CLEAR',
           refs: [{ party: me, index: amendment.index, hash: amendment.leafHash }],
           body: { version: versionOf(accord), digest, signatures: sortSigs(ours) } as unknown as JsonValue,
@@ -465,9 +464,9 @@ export class Governance {
       const to = cur.accord.parties.map((x) => x.id).filter((id) => id !== me);
       const proposalEntry = p.proposer.party === me ? await this.#store.entry(p.proposer.index) : await this.#store.received(p.proposer.party, p.proposer.index);
       const s = await this.#node.submit(officer, {
-        type: 'accord.approval' as never,
+        type: 'accord.approval',
         to,
-        precedence: 'PRIORITY' as never,
+        precedence: 'PRIORITY',
         marking: 'TLP:CLEAR',
         ...(proposalEntry ? { refs: [{ party: p.proposer.party, index: p.proposer.index, hash: formatBase64(proposalEntry.leafHash) }] } : {}),
         body: { version: p.version, digest, signatures: sortSigs(fresh) } as unknown as JsonValue,
@@ -524,8 +523,7 @@ export class Governance {
         } catch {
           continue;
         }
-        await this.#adopt(signed, next, p);
-        done = true;
+        done = await this.#adopt(signed, next, p);
         break;
       }
       if (!done) break;
@@ -533,8 +531,11 @@ export class Governance {
     await this.#recordPeers();
   }
 
-  /** Adds version `signed` to the chain, then activates it in our log. */
-  async #adopt(signed: SignedAccord, next: VerifiedAccord, p: Proposal): Promise<void> {
+  /**
+   * Adds version `signed` to the chain, then activates it in our log.
+   * @returns true when the chain moved; false when the activation waits (a key we do not hold, or the others' activations).
+   */
+  async #adopt(signed: SignedAccord, next: VerifiedAccord, p: Proposal): Promise<boolean> {
     const prev = this.#chain.current;
     const key = `${this.#node.party}/${p.version}`;
     const held = this.#activations.get(key);
@@ -543,22 +544,30 @@ export class Governance {
       const { digest: _d, ...activation } = held;
       await this.#save({ channel: this.#file.channel, versions: [...this.#file.versions, signed], activations: [...this.#file.activations, activation] });
       this.#haltIfDue();
-      return;
+      return true;
     }
     if (!next.party(this.#node.party)) {
       // Removed: the activation entry tells the others we saw it; then this node writes no more.
       await this.#activateOwn(next, signed, prev, p);
-      return;
+      return true;
     }
     const needsKey = this.#keyChange(prev, next);
+    if (needsKey === 'held' && next.party(this.#node.party)!.party.logKey !== this.#node.logKey) {
+      // A log-key rotation waits until every other party whose key stays has activated this version:
+      // they then know the version, so our activation entry (new key) is verified on arrival (noteActivations),
+      // and so are the requests and checkpoints we sign with the new key.
+      const waitFor = next.accord.parties.filter((x) => x.id !== this.#node.party && prev.party(x.id) !== undefined && prev.party(x.id)!.party.logKey === x.logKey && !this.#activations.has(`${x.id}/${p.version}`));
+      if (waitFor.length > 0) return false;
+    }
     if (needsKey === 'missing') {
       if (!this.#waiting.has(key)) {
         this.#waiting.add(key);
         this.#onError(new ParleyError('ACCORD_CONSENT', `version ${p.version} names a key of ${this.#node.party} this node does not hold (log.key.next): it is not activated here`));
       }
-      return;
+      return false;
     }
     await this.#activateOwn(next, signed, prev, p);
+    return true;
   }
 
   /** 'none' when our keys stay, 'held' when the new ones are our pending next keys, 'missing' otherwise. */
@@ -581,6 +590,7 @@ export class Governance {
     const recovery = p?.recovery ?? this.#proposals.get(digest)?.recovery;
     const to = [...new Set([...(prev?.accord.parties ?? []), ...next.accord.parties].map((x) => x.id))].filter((id) => id !== me).sort();
     const rotateLog = mine !== undefined && mine.logKey !== this.#node.logKey;
+    if (process.env['GOV_DEBUG']) console.log(Date.now() % 100000, me, 'activating', v, rotateLog);
     const { index, bytes } = await this.#node.appendActivation({
       officer: MACHINE,
       to,
@@ -589,6 +599,7 @@ export class Governance {
       nextHpke: mine !== undefined && prev?.party(me) !== undefined && mine.hpkeKey !== prev.party(me)!.party.hpkeKey,
       dual: rotateLog && recovery?.party !== me && prev?.party(me) !== undefined,
     });
+    if (process.env['GOV_DEBUG']) console.log(Date.now() % 100000, me, 'activated', v, index);
     const activation: Activation = { party: me, version: v, size: index, entry: formatBase64(bytes), ...(recovery?.party === me && isRecovery(this.#chain, me, next) ? { suspectFrom: recovery.suspectFrom } : {}) };
     this.#seen.add(`${me}/${index}`);
     this.#activations.set(`${me}/${v}`, { ...activation, digest });
@@ -611,7 +622,20 @@ export class Governance {
     if (add.length > 0) await this.#save({ ...this.#file, activations: [...this.#file.activations, ...add] });
   }
 
+  readonly #chainListeners = new Set<(chain: AccordChain) => void>();
+
+  /**
+   * Calls `listener` after each change of the chain file (a version added,
+   * an activation recorded). Listeners must not throw.
+   * @returns a function that removes it.
+   */
+  onChain(listener: (chain: AccordChain) => void): () => void {
+    this.#chainListeners.add(listener);
+    return () => this.#chainListeners.delete(listener);
+  }
+
   async #save(file: ChainFile): Promise<void> {
+    if (process.env['GOV_DEBUG']) console.log(Date.now() % 100000, this.#node.party, 'save', file.versions.length, file.activations.length);
     const chain =
       file.versions.length === this.#chain.versions.length ? this.#chain : file.versions.length === this.#chain.versions.length + 1 ? extendAccordChain(this.#chain, file.versions[file.versions.length - 1]!) : verifyAccordChain(file.versions);
     await this.#store.putSetting(CHAIN_SETTING, file);
@@ -619,6 +643,7 @@ export class Governance {
     this.#chain = chain;
     const adopt = (this.#node as unknown as { adoptChain?: (f: ChainFile) => unknown }).adoptChain;
     if (adopt !== undefined) await adopt.call(this.#node, this.chainFile());
+    for (const l of this.#chainListeners) l(chain);
   }
 
   #haltIfDue(): void {
@@ -631,9 +656,10 @@ export class Governance {
    * Before an ingest is verified: a peer's activation entry of a version in
    * our chain (or complete here) that changes its log key is checked under
    * that version's key and recorded first, so the entries from it on are
-   * judged by the new key.
+   * judged by the new key. Called before every ingest and before a pushed
+   * bundle is opened (federation/receive.ts).
    */
-  async #beforeIngest(entries: readonly Uint8Array[]): Promise<void> {
+  async noteActivations(entries: readonly Uint8Array[]): Promise<void> {
     let found = false;
     for (const bytes of entries) {
       let e;
@@ -652,7 +678,7 @@ export class Governance {
       const prevMember = this.#chain.version(body.version - 1)?.party(e.from.party);
       if (!member || member.party.logKey === prevMember?.party.logKey) continue;
       try {
-        (verifyEntry as (bytes: Uint8Array, accord: VerifiedAccord, member?: AccordMember) => unknown)(bytes, v, member);
+        verifyEntry(bytes, v, member);
       } catch {
         continue;
       }

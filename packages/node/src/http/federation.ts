@@ -125,7 +125,7 @@ export function registerFederation(app: App, ctx: Context): void {
       handler: async (req, reply) => {
         await authenticateNode(req, new Uint8Array(), ctx);
         const member = req.params.party === node.party ? undefined : node.accord.party(req.params.party);
-        const held = member ? await node.witness.latest(member.logKey.name) : undefined;
+        const held = member ? await node.witness.latest(req.params.party) : undefined;
         if (!held) throw new HttpError('NOT_FOUND', `this node has cosigned no checkpoint of ${req.params.party}'s log`);
         return reply.type('text/plain; charset=utf-8').header('cache-control', 'no-store').send(Buffer.from(held.note));
       },
@@ -139,7 +139,7 @@ export function registerFederation(app: App, ctx: Context): void {
       },
       handler: async (req, reply) => {
         await authenticateNode(req, new Uint8Array(), ctx);
-        return reply.header('cache-control', 'no-store').send({ proofs: (await heldForks(store, node.accord)).map((f) => f.text) });
+        return reply.header('cache-control', 'no-store').send({ proofs: (await heldForks(store, node)).map((f) => f.text) });
       },
     });
 

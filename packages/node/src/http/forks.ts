@@ -85,7 +85,7 @@ export function registerForks(app: App, ctx: Context): void {
   app.get('/v1/forks', {
     onRequest: sessions.require(READERS),
     schema: { tags: ['channel'], summary: 'Fork proofs held: parties caught showing two histories (highest alarm)', security: BEARER, response: { 200: ForksResponse } },
-    handler: async (_req, reply) => reply.header('cache-control', 'no-store').send({ forks: (await heldForks(store, node.accord)).map(item) }),
+    handler: async (_req, reply) => reply.header('cache-control', 'no-store').send({ forks: (await heldForks(store, node)).map(item) }),
   });
 
   app.get('/v1/forks/:party/:n', {

@@ -142,7 +142,7 @@ export function registerLogs(app: App, ctx: Context, peerUrls: Readonly<Record<s
   /** The checkpoint note held for `party` (own: latest; other: latest cosigned, else its node's), or undefined. */
   async function heldCheckpoint(party: string): Promise<Uint8Array | undefined> {
     if (party === node.party) return node.latestCheckpoint();
-    const held = await node.witness.latest(member(party).logKey.name);
+    const held = await node.witness.latest(member(party).party.id);
     if (held) return held.note;
     return upstream(() => peer(party).checkpoint());
   }
@@ -150,7 +150,7 @@ export function registerLogs(app: App, ctx: Context, peerUrls: Readonly<Record<s
   /** A checkpoint note of exactly `size`, or undefined when none is available here. */
   async function checkpointAt(party: string, size: number): Promise<Uint8Array | undefined> {
     if (party === node.party) return store.checkpointAt(size);
-    const held = await node.witness.latest(member(party).logKey.name);
+    const held = await node.witness.latest(member(party).party.id);
     if (held?.treeSize === size) return held.note;
     const current = await upstream(() => peer(party).checkpoint());
     return current && sizeOf(current) === size ? current : undefined;
@@ -219,7 +219,7 @@ export function registerLogs(app: App, ctx: Context, peerUrls: Readonly<Record<s
           if (held) notes.push({ witness: p.id, treeSize: held.treeSize, note: held.note });
         }
       } else {
-        const held = await node.witness.latest(m.logKey.name);
+        const held = await node.witness.latest(m.party.id);
         if (held) notes.push({ witness: node.party, treeSize: held.treeSize, note: decodeUtf8(held.note, 'checkpoint') });
       }
       return reply.header('cache-control', 'no-store').send({ party, notes });
@@ -260,7 +260,7 @@ export function registerLogs(app: App, ctx: Context, peerUrls: Readonly<Record<s
       let treeSize: number;
       if (own) treeSize = node.treeSize;
       else {
-        const held = await node.witness.latest(m.logKey.name);
+        const held = await node.witness.latest(m.party.id);
         treeSize = Math.max(held?.treeSize ?? 0, (await store.highestReceived(party)) + 1);
       }
       const limit = req.query.limit ?? 50;

@@ -138,7 +138,6 @@ export function settingOf(value: string): unknown {
 }
 
 export interface WitnessRow {
-  origin: string;
   party: string;
   tree_size: number;
   root_hash: Uint8Array;

@@ -82,6 +82,17 @@
  * Insert-only while live: a key is written once per request, replaced only
  * once expired (store.ts `rememberNonce`).
  *
+ * Migration 7 (issue 11, key epochs) rekeys `witness` by PARTY: a party's log
+ * keeps its origin across key rotations, but the party, not a key name, is
+ * what the accord chain names, so the witness state follows the party:
+ *
+ *     witness      party TEXT PRIMARY KEY          another party of the accord
+ *                  tree_size ≥ 0, root_hash BLOB(32), note BLOB   as in migration 2
+ *
+ * Each row of the earlier table moves to its `party` (were there two rows for
+ * one party, the larger tree size is kept); the `origin` column is gone (the
+ * origin is in the note's first line).
+ *
  * Invariants the store keeps (checked at open, see store.ts): entries hold
  * exactly indexes [0, n); hashes hold exactly [0, storedHashCount(n)); the
  * largest checkpoint is at tree size n. All three change only together, in
@@ -321,6 +332,23 @@ export const MIGRATIONS: readonly Migration[] = [
         expires  INTEGER NOT NULL CHECK (expires >= 0)
       ) STRICT, WITHOUT ROWID;
       CREATE INDEX request_nonces_by_expiry ON request_nonces (expires);
+    `,
+  },
+  // issue 11 (key epochs): the witness state follows the party, whatever key signs its log
+  {
+    version: 7,
+    description: 'witness: keyed by party instead of log origin (a rotated key keeps the party)',
+    sql: `
+      CREATE TABLE witness_by_party (
+        party      TEXT PRIMARY KEY CHECK (length(party) > 0),
+        tree_size  INTEGER NOT NULL CHECK (tree_size >= 0),
+        root_hash  BLOB NOT NULL CHECK (length(root_hash) = 32),
+        note       BLOB NOT NULL CHECK (length(note) > 0)
+      ) STRICT;
+      INSERT OR IGNORE INTO witness_by_party (party, tree_size, root_hash, note)
+        SELECT party, tree_size, root_hash, note FROM witness WHERE length(party) > 0 ORDER BY tree_size DESC, origin;
+      DROP TABLE witness;
+      ALTER TABLE witness_by_party RENAME TO witness;
     `,
   },
 ];

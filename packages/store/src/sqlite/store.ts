@@ -452,16 +452,17 @@ export class SqliteStore implements LogStore {
     });
   }
 
-  witnessState(origin: string): Promise<WitnessState | undefined> {
+  witnessState(party: string): Promise<WitnessState | undefined> {
     return this.#run('witnessState', () => {
-      const row = this.#stmts.witness.get(origin) as WitnessRow | undefined;
+      const row = this.#stmts.witness.get(party) as WitnessRow | undefined;
       return row && witnessOf(row);
     });
   }
 
-  advanceWitness(origin: string, expectOldSize: number, next: WitnessState): Promise<boolean> {
+  advanceWitness(party: string, expectOldSize: number, next: WitnessState): Promise<boolean> {
     return this.#run('advanceWitness', () => {
-      const bad = (why: string): never => fail('STORE_CONFLICT', `advanceWitness ${origin}: ${why}`);
+      const bad = (why: string): never => fail('STORE_CONFLICT', `advanceWitness ${party}: ${why}`);
+      if (party.length === 0 || next.party !== party) bad(`the state is ${next.party}'s, not ${party}'s`);
       if (!Number.isSafeInteger(expectOldSize) || expectOldSize < 0) bad(`expected size ${expectOldSize}`);
       if (!Number.isSafeInteger(next.treeSize) || next.treeSize < expectOldSize) bad(`size ${next.treeSize} would move back from ${expectOldSize}`);
       if (next.rootHash.length !== HASH_SIZE) bad('root hash is not 32 bytes');
@@ -476,9 +477,9 @@ export class SqliteStore implements LogStore {
       //   3. COMMIT.
       const written = this.#db
         .transaction(() => {
-          const stored = (s.witnessSize.pluck().get(origin) as number | undefined) ?? 0;
+          const stored = (s.witnessSize.pluck().get(party) as number | undefined) ?? 0;
           if (stored !== expectOldSize) return false;
-          s.putWitness.run({ origin, party: next.party, tree_size: next.treeSize, root_hash: next.rootHash, note: next.note });
+          s.putWitness.run({ party, tree_size: next.treeSize, root_hash: next.rootHash, note: next.note });
           return true;
         })
         .immediate();
@@ -751,7 +752,7 @@ function prepare(db: Database.Database) {
       `UPDATE escalations SET attempts = ?, next_attempt_at = ?, webhook_state = ?
        WHERE id = ? AND attempts = ? AND webhook_state = 'pending'`,
     ),
-    witness: p('SELECT origin, party, tree_size, root_hash, note FROM witness WHERE origin = ?'),
+    witness: p('SELECT party, tree_size, root_hash, note FROM witness WHERE party = ?'),
     addForkProof: p('INSERT OR IGNORE INTO fork_proofs (party, view_lo, view_hi, proof, recorded_at) VALUES (?, ?, ?, ?, ?)'),
     forkProofs: p('SELECT party, proof, recorded_at FROM fork_proofs ORDER BY seq'),
     forkProofsOf: p('SELECT party, proof, recorded_at FROM fork_proofs WHERE party = ? ORDER BY seq'),
@@ -759,10 +760,10 @@ function prepare(db: Database.Database) {
     addUnverified: p('INSERT OR IGNORE INTO unverified_checkpoints (party, note, kept_at) VALUES (?, ?, ?)'),
     pending: p('SELECT note FROM unverified_checkpoints WHERE party = ? AND compared_at IS NULL ORDER BY seq'),
     markCompared: p('UPDATE unverified_checkpoints SET compared_at = ?, outcome = ? WHERE party = ? AND note = ? AND compared_at IS NULL'),
-    witnessSize: p('SELECT tree_size FROM witness WHERE origin = ?'),
+    witnessSize: p('SELECT tree_size FROM witness WHERE party = ?'),
     putWitness: p(
-      `INSERT INTO witness (origin, party, tree_size, root_hash, note) VALUES (@origin, @party, @tree_size, @root_hash, @note)
-       ON CONFLICT (origin) DO UPDATE SET party = excluded.party, tree_size = excluded.tree_size,
+      `INSERT INTO witness (party, tree_size, root_hash, note) VALUES (@party, @tree_size, @root_hash, @note)
+       ON CONFLICT (party) DO UPDATE SET tree_size = excluded.tree_size,
          root_hash = excluded.root_hash, note = excluded.note`,
     ),
   };
