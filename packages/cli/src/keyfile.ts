@@ -19,7 +19,7 @@
  */
 import { createCipheriv, createDecipheriv, randomBytes, scrypt as scryptCb } from 'node:crypto';
 import { promisify } from 'node:util';
-import { type HpkeKeyPair, type SignerKey, formatSignerKey, hpkeDeriveKeyPair, parseSignerKey } from '@parley/core/node';
+import { type HpkeKeyPair, type SignerKey, SIG_TYPE_COSIGNATURE_V1, formatSignerKey, hpkeDeriveKeyPair, parseSignerKey } from '@parley/core/node';
 import type { NodeKeys } from '@parley/node';
 import { UsageError } from './exit.js';
 
@@ -44,10 +44,12 @@ interface KeyFile {
 export interface PartySecrets {
   readonly log: SignerKey;
   readonly hpkeSeed: Uint8Array;
+  /** The witness's own cosigning key (witness.key, issue 11), when the data directory has one. */
+  readonly witness?: SignerKey;
 }
 
 export function nodeKeys(s: PartySecrets): NodeKeys & { hpke: HpkeKeyPair } {
-  return { log: s.log, hpke: hpkeDeriveKeyPair(s.hpkeSeed) };
+  return { log: s.log, hpke: hpkeDeriveKeyPair(s.hpkeSeed), ...(s.witness !== undefined ? { witness: s.witness } : {}) };
 }
 
 function aad(f: Omit<KeyFile, 'ciphertext'>): Buffer {
@@ -118,6 +120,60 @@ export async function openKeyFile(text: string, passphrase: string, file: string
     return { log: parseSignerKey(o.logKey), hpkeSeed };
   } catch {
     throw new UsageError(`${file} decrypted but does not hold a log key and an HPKE seed`, 'KEY_FILE_UNREADABLE');
+  } finally {
+    plain.fill(0);
+  }
+}
+
+// ---------------------------------------------------------------------------
+// witness.key (issue 11): the witness's own cosigning key, in the same
+// container as keys.enc (scrypt + AES-256-GCM, header bound as associated
+// data, same passphrase); plaintext {"v": 1, "witnessKey": "PRIVATE+KEY+<name>+…"},
+// a cosignature/v1 (0x04) signer key. Absent: the witness cosigns with the
+// log key's 0x04 form. The node checks it is the accord's witnessKey for the party.
+
+/** Encrypts a witness signer key; returns witness.key's text. */
+export async function sealWitnessKeyFile(key: SignerKey, passphrase: string, n = KDF_N): Promise<string> {
+  const salt = randomBytes(16);
+  const nonce = randomBytes(12);
+  const header = { v: 1, kdf: { name: 'scrypt', N: n, r: 8, p: 1 }, cipher: 'AES-256-GCM', salt: salt.toString('base64'), nonce: nonce.toString('base64') } as const;
+  const dk = await deriveKey(passphrase, salt, header.kdf);
+  const plain = Buffer.from(JSON.stringify({ v: 1, witnessKey: formatSignerKey(key) }), 'utf8');
+  const c = createCipheriv('aes-256-gcm', dk, nonce);
+  c.setAAD(aad(header));
+  const ct = Buffer.concat([c.update(plain), c.final(), c.getAuthTag()]);
+  plain.fill(0);
+  dk.fill(0);
+  return `${JSON.stringify({ ...header, ciphertext: ct.toString('base64') }, null, 2)}\n`;
+}
+
+/**
+ * Decrypts witness.key.
+ * @throws UsageError `PASSPHRASE_WRONG` (or a tampered file), `KEY_FILE_UNREADABLE` for a malformed file or one without a cosignature/v1 key.
+ */
+export async function openWitnessKeyFile(text: string, passphrase: string, file: string): Promise<SignerKey> {
+  const f = parseKeyFile(text, file);
+  const dk = await deriveKey(passphrase, Buffer.from(f.salt, 'base64'), f.kdf);
+  const ct = Buffer.from(f.ciphertext, 'base64');
+  if (ct.length < 17) throw new UsageError(`${file} is truncated`, 'KEY_FILE_UNREADABLE');
+  let plain: Buffer;
+  try {
+    const d = createDecipheriv('aes-256-gcm', dk, Buffer.from(f.nonce, 'base64'));
+    d.setAAD(aad(f));
+    d.setAuthTag(ct.subarray(ct.length - 16));
+    plain = Buffer.concat([d.update(ct.subarray(0, ct.length - 16)), d.final()]);
+  } catch {
+    throw new UsageError(`wrong passphrase for ${file} (or the file was altered)`, 'PASSPHRASE_WRONG');
+  } finally {
+    dk.fill(0);
+  }
+  try {
+    const o = JSON.parse(plain.toString('utf8')) as { witnessKey: string };
+    const key = parseSignerKey(o.witnessKey);
+    if (key.type !== SIG_TYPE_COSIGNATURE_V1) throw new Error('type');
+    return key;
+  } catch {
+    throw new UsageError(`${file} decrypted but does not hold a cosignature/v1 witness key`, 'KEY_FILE_UNREADABLE');
   } finally {
     plain.fill(0);
   }

@@ -2,7 +2,8 @@
  * The keys `parley serve` gives the node (issue 11): keys.enc, the pending
  * next key of a rotation or recovery (log.key.next, written by `parley key
  * rotate | recover`, sealed with the same passphrase), and the HPKE keys of
- * earlier key files (keys.retired-*.enc) so bodies sealed to them still open.
+ * earlier key files (keys.retired-*.enc) so bodies sealed to them still open,
+ * and the witness's own key (witness.key) when there is one.
  *
  * Once the version naming the next key is in force (the store's chain says
  * so), the next key IS the key: at start-up log.key.next becomes keys.enc
@@ -15,7 +16,7 @@ import { formatVerifierKey, hpkeDeriveKeyPair, verifierKeyOf } from '@parley/cor
 import type { NodeKeys } from '@parley/node';
 import { UsageError } from './exit.js';
 import { paths } from './datadir.js';
-import { type PartySecrets, openKeyFile } from './keyfile.js';
+import { type PartySecrets, openKeyFile, openWitnessKeyFile } from './keyfile.js';
 import { getSecret } from './secrets.js';
 
 const RETIRED = /^keys\.retired-[0-9TZ-]+\.enc$/;
@@ -66,11 +67,14 @@ export async function loadNodeKeys(dir: string, passphraseFile: string | undefin
     const s = await openKeyFile(readKeyText(join(dir, f), dir), passphrase, join(dir, f));
     if (Buffer.compare(Buffer.from(s.hpkeSeed), Buffer.from(current.hpkeSeed)) !== 0) retiredHpke.push(hpkeDeriveKeyPair(s.hpkeSeed));
   }
+  // The witness's own key (witness.key, same passphrase), when the data directory has one.
+  const witness = existsSync(p.witnessKey) ? await openWitnessKeyFile(readKeyText(p.witnessKey, dir), passphrase, p.witnessKey) : undefined;
   const hpke = hpkeDeriveKeyPair(current.hpkeSeed);
   const nextHpke = next !== undefined && Buffer.compare(Buffer.from(next.hpkeSeed), Buffer.from(current.hpkeSeed)) !== 0 ? hpkeDeriveKeyPair(next.hpkeSeed) : undefined;
   return {
     log: current.log,
     hpke,
+    ...(witness !== undefined ? { witness } : {}),
     ...(next !== undefined ? { next: { log: next.log, ...(nextHpke ? { hpke: nextHpke } : {}) } } : {}),
     ...(retiredHpke.length > 0 ? { retiredHpke } : {}),
   };

@@ -3,9 +3,9 @@
  * interactive prompt — never from a command-line flag, which other users
  * of the machine can read in the process list and shells keep in history.
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { UsageError } from './exit.js';
-import { type PartySecrets, openKeyFile } from './keyfile.js';
+import { type PartySecrets, openKeyFile, openWitnessKeyFile } from './keyfile.js';
 import { paths } from './datadir.js';
 
 /** Reads a secret from a file: its first line, without the line ending. */
@@ -76,5 +76,9 @@ export async function unlockKeys(dir: string, passphraseFile: string | undefined
     throw new UsageError(`cannot read the key file "${file}": ${(e as NodeJS.ErrnoException).code ?? e} — create a data directory with: parley init --data ${dir}`, 'KEY_FILE_UNREADABLE');
   }
   const pass = await getSecret({ file: passphraseFile, env: 'PARLEY_PASSPHRASE', what: 'passphrase', flag: '--passphrase-file' });
-  return openKeyFile(text, pass, file);
+  const secrets = await openKeyFile(text, pass, file);
+  // issue 11: the witness's own key, when the data directory has one (same passphrase).
+  const wfile = paths(dir).witnessKey;
+  if (!existsSync(wfile)) return secrets;
+  return { ...secrets, witness: await openWitnessKeyFile(readFileSync(wfile, 'utf8'), pass, wfile) };
 }

@@ -39,9 +39,8 @@ import {
   openCheckpoint,
   openNote,
   parseCheckpoint,
-  parseNote,
   parseEntry,
-  parseVerifierKey,
+  parseNote,
   verifyAccordChain,
   verifyChainFile,
   verifyEntry,
@@ -124,15 +123,6 @@ export function originOf(g: Governed, party: string): string | undefined {
   return undefined;
 }
 
-/** The party whose log has `origin`, in any version of the chain. */
-export function partyOfOrigin(g: Governed, origin: string): string | undefined {
-  for (let i = g.chain.versions.length - 1; i >= 0; i--) {
-    const p = g.chain.versions[i]!.accord.parties.find((x) => parseVerifierKey(x.logKey).name === origin);
-    if (p !== undefined) return p.id;
-  }
-  return undefined;
-}
-
 /** Keys whose checkpoint signatures are valid for `party` at `size`, as a verifier set. */
 export function checkpointVerifiers(g: Governed, party: string, size: number): VerifierSet {
   return new VerifierSet(g.epochs.checkpointKeys(party, size).map((m) => newVerifier(m.logKey)));
@@ -162,16 +152,6 @@ export function witnessKeysOf(g: Governed, party: string): VerifierKey[] {
   return [...g.epochs.witnessKeys(party)].reverse().map((w) => w.key);
 }
 
-/** The party's member in the current version (requests: signed with the sender's current key). */
-export function currentMember(g: Governed, party: string): AccordMember | undefined {
-  return g.chain.current.party(party);
-}
-
-/** Whether `key` (a log key of `party`) is retired at checkpoint size `size` (core epochs.retired). */
-export function isRetired(g: Governed, party: string, key: VerifierKey, size: number): boolean {
-  return g.epochs.retired(party, key, size);
-}
-
 /** A checkpoint of `party` signed only by keys that are retired at its size (evidence). */
 export interface RetiredCheckpoint {
   readonly party: string;
@@ -190,7 +170,7 @@ export function retiredSigners(g: Governed, party: string, note: Uint8Array | st
     const opened = openNote(note, ever);
     const cp = parseCheckpoint(opened.text);
     if (cp.origin !== originOf(g, party)) return undefined;
-    const keys = opened.verified.map((s) => s.verifier.key).filter((k): k is VerifierKey => k !== undefined && isRetired(g, party, k, cp.treeSize));
+    const keys = opened.verified.map((s) => s.verifier.key).filter((k): k is VerifierKey => k !== undefined && g.epochs.retired(party, k, cp.treeSize));
     return keys.length > 0 ? { party, size: cp.treeSize, keys } : undefined;
   } catch {
     return undefined;
@@ -214,7 +194,8 @@ export function openPartyCheckpoint(g: Governed, party: string, note: Uint8Array
     size = -1;
   }
   try {
-    if (size < 0) return openCheckpoint(note, checkpointVerifiers(g, party, 0), { origin });
+    // Not a checkpoint: openCheckpoint reports it (no key is valid at no size).
+    if (size < 0) return openCheckpoint(note, new VerifierSet([]), { origin });
     return openCheckpoint(note, checkpointVerifiers(g, party, size), { origin });
   } catch (e) {
     const retired = e instanceof VerificationError ? retiredSigners(g, party, note) : undefined;

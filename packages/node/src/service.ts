@@ -56,6 +56,7 @@ import {
   signRequestWithDigest,
   storedHashIndex,
   cosignerKey,
+  parseChainFile,
   verifierKeyOf,
   verifyAccord,
   verifyRequest,
@@ -71,7 +72,7 @@ import { isQuarantined } from './federation/forks.js';
 import { judgeReceivedBody, needsAnswer, rejectionDraft, rejectionOf, withRejection } from './received.js';
 import type { ContinuityGuard } from './rollback.js';
 import { Governance } from './governance/governance.js';
-import { type AccordChain, type AccordEpochs, type Governed, CHAIN_SETTING, loadChain, storedChainFile, verifyEntryAt } from './epochs.js';
+import { type AccordChain, type AccordEpochs, type ChainFile, type Governed, CHAIN_SETTING, loadChain, storedChainFile, verifyEntryAt } from './epochs.js';
 
 /** The party's secrets, decrypted in memory only. */
 export interface NodeKeys {
@@ -230,21 +231,33 @@ export class ParleyNode implements Governed {
   }
 
   /**
+   * The chain file of the chain in force (GOV.md §2; what `GET /v1/accord/chain`
+   * serves): every version from the genesis, and the recorded activations.
+   */
+  async chainFile(): Promise<ChainFile> {
+    const stored = (await this.#store.getSetting(CHAIN_SETTING)) as ChainFile | undefined;
+    return { channel: this.chain.channel, versions: this.chain.signed, activations: stored?.activations ?? [] };
+  }
+
+  /**
    * Adopts a longer accord chain: verifies the chain file (core
    * `verifyChainFile`, from this node's genesis), checks that it extends the
    * chain in force (every version held, same digest; every activation held
    * kept), stores it durably (setting `accord.chain`), then swaps chain and
    * epochs together — a verifier sees the old pair or the new one, never a
    * mix. Concurrent calls run one after another.
-   * @param file the chain file (GOV.md §2), with or without version 1.
+   * @param input the chain file (GOV.md §2: parsed, text or bytes), with or without version 1.
    * @returns the new chain.
    * @throws VerificationError `ACCORD_VERSION` for a chain shorter than the
    *   one in force (a rollback) or dropping an activation, `ACCORD_FORKED` for
    *   one whose version N differs from the held version N; the chain's own
-   *   errors (core verifyChainFile); nothing is stored then.
+   *   errors (core parseChainFile, verifyChainFile: `ACCORD_MALFORMED`,
+   *   `ACCORD_CHAIN`, `ACCORD_QUORUM`, `ACCORD_CONSENT`, `SIGNATURE_INVALID`, …);
+   *   nothing is stored then.
    */
-  adoptChain(file: unknown): Promise<AccordChain> {
+  adoptChain(input: ChainFile | string | Uint8Array): Promise<AccordChain> {
     const run = this.#chainTail.then(async () => {
+      const file = parseChainFile(input);
       const next = loadChain(this.#genesis.signed, this.#genesis.verified, file);
       const held = this.#governed.chain;
       if (next.chain.versions.length < held.versions.length) fail('ACCORD_VERSION', `the chain ends at version ${next.chain.versions.length}, before version ${held.versions.length} in force (rolled back)`);
@@ -252,11 +265,11 @@ export class ParleyNode implements Governed {
         if (next.chain.versions[i]!.digest !== v.digest) fail('ACCORD_FORKED', `the chain's version ${i + 1} is not the version ${i + 1} in force`);
       });
       const oldActs = ((await this.#store.getSetting(CHAIN_SETTING)) as { activations?: { party: string; version: number; size: number }[] } | undefined)?.activations ?? [];
-      const newActs = (file as { activations: { party: string; version: number; size: number }[] }).activations;
+      const newActs = file.activations;
       for (const a of oldActs) {
         if (!newActs.some((b) => b.party === a.party && b.version === a.version && b.size === a.size)) fail('ACCORD_VERSION', `the chain drops ${a.party}'s activation of version ${a.version} at ${a.size}`);
       }
-      await this.#store.putSetting(CHAIN_SETTING, storedChainFile(file as Parameters<typeof storedChainFile>[0]));
+      await this.#store.putSetting(CHAIN_SETTING, storedChainFile(file));
       // ---- durable: the node runs on this chain from now on, and after a restart.
       this.#governed = next;
       return next.chain;

@@ -335,8 +335,8 @@ export function verifyAccord(signed: SignedAccord, options: VerifyAccordOptions 
 /**
  * @internal Assembles a {@link VerifiedAccord} (after its signatures were checked).
  */
-export function verifiedAccord(accord: Accord, channel: string, digest: string, signedBy: readonly string[], signatures: readonly AccordSignature[], complete: boolean): VerifiedAccord {
-  const members = new Map<string, AccordMember>(accord.parties.map((p) => [p.id, accordMember(p)]));
+export function verifiedAccord(accord: Accord, channel: string, digest: string, signedBy: readonly string[], signatures: readonly AccordSignature[], complete: boolean, built?: ReadonlyMap<string, AccordMember>): VerifiedAccord {
+  const members = built ?? new Map<string, AccordMember>(accord.parties.map((p) => [p.id, accordMember(p)]));
   const version = accordVersion(accord);
   return {
     accord,
@@ -376,17 +376,26 @@ export function sortAccordSignatures(sigs: readonly AccordSignature[]): AccordSi
   return [...sigs].sort((a, b) => (k(a) < k(b) ? -1 : k(a) > k(b) ? 1 : 0));
 }
 
-/** @internal A party as verifiers see it (chain.ts builds these for later versions). */
-export function accordMember(party: AccordParty, logKey: VerifierKey = parseVerifierKey(party.logKey)): AccordMember {
+/**
+ * @internal A party as verifiers see it (chain.ts builds these for later
+ * versions). `reuse`: the same party's member in the version before; when
+ * its log key is unchanged, its parsed key and native verifier are shared
+ * (a chain of a thousand versions makes three key objects, not three thousand).
+ */
+export function accordMember(party: AccordParty, logKey?: VerifierKey, reuse?: AccordMember): AccordMember {
+  const same = reuse !== undefined && reuse.party.logKey === party.logKey;
+  const key = logKey ?? (same ? reuse.logKey : parseVerifierKey(party.logKey));
+  const witnessKey = party.witnessKey === undefined ? (same && reuse.party.witnessKey === undefined ? reuse.witnessKey : cosignerKey(key)) : parseVerifierKey(party.witnessKey);
+  if (same) return { party, logKey: key, witnessKey, hpkeKey: reuse.party.hpkeKey === party.hpkeKey ? reuse.hpkeKey : parseBase64(party.hpkeKey), verify: reuse.verify };
   let cache: { provider: SigningCrypto; verify: Ed25519Verify } | undefined;
   return {
     party,
-    logKey,
-    witnessKey: party.witnessKey === undefined ? cosignerKey(logKey) : parseVerifierKey(party.witnessKey),
+    logKey: key,
+    witnessKey,
     hpkeKey: parseBase64(party.hpkeKey),
     verify(message, signature) {
       const provider = getCrypto();
-      if (cache?.provider !== provider) cache = { provider, verify: provider.ed25519Verifier(logKey.publicKey) };
+      if (cache?.provider !== provider) cache = { provider, verify: provider.ed25519Verifier(key.publicKey) };
       return cache.verify(message, signature);
     },
   };

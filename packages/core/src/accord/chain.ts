@@ -50,7 +50,7 @@
  *   extendAccordChain(chain, s).current.version; // 2
  */
 import { type ErrorCode, fail, isParleyError } from '../errors.js';
-import { formatBase64, formatHex, parseBase64 } from '../encoding.js';
+import { concatBytes, encodeUtf8, formatBase64, formatHex, parseBase64 } from '../encoding.js';
 import { canonicalize } from '../cjson.js';
 import { parseJson } from '../ijson.js';
 import { getCrypto } from '../crypto/provider.js';
@@ -62,6 +62,7 @@ import {
   type AccordSignature,
   type SignedAccord,
   type VerifiedAccord,
+  ACCORD_CONTEXT,
   accordDigest,
   accordMember,
   accordSigningMessage,
@@ -141,14 +142,15 @@ export function verifyAmendment(prev: VerifiedAccord, next: SignedAccord): Verif
   if (accord.previous !== prev.digest) fail('ACCORD_CHAIN', `accord version ${n} does not name version ${prev.version}'s digest as previous`);
   if (prev.frozen) fail('CHANNEL_FROZEN', `version ${prev.version} is frozen (one party left): nothing amends it`);
   if (accord.name !== prev.accord.name) fail('ACCORD_MALFORMED', 'accord.name: the channel name never changes');
-  const nextMembers = new Map<string, AccordMember>(accord.parties.map((p) => [p.id, accordMember(p)]));
+  const nextMembers = new Map<string, AccordMember>(accord.parties.map((p) => [p.id, accordMember(p, undefined, prev.party(p.id))]));
   for (const [id, m] of nextMembers) {
     const old = prev.party(id);
     if (old && old.logKey.name !== m.logKey.name) fail('ACCORD_MALFORMED', `parties.${id}.logKey: a rotated key keeps its name (the log origin)`);
   }
 
   // 2. Every signature under its designated key.
-  const msg = accordSigningMessage(accord);
+  const d = accordDigest(accord);
+  const msg = concatBytes(encodeUtf8(ACCORD_CONTEXT), d);
   const priorOk = new Set<string>();
   const plainOk = new Set<string>();
   for (const s of sigs) {
@@ -189,7 +191,7 @@ export function verifyAmendment(prev: VerifiedAccord, next: SignedAccord): Verif
     if (!consented) fail('ACCORD_CONSENT', old ? `accord version ${n} changes ${p.id}'s keys without ${p.id}'s signature under its new log key` : `accord version ${n} adds ${p.id} without ${p.id}'s signature`);
   }
   const signedBy = [...new Set(sigs.map((s) => s.party))];
-  return verifiedAccord(accord, prev.channel, hexDigest(accord), signedBy, sigs, true);
+  return verifiedAccord(accord, prev.channel, formatHex(d), signedBy, sigs, true, nextMembers);
 }
 
 function makeChain(versions: readonly VerifiedAccord[], signed: readonly SignedAccord[]): AccordChain {

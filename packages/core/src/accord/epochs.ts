@@ -34,11 +34,14 @@
  * entry bytes, "suspectFrom"?}]}`, formatted by {@link formatChainFile}
  * with members sorted (RFC 8785 order) and two-space indentation.
  */
-import { fail } from '../errors.js';
+import { fail, isParleyError } from '../errors.js';
 import { decodeUtf8, encodeUtf8, formatBase64, parseBase64 } from '../encoding.js';
 import { canonicalize } from '../cjson.js';
 import { parseJson } from '../ijson.js';
 import { type VerifierKey, formatVerifierKey } from '../note/key.js';
+import { formatNote, parseNote } from '../note/note.js';
+import { VerifierSet } from '../note/verifier.js';
+import { type VerifiedCheckpoint, MAX_CHECKPOINT_BYTES, openCheckpoint, parseCheckpoint } from '../note/checkpoint.js';
 import { arr, int, obj, str } from '../shape.js';
 import { type AccordMember, type SignedAccord, type VerifiedAccord, PARTY_ID, parseAccord, parseSignatures } from './accord.js';
 import { type AccordChain, type VerifyAccordChainOptions, verifyAccordChain } from './chain.js';
@@ -301,7 +304,7 @@ export function epochsOf(chain: AccordChain, activations: readonly Activation[])
  * Nothing is verified.
  * @throws ParseError `ACCORD_MALFORMED`; `INPUT_TOO_LARGE`.
  */
-export function parseChainFile(input: string | Uint8Array | unknown): ChainFile {
+export function parseChainFile(input: string | Uint8Array | ChainFile): ChainFile {
   let v: unknown = input;
   if (typeof input === 'string' || input instanceof Uint8Array) {
     if ((typeof input === 'string' ? input.length : input.length) > MAX_CHAIN_FILE_BYTES) fail('INPUT_TOO_LARGE', 'chain file larger than 64 MiB');
@@ -427,7 +430,8 @@ export function activationEntryField(bytes: Uint8Array): string {
  * `size` with `key` — what a verifier calls before trusting a checkpoint
  * signature made by `key`.
  * @returns the member (its `logKey` is `key`).
- * @throws VerificationError `KEY_RETIRED` when `key` is one of the party's
+ * @throws ArgumentError `CHANNEL_FROZEN` for a size beyond the end of a
+ *   frozen log; VerificationError `KEY_RETIRED` when `key` is one of the party's
  *   keys but `size` is beyond its rotation size (keep the checkpoint: it is
  *   evidence against the old key); `NOTE_UNVERIFIED` when `key` is not a
  *   key of the party valid at `size` otherwise.
@@ -437,6 +441,181 @@ export function checkpointSigner(epochs: AccordEpochs, party: string, key: Verif
   const k = keyString(key);
   const m = epochs.checkpointKeys(party, size).find((x) => formatVerifierKey(x.logKey) === k);
   if (m) return m;
+  const all = epochs.epochs(party);
+  const last = all[all.length - 1];
+  if (last?.version.frozen && last.until !== undefined && size > last.until) fail('CHANNEL_FROZEN', `${party}'s log ended at size ${last.until} when version ${last.version.version} froze the channel`);
   if (epochs.retired(party, key, size)) fail('KEY_RETIRED', `${party}'s key ${k.split('+').slice(0, 2).join('+')} was retired before tree size ${size}`);
   return fail('NOTE_UNVERIFIED', `not a log key of ${party} valid at tree size ${size}`);
+}
+
+/**
+ * Evidence that a party's log key signed a checkpoint beyond its rotation
+ * size (kind `retired-key`; a document of its own beside fork.ts's
+ * checkpoint proofs, same `type`, because it verifies against the accord
+ * chain rather than one accord):
+ *
+ *     v, type "parley/fork-proof", accord (channel id), party, kind "retired-key",
+ *     checkpoint   the note, carrying ONLY the retired key's signature
+ *     activation   the party's activation {party, version, size, entry} of a version V
+ *                  whose key differs: its entry, signed by the party's key in V, shows
+ *                  the log moved to V at `size`
+ *
+ * Sound: after the activation of V at R only V's key (and later ones) sign
+ * the party's checkpoints of sizes > R; the proof requires that the
+ * signing key is the party's key in some version before V and in NO version
+ * from V on, and that the checkpoint's size is > R.
+ */
+export interface RetiredKeyProof {
+  readonly v: 1;
+  readonly type: 'parley/fork-proof';
+  readonly accord: string;
+  readonly party: string;
+  readonly kind: 'retired-key';
+  readonly checkpoint: string;
+  readonly activation: ChainFileActivation;
+}
+
+/** A retired-key proof that verified. */
+export interface VerifiedRetiredKey {
+  readonly channel: string;
+  readonly party: string;
+  /** The retired key. */
+  readonly key: VerifierKey;
+  /** The checkpoint's tree size (> rotatedAt). */
+  readonly size: number;
+  /** The activation that retired the key: version and size. */
+  readonly version: number;
+  readonly rotatedAt: number;
+  /** Canonical JSON (RFC 8785) of the proof. */
+  readonly text: string;
+}
+
+function retiredShape(v: unknown): RetiredKeyProof {
+  const M = 'FORK_PROOF_MALFORMED';
+  const o = obj(v, M, 'fork', ['v', 'type', 'accord', 'party', 'kind', 'checkpoint', 'activation']);
+  if (o['v'] !== 1 || o['type'] !== 'parley/fork-proof' || o['kind'] !== 'retired-key') fail(M, 'fork: want v 1, type parley/fork-proof, kind retired-key');
+  const a = obj(o['activation'], M, 'fork.activation', ['party', 'version', 'size', 'entry'], ['suspectFrom']);
+  const activation: ChainFileActivation = {
+    party: str(a['party'], M, 'fork.activation.party', { pattern: PARTY_ID, max: 16 }),
+    version: int(a['version'], M, 'fork.activation.version', 2, Number.MAX_SAFE_INTEGER),
+    size: int(a['size'], M, 'fork.activation.size', 0, Number.MAX_SAFE_INTEGER),
+    entry: str(a['entry'], M, 'fork.activation.entry', { min: 4, max: 400 * 1024 }),
+  };
+  return {
+    v: 1,
+    type: 'parley/fork-proof',
+    accord: str(o['accord'], M, 'fork.accord', { pattern: /^[0-9a-f]{64}$/, max: 64 }),
+    party: str(o['party'], M, 'fork.party', { pattern: PARTY_ID, max: 16 }),
+    kind: 'retired-key',
+    checkpoint: str(o['checkpoint'], M, 'fork.checkpoint', { min: 1, max: MAX_CHECKPOINT_BYTES }),
+    activation: 'suspectFrom' in a ? { ...activation, suspectFrom: int(a['suspectFrom'], M, 'fork.activation.suspectFrom', 0, Number.MAX_SAFE_INTEGER) } : activation,
+  };
+}
+
+/**
+ * Parses a retired-key proof: canonical JSON (RFC 8785), closed members. Nothing is verified.
+ * @throws ParseError `FORK_PROOF_MALFORMED`.
+ */
+export function parseRetiredKeyProof(input: string | Uint8Array): RetiredKeyProof {
+  let v: unknown;
+  try {
+    v = parseJson(input, { maxBytes: 1024 * 1024 });
+  } catch (e) {
+    return fail('FORK_PROOF_MALFORMED', 'fork proof is not JSON', e);
+  }
+  let text: string;
+  try {
+    text = canonicalize(v);
+  } catch (e) {
+    return fail('FORK_PROOF_MALFORMED', 'fork proof is not canonical JSON (RFC 8785)', e);
+  }
+  if (text !== (typeof input === 'string' ? input : decodeUtf8(input))) fail('FORK_PROOF_MALFORMED', 'fork proof is not canonical JSON (RFC 8785)');
+  return retiredShape(v);
+}
+
+/** The party's log keys (as strings) in versions [from, to] of the chain. */
+function partyKeys(chain: AccordChain, party: string, from: number, to: number): Map<string, VerifierKey> {
+  const out = new Map<string, VerifierKey>();
+  for (const v of chain.versions) {
+    if (v.version < from || v.version > to) continue;
+    const m = v.party(party);
+    if (m) out.set(formatVerifierKey(m.logKey), m.logKey);
+  }
+  return out;
+}
+
+/**
+ * Verifies a retired-key proof against the channel's verified chain.
+ * @throws ParseError `FORK_PROOF_MALFORMED`; VerificationError `FORK_PROOF_INVALID`.
+ * @example verifyRetiredKeyProof(text, chain).rotatedAt
+ */
+export function verifyRetiredKeyProof(proof: RetiredKeyProof | string | Uint8Array, chain: AccordChain): VerifiedRetiredKey {
+  const p = typeof proof === 'string' || proof instanceof Uint8Array ? parseRetiredKeyProof(proof) : retiredShape(proof);
+  const invalid = (why: string, cause?: unknown): never => fail('FORK_PROOF_INVALID', why, cause);
+  if (p.accord !== chain.channel) invalid('fork proof is for another channel');
+  if (p.activation.party !== p.party) invalid('the activation is not of the accused party');
+  try {
+    checkActivationEntry(chain, p.activation);
+  } catch (e) {
+    if (!isParleyError(e)) throw e;
+    invalid(`activation: ${e.message}`, e);
+  }
+  const later = partyKeys(chain, p.party, p.activation.version, Number.MAX_SAFE_INTEGER);
+  const earlier = [...partyKeys(chain, p.party, 1, p.activation.version - 1)].filter(([k]) => !later.has(k)).map(([, k]) => k);
+  if (earlier.length === 0) invalid(`version ${p.activation.version} retired no key of ${p.party}`);
+  let opened: VerifiedCheckpoint;
+  try {
+    opened = openCheckpoint(p.checkpoint, new VerifierSet(earlier), { origin: earlier[0]!.name });
+  } catch (e) {
+    if (!isParleyError(e)) throw e;
+    return invalid(`checkpoint: ${e.message}`, e);
+  }
+  const note = parseNote(p.checkpoint);
+  if (note.signatures.length !== 1 || decodeUtf8(formatNote(note)) !== p.checkpoint) invalid('the checkpoint must carry only the retired key\u2019s signature, in canonical form');
+  const size = opened.checkpoint.treeSize;
+  if (!(size > p.activation.size)) invalid(`tree size ${size} is not beyond the rotation size ${p.activation.size}`);
+  const signer = opened.signers[0]!;
+  const key = earlier.find((k) => k.keyId === signer.keyId)!;
+  return { channel: chain.channel, party: p.party, key, size, version: p.activation.version, rotatedAt: p.activation.size, text: canonicalize(p) };
+}
+
+/**
+ * Builds a retired-key proof when `note` (a checkpoint of `party`'s log) is
+ * signed by one of the party's keys beyond that key's rotation size.
+ * @param file the verified chain and its activations with their entries (a chain file's).
+ * @returns the proof; undefined when no signature on the note is by a retired key.
+ * @throws note and checkpoint parse errors for a malformed note.
+ */
+export function retiredKeyProof(chain: AccordChain, activations: readonly ChainFileActivation[], party: string, note: string | Uint8Array): RetiredKeyProof | undefined {
+  const parsed = parseNote(note);
+  const cp = parseCheckpoint(parsed.text);
+  const keys = partyKeys(chain, party, 1, Number.MAX_SAFE_INTEGER);
+  const mine = [...activations].filter((a) => a.party === party).sort((a, b) => a.version - b.version);
+  for (const [, key] of keys) {
+    const id = `${key.name}+${key.keyId}`;
+    const sig = parsed.signatures.find((s) => `${s.name}+${s.keyId}` === id);
+    if (!sig) continue;
+    const clean = decodeUtf8(formatNote({ text: parsed.text, signatures: [sig] }));
+    try {
+      openCheckpoint(clean, new VerifierSet([key]), { origin: key.name });
+    } catch (e) {
+      if (!isParleyError(e)) throw e;
+      continue;
+    }
+    // The first activation at a size below the checkpoint's, of a version from which on the key is gone.
+    for (const a of mine) {
+      if (!(cp.treeSize > a.size)) continue;
+      if (partyKeys(chain, party, a.version, Number.MAX_SAFE_INTEGER).has(formatVerifierKey(key))) continue;
+      if (!partyKeys(chain, party, 1, a.version - 1).has(formatVerifierKey(key))) continue;
+      const proof: RetiredKeyProof = { v: 1, type: 'parley/fork-proof', accord: chain.channel, party, kind: 'retired-key', checkpoint: clean, activation: { party: a.party, version: a.version, size: a.size, entry: a.entry } };
+      verifyRetiredKeyProof(proof, chain); // a builder never hands out a proof that does not verify
+      return proof;
+    }
+  }
+  return undefined;
+}
+
+/** The proof's canonical text (RFC 8785). */
+export function formatRetiredKeyProof(proof: RetiredKeyProof): string {
+  return canonicalize(retiredShape(proof));
 }

@@ -82,6 +82,8 @@ import { openWitnessedCheckpoint } from '../note/witnessed.js';
 import { type VerifiedAccord, PARTY_ID } from '../accord/accord.js';
 import { arr, int, obj, oneOf, str } from '../shape.js';
 import { prefixRootFromProof } from './prefix.js';
+import { type AccordForkProof, parseAccordForkProof } from '../accord/chain.js';
+import { type RetiredKeyProof, parseRetiredKeyProof } from '../accord/epochs.js';
 
 /** The `type` member of every fork proof. */
 export const FORK_PROOF_TYPE = 'parley/fork-proof';
@@ -402,4 +404,27 @@ export function prefixConflictProof(accord: VerifiedAccord, partyId: string, old
   if (prefixRoot === undefined) fail('PROOF_INVALID', 'prefix proof does not verify under the newer checkpoint');
   if (bytesEqual(prefixRoot, a.checkpoint.rootHash)) return undefined;
   return build(accord, partyId, 'prefix-conflict', { checkpoint: a.clean }, { checkpoint: b.clean, proof: proof.map((h) => formatBase64(h)) });
+}
+
+/**
+ * Every kind of fork evidence Parley exchanges, all with `type`
+ * "parley/fork-proof": the checkpoint forks of this module (verified against
+ * one accord), accord forks (`kind: "accord"`, accord/chain.ts) and
+ * retired keys (`kind: "retired-key"`, accord/epochs.ts), both verified
+ * against the accord chain.
+ */
+export type AnyForkProof = ForkProof | AccordForkProof | RetiredKeyProof;
+
+/**
+ * Parses any fork proof by its `kind` (each strictly, as its own parser).
+ * @throws ParseError `FORK_PROOF_MALFORMED`; `INPUT_TOO_LARGE`.
+ * @example parseAnyForkProof(text).kind // 'accord'
+ */
+export function parseAnyForkProof(input: string | Uint8Array): AnyForkProof {
+  if ((typeof input === 'string' ? encodeUtf8(input) : input).length > MAX_FORK_PROOF_BYTES) fail('INPUT_TOO_LARGE', 'fork proof larger than 256 KiB');
+  const v = as(M, 'fork proof is not JSON', () => parseJson(input, { maxBytes: MAX_FORK_PROOF_BYTES, maxDepth: 16 }));
+  const kind = typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>)['kind'] : undefined;
+  if (kind === 'accord') return parseAccordForkProof(input);
+  if (kind === 'retired-key') return parseRetiredKeyProof(input);
+  return parseForkProof(input);
 }
