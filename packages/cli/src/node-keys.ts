@@ -5,8 +5,8 @@
  * earlier key files (keys.retired-*.enc) so bodies sealed to them still open,
  * and the witness's own key (witness.key) when there is one.
  *
- * Once the version naming the next key is in force (the store's chain says
- * so), the next key IS the key: at start-up log.key.next becomes keys.enc
+ * Once our log activated the version naming the next key (the store's chain
+ * records that activation), the next key IS the key: at start-up log.key.next becomes keys.enc
  * and the old keys.enc is kept as keys.retired-<time>.enc (its HPKE key stays
  * usable for old bodies; its log key signs nothing any more).
  */
@@ -30,14 +30,17 @@ function readKeyText(file: string, dir: string): string {
 }
 
 /**
- * The log key `party` has in the newest version of the chain the store holds
- * (setting `accord.chain`, GOV.md §4), unverified: only used to tell which of
- * two key files this node holds is current (the node verifies the chain).
+ * True when the stored chain (setting `accord.chain`, GOV.md §4) records this
+ * party's activation of a version naming `logKey` for it: the rotation is done
+ * in our own log, so that key is now THE key. Unverified: it only picks which
+ * of two key files is current (the node verifies the chain and the keys).
  */
-async function currentLogKey(store: { getSetting(key: string): Promise<unknown> }, party: string): Promise<string | undefined> {
-  const chain = (await store.getSetting('accord.chain')) as { versions?: { accord?: { parties?: { id: string; logKey: string }[] } }[] } | undefined;
-  const last = chain?.versions?.at(-1);
-  return last?.accord?.parties?.find((p) => p.id === party)?.logKey;
+async function activated(store: { getSetting(key: string): Promise<unknown> }, party: string, logKey: string): Promise<boolean> {
+  const chain = (await store.getSetting('accord.chain')) as
+    | { versions?: { accord?: { version?: number; parties?: { id: string; logKey: string }[] } }[]; activations?: { party: string; version: number }[] }
+    | undefined;
+  const naming = (chain?.versions ?? []).filter((v) => v.accord?.parties?.some((p) => p.id === party && p.logKey === logKey)).map((v) => v.accord?.version);
+  return (chain?.activations ?? []).some((a) => a.party === party && naming.includes(a.version));
 }
 
 /**
@@ -52,8 +55,7 @@ export async function loadNodeKeys(dir: string, passphraseFile: string | undefin
   let current: PartySecrets = await openKeyFile(text, passphrase, p.keys);
   let next: PartySecrets | undefined = existsSync(p.nextKey) ? await openKeyFile(readKeyText(p.nextKey, dir), passphrase, p.nextKey) : undefined;
   if (next !== undefined) {
-    const inForce = await currentLogKey(store, party);
-    if (inForce !== undefined && inForce === formatVerifierKey(verifierKeyOf(next.log))) {
+    if (await activated(store, party, formatVerifierKey(verifierKeyOf(next.log)))) {
       // The rotation is in force: the next key becomes the key; the old file is kept for its HPKE key.
       const retired = join(dir, `keys.retired-${new Date().toISOString().replace(/[:.]/g, '-')}.enc`);
       renameSync(p.keys, retired);
