@@ -320,12 +320,20 @@ export async function runChannelDemo(o: { dir: string; once: boolean; progress?:
     }, (DEMO_DEADLINES.ackSeconds.PRIORITY + 10) * 1000);
     check('PRIORITY message left unanswered goes overdue and escalates', overdue, `CN/${priority.index} to US, ack deadline ${DEMO_DEADLINES.ackSeconds.PRIORITY} s; CN's watcher escalated it`);
 
-    // 2e. EU's operator forks its log: a second history of the size CN cosigned, signed with EU's
+    // 2e. A fourth party joins by amendment, then receives a FLASH and acknowledges it.
+    const joined = await joinParty({ dir: o.dir, running, by, startNode, check, freePort });
+    // 2f. CN rotates its log key (planned), with `parley key rotate` on a data directory of CN's keys.
+    // Both run before the fork below: a rotation waits until every other party activated the version,
+    // and a party caught forking activates nothing more (its peers refuse its log).
+    await rotateKey({ dir: o.dir, party: 'CN', seed: seeds.get('CN')!, running, by, startNode, check });
+
+    // 2g. EU's operator forks its log: a second history of the size CN cosigned, signed with EU's
     // key, offered to CN's witness by EU's node client (the signed add-checkpoint request every
     // node sends). The demo writes no evidence: CN's node must keep the proof, raise the alarm and
     // quarantine EU by itself; the demo reads what CN's API says and checks the proof with the CLI.
     const eu = by('EU');
-    const honest = await cn.node.witness.latest('EU');
+    const cnNow = by('CN'); // restarted by the rotation
+    const honest = await cnNow.node.witness.latest('EU');
     let forkOk = false;
     let forkDetail = 'CN had not cosigned an EU checkpoint';
     if (honest) {
@@ -333,25 +341,20 @@ export async function runChannelDemo(o: { dir: string; once: boolean; progress?:
       const fake = new MemoryTree();
       for (let i = 0; i < size; i++) fake.appendData(new TextEncoder().encode(`rewritten EU entry ${i}`));
       const forged = signCheckpoint({ origin: parseOrigin(eu), treeSize: size, rootHash: fake.root(), extensions: [] }, newSigner(eu.key));
-      const refused = await new PeerClient(eu.node, 'CN', { url: cn.runtime.url })
+      const refused = await new PeerClient(eu.node, 'CN', { url: cnNow.runtime.url })
         .addCheckpoint(formatAddCheckpointRequest({ oldSize: size, proof: [], checkpointNote: forged }))
         .then(
           (r) => `HTTP ${r.status}`,
           (e: unknown) => (e instanceof PeerError ? `HTTP ${e.status ?? '?'} ${e.problemCode ?? e.code}` : String(e)),
         );
       forkDetail = `CN's witness answered ${refused}, but CN's node lists no fork proof against EU`;
-      const caught = await caughtFork(cn, 'EU', join(o.dir, 'forks'), accordFile);
+      const caught = await caughtFork(cnNow, 'EU', join(o.dir, 'forks'), accordFile);
       if (caught) {
         forkOk = caught.link === 'down (fork)' && caught.verified;
         forkDetail = `CN's witness refused EU's second history (${refused}); CN's node keeps a ${caught.kind} fork proof (GET /v1/forks), shows EU ${caught.link}, and \`parley verify-fork\` ${caught.verified ? 'proves it with the accord alone' : 'does NOT verify it'}`;
       }
     }
     check('a forked log is caught with a portable fork proof', forkOk, forkDetail);
-
-    // 2f. A fourth party joins by amendment, then receives a FLASH and acknowledges it.
-    const joined = await joinParty({ dir: o.dir, running, by, startNode, check, freePort });
-    // 2g. CN rotates its log key (planned), with `parley key rotate` on a data directory of CN's keys.
-    await rotateKey({ dir: o.dir, party: 'CN', seed: seeds.get('CN')!, running, by, startNode, check });
 
     // Let receipts and acks settle across the channel before auditing.
     await sleep(1500);
@@ -446,10 +449,11 @@ async function auditLog(url: string, vkey: string, chainFile: string): Promise<P
   child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
   const status = await new Promise<number | null>((resolve) => child.on('close', resolve));
   try {
-    const out = JSON.parse(stdout) as { valid?: boolean; entries?: number; error?: string; code?: string; checks?: { name: string; detail: string }[] };
+    const out = JSON.parse(stdout) as { valid?: boolean; entries?: number; error?: string | { detail?: string }; code?: string; checks?: { name: string; detail: string }[] };
     const versions = out.checks?.find((c) => c.name === 'entry signatures')?.detail.match(/versions ([0-9, ]+)/)?.[1];
     if (status === 0 && out.valid === true) return { passed: true, entries: out.entries ?? 0, detail: `${out.entries} entries verified${versions ? ` (accord versions ${versions})` : ''}` };
-    return { passed: false, detail: `${out.code ?? 'failed'}: ${out.error ?? stderr.trim()}` };
+    const why = typeof out.error === 'object' && out.error !== null ? (out.error as { detail?: string }).detail : out.error;
+    return { passed: false, detail: `${out.code ?? 'failed'}: ${why ?? stderr.trim()}` };
   } catch {
     return { passed: false, detail: `exit ${status}: ${stderr.trim().slice(0, 200)}` };
   }
@@ -664,13 +668,13 @@ async function rotateKey(c: GovContext & { party: string; seed: Uint8Array }): P
   await until(async () => {
     at = (await chainAt(us)).activations.find((x) => x.party === c.party && x.version === version)?.size;
     return at !== undefined;
-  }, 30_000, 300);
+  }, 60_000, 300);
   const after = (await chainAt(us)).versions.at(-1)!.accord.parties.find((p) => p.id === c.party)!.logKey;
   // Something signed by the new key after the rotation, for the audit to cross it.
   if (at !== undefined) await r1.node.sendMessage(r1.login.officer, { precedence: 'ROUTINE', marking: 'TLP:CLEAR', text: 'Log key rotated; this entry is signed by the new key.', lang: 'en' });
   c.check(
     name,
     at !== undefined && after !== before && after.split('+')[0] === before.split('+')[0],
-    at === undefined ? `version ${version} was not activated in ${c.party}'s log` : `version ${version} names ${after.split('+').slice(0, 2).join('+')} (was ${before.split('+').slice(0, 2).join('+')}, same origin); ${c.party}'s log activated it at entry ${at}, after a checkpoint of size ${at} signed by both keys`,
+    at === undefined ? `version ${version} was not activated in ${c.party}'s log (${c.party}'s own chain: ${JSON.stringify((await chainAt(r1)).activations.filter((x) => x.party === c.party))}, log size ${r1.node.treeSize}, halted: ${r1.node.halted ?? 'no'})` : `version ${version} names ${after.split('+').slice(0, 2).join('+')} (was ${before.split('+').slice(0, 2).join('+')}, same origin); ${c.party}'s log activated it at entry ${at}, after a checkpoint of size ${at} signed by both keys`,
   );
 }
