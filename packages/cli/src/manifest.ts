@@ -30,7 +30,7 @@ export interface CommandEntry {
 export const COMMANDS: readonly CommandEntry[] = [
   { name: 'keygen', term: 'keygen [options]', summary: 'generate an Ed25519 signing key and print it with its verifier key (C2SP signed-note key format)', load: async () => (await import('./commands/keygen.js')).registerKeygen },
   { name: 'log', term: 'log', summary: 'audit a log, or check its checkpoints and proofs offline', load: async () => (await import('./commands/log.js')).registerLog },
-  { name: 'demo', term: 'demo [options]', summary: 'run a three-party hotline on this machine: nodes, federation, an incident, FLASH and overdue messages, a forked log caught, every log audited', load: async () => (await import('./commands/demo.js')).registerDemo },
+  { name: 'demo', term: 'demo [options]', summary: "run a hotline on this machine: three parties' nodes, federation, an incident, FLASH and overdue messages, a fourth party joining by amendment, a key rotation, a forked log caught, every log audited", load: async () => (await import('./commands/demo.js')).registerDemo },
   { name: 'init', term: 'init [options]', summary: "create a party's data directory: log signing key, HPKE key pair (encrypted at rest), configuration, first admin", load: async () => (await import('./commands/init.js')).registerInit },
   { name: 'accord', term: 'accord', summary: 'found a channel and govern it: draft, sign, verify and install the accord; propose, approve and follow amendments; walk its chain of versions', load: async () => (await import('./commands/accord.js')).registerAccord },
   { name: 'key', term: 'key', summary: "change a party's log key by amendment: planned rotation, or recovery after a compromise", load: async () => (await import('./commands/key.js')).registerKey },
