@@ -654,6 +654,7 @@ async function rotateKey(c: GovContext & { party: string; seed: Uint8Array }): P
   await r0.node.close();
   const { loadNodeKeys } = await import('../node-keys.js');
   const r1 = await c.startNode(c.party, await loadNodeKeys(dataDir, passFile, c.party, r0.store), r0.store, r0.port, r0.login);
+  r1.escalations.push(...r0.escalations); // what the watcher escalated before the restart
   c.running[c.running.indexOf(r0)] = r1;
   const us = c.by('US');
   const usAuth = await auth(us);
