@@ -214,3 +214,31 @@ describe('parley accord consent (offline)', () => {
     expect(json(notProposal).code).toBe('FILE_UNREADABLE');
   });
 });
+
+describe('parley accord install CHAINFILE (a party that joins a running channel)', () => {
+  it("JP (parley init) consents with its data directory's key; the chain naming it installs (genesis as accord.json, later versions in the store); a chain without it is refused", async () => {
+    const pass = 'correct horse battery staple';
+    const env = { PARLEY_PASSPHRASE: pass };
+    const init = parley(['init', '--party', 'JP', '--origin', 'jp.example/log', '--data', join(dir, 'jp'), '--json'], env);
+    expect(init.code, init.stderr).toBe(0);
+    const jp = JSON.parse(readFileSync(join(dir, 'jp', 'party.json'), 'utf8')) as AccordParty;
+    const d = draftAmendment(c1, { ...c1.accord, parties: [...c1.accord.parties, jp] });
+    const proposal = file('join-jp-data.json', { accord: d, signatures: approve(c1, d, ['US', 'CN']).signatures });
+    const consent = parley(['accord', 'consent', proposal, '--data', join(dir, 'jp'), '--json'], env);
+    expect(consent.code, consent.stdout + consent.stderr).toBe(0);
+    const signed = JSON.parse(readFileSync(proposal, 'utf8')) as SignedAccord;
+    const chainFile = file('chain-jp.json', chainOf([v1, { accord: signed.accord, signatures: signed.signatures }]));
+    // Not yet in force for JP: a chain that does not name it is refused (2) and nothing is written.
+    const early = parley(['accord', 'install', file('chain-v1.json', chainOf([v1])), '--data', join(dir, 'jp'), '--json'], env);
+    expect(early.code).toBe(2);
+    expect(existsSync(join(dir, 'jp', 'accord.json'))).toBe(false);
+    const r = parley(['accord', 'install', chainFile, '--data', join(dir, 'jp'), '--json'], env);
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    expect(json(r)).toMatchObject({ channel, version: 2, party: 'JP', versions: 2 });
+    expect(verifyAccord(JSON.parse(readFileSync(join(dir, 'jp', 'accord.json'), 'utf8')) as SignedAccord).id).toBe(channel);
+    // A broken chain is not installed (1).
+    const broken = parley(['accord', 'install', file('chain-jp-bad.json', chainOf([v1, { accord: signed.accord, signatures: signed.signatures.filter((s) => s.party !== 'JP') }])), '--data', join(dir, 'jp'), '--json'], env);
+    expect(broken.code).toBe(1);
+    expect(json(broken).code).toBe('ACCORD_CONSENT');
+  }, 60_000);
+});
