@@ -301,6 +301,9 @@ describe('accord amendments: the rules', () => {
     // A stored chain keeps version 1 apart: verifyChainFile takes it as the genesis.
     const file = { ...sc.file, versions: sc.versions.slice(1) };
     expect(verifyChainFile(formatChainFile(file), { genesis: sc.versions[0]! }).chain.current.version).toBe(5);
+    expect(verifyChainFile(formatChainFile({ ...sc.file, versions: [], activations: [] }), { genesis: sc.versions[0]! }).chain.current.version).toBe(1);
+    expect(verifyChainFile(formatChainFile(sc.file), { genesis: sc.versions[0]! }).chain.current.version).toBe(5);
+    assertThrowsCode(() => verifyChainFile(formatChainFile(sc.file), { genesis: genesis(['US', 'CN'], 'another') }), VerificationError, 'ACCORD_CHAIN');
   });
 
   it('signs versions only with the right keys', () => {

@@ -378,6 +378,7 @@ export function checkActivationEntry(chain: AccordChain, a: ChainFileActivation)
   if (typeof from !== 'object' || from === null || from['party'] !== a.party) bad(`not ${a.party}'s entry`);
   if (e['seq'] !== a.size) bad(`seq is not ${a.size}`);
   if (e['type'] !== ACTIVATION_ENTRY_TYPE) bad(`type is not ${ACTIVATION_ENTRY_TYPE}`);
+  if (e['marking'] !== 'TLP:CLEAR') bad('marking is not TLP:CLEAR');
   if (typeof body !== 'object' || body === null || body['version'] !== a.version || body['digest'] !== v.digest) bad("body does not name the version's digest");
   if (typeof e['sig'] !== 'string') bad('no signature');
   let sig: Uint8Array;
@@ -392,7 +393,7 @@ export function checkActivationEntry(chain: AccordChain, a: ChainFileActivation)
 
 /** Options for {@link verifyChainFile}. */
 export interface VerifyChainFileOptions extends VerifyAccordChainOptions {
-  /** Version 1, when the file starts at version 2 (a node's stored chain keeps the genesis apart). */
+  /** Version 1, when the file starts at version 2 or has no versions (a node's stored chain keeps the genesis apart); a file that starts at version 1 must start at this one. */
   readonly genesis?: SignedAccord;
 }
 
@@ -409,7 +410,12 @@ export interface VerifyChainFileOptions extends VerifyAccordChainOptions {
  */
 export function verifyChainFile(input: string | Uint8Array | ChainFile, o: VerifyChainFileOptions = {}): { chain: AccordChain; epochs: AccordEpochs } {
   const file = parseChainFile(input);
-  const versions = file.versions[0]?.accord.version === undefined || !o.genesis ? file.versions : [o.genesis, ...file.versions];
+  const head = file.versions[0];
+  let versions = file.versions;
+  if (o.genesis !== undefined) {
+    if (head === undefined || head.accord.version !== undefined) versions = [o.genesis, ...file.versions];
+    else if (canonicalize(head.accord) !== canonicalize(o.genesis.accord)) fail('ACCORD_CHAIN', 'the chain file starts at another version 1 than the genesis');
+  }
   const chain = verifyAccordChain(versions, o.trusted === undefined ? {} : { trusted: o.trusted });
   if (chain.channel !== file.channel) fail('ACCORD_CHAIN', 'the chain file names another channel than its version 1');
   for (const a of file.activations) checkActivationEntry(chain, a);
