@@ -171,13 +171,13 @@ export function canonicalizeToBytes(value: unknown, options: CanonicalizeOptions
   return encodeUtf8(canonicalize(value, options));
 }
 
-/** A canonical text and where one top-level member sits in it (see {@link canonicalizeMember}). */
+/** A canonical text and where one top-level member sits, or would sit, in it (see {@link canonicalizeMember}). */
 export interface CanonicalMember {
   /** The canonical JSON text of the whole value, as {@link canonicalize} returns it. */
   readonly text: string;
-  /** Start (inclusive, UTF-16 index into `text`) of the member together with its comma. */
+  /** Start (inclusive, UTF-16 index into `text`) of the member together with its comma; for an absent member, where it goes. */
   readonly start: number;
-  /** End (exclusive) of the member together with its comma. */
+  /** End (exclusive) of the member together with its comma; `start` for an absent member. */
   readonly end: number;
 }
 
@@ -188,42 +188,53 @@ export interface CanonicalMember {
  * the comma BEFORE it (`,"key":value`) unless it is the first member, then
  * the comma AFTER it (`"key":value,`), none when it is the only one. So
  * `text.slice(0, start) + text.slice(end)` is exactly the canonical text of
- * the object without `key` — one canonicalization gives both spellings (a
- * signed document and what its signature covers), with no text search that
- * a member of the same name deeper down, or inside a string, could fool.
- * @param value a plain object (see {@link canonicalize}) with an own member `key`.
+ * the object without `key`.
+ *
+ * When the object has no member `key`, `start === end` is where it goes in
+ * code-unit order: inserting `,"key":value` there gives the canonical text of
+ * the object with the member — or, when `start === 1` (it would come first),
+ * inserting `"key":value,` (`"key":value` into `{}`).
+ *
+ * One canonicalization thus gives both spellings of a signed document (with
+ * and without its signature member), with no text search that a member of
+ * the same name deeper down, or inside a string, could fool.
+ * @param value a plain object (see {@link canonicalize}).
  * @param key the top-level member to locate.
  * @param options as for {@link canonicalize}.
  * @returns the text and the member's [start, end).
  * @throws ParseError `JSON_NOT_CANONICALIZABLE` as {@link canonicalize}, and
- *   when `value` is not a plain object or has no own enumerable member `key`.
+ *   when `value` is not a plain object.
  * @example canonicalizeMember({ b: 1, a: 2, c: 3 }, 'b') // { text: '{"a":2,"b":1,"c":3}', start: 6, end: 12 }
+ * @example canonicalizeMember({ a: 2, c: 3 }, 'b') // { text: '{"a":2,"c":3}', start: 6, end: 6 }
  */
 export function canonicalizeMember(value: unknown, key: string, options: CanonicalizeOptions = {}): CanonicalMember {
   const maxDepth = checkDepthOption(options.maxDepth ?? JSON_MAX_DEPTH);
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return notCanonicalizable('canonicalizeMember: want an object');
-  if (!Object.prototype.propertyIsEnumerable.call(value, key)) return notCanonicalizable(`canonicalizeMember: no member ${JSON.stringify(key)}`);
   if (!isPlainObject(value)) notCanonicalizable('not a plain object');
   if (Object.getOwnPropertySymbols(value).length > 0) notCanonicalizable('object has symbol keys');
   const walk: Walk = { maxDepth, path: new Set([value]) };
   const record = value as Record<string, unknown>;
-  // serializeObject's loop, noting where `key` lands.
+  // serializeObject's loop, noting where `key` is or would be. Joined once,
+  // like serializeObject, so the text is one flat string (slicing it copies nothing).
   const names = Object.keys(record).sort();
-  let text = '{';
+  const parts: string[] = [];
+  let at = 1; // length of '{' + the parts so far + their commas
   let start = -1;
   let end = -1;
   for (let i = 0; i < names.length; i++) {
     const name = names[i]!;
-    const member = (i === 0 ? '' : ',') + serializeString(name) + ':' + serializeValue(record[name], walk, 1);
+    if (start < 0 && name > key) start = end = i === 0 ? at : at - 1; // absent: it goes before this member (and its comma)
+    const member = serializeString(name) + ':' + serializeValue(record[name], walk, 1);
     if (name === key) {
-      start = text.length;
-      // A first member takes the comma after it (when another member follows).
-      end = start + member.length + (i === 0 && names.length > 1 ? 1 : 0);
+      // The comma before it, or (first member) the comma after it when another member follows.
+      start = i === 0 ? at : at - 1;
+      end = at + member.length + (i === 0 && names.length > 1 ? 1 : 0);
     }
-    text += member;
+    parts.push(member);
+    at += member.length + 1;
   }
-  text += '}';
-  return { text, start, end };
+  if (start < 0) start = end = names.length === 0 ? 1 : at - 1; // absent: it goes last
+  return { text: '{' + parts.join(',') + '}', start, end };
 }
 
 /**

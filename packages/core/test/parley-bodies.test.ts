@@ -170,15 +170,15 @@ describe('entry bodies', () => {
 
 describe('the entry-type registry', () => {
   it('carries every known type with its check, flags and both labels', () => {
-    expect([...ENTRY_TYPES]).toEqual(['incident.report', 'hotline.message', 'receipt', 'ack', 'heartbeat', 'accord.amendment', 'accord.approval', 'accord.activation']);
+    expect([...ENTRY_TYPES]).toEqual(['hotline.message', 'incident.report', 'ack', 'receipt', 'heartbeat', 'accord.amendment', 'accord.approval', 'accord.activation']);
     for (const t of ENTRY_TYPES) {
       expect(ENTRY_REGISTRY[t].check(GOOD[t])).toEqual(GOOD[t]);
       expect(ENTRY_REGISTRY[t].label.en.length).toBeGreaterThan(0);
       expect(ENTRY_REGISTRY[t].label['zh-CN'].length).toBeGreaterThan(0);
       expect(isKnownType(t)).toBe(true);
     }
-    expect(ENTRY_TYPES.filter((t) => ENTRY_REGISTRY[t].ack)).toEqual(['incident.report', 'hotline.message']);
-    expect(ENTRY_TYPES.filter((t) => ENTRY_REGISTRY[t].officer)).toEqual(['incident.report', 'hotline.message', 'ack']);
+    expect(ENTRY_TYPES.filter((t) => ENTRY_REGISTRY[t].ack)).toEqual(['hotline.message', 'incident.report']);
+    expect(ENTRY_TYPES.filter((t) => ENTRY_REGISTRY[t].officer)).toEqual(['hotline.message', 'incident.report', 'ack']);
     expect(ENTRY_TYPES.filter((t) => ENTRY_REGISTRY[t].governance)).toEqual(['accord.amendment', 'accord.approval', 'accord.activation']);
     const e = assertThrowsCode(() => ENTRY_REGISTRY.heartbeat.check({}, 'entry.body'), ParseError, 'ENTRY_MALFORMED');
     expect(e.message.startsWith('entry.body.treeSize')).toBe(true);

@@ -267,8 +267,30 @@ describe('canonicalizeMember: one canonicalization, and where a top-level member
     );
   });
 
-  it('JSON_NOT_CANONICALIZABLE for a missing member, a non-object, or what canonicalize rejects', () => {
-    for (const [v, k] of [[{ a: 1 }, 'b'], [[1], '0'], ['s', 'length'], [null, 'a'], [{ a: NaN }, 'a'], [new Map([['a', 1]]), 'a'], [Object.create({ a: 1 }) as object, 'a']] as [unknown, string][]) {
+  it('an absent member: where it goes, first, last, in the middle or into {}', () => {
+    const insert = (m: { text: string; start: number; end: number }, member: string) => {
+      expect(m.end).toBe(m.start);
+      const comma = m.text === '{}' ? member : m.start === 1 ? `${member},` : `,${member}`;
+      return m.text.slice(0, m.start) + comma + m.text.slice(m.start);
+    };
+    expect(canonicalizeMember({ a: 2, c: 3 }, 'b')).toEqual({ text: '{"a":2,"c":3}', start: 6, end: 6 });
+    expect(insert(canonicalizeMember({ b: 1, c: [{ a: 1 }] }, 'a'), '"a":0')).toBe('{"a":0,"b":1,"c":[{"a":1}]}');
+    expect(insert(canonicalizeMember({ a: 1, b: { z: 1 } }, 'z'), '"z":0')).toBe('{"a":1,"b":{"z":1},"z":0}');
+    expect(insert(canonicalizeMember({}, 'a'), '"a":0')).toBe('{"a":0}');
+    fc.assert(
+      fc.property(fc.dictionary(fc.string(), fc.jsonValue({ maxDepth: 2 })), fc.string(), (o, key) => {
+        const value = JSON.parse(JSON.stringify(o)) as Record<string, unknown>;
+        delete value[key];
+        const m = canonicalizeMember(value, key);
+        expect(m.text).toBe(canonicalize(value));
+        expect(insert(m, `${JSON.stringify(key)}:"v"`)).toBe(canonicalize({ ...value, [key]: 'v' }));
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('JSON_NOT_CANONICALIZABLE for a non-object, or what canonicalize rejects', () => {
+    for (const [v, k] of [[[1], '0'], ['s', 'length'], [null, 'a'], [{ a: NaN }, 'a'], [new Map([['a', 1]]), 'a'], [Object.create({ a: 1 }) as object, 'a'], [{ a: { b: NaN } }, 'c']] as [unknown, string][]) {
       assertThrowsCode(() => canonicalizeMember(v, k), ParseError, 'JSON_NOT_CANONICALIZABLE');
     }
     let deep: unknown = 1;

@@ -10,7 +10,7 @@
  * in the envelope, never repeated here.
  */
 import { z } from 'zod';
-import { ACTOR_TYPES, HARM_TYPES, INCIDENT_ID, LANG_TAG, REJECTION_CODE, REPORT_KINDS, STAGES, TAXONOMY_V1 } from '@parley/core';
+import { type KnownEntryType, ACTOR_TYPES, HARM_TYPES, INCIDENT_ID, LANG_TAG, PARTY_ID, ParleyError, REJECTION_CODE, REPORT_KINDS, STAGES, TAXONOMY_V1, parseAccord } from '@parley/core';
 
 /**
  * The checks themselves live in core (entry/bodies.ts): one registry used on
@@ -89,20 +89,79 @@ export const HeartbeatBody = z
   .strict()
   .meta({ id: 'HeartbeatBody' });
 
-/** `accord.amendment`: a proposed change to the accord (the quorum rule comes with federation). */
+/** A signature over a version of the accord (`prior`: made with the party's key in the previous version). */
+const AccordVersionSignature = z
+  .object({
+    party: z.string().regex(PARTY_ID),
+    sig: z.string().regex(/^[A-Za-z0-9+/]{86}==$/, 'a base64 Ed25519 signature (88 characters)'),
+    prior: z.literal(true).optional().describe("Made with the party's key in the previous version (an approval); absent: with the key this version names (consent)"),
+  })
+  .strict()
+  .meta({ id: 'AccordVersionSignature' });
+/** Sorted by party, plain before prior, at most one of each per party (core entry/bodies.ts). */
+const inOrder = (sigs: readonly { party: string; prior?: true | undefined }[]) => sigs.every((s, i) => i === 0 || `${sigs[i - 1]!.party} ${sigs[i - 1]!.prior ? 1 : 0}` < `${s.party} ${s.prior ? 1 : 0}`);
+const SIGNATURE_ORDER = 'sorted by party, plain before prior, at most one of each per party';
+const Hex64 = z.string().regex(/^[0-9a-f]{64}$/, 'hex SHA-256 (64 lowercase hex digits)');
+const Version = z.number().int().min(2).max(Number.MAX_SAFE_INTEGER);
+/** Whether core's accord check (parseAccord) accepts `v`; the schema cannot say more than "an accord" in JSON Schema. */
+function isAccord(v: unknown): boolean {
+  try {
+    parseAccord(v);
+    return true;
+  } catch (e) {
+    if (e instanceof ParleyError) return false;
+    throw e;
+  }
+}
+
+/** `accord.amendment`: a proposed version N+1 of the accord, whole, with the consents collected so far. */
 export const AccordAmendmentBody = z
-  .object({ proposal: z.record(z.string(), z.unknown()), rationale: text(5000).optional() })
+  .object({
+    accord: z.record(z.string(), z.unknown()).refine(isAccord, 'an accord (as in accord.json: core parseAccord)').describe('The proposed version, whole'),
+    signatures: z.array(AccordVersionSignature).max(128).refine(inOrder, SIGNATURE_ORDER).describe('Consents collected so far (may be empty)'),
+    rationale: text(5000).optional(),
+    recovery: z
+      .object({ party: z.string().regex(PARTY_ID), suspectFrom: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER) })
+      .strict()
+      .optional()
+      .describe("A compromise recovery: the party's entries from suspectFrom until the new key's activation are suspect"),
+  })
   .strict()
   .meta({ id: 'AccordAmendmentBody' });
 
-export const BODY_SCHEMAS = {
+/** `accord.approval`: one party's approval of a proposal (the proposal is in `refs`). */
+export const AccordApprovalBody = z
+  .object({
+    version: Version,
+    digest: Hex64.describe("The approved version's digest"),
+    signatures: z
+      .array(AccordVersionSignature)
+      .min(1)
+      .max(2)
+      .refine(inOrder, SIGNATURE_ORDER)
+      .refine((sigs) => sigs.every((s) => s.party === sigs[0]?.party), "one party's signatures")
+      .describe("This party's signatures: prior and/or plain"),
+  })
+  .strict()
+  .meta({ id: 'AccordApprovalBody' });
+
+/** `accord.activation`: the sender's log adopts `version` from this entry on. */
+export const AccordActivationBody = z
+  .object({ version: Version, digest: Hex64 })
+  .strict()
+  .meta({ id: 'AccordActivationBody' });
+
+/** One schema per type of core's entry-type registry (a missing or extra type is a compile error). */
+export const BODY_SCHEMAS: { readonly [T in KnownEntryType]: z.ZodType } = {
   'hotline.message': HotlineMessageBody,
   'incident.report': IncidentReportBody,
   ack: AckBody,
   receipt: ReceiptBody,
   heartbeat: HeartbeatBody,
   'accord.amendment': AccordAmendmentBody,
-} as const;
+  'accord.approval': AccordApprovalBody,
+  'accord.activation': AccordActivationBody,
+};
 
 export type HotlineMessage = z.infer<typeof HotlineMessageBody>;
 export type IncidentReport = z.infer<typeof IncidentReportBody>;

@@ -110,8 +110,9 @@ export function verifyEntryAt(g: Governed, bytes: Uint8Array): VerifiedEntry {
   if (g.chain.versions.length === 1) return verifyEntry(bytes, g.chain.current);
   const e = parseEntry(bytes);
   const epoch = epochAt(g, e.from.party, e.seq);
-  // The version in force there names the sender's key at that position (epoch.member).
-  return verifyEntry(bytes, epoch.version);
+  // The version in force there (its recipients, its parties) and the sender's key at that position;
+  // core's optional `member` (GOV.md §3) is passed as well where this build of core takes it.
+  return (verifyEntry as (b: Uint8Array, a: VerifiedAccord, m?: AccordMember) => VerifiedEntry)(bytes, epoch.version, epoch.member);
 }
 
 /** The party's log origin (its key name: a rotated key keeps it). */

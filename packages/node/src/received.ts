@@ -4,8 +4,9 @@
  * Every entry received from another party — by push, pull, gossip or bundle
  * import, all through ParleyNode's ingest — has its body (clear, or sealed
  * once opened for us) checked against its type's check in core's registry
- * (core entry/bodies.ts, `checkBody`) before it is stored. An entry whose
- * body fails is:
+ * (core entry/bodies.ts, `checkBody`) before it is stored. (An entry of a
+ * type this node does not know has no check: it is stored and receipted
+ * like any other, core entry/registry.ts.) An entry whose body fails is:
  *
  * - still STORED, as the sender signed it: it is part of the sender's log
  *   (refusing it would stall the pull cursor at that index forever and lose
@@ -36,7 +37,7 @@
  * Records carry their rejection from the check to the receipt writer through
  * a WeakMap, so the store's record type is unchanged.
  */
-import { type EntryRef, type EntryType, type JsonValue, type Marking, type Precedence, type ReceiptBody, type SignedEntry, bodyProblem, formatBase64, parseEntry, receiptRejection } from '@parley/core';
+import { type EntryRef, type EntryType, type JsonValue, type Marking, type Precedence, type ReceiptBody, type SignedEntry, bodyProblem, formatBase64, isKnownType, parseEntry, receiptRejection } from '@parley/core';
 import type { ReceivedEntry } from '@parley/store';
 
 /** Why a received entry was refused. */
@@ -51,10 +52,14 @@ const rejections = new WeakMap<ReceivedEntry, Rejection>();
 const MAX_REASON = 500;
 
 /**
- * The rejection of a received entry's body, or undefined when it is good.
+ * The rejection of a received entry's body, or undefined when it is good —
+ * or of a type this node does not know: such a body cannot be checked, and
+ * the entry is stored and receipted like any other (core entry/registry.ts,
+ * the unknown-type rule), never rejected for being new.
  * @param body the clear body, or the sealed one as opened for us.
  */
 export function judgeReceivedBody(e: SignedEntry, body: JsonValue): Rejection | undefined {
+  if (!isKnownType(e.type)) return undefined;
   const p = bodyProblem(e.type, body);
   return p ? { code: p.code, reason: p.message.slice(0, MAX_REASON) } : undefined;
 }

@@ -215,11 +215,15 @@ export async function startRuntime(o: RuntimeOptions): Promise<Runtime> {
           }
         });
 
-  // issue 11: a party that joins by an amendment activated here gets a link (its URL from peerUrls, else the accord's).
+  let heartbeat: Heartbeat | undefined;
+  // issue 11: on each new accord version, the heartbeat follows its interval, and a party that joins
+  // by it gets a link (its URL from peerUrls, else the accord's).
   const unsubscribeChain =
-    federator === undefined || o.node.governance === undefined
+    o.node.governance === undefined
       ? () => undefined
       : o.node.governance.onChain((chain) => {
+          heartbeat?.retime();
+          if (federator === undefined) return;
           for (const p of chain.current.accord.parties) {
             if (p.id === o.node.party) continue;
             const url = o.peerUrls?.[p.id];
@@ -227,7 +231,6 @@ export async function startRuntime(o: RuntimeOptions): Promise<Runtime> {
           }
         });
 
-  let heartbeat: Heartbeat | undefined;
   if (o.heartbeatMs !== 0) {
     heartbeat = new Heartbeat({ node: o.node, logger: events, ...(o.heartbeatMs !== undefined ? { intervalMs: o.heartbeatMs } : {}) });
     // A node that may not sign yet does not hold its start for its first beat (it waits at the gate, or fails loudly).

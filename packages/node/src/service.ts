@@ -51,6 +51,7 @@ import {
   parseEntry,
   sealBody,
   signCheckpoint,
+  needsAck,
   signEntry,
   signRequest,
   signRequestWithDigest,
@@ -152,8 +153,14 @@ export interface EntryView {
 /** Roles that may read sealed bodies addressed to this party. Auditors see metadata and commitments only. */
 const READS_SEALED: readonly Role[] = ['officer', 'admin'];
 const MACHINE = 'node';
-/** Entry types an officer does not acknowledge: machine traffic and answers (issue 9). */
-export const UNACKNOWLEDGEABLE: readonly string[] = ['receipt', 'heartbeat', 'ack'];
+/**
+ * Entry types an officer does not acknowledge: every type core's entry-type
+ * registry does not mark `ack` — machine traffic, answers (issue 9),
+ * governance (answered by approvals) and types this node does not know.
+ */
+export function unacknowledgeable(type: string): boolean {
+  return !needsAck(type);
+}
 /** Most entries one receipt acknowledges (the envelope allows 16 refs). */
 export const RECEIPT_REFS = 16;
 
@@ -272,6 +279,7 @@ export class ParleyNode implements Governed {
       await this.#store.putSetting(CHAIN_SETTING, storedChainFile(file));
       // ---- durable: the node runs on this chain from now on, and after a restart.
       this.#governed = next;
+      this.#pool?.adopt(file, this.#genesis.signed);
       return next.chain;
     });
     this.#chainTail = run.catch(() => undefined);
@@ -285,9 +293,15 @@ export class ParleyNode implements Governed {
    * @throws VerificationError `ACCORD_UNSIGNED`; ParseError `ACCORD_MALFORMED` for keys that are not the party's.
    */
   static async open(o: NodeOptions): Promise<ParleyNode> {
+    o = await promoteNextKeys(o);
     const genesis = 'id' in o.accord ? o.accord : verifyAccord(o.accord);
     if (!genesis.complete) fail('ACCORD_UNSIGNED', 'the node runs only on an accord signed by every party');
     const signedGenesis: SignedAccord = { accord: genesis.accord, signatures: genesis.signatures };
+    // A data directory of another channel or party is refused before its chain is read.
+    const bound = await o.store.getSetting('accord');
+    if (bound !== undefined && ((bound as { id?: string }).id !== genesis.id || (bound as { party?: string }).party !== o.party)) {
+      fail('STORE_CONFLICT', 'this data directory belongs to another accord or party');
+    }
     // The chain: genesis, then the versions adopted since (store setting accord.chain).
     const governed = loadChain(signedGenesis, genesis, await o.store.getSetting(CHAIN_SETTING));
     const accord = governed.chain.current;
@@ -305,11 +319,7 @@ export class ParleyNode implements Governed {
     if (!ours.some((m) => formatVerifierKey(m.witnessKey) === formatVerifierKey(verifierKeyOf(witnessKey)))) {
       fail('ACCORD_MALFORMED', `the witness key is not ${o.party}'s witness key in the accord`);
     }
-    const bound = await o.store.getSetting('accord');
     if (bound === undefined) await o.store.putSetting('accord', { id: genesis.id, party: o.party });
-    else if ((bound as { id?: string }).id !== genesis.id || (bound as { party?: string }).party !== o.party) {
-      fail('STORE_CONFLICT', 'this data directory belongs to another accord or party');
-    }
     let self: ParleyNode | undefined;
     const writer = await LogWriter.open(o.store, {
       origin: o.keys.log.name,
@@ -320,6 +330,7 @@ export class ParleyNode implements Governed {
     const node = new ParleyNode(o, { signed: signedGenesis, verified: genesis }, governed, writer, witnessKey);
     self = node;
     node.#writer.setGate(node.#gate());
+    if (governed.chain.versions.length > 1) o.verifyPool?.adopt(storedChainFile(await node.chainFile()), signedGenesis);
     await node.#nonces.load(node.#now().getTime() / 1000);
     await Governance.attach(node, o.store);
     return node;
@@ -354,6 +365,8 @@ export class ParleyNode implements Governed {
    * @param o.onIndex called with the entry's index while it is prepared.
    */
   async #submit(officer: string, d: Draft, received: readonly ReceivedEntry[], o: { readonly anyRecipients?: boolean; readonly onIndex?: (index: number) => void } = {}): Promise<Submitted> {
+    // A frozen channel, or a party removed from it, writes nothing more: no message, receipt or heartbeat (issue 11).
+    if (this.#halted !== undefined && o.anyRecipients !== true) fail('CHANNEL_FROZEN', this.#halted);
     // The one registry (core entry/bodies.ts) that also checks every body we receive.
     const body = checkBody(d.type, d.body) as unknown as JsonValue;
     const to = [...new Set(d.to ?? this.counterparts)].sort();
@@ -454,7 +467,7 @@ export class ParleyNode implements Governed {
     const run = this.#ackTail.then(async () => {
       const rec = await this.#store.received(party, index);
       if (!rec) fail('TREE_ARGUMENT_INVALID', `no entry ${party}/${index} has been received`);
-      if (UNACKNOWLEDGEABLE.includes(rec.meta.type)) fail('NOT_ACKNOWLEDGEABLE', `${party}/${index} is a ${rec.meta.type}: acknowledge the message or report it refers to`);
+      if (unacknowledgeable(rec.meta.type)) fail('NOT_ACKNOWLEDGEABLE', `${party}/${index} is a ${rec.meta.type}: acknowledge the message or report it refers to`);
       const held = (await this.#store.referencing(party, index)).find((e) => e.meta.type === 'ack');
       if (held) fail('ALREADY_ACKNOWLEDGED', `${party}/${index} was acknowledged by ${held.meta.officer} (entry ${this.party}/${held.index}, ${held.meta.time})`);
       return this.submit(officer, {
@@ -501,8 +514,8 @@ export class ParleyNode implements Governed {
     // Governance (issue 11): an activation entry among them may change the keys they are judged by.
     if (this.#beforeIngest !== undefined) await this.#beforeIngest(entries);
     const now = this.#now().toISOString();
-    // The pool's workers verify against the genesis accord: only while the chain is that one version.
-    const verdicts = this.#pool && entries.length >= 16 && this.chain.versions.length === 1 ? await this.#pool.verify(entries) : undefined;
+    // The pool's workers follow the chain too (VerifyPool.adopt, at open and on adoptChain).
+    const verdicts = this.#pool && entries.length >= 16 ? await this.#pool.verify(entries) : undefined;
     const records: ReceivedEntry[] = entries.map((bytes, i) => {
       const verdict = verdicts?.[i];
       if (verdict) {
@@ -1044,6 +1057,33 @@ export class ParleyNode implements Governed {
   async close(): Promise<void> {
     await this.#writer.close();
   }
+}
+
+/**
+ * After a rotation activated in our log, a node restarted with its old key
+ * files (`log.key` and `log.key.next`) runs on the new keys: when the next
+ * log key is the one governing our next entry, it becomes the log key, the
+ * next HPKE key (if any) the HPKE key, and the old HPKE key is retired.
+ */
+async function promoteNextKeys(o: NodeOptions): Promise<NodeOptions> {
+  const next = o.keys.next;
+  if (next?.log === undefined) return o;
+  const file = (await o.store.getSetting(CHAIN_SETTING)) as { activations?: { party: string; version: number }[]; versions?: SignedAccord[] } | undefined;
+  const mine = (file?.activations ?? []).filter((a) => a.party === o.party).sort((a, b) => b.version - a.version)[0];
+  const version = mine && (file?.versions ?? []).find((v) => (v.accord.version ?? 1) === mine.version);
+  const named = version?.accord.parties.find((p) => p.id === o.party);
+  if (named === undefined || named.logKey !== formatVerifierKey(verifierKeyOf(next.log))) return o;
+  const hpkeMoved = next.hpke !== undefined && named.hpkeKey === formatBase64(next.hpke.publicKey);
+  return {
+    ...o,
+    keys: {
+      ...o.keys,
+      log: next.log,
+      hpke: hpkeMoved ? next.hpke! : o.keys.hpke,
+      retiredHpke: [...(hpkeMoved ? [o.keys.hpke] : []), ...(o.keys.retiredHpke ?? [])],
+      next: {},
+    },
+  };
 }
 
 /** Store metadata of an entry; `body` is its clear or opened body, for the incident id. */

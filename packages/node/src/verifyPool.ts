@@ -5,13 +5,15 @@
  * a second verifier. Results come back in order.
  *
  * Each worker is given the signed accord once, verifies it itself (so a
- * worker never trusts the main thread's parse), and answers batches of entry
+ * worker never trusts the main thread's parse) — and, once the node runs on
+ * a longer accord chain, the chain file ({@link VerifyPool.adopt}), which it
+ * verifies too, judging each entry by the key in force at its index — and answers batches of entry
  * bytes with the parsed entry and its leaf hash, or the error's stable code:
  * the main thread then neither parses nor hashes what a worker verified.
  */
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
-import { type SignedAccord, type SignedEntry, ParseError, VerificationError, ERROR_CATALOG, type ErrorCode } from '@parley/core';
+import { type ChainFile, type SignedAccord, type SignedEntry, ParseError, VerificationError, ERROR_CATALOG, type ErrorCode } from '@parley/core';
 
 /** One entry's verdict. */
 export type Verdict =
@@ -88,6 +90,18 @@ export class VerifyPool {
       this.#workers.push(w);
       this.#queues.push(queue);
     }
+  }
+
+  /**
+   * Has every worker judge entries by an accord chain from now on (issue 11):
+   * each entry under the version and key in force at its index in its
+   * sender's log. Each worker verifies the chain file itself. Batches
+   * posted before this are judged by the chain they were posted under.
+   * @param chain the chain file (GOV.md §2), version 1 first or not.
+   * @param genesis version 1, when the file starts at version 2.
+   */
+  adopt(chain: ChainFile, genesis?: SignedAccord): void {
+    for (const w of this.#workers) w.postMessage({ chain, ...(genesis !== undefined ? { genesis } : {}) });
   }
 
   get threads(): number {

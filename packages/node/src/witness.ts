@@ -91,7 +91,6 @@ import {
   prefixConflictProof,
   verifyConsistency,
 } from '@parley/core';
-import * as core from '@parley/core';
 import type { LogStore, WitnessState } from '@parley/store';
 import { noteCosigned } from './deadlines/cosigned.js';
 import { evidence, isQuarantined, keepUnverified, recordFork } from './federation/forks.js';
@@ -266,7 +265,7 @@ export class WitnessService {
         // Signed by a key retired before this size: evidence (kept before the refusal), and KEY_RETIRED.
         const retired = retiredSigners(g, log.party, parsed.checkpointNote);
         if (retired !== undefined) {
-          await keepRetired(this.#store, g, retired.party, parsed.checkpointNote);
+          await keepRetired(this.#store, retired.party, parsed.checkpointNote);
           const detail = 'the checkpoint is signed by a key retired before its size';
           const error = new VerificationError('KEY_RETIRED', `${log.party}'s checkpoint of size ${retired.size}: ${detail}`);
           return { status: 403, contentType: WITNESS_TEXT_CONTENT_TYPE, body: encodeUtf8(`${detail}\n`), reason: 'unverified', detail, error };
@@ -367,19 +366,16 @@ export class WitnessService {
 }
 
 /**
- * Keeps a checkpoint signed by a retired key as evidence: a fork proof of
- * kind `retired-key` when core builds one (issue 11), else with the
- * checkpoints kept for comparison (federation/forks.ts `keepUnverified`).
+ * Keeps a checkpoint signed by a retired key as evidence, with the
+ * checkpoints kept for comparison (federation/forks.ts `keepUnverified`:
+ * insert-only, never deleted). Not as a fork proof: a fork proof
+ * quarantines the party's log, and an old key that leaked (the very case a
+ * compromise recovery retires it for) must not let its holder freeze the
+ * party's new log. The portable proof (kind `retired-key`) is core's
+ * `retiredKeyProof(chain, activations, party, note)` of the kept note.
+ * @throws StoreError.
  */
-export async function keepRetired(store: LogStore, g: Governed, party: string, note: Uint8Array): Promise<void> {
-  const build = (core as unknown as { retiredKeyProof?: (...a: unknown[]) => unknown }).retiredKeyProof;
-  if (build !== undefined) {
-    const proof = evidence(() => build(g.chain, g.epochs, party, note) as Parameters<typeof recordFork>[2]);
-    if (proof !== undefined) {
-      await recordFork(store, party, proof);
-      return;
-    }
-  }
+export async function keepRetired(store: LogStore, party: string, note: Uint8Array): Promise<void> {
   await keepUnverified(store, party, decodeUtf8(note));
 }
 

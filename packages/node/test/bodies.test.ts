@@ -8,7 +8,11 @@
 import { describe, expect, it } from 'vitest';
 import { ENTRY_TYPES, type EntryType } from '@parley/core';
 import { BODY_SCHEMAS, bodyProblem } from '../src/index.js';
-import { sampleReport } from './helpers/channel.js';
+import { makeAccord, makeParty, sampleReport } from './helpers/channel.js';
+
+const ACCORD = makeAccord([makeParty('CN'), makeParty('US')]).accord as unknown as Record<string, unknown>;
+const SIG = 'A'.repeat(86) + '==';
+const DIGEST = 'ab'.repeat(32);
 
 const GOOD: Record<EntryType, Record<string, unknown>[]> = {
   'hotline.message': [{ text: 'hello' }, { text: '你好', lang: 'zh-CN' }],
@@ -19,9 +23,19 @@ const GOOD: Record<EntryType, Record<string, unknown>[]> = {
   ack: [{}, { reply: 'seen', lang: 'en' }],
   receipt: [{ receivedAt: '2026-01-02T03:04:05.678Z' }, { receivedAt: '2026-01-02T03:04:05.678Z', status: 'rejected', code: 'ENTRY_MALFORMED', reason: 'body.title: missing' }],
   heartbeat: [{ treeSize: 0 }, { treeSize: 2 ** 53 - 1 }],
-  'accord.amendment': [{ proposal: {} }, { proposal: { a: [1] }, rationale: 'why' }],
+  'accord.amendment': [
+    { accord: ACCORD, signatures: [] },
+    { accord: ACCORD, signatures: [{ party: 'CN', sig: SIG }, { party: 'US', sig: SIG }, { party: 'US', sig: SIG, prior: true }], rationale: 'why', recovery: { party: 'CN', suspectFrom: 3 } },
+  ],
+  'accord.approval': [
+    { version: 2, digest: DIGEST, signatures: [{ party: 'US', sig: SIG, prior: true }] },
+    { version: 3, digest: DIGEST, signatures: [{ party: 'US', sig: SIG }, { party: 'US', sig: SIG, prior: true }] },
+  ],
+  'accord.activation': [{ version: 2, digest: DIGEST }],
 };
-const VALUES: unknown[] = [undefined, null, true, 0, -1, 8, 1.5, 2 ** 53, '', 'x', 'X'.repeat(301), 'en', 'US:2026-0001', 'CY', 'initial', 'incident', 'unknown', '2026-01-02T03:04:05Z', '2026-02-30T03:04:05Z', '2026-01-02T03:04Z', 'rejected', [], ['security'], ['nope'], {}, { name: 'n' }, { type: 'user' }, { types: [] }];
+const VALUES: unknown[] = [undefined, null, true, 0, -1, 1, 2, 8, 1.5, 2 ** 53, '', 'x', 'X'.repeat(301), 'en', 'US:2026-0001', 'CY', 'initial', 'incident', 'unknown', '2026-01-02T03:04:05Z', '2026-02-30T03:04:05Z', '2026-01-02T03:04Z', 'rejected', [], ['security'], ['nope'], {}, { name: 'n' }, { type: 'user' }, { types: [] },
+  DIGEST, DIGEST.toUpperCase(), { ...ACCORD, name: 'Bad Name' }, { ...ACCORD, extra: 1 }, { party: 'CN', suspectFrom: 0 }, { party: 'cn', suspectFrom: 0 }, { party: 'CN', suspectFrom: -1 },
+  [{ party: 'US', sig: SIG }], [{ party: 'US', sig: SIG, prior: false }], [{ party: 'US', sig: 'AAAA' }], [{ party: 'US', sig: SIG }, { party: 'CN', sig: SIG }], [{ party: 'US', sig: SIG, prior: true }, { party: 'US', sig: SIG }], [{ party: 'CN', sig: SIG }, { party: 'US', sig: SIG, prior: true }]];
 
 function agree(type: EntryType, body: unknown): void {
   const zodOk = BODY_SCHEMAS[type].safeParse(body).success;

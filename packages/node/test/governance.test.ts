@@ -22,6 +22,8 @@ import {
   type SignerKey,
   type HpkeKeyPair,
   draftAmendment,
+  accordSigningMessage,
+  getCrypto,
   signAccordVersion,
   formatBase64,
   formatVerifierKey,
@@ -37,7 +39,7 @@ import {
   parseVerifierKey,
 } from '@parley/core/node';
 import { SqliteStore } from '@parley/store';
-import { type Runtime, ParleyNode, hashPassword, startRuntime } from '../src/index.js';
+import { type Runtime, Heartbeat, ParleyNode, hashPassword, startRuntime } from '../src/index.js';
 import { type TestParty, makeAccord, makeParty } from './helpers/channel.js';
 
 const PASSWORD = 'correct horse battery staple';
@@ -70,6 +72,8 @@ const tokens = new Map<string, string>();
 /** EU's pending next keys (log.key.next): same origin, new key. */
 let euNextLog: SignerKey;
 let euNextHpke: HpkeKeyPair;
+/** US's fresh key for a compromise recovery (its node holds it as log.key.next). */
+let usNextLog: SignerKey;
 
 interface Reply {
   status: number;
@@ -104,20 +108,13 @@ const currentVersion = async (id: string) => (await chainOf(id)).versions.length
 const verified = (id: string) => nodes.get(id)!.governance!.chain.current;
 
 beforeAll(async () => {
-  if (process.env.GOV_DEBUG) {
-    let last = Date.now();
-    setInterval(() => {
-      const now = Date.now();
-      if (now - last > 300) console.log(now % 100000, 'LOOP BLOCKED', now - last);
-      last = now;
-    }, 50).unref();
-  }
   dir = mkdtempSync(join(tmpdir(), 'parley-gov-'));
   parties = IDS.map((id) => makeParty(id));
   accord = makeAccord(parties, { amendmentQuorum: 2 });
   const eu = parties.find((p) => p.id === 'EU')!;
   euNextLog = generateSignerKey(eu.keys.log.name);
   euNextHpke = hpkeGenerateKeyPair();
+  usNextLog = generateSignerKey(parties.find((p) => p.id === 'US')!.keys.log.name);
   const passwordHash = await hashPassword(PASSWORD);
   const ports = new Map<string, number>();
   for (const id of IDS) {
@@ -128,7 +125,7 @@ beforeAll(async () => {
     const store = SqliteStore.open(join(dir, `${p.id}.sqlite`));
     stores.set(p.id, store);
     for (const [name, role] of [['root', 'admin'], ['alice', 'officer']] as const) await store.putOfficer({ name, role, passwordHash, created: new Date().toISOString(), disabled: false });
-    const keys = p.id === 'EU' ? { ...p.keys, next: { log: euNextLog, hpke: euNextHpke } } : p.keys;
+    const keys = p.id === 'EU' ? { ...p.keys, next: { log: euNextLog, hpke: euNextHpke } } : p.id === 'US' ? { ...p.keys, next: { log: usNextLog } } : p.keys;
     nodes.set(p.id, await ParleyNode.open({ accord, party: p.id, keys, store }));
   }
   for (const id of IDS) {
@@ -152,9 +149,7 @@ describe('accord amendments by quorum over real HTTP', () => {
 
   it('three parties amend the heartbeat interval by quorum (2 of 3): every node activates it', async () => {
     const v2 = amend('US', (a) => ({ ...a, heartbeatSeconds: 1800 }));
-    if (process.env.GOV_DEBUG) console.log(Date.now() % 100000, 'US proposes');
     const r = await call('US', 'POST', '/v1/accord/proposals', { accord: v2, rationale: 'Beat every half hour' });
-    if (process.env.GOV_DEBUG) console.log(Date.now() % 100000, 'US proposed');
     expect(r.status, JSON.stringify(r.body)).toBe(201);
     v2digest = r.body.digest;
     // CN sees it, pending with one approval of two.
@@ -164,9 +159,7 @@ describe('accord amendments by quorum over real HTTP', () => {
     expect(listed.diff).toEqual([{ path: 'heartbeatSeconds', from: 3600, to: 1800 }]);
     expect(listed.approvals).toEqual([expect.objectContaining({ party: 'US', prior: true })]);
     // CN approves: quorum.
-    if (process.env.GOV_DEBUG) console.log(Date.now() % 100000, 'CN approves');
     const a = await call('CN', 'POST', `/v1/accord/proposals/${v2digest}/approve`);
-    if (process.env.GOV_DEBUG) console.log(Date.now() % 100000, 'CN approved');
     expect(a.status, JSON.stringify(a.body)).toBe(201);
     for (const id of IDS) {
       await waitFor(`${id} to hold version 2 with every activation`, async () => {
@@ -186,6 +179,14 @@ describe('accord amendments by quorum over real HTTP', () => {
       expect(e).toMatchObject({ type: 'accord.activation', seq: act.size, from: { party: act.party } });
       expect((e.body as { clear: unknown }).clear).toEqual({ version: 2, digest: v2digest });
     }
+  });
+
+  it('a heartbeat follows the amended interval', () => {
+    const beat = new Heartbeat({ node: nodes.get('CN')! });
+    expect(beat.intervalMs).toBe(1800_000);
+    const fixed = new Heartbeat({ node: nodes.get('CN')!, intervalMs: 5000 });
+    fixed.retime();
+    expect(fixed.intervalMs).toBe(5000);
   });
 
   it('GET /v1/accord answers the version in force', async () => {
@@ -243,6 +244,13 @@ describe('accord amendments by quorum over real HTTP', () => {
       await refused({ accord: v, signatures: [{ party: 'ZZ', sig: formatBase64(new Uint8Array(64)), prior: true }] }, 400, 'ACCORD_MALFORMED');
     });
 
+    it('an amendment signed (as consent) by a party it removes', async () => {
+      const v = amend('CN', (a) => ({ ...a, parties: a.parties.filter((p) => p.id !== 'US'), amendmentQuorum: 2 }));
+      const us = parties.find((p) => p.id === 'US')!;
+      const sig = formatBase64(getCrypto().ed25519Signer(us.keys.log.seed)(accordSigningMessage(v)));
+      await refused({ accord: v, signatures: [{ party: 'US', sig }] }, 400, 'ACCORD_MALFORMED');
+    });
+
     it('a proposal carrying a signature that does not verify', async () => {
       const v = amend('CN', (a) => ({ ...a, heartbeatSeconds: 600 }));
       await refused({ accord: v, signatures: [{ party: 'US', sig: formatBase64(new Uint8Array(64)), prior: true }] }, 403, 'SIGNATURE_INVALID');
@@ -278,10 +286,16 @@ describe('accord amendments by quorum over real HTTP', () => {
     });
   });
 
+  let rotation: Accord;
+  let earlyIndex = -1;
   describe('a planned rotation of EU\u2019s log key', () => {
-    let rotation: Accord;
     it('CN proposes, EU approves with its old and new keys; EU dual-signs the checkpoint at R and signs entry R with the new key', async () => {
       const base = await currentVersion('CN');
+      // A body sealed to EU's current HPKE key, before the rotation: it must still open after it.
+      const early = await call('US', 'POST', '/v1/messages', { to: ['EU'], precedence: 'ROUTINE', marking: 'TLP:AMBER', text: 'sealed to the old key' }, 'alice');
+      expect(early.status).toBe(201);
+      earlyIndex = early.body.index;
+      await waitFor('EU to receive it', async () => (await stores.get('EU')!.received('US', earlyIndex)) !== undefined);
       const newLogKey = formatVerifierKey(verifierKeyOf(euNextLog));
       rotation = amend('CN', (a) => ({ ...a, parties: a.parties.map((p) => (p.id === 'EU' ? { ...p, logKey: newLogKey, hpkeKey: formatBase64(euNextHpke.publicKey) } : p)) }));
       const r = await call('CN', 'POST', '/v1/accord/proposals', { accord: rotation, rationale: 'EU rotates its log key' });
@@ -290,7 +304,6 @@ describe('accord amendments by quorum over real HTTP', () => {
       await waitFor('EU to list it', async () => (await call('EU', 'GET', '/v1/accord/proposals', undefined, 'alice')).body.items.some((x: { digest: string }) => x.digest === digest));
       const p = (await call('EU', 'GET', '/v1/accord/proposals', undefined, 'alice')).body.items.find((x: { digest: string }) => x.digest === digest);
       expect(p).toMatchObject({ status: 'pending', consents: { need: ['EU'], have: [] } });
-      if (process.env.GOV_DEBUG) console.log(Date.now() % 100000, 'EU approves');
       const a = await call('EU', 'POST', `/v1/accord/proposals/${digest}/approve`);
       expect(a.status, JSON.stringify(a.body)).toBe(201);
       for (const id of IDS) {
@@ -298,7 +311,6 @@ describe('accord amendments by quorum over real HTTP', () => {
           const c = await chainOf(id);
           return c.versions.length === base + 1 && c.activations.some((x) => x.party === 'EU' && x.version === base + 1);
         }, 40_000);
-        if (process.env.GOV_DEBUG) console.log(Date.now() % 100000, id, 'has it', JSON.stringify((await chainOf(id)).activations.filter((x) => x.version === base + 1).map((x) => x.party)));
       }
       const act = (await chainOf('EU')).activations.find((x) => x.party === 'EU' && x.version === base + 1)!;
       const R = act.size;
@@ -336,12 +348,33 @@ describe('accord amendments by quorum over real HTTP', () => {
       expect(toEu.status).toBe(201);
       await waitFor('EU to receive it', async () => (await stores.get('EU')!.received('US', toEu.body.index)) !== undefined);
       expect((await call('EU', 'GET', `/v1/entries/US/${toEu.body.index}`, undefined, 'alice')).body.body).toEqual({ text: 'to the rotated EU' });
+      // The body sealed to EU's old HPKE key still opens (the retired key is kept).
+      expect((await call('EU', 'GET', `/v1/entries/US/${earlyIndex}`, undefined, 'alice')).body.body).toEqual({ text: 'sealed to the old key' });
     });
 
-    it('the rotation replayed after the version that follows it is refused (ACCORD_VERSION), nothing stored', async () => {
-      const before = nodes.get('CN')!.treeSize;
-      expectProblem(await call('CN', 'POST', '/v1/accord/proposals', { accord: rotation }), 409, 'ACCORD_VERSION');
-      expect(nodes.get('CN')!.treeSize).toBe(before);
+  });
+
+  describe('a restart after the rotation', () => {
+    it('EU restarts on its key files (log.key and log.key.next): it runs on the new key; its governance state is rebuilt from the logs', async () => {
+      const listed = (await call('EU', 'GET', '/v1/accord/proposals', undefined, 'alice')).body.items;
+      const chainBefore = await chainOf('EU');
+      await runtimes.get('EU')!.stop();
+      await nodes.get('EU')!.close();
+      const eu = parties.find((p) => p.id === 'EU')!;
+      const node = await ParleyNode.open({ accord, party: 'EU', keys: { ...eu.keys, next: { log: euNextLog, hpke: euNextHpke } }, store: stores.get('EU')! });
+      nodes.set('EU', node);
+      expect(node.logKey).toBe(formatVerifierKey(verifierKeyOf(euNextLog)));
+      const port = Number(new URL(urls['EU']!).port);
+      const peerUrls = Object.fromEntries(IDS.filter((x) => x !== 'EU').map((x) => [x, urls[x]!]));
+      runtimes.set('EU', await startRuntime({ node, store: stores.get('EU')!, port, peerUrls, heartbeatMs: 0, federation: { pollMs: 200, backoff: { baseMs: 40, maxMs: 300 } } }));
+      tokens.delete('EU/alice');
+      tokens.delete('EU/root');
+      expect((await call('EU', 'GET', '/v1/accord/proposals', undefined, 'alice')).body.items).toEqual(listed);
+      expect(await chainOf('EU')).toEqual(chainBefore);
+      const sent = await call('EU', 'POST', '/v1/messages', { precedence: 'IMMEDIATE', marking: 'TLP:AMBER', text: 'after a restart' }, 'alice');
+      expect(sent.status, JSON.stringify(sent.body)).toBe(201);
+      for (const id of ['CN', 'US']) await waitFor(`${id} to receive it`, async () => (await stores.get(id)!.received('EU', sent.body.index)) !== undefined);
+      expect((await call('EU', 'GET', `/v1/entries/US/${earlyIndex}`, undefined, 'alice')).body.body).toEqual({ text: 'sealed to the old key' });
     });
   });
 
@@ -385,5 +418,58 @@ describe('accord amendments by quorum over real HTTP', () => {
       expect(ack.status, JSON.stringify(ack.body)).toBe(201);
       await waitFor('US to hold JP\u2019s ack', async () => (await stores.get('US')!.received('JP', ack.body.index)) !== undefined);
     }, 60_000);
+  });
+
+  describe('compromise recovery of US\u2019s log key', () => {
+    it('the others\u2019 quorum and US\u2019s new key replace US\u2019s key without its old one; US activates with the new key; its entries from suspectFrom are flagged suspect', async () => {
+      const base = await currentVersion('CN');
+      const before = await call('US', 'POST', '/v1/messages', { precedence: 'ROUTINE', marking: 'TLP:CLEAR', text: 'before the compromise' }, 'alice');
+      expect(before.status).toBe(201);
+      const suspectFrom = nodes.get('US')!.treeSize;
+      const stolen = await call('US', 'POST', '/v1/messages', { precedence: 'ROUTINE', marking: 'TLP:CLEAR', text: 'written with the stolen key' }, 'alice');
+      expect(stolen.status).toBe(201);
+      await waitFor('CN to receive both', async () => (await stores.get('CN')!.received('US', stolen.body.index)) !== undefined);
+      const newKey = formatVerifierKey(verifierKeyOf(usNextLog));
+      const recovered = amend('CN', (a) => ({ ...a, parties: a.parties.map((p) => (p.id === 'US' ? { ...p, logKey: newKey } : p)) }));
+      // US cannot propose its own recovery with its old key.
+      expectProblem(await call('US', 'POST', '/v1/accord/proposals', { accord: recovered, recovery: { party: 'US', suspectFrom } }), 400, 'ACCORD_MALFORMED');
+      const r = await call('CN', 'POST', '/v1/accord/proposals', { accord: recovered, recovery: { party: 'US', suspectFrom }, rationale: 'US key compromised' });
+      expect(r.status, JSON.stringify(r.body)).toBe(201);
+      const digest = r.body.digest as string;
+      for (const id of ['EU', 'US']) await waitFor(`${id} to list it`, async () => (await call(id, 'GET', '/v1/accord/proposals', undefined, 'alice')).body.items.some((x: { digest: string }) => x.digest === digest));
+      expect((await call('EU', 'POST', `/v1/accord/proposals/${digest}/approve`)).status).toBe(201);
+      // US consents with its new key only (no prior signature: the old key is the stolen one).
+      expect((await call('US', 'POST', `/v1/accord/proposals/${digest}/approve`)).status).toBe(201);
+      for (const id of [...IDS, 'JP']) {
+        await waitFor(`${id} to record US's recovery`, async () => {
+          const c = await chainOf(id);
+          return c.versions.length === base + 1 && c.activations.some((a) => a.party === 'US' && a.version === base + 1);
+        }, 40_000);
+      }
+      const act = (await chainOf('CN')).activations.find((a) => a.party === 'US' && a.version === base + 1)! as { size: number; suspectFrom?: number };
+      expect(act.suspectFrom).toBe(suspectFrom);
+      const v = nodes.get('CN')!.chain.current;
+      expect(v.signatures.some((x) => x.party === 'US' && x.prior === true)).toBe(false);
+      // Views at CN: the entry from suspectFrom is suspect, the one before it is not.
+      expect((await call('CN', 'GET', `/v1/entries/US/${stolen.body.index}`, undefined, 'alice')).body.suspect).toBe(true);
+      expect((await call('CN', 'GET', `/v1/entries/US/${before.body.index}`, undefined, 'alice')).body.suspect).toBeUndefined();
+      const inbox = (await call('CN', 'GET', '/v1/inbox?party=US&all=1&limit=200', undefined, 'alice')).body.items as { index: number; suspect?: true }[];
+      expect(inbox.find((e) => e.index === stolen.body.index)?.suspect).toBe(true);
+      const listing = (await call('CN', 'GET', '/v1/logs/US?limit=200', undefined, 'alice')).body.items as { index: number; suspect?: true }[];
+      expect(listing.find((e) => e.index === stolen.body.index)?.suspect).toBe(true);
+      // US's entries after the recovery verify under the new key at the others.
+      const after = await call('US', 'POST', '/v1/messages', { precedence: 'ROUTINE', marking: 'TLP:CLEAR', text: 'with the recovered key' }, 'alice');
+      expect(after.status).toBe(201);
+      await waitFor('CN to receive it', async () => (await stores.get('CN')!.received('US', after.body.index)) !== undefined);
+      expect((await call('CN', 'GET', `/v1/entries/US/${after.body.index}`, undefined, 'alice')).body.suspect).toBeUndefined();
+    }, 60_000);
+  });
+
+  describe('replays', () => {
+    it('EU\u2019s rotation replayed after a later version (the join) is refused: ACCORD_VERSION, nothing stored', async () => {
+      const before = nodes.get('CN')!.treeSize;
+      expectProblem(await call('CN', 'POST', '/v1/accord/proposals', { accord: rotation }), 409, 'ACCORD_VERSION');
+      expect(nodes.get('CN')!.treeSize).toBe(before);
+    });
   });
 });

@@ -51,12 +51,14 @@ import {
   verifierKeyOf,
   verifyAccord,
   verifyAmendment,
+  retiredKeyProof,
+  verifyRetiredKeyProof,
   verifyChainFile,
   VerifierSet,
 } from '@parley/core/node';
 import { SqliteStore } from '@parley/store';
 import type { FastifyInstance } from 'fastify';
-import { ParleyNode, createServer, importBundle } from '../src/index.js';
+import { ParleyNode, VerifyPool, createServer, importBundle, linkHealth } from '../src/index.js';
 import { openPartyCheckpoint } from '../src/epochs.js';
 import { verifyCosigned } from '../src/rollback.js';
 import { type TestParty, makeAccord, makeParty } from './helpers/channel.js';
@@ -233,6 +235,9 @@ describe('a node on a two-version chain (US rotates its log key at R, CN has its
     const r = await addCheckpoint(R, checkpoint(R + 3, [usNew]), proof(R, R + 3));
     expect(r.status, await r.clone().text()).toBe(200);
     expect((await node.witness.latest('US'))?.treeSize).toBe(R + 3);
+    // Link health checks the held state's cosignature under CN's own witness key and US's key at that size.
+    const health = await linkHealth({ node, store, now: Date.now() });
+    expect(health.find((h) => h.party === 'US')?.lastCosigned?.size).toBe(R + 3);
   });
 
   it('refuses a checkpoint the old key signed beyond R (403 KEY_RETIRED) and keeps it as evidence', async () => {
@@ -244,6 +249,12 @@ describe('a node on a two-version chain (US rotates its log key at R, CN has its
     expect((await node.witness.latest('US'))?.treeSize).toBe(R + 3); // nothing cosigned
     const kept = [...(await store.unverifiedCheckpoints('US')), ...(await store.forkProofs('US')).map((f) => f.proof)];
     expect(kept.some((k) => k.includes(decodeUtf8(retired).split('\n\n')[0]!))).toBe(true);
+    // Kept without quarantining US (a leaked old key must not freeze US's new log); the portable
+    // proof (kind retired-key) is built from the kept note and the chain, and verifies.
+    expect(await store.forkProofs('US')).toEqual([]);
+    const evidence = retiredKeyProof(node.chain, (await node.chainFile()).activations, 'US', (await store.unverifiedCheckpoints('US'))[0]!);
+    expect(evidence?.kind).toBe('retired-key');
+    expect(() => verifyRetiredKeyProof(evidence!, node.chain)).not.toThrow();
     // The same judgement on every path that opens a checkpoint of US (pull, gossip).
     expect(() => openPartyCheckpoint(node, 'US', retired)).toThrow(expect.objectContaining({ code: 'KEY_RETIRED' }));
     // Signed by the new key as well, the stray old-key signature is ignored (C2SP: unknown signatures).
@@ -290,6 +301,27 @@ describe('a node on a two-version chain (US rotates its log key at R, CN has its
     await expect(node.ingest([usMessage(R + 5, us.keys.log)])).rejects.toMatchObject({ code: 'SIGNATURE_INVALID' });
     await expect(node.ingest([usMessage(0, usNew, 'rewritten')])).rejects.toMatchObject({ code: 'SIGNATURE_INVALID' });
     expect(await store.received('US', R + 5)).toBeUndefined();
+  });
+
+  it('verifies on the worker pool by the chain too: at open from the stored chain, and entries by the key at their index', async () => {
+    const pool = new VerifyPool(genesis, 1);
+    const pstore = SqliteStore.open(join(dir, 'CN-pool.sqlite'));
+    try {
+      const first = await ParleyNode.open({ accord: genesis, party: 'CN', keys: cn.keys, store: pstore });
+      await first.adoptChain(chainFile);
+      await first.close();
+      const pnode = await ParleyNode.open({ accord: genesis, party: 'CN', keys: { ...cn.keys, witness: cnWitness }, store: pstore, verifyPool: pool });
+      const late = Array.from({ length: 14 }, (_, k) => usMessage(R + 20 + k, usNew));
+      // 16 entries: two under the old key below R, fourteen under the new key (the pool takes batches of 16 or more).
+      expect((await pnode.ingest([...usEntries.slice(0, 2), ...late])).accepted).toBe(16);
+      const stray = [...late.slice(0, 15 - 1).map((_, k) => usMessage(R + 40 + k, usNew)), usMessage(R + 60, us.keys.log), usMessage(R + 61, usNew)];
+      await expect(pnode.ingest(stray)).rejects.toMatchObject({ code: 'SIGNATURE_INVALID' });
+      expect(await pstore.received('US', R + 40)).toBeUndefined();
+      await pnode.close();
+    } finally {
+      await pool.close();
+      await pstore.close();
+    }
   });
 
   it('refuses a shorter chain (ACCORD_VERSION) and another version 2 (ACCORD_FORKED); the chain in force stays', async () => {

@@ -5,6 +5,7 @@
  * (kept in localStorage, per browser). The banner, tab title, sound and
  * notification are in components/alerts.tsx.
  */
+import { needsAck } from '@parley/core';
 import type { ServerEvent } from './events.js';
 
 export type AlertKind = 'flash' | 'link-down' | 'fork';
@@ -21,13 +22,12 @@ export interface Alert {
 /** What an event does to the alerts: one to add, a party whose outage is over, or an alert answered (a FLASH acknowledged). */
 export type AlertChange = { readonly add: Alert } | { readonly linkUp: string } | { readonly clear: string } | undefined;
 
-const ANSWERED: readonly string[] = ['hotline.message', 'incident.report'];
 
 /** The alert an event raises (or clears), if any. */
 export function alertOf(e: ServerEvent): AlertChange {
   const d = (typeof e.data === 'object' && e.data !== null ? e.data : {}) as { party?: string; index?: number; type?: string; precedence?: string; direction?: string; state?: string };
   if (d.party === undefined) return undefined;
-  if (e.event === 'entry' && d.direction === 'in' && d.precedence === 'FLASH' && d.type !== undefined && ANSWERED.includes(d.type) && d.index !== undefined) {
+  if (e.event === 'entry' && d.direction === 'in' && d.precedence === 'FLASH' && d.type !== undefined && needsAck(d.type) && d.index !== undefined) {
     return { add: { key: `flash/${d.party}/${d.index}`, kind: 'flash', party: d.party, index: d.index } };
   }
   if (e.event === 'link' && d.state === 'down') return { add: { key: `link-down/${d.party}`, kind: 'link-down', party: d.party } };

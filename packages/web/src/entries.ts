@@ -3,7 +3,7 @@
  * a one-line summary, the body's shape, precedence order, and the inbox
  * ordering rule.
  */
-import { PRECEDENCES, type Precedence } from '@parley/core';
+import { PRECEDENCES, type Precedence, isKnownType, needsAck as typeNeedsAck } from '@parley/core';
 import type { Deadline, EntryView, HotlineMessageBody, IncidentReportBody } from './types.js';
 
 /** FLASH = 0 … ROUTINE = 3 (core's PRECEDENCES order, most urgent first). */
@@ -37,9 +37,23 @@ export function deadlineFor(v: EntryView, recipient: string | undefined): Deadli
   return (recipient !== undefined ? v.deadlines.find((d) => d.recipient === recipient) : undefined) ?? v.deadlines[0];
 }
 
-/** Whether a received entry still needs our acknowledgement. */
+/** Whether a received entry still needs our acknowledgement (its type needs one: core's entry-type registry). */
 export function needsAck(v: EntryView): boolean {
-  return (v.entry.type === 'hotline.message' || v.entry.type === 'incident.report') && v.state?.ack === undefined;
+  return typeNeedsAck(v.entry.type) && v.state?.ack === undefined;
+}
+
+/** Whether officers acknowledge entries of this type (core's entry-type registry; never an unknown type). */
+export function isAnswerable(type: string): boolean {
+  return typeNeedsAck(type);
+}
+
+/**
+ * An entry type's shown name: its label (locale `entryType.*`, kept equal to
+ * core's registry labels by test/locales.test.ts), or "Unknown type — needs a
+ * newer Parley" for a type this version does not know.
+ */
+export function typeName(t: (key: string) => string, type: string): string {
+  return isKnownType(type) ? t(`entryType.${type}`) : t('entryType.unknown');
 }
 
 /**

@@ -1,7 +1,7 @@
 /** `parley inbox | show | ack`: what other parties sent us, one entry in full, and the officer's acknowledgement. */
 import type { Command } from 'commander';
 import { Option } from 'commander';
-import { ENTRY_TYPES, PARTY_ID } from '@parley/core/node';
+import { ENTRY_TYPES, PARTY_ID, UNKNOWN_TYPE_LABEL, isKnownType } from '@parley/core/node';
 import { EXIT_OK, UsageError, act } from '../exit.js';
 import { makeOut } from '../io.js';
 import { parseIndexArg } from '../hashes.js';
@@ -66,8 +66,20 @@ export function firstLine(v: { sealed?: string | undefined; body?: unknown; entr
     case 'heartbeat':
       s = `heartbeat, tree size ${String(b['treeSize'])}`;
       break;
+    case 'accord.amendment': {
+      const version = (b['accord'] as { version?: unknown } | undefined)?.version ?? 1;
+      s = `proposes accord version ${String(version)}${b['recovery'] ? ' (key recovery)' : ''}${b['rationale'] ? `: ${String(b['rationale'])}` : ''}`;
+      break;
+    }
+    case 'accord.approval':
+      s = `approves accord version ${String(b['version'])} (${String(b['digest']).slice(0, 12)}…)`;
+      break;
+    case 'accord.activation':
+      s = `adopts accord version ${String(b['version'])} from this entry on`;
+      break;
     default:
-      s = JSON.stringify(b);
+      // A type this version does not know (core's entry-type registry): shown, never dropped.
+      s = isKnownType(v.entry.type) ? JSON.stringify(b) : `[${UNKNOWN_TYPE_LABEL.en}] ${JSON.stringify(b)}`;
   }
   const line = s.split('\n')[0] ?? '';
   return line.length > 72 ? `${line.slice(0, 71)}…` : line;
@@ -129,7 +141,7 @@ function registerShow(program: Command): void {
       const e = v.entry;
       const body = v.sealed !== undefined ? [`[sealed: ${v.sealed}]`] : typeof (v.body as { text?: unknown })?.text === 'string' && e.type === 'hotline.message' ? [(v.body as { text: string }).text] : JSON.stringify(v.body, null, 2).split('\n');
       makeOut(o.json === true).result({ ...v }, [
-        `${v.party}/${v.index}  ${e.type}  ${e.precedence}  ${e.marking}`,
+        `${v.party}/${v.index}  ${e.type}${isKnownType(e.type) ? '' : ` (${UNKNOWN_TYPE_LABEL.en})`}  ${e.precedence}  ${e.marking}`,
         `from:      ${e.from.party} (${e.from.officer})`,
         `to:        ${e.to.join(', ')}`,
         `time:      ${e.time}`,

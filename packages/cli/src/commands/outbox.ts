@@ -12,7 +12,7 @@
  */
 import type { Command } from 'commander';
 import { Option } from 'commander';
-import { ENTRY_TYPES, PARTY_ID } from '@parley/core/node';
+import { ACK_TYPES, ENTRY_TYPES, PARTY_ID } from '@parley/core/node';
 import type { DeadlinesResponse, EntryDeadline, EntryView, ListResponse } from '@parley/node/api';
 import { EXIT_OK, UsageError, act } from '../exit.js';
 import { makeOut } from '../io.js';
@@ -21,8 +21,8 @@ import { type ClientOpts, client, clientOptions } from '../client.js';
 import { clock, columns, span, stamp } from '../human.js';
 import { firstLine } from './inbox.js';
 
-/** What an officer sends and answers: listed unless --all or --type. */
-const OFFICER_TYPES = ['hotline.message', 'incident.report'] as const;
+/** What an officer sends and answers (core's entry-type registry: the types needing an acknowledgement): listed unless --all or --type. */
+const OFFICER_TYPES: readonly string[] = ACK_TYPES;
 /** Parallel requests when fetching the entries of --pending/--overdue. */
 const FETCHES = 8;
 

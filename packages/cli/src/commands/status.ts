@@ -21,7 +21,7 @@
  * (not running, unreachable, 5xx).
  */
 import type { Command } from 'commander';
-import { VerifierSet, formatBase64, openCheckpoint, openWitnessedCheckpoint } from '@parley/core/node';
+import { ACK_TYPES, VerifierSet, formatBase64, openCheckpoint, openWitnessedCheckpoint } from '@parley/core/node';
 import type { AccordResponse, ContinuityResponse, CosignedNotes, DeadlineItem, DeadlinesResponse, ForkItem, ForksResponse, Link, LinksResponse, LogListing } from '@parley/node/api';
 import { type HttpResponse, httpRequest } from '../http.js';
 import { EXIT_INVALID, EXIT_OK, UsageError, act } from '../exit.js';
@@ -30,8 +30,8 @@ import { parseIndexArg } from '../hashes.js';
 import { type ClientOpts, NodeRefused, client, clientOptions, networkCause } from '../client.js';
 import { ago, columns, span } from '../human.js';
 
-/** Deliveries an officer answers (machine traffic's deadlines show up as links). */
-const OFFICER_TYPES: readonly string[] = ['hotline.message', 'incident.report'];
+/** Deliveries an officer answers (core's entry-type registry; machine traffic's deadlines show up as links). */
+const OFFICER_TYPES: readonly string[] = ACK_TYPES;
 /** Continuity states in which the node may not sign (node rollback.ts). */
 const HALTED = ['unconfirmed', 'rolled-back', 'recovering'];
 

@@ -23,6 +23,7 @@
  * "disconnected", …}` for the connection itself.
  */
 import type { Command } from 'commander';
+import { ACK_TYPES, UNKNOWN_TYPE_LABEL, entryTypeInfo, isKnownType } from '@parley/core/node';
 import type { CheckpointEvent, DeadlineEvent, EntryEvent, EntryView, ForkEvent, LinkEvent, LinksResponse } from '@parley/node/api';
 import { EXIT_OK, UsageError, act } from '../exit.js';
 import { type ClientOpts, NodeRefused, client, clientOptions, networkCause } from '../client.js';
@@ -39,9 +40,17 @@ const KNOWN_MAX = 4096;
 /** Time allowed to each look-up that adds to a line (the entry's first line, a link's reason). */
 const LOOKUP_MS = 5_000;
 
-const OFFICER_TYPES: readonly string[] = ['hotline.message', 'incident.report'];
-/** Arrivals printed without --all (receipts and heartbeats are machine traffic). */
-const ARRIVALS: readonly string[] = [...OFFICER_TYPES, 'accord.amendment'];
+/** Officer traffic (core's entry-type registry: the types needing an acknowledgement). */
+const OFFICER_TYPES: readonly string[] = ACK_TYPES;
+/**
+ * Arrivals printed without --all: officer traffic, governance, and types this
+ * version does not know (printed as such, never dropped); receipts and
+ * heartbeats are machine traffic (acks have their own line).
+ */
+export function isArrival(type: string): boolean {
+  const t = entryTypeInfo(type);
+  return t === undefined || t.ack || t.governance === true;
+}
 
 interface WatchOpts extends ClientOpts {
   bell?: boolean;
@@ -229,9 +238,9 @@ async function entryLine(d: EntryEvent, all: boolean, look: Lookups): Promise<Li
     const text = `${d.party} acknowledged ${of}${typeof reply === 'string' ? `: ${oneLine(reply)}` : ''}${v?.sealed !== undefined ? ` [reply sealed: ${v.sealed}]` : ''}`;
     return { tag: 'ACK', text, info: { of: v?.entry.refs ?? [], ...(typeof reply === 'string' ? { reply } : {}) } };
   }
-  if (d.direction === 'in' && (all || ARRIVALS.includes(d.type))) {
-    const v = ARRIVALS.includes(d.type) ? await look.entry(d.party, d.index) : undefined;
-    const first = v ? firstLine(v) : undefined;
+  if (d.direction === 'in' && (all || isArrival(d.type))) {
+    const v = isArrival(d.type) ? await look.entry(d.party, d.index) : undefined;
+    const first = v ? firstLine(v) : isKnownType(d.type) ? undefined : UNKNOWN_TYPE_LABEL.en;
     return { tag: d.precedence ?? 'ENTRY', text: `arrived from ${d.party}: ${ref} ${d.type}${first ? ` — ${first}` : ''}`, ...(first ? { info: { firstLine: first } } : {}), bell: d.precedence === 'FLASH' };
   }
   return all ? { tag: d.precedence ?? 'ENTRY', text: `${d.direction === 'out' ? 'we logged' : 'arrived'} ${ref} ${d.type}` } : undefined;

@@ -35,10 +35,11 @@
  * sender's key for the entry's position: `verifyEntry`'s `member`).
  *
  * The signature is placed and removed by ONE canonicalization
- * (cjson.ts `canonicalizeMember`): the canonical text of the signed entry and
- * the [start, end) of its top-level `sig` member; what is signed is that text
- * with the member cut out. No text search, so no member named `sig` or
- * `time` anywhere in a body can move it.
+ * (cjson.ts `canonicalizeMember`): signing canonicalizes the envelope and
+ * learns where the top-level `sig` member goes; verifying canonicalizes the
+ * entry and learns the [start, end) of its `sig` member, and what is signed is
+ * the text with that member cut out. No text search, so no member named
+ * `sig` or `time` anywhere in a body can move it.
  *
  * @example
  *   const { bytes, leafHash } = signEntry(envelope, signer);
@@ -208,12 +209,12 @@ export function entrySigningMessage(env: Envelope): Uint8Array {
 /**
  * Signs an envelope with the sender's log key.
  *
- * The envelope is canonicalized once, with an empty `sig` member:
- * {@link canonicalizeMember} gives the text and where the member lies, so
- * the signed message is the text with the member cut out (exactly
- * JCS(envelope)) and the entry is the text with the signature written into
- * it (exactly JCS(signed entry)). A test checks both against canonicalizing
- * each separately, whatever members named `sig` or `time` a body holds.
+ * The envelope is canonicalized once, by {@link canonicalizeMember}: its
+ * text is exactly JCS(envelope), what the signature covers, and the offset
+ * where `"sig"` goes in code-unit order (never first: `"accord"` sorts
+ * before it), where `,"sig":"…"` is written in. A test checks the result
+ * against canonicalizing the signed entry, whatever members named `sig` or
+ * `time` a body holds.
  * @param env the envelope; checked with {@link parseEnvelope} first.
  * @param sign an Ed25519 signer bound to the sender's log key.
  * @returns the signed entry, its canonical bytes (the leaf) and leaf hash.
@@ -221,10 +222,10 @@ export function entrySigningMessage(env: Envelope): Uint8Array {
  */
 export function signEntry(env: Envelope, sign: Ed25519Sign): VerifiedEntry {
   const checked = parseEnvelope(env);
-  const { text, start, end } = canonicalizeMember({ ...checked, sig: '' }, 'sig');
-  const sig = formatBase64(sign(encodeUtf8(`${ENTRY_CONTEXT}${text.slice(0, start)}${text.slice(end)}`)));
-  // The member is ',"sig":""' (never first: "accord" sorts before it); the base64 needs no escaping.
-  const bytes = encodeUtf8(`${text.slice(0, end - 1)}${sig}${text.slice(end - 1)}`);
+  const { text, start } = canonicalizeMember(checked, 'sig');
+  const sig = formatBase64(sign(encodeUtf8(`${ENTRY_CONTEXT}${text}`)));
+  // The base64 needs no escaping.
+  const bytes = encodeUtf8(`${text.slice(0, start)},"sig":"${sig}"${text.slice(start)}`);
   if (bytes.length > MAX_ENTRY_BYTES) fail('INPUT_TOO_LARGE', `entry of ${bytes.length} bytes exceeds ${MAX_ENTRY_BYTES}`);
   return { entry: { ...checked, sig }, bytes, leafHash: rfc6962LeafHash(bytes) };
 }
@@ -256,10 +257,10 @@ function parseEntryText(bytes: Uint8Array): { entry: SignedEntry; text: string; 
     return fail('ENTRY_MALFORMED', 'entry is not valid JSON', e);
   }
   // One canonicalization: the canonical text, and where "sig" is in it (verifyEntry cuts it out).
-  const hasSig = typeof v === 'object' && v !== null && !Array.isArray(v) && Object.prototype.hasOwnProperty.call(v, 'sig');
+  const isObject = typeof v === 'object' && v !== null && !Array.isArray(v);
   let canonical: { text: string; start: number; end: number };
   try {
-    canonical = hasSig ? canonicalizeMember(v, 'sig') : { text: canonicalize(v), start: -1, end: -1 };
+    canonical = isObject ? canonicalizeMember(v, 'sig') : { text: canonicalize(v), start: -1, end: -1 };
   } catch (e) {
     return fail('ENTRY_MALFORMED', 'entry is not canonical JSON (RFC 8785)', e);
   }

@@ -68,10 +68,10 @@ function info<T extends KnownEntryType>(type: T, flags: { ack: boolean; officer:
 
 /** The registry (see the module doc). Key order is the display order. */
 export const ENTRY_REGISTRY: { readonly [T in KnownEntryType]: EntryTypeInfo<EntryBodies[T]> } = {
-  'incident.report': info('incident.report', { ack: true, officer: true }, { en: 'Incident report', 'zh-CN': '事件报告' }),
   'hotline.message': info('hotline.message', { ack: true, officer: true }, { en: 'Hotline message', 'zh-CN': '热线消息' }),
-  receipt: info('receipt', { ack: false, officer: false }, { en: 'Receipt', 'zh-CN': '回执' }),
+  'incident.report': info('incident.report', { ack: true, officer: true }, { en: 'Incident report', 'zh-CN': '事件报告' }),
   ack: info('ack', { ack: false, officer: true }, { en: 'Acknowledgement', 'zh-CN': '确认' }),
+  receipt: info('receipt', { ack: false, officer: false }, { en: 'Receipt', 'zh-CN': '回执' }),
   heartbeat: info('heartbeat', { ack: false, officer: false }, { en: 'Heartbeat', 'zh-CN': '心跳' }),
   'accord.amendment': info('accord.amendment', { ack: false, officer: false, governance: true }, { en: 'Accord amendment', 'zh-CN': '协定修订' }),
   'accord.approval': info('accord.approval', { ack: false, officer: false, governance: true }, { en: 'Accord approval', 'zh-CN': '协定修订批准' }),

@@ -21,6 +21,7 @@
  * announced only after a `down` seen by this process. `degraded` is not a
  * webhook (the dashboard shows it).
  */
+import { needsAck } from '@parley/core';
 import type { ReceivedEntry, LogStore } from '@parley/store';
 import type { ParleyNode } from '../service.js';
 import { type LinkHealth, linkHealth, linkSourceOf } from './heartbeat.js';
@@ -33,8 +34,6 @@ export const LINK_UP_WEBHOOK_EVENT = 'parley.link.up';
 
 /** Precedences whose arrival is announced. */
 export const ANNOUNCED_PRECEDENCES: readonly string[] = ['FLASH', 'IMMEDIATE'];
-/** Entry types whose arrival is announced: what an officer must acknowledge. */
-const ANNOUNCED_TYPES: readonly string[] = ['hotline.message', 'incident.report'];
 
 export interface ArrivalWebhookEvent {
   readonly type: typeof ARRIVAL_WEBHOOK_EVENT;
@@ -62,7 +61,8 @@ export interface LinkWebhookEvent {
 /** The arrival event of a received entry, or undefined when its arrival is not announced. */
 export function arrivalEvent(accord: string, node: string, r: ReceivedEntry): ArrivalWebhookEvent | undefined {
   const m = r.meta;
-  if (!ANNOUNCED_TYPES.includes(m.type) || !ANNOUNCED_PRECEDENCES.includes(m.precedence)) return undefined;
+  // Announced: what an officer must acknowledge (core's entry-type registry).
+  if (!needsAck(m.type) || !ANNOUNCED_PRECEDENCES.includes(m.precedence)) return undefined;
   return {
     type: ARRIVAL_WEBHOOK_EVENT,
     id: `arrival/${r.party}/${r.index}`,

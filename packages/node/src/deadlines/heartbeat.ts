@@ -66,7 +66,7 @@ export interface HeartbeatOptions {
 export class Heartbeat {
   readonly #o: HeartbeatOptions;
   readonly #clock: Clock;
-  readonly #interval: number;
+  #interval: number;
   #timer: unknown;
   #startedAt = 0;
   #beat = 0;
@@ -82,6 +82,23 @@ export class Heartbeat {
 
   get intervalMs(): number {
     return this.#interval;
+  }
+
+  /**
+   * Follows an amended `heartbeatSeconds` (issue 11: called when the accord
+   * version in force changes). Without an explicit interval, a new one
+   * restarts the schedule: the next beat is due one new interval from now.
+   */
+  retime(): void {
+    if (this.#o.intervalMs !== undefined) return;
+    const interval = this.#o.node.accord.accord.heartbeatSeconds * 1000;
+    if (interval === this.#interval || !(interval > 0)) return;
+    this.#interval = interval;
+    if (!this.#running) return;
+    if (this.#timer !== undefined) this.#clock.clearTimeout(this.#timer);
+    this.#startedAt = this.#clock.now();
+    this.#beat = 1;
+    this.#timer = this.#clock.setTimeout(() => void this.#tick(), interval);
   }
 
   /** Appends the first beat and schedules the rest. @returns the first beat. */

@@ -62,7 +62,7 @@
  * Cosignature timestamps are whole seconds, so cosigned times are exact to
  * one second.
  */
-import type { AccordDeadlines, Precedence } from '@parley/core';
+import { type AccordDeadlines, type Precedence, needsAck as needsAckOf } from '@parley/core';
 
 export type DeliveryStateName = 'sent' | 'received' | 'acknowledged' | 'overdue-receipt' | 'overdue-ack' | 'rejected';
 export const DELIVERY_STATES: readonly DeliveryStateName[] = ['sent', 'received', 'acknowledged', 'overdue-receipt', 'overdue-ack', 'rejected'];
@@ -174,14 +174,17 @@ export interface DeliveryStatus extends Omit<DeliveryFacts, 'report' | 'receipt'
   readonly nextDueAt?: string;
 }
 
-/** Every entry but a receipt needs a machine receipt. */
+/** Every entry but a receipt needs a machine receipt — an entry of a type this node does not know too. */
 export function needsReceipt(type: string): boolean {
   return type !== 'receipt';
 }
 
-/** Only human traffic needs an officer's acknowledgement. */
+/**
+ * Only human traffic needs an officer's acknowledgement: the types core's
+ * entry-type registry marks `ack`. Never an unknown type (registry.ts).
+ */
 export function needsAck(type: string): boolean {
-  return type === 'hotline.message' || type === 'incident.report';
+  return needsAckOf(type);
 }
 
 const iso = (ms: number): string => new Date(ms).toISOString();

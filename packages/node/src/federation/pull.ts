@@ -138,7 +138,7 @@ export async function pullFrom(node: ParleyNode, store: LogStore, peer: PeerClie
   try {
     cp = openPartyCheckpoint(node, peer.party, note).checkpoint;
   } catch (e) {
-    if (retiredSigners(node, peer.party, note) !== undefined) await keepRetired(store, node, peer.party, note);
+    if (retiredSigners(node, peer.party, note) !== undefined) await keepRetired(store, peer.party, note);
     throw e;
   }
   let held = await node.witness.latest(peer.party);

@@ -45,6 +45,7 @@ import type { ParleyNode, Submitted } from '../service.js';
 import type { AddCheckpointRefused } from '../witness.js';
 import { recordFork } from './forks.js';
 import { mirrorScanned } from './mirror.js';
+import { mayHoldActivation } from '../governance/governance.js';
 import { parseWitnessedPush } from './witnessedPush.js';
 
 /** The bundle's entries are stored and receipted. */
@@ -93,12 +94,11 @@ export async function receiveBundle(node: ParleyNode, store: LogStore, bytes: Ui
  * that does not parse is left to openBundle's errors.
  */
 async function noteActivations(node: ParleyNode, bytes: Uint8Array): Promise<void> {
-  if (node.governance === undefined) return;
+  if (node.governance === undefined || !mayHoldActivation(bytes)) return;
   let entries: Uint8Array[];
   try {
     const v = JSON.parse(decodeUtf8(bytes)) as { entries?: { entry?: unknown }[] };
-    // Only entries that name the type are looked at (a cheap filter; noteActivations parses and verifies).
-    entries = (Array.isArray(v.entries) ? v.entries : []).flatMap((e) => (typeof e?.entry === 'string' ? [parseBase64(e.entry)] : [])).filter((b) => decodeUtf8(b).includes('"accord.activation"'));
+    entries = (Array.isArray(v.entries) ? v.entries : []).flatMap((e) => (typeof e?.entry === 'string' ? [parseBase64(e.entry)] : []));
   } catch {
     return;
   }

@@ -47,8 +47,6 @@ import {
   parseBase64,
   parseEntry,
   parseVerifierKey,
-  extendAccordChain,
-  verifyAccordChain,
   verifyAmendment,
   verifyEntry,
   isRecovery,
@@ -60,6 +58,24 @@ import type { ParleyNode } from '../service.js';
 export const CHAIN_SETTING = 'accord.chain';
 const MACHINE = 'node';
 const TYPES = ['accord.amendment', 'accord.approval', 'accord.activation'] as const;
+/** How an activation entry's canonical text names its type. */
+const ACTIVATION_MARK = Buffer.from('"type":"accord.activation"');
+/** The mark as it appears inside base64 text, at each of the three byte alignments (the stable middle of each). */
+const ACTIVATION_MARK_B64 = [0, 1, 2].map((k) => {
+  const text = Buffer.concat([Buffer.alloc(k), ACTIVATION_MARK]).toString('base64');
+  const head = k === 0 ? 0 : 4;
+  const tail = (k + ACTIVATION_MARK.length) % 3 === 0 ? 0 : 4;
+  return Buffer.from(text.slice(head, text.length - tail));
+});
+
+/**
+ * True when a bundle (JSON with base64 entries) may carry an activation
+ * entry: a native byte search, so a push without one costs no extra parse.
+ */
+export function mayHoldActivation(bundle: Uint8Array): boolean {
+  const b = Buffer.from(bundle.buffer, bundle.byteOffset, bundle.byteLength);
+  return ACTIVATION_MARK_B64.some((m) => b.includes(m));
+}
 
 /** A signature as carried in entries and version files (`prior`: made with the key of version N). */
 export interface GovSignature {
@@ -130,7 +146,7 @@ export class Governance {
   /** Entries already applied (party/index). */
   readonly #seen = new Set<string>();
   #file: ChainFile;
-  /** The chain verified from genesis and the file's versions: what governance decides by (the node adopts it). */
+  /** The chain in force (node.chain, swapped with it by adoptChain): what governance decides by. */
   #chain: AccordChain;
   #tail: Promise<unknown> = Promise.resolve();
   /** Versions whose activation could not proceed (a key we do not hold): reported once. */
@@ -152,11 +168,10 @@ export class Governance {
    */
   static async attach(node: ParleyNode, store: LogStore, o: { onError?: (e: unknown) => void } = {}): Promise<Governance> {
     const held = (await store.getSetting(CHAIN_SETTING)) as ChainFile | undefined;
-    const nodeChain = (node as unknown as { chain?: AccordChain }).chain;
-    const genesis = nodeChain?.signed[0] ?? { accord: node.accord.accord, signatures: node.accord.signatures };
+    const genesis = node.chain.signed[0]!;
     const versions = [genesis, ...(held?.versions ?? []).filter((v) => accordVersion(v.accord) > 1)];
-    const file: ChainFile = { channel: node.accord.id, versions, activations: held?.activations ?? [] };
-    const g = new Governance(node, store, file, verifyAccordChain(versions), o.onError ?? (() => undefined));
+    const file: ChainFile = { channel: node.chain.channel, versions, activations: held?.activations ?? [] };
+    const g = new Governance(node, store, file, node.chain, o.onError ?? (() => undefined));
     node.governance = g;
     for (const a of file.activations) g.#activations.set(`${a.party}/${a.version}`, { ...a, digest: '' });
     await g.#rebuild();
@@ -590,7 +605,6 @@ export class Governance {
     const recovery = p?.recovery ?? this.#proposals.get(digest)?.recovery;
     const to = [...new Set([...(prev?.accord.parties ?? []), ...next.accord.parties].map((x) => x.id))].filter((id) => id !== me).sort();
     const rotateLog = mine !== undefined && mine.logKey !== this.#node.logKey;
-    if (process.env['GOV_DEBUG']) console.log(Date.now() % 100000, me, 'activating', v, rotateLog);
     const { index, bytes } = await this.#node.appendActivation({
       officer: MACHINE,
       to,
@@ -599,12 +613,12 @@ export class Governance {
       nextHpke: mine !== undefined && prev?.party(me) !== undefined && mine.hpkeKey !== prev.party(me)!.party.hpkeKey,
       dual: rotateLog && recovery?.party !== me && prev?.party(me) !== undefined,
     });
-    if (process.env['GOV_DEBUG']) console.log(Date.now() % 100000, me, 'activated', v, index);
     const activation: Activation = { party: me, version: v, size: index, entry: formatBase64(bytes), ...(recovery?.party === me && isRecovery(this.#chain, me, next) ? { suspectFrom: recovery.suspectFrom } : {}) };
     this.#seen.add(`${me}/${index}`);
     this.#activations.set(`${me}/${v}`, { ...activation, digest });
     const versions = this.#file.versions.some((x) => versionOf(x.accord) === v) ? this.#file.versions : [...this.#file.versions, signed];
-    await this.#save({ channel: this.#file.channel, versions, activations: [...this.#file.activations.filter((a) => !(a.party === me && a.version === v)), activation] });
+    const others = this.#file.activations.filter((a) => !(a.party === me && a.version === v));
+    await this.#save({ channel: this.#file.channel, versions, activations: mine === undefined ? others : [...others, activation] });
     this.#haltIfDue();
   }
 
@@ -615,7 +629,8 @@ export class Governance {
     for (const [k, a] of this.#activations) {
       if (inFile.has(k) || a.party === this.#node.party) continue;
       const v = this.#chain.version(a.version);
-      if (!v || (a.digest !== '' && digestOf(v) !== a.digest)) continue;
+      // A removed party's activation (it is not in the version) is evidence in its log, not an epoch.
+      if (!v || (a.digest !== '' && digestOf(v) !== a.digest) || !v.party(a.party)) continue;
       const rec = this.#proposals.get(v.digest)?.recovery;
       add.push({ party: a.party, version: a.version, size: a.size, entry: a.entry, ...(rec?.party === a.party && isRecovery(this.#chain, a.party, v) ? { suspectFrom: rec.suspectFrom } : {}) });
     }
@@ -635,14 +650,11 @@ export class Governance {
   }
 
   async #save(file: ChainFile): Promise<void> {
-    if (process.env['GOV_DEBUG']) console.log(Date.now() % 100000, this.#node.party, 'save', file.versions.length, file.activations.length);
-    const chain =
-      file.versions.length === this.#chain.versions.length ? this.#chain : file.versions.length === this.#chain.versions.length + 1 ? extendAccordChain(this.#chain, file.versions[file.versions.length - 1]!) : verifyAccordChain(file.versions);
-    await this.#store.putSetting(CHAIN_SETTING, file);
+    // The node verifies the whole file (activation entries included) and stores it (setting accord.chain)
+    // before it runs on it; a file it refuses changes nothing here either.
+    const chain = await this.#node.adoptChain(file);
     this.#file = file;
     this.#chain = chain;
-    const adopt = (this.#node as unknown as { adoptChain?: (f: ChainFile) => unknown }).adoptChain;
-    if (adopt !== undefined) await adopt.call(this.#node, this.chainFile());
     for (const l of this.#chainListeners) l(chain);
   }
 
@@ -654,29 +666,31 @@ export class Governance {
 
   /**
    * Before an ingest is verified: a peer's activation entry of a version in
-   * our chain (or complete here) that changes its log key is checked under
-   * that version's key and recorded first, so the entries from it on are
-   * judged by the new key. Called before every ingest and before a pushed
+   * our chain is checked under that version's key for the party (a removed
+   * party's: its key in the version before) and recorded first, so the
+   * entries from it on are judged by that version (a new key; a new party
+   * among the recipients). Called before every ingest and before a pushed
    * bundle is opened (federation/receive.ts).
    */
   async noteActivations(entries: readonly Uint8Array[]): Promise<void> {
     let found = false;
     for (const bytes of entries) {
+      // The hot path (every ingest): a native byte search before any parse. Entries are canonical JSON.
+      if (!Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).includes(ACTIVATION_MARK)) continue;
       let e;
       try {
         e = parseEntry(bytes);
       } catch {
         continue;
       }
-      if (e.type !== ('accord.activation' as never) || !('clear' in e.body) || e.from.party === this.#node.party) continue;
+      if (e.type !== 'accord.activation' || !('clear' in e.body) || e.from.party === this.#node.party) continue;
       const body = e.body.clear as { version?: unknown; digest?: unknown };
       if (typeof body.version !== 'number' || typeof body.digest !== 'string') continue;
       if (this.#activations.has(`${e.from.party}/${body.version}`)) continue;
       const v = this.#chain.version(body.version);
       if (!v || digestOf(v) !== body.digest) continue;
-      const member = v.party(e.from.party);
-      const prevMember = this.#chain.version(body.version - 1)?.party(e.from.party);
-      if (!member || member.party.logKey === prevMember?.party.logKey) continue;
+      const member = v.party(e.from.party) ?? this.#chain.version(body.version - 1)?.party(e.from.party);
+      if (!member) continue;
       try {
         verifyEntry(bytes, v, member);
       } catch {

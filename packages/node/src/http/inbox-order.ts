@@ -15,13 +15,17 @@
  * unless asked for (`all=1`, or an explicit `type`).
  */
 import type { ListQuery, ReceivedListing } from '@parley/store';
-import { PRECEDENCES, type Precedence } from '@parley/core';
+import { ENTRY_REGISTRY, ENTRY_TYPES, PRECEDENCES, type Precedence } from '@parley/core';
 import { deadlineTracker } from '../deadlines/tracker.js';
 import { type DeliveryStatus, needsAck } from '../deadlines/state.js';
 import type { Context } from './context.js';
 
-/** Entry types an officer's inbox leaves out by default. */
-export const MACHINE_TYPES: readonly string[] = ['receipt', 'heartbeat'];
+/**
+ * Entry types an officer's inbox leaves out by default: machine traffic, the
+ * known types neither officers nor governance write (core's entry-type
+ * registry: receipt, heartbeat). A type this node does not know is listed.
+ */
+export const MACHINE_TYPES: readonly string[] = ENTRY_TYPES.filter((t) => !ENTRY_REGISTRY[t].officer && ENTRY_REGISTRY[t].governance !== true);
 
 /** The store query for an inbox/outbox listing: machine traffic left out unless `all` or a type is asked for. */
 export function officerQuery(q: ListQuery, all: boolean): ListQuery {

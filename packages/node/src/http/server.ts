@@ -10,6 +10,7 @@
  *     /v1/…               officers' API (api.ts), deadlines and links (deadlines.ts),
  *                         bundles (bundles.ts), forks, live events (events.ts),
  *                         incidents and compliance (incidents.ts), any party's log (logs.ts)
+ *                         accord chain and amendments (governance.ts)
  *     /log/…              the public log (log.ts)
  *     /witness/…          C2SP tlog-witness for the other parties' logs (witness.ts)
  *     /fed/v1/…           node to node, every request signed (federation.ts)

@@ -7,7 +7,7 @@
 import { type FormEvent, useEffect, useRef, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { api, ApiError } from '../api.js';
-import { summaryOf } from '../entries.js';
+import { summaryOf, typeName } from '../entries.js';
 import { currentLang } from '../i18n.js';
 import { ReplyField, ReplyLanguage } from './ack-fields.js';
 import type { EntryView, Submitted } from '../types.js';
@@ -54,7 +54,7 @@ export function AckDialog({ v, onClose, onDone }: { v: EntryView; onClose: () =>
       <form onSubmit={(e) => void submit(e)}>
         <h2 id="ack-dialog-title">{t('ackDialog.title', { entry })}</h2>
         <p className="ack-dialog-entry">
-          <PrecedenceBadge p={v.entry.precedence} /> {tc(`entryType.${v.entry.type}`, { defaultValue: v.entry.type })} {ti('from')} <strong>{v.entry.from.party}</strong>: <span>{summaryOf(v) ?? tc(`sealed.${v.sealed ?? 'not-entitled'}`)}</span>
+          <PrecedenceBadge p={v.entry.precedence} /> {typeName(tc, v.entry.type)} {ti('from')} <strong>{v.entry.from.party}</strong>: <span>{summaryOf(v) ?? tc(`sealed.${v.sealed ?? 'not-entitled'}`)}</span>
         </p>
         <ReplyField id="ack-dialog-reply" label={te('ack.reply')} hint={te('ack.replyHint')} value={reply} onChange={setReply} lang={lang} rows={3} autoFocus />
         <ErrorBox error={error} />

@@ -16,6 +16,7 @@
 import { type ReactNode, useEffect, useMemo, useRef, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { NavLink, Outlet, useLocation } from 'react-router';
+import { ACK_TYPES } from '@parley/core';
 import { query } from '../api.js';
 import { useEventStatus, useEvents } from '../events.js';
 import { useApi } from '../hooks.js';
@@ -73,7 +74,7 @@ function useAwaiting(): readonly DeadlinesResponse['items'][number][] {
   const { data, reload } = useApi<DeadlinesResponse>(`/v1/deadlines${query({ direction: 'received', open: 'true', limit: 1000 })}`);
   const us = useParty();
   // Only what comes in to us and deliveries to us, coalesced (live.ts).
-  useLiveReload((e) => concernsBox(e, 'in', us, ['hotline.message', 'incident.report']), reload);
+  useLiveReload((e) => concernsBox(e, 'in', us, ACK_TYPES), reload);
   return useMemo(() => (data?.items ?? []).filter((d) => d.ackDueAt !== undefined && d.ack === undefined), [data]);
 }
 

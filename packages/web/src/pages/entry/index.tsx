@@ -8,13 +8,14 @@
 import { useState, type FormEvent } from 'react';
 import { useTranslation } from 'react-i18next';
 import { Link, useParams } from 'react-router';
+import { entryTypeInfo, isKnownType } from '@parley/core';
 import { api, ApiError, query } from '../../api.js';
 import { MarkingBadge, PrecedenceBadge, StateBadge } from '../../components/badges.js';
 import { ErrorBox, Loading, PageHeader } from '../../components/feedback.js';
 import { GlossaryHint } from '../../components/glossary.js';
 import { ReportBody } from '../../components/report.js';
 import { Countdown, Time } from '../../components/time.js';
-import { deadlineFor, isHotlineMessage, isIncidentReport } from '../../entries.js';
+import { deadlineFor, isAnswerable, isHotlineMessage, isIncidentReport, typeName } from '../../entries.js';
 import { concernsEntry, useLiveReload } from '../../live.js';
 import { useApi } from '../../hooks.js';
 import { currentLang } from '../../i18n.js';
@@ -204,10 +205,10 @@ export function EntryPage() {
   if (error !== undefined) return <ErrorBox error={error} />;
   if (v === undefined) return <Loading />;
   const received = us !== undefined && v.party !== us;
-  const answerable = v.entry.type === 'hotline.message' || v.entry.type === 'incident.report';
+  const answerable = isAnswerable(v.entry.type);
   return (
     <>
-      <PageHeader title={`${tc(`entryType.${v.entry.type}`, { defaultValue: v.entry.type })} ${v.party}/${v.index}`}>
+      <PageHeader title={`${typeName(tc, v.entry.type)} ${v.party}/${v.index}`}>
         <PrecedenceBadge p={v.entry.precedence} />
         <GlossaryHint term="precedence" />
         <MarkingBadge m={v.entry.marking} />
@@ -232,6 +233,10 @@ export function EntryPage() {
               <div className="body-text" lang={(v.body as { lang?: string }).lang} data-testid="body">
                 {(v.body as { reply: string }).reply}
               </div>
+            ) : !isKnownType(v.entry.type) ? (
+              <UnknownTypeBody v={v} />
+            ) : entryTypeInfo(v.entry.type)?.governance === true && v.body !== undefined ? (
+              <GovernanceBody v={v} />
             ) : v.sealed !== undefined ? (
               <SealedBox v={v} />
             ) : v.body !== undefined ? (
@@ -264,7 +269,7 @@ export function EntryPage() {
               <Time iso={v.entry.time} />
             </dd>
             <dt>{t('meta.type')}</dt>
-            <dd>{tc(`entryType.${v.entry.type}`, { defaultValue: v.entry.type })}</dd>
+            <dd>{typeName(tc, v.entry.type)}</dd>
             <dt>{t('meta.seq')}</dt>
             <dd>{v.entry.seq}</dd>
             <dt>{t('meta.position')}</dt>
@@ -300,5 +305,66 @@ export function EntryPage() {
         </section>
       </div>
     </>
+  );
+}
+
+/**
+ * An entry of a type this version does not know (core's entry-type registry):
+ * said so, with its body as signed (or sealed), never hidden.
+ */
+function UnknownTypeBody({ v }: { v: EntryView }) {
+  const { t } = useTranslation('entry');
+  return (
+    <div data-testid="unknown-type">
+      <p className="notice" role="note">
+        <strong>{t('unknownType.title')}</strong> {t('unknownType.help', { type: v.entry.type })}
+      </p>
+      {v.body !== undefined ? <pre className="body-text mono">{JSON.stringify(v.body, null, 2)}</pre> : <SealedBox v={v} />}
+    </div>
+  );
+}
+
+/** A governance entry (accord.amendment / approval / activation) in words, its body below for the record. */
+function GovernanceBody({ v }: { v: EntryView }) {
+  const { t } = useTranslation('entry');
+  const b = (typeof v.body === 'object' && v.body !== null ? v.body : {}) as {
+    accord?: { version?: unknown };
+    version?: unknown;
+    digest?: unknown;
+    rationale?: unknown;
+    recovery?: { party?: unknown; suspectFrom?: unknown };
+    signatures?: unknown[];
+  };
+  const version = String(v.entry.type === 'accord.amendment' ? (b.accord?.version ?? 1) : b.version);
+  const what = v.entry.type === 'accord.amendment' ? 'proposes' : v.entry.type === 'accord.approval' ? 'approves' : 'activates';
+  return (
+    <div data-testid="governance-body">
+      <p>
+        <strong>{t(`governance.${what}`, { version, party: v.entry.from.party })}</strong>
+      </p>
+      <dl className="kv">
+        {typeof b.digest === 'string' ? (
+          <>
+            <dt>{t('governance.digest')}</dt>
+            <dd className="mono">{b.digest}</dd>
+          </>
+        ) : null}
+        {typeof b.rationale === 'string' ? (
+          <>
+            <dt>{t('governance.rationale')}</dt>
+            <dd className="body-text">{b.rationale}</dd>
+          </>
+        ) : null}
+      </dl>
+      {b.recovery !== undefined ? <p className="notice">{t('governance.recovery', { party: String(b.recovery.party), from: String(b.recovery.suspectFrom) })}</p> : null}
+      {Array.isArray(b.signatures) ? <p className="muted">{t('governance.signatures', { count: b.signatures.length })}</p> : null}
+      <p>
+        <Link to="/accord">{t('governance.seeAccord')}</Link>
+      </p>
+      <details>
+        <summary>{t('body')}</summary>
+        <pre className="body-text mono">{JSON.stringify(v.body, null, 2)}</pre>
+      </details>
+    </div>
   );
 }

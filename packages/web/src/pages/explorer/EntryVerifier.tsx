@@ -22,6 +22,7 @@ import { readSeen, rememberSeen } from './seen.js';
 import { type Step, type VerifyResult, verifyEntryInclusion } from './verify.js';
 import type { WitnessFacts } from './witnesses.js';
 import { usePrintMarking } from '../../components/print.js';
+import { typeName } from '../../entries.js';
 
 
 type Run = { readonly proof: LogEntryProof; readonly result: VerifyResult; readonly at: string };
@@ -284,7 +285,7 @@ function EntryFacts({ proof }: { proof: LogEntryProof }) {
       <h3>{t('entryFacts')}</h3>
       <dl className="kv">
         <dt>{t('col.type')}</dt>
-        <dd>{tc(`entryType.${entry.type}`, { defaultValue: entry.type })}</dd>
+        <dd>{typeName(tc, entry.type)}</dd>
         <dt>{t('col.time')}</dt>
         <dd>
           <Time iso={entry.time} />

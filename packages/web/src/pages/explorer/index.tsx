@@ -19,6 +19,7 @@ import { Time } from '../../components/time.js';
 import { useLiveReload } from '../../live.js';
 import { useApi } from '../../hooks.js';
 import { useParty } from '../../party.js';
+import { typeName } from '../../entries.js';
 import { useAccord } from './accord.js';
 import { EntryVerifier } from './EntryVerifier.js';
 import './explorer.css';
@@ -149,7 +150,7 @@ function LogListingView({ party }: { party: string }) {
                   <td className="num" data-label={t('col.index')}>
                     <Link to={`/logs/${party}/${it.index}`}>{it.index}</Link>
                   </td>
-                  <td data-label={t('col.type')}>{it.type !== undefined ? tc(`entryType.${it.type}`, { defaultValue: it.type }) : <span className="muted">{t('notHeld')}</span>}</td>
+                  <td data-label={t('col.type')}>{it.type !== undefined ? typeName(tc, it.type) : <span className="muted">{t('notHeld')}</span>}</td>
                   <td className="card-wide" data-label={t('col.time')}>{it.time !== undefined ? <Time iso={it.time} short /> : '—'}</td>
                   <td data-label={t('col.officer')}>{it.officer ?? '—'}</td>
                   <td data-label={t('col.to')}>{it.to !== undefined ? it.to.join(', ') : '—'}</td>

@@ -30,7 +30,7 @@ import { Empty, ErrorBox, Loading, PageHeader } from '../../components/feedback.
 import { GlossaryHint } from '../../components/glossary.js';
 import { useShortcutHelp } from '../../components/shortcuts.js';
 import { Countdown, Time, formatDuration, useNow } from '../../components/time.js';
-import { compareInbox, deadlineFor, deliveryLabel, entryKey, isIncidentReport, needsAck, summaryOf } from '../../entries.js';
+import { compareInbox, deadlineFor, deliveryLabel, entryKey, isIncidentReport, needsAck, summaryOf, typeName } from '../../entries.js';
 import { concernsBox, useLiveReload } from '../../live.js';
 import { useParty } from '../../party.js';
 import { useLabel } from '../../i18n.js';
@@ -156,7 +156,7 @@ function EntryTitle({ v }: { v: EntryView }) {
         <LockIcon /> {t(`sealed.${v.sealed}`)}
       </Link>
     );
-  return <Link to={to}>{t(`entryType.${v.entry.type}`, { defaultValue: v.entry.type })}</Link>;
+  return <Link to={to}>{typeName(t, v.entry.type)}</Link>;
 }
 
 function ReportKindLabel({ kind }: { kind: string }) {
@@ -171,7 +171,7 @@ function EntryMeta({ v, direction }: { v: EntryView; direction: 'in' | 'out' }) 
   return (
     <div className="meta">
       <PrecedenceBadge p={v.entry.precedence} />
-      <span>{t(`entryType.${v.entry.type}`, { defaultValue: v.entry.type })}</span>
+      <span>{typeName(t, v.entry.type)}</span>
       {isIncidentReport(v) ? (
         <>
           <ReportKindLabel kind={v.body.kind} />
@@ -256,7 +256,7 @@ export function InboxPage() {
   const viewKey = `${view.scope}/${view.type ?? ''}`;
   const [text, setText] = useState('');
   const sorted = useMemo(() => (items === undefined ? undefined : [...items].sort(compareInbox(us))), [items, us]);
-  const shown = useMemo(() => sorted?.filter((v) => matchesText(v, text, tc(`entryType.${v.entry.type}`, { defaultValue: v.entry.type }))), [sorted, text, tc]);
+  const shown = useMemo(() => sorted?.filter((v) => matchesText(v, text, typeName(tc, v.entry.type))), [sorted, text, tc]);
   usePrintMarking(mostRestrictive((items ?? []).map((v) => v.entry.marking)));
   const fresh = useMemo(() => {
     const f = new Set<string>();

@@ -14,7 +14,7 @@ import { useTranslation } from 'react-i18next';
 import { useNavigate } from 'react-router';
 import { AckDialog } from '../../components/ack-dialog.js';
 import { usePageKeys } from '../../components/shortcuts.js';
-import { deadlineFor, entryKey, needsAck } from '../../entries.js';
+import { deadlineFor, entryKey, needsAck, typeName } from '../../entries.js';
 import { useSession } from '../../session.js';
 import { moveSelection } from '../../shortcuts.js';
 import type { EntryView } from '../../types.js';
@@ -94,7 +94,7 @@ export function useInboxKeyboard(list: readonly EntryView[], us: string | undefi
 
   const describe = (v: EntryView, pos: number) => {
     const state = !needsAck(v) ? t('selectedAcked') : isOverdue(v, us, Date.now()) ? t('selectedOverdue') : t('selectedAwaiting');
-    const what = `${v.entry.precedence} · ${tc(`entryType.${v.entry.type}`, { defaultValue: v.entry.type })} · ${v.entry.from.party} · ${state}`;
+    const what = `${v.entry.precedence} · ${typeName(tc, v.entry.type)} · ${v.entry.from.party} · ${state}`;
     return t('selected', { pos, count: list.length, what });
   };
   const select = (i: number) => {

@@ -8,15 +8,20 @@
  * An unknown or misplaced value is ignored (the default view), never an error:
  * a URL typed by hand still opens the inbox. Pure, unit-tested.
  */
+import { ACK_TYPES, ENTRY_TYPES, type KnownEntryType } from '@parley/core';
 import type { EntryView } from '../../types.js';
 import { summaryOf } from '../../entries.js';
 
 export type Scope = 'action' | 'all';
-/** Messages and reports: what an officer answers. */
-export const ACTION_TYPES = ['hotline.message', 'incident.report'] as const;
-/** "All entries": everything but heartbeats (Link health's). */
-export const ALL_TYPES = ['hotline.message', 'incident.report', 'ack', 'receipt', 'accord.amendment'] as const;
-export type BoxType = (typeof ALL_TYPES)[number];
+/** Messages and reports: what an officer answers (core's entry-type registry: the types needing an acknowledgement). */
+export const ACTION_TYPES: readonly KnownEntryType[] = ACK_TYPES;
+/**
+ * The type filter of "all entries": every known type but heartbeats (Link
+ * health's). Entries of a type this version does not know are listed under
+ * "all entries" (labelled as unknown), not filterable by type.
+ */
+export const ALL_TYPES: readonly KnownEntryType[] = ENTRY_TYPES.filter((t) => t !== 'heartbeat');
+export type BoxType = KnownEntryType;
 
 export interface BoxView {
   readonly scope: Scope;

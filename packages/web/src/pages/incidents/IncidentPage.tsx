@@ -27,7 +27,7 @@ import { useApi } from '../../hooks.js';
 import { useLabel } from '../../i18n.js';
 import { useParty } from '../../party.js';
 import { useSession } from '../../session.js';
-import { entryKey } from '../../entries.js';
+import { entryKey, typeName } from '../../entries.js';
 import type { IncidentResponse } from '@parley/node/api';
 import type { EntryView, IncidentReportBody } from '../../types.js';
 import { useAccord } from '../explorer/accord.js';
@@ -186,7 +186,7 @@ function TimelineItem({ v, ack }: { v: EntryView; ack?: { batch: AckBatch } | un
         <MarkingBadge m={e.marking as Marking} />
       </div>
       <div className="timeline-title">
-        <strong>{kind !== undefined ? <TermLabel list="reportKinds" code={kind} /> : tc(`entryType.${e.type}`, { defaultValue: e.type })}</strong>
+        <strong>{kind !== undefined ? <TermLabel list="reportKinds" code={kind} /> : typeName(tc, e.type)}</strong>
         {report !== undefined ? <> · {report.title}</> : null}
       </div>
       {report !== undefined ? (

@@ -22,6 +22,7 @@ import { useLiveReload } from '../../live.js';
 import { useApi } from '../../hooks.js';
 import { useParty } from '../../party.js';
 import { saveFile } from '../../download.js';
+import { typeName } from '../../entries.js';
 import { type AccordState, useAccord } from '../explorer/accord.js';
 import { type CheckpointView, useCheckpoint } from './checkpoint.js';
 import './links.css';
@@ -283,7 +284,7 @@ function PartyCard({ party, link, forks, us, accord, heartbeatSeconds, tick }: {
               <>
                 <dt>{t('lastEntry')}</dt>
                 <dd>
-                  <Link to={`/logs/${party}/${link.lastEntry.index}`}>#{link.lastEntry.index}</Link> · {tc(`entryType.${link.lastEntry.type}`, { defaultValue: link.lastEntry.type })} · <Time iso={link.lastEntry.receivedAt} short />
+                  <Link to={`/logs/${party}/${link.lastEntry.index}`}>#{link.lastEntry.index}</Link> · {typeName(tc, link.lastEntry.type)} · <Time iso={link.lastEntry.receivedAt} short />
                 </dd>
               </>
             ) : null}

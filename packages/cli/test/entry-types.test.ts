@@ -1,0 +1,27 @@
+/**
+ * The CLI reads core's entry-type registry: `parley watch` prints arrivals of
+ * officer traffic, governance and types it does not know (never dropping
+ * those), and the first line of an entry (inbox, outbox, watch) names
+ * governance entries in words and an unknown type as such.
+ */
+import { describe, expect, it } from 'vitest';
+import { ENTRY_TYPES } from '@parley/core/node';
+import { firstLine } from '../src/commands/inbox.js';
+import { isArrival } from '../src/commands/watch.js';
+
+const view = (type: string, body: unknown) => ({ body, entry: { type, precedence: 'ROUTINE', marking: 'TLP:CLEAR', time: '2026-01-01T00:00:00.000Z', to: ['CN'], from: { party: 'US', officer: 'node' }, refs: [{ party: 'CN', index: 4 }] } });
+
+describe('entry types in the CLI', () => {
+  it('watch: arrivals are officer traffic, governance and unknown types; not receipts, heartbeats or acks', () => {
+    expect(ENTRY_TYPES.filter(isArrival)).toEqual(['hotline.message', 'incident.report', 'accord.amendment', 'accord.approval', 'accord.activation']);
+    expect(isArrival('future.thing')).toBe(true);
+    expect(isArrival('toString')).toBe(true);
+  });
+
+  it('first lines of governance entries and of an unknown type', () => {
+    expect(firstLine(view('accord.amendment', { accord: { version: 2 }, signatures: [], rationale: 'rotate US key' }))).toBe('proposes accord version 2: rotate US key');
+    expect(firstLine(view('accord.approval', { version: 2, digest: 'ab'.repeat(32), signatures: [] }))).toBe('approves accord version 2 (abababababab…)');
+    expect(firstLine(view('accord.activation', { version: 3, digest: 'ab'.repeat(32) }))).toBe('adopts accord version 3 from this entry on');
+    expect(firstLine(view('future.thing', { a: 1 }))).toBe('[Unknown type — needs a newer Parley] {"a":1}');
+  });
+});

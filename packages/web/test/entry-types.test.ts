@@ -1,0 +1,44 @@
+/**
+ * Entry types in the dashboard come from core's entry-type registry: the
+ * locale labels (common `entryType.*`) are the registry's, in both languages,
+ * for every known type and no other; a type this version does not know is
+ * named "Unknown type — needs a newer Parley"; the inbox filters and "needs
+ * acknowledgement" follow the registry.
+ */
+import { readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { ENTRY_REGISTRY, ENTRY_TYPES, UNKNOWN_TYPE_LABEL } from '@parley/core';
+import { isAnswerable, needsAck, typeName } from '../src/entries.js';
+import { ACTION_TYPES, ALL_TYPES } from '../src/pages/inbox/view.js';
+import type { EntryView } from '../src/types.js';
+
+const LOCALES = resolve(fileURLToPath(new URL('.', import.meta.url)), '../src/locales');
+const labels = (lang: string) => (JSON.parse(readFileSync(join(LOCALES, lang, 'common.json'), 'utf8')) as { entryType: Record<string, string> }).entryType;
+
+describe('entry types in the dashboard', () => {
+  it('labels every known type as the registry does, in en and zh-CN, and the unknown type', () => {
+    for (const lang of ['en', 'zh-CN'] as const) {
+      const l = labels(lang);
+      expect(Object.keys(l).sort()).toEqual([...ENTRY_TYPES, 'unknown'].sort());
+      for (const t of ENTRY_TYPES) expect(l[t], `${lang} ${t}`).toBe(ENTRY_REGISTRY[t].label[lang]);
+      expect(l['unknown']).toBe(UNKNOWN_TYPE_LABEL[lang]);
+      const t = (key: string) => l[key.replace(/^entryType\./, '')] ?? key;
+      expect(typeName(t, 'hotline.message')).toBe(ENTRY_REGISTRY['hotline.message'].label[lang]);
+      expect(typeName(t, 'future.thing')).toBe(UNKNOWN_TYPE_LABEL[lang]);
+      expect(typeName(t, 'toString')).toBe(UNKNOWN_TYPE_LABEL[lang]);
+    }
+  });
+
+  it('filters and asks for acknowledgements by the registry: never for an unknown or governance type', () => {
+    expect([...ACTION_TYPES]).toEqual(['hotline.message', 'incident.report']);
+    expect([...ALL_TYPES]).toEqual(ENTRY_TYPES.filter((t) => t !== 'heartbeat'));
+    const view = (type: string) => ({ entry: { type } }) as unknown as EntryView;
+    expect(needsAck(view('incident.report'))).toBe(true);
+    for (const type of ['future.thing', 'accord.amendment', 'accord.approval', 'accord.activation', 'ack', 'receipt']) {
+      expect(needsAck(view(type)), type).toBe(false);
+      expect(isAnswerable(type), type).toBe(false);
+    }
+  });
+});
