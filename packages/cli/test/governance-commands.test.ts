@@ -176,3 +176,42 @@ describe('key rotate (planned) against real nodes; the log still passes a full a
     expect(notRecovery.code).toBe(2);
   });
 });
+
+describe('key recover (compromise) against real nodes', { timeout: 300_000 }, () => {
+  it("CN recovers its key: a fresh key, suspectFrom from what the others witnessed, approved by US and EU; CN's log still passes the audit, its suspect entries counted", async () => {
+    const before = await logKeyOf(nodes.US, 'CN');
+    const v = (await versionAt(nodes.US)) + 1;
+    // CN cannot propose its own recovery (its node's key is the compromised one): 2, nothing written.
+    const own = h.parley(['key', 'recover', '--party', 'CN', '--data', 'cn', ...as(nodes.CN), '--yes', '--json']);
+    expect(own.code).toBe(2);
+    expect(existsSync(h.at('cn', 'log.key.next'))).toBe(false);
+    // CN writes it with its fresh key's consent; US's officer sends it.
+    const written = h.json<{ written: string; version: number }>(['key', 'recover', '--party', 'CN', '--data', 'cn', ...as(nodes.CN), '--out', 'recover-cn.json']);
+    expect(written.version).toBe(v);
+    expect(statSync(h.at('cn', 'log.key.next')).mode & 0o777).toBe(0o600);
+    const run = h.parley(['key', 'recover', '--party', 'CN', '--consent', 'recover-cn.json', ...as(nodes.US), '--yes', '--json']);
+    expect(run.code, run.stdout + run.stderr).toBe(0);
+    const r = JSON.parse(run.stdout) as { proposed: boolean; version: number; digest: string };
+    expect(r).toMatchObject({ proposed: true, version: v });
+    for (const p of ['EU'] as const) await h.until(`the recovery at ${p}`, 30_000, async () => statusOf(nodes[p]).items.find((i) => i.digest === r.digest));
+    const item = statusOf(nodes.US).items.find((i) => i.digest === r.digest)! as Item & { recovery?: { party: string; suspectFrom: number } };
+    expect(item.recovery?.party).toBe('CN');
+    expect(item.recovery!.suspectFrom).toBeGreaterThan(0);
+    await stop(nodes.CN);
+    await start(nodes.CN);
+    await h.login(nodes.CN);
+    // US proposed it (its approval comes with it); EU's approval makes the others' quorum of 2.
+    h.json(['accord', 'approve', r.digest, ...as(nodes.EU), '--yes']);
+    await h.until("CN's activation of the recovery", 90_000, async () => (((await h.get(nodes.US, '/v1/accord/chain')) as { activations: { party: string; version: number }[] }).activations.some((a) => a.party === 'CN' && a.version === v) ? true : undefined));
+    const after = await logKeyOf(nodes.US, 'CN');
+    expect(after).not.toBe(before);
+    h.json(['accord', 'chain', '--out', 'chain-rec.json', '--url', nodes.US.url]);
+    const audit = await h.until("CN's audit across the recovery", 30_000, async () => {
+      const a = h.parley(['log', 'verify', '--from', nodes.CN.url, '--key', after, '--chain', 'chain-rec.json', '--json']);
+      return a.code === 0 ? (JSON.parse(a.stdout) as { valid: boolean; party: string; suspect: number }) : undefined;
+    });
+    expect(audit).toMatchObject({ valid: true, party: 'CN' });
+    expect(audit.suspect).toBeGreaterThanOrEqual(0);
+  });
+});
+

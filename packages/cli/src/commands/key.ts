@@ -179,10 +179,11 @@ function registerRecover(key: Command): void {
     .addHelpText(
       'after',
       `
-Run by the party itself (its data directory): a fresh log key and HPKE key are
-made and kept as DIR/log.key.next, and the recovery is proposed with their
-consent. Run by another party's officer: --consent FILE sends the recovery the
-party signed. The party's entries from --suspect-from up to the activation are
+Run by the party itself (its data directory) with --out FILE: a fresh log key
+and HPKE key are made and kept as DIR/log.key.next, and the recovery, with
+their consent, is written to FILE. Another party's officer sends it with
+--consent FILE (a party never proposes its own recovery: its node's key is the
+compromised one). Restart the party's node so it holds the fresh key. The party's entries from --suspect-from up to the activation are
 flagged SUSPECT in every view.
 
 Exit status: 0 proposed (or written), 2 refused or unusable arguments, 3 node unavailable.`,
@@ -205,6 +206,9 @@ Exit status: 0 proposed (or written), 2 refused or unusable arguments, 3 node un
         const config = readConfig(dir);
         if (config.party !== o.party) {
           throw new UsageError(`${dir} is ${config.party}'s data directory: only ${o.party} can make its fresh key — it runs parley key recover --party ${o.party} --out FILE, and you send it with --consent FILE`);
+        }
+        if (o.out === undefined) {
+          throw new UsageError(`a party does not propose its own recovery (its node signs with the compromised key): write it with --out FILE and hand the file to another party's officer, who sends it with: parley key recover --party ${o.party} --consent FILE`);
         }
         const suspectFrom = o.suspectFrom !== undefined ? parseIndexArg(o.suspectFrom, '--suspect-from') : await witnessedSize(c, cur.accord, o.party);
         const passphrase = await getSecret({ file: o.passphraseFile, env: 'PARLEY_PASSPHRASE', what: 'passphrase', flag: '--passphrase-file' });
