@@ -5,6 +5,7 @@
  *     config.json     {"party", "origin", "listen": {"host", "port"}, "accord": "accord.json"}  0600
  *     party.json      the party's public accord material {id, names, urls, logKey, hpkeKey}  0644
  *     keys.enc        the party's secrets, encrypted with a passphrase (see keyfile.ts)      0600
+ *     log.key.next    the next log key (parley key rotate | recover), keys.enc's format     0600
  *     witness.key     optional: the witness's own cosigning key, encrypted likewise          0600
  *     accord.json     the signed accord the node runs on (`parley accord install`)           0600
  *     parley.sqlite   the store: own log, received entries, officers, sessions
@@ -43,6 +44,8 @@ export const paths = (dir: string) => ({
   config: join(dir, 'config.json'),
   party: join(dir, 'party.json'),
   keys: join(dir, 'keys.enc'),
+  /** The next log key of a planned rotation or a recovery (`parley key rotate | recover`), encrypted like keys.enc; the node takes it at activation. */
+  nextKey: join(dir, 'log.key.next'),
   /** The witness's own cosigning key (optional, issue 11; keyfile.ts). */
   witnessKey: join(dir, 'witness.key'),
   store: join(dir, 'parley.sqlite'),

@@ -54,10 +54,10 @@ describe('parley demo --once', () => {
     for (const p of out.parties) expect(p.dashboard).toBe(`${p.url}/`);
     expect(out.ok).toBe(true);
     expect(out.checks.filter((c) => !c.ok)).toEqual([]);
-    expect(out.checks.length).toBe(6);
+    expect(out.checks.length).toBe(8);
     expect(out.seconds).toBeLessThan(60);
     const by = (p: string) => out.summary.find((s) => s.party === p)!;
-    expect(out.summary.map((s) => s.party)).toEqual(['CN', 'EU', 'US']);
+    expect(out.summary.map((s) => s.party)).toEqual(['CN', 'EU', 'US', 'JP']);
     for (const s of out.summary) {
       expect(s.audit.passed).toBe(true);
       expect(s.logSize).toBeGreaterThan(0);
@@ -81,5 +81,18 @@ describe('parley demo --once', () => {
     expect(caught.detail).toMatch(/shows EU down \(fork\)/);
     expect(caught.detail).toMatch(/verify-fork` proves it/);
     expect(verifyForkProof(readFileSync(join(dir, 'forks', 'CN-caught-EU.fork')), accord).party).toBe('EU');
+    // Issue 11: JP joined by amendment and acknowledged a FLASH; CN rotated its log key; the chain the
+    // audit followed verifies offline and names CN's new key under CN's origin.
+    expect(out.checks.find((c) => c.name.startsWith('a fourth party joins by amendment'))?.ok).toBe(true);
+    expect(out.checks.find((c) => c.name.startsWith('CN rotates its log key'))?.ok).toBe(true);
+    expect(by('JP').logSize).toBeGreaterThan(0);
+    const chain = JSON.parse(readFileSync(join(dir, 'chain.json'), 'utf8')) as { versions: { accord: { parties: { id: string; logKey: string }[] } }[]; activations: { party: string; version: number }[] };
+    expect(chain.versions).toHaveLength(3);
+    expect(chain.versions[2]!.accord.parties.find((p) => p.id === 'CN')!.logKey).not.toBe(chain.versions[0]!.accord.parties.find((p) => p.id === 'CN')!.logKey);
+    expect(chain.activations.some((a) => a.party === 'JP' && a.version === 2)).toBe(true);
+    expect(chain.activations.some((a) => a.party === 'CN' && a.version === 3)).toBe(true);
+    const walked = await run(['accord', 'verify', join(dir, 'chain.json'), '--json']);
+    expect(walked.code, walked.stdout).toBe(0);
+    expect(JSON.parse(walked.stdout)).toMatchObject({ valid: true, versions: 3 });
   });
 });

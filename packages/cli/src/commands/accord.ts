@@ -5,19 +5,24 @@
  *   sign     each party adds its signature with its log key (passphrase)
  *   verify   anyone: channel id, parties, signatures, deadlines; 0 when complete
  *   install  each party copies the complete accord into its data directory
+ *
+ * Governance (issue 11: propose, approve, status, history, chain, consent) is
+ * accord-gov.ts; `verify` also walks a chain file.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { type SignedAccord, type VerifiedAccord, formatSignedAccord, isParleyError, parseVerifierKey, signAccord, verifyAccord } from '@parley/core/node';
 import { EXIT_INVALID, EXIT_OK, UsageError, act } from '../exit.js';
 import { type Out, makeOut } from '../io.js';
-import { DATA_FLAGS, DATA_HELP, dataDir, paths, readAccordFile, readConfig, readPartyFile, writeFileAtomic } from '../datadir.js';
+import { type Config, DATA_FLAGS, DATA_HELP, dataDir, paths, readAccordFile, readConfig, readPartyFile, writeFileAtomic } from '../datadir.js';
 import { migrationProgress } from '../progress.js';
 import { unlockKeys } from '../secrets.js';
 import { openStore } from '../officers.js';
 import { lockDir } from '../lock.js';
 import { registerAccordInit } from './accord-init.js';
+import { loadChain, registerAccordGov, reportWalk, walkChain } from './accord-gov.js';
+import { isChainFile } from '../governance.js';
 
 /** What `verify` prints, as data. */
 export function describeAccord(v: VerifiedAccord) {
@@ -111,13 +116,35 @@ function registerSign(accord: Command): void {
 function registerVerify(accord: Command): void {
   accord
     .command('verify')
-    .description('check an accord file: shape, every signature; print the channel id, parties, signers and deadlines')
-    .argument('<file>', 'accord file')
+    .description("check an accord file (shape, every signature; the channel id, parties, signers, deadlines) or a chain file, offline: every version against the one before it, and every activation")
+    .argument('[file]', 'a signed accord file, or a chain file (parley accord chain --out FILE)')
+    .option('--node <url>', "walk the chain a node serves (GET URL/v1/accord/chain) instead of a file")
+    .option('--trusted <digest>', 'the digest of a version you already trust: the chain must contain it (refuses a chain rolled back or forked away from it)')
     .option('--json', 'print the summary as JSON')
-    .addHelpText('after', '\nExit status: 0 valid and signed by every party, 1 invalid or not yet signed by all, 2 unusable arguments.')
+    .addHelpText(
+      'after',
+      `
+A chain is walked as a verifier must: version 1 signed by every party, then
+each version N+1 approved by the quorum version N
+names and consented to by every party or key it adds, with no version skipped,
+repeated or forked, then every activation entry. With --trusted the chain must
+also contain that version. Each check is printed.
+
+Exit status: 0 valid (an accord: signed by every party), 1 a check failed (its
+typed code with --json), 2 unusable input (unreadable, not JSON, not an accord
+or chain file).`,
+    )
     .action(
-      act((file: string, o: { json?: boolean }) => {
+      act(async (file: string | undefined, o: { node?: string; trusted?: string; json?: boolean }) => {
         const out = makeOut(o.json === true);
+        if (o.trusted !== undefined && !/^[0-9a-f]{64}$/.test(o.trusted)) throw new UsageError(`--trusted "${o.trusted}" is not a version digest (64 lower-case hex digits; see parley accord history)`);
+        const chainFile = o.node !== undefined || (file !== undefined && looksLikeChain(file));
+        if (chainFile) {
+          const { json, where } = await loadChain({ file, node: o.node });
+          return reportWalk(out, walkChain(json, o.trusted), where);
+        }
+        if (file === undefined) throw new UsageError('which accord? give an accord or chain file, or --node URL');
+        if (o.trusted !== undefined) throw new UsageError('--trusted applies to a chain file; this is a single accord');
         const v = check(file, out);
         if (!v) return EXIT_INVALID;
         const d = describeAccord(v);
@@ -127,19 +154,29 @@ function registerVerify(accord: Command): void {
     );
 }
 
+/** True when the file parses as JSON with a `versions` list (a chain file); anything else is read as an accord. */
+function looksLikeChain(file: string): boolean {
+  try {
+    return isChainFile(JSON.parse(readFileSync(file === '-' ? 0 : file, 'utf8')));
+  } catch {
+    return false;
+  }
+}
+
 function registerInstall(accord: Command): void {
   accord
     .command('install')
     .description('copy a verified accord, signed by every party, into the data directory (what `parley serve` runs on)')
-    .argument('<file>', 'accord file')
+    .argument('<file>', 'accord file, or a chain file (a party that joins a running channel: parley accord chain --out FILE)')
     .option(DATA_FLAGS, DATA_HELP)
     .option('--json', 'print the accord summary as JSON')
-    .addHelpText('after', '\nExit status: 0 installed, 1 invalid or not signed by every party, 2 unusable arguments.')
+    .addHelpText('after', '\nA chain file is walked in full (parley accord verify) and must name this party in its current version: its founding accord becomes DIR/accord.json, the later versions and activations go to the store.\n\nExit status: 0 installed, 1 invalid or not signed by every party, 2 unusable arguments.')
     .action(
       act(async (file: string, o: { data?: string; json?: boolean }) => {
         const out = makeOut(o.json === true);
         const dir = dataDir(o.data);
         const config = readConfig(dir);
+        if (looksLikeChain(file)) return installChain(file, dir, config, out, o.json === true);
         const v = check(file, out);
         if (!v) return EXIT_INVALID;
         const d = describeAccord(v);
@@ -174,10 +211,53 @@ function registerInstall(accord: Command): void {
     );
 }
 
+/**
+ * Installs a chain file: version 1 as DIR/accord.json (the channel's genesis,
+ * byte for byte), versions ≥ 2 and the activations as the store setting
+ * `accord.chain` (GOV.md §4) — what a joining party's node starts from.
+ */
+async function installChain(file: string, dir: string, config: Config, out: Out, json: boolean): Promise<number> {
+  const { json: chainJson } = await loadChain({ file });
+  const walk = walkChain(chainJson);
+  if (!walk.ok) return reportWalk(out, walk, file);
+  const { chain } = walk;
+  const cur = chain.current;
+  const me = cur.party(config.party);
+  const mine = readPartyFile(dir);
+  if (!me || me.party.logKey !== mine.logKey) {
+    throw new UsageError(`version ${cur.version} of the chain does not name ${config.party} with this data directory's log key (${dir}/party.json): a joining party installs the chain once the amendment that adds it is in force`);
+  }
+  const genesis = chainJson.versions[0]!;
+  const target = resolve(dir, config.accord);
+  const onMigrate = await migrationProgress(json, paths(dir).store);
+  const lock = lockDir(dir, 'parley accord install');
+  try {
+    const store = openStore(dir, { onMigrate });
+    try {
+      const bound = (await store.getSetting('accord')) as { id?: string } | undefined;
+      if (bound?.id !== undefined && bound.id !== chain.channel) throw new UsageError(`${dir} already holds channel ${bound.id}; a data directory serves one accord — use a new --data`);
+      writeFileAtomic(target, formatSignedAccord(genesis));
+      await store.putSetting('accord.chain', { channel: chain.channel, versions: chainJson.versions.slice(1), activations: chainJson.activations });
+    } finally {
+      await store.close();
+    }
+  } finally {
+    lock.release();
+  }
+  out.result(
+    { installed: target, channel: chain.channel, version: cur.version, digest: cur.digest, versions: chain.versions.length, party: config.party },
+    [`Installed ${target} (channel ${chain.channel}) and ${chain.versions.length - 1} later version(s) in the store: ${config.party} runs on version ${cur.version} (${cur.digest})`, '', `Start the node: parley serve --data ${dir}`],
+  );
+  return EXIT_OK;
+}
+
+const ACCORD_SUMMARY = 'found a channel and govern it: draft, sign, verify and install the accord; propose, approve and follow amendments; walk its chain of versions';
+
 export function registerAccord(program: Command): void {
-  const accord = program.command('accord').description("found a channel: draft the accord, sign it, verify it, install it");
+  const accord = program.command('accord').description(ACCORD_SUMMARY);
   registerAccordInit(accord);
   registerSign(accord);
   registerVerify(accord);
   registerInstall(accord);
+  registerAccordGov(accord);
 }

@@ -83,7 +83,7 @@ Exit status: 0 when every check held, 1 otherwise.`,
 export function registerDemo(program: Command): void {
   program
     .command('demo')
-    .description('run a three-party hotline on this machine: nodes, federation, an incident, FLASH and overdue messages, a forked log caught, every log audited')
+    .description("run a hotline on this machine: three parties' nodes, federation, an incident, FLASH and overdue messages, a fourth party joining by amendment, a key rotation, a forked log caught, every log audited")
     .option('--once', 'run the exercise, print the result, stop the nodes and exit (default: keep them up until Ctrl-C)')
     .option('--dir <dir>', 'where the nodes keep their data (default: a new temporary directory)')
     .option('--json', 'print one JSON object (with --once: per party log size, entries, receipts and acks on time/overdue, links, forks, audit)')
@@ -96,9 +96,11 @@ Three parties (CN, EU, US) found a channel whose deadlines and heartbeat are a
 few seconds, start a node each on 127.0.0.1 (SQLite in the directory), and
 run a scripted exercise: heartbeats; an incident report with an update and a
 final report (sealed, TLP:AMBER); a FLASH message acknowledged in time; a
-PRIORITY message left overdue (escalated); EU's operator forking its log,
-caught by CN's witness with a fork proof. Every log is then audited over HTTP
-with parley log verify.
+PRIORITY message left overdue (escalated); a fourth party (JP) joining by
+amendment (parley accord propose/consent/approve; the nodes activate it) and
+acknowledging a FLASH; CN rotating its log key (parley key rotate); EU's
+operator forking its log, caught by CN's witness with a fork proof. Every log
+is then audited over HTTP with parley log verify --chain, across the rotation.
 
 Exit status: 0 when everything that should hold held, 1 otherwise.`,
     )

@@ -15,8 +15,12 @@
  */
 import type { Command } from 'commander';
 import {
+  type AccordEpochs,
   type SignedAccord,
+  type VerifierKey,
   SIG_TYPE_ED25519,
+  parseChainFile,
+  verifyChainFile,
   type Tile,
   TileReader,
   type VerifiedAccord,
@@ -39,6 +43,7 @@ import {
 import { EXIT_INVALID, EXIT_OK, UsageError, act } from '../exit.js';
 import { makeOut } from '../io.js';
 import { readAccordFile } from '../datadir.js';
+import { readInput } from '../io.js';
 import type { VerifyPool } from '@parley/node';
 import { type LogSource, MissingResource, mapLimit, openLogSource } from '../tlog-source.js';
 import { type Progress, progressBar } from '../progress.js';
@@ -47,7 +52,42 @@ interface Opts {
   from: string;
   key: string;
   accord?: string;
+  chain?: string;
   json?: boolean;
+}
+
+/** The accord chain a log is judged by (`--chain`): which party's log it is, and its key epochs. */
+interface ChainContext {
+  readonly party: string;
+  readonly epochs: AccordEpochs;
+  readonly channel: string;
+  /** The party's activation entries: log index → base64 entry bytes the chain file records. */
+  readonly activations: ReadonlyMap<number, string>;
+}
+
+/**
+ * Reads and verifies `--chain FILE` (core verifyChainFile: every version and
+ * activation) and finds the party whose log key, in some version, is `vkey`'s
+ * origin (a rotated key keeps its name).
+ * @throws UsageError for an unreadable file or a key of no party; the
+ *   chain's own ParleyError when it does not verify.
+ */
+function loadChain(file: string, vkey: VerifierKey): ChainContext {
+  const { chain, epochs } = verifyChainFile(readInput(file, 'chain file'));
+  const party = chain.versions.flatMap((v) => v.accord.parties).find((p) => parseVerifierKey(p.logKey).name === vkey.name)?.id;
+  if (party === undefined) throw new UsageError(`--key's origin ${vkey.name} is not the log of any party in the chain ${file}`);
+  const mine = chain.versions.some((v) => v.party(party)?.party.logKey === formatVerifierKey(vkey));
+  if (!mine) throw new UsageError(`--key is not a log key ${party} ever had in the chain ${file}`);
+  const activations = new Map<number, string>();
+  for (const a of parseChainFile(readInput(file, 'chain file')).activations) if (a.party === party) activations.set(a.size, a.entry);
+  return { party, epochs, channel: chain.channel, activations };
+}
+
+/** The tree size a checkpoint note claims (its second line), read before its signature is checked to pick the keys valid at that size. */
+function claimedSize(note: Uint8Array): number {
+  const lines = new TextDecoder().decode(note.subarray(0, Math.min(note.length, 1024))).split('\n');
+  const n = Number(lines[1]);
+  return Number.isSafeInteger(n) && n >= 0 ? n : 0;
 }
 
 /** Every hash tile of a tree of `size` leaves, lowest level first. */
@@ -83,10 +123,16 @@ export function registerLogVerify(log: Command): void {
     .requiredOption('--from <url|dir>', "a node's URL (its log is under /log), a tlog-tiles URL prefix, or a directory (parley demo --dir)")
     .requiredOption('--key <vkey>', "the log's verifier key; its name is the origin the checkpoint must have")
     .option('--accord <file>', 'the signed accord: also verify every entry (channel, sender, signature, index)')
+    .option('--chain <file>', 'the accord chain file (parley accord chain --out FILE): verify every entry and checkpoint with the keys of the version in force at its position, across rotations')
     .option('--json', 'print the result as one JSON object')
     .addHelpText(
       'after',
       `
+With --chain, --key may be any log key the party ever had (its name is the origin);
+the checkpoint must be signed by a key valid at its size, every entry by the key
+of the version in force at its index, the activation entries must be the ones the
+chain records, and entries a compromise recovery flagged are counted as suspect.
+
 Exit status: 0 everything verified, 1 something did not (what is printed), 2 unusable arguments.
 
 Examples:
@@ -105,6 +151,19 @@ async function verify(o: Opts): Promise<number> {
     throw new UsageError(`--key is not a verifier key (name+keyid+base64): ${(e as Error).message}`);
   }
   if (key.type !== SIG_TYPE_ED25519) throw new UsageError('--key must be an Ed25519 log key (type 0x01)');
+  if (o.chain !== undefined && o.accord !== undefined) throw new UsageError('give --accord FILE or --chain FILE, not both (a chain file holds the accord)');
+  const out0 = makeOut(o.json === true);
+  let chainCtx: ChainContext | undefined;
+  if (o.chain !== undefined) {
+    try {
+      chainCtx = loadChain(o.chain, key);
+    } catch (e) {
+      if (!isParleyError(e)) throw e;
+      out0.failure({ valid: false, code: e.code, error: e.message, checks: [{ name: 'chain', ok: false, detail: `${e.message} (${e.code})` }] }, `log not verified — the chain ${o.chain} does not verify: ${e.message} (${e.code})`);
+      return EXIT_INVALID;
+    }
+    return verifyWithChain(o, key, chainCtx);
+  }
   const loaded = loadAccord(o.accord, formatVerifierKey(key));
   const accord = loaded?.accord;
   // Entry signatures are checked on every core: the audit is bound by Ed25519 verification.
@@ -205,4 +264,123 @@ async function verifyBundles(
   });
   progress.stop();
   return entries;
+}
+
+/**
+ * The audit of {@link verify} judged by an accord chain: the checkpoint under
+ * the keys valid at its size (epochs.checkpointKeys; a key retired before it
+ * is KEY_RETIRED), every entry under the version in force at its index
+ * (epochs.keysFor), the chain's activation entries byte for byte, and the
+ * suspect entries of a compromise recovery counted.
+ */
+async function verifyWithChain(o: Opts, key: VerifierKey, ctx: ChainContext): Promise<number> {
+  const out = makeOut(o.json === true);
+  const { party, epochs } = ctx;
+  const src = await openLogSource(o.from);
+  const progress = await progressBar(out.json);
+  const checks: { name: string; ok: boolean; detail: string }[] = [];
+  const fail = (name: string, e: unknown): number => {
+    progress.stop();
+    const code = isParleyError(e) ? e.code : e instanceof MissingResource ? 'RESOURCE_MISSING' : undefined;
+    if (code === undefined) throw e;
+    const detail = `${(e as Error).message} (${code})`;
+    checks.push({ name, ok: false, detail });
+    out.failure({ valid: false, from: src.where, party, code, error: (e as Error).message, checks }, `log not verified — ${name}: ${detail}`);
+    return EXIT_INVALID;
+  };
+  checks.push({ name: 'chain', ok: true, detail: `${ctx.channel.slice(0, 16)}…: ${epochs.chain.versions.length} version(s) and their activations verify; this is ${party}'s log (${epochs.epochs(party).length} key epoch(s))` });
+
+  let cp;
+  try {
+    const note = await src.checkpoint();
+    const size = claimedSize(note);
+    const valid = epochs.checkpointKeys(party, size);
+    try {
+      cp = openWitnessedCheckpoint(note, new VerifierSet(valid.map((m) => m.logKey)), [], { origin: key.name }).checkpoint;
+    } catch (e) {
+      // Signed by a key of the party that was valid once? Then it is a retired key's signature: evidence.
+      const ever = [...new Map(epochs.epochs(party).map((ep) => [formatVerifierKey(ep.member.logKey), ep.member.logKey])).values()];
+      let signer;
+      try {
+        signer = openWitnessedCheckpoint(note, new VerifierSet(ever), [], { origin: key.name }).signers[0];
+      } catch {
+        throw e;
+      }
+      const k = ever.find((x) => x.name === signer?.name && x.keyId === signer?.keyId);
+      coreFail('KEY_RETIRED', `the checkpoint of size ${size} is signed by ${party}'s key ${k ? formatVerifierKey(k) : '?'}, retired before that size`);
+    }
+  } catch (e) {
+    return fail('checkpoint', e);
+  }
+  const signers = epochs.checkpointKeys(party, cp.treeSize).length;
+  checks.push({ name: 'checkpoint', ok: true, detail: `signed by ${key.name} with a key valid at tree size ${cp.treeSize}${signers > 1 ? ' (the rotation size: old and new key)' : ''}, root ${formatBase64(cp.rootHash)}` });
+
+  const tiles = allTiles(cp.treeSize);
+  const data = new Map<string, Uint8Array>();
+  let reader: TileReader;
+  try {
+    progress.start(tiles.length, `fetching ${tiles.length} tiles`);
+    await mapLimit(tiles, 16, async (t) => {
+      data.set(formatTilePath(t), await src.tile(t));
+      progress.tick();
+    });
+    progress.stop();
+    reader = new TileReader(cp.treeSize, cp.rootHash, (t) => {
+      const d = data.get(formatTilePath(t));
+      if (!d) throw new Error(`internal: tile ${formatTilePath(t)} was not fetched`);
+      return d;
+    });
+    for (const t of tiles) reader.tileHashes(t.level, t.index);
+  } catch (e) {
+    return fail('tiles', e);
+  }
+  checks.push({ name: 'tiles', ok: true, detail: `${tiles.length} tiles at ${new Set(tiles.map((t) => t.level)).size} levels match the checkpoint` });
+
+  const count = fullTileCount(cp.treeSize, 0) + (partialTileWidth(cp.treeSize, 0) > 0 ? 1 : 0);
+  let entries = 0;
+  let suspect = 0;
+  const versionsSeen = new Set<number>();
+  let activationsSeen = 0;
+  try {
+    progress.start(count, `verifying ${cp.treeSize} entries in ${count} bundles against the chain`);
+    await mapLimit(Array.from({ length: count }, (_, i) => i), 8, async (n) => {
+      const hashes = reader.tileHashes(0, n);
+      const bundle = parseEntryBundle(await src.bundle(n, hashes.length), hashes.length);
+      checkEntryBundle(bundle, hashes);
+      bundle.forEach((bytes, i) => {
+        const index = n * TILE_WIDTH + i;
+        const epoch = epochs.keysFor(party, index);
+        if (!epoch) coreFail('CHANNEL_FROZEN', `entry ${index} of ${party}'s log is beyond the end of its last accord version`);
+        const recorded = ctx.activations.get(index);
+        if (recorded !== undefined) {
+          if (formatBase64(bytes) !== recorded) coreFail('ACCORD_CHAIN', `entry ${index} of ${party}'s log is not the activation entry the chain records at that position`);
+          activationsSeen++;
+        }
+        const e = verifyEntry(bytes, epoch.version).entry;
+        if (e.from.party !== party || e.seq !== index) coreFail('ENTRY_INVALID', `entry ${index} claims to be ${e.from.party}/${e.seq}, in ${party}'s log at ${index}`);
+        versionsSeen.add(epoch.version.version);
+        if (epochs.suspect(party, index)) suspect++;
+      });
+      entries += bundle.length;
+      progress.tick();
+    });
+    progress.stop();
+  } catch (e) {
+    return fail('entries', e);
+  }
+  const missing = [...ctx.activations.keys()].filter((s) => s < cp.treeSize).length - activationsSeen;
+  try {
+    if (missing > 0) coreFail('ACCORD_CHAIN', `${missing} activation entr${missing === 1 ? 'y' : 'ies'} the chain records ${missing === 1 ? 'is' : 'are'} not in the log`);
+  } catch (e) {
+    return fail('activations', e);
+  }
+  checks.push({ name: 'entry bundles', ok: true, detail: `${entries} entries in ${count} bundles match their tiles` });
+  checks.push({ name: 'entry signatures', ok: true, detail: `${entries} entries signed by ${party} with the key of the accord version in force at each index (versions ${[...versionsSeen].sort((a, b) => a - b).join(', ') || 'none'}), each at its own index` });
+  checks.push({ name: 'activations', ok: true, detail: `${activationsSeen} activation entr${activationsSeen === 1 ? 'y' : 'ies'} in the log, byte for byte as the chain records` });
+  if (suspect > 0) checks.push({ name: 'suspect', ok: true, detail: `${suspect} entr${suspect === 1 ? 'y is' : 'ies are'} SUSPECT: written after the last checkpoint the others witnessed under a compromised key` });
+  out.result(
+    { valid: true, from: src.where, party, origin: cp.origin, treeSize: cp.treeSize, rootHash: formatBase64(cp.rootHash), tiles: tiles.length, entries, signaturesChecked: true, chain: { channel: ctx.channel, versions: epochs.chain.versions.length }, suspect, checks },
+    [`Verified ${src.where}`, ...checks.map((c) => `  ✓ ${c.name} — ${c.detail}`), suspect > 0 ? `The log is intact; ${suspect} entries are suspect.` : 'The log is intact across every key epoch.'],
+  );
+  return EXIT_OK;
 }

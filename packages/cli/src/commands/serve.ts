@@ -14,8 +14,7 @@ import { EXIT_OK, UsageError, act } from '../exit.js';
 import { makeOut } from '../io.js';
 import { parseIndexArg } from '../hashes.js';
 import { DATA_FLAGS, DATA_HELP, dataDir, paths, readConfig, readInstalledAccord } from '../datadir.js';
-import { unlockKeys } from '../secrets.js';
-import { nodeKeys } from '../keyfile.js';
+import { loadNodeKeys } from '../node-keys.js';
 import { webRootOf } from '../web.js';
 import { lockDir } from '../lock.js';
 import { superviseLifetime, untilStopped } from '../lifetime.js';
@@ -142,7 +141,6 @@ async function serve(o: ServeOpts): Promise<number> {
   }
   const webRoot = webRootOf(o.web);
   const hardening = hardeningOf(o);
-  const keys = nodeKeys(await unlockKeys(dir, o.passphraseFile));
   // Loaded here, not with the command: `parley serve --help` and a refused start stay fast.
   const [{ ParleyNode, VerifyPool, startRuntime }, { SqliteStore, withWriterThread }] = await Promise.all([import('@parley/node'), import('@parley/store')]);
 
@@ -151,6 +149,11 @@ async function serve(o: ServeOpts): Promise<number> {
   const file = paths(dir).store;
   const onMigrate = await migrationProgress(o.json === true, file);
   const store = withWriterThread(SqliteStore.open(file, onMigrate ? { onMigrate } : {}), file);
+  // keys.enc, a pending next key (log.key.next) and retired HPKE keys; the next key becomes the key once its version is in force.
+  const keys = await loadNodeKeys(dir, o.passphraseFile, config.party, store).catch(async (e: unknown) => {
+    await store.close();
+    throw e;
+  });
   const verifyPool = new VerifyPool(readInstalledAccord(dir, config));
   let node: ParleyNode;
   try {
