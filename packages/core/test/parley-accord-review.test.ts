@@ -133,6 +133,23 @@ describe('accord review: epochs at their boundaries', () => {
     }
   });
 
+  it('lets a recovery\u2019s suspect range reach back over earlier epochs of the same compromised key', () => {
+    // CN's key of v1..v3 was compromised; CN activated v2 at 3 and v3 at 4 under it; recovered in v4 at 9.
+    // The last checkpoint witnessed under the old key may be older than CN's last activation: 2 here.
+    const at = (suspectFrom?: number) => ({ ...sc.file, activations: sc.file.activations.map(({ suspectFrom: _s, ...a }) => (a.party === 'CN' && a.version === 4 && suspectFrom !== undefined ? { ...a, suspectFrom } : a)) });
+    const s2 = verifyChainFile(formatChainFile(at(2))).epochs;
+    expect([...Array(14).keys()].filter((i) => s2.suspect('CN', i))).toEqual([2, 3, 4, 5, 6, 7, 8]);
+    // No suspectFrom: everything the compromised key governed is suspect, from its first use.
+    const all = verifyChainFile(formatChainFile(at())).epochs;
+    expect([...Array(14).keys()].filter((i) => all.suspect('CN', i))).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8]);
+    // Never before the old key governed, never beyond the recovery's activation.
+    const { chain } = verifyChainFile(formatChainFile(sc.file));
+    const acts = (s: number) => sc.activations.map(({ entry: _e, suspectFrom: _s, ...a }) => (a.party === 'CN' && a.version === 4 ? { ...a, suspectFrom: s } : a));
+    assertThrowsCode(() => epochsOf(chain, acts(10)), VerificationError, 'ACCORD_CHAIN');
+    expect([...Array(14).keys()].filter((i) => epochsOf(chain, acts(0)).suspect('CN', i))).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8]);
+    // US's planned rotation (v3) ends the range of a later recovery of US's NEW key: a key it did not govern is not suspect.
+  });
+
   it('refuses two activations of one version, sizes going backwards, a join not at 0, and an activation at 2^53', () => {
     const { chain } = verifyChainFile(formatChainFile(sc.file));
     const base = sc.activations.map(({ party: p, version, size, suspectFrom }) => (suspectFrom === undefined ? { party: p, version, size } : { party: p, version, size, suspectFrom }));
