@@ -150,6 +150,19 @@ describe('accord review: epochs at their boundaries', () => {
     // US's planned rotation (v3) ends the range of a later recovery of US's NEW key: a key it did not govern is not suspect.
   });
 
+  it('keeps a recovery\u2019s suspect range when the thief of the old key co-signs the recovery', () => {
+    // v4 recovers CN's key; whoever holds CN's OLD key adds CN's prior signature, so the version no longer
+    // looks like a recovery (a key change WITH a prior signature). The declared suspectFrom must still count.
+    const s4 = sc.versions[3]!;
+    const cosigned = sign(sc.verified[2]!, s4.accord, { CN: logKey('CN'), EU: logKey('EU'), IN: logKey('IN'), US: logKey('US', 1) }, { CN: logKey('CN', 1) });
+    const file = { ...sc.file, versions: sc.versions.map((v, i) => (i === 3 ? cosigned : v)) };
+    const { epochs: e } = verifyChainFile(formatChainFile(file));
+    expect([...Array(14).keys()].filter((i) => e.suspect('CN', i))).toEqual([6, 7, 8]);
+    // suspectFrom where the party's log key does not change is still refused.
+    const noChange = { ...sc.file, activations: sc.file.activations.map((a) => (a.party === 'US' && a.version === 4 ? { ...a, suspectFrom: 11 } : a)) };
+    assertThrowsCode(() => verifyChainFile(formatChainFile(noChange)), VerificationError, 'ACCORD_CHAIN');
+  });
+
   it('refuses two activations of one version, sizes going backwards, a join not at 0, and an activation at 2^53', () => {
     const { chain } = verifyChainFile(formatChainFile(sc.file));
     const base = sc.activations.map(({ party: p, version, size, suspectFrom }) => (suspectFrom === undefined ? { party: p, version, size } : { party: p, version, size, suspectFrom }));

@@ -31,6 +31,9 @@
  * them; absent, everything that key governed (from the first of those
  * epochs to R) is suspect. `suspectFrom` is NOT signed by anything in the
  * chain (neither the accord version nor the activation entry carries it):
+ * it is accepted on any activation that changes the party's log key, since
+ * whoever holds the stolen old key can add its prior signature to the
+ * recovery, making it look like a planned rotation (no default range then);
  * a chain file's server can narrow the range; verifiers that hold the
  * recovery proposal entry should take it from there.
  *
@@ -150,8 +153,9 @@ export function isRecovery(chain: AccordChain, party: string, v: VerifiedAccord)
  *   VerificationError `ACCORD_CHAIN` for an activation that does not fit
  *   the chain: unknown version, a party not in it, version 1, a repeated
  *   version, versions out of order with sizes, a joining party not starting
- *   at size 0 under the version that added it, `suspectFrom` on anything but
- *   a compromise recovery or outside the old epoch, or an activation after a frozen version.
+ *   at size 0 under the version that added it, `suspectFrom` on an
+ *   activation that keeps the party's log key or outside the range the old
+ *   key governed, or an activation after a frozen version.
  * @example epochsOf(chain, file.activations).keysFor('US', 1234)?.member.logKey
  */
 export function epochsOf(chain: AccordChain, activations: readonly Activation[]): AccordEpochs {
@@ -190,8 +194,11 @@ export function epochsOf(chain: AccordChain, activations: readonly Activation[])
         const implicit = prev.version.version === 1 && prev.from === 0;
         if (!(a.size > prev.from || (implicit && a.size === 0))) fail('ACCORD_CHAIN', `${party}'s activation of version ${a.version} at size ${a.size} is not after its activation of version ${prev.version.version} at ${prev.from}`);
         prev.until = a.size;
-        if (a.suspectFrom !== undefined || isRecovery(chain, party, v)) {
-          if (!isRecovery(chain, party, v)) fail('ACCORD_CHAIN', `suspectFrom on ${party}'s activation of version ${a.version}, which is not a compromise recovery of ${party}`);
+        const recovery = isRecovery(chain, party, v);
+        if (a.suspectFrom !== undefined || recovery) {
+          // A declared range is kept on any change of the party's log key: whoever holds a stolen old key
+          // can add its prior signature to the recovery, which then no longer LOOKS like one.
+          if (!recovery && formatVerifierKey(prev.member.logKey) === formatVerifierKey(v.party(party)!.logKey)) fail('ACCORD_CHAIN', `suspectFrom on ${party}'s activation of version ${a.version}, which does not change ${party}'s log key`);
           // The compromised key may have governed several epochs in a row (versions that kept it):
           // the suspect range may reach back to the first of them, and by default covers them all.
           const oldKey = formatVerifierKey(prev.member.logKey);
