@@ -235,3 +235,51 @@ describe('accord review: hostile input to every parser', () => {
     assertThrowsCode(() => verifyChainFile(JSON.stringify({ ...file, activations: [{ ...file.activations[0]!, entry: '%%%%' }] })), VerificationError, 'ACCORD_CHAIN');
   });
 });
+
+describe('accord review: mutation fuzz of chain files and accord fork proofs', () => {
+  it('answers every mutation with success or a ParleyError, never another error', async () => {
+    const { readFileSync } = await import('node:fs');
+    const { join } = await import('node:path');
+    const { OWN_VECTORS_DIR } = await import('./helpers/vectors.js');
+    const { parseAnyForkProof, verifyAccordFork } = await import('../src/index.js');
+    const dir = join(OWN_VECTORS_DIR, 'accord-chain');
+    const chainText = readFileSync(join(dir, 'chain.json'), 'utf8');
+    const fork = JSON.parse(readFileSync(join(dir, 'fork.json'), 'utf8')) as { versions: SignedAccord[]; proof: string };
+    const upTo1 = verifyAccordChain(fork.versions);
+    let x = 0x2545f491;
+    const rnd = (n: number) => {
+      x ^= x << 13;
+      x ^= x >>> 17;
+      x ^= x << 5;
+      return (x >>> 0) % n;
+    };
+    const pieces = ['{', '}', '[', ']', '"', ',', ':', '0', '-1', '1e400', '9007199254740993', 'null', 'true', '"prior":true', '\\u0000', 'A'];
+    const mutate = (t: string): string => {
+      const at = rnd(t.length);
+      switch (rnd(4)) {
+        case 0:
+          return t.slice(0, at) + t.slice(at + 1 + rnd(8));
+        case 1:
+          return t.slice(0, at) + pieces[rnd(pieces.length)]! + t.slice(at);
+        case 2:
+          return t.slice(0, at) + String.fromCharCode(t.charCodeAt(at) ^ (1 << rnd(7))) + t.slice(at + 1);
+        default:
+          return t.slice(0, at) + t.slice(at, at + 40) + t.slice(at);
+      }
+    };
+    const only = (f: () => unknown, what: string) => {
+      try {
+        f();
+      } catch (e) {
+        expect(e, what).toBeInstanceOf(ParleyError);
+      }
+    };
+    for (let i = 0; i < 150; i++) {
+      const c = mutate(chainText);
+      only(() => verifyChainFile(c), `chain mutation ${i}`);
+      const p = mutate(fork.proof);
+      only(() => parseAnyForkProof(p), `proof mutation ${i}`);
+      only(() => verifyAccordFork(p, upTo1), `proof mutation ${i}`);
+    }
+  });
+});
