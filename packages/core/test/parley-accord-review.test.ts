@@ -15,6 +15,7 @@ import {
   epochsOf,
   formatBase64,
   formatChainFile,
+  parseAccord,
   parseAccordForkProof,
   parseChainFile,
   parseRetiredKeyProof,
@@ -25,6 +26,7 @@ import {
   verifyAmendment,
   verifyChainFile,
 } from '../src/index.js';
+import * as core from '../src/index.js';
 import { ParleyError, ParseError, VerificationError } from '../src/errors.js';
 import { assertThrowsCode } from './helpers/assert.js';
 import { logKey, party, scenario, sign, withParty } from './fixtures/accord-chain.js';
@@ -107,6 +109,24 @@ describe('accord review: the quorum cannot be shrunk by excluding parties', () =
     const both = sign(t, s.accord, keys(['CN', 'EU', 'US']), keys(['US']));
     const us = both.signatures.filter((x) => x.party === 'US');
     assertThrowsCode(() => verifyAmendment(t, { ...both, signatures: [...both.signatures.filter((x) => x.party !== 'US'), ...us.reverse()] }), ParseError, 'ACCORD_MALFORMED');
+  });
+});
+
+describe('accord review: witness keys count once', () => {
+  it('refuses a later version where two parties\u2019 witness keys share a public key (one cosignature would count for both)', () => {
+    const v2 = scenario().verified[1]!;
+    const a = v2.accord;
+    const usLog = a.parties.find((p) => p.id === 'US')!.logKey;
+    // CN names, as its witness key, the 0x04 form of US's log key (US's default witness key), under another name.
+    const { cosignerKey, parseVerifierKey, formatVerifierKey, signerKeyFromSeed, verifierKeyOf } = core;
+    const stolen = formatVerifierKey(cosignerKey({ ...parseVerifierKey(usLog), name: 'cn-witness.parley.example' }));
+    assertThrowsCode(() => parseAccord({ ...a, parties: a.parties.map((p) => (p.id === 'CN' ? { ...p, witnessKey: stolen } : p)) }), ParseError, 'ACCORD_MALFORMED');
+    // Two explicit witness keys with one public key.
+    const w = signerKeyFromSeed('w.parley.example', new Uint8Array(32).fill(7));
+    const wk = (name: string) => formatVerifierKey(cosignerKey({ ...verifierKeyOf(w), name }));
+    assertThrowsCode(() => parseAccord({ ...a, parties: a.parties.map((p) => (p.id === 'CN' ? { ...p, witnessKey: wk('a.example') } : p.id === 'EU' ? { ...p, witnessKey: wk('b.example') } : p)) }), ParseError, 'ACCORD_MALFORMED');
+    // A witness key of one's own is fine.
+    expect(parseAccord({ ...a, parties: a.parties.map((p) => (p.id === 'CN' ? { ...p, witnessKey: wk('a.example') } : p)) }).parties).toHaveLength(4);
   });
 });
 
