@@ -14,9 +14,9 @@
  *
  * {@link verifyAmendment} accepts N+1 after N when (in this order, each with its code):
  * 1. `version` is N+1 (`ACCORD_VERSION`: skipped, repeated or rolled back),
- *    `previous` is N's digest (`ACCORD_CHAIN`), the channel name and every
- *    kept party's log origin are unchanged (`ACCORD_MALFORMED`), N is not
- *    frozen (`CHANNEL_FROZEN`);
+ *    `previous` is N's digest (`ACCORD_CHAIN`), N is not frozen
+ *    (`CHANNEL_FROZEN`), the channel name and every kept party's log origin
+ *    are unchanged (`ACCORD_MALFORMED`);
  * 2. every signature verifies under its designated key (`SIGNATURE_INVALID`;
  *    a prior signature by a party not in N, or a plain one by a party not in
  *    N+1, is `ACCORD_MALFORMED`);

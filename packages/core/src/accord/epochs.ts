@@ -37,6 +37,13 @@
  * a chain file's server can narrow the range; verifiers that hold the
  * recovery proposal entry should take it from there.
  *
+ * A party that a version removes (or that withdraws) records no activation
+ * of it (the version does not name it): its last epoch stays open here, so
+ * `keysFor` keeps answering its last key for any later position — these
+ * epochs cannot tell where a departed party's log ended. A verifier must
+ * itself refuse NEW entries from a party that the version in force no longer
+ * names; `keysFor` is for judging what that party wrote before.
+ *
  * A **chain file** is what a verifier needs (`GET /v1/accord/chain`, `parley
  * accord verify`): `{"channel", "versions": [signed accords, version 1
  * first], "activations": [{"party", "version", "size", "entry": base64
