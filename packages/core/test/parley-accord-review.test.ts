@@ -98,6 +98,17 @@ describe('accord review: the quorum cannot be shrunk by excluding parties', () =
     assertThrowsCode(() => verifyAmendment(t, sign(t, lower, keys(['US']))), VerificationError, 'ACCORD_QUORUM');
   });
 
+  it('states the threshold: the quorum, lowered to the eligible parties, never below a strict majority (1 of 2)', () => {
+    const { amendmentThreshold } = core;
+    // [quorum, parties, eligible] → approvals needed
+    const table: [number, number, number, number][] = [
+      [2, 2, 2, 2], [2, 2, 1, 1], [2, 2, 0, 1],
+      [3, 3, 3, 3], [3, 3, 2, 2], [3, 3, 1, 2],
+      [4, 4, 2, 3], [5, 5, 3, 3], [5, 5, 1, 3], [3, 5, 2, 3], [2, 5, 1, 2], [1, 5, 1, 1], [3, 4, 3, 3],
+    ];
+    for (const [q, n, e, need] of table) expect(amendmentThreshold(q, n, e), `${q} of ${n}, ${e} eligible`).toBe(need);
+  });
+
   it('refuses duplicate and reordered signatures as malformed', () => {
     const t = founding(['CN', 'EU', 'US'], 3, 'three-order');
     const s = sign(t, draftAmendment(t, { ...t.accord, heartbeatSeconds: 60 }), keys(['CN', 'EU', 'US']));
@@ -181,6 +192,12 @@ describe('accord review: epochs at their boundaries', () => {
     // suspectFrom where the party's log key does not change is still refused.
     const noChange = { ...sc.file, activations: sc.file.activations.map((a) => (a.party === 'US' && a.version === 4 ? { ...a, suspectFrom: 11 } : a)) };
     assertThrowsCode(() => verifyChainFile(formatChainFile(noChange)), VerificationError, 'ACCORD_CHAIN');
+  });
+
+  it('keeps answering a departed party\u2019s last epoch (the epochs cannot tell where its log ended; verifiers refuse its new entries)', () => {
+    // EU withdrew in v5; its last activation is v4 at 4.
+    expect(epochs.keysFor('EU', 1_000_000)!.version.version).toBe(4);
+    expect(epochs.epochs('EU').at(-1)!.until).toBeUndefined();
   });
 
   it('refuses two activations of one version, sizes going backwards, a join not at 0, and an activation at 2^53', () => {
