@@ -408,10 +408,10 @@ describe('key epochs', () => {
       JSON.stringify({ ...sc.file, activations: [{ ...sc.file.activations[0], version: 1 }] }),
     ];
     for (const b of bad) assertThrowsCode(() => parseChainFile(b), ParseError, 'ACCORD_MALFORMED');
-    // A recovery activation without suspectFrom flags the whole old epoch.
+    // A recovery activation without suspectFrom flags everything the compromised key governed (CN: v1..v3, from 0).
     const noSuspect = { ...sc.file, activations: sc.file.activations.map((a) => (a.suspectFrom === undefined ? a : { party: a.party, version: a.version, size: a.size, entry: a.entry })) };
     const { epochs } = verifyChainFile(formatChainFile(noSuspect));
-    expect([...Array(12).keys()].filter((i) => epochs.suspect('CN', i))).toEqual([4, 5, 6, 7, 8]);
+    expect([...Array(12).keys()].filter((i) => epochs.suspect('CN', i))).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8]);
   });
 
   it('turns a checkpoint signed by a retired key beyond its rotation size into a retired-key proof', () => {

@@ -88,7 +88,12 @@ export interface Accord {
   readonly deadlines: AccordDeadlines;
   readonly heartbeatSeconds: number;
   readonly redLines: readonly RedLine[];
-  /** Distinct parties whose signatures an amendment needs. */
+  /**
+   * How many approvals (distinct version-N keys of kept parties) an
+   * amendment needs; when parties are removed or recovered it is lowered to
+   * the parties able to approve, never below a strict majority of the
+   * version's parties (chain.ts {@link amendmentThreshold}). Default: every party.
+   */
   readonly amendmentQuorum: number;
 }
 
@@ -204,8 +209,9 @@ function party(v: unknown, path: string, later: boolean): AccordParty {
  * least two parties, no `previous`, no `witnessKey`. A later version carries
  * `version` (an integer ≥ 2) and `previous` (hex SHA-256 of the version
  * before), may name witness keys, may have a single party (a frozen
- * channel), and no two of its parties may share a log public key (each key
- * counts once). Whether it follows its previous version is {@link verifyAmendment}'s job.
+ * channel), and no two of its parties may share a log public key or a
+ * witness public key (a party's witness key is its `witnessKey`, else its
+ * log key): each key counts once. Whether it follows its previous version is {@link verifyAmendment}'s job.
  * @throws ParseError `ACCORD_MALFORMED`.
  */
 export function parseAccord(v: unknown): Accord {
@@ -220,6 +226,9 @@ export function parseAccord(v: unknown): Accord {
   const origins = new Set(parties.map((p) => parseVerifierKey(p.logKey).name));
   if (origins.size !== parties.length) fail('ACCORD_MALFORMED', 'accord.parties: two parties share a log origin');
   if (later && new Set(parties.map((p) => formatHex(parseVerifierKey(p.logKey).publicKey))).size !== parties.length) fail('ACCORD_MALFORMED', 'accord.parties: two parties share a log public key');
+  // Witness keys too (the default one has the log key's public key): a cosignature/v1 signature does not
+  // cover the key name, so one public key under two names would make one cosignature count for two parties.
+  if (later && new Set(parties.map((p) => formatHex(parseVerifierKey(p.witnessKey ?? p.logKey).publicKey))).size !== parties.length) fail('ACCORD_MALFORMED', 'accord.parties: two parties share a witness public key');
   const t = obj(o['taxonomy'], 'ACCORD_MALFORMED', 'accord.taxonomy', ['id', 'version', 'sha256']);
   const d = obj(o['deadlines'], 'ACCORD_MALFORMED', 'accord.deadlines', ['receiptSeconds', 'ackSeconds', 'initialReportSeconds']);
   const ack = obj(d['ackSeconds'], 'ACCORD_MALFORMED', 'accord.deadlines.ackSeconds', PRECEDENCES);

@@ -14,21 +14,28 @@
  *
  * {@link verifyAmendment} accepts N+1 after N when (in this order, each with its code):
  * 1. `version` is N+1 (`ACCORD_VERSION`: skipped, repeated or rolled back),
- *    `previous` is N's digest (`ACCORD_CHAIN`), the channel name and every
- *    kept party's log origin are unchanged (`ACCORD_MALFORMED`), N is not
- *    frozen (`CHANNEL_FROZEN`);
+ *    `previous` is N's digest (`ACCORD_CHAIN`), N is not frozen
+ *    (`CHANNEL_FROZEN`), the channel name and every kept party's log origin
+ *    are unchanged (`ACCORD_MALFORMED`);
  * 2. every signature verifies under its designated key (`SIGNATURE_INVALID`;
  *    a prior signature by a party not in N, or a plain one by a party not in
  *    N+1, is `ACCORD_MALFORMED`);
- * 3. quorum (`ACCORD_QUORUM`): K = parties of N kept in N+1; X = parties of K
- *    whose log key changes without their prior signature (compromise
- *    recovery); Eligible = K \ X; q = min(N.amendmentQuorum, |Eligible|) ≥ 1;
+ * 3. quorum (`ACCORD_QUORUM`): n = |parties of N|, Q = N.amendmentQuorum;
+ *    K = parties of N kept in N+1; X = parties of K whose log key changes
+ *    without their prior signature (compromise recovery); Eligible = K \ X;
+ *    q = max(min(Q, |Eligible|), min(Q, n − 1, ⌊n/2⌋ + 1)) — the quorum,
+ *    lowered when removed or recovered parties cannot approve, but never
+ *    below a strict majority of N's parties (1 in a two-party channel), so
+ *    excluding parties never shrinks the quorum further ({@link amendmentThreshold});
  *    approvals = eligible parties with a valid signature under their
  *    version-N key (prior, or plain when the key is unchanged), each key
- *    counted once. Removed parties' signatures never count, so a party
- *    cannot block its own removal. A pure **withdrawal** (N+1 only removes a
- *    set W, amendmentQuorum clamped to the new party count, `created` free)
- *    is also valid with the prior signatures of every party in W alone;
+ *    counted once (a party's prior and plain signatures, or two parties of
+ *    version 1 sharing a key, are one approval); need approvals ≥ q.
+ *    Signatures of removed, recovered (new key) and added parties never
+ *    count, so a party cannot block its own removal. A pure **withdrawal**
+ *    (N+1 only removes a set W: everything else byte-equal apart from
+ *    `version`, `previous`, `created`, and `amendmentQuorum` = min(Q, new
+ *    party count)) is also valid with the prior signatures of every party in W alone;
  * 4. consent (`ACCORD_CONSENT`): every added party, and every kept party
  *    whose log, witness or HPKE key changes, signed N+1 under its N+1 log key
  *    (a prior signature counts when that key did not change: it is the same key).
@@ -120,6 +127,23 @@ function isWithdrawal(prev: Accord, next: Accord): boolean {
 }
 
 /**
+ * How many approvals of version N's keys an amendment needs (rule 3 of the
+ * module doc): the quorum Q, lowered to the number of eligible parties when
+ * parties are removed or recovered (they cannot approve: a party cannot
+ * block its own removal) — but never below a strict majority of version N's
+ * parties (one party of a two-party channel), nor above Q. Without that
+ * floor, excluding parties would shrink the quorum: one party of five could
+ * remove, or "recover" the keys of, the four others.
+ * @param quorum version N's amendmentQuorum.
+ * @param parties version N's party count.
+ * @param eligible kept parties that can approve (not recovered).
+ */
+export function amendmentThreshold(quorum: number, parties: number, eligible: number): number {
+  const floor = Math.min(quorum, parties - 1, Math.floor(parties / 2) + 1);
+  return Math.max(Math.min(quorum, eligible), floor);
+}
+
+/**
  * Verifies version N+1 of an accord against verified version N (the rules
  * in the module doc).
  * @param prev the verified version N.
@@ -174,7 +198,7 @@ export function verifyAmendment(prev: VerifiedAccord, next: SignedAccord): Verif
   const keyChanged = (id: string) => !samePublicKey(prev.party(id)!, nextMembers.get(id)!);
   const eligible = kept.filter((id) => !(keyChanged(id) && !priorOk.has(id)));
   const approvals = new Set(eligible.filter((id) => priorOk.has(id) || (!keyChanged(id) && plainOk.has(id))).map((id) => formatHex(prev.party(id)!.logKey.publicKey)));
-  const q = Math.min(prev.accord.amendmentQuorum, eligible.length);
+  const q = amendmentThreshold(prev.accord.amendmentQuorum, prev.accord.parties.length, eligible.length);
   let ok = q >= 1 && approvals.size >= q;
   if (!ok) {
     const withdrawn = prev.accord.parties.filter((p) => !nextMembers.has(p.id)).map((p) => p.id);

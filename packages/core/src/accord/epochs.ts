@@ -25,8 +25,24 @@
  * entry with the new key. For a compromise recovery (the key changed with
  * no prior signature by the party) no old-key signature exists at R;
  * entries in [suspectFrom, R) are suspect, `suspectFrom` being the size of
- * the last checkpoint the others witnessed under the old key (absent:
- * everything since the old key's activation is suspect).
+ * the last checkpoint the others witnessed under the old key. The range may
+ * reach back over every consecutive epoch the compromised key governed (the
+ * party activated versions that kept its key), never before the first of
+ * them; absent, everything that key governed (from the first of those
+ * epochs to R) is suspect. `suspectFrom` is NOT signed by anything in the
+ * chain (neither the accord version nor the activation entry carries it):
+ * it is accepted on any activation that changes the party's log key, since
+ * whoever holds the stolen old key can add its prior signature to the
+ * recovery, making it look like a planned rotation (no default range then);
+ * a chain file's server can narrow the range; verifiers that hold the
+ * recovery proposal entry should take it from there.
+ *
+ * A party that a version removes (or that withdraws) records no activation
+ * of it (the version does not name it): its last epoch stays open here, so
+ * `keysFor` keeps answering its last key for any later position — these
+ * epochs cannot tell where a departed party's log ended. A verifier must
+ * itself refuse NEW entries from a party that the version in force no longer
+ * names; `keysFor` is for judging what that party wrote before.
  *
  * A **chain file** is what a verifier needs (`GET /v1/accord/chain`, `parley
  * accord verify`): `{"channel", "versions": [signed accords, version 1
@@ -85,7 +101,7 @@ export interface PartyEpoch {
   readonly from: number;
   /** First index NOT governed (the next activation's size); absent for the open epoch. */
   readonly until?: number;
-  /** Set on the epoch whose tail a compromise recovery made suspect: indexes ≥ suspectFrom (and < until) are suspect. */
+  /** Set on each epoch of a compromised key a recovery made suspect (wholly or its tail): indexes ≥ suspectFrom (and < until) are suspect. */
   readonly suspectFrom?: number;
 }
 
@@ -144,8 +160,9 @@ export function isRecovery(chain: AccordChain, party: string, v: VerifiedAccord)
  *   VerificationError `ACCORD_CHAIN` for an activation that does not fit
  *   the chain: unknown version, a party not in it, version 1, a repeated
  *   version, versions out of order with sizes, a joining party not starting
- *   at size 0 under the version that added it, `suspectFrom` on anything but
- *   a compromise recovery or outside the old epoch, or an activation after a frozen version.
+ *   at size 0 under the version that added it, `suspectFrom` on an
+ *   activation that keeps the party's log key or outside the range the old
+ *   key governed, or an activation after a frozen version.
  * @example epochsOf(chain, file.activations).keysFor('US', 1234)?.member.logKey
  */
 export function epochsOf(chain: AccordChain, activations: readonly Activation[]): AccordEpochs {
@@ -184,11 +201,23 @@ export function epochsOf(chain: AccordChain, activations: readonly Activation[])
         const implicit = prev.version.version === 1 && prev.from === 0;
         if (!(a.size > prev.from || (implicit && a.size === 0))) fail('ACCORD_CHAIN', `${party}'s activation of version ${a.version} at size ${a.size} is not after its activation of version ${prev.version.version} at ${prev.from}`);
         prev.until = a.size;
-        if (a.suspectFrom !== undefined || isRecovery(chain, party, v)) {
-          if (!isRecovery(chain, party, v)) fail('ACCORD_CHAIN', `suspectFrom on ${party}'s activation of version ${a.version}, which is not a compromise recovery of ${party}`);
-          const s = a.suspectFrom ?? prev.from;
-          if (s < prev.from || s > a.size) fail('ACCORD_CHAIN', `suspectFrom ${s} outside ${party}'s old epoch [${prev.from}, ${a.size}]`);
-          if (s < a.size) prev.suspectFrom = s;
+        const recovery = isRecovery(chain, party, v);
+        if (a.suspectFrom !== undefined || recovery) {
+          // A declared range is kept on any change of the party's log key: whoever holds a stolen old key
+          // can add its prior signature to the recovery, which then no longer LOOKS like one.
+          if (!recovery && formatVerifierKey(prev.member.logKey) === formatVerifierKey(v.party(party)!.logKey)) fail('ACCORD_CHAIN', `suspectFrom on ${party}'s activation of version ${a.version}, which does not change ${party}'s log key`);
+          // The compromised key may have governed several epochs in a row (versions that kept it):
+          // the suspect range may reach back to the first of them, and by default covers them all.
+          const oldKey = formatVerifierKey(prev.member.logKey);
+          let first = epochs.length - 1;
+          while (first > 0 && formatVerifierKey(epochs[first - 1]!.member.logKey) === oldKey) first--;
+          const start = epochs[first]!.from;
+          const s = a.suspectFrom ?? start;
+          if (s < start || s > a.size) fail('ACCORD_CHAIN', `suspectFrom ${s} outside the range ${party}'s compromised key governed [${start}, ${a.size}]`);
+          for (let j = first; j < epochs.length; j++) {
+            const e = epochs[j]!;
+            if (s < e.until!) e.suspectFrom = Math.max(s, e.from);
+          }
         }
       }
       epochs.push({ party, version: v, member: v.party(party)!, from: a.size, ...(v.frozen ? { until: a.size + 1 } : {}) });
@@ -257,7 +286,7 @@ export function epochsOf(chain: AccordChain, activations: readonly Activation[])
     const mine = l.epochs.filter((e) => formatVerifierKey(e.member.logKey) === k);
     if (mine.length === 0) return false;
     if (checkpointKeys(party, size).some((m) => formatVerifierKey(m.logKey) === k)) return false;
-    const lastValid = Math.max(...mine.map((e) => (e.until === undefined ? Number.POSITIVE_INFINITY : e.until)));
+    const lastValid = mine.reduce((m, e) => Math.max(m, e.until === undefined ? Number.POSITIVE_INFINITY : e.until), 0);
     return size > lastValid;
   };
 
