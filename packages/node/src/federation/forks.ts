@@ -30,7 +30,7 @@
  * watcher wakes at once, the federator refreshes its link states, the
  * event hub tells the dashboards.
  */
-import { ArgumentError, ParseError, VerificationError, type ForkProof, type VerifiedFork, encodeUtf8, formatForkProof, formatHex, sha256 } from '@parley/core';
+import { ArgumentError, ParseError, VerificationError, type AccordForkProof, type ForkProof, type VerifiedAccordFork, type VerifiedFork, encodeUtf8, formatForkProof, formatHex, sha256, verifyAccordFork } from '@parley/core';
 import type { LogStore } from '@parley/store';
 import { type Governed, verifyForkAt } from '../epochs.js';
 
@@ -85,6 +85,72 @@ export async function recordFork(store: LogStore, party: string, proof: ForkProo
     }
   }
   return true;
+}
+
+/** Tells the listeners of `store` that a new fork proof against `party` was kept (an accord fork: governance). */
+export function notifyForkRecorded(store: LogStore, party: string): void {
+  for (const l of listeners.get(store) ?? []) {
+    try {
+      l(party);
+    } catch {
+      // A listener must not undo the evidence being kept.
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Accord forks (issue 11): two different valid versions N+1 after one version N.
+
+/** Store setting holding the accord fork proofs (canonical core AccordForkProof texts, oldest first). */
+export const ACCORD_FORKS_SETTING = 'accord.forks';
+/** Most accord fork proofs kept. */
+export const MAX_ACCORD_FORKS = 8;
+
+/** The accord fork proofs held (canonical texts, oldest first). */
+export async function accordForks(store: LogStore): Promise<string[]> {
+  const v = await store.getSetting(ACCORD_FORKS_SETTING);
+  return Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : [];
+}
+
+/**
+ * Whom an accord fork accuses: the first party (by id) whose signature under
+ * one key is on both versions — it approved two conflicting versions; else
+ * `accord` (the two quorums share no signer).
+ */
+export function accordForkParty(proof: Pick<AccordForkProof, 'a' | 'b'>): string {
+  return accordForkSigners(proof)[0] ?? 'accord';
+}
+
+/** Parties with a signature on both sides of an accord fork proof, sorted. */
+export function accordForkSigners(proof: Pick<AccordForkProof, 'a' | 'b'>): string[] {
+  const a = new Set(proof.a.signatures.map((s) => `${s.party}/${s.prior === true ? 'p' : 'n'}`));
+  return [...new Set(proof.b.signatures.filter((s) => a.has(`${s.party}/${s.prior === true ? 'p' : 'n'}`)).map((s) => s.party))].sort();
+}
+
+/** One held accord fork proof, verified against the chain in force. */
+export interface HeldAccordFork {
+  readonly id: string;
+  readonly n: number;
+  readonly text: string;
+  readonly fork: VerifiedAccordFork;
+  /** Parties that signed both versions. */
+  readonly signers: readonly string[];
+}
+
+/** Every accord fork proof held, re-verified (core verifyAccordFork); one that no longer verifies is skipped. */
+export async function heldAccordForks(store: LogStore, g: Governed): Promise<HeldAccordFork[]> {
+  const out: HeldAccordFork[] = [];
+  (await accordForks(store)).forEach((text, n) => {
+    let fork: VerifiedAccordFork;
+    try {
+      fork = verifyAccordFork(text, g.chain);
+    } catch {
+      return;
+    }
+    const signers = accordForkSigners({ a: { accord: fork.a.accord, signatures: fork.a.signatures }, b: { accord: fork.b.accord, signatures: fork.b.signatures } });
+    out.push({ id: forkId('accord', text), n, text, fork, signers });
+  });
+  return out;
 }
 
 /** Fork proofs held against `party`'s log (formatted core fork proofs, oldest first). */
