@@ -17,7 +17,9 @@
  */
 import { createServer as createNetServer } from 'node:net';
 import { createServer as createHttpServer, request as httpRequest, type Server } from 'node:http';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -44,6 +46,7 @@ import { type Runtime, ParleyNode, hashPassword, startRuntime } from '../src/ind
 import { type TestParty, makeAccord, makeParty } from './helpers/channel.js';
 
 const PASSWORD = 'correct horse battery staple';
+const CLI = fileURLToPath(new URL('../../cli/bin/parley.js', import.meta.url));
 const IDS = ['CN', 'EU', 'US'] as const;
 
 async function freePort(): Promise<number> {
@@ -263,6 +266,14 @@ describe('an accord fork: two different complete versions N+1', () => {
     const chain2 = verifyAccordChain(((await chainOf('CN')).versions as SignedAccord[]).slice(0, 2));
     const verified = verifyAccordFork(JSON.stringify(text), chain2);
     expect(new Set([verified.a.accord.heartbeatSeconds, verified.b.accord.heartbeatSeconds])).toEqual(new Set([1800, 600]));
+    // `parley verify-fork` (a real process) checks the downloaded proof with the accord and CN's chain file.
+    const proofFile = join(dir, 'accord.fork');
+    writeFileSync(proofFile, JSON.stringify(text));
+    writeFileSync(join(dir, 'accord.json'), JSON.stringify(accord));
+    writeFileSync(join(dir, 'chain.json'), JSON.stringify(await chainOf('CN')));
+    const cli = spawnSync(process.execPath, [CLI, 'verify-fork', proofFile, '--accord', join(dir, 'accord.json'), '--chain', join(dir, 'chain.json'), '--json'], { encoding: 'utf8' });
+    expect(cli.status, cli.stderr).toBe(0);
+    expect(JSON.parse(cli.stdout)).toMatchObject({ valid: true, kind: 'accord', version: 3 });
     // The second is refused: CN stays on the first version 3, its proposal view says so; durably kept (store setting).
     expect(nodes.get('CN')!.chain.current.accord.heartbeatSeconds).toBe(1800);
     const listed = (await call('CN', 'GET', '/v1/accord/proposals', undefined, 'alice')).body.items as { version: number; status: string; accord: Accord }[];
