@@ -31,6 +31,8 @@ import {
   type SignerKey,
   type JsonValue,
   cosignerKey,
+  getCrypto,
+  signEntry,
   draftAmendment,
   formatVerifierKey,
   generateSignerKey,
@@ -298,5 +300,15 @@ describe('addressing by the version governing the next entry', () => {
     // CN's log has not activated the version adding JP: JP is no recipient of its next entry.
     expect(node.counterparts.sort()).toEqual(['EU', 'US']);
     await expect(node.submit('alice', { type: 'hotline.message', to: ['JP'], precedence: 'ROUTINE', marking: 'TLP:CLEAR', body: { text: 'too early' } })).rejects.toMatchObject({ code: 'ENTRY_INVALID' });
+    const sent = await node.submit('alice', { type: 'hotline.message', precedence: 'ROUTINE', marking: 'TLP:CLEAR', body: { text: 'to the parties of my version' } });
+    expect([...sent.entry.to].sort()).toEqual(['EU', 'US']);
+    // And CN accepts no entry of US addressed to JP at a position US's log has not moved to the version adding JP.
+    const us = parties.find((p) => p.id === 'US')!;
+    const seq = nodes.get('US')!.treeSize;
+    const { bytes } = signEntry(
+      { v: 1, accord: node.chain.channel, from: { party: 'US', officer: 'mallory' }, to: ['JP'], seq, time: new Date().toISOString(), type: 'hotline.message', precedence: 'ROUTINE', marking: 'TLP:CLEAR', refs: [], body: { clear: { text: 'to JP too early' } } },
+      getCrypto().ed25519Signer(us.keys.log.seed),
+    );
+    await expect(node.ingest([bytes])).rejects.toMatchObject({ code: 'ENTRY_INVALID' });
   });
 });
