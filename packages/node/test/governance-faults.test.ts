@@ -81,6 +81,8 @@ let proxyUrl: string;
 let dropped = 0;
 let euNextLog: SignerKey;
 const errors = new Map<string, string[]>();
+/** ERROR lines of each runtime's structured logger (the fork alarm). */
+const logged: { node: string; event?: string; kind?: string }[] = [];
 
 interface Reply {
   status: number;
@@ -118,7 +120,8 @@ async function startNode(id: string, keys: TestParty['keys']): Promise<void> {
   nodes.set(id, node);
   // Every other party reaches CN through the dropping proxy: its pushes are lost.
   const peerUrls = Object.fromEntries(IDS.filter((x) => x !== id).map((x) => [x, x === 'CN' ? proxyUrl : urls[x]!]));
-  runtimes.set(id, await startRuntime({ node, store, port: ports.get(id)!, peerUrls, heartbeatMs: 0, federation: { pollMs: 200, backoff: { baseMs: 40, maxMs: 300 }, onError: (_p, e) => errors.set(id, [...(errors.get(id) ?? []), (e as { code?: string }).code ?? String(e)]) } }));
+  const events = { info() {}, warn() {}, error: (obj: object) => logged.push({ ...(obj as { event?: string; kind?: string }), node: id }) };
+  runtimes.set(id, await startRuntime({ node, store, port: ports.get(id)!, peerUrls, heartbeatMs: 0, events, federation: { pollMs: 200, backoff: { baseMs: 40, maxMs: 300 }, onError: (_p, e) => errors.set(id, [...(errors.get(id) ?? []), (e as { code?: string }).code ?? String(e)]) } }));
   node.governance!.catchUpIntervalMs = 1_000;
   tokens.delete(`${id}/root`);
   tokens.delete(`${id}/alice`);
@@ -281,6 +284,8 @@ describe('an accord fork: two different complete versions N+1', () => {
     const listed = (await call('CN', 'GET', '/v1/accord/proposals', undefined, 'alice')).body.items as { version: number; status: string; accord: Accord }[];
     expect(listed.find((p) => p.version === 3 && p.accord.heartbeatSeconds === 600)?.status).toBe('refused');
     expect(((await stores.get('CN')!.getSetting('accord.forks')) as string[]).length).toBe(1);
+    // The same alarm as a log fork: the watcher's ERROR line parley.fork.detected.
+    await waitFor('CN to raise the fork alarm', () => logged.some((l) => l.node === 'CN' && l.event === 'parley.fork.detected' && l.kind === 'accord'));
   }, 40_000);
 });
 
