@@ -69,7 +69,7 @@ import { PersistentNonceCache } from './nonces.js';
 import { checkBody, type IncidentReport } from './bodies.js';
 import { type VerifyPool, throwVerdict } from './verifyPool.js';
 import { WitnessService } from './witness.js';
-import { isQuarantined } from './federation/forks.js';
+import { isQuarantined, setForkGenesis } from './federation/forks.js';
 import { judgeReceivedBody, needsAnswer, rejectionDraft, rejectionOf, withRejection } from './received.js';
 import type { ContinuityGuard } from './rollback.js';
 import { Governance } from './governance/governance.js';
@@ -328,6 +328,7 @@ export class ParleyNode implements Governed {
       fail('ACCORD_MALFORMED', `the witness key is not ${o.party}'s witness key in the accord`);
     }
     if (bound === undefined) await o.store.putSetting('accord', { id: genesis.id, party: o.party });
+    setForkGenesis(o.store, genesis);
     let self: ParleyNode | undefined;
     const writer = await LogWriter.open(o.store, {
       origin: o.keys.log.name,

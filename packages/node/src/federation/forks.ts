@@ -30,7 +30,7 @@
  * watcher wakes at once, the federator refreshes its link states, the
  * event hub tells the dashboards.
  */
-import { ArgumentError, ParseError, VerificationError, type AccordForkProof, type ForkProof, type VerifiedAccordFork, type VerifiedFork, encodeUtf8, formatForkProof, formatHex, sha256, verifyAccordFork } from '@parley/core';
+import { ArgumentError, ParseError, VerificationError, type AccordForkProof, type ForkProof, type VerifiedAccord, type VerifiedAccordFork, type VerifiedFork, cosignerKey, decodeUtf8, encodeUtf8, formatForkProof, formatHex, formatNote, parseNote, sha256, verifyAccordFork } from '@parley/core';
 import type { LogStore } from '@parley/store';
 import { type Governed, verifyForkAt } from '../epochs.js';
 
@@ -73,7 +73,7 @@ export function canonicalFork(proof: ForkProof): ForkProof {
 export async function recordFork(store: LogStore, party: string, proof: ForkProof): Promise<boolean> {
   // One proof convicts; a party forking again and again must not fill the disk with them.
   if ((await store.forkProofs(party)).length >= MAX_FORKS_KEPT) return false;
-  const p = canonicalFork(proof);
+  const p = canonicalFork(portable(store, proof));
   const text = formatForkProof(p);
   const stored = await store.addForkProof({ party, views: [p.a.checkpoint, p.b.checkpoint], proof: text, recordedAt: new Date().toISOString() });
   if (!stored) return false;
@@ -151,6 +151,43 @@ export async function heldAccordForks(store: LogStore, g: Governed): Promise<Hel
     out.push({ id: forkId('accord', text), n, text, fork, signers });
   });
   return out;
+}
+
+/** Per store: the genesis accord of the node on it (set by ParleyNode.open), for {@link portable}. */
+const genesisOf = new WeakMap<LogStore, VerifiedAccord>();
+
+/** Registers the genesis accord of the node running on `store` (fork proofs are kept portable against it). */
+export function setForkGenesis(store: LogStore, genesis: VerifiedAccord): void {
+  genesisOf.set(store, genesis);
+}
+
+/**
+ * Issue 11: a fork proof is checked offline with the accord alone (`parley
+ * verify-fork`), which knows only the genesis witness keys; a cosignature by
+ * a witness key of a later version would make the proof fail there ("a key
+ * not in the accord"). Cosignatures prove who else saw a view, never the
+ * fork itself (the accused log's own signatures do): such cosignatures are
+ * dropped from the kept proof. The accused party's signatures all stay.
+ */
+function portable(store: LogStore, proof: ForkProof): ForkProof {
+  const genesis = genesisOf.get(store);
+  if (genesis === undefined) return proof;
+  const known = new Set(genesis.accord.parties.filter((x) => x.id !== proof.party).map((x) => {
+    const k = cosignerKey(genesis.party(x.id)!.logKey);
+    return `${k.name}+${k.keyId}`;
+  }));
+  const origin = genesis.party(proof.party)?.logKey.name;
+  const side = <T extends { checkpoint: string }>(v: T): T => {
+    try {
+      const n = parseNote(v.checkpoint);
+      const keep = n.signatures.filter((x) => x.name === origin || known.has(`${x.name}+${x.keyId}`));
+      if (keep.length === n.signatures.length || keep.length === 0) return v;
+      return { ...v, checkpoint: decodeUtf8(formatNote({ text: n.text, signatures: keep })) };
+    } catch {
+      return v;
+    }
+  };
+  return { ...proof, a: side(proof.a), b: side(proof.b) } as ForkProof;
 }
 
 /** Fork proofs held against `party`'s log (formatted core fork proofs, oldest first). */

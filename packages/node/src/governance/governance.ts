@@ -25,6 +25,21 @@
  *   amendment entry may carry consents of anyone (a joining party's).
  * - A node whose party a version removes, or a frozen version, halts the
  *   node's writes (`CHANNEL_FROZEN`) once it has activated it.
+ *
+ * Faults (issue 11):
+ * - A lost push: a peer's checkpoint (pull) or bundle (push → pokes the
+ *   pull) that no key we know verifies makes the node fetch the peer's chain
+ *   file, verify and adopt it ({@link Governance.catchUp}: node.adoptChain
+ *   refuses rollbacks and forks), then try once more — at most one fetch per
+ *   peer per interval. So a planned rotation does not wait for the others'
+ *   activations: a peer down or forked would block it forever, and a peer
+ *   that meets the new key catches up by itself.
+ * - Two different complete versions N+1 are an accord fork: the proof (core
+ *   accordForkProof) is stored (setting `accord.forks`) before anything is
+ *   refused, the fork alarm is raised (federation/forks.ts listeners, the
+ *   watcher's ERROR line and webhook), GET /v1/forks lists it. Neither is
+ *   adopted when both are seen before one is in force; otherwise the one in
+ *   force stays and the other is refused.
  */
 import {
   type Accord,
