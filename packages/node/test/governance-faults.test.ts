@@ -44,7 +44,7 @@ import {
   verifyChainFile,
 } from '@parley/core/node';
 import { SqliteStore } from '@parley/store';
-import { type Runtime, ParleyNode, hashPassword, startRuntime } from '../src/index.js';
+import { type Runtime, ParleyNode, PeerClient, hashPassword, startRuntime } from '../src/index.js';
 import { type TestParty, makeAccord, makeParty } from './helpers/channel.js';
 
 const PASSWORD = 'correct horse battery staple';
@@ -228,6 +228,25 @@ describe('a rotation while a peer is stopped, and a lost activation push', () =>
     const { chain } = verifyChainFile(await chainOf('CN'));
     expect(chain.current.digest).toBe(v2);
   }, 40_000);
+
+  it('a catch-up is bounded: one chain fetch per peer per interval, none when nothing is new', async () => {
+    const g = nodes.get('CN')!.governance!;
+    g.catchUpIntervalMs = 60_000;
+    // US: CN's pull of US never needed a catch-up (EU's did, within this interval: it is not fetched again).
+    const real = new PeerClient(nodes.get('CN')!, 'US', { url: urls['US']! });
+    let fetched = 0;
+    const peer = { party: 'US', chainFile: () => (fetched++, real.chainFile()) };
+    const before = await chainOf('CN');
+    expect(await Promise.all([g.catchUp(peer), g.catchUp(peer), g.catchUp(peer)])).toEqual([false, false, false]);
+    expect(await g.catchUp(peer)).toBe(false);
+    expect(fetched).toBe(1);
+    let eu = 0;
+    const euPeer = new PeerClient(nodes.get('CN')!, 'EU', { url: urls['EU']! });
+    expect(await g.catchUp({ party: 'EU', chainFile: () => (eu++, euPeer.chainFile()) })).toBe(false);
+    expect(eu).toBe(0);
+    expect(await chainOf('CN')).toEqual(before);
+    g.catchUpIntervalMs = 1_000;
+  });
 
   it('GET /v1/accord answers the version in force with its digest', async () => {
     for (const id of IDS) {
