@@ -11,6 +11,23 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { OWN_VECTORS_DIR } from '../../core/test/helpers/vectors.js';
+import {
+  type JsonValue,
+  type SignedAccord,
+  accordForkProof,
+  canonicalize,
+  draftAccord,
+  draftAmendment,
+  formatAccordForkProof,
+  formatBase64,
+  formatVerifierKey,
+  generateSignerKey,
+  hpkeGenerateKeyPair,
+  signAccord,
+  signAccordVersion,
+  verifierKeyOf,
+  verifyAccord,
+} from '@parley/core/node';
 
 const REPO = resolve(fileURLToPath(new URL('.', import.meta.url)), '../../..');
 const BIN = join(REPO, 'packages/cli/bin/parley.js');
@@ -52,3 +69,47 @@ describe('parley verify-fork', () => {
     expect(parley(['verify-fork', file, '--accord', join(dir, 'nope.json')]).code).toBe(2);
   });
 });
+
+describe('parley verify-fork: an accord fork (issue 11)', () => {
+  // Three parties, quorum 2; US and EU sign two different versions 2 after the one genesis.
+  const keys = ['CN', 'EU', 'US'].map((id) => ({ id, log: generateSignerKey(`${id.toLowerCase()}.parley.test/log`), hpke: hpkeGenerateKeyPair() }));
+  let genesis: SignedAccord = {
+    accord: draftAccord({
+      name: 'fork-channel',
+      amendmentQuorum: 2,
+      parties: keys.map((k) => ({ id: k.id, names: { en: k.id, 'zh-CN': k.id }, urls: [`http://127.0.0.1/${k.id.toLowerCase()}`], logKey: formatVerifierKey(verifierKeyOf(k.log)), hpkeKey: formatBase64(k.hpke.publicKey) })),
+    }),
+    signatures: [],
+  };
+  for (const k of keys) genesis = signAccord(genesis, k.id, k.log);
+  const v1 = verifyAccord(genesis);
+  const side = (heartbeatSeconds: number): SignedAccord => {
+    let s: SignedAccord = { accord: draftAmendment(v1, { ...v1.accord, heartbeatSeconds }), signatures: [] };
+    for (const k of keys.filter((x) => x.id !== 'CN')) s = signAccordVersion(s, k.id, k.log, { prior: true });
+    return s;
+  };
+  const proof = accordForkProof(side(1800), side(600), v1)!;
+  const text = formatAccordForkProof(proof);
+  const genesisFile = join(dir, 'fork-channel.json');
+  writeFileSync(genesisFile, JSON.stringify(genesis));
+
+  it('proves two different valid versions 2 with the accord alone (0); one changed side fails (1)', () => {
+    const file = join(dir, 'accord.fork');
+    writeFileSync(file, text);
+    const r = parley(['verify-fork', file, '--accord', genesisFile, '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ valid: true, kind: 'accord', version: 2, signers: ['EU', 'US'] });
+    expect(parley(['verify-fork', file, '--accord', genesisFile]).stdout).toContain('ACCORD FORK PROVEN');
+    // Both sides the same version: no fork.
+    const same = join(dir, 'same.fork');
+    writeFileSync(same, formatAccordForkProofLoose({ ...proof, b: proof.a }));
+    const bad = parley(['verify-fork', same, '--accord', genesisFile, '--json']);
+    expect(bad.code).toBe(1);
+    expect(JSON.parse(bad.stdout)).toMatchObject({ valid: false, code: 'FORK_PROOF_INVALID' });
+  });
+});
+
+/** A proof's canonical text without the builder's checks (a forged proof). */
+function formatAccordForkProofLoose(p: unknown): string {
+  return canonicalize(p as JsonValue);
+}

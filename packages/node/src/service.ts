@@ -69,7 +69,7 @@ import { PersistentNonceCache } from './nonces.js';
 import { checkBody, type IncidentReport } from './bodies.js';
 import { type VerifyPool, throwVerdict } from './verifyPool.js';
 import { WitnessService } from './witness.js';
-import { isQuarantined } from './federation/forks.js';
+import { isQuarantined, setForkGenesis } from './federation/forks.js';
 import { judgeReceivedBody, needsAnswer, rejectionDraft, rejectionOf, withRejection } from './received.js';
 import type { ContinuityGuard } from './rollback.js';
 import { Governance } from './governance/governance.js';
@@ -219,7 +219,15 @@ export class ParleyNode implements Governed {
     this.#signCheckpoint = (cp) => signCheckpoint(cp, signer);
     this.#pool = o.verifyPool;
     this.#nonces = new PersistentNonceCache(o.store);
-    this.witness = new WitnessService({ governed: () => this.#governed, party: o.party, witnessKey, store: o.store, ...(o.now !== undefined ? { now: o.now } : {}) });
+    // Without its own witness.key the witness cosigns with the log key's 0x04 form: it follows a rotation (issue 11).
+    const ownWitness = o.keys.witness !== undefined;
+    let derived = { from: o.keys.log, key: witnessKey };
+    const currentWitness = (): SignerKey => {
+      if (ownWitness) return witnessKey;
+      if (derived.from !== this.#keys.log) derived = { from: this.#keys.log, key: cosignerKey(this.#keys.log) };
+      return derived.key;
+    };
+    this.witness = new WitnessService({ governed: () => this.#governed, party: o.party, witnessKey: currentWitness, store: o.store, ...(o.now !== undefined ? { now: o.now } : {}) });
   }
 
   /** The accord in force: the chain's current version (its `id` is the channel id). */
@@ -320,6 +328,7 @@ export class ParleyNode implements Governed {
       fail('ACCORD_MALFORMED', `the witness key is not ${o.party}'s witness key in the accord`);
     }
     if (bound === undefined) await o.store.putSetting('accord', { id: genesis.id, party: o.party });
+    setForkGenesis(o.store, genesis);
     let self: ParleyNode | undefined;
     const writer = await LogWriter.open(o.store, {
       origin: o.keys.log.name,
@@ -336,9 +345,20 @@ export class ParleyNode implements Governed {
     return node;
   }
 
-  /** Every other party: the default recipients. */
+  /**
+   * Every other party of the version governing our next entry: the default
+   * recipients. That is the version our log has activated, which may be
+   * older than the chain's current version (adopted, not yet activated here):
+   * an entry addressing a party of a later version would be invalid at its
+   * position (issue 11).
+   */
   get counterparts(): string[] {
-    return this.accord.accord.parties.map((p) => p.id).filter((id) => id !== this.party);
+    return this.versionAtNext.accord.parties.map((p) => p.id).filter((id) => id !== this.party);
+  }
+
+  /** The accord version that governs our log's next entry (epochs.keysFor(us, size)), else the version in force. */
+  get versionAtNext(): VerifiedAccord {
+    return this.#governed.epochs.keysFor(this.party, this.#writer.size)?.version ?? this.accord;
   }
 
   get treeSize(): number {
@@ -369,9 +389,11 @@ export class ParleyNode implements Governed {
     if (this.#halted !== undefined && o.anyRecipients !== true) fail('CHANNEL_FROZEN', this.#halted);
     // The one registry (core entry/bodies.ts) that also checks every body we receive.
     const body = checkBody(d.type, d.body) as unknown as JsonValue;
+    // Recipients: parties of the version governing our next position (not a later version adopted but not yet activated by our log).
+    const version = this.versionAtNext;
     const to = [...new Set(d.to ?? this.counterparts)].sort();
     if (o.anyRecipients === true && d.marking !== 'TLP:CLEAR') fail('ENTRY_INVALID', 'only a TLP:CLEAR entry may address parties beyond the accord in force');
-    for (const p of to) if ((o.anyRecipients !== true && !this.accord.party(p)) || p === this.party) fail('ENTRY_INVALID', `${p} is not another party of the accord`);
+    for (const p of to) if ((o.anyRecipients !== true && !version.party(p)) || p === this.party) fail('ENTRY_INVALID', `${p} is not another party of the accord version ${version.version} that governs this log's next entry`);
     const bodyField =
       d.marking === 'TLP:CLEAR'
         ? { clear: body }
@@ -379,7 +401,7 @@ export class ParleyNode implements Governed {
             sealed: sealBody({
               accordId: this.accord.id,
               from: this.party,
-              recipients: [...to, this.party].map((p) => ({ party: p, publicKey: this.accord.party(p)!.hpkeKey })),
+              recipients: [...to, this.party].map((p) => ({ party: p, publicKey: version.party(p)!.hpkeKey })),
               body,
             }),
           };
@@ -619,8 +641,16 @@ export class ParleyNode implements Governed {
     // Entries already answered before a recovery (rollback.ts) ride along without a second receipt.
     let riders = fresh.filter((r) => !needsAnswer(r) || answered.has(r));
     const writes: Promise<Submitted>[] = [];
+    // Issue 11: a sender that is not a party of the version governing our next entry (a party added by a
+    // version our log has not activated yet) gets no receipt now — it would be invalid at its position;
+    // its entries are stored (riding with another write, or alone) and answered once we have activated.
+    const version = this.versionAtNext;
     for (const r of [...fresh, ...unanswered]) {
       if (answered.has(r)) continue;
+      if (!version.party(r.party)) {
+        if (isNew.has(r)) riders.push(r);
+        continue;
+      }
       const rejection = rejectionOf(r);
       if (rejection) {
         // A rejected entry gets a receipt of its own that says so (received.ts).
@@ -651,7 +681,12 @@ export class ParleyNode implements Governed {
         );
       }
     }
-    return Promise.all(writes);
+    if (writes.length === 0) return Promise.resolve([]);
+    const left = riders;
+    return Promise.all(writes).then(async (done) => {
+      if (left.length > 0) await this.#store.ingest(left);
+      return done;
+    });
   }
 
   /**

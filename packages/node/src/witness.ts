@@ -104,8 +104,12 @@ export interface WitnessOptions {
   readonly governed: () => Governed;
   /** This party's id: its own log is not witnessed. */
   readonly party: string;
-  /** This party's witness signer key (cosignature/v1, 0x04): `witness.key`, or the log key's 0x04 form. */
-  readonly witnessKey: SignerKey;
+  /**
+   * This party's witness signer key (cosignature/v1, 0x04): `witness.key`, or
+   * the log key's 0x04 form. A function is read at every cosignature, so a
+   * key derived from the log key follows a log-key rotation at once.
+   */
+  readonly witnessKey: SignerKey | (() => SignerKey);
   readonly store: LogStore;
   /** Clock for cosignature timestamps (default: the system clock). */
   readonly now?: () => Date;
@@ -172,7 +176,7 @@ const DETAIL: Readonly<Record<WitnessRefusalReason, string>> = {
 export class WitnessService {
   readonly party: string;
   readonly #locks = new Map<string, Promise<void>>();
-  readonly #cosigner: SignerKey;
+  readonly #cosigner: () => SignerKey;
   readonly #governed: () => Governed;
   readonly #store: LogStore;
   readonly #now: () => Date;
@@ -182,7 +186,8 @@ export class WitnessService {
     this.#store = o.store;
     this.#governed = o.governed;
     this.#now = o.now ?? (() => new Date());
-    this.#cosigner = o.witnessKey;
+    const k = o.witnessKey;
+    this.#cosigner = typeof k === 'function' ? k : () => k;
   }
 
   /** The logs this node witnesses: every other party of the accord in force. */
@@ -192,7 +197,7 @@ export class WitnessService {
 
   /** This node's cosigning key (cosignature/v1). */
   get cosigner(): SignerKey {
-    return this.#cosigner;
+    return this.#cosigner();
   }
 
   /** origin → log, from the accord in force (a rotated key keeps its origin). */
@@ -279,7 +284,7 @@ export class WitnessService {
 
       const cp = outcome.checkpoint;
       const timestamp = Math.floor(this.#now().getTime() / 1000);
-      const cosignature = cosign(outcome.note.text, this.#cosigner, timestamp);
+      const cosignature = cosign(outcome.note.text, this.#cosigner(), timestamp);
       const logSignatures = outcome.note.verified.map((s) => ({ name: s.name, keyId: s.keyId, signature: s.signature }));
       const note = formatNote({ text: outcome.note.text, signatures: [...logSignatures, cosignature] });
       const next: WitnessState = { party: log.party, treeSize: cp.treeSize, rootHash: cp.rootHash, note };
@@ -352,7 +357,8 @@ export class WitnessService {
     if (held === undefined || held.treeSize !== request.checkpoint.treeSize) return undefined;
     const note = parseNote(held.note);
     if (note.text !== request.note.text) return undefined;
-    const ours = note.signatures.filter((x) => x.name === this.#cosigner.name && x.keyId === this.#cosigner.keyId);
+    const me = this.#cosigner();
+    const ours = note.signatures.filter((x) => x.name === me.name && x.keyId === me.keyId);
     return ours.length > 0 ? formatAddCheckpointResponse(ours) : undefined;
   }
 

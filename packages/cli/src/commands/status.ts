@@ -196,7 +196,7 @@ export function statusLines(r: StatusReport, now = Date.now()): string[] {
   ]);
   const count = (c: Counts, whose: string) => `${c.open} awaiting ${whose}${c.overdue > 0 ? ` (${c.overdue} OVERDUE)` : ''}`;
   const section = (name: string, rows: string[][]) => (rows.length === 0 ? [`${name}none`] : columns(rows).map((l, i) => `${i === 0 ? name : ' '.repeat(name.length)}${l}`));
-  const forkRows = r.forks.map((f) => [f.party, `${f.kind} at sizes ${f.a.treeSize}/${f.b.treeSize}`, f.href]);
+  const forkRows = r.forks.map((f) => [f.party, 'treeSize' in f.a && 'treeSize' in f.b ? `${f.kind} at sizes ${f.a.treeSize}/${f.b.treeSize}` : `${f.kind}: two versions ${'version' in f.a ? f.a.version : ''}`, f.href]);
   return [
     `${r.party} at ${r.url}: ${r.ok ? 'all well' : `NEEDS ATTENTION (${r.attention.length})`}`,
     '',

@@ -6,7 +6,8 @@
  * 2: unusable arguments.
  */
 import type { Command } from 'commander';
-import { ParleyError, formatBase64, verifyAccord, verifyForkProof } from '@parley/core/node';
+import { ParleyError, decodeUtf8, formatBase64, verifyAccord, verifyAccordChain, verifyAccordFork, verifyChainFile, verifyForkProof } from '@parley/core/node';
+import { readFileSync } from 'node:fs';
 import { EXIT_INVALID, EXIT_OK, UsageError, act } from '../exit.js';
 import { makeOut, readInput } from '../io.js';
 import { readAccordFile } from '../datadir.js';
@@ -17,6 +18,7 @@ export function registerVerifyFork(program: Command): void {
     .description('verify a fork proof offline: two checkpoints signed by one party that cannot both be honest')
     .argument('<file>', 'the fork proof (RFC 8785 JSON, as a node stored it), or - for standard input')
     .requiredOption('--accord <file>', 'the signed accord of the channel: it names every party’s log key')
+    .option('--chain <file>', 'an accord fork of a version after 2: the chain file (GET /v1/accord/chain) that reaches the version both sides follow')
     .option('--json', 'print the verdict as one JSON object')
     .addHelpText(
       'after',
@@ -26,10 +28,14 @@ log key signed two checkpoints that no single history could produce (same size
 with different roots, two different entries at one index, or a newer tree whose
 prefix is not the older one). Cosignatures show who else saw each view.
 
+An accord fork proof (kind "accord", issue 11) holds when two different accord
+versions N+1, each validly signed by a quorum, follow the same version N. The
+accord alone checks a fork of version 2; a later version needs --chain.
+
 Exit status: 0 the proof holds, 1 it does not verify, 2 unusable arguments.`,
     )
     .action(
-      act((file: string, o: { accord: string; json?: boolean }) => {
+      act((file: string, o: { accord: string; chain?: string; json?: boolean }) => {
         const out = makeOut(o.json === true);
         let accord;
         try {
@@ -39,6 +45,30 @@ Exit status: 0 the proof holds, 1 it does not verify, 2 unusable arguments.`,
           throw new UsageError(`--accord ${o.accord} does not verify: ${e.message} (${e.code})`);
         }
         const bytes = readInput(file, 'fork proof');
+        if (kindOf(bytes) === 'accord') {
+          let chain;
+          try {
+            chain = o.chain !== undefined ? verifyChainFile(readFileSync(o.chain), { genesis: { accord: accord.accord, signatures: accord.signatures } }).chain : verifyAccordChain([{ accord: accord.accord, signatures: accord.signatures }]);
+          } catch (e) {
+            if (!(e instanceof ParleyError)) throw e;
+            throw new UsageError(`${o.chain !== undefined ? `--chain ${o.chain}` : `--accord ${o.accord}`} does not verify as the channel's chain: ${e.message} (${e.code})`);
+          }
+          try {
+            const v = verifyAccordFork(bytes, chain);
+            const side = (x: typeof v.a) => ({ version: x.version, digest: x.digest, signedBy: [...x.signedBy] });
+            const both = v.a.signedBy.filter((p) => v.b.signedBy.includes(p));
+            out.result({ valid: true, kind: 'accord', channel: v.channel, version: v.version, a: side(v.a), b: side(v.b), signers: both }, [
+              `ACCORD FORK PROVEN: two different valid accord versions ${v.version} follow version ${v.version - 1}${both.length ? ` (signed both: ${both.join(', ')})` : ''}`,
+              `  version A: ${v.a.digest}, signed by ${v.a.signedBy.join(', ')}`,
+              `  version B: ${v.b.digest}, signed by ${v.b.signedBy.join(', ')}`,
+            ]);
+            return EXIT_OK;
+          } catch (e) {
+            if (!(e instanceof ParleyError)) throw e;
+            out.failure({ valid: false, code: e.code, error: e.message }, `not a valid fork proof: ${e.message} (${e.code})`);
+            return EXIT_INVALID;
+          }
+        }
         try {
           const v = verifyForkProof(bytes, accord);
           const side = (s: { checkpoint: { treeSize: number; rootHash: Uint8Array }; cosignatures: readonly { party: string; timestamp: number }[] }) => ({
@@ -61,4 +91,14 @@ Exit status: 0 the proof holds, 1 it does not verify, 2 unusable arguments.`,
         }
       }),
     );
+}
+
+/** The proof's `kind`, read loosely (the verifier checks it strictly). */
+function kindOf(bytes: Uint8Array): string | undefined {
+  try {
+    const v = JSON.parse(decodeUtf8(bytes)) as { kind?: unknown };
+    return typeof v.kind === 'string' ? v.kind : undefined;
+  } catch {
+    return undefined;
+  }
 }

@@ -31,7 +31,7 @@
  * (the overdue state itself stays visible in the API and the metrics).
  */
 import { type SignerKey, formatBase64 } from '@parley/core';
-import { forkId, forksOf, heldForks, onForkRecorded } from '../federation/forks.js';
+import { accordForks, forkId, forksOf, heldAccordForks, heldForks, onForkRecorded } from '../federation/forks.js';
 import type { LogStore } from '@parley/store';
 import { type Clock, type StructuredLogger, MAX_TIMER_MS, systemClock } from './clock.js';
 import type { DeadlineKind, DeliveryStatus } from './state.js';
@@ -288,6 +288,7 @@ export class DeadlineWatcher {
     for (const { id: party } of tracker.accord.accord.parties) {
       if ((await forksOf(this.#o.store, party)).some((t) => !this.#escalated.has(forkId(party, t)))) unseen = true;
     }
+    await this.#accordForks(now);
     if (!unseen) return;
     const fresh = (await heldForks(this.#o.store, tracker.governed)).filter((f) => !this.#escalated.has(f.id));
     if (fresh.length === 0) return;
@@ -303,6 +304,28 @@ export class DeadlineWatcher {
       logger.error(
         { event: FORK_WEBHOOK_EVENT, id: f.id, party: f.party, kind: f.fork.kind, a: f.fork.a.checkpoint.treeSize, b: f.fork.b.checkpoint.treeSize, href: `/v1/forks/${f.party}/${f.n}` },
         `FORK: ${f.party}'s log signed two checkpoints no single history explains; its new entries are refused`,
+      );
+    }
+  }
+
+  /** Escalates each accord fork proof (issue 11: two valid versions N+1) not yet escalated, as a log fork is. */
+  async #accordForks(now: number): Promise<void> {
+    const { tracker, webhook, logger } = this.#o;
+    if (!(await accordForks(this.#o.store)).some((t) => !this.#escalated.has(forkId('accord', t)))) return;
+    const fresh = (await heldAccordForks(this.#o.store, tracker.governed)).filter((f) => !this.#escalated.has(f.id));
+    if (fresh.length === 0) return;
+    for (const f of fresh) {
+      this.#escalated.add(f.id);
+      if (!webhook) continue;
+      const view = (v: typeof f.fork.a) => ({ version: v.version, digest: v.digest });
+      const event: ForkEvent = { type: FORK_WEBHOOK_EVENT, id: f.id, accord: tracker.accordId, node: tracker.party, party: f.signers[0] ?? 'accord', kind: 'accord', a: view(f.fork.a), b: view(f.fork.b), proof: f.text };
+      this.#pending.push({ id: f.id, body: JSON.stringify(event), attempts: 0, nextAttemptAt: now });
+    }
+    await this.#persist();
+    for (const f of fresh) {
+      logger.error(
+        { event: FORK_WEBHOOK_EVENT, id: f.id, party: f.signers[0] ?? 'accord', kind: 'accord', version: f.fork.version, a: f.fork.a.digest, b: f.fork.b.digest, href: `/v1/forks/accord/${f.n}` },
+        `ACCORD FORK: two different valid accord versions ${f.fork.version} follow version ${f.fork.version - 1}${f.signers.length ? ` (signed both: ${f.signers.join(', ')})` : ''}; the second is refused`,
       );
     }
   }

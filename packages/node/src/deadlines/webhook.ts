@@ -78,9 +78,9 @@ export interface ForkEvent {
   /** The party whose log forked. */
   readonly party: string;
   readonly kind: string;
-  /** The two views: tree size and base64 root hash of each signed checkpoint. */
-  readonly a: { readonly treeSize: number; readonly rootHash: string };
-  readonly b: { readonly treeSize: number; readonly rootHash: string };
+  /** The two views: tree size and base64 root hash of each signed checkpoint; an accord fork (kind `accord`): each version and its digest. */
+  readonly a: { readonly treeSize: number; readonly rootHash: string } | { readonly version: number; readonly digest: string };
+  readonly b: { readonly treeSize: number; readonly rootHash: string } | { readonly version: number; readonly digest: string };
   readonly proof: string;
 }
 

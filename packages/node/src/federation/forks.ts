@@ -30,7 +30,7 @@
  * watcher wakes at once, the federator refreshes its link states, the
  * event hub tells the dashboards.
  */
-import { ArgumentError, ParseError, VerificationError, type ForkProof, type VerifiedFork, encodeUtf8, formatForkProof, formatHex, sha256 } from '@parley/core';
+import { ArgumentError, ParseError, VerificationError, type AccordForkProof, type ForkProof, type VerifiedAccord, type VerifiedAccordFork, type VerifiedFork, cosignerKey, decodeUtf8, encodeUtf8, formatForkProof, formatHex, formatNote, parseNote, sha256, verifyAccordFork } from '@parley/core';
 import type { LogStore } from '@parley/store';
 import { type Governed, verifyForkAt } from '../epochs.js';
 
@@ -73,7 +73,7 @@ export function canonicalFork(proof: ForkProof): ForkProof {
 export async function recordFork(store: LogStore, party: string, proof: ForkProof): Promise<boolean> {
   // One proof convicts; a party forking again and again must not fill the disk with them.
   if ((await store.forkProofs(party)).length >= MAX_FORKS_KEPT) return false;
-  const p = canonicalFork(proof);
+  const p = canonicalFork(portable(store, proof));
   const text = formatForkProof(p);
   const stored = await store.addForkProof({ party, views: [p.a.checkpoint, p.b.checkpoint], proof: text, recordedAt: new Date().toISOString() });
   if (!stored) return false;
@@ -85,6 +85,109 @@ export async function recordFork(store: LogStore, party: string, proof: ForkProo
     }
   }
   return true;
+}
+
+/** Tells the listeners of `store` that a new fork proof against `party` was kept (an accord fork: governance). */
+export function notifyForkRecorded(store: LogStore, party: string): void {
+  for (const l of listeners.get(store) ?? []) {
+    try {
+      l(party);
+    } catch {
+      // A listener must not undo the evidence being kept.
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Accord forks (issue 11): two different valid versions N+1 after one version N.
+
+/** Store setting holding the accord fork proofs (canonical core AccordForkProof texts, oldest first). */
+export const ACCORD_FORKS_SETTING = 'accord.forks';
+/** Most accord fork proofs kept. */
+export const MAX_ACCORD_FORKS = 8;
+
+/** The accord fork proofs held (canonical texts, oldest first). */
+export async function accordForks(store: LogStore): Promise<string[]> {
+  const v = await store.getSetting(ACCORD_FORKS_SETTING);
+  return Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : [];
+}
+
+/**
+ * Whom an accord fork accuses: the first party (by id) whose signature under
+ * one key is on both versions — it approved two conflicting versions; else
+ * `accord` (the two quorums share no signer).
+ */
+export function accordForkParty(proof: Pick<AccordForkProof, 'a' | 'b'>): string {
+  return accordForkSigners(proof)[0] ?? 'accord';
+}
+
+/** Parties with a signature on both sides of an accord fork proof, sorted. */
+export function accordForkSigners(proof: Pick<AccordForkProof, 'a' | 'b'>): string[] {
+  const a = new Set(proof.a.signatures.map((s) => `${s.party}/${s.prior === true ? 'p' : 'n'}`));
+  return [...new Set(proof.b.signatures.filter((s) => a.has(`${s.party}/${s.prior === true ? 'p' : 'n'}`)).map((s) => s.party))].sort();
+}
+
+/** One held accord fork proof, verified against the chain in force. */
+export interface HeldAccordFork {
+  readonly id: string;
+  readonly n: number;
+  readonly text: string;
+  readonly fork: VerifiedAccordFork;
+  /** Parties that signed both versions. */
+  readonly signers: readonly string[];
+}
+
+/** Every accord fork proof held, re-verified (core verifyAccordFork); one that no longer verifies is skipped. */
+export async function heldAccordForks(store: LogStore, g: Governed): Promise<HeldAccordFork[]> {
+  const out: HeldAccordFork[] = [];
+  (await accordForks(store)).forEach((text, n) => {
+    let fork: VerifiedAccordFork;
+    try {
+      fork = verifyAccordFork(text, g.chain);
+    } catch {
+      return;
+    }
+    const signers = accordForkSigners({ a: { accord: fork.a.accord, signatures: fork.a.signatures }, b: { accord: fork.b.accord, signatures: fork.b.signatures } });
+    out.push({ id: forkId('accord', text), n, text, fork, signers });
+  });
+  return out;
+}
+
+/** Per store: the genesis accord of the node on it (set by ParleyNode.open), for {@link portable}. */
+const genesisOf = new WeakMap<LogStore, VerifiedAccord>();
+
+/** Registers the genesis accord of the node running on `store` (fork proofs are kept portable against it). */
+export function setForkGenesis(store: LogStore, genesis: VerifiedAccord): void {
+  genesisOf.set(store, genesis);
+}
+
+/**
+ * Issue 11: a fork proof is checked offline with the accord alone (`parley
+ * verify-fork`), which knows only the genesis witness keys; a cosignature by
+ * a witness key of a later version would make the proof fail there ("a key
+ * not in the accord"). Cosignatures prove who else saw a view, never the
+ * fork itself (the accused log's own signatures do): such cosignatures are
+ * dropped from the kept proof. The accused party's signatures all stay.
+ */
+function portable(store: LogStore, proof: ForkProof): ForkProof {
+  const genesis = genesisOf.get(store);
+  if (genesis === undefined) return proof;
+  const known = new Set(genesis.accord.parties.filter((x) => x.id !== proof.party).map((x) => {
+    const k = cosignerKey(genesis.party(x.id)!.logKey);
+    return `${k.name}+${k.keyId}`;
+  }));
+  const origin = genesis.party(proof.party)?.logKey.name;
+  const side = <T extends { checkpoint: string }>(v: T): T => {
+    try {
+      const n = parseNote(v.checkpoint);
+      const keep = n.signatures.filter((x) => x.name === origin || known.has(`${x.name}+${x.keyId}`));
+      if (keep.length === n.signatures.length || keep.length === 0) return v;
+      return { ...v, checkpoint: decodeUtf8(formatNote({ text: n.text, signatures: keep })) };
+    } catch {
+      return v;
+    }
+  };
+  return { ...proof, a: side(proof.a), b: side(proof.b) } as ForkProof;
 }
 
 /** Fork proofs held against `party`'s log (formatted core fork proofs, oldest first). */

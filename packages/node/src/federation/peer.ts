@@ -50,6 +50,8 @@ import { TAIL_PUSH_CONTENT_TYPE, WITNESSED_PUSH_CONTENT_TYPE, formatWitnessedPus
 export const DEFAULT_PEER_TIMEOUT_MS = 5_000;
 /** Largest JSON answer read (proofs, ingest results). */
 const MAX_JSON_BYTES = 1024 * 1024;
+/** A peer's chain file (every accord version and activation entry). */
+const MAX_CHAIN_BYTES = 8 * 1024 * 1024;
 /** Largest fork-proof list read (a few proofs per party; each at most 256 KiB). */
 const MAX_FORK_LIST_BYTES = 16 * MAX_FORK_PROOF_BYTES;
 /** Largest mirror page read: 256 entries of at most 64 KiB, base64 in JSON. */
@@ -234,6 +236,14 @@ export class PeerClient {
       if (!Array.isArray(v.proofs) || !v.proofs.every((p) => typeof p === 'string')) throw new TypeError('want {proofs: [text …]}');
       return v.proofs as string[];
     });
+  }
+
+  /**
+   * GET /v1/accord/chain: the peer's chain file (GOV.md §2), unverified —
+   * the caller verifies it (core verifyChainFile through node.adoptChain).
+   */
+  async chainFile(): Promise<Uint8Array> {
+    return this.#ok(await this.#request('GET', '/v1/accord/chain', undefined, MAX_CHAIN_BYTES)).body;
   }
 
   /** POST /witness/add-checkpoint (C2SP tlog-witness). */

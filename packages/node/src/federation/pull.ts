@@ -31,7 +31,7 @@
  */
 import {
   type Hash,
-  type ParleyError,
+  ParleyError,
   ArgumentError,
   ParseError,
   VerificationError,
@@ -134,12 +134,18 @@ export async function pullFrom(node: ParleyNode, store: LogStore, peer: PeerClie
   const note = await peer.checkpoint();
   if (note === undefined) return { checkpointSize: 0, witnessedSize: 0, scannedTo: cursor.size, accepted: 0, rejected: [], cursor };
   // Under the keys the epochs name for its size; one signed by a retired key is kept as evidence, then refused (KEY_RETIRED).
+  // A checkpoint no key we know verifies may follow an accord version or activation we missed (a lost push):
+  // the peer's chain file is fetched, verified and adopted (at most once per peer per interval), then it is tried again.
   let cp;
   try {
     cp = openPartyCheckpoint(node, peer.party, note).checkpoint;
   } catch (e) {
-    if (retiredSigners(node, peer.party, note) !== undefined) await keepRetired(store, peer.party, note);
-    throw e;
+    if (retiredSigners(node, peer.party, note) !== undefined) {
+      await keepRetired(store, peer.party, note);
+      throw e;
+    }
+    if (!(e instanceof ParleyError) || node.governance === undefined || !(await node.governance.catchUp(peer))) throw e;
+    cp = openPartyCheckpoint(node, peer.party, note).checkpoint;
   }
   let held = await node.witness.latest(peer.party);
   const heldSize = held?.treeSize ?? 0;

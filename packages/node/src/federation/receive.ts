@@ -38,7 +38,7 @@
  * that request beside the bundle in ONE HTTP request and runs both halves
  * through these same two paths, in this order.
  */
-import { type AddCheckpointRequest, type VerifiedBundle, bytesEqual, decodeUtf8, detectFork, fail, formatNote, parseAddCheckpointRequest, parseBase64 } from '@parley/core';
+import { type AddCheckpointRequest, type VerifiedBundle, ParleyError, bytesEqual, decodeUtf8, detectFork, fail, formatNote, parseAddCheckpointRequest, parseBase64 } from '@parley/core';
 import { accordView, openBundleAt, originOf } from '../epochs.js';
 import type { LogStore, WitnessState } from '@parley/store';
 import type { ParleyNode, Submitted } from '../service.js';
@@ -111,7 +111,15 @@ async function noteActivations(node: ParleyNode, bytes: Uint8Array): Promise<voi
  * push carries the sender's whole tail (issue 9, "No rollback").
  */
 function openPushed(node: ParleyNode, bytes: Uint8Array, sender: string): VerifiedBundle {
-  const b = openBundleAt(node, bytes, node.party, { others: true });
+  let b: VerifiedBundle;
+  try {
+    b = openBundleAt(node, bytes, node.party, { others: true });
+  } catch (e) {
+    // Issue 11: a bundle no key we know verifies may follow an accord version or activation we missed:
+    // the pull of the sender's log runs now, and catches up with its chain file (bounded per peer: Governance.catchUp).
+    if (e instanceof ParleyError) coverageMissing.get(node)?.(sender);
+    throw e;
+  }
   if (b.from !== sender) fail('BUNDLE_INVALID', `the bundle is from ${b.from}, but the request is signed by ${sender}`);
   return b;
 }

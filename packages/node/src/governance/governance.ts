@@ -25,6 +25,21 @@
  *   amendment entry may carry consents of anyone (a joining party's).
  * - A node whose party a version removes, or a frozen version, halts the
  *   node's writes (`CHANNEL_FROZEN`) once it has activated it.
+ *
+ * Faults (issue 11):
+ * - A lost push: a peer's checkpoint (pull) or bundle (push → pokes the
+ *   pull) that no key we know verifies makes the node fetch the peer's chain
+ *   file, verify and adopt it ({@link Governance.catchUp}: node.adoptChain
+ *   refuses rollbacks and forks), then try once more — at most one fetch per
+ *   peer per interval. So a planned rotation does not wait for the others'
+ *   activations: a peer down or forked would block it forever, and a peer
+ *   that meets the new key catches up by itself.
+ * - Two different complete versions N+1 are an accord fork: the proof (core
+ *   accordForkProof) is stored (setting `accord.forks`) before anything is
+ *   refused, the fork alarm is raised (federation/forks.ts listeners, the
+ *   watcher's ERROR line and webhook), GET /v1/forks lists it. Neither is
+ *   adopted when both are seen before one is in force; otherwise the one in
+ *   force stays and the other is refused.
  */
 import {
   type Accord,
@@ -45,6 +60,9 @@ import {
   getCrypto,
   parseAccord,
   parseBase64,
+  parseChainFile,
+  accordForkProof,
+  formatAccordForkProof,
   parseEntry,
   parseVerifierKey,
   verifyAmendment,
@@ -53,6 +71,7 @@ import {
 } from '@parley/core';
 import type { LogStore } from '@parley/store';
 import type { ParleyNode } from '../service.js';
+import { ACCORD_FORKS_SETTING, MAX_ACCORD_FORKS, accordForkParty, accordForks, evidence, notifyForkRecorded } from '../federation/forks.js';
 
 /** Store setting holding the chain file (versions ≥ 2 and activations; genesis stays accord.json). */
 export const CHAIN_SETTING = 'accord.chain';
@@ -529,6 +548,9 @@ export class Governance {
         continue;
       }
       let done = false;
+      // Every complete proposal of the next version: two different ones are an accord fork — the proof is
+      // kept and neither is adopted (which one is "the" version is not this node's to pick).
+      const complete: { signed: SignedAccord; next: VerifiedAccord; p: Proposal }[] = [];
       for (const p of this.#proposals.values()) {
         if (p.version !== curV + 1) continue;
         const signed = this.#assemble(p, cur);
@@ -538,11 +560,16 @@ export class Governance {
         } catch {
           continue;
         }
-        done = await this.#adopt(signed, next, p);
+        complete.push({ signed, next, p });
+      }
+      if (complete.length > 1) {
+        await this.#keepFork(complete[0]!.signed, complete[1]!.signed, cur);
         break;
       }
+      if (complete.length === 1 && !this.#forked.has(complete[0]!.p.digest)) done = await this.#adopt(complete[0]!.signed, complete[0]!.next, complete[0]!.p);
       if (!done) break;
     }
+    await this.#checkForks();
     await this.#recordPeers();
   }
 
@@ -567,13 +594,9 @@ export class Governance {
       return true;
     }
     const needsKey = this.#keyChange(prev, next);
-    if (needsKey === 'held' && next.party(this.#node.party)!.party.logKey !== this.#node.logKey) {
-      // A log-key rotation waits until every other party whose key stays has activated this version:
-      // they then know the version, so our activation entry (new key) is verified on arrival (noteActivations),
-      // and so are the requests and checkpoints we sign with the new key.
-      const waitFor = next.accord.parties.filter((x) => x.id !== this.#node.party && prev.party(x.id) !== undefined && prev.party(x.id)!.party.logKey === x.logKey && !this.#activations.has(`${x.id}/${p.version}`));
-      if (waitFor.length > 0) return false;
-    }
+    // A log-key rotation no longer waits for the others' activations (a peer down or forked would block it
+    // forever): a peer that meets our checkpoint under the new key before it knows the version or our
+    // activation fetches our chain file and catches up (catchUp, from the pull).
     if (needsKey === 'missing') {
       if (!this.#waiting.has(key)) {
         this.#waiting.add(key);
@@ -620,6 +643,124 @@ export class Governance {
     const others = this.#file.activations.filter((a) => !(a.party === me && a.version === v));
     await this.#save({ channel: this.#file.channel, versions, activations: mine === undefined ? others : [...others, activation] });
     this.#haltIfDue();
+  }
+
+  /** Least time between two chain fetches from one peer ({@link catchUp}). */
+  catchUpIntervalMs = 5_000;
+  /** When each peer's chain file was last fetched (party → ms). */
+  readonly #caughtUp = new Map<string, number>();
+
+  /**
+   * Catches up with a peer whose checkpoint (or bundle) no key we know
+   * verifies: it may follow an accord version or an activation whose entry
+   * never reached us (a lost push). Fetches the peer's chain file (GET
+   * /v1/accord/chain), merges it with ours (its versions when it is longer;
+   * every activation of either side, ours kept where both hold one) and has
+   * the node adopt it — core verifyChainFile from our genesis, refusing a
+   * rollback or a fork (node.adoptChain) — then activates what became due.
+   * At most once per peer per {@link catchUpIntervalMs}: a peer serving
+   * garbage costs one fetch per interval, never a loop.
+   * @returns true when the chain moved (the caller tries again once); false
+   *   when nothing new was learnt, the interval has not passed, or the file was refused.
+   */
+  async catchUp(peer: { readonly party: string; chainFile(): Promise<Uint8Array> }): Promise<boolean> {
+    const now = Date.now();
+    const last = this.#caughtUp.get(peer.party);
+    if (last !== undefined && now - last < this.catchUpIntervalMs) return false;
+    this.#caughtUp.set(peer.party, now);
+    let theirs: ChainFile;
+    try {
+      theirs = parseChainFile(await peer.chainFile());
+    } catch (e) {
+      this.#onError(e);
+      return false;
+    }
+    const moved = await this.#serial(async () => {
+      const ours = this.#file;
+      const genesis = ours.versions[0]!;
+      const theirVersions = [genesis, ...theirs.versions.filter((v) => accordVersion(v.accord) > 1)];
+      if (theirs.channel !== ours.channel) return false;
+      const shared = Math.min(theirVersions.length, ours.versions.length);
+      for (let i = 1; i < shared; i++) {
+        if (accordId(theirVersions[i]!.accord) !== accordId(ours.versions[i]!.accord)) {
+          // Another version i than ours: evidence (when both are valid), and refused.
+          await this.#forkFromChain(theirVersions);
+          this.#onError(new ParleyError('ACCORD_FORKED', `${peer.party} serves another accord version ${i + 1} than the one in force here: refused`));
+          return false;
+        }
+      }
+      const versions = theirVersions.length > ours.versions.length ? theirVersions : ours.versions;
+      const held = new Set(ours.activations.map((a) => `${a.party}/${a.version}`));
+      const add = theirs.activations.filter((a) => a.version <= versions.length && !held.has(`${a.party}/${a.version}`) && a.party !== this.#node.party);
+      if (versions === ours.versions && add.length === 0) return false;
+      const next: ChainFile = { channel: ours.channel, versions, activations: [...ours.activations, ...add] };
+      try {
+        await this.#save(next);
+      } catch (e) {
+        if (e instanceof ParleyError && e.code === 'ACCORD_FORKED') await this.#forkFromChain(theirVersions);
+        this.#onError(e);
+        return false;
+      }
+      for (const a of add) {
+        const v = this.#chain.version(a.version);
+        if (v) this.#activations.set(`${a.party}/${a.version}`, { ...a, digest: digestOf(v) });
+      }
+      this.#haltIfDue();
+      return true;
+    });
+    if (moved) await this.evaluate();
+    return moved;
+  }
+
+  /** A peer's chain whose version N differs from ours: when both are valid N after one version, that is an accord fork. */
+  async #forkFromChain(theirs: readonly SignedAccord[]): Promise<void> {
+    for (let i = 1; i < theirs.length && i < this.#chain.versions.length; i++) {
+      const mine = this.#chain.versions[i]!;
+      if (accordId(theirs[i]!.accord) === mine.digest) continue;
+      await this.#keepFork({ accord: mine.accord, signatures: mine.signatures }, theirs[i]!, this.#chain.versions[i - 1]!);
+      return;
+    }
+  }
+
+  /** Digests of versions already kept as a side of an accord fork proof. */
+  readonly #forked = new Set<string>();
+
+  /**
+   * Keeps an accord fork proof (core accordForkProof: two different valid
+   * versions N+1 after one version N) durably — store setting
+   * {@link ACCORD_FORKS_SETTING}, at most {@link MAX_ACCORD_FORKS} — BEFORE the
+   * second version is refused, then raises the fork alarm (the listeners of
+   * federation/forks.ts: watcher, federator, live events) and reports
+   * `ACCORD_FORKED` to onError.
+   * @returns true when a proof is held (new or already).
+   */
+  async #keepFork(a: SignedAccord, b: SignedAccord, prev: VerifiedAccord): Promise<boolean> {
+    const proof = evidence(() => accordForkProof(a, b, prev));
+    if (proof === undefined) return false;
+    this.#forked.add(accordId(a.accord));
+    this.#forked.add(accordId(b.accord));
+    const text = formatAccordForkProof(proof);
+    const held = await accordForks(this.#store);
+    if (!held.includes(text) && held.length < MAX_ACCORD_FORKS) {
+      await this.#store.putSetting(ACCORD_FORKS_SETTING, [...held, text]);
+      // ---- durable: the evidence is kept; now the alarm.
+      notifyForkRecorded(this.#store, accordForkParty(proof));
+    }
+    this.#onError(new ParleyError('ACCORD_FORKED', `two different valid accord versions ${proof.version} follow version ${proof.version - 1}: the proof is kept (GET /v1/forks); the second is refused`));
+    return true;
+  }
+
+  /** Proposals that are valid versions N+1 of a version N in force, other than the held N+1: accord forks. */
+  async #checkForks(): Promise<void> {
+    for (const p of this.#proposals.values()) {
+      if (this.#forked.has(p.digest)) continue;
+      const at = this.#chain.version(p.version);
+      const prev = this.#chain.version(p.version - 1);
+      if (!at || !prev || at.digest === p.digest || p.accord.previous !== prev.digest) continue;
+      const signed = this.#assemble(p, prev);
+      if (evidence(() => verifyAmendment(prev, signed)) === undefined) continue;
+      await this.#keepFork({ accord: at.accord, signatures: at.signatures }, signed, prev);
+    }
   }
 
   /** Peers' activations of versions in our chain, not yet in the chain file. */

@@ -165,7 +165,19 @@ export function registerApi(app: App, ctx: Context): void {
   app.get('/v1/accord', {
     onRequest: sessions.require(READERS),
     schema: { tags: ['channel'], summary: 'The accord this node runs on', security: BEARER, response: { 200: S.AccordResponse } },
-    handler: async () => ({ id: node.accord.id, version: (node.accord as { version?: number }).version ?? 1, accord: node.accord.accord as unknown as Record<string, unknown>, signedBy: [...node.accord.signedBy], signatures: node.accord.signatures.map((x) => ({ party: x.party, sig: x.sig })) }),
+    handler: async () => {
+      const a = node.accord;
+      return {
+        id: a.id,
+        version: a.version,
+        digest: a.digest,
+        ...(a.accord.previous !== undefined ? { previous: a.accord.previous } : {}),
+        frozen: a.frozen,
+        accord: a.accord as unknown as Record<string, unknown>,
+        signedBy: [...a.signedBy],
+        signatures: a.signatures.map((x) => ({ party: x.party, sig: x.sig, ...((x as { prior?: boolean }).prior === true ? { prior: true as const } : {}) })),
+      };
+    },
   });
 
   app.post('/v1/ingest', {

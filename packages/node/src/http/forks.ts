@@ -19,7 +19,7 @@
 import { formatBase64 } from '@parley/core';
 import { Gauge } from 'prom-client';
 import { z } from 'zod';
-import { type HeldFork, forksOf, heldForks } from '../federation/forks.js';
+import { type HeldAccordFork, type HeldFork, accordForks, forksOf, heldAccordForks, heldForks } from '../federation/forks.js';
 import { type App, type Context, BEARER, READERS } from './context.js';
 import { HttpError } from './problem.js';
 import * as S from './schemas.js';
@@ -30,14 +30,22 @@ const View = z.object({
   cosignedBy: z.array(z.object({ party: z.string(), timestamp: z.number().int() })).describe('Other parties whose valid cosignature this view carries'),
 });
 
+/** One side of an accord fork: a validly signed version N+1. */
+const AccordSide = z.object({
+  version: z.number().int(),
+  digest: z.string().describe('Hex SHA-256 of the canonical accord of this side'),
+  signedBy: z.array(z.string()).describe('Parties whose signature on this side verified'),
+});
+
 export const ForkItem = z
   .object({
-    id: z.string().describe('Stable id: fork/<party>/<SHA-256 prefix of the proof text> (the webhook id too)'),
-    party: z.string().describe('The party whose log signed two irreconcilable checkpoints'),
-    n: z.number().int().describe('Position in the party\u2019s list, for the download route'),
-    kind: z.enum(['same-size', 'leaf-conflict', 'prefix-conflict']),
-    a: View,
-    b: View,
+    id: z.string().describe('Stable id: fork/<party>/<SHA-256 prefix of the proof text> (the webhook id too); fork/accord/… for an accord fork'),
+    party: z.string().describe('The party whose log signed two irreconcilable checkpoints; for an accord fork, the first party that signed both versions (`accord` when none did)'),
+    n: z.number().int().describe('Position in the party\u2019s list (an accord fork: in the accord fork list), for the download route'),
+    kind: z.enum(['same-size', 'leaf-conflict', 'prefix-conflict', 'accord']).describe('accord: two different valid accord versions N+1 after one version N (issue 11)'),
+    a: z.union([View, AccordSide]),
+    b: z.union([View, AccordSide]),
+    signers: z.array(z.string()).optional().describe('accord: every party that signed both versions'),
     index: z.number().int().optional().describe('leaf-conflict: the index with two leaves'),
     href: z.string().describe('Where the proof text is downloaded'),
   })
@@ -57,6 +65,11 @@ function item(f: HeldFork) {
     ...(f.fork.index !== undefined ? { index: f.fork.index } : {}),
     href: `/v1/forks/${f.party}/${f.n}`,
   };
+}
+
+function accordItem(f: HeldAccordFork) {
+  const side = (v: HeldAccordFork['fork']['a']) => ({ version: v.version, digest: v.digest, signedBy: [...v.signedBy] });
+  return { id: f.id, party: f.signers[0] ?? 'accord', n: f.n, kind: 'accord' as const, a: side(f.fork.a), b: side(f.fork.b), signers: [...f.signers], href: `/v1/forks/accord/${f.n}` };
 }
 
 export function registerForks(app: App, ctx: Context): void {
@@ -85,7 +98,27 @@ export function registerForks(app: App, ctx: Context): void {
   app.get('/v1/forks', {
     onRequest: sessions.require(READERS),
     schema: { tags: ['channel'], summary: 'Fork proofs held: parties caught showing two histories (highest alarm)', security: BEARER, response: { 200: ForksResponse } },
-    handler: async (_req, reply) => reply.header('cache-control', 'no-store').send({ forks: (await heldForks(store, node)).map(item) }),
+    handler: async (_req, reply) => reply.header('cache-control', 'no-store').send({ forks: [...(await heldForks(store, node)).map(item), ...(await heldAccordForks(store, node)).map(accordItem)] }),
+  });
+
+  app.get('/v1/forks/accord/:n', {
+    onRequest: sessions.require(READERS),
+    schema: {
+      tags: ['channel'],
+      summary: 'One accord fork proof (two valid versions N+1), as the canonical file `parley verify-fork` checks with the accord chain',
+      security: BEARER,
+      params: z.object({ n: S.Decimal }),
+      response: { 200: { description: 'The accord fork proof (RFC 8785 canonical JSON)', content: { 'application/json': { schema: S.Bytes } } } },
+    },
+    handler: async (req, reply) => {
+      const text = (await accordForks(store))[req.params.n];
+      if (text === undefined) throw new HttpError('NOT_FOUND', `no accord fork proof ${req.params.n} is held`);
+      return reply
+        .type('application/json')
+        .header('cache-control', 'no-store')
+        .header('content-disposition', `attachment; filename="fork-accord-${req.params.n}.json"`)
+        .send(Buffer.from(text, 'utf8'));
+    },
   });
 
   app.get('/v1/forks/:party/:n', {

@@ -163,10 +163,13 @@ export const IngestResponse = z.object({ accepted: z.number().int(), duplicates:
 export const AccordResponse = z.object({
   id: z.string().describe('Channel id: hex SHA-256 of the canonical accord'),
   version: z.number().int().min(1).describe('The accord version in force (1: the founding accord)'),
-  accord: z.looseObject({}).describe('The accord (RFC 8785 canonical JSON members)'),
+  digest: z.string().describe('Hex SHA-256 of the canonical accord of this version (the channel id for version 1)'),
+  previous: z.string().optional().describe('Digest of the version before (versions ≥ 2)'),
+  frozen: z.boolean().describe('True when this version leaves one party: no log takes new entries'),
+  accord: z.looseObject({}).describe('The accord (RFC 8785 canonical JSON members, version ≥ 2 members and party witnessKey included)'),
   signedBy: z.array(z.string()),
   signatures: z
-    .array(z.object({ party: z.string(), sig: z.string().describe('Base64 Ed25519 over the accord signing message (core accord.ts)') }))
+    .array(z.object({ party: z.string(), sig: z.string().describe('Base64 Ed25519 over the accord signing message (core accord.ts)'), prior: z.literal(true).optional().describe('Made with the party\u2019s key of the version before') }))
     .describe('The verified signatures, so a reader (the dashboard) can check the accord itself'),
 });
 
