@@ -44,6 +44,7 @@
 import {
   type Accord,
   type AccordChain,
+  formatVerifierKey,
   type AccordSignature,
   type ChainFile,
   type ChainFileActivation,
@@ -67,7 +68,7 @@ import {
   parseVerifierKey,
   verifyAmendment,
   verifyEntry,
-  isRecovery,
+  amendmentThreshold,
 } from '@parley/core';
 import type { LogStore } from '@parley/store';
 import type { ParleyNode } from '../service.js';
@@ -374,7 +375,7 @@ export class Governance {
       diff: before ? (accordDiff(before, p.accord) as ProposalView['diff']) : [],
       approvals: sigs.map((s) => ({ party: s.party, prior: s.prior === true, index: indexOf(s) })),
       consents: { need, have },
-      quorum: { need: before ? Math.max(1, Math.min(before.amendmentQuorum, eligible.length)) : 0, have: approving.length },
+      quorum: { need: before ? amendmentThreshold(before.amendmentQuorum, before.parties.length, eligible.length) : 0, have: approving.length },
       status,
     };
   }
@@ -636,7 +637,7 @@ export class Governance {
       nextHpke: mine !== undefined && prev?.party(me) !== undefined && mine.hpkeKey !== prev.party(me)!.party.hpkeKey,
       dual: rotateLog && recovery?.party !== me && prev?.party(me) !== undefined,
     });
-    const activation: Activation = { party: me, version: v, size: index, entry: formatBase64(bytes), ...(recovery?.party === me && isRecovery(this.#chain, me, next) ? { suspectFrom: recovery.suspectFrom } : {}) };
+    const activation: Activation = { party: me, version: v, size: index, entry: formatBase64(bytes), ...(recovery?.party === me && logKeyChanges(this.#chain, me, next) ? { suspectFrom: recovery.suspectFrom } : {}) };
     this.#seen.add(`${me}/${index}`);
     this.#activations.set(`${me}/${v}`, { ...activation, digest });
     const versions = this.#file.versions.some((x) => versionOf(x.accord) === v) ? this.#file.versions : [...this.#file.versions, signed];
@@ -773,7 +774,7 @@ export class Governance {
       // A removed party's activation (it is not in the version) is evidence in its log, not an epoch.
       if (!v || (a.digest !== '' && digestOf(v) !== a.digest) || !v.party(a.party)) continue;
       const rec = this.#proposals.get(v.digest)?.recovery;
-      add.push({ party: a.party, version: a.version, size: a.size, entry: a.entry, ...(rec?.party === a.party && isRecovery(this.#chain, a.party, v) ? { suspectFrom: rec.suspectFrom } : {}) });
+      add.push({ party: a.party, version: a.version, size: a.size, entry: a.entry, ...(rec?.party === a.party && logKeyChanges(this.#chain, a.party, v) ? { suspectFrom: rec.suspectFrom } : {}) });
     }
     if (add.length > 0) await this.#save({ ...this.#file, activations: [...this.#file.activations, ...add] });
   }
@@ -852,4 +853,15 @@ function mergeSigs(a: readonly GovSignature[], b: readonly GovSignature[]): GovS
   const out = new Map<string, GovSignature>();
   for (const s of [...a, ...b]) out.set(`${s.party}/${s.prior ? 'p' : 'n'}`, s);
   return [...out.values()];
+}
+
+/**
+ * True when version `v` changes `party`'s log key. A recovery's declared suspect range is kept on any
+ * such change, not only when the version still looks like a recovery: whoever holds the stolen old key
+ * can add its prior signature to the recovery (core epochs.ts accepts suspectFrom on the same rule).
+ */
+function logKeyChanges(chain: AccordChain, party: string, v: VerifiedAccord): boolean {
+  const before = chain.version(v.version - 1)?.party(party);
+  const now = v.party(party);
+  return before !== undefined && now !== undefined && formatVerifierKey(before.logKey) !== formatVerifierKey(now.logKey);
 }
