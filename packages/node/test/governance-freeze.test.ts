@@ -12,7 +12,7 @@ import { draftAmendment } from '@parley/core/node';
 import { SqliteStore } from '@parley/store';
 import { type Runtime, ParleyNode, hashPassword, startRuntime } from '../src/index.js';
 import { makeAccord, makeParty } from './helpers/channel.js';
-import { freePort, httpCaller, putGovernanceOfficers, waitFor } from './helpers/governance.js';
+import { allocatePorts, httpCaller, putGovernanceOfficers, waitFor } from './helpers/governance.js';
 
 const PASSWORD = 'correct horse battery staple';
 const IDS = ['AA', 'BB'] as const;
@@ -30,11 +30,7 @@ beforeAll(async () => {
   const parties = IDS.map((id) => makeParty(id));
   const accord = makeAccord(parties);
   const passwordHash = await hashPassword(PASSWORD);
-  const ports = new Map<string, number>();
-  for (const id of IDS) {
-    ports.set(id, await freePort());
-    urls[id] = `http://127.0.0.1:${ports.get(id)}`;
-  }
+  const ports = await allocatePorts(IDS, urls);
   for (const p of parties) {
     const store = SqliteStore.open(join(dir, `${p.id}.sqlite`));
     stores.set(p.id, store);

@@ -40,7 +40,7 @@ import {
 import { SqliteStore } from '@parley/store';
 import { type Runtime, Heartbeat, ParleyNode, hashPassword, startRuntime } from '../src/index.js';
 import { type TestParty, makeAccord, makeParty } from './helpers/channel.js';
-import { type Reply, freePort, httpCaller, putGovernanceOfficers, waitFor } from './helpers/governance.js';
+import { type Reply, allocatePorts, freePort, httpCaller, putGovernanceOfficers, waitFor } from './helpers/governance.js';
 
 const PASSWORD = 'correct horse battery staple';
 const IDS = ['CN', 'EU', 'US'] as const;
@@ -80,11 +80,7 @@ beforeAll(async () => {
   euNextHpke = hpkeGenerateKeyPair();
   usNextLog = generateSignerKey(parties.find((p) => p.id === 'US')!.keys.log.name);
   const passwordHash = await hashPassword(PASSWORD);
-  const ports = new Map<string, number>();
-  for (const id of IDS) {
-    ports.set(id, await freePort());
-    urls[id] = `http://127.0.0.1:${ports.get(id)}`;
-  }
+  const ports = await allocatePorts(IDS, urls);
   for (const p of parties) {
     const store = SqliteStore.open(join(dir, `${p.id}.sqlite`));
     stores.set(p.id, store);

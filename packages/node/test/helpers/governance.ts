@@ -15,6 +15,16 @@ export async function freePort(): Promise<number> {
   return port;
 }
 
+/** A free port for each of `ids`, its base URL written into `urls`. */
+export async function allocatePorts(ids: readonly string[], urls: Record<string, string>): Promise<Map<string, number>> {
+  const ports = new Map<string, number>();
+  for (const id of ids) {
+    ports.set(id, await freePort());
+    urls[id] = `http://127.0.0.1:${ports.get(id)}`;
+  }
+  return ports;
+}
+
 /**
  * Polls `cond` every 50 ms.
  * @throws Error when `cond` is still false after `ms`.
