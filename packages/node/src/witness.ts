@@ -245,7 +245,8 @@ export class WitnessService {
     const parsed = tryParse(body);
     const g = this.#governed();
     const logs = this.#logMap();
-    const log = parsed === undefined ? undefined : logs.get(parsed.checkpoint.origin);
+    // A departed party's log (issue 11) is still witnessed up to its end (departedLimit below), never beyond.
+    const log = parsed === undefined ? undefined : (logs.get(parsed.checkpoint.origin) ?? departedLog(g, parsed.checkpoint.origin));
     // The keys valid for the checkpoint's size (epochs): both at a rotation size, the new one beyond.
     const keys: VerifierSet | undefined = log === undefined || parsed === undefined ? undefined : checkpointVerifiers(g, log.party, parsed.checkpoint.treeSize);
     // One decision at a time per log, from reading the held state until the new one is durable.
@@ -402,6 +403,14 @@ function tryParse(body: Uint8Array | string | AddCheckpointRequest): AddCheckpoi
 }
 
 /** The refusal for a log this node holds a fork proof against. */
+/** The log of a departed party (g.departed) with origin `origin`. */
+function departedLog(g: Governed, origin: string): WitnessedLog | undefined {
+  for (const party of g.departed?.keys() ?? []) {
+    if (g.chain.current.party(party) === undefined && originOf(g, party) === origin) return { party, origin };
+  }
+  return undefined;
+}
+
 /**
  * The largest size of `party`'s log the witness still cosigns when the party
  * left the channel: the end of its log, one more once the entry at the end
