@@ -261,11 +261,11 @@ export class ParleyNode implements Governed {
    * checkpoint commits to them, so they may still arrive late); anything
    * beyond may have been written after the party left.
    */
-  async #recordDeparted(): Promise<void> {
+  async #recordDeparted(chain: AccordChain = this.#governed.chain): Promise<ReadonlyMap<string, DepartedLog>> {
     const held = ((await this.#store.getSetting(DEPARTED_SETTING)) ?? {}) as Record<string, DepartedLog>;
     const next: Record<string, DepartedLog> = { ...held };
     let changed = false;
-    for (const { party, version } of departedParties(this.#governed.chain)) {
+    for (const { party, version } of departedParties(chain)) {
       if (party === this.party || next[party] !== undefined) continue;
       const cosigned = (await this.#store.witnessState(party))?.treeSize ?? 0;
       const end = Math.max(cosigned, (await this.#store.highestReceived(party)) + 1);
@@ -274,7 +274,7 @@ export class ParleyNode implements Governed {
     }
     if (changed) await this.#store.putSetting(DEPARTED_SETTING, next);
     // ---- durable
-    this.#departed = new Map(Object.entries(next).filter(([p]) => this.#governed.chain.current.party(p) === undefined));
+    return new Map(Object.entries(next).filter(([p]) => chain.current.party(p) === undefined));
   }
 
   /**
@@ -318,10 +318,12 @@ export class ParleyNode implements Governed {
       }
       await this.#store.putSetting(CHAIN_SETTING, storedChainFile(file));
       // ---- durable: the node runs on this chain from now on, and after a restart.
+      // A version that no longer names a party: the end of its log, stored, then in force with the chain
+      // (swapped together: no entry is judged by the new chain without the ends).
+      const departed = await this.#recordDeparted(next.chain);
       this.#governed = next;
+      this.#departed = departed;
       this.#pool?.adopt(file, this.#genesis.signed);
-      // A version that no longer names a party: the end of its log, stored before anything more is ingested.
-      await this.#recordDeparted();
       return next.chain;
     });
     this.#chainTail = run.catch(() => undefined);
@@ -373,7 +375,7 @@ export class ParleyNode implements Governed {
     const node = new ParleyNode(o, { signed: signedGenesis, verified: genesis }, governed, writer, witnessKey);
     self = node;
     node.#writer.setGate(node.#gate());
-    await node.#recordDeparted();
+    node.#departed = await node.#recordDeparted();
     if (governed.chain.versions.length > 1) o.verifyPool?.adopt(storedChainFile(await node.chainFile()), signedGenesis);
     await node.#nonces.load(node.#now().getTime() / 1000);
     await Governance.attach(node, o.store);

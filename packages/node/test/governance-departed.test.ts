@@ -58,10 +58,13 @@ async function call(id: string, method: string, path: string, body?: unknown, wh
   return { status: res.status, type: res.headers.get('content-type') ?? '', body: text ? JSON.parse(text) : undefined };
 }
 
+let parties: ReturnType<typeof makeParty>[];
+let accord: ReturnType<typeof makeAccord>;
+
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'parley-departed-'));
-  const parties = IDS.map((id) => makeParty(id));
-  const accord = makeAccord(parties);
+  parties = IDS.map((id) => makeParty(id));
+  accord = makeAccord(parties);
   const passwordHash = await hashPassword(PASSWORD);
   const ports = new Map<string, number>();
   for (const id of IDS) {
@@ -150,5 +153,15 @@ describe('a departed party writes no more', () => {
     const listed = await call('AA', 'GET', '/v1/inbox?party=CC', undefined, 'alice');
     expect((listed.body.items as { index: number }[]).map((v) => v.index).sort((x, y) => x - y)).toEqual([late.index, early.index]);
     expect(aa.halted).toBeUndefined();
+
+    // The end survives a restart of AA (setting accord.departed).
+    await runtimes.get('AA')!.stop();
+    runtimes.delete('AA');
+    await aa.close();
+    const reopened = await ParleyNode.open({ accord, party: 'AA', keys: parties.find((p) => p.id === 'AA')!.keys, store: stores.get('AA')! });
+    nodes.set('AA', reopened);
+    expect(reopened.departed.get('CC')).toMatchObject({ end, version: 2 });
+    await expect(reopened.ingest([await bytesOf(after.index)])).rejects.toMatchObject({ code: 'PARTY_DEPARTED' });
+    expect(await stores.get('AA')!.received('CC', after.index)).toBeUndefined();
   });
 });
