@@ -14,6 +14,7 @@
  * consent with `parley accord consent`) and come back to be proposed as is.
  */
 import { readFileSync } from 'node:fs';
+import type { ProposalDiffLine, ProposalView } from '@parley/core';
 import {
   type Accord,
   type AccordParty,
@@ -35,11 +36,7 @@ import { interactive } from './secrets.js';
 import { readJsonFile, writeFileAtomic } from './datadir.js';
 
 /** One change between two versions, as core's accordDiff and the node's proposals list report it. */
-export interface DiffLine {
-  readonly path: string;
-  readonly from?: unknown;
-  readonly to?: unknown;
-}
+export type DiffLine = ProposalDiffLine;
 
 /** `GET /v1/accord`. */
 export interface CurrentAccord {
@@ -52,19 +49,7 @@ export interface CurrentAccord {
 }
 
 /** One item of `GET /v1/accord/proposals` (GOV.md §4). */
-export interface ProposalItem {
-  readonly digest: string;
-  readonly version: number;
-  readonly proposer: { readonly party: string; readonly index: number };
-  readonly accord: Accord;
-  readonly rationale?: string;
-  readonly recovery?: { readonly party: string; readonly suspectFrom: number };
-  readonly diff: readonly DiffLine[];
-  readonly approvals: readonly { readonly party: string; readonly prior: boolean; readonly index: number }[];
-  readonly consents: { readonly need: readonly string[]; readonly have: readonly string[] };
-  readonly quorum: { readonly need: number; readonly have: number };
-  readonly status: 'pending' | 'complete' | 'active' | 'refused';
-}
+export type ProposalItem = ProposalView;
 
 export interface Recovery {
   readonly party: string;

@@ -75,6 +75,7 @@ export const ERROR_CATALOG = {
   ACCORD_FORKED: { kind: 'verification', status: 409, title: 'Two different signed accord versions follow the same version' },
   KEY_RETIRED: { kind: 'verification', status: 403, title: 'Signed by a key beyond its rotation size' },
   CHANNEL_FROZEN: { kind: 'argument', status: 409, title: 'The channel is frozen: its accord has one party left' },
+  PARTY_DEPARTED: { kind: 'verification', status: 403, title: 'Entry or checkpoint of a departed party beyond the end of its log' },
   ENTRY_MALFORMED: { kind: 'parse', status: 400, title: 'Malformed entry' },
   ENTRY_INVALID: { kind: 'verification', status: 422, title: 'Entry does not belong to this channel' },
   COMMITMENT_MISMATCH: { kind: 'verification', status: 422, title: 'Body does not match its commitment' },

@@ -55,6 +55,65 @@ export type { AccordChain, AccordEpochs, ChainFile };
 export interface Governed {
   readonly chain: AccordChain;
   readonly epochs: AccordEpochs;
+  /** The ends of the logs of parties the version in force no longer names (see {@link DepartedLog}). */
+  readonly departed?: ReadonlyMap<string, DepartedLog>;
+}
+
+/**
+ * The end of a departed party's log (removed, or withdrawn): core epochs
+ * keep its last epoch open (`keysFor` answers its last key for any later
+ * position), so the node records, when it adopts the version that no longer
+ * names the party, how far the party's log reached as this node knew it
+ * then: the larger of the size its witness last cosigned and one past the
+ * highest index it holds. Entries at `end` or beyond are refused
+ * (`PARTY_DEPARTED`), but for the party's own activation entry of that
+ * version; checkpoints beyond `end` (`end + 1` once that activation entry
+ * is held at `end`) are not cosigned. Stored in the setting
+ * {@link DEPARTED_SETTING}.
+ */
+export interface DepartedLog {
+  readonly party: string;
+  /** The first version that no longer names the party, and its digest. */
+  readonly version: number;
+  readonly digest: string;
+  /** Entries of the party at index ≥ end are refused. */
+  readonly end: number;
+}
+
+/** Store setting holding the departed parties' ends: `{ [party]: DepartedLog }`. */
+export const DEPARTED_SETTING = 'accord.departed';
+
+/** True when `e` is its sender's activation entry of the version that removed it (`d`). */
+export function isDepartureActivation(d: DepartedLog, e: core.SignedEntry): boolean {
+  if (e.type !== core.ACTIVATION_ENTRY_TYPE || !('clear' in e.body)) return false;
+  const b = e.body.clear as { version?: unknown; digest?: unknown } | null;
+  return b !== null && typeof b === 'object' && b.version === d.version && b.digest === d.digest;
+}
+
+/**
+ * Refuses an entry of a departed party at or beyond the end of its log.
+ * @throws VerificationError `PARTY_DEPARTED`.
+ */
+export function refuseDeparted(g: Governed, e: core.SignedEntry): void {
+  const d = g.departed?.get(e.from.party);
+  if (d === undefined || e.seq < d.end || g.chain.current.party(e.from.party) !== undefined) return;
+  if (isDepartureActivation(d, e)) return;
+  fail('PARTY_DEPARTED', `${e.from.party} left the channel with accord version ${d.version}: its log ends at ${d.end} here, entry ${e.seq} is refused`);
+}
+
+/** The parties some version of the chain named and the current one does not, with the first version without each. */
+export function departedParties(chain: AccordChain): { party: string; version: VerifiedAccord }[] {
+  const out: { party: string; version: VerifiedAccord }[] = [];
+  const seen = new Set<string>();
+  for (let i = 0; i < chain.versions.length; i++) {
+    for (const p of chain.versions[i]!.accord.parties) {
+      if (seen.has(p.id) || chain.current.party(p.id) !== undefined) continue;
+      seen.add(p.id);
+      const gone = chain.versions.slice(i + 1).find((v) => v.party(p.id) === undefined);
+      if (gone !== undefined) out.push({ party: p.id, version: gone });
+    }
+  }
+  return out;
 }
 
 /** The store setting holding the chain file (versions ≥ 2 and activations). */

@@ -73,7 +73,7 @@ import { isQuarantined, setForkGenesis } from './federation/forks.js';
 import { judgeReceivedBody, needsAnswer, rejectionDraft, rejectionOf, withRejection } from './received.js';
 import type { ContinuityGuard } from './rollback.js';
 import { Governance } from './governance/governance.js';
-import { type AccordChain, type AccordEpochs, type ChainFile, type Governed, CHAIN_SETTING, loadChain, storedChainFile, verifyEntryAt } from './epochs.js';
+import { type AccordChain, type AccordEpochs, type ChainFile, type DepartedLog, type Governed, CHAIN_SETTING, DEPARTED_SETTING, departedParties, loadChain, refuseDeparted, storedChainFile, verifyEntryAt } from './epochs.js';
 
 /** The party's secrets, decrypted in memory only. */
 export interface NodeKeys {
@@ -204,6 +204,8 @@ export class ParleyNode implements Governed {
   readonly #genesis: { readonly signed: SignedAccord; readonly verified: VerifiedAccord };
   /** Serializes {@link adoptChain}. */
   #chainTail: Promise<unknown> = Promise.resolve();
+  /** The ends of departed parties' logs (epochs.ts DepartedLog; setting accord.departed). */
+  #departed: ReadonlyMap<string, DepartedLog> = new Map();
 
   private constructor(o: NodeOptions, genesis: { signed: SignedAccord; verified: VerifiedAccord }, governed: Governed, writer: LogWriter, witnessKey: SignerKey) {
     this.#genesis = genesis;
@@ -227,7 +229,7 @@ export class ParleyNode implements Governed {
       if (derived.from !== this.#keys.log) derived = { from: this.#keys.log, key: cosignerKey(this.#keys.log) };
       return derived.key;
     };
-    this.witness = new WitnessService({ governed: () => this.#governed, party: o.party, witnessKey: currentWitness, store: o.store, ...(o.now !== undefined ? { now: o.now } : {}) });
+    this.witness = new WitnessService({ governed: () => this, party: o.party, witnessKey: currentWitness, store: o.store, ...(o.now !== undefined ? { now: o.now } : {}) });
   }
 
   /** The accord in force: the chain's current version (its `id` is the channel id). */
@@ -243,6 +245,36 @@ export class ParleyNode implements Governed {
   /** The key epochs every verifier asks (epochs.ts). */
   get epochs(): AccordEpochs {
     return this.#governed.epochs;
+  }
+
+  /** The ends of the logs of parties the version in force no longer names (epochs.ts DepartedLog). */
+  get departed(): ReadonlyMap<string, DepartedLog> {
+    return this.#departed;
+  }
+
+  /**
+   * Records the end of the log of every party the chain in force no longer
+   * names and that has no end yet (at adoption, and at open after a crash
+   * between storing the chain and its ends): the larger of the size our
+   * witness last cosigned for it and one past the highest index we hold.
+   * Entries below it were fixed before we adopted the version (a cosigned
+   * checkpoint commits to them, so they may still arrive late); anything
+   * beyond may have been written after the party left.
+   */
+  async #recordDeparted(chain: AccordChain = this.#governed.chain): Promise<ReadonlyMap<string, DepartedLog>> {
+    const held = ((await this.#store.getSetting(DEPARTED_SETTING)) ?? {}) as Record<string, DepartedLog>;
+    const next: Record<string, DepartedLog> = { ...held };
+    let changed = false;
+    for (const { party, version } of departedParties(chain)) {
+      if (party === this.party || next[party] !== undefined) continue;
+      const cosigned = (await this.#store.witnessState(party))?.treeSize ?? 0;
+      const end = Math.max(cosigned, (await this.#store.highestReceived(party)) + 1);
+      next[party] = { party, version: version.version, digest: version.digest, end };
+      changed = true;
+    }
+    if (changed) await this.#store.putSetting(DEPARTED_SETTING, next);
+    // ---- durable
+    return new Map(Object.entries(next).filter(([p]) => chain.current.party(p) === undefined));
   }
 
   /**
@@ -286,7 +318,11 @@ export class ParleyNode implements Governed {
       }
       await this.#store.putSetting(CHAIN_SETTING, storedChainFile(file));
       // ---- durable: the node runs on this chain from now on, and after a restart.
+      // A version that no longer names a party: the end of its log, stored, then in force with the chain
+      // (swapped together: no entry is judged by the new chain without the ends).
+      const departed = await this.#recordDeparted(next.chain);
       this.#governed = next;
+      this.#departed = departed;
       this.#pool?.adopt(file, this.#genesis.signed);
       return next.chain;
     });
@@ -339,6 +375,7 @@ export class ParleyNode implements Governed {
     const node = new ParleyNode(o, { signed: signedGenesis, verified: genesis }, governed, writer, witnessKey);
     self = node;
     node.#writer.setGate(node.#gate());
+    node.#departed = await node.#recordDeparted();
     if (governed.chain.versions.length > 1) o.verifyPool?.adopt(storedChainFile(await node.chainFile()), signedGenesis);
     await node.#nonces.load(node.#now().getTime() / 1000);
     await Governance.attach(node, o.store);
@@ -531,6 +568,8 @@ export class ParleyNode implements Governed {
    * @throws the first invalid entry's ParseError / VerificationError: nothing
    *   of a batch with an invalid entry is stored; VerificationError
    *   `ENTRY_INVALID` for a new entry of a quarantined (forked) log.
+   *   VerificationError `PARTY_DEPARTED` for an entry of a party the accord
+   *   no longer names, at or beyond the end of its log (epochs.ts DepartedLog).
    */
   async ingest(entries: readonly Uint8Array[]): Promise<{ accepted: number; duplicates: number; receipts: Submitted[] }> {
     // Governance (issue 11): an activation entry among them may change the keys they are judged by.
@@ -569,6 +608,8 @@ export class ParleyNode implements Governed {
   #received(e: SignedEntry, leaf: Uint8Array, bytes: Uint8Array, now: string): ReceivedEntry {
     if (e.from.party === this.party) fail('ENTRY_INVALID', 'an entry from this party cannot be received');
     if (!e.to.includes(this.party)) fail('ENTRY_INVALID', `entry ${e.from.party}/${e.seq} is not addressed to ${this.party}`);
+    // A party that left the channel writes no more: its entries past the end of its log are refused (issue 11).
+    refuseDeparted(this, e);
     // A sealed body must open for us and match its commitment: checked now,
     // while the sender can still be asked again, not when an officer reads it.
     const body = 'clear' in e.body ? e.body.clear : this.#open(e).body;

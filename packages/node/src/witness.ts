@@ -87,6 +87,7 @@ import {
   formatTreeSizeBody,
   isParleyError,
   parseAddCheckpointRequest,
+  parseEntry,
   parseNote,
   prefixConflictProof,
   verifyConsistency,
@@ -94,7 +95,7 @@ import {
 import type { LogStore, WitnessState } from '@parley/store';
 import { noteCosigned } from './deadlines/cosigned.js';
 import { evidence, isQuarantined, keepUnverified, recordFork } from './federation/forks.js';
-import { type Governed, accordView, checkpointVerifiers, originOf, retiredSigners } from './epochs.js';
+import { type Governed, accordView, checkpointVerifiers, isDepartureActivation, originOf, retiredSigners } from './epochs.js';
 
 /** Content-Type of a 200 add-checkpoint answer (and of plain-text refusals). */
 export const WITNESS_TEXT_CONTENT_TYPE = 'text/plain; charset=utf-8';
@@ -143,7 +144,7 @@ export interface AddCheckpointConflict {
 }
 
 /** Why a request was refused: tlog-witness's reasons, and a log this node holds a fork proof against. */
-export type WitnessRefusalReason = AddCheckpointReason | 'log-forked';
+export type WitnessRefusalReason = AddCheckpointReason | 'log-forked' | 'party-departed';
 
 /** Any other refusal. Nothing was signed; only fork evidence may have been stored. */
 export interface AddCheckpointRefused {
@@ -162,6 +163,7 @@ export type AddCheckpointAnswer = AddCheckpointCosigned | AddCheckpointConflict 
 /** What each refusal means, for `detail` (verification failures stay uninformative, STYLE.md §7b). */
 const DETAIL: Readonly<Record<WitnessRefusalReason, string>> = {
   'log-forked': 'this node holds a fork proof against the log and cosigns none of its checkpoints',
+  'party-departed': 'the party left the channel: its checkpoints beyond the end of its log are not cosigned',
   malformed: 'the body is not an add-checkpoint request',
   'unknown-origin': 'this node does not witness that log',
   unverified: 'the checkpoint is not validly signed by its log key',
@@ -243,7 +245,8 @@ export class WitnessService {
     const parsed = tryParse(body);
     const g = this.#governed();
     const logs = this.#logMap();
-    const log = parsed === undefined ? undefined : logs.get(parsed.checkpoint.origin);
+    // A departed party's log (issue 11) is still witnessed up to its end (departedLimit below), never beyond.
+    const log = parsed === undefined ? undefined : (logs.get(parsed.checkpoint.origin) ?? departedLog(g, parsed.checkpoint.origin));
     // The keys valid for the checkpoint's size (epochs): both at a rotation size, the new one beyond.
     const keys: VerifierSet | undefined = log === undefined || parsed === undefined ? undefined : checkpointVerifiers(g, log.party, parsed.checkpoint.treeSize);
     // One decision at a time per log, from reading the held state until the new one is durable.
@@ -264,6 +267,9 @@ export class WitnessService {
         if (await isQuarantined(this.#store, log.party)) return forked(log.party);
         await this.#keepEvidence(log, held, parsed, outcome.status);
         if (await isQuarantined(this.#store, log.party)) return forked(log.party);
+        // A departed party (issue 11): nothing beyond the end of its log is cosigned.
+        const gone = await departedLimit(g, this.#store, log.party);
+        if (gone !== undefined && parsed.checkpoint.treeSize > gone) return departed(log.party, gone);
       }
       if (outcome.status === 409) return conflict(outcome.latestSize);
       if (outcome.status === 403 && log !== undefined && parsed !== undefined) {
@@ -397,6 +403,38 @@ function tryParse(body: Uint8Array | string | AddCheckpointRequest): AddCheckpoi
 }
 
 /** The refusal for a log this node holds a fork proof against. */
+/** The log of a departed party (g.departed) with origin `origin`. */
+function departedLog(g: Governed, origin: string): WitnessedLog | undefined {
+  for (const party of g.departed?.keys() ?? []) {
+    if (g.chain.current.party(party) === undefined && originOf(g, party) === origin) return { party, origin };
+  }
+  return undefined;
+}
+
+/**
+ * The largest size of `party`'s log the witness still cosigns when the party
+ * left the channel: the end of its log, one more once the entry at the end
+ * held here is its activation entry of the version without it; undefined
+ * for a party still in the channel.
+ */
+async function departedLimit(g: Governed, store: LogStore, party: string): Promise<number | undefined> {
+  const d = g.departed?.get(party);
+  if (d === undefined || g.chain.current.party(party) !== undefined) return undefined;
+  const last = await store.received(party, d.end);
+  if (last === undefined) return d.end;
+  try {
+    return isDepartureActivation(d, parseEntry(last.bytes)) ? d.end + 1 : d.end;
+  } catch {
+    return d.end;
+  }
+}
+
+function departed(party: string, end: number): AddCheckpointRefused {
+  const detail = DETAIL['party-departed'];
+  const error = new VerificationError('PARTY_DEPARTED', `${party} left the channel: its log ends at ${end} here`);
+  return { status: 403, contentType: WITNESS_TEXT_CONTENT_TYPE, body: encodeUtf8(`${detail}\n`), reason: 'party-departed', detail, error };
+}
+
 function forked(party: string): AddCheckpointRefused {
   const detail = DETAIL['log-forked'];
   const error = new VerificationError('LOG_FORKED', `${party}'s log is forked: ${detail}`);

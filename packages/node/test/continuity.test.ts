@@ -7,7 +7,6 @@
  * serves a checkpoint it did not cosign is not believed. (Rollback and
  * recovery through real processes: packages/cli/test/rollback.test.ts.)
  */
-import { createServer as createNetServer } from 'node:net';
 import { createServer as createHttpServer } from 'node:http';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -16,20 +15,13 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { newSigner, signCheckpoint } from '@parley/core/node';
 import { type Runtime, hashPassword, startRuntime } from '../src/index.js';
 import { openChannel } from './helpers/channel.js';
+import { freePort } from './helpers/governance.js';
 
 const PASSWORD = 'correct horse battery staple';
 const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
-
-async function freePort(): Promise<number> {
-  const s = createNetServer();
-  await new Promise<void>((done) => s.listen(0, '127.0.0.1', () => done()));
-  const port = (s.address() as { port: number }).port;
-  await new Promise<void>((done) => s.close(() => done()));
-  return port;
-}
 
 async function channel() {
   const dir = mkdtempSync(join(tmpdir(), 'parley-continuity-'));

@@ -15,7 +15,6 @@
  * - a node whose chain holds a version its log has not activated addresses
  *   only the parties of the version governing its next entry.
  */
-import { createServer as createNetServer } from 'node:net';
 import { createServer as createHttpServer, request as httpRequest, type Server } from 'node:http';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -46,26 +45,11 @@ import {
 import { SqliteStore } from '@parley/store';
 import { type Runtime, ParleyNode, PeerClient, hashPassword, startRuntime } from '../src/index.js';
 import { type TestParty, makeAccord, makeParty } from './helpers/channel.js';
+import { freePort, httpCaller, putGovernanceOfficers, waitFor } from './helpers/governance.js';
 
 const PASSWORD = 'correct horse battery staple';
 const CLI = fileURLToPath(new URL('../../cli/bin/parley.js', import.meta.url));
 const IDS = ['CN', 'EU', 'US'] as const;
-
-async function freePort(): Promise<number> {
-  const s = createNetServer();
-  await new Promise<void>((done) => s.listen(0, '127.0.0.1', () => done()));
-  const port = (s.address() as { port: number }).port;
-  await new Promise<void>((done) => s.close(() => done()));
-  return port;
-}
-
-async function waitFor(what: string, cond: () => Promise<boolean> | boolean, ms = 20_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await cond())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 let dir: string;
 let parties: TestParty[];
@@ -84,32 +68,7 @@ const errors = new Map<string, string[]>();
 /** ERROR lines of each runtime's structured logger (the fork alarm). */
 const logged: { node: string; event?: string; kind?: string }[] = [];
 
-interface Reply {
-  status: number;
-  body: any;
-}
-
-async function call(id: string, method: string, path: string, body?: unknown, who = 'root'): Promise<Reply> {
-  let token = tokens.get(`${id}/${who}`);
-  if (!token && who !== 'none') {
-    const r = await fetch(`${urls[id]}/v1/sessions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: who, password: PASSWORD }) });
-    token = ((await r.json()) as { token: string }).token;
-    tokens.set(`${id}/${who}`, token);
-  }
-  const res = await fetch(`${urls[id]}${path}`, {
-    method,
-    headers: { ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...(who !== 'none' ? { authorization: `Bearer ${token}` } : {}) },
-    ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-  });
-  const text = await res.text();
-  let parsed: unknown = text;
-  try {
-    parsed = text ? JSON.parse(text) : undefined;
-  } catch {
-    // not JSON
-  }
-  return { status: res.status, body: parsed };
-}
+const call = httpCaller(urls, tokens, PASSWORD, { lenientJson: true });
 
 const chainOf = async (id: string) => (await call(id, 'GET', '/v1/accord/chain', undefined, 'none')).body as ChainFile;
 
@@ -144,7 +103,7 @@ beforeAll(async () => {
     ports.set(id, await freePort());
     urls[id] = `http://127.0.0.1:${ports.get(id)}`;
     const store = SqliteStore.open(join(dir, `${id}.sqlite`));
-    for (const [name, role] of [['root', 'admin'], ['alice', 'officer']] as const) await store.putOfficer({ name, role, passwordHash, created: new Date().toISOString(), disabled: false });
+    await putGovernanceOfficers(store, passwordHash);
     await store.close();
   }
   // The lossy link into CN: pushes (POST /fed/v1/bundle) are dropped (503); everything else is forwarded.

@@ -12,7 +12,6 @@
  *   still reach the others;
  * - a rotation replayed after a later version is refused (ACCORD_VERSION).
  */
-import { createServer as createNetServer } from 'node:net';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -41,25 +40,10 @@ import {
 import { SqliteStore } from '@parley/store';
 import { type Runtime, Heartbeat, ParleyNode, hashPassword, startRuntime } from '../src/index.js';
 import { type TestParty, makeAccord, makeParty } from './helpers/channel.js';
+import { type Reply, allocatePorts, freePort, httpCaller, putGovernanceOfficers, waitFor } from './helpers/governance.js';
 
 const PASSWORD = 'correct horse battery staple';
 const IDS = ['CN', 'EU', 'US'] as const;
-
-async function freePort(): Promise<number> {
-  const s = createNetServer();
-  await new Promise<void>((done) => s.listen(0, '127.0.0.1', () => done()));
-  const port = (s.address() as { port: number }).port;
-  await new Promise<void>((done) => s.close(() => done()));
-  return port;
-}
-
-async function waitFor(what: string, cond: () => Promise<boolean> | boolean, ms = 20_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await cond())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 let dir: string;
 let parties: TestParty[];
@@ -75,27 +59,7 @@ let euNextHpke: HpkeKeyPair;
 /** US's fresh key for a compromise recovery (its node holds it as log.key.next). */
 let usNextLog: SignerKey;
 
-interface Reply {
-  status: number;
-  type: string;
-  body: any;
-}
-
-async function call(id: string, method: string, path: string, body?: unknown, who = 'root'): Promise<Reply> {
-  let token = tokens.get(`${id}/${who}`);
-  if (!token && who !== 'none') {
-    const r = await fetch(`${urls[id]}/v1/sessions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: who, password: PASSWORD }) });
-    token = ((await r.json()) as { token: string }).token;
-    tokens.set(`${id}/${who}`, token);
-  }
-  const res = await fetch(`${urls[id]}${path}`, {
-    method,
-    headers: { ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...(who !== 'none' ? { authorization: `Bearer ${token}` } : {}) },
-    ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-  });
-  const text = await res.text();
-  return { status: res.status, type: res.headers.get('content-type') ?? '', body: text ? JSON.parse(text) : undefined };
-}
+const call = httpCaller(urls, tokens, PASSWORD);
 
 function expectProblem(r: Reply, status: number, code: string): void {
   expect(r.status, JSON.stringify(r.body)).toBe(status);
@@ -116,15 +80,11 @@ beforeAll(async () => {
   euNextHpke = hpkeGenerateKeyPair();
   usNextLog = generateSignerKey(parties.find((p) => p.id === 'US')!.keys.log.name);
   const passwordHash = await hashPassword(PASSWORD);
-  const ports = new Map<string, number>();
-  for (const id of IDS) {
-    ports.set(id, await freePort());
-    urls[id] = `http://127.0.0.1:${ports.get(id)}`;
-  }
+  const ports = await allocatePorts(IDS, urls);
   for (const p of parties) {
     const store = SqliteStore.open(join(dir, `${p.id}.sqlite`));
     stores.set(p.id, store);
-    for (const [name, role] of [['root', 'admin'], ['alice', 'officer']] as const) await store.putOfficer({ name, role, passwordHash, created: new Date().toISOString(), disabled: false });
+    await putGovernanceOfficers(store, passwordHash);
     const keys = p.id === 'EU' ? { ...p.keys, next: { log: euNextLog, hpke: euNextHpke } } : p.id === 'US' ? { ...p.keys, next: { log: usNextLog } } : p.keys;
     nodes.set(p.id, await ParleyNode.open({ accord, party: p.id, keys, store }));
   }
@@ -398,7 +358,7 @@ describe('accord amendments by quorum over real HTTP', () => {
       const store = SqliteStore.open(join(dir, 'JP.sqlite'));
       stores.set('JP', store);
       const passwordHash = await hashPassword(PASSWORD);
-      for (const [name, role] of [['root', 'admin'], ['alice', 'officer']] as const) await store.putOfficer({ name, role, passwordHash, created: new Date().toISOString(), disabled: false });
+      await putGovernanceOfficers(store, passwordHash);
       await store.putSetting('accord.chain', file);
       const node = await ParleyNode.open({ accord, party: 'JP', keys: jp.keys, store });
       nodes.set('JP', node);

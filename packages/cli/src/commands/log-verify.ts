@@ -191,21 +191,9 @@ async function verify(o: Opts): Promise<number> {
   checks.push({ name: 'checkpoint', ok: true, detail: `signed by ${key.name}, tree size ${cp.treeSize}, root ${formatBase64(cp.rootHash)}` });
 
   const tiles = allTiles(cp.treeSize);
-  const data = new Map<string, Uint8Array>();
   let reader: TileReader;
   try {
-    progress.start(tiles.length, `fetching ${tiles.length} tiles`);
-    await mapLimit(tiles, 16, async (t) => {
-      data.set(formatTilePath(t), await src.tile(t));
-      progress.tick();
-    });
-    progress.stop();
-    reader = new TileReader(cp.treeSize, cp.rootHash, (t) => {
-      const d = data.get(formatTilePath(t));
-      if (!d) throw new Error(`internal: tile ${formatTilePath(t)} was not fetched`);
-      return d;
-    });
-    for (const t of tiles) reader.tileHashes(t.level, t.index);
+    reader = await fetchTiles(src, tiles, cp.treeSize, cp.rootHash, progress);
   } catch (e) {
     return fail('tiles', e);
   }
@@ -226,6 +214,28 @@ async function verify(o: Opts): Promise<number> {
     [`Verified ${src.where}`, ...checks.map((c) => `  ${c.skipped ? '–' : '✓'} ${c.name} — ${c.detail}`), accord ? 'The log is intact.' : 'The tree is intact (entry signatures not checked).'],
   );
   return EXIT_OK;
+}
+
+/**
+ * Fetches `tiles` (a few in flight) and checks every one against the
+ * checkpoint's tree of `size` and `rootHash`.
+ * @throws ParleyError or MissingResource when a tile is missing or does not match.
+ */
+async function fetchTiles(src: LogSource, tiles: ReturnType<typeof allTiles>, size: number, rootHash: Uint8Array, progress: Progress): Promise<TileReader> {
+  const data = new Map<string, Uint8Array>();
+  progress.start(tiles.length, `fetching ${tiles.length} tiles`);
+  await mapLimit(tiles, 16, async (t) => {
+    data.set(formatTilePath(t), await src.tile(t));
+    progress.tick();
+  });
+  progress.stop();
+  const reader = new TileReader(size, rootHash, (t) => {
+    const d = data.get(formatTilePath(t));
+    if (!d) throw new Error(`internal: tile ${formatTilePath(t)} was not fetched`);
+    return d;
+  });
+  for (const t of tiles) reader.tileHashes(t.level, t.index);
+  return reader;
 }
 
 /** Fetches every entry bundle (a few in flight), checks it against its verified tile, and each entry's signature. */
@@ -316,21 +326,9 @@ async function verifyWithChain(o: Opts, key: VerifierKey, ctx: ChainContext): Pr
   checks.push({ name: 'checkpoint', ok: true, detail: `signed by ${key.name} with a key valid at tree size ${cp.treeSize}${signers > 1 ? ' (the rotation size: old and new key)' : ''}, root ${formatBase64(cp.rootHash)}` });
 
   const tiles = allTiles(cp.treeSize);
-  const data = new Map<string, Uint8Array>();
   let reader: TileReader;
   try {
-    progress.start(tiles.length, `fetching ${tiles.length} tiles`);
-    await mapLimit(tiles, 16, async (t) => {
-      data.set(formatTilePath(t), await src.tile(t));
-      progress.tick();
-    });
-    progress.stop();
-    reader = new TileReader(cp.treeSize, cp.rootHash, (t) => {
-      const d = data.get(formatTilePath(t));
-      if (!d) throw new Error(`internal: tile ${formatTilePath(t)} was not fetched`);
-      return d;
-    });
-    for (const t of tiles) reader.tileHashes(t.level, t.index);
+    reader = await fetchTiles(src, tiles, cp.treeSize, cp.rootHash, progress);
   } catch (e) {
     return fail('tiles', e);
   }

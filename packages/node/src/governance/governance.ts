@@ -70,6 +70,7 @@ import {
   verifyEntry,
   amendmentThreshold,
 } from '@parley/core';
+import type { ProposalStatus, ProposalView } from '@parley/core';
 import type { LogStore } from '@parley/store';
 import type { ParleyNode } from '../service.js';
 import { ACCORD_FORKS_SETTING, MAX_ACCORD_FORKS, accordForkParty, accordForks, evidence, notifyForkRecorded } from '../federation/forks.js';
@@ -126,22 +127,8 @@ interface Proposal {
   readonly sigs: HeldSig[];
 }
 
-export type ProposalStatus = 'pending' | 'complete' | 'active' | 'refused';
-
-/** A proposal as GET /v1/accord/proposals shows it. */
-export interface ProposalView {
-  readonly digest: string;
-  readonly version: number;
-  readonly proposer: { readonly party: string; readonly index: number };
-  readonly accord: Accord;
-  readonly rationale?: string;
-  readonly recovery?: Recovery;
-  readonly diff: readonly { readonly path: string; readonly from?: unknown; readonly to?: unknown }[];
-  readonly approvals: readonly { readonly party: string; readonly prior: boolean; readonly index: number }[];
-  readonly consents: { readonly need: readonly string[]; readonly have: readonly string[] };
-  readonly quorum: { readonly need: number; readonly have: number };
-  readonly status: ProposalStatus;
-}
+/** A proposal as GET /v1/accord/proposals shows it (the wire shape is core's). */
+export type { ProposalStatus, ProposalView } from '@parley/core';
 
 /** What a proposal asks (POST /v1/accord/proposals). */
 export interface ProposalInput {

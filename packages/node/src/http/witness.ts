@@ -78,6 +78,7 @@ const REFUSAL_CODES: Readonly<Record<AddCheckpointRefused['reason'], ErrorCode |
   'root-mismatch': 'PROOF_INVALID',
   inconsistent: 'PROOF_INVALID',
   'log-forked': 'LOG_FORKED',
+  'party-departed': 'PARTY_DEPARTED',
 };
 
 function statusOf(code: ErrorCode | HttpErrorCode): number {

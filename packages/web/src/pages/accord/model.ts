@@ -16,14 +16,10 @@
  * diff renders the same. `version` and `previous` change in every amendment
  * and are not listed.
  */
-import type { Accord, AccordParty } from '@parley/core';
+import type { Accord, AccordParty, ProposalDiffLine, ProposalStatus, ProposalView as WireProposal } from '@parley/core';
 
 /** One changed member of an accord (core accordDiff, the proposals API). */
-export interface DiffItem {
-  readonly path: string;
-  readonly from?: unknown;
-  readonly to?: unknown;
-}
+export type DiffItem = ProposalDiffLine;
 
 export interface ChainSignature {
   readonly party: string;
@@ -52,22 +48,10 @@ export interface ChainFile {
   readonly activations: readonly ChainActivation[];
 }
 
-export type ProposalStatus = 'pending' | 'complete' | 'active' | 'refused';
+export type { ProposalStatus } from '@parley/core';
 
 /** One item of GET /v1/accord/proposals (GOV.md §4). */
-export interface ProposalItem {
-  readonly digest: string;
-  readonly version: number;
-  readonly proposer: { readonly party: string; readonly index: number };
-  readonly accord: Accord;
-  readonly rationale?: string;
-  readonly recovery?: { readonly party: string; readonly suspectFrom: number };
-  readonly diff: readonly DiffItem[];
-  readonly approvals: readonly { readonly party: string; readonly prior: boolean; readonly index: number }[];
-  readonly consents: { readonly need: readonly string[]; readonly have: readonly string[] };
-  readonly quorum: { readonly need: number; readonly have: number };
-  readonly status: ProposalStatus;
-}
+export type ProposalItem = WireProposal;
 
 export interface ProposalsAnswer {
   readonly items: readonly ProposalItem[];
