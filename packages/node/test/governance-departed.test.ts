@@ -11,7 +11,6 @@
  * beyond the end; an entry CC wrote before the removal that AA had not yet
  * received (below the end) is still accepted and listed.
  */
-import { createServer as createNetServer } from 'node:net';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -20,6 +19,7 @@ import { draftAmendment, formatAddCheckpointRequest } from '@parley/core/node';
 import { SqliteStore } from '@parley/store';
 import { type Runtime, ParleyNode, deadlineTracker, hashPassword, startRuntime } from '../src/index.js';
 import { makeAccord, makeParty } from './helpers/channel.js';
+import { allocatePorts, httpCaller, putGovernanceOfficers, waitFor } from './helpers/governance.js';
 
 const PASSWORD = 'correct horse battery staple';
 const IDS = ['AA', 'BB', 'CC'] as const;
@@ -30,33 +30,7 @@ const runtimes = new Map<string, Runtime>();
 const urls: Record<string, string> = {};
 const tokens = new Map<string, string>();
 
-async function freePort(): Promise<number> {
-  const s = createNetServer();
-  await new Promise<void>((done) => s.listen(0, '127.0.0.1', () => done()));
-  const port = (s.address() as { port: number }).port;
-  await new Promise<void>((done) => s.close(() => done()));
-  return port;
-}
-
-async function waitFor(what: string, cond: () => Promise<boolean> | boolean, ms = 20_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await cond())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
-async function call(id: string, method: string, path: string, body?: unknown, who = 'root'): Promise<{ status: number; type: string; body: any }> {
-  let token = tokens.get(`${id}/${who}`);
-  if (!token) {
-    const r = await fetch(`${urls[id]}/v1/sessions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: who, password: PASSWORD }) });
-    token = ((await r.json()) as { token: string }).token;
-    tokens.set(`${id}/${who}`, token);
-  }
-  const res = await fetch(`${urls[id]}${path}`, { method, headers: { ...(body !== undefined ? { 'content-type': 'application/json' } : {}), authorization: `Bearer ${token}` }, ...(body !== undefined ? { body: JSON.stringify(body) } : {}) });
-  const text = await res.text();
-  return { status: res.status, type: res.headers.get('content-type') ?? '', body: text ? JSON.parse(text) : undefined };
-}
+const call = httpCaller(urls, tokens, PASSWORD);
 
 let parties: ReturnType<typeof makeParty>[];
 let accord: ReturnType<typeof makeAccord>;
@@ -66,15 +40,11 @@ beforeAll(async () => {
   parties = IDS.map((id) => makeParty(id));
   accord = makeAccord(parties);
   const passwordHash = await hashPassword(PASSWORD);
-  const ports = new Map<string, number>();
-  for (const id of IDS) {
-    ports.set(id, await freePort());
-    urls[id] = `http://127.0.0.1:${ports.get(id)}`;
-  }
+  const ports = await allocatePorts(IDS, urls);
   for (const p of parties) {
     const store = SqliteStore.open(join(dir, `${p.id}.sqlite`));
     stores.set(p.id, store);
-    for (const [name, role] of [['root', 'admin'], ['alice', 'officer']] as const) await store.putOfficer({ name, role, passwordHash, created: new Date().toISOString(), disabled: false });
+    await putGovernanceOfficers(store, passwordHash);
     nodes.set(p.id, await ParleyNode.open({ accord, party: p.id, keys: p.keys, store }));
   }
   // CC runs no runtime: it is driven directly, as a hostile node that never learns (or ignores) its removal.

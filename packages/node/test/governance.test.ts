@@ -164,7 +164,10 @@ describe('accord amendments by quorum over real HTTP', () => {
     expect(r.status, JSON.stringify(r.body)).toBe(201);
     pendingDigest = r.body.digest;
     for (const id of IDS) await waitFor(`${id} to list it`, async () => (await call(id, 'GET', '/v1/accord/proposals', undefined, 'alice')).body.items.some((x: { digest: string }) => x.digest === pendingDigest));
-    await new Promise((r) => setTimeout(r, 800));
+    // Every node has processed the proposer's approval (have = 1) — everything there is to count — and still does not activate.
+    for (const id of IDS) {
+      await waitFor(`${id} to count US's approval`, async () => (await call(id, 'GET', '/v1/accord/proposals', undefined, 'alice')).body.items.find((x: { digest: string }) => x.digest === pendingDigest)?.quorum.have === 1);
+    }
     for (const id of IDS) {
       const p = (await call(id, 'GET', '/v1/accord/proposals', undefined, 'alice')).body.items.find((x: { digest: string }) => x.digest === pendingDigest);
       expect(p).toMatchObject({ status: 'pending', quorum: { need: 2, have: 1 } });
