@@ -754,6 +754,14 @@ export class ParleyNode implements Governed {
     return { ...withState, body: this.#open(entry).body };
   }
 
+  /**
+   * The body of `entry` sealed to this party, opened (any of our HPKE keys).
+   * @throws HPKE_OPEN_FAILED when it is not sealed to us or does not open.
+   */
+  openSealed(entry: SignedEntry): JsonValue {
+    return this.#open(entry).body;
+  }
+
   #open(entry: SignedEntry): { body: JsonValue } {
     if (!('sealed' in entry.body)) return { body: entry.body.clear };
     const sealed = entry.body.sealed;

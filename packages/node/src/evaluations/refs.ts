@@ -27,7 +27,7 @@
  * that cannot be right (another party's log for a reveal, an index not below
  * the entry's own in the same log) is rejected at once.
  */
-import { type EntryRef, type JsonValue, type SignedEntry, ParleyError, bytesEqual, formatBase64, openDisclosures, parseEntry } from '@parley/core';
+import { type EntryRef, type JsonValue, type SignedEntry, ParleyError, formatBase64, openDisclosures, parseEntry } from '@parley/core';
 import type { LogStore } from '@parley/store';
 
 export const COMMITMENT = 'evaluation.commitment';
@@ -167,5 +167,3 @@ export function refTo(h: HeldEntry): EntryRef {
 export function refersTo(ref: EntryRef, h: { party: string; index: number; leafHash: Uint8Array }): boolean {
   return ref.party === h.party && ref.index === h.index && ref.hash === formatBase64(h.leafHash);
 }
-
-export { bytesEqual };
