@@ -18,7 +18,7 @@
  * A node that holds no reveal it can open has no claims to attest: 403
  * EVAL_NOT_ADDRESSED.
  */
-import { type JsonObject, ParleyError, canonicalize, encodeUtf8, fail, formatBase64, formatHex, getCrypto, MemoryTree, parseCheckpoint, parseNote, proveInclusion, EVALUATION_PROVABILITY } from '@parley/core';
+import { type JsonObject, type Localized, ParleyError, canonicalize, encodeUtf8, fail, formatBase64, formatHex, getCrypto, MemoryTree, parseCheckpoint, parseNote, proveInclusion } from '@parley/core';
 import type { LogStore } from '@parley/store';
 import type { ParleyNode } from '../service.js';
 import type { HeldEntry } from './refs.js';
@@ -55,6 +55,9 @@ export interface EvaluationEvidence {
   readonly disclosures?: string[];
   readonly created: string;
 }
+
+/** What is provable, to whom (EVAL.md §4). TODO(i12-core-eval): core's EVALUATION_PROVABILITY once it lands. */
+const EVALUATION_PROVABILITY: readonly Localized[] = [];
 
 const sizeOf = (note: string) => parseCheckpoint(parseNote(note).text).treeSize;
 

@@ -27,7 +27,7 @@
  * that cannot be right (another party's log for a reveal, an index not below
  * the entry's own in the same log) is rejected at once.
  */
-import { type EntryRef, type JsonValue, type SignedEntry, ParleyError, formatBase64, openDisclosures, parseEntry } from '@parley/core';
+import { type EntryRef, type JsonValue, type SignedEntry, ParleyError, checkNoticeCommitment, checkProtocolReference, checkRevealCommitment, formatBase64, parseEntry, referencedCommitment } from '@parley/core';
 import type { LogStore } from '@parley/store';
 
 export const COMMITMENT = 'evaluation.commitment';
@@ -101,61 +101,38 @@ export interface Candidate {
 
 const missing = (msg: string) => new ParleyError('EVAL_COMMITMENT_MISSING', msg);
 
-/**
- * The referenced commitment, checked against the reference: held, same leaf hash, a commitment.
- * @returns the entry, or a problem; `undefined` entry when not held and `lenient` (ingest: cannot judge).
- */
-async function referenced(ref: EntryRef, lookup: Lookup, lenient: boolean): Promise<{ held?: HeldEntry; problem?: ParleyError }> {
-  const held = await lookup(ref.party, ref.index);
-  if (held === undefined) return lenient ? {} : { problem: missing(`${ref.party}/${ref.index} is not held by this node`) };
-  if (formatBase64(held.leafHash) !== ref.hash) return { problem: missing(`${ref.party}/${ref.index} held here has another leaf hash than the reference`) };
-  if (held.entry.type !== COMMITMENT) return { problem: missing(`${ref.party}/${ref.index} is a ${held.entry.type}, not an evaluation.commitment`) };
-  return { held };
-}
-
-/**
- * The first broken reference rule of an evaluation entry (see the module doc), or undefined.
- * @param mode `submit`: every referenced entry must be held; `ingest`: one that is
- *   not held but may be (in the sender's log, below the entry) is not judged.
- */
-export async function evaluationProblem(c: Candidate, lookup: Lookup, mode: 'submit' | 'ingest'): Promise<ParleyError | undefined> {
-  const lenientFor = (ref: EntryRef) => mode === 'ingest' && ref.party === c.from && (c.seq === undefined || ref.index < c.seq);
-  if (c.type === COMMITMENT) {
-    if (c.refs.length === 0) return undefined;
-    const ref = c.refs[0]!;
-    if (c.refs.length > 1) return missing('a commitment refers to at most one protocol commitment');
-    if (ref.party !== c.from) return missing('a commitment follows a protocol commitment of its own sender only');
-    const r = await referenced(ref, lookup, lenientFor(ref));
-    if (r.problem) return r.problem;
-    if (r.held && commitmentBody(r.held.entry)?.stage !== 'protocol') return missing(`${ref.party}/${ref.index} is not a stage-protocol commitment`);
-    return undefined;
-  }
-  if (c.type !== NOTICE && c.type !== REVEAL) return undefined;
-  if (c.refs.length !== 1) return missing(`a ${c.type} refers to exactly one evaluation.commitment`);
-  const ref = c.refs[0]!;
-  if (c.type === REVEAL && ref.party !== c.from) return missing('a reveal opens a commitment of its sender\u2019s own log only');
-  if (ref.party === c.from && c.seq !== undefined && ref.index >= c.seq) return missing(`${ref.party}/${ref.index} is not below the entry itself`);
-  const r = await referenced(ref, lookup, lenientFor(ref));
-  if (r.problem || r.held === undefined) return r.problem;
-  const commitment = commitmentBody(r.held.entry);
-  if (commitment === undefined) return missing(`${ref.party}/${ref.index} has no clear body`);
-  if (c.type === NOTICE) {
-    if (commitment.stage !== 'report') return missing(`${ref.party}/${ref.index} is a protocol commitment: a deployment notice cites the report's`);
-    const body = c.body as unknown as NoticeBody | undefined;
-    if (body !== undefined && Date.parse(body.deployedAt) < Date.parse(r.held.entry.time)) {
-      return new ParleyError('EVAL_NOTICE_BEFORE_COMMITMENT', `deployedAt ${body.deployedAt} is earlier than the commitment (${r.held.entry.time})`);
-    }
-    return undefined;
-  }
-  const body = c.body as unknown as RevealBody | undefined;
-  if (body === undefined) return undefined; // sealed, not for us: nothing to open
+/** Runs one of core's reference checks (eval/references.ts), turning its ParleyError into the answer. */
+function problemOf(check: () => unknown): ParleyError | undefined {
   try {
-    openDisclosures(commitment.sd, body.disclosures);
+    check();
     return undefined;
   } catch (e) {
     if (e instanceof ParleyError) return e;
     throw e;
   }
+}
+
+/**
+ * The first broken reference rule of an evaluation entry (see the module doc), or undefined.
+ * The rules themselves are core's (eval/references.ts); this finds what they are applied to.
+ * @param mode `submit`: every referenced entry must be held; `ingest`: one that is
+ *   not held but may be (in the sender's log, below the entry) is not judged.
+ */
+export async function evaluationProblem(c: Candidate, lookup: Lookup, mode: 'submit' | 'ingest'): Promise<ParleyError | undefined> {
+  if (!isEvaluationType(c.type)) return undefined;
+  const ref = c.refs[0];
+  if (ref === undefined) return c.type === COMMITMENT ? undefined : missing(`a ${c.type} refers to exactly one evaluation.commitment`);
+  if (ref.party === c.from && c.seq !== undefined && ref.index >= c.seq) return missing(`${ref.party}/${ref.index} is not below the entry itself`);
+  const held = await lookup(ref.party, ref.index);
+  // Ingest: a commitment of the sender's own log, below the entry, not (yet) held here cannot be judged.
+  if (held === undefined && mode === 'ingest' && ref.party === c.from) return undefined;
+  // Core's checks read the referring entry's sender and references only: on submission it is not signed yet.
+  const referring = { type: c.type, from: { party: c.from, officer: '' }, seq: c.seq ?? -1, refs: c.refs } as unknown as SignedEntry;
+  if (c.type === COMMITMENT) return problemOf(() => checkProtocolReference(referring, held));
+  if (c.type === NOTICE) return c.body === undefined ? problemOf(() => referencedCommitment(ref, held)) : problemOf(() => checkNoticeCommitment(referring, c.body, held));
+  // A reveal sealed to others: its references are still checked, its disclosures cannot be.
+  if (c.body === undefined) return ref.party !== c.from ? missing('a reveal opens a commitment of its sender\u2019s own log only') : problemOf(() => referencedCommitment(ref, held));
+  return problemOf(() => checkRevealCommitment(referring, c.body, held));
 }
 
 /** A reference to a held entry. */
