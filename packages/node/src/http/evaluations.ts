@@ -46,7 +46,7 @@ const PositionText = z
 export const EvaluationCommitmentRequest = z
   .object({
     stage: z.enum(['report', 'protocol']).describe('protocol: a pre-registered plan, committed first'),
-    domains: z.array(Domain).max(16).describe('In the clear, e.g. CBRN, cyber, autonomy, safeguards'),
+    domains: z.array(Domain).min(1).max(16).describe('In the clear, e.g. CBRN, cyber, autonomy, safeguards'),
     sd: z.array(Digest).min(1).max(512).describe('Top-level claim digests and decoys, sorted (byte order), unique (core commitClaims)'),
     protocol: At.optional().describe('The stage-protocol commitment of this party it follows'),
     precedence: S.Precedence.optional().describe('Default ROUTINE'),
