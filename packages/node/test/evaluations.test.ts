@@ -28,9 +28,19 @@ import {
   type JsonObject,
   type JsonValue,
   commitClaims,
+  canonicalize,
+  cosignatureTimestamp,
+  encodeUtf8,
   formatBase64,
   getCrypto,
+  isCanonical,
+  leafHash,
   makeDisclosure,
+  parseBase64,
+  parseCheckpoint,
+  parseNote,
+  parseVerifierKey,
+  verifyInclusion,
   newSigner,
   parseEntry,
   receiptRejection,
@@ -312,6 +322,69 @@ describe('a hostile peer\u2019s evaluation entries', () => {
     expect(v.reveals[0].claims).toBeUndefined();
     expect(v.notices).toEqual([expect.objectContaining({ index: uk.earlyNotice, error: 'EVAL_NOTICE_BEFORE_COMMITMENT' })]);
     expect(v.timeline).toBeUndefined();
+  });
+});
+
+/** DSSE v1 PAE (EVAL.md §6), written out here so the test does not trust the node's. */
+const pae = (type: string, body: Uint8Array) => new Uint8Array([...encodeUtf8(`DSSEv1 ${encodeUtf8(type).length} ${type} ${body.length} `), ...body]);
+/** Verifies a DSSE signature with `party`'s log key from the accord. */
+function dsseVerifies(env: { payloadType: string; payload: string; signatures: { keyid: string; sig: string }[] }, party: string): boolean {
+  const key = parseVerifierKey(parties.find((p) => p.id === party)!.party.logKey);
+  const s = env.signatures.find((x) => x.keyid.startsWith(`${party}:`));
+  return s !== undefined && getCrypto().ed25519Verifier(key.publicKey)(pae(env.payloadType, parseBase64(env.payload)), parseBase64(s.sig));
+}
+
+describe('evidence bundle and DSSE attestation', () => {
+  it('CN\u2019s evidence bundle: JCS, the entries with inclusion proofs against early cosigned checkpoints, the opened disclosures', async () => {
+    const r = await call('CN', 'GET', `/v1/evaluations/US/${us.commitment}/evidence`);
+    expect(r.statusCode, r.body).toBe(200);
+    expect(isCanonical(encodeUtf8(r.body))).toBe(true);
+    const ev = r.json;
+    expect(ev).toMatchObject({ type: 'parley/evaluation-evidence', v: 1, accord: nodes.get('CN')!.accord.id });
+    expect(JSON.parse(ev.chain).versions).toHaveLength(1);
+    for (const [name, index] of [['commitment', us.commitment], ['protocol', us.protocol], ['notice', us.notice], ['reveal', us.reveal]] as const) {
+      const item = ev[name];
+      expect(item.index, name).toBe(index);
+      const bytes = parseBase64(item.entry);
+      expect(formatBase64(bytes)).toBe(formatBase64((await stores.get('US')!.entry(index))!.bytes));
+      const cp = parseCheckpoint(parseNote(item.checkpoint).text);
+      expect(verifyInclusion(item.proof.map((h: string) => parseBase64(h)), cp.treeSize, cp.rootHash, index, leafHash(bytes)), name).toBe(true);
+    }
+    // The commitment's checkpoint carries CN's cosignature from before the deployment.
+    const sigs = parseNote(ev.commitment.checkpoint).signatures.filter((x) => x.name === 'cn.parley.test/log');
+    const ts = cosignatureTimestamp(new Uint8Array([...Array.from({ length: 4 }, () => 0), ...sigs[0]!.signature])).timestamp;
+    const notice = parseEntry(parseBase64(ev.notice.entry));
+    expect(ts * 1000).toBeLessThan(Date.parse((notice.body as { clear: { deployedAt: string } }).clear.deployedAt));
+    const picked = selectDisclosures(committed.disclosures, ['model', 'redLines.cbrn.outcome', 'report']).map((d) => d.encoded);
+    expect([...ev.disclosures].sort()).toEqual([...picked].sort());
+  });
+
+  it('CN signs the in-toto statement of what it opened; US co-signs the same payload', async () => {
+    const r = await call('CN', 'POST', `/v1/evaluations/US/${us.commitment}/dsse`, {});
+    expect(r.statusCode, r.body).toBe(200);
+    const env = r.json;
+    expect(env.payloadType).toBe('application/vnd.in-toto+json');
+    expect(env.signatures).toHaveLength(1);
+    expect(env.signatures[0].keyid).toMatch(/^CN:cn\.parley\.test\/log\+[0-9a-f]{8}$/);
+    expect(dsseVerifies(env, 'CN')).toBe(true);
+    const statement = JSON.parse(new TextDecoder().decode(parseBase64(env.payload)));
+    expect(canonicalize(statement)).toBe(new TextDecoder().decode(parseBase64(env.payload)));
+    expect(statement).toMatchObject({ _type: 'https://in-toto.io/Statement/v1', predicateType: 'https://parley.dev/evaluation/v1', subject: [{ name: MODEL.id, digest: { sha256: 'b'.repeat(64) } }] });
+    expect(statement.predicate).toMatchObject({ stage: 'report', domains: ['CBRN', 'cyber'], claims: { redLines: { cbrn: { outcome: 'below' } } }, commitment: { party: 'US', index: us.commitment, leafHash: us.leafHash }, reveal: { party: 'US', index: us.reveal } });
+    expect(statement.predicate.timeline).toMatchObject({ committedBefore: true });
+    // A flipped byte in the payload no longer verifies.
+    const bad = parseBase64(env.payload);
+    bad[10] ^= 1;
+    expect(dsseVerifies({ ...env, payload: formatBase64(bad) }, 'CN')).toBe(false);
+    // US, the committing party, signs CN's payload as given: one payload, two signatures.
+    const co = await call('US', 'POST', `/v1/evaluations/US/${us.commitment}/dsse`, { payload: env.payload });
+    expect(co.statusCode, co.body).toBe(200);
+    expect(co.json.payload).toBe(env.payload);
+    expect(dsseVerifies(co.json, 'US')).toBe(true);
+    // A statement whose claims differ from what US holds is refused.
+    const forged = { ...statement, predicate: { ...statement.predicate, claims: { redLines: { cbrn: { outcome: 'at-or-above' } } } } };
+    expectProblem(await call('US', 'POST', `/v1/evaluations/US/${us.commitment}/dsse`, { payload: formatBase64(encodeUtf8(canonicalize(forged))) }), 422, 'DSSE_INVALID');
+    expectProblem(await call('CN', 'POST', `/v1/evaluations/US/${us.commitment}/dsse`, {}, 'audrey'), 403, 'FORBIDDEN');
   });
 });
 
