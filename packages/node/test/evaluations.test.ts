@@ -30,6 +30,10 @@ import {
   commitClaims,
   canonicalize,
   cosignatureTimestamp,
+  dsseKeysOf,
+  mergeDsse,
+  verifyDsse,
+  verifyEvaluationEvidence,
   encodeUtf8,
   formatBase64,
   getCrypto,
@@ -357,6 +361,18 @@ describe('evidence bundle and DSSE attestation', () => {
     expect(ts * 1000).toBeLessThan(Date.parse((notice.body as { clear: { deployedAt: string } }).clear.deployedAt));
     const picked = selectDisclosures(committed.disclosures, ['model', 'redLines.cbrn.outcome', 'report']).map((d) => d.encoded);
     expect([...ev.disclosures].sort()).toEqual([...picked].sort());
+    // Core's offline verifier, against the accord the verifier trusts (the genesis here): every check holds.
+    const v = await verifyEvaluationEvidence(r.body, canonicalize(accord));
+    expect(v.checks.filter((c) => !c.ok)).toEqual([]);
+    expect(v.ok).toBe(true);
+    expect(v.timeline).toMatchObject({ committedBefore: true });
+    expect(v.claims).toEqual({ model: { name: 'Frontier-2', version: '2026-11' }, redLines: { cbrn: { outcome: 'below' } }, report: { sha256: 'a'.repeat(64) } });
+    // A recipient that forwards a changed value is caught.
+    const outcome = committed.disclosures.find((d) => d.path === 'redLines.cbrn.outcome')!;
+    const forged = { ...ev, disclosures: ev.disclosures.map((d: string) => (d === outcome.encoded ? makeDisclosure('outcome', 'at-or-above', outcome.salt).encoded : d)) };
+    const bad = await verifyEvaluationEvidence(canonicalize(forged), canonicalize(accord));
+    expect(bad.ok).toBe(false);
+    expect(bad.checks.find((c) => !c.ok)).toBeDefined();
   });
 
   it('CN signs the in-toto statement of what it opened; US co-signs the same payload', async () => {
@@ -370,8 +386,10 @@ describe('evidence bundle and DSSE attestation', () => {
     const statement = JSON.parse(new TextDecoder().decode(parseBase64(env.payload)));
     expect(canonicalize(statement)).toBe(new TextDecoder().decode(parseBase64(env.payload)));
     expect(statement).toMatchObject({ _type: 'https://in-toto.io/Statement/v1', predicateType: 'https://parley.dev/evaluation/v1', subject: [{ name: MODEL.id, digest: { sha256: 'b'.repeat(64) } }] });
-    expect(statement.predicate).toMatchObject({ stage: 'report', domains: ['CBRN', 'cyber'], claims: { redLines: { cbrn: { outcome: 'below' } } }, commitment: { party: 'US', index: us.commitment, leafHash: us.leafHash }, reveal: { party: 'US', index: us.reveal } });
+    expect(statement.predicate).toMatchObject({ stage: 'report', domains: ['CBRN', 'cyber'], claims: { redLines: { cbrn: { outcome: 'below' } } }, commitment: { party: 'US', index: us.commitment, leafHash: us.leafHash }, notice: { party: 'US', index: us.notice } });
     expect(statement.predicate.timeline).toMatchObject({ committedBefore: true });
+    const keys = dsseKeysOf(nodes.get('CN')!.chain.versions);
+    expect(verifyDsse(env, keys).signedBy).toEqual([env.signatures[0].keyid]);
     // A flipped byte in the payload no longer verifies.
     const bad = parseBase64(env.payload);
     bad[10] ^= 1;
@@ -381,6 +399,8 @@ describe('evidence bundle and DSSE attestation', () => {
     expect(co.statusCode, co.body).toBe(200);
     expect(co.json.payload).toBe(env.payload);
     expect(dsseVerifies(co.json, 'US')).toBe(true);
+    const merged = mergeDsse(env, co.json);
+    expect(verifyDsse(merged, keys).signedBy.map((k) => k.split(':')[0]).sort()).toEqual(['CN', 'US']);
     // A statement whose claims differ from what US holds is refused.
     const forged = { ...statement, predicate: { ...statement.predicate, claims: { redLines: { cbrn: { outcome: 'at-or-above' } } } } };
     expectProblem(await call('US', 'POST', `/v1/evaluations/US/${us.commitment}/dsse`, { payload: formatBase64(encodeUtf8(canonicalize(forged))) }), 422, 'DSSE_INVALID');
