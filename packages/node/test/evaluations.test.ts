@@ -392,7 +392,7 @@ describe('evidence bundle and DSSE attestation', () => {
     expect(verifyDsse(env, keys).signedBy).toEqual([env.signatures[0].keyid]);
     // A flipped byte in the payload no longer verifies.
     const bad = parseBase64(env.payload);
-    bad[10] ^= 1;
+    bad[10] = bad[10]! ^ 1;
     expect(dsseVerifies({ ...env, payload: formatBase64(bad) }, 'CN')).toBe(false);
     // US, the committing party, signs CN's payload as given: one payload, two signatures.
     const co = await call('US', 'POST', `/v1/evaluations/US/${us.commitment}/dsse`, { payload: env.payload });
