@@ -409,6 +409,18 @@ describe('evidence bundle and DSSE attestation', () => {
 });
 
 describe('GET /v1/evaluations/{party}/{index} errors', () => {
+  it('publishes every evaluation route and its schemas in the OpenAPI document', async () => {
+    const doc = (await (await fetch(`${urls['CN']}/openapi.json`)).json()) as { paths: Record<string, Record<string, unknown>>; components: { schemas: Record<string, unknown> } };
+    expect(Object.keys(doc.paths['/v1/evaluations/commitments']!)).toContain('post');
+    expect(Object.keys(doc.paths['/v1/evaluations/notices']!)).toContain('post');
+    expect(Object.keys(doc.paths['/v1/evaluations/reveals']!)).toContain('post');
+    expect(Object.keys(doc.paths['/v1/evaluations']!)).toContain('get');
+    expect(Object.keys(doc.paths['/v1/evaluations/{party}/{index}']!)).toContain('get');
+    expect(Object.keys(doc.paths['/v1/evaluations/{party}/{index}/evidence']!)).toContain('get');
+    expect(Object.keys(doc.paths['/v1/evaluations/{party}/{index}/dsse']!)).toContain('post');
+    for (const id of ['EvaluationCommitmentRequest', 'DeploymentNoticeRequest', 'EvaluationRevealRequest', 'EvaluationView', 'EvaluationEvidence', 'DsseEnvelope']) expect(doc.components.schemas[id], id).toBeDefined();
+  });
+
   it('404 for no commitment there, 400 for a bad index', async () => {
     expectProblem(await call('CN', 'GET', `/v1/evaluations/US/${us.notice}`), 404, 'NOT_FOUND');
     expectProblem(await call('CN', 'GET', '/v1/evaluations/US/01'), 400, 'VALIDATION_FAILED');
