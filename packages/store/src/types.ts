@@ -360,8 +360,8 @@ export interface LogStore {
    * one stays). Atomic per call.
    * @returns how many of `tokens` were newly stored.
    * @throws StoreError `STORE_CONFLICT` for an empty party or authority, a
-   *   size that is not a safe integer ≥ 1, an empty token, or a genTime that
-   *   is not a safe integer ≥ 0 (our caller's bug); nothing of the call is written.
+   *   size that is not a safe integer ≥ 1, an empty token or note, or a genTime
+   *   that is not a safe integer ≥ 0 (our caller's bug); nothing of the call is written.
    */
   addCheckpointTimestamps(tokens: readonly CheckpointTimestamp[]): Promise<number>;
   /**
@@ -435,6 +435,12 @@ export interface CheckpointTimestamp {
   readonly token: Uint8Array;
   /** The token's genTime, milliseconds since the epoch. */
   readonly genTime: number;
+  /**
+   * The exact checkpoint note stamped (text): the log's own signed note of
+   * `treeSize`, as its node serves it, without cosignatures. The token's
+   * imprint is SHA-256 of it, so each row verifies on its own.
+   */
+  readonly note: string;
 }
 
 export interface NewEscalation {

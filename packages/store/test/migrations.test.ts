@@ -137,7 +137,7 @@ interface Manifest {
   /** Schema ≥ 2: what the node had cosigned as a witness of other logs. */
   witness?: { origin: string; party: string; logKey: string; witnessKey: string; treeSize: number; rootHash: string; note: string }[];
   /** Schema ≥ 8 (issue 12): time-stamp tokens kept beside checkpoints (token: base64 bytes). */
-  timestamps?: { party: string; treeSize: number; authority: string; token: string; genTime: number }[];
+  timestamps?: { party: string; treeSize: number; authority: string; token: string; genTime: number; note: string }[];
 }
 
 const FIXTURES = fileURLToPath(new URL('./fixtures/db/', import.meta.url));
@@ -374,7 +374,7 @@ describe('the schema-7 fixture migrates to schema 8 (checkpoint time-stamp token
     const store = SqliteStore.open(path);
     expect(await store.checkpointTimestamps('US')).toEqual([]);
     expect((await store.witnessState('CN'))?.treeSize).toBe(manifest.witness![0]!.treeSize);
-    const token = { party: 'US', treeSize: 9, authority: 'tsa-a', token: new Uint8Array([0x30, 0x03, 0x02, 0x01, 0x01]), genTime: Date.parse('2026-05-14T12:00:10Z') };
+    const token = { party: 'US', treeSize: 9, authority: 'tsa-a', token: new Uint8Array([0x30, 0x03, 0x02, 0x01, 0x01]), genTime: Date.parse('2026-05-14T12:00:10Z'), note: 'fixture.parley.test/US\n9\n…\n' };
     expect(await store.addCheckpointTimestamps([token])).toBe(1);
     expect(await store.checkpointTimestamps('US', { treeSize: 9 })).toEqual([token]);
     await store.close();

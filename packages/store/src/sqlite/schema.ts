@@ -97,8 +97,9 @@
  *
  *     checkpoint_timestamps  (party, tree_size, authority) PRIMARY KEY      an RFC 3161 time-stamp token
  *                  token BLOB (DER TimeStampToken), gen_time INTEGER      (core tsa) for the checkpoint of
- *                  (its genTime, ms since the epoch)                      party's log at tree_size, from the
- *                                                                         accord authority named; insert-only
+ *                  (its genTime, ms since the epoch),                     party's log at tree_size, from the
+ *                  note TEXT (the exact checkpoint note stamped:          accord authority named; insert-only
+ *                  the imprint is SHA-256 of it, as its log signed it)
  *
  * Tokens are verified before they are stored (node tsa/); the table only
  * keeps them beside the checkpoints they stamp, as evidence: never updated,
@@ -373,6 +374,7 @@ export const MIGRATIONS: readonly Migration[] = [
         authority  TEXT NOT NULL CHECK (length(authority) > 0),
         token      BLOB NOT NULL CHECK (length(token) > 0),
         gen_time   INTEGER NOT NULL CHECK (gen_time >= 0),
+        note       TEXT NOT NULL CHECK (length(note) > 0),
         PRIMARY KEY (party, tree_size, authority)
       ) STRICT, WITHOUT ROWID;
       CREATE TRIGGER checkpoint_timestamps_insert_only_u BEFORE UPDATE ON checkpoint_timestamps BEGIN SELECT RAISE(ABORT, 'time-stamp tokens are insert-only'); END;

@@ -600,13 +600,13 @@ export class SqliteStore implements LogStore {
   addCheckpointTimestamps(tokens: readonly CheckpointTimestamp[]): Promise<number> {
     return this.#run('addCheckpointTimestamps', () => {
       for (const t of tokens) {
-        if (t.party === '' || t.authority === '' || !Number.isSafeInteger(t.treeSize) || t.treeSize < 1 || t.token.length === 0 || !Number.isSafeInteger(t.genTime) || t.genTime < 0) {
+        if (t.party === '' || t.authority === '' || !Number.isSafeInteger(t.treeSize) || t.treeSize < 1 || t.token.length === 0 || t.note === '' || !Number.isSafeInteger(t.genTime) || t.genTime < 0) {
           fail('STORE_CONFLICT', `addCheckpointTimestamps ${t.party}/${t.treeSize}/${t.authority}: bad token row`);
         }
       }
       let n = 0;
       this.#db.transaction(() => {
-        for (const t of tokens) n += this.#stmts.addTimestamp.run(t.party, t.treeSize, t.authority, t.token, t.genTime).changes;
+        for (const t of tokens) n += this.#stmts.addTimestamp.run(t.party, t.treeSize, t.authority, t.token, t.genTime, t.note).changes;
       })();
       return n;
     });
@@ -617,8 +617,8 @@ export class SqliteStore implements LogStore {
       const lo = q.treeSize ?? q.from ?? 0;
       const hi = q.treeSize ?? Number.MAX_SAFE_INTEGER;
       const limit = q.limit !== undefined && Number.isSafeInteger(q.limit) && q.limit >= 0 ? q.limit : -1;
-      const rows = this.#stmts.timestamps.all({ party, lo, hi, limit }) as { tree_size: number; authority: string; token: Uint8Array; gen_time: number }[];
-      return rows.map((r) => ({ party, treeSize: r.tree_size, authority: r.authority, token: new Uint8Array(r.token), genTime: r.gen_time }));
+      const rows = this.#stmts.timestamps.all({ party, lo, hi, limit }) as { tree_size: number; authority: string; token: Uint8Array; gen_time: number; note: string }[];
+      return rows.map((r) => ({ party, treeSize: r.tree_size, authority: r.authority, token: new Uint8Array(r.token), genTime: r.gen_time, note: r.note }));
     });
   }
 
@@ -774,9 +774,9 @@ function prepare(db: Database.Database) {
          FROM cosigned_times WHERE party = @party)
        WHERE @limit < 0 OR n <= @limit ORDER BY cosigner, tree_size`,
     ),
-    addTimestamp: p('INSERT OR IGNORE INTO checkpoint_timestamps (party, tree_size, authority, token, gen_time) VALUES (?, ?, ?, ?, ?)'),
+    addTimestamp: p('INSERT OR IGNORE INTO checkpoint_timestamps (party, tree_size, authority, token, gen_time, note) VALUES (?, ?, ?, ?, ?, ?)'),
     timestamps: p(
-      `SELECT tree_size, authority, token, gen_time FROM checkpoint_timestamps
+      `SELECT tree_size, authority, token, gen_time, note FROM checkpoint_timestamps
        WHERE party = @party AND tree_size BETWEEN @lo AND @hi ORDER BY tree_size, authority LIMIT @limit`,
     ),
     latestTimestamped: p('SELECT max(tree_size) FROM checkpoint_timestamps WHERE party = ?'),
