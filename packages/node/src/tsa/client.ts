@@ -15,13 +15,12 @@
  */
 import { request as undiciRequest } from 'undici';
 import { fail, isParleyError } from '@parley/core';
+import { MAX_TIMESTAMP_REPLY, TIMESTAMP_QUERY_TYPE, TIMESTAMP_REPLY_TYPE } from '@parley/core/tsa';
 
 /** Longest a TSA may take to answer (ms). */
 export const TSA_TIMEOUT_MS = 10_000;
 /** Largest TimeStampResp read (a token with its certificate chain is a few KiB). */
-export const MAX_TSA_REPLY_BYTES = 64 * 1024;
-export const TIMESTAMP_QUERY_TYPE = 'application/timestamp-query';
-export const TIMESTAMP_REPLY_TYPE = 'application/timestamp-reply';
+export const MAX_TSA_REPLY_BYTES = MAX_TIMESTAMP_REPLY;
 
 export interface TsaClientOptions {
   readonly timeoutMs?: number;
