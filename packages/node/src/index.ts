@@ -14,3 +14,4 @@ export * from './incidents.js';
 export * from './received.js';
 export * from './skipped.js';
 export * from './governance/governance.js';
+export * from './tsa/index.js';

@@ -70,6 +70,8 @@ export async function postTimestampQuery(url: string, query: Uint8Array, o: TsaC
     const bytes = Buffer.concat(chunks, length);
     return new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   } finally {
+    // Whatever was not read is dropped (an abort on a body nobody reads is no error).
+    res.body.on('error', () => undefined);
     if (!res.body.destroyed) res.body.destroy();
   }
 }
