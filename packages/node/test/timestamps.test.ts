@@ -20,7 +20,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeUtf8, formatBase64, parseBase64, verifyAccord } from '@parley/core/node';
 import { verifyTimestamps } from '@parley/core/tsa';
 import { SqliteStore } from '@parley/store';
-import { CosignedBounds, ParleyNode, PeerClient, type Runtime, TimestampStamper, fetchPeerTimestamps, hashPassword, noteCosigned, startRuntime, tsaStats } from '../src/index.js';
+import { CosignedBounds, ParleyNode, PeerClient, type Runtime, TimestampStamper, exportBundleFile, fetchPeerTimestamps, hashPassword, importBundle, noteCosigned, startRuntime, tsaStats } from '../src/index.js';
 import { makeTestTsa, startTsaServer, type TestTsa, type TsaServer } from '../../core/test/helpers/tsa.js';
 import { makeAccord, makeParty } from './helpers/channel.js';
 import { allocatePorts, httpCaller, putGovernanceOfficers, waitFor } from './helpers/governance.js';
@@ -32,6 +32,7 @@ let tsaA: TsaServer;
 let tsaB: TsaServer;
 let impostor: TestTsa;
 let accord: ReturnType<typeof makeAccord>;
+let parties: ReturnType<typeof makeParty>[];
 const stores = new Map<string, SqliteStore>();
 const nodes = new Map<string, ParleyNode>();
 const runtimes = new Map<string, Runtime>();
@@ -46,7 +47,7 @@ beforeAll(async () => {
   tsaB.failWith(503);
   // Same name as tsa-a, its own CA: what a hostile peer could stamp with.
   impostor = await makeTestTsa({ name: 'tsa-a' });
-  const parties = IDS.map(makeParty);
+  parties = IDS.map(makeParty);
   accord = makeAccord(parties, { timestamping: { authorities: [tsaA.authority, tsaB.authority], required: 1 } });
   const passwordHash = await hashPassword(PASSWORD);
   const ports = await allocatePorts(IDS, urls);
@@ -182,11 +183,63 @@ describe('RFC 3161 time stamps of checkpoints (issue 12)', () => {
       expect(got.stored).toBe(0);
       expect(got.refused).toHaveLength(1);
       expect(got.refused[0]!.code).toMatch(/^(NOTE_|CHECKPOINT_|SIGNATURE_)/);
-      expect(await cnStore.checkpointTimestamps('US', { treeSize: size })).toEqual([]);
+      // Nothing the hostile peer served was kept (CN's own fetcher may meanwhile hold US's real token of that size).
+      const kept = await cnStore.checkpointTimestamps('US', { treeSize: size });
+      for (const k of kept) {
+        expect(formatBase64(k.token)).not.toBe(formatBase64(forged.token));
+        expect(formatBase64(k.token)).not.toBe(formatBase64(realToken.token));
+        expect(k.note).toBe(note);
+      }
       expect(await metric('CN', /^parley_tsa_refused_total\{party="US",code="TSA_UNTRUSTED"\}/)).toBe(2);
       expect(await metric('CN', /^parley_tsa_refused_total\{party="US",code="TSA_IMPRINT_MISMATCH"\}/)).toBe(1);
     } finally {
       await new Promise((r) => hostile.close(r));
+    }
+  }, 60_000);
+});
+
+describe('offline bundles carry the tokens (issue 12)', () => {
+  it('round trip: an exported bundle carries US\u2019s tokens, an importer verifies and keeps them; a token for another imprint makes the bundle BUNDLE_INVALID with the TSA error as cause', async () => {
+    const us = nodes.get('US')!;
+    const usStore = stores.get('US')!;
+    await waitFor('US stamped its latest checkpoint', async () => (await usStore.latestTimestampedSize('US')) === us.treeSize, 20_000);
+    const file = await exportBundleFile(us, usStore, { to: 'CN' });
+    const json = JSON.parse(decodeUtf8(file.bytes)) as { timestamps?: { checkpoint: string; tokens: { authority: string; token: string }[] }[] };
+    expect(json.timestamps?.length).toBeGreaterThanOrEqual(1);
+    expect(json.timestamps!.every((t) => t.tokens.length === 1 && t.tokens[0]!.authority === 'tsa-a')).toBe(true);
+
+    // A fresh data directory of CN (same keys) imports it: the tokens are verified and kept.
+    const cnParty = parties.find((p) => p.id === 'CN')!;
+    const store = SqliteStore.open(':memory:');
+    const cn2 = await ParleyNode.open({ accord, party: 'CN', keys: cnParty.keys, store });
+    try {
+      const r = await importBundle(cn2, file.bytes);
+      expect(r.accepted).toBeGreaterThan(0);
+      const kept = await store.checkpointTimestamps('US');
+      expect(kept.map((t) => t.treeSize)).toEqual(json.timestamps!.map((t) => Number(t.checkpoint.split('\n')[1])));
+
+      // The same bundle, re-signed by US, whose last stamped note carries the token of another checkpoint.
+      const stamped = json.timestamps!;
+      const other = (await usStore.checkpointTimestamps('US', { limit: 1 }))[0]!;
+      expect(other.treeSize).toBeLessThan(Number(stamped[stamped.length - 1]!.checkpoint.split('\n')[1]));
+      const forged = us.signBundle({
+        accordId: us.accord.id,
+        from: 'US',
+        to: 'CN',
+        created: new Date().toISOString(),
+        checkpoint: decodeUtf8((await us.latestCheckpoint())!),
+        entries: [],
+        timestamps: [{ checkpoint: stamped[stamped.length - 1]!.checkpoint, tokens: [{ authority: 'tsa-a', token: formatBase64(other.token) }] }],
+      });
+      const e = await importBundle(cn2, forged).then(
+        () => undefined,
+        (x: unknown) => x as { code?: string; cause?: { code?: string } },
+      );
+      expect(e?.code).toBe('BUNDLE_INVALID');
+      expect(e?.cause?.code).toBe('TSA_IMPRINT_MISMATCH');
+    } finally {
+      await cn2.close();
+      await store.close();
     }
   }, 60_000);
 });

@@ -37,6 +37,8 @@ export interface RefusedToken {
   readonly authority: string;
   readonly code: string;
   readonly message: string;
+  /** The typed error (a ParleyError with `code`), for a caller that wraps it. */
+  readonly error?: unknown;
 }
 
 export interface CheckedTokens {
@@ -79,7 +81,7 @@ export async function verifyCheckpointTokens(g: Governed & { readonly accord: Ve
       verified.push({ party, treeSize, authority: t.authority, token: t.token, genTime: v.genTime.getTime(), note: text });
     } catch (e) {
       if (!isParleyError(e)) throw e;
-      refused.push({ authority: t.authority, code: e.code, message: e.message });
+      refused.push({ authority: t.authority, code: e.code, message: e.message, error: e });
     }
   }
   return { treeSize, verified, refused };
