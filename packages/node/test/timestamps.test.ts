@@ -17,10 +17,10 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { decodeUtf8, formatBase64, parseBase64, verifyAccord } from '@parley/core/node';
+import { decodeUtf8, detectFork, formatBase64, newSigner, parseCheckpoint, parseForkProof, parseNote, signCheckpoint, stampedNote, verifyAccord, verifyForkProof } from '@parley/core/node';
 import { verifyTimestamps } from '@parley/core/tsa';
 import { SqliteStore } from '@parley/store';
-import { CosignedBounds, ParleyNode, PeerClient, type Runtime, TimestampStamper, exportBundleFile, fetchPeerTimestamps, hashPassword, importBundle, noteCosigned, startRuntime, tsaStats } from '../src/index.js';
+import { CosignedBounds, ParleyNode, PeerClient, type Runtime, TimestampStamper, exportBundleFile, fetchPeerTimestamps, forksOf, hashPassword, importBundle, noteCosigned, recordFork, startRuntime, tsaStats } from '../src/index.js';
 import { makeTestTsa, startTsaServer, type TestTsa, type TsaServer } from '../../core/test/helpers/tsa.js';
 import { makeAccord, makeParty } from './helpers/channel.js';
 import { allocatePorts, httpCaller, putGovernanceOfficers, waitFor } from './helpers/governance.js';
@@ -281,3 +281,46 @@ describe('deadline bounds take the earliest trusted time (issue 12)', () => {
     }
   }, 60_000);
 });
+
+describe('fork proofs carry the tokens of their views (issue 12)', () => {
+  it('a kept fork proof gets the verified tokens held for a view; tokens it brought that do not verify are dropped; without tokens the proof is unchanged', async () => {
+    const usStore = stores.get('US')!;
+    const size = await usStore.latestTimestampedSize('US');
+    const held = await usStore.checkpointTimestamps('US', { treeSize: size });
+    const real = held[0]!.note;
+    // A second view of the same size, signed with US's key: a same-size fork.
+    const cp = parseCheckpoint(parseNote(real).text);
+    const other = decodeUtf8(signCheckpoint({ ...cp, rootHash: new Uint8Array(32).fill(7) }, newSigner(parties.find((p) => p.id === 'US')!.keys.log)));
+    const verified = verifyAccord(accord);
+    const bare = detectFork(verified, 'US', real, other)!;
+    expect(bare.a.timestamps).toBeUndefined();
+
+    // A fresh CN (same keys, its own store) holding US's tokens of that size, verified earlier.
+    const cnParty = parties.find((p) => p.id === 'CN')!;
+    const store = SqliteStore.open(':memory:');
+    const cn3 = await ParleyNode.open({ accord, party: 'CN', keys: cnParty.keys, store });
+    try {
+      await store.addCheckpointTimestamps(held);
+      // The proof arrives with a token that does not stamp the other view (another checkpoint's).
+      const first = (await usStore.checkpointTimestamps('US', { limit: 1 }))[0]!;
+      const otherSide = bare.a.checkpoint === other ? 'a' : 'b';
+      const brought = { ...bare, [otherSide]: { ...bare[otherSide], timestamps: [{ authority: 'tsa-a', token: formatBase64(first.token) }] } };
+      expect(await recordFork(store, 'US', brought)).toBe(true);
+      const [text] = await forksOf(store, 'US');
+      const kept = parseForkProof(text!);
+      const realSide = kept.a.checkpoint === real ? kept.a : kept.b;
+      const otherKept = kept.a.checkpoint === real ? kept.b : kept.a;
+      expect(otherKept.timestamps).toBeUndefined(); // the bad token was dropped
+      expect(realSide.timestamps).toEqual(held.map((t) => ({ authority: t.authority, token: formatBase64(t.token) })));
+      // Anyone with the accord checks the fork, then the view's tokens against the view's log-signed note.
+      verifyForkProof(kept, verified);
+      const v = await verifyTimestamps(stampedNote(realSide.checkpoint), realSide.timestamps!, verified.accord.timestamping!);
+      expect(v.satisfied).toBe(true);
+      expect(v.trustedTime!.getTime()).toBe(held[0]!.genTime);
+    } finally {
+      await cn3.close();
+      await store.close();
+    }
+  }, 60_000);
+});
+

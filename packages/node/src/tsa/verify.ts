@@ -48,6 +48,19 @@ export interface CheckedTokens {
   readonly refused: RefusedToken[];
 }
 
+/** Who verifies tokens for what is kept on a store: the node running on it (fork proofs, federation/forks.ts). */
+const verifiers = new WeakMap<object, Governed & { readonly accord: VerifiedAccord }>();
+
+/** Registers the node running on `store` (ParleyNode.open). */
+export function bindTimestampVerifier(store: object, g: Governed & { readonly accord: VerifiedAccord }): void {
+  verifiers.set(store, g);
+}
+
+/** The node registered for `store`, if any. */
+export function timestampVerifierOf(store: object): (Governed & { readonly accord: VerifiedAccord }) | undefined {
+  return verifiers.get(store);
+}
+
 /** The tree size of a checkpoint note (unverified). */
 export function noteSize(note: string | Uint8Array): number {
   return parseCheckpoint(parseNote(note).text).treeSize;
