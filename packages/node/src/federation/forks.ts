@@ -34,7 +34,7 @@ import { ArgumentError, ParseError, VerificationError, type AccordForkProof, typ
 import type { LogStore } from '@parley/store';
 import { type Governed, verifyForkAt } from '../epochs.js';
 import { formatBase64, parseBase64, stampedNote } from '@parley/core';
-import { noteSize, timestampVerifierOf, verifyCheckpointTokens } from '../tsa/verify.js';
+import { noteSize, timestampVerifierOf, timestampingOf, verifyCheckpointTokens } from '../tsa/verify.js';
 
 /** Most fork proofs kept per party (each ≤ 256 KiB): later ones are not stored. */
 export const MAX_FORKS_KEPT = 8;
@@ -99,7 +99,9 @@ export async function recordFork(store: LogStore, party: string, proof: ForkProo
  */
 async function withTimestamps(store: LogStore, party: string, proof: ForkProof): Promise<ForkProof> {
   const g = timestampVerifierOf(store);
-  if (g === undefined) return proof;
+  const brought = proof.a.timestamps !== undefined || proof.b.timestamps !== undefined;
+  // No authority in the accord and no token brought: nothing to add or check (and no await on the way).
+  if (g === undefined || (timestampingOf(g.accord) === undefined && !brought)) return proof;
   const side = async <T extends ForkProof['a']>(s: T): Promise<T> => {
     let note: string;
     try {
