@@ -198,6 +198,27 @@ describe('RFC 3161 tokens from a real openssl TSA', () => {
     expect(garbage.failed).toEqual([{ authority: 'tsa-a', code: 'TSA_MALFORMED' }]);
   }, 30_000);
 
+  it('answers every single-byte mutation and truncation of a token with success or a TSA_* ParleyError, never another error', async () => {
+    const good = await verifyTimestampToken(tokenA, { imprint, authorities: [a.authority] });
+    let seed = 12345;
+    const rand = (n: number) => ((seed = (seed * 1103515245 + 12345) % 2 ** 31), seed % n);
+    const codes = new Set<string>();
+    for (let i = 0; i < 120; i++) {
+      const t = i % 10 === 9 ? tokenA.slice(0, rand(tokenA.length)) : tokenA.slice();
+      if (i % 10 !== 9) t[rand(t.length)] ^= 1 << rand(8);
+      try {
+        // A flip outside what is signed and used (e.g. the CA copy the token carries) may still verify: same time, same serial.
+        const v = await verifyTimestampToken(t, { imprint, authorities: [a.authority] });
+        expect([v.genTime, v.serial]).toEqual([good.genTime, good.serial]);
+      } catch (e) {
+        expect(e).toBeInstanceOf(ParleyError);
+        expect((e as ParleyError).code).toMatch(/^TSA_/);
+        codes.add((e as ParleyError).code);
+      }
+    }
+    expect(codes.has('TSA_MALFORMED') && codes.has('TSA_SIGNATURE')).toBe(true);
+  }, 60_000);
+
   it('parses the wire form strictly: sorted by authority, one each, canonical base64', () => {
     const w = formatTimestampToken('tsa-a', tokenA);
     expect(parseTimestampTokens([w, formatTimestampToken('tsa-b', tokenA)])).toHaveLength(2);
