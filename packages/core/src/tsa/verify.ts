@@ -28,7 +28,7 @@ import * as pkijs from 'pkijs';
 import { ParleyError, fail } from '../errors.js';
 import { bytesEqual, formatHex, parseBase64 } from '../encoding.js';
 import type { AccordTimestamping, TimestampAuthority } from '../accord/accord.js';
-import { OID_SHA256, parseAsn1, timestampImprint, unsignedInteger } from './request.js';
+import { MAX_TIMESTAMP_REPLY, OID_SHA256, parseAsn1, timestampImprint, unsignedInteger } from './request.js';
 import type { TimestampTokenWire } from './wire.js';
 import { timestampTokenBytes } from './wire.js';
 
@@ -111,6 +111,7 @@ function signerCertificate(signer: pkijs.SignerInfo, certs: readonly pkijs.Certi
 
 /** Step 1: the structure (RFC 5652 §3, §5.1, §5.2; RFC 3161 §2.4.2). */
 function parseToken(token: Uint8Array): ParsedToken {
+  if (token.length > MAX_TIMESTAMP_REPLY) fail('TSA_MALFORMED', `token: ${token.length} bytes, more than ${MAX_TIMESTAMP_REPLY}`);
   const asn = parseAsn1(token, 'token');
   try {
     const ci = new pkijs.ContentInfo({ schema: asn });
@@ -122,6 +123,8 @@ function parseToken(token: Uint8Array): ParsedToken {
     if (signed.signerInfos.length !== 1) fail('TSA_MALFORMED', `token: ${signed.signerInfos.length} signers, want 1`);
     const eContent = bytesOf(encap.eContent.getValue());
     const tst = new pkijs.TSTInfo({ schema: parseAsn1(eContent, 'TSTInfo') });
+    // RFC 3161 §2.4.2: TSTInfo version v1(1).
+    if (tst.version !== 1) fail('TSA_MALFORMED', `token: TSTInfo version ${tst.version}, want 1`);
     const certs = (signed.certificates ?? []).filter((c): c is pkijs.Certificate => c instanceof pkijs.Certificate);
     const signer = signed.signerInfos[0]!;
     const cert = signerCertificate(signer, certs);
