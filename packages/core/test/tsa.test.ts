@@ -240,11 +240,18 @@ describe('RFC 3161 tokens from TSAs with bad certificates (real openssl)', () =>
     ['TSA_EKU: timeStamping not marked critical', { certificate: 'eku-not-critical' }, 'TSA_EKU'],
     ['TSA_EKU: timeStamping plus another purpose', { certificate: 'eku-extra' }, 'TSA_EKU'],
     ['TSA_UNTRUSTED: a TSA of another CA than the accord lists', { untrusted: true }, 'TSA_UNTRUSTED'],
+    ['TSA_UNTRUSTED: a TSA certificate issued by a certificate that is no CA (RFC 5280 §6.1.4 (k))', { chain: 'leaf-issued' }, 'TSA_UNTRUSTED'],
     ['TSA_POLICY: a TSA stamping under another policy than the accord lists', { authorityPolicy: '1.3.6.1.4.1.99999.3161.7' }, 'TSA_POLICY'],
     ['TSA_SIGNATURE: signed attributes without the ESS signing-certificate (RFC 3161 §2.4.1)', { noEss: true }, 'TSA_SIGNATURE'],
   ];
   it('verifies an ESS SigningCertificate v1 (SHA-1 ESSCertID, RFC 2634) token, openssl\u2019s older default', async () => {
     const tsa = await makeTestTsa({ essCertIdAlg: 'sha1', keyType: 'rsa' });
+    made.push(tsa);
+    const { token } = await tsa.stampData(NOTE);
+    await expect(verifyTimestampToken(token, { imprint, authorities: [tsa.authority] })).resolves.toMatchObject({ authority: 'test-tsa' });
+  }, 30_000);
+  it('verifies a TSA certificate issued by an intermediate CA the token carries (root → CA → TSA)', async () => {
+    const tsa = await makeTestTsa({ chain: 'intermediate' });
     made.push(tsa);
     const { token } = await tsa.stampData(NOTE);
     await expect(verifyTimestampToken(token, { imprint, authorities: [tsa.authority] })).resolves.toMatchObject({ authority: 'test-tsa' });

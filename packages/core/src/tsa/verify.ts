@@ -222,10 +222,15 @@ async function chainsTo(p: ParsedToken, a: TimestampAuthority): Promise<boolean>
   // The chain is checked at genTime clamped into the signer's validity: an expired certificate is
   // TSA_EXPIRED (step 8), not untrusted, when it does chain.
   const checkDate = new Date(Math.min(Math.max(p.tst.genTime.getTime(), notBefore), notAfter));
-  const engine = new pkijs.CertificateChainValidationEngine({ trustedCerts: roots, certs: [...p.certs], checkDate });
+  // pkijs validates the LAST of its certificates as the end entity: the signer goes last, the
+  // token's other certificates (candidate intermediates) before it.
+  const others = p.certs.filter((c) => !bytesEqual(new Uint8Array(c.toSchema().toBER(false)), signer));
+  const engine = new pkijs.CertificateChainValidationEngine({ trustedCerts: roots, certs: [...others, p.cert], checkDate });
   try {
     const r = await engine.verify({}, pkijs.getCrypto(true));
-    return r.result;
+    const leaf = r.certificatePath?.[0];
+    // The validated path must start at the signer (never another certificate the token carries).
+    return r.result && leaf !== undefined && bytesEqual(new Uint8Array(leaf.toSchema().toBER(false)), signer);
   } catch {
     return false;
   }
