@@ -20,7 +20,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeUtf8, detectFork, formatBase64, newSigner, parseCheckpoint, parseForkProof, parseNote, signCheckpoint, stampedNote, verifyAccord, verifyForkProof } from '@parley/core/node';
 import { verifyTimestamps } from '@parley/core/tsa';
 import { SqliteStore } from '@parley/store';
-import { CosignedBounds, ParleyNode, PeerClient, type Runtime, TimestampStamper, exportBundleFile, fetchPeerTimestamps, forksOf, hashPassword, importBundle, noteCosigned, recordFork, startRuntime, tsaStats } from '../src/index.js';
+import { CosignedBounds, ParleyNode, cosignedBoundsOf, PeerClient, type Runtime, TimestampStamper, exportBundleFile, fetchPeerTimestamps, forksOf, hashPassword, importBundle, noteCosigned, recordFork, startRuntime, tsaStats } from '../src/index.js';
 import { makeTestTsa, startTsaServer, type TestTsa, type TsaServer } from '../../core/test/helpers/tsa.js';
 import { makeAccord, makeParty } from './helpers/channel.js';
 import { allocatePorts, httpCaller, putGovernanceOfficers, waitFor } from './helpers/governance.js';
@@ -252,6 +252,7 @@ describe('deadline bounds take the earliest trusted time (issue 12)', () => {
     const us = await ParleyNode.open({ accord: a, party: 'US', keys: parties[1]!.keys, store });
     try {
       const bounds = await CosignedBounds.open(us, store);
+      expect(cosignedBoundsOf(store)).toBe(bounds);
       const sent = await us.sendMessage('alice', { precedence: 'ROUTINE', marking: 'TLP:CLEAR', text: 'deadline' });
       expect(bounds.provenBy('US', sent.index)).toBeUndefined();
       // A counterpart cosigned it an hour from now (its clock): that is the bound so far.
