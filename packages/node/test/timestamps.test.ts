@@ -325,3 +325,37 @@ describe('fork proofs carry the tokens of their views (issue 12)', () => {
   }, 60_000);
 });
 
+describe('when a node stamps (issue 12)', () => {
+  it('at most once per interval after ordinary appends, promptly (< 2 s) after an entry of a prompt type', async () => {
+    const ps = ['CN', 'US'].map(makeParty);
+    const a = makeAccord(ps, { timestamping: { authorities: [tsaA.authority], required: 1 } });
+    const store = SqliteStore.open(':memory:');
+    const us = await ParleyNode.open({ accord: a, party: 'US', keys: ps[1]!.keys, store });
+    const send = (text: string) => us.sendMessage('alice', { precedence: 'ROUTINE', marking: 'TLP:CLEAR', text });
+    try {
+      await send('before any stamper');
+      // Default prompt types (evaluation.commitment, deployment.notice); a 60 s interval.
+      const plain = new TimestampStamper({ node: us, store, intervalMs: 60_000 });
+      plain.start(); // a first round at once: the latest checkpoint is stamped
+      await waitFor('the first round', async () => (await store.latestTimestampedSize('US')) === us.treeSize, 10_000);
+      await send('ordinary');
+      await new Promise((r) => setTimeout(r, 1_500));
+      expect(await store.latestTimestampedSize('US')).toBe(us.treeSize - 1); // throttled: not before the interval
+      await plain.stop();
+
+      // The same node with hotline.message as a prompt type: stamped within 2 s despite the 60 s interval.
+      const prompt = new TimestampStamper({ node: us, store, intervalMs: 60_000, promptTypes: new Set(['hotline.message']) });
+      prompt.start();
+      await waitFor('the start round', async () => (await store.latestTimestampedSize('US')) === us.treeSize, 10_000);
+      await send('prompt');
+      const t0 = Date.now();
+      await waitFor('the prompt round', async () => (await store.latestTimestampedSize('US')) === us.treeSize, 10_000);
+      expect(Date.now() - t0).toBeLessThan(2_000);
+      await prompt.stop();
+    } finally {
+      await us.close();
+      await store.close();
+    }
+  }, 60_000);
+});
+
