@@ -273,7 +273,7 @@ describe('deadline bounds take the earliest trusted time (issue 12)', () => {
       await bounds.close();
       // Rebuilt from the store at open: the token still bounds the entry.
       const reopened = await CosignedBounds.open(us, store);
-      expect(reopened.provenBy('US', sent.index)?.time <= new Date(token!.genTime).toISOString()).toBe(true);
+      expect(reopened.provenBy('US', sent.index)!.time <= new Date(token!.genTime).toISOString()).toBe(true);
       await reopened.close();
       await stamper.stop();
     } finally {
