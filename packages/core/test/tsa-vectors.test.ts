@@ -25,6 +25,24 @@ describe('pinned openssl RFC 3161 tokens (tsa-v1.json)', () => {
   it('has the vectors it promises', () => {
     expect(vectors.map((v) => v.id)).toEqual(['openssl-ec-direct', 'openssl-rsa-intermediate-ess-v1']);
   });
+  it('parseTimestampResponse answers every mutated or truncated reply with a token or a TSA_* ParleyError', () => {
+    const reply = b64(vectors[0]!.reply_b64);
+    let seed = 7;
+    const rand = (n: number) => ((seed = (seed * 1103515245 + 12345) % 2 ** 31), seed % n);
+    for (let i = 0; i < 300; i++) {
+      const r = i % 4 === 3 ? reply.slice(0, rand(reply.length)) : reply.slice();
+      if (i % 4 !== 3) {
+        const at = rand(r.length);
+        r[at] = r[at]! ^ (1 << rand(8));
+      }
+      try {
+        parseTimestampResponse(r);
+      } catch (e) {
+        expect(e).toBeInstanceOf(ParleyError);
+        expect((e as ParleyError).code).toMatch(/^TSA_(MALFORMED|REJECTED)$/);
+      }
+    }
+  });
   for (const v of vectors) {
     it(`${v.id}: the reply holds the token, which verifies to what openssl printed`, async () => {
       const token = parseTimestampResponse(b64(v.reply_b64));
