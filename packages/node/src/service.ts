@@ -71,6 +71,7 @@ import { type VerifyPool, throwVerdict } from './verifyPool.js';
 import { WitnessService } from './witness.js';
 import { isQuarantined, setForkGenesis } from './federation/forks.js';
 import { judgeReceivedBody, judgeReferences, needsAnswer, rejectionDraft, rejectionOf, withOpened, withRejection } from './received.js';
+import { bindTimestampVerifier } from './tsa/verify.js';
 import type { ContinuityGuard } from './rollback.js';
 import { Governance } from './governance/governance.js';
 import { type AccordChain, type AccordEpochs, type ChainFile, type DepartedLog, type Governed, CHAIN_SETTING, DEPARTED_SETTING, departedParties, loadChain, refuseDeparted, storedChainFile, verifyEntryAt } from './epochs.js';
@@ -374,6 +375,7 @@ export class ParleyNode implements Governed {
     });
     const node = new ParleyNode(o, { signed: signedGenesis, verified: genesis }, governed, writer, witnessKey);
     self = node;
+    bindTimestampVerifier(o.store, node);
     node.#writer.setGate(node.#gate());
     node.#departed = await node.#recordDeparted();
     if (governed.chain.versions.length > 1) o.verifyPool?.adopt(storedChainFile(await node.chainFile()), signedGenesis);
