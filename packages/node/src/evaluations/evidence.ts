@@ -68,6 +68,21 @@ export function setCheckpointTokens(store: LogStore, f: CheckpointTokens | undef
   else tokensOf.delete(store);
 }
 
+/** The stamped checkpoint with the earliest trusted time covering (party, index): note, trusted time, tokens (filled by the time-stamping part). */
+export type StampedCheckpoint = (party: string, index: number) => Promise<{ note: string; time: Date; tokens: { authority: string; token: string }[] } | undefined>;
+const stampedOf = new WeakMap<LogStore, StampedCheckpoint>();
+
+/**
+ * Lets the node's time-stamping supply, for an entry, the stamped checkpoint
+ * (the log's own note, no cosignatures) with the earliest trusted time: the
+ * evidence uses it when its tokens prove the entry earlier than any
+ * cosignature held, so the bundle proves the time the view shows.
+ */
+export function setStampedCheckpoints(store: LogStore, f: StampedCheckpoint | undefined): void {
+  if (f) stampedOf.set(store, f);
+  else stampedOf.delete(store);
+}
+
 const sizeOf = (note: string) => parseCheckpoint(parseNote(note).text).treeSize;
 
 /** The inclusion proof of `h` in `party`'s tree of `size`, from what this node holds; undefined when it does not hold every leaf. */
@@ -83,18 +98,26 @@ async function proofFor(node: ParleyNode, h: HeldEntry, size: number): Promise<U
   return tree.size === size ? proveInclusion(size, h.index, tree) : undefined;
 }
 
-/** `h` with its proof against the earliest cosigned checkpoint held that covers it. */
+/**
+ * `h` with its proof against the checkpoint held that proves it earliest:
+ * a cosigned note (with that size's tokens when held), or a stamped note
+ * whose tokens' trusted time is earlier than every cosignature (a tie goes
+ * to the cosignature).
+ */
 async function evidenceEntry(node: ParleyNode, h: HeldEntry): Promise<EvidenceEntry> {
   const notes: CapturedNote[] = [...(await capturedNotes(node, h.party, h.index)), ...(await latestCosigned(node, h.party)).filter((c) => c.size > h.index && c.cosigner !== h.party)];
-  notes.sort((a, b) => a.timestamp - b.timestamp);
-  for (const n of notes) {
+  const candidates: { time: number; note: string; tokens?: { authority: string; token: string }[] }[] = notes.map((n) => ({ time: n.timestamp * 1000, note: n.note }));
+  const stamped = await stampedOf.get(node.store)?.(h.party, h.index);
+  if (stamped !== undefined) candidates.push({ time: stamped.time.getTime(), note: stamped.note, tokens: stamped.tokens });
+  candidates.sort((a, b) => a.time - b.time); // stable: a cosignature before a stamp of the same time
+  for (const n of candidates) {
     const size = sizeOf(n.note);
     const proof = await proofFor(node, h, size);
     if (proof === undefined) continue;
-    const timestamps = (await tokensOf.get(node.store)?.(h.party, size)) ?? [];
+    const timestamps = n.tokens ?? (await tokensOf.get(node.store)?.(h.party, size)) ?? [];
     return evidenceEntryOf(h.bytes, h.index, proof, n.note, timestamps);
   }
-  throw new ParleyError('EVIDENCE_INVALID', `no cosigned checkpoint of ${h.party}'s log covering entry ${h.index} is held here (yet)`);
+  throw new ParleyError('EVIDENCE_INVALID', `no cosigned or time-stamped checkpoint of ${h.party}'s log covering entry ${h.index} is held here (yet)`);
 }
 
 /** The reveal to use: `pick` (PARTY:INDEX) or the latest one opened here without error. */
