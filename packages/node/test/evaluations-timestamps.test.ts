@@ -111,7 +111,7 @@ describe('evaluations proven by RFC 3161 time stamps (issue 12)', () => {
     const started = Date.now();
     us.commitment = r.body.index;
     await waitFor('a token covering the commitment', async () => (await usStore.latestTimestampedSize('US')) > us.commitment, 5_000);
-    expect(Date.now() - started).toBeLessThan(2_000); // the prompt path, not the 10-minute interval
+    expect(Date.now() - started).toBeLessThan(3_000); // the prompt path (~200 ms + the TSA round trip; slack for a loaded machine), not the 10-minute interval
     expect((await usStore.ownCosigned('CN'))?.treeSize ?? 0).toBeLessThanOrEqual(us.commitment); // CN is not running: nothing cosigned covers it
 
     const rows = (await usStore.checkpointTimestamps('US', { from: us.commitment + 1 })).filter((t) => t.authority === 'tsa-a');
