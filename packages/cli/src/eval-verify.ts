@@ -1,0 +1,92 @@
+/**
+ * `parley eval verify EVIDENCE --accord FILE | --chain FILE`: an evaluation
+ * evidence bundle (EVAL.md §5) checked OFFLINE — nothing is fetched — by
+ * core's verifyEvaluationEvidence with `@parley/core/tsa`'s RFC 3161 token
+ * verification. Every check is printed (✓/✗ and its detail), then the
+ * timeline, the revealed claims and what is provable to whom.
+ *
+ * Exit 0 only when every check holds; 1 when one fails (named, with core's
+ * code); 2 when the command cannot run (no --accord/--chain, unreadable file).
+ */
+import { readFileSync } from 'node:fs';
+import { EVALUATION_PROVABILITY, type Localized, isParleyError, verifyEvaluationEvidence } from '@parley/core/node';
+import { EXIT_INVALID, EXIT_OK, UsageError } from './exit.js';
+import { makeOut, readInput } from './io.js';
+import type { VerifyOpts } from './commands/eval.js';
+
+type Lang = 'en' | 'zh-CN';
+
+/** Reads a JSON file named by an option (usage error when unreadable or not JSON). */
+function readJson(file: string, what: string): unknown {
+  let text: string;
+  try {
+    text = file === '-' ? new TextDecoder().decode(readInput('-', what)) : readFileSync(file, 'utf8');
+  } catch (e) {
+    if (e instanceof UsageError) throw e;
+    throw new UsageError(`cannot read ${what} "${file}": ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, 'FILE_UNREADABLE');
+  }
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    throw new UsageError(`${what} "${file}" is not valid JSON`, 'FILE_UNREADABLE');
+  }
+}
+
+const say = (l: Localized | string | undefined, lang: Lang): string => (l === undefined ? '' : typeof l === 'string' ? l : (l[lang] ?? l.en));
+
+const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
+
+export async function verify(file: string, o: VerifyOpts): Promise<number> {
+  const lang: Lang = o.lang === 'zh-CN' ? 'zh-CN' : 'en';
+  if (o.accord === undefined && o.chain === undefined) throw new UsageError('against what? pass --accord ACCORD.json (the signed accord) or --chain CHAIN.json (parley accord chain --out CHAIN.json): the evidence is checked with the keys they hold, never with keys it carries');
+  if (o.accord !== undefined && o.chain !== undefined) throw new UsageError('give --accord FILE or --chain FILE, not both (a chain file holds the accord)');
+  const trusted = o.chain !== undefined ? readJson(o.chain, 'chain file') : readJson(o.accord!, 'accord file');
+  const ev = readJson(file, 'evidence bundle');
+  const { verifyTimestamps } = await import('@parley/core/tsa');
+  const out = makeOut(o.json === true);
+  let result: Awaited<ReturnType<typeof verifyEvaluationEvidence>>;
+  try {
+    result = await verifyEvaluationEvidence(ev as never, trusted as never, { verifyTimestamps });
+  } catch (e) {
+    // A bundle that cannot even be read as one (EVIDENCE_MALFORMED): the check failed, exit 1.
+    if (!isParleyError(e)) throw e;
+    const checks = [{ id: 'evidence', ok: false, detail: { en: `${e.message} (${e.code})`, 'zh-CN': `${e.message} (${e.code})` } }];
+    out.failure({ valid: false, code: e.code, error: e.message, checks }, `evidence ${file} NOT verified: ${e.message} (${e.code})`);
+    return EXIT_INVALID;
+  }
+  const provability = EVALUATION_PROVABILITY;
+  const failedChecks = result.checks.filter((c) => !c.ok);
+  const t = result.timeline as { committedBefore?: boolean; days?: number; marginSeconds?: number; statement?: Localized } | undefined;
+  const claims = result.claims as Record<string, unknown> | undefined;
+  const human = [
+    `Evaluation evidence ${file}`,
+    ...result.checks.map((c) => `  ${c.ok ? '✓' : '✗'} ${c.id} — ${say(c.detail, lang)}`),
+    '',
+    t === undefined ? 'Timeline: no deployment notice in the evidence.' : `Timeline: ${say(t.statement, lang) || (t.committedBefore ? `committed ${plural(t.days ?? 0, 'day')} before deployment` : 'NOT proven committed before deployment')}`,
+    ...(claims !== undefined && Object.keys(claims).length > 0 ? ['', 'Revealed claims (each matches its committed digest):', ...flatten(claims).map(([p, v]) => `  ${p} = ${v}`)] : []),
+    '',
+    lang === 'zh-CN' ? '可证明的内容及对象：' : 'What this proves, and to whom:',
+    ...provability.map((p) => `  • ${say(p, lang)}`),
+    '',
+    result.ok ? `All ${result.checks.length} checks hold.` : `${failedChecks.length} of ${result.checks.length} checks FAILED: ${failedChecks.map((c) => c.id).join(', ')}.`,
+  ];
+  const data = { valid: result.ok, checks: result.checks, timeline: result.timeline, claims: result.claims, provability };
+  if (result.ok) {
+    out.result(data, human);
+    return EXIT_OK;
+  }
+  if (out.json) out.failure({ ...data, code: 'EVIDENCE_INVALID', error: `${failedChecks.map((c) => `${c.id}: ${say(c.detail, 'en')}`).join('; ')}` }, '');
+  else for (const l of human) process.stdout.write(`${l}\n`);
+  return EXIT_INVALID;
+}
+
+/** A claim tree as `path = value` lines (objects walked, other values as JSON). */
+function flatten(v: Record<string, unknown>, prefix = ''): [string, string][] {
+  const out: [string, string][] = [];
+  for (const [k, x] of Object.entries(v)) {
+    const path = prefix === '' ? k : `${prefix}.${k}`;
+    if (typeof x === 'object' && x !== null && !Array.isArray(x)) out.push(...flatten(x as Record<string, unknown>, path));
+    else out.push([path, JSON.stringify(x)]);
+  }
+  return out;
+}
