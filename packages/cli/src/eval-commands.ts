@@ -112,7 +112,7 @@ export async function commit(file: string, o: CommitOpts): Promise<number> {
   const summary = {
     stage,
     domains,
-    claims: disclosures.map((d) => d.path),
+    claims: disclosures.map((d) => d.path).sort(),
     digests: { top: sd.length, topClaims, topDecoys: sd.length - topClaims, total, claims: disclosures.length, decoys: total - disclosures.length },
     ...(hashed ? { reportFile: hashed } : {}),
     ...(follows ? { follows } : {}),
@@ -120,7 +120,7 @@ export async function commit(file: string, o: CommitOpts): Promise<number> {
   const describe = (): string[] => [
     `  stage: ${stage}${follows ? ` (follows protocol ${positionText(follows)})` : ''}; domains in the clear: ${domains.join(', ') || '—'}`,
     `  ${plural(disclosures.length, 'claim')} committed as ${plural(total, 'digest')} (${total - disclosures.length} decoys); the entry carries ${sd.length} top-level digests (${topClaims} claims, ${sd.length - topClaims} decoys)`,
-    `  claims: ${disclosures.map((d) => d.path).join(', ')}`,
+    `  claims: ${disclosures.map((d) => d.path).sort().join(', ')}`,
     ...(hashed ? [`  report file: ${hashed.file} — sha256 ${hashed.sha256}`] : []),
   ];
   if (o.dryRun === true) {

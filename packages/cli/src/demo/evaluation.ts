@@ -25,7 +25,7 @@ export interface DemoEvaluation {
   readonly recipient: string;
   /** As CN's node shows it. */
   readonly claimsMatch: boolean;
-  readonly revealed: { readonly path: string; readonly value: unknown }[];
+  readonly revealed: readonly { readonly path: string; readonly value: unknown }[];
   readonly committedBefore: boolean;
   readonly marginSeconds?: number;
   readonly provenBy?: string;
@@ -92,7 +92,7 @@ export async function evaluationStep(c: Ctx): Promise<DemoEvaluation> {
   const docFile = join(dir, 'frontier-7.yaml');
   writeFileSync(docFile, DOCUMENT);
   writeFileSync(join(dir, 'frontier-7-report.md'), REPORT);
-  const base = { recipient: 'CN', claimsMatch: false, revealed: [], committedBefore: false, notAddressedToEU: false, evidenceVerified: false } as const;
+  const base: DemoEvaluation = { recipient: 'CN', claimsMatch: false, revealed: [], committedBefore: false, notAddressedToEU: false, evidenceVerified: false, detail: '' };
   const fail = (detail: string, more: Partial<DemoEvaluation> = {}): DemoEvaluation => {
     c.check(EVALUATION_CHECK, false, detail);
     return { ...base, ...more, detail };
