@@ -43,7 +43,7 @@ import type { SubmittedView } from './commands/send.js';
 export interface EvaluationView {
   commitment: { party: string; index: number; leafHash: string; time: string; stage: string; domains: string[]; sdCount: number; provenBy?: string; provenHow?: string };
   protocol?: { party: string; index: number; time: string; provenBy?: string };
-  notices: { party: string; index: number; time: string; model: { id: string; digest: string }; deployedAt: string; note?: string }[];
+  notices: { party: string; index: number; time: string; model: { id: string; digest: string }; deployedAt: string; note?: string; error?: string }[];
   reveals: { party: string; index: number; time: string; to: string[] | string; marking: string; addressed: boolean; claims?: Record<string, JsonValue>; revealed?: { path: string; value: JsonValue; digest: string }[]; error?: string }[];
   timeline?: { committedBefore: boolean; marginSeconds: number; days: number };
 }
@@ -278,7 +278,7 @@ export function viewLines(v: EvaluationView): string[] {
     `  proven to exist by: ${cm.provenBy !== undefined ? `${cm.provenBy} (${cm.provenHow ?? 'trusted time'})` : 'not yet (no other party\u2019s cosignature or time stamp)'}`,
   ];
   if (v.protocol) lines.push(`  follows protocol ${v.protocol.party}:${v.protocol.index}, logged ${v.protocol.time}${v.protocol.provenBy ? `, proven by ${v.protocol.provenBy}` : ''}`);
-  for (const n of v.notices) lines.push(`  deployment notice ${n.party}:${n.index}: model ${n.model.id} ${n.model.digest}, deployed ${n.deployedAt}${n.note ? ` — ${n.note}` : ''}`);
+  for (const n of v.notices) lines.push(`  deployment notice ${n.party}:${n.index}: model ${n.model.id} ${n.model.digest}, deployed ${n.deployedAt}${n.note ? ` — ${n.note}` : ''}${n.error ? ` — DOES NOT COUNT (${n.error})` : ''}`);
   if (v.notices.length === 0) lines.push('  no deployment notice yet');
   for (const r of v.reveals) {
     const head = `  reveal ${r.party}:${r.index} (${r.marking}) to ${toText(r.to)}, ${r.time}`;
@@ -380,7 +380,7 @@ export async function exportStatement(at: string, o: ExportOpts): Promise<number
   if (o.add !== undefined && o.add.length > 0 && o.dsse !== true) throw new UsageError('--add merges DSSE signatures: pass --dsse too');
   const others = (o.add ?? []).map((file) => ({ file, env: readEnvelope(file) }));
   refuseOverwrite(o.out, o.force);
-  const env = (await client(o).post(`${evalPath(p)}/dsse`, o.reveal !== undefined ? { reveal: parsePosition(o.reveal, '--reveal') } : {})) as unknown;
+  const env = (await client(o).post(`${evalPath(p)}/dsse`, o.reveal !== undefined ? { reveal: positionText(parsePosition(o.reveal, '--reveal')) } : {})) as unknown;
   if (!isEnvelope(env)) throw new UsageError('the node answered something that is not a DSSE envelope', 'DSSE_INVALID');
   const statement = JSON.parse(Buffer.from(env.payload, 'base64').toString('utf8')) as { _type?: string; subject?: { name: string; digest: Record<string, string> }[]; predicateType?: string };
   const out = makeOut(o.json === true);

@@ -178,7 +178,7 @@ describe('parley eval against real nodes: commit, notice, reveal, show, evidence
   });
 
   it('CN downloads the evidence; parley eval verify holds offline with the chain (exit 0), every check printed', () => {
-    h.json(['accord', 'chain', '--out', 'chain.json', ...as(nodes.CN)]);
+    h.json(['accord', 'chain', '--out', 'chain.json', '--url', nodes.CN.url]);
     const e = h.json<{ file: string; disclosures: number }>(['eval', 'evidence', at, '--out', 'us.evidence.json', ...as(nodes.CN)]);
     expect(e.disclosures).toBeGreaterThan(0);
     refused(['eval', 'evidence', at, '--out', 'us.evidence.json', ...as(nodes.CN)], 2, 'FILE_EXISTS');
