@@ -18,7 +18,7 @@
  * A node that holds no reveal it can open has no claims to attest: 403
  * EVAL_NOT_ADDRESSED.
  */
-import { type JsonObject, type Localized, ParleyError, canonicalize, encodeUtf8, fail, formatBase64, formatHex, getCrypto, MemoryTree, parseCheckpoint, parseNote, proveInclusion } from '@parley/core';
+import { type JsonObject, type Localized, ParleyError, canonicalize, encodeUtf8, fail, formatBase64, formatHex, getCrypto, MemoryTree, parseBase64, parseCheckpoint, parseNote, proveInclusion } from '@parley/core';
 import type { LogStore } from '@parley/store';
 import type { ParleyNode } from '../service.js';
 import type { HeldEntry } from './refs.js';
@@ -163,13 +163,54 @@ export interface DsseEnvelope {
   readonly signatures: { keyid: string; sig: string }[];
 }
 
-/** The statement of `ev` in a DSSE envelope signed with this node's log key. */
-export async function signEvaluation(node: ParleyNode, ev: Evaluation, pick?: { party: string; index: number }): Promise<DsseEnvelope> {
-  const reveal = chooseReveal(ev, pick);
+/** The statement's parts every holder of the same reveal agrees on (the log's facts): all but the proof of time each node holds. */
+function logFacts(statement: JsonObject): string {
+  const predicate = { ...(statement['predicate'] as JsonObject) };
+  delete predicate['timeline'];
+  const commitment = { ...(predicate['commitment'] as JsonObject) };
+  delete commitment['checkpoint'];
+  return canonicalize({ ...statement, predicate: { ...predicate, commitment } });
+}
+
+/** Parses a payload given to co-sign: base64 of an in-toto statement of this predicate type. */
+function givenStatement(payload: string): { bytes: Uint8Array; statement: JsonObject } {
+  try {
+    const bytes = parseBase64(payload, 'payload');
+    const statement = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes)) as JsonObject;
+    if (statement['_type'] !== STATEMENT_TYPE || statement['predicateType'] !== PREDICATE_TYPE || typeof statement['predicate'] !== 'object') throw new Error('not a Parley evaluation statement');
+    return { bytes, statement };
+  } catch (e) {
+    return fail('DSSE_INVALID', `payload: ${e instanceof Error ? e.message : 'not a statement'}`);
+  }
+}
+
+/**
+ * The statement of `ev` in a DSSE envelope signed with this node's log key.
+ * @param payload co-signing (EVAL.md §6: the CLI merges several parties'
+ *   signatures over ONE payload): another party's statement (base64, as in
+ *   its envelope). It is signed as given only when this node, building the
+ *   statement of the same reveal, agrees on every fact of the logs (subject,
+ *   claims, domains, stage, the commitment, notice and reveal) and, when both
+ *   prove one, on the timeline's committedBefore; else DSSE_INVALID.
+ * @throws `EVAL_NOT_ADDRESSED` when no reveal opens here; `DSSE_INVALID`.
+ */
+export async function signEvaluation(node: ParleyNode, ev: Evaluation, pick?: { party: string; index: number }, payload?: string): Promise<DsseEnvelope> {
+  const given = payload === undefined ? undefined : givenStatement(payload);
+  const named = (given?.statement['predicate'] as { reveal?: { party?: unknown; index?: unknown } } | undefined)?.reveal;
+  const revealAt = pick ?? (given && typeof named?.party === 'string' && typeof named.index === 'number' ? { party: named.party, index: named.index } : undefined);
+  const reveal = chooseReveal(ev, revealAt);
   if (reveal === undefined) fail('EVAL_NOT_ADDRESSED', `this node holds no reveal of ${ev.commitment.party}/${ev.commitment.index} it can open: there are no claims to attest`);
-  const payload = encodeUtf8(canonicalize(await evaluationStatement(node, ev, reveal)));
-  const sig = node.signWithLogKey(pae(INTOTO_PAYLOAD_TYPE, payload), 'current')!;
-  return { payloadType: INTOTO_PAYLOAD_TYPE, payload: formatBase64(payload), signatures: [{ keyid: dsseKeyId(node), sig: formatBase64(sig) }] };
+  const ours = await evaluationStatement(node, ev, reveal);
+  let bytes = encodeUtf8(canonicalize(ours));
+  if (given) {
+    if (logFacts(given.statement) !== logFacts(ours)) fail('DSSE_INVALID', 'the statement does not match what this node holds (claims, subject, or the entries it names)');
+    const theirs = (given.statement['predicate'] as { timeline?: { committedBefore?: unknown } }).timeline;
+    const mine = (ours['predicate'] as { timeline?: { committedBefore?: unknown } }).timeline;
+    if (theirs !== undefined && theirs.committedBefore !== mine?.committedBefore) fail('DSSE_INVALID', 'this node does not prove the statement\u2019s timeline (committed before deployment)');
+    bytes = given.bytes;
+  }
+  const sig = node.signWithLogKey(pae(INTOTO_PAYLOAD_TYPE, bytes), 'current')!;
+  return { payloadType: INTOTO_PAYLOAD_TYPE, payload: formatBase64(bytes), signatures: [{ keyid: dsseKeyId(node), sig: formatBase64(sig) }] };
 }
 
 /** `<PARTY>:<key name>+<key id hex>` of the node's log key (the vkey's name and hash). */
