@@ -9,15 +9,15 @@
  * code); 2 when the command cannot run (no --accord/--chain, unreadable file).
  */
 import { readFileSync } from 'node:fs';
-import { EVALUATION_PROVABILITY, type Localized, isParleyError, verifyEvaluationEvidence } from '@parley/core/node';
+import { type AccordTimestamping, EVALUATION_PROVABILITY, type Localized, isParleyError, verifyEvaluationEvidence } from '@parley/core/node';
 import { EXIT_INVALID, EXIT_OK, UsageError } from './exit.js';
 import { makeOut, readInput } from './io.js';
 import type { VerifyOpts } from './commands/eval.js';
 
 type Lang = 'en' | 'zh-CN';
 
-/** Reads a JSON file named by an option (usage error when unreadable or not JSON). */
-function readJson(file: string, what: string): unknown {
+/** Reads a JSON file named by an option (usage error when unreadable or not JSON): its text and its value. */
+function readJson(file: string, what: string): { text: string; value: unknown } {
   let text: string;
   try {
     text = file === '-' ? new TextDecoder().decode(readInput('-', what)) : readFileSync(file, 'utf8');
@@ -26,7 +26,7 @@ function readJson(file: string, what: string): unknown {
     throw new UsageError(`cannot read ${what} "${file}": ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, 'FILE_UNREADABLE');
   }
   try {
-    return JSON.parse(text) as unknown;
+    return { text, value: JSON.parse(text) as unknown };
   } catch {
     throw new UsageError(`${what} "${file}" is not valid JSON`, 'FILE_UNREADABLE');
   }
@@ -34,7 +34,6 @@ function readJson(file: string, what: string): unknown {
 
 const say = (l: Localized | string | undefined, lang: Lang): string => (l === undefined ? '' : typeof l === 'string' ? l : (l[lang] ?? l.en));
 
-const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
 
 export async function verify(file: string, o: VerifyOpts): Promise<number> {
   const lang: Lang = o.lang === 'zh-CN' ? 'zh-CN' : 'en';
@@ -42,11 +41,15 @@ export async function verify(file: string, o: VerifyOpts): Promise<number> {
   if (o.accord !== undefined && o.chain !== undefined) throw new UsageError('give --accord FILE or --chain FILE, not both (a chain file holds the accord)');
   const trusted = o.chain !== undefined ? readJson(o.chain, 'chain file') : readJson(o.accord!, 'accord file');
   const ev = readJson(file, 'evidence bundle');
-  const { verifyTimestamps } = await import('@parley/core/tsa');
+  const timestamping = timestampingOf(trusted.value);
   const out = makeOut(o.json === true);
   let result: Awaited<ReturnType<typeof verifyEvaluationEvidence>>;
   try {
-    result = await verifyEvaluationEvidence(ev as never, trusted as never, { verifyTimestamps });
+    // RFC 3161 tokens are checked against the authorities of the accord the verifier trusts (pkijs loaded only then).
+    const verifyTokens = timestamping === undefined
+      ? undefined
+      : async (note: string, tokens: readonly { authority: string; token: string }[]) => (await import('@parley/core/tsa')).verifyTimestamps(note, tokens, timestamping);
+    result = await verifyEvaluationEvidence(ev.text, trusted.text, verifyTokens ? { verifyTokens } : {});
   } catch (e) {
     // A bundle that cannot even be read as one (EVIDENCE_MALFORMED): the check failed, exit 1.
     if (!isParleyError(e)) throw e;
@@ -56,13 +59,15 @@ export async function verify(file: string, o: VerifyOpts): Promise<number> {
   }
   const provability = EVALUATION_PROVABILITY;
   const failedChecks = result.checks.filter((c) => !c.ok);
-  const t = result.timeline as { committedBefore?: boolean; days?: number; marginSeconds?: number; statement?: Localized } | undefined;
-  const claims = result.claims as Record<string, unknown> | undefined;
+  const t = result.timeline;
+  const claims = result.claims;
   const human = [
     `Evaluation evidence ${file}`,
     ...result.checks.map((c) => `  ${c.ok ? '✓' : '✗'} ${c.id} — ${say(c.detail, lang)}`),
     '',
-    t === undefined ? 'Timeline: no deployment notice in the evidence.' : `Timeline: ${say(t.statement, lang) || (t.committedBefore ? `committed ${plural(t.days ?? 0, 'day')} before deployment` : 'NOT proven committed before deployment')}`,
+    t === undefined
+      ? lang === 'zh-CN' ? '时间线：证据中没有部署通知。' : 'Timeline: no deployment notice in the evidence.'
+      : `${lang === 'zh-CN' ? '时间线' : 'Timeline'}: ${say(t.statement, lang)}${t.provenBy !== undefined ? ` (proven by ${t.provenBy}${result.provenBy ? `, ${result.provenBy.how}` : ''}; deployed ${t.deployedAt})` : ` (deployed ${t.deployedAt})`}`,
     ...(claims !== undefined && Object.keys(claims).length > 0 ? ['', 'Revealed claims (each matches its committed digest):', ...flatten(claims).map(([p, v]) => `  ${p} = ${v}`)] : []),
     '',
     lang === 'zh-CN' ? '可证明的内容及对象：' : 'What this proves, and to whom:',
@@ -70,7 +75,16 @@ export async function verify(file: string, o: VerifyOpts): Promise<number> {
     '',
     result.ok ? `All ${result.checks.length} checks hold.` : `${failedChecks.length} of ${result.checks.length} checks FAILED: ${failedChecks.map((c) => c.id).join(', ')}.`,
   ];
-  const data = { valid: result.ok, checks: result.checks, timeline: result.timeline, claims: result.claims, provability };
+  const data = {
+    valid: result.ok,
+    checks: result.checks,
+    ...(t !== undefined ? { timeline: t } : {}),
+    ...(result.provenBy !== undefined ? { provenBy: { time: result.provenBy.time.toISOString(), how: result.provenBy.how, treeSize: result.provenBy.treeSize, by: result.provenBy.by } } : {}),
+    ...(claims !== undefined ? { claims } : {}),
+    ...(result.revealed !== undefined ? { revealed: result.revealed } : {}),
+    ...(result.commitment !== undefined ? { commitment: result.commitment } : {}),
+    provability,
+  };
   if (result.ok) {
     out.result(data, human);
     return EXIT_OK;
@@ -78,6 +92,18 @@ export async function verify(file: string, o: VerifyOpts): Promise<number> {
   if (out.json) out.failure({ ...data, code: 'EVIDENCE_INVALID', error: `${failedChecks.map((c) => `${c.id}: ${say(c.detail, 'en')}`).join('; ')}` }, '');
   else for (const l of human) process.stdout.write(`${l}\n`);
   return EXIT_INVALID;
+}
+
+/**
+ * The `timestamping` member the trusted accord (or chain) lists: the signed
+ * accord's, or the newest chain version's that has one. Absent: the accord
+ * names no authority, and tokens in the evidence cannot be trusted.
+ */
+function timestampingOf(v: unknown): AccordTimestamping | undefined {
+  const o = v as { versions?: { accord?: { timestamping?: AccordTimestamping } }[]; accord?: { timestamping?: AccordTimestamping } };
+  if (typeof o !== 'object' || o === null) return undefined;
+  if (Array.isArray(o.versions)) return [...o.versions].reverse().find((x) => x?.accord?.timestamping !== undefined)?.accord?.timestamping;
+  return o.accord?.timestamping;
 }
 
 /** A claim tree as `path = value` lines (objects walked, other values as JSON). */
