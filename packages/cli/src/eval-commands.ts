@@ -363,7 +363,7 @@ export function mergeEnvelopes(base: Envelope, others: { file: string; env: Enve
   const added: string[] = [];
   for (const { file, env } of others) {
     if (env.payloadType !== base.payloadType || env.payload !== base.payload) {
-      throw new UsageError(`${file} signs a different statement than the node's (its payload differs): merge only envelopes exported for the same evaluation and the same reveal — export each party's with the same --reveal`, 'DSSE_PAYLOAD_MISMATCH');
+      throw new UsageError(`${file} signs a different statement than the node's (its payload differs): merge only envelopes exported for the same evaluation and the same reveal`, 'DSSE_PAYLOAD_MISMATCH');
     }
     for (const s of env.signatures) {
       if (signatures.some((x) => x.keyid === s.keyid && x.sig === s.sig)) continue;
@@ -380,7 +380,15 @@ export async function exportStatement(at: string, o: ExportOpts): Promise<number
   if (o.add !== undefined && o.add.length > 0 && o.dsse !== true) throw new UsageError('--add merges DSSE signatures: pass --dsse too');
   const others = (o.add ?? []).map((file) => ({ file, env: readEnvelope(file) }));
   refuseOverwrite(o.out, o.force);
-  const env = (await client(o).post(`${evalPath(p)}/dsse`, o.reveal !== undefined ? { reveal: positionText(parsePosition(o.reveal, '--reveal')) } : {})) as unknown;
+  // With --add, our node co-signs the other parties' statement as given (it checks every fact of the logs
+  // against what it holds and refuses with DSSE_INVALID otherwise): every signature is over one payload.
+  const first = others[0]?.env;
+  for (const x of others.slice(1)) if (x.env.payload !== first!.payload || x.env.payloadType !== first!.payloadType) throw new UsageError(`${x.file} and ${others[0]!.file} sign different statements: merge only envelopes of the same evaluation and reveal`, 'DSSE_PAYLOAD_MISMATCH');
+  const body = {
+    ...(o.reveal !== undefined ? { reveal: positionText(parsePosition(o.reveal, '--reveal')) } : {}),
+    ...(first !== undefined ? { payload: first.payload } : {}),
+  };
+  const env = (await client(o).post(`${evalPath(p)}/dsse`, body)) as unknown;
   if (!isEnvelope(env)) throw new UsageError('the node answered something that is not a DSSE envelope', 'DSSE_INVALID');
   const statement = JSON.parse(Buffer.from(env.payload, 'base64').toString('utf8')) as { _type?: string; subject?: { name: string; digest: Record<string, string> }[]; predicateType?: string };
   const out = makeOut(o.json === true);

@@ -9,7 +9,7 @@
  * code); 2 when the command cannot run (no --accord/--chain, unreadable file).
  */
 import { readFileSync } from 'node:fs';
-import { type AccordTimestamping, EVALUATION_PROVABILITY, type Localized, isParleyError, verifyEvaluationEvidence } from '@parley/core/node';
+import { type AccordTimestamping, type DsseEnvelope, EVALUATION_PROVABILITY, type Localized, type VerifiedAccord, dsseKeysOf, isParleyError, parseSignedAccord, verifyAccord, verifyChainFile, verifyDsse, verifyEvaluationEvidence } from '@parley/core/node';
 import { EXIT_INVALID, EXIT_OK, UsageError } from './exit.js';
 import { makeOut, readInput } from './io.js';
 import type { VerifyOpts } from './commands/eval.js';
@@ -41,8 +41,9 @@ export async function verify(file: string, o: VerifyOpts): Promise<number> {
   if (o.accord !== undefined && o.chain !== undefined) throw new UsageError('give --accord FILE or --chain FILE, not both (a chain file holds the accord)');
   const trusted = o.chain !== undefined ? readJson(o.chain, 'chain file') : readJson(o.accord!, 'accord file');
   const ev = readJson(file, 'evidence bundle');
-  const timestamping = timestampingOf(trusted.value);
   const out = makeOut(o.json === true);
+  if (isEnvelope(ev.value)) return verifyEnvelope(file, ev.value, trusted.text, o.chain !== undefined, out, lang);
+  const timestamping = timestampingOf(trusted.value);
   let result: Awaited<ReturnType<typeof verifyEvaluationEvidence>>;
   try {
     // RFC 3161 tokens are checked against the authorities of the accord the verifier trusts (pkijs loaded only then).
@@ -115,4 +116,68 @@ function flatten(v: Record<string, unknown>, prefix = ''): [string, string][] {
     else out.push([path, JSON.stringify(x)]);
   }
   return out;
+}
+
+// ─── a DSSE envelope (parley eval export --dsse) ──────────────────────────
+
+function isEnvelope(v: unknown): v is DsseEnvelope {
+  const e = v as Partial<DsseEnvelope>;
+  return typeof e === 'object' && e !== null && typeof e.payloadType === 'string' && typeof e.payload === 'string' && Array.isArray(e.signatures);
+}
+
+/**
+ * An exported envelope checked offline: every signature by a log key of a
+ * party of the accord (any version of the chain), each printed; the
+ * statement's subject, claims and timeline shown. Exit 0 only when every
+ * signature verifies (and there is at least one).
+ */
+function verifyEnvelope(file: string, env: DsseEnvelope, trustedText: string, isChain: boolean, out: ReturnType<typeof makeOut>, lang: Lang): number {
+  type Row = { id: string; ok: boolean; detail: Localized };
+  const checks: Row[] = [];
+  const L = (en: string, zh: string): Localized => ({ en, 'zh-CN': zh });
+  let versions: readonly VerifiedAccord[] = [];
+  try {
+    versions = isChain ? verifyChainFile(trustedText).chain.versions : [verifyAccord(parseSignedAccord(new TextEncoder().encode(trustedText)))];
+    checks.push({ id: 'chain', ok: true, detail: L(`The ${isChain ? 'accord chain' : 'accord'} verifies (channel ${versions[0]!.id.slice(0, 16)}…).`, `${isChain ? '协定链' : '协定'}验证通过（频道 ${versions[0]!.id.slice(0, 16)}…）。`) });
+  } catch (e) {
+    if (!isParleyError(e)) throw e;
+    checks.push({ id: 'chain', ok: false, detail: L(`The ${isChain ? 'accord chain' : 'accord'} does not verify: ${e.code}: ${e.message}`, `${isChain ? '协定链' : '协定'}验证失败：${e.code}：${e.message}`) });
+  }
+  const keys = dsseKeysOf(versions);
+  let statement: Record<string, unknown> | undefined;
+  for (const sig of env.signatures) {
+    const id = `signature ${sig.keyid}`;
+    if (!keys.some((k) => k.keyid === sig.keyid)) {
+      checks.push({ id, ok: false, detail: L('Not a log key of any party of the accord.', '不是协定中任何一方的日志密钥。') });
+      continue;
+    }
+    try {
+      const r = verifyDsse({ ...env, signatures: [sig] }, keys);
+      statement ??= r.statement as Record<string, unknown> | undefined;
+      checks.push({ id, ok: true, detail: L(`Verifies over PAE(${env.payloadType}, payload) with ${sig.keyid.split(':')[0]}'s log key.`, `使用 ${sig.keyid.split(':')[0]} 的日志密钥，对 PAE(${env.payloadType}, payload) 的签名验证通过。`) });
+    } catch (e) {
+      if (!isParleyError(e)) throw e;
+      checks.push({ id, ok: false, detail: L(`${e.code}: ${e.message}`, `${e.code}：${e.message}`) });
+    }
+  }
+  if (env.signatures.length === 0) checks.push({ id: 'signatures', ok: false, detail: L('The envelope has no signature.', '信封中没有签名。') });
+  const ok = checks.every((c) => c.ok);
+  const subject = (statement?.['subject'] as { name: string; digest: Record<string, string> }[] | undefined) ?? [];
+  const predicate = statement?.['predicate'] as { claims?: Record<string, unknown>; timeline?: { committedBefore?: boolean; days?: number } } | undefined;
+  const human = [
+    `DSSE envelope ${file} (${env.payloadType})`,
+    ...checks.map((c) => `  ${c.ok ? '✓' : '✗'} ${c.id} — ${say(c.detail, lang)}`),
+    ...(statement ? ['', `Statement: ${String(statement['predicateType'])}, subject ${subject.map((x) => `${x.name} sha256:${x.digest['sha256'] ?? '?'}`).join(', ')}`] : []),
+    ...(predicate?.claims ? flatten(predicate.claims).map(([p, v]) => `  ${p} = ${v}`) : []),
+    '',
+    ok ? `All ${checks.length} checks hold.` : `${checks.filter((c) => !c.ok).length} of ${checks.length} checks FAILED: ${checks.filter((c) => !c.ok).map((c) => c.id).join(', ')}.`,
+  ];
+  const data = { valid: ok, kind: 'dsse', checks, signedBy: checks.filter((c) => c.ok && c.id.startsWith('signature ')).map((c) => c.id.slice('signature '.length)), ...(statement ? { statement } : {}) };
+  if (ok) {
+    out.result(data, human);
+    return EXIT_OK;
+  }
+  if (out.json) out.failure({ ...data, code: 'DSSE_INVALID', error: checks.filter((c) => !c.ok).map((c) => `${c.id}: ${c.detail.en}`).join('; ') }, '');
+  else for (const l of human) process.stdout.write(`${l}\n`);
+  return EXIT_INVALID;
 }

@@ -246,16 +246,32 @@ describe('parley eval against real nodes: commit, notice, reveal, show, evidence
     refused(['eval', 'verify', 'junk.evidence.json', '--chain', 'chain.json'], 1, 'EVIDENCE_MALFORMED');
   });
 
-  it('exports the opened evaluation as an in-toto Statement in DSSE, merging another party\u2019s signature over the same payload', () => {
-    const cn = h.json<{ envelope: { payloadType: string; payload: string; signatures: { keyid: string }[] }; statement: any }>(['eval', 'export', at, '--dsse', '--out', 'cn.dsse.json', ...as(nodes.CN)]);
-    expect(cn.envelope.payloadType).toBe('application/vnd.in-toto+json');
-    expect(cn.statement._type).toBe('https://in-toto.io/Statement/v1');
-    expect(cn.statement.subject[0].digest.sha256).toBe(MODEL_DIGEST.slice('sha256:'.length));
-    expect(cn.envelope.signatures).toHaveLength(1);
+  it('exports the opened evaluation as an in-toto Statement in DSSE: US signs, CN co-signs the same payload, verify checks both offline', () => {
+    const us = h.json<{ envelope: { payloadType: string; payload: string; signatures: { keyid: string; sig: string }[] }; statement: any }>(['eval', 'export', at, '--dsse', '--out', 'us.dsse.json', ...as(nodes.US)]);
+    expect(us.envelope.payloadType).toBe('application/vnd.in-toto+json');
+    expect(us.statement._type).toBe('https://in-toto.io/Statement/v1');
+    expect(us.statement.subject[0].digest.sha256).toBe(MODEL_DIGEST.slice('sha256:'.length));
+    expect(us.envelope.signatures).toHaveLength(1);
+    expect(statSync(h.at('us.dsse.json')).isFile()).toBe(true);
+    // CN co-signs US's statement (its node agrees on every fact of the logs): one payload, two signatures.
+    const both = h.json<{ envelope: { payload: string; signatures: { keyid: string }[] }; added: string[] }>(['eval', 'export', at, '--dsse', '--out', 'both.dsse.json', '--add', 'us.dsse.json', ...as(nodes.CN)]);
+    expect(both.envelope.payload).toBe(us.envelope.payload);
+    expect(both.envelope.signatures.map((s) => s.keyid.split(':')[0]).sort()).toEqual(['CN', 'US']);
+    const v = h.json<{ valid: boolean; signedBy: string[]; checks: Check[] }>(['eval', 'verify', 'both.dsse.json', '--chain', 'chain.json']);
+    expect(v.valid).toBe(true);
+    expect(v.signedBy.map((k) => k.split(':')[0]).sort()).toEqual(['CN', 'US']);
+    // A signature altered: exit 1, that signature named.
+    const bad = JSON.parse(readFileSync(h.at('both.dsse.json'), 'utf8'));
+    const sig = Buffer.from(bad.signatures[0].sig, 'base64');
+    sig[0] = sig[0]! ^ 1;
+    bad.signatures[0].sig = sig.toString('base64');
+    writeFileSync(h.at('bad.dsse.json'), JSON.stringify(bad));
+    const f = refused(['eval', 'verify', 'bad.dsse.json', '--chain', 'chain.json'], 1, 'DSSE_INVALID');
+    expect((f.checks as Check[]).filter((c) => !c.ok).map((c) => c.id)).toEqual([`signature ${bad.signatures[0].keyid}`]);
     // An envelope over another payload is refused (exit 2), nothing written.
-    const other = { ...cn.envelope, payload: Buffer.from('{"other":true}').toString('base64') };
+    const other = { ...us.envelope, payload: Buffer.from('{"other":true}').toString('base64') };
     writeFileSync(h.at('other.dsse.json'), JSON.stringify(other));
-    refused(['eval', 'export', at, '--dsse', '--out', 'merged.dsse.json', '--add', 'other.dsse.json', ...as(nodes.CN)], 2, 'DSSE_PAYLOAD_MISMATCH');
+    refused(['eval', 'export', at, '--dsse', '--out', 'merged.dsse.json', '--add', 'us.dsse.json', '--add', 'other.dsse.json', ...as(nodes.CN)], 2, 'DSSE_PAYLOAD_MISMATCH');
     expect(() => statSync(h.at('merged.dsse.json'))).toThrow();
   });
 });

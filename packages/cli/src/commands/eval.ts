@@ -166,7 +166,7 @@ Example:
 
   g.command('verify')
     .description('check an evaluation evidence bundle offline with the accord (or its chain): every check printed; exit 0 only when every check holds')
-    .argument('<evidence>', 'the evidence bundle (parley eval evidence), or - for standard input')
+    .argument('<evidence>', 'the evidence bundle (parley eval evidence) or a DSSE envelope (parley eval export --dsse), or - for standard input')
     .option('--accord <file>', 'the signed accord the evidence must be of')
     .option('--chain <file>', 'the accord chain file (parley accord chain --out FILE): keys by version, across rotations')
     .addOption(new Option('--lang <tag>', 'language of the details (default en)').choices(['en', 'zh-CN']))
@@ -181,6 +181,9 @@ accord-listed authority, EKU, validity); the notice cites the commitment;
 committed before deployment (the earliest trusted time the commitment existed,
 from other parties' cosignatures and time stamps, before the deployment time);
 each revealed disclosure matches its committed digest; salts unique.
+
+Given a DSSE envelope instead, each signature is checked against the log keys
+of the accord's parties (every version of the chain) and the statement shown.
 
 Exit status: 0 when every check holds, 1 when one fails (it is named), 2 when
 the command cannot run (no --accord or --chain, an unreadable file).
@@ -205,12 +208,16 @@ Example:
       'after',
       `
 The node builds the statement from what it holds and signs it with its log
-key (keyid: the C2SP key hash of that key, in hex). Each party that verified
-the reveal exports its own envelope; --add merges their signatures into one
-envelope, refused when the payloads differ (DSSE_PAYLOAD_MISMATCH).
+key (keyid PARTY:KEYNAME+KEYHASH of that key). With --add, the node instead
+co-signs the statement of the added envelope — only when every fact of the
+logs it names agrees with what this node holds (else DSSE_INVALID) — and the
+signatures are merged into one envelope over one payload; envelopes over
+different payloads are refused (DSSE_PAYLOAD_MISMATCH). The committing party
+exports first; each recipient that verified the reveal adds its signature.
 
 Example:
-  $ parley eval export US:12 --dsse -o us-12.dsse.json --add cn-us-12.dsse.json`,
+  $ parley eval export US:12 --dsse --out us-12.dsse.json                               # on US's node
+  $ parley eval export US:12 --dsse --out us-12.both.dsse.json --add us-12.dsse.json    # on CN's node`,
     )
     .action(act(async (at: string, o: ExportOpts) => (await import('../eval-commands.js')).exportStatement(at, o)));
 
