@@ -68,8 +68,8 @@ export async function verify(file: string, o: VerifyOpts): Promise<number> {
     '',
     t === undefined
       ? lang === 'zh-CN' ? '时间线：证据中没有部署通知。' : 'Timeline: no deployment notice in the evidence.'
-      : `${lang === 'zh-CN' ? '时间线' : 'Timeline'}: ${say(t.statement, lang)}${t.provenBy !== undefined ? ` (proven by ${t.provenBy}${result.provenBy ? `, ${result.provenBy.how}` : ''}; deployed ${t.deployedAt})` : ` (deployed ${t.deployedAt})`}`,
-    ...(claims !== undefined && Object.keys(claims).length > 0 ? ['', 'Revealed claims (each matches its committed digest):', ...flatten(claims).map(([p, v]) => `  ${p} = ${v}`)] : []),
+      : `${lang === 'zh-CN' ? '时间线' : 'Timeline'}: ${say(t.statement, lang)}${lang === 'zh-CN' ? '' : ` Deployed ${t.deployedAt}${result.provenBy ? `; proven by ${result.provenBy.how === 'timestamp' ? 'RFC 3161 time stamps' : 'cosignature'} of ${result.provenBy.by.join(', ')}` : ''}.`}`,
+    ...(claims !== undefined && Object.keys(claims).length > 0 ? ['', lang === 'zh-CN' ? '披露的声明（均与承诺的摘要相符）：' : 'Revealed claims (each matches its committed digest):', ...flatten(claims).sort((a, b) => (a[0] < b[0] ? -1 : 1)).map(([p, v]) => `  ${p} = ${v}`)] : []),
     '',
     lang === 'zh-CN' ? '可证明的内容及对象：' : 'What this proves, and to whom:',
     ...provability.map((p) => `  • ${say(p, lang)}`),
