@@ -42,6 +42,28 @@ describe('evaluation evidence with real RFC 3161 tokens', () => {
     expect(r.timeline?.committedBefore).toBe(true);
   }, 60_000);
 
+  it("with a counterpart's cosignature on the note, a token over the log's own signed note still verifies", async () => {
+    const cosigned = scenario({ deployedAt: '2099-01-01T00:00:00Z', cosignedAt: 1 });
+    const plain = cosigned.evidence.commitment.checkpoint.replace(/\n— cn\.parley\.example\/log [^\n]*\n/, '\n');
+    expect(plain).not.toBe(cosigned.evidence.commitment.checkpoint);
+    const { token } = await tsa.stampData(plain);
+    let seen: string[] = [];
+    const r = await verifyEvaluationEvidence(stamped(cosigned.evidence, [{ authority: 'eval-tsa', token: formatBase64(token) }]), undefined, {
+      verifyTokens: (note, t) => {
+        seen = [...seen, note];
+        return verifyTokens(note, t);
+      },
+    });
+    expect(seen).toEqual([plain]);
+    expect(r.checks.find((c) => c.id === 'commitment.timestamps')?.ok).toBe(true);
+    // The cosignature (at POSIX 1) is earlier than the token: it proves the time.
+    expect(r.provenBy?.how).toBe('cosignature');
+    // And a token over the note with its cosignatures verifies too.
+    const full = await tsa.stampData(cosigned.evidence.commitment.checkpoint);
+    const r2 = await verifyEvaluationEvidence(stamped(cosigned.evidence, [{ authority: 'eval-tsa', token: formatBase64(full.token) }]), undefined, { verifyTokens });
+    expect(r2.checks.find((c) => c.id === 'commitment.timestamps')?.ok).toBe(true);
+  }, 60_000);
+
   it('a token for another imprint fails with TSA_IMPRINT_MISMATCH, and proves nothing', async () => {
     const { token } = await tsa.stampData(`${s.evidence.commitment.checkpoint}x`);
     const r = await verifyEvaluationEvidence(stamped(s.evidence, [{ authority: 'eval-tsa', token: formatBase64(token) }]), undefined, { verifyTokens });

@@ -103,6 +103,12 @@ describe('RFC 3161 tokens from a real openssl TSA', () => {
     await expectCode(verifyTimestampToken(tokenA, { imprint, authorities: [] }), VerificationError, 'TSA_UNTRUSTED');
   });
 
+  it('trusts a TSA certificate the accord pins as its root (RFC 5280 §6.1 trust anchor)', async () => {
+    const pinned = { ...a.authority, roots: [Buffer.from(a.tsa.tsaCertificate).toString('base64')] };
+    await expect(verifyTimestampToken(tokenA, { imprint, authorities: [pinned] })).resolves.toMatchObject({ authority: 'tsa-a' });
+    await expectCode(verifyTimestampToken(tokenA, { imprint, authorities: [{ ...pinned, roots: [Buffer.from(b.tsa.tsaCertificate).toString('base64')] }] }), VerificationError, 'TSA_UNTRUSTED');
+  });
+
   it('TSA_POLICY: the token\u2019s policy is not the one the accord lists for the authority', async () => {
     await expectCode(verifyTimestampToken(tokenA, { imprint, authorities: [{ ...a.authority, policy: '1.3.6.1.4.1.99999.3161.9' }] }), VerificationError, 'TSA_POLICY');
   });

@@ -211,6 +211,9 @@ function parseRoots(a: TimestampAuthority): pkijs.Certificate[] {
 /** Step 5: RFC 5280 §6 path validation to one of the authority's roots, at a time the signer certificate is valid. */
 async function chainsTo(p: ParsedToken, a: TimestampAuthority): Promise<boolean> {
   const roots = parseRoots(a);
+  // RFC 5280 §6.1: a trust anchor may be the TSA certificate itself (an accord that pins it).
+  const signer = new Uint8Array(p.cert.toSchema().toBER(false));
+  if (roots.some((r) => bytesEqual(new Uint8Array(r.toSchema().toBER(false)), signer))) return true;
   const notBefore = p.cert.notBefore.value.getTime();
   const notAfter = p.cert.notAfter.value.getTime();
   // The chain is checked at genTime clamped into the signer's validity: an expired certificate is

@@ -315,11 +315,17 @@ export async function startTsaServer(opts: TestTsaOptions = {}): Promise<TsaServ
       if (size <= 64 * 1024) chunks.push(c);
     });
     req.on('end', () => {
-      void (async () => {
-        if (failing !== undefined) return res.writeHead(failing, { 'content-type': 'text/plain' }).end('test TSA failing on purpose\n');
-        if (req.method !== 'POST') return res.writeHead(405, { allow: 'POST' }).end();
-        if ((req.headers['content-type'] ?? '').split(';')[0]!.trim() !== 'application/timestamp-query') return res.writeHead(415).end();
-        if (size > 64 * 1024) return res.writeHead(413).end();
+      void (async (): Promise<void> => {
+        if (failing !== undefined) {
+          res.writeHead(failing, { 'content-type': 'text/plain' }).end('test TSA failing on purpose\n');
+          return;
+        }
+        const type = (req.headers['content-type'] ?? '').split(';')[0]!.trim();
+        const refused = req.method !== 'POST' ? 405 : type !== 'application/timestamp-query' ? 415 : size > 64 * 1024 ? 413 : 0;
+        if (refused !== 0) {
+          res.writeHead(refused, refused === 405 ? { allow: 'POST' } : {}).end();
+          return;
+        }
         count++;
         try {
           const reply = await tsa.stamp(new Uint8Array(Buffer.concat(chunks)));
