@@ -30,6 +30,10 @@ import {
   commitClaims,
   canonicalize,
   cosignatureTimestamp,
+  dsseKeysOf,
+  mergeDsse,
+  verifyDsse,
+  verifyEvaluationEvidence,
   encodeUtf8,
   formatBase64,
   getCrypto,
@@ -239,10 +243,23 @@ describe('an evaluation committed, announced and revealed to one party', () => {
     expectProblem(await call('UK', 'POST', `/v1/evaluations/US/${us.commitment}/dsse`, {}), 403, 'EVAL_NOT_ADDRESSED');
   });
 
+  it('a public reveal (TLP:CLEAR, to all) opens for every party, auditors included', async () => {
+    const d = selectDisclosures(committed.disclosures, ['developer', 'evaluator']);
+    const r = await call('US', 'POST', '/v1/evaluations/reveals', { commitment: { party: 'US', index: us.commitment }, disclosures: d.map((x) => x.encoded), to: 'all', marking: 'TLP:CLEAR' });
+    expect(r.statusCode, r.body).toBe(201);
+    expect(r.json.entry).toMatchObject({ to: ['CN', 'UK'], marking: 'TLP:CLEAR' });
+    await waitFor('UK to hold the public reveal', async () => (await stores.get('UK')!.received('US', r.json.index)) !== undefined);
+    const v = (await call('UK', 'GET', `/v1/evaluations/US/${us.commitment}`, undefined, 'audrey')).json;
+    expect(v.reveals.find((x: { index: number }) => x.index === r.json.index)).toMatchObject({ addressed: true, claims: { developer: 'US lab', evaluator: 'US AISI' } });
+    // The sealed one stays closed to UK.
+    expect(v.reveals.find((x: { index: number }) => x.index === us.reveal)).toMatchObject({ addressed: false });
+  });
+
   it('shows CN\u2019s auditor the reveal without its sealed claims', async () => {
     const v = (await call('CN', 'GET', `/v1/evaluations/US/${us.commitment}`, undefined, 'audrey')).json;
-    expect(v.reveals[0]).toMatchObject({ addressed: true, error: 'EVAL_NOT_ADDRESSED' });
-    expect(v.reveals[0].claims).toBeUndefined();
+    const sealed = v.reveals.find((x: { index: number }) => x.index === us.reveal);
+    expect(sealed).toMatchObject({ addressed: true, error: 'EVAL_NOT_ADDRESSED' });
+    expect(sealed.claims).toBeUndefined();
     expectProblem(await call('CN', 'POST', '/v1/evaluations/commitments', { stage: 'report', domains: ['CBRN'], sd: committed.sd }, 'audrey'), 403, 'FORBIDDEN');
   });
 });
@@ -336,7 +353,7 @@ function dsseVerifies(env: { payloadType: string; payload: string; signatures: {
 
 describe('evidence bundle and DSSE attestation', () => {
   it('CN\u2019s evidence bundle: JCS, the entries with inclusion proofs against early cosigned checkpoints, the opened disclosures', async () => {
-    const r = await call('CN', 'GET', `/v1/evaluations/US/${us.commitment}/evidence`);
+    const r = await call('CN', 'GET', `/v1/evaluations/US/${us.commitment}/evidence?reveal=US:${us.reveal}`);
     expect(r.statusCode, r.body).toBe(200);
     expect(isCanonical(encodeUtf8(r.body))).toBe(true);
     const ev = r.json;
@@ -357,10 +374,22 @@ describe('evidence bundle and DSSE attestation', () => {
     expect(ts * 1000).toBeLessThan(Date.parse((notice.body as { clear: { deployedAt: string } }).clear.deployedAt));
     const picked = selectDisclosures(committed.disclosures, ['model', 'redLines.cbrn.outcome', 'report']).map((d) => d.encoded);
     expect([...ev.disclosures].sort()).toEqual([...picked].sort());
+    // Core's offline verifier, against the accord the verifier trusts (the genesis here): every check holds.
+    const v = await verifyEvaluationEvidence(r.body, canonicalize(accord));
+    expect(v.checks.filter((c) => !c.ok)).toEqual([]);
+    expect(v.ok).toBe(true);
+    expect(v.timeline).toMatchObject({ committedBefore: true });
+    expect(v.claims).toEqual({ model: { name: 'Frontier-2', version: '2026-11' }, redLines: { cbrn: { outcome: 'below' } }, report: { sha256: 'a'.repeat(64) } });
+    // A recipient that forwards a changed value is caught.
+    const outcome = committed.disclosures.find((d) => d.path === 'redLines.cbrn.outcome')!;
+    const forged = { ...ev, disclosures: ev.disclosures.map((d: string) => (d === outcome.encoded ? makeDisclosure('outcome', 'at-or-above', outcome.salt).encoded : d)) };
+    const bad = await verifyEvaluationEvidence(canonicalize(forged), canonicalize(accord));
+    expect(bad.ok).toBe(false);
+    expect(bad.checks.find((c) => !c.ok)).toBeDefined();
   });
 
   it('CN signs the in-toto statement of what it opened; US co-signs the same payload', async () => {
-    const r = await call('CN', 'POST', `/v1/evaluations/US/${us.commitment}/dsse`, {});
+    const r = await call('CN', 'POST', `/v1/evaluations/US/${us.commitment}/dsse`, { reveal: `US:${us.reveal}` });
     expect(r.statusCode, r.body).toBe(200);
     const env = r.json;
     expect(env.payloadType).toBe('application/vnd.in-toto+json');
@@ -370,17 +399,21 @@ describe('evidence bundle and DSSE attestation', () => {
     const statement = JSON.parse(new TextDecoder().decode(parseBase64(env.payload)));
     expect(canonicalize(statement)).toBe(new TextDecoder().decode(parseBase64(env.payload)));
     expect(statement).toMatchObject({ _type: 'https://in-toto.io/Statement/v1', predicateType: 'https://parley.dev/evaluation/v1', subject: [{ name: MODEL.id, digest: { sha256: 'b'.repeat(64) } }] });
-    expect(statement.predicate).toMatchObject({ stage: 'report', domains: ['CBRN', 'cyber'], claims: { redLines: { cbrn: { outcome: 'below' } } }, commitment: { party: 'US', index: us.commitment, leafHash: us.leafHash }, reveal: { party: 'US', index: us.reveal } });
+    expect(statement.predicate).toMatchObject({ stage: 'report', domains: ['CBRN', 'cyber'], claims: { redLines: { cbrn: { outcome: 'below' } } }, commitment: { party: 'US', index: us.commitment, leafHash: us.leafHash }, notice: { party: 'US', index: us.notice } });
     expect(statement.predicate.timeline).toMatchObject({ committedBefore: true });
+    const keys = dsseKeysOf(nodes.get('CN')!.chain.versions);
+    expect(verifyDsse(env, keys).signedBy).toEqual([env.signatures[0].keyid]);
     // A flipped byte in the payload no longer verifies.
     const bad = parseBase64(env.payload);
-    bad[10] ^= 1;
+    bad[10] = bad[10]! ^ 1;
     expect(dsseVerifies({ ...env, payload: formatBase64(bad) }, 'CN')).toBe(false);
     // US, the committing party, signs CN's payload as given: one payload, two signatures.
-    const co = await call('US', 'POST', `/v1/evaluations/US/${us.commitment}/dsse`, { payload: env.payload });
+    const co = await call('US', 'POST', `/v1/evaluations/US/${us.commitment}/dsse`, { payload: env.payload }); // US finds the reveal whose claims the statement carries
     expect(co.statusCode, co.body).toBe(200);
     expect(co.json.payload).toBe(env.payload);
     expect(dsseVerifies(co.json, 'US')).toBe(true);
+    const merged = mergeDsse(env, co.json);
+    expect(verifyDsse(merged, keys).signedBy.map((k) => k.split(':')[0]).sort()).toEqual(['CN', 'US']);
     // A statement whose claims differ from what US holds is refused.
     const forged = { ...statement, predicate: { ...statement.predicate, claims: { redLines: { cbrn: { outcome: 'at-or-above' } } } } };
     expectProblem(await call('US', 'POST', `/v1/evaluations/US/${us.commitment}/dsse`, { payload: formatBase64(encodeUtf8(canonicalize(forged))) }), 422, 'DSSE_INVALID');
@@ -389,6 +422,18 @@ describe('evidence bundle and DSSE attestation', () => {
 });
 
 describe('GET /v1/evaluations/{party}/{index} errors', () => {
+  it('publishes every evaluation route and its schemas in the OpenAPI document', async () => {
+    const doc = (await (await fetch(`${urls['CN']}/openapi.json`)).json()) as { paths: Record<string, Record<string, unknown>>; components: { schemas: Record<string, unknown> } };
+    expect(Object.keys(doc.paths['/v1/evaluations/commitments']!)).toContain('post');
+    expect(Object.keys(doc.paths['/v1/evaluations/notices']!)).toContain('post');
+    expect(Object.keys(doc.paths['/v1/evaluations/reveals']!)).toContain('post');
+    expect(Object.keys(doc.paths['/v1/evaluations']!)).toContain('get');
+    expect(Object.keys(doc.paths['/v1/evaluations/{party}/{index}']!)).toContain('get');
+    expect(Object.keys(doc.paths['/v1/evaluations/{party}/{index}/evidence']!)).toContain('get');
+    expect(Object.keys(doc.paths['/v1/evaluations/{party}/{index}/dsse']!)).toContain('post');
+    for (const id of ['EvaluationCommitmentRequest', 'DeploymentNoticeRequest', 'EvaluationRevealRequest', 'EvaluationView', 'EvaluationEvidence', 'DsseEnvelope']) expect(doc.components.schemas[id], id).toBeDefined();
+  });
+
   it('404 for no commitment there, 400 for a bad index', async () => {
     expectProblem(await call('CN', 'GET', `/v1/evaluations/US/${us.notice}`), 404, 'NOT_FOUND');
     expectProblem(await call('CN', 'GET', '/v1/evaluations/US/01'), 400, 'VALIDATION_FAILED');

@@ -97,7 +97,7 @@ export async function captureLatest(node: ParleyNode, party: string, index: numb
 }
 
 /** provenBy of (party, index): the earliest trusted time, and how it is proved. */
-export async function provenBy(node: ParleyNode, party: string, index: number): Promise<{ time: string; how: 'cosignature' | 'timestamp' } | undefined> {
+export async function evaluationProvenBy(node: ParleyNode, party: string, index: number): Promise<{ time: string; how: 'cosignature' | 'timestamp' } | undefined> {
   let best: number | undefined;
   const consider = (ms: number) => {
     if (best === undefined || ms < best) best = ms;

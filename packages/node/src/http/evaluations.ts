@@ -119,9 +119,15 @@ export const EvaluationView = z
       }),
     ),
     timeline: z
-      .object({ committedBefore: z.boolean(), marginSeconds: z.number().int(), days: z.number().int() })
+      .object({
+        committedBefore: z.boolean().describe('provenBy is strictly before deployedAt'),
+        marginSeconds: z.number().int().optional().describe('deployedAt − provenBy in whole seconds; absent while the commitment is not proven'),
+        days: z.number().int().describe('floor(marginSeconds / 86400), at least 0'),
+        deployedAt: z.string(),
+        statement: z.object({ en: z.string(), 'zh-CN': z.string() }).describe('The one line to show ("committed N days before deployment"), every language'),
+      })
       .optional()
-      .describe('From provenBy and the earliest valid notice\u2019s deployedAt; absent until both exist'),
+      .describe('Of the commitment and the earliest valid notice (core evaluationTimeline); absent without a valid notice'),
   })
   .meta({ id: 'EvaluationView' });
 
@@ -228,7 +234,7 @@ export function registerEvaluations(app: App, ctx: Context): void {
       const ev = await held(req.params.party, req.params.index, sessions.principal(req).role);
       const evidence = await evaluationEvidence(node, ev, req.query.reveal);
       // JCS text: the file a recipient forwards is exactly these bytes.
-      return reply.header('cache-control', 'no-store').type('application/json').serializer((x: unknown) => canonicalize(x)).send(evidence);
+      return reply.header('cache-control', 'no-store').type('application/json').serializer((x: unknown) => canonicalize(x)).send(evidence as unknown as z.input<typeof EvaluationEvidence>);
     },
   });
 
@@ -237,7 +243,7 @@ export function registerEvaluations(app: App, ctx: Context): void {
     schema: { tags: ['evaluations'], summary: 'The in-toto Statement v1 of this evaluation as opened here, in a DSSE envelope signed with this node\u2019s log key', security: BEARER, params: S.EntryParams, body: DsseRequest.nullish(), response: { 200: DsseEnvelope } },
     handler: async (req, reply) => {
       const ev = await held(req.params.party, req.params.index, sessions.principal(req).role);
-      return reply.header('cache-control', 'no-store').send(await signEvaluation(node, ev, req.body?.reveal, req.body?.payload));
+      return reply.header('cache-control', 'no-store').send((await signEvaluation(node, ev, req.body?.reveal, req.body?.payload)) as unknown as z.input<typeof DsseEnvelope>);
     },
   });
 }
