@@ -110,7 +110,7 @@ describe('the disclosures file', () => {
     const altered = JSON.parse(readFileSync(f, 'utf8')) as DisclosuresFile;
     const d0 = altered.disclosures[0]!;
     const [salt, name] = JSON.parse(Buffer.from(d0.encoded, 'base64url').toString()) as [string, string];
-    (altered.disclosures as { encoded: string }[])[0]!.encoded = Buffer.from(JSON.stringify([salt, name, 2])).toString('base64url');
+    (altered.disclosures as unknown as { encoded: string }[])[0]!.encoded = Buffer.from(JSON.stringify([salt, name, 2])).toString('base64url');
     writeFileSync(at('altered.json'), JSON.stringify(altered));
     await usage(() => readDisclosuresFile(at('altered.json'), disclosureDigest), 'FILE_UNREADABLE');
     writeFileSync(at('other.json'), '{"a":1}');
