@@ -49,7 +49,14 @@ describe('parley demo --once', () => {
     mkdirSync(web, { recursive: true });
     writeFileSync(join(web, 'index.html'), '<!doctype html><div id="root"></div>');
     const r = await run(['demo', '--once', '--json', '--dir', dir, '--web', web]);
-    expect(r.code, r.stderr).toBe(0);
+    const failedChecks = (() => {
+      try {
+        return JSON.stringify((JSON.parse(r.stdout) as { checks: { ok: boolean }[] }).checks.filter((c) => !c.ok));
+      } catch {
+        return r.stdout.slice(0, 2000);
+      }
+    })();
+    expect(r.code, `${r.stderr}\n${failedChecks}`).toBe(0);
     const out = JSON.parse(r.stdout) as { ok: boolean; channel: string; checks: { name: string; ok: boolean; detail: string }[]; summary: Summary[]; seconds: number; parties: { id: string; url: string; dashboard?: string; login: { officer: string } }[] };
     for (const p of out.parties) expect(p.dashboard).toBe(`${p.url}/`);
     expect(out.ok).toBe(true);

@@ -177,9 +177,14 @@ describe('parley eval against real nodes: commit, notice, reveal, show, evidence
     expect(h.json<any>(['eval', 'list', ...as(nodes.EU)]).evaluations.some((e: any) => e.commitment.index === index)).toBe(true);
   });
 
-  it('CN downloads the evidence; parley eval verify holds offline with the chain (exit 0), every check printed', () => {
+  it('CN downloads the evidence; parley eval verify holds offline with the chain (exit 0), every check printed', async () => {
     h.json(['accord', 'chain', '--out', 'chain.json', '--url', nodes.CN.url]);
-    const e = h.json<{ file: string; disclosures: number }>(['eval', 'evidence', at, '--out', 'us.evidence.json', ...as(nodes.CN)]);
+    // Until CN's node holds a cosigned checkpoint covering the reveal, it answers 422 EVIDENCE_INVALID ("not held yet").
+    const e = await h.until('CN gives the evidence', 30_000, async () => {
+      const r = await h.parleyAsync(['eval', 'evidence', at, '--out', 'us.evidence.json', ...as(nodes.CN), '--json']);
+      if (r.code !== 0) throw new Error(r.stdout);
+      return JSON.parse(r.stdout) as { file: string; disclosures: number };
+    });
     expect(e.disclosures).toBeGreaterThan(0);
     refused(['eval', 'evidence', at, '--out', 'us.evidence.json', ...as(nodes.CN)], 2, 'FILE_EXISTS');
     const v = h.json<{ valid: boolean; checks: Check[]; timeline: { committedBefore: boolean; days: number }; claims: any; provability: unknown[] }>(['eval', 'verify', 'us.evidence.json', '--chain', 'chain.json']);
