@@ -43,7 +43,8 @@ interface Summary {
 }
 
 describe('parley demo --once', () => {
-  it('runs the three-party exercise and reports what held', async () => {
+  // The demo itself must take under a minute (asserted below); the test also checks its files offline afterwards.
+  it('runs the three-party exercise and reports what held', { timeout: 120_000 }, async () => {
     // The nodes serve a (stand-in) dashboard: every party's URL is in the result.
     const web = join(dir, 'web');
     mkdirSync(web, { recursive: true });

@@ -109,7 +109,9 @@ export async function evaluationStep(c: Ctx): Promise<DemoEvaluation> {
     return typeof proven?.commitment?.provenBy === 'string';
   }, 20_000, 250);
   if (typeof proven?.commitment?.provenBy !== 'string') return fail(`US's node never showed ${at} proven by a cosignature`, { commitment: at });
-  await new Promise((r) => setTimeout(r, 1100)); // deployment strictly after the second the cosignature names
+  // The deployment strictly after the second the cosignature names (cosignature times are whole seconds).
+  const after = Date.parse(proven.commitment.provenBy) + 1000 - Date.now();
+  if (after > 0) await new Promise((r) => setTimeout(r, after));
   const weights = createHash('sha256').update('Frontier-7 weights (demo)').digest('hex');
   const notice = await c.cli(['eval', 'notice', '--commitment', at, '--model-id', 'example-lab/frontier-7-2026-12', '--model-digest', `sha256:${weights}`, '--deployed-at', 'now', '--note', 'General availability via API.', ...us]);
   if (!notice.ok) return fail(notice.text, { commitment: at });
@@ -118,6 +120,7 @@ export async function evaluationStep(c: Ctx): Promise<DemoEvaluation> {
   if (!reveal.ok) return fail(reveal.text, { commitment: at, notice: noticeAt });
   const revealAt = `${reveal.out.party}:${reveal.out.index}`;
 
+  const chainSaved = c.chainFile(); // meanwhile: the public chain file the offline check below needs
   // CN's node, as CN's duty officer sees it.
   const cn = await c.auth('CN');
   let view: any;
@@ -143,7 +146,7 @@ export async function evaluationStep(c: Ctx): Promise<DemoEvaluation> {
 
   // CN takes the evidence away and checks it offline, as anyone CN forwards it to would.
   const evidenceFile = join(dir, `cn-${at.replace(':', '-')}.evidence.json`);
-  const chain = await c.chainFile();
+  const chain = await chainSaved;
   // The reveal's inclusion is proven by a checkpoint CN cosigned: until CN's node holds one, it says so (422).
   let got = await c.cli(['eval', 'evidence', at, '--out', evidenceFile, '--force', ...cn]);
   for (const end = Date.now() + 20_000; !got.ok && got.out?.code === 'EVIDENCE_INVALID' && Date.now() < end; ) {
