@@ -65,7 +65,7 @@ afterAll(async () => {
   await h.teardown([]);
 });
 
-describe('parley eval: usage errors (exit 2), before any node', { timeout: 60_000 }, () => {
+describe('parley eval: usage errors (exit 2), before any node', { timeout: 180_000 }, () => {
   it('names what is missing or malformed', () => {
     refused(['eval', 'commit', 'missing.yaml'], 2, 'FILE_UNREADABLE');
     writeFileSync(h.at('bad.yaml'), 'model: [unclosed\n');
