@@ -251,6 +251,19 @@ describe('parley eval against real nodes: commit, notice, reveal, show, evidence
     refused(['eval', 'verify', 'junk.evidence.json', '--chain', 'chain.json'], 1, 'EVIDENCE_MALFORMED');
   });
 
+  it('a pre-registered protocol first, then the report that follows it; a refused commitment leaves no disclosures file', () => {
+    writeFileSync(h.at('protocol.yaml'), DOC.replace('stage: report', 'stage: protocol').replace(/, outcome: [a-z-]+, score: [0-9.]+/g, '').replace(/^report:.*$/m, ''));
+    const p = h.json<{ index: number; stage: string }>(['eval', 'commit', 'protocol.yaml', ...as(nodes.US)]);
+    expect(p.stage).toBe('protocol');
+    const r = h.json<{ index: number }>(['eval', 'commit', 'eval.yaml', '--follows', `US:${p.index}`, '--out', 'eval-2.disclosures.json', ...as(nodes.US)]);
+    expect(JSON.parse(readFileSync(h.at('eval-2.disclosures.json'), 'utf8')).protocol).toEqual({ party: 'US', index: p.index });
+    const v = h.json<any>(['eval', 'show', `US:${r.index}`, ...as(nodes.US)]);
+    expect(v.protocol).toMatchObject({ party: 'US', index: p.index });
+    // Following a report-stage commitment is refused by the node (exit 2): the disclosures file written first is removed.
+    refused(['eval', 'commit', 'eval.yaml', '--follows', at, '--out', 'eval-3.disclosures.json', ...as(nodes.US)], 2);
+    expect(() => statSync(h.at('eval-3.disclosures.json'))).toThrow();
+  });
+
   it('exports the opened evaluation as an in-toto Statement in DSSE: US signs, CN co-signs the same payload, verify checks both offline', () => {
     const us = h.json<{ envelope: { payloadType: string; payload: string; signatures: { keyid: string; sig: string }[] }; statement: any }>(['eval', 'export', at, '--dsse', '--out', 'us.dsse.json', ...as(nodes.US)]);
     expect(us.envelope.payloadType).toBe('application/vnd.in-toto+json');
