@@ -196,6 +196,8 @@ export function client(o: ClientOpts) {
     get: (path: string) => request('GET', url, path, { token: t }),
     post: (path: string, body: unknown) => request('POST', url, path, { token: t, body }),
     del: (path: string) => request('DELETE', url, path, { token: t }),
+    /** GETs a document as the node wrote it (its exact bytes: an evidence bundle), with its headers. */
+    getBytes: (path: string) => exchange('GET', url, path, { token: t, accept: 'application/json, application/problem+json' }),
     /** POSTs a raw file (application/octet-stream) and returns the JSON answer. */
     postBytes: (path: string, bytes: Uint8Array, onUpload?: Exchange['onUpload']) => request('POST', url, path, { token: t, bytes, timeoutMs: BUNDLE_TIMEOUT_MS, ...(onUpload ? { onUpload } : {}) }),
     /** POSTs JSON and returns the raw answer (a file) with its headers. */

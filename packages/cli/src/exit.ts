@@ -38,6 +38,8 @@ export const CLI_ERRORS = {
   USAGE: { exit: EXIT_USAGE, title: 'The command line cannot be used as given' },
   FILE_UNREADABLE: { exit: EXIT_USAGE, title: 'An input file cannot be read or is not in its format' },
   FILE_UNWRITABLE: { exit: EXIT_USAGE, title: 'An output file or directory cannot be written' },
+  FILE_EXISTS: { exit: EXIT_USAGE, title: 'The output file exists and --force was not given' },
+  DSSE_PAYLOAD_MISMATCH: { exit: EXIT_USAGE, title: 'The DSSE envelopes to merge sign different statements' },
   DATA_DIR_MISSING: { exit: EXIT_USAGE, title: 'No Parley data directory at that path' },
   KEY_FILE_UNREADABLE: { exit: EXIT_USAGE, title: 'The data directory\u2019s key file cannot be read' },
   PASSPHRASE_MISSING: { exit: EXIT_USAGE, title: 'No passphrase or password given, and no terminal to ask on' },

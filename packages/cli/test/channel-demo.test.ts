@@ -43,18 +43,26 @@ interface Summary {
 }
 
 describe('parley demo --once', () => {
-  it('runs the three-party exercise and reports what held', async () => {
+  // The demo itself must take under a minute (asserted below); the test also checks its files offline afterwards.
+  it('runs the three-party exercise and reports what held', { timeout: 120_000 }, async () => {
     // The nodes serve a (stand-in) dashboard: every party's URL is in the result.
     const web = join(dir, 'web');
     mkdirSync(web, { recursive: true });
     writeFileSync(join(web, 'index.html'), '<!doctype html><div id="root"></div>');
     const r = await run(['demo', '--once', '--json', '--dir', dir, '--web', web]);
-    expect(r.code, r.stderr).toBe(0);
+    const failedChecks = (() => {
+      try {
+        return JSON.stringify((JSON.parse(r.stdout) as { checks: { ok: boolean }[] }).checks.filter((c) => !c.ok));
+      } catch {
+        return r.stdout.slice(0, 2000);
+      }
+    })();
+    expect(r.code, `${r.stderr}\n${failedChecks}`).toBe(0);
     const out = JSON.parse(r.stdout) as { ok: boolean; channel: string; checks: { name: string; ok: boolean; detail: string }[]; summary: Summary[]; seconds: number; parties: { id: string; url: string; dashboard?: string; login: { officer: string } }[] };
     for (const p of out.parties) expect(p.dashboard).toBe(`${p.url}/`);
     expect(out.ok).toBe(true);
     expect(out.checks.filter((c) => !c.ok)).toEqual([]);
-    expect(out.checks.length).toBe(8);
+    expect(out.checks.length).toBe(9);
     expect(out.seconds).toBeLessThan(60);
     const by = (p: string) => out.summary.find((s) => s.party === p)!;
     expect(out.summary.map((s) => s.party)).toEqual(['CN', 'EU', 'US', 'JP']);
@@ -93,6 +101,18 @@ describe('parley demo --once', () => {
     expect(chain.versions[2]!.accord.parties.find((p) => p.id === 'CN')!.logKey).not.toBe(chain.versions[0]!.accord.parties.find((p) => p.id === 'CN')!.logKey);
     expect(chain.activations.some((a) => a.party === 'JP' && a.version === 2)).toBe(true);
     expect(chain.activations.some((a) => a.party === 'CN' && a.version === 3)).toBe(true);
+    // Issue 12: US committed an evaluation, announced the deployment and revealed the red lines to CN
+    // alone; CN's node opened it (every value matching) and shows it committed before deployment;
+    // EU's node holds the reveal but cannot read it; CN's evidence verifies offline.
+    const ev = (out as unknown as { evaluation: { commitment: string; reveal: string; recipient: string; claimsMatch: boolean; committedBefore: boolean; notAddressedToEU: boolean; evidenceVerified: boolean; evidenceFile: string; revealed: { path: string; value: unknown }[] } }).evaluation;
+    expect(out.checks.find((c) => c.name.startsWith('an evaluation committed before deployment'))?.ok).toBe(true);
+    expect(ev).toMatchObject({ recipient: 'CN', claimsMatch: true, committedBefore: true, notAddressedToEU: true, evidenceVerified: true });
+    expect(ev.commitment).toMatch(/^US:\d+$/);
+    expect(ev.revealed).toContainEqual({ path: 'redLines.cbrn-uplift.outcome', value: 'below' });
+    expect(ev.revealed.some((r) => r.path === 'report.sha256')).toBe(true);
+    expect(ev.revealed.some((r) => r.path.startsWith('evaluator') || r.path.startsWith('notes'))).toBe(false); // not revealed
+    const offline = await run(['eval', 'verify', ev.evidenceFile, '--chain', join(dir, 'chain.json'), '--json']);
+    expect(offline.code, offline.stdout).toBe(0);
     const walked = await run(['accord', 'verify', join(dir, 'chain.json'), '--json']);
     expect(walked.code, walked.stdout).toBe(0);
     expect(JSON.parse(walked.stdout)).toMatchObject({ valid: true, versions: 3 });

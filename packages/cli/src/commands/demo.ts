@@ -83,7 +83,7 @@ Exit status: 0 when every check held, 1 otherwise.`,
 export function registerDemo(program: Command): void {
   program
     .command('demo')
-    .description("run a hotline on this machine: three parties' nodes, federation, an incident, FLASH and overdue messages, a fourth party joining by amendment, a key rotation, a forked log caught, every log audited")
+    .description("run a hotline on this machine: three parties' nodes, federation, an incident, FLASH and overdue messages, a fourth party joining by amendment, a key rotation, an evaluation committed before deployment and revealed to one party, a forked log caught, every log audited")
     .option('--once', 'run the exercise, print the result, stop the nodes and exit (default: keep them up until Ctrl-C)')
     .option('--dir <dir>', 'where the nodes keep their data (default: a new temporary directory)')
     .option('--json', 'print one JSON object (with --once: per party log size, entries, receipts and acks on time/overdue, links, forks, audit)')
@@ -98,7 +98,10 @@ run a scripted exercise: heartbeats; an incident report with an update and a
 final report (sealed, TLP:AMBER); a FLASH message acknowledged in time; a
 PRIORITY message left overdue (escalated); a fourth party (JP) joining by
 amendment (parley accord propose/consent/approve; the nodes activate it) and
-acknowledging a FLASH; CN rotating its log key (parley key rotate); EU's
+acknowledging a FLASH; CN rotating its log key (parley key rotate); US
+committing to a pre-release evaluation (parley eval commit), announcing the
+deployment (parley eval notice) and revealing the red-line outcomes to CN
+alone (parley eval reveal --to CN), checked by CN's node; EU's
 operator forking its log, caught by CN's witness with a fork proof. Every log
 is then audited over HTTP with parley log verify --chain, across the rotation.
 
@@ -122,6 +125,9 @@ Exit status: 0 when everything that should hold held, 1 otherwise.`,
             (s) =>
               `${s.party.padEnd(5)}  ${String(s.logSize).padStart(3)}  ${String(s.entriesSent).padStart(4)}  ${String(s.entriesReceived).padStart(4)}  ${`${s.receipts.onTime}/${s.receipts.late}/${s.receipts.overdue}`.padEnd(29)}  ${`${s.acks.onTime}/${s.acks.late}/${s.acks.overdue}/${s.acks.pending}`.padEnd(33)}  ${String(s.escalations).padStart(11)}  ${Object.entries(s.links).map(([p, st]) => `${p}:${st}`).join(' ').padEnd(20)}  ${String(s.forks.length).padStart(5)}  ${s.audit.passed ? 'passed' : 'FAILED'}`,
           ),
+          '',
+          `Evaluation ${r.evaluation.commitment ?? '(not committed)'} (US): ${r.evaluation.committedBefore ? `committed ${r.evaluation.marginSeconds ?? '?'} s before deployment` : 'NOT shown committed before deployment'}; revealed to ${r.evaluation.recipient}: ${r.evaluation.claimsMatch ? `${r.evaluation.revealed.length} claims match their digests on CN's node` : 'NOT opened by CN\'s node'}; evidence ${r.evaluation.evidenceVerified ? `verified offline (${r.evaluation.evidenceFile})` : 'NOT verified'}`,
+          ...r.evaluation.revealed.filter((x) => /^(model\.|redLines\.[^.]+\.outcome$|report\.sha256$)/.test(x.path)).map((x) => `  ${x.path} = ${JSON.stringify(x.value)}`),
           ...r.summary.flatMap((s) => s.forks.map((f) => `fork proof held by ${s.party} against ${f.party}: ${f.file}  (check: parley verify-fork ${f.file} --accord ${join(r.dir, 'accord.json')})`)),
           '',
           r.ok ? `Everything held (${r.checks.length} checks).` : `SOME CHECKS FAILED: ${r.checks.filter((c) => !c.ok).map((c) => c.name).join('; ')}`,

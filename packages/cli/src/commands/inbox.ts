@@ -77,6 +77,20 @@ export function firstLine(v: { sealed?: string | undefined; body?: unknown; entr
     case 'accord.activation':
       s = `adopts accord version ${String(b['version'])} from this entry on`;
       break;
+    case 'evaluation.commitment': {
+      const sd = Array.isArray(b['sd']) ? b['sd'].length : 0;
+      const domains = Array.isArray(b['domains']) ? b['domains'].join(', ') : '';
+      s = `commits to an evaluation${b['stage'] === 'protocol' ? ' protocol' : ''} (${domains}): ${sd} digests${v.entry.refs.length > 0 ? `, follows ${v.entry.refs.map((r) => `${r.party}/${r.index}`).join(', ')}` : ''}`;
+      break;
+    }
+    case 'deployment.notice': {
+      const m = (b['model'] ?? {}) as { id?: unknown };
+      s = `deploys ${String(m.id)} at ${String(b['deployedAt'])}, evaluated in ${v.entry.refs.map((r) => `${r.party}/${r.index}`).join(', ')}`;
+      break;
+    }
+    case 'evaluation.reveal':
+      s = `reveals ${Array.isArray(b['disclosures']) ? b['disclosures'].length : 0} claims of ${v.entry.refs.map((r) => `${r.party}/${r.index}`).join(', ')} (parley eval show)`;
+      break;
     default:
       // A type this version does not know (core's entry-type registry): shown, never dropped.
       s = isKnownType(v.entry.type) ? JSON.stringify(b) : `[${UNKNOWN_TYPE_LABEL.en}] ${JSON.stringify(b)}`;

@@ -43,13 +43,14 @@ const LOOKUP_MS = 5_000;
 /** Officer traffic (core's entry-type registry: the types needing an acknowledgement). */
 const OFFICER_TYPES: readonly string[] = ACK_TYPES;
 /**
- * Arrivals printed without --all: officer traffic, governance, and types this
- * version does not know (printed as such, never dropped); receipts and
- * heartbeats are machine traffic (acks have their own line).
+ * Arrivals printed without --all: officer traffic (messages, reports, and
+ * the evaluation entries: commitments, deployment notices, reveals),
+ * governance, and types this version does not know (printed as such, never
+ * dropped); receipts and heartbeats are machine traffic (acks have their own line).
  */
 export function isArrival(type: string): boolean {
   const t = entryTypeInfo(type);
-  return t === undefined || t.ack || t.governance === true;
+  return t === undefined || t.ack || t.governance === true || (t.officer && type !== 'ack');
 }
 
 interface WatchOpts extends ClientOpts {

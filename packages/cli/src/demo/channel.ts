@@ -14,6 +14,11 @@
  *    witness; CN's node, on its own, refuses it, keeps a fork proof, shows EU
  *    down (fork) and quarantines it — the demo only reads CN's API and checks
  *    the proof with `parley verify-fork`, with the accord alone.
+ *    US's institute commits to a pre-release evaluation (`parley eval commit`),
+ *    announces the deployment (`parley eval notice`) and reveals the red-line
+ *    outcomes to CN alone (`parley eval reveal --to CN`); the demo reads CN's
+ *    node (opened, every value matching, committed before deployment) and
+ *    EU's (not addressed), and verifies CN's evidence offline.
  * 3. Every log is audited over HTTP by `parley log verify` (a separate
  *    process: checkpoint, every tile, every entry bundle, every signature),
  *    and a compliance summary is printed.
@@ -62,6 +67,7 @@ import {
   linkSourceOf,
   startRuntime,
 } from '@parley/node';
+import { type DemoEvaluation, evaluationStep } from './evaluation.js';
 
 export const DEMO_PARTIES = ['CN', 'EU', 'US'] as const;
 
@@ -108,6 +114,8 @@ export interface ChannelDemoResult {
   readonly channel: string;
   readonly parties: DemoParty[];
   readonly summary: PartySummary[];
+  /** The evaluation US committed, announced and revealed to CN, as CN's node shows it. */
+  readonly evaluation: DemoEvaluation;
   readonly checks: DemoCheck[];
   readonly ok: boolean;
   readonly seconds: number;
@@ -327,7 +335,23 @@ export async function runChannelDemo(o: { dir: string; once: boolean; progress?:
     // and a party caught forking activates nothing more (its peers refuse its log).
     await rotateKey({ dir: o.dir, party: 'CN', seed: seeds.get('CN')!, running, by, startNode, check });
 
-    // 2g. EU's operator forks its log: a second history of the size CN cosigned, signed with EU's
+    // 2g. US's institute commits to a pre-release evaluation, announces the deployment, and reveals
+    // the red-line outcomes to CN alone; CN's node opens and checks it (issue 12, demo/evaluation.ts).
+    const evaluation = await evaluationStep({
+      dir: o.dir,
+      url: (p) => by(p).runtime.url,
+      auth: async (p) => auth(by(p)),
+      cli: (args) => cliJson(args),
+      until,
+      check,
+      chainFile: async () => {
+        const file = join(o.dir, 'evaluation', 'chain.json');
+        const r = await runCli(['accord', 'chain', '--out', file, '--url', by('US').runtime.url, '--json']);
+        return r.status === 0 ? file : undefined;
+      },
+    });
+
+    // 2h. EU's operator forks its log: a second history of the size CN cosigned, signed with EU's
     // key, offered to CN's witness by EU's node client (the signed add-checkpoint request every
     // node sends). The demo writes no evidence: CN's node must keep the proof, raise the alarm and
     // quarantine EU by itself; the demo reads what CN's API says and checks the proof with the CLI.
@@ -375,6 +399,7 @@ export async function runChannelDemo(o: { dir: string; once: boolean; progress?:
       channel: accord.id,
       parties: running.map((r) => ({ id: r.id, url: r.runtime.url, logKey: r.id === 'JP' ? joined.logKey : parties.find((p) => p.id === r.id)!.logKey, login: r.login, ...(o.webRoot !== undefined ? { dashboard: `${r.runtime.url}/` } : {}) })),
       summary,
+      evaluation,
       checks,
       ok: checks.every((c) => c.ok),
       seconds: (performance.now() - started) / 1000,
