@@ -21,26 +21,16 @@ import { MarkingBadge } from '../../components/badges.js';
 import { Empty, ErrorBox, Loading, PageHeader } from '../../components/feedback.js';
 import { GlossaryHint } from '../../components/glossary.js';
 import { LockIcon, PrinterIcon } from '../../components/icons.js';
+import { mostRestrictive, usePrintMarking } from '../../components/print.js';
 import { Time } from '../../components/time.js';
 import { useApi } from '../../hooks.js';
 import { useLabel } from '../../i18n.js';
-import { isResync, useLiveReload } from '../../live.js';
-import type { ServerEvent } from '../../events.js';
+import { useLiveReload } from '../../live.js';
 import type { Marking } from '@parley/core';
 import { useAccord } from '../explorer/accord.js';
-import { type EvaluationView, type EvaluationsResponse, type RevealView, type TimelineVerdict, evaluationRows, keyOf, showValue, timelineVerdict } from './model.js';
+import { type EvaluationView, type EvaluationsResponse, type RevealView, type TimelineVerdict, concernsEvaluations, evaluationRows, keyOf, showValue, timelineVerdict } from './model.js';
 import { type EvaluationProof, proveEvaluation } from './proof.js';
 import './evaluations.css';
-
-/** The entry types this page shows. */
-export const EVALUATION_TYPES = ['evaluation.commitment', 'deployment.notice', 'evaluation.reveal'] as const;
-
-/** Live events that change what the page shows: an entry of the three types, or a resync. */
-export function concernsEvaluations(e: ServerEvent): boolean {
-  if (isResync(e)) return true;
-  const d = typeof e.data === 'object' && e.data !== null ? (e.data as { type?: unknown }) : {};
-  return e.event === 'entry' && typeof d.type === 'string' && (EVALUATION_TYPES as readonly string[]).includes(d.type);
-}
 
 function Stage({ stage }: { stage: string }) {
   const { t } = useTranslation('evaluations');
@@ -305,6 +295,8 @@ export function EvaluationPage() {
   useLiveReload(concernsEvaluations, reload);
   const { proof, running } = useProof(data);
   const { partyName } = useAccord();
+  // Printed, every sheet carries the most restrictive marking shown: commitments are TLP:CLEAR, reveals this party opened may be sealed.
+  usePrintMarking(data !== undefined ? mostRestrictive(['TLP:CLEAR', ...data.reveals.filter((r) => r.addressed).map((r) => r.marking as Marking)]) : undefined);
   const verdict = data === undefined ? undefined : timelineVerdict(data.notices.length > 0, running ? undefined : proof?.proof);
   const c = data?.commitment;
   return (

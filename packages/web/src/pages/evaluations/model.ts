@@ -15,8 +15,21 @@
  *   - {@link timelineVerdict}: the "committed N days before deployment"
  *     line from the browser's verification result, or why there is none.
  *   - {@link evaluationRows}: the list's rows, newest first.
+ *   - {@link concernsEvaluations}: the live events that refresh the page.
  */
 import { type JsonValue, canonicalize, isParleyError, openDisclosures, parseBase64, parseEntry } from '@parley/core';
+import type { ServerEvent } from '../../events.js';
+import { isResync } from '../../live.js';
+
+/** The entry types this page shows. */
+export const EVALUATION_TYPES = ['evaluation.commitment', 'deployment.notice', 'evaluation.reveal'] as const;
+
+/** Live events that change what the page shows: an entry of the three types, or a resync. */
+export function concernsEvaluations(e: ServerEvent): boolean {
+  if (isResync(e)) return true;
+  const d = typeof e.data === 'object' && e.data !== null ? (e.data as { type?: unknown }) : {};
+  return e.event === 'entry' && typeof d.type === 'string' && (EVALUATION_TYPES as readonly string[]).includes(d.type);
+}
 
 /** A party's entry named by position. */
 export interface EntryAt {
