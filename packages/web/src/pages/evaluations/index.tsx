@@ -205,6 +205,7 @@ function Checks({ proof }: { proof: EvaluationProof }) {
 
 function RevealItem({ r, proof }: { r: RevealView; proof: EvaluationProof | undefined }) {
   const { t } = useTranslation('evaluations');
+  const tc = useTranslation().t;
   const { partyName } = useAccord();
   const check = proof?.reveals.find((x) => x.reveal === keyOf(r))?.check;
   const leaves = check?.claims.filter((c) => !c.parent) ?? [];
@@ -219,9 +220,9 @@ function RevealItem({ r, proof }: { r: RevealView; proof: EvaluationProof | unde
       <p className="small">
         {r.marking === 'TLP:CLEAR' ? t('revealPublic') : t('revealTo', { parties: r.to.join(', ') })}
       </p>
-      {!r.addressed ? (
+      {!r.addressed || r.error === 'EVAL_NOT_ADDRESSED' ? (
         <p className="sealed-box">
-          <LockIcon /> {t('notAddressed')}
+          <LockIcon /> {r.addressed ? tc('sealed.not-entitled') : t('notAddressed')}
         </p>
       ) : check === undefined ? (
         <Loading />
@@ -378,6 +379,12 @@ export function EvaluationPage() {
               <ul className="notice-list">
                 {data.notices.map((n) => (
                   <li key={keyOf(n)} className="card notice" data-testid="notice" data-key={keyOf(n)}>
+                    {n.error !== undefined ? (
+                      <p className="warn-text" data-testid="notice-error">
+                        <span aria-hidden="true">⚠ </span>
+                        {t('noticeError')} <code>{n.error}</code>
+                      </p>
+                    ) : null}
                     <dl className="kv">
                       <dt>{t('modelId')}</dt>
                       <dd className="mono">{n.model.id}</dd>

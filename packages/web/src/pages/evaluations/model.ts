@@ -54,6 +54,8 @@ export interface EvaluationView {
     readonly model: { readonly id: string; readonly digest: string };
     readonly deployedAt: string;
     readonly note?: string | undefined;
+    /** The rule the notice breaks (EVAL_NOTICE_BEFORE_COMMITMENT, …), as the node found it. */
+    readonly error?: string | undefined;
   })[];
   readonly reveals: readonly RevealView[];
   readonly timeline?: { readonly committedBefore: boolean; readonly marginSeconds: number; readonly days: number } | undefined;
