@@ -60,6 +60,27 @@ export function parseBase64(s: string, what = 'base64'): Uint8Array {
   return out;
 }
 
+/**
+ * RFC 4648 §5 base64url without padding (as JOSE and SD-JWT write it,
+ * RFC 7515 §2).
+ */
+export function formatBase64url(bytes: Uint8Array): string {
+  return formatBase64(bytes).replace(/=+$/, '').replaceAll('+', '-').replaceAll('/', '_');
+}
+
+const B64URL_SHAPE = /^[A-Za-z0-9_-]*$/;
+
+/**
+ * Decodes canonical unpadded base64url (RFC 4648 §5): no padding, no
+ * whitespace, unused bits zero — checked by re-encoding.
+ * @throws ParseError `ENCODING_INVALID` for any other spelling.
+ */
+export function parseBase64url(s: string, what = 'base64url'): Uint8Array {
+  if (!B64URL_SHAPE.test(s) || s.length % 4 === 1) fail('ENCODING_INVALID', `${what}: not canonical unpadded base64url`);
+  const std = s.replaceAll('-', '+').replaceAll('_', '/');
+  return parseBase64(std + '='.repeat((4 - (std.length % 4)) % 4), what);
+}
+
 const HEX = '0123456789abcdef';
 
 /** Lowercase hex. */

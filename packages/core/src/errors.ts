@@ -90,6 +90,20 @@ export const ERROR_CATALOG = {
   // A witnessed push that would have this node cosign entries it does not hold (issue 9, "No rollback").
   PUSH_INCOMPLETE: { kind: 'verification', status: 422, title: 'Push does not carry every entry of the checkpoint it asks to cosign' },
 
+  // Evaluation commitments, notices and reveals (eval/, issue 12).
+  EVAL_DISCLOSURE_MALFORMED: { kind: 'parse', status: 400, title: 'Malformed disclosure' },
+  EVAL_DISCLOSURE_MISMATCH: { kind: 'verification', status: 422, title: 'Disclosure matches no committed digest' },
+  EVAL_SALT_REUSED: { kind: 'verification', status: 422, title: 'Two disclosures share a salt' },
+  EVAL_DISCLOSURE_DUPLICATE: { kind: 'verification', status: 422, title: 'Disclosure or digest given twice' },
+  EVAL_CLAIM_UNKNOWN: { kind: 'argument', status: 400, title: 'No committed claim at that path' },
+  EVAL_DOCUMENT_INVALID: { kind: 'parse', status: 400, title: 'Malformed evaluation document' },
+  EVAL_COMMITMENT_MISSING: { kind: 'verification', status: 422, title: 'Referenced evaluation commitment is not held' },
+  EVAL_NOTICE_BEFORE_COMMITMENT: { kind: 'verification', status: 422, title: 'Deployment notice predates its commitment' },
+  EVAL_NOT_ADDRESSED: { kind: 'verification', status: 403, title: 'Reveal is not addressed to this party' },
+  EVIDENCE_MALFORMED: { kind: 'parse', status: 400, title: 'Malformed evaluation evidence bundle' },
+  EVIDENCE_INVALID: { kind: 'verification', status: 422, title: 'Evaluation evidence does not verify' },
+  DSSE_INVALID: { kind: 'verification', status: 422, title: 'DSSE envelope is malformed or its signature does not verify' },
+
   // Storage (packages/store): our side, not the caller's input.
   STORE_CONFLICT: { kind: 'store', status: 409, title: 'Conflicts with what is stored' },
   STORE_CORRUPT: { kind: 'store', status: 500, title: 'Stored data failed an integrity check' },

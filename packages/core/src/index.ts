@@ -33,3 +33,6 @@ export * from './federation/bundle.js';
 export * from './federation/fork.js';
 export * from './federation/request.js';
 export * from './federation/prefix.js';
+export * from './eval/disclosure.js';
+export * from './eval/document.js';
+export * from './eval/references.js';

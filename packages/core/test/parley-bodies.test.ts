@@ -14,6 +14,8 @@ import type { SignedAccord } from '../src/accord/accord.js';
 import { OWN_VECTORS_DIR } from './helpers/vectors.js';
 import { ParseError } from '../src/errors.js';
 import { assertThrowsCode, onlyParleyErrors } from './helpers/assert.js';
+import { commitClaims, makeDisclosure } from '../src/eval/disclosure.js';
+import { type Envelope, parseEnvelope } from '../src/entry/envelope.js';
 
 const REPORT = {
   incident: 'US:2026-0007',
@@ -36,6 +38,7 @@ const REPORT = {
 const ACCORD = (JSON.parse(readFileSync(join(OWN_VECTORS_DIR, 'parley/channel-v1.json'), 'utf8')) as { accord: SignedAccord }).accord;
 const SIG = ACCORD.signatures[0]!.sig;
 const DIGEST = 'ab'.repeat(32);
+const EVAL = commitClaims({ evaluator: 'Example Institute', model: { name: 'Frontier-1', version: '2' } });
 
 /** One good body of every type, with every optional member present. */
 const GOOD: { [T in EntryType]: Record<string, unknown> } = {
@@ -47,6 +50,9 @@ const GOOD: { [T in EntryType]: Record<string, unknown> } = {
   'accord.amendment': { accord: ACCORD.accord, signatures: [{ party: 'CN', sig: SIG }, { party: 'US', sig: SIG }, { party: 'US', sig: SIG, prior: true }], rationale: 'tighter', recovery: { party: 'CN', suspectFrom: 7 } },
   'accord.approval': { version: 2, digest: DIGEST, signatures: [{ party: 'US', sig: SIG }, { party: 'US', sig: SIG, prior: true }] },
   'accord.activation': { version: 2, digest: DIGEST },
+  'evaluation.commitment': { stage: 'report', domains: ['CBRN', 'cyber'], sdAlg: 'sha-256', sd: EVAL.sd },
+  'deployment.notice': { model: { id: 'frontier-1', digest: `sha256:${DIGEST}` }, deployedAt: '2026-01-02T03:04:05Z', note: 'general availability' },
+  'evaluation.reveal': { disclosures: EVAL.disclosures.map((d) => d.encoded) },
 };
 const REQUIRED: { [T in EntryType]: readonly string[] } = {
   'hotline.message': ['text'],
@@ -57,6 +63,9 @@ const REQUIRED: { [T in EntryType]: readonly string[] } = {
   'accord.amendment': ['accord', 'signatures'],
   'accord.approval': ['version', 'digest', 'signatures'],
   'accord.activation': ['version', 'digest'],
+  'evaluation.commitment': ['stage', 'domains', 'sdAlg', 'sd'],
+  'deployment.notice': ['model', 'deployedAt'],
+  'evaluation.reveal': ['disclosures'],
 };
 const WRONG: readonly unknown[] = [null, true, -1, 1.5, '', 'x'.repeat(30_000), [], {}, [1], { a: 1 }];
 
@@ -168,17 +177,82 @@ describe('entry bodies', () => {
   });
 });
 
+describe('evaluation bodies and their envelope rules', () => {
+  it('checks commitments: stage, unique domains, sha-256, sorted unique digests', () => {
+    const c = GOOD['evaluation.commitment'];
+    const sd = c['sd'] as string[];
+    for (const bad of [
+      { ...c, stage: 'draft' },
+      { ...c, domains: [] },
+      { ...c, domains: ['CBRN', 'CBRN'] },
+      { ...c, domains: ['x'.repeat(41)] },
+      { ...c, domains: Array.from({ length: 17 }, (_, i) => `d${i}`) },
+      { ...c, sdAlg: 'sha-512' },
+      { ...c, sd: [] },
+      { ...c, sd: [...sd].reverse() },
+      { ...c, sd: [sd[0], sd[0]] },
+      { ...c, sd: [`${sd[0]}=`] },
+      { ...c, sd: [sd[0]!.slice(1)] },
+    ]) {
+      assertThrowsCode(() => checkBody('evaluation.commitment', bad), ParseError, 'ENTRY_MALFORMED');
+    }
+  });
+
+  it('checks notices (sha256:hex digest, RFC 3339 time) and reveals (each a disclosure)', () => {
+    const n = GOOD['deployment.notice'];
+    for (const bad of [{ ...n, model: { id: 'm', digest: DIGEST } }, { ...n, model: { id: 'm', digest: `sha256:${DIGEST.toUpperCase()}` } }, { ...n, model: { id: '', digest: `sha256:${DIGEST}` } }, { ...n, deployedAt: '2026-01-02' }, { ...n, note: '' }]) {
+      assertThrowsCode(() => checkBody('deployment.notice', bad), ParseError, 'ENTRY_MALFORMED');
+    }
+    for (const bad of [{ disclosures: [] }, { disclosures: ['WyJhIiwiYiIsMV0'] }, { disclosures: [1] }, { disclosures: [EVAL.sd[0]] }]) {
+      assertThrowsCode(() => checkBody('evaluation.reveal', bad), ParseError, 'ENTRY_MALFORMED');
+    }
+    expect(checkBody('evaluation.reveal', { disclosures: [makeDisclosure('a', { x: [1] }).encoded] }).disclosures).toHaveLength(1);
+  });
+
+  const ref = (index: number) => ({ party: 'US', index, hash: 'A'.repeat(43) + '=' });
+  const env = (type: string, marking: Envelope['marking'], refs: Envelope['refs']): Envelope => ({
+    v: 1,
+    accord: DIGEST,
+    from: { party: 'US', officer: 'alice' },
+    to: ['CN'],
+    seq: 3,
+    time: '2026-01-02T03:04:05.678Z',
+    type,
+    precedence: 'ROUTINE',
+    marking,
+    refs,
+    body: marking === 'TLP:CLEAR' ? { clear: {} } : { sealed: { aead: 'AES-256-GCM', commitment: 'A'.repeat(43) + '=', recipients: ['CN', 'US'].map((party) => ({ party, enc: 'AAAA', ct: 'AAAA' })) } },
+  });
+
+  it('a commitment is TLP:CLEAR with 0..1 refs; a notice and a reveal carry exactly one ref', () => {
+    expect(parseEnvelope(env('evaluation.commitment', 'TLP:CLEAR', [])).type).toBe('evaluation.commitment');
+    expect(parseEnvelope(env('evaluation.commitment', 'TLP:CLEAR', [ref(0)])).refs).toHaveLength(1);
+    assertThrowsCode(() => parseEnvelope(env('evaluation.commitment', 'TLP:GREEN', [])), ParseError, 'ENTRY_MALFORMED');
+    assertThrowsCode(() => parseEnvelope(env('evaluation.commitment', 'TLP:CLEAR', [ref(0), ref(1)])), ParseError, 'ENTRY_MALFORMED');
+    for (const t of ['deployment.notice', 'evaluation.reveal']) {
+      expect(parseEnvelope(env(t, 'TLP:CLEAR', [ref(0)])).refs).toHaveLength(1);
+      expect(parseEnvelope(env(t, 'TLP:AMBER', [ref(0)])).marking).toBe('TLP:AMBER');
+      assertThrowsCode(() => parseEnvelope(env(t, 'TLP:CLEAR', [])), ParseError, 'ENTRY_MALFORMED');
+      assertThrowsCode(() => parseEnvelope(env(t, 'TLP:AMBER', [ref(0), ref(1)])), ParseError, 'ENTRY_MALFORMED');
+    }
+  });
+});
+
 describe('the entry-type registry', () => {
   it('carries every known type with its check, flags and both labels', () => {
-    expect([...ENTRY_TYPES]).toEqual(['hotline.message', 'incident.report', 'ack', 'receipt', 'heartbeat', 'accord.amendment', 'accord.approval', 'accord.activation']);
+    expect([...ENTRY_TYPES]).toEqual(['hotline.message', 'incident.report', 'ack', 'receipt', 'heartbeat', 'accord.amendment', 'accord.approval', 'accord.activation', 'evaluation.commitment', 'deployment.notice', 'evaluation.reveal']);
     for (const t of ENTRY_TYPES) {
       expect(ENTRY_REGISTRY[t].check(GOOD[t])).toEqual(GOOD[t]);
       expect(ENTRY_REGISTRY[t].label.en.length).toBeGreaterThan(0);
       expect(ENTRY_REGISTRY[t].label['zh-CN'].length).toBeGreaterThan(0);
       expect(isKnownType(t)).toBe(true);
     }
-    expect(ENTRY_TYPES.filter((t) => ENTRY_REGISTRY[t].ack)).toEqual(['hotline.message', 'incident.report']);
-    expect(ENTRY_TYPES.filter((t) => ENTRY_REGISTRY[t].officer)).toEqual(['hotline.message', 'incident.report', 'ack']);
+    expect(ENTRY_TYPES.filter((t) => ENTRY_REGISTRY[t].ack)).toEqual(['hotline.message', 'incident.report', 'deployment.notice']);
+    expect(ENTRY_TYPES.filter((t) => ENTRY_REGISTRY[t].officer)).toEqual(['hotline.message', 'incident.report', 'ack', 'evaluation.commitment', 'deployment.notice', 'evaluation.reveal']);
+    expect(ENTRY_TYPES.filter((t) => ENTRY_REGISTRY[t].clear)).toEqual(['evaluation.commitment']);
+    expect(entryTypeLabel('evaluation.commitment', 'zh-CN')).toBe('评估承诺');
+    expect(entryTypeLabel('deployment.notice', 'zh-CN')).toBe('部署通知');
+    expect(entryTypeLabel('evaluation.reveal', 'zh-CN')).toBe('评估披露');
     expect(ENTRY_TYPES.filter((t) => ENTRY_REGISTRY[t].governance)).toEqual(['accord.amendment', 'accord.approval', 'accord.activation']);
     const e = assertThrowsCode(() => ENTRY_REGISTRY.heartbeat.check({}, 'entry.body'), ParseError, 'ENTRY_MALFORMED');
     expect(e.message.startsWith('entry.body.treeSize')).toBe(true);

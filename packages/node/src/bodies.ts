@@ -10,7 +10,7 @@
  * in the envelope, never repeated here.
  */
 import { z } from 'zod';
-import { type KnownEntryType, ACTOR_TYPES, HARM_TYPES, INCIDENT_ID, LANG_TAG, PARTY_ID, ParleyError, REJECTION_CODE, REPORT_KINDS, STAGES, TAXONOMY_V1, parseAccord } from '@parley/core';
+import { type KnownEntryType, ACTOR_TYPES, EVALUATION_STAGES, MAX_DISCLOSURE_LENGTH, MAX_SD, MODEL_DIGEST, SD_ALG, SD_DIGEST, parseDisclosure, HARM_TYPES, INCIDENT_ID, LANG_TAG, PARTY_ID, ParleyError, REJECTION_CODE, REPORT_KINDS, STAGES, TAXONOMY_V1, parseAccord } from '@parley/core';
 
 /**
  * The checks themselves live in core (entry/bodies.ts): one registry used on
@@ -151,6 +151,45 @@ export const AccordActivationBody = z
   .strict()
   .meta({ id: 'AccordActivationBody' });
 
+const sortedUnique = (xs: readonly string[]) => xs.every((x, i) => i === 0 || xs[i - 1]! < x);
+const isDisclosure = (x: string) => {
+  try {
+    parseDisclosure(x);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+/** `evaluation.commitment`: salted per-claim digests of an evaluation (TLP:CLEAR; refs: [] or [the protocol commitment]). */
+export const EvaluationCommitmentBody = z
+  .object({
+    stage: z.enum(EVALUATION_STAGES).describe('protocol = the pre-registered plan; report = the evaluation done'),
+    domains: z.array(text(40)).min(1).max(16).refine((d) => new Set(d).size === d.length, 'unique').describe('Domains evaluated, in the clear (CBRN, cyber, autonomy, safeguards, …)'),
+    sdAlg: z.literal(SD_ALG).describe('Digest algorithm of the disclosures (SD-JWT _sd_alg)'),
+    sd: z.array(z.string().regex(SD_DIGEST)).min(1).max(MAX_SD).refine(sortedUnique, 'sorted and unique').describe('Top-level disclosure digests, decoys included, sorted (base64url SHA-256)'),
+  })
+  .strict()
+  .meta({ id: 'EvaluationCommitmentBody' });
+
+/** `deployment.notice`: a model deployed under a committed evaluation (refs: [the commitment]). */
+export const DeploymentNoticeBody = z
+  .object({
+    model: z.object({ id: text(200).describe("The model's public identifier"), digest: z.string().regex(MODEL_DIGEST).describe('sha256:<hex> of the deployed weights or artefact') }).strict(),
+    deployedAt: z.iso.datetime().describe('When the model is (or was) deployed (RFC 3339)'),
+    note: text(2000).optional(),
+  })
+  .strict()
+  .meta({ id: 'DeploymentNoticeBody' });
+
+/** `evaluation.reveal`: disclosures opening claims of a commitment (refs: [the commitment, in the sender's log]). */
+export const EvaluationRevealBody = z
+  .object({
+    disclosures: z.array(z.string().max(MAX_DISCLOSURE_LENGTH).refine(isDisclosure, 'an SD-JWT disclosure: base64url of [salt, name, value]')).min(1).max(MAX_SD).describe('Encoded disclosures (parents of nested claims included)'),
+  })
+  .strict()
+  .meta({ id: 'EvaluationRevealBody' });
+
 /** One schema per type of core's entry-type registry (a missing or extra type is a compile error). */
 export const BODY_SCHEMAS: { readonly [T in KnownEntryType]: z.ZodType } = {
   'hotline.message': HotlineMessageBody,
@@ -161,6 +200,9 @@ export const BODY_SCHEMAS: { readonly [T in KnownEntryType]: z.ZodType } = {
   'accord.amendment': AccordAmendmentBody,
   'accord.approval': AccordApprovalBody,
   'accord.activation': AccordActivationBody,
+  'evaluation.commitment': EvaluationCommitmentBody,
+  'deployment.notice': DeploymentNoticeBody,
+  'evaluation.reveal': EvaluationRevealBody,
 };
 
 export type HotlineMessage = z.infer<typeof HotlineMessageBody>;

@@ -6,13 +6,15 @@
  * wrong type, out of range, unknown member added), both accept or both refuse.
  */
 import { describe, expect, it } from 'vitest';
-import { ENTRY_TYPES, type EntryType } from '@parley/core';
+import { ENTRY_TYPES, type EntryType, disclosureDigest, makeDisclosure } from '@parley/core';
 import { BODY_SCHEMAS, bodyProblem } from '../src/index.js';
 import { makeAccord, makeParty, sampleReport } from './helpers/channel.js';
 
 const ACCORD = makeAccord([makeParty('CN'), makeParty('US')]).accord as unknown as Record<string, unknown>;
 const SIG = 'A'.repeat(86) + '==';
 const DIGEST = 'ab'.repeat(32);
+const DISCLOSURE = makeDisclosure('evaluator', 'UK AISI').encoded;
+const [SD_A, SD_B] = [DISCLOSURE, makeDisclosure('x', 1).encoded].map(disclosureDigest).sort() as [string, string];
 
 const GOOD: Record<EntryType, Record<string, unknown>[]> = {
   'hotline.message': [{ text: 'hello' }, { text: '你好', lang: 'zh-CN' }],
@@ -32,10 +34,21 @@ const GOOD: Record<EntryType, Record<string, unknown>[]> = {
     { version: 3, digest: DIGEST, signatures: [{ party: 'US', sig: SIG }, { party: 'US', sig: SIG, prior: true }] },
   ],
   'accord.activation': [{ version: 2, digest: DIGEST }],
+  'evaluation.commitment': [
+    { stage: 'report', domains: ['CBRN'], sdAlg: 'sha-256', sd: [SD_A] },
+    { stage: 'protocol', domains: ['CBRN', 'cyber'], sdAlg: 'sha-256', sd: [SD_A, SD_B] },
+  ],
+  'deployment.notice': [
+    { model: { id: 'frontier-1', digest: `sha256:${DIGEST}` }, deployedAt: '2026-01-02T03:04:05Z' },
+    { model: { id: 'frontier-1', digest: `sha256:${DIGEST}` }, deployedAt: '2026-01-02T03:04:05.123Z', note: 'general availability' },
+  ],
+  'evaluation.reveal': [{ disclosures: [DISCLOSURE] }, { disclosures: [DISCLOSURE, makeDisclosure('b', { x: [1] }).encoded] }],
 };
 const VALUES: unknown[] = [undefined, null, true, 0, -1, 1, 2, 8, 1.5, 2 ** 53, '', 'x', 'X'.repeat(301), 'en', 'US:2026-0001', 'CY', 'initial', 'incident', 'unknown', '2026-01-02T03:04:05Z', '2026-02-30T03:04:05Z', '2026-01-02T03:04Z', 'rejected', [], ['security'], ['nope'], {}, { name: 'n' }, { type: 'user' }, { types: [] },
   DIGEST, DIGEST.toUpperCase(), { ...ACCORD, name: 'Bad Name' }, { ...ACCORD, extra: 1 }, { party: 'CN', suspectFrom: 0 }, { party: 'cn', suspectFrom: 0 }, { party: 'CN', suspectFrom: -1 },
-  [{ party: 'US', sig: SIG }], [{ party: 'US', sig: SIG, prior: false }], [{ party: 'US', sig: 'AAAA' }], [{ party: 'US', sig: SIG }, { party: 'CN', sig: SIG }], [{ party: 'US', sig: SIG, prior: true }, { party: 'US', sig: SIG }], [{ party: 'CN', sig: SIG }, { party: 'US', sig: SIG, prior: true }]];
+  [{ party: 'US', sig: SIG }], [{ party: 'US', sig: SIG, prior: false }], [{ party: 'US', sig: 'AAAA' }], [{ party: 'US', sig: SIG }, { party: 'CN', sig: SIG }], [{ party: 'US', sig: SIG, prior: true }, { party: 'US', sig: SIG }], [{ party: 'CN', sig: SIG }, { party: 'US', sig: SIG, prior: true }],
+  'report', 'protocol', 'sha-256', 'sha-512', ['CBRN', 'CBRN'], ['x'.repeat(41)], [SD_A], [SD_B, SD_A], [SD_A, SD_A], [SD_A.slice(1)], `sha256:${DIGEST}`, `sha256:${DIGEST.toUpperCase()}`, { id: 'm', digest: `sha256:${DIGEST}` }, { id: '', digest: `sha256:${DIGEST}` },
+  [DISCLOSURE], ['WyJhIiwiYiIsMV0'], [DISCLOSURE + '='], [SD_A]];
 
 function agree(type: EntryType, body: unknown): void {
   const zodOk = BODY_SCHEMAS[type].safeParse(body).success;

@@ -40,6 +40,21 @@
  *     accord.activation {version: 2.., digest: hex64}              the sender's log adopts that version
  *                                                                  from this entry on
  *
+ *     evaluation.commitment {stage: "protocol"|"report", domains: [text≤40]1..16 unique,
+ *                        sdAlg: "sha-256", sd: [digest]1..512 sorted unique}
+ *                                                                  salted per-claim digests of an
+ *                                                                  evaluation (eval/disclosure.ts);
+ *                                                                  refs: [] or [the protocol commitment]
+ *     deployment.notice {model: {id: text≤200, digest: "sha256:" hex64}, deployedAt: time,
+ *                        note?: text≤2000}                         refs: [the commitment]
+ *     evaluation.reveal {disclosures: [disclosure]1..512}          refs: [the commitment, in the
+ *                                                                  sender's own log]; checked against
+ *                                                                  it by eval/disclosure.ts openDisclosures
+ *
+ *     digest     = base64url (unpadded) of a SHA-256 digest, 43 characters
+ *     disclosure = base64url (unpadded) of the JSON text [salt, name, value] (structure
+ *                  checked here; its digest against the commitment wherever both are held)
+ *
  *     signature = {party, sig: base64 Ed25519 (64 bytes), prior?: true}, sorted by
  *                 party, then plain before prior; at most one of each per party
  *
@@ -59,10 +74,11 @@
  *   // → ParseError ENTRY_MALFORMED "body.title: missing"
  */
 import { type ErrorCode, ParleyError, fail } from '../errors.js';
-import { arr, int, obj, oneOf, str } from '../shape.js';
+import { arr, int, obj, oneOf, sortedUnique, str } from '../shape.js';
 import { type ActorType, type HarmType, type ReportKind, type Stage, ACTOR_TYPES, HARM_TYPES, REPORT_KINDS, STAGES } from '../taxonomy/types.js';
 import { TAXONOMY_V1 } from '../taxonomy/taxonomy.js';
 import { type Accord, PARTY_ID, parseAccord } from '../accord/accord.js';
+import { MAX_SD, SD_ALG, SD_DIGEST, parseDisclosure } from '../eval/disclosure.js';
 
 const CODE = 'ENTRY_MALFORMED' satisfies ErrorCode;
 
@@ -140,6 +156,31 @@ export interface AccordActivationBody {
   readonly digest: string;
 }
 
+/** The stages of an evaluation: a pre-registered protocol (what will be tested), or the report. */
+export const EVALUATION_STAGES = ['protocol', 'report'] as const;
+export type EvaluationStage = (typeof EVALUATION_STAGES)[number];
+/** A model digest as a deployment notice carries it. */
+export const MODEL_DIGEST = /^sha256:[0-9a-f]{64}$/;
+
+/** Salted per-claim digests of an evaluation; `stage` and `domains` are in the clear. */
+export interface EvaluationCommitmentBody {
+  readonly stage: EvaluationStage;
+  readonly domains: readonly string[];
+  readonly sdAlg: typeof SD_ALG;
+  /** Top-level digests, decoys included, sorted (eval/disclosure.ts). */
+  readonly sd: readonly string[];
+}
+/** A deployment of a model whose evaluation was committed (refs = [the commitment]). */
+export interface DeploymentNoticeBody {
+  readonly model: { readonly id: string; readonly digest: string };
+  readonly deployedAt: string;
+  readonly note?: string;
+}
+/** Disclosures opening claims of a commitment (refs = [the commitment]). */
+export interface EvaluationRevealBody {
+  readonly disclosures: readonly string[];
+}
+
 /** The body type of each entry type. */
 export interface EntryBodies {
   readonly 'hotline.message': HotlineMessageBody;
@@ -150,6 +191,9 @@ export interface EntryBodies {
   readonly 'accord.amendment': AccordAmendmentBody;
   readonly 'accord.approval': AccordApprovalBody;
   readonly 'accord.activation': AccordActivationBody;
+  readonly 'evaluation.commitment': EvaluationCommitmentBody;
+  readonly 'deployment.notice': DeploymentNoticeBody;
+  readonly 'evaluation.reveal': EvaluationRevealBody;
 }
 
 /** An entry type this version of Parley knows (has a body check for). */
@@ -283,6 +327,42 @@ function accordActivation(v: unknown, p: string): AccordActivationBody {
   return { version: int(o['version'], CODE, `${p}.version`, 2, MAX_VERSION), digest: str(o['digest'], CODE, `${p}.digest`, { pattern: HEX64, max: 64 }) };
 }
 
+function evaluationCommitment(v: unknown, p: string): EvaluationCommitmentBody {
+  const o = obj(v, CODE, p, ['stage', 'domains', 'sdAlg', 'sd']);
+  const domains = arr(o['domains'], CODE, `${p}.domains`, 16, (x, q) => text(x, q, 40), 1);
+  if (new Set(domains).size !== domains.length) fail(CODE, `${p}.domains: must be unique`);
+  const sd = arr(o['sd'], CODE, `${p}.sd`, MAX_SD, (x, q) => str(x, CODE, q, { pattern: SD_DIGEST, max: 43 }), 1);
+  sortedUnique(sd, CODE, `${p}.sd`);
+  return {
+    stage: oneOf(o['stage'], CODE, `${p}.stage`, EVALUATION_STAGES),
+    domains,
+    sdAlg: oneOf(o['sdAlg'], CODE, `${p}.sdAlg`, [SD_ALG] as const),
+    sd,
+  };
+}
+
+function deploymentNotice(v: unknown, p: string): DeploymentNoticeBody {
+  const o = obj(v, CODE, p, ['model', 'deployedAt'], ['note']);
+  const m = obj(o['model'], CODE, `${p}.model`, ['id', 'digest']);
+  return {
+    model: { id: text(m['id'], `${p}.model.id`, 200), digest: str(m['digest'], CODE, `${p}.model.digest`, { pattern: MODEL_DIGEST, max: 71 }) },
+    deployedAt: dateTime(o['deployedAt'], `${p}.deployedAt`),
+    ...optional(o, p, { note: (x, q) => text(x, q, 2000) }),
+  };
+}
+
+function evaluationReveal(v: unknown, p: string): EvaluationRevealBody {
+  const o = obj(v, CODE, p, ['disclosures']);
+  const disclosures = arr(o['disclosures'], CODE, `${p}.disclosures`, MAX_SD, (x, q) => {
+    try {
+      return parseDisclosure(x as string).encoded;
+    } catch (e) {
+      return fail(CODE, `${q}: ${e instanceof ParleyError ? e.message : 'not a disclosure'}`, e);
+    }
+  }, 1);
+  return { disclosures };
+}
+
 /**
  * One check per known entry type (the registry, registry.ts, carries them
  * with the rest of what a type needs). Each returns the body (typed) or
@@ -297,6 +377,9 @@ export const BODY_CHECKS: { readonly [T in KnownEntryType]: (v: unknown, path: s
   'accord.amendment': accordAmendment,
   'accord.approval': accordApproval,
   'accord.activation': accordActivation,
+  'evaluation.commitment': evaluationCommitment,
+  'deployment.notice': deploymentNotice,
+  'evaluation.reveal': evaluationReveal,
 };
 
 /**

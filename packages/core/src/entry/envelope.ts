@@ -12,7 +12,8 @@
  *     time        sender's clock, RFC 3339 UTC with milliseconds
  *     type        a type name (open syntax, registry.ts ENTRY_TYPE_SYNTAX); known today:
  *                 incident.report | hotline.message | receipt | ack | heartbeat |
- *                 accord.amendment | accord.approval | accord.activation
+ *                 accord.amendment | accord.approval | accord.activation |
+ *                 evaluation.commitment | deployment.notice | evaluation.reveal
  *                 (registry.ts; an unknown type is verified, stored and receipted like
  *                 any other, its body unchecked — see the unknown-type rule there)
  *     precedence  FLASH | IMMEDIATE | PRIORITY | ROUTINE
@@ -24,7 +25,9 @@
  *                 "parley/entry/v1\n" || JCS(entry without "sig")
  *
  * Receipts and acks must reference what they answer, an approval its
- * proposal; governance types (accord.*) are TLP:CLEAR.
+ * proposal; governance types (accord.*) and evaluation commitments are
+ * TLP:CLEAR; a deployment notice and an evaluation reveal reference exactly
+ * their commitment, a commitment at most its protocol (registry `refs`).
  *
  * Sealed bodies (see seal.ts) are HPKE-encrypted to every recipient and to
  * the sender itself, so the sender's own officers can read what they sent.
@@ -188,7 +191,11 @@ export function parseEnvelope(v: unknown, withSig = false): Envelope {
     if (want.join() !== got.join()) fail('ENTRY_MALFORMED', 'entry.body.sealed.recipients: must be exactly the recipients and the sender');
   }
   if ((env.type === 'receipt' || env.type === 'ack' || env.type === 'accord.approval') && env.refs.length === 0) fail('ENTRY_MALFORMED', `entry.refs: a ${env.type} must reference what it answers`);
-  if (entryTypeInfo(env.type)?.governance === true && !isClear) fail('ENTRY_MALFORMED', `entry.marking: a ${env.type} is TLP:CLEAR`);
+  const info = entryTypeInfo(env.type);
+  if ((info?.governance === true || info?.clear === true) && !isClear) fail('ENTRY_MALFORMED', `entry.marking: a ${env.type} is TLP:CLEAR`);
+  if (info?.refs && (env.refs.length < info.refs[0] || env.refs.length > info.refs[1])) {
+    fail('ENTRY_MALFORMED', `entry.refs: a ${env.type} carries ${info.refs[0] === info.refs[1] ? `exactly ${info.refs[0]}` : `${info.refs[0]}..${info.refs[1]}`} reference(s)`);
+  }
   return env;
 }
 

@@ -13,12 +13,18 @@
  *     accord.amendment                  yes         {accord, signatures, rationale?, recovery?}
  *     accord.approval                   yes         {version, digest, signatures}  refs: the proposal
  *     accord.activation                 yes         {version, digest}
+ *     evaluation.commitment     yes                 {stage, domains, sdAlg, sd}  CLEAR; refs: 0..1 (the protocol)
+ *     deployment.notice   yes  yes                  {model, deployedAt, note?}  refs: exactly 1 (the commitment)
+ *     evaluation.reveal         yes                 {disclosures}              refs: exactly 1 (the commitment)
  *
  * `ack`: a human acknowledgement is due (and tracked against the accord's
  * deadline); `officer`: an officer may submit it (the rest are written by the
  * node itself: machine traffic, or governance through the accord endpoints);
  * `governance`: it changes or answers a change of the accord, is TLP:CLEAR
  * (the envelope enforces it) and is answered by approvals, never by an ack.
+ * `clear`: always TLP:CLEAR (the envelope enforces it; an evaluation
+ * commitment is public so anyone holding the log can check it later);
+ * `refs`: how many references the envelope must carry (min..max).
  *
  * **Unknown types.** The envelope's `type` is open syntax
  * ({@link ENTRY_TYPE_SYNTAX}: up to four dot-separated lowercase labels), so
@@ -57,11 +63,23 @@ export interface EntryTypeInfo<B = unknown> {
   readonly officer: boolean;
   /** It changes the accord or answers such a change (TLP:CLEAR, no ack). */
   readonly governance?: boolean;
+  /** Always TLP:CLEAR (the envelope enforces it). */
+  readonly clear?: boolean;
+  /** The envelope's reference count, [min, max] (the envelope enforces it). */
+  readonly refs?: readonly [number, number];
   /** Display name in every dashboard language. */
   readonly label: Localized;
 }
 
-function info<T extends KnownEntryType>(type: T, flags: { ack: boolean; officer: boolean; governance?: boolean }, label: Localized): EntryTypeInfo<EntryBodies[T]> {
+interface Flags {
+  ack: boolean;
+  officer: boolean;
+  governance?: boolean;
+  clear?: boolean;
+  refs?: readonly [number, number];
+}
+
+function info<T extends KnownEntryType>(type: T, flags: Flags, label: Localized): EntryTypeInfo<EntryBodies[T]> {
   const check = BODY_CHECKS[type] as (v: unknown, path: string) => EntryBodies[T];
   return { check: (body, path = 'body') => check(body, path), ...flags, label };
 }
@@ -76,6 +94,9 @@ export const ENTRY_REGISTRY: { readonly [T in KnownEntryType]: EntryTypeInfo<Ent
   'accord.amendment': info('accord.amendment', { ack: false, officer: false, governance: true }, { en: 'Accord amendment', 'zh-CN': '协定修订' }),
   'accord.approval': info('accord.approval', { ack: false, officer: false, governance: true }, { en: 'Accord approval', 'zh-CN': '协定修订批准' }),
   'accord.activation': info('accord.activation', { ack: false, officer: false, governance: true }, { en: 'Accord activation', 'zh-CN': '协定修订生效' }),
+  'evaluation.commitment': info('evaluation.commitment', { ack: false, officer: true, clear: true, refs: [0, 1] }, { en: 'Evaluation commitment', 'zh-CN': '评估承诺' }),
+  'deployment.notice': info('deployment.notice', { ack: true, officer: true, refs: [1, 1] }, { en: 'Deployment notice', 'zh-CN': '部署通知' }),
+  'evaluation.reveal': info('evaluation.reveal', { ack: false, officer: true, refs: [1, 1] }, { en: 'Evaluation reveal', 'zh-CN': '评估披露' }),
 };
 
 /** Every known entry type, in the registry's order. */
