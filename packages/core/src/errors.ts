@@ -132,6 +132,18 @@ export const ERROR_CATALOG = {
   REQUEST_UNAUTHENTICATED: { kind: 'verification', status: 401, title: 'Request is not authenticated by a party of the accord' },
   CONTENT_DIGEST_MALFORMED: { kind: 'parse', status: 400, title: 'Malformed Content-Digest header' },
   CONTENT_DIGEST_MISMATCH: { kind: 'verification', status: 400, title: 'Body does not match its Content-Digest' },
+
+  // RFC 3161 time-stamp tokens on checkpoints (tsa/, issue 12).
+  TSA_MALFORMED: { kind: 'parse', status: 400, title: 'Malformed time-stamp token or response' },
+  TSA_REJECTED: { kind: 'verification', status: 422, title: 'Time-stamping authority did not grant the request' },
+  TSA_UNAVAILABLE: { kind: 'parse', status: 502, title: 'Time-stamping authority unreachable or answered an HTTP error' },
+  TSA_IMPRINT_MISMATCH: { kind: 'verification', status: 422, title: 'Time-stamp token is for another message imprint' },
+  TSA_NONCE_MISMATCH: { kind: 'verification', status: 422, title: 'Time-stamp token does not carry the request nonce' },
+  TSA_SIGNATURE: { kind: 'verification', status: 422, title: 'Time-stamp token signature does not verify' },
+  TSA_UNTRUSTED: { kind: 'verification', status: 422, title: 'Time-stamp certificate does not chain to a root of an accord authority' },
+  TSA_EKU: { kind: 'verification', status: 422, title: 'Time-stamp certificate lacks the sole critical timeStamping extended key usage' },
+  TSA_POLICY: { kind: 'verification', status: 422, title: 'Time-stamp policy is not the authority\u2019s' },
+  TSA_EXPIRED: { kind: 'verification', status: 422, title: 'Time-stamp time outside the certificate\u2019s or the authority\u2019s validity' },
 } as const satisfies Record<string, CatalogRow>;
 
 export type ErrorCode = keyof typeof ERROR_CATALOG;

@@ -95,6 +95,36 @@ export interface Accord {
    * version's parties (chain.ts {@link amendmentThreshold}). Default: every party.
    */
   readonly amendmentQuorum: number;
+  /**
+   * RFC 3161 time-stamping authorities whose tokens on checkpoints count as
+   * trusted time (issue 12; `@parley/core/tsa` verifies them). Absent = no
+   * time stamping; allowed in every version (an absent member leaves the
+   * accord's bytes, and so its id, as they were).
+   */
+  readonly timestamping?: AccordTimestamping;
+}
+
+/** The accord's `timestamping` member: which TSAs count, and how many must agree (k of n). */
+export interface AccordTimestamping {
+  /** 1..8 authorities, sorted by name, names unique. */
+  readonly authorities: readonly TimestampAuthority[];
+  /** k: how many distinct authorities must stamp a checkpoint before its time counts (1..authorities.length). */
+  readonly required: number;
+}
+
+/** One RFC 3161 time-stamping authority as the accord lists it. */
+export interface TimestampAuthority {
+  /** ^[a-z0-9][a-z0-9-]{0,31}$; the `authority` of a token's wire form. */
+  readonly name: string;
+  /** http(s) URL where nodes POST `application/timestamp-query` (RFC 3161 §3.4). */
+  readonly url: string;
+  /** 1..4 trust anchors: standard base64 of DER X.509 certificates; the TSA's certificate must chain to one. */
+  readonly roots: readonly string[];
+  /** The TSA policy OID (dotted) its tokens must carry (RFC 3161 §2.4.2 `policy`). */
+  readonly policy: string;
+  /** Tokens count only when genTime is within validFrom..validUntil (inclusive). */
+  readonly validFrom: string;
+  readonly validUntil: string;
 }
 
 export interface AccordSignature {
@@ -153,6 +183,13 @@ const NAME = /^[a-z0-9][a-z0-9.-]{0,62}$/;
 const URL_RE = /^https?:\/\/[^\s/?#]+(\/[^\s?#]*)?$/;
 const HEX64 = /^[0-9a-f]{64}$/;
 const MAX_PARTIES = 64;
+const TSA_NAME = /^[a-z0-9][a-z0-9-]{0,31}$/;
+/** A dotted OID (X.680 §32.3): first arc 0..2, no leading zeros. */
+export const OID_RE = /^[0-2](\.(0|[1-9][0-9]{0,15})){1,30}$/;
+const MAX_AUTHORITIES = 8;
+const MAX_ROOTS = 4;
+/** A root certificate is at most 16 KiB of DER (base64 text ≤ 21848 characters). */
+const MAX_ROOT_BASE64 = 21848;
 const MAX_SECONDS = 366 * 24 * 3600;
 
 function localized(v: unknown, path: string): Localized {
@@ -202,6 +239,63 @@ function party(v: unknown, path: string, later: boolean): AccordParty {
 }
 
 /**
+ * A DER SEQUENCE whose definite length spans exactly `der` (X.690 §8.1.3,
+ * §10.1): the shape of an X.509 certificate, checked without a certificate
+ * parser (core's main entry stays free of pkijs; `@parley/core/tsa` parses it
+ * when it verifies a token).
+ */
+function isDerSequence(der: Uint8Array): boolean {
+  if (der.length < 4 || der[0] !== 0x30) return false;
+  const first = der[1]!;
+  if (first < 0x80) return 2 + first === der.length;
+  const n = first & 0x7f;
+  if (n === 0 || n > 3 || der[2] === 0) return false;
+  let len = 0;
+  for (let i = 0; i < n; i++) len = len * 256 + der[2 + i]!;
+  return len >= 0x80 && 2 + n + len === der.length;
+}
+
+function timestampAuthority(v: unknown, path: string): TimestampAuthority {
+  const o = obj(v, 'ACCORD_MALFORMED', path, ['name', 'url', 'roots', 'policy', 'validFrom', 'validUntil']);
+  const roots = arr(o['roots'], 'ACCORD_MALFORMED', `${path}.roots`, MAX_ROOTS, (r, p) => {
+    const b64 = str(r, 'ACCORD_MALFORMED', p, { min: 4, max: MAX_ROOT_BASE64 });
+    let der: Uint8Array;
+    try {
+      der = parseBase64(b64);
+    } catch (e) {
+      return fail('ACCORD_MALFORMED', `${p}: not standard base64`, e);
+    }
+    if (!isDerSequence(der)) fail('ACCORD_MALFORMED', `${p}: not a DER certificate`);
+    return b64;
+  }, 1);
+  if (new Set(roots).size !== roots.length) fail('ACCORD_MALFORMED', `${path}.roots: a root is listed twice`);
+  const validFrom = time(o['validFrom'], 'ACCORD_MALFORMED', `${path}.validFrom`);
+  const validUntil = time(o['validUntil'], 'ACCORD_MALFORMED', `${path}.validUntil`);
+  // Same-format ISO times compare as strings.
+  if (!(validFrom < validUntil)) fail('ACCORD_MALFORMED', `${path}.validUntil: must be after validFrom`);
+  return {
+    name: str(o['name'], 'ACCORD_MALFORMED', `${path}.name`, { pattern: TSA_NAME, max: 32 }),
+    url: str(o['url'], 'ACCORD_MALFORMED', `${path}.url`, { pattern: URL_RE, max: 300 }),
+    roots,
+    policy: str(o['policy'], 'ACCORD_MALFORMED', `${path}.policy`, { pattern: OID_RE, max: 200 }),
+    validFrom,
+    validUntil,
+  };
+}
+
+/**
+ * Checks an accord's `timestamping` member (closed member sets; authorities
+ * sorted by name and unique; `required` within 1..authorities).
+ * @throws ParseError `ACCORD_MALFORMED` naming the member path.
+ */
+export function parseAccordTimestamping(v: unknown, path = 'accord.timestamping'): AccordTimestamping {
+  const o = obj(v, 'ACCORD_MALFORMED', path, ['authorities', 'required']);
+  const authorities = arr(o['authorities'], 'ACCORD_MALFORMED', `${path}.authorities`, MAX_AUTHORITIES, timestampAuthority, 1);
+  sortedUnique(authorities.map((a) => a.name), 'ACCORD_MALFORMED', `${path}.authorities[].name`);
+  return { authorities, required: int(o['required'], 'ACCORD_MALFORMED', `${path}.required`, 1, authorities.length) };
+}
+
+/**
  * Checks an accord's shape strictly (closed member sets, sorted parties,
  * valid keys, deadlines within a year, quorum within the party count).
  *
@@ -215,7 +309,7 @@ function party(v: unknown, path: string, later: boolean): AccordParty {
  * @throws ParseError `ACCORD_MALFORMED`.
  */
 export function parseAccord(v: unknown): Accord {
-  const o = obj(v, 'ACCORD_MALFORMED', 'accord', ['v', 'name', 'title', 'created', 'parties', 'taxonomy', 'deadlines', 'heartbeatSeconds', 'redLines', 'amendmentQuorum'], ['version', 'previous']);
+  const o = obj(v, 'ACCORD_MALFORMED', 'accord', ['v', 'name', 'title', 'created', 'parties', 'taxonomy', 'deadlines', 'heartbeatSeconds', 'redLines', 'amendmentQuorum'], ['version', 'previous', 'timestamping']);
   if (o['v'] !== ACCORD_VERSION) fail('ACCORD_MALFORMED', 'accord.v: unsupported version');
   if (('version' in o) !== ('previous' in o)) fail('ACCORD_MALFORMED', 'accord.previous: present exactly when accord.version is');
   const later = 'version' in o;
@@ -256,7 +350,8 @@ export function parseAccord(v: unknown): Accord {
     }),
     amendmentQuorum: int(o['amendmentQuorum'], 'ACCORD_MALFORMED', 'accord.amendmentQuorum', 1, parties.length),
   };
-  return later ? { ...accord, version, previous: previous! } : accord;
+  const stamped = 'timestamping' in o ? { ...accord, timestamping: parseAccordTimestamping(o['timestamping']) } : accord;
+  return later ? { ...stamped, version, previous: previous! } : stamped;
 }
 
 /** An accord's version number (1 when the `version` member is absent). */
@@ -438,6 +533,8 @@ export interface AccordDraftInput {
   readonly heartbeatSeconds?: number;
   readonly redLines?: readonly RedLine[];
   readonly amendmentQuorum?: number;
+  /** RFC 3161 authorities (absent: no time stamping). */
+  readonly timestamping?: AccordTimestamping;
 }
 
 /**
@@ -465,6 +562,7 @@ export function draftAccord(input: AccordDraftInput): Accord {
     heartbeatSeconds: input.heartbeatSeconds ?? 3600,
     redLines: input.redLines ?? taxonomy.categories.filter((c) => c.catastrophic).map((c) => ({ category: c.code, minSeverity: 6 })),
     amendmentQuorum: input.amendmentQuorum ?? parties.length,
+    ...(input.timestamping === undefined ? {} : { timestamping: input.timestamping }),
   });
 }
 
@@ -505,14 +603,35 @@ function diffValues(path: string, a: JsonValue | undefined, b: JsonValue | undef
   out.push(c);
 }
 
+/** Authorities matched by name (`timestamping.authorities.NAME[.FIELD]`), as parties are by id. */
+function diffTimestamping(prev: AccordTimestamping, next: AccordTimestamping, out: AccordChange[]): void {
+  const pa = new Map(prev.authorities.map((x) => [x.name, JSON.parse(canonicalize(x)) as JsonValue]));
+  const pb = new Map(next.authorities.map((x) => [x.name, JSON.parse(canonicalize(x)) as JsonValue]));
+  for (const name of [...new Set([...pa.keys(), ...pb.keys()])].sort()) {
+    const x = pa.get(name);
+    const y = pb.get(name);
+    const path = `timestamping.authorities.${name}`;
+    if (x !== undefined && y !== undefined) diffValues(path, x, y, out);
+    else {
+      const c: { path: string; from?: JsonValue; to?: JsonValue } = { path };
+      if (x !== undefined) c.from = x;
+      if (y !== undefined) c.to = y;
+      out.push(c);
+    }
+  }
+  diffValues('timestamping.required', prev.required, next.required, out);
+}
+
 /**
  * What changes from one accord version to another: pure, in a stable order
  * (members in code unit order, as RFC 8785 sorts them; parties by id), so
  * the node, the CLI and the web app show the same list. Parties are
  * matched by id: a party added or removed is one change at `parties.ID`
  * (with `to` or `from` the whole party); a kept party's changed fields are
- * `parties.ID.FIELD`. Arrays other than `parties` (urls, red lines) change
- * as a whole. `version` and `previous` (chain bookkeeping, different in
+ * `parties.ID.FIELD`. Time-stamping authorities are matched by name the
+ * same way (`timestamping.authorities.NAME[.FIELD]`, then
+ * `timestamping.required`); adding or removing the whole member is one
+ * change at `timestamping`. Other arrays (urls, red lines) change as a whole. `version` and `previous` (chain bookkeeping, different in
  * every amendment) are left out.
  * @example accordDiff(v1, v2) // [{ path: 'heartbeatSeconds', from: 3600, to: 1800 }]
  */
@@ -526,6 +645,10 @@ export function accordDiff(prev: Accord, next: Accord): AccordChange[] {
   const out: AccordChange[] = [];
   const keys = [...new Set([...Object.keys(a), ...Object.keys(b), 'parties'])].sort();
   for (const k of keys) {
+    if (k === 'timestamping' && prev.timestamping !== undefined && next.timestamping !== undefined) {
+      diffTimestamping(prev.timestamping, next.timestamping, out);
+      continue;
+    }
     if (k !== 'parties') {
       diffValues(k, a[k], b[k], out);
       continue;
