@@ -14,3 +14,8 @@ export * from './incidents.js';
 export * from './received.js';
 export * from './skipped.js';
 export * from './governance/governance.js';
+export * from './evaluations/refs.js';
+export * from './evaluations/submit.js';
+export * from './evaluations/times.js';
+export * from './evaluations/views.js';
+export * from './evaluations/evidence.js';

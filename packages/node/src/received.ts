@@ -38,7 +38,8 @@
  * a WeakMap, so the store's record type is unchanged.
  */
 import { type EntryRef, type EntryType, type JsonValue, type Marking, type Precedence, type ReceiptBody, type SignedEntry, bodyProblem, formatBase64, isKnownType, parseEntry, receiptRejection } from '@parley/core';
-import type { ReceivedEntry } from '@parley/store';
+import type { LogStore, ReceivedEntry } from '@parley/store';
+import { type HeldEntry, evaluationProblem, isEvaluationType, storeLookup } from './evaluations/refs.js';
 
 /** Why a received entry was refused. */
 export interface Rejection {
@@ -62,6 +63,39 @@ export function judgeReceivedBody(e: SignedEntry, body: JsonValue): Rejection | 
   if (!isKnownType(e.type)) return undefined;
   const p = bodyProblem(e.type, body);
   return p ? { code: p.code, reason: p.message.slice(0, MAX_REASON) } : undefined;
+}
+
+/** Received evaluation entries with their parsed envelope and (clear or opened) body, for {@link judgeReferences}. */
+const opened = new WeakMap<ReceivedEntry, { entry: SignedEntry; body: JsonValue }>();
+
+/** Keeps `r`'s parsed entry and body when its references must be judged (evaluation types); returns `r`. */
+export function withOpened(r: ReceivedEntry, entry: SignedEntry, body: JsonValue): ReceivedEntry {
+  if (isEvaluationType(entry.type)) opened.set(r, { entry, body });
+  return r;
+}
+
+/**
+ * Judges the references of the received evaluation entries of one ingest
+ * (evaluations/refs.ts: the rules submissions follow) and files a rejection
+ * for each that breaks one. A referenced entry may be held already or come
+ * in the same batch (a pull brings a commitment and its reveal together).
+ * Entries whose body already failed are left as they are.
+ */
+export async function judgeReferences(store: LogStore, self: string, records: readonly ReceivedEntry[]): Promise<void> {
+  if (!records.some((r) => opened.has(r))) return;
+  const held = storeLookup(store, self);
+  const batch = new Map<string, HeldEntry>();
+  for (const r of records) {
+    const o = opened.get(r);
+    if (o) batch.set(`${r.party}/${r.index}`, { party: r.party, index: r.index, leafHash: r.leafHash, bytes: r.bytes, entry: o.entry });
+  }
+  const lookup = async (party: string, index: number) => batch.get(`${party}/${index}`) ?? (await held(party, index));
+  for (const r of records) {
+    const o = opened.get(r);
+    if (o === undefined || rejections.has(r)) continue;
+    const p = await evaluationProblem({ type: o.entry.type, from: o.entry.from.party, seq: o.entry.seq, refs: o.entry.refs, body: o.body }, lookup, 'ingest');
+    if (p) rejections.set(r, { code: p.code, reason: p.message.slice(0, MAX_REASON) });
+  }
 }
 
 /** Files `r`'s rejection (if any) for the receipt writer; returns `r`. */

@@ -70,7 +70,7 @@ import { checkBody, type IncidentReport } from './bodies.js';
 import { type VerifyPool, throwVerdict } from './verifyPool.js';
 import { WitnessService } from './witness.js';
 import { isQuarantined, setForkGenesis } from './federation/forks.js';
-import { judgeReceivedBody, needsAnswer, rejectionDraft, rejectionOf, withRejection } from './received.js';
+import { judgeReceivedBody, judgeReferences, needsAnswer, rejectionDraft, rejectionOf, withOpened, withRejection } from './received.js';
 import type { ContinuityGuard } from './rollback.js';
 import { Governance } from './governance/governance.js';
 import { type AccordChain, type AccordEpochs, type ChainFile, type DepartedLog, type Governed, CHAIN_SETTING, DEPARTED_SETTING, departedParties, loadChain, refuseDeparted, storedChainFile, verifyEntryAt } from './epochs.js';
@@ -586,6 +586,8 @@ export class ParleyNode implements Governed {
       const v = verifyEntryAt(this, bytes);
       return this.#received(v.entry, v.leafHash, bytes, now);
     });
+    // Issue 12: evaluation entries' references, judged against what we hold and the batch itself (received.ts).
+    await judgeReferences(this.#store, this.party, records);
     return this.#ingestRecords(records, now);
   }
 
@@ -596,12 +598,11 @@ export class ParleyNode implements Governed {
    * bodies, the same storing and receipts, without verifying each
    * signature a second time.
    */
-  ingestBundle(b: VerifiedBundle): Promise<{ accepted: number; duplicates: number; receipts: Submitted[] }> {
+  async ingestBundle(b: VerifiedBundle): Promise<{ accepted: number; duplicates: number; receipts: Submitted[] }> {
     const now = this.#now().toISOString();
-    return this.#ingestRecords(
-      b.entries.map((e) => this.#received(e.entry, e.leafHash, e.bytes, now)),
-      now,
-    );
+    const records = b.entries.map((e) => this.#received(e.entry, e.leafHash, e.bytes, now));
+    await judgeReferences(this.#store, this.party, records);
+    return this.#ingestRecords(records, now);
   }
 
   /** The record of a verified entry received now; checks it is another party's, addressed to us, and (sealed) opens for us. */
@@ -615,7 +616,7 @@ export class ParleyNode implements Governed {
     const body = 'clear' in e.body ? e.body.clear : this.#open(e).body;
     // Checked as strictly as what we send; a bad body is stored as evidence and answered with a signed rejection (received.ts).
     const rejection = judgeReceivedBody(e, body);
-    return withRejection({ party: e.from.party, index: e.seq, leafHash: leaf, bytes, meta: metaOf(e, rejection ? null : body), receivedAt: now }, rejection);
+    return withOpened(withRejection({ party: e.from.party, index: e.seq, leafHash: leaf, bytes, meta: metaOf(e, rejection ? null : body), receivedAt: now }, rejection), e, body);
   }
 
   async #ingestRecords(records: readonly ReceivedEntry[], now: string): Promise<{ accepted: number; duplicates: number; receipts: Submitted[] }> {
@@ -751,6 +752,14 @@ export class ParleyNode implements Governed {
     if (!READS_SEALED.includes(role)) return { ...withState, sealed: 'not-entitled' };
     if (!entry.body.sealed.recipients.some((r) => r.party === this.party)) return { ...withState, sealed: 'not-a-recipient' };
     return { ...withState, body: this.#open(entry).body };
+  }
+
+  /**
+   * The body of `entry` sealed to this party, opened (any of our HPKE keys).
+   * @throws HPKE_OPEN_FAILED when it is not sealed to us or does not open.
+   */
+  openSealed(entry: SignedEntry): JsonValue {
+    return this.#open(entry).body;
   }
 
   #open(entry: SignedEntry): { body: JsonValue } {

@@ -297,7 +297,7 @@ export class WitnessService {
       durable = this.#store.advanceWitness(log.party, outcome.request.oldSize, next).then(async (advanced) => {
         if (!advanced) return conflict((await this.#store.witnessState(log.party))?.treeSize ?? 0);
         // ---- DURABLE: the state is stored; the cosignature may leave.
-        noteCosigned(this.#store, { party: log.party, cosigner: this.party, size: cp.treeSize, timestamp });
+        noteCosigned(this.#store, { party: log.party, cosigner: this.party, size: cp.treeSize, timestamp, note: decodeUtf8(note) });
         const answer: AddCheckpointCosigned = { status: 200, contentType: WITNESS_TEXT_CONTENT_TYPE, body: formatAddCheckpointResponse([cosignature]), checkpoint: cp, cosignature, timestamp };
         return answer;
       });

@@ -63,6 +63,8 @@ export interface CosignedPoint {
   readonly size: number;
   /** POSIX seconds (the cosignature's timestamp). */
   readonly timestamp: number;
+  /** The cosigned checkpoint note (log signature and this cosignature), when the caller has it: evaluation evidence keeps the first one covering each evaluation entry (evaluations/capture.ts). */
+  readonly note?: string;
 }
 
 const listeners = new WeakMap<LogStore, Set<(p: CosignedPoint) => void>>();

@@ -311,7 +311,7 @@ function accept(node: ParleyNode, peer: PeerClient, cursor: PushCursor, note: Ui
   cursor.cosignedAt = at;
   delete cursor.offered;
   persist(node.store.advanceOwnCosigned({ witness: peer.party, treeSize: size, cosignedAt: at, note: decodeUtf8(cosigned) }));
-  noteCosigned(node.store, { party: node.party, cosigner: peer.party, size, timestamp: at });
+  noteCosigned(node.store, { party: node.party, cosigner: peer.party, size, timestamp: at, note: decodeUtf8(cosigned) });
 }
 
 /**

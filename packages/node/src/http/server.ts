@@ -49,6 +49,7 @@ import { registerIncidents } from './incidents.js';
 import { registerLogs } from './logs.js';
 import { registerContinuity } from './continuity.js';
 import { registerGovernance } from './governance.js';
+import { registerEvaluations } from './evaluations.js';
 import { checkWebRoot, registerWeb } from './web.js';
 import { type HardeningOptions, UploadGate, drainTooLarge, registerHardening } from './hardening.js';
 
@@ -131,7 +132,7 @@ export async function createServer(opts: ServerOptions): Promise<FastifyInstance
       openapi: '3.1.0',
       info: { title: `Parley node ${opts.node.party}`, version: '1', description: 'One party\u2019s Parley node: officers\u2019 API (/v1) and its public log (/log). Errors are RFC 9457 problems (docs/errors.md).' },
       components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'Token from POST /v1/sessions' } } },
-      tags: [{ name: 'sessions' }, { name: 'officers' }, { name: 'entries' }, { name: 'channel' }, { name: 'incidents' }, { name: 'federation' }, { name: 'log' }, { name: 'ops' }],
+      tags: [{ name: 'sessions' }, { name: 'officers' }, { name: 'entries' }, { name: 'channel' }, { name: 'incidents' }, { name: 'federation' }, { name: 'log' }, { name: 'evaluations' }, { name: 'ops' }],
     },
     transform: jsonSchemaTransform,
     transformObject: (doc) => withProblems(jsonSchemaTransformObject(doc) as OpenApiDoc),
@@ -151,6 +152,7 @@ export async function createServer(opts: ServerOptions): Promise<FastifyInstance
   registerLogs(app, ctx, opts.peerUrls);
   registerContinuity(app, ctx);
   registerGovernance(app, ctx);
+  registerEvaluations(app, ctx);
   if (webRoot !== undefined) spa = await registerWeb(app, webRoot);
 
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());

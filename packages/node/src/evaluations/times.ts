@@ -1,0 +1,165 @@
+/**
+ * When an evaluation entry provably existed (issue 12, EVAL.md §4), from
+ * what this node holds:
+ *
+ *     provenBy(P, i) = min over checkpoints of P's log with size > i of
+ *       (a) the timestamp of a counterpart's cosignature (not P's own witness), and
+ *       (b) the trusted time of the checkpoint's RFC 3161 tokens (k-of-n), when the
+ *           time-stamping part of the node supplies it ({@link setTimestampTimes})
+ *
+ * Cosignature times come from three places: the first cosigned note kept for
+ * the entry ({@link EvaluationCapture}: the note travels in the evidence
+ * bundle, so a verifier finds the same time), the store's cosigned-time
+ * history (deadlines/cosigned.ts), and the latest cosigned checkpoint held.
+ *
+ * Capture. Only the LATEST cosigned checkpoint of a log is kept by the
+ * witness and the push cursor; evidence built from it months later would
+ * prove the commitment existed only by then — after the deployment. So the
+ * first cosigned note covering each commitment and notice is kept, once per
+ * cosigner, in settings `evaluation.cosigned/<party>/<index>/<cosigner>`
+ * (write-once), as cosignatures are made or received (noteCosigned).
+ */
+import { type LogStore } from '@parley/store';
+import { cosignatureTimestamp, parseNote } from '@parley/core';
+import type { ParleyNode } from '../service.js';
+import { type CosignedPoint, onCosigned } from '../deadlines/cosigned.js';
+import { COMMITMENT, NOTICE } from './refs.js';
+
+/** A cosigned checkpoint note kept for one entry. */
+export interface CapturedNote {
+  readonly cosigner: string;
+  readonly size: number;
+  /** POSIX seconds. */
+  readonly timestamp: number;
+  readonly note: string;
+}
+
+const key = (party: string, index: number, cosigner: string) => `evaluation.cosigned/${party}/${index}/${cosigner}`;
+
+/** The trusted time of RFC 3161 tokens on a checkpoint covering (party, index), if any (filled by the time-stamping part). */
+export type TimestampTimes = (party: string, index: number) => Promise<Date | undefined>;
+const timestampTimes = new WeakMap<LogStore, TimestampTimes>();
+
+/**
+ * Lets the node's time-stamping (i12-tsa-node) supply token times: the
+ * earliest k-of-n trusted time over the checkpoints of `party`'s log with
+ * size > index whose tokens verified.
+ */
+export function setTimestampTimes(store: LogStore, f: TimestampTimes | undefined): void {
+  if (f) timestampTimes.set(store, f);
+  else timestampTimes.delete(store);
+}
+
+/** The notes kept for (party, index), one per counterpart that cosigned. */
+export async function capturedNotes(node: ParleyNode, party: string, index: number): Promise<CapturedNote[]> {
+  const out: CapturedNote[] = [];
+  for (const p of node.accord.accord.parties) {
+    if (p.id === party) continue;
+    const v = (await node.store.getSetting(key(party, index, p.id))) as CapturedNote | undefined;
+    if (v !== undefined && typeof v.note === 'string') out.push(v);
+  }
+  return out.sort((a, b) => a.timestamp - b.timestamp);
+}
+
+/** The latest cosigned notes held for `party`'s log (own: each peer's; other: our witness's), as captured notes. */
+export async function latestCosigned(node: ParleyNode, party: string): Promise<CapturedNote[]> {
+  const out: CapturedNote[] = [];
+  if (party === node.party) {
+    for (const p of node.accord.accord.parties) {
+      if (p.id === party) continue;
+      const c = await node.store.ownCosigned(p.id);
+      if (c?.cosignedAt !== undefined) out.push({ cosigner: p.id, size: c.treeSize, timestamp: c.cosignedAt, note: c.note });
+    }
+  } else {
+    const w = await node.witness.latest(party);
+    if (w) {
+      const text = new TextDecoder().decode(w.note);
+      const sigs = parseNote(text).signatures;
+      const ts = sigs.map((s) => {
+        try {
+          return cosignatureTimestamp(s.signature).timestamp;
+        } catch {
+          return undefined;
+        }
+      });
+      const t = ts.filter((x): x is number => x !== undefined);
+      if (t.length > 0) out.push({ cosigner: node.party, size: w.treeSize, timestamp: Math.min(...t), note: text });
+    }
+  }
+  return out;
+}
+
+/** provenBy of (party, index): the earliest trusted time, and how it is proved. */
+export async function provenBy(node: ParleyNode, party: string, index: number): Promise<{ time: string; how: 'cosignature' | 'timestamp' } | undefined> {
+  let best: number | undefined;
+  const consider = (ms: number) => {
+    if (best === undefined || ms < best) best = ms;
+  };
+  for (const c of await capturedNotes(node, party, index)) consider(c.timestamp * 1000);
+  for (const c of await latestCosigned(node, party)) if (c.size > index && c.cosigner !== party) consider(c.timestamp * 1000);
+  for (const t of await node.store.cosignedTimes(party)) if (t.cosigner !== party && t.treeSize > index) consider(t.cosignedAt * 1000);
+  const tsa = await timestampTimes.get(node.store)?.(party, index);
+  if (tsa !== undefined && (best === undefined || tsa.getTime() < best)) return { time: tsa.toISOString(), how: 'timestamp' };
+  return best === undefined ? undefined : { time: new Date(best).toISOString(), how: 'cosignature' };
+}
+
+/**
+ * Keeps the first cosigned note covering each recent commitment and notice
+ * of a log, per cosigner (see the module doc). Work is serialized and
+ * coalesced: a burst of cosignatures costs one pass per (log, cosigner).
+ */
+export class EvaluationCapture {
+  readonly #node: ParleyNode;
+  readonly #pending = new Map<string, CosignedPoint>();
+  #running: Promise<void> = Promise.resolve();
+  #scheduled = false;
+  readonly #stop: () => void;
+
+  constructor(node: ParleyNode) {
+    this.#node = node;
+    this.#stop = onCosigned(node.store, (p) => this.#note(p));
+  }
+
+  #note(p: CosignedPoint): void {
+    if (p.note === undefined || p.cosigner === p.party) return;
+    this.#pending.set(`${p.party} ${p.cosigner}`, p);
+    if (this.#scheduled) return;
+    this.#scheduled = true;
+    this.#running = this.#running.then(async () => {
+      this.#scheduled = false;
+      const points = [...this.#pending.values()];
+      this.#pending.clear();
+      for (const q of points) await this.#capture(q).catch(() => undefined);
+    });
+  }
+
+  /** Evaluation entries of `party`'s log held here, most recent first (bounded). */
+  async #recent(party: string): Promise<number[]> {
+    const s = this.#node.store;
+    const out: number[] = [];
+    for (const type of [COMMITMENT, NOTICE]) {
+      const rows = party === this.#node.party ? await s.outbox({ type, limit: 32 }) : await s.inbox({ type, party, limit: 32 });
+      out.push(...rows.map((r) => r.index));
+    }
+    return out;
+  }
+
+  async #capture(p: CosignedPoint): Promise<void> {
+    for (const index of await this.#recent(p.party)) {
+      if (index >= p.size) continue;
+      const k = key(p.party, index, p.cosigner);
+      if ((await this.#node.store.getSetting(k)) !== undefined) continue;
+      const v: CapturedNote = { cosigner: p.cosigner, size: p.size, timestamp: p.timestamp, note: p.note! };
+      await this.#node.store.putSetting(k, v);
+    }
+  }
+
+  /** Resolves once the notes of every cosignature reported so far are kept. */
+  async idle(): Promise<void> {
+    await this.#running;
+  }
+
+  stop(): void {
+    this.#stop();
+  }
+}
