@@ -162,6 +162,12 @@ describe('the timeline line', () => {
     expect(timelineVerdict(true, pass({ committedBefore: true, marginSeconds: 3 * 86400 + 5, days: 3 }))).toEqual({ kind: 'before', days: 3, marginSeconds: 3 * 86400 + 5 });
     expect(timelineVerdict(true, pass({ committedBefore: true, marginSeconds: 7200, days: 0 }))).toMatchObject({ kind: 'before', days: 0 });
     expect(timelineVerdict(true, pass({ committedBefore: false, marginSeconds: -10, days: 0 }))).toEqual({ kind: 'not-before' });
+    // core's verifier fails its `timeline` check then: every other check holding, that is "not before", not a broken proof.
+    const late: BrowserProof = { ok: false, checks: [{ id: 'entry', ok: true, detail: { en: 'ok', 'zh-CN': 'ok' } }, { id: 'timeline', ok: false, detail: { en: 'late', 'zh-CN': 'late' } }], timeline: { committedBefore: false, marginSeconds: -10, days: 0 } };
+    expect(timelineVerdict(true, late)).toEqual({ kind: 'not-before' });
+    // A timeline check passing while another fails: failed, naming the other.
+    const broken: BrowserProof = { ...late, checks: [{ id: 'commitment.signature', ok: false, detail: { en: 'bad', 'zh-CN': 'bad' } }, { id: 'timeline', ok: true, detail: { en: 'ok', 'zh-CN': 'ok' } }], timeline: { committedBefore: true, marginSeconds: 9e5, days: 10 } };
+    expect(timelineVerdict(true, broken)).toMatchObject({ kind: 'failed', reason: 'commitment.signature' });
   });
 
   it('names the failed check, or the error, when the browser check fails', () => {

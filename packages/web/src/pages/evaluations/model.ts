@@ -249,6 +249,9 @@ export interface BrowserProof {
  *   no-notice    there is no deployment notice to compare with
  *   pending      the check is still running
  */
+/** core verifyEvaluationEvidence's id of the "committed before deployment" check. */
+export const TIMELINE_CHECK = 'timeline';
+
 export type TimelineVerdict =
   | { readonly kind: 'before'; readonly days: number; readonly marginSeconds: number }
   | { readonly kind: 'not-before' }
@@ -259,10 +262,13 @@ export type TimelineVerdict =
 export function timelineVerdict(hasNotice: boolean, proof: BrowserProof | undefined): TimelineVerdict {
   if (proof === undefined) return hasNotice ? { kind: 'pending' } : { kind: 'no-notice' };
   if (proof.error !== undefined) return { kind: 'failed', reason: proof.error.code, detail: proof.error.message };
-  const failed = proof.checks.find((c) => !c.ok);
-  if (!proof.ok || failed !== undefined) return { kind: 'failed', reason: failed?.id ?? 'EVIDENCE_INVALID', detail: failed?.detail };
-  if (!hasNotice || proof.timeline === undefined) return { kind: 'no-notice' };
-  if (!proof.timeline.committedBefore) return { kind: 'not-before' };
+  // The timeline check (id `timeline`) failing alone is "not before", not a broken proof.
+  const failed = proof.checks.find((c) => !c.ok && c.id !== TIMELINE_CHECK);
+  if (failed !== undefined) return { kind: 'failed', reason: failed.id, detail: failed.detail };
+  const before = proof.checks.find((c) => c.id === TIMELINE_CHECK);
+  if (!proof.ok && before?.ok !== false) return { kind: 'failed', reason: 'EVIDENCE_INVALID' };
+  if (!hasNotice || proof.timeline === undefined) return before?.ok === false ? { kind: 'not-before' } : { kind: 'no-notice' };
+  if (!proof.timeline.committedBefore || before?.ok === false) return { kind: 'not-before' };
   const margin = Math.max(0, proof.timeline.marginSeconds ?? 0);
   return { kind: 'before', days: Math.max(0, proof.timeline.days ?? Math.floor(margin / 86400)), marginSeconds: margin };
 }

@@ -12,12 +12,14 @@
  * for the result.
  *
  * RFC 3161 tokens need pkijs; it is loaded by a dynamic import of
- * `@parley/core/tsa` from this page only, so the main chunk never carries
- * it (test/assets.e2e.test.ts checks).
+ * `@parley/core/tsa` from this page only, and only for a bundle that carries
+ * tokens, so the main chunk never carries it (test/assets.e2e.test.ts checks).
  */
-import { isParleyError, verifyEvaluationEvidence } from '@parley/core';
+import { type AccordTimestamping, type VerifyEvidenceOptions, isParleyError, parseAccord, verifyEvaluationEvidence } from '@parley/core';
 import { api, ApiError } from '../../api.js';
+import type { AccordAnswer } from '../explorer/accord.js';
 import { fetchChain } from '../explorer/fetchInput.js';
+import { readTrustedAccord } from '../explorer/seen.js';
 import { type BrowserProof, type EvaluationView, type EvidenceLike, type RevealCheck, checkReveal, commitmentOf, keyOf } from './model.js';
 
 export interface RevealProof {
@@ -34,9 +36,36 @@ export interface EvaluationProof {
   readonly reveals: readonly RevealProof[];
 }
 
-/** The options core's verifier takes for time-stamp tokens: the TSA verifier, loaded on demand. */
-async function tsaOptions(): Promise<Record<string, unknown>> {
-  return {};
+/** The roles of the entries an evidence bundle carries. */
+const ROLES = ['commitment', 'protocol', 'notice', 'reveal'] as const;
+
+/**
+ * The accord's time-stamping authorities: from the newest version of the
+ * chain this browser checks against, else the accord the node names.
+ */
+export function timestampingOf(chain: unknown, answer: AccordAnswer | undefined): AccordTimestamping | undefined {
+  const versions = typeof chain === 'object' && chain !== null ? (chain as { versions?: unknown }).versions : undefined;
+  const newest = Array.isArray(versions) && versions.length > 0 ? (versions[versions.length - 1] as { accord?: unknown }).accord : answer?.accord;
+  try {
+    return newest === undefined ? undefined : parseAccord(newest).timestamping;
+  } catch {
+    return undefined; // the chain check reports what is wrong with it
+  }
+}
+
+/**
+ * The RFC 3161 verifier for core's verifyEvaluationEvidence, when the bundle
+ * carries tokens and the accord lists authorities: `@parley/core/tsa`
+ * (pkijs) is imported here, on demand, never by the main chunk.
+ */
+async function tokenVerifier(evidence: Record<string, unknown>, timestamping: AccordTimestamping | undefined): Promise<VerifyEvidenceOptions['verifyTokens']> {
+  const stamped = ROLES.some((r) => {
+    const ts = (evidence[r] as { timestamps?: unknown } | undefined)?.timestamps;
+    return Array.isArray(ts) && ts.length > 0;
+  });
+  if (!stamped || timestamping === undefined) return undefined;
+  const { verifyTimestamps } = await import('@parley/core/tsa');
+  return (note, tokens) => verifyTimestamps(note, tokens, timestamping);
 }
 
 function errorOf(e: unknown): { code: string; message: string } {
@@ -56,9 +85,9 @@ export async function proveEvaluation(view: EvaluationView, signal?: AbortSignal
   const wanted: (string | undefined)[] = openable.length > 0 ? openable.map((r) => `${r.party}:${r.index}`) : [undefined];
   const opts = signal !== undefined ? { signal } : {};
   let chain: unknown;
-  let tsa: Record<string, unknown>;
+  let answer: AccordAnswer;
   try {
-    [chain, tsa] = await Promise.all([fetchChain(signal), tsaOptions()]);
+    [chain, answer] = await Promise.all([fetchChain(signal), api<AccordAnswer>('/v1/accord', opts)]);
   } catch (e) {
     return { proof: { ok: false, checks: [], error: errorOf(e) }, reveals: [] };
   }
@@ -78,7 +107,12 @@ export async function proveEvaluation(view: EvaluationView, signal?: AbortSignal
       continue;
     }
     try {
-      const r = await verifyEvaluationEvidence(evidence as never, chain as never, tsa as never);
+      // The anchor: the accord chain (or, from a node without one, the signed founding accord) and the
+      // version this browser trusted before (the explorer's record) — never the bundle's own chain.
+      const anchor = chain ?? { accord: answer.accord, signatures: answer.signatures ?? [] };
+      const trusted = readTrustedAccord(answer.id);
+      const verifyTokens = await tokenVerifier(evidence as Record<string, unknown>, timestampingOf(chain, answer));
+      const r = await verifyEvaluationEvidence(evidence as never, anchor as never, { ...(trusted !== undefined ? { trusted } : {}), ...(verifyTokens !== undefined ? { verifyTokens } : {}) });
       ok &&= r.ok;
       if (i === 0) {
         checks.push(...r.checks);
