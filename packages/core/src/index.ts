@@ -36,3 +36,7 @@ export * from './federation/prefix.js';
 export * from './eval/disclosure.js';
 export * from './eval/document.js';
 export * from './eval/references.js';
+export * from './eval/timeline.js';
+export * from './eval/claims-text.js';
+export * from './eval/evidence.js';
+export * from './eval/intoto.js';
