@@ -73,8 +73,23 @@ async function sideways(page: Page): Promise<string[]> {
       }
       return false;
     };
-    for (const el of document.querySelectorAll<HTMLElement>('main *:not(svg *)')) {
+    /** The part of `el` that can be seen: its box cut by every ancestor that clips (a visually hidden table header). */
+    const visible = (el: Element) => {
       const r = el.getBoundingClientRect();
+      let left = r.left;
+      let right = r.right;
+      for (let e = el.parentElement; e !== null; e = e.parentElement) {
+        const st = getComputedStyle(e);
+        if (st.overflowX === 'hidden' || st.overflowX === 'clip' || st.clip !== 'auto') {
+          const c = e.getBoundingClientRect();
+          left = Math.max(left, c.left);
+          right = Math.min(right, c.right);
+        }
+      }
+      return { left, right, width: right - left, height: r.height };
+    };
+    for (const el of document.querySelectorAll<HTMLElement>('main *:not(svg *)')) {
+      const r = visible(el);
       if (r.width <= 0 || r.height === 0 || hidden(el)) continue;
       if (r.right > vw + 0.5 || r.left < -0.5) out.push(`<${el.tagName.toLowerCase()} class="${el.className}"> "${(el.textContent ?? '').trim().slice(0, 40)}" spans ${Math.round(r.left)}..${Math.round(r.right)}`);
       const ox = getComputedStyle(el).overflowX;
@@ -113,6 +128,8 @@ describe.skipIf(SKIP_E2E)('the Evaluations page in Chromium (two real nodes)', (
       },
       40_000,
     );
+    // The reveal is proved once CN holds a cosigned checkpoint of US's log covering it (its evidence answers then).
+    await until('the evidence of the reveal at CN', () => cn.get(`/v1/evaluations/US/${commitment.index}/evidence?reveal=US:${reveal.index}`), 30_000);
     b = await launchBrowser();
   }, 150_000);
 
@@ -131,9 +148,15 @@ describe.skipIf(SKIP_E2E)('the Evaluations page in Chromium (two real nodes)', (
     return page;
   }
 
+  /** The verdict's kind once the browser check finished; a failure's words and failed checks are printed. */
   async function verdict(page: Page): Promise<string> {
     await page.locator('[data-testid=eval-verdict]:not([data-kind=pending])').waitFor();
-    return (await page.getByTestId('eval-verdict').getAttribute('data-kind')) ?? '';
+    const kind = (await page.getByTestId('eval-verdict').getAttribute('data-kind')) ?? '';
+    if (kind !== 'before') {
+      const failed = await page.$$eval('[data-testid=eval-checks] > li[data-status=fail], [data-testid=eval-check-error]', (els) => els.map((e) => e.textContent));
+      console.log(`verdict ${kind}: ${await page.getByTestId('eval-verdict').textContent()}\n  ${failed.join('\n  ')}`);
+    }
+    return kind;
   }
 
   for (const [lang, viewport, name] of [
@@ -149,8 +172,8 @@ describe.skipIf(SKIP_E2E)('the Evaluations page in Chromium (two real nodes)', (
       await expect(row.textContent()).resolves.toContain('example-lab/frontier-9@2026-11');
       await expect(page.locator(`[data-testid=evaluation-row][data-key="US/${protocol.index}"]`).count()).resolves.toBe(1);
       await page.waitForFunction(() => document.querySelector('.loading') === null);
-      if (name === 'phone') expect(await sideways(page)).toEqual([]);
       await shot(page, `evaluations-${name}-${lang}`);
+      if (name === 'phone') expect(await sideways(page)).toEqual([]);
 
       await row.getByRole('link').click();
       expect(await verdict(page)).toBe('before');
@@ -180,9 +203,9 @@ describe.skipIf(SKIP_E2E)('the Evaluations page in Chromium (two real nodes)', (
       const provable = (await page.getByTestId('eval-provability').textContent()) ?? '';
       expect(provable).toMatch(lang === 'en' ? /never/i : /永远|绝不|不能/);
       await page.waitForFunction(() => document.querySelector('.loading') === null);
+      await shot(page, `evaluation-${name}-${lang}`);
       if (name === 'phone') expect(await sideways(page)).toEqual([]);
       expect(await axeSerious(page)).toEqual([]);
-      await shot(page, `evaluation-${name}-${lang}`);
       expect(pageErrors(page)).toEqual([]);
       await page.context().close();
     });

@@ -125,10 +125,11 @@ export function EvaluationsPage() {
   );
 }
 
-/** Runs the browser proof for the view shown; again when its notices or reveals change. */
-function useProof(view: EvaluationView | undefined): { proof: EvaluationProof | undefined; running: boolean } {
+/** Runs the browser proof for the view shown; again when its notices or reveals change, or on `again()`. */
+function useProof(view: EvaluationView | undefined): { proof: EvaluationProof | undefined; running: boolean; again: () => void } {
   const [state, setState] = useState<{ key: string; proof: EvaluationProof | undefined }>({ key: '', proof: undefined });
-  const key = view === undefined ? '' : JSON.stringify([keyOf(view.commitment), view.notices.map(keyOf), view.reveals.map((r) => [keyOf(r), r.addressed])]);
+  const [round, setRound] = useState(0);
+  const key = view === undefined ? '' : JSON.stringify([round, keyOf(view.commitment), view.notices.map(keyOf), view.reveals.map((r) => [keyOf(r), r.addressed])]);
   useEffect(() => {
     if (view === undefined) return undefined;
     const ctl = new AbortController();
@@ -138,10 +139,10 @@ function useProof(view: EvaluationView | undefined): { proof: EvaluationProof | 
     );
     return () => ctl.abort();
   }, [key]); // eslint-disable-line react-hooks/exhaustive-deps
-  return { proof: state.key === key ? state.proof : undefined, running: view !== undefined && state.key !== key };
+  return { proof: state.key === key ? state.proof : undefined, running: view !== undefined && state.key !== key, again: () => setRound((r) => r + 1) };
 }
 
-function Verdict({ verdict }: { verdict: TimelineVerdict }) {
+function Verdict({ verdict, again }: { verdict: TimelineVerdict; again: () => void }) {
   const { t } = useTranslation('evaluations');
   const { l } = useLabel();
   const cls = verdict.kind === 'before' ? 'verdict-ok' : verdict.kind === 'failed' || verdict.kind === 'not-before' ? 'verdict-bad' : 'verdict-neutral';
@@ -166,7 +167,15 @@ function Verdict({ verdict }: { verdict: TimelineVerdict }) {
           {t('verdict.reason')} <code>{verdict.reason}</code>
           {verdict.detail !== undefined ? <> — {typeof verdict.detail === 'string' ? verdict.detail : l(verdict.detail)}</> : null}
         </p>
-      ) : verdict.kind === 'before' || verdict.kind === 'not-before' ? (
+      ) : null}
+      {verdict.kind === 'failed' || verdict.kind === 'not-before' ? (
+        <p>
+          <button type="button" className="btn btn-small" onClick={again} data-testid="eval-check-again">
+            {t('verdict.again')}
+          </button>
+        </p>
+      ) : null}
+      {verdict.kind === 'before' || verdict.kind === 'not-before' ? (
         <p className="verdict-reason muted">
           {t('verdict.how')} <GlossaryHint term="timestamp" />
         </p>
@@ -294,7 +303,7 @@ export function EvaluationPage() {
   const { party = '', index = '' } = useParams();
   const { data, error, loading, reload } = useApi<EvaluationView>(`/v1/evaluations/${encodeURIComponent(party)}/${encodeURIComponent(index)}`);
   useLiveReload(concernsEvaluations, reload);
-  const { proof, running } = useProof(data);
+  const { proof, running, again } = useProof(data);
   const { partyName } = useAccord();
   // Printed, every sheet carries the most restrictive marking shown: commitments are TLP:CLEAR, reveals this party opened may be sealed.
   usePrintMarking(data !== undefined ? mostRestrictive(['TLP:CLEAR', ...data.reveals.filter((r) => r.addressed).map((r) => r.marking as Marking)]) : undefined);
@@ -317,7 +326,7 @@ export function EvaluationPage() {
       {loading && data === undefined ? <Loading /> : null}
       {data !== undefined && c !== undefined && verdict !== undefined ? (
         <div className="evaluation-page stack">
-          <Verdict verdict={verdict} />
+          <Verdict verdict={verdict} again={again} />
           <div className="two-col">
             <section className="card" aria-labelledby="commitment-h" data-testid="eval-commitment">
               <h2 id="commitment-h">
