@@ -12,18 +12,51 @@
  * disclosures of the reveal. Proofs for another party's log are computed
  * from its entries held here (received ∪ mirrored): no other node is asked.
  *
- * DSSE: the in-toto Statement v1 of the evaluation as opened here, signed
- * with this node's log key (ParleyNode.signWithLogKey); keyid
- * `<PARTY>:<key name>+<key id hex>` (the C2SP note key's name and hash).
- * A node that holds no reveal it can open has no claims to attest: 403
- * EVAL_NOT_ADDRESSED.
+ * DSSE: the in-toto Statement v1 of the evaluation as opened here (core
+ * evaluationStatement), signed with this node's log key
+ * (ParleyNode.signWithLogKey); keyid `<PARTY>:<key name>+<key id hex>`
+ * (core dsseKeyId). A node that holds no reveal it can open has no claims to
+ * attest: 403 EVAL_NOT_ADDRESSED; none without a deployment notice (the
+ * statement's subject is the deployed model): 422 DSSE_INVALID. Co-signing
+ * (the CLI merges several parties' signatures over ONE payload): given
+ * another party's payload, the node signs it as given when the facts of the
+ * logs agree with its own statement (all but the proof of time: `timeline`
+ * and `commitment.checkpointSize` differ by the cosignatures each holds),
+ * and its timeline agrees on committedBefore.
  */
-import { type JsonObject, type Localized, ParleyError, canonicalize, encodeUtf8, fail, formatBase64, formatHex, getCrypto, MemoryTree, parseCheckpoint, parseNote, proveInclusion } from '@parley/core';
+import {
+  type DsseEnvelope,
+  type DsseSigner,
+  type EvaluationEvidence,
+  type EvidenceEntry,
+  type InTotoStatement,
+  type JsonObject,
+  DSSE_PAYLOAD_TYPE,
+  EVIDENCE_TYPE,
+  IN_TOTO_STATEMENT_TYPE,
+  PARLEY_EVALUATION_PREDICATE,
+  MemoryTree,
+  ParleyError,
+  canonicalize,
+  canonicalizeToBytes,
+  dsseKeyId,
+  evaluationStatement,
+  evaluationTimeline,
+  evidenceEntryOf,
+  fail,
+  formatBase64,
+  parseBase64,
+  parseCheckpoint,
+  parseNote,
+  parseVerifierKey,
+  proveInclusion,
+  signDsse,
+} from '@parley/core';
 import type { LogStore } from '@parley/store';
 import type { ParleyNode } from '../service.js';
 import type { HeldEntry } from './refs.js';
-import { type CapturedNote, capturedNotes, latestCosigned, provenBy } from './times.js';
-import { type Evaluation, type OpenedReveal, timeline } from './views.js';
+import { type CapturedNote, capturedNotes, evaluationProvenBy, latestCosigned } from './times.js';
+import type { Evaluation, OpenedReveal } from './views.js';
 
 /** RFC 3161 tokens of a checkpoint (wire form `{authority, token: base64 DER}`), filled by the time-stamping part. */
 export type CheckpointTokens = (party: string, size: number) => Promise<{ authority: string; token: string }[]>;
@@ -34,30 +67,6 @@ export function setCheckpointTokens(store: LogStore, f: CheckpointTokens | undef
   if (f) tokensOf.set(store, f);
   else tokensOf.delete(store);
 }
-
-export interface EvidenceEntry {
-  readonly entry: string;
-  readonly index: number;
-  readonly proof: string[];
-  readonly checkpoint: string;
-  readonly timestamps: { authority: string; token: string }[];
-}
-
-export interface EvaluationEvidence {
-  readonly type: 'parley/evaluation-evidence';
-  readonly v: 1;
-  readonly accord: string;
-  readonly chain: string;
-  readonly commitment: EvidenceEntry;
-  readonly protocol?: EvidenceEntry;
-  readonly notice?: EvidenceEntry;
-  readonly reveal?: EvidenceEntry;
-  readonly disclosures?: string[];
-  readonly created: string;
-}
-
-/** What is provable, to whom (EVAL.md §4). TODO(i12-core-eval): core's EVALUATION_PROVABILITY once it lands. */
-const EVALUATION_PROVABILITY: readonly Localized[] = [];
 
 const sizeOf = (note: string) => parseCheckpoint(parseNote(note).text).treeSize;
 
@@ -83,7 +92,7 @@ async function evidenceEntry(node: ParleyNode, h: HeldEntry): Promise<EvidenceEn
     const proof = await proofFor(node, h, size);
     if (proof === undefined) continue;
     const timestamps = (await tokensOf.get(node.store)?.(h.party, size)) ?? [];
-    return { entry: formatBase64(h.bytes), index: h.index, proof: proof.map(formatBase64), checkpoint: n.note, timestamps };
+    return evidenceEntryOf(h.bytes, h.index, proof, n.note, timestamps);
   }
   throw new ParleyError('EVIDENCE_INVALID', `no cosigned checkpoint of ${h.party}'s log covering entry ${h.index} is held here (yet)`);
 }
@@ -109,7 +118,7 @@ export async function evaluationEvidence(node: ParleyNode, ev: Evaluation, pick?
   const reveal = chooseReveal(ev, pick);
   const notice = firstNotice(ev);
   return {
-    type: 'parley/evaluation-evidence',
+    type: EVIDENCE_TYPE,
     v: 1,
     accord: node.accord.id,
     chain: canonicalize(await node.chainFile()),
@@ -121,59 +130,76 @@ export async function evaluationEvidence(node: ParleyNode, ev: Evaluation, pick?
   };
 }
 
-/** DSSE v1 pre-authentication encoding: "DSSEv1" SP len(type) SP type SP len(body) SP body (lengths in ASCII decimal, bytes). */
-export function pae(type: string, body: Uint8Array): Uint8Array {
-  const t = encodeUtf8(type);
-  const head = encodeUtf8(`DSSEv1 ${t.length} ${type} ${body.length} `);
-  const out = new Uint8Array(head.length + body.length);
-  out.set(head, 0);
-  out.set(body, head.length);
-  return out;
-}
-
-export const INTOTO_PAYLOAD_TYPE = 'application/vnd.in-toto+json';
-export const STATEMENT_TYPE = 'https://in-toto.io/Statement/v1';
-export const PREDICATE_TYPE = 'https://parley.dev/evaluation/v1';
-
-/** The in-toto Statement v1 of `ev` as opened here (§6). */
-export async function evaluationStatement(node: ParleyNode, ev: Evaluation, reveal: OpenedReveal): Promise<JsonObject> {
+/**
+ * The in-toto Statement v1 of `ev` as opened here (EVAL.md §6, core
+ * evaluationStatement): subject = the deployed model of the earliest valid
+ * notice, claims = the reveal's, the commitment's earliest cosigned
+ * checkpoint size and the timeline this node proves.
+ * @throws `DSSE_INVALID` when no deployment notice is held (the statement has no subject).
+ */
+export async function statementOf(node: ParleyNode, ev: Evaluation, reveal: OpenedReveal): Promise<InTotoStatement> {
   const c = ev.commitment;
   const notice = firstNotice(ev);
-  const proven = await provenBy(node, c.party, c.index);
+  if (notice === undefined) fail('DSSE_INVALID', `no deployment notice of ${c.party}/${c.index} is held here: an in-toto statement names the deployed model as its subject`);
+  const proven = await evaluationProvenBy(node, c.party, c.index);
   const checkpoint = (await capturedNotes(node, c.party, c.index))[0] ?? (await latestCosigned(node, c.party)).find((n) => n.size > c.index);
-  const subject = notice
-    ? { name: notice.body.model.id, digest: { sha256: notice.body.model.digest.replace(/^sha256:/, '') } }
-    : { name: `parley:${c.party}/${c.index}`, digest: { sha256: formatHex(getCrypto().sha256(c.bytes)) } };
-  const predicate: JsonObject = {
-    claims: reveal.claims!,
-    domains: [...ev.body.domains],
+  const t = evaluationTimeline({ commitment: { entry: c.entry, ...(proven ? { provenBy: new Date(proven.time) } : {}) }, notice: { entry: notice.held.entry, body: notice.body } });
+  return evaluationStatement({
+    model: notice.body.model,
     stage: ev.body.stage,
-    commitment: { party: c.party, index: c.index, leafHash: formatBase64(c.leafHash), ...(checkpoint ? { checkpoint: checkpoint.size } : {}) },
-    ...(notice ? { notice: { party: notice.held.party, index: notice.held.index, leafHash: formatBase64(notice.held.leafHash), model: { ...notice.body.model }, deployedAt: notice.body.deployedAt } } : {}),
-    reveal: { party: reveal.held.party, index: reveal.held.index, leafHash: formatBase64(reveal.held.leafHash) },
-    ...(proven && notice ? { timeline: { provenBy: proven.time, provenHow: proven.how, ...timeline(proven.time, notice.body.deployedAt) } } : {}),
-    provability: EVALUATION_PROVABILITY.map((t) => t.en),
-  };
-  return { _type: STATEMENT_TYPE, subject: [subject], predicateType: PREDICATE_TYPE, predicate };
+    domains: ev.body.domains,
+    claims: reveal.claims!,
+    commitment: { party: c.party, index: c.index, leafHash: formatBase64(c.leafHash), checkpointSize: checkpoint ? sizeOf(checkpoint.note) : 0 },
+    notice: { party: notice.held.party, index: notice.held.index, leafHash: formatBase64(notice.held.leafHash), deployedAt: notice.body.deployedAt },
+    timeline: { committedBefore: t.committedBefore, days: t.days, deployedAt: t.deployedAt, ...(t.marginSeconds !== undefined ? { marginSeconds: t.marginSeconds } : {}), ...(t.provenBy !== undefined ? { provenBy: t.provenBy } : {}) },
+  });
 }
 
-export interface DsseEnvelope {
-  readonly payloadType: string;
-  readonly payload: string;
-  readonly signatures: { keyid: string; sig: string }[];
+/** This node's DSSE signer: its log key, which stays inside ParleyNode. */
+function signerOf(node: ParleyNode): DsseSigner {
+  return { keyid: dsseKeyId(node.party, parseVerifierKey(node.logKey)), sign: (m) => node.signWithLogKey(m, 'current')! };
 }
 
-/** The statement of `ev` in a DSSE envelope signed with this node's log key. */
-export async function signEvaluation(node: ParleyNode, ev: Evaluation, pick?: { party: string; index: number }): Promise<DsseEnvelope> {
-  const reveal = chooseReveal(ev, pick);
+/** The statement's parts every holder of the same reveal agrees on (the log's facts): all but the proof of time each node holds. */
+function logFacts(statement: JsonObject): string {
+  const predicate = { ...(statement['predicate'] as JsonObject) };
+  delete predicate['timeline'];
+  const commitment = { ...(predicate['commitment'] as JsonObject) };
+  delete commitment['checkpointSize'];
+  return canonicalize({ ...statement, predicate: { ...predicate, commitment } });
+}
+
+/** Parses a payload given to co-sign: base64 of an in-toto statement of the Parley evaluation predicate. */
+function givenStatement(payload: string): { bytes: Uint8Array; statement: JsonObject } {
+  try {
+    const bytes = parseBase64(payload, 'payload');
+    const statement = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes)) as JsonObject;
+    if (statement['_type'] !== IN_TOTO_STATEMENT_TYPE || statement['predicateType'] !== PARLEY_EVALUATION_PREDICATE || typeof statement['predicate'] !== 'object') throw new Error('not a Parley evaluation statement');
+    return { bytes, statement };
+  } catch (e) {
+    return fail('DSSE_INVALID', `payload: ${e instanceof Error ? e.message : 'not a statement'}`);
+  }
+}
+
+/**
+ * The statement of `ev` in a DSSE envelope signed with this node's log key;
+ * with `payload`, that payload co-signed (module doc).
+ * @throws `EVAL_NOT_ADDRESSED` when no reveal opens here; `DSSE_INVALID`.
+ */
+export async function signEvaluation(node: ParleyNode, ev: Evaluation, pick?: { party: string; index: number }, payload?: string): Promise<DsseEnvelope> {
+  const given = payload === undefined ? undefined : givenStatement(payload);
+  const named = (given?.statement['predicate'] as { reveal?: { party?: unknown; index?: unknown } } | undefined)?.reveal;
+  const revealAt = pick ?? (typeof named?.party === 'string' && typeof named.index === 'number' ? { party: named.party, index: named.index } : undefined);
+  const reveal = chooseReveal(ev, revealAt);
   if (reveal === undefined) fail('EVAL_NOT_ADDRESSED', `this node holds no reveal of ${ev.commitment.party}/${ev.commitment.index} it can open: there are no claims to attest`);
-  const payload = encodeUtf8(canonicalize(await evaluationStatement(node, ev, reveal)));
-  const sig = node.signWithLogKey(pae(INTOTO_PAYLOAD_TYPE, payload), 'current')!;
-  return { payloadType: INTOTO_PAYLOAD_TYPE, payload: formatBase64(payload), signatures: [{ keyid: dsseKeyId(node), sig: formatBase64(sig) }] };
-}
-
-/** `<PARTY>:<key name>+<key id hex>` of the node's log key (the vkey's name and hash). */
-export function dsseKeyId(node: ParleyNode): string {
-  const [name, hash] = node.logKey.split('+');
-  return `${node.party}:${name}+${hash}`;
+  const ours = (await statementOf(node, ev, reveal)) as unknown as JsonObject;
+  let bytes = canonicalizeToBytes(ours);
+  if (given) {
+    if (logFacts(given.statement) !== logFacts(ours)) fail('DSSE_INVALID', 'the statement does not match what this node holds (claims, subject, or the entries it names)');
+    const theirs = (given.statement['predicate'] as { timeline?: { committedBefore?: unknown } }).timeline;
+    const mine = (ours['predicate'] as { timeline?: { committedBefore?: unknown } }).timeline;
+    if (theirs !== undefined && theirs.committedBefore !== mine?.committedBefore) fail('DSSE_INVALID', 'this node does not prove the statement\u2019s timeline (committed before deployment)');
+    bytes = given.bytes;
+  }
+  return signDsse(bytes, signerOf(node), DSSE_PAYLOAD_TYPE);
 }

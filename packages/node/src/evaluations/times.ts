@@ -20,7 +20,7 @@
  * (write-once), as cosignatures are made or received (noteCosigned).
  */
 import { type LogStore } from '@parley/store';
-import { cosignatureTimestamp, parseNote } from '@parley/core';
+import { COSIGNATURE_V1_LENGTH, parseCosignature, parseNote } from '@parley/core';
 import type { ParleyNode } from '../service.js';
 import { type CosignedPoint, onCosigned } from '../deadlines/cosigned.js';
 import { COMMITMENT, NOTICE } from './refs.js';
@@ -75,13 +75,8 @@ export async function latestCosigned(node: ParleyNode, party: string): Promise<C
     if (w) {
       const text = new TextDecoder().decode(w.note);
       const sigs = parseNote(text).signatures;
-      const ts = sigs.map((s) => {
-        try {
-          return cosignatureTimestamp(s.signature).timestamp;
-        } catch {
-          return undefined;
-        }
-      });
+      // Our witness's cosignature lines (cosignature/v1: 72 bytes after the key ID); the log's own are 64.
+      const ts = sigs.map((s) => (s.signature.length === COSIGNATURE_V1_LENGTH ? parseCosignature(s.signature).timestamp : undefined));
       const t = ts.filter((x): x is number => x !== undefined);
       if (t.length > 0) out.push({ cosigner: node.party, size: w.treeSize, timestamp: Math.min(...t), note: text });
     }
@@ -89,8 +84,20 @@ export async function latestCosigned(node: ParleyNode, party: string): Promise<C
   return out;
 }
 
+/**
+ * Keeps, for each counterpart with none kept yet, the latest cosigned note
+ * held that covers (party, index): the earliest this node can still prove.
+ */
+export async function captureLatest(node: ParleyNode, party: string, index: number): Promise<void> {
+  for (const c of await latestCosigned(node, party)) {
+    if (c.size <= index || c.cosigner === party) continue;
+    const k = key(party, index, c.cosigner);
+    if ((await node.store.getSetting(k)) === undefined) await node.store.putSetting(k, c);
+  }
+}
+
 /** provenBy of (party, index): the earliest trusted time, and how it is proved. */
-export async function provenBy(node: ParleyNode, party: string, index: number): Promise<{ time: string; how: 'cosignature' | 'timestamp' } | undefined> {
+export async function evaluationProvenBy(node: ParleyNode, party: string, index: number): Promise<{ time: string; how: 'cosignature' | 'timestamp' } | undefined> {
   let best: number | undefined;
   const consider = (ms: number) => {
     if (best === undefined || ms < best) best = ms;
@@ -117,7 +124,19 @@ export class EvaluationCapture {
 
   constructor(node: ParleyNode) {
     this.#node = node;
-    this.#stop = onCosigned(node.store, (p) => this.#note(p));
+    const stopCosigned = onCosigned(node.store, (p) => this.#note(p));
+    // A witness may cosign a checkpoint before the entries it covers are stored here: those are kept on arrival.
+    const stopIngest = node.onIngest((records) => {
+      const fresh = records.filter((r) => r.meta.type === COMMITMENT || r.meta.type === NOTICE);
+      if (fresh.length === 0) return;
+      this.#running = this.#running.then(async () => {
+        for (const r of fresh) await captureLatest(node, r.party, r.index).catch(() => undefined);
+      });
+    });
+    this.#stop = () => {
+      stopCosigned();
+      stopIngest();
+    };
   }
 
   #note(p: CosignedPoint): void {

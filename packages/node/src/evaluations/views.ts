@@ -15,12 +15,12 @@
  * commitment again (core openDisclosures), and a notice or reveal whose
  * references break a rule (refs.ts) carries its error code.
  */
-import { type JsonObject, type JsonValue, type SignedEntry, ParleyError, formatBase64, openDisclosures, parseEntry } from '@parley/core';
+import { type JsonObject, type JsonValue, type Localized, type SignedEntry, ParleyError, evaluationTimeline, formatBase64, openDisclosures, parseEntry } from '@parley/core';
 import type { Role } from '@parley/store';
 import type { ParleyNode } from '../service.js';
 import { rejectionInEntry } from '../received.js';
 import { COMMITMENT, type CommitmentBody, type HeldEntry, NOTICE, type NoticeBody, REVEAL, type RevealBody, evaluationProblem, refersTo, storeLookup } from './refs.js';
-import { provenBy } from './times.js';
+import { evaluationProvenBy } from './times.js';
 
 /** Roles that may read sealed bodies addressed to this party (as ParleyNode.read). */
 const READS_SEALED: readonly Role[] = ['officer', 'admin'];
@@ -64,7 +64,7 @@ export interface EvaluationView {
   readonly protocol?: { readonly party: string; readonly index: number; readonly time: string; readonly provenBy?: string };
   readonly notices: readonly NoticeView[];
   readonly reveals: readonly RevealView[];
-  readonly timeline?: { readonly committedBefore: boolean; readonly marginSeconds: number; readonly days: number };
+  readonly timeline?: { readonly committedBefore: boolean; readonly marginSeconds?: number; readonly days: number; readonly deployedAt: string; readonly statement: Localized };
 }
 
 /** A reveal as held here, opened when it can be: what the views, the evidence and DSSE use. */
@@ -210,8 +210,8 @@ export class EvaluationIndex {
   async view(ev: Evaluation): Promise<EvaluationView> {
     const node = this.#node;
     const c = ev.commitment;
-    const proven = await provenBy(node, c.party, c.index);
-    const protocolProven = ev.protocol ? await provenBy(node, ev.protocol.party, ev.protocol.index) : undefined;
+    const proven = await evaluationProvenBy(node, c.party, c.index);
+    const protocolProven = ev.protocol ? await evaluationProvenBy(node, ev.protocol.party, ev.protocol.index) : undefined;
     const valid = ev.notices.filter((n) => n.error === undefined);
     const first = valid.reduce<(typeof valid)[number] | undefined>((a, n) => (a === undefined || Date.parse(n.body.deployedAt) < Date.parse(a.body.deployedAt) ? n : a), undefined);
     return {
@@ -246,7 +246,7 @@ export class EvaluationIndex {
         ...(r.revealed ? { revealed: r.revealed.map((x) => ({ path: x.path, value: x.value, digest: x.digest })) } : {}),
         ...(r.error ? { error: r.error } : {}),
       })),
-      ...(proven && first ? { timeline: timeline(proven.time, first.body.deployedAt) } : {}),
+      ...(first ? { timeline: timelineOf(c, proven?.time, first) } : {}),
     };
   }
 
@@ -266,8 +266,8 @@ export class EvaluationIndex {
   }
 }
 
-/** committedBefore iff provenBy < deployedAt (EVAL.md §4); margin in whole seconds, days floored and ≥ 0. */
-export function timeline(provenBy: string, deployedAt: string): { committedBefore: boolean; marginSeconds: number; days: number } {
-  const margin = Math.floor((Date.parse(deployedAt) - Date.parse(provenBy)) / 1000);
-  return { committedBefore: margin > 0, marginSeconds: margin, days: Math.max(0, Math.floor(margin / 86_400)) };
+/** The timeline of §4 (core evaluationTimeline): committedBefore iff provenBy < deployedAt. */
+function timelineOf(c: HeldEntry, provenBy: string | undefined, notice: { held: HeldEntry; body: NoticeBody }): NonNullable<EvaluationView['timeline']> {
+  const t = evaluationTimeline({ commitment: { entry: c.entry, ...(provenBy ? { provenBy: new Date(provenBy) } : {}) }, notice: { entry: notice.held.entry, body: notice.body } });
+  return { committedBefore: t.committedBefore, ...(t.marginSeconds !== undefined ? { marginSeconds: t.marginSeconds } : {}), days: t.days, deployedAt: t.deployedAt, statement: t.statement };
 }

@@ -9,7 +9,7 @@
  *     GET  /v1/evaluations                         any role         → {evaluations: EvaluationView[]}
  *     GET  /v1/evaluations/{party}/{index}         any role         → EvaluationView
  *     GET  /v1/evaluations/{party}/{index}/evidence?reveal=P:I      → the evidence bundle (JCS JSON)
- *     POST /v1/evaluations/{party}/{index}/dsse    officer, admin   → DSSE envelope (body {reveal?: "P:I"})
+ *     POST /v1/evaluations/{party}/{index}/dsse    officer, admin   → DSSE envelope (body {reveal?: "P:I", payload?: b64 to co-sign})
  *
  * Reference rules are typed 4xx problems (evaluations/refs.ts):
  * EVAL_COMMITMENT_MISSING, EVAL_NOTICE_BEFORE_COMMITMENT (422),
@@ -46,7 +46,7 @@ const PositionText = z
 export const EvaluationCommitmentRequest = z
   .object({
     stage: z.enum(['report', 'protocol']).describe('protocol: a pre-registered plan, committed first'),
-    domains: z.array(Domain).max(16).describe('In the clear, e.g. CBRN, cyber, autonomy, safeguards'),
+    domains: z.array(Domain).min(1).max(16).describe('In the clear, e.g. CBRN, cyber, autonomy, safeguards'),
     sd: z.array(Digest).min(1).max(512).describe('Top-level claim digests and decoys, sorted (byte order), unique (core commitClaims)'),
     protocol: At.optional().describe('The stage-protocol commitment of this party it follows'),
     precedence: S.Precedence.optional().describe('Default ROUTINE'),
@@ -119,9 +119,15 @@ export const EvaluationView = z
       }),
     ),
     timeline: z
-      .object({ committedBefore: z.boolean(), marginSeconds: z.number().int(), days: z.number().int() })
+      .object({
+        committedBefore: z.boolean().describe('provenBy is strictly before deployedAt'),
+        marginSeconds: z.number().int().optional().describe('deployedAt − provenBy in whole seconds; absent while the commitment is not proven'),
+        days: z.number().int().describe('floor(marginSeconds / 86400), at least 0'),
+        deployedAt: z.string(),
+        statement: z.object({ en: z.string(), 'zh-CN': z.string() }).describe('The one line to show ("committed N days before deployment"), every language'),
+      })
       .optional()
-      .describe('From provenBy and the earliest valid notice\u2019s deployedAt; absent until both exist'),
+      .describe('Of the commitment and the earliest valid notice (core evaluationTimeline); absent without a valid notice'),
   })
   .meta({ id: 'EvaluationView' });
 
@@ -146,7 +152,12 @@ export const DsseEnvelope = z
   .meta({ id: 'DsseEnvelope' });
 
 const EvidenceQuery = z.object({ reveal: PositionText.optional().describe('PARTY:INDEX of the reveal to include (default: the latest opened here)') }).strict();
-const DsseRequest = z.object({ reveal: PositionText.optional().describe('PARTY:INDEX of the reveal to attest (default: the latest opened here)') }).strict();
+const DsseRequest = z
+  .object({
+    reveal: PositionText.optional().describe('PARTY:INDEX of the reveal to attest (default: the one a given payload names, else the latest opened here)'),
+    payload: z.string().max(1_000_000).optional().describe("Co-sign: another party's statement (its envelope's payload, base64), signed as given when this node agrees on every fact of the logs"),
+  })
+  .strict();
 
 export function registerEvaluations(app: App, ctx: Context): void {
   const { node, sessions, metrics } = ctx;
@@ -223,7 +234,7 @@ export function registerEvaluations(app: App, ctx: Context): void {
       const ev = await held(req.params.party, req.params.index, sessions.principal(req).role);
       const evidence = await evaluationEvidence(node, ev, req.query.reveal);
       // JCS text: the file a recipient forwards is exactly these bytes.
-      return reply.header('cache-control', 'no-store').type('application/json').serializer((x: unknown) => canonicalize(x)).send(evidence);
+      return reply.header('cache-control', 'no-store').type('application/json').serializer((x: unknown) => canonicalize(x)).send(evidence as unknown as z.input<typeof EvaluationEvidence>);
     },
   });
 
@@ -232,7 +243,7 @@ export function registerEvaluations(app: App, ctx: Context): void {
     schema: { tags: ['evaluations'], summary: 'The in-toto Statement v1 of this evaluation as opened here, in a DSSE envelope signed with this node\u2019s log key', security: BEARER, params: S.EntryParams, body: DsseRequest.nullish(), response: { 200: DsseEnvelope } },
     handler: async (req, reply) => {
       const ev = await held(req.params.party, req.params.index, sessions.principal(req).role);
-      return reply.header('cache-control', 'no-store').send(await signEvaluation(node, ev, req.body?.reveal));
+      return reply.header('cache-control', 'no-store').send((await signEvaluation(node, ev, req.body?.reveal, req.body?.payload)) as unknown as z.input<typeof DsseEnvelope>);
     },
   });
 }
