@@ -387,7 +387,7 @@ export function EvaluationPage() {
             ) : (
               <ul className="notice-list">
                 {data.notices.map((n) => (
-                  <li key={keyOf(n)} className="card notice" data-testid="notice" data-key={keyOf(n)}>
+                  <li key={keyOf(n)} className="card eval-notice" data-testid="notice" data-key={keyOf(n)}>
                     {n.error !== undefined ? (
                       <p className="warn-text" data-testid="notice-error">
                         <span aria-hidden="true">⚠ </span>
