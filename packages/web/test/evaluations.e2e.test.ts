@@ -14,8 +14,8 @@
  * deployment", and what is provable, to whom. Nothing scrolls sideways on
  * the phone; axe finds nothing serious. A tampered evidence answer (the
  * route intercepted: a disclosure's value changed, the commitment's bytes
- * changed) makes the browser check fail with the reason shown. A new
- * reveal arrives live (SSE), without a reload.
+ * changed) makes the browser check fail with the reason shown. A second
+ * deployment notice arrives live (SSE), without a reload.
  *
  * Screenshots: test/screenshots/evaluation{s,}-{desktop,phone}-{en,zh-CN}.png, evaluation-tampered-*.png.
  */
@@ -261,7 +261,7 @@ describe.skipIf(SKIP_E2E)('the Evaluations page in Chromium (two real nodes)', (
     await page.context().close();
   });
 
-  it('shows a new reveal live, without a reload', async () => {
+  it('shows a new deployment notice live, without a reload', async () => {
     const page = await open('en', DESKTOP);
     await page.goto(`${ch.party('CN').url}/evaluations/US/${commitment.index}`);
     expect(await verdict(page)).toBe('before');
