@@ -132,6 +132,15 @@ describe('a reveal opened in the browser', () => {
     const tampered = checkReveal(committed.sd, [forged], [{ path: 'evaluator', value: 'Someone Else', digest: 'x' }]);
     expect(tampered).toMatchObject({ ok: false, error: 'EVAL_DISCLOSURE_MISMATCH' });
     expect(tampered.claims).toEqual([{ path: 'evaluator', value: 'Someone Else', digest: 'x', status: 'unverified', parent: false }]);
+    // The node's nested claims, none proved: the parent is marked so only leaves are shown.
+    const nested = checkReveal(committed.sd, [forged], [
+      { path: 'model', value: { version: '2026-11' }, digest: 'p' },
+      { path: 'model.version', value: '2026-11', digest: 'c' },
+    ]);
+    expect(nested.claims.map((x) => [x.path, x.status, x.parent])).toEqual([
+      ['model', 'unverified', true],
+      ['model.version', 'unverified', false],
+    ]);
     // A child without its parent: its digest is only in the parent's _sd.
     const child = committed.disclosures.find((x) => x.path === 'model.version')!;
     expect(checkReveal(committed.sd, [child.encoded]).error).toBe('EVAL_DISCLOSURE_MISMATCH');

@@ -193,8 +193,11 @@ const same = (a: unknown, b: unknown): boolean => {
  */
 export function checkReveal(sd: readonly string[], encoded: readonly unknown[], nodeRevealed: RevealView['revealed'] = []): RevealCheck {
   const node = nodeRevealed ?? [];
+  const nodePaths = node.map((c) => c.path);
+  /** The node's claims, none proved (the disclosures did not open): parents marked so that only leaves are shown. */
+  const unproved = (): ClaimCheck[] => node.map((c) => ({ path: c.path, value: c.value, digest: c.digest, status: 'unverified', parent: nodePaths.some((q) => q.startsWith(`${c.path}.`)) }));
   if (!encoded.every((e): e is string => typeof e === 'string') || encoded.length === 0) {
-    return { ok: false, error: 'EVAL_DISCLOSURE_MALFORMED', message: 'no disclosures to open', claims: node.map((c) => ({ ...c, status: 'unverified', parent: false })) };
+    return { ok: false, error: 'EVAL_DISCLOSURE_MALFORMED', message: 'no disclosures to open', claims: unproved() };
   }
   let opened: ReturnType<typeof openDisclosures>;
   try {
@@ -204,7 +207,7 @@ export function checkReveal(sd: readonly string[], encoded: readonly unknown[], 
       ok: false,
       error: isParleyError(e) ? e.code : 'EVAL_DISCLOSURE_MALFORMED',
       message: e instanceof Error ? e.message : String(e),
-      claims: node.map((c) => ({ ...c, status: 'unverified', parent: false })),
+      claims: unproved(),
     };
   }
   const paths = new Set(opened.revealed.map((r) => r.path));
