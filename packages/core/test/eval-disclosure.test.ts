@@ -26,7 +26,7 @@ import { encodeUtf8, formatBase64url } from '../src/encoding.js';
 import { sha256 } from '../src/crypto/provider.js';
 import { ArgumentError, ParseError, VerificationError } from '../src/errors.js';
 import type { JsonValue } from '../src/ijson.js';
-import { assertThrowsCode } from './helpers/assert.js';
+import { assertThrowsCode, onlyParleyErrors } from './helpers/assert.js';
 import { providers, useProvider } from './helpers/providers.js';
 import { OWN_VECTORS_DIR } from './helpers/vectors.js';
 
@@ -255,6 +255,22 @@ describe('commit → select → open (property)', () => {
         expect(openDisclosures(sd, disclosures.map((d) => d.encoded)).claims).toEqual(claims);
       }),
       { numRuns: 150 },
+    );
+  });
+});
+
+describe('openDisclosures on hostile input (property)', () => {
+  it('fails only with ParleyErrors, whatever the disclosures and digests', () => {
+    const { sd, disclosures } = commitClaims({ a: { b: 1 }, c: 'x' });
+    const json = fc.jsonValue({ maxDepth: 3 });
+    const encodedJson = json.map((v) => formatBase64url(encodeUtf8(JSON.stringify(v))));
+    const triple = fc.tuple(fc.oneof(fc.constant(disclosures[0]!.salt), fc.string()), fc.oneof(claimName, fc.string()), json).map((t) => formatBase64url(encodeUtf8(JSON.stringify(t))));
+    const item = fc.oneof(encodedJson, triple, fc.string(), fc.constantFrom(...disclosures.map((d) => d.encoded)));
+    fc.assert(
+      fc.property(fc.array(item, { maxLength: 6 }), fc.array(fc.oneof(fc.constantFrom(...sd), fc.string()), { maxLength: 4 }), (enc, extra) => {
+        onlyParleyErrors(() => openDisclosures([...sd, ...extra], enc));
+      }),
+      { numRuns: 300 },
     );
   });
 });

@@ -91,6 +91,18 @@ describe('evaluation evidence: verification over a real signed log', () => {
     }
   });
 
+  it('checks a protocol commitment the report follows: its stage and the reference', async () => {
+    const ps = scenario({ cosignedAt: COSIGNED, protocol: true });
+    const r = await verifyEvaluationEvidence(ps.evidence);
+    expect(failed(r)).toEqual([]);
+    expect(r.checks.map((c) => c.id)).toEqual(expect.arrayContaining(['protocol.signature', 'protocol.inclusion', 'protocol.body', 'commitment.refs']));
+    // The report commitment as its own "protocol": wrong stage, and it does not reference itself.
+    const bad = await verifyEvaluationEvidence({ ...ps.evidence, protocol: ps.evidence.commitment });
+    expect(failed(bad)).toEqual(['commitment.refs', 'protocol.body']);
+    const [protocol, commitment] = ps.log.entries;
+    expect(() => checkProtocolReference(commitment!.entry, protocol)).not.toThrow();
+  });
+
   it('a notice citing another entry than the commitment fails notice.refs', async () => {
     const r = await verifyEvaluationEvidence(scenario({ cosignedAt: COSIGNED, noticeRef: 1 }).evidence);
     expect(failed(r)).toEqual(['notice.refs']);
@@ -113,7 +125,9 @@ describe('evaluation evidence: verification over a real signed log', () => {
         return { verified: tokens.map((t) => ({ authority: t.authority, genTime: early })), failed: [], trustedTime: early, satisfied: true };
       },
     });
-    expect(seen).toBe(s.evidence.commitment.checkpoint);
+    // The verifier is given the note as the log signed it (a node stamps that one), without CN's cosignature.
+    expect(seen).toBe(s.evidence.commitment.checkpoint.replace(/\n— cn\.parley\.example\/log [^\n]*\n/, '\n'));
+    expect(seen).not.toBe(s.evidence.commitment.checkpoint);
     expect(r.ok).toBe(true);
     expect(r.provenBy).toMatchObject({ how: 'timestamp', by: ['tsa-a'] });
     expect(r.provenBy!.time).toEqual(early);

@@ -26,7 +26,9 @@
  *
  * RFC 3161 tokens are checked by an injected verifier (`@parley/core/tsa`'s
  * `verifyTimestamps`, bound to the accord's `timestamping`): this module,
- * part of core's main entry, must not pull in certificate code.
+ * part of core's main entry, must not pull in certificate code. A token is
+ * over the note as it was stamped — the log's own signed note (what a node
+ * stamps) or the note with its cosignatures — so both are tried.
  */
 import { ParleyError, fail } from '../errors.js';
 import { decodeUtf8, formatBase64, parseBase64 } from '../encoding.js';
@@ -34,7 +36,7 @@ import { canonicalize } from '../cjson.js';
 import { parseJson } from '../ijson.js';
 import { HASH_SIZE } from '../merkle/hash.js';
 import { checkInclusion } from '../merkle/proof.js';
-import { MAX_NOTE_BYTES } from '../note/note.js';
+import { MAX_NOTE_BYTES, formatNote } from '../note/note.js';
 import { cosignerKey, formatKeyId, formatVerifierKey, type VerifierKey } from '../note/key.js';
 import { VerifierSet } from '../note/verifier.js';
 import { openWitnessedCheckpoint } from '../note/witnessed.js';
@@ -295,6 +297,7 @@ export async function verifyEvaluationEvidence(
     const witnesses = witnessesOf(epochs, owner);
     let cosigs: { party: string; timestamp: number }[] = [];
     let treeSize = 0;
+    let logNote = item.checkpoint;
     try {
       const keys = new Map(epochs.epochs(owner).map((e) => [formatVerifierKey(e.member.logKey), e.member.logKey] as const));
       const w = openWitnessedCheckpoint(item.checkpoint, new VerifierSet([...keys.values()]), [...witnesses.values()].map((x) => x.key));
@@ -304,6 +307,8 @@ export async function verifyEvaluationEvidence(
       const signer = w.signers.map((s) => valid.get(`${s.name}+${formatKeyId(s.keyId)}`)).find((k) => k !== undefined);
       if (!signer) throw new ParleyError('KEY_RETIRED', `checkpoint of size ${treeSize} is not signed by a key of ${owner} valid at that size`);
       if (w.checkpoint.origin !== signer.name) throw new ParleyError('ORIGIN_MISMATCH', `checkpoint origin ${w.checkpoint.origin} is not ${owner}'s log`);
+      // The note as the log signed it (its own signature lines only): what a node time-stamps.
+      logNote = decodeUtf8(formatNote({ text: w.note.text, signatures: w.signers }));
       cosigs = w.cosignatures.map((c) => ({ party: witnesses.get(`${c.name}+${formatKeyId(c.keyId)}`)!.party, timestamp: c.timestamp }));
       const who = [...new Set(cosigs.map((c) => c.party))].join(', ') || 'none';
       add(`${role}.checkpoint`, true, L(`Checkpoint of size ${treeSize} is signed by ${owner}'s log; cosigned by: ${who}.`, `大小为 ${treeSize} 的检查点由 ${owner} 的日志签名；联署方：${who === 'none' ? '无' : who}。`));
@@ -320,7 +325,13 @@ export async function verifyEvaluationEvidence(
         add(`${role}.timestamps`, false, L('Time stamps present but not checked: no RFC 3161 verifier was given.', '存在时间戳但未核验：未提供 RFC 3161 验证器。'));
       } else {
         try {
-          const r = await opts.verifyTokens(item.checkpoint, item.timestamps);
+          // A token's imprint is SHA-256 of the note as stamped: the log's own signed note, or the note with
+          // its cosignatures as served; both are tried, the one more tokens verify against counts.
+          let r = await opts.verifyTokens(logNote, item.timestamps);
+          if (r.failed.length > 0 && logNote !== item.checkpoint) {
+            const full = await opts.verifyTokens(item.checkpoint, item.timestamps);
+            if (full.verified.length > r.verified.length) r = full;
+          }
           const names = r.verified.map((x) => x.authority);
           // The verifier applied k-of-n: its trusted time is the k-th smallest over distinct authorities (timeline.ts).
           if (r.satisfied && r.trustedTime) stamped = { time: r.trustedTime, how: 'timestamp', treeSize, by: names };

@@ -21,6 +21,7 @@
  * Crypto is WebCrypto through pkijs's engine (globalThis.crypto: Node ≥ 20
  * and browsers), hence async.
  */
+import { sha1 } from '@noble/hashes/legacy.js';
 import { sha256, sha384, sha512 } from '@noble/hashes/sha2.js';
 import * as asn1js from 'asn1js';
 import * as pkijs from 'pkijs';
@@ -38,6 +39,9 @@ const OID_TSTINFO = '1.2.840.113549.1.9.16.1.4';
 /** RFC 5652 §11.1 id-contentType, §11.2 id-messageDigest. */
 const OID_CONTENT_TYPE = '1.2.840.113549.1.9.3';
 const OID_MESSAGE_DIGEST = '1.2.840.113549.1.9.4';
+/** RFC 2634 §5.4 id-aa-signingCertificate (ESSCertID, SHA-1) and RFC 5035 §3 id-aa-signingCertificateV2. */
+const OID_SIGNING_CERTIFICATE = '1.2.840.113549.1.9.16.2.12';
+const OID_SIGNING_CERTIFICATE_V2 = '1.2.840.113549.1.9.16.2.47';
 /** RFC 5280 §4.2.1.12 id-ce-extKeyUsage and id-kp-timeStamping. */
 const OID_EXT_KEY_USAGE = '2.5.29.37';
 const OID_KP_TIMESTAMPING = '1.3.6.1.5.5.7.3.8';
@@ -130,6 +134,38 @@ function parseToken(token: Uint8Array): ParsedToken {
   }
 }
 
+/**
+ * Step 4, RFC 3161 §2.4.1 (and RFC 5816 §2.2.1): the signed attributes MUST
+ * carry ESS SigningCertificate (v1, RFC 2634 §5.4) or SigningCertificateV2
+ * (RFC 5035 §3) whose FIRST ESSCertID is the hash of the certificate that
+ * verifies the signature — so the signature binds which certificate (and so
+ * which EKU and validity) the TSA signed under.
+ */
+function checkSigningCertificate(p: ParsedToken, v2: unknown, v1: unknown): void {
+  const attr = v2 ?? v1;
+  if (!(attr instanceof asn1js.Sequence)) fail('TSA_SIGNATURE', 'token: no ESS signing-certificate attribute (RFC 3161 §2.4.1)');
+  const certs = attr.valueBlock.value[0];
+  const first = certs instanceof asn1js.Sequence ? certs.valueBlock.value[0] : undefined;
+  if (!(first instanceof asn1js.Sequence)) fail('TSA_SIGNATURE', 'token: empty ESS signing-certificate attribute');
+  let hash: (m: Uint8Array) => Uint8Array = sha1;
+  let i = 0;
+  if (v2 !== undefined) {
+    // ESSCertIDv2.hashAlgorithm DEFAULT id-sha256 (RFC 5035 §3).
+    hash = sha256;
+    const head = first.valueBlock.value[0];
+    if (head instanceof asn1js.Sequence) {
+      const alg = new pkijs.AlgorithmIdentifier({ schema: head });
+      const d = DIGESTS[alg.algorithmId];
+      if (d === undefined) fail('TSA_SIGNATURE', `token: ESS certificate hash ${alg.algorithmId} is not SHA-256/384/512`);
+      hash = d.hash;
+      i = 1;
+    }
+  }
+  const certHash = first.valueBlock.value[i];
+  const der = new Uint8Array(p.cert.toSchema().toBER(false));
+  if (!(certHash instanceof asn1js.OctetString) || !bytesEqual(bytesOf(certHash.valueBlock.valueHexView), hash(der))) fail('TSA_SIGNATURE', 'token: ESS signing-certificate does not name the signer certificate');
+}
+
 /** Step 4: RFC 5652 §5.4 (message digest over the signed attributes) and §5.6 (signature). */
 async function checkSignature(p: ParsedToken): Promise<void> {
   const crypto = pkijs.getCrypto(true);
@@ -149,6 +185,7 @@ async function checkSignature(p: ParsedToken): Promise<void> {
   const md = one(OID_MESSAGE_DIGEST);
   const digest = alg.hash(p.eContent);
   if (!(md instanceof asn1js.OctetString) || !bytesEqual(bytesOf(md.valueBlock.valueHexView), digest)) fail('TSA_SIGNATURE', 'token: message-digest attribute does not match the TSTInfo');
+  checkSigningCertificate(p, one(OID_SIGNING_CERTIFICATE_V2), one(OID_SIGNING_CERTIFICATE));
   // RFC 5652 §5.4: the signature is over the DER of the signed attributes with an EXPLICIT SET OF tag.
   let ok = false;
   try {
@@ -174,6 +211,9 @@ function parseRoots(a: TimestampAuthority): pkijs.Certificate[] {
 /** Step 5: RFC 5280 §6 path validation to one of the authority's roots, at a time the signer certificate is valid. */
 async function chainsTo(p: ParsedToken, a: TimestampAuthority): Promise<boolean> {
   const roots = parseRoots(a);
+  // RFC 5280 §6.1: a trust anchor may be the TSA certificate itself (an accord that pins it).
+  const signer = new Uint8Array(p.cert.toSchema().toBER(false));
+  if (roots.some((r) => bytesEqual(new Uint8Array(r.toSchema().toBER(false)), signer))) return true;
   const notBefore = p.cert.notBefore.value.getTime();
   const notAfter = p.cert.notAfter.value.getTime();
   // The chain is checked at genTime clamped into the signer's validity: an expired certificate is

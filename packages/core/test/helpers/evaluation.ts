@@ -47,18 +47,19 @@ export interface Scenario {
  * @param cosignedAt POSIX seconds of CN's cosignature (undefined: no cosignature).
  * @param deployedAt the notice's deployment time.
  */
-export function scenario(o: { cosignedAt?: number; deployedAt?: string; noticeRef?: number } = {}): Scenario {
+export function scenario(o: { cosignedAt?: number; deployedAt?: string; noticeRef?: number; protocol?: boolean } = {}): Scenario {
   const { sd, disclosures } = commitClaims(CLAIMS);
   const shown = selectDisclosures(disclosures, ['redLines.cbrn.outcome', 'evaluator']);
   const base = { v: 1 as const, accord: accord.id, from: { party: 'US', officer: 'alice' }, to: ['CN'], seq: 0, precedence: 'ROUTINE' as const, marking: 'TLP:CLEAR' as const, refs: [] };
-  const commitment: Envelope = { ...base, time: '2026-11-01T00:00:00.000Z', type: 'evaluation.commitment', body: { clear: { stage: 'report', domains: ['CBRN'], sdAlg: 'sha-256', sd } } };
-  const message: Envelope = { ...base, time: '2026-11-02T00:00:00.000Z', type: 'hotline.message', body: { clear: { text: 'hello' } } };
-  // The commitment's leaf hash is only known once signed: build in two steps.
-  const first = buildLog('US', keys.US, [commitment, message]);
-  const ref = (i: number) => ({ party: 'US', index: i, hash: formatBase64(first.entries[i]!.leafHash) });
-  const notice: Envelope = { ...base, time: '2026-11-20T00:00:00.000Z', type: 'deployment.notice', precedence: 'PRIORITY', refs: [ref(o.noticeRef ?? 0)], body: { clear: { model: MODEL, deployedAt: o.deployedAt ?? '2026-11-20T00:00:00Z' } } };
-  const reveal: Envelope = { ...base, time: '2026-11-21T00:00:00.000Z', type: 'evaluation.reveal', refs: [ref(0)], body: { clear: { disclosures: shown.map((d) => d.encoded) } } };
-  const log = buildLog('US', keys.US, [commitment, message, notice, reveal]);
+  // Entries are signed one after another: a reference needs the leaf hash of an entry signed before it.
+  const envs: Envelope[] = [];
+  const ref = (i: number) => ({ party: 'US', index: i, hash: formatBase64(buildLog('US', keys.US, envs).entries[i]!.leafHash) });
+  const p = o.protocol ? envs.push({ ...base, time: '2026-10-01T00:00:00.000Z', type: 'evaluation.commitment', body: { clear: { stage: 'protocol', domains: ['CBRN'], sdAlg: 'sha-256', sd: commitClaims({ redLines: { cbrn: { domain: 'CBRN', threshold: 'novice uplift' } } }).sd } } }) - 1 : undefined;
+  const c = envs.push({ ...base, time: '2026-11-01T00:00:00.000Z', type: 'evaluation.commitment', refs: p === undefined ? [] : [ref(p)], body: { clear: { stage: 'report', domains: ['CBRN'], sdAlg: 'sha-256', sd } } }) - 1;
+  const m = envs.push({ ...base, time: '2026-11-02T00:00:00.000Z', type: 'hotline.message', body: { clear: { text: 'hello' } } }) - 1;
+  const n = envs.push({ ...base, time: '2026-11-20T00:00:00.000Z', type: 'deployment.notice', precedence: 'PRIORITY', refs: [ref(o.noticeRef === undefined ? c : o.noticeRef === 1 ? m : o.noticeRef)], body: { clear: { model: MODEL, deployedAt: o.deployedAt ?? '2026-11-20T00:00:00Z' } } }) - 1;
+  const r = envs.push({ ...base, time: '2026-11-21T00:00:00.000Z', type: 'evaluation.reveal', refs: [ref(c)], body: { clear: { disclosures: shown.map((d) => d.encoded) } } }) - 1;
+  const log = buildLog('US', keys.US, envs);
   const plain = checkpointNote(log);
   const checkpoint = o.cosignedAt === undefined ? plain : checkpointNote(log, [cosignNote(plain, keys.CN, o.cosignedAt)]);
   const item = (i: number) => evidenceEntryOf(log.entries[i]!.bytes, i, proveInclusion(log.tree.size, i, log.tree), checkpoint);
@@ -67,9 +68,10 @@ export function scenario(o: { cosignedAt?: number; deployedAt?: string; noticeRe
     v: 1,
     accord: accord.id,
     chain: CHAIN_TEXT,
-    commitment: item(0),
-    notice: item(2),
-    reveal: item(3),
+    commitment: item(c),
+    notice: item(n),
+    reveal: item(r),
+    ...(p === undefined ? {} : { protocol: item(p) }),
     disclosures: shown.map((d) => d.encoded),
     created: '2026-11-22T00:00:00.000Z',
   };

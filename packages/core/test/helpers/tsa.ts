@@ -21,8 +21,9 @@
  * in 2020; openssl ts still signs with it), `'no-eku'`, `'eku-not-critical'`,
  * `'eku-extra'` (timeStamping plus serverAuth) — openssl ts refuses to sign
  * with such certificates (it checks RFC 3161 §2.3 itself), so for those the
- * TSTInfo openssl ts made is re-signed by `openssl cms -sign` with the bad
- * certificate; `untrusted: true` (the authority lists another CA's root);
+ * TSTInfo openssl ts made is re-signed by `openssl cms -sign -cades` (which
+ * adds the ESS signingCertificateV2 attribute RFC 3161 §2.4.1 requires) with
+ * the bad certificate; `untrusted: true` (the authority lists another CA's root);
  * `authorityPolicy` (the accord lists another policy than the TSA stamps
  * with); `validFrom`/`validUntil` (the accord's window, e.g. in the past).
  * `server.failWith(503)` makes the HTTP server answer an error until
@@ -55,6 +56,10 @@ export interface TestTsaOptions {
   /** Accord window (defaults 2000-01-01 .. 2100-01-01). */
   readonly validFrom?: string;
   readonly validUntil?: string;
+  /** ESS certificate id of openssl ts (default `sha256`: SigningCertificateV2; `sha1`: v1, RFC 2634). */
+  readonly essCertIdAlg?: 'sha1' | 'sha256';
+  /** Re-sign openssl ts's TSTInfo with `openssl cms` WITHOUT the ESS signing-certificate attribute (RFC 3161 §2.4.1 requires it). */
+  readonly noEss?: boolean;
   /** Authority URL in `authority` (startTsaServer sets its own). */
   readonly url?: string;
 }
@@ -116,7 +121,7 @@ function openssl(args: readonly string[], cwd: string, input?: Uint8Array): Prom
   return p;
 }
 
-function config(policy: string): string {
+function config(policy: string, essAlg: string): string {
   return `
 [ req ]
 distinguished_name = dn
@@ -179,7 +184,7 @@ accuracy = secs:1
 ordering = no
 tsa_name = no
 ess_cert_id_chain = no
-ess_cert_id_alg = sha256
+ess_cert_id_alg = ${essAlg}
 `;
 }
 
@@ -227,23 +232,25 @@ export async function makeTestTsa(opts: TestTsaOptions = {}): Promise<TestTsa> {
   const kind = opts.certificate ?? 'valid';
   const policy = opts.policy ?? TEST_TSA_POLICY;
   const dir = await mkdtemp(join(tmpdir(), 'parley-tsa-'));
-  await writeFile(join(dir, 'openssl.cnf'), config(policy));
+  await writeFile(join(dir, 'openssl.cnf'), config(policy, opts.essCertIdAlg ?? 'sha256'));
   await writeFile(join(dir, 'index.txt'), '');
   await writeFile(join(dir, 'ca.serial'), '1000\n');
   await writeFile(join(dir, 'tsa.serial'), '01\n');
   await openssl(['version'], dir); // fails early, with a clear message, when openssl is missing
   await mkdir(join(dir, 'newcerts'));
   await newRoot(dir, 'root', `Parley Test Root ${opts.name ?? 'test-tsa'}`, keyType);
-  const resigned = kind === 'no-eku' || kind === 'eku-not-critical' || kind === 'eku-extra';
+  const badEku = kind === 'no-eku' || kind === 'eku-not-critical' || kind === 'eku-extra';
+  const resigned = badEku || opts.noEss === true;
+  const cmsSigner = badEku ? 'bad' : 'tsa';
   // openssl ts signs only with a certificate RFC 3161 §2.3 allows; a bad certificate's tokens are
   // openssl ts's TSTInfo re-signed by openssl cms with it (below).
   const dates = kind === 'expired' ? ['-startdate', '20200101000000Z', '-enddate', '20210101000000Z'] : ['-days', '3650'];
-  await issue(dir, 'tsa', 'Parley Test TSA', 'tsa_valid', keyType, resigned ? ['-days', '3650'] : dates);
-  if (resigned) await issue(dir, 'bad', 'Parley Test TSA (bad EKU)', `tsa_${kind.replaceAll('-', '_')}`, keyType, ['-days', '3650']);
+  await issue(dir, 'tsa', 'Parley Test TSA', 'tsa_valid', keyType, badEku ? ['-days', '3650'] : dates);
+  if (badEku) await issue(dir, 'bad', 'Parley Test TSA (bad EKU)', `tsa_${kind.replaceAll('-', '_')}`, keyType, ['-days', '3650']);
   if (opts.untrusted) await newRoot(dir, 'other', 'Parley Other Root', keyType);
   const caCertificate = pemToDer(await readFile(join(dir, 'root.pem'), 'utf8'));
   const trusted = opts.untrusted ? pemToDer(await readFile(join(dir, 'other.pem'), 'utf8')) : caCertificate;
-  const tsaCertificate = pemToDer(await readFile(join(dir, resigned ? 'bad.pem' : 'tsa.pem'), 'utf8'));
+  const tsaCertificate = pemToDer(await readFile(join(dir, `${cmsSigner}.pem`), 'utf8'));
   const authority: TestAuthority = {
     name: opts.name ?? 'test-tsa',
     url: opts.url ?? 'http://127.0.0.1:1/tsa',
@@ -268,7 +275,8 @@ export async function makeTestTsa(opts: TestTsaOptions = {}): Promise<TestTsa> {
       return reply; // a rejection (no token) is passed on as openssl made it
     }
     await openssl(['cms', '-verify', '-noverify', '-binary', '-inform', 'DER', '-in', `${id}.tok`, '-out', `${id}.tst`], dir);
-    await openssl(['cms', '-sign', '-binary', '-nodetach', '-econtent_type', '1.2.840.113549.1.9.16.1.4', '-md', 'sha256', '-nosmimecap', '-signer', 'bad.pem', '-inkey', 'bad.key', '-certfile', 'root.pem', '-in', `${id}.tst`, '-outform', 'DER', '-out', `${id}.cms`], dir);
+    const cades = opts.noEss ? [] : ['-cades'];
+    await openssl(['cms', '-sign', '-binary', '-nodetach', ...cades, '-econtent_type', '1.2.840.113549.1.9.16.1.4', '-md', 'sha256', '-nosmimecap', '-signer', `${cmsSigner}.pem`, '-inkey', `${cmsSigner}.key`, '-certfile', 'root.pem', '-in', `${id}.tst`, '-outform', 'DER', '-out', `${id}.cms`], dir);
     return grantedResponse(new Uint8Array(await readFile(join(dir, `${id}.cms`))));
   };
   return {
@@ -307,11 +315,17 @@ export async function startTsaServer(opts: TestTsaOptions = {}): Promise<TsaServ
       if (size <= 64 * 1024) chunks.push(c);
     });
     req.on('end', () => {
-      void (async () => {
-        if (failing !== undefined) return res.writeHead(failing, { 'content-type': 'text/plain' }).end('test TSA failing on purpose\n');
-        if (req.method !== 'POST') return res.writeHead(405, { allow: 'POST' }).end();
-        if ((req.headers['content-type'] ?? '').split(';')[0]!.trim() !== 'application/timestamp-query') return res.writeHead(415).end();
-        if (size > 64 * 1024) return res.writeHead(413).end();
+      void (async (): Promise<void> => {
+        if (failing !== undefined) {
+          res.writeHead(failing, { 'content-type': 'text/plain' }).end('test TSA failing on purpose\n');
+          return;
+        }
+        const type = (req.headers['content-type'] ?? '').split(';')[0]!.trim();
+        const refused = req.method !== 'POST' ? 405 : type !== 'application/timestamp-query' ? 415 : size > 64 * 1024 ? 413 : 0;
+        if (refused !== 0) {
+          res.writeHead(refused, refused === 405 ? { allow: 'POST' } : {}).end();
+          return;
+        }
         count++;
         try {
           const reply = await tsa.stamp(new Uint8Array(Buffer.concat(chunks)));
