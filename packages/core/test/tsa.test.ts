@@ -135,7 +135,7 @@ describe('RFC 3161 tokens from a real openssl TSA', () => {
   });
 
   it('TSA_MALFORMED: garbage, truncated, trailing bytes, and DER that is no token', async () => {
-    const cases = [new Uint8Array([1, 2, 3]), tokenA.subarray(0, tokenA.length - 10), new Uint8Array([...tokenA, 0]), b.tsa.caCertificate, new Uint8Array([0x30, 0x00])];
+    const cases = [new Uint8Array([1, 2, 3]), tokenA.subarray(0, tokenA.length - 10), new Uint8Array([...tokenA, 0]), b.tsa.caCertificate, new Uint8Array([0x30, 0x00]), new Uint8Array(70_000)];
     for (const t of cases) await expectCode(verifyTimestampToken(t, { imprint, authorities: [a.authority] }), ParseError, 'TSA_MALFORMED');
     assertThrowsCode(() => parseTimestampResponse(new Uint8Array([0x30, 0x03, 0x02, 0x01])), ParseError, 'TSA_MALFORMED');
     assertThrowsCode(() => parseTimestampResponse(tokenA), ParseError, 'TSA_MALFORMED');
@@ -198,6 +198,30 @@ describe('RFC 3161 tokens from a real openssl TSA', () => {
     expect(garbage.failed).toEqual([{ authority: 'tsa-a', code: 'TSA_MALFORMED' }]);
   }, 30_000);
 
+  it('answers every single-byte mutation and truncation of a token with success or a TSA_* ParleyError, never another error', async () => {
+    const good = await verifyTimestampToken(tokenA, { imprint, authorities: [a.authority] });
+    let seed = 12345;
+    const rand = (n: number) => ((seed = (seed * 1103515245 + 12345) % 2 ** 31), seed % n);
+    const codes = new Set<string>();
+    for (let i = 0; i < 120; i++) {
+      const t = i % 10 === 9 ? tokenA.slice(0, rand(tokenA.length)) : tokenA.slice();
+      if (i % 10 !== 9) {
+        const at = rand(t.length);
+        t[at] = t[at]! ^ (1 << rand(8));
+      }
+      try {
+        // A flip outside what is signed and used (e.g. the CA copy the token carries) may still verify: same time, same serial.
+        const v = await verifyTimestampToken(t, { imprint, authorities: [a.authority] });
+        expect([v.genTime, v.serial]).toEqual([good.genTime, good.serial]);
+      } catch (e) {
+        expect(e).toBeInstanceOf(ParleyError);
+        expect((e as ParleyError).code).toMatch(/^TSA_/);
+        codes.add((e as ParleyError).code);
+      }
+    }
+    expect(codes.has('TSA_MALFORMED') && codes.has('TSA_SIGNATURE')).toBe(true);
+  }, 60_000);
+
   it('parses the wire form strictly: sorted by authority, one each, canonical base64', () => {
     const w = formatTimestampToken('tsa-a', tokenA);
     expect(parseTimestampTokens([w, formatTimestampToken('tsa-b', tokenA)])).toHaveLength(2);
@@ -219,11 +243,18 @@ describe('RFC 3161 tokens from TSAs with bad certificates (real openssl)', () =>
     ['TSA_EKU: timeStamping not marked critical', { certificate: 'eku-not-critical' }, 'TSA_EKU'],
     ['TSA_EKU: timeStamping plus another purpose', { certificate: 'eku-extra' }, 'TSA_EKU'],
     ['TSA_UNTRUSTED: a TSA of another CA than the accord lists', { untrusted: true }, 'TSA_UNTRUSTED'],
+    ['TSA_UNTRUSTED: a TSA certificate issued by a certificate that is no CA (RFC 5280 §6.1.4 (k))', { chain: 'leaf-issued' }, 'TSA_UNTRUSTED'],
     ['TSA_POLICY: a TSA stamping under another policy than the accord lists', { authorityPolicy: '1.3.6.1.4.1.99999.3161.7' }, 'TSA_POLICY'],
     ['TSA_SIGNATURE: signed attributes without the ESS signing-certificate (RFC 3161 §2.4.1)', { noEss: true }, 'TSA_SIGNATURE'],
   ];
   it('verifies an ESS SigningCertificate v1 (SHA-1 ESSCertID, RFC 2634) token, openssl\u2019s older default', async () => {
     const tsa = await makeTestTsa({ essCertIdAlg: 'sha1', keyType: 'rsa' });
+    made.push(tsa);
+    const { token } = await tsa.stampData(NOTE);
+    await expect(verifyTimestampToken(token, { imprint, authorities: [tsa.authority] })).resolves.toMatchObject({ authority: 'test-tsa' });
+  }, 30_000);
+  it('verifies a TSA certificate issued by an intermediate CA the token carries (root → CA → TSA)', async () => {
+    const tsa = await makeTestTsa({ chain: 'intermediate' });
     made.push(tsa);
     const { token } = await tsa.stampData(NOTE);
     await expect(verifyTimestampToken(token, { imprint, authorities: [tsa.authority] })).resolves.toMatchObject({ authority: 'test-tsa' });

@@ -28,7 +28,7 @@ import * as pkijs from 'pkijs';
 import { ParleyError, fail } from '../errors.js';
 import { bytesEqual, formatHex, parseBase64 } from '../encoding.js';
 import type { AccordTimestamping, TimestampAuthority } from '../accord/accord.js';
-import { OID_SHA256, parseAsn1, timestampImprint, unsignedInteger } from './request.js';
+import { MAX_TIMESTAMP_REPLY, OID_SHA256, parseAsn1, timestampImprint, unsignedInteger } from './request.js';
 import type { TimestampTokenWire } from './wire.js';
 import { timestampTokenBytes } from './wire.js';
 
@@ -111,6 +111,7 @@ function signerCertificate(signer: pkijs.SignerInfo, certs: readonly pkijs.Certi
 
 /** Step 1: the structure (RFC 5652 §3, §5.1, §5.2; RFC 3161 §2.4.2). */
 function parseToken(token: Uint8Array): ParsedToken {
+  if (token.length > MAX_TIMESTAMP_REPLY) fail('TSA_MALFORMED', `token: ${token.length} bytes, more than ${MAX_TIMESTAMP_REPLY}`);
   const asn = parseAsn1(token, 'token');
   try {
     const ci = new pkijs.ContentInfo({ schema: asn });
@@ -122,6 +123,8 @@ function parseToken(token: Uint8Array): ParsedToken {
     if (signed.signerInfos.length !== 1) fail('TSA_MALFORMED', `token: ${signed.signerInfos.length} signers, want 1`);
     const eContent = bytesOf(encap.eContent.getValue());
     const tst = new pkijs.TSTInfo({ schema: parseAsn1(eContent, 'TSTInfo') });
+    // RFC 3161 §2.4.2: TSTInfo version v1(1).
+    if (tst.version !== 1) fail('TSA_MALFORMED', `token: TSTInfo version ${tst.version}, want 1`);
     const certs = (signed.certificates ?? []).filter((c): c is pkijs.Certificate => c instanceof pkijs.Certificate);
     const signer = signed.signerInfos[0]!;
     const cert = signerCertificate(signer, certs);
@@ -219,10 +222,15 @@ async function chainsTo(p: ParsedToken, a: TimestampAuthority): Promise<boolean>
   // The chain is checked at genTime clamped into the signer's validity: an expired certificate is
   // TSA_EXPIRED (step 8), not untrusted, when it does chain.
   const checkDate = new Date(Math.min(Math.max(p.tst.genTime.getTime(), notBefore), notAfter));
-  const engine = new pkijs.CertificateChainValidationEngine({ trustedCerts: roots, certs: [...p.certs], checkDate });
+  // pkijs validates the LAST of its certificates as the end entity: the signer goes last, the
+  // token's other certificates (candidate intermediates) before it.
+  const others = p.certs.filter((c) => !bytesEqual(new Uint8Array(c.toSchema().toBER(false)), signer));
+  const engine = new pkijs.CertificateChainValidationEngine({ trustedCerts: roots, certs: [...others, p.cert], checkDate });
   try {
     const r = await engine.verify({}, pkijs.getCrypto(true));
-    return r.result;
+    const leaf = r.certificatePath?.[0];
+    // The validated path must start at the signer (never another certificate the token carries).
+    return r.result && leaf !== undefined && bytesEqual(new Uint8Array(leaf.toSchema().toBER(false)), signer);
   } catch {
     return false;
   }

@@ -60,6 +60,12 @@ export interface TestTsaOptions {
   readonly essCertIdAlg?: 'sha1' | 'sha256';
   /** Re-sign openssl ts's TSTInfo with `openssl cms` WITHOUT the ESS signing-certificate attribute (RFC 3161 §2.4.1 requires it). */
   readonly noEss?: boolean;
+  /**
+   * How the TSA certificate chains to the root (default `direct`): `intermediate` = root → CA → TSA
+   * (the token carries the CA); `leaf-issued` = root → a non-CA timeStamping certificate → TSA (a
+   * path RFC 5280 §6.1.4 (k) refuses: the middle certificate is no CA).
+   */
+  readonly chain?: 'direct' | 'intermediate' | 'leaf-issued';
   /** Authority URL in `authority` (startTsaServer sets its own). */
   readonly url?: string;
 }
@@ -175,7 +181,7 @@ dir = .
 serial = ./tsa.serial
 crypto_device = builtin
 signer_cert = ./tsa.pem
-certs = ./root.pem
+certs = ./chain.pem
 signer_key = ./tsa.key
 signer_digest = sha256
 default_policy = ${policy}
@@ -220,10 +226,10 @@ async function newRoot(dir: string, name: string, cn: string, keyType: 'ec' | 'r
   await openssl(['ca', '-batch', '-selfsign', '-config', 'openssl.cnf', '-extensions', 'v3_ca', '-keyfile', `${name}.key`, '-in', `${name}.csr`, '-out', `${name}.pem`, '-notext', '-startdate', '20190101000000Z', '-enddate', '20490101000000Z'], dir);
 }
 
-async function issue(dir: string, name: string, cn: string, extensions: string, keyType: 'ec' | 'rsa', dates: readonly string[]): Promise<void> {
+async function issue(dir: string, name: string, cn: string, extensions: string, keyType: 'ec' | 'rsa', dates: readonly string[], issuer = 'root'): Promise<void> {
   await newKey(dir, name, keyType);
   await openssl(['req', '-new', '-key', `${name}.key`, '-out', `${name}.csr`, '-subj', `/CN=${cn}`, '-config', 'openssl.cnf'], dir);
-  await openssl(['ca', '-batch', '-config', 'openssl.cnf', '-extensions', extensions, '-cert', 'root.pem', '-keyfile', 'root.key', '-in', `${name}.csr`, '-out', `${name}.pem`, '-notext', ...dates], dir);
+  await openssl(['ca', '-batch', '-config', 'openssl.cnf', '-extensions', extensions, '-cert', `${issuer}.pem`, '-keyfile', `${issuer}.key`, '-in', `${name}.csr`, '-out', `${name}.pem`, '-notext', ...dates], dir);
 }
 
 /** Makes a test TSA in a fresh temp dir (see the module comment for the variants). */
@@ -245,8 +251,14 @@ export async function makeTestTsa(opts: TestTsaOptions = {}): Promise<TestTsa> {
   // openssl ts signs only with a certificate RFC 3161 §2.3 allows; a bad certificate's tokens are
   // openssl ts's TSTInfo re-signed by openssl cms with it (below).
   const dates = kind === 'expired' ? ['-startdate', '20200101000000Z', '-enddate', '20210101000000Z'] : ['-days', '3650'];
-  await issue(dir, 'tsa', 'Parley Test TSA', 'tsa_valid', keyType, badEku ? ['-days', '3650'] : dates);
-  if (badEku) await issue(dir, 'bad', 'Parley Test TSA (bad EKU)', `tsa_${kind.replaceAll('-', '_')}`, keyType, ['-days', '3650']);
+  const chainKind = opts.chain ?? 'direct';
+  if (chainKind !== 'direct') await issue(dir, 'mid', `Parley Test ${chainKind === 'intermediate' ? 'Intermediate CA' : 'TSA issuing (not a CA)'}`, chainKind === 'intermediate' ? 'v3_ca' : 'tsa_valid', keyType, ['-days', '3650']);
+  const issuer = chainKind === 'direct' ? 'root' : 'mid';
+  await issue(dir, 'tsa', 'Parley Test TSA', 'tsa_valid', keyType, badEku ? ['-days', '3650'] : dates, issuer);
+  if (badEku) await issue(dir, 'bad', 'Parley Test TSA (bad EKU)', `tsa_${kind.replaceAll('-', '_')}`, keyType, ['-days', '3650'], issuer);
+  // The certificates the token carries besides the signer's (openssl ts `certs`, openssl cms -certfile).
+  const chainPem = (issuer === 'mid' ? [await readFile(join(dir, 'mid.pem'), 'utf8')] : []).concat(await readFile(join(dir, 'root.pem'), 'utf8'));
+  await writeFile(join(dir, 'chain.pem'), chainPem.join(''));
   if (opts.untrusted) await newRoot(dir, 'other', 'Parley Other Root', keyType);
   const caCertificate = pemToDer(await readFile(join(dir, 'root.pem'), 'utf8'));
   const trusted = opts.untrusted ? pemToDer(await readFile(join(dir, 'other.pem'), 'utf8')) : caCertificate;
@@ -276,7 +288,7 @@ export async function makeTestTsa(opts: TestTsaOptions = {}): Promise<TestTsa> {
     }
     await openssl(['cms', '-verify', '-noverify', '-binary', '-inform', 'DER', '-in', `${id}.tok`, '-out', `${id}.tst`], dir);
     const cades = opts.noEss ? [] : ['-cades'];
-    await openssl(['cms', '-sign', '-binary', '-nodetach', ...cades, '-econtent_type', '1.2.840.113549.1.9.16.1.4', '-md', 'sha256', '-nosmimecap', '-signer', `${cmsSigner}.pem`, '-inkey', `${cmsSigner}.key`, '-certfile', 'root.pem', '-in', `${id}.tst`, '-outform', 'DER', '-out', `${id}.cms`], dir);
+    await openssl(['cms', '-sign', '-binary', '-nodetach', ...cades, '-econtent_type', '1.2.840.113549.1.9.16.1.4', '-md', 'sha256', '-nosmimecap', '-signer', `${cmsSigner}.pem`, '-inkey', `${cmsSigner}.key`, '-certfile', 'chain.pem', '-in', `${id}.tst`, '-outform', 'DER', '-out', `${id}.cms`], dir);
     return grantedResponse(new Uint8Array(await readFile(join(dir, `${id}.cms`))));
   };
   return {
