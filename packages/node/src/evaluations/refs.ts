@@ -21,11 +21,11 @@
  *
  * "Held here" = our own log, received, or mirrored (federation/mirror.ts).
  * On ingest a referenced commitment that is not (yet) held here cannot be
- * judged: a reference into the sender's own log below the entry is accepted
- * (it may be in flight, or addressed elsewhere) — the views show such an
- * entry with `error: EVAL_COMMITMENT_MISSING` until it arrives; a reference
- * that cannot be right (another party's log for a reveal, an index not below
- * the entry's own in the same log) is rejected at once.
+ * judged — entries of different logs arrive in no fixed order, and a
+ * rejection is final — so the entry is accepted, and the views judge it
+ * again once the commitment is held; a reference that cannot be right
+ * (another party's log for a reveal, an index not below the entry's own in
+ * the same log) is rejected at once.
  */
 import { type EntryRef, type JsonValue, type SignedEntry, ParleyError, checkNoticeCommitment, checkProtocolReference, checkRevealCommitment, formatBase64, parseEntry, referencedCommitment } from '@parley/core';
 import type { LogStore } from '@parley/store';
@@ -123,15 +123,16 @@ export async function evaluationProblem(c: Candidate, lookup: Lookup, mode: 'sub
   const ref = c.refs[0];
   if (ref === undefined) return c.type === COMMITMENT ? undefined : missing(`a ${c.type} refers to exactly one evaluation.commitment`);
   if (ref.party === c.from && c.seq !== undefined && ref.index >= c.seq) return missing(`${ref.party}/${ref.index} is not below the entry itself`);
+  if (c.type === REVEAL && ref.party !== c.from) return missing('a reveal opens a commitment of its sender\u2019s own log only');
   const held = await lookup(ref.party, ref.index);
-  // Ingest: a commitment of the sender's own log, below the entry, not (yet) held here cannot be judged.
-  if (held === undefined && mode === 'ingest' && ref.party === c.from) return undefined;
+  // Ingest: a commitment not (yet) held here cannot be judged (entries of different logs arrive in no fixed order).
+  if (held === undefined && mode === 'ingest') return undefined;
   // Core's checks read the referring entry's sender and references only: on submission it is not signed yet.
   const referring = { type: c.type, from: { party: c.from, officer: '' }, seq: c.seq ?? -1, refs: c.refs } as unknown as SignedEntry;
   if (c.type === COMMITMENT) return problemOf(() => checkProtocolReference(referring, held));
   if (c.type === NOTICE) return c.body === undefined ? problemOf(() => referencedCommitment(ref, held)) : problemOf(() => checkNoticeCommitment(referring, c.body, held));
   // A reveal sealed to others: its references are still checked, its disclosures cannot be.
-  if (c.body === undefined) return ref.party !== c.from ? missing('a reveal opens a commitment of its sender\u2019s own log only') : problemOf(() => referencedCommitment(ref, held));
+  if (c.body === undefined) return problemOf(() => referencedCommitment(ref, held));
   return problemOf(() => checkRevealCommitment(referring, c.body, held));
 }
 
