@@ -26,6 +26,12 @@ export interface LogSource {
   checkpoint(): Promise<Uint8Array>;
   tile(t: Tile): Promise<Uint8Array>;
   bundle(index: number, width: number): Promise<Uint8Array>;
+  /**
+   * Issue 12: the RFC 3161 tokens of a checkpoint of the log, as a node serves
+   * them at /log/timestamps (a directory: `timestamps.json`); undefined when
+   * the source has none.
+   */
+  timestamps(): Promise<Uint8Array | undefined>;
 }
 
 const MAX_RESOURCE = 17 * 1024 * 1024;
@@ -38,7 +44,8 @@ function dirSource(dir: string): LogSource {
       throw new MissingResource(`${p}: ${(e as NodeJS.ErrnoException).code ?? e}`);
     }
   };
-  return { where: dir, checkpoint: () => read('checkpoint'), tile: (t) => read(formatTilePath(t)), bundle: (n, w) => read(formatEntryBundlePath(n, w)) };
+  const optional = async (p: string) => (existsSync(join(dir, p)) ? read(p) : undefined);
+  return { where: dir, checkpoint: () => read('checkpoint'), tile: (t) => read(formatTilePath(t)), bundle: (n, w) => read(formatEntryBundlePath(n, w)), timestamps: () => optional('timestamps.json') };
 }
 
 async function get(url: string): Promise<Response> {
@@ -58,7 +65,18 @@ function urlSource(prefix: string): LogSource {
     if (data.length > MAX_RESOURCE) throw new MissingResource(`${prefix}/${p}: larger than ${MAX_RESOURCE} bytes`);
     return data;
   };
-  return { where: prefix, checkpoint: () => read('checkpoint'), tile: (t) => read(formatTilePath(t)), bundle: (n, w) => read(formatEntryBundlePath(n, w)) };
+  const optional = async (p: string): Promise<Uint8Array | undefined> => {
+    const res = await get(`${prefix}/${p}`);
+    if (res.status === 404) {
+      await res.arrayBuffer();
+      return undefined;
+    }
+    if (!res.ok) throw new MissingResource(`${prefix}/${p}: HTTP ${res.status}`);
+    const data = new Uint8Array(await res.arrayBuffer());
+    if (data.length > MAX_RESOURCE) throw new MissingResource(`${prefix}/${p}: larger than ${MAX_RESOURCE} bytes`);
+    return data;
+  };
+  return { where: prefix, checkpoint: () => read('checkpoint'), tile: (t) => read(formatTilePath(t)), bundle: (n, w) => read(formatEntryBundlePath(n, w)), timestamps: () => optional('timestamps') };
 }
 
 /**

@@ -30,6 +30,10 @@
  */
 import {
   type BundleEntryInput,
+  type BundleTimestamps,
+  formatBase64,
+  isParleyError,
+  parseBase64,
   type VerifiedBundle,
   type WitnessedCheckpoint,
   MAX_BUNDLE_ENTRIES,
@@ -46,6 +50,9 @@ import { keepUnverified } from './federation/forks.js';
 import { bundleCheckpointNote, checkWitnessed } from './federation/receive.js';
 import type { ParleyNode, Submitted } from './service.js';
 import { openBundleAt } from './epochs.js';
+import { noteTimestamped } from './tsa/bounds.js';
+import { verifyCheckpointTokens } from './tsa/verify.js';
+import type { CheckpointTimestamp } from '@parley/store';
 
 /** What to export. */
 export interface ExportBundleOptions {
@@ -116,6 +123,7 @@ export async function exportBundleFile(node: ParleyNode, store: LogStore, o: Exp
       entries.push({ index: e.index, bytes: e.bytes, proof: await node.inclusionProof(e.index, treeSize) });
     }
   }
+  const timestamps = await bundleTimestamps(store, node.party, since, treeSize);
   const bytes = node.signBundle({
     accordId: node.accord.id,
     from: node.party,
@@ -123,8 +131,56 @@ export async function exportBundleFile(node: ParleyNode, store: LogStore, o: Exp
     created: (o.now ?? new Date()).toISOString(),
     checkpoint: decodeUtf8(note, 'checkpoint'),
     entries,
+    ...(timestamps.length > 0 ? { timestamps } : {}),
   });
   return { bytes, from: node.party, to: o.to, treeSize, entries: entries.length };
+}
+
+/**
+ * The RFC 3161 tokens a bundle of `party`'s entries from `since` carries
+ * (issue 12): those of the smallest stamped checkpoint covering the first
+ * entry (the earliest trusted time of the range) and of the latest stamped
+ * checkpoint up to `treeSize`. None held: none carried (the bundle keeps its
+ * earlier bytes).
+ */
+async function bundleTimestamps(store: LogStore, party: string, since: number, treeSize: number): Promise<BundleTimestamps[]> {
+  const sizes = new Set<number>();
+  const first = (await store.checkpointTimestamps(party, { from: since + 1, limit: 1 }))[0];
+  if (first !== undefined && first.treeSize <= treeSize) sizes.add(first.treeSize);
+  const latest = await store.latestTimestampedSize(party);
+  if (latest > 0 && latest <= treeSize) sizes.add(latest);
+  const out: BundleTimestamps[] = [];
+  for (const size of [...sizes].sort((a, b) => a - b)) {
+    const rows = await store.checkpointTimestamps(party, { treeSize: size });
+    if (rows.length > 0) out.push({ checkpoint: rows[0]!.note, tokens: rows.map((r) => ({ authority: r.authority, token: formatBase64(r.token) })) });
+  }
+  return out;
+}
+
+/**
+ * Verifies a bundle's tokens (issue 12): each stamped note is the sender's
+ * checkpoint signed by its key at that size, each token verifies against
+ * the accord (tsa/verify.ts).
+ * @returns the rows to keep.
+ * @throws VerificationError `BUNDLE_INVALID` naming the member, with the
+ *   token's (or note's) typed error as cause.
+ */
+async function verifyBundleTimestamps(node: ParleyNode, b: VerifiedBundle): Promise<CheckpointTimestamp[]> {
+  const rows: CheckpointTimestamp[] = [];
+  for (const [i, t] of (b.timestamps ?? []).entries()) {
+    const path = `bundle.timestamps[${i}]`;
+    let checked;
+    try {
+      checked = await verifyCheckpointTokens(node, b.from, t.checkpoint, t.tokens.map((k) => ({ authority: k.authority, token: parseBase64(k.token) })));
+    } catch (e) {
+      if (!isParleyError(e)) throw e;
+      return fail('BUNDLE_INVALID', `${path}.checkpoint: not ${b.from}'s signed checkpoint: ${e.message}`, e);
+    }
+    const bad = checked.refused[0];
+    if (bad !== undefined) fail('BUNDLE_INVALID', `${path}: the token of ${bad.authority} does not verify (${bad.code}): ${bad.message}`, bad.error);
+    rows.push(...checked.verified);
+  }
+  return rows;
 }
 
 /** What {@link importBundle} did. */
@@ -163,8 +219,14 @@ export interface ImportBundleResult {
  */
 export async function importBundle(node: ParleyNode, bytes: Uint8Array): Promise<ImportBundleResult> {
   const b: VerifiedBundle = openBundleAt(node, bytes, node.party);
+  // issue 12: the tokens verify before anything of the bundle is acted on.
+  const stamps = await verifyBundleTimestamps(node, b);
   const witness = await witnessImported(node, b);
   const r = await node.ingestBundle(b);
+  if (stamps.length > 0) {
+    await node.store.addCheckpointTimestamps(stamps);
+    for (const s of stamps) noteTimestamped(node.store, s);
+  }
   return { from: b.from, checkpoint: b.checkpoint, witness, ...r };
 }
 

@@ -19,3 +19,4 @@ export * from './evaluations/submit.js';
 export * from './evaluations/times.js';
 export * from './evaluations/views.js';
 export * from './evaluations/evidence.js';
+export * from './tsa/index.js';

@@ -7,6 +7,8 @@
  *     Heartbeat                           an entry to every party each heartbeatSeconds
  *     DeadlineTracker + DeadlineWatcher   overdue receipts/acks → log line + signed webhook,
  *                                         judged by cosigned times (CosignedBounds)
+ *     TimestampStamper + TimestampFetcher  issue 12: RFC 3161 tokens of our checkpoints, and the
+ *                                         counterparts' tokens of theirs (when the accord lists TSAs)
  *
  * Before anything else, the continuity guard (rollback.ts, issue 9) is put
  * in front of the node's log writer: nothing of our log is signed until a
@@ -42,6 +44,8 @@ import { SILENT, type StructuredLogger } from './deadlines/clock.js';
 import { startAlertWebhooks } from './deadlines/alerts.js';
 import { ContinuityGuard } from './rollback.js';
 import { loadPullCursor } from './federation/pull.js';
+import { TimestampStamper } from './tsa/stamper.js';
+import { TimestampFetcher } from './tsa/peers.js';
 
 /** True when our witness cosigned more of `party`'s log than our pull has scanned into the mirror. */
 async function mirrorBehind(node: ParleyNode, store: LogStore, party: string): Promise<boolean> {
@@ -99,6 +103,12 @@ export interface RuntimeOptions {
   readonly continuity?: { readonly enabled?: boolean; readonly trustLocalLog?: boolean; readonly waitMs?: number; readonly retryMs?: number };
   /** Security headers, /metrics and /docs access, upload caps (ServerOptions.hardening). */
   readonly hardening?: HardeningOptions;
+  /**
+   * RFC 3161 time stamping (issue 12; on whenever the accord lists authorities):
+   * least time between two stamping rounds of our checkpoints and between two
+   * fetches of the counterparts' tokens (default 60 000 ms; `parley serve --tsa-interval`).
+   */
+  readonly tsa?: { readonly intervalMs?: number; readonly timeoutMs?: number };
 }
 
 export interface Runtime {
@@ -109,6 +119,10 @@ export interface Runtime {
   readonly watcher: DeadlineWatcher;
   /** The rollback guard, unless federation or the guard is off. */
   readonly continuity: ContinuityGuard | undefined;
+  /** Stamps our checkpoints (issue 12): idle while the accord lists no authority. */
+  readonly stamper: TimestampStamper;
+  /** Fetches and verifies the counterparts' tokens (issue 12), unless federation is off. */
+  readonly timestampFetcher: TimestampFetcher | undefined;
   /** Stops everything this started (the node and store stay the caller's to close). */
   stop(): Promise<void>;
 }
@@ -231,6 +245,15 @@ export async function startRuntime(o: RuntimeOptions): Promise<Runtime> {
           }
         });
 
+  // issue 12: trusted time. Beside the writer, never in its way (tsa/stamper.ts).
+  const stamper = new TimestampStamper({ node: o.node, store: o.store, logger: events, ...(o.tsa?.intervalMs !== undefined ? { intervalMs: o.tsa.intervalMs } : {}), ...(o.tsa?.timeoutMs !== undefined ? { timeoutMs: o.tsa.timeoutMs } : {}) });
+  stamper.start();
+  let timestampFetcher: TimestampFetcher | undefined;
+  if (o.federation?.enabled !== false) {
+    timestampFetcher = new TimestampFetcher({ node: o.node, store: o.store, peers: peersOf(o.node, o.peerUrls ? { urls: o.peerUrls } : {}), logger: events, ...(o.tsa?.intervalMs !== undefined ? { intervalMs: o.tsa.intervalMs } : {}) });
+    timestampFetcher.start();
+  }
+
   if (o.heartbeatMs !== 0) {
     heartbeat = new Heartbeat({ node: o.node, logger: events, ...(o.heartbeatMs !== undefined ? { intervalMs: o.heartbeatMs } : {}) });
     // A node that may not sign yet does not hold its start for its first beat (it waits at the gate, or fails loudly).
@@ -245,8 +268,12 @@ export async function startRuntime(o: RuntimeOptions): Promise<Runtime> {
     heartbeat,
     watcher,
     continuity,
+    stamper,
+    timestampFetcher,
     async stop() {
       continuity?.stop();
+      await stamper.stop();
+      await timestampFetcher?.stop();
       unsubscribeChain();
       unsubscribeIngest();
       for (const t of catchUp.values()) clearTimeout(t);

@@ -70,6 +70,7 @@ import { checkBody, type IncidentReport } from './bodies.js';
 import { type VerifyPool, throwVerdict } from './verifyPool.js';
 import { WitnessService } from './witness.js';
 import { isQuarantined, setForkGenesis } from './federation/forks.js';
+import { bindTimestampVerifier } from './tsa/verify.js';
 import { judgeReceivedBody, judgeReferences, needsAnswer, rejectionDraft, rejectionOf, withOpened, withRejection } from './received.js';
 import type { ContinuityGuard } from './rollback.js';
 import { Governance } from './governance/governance.js';
@@ -374,6 +375,7 @@ export class ParleyNode implements Governed {
     });
     const node = new ParleyNode(o, { signed: signedGenesis, verified: genesis }, governed, writer, witnessKey);
     self = node;
+    bindTimestampVerifier(o.store, node);
     node.#writer.setGate(node.#gate());
     node.#departed = await node.#recordDeparted();
     if (governed.chain.versions.length > 1) o.verifyPool?.adopt(storedChainFile(await node.chainFile()), signedGenesis);

@@ -351,6 +351,29 @@ export interface LogStore {
   /** The cosigned times of `party`'s log: per cosigner the `limit` largest sizes (default all), ordered by cosigner then size. */
   cosignedTimes(party: string, limit?: number): Promise<CosignedTime[]>;
 
+  // issue 12 (trusted time): RFC 3161 tokens of checkpoints.
+
+  /**
+   * Keeps RFC 3161 time-stamp tokens of checkpoints (the caller verified
+   * them: the store checks only their shape). Insert-only: a token for a
+   * (party, treeSize, authority) already held is left as it is (the first
+   * one stays). Atomic per call.
+   * @returns how many of `tokens` were newly stored.
+   * @throws StoreError `STORE_CONFLICT` for an empty party or authority, a
+   *   size that is not a safe integer ≥ 1, an empty token or note, or a genTime
+   *   that is not a safe integer ≥ 0 (our caller's bug); nothing of the call is written.
+   */
+  addCheckpointTimestamps(tokens: readonly CheckpointTimestamp[]): Promise<number>;
+  /**
+   * The tokens held for `party`'s log, ordered by tree size then authority.
+   * @param q.treeSize only the checkpoint of this size.
+   * @param q.from only sizes ≥ from.
+   * @param q.limit at most this many rows (default all).
+   */
+  checkpointTimestamps(party: string, q?: { readonly treeSize?: number; readonly from?: number; readonly limit?: number }): Promise<CheckpointTimestamp[]>;
+  /** The largest tree size of `party`'s log with a token held, or 0. */
+  latestTimestampedSize(party: string): Promise<number>;
+
   /**
    * Records escalations (an overdue deadline, a fork: whatever was announced
    * once and must never be announced again), each with the webhook to send
@@ -398,6 +421,26 @@ export interface CosignedTime {
   readonly cosigner: string;
   readonly treeSize: number;
   readonly cosignedAt: number;
+}
+
+/**
+ * An RFC 3161 time-stamp token (DER TimeStampToken) from the accord
+ * authority `authority` for the checkpoint of `party`'s log of `treeSize`;
+ * its imprint is SHA-256 of that signed checkpoint note (core tsa).
+ */
+export interface CheckpointTimestamp {
+  readonly party: string;
+  readonly treeSize: number;
+  readonly authority: string;
+  readonly token: Uint8Array;
+  /** The token's genTime, milliseconds since the epoch. */
+  readonly genTime: number;
+  /**
+   * The exact checkpoint note stamped (text): the log's own signed note of
+   * `treeSize`, as its node serves it, without cosignatures. The token's
+   * imprint is SHA-256 of it, so each row verifies on its own.
+   */
+  readonly note: string;
 }
 
 export interface NewEscalation {

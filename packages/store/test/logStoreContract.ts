@@ -420,6 +420,45 @@ export function describeLogStore(name: string, open: OpenStore): void {
         expect(await store.cosignedTimes('EU')).toEqual([]);
       });
 
+      it('keeps checkpoint time-stamp tokens insert-only (issue 12): first token stays, listed by size then authority, atomic per call', async () => {
+        const tok = (s: string) => new TextEncoder().encode(s);
+        expect(await store.checkpointTimestamps('US')).toEqual([]);
+        expect(await store.latestTimestampedSize('US')).toBe(0);
+        expect(
+          await store.addCheckpointTimestamps([
+            { party: 'US', treeSize: 7, authority: 'tsa-b', token: tok('b7'), genTime: 7_000, note: 'n' },
+            { party: 'US', treeSize: 3, authority: 'tsa-a', token: tok('a3'), genTime: 3_000, note: 'n' },
+            { party: 'US', treeSize: 7, authority: 'tsa-a', token: tok('a7'), genTime: 7_001, note: 'n' },
+            { party: 'CN', treeSize: 2, authority: 'tsa-a', token: tok('cn'), genTime: 2_000, note: 'n' },
+          ]),
+        ).toBe(4);
+        // A second token for a held (party, size, authority) is not stored: the first stays.
+        expect(await store.addCheckpointTimestamps([{ party: 'US', treeSize: 3, authority: 'tsa-a', token: tok('other'), genTime: 1, note: 'n' }])).toBe(0);
+        expect(await store.checkpointTimestamps('US')).toEqual([
+          { party: 'US', treeSize: 3, authority: 'tsa-a', token: tok('a3'), genTime: 3_000, note: 'n' },
+          { party: 'US', treeSize: 7, authority: 'tsa-a', token: tok('a7'), genTime: 7_001, note: 'n' },
+          { party: 'US', treeSize: 7, authority: 'tsa-b', token: tok('b7'), genTime: 7_000, note: 'n' },
+        ]);
+        expect((await store.checkpointTimestamps('US', { treeSize: 7 })).map((t) => t.authority)).toEqual(['tsa-a', 'tsa-b']);
+        expect((await store.checkpointTimestamps('US', { from: 4 })).map((t) => t.treeSize)).toEqual([7, 7]);
+        expect((await store.checkpointTimestamps('US', { limit: 1 })).map((t) => t.treeSize)).toEqual([3]);
+        expect(await store.checkpointTimestamps('US', { treeSize: 5 })).toEqual([]);
+        expect(await store.latestTimestampedSize('US')).toBe(7);
+        expect(await store.latestTimestampedSize('CN')).toBe(2);
+        // Atomic per call: one bad row writes none of the call's rows.
+        for (const bad of [
+          { party: 'EU', treeSize: 0, authority: 'tsa-a', token: tok('x'), genTime: 1, note: 'n' },
+          { party: 'EU', treeSize: 1, authority: '', token: tok('x'), genTime: 1, note: 'n' },
+          { party: 'EU', treeSize: 1, authority: 'tsa-a', token: new Uint8Array(0), genTime: 1, note: 'n' },
+          { party: 'EU', treeSize: 1, authority: 'tsa-a', token: tok('x'), genTime: 1, note: '' },
+          { party: 'EU', treeSize: 1, authority: 'tsa-a', token: tok('x'), genTime: -1, note: 'n' },
+          { party: 'EU', treeSize: 1.5, authority: 'tsa-a', token: tok('x'), genTime: 1, note: 'n' },
+        ]) {
+          await expectRejectsCode(store.addCheckpointTimestamps([{ party: 'EU', treeSize: 9, authority: 'tsa-a', token: tok('ok'), genTime: 1, note: 'n' }, bad]), StoreError, 'STORE_CONFLICT');
+        }
+        expect(await store.checkpointTimestamps('EU')).toEqual([]);
+      });
+
       it('records escalations once, with their webhooks, and moves a webhook by compare-and-set on attempts', async () => {
         expect(await store.escalations()).toEqual([]);
         expect(await store.recordEscalations([{ id: 'a', recordedAt: 1000, webhook: '{"a":1}' }, { id: 'b', recordedAt: 1001 }])).toEqual(['a', 'b']);

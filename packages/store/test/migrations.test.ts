@@ -46,7 +46,7 @@ describe('migrations', () => {
     expect(schemaVersion(db)).toBe(0);
     expect(migrate(db)).toEqual(MIGRATIONS.map((m) => m.version));
     expect(schemaVersion(db)).toBe(SCHEMA_VERSION);
-    expect(tables(db)).toEqual(['checkpoints', 'cosigned_times', 'cursors', 'entries', 'entry_refs', 'entry_to', 'escalations', 'fork_proofs', 'hashes', 'mirror', 'officers', 'own_cosigned', 'received', 'request_nonces', 'sessions', 'settings', 'unverified_checkpoints', 'witness']);
+    expect(tables(db)).toEqual(['checkpoint_timestamps', 'checkpoints', 'cosigned_times', 'cursors', 'entries', 'entry_refs', 'entry_to', 'escalations', 'fork_proofs', 'hashes', 'mirror', 'officers', 'own_cosigned', 'received', 'request_nonces', 'sessions', 'settings', 'unverified_checkpoints', 'witness']);
     expect(migrate(db)).toEqual([]);
     db.close();
   });
@@ -136,6 +136,8 @@ interface Manifest {
   settings: Record<string, unknown>;
   /** Schema ≥ 2: what the node had cosigned as a witness of other logs. */
   witness?: { origin: string; party: string; logKey: string; witnessKey: string; treeSize: number; rootHash: string; note: string }[];
+  /** Schema ≥ 8 (issue 12): time-stamp tokens kept beside checkpoints (token: base64 bytes). */
+  timestamps?: { party: string; treeSize: number; authority: string; token: string; genTime: number; note: string }[];
 }
 
 const FIXTURES = fileURLToPath(new URL('./fixtures/db/', import.meta.url));
@@ -200,6 +202,10 @@ describe('fixture databases made by earlier releases open with the current code'
         expect(opened.checkpoint.treeSize).toBe(w.treeSize);
         expect(bytesEqual(opened.checkpoint.rootHash, state!.rootHash)).toBe(true);
       }
+
+      // issue 12: the tokens kept beside checkpoints (schema ≥ 8); none before.
+      const held = await store.checkpointTimestamps('US');
+      expect(held.map((t) => ({ ...t, token: formatBase64(t.token) }))).toEqual(manifest.timestamps ?? []);
 
       // And the current writer continues the old log.
       const writer = await LogWriter.open(store, { origin: manifest.origin, signCheckpoint: () => new TextEncoder().encode('unsigned test checkpoint\n') });
@@ -349,6 +355,35 @@ describe('the schema-6 fixture migrates its witness state to party keys (schema 
     const cols = after.prepare("SELECT name FROM pragma_table_info('witness') ORDER BY cid").pluck().all();
     expect(cols).toEqual(['party', 'tree_size', 'root_hash', 'note']);
     expect(after.prepare('SELECT party, tree_size FROM witness').all()).toEqual([{ party: 'CN', tree_size: w.treeSize + 3 }]);
+    after.close();
+  });
+});
+
+// issue 12 (trusted time): schema 8 adds checkpoint_timestamps; a schema-7 data
+// directory gets the empty table and keeps everything else; the table is insert-only.
+describe('the schema-7 fixture migrates to schema 8 (checkpoint time-stamp tokens)', () => {
+  it('adds an empty insert-only token table and keeps the witness state', async () => {
+    const path = join(tmp.dir, 'fixture-7-timestamps.sqlite');
+    copyFileSync(join(FIXTURES, '7', 'parley.sqlite'), path);
+    const raw = new Database(path);
+    expect(schemaVersion(raw)).toBe(7);
+    expect(tables(raw)).not.toContain('checkpoint_timestamps');
+    raw.close();
+
+    const manifest = JSON.parse(readFileSync(join(FIXTURES, '7', 'manifest.json'), 'utf8')) as Manifest;
+    const store = SqliteStore.open(path);
+    expect(await store.checkpointTimestamps('US')).toEqual([]);
+    expect((await store.witnessState('CN'))?.treeSize).toBe(manifest.witness![0]!.treeSize);
+    const token = { party: 'US', treeSize: 9, authority: 'tsa-a', token: new Uint8Array([0x30, 0x03, 0x02, 0x01, 0x01]), genTime: Date.parse('2026-05-14T12:00:10Z'), note: 'fixture.parley.test/US\n9\n…\n' };
+    expect(await store.addCheckpointTimestamps([token])).toBe(1);
+    expect(await store.checkpointTimestamps('US', { treeSize: 9 })).toEqual([token]);
+    await store.close();
+
+    const after = new Database(path);
+    expect(schemaVersion(after)).toBe(SCHEMA_VERSION);
+    expect(tables(after)).toContain('checkpoint_timestamps');
+    expect(() => after.prepare('UPDATE checkpoint_timestamps SET gen_time = 0').run()).toThrow(/insert-only/);
+    expect(() => after.prepare('DELETE FROM checkpoint_timestamps').run()).toThrow(/evidence/);
     after.close();
   });
 });

@@ -12,6 +12,14 @@
  * 4. With --accord, every entry is a Parley entry of that channel, signed by
  *    the party whose log this is, at the index it claims (seq). Without it
  *    only the tree and the checkpoint are verified, and the result says so.
+ * 5. Issue 12: RFC 3161 tokens, when the source has any (a node's
+ *    /log/timestamps, a directory's timestamps.json, or --timestamps FILE):
+ *    the note they stamp is a checkpoint of this log signed by its key (no
+ *    larger than the one verified; at that size, the same root), and with
+ *    --accord/--chain every token verifies against the accord's authorities
+ *    (core tsa verifyTimestamps: imprint, chain to a listed root, EKU,
+ *    policy, validity). One that does not fails the audit with its TSA_*
+ *    code; the tokens, their times and the trusted time are printed.
  */
 import type { Command } from 'commander';
 import {
@@ -40,6 +48,7 @@ import {
   verifyEntry,
   TILE_WIDTH,
 } from '@parley/core/node';
+import type { AccordTimestamping } from '@parley/core/tsa';
 import { EXIT_INVALID, EXIT_OK, UsageError, act } from '../exit.js';
 import { makeOut } from '../io.js';
 import { readAccordFile } from '../datadir.js';
@@ -53,6 +62,7 @@ interface Opts {
   key: string;
   accord?: string;
   chain?: string;
+  timestamps?: string;
   json?: boolean;
 }
 
@@ -90,6 +100,75 @@ function claimedSize(note: Uint8Array): number {
   return Number.isSafeInteger(n) && n >= 0 ? n : 0;
 }
 
+/** What the time-stamp check found (issue 12), for the JSON result. */
+interface TimestampReport {
+  readonly treeSize: number;
+  readonly checked: boolean;
+  readonly satisfied?: boolean;
+  readonly required?: number;
+  readonly trustedTime?: string;
+  readonly tokens: { authority: string; genTime?: string; policy?: string; serial?: string }[];
+}
+
+/**
+ * Checks the tokens of `raw` (see the module doc, 5).
+ * @returns undefined without tokens; else the check line and the report.
+ * @throws ParleyError: TSA_MALFORMED for a file that is not a token set, the
+ *   note's own error (not this log's checkpoint), TREE_ARGUMENT_INVALID for a
+ *   size beyond the verified checkpoint or another root at its size, the
+ *   first token's TSA_* error.
+ */
+export async function checkTimestamps(
+  raw: Uint8Array | undefined,
+  origin: string,
+  keysAt: (size: number) => VerifierSet,
+  verified: { treeSize: number; rootHash: Uint8Array },
+  timestamping: AccordTimestamping | undefined,
+  accordGiven: boolean,
+): Promise<{ check: { name: string; ok: boolean; skipped?: true; detail: string }; report: TimestampReport } | undefined> {
+  if (raw === undefined) return undefined;
+  let set: { checkpoint: string; timestamps: { authority: string; token: string }[] };
+  try {
+    const v = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(raw)) as Record<string, unknown>;
+    if (typeof v['checkpoint'] !== 'string' || !Array.isArray(v['timestamps'])) throw new TypeError('want {checkpoint, timestamps: [{authority, token}]}');
+    const timestamps = (v['timestamps'] as unknown[]).map((t) => {
+      const o = t as Record<string, unknown> | null;
+      if (typeof o !== 'object' || o === null || typeof o['authority'] !== 'string' || typeof o['token'] !== 'string') throw new TypeError('want {authority, token}');
+      return { authority: o['authority'], token: o['token'] };
+    });
+    set = { checkpoint: v['checkpoint'], timestamps };
+  } catch (e) {
+    return coreFail('TSA_MALFORMED', `the time-stamp tokens are not {checkpoint, timestamps: [{authority, token}]}: ${(e as Error).message}`, e);
+  }
+  const size = claimedSize(new TextEncoder().encode(set.checkpoint));
+  const cp = openWitnessedCheckpoint(set.checkpoint, keysAt(size), [], { origin }).checkpoint;
+  if (cp.treeSize > verified.treeSize) coreFail('TREE_ARGUMENT_INVALID', `the stamped checkpoint has size ${cp.treeSize}, beyond the verified ${verified.treeSize}`);
+  if (cp.treeSize === verified.treeSize && formatBase64(cp.rootHash) !== formatBase64(verified.rootHash)) coreFail('TREE_ARGUMENT_INVALID', `the stamped checkpoint of size ${cp.treeSize} has another root than the verified one (a fork)`);
+  if (timestamping === undefined) {
+    const why = accordGiven ? 'the accord lists no time-stamping authority' : 'pass --accord FILE or --chain FILE to check them';
+    return {
+      check: { name: 'time stamps', ok: true, skipped: true, detail: `${set.timestamps.length} token(s) of tree size ${cp.treeSize} (${set.timestamps.map((t) => t.authority).join(', ')}) not checked: ${why}` },
+      report: { treeSize: cp.treeSize, checked: false, tokens: set.timestamps.map((t) => ({ authority: t.authority })) },
+    };
+  }
+  const { verifyTimestamps } = await import('@parley/core/tsa'); // pkijs loads only when tokens are checked
+  const r = await verifyTimestamps(set.checkpoint, set.timestamps, timestamping);
+  const bad = r.failed[0];
+  if (bad !== undefined) coreFail(bad.code as Parameters<typeof coreFail>[0], `the token of ${bad.authority} for tree size ${cp.treeSize} does not verify (${bad.code})`);
+  const tokens = r.verified.map((v) => ({ authority: v.authority, genTime: v.genTime.toISOString(), policy: v.policy, serial: v.serial }));
+  const when = r.trustedTime !== undefined ? `entries below ${cp.treeSize} existed by ${r.trustedTime.toISOString()}` : `${tokens.length} of the ${timestamping.required} authorities required`;
+  return {
+    check: { name: 'time stamps', ok: true, detail: `${tokens.map((t) => `${t.authority} at ${t.genTime}`).join(', ')} stamped tree size ${cp.treeSize}: ${when}` },
+    report: { treeSize: cp.treeSize, checked: true, satisfied: r.satisfied, required: timestamping.required, ...(r.trustedTime !== undefined ? { trustedTime: r.trustedTime.toISOString() } : {}), tokens },
+  };
+}
+
+/** The tokens to check: --timestamps FILE, else the source's own. */
+async function timestampsInput(o: Opts, src: LogSource): Promise<Uint8Array | undefined> {
+  if (o.timestamps !== undefined) return readInput(o.timestamps, 'time-stamp file');
+  return src.timestamps();
+}
+
 /** Every hash tile of a tree of `size` leaves, lowest level first. */
 export function allTiles(size: number): Tile[] {
   const tiles: Tile[] = [];
@@ -124,6 +203,7 @@ export function registerLogVerify(log: Command): void {
     .requiredOption('--key <vkey>', "the log's verifier key; its name is the origin the checkpoint must have")
     .option('--accord <file>', 'the signed accord: also verify every entry (channel, sender, signature, index)')
     .option('--chain <file>', 'the accord chain file (parley accord chain --out FILE): verify every entry and checkpoint with the keys of the version in force at its position, across rotations')
+    .option('--timestamps <file>', "RFC 3161 tokens of a checkpoint of the log, as GET /log/timestamps or /v1/logs/PARTY/timestamps answers (default: the source's own, when it has any)")
     .option('--json', 'print the result as one JSON object')
     .addHelpText(
       'after',
@@ -209,8 +289,15 @@ async function verify(o: Opts): Promise<number> {
       ? { name: 'entry signatures', ok: true, detail: `${entries} entries signed by ${key.name}'s party for channel ${accord.id.slice(0, 16)}…, each at its own index` }
       : { name: 'entry signatures', ok: true, skipped: true, detail: 'not checked: pass --accord FILE to verify every entry (only the tree and the checkpoint were verified)' },
   );
+  let stamps: Awaited<ReturnType<typeof checkTimestamps>>;
+  try {
+    stamps = await checkTimestamps(await timestampsInput(o, src), key.name, () => new VerifierSet([key]), cp, accord?.accord.timestamping, accord !== undefined);
+  } catch (e) {
+    return fail('time stamps', e);
+  }
+  if (stamps) checks.push(stamps.check);
   out.result(
-    { valid: true, from: src.where, origin: cp.origin, treeSize: cp.treeSize, rootHash: formatBase64(cp.rootHash), tiles: tiles.length, entries, signaturesChecked: accord !== undefined, checks },
+    { valid: true, from: src.where, origin: cp.origin, treeSize: cp.treeSize, rootHash: formatBase64(cp.rootHash), tiles: tiles.length, entries, signaturesChecked: accord !== undefined, ...(stamps ? { timestamps: stamps.report } : {}), checks },
     [`Verified ${src.where}`, ...checks.map((c) => `  ${c.skipped ? '–' : '✓'} ${c.name} — ${c.detail}`), accord ? 'The log is intact.' : 'The tree is intact (entry signatures not checked).'],
   );
   return EXIT_OK;
@@ -288,7 +375,7 @@ async function verifyWithChain(o: Opts, key: VerifierKey, ctx: ChainContext): Pr
   const { party, epochs } = ctx;
   const src = await openLogSource(o.from);
   const progress = await progressBar(out.json);
-  const checks: { name: string; ok: boolean; detail: string }[] = [];
+  const checks: { name: string; ok: boolean; skipped?: true; detail: string }[] = [];
   const fail = (name: string, e: unknown): number => {
     progress.stop();
     const code = isParleyError(e) ? e.code : e instanceof MissingResource ? 'RESOURCE_MISSING' : undefined;
@@ -376,9 +463,16 @@ async function verifyWithChain(o: Opts, key: VerifierKey, ctx: ChainContext): Pr
   checks.push({ name: 'entry signatures', ok: true, detail: `${entries} entries signed by ${party} with the key of the accord version in force at each index (versions ${[...versionsSeen].sort((a, b) => a - b).join(', ') || 'none'}), each at its own index` });
   checks.push({ name: 'activations', ok: true, detail: `${activationsSeen} activation entr${activationsSeen === 1 ? 'y' : 'ies'} in the log, byte for byte as the chain records` });
   if (suspect > 0) checks.push({ name: 'suspect', ok: true, detail: `${suspect} entr${suspect === 1 ? 'y is' : 'ies are'} SUSPECT: written after the last checkpoint the others witnessed under a compromised key` });
+  let stamps: Awaited<ReturnType<typeof checkTimestamps>>;
+  try {
+    stamps = await checkTimestamps(await timestampsInput(o, src), key.name, (size) => new VerifierSet(epochs.checkpointKeys(party, size).map((m) => m.logKey)), cp, epochs.chain.current.accord.timestamping, true);
+  } catch (e) {
+    return fail('time stamps', e);
+  }
+  if (stamps) checks.push(stamps.check);
   out.result(
-    { valid: true, from: src.where, party, origin: cp.origin, treeSize: cp.treeSize, rootHash: formatBase64(cp.rootHash), tiles: tiles.length, entries, signaturesChecked: true, chain: { channel: ctx.channel, versions: epochs.chain.versions.length }, suspect, checks },
-    [`Verified ${src.where}`, ...checks.map((c) => `  ✓ ${c.name} — ${c.detail}`), suspect > 0 ? `The log is intact; ${suspect} entries are suspect.` : 'The log is intact across every key epoch.'],
+    { valid: true, from: src.where, party, origin: cp.origin, treeSize: cp.treeSize, rootHash: formatBase64(cp.rootHash), tiles: tiles.length, entries, signaturesChecked: true, chain: { channel: ctx.channel, versions: epochs.chain.versions.length }, suspect, ...(stamps ? { timestamps: stamps.report } : {}), checks },
+    [`Verified ${src.where}`, ...checks.map((c) => `  ${'skipped' in c && c.skipped ? '–' : '✓'} ${c.name} — ${c.detail}`), suspect > 0 ? `The log is intact; ${suspect} entries are suspect.` : 'The log is intact across every key epoch.'],
   );
   return EXIT_OK;
 }

@@ -39,6 +39,7 @@ interface ServeOpts {
   hsts?: boolean;
   uploadTimeout?: string;
   trustProxy?: string;
+  tsaInterval?: string;
 }
 
 /** The installed accord, verified and complete, or a usage error that says what is missing. */
@@ -79,6 +80,7 @@ export function registerServe(program: Command): void {
     .option('--hsts', 'send Strict-Transport-Security (the node is reached over HTTPS through a reverse proxy)')
     .option('--trust-proxy <addresses>', 'believe X-Forwarded-For from these reverse proxies (address, CIDR or comma list, e.g. 127.0.0.1), so login throttling sees clients\' addresses')
     .option('--upload-timeout <seconds>', 'close an upload (push, witness request, bundle import) whose body is not in after this long (default 30)')
+    .option('--tsa-interval <seconds>', 'when the accord lists RFC 3161 time-stamping authorities: least time between two time stamps of this log\'s checkpoints, and between two fetches of the peers\' tokens (default 60; a checkpoint after an evaluation commitment or deployment notice is stamped at once)')
     .option('--json', 'print {"url","party","origin","channel"} as JSON once listening')
     .addHelpText(
       'after',
@@ -124,6 +126,7 @@ function hardeningOf(o: ServeOpts): HardeningOptions {
 
 async function serve(o: ServeOpts): Promise<number> {
   superviseLifetime();
+  const tsaIntervalMs = o.tsaInterval === undefined ? undefined : parseIndexArg(o.tsaInterval, '--tsa-interval') * 1000;
   const dir = dataDir(o.data);
   const config = readConfig(dir);
   // One process per data directory, for this process's whole life: a second
@@ -185,6 +188,7 @@ async function serve(o: ServeOpts): Promise<number> {
       ...(webhook ? { webhook: { url: webhook }, webhookKey: keys.log } : {}),
       ...(webRoot !== undefined ? { webRoot } : {}),
       ...(o.trustLocalLog === true ? { continuity: { trustLocalLog: true } } : {}),
+      ...(tsaIntervalMs !== undefined ? { tsa: { intervalMs: tsaIntervalMs } } : {}),
       hardening,
     });
   } catch (e) {

@@ -58,8 +58,29 @@
  * bundle signature verified is still `BUNDLE_MALFORMED`; a VerificationError
  * is `BUNDLE_INVALID`. The inner error is kept as `cause`.
  *
+ * Optional member (issue 12, trusted time), absent unless the sender holds
+ * RFC 3161 tokens of its checkpoints — a bundle without it has exactly the
+ * bytes it had before, and a reader of this version that meets it checks it:
+ *
+ *     timestamps  [{"checkpoint": the exact checkpoint note stamped (the
+ *                   sender's own signed note of that size, as its node
+ *                   serves it, no cosignatures: the imprint is SHA-256 of it),
+ *                   "tokens": [{"authority", "token"}]}]   core tsa wire form,
+ *                 1 … 16 checkpoints, tree sizes strictly ascending, each at
+ *                 most the bundle checkpoint's; tokens sorted by authority
+ *
+ * {@link openBundle} checks their shape (BUNDLE_MALFORMED) and that each
+ * stamped note is a checkpoint of the sender's log (origin) no larger than
+ * the bundle's (BUNDLE_INVALID); the tokens themselves — signature, chain to
+ * an accord root, imprint, validity — and the note's signature by the key in
+ * force at its size are checked by the importer with `@parley/core/tsa`
+ * (asynchronous, WebCrypto), which refuses the bundle as BUNDLE_INVALID with
+ * the token's TSA_* error as cause.
+ *
  * Compatibility rule: a new member or a new meaning is a new version (`v`)
- * and a new signing context; unknown members are errors.
+ * and a new signing context; unknown members are errors. (`timestamps` is
+ * the one exception, made while no reader of version 1 was released outside
+ * this repository: optional, covered by the same signature.)
  */
 import { ParleyError, VerificationError, fail } from '../errors.js';
 import { decodeUtf8, encodeUtf8, formatBase64, parseBase64 } from '../encoding.js';
@@ -73,6 +94,9 @@ import { type WitnessedCheckpoint, openWitnessedCheckpoint } from '../note/witne
 import { PARTY_ID, type VerifiedAccord } from '../accord/accord.js';
 import { MAX_ENTRY_BYTES, type SignedEntry, verifyEntry } from '../entry/envelope.js';
 import { arr, int, obj, str, time } from '../shape.js';
+import { type TimestampTokenWire, parseTimestampTokens } from '../tsa/wire.js';
+import { parseCheckpoint } from '../note/checkpoint.js';
+import { parseNote } from '../note/note.js';
 
 /** Bundle format version. */
 export const BUNDLE_VERSION = 1;
@@ -84,6 +108,8 @@ export const BUNDLE_CONTEXT = 'parley/bundle/v1\n';
 export const MAX_BUNDLE_BYTES = 64 * 1024 * 1024;
 /** Most entries in one bundle. */
 export const MAX_BUNDLE_ENTRIES = 100_000;
+/** Most stamped checkpoints in one bundle's `timestamps`. */
+export const MAX_BUNDLE_TIMESTAMPS = 16;
 /** Most hashes in one inclusion proof (a tree of < 2^53 leaves needs ≤ 53; tlog-witness allows 63). */
 export const MAX_BUNDLE_PROOF_HASHES = 63;
 
@@ -108,6 +134,16 @@ export interface BundleInput {
   readonly checkpoint: Uint8Array | string;
   /** Sorted by index, strictly ascending. */
   readonly entries: readonly BundleEntryInput[];
+  /** RFC 3161 tokens of the sender's checkpoints (issue 12); absent or empty: no `timestamps` member. */
+  readonly timestamps?: readonly BundleTimestamps[];
+}
+
+/** The tokens of one checkpoint of the sender's log, as a bundle carries them. */
+export interface BundleTimestamps {
+  /** The exact checkpoint note stamped (the sender's own signed note, no cosignatures). */
+  readonly checkpoint: string;
+  /** Sorted by authority, one per authority. */
+  readonly tokens: readonly TimestampTokenWire[];
 }
 
 /** An entry of a verified bundle: signed by the sender, addressed to us, in the checkpoint. */
@@ -136,6 +172,12 @@ export interface VerifiedBundle {
    * as received (no receipt, no inbox): the caller mirrors them.
    */
   readonly others: readonly BundleEntry[];
+  /**
+   * The `timestamps` member, when present: shapes checked, each note a
+   * checkpoint of the sender's log no larger than the bundle's — tokens NOT
+   * yet verified (the importer does, see the module doc).
+   */
+  readonly timestamps?: readonly (BundleTimestamps & { readonly treeSize: number })[];
 }
 
 /** How {@link openBundle} treats entries not addressed to the recipient. */
@@ -161,6 +203,7 @@ interface RawBundle {
   readonly entries: readonly { readonly index: number; readonly bytes: Uint8Array; readonly proof: readonly Uint8Array[] }[];
   readonly from: string;
   readonly to: string;
+  readonly timestamps?: readonly BundleTimestamps[];
 }
 
 function b64(v: unknown, path: string, min: number, max: number, bytes?: number): Uint8Array {
@@ -178,7 +221,7 @@ function b64(v: unknown, path: string, min: number, max: number, bytes?: number)
 /** Checks every member's shape; `withSig` for a signed bundle. */
 function parseShape(v: unknown, withSig: boolean): RawBundle & { readonly sig?: string } {
   const members = ['accord', 'checkpoint', 'created', 'entries', 'from', 'to', 'type', 'v'];
-  const o = obj(v, 'BUNDLE_MALFORMED', 'bundle', withSig ? [...members, 'sig'] : members);
+  const o = obj(v, 'BUNDLE_MALFORMED', 'bundle', withSig ? [...members, 'sig'] : members, ['timestamps']);
   if (o['v'] !== BUNDLE_VERSION) fail('BUNDLE_MALFORMED', 'bundle.v: unsupported version');
   if (o['type'] !== BUNDLE_TYPE) fail('BUNDLE_MALFORMED', `bundle.type: want "${BUNDLE_TYPE}"`);
   if (Array.isArray(o['entries']) && o['entries'].length > MAX_BUNDLE_ENTRIES) fail('INPUT_TOO_LARGE', `bundle has more than ${MAX_BUNDLE_ENTRIES} entries`);
@@ -201,8 +244,28 @@ function parseShape(v: unknown, withSig: boolean): RawBundle & { readonly sig?: 
     to: str(o['to'], 'BUNDLE_MALFORMED', 'bundle.to', { pattern: PARTY_ID, max: 16 }),
   };
   if (raw.from === raw.to) fail('BUNDLE_MALFORMED', 'bundle.to: must not be the sender');
-  if (!withSig) return raw;
-  return { ...raw, sig: str(o['sig'], 'BUNDLE_MALFORMED', 'bundle.sig', { pattern: B64, min: 88, max: 88 }) };
+  const stamped =
+    'timestamps' in o
+      ? {
+          ...raw,
+          timestamps: arr(
+            o['timestamps'],
+            'BUNDLE_MALFORMED',
+            'bundle.timestamps',
+            MAX_BUNDLE_TIMESTAMPS,
+            (x, p) => {
+              const t = obj(x, 'BUNDLE_MALFORMED', p, ['checkpoint', 'tokens']);
+              return {
+                checkpoint: str(t['checkpoint'], 'BUNDLE_MALFORMED', `${p}.checkpoint`, { min: 1, max: MAX_NOTE_BYTES }),
+                tokens: inner(`${p}.tokens`, () => parseTimestampTokens(t['tokens'], `${p}.tokens`)),
+              };
+            },
+            1,
+          ),
+        }
+      : raw;
+  if (!withSig) return stamped;
+  return { ...stamped, sig: str(o['sig'], 'BUNDLE_MALFORMED', 'bundle.sig', { pattern: B64, min: 88, max: 88 }) };
 }
 
 /** The JSON value of a bundle without its signature. */
@@ -216,6 +279,8 @@ function unsignedValue(raw: RawBundle): Record<string, unknown> {
     created: raw.created,
     checkpoint: raw.checkpoint,
     entries: raw.entries.map((e) => ({ index: e.index, entry: formatBase64(e.bytes), proof: e.proof.map((h) => formatBase64(h)) })),
+    // issue 12: only when there are tokens, so a bundle without any keeps its earlier bytes.
+    ...(raw.timestamps !== undefined && raw.timestamps.length > 0 ? { timestamps: raw.timestamps.map((t) => ({ checkpoint: t.checkpoint, tokens: t.tokens.map((k) => ({ authority: k.authority, token: k.token })) })) } : {}),
   };
 }
 
@@ -232,7 +297,7 @@ export function bundleSigningMessage(input: BundleInput): Uint8Array {
 
 function checkedInput(input: BundleInput): Record<string, unknown> {
   const checkpoint = typeof input.checkpoint === 'string' ? input.checkpoint : inner('checkpoint', () => decodeUtf8(input.checkpoint as Uint8Array, 'checkpoint'));
-  const value = unsignedValue({ accord: input.accordId, checkpoint, created: input.created, entries: input.entries, from: input.from, to: input.to });
+  const value = unsignedValue({ accord: input.accordId, checkpoint, created: input.created, entries: input.entries, from: input.from, to: input.to, ...(input.timestamps !== undefined ? { timestamps: input.timestamps } : {}) });
   parseShape(value, false);
   return value;
 }
@@ -363,5 +428,20 @@ export function openBundle(bytes: Uint8Array, accord: VerifiedAccord, me: string
     inner(path, () => checkInclusion(e.proof, treeSize, rootHash, e.index, v.leafHash));
     (ours ? entries : others).push({ index: e.index, bytes: e.bytes, leafHash: v.leafHash, entry: v.entry });
   });
-  return { accordId: raw.accord, from: raw.from, to: raw.to, created: raw.created, checkpoint, entries, others };
+  // issue 12: each stamped note is a checkpoint of the sender's log, no larger than the bundle's, sizes ascending.
+  let timestamps: (BundleTimestamps & { treeSize: number })[] | undefined;
+  if (raw.timestamps !== undefined) {
+    timestamps = [];
+    let last = 0;
+    for (const [i, t] of raw.timestamps.entries()) {
+      const path = `bundle.timestamps[${i}]`;
+      const cp = inner(`${path}.checkpoint`, () => parseCheckpoint(parseNote(t.checkpoint).text));
+      if (cp.origin !== sender.logKey.name) fail('BUNDLE_INVALID', `${path}.checkpoint: origin ${cp.origin} is not ${raw.from}'s log`);
+      if (cp.treeSize < 1 || cp.treeSize > treeSize) fail('BUNDLE_INVALID', `${path}.checkpoint: size ${cp.treeSize} is not within 1..${treeSize}`);
+      if (cp.treeSize <= last) fail('BUNDLE_INVALID', `${path}.checkpoint: sizes must be strictly ascending`);
+      last = cp.treeSize;
+      timestamps.push({ checkpoint: t.checkpoint, tokens: t.tokens, treeSize: cp.treeSize });
+    }
+  }
+  return { accordId: raw.accord, from: raw.from, to: raw.to, created: raw.created, checkpoint, entries, others, ...(timestamps !== undefined ? { timestamps } : {}) };
 }

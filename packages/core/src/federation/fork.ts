@@ -60,6 +60,16 @@
  *   (as above), so fr is the root of b's first a.size leaves. An honest log
  *   has fr = MTH(H[0:a.size]) = a.root; fr ≠ a.root is a fork.
  *
+ * Trusted time (issue 12): each side may carry `timestamps`, RFC 3161 tokens
+ * (core tsa wire form, sorted by authority) of that view as its log signed
+ * it — the imprint is SHA-256 of the side's note with only the log's own
+ * signature line ({@link stampedNote}). They say when each view existed, by
+ * the authorities' clocks. Optional and outside the fork's soundness: a
+ * proof without them has exactly the bytes it had before, and
+ * {@link verifyForkProof} checks only their shape (FORK_PROOF_MALFORMED);
+ * the tokens themselves are verified (asynchronously, `@parley/core/tsa`) by
+ * whoever keeps or shows the proof, which drops those that do not verify.
+ *
  * What is NOT a kind: a consistency proof from the log that fails to verify.
  * It is only the log's word (or a corrupted transfer) until it authenticates
  * under b.root; {@link prefixConflictProof} turns exactly the authenticating
@@ -84,6 +94,7 @@ import { arr, int, obj, oneOf, str } from '../shape.js';
 import { prefixRootFromProof } from './prefix.js';
 import { type AccordForkProof, parseAccordForkProof } from '../accord/chain.js';
 import { type RetiredKeyProof, parseRetiredKeyProof } from '../accord/epochs.js';
+import { type TimestampTokenWire, parseTimestampTokens } from '../tsa/wire.js';
 
 /** The `type` member of every fork proof. */
 export const FORK_PROOF_TYPE = 'parley/fork-proof';
@@ -102,6 +113,8 @@ export interface ForkSide {
   readonly leaf?: string;
   /** leaf-conflict: inclusion proof; prefix-conflict (side b): prefix proof. Base64 hashes. */
   readonly proof?: readonly string[];
+  /** Issue 12: RFC 3161 tokens of this view's {@link stampedNote} (unverified here). */
+  readonly timestamps?: readonly TimestampTokenWire[];
 }
 
 /** A fork proof document. Well-formed after {@link parseForkProof}, but NOT verified: only {@link verifyForkProof} says it is a fork. */
@@ -132,6 +145,8 @@ export interface ForkView {
   readonly cosignatures: readonly ForkCosignature[];
   /** leaf-conflict: the leaf hash this view puts at `index`. */
   readonly leaf?: Hash;
+  /** Issue 12: the side's time-stamp tokens, shapes checked, NOT verified (see the module doc). */
+  readonly timestamps?: readonly TimestampTokenWire[];
 }
 
 /** A fork proof that verified: `party`'s log signed both views, and they cannot both be honest. */
@@ -179,7 +194,7 @@ function hashString(v: unknown, path: string): string {
 
 function side(v: unknown, path: string, kind: ForkKind, isB: boolean): ForkSide {
   const members = kind === 'leaf-conflict' ? ['checkpoint', 'leaf', 'proof'] : kind === 'prefix-conflict' && isB ? ['checkpoint', 'proof'] : ['checkpoint'];
-  const o = obj(v, M, path, members);
+  const o = obj(v, M, path, members, ['timestamps']);
   const checkpoint = str(o['checkpoint'], M, `${path}.checkpoint`, { min: 1, max: MAX_CHECKPOINT_BYTES });
   as(M, `${path}.checkpoint`, () => {
     const note = parseNote(checkpoint);
@@ -187,9 +202,13 @@ function side(v: unknown, path: string, kind: ForkKind, isB: boolean): ForkSide 
     // Notes too have one spelling here, so the proof's bytes have one meaning.
     if (decodeUtf8(formatNote(note)) !== checkpoint) malformed('note is not in canonical form');
   });
-  const out: { checkpoint: string; leaf?: string; proof?: string[] } = { checkpoint };
+  const out: { checkpoint: string; leaf?: string; proof?: string[]; timestamps?: TimestampTokenWire[] } = { checkpoint };
   if ('leaf' in o) out.leaf = hashString(o['leaf'], `${path}.leaf`);
   if ('proof' in o) out.proof = arr(o['proof'], M, `${path}.proof`, MAX_FORK_PROOF_HASHES, hashString);
+  if ('timestamps' in o) {
+    out.timestamps = as(M, `${path}.timestamps`, () => parseTimestampTokens(o['timestamps'], `${path}.timestamps`));
+    if (out.timestamps.length === 0) malformed(`${path}.timestamps: absent rather than empty`);
+  }
   return out;
 }
 
@@ -308,21 +327,34 @@ export function verifyForkProof(proof: ForkProof | string | Uint8Array, accord: 
   const a = as('FORK_PROOF_INVALID', 'checkpoint a', () => openSide(accord, p.party, p.a.checkpoint, true));
   const b = as('FORK_PROOF_INVALID', 'checkpoint b', () => openSide(accord, p.party, p.b.checkpoint, true));
   const k = checkKind(p, a, b);
-  const view = (o: Opened, leaf: Hash | undefined): ForkView => {
-    const v = { checkpoint: o.checkpoint, note: o.note, cosignatures: o.cosignatures };
+  const view = (o: Opened, leaf: Hash | undefined, s: ForkSide): ForkView => {
+    const v = { checkpoint: o.checkpoint, note: o.note, cosignatures: o.cosignatures, ...(s.timestamps !== undefined ? { timestamps: s.timestamps } : {}) };
     return leaf === undefined ? v : { ...v, leaf };
   };
   const out: { -readonly [K in keyof VerifiedFork]: VerifiedFork[K] } = {
     accord: p.accord,
     party: p.party,
     kind: p.kind,
-    a: view(a, k.leafA),
-    b: view(b, k.leafB),
+    a: view(a, k.leafA, p.a),
+    b: view(b, k.leafB, p.b),
     text: canonicalize(p),
   };
   if (k.index !== undefined) out.index = k.index;
   if (k.prefixRoot !== undefined) out.prefixRoot = k.prefixRoot;
   return out;
+}
+
+/**
+ * The note a time-stamp token of a view stamps (issue 12): the view's text
+ * with only its log's own signature line(s) — those named by the
+ * checkpoint's origin — as the log's node served it at /log/checkpoint.
+ * @throws ParseError for a note that does not parse.
+ */
+export function stampedNote(note: string): string {
+  const n = parseNote(note);
+  const origin = parseCheckpoint(n.text).origin;
+  const own = n.signatures.filter((x) => x.name === origin);
+  return own.length === n.signatures.length ? note : decodeUtf8(formatNote({ text: n.text, signatures: own }));
 }
 
 function build(accord: VerifiedAccord, partyId: string, kind: ForkKind, a: ForkSide, b: ForkSide, index?: number): ForkProof {

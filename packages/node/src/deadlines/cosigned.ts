@@ -37,6 +37,15 @@
  * second, and the latest point of each log is recovered from the witness
  * state and the store's `ownCosigned` at {@link CosignedBounds.open}.
  *
+ * Trusted time (issue 12). RFC 3161 tokens of a log's checkpoints bound its
+ * entries the same way, on the time-stamping authorities' clocks: a
+ * checkpoint of size n whose tokens from k = `required` distinct accord
+ * authorities verified proves entries 0 … n−1 existed by the k-th smallest
+ * genTime (tsa/bounds.ts). {@link CosignedBounds.bound} gives the earliest of
+ * both kinds; {@link CosignedBounds.provenBy} says which proved it. Tokens
+ * are persisted by whoever verified them (their own table); the histories
+ * are rebuilt from it at open.
+ *
  * How deadline accounting uses them: state.ts (deliveryState).
  *
  * @example
@@ -50,6 +59,11 @@ import type { CosignedTime, LogStore } from '@parley/store';
 import type { ParleyNode } from '../service.js';
 import { checkpointVerifiers, witnessKeysOf } from '../epochs.js';
 import type { TimeBound, TimeBounds } from './state.js';
+import { TimestampHistory, onTimestamped } from '../tsa/bounds.js';
+import { timestampingOf, trustedTime } from '../tsa/verify.js';
+
+/** Sizes per log whose tokens are kept in memory until k authorities stamped them. */
+const MAX_PENDING_SIZES = 64;
 
 /** Most points kept per (log, cosigner). */
 export const MAX_POINTS = 2048;
@@ -153,6 +167,12 @@ export class CosignedBounds implements TimeBounds {
   #writes: Promise<void> = Promise.resolve();
   readonly #listener = (p: CosignedPoint) => this.record(p);
   readonly #changeListeners = new Set<(party: string, from: number, to: number) => void>();
+  /** party → trusted times from tokens (issue 12). */
+  readonly #stamps = new Map<string, TimestampHistory>();
+  /** party → size → verified tokens, until k authorities stamped that size. */
+  readonly #pendingStamps = new Map<string, Map<number, { authority: string; genTime: number }[]>>();
+  #required = 1;
+  #unsubscribeStamps: (() => void) | undefined;
 
   private constructor(store: LogStore) {
     this.#store = store;
@@ -187,6 +207,28 @@ export class CosignedBounds implements TimeBounds {
       if (c?.cosignedAt !== undefined) b.#add(node.party, party, c.treeSize, c.cosignedAt);
     }
     b.#fresh = [];
+    // issue 12: trusted times from the tokens held (verified before they were stored).
+    b.#required = timestampingOf(node.accord)?.required ?? 1;
+    for (const party of parties) {
+      const bySize = new Map<number, { authority: string; genTime: number }[]>();
+      for (const t of await store.checkpointTimestamps(party)) {
+        let rows = bySize.get(t.treeSize);
+        if (!rows) bySize.set(t.treeSize, (rows = []));
+        rows.push(t);
+      }
+      for (const [size, rows] of bySize) b.#stamped(party, size, rows, false);
+    }
+    b.#unsubscribeStamps = onTimestamped(store, (t) => {
+      let sizes = b.#pendingStamps.get(t.party);
+      if (!sizes) b.#pendingStamps.set(t.party, (sizes = new Map()));
+      let rows = sizes.get(t.treeSize);
+      if (!rows) {
+        sizes.set(t.treeSize, (rows = []));
+        if (sizes.size > MAX_PENDING_SIZES) sizes.delete(sizes.keys().next().value!);
+      }
+      rows.push({ authority: t.authority, genTime: t.genTime });
+      if (b.#stamped(t.party, t.treeSize, rows, true)) sizes.delete(t.treeSize);
+    });
     let set = listeners.get(store);
     if (!set) listeners.set(store, (set = new Set()));
     set.add(b.#listener);
@@ -215,19 +257,42 @@ export class CosignedBounds implements TimeBounds {
   }
 
   bound(party: string, index: number): TimeBound | undefined {
-    const log = this.#logs.get(party);
-    if (!log) return undefined;
+    const p = this.provenBy(party, index);
+    return p === undefined ? undefined : { notAfter: p.time };
+  }
+
+  /**
+   * The earliest trusted time at which entry `index` of `party`'s log
+   * provably existed (RFC 3339), and what proves it: a counterpart's
+   * cosignature, or k authorities' time-stamp tokens (issue 12). A tie goes
+   * to the cosignature.
+   */
+  provenBy(party: string, index: number): { readonly time: string; readonly how: 'cosignature' | 'timestamp' } | undefined {
     let after: number | undefined;
-    for (const h of log.values()) {
+    for (const h of this.#logs.get(party)?.values() ?? []) {
       const a = h.notAfter(index);
       if (a !== undefined && (after === undefined || a < after)) after = a;
     }
-    return after === undefined ? undefined : { notAfter: new Date(after).toISOString() };
+    const stamped = this.#stamps.get(party)?.notAfter(index);
+    if (stamped !== undefined && (after === undefined || stamped < after)) return { time: new Date(stamped).toISOString(), how: 'timestamp' };
+    return after === undefined ? undefined : { time: new Date(after).toISOString(), how: 'cosignature' };
+  }
+
+  /** Adds a checkpoint's trusted time when k authorities stamped it; true when it counted. */
+  #stamped(party: string, size: number, rows: readonly { authority: string; genTime: number }[], notify: boolean): boolean {
+    const t = trustedTime(rows, this.#required);
+    if (t === undefined) return false;
+    let h = this.#stamps.get(party);
+    if (!h) this.#stamps.set(party, (h = new TimestampHistory()));
+    const from = h.add(size, t);
+    if (from >= 0 && notify) for (const l of this.#changeListeners) l(party, from, size);
+    return true;
   }
 
   /** Stops listening and writes what is not yet persisted. */
   async close(): Promise<void> {
     listeners.get(this.#store)?.delete(this.#listener);
+    this.#unsubscribeStamps?.();
     this.#persist();
     await this.#writes;
   }

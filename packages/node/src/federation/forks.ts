@@ -33,6 +33,8 @@
 import { ArgumentError, ParseError, VerificationError, type AccordForkProof, type ForkProof, type VerifiedAccord, type VerifiedAccordFork, type VerifiedFork, cosignerKey, decodeUtf8, encodeUtf8, formatForkProof, formatHex, formatNote, parseNote, sha256, verifyAccordFork } from '@parley/core';
 import type { LogStore } from '@parley/store';
 import { type Governed, verifyForkAt } from '../epochs.js';
+import { formatBase64, parseBase64, stampedNote } from '@parley/core';
+import { noteSize, timestampVerifierOf, timestampingOf, verifyCheckpointTokens } from '../tsa/verify.js';
 
 /** Most fork proofs kept per party (each ≤ 256 KiB): later ones are not stored. */
 export const MAX_FORKS_KEPT = 8;
@@ -73,7 +75,7 @@ export function canonicalFork(proof: ForkProof): ForkProof {
 export async function recordFork(store: LogStore, party: string, proof: ForkProof): Promise<boolean> {
   // One proof convicts; a party forking again and again must not fill the disk with them.
   if ((await store.forkProofs(party)).length >= MAX_FORKS_KEPT) return false;
-  const p = canonicalFork(portable(store, proof));
+  const p = canonicalFork(await withTimestamps(store, party, portable(store, proof)));
   const text = formatForkProof(p);
   const stored = await store.addForkProof({ party, views: [p.a.checkpoint, p.b.checkpoint], proof: text, recordedAt: new Date().toISOString() });
   if (!stored) return false;
@@ -85,6 +87,48 @@ export async function recordFork(store: LogStore, party: string, proof: ForkProo
     }
   }
   return true;
+}
+
+/**
+ * Issue 12: the tokens a kept fork proof carries for each view. Tokens the
+ * proof brought are verified (tsa/verify.ts, against the view's note with
+ * only the log's signature, core stampedNote) and dropped when they do not
+ * verify (the fork itself stands on the log's signatures, not on them); the
+ * tokens this node holds for that exact note are added. No token: the side
+ * has no `timestamps` member (the proof's earlier bytes).
+ */
+async function withTimestamps(store: LogStore, party: string, proof: ForkProof): Promise<ForkProof> {
+  const g = timestampVerifierOf(store);
+  const brought = proof.a.timestamps !== undefined || proof.b.timestamps !== undefined;
+  // No authority in the accord and no token brought: nothing to add or check (and no await on the way).
+  if (g === undefined || (timestampingOf(g.accord) === undefined && !brought)) return proof;
+  const side = async <T extends ForkProof['a']>(s: T): Promise<T> => {
+    let note: string;
+    try {
+      note = stampedNote(s.checkpoint);
+    } catch {
+      return s;
+    }
+    const tokens = new Map<string, string>();
+    if (s.timestamps !== undefined) {
+      try {
+        const checked = await verifyCheckpointTokens(g, party, note, s.timestamps.map((t) => ({ authority: t.authority, token: parseBase64(t.token) })));
+        for (const v of checked.verified) tokens.set(v.authority, formatBase64(v.token));
+      } catch {
+        // The view is not the log's signed note at its size under today's keys: its tokens are not kept.
+      }
+    }
+    try {
+      const size = noteSize(note);
+      for (const t of await store.checkpointTimestamps(party, { treeSize: size })) if (t.note === note && !tokens.has(t.authority)) tokens.set(t.authority, formatBase64(t.token));
+    } catch {
+      // Nothing held to add.
+    }
+    const { timestamps: _drop, ...rest } = s;
+    if (tokens.size === 0) return rest as T;
+    return { ...rest, timestamps: [...tokens].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([authority, token]) => ({ authority, token })) } as unknown as T;
+  };
+  return { ...proof, a: await side(proof.a), b: await side(proof.b) };
 }
 
 /** Tells the listeners of `store` that a new fork proof against `party` was kept (an accord fork: governance). */

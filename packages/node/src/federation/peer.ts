@@ -99,6 +99,15 @@ export interface PeerOptions {
 /** A tlog-witness answer: cosigned, or the size the witness holds. */
 export type AddCheckpointResult = { readonly status: 200; readonly cosignatures: NoteSignature[] } | { readonly status: 409; readonly size: number };
 
+/** A peer's answer to GET /fed/v1/timestamps (unverified). */
+export interface PeerTimestampSet {
+  readonly party: string;
+  readonly treeSize: number;
+  /** The note the tokens stamp (the log's own signed checkpoint). */
+  readonly checkpoint: string;
+  readonly timestamps: readonly { readonly authority: string; readonly token: Uint8Array }[];
+}
+
 /** The receiving node's answer to a pushed bundle (http/federation.ts). */
 export interface PushResult {
   readonly from: string;
@@ -235,6 +244,31 @@ export class PeerClient {
       const v = JSON.parse(decodeUtf8(a.body)) as { proofs?: unknown };
       if (!Array.isArray(v.proofs) || !v.proofs.every((p) => typeof p === 'string')) throw new TypeError('want {proofs: [text …]}');
       return v.proofs as string[];
+    });
+  }
+
+  /**
+   * GET /fed/v1/timestamps/<party>[?size=N] (issue 12): the RFC 3161 tokens the
+   * peer holds for a checkpoint of `party`'s log — of size N, else the latest
+   * it holds — with the exact note they stamp (unverified: tsa/peers.ts
+   * verifies); undefined when it holds none (404).
+   */
+  async timestamps(party: string, size?: number): Promise<PeerTimestampSet | undefined> {
+    const a = await this.#request('GET', `/fed/v1/timestamps/${encodeURIComponent(party)}${size !== undefined ? `?size=${size}` : ''}`, undefined, MAX_JSON_BYTES);
+    if (a.status === 404) return undefined;
+    this.#ok(a);
+    return this.#parse('time-stamp tokens', () => {
+      const v = JSON.parse(decodeUtf8(a.body)) as Record<string, unknown>;
+      const list = v['timestamps'];
+      if (v['party'] !== party || typeof v['treeSize'] !== 'number' || !Number.isSafeInteger(v['treeSize']) || typeof v['checkpoint'] !== 'string' || !Array.isArray(list) || list.length > 16) {
+        throw new TypeError('want {party, treeSize, checkpoint, timestamps: [{authority, token}]}');
+      }
+      const timestamps = list.map((t: unknown) => {
+        const o = t as Record<string, unknown> | null;
+        if (typeof o !== 'object' || o === null || typeof o['authority'] !== 'string' || typeof o['token'] !== 'string') throw new TypeError('want {authority, token}');
+        return { authority: o['authority'], token: parseBase64(o['token'], 'token') };
+      });
+      return { party, treeSize: v['treeSize'], checkpoint: v['checkpoint'], timestamps };
     });
   }
 

@@ -33,6 +33,9 @@
  *                                    text/plain; 404 when none (our own log is not witnessed here)
  *     GET  /fed/v1/forks             gossip: every fork proof this node holds, {proofs: [text …]}
  *                                    (canonical core fork proofs; the caller verifies each)
+ *     GET  /fed/v1/timestamps/{party}?size   issue 12: the RFC 3161 tokens this node holds for a
+ *                                    checkpoint of {party}'s log (own or another's), with the note they
+ *                                    stamp (tsa/held.ts TimestampSet); 404 when none (the caller verifies)
  *
  * Authentication comes first, on the exact body bytes (core verifyRequest
  * via ParleyNode.authenticateRequest: the sender's log key from the accord,
@@ -50,6 +53,7 @@ import type { FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { heldForks } from '../federation/forks.js';
+import { heldTimestampSet } from '../tsa/held.js';
 import { pushReplierOf } from '../federation/federator.js';
 import { PUSH_REPLY_HEADER } from '../federation/peer.js';
 import { type NotWitnessed, type Received, type ReceivedWitnessed, receiveBundle, receiveWitnessedPush } from '../federation/receive.js';
@@ -58,6 +62,7 @@ import type { App, Context } from './context.js';
 import { HttpError } from './problem.js';
 import { authenticateSigned, contentDigestOf } from './signedHead.js';
 import * as S from './schemas.js';
+import { CheckpointTimestamps } from './logs.js';
 import { refuse } from './witness.js';
 import type { AddCheckpointRefused } from '../witness.js';
 
@@ -140,6 +145,23 @@ export function registerFederation(app: App, ctx: Context): void {
       handler: async (req, reply) => {
         await authenticateNode(req, new Uint8Array(), ctx);
         return reply.header('cache-control', 'no-store').send({ proofs: (await heldForks(store, node)).map((f) => f.text) });
+      },
+    });
+
+    scope.withTypeProvider<ZodTypeProvider>().get('/fed/v1/timestamps/:party', {
+      schema: {
+        tags: ['federation'],
+        summary: 'Gossip: RFC 3161 tokens held for a checkpoint of a party\u2019s log (Parley-Signature required; issue 12)',
+        params: z.object({ party: S.PartyId }),
+        querystring: z.object({ size: S.Decimal.pipe(z.number().int().min(1)).optional() }).strict(),
+        response: { 200: CheckpointTimestamps },
+      },
+      handler: async (req, reply) => {
+        await authenticateNode(req, new Uint8Array(), ctx);
+        if (node.accord.party(req.params.party) === undefined) throw new HttpError('NOT_FOUND', `${req.params.party} is not a party of the accord`);
+        const set = await heldTimestampSet(store, req.params.party, req.query.size);
+        if (!set) throw new HttpError('NOT_FOUND', `this node holds no time-stamp token of ${req.params.party}'s log${req.query.size !== undefined ? ` at size ${req.query.size}` : ''}`);
+        return reply.header('cache-control', 'no-store').send(set);
       },
     });
 

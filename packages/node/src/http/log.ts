@@ -8,6 +8,10 @@
  *     GET /log/entries/{index}             the canonical entry bytes (the leaf input)
  *     GET /log/proof/inclusion?index&size  RFC 9162 §2.1.3 inclusion proof
  *     GET /log/proof/consistency?old&new   RFC 9162 §2.1.4 consistency proof
+ *     GET /log/timestamps[?size]           issue 12: RFC 3161 tokens of a checkpoint of this log
+ *                                          (default the latest stamped) with the note they stamp,
+ *                                          JSON (tsa/held.ts); 404 when none. Public like the
+ *                                          checkpoint: `parley log verify` checks them
  *
  * Tiles, full or partial, and entries never change once served (tlog-tiles:
  * a partial tile of width W is final for W), so they are cached as
@@ -17,12 +21,28 @@ import { formatBase64, formatEntryBundle, parseTilePath } from '@parley/core';
 import { z } from 'zod';
 import type { App, Context } from './context.js';
 import { HttpError } from './problem.js';
+import { heldTimestampSet } from '../tsa/held.js';
+import { CheckpointTimestamps } from './logs.js';
 import * as S from './schemas.js';
 
 const IMMUTABLE = 'public, max-age=31536000, immutable';
 const bytes = (type: string, description: string) => ({ 200: { description, content: { [type]: { schema: S.Bytes } } } });
 
-export function registerLog(app: App, { node }: Context): void {
+export function registerLog(app: App, { node, store }: Context): void {
+  app.get('/log/timestamps', {
+    schema: {
+      tags: ['log'],
+      summary: 'RFC 3161 time-stamp tokens of a checkpoint of this log, verified before they were kept (issue 12)',
+      querystring: z.object({ size: S.Decimal.pipe(z.number().int().min(1)).optional().describe('Tree size (default: the latest stamped)') }).strict(),
+      response: { 200: CheckpointTimestamps },
+    },
+    handler: async (req, reply) => {
+      const set = await heldTimestampSet(store, node.party, req.query.size);
+      if (!set) throw new HttpError('NOT_FOUND', req.query.size === undefined ? 'no checkpoint of this log is time-stamped' : `no token of the checkpoint at size ${req.query.size} is held`);
+      return reply.header('cache-control', 'no-store').send(set);
+    },
+  });
+
   app.get('/log/checkpoint', {
     schema: { tags: ['log'], summary: 'Latest signed checkpoint (C2SP tlog-checkpoint)', response: bytes('text/plain', 'C2SP signed note') },
     handler: async (_req, reply) => {

@@ -10,6 +10,12 @@
  *     GET /v1/logs/{party}/cosigned              the witnessed checkpoints held: for our own log,
  *                                                each peer's latest cosignature of it; for another
  *                                                party's, the latest our witness cosigned
+ *     GET /v1/logs/{party}/timestamps?size       RFC 3161 tokens of a checkpoint (size N, default the
+ *                                                latest stamped) with the note they stamp, every token
+ *                                                verified by this node before it was stored (issue 12);
+ *                                                another party's not held yet is fetched from its node,
+ *                                                verified and stored first: a token that does not verify
+ *                                                is refused with its typed code (TSA_*, 422)
  *     GET /v1/logs/{party}/consistency?old&new   RFC 9162 §2.1.4 consistency proof between two sizes
  *                                                (the browser checks a checkpoint against the
  *                                                witnessed ones and the one it verified before)
@@ -28,6 +34,8 @@
 import { decodeUtf8, fail, formatBase64, leafHash, parseCheckpoint, parseNote } from '@parley/core';
 import { z } from 'zod';
 import { PeerClient, PeerError } from '../federation/peer.js';
+import { heldTimestampSet } from '../tsa/held.js';
+import { fetchPeerTimestamps } from '../tsa/peers.js';
 import { type App, type Context, BEARER, READERS } from './context.js';
 import { HttpError } from './problem.js';
 import * as S from './schemas.js';
@@ -86,6 +94,23 @@ export const CosignedNotes = z
     ),
   })
   .meta({ id: 'CosignedNotes' });
+
+export const LogTimestampsQuery = z.object({ size: S.Decimal.pipe(z.number().int().min(1)).optional().describe('Tree size of the checkpoint (default: the latest with tokens held)') }).strict();
+
+export const CheckpointTimestamps = z
+  .object({
+    party: z.string().describe('The log'),
+    treeSize: z.number().int().describe('Size of the checkpoint stamped'),
+    checkpoint: z.string().describe('The exact signed checkpoint note stamped (the log\u2019s own signature, no cosignatures): the imprint is SHA-256 of it'),
+    timestamps: z.array(
+      z.object({
+        authority: z.string().describe('The accord\u2019s name of the time-stamping authority'),
+        token: z.string().describe('Base64 DER RFC 3161 TimeStampToken'),
+        genTime: z.string().describe('The token\u2019s genTime (RFC 3339)'),
+      }),
+    ),
+  })
+  .meta({ id: 'CheckpointTimestamps' });
 
 export const LogListing = z.object({
   party: z.string(),
@@ -223,6 +248,24 @@ export function registerLogs(app: App, ctx: Context, peerUrls: Readonly<Record<s
         if (held) notes.push({ witness: node.party, treeSize: held.treeSize, note: decodeUtf8(held.note, 'checkpoint') });
       }
       return reply.header('cache-control', 'no-store').send({ party, notes });
+    },
+  });
+
+  app.get('/v1/logs/:party/timestamps', {
+    onRequest: sessions.require(READERS),
+    schema: { tags: ['log'], summary: 'RFC 3161 time-stamp tokens of a checkpoint of any party\u2019s log, verified here (issue 12)', security: BEARER, params: LogParams, querystring: LogTimestampsQuery, response: { 200: CheckpointTimestamps } },
+    handler: async (req, reply) => {
+      const { party } = req.params;
+      member(party);
+      let set = await heldTimestampSet(store, party, req.query.size);
+      if (set === undefined && party !== node.party) {
+        // Lazily from the party's own node: verified, then stored, then served from the store.
+        const got = await upstream(() => fetchPeerTimestamps(node, store, peer(party), party, req.query.size));
+        if (got.verified === 0 && got.refused.length > 0) fail(got.refused[0]!.code as Parameters<typeof fail>[0], `${party}'s node served a token that does not verify: ${got.refused[0]!.message}`);
+        set = await heldTimestampSet(store, party, req.query.size ?? got.treeSize);
+      }
+      if (set === undefined) throw new HttpError('NOT_FOUND', req.query.size === undefined ? `no time-stamp token of ${party}'s log is held` : `no time-stamp token of ${party}'s checkpoint at size ${req.query.size} is held`);
+      return reply.header('cache-control', 'no-store').send(set);
     },
   });
 

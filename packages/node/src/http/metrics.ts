@@ -11,6 +11,9 @@
  *     parley_forks_detected{party}            fork proofs held against a party's log (http/forks.ts)
  *     parley_log_forked{party}                1 while a party's log is quarantined (http/forks.ts)
  *     parley_index_skipped_entries{index}     entries an index skipped as bad (skipped.ts)
+ *     parley_tsa_tokens_total{authority}      tokens of our checkpoints obtained, verified and stored (issue 12)
+ *     parley_tsa_failures_total{authority,code}  stamping attempts that failed (TSA down, refused, bad token)
+ *     parley_tsa_refused_total{party,code}    other parties' tokens a peer served that did not verify
  *
  * The checkpoint age uses the newest entry's time because a checkpoint is
  * signed with every batch (store/writer.ts): the two differ by one commit.
@@ -19,6 +22,7 @@ import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { LogStore } from '@parley/store';
 import type { ParleyNode } from '../service.js';
 import { skippedEntries } from '../skipped.js';
+import { tsaStats } from '../tsa/stats.js';
 
 export class Metrics {
   readonly registry = new Registry();
@@ -53,6 +57,44 @@ export class Metrics {
       registers,
       collect() {
         for (const index of ['incidents', 'deadlines'] as const) this.set({ index }, skippedEntries(node).count(index));
+      },
+    });
+    // issue 12: the node's time-stamping counters (tsa/stats.ts), kept per node, read at scrape time.
+    const stats = tsaStats(node);
+    new Counter({
+      name: 'parley_tsa_tokens_total',
+      help: 'RFC 3161 tokens of own checkpoints obtained, verified and stored, by authority',
+      labelNames: ['authority'],
+      registers,
+      collect() {
+        this.reset();
+        for (const [authority, n] of stats.stamped) this.inc({ authority }, n);
+      },
+    });
+    new Counter({
+      name: 'parley_tsa_failures_total',
+      help: 'Time-stamping attempts that failed (authority unreachable, refused, or a token that does not verify), by authority and error code',
+      labelNames: ['authority', 'code'],
+      registers,
+      collect() {
+        this.reset();
+        for (const [key, n] of stats.failures) {
+          const [authority, code] = key.split(' ') as [string, string];
+          this.inc({ authority, code }, n);
+        }
+      },
+    });
+    new Counter({
+      name: 'parley_tsa_refused_total',
+      help: 'Time-stamp tokens of other parties\u2019 checkpoints served by a peer that did not verify (not stored), by party and error code',
+      labelNames: ['party', 'code'],
+      registers,
+      collect() {
+        this.reset();
+        for (const [key, n] of stats.refused) {
+          const [party, code] = key.split(' ') as [string, string];
+          this.inc({ party, code }, n);
+        }
       },
     });
     new Gauge({

@@ -93,6 +93,18 @@
  * one party, the larger tree size is kept); the `origin` column is gone (the
  * origin is in the note's first line).
  *
+ * Added by migration 8 (issue 12, trusted time):
+ *
+ *     checkpoint_timestamps  (party, tree_size, authority) PRIMARY KEY      an RFC 3161 time-stamp token
+ *                  token BLOB (DER TimeStampToken), gen_time INTEGER      (core tsa) for the checkpoint of
+ *                  (its genTime, ms since the epoch),                     party's log at tree_size, from the
+ *                  note TEXT (the exact checkpoint note stamped:          accord authority named; insert-only
+ *                  the imprint is SHA-256 of it, as its log signed it)
+ *
+ * Tokens are verified before they are stored (node tsa/); the table only
+ * keeps them beside the checkpoints they stamp, as evidence: never updated,
+ * never deleted (triggers).
+ *
  * Invariants the store keeps (checked at open, see store.ts): entries hold
  * exactly indexes [0, n); hashes hold exactly [0, storedHashCount(n)); the
  * largest checkpoint is at tree size n. All three change only together, in
@@ -349,6 +361,24 @@ export const MIGRATIONS: readonly Migration[] = [
         SELECT party, tree_size, root_hash, note FROM witness WHERE length(party) > 0 ORDER BY tree_size DESC, origin;
       DROP TABLE witness;
       ALTER TABLE witness_by_party RENAME TO witness;
+    `,
+  },
+  // issue 12 (trusted time): RFC 3161 tokens of checkpoints, beside them
+  {
+    version: 8,
+    description: 'checkpoint_timestamps: RFC 3161 time-stamp tokens of checkpoints (insert-only evidence)',
+    sql: `
+      CREATE TABLE checkpoint_timestamps (
+        party      TEXT NOT NULL CHECK (length(party) > 0),
+        tree_size  INTEGER NOT NULL CHECK (tree_size > 0),
+        authority  TEXT NOT NULL CHECK (length(authority) > 0),
+        token      BLOB NOT NULL CHECK (length(token) > 0),
+        gen_time   INTEGER NOT NULL CHECK (gen_time >= 0),
+        note       TEXT NOT NULL CHECK (length(note) > 0),
+        PRIMARY KEY (party, tree_size, authority)
+      ) STRICT, WITHOUT ROWID;
+      CREATE TRIGGER checkpoint_timestamps_insert_only_u BEFORE UPDATE ON checkpoint_timestamps BEGIN SELECT RAISE(ABORT, 'time-stamp tokens are insert-only'); END;
+      CREATE TRIGGER checkpoint_timestamps_insert_only_d BEFORE DELETE ON checkpoint_timestamps BEGIN SELECT RAISE(ABORT, 'time-stamp tokens are evidence'); END;
     `,
   },
 ];

@@ -20,6 +20,7 @@ import type { Statement } from 'better-sqlite3';
 import { fail, type Hash, HASH_SIZE, storedHashCount, storedHashIndex } from '@parley/core';
 import type {
   AppendBatch,
+  CheckpointTimestamp,
   CosignedTime,
   Cursor,
   CursorKind,
@@ -596,6 +597,35 @@ export class SqliteStore implements LogStore {
     });
   }
 
+  addCheckpointTimestamps(tokens: readonly CheckpointTimestamp[]): Promise<number> {
+    return this.#run('addCheckpointTimestamps', () => {
+      for (const t of tokens) {
+        if (t.party === '' || t.authority === '' || !Number.isSafeInteger(t.treeSize) || t.treeSize < 1 || t.token.length === 0 || t.note === '' || !Number.isSafeInteger(t.genTime) || t.genTime < 0) {
+          fail('STORE_CONFLICT', `addCheckpointTimestamps ${t.party}/${t.treeSize}/${t.authority}: bad token row`);
+        }
+      }
+      let n = 0;
+      this.#db.transaction(() => {
+        for (const t of tokens) n += this.#stmts.addTimestamp.run(t.party, t.treeSize, t.authority, t.token, t.genTime, t.note).changes;
+      })();
+      return n;
+    });
+  }
+
+  checkpointTimestamps(party: string, q: { readonly treeSize?: number; readonly from?: number; readonly limit?: number } = {}): Promise<CheckpointTimestamp[]> {
+    return this.#run('checkpointTimestamps', () => {
+      const lo = q.treeSize ?? q.from ?? 0;
+      const hi = q.treeSize ?? Number.MAX_SAFE_INTEGER;
+      const limit = q.limit !== undefined && Number.isSafeInteger(q.limit) && q.limit >= 0 ? q.limit : -1;
+      const rows = this.#stmts.timestamps.all({ party, lo, hi, limit }) as { tree_size: number; authority: string; token: Uint8Array; gen_time: number; note: string }[];
+      return rows.map((r) => ({ party, treeSize: r.tree_size, authority: r.authority, token: new Uint8Array(r.token), genTime: r.gen_time, note: r.note }));
+    });
+  }
+
+  latestTimestampedSize(party: string): Promise<number> {
+    return this.#run('latestTimestampedSize', () => (this.#stmts.latestTimestamped.pluck().get(party) as number | null) ?? 0);
+  }
+
   recordEscalations(rows: readonly NewEscalation[]): Promise<string[]> {
     return this.#run('recordEscalations', () =>
       this.#db.transaction(() => {
@@ -744,6 +774,12 @@ function prepare(db: Database.Database) {
          FROM cosigned_times WHERE party = @party)
        WHERE @limit < 0 OR n <= @limit ORDER BY cosigner, tree_size`,
     ),
+    addTimestamp: p('INSERT OR IGNORE INTO checkpoint_timestamps (party, tree_size, authority, token, gen_time, note) VALUES (?, ?, ?, ?, ?, ?)'),
+    timestamps: p(
+      `SELECT tree_size, authority, token, gen_time, note FROM checkpoint_timestamps
+       WHERE party = @party AND tree_size BETWEEN @lo AND @hi ORDER BY tree_size, authority LIMIT @limit`,
+    ),
+    latestTimestamped: p('SELECT max(tree_size) FROM checkpoint_timestamps WHERE party = ?'),
     recordEscalation: p(
       `INSERT OR IGNORE INTO escalations (id, recorded_at, webhook, attempts, next_attempt_at, webhook_state) VALUES (?, ?, ?, 0, ?, ?)`,
     ),

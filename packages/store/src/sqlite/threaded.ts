@@ -52,6 +52,8 @@ export const WRITE_OPS = [
   // issue 9 (hostile input: officers, nonces)
   'deleteOfficerSessions',
   'rememberNonce',
+  // issue 12 (trusted time)
+  'addCheckpointTimestamps',
 ] as const;
 export type WriteOp = (typeof WRITE_OPS)[number];
 
