@@ -26,6 +26,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { commitClaims, selectDisclosures, makeDisclosure, parseDisclosure } from '@parley/core/node';
 import { DESKTOP, PHONE, SKIP_E2E, type TestBrowser, type Viewport, launchBrowser, login, pageErrors, setLang, shot } from './helpers/browser.js';
 import { type Channel, startChannel, until } from './helpers/channel.js';
+import { heldTimestampSet, setCheckpointTokens } from '@parley/node';
+import { type TsaServer, startTsaServer } from '../../core/test/helpers/tsa.js';
 
 const AXE_SOURCE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 const DAY = 86_400_000;
@@ -102,13 +104,18 @@ async function sideways(page: Page): Promise<string[]> {
 describe.skipIf(SKIP_E2E)('the Evaluations page in Chromium (two real nodes)', () => {
   let ch: Channel;
   let b: TestBrowser;
+  let tsa: TsaServer;
   let protocol: Submitted;
   let commitment: Submitted;
   let reveal: Submitted;
   const deployedAt = new Date(Date.now() + 3 * DAY + 3_600_000).toISOString();
 
   beforeAll(async () => {
-    ch = await startChannel({ parties: ['CN', 'US'], heartbeatSeconds: 2 });
+    // A real RFC 3161 authority (openssl ts) in the accord: the nodes stamp their checkpoints, and the
+    // evidence bundles carry the tokens they hold (the hook the node's runtime will set; set here).
+    tsa = await startTsaServer();
+    ch = await startChannel({ parties: ['CN', 'US'], heartbeatSeconds: 2, timestamping: { authorities: [tsa.authority], required: 1 } });
+    for (const p of ch.parties) setCheckpointTokens(p.store, async (party, size) => (await heldTimestampSet(p.store, party, size))?.timestamps.map(({ authority, token }) => ({ authority, token })) ?? []);
     const us = await ch.api('US');
     const cn = await ch.api('CN');
     const plan = commitClaims({ model: { name: 'Frontier-9' }, redLines: { cbrn: { domain: 'CBRN', threshold: 'uplift at or above the expert baseline' } } });
@@ -136,6 +143,7 @@ describe.skipIf(SKIP_E2E)('the Evaluations page in Chromium (two real nodes)', (
   afterAll(async () => {
     await b?.close();
     await ch?.stop();
+    await tsa?.close();
   });
 
   async function open(lang: 'en' | 'zh-CN', viewport: Viewport, bypassCSP = false): Promise<Page> {
@@ -258,6 +266,41 @@ describe.skipIf(SKIP_E2E)('the Evaluations page in Chromium (two real nodes)', (
     // Untampered again: proved.
     await page.reload();
     expect(await verdict(page)).toBe('before');
+    await page.context().close();
+  });
+
+  it('checks RFC 3161 time stamps in the browser with pkijs, loaded on this page only, and shows a bad token\u2019s code', async () => {
+    const page = await open('en', DESKTOP);
+    const chunks: string[] = [];
+    page.on('request', (r) => /\/assets\/tsa-[^/]*\.js$/.test(r.url()) && chunks.push(r.url()));
+    await page.goto(`${ch.party('CN').url}/`);
+    await page.getByTestId('officer').waitFor({ state: 'attached' });
+    await page.goto(`${ch.party('CN').url}/evaluations`);
+    await page.locator('[data-testid=evaluation-row]').first().waitFor();
+    expect(chunks, 'the inbox and the list load no pkijs').toEqual([]);
+    const cn = await ch.api('CN');
+    // What the node's own evidence carries: where it has tokens, the browser verified them (every check passed above).
+    const held = await until('a token of US\u2019s log at CN', () => cn.get<{ treeSize: number; timestamps: { authority: string; token: string }[] }>('/v1/logs/US/timestamps'), 30_000);
+    expect(held.timestamps[0]!.authority).toBe(tsa.authority.name);
+    // A token with one bit of its signature flipped, attached to the commitment's checkpoint.
+    const pattern = `**/v1/evaluations/US/${commitment.index}/evidence*`;
+    await page.route(
+      pattern,
+      tamper((j) => {
+        const der = Buffer.from(held.timestamps[0]!.token, 'base64');
+        der[der.length - 2] = der[der.length - 2]! ^ 1;
+        (j.commitment as unknown as { timestamps: unknown[] }).timestamps = [{ authority: held.timestamps[0]!.authority, token: der.toString('base64') }];
+      }),
+    );
+    await page.goto(`${ch.party('CN').url}/evaluations/US/${commitment.index}`);
+    expect(await verdict(page)).toBe('failed');
+    const check = page.locator('[data-testid=eval-checks] > li[data-check="commitment.timestamps"]');
+    await expect(check.getAttribute('data-status')).resolves.toBe('fail');
+    await expect(check.textContent()).resolves.toMatch(/TSA_[A-Z_]+/);
+    await expect(page.getByTestId('eval-failure-reason').textContent()).resolves.toContain('commitment.timestamps');
+    expect(chunks.length, 'the Evaluations page loaded the time-stamp verifier').toBeGreaterThan(0);
+    await shot(page, 'evaluation-tampered-timestamp-en');
+    await page.unroute(pattern);
     await page.context().close();
   });
 
