@@ -216,7 +216,7 @@ describe.skipIf(SKIP_E2E)('the Evaluations page in Chromium (two real nodes)', (
       expect(await axeSerious(page)).toEqual([]);
       expect(pageErrors(page)).toEqual([]);
       await page.context().close();
-    });
+    }, 150_000);
   }
 
   /** Rewrites the evidence answers with `edit`. */
@@ -267,7 +267,7 @@ describe.skipIf(SKIP_E2E)('the Evaluations page in Chromium (two real nodes)', (
     await page.reload();
     expect(await verdict(page)).toBe('before');
     await page.context().close();
-  });
+  }, 150_000);
 
   it('checks RFC 3161 time stamps in the browser with pkijs, loaded on this page only, and shows a bad token\u2019s code', async () => {
     const page = await open('en', DESKTOP);
@@ -302,7 +302,7 @@ describe.skipIf(SKIP_E2E)('the Evaluations page in Chromium (two real nodes)', (
     await shot(page, 'evaluation-tampered-timestamp-en');
     await page.unroute(pattern);
     await page.context().close();
-  });
+  }, 150_000);
 
   it('shows a new deployment notice live, without a reload', async () => {
     const page = await open('en', DESKTOP);
@@ -314,5 +314,5 @@ describe.skipIf(SKIP_E2E)('the Evaluations page in Chromium (two real nodes)', (
     const notice2 = await us.post<Submitted>('/v1/evaluations/notices', { commitment: { party: 'US', index: commitment.index }, model: { id: 'example-lab/frontier-9-mini@2026-11', digest: `sha256:${'d4'.repeat(32)}` }, deployedAt });
     await page.locator(`[data-testid=notice][data-key="US/${notice2.index}"]`).waitFor({ timeout: 20_000 });
     await page.context().close();
-  });
+  }, 150_000);
 });
