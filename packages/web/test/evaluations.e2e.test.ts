@@ -282,7 +282,8 @@ describe.skipIf(SKIP_E2E)('the Evaluations page in Chromium (two real nodes)', (
     // What the node's own evidence carries: where it has tokens, the browser verified them (every check passed above).
     const held = await until('a token of US\u2019s log at CN', () => cn.get<{ treeSize: number; timestamps: { authority: string; token: string }[] }>('/v1/logs/US/timestamps'), 30_000);
     expect(held.timestamps[0]!.authority).toBe(tsa.authority.name);
-    // A token with one bit of its signature flipped, attached to the commitment's checkpoint.
+    // A token of another checkpoint (one bit of its signature flipped too), attached to the commitment's checkpoint:
+    // pkijs parses it in the browser and core refuses it with its TSA code.
     const pattern = `**/v1/evaluations/US/${commitment.index}/evidence*`;
     await page.route(
       pattern,
