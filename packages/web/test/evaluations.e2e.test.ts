@@ -12,7 +12,8 @@
  * claim checked IN THE BROWSER as matching its committed digest, every
  * check of the evidence bundle passing, "Committed 3 days before
  * deployment", and what is provable, to whom. Nothing scrolls sideways on
- * the phone; axe finds nothing serious. A tampered evidence answer (the
+ * the phone; axe finds nothing serious; printed, the page carries the
+ * reveal's TLP:AMBER marking and leaves navigation and buttons out. A tampered evidence answer (the
  * route intercepted: a disclosure's value changed, the commitment's bytes
  * changed) makes the browser check fail with the reason shown. A second
  * deployment notice arrives live (SSE), without a reload.
@@ -182,6 +183,7 @@ describe.skipIf(SKIP_E2E)('the Evaluations page in Chromium (two real nodes)', (
       await page.waitForFunction(() => document.querySelector('.loading') === null);
       await shot(page, `evaluations-${name}-${lang}`);
       if (name === 'phone') expect(await sideways(page)).toEqual([]);
+      expect(await axeSerious(page)).toEqual([]);
 
       await row.getByRole('link').click();
       expect(await verdict(page)).toBe('before');
@@ -214,6 +216,18 @@ describe.skipIf(SKIP_E2E)('the Evaluations page in Chromium (two real nodes)', (
       await shot(page, `evaluation-${name}-${lang}`);
       if (name === 'phone') expect(await sideways(page)).toEqual([]);
       expect(await axeSerious(page)).toEqual([]);
+      if (name === 'desktop') {
+        // On paper: the most restrictive marking shown (the reveal opened here is TLP:AMBER) heads and foots
+        // every sheet; navigation and buttons are left out; the verdict and the claims stay.
+        await page.emulateMedia({ media: 'print' });
+        await expect(page.locator('.print-marking-top').textContent()).resolves.toBe('TLP:AMBER');
+        expect(await page.locator('.sidenav').isVisible()).toBe(false);
+        expect(await page.getByRole('button', { name: /Print|打印/ }).isVisible()).toBe(false);
+        expect(await page.getByTestId('eval-verdict').isVisible()).toBe(true);
+        expect(await page.getByTestId('claims-table').isVisible()).toBe(true);
+        await shot(page, `evaluation-print-${lang}`);
+        await page.emulateMedia({ media: 'screen' });
+      }
       expect(pageErrors(page)).toEqual([]);
       await page.context().close();
     }, 150_000);
