@@ -319,9 +319,14 @@ describe.skipIf(SKIP_E2E)('the Evaluations page in Chromium (two real nodes)', (
     await page.context().close();
   }, 150_000);
 
-  it('shows a new deployment notice live, without a reload', async () => {
+  it('is reached by keyboard (g then v) and shows a new deployment notice live, without a reload', async () => {
     const page = await open('en', DESKTOP);
-    await page.goto(`${ch.party('CN').url}/evaluations/US/${commitment.index}`);
+    await page.goto(`${ch.party('CN').url}/`);
+    await page.getByTestId('officer').waitFor({ state: 'attached' });
+    await page.keyboard.press('g');
+    await page.keyboard.press('v');
+    await page.waitForURL((u) => u.pathname === '/evaluations');
+    await page.locator(`[data-testid=evaluation-row][data-key="US/${commitment.index}"]`).getByRole('link').click();
     expect(await verdict(page)).toBe('before');
     await page.getByTestId('live-status').and(page.locator('[data-status=live]')).waitFor();
     const us = await ch.api('US');
