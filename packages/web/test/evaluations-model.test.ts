@@ -57,8 +57,11 @@ describe('evaluation rows', () => {
       },
     );
     const late = view({ index: 2, time: '2026-10-15T00:00:00.000Z' }, { timeline: { committedBefore: false, marginSeconds: -60, days: 0 } });
-    const rows = evaluationRows([older, newer, late]);
-    expect(rows.map((r) => r.key)).toEqual(['US/5', 'US/2', 'US/1']);
+    // Not cosigned or stamped yet: the node gives no margin.
+    const unproven = view({ index: 0, time: '2026-09-15T00:00:00.000Z' }, { timeline: { committedBefore: false, days: 0 } });
+    const rows = evaluationRows([older, unproven, newer, late]);
+    expect(rows.map((r) => r.key)).toEqual(['US/5', 'US/2', 'US/1', 'US/0']);
+    expect(rows[3]!.nodeTimeline).toBe('unproven');
     expect(rows[0]).toMatchObject({ models: ['frontier-9'], notices: 2, reveals: 2, openable: 1, nodeTimeline: 'before', days: 5, domains: ['CBRN', 'cyber'] });
     expect(rows[1]!.nodeTimeline).toBe('not-before');
     expect(rows[2]).toMatchObject({ stage: 'protocol', nodeTimeline: 'none', models: [] });

@@ -103,6 +103,8 @@ export function EvaluationsPage() {
                   <td data-label={t('col.timeline')}>
                     {r.nodeTimeline === 'before' ? (
                       <span className="ok-text">{t('nodeBefore', { count: r.days ?? 0 })}</span>
+                    ) : r.nodeTimeline === 'unproven' ? (
+                      <span className="muted">{t('nodeUnproven')}</span>
                     ) : r.nodeTimeline === 'not-before' ? (
                       <span className="warn-text">
                         <span aria-hidden="true">⚠ </span>
@@ -219,7 +221,7 @@ function RevealItem({ r, proof }: { r: RevealView; proof: EvaluationProof | unde
   const check = proof?.reveals.find((x) => x.reveal === keyOf(r))?.check;
   const leaves = check?.claims.filter((c) => !c.parent) ?? [];
   return (
-    <li className="reveal card" data-testid="reveal" data-key={keyOf(r)} data-verified={check === undefined ? 'pending' : check.ok ? 'true' : 'false'}>
+    <li className="reveal card" data-testid="reveal" data-key={keyOf(r)} data-verified={r.error !== undefined && r.error !== 'EVAL_NOT_ADDRESSED' ? 'false' : check === undefined ? 'pending' : check.ok ? 'true' : 'false'}>
       <div className="timeline-meta">
         <strong>{t('revealBy', { party: partyName(r.party) })}</strong>
         <Time iso={r.time} short />
@@ -232,6 +234,11 @@ function RevealItem({ r, proof }: { r: RevealView; proof: EvaluationProof | unde
       {!r.addressed || r.error === 'EVAL_NOT_ADDRESSED' ? (
         <p className="sealed-box">
           <LockIcon /> {r.addressed ? tc('sealed.not-entitled') : t('notAddressed')}
+        </p>
+      ) : r.error !== undefined ? (
+        <p className="warn-text" data-testid="reveal-result">
+          <span aria-hidden="true">⚠ </span>
+          {t('revealNodeError')} <code>{r.error}</code>
         </p>
       ) : check === undefined ? (
         <Loading />

@@ -58,7 +58,8 @@ export interface EvaluationView {
     readonly error?: string | undefined;
   })[];
   readonly reveals: readonly RevealView[];
-  readonly timeline?: { readonly committedBefore: boolean; readonly marginSeconds: number; readonly days: number } | undefined;
+  /** Present with a valid notice; `marginSeconds` absent while the commitment's time is not proved yet. */
+  readonly timeline?: { readonly committedBefore: boolean; readonly marginSeconds?: number | undefined; readonly days: number } | undefined;
 }
 
 export interface RevealView extends EntryAt {
@@ -90,8 +91,8 @@ export interface EvaluationRow {
   readonly reveals: number;
   /** Reveals this party can open. */
   readonly openable: number;
-  /** The node's timeline, when there is a notice: before / not-before; none without a notice. */
-  readonly nodeTimeline: 'before' | 'not-before' | 'none';
+  /** The node's timeline: before / not-before; unproven while no counterpart cosigned or stamped the commitment; none without a notice. */
+  readonly nodeTimeline: 'before' | 'not-before' | 'unproven' | 'none';
   readonly days?: number | undefined;
 }
 
@@ -114,7 +115,7 @@ export function evaluationRows(list: readonly EvaluationView[]): EvaluationRow[]
       notices: v.notices.length,
       reveals: v.reveals.length,
       openable: v.reveals.filter((r) => r.addressed).length,
-      nodeTimeline: v.timeline === undefined ? 'none' : v.timeline.committedBefore ? 'before' : 'not-before',
+      nodeTimeline: v.timeline === undefined ? 'none' : v.timeline.committedBefore ? 'before' : v.timeline.marginSeconds === undefined ? 'unproven' : 'not-before',
       ...(v.timeline !== undefined ? { days: v.timeline.days } : {}),
     }));
 }

@@ -81,7 +81,8 @@ function errorOf(e: unknown): { code: string; message: string } {
  */
 export async function proveEvaluation(view: EvaluationView, signal?: AbortSignal): Promise<EvaluationProof> {
   const base = `/v1/evaluations/${encodeURIComponent(view.commitment.party)}/${view.commitment.index}/evidence`;
-  const openable = view.reveals.filter((r) => r.addressed && r.error !== 'EVAL_NOT_ADDRESSED');
+  // Reveals the node opened without error (one it could not open it also cannot send: its code is shown instead).
+  const openable = view.reveals.filter((r) => r.addressed && r.error === undefined);
   const wanted: (string | undefined)[] = openable.length > 0 ? openable.map((r) => `${r.party}:${r.index}`) : [undefined];
   const opts = signal !== undefined ? { signal } : {};
   let chain: unknown;
