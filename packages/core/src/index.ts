@@ -40,3 +40,4 @@ export * from './eval/timeline.js';
 export * from './eval/claims-text.js';
 export * from './eval/evidence.js';
 export * from './eval/intoto.js';
+export * from './eval/evidence-verify.js';

@@ -99,6 +99,10 @@ describe('evaluation evidence: verification over a real signed log', () => {
     // The report commitment as its own "protocol": wrong stage, and it does not reference itself.
     const bad = await verifyEvaluationEvidence({ ...ps.evidence, protocol: ps.evidence.commitment });
     expect(failed(bad)).toEqual(['commitment.refs', 'protocol.body']);
+    // A protocol presented as the commitment a notice stands on: a notice cites a report.
+    const { protocol: _p, ...rest } = ps.evidence;
+    const asCommitment = await verifyEvaluationEvidence({ ...rest, commitment: ps.evidence.protocol! });
+    expect(failed(asCommitment)).toEqual(expect.arrayContaining(['notice.refs', 'notice.stage']));
     const [protocol, commitment] = ps.log.entries;
     expect(() => checkProtocolReference(commitment!.entry, protocol)).not.toThrow();
   });
