@@ -101,6 +101,10 @@ describe('RFC 3161 tokens from a real openssl TSA', () => {
     // tsa-b's root for tsa-a's token (both real CAs, neither issued the other's TSA).
     await expectCode(verifyTimestampToken(tokenA, { imprint, authorities: [{ ...a.authority, roots: b.authority.roots }] }), VerificationError, 'TSA_UNTRUSTED');
     await expectCode(verifyTimestampToken(tokenA, { imprint, authorities: [] }), VerificationError, 'TSA_UNTRUSTED');
+    // A root that is DER but no certificate (the accord checks only the shape) anchors nothing, and spoils nothing.
+    const junk: TimestampAuthority = { ...b.authority, name: 'junk', roots: ['MAYCAQECAQI='] };
+    await expectCode(verifyTimestampToken(tokenA, { imprint, authorities: [junk] }), VerificationError, 'TSA_UNTRUSTED');
+    await expect(verifyTimestampToken(tokenA, { imprint, authorities: [junk, a.authority] })).resolves.toMatchObject({ authority: 'tsa-a' });
   });
 
   it('trusts a TSA certificate the accord pins as its root (RFC 5280 §6.1 trust anchor)', async () => {

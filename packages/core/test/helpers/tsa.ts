@@ -26,8 +26,13 @@
  * the bad certificate; `untrusted: true` (the authority lists another CA's root);
  * `authorityPolicy` (the accord lists another policy than the TSA stamps
  * with); `validFrom`/`validUntil` (the accord's window, e.g. in the past).
- * `server.failWith(503)` makes the HTTP server answer an error until
- * `failWith(undefined)`.
+ * `chain: 'intermediate'` (root → CA → TSA) or `'leaf-issued'` (root → a
+ * non-CA certificate → TSA: refused); `noEss: true` (re-signed without the
+ * ESS signing-certificate attribute); `essCertIdAlg: 'sha1'` (ESS v1);
+ * `keyType: 'rsa'`. `server.failWith(503)` makes the HTTP server answer an
+ * error until `failWith(undefined)`. A query with a policy the TSA does not
+ * accept gets openssl's rejection (status 2), e.g. for TSA_REJECTED.
+ * Roots are valid 2019..2049, TSA certificates 10 years from now.
  *
  * Needs `openssl` ≥ 1.1 on PATH (Debian's 3.0 has `ts` and `cms`).
  */
