@@ -243,10 +243,23 @@ describe('an evaluation committed, announced and revealed to one party', () => {
     expectProblem(await call('UK', 'POST', `/v1/evaluations/US/${us.commitment}/dsse`, {}), 403, 'EVAL_NOT_ADDRESSED');
   });
 
+  it('a public reveal (TLP:CLEAR, to all) opens for every party, auditors included', async () => {
+    const d = selectDisclosures(committed.disclosures, ['developer', 'evaluator']);
+    const r = await call('US', 'POST', '/v1/evaluations/reveals', { commitment: { party: 'US', index: us.commitment }, disclosures: d.map((x) => x.encoded), to: 'all', marking: 'TLP:CLEAR' });
+    expect(r.statusCode, r.body).toBe(201);
+    expect(r.json.entry).toMatchObject({ to: ['CN', 'UK'], marking: 'TLP:CLEAR' });
+    await waitFor('UK to hold the public reveal', async () => (await stores.get('UK')!.received('US', r.json.index)) !== undefined);
+    const v = (await call('UK', 'GET', `/v1/evaluations/US/${us.commitment}`, undefined, 'audrey')).json;
+    expect(v.reveals.find((x: { index: number }) => x.index === r.json.index)).toMatchObject({ addressed: true, claims: { developer: 'US lab', evaluator: 'US AISI' } });
+    // The sealed one stays closed to UK.
+    expect(v.reveals.find((x: { index: number }) => x.index === us.reveal)).toMatchObject({ addressed: false });
+  });
+
   it('shows CN\u2019s auditor the reveal without its sealed claims', async () => {
     const v = (await call('CN', 'GET', `/v1/evaluations/US/${us.commitment}`, undefined, 'audrey')).json;
-    expect(v.reveals[0]).toMatchObject({ addressed: true, error: 'EVAL_NOT_ADDRESSED' });
-    expect(v.reveals[0].claims).toBeUndefined();
+    const sealed = v.reveals.find((x: { index: number }) => x.index === us.reveal);
+    expect(sealed).toMatchObject({ addressed: true, error: 'EVAL_NOT_ADDRESSED' });
+    expect(sealed.claims).toBeUndefined();
     expectProblem(await call('CN', 'POST', '/v1/evaluations/commitments', { stage: 'report', domains: ['CBRN'], sd: committed.sd }, 'audrey'), 403, 'FORBIDDEN');
   });
 });
@@ -340,7 +353,7 @@ function dsseVerifies(env: { payloadType: string; payload: string; signatures: {
 
 describe('evidence bundle and DSSE attestation', () => {
   it('CN\u2019s evidence bundle: JCS, the entries with inclusion proofs against early cosigned checkpoints, the opened disclosures', async () => {
-    const r = await call('CN', 'GET', `/v1/evaluations/US/${us.commitment}/evidence`);
+    const r = await call('CN', 'GET', `/v1/evaluations/US/${us.commitment}/evidence?reveal=US:${us.reveal}`);
     expect(r.statusCode, r.body).toBe(200);
     expect(isCanonical(encodeUtf8(r.body))).toBe(true);
     const ev = r.json;
@@ -376,7 +389,7 @@ describe('evidence bundle and DSSE attestation', () => {
   });
 
   it('CN signs the in-toto statement of what it opened; US co-signs the same payload', async () => {
-    const r = await call('CN', 'POST', `/v1/evaluations/US/${us.commitment}/dsse`, {});
+    const r = await call('CN', 'POST', `/v1/evaluations/US/${us.commitment}/dsse`, { reveal: `US:${us.reveal}` });
     expect(r.statusCode, r.body).toBe(200);
     const env = r.json;
     expect(env.payloadType).toBe('application/vnd.in-toto+json');
@@ -395,7 +408,7 @@ describe('evidence bundle and DSSE attestation', () => {
     bad[10] = bad[10]! ^ 1;
     expect(dsseVerifies({ ...env, payload: formatBase64(bad) }, 'CN')).toBe(false);
     // US, the committing party, signs CN's payload as given: one payload, two signatures.
-    const co = await call('US', 'POST', `/v1/evaluations/US/${us.commitment}/dsse`, { payload: env.payload });
+    const co = await call('US', 'POST', `/v1/evaluations/US/${us.commitment}/dsse`, { payload: env.payload }); // US finds the reveal whose claims the statement carries
     expect(co.statusCode, co.body).toBe(200);
     expect(co.json.payload).toBe(env.payload);
     expect(dsseVerifies(co.json, 'US')).toBe(true);

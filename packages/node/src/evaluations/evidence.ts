@@ -188,14 +188,20 @@ function givenStatement(payload: string): { bytes: Uint8Array; statement: JsonOb
  */
 export async function signEvaluation(node: ParleyNode, ev: Evaluation, pick?: { party: string; index: number }, payload?: string): Promise<DsseEnvelope> {
   const given = payload === undefined ? undefined : givenStatement(payload);
-  const named = (given?.statement['predicate'] as { reveal?: { party?: unknown; index?: unknown } } | undefined)?.reveal;
-  const revealAt = pick ?? (typeof named?.party === 'string' && typeof named.index === 'number' ? { party: named.party, index: named.index } : undefined);
-  const reveal = chooseReveal(ev, revealAt);
-  if (reveal === undefined) fail('EVAL_NOT_ADDRESSED', `this node holds no reveal of ${ev.commitment.party}/${ev.commitment.index} it can open: there are no claims to attest`);
-  const ours = (await statementOf(node, ev, reveal)) as unknown as JsonObject;
+  // Co-signing without `pick`: the statement names no reveal, so each reveal opened here is tried for the one whose claims it carries.
+  const candidates = pick !== undefined || given === undefined ? [chooseReveal(ev, pick)] : ev.reveals.filter((r) => r.claims !== undefined && r.error === undefined);
+  if (candidates[0] === undefined) fail('EVAL_NOT_ADDRESSED', `this node holds no reveal of ${ev.commitment.party}/${ev.commitment.index} it can open: there are no claims to attest`);
+  let ours: JsonObject | undefined;
+  for (const reveal of candidates) {
+    const s = (await statementOf(node, ev, reveal!)) as unknown as JsonObject;
+    if (given === undefined || logFacts(given.statement) === logFacts(s)) {
+      ours = s;
+      break;
+    }
+  }
+  if (ours === undefined) return fail('DSSE_INVALID', 'the statement does not match what this node holds (claims, subject, or the entries it names)');
   let bytes = canonicalizeToBytes(ours);
   if (given) {
-    if (logFacts(given.statement) !== logFacts(ours)) fail('DSSE_INVALID', 'the statement does not match what this node holds (claims, subject, or the entries it names)');
     const theirs = (given.statement['predicate'] as { timeline?: { committedBefore?: unknown } }).timeline;
     const mine = (ours['predicate'] as { timeline?: { committedBefore?: unknown } }).timeline;
     if (theirs !== undefined && theirs.committedBefore !== mine?.committedBefore) fail('DSSE_INVALID', 'this node does not prove the statement\u2019s timeline (committed before deployment)');
