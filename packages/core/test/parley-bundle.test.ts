@@ -183,6 +183,36 @@ describe('offline bundle checks', () => {
     assertThrowsCode(() => openBundle(bad, accord, 'CN'), VerificationError, 'BUNDLE_INVALID');
   });
 
+  // issue 12: the optional `timestamps` member (tokens are verified by the importer, core tsa).
+  it('carries the sender\u2019s stamped checkpoints: absent keeps the bytes; shapes, origin, sizes and order are checked', () => {
+    const plain = checkpointNote(v.log);
+    const token = formatBase64(new Uint8Array([0x30, 0x03, 0x02, 0x01, 0x01]));
+    // None given (or an empty list): the pinned bytes.
+    expect(decodeUtf8(makeBundle({ ...v.input, timestamps: [] }, usSign))).toBe(vec.bundle);
+    const withTs = makeBundle({ ...v.input, timestamps: [{ checkpoint: plain, tokens: [{ authority: 'tsa-a', token }] }] }, usSign);
+    const opened = openBundle(withTs, accord, 'CN');
+    expect(opened.timestamps).toEqual([{ checkpoint: plain, tokens: [{ authority: 'tsa-a', token }], treeSize: 3 }]);
+    expect(openBundle(good, accord, 'CN').timestamps).toBeUndefined();
+    // Covered by the bundle signature like every member.
+    const text = decodeUtf8(withTs).replace('"authority":"tsa-a"', '"authority":"tsa-b"');
+    assertThrowsCode(() => openBundle(encodeUtf8(text), accord, 'CN'), VerificationError, 'BUNDLE_INVALID');
+    // Shapes: tokens sorted and unique, names, base64, closed members.
+    for (const bad of [
+      [{ checkpoint: plain, tokens: [{ authority: 'tsa-b', token }, { authority: 'tsa-a', token }] }],
+      [{ checkpoint: plain, tokens: [{ authority: 'TSA A', token }] }],
+      [{ checkpoint: plain, tokens: [{ authority: 'tsa-a', token: 'not base64!' }] }],
+    ]) {
+      assertThrowsCode(() => makeBundle({ ...v.input, timestamps: bad }, usSign), ParseError, 'BUNDLE_MALFORMED');
+    }
+    // Another party's checkpoint, a size beyond the bundle's, sizes out of order.
+    const cnNote = checkpointNote(buildLog('CN', v.keys.CN, []));
+    assertThrowsCode(() => openBundle(makeBundle({ ...v.input, timestamps: [{ checkpoint: cnNote, tokens: [{ authority: 'tsa-a', token }] }] }, usSign), accord, 'CN'), VerificationError, 'BUNDLE_INVALID');
+    const bigger = decodeUtf8(signCheckpoint({ origin: 'us.parley.example/log', treeSize: 9, rootHash: v.log.tree.root(), extensions: [] }, newSigner(v.keys.US)));
+    assertThrowsCode(() => openBundle(makeBundle({ ...v.input, timestamps: [{ checkpoint: bigger, tokens: [{ authority: 'tsa-a', token }] }] }, usSign), accord, 'CN'), VerificationError, 'BUNDLE_INVALID');
+    const twice = { checkpoint: plain, tokens: [{ authority: 'tsa-a', token }] };
+    assertThrowsCode(() => openBundle(makeBundle({ ...v.input, timestamps: [twice, twice] }, usSign), accord, 'CN'), VerificationError, 'BUNDLE_INVALID');
+  });
+
   it('ignores signatures from unknown keys on the checkpoint (grease)', () => {
     const grease = signerKeyFromSeed('grease.example/witness', new Uint8Array(32).fill(7));
     const plain = checkpointNote(v.log);

@@ -20,7 +20,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeUtf8, detectFork, formatBase64, newSigner, parseCheckpoint, parseForkProof, parseNote, signCheckpoint, stampedNote, verifyAccord, verifyForkProof } from '@parley/core/node';
 import { verifyTimestamps } from '@parley/core/tsa';
 import { SqliteStore } from '@parley/store';
-import { CosignedBounds, ParleyNode, PeerClient, type Runtime, TimestampStamper, exportBundleFile, fetchPeerTimestamps, forksOf, hashPassword, importBundle, noteCosigned, recordFork, startRuntime, tsaStats } from '../src/index.js';
+import { CosignedBounds, ParleyNode, cosignedBoundsOf, PeerClient, type Runtime, TimestampStamper, exportBundleFile, fetchPeerTimestamps, forksOf, hashPassword, importBundle, noteCosigned, recordFork, startRuntime, tsaStats } from '../src/index.js';
 import { makeTestTsa, startTsaServer, type TestTsa, type TsaServer } from '../../core/test/helpers/tsa.js';
 import { makeAccord, makeParty } from './helpers/channel.js';
 import { allocatePorts, httpCaller, putGovernanceOfficers, waitFor } from './helpers/governance.js';
@@ -252,6 +252,7 @@ describe('deadline bounds take the earliest trusted time (issue 12)', () => {
     const us = await ParleyNode.open({ accord: a, party: 'US', keys: parties[1]!.keys, store });
     try {
       const bounds = await CosignedBounds.open(us, store);
+      expect(cosignedBoundsOf(store)).toBe(bounds);
       const sent = await us.sendMessage('alice', { precedence: 'ROUTINE', marking: 'TLP:CLEAR', text: 'deadline' });
       expect(bounds.provenBy('US', sent.index)).toBeUndefined();
       // A counterpart cosigned it an hour from now (its clock): that is the bound so far.
@@ -272,7 +273,7 @@ describe('deadline bounds take the earliest trusted time (issue 12)', () => {
       await bounds.close();
       // Rebuilt from the store at open: the token still bounds the entry.
       const reopened = await CosignedBounds.open(us, store);
-      expect(reopened.provenBy('US', sent.index)?.time <= new Date(token!.genTime).toISOString()).toBe(true);
+      expect(reopened.provenBy('US', sent.index)!.time <= new Date(token!.genTime).toISOString()).toBe(true);
       await reopened.close();
       await stamper.stop();
     } finally {
@@ -319,6 +320,40 @@ describe('fork proofs carry the tokens of their views (issue 12)', () => {
       expect(v.trustedTime!.getTime()).toBe(held[0]!.genTime);
     } finally {
       await cn3.close();
+      await store.close();
+    }
+  }, 60_000);
+});
+
+describe('when a node stamps (issue 12)', () => {
+  it('at most once per interval after ordinary appends, promptly (< 2 s) after an entry of a prompt type', async () => {
+    const ps = ['CN', 'US'].map(makeParty);
+    const a = makeAccord(ps, { timestamping: { authorities: [tsaA.authority], required: 1 } });
+    const store = SqliteStore.open(':memory:');
+    const us = await ParleyNode.open({ accord: a, party: 'US', keys: ps[1]!.keys, store });
+    const send = (text: string) => us.sendMessage('alice', { precedence: 'ROUTINE', marking: 'TLP:CLEAR', text });
+    try {
+      await send('before any stamper');
+      // Default prompt types (evaluation.commitment, deployment.notice); a 60 s interval.
+      const plain = new TimestampStamper({ node: us, store, intervalMs: 60_000 });
+      plain.start(); // a first round at once: the latest checkpoint is stamped
+      await waitFor('the first round', async () => (await store.latestTimestampedSize('US')) === us.treeSize, 10_000);
+      await send('ordinary');
+      await new Promise((r) => setTimeout(r, 1_500));
+      expect(await store.latestTimestampedSize('US')).toBe(us.treeSize - 1); // throttled: not before the interval
+      await plain.stop();
+
+      // The same node with hotline.message as a prompt type: stamped within 2 s despite the 60 s interval.
+      const prompt = new TimestampStamper({ node: us, store, intervalMs: 60_000, promptTypes: new Set(['hotline.message']) });
+      prompt.start();
+      await waitFor('the start round', async () => (await store.latestTimestampedSize('US')) === us.treeSize, 10_000);
+      await send('prompt');
+      const t0 = Date.now();
+      await waitFor('the prompt round', async () => (await store.latestTimestampedSize('US')) === us.treeSize, 10_000);
+      expect(Date.now() - t0).toBeLessThan(2_000);
+      await prompt.stop();
+    } finally {
+      await us.close();
       await store.close();
     }
   }, 60_000);

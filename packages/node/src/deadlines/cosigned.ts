@@ -82,6 +82,17 @@ export interface CosignedPoint {
 }
 
 const listeners = new WeakMap<LogStore, Set<(p: CosignedPoint) => void>>();
+/** The bounds provider running on each store (set by {@link CosignedBounds.open}, cleared by close). */
+const running = new WeakMap<LogStore, CosignedBounds>();
+
+/**
+ * The bounds provider running on `store` (startRuntime opens one), e.g. for
+ * an API that shows when an entry was proven to exist
+ * ({@link CosignedBounds.provenBy}); undefined when none runs.
+ */
+export function cosignedBoundsOf(store: LogStore): CosignedBounds | undefined {
+  return running.get(store);
+}
 
 /**
  * Reports a cosignature made or received by the node on `store` to the
@@ -232,6 +243,7 @@ export class CosignedBounds implements TimeBounds {
     let set = listeners.get(store);
     if (!set) listeners.set(store, (set = new Set()));
     set.add(b.#listener);
+    running.set(store, b);
     return b;
   }
 
@@ -292,6 +304,7 @@ export class CosignedBounds implements TimeBounds {
   /** Stops listening and writes what is not yet persisted. */
   async close(): Promise<void> {
     listeners.get(this.#store)?.delete(this.#listener);
+    if (running.get(this.#store) === this) running.delete(this.#store);
     this.#unsubscribeStamps?.();
     this.#persist();
     await this.#writes;

@@ -46,6 +46,8 @@ export interface StamperOptions {
   readonly logger?: StructuredLogger;
   /** Per request to an authority (ms; client.ts default otherwise). */
   readonly timeoutMs?: number;
+  /** Entry types stamped promptly (default {@link PROMPT_TYPES}). */
+  readonly promptTypes?: ReadonlySet<string>;
 }
 
 export class TimestampStamper {
@@ -54,6 +56,7 @@ export class TimestampStamper {
   readonly #intervalMs: number;
   readonly #logger: StructuredLogger;
   readonly #timeoutMs: number | undefined;
+  readonly #promptTypes: ReadonlySet<string>;
   #timer: ReturnType<typeof setTimeout> | undefined;
   #timerAt = Infinity;
   #lastRound = 0;
@@ -70,6 +73,7 @@ export class TimestampStamper {
     this.#intervalMs = o.intervalMs ?? DEFAULT_TSA_INTERVAL_MS;
     this.#logger = o.logger ?? SILENT;
     this.#timeoutMs = o.timeoutMs;
+    this.#promptTypes = o.promptTypes ?? PROMPT_TYPES;
   }
 
   /** Starts listening to appends and schedules a first round (the latest checkpoint may be unstamped). */
@@ -105,7 +109,7 @@ export class TimestampStamper {
     this.#scanned = Math.max(this.#scanned, size);
     // Promptly for the entries whose time matters (checked from the store, beside the writer).
     void this.#store.entries(Math.max(from, size - 256), size).then(
-      (es) => this.#schedule(es.some((e) => PROMPT_TYPES.has(e.meta.type)) ? PROMPT_MS : Math.max(0, this.#lastRound + this.#intervalMs - Date.now())),
+      (es) => this.#schedule(es.some((e) => this.#promptTypes.has(e.meta.type)) ? PROMPT_MS : Math.max(0, this.#lastRound + this.#intervalMs - Date.now())),
       () => this.#schedule(Math.max(0, this.#lastRound + this.#intervalMs - Date.now())),
     );
   }
