@@ -4,7 +4,7 @@
  *
  *     /login  /  /outbox  /entries/:party/:index  /compose
  *     /incidents  /incidents/:id  /links  /logs  /logs/:party  /logs/:party/:index
- *     /compliance  /accord  /glossary
+ *     /compliance  /evaluations  /evaluations/:party/:index  /accord  /glossary
  *
  * Keyboard shortcuts (components/shortcuts.tsx) are on every logged-in page.
  *
@@ -27,6 +27,7 @@ import { InboxPage, OutboxPage } from './pages/inbox/index.js';
 import { IncidentPage, IncidentsPage } from './pages/incidents/index.js';
 import { LinksPage } from './pages/links/index.js';
 import { GlossaryPage } from './pages/glossary/index.js';
+import { EvaluationPage, EvaluationsPage } from './pages/evaluations/index.js';
 import { LoginPage } from './pages/login/index.js';
 import { useSession } from './session.js';
 
@@ -82,6 +83,8 @@ export function App() {
             </Suspense>
           }
         />
+        <Route path="evaluations" element={<EvaluationsPage />} />
+        <Route path="evaluations/:party/:index" element={<EvaluationPage />} />
         <Route path="accord" element={<AccordPage />} />
         <Route path="glossary" element={<GlossaryPage />} />
         <Route path="*" element={<NotFound />} />

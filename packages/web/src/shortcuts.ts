@@ -7,7 +7,7 @@
  *
  *     ?          the list of shortcuts (Escape closes it)
  *     /          focus the page's search or filter field
- *     g i … g p  go to inbox, outbox, compose, incidents, links, explorer, compliance
+ *     g i … g v  go to inbox, outbox, compose, incidents, links, explorer, compliance, evaluations
  *     j / k      inbox: next / previous entry
  *     Enter, o   inbox: open the selected entry
  *     a          inbox: acknowledge the selected entry (a dialog for the reply)
@@ -36,6 +36,7 @@ export const GO_TARGETS: readonly { readonly key: string; readonly to: string; r
   { key: 'l', to: '/links', label: 'common:nav.links' },
   { key: 'e', to: '/logs', label: 'common:nav.log' },
   { key: 'p', to: '/compliance', label: 'common:nav.compliance' },
+  { key: 'v', to: '/evaluations', label: 'common:nav.evaluations' },
 ];
 
 /** The help overlay's rows: the keys as shown, the words' key (shortcuts namespace) and, for "go", the page's label key. */

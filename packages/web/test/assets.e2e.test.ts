@@ -5,7 +5,9 @@
  * with Content-Encoding and Vary; hashed assets cached as immutable and
  * index.html revalidated; no source map reachable; a favicon (SVG and ICO)
  * linked from index.html that Chromium loads under the app's CSP; and a main
- * chunk free of code the browser never runs (@noble/ciphers: HPKE's AEADs).
+ * chunk free of code the browser never runs (@noble/ciphers: HPKE's AEADs)
+ * and of pkijs/asn1js (RFC 3161 time-stamp tokens), which only the
+ * Evaluations page loads, as a chunk of its own.
  */
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
@@ -111,6 +113,16 @@ describe('the built app as the node serves it', () => {
     for (const marker of ['expand 32-byte k', 'ghash', '"aes key"']) expect(js.includes(marker), `main chunk contains ${marker}`).toBe(false);
     // The chunk does carry the verifying half of core's @noble binding (crypto/nobleSigning.ts), so the check looks at the right file.
     expect(js.includes('ed25519Verifier')).toBe(true);
+  });
+
+  it('ships a main chunk without pkijs or asn1js (the Evaluations page loads them on demand, in a chunk of its own)', () => {
+    const js = readFileSync(join(WEB_ROOT, mainChunk()), 'utf8');
+    // pkijs's schema error text and asn1js's decoder error text.
+    const markers = ["Object's schema was not verified against input data", 'End of input reached before message was fully decoded'];
+    for (const marker of markers) expect(js.includes(marker), `main chunk contains ${marker}`).toBe(false);
+    // They are in the build, in another chunk: the markers are the right ones and the page can load them.
+    const chunks = readdirSync(join(WEB_ROOT, 'assets')).filter((f) => f.endsWith('.js') && `assets/${f}` !== mainChunk());
+    for (const marker of markers) expect(chunks.some((f) => readFileSync(join(WEB_ROOT, 'assets', f), 'utf8').includes(marker)), `no chunk carries ${marker}`).toBe(true);
   });
 
   it.skipIf(SKIP_E2E)('loads both icons in Chromium under the app\u2019s Content-Security-Policy, with no violation', async () => {

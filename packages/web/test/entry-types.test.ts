@@ -32,7 +32,8 @@ describe('entry types in the dashboard', () => {
   });
 
   it('filters and asks for acknowledgements by the registry: never for an unknown or governance type', () => {
-    expect([...ACTION_TYPES]).toEqual(['hotline.message', 'incident.report']);
+    // A deployment notice is acknowledged (issue 12): the other parties confirm they saw the announcement.
+    expect([...ACTION_TYPES]).toEqual(['hotline.message', 'incident.report', 'deployment.notice']);
     expect([...ALL_TYPES]).toEqual(ENTRY_TYPES.filter((t) => t !== 'heartbeat'));
     const view = (type: string) => ({ entry: { type } }) as unknown as EntryView;
     expect(needsAck(view('incident.report'))).toBe(true);

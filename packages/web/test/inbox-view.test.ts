@@ -23,7 +23,8 @@ describe('inbox view', () => {
   });
 
   it('reads one listing per view, asking the node for the type', () => {
-    expect(listingsOf({ scope: 'action' }, 'inbox')).toEqual([{ type: 'hotline.message' }, { type: 'incident.report' }]);
+    // Deployment notices are acknowledged too (issue 12, core's entry-type registry).
+    expect(listingsOf({ scope: 'action' }, 'inbox')).toEqual([{ type: 'hotline.message' }, { type: 'incident.report' }, { type: 'deployment.notice' }]);
     expect(listingsOf({ scope: 'all' }, 'inbox')).toEqual([{ all: 1 }]);
     expect(listingsOf({ scope: 'all' }, 'outbox')).toEqual([{}]);
     expect(listingsOf({ scope: 'all', type: 'receipt' }, 'inbox')).toEqual([{ type: 'receipt' }]);

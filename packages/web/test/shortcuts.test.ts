@@ -50,7 +50,7 @@ describe('keyboard shortcuts', () => {
   });
 
   it('go to each page with g then its letter', () => {
-    expect(GO_TARGETS.map((g) => g.key)).toEqual(['i', 'o', 'c', 'n', 'l', 'e', 'p']);
+    expect(GO_TARGETS.map((g) => g.key)).toEqual(['i', 'o', 'c', 'n', 'l', 'e', 'p', 'v']);
     for (const g of GO_TARGETS) expect(press(['g', g.key])).toEqual([undefined, `go ${g.to}`]);
     expect(press(['g', 'o'])).toEqual([undefined, 'go /outbox']); // not "open"
     expect(step({}, { key: 'g' }, BODY, 0)).toEqual({ state: { gAt: 0 }, consumed: true });

@@ -17,6 +17,7 @@ import { Link } from 'react-router';
 export const GLOSSARY_GROUPS = [
   { group: 'hotline', terms: ['accord', 'precedence', 'tlp', 'receipt', 'acknowledgement', 'heartbeat', 'sealed'] },
   { group: 'log', terms: ['log', 'checkpoint', 'witness', 'cosignature', 'inclusion-proof', 'fork'] },
+  { group: 'evaluation', terms: ['commitment', 'reveal', 'timestamp'] },
 ] as const;
 
 export type GlossaryTerm = (typeof GLOSSARY_GROUPS)[number]['terms'][number];

@@ -104,6 +104,7 @@ const NAV: readonly { to: string; key: string; end?: boolean }[] = [
   { to: '/links', key: 'nav.links' },
   { to: '/logs', key: 'nav.log' },
   { to: '/compliance', key: 'nav.compliance' },
+  { to: '/evaluations', key: 'nav.evaluations' },
   { to: '/accord', key: 'nav.accord' },
   { to: '/glossary', key: 'glossary:title' },
 ];

@@ -24,6 +24,7 @@ import { fileURLToPath } from 'node:url';
 import { randomBytes } from 'node:crypto';
 import {
   type AccordParty,
+  type AccordTimestamping,
   type SignedAccord,
   type SignerKey,
   draftAccord,
@@ -85,6 +86,10 @@ export interface ChannelOptions {
   readonly next?: readonly string[];
   /** The accord's amendment quorum (default: every party). */
   readonly amendmentQuorum?: number;
+  /** The accord's RFC 3161 time-stamping authorities (issue 12; e.g. core test/helpers/tsa.ts startTsaServer's `authority`): the nodes stamp their checkpoints. */
+  readonly timestamping?: AccordTimestamping;
+  /** How often a node stamps and fetches its counterparts' tokens, ms (default 1000 with `timestamping`). */
+  readonly tsaIntervalMs?: number;
 }
 
 const NAMES: Record<string, { en: string; 'zh-CN': string }> = {
@@ -168,6 +173,7 @@ export async function startChannel(o: ChannelOptions = {}): Promise<Channel> {
       deadlines: { receiptSeconds: 30, ackSeconds: ack, initialReportSeconds: { '0': 86400, '1': 86400, '2': 43200, '3': 21600, '4': 7200, '5': 3600, '6': 600, '7': 600 } },
       heartbeatSeconds: o.heartbeatSeconds ?? 5,
       ...(o.amendmentQuorum !== undefined ? { amendmentQuorum: o.amendmentQuorum } : {}),
+      ...(o.timestamping !== undefined ? { timestamping: o.timestamping } : {}),
     }),
     signatures: [],
   };
@@ -202,6 +208,7 @@ export async function startChannel(o: ChannelOptions = {}): Promise<Channel> {
         federation: { pollMs: 400, backoff: { baseMs: 100, maxMs: 1000 } },
         heartbeatMs: (o.heartbeatSeconds ?? 5) * 1000,
         webRoot,
+        ...(o.timestamping !== undefined ? { tsa: { intervalMs: o.tsaIntervalMs ?? 1000 } } : {}),
       });
       parties.push({
         id,

@@ -244,6 +244,13 @@ export function EntryPage() {
             ) : (
               <SealedBox v={v} />
             )}
+            {v.entry.type === 'evaluation.commitment' || ((v.entry.type === 'deployment.notice' || v.entry.type === 'evaluation.reveal') && v.entry.refs[0] !== undefined) ? (
+              <p>
+                <Link to={v.entry.type === 'evaluation.commitment' ? `/evaluations/${v.party}/${v.index}` : `/evaluations/${v.entry.refs[0]!.party}/${v.entry.refs[0]!.index}`} data-testid="to-evaluation">
+                  {t('evaluations:open')}
+                </Link>
+              </p>
+            ) : null}
             {isIncidentReport(v) && canAct ? (
               <p>
                 <Link className="btn" to={`/compose?${new URLSearchParams({ tab: 'report', incident: v.body.incident, ref: `${v.party}/${v.index}` }).toString()}`}>

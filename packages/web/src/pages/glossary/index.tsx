@@ -31,6 +31,9 @@ const RELATED: Readonly<Record<GlossaryTerm, readonly GlossaryTerm[]>> = {
   cosignature: ['witness', 'checkpoint'],
   'inclusion-proof': ['checkpoint', 'log'],
   fork: ['checkpoint', 'witness'],
+  commitment: ['reveal', 'timestamp'],
+  reveal: ['commitment', 'sealed'],
+  timestamp: ['cosignature', 'checkpoint'],
 };
 
 function Levels({ term }: { term: GlossaryTerm }) {
