@@ -65,19 +65,48 @@ function addStandIns(program: Command, commands: readonly CommandEntry[]): void 
  */
 export async function run(argv: readonly string[]): Promise<number> {
   takeExitCode();
-  const args = argv.slice(2);
+  const args = jsonArgs(argv.slice(2));
   let program = new Command('parley');
   try {
     program = await buildProgram(args);
     groupsTakeJson(program);
     if (wantsJson(args)) {
+      // The JSON on stdout says what failed: commander's own text on stderr would only repeat it (or, for a group's --json, contradict it).
+      const all = (c: Command): Command[] => [c, ...c.commands.flatMap(all)];
+      for (const c of all(program)) c.configureOutput({ writeErr: () => undefined, outputError: () => undefined });
       const answered = answerJsonHelp(program, args);
       if (answered !== undefined) return answered;
     }
-    await program.parseAsync(argv as string[]);
+    await program.parseAsync([...argv.slice(0, 2), ...args]);
     return takeExitCode();
   } catch (e) {
     takeExitCode();
     return failed(e, program, args); // output.ts: JSON on stdout with --json, the exit status of exit.ts
   }
+}
+
+/**
+ * The command line with `--json` where commander takes it. Every command
+ * takes `--json`, so it is also understood where a user may write it:
+ * before the command (`parley --json status`: moved to the end, before any
+ * `--`) and with the help command (`parley help inbox --json` is `parley
+ * inbox --help --json`). Without `--json` the arguments are unchanged.
+ */
+export function jsonArgs(args: readonly string[]): string[] {
+  if (!wantsJson(args)) return [...args];
+  let a = [...args];
+  let lead = 0;
+  while (a[lead] === '--json') lead++;
+  if (lead > 0 && lead < a.length && !a[lead]!.startsWith('-')) {
+    a = a.slice(lead);
+    const end = a.indexOf('--');
+    if (end < 0) a.push('--json');
+    else a.splice(end, 0, '--json');
+  }
+  if (a[0] === 'help') {
+    a = a.slice(1);
+    const end = a.indexOf('--');
+    a.splice(end < 0 ? a.length : end, 0, '--help');
+  }
+  return a;
 }

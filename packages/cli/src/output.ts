@@ -205,7 +205,7 @@ export function answerJsonHelp(program: Command, args: readonly string[]): numbe
 export function failed(e: unknown, program: Command, args: readonly string[]): number {
   if (e instanceof CommanderError && e.exitCode === 0) return EXIT_OK; // --help, --version
   const json = wantsJson(args);
-  // Commander has already printed its own message on stderr.
+  // Without --json commander has already printed its own message on stderr (with --json run() silences it: the JSON says it).
   const target = commandOf(program, args);
   const group = e instanceof CommanderError && (e.code === 'commander.help' || jsonOnGroup(e, target)) ? target : undefined;
   const f = describeFailure(e, group);

@@ -21,6 +21,7 @@ import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSy
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import type { Command } from 'commander';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildProgram } from '../src/main.js';
@@ -133,8 +134,35 @@ describe('every command takes --json', () => {
       expect(r.code).toBe(2);
       expect(v.code).toBe('USAGE');
       expect(v.subcommands).toEqual(g.commands.map((c) => c.name()));
+      // Nothing on stderr: commander's "unknown option '--json'" there contradicted the JSON (issue 10 audit).
+      expect(r.stderr, `parley ${pathOf(g).join(' ')} --json`).toBe('');
     });
   }, 120_000);
+
+  it('--json is understood where a user may write it: before the command, and with the help command', async () => {
+    // `parley --json CMD …` is `parley CMD … --json`: the same JSON failure, not a usage error about --json.
+    const before = await parley(empty, ['--json', 'status', '--url', 'http://127.0.0.1:1', '--data', 'nowhere']);
+    const after = await parley(empty, ['status', '--url', 'http://127.0.0.1:1', '--data', 'nowhere', '--json']);
+    expect(before.code).toBe(after.code);
+    expect(failure(before, 'parley --json status').code).toBe(failure(after, 'parley status --json').code);
+    expect(before.stdout).toBe(after.stdout);
+    // A commander usage error with --json first: JSON on stdout, nothing on stderr.
+    const usage = await parley(empty, ['--json', 'log', 'verify-inclusion', '--index', 'x']);
+    expect(usage.code).toBe(2);
+    expect(failure(usage, 'parley --json log verify-inclusion').code).toBe('USAGE');
+    expect(usage.stderr).toBe('');
+    // `parley help [CMD] --json` describes the command as `--help --json` does.
+    const inbox = await parley(empty, ['help', 'inbox', '--json']);
+    expect(inbox.code, inbox.stderr).toBe(0);
+    expect(JSON.parse(inbox.stdout)).toEqual(JSON.parse(JSON.stringify(describeCommand(program.commands.find((c) => c.name() === 'inbox')!))));
+    const top = await parley(empty, ['help', '--json']);
+    expect(top.code, top.stderr).toBe(0);
+    expect(JSON.parse(top.stdout)).toMatchObject({ command: 'parley' });
+    // Without --json nothing changes: `parley --json` is still only the program's flag when no command follows.
+    const alone = await parley(empty, ['--json']);
+    expect(alone.code).toBe(2);
+    expect(failure(alone, 'parley --json').subcommands).toContain('status');
+  }, 60_000);
 
   it('--help --json describes a command as JSON, exit 0 (every command in-process; the groups and a leaf as processes)', async () => {
     for (const c of all(program)) {
@@ -240,6 +268,19 @@ describe('one failure of each class: JSON on stdout with its code, and the READM
       const r = await parley(tmp, [...args, '--data', 'broken', '--json']);
       expect(r.code, args.join(' ')).toBe(4);
       expect(failure(r, args.join(' ')).code).toBe('STORE_CORRUPT');
+    }
+  });
+
+  it('a store of a newer schema (4, STORE_UNAVAILABLE), backup included (it said 1, "backup invalid")', async () => {
+    mkdirSync(join(tmp, 'newer'));
+    copyFileSync(join(tmp, 'cn', 'config.json'), join(tmp, 'newer', 'config.json'));
+    const db = new Database(join(tmp, 'newer', 'parley.sqlite'));
+    db.pragma('user_version = 999');
+    db.close();
+    for (const args of [['export'], ['backup', '--out', join(tmp, 'newer.bak')]]) {
+      const r = await parley(tmp, [...args, '--data', 'newer', '--json']);
+      expect(r.code, `${args.join(' ')}: ${r.stdout}`).toBe(4);
+      expect(failure(r, args.join(' ')).code).toBe('STORE_UNAVAILABLE');
     }
   });
 

@@ -18,6 +18,7 @@ import {
   rowKey,
   sortRows,
   textWidth,
+  bucketTicks,
 } from '../src/pages/compliance/data.js';
 import { toCsv } from '../src/pages/compliance/csv.js';
 
@@ -112,6 +113,25 @@ describe('what the compliance charts show', () => {
     expect(defaultRow([row('CN', 'US', 'FLASH', empty)])).toBe(0); // none has answers: the page says so
     expect(defaultRow([])).toBe(-1);
     expect(histogramTotal(row('CN', 'US', 'FLASH'))).toBe(4);
+  });
+
+  it('keeps every bucket label of the distribution: level on a desktop, turned on a phone', () => {
+    // The node's buckets (GET /v1/compliance): ≤ 1 s … ≤ 24 h, then > 24 h.
+    const histogram: ComplianceRow['histogram'] = [...[1, 5, 15, 30, 60, 300, 900, 3600, 14_400, 86_400].map((s) => ({ leMs: s * 1000, count: 0 })), { leMs: null, count: 1 }];
+    const en = histogramData(row('CN', 'US', 'FLASH', { histogram }), 'en').map((h) => h.bucket);
+    const zh = histogramData(row('CN', 'US', 'FLASH', { histogram }), 'zh-CN').map((h) => h.bucket);
+    expect(en).toContain('≤ 15 min');
+    expect(en.length).toBe(11);
+    // 1280×800: the card is about 900 px wide, every label fits level.
+    expect(bucketTicks(en, 11, 900, 60)).toMatchObject({ angle: 0, textAnchor: 'middle' });
+    expect(bucketTicks(zh, 11, 900, 60)).toMatchObject({ angle: 0 });
+    // 390×844: about 330 px for 11 buckets; recharts would drop every other label, so they turn, and the axis grows to hold them.
+    const phone = bucketTicks(en, 11, 330, 60);
+    expect(phone).toMatchObject({ angle: -45, textAnchor: 'end' });
+    expect(phone.height).toBeGreaterThanOrEqual(Math.ceil(textWidth(en, 11, 0) * Math.SQRT1_2));
+    expect(bucketTicks(zh, 11, 330, 60).angle).toBe(-45);
+    // Not measured yet: level (the first render, before ResponsiveContainer knows its width).
+    expect(bucketTicks(en, 11, 0, 60).angle).toBe(0);
   });
 
   it('sizes a category axis for its longest label, wider for Chinese', () => {

@@ -55,7 +55,8 @@ Example:
           ]);
           return EXIT_OK;
         } catch (e) {
-          if (!isParleyError(e)) throw e;
+          // The store cannot be read (no store, a newer schema, busy, a disk error): exit 4 like every command; a copy that does not verify is a failed check (1).
+          if (!isParleyError(e) || e.code === 'STORE_UNAVAILABLE') throw e;
           makeOut(o.json === true).failure({ error: e.message, code: e.code }, `backup failed: ${e.message} (${e.code})`);
           return EXIT_INVALID;
         }

@@ -160,6 +160,29 @@ export function textWidth(labels: readonly string[], fontPx: number, pad = 12): 
   return Math.ceil(max * fontPx) + pad;
 }
 
+/** How the distribution chart writes its bucket labels under the bars. */
+export interface BucketTicks {
+  /** Degrees the labels are turned (0: level). */
+  readonly angle: number;
+  readonly textAnchor: 'middle' | 'end';
+  /** Pixels the axis needs below the plot for its labels. */
+  readonly height: number;
+}
+
+/**
+ * Every bucket keeps its label: level when each fits under its bar, turned
+ * 45° when the chart is too narrow for that (a phone), instead of recharts
+ * dropping every other label — the bar with the answers among them.
+ * @param chartWidth the chart's width in pixels (0 before it is measured: level).
+ * @param axisWidth pixels left of the plot (the value axis) and right of it (margins).
+ */
+export function bucketTicks(labels: readonly string[], fontPx: number, chartWidth: number, axisWidth: number): BucketTicks {
+  const longest = textWidth(labels, fontPx, 0);
+  const slot = labels.length > 0 ? (chartWidth - axisWidth) / labels.length : Infinity;
+  if (chartWidth <= 0 || longest + 6 <= slot) return { angle: 0, textAnchor: 'middle', height: 30 };
+  return { angle: -45, textAnchor: 'end', height: Math.ceil(longest * Math.SQRT1_2 + fontPx) + 8 };
+}
+
 /** One bar of the hit-rate chart: the value drawn (0 when nothing is judged yet) and the words at its end. */
 export interface HitBar {
   readonly key: string;

@@ -26,6 +26,7 @@ import {
   type IncidentCount,
   type LatencyBar,
   INCIDENT_COLUMNS,
+  bucketTicks,
   LATENCY_COLUMNS,
   defaultRow,
   formatLatency,
@@ -82,6 +83,8 @@ function CsvButton({ name, header, rows }: { name: string; header: readonly stri
 const BAR_LABEL = { fill: '#15202b', fontSize: 12 } as const;
 const TICK = { fontSize: 12, fill: '#15202b' } as const;
 const AXIS_LABEL = { fill: '#4a5866', fontSize: 12 } as const;
+const HIST_MARGIN = { top: 18, right: 12, bottom: 24, left: 4 } as const;
+const HIST_Y_WIDTH = 44;
 
 function LatencySection({ kind, rows: raw }: { kind: 'acks' | 'receipts'; rows: readonly ComplianceRow[] }) {
   const { t, i18n } = useTranslation('compliance');
@@ -94,6 +97,9 @@ function LatencySection({ kind, rows: raw }: { kind: 'acks' | 'receipts'; rows: 
   const selIndex = picked >= 0 ? picked : defaultRow(rows);
   const sel = rows[selIndex];
   const hist = sel !== undefined ? histogramData(sel, i18n.language) : [];
+  // The distribution's width, as recharts measures it: its bucket labels turn when they would not fit level (a phone).
+  const [histWidth, setHistWidth] = useState(0);
+  const ticks = bucketTicks(hist.map((h) => h.bucket), 11, histWidth, HIST_MARGIN.left + HIST_MARGIN.right + HIST_Y_WIDTH);
   const selAnswers = sel !== undefined ? histogramTotal(sel) : 0;
   const prec = (p: string) => {
     const term = TAXONOMY_V1.precedences.find((x) => x.code === p);
@@ -184,11 +190,11 @@ function LatencySection({ kind, rows: raw }: { kind: 'acks' | 'receipts'; rows: 
                 </p>
               ) : (
                 <Figure id={`${uid}-hist`} title={t('histogramChart', { row: label(sel) })} summary={t('histogramSummary', { count: selAnswers })} testid={`chart-hist-${kind}`}>
-                  <ResponsiveContainer width="100%" height={240}>
-                    <BarChart data={hist} margin={{ top: 18, right: 12, bottom: 24, left: 4 }}>
+                  <ResponsiveContainer width="100%" height={210 + ticks.height} onResize={(w) => setHistWidth(w)}>
+                    <BarChart data={hist} margin={HIST_MARGIN}>
                       <CartesianGrid strokeDasharray="3 3" vertical={false} />
-                      <XAxis dataKey="bucket" tick={{ ...TICK, fontSize: 11 }} label={{ value: t('axis.bucket'), position: 'insideBottom', offset: -16, ...AXIS_LABEL }} />
-                      <YAxis allowDecimals={false} width={44} tick={TICK} label={{ value: t('axis.answers'), angle: -90, position: 'insideLeft', offset: 10, ...AXIS_LABEL }} />
+                      <XAxis dataKey="bucket" interval={0} angle={ticks.angle} textAnchor={ticks.textAnchor} height={ticks.height} tick={{ ...TICK, fontSize: 11 }} label={{ value: t('axis.bucket'), position: 'insideBottom', offset: -16, ...AXIS_LABEL }} />
+                      <YAxis allowDecimals={false} width={HIST_Y_WIDTH} tick={TICK} label={{ value: t('axis.answers'), angle: -90, position: 'insideLeft', offset: 10, ...AXIS_LABEL }} />
                       <Tooltip />
                       <Bar dataKey="count" name={t('col.count')} fill="#0072B2" isAnimationActive={false}>
                         <LabelList dataKey="count" position="top" {...BAR_LABEL} fontSize={11} />
