@@ -45,12 +45,13 @@ import {
   signCheckpoint,
   verifyRetiredKeyProof,
   parseAnyForkProof,
+  formatBase64,
 } from '../src/index.js';
 import { ArgumentError, ParleyError, ParseError, VerificationError } from '../src/errors.js';
 import { providers, useProvider } from './helpers/providers.js';
 import { assertThrowsCode } from './helpers/assert.js';
 import { OWN_VECTORS_DIR } from './helpers/vectors.js';
-import { frozenScenario, genesis, logKey, party, scenario, seed, sign, vectorFiles, withParty } from './fixtures/accord-chain.js';
+import { activationEntry, frozenScenario, genesis, logKey, party, scenario, seed, sign, vectorFiles, withParty } from './fixtures/accord-chain.js';
 
 const DIR = join(OWN_VECTORS_DIR, 'accord-chain');
 const read = (f: string) => readFileSync(join(DIR, f), 'utf8');
@@ -409,7 +410,8 @@ describe('key epochs', () => {
     ];
     for (const b of bad) assertThrowsCode(() => parseChainFile(b), ParseError, 'ACCORD_MALFORMED');
     // A recovery activation without suspectFrom flags everything the compromised key governed (CN: v1..v3, from 0).
-    const noSuspect = { ...sc.file, activations: sc.file.activations.map((a) => (a.suspectFrom === undefined ? a : { party: a.party, version: a.version, size: a.size, entry: a.entry })) };
+    const unsigned = formatBase64(activationEntry(sc.file.channel, 'CN', logKey('CN', 1), sc.verified[3]!, 9, ['CN', 'EU', 'IN', 'US']));
+    const noSuspect = { ...sc.file, activations: sc.file.activations.map((a) => (a.suspectFrom === undefined ? a : { party: a.party, version: a.version, size: a.size, entry: unsigned })) };
     const { epochs } = verifyChainFile(formatChainFile(noSuspect));
     expect([...Array(12).keys()].filter((i) => epochs.suspect('CN', i))).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8]);
   });

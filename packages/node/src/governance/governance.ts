@@ -62,6 +62,7 @@ import {
   parseAccord,
   parseBase64,
   parseChainFile,
+  activationSuspectFrom,
   accordForkProof,
   formatAccordForkProof,
   parseEntry,
@@ -616,15 +617,17 @@ export class Governance {
     const recovery = p?.recovery ?? this.#proposals.get(digest)?.recovery;
     const to = [...new Set([...(prev?.accord.parties ?? []), ...next.accord.parties].map((x) => x.id))].filter((id) => id !== me).sort();
     const rotateLog = mine !== undefined && mine.logKey !== this.#node.logKey;
+    // A recovery of our own key: the suspect range goes into the body, signed by the new key (core epochs.ts).
+    const suspectFrom = recovery?.party === me && logKeyChanges(this.#chain, me, next) ? recovery.suspectFrom : undefined;
     const { index, bytes } = await this.#node.appendActivation({
       officer: MACHINE,
       to,
-      body: { version: v, digest },
+      body: suspectFrom === undefined ? { version: v, digest } : { version: v, digest, suspectFrom },
       nextLog: rotateLog,
       nextHpke: mine !== undefined && prev?.party(me) !== undefined && mine.hpkeKey !== prev.party(me)!.party.hpkeKey,
       dual: rotateLog && recovery?.party !== me && prev?.party(me) !== undefined,
     });
-    const activation: Activation = { party: me, version: v, size: index, entry: formatBase64(bytes), ...(recovery?.party === me && logKeyChanges(this.#chain, me, next) ? { suspectFrom: recovery.suspectFrom } : {}) };
+    const activation: Activation = { party: me, version: v, size: index, entry: formatBase64(bytes), ...(suspectFrom !== undefined ? { suspectFrom } : {}) };
     this.#seen.add(`${me}/${index}`);
     this.#activations.set(`${me}/${v}`, { ...activation, digest });
     const versions = this.#file.versions.some((x) => versionOf(x.accord) === v) ? this.#file.versions : [...this.#file.versions, signed];
@@ -760,8 +763,9 @@ export class Governance {
       const v = this.#chain.version(a.version);
       // A removed party's activation (it is not in the version) is evidence in its log, not an epoch.
       if (!v || (a.digest !== '' && digestOf(v) !== a.digest) || !v.party(a.party)) continue;
-      const rec = this.#proposals.get(v.digest)?.recovery;
-      add.push({ party: a.party, version: a.version, size: a.size, entry: a.entry, ...(rec?.party === a.party && logKeyChanges(this.#chain, a.party, v) ? { suspectFrom: rec.suspectFrom } : {}) });
+      // The suspect range of a recovery is the one the party's new key signed in its activation entry.
+      const suspectFrom = activationSuspectFrom(a.entry);
+      add.push({ party: a.party, version: a.version, size: a.size, entry: a.entry, ...(suspectFrom !== undefined ? { suspectFrom } : {}) });
     }
     if (add.length > 0) await this.#save({ ...this.#file, activations: [...this.#file.activations, ...add] });
   }
