@@ -23,6 +23,8 @@ import {
   draftAmendment,
   epochsOf,
   extendAccordChain,
+  departedIn,
+  departureRace,
   formatAccordForkProof,
   formatChainFile,
   formatVerifierKey,
@@ -444,5 +446,23 @@ describe('key epochs', () => {
     assertThrowsCode(() => verifyRetiredKeyProof({ ...proof, activation: { ...proof.activation, size: 11 } }, chain), VerificationError, 'FORK_PROOF_INVALID');
     assertThrowsCode(() => verifyRetiredKeyProof({ ...proof, accord: sc.verified[1]!.digest }, chain), VerificationError, 'FORK_PROOF_INVALID');
     assertThrowsCode(() => verifyRetiredKeyProof(`${formatRetiredKeyProof(proof)} `, chain), ParseError, 'FORK_PROOF_MALFORMED');
+  });
+});
+
+describe('departure races (two versions N+1 that only let parties go)', () => {
+  const sc = scenario();
+  const [v1, , , v4] = sc.verified as VerifiedAccord[];
+  it('names what a pure withdrawal or removal drops, and nothing for any other change', () => {
+    // v5 of the scenario: EU withdraws (quorum follows).
+    expect(departedIn(v4!.accord, sc.verified[4]!.accord)).toEqual(['EU']);
+    expect(departedIn(v1!.accord, sc.verified[1]!.accord)).toBeUndefined(); // a join
+    const both = draftAmendment(v4!, { ...v4!.accord, parties: v4!.accord.parties.filter((p) => p.id !== 'IN'), heartbeatSeconds: 60 });
+    expect(departedIn(v4!.accord, both)).toBeUndefined(); // a removal that also changes the heartbeat
+  });
+  it('calls two withdrawals of one version a departure race, and a withdrawal beside any other change not one', () => {
+    const leave = (id: string) => draftAmendment(v4!, { ...v4!.accord, parties: v4!.accord.parties.filter((p) => p.id !== id), amendmentQuorum: 3 });
+    expect(departureRace(v4!.accord, leave('EU'), leave('IN'))).toEqual({ a: ['EU'], b: ['IN'] });
+    expect(departureRace(v4!.accord, leave('EU'), { ...leave('EU'), created: '2027-01-01T00:00:00.000Z' })).toEqual({ a: ['EU'], b: ['EU'] });
+    expect(departureRace(v4!.accord, leave('EU'), draftAmendment(v4!, { ...v4!.accord, heartbeatSeconds: 60 }))).toBeUndefined();
   });
 });

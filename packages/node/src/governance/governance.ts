@@ -63,6 +63,7 @@ import {
   parseBase64,
   parseChainFile,
   activationSuspectFrom,
+  departureRace,
   accordForkProof,
   formatAccordForkProof,
   parseEntry,
@@ -74,7 +75,7 @@ import {
 import type { ProposalStatus, ProposalView } from '@parley/core';
 import type { LogStore } from '@parley/store';
 import type { ParleyNode } from '../service.js';
-import { ACCORD_FORKS_SETTING, MAX_ACCORD_FORKS, accordForkParty, accordForks, evidence, notifyForkRecorded } from '../federation/forks.js';
+import { ACCORD_FORKS_SETTING, MAX_ACCORD_FORKS, accordForkMessage, accordForkParty, accordForkSigners, accordForks, evidence, notifyForkRecorded } from '../federation/forks.js';
 
 /** Store setting holding the chain file (versions ≥ 2 and activations; genesis stays accord.json). */
 export const CHAIN_SETTING = 'accord.chain';
@@ -737,7 +738,15 @@ export class Governance {
       // ---- durable: the evidence is kept; now the alarm.
       notifyForkRecorded(this.#store, accordForkParty(proof));
     }
-    this.#onError(new ParleyError('ACCORD_FORKED', `two different valid accord versions ${proof.version} follow version ${proof.version - 1}: the proof is kept (GET /v1/forks); the second is refused`));
+    const race = departureRace(prev.accord, a.accord, b.accord);
+    this.#onError(
+      new ParleyError(
+        'ACCORD_FORKED',
+        race === undefined
+          ? `two different valid accord versions ${proof.version} follow version ${proof.version - 1}: the proof is kept (GET /v1/forks); the second is refused`
+          : `${accordForkMessage({ signers: accordForkSigners(proof), race, fork: { version: proof.version } })} The proof is kept (GET /v1/forks).`,
+      ),
+    );
     return true;
   }
 
