@@ -93,6 +93,11 @@ export function AccordPage() {
               </>
             ) : null}
           </dl>
+          {me !== undefined && !a.parties.some((p) => p.id === me) ? (
+            <div className="error-box" role="status" data-testid="party-departed">
+              <strong>⚠ {t('departed', { party: me, version })}</strong> <code className="error-code">PARTY_DEPARTED</code>
+            </div>
+          ) : null}
           {chain instanceof ChainRefused ? (
             <div className="error-box" role="alert" data-testid="chain-refused">
               <strong>⚠ {t('chainRefused')}</strong> <code className="error-code">{chain.code}</code>
