@@ -5,13 +5,15 @@
  * officer's FLASH goes out and an officer cannot approve; after it, each
  * node refuses its own officer's FLASH message or FLASH report (403
  * FORBIDDEN, problem+json, nothing appended) while ROUTINE messages and
- * reports still go out, and an officer may propose an amendment.
+ * reports still go out, and an officer may propose an amendment. Last, an
+ * amendment to a taxonomy this build does not know is neither proposed nor
+ * approved (422 TAXONOMY_UNKNOWN).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { draftAmendment, parseEntry } from '@parley/core/node';
+import { accordId, draftAmendment, parseEntry } from '@parley/core/node';
 import { SqliteStore } from '@parley/store';
 import { type Runtime, ParleyNode, hashPassword, startRuntime } from '../src/index.js';
 import { makeAccord, makeParty } from './helpers/channel.js';
@@ -119,4 +121,22 @@ describe('officers\u2019 roles by amendment', () => {
     const v3 = draftAmendment(now, { ...now.accord, heartbeatSeconds: 900 });
     expect((await call('BB', 'POST', '/v1/accord/proposals', { accord: v3 }, 'alice')).status).toBe(201);
   }, 60_000);
+});
+
+describe('an amendment to a taxonomy this node does not know', () => {
+  it('is neither proposed nor approved: 422 TAXONOMY_UNKNOWN, nothing appended', async () => {
+    const cur = nodes.get('AA')!.chain.current;
+    const v = draftAmendment(cur, { ...cur.accord, taxonomy: { ...cur.accord.taxonomy, version: '2', sha256: 'ab'.repeat(32) } });
+    const size = nodes.get('AA')!.treeSize;
+    const r = await call('AA', 'POST', '/v1/accord/proposals', { accord: v, rationale: 'taxonomy v2' });
+    expectProblem(r, 422, 'TAXONOMY_UNKNOWN');
+    expect(r.body.detail).toMatch(/version 2 .*does not know/);
+    for (let i = size; i < nodes.get('AA')!.treeSize; i++) expect(parseEntry((await stores.get('AA')!.entry(i))!.bytes).type).not.toBe('accord.amendment');
+    // A peer that proposes it anyway (its node does not check): this node will not approve it.
+    const sent = await nodes.get('BB')!.submit('root', { type: 'accord.amendment', to: ['AA'], precedence: 'PRIORITY', marking: 'TLP:CLEAR', body: { accord: v, signatures: [] } as never });
+    await waitFor('AA to list it', async () => ((await call('AA', 'GET', '/v1/accord/proposals', undefined, 'alice')).body.items as { digest: string }[]).some((x) => x.digest === accordId(v)));
+    expect(sent.index).toBeGreaterThan(0);
+    expectProblem(await call('AA', 'POST', `/v1/accord/proposals/${accordId(v)}/approve`), 422, 'TAXONOMY_UNKNOWN');
+    expect(nodes.get('AA')!.chain.current.version).toBe(cur.version);
+  }, 30_000);
 });

@@ -63,6 +63,8 @@ import {
   parseBase64,
   parseChainFile,
   activationSuspectFrom,
+  KNOWN_TAXONOMIES,
+  knownTaxonomy,
   departureRace,
   accordForkProof,
   formatAccordForkProof,
@@ -421,6 +423,7 @@ export class Governance {
       const me = this.#node.party;
       if (!cur.party(me)) fail('ACCORD_MALFORMED', `${me} is not a party of the accord in force`);
       const accord = parseAccord(input.accord);
+      checkTaxonomyKnown(cur.accord, accord);
       const given = [...(input.signatures ?? [])];
       const signed: SignedAccord = { accord, signatures: sortSigs(given) as AccordSignature[] };
       this.#precheck(cur, signed);
@@ -479,6 +482,7 @@ export class Governance {
       const curV = versionOf(cur);
       if (p.version !== curV + 1) fail('ACCORD_VERSION', `proposal ${digest} is version ${p.version}; the next version is ${curV + 1}`);
       if (p.accord.previous !== digestOf(cur)) fail('ACCORD_CHAIN', `proposal ${digest} does not follow the version in force`);
+      checkTaxonomyKnown(cur.accord, p.accord);
       if (this.#approvedOther(p.version, digest)) fail('ACCORD_FORKED', `this party approved another version ${p.version}: approving a second would sign a fork`);
       const me = this.#node.party;
       const ours = this.#ourSignatures(cur, p.accord, p.recovery);
@@ -843,6 +847,20 @@ export class Governance {
     }
     if (found) await this.#serial(() => this.#recordPeers());
   }
+}
+
+/**
+ * Refuses an amendment that moves the channel to a taxonomy this build does
+ * not know (core knownTaxonomy): this node could not check reports under it,
+ * so it neither proposes nor approves it.
+ * @throws VerificationError `TAXONOMY_UNKNOWN`.
+ */
+function checkTaxonomyKnown(cur: Accord, next: Accord): void {
+  const a = cur.taxonomy;
+  const b = next.taxonomy;
+  if (a.id === b.id && a.version === b.version && a.sha256 === b.sha256) return;
+  if (knownTaxonomy(b) !== undefined) return;
+  fail('TAXONOMY_UNKNOWN', `accord version ${versionOf(next)} names taxonomy ${b.id} version ${b.version} (sha256 ${b.sha256.slice(0, 16)}…), which this node does not know (it knows ${KNOWN_TAXONOMIES.map((t) => `${t.id} ${t.version}`).join(', ')}): upgrade Parley on every node first`);
 }
 
 function sortSigs(sigs: readonly GovSignature[]): GovSignature[] {
