@@ -21,6 +21,7 @@ import {
   type AccordSignature,
   type SignedAccord,
   type SignerKey,
+  DEFAULT_ROLES,
   PARTY_ID,
   accordDigest,
   accordDiff,
@@ -110,6 +111,10 @@ export function applySet(draft: Accord, assignment: string): void {
     );
   }
   if (path[0] === 'parties' && (path.length < 3 || path[2] === 'id')) throw new UsageError(`--set ${path.join('.')}: name a member of a party, e.g. parties.US.urls (a party's id never changes)`);
+  // Officers' roles (core roles.ts): an accord without the member means the defaults, so one action can be set alone.
+  if (path[0] === 'roles' && path.length > 1 && (draft as { roles?: unknown }).roles === undefined) {
+    (draft as unknown as Record<string, Json>)['roles'] = JSON.parse(JSON.stringify(DEFAULT_ROLES)) as Json;
+  }
   let at: Record<string, Json> | Json[] = draft as unknown as Record<string, Json>;
   for (let i = 0; i < path.length - 1; i++) {
     const seg = path[i]!;

@@ -242,3 +242,61 @@ describe('parley accord install CHAINFILE (a party that joins a running channel)
     expect(json(broken).code).toBe('ACCORD_CONSENT');
   }, 60_000);
 });
+
+describe('parley init --chain CHAINFILE (join a running channel from its chain; serve catches up)', () => {
+  it('walks the chain before writing anything; binds the data directory to its channel; serve fetches the chain that names the party from a node, verifies it from version 1 and starts', async () => {
+    const env = { PARLEY_PASSPHRASE: 'correct horse battery staple' };
+    const kr = join(dir, 'kr');
+    // A chain that does not verify: nothing is written (1).
+    const bad = parley(['init', '--party', 'KR', '--origin', 'kr.example/log', '--data', join(dir, 'kr-bad'), '--chain', file('chain-no-quorum.json', chainOf([v1, approve(c1, d2, ['US'])])), '--json'], env);
+    expect(bad.code, bad.stdout + bad.stderr).toBe(1);
+    expect(existsSync(join(dir, 'kr-bad', 'keys.enc'))).toBe(false);
+    const init = parley(['init', '--party', 'KR', '--origin', 'kr.example/log', '--data', kr, '--chain', file('chain-for-kr.json', chainOf([v1])), '--json'], env);
+    expect(init.code, init.stdout + init.stderr).toBe(0);
+    expect(json(init)).toMatchObject({ id: 'KR', channel, chainVersion: 1 });
+    expect(verifyAccord(JSON.parse(readFileSync(join(kr, 'accord.json'), 'utf8')) as SignedAccord).id).toBe(channel);
+    // The others add KR; KR consents with its data directory's key.
+    const me = JSON.parse(readFileSync(join(kr, 'party.json'), 'utf8')) as AccordParty;
+    const d = draftAmendment(c1, { ...c1.accord, parties: [...c1.accord.parties, me] });
+    const proposal = file('join-kr.json', { accord: d, signatures: approve(c1, d, ['US', 'CN']).signatures });
+    expect(parley(['accord', 'consent', proposal, '--data', kr, '--json'], env).code).toBe(0);
+    const signed = JSON.parse(readFileSync(proposal, 'utf8')) as SignedAccord;
+    const chain2 = JSON.stringify(chainOf([v1, { accord: signed.accord, signatures: signed.signatures }]));
+    // A channel node answering GET /v1/accord/chain (real HTTP on 127.0.0.1); a second one answers garbage.
+    const { createServer } = await import('node:http');
+    const asked: string[] = [];
+    const serveText = (text: string) => createServer((req, res) => {
+      asked.push(req.url ?? '');
+      res.writeHead(req.url === '/v1/accord/chain' ? 200 : 404, { 'content-type': 'application/json' }).end(text);
+    });
+    const good = serveText(chain2);
+    const junk = serveText('{"channel":"x"}');
+    await Promise.all([good, junk].map((s) => new Promise<void>((r) => s.listen(0, '127.0.0.1', () => r()))));
+    const portOf = (s: typeof good) => (s.address() as { port: number }).port;
+    const { spawn } = await import('node:child_process');
+    const { createServer: net } = await import('node:net');
+    const port = await new Promise<number>((r) => { const s = net().listen(0, '127.0.0.1', () => { const p = (s.address() as { port: number }).port; s.close(() => r(p)); }); });
+    const child = spawn(process.execPath, [BIN, 'serve', '--data', kr, '--port', String(port), '--json', '--peer', `CN=http://127.0.0.1:${portOf(junk)}`, '--peer', `US=http://127.0.0.1:${portOf(good)}`], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let err = '';
+    child.stderr.setEncoding('utf8').on('data', (x: string) => (err += x));
+    try {
+      const started = await new Promise<string>((done, fail) => {
+        let out = '';
+        child.stdout.setEncoding('utf8').on('data', (x: string) => {
+          out += x;
+          if (out.includes('\n')) done(out);
+        });
+        child.once('exit', (code) => fail(new Error(`serve exited ${code}: ${err}`)));
+      });
+      expect(started).toContain('127.0.0.1');
+      const held = (await (await fetch(`http://127.0.0.1:${port}/v1/accord/chain`)).json()) as { versions: unknown[] };
+      expect(held.versions.length).toBe(2);
+      expect(asked).toContain('/v1/accord/chain');
+    } finally {
+      child.kill('SIGTERM');
+      await new Promise((r) => child.once('exit', r));
+      good.close();
+      junk.close();
+    }
+  }, 90_000);
+});

@@ -123,6 +123,7 @@ export const ERROR_CATALOG = {
 
   // Taxonomy (taxonomy/).
   TAXONOMY_INVALID: { kind: 'parse', status: 400, title: 'Malformed taxonomy' },
+  TAXONOMY_UNKNOWN: { kind: 'verification', status: 422, title: 'The accord names a taxonomy this node does not know' },
 
   // Federation: fork proofs and node-to-node request signatures (federation/fork.ts, federation/request.ts).
   FORK_PROOF_MALFORMED: { kind: 'parse', status: 400, title: 'Malformed fork proof' },

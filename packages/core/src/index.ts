@@ -21,6 +21,7 @@ export * from './note/witness.js';
 export * from './accord/accord.js';
 export * from './accord/chain.js';
 export * from './accord/epochs.js';
+export * from './accord/roles.js';
 export type * from './accord/proposal-view.js';
 export * from './entry/envelope.js';
 export * from './entry/seal.js';

@@ -23,6 +23,8 @@ import {
   draftAmendment,
   epochsOf,
   extendAccordChain,
+  departedIn,
+  departureRace,
   formatAccordForkProof,
   formatChainFile,
   formatVerifierKey,
@@ -45,12 +47,13 @@ import {
   signCheckpoint,
   verifyRetiredKeyProof,
   parseAnyForkProof,
+  formatBase64,
 } from '../src/index.js';
 import { ArgumentError, ParleyError, ParseError, VerificationError } from '../src/errors.js';
 import { providers, useProvider } from './helpers/providers.js';
 import { assertThrowsCode } from './helpers/assert.js';
 import { OWN_VECTORS_DIR } from './helpers/vectors.js';
-import { frozenScenario, genesis, logKey, party, scenario, seed, sign, vectorFiles, withParty } from './fixtures/accord-chain.js';
+import { activationEntry, frozenScenario, genesis, logKey, party, scenario, seed, sign, vectorFiles, withParty } from './fixtures/accord-chain.js';
 
 const DIR = join(OWN_VECTORS_DIR, 'accord-chain');
 const read = (f: string) => readFileSync(join(DIR, f), 'utf8');
@@ -409,7 +412,8 @@ describe('key epochs', () => {
     ];
     for (const b of bad) assertThrowsCode(() => parseChainFile(b), ParseError, 'ACCORD_MALFORMED');
     // A recovery activation without suspectFrom flags everything the compromised key governed (CN: v1..v3, from 0).
-    const noSuspect = { ...sc.file, activations: sc.file.activations.map((a) => (a.suspectFrom === undefined ? a : { party: a.party, version: a.version, size: a.size, entry: a.entry })) };
+    const unsigned = formatBase64(activationEntry(sc.file.channel, 'CN', logKey('CN', 1), sc.verified[3]!, 9, ['CN', 'EU', 'IN', 'US']));
+    const noSuspect = { ...sc.file, activations: sc.file.activations.map((a) => (a.suspectFrom === undefined ? a : { party: a.party, version: a.version, size: a.size, entry: unsigned })) };
     const { epochs } = verifyChainFile(formatChainFile(noSuspect));
     expect([...Array(12).keys()].filter((i) => epochs.suspect('CN', i))).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8]);
   });
@@ -442,5 +446,23 @@ describe('key epochs', () => {
     assertThrowsCode(() => verifyRetiredKeyProof({ ...proof, activation: { ...proof.activation, size: 11 } }, chain), VerificationError, 'FORK_PROOF_INVALID');
     assertThrowsCode(() => verifyRetiredKeyProof({ ...proof, accord: sc.verified[1]!.digest }, chain), VerificationError, 'FORK_PROOF_INVALID');
     assertThrowsCode(() => verifyRetiredKeyProof(`${formatRetiredKeyProof(proof)} `, chain), ParseError, 'FORK_PROOF_MALFORMED');
+  });
+});
+
+describe('departure races (two versions N+1 that only let parties go)', () => {
+  const sc = scenario();
+  const [v1, , , v4] = sc.verified as VerifiedAccord[];
+  it('names what a pure withdrawal or removal drops, and nothing for any other change', () => {
+    // v5 of the scenario: EU withdraws (quorum follows).
+    expect(departedIn(v4!.accord, sc.verified[4]!.accord)).toEqual(['EU']);
+    expect(departedIn(v1!.accord, sc.verified[1]!.accord)).toBeUndefined(); // a join
+    const both = draftAmendment(v4!, { ...v4!.accord, parties: v4!.accord.parties.filter((p) => p.id !== 'IN'), heartbeatSeconds: 60 });
+    expect(departedIn(v4!.accord, both)).toBeUndefined(); // a removal that also changes the heartbeat
+  });
+  it('calls two withdrawals of one version a departure race, and a withdrawal beside any other change not one', () => {
+    const leave = (id: string) => draftAmendment(v4!, { ...v4!.accord, parties: v4!.accord.parties.filter((p) => p.id !== id), amendmentQuorum: 3 });
+    expect(departureRace(v4!.accord, leave('EU'), leave('IN'))).toEqual({ a: ['EU'], b: ['IN'] });
+    expect(departureRace(v4!.accord, leave('EU'), { ...leave('EU'), created: '2027-01-01T00:00:00.000Z' })).toEqual({ a: ['EU'], b: ['EU'] });
+    expect(departureRace(v4!.accord, leave('EU'), draftAmendment(v4!, { ...v4!.accord, heartbeatSeconds: 60 }))).toBeUndefined();
   });
 });

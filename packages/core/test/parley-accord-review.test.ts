@@ -8,6 +8,8 @@ import { describe, expect, it } from 'vitest';
 import {
   type ChainFile,
   type SignedAccord,
+  activationSuspectFrom,
+  checkBody,
   type VerifiedAccord,
   draftAccord,
   draftAmendment,
@@ -29,7 +31,7 @@ import {
 import * as core from '../src/index.js';
 import { ParleyError, ParseError, VerificationError } from '../src/errors.js';
 import { assertThrowsCode } from './helpers/assert.js';
-import { logKey, party, scenario, sign, withParty } from './fixtures/accord-chain.js';
+import { activationEntry, logKey, party, scenario, sign, withParty } from './fixtures/accord-chain.js';
 
 /** Version 1 of `ids`, quorum `q`, signed by every party. */
 function founding(ids: readonly string[], q: number, name: string): VerifiedAccord {
@@ -167,7 +169,10 @@ describe('accord review: epochs at their boundaries', () => {
   it('lets a recovery\u2019s suspect range reach back over earlier epochs of the same compromised key', () => {
     // CN's key of v1..v3 was compromised; CN activated v2 at 3 and v3 at 4 under it; recovered in v4 at 9.
     // The last checkpoint witnessed under the old key may be older than CN's last activation: 2 here.
-    const at = (suspectFrom?: number) => ({ ...sc.file, activations: sc.file.activations.map(({ suspectFrom: _s, ...a }) => (a.party === 'CN' && a.version === 4 && suspectFrom !== undefined ? { ...a, suspectFrom } : a)) });
+    // suspectFrom is signed in CN's activation entry (its new key), so each range is a re-signed entry.
+    const v4 = sc.verified[3]!;
+    const reSigned = (s?: number) => formatBase64(activationEntry(sc.file.channel, 'CN', logKey('CN', 1), v4, 9, ['CN', 'EU', 'IN', 'US'], s));
+    const at = (suspectFrom?: number) => ({ ...sc.file, activations: sc.file.activations.map(({ suspectFrom: _s, ...a }) => (a.party === 'CN' && a.version === 4 ? (suspectFrom !== undefined ? { ...a, entry: reSigned(suspectFrom), suspectFrom } : { ...a, entry: reSigned() }) : a)) });
     const s2 = verifyChainFile(formatChainFile(at(2))).epochs;
     expect([...Array(14).keys()].filter((i) => s2.suspect('CN', i))).toEqual([2, 3, 4, 5, 6, 7, 8]);
     // No suspectFrom: everything the compromised key governed is suspect, from its first use.
@@ -190,8 +195,24 @@ describe('accord review: epochs at their boundaries', () => {
     const { epochs: e } = verifyChainFile(formatChainFile(file));
     expect([...Array(14).keys()].filter((i) => e.suspect('CN', i))).toEqual([6, 7, 8]);
     // suspectFrom where the party's log key does not change is still refused.
-    const noChange = { ...sc.file, activations: sc.file.activations.map((a) => (a.party === 'US' && a.version === 4 ? { ...a, suspectFrom: 11 } : a)) };
+    const usEntry = formatBase64(activationEntry(sc.file.channel, 'US', logKey('US', 1), sc.verified[3]!, 12, ['CN', 'EU', 'IN', 'US'], 11));
+    const noChange = { ...sc.file, activations: sc.file.activations.map((a) => (a.party === 'US' && a.version === 4 ? { ...a, entry: usEntry, suspectFrom: 11 } : a)) };
     assertThrowsCode(() => verifyChainFile(formatChainFile(noChange)), VerificationError, 'ACCORD_CHAIN');
+  });
+
+  it('takes a recovery\u2019s suspect range from the signed activation entry, never from the chain file alone', () => {
+    // Whoever serves a chain file must not narrow (or drop) CN's suspect range: it is signed by CN's new key in the entry body.
+    const cn = (f: (a: (typeof sc.file.activations)[number]) => (typeof sc.file.activations)[number]) => ({ ...sc.file, activations: sc.file.activations.map((a) => (a.party === 'CN' && a.version === 4 ? f(a) : a)) });
+    assertThrowsCode(() => verifyChainFile(formatChainFile(cn((a) => ({ ...a, suspectFrom: 8 })))), VerificationError, 'ACCORD_CHAIN');
+    assertThrowsCode(() => verifyChainFile(formatChainFile(cn(({ suspectFrom: _s, ...a }) => a))), VerificationError, 'ACCORD_CHAIN');
+    // An unsigned number where the entry signs none is refused too.
+    assertThrowsCode(() => verifyChainFile(formatChainFile({ ...sc.file, activations: sc.file.activations.map((a) => (a.party === 'US' && a.version === 3 ? { ...a, suspectFrom: 9 } : a)) })), VerificationError, 'ACCORD_CHAIN');
+    // The epochs follow the signed value.
+    const { epochs } = verifyChainFile(formatChainFile(sc.file));
+    expect([...Array(14).keys()].filter((i) => epochs.suspect('CN', i))).toEqual([6, 7, 8]);
+    expect(activationSuspectFrom(sc.file.activations.find((a) => a.party === 'CN' && a.version === 4)!.entry)).toBe(6);
+    // A body suspectFrom that is not a log size is refused (bodies.ts), and the check names the activation entry.
+    assertThrowsCode(() => checkBody('accord.activation', { version: 4, digest: sc.verified[3]!.digest, suspectFrom: -1 }), ParseError, 'ENTRY_MALFORMED');
   });
 
   it('keeps answering a departed party\u2019s last epoch (the epochs cannot tell where its log ended; verifiers refuse its new entries)', () => {

@@ -147,7 +147,11 @@ export const AccordApprovalBody = z
 
 /** `accord.activation`: the sender's log adopts `version` from this entry on. */
 export const AccordActivationBody = z
-  .object({ version: Version, digest: Hex64 })
+  .object({
+    version: Version,
+    digest: Hex64,
+    suspectFrom: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER).optional().describe("A recovery of the sender's own log key: its entries from suspectFrom up to this activation are suspect (signed here by the new key)"),
+  })
   .strict()
   .meta({ id: 'AccordActivationBody' });
 

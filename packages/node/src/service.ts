@@ -350,8 +350,12 @@ export class ParleyNode implements Governed {
     // The chain: genesis, then the versions adopted since (store setting accord.chain).
     const governed = loadChain(signedGenesis, genesis, await o.store.getSetting(CHAIN_SETTING));
     const accord = governed.chain.current;
-    const me = accord.party(o.party);
-    if (!me) fail('ACCORD_MALFORMED', `${o.party} is not a party of the accord`);
+    // A party the accord in force no longer names (removed, or withdrawn) still reopens its own data directory:
+    // its keys are those of its last epoch, and governance (attach → haltIfDue) halts it, so it serves its log
+    // read-only and refuses every write with CHANNEL_FROZEN (issue 11).
+    const departedAs = accord.party(o.party) === undefined && governed.chain.versions.some((v) => v.party(o.party) !== undefined) ? governed.epochs.epochs(o.party).at(-1)?.member : undefined;
+    const me = accord.party(o.party) ?? departedAs;
+    if (!me) fail('ACCORD_MALFORMED', `${o.party} is not a party of the accord (a joining party starts once the amendment that adds it is in force and its chain is installed)`);
     // Our key: the one of the current version, or (a rotation adopted, not yet activated in our log) the one governing our next entry.
     const logKey = formatVerifierKey(verifierKeyOf(o.keys.log));
     const ours = [me, governed.epochs.keysFor(o.party, await o.store.treeSize())?.member].filter((m) => m !== undefined);

@@ -262,6 +262,10 @@ describe('an accord fork: two different complete versions N+1', () => {
     const listed = (await call('CN', 'GET', '/v1/accord/proposals', undefined, 'alice')).body.items as { version: number; status: string; accord: Accord }[];
     expect(listed.find((p) => p.version === 3 && p.accord.heartbeatSeconds === 600)?.status).toBe('refused');
     expect(((await stores.get('CN')!.getSetting('accord.forks')) as string[]).length).toBe(1);
+    // Counted by the fork metric, in a series of its own (no party's log forked).
+    const metrics = await (await fetch(`${urls['CN']}/metrics`)).text();
+    expect(metrics).toMatch(/^parley_forks_detected\{party="accord"\} 1$/m);
+    expect(metrics).toMatch(/^parley_forks_detected\{party="US"\} 0$/m);
     // The same alarm as a log fork: the watcher's ERROR line parley.fork.detected.
     await waitFor('CN to raise the fork alarm', () => logged.some((l) => l.node === 'CN' && l.event === 'parley.fork.detected' && l.kind === 'accord'));
   }, 40_000);

@@ -409,8 +409,10 @@ describe('accord amendments by quorum over real HTTP', () => {
           return c.versions.length === base + 1 && c.activations.some((a) => a.party === 'US' && a.version === base + 1);
         }, 40_000);
       }
-      const act = (await chainOf('CN')).activations.find((a) => a.party === 'US' && a.version === base + 1)! as { size: number; suspectFrom?: number };
+      const act = (await chainOf('CN')).activations.find((a) => a.party === 'US' && a.version === base + 1)! as unknown as { size: number; entry: string; suspectFrom?: number };
       expect(act.suspectFrom).toBe(suspectFrom);
+      // The range is signed: US's activation entry (its new key) carries it in its body, and CN read it from there.
+      expect((JSON.parse(Buffer.from(act.entry, 'base64').toString('utf8')) as { body: { clear: { suspectFrom?: number } } }).body.clear.suspectFrom).toBe(suspectFrom);
       const v = nodes.get('CN')!.chain.current;
       expect(v.signatures.some((x) => x.party === 'US' && x.prior === true)).toBe(false);
       // Views at CN: the entry from suspectFrom is suspect, the one before it is not.

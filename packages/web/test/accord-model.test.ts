@@ -7,7 +7,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { type Accord, draftAccord, formatBase64, formatVerifierKey, generateSignerKey, verifierKeyOf } from '@parley/core';
+import { type Accord, accordDiff, draftAccord, formatBase64, formatVerifierKey, generateSignerKey, verifierKeyOf } from '@parley/core';
 import { type DiffItem, type ProposalItem, activationRows, describeDiff, proposalView, shortKey, signersOf, sortProposals } from '../src/pages/accord/model.js';
 
 const vectors = JSON.parse(readFileSync(new URL('./vectors/accord-diff.json', import.meta.url), 'utf8')) as { cases: { name: string; diff: DiffItem[]; changes: unknown[] }[] };
@@ -22,6 +22,19 @@ describe('describeDiff', () => {
       expect(describeDiff(c.diff)).toEqual(c.changes);
     });
   }
+
+  it('reads officers\u2019 roles per action, from core accordDiff and from a whole roles member against the defaults', () => {
+    const next: Accord = { ...v1, roles: { amend: ['admin', 'officer'], flash: ['admin'], report: ['admin', 'officer'] } };
+    const expected = [
+      { kind: 'roles', action: 'amend', from: ['admin'], to: ['admin', 'officer'] },
+      { kind: 'roles', action: 'flash', from: ['admin', 'officer'], to: ['admin'] },
+    ];
+    expect(describeDiff(accordDiff(v1, next), v1, next)).toEqual(expected);
+    expect(describeDiff([{ path: 'roles', to: next.roles as unknown as DiffItem['to'] }], v1, next)).toEqual(expected);
+    // Roles sort after the quorum, before deadlines.
+    const both = describeDiff([{ path: 'heartbeatSeconds', from: 3600, to: 60 }, ...accordDiff(v1, next), { path: 'amendmentQuorum', from: 2, to: 1 }]);
+    expect(both.map((c) => c.kind)).toEqual(['quorum', 'roles', 'roles', 'heartbeat']);
+  });
 
   it('resolves a party given by its index against the previous and next accords', () => {
     const us2 = party('US');
@@ -92,6 +105,10 @@ describe('proposalView', () => {
   it('offers Approve only to an admin of a party the proposal still needs, while pending', () => {
     expect(proposalView(proposal(), v1, { party: 'CN', role: 'officer' })).toMatchObject({ canApprove: false, blocked: 'role' });
     expect(proposalView(proposal(), v1, { party: 'CN', role: 'auditor' })).toMatchObject({ canApprove: false, blocked: 'role' });
+    // The accord in force may let officers amend (roles.amend); never auditors.
+    const officersAmend: Accord = { ...v1, roles: { amend: ['admin', 'officer'], flash: ['admin', 'officer'], report: ['admin', 'officer'] } };
+    expect(proposalView(proposal(), officersAmend, { party: 'CN', role: 'officer' })).toMatchObject({ canApprove: true });
+    expect(proposalView(proposal(), officersAmend, { party: 'CN', role: 'auditor' })).toMatchObject({ canApprove: false, blocked: 'role' });
     expect(proposalView(proposal(), v1, { party: 'US', role: 'admin' })).toMatchObject({ canApprove: false, blocked: 'approved' });
     expect(proposalView(proposal({ status: 'active' }), v1, { party: 'CN', role: 'admin' })).toMatchObject({ canApprove: false, blocked: 'status' });
     expect(proposalView(proposal({ status: 'refused' }), v1, { party: 'CN', role: 'admin' })).toMatchObject({ canApprove: false, blocked: 'status' });

@@ -241,8 +241,42 @@ describe.skipIf(SKIP_E2E)('channel pages in Chromium (log explorer, incidents, l
     await page.getByTestId('fork-alarm').getByText(/检测到分叉/).waitFor();
     await shot(page, 'links-fork-zh-CN');
     await setLang(page, 'en');
-    await page.unroute('**/v1/forks');
-    await page.unroute('**/v1/links');
+    // Every route of this test (forks, links); a links reload still in flight is let go, not fulfilled twice.
+    await page.unrouteAll({ behavior: 'ignoreErrors' });
+  });
+
+  it('shows an accord fork as an accord fork (versions and signers, no log sizes, on no party\u2019s card), a departure race in words, in both languages', async () => {
+    const digest = (c: string) => c.repeat(64);
+    const fork = {
+      id: 'fork/accord/0123456789abcdef',
+      party: 'accord',
+      n: 0,
+      kind: 'accord',
+      a: { version: 2, digest: digest('a'), signedBy: ['CN'] },
+      b: { version: 2, digest: digest('b'), signedBy: ['US'] },
+      signers: [],
+      race: { kind: 'departure', a: ['CN'], b: ['US'] },
+      message: 'ACCORD FORK (a departure race)',
+      href: '/v1/forks/accord/0',
+    };
+    await page.route('**/v1/forks', (r) => r.fulfill({ json: { forks: [fork] } }));
+    await page.goto(`${ch.party('US').url}/links`);
+    const alarm = page.getByTestId('fork-alarm');
+    await alarm.getByText(/ACCORD FORK: two different versions 2/).waitFor();
+    const text = await alarm.innerText();
+    expect(text).toMatch(/accord version 2/);
+    expect(text).toMatch(/signed by CN/);
+    expect(text).not.toMatch(/size undefined|undefined/);
+    expect(text).not.toMatch(/FORK DETECTED in the log/);
+    expect(await page.getByTestId('accord-fork-race').innerText()).toMatch(/departure race, not an attack/);
+    // No party's log forked: no card is marked.
+    expect(await page.getByTestId('link-CN').getAttribute('data-state')).not.toBe('fork');
+    await setLang(page, 'zh-CN');
+    await alarm.getByText(/协定分叉/).waitFor();
+    expect(await page.getByTestId('accord-fork-race').innerText()).toMatch(/退出竞争/);
+    expect(await alarm.innerText()).not.toMatch(/undefined/);
+    await setLang(page, 'en');
+    await page.unrouteAll({ behavior: 'ignoreErrors' });
   });
 
   it('shows compliance charts with their tables and CSV downloads', async () => {

@@ -65,9 +65,10 @@ const R = 5;
 const N = 9;
 const time = (i: number) => `2026-11-26T10:00:0${i}.000Z`;
 /** The activation entry of `v` in US's log at index R, signed by the new key. */
-function activationEntry(v: SignedAccord): Uint8Array {
+/** US's activation entry of version 2, signed by its new key; a recovery's suspectFrom is signed in its body (core epochs.ts). */
+function activationEntry(v: SignedAccord, suspectFrom?: number): Uint8Array {
   const digest = accordId(v.accord);
-  const env = { v: 1, accord: channel, from: { party: 'US', officer: 'node' }, to: ['CN'], seq: R, time: time(R), type: 'accord.activation', precedence: 'ROUTINE', marking: 'TLP:CLEAR', refs: [], body: { clear: { version: 2, digest } } };
+  const env = { v: 1, accord: channel, from: { party: 'US', officer: 'node' }, to: ['CN'], seq: R, time: time(R), type: 'accord.activation', precedence: 'ROUTINE', marking: 'TLP:CLEAR', refs: [], body: { clear: suspectFrom === undefined ? { version: 2, digest } : { version: 2, digest, suspectFrom } } };
   const sig = formatBase64(getCrypto().ed25519Signer(usNew.seed)(encodeUtf8(`parley/entry/v1\n${canonicalize(env)}`)));
   return encodeUtf8(canonicalize({ ...env, sig }));
 }
@@ -78,7 +79,7 @@ function build(planned: boolean, suspectFrom?: number) {
   const entries: Uint8Array[] = [];
   for (let i = 0; i < N; i++) {
     let bytes: Uint8Array;
-    if (i === R) bytes = activationEntry(v2);
+    if (i === R) bytes = activationEntry(v2, suspectFrom);
     else {
       const key = i < R ? usOld : usNew;
       bytes = signEntry(

@@ -247,6 +247,7 @@ the amendment can take effect: write a draft with --out, have them run
 
 Examples:
   $ parley accord propose --set heartbeatSeconds=600 --rationale "fewer heartbeats"
+  $ parley accord propose --set 'roles.flash=["admin"]' --rationale "only admins send FLASH"
   $ parley accord propose --add-party jp/party.json --out join-jp.json
   $ parley accord propose join-jp.json --yes`,
     )

@@ -1,18 +1,20 @@
 /** `parley init`: a new party's data directory — keys, configuration, public material, first admin. */
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Command } from 'commander';
 import {
   type AccordParty,
   PARTY_ID,
   formatBase64,
+  formatSignedAccord,
   formatVerifierKey,
   generateSignerKey,
   hpkeDeriveKeyPair,
   isValidKeyName,
   verifierKeyOf,
 } from '@parley/core/node';
-import { EXIT_OK, UsageError, act } from '../exit.js';
+import { EXIT_INVALID, EXIT_OK, UsageError, act } from '../exit.js';
 import { makeOut } from '../io.js';
 import { parseIndexArg } from '../hashes.js';
 import { DATA_FLAGS, DATA_HELP, dataDir, makeDataDir, paths, writeConfig, writeFileAtomic } from '../datadir.js';
@@ -20,6 +22,7 @@ import { sealKeyFile } from '../keyfile.js';
 import { getSecret } from '../secrets.js';
 import { addOfficer, checkOfficerName, openStore } from '../officers.js';
 import { lockDir } from '../lock.js';
+import type { ChainFileJson } from '../governance.js';
 
 const collect = (v: string, prev: string[] = []) => [...prev, v];
 
@@ -36,6 +39,7 @@ interface InitOpts {
   host: string;
   port: string;
   json?: boolean;
+  chain?: string;
 }
 
 function checkArgs(o: InitOpts): { port: number } {
@@ -66,11 +70,19 @@ export function registerInit(program: Command): void {
     .option('--host <host>', 'address `parley serve` listens on', '127.0.0.1')
     .option('--port <port>', 'port `parley serve` listens on', '8443')
     .option('--json', "print only the party's public accord material as JSON (a --party-file for parley accord init)")
+    .option('--chain <file>', 'join a running channel: walk this accord chain file (parley accord chain --out FILE) and bind the data directory to it')
     .addHelpText(
       'after',
       `
 Writes DIR/keys.enc (scrypt + AES-256-GCM), DIR/config.json, DIR/party.json and DIR/parley.sqlite.
 Give DIR/party.json (or the --json output) to whoever runs \`parley accord init\`.
+
+With --chain FILE (a party joining a running channel, or one whose keys were lost and are being recovered):
+the chain is walked in full first (as parley accord verify; nothing is written when it fails, exit 1); its
+version 1 becomes DIR/accord.json and its later versions and activations go to the store. Give DIR/party.json
+to the parties, consent to the amendment that adds you (parley accord consent), and once it is in force start
+\`parley serve\`: the node fetches the newer chain from the channel's nodes, verifies it from this version 1,
+and starts when it names this party with this key.
 
 Example:
   $ PARLEY_PASSPHRASE=… parley init --party US --origin us.parley.example/log --data us --admin alice --admin-password-file pw.txt`,
@@ -80,6 +92,9 @@ Example:
 
 async function init(o: InitOpts): Promise<number> {
   const { port } = checkArgs(o);
+  // A chain to join is walked before anything is written: a bad one leaves no half-made directory.
+  const chain = o.chain === undefined ? undefined : await walkedChain(o.chain, o.json === true);
+  if (chain === 'invalid') return EXIT_INVALID;
   const dir = dataDir(o.data);
   const p = paths(dir);
   if (existsSync(p.keys) || existsSync(p.config)) throw new UsageError(`${dir} is already a data directory (it has keys.enc or config.json); choose another --data`);
@@ -106,14 +121,23 @@ async function init(o: InitOpts): Promise<number> {
     // keys first, config last: a directory with config.json is a complete one.
     writeFileAtomic(p.keys, await sealKeyFile({ log, hpkeSeed }, passphrase));
     writeFileAtomic(p.party, `${JSON.stringify(party, null, 2)}\n`, 0o644);
-    await openStore(dir).close();
+    const store = openStore(dir);
+    try {
+      if (chain !== undefined) {
+        // As `parley accord install CHAINFILE`: version 1 (the channel id) as accord.json, the rest in the store.
+        writeFileAtomic(join(dir, 'accord.json'), formatSignedAccord(chain.json.versions[0]!));
+        await store.putSetting('accord.chain', { channel: chain.channel, versions: chain.json.versions.slice(1), activations: chain.json.activations });
+      }
+    } finally {
+      await store.close();
+    }
     if (o.admin !== undefined) await addOfficer(dir, { name: o.admin, role: 'admin', password: adminPassword! });
     writeConfig(dir, { party: o.party, origin: o.origin, listen: { host: o.host, port }, accord: 'accord.json' });
   } finally {
     lock.release();
   }
 
-  makeOut(o.json === true).result({ ...party }, [
+  makeOut(o.json === true).result({ ...party, ...(chain !== undefined ? { channel: chain.channel, chainVersion: chain.version } : {}) }, [
     `Initialised ${o.party} in ${dir}`,
     `  origin:    ${o.origin}`,
     `  log key:   ${party.logKey}`,
@@ -122,7 +146,24 @@ async function init(o: InitOpts): Promise<number> {
     o.admin !== undefined ? `  admin:     ${o.admin}` : `  no officer yet: parley officer add NAME --role admin --data ${dir}`,
     '',
     `Public material for the accord: ${p.party}`,
-    'Next: collect every party\'s party.json, then: parley accord init --name NAME --party-file us.json --party-file cn.json',
+    ...(chain === undefined
+      ? ['Next: collect every party\'s party.json, then: parley accord init --name NAME --party-file us.json --party-file cn.json']
+      : [
+          `Bound to channel ${chain.channel} (chain verified up to version ${chain.version}).`,
+          `Next: give ${p.party} to the parties; consent to the amendment that adds you (parley accord consent PROPOSAL --data ${dir}); once it is in force: parley serve --data ${dir}`,
+        ]),
   ]);
   return EXIT_OK;
+}
+
+/** The chain file of `--chain`, walked in full (accord-gov.ts walkChain); 'invalid' after reporting a walk that fails. */
+async function walkedChain(file: string, json: boolean): Promise<{ json: ChainFileJson; channel: string; version: number } | 'invalid'> {
+  const { loadChain, reportWalk, walkChain } = await import('./accord-gov.js');
+  const { json: chainJson } = await loadChain({ file });
+  const walk = walkChain(chainJson);
+  if (!walk.ok) {
+    reportWalk(makeOut(json), walk, file);
+    return 'invalid';
+  }
+  return { json: chainJson, channel: walk.chain.channel, version: walk.chain.current.version };
 }

@@ -157,6 +157,23 @@ async function serve(o: ServeOpts): Promise<number> {
     await store.close();
     throw e;
   });
+  // A party that joined with `parley init --chain`: catch its chain up from the channel's nodes before opening (join.ts).
+  try {
+    const { catchUpJoin } = await import('../join.js');
+    const { formatVerifierKey, verifierKeyOf } = await import('@parley/core/node');
+    await catchUpJoin({
+      store,
+      genesis: readInstalledAccord(dir, config),
+      party: config.party,
+      logKey: formatVerifierKey(verifierKeyOf(keys.log)),
+      peerUrls: Object.values(peerUrls),
+      log: (msg) => process.stderr.write(`${JSON.stringify({ level: 'info', msg, event: 'parley.accord.joined' })}\n`),
+    });
+  } catch (e) {
+    await store.close();
+    if (!isParleyError(e)) throw e;
+    throw new UsageError(`the accord chain held in ${dir} does not verify: ${e.message} (${e.code})`, e.code);
+  }
   const verifyPool = new VerifyPool(readInstalledAccord(dir, config));
   let node: ParleyNode;
   try {

@@ -33,6 +33,7 @@ import { type Ed25519Verify, type SigningCrypto, getCrypto } from '../crypto/pro
 import { SIG_TYPE_COSIGNATURE_V1, SIG_TYPE_ED25519, type SignerKey, type VerifierKey, cosignerKey, parseVerifierKey, verifierKeyOf, formatVerifierKey } from '../note/key.js';
 import { arr, int, obj, sortedUnique, str, time } from '../shape.js';
 import { type Localized, type Precedence, PRECEDENCES, TAXONOMY_V1, type Taxonomy, defaultDeadlines, taxonomyHash } from '../taxonomy/taxonomy.js';
+import { type AccordRoles, DEFAULT_ROLES, parseRoles } from './roles.js';
 
 /** Accord format version. */
 export const ACCORD_VERSION = 1;
@@ -102,6 +103,8 @@ export interface Accord {
    * accord's bytes, and so its id, as they were).
    */
   readonly timestamping?: AccordTimestamping;
+  /** Which officer roles may send FLASH, send reports and amend the accord (roles.ts); absent = {@link DEFAULT_ROLES}. */
+  readonly roles?: AccordRoles;
 }
 
 /** The accord's `timestamping` member: which TSAs count, and how many must agree (k of n). */
@@ -309,7 +312,7 @@ export function parseAccordTimestamping(v: unknown, path = 'accord.timestamping'
  * @throws ParseError `ACCORD_MALFORMED`.
  */
 export function parseAccord(v: unknown): Accord {
-  const o = obj(v, 'ACCORD_MALFORMED', 'accord', ['v', 'name', 'title', 'created', 'parties', 'taxonomy', 'deadlines', 'heartbeatSeconds', 'redLines', 'amendmentQuorum'], ['version', 'previous', 'timestamping']);
+  const o = obj(v, 'ACCORD_MALFORMED', 'accord', ['v', 'name', 'title', 'created', 'parties', 'taxonomy', 'deadlines', 'heartbeatSeconds', 'redLines', 'amendmentQuorum'], ['version', 'previous', 'roles', 'timestamping']);
   if (o['v'] !== ACCORD_VERSION) fail('ACCORD_MALFORMED', 'accord.v: unsupported version');
   if (('version' in o) !== ('previous' in o)) fail('ACCORD_MALFORMED', 'accord.previous: present exactly when accord.version is');
   const later = 'version' in o;
@@ -350,7 +353,8 @@ export function parseAccord(v: unknown): Accord {
     }),
     amendmentQuorum: int(o['amendmentQuorum'], 'ACCORD_MALFORMED', 'accord.amendmentQuorum', 1, parties.length),
   };
-  const stamped = 'timestamping' in o ? { ...accord, timestamping: parseAccordTimestamping(o['timestamping']) } : accord;
+  const withRoles = 'roles' in o ? { ...accord, roles: parseRoles(o['roles']) } : accord;
+  const stamped = 'timestamping' in o ? { ...withRoles, timestamping: parseAccordTimestamping(o['timestamping']) } : withRoles;
   return later ? { ...stamped, version, previous: previous! } : stamped;
 }
 
@@ -642,6 +646,12 @@ export function accordDiff(prev: Accord, next: Accord): AccordChange[] {
   };
   const a = strip(prev);
   const b = strip(next);
+  // An absent `roles` means the defaults (roles.ts): a first `roles` member lists each changed action, not the whole member.
+  if ((a['roles'] === undefined) !== (b['roles'] === undefined)) {
+    const defaults = JSON.parse(canonicalize(DEFAULT_ROLES)) as JsonValue;
+    a['roles'] ??= defaults;
+    b['roles'] ??= defaults;
+  }
   const out: AccordChange[] = [];
   const keys = [...new Set([...Object.keys(a), ...Object.keys(b), 'parties'])].sort();
   for (const k of keys) {

@@ -127,6 +127,34 @@ function isWithdrawal(prev: Accord, next: Accord): boolean {
 }
 
 /**
+ * The parties version `next` drops when it only drops parties (the quorum
+ * following them down, `created` aside, nothing else changing) — the shape
+ * of a withdrawal, and of a removal that changes nothing else — else
+ * undefined. Says nothing of signatures (that is {@link verifyAmendment}'s job).
+ * @example departedIn(v1.accord, v2.accord) // ['EU'] when v2 only lets EU go
+ */
+export function departedIn(prev: Accord, next: Accord): string[] | undefined {
+  if (!isWithdrawal(prev, next)) return undefined;
+  const kept = new Set(next.parties.map((p) => p.id));
+  return prev.parties.filter((p) => !kept.has(p.id)).map((p) => p.id);
+}
+
+/**
+ * A **departure race**: both sides of an accord fork after version `prev`
+ * only drop parties (two parties withdrew at the same time, or a party's
+ * withdrawal crossed its removal). Still a fork — two validly signed
+ * histories, and nodes may hold different ones — but an honest race, not
+ * a quorum signing two futures: the alarm says so, and what to do
+ * (docs/operations.md). Undefined when either side changes anything else.
+ * @returns the parties each side drops.
+ */
+export function departureRace(prev: Accord, a: Accord, b: Accord): { readonly a: string[]; readonly b: string[] } | undefined {
+  const x = departedIn(prev, a);
+  const y = departedIn(prev, b);
+  return x !== undefined && y !== undefined ? { a: x, b: y } : undefined;
+}
+
+/**
  * How many approvals of version N's keys an amendment needs (rule 3 of the
  * module doc): the quorum Q, lowered to the number of eligible parties when
  * parties are removed or recovered (they cannot approve: a party cannot

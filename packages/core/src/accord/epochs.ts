@@ -19,7 +19,8 @@
  *     frozen version    its epoch is [R, R + 1): only the activation entry itself
  *
  * The activation entry of version V in P's log is P's entry with `seq` =
- * size, type `accord.activation`, clear body `{version, digest}` naming V,
+ * size, type `accord.activation`, clear body `{version, digest,
+ * suspectFrom?}` naming V,
  * signed by P's log key in V. For a planned rotation the node first signs
  * the checkpoint of size R with both keys, then appends the activation
  * entry with the new key. For a compromise recovery (the key changed with
@@ -29,13 +30,14 @@
  * reach back over every consecutive epoch the compromised key governed (the
  * party activated versions that kept its key), never before the first of
  * them; absent, everything that key governed (from the first of those
- * epochs to R) is suspect. `suspectFrom` is NOT signed by anything in the
- * chain (neither the accord version nor the activation entry carries it):
- * it is accepted on any activation that changes the party's log key, since
- * whoever holds the stolen old key can add its prior signature to the
- * recovery, making it look like a planned rotation (no default range then);
- * a chain file's server can narrow the range; verifiers that hold the
- * recovery proposal entry should take it from there.
+ * epochs to R) is suspect. `suspectFrom` is carried in the activation
+ * entry's body, so the party's NEW key signs it (the thief of the old key
+ * cannot, and whoever serves a chain file cannot narrow it); a chain file
+ * repeats it beside the entry for readers, and {@link verifyChainFile}
+ * refuses a copy that is not the signed value. It is accepted on any
+ * activation that changes the party's log key, since whoever holds the
+ * stolen old key can add its prior signature to the recovery, making it
+ * look like a planned rotation (no default range then).
  *
  * A party that a version removes (or that withdraws) records no activation
  * of it (the version does not name it): its last epoch stays open here, so
@@ -74,7 +76,7 @@ export interface Activation {
   readonly party: string;
   readonly version: number;
   readonly size: number;
-  /** Compromise recovery only: the first suspect index (see the module doc). */
+  /** Compromise recovery only: the first suspect index (see the module doc; signed in the activation entry's body). */
   readonly suspectFrom?: number;
 }
 
@@ -378,9 +380,11 @@ export function chainFileOf(chain: AccordChain, activations: readonly ChainFileA
  * Checks an activation entry: `party`'s entry at index `size` of type
  * `accord.activation`, on this channel, whose clear body names the version
  * and its digest, signed by the party's log key in that version.
- * @throws VerificationError `ACCORD_CHAIN` (`SIGNATURE_INVALID` for a bad signature).
+ * @returns the body's `suspectFrom` (signed by that key), or undefined.
+ * @throws VerificationError `ACCORD_CHAIN` (`SIGNATURE_INVALID` for a bad
+ *   signature), also for a body `suspectFrom` that is not a log size.
  */
-export function checkActivationEntry(chain: AccordChain, a: ChainFileActivation): void {
+export function checkActivationEntry(chain: AccordChain, a: ChainFileActivation): number | undefined {
   const bad = (why: string): never => fail('ACCORD_CHAIN', `${a.party}'s activation entry of version ${a.version}: ${why}`);
   const v = chain.version(a.version);
   const m = v?.party(a.party);
@@ -418,6 +422,25 @@ export function checkActivationEntry(chain: AccordChain, a: ChainFileActivation)
   }
   const { sig: _s, ...env } = e;
   if (!m.verify(encodeUtf8(`${ENTRY_CONTEXT}${canonicalize(env)}`), sig)) fail('SIGNATURE_INVALID', `${a.party}'s activation entry of version ${a.version} is not signed by its key in that version`);
+  const s = body!['suspectFrom'];
+  if (s === undefined) return undefined;
+  if (typeof s !== 'number' || !Number.isSafeInteger(s) || s < 0) return bad('body suspectFrom is not a log size');
+  return s;
+}
+
+/**
+ * The signed `suspectFrom` of an activation entry's clear body (base64
+ * entry bytes as a chain file carries them), or undefined. Reads only: the
+ * entry's signature is {@link checkActivationEntry}'s business.
+ */
+export function activationSuspectFrom(entry: string): number | undefined {
+  try {
+    const e = JSON.parse(decodeUtf8(parseBase64(entry), 'entry')) as { body?: { clear?: { suspectFrom?: unknown } } };
+    const s = e.body?.clear?.suspectFrom;
+    return typeof s === 'number' && Number.isSafeInteger(s) && s >= 0 ? s : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** Options for {@link verifyChainFile}. */
@@ -429,7 +452,9 @@ export interface VerifyChainFileOptions extends VerifyAccordChainOptions {
 /**
  * Verifies a chain file: the versions as {@link verifyAccordChain}, the
  * channel id, every activation entry ({@link checkActivationEntry}), and
- * the activations against the chain ({@link epochsOf}).
+ * the activations against the chain ({@link epochsOf}). Each suspect
+ * range is taken from the signed activation entry, never from the file's
+ * own `suspectFrom` member, which must repeat it exactly when present.
  * @param input the file (text, bytes or parsed).
  * @returns the verified chain and its epochs.
  * @throws ParseError `ACCORD_MALFORMED`; the codes of verifyAccordChain,
@@ -447,11 +472,12 @@ export function verifyChainFile(input: string | Uint8Array | ChainFile, o: Verif
   }
   const chain = verifyAccordChain(versions, o.trusted === undefined ? {} : { trusted: o.trusted });
   if (chain.channel !== file.channel) fail('ACCORD_CHAIN', 'the chain file names another channel than its version 1');
-  for (const a of file.activations) checkActivationEntry(chain, a);
-  const epochs = epochsOf(
-    chain,
-    file.activations.map((a) => (a.suspectFrom === undefined ? { party: a.party, version: a.version, size: a.size } : { party: a.party, version: a.version, size: a.size, suspectFrom: a.suspectFrom })),
-  );
+  const signed = file.activations.map((a): Activation => {
+    const s = checkActivationEntry(chain, a);
+    if (a.suspectFrom !== s) fail('ACCORD_CHAIN', `${a.party}'s activation of version ${a.version}: the chain file says suspectFrom ${a.suspectFrom ?? 'none'}, its signed activation entry ${s ?? 'none'}`);
+    return s === undefined ? { party: a.party, version: a.version, size: a.size } : { party: a.party, version: a.version, size: a.size, suspectFrom: s };
+  });
+  const epochs = epochsOf(chain, signed);
   return { chain, epochs };
 }
 

@@ -37,7 +37,9 @@
  *     accord.approval   {version: 2.., digest: hex64, signatures: [signature]1..2}
  *                                                                  one party's approval (refs = [the
  *                                                                  proposal]); its prior and/or plain signature
- *     accord.activation {version: 2.., digest: hex64}              the sender's log adopts that version
+ *     accord.activation {version: 2.., digest: hex64,              the sender's log adopts that version
+ *                        suspectFrom?: 0..2^53−1}                  from this entry on; suspectFrom only
+ *                                                                  on a recovery of the sender's key
  *                                                                  from this entry on
  *
  *     evaluation.commitment {stage: "protocol"|"report", domains: [text≤40]1..16 unique,
@@ -154,6 +156,12 @@ export interface AccordApprovalBody {
 export interface AccordActivationBody {
   readonly version: number;
   readonly digest: string;
+  /**
+   * A compromise recovery of the sender's own log key only: the first suspect
+   * index of its log (epochs.ts). Carried here so the new key signs it; a
+   * chain file's copy of it is checked against this one.
+   */
+  readonly suspectFrom?: number;
 }
 
 /** The stages of an evaluation: a pre-registered protocol (what will be tested), or the report. */
@@ -323,8 +331,9 @@ function accordApproval(v: unknown, p: string): AccordApprovalBody {
 }
 
 function accordActivation(v: unknown, p: string): AccordActivationBody {
-  const o = obj(v, CODE, p, ['version', 'digest']);
-  return { version: int(o['version'], CODE, `${p}.version`, 2, MAX_VERSION), digest: str(o['digest'], CODE, `${p}.digest`, { pattern: HEX64, max: 64 }) };
+  const o = obj(v, CODE, p, ['version', 'digest'], ['suspectFrom']);
+  const out = { version: int(o['version'], CODE, `${p}.version`, 2, MAX_VERSION), digest: str(o['digest'], CODE, `${p}.digest`, { pattern: HEX64, max: 64 }) };
+  return 'suspectFrom' in o ? { ...out, suspectFrom: int(o['suspectFrom'], CODE, `${p}.suspectFrom`, 0, Number.MAX_SAFE_INTEGER) } : out;
 }
 
 function evaluationCommitment(v: unknown, p: string): EvaluationCommitmentBody {

@@ -125,3 +125,15 @@ function deepFreeze<T>(v: T): T {
  * can change what its hash stands for.
  */
 export const TAXONOMY_V1: Taxonomy = deepFreeze(validateTaxonomy(data));
+
+/** Every taxonomy this build of Parley knows (an accord may name only these to be checked here). */
+export const KNOWN_TAXONOMIES: readonly Taxonomy[] = [TAXONOMY_V1];
+
+/**
+ * The taxonomy an accord's `taxonomy` member names, when this build knows it
+ * (same id, version and SHA-256 of its canonical form), else undefined.
+ * @example knownTaxonomy(accord.taxonomy) === TAXONOMY_V1
+ */
+export function knownTaxonomy(ref: { readonly id: string; readonly version: string; readonly sha256: string }): Taxonomy | undefined {
+  return KNOWN_TAXONOMIES.find((t) => t.id === ref.id && t.version === ref.version && taxonomyHash(t) === ref.sha256);
+}

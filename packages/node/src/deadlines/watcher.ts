@@ -31,7 +31,7 @@
  * (the overdue state itself stays visible in the API and the metrics).
  */
 import { type SignerKey, formatBase64 } from '@parley/core';
-import { accordForks, forkId, forksOf, heldAccordForks, heldForks, onForkRecorded } from '../federation/forks.js';
+import { accordForkMessage, accordForks, forkId, forksOf, heldAccordForks, heldForks, onForkRecorded } from '../federation/forks.js';
 import type { LogStore } from '@parley/store';
 import { type Clock, type StructuredLogger, MAX_TIMER_MS, systemClock } from './clock.js';
 import type { DeadlineKind, DeliveryStatus } from './state.js';
@@ -324,8 +324,8 @@ export class DeadlineWatcher {
     await this.#persist();
     for (const f of fresh) {
       logger.error(
-        { event: FORK_WEBHOOK_EVENT, id: f.id, party: f.signers[0] ?? 'accord', kind: 'accord', version: f.fork.version, a: f.fork.a.digest, b: f.fork.b.digest, href: `/v1/forks/accord/${f.n}` },
-        `ACCORD FORK: two different valid accord versions ${f.fork.version} follow version ${f.fork.version - 1}${f.signers.length ? ` (signed both: ${f.signers.join(', ')})` : ''}; the second is refused`,
+        { event: FORK_WEBHOOK_EVENT, id: f.id, party: f.signers[0] ?? 'accord', kind: 'accord', version: f.fork.version, a: f.fork.a.digest, b: f.fork.b.digest, href: `/v1/forks/accord/${f.n}`, ...(f.race !== undefined ? { race: 'departure', departedA: f.race.a, departedB: f.race.b } : {}) },
+        accordForkMessage(f),
       );
     }
   }

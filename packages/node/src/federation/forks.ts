@@ -30,7 +30,7 @@
  * watcher wakes at once, the federator refreshes its link states, the
  * event hub tells the dashboards.
  */
-import { ArgumentError, ParseError, VerificationError, type AccordForkProof, type ForkProof, type VerifiedAccord, type VerifiedAccordFork, type VerifiedFork, cosignerKey, decodeUtf8, encodeUtf8, formatForkProof, formatHex, formatNote, parseNote, sha256, verifyAccordFork } from '@parley/core';
+import { ArgumentError, ParseError, VerificationError, type AccordForkProof, type ForkProof, type VerifiedAccord, type VerifiedAccordFork, type VerifiedFork, cosignerKey, decodeUtf8, departureRace, encodeUtf8, formatForkProof, formatHex, formatNote, parseNote, sha256, verifyAccordFork } from '@parley/core';
 import type { LogStore } from '@parley/store';
 import { type Governed, verifyForkAt } from '../epochs.js';
 import { formatBase64, parseBase64, stampedNote } from '@parley/core';
@@ -179,6 +179,25 @@ export interface HeldAccordFork {
   readonly fork: VerifiedAccordFork;
   /** Parties that signed both versions. */
   readonly signers: readonly string[];
+  /** A departure race (core departureRace): both sides only drop parties; the parties each drops. */
+  readonly race?: { readonly a: readonly string[]; readonly b: readonly string[] };
+}
+
+/**
+ * The alarm text of an accord fork: what happened, and for a departure race
+ * (both sides only drop parties) what to do, since an honest race must not
+ * read like an attack.
+ */
+export function accordForkMessage(f: Pick<HeldAccordFork, 'signers' | 'race'> & { readonly fork: { readonly version: number } }): string {
+  const v = f.fork.version;
+  if (f.race !== undefined) {
+    const a = f.race.a.join(', ');
+    const b = f.race.b.join(', ');
+    return a === b
+      ? `ACCORD FORK (a departure race): two different accord versions ${v} both only let ${a} go (a withdrawal crossed a removal); the channel's membership is the same either way. The first seen stays in force here and the other is refused; nodes that adopted the other one disagree with this one until the parties agree on one version out of band (docs/operations.md).`
+      : `ACCORD FORK (a departure race): two different accord versions ${v} follow version ${v - 1}, one letting ${a} go, the other ${b} — they left at the same time. The first seen stays in force here and the other is refused; a party still named by the version in force that meant to leave withdraws again from it (parley accord propose --remove-party), and the parties agree on one history out of band (docs/operations.md).`;
+  }
+  return `ACCORD FORK: two different valid accord versions ${v} follow version ${v - 1}${f.signers.length ? ` (signed both: ${f.signers.join(', ')})` : ''}; the second is refused`;
 }
 
 /** Every accord fork proof held, re-verified (core verifyAccordFork); one that no longer verifies is skipped. */
@@ -192,7 +211,9 @@ export async function heldAccordForks(store: LogStore, g: Governed): Promise<Hel
       return;
     }
     const signers = accordForkSigners({ a: { accord: fork.a.accord, signatures: fork.a.signatures }, b: { accord: fork.b.accord, signatures: fork.b.signatures } });
-    out.push({ id: forkId('accord', text), n, text, fork, signers });
+    const prev = g.chain.version(fork.version - 1);
+    const race = prev === undefined ? undefined : departureRace(prev.accord, fork.a.accord, fork.b.accord);
+    out.push({ id: forkId('accord', text), n, text, fork, signers, ...(race !== undefined ? { race } : {}) });
   });
   return out;
 }

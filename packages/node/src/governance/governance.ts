@@ -62,6 +62,10 @@ import {
   parseAccord,
   parseBase64,
   parseChainFile,
+  activationSuspectFrom,
+  KNOWN_TAXONOMIES,
+  knownTaxonomy,
+  departureRace,
   accordForkProof,
   formatAccordForkProof,
   parseEntry,
@@ -73,7 +77,7 @@ import {
 import type { ProposalStatus, ProposalView } from '@parley/core';
 import type { LogStore } from '@parley/store';
 import type { ParleyNode } from '../service.js';
-import { ACCORD_FORKS_SETTING, MAX_ACCORD_FORKS, accordForkParty, accordForks, evidence, notifyForkRecorded } from '../federation/forks.js';
+import { ACCORD_FORKS_SETTING, MAX_ACCORD_FORKS, accordForkMessage, accordForkParty, accordForkSigners, accordForks, evidence, notifyForkRecorded } from '../federation/forks.js';
 
 /** Store setting holding the chain file (versions ≥ 2 and activations; genesis stays accord.json). */
 export const CHAIN_SETTING = 'accord.chain';
@@ -419,6 +423,7 @@ export class Governance {
       const me = this.#node.party;
       if (!cur.party(me)) fail('ACCORD_MALFORMED', `${me} is not a party of the accord in force`);
       const accord = parseAccord(input.accord);
+      checkTaxonomyKnown(cur.accord, accord);
       const given = [...(input.signatures ?? [])];
       const signed: SignedAccord = { accord, signatures: sortSigs(given) as AccordSignature[] };
       this.#precheck(cur, signed);
@@ -477,6 +482,7 @@ export class Governance {
       const curV = versionOf(cur);
       if (p.version !== curV + 1) fail('ACCORD_VERSION', `proposal ${digest} is version ${p.version}; the next version is ${curV + 1}`);
       if (p.accord.previous !== digestOf(cur)) fail('ACCORD_CHAIN', `proposal ${digest} does not follow the version in force`);
+      checkTaxonomyKnown(cur.accord, p.accord);
       if (this.#approvedOther(p.version, digest)) fail('ACCORD_FORKED', `this party approved another version ${p.version}: approving a second would sign a fork`);
       const me = this.#node.party;
       const ours = this.#ourSignatures(cur, p.accord, p.recovery);
@@ -616,15 +622,17 @@ export class Governance {
     const recovery = p?.recovery ?? this.#proposals.get(digest)?.recovery;
     const to = [...new Set([...(prev?.accord.parties ?? []), ...next.accord.parties].map((x) => x.id))].filter((id) => id !== me).sort();
     const rotateLog = mine !== undefined && mine.logKey !== this.#node.logKey;
+    // A recovery of our own key: the suspect range goes into the body, signed by the new key (core epochs.ts).
+    const suspectFrom = recovery?.party === me && logKeyChanges(this.#chain, me, next) ? recovery.suspectFrom : undefined;
     const { index, bytes } = await this.#node.appendActivation({
       officer: MACHINE,
       to,
-      body: { version: v, digest },
+      body: suspectFrom === undefined ? { version: v, digest } : { version: v, digest, suspectFrom },
       nextLog: rotateLog,
       nextHpke: mine !== undefined && prev?.party(me) !== undefined && mine.hpkeKey !== prev.party(me)!.party.hpkeKey,
       dual: rotateLog && recovery?.party !== me && prev?.party(me) !== undefined,
     });
-    const activation: Activation = { party: me, version: v, size: index, entry: formatBase64(bytes), ...(recovery?.party === me && logKeyChanges(this.#chain, me, next) ? { suspectFrom: recovery.suspectFrom } : {}) };
+    const activation: Activation = { party: me, version: v, size: index, entry: formatBase64(bytes), ...(suspectFrom !== undefined ? { suspectFrom } : {}) };
     this.#seen.add(`${me}/${index}`);
     this.#activations.set(`${me}/${v}`, { ...activation, digest });
     const versions = this.#file.versions.some((x) => versionOf(x.accord) === v) ? this.#file.versions : [...this.#file.versions, signed];
@@ -734,7 +742,15 @@ export class Governance {
       // ---- durable: the evidence is kept; now the alarm.
       notifyForkRecorded(this.#store, accordForkParty(proof));
     }
-    this.#onError(new ParleyError('ACCORD_FORKED', `two different valid accord versions ${proof.version} follow version ${proof.version - 1}: the proof is kept (GET /v1/forks); the second is refused`));
+    const race = departureRace(prev.accord, a.accord, b.accord);
+    this.#onError(
+      new ParleyError(
+        'ACCORD_FORKED',
+        race === undefined
+          ? `two different valid accord versions ${proof.version} follow version ${proof.version - 1}: the proof is kept (GET /v1/forks); the second is refused`
+          : `${accordForkMessage({ signers: accordForkSigners(proof), race, fork: { version: proof.version } })} The proof is kept (GET /v1/forks).`,
+      ),
+    );
     return true;
   }
 
@@ -760,8 +776,9 @@ export class Governance {
       const v = this.#chain.version(a.version);
       // A removed party's activation (it is not in the version) is evidence in its log, not an epoch.
       if (!v || (a.digest !== '' && digestOf(v) !== a.digest) || !v.party(a.party)) continue;
-      const rec = this.#proposals.get(v.digest)?.recovery;
-      add.push({ party: a.party, version: a.version, size: a.size, entry: a.entry, ...(rec?.party === a.party && logKeyChanges(this.#chain, a.party, v) ? { suspectFrom: rec.suspectFrom } : {}) });
+      // The suspect range of a recovery is the one the party's new key signed in its activation entry.
+      const suspectFrom = activationSuspectFrom(a.entry);
+      add.push({ party: a.party, version: a.version, size: a.size, entry: a.entry, ...(suspectFrom !== undefined ? { suspectFrom } : {}) });
     }
     if (add.length > 0) await this.#save({ ...this.#file, activations: [...this.#file.activations, ...add] });
   }
@@ -830,6 +847,20 @@ export class Governance {
     }
     if (found) await this.#serial(() => this.#recordPeers());
   }
+}
+
+/**
+ * Refuses an amendment that moves the channel to a taxonomy this build does
+ * not know (core knownTaxonomy): this node could not check reports under it,
+ * so it neither proposes nor approves it.
+ * @throws VerificationError `TAXONOMY_UNKNOWN`.
+ */
+function checkTaxonomyKnown(cur: Accord, next: Accord): void {
+  const a = cur.taxonomy;
+  const b = next.taxonomy;
+  if (a.id === b.id && a.version === b.version && a.sha256 === b.sha256) return;
+  if (knownTaxonomy(b) !== undefined) return;
+  fail('TAXONOMY_UNKNOWN', `accord version ${versionOf(next)} names taxonomy ${b.id} version ${b.version} (sha256 ${b.sha256.slice(0, 16)}…), which this node does not know (it knows ${KNOWN_TAXONOMIES.map((t) => `${t.id} ${t.version}`).join(', ')}): upgrade Parley on every node first`);
 }
 
 function sortSigs(sigs: readonly GovSignature[]): GovSignature[] {

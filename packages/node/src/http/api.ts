@@ -19,7 +19,7 @@ import { MAX_ENTRY_BYTES, fail, parseBase64 } from '@parley/core';
 import type { ListQuery } from '@parley/store';
 import type { EntryView as EntryViewT, Submitted as SubmittedT } from '../service.js';
 import { hashPassword } from '../auth.js';
-import { type App, type Context, ADMINS, BEARER, READERS, WRITERS } from './context.js';
+import { type App, type Context, ADMINS, BEARER, READERS, WRITERS, requireAccordRole } from './context.js';
 import { withDeadlines } from './deadlines.js';
 import { officerQuery, urgentInbox } from './inbox-order.js';
 import { HttpError } from './problem.js';
@@ -84,6 +84,7 @@ export function registerApi(app: App, ctx: Context): void {
     schema: { tags: ['entries'], summary: 'Send a hotline message', security: BEARER, body: S.MessageRequest, response: { 201: S.Submitted } },
     handler: async (req, reply) => {
       const b = req.body;
+      if (b.precedence === 'FLASH') requireAccordRole(node, sessions.principal(req).role, 'flash');
       const s = await metrics.append(() =>
         node.sendMessage(sessions.principal(req).name, { ...(b.to ? { to: b.to } : {}), precedence: b.precedence, marking: b.marking, text: b.text, ...(b.lang ? { lang: b.lang } : {}) }),
       );
@@ -96,6 +97,9 @@ export function registerApi(app: App, ctx: Context): void {
     schema: { tags: ['entries'], summary: 'Send an incident report', security: BEARER, body: S.ReportRequest, response: { 201: S.Submitted } },
     handler: async (req, reply) => {
       const b = req.body;
+      // A FLASH a red line forces is a duty, not the officer's choice: only an explicit FLASH needs the flash role.
+      requireAccordRole(node, sessions.principal(req).role, 'report');
+      if (b.precedence === 'FLASH') requireAccordRole(node, sessions.principal(req).role, 'flash');
       const s = await metrics.append(() =>
         node.sendReport(sessions.principal(req).name, {
           ...(b.to ? { to: b.to } : {}),

@@ -6,6 +6,8 @@ import type { ParleyNode } from '../service.js';
 import type { Metrics } from './metrics.js';
 import type { Sessions } from './session.js';
 import type { UploadGate } from './hardening.js';
+import { type RoleAction, permits, rolesOf } from '@parley/core';
+import { HttpError } from './problem.js';
 
 export type App = FastifyInstance<RawServerDefault, RawRequestDefaultExpression, RawReplyDefaultExpression, FastifyBaseLogger, ZodTypeProvider>;
 
@@ -25,3 +27,17 @@ export const ADMINS: readonly Role[] = ['admin'];
 
 /** OpenAPI security requirement for bearer-token routes. */
 export const BEARER = [{ bearer: [] }];
+
+const ACTION_WORDS: Readonly<Record<RoleAction, string>> = { flash: 'send FLASH', report: 'send incident reports', amend: 'propose or approve accord amendments' };
+
+/**
+ * Officers' roles by accord (issue 11, core roles.ts): the version in force
+ * says which roles may take a channel-wide action, and this node enforces it
+ * for its own officers — on top of the route's own role check.
+ * @throws HttpError `FORBIDDEN` (403) naming the roles the accord allows.
+ */
+export function requireAccordRole(node: ParleyNode, role: Role, action: RoleAction): void {
+  const a = node.accord;
+  if (permits(a.accord, role, action)) return;
+  throw new HttpError('FORBIDDEN', `accord version ${a.version} lets only ${rolesOf(a.accord)[action].join(' and ')} officers ${ACTION_WORDS[action]}; this officer's role is ${role}`);
+}

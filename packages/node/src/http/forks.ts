@@ -10,7 +10,8 @@
  * and two metrics in the server's registry (whichever path found the fork:
  * witness, push, pull, gossip or bundle import — all keep it in the store):
  *
- *     parley_forks_detected{party}   fork proofs held against each party's log (one per fork)
+ *     parley_forks_detected{party}   fork proofs held against each party's log (one per fork);
+ *                                    accord fork proofs under party="accord"
  *     parley_log_forked{party}       1 while the party's log is quarantined (a proof is held), else 0
  *
  * A held proof quarantines the party's log (federation/forks.ts): its new
@@ -19,7 +20,7 @@
 import { formatBase64 } from '@parley/core';
 import { Gauge } from 'prom-client';
 import { z } from 'zod';
-import { type HeldAccordFork, type HeldFork, accordForks, forksOf, heldAccordForks, heldForks } from '../federation/forks.js';
+import { type HeldAccordFork, type HeldFork, accordForkMessage, accordForks, forksOf, heldAccordForks, heldForks } from '../federation/forks.js';
 import { type App, type Context, BEARER, READERS } from './context.js';
 import { HttpError } from './problem.js';
 import * as S from './schemas.js';
@@ -46,6 +47,11 @@ export const ForkItem = z
     a: z.union([View, AccordSide]),
     b: z.union([View, AccordSide]),
     signers: z.array(z.string()).optional().describe('accord: every party that signed both versions'),
+    race: z
+      .object({ kind: z.literal('departure'), a: z.array(z.string()), b: z.array(z.string()) })
+      .optional()
+      .describe('accord: a departure race — both versions only let parties go (two withdrawals at once, or a withdrawal crossing a removal); a and b: who leaves in each'),
+    message: z.string().optional().describe('accord: what happened and what to do, in words'),
     index: z.number().int().optional().describe('leaf-conflict: the index with two leaves'),
     href: z.string().describe('Where the proof text is downloaded'),
   })
@@ -69,7 +75,18 @@ function item(f: HeldFork) {
 
 function accordItem(f: HeldAccordFork) {
   const side = (v: HeldAccordFork['fork']['a']) => ({ version: v.version, digest: v.digest, signedBy: [...v.signedBy] });
-  return { id: f.id, party: f.signers[0] ?? 'accord', n: f.n, kind: 'accord' as const, a: side(f.fork.a), b: side(f.fork.b), signers: [...f.signers], href: `/v1/forks/accord/${f.n}` };
+  return {
+    id: f.id,
+    party: f.signers[0] ?? 'accord',
+    n: f.n,
+    kind: 'accord' as const,
+    a: side(f.fork.a),
+    b: side(f.fork.b),
+    signers: [...f.signers],
+    ...(f.race !== undefined ? { race: { kind: 'departure' as const, a: [...f.race.a], b: [...f.race.b] } } : {}),
+    message: accordForkMessage(f),
+    href: `/v1/forks/accord/${f.n}`,
+  };
 }
 
 export function registerForks(app: App, ctx: Context): void {
@@ -77,11 +94,13 @@ export function registerForks(app: App, ctx: Context): void {
 
   new Gauge({
     name: 'parley_forks_detected',
-    help: 'Fork proofs held against each party\u2019s log (any value above 0 is the highest alarm)',
+    help: 'Fork proofs held against each party\u2019s log, and accord fork proofs under party="accord" (any value above 0 is the highest alarm)',
     labelNames: ['party'],
     registers: [metrics.registry],
     async collect() {
       for (const { id: party } of node.accord.accord.parties) this.set({ party }, (await forksOf(store, party)).length);
+      // Two valid accord versions N+1 are no one party's log fork: one series of their own ("accord" is no party id).
+      this.set({ party: 'accord' }, (await accordForks(store)).length);
     },
   });
 

@@ -11,7 +11,7 @@
  * nothing is stored: every check runs before the first append.
  */
 import { z } from 'zod';
-import { type App, type Context, ADMINS, BEARER, READERS } from './context.js';
+import { type App, type Context, BEARER, READERS, WRITERS, requireAccordRole } from './context.js';
 import { HttpError } from './problem.js';
 
 const Hex64 = z.string().regex(/^[0-9a-f]{64}$/);
@@ -65,9 +65,10 @@ export function registerGovernance(app: App, ctx: Context): void {
   });
 
   app.post('/v1/accord/proposals', {
-    onRequest: sessions.require(ADMINS),
-    schema: { tags: ['channel'], summary: 'Propose the next accord version (admin): an accord.amendment entry and this party\u2019s approval', security: BEARER, body: ProposalRequest, response: { 201: ProposalCreated } },
+    onRequest: sessions.require(WRITERS),
+    schema: { tags: ['channel'], summary: 'Propose the next accord version (admin, or the roles the accord\u2019s roles.amend names): an accord.amendment entry and this party\u2019s approval', security: BEARER, body: ProposalRequest, response: { 201: ProposalCreated } },
     handler: async (req, reply) => {
+      requireAccordRole(ctx.node, sessions.principal(req).role, 'amend');
       const b = req.body;
       const r = await gov().propose(sessions.principal(req).name, {
         accord: b.accord,
@@ -80,9 +81,10 @@ export function registerGovernance(app: App, ctx: Context): void {
   });
 
   app.post('/v1/accord/proposals/:digest/approve', {
-    onRequest: sessions.require(ADMINS),
-    schema: { tags: ['channel'], summary: 'Approve a proposed accord version (admin)', security: BEARER, params: z.object({ digest: Hex64 }), response: { 201: ApprovalCreated } },
+    onRequest: sessions.require(WRITERS),
+    schema: { tags: ['channel'], summary: 'Approve a proposed accord version (admin, or the roles the accord\u2019s roles.amend names)', security: BEARER, params: z.object({ digest: Hex64 }), response: { 201: ApprovalCreated } },
     handler: async (req, reply) => {
+      requireAccordRole(ctx.node, sessions.principal(req).role, 'amend');
       const r = await gov().approve(sessions.principal(req).name, req.params.digest);
       if (!r) throw new HttpError('NOT_FOUND', `no proposal ${req.params.digest} is known here`);
       return reply.code(201).send(r);

@@ -8,7 +8,7 @@
  *     parley_append_seconds                   submit → durable (group commit included)
  *     parley_tree_size                        own log size
  *     parley_checkpoint_age_seconds           now − time of the newest entry the latest checkpoint covers
- *     parley_forks_detected{party}            fork proofs held against a party's log (http/forks.ts)
+ *     parley_forks_detected{party}            fork proofs held against a party's log; party="accord": accord forks (http/forks.ts)
  *     parley_log_forked{party}                1 while a party's log is quarantined (http/forks.ts)
  *     parley_index_skipped_entries{index}     entries an index skipped as bad (skipped.ts)
  *     parley_tsa_tokens_total{authority}      tokens of our checkpoints obtained, verified and stored (issue 12)

@@ -2,7 +2,7 @@
  * An amendment's changes as sentences (model.ts `Change`, i18n
  * `accord:change.*`): parties joining and leaving, keys rotated (shown by
  * name and key id, the whole key on hover and for screen readers in the
- * `title`), deadlines and quorum old → new.
+ * `title`), deadlines, quorum and officers' roles old → new.
  */
 import type { Localized } from '@parley/core';
 import { useTranslation } from 'react-i18next';
@@ -87,6 +87,10 @@ export function ChangeText({ c }: { c: Change }) {
     case 'name':
     case 'created':
       return <>{t(`change.${c.kind}`, { from: text(c.from), to: text(c.to) })}</>;
+    case 'roles': {
+      const who = (v: readonly string[] | undefined) => (v === undefined ? '—' : v.map((r) => t(`common:role.${r}`)).join(t('change.rolesSeparator')));
+      return <>{t('change.roles', { action: t(`change.roleAction.${c.action}`, { defaultValue: c.action }), from: who(c.from), to: who(c.to) })}</>;
+    }
     case 'other':
       return <>{t('change.other', { path: c.path, from: text(c.from), to: text(c.to) })}</>;
   }

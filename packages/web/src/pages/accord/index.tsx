@@ -11,7 +11,7 @@
  * A node without the governance API (404 on /v1/accord/chain) shows version 1
  * alone, as before.
  */
-import { type Accord, PRECEDENCES, TAXONOMY_V1, category as categoryOf, taxonomyHash } from '@parley/core';
+import { type Accord, PRECEDENCES, ROLE_ACTIONS, TAXONOMY_V1, category as categoryOf, rolesOf, taxonomyHash } from '@parley/core';
 import { useMemo } from 'react';
 import { useTranslation } from 'react-i18next';
 import { ApiError } from '../../api.js';
@@ -93,6 +93,11 @@ export function AccordPage() {
               </>
             ) : null}
           </dl>
+          {me !== undefined && !a.parties.some((p) => p.id === me) ? (
+            <div className="error-box" role="status" data-testid="party-departed">
+              <strong>⚠ {t('departed', { party: me, version })}</strong> <code className="error-code">PARTY_DEPARTED</code>
+            </div>
+          ) : null}
           {chain instanceof ChainRefused ? (
             <div className="error-box" role="alert" data-testid="chain-refused">
               <strong>⚠ {t('chainRefused')}</strong> <code className="error-code">{chain.code}</code>
@@ -145,6 +150,14 @@ export function AccordPage() {
             <dd>{dur(a.heartbeatSeconds)}</dd>
             <dt>{t('quorum')}</dt>
             <dd>{t('quorumValue', { n: a.amendmentQuorum, of: a.parties.length })}</dd>
+            <dt>{t('roles')}</dt>
+            <dd data-testid="accord-roles">
+              {ROLE_ACTIONS.map((action) => (
+                <div key={action} data-action={action}>
+                  {t('rolesValue', { action: t(`change.roleAction.${action}`), who: rolesOf(a)[action].map((r) => t(`common:role.${r}`)).join(t('change.rolesSeparator')) })}
+                </div>
+              ))}
+            </dd>
           </dl>
         </section>
 

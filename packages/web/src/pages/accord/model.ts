@@ -17,6 +17,7 @@
  * and are not listed.
  */
 import type { Accord, AccordParty, ProposalDiffLine, ProposalStatus, ProposalView as WireProposal } from '@parley/core';
+import { DEFAULT_ROLES, ROLE_ACTIONS, permits } from '@parley/core';
 
 /** One changed member of an accord (core accordDiff, the proposals API). */
 export type DiffItem = ProposalDiffLine;
@@ -77,6 +78,7 @@ export type Change =
   | { readonly kind: 'heartbeat' | 'quorum'; readonly from?: number; readonly to?: number }
   | { readonly kind: 'redLines'; readonly added: readonly RedLineText[]; readonly removed: readonly RedLineText[] }
   | { readonly kind: 'taxonomy' | 'title' | 'name' | 'created'; readonly from?: unknown; readonly to?: unknown }
+  | { readonly kind: 'roles'; readonly action: string; readonly from?: readonly string[]; readonly to?: readonly string[] }
   | { readonly kind: 'other'; readonly path: string; readonly from?: unknown; readonly to?: unknown };
 
 /** A red line as the page prints it: category and minimum severity. */
@@ -193,13 +195,24 @@ export function describeDiff(diff: readonly DiffItem[], prev?: Accord, next?: Ac
         out.push({ kind: head, from: segs.length > 1 && a !== undefined ? a : from, to: segs.length > 1 && b !== undefined ? b : to });
         continue;
       }
+      if (head === 'roles') {
+        // Officers' roles (core roles.ts): one change per action; a whole member added or dropped is read against the defaults.
+        const list = (v: unknown): readonly string[] | undefined => (Array.isArray(v) ? v.map(String) : undefined);
+        if (second !== undefined) out.push({ kind: 'roles', action: second, ...(list(from) ? { from: list(from)! } : {}), ...(list(to) ? { to: list(to)! } : {}) });
+        else {
+          const a = (isObject(from) ? from : DEFAULT_ROLES) as Record<string, unknown>;
+          const b = (isObject(to) ? to : DEFAULT_ROLES) as Record<string, unknown>;
+          for (const action of ROLE_ACTIONS) if (!same(a[action], b[action])) out.push({ kind: 'roles', action, ...(list(a[action]) ? { from: list(a[action])! } : {}), ...(list(b[action]) ? { to: list(b[action])! } : {}) });
+        }
+        continue;
+      }
       out.push({ kind: 'other', path: segs.join('.'), ...(from !== undefined ? { from } : {}), ...(to !== undefined ? { to } : {}) });
     }
   }
   return out.sort((a, b) => rank(a) - rank(b) || partyOf(a).localeCompare(partyOf(b)));
 }
 
-const ORDER = ['party.added', 'party.removed', 'party.logKey', 'party.witnessKey', 'party.hpkeKey', 'party.urls', 'party.names', 'party.other', 'quorum', 'deadline', 'heartbeat', 'redLines', 'taxonomy', 'title', 'name', 'created', 'other'];
+const ORDER = ['party.added', 'party.removed', 'party.logKey', 'party.witnessKey', 'party.hpkeKey', 'party.urls', 'party.names', 'party.other', 'quorum', 'roles', 'deadline', 'heartbeat', 'redLines', 'taxonomy', 'title', 'name', 'created', 'other'];
 const rank = (c: Change) => ORDER.indexOf(c.kind);
 const partyOf = (c: Change) => ('party' in c ? c.party : '');
 
@@ -254,7 +267,7 @@ export function proposalView(p: ProposalItem, current: Accord | undefined, me: {
   const mine = byParty.has(me.party);
   const needsMe = (approvers.includes(me.party) && !mine) || missing.includes(me.party);
   const blocked: ApproveBlock | undefined =
-    me.role !== 'admin' ? 'role' : p.status !== 'pending' ? 'status' : needsMe ? undefined : approvers.includes(me.party) || p.consents.need.includes(me.party) ? 'approved' : 'not-party';
+    !permits(current ?? {}, me.role, 'amend') ? 'role' : p.status !== 'pending' ? 'status' : needsMe ? undefined : approvers.includes(me.party) || p.consents.need.includes(me.party) ? 'approved' : 'not-party';
   return {
     digest: p.digest,
     version: p.version,

@@ -33,7 +33,14 @@ interface View {
   readonly rootHash: string;
   readonly cosignedBy: readonly { party: string; timestamp: number }[];
 }
-export interface ForkItem {
+/** One side of an accord fork: a validly signed accord version N+1. */
+interface AccordSide {
+  readonly version: number;
+  readonly digest: string;
+  readonly signedBy: readonly string[];
+}
+/** A log fork (two checkpoints of one party's log that cannot both be true). */
+export interface LogForkItem {
   readonly id: string;
   readonly party: string;
   readonly n: number;
@@ -42,6 +49,49 @@ export interface ForkItem {
   readonly b: View;
   readonly index?: number;
   readonly href: string;
+}
+/** An accord fork (issue 11): two different valid accord versions N+1 after one version N; `party` is a signer of both (or `accord`). */
+export interface AccordForkItem {
+  readonly id: string;
+  readonly party: string;
+  readonly n: number;
+  readonly kind: 'accord';
+  readonly a: AccordSide;
+  readonly b: AccordSide;
+  readonly signers?: readonly string[];
+  /** A departure race: both versions only let parties go (who leaves in each). */
+  readonly race?: { readonly kind: 'departure'; readonly a: readonly string[]; readonly b: readonly string[] };
+  readonly href: string;
+}
+export type ForkItem = LogForkItem | AccordForkItem;
+
+/** True for a fork of the accord (no party's log forked: it belongs on no party's card). */
+export const isAccordFork = (f: ForkItem): f is AccordForkItem => f.kind === 'accord';
+
+function ForkSide({ f, side }: { f: ForkItem; side: 'a' | 'b' }) {
+  const { t } = useTranslation('links');
+  if (isAccordFork(f)) {
+    const v = f[side];
+    return (
+      <>
+        {t('fork.accordVersion', { version: v.version })}
+        <br />
+        <code title={v.digest}>{v.digest.slice(0, 16)}…</code>
+        <br />
+        <span className="muted">{v.signedBy.length > 0 ? t('fork.signedBy', { parties: v.signedBy.join(', ') }) : t('fork.notCosigned')}</span>
+      </>
+    );
+  }
+  const v = f[side];
+  return (
+    <>
+      {t('fork.size', { size: v.treeSize })}
+      <br />
+      <code>{v.rootHash}</code>
+      <br />
+      <span className="muted">{v.cosignedBy.length > 0 ? t('fork.cosignedBy', { parties: v.cosignedBy.map((c) => c.party).join(', ') }) : t('fork.notCosigned')}</span>
+    </>
+  );
 }
 
 const STATE_ICON = { up: '✓', degraded: '⚠', down: '✗' } as const;
@@ -68,22 +118,35 @@ function When({ iso }: { iso: string | undefined }) {
 async function downloadFork(f: ForkItem): Promise<void> {
   const text = await api<unknown>(f.href);
   const body = typeof text === 'string' ? text : JSON.stringify(text);
-  saveFile(`fork-${f.party}-${f.n}.json`, new Blob([body], { type: 'application/json' }));
+  saveFile(isAccordFork(f) ? `fork-accord-${f.n}.json` : `fork-${f.party}-${f.n}.json`, new Blob([body], { type: 'application/json' }));
 }
 
 function ForkAlarm({ forks, accord }: { forks: readonly ForkItem[]; accord: AccordState }) {
   const { t } = useTranslation('links');
   const [error, setError] = useState<ApiError | undefined>();
   if (forks.length === 0) return null;
-  const parties = [...new Set(forks.map((f) => f.party))];
+  const parties = [...new Set(forks.filter((f) => !isAccordFork(f)).map((f) => f.party))];
+  const accordForks = forks.filter(isAccordFork);
   return (
     <section className="fork-alarm" role="alert" aria-labelledby="fork-heading" data-testid="fork-alarm">
       <h2 id="fork-heading">
         <span aria-hidden="true">⚠ </span>
-        {t('fork.title', { parties: parties.map(accord.partyName).join(', ') })}
+        {parties.length > 0 ? t('fork.title', { parties: parties.map(accord.partyName).join(', ') }) : null}
+        {parties.length > 0 && accordForks.length > 0 ? ' · ' : null}
+        {accordForks.length > 0 ? t('fork.accordTitle', { version: accordForks[0]!.a.version }) : null}
         <GlossaryHint term="fork" />
       </h2>
-      <p>{t('fork.explain')}</p>
+      {parties.length > 0 ? <p>{t('fork.explain')}</p> : null}
+      {accordForks.length > 0 ? <p data-testid="accord-fork-explain">{t('fork.accordExplain')}</p> : null}
+      {accordForks.map((f) =>
+        f.race !== undefined ? (
+          <p key={f.id} data-testid="accord-fork-race">
+            {f.race.a.join(', ') === f.race.b.join(', ')
+              ? t('fork.raceSame', { version: f.a.version, parties: f.race.a.map(accord.partyName).join(', ') })
+              : t('fork.race', { version: f.a.version, a: f.race.a.map(accord.partyName).join(', '), b: f.race.b.map(accord.partyName).join(', ') })}
+          </p>
+        ) : null,
+      )}
       <ErrorBox error={error} />
       <div className="table-wrap">
         <table className="data cards">
@@ -100,18 +163,14 @@ function ForkAlarm({ forks, accord }: { forks: readonly ForkItem[]; accord: Acco
           <tbody>
             {forks.map((f) => (
               <tr key={f.id}>
-                <th scope="row" data-label={t('fork.party')}>{accord.partyName(f.party)}</th>
-                <td data-label={t('fork.kind')}>
-                  {t(`fork.kinds.${f.kind}`)}
-                  {f.index !== undefined ? ` (${t('fork.atIndex', { index: f.index })})` : ''}
+                <th scope="row" data-label={t('fork.party')}>{isAccordFork(f) ? t('fork.accordParty') : accord.partyName(f.party)}</th>
+                <td data-label={t('fork.kind')} data-kind={f.kind}>
+                  {isAccordFork(f) && f.race !== undefined ? t('fork.kinds.departure') : t(`fork.kinds.${f.kind}`)}
+                  {!isAccordFork(f) && f.index !== undefined ? ` (${t('fork.atIndex', { index: f.index })})` : ''}
                 </td>
-                {[f.a, f.b].map((v, i) => (
-                  <td key={i} data-label={t(i === 0 ? 'fork.viewA' : 'fork.viewB')}>
-                    {t('fork.size', { size: v.treeSize })}
-                    <br />
-                    <code>{v.rootHash}</code>
-                    <br />
-                    <span className="muted">{v.cosignedBy.length > 0 ? t('fork.cosignedBy', { parties: v.cosignedBy.map((c) => c.party).join(', ') }) : t('fork.notCosigned')}</span>
+                {(['a', 'b'] as const).map((side, i) => (
+                  <td key={side} data-label={t(i === 0 ? 'fork.viewA' : 'fork.viewB')}>
+                    <ForkSide f={f} side={side} />
                   </td>
                 ))}
                 <td className="card-action">
@@ -375,7 +434,7 @@ export function LinksPage() {
             party={p.id}
             us={p.id === us}
             link={links.data?.links.find((l) => l.party === p.id)}
-            forks={allForks.filter((f) => f.party === p.id)}
+            forks={allForks.filter((f) => !isAccordFork(f) && f.party === p.id)}
             accord={accord}
             heartbeatSeconds={links.data?.heartbeatSeconds}
             tick={tick}
