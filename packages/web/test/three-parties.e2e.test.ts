@@ -43,6 +43,8 @@ describe.skipIf(SKIP_E2E)('dashboard with three parties (Chromium, three real no
   it('sends one FLASH message to both from the compose form; each acknowledgement turns its row in the outbox', async () => {
     await us.goto(`${ch.party('US').url}/compose`);
     // Every other party is a recipient unless the officer unticks one.
+    // The recipients are ticked once the accord has loaded: wait for it (bounded), then assert.
+    for (const id of ['CN', 'EU']) await us.waitForFunction((t) => (document.querySelector(`[data-testid="${t}"]`) as HTMLInputElement | null)?.checked === true, `to-${id}`, { timeout: 15_000 }).catch(() => undefined);
     for (const id of ['CN', 'EU']) expect(await us.getByTestId(`to-${id}`).isChecked()).toBe(true);
     await us.getByLabel('Precedence').selectOption('FLASH');
     await us.getByLabel('Message', { exact: true }).fill(text);
