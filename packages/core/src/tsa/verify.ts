@@ -89,7 +89,14 @@ interface ParsedToken {
   readonly eContent: Uint8Array;
   readonly signer: pkijs.SignerInfo;
   readonly cert: pkijs.Certificate;
-  readonly certs: pkijs.Certificate[];
+  /** DER of {@link cert}, encoded once (ESS check, pinned-root match, chain leaf). */
+  readonly certDer: Uint8Array;
+  /** The token's other certificates (candidate intermediates), without the signer's. */
+  readonly others: pkijs.Certificate[];
+}
+
+function derOf(c: pkijs.Certificate): Uint8Array {
+  return new Uint8Array(c.toSchema().toBER(false));
 }
 
 function bytesOf(v: ArrayBuffer | ArrayBufferView): Uint8Array {
@@ -130,7 +137,9 @@ function parseToken(token: Uint8Array): ParsedToken {
     const cert = signerCertificate(signer, certs);
     // We ask for certReq TRUE (RFC 3161 §2.4.1), so the signer's certificate must be in the token.
     if (!cert) fail('TSA_MALFORMED', 'token: the signer certificate is not in the token');
-    return { signed, tst, eContent, signer, cert, certs };
+    const certDer = derOf(cert);
+    const others = certs.filter((c) => c !== cert && !bytesEqual(derOf(c), certDer));
+    return { signed, tst, eContent, signer, cert, certDer, others };
   } catch (e) {
     if (e instanceof ParleyError) throw e;
     return fail('TSA_MALFORMED', 'token: not an RFC 3161 time-stamp token', e);
@@ -165,8 +174,7 @@ function checkSigningCertificate(p: ParsedToken, v2: unknown, v1: unknown): void
     }
   }
   const certHash = first.valueBlock.value[i];
-  const der = new Uint8Array(p.cert.toSchema().toBER(false));
-  if (!(certHash instanceof asn1js.OctetString) || !bytesEqual(bytesOf(certHash.valueBlock.valueHexView), hash(der))) fail('TSA_SIGNATURE', 'token: ESS signing-certificate does not name the signer certificate');
+  if (!(certHash instanceof asn1js.OctetString) || !bytesEqual(bytesOf(certHash.valueBlock.valueHexView), hash(p.certDer))) fail('TSA_SIGNATURE', 'token: ESS signing-certificate does not name the signer certificate');
 }
 
 /** Step 4: RFC 5652 §5.4 (message digest over the signed attributes) and §5.6 (signature). */
@@ -201,27 +209,46 @@ async function checkSignature(p: ParsedToken): Promise<void> {
   if (!ok) fail('TSA_SIGNATURE', 'token: signature does not verify');
 }
 
+/** An accord root that parses as a certificate, with its DER as pkijs encodes it. */
+interface Root {
+  readonly cert: pkijs.Certificate;
+  readonly der: Uint8Array;
+}
+
+/**
+ * Parsed roots by authority object: an accord's authorities live as long as
+ * the accord, and every token of every checkpoint is checked against the same
+ * few roots, so each is decoded and parsed once (pkijs only caches derived
+ * values on the certificate, so sharing it between verifications is safe).
+ */
+const rootsCache = new WeakMap<TimestampAuthority, readonly Root[]>();
+
 /**
  * The authority's roots that parse as certificates. The accord checks only
  * their DER shape; a root that is no certificate anchors nothing (it makes
  * no token of another authority fail).
  */
-function parseRoots(a: TimestampAuthority): pkijs.Certificate[] {
-  return a.roots.flatMap((r) => {
-    try {
-      return [pkijs.Certificate.fromBER(parseBase64(r))];
-    } catch {
-      return [];
-    }
-  });
+function parseRoots(a: TimestampAuthority): readonly Root[] {
+  let roots = rootsCache.get(a);
+  if (roots === undefined) {
+    roots = a.roots.flatMap((r) => {
+      try {
+        const cert = pkijs.Certificate.fromBER(parseBase64(r));
+        return [{ cert, der: derOf(cert) }];
+      } catch {
+        return [];
+      }
+    });
+    rootsCache.set(a, roots);
+  }
+  return roots;
 }
 
 /** Step 5: RFC 5280 §6 path validation to one of the authority's roots, at a time the signer certificate is valid. */
 async function chainsTo(p: ParsedToken, a: TimestampAuthority): Promise<boolean> {
   const roots = parseRoots(a);
   // RFC 5280 §6.1: a trust anchor may be the TSA certificate itself (an accord that pins it).
-  const signer = new Uint8Array(p.cert.toSchema().toBER(false));
-  if (roots.some((r) => bytesEqual(new Uint8Array(r.toSchema().toBER(false)), signer))) return true;
+  if (roots.some((r) => bytesEqual(r.der, p.certDer))) return true;
   const notBefore = p.cert.notBefore.value.getTime();
   const notAfter = p.cert.notAfter.value.getTime();
   // The chain is checked at genTime clamped into the signer's validity: an expired certificate is
@@ -229,13 +256,12 @@ async function chainsTo(p: ParsedToken, a: TimestampAuthority): Promise<boolean>
   const checkDate = new Date(Math.min(Math.max(p.tst.genTime.getTime(), notBefore), notAfter));
   // pkijs validates the LAST of its certificates as the end entity: the signer goes last, the
   // token's other certificates (candidate intermediates) before it.
-  const others = p.certs.filter((c) => !bytesEqual(new Uint8Array(c.toSchema().toBER(false)), signer));
-  const engine = new pkijs.CertificateChainValidationEngine({ trustedCerts: roots, certs: [...others, p.cert], checkDate });
+  const engine = new pkijs.CertificateChainValidationEngine({ trustedCerts: roots.map((r) => r.cert), certs: [...p.others, p.cert], checkDate });
   try {
     const r = await engine.verify({}, pkijs.getCrypto(true));
     const leaf = r.certificatePath?.[0];
     // The validated path must start at the signer (never another certificate the token carries).
-    return r.result && leaf !== undefined && bytesEqual(new Uint8Array(leaf.toSchema().toBER(false)), signer);
+    return r.result && leaf !== undefined && (leaf === p.cert || bytesEqual(derOf(leaf), p.certDer));
   } catch {
     return false;
   }
