@@ -30,6 +30,7 @@ import { bytesEqual, formatHex, parseBase64 } from '../encoding.js';
 import type { AccordTimestamping, TimestampAuthority } from '../accord/accord.js';
 import { MAX_TIMESTAMP_REPLY, OID_SHA256, parseAsn1, timestampImprint, unsignedInteger } from './request.js';
 import type { TimestampTokenWire } from './wire.js';
+import { timestampTime } from '../eval/timeline.js';
 import { timestampTokenBytes } from './wire.js';
 
 /** RFC 5652 §5.1 id-signedData. */
@@ -353,9 +354,7 @@ export async function verifyTimestamps(note: string | Uint8Array, tokens: readon
       failed.push({ authority: t.authority, code: e.code });
     }
   }
-  const earliest = new Map<string, number>();
-  for (const v of verified) earliest.set(v.authority, Math.min(earliest.get(v.authority) ?? Infinity, v.genTime.getTime()));
-  const times = [...earliest.values()].sort((x, y) => x - y);
-  const satisfied = times.length >= timestamping.required;
-  return satisfied ? { verified, failed, trustedTime: new Date(times[timestamping.required - 1]!), satisfied } : { verified, failed, satisfied };
+  // k of n: the k-th smallest of the authorities' earliest genTimes (eval/timeline.ts, as provenBy applies it).
+  const t = timestampTime(verified, timestamping.required);
+  return t ? { verified, failed, trustedTime: t.time, satisfied: true } : { verified, failed, satisfied: false };
 }
