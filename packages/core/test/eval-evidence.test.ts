@@ -171,6 +171,13 @@ describe('evaluation evidence: the format', () => {
     ];
     for (const b of bad) assertThrowsCode(() => parseEvaluationEvidence(b), ParseError, 'EVIDENCE_MALFORMED');
   });
+
+  it('carries a time-stamp token of up to 64 KiB (the size a node accepts and stores), not larger', () => {
+    const v = JSON.parse(text) as Record<string, unknown>;
+    const withToken = (bytes: number) => canonicalize({ ...v, commitment: { ...(v['commitment'] as object), timestamps: [{ authority: 'tsa-a', token: formatBase64(new Uint8Array(bytes)) }] } });
+    expect(parseEvaluationEvidence(withToken(60 * 1024)).commitment.timestamps[0]!.token).toHaveLength(4 * Math.ceil((60 * 1024) / 3));
+    assertThrowsCode(() => parseEvaluationEvidence(withToken(64 * 1024 + 3)), ParseError, 'EVIDENCE_MALFORMED');
+  });
 });
 
 describe('reference rules', () => {

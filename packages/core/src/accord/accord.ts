@@ -34,6 +34,7 @@ import { SIG_TYPE_COSIGNATURE_V1, SIG_TYPE_ED25519, type SignerKey, type Verifie
 import { arr, int, obj, sortedUnique, str, time } from '../shape.js';
 import { type Localized, type Precedence, PRECEDENCES, TAXONOMY_V1, type Taxonomy, defaultDeadlines, taxonomyHash } from '../taxonomy/taxonomy.js';
 import { type AccordRoles, DEFAULT_ROLES, parseRoles } from './roles.js';
+import { TSA_NAME_RE } from '../tsa/wire.js';
 
 /** Accord format version. */
 export const ACCORD_VERSION = 1;
@@ -186,7 +187,6 @@ const NAME = /^[a-z0-9][a-z0-9.-]{0,62}$/;
 const URL_RE = /^https?:\/\/[^\s/?#]+(\/[^\s?#]*)?$/;
 const HEX64 = /^[0-9a-f]{64}$/;
 const MAX_PARTIES = 64;
-const TSA_NAME = /^[a-z0-9][a-z0-9-]{0,31}$/;
 /** A dotted OID (X.680 §32.3): first arc 0..2, no leading zeros. */
 export const OID_RE = /^[0-2](\.(0|[1-9][0-9]{0,15})){1,30}$/;
 const MAX_AUTHORITIES = 8;
@@ -277,7 +277,7 @@ function timestampAuthority(v: unknown, path: string): TimestampAuthority {
   // Same-format ISO times compare as strings.
   if (!(validFrom < validUntil)) fail('ACCORD_MALFORMED', `${path}.validUntil: must be after validFrom`);
   return {
-    name: str(o['name'], 'ACCORD_MALFORMED', `${path}.name`, { pattern: TSA_NAME, max: 32 }),
+    name: str(o['name'], 'ACCORD_MALFORMED', `${path}.name`, { pattern: TSA_NAME_RE, max: 32 }),
     url: str(o['url'], 'ACCORD_MALFORMED', `${path}.url`, { pattern: URL_RE, max: 300 }),
     roots,
     policy: str(o['policy'], 'ACCORD_MALFORMED', `${path}.policy`, { pattern: OID_RE, max: 200 }),

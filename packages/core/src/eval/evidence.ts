@@ -38,6 +38,7 @@ import { HASH_SIZE } from '../merkle/hash.js';
 import { MAX_NOTE_BYTES } from '../note/note.js';
 import { MAX_ENTRY_BYTES } from '../entry/envelope.js';
 import { arr, int, obj, str, time } from '../shape.js';
+import { MAX_TOKENS_PER_CHECKPOINT, type TimestampTokenWire, parseTimestampToken } from '../tsa/wire.js';
 import { MAX_SD, parseDisclosure } from './disclosure.js';
 
 export const EVIDENCE_TYPE = 'parley/evaluation-evidence';
@@ -45,12 +46,8 @@ export const EVIDENCE_VERSION = 1;
 /** Largest evidence bundle we parse. */
 export const MAX_EVIDENCE_BYTES = 32 * 1024 * 1024;
 
-/** An RFC 3161 token in its wire form. */
-export interface TimestampToken {
-  readonly authority: string;
-  /** Base64 DER TimeStampToken. */
-  readonly token: string;
-}
+/** An RFC 3161 token in its wire form (`{authority, token: base64 DER}`, core tsa/wire.ts). */
+export type TimestampToken = TimestampTokenWire;
 
 /** One entry with what proves it: inclusion in a checkpoint, its cosignatures, time stamps. */
 export interface EvidenceEntry {
@@ -80,7 +77,6 @@ export interface EvaluationEvidence {
 
 const CODE = 'EVIDENCE_MALFORMED';
 const B64 = /^[A-Za-z0-9+/]*={0,2}$/;
-const AUTHORITY = /^[a-z0-9][a-z0-9-]{0,31}$/;
 /** The entries a bundle may carry, in the order they are checked. */
 export const EVIDENCE_ROLES = ['commitment', 'notice', 'protocol', 'reveal'] as const;
 export type EvidenceRole = (typeof EVIDENCE_ROLES)[number];
@@ -104,9 +100,13 @@ function evidenceEntry(v: unknown, path: string): EvidenceEntry {
     index: int(o['index'], CODE, `${path}.index`, 0, Number.MAX_SAFE_INTEGER - 1),
     proof: arr(o['proof'], CODE, `${path}.proof`, 63, (h, p) => b64(h, p, 44, HASH_SIZE)),
     checkpoint: str(o['checkpoint'], CODE, `${path}.checkpoint`, { min: 1, max: MAX_NOTE_BYTES }),
-    timestamps: arr(o['timestamps'], CODE, `${path}.timestamps`, 8, (t, p) => {
-      const to = obj(t, CODE, p, ['authority', 'token']);
-      return { authority: str(to['authority'], CODE, `${p}.authority`, { pattern: AUTHORITY, max: 32 }), token: b64(to['token'], `${p}.token`, 64 * 1024) };
+    // The wire form every carrier of tokens checks (tsa/wire.ts: name pattern, canonical base64, 64 KiB token), as EVIDENCE_MALFORMED.
+    timestamps: arr(o['timestamps'], CODE, `${path}.timestamps`, MAX_TOKENS_PER_CHECKPOINT, (t, p) => {
+      try {
+        return parseTimestampToken(t, p);
+      } catch (e) {
+        return fail(CODE, `${p}: ${e instanceof ParleyError ? e.message : 'not a time-stamp token'}`, e);
+      }
     }),
   };
 }
