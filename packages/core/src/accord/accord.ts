@@ -607,23 +607,27 @@ function diffValues(path: string, a: JsonValue | undefined, b: JsonValue | undef
   out.push(c);
 }
 
-/** Authorities matched by name (`timestamping.authorities.NAME[.FIELD]`), as parties are by id. */
-function diffTimestamping(prev: AccordTimestamping, next: AccordTimestamping, out: AccordChange[]): void {
-  const pa = new Map(prev.authorities.map((x) => [x.name, JSON.parse(canonicalize(x)) as JsonValue]));
-  const pb = new Map(next.authorities.map((x) => [x.name, JSON.parse(canonicalize(x)) as JsonValue]));
-  for (const name of [...new Set([...pa.keys(), ...pb.keys()])].sort()) {
-    const x = pa.get(name);
-    const y = pb.get(name);
-    const path = `timestamping.authorities.${name}`;
-    if (x !== undefined && y !== undefined) diffValues(path, x, y, out);
-    else {
-      const c: { path: string; from?: JsonValue; to?: JsonValue } = { path };
-      if (x !== undefined) c.from = x;
-      if (y !== undefined) c.to = y;
-      out.push(c);
+/**
+ * A list whose items are matched by a key (parties by id, time-stamping
+ * authorities by name): an item added or removed is one change at
+ * `PATH.KEY` carrying the whole item; a kept item's changed fields are
+ * `PATH.KEY.FIELD`.
+ */
+function diffKeyed<T extends object>(path: string, prev: readonly T[], next: readonly T[], key: (x: T) => string, out: AccordChange[]): void {
+  const pa = new Map(prev.map((x) => [key(x), JSON.parse(canonicalize(x)) as JsonValue]));
+  const pb = new Map(next.map((x) => [key(x), JSON.parse(canonicalize(x)) as JsonValue]));
+  for (const k of [...new Set([...pa.keys(), ...pb.keys()])].sort()) {
+    const x = pa.get(k);
+    const y = pb.get(k);
+    if (x !== undefined && y !== undefined) {
+      diffValues(`${path}.${k}`, x, y, out);
+      continue;
     }
+    const c: { path: string; from?: JsonValue; to?: JsonValue } = { path: `${path}.${k}` };
+    if (x !== undefined) c.from = x;
+    if (y !== undefined) c.to = y;
+    out.push(c);
   }
-  diffValues('timestamping.required', prev.required, next.required, out);
 }
 
 /**
@@ -655,27 +659,11 @@ export function accordDiff(prev: Accord, next: Accord): AccordChange[] {
   const out: AccordChange[] = [];
   const keys = [...new Set([...Object.keys(a), ...Object.keys(b), 'parties'])].sort();
   for (const k of keys) {
-    if (k === 'timestamping' && prev.timestamping !== undefined && next.timestamping !== undefined) {
-      diffTimestamping(prev.timestamping, next.timestamping, out);
-      continue;
-    }
-    if (k !== 'parties') {
-      diffValues(k, a[k], b[k], out);
-      continue;
-    }
-    const pa = new Map(prev.parties.map((p) => [p.id, JSON.parse(canonicalize(p)) as JsonValue]));
-    const pb = new Map(next.parties.map((p) => [p.id, JSON.parse(canonicalize(p)) as JsonValue]));
-    for (const id of [...new Set([...pa.keys(), ...pb.keys()])].sort()) {
-      const x = pa.get(id);
-      const y = pb.get(id);
-      if (x === undefined || y === undefined) {
-        // Added or removed: one change carrying the whole party.
-        const c: { path: string; from?: JsonValue; to?: JsonValue } = { path: `parties.${id}` };
-        if (x !== undefined) c.from = x;
-        if (y !== undefined) c.to = y;
-        out.push(c);
-      } else diffValues(`parties.${id}`, x, y, out);
-    }
+    if (k === 'parties') diffKeyed('parties', prev.parties, next.parties, (p) => p.id, out);
+    else if (k === 'timestamping' && prev.timestamping !== undefined && next.timestamping !== undefined) {
+      diffKeyed('timestamping.authorities', prev.timestamping.authorities, next.timestamping.authorities, (t) => t.name, out);
+      diffValues('timestamping.required', prev.timestamping.required, next.timestamping.required, out);
+    } else diffValues(k, a[k], b[k], out);
   }
   return out;
 }
