@@ -80,7 +80,7 @@ import { arr, int, obj, oneOf, sortedUnique, str } from '../shape.js';
 import { type ActorType, type HarmType, type ReportKind, type Stage, ACTOR_TYPES, HARM_TYPES, REPORT_KINDS, STAGES } from '../taxonomy/types.js';
 import { TAXONOMY_V1 } from '../taxonomy/taxonomy.js';
 import { type Accord, PARTY_ID, parseAccord } from '../accord/accord.js';
-import { MAX_SD, SD_ALG, SD_DIGEST, parseDisclosure } from '../eval/disclosure.js';
+import { MAX_SD, SD_ALG, SD_DIGEST, decodeDisclosure } from '../eval/disclosure.js';
 
 const CODE = 'ENTRY_MALFORMED' satisfies ErrorCode;
 
@@ -364,7 +364,7 @@ function evaluationReveal(v: unknown, p: string): EvaluationRevealBody {
   const o = obj(v, CODE, p, ['disclosures']);
   const disclosures = arr(o['disclosures'], CODE, `${p}.disclosures`, MAX_SD, (x, q) => {
     try {
-      return parseDisclosure(x as string).encoded;
+      return decodeDisclosure(x as string).encoded;
     } catch (e) {
       return fail(CODE, `${q}: ${e instanceof ParleyError ? e.message : 'not a disclosure'}`, e);
     }

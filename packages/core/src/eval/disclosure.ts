@@ -141,6 +141,15 @@ export function makeDisclosure(name: string, value: JsonValue, salt: string = ma
  *   not exactly `{"_sd": [sorted unique digests]}`.
  */
 export function parseDisclosure(encoded: string): Disclosure {
+  return { ...decodeDisclosure(encoded), digest: disclosureDigest(encoded) };
+}
+
+/**
+ * {@link parseDisclosure} without the digest: the structural check (body
+ * checks, evidence shapes, salts), which need not hash what it only reads.
+ * @throws ParseError `EVAL_DISCLOSURE_MALFORMED`, as parseDisclosure.
+ */
+export function decodeDisclosure(encoded: string): Omit<Disclosure, 'digest'> {
   if (typeof encoded !== 'string' || encoded.length === 0 || encoded.length > MAX_DISCLOSURE_LENGTH) fail(MALFORMED, 'disclosure: empty or too long');
   let v: JsonValue;
   try {
@@ -153,7 +162,7 @@ export function parseDisclosure(encoded: string): Disclosure {
   checkSalt(salt, MALFORMED, 'disclosure');
   if (typeof name !== 'string' || !CLAIM_NAME.test(name)) fail(MALFORMED, `disclosure: claim name does not match ${CLAIM_NAME}`);
   nestedDigests(value, name);
-  return { encoded, digest: disclosureDigest(encoded), salt: salt as string, name, value };
+  return { encoded, salt: salt as string, name, value };
 }
 
 /**

@@ -32,7 +32,7 @@ import { type AccordEpochs, type ChainFile, epochsOf, verifyChainFile } from '..
 import { type SignedEntry, type VerifiedEntry, verifyEntry } from '../entry/envelope.js';
 import { checkBody, type EvaluationCommitmentBody } from '../entry/bodies.js';
 import type { Localized } from '../taxonomy/types.js';
-import { type JsonObject, type RevealedClaim, parseDisclosure, openDisclosures } from './disclosure.js';
+import { type JsonObject, type RevealedClaim, decodeDisclosure, openDisclosures } from './disclosure.js';
 import { type EvaluationTimeline, type ProvenTime, evaluationTimeline, provenBy } from './timeline.js';
 import { type EvaluationEvidence, type EvidenceEntry, type EvidenceRole as Role, type TimestampToken, EVIDENCE_ROLES as ROLES, MAX_EVIDENCE_BYTES, checkEvaluationEvidence, parseEvaluationEvidence } from './evidence.js';
 
@@ -289,7 +289,7 @@ function checkDisclosures(ev: EvaluationEvidence, body: EvaluationCommitmentBody
   let unique = true;
   try {
     for (const d of disclosures) {
-      const s = parseDisclosure(d).salt;
+      const s = decodeDisclosure(d).salt;
       if (salts.has(s)) unique = false;
       salts.add(s);
     }

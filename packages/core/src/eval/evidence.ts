@@ -39,7 +39,7 @@ import { MAX_NOTE_BYTES } from '../note/note.js';
 import { MAX_ENTRY_BYTES } from '../entry/envelope.js';
 import { arr, int, obj, str, time } from '../shape.js';
 import { MAX_TOKENS_PER_CHECKPOINT, type TimestampTokenWire, parseTimestampToken } from '../tsa/wire.js';
-import { MAX_SD, parseDisclosure } from './disclosure.js';
+import { MAX_SD, decodeDisclosure } from './disclosure.js';
 
 export const EVIDENCE_TYPE = 'parley/evaluation-evidence';
 export const EVIDENCE_VERSION = 1;
@@ -127,7 +127,7 @@ export function checkEvaluationEvidence(v: unknown): EvaluationEvidence {
   if (o['disclosures'] !== undefined) {
     out['disclosures'] = arr(o['disclosures'], CODE, 'evidence.disclosures', MAX_SD * 4, (x, p) => {
       try {
-        return parseDisclosure(x as string).encoded;
+        return decodeDisclosure(x as string).encoded;
       } catch (e) {
         return fail(CODE, `${p}: not a disclosure`, e);
       }
