@@ -19,7 +19,7 @@
  *     role ∈ commitment | notice | protocol | reveal
  */
 import { ParleyError, fail } from '../errors.js';
-import { decodeUtf8, formatBase64, parseBase64 } from '../encoding.js';
+import { decodeUtf8, parseBase64 } from '../encoding.js';
 import { parseJson } from '../ijson.js';
 import { checkInclusion } from '../merkle/proof.js';
 import { formatNote } from '../note/note.js';
@@ -34,6 +34,7 @@ import { checkBody, type EvaluationCommitmentBody } from '../entry/bodies.js';
 import type { Localized } from '../taxonomy/types.js';
 import { type JsonObject, type RevealedClaim, decodeDisclosure, openDisclosures } from './disclosure.js';
 import { type EvaluationTimeline, type ProvenTime, evaluationTimeline, provenBy } from './timeline.js';
+import { referencedCommitment } from './references.js';
 import { type EvaluationEvidence, type EvidenceEntry, type EvidenceRole as Role, type TimestampToken, EVIDENCE_ROLES as ROLES, MAX_EVIDENCE_BYTES, checkEvaluationEvidence, parseEvaluationEvidence } from './evidence.js';
 
 /** One check's outcome. */
@@ -261,7 +262,13 @@ function checkReferences(ev: EvaluationEvidence, entries: { readonly [R in Role]
     const e = entries[role];
     if (!e || !target) return;
     const r = e.entry.refs[0];
-    const ok = r !== undefined && r.party === target.entry.from.party && r.index === target.entry.seq && r.hash === formatBase64(target.leafHash) && (!sameSender || e.entry.from.party === target.entry.from.party);
+    // The reference rule every holder applies (references.ts): party, index and leaf hash of a commitment.
+    let ok = !sameSender || e.entry.from.party === target.entry.from.party;
+    try {
+      referencedCommitment(r, target);
+    } catch {
+      ok = false;
+    }
     const what = role === 'commitment' ? 'the protocol' : 'the commitment';
     add(`${role}.refs`, ok, ok
       ? L(`The ${role} cites ${what} by leaf hash.`, `${ROLE_ZH[role]}通过叶哈希引用了${role === 'commitment' ? '协议承诺' : '该承诺'}。`)
