@@ -113,6 +113,8 @@ export async function evaluationProvenBy(node: ParleyNode, party: string, index:
 export class EvaluationCapture {
   readonly #node: ParleyNode;
   readonly #pending = new Map<string, CosignedPoint>();
+  /** `party cosigner` → the largest size whose entries were all kept (notes are write-once: no need to look again). */
+  readonly #covered = new Map<string, number>();
   #running: Promise<void> = Promise.resolve();
   #scheduled = false;
   readonly #stop: () => void;
@@ -159,13 +161,17 @@ export class EvaluationCapture {
   }
 
   async #capture(p: CosignedPoint): Promise<void> {
+    const done = `${p.party} ${p.cosigner}`;
+    const from = this.#covered.get(done) ?? 0;
+    if (p.size <= from) return;
     for (const index of await this.#recent(p.party)) {
-      if (index >= p.size) continue;
+      if (index >= p.size || index < from) continue;
       const k = key(p.party, index, p.cosigner);
       if ((await this.#node.store.getSetting(k)) !== undefined) continue;
       const v: CapturedNote = { cosigner: p.cosigner, size: p.size, timestamp: p.timestamp, note: p.note! };
       await this.#node.store.putSetting(k, v);
     }
+    this.#covered.set(done, p.size);
   }
 
   /** Resolves once the notes of every cosignature reported so far are kept. */
