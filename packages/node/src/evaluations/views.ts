@@ -19,7 +19,7 @@ import { type JsonObject, type JsonValue, type Localized, type SignedEntry, Parl
 import type { ReceivedListing, Role } from '@parley/store';
 import type { ParleyNode } from '../service.js';
 import { rejectionInEntry } from '../received.js';
-import { COMMITMENT, type CommitmentBody, type HeldEntry, NOTICE, type NoticeBody, REVEAL, type RevealBody, evaluationProblem, refersTo, storeLookup } from './refs.js';
+import { COMMITMENT, type CommitmentBody, type HeldEntry, NOTICE, type NoticeBody, REVEAL, type RevealBody, evaluationProblem, lookupWith, refersTo, storeLookup } from './refs.js';
 import { evaluationProvenBy } from './times.js';
 
 /** Roles that may read sealed bodies addressed to this party (as ParleyNode.read). */
@@ -158,8 +158,7 @@ export class EvaluationIndex {
     const commitment = await held(party, index);
     if (commitment === undefined || commitment.entry.type !== COMMITMENT || !('clear' in commitment.entry.body)) return undefined;
     const body = commitment.entry.body.clear as unknown as CommitmentBody;
-    // The notices' rule checks look the commitment up again: it is in hand.
-    const lookup: typeof held = async (p, i) => (p === party && i === index ? commitment : held(p, i));
+    const lookup = lookupWith(held, commitment); // the notices' rule checks look the commitment up again
     const pref = commitment.entry.refs[0];
     const protocol = pref ? await lookup(pref.party, pref.index) : undefined;
     const notices: { held: HeldEntry; body: NoticeBody; error?: string }[] = [];
