@@ -46,10 +46,6 @@ import { ContinuityGuard } from './rollback.js';
 import { loadPullCursor } from './federation/pull.js';
 import { TimestampStamper } from './tsa/stamper.js';
 import { TimestampFetcher } from './tsa/peers.js';
-import { earliestTimestamped, heldTimestampSet } from './tsa/held.js';
-import { timestampingOf } from './tsa/verify.js';
-import { setTimestampTimes } from './evaluations/times.js';
-import { setCheckpointTokens, setStampedCheckpoints } from './evaluations/evidence.js';
 
 /** True when our witness cosigned more of `party`'s log than our pull has scanned into the mirror. */
 async function mirrorBehind(node: ParleyNode, store: LogStore, party: string): Promise<boolean> {
@@ -252,18 +248,6 @@ export async function startRuntime(o: RuntimeOptions): Promise<Runtime> {
   // issue 12: trusted time. Beside the writer, never in its way (tsa/stamper.ts).
   const stamper = new TimestampStamper({ node: o.node, store: o.store, logger: events, ...(o.tsa?.intervalMs !== undefined ? { intervalMs: o.tsa.intervalMs } : {}), ...(o.tsa?.timeoutMs !== undefined ? { timeoutMs: o.tsa.timeoutMs } : {}) });
   stamper.start();
-  // Token times in evaluation views (provenHow "timestamp") and the tokens in their evidence bundles,
-  // from the tokens held (each verified before it was stored); k = the accord's current `required`.
-  const earliest = (party: string, index: number) => earliestTimestamped(o.store, party, index, timestampingOf(o.node.accord)?.required ?? 1);
-  setTimestampTimes(o.store, async (party, index) => {
-    const e = await earliest(party, index);
-    return e === undefined ? undefined : new Date(e.time);
-  });
-  setStampedCheckpoints(o.store, async (party, index) => {
-    const e = await earliest(party, index);
-    return e === undefined ? undefined : { note: e.note, time: new Date(e.time), tokens: [...e.tokens] };
-  });
-  setCheckpointTokens(o.store, async (party, size) => (await heldTimestampSet(o.store, party, size))?.timestamps.map(({ authority, token }) => ({ authority, token })) ?? []);
   let timestampFetcher: TimestampFetcher | undefined;
   if (o.federation?.enabled !== false) {
     timestampFetcher = new TimestampFetcher({ node: o.node, store: o.store, peers: peersOf(o.node, o.peerUrls ? { urls: o.peerUrls } : {}), logger: events, ...(o.tsa?.intervalMs !== undefined ? { intervalMs: o.tsa.intervalMs } : {}) });
@@ -289,9 +273,6 @@ export async function startRuntime(o: RuntimeOptions): Promise<Runtime> {
     async stop() {
       continuity?.stop();
       await stamper.stop();
-      setTimestampTimes(o.store, undefined);
-      setStampedCheckpoints(o.store, undefined);
-      setCheckpointTokens(o.store, undefined);
       await timestampFetcher?.stop();
       unsubscribeChain();
       unsubscribeIngest();

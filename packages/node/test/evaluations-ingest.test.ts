@@ -7,7 +7,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { commitClaims, parseEntry, receiptRejection, selectDisclosures } from '@parley/core/node';
-import { EvaluationIndex, submitCommitment, submitReveal } from '../src/index.js';
+import { EvaluationCapture, EvaluationIndex, capturedNotes, noteCosigned, submitCommitment, submitReveal } from '../src/index.js';
 import { openChannel } from './helpers/channel.js';
 
 let ch: Awaited<ReturnType<typeof openChannel>>;
@@ -41,5 +41,28 @@ describe('a reveal received before its commitment', () => {
     const view = await index.view(ev!);
     expect(view.reveals).toEqual([expect.objectContaining({ index: r.index, addressed: true, claims: { developer: 'US lab' } })]);
     expect(view.commitment.provenBy).toBeUndefined(); // nothing cosigned here: no trusted time
+  });
+});
+
+describe('the first cosigned note of each commitment is kept', () => {
+  it('per cosigner, write-once: a later cosignature does not replace it; a commitment written after a cosignature gets the next one', async () => {
+    const us = ch.node('US');
+    const capture = new EvaluationCapture(us);
+    try {
+      const first = await submitCommitment(us, 'alice', { stage: 'report', domains: ['cyber'], sd: claims.sd });
+      noteCosigned(ch.store('US'), { party: 'US', cosigner: 'CN', size: us.treeSize, timestamp: 1_000, note: 'note A' });
+      await capture.idle();
+      const second = await submitCommitment(us, 'alice', { stage: 'report', domains: ['cyber'], sd: claims.sd });
+      noteCosigned(ch.store('US'), { party: 'US', cosigner: 'CN', size: us.treeSize, timestamp: 2_000, note: 'note B' });
+      await capture.idle();
+      expect((await capturedNotes(us, 'US', first.index)).map((n) => n.note)).toEqual(['note A']);
+      expect((await capturedNotes(us, 'US', second.index)).map((n) => n.note)).toEqual(['note B']);
+      // The log's own witness line is no counterpart's proof.
+      noteCosigned(ch.store('US'), { party: 'US', cosigner: 'US', size: us.treeSize, timestamp: 3_000, note: 'note C' });
+      await capture.idle();
+      expect((await capturedNotes(us, 'US', second.index)).map((n) => n.note)).toEqual(['note B']);
+    } finally {
+      capture.stop();
+    }
   });
 });

@@ -7,8 +7,7 @@
  * cosigned checkpoint — the EARLIEST cosigned one this node keeps that
  * covers it (times.ts: the note captured when it was first cosigned, else
  * the latest held), so the bundle proves the time the view shows — and that
- * checkpoint's RFC 3161 tokens when the time-stamping part supplies them
- * ({@link setCheckpointTokens}); the accord chain file; the opened
+ * checkpoint's RFC 3161 tokens held (tsa/held.ts); the accord chain file; the opened
  * disclosures of the reveal. Proofs for another party's log are computed
  * from its entries held here (received ∪ mirrored): no other node is asked.
  *
@@ -52,36 +51,11 @@ import {
   proveInclusion,
   signDsse,
 } from '@parley/core';
-import type { LogStore } from '@parley/store';
 import type { ParleyNode } from '../service.js';
 import type { HeldEntry } from './refs.js';
-import { type CapturedNote, capturedNotes, evaluationProvenBy, latestCosigned } from './times.js';
+import { type CapturedNote, capturedNotes, earliestStamp, evaluationProvenBy, latestCosigned } from './times.js';
+import { heldTimestampSet } from '../tsa/held.js';
 import type { Evaluation, OpenedReveal } from './views.js';
-
-/** RFC 3161 tokens of a checkpoint (wire form `{authority, token: base64 DER}`), filled by the time-stamping part. */
-export type CheckpointTokens = (party: string, size: number) => Promise<{ authority: string; token: string }[]>;
-const tokensOf = new WeakMap<LogStore, CheckpointTokens>();
-
-/** Lets the node's time-stamping (i12-tsa-node) supply the tokens of a checkpoint for evidence bundles. */
-export function setCheckpointTokens(store: LogStore, f: CheckpointTokens | undefined): void {
-  if (f) tokensOf.set(store, f);
-  else tokensOf.delete(store);
-}
-
-/** The stamped checkpoint with the earliest trusted time covering (party, index): note, trusted time, tokens (filled by the time-stamping part). */
-export type StampedCheckpoint = (party: string, index: number) => Promise<{ note: string; time: Date; tokens: { authority: string; token: string }[] } | undefined>;
-const stampedOf = new WeakMap<LogStore, StampedCheckpoint>();
-
-/**
- * Lets the node's time-stamping supply, for an entry, the stamped checkpoint
- * (the log's own note, no cosignatures) with the earliest trusted time: the
- * evidence uses it when its tokens prove the entry earlier than any
- * cosignature held, so the bundle proves the time the view shows.
- */
-export function setStampedCheckpoints(store: LogStore, f: StampedCheckpoint | undefined): void {
-  if (f) stampedOf.set(store, f);
-  else stampedOf.delete(store);
-}
 
 const sizeOf = (note: string) => parseCheckpoint(parseNote(note).text).treeSize;
 
@@ -107,14 +81,14 @@ async function proofFor(node: ParleyNode, h: HeldEntry, size: number): Promise<U
 async function evidenceEntry(node: ParleyNode, h: HeldEntry): Promise<EvidenceEntry> {
   const notes: CapturedNote[] = [...(await capturedNotes(node, h.party, h.index)), ...(await latestCosigned(node, h.party)).filter((c) => c.size > h.index && c.cosigner !== h.party)];
   const candidates: { time: number; note: string; tokens?: { authority: string; token: string }[] }[] = notes.map((n) => ({ time: n.timestamp * 1000, note: n.note }));
-  const stamped = await stampedOf.get(node.store)?.(h.party, h.index);
-  if (stamped !== undefined) candidates.push({ time: stamped.time.getTime(), note: stamped.note, tokens: stamped.tokens });
+  const stamped = await earliestStamp(node, h.party, h.index);
+  if (stamped !== undefined) candidates.push({ time: stamped.time, note: stamped.note, tokens: stamped.tokens });
   candidates.sort((a, b) => a.time - b.time); // stable: a cosignature before a stamp of the same time
   for (const n of candidates) {
     const size = sizeOf(n.note);
     const proof = await proofFor(node, h, size);
     if (proof === undefined) continue;
-    const timestamps = n.tokens ?? (await tokensOf.get(node.store)?.(h.party, size)) ?? [];
+    const timestamps = n.tokens ?? (await heldTimestampSet(node.store, h.party, size))?.timestamps.map(({ authority, token }) => ({ authority, token })) ?? [];
     return evidenceEntryOf(h.bytes, h.index, proof, n.note, timestamps);
   }
   throw new ParleyError('EVIDENCE_INVALID', `no cosigned or time-stamped checkpoint of ${h.party}'s log covering entry ${h.index} is held here (yet)`);

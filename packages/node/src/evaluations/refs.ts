@@ -84,6 +84,11 @@ export function storeLookup(store: LogStore, self: string): Lookup {
   };
 }
 
+/** `lookup`, answering (h.party, h.index) with `h` already in hand instead of reading and parsing it again. */
+export function lookupWith(lookup: Lookup, h: HeldEntry): Lookup {
+  return async (party, index) => (party === h.party && index === h.index ? h : lookup(party, index));
+}
+
 /** The clear body of a commitment entry (commitments are TLP:CLEAR, enforced by core). */
 export function commitmentBody(e: SignedEntry): CommitmentBody | undefined {
   return e.type === COMMITMENT && 'clear' in e.body ? (e.body.clear as unknown as CommitmentBody) : undefined;

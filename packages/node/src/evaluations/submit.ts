@@ -12,7 +12,7 @@
  */
 import { type Marking, type Precedence, ParleyError, fail } from '@parley/core';
 import type { ParleyNode, Submitted } from '../service.js';
-import { COMMITMENT, NOTICE, REVEAL, type Lookup, evaluationProblem, refTo, storeLookup } from './refs.js';
+import { COMMITMENT, type HeldEntry, NOTICE, REVEAL, type Lookup, evaluationProblem, lookupWith, refTo, storeLookup } from './refs.js';
 
 export interface CommitmentRequest {
   readonly stage: 'report' | 'protocol';
@@ -48,26 +48,29 @@ async function heldCommitment(lookup: Lookup, at: { party: string; index: number
   return held;
 }
 
-async function checked(lookup: Lookup, c: Parameters<typeof evaluationProblem>[0]): Promise<void> {
-  const p = await evaluationProblem(c, lookup, 'submit');
+/** Refuses `c` when it breaks a reference rule; `held`: the commitment it refers to, looked up already. */
+async function checked(lookup: Lookup, held: HeldEntry | undefined, c: Parameters<typeof evaluationProblem>[0]): Promise<void> {
+  const p = await evaluationProblem(c, held ? lookupWith(lookup, held) : lookup, 'submit');
   if (p) throw p;
 }
 
 /** Commits to an evaluation (or its protocol): salted digests only, in the clear. */
 export async function submitCommitment(node: ParleyNode, officer: string, r: CommitmentRequest): Promise<Submitted> {
   const lookup = storeLookup(node.store, node.party);
-  const refs = r.protocol ? [refTo(await heldCommitment(lookup, r.protocol))] : [];
+  const protocol = r.protocol ? await heldCommitment(lookup, r.protocol) : undefined;
+  const refs = protocol ? [refTo(protocol)] : [];
   const body = { stage: r.stage, domains: [...r.domains], sdAlg: 'sha-256', sd: [...r.sd] };
-  await checked(lookup, { type: COMMITMENT, from: node.party, refs, body });
+  await checked(lookup, protocol, { type: COMMITMENT, from: node.party, refs, body });
   return node.submit(officer, { type: COMMITMENT, precedence: r.precedence ?? 'ROUTINE', marking: 'TLP:CLEAR', refs, body });
 }
 
 /** Announces a deployment of the model an evaluation commitment covers. */
 export async function submitNotice(node: ParleyNode, officer: string, r: NoticeRequest): Promise<Submitted> {
   const lookup = storeLookup(node.store, node.party);
-  const refs = [refTo(await heldCommitment(lookup, r.commitment))];
+  const commitment = await heldCommitment(lookup, r.commitment);
+  const refs = [refTo(commitment)];
   const body = { model: { id: r.model.id, digest: r.model.digest }, deployedAt: r.deployedAt, ...(r.note !== undefined ? { note: r.note } : {}) };
-  await checked(lookup, { type: NOTICE, from: node.party, refs, body });
+  await checked(lookup, commitment, { type: NOTICE, from: node.party, refs, body });
   return node.submit(officer, { type: NOTICE, ...(r.to ? { to: r.to } : {}), precedence: r.precedence ?? 'PRIORITY', marking: r.marking ?? 'TLP:CLEAR', refs, body });
 }
 
@@ -75,9 +78,10 @@ export async function submitNotice(node: ParleyNode, officer: string, r: NoticeR
 export async function submitReveal(node: ParleyNode, officer: string, r: RevealRequest): Promise<Submitted> {
   if (r.commitment.party !== node.party) throw new ParleyError('EVAL_COMMITMENT_MISSING', 'a reveal opens a commitment of this party\u2019s own log only');
   const lookup = storeLookup(node.store, node.party);
-  const refs = [refTo(await heldCommitment(lookup, r.commitment))];
+  const commitment = await heldCommitment(lookup, r.commitment);
+  const refs = [refTo(commitment)];
   const body = { disclosures: [...r.disclosures] };
-  await checked(lookup, { type: REVEAL, from: node.party, refs, body });
+  await checked(lookup, commitment, { type: REVEAL, from: node.party, refs, body });
   return node.submit(officer, {
     type: REVEAL,
     ...(r.to === 'all' ? {} : { to: r.to }),

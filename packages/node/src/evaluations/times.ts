@@ -4,8 +4,7 @@
  *
  *     provenBy(P, i) = min over checkpoints of P's log with size > i of
  *       (a) the timestamp of a counterpart's cosignature (not P's own witness), and
- *       (b) the trusted time of the checkpoint's RFC 3161 tokens (k-of-n), when the
- *           time-stamping part of the node supplies it ({@link setTimestampTimes})
+ *       (b) the trusted time of the checkpoint's RFC 3161 tokens held (k-of-n, {@link earliestStamp})
  *
  * Cosignature times come from three places: the first cosigned note kept for
  * the entry ({@link EvaluationCapture}: the note travels in the evidence
@@ -19,11 +18,12 @@
  * cosigner, in settings `evaluation.cosigned/<party>/<index>/<cosigner>`
  * (write-once), as cosignatures are made or received (noteCosigned).
  */
-import { type LogStore } from '@parley/store';
 import { COSIGNATURE_V1_LENGTH, parseCosignature, parseNote } from '@parley/core';
 import type { ParleyNode } from '../service.js';
 import { type CosignedPoint, onCosigned } from '../deadlines/cosigned.js';
 import { COMMITMENT, NOTICE } from './refs.js';
+import { type EarliestStamp, earliestTimestamped } from '../tsa/held.js';
+import { timestampingOf } from '../tsa/verify.js';
 
 /** A cosigned checkpoint note kept for one entry. */
 export interface CapturedNote {
@@ -36,18 +36,13 @@ export interface CapturedNote {
 
 const key = (party: string, index: number, cosigner: string) => `evaluation.cosigned/${party}/${index}/${cosigner}`;
 
-/** The trusted time of RFC 3161 tokens on a checkpoint covering (party, index), if any (filled by the time-stamping part). */
-export type TimestampTimes = (party: string, index: number) => Promise<Date | undefined>;
-const timestampTimes = new WeakMap<LogStore, TimestampTimes>();
-
 /**
- * Lets the node's time-stamping (i12-tsa-node) supply token times: the
- * earliest k-of-n trusted time over the checkpoints of `party`'s log with
- * size > index whose tokens verified.
+ * The stamped checkpoint of `party`'s log covering `index` with the earliest
+ * trusted time (k-of-n, k = the accord's current `required`), from the tokens
+ * held (each verified before it was stored: tsa/stamper.ts, tsa/peers.ts).
  */
-export function setTimestampTimes(store: LogStore, f: TimestampTimes | undefined): void {
-  if (f) timestampTimes.set(store, f);
-  else timestampTimes.delete(store);
+export function earliestStamp(node: ParleyNode, party: string, index: number): Promise<EarliestStamp | undefined> {
+  return earliestTimestamped(node.store, party, index, timestampingOf(node.accord)?.required ?? 1);
 }
 
 /** The notes kept for (party, index), one per counterpart that cosigned. */
@@ -105,8 +100,8 @@ export async function evaluationProvenBy(node: ParleyNode, party: string, index:
   for (const c of await capturedNotes(node, party, index)) consider(c.timestamp * 1000);
   for (const c of await latestCosigned(node, party)) if (c.size > index && c.cosigner !== party) consider(c.timestamp * 1000);
   for (const t of await node.store.cosignedTimes(party)) if (t.cosigner !== party && t.treeSize > index) consider(t.cosignedAt * 1000);
-  const tsa = await timestampTimes.get(node.store)?.(party, index);
-  if (tsa !== undefined && (best === undefined || tsa.getTime() < best)) return { time: tsa.toISOString(), how: 'timestamp' };
+  const tsa = (await earliestStamp(node, party, index))?.time;
+  if (tsa !== undefined && (best === undefined || tsa < best)) return { time: new Date(tsa).toISOString(), how: 'timestamp' };
   return best === undefined ? undefined : { time: new Date(best).toISOString(), how: 'cosignature' };
 }
 
@@ -118,6 +113,8 @@ export async function evaluationProvenBy(node: ParleyNode, party: string, index:
 export class EvaluationCapture {
   readonly #node: ParleyNode;
   readonly #pending = new Map<string, CosignedPoint>();
+  /** `party cosigner` → the largest size whose entries were all kept (notes are write-once: no need to look again). */
+  readonly #covered = new Map<string, number>();
   #running: Promise<void> = Promise.resolve();
   #scheduled = false;
   readonly #stop: () => void;
@@ -164,13 +161,17 @@ export class EvaluationCapture {
   }
 
   async #capture(p: CosignedPoint): Promise<void> {
+    const done = `${p.party} ${p.cosigner}`;
+    const from = this.#covered.get(done) ?? 0;
+    if (p.size <= from) return;
     for (const index of await this.#recent(p.party)) {
-      if (index >= p.size) continue;
+      if (index >= p.size || index < from) continue;
       const k = key(p.party, index, p.cosigner);
       if ((await this.#node.store.getSetting(k)) !== undefined) continue;
       const v: CapturedNote = { cosigner: p.cosigner, size: p.size, timestamp: p.timestamp, note: p.note! };
       await this.#node.store.putSetting(k, v);
     }
+    this.#covered.set(done, p.size);
   }
 
   /** Resolves once the notes of every cosignature reported so far are kept. */

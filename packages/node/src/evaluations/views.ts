@@ -16,10 +16,10 @@
  * references break a rule (refs.ts) carries its error code.
  */
 import { type JsonObject, type JsonValue, type Localized, type SignedEntry, ParleyError, evaluationTimeline, formatBase64, openDisclosures, parseEntry } from '@parley/core';
-import type { Role } from '@parley/store';
+import type { ReceivedListing, Role } from '@parley/store';
 import type { ParleyNode } from '../service.js';
 import { rejectionInEntry } from '../received.js';
-import { COMMITMENT, type CommitmentBody, type HeldEntry, NOTICE, type NoticeBody, REVEAL, type RevealBody, evaluationProblem, refersTo, storeLookup } from './refs.js';
+import { COMMITMENT, type CommitmentBody, type HeldEntry, NOTICE, type NoticeBody, REVEAL, type RevealBody, evaluationProblem, lookupWith, refersTo, storeLookup } from './refs.js';
 import { evaluationProvenBy } from './times.js';
 
 /** Roles that may read sealed bodies addressed to this party (as ParleyNode.read). */
@@ -111,8 +111,15 @@ export class EvaluationIndex {
     this.#node = node;
   }
 
+  /** The received notices and reveals (read once per {@link list}, not once per commitment). */
+  async #receivedReferring(): Promise<ReceivedListing[]> {
+    const out: ReceivedListing[] = [];
+    for (const type of [NOTICE, REVEAL]) out.push(...(await this.#node.store.inbox({ type, limit: 1000 })));
+    return out;
+  }
+
   /** Entries that may refer to (party, index): the committing party's log after it, our log, received notices and reveals. */
-  async #candidates(party: string, index: number): Promise<HeldEntry[]> {
+  async #candidates(party: string, index: number, received: readonly ReceivedListing[]): Promise<HeldEntry[]> {
     const node = this.#node;
     const store = node.store;
     const out = new Map<string, HeldEntry>();
@@ -137,24 +144,26 @@ export class EvaluationIndex {
       }
       for (const e of await store.referencing(party, index)) add(node.party, e.index, e.leafHash, e.bytes);
     }
-    for (const type of [NOTICE, REVEAL]) {
-      for (const r of await store.inbox({ type, limit: 1000 })) if (r.meta.refs.some((x) => x.party === party && x.index === index)) add(r.party, r.index, r.leafHash, r.bytes);
-    }
+    for (const r of received) if (r.meta.refs.some((x) => x.party === party && x.index === index)) add(r.party, r.index, r.leafHash, r.bytes);
     return [...out.values()];
   }
 
-  /** Everything held about the commitment (party, index); undefined when no commitment is held there. */
-  async evaluation(party: string, index: number, role: Role): Promise<Evaluation | undefined> {
+  /**
+   * Everything held about the commitment (party, index); undefined when no commitment is held there.
+   * @param received the received notices and reveals, when the caller read them already (list)
+   */
+  async evaluation(party: string, index: number, role: Role, received?: readonly ReceivedListing[]): Promise<Evaluation | undefined> {
     const node = this.#node;
-    const lookup = storeLookup(node.store, node.party);
-    const commitment = await lookup(party, index);
+    const held = storeLookup(node.store, node.party);
+    const commitment = await held(party, index);
     if (commitment === undefined || commitment.entry.type !== COMMITMENT || !('clear' in commitment.entry.body)) return undefined;
     const body = commitment.entry.body.clear as unknown as CommitmentBody;
+    const lookup = lookupWith(held, commitment); // the notices' rule checks look the commitment up again
     const pref = commitment.entry.refs[0];
     const protocol = pref ? await lookup(pref.party, pref.index) : undefined;
     const notices: { held: HeldEntry; body: NoticeBody; error?: string }[] = [];
     const reveals: OpenedReveal[] = [];
-    for (const h of await this.#candidates(party, index)) {
+    for (const h of await this.#candidates(party, index, received ?? (await this.#receivedReferring()))) {
       const e = h.entry;
       if (e.refs.length !== 1 || !refersTo(e.refs[0]!, commitment)) continue;
       const rejected = await this.#rejection(h);
@@ -257,9 +266,10 @@ export class EvaluationIndex {
     const received = await store.inbox({ type: COMMITMENT, limit });
     const all = [...own.map((e) => ({ party: this.#node.party, index: e.index, time: e.meta.time })), ...received.map((e) => ({ party: e.party, index: e.index, time: e.meta.time }))];
     all.sort((a, b) => b.time.localeCompare(a.time));
+    const referring = await this.#receivedReferring();
     const out: EvaluationView[] = [];
     for (const c of all.slice(0, limit)) {
-      const ev = await this.evaluation(c.party, c.index, role);
+      const ev = await this.evaluation(c.party, c.index, role, referring);
       if (ev) out.push(await this.view(ev));
     }
     return out;

@@ -310,8 +310,9 @@ function accept(node: ParleyNode, peer: PeerClient, cursor: PushCursor, note: Ui
   cursor.cosigned = size;
   cursor.cosignedAt = at;
   delete cursor.offered;
-  persist(node.store.advanceOwnCosigned({ witness: peer.party, treeSize: size, cosignedAt: at, note: decodeUtf8(cosigned) }));
-  noteCosigned(node.store, { party: node.party, cosigner: peer.party, size, timestamp: at, note: decodeUtf8(cosigned) });
+  const text = decodeUtf8(cosigned);
+  persist(node.store.advanceOwnCosigned({ witness: peer.party, treeSize: size, cosignedAt: at, note: text }));
+  noteCosigned(node.store, { party: node.party, cosigner: peer.party, size, timestamp: at, note: text });
 }
 
 /**

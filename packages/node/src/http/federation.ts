@@ -62,7 +62,7 @@ import type { App, Context } from './context.js';
 import { HttpError } from './problem.js';
 import { authenticateSigned, contentDigestOf } from './signedHead.js';
 import * as S from './schemas.js';
-import { CheckpointTimestamps } from './logs.js';
+import { CheckpointTimestamps, LogTimestampsQuery } from './logs.js';
 import { refuse } from './witness.js';
 import type { AddCheckpointRefused } from '../witness.js';
 
@@ -153,7 +153,7 @@ export function registerFederation(app: App, ctx: Context): void {
         tags: ['federation'],
         summary: 'Gossip: RFC 3161 tokens held for a checkpoint of a party\u2019s log (Parley-Signature required; issue 12)',
         params: z.object({ party: S.PartyId }),
-        querystring: z.object({ size: S.Decimal.pipe(z.number().int().min(1)).optional() }).strict(),
+        querystring: LogTimestampsQuery,
         response: { 200: CheckpointTimestamps },
       },
       handler: async (req, reply) => {

@@ -22,7 +22,7 @@ import { z } from 'zod';
 import type { App, Context } from './context.js';
 import { HttpError } from './problem.js';
 import { heldTimestampSet } from '../tsa/held.js';
-import { CheckpointTimestamps } from './logs.js';
+import { CheckpointTimestamps, LogTimestampsQuery } from './logs.js';
 import * as S from './schemas.js';
 
 const IMMUTABLE = 'public, max-age=31536000, immutable';
@@ -33,7 +33,7 @@ export function registerLog(app: App, { node, store }: Context): void {
     schema: {
       tags: ['log'],
       summary: 'RFC 3161 time-stamp tokens of a checkpoint of this log, verified before they were kept (issue 12)',
-      querystring: z.object({ size: S.Decimal.pipe(z.number().int().min(1)).optional().describe('Tree size (default: the latest stamped)') }).strict(),
+      querystring: LogTimestampsQuery,
       response: { 200: CheckpointTimestamps },
     },
     handler: async (req, reply) => {

@@ -18,7 +18,7 @@ import { isParleyError } from '@parley/core';
 import type { LogStore } from '@parley/store';
 import type { ParleyNode } from '../service.js';
 import { SILENT, type StructuredLogger } from '../deadlines/clock.js';
-import type { PeerClient } from '../federation/peer.js';
+import type { PeerClient, PeerTimestampSet } from '../federation/peer.js';
 import { noteTimestamped } from './bounds.js';
 import { DEFAULT_TSA_INTERVAL_MS } from './stamper.js';
 import { tsaStats } from './stats.js';
@@ -40,7 +40,11 @@ export interface FetchedTimestamps {
  * @throws PeerError when the peer cannot be asked or answers nonsense.
  */
 export async function fetchPeerTimestamps(node: ParleyNode, store: LogStore, peer: PeerClient, party: string = peer.party, size?: number, logger: StructuredLogger = SILENT): Promise<FetchedTimestamps> {
-  const set = await peer.timestamps(party, size);
+  return storePeerTimestamps(node, store, peer, party, await peer.timestamps(party, size), size, logger);
+}
+
+/** Verifies and stores `set`, what `peer` served for `party`'s checkpoint (of `size`, when one was asked for). */
+async function storePeerTimestamps(node: ParleyNode, store: LogStore, peer: PeerClient, party: string, set: PeerTimestampSet | undefined, size: number | undefined, logger: StructuredLogger): Promise<FetchedTimestamps> {
   if (set === undefined) return { stored: 0, verified: 0, refused: [] };
   const refuse = (refused: RefusedToken[]): FetchedTimestamps => {
     for (const r of refused) {
@@ -102,7 +106,8 @@ export class TimestampFetcher {
         const held = await this.#store.latestTimestampedSize(peer.party);
         const latest = await peer.timestamps(peer.party);
         if (latest === undefined || latest.treeSize <= held) continue;
-        await fetchPeerTimestamps(this.#node, this.#store, peer, peer.party, latest.treeSize, this.#logger);
+        // The set just served is the one to verify: no second request for it.
+        await storePeerTimestamps(this.#node, this.#store, peer, peer.party, latest, undefined, this.#logger);
       } catch (e) {
         this.#logger.warn({ event: 'parley.tsa.fetch_failed', party: peer.party, error: e instanceof Error ? e.message : String(e) }, 'fetching time-stamp tokens failed');
       }
