@@ -27,7 +27,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { commitClaims, selectDisclosures, makeDisclosure, parseDisclosure } from '@parley/core/node';
 import { DESKTOP, PHONE, SKIP_E2E, type TestBrowser, type Viewport, launchBrowser, login, pageErrors, setLang, shot } from './helpers/browser.js';
 import { type Channel, startChannel, until } from './helpers/channel.js';
-import { heldTimestampSet, setCheckpointTokens } from '@parley/node';
 import { type TsaServer, startTsaServer } from '../../core/test/helpers/tsa.js';
 
 const AXE_SOURCE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
@@ -113,10 +112,9 @@ describe.skipIf(SKIP_E2E)('the Evaluations page in Chromium (two real nodes)', (
 
   beforeAll(async () => {
     // A real RFC 3161 authority (openssl ts) in the accord: the nodes stamp their checkpoints, and the
-    // evidence bundles carry the tokens they hold (the hook the node's runtime will set; set here).
+    // evidence bundles carry the tokens they hold (the node runtime sets the evaluation hooks itself).
     tsa = await startTsaServer();
     ch = await startChannel({ parties: ['CN', 'US'], heartbeatSeconds: 2, timestamping: { authorities: [tsa.authority], required: 1 } });
-    for (const p of ch.parties) setCheckpointTokens(p.store, async (party, size) => (await heldTimestampSet(p.store, party, size))?.timestamps.map(({ authority, token }) => ({ authority, token })) ?? []);
     const us = await ch.api('US');
     const cn = await ch.api('CN');
     const plan = commitClaims({ model: { name: 'Frontier-9' }, redLines: { cbrn: { domain: 'CBRN', threshold: 'uplift at or above the expert baseline' } } });
