@@ -138,8 +138,13 @@ export async function proveEvaluation(view: EvaluationView, signal?: AbortSignal
       const trusted = readTrustedAccord(answer.id);
       const verifyTokens = await tokenVerifier(evidence as Record<string, unknown>, timestampingOf(chain, answer));
       const r = await verifyEvaluationEvidence(evidence as never, anchor as never, { ...(trusted !== undefined ? { trusted } : {}), ...(verifyTokens !== undefined ? { verifyTokens } : {}) });
-      // Past the chain check (which stops core early), the bundle must be about what this page shows.
-      const here = r.checks.some((c) => c.id === 'chain' && c.ok) ? [positionCheck('commitment', r.entries.commitment, view.commitment), ...(reveal !== undefined ? [positionCheck('reveal', r.entries.reveal, openable[i]!)] : [])] : [];
+      // The bundle must be about what this page shows (not judged past a failed chain, which stops core early,
+      // nor for an entry whose signature check already failed).
+      const judged = (role: string) => r.checks.some((c) => c.id === 'chain' && c.ok) && !r.checks.some((c) => c.id === `${role}.signature` && !c.ok);
+      const here = [
+        ...(judged('commitment') ? [positionCheck('commitment', r.entries.commitment, view.commitment)] : []),
+        ...(reveal !== undefined && judged('reveal') ? [positionCheck('reveal', r.entries.reveal, openable[i]!)] : []),
+      ];
       const all = [...r.checks, ...here];
       ok &&= all.every((c) => c.ok);
       if (i === 0) {
