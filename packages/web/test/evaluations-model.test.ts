@@ -13,12 +13,15 @@ import {
   generateSignerKey,
   getCrypto,
   makeDisclosure,
+  parseBase64,
+  parseEntry,
   parseDisclosure,
   selectDisclosures,
   signEntry,
 } from '@parley/core';
 import { describe, expect, it } from 'vitest';
 import { type BrowserProof, type EvaluationView, checkReveal, commitmentOf, concernsEvaluations, evaluationRows, showValue, timelineVerdict } from '../src/pages/evaluations/model.js';
+import { positionCheck } from '../src/pages/evaluations/proof.js';
 
 const claims = {
   model: { name: 'Frontier-9', version: '2026-11' },
@@ -92,6 +95,18 @@ describe('the commitment, from the signed entry bytes', () => {
 
   it('reads stage, domains and the digests from the entry the evidence carries', () => {
     expect(commitmentOf({ commitment: { entry: entry('evaluation.commitment') } })).toEqual({ stage: 'report', domains: ['CBRN'], sd: committed.sd });
+  });
+
+  it('ties the evidence to the entry shown: a bundle of another position (or none) fails, naming both, and the timeline line says failed', () => {
+    const verified = { entry: parseEntry(parseBase64(entry('evaluation.commitment'))) };
+    expect(positionCheck('commitment', verified, { party: 'US', index: 0 })).toMatchObject({ id: 'commitment.position', ok: true });
+    const other = positionCheck('commitment', verified, { party: 'US', index: 3 });
+    expect(other).toMatchObject({ id: 'commitment.position', ok: false });
+    expect(other.detail.en).toMatch(/US:0, not US:3/);
+    expect(other.detail['zh-CN']).toMatch(/US:0.*US:3/);
+    expect(positionCheck('reveal', undefined, { party: 'US', index: 5 })).toMatchObject({ id: 'reveal.position', ok: false });
+    const proof: BrowserProof = { ok: false, checks: [{ id: 'timeline', ok: true, detail: { en: 'ok', 'zh-CN': 'ok' } }, other], timeline: { committedBefore: true, marginSeconds: 9e5, days: 10 } };
+    expect(timelineVerdict(true, proof)).toMatchObject({ kind: 'failed', reason: 'commitment.position' });
   });
 
   it('refuses another entry type, a body without digests, and a bundle without the entry', () => {

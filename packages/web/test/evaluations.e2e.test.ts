@@ -15,7 +15,8 @@
  * the phone; axe finds nothing serious; printed, the page carries the
  * reveal's TLP:AMBER marking and leaves navigation and buttons out. A tampered evidence answer (the
  * route intercepted: a disclosure's value changed, the commitment's bytes
- * changed) makes the browser check fail with the reason shown. A second
+ * changed, another commitment's evidence served for this one) makes the
+ * browser check fail with the reason shown. A second
  * deployment notice arrives live (SSE), without a reload.
  *
  * Screenshots: test/screenshots/evaluation{s,}-{desktop,phone}-{en,zh-CN}.png, evaluation-tampered-*.png.
@@ -273,6 +274,18 @@ describe.skipIf(SKIP_E2E)('the Evaluations page in Chromium (two real nodes)', (
     expect(await verdict(page)).toBe('failed');
     await expect(page.getByTestId('eval-failure-reason').textContent()).resolves.toMatch(/\S/);
     await shot(page, 'evaluation-tampered-commitment-en');
+    await page.unroute(pattern);
+
+    // The evidence of another commitment (the protocol: it verifies on its own) answered for this one: refused by position.
+    await page.route(pattern, async (route) => {
+      const res = await route.fetch({ url: `${ch.party('CN').url}/v1/evaluations/US/${protocol.index}/evidence` });
+      await route.fulfill({ response: res });
+    });
+    await page.reload();
+    expect(await verdict(page)).toBe('failed');
+    await expect(page.getByTestId('eval-failure-reason').textContent()).resolves.toContain('commitment.position');
+    await expect(page.locator('[data-testid=eval-checks] > li[data-check="commitment.position"]').getAttribute('data-status')).resolves.toBe('fail');
+    await expect(page.getByTestId('eval-verdict').textContent()).resolves.not.toMatch(/before deployment/);
     await page.unroute(pattern);
 
     // Untampered again: proved.

@@ -131,6 +131,8 @@ export const EvaluationView = z
   })
   .meta({ id: 'EvaluationView' });
 
+export const EvaluationsResponse = z.object({ evaluations: z.array(EvaluationView) }).meta({ id: 'EvaluationsResponse' });
+
 const EvidenceItem = z.object({ entry: z.string(), index: z.number().int(), proof: z.array(z.string()), checkpoint: z.string(), timestamps: z.array(z.object({ authority: z.string(), token: z.string() })) });
 export const EvaluationEvidence = z
   .object({
@@ -214,7 +216,7 @@ export function registerEvaluations(app: App, ctx: Context): void {
 
   app.get('/v1/evaluations', {
     onRequest: sessions.require(READERS),
-    schema: { tags: ['evaluations'], summary: 'Every evaluation commitment held here with its notices, reveals and timeline, newest first', security: BEARER, response: { 200: z.object({ evaluations: z.array(EvaluationView) }) } },
+    schema: { tags: ['evaluations'], summary: 'Every evaluation commitment held here with its notices, reveals and timeline, newest first', security: BEARER, response: { 200: EvaluationsResponse } },
     handler: async (req, reply) => reply.header('cache-control', 'no-store').send({ evaluations: (await index.list(sessions.principal(req).role)) as z.input<typeof EvaluationView>[] }),
   });
 

@@ -18,6 +18,7 @@ import type * as I from './incidents.js';
 import type * as L from './logs.js';
 import type * as F from './forks.js';
 import type * as C from './continuity.js';
+import type * as V from './evaluations.js';
 import type { Problem as ProblemSchema } from './problem.js';
 import type * as B from '../bodies.js';
 
@@ -75,6 +76,8 @@ export type LogListingItem = LogListing['items'][number];
 export type ForkItem = z.output<typeof F.ForkItem>;
 export type ForksResponse = z.output<typeof F.ForksResponse>;
 export type ContinuityResponse = z.output<typeof C.ContinuityResponse>;
+export type EvaluationView = z.output<typeof V.EvaluationView>;
+export type EvaluationsResponse = z.output<typeof V.EvaluationsResponse>;
 /** GET /v1/logs/{party}/checkpoint answers the signed note as text/plain. */
 export type LogCheckpointText = string;
 export type Problem = z.output<typeof ProblemSchema>;

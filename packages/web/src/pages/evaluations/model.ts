@@ -20,6 +20,7 @@
 import { type JsonValue, canonicalize, isParleyError, openDisclosures, parseBase64, parseEntry } from '@parley/core';
 import type { ServerEvent } from '../../events.js';
 import { isResync } from '../../live.js';
+import type { EvaluationView, EvaluationsResponse } from '@parley/node/api';
 
 /** The entry types this page shows. */
 export const EVALUATION_TYPES = ['evaluation.commitment', 'deployment.notice', 'evaluation.reveal'] as const;
@@ -37,44 +38,9 @@ export interface EntryAt {
   readonly index: number;
 }
 
-/** GET /v1/evaluations/:party/:index (EVAL.md §10). */
-export interface EvaluationView {
-  readonly commitment: EntryAt & {
-    readonly leafHash: string;
-    readonly time: string;
-    readonly stage: string;
-    readonly domains: readonly string[];
-    readonly sdCount: number;
-    readonly provenBy?: string | undefined;
-    readonly provenHow?: 'cosignature' | 'timestamp' | undefined;
-  };
-  readonly protocol?: (EntryAt & { readonly time: string; readonly provenBy?: string | undefined }) | undefined;
-  readonly notices: readonly (EntryAt & {
-    readonly time: string;
-    readonly model: { readonly id: string; readonly digest: string };
-    readonly deployedAt: string;
-    readonly note?: string | undefined;
-    /** The rule the notice breaks (EVAL_NOTICE_BEFORE_COMMITMENT, …), as the node found it. */
-    readonly error?: string | undefined;
-  })[];
-  readonly reveals: readonly RevealView[];
-  /** Present with a valid notice; `marginSeconds` absent while the commitment's time is not proved yet. */
-  readonly timeline?: { readonly committedBefore: boolean; readonly marginSeconds?: number | undefined; readonly days: number } | undefined;
-}
-
-export interface RevealView extends EntryAt {
-  readonly time: string;
-  readonly to: readonly string[];
-  readonly marking: string;
-  readonly addressed: boolean;
-  readonly claims?: unknown;
-  readonly revealed?: readonly { readonly path: string; readonly value: unknown; readonly digest: string }[] | undefined;
-  readonly error?: string | undefined;
-}
-
-export interface EvaluationsResponse {
-  readonly evaluations: readonly EvaluationView[];
-}
+/** GET /v1/evaluations/:party/:index and GET /v1/evaluations (EVAL.md §10): the node's own schema types. */
+export type { EvaluationView, EvaluationsResponse };
+export type RevealView = EvaluationView['reveals'][number];
 
 /** One row of the list. */
 export interface EvaluationRow {

@@ -20,7 +20,7 @@ import { api, ApiError } from '../../api.js';
 import type { AccordAnswer } from '../explorer/accord.js';
 import { fetchChain } from '../explorer/fetchInput.js';
 import { readTrustedAccord } from '../explorer/seen.js';
-import { type BrowserProof, type EvaluationView, type EvidenceLike, type RevealCheck, checkReveal, commitmentOf, keyOf } from './model.js';
+import { type BrowserProof, type EntryAt, type EvaluationView, type EvidenceLike, type RevealCheck, checkReveal, commitmentOf, keyOf } from './model.js';
 
 export interface RevealProof {
   /** `party/index` of the reveal. */
@@ -68,6 +68,30 @@ async function tokenVerifier(evidence: Record<string, unknown>, timestamping: Ac
   return (note, tokens) => verifyTimestamps(note, tokens, timestamping);
 }
 
+type Check = BrowserProof['checks'][number];
+
+/**
+ * The bundle is about the entry this page shows: the verified entry of `role`
+ * sits at `want` (party and index). Else a node could answer with the evidence
+ * of another commitment (or reveal) that verifies, and its timeline and claims
+ * would be shown under this one's name.
+ */
+export function positionCheck(role: 'commitment' | 'reveal', got: { readonly entry: { readonly from: { readonly party: string }; readonly seq: number } } | undefined, want: EntryAt): Check {
+  const at = got === undefined ? undefined : `${got.entry.from.party}:${got.entry.seq}`;
+  const shown = `${want.party}:${want.index}`;
+  const ok = at === shown;
+  const zh = role === 'commitment' ? '承诺' : '披露';
+  return {
+    id: `${role}.position`,
+    ok,
+    detail: ok
+      ? { en: `The evidence's ${role} is ${shown}, the one shown here.`, 'zh-CN': `证据中的${zh}即此处所示的 ${shown}。` }
+      : at === undefined
+        ? { en: `The evidence carries no verified ${role} ${shown}.`, 'zh-CN': `证据中没有经验证的${zh} ${shown}。` }
+        : { en: `The evidence's ${role} is ${at}, not ${shown} shown here.`, 'zh-CN': `证据中的${zh}为 ${at}，而非此处所示的 ${shown}。` },
+  };
+}
+
 function errorOf(e: unknown): { code: string; message: string } {
   if (e instanceof ApiError) return { code: e.code || `HTTP_${e.status}`, message: e.message };
   if (isParleyError(e)) return { code: e.code, message: e.message };
@@ -92,7 +116,7 @@ export async function proveEvaluation(view: EvaluationView, signal?: AbortSignal
   } catch (e) {
     return { proof: { ok: false, checks: [], error: errorOf(e) }, reveals: [] };
   }
-  const checks: BrowserProof['checks'][number][] = [];
+  const checks: Check[] = [];
   const reveals: RevealProof[] = [];
   let timeline: BrowserProof['timeline'];
   let error: BrowserProof['error'];
@@ -114,11 +138,19 @@ export async function proveEvaluation(view: EvaluationView, signal?: AbortSignal
       const trusted = readTrustedAccord(answer.id);
       const verifyTokens = await tokenVerifier(evidence as Record<string, unknown>, timestampingOf(chain, answer));
       const r = await verifyEvaluationEvidence(evidence as never, anchor as never, { ...(trusted !== undefined ? { trusted } : {}), ...(verifyTokens !== undefined ? { verifyTokens } : {}) });
-      ok &&= r.ok;
+      // The bundle must be about what this page shows (not judged past a failed chain, which stops core early,
+      // nor for an entry whose signature check already failed).
+      const judged = (role: string) => r.checks.some((c) => c.id === 'chain' && c.ok) && !r.checks.some((c) => c.id === `${role}.signature` && !c.ok);
+      const here = [
+        ...(judged('commitment') ? [positionCheck('commitment', r.entries.commitment, view.commitment)] : []),
+        ...(reveal !== undefined && judged('reveal') ? [positionCheck('reveal', r.entries.reveal, openable[i]!)] : []),
+      ];
+      const all = [...r.checks, ...here];
+      ok &&= all.every((c) => c.ok);
       if (i === 0) {
-        checks.push(...r.checks);
+        checks.push(...all);
         timeline = r.timeline;
-      } else checks.push(...r.checks.filter((c) => !c.ok));
+      } else checks.push(...all.filter((c) => !c.ok));
     } catch (e) {
       error ??= errorOf(e);
       ok = false;
