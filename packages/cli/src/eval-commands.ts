@@ -4,8 +4,9 @@
  * EVAL.md §10: POST /v1/evaluations/{commitments,notices,reveals}, GET
  * /v1/evaluations[/:party/:index[/evidence]], POST …/dsse.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import {
+  type DsseEnvelope,
   type JsonValue,
   type PathedDisclosure,
   commitClaims,
@@ -14,12 +15,13 @@ import {
   isParleyError,
   openDisclosures,
   parseDisclosure,
+  parseDsse,
   selectDisclosures,
 } from '@parley/core/node';
 import { EXIT_OK, UsageError } from './exit.js';
 import { makeOut } from './io.js';
 import { type ClientOpts, client } from './client.js';
-import { writeFileAtomic } from './datadir.js';
+import { readJsonFile, writeFileAtomic } from './datadir.js';
 import {
   type DisclosuresFile,
   type Position,
@@ -333,32 +335,20 @@ export async function evidence(at: string, o: EvidenceOpts): Promise<number> {
   return EXIT_OK;
 }
 
-/** A DSSE envelope (in-toto's wrapper): payloadType, payload (base64), signatures [{keyid, sig}]. */
-interface Envelope {
-  payloadType: string;
-  payload: string;
-  signatures: { keyid: string; sig: string }[];
-}
-
-function isEnvelope(v: unknown): v is Envelope {
-  const e = v as Partial<Envelope>;
-  return typeof e === 'object' && e !== null && typeof e.payloadType === 'string' && typeof e.payload === 'string' && Array.isArray(e.signatures) && e.signatures.every((s) => typeof s?.keyid === 'string' && typeof s.sig === 'string');
-}
-
-function readEnvelope(file: string): Envelope {
-  let v: unknown;
+/** A DSSE envelope checked by core's parseDsse (shape, base64 payload and signatures); `what` names it in the usage error. */
+function envelopeOf(v: unknown, what: string, code: 'FILE_UNREADABLE' | 'DSSE_INVALID'): DsseEnvelope {
   try {
-    v = JSON.parse(readFileSync(file, 'utf8'));
+    return parseDsse(v);
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new UsageError(code !== undefined ? `cannot read --add "${file}": ${code}` : `--add "${file}" is not valid JSON`, 'FILE_UNREADABLE');
+    if (isParleyError(e)) throw new UsageError(`${what} is not a DSSE envelope ({payloadType, payload, signatures: [{keyid, sig}]}; parley eval export … --dsse writes one): ${e.message}`, code);
+    throw e;
   }
-  if (!isEnvelope(v)) throw new UsageError(`--add "${file}" is not a DSSE envelope ({payloadType, payload, signatures: [{keyid, sig}]}; parley eval export … --dsse writes one)`, 'FILE_UNREADABLE');
-  return v;
 }
+
+const readEnvelope = (file: string): DsseEnvelope => envelopeOf(readJsonFile(file, '--add envelope'), `--add "${file}"`, 'FILE_UNREADABLE');
 
 /** Merges other envelopes' signatures into `base`: every payload and type must be the same bytes; a keyid already present is kept once. */
-export function mergeEnvelopes(base: Envelope, others: { file: string; env: Envelope }[]): { env: Envelope; added: string[] } {
+export function mergeEnvelopes(base: DsseEnvelope, others: { file: string; env: DsseEnvelope }[]): { env: DsseEnvelope; added: string[] } {
   const signatures = [...base.signatures];
   const added: string[] = [];
   for (const { file, env } of others) {
@@ -388,8 +378,7 @@ export async function exportStatement(at: string, o: ExportOpts): Promise<number
     ...(o.reveal !== undefined ? { reveal: positionText(parsePosition(o.reveal, '--reveal')) } : {}),
     ...(first !== undefined ? { payload: first.payload } : {}),
   };
-  const env = (await client(o).post(`${evalPath(p)}/dsse`, body)) as unknown;
-  if (!isEnvelope(env)) throw new UsageError('the node answered something that is not a DSSE envelope', 'DSSE_INVALID');
+  const env = envelopeOf(await client(o).post(`${evalPath(p)}/dsse`, body), "the node's answer", 'DSSE_INVALID');
   const statement = JSON.parse(Buffer.from(env.payload, 'base64').toString('utf8')) as { _type?: string; subject?: { name: string; digest: Record<string, string> }[]; predicateType?: string };
   const out = makeOut(o.json === true);
   if (o.dsse !== true) {
