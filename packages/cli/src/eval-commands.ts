@@ -18,7 +18,7 @@ import {
   parseDsse,
   selectDisclosures,
 } from '@parley/core/node';
-import { EXIT_OK, UsageError } from './exit.js';
+import { EXIT_OK, NodeRefused, UsageError } from './exit.js';
 import { makeOut } from './io.js';
 import { type ClientOpts, client } from './client.js';
 import { readJsonFile, writeFileAtomic } from './datadir.js';
@@ -136,7 +136,9 @@ export async function commit(file: string, o: CommitOpts): Promise<number> {
   try {
     s = (await c.post('/v1/evaluations/commitments', { stage, domains, sd, ...(follows ? { protocol: follows } : {}) })) as SubmittedView;
   } catch (e) {
-    removeDisclosuresFile(target); // refused or unreachable: nothing was committed, the salts open nothing
+    // Refused (a 4xx problem): nothing was committed, the salts open nothing. Any other failure (a timeout, a
+    // dropped connection, a 5xx) may come after the node logged the commitment: the salts are kept.
+    if (e instanceof NodeRefused && e.status < 500) removeDisclosuresFile(target);
     throw e;
   }
   updateDisclosuresFile(target, { ...kept, commitment: { party: s.party, index: s.index, leafHash: s.leafHash } });
