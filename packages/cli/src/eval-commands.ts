@@ -9,6 +9,8 @@ import {
   type DsseEnvelope,
   type JsonValue,
   type PathedDisclosure,
+  MODEL_DIGEST,
+  PARTY_ID,
   commitClaims,
   disclosureDigest,
   evaluationClaims,
@@ -164,7 +166,7 @@ export async function commit(file: string, o: CommitOpts): Promise<number> {
 export async function notice(o: NoticeOpts): Promise<number> {
   const commitment = parsePosition(o.commitment, '--commitment');
   const digest = o.modelDigest.trim();
-  if (!/^sha256:[0-9a-f]{64}$/.test(digest)) throw new UsageError(`--model-digest must be sha256: and 64 lower-case hex digits, got "${o.modelDigest}"`);
+  if (!MODEL_DIGEST.test(digest)) throw new UsageError(`--model-digest must be sha256: and 64 lower-case hex digits, got "${o.modelDigest}"`);
   const id = o.modelId.trim();
   if (id === '' || id.length > 200) throw new UsageError('--model-id must be 1 to 200 characters');
   if (o.note !== undefined && o.note.length > 2000) throw new UsageError('--note is at most 2000 characters');
@@ -211,7 +213,7 @@ export async function reveal(o: RevealOpts): Promise<number> {
   if (to.length === 0 && o.public !== true) throw new UsageError('to whom? pass --to PARTY (repeatable; sealed to them) or --public (TLP:CLEAR, everyone)');
   if (to.length > 0 && o.public === true) throw new UsageError('give --to PARTY or --public, not both: a public reveal is readable by every party');
   if (o.public === true && o.marking !== undefined) throw new UsageError('--public is TLP:CLEAR: --marking is for a sealed reveal');
-  for (const p of to) if (!/^[A-Z][A-Z0-9-]{0,15}$/.test(p)) throw new UsageError(`--to "${p}" is not a party id (e.g. CN)`);
+  for (const p of to) if (!PARTY_ID.test(p)) throw new UsageError(`--to "${p}" is not a party id (e.g. CN)`);
   const file = readDisclosuresFile(o.disclosures, (e) => disclosureDigest(e));
   const recorded = file.commitment;
   let commitment: Position;
