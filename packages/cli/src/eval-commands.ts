@@ -4,22 +4,26 @@
  * EVAL.md §10: POST /v1/evaluations/{commitments,notices,reveals}, GET
  * /v1/evaluations[/:party/:index[/evidence]], POST …/dsse.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import {
+  type DsseEnvelope,
   type JsonValue,
   type PathedDisclosure,
+  MODEL_DIGEST,
+  PARTY_ID,
   commitClaims,
   disclosureDigest,
   evaluationClaims,
   isParleyError,
   openDisclosures,
   parseDisclosure,
+  parseDsse,
   selectDisclosures,
 } from '@parley/core/node';
-import { EXIT_OK, UsageError } from './exit.js';
+import { EXIT_OK, NodeRefused, UsageError } from './exit.js';
 import { makeOut } from './io.js';
 import { type ClientOpts, client } from './client.js';
-import { writeFileAtomic } from './datadir.js';
+import { readJsonFile, writeFileAtomic } from './datadir.js';
 import {
   type DisclosuresFile,
   type Position,
@@ -134,7 +138,9 @@ export async function commit(file: string, o: CommitOpts): Promise<number> {
   try {
     s = (await c.post('/v1/evaluations/commitments', { stage, domains, sd, ...(follows ? { protocol: follows } : {}) })) as SubmittedView;
   } catch (e) {
-    removeDisclosuresFile(target); // refused or unreachable: nothing was committed, the salts open nothing
+    // Refused (a 4xx problem): nothing was committed, the salts open nothing. Any other failure (a timeout, a
+    // dropped connection, a 5xx) may come after the node logged the commitment: the salts are kept.
+    if (e instanceof NodeRefused && e.status < 500) removeDisclosuresFile(target);
     throw e;
   }
   updateDisclosuresFile(target, { ...kept, commitment: { party: s.party, index: s.index, leafHash: s.leafHash } });
@@ -160,7 +166,7 @@ export async function commit(file: string, o: CommitOpts): Promise<number> {
 export async function notice(o: NoticeOpts): Promise<number> {
   const commitment = parsePosition(o.commitment, '--commitment');
   const digest = o.modelDigest.trim();
-  if (!/^sha256:[0-9a-f]{64}$/.test(digest)) throw new UsageError(`--model-digest must be sha256: and 64 lower-case hex digits, got "${o.modelDigest}"`);
+  if (!MODEL_DIGEST.test(digest)) throw new UsageError(`--model-digest must be sha256: and 64 lower-case hex digits, got "${o.modelDigest}"`);
   const id = o.modelId.trim();
   if (id === '' || id.length > 200) throw new UsageError('--model-id must be 1 to 200 characters');
   if (o.note !== undefined && o.note.length > 2000) throw new UsageError('--note is at most 2000 characters');
@@ -207,7 +213,7 @@ export async function reveal(o: RevealOpts): Promise<number> {
   if (to.length === 0 && o.public !== true) throw new UsageError('to whom? pass --to PARTY (repeatable; sealed to them) or --public (TLP:CLEAR, everyone)');
   if (to.length > 0 && o.public === true) throw new UsageError('give --to PARTY or --public, not both: a public reveal is readable by every party');
   if (o.public === true && o.marking !== undefined) throw new UsageError('--public is TLP:CLEAR: --marking is for a sealed reveal');
-  for (const p of to) if (!/^[A-Z][A-Z0-9-]{0,15}$/.test(p)) throw new UsageError(`--to "${p}" is not a party id (e.g. CN)`);
+  for (const p of to) if (!PARTY_ID.test(p)) throw new UsageError(`--to "${p}" is not a party id (e.g. CN)`);
   const file = readDisclosuresFile(o.disclosures, (e) => disclosureDigest(e));
   const recorded = file.commitment;
   let commitment: Position;
@@ -333,32 +339,20 @@ export async function evidence(at: string, o: EvidenceOpts): Promise<number> {
   return EXIT_OK;
 }
 
-/** A DSSE envelope (in-toto's wrapper): payloadType, payload (base64), signatures [{keyid, sig}]. */
-interface Envelope {
-  payloadType: string;
-  payload: string;
-  signatures: { keyid: string; sig: string }[];
-}
-
-function isEnvelope(v: unknown): v is Envelope {
-  const e = v as Partial<Envelope>;
-  return typeof e === 'object' && e !== null && typeof e.payloadType === 'string' && typeof e.payload === 'string' && Array.isArray(e.signatures) && e.signatures.every((s) => typeof s?.keyid === 'string' && typeof s.sig === 'string');
-}
-
-function readEnvelope(file: string): Envelope {
-  let v: unknown;
+/** A DSSE envelope checked by core's parseDsse (shape, base64 payload and signatures); `what` names it in the usage error. */
+function envelopeOf(v: unknown, what: string, code: 'FILE_UNREADABLE' | 'DSSE_INVALID'): DsseEnvelope {
   try {
-    v = JSON.parse(readFileSync(file, 'utf8'));
+    return parseDsse(v);
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new UsageError(code !== undefined ? `cannot read --add "${file}": ${code}` : `--add "${file}" is not valid JSON`, 'FILE_UNREADABLE');
+    if (isParleyError(e)) throw new UsageError(`${what} is not a DSSE envelope ({payloadType, payload, signatures: [{keyid, sig}]}; parley eval export … --dsse writes one): ${e.message}`, code);
+    throw e;
   }
-  if (!isEnvelope(v)) throw new UsageError(`--add "${file}" is not a DSSE envelope ({payloadType, payload, signatures: [{keyid, sig}]}; parley eval export … --dsse writes one)`, 'FILE_UNREADABLE');
-  return v;
 }
+
+const readEnvelope = (file: string): DsseEnvelope => envelopeOf(readJsonFile(file, '--add envelope'), `--add "${file}"`, 'FILE_UNREADABLE');
 
 /** Merges other envelopes' signatures into `base`: every payload and type must be the same bytes; a keyid already present is kept once. */
-export function mergeEnvelopes(base: Envelope, others: { file: string; env: Envelope }[]): { env: Envelope; added: string[] } {
+export function mergeEnvelopes(base: DsseEnvelope, others: { file: string; env: DsseEnvelope }[]): { env: DsseEnvelope; added: string[] } {
   const signatures = [...base.signatures];
   const added: string[] = [];
   for (const { file, env } of others) {
@@ -388,8 +382,7 @@ export async function exportStatement(at: string, o: ExportOpts): Promise<number
     ...(o.reveal !== undefined ? { reveal: positionText(parsePosition(o.reveal, '--reveal')) } : {}),
     ...(first !== undefined ? { payload: first.payload } : {}),
   };
-  const env = (await client(o).post(`${evalPath(p)}/dsse`, body)) as unknown;
-  if (!isEnvelope(env)) throw new UsageError('the node answered something that is not a DSSE envelope', 'DSSE_INVALID');
+  const env = envelopeOf(await client(o).post(`${evalPath(p)}/dsse`, body), "the node's answer", 'DSSE_INVALID');
   const statement = JSON.parse(Buffer.from(env.payload, 'base64').toString('utf8')) as { _type?: string; subject?: { name: string; digest: Record<string, string> }[]; predicateType?: string };
   const out = makeOut(o.json === true);
   if (o.dsse !== true) {

@@ -8,7 +8,6 @@
  * Exit 0 only when every check holds; 1 when one fails (named, with core's
  * code); 2 when the command cannot run (no --accord/--chain, unreadable file).
  */
-import { readFileSync } from 'node:fs';
 import { type AccordTimestamping, type DsseEnvelope, EVALUATION_PROVABILITY, type Localized, type VerifiedAccord, dsseKeysOf, isParleyError, parseSignedAccord, verifyAccord, verifyChainFile, verifyDsse, verifyEvaluationEvidence } from '@parley/core/node';
 import { EXIT_INVALID, EXIT_OK, UsageError } from './exit.js';
 import { makeOut, readInput } from './io.js';
@@ -18,13 +17,7 @@ type Lang = 'en' | 'zh-CN';
 
 /** Reads a JSON file named by an option (usage error when unreadable or not JSON): its text and its value. */
 function readJson(file: string, what: string): { text: string; value: unknown } {
-  let text: string;
-  try {
-    text = file === '-' ? new TextDecoder().decode(readInput('-', what)) : readFileSync(file, 'utf8');
-  } catch (e) {
-    if (e instanceof UsageError) throw e;
-    throw new UsageError(`cannot read ${what} "${file}": ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, 'FILE_UNREADABLE');
-  }
+  const text = new TextDecoder().decode(readInput(file, what));
   try {
     return { text, value: JSON.parse(text) as unknown };
   } catch {
@@ -33,7 +26,6 @@ function readJson(file: string, what: string): { text: string; value: unknown } 
 }
 
 const say = (l: Localized | string | undefined, lang: Lang): string => (l === undefined ? '' : typeof l === 'string' ? l : (l[lang] ?? l.en));
-
 
 export async function verify(file: string, o: VerifyOpts): Promise<number> {
   const lang: Lang = o.lang === 'zh-CN' ? 'zh-CN' : 'en';

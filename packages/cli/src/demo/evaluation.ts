@@ -148,11 +148,11 @@ export async function evaluationStep(c: Ctx): Promise<DemoEvaluation> {
   const evidenceFile = join(dir, `cn-${at.replace(':', '-')}.evidence.json`);
   const chain = await chainSaved;
   // The reveal's inclusion is proven by a checkpoint CN cosigned: until CN's node holds one, it says so (422).
-  let got = await c.cli(['eval', 'evidence', at, '--out', evidenceFile, '--force', ...cn]);
-  for (const end = Date.now() + 20_000; !got.ok && got.out?.code === 'EVIDENCE_INVALID' && Date.now() < end; ) {
-    await new Promise((r) => setTimeout(r, 500));
+  let got!: Awaited<ReturnType<Ctx['cli']>>;
+  await c.until(async () => {
     got = await c.cli(['eval', 'evidence', at, '--out', evidenceFile, '--force', ...cn]);
-  }
+    return got.ok || got.out?.code !== 'EVIDENCE_INVALID';
+  }, 20_000, 500);
   const verified = got.ok && chain !== undefined ? await c.cli(['eval', 'verify', evidenceFile, '--chain', chain]) : undefined;
   const evidenceVerified = verified?.ok === true && verified.out.valid === true;
 
