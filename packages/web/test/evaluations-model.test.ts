@@ -23,6 +23,8 @@ import { describe, expect, it } from 'vitest';
 import { type BrowserProof, type EvaluationView, checkReveal, commitmentOf, concernsEvaluations, evaluationRows, showValue, timelineVerdict } from '../src/pages/evaluations/model.js';
 import { positionCheck } from '../src/pages/evaluations/proof.js';
 
+/** The node's timeline sentence (its words are not what these rows test). */
+const STATEMENT = { en: 'Committed before deployment.', 'zh-CN': '部署前已承诺。' };
 const claims = {
   model: { name: 'Frontier-9', version: '2026-11' },
   developer: 'Example Lab',
@@ -56,12 +58,12 @@ describe('evaluation rows', () => {
           { party: 'US', index: 8, time: '2026-11-27T00:00:00.000Z', to: ['CN'], marking: 'TLP:AMBER', addressed: true },
           { party: 'US', index: 9, time: '2026-11-27T00:00:00.000Z', to: ['EU'], marking: 'TLP:AMBER', addressed: false },
         ],
-        timeline: { committedBefore: true, marginSeconds: 5 * 86400 + 7, days: 5 },
+        timeline: { committedBefore: true, marginSeconds: 5 * 86400 + 7, days: 5, deployedAt: '2026-11-25T00:00:00.000Z', statement: STATEMENT },
       },
     );
-    const late = view({ index: 2, time: '2026-10-15T00:00:00.000Z' }, { timeline: { committedBefore: false, marginSeconds: -60, days: 0 } });
+    const late = view({ index: 2, time: '2026-10-15T00:00:00.000Z' }, { timeline: { committedBefore: false, marginSeconds: -60, days: 0, deployedAt: '2026-10-14T23:59:00.000Z', statement: STATEMENT } });
     // Not cosigned or stamped yet: the node gives no margin.
-    const unproven = view({ index: 0, time: '2026-09-15T00:00:00.000Z' }, { timeline: { committedBefore: false, days: 0 } });
+    const unproven = view({ index: 0, time: '2026-09-15T00:00:00.000Z' }, { timeline: { committedBefore: false, days: 0, deployedAt: '2026-09-16T00:00:00.000Z', statement: STATEMENT } });
     const rows = evaluationRows([older, unproven, newer, late]);
     expect(rows.map((r) => r.key)).toEqual(['US/5', 'US/2', 'US/1', 'US/0']);
     expect(rows[3]!.nodeTimeline).toBe('unproven');
