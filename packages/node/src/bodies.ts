@@ -10,7 +10,7 @@
  * in the envelope, never repeated here.
  */
 import { z } from 'zod';
-import { type KnownEntryType, ACTOR_TYPES, EVALUATION_STAGES, MAX_DISCLOSURE_LENGTH, MAX_SD, MODEL_DIGEST, SD_ALG, SD_DIGEST, parseDisclosure, HARM_TYPES, INCIDENT_ID, LANG_TAG, PARTY_ID, ParleyError, REJECTION_CODE, REPORT_KINDS, STAGES, TAXONOMY_V1, parseAccord } from '@parley/core';
+import { type KnownEntryType, ACTOR_TYPES, EVALUATION_STAGES, MAX_DISCLOSURE_LENGTH, MAX_SD, MODEL_DIGEST, SD_ALG, SD_DIGEST, decodeDisclosure, HARM_TYPES, INCIDENT_ID, LANG_TAG, PARTY_ID, ParleyError, REJECTION_CODE, REPORT_KINDS, STAGES, TAXONOMY_V1, parseAccord } from '@parley/core';
 
 /**
  * The checks themselves live in core (entry/bodies.ts): one registry used on
@@ -158,7 +158,7 @@ export const AccordActivationBody = z
 const sortedUnique = (xs: readonly string[]) => xs.every((x, i) => i === 0 || xs[i - 1]! < x);
 const isDisclosure = (x: string) => {
   try {
-    parseDisclosure(x);
+    decodeDisclosure(x);
     return true;
   } catch {
     return false;

@@ -15,7 +15,7 @@
  * is the k-th smallest genTime over distinct authorities, k = `required`
  * ({@link trustedTime}): k authorities agree the checkpoint existed by then.
  */
-import { type AccordTimestamping, type VerifiedAccord, decodeUtf8, fail, isParleyError, openCheckpoint, parseCheckpoint, parseNote } from '@parley/core';
+import { type AccordTimestamping, type VerifiedAccord, decodeUtf8, fail, isParleyError, openCheckpoint, parseCheckpoint, parseNote, timestampTime } from '@parley/core';
 import { timestampImprint, verifyTimestampToken } from '@parley/core/tsa';
 import type { CheckpointTimestamp } from '@parley/store';
 import { type Governed, checkpointVerifiers } from '../epochs.js';
@@ -106,8 +106,7 @@ export async function verifyCheckpointTokens(g: Governed & { readonly accord: Ve
  * than k.
  */
 export function trustedTime(rows: readonly { readonly authority: string; readonly genTime: number }[], required: number): number | undefined {
-  const first = new Map<string, number>();
-  for (const r of rows) first.set(r.authority, Math.min(r.genTime, first.get(r.authority) ?? Infinity));
-  const times = [...first.values()].sort((a, b) => a - b);
-  return times.length >= required && required >= 1 ? times[required - 1] : undefined;
+  if (required < 1) return undefined;
+  // Core's k-of-n rule (eval/timeline.ts timestampTime), on the store's millisecond times.
+  return timestampTime(rows.map((r) => ({ authority: r.authority, genTime: new Date(r.genTime) })), required)?.time.getTime();
 }
