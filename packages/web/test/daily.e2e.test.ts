@@ -355,7 +355,12 @@ describe.skipIf(SKIP_E2E)("the duty officer's day (Chromium, two real nodes)", (
     await page.locator('[data-testid=inbox-row][aria-current=true]').waitFor();
     // The language switch may reload the list (the selection starts again at the first row): whichever row
     // j selected, its announcement is read out in Chinese once the list has settled.
-    await expect.poll(async () => page.getByTestId('inbox-announce').textContent(), { timeout: 10_000 }).toMatch(/^已选择第 [12] 个，共 \d+ 个：IMMEDIATE · 事件报告 · CN · 待确认$/);
+    // j/k moving the selection is asserted in English above; here the announcement must name the row that IS
+    // selected (its position in the list), in Chinese.
+    const selectedPosition = () => page.locator('[data-testid=inbox-row]').evaluateAll((rows) => rows.findIndex((r) => r.getAttribute('aria-current') === 'true') + 1);
+    await expect
+      .poll(async () => `${await selectedPosition()}|${await page.getByTestId('inbox-announce').textContent()}`, { timeout: 10_000 })
+      .toMatch(/^([12])\|已选择第 \1 个，共 \d+ 个：IMMEDIATE · 事件报告 · CN · 待确认$/);
     await shot(page, 'daily-inbox-selected-zh-CN');
     await setLang(page, 'en');
 
