@@ -343,14 +343,16 @@ describe('when a node stamps (issue 12)', () => {
       expect(await store.latestTimestampedSize('US')).toBe(us.treeSize - 1); // throttled: not before the interval
       await plain.stop();
 
-      // The same node with hotline.message as a prompt type: stamped within 2 s despite the 60 s interval.
-      const prompt = new TimestampStamper({ node: us, store, intervalMs: 60_000, promptTypes: new Set(['hotline.message']) });
+      // The same node with hotline.message as a prompt type: stamped long before the 60 s interval would
+      // (how fast the prompt round is, is a figure for a benchmark, not a bound for a shared test machine).
+      const INTERVAL = 60_000;
+      const prompt = new TimestampStamper({ node: us, store, intervalMs: INTERVAL, promptTypes: new Set(['hotline.message']) });
       prompt.start();
       await waitFor('the start round', async () => (await store.latestTimestampedSize('US')) === us.treeSize, 10_000);
       await send('prompt');
       const t0 = Date.now();
       await waitFor('the prompt round', async () => (await store.latestTimestampedSize('US')) === us.treeSize, 10_000);
-      expect(Date.now() - t0).toBeLessThan(2_000);
+      expect(Date.now() - t0).toBeLessThan(INTERVAL / 4);
       await prompt.stop();
     } finally {
       await us.close();
