@@ -13,8 +13,8 @@ const view = (type: string, body: unknown) => ({ body, entry: { type, precedence
 
 describe('entry types in the CLI', () => {
   it('watch: arrivals are officer traffic, governance and unknown types; not receipts, heartbeats or acks', () => {
-    // Evaluation entries (issue 12) are officer traffic: a commitment, a deployment notice (acknowledged) and a reveal all arrive.
-    expect(ENTRY_TYPES.filter(isArrival)).toEqual(['hotline.message', 'incident.report', 'accord.amendment', 'accord.approval', 'accord.activation', 'evaluation.commitment', 'deployment.notice', 'evaluation.reveal']);
+    // Evaluation entries (issue 12) are officer traffic: a commitment, a deployment notice (acknowledged) and a reveal all arrive; so do retractions and incident links (issue 13).
+    expect(ENTRY_TYPES.filter(isArrival)).toEqual(['hotline.message', 'incident.report', 'accord.amendment', 'accord.approval', 'accord.activation', 'evaluation.commitment', 'deployment.notice', 'evaluation.reveal', 'retraction', 'incident.link']);
     expect(isArrival('future.thing')).toBe(true);
     expect(isArrival('toString')).toBe(true);
   });

@@ -32,6 +32,10 @@ const REPORT = {
   occurredAt: '2026-01-02T03:04:05Z',
   detectedAt: '2026-01-02T04:00:00.123Z',
   lang: 'en',
+  techniques: ['AML.T0051', 'AML.T0054.000'],
+  cves: ['CVE-2024-12345'],
+  potential: true,
+  source: { name: 'AIID', id: '23', url: 'https://incidentdatabase.ai/cite/23', license: 'CC BY-SA 4.0' },
 };
 
 /** A whole accord (the pinned channel vector's) as an amendment carries one. */
@@ -53,6 +57,8 @@ const GOOD: { [T in EntryType]: Record<string, unknown> } = {
   'evaluation.commitment': { stage: 'report', domains: ['CBRN', 'cyber'], sdAlg: 'sha-256', sd: EVAL.sd },
   'deployment.notice': { model: { id: 'frontier-1', digest: `sha256:${DIGEST}` }, deployedAt: '2026-01-02T03:04:05Z', note: 'general availability' },
   'evaluation.reveal': { disclosures: EVAL.disclosures.map((d) => d.encoded) },
+  retraction: { action: 'supersede', reason: 'wrong model version', lang: 'en' },
+  'incident.link': { incidents: ['CN:2026-0003', 'US:2026-0007'], relation: 'same-event', note: 'same system, same hour', lang: 'en' },
 };
 const REQUIRED: { [T in EntryType]: readonly string[] } = {
   'hotline.message': ['text'],
@@ -66,6 +72,8 @@ const REQUIRED: { [T in EntryType]: readonly string[] } = {
   'evaluation.commitment': ['stage', 'domains', 'sdAlg', 'sd'],
   'deployment.notice': ['model', 'deployedAt'],
   'evaluation.reveal': ['disclosures'],
+  retraction: ['action', 'reason'],
+  'incident.link': ['incidents', 'relation'],
 };
 const WRONG: readonly unknown[] = [null, true, -1, 1.5, '', 'x'.repeat(30_000), [], {}, [1], { a: 1 }];
 
@@ -105,8 +113,8 @@ describe('entry bodies', () => {
         for (const k of Object.keys(GOOD[t])) {
           const e = onlyParleyErrors(() => checkBody(t, { ...GOOD[t], [k]: w }));
           if (e) expect(e.code).toBe('ENTRY_MALFORMED');
-          // No mitigations is a list of mitigations; a proposal may carry no consents yet.
-          else expect(['incident.report.mitigations=[]', 'accord.amendment.signatures=[]']).toContain(`${t}.${k}=${JSON.stringify(w)}`);
+          // No mitigations is a list of mitigations; a proposal may carry no consents yet; `potential` is only ever true.
+          else expect(['incident.report.mitigations=[]', 'accord.amendment.signatures=[]', 'incident.report.potential=true']).toContain(`${t}.${k}=${JSON.stringify(w)}`);
         }
       }
     }
@@ -178,6 +186,25 @@ describe('entry bodies', () => {
 });
 
 describe('evaluation bodies and their envelope rules', () => {
+  it('checks ATLAS techniques, CVEs, the potential flag and a source, and the retraction and link bodies', () => {
+    const bad = (type: EntryType, body: unknown) => expect(bodyProblem(type, body)?.code).toBe('ENTRY_MALFORMED');
+    const ok = (type: EntryType, body: unknown) => expect(bodyProblem(type, body)).toBeUndefined();
+    ok('incident.report', { ...REPORT, techniques: ['AML.T0051'] });
+    bad('incident.report', { ...REPORT, techniques: [] });
+    bad('incident.report', { ...REPORT, techniques: ['AML.T51'] });
+    bad('incident.report', { ...REPORT, techniques: ['AML.T0054', 'AML.T0051'] });
+    bad('incident.report', { ...REPORT, techniques: ['AML.T0051', 'AML.T0051'] });
+    bad('incident.report', { ...REPORT, cves: ['CVE-24-1'] });
+    bad('incident.report', { ...REPORT, potential: false });
+    bad('incident.report', { ...REPORT, source: { name: 'AIID', id: '23' } });
+    bad('incident.report', { ...REPORT, source: { name: 'AIID', id: '23', license: 'CC BY-SA 4.0', url: 'http://x' } });
+    bad('retraction', { action: 'delete', reason: 'x' });
+    bad('retraction', { action: 'retract', reason: '' });
+    bad('incident.link', { incidents: ['US:2026-0007'], relation: 'same-event' });
+    bad('incident.link', { incidents: ['US:2026-0007', 'CN:2026-0003'], relation: 'same-event' });
+    bad('incident.link', { incidents: ['CN:2026-0003', 'US:2026-0007'], relation: 'duplicate' });
+  });
+
   it('checks commitments: stage, unique domains, sha-256, sorted unique digests', () => {
     const c = GOOD['evaluation.commitment'];
     const sd = c['sd'] as string[];
@@ -240,7 +267,7 @@ describe('evaluation bodies and their envelope rules', () => {
 
 describe('the entry-type registry', () => {
   it('carries every known type with its check, flags and both labels', () => {
-    expect([...ENTRY_TYPES]).toEqual(['hotline.message', 'incident.report', 'ack', 'receipt', 'heartbeat', 'accord.amendment', 'accord.approval', 'accord.activation', 'evaluation.commitment', 'deployment.notice', 'evaluation.reveal']);
+    expect([...ENTRY_TYPES]).toEqual(['hotline.message', 'incident.report', 'ack', 'receipt', 'heartbeat', 'accord.amendment', 'accord.approval', 'accord.activation', 'evaluation.commitment', 'deployment.notice', 'evaluation.reveal', 'retraction', 'incident.link']);
     for (const t of ENTRY_TYPES) {
       expect(ENTRY_REGISTRY[t].check(GOOD[t])).toEqual(GOOD[t]);
       expect(ENTRY_REGISTRY[t].label.en.length).toBeGreaterThan(0);
@@ -248,7 +275,7 @@ describe('the entry-type registry', () => {
       expect(isKnownType(t)).toBe(true);
     }
     expect(ENTRY_TYPES.filter((t) => ENTRY_REGISTRY[t].ack)).toEqual(['hotline.message', 'incident.report', 'deployment.notice']);
-    expect(ENTRY_TYPES.filter((t) => ENTRY_REGISTRY[t].officer)).toEqual(['hotline.message', 'incident.report', 'ack', 'evaluation.commitment', 'deployment.notice', 'evaluation.reveal']);
+    expect(ENTRY_TYPES.filter((t) => ENTRY_REGISTRY[t].officer)).toEqual(['hotline.message', 'incident.report', 'ack', 'evaluation.commitment', 'deployment.notice', 'evaluation.reveal', 'retraction', 'incident.link']);
     expect(ENTRY_TYPES.filter((t) => ENTRY_REGISTRY[t].clear)).toEqual(['evaluation.commitment']);
     expect(entryTypeLabel('evaluation.commitment', 'zh-CN')).toBe('评估承诺');
     expect(entryTypeLabel('deployment.notice', 'zh-CN')).toBe('部署通知');

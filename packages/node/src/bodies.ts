@@ -10,7 +10,7 @@
  * in the envelope, never repeated here.
  */
 import { z } from 'zod';
-import { type KnownEntryType, ACTOR_TYPES, EVALUATION_STAGES, MAX_DISCLOSURE_LENGTH, MAX_SD, MODEL_DIGEST, SD_ALG, SD_DIGEST, decodeDisclosure, HARM_TYPES, INCIDENT_ID, LANG_TAG, PARTY_ID, ParleyError, REJECTION_CODE, REPORT_KINDS, STAGES, TAXONOMY_V1, parseAccord } from '@parley/core';
+import { type KnownEntryType, ACTOR_TYPES, ATLAS_TECHNIQUE_ID, CVE_ID, LINK_RELATIONS, RETRACTION_ACTIONS, EVALUATION_STAGES, MAX_DISCLOSURE_LENGTH, MAX_SD, MODEL_DIGEST, SD_ALG, SD_DIGEST, decodeDisclosure, HARM_TYPES, INCIDENT_ID, LANG_TAG, PARTY_ID, ParleyError, REJECTION_CODE, REPORT_KINDS, STAGES, TAXONOMY_V1, parseAccord } from '@parley/core';
 
 /**
  * The checks themselves live in core (entry/bodies.ts): one registry used on
@@ -19,6 +19,11 @@ import { type KnownEntryType, ACTOR_TYPES, EVALUATION_STAGES, MAX_DISCLOSURE_LEN
  * for route validation; test/bodies.test.ts keeps the two in agreement.
  */
 export { BODY_CHECKS, bodyProblem, checkBody, receiptRejection } from '@parley/core';
+
+/** Sorted strictly ascending (so no duplicates and one canonical order), as core's checks want. */
+function sortedUnique(xs: readonly string[]): boolean {
+  return xs.every((x, i) => i === 0 || xs[i - 1]! < x);
+}
 
 /** BCP 47 language tags we expect (free-form, bounded). */
 const lang = z.string().regex(LANG_TAG, 'a BCP 47 language tag such as en or zh-CN');
@@ -57,9 +62,18 @@ export const IncidentReportBody = z
     occurredAt: z.iso.datetime().optional().describe('When the incident happened, if known (RFC 3339)'),
     detectedAt: z.iso.datetime().optional().describe('When the reporting party became aware of it (RFC 3339)'),
     lang: lang.optional(),
+    techniques: z.array(z.string().regex(ATLAS_TECHNIQUE_ID)).min(1).max(32).refine(sortedUnique, 'sorted and unique').optional().describe('MITRE ATLAS technique ids, e.g. AML.T0051'),
+    cves: z.array(z.string().regex(CVE_ID)).min(1).max(64).refine(sortedUnique, 'sorted and unique').optional().describe('CVE ids of vulnerabilities involved'),
+    potential: z.literal(true).optional().describe('A near miss or an issue: no harm has happened (yet)'),
+    source: z
+      .object({ name: text(100), id: text(100), url: z.string().regex(/^https:\/\/[^\s]{1,1990}$/).optional(), license: text(100) })
+      .strict()
+      .optional()
+      .describe('Attribution of a record taken from a public database (AIID)'),
   })
   .strict()
   .meta({ id: 'IncidentReportBody' });
+
 
 /** `ack`: an officer's acknowledgement of a received entry (the entry is in `refs`). */
 export const AckBody = z
@@ -155,7 +169,6 @@ export const AccordActivationBody = z
   .strict()
   .meta({ id: 'AccordActivationBody' });
 
-const sortedUnique = (xs: readonly string[]) => xs.every((x, i) => i === 0 || xs[i - 1]! < x);
 const isDisclosure = (x: string) => {
   try {
     decodeDisclosure(x);
@@ -195,6 +208,27 @@ export const EvaluationRevealBody = z
   .meta({ id: 'EvaluationRevealBody' });
 
 /** One schema per type of core's entry-type registry (a missing or extra type is a compile error). */
+/** `retraction`: withdraws an entry of the sender's own log (refs[0]); `supersede` names its replacement (refs[1]). */
+export const RetractionBody = z
+  .object({
+    action: z.enum(RETRACTION_ACTIONS).describe('retract | supersede (refs[1] is the replacement)'),
+    reason: text(2000).describe('Why the entry is withdrawn'),
+    lang: lang.optional(),
+  })
+  .strict()
+  .meta({ id: 'RetractionBody' });
+
+/** `incident.link`: an officer confirms that incidents reported by different parties are one event, or related (refs: one report of each). */
+export const IncidentLinkBody = z
+  .object({
+    incidents: z.array(IncidentId).min(2).max(16).refine(sortedUnique, 'sorted and unique').describe('The linked incident ids'),
+    relation: z.enum(LINK_RELATIONS),
+    note: text(2000).optional(),
+    lang: lang.optional(),
+  })
+  .strict()
+  .meta({ id: 'IncidentLinkBody' });
+
 export const BODY_SCHEMAS: { readonly [T in KnownEntryType]: z.ZodType } = {
   'hotline.message': HotlineMessageBody,
   'incident.report': IncidentReportBody,
@@ -207,6 +241,8 @@ export const BODY_SCHEMAS: { readonly [T in KnownEntryType]: z.ZodType } = {
   'evaluation.commitment': EvaluationCommitmentBody,
   'deployment.notice': DeploymentNoticeBody,
   'evaluation.reveal': EvaluationRevealBody,
+  retraction: RetractionBody,
+  'incident.link': IncidentLinkBody,
 };
 
 export type HotlineMessage = z.infer<typeof HotlineMessageBody>;

@@ -22,7 +22,13 @@
  *                        actor: {type, description?: text≤2000},
  *                        harm: {types: [harm type]≤8, description?: text≤5000},
  *                        mitigations: [text≤2000]≤50,
- *                        occurredAt?: time, detectedAt?: time, lang?: BCP47}
+ *                        occurredAt?: time, detectedAt?: time, lang?: BCP47,
+ *                        techniques?: [ATLAS technique id]≤32 sorted unique,
+ *                        cves?: [CVE id]≤64 sorted unique,
+ *                        potential?: true,                 a near miss or an issue (AIID), no harm yet
+ *                        source?: {name: text≤100, id: text≤100, url?: https URL≤2000,
+ *                                  license: text≤100}}    a record taken from a public database
+ *                                                          (AIID), attributed under its licence
  *     ack               {reply?: text≤20000, lang?: BCP47}
  *     receipt           {receivedAt: time}                       the entries in refs were stored
  *                       {receivedAt, status: "rejected", code, reason: text≤2000}
@@ -52,6 +58,16 @@
  *     evaluation.reveal {disclosures: [disclosure]1..512}          refs: [the commitment, in the
  *                                                                  sender's own log]; checked against
  *                                                                  it by eval/disclosure.ts openDisclosures
+ *
+ *     retraction        {action: "retract"|"supersede", reason: text≤2000, lang?: BCP47}
+ *                                                                  refs: [the entry withdrawn, in the
+ *                                                                  sender's own log] or, to supersede,
+ *                                                                  [it, its replacement (same log, later)]
+ *     incident.link     {incidents: [incident id]2..16 sorted unique, relation: "same-event"|"related",
+ *                        note?: text≤2000, lang?: BCP47}          an officer confirms that incidents
+ *                                                                  reported by different parties are
+ *                                                                  one event (or related); refs: one
+ *                                                                  report of each linked incident
  *
  *     digest     = base64url (unpadded) of a SHA-256 digest, 43 characters
  *     disclosure = base64url (unpadded) of the JSON text [salt, name, value] (structure
@@ -88,6 +104,18 @@ const CODE = 'ENTRY_MALFORMED' satisfies ErrorCode;
 export const LANG_TAG = /^[a-zA-Z]{2,3}(-[a-zA-Z0-9]{2,8}){0,3}$/;
 /** An incident id: the reporting party's id, a colon, then 4–40 characters (`US:2026-0007`). */
 export const INCIDENT_ID = /^[A-Z][A-Z0-9-]{1,15}:[A-Za-z0-9._-]{4,40}$/;
+/** A MITRE ATLAS technique or sub-technique id (`AML.T0051`, `AML.T0051.000`). */
+export const ATLAS_TECHNIQUE_ID = /^AML\.T\d{4}(?:\.\d{3})?$/;
+/** A CVE id (`CVE-2024-12345`). */
+export const CVE_ID = /^CVE-\d{4}-\d{4,19}$/;
+/** An https URL (bounded; no whitespace). */
+const HTTPS_URL = /^https:\/\/[^\s]{1,1990}$/;
+/** What a `retraction` does to the entry it cites. */
+export const RETRACTION_ACTIONS = ['retract', 'supersede'] as const;
+export type RetractionAction = (typeof RETRACTION_ACTIONS)[number];
+/** How the incidents of an `incident.link` relate. */
+export const LINK_RELATIONS = ['same-event', 'related'] as const;
+export type LinkRelation = (typeof LINK_RELATIONS)[number];
 /** A stable error code as carried in a rejection. */
 export const REJECTION_CODE = /^[A-Z][A-Z0-9_]{0,63}$/;
 // RFC 3339 §5.6 date-time in UTC: a real calendar date (leap years included), seconds required, any fraction.
@@ -112,6 +140,34 @@ export interface IncidentReportBody {
   readonly mitigations: readonly string[];
   readonly occurredAt?: string;
   readonly detectedAt?: string;
+  readonly lang?: string;
+  /** MITRE ATLAS technique ids (sorted, unique). */
+  readonly techniques?: readonly string[];
+  /** CVE ids of vulnerabilities involved (sorted, unique). */
+  readonly cves?: readonly string[];
+  /** A near miss or an issue: no harm has happened (yet). */
+  readonly potential?: true;
+  /** Where a record taken from a public database (the AI Incident Database) came from, and its licence. */
+  readonly source?: IncidentSource;
+}
+/** Attribution of a record taken from a public database (`{name: "AIID", id: "23", url, license: "CC BY-SA 4.0"}`). */
+export interface IncidentSource {
+  readonly name: string;
+  readonly id: string;
+  readonly url?: string;
+  readonly license: string;
+}
+/** Withdraws an entry of the sender's own log (refs[0]); `supersede` names its replacement (refs[1]). */
+export interface RetractionBody {
+  readonly action: RetractionAction;
+  readonly reason: string;
+  readonly lang?: string;
+}
+/** An officer's confirmation that incidents reported by different parties are one event, or related. */
+export interface IncidentLinkBody {
+  readonly incidents: readonly string[];
+  readonly relation: LinkRelation;
+  readonly note?: string;
   readonly lang?: string;
 }
 export interface AckBody {
@@ -202,6 +258,8 @@ export interface EntryBodies {
   readonly 'evaluation.commitment': EvaluationCommitmentBody;
   readonly 'deployment.notice': DeploymentNoticeBody;
   readonly 'evaluation.reveal': EvaluationRevealBody;
+  readonly retraction: RetractionBody;
+  readonly 'incident.link': IncidentLinkBody;
 }
 
 /** An entry type this version of Parley knows (has a body check for). */
@@ -227,7 +285,7 @@ function hotlineMessage(v: unknown, p: string): HotlineMessageBody {
 }
 
 function incidentReport(v: unknown, p: string): IncidentReportBody {
-  const o = obj(v, CODE, p, ['incident', 'kind', 'title', 'summary', 'category', 'severity', 'stage', 'system', 'actor', 'harm', 'mitigations'], ['occurredAt', 'detectedAt', 'lang']);
+  const o = obj(v, CODE, p, ['incident', 'kind', 'title', 'summary', 'category', 'severity', 'stage', 'system', 'actor', 'harm', 'mitigations'], ['occurredAt', 'detectedAt', 'lang', 'techniques', 'cves', 'potential', 'source']);
   const sys = obj(o['system'], CODE, `${p}.system`, ['name'], ['developer', 'version']);
   const actor = obj(o['actor'], CODE, `${p}.actor`, ['type'], ['description']);
   const harm = obj(o['harm'], CODE, `${p}.harm`, ['types'], ['description']);
@@ -250,6 +308,50 @@ function incidentReport(v: unknown, p: string): IncidentReportBody {
     },
     mitigations: arr(o['mitigations'], CODE, `${p}.mitigations`, 50, (x, q) => text(x, q, 2000)),
     ...optional(o, p, { occurredAt: dateTime, detectedAt: dateTime, lang }),
+    ...optional(o, p, {
+      techniques: (x, q) => sortedIds(x, q, 32, ATLAS_TECHNIQUE_ID, 16),
+      cves: (x, q) => sortedIds(x, q, 64, CVE_ID, 28),
+    }),
+    ...(o['potential'] === undefined ? {} : { potential: trueOnly(o['potential'], `${p}.potential`) }),
+    ...optional(o, p, { source: incidentSource }),
+  };
+}
+
+function trueOnly(v: unknown, p: string): true {
+  if (v !== true) fail(CODE, `${p}: want true or absent`);
+  return true;
+}
+
+/** A sorted, unique list of ids matching `pattern` (1..max items). */
+function sortedIds(v: unknown, p: string, max: number, pattern: RegExp, maxLength: number): string[] {
+  const ids = arr(v, CODE, p, max, (x, q) => str(x, CODE, q, { pattern, max: maxLength }), 1);
+  sortedUnique(ids, CODE, p);
+  return ids;
+}
+
+function incidentSource(v: unknown, p: string): IncidentSource {
+  const o = obj(v, CODE, p, ['name', 'id', 'license'], ['url']);
+  return {
+    name: text(o['name'], `${p}.name`, 100),
+    id: text(o['id'], `${p}.id`, 100),
+    ...optional(o, p, { url: (x, q) => str(x, CODE, q, { pattern: HTTPS_URL, max: 2000 }) }),
+    license: text(o['license'], `${p}.license`, 100),
+  };
+}
+
+function retraction(v: unknown, p: string): RetractionBody {
+  const o = obj(v, CODE, p, ['action', 'reason'], ['lang']);
+  return { action: oneOf(o['action'], CODE, `${p}.action`, RETRACTION_ACTIONS), reason: text(o['reason'], `${p}.reason`, 2000), ...optional(o, p, { lang }) };
+}
+
+function incidentLink(v: unknown, p: string): IncidentLinkBody {
+  const o = obj(v, CODE, p, ['incidents', 'relation'], ['note', 'lang']);
+  const incidents = arr(o['incidents'], CODE, `${p}.incidents`, 16, (x, q) => str(x, CODE, q, { pattern: INCIDENT_ID, max: 57 }), 2);
+  sortedUnique(incidents, CODE, `${p}.incidents`);
+  return {
+    incidents,
+    relation: oneOf(o['relation'], CODE, `${p}.relation`, LINK_RELATIONS),
+    ...optional(o, p, { note: (x, q) => text(x, q, 2000), lang }),
   };
 }
 
@@ -389,6 +491,8 @@ export const BODY_CHECKS: { readonly [T in KnownEntryType]: (v: unknown, path: s
   'evaluation.commitment': evaluationCommitment,
   'deployment.notice': deploymentNotice,
   'evaluation.reveal': evaluationReveal,
+  retraction,
+  'incident.link': incidentLink,
 };
 
 /**
