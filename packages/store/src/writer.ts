@@ -355,14 +355,22 @@ export class LogWriter {
   }
 }
 
-/** Reads size, frontier and latest checkpoint, and checks that they agree. */
+/**
+ * Reads size, frontier and latest checkpoint, and checks that they agree.
+ *
+ * Safe while another process appends (issue 14): the reads are not one
+ * snapshot, so the state is anchored on the latest checkpoint, read AFTER
+ * the size — its tree size S is ≥ the size read unless the store is
+ * corrupt — and the frontier is read at S (stored hashes never change once
+ * committed). A log that grew past S meanwhile makes the next batch fail
+ * the conditional append, and the writer reloads.
+ */
 async function loadState(store: LogStore, origin: string): Promise<State> {
   const size = await store.treeSize();
-  const frontier = Frontier.restore(size, size === 0 ? [] : await store.readHashes(frontierIndexes(size)));
   const note = await store.latestCheckpoint();
   if (note === undefined) {
     if (size !== 0) fail('STORE_CORRUPT', `log of size ${size} has no checkpoint`);
-    return { frontier, checkpoint: undefined };
+    return { frontier: Frontier.empty(), checkpoint: undefined };
   }
   let cp: Checkpoint;
   try {
@@ -371,8 +379,9 @@ async function loadState(store: LogStore, origin: string): Promise<State> {
     return fail('STORE_CORRUPT', 'latest checkpoint does not parse', e);
   }
   if (cp.origin !== origin) fail('STORE_CONFLICT', `stored log has origin ${JSON.stringify(cp.origin)}, not ${JSON.stringify(origin)}`);
-  if (cp.treeSize !== size) fail('STORE_CORRUPT', `latest checkpoint is at size ${cp.treeSize}, the log has ${size} entries`);
-  if (!bytesEqual(cp.rootHash, frontier.root())) fail('STORE_CORRUPT', `latest checkpoint's root differs from the stored hashes at size ${size}`);
+  if (cp.treeSize < size) fail('STORE_CORRUPT', `latest checkpoint is at size ${cp.treeSize}, the log has ${size} entries`);
+  const frontier = Frontier.restore(cp.treeSize, await store.readHashes(frontierIndexes(cp.treeSize)));
+  if (!bytesEqual(cp.rootHash, frontier.root())) fail('STORE_CORRUPT', `latest checkpoint's root differs from the stored hashes at size ${cp.treeSize}`);
   return { frontier, checkpoint: note };
 }
 
