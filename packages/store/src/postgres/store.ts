@@ -52,7 +52,7 @@ import type {
 import type { MigrationStep } from '../sqlite/store.js';
 import { HashCache } from '../sqlite/hashCache.js';
 import { rethrowPgError, toPgStoreError } from './errors.js';
-import { migratePg } from './schema.js';
+import { migratePg, PG_SCHEMA_VERSION, pgSchemaVersion } from './schema.js';
 import { bytes, type EntryRow, listingOf, metaColumns, officerOf, ownEntryOf, receivedOf, type ReceivedRow, settingOf } from './rows.js';
 
 export interface PgStoreOptions {
@@ -62,6 +62,8 @@ export interface PgStoreOptions {
   readonly max?: number;
   /** How long to wait for a connection before STORE_UNAVAILABLE (ms, default 10000). */
   readonly connectTimeoutMs?: number;
+  /** Read only: no migrations (the schema must be current), every transaction READ ONLY; writes reject with STORE_UNAVAILABLE. */
+  readonly readonly?: boolean;
 }
 
 const INT8_OID = 20;
@@ -125,7 +127,7 @@ export class PgStore implements LogStore {
       connectionString: url,
       max: Math.max(1, Math.floor(opts.max ?? 10)),
       connectionTimeoutMillis: opts.connectTimeoutMs ?? 10_000,
-      options: '-c synchronous_commit=on -c client_min_messages=warning',
+      options: `-c synchronous_commit=on -c client_min_messages=warning${opts.readonly === true ? ' -c default_transaction_read_only=on' : ''}`,
       types: TYPES,
     });
     // An idle connection that dies (server restart) must not crash the process: the next query reports it.
@@ -134,7 +136,12 @@ export class PgStore implements LogStore {
     try {
       const c = await pool.connect();
       try {
-        await migratePg(c, undefined, opts.onMigrate);
+        if (opts.readonly === true) {
+          const v = await pgSchemaVersion(c);
+          if (v !== PG_SCHEMA_VERSION) fail('STORE_UNAVAILABLE', `read-only database has schema version ${v}, this code needs ${PG_SCHEMA_VERSION}`);
+        } else {
+          await migratePg(c, undefined, opts.onMigrate);
+        }
       } finally {
         c.release();
       }
