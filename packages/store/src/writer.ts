@@ -106,6 +106,8 @@ interface Staged {
   readonly hashes: [number, Hash][];
   readonly treeSize: number;
   readonly checkpoint: Uint8Array;
+  /** The root of the tree the batch was built on (AppendBatch.prevRoot). */
+  readonly prevRoot: Hash;
   /** Received entries the accepted submissions carry (AppendBatch.received). */
   readonly received: ReceivedEntry[];
   /** The frontier after the batch. */
@@ -202,6 +204,7 @@ export class LogWriter {
     if (this.#loop !== undefined || this.#queue.length > 0) throw new Error('internal: adopt while the writer is busy');
     if (a.entries.length === 0) return this.size;
     this.#state = await loadState(this.#store, this.#origin);
+    const prevRoot = this.#state.frontier.root();
     const frontier = this.#state.frontier.clone();
     let stored = storedHashCount(frontier.size);
     const entries: OwnEntry[] = [];
@@ -227,7 +230,7 @@ export class LogWriter {
     } else {
       note = this.#sign(cp);
     }
-    await this.#store.appendBatch({ entries, hashes, treeSize: cp.treeSize, checkpoint: note });
+    await this.#store.appendBatch({ entries, hashes, treeSize: cp.treeSize, checkpoint: note, prevRoot });
     // ---- durable: the recovered tail is part of the log.
     this.#state = { frontier, checkpoint: note };
     return cp.treeSize;
@@ -294,6 +297,7 @@ export class LogWriter {
   /** Assigns indexes, prepares entries, computes hashes and signs the checkpoint, on top of `base`. */
   #stage(subs: Submission[], base: Frontier): Staged | undefined {
     const frontier = base.clone();
+    const prevRoot = base.root();
     let stored = storedHashCount(frontier.size);
     const entries: OwnEntry[] = [];
     const hashes: [number, Hash][] = [];
@@ -324,13 +328,13 @@ export class LogWriter {
       for (const s of accepted) s.reject(e);
       return undefined;
     }
-    return { accepted, entries, hashes, treeSize, checkpoint, received, frontier };
+    return { accepted, entries, hashes, treeSize, checkpoint, prevRoot, received, frontier };
   }
 
   /** Commits a staged batch; true when it is durable (and acknowledged), false when it failed (and rejected). */
   async #commit(b: Staged): Promise<boolean> {
     try {
-      await this.#store.appendBatch({ entries: b.entries, hashes: b.hashes, treeSize: b.treeSize, checkpoint: b.checkpoint, ...(b.received.length > 0 ? { received: b.received } : {}) });
+      await this.#store.appendBatch({ entries: b.entries, hashes: b.hashes, treeSize: b.treeSize, checkpoint: b.checkpoint, prevRoot: b.prevRoot, ...(b.received.length > 0 ? { received: b.received } : {}) });
     } catch (e) {
       // Not acknowledged, but possibly persisted: resynchronize before reusing any index.
       this.#stale = true;
@@ -351,14 +355,22 @@ export class LogWriter {
   }
 }
 
-/** Reads size, frontier and latest checkpoint, and checks that they agree. */
+/**
+ * Reads size, frontier and latest checkpoint, and checks that they agree.
+ *
+ * Safe while another process appends (issue 14): the reads are not one
+ * snapshot, so the state is anchored on the latest checkpoint, read AFTER
+ * the size — its tree size S is ≥ the size read unless the store is
+ * corrupt — and the frontier is read at S (stored hashes never change once
+ * committed). A log that grew past S meanwhile makes the next batch fail
+ * the conditional append, and the writer reloads.
+ */
 async function loadState(store: LogStore, origin: string): Promise<State> {
   const size = await store.treeSize();
-  const frontier = Frontier.restore(size, size === 0 ? [] : await store.readHashes(frontierIndexes(size)));
   const note = await store.latestCheckpoint();
   if (note === undefined) {
     if (size !== 0) fail('STORE_CORRUPT', `log of size ${size} has no checkpoint`);
-    return { frontier, checkpoint: undefined };
+    return { frontier: Frontier.empty(), checkpoint: undefined };
   }
   let cp: Checkpoint;
   try {
@@ -367,8 +379,9 @@ async function loadState(store: LogStore, origin: string): Promise<State> {
     return fail('STORE_CORRUPT', 'latest checkpoint does not parse', e);
   }
   if (cp.origin !== origin) fail('STORE_CONFLICT', `stored log has origin ${JSON.stringify(cp.origin)}, not ${JSON.stringify(origin)}`);
-  if (cp.treeSize !== size) fail('STORE_CORRUPT', `latest checkpoint is at size ${cp.treeSize}, the log has ${size} entries`);
-  if (!bytesEqual(cp.rootHash, frontier.root())) fail('STORE_CORRUPT', `latest checkpoint's root differs from the stored hashes at size ${size}`);
+  if (cp.treeSize < size) fail('STORE_CORRUPT', `latest checkpoint is at size ${cp.treeSize}, the log has ${size} entries`);
+  const frontier = Frontier.restore(cp.treeSize, await store.readHashes(frontierIndexes(cp.treeSize)));
+  if (!bytesEqual(cp.rootHash, frontier.root())) fail('STORE_CORRUPT', `latest checkpoint's root differs from the stored hashes at size ${cp.treeSize}`);
   return { frontier, checkpoint: note };
 }
 

@@ -13,7 +13,7 @@ import type { HardeningOptions, ParleyNode, Runtime } from '@parley/node';
 import { EXIT_OK, UsageError, act } from '../exit.js';
 import { makeOut } from '../io.js';
 import { parseIndexArg } from '../hashes.js';
-import { DATA_FLAGS, DATA_HELP, dataDir, paths, readConfig, readInstalledAccord } from '../datadir.js';
+import { DATA_FLAGS, DATA_HELP, dataDir, readConfig, readInstalledAccord, storeLabel, storeSpec } from '../datadir.js';
 import { loadNodeKeys } from '../node-keys.js';
 import { webRootOf } from '../web.js';
 import { lockDir } from '../lock.js';
@@ -40,6 +40,7 @@ interface ServeOpts {
   uploadTimeout?: string;
   trustProxy?: string;
   tsaInterval?: string;
+  store?: string;
 }
 
 /** The installed accord, verified and complete, or a usage error that says what is missing. */
@@ -81,6 +82,7 @@ export function registerServe(program: Command): void {
     .option('--trust-proxy <addresses>', 'believe X-Forwarded-For from these reverse proxies (address, CIDR or comma list, e.g. 127.0.0.1), so login throttling sees clients\' addresses')
     .option('--upload-timeout <seconds>', 'close an upload (push, witness request, bundle import) whose body is not in after this long (default 30)')
     .option('--tsa-interval <seconds>', 'when the accord lists RFC 3161 time-stamping authorities: least time between two time stamps of this log\'s checkpoints, and between two fetches of the peers\' tokens (default 60; a checkpoint after an evaluation commitment or deployment notice is stamped at once)')
+    .option('--store <url>', "the PostgreSQL database of this party's store (default: config.json \"store\", else DIR/parley.sqlite)")
     .option('--json', 'print {"url","party","origin","channel"} as JSON once listening')
     .addHelpText(
       'after',
@@ -95,7 +97,8 @@ run through npx or npm run — when npm ends. Without a terminal (nohup, a
 service manager) SIGHUP is ignored.
 
 Example:
-  $ PARLEY_PASSPHRASE=… parley serve --data us --port 8443`,
+  $ PARLEY_PASSPHRASE=… parley serve --data us --port 8443
+  $ PGPASSWORD=… PARLEY_PASSPHRASE=… parley serve --data us --store postgres://parley@db.example/parley_us`,
     )
     .action(act(serve));
 }
@@ -145,13 +148,18 @@ async function serve(o: ServeOpts): Promise<number> {
   const webRoot = webRootOf(o.web);
   const hardening = hardeningOf(o);
   // Loaded here, not with the command: `parley serve --help` and a refused start stay fast.
-  const [{ ParleyNode, VerifyPool, startRuntime }, { SqliteStore, withWriterThread }] = await Promise.all([import('@parley/node'), import('@parley/store')]);
+  if (o.store !== undefined) {
+    const { checkStoreUrl } = await import('./init.js');
+    checkStoreUrl(o.store);
+  }
+  const [{ ParleyNode, VerifyPool, startRuntime }, { openStore }] = await Promise.all([import('@parley/node'), import('@parley/store')]);
 
-  // Commits run on a writer thread (the event loop stays free during fsync);
-  // entry signatures of ingested entries are checked on a worker pool.
-  const file = paths(dir).store;
-  const onMigrate = await migrationProgress(o.json === true, file);
-  const store = withWriterThread(SqliteStore.open(file, onMigrate ? { onMigrate } : {}), file);
+  // The store: the SQLite file (commits on a writer thread, so the event
+  // loop stays free during fsync) or the PostgreSQL database of --store /
+  // config.json (issue 14). Entry signatures of ingested entries are checked on a worker pool.
+  const spec = o.store ?? storeSpec(dir, config);
+  const onMigrate = await migrationProgress(o.json === true, storeLabel(spec));
+  const store = await openStore(spec, { writerThread: true, ...(onMigrate ? { onMigrate } : {}) });
   // keys.enc, a pending next key (log.key.next) and retired HPKE keys; the next key becomes the key once its version is in force.
   const keys = await loadNodeKeys(dir, o.passphraseFile, config.party, store).catch(async (e: unknown) => {
     await store.close();

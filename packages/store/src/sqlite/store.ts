@@ -17,7 +17,8 @@
  */
 import Database from 'better-sqlite3';
 import type { Statement } from 'better-sqlite3';
-import { fail, type Hash, HASH_SIZE, storedHashCount, storedHashIndex } from '@parley/core';
+import { fail, Frontier, frontierIndexes, type Hash, HASH_SIZE, storedHashCount, storedHashIndex } from '@parley/core';
+import type { DumpTables } from '../copy.js';
 import type {
   AppendBatch,
   CheckpointTimestamp,
@@ -187,6 +188,8 @@ export class SqliteStore implements LogStore {
       // so the size read below cannot go stale):
       //   1. read the current size; the batch must start there (else STORE_CONFLICT)
       //      and the hashes table must end at storedHashCount(size) (else STORE_CORRUPT);
+      //      the root recomputed from the stored frontier hashes must be
+      //      batch.prevRoot (else STORE_CONFLICT);
       //   2. insert entries, then their recipient and ref rows;
       //   3. insert the stored hashes;
       //   4. insert the checkpoint;
@@ -200,6 +203,9 @@ export class SqliteStore implements LogStore {
           if (first !== size) fail('STORE_CONFLICT', `batch starts at ${first} but the log has ${size} entries`);
           const stored = s.hashCount.pluck().get() as number;
           if (stored !== storedHashCount(size)) fail('STORE_CORRUPT', `log of size ${size} has ${stored} stored hashes`);
+          // The conditional append (issue 14): the batch applies only on top of the tree it was built on.
+          const root = size === 0 ? Frontier.empty().root() : Frontier.restore(size, this.#readHashes(frontierIndexes(size))).root();
+          if (!sameBytes(root, batch.prevRoot)) fail('STORE_CONFLICT', `batch expects another log: its previous root differs from the stored root at size ${size}`);
           for (const e of batch.entries) {
             s.insertEntry.run({ idx: e.index, leaf_hash: e.leafHash, bytes: e.bytes, ...metaParams(e.meta) });
             for (const party of new Set(e.meta.to)) s.insertTo.run(party, e.index);
@@ -658,6 +664,73 @@ export class SqliteStore implements LogStore {
     });
   }
 
+  /** The raw listings of a logical dump (copy.ts, `parley migrate`). */
+  dumpTables(): DumpTables {
+    const q = <T>(what: string, sql: string, ...params: unknown[]): Promise<T[]> => this.#run(what, () => this.#list(sql).all(...params) as T[]);
+    const one = (what: string, sql: string): Promise<number> => this.#run(what, () => this.#list(sql).pluck().get() as number);
+    return {
+      checkpointsAfter: async (size, limit) =>
+        (await q<{ tree_size: number; note: Uint8Array }>('dump', 'SELECT tree_size, note FROM checkpoints WHERE tree_size > ? ORDER BY tree_size LIMIT ?', size, limit)).map((r) => ({ treeSize: r.tree_size, note: bytesOf(r.note) })),
+      receivedAfter: async (seq, limit) => (await q<ReceivedRow>('dump', `SELECT ${RECEIVED_COLUMNS} FROM received WHERE seq > ? ORDER BY seq LIMIT ?`, seq, limit)).map(listingOf),
+      mirrorAfter: async (party, index, limit) =>
+        (await q<{ party: string; idx: number; leaf_hash: Uint8Array; bytes: Uint8Array }>('dump', 'SELECT party, idx, leaf_hash, bytes FROM mirror WHERE (party, idx) > (?, ?) ORDER BY party, idx LIMIT ?', party, index, limit)).map((r) => ({
+          party: r.party,
+          entry: { index: r.idx, leafHash: bytesOf(r.leaf_hash), bytes: bytesOf(r.bytes) },
+        })),
+      countReceived: () => one('dump', 'SELECT count(*) FROM received'),
+      countMirror: () => one('dump', 'SELECT count(*) FROM mirror'),
+      sessions: async () => (await q<SessionRow>('dump', 'SELECT * FROM sessions')).map(sessionOf),
+      settings: async () => (await q<{ key: string; value: string }>('dump', 'SELECT key, value FROM settings')).map((r) => ({ key: r.key, value: settingOf(r.value) })),
+      witnesses: async () => (await q<WitnessRow>('dump', 'SELECT party, tree_size, root_hash, note FROM witness')).map(witnessOf),
+      forkProofRows: async () =>
+        (await q<{ party: string; view_lo: string; view_hi: string; proof: string; recorded_at: string }>('dump', 'SELECT party, view_lo, view_hi, proof, recorded_at FROM fork_proofs ORDER BY seq')).map((r) => ({
+          party: r.party,
+          viewLo: r.view_lo,
+          viewHi: r.view_hi,
+          proof: r.proof,
+          recordedAt: r.recorded_at,
+        })),
+      unverifiedRows: async () =>
+        (await q<{ party: string; note: string; kept_at: string; compared_at: string | null; outcome: string | null }>('dump', 'SELECT party, note, kept_at, compared_at, outcome FROM unverified_checkpoints ORDER BY seq')).map((r) => ({
+          party: r.party,
+          note: r.note,
+          keptAt: r.kept_at,
+          comparedAt: r.compared_at,
+          outcome: r.outcome,
+        })),
+      cursors: async () =>
+        (await q<{ kind: CursorKind; party: string; tree_size: number; frontier: Uint8Array }>('dump', 'SELECT kind, party, tree_size, frontier FROM cursors')).map((r) => {
+          const f = bytesOf(r.frontier);
+          const frontier: Hash[] = [];
+          for (let i = 0; i < f.length; i += HASH_SIZE) frontier.push(f.slice(i, i + HASH_SIZE));
+          return { cursorKind: r.kind, party: r.party, cursor: { treeSize: r.tree_size, frontier } };
+        }),
+      ownCosignedAll: async () =>
+        (await q<{ witness: string; tree_size: number; cosigned_at: number | null; note: string }>('dump', 'SELECT witness, tree_size, cosigned_at, note FROM own_cosigned')).map((r) => ({
+          witness: r.witness,
+          treeSize: r.tree_size,
+          ...(r.cosigned_at !== null ? { cosignedAt: r.cosigned_at } : {}),
+          note: r.note,
+        })),
+      cosignedTimesAll: async () =>
+        (await q<{ party: string; cosigner: string; tree_size: number; cosigned_at: number }>('dump', 'SELECT party, cosigner, tree_size, cosigned_at FROM cosigned_times')).map((r) => ({
+          party: r.party,
+          cosigner: r.cosigner,
+          treeSize: r.tree_size,
+          cosignedAt: r.cosigned_at,
+        })),
+      timestampsAll: async () =>
+        (await q<{ party: string; tree_size: number; authority: string; token: Uint8Array; gen_time: number; note: string }>('dump', 'SELECT party, tree_size, authority, token, gen_time, note FROM checkpoint_timestamps')).map((r) => ({
+          party: r.party,
+          treeSize: r.tree_size,
+          authority: r.authority,
+          token: new Uint8Array(r.token),
+          genTime: r.gen_time,
+          note: r.note,
+        })),
+    };
+  }
+
   /** Closes the connection (checkpointing the WAL); later calls reject with `STORE_UNAVAILABLE`. Idempotent. */
   close(): Promise<void> {
     return this.#run('close', () => {
@@ -834,6 +907,7 @@ function checkBatchShape(b: AppendBatch): void {
     if (!sameBytes(b.hashes[slot]![1], e.leafHash)) bad(`entry ${e.index} leaf hash differs from its stored hash`);
   }
   if (b.checkpoint.length === 0) bad('empty checkpoint');
+  if (!(b.prevRoot instanceof Uint8Array) || b.prevRoot.length !== HASH_SIZE) bad('prevRoot is not a 32-byte hash');
 }
 
 function toStoreError(e: unknown, what: string): unknown {
