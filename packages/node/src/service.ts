@@ -873,14 +873,14 @@ export class ParleyNode implements Governed {
    */
   async authenticateRequestBodyDurably(head: VerifiedRequestHead, body: Uint8Array): Promise<AuthenticatedRequest> {
     const a = verifyRequestBody({ head, body, now: this.#now().getTime() / 1000, seen: this.#nonces });
-    await this.#nonces.durable();
+    await this.#nonces.durable(this.#nonces.takeLast());
     return a;
   }
 
   /** {@link authenticateRequest}, resolving once the request's nonce is durable (a replay after a restart is refused). */
   async authenticateRequestDurably(r: { readonly header: string | undefined; readonly method: string; readonly path: string; readonly body: Uint8Array }): Promise<AuthenticatedRequest> {
     const a = this.authenticateRequest(r);
-    await this.#nonces.durable();
+    await this.#nonces.durable(this.#nonces.takeLast());
     return a;
   }
 
@@ -1066,9 +1066,47 @@ export class ParleyNode implements Governed {
     return this.#halted;
   }
 
-  /** The writer's gate: a rotation's hold (but for its own appends), then the continuity guard's. */
+  /** The writer's gate: a follower refuses; a rotation's hold (but for its own appends), then the continuity guard's. */
   #gate(): () => Promise<void> | undefined {
-    return () => (this.#rotating !== undefined && !this.#bypass ? this.#rotating : this.#continuity?.gate());
+    return () => {
+      if (this.#follower) return Promise.reject(new ParleyError('SEQUENCER_UNAVAILABLE', 'this process is not the sequencer of its party: it signs nothing (sequencer.ts)'));
+      return this.#rotating !== undefined && !this.#bypass ? this.#rotating : this.#continuity?.gate();
+    };
+  }
+
+  // -------------------------------------------------------------------------
+  // Several processes for one party (issue 14, sequencer.ts): only the sequencer signs.
+
+  /** Set while another process of the party is its sequencer: every write is refused. */
+  #follower = false;
+
+  /**
+   * Makes this node a follower (`false`: it signs nothing; the runtime
+   * forwards writes to the sequencer) or lets it sign again (`true`, after
+   * {@link resync}). A node that is never told is its party's only process.
+   */
+  setSequencer(on: boolean): void {
+    this.#follower = !on;
+  }
+
+  /** False while another process of the party is its sequencer. */
+  get isSequencer(): boolean {
+    return !this.#follower;
+  }
+
+  /**
+   * Catches up with what another process of the party appended: the
+   * writer's frontier and checkpoint are read again from the store, and the
+   * append listeners (live events, federation push, the watcher) hear of the
+   * new size. A follower calls it as the log grows; a new sequencer before
+   * it signs anything.
+   * @returns the tree size now known.
+   */
+  async resync(): Promise<number> {
+    const before = this.#writer.size;
+    const size = await this.#writer.resync();
+    if (size > before) for (const l of this.#appendListeners) l(size);
+    return size;
   }
 
   /**
