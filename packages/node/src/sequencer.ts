@@ -172,6 +172,15 @@ export class SequencerElection {
     }
   }
 
+  /**
+   * Gives the lock up (a takeover that could not complete: the store did not
+   * answer): this process becomes a follower and competes again after
+   * retryMs, so another process may take over meanwhile.
+   */
+  resign(why: string): void {
+    if (this.#client !== undefined) this.#lost(new Error(why));
+  }
+
   /** Forgets the cached sequencer URL (it did not answer). */
   forget(): void {
     this.#cached = undefined;
