@@ -106,6 +106,8 @@ interface Staged {
   readonly hashes: [number, Hash][];
   readonly treeSize: number;
   readonly checkpoint: Uint8Array;
+  /** The root of the tree the batch was built on (AppendBatch.prevRoot). */
+  readonly prevRoot: Hash;
   /** Received entries the accepted submissions carry (AppendBatch.received). */
   readonly received: ReceivedEntry[];
   /** The frontier after the batch. */
@@ -223,6 +225,7 @@ export class LogWriter {
     if (this.#loop !== undefined || this.#queue.length > 0) throw new Error('internal: adopt while the writer is busy');
     if (a.entries.length === 0) return this.size;
     this.#state = await loadState(this.#store, this.#origin);
+    const prevRoot = this.#state.frontier.root();
     const frontier = this.#state.frontier.clone();
     let stored = storedHashCount(frontier.size);
     const entries: OwnEntry[] = [];
@@ -248,7 +251,7 @@ export class LogWriter {
     } else {
       note = this.#sign(cp);
     }
-    await this.#store.appendBatch({ entries, hashes, treeSize: cp.treeSize, checkpoint: note });
+    await this.#store.appendBatch({ entries, hashes, treeSize: cp.treeSize, checkpoint: note, prevRoot });
     // ---- durable: the recovered tail is part of the log.
     this.#state = { frontier, checkpoint: note };
     return cp.treeSize;
@@ -315,6 +318,7 @@ export class LogWriter {
   /** Assigns indexes, prepares entries, computes hashes and signs the checkpoint, on top of `base`. */
   #stage(subs: Submission[], base: Frontier): Staged | undefined {
     const frontier = base.clone();
+    const prevRoot = base.root();
     let stored = storedHashCount(frontier.size);
     const entries: OwnEntry[] = [];
     const hashes: [number, Hash][] = [];
@@ -345,13 +349,13 @@ export class LogWriter {
       for (const s of accepted) s.reject(e);
       return undefined;
     }
-    return { accepted, entries, hashes, treeSize, checkpoint, received, frontier };
+    return { accepted, entries, hashes, treeSize, checkpoint, prevRoot, received, frontier };
   }
 
   /** Commits a staged batch; true when it is durable (and acknowledged), false when it failed (and rejected). */
   async #commit(b: Staged): Promise<boolean> {
     try {
-      await this.#store.appendBatch({ entries: b.entries, hashes: b.hashes, treeSize: b.treeSize, checkpoint: b.checkpoint, ...(b.received.length > 0 ? { received: b.received } : {}) });
+      await this.#store.appendBatch({ entries: b.entries, hashes: b.hashes, treeSize: b.treeSize, checkpoint: b.checkpoint, prevRoot: b.prevRoot, ...(b.received.length > 0 ? { received: b.received } : {}) });
     } catch (e) {
       // Not acknowledged, but possibly persisted: resynchronize before reusing any index.
       this.#stale = true;
