@@ -376,11 +376,24 @@ export class LogWriter {
   }
 }
 
+/** Most re-reads of size and checkpoint while another process keeps appending. */
+const LOAD_TRIES = 50;
+
 /** Reads size, frontier and latest checkpoint, and checks that they agree. */
 async function loadState(store: LogStore, origin: string): Promise<State> {
-  const size = await store.treeSize();
+  // Another process of the party may commit between these reads (several `parley serve` on one
+  // PostgreSQL database, issue 14): a size and a checkpoint read across its commit disagree for a
+  // moment. Read the size again after the checkpoint; only a pair read with no commit between
+  // them — the size unchanged — is judged (stored hashes below it never change).
+  let size = await store.treeSize();
+  let note = await store.latestCheckpoint();
+  for (let tries = 0; tries < LOAD_TRIES; tries++) {
+    const again = await store.treeSize();
+    if (again === size) break;
+    size = again;
+    note = await store.latestCheckpoint();
+  }
   const frontier = Frontier.restore(size, size === 0 ? [] : await store.readHashes(frontierIndexes(size)));
-  const note = await store.latestCheckpoint();
   if (note === undefined) {
     if (size !== 0) fail('STORE_CORRUPT', `log of size ${size} has no checkpoint`);
     return { frontier, checkpoint: undefined };
