@@ -391,6 +391,7 @@ export async function startRuntime(o: RuntimeOptions): Promise<Runtime> {
       void o.store
         .treeSize()
         .then((size) => (size > o.node.treeSize ? o.node.resync() : undefined))
+        .then(() => o.node.followIngest())
         .catch(() => undefined)
         .finally(() => (following = false));
     }, o.followMs ?? FOLLOW_MS);

@@ -64,7 +64,7 @@ import {
   verifyRequestBody,
   verifyRequestHead,
 } from '@parley/core';
-import { type EntryMeta, type ListQuery, type LogStore, type OwnEntry, type ReceivedEntry, type Role, LogWriter } from '@parley/store';
+import { type EntryMeta, type ListQuery, type LogStore, type OwnEntry, type ReceivedEntry, type ReceivedListing, type Role, LogWriter } from '@parley/store';
 import { PersistentNonceCache } from './nonces.js';
 import { checkBody, type IncidentReport } from './bodies.js';
 import { type VerifyPool, throwVerdict } from './verifyPool.js';
@@ -162,6 +162,8 @@ const MACHINE = 'node';
 export function unacknowledgeable(type: string): boolean {
   return !needsAck(type);
 }
+/** Received entries read per page by a follower that catches up (ParleyNode.followIngest). */
+const FOLLOW_PAGE = 256;
 /** Most entries one receipt acknowledges (the envelope allows 16 refs). */
 export const RECEIPT_REFS = 16;
 
@@ -1087,6 +1089,43 @@ export class ParleyNode implements Governed {
    */
   setSequencer(on: boolean): void {
     this.#follower = !on;
+    // The sequencer tells its ingest listeners itself; a follower again starts following from the store's newest row.
+    if (on) this.#followed = undefined;
+  }
+
+  /** A follower's position in the store's receive order (ReceivedListing.rowid): rows above it are news. */
+  #followed: number | undefined;
+
+  /**
+   * A follower: tells the ingest listeners (live events, governance, the
+   * evaluation times) of the entries another process of the party stored
+   * since the last call, oldest first — as if this process had ingested
+   * them. The first call after becoming a follower only notes where the
+   * store is. Receive order is commit order in the store (PgStore), so no row
+   * is passed over.
+   * @returns how many entries were announced.
+   */
+  async followIngest(): Promise<number> {
+    if (!this.#follower) return 0;
+    const top = (await this.#store.inbox({ limit: 1 }))[0]?.rowid ?? 0;
+    const from = this.#followed;
+    if (from === undefined || top <= from) {
+      this.#followed = Math.max(top, from ?? 0);
+      return 0;
+    }
+    const fresh: ReceivedListing[] = [];
+    let before: number | undefined;
+    for (;;) {
+      const page = await this.#store.inbox({ limit: FOLLOW_PAGE, ...(before !== undefined ? { before } : {}) });
+      const newer = page.filter((r) => r.rowid > from && r.rowid <= top);
+      fresh.push(...newer);
+      if (page.length < FOLLOW_PAGE || page.at(-1)!.rowid <= from) break;
+      before = page.at(-1)!.rowid;
+    }
+    fresh.sort((a, b) => a.rowid - b.rowid);
+    this.#followed = top;
+    if (fresh.length > 0) for (const l of this.#ingestListeners) l(fresh);
+    return fresh.length;
   }
 
   /** False while another process of the party is its sequencer. */

@@ -10,7 +10,7 @@
  * PostgreSQL on 127.0.0.1:5432 (store/test/pg.ts): started if down, FAILS when unreachable.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { PgStore } from '@parley/store';
+import { PgStore, SqliteStore } from '@parley/store';
 import { ParleyNode, type Runtime, SequencerElection, startRuntime } from '../src/index.js';
 import { makeAccord, makeParty } from './helpers/channel.js';
 import { freshPgUrl } from '../../store/test/pg.js';
@@ -64,11 +64,12 @@ describe('once-per-party duties with several processes on one database', () => {
     expect(Math.min(...gaps)).toBeGreaterThanOrEqual(INTERVAL / 2);
   }, 60_000);
 
-  it('serves a write made at a follower, signed once by the sequencer', async () => {
+  it('a follower refuses to sign, serves the sequencer\u2019s log and hears what it received', async () => {
     const db = await freshPgUrl();
     cleanup.push(() => db.drop());
     const us = makeParty('US');
-    const accord = makeAccord([us, makeParty('CN')]);
+    const cnParty = makeParty('CN');
+    const accord = makeAccord([us, cnParty]);
     const runtimes: { rt: Runtime; node: ParleyNode }[] = [];
     for (let i = 0; i < 2; i++) {
       const store = await PgStore.open(db.url, { max: 4 });
@@ -95,5 +96,18 @@ describe('once-per-party duties with several processes on one database', () => {
     expect(follower.node.treeSize).toBe(seq.node.treeSize);
     // The follower's proofs are of the sequencer's checkpoint.
     expect(Buffer.from((await follower.node.latestCheckpoint())!).toString()).toBe(Buffer.from((await seq.node.latestCheckpoint())!).toString());
+
+    // An entry the sequencer received reaches the follower's ingest listeners (its live events, governance).
+    const cnStore = SqliteStore.open(':memory:');
+    cleanup.push(() => cnStore.close());
+    const cn = await ParleyNode.open({ accord, party: 'CN', keys: cnParty.keys, store: cnStore });
+    cleanup.push(() => cn.close());
+    const heard: { party: string; index: number }[] = [];
+    follower.node.onIngest((es) => heard.push(...es.map((e) => ({ party: e.party, index: e.index }))));
+    const m1 = await cn.sendMessage('li', { precedence: 'FLASH', marking: 'TLP:CLEAR', text: 'to US' });
+    await seq.node.ingest([(await cn.entryBytes(m1.index))!]);
+    for (let i = 0; i < 50 && heard.length === 0; i++) await sleep(50);
+    expect(heard).toEqual([{ party: 'CN', index: m1.index }]);
+
   }, 60_000);
 });
