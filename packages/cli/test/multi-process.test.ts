@@ -28,12 +28,12 @@ interface Proc {
   served: Served | undefined;
 }
 
-async function json(url: string, method: string, path: string, body?: unknown, token?: string): Promise<{ status: number; body: Record<string, unknown> }> {
+async function json(url: string, method: string, path: string, body?: unknown, token?: string, timeoutMs = 10_000): Promise<{ status: number; body: Record<string, unknown> }> {
   const r = await fetch(url + path, {
     method,
     headers: { ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...(token ? { authorization: `Bearer ${token}` } : {}) },
     ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-    signal: AbortSignal.timeout(10_000),
+    signal: AbortSignal.timeout(timeoutMs),
   });
   const text = await r.text();
   return { status: r.status, body: text ? (JSON.parse(text) as Record<string, unknown>) : {} };
@@ -263,7 +263,7 @@ describe('several parley serve processes for one party on one PostgreSQL databas
       }
       console.log(`multi-process: takeover from a hung (SIGSTOP) sequencer in ${(performance.now() - t0).toFixed(0)} ms`);
       // A write sent to the hung process waits in its socket; the new sequencer writes meanwhile.
-      const late = json(hung.served!.url, 'POST', '/v1/messages', { precedence: 'ROUTINE', marking: 'TLP:CLEAR', text: 'late, to the hung one' }, token).catch((e: unknown) => ({ status: 0, body: { error: String(e) } }));
+      const late = json(hung.served!.url, 'POST', '/v1/messages', { precedence: 'ROUTINE', marking: 'TLP:CLEAR', text: 'late, to the hung one' }, token, 60_000).catch((e: unknown) => ({ status: 0, body: { error: String(e) } }));
       const acked = new Map<string, number>();
       for (let i = 0; i < 5; i++) {
         const r = await json(followers[i % 2]!.served!.url, 'POST', '/v1/messages', { precedence: 'ROUTINE', marking: 'TLP:CLEAR', text: `after the hang ${i}` }, token);
