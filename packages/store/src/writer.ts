@@ -184,6 +184,27 @@ export class LogWriter {
     });
   }
 
+  /**
+   * Re-reads size, frontier and checkpoint from the store, for a writer that
+   * did not write what the store now holds: another process of the party
+   * appended (several `parley serve` on one PostgreSQL database — node
+   * sequencer.ts). A follower calls it to serve the grown log; a process
+   * that becomes the sequencer calls it before it signs anything, so it
+   * never signs an index the store already holds. While submissions are
+   * queued or committing, the re-read happens before the next batch instead.
+   * Never moves the frontier backwards.
+   * @returns the tree size this writer now knows.
+   */
+  async resync(): Promise<number> {
+    if (this.#loop !== undefined || this.#queue.length > 0) {
+      this.#stale = true;
+      return this.size;
+    }
+    const state = await loadState(this.#store, this.#origin);
+    if (state.frontier.size >= this.#state.frontier.size) this.#state = state;
+    return this.size;
+  }
+
   /** Sets (or, with undefined, removes) the {@link WriteGate} every later submission passes. */
   setGate(gate: WriteGate | undefined): void {
     this.#gate = gate;

@@ -306,7 +306,16 @@ export class PgStore implements LogStore {
 
   ingest(entries: readonly ReceivedEntry[]): Promise<number> {
     if (entries.length === 0) return this.#read('ingest', async () => 0);
-    return this.#write('ingest', () => this.#tx((c) => ingestOn(c, entries)));
+    return this.#write('ingest', () =>
+      this.#tx(async (c) => {
+        // Received rows are numbered (seq) and committed in one order across every process of the
+        // party: an ingest holds the append lock, as appendBatch does before its received rows.
+        // Readers that follow seq as a cursor (the deadline tracker, the incident index) would
+        // otherwise skip for ever a row numbered below one that committed first (issue 14).
+        await c.query('SELECT one FROM append_head FOR UPDATE');
+        return ingestOn(c, entries);
+      }),
+    );
   }
 
   received(party: string, index: number): Promise<ReceivedEntry | undefined> {
