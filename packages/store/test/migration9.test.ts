@@ -17,7 +17,7 @@ import { encodeUtf8, Frontier, formatBase64, leafHash, StoreError, storedHashCou
 import { migrate, MIGRATIONS, SCHEMA_VERSION, schemaVersion } from '../src/sqlite/schema.js';
 import { SqliteStore } from '../src/sqlite/store.js';
 import type { EntryMeta } from '../src/types.js';
-import { checkLog, expectRejectsCode, meta, signTestCheckpoint, tempDir } from './helpers.js';
+import { buildBatch, checkLog, expectRejectsCode, meta, signTestCheckpoint, tempDir } from './helpers.js';
 
 const tmp = tempDir('parley-m9-');
 afterAll(() => tmp.cleanup());
@@ -121,7 +121,29 @@ describe('schema migration 9: entries without repeated columns', () => {
     const kept = db.prepare('SELECT idx FROM entries WHERE meta IS NOT NULL ORDER BY idx').pluck().all() as number[];
     expect(kept).toEqual(written.map((_, i) => i).filter((i) => i % 7 === 3));
     expect(db.pragma('foreign_key_check')).toEqual([]);
+    // Types by a small code (insert-only: a code never changes meaning).
+    expect(db.prepare('SELECT name FROM entry_types ORDER BY code').pluck().all()).toEqual(['hotline.message', 'incident.report', 'receipt']);
+    expect(db.prepare('SELECT DISTINCT typeof(type) FROM entries').pluck().all()).toEqual(['integer']);
     db.close();
+    const rw = new Database(path);
+    expect(() => rw.prepare("UPDATE entry_types SET name = 'x' WHERE code = 1").run()).toThrow(/insert-only/);
+    expect(() => rw.prepare('DELETE FROM entry_types').run()).toThrow(/insert-only/);
+    rw.close();
+  });
+
+  it('gives a new type its code with its first entry, and filters the outbox by type and by types left out', async () => {
+    const path = freshPath();
+    schema8(path, 10);
+    const store = SqliteStore.open(path);
+    const f = Frontier.empty();
+    for (const e of await store.entries(0, 10)) f.append(e.leafHash);
+    const m = meta({ type: 'heartbeat', time: '2026-05-14T13:00:00.000Z' });
+    const batch = buildBatch(f, [{ bytes: envelope(10, m), meta: m }]);
+    await store.appendBatch(batch);
+    expect((await store.outbox({ type: 'heartbeat', limit: 5 })).map((e) => [e.index, e.meta.type])).toEqual([[10, 'heartbeat']]);
+    expect((await store.outbox({ excludeTypes: ['heartbeat', 'receipt', 'hotline.message'], limit: 20 })).map((e) => e.index)).toEqual([6, 1]);
+    expect((await store.outbox({ type: 'no.such.type', limit: 5 })).length).toBe(0);
+    await store.close();
   });
 
   it('refuses to drop a leaf hash that is not the stored one: STORE_CORRUPT, the database stays at version 8', async () => {

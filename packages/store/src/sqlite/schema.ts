@@ -109,10 +109,12 @@
  * stored elsewhere:
  *
  *     entries      idx INTEGER PRIMARY KEY, bytes BLOB   the leaf input, as before
- *                  type, incident                        the two indexed facts (as before)
+ *                  type → entry_types.code, incident     the two indexed facts (the type by its code)
  *                  meta TEXT NULL                        NULL: the other EntryMeta fields are the
  *                                                        envelope's in `bytes` (entryMeta.ts); else
  *                                                        them as JSON (bytes that say otherwise)
+ *     entry_types  code INTEGER PRIMARY KEY → name UNIQUE   an entry type's small code (insert-only:
+ *                                                        a code never changes meaning)
  *
  * The leaf hash is the level-0 stored hash `hashes[storedHashIndex(0, idx)]`
  * (read with the SQL function `leaf_slot`, store.ts), no longer a column;
@@ -411,10 +413,17 @@ export const MIGRATIONS: readonly Migration[] = [
     description: 'entries: header fields read from the entry bytes and the leaf hash from hashes, not kept twice',
     foreignKeysOff: true,
     sql: `
+      CREATE TABLE entry_types (
+        code  INTEGER PRIMARY KEY,
+        name  TEXT NOT NULL UNIQUE
+      ) STRICT;
+      CREATE TRIGGER entry_types_insert_only_u BEFORE UPDATE ON entry_types BEGIN SELECT RAISE(ABORT, 'entry type codes are insert-only'); END;
+      CREATE TRIGGER entry_types_insert_only_d BEFORE DELETE ON entry_types BEGIN SELECT RAISE(ABORT, 'entry type codes are insert-only'); END;
+      INSERT INTO entry_types (name) SELECT DISTINCT type FROM entries ORDER BY type;
       CREATE TABLE entries_v9 (
         idx       INTEGER PRIMARY KEY CHECK (idx >= 0),
         bytes     BLOB NOT NULL,
-        type      TEXT NOT NULL,
+        type      INTEGER NOT NULL REFERENCES entry_types (code),
         incident  TEXT,
         meta      TEXT CHECK (meta IS NULL OR json_valid(meta))
       ) STRICT;

@@ -31,7 +31,7 @@ function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
 export function slimEntries(db: Database): void {
   const read = db.prepare('SELECT * FROM entries WHERE idx >= ? ORDER BY idx LIMIT ?');
   const leaf = db.prepare('SELECT hash FROM hashes WHERE idx = ?').pluck();
-  const insert = db.prepare('INSERT INTO entries_v9 (idx, bytes, type, incident, meta) VALUES (?, ?, ?, ?, ?)');
+  const insert = db.prepare('INSERT INTO entries_v9 (idx, bytes, type, incident, meta) VALUES (?, ?, (SELECT code FROM entry_types WHERE name = ?), ?, ?)');
   for (let from = 0; ; ) {
     const rows = read.all(from, CHUNK) as V8Row[];
     for (const r of rows) {

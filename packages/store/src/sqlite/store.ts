@@ -86,11 +86,12 @@ export interface MigrationStep {
 const META = 'type, sender, officer, recipients, time, precedence, marking, incident, refs';
 const META_PARAMS = '@type, @sender, @officer, @recipients, @time, @precedence, @marking, @incident, @refs';
 /**
- * An own entry's columns (schema 9), its leaf hash joined from `hashes` (the
- * level-0 stored hash; LEFT JOIN keeps `entries` the outer loop of the plan).
+ * An own entry's columns (schema 9): its leaf hash joined from `hashes` (the
+ * level-0 stored hash) and its type name from `entry_types`. LEFT JOINs keep
+ * `entries` the outer loop of every plan (newest first by idx, no sort).
  */
-const OWN_ENTRY = 'e.idx, h.hash AS leaf_hash, e.bytes, e.type, e.incident, e.meta';
-const WITH_LEAF = 'LEFT JOIN hashes h ON h.idx = leaf_slot(e.idx)';
+const OWN_ENTRY = 'e.idx, h.hash AS leaf_hash, e.bytes, et.name AS type, e.incident, e.meta';
+const WITH_LEAF = 'LEFT JOIN hashes h ON h.idx = leaf_slot(e.idx) LEFT JOIN entry_types et ON et.code = e.type';
 /**
  * Page size of a new database. An entry row is ~1.1 KiB: a 4 KiB page holds
  * three and leaves a fifth of itself empty; 16 KiB pages waste ~4 %.
@@ -216,6 +217,7 @@ export class SqliteStore implements LogStore {
           const stored = s.hashCount.pluck().get() as number;
           if (stored !== storedHashCount(size)) fail('STORE_CORRUPT', `log of size ${size} has ${stored} stored hashes`);
           for (const e of batch.entries) {
+            s.insertType.run(e.meta.type);
             s.insertEntry.run(e.index, e.bytes, e.meta.type, e.meta.incident ?? null, metaColumn(e.bytes, e.meta));
             for (const party of new Set(e.meta.to)) s.insertTo.run(party, e.index);
             for (const r of e.meta.refs) s.insertRef.run(r.party, r.index, e.index);
@@ -292,11 +294,13 @@ export class SqliteStore implements LogStore {
       const params: (string | number)[] = [];
       const from = q.party === undefined ? 'entries e' : 'entry_to t JOIN entries e ON e.idx = t.idx';
       if (q.party !== undefined) where.push('t.party = ?'), params.push(q.party);
-      if (q.type !== undefined) where.push('e.type = ?'), params.push(q.type);
-      if (q.excludeTypes !== undefined && q.excludeTypes.length > 0) where.push(`e.type NOT IN (${q.excludeTypes.map(() => '?').join(', ')})`), params.push(...q.excludeTypes);
+      if (q.type !== undefined) where.push('e.type = (SELECT code FROM entry_types WHERE name = ?)'), params.push(q.type);
+      if (q.excludeTypes !== undefined && q.excludeTypes.length > 0) where.push(`e.type NOT IN (SELECT code FROM entry_types WHERE name IN (${q.excludeTypes.map(() => '?').join(', ')}))`), params.push(...q.excludeTypes);
       if (q.incident !== undefined) where.push('e.incident = ?'), params.push(q.incident);
-      if (q.before !== undefined) where.push('e.idx < ?'), params.push(q.before);
-      const sql = `SELECT ${OWN_ENTRY} FROM ${from} ${WITH_LEAF} ${whereClause(where)} ORDER BY e.idx DESC LIMIT ?`;
+      // By party, order by entry_to's idx (equal to e.idx): its key order, so no sort of every delivery to that party.
+      const idx = q.party === undefined ? 'e.idx' : 't.idx';
+      if (q.before !== undefined) where.push(`${idx} < ?`), params.push(q.before);
+      const sql = `SELECT ${OWN_ENTRY} FROM ${from} ${WITH_LEAF} ${whereClause(where)} ORDER BY ${idx} DESC LIMIT ?`;
       return (this.#list(sql).all(...params, limitOf(q)) as EntryRow[]).map(ownEntryOf);
     });
   }
@@ -708,7 +712,9 @@ function prepare(db: Database.Database) {
     entryCount: p('SELECT count(*) FROM entries'),
     hashCount: p('SELECT coalesce(max(idx) + 1, 0) FROM hashes'),
     maxCheckpoint: p('SELECT coalesce(max(tree_size), 0) FROM checkpoints'),
-    insertEntry: p('INSERT INTO entries (idx, bytes, type, incident, meta) VALUES (?, ?, ?, ?, ?)'),
+    // A type's code is made by its first entry, in that entry's transaction (insert-only table).
+    insertType: p('INSERT OR IGNORE INTO entry_types (name) VALUES (?)'),
+    insertEntry: p('INSERT INTO entries (idx, bytes, type, incident, meta) VALUES (?, ?, (SELECT code FROM entry_types WHERE name = ?), ?, ?)'),
     insertTo: p('INSERT INTO entry_to (party, idx) VALUES (?, ?)'),
     insertRef: p('INSERT OR IGNORE INTO entry_refs (party, ref_idx, idx) VALUES (?, ?, ?)'),
     insertHash: p('INSERT INTO hashes (idx, hash) VALUES (?, ?)'),
