@@ -70,6 +70,9 @@ function schema8(path: string, count: number): { bytes: Uint8Array; meta: EntryM
   const insRef = db.prepare('INSERT OR IGNORE INTO entry_refs (party, ref_idx, idx) VALUES (?, ?, ?)');
   const insHash = db.prepare('INSERT INTO hashes (idx, hash) VALUES (?, ?)');
   const insCp = db.prepare('INSERT INTO checkpoints (tree_size, note) VALUES (?, ?)');
+  const insReceived = db.prepare(
+    'INSERT INTO received (party, idx, leaf_hash, bytes, type, sender, officer, recipients, time, precedence, marking, incident, refs, received_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+  );
   const f = Frontier.empty();
   const out: { bytes: Uint8Array; meta: EntryMeta; leaf: Uint8Array }[] = [];
   for (let base = 0; base < count; base += 100) {
@@ -83,6 +86,8 @@ function schema8(path: string, count: number): { bytes: Uint8Array; meta: EntryM
         for (const p of m.to) insTo.run(p, i);
         for (const r of m.refs) insRef.run(r.party, r.index, i);
         out.push({ bytes, meta: m, leaf });
+        // The same entry as CN would hold it from US's log: received entries are slimmed the same way.
+        if (i % 2 === 0) insReceived.run('US', i, leaf, bytes, m.type, m.from, m.officer, JSON.stringify(m.to), m.time, m.precedence, m.marking, m.incident ?? null, JSON.stringify(m.refs), `2026-05-15T00:00:${String(i % 60).padStart(2, '0')}.000Z`);
       }
       insCp.run(f.size, signTestCheckpoint({ origin: 'parley.test/US', treeSize: f.size, rootHash: f.root(), extensions: [] }));
     })();
@@ -113,11 +118,26 @@ describe('schema migration 9: entries without repeated columns', () => {
     expect((await store.outbox({ incident: 'INC-121', limit: 3 })).map((e) => e.meta.incident)).toEqual(['INC-121']);
     expect((await store.referencing('CN', 3)).length).toBe(50);
     await checkLog(store, []);
+    // Received entries: the same, with their receive order (the inbox cursor) kept.
+    for (const i of [0, 2, 4, 6, 124]) {
+      const r = (await store.received('US', i))!;
+      expect({ meta: r.meta, bytes: r.bytes, leafHash: r.leafHash }).toEqual({ meta: written[i]!.meta, bytes: written[i]!.bytes, leafHash: written[i]!.leaf });
+    }
+    const inbox = await store.inbox({ limit: 3 });
+    expect(inbox.map((r) => [r.rowid, r.index])).toEqual([[125, 248], [124, 246], [123, 244]]);
+    expect((await store.inbox({ type: 'incident.report', limit: 2 })).map((r) => r.index)).toEqual([246, 236]);
+    expect((await store.inbox({ excludeTypes: ['hotline.message', 'incident.report'], limit: 2 })).map((r) => r.meta.type)).toEqual(['receipt', 'receipt']);
+    // A new received entry gets the next seq.
+    const next = { party: 'US', index: 1001, leafHash: leafHash(written[0]!.bytes), bytes: written[0]!.bytes, meta: written[0]!.meta, receivedAt: '2026-05-16T00:00:00.000Z' };
+    expect(await store.ingest([next])).toBe(1);
+    expect((await store.inbox({ limit: 1 }))[0]!.rowid).toBe(126);
     await store.close();
 
     const db = new Database(path, { readonly: true });
     expect(schemaVersion(db)).toBe(9);
     expect(columns(db)).toEqual(['idx', 'bytes', 'type', 'incident', 'meta']);
+    expect(db.prepare("SELECT name FROM pragma_table_info('received')").pluck().all()).toEqual(['seq', 'party', 'idx', 'leaf_hash', 'bytes', 'type', 'incident', 'meta', 'received_at']);
+    expect(db.prepare('SELECT count(*) FROM received WHERE meta IS NOT NULL').pluck().get()).toBe(written.filter((_, i) => i % 2 === 0 && i % 7 === 3).length);
     const kept = db.prepare('SELECT idx FROM entries WHERE meta IS NOT NULL ORDER BY idx').pluck().all() as number[];
     expect(kept).toEqual(written.map((_, i) => i).filter((i) => i % 7 === 3));
     expect(db.pragma('foreign_key_check')).toEqual([]);

@@ -22,7 +22,10 @@ export interface MetaRow {
   refs: string;
 }
 
-/** An `entries` row (schema 9) with its leaf hash joined from `hashes`. */
+/**
+ * An `entries` row (schema 9) with its leaf hash joined from `hashes` and
+ * its type name from `entry_types`.
+ */
 export interface EntryRow {
   idx: number;
   leaf_hash: Uint8Array;
@@ -33,10 +36,8 @@ export interface EntryRow {
   meta: string | null;
 }
 
-export interface ReceivedRow extends MetaRow {
-  idx: number;
-  leaf_hash: Uint8Array;
-  bytes: Uint8Array;
+/** A `received` row (schema 9), its type name joined from `entry_types`. */
+export interface ReceivedRow extends EntryRow {
   seq: number;
   party: string;
   received_at: string;
@@ -97,12 +98,13 @@ export function metaOf(row: MetaRow): EntryMeta {
   return row.incident === null ? meta : { ...meta, incident: row.incident };
 }
 
-/** An own entry's meta: the header from the `meta` column or, when that is NULL, from the bytes. */
-function ownMetaOf(row: EntryRow, bytes: Uint8Array): EntryMeta {
+/** An entry's meta (own or received): the header from the `meta` column or, when that is NULL, from the bytes. */
+function rowMetaOf(row: EntryRow, bytes: Uint8Array): EntryMeta {
   let h: HeaderMeta | undefined;
   if (row.meta === null) {
     h = headerOf(bytes);
     if (h === undefined) fail('STORE_CORRUPT', `entry ${row.idx} has no stored meta and its bytes are not an envelope`);
+    if (row.type === null) fail('STORE_CORRUPT', `entry ${row.idx} has no type`);
   } else {
     const m = parseJson(row.meta, 'entry meta') as Record<string, unknown> | null;
     if (typeof m !== 'object' || m === null) return fail('STORE_CORRUPT', 'stored entry meta is not an object');
@@ -119,16 +121,17 @@ function ownMetaOf(row: EntryRow, bytes: Uint8Array): EntryMeta {
 export function ownEntryOf(row: EntryRow): OwnEntry {
   if (row.leaf_hash === null) fail('STORE_CORRUPT', `entry ${row.idx} has no stored leaf hash`);
   const bytes = bytesOf(row.bytes);
-  return { index: row.idx, leafHash: bytesOf(row.leaf_hash), bytes, meta: ownMetaOf(row, bytes) };
+  return { index: row.idx, leafHash: bytesOf(row.leaf_hash), bytes, meta: rowMetaOf(row, bytes) };
 }
 
 export function receivedOf(row: ReceivedRow): ReceivedEntry {
+  const bytes = bytesOf(row.bytes);
   return {
     party: row.party,
     index: row.idx,
     leafHash: bytesOf(row.leaf_hash),
-    bytes: bytesOf(row.bytes),
-    meta: metaOf(row),
+    bytes,
+    meta: rowMetaOf(row, bytes),
     receivedAt: row.received_at,
   };
 }

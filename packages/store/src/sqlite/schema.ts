@@ -115,6 +115,8 @@
  *                                                        them as JSON (bytes that say otherwise)
  *     entry_types  code INTEGER PRIMARY KEY → name UNIQUE   an entry type's small code (insert-only:
  *                                                        a code never changes meaning)
+ *     received     seq (kept: the inbox cursor), party, idx, leaf_hash, bytes, received_at as before;
+ *                  type → entry_types.code, incident, meta NULL as in `entries`
  *
  * The leaf hash is the level-0 stored hash `hashes[storedHashIndex(0, idx)]`
  * (read with the SQL function `leaf_slot`, store.ts), no longer a column;
@@ -426,6 +428,19 @@ export const MIGRATIONS: readonly Migration[] = [
         type      INTEGER NOT NULL REFERENCES entry_types (code),
         incident  TEXT,
         meta      TEXT CHECK (meta IS NULL OR json_valid(meta))
+      ) STRICT;
+      INSERT OR IGNORE INTO entry_types (name) SELECT DISTINCT type FROM received ORDER BY type;
+      CREATE TABLE received_v9 (
+        seq          INTEGER PRIMARY KEY AUTOINCREMENT,
+        party        TEXT NOT NULL,
+        idx          INTEGER NOT NULL CHECK (idx >= 0),
+        leaf_hash    BLOB NOT NULL CHECK (length(leaf_hash) = 32),
+        bytes        BLOB NOT NULL,
+        type         INTEGER NOT NULL REFERENCES entry_types (code),
+        incident     TEXT,
+        meta         TEXT CHECK (meta IS NULL OR json_valid(meta)),
+        received_at  TEXT NOT NULL,
+        UNIQUE (party, idx)
       ) STRICT;
     `,
     after: slimEntries,

@@ -1,7 +1,8 @@
 /**
- * Schema migration 9's data step (schema.ts): copies every `entries` row of
- * schema 8 into `entries_v9` without the columns that repeat what is stored
- * elsewhere, then puts the new table in the old one's place. Runs inside the
+ * Schema migration 9's data step (schema.ts): copies every `entries` and
+ * `received` row of schema 8 into `entries_v9` / `received_v9` without the
+ * columns that repeat what is stored elsewhere, then puts the new tables in
+ * the old ones' place. Runs inside the
  * migration's transaction (foreign keys off): all of it or none.
  *
  * Before a column is dropped, what replaces it is checked: each row's
@@ -42,6 +43,28 @@ export function slimEntries(db: Database): void {
     if (rows.length < CHUNK) break;
     from = rows[rows.length - 1]!.idx + 1;
   }
+  // Received entries keep their seq (the inbox cursor) and the leaf hash (no tree of ours holds it).
+  const lastSeq = (db.prepare("SELECT seq FROM sqlite_sequence WHERE name = 'received'").pluck().get() as number | undefined) ?? 0;
+  const readReceived = db.prepare('SELECT * FROM received WHERE seq > ? ORDER BY seq LIMIT ?');
+  const insertReceived = db.prepare(
+    'INSERT INTO received_v9 (seq, party, idx, leaf_hash, bytes, type, incident, meta, received_at) VALUES (?, ?, ?, ?, ?, (SELECT code FROM entry_types WHERE name = ?), ?, ?, ?)',
+  );
+  for (let after = -1; ; ) {
+    const rows = readReceived.all(after, CHUNK) as (V8Row & { seq: number; party: string; received_at: string })[];
+    for (const r of rows) insertReceived.run(r.seq, r.party, r.idx, r.leaf_hash, r.bytes, r.type, r.incident, metaColumn(bytesOf(r.bytes), metaOf(r)), r.received_at);
+    if (rows.length < CHUNK) break;
+    after = rows[rows.length - 1]!.seq;
+  }
+  db.exec(`
+    DROP TABLE received;
+    ALTER TABLE received_v9 RENAME TO received;
+    CREATE INDEX received_by_type ON received (type, seq);
+    CREATE INDEX received_by_party ON received (party, seq);
+    CREATE INDEX received_by_incident ON received (incident, seq) WHERE incident IS NOT NULL;
+  `);
+  // A seq once given is never given again (AUTOINCREMENT), also across the rebuild.
+  const kept = db.prepare("UPDATE sqlite_sequence SET seq = max(seq, ?) WHERE name = 'received'").run(lastSeq);
+  if (kept.changes === 0 && lastSeq > 0) db.prepare("INSERT INTO sqlite_sequence (name, seq) VALUES ('received', ?)").run(lastSeq);
   db.exec(`
     DROP TABLE entries;
     ALTER TABLE entries_v9 RENAME TO entries;

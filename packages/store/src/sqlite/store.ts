@@ -48,7 +48,6 @@ import {
   bytesOf,
   type EntryRow,
   listingOf,
-  metaParams,
   officerOf,
   type OfficerRow,
   ownEntryOf,
@@ -83,8 +82,6 @@ export interface MigrationStep {
   readonly version: number;
 }
 
-const META = 'type, sender, officer, recipients, time, precedence, marking, incident, refs';
-const META_PARAMS = '@type, @sender, @officer, @recipients, @time, @precedence, @marking, @incident, @refs';
 /**
  * An own entry's columns (schema 9): its leaf hash joined from `hashes` (the
  * level-0 stored hash) and its type name from `entry_types`. LEFT JOINs keep
@@ -98,7 +95,9 @@ const WITH_LEAF = 'LEFT JOIN hashes h ON h.idx = leaf_slot(e.idx) LEFT JOIN entr
  * Existing databases keep theirs (it changes only by a VACUUM outside WAL).
  */
 const NEW_PAGE_SIZE = 16384;
-const RECEIVED_COLUMNS = `seq, party, idx, leaf_hash, bytes, ${META}, received_at`;
+/** A received entry's columns (schema 9), as {@link OWN_ENTRY}: `FROM received r` {@link WITH_TYPE}. */
+const RECEIVED_COLUMNS = 'r.seq, r.party, r.idx, r.leaf_hash, r.bytes, et.name AS type, r.incident, r.meta, r.received_at';
+const WITH_TYPE = 'LEFT JOIN entry_types et ON et.code = r.type';
 
 export class SqliteStore implements LogStore {
   readonly #db: Database.Database;
@@ -319,14 +318,8 @@ export class SqliteStore implements LogStore {
         if (!sameBytes(held, e.leafHash)) fail('STORE_CONFLICT', `entry ${e.index} of ${e.party} is already held with a different hash`);
         continue;
       }
-      s.insertReceived.run({
-        party: e.party,
-        idx: e.index,
-        leaf_hash: e.leafHash,
-        bytes: e.bytes,
-        received_at: e.receivedAt,
-        ...metaParams(e.meta),
-      });
+      s.insertType.run(e.meta.type);
+      s.insertReceived.run(e.party, e.index, e.leafHash, e.bytes, e.meta.type, e.meta.incident ?? null, metaColumn(e.bytes, e.meta), e.receivedAt);
       added++;
     }
     return added;
@@ -345,12 +338,12 @@ export class SqliteStore implements LogStore {
       // addressed to it); `party` selects the sending party's log.
       const where: string[] = [];
       const params: (string | number)[] = [];
-      if (q.party !== undefined) where.push('party = ?'), params.push(q.party);
-      if (q.type !== undefined) where.push('type = ?'), params.push(q.type);
-      if (q.excludeTypes !== undefined && q.excludeTypes.length > 0) where.push(`type NOT IN (${q.excludeTypes.map(() => '?').join(', ')})`), params.push(...q.excludeTypes);
-      if (q.incident !== undefined) where.push('incident = ?'), params.push(q.incident);
-      if (q.before !== undefined) where.push('seq < ?'), params.push(q.before);
-      const sql = `SELECT ${RECEIVED_COLUMNS} FROM received ${whereClause(where)} ORDER BY seq DESC LIMIT ?`;
+      if (q.party !== undefined) where.push('r.party = ?'), params.push(q.party);
+      if (q.type !== undefined) where.push('r.type = (SELECT code FROM entry_types WHERE name = ?)'), params.push(q.type);
+      if (q.excludeTypes !== undefined && q.excludeTypes.length > 0) where.push(`r.type NOT IN (SELECT code FROM entry_types WHERE name IN (${q.excludeTypes.map(() => '?').join(', ')}))`), params.push(...q.excludeTypes);
+      if (q.incident !== undefined) where.push('r.incident = ?'), params.push(q.incident);
+      if (q.before !== undefined) where.push('r.seq < ?'), params.push(q.before);
+      const sql = `SELECT ${RECEIVED_COLUMNS} FROM received r ${WITH_TYPE} ${whereClause(where)} ORDER BY r.seq DESC LIMIT ?`;
       return (this.#list(sql).all(...params, limitOf(q)) as ReceivedRow[]).map(listingOf);
     });
   }
@@ -726,9 +719,9 @@ function prepare(db: Database.Database) {
     checkpointAt: p('SELECT note FROM checkpoints WHERE tree_size = ?'),
     receivedHash: p('SELECT leaf_hash FROM received WHERE party = ? AND idx = ?'),
     insertReceived: p(
-      `INSERT INTO received (party, idx, leaf_hash, bytes, ${META}, received_at) VALUES (@party, @idx, @leaf_hash, @bytes, ${META_PARAMS}, @received_at)`,
+      'INSERT INTO received (party, idx, leaf_hash, bytes, type, incident, meta, received_at) VALUES (?, ?, ?, ?, (SELECT code FROM entry_types WHERE name = ?), ?, ?, ?)',
     ),
-    received: p(`SELECT ${RECEIVED_COLUMNS} FROM received WHERE party = ? AND idx = ?`),
+    received: p(`SELECT ${RECEIVED_COLUMNS} FROM received r ${WITH_TYPE} WHERE r.party = ? AND r.idx = ?`),
     referencing: p(`SELECT ${OWN_ENTRY} FROM entry_refs r JOIN entries e ON e.idx = r.idx ${WITH_LEAF} WHERE r.party = ? AND r.ref_idx = ? ORDER BY e.idx`),
     highestReceived: p('SELECT max(idx) FROM received WHERE party = ?'),
     mirrorHash: p('SELECT leaf_hash FROM mirror WHERE party = ? AND idx = ?'),
