@@ -7,7 +7,7 @@ import { copyFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
-import { Frontier, StoreError } from '@parley/core';
+import { Frontier, leafHash, StoreError } from '@parley/core';
 import { SqliteStore } from '../src/sqlite/store.js';
 import { describeLogStore } from './logStoreContract.js';
 import { buildBatch, entryBytes, expectRejectsCode, meta, tempDir } from './helpers.js';
@@ -134,12 +134,60 @@ describe('SqliteStore specifics', () => {
 
   it('maps corrupt stored JSON to STORE_CORRUPT', async () => {
     const path = freshPath();
-    await storeWith(path, [1]);
+    await storeWith(path, [2]);
     const db = new Database(path);
-    db.exec(`UPDATE entries SET refs = '{nope' WHERE idx = 0`);
+    // Bytes that are not an envelope keep their meta as JSON (schema 9): break it.
+    db.pragma('ignore_check_constraints = ON');
+    db.exec(`UPDATE entries SET meta = '{nope' WHERE idx = 0`);
+    db.exec(`UPDATE entries SET meta = '{"from":"US"}' WHERE idx = 1`);
     db.close();
     const s = SqliteStore.open(path);
     await expectRejectsCode(s.entry(0), StoreError, 'STORE_CORRUPT');
+    await expectRejectsCode(s.entry(1), StoreError, 'STORE_CORRUPT');
     await s.close();
+  });
+
+  // Schema 9 (issue 14, disk bytes per entry): the header fields an envelope carries are not stored twice.
+  describe('entries whose bytes are their envelope', () => {
+    const envelope = (i: number, m: ReturnType<typeof meta>, extra: Record<string, unknown> = {}) =>
+      new TextEncoder().encode(
+        JSON.stringify({ accord: 'a', body: { clear: { text: 'x'.repeat(100) } }, from: { officer: m.officer, party: m.from }, marking: m.marking, precedence: m.precedence, refs: m.refs.map((r) => ({ hash: r.hash, index: r.index, party: r.party })), seq: i, sig: 's', time: m.time, to: m.to, type: m.type, v: 1, ...extra }),
+      );
+    const ref = { party: 'CN', index: 7, hash: 'A'.repeat(43) + '=' };
+
+    it('keeps no meta column for them and reads every field back from the bytes', async () => {
+      const path = freshPath();
+      const s = SqliteStore.open(path);
+      const f = Frontier.empty();
+      const m0 = meta({ refs: [ref], to: ['CN', 'UK'] });
+      const m1 = meta({ type: 'incident.report', incident: 'INC-1' });
+      const m2 = meta({ officer: 'bob' }); // the caller's meta says another officer than the bytes: kept
+      await s.appendBatch(buildBatch(f, [{ bytes: envelope(0, m0), meta: m0 }, { bytes: envelope(1, m1), meta: m1 }, { bytes: envelope(2, meta()), meta: m2 }]));
+      expect((await s.entries(0, 3)).map((e) => e.meta)).toEqual([m0, m1, m2]);
+      expect((await s.outbox({ type: 'incident.report', limit: 5 })).map((e) => e.meta)).toEqual([m1]);
+      expect((await s.referencing('CN', 7)).map((e) => e.index)).toEqual([0]);
+      await s.close();
+      const db = new Database(path, { readonly: true });
+      expect(db.prepare('SELECT idx, meta IS NULL AS derived FROM entries ORDER BY idx').raw().all()).toEqual([[0, 1], [1, 1], [2, 0]]);
+      expect(db.pragma('page_size', { simple: true })).toBe(16384);
+      db.close();
+    });
+
+    it('reads the leaf hash from the stored hashes: a missing one is STORE_CORRUPT, not a crash', async () => {
+      const path = freshPath();
+      await storeWith(path, [3]);
+      const s = SqliteStore.open(path);
+      const e = (await s.entry(1))!;
+      expect(e.leafHash).toEqual(leafHash(e.bytes));
+      await s.close();
+      const db = new Database(path);
+      db.exec('DELETE FROM hashes WHERE idx = 1'); // entry 1's leaf: storedHashIndex(0, 1)
+      db.close();
+      // The layout check counts max(idx): the hole is found when the entry is read.
+      const t = SqliteStore.open(path);
+      await expectRejectsCode(t.entry(1), StoreError, 'STORE_CORRUPT');
+      expect((await t.entry(0))!.index).toBe(0);
+      await t.close();
+    });
   });
 });

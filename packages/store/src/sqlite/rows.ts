@@ -4,6 +4,7 @@
  * out and a value that does not parse is corruption, never a crash.
  */
 import { fail } from '@parley/core';
+import { headerOf, type HeaderMeta } from './entryMeta.js';
 import type { EntryMeta, EntryRefMeta, Officer, OwnEntry, ReceivedEntry, ReceivedListing, Role, Session, WitnessState } from '../types.js';
 
 /** The meta columns shared by `entries` and `received`, in schema order. */
@@ -21,12 +22,21 @@ export interface MetaRow {
   refs: string;
 }
 
-export interface EntryRow extends MetaRow {
+/**
+ * An `entries` row (schema 9) with its leaf hash joined from `hashes` and
+ * its type name from `entry_types`.
+ */
+export interface EntryRow {
   idx: number;
   leaf_hash: Uint8Array;
   bytes: Uint8Array;
+  type: string;
+  incident: string | null;
+  /** NULL: the header fields are the envelope's in `bytes` (entryMeta.ts). */
+  meta: string | null;
 }
 
+/** A `received` row (schema 9), its type name joined from `entry_types`. */
 export interface ReceivedRow extends EntryRow {
   seq: number;
   party: string;
@@ -88,17 +98,40 @@ export function metaOf(row: MetaRow): EntryMeta {
   return row.incident === null ? meta : { ...meta, incident: row.incident };
 }
 
+/** An entry's meta (own or received): the header from the `meta` column or, when that is NULL, from the bytes. */
+function rowMetaOf(row: EntryRow, bytes: Uint8Array): EntryMeta {
+  let h: HeaderMeta | undefined;
+  if (row.meta === null) {
+    h = headerOf(bytes);
+    if (h === undefined) fail('STORE_CORRUPT', `entry ${row.idx} has no stored meta and its bytes are not an envelope`);
+    if (row.type === null) fail('STORE_CORRUPT', `entry ${row.idx} has no type`);
+  } else {
+    const m = parseJson(row.meta, 'entry meta') as Record<string, unknown> | null;
+    if (typeof m !== 'object' || m === null) return fail('STORE_CORRUPT', 'stored entry meta is not an object');
+    const { from, officer, to, time, precedence, marking, refs } = m;
+    if (!isString(from) || !isString(officer) || !isString(time) || !isString(precedence) || !isString(marking)) fail('STORE_CORRUPT', 'stored entry meta lacks a field');
+    if (!Array.isArray(to) || !to.every(isString)) fail('STORE_CORRUPT', 'stored recipients are not a list of party ids');
+    if (!Array.isArray(refs) || !refs.every(isRef)) fail('STORE_CORRUPT', 'stored refs are not a list of references');
+    h = { from, officer, to, time, precedence, marking, refs: refs.map((r) => ({ party: r.party, index: r.index, hash: r.hash })) };
+  }
+  const meta: EntryMeta = { type: row.type, from: h.from, officer: h.officer, to: h.to, time: h.time, precedence: h.precedence, marking: h.marking, refs: h.refs };
+  return row.incident === null ? meta : { ...meta, incident: row.incident };
+}
+
 export function ownEntryOf(row: EntryRow): OwnEntry {
-  return { index: row.idx, leafHash: bytesOf(row.leaf_hash), bytes: bytesOf(row.bytes), meta: metaOf(row) };
+  if (row.leaf_hash === null) fail('STORE_CORRUPT', `entry ${row.idx} has no stored leaf hash`);
+  const bytes = bytesOf(row.bytes);
+  return { index: row.idx, leafHash: bytesOf(row.leaf_hash), bytes, meta: rowMetaOf(row, bytes) };
 }
 
 export function receivedOf(row: ReceivedRow): ReceivedEntry {
+  const bytes = bytesOf(row.bytes);
   return {
     party: row.party,
     index: row.idx,
     leafHash: bytesOf(row.leaf_hash),
-    bytes: bytesOf(row.bytes),
-    meta: metaOf(row),
+    bytes,
+    meta: rowMetaOf(row, bytes),
     receivedAt: row.received_at,
   };
 }

@@ -105,6 +105,28 @@
  * keeps them beside the checkpoints they stamp, as evidence: never updated,
  * never deleted (triggers).
  *
+ * Migration 9 (issue 14, disk bytes per entry) slims `entries` to what is not
+ * stored elsewhere:
+ *
+ *     entries      idx INTEGER PRIMARY KEY, bytes BLOB   the leaf input, as before
+ *                  type → entry_types.code, incident     the two indexed facts (the type by its code)
+ *                  meta TEXT NULL                        NULL: the other EntryMeta fields are the
+ *                                                        envelope's in `bytes` (entryMeta.ts); else
+ *                                                        them as JSON (bytes that say otherwise)
+ *     entry_types  code INTEGER PRIMARY KEY → name UNIQUE   an entry type's small code (insert-only:
+ *                                                        a code never changes meaning)
+ *     received     seq (kept: the inbox cursor), party, idx, leaf_hash, bytes, received_at as before;
+ *                  type → entry_types.code, incident, meta NULL as in `entries`
+ *
+ * The leaf hash is the level-0 stored hash `hashes[storedHashIndex(0, idx)]`
+ * (read with the SQL function `leaf_slot`, store.ts), no longer a column;
+ * the migration checks every old `leaf_hash` against it before dropping it.
+ * Together with 16 KiB pages for new databases (a ~1.1 KiB row wastes a
+ * third of a 4 KiB page) this is ~1,500 → ~1,300 B per 1 KiB entry. The
+ * rebuild runs in the migration's one transaction with foreign keys off
+ * ({@link Migration.foreignKeysOff}, checked by `foreign_key_check` before
+ * COMMIT), so a crash leaves version 8 or version 9, whole.
+ *
  * Invariants the store keeps (checked at open, see store.ts): entries hold
  * exactly indexes [0, n); hashes hold exactly [0, storedHashCount(n)); the
  * largest checkpoint is at tree size n. All three change only together, in
@@ -121,6 +143,7 @@
 import type { Database } from 'better-sqlite3';
 import { fail } from '@parley/core';
 import { importEvidenceSettings } from './settingsImport.js';
+import { slimEntries } from './slimEntries.js';
 
 /** One numbered schema change. */
 export interface Migration {
@@ -131,6 +154,11 @@ export interface Migration {
   readonly sql: string;
   /** Data conversion run after `sql`, in the same transaction (e.g. moving values out of `settings`). */
   readonly after?: (db: Database) => void;
+  /**
+   * Run with `PRAGMA foreign_keys = OFF` (a table others reference is
+   * rebuilt); `foreign_key_check` must come back empty before the COMMIT.
+   */
+  readonly foreignKeysOff?: boolean;
 }
 
 const META_COLUMNS = `
@@ -381,6 +409,42 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE TRIGGER checkpoint_timestamps_insert_only_d BEFORE DELETE ON checkpoint_timestamps BEGIN SELECT RAISE(ABORT, 'time-stamp tokens are evidence'); END;
     `,
   },
+  // issue 14 (disk bytes per entry): no column repeats what the bytes or the hashes hold
+  {
+    version: 9,
+    description: 'entries: header fields read from the entry bytes and the leaf hash from hashes, not kept twice',
+    foreignKeysOff: true,
+    sql: `
+      CREATE TABLE entry_types (
+        code  INTEGER PRIMARY KEY,
+        name  TEXT NOT NULL UNIQUE
+      ) STRICT;
+      CREATE TRIGGER entry_types_insert_only_u BEFORE UPDATE ON entry_types BEGIN SELECT RAISE(ABORT, 'entry type codes are insert-only'); END;
+      CREATE TRIGGER entry_types_insert_only_d BEFORE DELETE ON entry_types BEGIN SELECT RAISE(ABORT, 'entry type codes are insert-only'); END;
+      INSERT INTO entry_types (name) SELECT DISTINCT type FROM entries ORDER BY type;
+      CREATE TABLE entries_v9 (
+        idx       INTEGER PRIMARY KEY CHECK (idx >= 0),
+        bytes     BLOB NOT NULL,
+        type      INTEGER NOT NULL REFERENCES entry_types (code),
+        incident  TEXT,
+        meta      TEXT CHECK (meta IS NULL OR json_valid(meta))
+      ) STRICT;
+      INSERT OR IGNORE INTO entry_types (name) SELECT DISTINCT type FROM received ORDER BY type;
+      CREATE TABLE received_v9 (
+        seq          INTEGER PRIMARY KEY AUTOINCREMENT,
+        party        TEXT NOT NULL,
+        idx          INTEGER NOT NULL CHECK (idx >= 0),
+        leaf_hash    BLOB NOT NULL CHECK (length(leaf_hash) = 32),
+        bytes        BLOB NOT NULL,
+        type         INTEGER NOT NULL REFERENCES entry_types (code),
+        incident     TEXT,
+        meta         TEXT CHECK (meta IS NULL OR json_valid(meta)),
+        received_at  TEXT NOT NULL,
+        UNIQUE (party, idx)
+      ) STRICT;
+    `,
+    after: slimEntries,
+  },
 ];
 
 /** The schema version this code writes: the last migration's number. */
@@ -411,13 +475,21 @@ export function migrate(db: Database, migrations: readonly Migration[] = MIGRATI
   for (const [i, m] of pending.entries()) {
     onStep?.({ from: current, done: i, total: pending.length, version: m.version });
     // BEGIN IMMEDIATE: two processes opening one new file cannot both migrate.
-    db.transaction(() => {
-      if (schemaVersion(db) !== m.version - 1) return; // another connection got here first
-      db.exec(m.sql);
-      m.after?.(db);
-      db.pragma(`user_version = ${m.version}`);
-      ran.push(m.version);
-    }).immediate();
+    // PRAGMA foreign_keys is a no-op inside a transaction: set it around.
+    const fkWasOn = m.foreignKeysOff === true && (db.pragma('foreign_keys', { simple: true }) as number) === 1;
+    if (fkWasOn) db.pragma('foreign_keys = OFF');
+    try {
+      db.transaction(() => {
+        if (schemaVersion(db) !== m.version - 1) return; // another connection got here first
+        db.exec(m.sql);
+        m.after?.(db);
+        if (m.foreignKeysOff === true && (db.pragma('foreign_key_check') as unknown[]).length > 0) fail('STORE_CORRUPT', `migration ${m.version} would break a foreign key`);
+        db.pragma(`user_version = ${m.version}`);
+        ran.push(m.version);
+      }).immediate();
+    } finally {
+      if (fkWasOn) db.pragma('foreign_keys = ON');
+    }
   }
   if (pending.length > 0) onStep?.({ from: current, done: pending.length, total: pending.length, version: latest });
   return ran;

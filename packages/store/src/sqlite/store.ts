@@ -42,13 +42,13 @@ import type {
   Session,
   WitnessState,
 } from '../types.js';
+import { metaColumn } from './entryMeta.js';
 import { rethrowStoreError } from './errors.js';
 import { HashCache } from './hashCache.js';
 import {
   bytesOf,
   type EntryRow,
   listingOf,
-  metaParams,
   officerOf,
   type OfficerRow,
   ownEntryOf,
@@ -83,10 +83,22 @@ export interface MigrationStep {
   readonly version: number;
 }
 
-const META = 'type, sender, officer, recipients, time, precedence, marking, incident, refs';
-const META_PARAMS = '@type, @sender, @officer, @recipients, @time, @precedence, @marking, @incident, @refs';
-const ENTRY_COLUMNS = `idx, leaf_hash, bytes, ${META}`;
-const RECEIVED_COLUMNS = `seq, party, idx, leaf_hash, bytes, ${META}, received_at`;
+/**
+ * An own entry's columns (schema 9): its leaf hash joined from `hashes` (the
+ * level-0 stored hash) and its type name from `entry_types`. LEFT JOINs keep
+ * `entries` the outer loop of every plan (newest first by idx, no sort).
+ */
+const OWN_ENTRY = 'e.idx, h.hash AS leaf_hash, e.bytes, et.name AS type, e.incident, e.meta';
+const WITH_LEAF = 'LEFT JOIN hashes h ON h.idx = leaf_slot(e.idx) LEFT JOIN entry_types et ON et.code = e.type';
+/**
+ * Page size of a new database. An entry row is ~1.1 KiB: a 4 KiB page holds
+ * three and leaves a fifth of itself empty; 16 KiB pages waste ~4 %.
+ * Existing databases keep theirs (it changes only by a VACUUM outside WAL).
+ */
+const NEW_PAGE_SIZE = 16384;
+/** A received entry's columns (schema 9), as {@link OWN_ENTRY}: `FROM received r` {@link WITH_TYPE}. */
+const RECEIVED_COLUMNS = 'r.seq, r.party, r.idx, r.leaf_hash, r.bytes, et.name AS type, r.incident, r.meta, r.received_at';
+const WITH_TYPE = 'LEFT JOIN entry_types et ON et.code = r.type';
 
 export class SqliteStore implements LogStore {
   readonly #db: Database.Database;
@@ -117,7 +129,10 @@ export class SqliteStore implements LogStore {
         if (e instanceof TypeError) fail('STORE_UNAVAILABLE', `cannot open ${path}`, e);
         throw e;
       }
+      if (!readonly && (db.pragma('page_count', { simple: true }) as number) === 0) db.pragma(`page_size = ${NEW_PAGE_SIZE}`);
       if (!readonly) db.pragma('journal_mode = WAL');
+      // storedHashIndex(0, idx): where an own entry's leaf hash is stored (schema 9).
+      db.function('leaf_slot', { deterministic: true }, (idx: unknown) => (typeof idx === 'number' || typeof idx === 'bigint' ? storedHashIndex(0, Number(idx)) : null));
       db.pragma('synchronous = FULL');
       db.pragma('foreign_keys = ON');
       db.pragma(`busy_timeout = ${Math.max(0, Math.floor(opts.busyTimeoutMs ?? 5000))}`);
@@ -207,7 +222,8 @@ export class SqliteStore implements LogStore {
           const root = size === 0 ? Frontier.empty().root() : Frontier.restore(size, this.#readHashes(frontierIndexes(size))).root();
           if (!sameBytes(root, batch.prevRoot)) fail('STORE_CONFLICT', `batch expects another log: its previous root differs from the stored root at size ${size}`);
           for (const e of batch.entries) {
-            s.insertEntry.run({ idx: e.index, leaf_hash: e.leafHash, bytes: e.bytes, ...metaParams(e.meta) });
+            s.insertType.run(e.meta.type);
+            s.insertEntry.run(e.index, e.bytes, e.meta.type, e.meta.incident ?? null, metaColumn(e.bytes, e.meta));
             for (const party of new Set(e.meta.to)) s.insertTo.run(party, e.index);
             for (const r of e.meta.refs) s.insertRef.run(r.party, r.index, e.index);
           }
@@ -283,11 +299,13 @@ export class SqliteStore implements LogStore {
       const params: (string | number)[] = [];
       const from = q.party === undefined ? 'entries e' : 'entry_to t JOIN entries e ON e.idx = t.idx';
       if (q.party !== undefined) where.push('t.party = ?'), params.push(q.party);
-      if (q.type !== undefined) where.push('e.type = ?'), params.push(q.type);
-      if (q.excludeTypes !== undefined && q.excludeTypes.length > 0) where.push(`e.type NOT IN (${q.excludeTypes.map(() => '?').join(', ')})`), params.push(...q.excludeTypes);
+      if (q.type !== undefined) where.push('e.type = (SELECT code FROM entry_types WHERE name = ?)'), params.push(q.type);
+      if (q.excludeTypes !== undefined && q.excludeTypes.length > 0) where.push(`e.type NOT IN (SELECT code FROM entry_types WHERE name IN (${q.excludeTypes.map(() => '?').join(', ')}))`), params.push(...q.excludeTypes);
       if (q.incident !== undefined) where.push('e.incident = ?'), params.push(q.incident);
-      if (q.before !== undefined) where.push('e.idx < ?'), params.push(q.before);
-      const sql = `SELECT e.* FROM ${from} ${whereClause(where)} ORDER BY e.idx DESC LIMIT ?`;
+      // By party, order by entry_to's idx (equal to e.idx): its key order, so no sort of every delivery to that party.
+      const idx = q.party === undefined ? 'e.idx' : 't.idx';
+      if (q.before !== undefined) where.push(`${idx} < ?`), params.push(q.before);
+      const sql = `SELECT ${OWN_ENTRY} FROM ${from} ${WITH_LEAF} ${whereClause(where)} ORDER BY ${idx} DESC LIMIT ?`;
       return (this.#list(sql).all(...params, limitOf(q)) as EntryRow[]).map(ownEntryOf);
     });
   }
@@ -306,14 +324,8 @@ export class SqliteStore implements LogStore {
         if (!sameBytes(held, e.leafHash)) fail('STORE_CONFLICT', `entry ${e.index} of ${e.party} is already held with a different hash`);
         continue;
       }
-      s.insertReceived.run({
-        party: e.party,
-        idx: e.index,
-        leaf_hash: e.leafHash,
-        bytes: e.bytes,
-        received_at: e.receivedAt,
-        ...metaParams(e.meta),
-      });
+      s.insertType.run(e.meta.type);
+      s.insertReceived.run(e.party, e.index, e.leafHash, e.bytes, e.meta.type, e.meta.incident ?? null, metaColumn(e.bytes, e.meta), e.receivedAt);
       added++;
     }
     return added;
@@ -332,12 +344,12 @@ export class SqliteStore implements LogStore {
       // addressed to it); `party` selects the sending party's log.
       const where: string[] = [];
       const params: (string | number)[] = [];
-      if (q.party !== undefined) where.push('party = ?'), params.push(q.party);
-      if (q.type !== undefined) where.push('type = ?'), params.push(q.type);
-      if (q.excludeTypes !== undefined && q.excludeTypes.length > 0) where.push(`type NOT IN (${q.excludeTypes.map(() => '?').join(', ')})`), params.push(...q.excludeTypes);
-      if (q.incident !== undefined) where.push('incident = ?'), params.push(q.incident);
-      if (q.before !== undefined) where.push('seq < ?'), params.push(q.before);
-      const sql = `SELECT ${RECEIVED_COLUMNS} FROM received ${whereClause(where)} ORDER BY seq DESC LIMIT ?`;
+      if (q.party !== undefined) where.push('r.party = ?'), params.push(q.party);
+      if (q.type !== undefined) where.push('r.type = (SELECT code FROM entry_types WHERE name = ?)'), params.push(q.type);
+      if (q.excludeTypes !== undefined && q.excludeTypes.length > 0) where.push(`r.type NOT IN (SELECT code FROM entry_types WHERE name IN (${q.excludeTypes.map(() => '?').join(', ')}))`), params.push(...q.excludeTypes);
+      if (q.incident !== undefined) where.push('r.incident = ?'), params.push(q.incident);
+      if (q.before !== undefined) where.push('r.seq < ?'), params.push(q.before);
+      const sql = `SELECT ${RECEIVED_COLUMNS} FROM received r ${WITH_TYPE} ${whereClause(where)} ORDER BY r.seq DESC LIMIT ?`;
       return (this.#list(sql).all(...params, limitOf(q)) as ReceivedRow[]).map(listingOf);
     });
   }
@@ -766,22 +778,24 @@ function prepare(db: Database.Database) {
     entryCount: p('SELECT count(*) FROM entries'),
     hashCount: p('SELECT coalesce(max(idx) + 1, 0) FROM hashes'),
     maxCheckpoint: p('SELECT coalesce(max(tree_size), 0) FROM checkpoints'),
-    insertEntry: p(`INSERT INTO entries (${ENTRY_COLUMNS}) VALUES (@idx, @leaf_hash, @bytes, ${META_PARAMS})`),
+    // A type's code is made by its first entry, in that entry's transaction (insert-only table).
+    insertType: p('INSERT OR IGNORE INTO entry_types (name) VALUES (?)'),
+    insertEntry: p('INSERT INTO entries (idx, bytes, type, incident, meta) VALUES (?, ?, (SELECT code FROM entry_types WHERE name = ?), ?, ?)'),
     insertTo: p('INSERT INTO entry_to (party, idx) VALUES (?, ?)'),
     insertRef: p('INSERT OR IGNORE INTO entry_refs (party, ref_idx, idx) VALUES (?, ?, ?)'),
     insertHash: p('INSERT INTO hashes (idx, hash) VALUES (?, ?)'),
     insertCheckpoint: p('INSERT INTO checkpoints (tree_size, note) VALUES (?, ?)'),
     readHashes: p('SELECT j.value, (SELECT h.hash FROM hashes h WHERE h.idx = j.value) FROM json_each(?) j ORDER BY j.key'),
-    entry: p(`SELECT ${ENTRY_COLUMNS} FROM entries WHERE idx = ?`),
-    entries: p(`SELECT ${ENTRY_COLUMNS} FROM entries WHERE idx >= ? AND idx < ? ORDER BY idx`),
+    entry: p(`SELECT ${OWN_ENTRY} FROM entries e ${WITH_LEAF} WHERE e.idx = ?`),
+    entries: p(`SELECT ${OWN_ENTRY} FROM entries e ${WITH_LEAF} WHERE e.idx >= ? AND e.idx < ? ORDER BY e.idx`),
     latestCheckpoint: p('SELECT note FROM checkpoints ORDER BY tree_size DESC LIMIT 1'),
     checkpointAt: p('SELECT note FROM checkpoints WHERE tree_size = ?'),
     receivedHash: p('SELECT leaf_hash FROM received WHERE party = ? AND idx = ?'),
     insertReceived: p(
-      `INSERT INTO received (party, idx, leaf_hash, bytes, ${META}, received_at) VALUES (@party, @idx, @leaf_hash, @bytes, ${META_PARAMS}, @received_at)`,
+      'INSERT INTO received (party, idx, leaf_hash, bytes, type, incident, meta, received_at) VALUES (?, ?, ?, ?, (SELECT code FROM entry_types WHERE name = ?), ?, ?, ?)',
     ),
-    received: p(`SELECT ${RECEIVED_COLUMNS} FROM received WHERE party = ? AND idx = ?`),
-    referencing: p(`SELECT e.* FROM entry_refs r JOIN entries e ON e.idx = r.idx WHERE r.party = ? AND r.ref_idx = ? ORDER BY e.idx`),
+    received: p(`SELECT ${RECEIVED_COLUMNS} FROM received r ${WITH_TYPE} WHERE r.party = ? AND r.idx = ?`),
+    referencing: p(`SELECT ${OWN_ENTRY} FROM entry_refs r JOIN entries e ON e.idx = r.idx ${WITH_LEAF} WHERE r.party = ? AND r.ref_idx = ? ORDER BY e.idx`),
     highestReceived: p('SELECT max(idx) FROM received WHERE party = ?'),
     mirrorHash: p('SELECT leaf_hash FROM mirror WHERE party = ? AND idx = ?'),
     insertMirror: p('INSERT INTO mirror (party, idx, leaf_hash, bytes) VALUES (?, ?, ?, ?)'),
