@@ -2,7 +2,7 @@
  * The node's data directory — one per party, default `./parley-data`,
  * chosen by `--data DIR` or the PARLEY_DATA environment variable:
  *
- *     config.json     {"party", "origin", "listen": {"host", "port"}, "accord": "accord.json"}  0600
+ *     config.json     {"party", "origin", "listen": {"host", "port"}, "accord": "accord.json"[, "mirrorDir"]}  0600
  *     party.json      the party's public accord material {id, names, urls, logKey, hpkeKey}  0644
  *     keys.enc        the party's secrets, encrypted with a passphrase (see keyfile.ts)      0600
  *     log.key.next    the next log key (parley key rotate | recover), keys.enc's format     0600
@@ -32,6 +32,8 @@ export interface Config {
   readonly listen: { readonly host: string; readonly port: number };
   /** File name of the signed accord, relative to the data directory. */
   readonly accord: string;
+  /** Issue 14: publish the log as a static C2SP tlog-tiles mirror here (`parley serve --mirror-dir`); relative to the data directory. */
+  readonly mirrorDir?: string;
 }
 
 /** Resolves the data directory: flag, then PARLEY_DATA, then the default. */
@@ -104,7 +106,8 @@ export function readConfig(dir: string): Config {
   const ok =
     typeof v === 'object' && v !== null &&
     typeof v.party === 'string' && typeof v.origin === 'string' && typeof v.accord === 'string' &&
-    typeof v.listen?.host === 'string' && Number.isInteger(v.listen?.port);
+    typeof v.listen?.host === 'string' && Number.isInteger(v.listen?.port) &&
+    (v.mirrorDir === undefined || typeof v.mirrorDir === 'string');
   if (!ok) throw new UsageError(`${paths(dir).config} is not a Parley node configuration (party, origin, listen, accord)`, 'FILE_UNREADABLE');
   return v as Config;
 }

@@ -112,6 +112,8 @@ export const ERROR_CATALOG = {
   // Own-log continuity (node rollback guard, issue 9): our state, not the caller's input.
   LOG_ROLLED_BACK: { kind: 'store', status: 409, title: 'This node\u2019s log is behind what its peers cosigned' },
   LOG_UNCONFIRMED: { kind: 'store', status: 503, title: 'This node\u2019s log size is not yet confirmed by a peer' },
+  // Static mirror (node mirror.ts, issue 14): the directory, not the caller's input.
+  MIRROR_CONFLICT: { kind: 'store', status: 409, title: 'The mirror directory holds another log or another history of this one' },
 
   // RFC 9180 HPKE envelopes and salted commitments (envelope/).
   HPKE_OPEN_FAILED: { kind: 'verification', status: 422, title: 'Sealed envelope does not open' },

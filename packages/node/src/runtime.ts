@@ -46,6 +46,7 @@ import { ContinuityGuard } from './rollback.js';
 import { loadPullCursor } from './federation/pull.js';
 import { TimestampStamper } from './tsa/stamper.js';
 import { TimestampFetcher } from './tsa/peers.js';
+import { MirrorPublisher } from './mirror.js';
 
 /** True when our witness cosigned more of `party`'s log than our pull has scanned into the mirror. */
 async function mirrorBehind(node: ParleyNode, store: LogStore, party: string): Promise<boolean> {
@@ -109,6 +110,11 @@ export interface RuntimeOptions {
    * fetches of the counterparts' tokens (default 60 000 ms; `parley serve --tsa-interval`).
    */
   readonly tsa?: { readonly intervalMs?: number; readonly timeoutMs?: number };
+  /**
+   * Issue 14: publish our log to this directory as a static C2SP tlog-tiles
+   * mirror (mirror.ts; `parley serve --mirror-dir`), at most every `intervalMs`.
+   */
+  readonly mirror?: { readonly dir: string; readonly intervalMs?: number };
 }
 
 export interface Runtime {
@@ -123,6 +129,8 @@ export interface Runtime {
   readonly stamper: TimestampStamper;
   /** Fetches and verifies the counterparts' tokens (issue 12), unless federation is off. */
   readonly timestampFetcher: TimestampFetcher | undefined;
+  /** The static mirror publisher (issue 14), when a mirror directory was given. */
+  readonly mirror: MirrorPublisher | undefined;
   /** Stops everything this started (the node and store stay the caller's to close). */
   stop(): Promise<void>;
 }
@@ -147,6 +155,8 @@ export async function startRuntime(o: RuntimeOptions): Promise<Runtime> {
     await Promise.race([continuity.start(), new Promise<void>((r) => (bound = setTimeout(r, FIRST_ROUND_MS)))]);
     clearTimeout(bound);
   }
+  // issue 14: checked before the server listens (a directory holding another log refuses the start).
+  const mirror = o.mirror === undefined ? undefined : await MirrorPublisher.start({ node: o.node, store: o.store, dir: o.mirror.dir, logger: events, ...(o.mirror.intervalMs !== undefined ? { intervalMs: o.mirror.intervalMs } : {}) });
   const app = await createServer({
     node: o.node,
     store: o.store,
@@ -156,7 +166,10 @@ export async function startRuntime(o: RuntimeOptions): Promise<Runtime> {
     ...(o.hardening !== undefined ? { hardening: o.hardening } : {}),
   });
   const host = o.host ?? '127.0.0.1';
-  await app.listen({ host, port: o.port ?? 0 });
+  await app.listen({ host, port: o.port ?? 0 }).catch(async (e: unknown) => {
+    await mirror?.stop();
+    throw e;
+  });
   const addr = app.server.address();
   const port = typeof addr === 'object' && addr !== null ? addr.port : (o.port ?? 0);
   const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
@@ -270,6 +283,7 @@ export async function startRuntime(o: RuntimeOptions): Promise<Runtime> {
     continuity,
     stamper,
     timestampFetcher,
+    mirror,
     async stop() {
       continuity?.stop();
       await stamper.stop();
@@ -284,6 +298,9 @@ export async function startRuntime(o: RuntimeOptions): Promise<Runtime> {
       await watcher.stop();
       await bounds.close();
       await app.close();
+      // After the server: the last appends it acknowledged are published before the process ends.
+      await mirror?.sync().catch(() => undefined);
+      await mirror?.stop();
     },
   };
 }

@@ -9,6 +9,7 @@
 import type { Command } from 'commander';
 import { type VerifiedAccord, isParleyError, verifyAccord } from '@parley/core/node';
 import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import type { HardeningOptions, ParleyNode, Runtime } from '@parley/node';
 import { EXIT_OK, UsageError, act } from '../exit.js';
 import { makeOut } from '../io.js';
@@ -40,6 +41,7 @@ interface ServeOpts {
   uploadTimeout?: string;
   trustProxy?: string;
   tsaInterval?: string;
+  mirrorDir?: string;
 }
 
 /** The installed accord, verified and complete, or a usage error that says what is missing. */
@@ -81,6 +83,7 @@ export function registerServe(program: Command): void {
     .option('--trust-proxy <addresses>', 'believe X-Forwarded-For from these reverse proxies (address, CIDR or comma list, e.g. 127.0.0.1), so login throttling sees clients\' addresses')
     .option('--upload-timeout <seconds>', 'close an upload (push, witness request, bundle import) whose body is not in after this long (default 30)')
     .option('--tsa-interval <seconds>', 'when the accord lists RFC 3161 time-stamping authorities: least time between two time stamps of this log\'s checkpoints, and between two fetches of the peers\' tokens (default 60; a checkpoint after an evaluation commitment or deployment notice is stamped at once)')
+    .option('--mirror-dir <dir>', 'publish this log to DIR as a static C2SP tlog-tiles mirror (checkpoint, tile/…) for any web server to serve (default: config.json "mirrorDir", else none)')
     .option('--json', 'print {"url","party","origin","channel"} as JSON once listening')
     .addHelpText(
       'after',
@@ -94,8 +97,13 @@ Stops cleanly on SIGINT (Ctrl-C), SIGTERM, SIGHUP from its terminal, and —
 run through npx or npm run — when npm ends. Without a terminal (nohup, a
 service manager) SIGHUP is ignored.
 
+With --mirror-dir, the log is also published as static files as it grows
+(docs/operations.md, "Static mirror"); verifiers read it with
+parley log verify --from https://mirror.example/us/ --key …
+
 Example:
-  $ PARLEY_PASSPHRASE=… parley serve --data us --port 8443`,
+  $ PARLEY_PASSPHRASE=… parley serve --data us --port 8443
+  $ parley serve --data us --mirror-dir /srv/parley-mirror/us`,
     )
     .action(act(serve));
 }
@@ -144,6 +152,9 @@ async function serve(o: ServeOpts): Promise<number> {
   }
   const webRoot = webRootOf(o.web);
   const hardening = hardeningOf(o);
+  const mirrorDir = o.mirrorDir ?? config.mirrorDir;
+  if (mirrorDir !== undefined && mirrorDir.trim() === '') throw new UsageError('--mirror-dir must name a directory');
+  const mirrorPath = mirrorDir === undefined ? undefined : resolve(dir, mirrorDir);
   // Loaded here, not with the command: `parley serve --help` and a refused start stay fast.
   const [{ ParleyNode, VerifyPool, startRuntime }, { SqliteStore, withWriterThread }] = await Promise.all([import('@parley/node'), import('@parley/store')]);
 
@@ -206,12 +217,17 @@ async function serve(o: ServeOpts): Promise<number> {
       ...(webRoot !== undefined ? { webRoot } : {}),
       ...(o.trustLocalLog === true ? { continuity: { trustLocalLog: true } } : {}),
       ...(tsaIntervalMs !== undefined ? { tsa: { intervalMs: tsaIntervalMs } } : {}),
+      ...(mirrorPath !== undefined ? { mirror: { dir: mirrorPath } } : {}),
       hardening,
     });
   } catch (e) {
     await node.close();
     await store.close();
     await verifyPool.close();
+    if (isParleyError(e, 'MIRROR_CONFLICT')) throw new UsageError(`--mirror-dir: ${e.message}: point it at an empty directory or this log's own mirror`, e.code);
+    if (e instanceof Error && 'code' in e && typeof (e as NodeJS.ErrnoException).syscall === 'string' && (e as NodeJS.ErrnoException).syscall !== 'listen') {
+      throw new UsageError(`--mirror-dir ${mirrorPath}: ${(e as NodeJS.ErrnoException).code}: check that the directory can be created and written`, 'FILE_UNWRITABLE');
+    }
     throw new UsageError(`cannot listen on ${host}:${port}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
   }
   const url = runtime.url;
@@ -219,10 +235,11 @@ async function serve(o: ServeOpts): Promise<number> {
   if (continuity !== undefined && continuity.state !== 'confirmed') process.stderr.write(`parley: log continuity ${continuity.state}: ${continuity.detail}\n`);
   // Stop signals are handled before the URL is out: whoever reads it may signal at once.
   const stopped = untilStopped();
-  makeOut(o.json === true).result({ url, party: config.party, origin: node.origin, channel: accord.id, treeSize: node.treeSize, ...(continuity !== undefined ? { continuity: continuity.state } : {}), ...(webRoot !== undefined ? { dashboard: `${url}/` } : {}) }, [
+  makeOut(o.json === true).result({ url, party: config.party, origin: node.origin, channel: accord.id, treeSize: node.treeSize, ...(continuity !== undefined ? { continuity: continuity.state } : {}), ...(webRoot !== undefined ? { dashboard: `${url}/` } : {}), ...(mirrorPath !== undefined ? { mirrorDir: mirrorPath } : {}) }, [
     `Parley node ${config.party} (${node.origin}) listening on ${url}`,
     `  channel ${accord.id}, log size ${node.treeSize}; Ctrl-C to stop`,
     webRoot !== undefined ? `  dashboard ${url}/ (from ${webRoot})` : '  no dashboard (build it with npm run build -w @parley/web, or pass --web DIR)',
+    ...(mirrorPath !== undefined ? [`  static mirror ${mirrorPath} (C2SP tlog-tiles)`] : []),
   ]);
 
   const signal = await stopped;
