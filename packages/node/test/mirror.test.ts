@@ -1,0 +1,175 @@
+/**
+ * The static mirror publisher (issue 14, mirror.ts) on a real node over a
+ * real SQLite file, publishing to a real directory:
+ *
+ *   1. A node started on an existing log (300 entries) fills an empty
+ *      directory: the checkpoint, tiles and bundles are byte for byte what the
+ *      node serves under /log/, and the directory verifies on its own
+ *      (TileReader against the checkpoint, every bundle against its tile).
+ *   2. It follows appends: crossing a tile boundary publishes the full tile,
+ *      prunes the superseded partial tiles and bundles, and never rewrites a
+ *      full tile (same inode, same mtime, many rounds later).
+ *   3. Idempotent catch-up: files deleted from the directory (and a stale
+ *      staged file) are restored on the next start, identical; the
+ *      checkpoint is never ahead of its tiles.
+ *   4. A directory of another log, or with a forged checkpoint of this log
+ *      (another root at a size the node has), refuses the start with
+ *      MIRROR_CONFLICT, and is left as it was.
+ */
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import {
+  TileReader,
+  VerifierSet,
+  checkEntryBundle,
+  edgeTiles,
+  formatEntryBundle,
+  formatEntryBundlePath,
+  formatTilePath,
+  fullTileCount,
+  newSigner,
+  openWitnessedCheckpoint,
+  parseEntryBundle,
+  parseVerifierKey,
+  partialTileWidth,
+  signCheckpoint,
+  verifierKeyOf,
+} from '@parley/core/node';
+import { MirrorPublisher } from '../src/index.js';
+import { openChannel } from './helpers/channel.js';
+
+const cleanups: (() => Promise<void> | void)[] = [];
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c();
+});
+
+async function channel(ids: readonly string[] = ['US', 'CN']) {
+  const dir = mkdtempSync(join(tmpdir(), 'parley-mirror-'));
+  const ch = await openChannel(ids, dir);
+  cleanups.push(async () => {
+    await ch.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  return { ...ch, dir };
+}
+
+async function grow(node: { heartbeat(): Promise<unknown>; treeSize: number }, to: number): Promise<void> {
+  while (node.treeSize < to) {
+    await Promise.all(Array.from({ length: Math.min(64, to - node.treeSize) }, () => node.heartbeat()));
+  }
+}
+
+async function publisher(o: Parameters<typeof MirrorPublisher.start>[0]): Promise<MirrorPublisher> {
+  const m = await MirrorPublisher.start({ intervalMs: 0, ...o });
+  cleanups.push(() => m.stop());
+  await m.caughtUp;
+  return m;
+}
+
+const read = (dir: string, p: string) => new Uint8Array(readFileSync(join(dir, p)));
+
+/** The whole audit `parley log verify` makes, from the directory alone. */
+function verifyDir(dir: string, logKey: string): number {
+  const key = parseVerifierKey(logKey);
+  const cp = openWitnessedCheckpoint(read(dir, 'checkpoint'), new VerifierSet([key]), [], { origin: key.name }).checkpoint;
+  const reader = new TileReader(cp.treeSize, cp.rootHash, (t) => read(dir, formatTilePath(t)));
+  let entries = 0;
+  const bundles = fullTileCount(cp.treeSize, 0) + (partialTileWidth(cp.treeSize, 0) > 0 ? 1 : 0);
+  for (let n = 0; n < bundles; n++) {
+    const hashes = reader.tileHashes(0, n);
+    const bundle = parseEntryBundle(read(dir, formatEntryBundlePath(n, hashes.length)), hashes.length);
+    checkEntryBundle(bundle, hashes);
+    entries += bundle.length;
+  }
+  return entries;
+}
+
+describe('static mirror publisher', () => {
+  it('fills an empty directory from an existing log, byte for byte what /log/ serves, and the directory verifies alone', async () => {
+    const ch = await channel();
+    const us = ch.node('US');
+    await grow(us, 300);
+    const mirror = join(ch.dir, 'mirror');
+    const m = await publisher({ dir: mirror, node: us, store: ch.store('US') });
+    expect(m.publishedSize).toBe(us.treeSize);
+    expect(read(mirror, 'checkpoint')).toEqual(await us.latestCheckpoint());
+    const size = us.treeSize;
+    expect(read(mirror, 'tile/0/000')).toEqual(await us.tile(0, 0, 256));
+    for (const t of edgeTiles(size)) {
+      expect(read(mirror, formatTilePath(t))).toEqual(await us.tile(t.level, t.index, t.width));
+    }
+    const w = partialTileWidth(size, 0);
+    expect(read(mirror, formatEntryBundlePath(1, w))).toEqual(formatEntryBundle((await us.entryBundle(1, w))!.map((e) => e.bytes)));
+    expect(verifyDir(mirror, ch.accord.accord.parties.find((p) => p.id === 'US')!.logKey)).toBe(size);
+    expect(existsSync(join(mirror, '.staging'))).toBe(true);
+  });
+
+  it('follows appends, prunes superseded partial tiles, and never rewrites a full tile', async () => {
+    const ch = await channel();
+    const us = ch.node('US');
+    await grow(us, 270);
+    const mirror = join(ch.dir, 'mirror');
+    const m = await publisher({ dir: mirror, node: us, store: ch.store('US') });
+    const full = statSync(join(mirror, 'tile/0/000'));
+    const rounds: number[] = [];
+    m.onRound((r) => rounds.push(r.treeSize));
+    await grow(us, 520);
+    await m.sync();
+    expect(m.publishedSize).toBe(us.treeSize);
+    expect(rounds.length).toBeGreaterThan(0);
+    // tile 1 of level 0 became full: its partials (tiles and bundles) are gone, the full ones are there.
+    expect(existsSync(join(mirror, 'tile/0/001'))).toBe(true);
+    expect(existsSync(join(mirror, 'tile/entries/001'))).toBe(true);
+    expect(existsSync(join(mirror, 'tile/0/001.p'))).toBe(false);
+    expect(existsSync(join(mirror, 'tile/entries/001.p'))).toBe(false);
+    // the current partial tile keeps the widths published since the boundary.
+    expect(existsSync(join(mirror, formatTilePath({ level: 0, index: 2, width: partialTileWidth(us.treeSize, 0) })))).toBe(true);
+    const again = statSync(join(mirror, 'tile/0/000'));
+    expect([again.ino, again.mtimeMs]).toEqual([full.ino, full.mtimeMs]);
+    expect(read(mirror, 'checkpoint')).toEqual(await us.latestCheckpoint());
+    expect(verifyDir(mirror, ch.accord.accord.parties.find((p) => p.id === 'US')!.logKey)).toBe(us.treeSize);
+  });
+
+  it('catches up idempotently on restart: deleted files come back identical, stale staged files are cleared', async () => {
+    const ch = await channel();
+    const us = ch.node('US');
+    await grow(us, 600);
+    const mirror = join(ch.dir, 'mirror');
+    const m = await publisher({ dir: mirror, node: us, store: ch.store('US') });
+    await m.stop();
+    const tile = read(mirror, 'tile/0/001');
+    const bundle = read(mirror, 'tile/entries/002.p/88');
+    unlinkSync(join(mirror, 'tile/0/001'));
+    unlinkSync(join(mirror, 'tile/entries/002.p/88'));
+    writeFileSync(join(mirror, '.staging', 'dead.tmp'), 'half a tile');
+    await publisher({ dir: mirror, node: us, store: ch.store('US') });
+    expect(read(mirror, 'tile/0/001')).toEqual(tile);
+    expect(read(mirror, 'tile/entries/002.p/88')).toEqual(bundle);
+    expect(existsSync(join(mirror, '.staging', 'dead.tmp'))).toBe(false);
+    expect(verifyDir(mirror, ch.accord.accord.parties.find((p) => p.id === 'US')!.logKey)).toBe(600);
+  });
+
+  it('refuses a directory of another log, or a forged checkpoint of this one, with MIRROR_CONFLICT', async () => {
+    const ch = await channel();
+    const us = ch.node('US');
+    const cn = ch.node('CN');
+    await grow(us, 10);
+    await grow(cn, 10);
+    const mirror = join(ch.dir, 'mirror');
+    const m = await publisher({ dir: mirror, node: us, store: ch.store('US') });
+    await m.stop();
+    const held = read(mirror, 'checkpoint');
+    await expect(MirrorPublisher.start({ dir: mirror, node: cn, store: ch.store('CN') })).rejects.toMatchObject({ code: 'MIRROR_CONFLICT' });
+    expect(read(mirror, 'checkpoint')).toEqual(held);
+
+    // The same origin and a size the node has, another root, signed with the log key.
+    const key = ch.parties.find((p) => p.id === 'US')!.keys.log;
+    const forged = signCheckpoint({ origin: us.origin, treeSize: 5, rootHash: new Uint8Array(32).fill(7), extensions: [] }, newSigner(key));
+    writeFileSync(join(mirror, 'checkpoint'), forged);
+    await expect(MirrorPublisher.start({ dir: mirror, node: us, store: ch.store('US') })).rejects.toMatchObject({ code: 'MIRROR_CONFLICT' });
+    expect(read(mirror, 'checkpoint')).toEqual(forged);
+    expect(verifierKeyOf(key).name).toBe(us.origin);
+  });
+});
