@@ -152,9 +152,10 @@ async function serve(o: ServeOpts): Promise<number> {
   }
   const webRoot = webRootOf(o.web);
   const hardening = hardeningOf(o);
-  const mirrorDir = o.mirrorDir ?? config.mirrorDir;
-  if (mirrorDir !== undefined && mirrorDir.trim() === '') throw new UsageError('--mirror-dir must name a directory');
-  const mirrorPath = mirrorDir === undefined ? undefined : resolve(dir, mirrorDir);
+  // The flag is relative to the working directory, the config key to the data directory.
+  if (o.mirrorDir !== undefined && o.mirrorDir.trim() === '') throw new UsageError('--mirror-dir must name a directory');
+  if (config.mirrorDir !== undefined && config.mirrorDir.trim() === '') throw new UsageError(`${paths(dir).config}: "mirrorDir" must name a directory`);
+  const mirrorPath = o.mirrorDir !== undefined ? resolve(o.mirrorDir) : config.mirrorDir !== undefined ? resolve(dir, config.mirrorDir) : undefined;
   // Loaded here, not with the command: `parley serve --help` and a refused start stay fast.
   const [{ ParleyNode, VerifyPool, startRuntime }, { SqliteStore, withWriterThread }] = await Promise.all([import('@parley/node'), import('@parley/store')]);
 
