@@ -141,6 +141,8 @@ export class MirrorPublisher {
   /** A conflict stops publishing for good (MIRROR_CONFLICT is logged once). */
   #conflict: Error | undefined;
   #warnedAhead = false;
+  /** A round failed part-way: the next one checks by name what it may already have written. */
+  #dirty = false;
   readonly #roundListeners = new Set<(r: MirrorRound) => void>();
   /** Resolves when the start's catch-up round ended (published, or failed and logged). */
   caughtUp: Promise<void> = Promise.resolve();
@@ -245,6 +247,7 @@ export class MirrorPublisher {
           this.#conflict = e;
           this.#log.error({ event: 'parley.mirror.conflict', dir: this.dir, error: e.message }, 'mirror directory conflicts with the log: publishing stopped');
         } else {
+          this.#dirty = true;
           this.#log.warn({ event: 'parley.mirror.error', dir: this.dir, error: e instanceof Error ? e.message : String(e) }, 'publishing to the mirror failed; retrying');
           if (!this.#stopped && this.#timer === undefined) {
             this.#timer = setTimeout(() => {
@@ -285,25 +288,34 @@ export class MirrorPublisher {
     }
     if (old !== undefined && cp.treeSize === old.treeSize && !full) return;
     const fromSize = full ? 0 : (old?.treeSize ?? 0);
+    const check = full || this.#dirty;
     const tiles = tilesToPublish(fromSize, cp.treeSize);
     const touched = new Set<string>();
     let files = 0;
     // A few files in flight: each write waits for its fsync, which a catch-up of thousands would serialise.
     let next = 0;
+    let failure: { e: unknown } | undefined;
     const worker = async () => {
-      while (next < tiles.length && !this.#stopped) {
+      while (next < tiles.length && !this.#stopped && failure === undefined) {
         const t = tiles[next++]!;
-        files += await this.#writeTile(t, full, touched);
-        if (t.level === 0) files += await this.#writeBundle(t, full, touched);
+        try {
+          files += await this.#writeTile(t, check, touched);
+          if (t.level === 0) files += await this.#writeBundle(t, check, touched);
+        } catch (e) {
+          failure ??= { e };
+        }
       }
     };
+    // Every writer ends before the round does: none may write behind the next round's back.
     await Promise.all(Array.from({ length: Math.min(WRITERS, tiles.length) }, worker));
+    if (failure !== undefined) throw failure.e;
     if (this.#stopped && next < tiles.length) return;
     for (const d of touched) await fsyncDir(d);
     await this.#writeFile('checkpoint', note);
     await fsyncDir(this.dir);
     this.#published = cp;
     this.#warnedAhead = false;
+    this.#dirty = false;
     let pruned = 0;
     if (this.#o.prunePartials !== false) pruned = await this.#prune(full ? 0 : (old?.treeSize ?? 0), cp.treeSize);
     const round: MirrorRound = { fromSize: old?.treeSize ?? 0, treeSize: cp.treeSize, files, pruned, ms: performance.now() - t0 };

@@ -12,7 +12,11 @@
  *   3. Idempotent catch-up: files deleted from the directory (and a stale
  *      staged file) are restored on the next start, identical; the
  *      checkpoint is never ahead of its tiles.
- *   4. A directory of another log, or with a forged checkpoint of this log
+ *   4. A storage failure in the middle of a round (injected: the store's
+ *      hash read fails after some files are written) leaves the previous
+ *      checkpoint, which still verifies; the next round completes without
+ *      rewriting the files the failed one wrote.
+ *   5. A directory of another log, or with a forged checkpoint of this log
  *      (another root at a size the node has), refuses the start with
  *      MIRROR_CONFLICT, and is left as it was.
  */
@@ -149,6 +153,40 @@ describe('static mirror publisher', () => {
     expect(read(mirror, 'tile/entries/002.p/88')).toEqual(bundle);
     expect(existsSync(join(mirror, '.staging', 'dead.tmp'))).toBe(false);
     expect(verifyDir(mirror, ch.accord.accord.parties.find((p) => p.id === 'US')!.logKey)).toBe(600);
+  });
+
+  it('a store failure mid-round leaves the previous checkpoint, which verifies; the next round completes', async () => {
+    const ch = await channel();
+    const us = ch.node('US');
+    const real = ch.store('US');
+    await grow(us, 300);
+    let reads = 0;
+    let failAfter = Infinity;
+    const faulty = {
+      readHashes: (ix: readonly number[]) => (++reads > failAfter ? Promise.reject(new Error('EIO: injected')) : real.readHashes(ix)),
+      entries: (a: number, b: number) => real.entries(a, b),
+      checkpointAt: (n: number) => real.checkpointAt(n),
+    } as unknown as typeof real;
+    const mirror = join(ch.dir, 'mirror');
+    const warnings: string[] = [];
+    const m = await publisher({ dir: mirror, node: us, store: faulty, intervalMs: 3_600_000, logger: { info() {}, warn: (o: object) => warnings.push(JSON.stringify(o)), error() {} } });
+    const held = read(mirror, 'checkpoint');
+    await grow(us, 800);
+    reads = 0;
+    failAfter = 2; // tile/0/001 and tile/0/002 (and their bundles) are written, then level 1 fails
+    await m.sync();
+    expect(warnings.some((w) => w.includes('parley.mirror.error'))).toBe(true);
+    expect(read(mirror, 'checkpoint')).toEqual(held);
+    expect(m.publishedSize).toBe(300);
+    const logKey = ch.accord.accord.parties.find((p) => p.id === 'US')!.logKey;
+    expect(verifyDir(mirror, logKey)).toBe(300);
+    const written = statSync(join(mirror, 'tile/0/001'));
+    failAfter = Infinity;
+    await m.sync();
+    expect(m.publishedSize).toBe(800);
+    expect(verifyDir(mirror, logKey)).toBe(800);
+    const after = statSync(join(mirror, 'tile/0/001'));
+    expect([after.ino, after.mtimeMs]).toEqual([written.ino, written.mtimeMs]);
   });
 
   it('refuses a directory of another log, or a forged checkpoint of this one, with MIRROR_CONFLICT', async () => {
