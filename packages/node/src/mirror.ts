@@ -141,6 +141,8 @@ export class MirrorPublisher {
   /** A conflict stops publishing for good (MIRROR_CONFLICT is logged once). */
   #conflict: Error | undefined;
   #warnedAhead = false;
+  /** The published checkpoint is known to be of this node's tree (checked once, or written by us). */
+  #checked = false;
   /** A round failed part-way: the next one checks by name what it may already have written. */
   #dirty = false;
   readonly #roundListeners = new Set<(r: MirrorRound) => void>();
@@ -169,8 +171,9 @@ export class MirrorPublisher {
     await mkdir(join(o.dir, STAGING), { recursive: true });
     await m.#readPublished();
     const published = m.#published;
-    if (published !== undefined && published.treeSize <= o.node.treeSize && !(await m.#sameTree(published))) {
-      fail('MIRROR_CONFLICT', `${o.dir} holds a checkpoint of size ${published.treeSize} whose root is not this log's at that size`);
+    if (published !== undefined && published.treeSize <= o.node.treeSize) {
+      if (!(await m.#sameTree(published))) fail('MIRROR_CONFLICT', `${o.dir} holds a checkpoint of size ${published.treeSize} whose root is not this log's at that size`);
+      m.#checked = true;
     }
     // The catch-up (every file checked by name) runs in the background: a large log's does not hold the start.
     m.caughtUp = m.#round(true);
@@ -233,7 +236,9 @@ export class MirrorPublisher {
     const wait = Math.max(0, this.#lastRound + this.#interval - Date.now());
     this.#timer = setTimeout(() => {
       this.#timer = undefined;
-      void this.#round(false);
+      // sync() may have started a round meanwhile: one at a time.
+      if (this.#running) this.#again = true;
+      else void this.#round(false);
     }, wait);
   }
 
@@ -283,8 +288,9 @@ export class MirrorPublisher {
       this.#warnedAhead = true;
       return;
     }
-    if (old !== undefined && !(await this.#sameTree(old))) {
-      fail('MIRROR_CONFLICT', `${this.dir} holds a checkpoint of size ${old.treeSize} whose root is not this log's at that size`);
+    if (old !== undefined && !this.#checked) {
+      if (!(await this.#sameTree(old))) fail('MIRROR_CONFLICT', `${this.dir} holds a checkpoint of size ${old.treeSize} whose root is not this log's at that size`);
+      this.#checked = true;
     }
     if (old !== undefined && cp.treeSize === old.treeSize && !full) return;
     const fromSize = full ? 0 : (old?.treeSize ?? 0);
@@ -314,6 +320,7 @@ export class MirrorPublisher {
     await this.#writeFile('checkpoint', note);
     await fsyncDir(this.dir);
     this.#published = cp;
+    this.#checked = true;
     this.#warnedAhead = false;
     this.#dirty = false;
     let pruned = 0;
