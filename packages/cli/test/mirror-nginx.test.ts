@@ -9,12 +9,15 @@
  *      byte for byte the node's own /log/; headers: the checkpoint is
  *      text/plain and no-cache, tiles are immutable; the staging directory
  *      is not served.
- *   2. kill -9 of the node during a burst of appends, three times: each time
+ *      A verifier holding an older checkpoint, whose partial tiles the mirror
+ *      has since pruned, still audits (the full tiles' prefixes).
+ *   2. `parley serve` refuses a mirror directory of another log (exit 2).
+ *   3. kill -9 of the node during a burst of appends, three times: each time
  *      the mirror left behind verifies (its checkpoint is never ahead of its
  *      tiles), through nginx and as a directory; after a restart the mirror
  *      catches up to the node's log, which is never behind it.
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Tile, TILE_WIDTH, formatEntryBundlePath, formatTilePath, fullTileCount, partialTileWidth } from '@parley/core/node';
@@ -104,8 +107,11 @@ afterAll(async () => {
 describe('static mirror served by nginx', () => {
   it('audits through nginx alone, byte for byte the node\'s /log/, with the right headers', async () => {
     const auth = await token(node!.url);
-    const acked = await burst(node!.url, auth, 300);
-    expect(acked).toHaveLength(300);
+    expect(await burst(node!.url, auth, 100)).toHaveLength(100);
+    await until('the mirror at 100', async () => sizeOf((await bytes(`${nginx!.url}/checkpoint`)).data) >= 100);
+    const early = (await bytes(`${nginx!.url}/checkpoint`)).data;
+    const acked = await burst(node!.url, auth, 200);
+    expect(acked).toHaveLength(200);
     const cp = await bytes(`${node!.url}/log/checkpoint`);
     const size = sizeOf(cp.data);
     expect(size).toBeGreaterThanOrEqual(300);
@@ -133,10 +139,33 @@ describe('static mirror served by nginx', () => {
         expect(e.headers.get('content-type')).toBe('application/octet-stream');
       }
     }
-    // The partial tile of the first 256 entries was pruned once the full tile was out.
-    expect((await bytes(`${nginx!.url}/tile/0/000.p/1`)).status).toBe(404);
+    // The partial tiles of the first 256 entries were pruned once the full tile was out.
+    const earlyWidth = sizeOf(early) % 256;
+    expect(sizeOf(early)).toBeLessThan(256);
+    expect((await bytes(`${nginx!.url}/tile/0/000.p/${earlyWidth}`)).status).toBe(404);
+    expect((await bytes(`${nginx!.url}/tile/entries/000.p/${earlyWidth}`)).status).toBe(404);
     expect((await bytes(`${nginx!.url}/.staging/`)).status).toBe(404);
+
+    // A verifier that fetched the early checkpoint before the prune still audits: the partial
+    // tile and bundle it asks for are read from the full ones (the node is idle: no heartbeats).
+    const current = readFileSync(join(mirror(), 'checkpoint'));
+    writeFileSync(join(mirror(), 'checkpoint'), early);
+    try {
+      const old = verify(`${nginx!.url}/`);
+      expect(old.code, old.stderr).toBe(0);
+      expect(old.out).toMatchObject({ valid: true, treeSize: sizeOf(early), entries: sizeOf(early) });
+    } finally {
+      writeFileSync(join(mirror(), 'checkpoint'), current);
+    }
   }, 120_000);
+
+  it('serve refuses a mirror directory of another log (exit 2, MIRROR_CONFLICT) and leaves it untouched', () => {
+    const before = readFileSync(join(mirror(), 'checkpoint'));
+    const r = parleyIn(tmp, ['serve', '--data', 'cn', '--port', '0', '--no-federation', '--no-heartbeat', '--no-web', '--mirror-dir', 'mirror-us', '--json'], { timeout: 30_000 });
+    expect(r.code, r.stderr).toBe(2);
+    expect(`${r.stdout}${r.stderr}`).toContain('MIRROR_CONFLICT');
+    expect(readFileSync(join(mirror(), 'checkpoint'))).toEqual(before);
+  });
 
   it('a kill -9 mid-burst leaves a mirror that verifies; after a restart it catches up', async () => {
     for (let round = 0; round < 3; round++) {
