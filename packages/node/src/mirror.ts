@@ -88,6 +88,14 @@ export interface MirrorRound {
 }
 
 const STAGING = '.staging';
+
+/** The publishers following each node, for its metrics (http/metrics.ts). */
+const publishers = new WeakMap<ParleyNode, Set<MirrorPublisher>>();
+
+/** The mirror publishers running for `node` (usually none or one). */
+export function mirrorsOf(node: ParleyNode): readonly MirrorPublisher[] {
+  return [...(publishers.get(node) ?? [])];
+}
 /** Files written concurrently in one round. */
 const WRITERS = 8;
 
@@ -148,6 +156,10 @@ export class MirrorPublisher {
   readonly #roundListeners = new Set<(r: MirrorRound) => void>();
   /** Resolves when the start's catch-up round ended (published, or failed and logged). */
   caughtUp: Promise<void> = Promise.resolve();
+  /** Rounds that failed (disk full, a store error), since the start. */
+  failures = 0;
+  /** When the directory's checkpoint was last replaced (ms since the epoch; 0: not by this publisher). */
+  publishedAt = 0;
 
   private constructor(o: MirrorOptions) {
     this.#o = o;
@@ -178,6 +190,9 @@ export class MirrorPublisher {
     // The catch-up (every file checked by name) runs in the background: a large log's does not hold the start.
     m.caughtUp = m.#round(true);
     m.#unsubscribe = o.node.onAppend(() => m.#schedule());
+    const set = publishers.get(o.node) ?? new Set<MirrorPublisher>();
+    set.add(m);
+    publishers.set(o.node, set);
     return m;
   }
 
@@ -204,6 +219,7 @@ export class MirrorPublisher {
   async stop(): Promise<void> {
     this.#stopped = true;
     this.#unsubscribe();
+    publishers.get(this.#o.node)?.delete(this);
     if (this.#timer !== undefined) clearTimeout(this.#timer);
     while (this.#running) await this.#running;
   }
@@ -253,6 +269,7 @@ export class MirrorPublisher {
           this.#log.error({ event: 'parley.mirror.conflict', dir: this.dir, error: e.message }, 'mirror directory conflicts with the log: publishing stopped');
         } else {
           this.#dirty = true;
+          this.failures++;
           this.#log.warn({ event: 'parley.mirror.error', dir: this.dir, error: e instanceof Error ? e.message : String(e) }, 'publishing to the mirror failed; retrying');
           if (!this.#stopped && this.#timer === undefined) {
             this.#timer = setTimeout(() => {
@@ -320,6 +337,7 @@ export class MirrorPublisher {
     await this.#writeFile('checkpoint', note);
     await fsyncDir(this.dir);
     this.#published = cp;
+    this.publishedAt = Date.now();
     this.#checked = true;
     this.#warnedAhead = false;
     this.#dirty = false;

@@ -15,7 +15,8 @@
  *   4. A storage failure in the middle of a round (injected: the store's
  *      hash read fails after some files are written) leaves the previous
  *      checkpoint, which still verifies; the next round completes without
- *      rewriting the files the failed one wrote.
+ *      rewriting the files the failed one wrote; /metrics shows the
+ *      mirror's size, its lag and the failure.
  *   5. A directory of another log, or with a forged checkpoint of this log
  *      (another root at a size the node has), refuses the start with
  *      MIRROR_CONFLICT, and is left as it was.
@@ -42,6 +43,7 @@ import {
   verifierKeyOf,
 } from '@parley/core/node';
 import { MirrorPublisher } from '../src/index.js';
+import { Metrics } from '../src/http/metrics.js';
 import { openChannel } from './helpers/channel.js';
 
 const cleanups: (() => Promise<void> | void)[] = [];
@@ -180,6 +182,11 @@ describe('static mirror publisher', () => {
     expect(m.publishedSize).toBe(300);
     const logKey = ch.accord.accord.parties.find((p) => p.id === 'US')!.logKey;
     expect(verifyDir(mirror, logKey)).toBe(300);
+    // The operator sees it: the mirror's size, its lag behind the log, the failed round.
+    const metrics = await new Metrics(us, real).registry.metrics();
+    expect(metrics).toContain(`parley_mirror_tree_size{dir="${mirror}"} 300`);
+    expect(metrics).toContain(`parley_mirror_lag_entries{dir="${mirror}"} 500`);
+    expect(metrics).toContain(`parley_mirror_failures_total{dir="${mirror}"} 1`);
     const written = statSync(join(mirror, 'tile/0/001'));
     failAfter = Infinity;
     await m.sync();
