@@ -68,8 +68,8 @@ export interface LogSource {
   bundle(index: number, width: number): Promise<Uint8Array>;
   /**
    * Issue 12: the RFC 3161 tokens of a checkpoint of the log, as a node serves
-   * them at /log/timestamps (a directory: `timestamps.json`); undefined when
-   * the source has none.
+   * them at /log/timestamps (a static mirror: `<prefix>/timestamps`; a
+   * directory: `timestamps.json` or `timestamps`); undefined when the source has none.
    */
   timestamps(): Promise<Uint8Array | undefined>;
 }
@@ -86,7 +86,9 @@ function dirSource(dir: string): LogSource {
     }
   };
   const optional = async (p: string) => (existsSync(join(dir, p)) ? read(p) : undefined);
-  return { where: dir, checkpoint: () => read('checkpoint'), tile: (t) => read(formatTilePath(t)), bundle: (n, w) => read(formatEntryBundlePath(n, w)), timestamps: () => optional('timestamps.json') };
+  // `parley log demo --dir` writes timestamps.json; a static mirror (`serve --mirror-dir`) `timestamps`, as served under /log/.
+  const timestamps = async () => (await optional('timestamps.json')) ?? optional('timestamps');
+  return { where: dir, checkpoint: () => read('checkpoint'), tile: (t) => read(formatTilePath(t)), bundle: (n, w) => read(formatEntryBundlePath(n, w)), timestamps };
 }
 
 async function get(url: string): Promise<Response> {

@@ -7,6 +7,8 @@
  *     DIR/checkpoint                     C2SP tlog-checkpoint signed note (the node's latest)
  *     DIR/tile/<L>/<N>[.p/<W>]           hash tiles
  *     DIR/tile/entries/<N>[.p/<W>]       entry bundles
+ *     DIR/timestamps                     issue 12: the RFC 3161 tokens of the latest stamped checkpoint
+ *                                        the mirror covers, JSON as GET /log/timestamps (when any)
  *     DIR/.staging/                      temporary files (never served: serve no dotfiles)
  *
  * Crash ordering — a reader never sees a checkpoint whose tiles are missing:
@@ -15,7 +17,10 @@
  *      name are fsynced — the files are durable;
  *   2. only then the checkpoint: staged, fsynced, renamed over DIR/checkpoint,
  *      DIR fsynced;
- *   3. then partial tiles superseded by a full tile published in the same
+ *   3. then the time-stamp tokens, when the latest stamped checkpoint changed
+ *      and is no larger than the published one (a verifier checks them
+ *      against the checkpoint it verified);
+ *   4. then partial tiles superseded by a full tile published in the same
  *      round are deleted (C2SP tlog-tiles lets a log delete them; readers
  *      fall back to the full tile, whose first W hashes are the partial
  *      tile's — tlog-source.ts does).
@@ -58,9 +63,12 @@ import {
 import type { LogStore } from '@parley/store';
 import type { ParleyNode } from './service.js';
 import { SILENT, type StructuredLogger } from './deadlines/clock.js';
+import { heldTimestampSet } from './tsa/held.js';
 
 /** Default least time between two publishing rounds (ms). */
 export const MIRROR_INTERVAL_MS = 250;
+/** How often a quiet log's mirror looks for new time-stamp tokens (ms). */
+export const MIRROR_TOKENS_POLL_MS = 10_000;
 /** Time before a failed round is tried again without a new append (ms). */
 export const MIRROR_RETRY_MS = 5_000;
 
@@ -144,11 +152,14 @@ export class MirrorPublisher {
   #lastRound = 0;
   #stopped = false;
   #unsubscribe: () => void = () => undefined;
+  #poll: ReturnType<typeof setInterval> | undefined;
   /** Directories known to exist (mkdir once). */
   readonly #dirs = new Set<string>();
   /** A conflict stops publishing for good (MIRROR_CONFLICT is logged once). */
   #conflict: Error | undefined;
   #warnedAhead = false;
+  /** The `timestamps` file last written (its JSON), to write it only when it changes. */
+  #timestamps: string | undefined;
   /** The published checkpoint is known to be of this node's tree (checked once, or written by us). */
   #checked = false;
   /** A round failed part-way: the next one checks by name what it may already have written. */
@@ -190,6 +201,8 @@ export class MirrorPublisher {
     // The catch-up (every file checked by name) runs in the background: a large log's does not hold the start.
     m.caughtUp = m.#round(true);
     m.#unsubscribe = o.node.onAppend(() => m.#schedule());
+    m.#poll = setInterval(() => m.#schedule(), MIRROR_TOKENS_POLL_MS);
+    m.#poll.unref();
     const set = publishers.get(o.node) ?? new Set<MirrorPublisher>();
     set.add(m);
     publishers.set(o.node, set);
@@ -219,6 +232,7 @@ export class MirrorPublisher {
   async stop(): Promise<void> {
     this.#stopped = true;
     this.#unsubscribe();
+    clearInterval(this.#poll);
     publishers.get(this.#o.node)?.delete(this);
     if (this.#timer !== undefined) clearTimeout(this.#timer);
     while (this.#running) await this.#running;
@@ -309,7 +323,11 @@ export class MirrorPublisher {
       if (!(await this.#sameTree(old))) fail('MIRROR_CONFLICT', `${this.dir} holds a checkpoint of size ${old.treeSize} whose root is not this log's at that size`);
       this.#checked = true;
     }
-    if (old !== undefined && cp.treeSize === old.treeSize && !full) return;
+    if (old !== undefined && cp.treeSize === old.treeSize && !full) {
+      // Nothing appended; tokens of the published checkpoint may have come in since (the stamper is not on the write path).
+      await this.#writeTimestamps(old.treeSize);
+      return;
+    }
     const fromSize = full ? 0 : (old?.treeSize ?? 0);
     const check = full || this.#dirty;
     const tiles = tilesToPublish(fromSize, cp.treeSize);
@@ -341,10 +359,28 @@ export class MirrorPublisher {
     this.#checked = true;
     this.#warnedAhead = false;
     this.#dirty = false;
+    await this.#writeTimestamps(cp.treeSize);
     let pruned = 0;
     if (this.#o.prunePartials !== false) pruned = await this.#prune(full ? 0 : (old?.treeSize ?? 0), cp.treeSize);
     const round: MirrorRound = { fromSize: old?.treeSize ?? 0, treeSize: cp.treeSize, files, pruned, ms: performance.now() - t0 };
     for (const l of this.#roundListeners) l(round);
+  }
+
+  /**
+   * Issue 12: the tokens of the latest stamped checkpoint of our log, as
+   * GET /log/timestamps serves them, if it is no larger than `size` (the
+   * checkpoint just published) and changed since the last write.
+   */
+  async #writeTimestamps(size: number): Promise<void> {
+    const stamped = await this.#o.store.latestTimestampedSize(this.#o.node.party);
+    if (stamped < 1 || stamped > size) return;
+    const set = await heldTimestampSet(this.#o.store, this.#o.node.party, stamped);
+    if (set === undefined) return;
+    const json = JSON.stringify(set);
+    if (json === this.#timestamps) return;
+    await this.#writeFile('timestamps', new TextEncoder().encode(json));
+    await fsyncDir(this.dir);
+    this.#timestamps = json;
   }
 
   /** True when the node's tree at `cp.treeSize` has `cp`'s root (stored hashes, RFC 6962 §2.1). */

@@ -17,7 +17,10 @@
  *      checkpoint, which still verifies; the next round completes without
  *      rewriting the files the failed one wrote; /metrics shows the
  *      mirror's size, its lag and the failure.
- *   5. A directory of another log, or with a forged checkpoint of this log
+ *   5. Time-stamp tokens stored after their checkpoint (no append since)
+ *      reach the mirror's `timestamps` on the next round; an unchanged set
+ *      is not rewritten.
+ *   6. A directory of another log, or with a forged checkpoint of this log
  *      (another root at a size the node has), refuses the start with
  *      MIRROR_CONFLICT, and is left as it was.
  */
@@ -168,6 +171,7 @@ describe('static mirror publisher', () => {
       readHashes: (ix: readonly number[]) => (++reads > failAfter ? Promise.reject(new Error('EIO: injected')) : real.readHashes(ix)),
       entries: (a: number, b: number) => real.entries(a, b),
       checkpointAt: (n: number) => real.checkpointAt(n),
+      latestTimestampedSize: (p: string) => real.latestTimestampedSize(p),
     } as unknown as typeof real;
     const mirror = join(ch.dir, 'mirror');
     const warnings: string[] = [];
@@ -194,6 +198,27 @@ describe('static mirror publisher', () => {
     expect(verifyDir(mirror, logKey)).toBe(800);
     const after = statSync(join(mirror, 'tile/0/001'));
     expect([after.ino, after.mtimeMs]).toEqual([written.ino, written.mtimeMs]);
+  });
+
+  it('publishes time-stamp tokens that arrive after their checkpoint, with no append, and only when they change', async () => {
+    const ch = await channel();
+    const us = ch.node('US');
+    const store = ch.store('US');
+    await grow(us, 40);
+    const mirror = join(ch.dir, 'mirror');
+    const m = await publisher({ dir: mirror, node: us, store });
+    expect(existsSync(join(mirror, 'timestamps'))).toBe(false);
+    // As the stamper stores a verified token (the store does not check it; a verifier does).
+    const note = new TextDecoder().decode((await store.checkpointAt(40))!);
+    await store.addCheckpointTimestamps([{ party: 'US', treeSize: 40, authority: 'tsa-a', token: new Uint8Array([0x30, 0x03, 0x02, 0x01, 0x01]), genTime: Date.UTC(2026, 11, 4), note }]);
+    await m.sync();
+    const held = JSON.parse(readFileSync(join(mirror, 'timestamps'), 'utf8')) as { party: string; treeSize: number; checkpoint: string; timestamps: { authority: string }[] };
+    expect(held).toMatchObject({ party: 'US', treeSize: 40, checkpoint: note, timestamps: [{ authority: 'tsa-a' }] });
+    const first = statSync(join(mirror, 'timestamps'));
+    await grow(us, 45);
+    await m.sync();
+    const again = statSync(join(mirror, 'timestamps'));
+    expect([again.ino, again.mtimeMs]).toEqual([first.ino, first.mtimeMs]);
   });
 
   it('refuses a directory of another log, or a forged checkpoint of this one, with MIRROR_CONFLICT', async () => {

@@ -29,6 +29,12 @@ export function mirrorServerBlock(root: string, port: number): string {
             add_header Cache-Control "no-cache" always;
             add_header Access-Control-Allow-Origin "*" always;
         }
+        # issue 12: the RFC 3161 tokens of the latest stamped checkpoint (JSON, as /log/timestamps); they move too.
+        location = /timestamps {
+            default_type application/json;
+            add_header Cache-Control "no-cache" always;
+            add_header Access-Control-Allow-Origin "*" always;
+        }
         # Tiles and entry bundles never change once written (a partial one is final for its width).
         location /tile/ {
             default_type application/octet-stream;
