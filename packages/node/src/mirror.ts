@@ -33,6 +33,10 @@
  * and what is missing is written: a node started on an existing log fills an
  * empty directory, and a directory half-written by a crash is completed.
  *
+ * One publisher per directory is the rule (with several processes of a
+ * party, give the flag to one, or each its own directory); still, a
+ * checkpoint is never replaced by a smaller one found there.
+ *
  * Off the write path: publishing runs after an append resolved, one round at
  * a time, at most every {@link MirrorOptions.intervalMs}; a burst of appends
  * makes one round. Its files are read from the store (hashes, entries), not
@@ -238,6 +242,15 @@ export class MirrorPublisher {
     while (this.#running) await this.#running;
   }
 
+  /** The checkpoint the directory holds now, if it parses. */
+  async #currentCheckpoint(): Promise<Checkpoint | undefined> {
+    try {
+      return checkpointOf(new Uint8Array(await readFile(join(this.dir, 'checkpoint'))));
+    } catch {
+      return undefined;
+    }
+  }
+
   async #readPublished(): Promise<void> {
     let note: Uint8Array;
     try {
@@ -352,6 +365,14 @@ export class MirrorPublisher {
     if (failure !== undefined) throw failure.e;
     if (this.#stopped && next < tiles.length) return;
     for (const d of touched) await fsyncDir(d);
+    // Another publisher of the same log on this directory (a second process of the party,
+    // a shared volume) may have gone further: never replace its checkpoint with a smaller one.
+    const there = await this.#currentCheckpoint();
+    if (there !== undefined && there.origin === cp.origin && there.treeSize > cp.treeSize) {
+      this.#published = there;
+      this.#checked = false;
+      return;
+    }
     await this.#writeFile('checkpoint', note);
     await fsyncDir(this.dir);
     this.#published = cp;

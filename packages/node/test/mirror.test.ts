@@ -20,7 +20,9 @@
  *   5. Time-stamp tokens stored after their checkpoint (no append since)
  *      reach the mirror's `timestamps` on the next round; an unchanged set
  *      is not rewritten.
- *   6. A directory of another log, or with a forged checkpoint of this log
+ *   6. A publisher whose view lags (a second process of the party) never
+ *      replaces a larger checkpoint another publisher put in the directory.
+ *   7. A directory of another log, or with a forged checkpoint of this log
  *      (another root at a size the node has), refuses the start with
  *      MIRROR_CONFLICT, and is left as it was.
  */
@@ -219,6 +221,29 @@ describe('static mirror publisher', () => {
     await m.sync();
     const again = statSync(join(mirror, 'timestamps'));
     expect([again.ino, again.mtimeMs]).toEqual([first.ino, first.mtimeMs]);
+  });
+
+  it('never replaces a checkpoint another publisher of the log put there with a smaller one', async () => {
+    const ch = await channel();
+    const us = ch.node('US');
+    const store = ch.store('US');
+    await grow(us, 300);
+    const mirror = join(ch.dir, 'mirror');
+    const ahead = await publisher({ dir: mirror, node: us, store, intervalMs: 3_600_000 });
+    // A second process of the party whose view of the log lags (its latest checkpoint is older).
+    let view = (await store.checkpointAt(300))!;
+    const lagging = { origin: us.origin, party: us.party, get treeSize() { return Number(new TextDecoder().decode(view).split('\n')[1]); }, latestCheckpoint: () => Promise.resolve(view), onAppend: () => () => undefined } as unknown as typeof us;
+    const behind = await publisher({ dir: mirror, node: lagging, store, intervalMs: 3_600_000 });
+    await grow(us, 310);
+    const at310 = (await us.latestCheckpoint())!;
+    await grow(us, 320);
+    await ahead.sync();
+    view = at310;
+    expect(lagging.treeSize).toBeLessThan(us.treeSize);
+    await behind.sync();
+    expect(read(mirror, 'checkpoint')).toEqual(await us.latestCheckpoint());
+    expect(behind.publishedSize).toBe(us.treeSize);
+    expect(verifyDir(mirror, ch.accord.accord.parties.find((p) => p.id === 'US')!.logKey)).toBe(us.treeSize);
   });
 
   it('refuses a directory of another log, or a forged checkpoint of this one, with MIRROR_CONFLICT', async () => {
