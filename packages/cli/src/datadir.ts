@@ -2,7 +2,7 @@
  * The node's data directory — one per party, default `./parley-data`,
  * chosen by `--data DIR` or the PARLEY_DATA environment variable:
  *
- *     config.json     {"party", "origin", "listen": {"host", "port"}, "accord": "accord.json"}  0600
+ *     config.json     {"party", "origin", "listen": {"host", "port"}, "accord": "accord.json"[, "mirrorDir"]}  0600
  *     party.json      the party's public accord material {id, names, urls, logKey, hpkeKey}  0644
  *     keys.enc        the party's secrets, encrypted with a passphrase (see keyfile.ts)      0600
  *     log.key.next    the next log key (parley key rotate | recover), keys.enc's format     0600
@@ -39,6 +39,8 @@ export interface Config {
    * it: PGPASSWORD or ~/.pgpass are read by the driver.
    */
   readonly store?: string;
+  /** Issue 14: publish the log as a static C2SP tlog-tiles mirror here (`parley serve --mirror-dir`); relative to the data directory. */
+  readonly mirrorDir?: string;
 }
 
 /** Resolves the data directory: flag, then PARLEY_DATA, then the default. */
@@ -112,8 +114,9 @@ export function readConfig(dir: string): Config {
     typeof v === 'object' && v !== null &&
     typeof v.party === 'string' && typeof v.origin === 'string' && typeof v.accord === 'string' &&
     typeof v.listen?.host === 'string' && Number.isInteger(v.listen?.port) &&
-    (v.store === undefined || (typeof v.store === 'string' && /^postgres(ql)?:\/\//i.test(v.store)));
-  if (!ok) throw new UsageError(`${paths(dir).config} is not a Parley node configuration (party, origin, listen, accord, and optionally store: a postgres:// URL)`, 'FILE_UNREADABLE');
+    (v.store === undefined || (typeof v.store === 'string' && /^postgres(ql)?:\/\//i.test(v.store))) &&
+    (v.mirrorDir === undefined || typeof v.mirrorDir === 'string');
+  if (!ok) throw new UsageError(`${paths(dir).config} is not a Parley node configuration (party, origin, listen, accord, and optionally store: a postgres:// URL, and mirrorDir)`, 'FILE_UNREADABLE');
   return v as Config;
 }
 

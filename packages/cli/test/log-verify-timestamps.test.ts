@@ -6,7 +6,9 @@
  * its log over HTTP: the tokens its /log/timestamps serves are verified
  * and printed (JSON too); a token of another checkpoint given with
  * --timestamps fails the audit with TSA_IMPRINT_MISMATCH (exit 1); without
- * the accord the tokens are listed, not checked.
+ * the accord the tokens are listed, not checked. Issue 14: the node's static
+ * mirror carries the tokens (`timestamps`), and the audit of the mirror —
+ * as a directory and served by nginx — checks them the same way.
  */
 import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -15,11 +17,13 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeUtf8, formatBase64, formatSignedAccord } from '@parley/core/node';
 import { SqliteStore } from '@parley/store';
-import { ParleyNode, type Runtime, startRuntime } from '@parley/node';
+import { MirrorPublisher, ParleyNode, type Runtime, startRuntime } from '@parley/node';
 import { startTsaServer, type TsaServer } from '../../core/test/helpers/tsa.js';
 import { makeAccord, makeParty } from '../../node/test/helpers/channel.js';
 import { cleanEnv } from './helpers/channel.js';
 import { BIN } from './helpers/serve.js';
+import { startNginx } from './helpers/nginx.js';
+import { freePort } from './helpers/parties.js';
 
 let dir: string;
 let tsa: TsaServer;
@@ -96,5 +100,27 @@ describe('parley log verify with RFC 3161 tokens (issue 12)', () => {
     const unchecked = await parley(['log', 'verify', '--from', runtime.url, '--key', logKey]);
     expect(unchecked.code, unchecked.stderr).toBe(0);
     expect(unchecked.stdout).toMatch(/– time stamps — 1 token\(s\) of tree size 3 \(tsa-a\) not checked: pass --accord/);
+  }, 60_000);
+
+  it('a static mirror of the log carries the tokens: its audit, as a directory and through nginx, checks them (issue 14)', async () => {
+    const mirrorDir = join(dir, 'mirror');
+    const mirror = await MirrorPublisher.start({ node, store, dir: mirrorDir, intervalMs: 0 });
+    try {
+      await mirror.caughtUp;
+      await mirror.sync();
+      const nginx = await startNginx(mirrorDir, await freePort());
+      try {
+        for (const from of [mirrorDir, `${nginx.url}/`]) {
+          const r = await parley(['log', 'verify', '--from', from, '--key', logKey, '--accord', 'accord.json', '--json']);
+          expect(r.code, `${from}: ${r.stderr}`).toBe(0);
+          const out = JSON.parse(r.stdout) as { valid: boolean; treeSize: number; timestamps?: { treeSize: number; checked: boolean; satisfied: boolean } };
+          expect(out).toMatchObject({ valid: true, treeSize: 3, timestamps: { treeSize: 3, checked: true, satisfied: true } });
+        }
+      } finally {
+        await nginx.stop();
+      }
+    } finally {
+      await mirror.stop();
+    }
   }, 60_000);
 });

@@ -114,6 +114,8 @@ export const ERROR_CATALOG = {
   LOG_UNCONFIRMED: { kind: 'store', status: 503, title: 'This node\u2019s log size is not yet confirmed by a peer' },
   // Several processes for one party on one PostgreSQL database (node sequencer.ts, issue 14).
   SEQUENCER_UNAVAILABLE: { kind: 'store', status: 503, title: 'The party\u2019s sequencer is not reachable: nothing can be written right now' },
+  // Static mirror (node mirror.ts, issue 14): the directory, not the caller's input.
+  MIRROR_CONFLICT: { kind: 'store', status: 409, title: 'The mirror directory holds another log or another history of this one' },
 
   // RFC 9180 HPKE envelopes and salted commitments (envelope/).
   HPKE_OPEN_FAILED: { kind: 'verification', status: 422, title: 'Sealed envelope does not open' },

@@ -47,6 +47,7 @@ import { loadPullCursor } from './federation/pull.js';
 import { TimestampStamper } from './tsa/stamper.js';
 import { TimestampFetcher } from './tsa/peers.js';
 import type { SequencerElection } from './sequencer.js';
+import { MirrorPublisher } from './mirror.js';
 
 /** True when our witness cosigned more of `party`'s log than our pull has scanned into the mirror. */
 async function mirrorBehind(node: ParleyNode, store: LogStore, party: string): Promise<boolean> {
@@ -123,6 +124,11 @@ export interface RuntimeOptions {
   readonly advertiseUrl?: string;
   /** How often a follower looks for entries the sequencer appended (default {@link FOLLOW_MS}). */
   readonly followMs?: number;
+  /**
+   * Issue 14: publish our log to this directory as a static C2SP tlog-tiles
+   * mirror (mirror.ts; `parley serve --mirror-dir`), at most every `intervalMs`.
+   */
+  readonly mirror?: { readonly dir: string; readonly intervalMs?: number };
 }
 
 export interface Runtime {
@@ -140,6 +146,8 @@ export interface Runtime {
   readonly timestampFetcher: TimestampFetcher | undefined;
   /** The election, when several processes serve the party (RuntimeOptions.sequencer). */
   readonly sequencer: SequencerElection | undefined;
+  /** The static mirror publisher (issue 14), when a mirror directory was given. */
+  readonly mirror: MirrorPublisher | undefined;
   /** Stops everything this started (the node and store stay the caller's to close). */
   stop(): Promise<void>;
 }
@@ -331,6 +339,9 @@ export async function startRuntime(o: RuntimeOptions): Promise<Runtime> {
   const election = o.sequencer;
   if (election !== undefined) o.node.setSequencer(false);
   let continuity = election === undefined ? await startGuard(o, events) : undefined;
+  // issue 14: checked before the server listens (a directory holding another log refuses the start).
+  // Every process of the party may publish: a publisher never replaces a larger checkpoint (mirror.ts).
+  const mirror = o.mirror === undefined ? undefined : await MirrorPublisher.start({ node: o.node, store: o.store, dir: o.mirror.dir, logger: events, ...(o.mirror.intervalMs !== undefined ? { intervalMs: o.mirror.intervalMs } : {}) });
   const app = await createServer({
     node: o.node,
     store: o.store,
@@ -341,7 +352,10 @@ export async function startRuntime(o: RuntimeOptions): Promise<Runtime> {
     ...(election !== undefined ? { sequencer: election } : {}),
   });
   const host = o.host ?? '127.0.0.1';
-  await app.listen({ host, port: o.port ?? 0 });
+  await app.listen({ host, port: o.port ?? 0 }).catch(async (e: unknown) => {
+    await mirror?.stop();
+    throw e;
+  });
   const addr = app.server.address();
   const port = typeof addr === 'object' && addr !== null ? addr.port : (o.port ?? 0);
   const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
@@ -420,6 +434,7 @@ export async function startRuntime(o: RuntimeOptions): Promise<Runtime> {
       return duties?.timestampFetcher;
     },
     sequencer: election,
+    mirror,
     async stop() {
       if (follow !== undefined) clearInterval(follow);
       unsubscribeElection();
@@ -431,6 +446,9 @@ export async function startRuntime(o: RuntimeOptions): Promise<Runtime> {
       await duties?.stop();
       duties = undefined;
       await app.close();
+      // After the server: the last appends it acknowledged are published before the process ends.
+      await mirror?.sync().catch(() => undefined);
+      await mirror?.stop();
     },
   };
 }

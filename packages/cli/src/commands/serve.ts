@@ -9,11 +9,12 @@
 import type { Command } from 'commander';
 import { type VerifiedAccord, isParleyError, verifyAccord } from '@parley/core/node';
 import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import type { HardeningOptions, ParleyNode, Runtime } from '@parley/node';
 import { EXIT_OK, UsageError, act } from '../exit.js';
 import { makeOut } from '../io.js';
 import { parseIndexArg } from '../hashes.js';
-import { DATA_FLAGS, DATA_HELP, dataDir, readConfig, readInstalledAccord, storeLabel, storeSpec } from '../datadir.js';
+import { DATA_FLAGS, DATA_HELP, dataDir, paths, readConfig, readInstalledAccord, storeLabel, storeSpec } from '../datadir.js';
 import { loadNodeKeys } from '../node-keys.js';
 import { webRootOf } from '../web.js';
 import { lockDir } from '../lock.js';
@@ -42,6 +43,7 @@ interface ServeOpts {
   tsaInterval?: string;
   store?: string;
   advertiseUrl?: string;
+  mirrorDir?: string;
 }
 
 /** The installed accord, verified and complete, or a usage error that says what is missing. */
@@ -85,6 +87,7 @@ export function registerServe(program: Command): void {
     .option('--tsa-interval <seconds>', 'when the accord lists RFC 3161 time-stamping authorities: least time between two time stamps of this log\'s checkpoints, and between two fetches of the peers\' tokens (default 60; a checkpoint after an evaluation commitment or deployment notice is stamped at once)')
     .option('--store <url>', "the PostgreSQL database of this party's store (default: config.json \"store\", else DIR/parley.sqlite); several serve processes may share one database: one of them signs (the sequencer), the others serve reads and hand writes to it")
     .option('--advertise-url <url>', 'with a PostgreSQL store: the base URL the party\'s other serve processes forward writes to when this one is the sequencer (default: the URL it listens on)')
+    .option('--mirror-dir <dir>', 'publish this log to DIR as a static C2SP tlog-tiles mirror (checkpoint, tile/…) for any web server to serve (default: config.json "mirrorDir", else none)')
     .option('--json', 'print {"url","party","origin","channel"} as JSON once listening')
     .addHelpText(
       'after',
@@ -103,10 +106,15 @@ directory copy (same keys.enc and config), all on one database. Exactly one
 is the sequencer (a PostgreSQL advisory lock); when it dies another takes
 over within a few seconds. GET /v1/sequencer says which one it is.
 
+With --mirror-dir, the log is also published as static files as it grows
+(docs/operations.md, "Static mirror"); verifiers read it with
+parley log verify --from https://mirror.example/us/ --key …
+
 Example:
   $ PARLEY_PASSPHRASE=… parley serve --data us --port 8443
   $ PGPASSWORD=… PARLEY_PASSPHRASE=… parley serve --data us --store postgres://parley@db.example/parley_us
-  $ PGPASSWORD=… PARLEY_PASSPHRASE=… parley serve --data us-2 --port 8444 --store postgres://parley@db.example/parley_us`,
+  $ PGPASSWORD=… PARLEY_PASSPHRASE=… parley serve --data us-2 --port 8444 --store postgres://parley@db.example/parley_us
+  $ parley serve --data us --mirror-dir /srv/parley-mirror/us`,
     )
     .action(act(serve));
 }
@@ -155,6 +163,10 @@ async function serve(o: ServeOpts): Promise<number> {
   }
   const webRoot = webRootOf(o.web);
   const hardening = hardeningOf(o);
+  // The flag is relative to the working directory, the config key to the data directory.
+  if (o.mirrorDir !== undefined && o.mirrorDir.trim() === '') throw new UsageError('--mirror-dir must name a directory');
+  if (config.mirrorDir !== undefined && config.mirrorDir.trim() === '') throw new UsageError(`${paths(dir).config}: "mirrorDir" must name a directory`);
+  const mirrorPath = o.mirrorDir !== undefined ? resolve(o.mirrorDir) : config.mirrorDir !== undefined ? resolve(dir, config.mirrorDir) : undefined;
   // Loaded here, not with the command: `parley serve --help` and a refused start stay fast.
   if (o.store !== undefined) {
     const { checkStoreUrl } = await import('./init.js');
@@ -230,6 +242,7 @@ async function serve(o: ServeOpts): Promise<number> {
       ...(webRoot !== undefined ? { webRoot } : {}),
       ...(o.trustLocalLog === true ? { continuity: { trustLocalLog: true } } : {}),
       ...(tsaIntervalMs !== undefined ? { tsa: { intervalMs: tsaIntervalMs } } : {}),
+      ...(mirrorPath !== undefined ? { mirror: { dir: mirrorPath } } : {}),
       hardening,
       ...(sequencer !== undefined ? { sequencer } : {}),
       ...(o.advertiseUrl !== undefined ? { advertiseUrl: o.advertiseUrl } : {}),
@@ -238,6 +251,10 @@ async function serve(o: ServeOpts): Promise<number> {
     await node.close();
     await store.close();
     await verifyPool.close();
+    if (isParleyError(e, 'MIRROR_CONFLICT')) throw new UsageError(`--mirror-dir: ${e.message}: point it at an empty directory or this log's own mirror`, e.code);
+    if (e instanceof Error && 'code' in e && typeof (e as NodeJS.ErrnoException).syscall === 'string' && (e as NodeJS.ErrnoException).syscall !== 'listen') {
+      throw new UsageError(`--mirror-dir ${mirrorPath}: ${(e as NodeJS.ErrnoException).code}: check that the directory can be created and written`, 'FILE_UNWRITABLE');
+    }
     throw new UsageError(`cannot listen on ${host}:${port}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
   }
   const url = runtime.url;
@@ -245,10 +262,11 @@ async function serve(o: ServeOpts): Promise<number> {
   if (continuity !== undefined && continuity.state !== 'confirmed') process.stderr.write(`parley: log continuity ${continuity.state}: ${continuity.detail}\n`);
   // Stop signals are handled before the URL is out: whoever reads it may signal at once.
   const stopped = untilStopped();
-  makeOut(o.json === true).result({ url, party: config.party, origin: node.origin, channel: accord.id, treeSize: node.treeSize, ...(continuity !== undefined ? { continuity: continuity.state } : {}), ...(webRoot !== undefined ? { dashboard: `${url}/` } : {}), ...(sequencer !== undefined ? { role: sequencer.role } : {}) }, [
+  makeOut(o.json === true).result({ url, party: config.party, origin: node.origin, channel: accord.id, treeSize: node.treeSize, ...(continuity !== undefined ? { continuity: continuity.state } : {}), ...(webRoot !== undefined ? { dashboard: `${url}/` } : {}), ...(sequencer !== undefined ? { role: sequencer.role } : {}), ...(mirrorPath !== undefined ? { mirrorDir: mirrorPath } : {}) }, [
     `Parley node ${config.party} (${node.origin}) listening on ${url}`,
     `  channel ${accord.id}, log size ${node.treeSize}; Ctrl-C to stop`,
     webRoot !== undefined ? `  dashboard ${url}/ (from ${webRoot})` : '  no dashboard (build it with npm run build -w @parley/web, or pass --web DIR)',
+    ...(mirrorPath !== undefined ? [`  static mirror ${mirrorPath} (C2SP tlog-tiles)`] : []),
   ]);
 
   const signal = await stopped;

@@ -14,6 +14,9 @@
  *     parley_tsa_tokens_total{authority}      tokens of our checkpoints obtained, verified and stored (issue 12)
  *     parley_tsa_failures_total{authority,code}  stamping attempts that failed (TSA down, refused, bad token)
  *     parley_tsa_refused_total{party,code}    other parties' tokens a peer served that did not verify
+ *     parley_mirror_tree_size{dir}            size of the checkpoint the static mirror holds (issue 14, mirror.ts)
+ *     parley_mirror_lag_entries{dir}          own log size − that size
+ *     parley_mirror_failures_total{dir}       publishing rounds that failed (disk full, …) and are retried
  *
  * The checkpoint age uses the newest entry's time because a checkpoint is
  * signed with every batch (store/writer.ts): the two differ by one commit.
@@ -23,6 +26,7 @@ import type { LogStore } from '@parley/store';
 import type { ParleyNode } from '../service.js';
 import { skippedEntries } from '../skipped.js';
 import { tsaStats } from '../tsa/stats.js';
+import { mirrorsOf } from '../mirror.js';
 
 export class Metrics {
   readonly registry = new Registry();
@@ -95,6 +99,37 @@ export class Metrics {
           const [party, code] = key.split(' ') as [string, string];
           this.inc({ party, code }, n);
         }
+      },
+    });
+    // issue 14: the static mirrors of the log (none unless `serve --mirror-dir`).
+    new Gauge({
+      name: 'parley_mirror_tree_size',
+      help: 'Tree size of the checkpoint the static mirror directory holds',
+      labelNames: ['dir'],
+      registers,
+      collect() {
+        this.reset();
+        for (const m of mirrorsOf(node)) this.set({ dir: m.dir }, m.publishedSize);
+      },
+    });
+    new Gauge({
+      name: 'parley_mirror_lag_entries',
+      help: 'Entries of the own log not yet in the static mirror',
+      labelNames: ['dir'],
+      registers,
+      collect() {
+        this.reset();
+        for (const m of mirrorsOf(node)) this.set({ dir: m.dir }, Math.max(0, node.treeSize - m.publishedSize));
+      },
+    });
+    new Counter({
+      name: 'parley_mirror_failures_total',
+      help: 'Static mirror publishing rounds that failed (and are retried)',
+      labelNames: ['dir'],
+      registers,
+      collect() {
+        this.reset();
+        for (const m of mirrorsOf(node)) this.inc({ dir: m.dir }, m.failures);
       },
     });
     new Gauge({

@@ -1,0 +1,197 @@
+/**
+ * The static mirror through nginx (issue 14, "Static mirror"): a real
+ * `parley serve --mirror-dir` process, nginx (Debian package) serving the
+ * directory on 127.0.0.1 with the configuration docs/operations.md shows.
+ *
+ *   1. After 300 messages (crossing a tile boundary), `parley log verify
+ *      --from <nginx> --accord` audits the log through nginx alone; the
+ *      checkpoint, every hash tile and every entry bundle nginx serves are
+ *      byte for byte the node's own /log/; headers: the checkpoint is
+ *      text/plain and no-cache, tiles are immutable; the staging directory
+ *      is not served.
+ *      A verifier holding an older checkpoint, whose partial tiles the mirror
+ *      has since pruned, still audits (the full tiles' prefixes).
+ *   2. `parley serve` refuses a mirror directory of another log (exit 2).
+ *   3. kill -9 of the node during a burst of appends, three times: each time
+ *      the mirror left behind verifies (its checkpoint is never ahead of its
+ *      tiles), through nginx and as a directory; after a restart the mirror
+ *      catches up to the node's log, which is never behind it.
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type Tile, TILE_WIDTH, formatEntryBundlePath, formatTilePath, fullTileCount, partialTileWidth } from '@parley/core/node';
+import { ADMIN_PASSWORD, cleanEnv, foundChannel, parleyIn } from './helpers/channel.js';
+import { type Served, serve } from './helpers/serve.js';
+import { freePort } from './helpers/parties.js';
+import { type Nginx, startNginx } from './helpers/nginx.js';
+
+let tmp = '';
+let node: Served | undefined;
+let nginx: Nginx | undefined;
+const mirror = () => join(tmp, 'mirror-us');
+const logKey = () => (JSON.parse(readFileSync(join(tmp, 'us', 'party.json'), 'utf8')) as { logKey: string }).logKey;
+
+const start = () => serve('us', { cwd: tmp, env: cleanEnv(), extra: ['--no-federation', '--no-heartbeat', '--no-web', '--mirror-dir', 'mirror-us'] });
+
+async function token(url: string): Promise<string> {
+  const r = await fetch(`${url}/v1/sessions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: 'alice', password: ADMIN_PASSWORD }) });
+  expect(r.status).toBe(201);
+  return ((await r.json()) as { token: string }).token;
+}
+
+/** Sends `n` messages, `concurrency` at a time; resolves with the acknowledged indexes (failures are counted, not thrown: the node may be killed). */
+async function burst(url: string, auth: string, n: number, concurrency = 16): Promise<number[]> {
+  const acked: number[] = [];
+  let next = 0;
+  const worker = async () => {
+    while (next < n) {
+      next++;
+      try {
+        const r = await fetch(`${url}/v1/messages`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${auth}` }, body: JSON.stringify({ precedence: 'ROUTINE', marking: 'TLP:CLEAR', text: `mirror test ${next}` }) });
+        const body = (await r.json()) as { index?: number };
+        if (r.status === 201 && typeof body.index === 'number') acked.push(body.index);
+      } catch {
+        return;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: concurrency }, worker));
+  return acked;
+}
+
+async function bytes(url: string): Promise<{ status: number; data: Uint8Array; headers: Headers }> {
+  const r = await fetch(url);
+  return { status: r.status, data: new Uint8Array(await r.arrayBuffer()), headers: r.headers };
+}
+
+const sizeOf = (note: Uint8Array) => Number(new TextDecoder().decode(note).split('\n')[1]);
+
+async function until(what: string, cond: () => Promise<boolean>, ms = 30_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!(await cond())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+function allTiles(size: number): Tile[] {
+  const out: Tile[] = [];
+  for (let level = 0; TILE_WIDTH ** level <= size; level++) {
+    for (let n = 0; n < fullTileCount(size, level); n++) out.push({ level, index: n, width: TILE_WIDTH });
+    const w = partialTileWidth(size, level);
+    if (w > 0) out.push({ level, index: fullTileCount(size, level), width: w });
+  }
+  return out;
+}
+
+function verify(from: string): { code: number | null; out: Record<string, unknown>; stderr: string } {
+  const r = parleyIn(tmp, ['log', 'verify', '--from', from, '--key', logKey(), '--accord', 'accord.json', '--json'], { timeout: 60_000 });
+  return { code: r.code, out: r.stdout ? (JSON.parse(r.stdout) as Record<string, unknown>) : {}, stderr: r.stderr };
+}
+
+beforeAll(async () => {
+  tmp = foundChannel('parley-mirror-nginx-');
+  node = await start();
+  nginx = await startNginx(mirror(), await freePort());
+}, 60_000);
+
+afterAll(async () => {
+  if (node && node.child.exitCode === null) {
+    node.child.kill('SIGTERM');
+    await node.exited;
+  }
+  await nginx?.stop();
+});
+
+describe('static mirror served by nginx', () => {
+  it('audits through nginx alone, byte for byte the node\'s /log/, with the right headers', async () => {
+    const auth = await token(node!.url);
+    expect(await burst(node!.url, auth, 100)).toHaveLength(100);
+    await until('the mirror at 100', async () => sizeOf((await bytes(`${nginx!.url}/checkpoint`)).data) >= 100);
+    const early = (await bytes(`${nginx!.url}/checkpoint`)).data;
+    const acked = await burst(node!.url, auth, 200);
+    expect(acked).toHaveLength(200);
+    const cp = await bytes(`${node!.url}/log/checkpoint`);
+    const size = sizeOf(cp.data);
+    expect(size).toBeGreaterThanOrEqual(300);
+    await until('the mirror to publish the latest checkpoint', async () => (await bytes(`${nginx!.url}/checkpoint`)).status === 200 && sizeOf((await bytes(`${nginx!.url}/checkpoint`)).data) === size);
+
+    const v = verify(`${nginx!.url}/`);
+    expect(v.code, v.stderr).toBe(0);
+    expect(v.out).toMatchObject({ valid: true, treeSize: size, entries: size, signaturesChecked: true });
+
+    const served = await bytes(`${nginx!.url}/checkpoint`);
+    expect(served.data).toEqual(cp.data);
+    expect(served.headers.get('content-type')).toBe('text/plain; charset=utf-8');
+    expect(served.headers.get('cache-control')).toBe('no-cache');
+    for (const t of allTiles(size)) {
+      const a = await bytes(`${nginx!.url}/${formatTilePath(t)}`);
+      const b = await bytes(`${node!.url}/log/${formatTilePath(t)}`);
+      expect([a.status, formatTilePath(t)]).toEqual([200, formatTilePath(t)]);
+      expect(a.data).toEqual(b.data);
+      expect(a.headers.get('cache-control')).toBe('public, max-age=31536000, immutable');
+      if (t.level === 0) {
+        const e = await bytes(`${nginx!.url}/${formatEntryBundlePath(t.index, t.width)}`);
+        const f = await bytes(`${node!.url}/log/${formatEntryBundlePath(t.index, t.width)}`);
+        expect(e.status).toBe(200);
+        expect(e.data).toEqual(f.data);
+        expect(e.headers.get('content-type')).toBe('application/octet-stream');
+      }
+    }
+    // The partial tiles of the first 256 entries were pruned once the full tile was out.
+    const earlyWidth = sizeOf(early) % 256;
+    expect(sizeOf(early)).toBeLessThan(256);
+    expect((await bytes(`${nginx!.url}/tile/0/000.p/${earlyWidth}`)).status).toBe(404);
+    expect((await bytes(`${nginx!.url}/tile/entries/000.p/${earlyWidth}`)).status).toBe(404);
+    expect((await bytes(`${nginx!.url}/.staging/`)).status).toBe(404);
+
+    // A verifier that fetched the early checkpoint before the prune still audits: the partial
+    // tile and bundle it asks for are read from the full ones (the node is idle: no heartbeats).
+    const current = readFileSync(join(mirror(), 'checkpoint'));
+    writeFileSync(join(mirror(), 'checkpoint'), early);
+    try {
+      const old = verify(`${nginx!.url}/`);
+      expect(old.code, old.stderr).toBe(0);
+      expect(old.out).toMatchObject({ valid: true, treeSize: sizeOf(early), entries: sizeOf(early) });
+    } finally {
+      writeFileSync(join(mirror(), 'checkpoint'), current);
+    }
+  }, 120_000);
+
+  it('serve refuses a mirror directory of another log (exit 2, MIRROR_CONFLICT) and leaves it untouched', () => {
+    const before = readFileSync(join(mirror(), 'checkpoint'));
+    const r = parleyIn(tmp, ['serve', '--data', 'cn', '--port', '0', '--no-federation', '--no-heartbeat', '--no-web', '--mirror-dir', 'mirror-us', '--json'], { timeout: 30_000 });
+    expect(r.code, r.stderr).toBe(2);
+    expect(`${r.stdout}${r.stderr}`).toContain('MIRROR_CONFLICT');
+    expect(readFileSync(join(mirror(), 'checkpoint'))).toEqual(before);
+  });
+
+  it('a kill -9 mid-burst leaves a mirror that verifies; after a restart it catches up', async () => {
+    for (let round = 0; round < 3; round++) {
+      const auth = await token(node!.url);
+      const sending = burst(node!.url, auth, 400);
+      // Kill once some of this burst is in, while appends and mirror rounds are in flight.
+      const before = sizeOf((await bytes(`${node!.url}/log/checkpoint`)).data);
+      await until('part of the burst', async () => sizeOf((await bytes(`${node!.url}/log/checkpoint`)).data) >= before + 60 + 40 * round);
+      node!.child.kill('SIGKILL');
+      await node!.exited;
+      await sending;
+
+      const dir = verify(mirror());
+      expect(dir.code, `${dir.stderr} ${JSON.stringify(dir.out)}`).toBe(0);
+      const through = verify(`${nginx!.url}/`);
+      expect(through.code, through.stderr).toBe(0);
+      const published = through.out['treeSize'] as number;
+
+      node = await start();
+      const restarted = sizeOf((await bytes(`${node.url}/log/checkpoint`)).data);
+      // The mirror never shows more than the node durably holds.
+      expect(restarted).toBeGreaterThanOrEqual(published);
+      await until('the mirror to catch up after the restart', async () => sizeOf((await bytes(`${nginx!.url}/checkpoint`)).data) === restarted);
+      expect((await bytes(`${nginx!.url}/checkpoint`)).data).toEqual((await bytes(`${node.url}/log/checkpoint`)).data);
+    }
+    const last = verify(`${nginx!.url}/`);
+    expect(last.code, last.stderr).toBe(0);
+  }, 240_000);
+});
