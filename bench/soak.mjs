@@ -411,7 +411,7 @@ const FAULTS = {
       const serving = Date.now() - t0;
       w.to = Date.now();
       const caughtUp = await probe('CN', ['US', 'EU'], 'after kill -9 of CN');
-      return { downMs: w.to - w.from, restartToServingMs: serving, recoveryMs: Date.now() - t0, probeDeliveredMs: caughtUp, detail: 'SIGKILL, restart on the same data directory and port; recovery: restart until a new FLASH from CN is held by US and EU' };
+      return { window: w, downMs: w.to - w.from, restartToServingMs: serving, recoveryMs: Date.now() - t0, probeDeliveredMs: caughtUp, detail: 'SIGKILL, restart on the same data directory and port; recovery: restart until a new FLASH from CN is held by US and EU' };
     },
   },
   partition: {
@@ -434,7 +434,7 @@ const FAULTS = {
         }
         return true;
       });
-      return { cutMs: w.to - w.from, entriesAcross: across.length, recoveryMs: Date.now() - healedAt, detail: 'US→EU and EU→US proxies destroy every connection; recovery: heal until EU and US hold every entry acknowledged across the cut' };
+      return { window: w, cutMs: w.to - w.from, entriesAcross: across.length, recoveryMs: Date.now() - healedAt, detail: 'US→EU and EU→US proxies destroy every connection; recovery: heal until EU and US hold every entry acknowledged across the cut' };
     },
   },
   'slow-disk': {
@@ -460,7 +460,7 @@ const FAULTS = {
       w.to = Date.now();
       const t0 = Date.now();
       const caughtUp = await probe('US', ['CN', 'EU'], 'after the slow disk of US');
-      return { throttledMs: w.to - w.from, recoveryMs: Date.now() - t0, probeDeliveredMs: caughtUp, detail: `US's process in blkio cgroup ${cgroup} (10 write IOPS on ${deviceOf(dataOf('US'))}); recovery: release until a new FLASH from US is held by CN and EU` };
+      return { window: w, throttledMs: w.to - w.from, recoveryMs: Date.now() - t0, probeDeliveredMs: caughtUp, detail: `US's process in blkio cgroup ${cgroup} (10 write IOPS on ${deviceOf(dataOf('US'))}); recovery: release until a new FLASH from US is held by CN and EU` };
     },
   },
   'kill-sequencer': {
@@ -584,11 +584,14 @@ async function checkDeadlines() {
         d.deliveries++;
         const id = `${s.party}/${s.index}>${item.recipient}`;
         const sentAt = Date.parse(item.sentAt);
-        // The node's start of the clock lies within the request that made the entry (cosigned times are whole seconds).
+        // The node's clock starts at the sender's claim, clamped to what a counterpart cosigned
+        // (whole seconds, state.ts): at most 1 s before the claim, never after it, and within the
+        // request that made the entry; both deadlines run from that start.
+        const startAt = Date.parse(item.receiptDueAt) - DEADLINES.receipt * 1000;
         if (sentAt < s.t0 - 1000 || sentAt > s.t1 + 1000) wrong(`${id}: sent at ${item.sentAt}, but the request ran ${new Date(s.t0).toISOString()} – ${new Date(s.t1).toISOString()}`);
+        else if (startAt > sentAt || startAt < sentAt - 1000 || startAt < s.t0 - 1000) wrong(`${id}: receipt due ${item.receiptDueAt} is not ${DEADLINES.receipt} s after the entry's time ${item.sentAt} (or its cosigned bound)`);
         else d.sentTimeRight++;
-        if (Date.parse(item.receiptDueAt) !== sentAt + DEADLINES.receipt * 1000) wrong(`${id}: receipt due ${item.receiptDueAt}, not ${DEADLINES.receipt} s after ${item.sentAt}`);
-        if (Date.parse(item.ackDueAt) !== sentAt + DEADLINES.ack[s.precedence] * 1000) wrong(`${id}: ack due ${item.ackDueAt}, not ${DEADLINES.ack[s.precedence]} s (${s.precedence}) after ${item.sentAt}`);
+        if (Date.parse(item.ackDueAt) !== startAt + DEADLINES.ack[s.precedence] * 1000) wrong(`${id}: ack due ${item.ackDueAt}, not ${DEADLINES.ack[s.precedence]} s (${s.precedence}) after the receipt clock's start ${new Date(startAt).toISOString()}`);
         for (const kind of ['receipt', 'ack']) {
           const a = item[kind];
           if (!a) continue;
@@ -651,6 +654,7 @@ let limits;
 let loadStart = 0;
 let loadEnd = 0;
 let storage = {};
+let entriesHeld;
 const watchers = [];
 try {
   say(`soak: ${SECONDS} s at ${RATE} ops/s, faults ${WANTED.join(', ')}; nodes in ${c.tmp}`);
@@ -666,6 +670,8 @@ try {
   loadEnd = Date.now();
   say(`load stopped; ${ackQueue.length} acknowledgements still planned`);
   stopping = true;
+  // Acknowledgements planned for later than a few seconds from now are not made (they become "never"): the drain stays short.
+  for (const a of [...ackQueue]) if (a.at > loadEnd + 4000 && !a.busy) ackQueue.splice(ackQueue.indexOf(a), 1);
   await acking;
   say('converging');
   await converge();
@@ -673,12 +679,8 @@ try {
   const { own, held } = await checkDelivery();
   await checkDeadlines();
   await auditAll();
-  for (const p of PARTIES) {
-    const bytes = dirBytes(dataOf(p));
-    const ownSize = own[p].size;
-    const received = Object.values(held[p]).reduce((a, m) => a + m.size, 0);
-    storage[p] = { bytes, ownEntries: ownSize, receivedEntries: received, bytesPerEntry: Math.round(bytes / Math.max(1, ownSize + received)) };
-  }
+  for (const p of PARTIES) held[p] = { own: own[p].size, received: Object.values(held[p]).reduce((a, m) => a + m.size, 0) };
+  entriesHeld = held;
 } catch (e) {
   failed = true;
   broke(`aborted: ${e instanceof Error ? e.stack : e}`);
@@ -697,6 +699,17 @@ try {
   }
   await Promise.all(PARTIES.map((p) => (nodes[p] ? c.stop(nodes[p]) : undefined)));
   for (const p of proxies.values()) await p.close();
+  // Disk use once each node has stopped cleanly (SQLite folds its WAL back into the file on close).
+  if (entriesHeld) {
+    for (const p of PARTIES) {
+      const bytes = dirBytes(dataOf(p));
+      const files = readdirSync(dataOf(p));
+      const db = files.filter((f) => /\.sqlite$/.test(f)).reduce((a, f) => a + statSync(join(dataOf(p), f)).size, 0);
+      const wal = files.filter((f) => /\.sqlite-wal$/.test(f)).reduce((a, f) => a + statSync(join(dataOf(p), f)).size, 0);
+      const n = Math.max(1, entriesHeld[p].own + entriesHeld[p].received);
+      storage[p] = { bytes, sqliteBytes: db, walBytes: wal, ownEntries: entriesHeld[p].own, receivedEntries: entriesHeld[p].received, bytesPerEntry: Math.round(bytes / n), sqliteBytesPerEntry: Math.round(db / n) };
+    }
+  }
   if (!process.env.SOAK_KEEP) c.remove();
 }
 
@@ -714,6 +727,18 @@ for (const s of writes) {
     if (a !== undefined) deliveryLat[s.precedence === 'FLASH' ? 'delivery FLASH' : 'delivery'].push(a - s.t0);
   }
 }
+// Per fault: the writes of the parties it touched while it lasted, and the deliveries of entries sent meanwhile.
+for (const r of faultResults) {
+  const w = r.window;
+  delete r.window;
+  if (!w) continue;
+  const touched = new Set([...w.parties, ...w.links.flat()]);
+  const inWindow = writes.filter((s) => s.t0 >= w.from && s.t0 <= w.to && touched.has(s.party) && s.kind !== 'probe');
+  r.writesDuringMs = spread(inWindow.map((s) => s.t1 - s.t0));
+  const del = [];
+  for (const s of inWindow) for (const q of s.to ?? []) if (arrivals.has(`${s.party}/${s.index}>${q}`)) del.push(arrivals.get(`${s.party}/${s.index}>${q}`) - s.t0);
+  r.deliveriesDuringMs = spread(del);
+}
 const latencies = Object.fromEntries([...Object.entries(latency), ...Object.entries(deliveryLat)].map(([k, v]) => [k, spread(v)]));
 const ok = !failed && problems.length === 0;
 const summary = {
@@ -730,7 +755,7 @@ const summary = {
   latencyMs: latencies,
   errors,
   faults: faultResults,
-  rssPeakMiB: Object.fromEntries(PARTIES.map((p) => [p, Math.round((nodes[p]?.rssPeak ?? 0) / 2 ** 20)])),
+  rssPeakMiB: Object.fromEntries(PARTIES.map((p) => [p, Math.round((10 * (nodes[p]?.rssPeak ?? 0)) / 2 ** 20) / 10])),
   storage,
   checks: results,
   problems,
@@ -754,9 +779,10 @@ for (const r of faultResults) {
   if (!r.run) lines.push(`  ${r.fault.padEnd(15)} NOT RUN — ${r.reason}`);
   else if (r.failed) lines.push(`  ${r.fault.padEnd(15)} at ${r.startedAtS} s: DID NOT RECOVER — ${r.failed}`);
   else lines.push(`  ${r.fault.padEnd(15)} at ${r.startedAtS} s: recovered in ${(r.recoveryMs / 1000).toFixed(1)} s${r.restartToServingMs !== undefined ? ` (serving ${(r.restartToServingMs / 1000).toFixed(1)} s after restart)` : ''}${r.entriesAcross !== undefined ? ` (${r.entriesAcross} entries sent across the cut)` : ''} — ${r.detail}`);
+  if (r.writesDuringMs?.n) lines.push(`  ${''.padEnd(15)} meanwhile: ${r.writesDuringMs.n} writes by ${r.fault === 'partition' ? 'US and EU' : 'the party'} p50 ${r.writesDuringMs.p50} / p99 ${r.writesDuringMs.p99} ms; their deliveries p50 ${f1(r.deliveriesDuringMs.p50)} / p99 ${f1(r.deliveriesDuringMs.p99)} ms`);
 }
 lines.push(`peak RSS (MiB): ${PARTIES.map((p) => `${p} ${summary.rssPeakMiB[p]}`).join(', ')}`);
-lines.push(`disk: ${PARTIES.map((p) => (storage[p] ? `${p} ${(storage[p].bytes / 2 ** 20).toFixed(1)} MiB / ${storage[p].ownEntries} own + ${storage[p].receivedEntries} received entries = ${storage[p].bytesPerEntry} B per entry` : `${p} –`)).join('; ')}`);
+lines.push(`disk: ${PARTIES.map((p) => (storage[p] ? `${p} ${(storage[p].bytes / 2 ** 20).toFixed(1)} MiB / ${storage[p].ownEntries} own + ${storage[p].receivedEntries} received entries = ${storage[p].bytesPerEntry} B per entry (SQLite file ${storage[p].sqliteBytesPerEntry} B; WAL left ${storage[p].walBytes} B)` : `${p} –`)).join('; ')}`);
 lines.push(`errors (request kind: count, of which during or within 5 s of a fault): ${Object.entries(errors).map(([k, e]) => `${k} ${e.count} (${e.inFault}) ${JSON.stringify(e.codes)}`).join('; ') || 'none'}`);
 const d = results.deadlines;
 lines.push(`promises: lost ${results.lost}, duplicated ${results.duplicated}, duplicate receipts ${results.duplicateReceipts}, indexes acknowledged twice ${results.indexesAcknowledgedTwice}, fork proofs ${results.forks}`);
