@@ -193,11 +193,21 @@ export function cluster(o) {
     for (const p of o.parties) {
       const port = await freePort();
       nodes[p] = { party: p, port, url: `http://127.0.0.1:${port}`, child: undefined, exited: Promise.resolve({}), log: '', token: '', peers: undefined };
-      json(['init', '--party', p, '--origin', `${p.toLowerCase()}.parley.test/log`, '--data', dataOf(p), '--port', String(port), '--admin', 'admin', '--admin-password-file', 'admin.pw']);
     }
+    // Each step runs for every party at once: each is a key derivation (scrypt) in a process of its own.
+    const each = (args) =>
+      Promise.all(
+        o.parties.map(async (p) => {
+          const r = await parleyAsync([...args(p), '--json']);
+          if (r.code !== 0) throw new Error(`parley ${args(p).join(' ')} exited ${r.code}: ${r.stderr}`);
+          return JSON.parse(r.stdout);
+        }),
+      );
+    await each((p) => ['init', '--party', p, '--origin', `${p.toLowerCase()}.parley.test/log`, '--data', dataOf(p), '--port', String(nodes[p].port), '--admin', 'admin', '--admin-password-file', 'admin.pw']);
     json(['accord', 'init', '--name', accordName, ...o.parties.flatMap((p) => ['--party-file', join(dataOf(p), 'party.json')]), ...accordFlags]);
+    // Signatures are collected in turn (each signs the file the one before wrote); installs are independent.
     for (const p of o.parties) json(['accord', 'sign', 'accord.json', '--data', dataOf(p)]);
-    for (const p of o.parties) json(['accord', 'install', 'accord.json', '--data', dataOf(p)]);
+    await each((p) => ['accord', 'install', 'accord.json', '--data', dataOf(p)]);
   }
 
   /** The log key of party `p` (from its party.json). */
