@@ -50,7 +50,9 @@ import { mkdirSync, readdirSync, rmdirSync, statSync, writeFileSync, existsSync,
 import { join } from 'node:path';
 import { createHash } from 'node:crypto';
 import { VerifierSet, checkConsistency, checkInclusion, openCheckpoint, parseBase64 } from '@parley/core/node';
-import { BIN, Proxy, cluster, rssOf, sleep } from './lib/cluster.mjs';
+import { cpSync } from 'node:fs';
+import { Proxy, REPO, cluster, freePort, rssOf, sleep } from './lib/cluster.mjs';
+import { postgresUnavailable, privatePostgres } from './lib/postgres.mjs';
 import { machineLimits, spread } from './lib/limits.mjs';
 
 const argv = process.argv.slice(2);
@@ -70,8 +72,14 @@ const PARTIES = ['US', 'CN', 'EU'];
 const PRECEDENCES = ['FLASH', 'IMMEDIATE', 'PRIORITY', 'ROUTINE'];
 const DEADLINES = { receipt: 10, ack: { FLASH: 8, IMMEDIATE: 10, PRIORITY: 12, ROUTINE: 15 } };
 const HEARTBEAT = 2;
-/** How long after an acknowledgement its sender may take to cosign it (push, witness round): the margin for an on-time verdict. */
-const COSIGN_LAG_MS = 3000;
+/**
+ * How long after an acknowledgement its sender may take to cosign it (push, witness round): the
+ * margin for an on-time verdict. The sender judges an answer by its own cosignature of the answer
+ * (deadlines/state.ts), so an acknowledgement made less than this before its deadline, or while a
+ * fault or its recovery delays witnessing, may rightly be judged late: either verdict is accepted
+ * there, and the lag itself is reported (SOAK_COSIGN_LAG_MS to change).
+ */
+const COSIGN_LAG_MS = Number(process.env.SOAK_COSIGN_LAG_MS ?? 5000);
 const MAX_INFLIGHT = 48;
 
 const c = cluster({ prefix: 'parley-soak-', parties: PARTIES, passphrase: 'soak passphrase', password: 'soak-admin-password', budgetMs: SECONDS * 1000 + 420_000 });
@@ -118,17 +126,90 @@ async function setup() {
     '--receipt', String(DEADLINES.receipt),
     ...PRECEDENCES.flatMap((p) => [`--ack-${p.toLowerCase()}`, String(DEADLINES.ack[p])]),
   ]);
-  for (const from of PARTIES) for (const to of PARTIES) if (from !== to) proxies.set(`${from}>${to}`, await new Proxy(`${from}>${to}`, nodes[to].port).listen());
   for (const p of PARTIES) {
     nodes[p].peers = (q) => proxies.get(`${p}>${q}`).url;
-    nodes[p].rssPeak = 0;
     nodes[p].keys = new VerifierSet([c.logKeyOf(p)]);
+    nodes[p].procs = [nodes[p]];
   }
-  await Promise.all(PARTIES.map((p) => start(nodes[p])));
+  if (pgParty) await setupPostgres(nodes[pgParty]);
+  for (const from of PARTIES) for (const to of PARTIES) if (from !== to) proxies.set(`${from}>${to}`, await new Proxy(`${from}>${to}`, nodes[to].procs.map((x) => x.port)).listen());
+  await Promise.all(PARTIES.map((p) => (p === pgParty ? startPgParty(nodes[p]) : start(nodes[p]))));
   await until('every witness to cosign every log', 90_000, async () => {
     for (const w of PARTIES) for (const o of PARTIES) if (w !== o && (await witnessedSize(nodes[w], nodes[o])) === 0) return false;
     return true;
   });
+}
+
+// ---------------------------------------------------------------- a party on PostgreSQL, two processes
+
+/**
+ * With the PostgreSQL faults, `pgParty` keeps its log in a private PostgreSQL
+ * server (bench/lib/postgres.mjs) and runs two `parley serve --store`
+ * processes on it (the second on a copy of the data directory: keys and
+ * config), one the sequencer. Peers and the soak reach the party through a
+ * proxy that fails over between the two, as a load balancer would; a process
+ * that exits on its own is restarted after 1 s, as a service manager would.
+ */
+const PG_FAULTS = WANTED.filter((f) => f === 'kill-sequencer' || f === 'kill-postgres');
+let pgReason;
+let pgParty;
+let pgServer;
+let pgUrl;
+let front;
+const serviceRestarts = [];
+
+async function pgWhyNot() {
+  if (!/--store\b/.test(c.parley(['serve', '--help']).stdout)) return 'this build has no PostgreSQL store behind `parley serve` (--store; the pg and multi work of issue 14)';
+  const store = await import(join(REPO, 'packages/store/dist/index.js'));
+  if (typeof store.PgStore?.open !== 'function') return 'this build\'s @parley/store has no PgStore';
+  return postgresUnavailable();
+}
+
+async function setupPostgres(n) {
+  pgServer = await privatePostgres();
+  await pgServer.start();
+  pgUrl = await pgServer.createDatabase(`parley_soak_${n.party.toLowerCase()}`);
+  // The officers `parley init` created go to the party's database (what `parley migrate` does in full).
+  const { SqliteStore, PgStore } = await import(join(REPO, 'packages/store/dist/index.js'));
+  const sqlite = SqliteStore.open(join(dataOf(n.party), 'parley.sqlite'));
+  const pg = await PgStore.open(pgUrl);
+  for (const o of await sqlite.officers()) await pg.putOfficer(o);
+  await sqlite.close();
+  await pg.close();
+  const second = at(`${n.party.toLowerCase()}-2`);
+  cpSync(dataOf(n.party), second, { recursive: true, filter: (f) => !f.includes('parley.lock') && !/parley\.sqlite/.test(f) });
+  const proc = (data, port, name) => ({ party: n.party, name, data, port, url: `http://127.0.0.1:${port}`, peers: n.peers, extra: ['--store', pgUrl], rssPeak: 0 });
+  n.procs = [proc(dataOf(n.party), n.port, n.party), proc(second, await freePort(), `${n.party}#2`)];
+  front = await new Proxy(`front>${n.party}`, n.procs.map((x) => x.port)).listen();
+  n.url = front.url;
+}
+
+async function startProc(x) {
+  x.killedBySoak = false;
+  await c.start(x, ['--poll', '1000']);
+  x.pid = x.child.pid;
+  void x.exited.then(async () => {
+    if (x.killedBySoak || stopping) return;
+    serviceRestarts.push({ process: x.name, at: Date.now(), log: x.log.slice(-400) });
+    say(`${x.name} exited on its own; restarting it (service manager)`);
+    await sleep(1000);
+    if (!stopping) await startProc(x).catch((e) => broke(`${x.name} did not restart: ${e.message}`));
+  });
+}
+
+async function startPgParty(n) {
+  for (const x of n.procs) await startProc(x);
+  await login(n);
+  n.down = false;
+}
+
+/** The process of the PostgreSQL party that is its sequencer now (its own /healthz). */
+async function sequencerProc() {
+  for (const x of nodes[pgParty].procs) {
+    const r = await fetch(`${x.url}/healthz`, { signal: AbortSignal.timeout(3000) }).then((res) => res.json(), () => undefined);
+    if (r?.role === 'sequencer') return x;
+  }
+  return undefined;
 }
 
 async function start(n) {
@@ -140,7 +221,7 @@ async function start(n) {
 
 /** Peak RSS per node, across restarts. */
 const rssTimer = setInterval(() => {
-  for (const p of PARTIES) if (nodes[p]?.child && !nodes[p].down) nodes[p].rssPeak = Math.max(nodes[p].rssPeak, rssOf(nodes[p].child.pid));
+  for (const p of PARTIES) for (const x of nodes[p]?.procs ?? []) if (x.child && !nodes[p].down) x.rssPeak = Math.max(x.rssPeak ?? 0, rssOf(x.child.pid));
 }, 250);
 
 /** Each node's SSE stream: when each entry of another party arrived (first sight). */
@@ -464,25 +545,39 @@ const FAULTS = {
     },
   },
   'kill-sequencer': {
-    available: () => multiAvailable(),
-    async run() {
-      throw new Error('not reached');
+    available: () => pgReason,
+    async run(len) {
+      const n = nodes[pgParty];
+      const victim = await until(`${pgParty} to have a sequencer`, 30_000, sequencerProc);
+      const w = { name: `kill -9 ${pgParty}'s sequencer`, parties: [pgParty], links: [], from: Date.now() };
+      windows.push(w);
+      victim.killedBySoak = true;
+      victim.child.kill('SIGKILL');
+      await victim.exited;
+      const takeover = await until(`another ${pgParty} process to become the sequencer`, 60_000, async () => ((await sequencerProc()) ? Date.now() - w.from : undefined));
+      await sleep(Math.min(2000, len));
+      await startProc(victim);
+      w.to = Date.now();
+      const caughtUp = await probe(pgParty, PARTIES.filter((q) => q !== pgParty), `after kill -9 of ${pgParty}'s sequencer`);
+      void n;
+      return { window: w, takeoverMs: takeover, recoveryMs: Date.now() - w.from, probeDeliveredMs: caughtUp, detail: `SIGKILL of ${victim.name}, the sequencer of ${pgParty}'s two processes on PostgreSQL, restarted 2 s later as a follower; recovery: kill until a new FLASH from ${pgParty} is held by the others (another process was sequencer ${(takeover / 1000).toFixed(1)} s after the kill)` };
     },
   },
   'kill-postgres': {
-    available: () => multiAvailable(),
-    async run() {
-      throw new Error('not reached');
+    available: () => pgReason,
+    async run(len) {
+      const w = { name: `kill -9 PostgreSQL under ${pgParty}`, parties: [pgParty], links: [], from: Date.now() };
+      windows.push(w);
+      const pid = await pgServer.kill9();
+      await sleep(Math.min(2000, len));
+      const t0 = Date.now();
+      await pgServer.start();
+      w.to = Date.now();
+      const caughtUp = await probe(pgParty, PARTIES.filter((q) => q !== pgParty), `after kill -9 of PostgreSQL`);
+      return { window: w, postgresBackMs: w.to - t0, recoveryMs: Date.now() - t0, probeDeliveredMs: caughtUp, detail: `SIGKILL of the postmaster (pid ${pid}) of ${pgParty}'s private PostgreSQL server, restarted 2 s later (crash recovery from its WAL); recovery: restart until a new FLASH from ${pgParty} is held by the others` };
     },
   },
 };
-
-/** Several processes per party on PostgreSQL need `parley serve --store` (the pg and multi work of issue 14). */
-function multiAvailable() {
-  const help = c.parley(['serve', '--help']).stdout;
-  if (!/--store\b/.test(help)) return 'this build has no PostgreSQL store for `parley serve` (--store): the pg and multi work of issue 14 is not merged here';
-  return 'this build serves PostgreSQL, but the soak has no multi-process topology for it yet';
-}
 
 const faultResults = [];
 async function faultSchedule(t0, untilMs) {
@@ -498,6 +593,7 @@ async function faultSchedule(t0, untilMs) {
     const begun = Date.now();
     try {
       const r = await FAULTS[runnable[i].name].run(len);
+      if (r.window) r.window.recovered = Date.now();
       faultResults.push({ fault: runnable[i].name, run: true, startedAtS: Math.round((begun - t0) / 100) / 10, ...r });
       say(`fault: ${runnable[i].name} recovered in ${r.recoveryMs} ms`);
     } catch (e) {
@@ -520,7 +616,10 @@ async function converge() {
   }).catch((e) => broke(e.message));
   // Every recipient holds every acknowledged entry addressed to it.
   await until('every recipient to hold every acknowledged entry', 90_000, async () => {
-    for (const s of sent.values()) for (const q of s.to) if ((await http(nodes[q], 'GET', `/v1/entries/${s.party}/${s.index}`)).status !== 200) return false;
+    for (const q of PARTIES) {
+      const holds = new Set((await listAll(nodes[q], '/v1/inbox', 'all=1')).map((it) => `${it.party}/${it.index}`));
+      for (const s of sent.values()) if (s.to.includes(q) && !holds.has(`${s.party}/${s.index}`)) return false;
+    }
     return true;
   }).catch(() => undefined); // what is still missing is counted as lost below
 }
@@ -566,21 +665,37 @@ async function checkDelivery() {
 /** Did a fault touch sender `a` or recipient `b` (or the link between them) during [from, to]? */
 function faulted(a, b, from, to) {
   return windows.some(
-    (w) => w.from <= to && (w.to ?? Infinity) >= from && (w.parties.includes(a) || w.parties.includes(b) || w.links.some(([x, y]) => (x === a && y === b) || (x === b && y === a))),
+    (w) => w.from <= to && (w.recovered ?? w.to ?? Infinity) >= from && (w.parties.includes(a) || w.parties.includes(b) || w.links.some(([x, y]) => (x === a && y === b) || (x === b && y === a))),
   );
 }
 
 async function checkDeadlines() {
+  const ackLag = [];
   const d = { deliveries: 0, sentTimeRight: 0, verdictsChecked: 0, ackOnTimeExpected: 0, ackLateExpected: 0, ackNoneExpected: 0, excused: 0, wrong: 0, receiptsOnTime: 0, receiptsLate: 0 };
   results.deadlines = d;
   const acks = new Map(acksDone.map((a) => [`${a.party}/${a.index}>${a.recipient}`, a]));
   const needing = [...sent.values()].filter((s) => s.type === 'hotline.message' || s.type === 'incident.report');
+  // One listing per (sender, recipient) — at most 1000 rows each; an entry not in a full listing is asked for on its own.
+  const listed = new Map(); // `${party}/${index}` → items
+  const asked0 = Date.now();
+  for (const p of PARTIES) {
+    for (const q of PARTIES) {
+      if (p === q) continue;
+      const r = await get(nodes[p], `/v1/deadlines?direction=sent&recipient=${q}&limit=1000`);
+      for (const item of r.items) (listed.get(`${item.party}/${item.index}`) ?? listed.set(`${item.party}/${item.index}`, []).get(`${item.party}/${item.index}`)).push(item);
+    }
+  }
   const queue = [...needing];
   const wrong = (what) => (d.wrong++, broke(`deadline judged wrong: ${what}`));
   const worker = async () => {
     for (let s = queue.shift(); s; s = queue.shift()) {
-      const asked = Date.now();
-      const r = await get(nodes[s.party], `/v1/deadlines?direction=sent&party=${s.party}&index=${s.index}`);
+      let asked = asked0;
+      let items = listed.get(`${s.party}/${s.index}`) ?? [];
+      if (items.length < s.to.length) {
+        asked = Date.now();
+        items = (await get(nodes[s.party], `/v1/deadlines?direction=sent&party=${s.party}&index=${s.index}`)).items;
+      }
+      const r = { items };
       for (const item of r.items) {
         d.deliveries++;
         const id = `${s.party}/${s.index}>${item.recipient}`;
@@ -604,6 +719,7 @@ async function checkDeadlines() {
         // Acknowledgements: the officer's own timing, as this harness recorded it.
         const done = acks.get(id);
         const ackDue = Date.parse(item.ackDueAt);
+        if (done && item.ack) ackLag.push(Date.parse(item.ack.judgedAt) - done.t1);
         d.verdictsChecked++;
         if (!done) {
           d.ackNoneExpected++;
@@ -622,6 +738,7 @@ async function checkDeadlines() {
     }
   };
   await Promise.all(Array.from({ length: 6 }, worker));
+  d.ackJudgedAfterMadeMs = spread(ackLag); // the sender's cosignature of the acknowledgement, after the officer's request returned
 }
 
 async function auditAll() {
@@ -658,11 +775,17 @@ let loadStart = 0;
 let loadEnd = 0;
 let storage = {};
 let entriesHeld;
+let pgBytes;
 const watchers = [];
 try {
   say(`soak: ${SECONDS} s at ${RATE} ops/s, faults ${WANTED.join(', ')}; nodes in ${c.tmp}`);
   limits = await machineLimits({ dir: c.tmp, ms: SECONDS < 60 ? 250 : 500, httpCount: SECONDS < 60 ? 300 : 1000 });
   say(`limits: SHA-256 ${limits.sha256PerSec}/s, Ed25519 sign ${limits.ed25519SignPerSec}/s verify ${limits.ed25519VerifyPerSec}/s, fdatasync ${limits.fsyncPerSec}/s, bare HTTP p50 ${limits.bareHttpMs.p50} ms p99 ${limits.bareHttpMs.p99} ms`);
+  if (PG_FAULTS.length > 0) {
+    pgReason = await pgWhyNot();
+    if (!pgReason) pgParty = 'EU';
+    say(pgParty ? `${pgParty} runs two processes on a private PostgreSQL server` : `PostgreSQL faults not run: ${pgReason}`);
+  }
   await setup();
   for (const p of PARTIES) watchers.push(watchEvents(nodes[p]));
   say('channel up; load starts');
@@ -700,8 +823,21 @@ try {
       problems.push(`could not remove ${cgroup}: ${e.message}`);
     }
   }
-  await Promise.all(PARTIES.map((p) => (nodes[p] ? c.stop(nodes[p]) : undefined)));
+  if (pgServer && pgUrl && entriesHeld) {
+    try {
+      const { default: pg } = await import('pg');
+      const cl = new pg.Client({ connectionString: pgUrl });
+      await cl.connect();
+      pgBytes = Number((await cl.query('SELECT pg_database_size(current_database()) AS n')).rows[0].n);
+      await cl.end();
+    } catch (e) {
+      problems.push(`could not read the PostgreSQL database size: ${e.message}`);
+    }
+  }
+  await Promise.all(PARTIES.flatMap((p) => (nodes[p]?.procs ?? []).map((x) => ((x.killedBySoak = true), c.stop(x)))));
   for (const p of proxies.values()) await p.close();
+  await front?.close();
+  await pgServer?.stop();
   // Disk use once each node has stopped cleanly (SQLite folds its WAL back into the file on close).
   if (entriesHeld) {
     for (const p of PARTIES) {
@@ -710,6 +846,10 @@ try {
       const db = files.filter((f) => /\.sqlite$/.test(f)).reduce((a, f) => a + statSync(join(dataOf(p), f)).size, 0);
       const wal = files.filter((f) => /\.sqlite-wal$/.test(f)).reduce((a, f) => a + statSync(join(dataOf(p), f)).size, 0);
       const n = Math.max(1, entriesHeld[p].own + entriesHeld[p].received);
+      if (p === pgParty) {
+        storage[p] = { postgresBytes: pgBytes, ownEntries: entriesHeld[p].own, receivedEntries: entriesHeld[p].received, bytesPerEntry: pgBytes === undefined ? undefined : Math.round(pgBytes / n) };
+        continue;
+      }
       storage[p] = { bytes, sqliteBytes: db, walBytes: wal, ownEntries: entriesHeld[p].own, receivedEntries: entriesHeld[p].received, bytesPerEntry: Math.round(bytes / n), sqliteBytesPerEntry: Math.round(db / n) };
     }
   }
@@ -758,7 +898,8 @@ const summary = {
   latencyMs: latencies,
   errors,
   faults: faultResults,
-  rssPeakMiB: Object.fromEntries(PARTIES.map((p) => [p, Math.round((10 * (nodes[p]?.rssPeak ?? 0)) / 2 ** 20) / 10])),
+  rssPeakMiB: Object.fromEntries(PARTIES.flatMap((p) => (nodes[p]?.procs ?? []).map((x) => [x.name ?? p, Math.round((10 * (x.rssPeak ?? 0)) / 2 ** 20) / 10]))),
+  postgres: pgParty ? { party: pgParty, processes: 2, serviceRestarts: serviceRestarts.map(({ process, at }) => ({ process, atS: Math.round((at - loadStart) / 100) / 10 })) } : { notRun: pgReason ?? 'no PostgreSQL fault asked for' },
   storage,
   checks: results,
   problems,
@@ -781,16 +922,18 @@ lines.push('faults:');
 for (const r of faultResults) {
   if (!r.run) lines.push(`  ${r.fault.padEnd(15)} NOT RUN — ${r.reason}`);
   else if (r.failed) lines.push(`  ${r.fault.padEnd(15)} at ${r.startedAtS} s: DID NOT RECOVER — ${r.failed}`);
-  else lines.push(`  ${r.fault.padEnd(15)} at ${r.startedAtS} s: recovered in ${(r.recoveryMs / 1000).toFixed(1)} s${r.restartToServingMs !== undefined ? ` (serving ${(r.restartToServingMs / 1000).toFixed(1)} s after restart)` : ''}${r.entriesAcross !== undefined ? ` (${r.entriesAcross} entries sent across the cut)` : ''} — ${r.detail}`);
+  else lines.push(`  ${r.fault.padEnd(15)} at ${r.startedAtS} s: recovered in ${(r.recoveryMs / 1000).toFixed(1)} s${r.restartToServingMs !== undefined ? ` (serving ${(r.restartToServingMs / 1000).toFixed(1)} s after restart)` : ''}${r.takeoverMs !== undefined ? ` (new sequencer after ${(r.takeoverMs / 1000).toFixed(1)} s)` : ''}${r.postgresBackMs !== undefined ? ` (PostgreSQL up ${(r.postgresBackMs / 1000).toFixed(1)} s after restart)` : ''}${r.entriesAcross !== undefined ? ` (${r.entriesAcross} entries sent across the cut)` : ''} — ${r.detail}`);
   if (r.writesDuringMs?.n) lines.push(`  ${''.padEnd(15)} meanwhile: ${r.writesDuringMs.n} writes by ${r.fault === 'partition' ? 'US and EU' : 'the party'} p50 ${r.writesDuringMs.p50} / p99 ${r.writesDuringMs.p99} ms; their deliveries p50 ${f1(r.deliveriesDuringMs.p50)} / p99 ${f1(r.deliveriesDuringMs.p99)} ms`);
 }
-lines.push(`peak RSS (MiB): ${PARTIES.map((p) => `${p} ${summary.rssPeakMiB[p]}`).join(', ')}`);
-lines.push(`disk: ${PARTIES.map((p) => (storage[p] ? `${p} ${(storage[p].bytes / 2 ** 20).toFixed(1)} MiB / ${storage[p].ownEntries} own + ${storage[p].receivedEntries} received entries = ${storage[p].bytesPerEntry} B per entry (SQLite file ${storage[p].sqliteBytesPerEntry} B; WAL left ${storage[p].walBytes} B)` : `${p} –`)).join('; ')}`);
+lines.push(`peak RSS (MiB): ${Object.entries(summary.rssPeakMiB).map(([p, v]) => `${p} ${v}`).join(', ')}`);
+if (pgParty) lines.push(`PostgreSQL: ${pgParty} on a private server with two serve processes behind a failover proxy; restarts by the service manager: ${serviceRestarts.length ? serviceRestarts.map((r) => `${r.process} at ${Math.round((r.at - loadStart) / 1000)} s`).join(', ') : 'none'}`);
+lines.push(`disk: ${PARTIES.map((p) => (storage[p]?.postgresBytes !== undefined ? `${p} PostgreSQL database ${(storage[p].postgresBytes / 2 ** 20).toFixed(1)} MiB / ${storage[p].ownEntries} own + ${storage[p].receivedEntries} received entries = ${storage[p].bytesPerEntry} B per entry` : storage[p] ? `${p} ${(storage[p].bytes / 2 ** 20).toFixed(1)} MiB / ${storage[p].ownEntries} own + ${storage[p].receivedEntries} received entries = ${storage[p].bytesPerEntry} B per entry (SQLite file ${storage[p].sqliteBytesPerEntry} B; WAL left ${storage[p].walBytes} B)` : `${p} –`)).join('; ')}`);
 lines.push(`errors (request kind: count, of which during or within 5 s of a fault): ${Object.entries(errors).map(([k, e]) => `${k} ${e.count} (${e.inFault}) ${JSON.stringify(e.codes)}`).join('; ') || 'none'}`);
 const d = results.deadlines;
 lines.push(`promises: lost ${results.lost}, duplicated ${results.duplicated}, duplicate receipts ${results.duplicateReceipts}, indexes acknowledged twice ${results.indexesAcknowledgedTwice}, fork proofs ${results.forks}`);
 lines.push(`  audits: ${PARTIES.map((p) => `${p} ${results.audits[p]?.ok ? 'valid' : 'FAILED'}`).join(', ')} (parley log verify --accord); proofs checked by auditors ${counts.audits}, failed ${counts.auditFailures}`);
 lines.push(`  deadlines: ${f1(d.deliveries)} deliveries; sent time within the request ${f1(d.sentTimeRight)}; acks expected on time ${f1(d.ackOnTimeExpected)}, late ${f1(d.ackLateExpected)}, never ${f1(d.ackNoneExpected)}, near the deadline or across a fault ${f1(d.excused)}; receipts on time ${f1(d.receiptsOnTime)}, late ${f1(d.receiptsLate)}; judged wrong ${f1(d.wrong)}`);
+if (d.ackJudgedAfterMadeMs?.n) lines.push(`    an acknowledgement's judged time (its sender's cosignature) came after the officer's request by p50 ${d.ackJudgedAfterMadeMs.p50} / p90 ${d.ackJudgedAfterMadeMs.p90} / p99 ${d.ackJudgedAfterMadeMs.p99} / max ${d.ackJudgedAfterMadeMs.max} ms (whole seconds; on-time margin ${COSIGN_LAG_MS} ms)`);
 if (problems.length) lines.push(`problems:\n  - ${problems.slice(0, 40).join('\n  - ')}${problems.length > 40 ? `\n  … and ${problems.length - 40} more` : ''}`);
 lines.push(`result: ${ok ? 'every promise held' : 'SOMETHING BROKE'}`);
 console.log(lines.join('\n'));

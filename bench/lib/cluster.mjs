@@ -55,25 +55,44 @@ export class Proxy {
   #blocked = false;
   port = 0;
 
+  /**
+   * @param targetPort one port, or several tried in order for each new
+   *   connection (a load balancer's failover over a party's processes)
+   */
   constructor(name, targetPort) {
     this.name = name;
-    this.targetPort = targetPort;
+    this.targets = Array.isArray(targetPort) ? targetPort : [targetPort];
     this.#server = createServer((client) => {
       if (this.#blocked) {
         client.destroy();
         return;
       }
-      const upstream = createConnection({ host: '127.0.0.1', port: this.targetPort });
+      client.pause();
       this.#track(client);
-      this.#track(upstream);
-      const cut = () => {
-        client.destroy();
-        upstream.destroy();
+      const attempt = (i) => {
+        const upstream = createConnection({ host: '127.0.0.1', port: this.targets[i] });
+        const refused = () => {
+          upstream.destroy();
+          if (i + 1 < this.targets.length && !client.destroyed) attempt(i + 1);
+          else client.destroy();
+        };
+        upstream.once('error', refused);
+        upstream.once('connect', () => {
+          upstream.off('error', refused);
+          this.#track(upstream);
+          const cut = () => {
+            client.destroy();
+            upstream.destroy();
+          };
+          client.on('error', cut).on('close', cut);
+          upstream.on('error', cut).on('close', cut);
+          client.pipe(upstream);
+          upstream.pipe(client);
+          client.resume();
+        });
       };
-      client.on('error', cut).on('close', cut);
-      upstream.on('error', cut).on('close', cut);
-      client.pipe(upstream);
-      upstream.pipe(client);
+      client.on('error', () => client.destroy());
+      attempt(0);
     });
   }
 
@@ -215,11 +234,13 @@ export function cluster(o) {
 
   /**
    * Starts `parley serve` for `n` on its port and waits for its JSON line.
-   * Peers: `n.peers(party)` when set (a proxy's URL), else each peer's own URL.
+   * Peers: `n.peers(party)` when set (a proxy's URL), else each peer's own URL;
+   * data directory `n.data` when set (a party's second process), else the party's;
+   * `n.extra` and `extra` are added to the command line.
    */
   function start(n, extra = []) {
     const peers = o.parties.filter((p) => p !== n.party).flatMap((p) => ['--peer', `${p}=${n.peers ? n.peers(p) : nodes[p].url}`]);
-    const child = spawn(process.execPath, [BIN, 'serve', '--data', dataOf(n.party), '--port', String(n.port), '--json', ...peers, ...extra], {
+    const child = spawn(process.execPath, [BIN, 'serve', '--data', n.data ?? dataOf(n.party), '--port', String(n.port), '--json', ...peers, ...(n.extra ?? []), ...extra], {
       cwd: tmp,
       env: env(),
       stdio: ['ignore', 'pipe', 'pipe'],
