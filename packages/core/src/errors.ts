@@ -112,6 +112,8 @@ export const ERROR_CATALOG = {
   // Own-log continuity (node rollback guard, issue 9): our state, not the caller's input.
   LOG_ROLLED_BACK: { kind: 'store', status: 409, title: 'This node\u2019s log is behind what its peers cosigned' },
   LOG_UNCONFIRMED: { kind: 'store', status: 503, title: 'This node\u2019s log size is not yet confirmed by a peer' },
+  // Several processes for one party on one PostgreSQL database (node sequencer.ts, issue 14).
+  SEQUENCER_UNAVAILABLE: { kind: 'store', status: 503, title: 'No process of this party can write its log right now' },
 
   // RFC 9180 HPKE envelopes and salted commitments (envelope/).
   HPKE_OPEN_FAILED: { kind: 'verification', status: 422, title: 'Sealed envelope does not open' },

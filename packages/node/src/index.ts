@@ -9,6 +9,7 @@ export * from './bundle.js';
 export * from './deadlines/index.js';
 export * from './federation/index.js';
 export * from './runtime.js';
+export * from './sequencer.js';
 export * from './rollback.js';
 export * from './incidents.js';
 export * from './received.js';

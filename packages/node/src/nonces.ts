@@ -10,8 +10,14 @@
  * after its nonce is durable (ParleyNode.authenticateRequestDurably), so a
  * request replayed after a crash or restart — within its ±60 s window — is
  * refused as a replay, not served twice.
+ *
+ * Several processes of one party on one database (issue 14): the memory of
+ * one process does not hold the nonces another one recorded, so the store's
+ * answer is the real check — `rememberNonce` returns false for a nonce held
+ * and live, and {@link PersistentNonceCache.durable} then refuses the request
+ * as a replay.
  */
-import { MemoryNonceCache, type NonceCache } from '@parley/core';
+import { MemoryNonceCache, type NonceCache, fail } from '@parley/core';
 import type { LogStore } from '@parley/store';
 
 export class PersistentNonceCache implements NonceCache {
@@ -20,6 +26,8 @@ export class PersistentNonceCache implements NonceCache {
   readonly #pending = new Set<Promise<unknown>>();
   /** A write that failed: every later request fails closed until the node restarts. */
   #failed: unknown;
+  /** The store's answer for the nonce added last: true = new, false = held already (a replay). */
+  #last: Promise<boolean> | undefined;
 
   constructor(store: LogStore) {
     this.#store = store;
@@ -37,21 +45,37 @@ export class PersistentNonceCache implements NonceCache {
   add(key: string, expiresAt: number, now: number): void {
     this.#memory.add(key, expiresAt, now);
     const p = this.#store.rememberNonce(key, expiresAt, now).then(
-      () => undefined,
+      (fresh) => fresh,
       (e: unknown) => {
         this.#failed ??= e;
+        return true;
       },
     );
+    this.#last = p;
     this.#pending.add(p);
     void p.finally(() => this.#pending.delete(p));
   }
 
   /**
-   * Resolves when every nonce added so far is durable.
-   * @throws the store's error (STORE_UNAVAILABLE) when a nonce could not be written.
+   * The store's answer for the nonce {@link add}ed last: take it synchronously
+   * after the verification that added it, and hand it to {@link durable}.
    */
-  async durable(): Promise<void> {
+  takeLast(): Promise<boolean> | undefined {
+    const p = this.#last;
+    this.#last = undefined;
+    return p;
+  }
+
+  /**
+   * Resolves when every nonce added so far is durable.
+   * @param fresh the answer {@link takeLast} gave for the request's nonce.
+   * @throws the store's error (STORE_UNAVAILABLE) when a nonce could not be written;
+   *   VerificationError `REQUEST_UNAUTHENTICATED` when the store already held
+   *   `fresh`'s nonce (recorded by another process of the party: a replay).
+   */
+  async durable(fresh?: Promise<boolean>): Promise<void> {
     await Promise.all([...this.#pending]);
     if (this.#failed !== undefined) throw this.#failed;
+    if (fresh !== undefined && !(await fresh)) fail('REQUEST_UNAUTHENTICATED', 'nonce seen before (replay, recorded by another process of this party)');
   }
 }

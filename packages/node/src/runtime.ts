@@ -46,6 +46,7 @@ import { ContinuityGuard } from './rollback.js';
 import { loadPullCursor } from './federation/pull.js';
 import { TimestampStamper } from './tsa/stamper.js';
 import { TimestampFetcher } from './tsa/peers.js';
+import type { SequencerElection } from './sequencer.js';
 
 /** True when our witness cosigned more of `party`'s log than our pull has scanned into the mirror. */
 async function mirrorBehind(node: ParleyNode, store: LogStore, party: string): Promise<boolean> {
@@ -64,6 +65,9 @@ export const FIRST_ROUND_MS = 1_000;
 export const MIRROR_CATCH_UP_MS = 500;
 /** Time allowed to one peer for the guard's question (ms). */
 export const CONTINUITY_PEER_TIMEOUT_MS = 3_000;
+
+/** How often a follower reads the store's size, to serve what the sequencer appended (ms). */
+export const FOLLOW_MS = 200;
 
 /** Least time between two append-driven wake-ups of the deadline watcher (ms). */
 export const WATCHER_WAKE_MS = 50;
@@ -109,58 +113,79 @@ export interface RuntimeOptions {
    * fetches of the counterparts' tokens (default 60 000 ms; `parley serve --tsa-interval`).
    */
   readonly tsa?: { readonly intervalMs?: number; readonly timeoutMs?: number };
+  /**
+   * Several processes for one party on one PostgreSQL database (issue 14):
+   * this process's side of the sequencer election. Absent: the party's only
+   * process (SQLite, or PostgreSQL with one process), which always signs.
+   */
+  readonly sequencer?: SequencerElection;
+  /** The base URL the other processes forward writes to (default: the URL this server listens on). */
+  readonly advertiseUrl?: string;
+  /** How often a follower looks for entries the sequencer appended (default {@link FOLLOW_MS}). */
+  readonly followMs?: number;
 }
 
 export interface Runtime {
   readonly app: FastifyInstance;
   readonly url: string;
+  /** The duties below run on the party's sequencer only: undefined on a follower (issue 14). */
   readonly federator: Federator | undefined;
   readonly heartbeat: Heartbeat | undefined;
-  readonly watcher: DeadlineWatcher;
+  readonly watcher: DeadlineWatcher | undefined;
   /** The rollback guard, unless federation or the guard is off. */
   readonly continuity: ContinuityGuard | undefined;
   /** Stamps our checkpoints (issue 12): idle while the accord lists no authority. */
-  readonly stamper: TimestampStamper;
+  readonly stamper: TimestampStamper | undefined;
   /** Fetches and verifies the counterparts' tokens (issue 12), unless federation is off. */
   readonly timestampFetcher: TimestampFetcher | undefined;
+  /** The election, when several processes serve the party (RuntimeOptions.sequencer). */
+  readonly sequencer: SequencerElection | undefined;
   /** Stops everything this started (the node and store stay the caller's to close). */
   stop(): Promise<void>;
 }
 
-/** Starts the server, federation, heartbeats and the deadline watcher for a node. */
-export async function startRuntime(o: RuntimeOptions): Promise<Runtime> {
-  const events = o.events ?? SILENT;
-  // issue 9: the gate goes up before anything could sign (heartbeats, receipts of pushes, officers' sends).
-  let continuity: ContinuityGuard | undefined;
-  if (o.federation?.enabled !== false && o.continuity?.enabled !== false) {
-    continuity = new ContinuityGuard({
-      node: o.node,
-      store: o.store,
-      peers: peersOf(o.node, { ...(o.peerUrls ? { urls: o.peerUrls } : {}), timeoutMs: CONTINUITY_PEER_TIMEOUT_MS }),
-      logger: events,
-      ...(o.continuity?.waitMs !== undefined ? { waitMs: o.continuity.waitMs } : {}),
-      ...(o.continuity?.retryMs !== undefined ? { retryMs: o.continuity.retryMs } : {}),
-    });
-    o.node.setContinuity(continuity);
-    if (o.continuity?.trustLocalLog === true) continuity.trustLocal();
-    let bound: ReturnType<typeof setTimeout> | undefined;
-    await Promise.race([continuity.start(), new Promise<void>((r) => (bound = setTimeout(r, FIRST_ROUND_MS)))]);
-    clearTimeout(bound);
-  }
-  const app = await createServer({
+/** What runs once per party: on the only process, or on the sequencer of several. */
+interface Duties {
+  readonly federator: Federator | undefined;
+  readonly heartbeat: Heartbeat | undefined;
+  readonly watcher: DeadlineWatcher;
+  readonly stamper: TimestampStamper;
+  readonly timestampFetcher: TimestampFetcher | undefined;
+  stop(): Promise<void>;
+}
+
+/** The rollback guard (issue 9): goes up before anything could sign (heartbeats, receipts of pushes, officers' sends). */
+async function startGuard(o: RuntimeOptions, events: StructuredLogger): Promise<ContinuityGuard | undefined> {
+  if (o.federation?.enabled === false || o.continuity?.enabled === false) return undefined;
+  const continuity = new ContinuityGuard({
     node: o.node,
     store: o.store,
-    ...(o.logger !== undefined ? { logger: o.logger } : {}),
-    ...(o.webRoot !== undefined ? { webRoot: o.webRoot } : {}),
-    ...(o.peerUrls !== undefined ? { peerUrls: o.peerUrls } : {}),
-    ...(o.hardening !== undefined ? { hardening: o.hardening } : {}),
+    peers: peersOf(o.node, { ...(o.peerUrls ? { urls: o.peerUrls } : {}), timeoutMs: CONTINUITY_PEER_TIMEOUT_MS }),
+    logger: events,
+    ...(o.continuity?.waitMs !== undefined ? { waitMs: o.continuity.waitMs } : {}),
+    ...(o.continuity?.retryMs !== undefined ? { retryMs: o.continuity.retryMs } : {}),
   });
-  const host = o.host ?? '127.0.0.1';
-  await app.listen({ host, port: o.port ?? 0 });
-  const addr = app.server.address();
-  const port = typeof addr === 'object' && addr !== null ? addr.port : (o.port ?? 0);
-  const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+  o.node.setContinuity(continuity);
+  if (o.continuity?.trustLocalLog === true) continuity.trustLocal();
+  let bound: ReturnType<typeof setTimeout> | undefined;
+  await Promise.race([continuity.start(), new Promise<void>((r) => (bound = setTimeout(r, FIRST_ROUND_MS)))]);
+  clearTimeout(bound);
+  return continuity;
+}
 
+/**
+ * Milliseconds until the next heartbeat is due after the last one in our
+ * log (0: at once). A new sequencer keeps the party's rhythm instead of
+ * beating at its takeover: once per interval per party, not per process.
+ */
+async function nextBeatIn(o: RuntimeOptions, intervalMs: number): Promise<number> {
+  const last = (await o.store.outbox({ type: 'heartbeat', limit: 1 }))[0];
+  if (last === undefined) return 0;
+  return Math.max(0, Math.min(intervalMs, Date.parse(last.meta.time) + intervalMs - Date.now()));
+}
+
+/** Starts the once-per-party duties: deadline watcher, alerts, federation, time stamping, heartbeats. */
+async function startDuties(o: RuntimeOptions, events: StructuredLogger, continuity: ContinuityGuard | undefined): Promise<Duties> {
   const tracker = deadlineTracker(o.node, o.store);
   // Deadlines are judged by what counterparts cosigned, not by a party's own clock (deadlines/cosigned.ts).
   const bounds = await CosignedBounds.open(o.node, o.store);
@@ -254,24 +279,26 @@ export async function startRuntime(o: RuntimeOptions): Promise<Runtime> {
     timestampFetcher.start();
   }
 
+  let firstBeat: ReturnType<typeof setTimeout> | undefined;
   if (o.heartbeatMs !== 0) {
-    heartbeat = new Heartbeat({ node: o.node, logger: events, ...(o.heartbeatMs !== undefined ? { intervalMs: o.heartbeatMs } : {}) });
+    const hb = new Heartbeat({ node: o.node, logger: events, ...(o.heartbeatMs !== undefined ? { intervalMs: o.heartbeatMs } : {}) });
+    heartbeat = hb;
+    // Several processes: a new sequencer beats when the party's next beat is due, not at its takeover.
+    const delay = o.sequencer !== undefined ? await nextBeatIn(o, hb.intervalMs) : 0;
+    if (delay > 0) firstBeat = setTimeout(() => void hb.start(), delay);
     // A node that may not sign yet does not hold its start for its first beat (it waits at the gate, or fails loudly).
-    if (continuity === undefined || continuity.ok) await heartbeat.start();
-    else void heartbeat.start();
+    else if (continuity === undefined || continuity.ok) await hb.start();
+    else void hb.start();
   }
 
   return {
-    app,
-    url,
     federator,
     heartbeat,
     watcher,
-    continuity,
     stamper,
     timestampFetcher,
     async stop() {
-      continuity?.stop();
+      if (firstBeat !== undefined) clearTimeout(firstBeat);
       await stamper.stop();
       await timestampFetcher?.stop();
       unsubscribeChain();
@@ -283,6 +310,126 @@ export async function startRuntime(o: RuntimeOptions): Promise<Runtime> {
       await stopAlerts();
       await watcher.stop();
       await bounds.close();
+    },
+  };
+}
+
+/**
+ * Starts the server, federation, heartbeats and the deadline watcher for a node.
+ *
+ * With `o.sequencer` (several processes for one party on one PostgreSQL
+ * database, issue 14) the server starts at once and this process begins as
+ * a follower: it signs nothing, forwards writes to the sequencer
+ * (http/forward.ts) and follows the log as it grows in the store (every
+ * {@link FOLLOW_MS}). When the election makes it the sequencer it re-reads
+ * its frontier from the store, puts up the rollback guard and starts the
+ * once-per-party duties; when it loses the lock it refuses writes at once
+ * and stops them.
+ */
+export async function startRuntime(o: RuntimeOptions): Promise<Runtime> {
+  const events = o.events ?? SILENT;
+  const election = o.sequencer;
+  if (election !== undefined) o.node.setSequencer(false);
+  let continuity = election === undefined ? await startGuard(o, events) : undefined;
+  const app = await createServer({
+    node: o.node,
+    store: o.store,
+    ...(o.logger !== undefined ? { logger: o.logger } : {}),
+    ...(o.webRoot !== undefined ? { webRoot: o.webRoot } : {}),
+    ...(o.peerUrls !== undefined ? { peerUrls: o.peerUrls } : {}),
+    ...(o.hardening !== undefined ? { hardening: o.hardening } : {}),
+    ...(election !== undefined ? { sequencer: election } : {}),
+  });
+  const host = o.host ?? '127.0.0.1';
+  await app.listen({ host, port: o.port ?? 0 });
+  const addr = app.server.address();
+  const port = typeof addr === 'object' && addr !== null ? addr.port : (o.port ?? 0);
+  const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+
+  let duties: Duties | undefined = election === undefined ? await startDuties(o, events, continuity) : undefined;
+  let follow: ReturnType<typeof setInterval> | undefined;
+  let unsubscribeElection = (): unknown => undefined;
+  let settled = (): Promise<void> => Promise.resolve();
+  if (election !== undefined) {
+    // Role changes run one after another; the node refuses writes the instant the lock is in doubt.
+    let transitions: Promise<void> = Promise.resolve();
+    const takeOver = async () => {
+      const size = await o.node.resync();
+      if (!election.isSequencer) return;
+      continuity = await startGuard(o, events);
+      if (!election.isSequencer) return;
+      o.node.setSequencer(true);
+      events.info({ event: 'parley.sequencer.takeover', treeSize: size, self: election.status().self }, 'sequencer: signing from the stored log');
+      duties = await startDuties(o, events, continuity);
+    };
+    const stepDown = async () => {
+      o.node.setSequencer(false);
+      continuity?.stop();
+      continuity = undefined;
+      o.node.setContinuity(undefined);
+      const d = duties;
+      duties = undefined;
+      await d?.stop();
+    };
+    unsubscribeElection = election.onChange((role) => {
+      if (role === 'follower') o.node.setSequencer(false);
+      transitions = transitions
+        .then(() => (role === 'sequencer' ? takeOver() : stepDown()))
+        .catch((e: unknown) => {
+          events.error({ event: 'parley.sequencer.transition_failed', role, error: e instanceof Error ? e.message : String(e) }, 'sequencer role change failed: stepping down');
+          // A sequencer that cannot sign must not keep the lock from the others.
+          election.resign('the takeover failed');
+          return stepDown();
+        });
+    });
+    settled = () => transitions;
+    // A follower serves the log the sequencer appends: it follows the store's size.
+    let following = false;
+    follow = setInterval(() => {
+      if (following || o.node.isSequencer) return;
+      following = true;
+      void o.store
+        .treeSize()
+        .then((size) => (size > o.node.treeSize ? o.node.resync() : undefined))
+        .then(() => o.node.followIngest())
+        .catch(() => undefined)
+        .finally(() => (following = false));
+    }, o.followMs ?? FOLLOW_MS);
+    await election.start(o.advertiseUrl ?? url);
+  }
+
+  return {
+    app,
+    url,
+    get federator() {
+      return duties?.federator;
+    },
+    get heartbeat() {
+      return duties?.heartbeat;
+    },
+    get watcher() {
+      return duties?.watcher;
+    },
+    get continuity() {
+      return continuity;
+    },
+    get stamper() {
+      return duties?.stamper;
+    },
+    get timestampFetcher() {
+      return duties?.timestampFetcher;
+    },
+    sequencer: election,
+    async stop() {
+      if (follow !== undefined) clearInterval(follow);
+      unsubscribeElection();
+      // The lock goes first: another process takes over while this one drains.
+      o.node.setSequencer(election === undefined);
+      await election?.stop();
+      await settled();
+      continuity?.stop();
+      await duties?.stop();
+      duties = undefined;
       await app.close();
     },
   };

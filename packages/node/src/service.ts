@@ -64,7 +64,7 @@ import {
   verifyRequestBody,
   verifyRequestHead,
 } from '@parley/core';
-import { type EntryMeta, type ListQuery, type LogStore, type OwnEntry, type ReceivedEntry, type Role, LogWriter } from '@parley/store';
+import { type EntryMeta, type ListQuery, type LogStore, type OwnEntry, type ReceivedEntry, type ReceivedListing, type Role, LogWriter } from '@parley/store';
 import { PersistentNonceCache } from './nonces.js';
 import { checkBody, type IncidentReport } from './bodies.js';
 import { type VerifyPool, throwVerdict } from './verifyPool.js';
@@ -162,6 +162,8 @@ const MACHINE = 'node';
 export function unacknowledgeable(type: string): boolean {
   return !needsAck(type);
 }
+/** Received entries read per page by a follower that catches up (ParleyNode.followIngest). */
+const FOLLOW_PAGE = 256;
 /** Most entries one receipt acknowledges (the envelope allows 16 refs). */
 export const RECEIPT_REFS = 16;
 
@@ -873,14 +875,14 @@ export class ParleyNode implements Governed {
    */
   async authenticateRequestBodyDurably(head: VerifiedRequestHead, body: Uint8Array): Promise<AuthenticatedRequest> {
     const a = verifyRequestBody({ head, body, now: this.#now().getTime() / 1000, seen: this.#nonces });
-    await this.#nonces.durable();
+    await this.#nonces.durable(this.#nonces.takeLast());
     return a;
   }
 
   /** {@link authenticateRequest}, resolving once the request's nonce is durable (a replay after a restart is refused). */
   async authenticateRequestDurably(r: { readonly header: string | undefined; readonly method: string; readonly path: string; readonly body: Uint8Array }): Promise<AuthenticatedRequest> {
     const a = this.authenticateRequest(r);
-    await this.#nonces.durable();
+    await this.#nonces.durable(this.#nonces.takeLast());
     return a;
   }
 
@@ -1066,9 +1068,84 @@ export class ParleyNode implements Governed {
     return this.#halted;
   }
 
-  /** The writer's gate: a rotation's hold (but for its own appends), then the continuity guard's. */
+  /** The writer's gate: a follower refuses; a rotation's hold (but for its own appends), then the continuity guard's. */
   #gate(): () => Promise<void> | undefined {
-    return () => (this.#rotating !== undefined && !this.#bypass ? this.#rotating : this.#continuity?.gate());
+    return () => {
+      if (this.#follower) return Promise.reject(new ParleyError('SEQUENCER_UNAVAILABLE', 'this process is not the sequencer of its party: it signs nothing (sequencer.ts)'));
+      return this.#rotating !== undefined && !this.#bypass ? this.#rotating : this.#continuity?.gate();
+    };
+  }
+
+  // -------------------------------------------------------------------------
+  // Several processes for one party (issue 14, sequencer.ts): only the sequencer signs.
+
+  /** Set while another process of the party is its sequencer: every write is refused. */
+  #follower = false;
+
+  /**
+   * Makes this node a follower (`false`: it signs nothing; the runtime
+   * forwards writes to the sequencer) or lets it sign again (`true`, after
+   * {@link resync}). A node that is never told is its party's only process.
+   */
+  setSequencer(on: boolean): void {
+    this.#follower = !on;
+    // The sequencer tells its ingest listeners itself; a follower again starts following from the store's newest row.
+    if (on) this.#followed = undefined;
+  }
+
+  /** A follower's position in the store's receive order (ReceivedListing.rowid): rows above it are news. */
+  #followed: number | undefined;
+
+  /**
+   * A follower: tells the ingest listeners (live events, governance, the
+   * evaluation times) of the entries another process of the party stored
+   * since the last call, oldest first — as if this process had ingested
+   * them. The first call after becoming a follower only notes where the
+   * store is. Receive order is commit order in the store (PgStore), so no row
+   * is passed over.
+   * @returns how many entries were announced.
+   */
+  async followIngest(): Promise<number> {
+    if (!this.#follower) return 0;
+    const top = (await this.#store.inbox({ limit: 1 }))[0]?.rowid ?? 0;
+    const from = this.#followed;
+    if (from === undefined || top <= from) {
+      this.#followed = Math.max(top, from ?? 0);
+      return 0;
+    }
+    const fresh: ReceivedListing[] = [];
+    let before: number | undefined;
+    for (;;) {
+      const page = await this.#store.inbox({ limit: FOLLOW_PAGE, ...(before !== undefined ? { before } : {}) });
+      const newer = page.filter((r) => r.rowid > from && r.rowid <= top);
+      fresh.push(...newer);
+      if (page.length < FOLLOW_PAGE || page.at(-1)!.rowid <= from) break;
+      before = page.at(-1)!.rowid;
+    }
+    fresh.sort((a, b) => a.rowid - b.rowid);
+    this.#followed = top;
+    if (fresh.length > 0) for (const l of this.#ingestListeners) l(fresh);
+    return fresh.length;
+  }
+
+  /** False while another process of the party is its sequencer. */
+  get isSequencer(): boolean {
+    return !this.#follower;
+  }
+
+  /**
+   * Catches up with what another process of the party appended: the
+   * writer's frontier and checkpoint are read again from the store, and the
+   * append listeners (live events, federation push, the watcher) hear of the
+   * new size. A follower calls it as the log grows; a new sequencer before
+   * it signs anything.
+   * @returns the tree size now known.
+   */
+  async resync(): Promise<number> {
+    const before = this.#writer.size;
+    const size = await this.#writer.resync();
+    if (size > before) for (const l of this.#appendListeners) l(size);
+    return size;
   }
 
   /**

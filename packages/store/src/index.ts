@@ -5,3 +5,4 @@ export { LogWriter, type Adopted, type Appended, type Prepared, type WriteGate, 
 export { withWriterThread } from './sqlite/threaded.js';
 export { type DirLock, LOCK_FILE, LOCK_PID_FILE, lockDataDir, lockHolder } from './lock.js';
 export { backupDatabase, databaseInUse, verifyStoreFile, type StoreSummary } from './sqlite/backup.js';
+export { isPostgresUrl, PgStore, type PgStoreOptions, redactUrl, PG_SCHEMA_VERSION } from './postgres/index.js';

@@ -14,9 +14,15 @@
  *   Callers acknowledge nothing before that.
  * - **Read-after-write.** A read issued after a write resolved sees it.
  * - **Concurrency.** Reads may run concurrently with each other and with one
- *   writer. `appendBatch` calls are serialized by the caller (the
- *   {@link LogWriter} is the only one); an implementation may reject a batch
- *   that does not start at the current tree size (`STORE_CONFLICT`).
+ *   writer. `appendBatch` calls are serialized by the caller within one
+ *   process (the {@link LogWriter} is the only one).
+ * - **Conditional append (MUST, issue 14).** `appendBatch` is a
+ *   compare-and-set on the log's previous size and root: it rejects with
+ *   `STORE_CONFLICT`, writing nothing, a batch whose first index is not the
+ *   current tree size or whose `prevRoot` is not the root of the stored tree
+ *   at that size. So of two writers racing from one state (two processes on
+ *   one database, a deposed sequencer that still has a batch in flight),
+ *   exactly one wins and the log never forks.
  *   Writes issued without awaiting each other are applied in the order they
  *   were issued (two `putSetting`s of one key: the later value wins).
  * - **No silent loss.** Storage failures reject with {@link StoreError}
@@ -84,6 +90,12 @@ export interface AppendBatch {
   readonly hashes: readonly (readonly [number, Hash])[];
   /** Tree size after the batch. */
   readonly treeSize: number;
+  /**
+   * The RFC 6962 root of the log before the batch (size = the first entry's
+   * index; SHA-256 of the empty string for an empty log): the batch applies
+   * only on top of exactly that tree, else `STORE_CONFLICT`.
+   */
+  readonly prevRoot: Hash;
   /** The signed checkpoint note for `treeSize`. */
   readonly checkpoint: Uint8Array;
   /**
@@ -183,7 +195,13 @@ export interface MirroredEntry {
 export interface LogStore {
   /** Current size of this party's own log (0 when empty). */
   treeSize(): Promise<number>;
-  /** Atomically and durably appends a batch (see {@link AppendBatch}). */
+  /**
+   * Atomically and durably appends a batch (see {@link AppendBatch}), only
+   * if the stored log is still the one the batch was built on.
+   * @throws StoreError `STORE_CONFLICT`, writing nothing, when the batch's
+   *   first index is not the tree size, its `prevRoot` is not the stored
+   *   root at that size, or it is malformed.
+   */
   appendBatch(batch: AppendBatch): Promise<void>;
   /** Stored hashes by stored index, in the order asked; rejects if any is missing. */
   readHashes(indexes: readonly number[]): Promise<Hash[]>;

@@ -106,6 +106,8 @@ interface Staged {
   readonly hashes: [number, Hash][];
   readonly treeSize: number;
   readonly checkpoint: Uint8Array;
+  /** The root of the tree the batch was built on (AppendBatch.prevRoot). */
+  readonly prevRoot: Hash;
   /** Received entries the accepted submissions carry (AppendBatch.received). */
   readonly received: ReceivedEntry[];
   /** The frontier after the batch. */
@@ -182,6 +184,27 @@ export class LogWriter {
     });
   }
 
+  /**
+   * Re-reads size, frontier and checkpoint from the store, for a writer that
+   * did not write what the store now holds: another process of the party
+   * appended (several `parley serve` on one PostgreSQL database — node
+   * sequencer.ts). A follower calls it to serve the grown log; a process
+   * that becomes the sequencer calls it before it signs anything, so it
+   * never signs an index the store already holds. While submissions are
+   * queued or committing, the re-read happens before the next batch instead.
+   * Never moves the frontier backwards.
+   * @returns the tree size this writer now knows.
+   */
+  async resync(): Promise<number> {
+    if (this.#loop !== undefined || this.#queue.length > 0) {
+      this.#stale = true;
+      return this.size;
+    }
+    const state = await loadState(this.#store, this.#origin);
+    if (state.frontier.size >= this.#state.frontier.size) this.#state = state;
+    return this.size;
+  }
+
   /** Sets (or, with undefined, removes) the {@link WriteGate} every later submission passes. */
   setGate(gate: WriteGate | undefined): void {
     this.#gate = gate;
@@ -202,6 +225,7 @@ export class LogWriter {
     if (this.#loop !== undefined || this.#queue.length > 0) throw new Error('internal: adopt while the writer is busy');
     if (a.entries.length === 0) return this.size;
     this.#state = await loadState(this.#store, this.#origin);
+    const prevRoot = this.#state.frontier.root();
     const frontier = this.#state.frontier.clone();
     let stored = storedHashCount(frontier.size);
     const entries: OwnEntry[] = [];
@@ -227,7 +251,7 @@ export class LogWriter {
     } else {
       note = this.#sign(cp);
     }
-    await this.#store.appendBatch({ entries, hashes, treeSize: cp.treeSize, checkpoint: note });
+    await this.#store.appendBatch({ entries, hashes, treeSize: cp.treeSize, checkpoint: note, prevRoot });
     // ---- durable: the recovered tail is part of the log.
     this.#state = { frontier, checkpoint: note };
     return cp.treeSize;
@@ -294,6 +318,7 @@ export class LogWriter {
   /** Assigns indexes, prepares entries, computes hashes and signs the checkpoint, on top of `base`. */
   #stage(subs: Submission[], base: Frontier): Staged | undefined {
     const frontier = base.clone();
+    const prevRoot = base.root();
     let stored = storedHashCount(frontier.size);
     const entries: OwnEntry[] = [];
     const hashes: [number, Hash][] = [];
@@ -324,13 +349,13 @@ export class LogWriter {
       for (const s of accepted) s.reject(e);
       return undefined;
     }
-    return { accepted, entries, hashes, treeSize, checkpoint, received, frontier };
+    return { accepted, entries, hashes, treeSize, checkpoint, prevRoot, received, frontier };
   }
 
   /** Commits a staged batch; true when it is durable (and acknowledged), false when it failed (and rejected). */
   async #commit(b: Staged): Promise<boolean> {
     try {
-      await this.#store.appendBatch({ entries: b.entries, hashes: b.hashes, treeSize: b.treeSize, checkpoint: b.checkpoint, ...(b.received.length > 0 ? { received: b.received } : {}) });
+      await this.#store.appendBatch({ entries: b.entries, hashes: b.hashes, treeSize: b.treeSize, checkpoint: b.checkpoint, prevRoot: b.prevRoot, ...(b.received.length > 0 ? { received: b.received } : {}) });
     } catch (e) {
       // Not acknowledged, but possibly persisted: resynchronize before reusing any index.
       this.#stale = true;
@@ -351,11 +376,24 @@ export class LogWriter {
   }
 }
 
+/** Most re-reads of size and checkpoint while another process keeps appending. */
+const LOAD_TRIES = 50;
+
 /** Reads size, frontier and latest checkpoint, and checks that they agree. */
 async function loadState(store: LogStore, origin: string): Promise<State> {
-  const size = await store.treeSize();
+  // Another process of the party may commit between these reads (several `parley serve` on one
+  // PostgreSQL database, issue 14): a size and a checkpoint read across its commit disagree for a
+  // moment. Read the size again after the checkpoint; only a pair read with no commit between
+  // them — the size unchanged — is judged (stored hashes below it never change).
+  let size = await store.treeSize();
+  let note = await store.latestCheckpoint();
+  for (let tries = 0; tries < LOAD_TRIES; tries++) {
+    const again = await store.treeSize();
+    if (again === size) break;
+    size = again;
+    note = await store.latestCheckpoint();
+  }
   const frontier = Frontier.restore(size, size === 0 ? [] : await store.readHashes(frontierIndexes(size)));
-  const note = await store.latestCheckpoint();
   if (note === undefined) {
     if (size !== 0) fail('STORE_CORRUPT', `log of size ${size} has no checkpoint`);
     return { frontier, checkpoint: undefined };

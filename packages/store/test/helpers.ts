@@ -79,6 +79,7 @@ export function entryBytes(i: number, tag = 'e', size = 64): Uint8Array {
  * (advanced in place), with a checkpoint signed by the test key.
  */
 export function buildBatch(f: Frontier, items: readonly { bytes: Uint8Array; meta: EntryMeta }[]): AppendBatch {
+  const prevRoot = f.root();
   let stored = storedHashCount(f.size);
   const entries: OwnEntry[] = [];
   const hashes: [number, Hash][] = [];
@@ -89,7 +90,7 @@ export function buildBatch(f: Frontier, items: readonly { bytes: Uint8Array; met
     entries.push({ index, leafHash: leaf, bytes: it.bytes, meta: it.meta });
   }
   const checkpoint = signTestCheckpoint({ origin: ORIGIN, treeSize: f.size, rootHash: f.root(), extensions: [] });
-  return { entries, hashes, treeSize: f.size, checkpoint };
+  return { entries, hashes, treeSize: f.size, checkpoint, prevRoot };
 }
 
 /** Parses a stored checkpoint note without checking its signature (the tests check it separately). */

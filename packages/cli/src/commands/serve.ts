@@ -40,6 +40,8 @@ interface ServeOpts {
   uploadTimeout?: string;
   trustProxy?: string;
   tsaInterval?: string;
+  store?: string;
+  advertiseUrl?: string;
 }
 
 /** The installed accord, verified and complete, or a usage error that says what is missing. */
@@ -81,6 +83,8 @@ export function registerServe(program: Command): void {
     .option('--trust-proxy <addresses>', 'believe X-Forwarded-For from these reverse proxies (address, CIDR or comma list, e.g. 127.0.0.1), so login throttling sees clients\' addresses')
     .option('--upload-timeout <seconds>', 'close an upload (push, witness request, bundle import) whose body is not in after this long (default 30)')
     .option('--tsa-interval <seconds>', 'when the accord lists RFC 3161 time-stamping authorities: least time between two time stamps of this log\'s checkpoints, and between two fetches of the peers\' tokens (default 60; a checkpoint after an evaluation commitment or deployment notice is stamped at once)')
+    .option('--store <url>', 'keep the log in this PostgreSQL database (postgres://…; default: config.json "store", else DIR/parley.sqlite); several serve processes may share one database: one of them signs (the sequencer), the others serve reads and hand writes to it')
+    .option('--advertise-url <url>', 'with a PostgreSQL store: the base URL the party\'s other serve processes forward writes to when this one is the sequencer (default: the URL it listens on)')
     .option('--json', 'print {"url","party","origin","channel"} as JSON once listening')
     .addHelpText(
       'after',
@@ -94,8 +98,14 @@ Stops cleanly on SIGINT (Ctrl-C), SIGTERM, SIGHUP from its terminal, and —
 run through npx or npm run — when npm ends. Without a terminal (nohup, a
 service manager) SIGHUP is ignored.
 
+Several processes for one party (PostgreSQL store): run one serve per data
+directory copy (same keys.enc and config), all on one database. Exactly one
+is the sequencer (a PostgreSQL advisory lock); when it dies another takes
+over within a few seconds. GET /v1/sequencer says which one it is.
+
 Example:
-  $ PARLEY_PASSPHRASE=… parley serve --data us --port 8443`,
+  $ PARLEY_PASSPHRASE=… parley serve --data us --port 8443
+  $ PARLEY_PASSPHRASE=… parley serve --data us-2 --port 8444 --store postgres://parley@db/us`,
     )
     .action(act(serve));
 }
@@ -145,13 +155,29 @@ async function serve(o: ServeOpts): Promise<number> {
   const webRoot = webRootOf(o.web);
   const hardening = hardeningOf(o);
   // Loaded here, not with the command: `parley serve --help` and a refused start stay fast.
-  const [{ ParleyNode, VerifyPool, startRuntime }, { SqliteStore, withWriterThread }] = await Promise.all([import('@parley/node'), import('@parley/store')]);
+  const [{ ParleyNode, VerifyPool, SequencerElection, startRuntime }, { SqliteStore, PgStore, isPostgresUrl, withWriterThread }] = await Promise.all([import('@parley/node'), import('@parley/store')]);
 
   // Commits run on a writer thread (the event loop stays free during fsync);
   // entry signatures of ingested entries are checked on a worker pool.
-  const file = paths(dir).store;
-  const onMigrate = await migrationProgress(o.json === true, file);
-  const store = withWriterThread(SqliteStore.open(file, onMigrate ? { onMigrate } : {}), file);
+  const spec = o.store ?? (config as { store?: string }).store ?? paths(dir).store;
+  const file = isPostgresUrl(spec) ? undefined : spec;
+  if (o.store !== undefined && file !== undefined) throw new UsageError(`--store must be a postgres:// URL (the SQLite store is DIR/parley.sqlite)`);
+  const onMigrate = await migrationProgress(o.json === true, spec);
+  let store: import('@parley/store').LogStore;
+  let pool: import('pg').Pool | undefined;
+  if (file === undefined) {
+    try {
+      const pg = await PgStore.open(spec, onMigrate ? { onMigrate } : {});
+      pool = pg.pool;
+      store = pg;
+    } catch (e) {
+      if (!isParleyError(e)) throw e;
+      throw new UsageError(`cannot open the PostgreSQL store: ${e.message} (${e.code})`, e.code);
+    }
+  } else {
+    store = withWriterThread(SqliteStore.open(file, onMigrate ? { onMigrate } : {}), file);
+  }
+  if (o.advertiseUrl !== undefined && pool === undefined) throw new UsageError('--advertise-url is for several processes on a PostgreSQL store (--store postgres://…)');
   // keys.enc, a pending next key (log.key.next) and retired HPKE keys; the next key becomes the key once its version is in force.
   const keys = await loadNodeKeys(dir, o.passphraseFile, config.party, store).catch(async (e: unknown) => {
     await store.close();
@@ -190,6 +216,8 @@ async function serve(o: ServeOpts): Promise<number> {
     warn: (obj: object, msg: string) => process.stderr.write(`${JSON.stringify({ level: 'warn', msg, ...obj })}\n`),
     error: (obj: object, msg: string) => process.stderr.write(`${JSON.stringify({ level: 'error', msg, ...obj })}\n`),
   };
+  // issue 14: on PostgreSQL, several serve processes may share the party's database; one signs (sequencer.ts).
+  const sequencer = pool === undefined ? undefined : new SequencerElection({ pool, origin: node.origin, logger: events });
   let runtime: Runtime;
   try {
     runtime = await startRuntime({
@@ -207,6 +235,8 @@ async function serve(o: ServeOpts): Promise<number> {
       ...(o.trustLocalLog === true ? { continuity: { trustLocalLog: true } } : {}),
       ...(tsaIntervalMs !== undefined ? { tsa: { intervalMs: tsaIntervalMs } } : {}),
       hardening,
+      ...(sequencer !== undefined ? { sequencer } : {}),
+      ...(o.advertiseUrl !== undefined ? { advertiseUrl: o.advertiseUrl } : {}),
     });
   } catch (e) {
     await node.close();
@@ -219,7 +249,7 @@ async function serve(o: ServeOpts): Promise<number> {
   if (continuity !== undefined && continuity.state !== 'confirmed') process.stderr.write(`parley: log continuity ${continuity.state}: ${continuity.detail}\n`);
   // Stop signals are handled before the URL is out: whoever reads it may signal at once.
   const stopped = untilStopped();
-  makeOut(o.json === true).result({ url, party: config.party, origin: node.origin, channel: accord.id, treeSize: node.treeSize, ...(continuity !== undefined ? { continuity: continuity.state } : {}), ...(webRoot !== undefined ? { dashboard: `${url}/` } : {}) }, [
+  makeOut(o.json === true).result({ url, party: config.party, origin: node.origin, channel: accord.id, treeSize: node.treeSize, ...(continuity !== undefined ? { continuity: continuity.state } : {}), ...(webRoot !== undefined ? { dashboard: `${url}/` } : {}), ...(sequencer !== undefined ? { role: sequencer.role } : {}) }, [
     `Parley node ${config.party} (${node.origin}) listening on ${url}`,
     `  channel ${accord.id}, log size ${node.treeSize}; Ctrl-C to stop`,
     webRoot !== undefined ? `  dashboard ${url}/ (from ${webRoot})` : '  no dashboard (build it with npm run build -w @parley/web, or pass --web DIR)',

@@ -9,6 +9,8 @@ export interface Served {
   child: ChildProcess;
   url: string;
   stderr: () => string;
+  /** What it printed on standard output (its --json line, or its error). */
+  stdout: () => string;
   exited: Promise<number | null>;
 }
 
@@ -26,7 +28,7 @@ export function serve(data: string, o: { cwd: string; env: NodeJS.ProcessEnv; ex
     child.stdout!.setEncoding('utf8').on('data', (d: string) => {
       out += d;
       const line = out.split('\n')[0];
-      if (out.includes('\n') && line) done({ child, url: (JSON.parse(line) as { url: string }).url, stderr: () => err, exited });
+      if (out.includes('\n') && line) done({ child, url: (JSON.parse(line) as { url: string }).url, stderr: () => err, stdout: () => out, exited });
     });
     child.on('error', fail);
     void exited.then((code) => fail(new Error(`serve ${data} exited ${code}: ${err}`)));

@@ -188,4 +188,17 @@ export const Health = z.object({
   party: z.string(),
   treeSize: z.number().int(),
   continuity: z.enum(['unchecked', 'unconfirmed', 'confirmed', 'rolled-back', 'recovering']).optional().describe('The rollback guard\u2019s state, when one runs'),
+  role: z.enum(['sequencer', 'follower']).optional().describe('Several processes for one party (issue 14): whether this one signs and appends the log'),
 });
+
+export const SequencerStatus = z
+  .object({
+    role: z.enum(['sequencer', 'follower']).describe('sequencer: this process signs and appends the log and runs heartbeats, escalations and federation; follower: it serves reads and forwards writes'),
+    multi: z.boolean().describe('Whether this process competes for the sequencer lock (a PostgreSQL store); false: the party\u2019s only process'),
+    treeSize: z.number().int().describe('The log size this process serves'),
+    self: z.string().optional().describe('This process\u2019s advertised base URL'),
+    sequencer: z.string().optional().describe('The sequencer\u2019s base URL; absent while no process holds the lock'),
+    since: z.string().describe('When this process took its role'),
+    elected: z.number().int().describe('How many times this process became the sequencer'),
+  })
+  .meta({ id: 'SequencerStatus' });

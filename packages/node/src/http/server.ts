@@ -7,6 +7,7 @@
  *     GET /docs           browsable API (swagger-ui)
  *     GET /metrics        Prometheus text format
  *     GET /healthz
+ *     GET /v1/sequencer   which process of the party is its sequencer (issue 14, forward.ts)
  *     /v1/…               officers' API (api.ts), deadlines and links (deadlines.ts),
  *                         bundles (bundles.ts), forks, live events (events.ts),
  *                         incidents and compliance (incidents.ts), any party's log (logs.ts)
@@ -52,6 +53,9 @@ import { registerGovernance } from './governance.js';
 import { registerEvaluations } from './evaluations.js';
 import { checkWebRoot, registerWeb } from './web.js';
 import { type HardeningOptions, UploadGate, drainTooLarge, registerHardening } from './hardening.js';
+import { type SequencerView, registerForward } from './forward.js';
+import { Gauge } from 'prom-client';
+import { READERS, BEARER } from './context.js';
 
 /** Default request body limit: 1 MiB. */
 export const DEFAULT_BODY_LIMIT = 1024 * 1024;
@@ -71,6 +75,12 @@ export interface ServerOptions {
   readonly events?: EventHubOptions;
   /** Security headers, /metrics and /docs access, upload caps (hardening.ts). */
   readonly hardening?: HardeningOptions;
+  /**
+   * This process's side of the sequencer election, when several processes
+   * serve the party from one PostgreSQL database (issue 14): while it is a
+   * follower, every write is forwarded to the sequencer (forward.ts).
+   */
+  readonly sequencer?: SequencerView;
 }
 
 /**
@@ -97,6 +107,20 @@ export async function createServer(opts: ServerOptions): Promise<FastifyInstance
     metrics: new Metrics(opts.node, opts.store),
     uploads: new UploadGate(opts.node, opts.hardening?.uploads),
   };
+  // issue 14: before every other hook — a follower reads nothing of a write, it hands it over whole.
+  const seq = opts.sequencer;
+  if (seq !== undefined) {
+    registerForward(app, seq);
+    new Gauge({
+      name: 'parley_sequencer',
+      help: '1 while this process is the sequencer of its party (signs and appends its log), 0 while it is a follower',
+      labelNames: ['party'],
+      registers: [ctx.metrics.registry],
+      collect() {
+        this.set({ party: opts.node.party }, seq.isSequencer ? 1 : 0);
+      },
+    });
+  }
   registerHardening(app, opts.hardening ?? {});
   const routes: { method: string; pattern: RegExp }[] = [];
   app.addHook('onRoute', (r) => {
@@ -155,6 +179,23 @@ export async function createServer(opts: ServerOptions): Promise<FastifyInstance
   registerEvaluations(app, ctx);
   if (webRoot !== undefined) spa = await registerWeb(app, webRoot);
 
+  app.get('/v1/sequencer', {
+    onRequest: ctx.sessions.require(READERS),
+    schema: { tags: ['ops'], summary: 'Which process of this party is its sequencer (several processes on one PostgreSQL database; issue 14)', security: BEARER, response: { 200: S.SequencerStatus } },
+    handler: async (_req, reply) => {
+      const st = seq?.status();
+      const sequencer = seq === undefined ? undefined : seq.isSequencer ? st?.self : await seq.sequencerUrl().catch(() => undefined);
+      return reply.header('cache-control', 'no-store').send({
+        role: st?.role ?? 'sequencer',
+        multi: seq !== undefined,
+        treeSize: opts.node.treeSize,
+        ...(st?.self !== undefined ? { self: st.self } : {}),
+        ...(sequencer !== undefined ? { sequencer } : {}),
+        since: new Date(st?.since ?? 0).toISOString(),
+        elected: st?.elected ?? 1,
+      });
+    },
+  });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   app.get('/metrics', {
     schema: { tags: ['ops'], summary: 'Prometheus metrics', response: { 200: { description: 'Prometheus text format', content: { 'text/plain': { schema: z.string() } } } } },
@@ -165,7 +206,7 @@ export async function createServer(opts: ServerOptions): Promise<FastifyInstance
     handler: async (_req, reply) => {
       // issue 9: a node that may not sign is not healthy (rollback.ts); `continuity` says why.
       const guard = opts.node.continuity;
-      const body = { status: 'ok' as const, party: opts.node.party, treeSize: opts.node.treeSize };
+      const body = { status: 'ok' as const, party: opts.node.party, treeSize: opts.node.treeSize, ...(seq !== undefined ? { role: seq.status().role } : {}) };
       if (guard === undefined) return reply.header('cache-control', 'no-store').send(body);
       return reply
         .code(guard.ok ? 200 : 503)

@@ -17,7 +17,7 @@
  */
 import Database from 'better-sqlite3';
 import type { Statement } from 'better-sqlite3';
-import { fail, type Hash, HASH_SIZE, storedHashCount, storedHashIndex } from '@parley/core';
+import { fail, Frontier, frontierIndexes, type Hash, HASH_SIZE, storedHashCount, storedHashIndex } from '@parley/core';
 import type {
   AppendBatch,
   CheckpointTimestamp,
@@ -187,6 +187,8 @@ export class SqliteStore implements LogStore {
       // so the size read below cannot go stale):
       //   1. read the current size; the batch must start there (else STORE_CONFLICT)
       //      and the hashes table must end at storedHashCount(size) (else STORE_CORRUPT);
+      //      the root recomputed from the stored frontier hashes must be
+      //      batch.prevRoot (else STORE_CONFLICT);
       //   2. insert entries, then their recipient and ref rows;
       //   3. insert the stored hashes;
       //   4. insert the checkpoint;
@@ -200,6 +202,9 @@ export class SqliteStore implements LogStore {
           if (first !== size) fail('STORE_CONFLICT', `batch starts at ${first} but the log has ${size} entries`);
           const stored = s.hashCount.pluck().get() as number;
           if (stored !== storedHashCount(size)) fail('STORE_CORRUPT', `log of size ${size} has ${stored} stored hashes`);
+          // The conditional append (issue 14): the batch applies only on top of the tree it was built on.
+          const root = size === 0 ? Frontier.empty().root() : Frontier.restore(size, this.#readHashes(frontierIndexes(size))).root();
+          if (!sameBytes(root, batch.prevRoot)) fail('STORE_CONFLICT', `batch expects another log: its previous root differs from the stored root at size ${size}`);
           for (const e of batch.entries) {
             s.insertEntry.run({ idx: e.index, leaf_hash: e.leafHash, bytes: e.bytes, ...metaParams(e.meta) });
             for (const party of new Set(e.meta.to)) s.insertTo.run(party, e.index);
@@ -834,6 +839,7 @@ function checkBatchShape(b: AppendBatch): void {
     if (!sameBytes(b.hashes[slot]![1], e.leafHash)) bad(`entry ${e.index} leaf hash differs from its stored hash`);
   }
   if (b.checkpoint.length === 0) bad('empty checkpoint');
+  if (!(b.prevRoot instanceof Uint8Array) || b.prevRoot.length !== HASH_SIZE) bad('prevRoot is not a 32-byte hash');
 }
 
 function toStoreError(e: unknown, what: string): unknown {

@@ -1,0 +1,113 @@
+/**
+ * Once-per-party duties with several processes of one party on one
+ * PostgreSQL database (issue 14, runtime.ts + sequencer.ts): three runtimes
+ * of US, each with its own PgStore (its own pool, as separate processes
+ * have) and its own election. Heartbeats are written once per interval per
+ * party — by the sequencer only — and a new sequencer keeps the party's
+ * rhythm instead of beating at its takeover. Writes reach the log from any
+ * runtime (followers forward them over HTTP).
+ *
+ * PostgreSQL on 127.0.0.1:5432 (store/test/pg.ts): started if down, FAILS when unreachable.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { PgStore, SqliteStore } from '@parley/store';
+import { ParleyNode, type Runtime, SequencerElection, startRuntime } from '../src/index.js';
+import { makeAccord, makeParty } from './helpers/channel.js';
+import { freshPgUrl } from '../../store/test/pg.js';
+
+const INTERVAL = 400;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+describe('once-per-party duties with several processes on one database', () => {
+  const cleanup: (() => Promise<void>)[] = [];
+  afterEach(async () => {
+    while (cleanup.length > 0) await cleanup.pop()!().catch(() => undefined);
+  });
+
+  it('writes one heartbeat per interval for the party, across a change of sequencer', async () => {
+    const db = await freshPgUrl();
+    cleanup.push(() => db.drop());
+    const us = makeParty('US');
+    const accord = makeAccord([us, makeParty('CN')]);
+    const runtimes: { rt: Runtime; node: ParleyNode; store: PgStore; stopped: boolean }[] = [];
+    for (let i = 0; i < 3; i++) {
+      const store = await PgStore.open(db.url, { max: 4 });
+      const node = await ParleyNode.open({ accord, party: 'US', keys: us.keys, store });
+      const sequencer = new SequencerElection({ pool: store.pool, origin: node.origin, retryMs: 100, checkMs: 200 });
+      const rt = await startRuntime({ node, store, sequencer, federation: { enabled: false }, heartbeatMs: INTERVAL });
+      const r = { rt, node, store, stopped: false };
+      runtimes.push(r);
+      cleanup.push(async () => {
+        if (!r.stopped) await rt.stop();
+        await node.close();
+        await store.close();
+      });
+    }
+    const seqs = () => runtimes.filter((r) => !r.stopped && r.rt.sequencer!.isSequencer);
+    await sleep(6 * INTERVAL);
+    expect(seqs()).toHaveLength(1);
+    // The sequencer goes away; another takes over and beats on.
+    const first = seqs()[0]!;
+    first.stopped = true;
+    await first.rt.stop();
+    await sleep(6 * INTERVAL);
+    expect(seqs()).toHaveLength(1);
+    expect(seqs()[0]).not.toBe(first);
+
+    const beats = (await runtimes[1]!.store.outbox({ type: 'heartbeat', limit: 1000 })).map((e) => Date.parse(e.meta.time)).sort((a, b) => a - b);
+    const span = beats.at(-1)! - beats[0]!;
+    // One process would write span/INTERVAL + 1; three uncoordinated ones three times as many.
+    expect(beats.length).toBeGreaterThanOrEqual(Math.floor(span / INTERVAL) - 1);
+    expect(beats.length).toBeLessThanOrEqual(Math.ceil(span / INTERVAL) + 2);
+    const gaps = beats.slice(1).map((t, i) => t - beats[i]!);
+    // No double beat at the takeover: the new sequencer waited for the party's next beat.
+    expect(Math.min(...gaps)).toBeGreaterThanOrEqual(INTERVAL / 2);
+  }, 60_000);
+
+  it('a follower refuses to sign, serves the sequencer\u2019s log and hears what it received', async () => {
+    const db = await freshPgUrl();
+    cleanup.push(() => db.drop());
+    const us = makeParty('US');
+    const cnParty = makeParty('CN');
+    const accord = makeAccord([us, cnParty]);
+    const runtimes: { rt: Runtime; node: ParleyNode }[] = [];
+    for (let i = 0; i < 2; i++) {
+      const store = await PgStore.open(db.url, { max: 4 });
+      const node = await ParleyNode.open({ accord, party: 'US', keys: us.keys, store });
+      const sequencer = new SequencerElection({ pool: store.pool, origin: node.origin, retryMs: 100, checkMs: 200 });
+      const rt = await startRuntime({ node, store, sequencer, federation: { enabled: false }, heartbeatMs: 0 });
+      runtimes.push({ rt, node });
+      cleanup.push(async () => {
+        await rt.stop();
+        await node.close();
+        await store.close();
+      });
+    }
+    for (let i = 0; i < 50 && !runtimes.some((r) => r.rt.sequencer!.isSequencer); i++) await sleep(50);
+    const follower = runtimes.find((r) => !r.rt.sequencer!.isSequencer)!;
+    const seq = runtimes.find((r) => r !== follower)!;
+    // In-process, the follower's node refuses to sign itself…
+    await expect(follower.node.sendMessage('alice', { precedence: 'ROUTINE', marking: 'TLP:CLEAR', text: 'x' })).rejects.toMatchObject({ code: 'SEQUENCER_UNAVAILABLE' });
+    // …and its metrics say so.
+    const m = await follower.rt.app.inject({ method: 'GET', url: '/healthz' });
+    expect(m.json()).toMatchObject({ role: 'follower' });
+    const sent = await seq.node.sendMessage('alice', { precedence: 'ROUTINE', marking: 'TLP:CLEAR', text: 'from the sequencer' });
+    for (let i = 0; i < 50 && follower.node.treeSize <= sent.index; i++) await sleep(50);
+    expect(follower.node.treeSize).toBe(seq.node.treeSize);
+    // The follower's proofs are of the sequencer's checkpoint.
+    expect(Buffer.from((await follower.node.latestCheckpoint())!).toString()).toBe(Buffer.from((await seq.node.latestCheckpoint())!).toString());
+
+    // An entry the sequencer received reaches the follower's ingest listeners (its live events, governance).
+    const cnStore = SqliteStore.open(':memory:');
+    cleanup.push(() => cnStore.close());
+    const cn = await ParleyNode.open({ accord, party: 'CN', keys: cnParty.keys, store: cnStore });
+    cleanup.push(() => cn.close());
+    const heard: { party: string; index: number }[] = [];
+    follower.node.onIngest((es) => heard.push(...es.map((e) => ({ party: e.party, index: e.index }))));
+    const m1 = await cn.sendMessage('li', { precedence: 'FLASH', marking: 'TLP:CLEAR', text: 'to US' });
+    await seq.node.ingest([(await cn.entryBytes(m1.index))!]);
+    for (let i = 0; i < 50 && heard.length === 0; i++) await sleep(50);
+    expect(heard).toEqual([{ party: 'CN', index: m1.index }]);
+
+  }, 60_000);
+});

@@ -1,0 +1,260 @@
+/**
+ * The PostgreSQL storage layout: the ONLY place its tables are defined.
+ * Same tables, columns and meaning as the SQLite layout (sqlite/schema.ts,
+ * version 8), in PostgreSQL types: BIGINT for every index, size and time
+ * (read back as JS numbers, checked safe), BYTEA for bytes, TEXT for JSON.
+ *
+ *     entries, entry_to, entry_refs, hashes, checkpoints   the own log (one batch = one transaction)
+ *     append_head   one row: locked FOR UPDATE by every appendBatch, so appenders in several
+ *                   processes serialize; the conditional append (size and root) is checked under it
+ *     received      seq BIGINT IDENTITY (the inbox cursor), (party, idx) UNIQUE
+ *     mirror, officers, sessions, settings, witness (by party), fork_proofs,
+ *     unverified_checkpoints, cursors, own_cosigned, cosigned_times, escalations,
+ *     request_nonces, checkpoint_timestamps        as in SQLite (insert-only ones by trigger)
+ *
+ * Versions are rows of `parley_schema` (version, description, applied_at).
+ * {@link migratePg} takes a session advisory lock (two processes opening one
+ * new database at once: the second waits, then finds nothing to do), then
+ * runs each pending migration in its own transaction with its version row.
+ * Migrations are numbered from 1 and never edited once released.
+ */
+import type pg from 'pg';
+import { fail } from '@parley/core';
+import type { MigrationStep } from '../sqlite/store.js';
+
+export interface PgMigration {
+  readonly version: number;
+  readonly description: string;
+  readonly sql: string;
+}
+
+/** Advisory lock key of the migrations ("parley" + 1). */
+export const MIGRATION_LOCK_KEY = 0x7061726c_01;
+
+const META_COLUMNS = `
+  type        TEXT NOT NULL,
+  sender      TEXT NOT NULL,
+  officer     TEXT NOT NULL,
+  recipients  TEXT NOT NULL,
+  time        TEXT NOT NULL,
+  precedence  TEXT NOT NULL,
+  marking     TEXT NOT NULL,
+  incident    TEXT,
+  refs        TEXT NOT NULL`;
+
+/** Every migration, in order. Append only. */
+export const PG_MIGRATIONS: readonly PgMigration[] = [
+  {
+    version: 1,
+    description: 'the whole layout of SQLite schema 8: own log, received, mirror, officers, sessions, settings, witness, evidence tables',
+    sql: `
+      CREATE TABLE entries (
+        idx        BIGINT PRIMARY KEY CHECK (idx >= 0),
+        leaf_hash  BYTEA NOT NULL CHECK (length(leaf_hash) = 32),
+        bytes      BYTEA NOT NULL,${META_COLUMNS}
+      );
+      CREATE INDEX entries_by_type ON entries (type, idx);
+      CREATE INDEX entries_by_incident ON entries (incident, idx) WHERE incident IS NOT NULL;
+
+      CREATE TABLE entry_to (
+        party  TEXT NOT NULL,
+        idx    BIGINT NOT NULL REFERENCES entries (idx),
+        PRIMARY KEY (party, idx)
+      );
+      CREATE TABLE entry_refs (
+        party    TEXT NOT NULL,
+        ref_idx  BIGINT NOT NULL,
+        idx      BIGINT NOT NULL REFERENCES entries (idx),
+        PRIMARY KEY (party, ref_idx, idx)
+      );
+      CREATE TABLE hashes (
+        idx   BIGINT PRIMARY KEY CHECK (idx >= 0),
+        hash  BYTEA NOT NULL CHECK (length(hash) = 32)
+      );
+      CREATE TABLE checkpoints (
+        tree_size  BIGINT PRIMARY KEY CHECK (tree_size > 0),
+        note       BYTEA NOT NULL
+      );
+      CREATE TABLE append_head (
+        one  BOOLEAN PRIMARY KEY DEFAULT true CHECK (one)
+      );
+      INSERT INTO append_head VALUES (true);
+
+      CREATE TABLE received (
+        seq          BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        party        TEXT NOT NULL,
+        idx          BIGINT NOT NULL CHECK (idx >= 0),
+        leaf_hash    BYTEA NOT NULL CHECK (length(leaf_hash) = 32),
+        bytes        BYTEA NOT NULL,${META_COLUMNS},
+        received_at  TEXT NOT NULL,
+        UNIQUE (party, idx)
+      );
+      CREATE INDEX received_by_type ON received (type, seq);
+      CREATE INDEX received_by_party ON received (party, seq);
+      CREATE INDEX received_by_incident ON received (incident, seq) WHERE incident IS NOT NULL;
+
+      CREATE TABLE mirror (
+        party      TEXT NOT NULL,
+        idx        BIGINT NOT NULL CHECK (idx >= 0),
+        leaf_hash  BYTEA NOT NULL CHECK (length(leaf_hash) = 32),
+        bytes      BYTEA NOT NULL,
+        PRIMARY KEY (party, idx)
+      );
+
+      CREATE TABLE officers (
+        name           TEXT PRIMARY KEY,
+        role           TEXT NOT NULL CHECK (role IN ('officer', 'auditor', 'admin')),
+        password_hash  TEXT NOT NULL,
+        created        TEXT NOT NULL,
+        disabled       BOOLEAN NOT NULL
+      );
+      CREATE TABLE sessions (
+        token_hash  TEXT PRIMARY KEY,
+        officer     TEXT NOT NULL,
+        created     TEXT NOT NULL,
+        expires     TEXT NOT NULL
+      );
+      CREATE INDEX sessions_by_officer ON sessions (officer);
+      CREATE TABLE settings (
+        key    TEXT PRIMARY KEY,
+        value  TEXT NOT NULL
+      );
+
+      CREATE TABLE witness (
+        party      TEXT PRIMARY KEY CHECK (length(party) > 0),
+        tree_size  BIGINT NOT NULL CHECK (tree_size >= 0),
+        root_hash  BYTEA NOT NULL CHECK (length(root_hash) = 32),
+        note       BYTEA NOT NULL CHECK (length(note) > 0)
+      );
+
+      CREATE FUNCTION parley_refuse() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN RAISE EXCEPTION '%', TG_ARGV[0] USING ERRCODE = 'integrity_constraint_violation'; END $$;
+
+      CREATE TABLE fork_proofs (
+        seq          BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        party        TEXT NOT NULL CHECK (length(party) > 0),
+        view_lo      TEXT COLLATE "C" NOT NULL CHECK (length(view_lo) > 0),
+        view_hi      TEXT COLLATE "C" NOT NULL CHECK (view_hi > view_lo),
+        proof        TEXT NOT NULL CHECK (length(proof) > 0),
+        recorded_at  TEXT NOT NULL,
+        UNIQUE (party, view_lo, view_hi)
+      );
+      CREATE TRIGGER fork_proofs_insert_only BEFORE UPDATE OR DELETE ON fork_proofs
+        FOR EACH ROW EXECUTE FUNCTION parley_refuse('fork proofs are insert-only');
+
+      CREATE TABLE unverified_checkpoints (
+        seq          BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        party        TEXT NOT NULL CHECK (length(party) > 0),
+        note         TEXT NOT NULL CHECK (length(note) > 0),
+        kept_at      TEXT NOT NULL,
+        compared_at  TEXT,
+        outcome      TEXT,
+        UNIQUE (party, note)
+      );
+      CREATE TRIGGER unverified_checkpoints_once BEFORE UPDATE ON unverified_checkpoints
+        FOR EACH ROW WHEN (OLD.compared_at IS NOT NULL OR NEW.party IS DISTINCT FROM OLD.party
+          OR NEW.note IS DISTINCT FROM OLD.note OR NEW.kept_at IS DISTINCT FROM OLD.kept_at)
+        EXECUTE FUNCTION parley_refuse('a kept checkpoint is compared once');
+      CREATE TRIGGER unverified_checkpoints_kept BEFORE DELETE ON unverified_checkpoints
+        FOR EACH ROW EXECUTE FUNCTION parley_refuse('kept checkpoints are evidence');
+
+      CREATE TABLE cursors (
+        kind       TEXT NOT NULL CHECK (kind IN ('push', 'pull')),
+        party      TEXT NOT NULL,
+        tree_size  BIGINT NOT NULL CHECK (tree_size >= 0),
+        frontier   BYTEA NOT NULL CHECK (length(frontier) % 32 = 0),
+        PRIMARY KEY (kind, party)
+      );
+      CREATE TABLE own_cosigned (
+        witness      TEXT PRIMARY KEY,
+        tree_size    BIGINT NOT NULL CHECK (tree_size > 0),
+        cosigned_at  BIGINT CHECK (cosigned_at >= 0),
+        note         TEXT NOT NULL CHECK (length(note) > 0)
+      );
+      CREATE TABLE cosigned_times (
+        party        TEXT NOT NULL,
+        cosigner     TEXT NOT NULL,
+        tree_size    BIGINT NOT NULL CHECK (tree_size > 0),
+        cosigned_at  BIGINT NOT NULL CHECK (cosigned_at >= 0),
+        PRIMARY KEY (party, cosigner, tree_size)
+      );
+      CREATE TABLE escalations (
+        seq              BIGINT GENERATED ALWAYS AS IDENTITY UNIQUE,
+        id               TEXT PRIMARY KEY,
+        recorded_at      BIGINT NOT NULL CHECK (recorded_at >= 0),
+        webhook          TEXT,
+        attempts         BIGINT NOT NULL DEFAULT 0 CHECK (attempts >= 0),
+        next_attempt_at  BIGINT NOT NULL DEFAULT 0,
+        webhook_state    TEXT NOT NULL CHECK (webhook_state IN ('none', 'pending', 'delivered', 'abandoned')),
+        CHECK ((webhook IS NULL) = (webhook_state = 'none'))
+      );
+      CREATE TABLE request_nonces (
+        key      TEXT PRIMARY KEY CHECK (length(key) BETWEEN 1 AND 64),
+        expires  BIGINT NOT NULL CHECK (expires >= 0)
+      );
+      CREATE INDEX request_nonces_by_expiry ON request_nonces (expires);
+      CREATE TABLE checkpoint_timestamps (
+        party      TEXT NOT NULL CHECK (length(party) > 0),
+        tree_size  BIGINT NOT NULL CHECK (tree_size > 0),
+        authority  TEXT NOT NULL CHECK (length(authority) > 0),
+        token      BYTEA NOT NULL CHECK (length(token) > 0),
+        gen_time   BIGINT NOT NULL CHECK (gen_time >= 0),
+        note       TEXT NOT NULL CHECK (length(note) > 0),
+        PRIMARY KEY (party, tree_size, authority)
+      );
+      CREATE TRIGGER checkpoint_timestamps_insert_only BEFORE UPDATE OR DELETE ON checkpoint_timestamps
+        FOR EACH ROW EXECUTE FUNCTION parley_refuse('time-stamp tokens are insert-only evidence');
+    `,
+  },
+];
+
+export const PG_SCHEMA_VERSION: number = PG_MIGRATIONS[PG_MIGRATIONS.length - 1]!.version;
+
+/** The database's schema version: the largest row of parley_schema, 0 when there is none. */
+export async function pgSchemaVersion(c: pg.ClientBase): Promise<number> {
+  const t = await c.query(`SELECT to_regclass('parley_schema') IS NOT NULL AS present`);
+  if (!t.rows[0].present) return 0;
+  const r = await c.query('SELECT coalesce(max(version), 0)::int AS v FROM parley_schema');
+  return r.rows[0].v as number;
+}
+
+/**
+ * Brings the database to the last version of `migrations` under a session
+ * advisory lock; each migration in one transaction with its version row.
+ * @returns the versions that ran (none when it was current: migrating twice is a no-op).
+ * @throws StoreError `STORE_UNAVAILABLE` for a database newer than this code.
+ */
+export async function migratePg(c: pg.ClientBase, migrations: readonly PgMigration[] = PG_MIGRATIONS, onStep?: (s: MigrationStep) => void): Promise<number[]> {
+  migrations.forEach((m, i) => {
+    if (m.version !== i + 1) throw new Error(`internal: migration ${i} is numbered ${m.version}`);
+  });
+  await c.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK_KEY]);
+  try {
+    await c.query(`CREATE TABLE IF NOT EXISTS parley_schema (
+      version     INTEGER PRIMARY KEY,
+      description TEXT NOT NULL,
+      applied_at  TIMESTAMPTZ NOT NULL DEFAULT now())`);
+    const current = await pgSchemaVersion(c);
+    const latest = migrations.length;
+    if (current > latest) fail('STORE_UNAVAILABLE', `database schema version ${current} is newer than this code (${latest})`);
+    const pending = migrations.slice(current);
+    const ran: number[] = [];
+    for (const [i, m] of pending.entries()) {
+      onStep?.({ from: current, done: i, total: pending.length, version: m.version });
+      await c.query('BEGIN');
+      try {
+        await c.query(m.sql);
+        await c.query('INSERT INTO parley_schema (version, description) VALUES ($1, $2)', [m.version, m.description]);
+        await c.query('COMMIT');
+      } catch (e) {
+        await c.query('ROLLBACK').catch(() => undefined);
+        throw e;
+      }
+      ran.push(m.version);
+    }
+    if (pending.length > 0) onStep?.({ from: current, done: pending.length, total: pending.length, version: latest });
+    return ran;
+  } finally {
+    await c.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK_KEY]).catch(() => undefined);
+  }
+}

@@ -1,0 +1,878 @@
+/**
+ * The LogStore on PostgreSQL (issue 14), through `pg` with a pool.
+ *
+ * Contracts, and how they hold here:
+ * - Atomicity: every multi-row write is one transaction (BEGIN … COMMIT on
+ *   one pooled connection); any error rolls it back.
+ * - Durability on return: every connection runs with
+ *   `synchronous_commit = on` (set per connection, whatever the server's
+ *   default), so COMMIT returns after the WAL is flushed.
+ * - Read-after-write: READ COMMITTED; a read issued after a write resolved
+ *   runs after its COMMIT.
+ * - Writes issued without awaiting each other apply in issue order: writes
+ *   of one PgStore go through one queue (reads do not wait for it).
+ * - Several processes on one database: `appendBatch` locks the one row of
+ *   `append_head` FOR UPDATE, so appenders serialize, and under that lock
+ *   checks the conditional append (first index = tree size, prevRoot = the
+ *   root recomputed from the stored hashes): exactly one of two racing
+ *   writers wins, the other gets STORE_CONFLICT having written nothing.
+ *   Compare-and-set writes are single statements (INSERT … ON CONFLICT DO
+ *   UPDATE … WHERE, UPDATE … WHERE), atomic across processes.
+ * - Typed errors: errors.ts; connection refused → STORE_UNAVAILABLE.
+ *
+ * BIGINT columns are parsed to JS numbers (all sizes and indexes are below
+ * 2^53); BYTEA comes back as Buffer and is handed out as plain Uint8Array.
+ * Batched inserts use unnest() of arrays: one statement per table per batch.
+ */
+import pg from 'pg';
+import { bytesEqual, fail, Frontier, frontierIndexes, type Hash, HASH_SIZE, storedHashCount, storedHashIndex } from '@parley/core';
+import type {
+  AppendBatch,
+  CheckpointTimestamp,
+  CosignedTime,
+  Cursor,
+  CursorKind,
+  EscalationRecord,
+  ListQuery,
+  LogStore,
+  MirroredEntry,
+  NewEscalation,
+  NewForkProof,
+  Officer,
+  OwnCosigned,
+  OwnEntry,
+  ReceivedEntry,
+  ReceivedListing,
+  Session,
+  StoredForkProof,
+  WebhookDelivery,
+  WebhookUpdate,
+  WitnessState,
+} from '../types.js';
+import type { MigrationStep } from '../sqlite/store.js';
+import { HashCache } from '../sqlite/hashCache.js';
+import { rethrowPgError, toPgStoreError } from './errors.js';
+import { migratePg } from './schema.js';
+import { bytes, type EntryRow, listingOf, metaColumns, officerOf, ownEntryOf, receivedOf, type ReceivedRow, settingOf } from './rows.js';
+
+export interface PgStoreOptions {
+  /** Told before each pending migration runs (and once more when all have). */
+  readonly onMigrate?: (s: MigrationStep) => void;
+  /** Pool size (default 10). */
+  readonly max?: number;
+  /** How long to wait for a connection before STORE_UNAVAILABLE (ms, default 10000). */
+  readonly connectTimeoutMs?: number;
+}
+
+const INT8_OID = 20;
+/** BIGINT → number, checked: a value beyond 2^53 would be silently rounded. */
+function parseInt8(v: string): number {
+  const n = Number(v);
+  if (!Number.isSafeInteger(n)) throw new RangeError(`BIGINT ${v} is not a safe integer`);
+  return n;
+}
+const TYPES = {
+  getTypeParser(oid: number, format?: 'text' | 'binary') {
+    if (oid === INT8_OID && format !== 'binary') return parseInt8;
+    return pg.types.getTypeParser(oid, format);
+  },
+} as pg.CustomTypesConfig;
+
+const META = 'type, sender, officer, recipients, time, precedence, marking, incident, refs';
+const ENTRY_COLUMNS = `idx, leaf_hash, bytes, ${META}`;
+const RECEIVED_COLUMNS = `seq, party, idx, leaf_hash, bytes, ${META}, received_at`;
+const META_TYPES = 'text[], text[], text[], text[], text[], text[], text[], text[], text[]';
+
+/** Whether `spec` names a PostgreSQL database (`postgres://` or `postgresql://`). */
+export function isPostgresUrl(spec: string): boolean {
+  return /^postgres(ql)?:\/\//i.test(spec);
+}
+
+/** The URL with its password (if any) replaced, for messages and logs. */
+export function redactUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password !== '') u.password = '***';
+    return u.toString();
+  } catch {
+    return '(unparsable URL)';
+  }
+}
+
+export class PgStore implements LogStore {
+  readonly url: string;
+  /** The pool, for the node's sequencer election / LISTEN-NOTIFY. */
+  readonly pool: pg.Pool;
+  readonly #cache = new HashCache();
+  /** The tail of the write queue: each write starts after the previous one settled. */
+  #writes: Promise<unknown> = Promise.resolve();
+  #closed = false;
+
+  private constructor(url: string, pool: pg.Pool) {
+    this.url = url;
+    this.pool = pool;
+  }
+
+  /**
+   * Connects to `url`, runs pending migrations (under an advisory lock), and
+   * checks the log's layout.
+   * @throws StoreError `STORE_UNAVAILABLE` (unreachable, newer schema),
+   *   `STORE_CORRUPT` (entries, hashes and checkpoints disagree).
+   */
+  static async open(url: string, opts: PgStoreOptions = {}): Promise<PgStore> {
+    if (!isPostgresUrl(url)) fail('STORE_UNAVAILABLE', `not a postgres:// URL: ${redactUrl(url)}`);
+    const pool = new pg.Pool({
+      connectionString: url,
+      max: Math.max(1, Math.floor(opts.max ?? 10)),
+      connectionTimeoutMillis: opts.connectTimeoutMs ?? 10_000,
+      options: '-c synchronous_commit=on -c client_min_messages=warning',
+      types: TYPES,
+    });
+    // An idle connection that dies (server restart) must not crash the process: the next query reports it.
+    pool.on('error', () => undefined);
+    const store = new PgStore(url, pool);
+    try {
+      const c = await pool.connect();
+      try {
+        await migratePg(c, undefined, opts.onMigrate);
+      } finally {
+        c.release();
+      }
+      await store.#checkLayout();
+      return store;
+    } catch (e) {
+      await pool.end().catch(() => undefined);
+      return rethrowPgError(e, `open ${redactUrl(url)}`);
+    }
+  }
+
+  async #checkLayout(): Promise<void> {
+    const r = await this.pool.query(`SELECT
+      (SELECT coalesce(max(idx) + 1, 0) FROM entries) AS n,
+      (SELECT coalesce(max(idx) + 1, 0) FROM hashes) AS hashes,
+      (SELECT coalesce(max(tree_size), 0) FROM checkpoints) AS cp`);
+    const { n, hashes, cp } = r.rows[0] as { n: number; hashes: number; cp: number };
+    if (hashes !== storedHashCount(n) || cp !== n) fail('STORE_CORRUPT', `log layout inconsistent: entries up to ${n}, ${hashes} hashes, checkpoint at ${cp}`);
+  }
+
+  /** A read: runs at once on any pooled connection. */
+  async #read<T>(what: string, fn: () => Promise<T>): Promise<T> {
+    if (this.#closed) fail('STORE_UNAVAILABLE', `${what}: store is closed`);
+    try {
+      return await fn();
+    } catch (e) {
+      throw toPgStoreError(e, what);
+    }
+  }
+
+  /** A write: queued behind the writes issued before it, so writes apply in issue order. */
+  #write<T>(what: string, fn: () => Promise<T>): Promise<T> {
+    if (this.#closed) return Promise.reject(toPgStoreError(new StoreClosed(), what));
+    const run = this.#writes.then(async () => {
+      try {
+        return await fn();
+      } catch (e) {
+        throw toPgStoreError(e, what);
+      }
+    });
+    this.#writes = run.catch(() => undefined);
+    return run;
+  }
+
+  /** Runs `fn` in one transaction on one connection. */
+  async #tx<T>(fn: (c: pg.PoolClient) => Promise<T>): Promise<T> {
+    const c = await this.pool.connect();
+    let broken = false;
+    try {
+      await c.query('BEGIN');
+      const out = await fn(c);
+      await c.query('COMMIT');
+      // ---- DURABLE from here: COMMIT returned with synchronous_commit=on.
+      return out;
+    } catch (e) {
+      try {
+        await c.query('ROLLBACK');
+      } catch {
+        broken = true;
+      }
+      throw e;
+    } finally {
+      c.release(broken);
+    }
+  }
+
+  treeSize(): Promise<number> {
+    return this.#read('treeSize', async () => (await this.pool.query('SELECT coalesce(max(idx) + 1, 0) AS n FROM entries')).rows[0].n as number);
+  }
+
+  appendBatch(batch: AppendBatch): Promise<void> {
+    return this.#write('appendBatch', async () => {
+      checkBatchShape(batch);
+      const first = batch.entries[0]!.index;
+      // Commit order — one transaction:
+      //   1. lock append_head (appenders in every process wait here);
+      //   2. read the size; the batch must start there (else STORE_CONFLICT),
+      //      the hashes must end at storedHashCount(size) (else STORE_CORRUPT);
+      //   3. recompute the root at that size from the stored frontier hashes;
+      //      it must equal batch.prevRoot (else STORE_CONFLICT);
+      //   4. insert entries, recipients, refs, hashes, the checkpoint, the received entries;
+      //   5. COMMIT.
+      await this.#tx(async (c) => {
+        await c.query('SELECT one FROM append_head FOR UPDATE');
+        const r = await c.query(`SELECT (SELECT coalesce(max(idx) + 1, 0) FROM entries) AS n, (SELECT coalesce(max(idx) + 1, 0) FROM hashes) AS h`);
+        const { n, h } = r.rows[0] as { n: number; h: number };
+        if (first !== n) fail('STORE_CONFLICT', `batch starts at ${first} but the log has ${n} entries`);
+        if (h !== storedHashCount(n)) fail('STORE_CORRUPT', `log of size ${n} has ${h} stored hashes`);
+        const root = n === 0 ? Frontier.empty().root() : Frontier.restore(n, await readHashesOn(c, frontierIndexes(n))).root();
+        if (!bytesEqual(root, batch.prevRoot)) fail('STORE_CONFLICT', `batch expects another log: its previous root differs from the stored root at size ${n}`);
+        await insertEntries(c, batch.entries);
+        await c.query('INSERT INTO hashes (idx, hash) SELECT * FROM unnest($1::bigint[], $2::bytea[])', [batch.hashes.map((x) => x[0]), batch.hashes.map((x) => x[1])]);
+        await c.query('INSERT INTO checkpoints (tree_size, note) VALUES ($1, $2)', [batch.treeSize, batch.checkpoint]);
+        if (batch.received !== undefined && batch.received.length > 0) await ingestOn(c, batch.received);
+      });
+    });
+  }
+
+  readHashes(indexes: readonly number[]): Promise<Hash[]> {
+    return this.#read('readHashes', async () => {
+      const out = new Array<Hash>(indexes.length);
+      const missing: number[] = [];
+      for (let i = 0; i < indexes.length; i++) {
+        const idx = indexes[i]!;
+        if (!Number.isSafeInteger(idx) || idx < 0) fail('STORE_CORRUPT', `stored hash ${idx} requested`);
+        const h = this.#cache.get(idx);
+        if (h === undefined) missing.push(i);
+        else out[i] = h;
+      }
+      if (missing.length === 0) return out;
+      const got = await readHashesOn(this.pool, missing.map((i) => indexes[i]!));
+      missing.forEach((i, k) => {
+        this.#cache.put(indexes[i]!, got[k]!);
+        out[i] = got[k]!;
+      });
+      return out;
+    });
+  }
+
+  entry(index: number): Promise<OwnEntry | undefined> {
+    return this.#read('entry', async () => {
+      const r = await this.pool.query<EntryRow>(`SELECT ${ENTRY_COLUMNS} FROM entries WHERE idx = $1`, [index]);
+      return r.rows[0] && ownEntryOf(r.rows[0]);
+    });
+  }
+
+  entries(from: number, to: number): Promise<OwnEntry[]> {
+    return this.#read('entries', async () => (await this.pool.query<EntryRow>(`SELECT ${ENTRY_COLUMNS} FROM entries WHERE idx >= $1 AND idx < $2 ORDER BY idx`, [from, to])).rows.map(ownEntryOf));
+  }
+
+  latestCheckpoint(): Promise<Uint8Array | undefined> {
+    return this.#read('latestCheckpoint', async () => {
+      const r = await this.pool.query('SELECT note FROM checkpoints ORDER BY tree_size DESC LIMIT 1');
+      return r.rows[0] && bytes(r.rows[0].note);
+    });
+  }
+
+  checkpointAt(treeSize: number): Promise<Uint8Array | undefined> {
+    return this.#read('checkpointAt', async () => {
+      if (!Number.isSafeInteger(treeSize)) return undefined;
+      const r = await this.pool.query('SELECT note FROM checkpoints WHERE tree_size = $1', [treeSize]);
+      return r.rows[0] && bytes(r.rows[0].note);
+    });
+  }
+
+  outbox(q: ListQuery): Promise<OwnEntry[]> {
+    return this.#read('outbox', async () => {
+      const where: string[] = [];
+      const params: unknown[] = [];
+      const p = (v: unknown) => (params.push(v), `$${params.length}`);
+      const from = q.party === undefined ? 'entries e' : 'entry_to t JOIN entries e ON e.idx = t.idx';
+      if (q.party !== undefined) where.push(`t.party = ${p(q.party)}`);
+      if (q.type !== undefined) where.push(`e.type = ${p(q.type)}`);
+      if (q.excludeTypes !== undefined && q.excludeTypes.length > 0) where.push(`NOT (e.type = ANY(${p(q.excludeTypes)}::text[]))`);
+      if (q.incident !== undefined) where.push(`e.incident = ${p(q.incident)}`);
+      if (q.before !== undefined) where.push(`e.idx < ${p(q.before)}`);
+      const sql = `SELECT e.* FROM ${from} ${whereClause(where)} ORDER BY e.idx DESC LIMIT ${p(limitOf(q))}`;
+      return (await this.pool.query<EntryRow>(sql, params)).rows.map(ownEntryOf);
+    });
+  }
+
+  ingest(entries: readonly ReceivedEntry[]): Promise<number> {
+    if (entries.length === 0) return this.#read('ingest', async () => 0);
+    return this.#write('ingest', () =>
+      this.#tx(async (c) => {
+        // Received rows are numbered (seq) and committed in one order across every process of the
+        // party: an ingest holds the append lock, as appendBatch does before its received rows.
+        // Readers that follow seq as a cursor (the deadline tracker, the incident index) would
+        // otherwise skip for ever a row numbered below one that committed first (issue 14).
+        await c.query('SELECT one FROM append_head FOR UPDATE');
+        return ingestOn(c, entries);
+      }),
+    );
+  }
+
+  received(party: string, index: number): Promise<ReceivedEntry | undefined> {
+    return this.#read('received', async () => {
+      const r = await this.pool.query<ReceivedRow>(`SELECT ${RECEIVED_COLUMNS} FROM received WHERE party = $1 AND idx = $2`, [party, index]);
+      return r.rows[0] && receivedOf(r.rows[0]);
+    });
+  }
+
+  inbox(q: ListQuery): Promise<ReceivedListing[]> {
+    return this.#read('inbox', async () => {
+      const where: string[] = [];
+      const params: unknown[] = [];
+      const p = (v: unknown) => (params.push(v), `$${params.length}`);
+      if (q.party !== undefined) where.push(`party = ${p(q.party)}`);
+      if (q.type !== undefined) where.push(`type = ${p(q.type)}`);
+      if (q.excludeTypes !== undefined && q.excludeTypes.length > 0) where.push(`NOT (type = ANY(${p(q.excludeTypes)}::text[]))`);
+      if (q.incident !== undefined) where.push(`incident = ${p(q.incident)}`);
+      if (q.before !== undefined) where.push(`seq < ${p(q.before)}`);
+      const sql = `SELECT ${RECEIVED_COLUMNS} FROM received ${whereClause(where)} ORDER BY seq DESC LIMIT ${p(limitOf(q))}`;
+      return (await this.pool.query<ReceivedRow>(sql, params)).rows.map(listingOf);
+    });
+  }
+
+  referencing(party: string, index: number): Promise<OwnEntry[]> {
+    return this.#read('referencing', async () =>
+      (await this.pool.query<EntryRow>(`SELECT e.* FROM entry_refs r JOIN entries e ON e.idx = r.idx WHERE r.party = $1 AND r.ref_idx = $2 ORDER BY e.idx`, [party, index])).rows.map(ownEntryOf),
+    );
+  }
+
+  highestReceived(party: string): Promise<number> {
+    return this.#read('highestReceived', async () => ((await this.pool.query('SELECT max(idx) AS m FROM received WHERE party = $1', [party])).rows[0].m as number | null) ?? -1);
+  }
+
+  mirror(party: string, entries: readonly MirroredEntry[]): Promise<number> {
+    if (entries.length === 0) return this.#read('mirror', async () => 0);
+    return this.#write('mirror', () =>
+      this.#tx(async (c) => {
+        const fresh = dedupe(entries.map((e) => ({ party, index: e.index, leafHash: e.leafHash, row: e })));
+        const idx = fresh.map((e) => e.index);
+        const held = await c.query<{ idx: number; leaf_hash: Buffer }>(
+          `SELECT idx, leaf_hash FROM received WHERE party = $1 AND idx = ANY($2::bigint[])
+           UNION ALL SELECT idx, leaf_hash FROM mirror WHERE party = $1 AND idx = ANY($2::bigint[])`,
+          [party, idx],
+        );
+        const heldBy = new Map<number, Buffer>();
+        for (const r of held.rows) heldBy.set(r.idx, r.leaf_hash);
+        const add: MirroredEntry[] = [];
+        for (const e of fresh) {
+          const h = heldBy.get(e.index);
+          if (h !== undefined) {
+            if (!bytesEqual(h, e.leafHash)) fail('STORE_CONFLICT', `entry ${e.index} of ${party} is already held with a different hash`);
+            continue;
+          }
+          add.push(e.row);
+        }
+        if (add.length === 0) return 0;
+        const r = await c.query(
+          `INSERT INTO mirror (party, idx, leaf_hash, bytes) SELECT $1, * FROM unnest($2::bigint[], $3::bytea[], $4::bytea[]) ON CONFLICT DO NOTHING`,
+          [party, add.map((e) => e.index), add.map((e) => e.leafHash), add.map((e) => e.bytes)],
+        );
+        if (r.rowCount !== add.length) fail('STORE_CONFLICT', `mirror ${party}: entries were stored concurrently; retry`);
+        return add.length;
+      }),
+    );
+  }
+
+  mirrored(party: string, from: number, to: number): Promise<MirroredEntry[]> {
+    return this.#read('mirrored', async () => {
+      const r = await this.pool.query<{ idx: number; leaf_hash: Buffer; bytes: Buffer }>(
+        `SELECT idx, leaf_hash, bytes FROM (
+           SELECT idx, leaf_hash, bytes FROM received WHERE party = $1 AND idx >= $2 AND idx < $3
+           UNION ALL
+           SELECT idx, leaf_hash, bytes FROM mirror WHERE party = $1 AND idx >= $2 AND idx < $3
+         ) u ORDER BY idx`,
+        [party, from, to],
+      );
+      const out: MirroredEntry[] = [];
+      for (const row of r.rows) {
+        if (out.length > 0 && row.idx === out[out.length - 1]!.index) continue;
+        if (row.idx !== from + out.length) break;
+        out.push({ index: row.idx, leafHash: bytes(row.leaf_hash), bytes: bytes(row.bytes) });
+      }
+      return out;
+    });
+  }
+
+  heldCount(party: string, from: number, to: number): Promise<number> {
+    return this.#read('heldCount', async () => {
+      if (to <= from) return 0;
+      const r = await this.pool.query(
+        `SELECT count(*) AS n FROM (
+           SELECT idx FROM received WHERE party = $1 AND idx >= $2 AND idx < $3
+           UNION
+           SELECT idx FROM mirror WHERE party = $1 AND idx >= $2 AND idx < $3) u`,
+        [party, from, to],
+      );
+      return r.rows[0].n as number;
+    });
+  }
+
+  putOfficer(o: Officer): Promise<void> {
+    return this.#write('putOfficer', async () => {
+      await this.pool.query(
+        `INSERT INTO officers (name, role, password_hash, created, disabled) VALUES ($1, $2, $3, $4, $5)
+         ON CONFLICT (name) DO UPDATE SET role = excluded.role, password_hash = excluded.password_hash,
+           created = excluded.created, disabled = excluded.disabled`,
+        [o.name, o.role, o.passwordHash, o.created, o.disabled],
+      );
+    });
+  }
+
+  officer(name: string): Promise<Officer | undefined> {
+    return this.#read('officer', async () => {
+      const r = await this.pool.query('SELECT * FROM officers WHERE name = $1', [name]);
+      return r.rows[0] && officerOf(r.rows[0]);
+    });
+  }
+
+  officers(): Promise<Officer[]> {
+    return this.#read('officers', async () => (await this.pool.query('SELECT * FROM officers ORDER BY name COLLATE "C"')).rows.map(officerOf));
+  }
+
+  putSession(s: Session): Promise<void> {
+    return this.#write('putSession', async () => {
+      await this.pool.query(
+        `INSERT INTO sessions (token_hash, officer, created, expires) VALUES ($1, $2, $3, $4)
+         ON CONFLICT (token_hash) DO UPDATE SET officer = excluded.officer, created = excluded.created, expires = excluded.expires`,
+        [s.tokenHash, s.officer, s.created, s.expires],
+      );
+    });
+  }
+
+  session(tokenHash: string): Promise<Session | undefined> {
+    return this.#read('session', async () => {
+      const r = await this.pool.query('SELECT token_hash, officer, created, expires FROM sessions WHERE token_hash = $1', [tokenHash]);
+      const row = r.rows[0];
+      return row && { tokenHash: row.token_hash, officer: row.officer, created: row.created, expires: row.expires };
+    });
+  }
+
+  deleteSession(tokenHash: string): Promise<void> {
+    return this.#write('deleteSession', async () => {
+      await this.pool.query('DELETE FROM sessions WHERE token_hash = $1', [tokenHash]);
+    });
+  }
+
+  deleteOfficerSessions(officer: string, keepTokenHash?: string): Promise<number> {
+    return this.#write('deleteOfficerSessions', async () => (await this.pool.query('DELETE FROM sessions WHERE officer = $1 AND token_hash IS DISTINCT FROM $2', [officer, keepTokenHash ?? null])).rowCount ?? 0);
+  }
+
+  rememberNonce(key: string, expiresAt: number, now: number): Promise<boolean> {
+    return this.#write('rememberNonce', async () => {
+      if (key.length === 0 || key.length > 64 || !Number.isSafeInteger(expiresAt) || expiresAt < 0) fail('STORE_CONFLICT', 'rememberNonce: bad key or expiry');
+      const t = Math.floor(now);
+      return this.#tx(async (c) => {
+        await c.query('DELETE FROM request_nonces WHERE expires < $1', [t]);
+        const r = await c.query(
+          `INSERT INTO request_nonces (key, expires) VALUES ($1, $2)
+           ON CONFLICT (key) DO UPDATE SET expires = excluded.expires WHERE request_nonces.expires < $3`,
+          [key, expiresAt, t],
+        );
+        return r.rowCount === 1;
+      });
+    });
+  }
+
+  liveNonces(now: number): Promise<{ key: string; expiresAt: number }[]> {
+    return this.#read('liveNonces', async () =>
+      (await this.pool.query('SELECT key, expires FROM request_nonces WHERE expires >= $1 ORDER BY expires, key', [Math.floor(now)])).rows.map((r) => ({ key: r.key as string, expiresAt: r.expires as number })),
+    );
+  }
+
+  getSetting(key: string): Promise<unknown> {
+    return this.#read('getSetting', async () => {
+      const r = await this.pool.query('SELECT value FROM settings WHERE key = $1', [key]);
+      return r.rows[0] === undefined ? undefined : settingOf(r.rows[0].value);
+    });
+  }
+
+  /** Stores `value` as JSON; `undefined` removes the setting. */
+  putSetting(key: string, value: unknown): Promise<void> {
+    return this.#write('putSetting', async () => {
+      const json = JSON.stringify(value) as string | undefined;
+      if (json === undefined) await this.pool.query('DELETE FROM settings WHERE key = $1', [key]);
+      else await this.pool.query('INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = excluded.value', [key, json]);
+    });
+  }
+
+  witnessState(party: string): Promise<WitnessState | undefined> {
+    return this.#read('witnessState', async () => {
+      const r = await this.pool.query('SELECT party, tree_size, root_hash, note FROM witness WHERE party = $1', [party]);
+      const row = r.rows[0];
+      if (!row) return undefined;
+      if (row.root_hash.length !== HASH_SIZE) fail('STORE_CORRUPT', 'stored witness root hash is not 32 bytes');
+      return { party: row.party, treeSize: row.tree_size, rootHash: bytes(row.root_hash), note: bytes(row.note) };
+    });
+  }
+
+  advanceWitness(party: string, expectOldSize: number, next: WitnessState): Promise<boolean> {
+    return this.#write('advanceWitness', async () => {
+      const bad = (why: string): never => fail('STORE_CONFLICT', `advanceWitness ${party}: ${why}`);
+      if (party.length === 0 || next.party !== party) bad(`the state is ${next.party}'s, not ${party}'s`);
+      if (!Number.isSafeInteger(expectOldSize) || expectOldSize < 0) bad(`expected size ${expectOldSize}`);
+      if (!Number.isSafeInteger(next.treeSize) || next.treeSize < expectOldSize) bad(`size ${next.treeSize} would move back from ${expectOldSize}`);
+      if (next.rootHash.length !== HASH_SIZE) bad('root hash is not 32 bytes');
+      if (next.note.length === 0) bad('empty note');
+      // Compare-and-set in ONE statement (atomic across processes): no row counts as size 0.
+      const params = [party, next.treeSize, next.rootHash, next.note, expectOldSize];
+      const r =
+        expectOldSize === 0
+          ? await this.pool.query(
+              `INSERT INTO witness (party, tree_size, root_hash, note) VALUES ($1, $2, $3, $4)
+               ON CONFLICT (party) DO UPDATE SET tree_size = excluded.tree_size, root_hash = excluded.root_hash, note = excluded.note
+               WHERE witness.tree_size = $5`,
+              params,
+            )
+          : await this.pool.query('UPDATE witness SET tree_size = $2, root_hash = $3, note = $4 WHERE party = $1 AND tree_size = $5', params);
+      // ---- DURABLE from here when written (autocommit, synchronous_commit=on).
+      return r.rowCount === 1;
+    });
+  }
+
+  addForkProof(p: NewForkProof): Promise<boolean> {
+    return this.#write('addForkProof', async () => {
+      const bad = (why: string): never => fail('STORE_CONFLICT', `addForkProof ${p.party}: ${why}`);
+      const [a, b] = [viewOf(p.views[0]), viewOf(p.views[1])];
+      if (p.party.length === 0 || p.proof.length === 0) bad('empty party or proof');
+      if (a.length === 0 || b.length === 0) bad('a view is not a checkpoint note');
+      if (a === b) bad('the two views are one checkpoint');
+      // Sorted by code unit, as SQLite's BINARY collation (the CHECK compares with COLLATE "C").
+      const [lo, hi] = a < b ? [a, b] : [b, a];
+      const r = await this.pool.query(
+        'INSERT INTO fork_proofs (party, view_lo, view_hi, proof, recorded_at) VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING',
+        [p.party, lo, hi, p.proof, p.recordedAt],
+      );
+      return r.rowCount === 1;
+    });
+  }
+
+  forkProofs(party?: string): Promise<StoredForkProof[]> {
+    return this.#read('forkProofs', async () => {
+      const r =
+        party === undefined
+          ? await this.pool.query('SELECT party, proof, recorded_at FROM fork_proofs ORDER BY seq')
+          : await this.pool.query('SELECT party, proof, recorded_at FROM fork_proofs WHERE party = $1 ORDER BY seq', [party]);
+      return r.rows.map((x) => ({ party: x.party, proof: x.proof, recordedAt: x.recorded_at }));
+    });
+  }
+
+  addUnverifiedCheckpoint(party: string, note: string, keptAt: string, maxPending: number): Promise<boolean> {
+    return this.#write('addUnverifiedCheckpoint', async () => {
+      if (party.length === 0 || note.length === 0) fail('STORE_CONFLICT', 'addUnverifiedCheckpoint: empty party or note');
+      return this.#tx(async (c) => {
+        // The cap is per party: serialize the count-then-insert of one party across processes.
+        await c.query(`SELECT pg_advisory_xact_lock(hashtext('parley.unverified.' || $1))`, [party]);
+        const n = (await c.query('SELECT count(*) AS n FROM unverified_checkpoints WHERE party = $1 AND compared_at IS NULL', [party])).rows[0].n as number;
+        if (n >= maxPending) return false;
+        const r = await c.query('INSERT INTO unverified_checkpoints (party, note, kept_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING', [party, note, keptAt]);
+        return r.rowCount === 1;
+      });
+    });
+  }
+
+  unverifiedCheckpoints(party: string): Promise<string[]> {
+    return this.#read('unverifiedCheckpoints', async () => (await this.pool.query('SELECT note FROM unverified_checkpoints WHERE party = $1 AND compared_at IS NULL ORDER BY seq', [party])).rows.map((r) => r.note as string));
+  }
+
+  markCheckpointsCompared(party: string, notes: readonly string[], outcome: string, at: string): Promise<void> {
+    return this.#write('markCheckpointsCompared', async () => {
+      if (notes.length === 0) return;
+      await this.pool.query('UPDATE unverified_checkpoints SET compared_at = $1, outcome = $2 WHERE party = $3 AND note = ANY($4::text[]) AND compared_at IS NULL', [at, outcome, party, notes]);
+    });
+  }
+
+  cursor(kind: CursorKind, party: string): Promise<Cursor | undefined> {
+    return this.#read('cursor', async () => {
+      const row = (await this.pool.query('SELECT tree_size, frontier FROM cursors WHERE kind = $1 AND party = $2', [kind, party])).rows[0];
+      if (!row) return undefined;
+      const f = bytes(row.frontier);
+      const frontier: Hash[] = [];
+      for (let i = 0; i < f.length; i += HASH_SIZE) frontier.push(f.slice(i, i + HASH_SIZE));
+      return { treeSize: row.tree_size as number, frontier };
+    });
+  }
+
+  advanceCursor(kind: CursorKind, party: string, next: Cursor): Promise<boolean> {
+    return this.#write('advanceCursor', async () => {
+      if (!Number.isSafeInteger(next.treeSize) || next.treeSize < 0) fail('STORE_CONFLICT', `advanceCursor ${kind}/${party}: size ${next.treeSize}`);
+      if (next.frontier.some((h) => h.length !== HASH_SIZE)) fail('STORE_CONFLICT', `advanceCursor ${kind}/${party}: a frontier hash is not 32 bytes`);
+      const frontier = new Uint8Array(HASH_SIZE * next.frontier.length);
+      next.frontier.forEach((h, i) => frontier.set(h, HASH_SIZE * i));
+      const r = await this.pool.query(
+        `INSERT INTO cursors (kind, party, tree_size, frontier) VALUES ($1, $2, $3, $4)
+         ON CONFLICT (kind, party) DO UPDATE SET tree_size = excluded.tree_size, frontier = excluded.frontier
+         WHERE excluded.tree_size > cursors.tree_size`,
+        [kind, party, next.treeSize, frontier],
+      );
+      return (r.rowCount ?? 0) > 0;
+    });
+  }
+
+  ownCosigned(witness: string): Promise<OwnCosigned | undefined> {
+    return this.#read('ownCosigned', async () => {
+      const row = (await this.pool.query('SELECT tree_size, cosigned_at, note FROM own_cosigned WHERE witness = $1', [witness])).rows[0];
+      return row && { witness, treeSize: row.tree_size, ...(row.cosigned_at !== null ? { cosignedAt: row.cosigned_at } : {}), note: row.note };
+    });
+  }
+
+  advanceOwnCosigned(next: OwnCosigned): Promise<boolean> {
+    return this.#write('advanceOwnCosigned', async () => {
+      const bad = (why: string): never => fail('STORE_CONFLICT', `advanceOwnCosigned ${next.witness}: ${why}`);
+      if (!Number.isSafeInteger(next.treeSize) || next.treeSize < 1) bad(`size ${next.treeSize}`);
+      if (next.cosignedAt !== undefined && (!Number.isSafeInteger(next.cosignedAt) || next.cosignedAt < 0)) bad(`time ${next.cosignedAt}`);
+      if (next.note === '') bad('empty note');
+      const r = await this.pool.query(
+        `INSERT INTO own_cosigned (witness, tree_size, cosigned_at, note) VALUES ($1, $2, $3, $4)
+         ON CONFLICT (witness) DO UPDATE SET tree_size = excluded.tree_size, cosigned_at = excluded.cosigned_at, note = excluded.note
+         WHERE excluded.tree_size > own_cosigned.tree_size
+            OR (excluded.tree_size = own_cosigned.tree_size AND coalesce(excluded.cosigned_at, -1) > coalesce(own_cosigned.cosigned_at, -1))`,
+        [next.witness, next.treeSize, next.cosignedAt ?? null, next.note],
+      );
+      return (r.rowCount ?? 0) > 0;
+    });
+  }
+
+  addCosignedTimes(points: readonly CosignedTime[]): Promise<void> {
+    return this.#write('addCosignedTimes', async () => {
+      for (const p of points) {
+        if (!Number.isSafeInteger(p.treeSize) || p.treeSize < 1 || !Number.isSafeInteger(p.cosignedAt) || p.cosignedAt < 0) {
+          fail('STORE_CONFLICT', `addCosignedTimes ${p.party}/${p.cosigner}: size ${p.treeSize} at ${p.cosignedAt}`);
+        }
+      }
+      if (points.length === 0) return;
+      // One statement: atomic. Within the call, the first of two equal keys wins (as in SQLite's INSERT OR IGNORE loop).
+      await this.pool.query(
+        `INSERT INTO cosigned_times (party, cosigner, tree_size, cosigned_at)
+         SELECT DISTINCT ON (party, cosigner, tree_size) party, cosigner, tree_size, cosigned_at
+         FROM unnest($1::text[], $2::text[], $3::bigint[], $4::bigint[]) WITH ORDINALITY AS u(party, cosigner, tree_size, cosigned_at, ord)
+         ORDER BY party, cosigner, tree_size, ord
+         ON CONFLICT DO NOTHING`,
+        [points.map((p) => p.party), points.map((p) => p.cosigner), points.map((p) => p.treeSize), points.map((p) => p.cosignedAt)],
+      );
+    });
+  }
+
+  cosignedTimes(party: string, limit?: number): Promise<CosignedTime[]> {
+    return this.#read('cosignedTimes', async () => {
+      const n = limit !== undefined && Number.isSafeInteger(limit) && limit >= 0 ? limit : -1;
+      const r = await this.pool.query(
+        `SELECT cosigner, tree_size, cosigned_at FROM (
+           SELECT cosigner, tree_size, cosigned_at, row_number() OVER (PARTITION BY cosigner ORDER BY tree_size DESC) AS n
+           FROM cosigned_times WHERE party = $1) t
+         WHERE $2::bigint < 0 OR n <= $2::bigint ORDER BY cosigner COLLATE "C", tree_size`,
+        [party, n],
+      );
+      return r.rows.map((x) => ({ party, cosigner: x.cosigner, treeSize: x.tree_size, cosignedAt: x.cosigned_at }));
+    });
+  }
+
+  addCheckpointTimestamps(tokens: readonly CheckpointTimestamp[]): Promise<number> {
+    return this.#write('addCheckpointTimestamps', async () => {
+      for (const t of tokens) {
+        if (t.party === '' || t.authority === '' || !Number.isSafeInteger(t.treeSize) || t.treeSize < 1 || t.token.length === 0 || t.note === '' || !Number.isSafeInteger(t.genTime) || t.genTime < 0) {
+          fail('STORE_CONFLICT', `addCheckpointTimestamps ${t.party}/${t.treeSize}/${t.authority}: bad token row`);
+        }
+      }
+      if (tokens.length === 0) return 0;
+      const r = await this.pool.query(
+        `INSERT INTO checkpoint_timestamps (party, tree_size, authority, token, gen_time, note)
+         SELECT DISTINCT ON (party, tree_size, authority) party, tree_size, authority, token, gen_time, note
+         FROM unnest($1::text[], $2::bigint[], $3::text[], $4::bytea[], $5::bigint[], $6::text[]) WITH ORDINALITY AS u(party, tree_size, authority, token, gen_time, note, ord)
+         ORDER BY party, tree_size, authority, ord
+         ON CONFLICT DO NOTHING`,
+        [tokens.map((t) => t.party), tokens.map((t) => t.treeSize), tokens.map((t) => t.authority), tokens.map((t) => t.token), tokens.map((t) => t.genTime), tokens.map((t) => t.note)],
+      );
+      return r.rowCount ?? 0;
+    });
+  }
+
+  checkpointTimestamps(party: string, q: { readonly treeSize?: number; readonly from?: number; readonly limit?: number } = {}): Promise<CheckpointTimestamp[]> {
+    return this.#read('checkpointTimestamps', async () => {
+      const lo = q.treeSize ?? q.from ?? 0;
+      const hi = q.treeSize ?? Number.MAX_SAFE_INTEGER;
+      const limit = q.limit !== undefined && Number.isSafeInteger(q.limit) && q.limit >= 0 ? q.limit : null;
+      const r = await this.pool.query(
+        `SELECT tree_size, authority, token, gen_time, note FROM checkpoint_timestamps
+         WHERE party = $1 AND tree_size BETWEEN $2 AND $3 ORDER BY tree_size, authority COLLATE "C" LIMIT $4`,
+        [party, lo, hi, limit],
+      );
+      return r.rows.map((x) => ({ party, treeSize: x.tree_size, authority: x.authority, token: bytes(x.token), genTime: x.gen_time, note: x.note }));
+    });
+  }
+
+  latestTimestampedSize(party: string): Promise<number> {
+    return this.#read('latestTimestampedSize', async () => ((await this.pool.query('SELECT max(tree_size) AS m FROM checkpoint_timestamps WHERE party = $1', [party])).rows[0].m as number | null) ?? 0);
+  }
+
+  recordEscalations(rows: readonly NewEscalation[]): Promise<string[]> {
+    return this.#write('recordEscalations', () =>
+      this.#tx(async (c) => {
+        const fresh: string[] = [];
+        for (const r of rows) {
+          const w = r.webhook;
+          const res = await c.query(
+            `INSERT INTO escalations (id, recorded_at, webhook, attempts, next_attempt_at, webhook_state) VALUES ($1, $2, $3, 0, $4, $5) ON CONFLICT DO NOTHING`,
+            [r.id, Math.max(0, Math.floor(r.recordedAt)), w ?? null, w === undefined ? 0 : Math.floor(r.recordedAt), w === undefined ? 'none' : 'pending'],
+          );
+          if (res.rowCount === 1) fresh.push(r.id);
+        }
+        return fresh;
+      }),
+    );
+  }
+
+  escalations(): Promise<EscalationRecord[]> {
+    return this.#read('escalations', async () => {
+      const r = await this.pool.query('SELECT id, recorded_at, webhook, attempts, next_attempt_at, webhook_state FROM escalations ORDER BY seq');
+      return r.rows.map((x: { id: string; recorded_at: number; webhook: string | null; attempts: number; next_attempt_at: number; webhook_state: WebhookDelivery | 'none' }) => ({
+        id: x.id,
+        recordedAt: x.recorded_at,
+        ...(x.webhook !== null && x.webhook_state !== 'none' ? { webhook: { body: x.webhook, attempts: x.attempts, nextAttemptAt: x.next_attempt_at, state: x.webhook_state } } : {}),
+      }));
+    });
+  }
+
+  updateWebhook(id: string, expectAttempts: number, next: WebhookUpdate): Promise<boolean> {
+    return this.#write('updateWebhook', async () => {
+      if (!Number.isSafeInteger(next.attempts) || next.attempts < expectAttempts) fail('STORE_CONFLICT', `updateWebhook ${id}: attempts ${next.attempts} after ${expectAttempts}`);
+      const r = await this.pool.query(
+        `UPDATE escalations SET attempts = $1, next_attempt_at = $2, webhook_state = $3 WHERE id = $4 AND attempts = $5 AND webhook_state = 'pending'`,
+        [next.attempts, Math.floor(next.nextAttemptAt), next.state, id, expectAttempts],
+      );
+      return (r.rowCount ?? 0) > 0;
+    });
+  }
+
+  /** Waits for queued writes, then ends the pool; later calls reject with STORE_UNAVAILABLE. Idempotent. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    await this.#writes;
+    await this.pool.end().catch(() => undefined);
+  }
+}
+
+class StoreClosed extends Error {
+  constructor() {
+    super('Cannot use a pool after calling end: store is closed');
+  }
+}
+
+type Queryable = Pick<pg.Pool, 'query'> | pg.PoolClient;
+
+/** Stored hashes by index, in the order asked (one query); STORE_CORRUPT if one is missing. */
+async function readHashesOn(c: Queryable, indexes: readonly number[]): Promise<Hash[]> {
+  const r = await c.query<{ hash: Buffer | null }>(
+    'SELECT h.hash FROM unnest($1::bigint[]) WITH ORDINALITY AS k(idx, ord) LEFT JOIN hashes h ON h.idx = k.idx ORDER BY k.ord',
+    [indexes],
+  );
+  return r.rows.map((row, k) => {
+    if (row.hash === null) fail('STORE_CORRUPT', `stored hash ${indexes[k]} is missing`);
+    if (row.hash.length !== HASH_SIZE) fail('STORE_CORRUPT', `stored hash ${indexes[k]} is not 32 bytes`);
+    return bytes(row.hash);
+  });
+}
+
+async function insertEntries(c: pg.PoolClient, entries: readonly OwnEntry[]): Promise<void> {
+  const cols = metaColumns(entries.map((e) => e.meta));
+  await c.query(
+    `INSERT INTO entries (${ENTRY_COLUMNS}) SELECT * FROM unnest($1::bigint[], $2::bytea[], $3::bytea[], ${META_TYPES.split(', ').map((t, i) => `$${i + 4}::${t}`).join(', ')})`,
+    [entries.map((e) => e.index), entries.map((e) => e.leafHash), entries.map((e) => e.bytes), ...cols],
+  );
+  const to: [string, number][] = [];
+  const refs: [string, number, number][] = [];
+  for (const e of entries) {
+    for (const party of new Set(e.meta.to)) to.push([party, e.index]);
+    for (const r of e.meta.refs) refs.push([r.party, r.index, e.index]);
+  }
+  if (to.length > 0) await c.query('INSERT INTO entry_to (party, idx) SELECT * FROM unnest($1::text[], $2::bigint[])', [to.map((x) => x[0]), to.map((x) => x[1])]);
+  if (refs.length > 0) {
+    await c.query('INSERT INTO entry_refs (party, ref_idx, idx) SELECT * FROM unnest($1::text[], $2::bigint[], $3::bigint[]) ON CONFLICT DO NOTHING', [refs.map((x) => x[0]), refs.map((x) => x[1]), refs.map((x) => x[2])]);
+  }
+}
+
+/** One row per (party, index), the first kept; two different hashes for one key in the input is a conflict. */
+function dedupe<T extends { party: string; index: number; leafHash: Hash }>(rows: readonly T[]): T[] {
+  const seen = new Map<string, T>();
+  for (const r of rows) {
+    const k = `${r.index} ${r.party}`;
+    const held = seen.get(k);
+    if (held === undefined) seen.set(k, r);
+    else if (!bytesEqual(held.leafHash, r.leafHash)) fail('STORE_CONFLICT', `entry ${r.index} of ${r.party} is given twice with different hashes`);
+  }
+  return [...seen.values()];
+}
+
+/** Inside a transaction: stores the received entries not yet held, in the order given; @returns how many were new. */
+async function ingestOn(c: pg.PoolClient, entries: readonly ReceivedEntry[]): Promise<number> {
+  const fresh = dedupe(entries);
+  const held = await c.query<{ party: string; idx: number; leaf_hash: Buffer }>(
+    'SELECT r.party, r.idx, r.leaf_hash FROM received r JOIN unnest($1::text[], $2::bigint[]) AS k(party, idx) ON r.party = k.party AND r.idx = k.idx',
+    [fresh.map((e) => e.party), fresh.map((e) => e.index)],
+  );
+  const heldBy = new Map<string, Buffer>();
+  for (const r of held.rows) heldBy.set(`${r.idx} ${r.party}`, r.leaf_hash);
+  const add: ReceivedEntry[] = [];
+  for (const e of fresh) {
+    const h = heldBy.get(`${e.index} ${e.party}`);
+    if (h !== undefined) {
+      if (!bytesEqual(h, e.leafHash)) fail('STORE_CONFLICT', `entry ${e.index} of ${e.party} is already held with a different hash`);
+      continue;
+    }
+    add.push(e);
+  }
+  if (add.length === 0) return 0;
+  const cols = metaColumns(add.map((e) => e.meta));
+  // WITH ORDINALITY … ORDER BY: seq follows the order given, as in SQLite.
+  const r = await c.query(
+    `INSERT INTO received (party, idx, leaf_hash, bytes, ${META}, received_at)
+     SELECT party, idx, leaf_hash, bytes, ${META}, received_at FROM unnest($1::text[], $2::bigint[], $3::bytea[], $4::bytea[], ${META_TYPES.split(', ').map((t, i) => `$${i + 5}::${t}`).join(', ')}, $14::text[])
+       WITH ORDINALITY AS u(party, idx, leaf_hash, bytes, ${META}, received_at, ord)
+     ORDER BY ord
+     ON CONFLICT (party, idx) DO NOTHING`,
+    [add.map((e) => e.party), add.map((e) => e.index), add.map((e) => e.leafHash), add.map((e) => e.bytes), ...cols, add.map((e) => e.receivedAt)],
+  );
+  // Another process stored some of them meanwhile: their hashes are unchecked, so refuse (the caller retries and sees them held).
+  if (r.rowCount !== add.length) fail('STORE_CONFLICT', 'received entries were stored concurrently; retry');
+  return add.length;
+}
+
+/** The batch must be internally consistent before it touches the database (the same rules as the SQLite store). */
+function checkBatchShape(b: AppendBatch): void {
+  const bad = (why: string): never => fail('STORE_CONFLICT', `malformed batch: ${why}`);
+  if (b.entries.length === 0) bad('no entries');
+  const first = b.entries[0]!.index;
+  if (!Number.isSafeInteger(first) || first < 0) bad(`first index ${first}`);
+  b.entries.forEach((e, k) => {
+    if (e.index !== first + k) bad(`entry ${k} has index ${e.index}`);
+    if (e.leafHash.length !== HASH_SIZE) bad(`entry ${e.index} leaf hash length`);
+  });
+  if (b.treeSize !== first + b.entries.length) bad(`tree size ${b.treeSize} after ${b.entries.length} entries from ${first}`);
+  const lo = storedHashCount(first);
+  if (b.hashes.length !== storedHashCount(b.treeSize) - lo) bad(`${b.hashes.length} hashes`);
+  b.hashes.forEach(([idx, h], j) => {
+    if (idx !== lo + j) bad(`hash ${j} at stored index ${idx}, want ${lo + j}`);
+    if (h.length !== HASH_SIZE) bad(`hash at ${idx} length`);
+  });
+  for (const e of b.entries) {
+    const slot = storedHashIndex(0, e.index) - lo;
+    if (!bytesEqual(b.hashes[slot]![1], e.leafHash)) bad(`entry ${e.index} leaf hash differs from its stored hash`);
+  }
+  if (b.checkpoint.length === 0) bad('empty checkpoint');
+  if (!(b.prevRoot instanceof Uint8Array) || b.prevRoot.length !== HASH_SIZE) bad('prevRoot is not a 32-byte hash');
+}
+
+function viewOf(note: string): string {
+  const i = note.indexOf('\n\n');
+  return i < 0 ? '' : note.slice(0, i + 1);
+}
+
+function whereClause(where: readonly string[]): string {
+  return where.length === 0 ? '' : `WHERE ${where.join(' AND ')}`;
+}
+
+function limitOf(q: ListQuery): number {
+  return Number.isSafeInteger(q.limit) && q.limit > 0 ? q.limit : 0;
+}

@@ -1,0 +1,101 @@
+/**
+ * PgStore against the REAL PostgreSQL on 127.0.0.1:5432 (test/pg.ts: a fresh
+ * database per store, dropped after; fails loudly when the server is down):
+ * the shared LogStore contract, then what is specific to PostgreSQL.
+ */
+import { afterAll, describe, expect, it } from 'vitest';
+import pg from 'pg';
+import { Frontier, StoreError } from '@parley/core';
+import { PgStore } from '../src/postgres/store.js';
+import { PG_SCHEMA_VERSION } from '../src/postgres/schema.js';
+import { describeLogStore } from './logStoreContract.js';
+import { buildBatch, checkLog, entryBytes, expectRejectsCode, meta } from './helpers.js';
+import { freshPgUrl } from './pg.js';
+
+const dbs: { drop(): Promise<void> }[] = [];
+afterAll(async () => {
+  for (const d of dbs) await d.drop();
+});
+
+async function fresh(): Promise<string> {
+  const db = await freshPgUrl();
+  dbs.push(db);
+  return db.url;
+}
+
+describeLogStore('PgStore', async () => PgStore.open(await fresh(), { max: 4 }));
+
+describe('PgStore specifics', () => {
+  it('migrates once: a second open, and two opens at once, run no migration and keep the data', async () => {
+    const url = await fresh();
+    const steps: number[] = [];
+    const [a, b] = await Promise.all([PgStore.open(url, { onMigrate: (s) => steps.push(s.version) }), PgStore.open(url, { onMigrate: (s) => steps.push(s.version) })]);
+    // Exactly one of the two ran migration 1 (the other waited on the advisory lock and found it done).
+    expect(steps).toEqual([1, 1]); // "before migration 1" and "all done", from one opener only
+    const f = Frontier.empty();
+    await a.appendBatch(buildBatch(f, [{ bytes: entryBytes(0), meta: meta() }]));
+    await a.close();
+    await b.close();
+    const again: number[] = [];
+    const c = await PgStore.open(url, { onMigrate: (s) => again.push(s.version) });
+    expect(again).toEqual([]);
+    expect(await c.treeSize()).toBe(1);
+    const v = await c.pool.query('SELECT max(version)::int AS v FROM parley_schema');
+    expect(v.rows[0].v).toBe(PG_SCHEMA_VERSION);
+    await c.close();
+  });
+
+  it('refuses a database written by a newer version (STORE_UNAVAILABLE)', async () => {
+    const url = await fresh();
+    const s = await PgStore.open(url);
+    await s.pool.query(`INSERT INTO parley_schema (version, description) VALUES ($1, 'from the future')`, [PG_SCHEMA_VERSION + 1]);
+    await s.close();
+    await expectRejectsCode(PgStore.open(url), StoreError, 'STORE_UNAVAILABLE');
+  });
+
+  it('reports an unreachable server as STORE_UNAVAILABLE (connection refused)', async () => {
+    await expectRejectsCode(PgStore.open('postgres://postgres@127.0.0.1:1/none', { connectTimeoutMs: 2000 }), StoreError, 'STORE_UNAVAILABLE');
+  });
+
+  it('rejects calls after close with STORE_UNAVAILABLE', async () => {
+    const s = await PgStore.open(await fresh());
+    await s.close();
+    await expectRejectsCode(s.treeSize(), StoreError, 'STORE_UNAVAILABLE');
+    await expectRejectsCode(s.putSetting('k', 1), StoreError, 'STORE_UNAVAILABLE');
+    await s.close(); // idempotent
+  });
+
+  it('runs every connection with synchronous_commit on (durable on return)', async () => {
+    const s = await PgStore.open(await fresh());
+    const r = await s.pool.query('SHOW synchronous_commit');
+    expect(r.rows[0].synchronous_commit).toBe('on');
+    await s.close();
+  });
+
+  it('finds a log whose hashes and checkpoints disagree STORE_CORRUPT at open', async () => {
+    const url = await fresh();
+    const s = await PgStore.open(url);
+    const f = Frontier.empty();
+    await s.appendBatch(buildBatch(f, [0, 1, 2].map((i) => ({ bytes: entryBytes(i), meta: meta() }))));
+    await s.close();
+    const c = new pg.Client({ connectionString: url });
+    await c.connect();
+    await c.query('DELETE FROM checkpoints');
+    await c.end();
+    await expectRejectsCode(PgStore.open(url), StoreError, 'STORE_CORRUPT');
+  });
+
+  it('keeps a large log exactly (many batches, proofs verify)', async () => {
+    const s = await PgStore.open(await fresh());
+    const f = Frontier.empty();
+    const earlier: Uint8Array[] = [];
+    for (let b = 0; b < 20; b++) {
+      const first = f.size;
+      const batch = buildBatch(f, Array.from({ length: 37 }, (_, k) => ({ bytes: entryBytes(first + k, 'big', 300), meta: meta() })));
+      await s.appendBatch(batch);
+      if (b % 5 === 0) earlier.push(batch.checkpoint);
+    }
+    await checkLog(s, earlier);
+    await s.close();
+  });
+});
