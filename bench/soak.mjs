@@ -155,6 +155,28 @@ let pgReason;
 let pgParty;
 let pgServer;
 let pgUrl;
+let pgBaseline;
+/** A CHECKPOINT, so the database size counts what is written, not what waits in the WAL. */
+async function pg_checkpoint() {
+  const { default: pg } = await import('pg');
+  const cl = new pg.Client({ connectionString: pgUrl.replace(/\/[^/]+$/, '/postgres') });
+  await cl.connect();
+  try {
+    await cl.query('CHECKPOINT');
+  } finally {
+    await cl.end();
+  }
+}
+async function pgDatabaseSize() {
+  const { default: pg } = await import('pg');
+  const cl = new pg.Client({ connectionString: pgUrl });
+  await cl.connect();
+  try {
+    return Number((await cl.query('SELECT pg_database_size(current_database()) AS n')).rows[0].n);
+  } finally {
+    await cl.end();
+  }
+}
 let front;
 const serviceRestarts = [];
 
@@ -176,6 +198,7 @@ async function setupPostgres(n) {
   for (const o of await sqlite.officers()) await pg.putOfficer(o);
   await sqlite.close();
   await pg.close();
+  pgBaseline = await pgDatabaseSize(); // the schema and officers, before any entry: not per-entry bytes
   const second = at(`${n.party.toLowerCase()}-2`);
   cpSync(dataOf(n.party), second, { recursive: true, filter: (f) => !f.includes('parley.lock') && !/parley\.sqlite/.test(f) });
   const proc = (data, port, name) => ({ party: n.party, name, data, port, url: `http://127.0.0.1:${port}`, peers: n.peers, extra: ['--store', pgUrl], rssPeak: 0 });
@@ -825,11 +848,8 @@ try {
   }
   if (pgServer && pgUrl && entriesHeld) {
     try {
-      const { default: pg } = await import('pg');
-      const cl = new pg.Client({ connectionString: pgUrl });
-      await cl.connect();
-      pgBytes = Number((await cl.query('SELECT pg_database_size(current_database()) AS n')).rows[0].n);
-      await cl.end();
+      await pg_checkpoint();
+      pgBytes = await pgDatabaseSize();
     } catch (e) {
       problems.push(`could not read the PostgreSQL database size: ${e.message}`);
     }
@@ -847,7 +867,7 @@ try {
       const wal = files.filter((f) => /\.sqlite-wal$/.test(f)).reduce((a, f) => a + statSync(join(dataOf(p), f)).size, 0);
       const n = Math.max(1, entriesHeld[p].own + entriesHeld[p].received);
       if (p === pgParty) {
-        storage[p] = { postgresBytes: pgBytes, ownEntries: entriesHeld[p].own, receivedEntries: entriesHeld[p].received, bytesPerEntry: pgBytes === undefined ? undefined : Math.round(pgBytes / n) };
+        storage[p] = { postgresBytes: pgBytes, postgresEmptyBytes: pgBaseline, ownEntries: entriesHeld[p].own, receivedEntries: entriesHeld[p].received, bytesPerEntry: pgBytes === undefined ? undefined : Math.round((pgBytes - (pgBaseline ?? 0)) / n) };
         continue;
       }
       storage[p] = { bytes, sqliteBytes: db, walBytes: wal, ownEntries: entriesHeld[p].own, receivedEntries: entriesHeld[p].received, bytesPerEntry: Math.round(bytes / n), sqliteBytesPerEntry: Math.round(db / n) };
@@ -899,7 +919,7 @@ const summary = {
   errors,
   faults: faultResults,
   rssPeakMiB: Object.fromEntries(PARTIES.flatMap((p) => (nodes[p]?.procs ?? []).map((x) => [x.name ?? p, Math.round((10 * (x.rssPeak ?? 0)) / 2 ** 20) / 10]))),
-  postgres: pgParty ? { party: pgParty, processes: 2, serviceRestarts: serviceRestarts.map(({ process, at }) => ({ process, atS: Math.round((at - loadStart) / 100) / 10 })) } : { notRun: pgReason ?? 'no PostgreSQL fault asked for' },
+  postgres: pgParty ? { party: pgParty, processes: 2, serviceRestarts: serviceRestarts.map(({ process, at, log }) => ({ process, atS: Math.round((at - loadStart) / 100) / 10, stderrTail: log.slice(-300) })) } : { notRun: pgReason ?? 'no PostgreSQL fault asked for' },
   storage,
   checks: results,
   problems,
@@ -927,7 +947,7 @@ for (const r of faultResults) {
 }
 lines.push(`peak RSS (MiB): ${Object.entries(summary.rssPeakMiB).map(([p, v]) => `${p} ${v}`).join(', ')}`);
 if (pgParty) lines.push(`PostgreSQL: ${pgParty} on a private server with two serve processes behind a failover proxy; restarts by the service manager: ${serviceRestarts.length ? serviceRestarts.map((r) => `${r.process} at ${Math.round((r.at - loadStart) / 1000)} s`).join(', ') : 'none'}`);
-lines.push(`disk: ${PARTIES.map((p) => (storage[p]?.postgresBytes !== undefined ? `${p} PostgreSQL database ${(storage[p].postgresBytes / 2 ** 20).toFixed(1)} MiB / ${storage[p].ownEntries} own + ${storage[p].receivedEntries} received entries = ${storage[p].bytesPerEntry} B per entry` : storage[p] ? `${p} ${(storage[p].bytes / 2 ** 20).toFixed(1)} MiB / ${storage[p].ownEntries} own + ${storage[p].receivedEntries} received entries = ${storage[p].bytesPerEntry} B per entry (SQLite file ${storage[p].sqliteBytesPerEntry} B; WAL left ${storage[p].walBytes} B)` : `${p} –`)).join('; ')}`);
+lines.push(`disk: ${PARTIES.map((p) => (storage[p]?.postgresBytes !== undefined ? `${p} PostgreSQL database ${(storage[p].postgresBytes / 2 ** 20).toFixed(1)} MiB (${((storage[p].postgresEmptyBytes ?? 0) / 2 ** 20).toFixed(1)} MiB before any entry) / ${storage[p].ownEntries} own + ${storage[p].receivedEntries} received entries = ${storage[p].bytesPerEntry} B per entry beyond the empty database` : storage[p] ? `${p} ${(storage[p].bytes / 2 ** 20).toFixed(1)} MiB / ${storage[p].ownEntries} own + ${storage[p].receivedEntries} received entries = ${storage[p].bytesPerEntry} B per entry (SQLite file ${storage[p].sqliteBytesPerEntry} B; WAL left ${storage[p].walBytes} B)` : `${p} –`)).join('; ')}`);
 lines.push(`errors (request kind: count, of which during or within 5 s of a fault): ${Object.entries(errors).map(([k, e]) => `${k} ${e.count} (${e.inFault}) ${JSON.stringify(e.codes)}`).join('; ') || 'none'}`);
 const d = results.deadlines;
 lines.push(`promises: lost ${results.lost}, duplicated ${results.duplicated}, duplicate receipts ${results.duplicateReceipts}, indexes acknowledged twice ${results.indexesAcknowledgedTwice}, fork proofs ${results.forks}`);
