@@ -378,6 +378,7 @@ async function ackLoop() {
       void (async () => {
         const n = nodes[a.recipient];
         const t0 = Date.now();
+        a.firstTry ??= t0;
         try {
           const r = await http(n, 'POST', `/v1/entries/${a.party}/${a.index}/ack`, { reply: 'Received; looking into it.' });
           const t1 = Date.now();
@@ -388,13 +389,20 @@ async function ackLoop() {
             ackQueue.splice(ackQueue.indexOf(a), 1);
             return;
           }
+          if (r.status === 409 && r.body?.code === 'ALREADY_ACKNOWLEDGED') {
+            // An earlier try went through but its answer was lost (a timeout, a kill): the acknowledgement
+            // exists, made somewhere between the first try and now.
+            acksDone.push({ ...a, t0: a.firstTry ?? t0, t1: Date.now(), uncertain: true });
+            ackQueue.splice(ackQueue.indexOf(a), 1);
+            return;
+          }
           if (r.status !== 404) err('ack', r.status);
         } catch {
           err('ack', 'no answer');
         }
         a.tries++;
         a.at = Date.now() + 500; // not received yet (a partition, a restart): again
-        if (a.tries > 240) (ackQueue.splice(ackQueue.indexOf(a), 1), broke(`${a.recipient} could not acknowledge ${a.party}/${a.index} for 2 minutes`));
+        if (Date.now() - a.firstTry > 180_000) (ackQueue.splice(ackQueue.indexOf(a), 1), broke(`${a.recipient} could not acknowledge ${a.party}/${a.index} for 3 minutes`));
         a.busy = false;
       })();
     }
@@ -791,6 +799,24 @@ function dirBytes(dir) {
 }
 
 // ---------------------------------------------------------------- run
+
+/** Ctrl-C (or a supervisor's SIGTERM): no node, server, cgroup or directory is left behind. */
+for (const sig of ['SIGINT', 'SIGTERM']) {
+  process.once(sig, async () => {
+    console.error(`\n${sig}: stopping the nodes and cleaning up`);
+    stopping = true;
+    for (const p of PARTIES) for (const x of nodes[p]?.procs ?? (nodes[p] ? [nodes[p]] : [])) ((x.killedBySoak = true), x.child?.kill('SIGKILL'));
+    if (cgroup) {
+      try {
+        for (const pid of readFileSync(join(cgroup, 'cgroup.procs'), 'utf8').split('\n').filter(Boolean)) writeFileSync(join(BLKIO, 'cgroup.procs'), `${pid}\n`);
+        rmdirSync(cgroup);
+      } catch {}
+    }
+    await pgServer?.stop().catch(() => {});
+    if (!process.env.SOAK_KEEP) c.remove();
+    process.exit(130);
+  });
+}
 
 let failed = false;
 let limits;
