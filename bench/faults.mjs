@@ -25,21 +25,18 @@
  * nothing was lost, duplicated, forked unproven, rolled back unrefused, or
  * served twice.
  */
-import { spawn, spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, connect } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { spawnSync } from 'node:child_process';
+import { cpSync, existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { connect } from 'node:net';
+import { join } from 'node:path';
 import {
   MemoryTree,
   formatAddCheckpointRequest,
   newSigner,
   signCheckpoint,
 } from '@parley/core/node';
+import { BIN, REPO, cluster, sampleRss } from './lib/cluster.mjs';
 
-const REPO = resolve(fileURLToPath(new URL('.', import.meta.url)), '..');
-const BIN = join(REPO, 'packages/cli/bin/parley.js');
 const { openKeyFile, nodeKeys } = await import(join(REPO, 'packages/cli/dist/keyfile.js'));
 
 const JSON_OUT = process.argv.includes('--json');
@@ -48,156 +45,15 @@ const PASSPHRASE = 'fault harness passphrase';
 const PASSWORD = 'admin-password-123';
 const PARTIES = ['US', 'CN', 'EU'];
 const BURST = Number(process.env.FAULTS_BURST ?? 300);
-const started = Date.now();
+const c = cluster({ prefix: 'parley-faults-', parties: PARTIES, passphrase: PASSPHRASE, password: PASSWORD, budgetMs: BUDGET_MS });
+const { started, tmp, at, dataOf, env, nodes, parley, json, until, stop, http, get, login, listAll, witnessedSize } = c;
 const log = (...a) => {
   if (!JSON_OUT) console.error(`[${((Date.now() - started) / 1000).toFixed(1).padStart(6)} s]`, ...a);
 };
 
-const tmp = mkdtempSync(join(tmpdir(), 'parley-faults-'));
-const at = (...p) => join(tmp, ...p);
-const dataOf = (p) => at(p.toLowerCase());
-const env = () => {
-  const e = { ...process.env, PARLEY_PASSPHRASE: PASSPHRASE };
-  for (const k of ['PARLEY_DATA', 'PARLEY_URL', 'PARLEY_TOKEN', 'PARLEY_WEBHOOK']) delete e[k];
-  return e;
-};
-
-function parley(args) {
-  const r = spawnSync(process.execPath, [BIN, ...args], { cwd: tmp, encoding: 'utf8', timeout: 60_000, env: env() });
-  if (r.error) throw r.error;
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
-function json(args) {
-  const r = parley([...args, '--json']);
-  if (r.code !== 0) throw new Error(`parley ${args.join(' ')} exited ${r.code}: ${r.stderr}`);
-  return JSON.parse(r.stdout);
-}
-
-async function freePort() {
-  const s = createServer();
-  await new Promise((done) => s.listen(0, '127.0.0.1', done));
-  const port = s.address().port;
-  await new Promise((done) => s.close(done));
-  return port;
-}
-
-function overBudget() {
-  if (Date.now() - started > BUDGET_MS) throw new Error(`the fault run exceeded its budget of ${BUDGET_MS / 1000} s`);
-}
-
-async function until(what, ms, check) {
-  const deadline = Date.now() + ms;
-  let last;
-  for (;;) {
-    overBudget();
-    try {
-      const v = await check();
-      if (v !== undefined && v !== false) return v;
-      last = undefined;
-    } catch (e) {
-      last = e;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}${last ? `: ${last}` : ''}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
-
 // ---------------------------------------------------------------- nodes
 
-const nodes = {};
-
-function start(n, extra = []) {
-  const peers = PARTIES.filter((p) => p !== n.party).flatMap((p) => ['--peer', `${p}=${nodes[p].url}`]);
-  const child = spawn(process.execPath, [BIN, 'serve', '--data', dataOf(n.party), '--port', String(n.port), '--poll', '300', '--json', ...peers, ...extra], {
-    cwd: tmp,
-    env: env(),
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  n.child = child;
-  n.exited = new Promise((r) => child.once('exit', (code, signal) => r({ code, signal })));
-  child.stderr.setEncoding('utf8').on('data', (d) => (n.log = (n.log + d).slice(-8000)));
-  return new Promise((done, fail) => {
-    let out = '';
-    child.stdout.setEncoding('utf8').on('data', (d) => {
-      out += d;
-      if (out.includes('\n')) done();
-    });
-    child.once('error', fail);
-    void n.exited.then(({ code }) => fail(new Error(`serve ${n.party} exited ${code}: ${n.log.slice(-2000)}`)));
-  });
-}
-
-async function stop(n, signal = 'SIGTERM') {
-  if (!n.child || n.child.exitCode !== null || n.child.signalCode !== null) return;
-  n.child.kill(signal);
-  await Promise.race([n.exited, new Promise((r) => setTimeout(r, 10_000))]);
-}
-
-async function http(n, method, path, body, o = {}) {
-  const res = await fetch(`${n.url}${path}`, {
-    method,
-    headers: { ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...(n.token ? { authorization: `Bearer ${n.token}` } : {}) },
-    ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-    signal: AbortSignal.timeout(o.timeout ?? 15_000),
-  });
-  const text = await res.text();
-  let parsed = text;
-  try {
-    parsed = text === '' ? undefined : JSON.parse(text);
-  } catch {}
-  return { status: res.status, body: parsed };
-}
-async function get(n, path) {
-  const r = await http(n, 'GET', path);
-  if (r.status !== 200) throw new Error(`GET ${n.party}${path}: ${r.status} ${JSON.stringify(r.body)}`);
-  return r.body;
-}
-async function login(n) {
-  n.token = '';
-  const r = await http(n, 'POST', '/v1/sessions', { name: 'admin', password: PASSWORD });
-  if (r.status !== 201) throw new Error(`login ${n.party}: ${r.status} ${JSON.stringify(r.body)}`);
-  n.token = r.body.token;
-}
-async function listAll(n, path, query) {
-  const items = [];
-  let before;
-  for (;;) {
-    const page = await get(n, `${path}?${[query, 'limit=200', ...(before !== undefined ? [`before=${before}`] : [])].filter(Boolean).join('&')}`);
-    items.push(...page.items);
-    if (page.next === undefined) return items;
-    before = page.next;
-  }
-}
-
-async function witnessedSize(witness, of) {
-  const cp = await (await fetch(`${of.url}/log/checkpoint`)).arrayBuffer();
-  const res = await fetch(`${witness.url}/witness/add-checkpoint`, {
-    method: 'POST',
-    headers: { 'content-type': 'text/plain' },
-    body: formatAddCheckpointRequest({ oldSize: 0, proof: [], checkpointNote: new Uint8Array(cp) }),
-  });
-  const text = await res.text();
-  if (res.status !== 409) throw new Error(`${witness.party} answered ${res.status} to an old-0 probe: ${text}`);
-  return Number(text.trim());
-}
-
-/** Peak resident set of a process, sampled until stopped (VmRSS from /proc). */
-function sampleRss(pid) {
-  let peak = 0;
-  let base = 0;
-  const read = () => {
-    try {
-      const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-      return m ? Number(m[1]) * 1024 : 0;
-    } catch {
-      return 0;
-    }
-  };
-  base = read();
-  peak = base;
-  const t = setInterval(() => (peak = Math.max(peak, read())), 50);
-  return { base, stop: () => (clearInterval(t), Math.max(peak, read())) };
-}
+const start = (n) => c.start(n, ['--poll', '300']);
 
 // ---------------------------------------------------------------- scenarios
 
@@ -211,15 +67,7 @@ const figures = {
 const problems = [];
 
 async function setup() {
-  writeFileSync(at('admin.pw'), `${PASSWORD}\n`);
-  for (const p of PARTIES) {
-    const port = await freePort();
-    nodes[p] = { party: p, port, url: `http://127.0.0.1:${port}`, child: undefined, exited: Promise.resolve({}), log: '', token: '' };
-    json(['init', '--party', p, '--origin', `${p.toLowerCase()}.parley.test/log`, '--data', dataOf(p), '--port', String(port), '--admin', 'admin', '--admin-password-file', 'admin.pw']);
-  }
-  json(['accord', 'init', '--name', 'fault-harness', ...PARTIES.flatMap((p) => ['--party-file', join(dataOf(p), 'party.json')]), '--heartbeat', '2', '--receipt', '5', '--ack-flash', '60']);
-  for (const p of PARTIES) json(['accord', 'sign', 'accord.json', '--data', dataOf(p)]);
-  for (const p of PARTIES) json(['accord', 'install', 'accord.json', '--data', dataOf(p)]);
+  await c.found('fault-harness', ['--heartbeat', '2', '--receipt', '5', '--ack-flash', '60']);
   await Promise.all(PARTIES.map((p) => start(nodes[p])));
   for (const p of PARTIES) await login(nodes[p]);
   await until('every witness to cosign every log', 60_000, async () => {
@@ -454,7 +302,7 @@ try {
   for (const p of PARTIES) if (nodes[p]?.log) problems.push(`${p} stderr tail: ${nodes[p].log.slice(-800)}`);
 } finally {
   await Promise.all(PARTIES.map((p) => (nodes[p] ? stop(nodes[p]) : undefined)));
-  rmSync(tmp, { recursive: true, force: true });
+  c.remove();
 }
 
 const b = figures.burst;
