@@ -6,6 +6,10 @@
  * schemas: every object, every marking, determinism, versions, revocation.
  */
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { runInNewContext } from 'node:vm';
+import { build } from 'esbuild';
+import { REPO_ROOT } from './helpers/vectors.js';
 import { describe, expect, it } from 'vitest';
 import {
   ATLAS_TACTICS,
@@ -86,6 +90,17 @@ describe('ATLAS data and the taxonomy mapping', () => {
     for (const c of TAXONOMY_V1.categories) for (const ref of c.mapsTo) {
       const m = /^ATLAS (AML\.T\d{4}(?:\.\d{3})?)/.exec(ref);
       if (m) expect(() => checkAtlasTechniques([m[1]!]), `${c.code} ${ref}`).not.toThrow();
+    }
+  });
+  it('docs/interop.md shows the mapping as the data file has it', () => {
+    const doc = readFileSync(join(REPO_ROOT, 'docs/interop.md'), 'utf8');
+    for (const [cat, m] of Object.entries(CATEGORY_ATLAS)) {
+      const row = doc.split('\n').find((l) => l.startsWith(`| \`${cat}\` `));
+      expect(row, cat).toBeDefined();
+      const cells = row!.split(' | ');
+      for (const t of m.tactics) expect(cells[1], `${cat} ${t}`).toContain(t);
+      for (const t of m.techniques) expect(cells[2], `${cat} ${t}`).toContain(t);
+      expect(cells[3]!.replace(/ \|$/, ''), cat).toBe(m.incidentTypes.join(', '));
     }
   });
   it('refuses a technique id that is not in the list with ATLAS_TECHNIQUE_UNKNOWN', () => {
@@ -254,5 +269,16 @@ describe('incident bundle', () => {
     expect(incs.length).toBe(1);
     expect(incs[0]!.modified).toBe('2026-03-05T08:00:00.000Z');
     expect(schemas.bundleErrors(merged)).toEqual([]);
+  });
+});
+
+describe('@parley/core/stix in a browser-like context', () => {
+  it('bundles for the browser (no Node built-ins) and makes the same bundle there, byte for byte', async () => {
+    const out = await build({ entryPoints: [join(REPO_ROOT, 'packages/core/src/stix/index.ts')], bundle: true, platform: 'browser', format: 'iife', globalName: 'parleyStix', write: false, logLevel: 'silent' });
+    const code = out.outputFiles[0]!.text;
+    expect(code).not.toMatch(/require\(["']node:/);
+    const sandbox = { TextEncoder, TextDecoder, input: JSON.stringify(rich), result: '' };
+    runInNewContext(`${code}; result = JSON.stringify(parleyStix.incidentBundle(JSON.parse(input)), null, 1) + '\\n'; if (typeof process !== 'undefined' || typeof Buffer !== 'undefined') result = 'node globals';`, sandbox);
+    expect(sandbox.result).toBe(readFileSync(new URL('./vectors/stix/incident-rich.bundle.json', import.meta.url), 'utf8'));
   });
 });
