@@ -11,6 +11,7 @@ export * from './federation/index.js';
 export * from './runtime.js';
 export * from './rollback.js';
 export * from './incidents.js';
+export { incidentStixBundle, incidentStixInput, incidentStixSources } from './stix.js';
 export * from './received.js';
 export * from './skipped.js';
 export * from './governance/governance.js';

@@ -14,7 +14,7 @@
  * (403) — never a partial bundle of metadata.
  */
 import { type IncidentReportBody, type JsonValue, checkBody, fail, formatHex, parseBase64 } from '@parley/core';
-import { type StixAckInput, type StixBundle, type StixIncidentInput, type StixLinkInput, type StixReportInput, type StixRetractionInput, incidentBundle } from '@parley/core/stix';
+import { type StixAckInput, type StixBundle, type StixIncidentInput, type StixLinkInput, type StixObjectSource, type StixReportInput, type StixRetractionInput, incidentBundle, incidentObjectSources } from '@parley/core/stix';
 import type { LogStore, Role } from '@parley/store';
 import type { Marking } from '@parley/core';
 import { incidentIndex } from './incidents.js';
@@ -95,4 +95,15 @@ export async function incidentStixInput(node: ParleyNode, store: LogStore, id: s
 export async function incidentStixBundle(node: ParleyNode, store: LogStore, id: string, role: Role): Promise<StixBundle | undefined> {
   const input = await incidentStixInput(node, store, id, role);
   return input && incidentBundle(input);
+}
+
+/**
+ * The incident's STIX objects as `role` may read them, each with the time of
+ * the entry that made its version and its marking — what a TAXII server
+ * files by (collection per sending party and marking, `date_added`).
+ * Undefined when the incident is not held. @throws STIX_SEALED
+ */
+export async function incidentStixSources(node: ParleyNode, store: LogStore, id: string, role: Role): Promise<StixObjectSource[] | undefined> {
+  const input = await incidentStixInput(node, store, id, role);
+  return input && incidentObjectSources(input);
 }

@@ -14,6 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { formatHex, parseBase64 } from '@parley/core/node';
 import { INCIDENT_CORE_EXTENSION_ID, TLP2_MARKING_IDS, atlasAttackPatternId, parleyStixId } from '@parley/core/stix';
 import { createServer, hashPassword } from '../src/index.js';
+import { incidentStixSources } from '../src/stix.js';
 import { openChannel, sampleReport } from './helpers/channel.js';
 import { OFFICERS, PASSWORD, expectProblem } from './helpers/http.js';
 import { stixValidators } from '../../core/test/helpers/stix-schemas.js';
@@ -113,6 +114,11 @@ describe('GET /v1/incidents/{id}/stix', () => {
     const a = await stix('CN', AMBER, token);
     const b = await stix('CN', AMBER, token);
     expect(a.body).toBe(b.body);
+    // The same objects, with their entry times and markings, for a TAXII server.
+    const sources = (await incidentStixSources(ch.node('CN'), ch.store('CN'), AMBER, 'officer'))!;
+    expect(sources.map((x) => x.object)).toEqual(a.json<{ objects: unknown[] }>().objects);
+    for (const x of sources) expect(Number.isNaN(Date.parse(x.time))).toBe(false);
+    await expect(incidentStixSources(ch.node('CN'), ch.store('CN'), AMBER, 'auditor')).rejects.toMatchObject({ code: 'STIX_SEALED' });
   });
 
   it('gives an auditor TLP:CLEAR incidents only; a sealed one is 403 STIX_SEALED, with no bundle', async () => {
