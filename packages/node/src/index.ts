@@ -13,6 +13,7 @@ export * from './sequencer.js';
 export * from './mirror.js';
 export * from './rollback.js';
 export * from './incidents.js';
+export { incidentStixBundle, incidentStixInput, incidentStixSources } from './stix.js';
 export * from './received.js';
 export * from './skipped.js';
 export * from './governance/governance.js';
