@@ -12,6 +12,7 @@
  *                         incidents and compliance (incidents.ts), any party's log (logs.ts)
  *                         accord chain and amendments (governance.ts)
  *     /log/…              the public log (log.ts)
+ *     /taxii2/…           TAXII 2.1, read-only: incidents as STIX 2.1 (taxii.ts)
  *     /witness/…          C2SP tlog-witness for the other parties' logs (witness.ts)
  *     /fed/v1/…           node to node, every request signed (federation.ts)
  *     /, /assets/…        the dashboard, when a `webRoot` is given (web.ts)
@@ -51,6 +52,7 @@ import { registerContinuity } from './continuity.js';
 import { registerGovernance } from './governance.js';
 import { registerEvaluations } from './evaluations.js';
 import { checkWebRoot, registerWeb } from './web.js';
+import { TAXII_MEDIA_TYPE, registerTaxii, taxiiError } from './taxii.js';
 import { type HardeningOptions, UploadGate, drainTooLarge, registerHardening } from './hardening.js';
 
 /** Default request body limit: 1 MiB. */
@@ -112,6 +114,8 @@ export async function createServer(opts: ServerOptions): Promise<FastifyInstance
       problem = { ...problem, detail: `the request body is larger than ${limit} bytes, the most ${req.method} ${req.routeOptions.url ?? req.url} takes`, limit };
       drainTooLarge(req, reply);
     }
+    // TAXII clients read TAXII's error resource (TAXII 2.1 §3.6.1): the same problem, with its members added.
+    if (req.url.startsWith('/taxii2/') && problem.code !== 'NOT_ACCEPTABLE') return reply.code(problem.status).headers(headers).type(TAXII_MEDIA_TYPE).send(JSON.stringify(taxiiError(problem)));
     return reply.code(problem.status).headers(headers).type('application/problem+json').send(JSON.stringify(problem));
   });
   const webRoot = opts.webRoot !== undefined ? checkWebRoot(opts.webRoot) : undefined;
@@ -153,6 +157,7 @@ export async function createServer(opts: ServerOptions): Promise<FastifyInstance
   registerContinuity(app, ctx);
   registerGovernance(app, ctx);
   registerEvaluations(app, ctx);
+  registerTaxii(app, ctx);
   if (webRoot !== undefined) spa = await registerWeb(app, webRoot);
 
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
