@@ -145,6 +145,11 @@ export const ERROR_CATALOG = {
   TSA_EKU: { kind: 'verification', status: 422, title: 'Time-stamp certificate lacks the sole critical timeStamping extended key usage' },
   TSA_POLICY: { kind: 'verification', status: 422, title: 'Time-stamp policy is not the authority\u2019s' },
   TSA_EXPIRED: { kind: 'verification', status: 422, title: 'Time-stamp time outside the certificate\u2019s or the authority\u2019s validity' },
+
+  // STIX 2.1 export and MITRE ATLAS (stix/, issue 13).
+  STIX_INPUT_INVALID: { kind: 'argument', status: 400, title: 'Not one incident\u2019s entries as the STIX export takes them' },
+  STIX_SEALED: { kind: 'verification', status: 403, title: 'Incident not readable by the caller: no STIX export' },
+  ATLAS_TECHNIQUE_UNKNOWN: { kind: 'parse', status: 422, title: 'Not a technique of the shipped MITRE ATLAS release' },
 } as const satisfies Record<string, CatalogRow>;
 
 export type ErrorCode = keyof typeof ERROR_CATALOG;
