@@ -19,7 +19,7 @@ import { createServer, hashPassword } from '../src/index.js';
 import { openChannel, sampleReport } from './helpers/channel.js';
 import { OFFICERS, PASSWORD } from './helpers/http.js';
 import { TAXII, TaxiiClient, type CollectionInfo } from './helpers/taxii-client.js';
-import { stixValidator } from '../../core/test/helpers/stix-schemas.js';
+import { stixValidators } from '../../core/test/helpers/stix-schemas.js';
 
 type Channel = Awaited<ReturnType<typeof openChannel>>;
 let ch: Channel;
@@ -70,10 +70,12 @@ beforeAll(async () => {
     await send({ marking: 'TLP:AMBER', report: sampleReport({ incident: 'US:2026-0100', techniques: ['AML.T0051'], mitigations: ['Rotated credentials', 'Blocked the host'] }) }),
     await send({ marking: 'TLP:CLEAR', report: sampleReport({ incident: 'US:2026-0101', title: 'Chatbot gave dangerous advice', category: 'WT', severity: 2 }) }),
   ];
-  // A second version of the AMBER incident, added later.
-  await new Promise((r) => setTimeout(r, 15));
-  reports.push(await send({ marking: 'TLP:AMBER', report: sampleReport({ incident: 'US:2026-0100', kind: 'update', severity: 6, title: 'Model weights exfiltrated (update)' }) }));
   await deliver('US', 'CN', reports);
+  // A second version of the AMBER incident, delivered later: CN adds it when it arrives.
+  await new Promise((r) => setTimeout(r, 15));
+  const update = await send({ marking: 'TLP:AMBER', report: sampleReport({ incident: 'US:2026-0100', kind: 'update', severity: 6, title: 'Model weights exfiltrated (update)' }) });
+  await new Promise((r) => setTimeout(r, 15));
+  await deliver('US', 'CN', [update]);
   const cn = await login('CN', 'alice');
   expect((await call(`${base['CN']}/v1/entries/US/${reports[0]}/ack`, { method: 'POST', token: cn, json: { reply: '收到' } })).status).toBe(201);
   tokens['officer'] = cn;
@@ -117,8 +119,11 @@ describe('TAXII 2.1 at CN, read by an independent client', () => {
     expect(ids.sort()).toEqual(whole.map((o) => `${o['id']}@${o['modified'] ?? o['created']}`).sort());
     // Pages follow each other in date-added order.
     for (let i = 1; i < paged.length; i++) expect(Date.parse(paged[i]!.first!)).toBeGreaterThanOrEqual(Date.parse(paged[i - 1]!.last!));
-    const validate = stixValidator();
-    for (const o of whole) expect(validate(o), JSON.stringify(o).slice(0, 300)).toEqual([]);
+    const { forType } = stixValidators();
+    for (const o of whole) {
+      const v = forType(String(o['type']));
+      expect(v(o), `${String(o['id'])}: ${JSON.stringify(v.errors)}`).toBe(true);
+    }
     // Nothing of the CLEAR incident in the AMBER collection, and the reverse.
     const clear = (await client.pages(root, named('US — TLP:CLEAR').id, 'objects/')).flatMap((p) => p.items as Record<string, unknown>[]);
     const incidentNames = (xs: Record<string, unknown>[]) => xs.filter((o) => o['type'] === 'incident').map((o) => o['name']);
@@ -195,7 +200,7 @@ describe('TAXII 2.1 at CN, read by an independent client', () => {
     const big = await client.get<{ objects?: unknown[] }>(`${root}collections/${amber}/objects/?limit=999999`);
     expect(big.status).toBe(200);
     // Writes are not offered.
-    const post = await call(`${root}collections/${amber}/objects/`, { method: 'POST', token: tokens['officer'], headers: { accept: TAXII, 'content-type': 'application/taxii+json;version=2.1' } });
+    const post = await call(`${root}collections/${amber}/objects/`, { method: 'POST', token: tokens['officer']!, headers: { accept: TAXII, 'content-type': 'application/taxii+json;version=2.1' } });
     expect(post.status).toBe(405);
   });
 });

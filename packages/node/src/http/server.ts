@@ -52,7 +52,7 @@ import { registerContinuity } from './continuity.js';
 import { registerGovernance } from './governance.js';
 import { registerEvaluations } from './evaluations.js';
 import { checkWebRoot, registerWeb } from './web.js';
-import { TAXII_MEDIA_TYPE, registerTaxii, taxiiError } from './taxii.js';
+import { TAXII_MEDIA_TYPE, registerTaxii, taxiiBytes, taxiiError } from './taxii.js';
 import { type HardeningOptions, UploadGate, drainTooLarge, registerHardening } from './hardening.js';
 
 /** Default request body limit: 1 MiB. */
@@ -115,7 +115,7 @@ export async function createServer(opts: ServerOptions): Promise<FastifyInstance
       drainTooLarge(req, reply);
     }
     // TAXII clients read TAXII's error resource (TAXII 2.1 §3.6.1): the same problem, with its members added.
-    if (req.url.startsWith('/taxii2/') && problem.code !== 'NOT_ACCEPTABLE') return reply.code(problem.status).headers(headers).type(TAXII_MEDIA_TYPE).send(JSON.stringify(taxiiError(problem)));
+    if (req.url.startsWith('/taxii2/') && problem.code !== 'NOT_ACCEPTABLE') return reply.code(problem.status).headers(headers).header('content-type', TAXII_MEDIA_TYPE).send(taxiiBytes(taxiiError(problem)));
     return reply.code(problem.status).headers(headers).type('application/problem+json').send(JSON.stringify(problem));
   });
   const webRoot = opts.webRoot !== undefined ? checkWebRoot(opts.webRoot) : undefined;

@@ -57,6 +57,15 @@ export function taxiiError(p: Problem): Problem & { description: string; error_c
   return { ...p, description: p.detail, error_code: p.code, http_status: String(p.status) };
 }
 
+/**
+ * A TAXII body as bytes: sent as a Buffer, the media type stays exactly as
+ * TAXII writes it (for a string, fastify would quote the version and add a
+ * charset parameter TAXII does not define).
+ */
+export function taxiiBytes(body: unknown): Buffer {
+  return Buffer.from(JSON.stringify(body), 'utf8');
+}
+
 /** Whether an Accept header admits the TAXII 2.1 media type (§1.6.8.1): absent, any, JSON-ish, or taxii+json at version 2.1. */
 export function acceptsTaxii(accept: string | undefined): boolean {
   if (accept === undefined || accept.trim() === '') return true;
@@ -70,7 +79,7 @@ export function acceptsTaxii(accept: string | undefined): boolean {
   });
 }
 
-const Timestamp = z.iso.datetime({ offset: false, precision: undefined }).describe('RFC 3339 UTC timestamp, e.g. 2026-12-04T10:00:00.000Z');
+const Timestamp = z.iso.datetime().describe('RFC 3339 UTC timestamp, e.g. 2026-12-04T10:00:00.000Z');
 const List = (item: z.ZodString, max: number) =>
   z
     .string()
@@ -144,7 +153,7 @@ export function registerTaxii(app: App, ctx: Context): void {
     if (!acceptsTaxii(req.headers.accept)) throw new HttpError('NOT_ACCEPTABLE', `this TAXII server answers ${TAXII_MEDIA_TYPE}; the Accept header admits neither it nor JSON`);
   });
 
-  const taxii = <T>(reply: { type(t: string): { header(k: string, v: string): { send(b: T): unknown } } }, body: T) => reply.type(TAXII_MEDIA_TYPE).header('cache-control', 'no-store').send(body);
+  const taxii = <T>(reply: { header(k: string, v: string): { header(k: string, v: string): { send(b: Buffer): unknown } } }, body: T) => reply.header('content-type', TAXII_MEDIA_TYPE).header('cache-control', 'no-store').send(taxiiBytes(body));
   const base = (req: { protocol: string; host: string }) => `${req.protocol}://${req.host}/taxii2/`;
 
   function root(name: string): void {

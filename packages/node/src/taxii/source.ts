@@ -7,9 +7,9 @@
  * Versions: an incident's objects are made by core's STIX export
  * (`incidentObjectSources`) from the entries held about it. Replaying the
  * entries in the order this node added them — its own at their log time,
- * received ones at its receipt's time — and exporting after each gives every
- * version an object has had; a version is added when the entry that made it
- * arrived here. So a client polling with `added_after` never misses an entry
+ * received ones at its receipt's time (those of one delivery in their log
+ * order) — and exporting after each gives every version an object has had;
+ * a version is added when the entry that made it arrived here. So a client polling with `added_after` never misses an entry
  * that travelled slowly: its date added is its arrival, not its writing.
  *
  * Collections: one per (party, TLP marking). An object attributed to a party
@@ -115,11 +115,10 @@ export async function taxiiVersions(ctx: Context, role: Role): Promise<HeldVersi
       const v = await node.read(r.party, r.index, role);
       if (v && v.body !== undefined) held.push({ view: v, at: addedAt(node, v) });
     }
-    held.sort((a, b) => a.at - b.at || (a.view.party < b.view.party ? -1 : a.view.party > b.view.party ? 1 : a.view.index - b.view.index));
+    // Arrival order; entries that arrived together (one delivery) in their own order, so each still makes its version.
+    held.sort((a, b) => a.at - b.at || Date.parse(a.view.entry.time) - Date.parse(b.view.entry.time) || (a.view.party < b.view.party ? -1 : a.view.party > b.view.party ? 1 : a.view.index - b.view.index));
     const origin = summary.incident.slice(0, summary.incident.indexOf(':'));
     for (let k = 0; k < held.length; k++) {
-      // Entries added at the same instant are one step.
-      if (k + 1 < held.length && held[k + 1]!.at === held[k]!.at) continue;
       const prefix = held.slice(0, k + 1);
       const inp = input(summary.incident, prefix);
       if (inp.reports.length === 0) continue;

@@ -33,6 +33,17 @@ export interface TaxiiResponse<T = Record<string, unknown>> {
 const TIMESTAMP = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
+/** RFC 9110 §8.3.1: type/subtype case-insensitive, parameters `name=value` with optional quotes; exactly `version=2.1`. */
+export function isTaxiiMediaType(header: string): boolean {
+  const [type = '', ...params] = header.split(';').map((x) => x.trim());
+  if (type.toLowerCase() !== 'application/taxii+json') return false;
+  const ps = params.map((p) => {
+    const eq = p.indexOf('=');
+    return [p.slice(0, eq).toLowerCase(), p.slice(eq + 1).replace(/^"(.*)"$/, '$1')] as const;
+  });
+  return ps.some(([k, v]) => k === 'version' && v === '2.1') && ps.every(([k]) => k === 'version');
+}
+
 function need(cond: unknown, section: string, what: string): asserts cond {
   if (!cond) throw new TaxiiViolation(section, what);
 }
@@ -49,8 +60,8 @@ export class TaxiiClient {
     if (this.token !== undefined) headers['authorization'] = `Bearer ${this.token}`;
     const res = await fetch(url, { headers });
     const text = await res.text();
-    const type = (res.headers.get('content-type') ?? '').replaceAll(' ', '').toLowerCase();
-    if (res.status !== 406) need(type === TAXII, '§1.6.8', `Content-Type is ${type}, want ${TAXII} (${url})`);
+    const type = res.headers.get('content-type') ?? '';
+    if (res.status !== 406) need(isTaxiiMediaType(type), '§1.6.8', `Content-Type is ${type}, want ${TAXII} (${url})`);
     const body = (text === '' ? {} : JSON.parse(text)) as T;
     if (res.status >= 400 && res.status !== 406) {
       const e = body as Record<string, unknown>;
