@@ -67,6 +67,7 @@ import {
 import { type EntryMeta, type ListQuery, type LogStore, type OwnEntry, type ReceivedEntry, type Role, LogWriter } from '@parley/store';
 import { PersistentNonceCache } from './nonces.js';
 import { checkBody, type IncidentReport } from './bodies.js';
+import { checkAtlasTechniques } from '@parley/core/stix';
 import { type VerifyPool, throwVerdict } from './verifyPool.js';
 import { WitnessService } from './witness.js';
 import { isQuarantined, setForkGenesis } from './federation/forks.js';
@@ -432,6 +433,8 @@ export class ParleyNode implements Governed {
     if (this.#halted !== undefined && o.anyRecipients !== true) fail('CHANNEL_FROZEN', this.#halted);
     // The one registry (core entry/bodies.ts) that also checks every body we receive.
     const body = checkBody(d.type, d.body) as unknown as JsonValue;
+    // Issue 13: a report's ATLAS technique ids must be techniques of the ATLAS release this build ships (ATLAS_TECHNIQUE_UNKNOWN).
+    if (d.type === 'incident.report') checkAtlasTechniques((body as unknown as IncidentReport).techniques ?? []);
     // Recipients: parties of the version governing our next position (not a later version adopted but not yet activated by our log).
     const version = this.versionAtNext;
     const to = [...new Set(d.to ?? this.counterparts)].sort();

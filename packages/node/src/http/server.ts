@@ -47,6 +47,7 @@ import { registerOfficers } from './officers.js';
 import { registerWitness } from './witness.js';
 import { type EventHubOptions, CheckpointEvent, DeadlineEvent, EntryEvent, ForkEvent, LinkEvent, ResetEvent, registerEvents } from './events.js';
 import { registerIncidents } from './incidents.js';
+import { registerStix } from './stix.js';
 import { registerLogs } from './logs.js';
 import { registerContinuity } from './continuity.js';
 import { registerGovernance } from './governance.js';
@@ -153,6 +154,7 @@ export async function createServer(opts: ServerOptions): Promise<FastifyInstance
   registerForks(app, ctx);
   registerEvents(app, ctx, opts.events);
   registerIncidents(app, ctx);
+  registerStix(app, ctx);
   registerLogs(app, ctx, opts.peerUrls);
   registerContinuity(app, ctx);
   registerGovernance(app, ctx);
