@@ -5,7 +5,9 @@
  * `date_added`), and the collection it belongs to.
  *
  * Versions: an incident's objects are made by core's STIX export
- * (`incidentObjectSources`) from the entries held about it. Replaying the
+ * (`incidentObjectSources`) from the entries held about it, gathered as the
+ * STIX export endpoint gathers them (stix.ts `incidentStixInput`: reports,
+ * acks, links and retractions the role may read). Replaying the
  * entries in the order this node added them — its own at their log time,
  * received ones at its receipt's time (those of one delivery in their log
  * order) — and exporting after each gives every version an object has had;
@@ -20,11 +22,12 @@
  * least as restrictive as its own — so each collection is self-contained,
  * and nothing ever lands in a less restrictive collection than its marking.
  */
-import { formatHex, MARKINGS, type Marking, parseBase64 } from '@parley/core';
-import { type StixIncidentInput, type StixObject, incidentObjectSources, parleyStixId, uuidv5 } from '@parley/core/stix';
+import { MARKINGS, type Marking, ParleyError } from '@parley/core';
+import { type StixEntrySource, type StixIncidentInput, type StixObject, incidentObjectSources, parleyStixId, uuidv5 } from '@parley/core/stix';
 import type { Role } from '@parley/store';
 import { incidentIndex } from '../incidents.js';
-import type { EntryView, ParleyNode } from '../service.js';
+import type { ParleyNode } from '../service.js';
+import { incidentStixInput } from '../stix.js';
 import type { Context } from '../http/context.js';
 import type { StixLike, TaxiiVersion } from './query.js';
 
@@ -68,30 +71,17 @@ export function taxiiCollections(node: ParleyNode): TaxiiCollection[] {
   return out;
 }
 
-/** When this node added an entry: its own at its log time, a received one at our receipt's time. */
-function addedAt(node: ParleyNode, v: EntryView): number {
-  if (v.party === node.party) return Date.parse(v.entry.time);
-  return Date.parse(v.state?.receipt?.time ?? v.entry.time);
+/** When this node added entry (party, index): its own at its log time, a received one when it was stored here. */
+async function addedAt(ctx: Context, e: StixEntrySource): Promise<number> {
+  if (e.party === ctx.node.party) return Date.parse(e.time);
+  const rec = await ctx.store.received(e.party, e.index);
+  return Date.parse(rec?.receivedAt ?? e.time);
 }
 
-interface Held {
-  readonly view: EntryView;
-  readonly at: number;
-}
-
-/** The STIX input of one incident from the entries held (readable ones only), in arrival order. */
-function input(incident: string, held: readonly Held[]): StixIncidentInput {
-  const src = (h: Held) => ({ party: h.view.party, index: h.view.index, leafHash: formatHex(parseBase64(h.view.leafHash)), time: h.view.entry.time, marking: h.view.entry.marking as Marking });
-  const reports = [];
-  const acks = [];
-  for (const h of held) {
-    const body = h.view.body as Record<string, unknown>;
-    if (h.view.entry.type === 'incident.report') reports.push({ ...src(h), body: body as never });
-    else if (h.view.entry.type === 'ack') {
-      acks.push({ ...src(h), answers: h.view.entry.refs.map((r) => ({ party: r.party, index: r.index })), ...(typeof body['reply'] === 'string' ? { reply: body['reply'] } : {}), ...(typeof body['lang'] === 'string' ? { lang: body['lang'] } : {}) });
-    }
-  }
-  return { incident, reports, acks };
+/** The part of `input` made of entries at or before step `k` of `order` (keys `party/index`). */
+function prefix(input: StixIncidentInput, keep: ReadonlySet<string>): StixIncidentInput {
+  const has = (e: StixEntrySource) => keep.has(`${e.party}/${e.index}`);
+  return { incident: input.incident, reports: input.reports.filter(has), acks: (input.acks ?? []).filter(has), retractions: (input.retractions ?? []).filter(has), links: (input.links ?? []).filter(has) };
 }
 
 /**
@@ -109,18 +99,24 @@ export async function taxiiVersions(ctx: Context, role: Role): Promise<HeldVersi
   // (collection, id, version) → the version, kept at its earliest date added (shared objects recur across incidents).
   const out = new Map<string, HeldVersion>();
   for (const summary of index.list(role)) {
-    const refs = index.timeline(summary.incident) ?? [];
-    const held: Held[] = [];
-    for (const r of refs) {
-      const v = await node.read(r.party, r.index, role);
-      if (v && v.body !== undefined) held.push({ view: v, at: addedAt(node, v) });
+    let whole: StixIncidentInput | undefined;
+    try {
+      whole = await incidentStixInput(node, store, summary.incident, role);
+    } catch (e) {
+      // An incident none of whose reports this role can read is simply not in its collections.
+      if (e instanceof ParleyError && e.code === 'STIX_SEALED') continue;
+      throw e;
     }
+    if (!whole) continue;
+    const entries: { e: StixEntrySource; at: number }[] = [];
+    for (const e of [...whole.reports, ...(whole.acks ?? []), ...(whole.retractions ?? []), ...(whole.links ?? [])]) entries.push({ e, at: await addedAt(ctx, e) });
     // Arrival order; entries that arrived together (one delivery) in their own order, so each still makes its version.
-    held.sort((a, b) => a.at - b.at || Date.parse(a.view.entry.time) - Date.parse(b.view.entry.time) || (a.view.party < b.view.party ? -1 : a.view.party > b.view.party ? 1 : a.view.index - b.view.index));
+    entries.sort((a, b) => a.at - b.at || Date.parse(a.e.time) - Date.parse(b.e.time) || (a.e.party < b.e.party ? -1 : a.e.party > b.e.party ? 1 : a.e.index - b.e.index));
     const origin = summary.incident.slice(0, summary.incident.indexOf(':'));
-    for (let k = 0; k < held.length; k++) {
-      const prefix = held.slice(0, k + 1);
-      const inp = input(summary.incident, prefix);
+    const keep = new Set<string>();
+    for (const { e, at } of entries) {
+      keep.add(`${e.party}/${e.index}`);
+      const inp = prefix(whole, keep);
       if (inp.reports.length === 0) continue;
       const sources = incidentObjectSources(inp);
       const attributed = new Set<string>();
@@ -149,7 +145,7 @@ export async function taxiiVersions(ctx: Context, role: Role): Promise<HeldVersi
         const o = p.object as unknown as StixLike;
         const key = `${p.collection}|${o.id}|${o.modified ?? o.created ?? ''}`;
         const had = out.get(key);
-        if (!had || had.dateAdded > held[k]!.at) out.set(key, { object: o, dateAdded: held[k]!.at, collection: p.collection });
+        if (!had || had.dateAdded > at) out.set(key, { object: o, dateAdded: at, collection: p.collection });
       }
     }
   }
