@@ -35,6 +35,7 @@ export const HTTP_ERRORS = {
   FORBIDDEN: { status: 403, title: 'Not allowed for this role' },
   NOT_FOUND: { status: 404, title: 'No such resource' },
   METHOD_NOT_ALLOWED: { status: 405, title: 'Method not allowed on this resource' },
+  NOT_ACCEPTABLE: { status: 406, title: 'No acceptable media type (see the Accept header)' },
   UNSUPPORTED_MEDIA_TYPE: { status: 415, title: 'Unsupported Content-Type' },
   INTERNAL_ERROR: { status: 500, title: 'Internal error' },
   UPSTREAM_UNAVAILABLE: { status: 502, title: 'Another party\u2019s node did not answer usably' },

@@ -13,6 +13,7 @@
  *                         incidents and compliance (incidents.ts), any party's log (logs.ts)
  *                         accord chain and amendments (governance.ts)
  *     /log/…              the public log (log.ts)
+ *     /taxii2/…           TAXII 2.1, read-only: incidents as STIX 2.1 (taxii.ts)
  *     /witness/…          C2SP tlog-witness for the other parties' logs (witness.ts)
  *     /fed/v1/…           node to node, every request signed (federation.ts)
  *     /, /assets/…        the dashboard, when a `webRoot` is given (web.ts)
@@ -53,6 +54,7 @@ import { registerContinuity } from './continuity.js';
 import { registerGovernance } from './governance.js';
 import { registerEvaluations } from './evaluations.js';
 import { checkWebRoot, registerWeb } from './web.js';
+import { TAXII_MEDIA_TYPE, registerTaxii, taxiiBytes, taxiiError } from './taxii.js';
 import { type HardeningOptions, UploadGate, drainTooLarge, registerHardening } from './hardening.js';
 import { type SequencerView, registerForward } from './forward.js';
 import { Gauge } from 'prom-client';
@@ -137,6 +139,8 @@ export async function createServer(opts: ServerOptions): Promise<FastifyInstance
       problem = { ...problem, detail: `the request body is larger than ${limit} bytes, the most ${req.method} ${req.routeOptions.url ?? req.url} takes`, limit };
       drainTooLarge(req, reply);
     }
+    // TAXII clients read TAXII's error resource (TAXII 2.1 §3.6.1): the same problem, with its members added.
+    if (req.url.startsWith('/taxii2/') && problem.code !== 'NOT_ACCEPTABLE') return reply.code(problem.status).headers(headers).header('content-type', TAXII_MEDIA_TYPE).send(taxiiBytes(taxiiError(problem)));
     return reply.code(problem.status).headers(headers).type('application/problem+json').send(JSON.stringify(problem));
   });
   const webRoot = opts.webRoot !== undefined ? checkWebRoot(opts.webRoot) : undefined;
@@ -179,6 +183,7 @@ export async function createServer(opts: ServerOptions): Promise<FastifyInstance
   registerContinuity(app, ctx);
   registerGovernance(app, ctx);
   registerEvaluations(app, ctx);
+  registerTaxii(app, ctx);
   if (webRoot !== undefined) spa = await registerWeb(app, webRoot);
 
   app.get('/v1/sequencer', {
