@@ -50,6 +50,7 @@ import { registerLogs } from './logs.js';
 import { registerContinuity } from './continuity.js';
 import { registerGovernance } from './governance.js';
 import { registerEvaluations } from './evaluations.js';
+import { registerRetractions } from './retractions.js';
 import { checkWebRoot, registerWeb } from './web.js';
 import { type HardeningOptions, UploadGate, drainTooLarge, registerHardening } from './hardening.js';
 
@@ -153,6 +154,7 @@ export async function createServer(opts: ServerOptions): Promise<FastifyInstance
   registerContinuity(app, ctx);
   registerGovernance(app, ctx);
   registerEvaluations(app, ctx);
+  registerRetractions(app, ctx);
   if (webRoot !== undefined) spa = await registerWeb(app, webRoot);
 
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
