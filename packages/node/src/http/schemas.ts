@@ -126,7 +126,7 @@ export const EntryView = z
       .array(
         z.object({
           recipient: z.string(),
-          state: z.enum(['sent', 'received', 'acknowledged', 'overdue-receipt', 'overdue-ack', 'rejected']).describe('rejected: the recipient refused the entry with a signed rejection (no acknowledgement will come)'),
+          state: z.enum(['sent', 'received', 'acknowledged', 'overdue-receipt', 'overdue-ack', 'rejected', 'withdrawn']).describe('rejected: the recipient refused the entry with a signed rejection (no acknowledgement will come); withdrawn: the sender retracted it (no acknowledgement is due)'),
           dueAt: z.string().describe('The governing deadline: next while on time, first missed once overdue, last once settled'),
           overdue: z.array(z.enum(['receipt', 'ack'])).readonly(),
           settled: z.boolean(),
