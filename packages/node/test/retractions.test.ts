@@ -14,7 +14,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type EntryRef, formatBase64, parseEntry, receiptRejection } from '@parley/core/node';
 import { SqliteStore } from '@parley/store';
-import { ParleyNode, deadlineTracker, incidentIndex, retractionOf, submitRetraction } from '../src/index.js';
+import { commitClaims } from '@parley/core/node';
+import { EvaluationIndex, ParleyNode, deadlineTracker, incidentIndex, retractionOf, submitCommitment, submitNotice, submitRetraction } from '../src/index.js';
 import { openChannel, sampleReport } from './helpers/channel.js';
 
 let dir: string;
@@ -107,6 +108,23 @@ describe('US retracts a report it sent to CN', () => {
     const tracker = deadlineTracker(cn, ch.store('CN'));
     await tracker.refresh();
     expect(tracker.status('US', m.index, 'CN', Date.now() + 86_400_000)?.state).toBe('withdrawn');
+  });
+});
+
+describe('evaluation entries', () => {
+  it('a withdrawn deployment notice is marked on CN and no longer makes the timeline', async () => {
+    const us = ch.node('US');
+    const cn = ch.node('CN');
+    const claims = commitClaims({ model: { name: 'Frontier-9' } });
+    const c = await submitCommitment(us, 'alice', { stage: 'report', domains: ['CBRN'], sd: claims.sd });
+    const n = await submitNotice(us, 'alice', { commitment: { party: 'US', index: c.index }, model: { id: 'frontier-9', digest: `sha256:${'a'.repeat(64)}` }, deployedAt: new Date(Date.now() + 60_000).toISOString() });
+    const x = await submitRetraction(us, 'alice', { entry: { party: 'US', index: n.index }, action: 'retract', reason: 'deployment postponed' });
+    await cn.ingest([await bytes(c.index), await bytes(n.index), await bytes(x.index)]);
+    const index = new EvaluationIndex(cn);
+    const view = await index.view((await index.evaluation('US', c.index, 'officer'))!);
+    expect(view.notices).toEqual([expect.objectContaining({ index: n.index, retracted: { by: { party: 'US', index: x.index, time: x.entry.time }, action: 'retract' } })]);
+    expect(view.timeline).toBeUndefined();
+    expect(view.commitment.retracted).toBeUndefined();
   });
 });
 
