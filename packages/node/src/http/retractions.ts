@@ -2,7 +2,7 @@
  * Retractions (issue 13): an officer withdraws an entry of this party's own
  * log, or supersedes it with a later one (retract.ts, retractions.ts).
  *
- *     POST /v1/retractions   officer, admin   {entry: {party, index}, replacement?: {party, index},
+ *     POST /v1/retractions   officer, admin   {entry: {party?, index}, replacement?: {party?, index},
  *                                             reason, lang?, marking?}   → 201 Submitted
  *
  * Same role rules as sending the withdrawn type: an incident report's
@@ -15,7 +15,7 @@ import { retractTarget, submitRetraction } from '../retract.js';
 import { type App, type Context, BEARER, WRITERS, requireAccordRole } from './context.js';
 import * as S from './schemas.js';
 
-const Position = z.object({ party: S.PartyId, index: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER) }).strict();
+const Position = z.object({ party: S.PartyId.optional().describe('Default: this party'), index: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER) }).strict();
 const Lang = z.string().regex(/^[a-zA-Z]{2,3}(-[a-zA-Z0-9]{2,8}){0,3}$/, 'a BCP 47 language tag such as en or zh-CN');
 
 export const RetractionRequest = z
@@ -39,14 +39,16 @@ export function registerRetractions(app: App, ctx: Context): void {
     handler: async (req, reply) => {
       const b = req.body;
       const p = sessions.principal(req);
-      const target = b.entry.party === node.party ? await retractTarget(node, b.entry) : undefined;
+      const entry = { party: b.entry.party ?? node.party, index: b.entry.index };
+      const replacement = b.replacement ? { party: b.replacement.party ?? node.party, index: b.replacement.index } : undefined;
+      const target = entry.party === node.party ? await retractTarget(node, entry) : undefined;
       if (target?.type === 'incident.report') requireAccordRole(node, p.role, 'report');
       if (target?.precedence === 'FLASH') requireAccordRole(node, p.role, 'flash');
       const s = await metrics.append(() =>
         submitRetraction(node, p.name, {
-          entry: b.entry,
-          action: b.replacement ? 'supersede' : 'retract',
-          ...(b.replacement ? { replacement: b.replacement } : {}),
+          entry,
+          action: replacement ? 'supersede' : 'retract',
+          ...(replacement ? { replacement } : {}),
           reason: b.reason,
           ...(b.lang !== undefined ? { lang: b.lang } : {}),
           ...(b.marking !== undefined ? { marking: b.marking } : {}),
