@@ -26,10 +26,11 @@ function json<T = Record<string, unknown>>(args: readonly string[]): T {
 
 beforeAll(async () => {
   tmp = foundChannel('parley-retract-cli-');
-  [us, cn] = await Promise.all(['us', 'cn'].map((d) => serve(d, { cwd: tmp, env: cleanEnv(), extra: ['--no-federation', '--no-heartbeat', '--no-web'] })));
-  servers.push(us!, cn!);
-  expect(run(['login', '--name', 'alice', '--password-file', 'pw', '--url', us!.url, '--data', 'us']).code).toBe(0);
-  expect(run(['login', '--name', 'root', '--password-file', 'pw', '--url', cn!.url, '--data', 'cn']).code).toBe(0);
+  const start = (d: string) => serve(d, { cwd: tmp, env: cleanEnv(), extra: ['--no-federation', '--no-heartbeat', '--no-web'] });
+  [us, cn] = await Promise.all([start('us'), start('cn')]);
+  servers.push(us, cn);
+  expect(run(['login', '--name', 'alice', '--password-file', 'pw', '--url', us.url, '--data', 'us']).code).toBe(0);
+  expect(run(['login', '--name', 'root', '--password-file', 'pw', '--url', cn.url, '--data', 'cn']).code).toBe(0);
 }, 60_000);
 
 afterAll(() => {
