@@ -105,4 +105,14 @@ describe('parley retract', () => {
     expect(out.stdout).toMatch(new RegExp(`US/${msg}\\s+FLASH\\s+hotline\\.message.*RETRACTED \\(Sent by mistake\\)`));
     expect(out.stdout).toContain('withdrawn (we retracted it: no acknowledgement due)');
   });
+
+  it('kill -9 and a restart of CN’s node keep the entries withdrawn', async () => {
+    cn.child.kill('SIGKILL');
+    await cn.exited;
+    cn = await serve('cn', { cwd: tmp, env: cleanEnv(), extra: ['--no-federation', '--no-heartbeat', '--no-web'] });
+    servers.push(cn);
+    expect(run(['login', '--name', 'root', '--password-file', 'pw', '--url', cn.url, '--data', 'cn']).code).toBe(0);
+    expect(json<{ retracted?: { action: string; reason: string } }>(['show', 'US', String(msg), '--data', 'cn']).retracted).toMatchObject({ action: 'retract', reason: 'Sent by mistake' });
+    expect(json<{ retracted?: { action: string; replacement: { index: number } } }>(['show', 'US', String(r1), '--data', 'cn']).retracted).toMatchObject({ action: 'supersede', replacement: { index: r2 } });
+  });
 });

@@ -26,6 +26,7 @@ export function summaryOf(v: EntryView, max = 140): string | undefined {
   if (isHotlineMessage(v)) s = v.body.text;
   else if (isIncidentReport(v)) s = v.body.title;
   else if (v.entry.type === 'ack' && typeof (v.body as { reply?: unknown } | undefined)?.reply === 'string') s = (v.body as { reply: string }).reply;
+  else if (v.entry.type === 'retraction' && typeof (v.body as { reason?: unknown } | undefined)?.reason === 'string') s = (v.body as { reason: string }).reason;
   else if (v.entry.type === 'deployment.notice' && typeof (v.body as { model?: { id?: unknown } } | undefined)?.model?.id === 'string') s = (v.body as { model: { id: string } }).model.id;
   if (s === undefined) return undefined;
   const first = s.split(/\r?\n/).find((x) => x.trim() !== '') ?? s;
