@@ -145,7 +145,9 @@ export class IncidentIndex {
     for (const key of this.#reportKeys.keys()) {
       if (this.#retracted.has(key)) continue;
       const cut = key.lastIndexOf('/');
-      const r = await retractions.of(key.slice(0, cut), Number(key.slice(cut + 1)));
+      const [party, index] = [key.slice(0, cut), Number(key.slice(cut + 1))];
+      if (retractions.citing(party, index).length === 0) continue; // the usual case: nothing cites it, no await
+      const r = await retractions.of(party, index);
       if (r) this.#retracted.set(key, r);
     }
   }
