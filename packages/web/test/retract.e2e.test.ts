@@ -96,7 +96,25 @@ describe.skipIf(SKIP_E2E)('retractions in the dashboard (Chromium)', () => {
     const us = await ch.api('US');
     const r1 = (await us.post<{ index: number }>('/v1/reports', { to: ['CN'], marking: 'TLP:CLEAR', report: sampleReport('US:e2e-retract-2', { title: 'Draft title' }) })).index;
     const r2 = (await us.post<{ index: number }>('/v1/reports', { to: ['CN'], marking: 'TLP:CLEAR', report: sampleReport('US:e2e-retract-2', { kind: 'update', title: 'Corrected title' }) })).index;
-    await us.post('/v1/retractions', { entry: { party: 'US', index: r1 }, replacement: { party: 'US', index: r2 }, reason: 'Title corrected' });
+    // From the dialog: a replacement that is not later is refused, with the node's code and words, in the dialog.
+    await usPage.goto(`${ch.party('US').url}/entries/US/${r2}`);
+    await usPage.getByTestId('retract-button').click();
+    await usPage.getByTestId('retract-reason').fill('Backwards');
+    await usPage.getByTestId('retract-replacement').fill(String(r1));
+    await usPage.getByTestId('retract-confirm').click();
+    const refused = usPage.getByTestId('retract-dialog').getByRole('alert');
+    await refused.waitFor();
+    expect(await refused.textContent()).toContain('RETRACTION_REPLACEMENT_INVALID');
+    expect(await refused.textContent()).toContain('The replacement must be a later entry');
+    await usPage.getByRole('button', { name: 'Cancel' }).click();
+    await usPage.goto(`${ch.party('US').url}/entries/US/${r1}`);
+    await usPage.getByTestId('retract-button').click();
+    await usPage.getByTestId('retract-reason').fill('Title corrected');
+    await usPage.getByTestId('retract-replacement').fill(String(r2));
+    expect(await usPage.getByTestId('retract-confirm').textContent()).toBe('Supersede');
+    await usPage.getByTestId('retract-confirm').click();
+    await usPage.getByTestId('retracted-note').waitFor();
+    expect(pageErrors(usPage)).toEqual([]);
     const cn = await ch.api('CN');
     await until('CN to apply the supersession', async () => ((await cn.get<View>(`/v1/entries/US/${r1}`)).retracted !== undefined ? true : undefined));
     await cnPage.goto(`${ch.party('CN').url}/entries/US/${r1}`);
