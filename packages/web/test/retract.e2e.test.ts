@@ -40,7 +40,7 @@ describe.skipIf(SKIP_E2E)('retractions in the dashboard (Chromium)', () => {
     await ch?.stop();
   });
 
-  it('US\u2019s officer retracts the report from its page: a reason is required, then the page shows it withdrawn', async () => {
+  it('US\u2019s officer retracts the report from its page: a reason is required, then the page shows it withdrawn — and CN\u2019s open page, live', async () => {
     await usPage.goto(`${ch.party('US').url}/entries/US/${report}`);
     await usPage.getByTestId('retract-button').click();
     const dialog = usPage.getByTestId('retract-dialog');
@@ -48,6 +48,9 @@ describe.skipIf(SKIP_E2E)('retractions in the dashboard (Chromium)', () => {
     expect(await usPage.getByTestId('retract-confirm').isDisabled()).toBe(true);
     expect(await dialog.textContent()).toContain('CN'); // who will receive the retraction
     await usPage.getByTestId('retract-reason').fill('Reported on the wrong channel');
+    // CN's officer has the report open, its Acknowledge action showing.
+    await cnPage.goto(`${ch.party('CN').url}/entries/US/${report}`);
+    await cnPage.getByTestId('ack-panel').waitFor();
     await usPage.getByTestId('retract-confirm').click();
     const note = usPage.getByTestId('retracted-note');
     await note.waitFor();
@@ -56,6 +59,9 @@ describe.skipIf(SKIP_E2E)('retractions in the dashboard (Chromium)', () => {
     expect(await usPage.getByTestId('retract-button').count()).toBe(0); // once only
     await shot(usPage, 'retract-own-entry-en');
     expect(pageErrors(usPage)).toEqual([]);
+    // Live: CN's page turns without a reload once the retraction arrives (its delivery's deadline event).
+    await cnPage.getByTestId('retracted-note').waitFor({ timeout: 20_000 });
+    expect(await cnPage.getByTestId('ack-panel').count()).toBe(0);
   });
 
   it('CN\u2019s officer sees it struck through with the reason, nothing to acknowledge, the incident retracted (en, zh-CN)', async () => {
