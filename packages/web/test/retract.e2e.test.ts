@@ -38,7 +38,7 @@ describe.skipIf(SKIP_E2E)('retractions in the dashboard (Chromium)', () => {
   afterAll(async () => {
     await b?.close();
     await ch?.stop();
-  });
+  }, 60_000);
 
   it('US\u2019s officer retracts the report from its page: a reason is required, then the page shows it withdrawn — and CN\u2019s open page, live', async () => {
     await usPage.goto(`${ch.party('US').url}/entries/US/${report}`);
@@ -62,7 +62,7 @@ describe.skipIf(SKIP_E2E)('retractions in the dashboard (Chromium)', () => {
     // Live: CN's page turns without a reload once the retraction arrives (its delivery's deadline event).
     await cnPage.getByTestId('retracted-note').waitFor({ timeout: 20_000 });
     expect(await cnPage.getByTestId('ack-panel').count()).toBe(0);
-  });
+  }, 60_000);
 
   it('CN\u2019s officer sees it struck through with the reason, nothing to acknowledge, the incident retracted (en, zh-CN)', async () => {
     const cn = await ch.api('CN');
@@ -95,8 +95,13 @@ describe.skipIf(SKIP_E2E)('retractions in the dashboard (Chromium)', () => {
     await row.waitFor();
     expect(await row.locator('s.retracted-title').count()).toBe(1);
     expect(await row.getByTestId('retracted-note').textContent()).toContain('Retracted');
+    // Compliance: the withdrawn FLASH is neither pending nor overdue, and the page says so.
+    await cnPage.goto(`${ch.party('CN').url}/compliance`);
+    const withdrawn = cnPage.getByTestId('withdrawn-acks');
+    await withdrawn.waitFor();
+    expect(await withdrawn.textContent()).toContain('1 delivery withdrawn by its sender');
     expect(pageErrors(cnPage)).toEqual([]);
-  });
+  }, 60_000);
 
   it('a superseded report links to its replacement', async () => {
     const us = await ch.api('US');
@@ -132,5 +137,5 @@ describe.skipIf(SKIP_E2E)('retractions in the dashboard (Chromium)', () => {
     await cnPage.getByText('Corrected title').first().waitFor();
     expect(await cnPage.getByTestId('retracted-note').count()).toBe(0);
     expect(pageErrors(cnPage)).toEqual([]);
-  });
+  }, 60_000);
 });
