@@ -104,6 +104,16 @@ export const ERROR_CATALOG = {
   EVIDENCE_INVALID: { kind: 'verification', status: 422, title: 'Evaluation evidence does not verify' },
   DSSE_INVALID: { kind: 'verification', status: 422, title: 'DSSE envelope is malformed or its signature does not verify' },
 
+  // Retractions and supersessions (node retractions.ts, issue 13).
+  RETRACTION_REFS: { kind: 'parse', status: 400, title: 'Retraction cites the wrong number of entries for its action' },
+  RETRACTION_NOT_OWN: { kind: 'verification', status: 403, title: 'Retraction cites an entry of another party\u2019s log' },
+  RETRACTION_TARGET_MISSING: { kind: 'verification', status: 422, title: 'Retracted entry is not held (or its leaf hash differs)' },
+  RETRACTION_NOT_RETRACTABLE: { kind: 'verification', status: 422, title: 'Entry type cannot be retracted' },
+  RETRACTION_ALREADY: { kind: 'argument', status: 409, title: 'Entry is already retracted or superseded' },
+  RETRACTION_REPLACEMENT_INVALID: { kind: 'verification', status: 422, title: 'Replacement is not a later entry of the same type (and incident)' },
+  RETRACTION_RECIPIENTS: { kind: 'verification', status: 422, title: 'Retraction is not addressed to the withdrawn entry\u2019s recipients' },
+  RETRACTION_MARKING: { kind: 'verification', status: 422, title: 'Retraction marking is less restrictive than the withdrawn entry\u2019s' },
+
   // Storage (packages/store): our side, not the caller's input.
   STORE_CONFLICT: { kind: 'store', status: 409, title: 'Conflicts with what is stored' },
   STORE_CORRUPT: { kind: 'store', status: 500, title: 'Stored data failed an integrity check' },

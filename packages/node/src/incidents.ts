@@ -17,8 +17,11 @@
  * and is why there is no store-side full-text index (SQLite FTS5's default
  * tokenizer would treat a run of Chinese as one token).
  *
- * Status of an incident: `final` once a final or retraction report is held,
- * `updated` once an update is, else `open` — from the reports the viewer can read.
+ * Status of an incident: `retracted` once a report of kind `retraction` is
+ * held or every report of it is withdrawn by a `retraction` entry (issue 13,
+ * retractions.ts); else `final` once a final report is held, `updated` once
+ * an update is, else `open` — from the reports the viewer can read that are
+ * not withdrawn (a superseded report's replacement counts in its place).
  *
  * Every report's body is checked with core's registry (`checkBody`) before
  * it is filed: a report whose body fails (one received before bodies were
@@ -30,6 +33,7 @@ import type { LogStore, OwnEntry, ReceivedEntry, Role } from '@parley/store';
 import { type IncidentReport, checkBody } from './bodies.js';
 import type { ParleyNode } from './service.js';
 import { skippedEntries } from './skipped.js';
+import { type Retraction, retractionIndex } from './retractions.js';
 
 const PAGE = 500;
 
@@ -47,7 +51,7 @@ export interface HeldReport {
   readonly text: string;
 }
 
-export type IncidentStatus = 'open' | 'updated' | 'final';
+export type IncidentStatus = 'open' | 'updated' | 'final' | 'retracted';
 
 /** An incident as a role may see it. */
 export interface IncidentSummary {
@@ -97,6 +101,8 @@ export class IncidentIndex {
   readonly #reports = new Map<string, HeldReport[]>();
   /** Report key "party/index" → incident id. */
   readonly #reportKeys = new Map<string, string>();
+  /** Report "party/index" → the retraction that withdrew it (issue 13). */
+  readonly #retracted = new Map<string, Retraction>();
   /** Answered entry "party/index" → acks answering it (party/index). */
   readonly #acks = new Map<string, { party: string; index: number; time: string }[]>();
   #ownSize = 0;
@@ -133,6 +139,17 @@ export class IncidentIndex {
     fresh.sort((a, b) => a.rowid - b.rowid);
     for (const r of fresh) await this.#addOrSkip(r.party, r);
     if (fresh.length > 0) this.#lastSeq = fresh[fresh.length - 1]!.rowid;
+    // Issue 13: reports withdrawn since (a retraction may come before or after its report).
+    const retractions = retractionIndex(this.#node);
+    await retractions.refresh();
+    for (const key of this.#reportKeys.keys()) {
+      if (this.#retracted.has(key)) continue;
+      const cut = key.lastIndexOf('/');
+      const [party, index] = [key.slice(0, cut), Number(key.slice(cut + 1))];
+      if (retractions.citing(party, index).length === 0) continue; // the usual case: nothing cites it, no await
+      const r = await retractions.of(party, index);
+      if (r) this.#retracted.set(key, r);
+    }
   }
 
   /** {@link #add}, skipping and reporting an entry that cannot be filed. */
@@ -172,7 +189,7 @@ export class IncidentIndex {
     const q = f.q !== undefined ? searchText(f.q) : undefined;
     const out: IncidentSummary[] = [];
     for (const [id, reports] of this.#reports) {
-      const s = summarize(id, reports, role);
+      const s = summarize(id, reports, role, this.#retracted);
       if (f.party !== undefined && s.party !== f.party) continue;
       if (f.category !== undefined && s.category !== f.category) continue;
       if (f.severity !== undefined && s.severity !== f.severity) continue;
@@ -194,17 +211,26 @@ export class IncidentIndex {
     if (!reports) return undefined;
     const items = reports.map((r) => ({ party: r.party, index: r.index, time: r.time }));
     for (const r of reports) items.push(...(this.#acks.get(`${r.party}/${r.index}`) ?? []));
+    // The retractions of its reports (issue 13): exports and the dashboard show them in the timeline.
+    for (const r of reports) {
+      const by = this.#retracted.get(`${r.party}/${r.index}`)?.by;
+      if (by) items.push(by);
+    }
     return items.sort((a, b) => Date.parse(a.time) - Date.parse(b.time) || a.party.localeCompare(b.party) || a.index - b.index).map(({ party, index }) => ({ party, index }));
   }
 }
 
-function summarize(id: string, reports: readonly HeldReport[], role: Role): IncidentSummary {
+function summarize(id: string, reports: readonly HeldReport[], role: Role, retracted: ReadonlyMap<string, Retraction>): IncidentSummary {
   const first = reports[0]!;
   const last = reports[reports.length - 1]!;
-  const seen = reports.filter((r) => readable(r, role));
-  const latest = seen[seen.length - 1]?.body;
+  const live = reports.filter((r) => !retracted.has(`${r.party}/${r.index}`));
+  const all = reports.filter((r) => readable(r, role));
+  const seen = live.filter((r) => readable(r, role));
+  // Every report withdrawn: the incident is retracted; its title is still the latest readable report's.
+  const latest = (seen.length > 0 ? seen : all)[(seen.length > 0 ? seen : all).length - 1]?.body;
   const kinds = new Set(seen.map((r) => r.body!.kind));
-  const status: IncidentStatus = kinds.has('final') || kinds.has('retraction') ? 'final' : kinds.has('update') ? 'updated' : 'open';
+  const status: IncidentStatus =
+    live.length === 0 || kinds.has('retraction') ? 'retracted' : kinds.has('final') ? 'final' : kinds.has('update') ? 'updated' : 'open';
   return {
     incident: id,
     // The incident id names its reporter (PARTY:local-id); the first report's sender otherwise.

@@ -23,3 +23,5 @@ export * from './evaluations/times.js';
 export * from './evaluations/views.js';
 export * from './evaluations/evidence.js';
 export * from './tsa/index.js';
+export * from './retractions.js';
+export * from './retract.js';

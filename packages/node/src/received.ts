@@ -68,10 +68,15 @@ export function judgeReceivedBody(e: SignedEntry, body: JsonValue): Rejection | 
 /** Received evaluation entries with their parsed envelope and (clear or opened) body, for {@link judgeReferences}. */
 const opened = new WeakMap<ReceivedEntry, { entry: SignedEntry; body: JsonValue }>();
 
-/** Keeps `r`'s parsed entry and body when its references must be judged (evaluation types); returns `r`. */
+/** Keeps `r`'s parsed entry and body when its references must be judged (evaluation types, retractions); returns `r`. */
 export function withOpened(r: ReceivedEntry, entry: SignedEntry, body: JsonValue): ReceivedEntry {
-  if (isEvaluationType(entry.type)) opened.set(r, { entry, body });
+  if (isEvaluationType(entry.type) || entry.type === 'retraction') opened.set(r, { entry, body });
   return r;
+}
+
+/** The parsed entry and body kept by {@link withOpened}. */
+export function openedOf(r: ReceivedEntry): { readonly entry: SignedEntry; readonly body: JsonValue } | undefined {
+  return opened.get(r);
 }
 
 /**
@@ -82,7 +87,7 @@ export function withOpened(r: ReceivedEntry, entry: SignedEntry, body: JsonValue
  * Entries whose body already failed are left as they are.
  */
 export async function judgeReferences(store: LogStore, self: string, records: readonly ReceivedEntry[]): Promise<void> {
-  if (!records.some((r) => opened.has(r))) return;
+  if (!records.some((r) => opened.has(r) && isEvaluationType(r.meta.type))) return;
   const held = storeLookup(store, self);
   const batch = new Map<string, HeldEntry>();
   for (const r of records) {
@@ -92,7 +97,7 @@ export async function judgeReferences(store: LogStore, self: string, records: re
   const lookup = async (party: string, index: number) => batch.get(`${party}/${index}`) ?? (await held(party, index));
   for (const r of records) {
     const o = opened.get(r);
-    if (o === undefined || rejections.has(r)) continue;
+    if (o === undefined || rejections.has(r) || !isEvaluationType(o.entry.type)) continue;
     const p = await evaluationProblem({ type: o.entry.type, from: o.entry.from.party, seq: o.entry.seq, refs: o.entry.refs, body: o.body }, lookup, 'ingest');
     if (p) rejections.set(r, { code: p.code, reason: p.message.slice(0, MAX_REASON) });
   }

@@ -73,6 +73,7 @@ import { WitnessService } from './witness.js';
 import { isQuarantined, setForkGenesis } from './federation/forks.js';
 import { judgeReceivedBody, judgeReferences, needsAnswer, rejectionDraft, rejectionOf, withOpened, withRejection } from './received.js';
 import { bindTimestampVerifier } from './tsa/verify.js';
+import { type RetractedMark, judgeRetractions, retractedMark, retractionOf } from './retractions.js';
 import type { ContinuityGuard } from './rollback.js';
 import { Governance } from './governance/governance.js';
 import { type AccordChain, type AccordEpochs, type ChainFile, type DepartedLog, type Governed, CHAIN_SETTING, DEPARTED_SETTING, departedParties, loadChain, refuseDeparted, storedChainFile, verifyEntryAt } from './epochs.js';
@@ -150,6 +151,8 @@ export interface EntryView {
   readonly state?: EntryState;
   /** Written by a party's compromised key: after its last witnessed checkpoint, before its key was recovered (issue 11). */
   readonly suspect?: true;
+  /** Withdrawn by its sender (issue 13, retractions.ts): by which retraction, why, and its replacement. */
+  readonly retracted?: RetractedMark;
 }
 
 /** Roles that may read sealed bodies addressed to this party. Auditors see metadata and commitments only. */
@@ -599,6 +602,8 @@ export class ParleyNode implements Governed {
     });
     // Issue 12: evaluation entries' references, judged against what we hold and the batch itself (received.ts).
     await judgeReferences(this.#store, this.party, records);
+    // Issue 13: retractions, judged by the rules submissions follow (retractions.ts).
+    await judgeRetractions(this, records);
     return this.#ingestRecords(records, now);
   }
 
@@ -613,6 +618,8 @@ export class ParleyNode implements Governed {
     const now = this.#now().toISOString();
     const records = b.entries.map((e) => this.#received(e.entry, e.leafHash, e.bytes, now));
     await judgeReferences(this.#store, this.party, records);
+    // Issue 13: retractions, judged by the rules submissions follow (retractions.ts).
+    await judgeRetractions(this, records);
     return this.#ingestRecords(records, now);
   }
 
@@ -756,7 +763,16 @@ export class ParleyNode implements Governed {
     const entry = parseEntry(rec.bytes);
     // Issue 11: entries of a recovered party between its last witnessed checkpoint and the recovery are suspect.
     const suspect = this.isSuspect(party, rec.index);
-    const base = { party, index: rec.index, leafHash: formatBase64(rec.leafHash), entry, ...(suspect ? { suspect: true as const } : {}) };
+    // Issue 13: an entry its sender withdrew is listed with the mark (retractions.ts).
+    const withdrawn = await retractionOf(this, party, rec.index);
+    const base = {
+      party,
+      index: rec.index,
+      leafHash: formatBase64(rec.leafHash),
+      entry,
+      ...(suspect ? { suspect: true as const } : {}),
+      ...(withdrawn ? { retracted: retractedMark(withdrawn, READS_SEALED.includes(role)) } : {}),
+    };
     const state = party === this.party ? undefined : await this.state(party, rec.index);
     const withState = state ? { ...base, state } : base;
     if ('clear' in entry.body) return { ...withState, body: entry.body.clear };

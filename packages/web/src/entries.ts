@@ -26,6 +26,7 @@ export function summaryOf(v: EntryView, max = 140): string | undefined {
   if (isHotlineMessage(v)) s = v.body.text;
   else if (isIncidentReport(v)) s = v.body.title;
   else if (v.entry.type === 'ack' && typeof (v.body as { reply?: unknown } | undefined)?.reply === 'string') s = (v.body as { reply: string }).reply;
+  else if (v.entry.type === 'retraction' && typeof (v.body as { reason?: unknown } | undefined)?.reason === 'string') s = (v.body as { reason: string }).reason;
   else if (v.entry.type === 'deployment.notice' && typeof (v.body as { model?: { id?: unknown } } | undefined)?.model?.id === 'string') s = (v.body as { model: { id: string } }).model.id;
   if (s === undefined) return undefined;
   const first = s.split(/\r?\n/).find((x) => x.trim() !== '') ?? s;
@@ -38,9 +39,9 @@ export function deadlineFor(v: EntryView, recipient: string | undefined): Deadli
   return (recipient !== undefined ? v.deadlines.find((d) => d.recipient === recipient) : undefined) ?? v.deadlines[0];
 }
 
-/** Whether a received entry still needs our acknowledgement (its type needs one: core's entry-type registry). */
+/** Whether a received entry still needs our acknowledgement (its type needs one: core's entry-type registry; not withdrawn by its sender). */
 export function needsAck(v: EntryView): boolean {
-  return typeNeedsAck(v.entry.type) && v.state?.ack === undefined;
+  return typeNeedsAck(v.entry.type) && v.state?.ack === undefined && v.retracted === undefined;
 }
 
 /** Whether officers acknowledge entries of this type (core's entry-type registry; never an unknown type). */
@@ -83,7 +84,7 @@ export function entryKey(v: { party: string; index: number }): string {
 }
 
 /** How a recipient's delivery of a sent entry reads in the outbox (issue 9). */
-export type DeliveryLabel = 'sent' | 'received' | 'received-late' | 'acknowledged' | 'acknowledged-late' | 'overdue-receipt' | 'overdue-ack';
+export type DeliveryLabel = 'sent' | 'received' | 'received-late' | 'acknowledged' | 'acknowledged-late' | 'overdue-receipt' | 'overdue-ack' | 'withdrawn';
 
 /**
  * The outbox's reading of one recipient's delivery, from that delivery's own
@@ -98,6 +99,8 @@ export type DeliveryLabel = 'sent' | 'received' | 'received-late' | 'acknowledge
 export function deliveryLabel(d: Deadline, now: number): { label: DeliveryLabel; lateSeconds?: number } {
   const lateBy = (at: string, due: string | undefined) => (due === undefined ? 0 : Math.max(1, Math.ceil((Date.parse(at) - Date.parse(due)) / 1000)));
   if (d.ack !== undefined) return d.ack.onTime ? { label: 'acknowledged' } : { label: 'acknowledged-late', lateSeconds: lateBy(d.ack.judgedAt, d.ackDueAt) };
+  // Withdrawn by its sender (issue 13): no acknowledgement is due any more.
+  if (d.state === 'withdrawn') return { label: 'withdrawn' };
   const passed = (due: string | undefined) => !d.settled && due !== undefined && Date.parse(due) < now;
   if (d.receipt === undefined) return d.overdue.includes('receipt') || passed(d.receiptDueAt ?? d.dueAt) ? { label: 'overdue-receipt' } : { label: 'sent' };
   if (d.overdue.includes('ack') || passed(d.ackDueAt)) return { label: 'overdue-ack' };

@@ -23,7 +23,7 @@ import {
 import { toCsv } from '../src/pages/compliance/csv.js';
 
 const row = (from: string, party: string, precedence: Precedence, over: Partial<ComplianceRow> = {}): ComplianceRow => ({
-  party, from, precedence, count: 4, onTime: 3, overdue: 1, pending: 0, hitRate: 0.75, p50Ms: 1200, p90Ms: 5000, p99Ms: 9000, maxMs: 9500,
+  party, from, precedence, count: 4, onTime: 3, overdue: 1, pending: 0, withdrawn: 0, hitRate: 0.75, p50Ms: 1200, p90Ms: 5000, p99Ms: 9000, maxMs: 9500,
   histogram: [{ leMs: 1000, count: 1 }, { leMs: 10000, count: 3 }, { leMs: null, count: 0 }], ...over,
 });
 

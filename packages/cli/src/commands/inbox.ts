@@ -24,6 +24,21 @@ interface EntryView {
   state?: { receipt?: Stamp; ack?: Stamp };
   /** Delivery deadlines, one per recipient (for received entries: ours). */
   deadlines?: { recipient: string; state: string; dueAt: string; overdue: string[]; settled: boolean }[];
+  /** Withdrawn by its sender (issue 13). */
+  retracted?: Retracted;
+}
+
+interface Retracted {
+  by: { party: string; index: number; time: string };
+  action: string;
+  reason?: string | undefined;
+  replacement?: { party: string; index: number } | undefined;
+}
+
+/** "RETRACTED (reason)" / "superseded by US/9 (reason)": how a withdrawn entry is marked in every listing. */
+export function retractedText(r: Retracted): string {
+  const why = r.reason !== undefined ? ` (${r.reason.split('\n')[0]})` : '';
+  return r.action === 'supersede' && r.replacement ? `superseded by ${r.replacement.party}/${r.replacement.index}${why}` : `RETRACTED${why}`;
 }
 
 /** "4m 10s" for a duration in ms. */
@@ -46,7 +61,9 @@ function dueOf(v: EntryView, now = Date.now()): string {
 }
 
 /** One line that says what an entry is about (inbox, outbox, watch). */
-export function firstLine(v: { sealed?: string | undefined; body?: unknown; entry: EntryView['entry'] }): string {
+export function firstLine(v: { sealed?: string | undefined; body?: unknown; entry: EntryView['entry']; retracted?: Retracted | undefined }): string {
+  // A withdrawn entry says so first (issue 13): its content no longer stands.
+  if (v.retracted !== undefined) return clip(`${retractedText(v.retracted)} — ${firstLine({ ...v, retracted: undefined })}`);
   if (v.sealed !== undefined) return `[sealed: ${v.sealed}]`;
   const b = (v.body ?? {}) as Record<string, unknown>;
   let s: string;
@@ -88,6 +105,11 @@ export function firstLine(v: { sealed?: string | undefined; body?: unknown; entr
       s = `deploys ${String(m.id)} at ${String(b['deployedAt'])}, evaluated in ${v.entry.refs.map((r) => `${r.party}/${r.index}`).join(', ')}`;
       break;
     }
+    case 'retraction': {
+      const [e, r] = v.entry.refs;
+      s = `${b['action'] === 'supersede' && r ? `supersedes ${e?.party}/${e?.index} by ${r.party}/${r.index}` : `retracts ${e?.party}/${e?.index}`}${b['reason'] ? `: ${String(b['reason'])}` : ''}`;
+      break;
+    }
     case 'evaluation.reveal':
       s = `reveals ${Array.isArray(b['disclosures']) ? b['disclosures'].length : 0} claims of ${v.entry.refs.map((r) => `${r.party}/${r.index}`).join(', ')} (parley eval show)`;
       break;
@@ -95,6 +117,10 @@ export function firstLine(v: { sealed?: string | undefined; body?: unknown; entr
       // A type this version does not know (core's entry-type registry): shown, never dropped.
       s = isKnownType(v.entry.type) ? JSON.stringify(b) : `[${UNKNOWN_TYPE_LABEL.en}] ${JSON.stringify(b)}`;
   }
+  return clip(s);
+}
+
+function clip(s: string): string {
   const line = s.split('\n')[0] ?? '';
   return line.length > 72 ? `${line.slice(0, 71)}…` : line;
 }
@@ -162,6 +188,7 @@ function registerShow(program: Command): void {
         `leaf hash: ${v.leafHash}`,
         ...(e.refs.length > 0 ? [`refers to: ${e.refs.map((r) => `${r.party}/${r.index}`).join(', ')}`] : []),
         ...(v.state ? [`state:     ${stateOf(v)}`] : []),
+        ...(v.retracted ? [`withdrawn: ${retractedText(v.retracted)} — by ${v.retracted.by.party}/${v.retracted.by.index} at ${v.retracted.by.time}`] : []),
         '',
         ...body,
       ]);

@@ -45,6 +45,7 @@ type Client = ReturnType<typeof client>;
 export function deliveryText(d: EntryDeadline, now: number): { text: string; overdue: boolean } {
   const late = (at: string, due: string | undefined) => (due === undefined ? '' : ` (+${span(Math.max(1000, Date.parse(at) - Date.parse(due)))})`);
   if (d.state === 'rejected') return { text: 'REJECTED (a signed rejection: the body failed its check)', overdue: false };
+  if (d.state === 'withdrawn' && d.ack === undefined) return { text: 'withdrawn (we retracted it: no acknowledgement due)', overdue: false };
   if (d.ack !== undefined) return { text: d.ack.onTime ? 'acknowledged' : `acknowledged late${late(d.ack.judgedAt, d.ackDueAt)}`, overdue: false };
   const passed = (due: string | undefined) => !d.settled && due !== undefined && Date.parse(due) < now;
   const due = (what: string, at: string) => `${what} (due ${stamp(at)}, ${span(now - Date.parse(at))} ago)`;

@@ -264,6 +264,7 @@ async function deadlineLine(d: DeadlineEvent, us: string, all: boolean, look: Lo
     const hint = ours && d.state === 'overdue-ack' ? ` — parley ack ${d.party} ${d.index}` : '';
     return { tag: 'OVERDUE', text: `${ours ? 'we have' : `${d.recipient} has`} not ${d.state === 'overdue-ack' ? 'acknowledged' : 'receipted'} ${ref}${what}${hint}`, info };
   }
+  if (d.state === 'withdrawn') return { tag: 'WITHDRAWN', text: `${ref}${what} was withdrawn by ${d.party} (a retraction): no acknowledgement due`, info };
   if (d.state === 'rejected') return { tag: 'REJECTED', text: `${d.recipient} rejected ${ref}${what}: its body failed the recipient's check`, info };
   if (d.state === 'received' && !ours) return { tag: 'RECEIPT', text: `${d.recipient} received ${ref}${what}`, info };
   if (d.state === 'acknowledged' && ours) return { tag: 'ACKED', text: `we acknowledged ${ref}${what}`, info };

@@ -14,6 +14,9 @@
  * are not cumulative: bucket i counts latencies in (le[i−1], le[i]]; the last,
  * `leMs: null`, those above the last bound. Heartbeats are left out of the
  * receipt figures: they are link health's business and would drown the rest.
+ * An acknowledgement of an entry its sender withdrew (issue 13) is no longer
+ * due: such a delivery, unacknowledged, counts as `withdrawn` — neither
+ * pending nor overdue, and not in the hit rate.
  */
 import type { AccordDeadlines, Precedence } from '@parley/core';
 import type { DeliveryStatus } from './state.js';
@@ -31,6 +34,8 @@ export interface ComplianceRow {
   readonly onTime: number;
   readonly overdue: number;
   readonly pending: number;
+  /** Withdrawn by the sender before an answer came: no answer due (issue 13). */
+  readonly withdrawn: number;
   readonly hitRate: number | null;
   readonly p50Ms: number | null;
   readonly p90Ms: number | null;
@@ -53,6 +58,7 @@ interface Acc {
   onTime: number;
   overdue: number;
   pending: number;
+  withdrawn: number;
   latencies: number[];
 }
 
@@ -72,6 +78,7 @@ function row(a: Acc): ComplianceRow {
     onTime: a.onTime,
     overdue: a.overdue,
     pending: a.pending,
+    withdrawn: a.withdrawn,
     hitRate: judged === 0 ? null : a.onTime / judged,
     p50Ms: percentile(sorted, 0.5),
     p90Ms: percentile(sorted, 0.9),
@@ -92,7 +99,7 @@ export function compliance(items: readonly DeliveryStatus[], deadlines: AccordDe
   const acc = (m: Map<string, Acc>, s: DeliveryStatus): Acc => {
     const key = `${s.party}>${s.recipient}#${s.precedence}`;
     let a = m.get(key);
-    if (!a) m.set(key, (a = { party: s.recipient, from: s.party, precedence: s.precedence, count: 0, onTime: 0, overdue: 0, pending: 0, latencies: [] }));
+    if (!a) m.set(key, (a = { party: s.recipient, from: s.party, precedence: s.precedence, count: 0, onTime: 0, overdue: 0, pending: 0, withdrawn: 0, latencies: [] }));
     return a;
   };
   for (const s of items) {
@@ -116,7 +123,8 @@ export function compliance(items: readonly DeliveryStatus[], deadlines: AccordDe
         a.latencies.push(Math.max(0, Date.parse(s.ack.judgedAt) - start));
         if (s.ack.onTime) a.onTime++;
         else a.overdue++;
-      } else if (s.overdue.includes('ack')) a.overdue++;
+      } else if (s.withdrawn) a.withdrawn++;
+      else if (s.overdue.includes('ack')) a.overdue++;
       else a.pending++;
     }
   }

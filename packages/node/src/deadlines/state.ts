@@ -34,6 +34,11 @@
  *   settles the delivery as `rejected`: no acknowledgement is due for an
  *   entry its recipient refused. `rejected` wins over `overdue-receipt`
  *   (a late rejection still lists `receipt` in `overdue`).
+ * - An entry its sender withdrew (a `retraction`, issue 13, node
+ *   retractions.ts) needs no acknowledgement any more, whenever the
+ *   retraction came: the delivery is `withdrawn` and settled, its ack is
+ *   never overdue (an ack given before stays recorded). `withdrawn` wins
+ *   over every state but `rejected`; a late receipt stays in `overdue`.
  * - An incident's INITIAL report with a `detectedAt` also carries the
  *   initial-report deadline for its severity
  *   (`initialReportSeconds[severity]`, from `detectedAt` to the report's
@@ -64,8 +69,8 @@
  */
 import { type AccordDeadlines, type Precedence, needsAck as needsAckOf } from '@parley/core';
 
-export type DeliveryStateName = 'sent' | 'received' | 'acknowledged' | 'overdue-receipt' | 'overdue-ack' | 'rejected';
-export const DELIVERY_STATES: readonly DeliveryStateName[] = ['sent', 'received', 'acknowledged', 'overdue-receipt', 'overdue-ack', 'rejected'];
+export type DeliveryStateName = 'sent' | 'received' | 'acknowledged' | 'overdue-receipt' | 'overdue-ack' | 'rejected' | 'withdrawn';
+export const DELIVERY_STATES: readonly DeliveryStateName[] = ['sent', 'received', 'acknowledged', 'overdue-receipt', 'overdue-ack', 'rejected', 'withdrawn'];
 
 /** `sent`: an entry of our log to another party; `received`: another party's entry to us. */
 export type Direction = 'sent' | 'received';
@@ -121,6 +126,8 @@ export interface DeliveryFacts {
   readonly ack?: AckAnswer;
   /** The recipient's signed rejection of the entry (also one of its receipts). */
   readonly rejection?: RejectionAnswer;
+  /** The sender's retraction of the entry (an entry of the sender's log, issue 13). */
+  readonly withdrawn?: Answer;
 }
 
 /** What counterparts' cosignatures prove about when an entry existed. Absent members: no bound. */
@@ -155,7 +162,9 @@ export interface JudgedAnswer extends Answer {
 }
 
 /** Where one delivery stands at `now`. */
-export interface DeliveryStatus extends Omit<DeliveryFacts, 'report' | 'receipt' | 'ack' | 'rejection'> {
+export interface DeliveryStatus extends Omit<DeliveryFacts, 'report' | 'receipt' | 'ack' | 'rejection' | 'withdrawn'> {
+  /** Withdrawn by its sender: the retraction (issue 13). */
+  readonly withdrawn?: Answer;
   readonly receiptDueAt: string;
   /** Only for entries that need an officer's ack. */
   readonly ackDueAt?: string;
@@ -215,8 +224,10 @@ export function deliveryState(facts: DeliveryFacts, deadlines: AccordDeadlines, 
   const start = judged(facts.sentAt, bounds.bound(facts.party, facts.index));
   const receiptDue = start + deadlines.receiptSeconds * 1000;
   // A rejected entry will never be acknowledged: the rejection settles it.
-  const wantsAck = needsAck(facts.type) && facts.rejection === undefined;
-  const ackDue = wantsAck ? start + deadlines.ackSeconds[facts.precedence] * 1000 : undefined;
+  const ackTracked = needsAck(facts.type) && facts.rejection === undefined;
+  const ackDue = ackTracked ? start + deadlines.ackSeconds[facts.precedence] * 1000 : undefined;
+  // A withdrawn entry keeps its ack deadline on record (compliance counts it as withdrawn) but no ack is due.
+  const wantsAck = ackTracked && facts.withdrawn === undefined;
 
   const ackAt = facts.ack ? answered(facts.ack.at, bounds.bound(facts.recipient, facts.ack.index)) : undefined;
   const ownReceiptAt = facts.receipt ? answered(facts.receipt.at, bounds.bound(facts.recipient, facts.receipt.index)) : undefined;
@@ -224,11 +235,13 @@ export function deliveryState(facts: DeliveryFacts, deadlines: AccordDeadlines, 
   const proof = earliest(facts.receipt && ownReceiptAt !== undefined ? { a: facts.receipt, t: ownReceiptAt } : undefined, facts.ack && ackAt !== undefined ? { a: facts.ack, t: ackAt } : undefined);
 
   const receiptLate = proof ? proof.t > receiptDue : now > receiptDue;
-  const ackLate = ackDue === undefined ? false : ackAt !== undefined ? ackAt > ackDue : now > ackDue;
+  const ackLate = ackDue === undefined ? false : ackAt !== undefined ? ackAt > ackDue : wantsAck && now > ackDue;
   const overdue: DeadlineKind[] = [...(receiptLate ? (['receipt'] as const) : []), ...(ackLate ? (['ack'] as const) : [])];
 
   const state: DeliveryStateName = facts.rejection
     ? 'rejected'
+    : facts.withdrawn
+    ? 'withdrawn'
     : receiptLate
     ? 'overdue-receipt'
     : !proof
@@ -238,9 +251,9 @@ export function deliveryState(facts: DeliveryFacts, deadlines: AccordDeadlines, 
         : wantsAck && ackAt !== undefined
           ? 'acknowledged'
           : 'received';
-  const settled = wantsAck ? facts.ack !== undefined : proof !== undefined;
+  const settled = facts.withdrawn !== undefined || (wantsAck ? facts.ack !== undefined : proof !== undefined);
   // Clock-driven changes: a missing answer whose deadline has not passed yet.
-  const waiting = [...(!proof && !receiptLate ? [receiptDue] : []), ...(ackDue !== undefined && ackAt === undefined && !ackLate ? [ackDue] : [])];
+  const waiting = [...(!proof && !receiptLate ? [receiptDue] : []), ...(wantsAck && ackDue !== undefined && ackAt === undefined && !ackLate ? [ackDue] : [])];
 
   const r = facts.report;
   const initial =
@@ -268,6 +281,7 @@ export function deliveryState(facts: DeliveryFacts, deadlines: AccordDeadlines, 
     ...(proof ? { receipt: { index: proof.a.index, at: proof.a.at, judgedAt: iso(proof.t), onTime: !receiptLate } } : {}),
     ...(facts.ack && ackAt !== undefined ? { ack: { index: facts.ack.index, at: facts.ack.at, officer: facts.ack.officer, judgedAt: iso(ackAt), onTime: !ackLate } } : {}),
     ...(facts.rejection ? { rejection: facts.rejection } : {}),
+    ...(facts.withdrawn ? { withdrawn: facts.withdrawn } : {}),
     ...(initial ? { initialReport: initial } : {}),
     state,
     overdue,

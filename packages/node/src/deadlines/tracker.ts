@@ -23,6 +23,7 @@ import type { ParleyNode } from '../service.js';
 import type { Governed } from '../epochs.js';
 import { type AckAnswer, type Answer, type DeliveryFacts, type DeliveryStatus, type RejectionAnswer, type ReportFacts, type TimeBounds, OWN_CLOCKS, deliveryState, needsReceipt } from './state.js';
 import { rejectionInEntry } from '../received.js';
+import { retractionIndex } from '../retractions.js';
 import { skippedEntries } from '../skipped.js';
 
 /** One page of store reads. */
@@ -69,6 +70,10 @@ export class DeadlineTracker {
   #unsubscribeBounds: () => void = () => undefined;
   /** "party/index" of an answer entry → the deliveries it answers. */
   readonly #answering = new Map<string, Set<string>>();
+  /** "party/index" of an entry its sender withdrew → the retraction (issue 13, retractions.ts). */
+  readonly #withdrawn = new Map<string, Answer>();
+  /** Entries filed since the last check for a withdrawal, and targets of retractions read since. */
+  #toCheck: { party: string; index: number }[] = [];
   #ownSize = 0;
   #lastSeq = 0;
   #chain: Promise<void> = Promise.resolve();
@@ -202,7 +207,13 @@ export class DeadlineTracker {
     if (!f) return undefined;
     const a = this.#answers.get(`${key}#${f.leafHash}`);
     const { leafHash: _h, ...facts } = f;
-    return deliveryState({ ...facts, ...(a?.receipt ? { receipt: a.receipt } : {}), ...(a?.ack ? { ack: a.ack } : {}), ...(a?.rejection ? { rejection: a.rejection } : {}) }, this.#node.accord.accord.deadlines, now, this.#bounds);
+    const w = this.#withdrawn.get(`${f.party}/${f.index}`);
+    return deliveryState(
+      { ...facts, ...(a?.receipt ? { receipt: a.receipt } : {}), ...(a?.ack ? { ack: a.ack } : {}), ...(a?.rejection ? { rejection: a.rejection } : {}), ...(w ? { withdrawn: w } : {}) },
+      this.#node.accord.accord.deadlines,
+      now,
+      this.#bounds,
+    );
   }
 
   async #refresh(): Promise<void> {
@@ -227,6 +238,33 @@ export class DeadlineTracker {
     fresh.sort((a, b) => a.rowid - b.rowid);
     for (const r of fresh) await this.#orSkip(r.party, r.index, () => this.#received(r));
     if (fresh.length > 0) this.#lastSeq = fresh[fresh.length - 1]!.rowid;
+    await this.#withdrawals();
+  }
+
+  /**
+   * Issue 13: entries filed since the last pass, and entries cited by
+   * retractions read since, that their sender withdrew (retractions.ts —
+   * either may arrive first). A withdrawn delivery is judged again.
+   */
+  async #withdrawals(): Promise<void> {
+    if (this.#toCheck.length === 0) return;
+    const check = this.#toCheck;
+    this.#toCheck = [];
+    const index = retractionIndex(this.#node);
+    await index.refresh();
+    for (const { party, index: i } of check) {
+      const k = `${party}/${i}`;
+      if (this.#withdrawn.has(k)) continue;
+      const r = await index.of(party, i);
+      if (!r) continue;
+      this.#withdrawn.set(k, { index: r.by.index, at: r.by.time });
+      for (const p of this.#node.accord.accord.parties) {
+        const key = deliveryKey(party, i, p.id);
+        if (!this.#facts.has(key)) continue;
+        this.#open.add(key);
+        this.#quiet.delete(key);
+      }
+    }
   }
 
   /** Runs `file`; an entry that cannot be filed is skipped and reported (skipped.ts), never the end of the tracker. */
@@ -241,6 +279,7 @@ export class DeadlineTracker {
   async #own(e: OwnEntry): Promise<void> {
     const me = this.#node.party;
     const m = e.meta;
+    if (m.type === 'retraction' && m.refs[0]) this.#toCheck.push({ party: m.refs[0].party, index: m.refs[0].index });
     if (needsReceipt(m.type)) {
       const report = m.type === 'incident.report' ? await this.#report(me, e.index) : undefined;
       for (const to of m.to) this.#add({ direction: 'sent', party: me, index: e.index, recipient: to, leafHash: formatBase64(e.leafHash), ...common(m, report) });
@@ -254,6 +293,7 @@ export class DeadlineTracker {
   async #received(r: ReceivedEntry): Promise<void> {
     const me = this.#node.party;
     const m = r.meta;
+    if (m.type === 'retraction' && m.refs[0]) this.#toCheck.push({ party: m.refs[0].party, index: m.refs[0].index });
     if (needsReceipt(m.type)) {
       const report = m.type === 'incident.report' ? await this.#report(r.party, r.index) : undefined;
       this.#add({ direction: 'received', party: r.party, index: r.index, recipient: me, leafHash: formatBase64(r.leafHash), ...common(m, report) });
@@ -267,6 +307,7 @@ export class DeadlineTracker {
   #add(f: Facts): void {
     const key = deliveryKey(f.party, f.index, f.recipient);
     if (this.#facts.has(key)) return;
+    if (f.type !== 'receipt' && f.type !== 'heartbeat' && f.type !== 'ack') this.#toCheck.push({ party: f.party, index: f.index });
     this.#facts.set(key, f);
     this.#open.add(key);
     this.#quiet.delete(key);

@@ -21,6 +21,14 @@ import type { ParleyNode } from '../service.js';
 import { rejectionInEntry } from '../received.js';
 import { COMMITMENT, type CommitmentBody, type HeldEntry, NOTICE, type NoticeBody, REVEAL, type RevealBody, evaluationProblem, lookupWith, refersTo, storeLookup } from './refs.js';
 import { evaluationProvenBy } from './times.js';
+import { retractionOf } from '../retractions.js';
+
+/** An evaluation entry its sender withdrew (issue 13; the reason is in the entry's own view, GET /v1/entries/…). */
+export interface WithdrawnMark {
+  readonly by: { readonly party: string; readonly index: number; readonly time: string };
+  readonly action: 'retract' | 'supersede';
+  readonly replacement?: { readonly party: string; readonly index: number };
+}
 
 /** Roles that may read sealed bodies addressed to this party (as ParleyNode.read). */
 const READS_SEALED: readonly Role[] = ['officer', 'admin'];
@@ -37,6 +45,7 @@ export interface RevealView {
   readonly revealed?: readonly { path: string; value: JsonValue; digest: string }[];
   /** Why it did not open against the commitment (a stable error code), or why it is not shown (EVAL_NOT_ADDRESSED for a role that may not read sealed bodies). */
   readonly error?: string;
+  readonly retracted?: WithdrawnMark;
 }
 
 export interface NoticeView {
@@ -47,6 +56,8 @@ export interface NoticeView {
   readonly deployedAt: string;
   readonly note?: string;
   readonly error?: string;
+  /** Withdrawn: does not count for the timeline. */
+  readonly retracted?: WithdrawnMark;
 }
 
 export interface EvaluationView {
@@ -60,6 +71,7 @@ export interface EvaluationView {
     readonly sdCount: number;
     readonly provenBy?: string;
     readonly provenHow?: 'cosignature' | 'timestamp';
+    readonly retracted?: WithdrawnMark;
   };
   readonly protocol?: { readonly party: string; readonly index: number; readonly time: string; readonly provenBy?: string };
   readonly notices: readonly NoticeView[];
@@ -221,7 +233,14 @@ export class EvaluationIndex {
     const c = ev.commitment;
     const proven = await evaluationProvenBy(node, c.party, c.index);
     const protocolProven = ev.protocol ? await evaluationProvenBy(node, ev.protocol.party, ev.protocol.index) : undefined;
-    const valid = ev.notices.filter((n) => n.error === undefined);
+    // Issue 13: what the sender withdrew is marked; a withdrawn notice does not count for the timeline.
+    const mark = async (h: HeldEntry): Promise<{ retracted?: WithdrawnMark }> => {
+      const r = await retractionOf(node, h.party, h.index);
+      return r ? { retracted: { by: r.by, action: r.action, ...(r.replacement ? { replacement: r.replacement } : {}) } } : {};
+    };
+    const marks = new Map<HeldEntry, { retracted?: WithdrawnMark }>();
+    for (const h of [c, ...ev.notices.map((n) => n.held), ...ev.reveals.map((r) => r.held)]) marks.set(h, await mark(h));
+    const valid = ev.notices.filter((n) => n.error === undefined && marks.get(n.held)?.retracted === undefined);
     const first = valid.reduce<(typeof valid)[number] | undefined>((a, n) => (a === undefined || Date.parse(n.body.deployedAt) < Date.parse(a.body.deployedAt) ? n : a), undefined);
     return {
       commitment: {
@@ -233,6 +252,7 @@ export class EvaluationIndex {
         domains: ev.body.domains,
         sdCount: ev.body.sd.length,
         ...(proven ? { provenBy: proven.time, provenHow: proven.how } : {}),
+        ...marks.get(c),
       },
       ...(ev.protocol ? { protocol: { party: ev.protocol.party, index: ev.protocol.index, time: ev.protocol.entry.time, ...(protocolProven ? { provenBy: protocolProven.time } : {}) } } : {}),
       notices: ev.notices.map((n) => ({
@@ -243,6 +263,7 @@ export class EvaluationIndex {
         deployedAt: n.body.deployedAt,
         ...(n.body.note !== undefined ? { note: n.body.note } : {}),
         ...(n.error ? { error: n.error } : {}),
+        ...marks.get(n.held),
       })),
       reveals: ev.reveals.map((r) => ({
         party: r.held.party,
@@ -254,6 +275,7 @@ export class EvaluationIndex {
         ...(r.claims ? { claims: r.claims } : {}),
         ...(r.revealed ? { revealed: r.revealed.map((x) => ({ path: x.path, value: x.value, digest: x.digest })) } : {}),
         ...(r.error ? { error: r.error } : {}),
+        ...marks.get(r.held),
       })),
       ...(first ? { timeline: timelineOf(c, proven?.time, first) } : {}),
     };

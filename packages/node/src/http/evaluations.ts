@@ -80,6 +80,15 @@ export const EvaluationRevealRequest = z
 
 const Revealed = z.object({ path: z.string(), value: z.unknown(), digest: z.string() });
 
+const Withdrawn = z
+  .object({
+    by: z.object({ party: z.string(), index: z.number().int(), time: z.string() }),
+    action: z.enum(['retract', 'supersede']),
+    replacement: z.object({ party: z.string(), index: z.number().int() }).optional(),
+  })
+  .optional()
+  .describe('Withdrawn by its sender (issue 13); the reason is in GET /v1/entries/{party}/{index}');
+
 export const EvaluationView = z
   .object({
     commitment: z.object({
@@ -92,6 +101,7 @@ export const EvaluationView = z
       sdCount: z.number().int(),
       provenBy: z.string().optional().describe('Earliest trusted time the commitment provably existed: counterparts\u2019 cosignatures or RFC 3161 tokens'),
       provenHow: z.enum(['cosignature', 'timestamp']).optional(),
+      retracted: Withdrawn,
     }),
     protocol: z.object({ party: z.string(), index: z.number().int(), time: z.string(), provenBy: z.string().optional() }).optional(),
     notices: z.array(
@@ -103,6 +113,7 @@ export const EvaluationView = z
         deployedAt: z.string(),
         note: z.string().optional(),
         error: z.string().optional().describe('A broken reference rule (its code): such a notice does not count for the timeline'),
+        retracted: Withdrawn,
       }),
     ),
     reveals: z.array(
@@ -116,6 +127,7 @@ export const EvaluationView = z
         claims: z.record(z.string(), z.unknown()).optional().describe('The revealed claims, checked against the commitment here'),
         revealed: z.array(Revealed).optional(),
         error: z.string().optional().describe('Why no claims: the code of the check that failed, or EVAL_NOT_ADDRESSED for a role that may not read sealed bodies'),
+        retracted: Withdrawn,
       }),
     ),
     timeline: z

@@ -36,7 +36,7 @@ const toMs = (s: string | undefined) => (s === undefined ? undefined : s.length 
 /** Cursor: `<last as ms>~<incident id>` of the last item of the previous page. */
 const Cursor = z.string().regex(/^(0|[1-9][0-9]{0,15})~[A-Z][A-Z0-9-]{1,15}:[A-Za-z0-9._-]{4,40}$/, 'the `next` of the previous page');
 
-export const IncidentStatus = z.enum(['open', 'updated', 'final']);
+export const IncidentStatus = z.enum(['open', 'updated', 'final', 'retracted']);
 
 export const IncidentsQuery = z
   .object({
@@ -89,6 +89,7 @@ export const ComplianceRow = z
     onTime: z.number().int(),
     overdue: z.number().int().describe('Answered late, or not answered past the deadline'),
     pending: z.number().int().describe('Not answered, deadline not passed'),
+    withdrawn: z.number().int().describe('Not answered, and no answer due: the sender withdrew the entry (issue 13)'),
     hitRate: z.number().nullable().describe('onTime / (onTime + overdue); null when nothing is judged yet'),
     p50Ms: z.number().int().nullable(),
     p90Ms: z.number().int().nullable(),

@@ -112,11 +112,21 @@ export const EntryView = z
     sealed: z.enum(['not-entitled', 'not-a-recipient']).optional(),
     state: EntryState.optional().describe('For received entries: our receipt and acknowledgement'),
     suspect: z.literal(true).optional().describe("Written after the sender's last witnessed checkpoint under a key later recovered as compromised (issue 11)"),
+    retracted: z
+      .object({
+        by: z.object({ party: z.string(), index: z.number().int(), time: z.string() }).describe('The retraction entry, in the sender\u2019s log'),
+        action: z.enum(['retract', 'supersede']),
+        reason: z.string().optional().describe('Absent for a role that may not read the sealed retraction'),
+        lang: z.string().optional(),
+        replacement: z.object({ party: z.string(), index: z.number().int() }).optional().describe('Supersede: the entry that takes its place'),
+      })
+      .optional()
+      .describe('Withdrawn by its sender (issue 13): kept in the log as evidence, no longer in force'),
     deadlines: z
       .array(
         z.object({
           recipient: z.string(),
-          state: z.enum(['sent', 'received', 'acknowledged', 'overdue-receipt', 'overdue-ack', 'rejected']).describe('rejected: the recipient refused the entry with a signed rejection (no acknowledgement will come)'),
+          state: z.enum(['sent', 'received', 'acknowledged', 'overdue-receipt', 'overdue-ack', 'rejected', 'withdrawn']).describe('rejected: the recipient refused the entry with a signed rejection (no acknowledgement will come); withdrawn: the sender retracted it (no acknowledgement is due)'),
           dueAt: z.string().describe('The governing deadline: next while on time, first missed once overdue, last once settled'),
           overdue: z.array(z.enum(['receipt', 'ack'])).readonly(),
           settled: z.boolean(),

@@ -53,6 +53,7 @@ import { registerLogs } from './logs.js';
 import { registerContinuity } from './continuity.js';
 import { registerGovernance } from './governance.js';
 import { registerEvaluations } from './evaluations.js';
+import { registerRetractions } from './retractions.js';
 import { checkWebRoot, registerWeb } from './web.js';
 import { TAXII_MEDIA_TYPE, registerTaxii, taxiiBytes, taxiiError } from './taxii.js';
 import { type HardeningOptions, UploadGate, drainTooLarge, registerHardening } from './hardening.js';
@@ -183,6 +184,7 @@ export async function createServer(opts: ServerOptions): Promise<FastifyInstance
   registerContinuity(app, ctx);
   registerGovernance(app, ctx);
   registerEvaluations(app, ctx);
+  registerRetractions(app, ctx);
   registerTaxii(app, ctx);
   if (webRoot !== undefined) spa = await registerWeb(app, webRoot);
 

@@ -19,6 +19,7 @@ import type * as L from './logs.js';
 import type * as F from './forks.js';
 import type * as C from './continuity.js';
 import type * as V from './evaluations.js';
+import type * as R from './retractions.js';
 import type { Problem as ProblemSchema } from './problem.js';
 import type * as B from '../bodies.js';
 
@@ -35,6 +36,7 @@ export type ComplianceQuery = z.input<typeof I.ComplianceQuery>;
 export type ComplianceCsvQuery = z.input<typeof I.ComplianceCsvQuery>;
 export type LogEntryQuery = z.input<typeof L.LogEntryQuery>;
 export type LogListQuery = z.input<typeof L.LogListQuery>;
+export type RetractionRequest = z.input<typeof R.RetractionRequest>;
 
 // --- bodies of entries -----------------------------------------------------------
 export type IncidentReportBody = z.output<typeof B.IncidentReportBody>;

@@ -268,6 +268,11 @@ function LatencySection({ kind, rows: raw }: { kind: 'acks' | 'receipts'; rows: 
               </tbody>
             </table>
           </div>
+          {rows.some((r) => (r.withdrawn ?? 0) > 0) ? (
+            <p className="muted" data-testid={`withdrawn-${kind}`}>
+              {t('withdrawnNote', { count: rows.reduce((n, r) => n + (r.withdrawn ?? 0), 0) })}
+            </p>
+          ) : null}
         </>
       )}
     </section>

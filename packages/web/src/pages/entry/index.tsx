@@ -25,6 +25,7 @@ import { useSession } from '../../session.js';
 import type { DeadlineItem, DeliveryState, EntryView, Submitted } from '../../types.js';
 import { LockIcon } from '../../components/icons.js';
 import { usePrintMarking } from '../../components/print.js';
+import { RETRACTABLE_TYPES, RetractAction, RetractedNote, retractedClass } from '../../components/retracted.js';
 
 type DeliveryDetail = DeadlineItem;
 
@@ -213,11 +214,13 @@ export function EntryPage() {
         <GlossaryHint term="precedence" />
         <MarkingBadge m={v.entry.marking} />
         <GlossaryHint term="tlp" />
+        {!received && canAct && v.retracted === undefined && RETRACTABLE_TYPES.includes(v.entry.type) ? <RetractAction v={v} onDone={reload} /> : null}
       </PageHeader>
+      {v.retracted !== undefined ? <RetractedNote r={v.retracted} /> : null}
       <div className="two-col">
         <div className="stack">
-          {received && answerable && v.state?.ack === undefined ? <AckPanel v={v} onDone={reload} /> : null}
-          <section className="card" aria-labelledby="body-title">
+          {received && answerable && v.state?.ack === undefined && v.retracted === undefined ? <AckPanel v={v} onDone={reload} /> : null}
+          <section className={`card${retractedClass(v)}`} aria-labelledby="body-title">
             <h2 id="body-title" className="visually-hidden">
               {t('body')}
             </h2>

@@ -30,6 +30,7 @@ import { Empty, ErrorBox, Loading, PageHeader } from '../../components/feedback.
 import { GlossaryHint } from '../../components/glossary.js';
 import { useShortcutHelp } from '../../components/shortcuts.js';
 import { Countdown, Time, formatDuration, useNow } from '../../components/time.js';
+import { RetractedNote } from '../../components/retracted.js';
 import { compareInbox, deadlineFor, deliveryLabel, entryKey, isIncidentReport, needsAck, summaryOf, typeName } from '../../entries.js';
 import { concernsBox, useLiveReload } from '../../live.js';
 import { useParty } from '../../party.js';
@@ -146,6 +147,20 @@ function ScopeSwitch({ view, setView }: { view: BoxView; setView: (v: BoxView) =
 }
 
 function EntryTitle({ v }: { v: EntryView }) {
+  // Withdrawn by its sender (issue 13): struck through, the note says why and links the replacement.
+  if (v.retracted !== undefined)
+    return (
+      <>
+        <s className="retracted-title">
+          <PlainTitle v={v} />
+        </s>
+        <RetractedNote r={v.retracted} compact />
+      </>
+    );
+  return <PlainTitle v={v} />;
+}
+
+function PlainTitle({ v }: { v: EntryView }) {
   const { t } = useTranslation();
   const s = summaryOf(v);
   const to = `/entries/${encodeURIComponent(v.party)}/${v.index}`;

@@ -26,7 +26,7 @@ import type { EntryView, Submitted } from '../../types.js';
 /** Reports of the timeline addressed to `us` from another party that no one here has acknowledged yet. */
 export function awaitingAck(timeline: readonly EntryView[], us: string | undefined): EntryView[] {
   if (us === undefined) return [];
-  return timeline.filter((v) => v.party !== us && v.entry.type === 'incident.report' && v.entry.to.includes(us) && v.state?.ack === undefined);
+  return timeline.filter((v) => v.party !== us && v.entry.type === 'incident.report' && v.entry.to.includes(us) && v.state?.ack === undefined && v.retracted === undefined);
 }
 
 export type AckResult = { readonly key: string; readonly ok: true; readonly ack: Submitted } | { readonly key: string; readonly ok: false; readonly error: ApiError };

@@ -32,6 +32,7 @@ import type { IncidentResponse } from '@parley/node/api';
 import type { EntryView, IncidentReportBody } from '../../types.js';
 import { useAccord } from '../explorer/accord.js';
 import { CategoryLabel, StatusBadge } from './labels.js';
+import { RetractedNote, retractedClass } from '../../components/retracted.js';
 import { type AckBatch, AckControls, AckReportsPanel, awaitingAck, useAckBatch } from './AckReports.js';
 
 
@@ -39,18 +40,27 @@ function isReport(b: unknown): b is IncidentReportBody {
   return typeof b === 'object' && b !== null && 'kind' in b && 'incident' in b;
 }
 
-/** Latest readable report's facts (the summary card). */
+/** Latest readable report's facts (the summary card): of the reports in force, else (all withdrawn) of any. */
 function latestReport(timeline: readonly EntryView[]): IncidentReportBody | undefined {
-  for (let i = timeline.length - 1; i >= 0; i--) {
-    const b = timeline[i]!.body;
-    if (timeline[i]!.entry.type === 'incident.report' && isReport(b)) return b;
+  for (const live of [true, false]) {
+    for (let i = timeline.length - 1; i >= 0; i--) {
+      const b = timeline[i]!.body;
+      if (timeline[i]!.entry.type === 'incident.report' && isReport(b) && (!live || timeline[i]!.retracted === undefined)) return b;
+    }
   }
   return undefined;
 }
 
+/** Every report of the incident withdrawn by its sender (issue 13). */
+function allRetracted(timeline: readonly EntryView[]): boolean {
+  const reports = timeline.filter((v) => v.entry.type === 'incident.report');
+  return reports.length > 0 && reports.every((v) => v.retracted !== undefined);
+}
+
 function statusOf(timeline: readonly EntryView[]): string | undefined {
-  const kinds = timeline.filter((v) => v.entry.type === 'incident.report' && isReport(v.body)).map((v) => (v.body as IncidentReportBody).kind);
-  if (kinds.includes('retraction')) return 'retracted';
+  // Withdrawn reports do not count (a superseded report's replacement does, as a report of its own).
+  const kinds = timeline.filter((v) => v.entry.type === 'incident.report' && isReport(v.body) && v.retracted === undefined).map((v) => (v.body as IncidentReportBody).kind);
+  if (kinds.includes('retraction') || allRetracted(timeline)) return 'retracted';
   if (kinds.includes('final')) return 'final';
   if (kinds.includes('update')) return 'updated';
   return kinds.length > 0 ? 'open' : undefined;
@@ -110,6 +120,15 @@ export function IncidentPage() {
       </PageHeader>
       <ErrorBox error={error ?? exportError} />
       {loading && data === undefined ? <Loading /> : null}
+      {status === 'retracted' ? (
+        <div className="retracted-banner" role="alert" data-testid="retracted-banner">
+          <strong>
+            <span aria-hidden="true">⊘ </span>
+            {t('retractedBanner.title')}
+          </strong>{' '}
+          {t('retractedBanner.help')}
+        </div>
+      ) : null}
       {data !== undefined ? (
         <div className="two-col incident-page">
           <div className="stack">
@@ -175,7 +194,7 @@ function TimelineItem({ v, ack }: { v: EntryView; ack?: { batch: AckBatch } | un
   const ackReply = e.type === 'ack' && typeof v.body === 'object' && v.body !== null && 'reply' in v.body ? String((v.body as { reply: unknown }).reply) : undefined;
   const kind = report?.kind;
   return (
-    <li className={`timeline-item t-${e.type.replace('.', '-')}${kind !== undefined ? ` k-${kind}` : ''}${ack !== undefined ? ' awaiting-ack' : ''}`} data-testid="timeline-item" data-key={`${v.party}/${v.index}`}>
+    <li className={`timeline-item t-${e.type.replace('.', '-')}${kind !== undefined ? ` k-${kind}` : ''}${ack !== undefined ? ' awaiting-ack' : ''}${retractedClass(v)}`} data-testid="timeline-item" data-key={`${v.party}/${v.index}`}>
       <div className="timeline-meta">
         <Time iso={e.time} />
         <span className="party-chip">{partyName(e.from.party)}</span>
@@ -188,7 +207,9 @@ function TimelineItem({ v, ack }: { v: EntryView; ack?: { batch: AckBatch } | un
       <div className="timeline-title">
         <strong>{kind !== undefined ? <TermLabel list="reportKinds" code={kind} /> : typeName(tc, e.type)}</strong>
         {report !== undefined ? <> · {report.title}</> : null}
+        {e.type === 'retraction' ? <RetractionLine v={v} /> : null}
       </div>
+      {v.retracted !== undefined ? <RetractedNote r={v.retracted} compact /> : null}
       {report !== undefined ? (
         <>
           <div className="timeline-tags">
@@ -230,5 +251,19 @@ function TimelineItem({ v, ack }: { v: EntryView; ack?: { batch: AckBatch } | un
         <Link to={`/logs/${v.party}/${v.index}`}>{t('verifyInLog', { party: v.party, index: v.index })}</Link>
       </div>
     </li>
+  );
+}
+
+/** A retraction entry in the timeline: what it withdraws (and by what), and why. */
+function RetractionLine({ v }: { v: EntryView }) {
+  const { t } = useTranslation('entry');
+  const [withdrawn, replacement] = v.entry.refs;
+  const b = (typeof v.body === 'object' && v.body !== null ? v.body : {}) as { reason?: unknown };
+  return (
+    <span data-testid="retraction-line">
+      {' · '}
+      {replacement !== undefined ? t('retracted.supersedes', { entry: `${withdrawn?.party}/${withdrawn?.index}`, by: `${replacement.party}/${replacement.index}` }) : t('retracted.retracts', { entry: `${withdrawn?.party}/${withdrawn?.index}` })}
+      {typeof b.reason === 'string' ? <> — {b.reason}</> : null}
+    </span>
   );
 }

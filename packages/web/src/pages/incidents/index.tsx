@@ -91,7 +91,7 @@ function Filters({ filters, onChange, onSearch }: { filters: IncidentFilters; on
         <label htmlFor="f-status">{t('status')}</label>
         <select id="f-status" value={filters.status ?? ''} onChange={(e) => set('status', e.target.value)}>
           <option value="">{t('any')}</option>
-          {LIFECYCLE_STATES.filter((s) => s !== 'retracted').map((s) => (
+          {LIFECYCLE_STATES.map((s) => (
             <option key={s} value={s}>
               {l(TAXONOMY_V1.lifecycleStates.find((x) => x.code === s)!.label)}
             </option>
