@@ -145,6 +145,14 @@ export const ERROR_CATALOG = {
   TSA_EKU: { kind: 'verification', status: 422, title: 'Time-stamp certificate lacks the sole critical timeStamping extended key usage' },
   TSA_POLICY: { kind: 'verification', status: 422, title: 'Time-stamp policy is not the authority\u2019s' },
   TSA_EXPIRED: { kind: 'verification', status: 422, title: 'Time-stamp time outside the certificate\u2019s or the authority\u2019s validity' },
+
+  // AI Incident Database import and export, cross-party incident links (issue 13).
+  AIID_CSV_MALFORMED: { kind: 'parse', status: 400, title: 'Malformed AI Incident Database snapshot CSV' },
+  AIID_MAP_INVALID: { kind: 'parse', status: 400, title: 'Malformed AIID mapping file' },
+  IMPORT_TOO_LARGE: { kind: 'parse', status: 413, title: 'Import exceeds its size limit' },
+  IMPORT_RECORD_INVALID: { kind: 'parse', status: 422, title: 'An import record is not a valid attributed incident report' },
+  LINK_INVALID: { kind: 'argument', status: 422, title: 'These incidents cannot be linked' },
+  LINK_EXISTS: { kind: 'argument', status: 409, title: 'These incidents are already linked' },
 } as const satisfies Record<string, CatalogRow>;
 
 export type ErrorCode = keyof typeof ERROR_CATALOG;
