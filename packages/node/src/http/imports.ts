@@ -1,6 +1,8 @@
 /**
  * Imports of public incident records (issue 13): the AI Incident Database.
  *
+ *     GET  /v1/imports/aiid   any role: {party, imported: [{aiid, incident, index}]} — this node's party (the
+ *                             incident ids' prefix) and the AIID incidents it already logged
  *     POST /v1/imports/aiid   officer, admin: {records: [{report, from?}], to?, dryRun?}
  *
  * The command line (`parley import aiid`) reads AIID's snapshot CSVs and maps
@@ -23,7 +25,7 @@ import { INCIDENT_ID, ParleyError, checkBody, fail } from '@parley/core';
 import type { IncidentReport } from '../bodies.js';
 import { incidentIndex } from '../incidents.js';
 import type { ParleyNode, Submitted as SubmittedT } from '../service.js';
-import { type App, type Context, BEARER, WRITERS, requireAccordRole } from './context.js';
+import { type App, type Context, BEARER, READERS, WRITERS, requireAccordRole } from './context.js';
 import * as S from './schemas.js';
 
 /** Most records one import request may carry (the whole AIID is ~1,300 incidents in 2026). */
@@ -53,6 +55,7 @@ export const AiidImportResponse = z
   .object({ dryRun: z.boolean(), imported: z.array(Imported), skipped: z.array(Skipped), treeSize: z.number().int() })
   .meta({ id: 'AiidImportResponse' });
 export type AiidImportResult = z.infer<typeof AiidImportResponse>;
+export const AiidImportedResponse = z.object({ party: z.string().describe("This node's party: imported incident ids are <party>:aiid-<id>"), imported: z.array(Imported) });
 
 interface Checked {
   readonly report: IncidentReport;
@@ -86,6 +89,23 @@ const chains = new WeakMap<ParleyNode, Promise<unknown>>();
 export function registerImports(app: App, ctx: Context): void {
   const { node, store, sessions, metrics } = ctx;
   const index = incidentIndex(node, store);
+
+  app.get('/v1/imports/aiid', {
+    onRequest: sessions.require(READERS),
+    schema: { tags: ['incidents'], summary: "This node's party and the AI Incident Database incidents it has imported", security: BEARER, response: { 200: AiidImportedResponse } },
+    handler: async (_req, reply) => {
+      await index.refresh();
+      const imported: z.infer<typeof Imported>[] = [];
+      const prefix = `${node.party}:aiid-`;
+      for (const id of index.ids()) {
+        if (!id.startsWith(prefix)) continue;
+        const own = index.reportsOf(id)?.find((r) => r.party === node.party);
+        if (own) imported.push({ aiid: id.slice(prefix.length), incident: id, index: own.index });
+      }
+      imported.sort((a, b) => Number(a.aiid) - Number(b.aiid));
+      return reply.header('cache-control', 'no-store').send({ party: node.party, imported });
+    },
+  });
 
   app.post('/v1/imports/aiid', {
     onRequest: sessions.require(WRITERS),
