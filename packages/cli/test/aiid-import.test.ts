@@ -179,6 +179,32 @@ describe('parley import aiid', () => {
     expect(JSON.parse(printed.stdout)).toMatchObject({ format: 'parley-aiid-map', version: 1 });
   });
 
+  it('parley export aiid writes TLP:CLEAR incidents in AIID submission shape, never a non-CLEAR one', async () => {
+    const send = (marking: string, id: string, title: string) =>
+      ok(['report', '--incident', id, '--title', title, '--summary', `${title}: what happened, what is known and what is not known yet, in enough words for AIID.`, '--category', 'SB', '--severity', '3', '--system', 'FooChat', '--developer', 'Acme AI', '--harm', 'security', '--mitigation', 'Filter patched', '--marking', marking, '--yes', '--data', 'us']);
+    send('TLP:CLEAR', 'US:2026-0300', 'FooChat jailbreak published');
+    send('TLP:AMBER', 'US:2026-0301', 'SECRET amber incident');
+    const r = run(['export', 'aiid', '--out', 'aiid-out.json', '--json', '--data', 'us']);
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ exported: 1, leftOut: { notClear: 1, withdrawn: 0 } });
+    const doc = readFileSync(join(tmp, 'aiid-out.json'), 'utf8');
+    expect(doc).not.toContain('SECRET');
+    const subs = JSON.parse(doc) as Record<string, unknown>[];
+    expect(subs).toHaveLength(1);
+    expect(Object.keys(subs[0]!).sort()).toEqual(
+      ['authors', 'date_downloaded', 'date_published', 'deployers', 'description', 'developers', 'harmed_parties', 'image_url', 'implicated_systems', 'incident_date', 'incident_title', 'language', 'source_domain', 'submitters', 'tags', 'text', 'title', 'url'].sort(),
+    );
+    expect(subs[0]).toMatchObject({ title: 'FooChat jailbreak published', developers: ['Acme AI'], implicated_systems: ['FooChat'], language: 'en', source_domain: '127.0.0.1' });
+    expect(String(subs[0]!['text']).length).toBeGreaterThanOrEqual(80);
+    expect(String(subs[0]!['date_published'])).toMatch(/^\d{4}-\d{2}-\d{2}$/);
+    // The imported AIID records go back only when asked for.
+    const all = run(['export', 'aiid', '--include-imported', '--data', 'us']);
+    expect(all.code, all.stderr).toBe(0);
+    const withImported = JSON.parse(all.stdout) as { text: string }[];
+    expect(withImported.filter((x) => !/US:aiid-\d+/.test(x.text))).toHaveLength(1);
+    expect(withImported.map((x) => x.text).join('\n')).not.toContain('SECRET');
+  });
+
   it('kill -9 of the node during a large import leaves all of the import or none of it', async () => {
     // 3,000 generated incidents in AIID's incidents.csv shape.
     const dir = join(tmp, 'large');
