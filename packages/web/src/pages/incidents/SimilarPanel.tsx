@@ -22,14 +22,14 @@ export function SimilarPanel({ id, links, canAct, onLinked }: { id: string; link
   const { data, error, reload } = useApi<SimilarResponse>(`/v1/incidents/${encodeURIComponent(id)}/similar`);
   const [busy, setBusy] = useState<string | undefined>(undefined);
   const [failed, setFailed] = useState<ApiError | undefined>(undefined);
-  const [done, setDone] = useState<string | undefined>(undefined);
+  const [done, setDone] = useState<{ other: string; entry: string } | undefined>(undefined);
   const confirm = (other: string) => {
     setBusy(other);
     setFailed(undefined);
     void api<{ party: string; index: number }>('/v1/incidents/links', { body: { incidents: [id, other], relation: 'same-event' } }).then(
       (s) => {
         setBusy(undefined);
-        setDone(t('similar.confirmed', { other, entry: `${s.party}/${s.index}` }));
+        setDone({ other, entry: `${s.party}/${s.index}` });
         reload();
         onLinked();
       },
@@ -68,7 +68,7 @@ export function SimilarPanel({ id, links, canAct, onLinked }: { id: string; link
       <ErrorBox error={error ?? failed} />
       {done !== undefined ? (
         <p role="status" className="ok-text">
-          {done}
+          {t('similar.confirmed', done)}
         </p>
       ) : null}
       {data !== undefined && items.length === 0 ? <p className="muted">{t('similar.none')}</p> : null}
