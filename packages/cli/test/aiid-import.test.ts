@@ -169,14 +169,34 @@ describe('parley import aiid', () => {
     const skip = JSON.parse(readFileSync(resolve(FIXTURE, '../../../data/aiid-map.json'), 'utf8')) as { unknownValues: string };
     skip.unknownValues = 'skip';
     writeFileSync(join(tmp, 'skip-map.json'), JSON.stringify(skip));
+    // US holds AIID 404 already: the same incident under a fresh number (4040) shows what the map does.
     const dir = join(tmp, 'fresh');
     cpSync(FIXTURE, dir, { recursive: true });
-    // Another party's node would import them all; here US already has them: a dry run against the map is enough.
+    writeFileSync(join(dir, 'incidents.csv'), readFileSync(join(FIXTURE, 'incidents.csv'), 'utf8').replace(',404,', ',4040,'));
+    writeFileSync(join(dir, 'classifications_MIT.csv'), readFileSync(join(FIXTURE, 'classifications_MIT.csv'), 'utf8').replace('MIT,404,', 'MIT,4040,'));
     const r = ok(['import', 'aiid', dir, '--map', 'skip-map.json', '--dry-run', '--data', 'us']) as unknown as Result;
-    expect(r.skipped.find((s) => s.aiid === '404')).toMatchObject({ code: 'AIID_UNMAPPED_VALUE' });
+    expect(r.skipped.find((s) => s.aiid === '4040')).toMatchObject({ code: 'AIID_UNMAPPED_VALUE', reason: expect.stringContaining('3.9. A subdomain this map does not know') });
+    expect(r.imported).toEqual([]);
     const printed = run(['import', 'aiid', '--print-map']);
     expect(printed.code).toBe(0);
     expect(JSON.parse(printed.stdout)).toMatchObject({ format: 'parley-aiid-map', version: 1 });
+  });
+
+  it('--limit imports a snapshot in parts: each run takes the next incidents not imported yet', async () => {
+    const dir = join(tmp, 'parts');
+    const lines = ['_id,incident_id,date,reports,Alleged deployer of AI system,Alleged developer of AI system,Alleged harmed or nearly harmed parties,description,title'];
+    for (let k = 0; k < 5; k++) lines.push(`ObjectId(${(k + 1).toString(16).padStart(24, '0')}),${9000 + k},2025-02-01,[],"[""d-${k}""]","[""v-${k}""]","[""people""]",Part ${k},Part ${k}`);
+    cpSync(FIXTURE, dir, { recursive: true });
+    writeFileSync(join(dir, 'incidents.csv'), `${lines.join('\n')}\n`);
+    const a = ok(['import', 'aiid', dir, '--limit', '2', '--data', 'us']) as unknown as Result & { deferred: number };
+    expect(a.imported.map((i) => i.aiid)).toEqual(['9000', '9001']);
+    expect(a.deferred).toBe(3);
+    const b = ok(['import', 'aiid', dir, '--limit', '2', '--data', 'us']) as unknown as Result & { deferred: number };
+    expect(b.imported.map((i) => i.aiid)).toEqual(['9002', '9003']);
+    expect(b.skipped.filter((s) => s.code === 'IMPORT_DUPLICATE').map((s) => s.aiid)).toEqual(['9000', '9001']);
+    const c = ok(['import', 'aiid', dir, '--limit', '2', '--data', 'us']) as unknown as Result & { deferred: number };
+    expect(c.imported.map((i) => i.aiid)).toEqual(['9004']);
+    expect(c.deferred).toBe(0);
   });
 
   it('parley export aiid writes TLP:CLEAR incidents in AIID submission shape, never a non-CLEAR one', async () => {

@@ -37,6 +37,8 @@ export interface Built {
   readonly unmapped: readonly (Unmapped & { readonly aiid: string })[];
   /** Incidents whose category is the map's default. */
   readonly defaulted: readonly string[];
+  /** Incidents left for a later run by `limit`. */
+  readonly deferred: number;
 }
 
 /** Cuts text to `max` UTF-16 units (the body's bound), ending with "…" when cut. */
@@ -70,13 +72,16 @@ function summaryOf(i: AiidIncident, s: Snapshot): string {
 /**
  * Builds the records to import from a snapshot.
  * @param party this node's party id (the incident ids' prefix).
- * @param limit import at most this many incidents (the lowest AIID ids first).
+ * @param limit import at most this many incidents not imported yet (the lowest AIID ids first).
+ * @param already AIID ids this node already logged → where (skipped as IMPORT_DUPLICATE, not counted
+ *   against `limit`, so repeated `--limit` runs import a large snapshot in parts).
  */
-export function buildRecords(s: Snapshot, map: AiidMap, party: string, limit = Number.POSITIVE_INFINITY): Built {
+export function buildRecords(s: Snapshot, map: AiidMap, party: string, limit = Number.POSITIVE_INFINITY, already: ReadonlyMap<string, string> = new Map()): Built {
   const skipped: Skip[] = [];
   const unmapped: (Unmapped & { aiid: string })[] = [];
   const defaulted: string[] = [];
   const records: { from: string; report: IncidentReport }[] = [];
+  let deferred = 0;
   for (const p of s.problems) skipped.push({ ...(p.incident !== undefined ? { aiid: String(p.incident) } : {}), code: 'AIID_ROW_MALFORMED', reason: p.reason, from: `${p.file}:${p.line}` });
   const seen = new Set<number>();
   for (const i of [...s.incidents].sort((a, b) => a.id - b.id)) {
@@ -91,7 +96,15 @@ export function buildRecords(s: Snapshot, map: AiidMap, party: string, limit = N
       skipped.push({ aiid, code: 'AIID_DUPLICATE', reason: `duplicates.csv: a duplicate of incident ${truth}`, from: i.from });
       continue;
     }
-    if (records.length >= limit) break;
+    const held = already.get(aiid);
+    if (held !== undefined) {
+      skipped.push({ aiid, code: 'IMPORT_DUPLICATE', reason: `already imported: entry ${held}`, from: i.from });
+      continue;
+    }
+    if (records.length >= limit) {
+      deferred++;
+      continue;
+    }
     const m = applyMap(map, s.classifications.get(i.id) ?? []);
     if (m.unmapped.length > 0 && map.unknownValues === 'skip') {
       const u = m.unmapped[0]!;
@@ -132,5 +145,5 @@ export function buildRecords(s: Snapshot, map: AiidMap, party: string, limit = N
     };
     records.push({ from: i.from, report });
   }
-  return { records, skipped, unmapped, defaulted };
+  return { records, skipped, unmapped, defaulted, deferred };
 }

@@ -37,6 +37,8 @@ interface ImportOpts extends ClientOpts {
 }
 
 const collect = (v: string, prev: string[] = []) => [...prev, v];
+/** The node's limit per import (node http/imports.ts MAX_IMPORT_RECORDS). */
+const MAX_IMPORT_RECORDS = 5000;
 
 export function registerImport(program: Command): void {
   const imp = program.command('import').description('bring public incident records into this party\u2019s log: the AI Incident Database (AIID) snapshot CSVs');
@@ -83,7 +85,9 @@ Examples:
         const out = makeOut(json);
         const map = loadMap(o.map);
         const c = client(o);
-        const { party } = (await c.get('/v1/imports/aiid')) as { party: string };
+        const held = (await c.get('/v1/imports/aiid')) as { party: string; imported: { aiid: string; index: number }[] };
+        const party = held.party;
+        const already = new Map(held.imported.map((i) => [i.aiid, `${party}/${i.index}`]));
         const bar = await progressBar(json, 'files');
         let snap;
         try {
@@ -93,7 +97,10 @@ Examples:
         } finally {
           bar.stop();
         }
-        const built = buildRecords(snap, map, party, limit);
+        const built = buildRecords(snap, map, party, limit, already);
+        if (built.records.length > MAX_IMPORT_RECORDS) {
+          throw new UsageError(`${built.records.length} incidents to import: at most ${MAX_IMPORT_RECORDS} per import — run with --limit ${MAX_IMPORT_RECORDS} and repeat until nothing is left (what is imported is skipped the next time)`, 'IMPORT_TOO_LARGE');
+        }
         if (!json) process.stderr.write(`parley: ${built.records.length} incidents to ${o.dryRun === true ? 'check' : 'import'} on ${c.url}${o.dryRun === true ? ' (dry run)' : ''}…\n`);
         const answer = (await c.postLarge('/v1/imports/aiid', {
           records: built.records,
@@ -109,6 +116,7 @@ Examples:
           skipped,
           unmapped: built.unmapped,
           defaulted: built.defaulted,
+          deferred: built.deferred,
           treeSize: answer.treeSize,
         };
         const human = [
@@ -118,6 +126,7 @@ Examples:
           ...(skipped.length > 0 ? [`skipped ${skipped.length}:`, ...skipped.map((s) => `  - ${s.aiid !== undefined ? `AIID ${s.aiid}` : 'a row'}${s.from !== undefined ? ` (${s.from})` : ''}: ${s.code} ${s.reason}`)] : []),
           ...(built.unmapped.length > 0 ? [`values the map does not know (imported with the other rules' codes; edit the map, --map FILE):`, ...built.unmapped.map((u) => `  ? AIID ${u.aiid} ${u.namespace} "${u.field}": "${u.value}" (${u.from})`)] : []),
           ...(built.defaulted.length > 0 ? [`category defaulted (no rule gave one) for AIID ${built.defaulted.join(', ')}`] : []),
+          ...(built.deferred > 0 ? [`${built.deferred} more left by --limit: run the same command again`] : []),
         ];
         out.result(result, human);
         return EXIT_OK;
