@@ -195,6 +195,8 @@ export function client(o: ClientOpts) {
     token: t,
     get: (path: string) => request('GET', url, path, { token: t }),
     post: (path: string, body: unknown) => request('POST', url, path, { token: t, body }),
+    /** POSTs a large JSON document (an import) with the long timeout of bundles. */
+    postLarge: (path: string, body: unknown) => request('POST', url, path, { token: t, body, timeoutMs: BUNDLE_TIMEOUT_MS }),
     del: (path: string) => request('DELETE', url, path, { token: t }),
     /** GETs a document as the node wrote it (its exact bytes: an evidence bundle), with its headers. */
     getBytes: (path: string) => exchange('GET', url, path, { token: t, accept: 'application/json, application/problem+json' }),

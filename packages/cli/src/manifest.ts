@@ -51,7 +51,16 @@ export const COMMANDS: readonly CommandEntry[] = [
   { name: 'status', term: 'status [options]', summary: "the node at a glance, for a person or for monitoring: log and checkpoint, witnesses' cosignatures, links, forks, continuity, deliveries awaiting an answer — exit 1 when something needs attention", load: async () => (await import('./commands/status.js')).registerStatus },
   { name: 'serve', term: 'serve [options]', summary: "run the party's node: the officers' API under /v1, the public log under /log and the dashboard at /", load: async () => (await import('./commands/serve.js')).registerServe },
   { name: 'verify-fork', term: 'verify-fork [options] <file>', summary: 'verify a fork proof offline: two checkpoints signed by one party that cannot both be honest', load: async () => (await import('./commands/verify-fork.js')).registerVerifyFork },
-  { name: 'export', term: 'export [options] [format]', summary: "write the party's own log entries as JSON lines {index, leafHash, entry}, read from the data directory; `export stix`: incidents as STIX 2.1 bundles, from the node", load: async () => (await import('./commands/export.js')).registerExport },
+  { name: 'export', term: 'export [options] [format]', summary: "write the party's own log entries as JSON lines {index, leafHash, entry}, read from the data directory; `export stix`: incidents as STIX 2.1 bundles, from the node; `export aiid`: our TLP:CLEAR incidents in AIID's submission shape", load: async () => {
+      // export.ts registers `export` (the log as JSON lines, and `export stix`); export-aiid.ts adds `export aiid` under it.
+      const [a, b] = await Promise.all([import('./commands/export.js'), import('./commands/export-aiid.js')]);
+      return (p) => {
+        a.registerExport(p);
+        b.registerExportAiid(p);
+      };
+    } },
+  { name: 'import', term: 'import', summary: 'bring public incident records into this party\u2019s log: the AI Incident Database (AIID) snapshot CSVs', load: async () => (await import('./commands/import.js')).registerImport },
+  { name: 'incidents', term: 'incidents', summary: 'incidents across parties: reports of other parties that may be the same event, and confirmed links between them', load: async () => (await import('./commands/incidents.js')).registerIncidents },
   { name: 'bundle', term: 'bundle', summary: 'offline bundles: carry signed entries, their checkpoint and inclusion proofs to another party across an air gap', load: async () => (await import('./commands/bundle.js')).registerBundle },
   // backup.ts registers backup and restore together.
   { name: 'backup', term: 'backup [options]', summary: "copy the node's store to a file, online and consistent, and verify the copy", load: async () => (await import('./commands/backup.js')).registerBackup },

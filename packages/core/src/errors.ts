@@ -164,6 +164,13 @@ export const ERROR_CATALOG = {
   STIX_INPUT_INVALID: { kind: 'argument', status: 400, title: 'Not one incident\u2019s entries as the STIX export takes them' },
   STIX_SEALED: { kind: 'verification', status: 403, title: 'Incident not readable by the caller: no STIX export' },
   ATLAS_TECHNIQUE_UNKNOWN: { kind: 'parse', status: 422, title: 'Not a technique of the shipped MITRE ATLAS release' },
+  // AI Incident Database import and export, cross-party incident links (issue 13).
+  AIID_CSV_MALFORMED: { kind: 'parse', status: 400, title: 'Malformed AI Incident Database snapshot CSV' },
+  AIID_MAP_INVALID: { kind: 'parse', status: 400, title: 'Malformed AIID mapping file' },
+  IMPORT_TOO_LARGE: { kind: 'parse', status: 413, title: 'Import exceeds its size limit' },
+  IMPORT_RECORD_INVALID: { kind: 'parse', status: 422, title: 'An import record is not a valid attributed incident report' },
+  LINK_INVALID: { kind: 'argument', status: 422, title: 'These incidents cannot be linked' },
+  LINK_EXISTS: { kind: 'argument', status: 409, title: 'These incidents are already linked' },
 } as const satisfies Record<string, CatalogRow>;
 
 export type ErrorCode = keyof typeof ERROR_CATALOG;

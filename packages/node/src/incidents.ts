@@ -202,6 +202,16 @@ export class IncidentIndex {
     return out.sort((a, b) => Date.parse(b.last) - Date.parse(a.last) || (a.incident < b.incident ? -1 : a.incident > b.incident ? 1 : 0));
   }
 
+  /** The reports held of one incident (any party, readable or not), oldest first; undefined when none is held. */
+  reportsOf(id: string): readonly HeldReport[] | undefined {
+    return this.#reports.get(id);
+  }
+
+  /** Every incident id held. */
+  ids(): IterableIterator<string> {
+    return this.#reports.keys();
+  }
+
   /**
    * The entries of one incident, oldest first: its reports (any party) and
    * the acks answering them; undefined for an incident not held.

@@ -436,6 +436,33 @@ export class ParleyNode implements Governed {
   async #submit(officer: string, d: Draft, received: readonly ReceivedEntry[], o: { readonly anyRecipients?: boolean; readonly onIndex?: (index: number) => void } = {}): Promise<Submitted> {
     // A frozen channel, or a party removed from it, writes nothing more: no message, receipt or heartbeat (issue 11).
     if (this.#halted !== undefined && o.anyRecipients !== true) fail('CHANNEL_FROZEN', this.#halted);
+    const draft = this.#draft(officer, d, o);
+    const r = await this.#writer.append((index, time) => {
+      o.onIndex?.(index);
+      return draft.prepare(index, time);
+    }, received.length > 0 ? { received } : {});
+    for (const l of this.#appendListeners) l(r.treeSize);
+    return { index: r.index, leafHash: formatBase64(r.leafHash), treeSize: r.treeSize, entry: draft.signed()! };
+  }
+
+  /**
+   * Appends several entries written by `officer` as one unit (an import): every
+   * draft is checked first (any failure → nothing is appended), then they are
+   * signed with consecutive indexes and committed in ONE store transaction —
+   * all durable, or none (store writer.ts appendAll).
+   * @throws as {@link submit}, for the first draft that fails its check.
+   */
+  async submitAll(officer: string, drafts: readonly Draft[]): Promise<Submitted[]> {
+    if (this.#halted !== undefined) fail('CHANNEL_FROZEN', this.#halted);
+    const prepared = drafts.map((d) => this.#draft(officer, d, {}));
+    const appended = await this.#writer.appendAll(prepared.map((p) => (index: number, time: Date) => p.prepare(index, time)));
+    const last = appended[appended.length - 1];
+    if (last !== undefined) for (const l of this.#appendListeners) l(last.treeSize);
+    return appended.map((a, k) => ({ index: a.index, leafHash: formatBase64(a.leafHash), treeSize: a.treeSize, entry: prepared[k]!.signed()! }));
+  }
+
+  /** Checks a draft (body, recipients) and returns how to sign it at an index and time. */
+  #draft(officer: string, d: Draft, o: { readonly anyRecipients?: boolean }): { prepare(index: number, time: Date): { bytes: Uint8Array; meta: EntryMeta }; signed(): SignedEntry | undefined } {
     // The one registry (core entry/bodies.ts) that also checks every body we receive.
     const body = checkBody(d.type, d.body) as unknown as JsonValue;
     // Issue 13: a report's ATLAS technique ids must be techniques of the ATLAS release this build ships (ATLAS_TECHNIQUE_UNKNOWN).
@@ -469,27 +496,27 @@ export class ParleyNode implements Governed {
       ...(d.type === 'incident.report' ? { incident: (body as unknown as IncidentReport).incident } : {}),
     };
     let signed: SignedEntry | undefined;
-    const r = await this.#writer.append((index, time) => {
-      o.onIndex?.(index);
-      const env: Envelope = {
-        v: 1,
-        accord: this.accord.id,
-        from: { party: this.party, officer },
-        to,
-        seq: index,
-        time: time.toISOString(),
-        type: d.type,
-        precedence: d.precedence,
-        marking: d.marking,
-        refs,
-        body: bodyField,
-      };
-      const e = signEntry(env, this.#sign);
-      signed = e.entry;
-      return { bytes: e.bytes, meta: { ...meta, time: env.time } };
-    }, received.length > 0 ? { received } : {});
-    for (const l of this.#appendListeners) l(r.treeSize);
-    return { index: r.index, leafHash: formatBase64(r.leafHash), treeSize: r.treeSize, entry: signed! };
+    return {
+      prepare: (index, time) => {
+        const env: Envelope = {
+          v: 1,
+          accord: this.accord.id,
+          from: { party: this.party, officer },
+          to,
+          seq: index,
+          time: time.toISOString(),
+          type: d.type,
+          precedence: d.precedence,
+          marking: d.marking,
+          refs,
+          body: bodyField,
+        };
+        const e = signEntry(env, this.#sign);
+        signed = e.entry;
+        return { bytes: e.bytes, meta: { ...meta, time: env.time } };
+      },
+      signed: () => signed,
+    };
   }
 
   /** A hotline message to `to` (default: every other party). */

@@ -19,7 +19,7 @@ import type { LogStore, Role } from '@parley/store';
 import type { Marking } from '@parley/core';
 import { incidentIndex } from './incidents.js';
 import type { EntryView, ParleyNode } from './service.js';
-import { retractionOf } from './stix-retractions.js';
+import { retractionOf } from './retractions.js';
 
 const PAGE = 500;
 const hex = (b64: string) => formatHex(parseBase64(b64, 'leaf hash'));

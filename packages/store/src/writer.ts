@@ -87,10 +87,11 @@ export interface Appended {
   readonly checkpoint: Uint8Array;
 }
 
+/** One submission: one entry, or a group of entries that are staged, committed and answered together (appendAll). */
 interface Submission {
-  readonly prepare: (index: number, time: Date) => Prepared;
+  readonly prepares: readonly ((index: number, time: Date) => Prepared)[];
   readonly received: readonly ReceivedEntry[] | undefined;
-  resolve(a: Appended): void;
+  resolve(a: readonly Appended[]): void;
   reject(e: unknown): void;
 }
 
@@ -176,10 +177,31 @@ export class LogWriter {
     // The gate sits here, before anything is signed: every entry and checkpoint of the log passes this line.
     const wait = this.#gate?.();
     if (wait !== undefined) return wait.then(() => this.append(prepare, o));
-    return new Promise<Appended>((resolve, reject) => {
-      this.#queue.push({ prepare, received: o.received, resolve, reject });
+    return new Promise<readonly Appended[]>((resolve, reject) => {
+      this.#queue.push({ prepares: [prepare], received: o.received, resolve, reject });
       // Start on the next macrotask, so every submission made in this turn,
       // and any I/O callback already due, joins the first batch.
+      this.#loop ??= new Promise<void>((r) => setImmediate(r)).then(() => this.#run());
+    }).then((a) => a[0]!);
+  }
+
+  /**
+   * Appends several entries as one unit: they take consecutive indexes, are
+   * committed in ONE `appendBatch` (one transaction, one checkpoint covering
+   * all of them, possibly with other submissions' entries) and resolve
+   * together — all durable, or none stored (an import is all or nothing).
+   * @param prepares one per entry, called in order with consecutive indexes
+   *   and one time; if any throws, the whole group rejects with that error
+   *   and uses no index.
+   * @throws as {@link append}; `prepares` empty → resolves to [].
+   */
+  appendAll(prepares: readonly ((index: number, time: Date) => Prepared)[]): Promise<readonly Appended[]> {
+    if (prepares.length === 0) return Promise.resolve([]);
+    if (this.#closed) return Promise.reject(storeClosed());
+    const wait = this.#gate?.();
+    if (wait !== undefined) return wait.then(() => this.appendAll(prepares));
+    return new Promise<readonly Appended[]>((resolve, reject) => {
+      this.#queue.push({ prepares, received: undefined, resolve, reject });
       this.#loop ??= new Promise<void>((r) => setImmediate(r)).then(() => this.#run());
     });
   }
@@ -325,18 +347,26 @@ export class LogWriter {
     const accepted: Submission[] = [];
     const received: ReceivedEntry[] = [];
     for (const s of subs) {
-      const index = frontier.size;
-      let p: Prepared;
+      const first = frontier.size;
+      const time = this.#tick();
+      const group: Prepared[] = [];
       try {
-        p = s.prepare(index, this.#tick());
-        if (!(p.bytes instanceof Uint8Array)) throw new TypeError('prepare must return bytes as a Uint8Array');
+        // A group is prepared whole before any of it touches the frontier: one failure leaves no index used.
+        for (const [k, prepare] of s.prepares.entries()) {
+          const p = prepare(first + k, time);
+          if (!(p.bytes instanceof Uint8Array)) throw new TypeError('prepare must return bytes as a Uint8Array');
+          group.push(p);
+        }
       } catch (e) {
         s.reject(e); // no index used: the next submission takes it
         continue;
       }
-      const leaf = leafHash(p.bytes);
-      for (const h of frontier.append(leaf)) hashes.push([stored++, h]);
-      entries.push({ index, leafHash: leaf, bytes: p.bytes, meta: p.meta });
+      for (const p of group) {
+        const index = frontier.size;
+        const leaf = leafHash(p.bytes);
+        for (const h of frontier.append(leaf)) hashes.push([stored++, h]);
+        entries.push({ index, leafHash: leaf, bytes: p.bytes, meta: p.meta });
+      }
       accepted.push(s);
       if (s.received !== undefined) received.push(...s.received);
     }
@@ -364,7 +394,12 @@ export class LogWriter {
     }
     // Durable: advance, then acknowledge.
     this.#state = { frontier: b.frontier, checkpoint: b.checkpoint };
-    b.entries.forEach((e, k) => b.accepted[k]!.resolve({ index: e.index, leafHash: e.leafHash, treeSize: b.treeSize, checkpoint: b.checkpoint }));
+    let k = 0;
+    for (const s of b.accepted) {
+      const mine = b.entries.slice(k, k + s.prepares.length);
+      k += s.prepares.length;
+      s.resolve(mine.map((e) => ({ index: e.index, leafHash: e.leafHash, treeSize: b.treeSize, checkpoint: b.checkpoint })));
+    }
     return true;
   }
 

@@ -23,6 +23,7 @@ import type { EntryView } from '../service.js';
 import { type App, type Context, BEARER, READERS } from './context.js';
 import { withDeadlines } from './deadlines.js';
 import { HttpError } from './problem.js';
+import { LinkView, linksOf } from './links.js';
 import * as S from './schemas.js';
 
 const categoryCodes = TAXONOMY_V1.categories.map((c) => c.code) as [string, ...string[]];
@@ -77,7 +78,11 @@ export const IncidentsResponse = z.object({
   skipped: z.array(SkippedEntry).optional().describe('Held reports the index could not file (a body that fails its check, an entry that does not open): skipped, not fatal (skipped.ts)'),
 });
 export const IncidentParams = z.object({ id: IncidentId }).strict();
-export const IncidentResponse = z.object({ incident: z.string(), timeline: z.array(S.EntryView).describe('Reports of every party about it and the acks answering them, oldest first') });
+export const IncidentResponse = z.object({
+  incident: z.string(),
+  timeline: z.array(S.EntryView).describe('Reports of every party about it and the acks answering them, oldest first'),
+  links: z.array(LinkView).optional().describe('Confirmed incident.link entries naming it (made from either side), oldest first (links.ts)'),
+});
 
 const Bucket = z.object({ leMs: z.number().int().nullable().describe('Upper bound; null: above every bound'), count: z.number().int() });
 export const ComplianceRow = z
@@ -182,7 +187,8 @@ export function registerIncidents(app: App, ctx: Context): void {
         const v = await node.read(r.party, r.index, role);
         if (v) views.push(v);
       }
-      return reply.header('cache-control', 'no-store').send({ incident: req.params.id, timeline: await withDeadlines(ctx, views) });
+      const links = await linksOf(ctx, role, req.params.id);
+      return reply.header('cache-control', 'no-store').send({ incident: req.params.id, timeline: await withDeadlines(ctx, views), ...(links.length > 0 ? { links } : {}) });
     },
   });
 

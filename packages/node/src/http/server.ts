@@ -49,6 +49,8 @@ import { registerWitness } from './witness.js';
 import { type EventHubOptions, CheckpointEvent, DeadlineEvent, EntryEvent, ForkEvent, LinkEvent, ResetEvent, registerEvents } from './events.js';
 import { registerIncidents } from './incidents.js';
 import { registerStix } from './stix.js';
+import { registerImports } from './imports.js';
+import { registerLinks } from './links.js';
 import { registerLogs } from './logs.js';
 import { registerContinuity } from './continuity.js';
 import { registerGovernance } from './governance.js';
@@ -180,6 +182,8 @@ export async function createServer(opts: ServerOptions): Promise<FastifyInstance
   registerEvents(app, ctx, opts.events);
   registerIncidents(app, ctx);
   registerStix(app, ctx);
+  registerImports(app, ctx);
+  registerLinks(app, ctx);
   registerLogs(app, ctx, opts.peerUrls);
   registerContinuity(app, ctx);
   registerGovernance(app, ctx);

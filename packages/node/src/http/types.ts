@@ -93,3 +93,13 @@ export type LinkEvent = z.output<typeof E.LinkEvent>;
 export type ForkEvent = z.output<typeof E.ForkEvent>;
 export type CheckpointEvent = z.output<typeof E.CheckpointEvent>;
 export type ResetEvent = z.output<typeof E.ResetEvent>;
+
+// Issue 13: AI Incident Database imports and cross-party links (imports.ts, links.ts).
+import type * as LK from './links.js';
+import type * as IM from './imports.js';
+export type SimilarResponse = z.output<typeof LK.SimilarResponse>;
+export type SimilarIncident = z.output<typeof LK.SimilarItem>;
+export type IncidentLink = z.output<typeof LK.LinkView>;
+export type LinkRequest = z.input<typeof LK.LinkRequest>;
+export type AiidImportRequest = z.input<typeof IM.AiidImportRequest>;
+export type AiidImportResponse = z.output<typeof IM.AiidImportResponse>;

@@ -34,6 +34,7 @@ import { useAccord } from '../explorer/accord.js';
 import { CategoryLabel, StatusBadge } from './labels.js';
 import { RetractedNote, retractedClass } from '../../components/retracted.js';
 import { type AckBatch, AckControls, AckReportsPanel, awaitingAck, useAckBatch } from './AckReports.js';
+import { SimilarPanel } from './SimilarPanel.js';
 
 
 function isReport(b: unknown): b is IncidentReportBody {
@@ -141,6 +142,7 @@ export function IncidentPage() {
                 ))}
               </ol>
             </section>
+            <SimilarPanel id={id} links={data.links ?? []} canAct={canAct} onLinked={reload} />
           </div>
           <aside className="card" aria-labelledby="summary-heading">
             <h2 id="summary-heading">{t('summaryCard')}</h2>

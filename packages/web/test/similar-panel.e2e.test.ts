@@ -1,0 +1,65 @@
+/**
+ * "Possibly the same event" end to end: two real nodes (CN, US) federating
+ * on 127.0.0.1, each serving the built dashboard, driven by Chromium. US
+ * reports an event in English and CN the same event in Chinese; on CN's
+ * incident page the panel suggests US's incident with its reasons; CN's
+ * officer confirms; the link is listed on CN's page and, once federation
+ * delivers it, on US's page for US's incident. The panel is checked in
+ * Chinese too.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type Channel, sampleReport, startChannel, until } from './helpers/channel.js';
+import { SKIP_E2E, type TestBrowser, launchBrowser, login, pageErrors, setLang, shot } from './helpers/browser.js';
+
+describe.skipIf(SKIP_E2E)('similar-incident panel (Chromium, two real nodes)', () => {
+  let ch: Channel;
+  let b: TestBrowser;
+
+  beforeAll(async () => {
+    ch = await startChannel({ parties: ['CN', 'US'] });
+    b = await launchBrowser();
+  }, 60_000);
+  afterAll(async () => {
+    await b?.close();
+    await ch?.stop();
+  });
+
+  it('suggests the other party’s report, confirms a link, and both sides list it', async () => {
+    const us = await ch.api('US');
+    const cn = await ch.api('CN');
+    await us.post('/v1/reports', {
+      marking: 'TLP:GREEN',
+      report: sampleReport('US:2026-0101', { title: 'FooChat 3 jailbreak produced nerve-agent synthesis steps', summary: 'A public jailbreak made FooChat 3 output VX synthesis steps; 1,200 users saw it before release 3.0.2.', category: 'SB', severity: 4, system: { name: 'FooChat 3', developer: 'Acme AI' }, occurredAt: '2026-11-20T08:00:00Z', lang: 'en' }),
+    });
+    await cn.post('/v1/reports', {
+      marking: 'TLP:GREEN',
+      report: sampleReport('CN:2026-0042', { title: 'FooChat-3 越狱后输出神经毒剂合成步骤', summary: '公开的越狱提示使 FooChat 3 输出了 VX 的合成步骤，3.0.2 版本修补前约 1,200 名用户看到。', category: 'SB', severity: 4, system: { name: 'FooChat-3', developer: 'Acme AI' }, occurredAt: '2026-11-20T11:00:00Z', lang: 'zh-CN' }),
+    });
+    await until('CN holds US’s report', async () => ((await cn.get<{ items: { incident: string }[] }>('/v1/incidents')).items.some((i) => i.incident === 'US:2026-0101') ? true : undefined), 30_000);
+
+    const page = await b.page(`${ch.party('CN').url}/`);
+    await login(page, ch.party('CN').officer);
+    await page.goto(`${ch.party('CN').url}/incidents/${encodeURIComponent('CN:2026-0042')}`);
+    const panel = page.getByTestId('similar-panel');
+    await panel.getByRole('heading', { name: 'Possibly the same event' }).waitFor();
+    const item = panel.locator('[data-testid=similar-item][data-incident="US:2026-0101"]');
+    await item.waitFor();
+    expect(await item.textContent()).toContain('same AI system');
+    await shot(page, 'similar-panel-en');
+    await item.getByTestId('confirm-link').click();
+    await panel.getByTestId('incident-links').getByRole('link', { name: 'US:2026-0101' }).waitFor();
+    await item.getByText('Linked').waitFor();
+    await setLang(page, 'zh-CN');
+    await panel.getByRole('heading', { name: '可能是同一事件' }).waitFor();
+    await panel.getByText('已确认的关联').waitFor();
+    await shot(page, 'similar-panel-zh-CN');
+    expect(pageErrors(page)).toEqual([]);
+
+    // Federation carries the link to US, whose page for its own incident lists it.
+    await until('US holds the link', async () => ((await us.get<{ links?: unknown[] }>('/v1/incidents/US:2026-0101')).links?.length ? true : undefined), 30_000);
+    const usPage = await b.page(`${ch.party('US').url}/`);
+    await login(usPage, ch.party('US').officer);
+    await usPage.goto(`${ch.party('US').url}/incidents/${encodeURIComponent('US:2026-0101')}`);
+    await usPage.getByTestId('incident-links').getByRole('link', { name: 'CN:2026-0042' }).waitFor();
+  }, 120_000);
+});
