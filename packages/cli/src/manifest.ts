@@ -51,7 +51,7 @@ export const COMMANDS: readonly CommandEntry[] = [
   { name: 'status', term: 'status [options]', summary: "the node at a glance, for a person or for monitoring: log and checkpoint, witnesses' cosignatures, links, forks, continuity, deliveries awaiting an answer — exit 1 when something needs attention", load: async () => (await import('./commands/status.js')).registerStatus },
   { name: 'serve', term: 'serve [options]', summary: "run the party's node: the officers' API under /v1, the public log under /log and the dashboard at /", load: async () => (await import('./commands/serve.js')).registerServe },
   { name: 'verify-fork', term: 'verify-fork [options] <file>', summary: 'verify a fork proof offline: two checkpoints signed by one party that cannot both be honest', load: async () => (await import('./commands/verify-fork.js')).registerVerifyFork },
-  { name: 'export', term: 'export [options] [format]', summary: "write the party's own log entries as JSON lines {index, leafHash, entry}, read from the data directory; `export stix`: incidents as STIX 2.1 bundles, from the node; `export aiid`: our TLP:CLEAR incidents in AIID's submission shape", load: async () => {
+  { name: 'export', term: 'export [options]', summary: "write the party's own log entries as JSON lines {index, leafHash, entry}, read from the data directory; `export stix` and `export aiid`: incidents for other tools, from the node", load: async () => {
       // export.ts registers `export` (the log as JSON lines, and `export stix`); export-aiid.ts adds `export aiid` under it.
       const [a, b] = await Promise.all([import('./commands/export.js'), import('./commands/export-aiid.js')]);
       return (p) => {

@@ -94,8 +94,10 @@ function failure(r: Run, what: string): ErrorJson {
 const pathOf = (c: Command): string[] => (c.parent ? [...pathOf(c.parent), c.name()] : []);
 const all = (c: Command): Command[] => [c, ...c.commands.flatMap(all)];
 const program = await buildProgram('all');
-const leaves = all(program).filter((c) => c.commands.length === 0);
-const groups = all(program).filter((c) => c.commands.length > 0);
+/** Commands that do their own work and also have subcommands (`export` writes the log; `export stix|aiid` other formats): leaves here, not groups. */
+const OWN_ACTION = new Set(['export']);
+const leaves = all(program).filter((c) => c.commands.length === 0 || OWN_ACTION.has(pathOf(c).join(' ')));
+const groups = all(program).filter((c) => c.commands.length > 0 && !OWN_ACTION.has(pathOf(c).join(' ')));
 
 /** What a leaf needs so that running it with `--json` fails fast instead of doing its work. */
 const FAIL_FAST: Record<string, string[]> = {

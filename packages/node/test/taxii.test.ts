@@ -157,6 +157,29 @@ describe('TAXII 2.1 at CN, read by an independent client', () => {
     expect((await client.get(`${root}collections/${amber}/objects/?match[id]=incident--00000000-0000-4000-8000-000000000000`)).body).toEqual({});
   });
 
+  it('serves a retraction as a new, revoked version that a poller with added_after picks up', async () => {
+    const us = await login('US', 'alice');
+    const sent = await call(`${base['US']}/v1/reports`, { method: 'POST', token: us, json: { marking: 'TLP:CLEAR', report: sampleReport({ incident: 'US:2026-0102', title: 'Sent in error' }) } });
+    expect(sent.status, sent.body).toBe(201);
+    const index = sent.json<{ index: number }>().index;
+    await deliver('US', 'CN', [index]);
+    const client = new TaxiiClient(tokens['officer']);
+    const clear = named('US — TLP:CLEAR').id;
+    const before = await client.pages(root, clear, 'manifest/', { 'match[type]': 'incident' });
+    const last = before.at(-1)!.last!;
+    await new Promise((r) => setTimeout(r, 15));
+    const r = await call(`${base['US']}/v1/retractions`, { method: 'POST', token: us, json: { entry: { index }, reason: 'sent to the wrong channel' } });
+    expect(r.status, r.body).toBe(201);
+    await deliver('US', 'CN', [r.json<{ index: number }>().index]);
+    // A poller that saw everything up to `last` now gets exactly the revoked version.
+    const fresh = (await client.pages(root, clear, 'objects/', { added_after: last, 'match[type]': 'incident' })).flatMap((p) => p.items as Record<string, unknown>[]);
+    expect(fresh).toHaveLength(1);
+    expect(fresh[0]).toMatchObject({ name: 'Sent in error', revoked: true });
+    const versions = (await client.pages(root, clear, `objects/${String(fresh[0]!['id'])}/versions/`)).flatMap((p) => p.items as string[]);
+    expect(versions).toHaveLength(2);
+    expect(versions[1]).toBe(fresh[0]!['modified']);
+  });
+
   it('lets an auditor read only the TLP:CLEAR collections', async () => {
     const client = new TaxiiClient(tokens['auditor']);
     const cs = await client.collections(root);

@@ -17,23 +17,19 @@ import { EXIT_OK, UsageError, act } from '../exit.js';
 import { parseIndexArg } from '../hashes.js';
 import { DATA_FLAGS, DATA_HELP, dataDir, readConfig, storeSpec } from '../datadir.js';
 import { type StixExportOpts, exportStix } from './export-stix.js';
+import { clientOptions } from '../client.js';
 
 const CHUNK = 256;
 
 export function registerExport(program: Command): void {
-  program
+  const exp = program
     .command('export')
-    .description("write the party's own log entries as JSON lines {index, leafHash, entry}, read from the data directory; `export stix`: incidents as STIX 2.1 bundles, from the node")
-    .argument('[format]', 'log (default): our log as JSON lines; stix: incidents as a STIX 2.1 bundle (export-stix.ts)')
+    .description("write the party's own log entries as JSON lines {index, leafHash, entry}, read from the data directory; `export stix` and `export aiid`: incidents for other tools, from the node")
     .option('--from <n>', 'first index', '0')
     .option('--to <n>', 'stop before this index (default: the tree size)')
     .option('--out <file>', 'write to this file (atomically) instead of standard output')
     .option(DATA_FLAGS, DATA_HELP)
     .option('--json', 'accepted for uniformity: the output is always JSON (with stix --out: a JSON summary on stdout)')
-    .option('--incident <id>', 'stix: the incident to export (e.g. US:2026-0007)')
-    .option('--all', 'stix: every incident your role may read, in one bundle')
-    .option('--url <url>', "stix: the node's base URL (default: $PARLEY_URL, the URL you logged in to, or config.json's listen address)")
-    .option('--token <token>', 'stix: bearer token (default: $PARLEY_TOKEN, or the session saved by parley login)')
     .addHelpText(
       'after',
       `
@@ -41,21 +37,36 @@ Reads the store (DIR/parley.sqlite or its PostgreSQL database) read-only: no pas
 The canonical JSON (RFC 8785) of each "entry" is the exact logged entry; the
 leaf hash proves it.
 
-\`parley export stix\` asks the node (log in first) for incidents as STIX 2.1
-bundles: what your role may read, TLP 2.0 markings, deterministic ids, MITRE
-ATLAS techniques (docs/interop.md). Exit 2 when the node refuses (an incident
-sealed from your role: STIX_SEALED; unknown: NOT_FOUND), 3 when it is down.
-
 Examples:
   $ parley export --data us --from 100 --out us-entries.jsonl
   $ parley export stix --data us --incident US:2026-0007 --out US-2026-0007.stix.json
+  $ parley export aiid --data us --out us-aiid.json`,
+    );
+  clientOptions(
+    exp
+      .command('stix')
+      .description('incidents as a STIX 2.1 bundle, from the node: what your role may read, TLP 2.0 markings, MITRE ATLAS techniques, deterministic ids')
+      .option('--incident <id>', 'the incident to export (e.g. US:2026-0007)')
+      .option('--all', 'every incident your role may read, in one bundle')
+      .option('--out <file>', 'write to this file (atomically) instead of standard output; with --json, a summary on standard output'),
+  )
+    .addHelpText(
+      'after',
+      `
+Asks the node (log in first) for incidents as STIX 2.1 bundles
+(docs/interop.md). Exit 2 when
+the node refuses (an incident sealed from your role: STIX_SEALED; unknown:
+NOT_FOUND), 3 when it is down.
+
+Examples:
+  $ parley export stix --data us --incident US:2026-0007 --out US-2026-0007.stix.json
   $ parley export stix --data cn --all > incidents.stix.json`,
     )
+    // `export` itself has --out, --data and --json: commander gives them to it, so read both levels.
+    .action(act(async (_o: unknown, cmd: Command) => exportStix(cmd.optsWithGlobals<StixExportOpts>())));
+  exp
     .action(
-      act(async (format: string | undefined, o: { from: string; to?: string; out?: string; data?: string } & StixExportOpts) => {
-        if (format === 'stix') return exportStix(o);
-        if (format !== undefined && format !== 'log') throw new UsageError(`unknown export format "${format}": log (default) or stix`);
-        if (o.incident !== undefined || o.all === true) throw new UsageError('--incident and --all are options of: parley export stix');
+      act(async (o: { from: string; to?: string; out?: string; data?: string }) => {
         const dir = dataDir(o.data);
         readConfig(dir);
         const from = parseIndexArg(o.from, '--from');
