@@ -5,7 +5,7 @@
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import pg from 'pg';
-import { Frontier, StoreError } from '@parley/core';
+import { Frontier, leafHash, StoreError } from '@parley/core';
 import { PgStore } from '../src/postgres/store.js';
 import { PG_SCHEMA_VERSION } from '../src/postgres/schema.js';
 import { describeLogStore } from './logStoreContract.js';
@@ -133,5 +133,31 @@ describe('PgStore specifics', () => {
     expect(acked.size).toBeGreaterThan(0);
     expect(await s.treeSize()).toBeGreaterThanOrEqual(acked.size);
     await s.close();
+  });
+});
+
+describe('PgStore: two processes ingesting the same entries at once', () => {
+  it('store each entry once, count it once, and raise no false fork (STORE_CONFLICT only for another hash)', async () => {
+    const db = await freshPgUrl();
+    dbs.push(db);
+    const [a, b] = [await PgStore.open(db.url, { max: 2 }), await PgStore.open(db.url, { max: 2 })];
+    const rec = (i: number, tag = 'r') => {
+      const bytes = entryBytes(i, tag);
+      return { party: 'CN', index: i, leafHash: leafHash(bytes), bytes, meta: meta({ from: 'CN', to: ['US'] }), receivedAt: '2026-05-14T12:00:00Z' };
+    };
+    let total = 0;
+    for (let round = 0; round < 20; round++) {
+      const batch = Array.from({ length: 50 }, (_, k) => rec(round * 50 + k));
+      const [x, y] = await Promise.all([a.ingest(batch), b.ingest(batch)]);
+      expect(x + y).toBe(50);
+      total += x + y;
+      await Promise.all([a.mirror('UK', batch.map((e) => ({ index: e.index, leafHash: e.leafHash, bytes: e.bytes }))), b.mirror('UK', batch.map((e) => ({ index: e.index, leafHash: e.leafHash, bytes: e.bytes })))]);
+    }
+    expect(total).toBe(1000);
+    expect(await a.heldCount('UK', 0, 1000)).toBe(1000);
+    expect(await a.highestReceived('CN')).toBe(999);
+    await expectRejectsCode(b.ingest([rec(5, 'fork')]), StoreError, 'STORE_CONFLICT');
+    await a.close();
+    await b.close();
   });
 });
