@@ -54,7 +54,7 @@ afterAll(async () => {
   await Promise.all(servers.map((s) => s.exited));
   await db.drop();
   rmSync(tmp, { recursive: true, force: true });
-});
+}, 300_000);
 
 describe('parley migrate', () => {
   it('a SQLite party with a log (sent through a real node)', async () => {

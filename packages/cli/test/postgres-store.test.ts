@@ -57,7 +57,7 @@ afterAll(async () => {
   await Promise.all(servers.map((s) => s.exited));
   await db.drop();
   rmSync(tmp, { recursive: true, force: true });
-});
+}, 300_000);
 
 describe('a node on PostgreSQL', () => {
   it('parley init --store URL creates the tables there and keeps the URL in config.json (no SQLite file)', async () => {

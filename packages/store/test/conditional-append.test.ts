@@ -26,9 +26,9 @@ const CHILD = fileURLToPath(new URL('./fixtures/race-child.ts', import.meta.url)
 const tmp = tempDir('parley-race-');
 const drops: (() => Promise<void>)[] = [];
 afterAll(async () => {
-  for (const d of drops) await d();
+  await Promise.all(drops.map((d) => d()));
   tmp.cleanup();
-});
+}, 300_000);
 
 interface Run {
   readonly child: ChildProcess;
@@ -40,7 +40,7 @@ interface Run {
 }
 
 function start(spec: string, tag: string, count: number): Run {
-  const child = spawn(process.execPath, ['--import', 'tsx', CHILD, spec, tag, String(count)], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', CHILD, spec, tag, String(count)], { stdio: ['pipe', 'pipe', 'pipe'] });
   let onReady!: () => void;
   const run: Run = {
     child,
@@ -72,6 +72,12 @@ function start(spec: string, tag: string, count: number): Run {
     }
   });
   return run;
+}
+
+/** Starts both writers at once, when both are ready. */
+async function go(runs: readonly Run[]): Promise<void> {
+  await Promise.all(runs.map((r) => r.ready));
+  for (const r of runs) r.child.stdin!.write('go\n');
 }
 
 async function verify(store: LogStore, runs: readonly Run[], crashed: boolean): Promise<void> {
@@ -117,6 +123,7 @@ describe.each(backends)('two appending processes on one store: %s', (_name, make
   it('never fork the log: each batch lands on the tree it was built on or is refused, and every acknowledged entry is kept', async () => {
     const { spec, open } = await make();
     const runs = [start(spec, 'a', 300), start(spec, 'b', 300)];
+    await go(runs);
     const codes = await Promise.all(runs.map((r) => r.exited));
     expect(codes).toEqual([0, 0]);
     expect(runs.map((r) => r.acks.size)).toEqual([300, 300]);
@@ -131,7 +138,7 @@ describe.each(backends)('two appending processes on one store: %s', (_name, make
   it('keep every acknowledged entry when one writer is killed -9 mid-burst', async () => {
     const { spec, open } = await make();
     const runs = [start(spec, 'a', 400), start(spec, 'b', 400)];
-    await Promise.all(runs.map((r) => r.ready));
+    await go(runs);
     while (runs[0]!.acks.size < 60) await new Promise((r) => setTimeout(r, 5));
     runs[0]!.child.kill('SIGKILL');
     const codes = await Promise.all(runs.map((r) => r.exited));

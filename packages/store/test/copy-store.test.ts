@@ -19,9 +19,9 @@ import { freshPgUrl } from './pg.js';
 const tmp = tempDir('parley-copy-');
 const drops: (() => Promise<void>)[] = [];
 afterAll(async () => {
-  for (const d of drops) await d();
+  await Promise.all(drops.map((d) => d()));
   tmp.cleanup();
-});
+}, 300_000);
 const NOW = 1_800_000_000;
 const note = (size: number, root: string, sig = 'sig') => `cn.parley.test/log\n${size}\n${root}=\n\n\u2014 cn.parley.test/log ${sig}\n`;
 

@@ -136,6 +136,8 @@ export class PgStore implements LogStore {
     const store = new PgStore(url, pool);
     try {
       const c = await pool.connect();
+      const swallow = () => undefined; // a connection lost mid-migration fails its next query, reported below
+      c.on('error', swallow);
       try {
         if (opts.readonly === true) {
           const v = await pgSchemaVersion(c);
@@ -144,6 +146,7 @@ export class PgStore implements LogStore {
           await migratePg(c, undefined, opts.onMigrate);
         }
       } finally {
+        c.removeListener('error', swallow);
         c.release();
       }
       await store.#checkLayout();
@@ -190,6 +193,12 @@ export class PgStore implements LogStore {
   /** Runs `fn` in one transaction on one connection. */
   async #tx<T>(fn: (c: pg.PoolClient) => Promise<T>): Promise<T> {
     const c = await this.pool.connect();
+    // A connection killed while checked out but between queries (server restart, failover,
+    // pg_terminate_backend) emits 'error' on the client: without a listener that is an
+    // uncaught exception that ends the process. The next query on it fails, which we report.
+    let lost: unknown;
+    const onError = (e: unknown) => (lost = e);
+    c.on('error', onError);
     let broken = false;
     try {
       await c.query('BEGIN');
@@ -205,7 +214,8 @@ export class PgStore implements LogStore {
       }
       throw e;
     } finally {
-      c.release(broken);
+      c.removeListener('error', onError);
+      c.release(broken || lost !== undefined ? true : undefined);
     }
   }
 
@@ -374,11 +384,20 @@ export class PgStore implements LogStore {
         }
         if (add.length === 0) return 0;
         const r = await c.query(
-          `INSERT INTO mirror (party, idx, leaf_hash, bytes) SELECT $1, * FROM unnest($2::bigint[], $3::bytea[], $4::bytea[]) ON CONFLICT DO NOTHING`,
+          `INSERT INTO mirror (party, idx, leaf_hash, bytes) SELECT $1, * FROM unnest($2::bigint[], $3::bytea[], $4::bytea[]) ON CONFLICT DO NOTHING RETURNING idx`,
           [party, add.map((e) => e.index), add.map((e) => e.leafHash), add.map((e) => e.bytes)],
         );
-        if (r.rowCount !== add.length) fail('STORE_CONFLICT', `mirror ${party}: entries were stored concurrently; retry`);
-        return add.length;
+        if (r.rowCount === add.length) return add.length;
+        // Stored by another process meanwhile (visible now): a duplicate if the hash is the same, else a fork.
+        const inserted = new Set(r.rows.map((x: { idx: number }) => x.idx));
+        const rest = add.filter((e) => !inserted.has(e.index));
+        const now = await c.query<{ idx: number; leaf_hash: Buffer }>('SELECT idx, leaf_hash FROM mirror WHERE party = $1 AND idx = ANY($2::bigint[])', [party, rest.map((e) => e.index)]);
+        const nowBy = new Map(now.rows.map((x) => [x.idx, x.leaf_hash]));
+        for (const e of rest) {
+          const h = nowBy.get(e.index);
+          if (h === undefined || !bytesEqual(h, e.leafHash)) fail('STORE_CONFLICT', `entry ${e.index} of ${party} is already held with a different hash`);
+        }
+        return inserted.size;
       }),
     );
   }
@@ -875,12 +894,25 @@ async function ingestOn(c: pg.PoolClient, entries: readonly ReceivedEntry[]): Pr
      SELECT party, idx, leaf_hash, bytes, ${META}, received_at FROM unnest($1::text[], $2::bigint[], $3::bytea[], $4::bytea[], ${META_TYPES.split(', ').map((t, i) => `$${i + 5}::${t}`).join(', ')}, $14::text[])
        WITH ORDINALITY AS u(party, idx, leaf_hash, bytes, ${META}, received_at, ord)
      ORDER BY ord
-     ON CONFLICT (party, idx) DO NOTHING`,
+     ON CONFLICT (party, idx) DO NOTHING
+     RETURNING party, idx`,
     [add.map((e) => e.party), add.map((e) => e.index), add.map((e) => e.leafHash), add.map((e) => e.bytes), ...cols, add.map((e) => e.receivedAt)],
   );
-  // Another process stored some of them meanwhile: their hashes are unchecked, so refuse (the caller retries and sees them held).
-  if (r.rowCount !== add.length) fail('STORE_CONFLICT', 'received entries were stored concurrently; retry');
-  return add.length;
+  if (r.rowCount === add.length) return add.length;
+  // Another process stored some of them meanwhile (ON CONFLICT waited for its commit, so they are
+  // visible now): the same hash is a duplicate, skipped; another hash is a fork, STORE_CONFLICT.
+  const inserted = new Set(r.rows.map((x: { party: string; idx: number }) => `${x.idx} ${x.party}`));
+  const rest = add.filter((e) => !inserted.has(`${e.index} ${e.party}`));
+  const now = await c.query<{ party: string; idx: number; leaf_hash: Buffer }>(
+    'SELECT r.party, r.idx, r.leaf_hash FROM received r JOIN unnest($1::text[], $2::bigint[]) AS k(party, idx) ON r.party = k.party AND r.idx = k.idx',
+    [rest.map((e) => e.party), rest.map((e) => e.index)],
+  );
+  const nowBy = new Map(now.rows.map((x) => [`${x.idx} ${x.party}`, x.leaf_hash]));
+  for (const e of rest) {
+    const h = nowBy.get(`${e.index} ${e.party}`);
+    if (h === undefined || !bytesEqual(h, e.leafHash)) fail('STORE_CONFLICT', `entry ${e.index} of ${e.party} is already held with a different hash`);
+  }
+  return inserted.size;
 }
 
 /** The batch must be internally consistent before it touches the database (the same rules as the SQLite store). */
