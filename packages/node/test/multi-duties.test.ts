@@ -91,6 +91,12 @@ describe('once-per-party duties with several processes on one database', () => {
     // …and its metrics say so.
     const m = await follower.rt.app.inject({ method: 'GET', url: '/healthz' });
     expect(m.json()).toMatchObject({ role: 'follower' });
+    expect((await follower.rt.app.inject({ method: 'GET', url: '/metrics' })).body).toContain('parley_sequencer{party="US"} 0');
+    expect((await seq.rt.app.inject({ method: 'GET', url: '/metrics' })).body).toContain('parley_sequencer{party="US"} 1');
+    // A write that reaches a follower is handed to the sequencer: refused here only while none holds the lock.
+    const forwarded = await follower.rt.app.inject({ method: 'POST', url: '/v1/messages', headers: { 'content-type': 'application/json' }, payload: { precedence: 'ROUTINE', marking: 'TLP:CLEAR', text: 'x' } });
+    expect(forwarded.statusCode).toBe(401); // the sequencer's answer: no session
+    expect((await seq.rt.app.inject({ method: 'GET', url: '/metrics' })).body).toContain('parley_http_requests_total{method="POST",route="/v1/messages",status="401"} 1');
     const sent = await seq.node.sendMessage('alice', { precedence: 'ROUTINE', marking: 'TLP:CLEAR', text: 'from the sequencer' });
     for (let i = 0; i < 50 && follower.node.treeSize <= sent.index; i++) await sleep(50);
     expect(follower.node.treeSize).toBe(seq.node.treeSize);
