@@ -136,6 +136,8 @@ export class PgStore implements LogStore {
     const store = new PgStore(url, pool);
     try {
       const c = await pool.connect();
+      const swallow = () => undefined; // a connection lost mid-migration fails its next query, reported below
+      c.on('error', swallow);
       try {
         if (opts.readonly === true) {
           const v = await pgSchemaVersion(c);
@@ -144,6 +146,7 @@ export class PgStore implements LogStore {
           await migratePg(c, undefined, opts.onMigrate);
         }
       } finally {
+        c.removeListener('error', swallow);
         c.release();
       }
       await store.#checkLayout();
@@ -190,6 +193,12 @@ export class PgStore implements LogStore {
   /** Runs `fn` in one transaction on one connection. */
   async #tx<T>(fn: (c: pg.PoolClient) => Promise<T>): Promise<T> {
     const c = await this.pool.connect();
+    // A connection killed while checked out but between queries (server restart, failover,
+    // pg_terminate_backend) emits 'error' on the client: without a listener that is an
+    // uncaught exception that ends the process. The next query on it fails, which we report.
+    let lost: unknown;
+    const onError = (e: unknown) => (lost = e);
+    c.on('error', onError);
     let broken = false;
     try {
       await c.query('BEGIN');
@@ -205,7 +214,8 @@ export class PgStore implements LogStore {
       }
       throw e;
     } finally {
-      c.release(broken);
+      c.removeListener('error', onError);
+      c.release(broken || lost !== undefined ? true : undefined);
     }
   }
 
