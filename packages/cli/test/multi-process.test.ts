@@ -263,7 +263,7 @@ describe('several parley serve processes for one party on one PostgreSQL databas
       }
       console.log(`multi-process: takeover from a hung (SIGSTOP) sequencer in ${(performance.now() - t0).toFixed(0)} ms`);
       // A write sent to the hung process waits in its socket; the new sequencer writes meanwhile.
-      const late = json(hung.served!.url, 'POST', '/v1/messages', { precedence: 'ROUTINE', marking: 'TLP:CLEAR', text: 'late, to the hung one' }, token, 60_000).catch((e: unknown) => ({ status: 0, body: { error: String(e) } }));
+      const late = json(hung.served!.url, 'POST', '/v1/messages', { precedence: 'ROUTINE', marking: 'TLP:CLEAR', text: 'late, to the hung one' }, token, 60_000).catch((e: unknown) => ({ status: 0, body: { error: String(e) } as Record<string, unknown> }));
       const acked = new Map<string, number>();
       for (let i = 0; i < 5; i++) {
         const r = await json(followers[i % 2]!.served!.url, 'POST', '/v1/messages', { precedence: 'ROUTINE', marking: 'TLP:CLEAR', text: `after the hang ${i}` }, token);
