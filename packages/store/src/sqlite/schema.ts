@@ -122,7 +122,7 @@
  * (read with the SQL function `leaf_slot`, store.ts), no longer a column;
  * the migration checks every old `leaf_hash` against it before dropping it.
  * Together with 16 KiB pages for new databases (a ~1.1 KiB row wastes a
- * third of a 4 KiB page) this is ~1,500 → ~1,300 B per 1 KiB entry. The
+ * fifth of a 4 KiB page) this is ~1,500 → ~1,210 B per 1 KiB entry. The
  * rebuild runs in the migration's one transaction with foreign keys off
  * ({@link Migration.foreignKeysOff}, checked by `foreign_key_check` before
  * COMMIT), so a crash leaves version 8 or version 9, whole.
