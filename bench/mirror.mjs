@@ -180,6 +180,10 @@ http {
             default_type "text/plain; charset=utf-8";
             add_header Cache-Control "no-cache" always;
         }
+        location = /timestamps {
+            default_type application/json;
+            add_header Cache-Control "no-cache" always;
+        }
         location /tile/ {
             default_type application/octet-stream;
             add_header Cache-Control "public, max-age=31536000, immutable" always;

@@ -17,7 +17,7 @@
  *      tiles), through nginx and as a directory; after a restart the mirror
  *      catches up to the node's log, which is never behind it.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Tile, TILE_WIDTH, formatEntryBundlePath, formatTilePath, fullTileCount, partialTileWidth } from '@parley/core/node';
@@ -102,6 +102,7 @@ afterAll(async () => {
     await node.exited;
   }
   await nginx?.stop();
+  rmSync(tmp, { recursive: true, force: true });
 });
 
 describe('static mirror served by nginx', () => {
@@ -165,6 +166,10 @@ describe('static mirror served by nginx', () => {
     expect(r.code, r.stderr).toBe(2);
     expect(`${r.stdout}${r.stderr}`).toContain('MIRROR_CONFLICT');
     expect(readFileSync(join(mirror(), 'checkpoint'))).toEqual(before);
+    // A directory it cannot create (its parent is a file) is a setting to fix, said as such.
+    const denied = parleyIn(tmp, ['serve', '--data', 'cn', '--port', '0', '--no-federation', '--no-heartbeat', '--no-web', '--mirror-dir', 'pw/mirror', '--json'], { timeout: 30_000 });
+    expect(denied.code, denied.stderr).toBe(2);
+    expect(JSON.parse(denied.stdout)).toMatchObject({ error: { code: 'FILE_UNWRITABLE' } });
   });
 
   it('a kill -9 mid-burst leaves a mirror that verifies; after a restart it catches up', async () => {

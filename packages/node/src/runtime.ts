@@ -341,7 +341,13 @@ export async function startRuntime(o: RuntimeOptions): Promise<Runtime> {
   let continuity = election === undefined ? await startGuard(o, events) : undefined;
   // issue 14: checked before the server listens (a directory holding another log refuses the start).
   // Every process of the party may publish: a publisher never replaces a larger checkpoint (mirror.ts).
-  const mirror = o.mirror === undefined ? undefined : await MirrorPublisher.start({ node: o.node, store: o.store, dir: o.mirror.dir, logger: events, ...(o.mirror.intervalMs !== undefined ? { intervalMs: o.mirror.intervalMs } : {}) });
+  const mirror =
+    o.mirror === undefined
+      ? undefined
+      : await MirrorPublisher.start({ node: o.node, store: o.store, dir: o.mirror.dir, logger: events, ...(o.mirror.intervalMs !== undefined ? { intervalMs: o.mirror.intervalMs } : {}) }).catch((e: unknown) => {
+          continuity?.stop();
+          throw e;
+        });
   const app = await createServer({
     node: o.node,
     store: o.store,
