@@ -216,6 +216,22 @@ describe('incident bundle', () => {
     expect(inc.revoked).toBe(true);
     expect(inc.modified).toBe('2026-03-09T00:00:00.000Z');
   });
+  it('revocation is final: a report after the incident was withdrawn does not bring it back', () => {
+    const first = rich.reports[0]!;
+    const r = { party: 'US', index: 30, leafHash: 'ab'.repeat(32), time: '2026-03-09T00:00:00Z', marking: 'TLP:AMBER' as const, target: { party: 'US', index: 12 }, action: 'retract' as const };
+    const later = { ...first, index: 31, time: '2026-03-10T00:00:00Z', body: { ...first.body, kind: 'update' as const, title: 'Back again' } };
+    const objs2 = incidentObjects({ incident: rich.incident, reports: [first, later], retractions: [r] });
+    const inc = objs2.find((o) => o.type === 'incident')!;
+    expect(inc).toMatchObject({ revoked: true, modified: '2026-03-09T00:00:00.000Z', name: first.body.title });
+    const uses = objs2.find((o) => o.type === 'relationship' && o.target_ref === atlasAttackPatternId('AML.T0024'))!;
+    expect(uses).toMatchObject({ revoked: true, modified: '2026-03-09T00:00:00.000Z' });
+    expect((uses.external_references as unknown[]).length).toBe(1); // the later mention does not change a revoked object
+    // A retraction report (kind "retraction") revokes the incident too.
+    const withdrawn = { ...first, index: 32, time: '2026-03-11T00:00:00Z', body: { ...first.body, kind: 'retraction' as const } };
+    const inc2 = incidentObjects({ incident: rich.incident, reports: [first, withdrawn] }).find((o) => o.type === 'incident')!;
+    expect(inc2).toMatchObject({ revoked: true, modified: '2026-03-11T00:00:00.000Z' });
+    expect((inc2.extensions as Record<string, Record<string, unknown>>)[INCIDENT_CORE_EXTENSION_ID]).toMatchObject({ determination: 'false-positive', investigation_status: 'closed' });
+  });
   it('counter-assessments become a note and an opinion by their party; acks become notes', () => {
     const cn = rich.reports.find((r) => r.party === 'CN')!;
     const notes = objs.filter((o) => o.type === 'note');
