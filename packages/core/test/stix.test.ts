@@ -135,6 +135,15 @@ describe('incident bundle', () => {
     // if a newer bundle.json lists them, this notices and the workaround can go.
     expect([...new Set(objs.map((o) => o.type))].filter((t) => !schemas.bundleTypes.has(t)).sort()).toEqual(['extension-definition', 'incident', 'note', 'opinion']);
   });
+  it('the Incident Core extension of every incident version validates against the OASIS extension schema (excerpt)', () => {
+    const check = schemas.compile(vec<object>('incident-core-extension.schema.json'));
+    const versions = [objs, incidentObjects({ ...rich, reports: rich.reports.slice(0, 1), acks: [], retractions: [], links: [] })];
+    for (const list of versions) {
+      const ext = (list.find((o) => o.type === 'incident')!.extensions as Record<string, unknown>)[INCIDENT_CORE_EXTENSION_ID];
+      expect(check(ext), JSON.stringify(check.errors)).toBe(true);
+    }
+    expect(check({ extension_type: 'property-extension', determination: 'confirmed', investigation_status: 'open' })).toBe(false);
+  });
   it('the schemas catch what they should: a bad object fails', () => {
     const inc = objs.find((o) => o.type === 'incident')!;
     expect(schemas.bundleErrors({ ...bundle, objects: [{ ...inc, created: '2026-03-01T10:00:00Z' }] }).length).toBeGreaterThan(0); // no milliseconds
@@ -273,6 +282,12 @@ describe('incident bundle', () => {
       expect([TLP2_MARKING_IDS[s.marking]]).toEqual(s.object.object_marking_refs);
       expect(s.time).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
     }
+  });
+  it('a technique outside the shipped list (a peer on a newer ATLAS) still exports, under ATLAS’s id', () => {
+    const r = { ...rich.reports[0]!, body: { ...rich.reports[0]!.body, techniques: ['AML.T9999'] } };
+    const b = incidentBundle({ incident: rich.incident, reports: [r] });
+    expect(schemas.bundleErrors(b)).toEqual([]);
+    expect(byId(b.objects, atlasAttackPatternId('AML.T9999'))).toMatchObject({ name: 'AML.T9999', external_references: [{ source_name: 'mitre-atlas', external_id: 'AML.T9999' }] });
   });
   it('refuses input that is not one incident’s entries with STIX_INPUT_INVALID', () => {
     expect(code(() => incidentBundle({ ...rich, reports: [] }))).toBe('STIX_INPUT_INVALID');
