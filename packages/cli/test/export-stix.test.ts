@@ -115,6 +115,10 @@ describe('parley export stix', () => {
       expect(JSON.parse(r.stdout), args.join(' ')).toMatchObject({ ok: false, code });
     }
     expect(existsSync(join(tmp, 'none.json'))).toBe(false);
+    // A failed export leaves an existing file as it was (the bundle is written whole, then renamed over it).
+    writeFileSync(join(tmp, 'keep.json'), 'previous export\n');
+    expect(run(['export', 'stix', '--data', 'us', '--incident', 'US:2099-0001', '--out', 'keep.json']).code).toBe(2);
+    expect(readFileSync(join(tmp, 'keep.json'), 'utf8')).toBe('previous export\n');
   });
 
   it('--help shows an example', () => {
@@ -126,8 +130,9 @@ describe('parley export stix', () => {
   it('a node that is down is exit 3 NODE_UNREACHABLE', async () => {
     us!.child.kill('SIGKILL');
     await us!.exited;
-    const r = run(['export', 'stix', '--data', 'us', '--incident', 'US:2026-0001', '--json']);
+    const r = run(['export', 'stix', '--data', 'us', '--incident', 'US:2026-0001', '--out', 'keep.json', '--json']);
     expect(r.code).toBe(3);
     expect(JSON.parse(r.stdout)).toMatchObject({ ok: false, code: 'NODE_UNREACHABLE' });
+    expect(readFileSync(join(tmp, 'keep.json'), 'utf8')).toBe('previous export\n');
   });
 });

@@ -135,6 +135,15 @@ describe('incident bundle', () => {
     // if a newer bundle.json lists them, this notices and the workaround can go.
     expect([...new Set(objs.map((o) => o.type))].filter((t) => !schemas.bundleTypes.has(t)).sort()).toEqual(['extension-definition', 'incident', 'note', 'opinion']);
   });
+  it('the Incident Core extension of every incident version validates against the OASIS extension schema (excerpt)', () => {
+    const check = schemas.compile(vec<object>('incident-core-extension.schema.json'));
+    const versions = [objs, incidentObjects({ ...rich, reports: rich.reports.slice(0, 1), acks: [], retractions: [], links: [] })];
+    for (const list of versions) {
+      const ext = (list.find((o) => o.type === 'incident')!.extensions as Record<string, unknown>)[INCIDENT_CORE_EXTENSION_ID];
+      expect(check(ext), JSON.stringify(check.errors)).toBe(true);
+    }
+    expect(check({ extension_type: 'property-extension', determination: 'confirmed', investigation_status: 'open' })).toBe(false);
+  });
   it('the schemas catch what they should: a bad object fails', () => {
     const inc = objs.find((o) => o.type === 'incident')!;
     expect(schemas.bundleErrors({ ...bundle, objects: [{ ...inc, created: '2026-03-01T10:00:00Z' }] }).length).toBeGreaterThan(0); // no milliseconds
@@ -216,6 +225,22 @@ describe('incident bundle', () => {
     expect(inc.revoked).toBe(true);
     expect(inc.modified).toBe('2026-03-09T00:00:00.000Z');
   });
+  it('revocation is final: a report after the incident was withdrawn does not bring it back', () => {
+    const first = rich.reports[0]!;
+    const r = { party: 'US', index: 30, leafHash: 'ab'.repeat(32), time: '2026-03-09T00:00:00Z', marking: 'TLP:AMBER' as const, target: { party: 'US', index: 12 }, action: 'retract' as const };
+    const later = { ...first, index: 31, time: '2026-03-10T00:00:00Z', body: { ...first.body, kind: 'update' as const, title: 'Back again' } };
+    const objs2 = incidentObjects({ incident: rich.incident, reports: [first, later], retractions: [r] });
+    const inc = objs2.find((o) => o.type === 'incident')!;
+    expect(inc).toMatchObject({ revoked: true, modified: '2026-03-09T00:00:00.000Z', name: first.body.title });
+    const uses = objs2.find((o) => o.type === 'relationship' && o.target_ref === atlasAttackPatternId('AML.T0024'))!;
+    expect(uses).toMatchObject({ revoked: true, modified: '2026-03-09T00:00:00.000Z' });
+    expect((uses.external_references as unknown[]).length).toBe(1); // the later mention does not change a revoked object
+    // A retraction report (kind "retraction") revokes the incident too.
+    const withdrawn = { ...first, index: 32, time: '2026-03-11T00:00:00Z', body: { ...first.body, kind: 'retraction' as const } };
+    const inc2 = incidentObjects({ incident: rich.incident, reports: [first, withdrawn] }).find((o) => o.type === 'incident')!;
+    expect(inc2).toMatchObject({ revoked: true, modified: '2026-03-11T00:00:00.000Z' });
+    expect((inc2.extensions as Record<string, Record<string, unknown>>)[INCIDENT_CORE_EXTENSION_ID]).toMatchObject({ determination: 'false-positive', investigation_status: 'closed' });
+  });
   it('counter-assessments become a note and an opinion by their party; acks become notes', () => {
     const cn = rich.reports.find((r) => r.party === 'CN')!;
     const notes = objs.filter((o) => o.type === 'note');
@@ -257,6 +282,12 @@ describe('incident bundle', () => {
       expect([TLP2_MARKING_IDS[s.marking]]).toEqual(s.object.object_marking_refs);
       expect(s.time).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
     }
+  });
+  it('a technique outside the shipped list (a peer on a newer ATLAS) still exports, under ATLAS’s id', () => {
+    const r = { ...rich.reports[0]!, body: { ...rich.reports[0]!.body, techniques: ['AML.T9999'] } };
+    const b = incidentBundle({ incident: rich.incident, reports: [r] });
+    expect(schemas.bundleErrors(b)).toEqual([]);
+    expect(byId(b.objects, atlasAttackPatternId('AML.T9999'))).toMatchObject({ name: 'AML.T9999', external_references: [{ source_name: 'mitre-atlas', external_id: 'AML.T9999' }] });
   });
   it('refuses input that is not one incident’s entries with STIX_INPUT_INVALID', () => {
     expect(code(() => incidentBundle({ ...rich, reports: [] }))).toBe('STIX_INPUT_INVALID');

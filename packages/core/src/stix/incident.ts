@@ -24,7 +24,10 @@
  *     ack                        → `note` (the reply, or "Acknowledged.")
  *     incident.link              → `relationship` related-to the other incident (description: relation, note)
  *     retraction of entry E      → every object only E produced: `revoked: true`, modified = the retraction's
- *                                  time (a supersede's replacement is an ordinary later entry)
+ *                                  time (a supersede's replacement is an ordinary later entry). Revocation
+ *                                  is final (STIX 2.1 §3.6): an object is revoked at the first retraction
+ *                                  that leaves none of its entries so far live, and later entries do not
+ *                                  change it; a reporter's retraction report revokes the incident
  *
  * Every object made from entries carries the marking of the entry that made
  * it (object_marking_refs, TLP 2.0 official ids) and external_references to
@@ -113,11 +116,7 @@ export function incidentObjectSources(input: StixIncidentInput): StixObjectSourc
   const retracted = new Map<string, StixRetractionInput>();
   for (const r of [...(input.retractions ?? [])].sort(byTime)) if (r.target.party === r.party && !retracted.has(keyOf(r.target))) retracted.set(keyOf(r.target), r);
   const isLive = (e: StixEntrySource) => !retracted.has(keyOf(e));
-  /** undefined while any source is live; else the latest retraction of them. */
-  const revocation = (sources: readonly StixEntrySource[]): StixRetractionInput | undefined => {
-    if (sources.some(isLive)) return undefined;
-    return sources.map((s) => retracted.get(keyOf(s))!).sort(byTime).at(-1);
-  };
+  const revocation = (sources: readonly StixEntrySource[]) => firstRevocation(sources, retracted);
 
   const out: StixObjectSource[] = tlpObjects().map((object) => ({ object, time: earliest, marking: 'TLP:CLEAR' as Marking }));
   const parties = new Set<string>();
@@ -125,9 +124,11 @@ export function incidentObjectSources(input: StixIncidentInput): StixObjectSourc
 
   /** Common properties of an SDO/SRO made from `sources` (first = earliest decides). */
   const made = (sources: readonly StixEntrySource[], what: string) => {
+    const gone = revocation(sources);
+    // A revoked object is final (STIX 2.1 §3.6): entries after its revocation do not change it.
+    if (gone) sources = sources.filter((x) => Date.parse(x.time) <= Date.parse(gone.time));
     const first = sources[0]!;
     parties.add(first.party);
-    const gone = revocation(sources);
     return {
       props: {
         spec_version: '2.1',
@@ -148,8 +149,16 @@ export function incidentObjectSources(input: StixIncidentInput): StixObjectSourc
   };
 
   // The incident: versions from the reporting party's reports.
-  const own = reports.filter((r) => r.party === origin);
-  push(incidentObject(incident, incidentId, own, reports, retracted, parties), incidentTime(own, reports, retracted), (own.filter(isLive).at(-1) ?? own.at(-1) ?? reports[0]!).marking);
+  // Revoked (final) at the first moment every report of the reporting party seen so far is withdrawn, or at
+  // its retraction report (kind "retraction": the reporter withdraws the whole incident); later reports are ignored.
+  const allOwn = reports.filter((r) => r.party === origin);
+  const revokedAt = [firstRevocation(allOwn, retracted)?.time, allOwn.find((r) => r.body.kind === 'retraction' && isLive(r))?.time]
+    .filter((t): t is string => t !== undefined)
+    .sort((a, b) => Date.parse(a) - Date.parse(b))[0];
+  const own = revokedAt === undefined ? allOwn : allOwn.filter((r) => Date.parse(r.time) <= Date.parse(revokedAt));
+  const at = revokedAt === undefined ? retracted : new Map([...retracted].filter(([, r]) => Date.parse(r.time) <= Date.parse(revokedAt)));
+  const inc = incidentObject(incident, incidentId, own, reports, at, parties, revokedAt);
+  push(inc.object, inc.time, inc.marking);
 
   // Things the reports name, from every report (the reporting party's and the others').
   const techniques = new Sources();
@@ -262,16 +271,44 @@ function incidentTime(own: readonly StixReportInput[], reports: readonly StixRep
   return times.length === 0 ? reports[0]!.time : times.sort((a, b) => Date.parse(a) - Date.parse(b)).at(-1)!;
 }
 
-function incidentObject(incident: string, id: string, own: readonly StixReportInput[], reports: readonly StixReportInput[], retracted: ReadonlyMap<string, StixRetractionInput>, parties: Set<string>): StixObject {
+/**
+ * The first retraction after which none of `sources` that came before it is live (STIX revocation is final,
+ * so a later source does not bring the object back); undefined when that never happens.
+ */
+function firstRevocation(sources: readonly StixEntrySource[], retracted: ReadonlyMap<string, StixRetractionInput>): StixRetractionInput | undefined {
+  const events = sources.flatMap((s) => {
+    const r = retracted.get(keyOf(s));
+    return [{ t: Date.parse(s.time), add: 1, r: undefined }, ...(r ? [{ t: Date.parse(r.time), add: -1, r }] : [])];
+  });
+  events.sort((a, b) => a.t - b.t || b.add - a.add);
+  let live = 0;
+  for (const e of events) {
+    live += e.add;
+    if (e.r && live === 0) return e.r;
+  }
+  return undefined;
+}
+
+/** The incident object (the reporting party's reports `own`, up to its revocation `revokedAt`), its time and marking. */
+function incidentObject(
+  incident: string,
+  id: string,
+  own: readonly StixReportInput[],
+  reports: readonly StixReportInput[],
+  retracted: ReadonlyMap<string, StixRetractionInput>,
+  parties: Set<string>,
+  revokedAt: string | undefined,
+): { object: StixObject; time: string; marking: Marking } {
   const live = own.filter((r) => !retracted.has(keyOf(r)));
   const current = live.at(-1) ?? own.at(-1);
   const first = own[0] ?? reports[0]!;
-  const withdrawn = own.length > 0 && (live.length === 0 || current!.body.kind === 'retraction');
-  const modified = ts(incidentTime(own, reports, retracted));
+  const withdrawn = revokedAt !== undefined;
+  const time = revokedAt ?? incidentTime(own, reports, retracted);
+  const modified = ts(time);
   const refs: object[] = [{ source_name: 'parley-incident', external_id: incident }, ...own.map((r) => entryRef(r, `incident.report ${r.body.kind}`))];
   if (!current) {
     // The reporting party's reports are sealed from the caller: the incident is known by its id only.
-    return { type: 'incident', spec_version: '2.1', id, created: ts(first.time), modified, name: incident, external_references: refs, object_marking_refs: markingRefs(first.marking) };
+    return { object: { type: 'incident', spec_version: '2.1', id, created: ts(first.time), modified, name: incident, external_references: refs, object_marking_refs: markingRefs(first.marking) }, time, marking: first.marking };
   }
   parties.add(current.party);
   const b = current.body;
@@ -281,7 +318,7 @@ function incidentObject(incident: string, id: string, own: readonly StixReportIn
   const status = kinds.has('final') || kinds.has('retraction') || withdrawn ? 'closed' : kinds.has('update') ? 'open' : 'new';
   const determination = b.kind === 'retraction' ? 'false-positive' : b.potential ? 'suspected' : DETERMINATION[b.stage];
   const map = CATEGORY_ATLAS[b.category];
-  return {
+  const object: StixObject = {
     type: 'incident',
     spec_version: '2.1',
     id,
@@ -305,6 +342,7 @@ function incidentObject(incident: string, id: string, own: readonly StixReportIn
       },
     },
   };
+  return { object, time, marking: current.marking };
 }
 
 /** ATLAS's technique as ATLAS's own STIX has it (id, name, tactics, dates, reference), without its description. */

@@ -69,5 +69,7 @@ export function stixValidators() {
     if (!b(shell)) errs.push(`bundle: ${ajv.errorsText(b.errors)}`);
     return errs;
   };
-  return { get, forType, bundleErrors, bundleTypes };
+  /** A validator for another schema (an extension's), in the same ajv instance. */
+  const compile = (schema: object) => ajv.compile(schema);
+  return { get, forType, bundleErrors, bundleTypes, compile };
 }
