@@ -8,12 +8,26 @@
  * banner — in English and in Chinese. A supersession links the withdrawn
  * report to its replacement.
  */
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SKIP_E2E, type TestBrowser, launchBrowser, login, pageErrors, setLang, shot } from './helpers/browser.js';
 import { type Channel, sampleReport, startChannel, until } from './helpers/channel.js';
 
 type View = { index: number; retracted?: { action: string; reason?: string } };
+
+const AXE_SOURCE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+
+/** Serious and critical WCAG 2.1 A/AA violations on `page` (axe-core, as a11y.e2e.test.ts runs it). */
+async function axeViolations(page: Page): Promise<string[]> {
+  await page.addScriptTag({ content: AXE_SOURCE });
+  return page.evaluate(async () => {
+    const w = window as unknown as { axe: { run(ctx: unknown, o: unknown): Promise<{ violations: { id: string; impact: string | null; nodes: { target: unknown }[] }[] }> } };
+    const r = await w.axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] }, resultTypes: ['violations'] });
+    return r.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => `${v.id} ${JSON.stringify(v.nodes.map((n) => n.target))}`);
+  });
+}
 
 describe.skipIf(SKIP_E2E)('retractions in the dashboard (Chromium)', () => {
   let ch: Channel;
@@ -138,4 +152,35 @@ describe.skipIf(SKIP_E2E)('retractions in the dashboard (Chromium)', () => {
     expect(await cnPage.getByTestId('retracted-note').count()).toBe(0);
     expect(pageErrors(cnPage)).toEqual([]);
   }, 60_000);
+
+  it('the retracted views and the Retract dialog have no serious accessibility violations (axe, en and zh-CN)', async () => {
+    for (const lang of ['en', 'zh-CN'] as const) {
+      // axe is injected as an inline script: this context alone bypasses the node's CSP.
+      const ctx = await b.browser.newContext({ viewport: { width: 1280, height: 800 }, locale: lang, bypassCSP: true });
+      try {
+        const cn = await ctx.newPage();
+        await cn.goto(ch.party('CN').url);
+        await login(cn, ch.party('CN').officer);
+        await setLang(cn, lang);
+        await cn.goto(`${ch.party('CN').url}/incidents/US:e2e-retract-1`);
+        await cn.getByTestId('retracted-banner').waitFor();
+        expect(await axeViolations(cn), `incident ${lang}`).toEqual([]);
+        await cn.goto(`${ch.party('CN').url}/entries/US/${report}`);
+        await cn.getByTestId('retracted-note').waitFor();
+        expect(await axeViolations(cn), `entry ${lang}`).toEqual([]);
+        const us = await ctx.newPage();
+        const m = (await (await ch.api('US')).post<{ index: number }>('/v1/messages', { to: ['CN'], precedence: 'ROUTINE', marking: 'TLP:CLEAR', text: `a11y ${lang}` })).index;
+        await us.goto(ch.party('US').url);
+        await login(us, ch.party('US').officer);
+        await setLang(us, lang);
+        await us.goto(`${ch.party('US').url}/entries/US/${m}`);
+        await us.getByTestId('retract-button').click();
+        await us.getByTestId('retract-dialog').waitFor();
+        expect(await axeViolations(us), `dialog ${lang}`).toEqual([]);
+        await shot(us, `retract-dialog-${lang}`);
+      } finally {
+        await ctx.close();
+      }
+    }
+  }, 90_000);
 });

@@ -118,17 +118,21 @@ function RetractDialog({ v, onClose, onDone }: { v: EntryView; onClose: () => vo
   }
   const entry = `${v.party}/${v.index}`;
   return (
-    <dialog ref={ref} className="ack-dialog" aria-labelledby="retract-dialog-title" data-testid="retract-dialog" onClose={onClose}>
+    <dialog ref={ref} className="ack-dialog retract-dialog" aria-labelledby="retract-dialog-title" data-testid="retract-dialog" onClose={onClose}>
       <form onSubmit={(e) => void submit(e)}>
         <h2 id="retract-dialog-title">{t('retract.title', { entry })}</h2>
         <p>{t('retract.explain', { recipients: v.entry.to.join(', ') })}</p>
-        <label htmlFor="retract-reason">{t('retract.reason')}</label>
-        <textarea id="retract-reason" required rows={3} maxLength={2000} value={reason} onChange={(e) => setReason(e.target.value)} autoFocus data-testid="retract-reason" />
-        <label htmlFor="retract-replacement">{t('retract.replacement')}</label>
-        <input id="retract-replacement" inputMode="numeric" pattern="0|[1-9][0-9]*" value={replacement} onChange={(e) => setReplacement(e.target.value)} aria-describedby="retract-replacement-hint" data-testid="retract-replacement" />
-        <p id="retract-replacement-hint" className="muted">
-          {t('retract.replacementHint')}
-        </p>
+        <div className="field">
+          <label htmlFor="retract-reason">{t('retract.reason')}</label>
+          <textarea id="retract-reason" required rows={3} maxLength={2000} value={reason} onChange={(e) => setReason(e.target.value)} autoFocus data-testid="retract-reason" />
+        </div>
+        <div className="field">
+          <label htmlFor="retract-replacement">{t('retract.replacement')}</label>
+          <span className="hint" id="retract-replacement-hint">
+            {t('retract.replacementHint')}
+          </span>
+          <input id="retract-replacement" inputMode="numeric" pattern="0|[1-9][0-9]*" value={replacement} onChange={(e) => setReplacement(e.target.value)} aria-describedby="retract-replacement-hint" data-testid="retract-replacement" />
+        </div>
         <ErrorBox error={error} />
         <div className="ack-actions">
           <button type="submit" className="btn btn-danger" disabled={busy || reason.trim() === ''} data-testid="retract-confirm">
