@@ -62,14 +62,18 @@ export function normalizeName(s: string): string {
     .replace(/[^\p{L}\p{N}]+/gu, '');
 }
 
-const CJK = /[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}\p{Script=Hangul}]/u;
+// Han, kana, Hangul, and the marks that live inside their words (ー U+30FC, 々 U+3005: Script=Common).
+const CJK_CLASS = String.raw`[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}\p{Script=Hangul}\u30FC\u3005]`;
+const CJK = new RegExp(CJK_CLASS, 'u');
+/** A run of CJK characters, or a word of other letters and digits (never swallowing CJK). */
+const RUNS = new RegExp(String.raw`${CJK_CLASS}+|(?:(?!${CJK_CLASS})[\p{L}\p{N}])(?:(?!${CJK_CLASS})[\p{L}\p{N}'._-])*`, 'gu');
 
 /** The text features of a string: CJK character bigrams, Latin word tokens, digit runs (a set). */
 export function textFeatures(s: string): Set<string> {
   const out = new Set<string>();
   const t = s.normalize('NFKC').toLowerCase();
   // Split into runs of CJK characters and runs of other letters/digits.
-  for (const m of t.matchAll(/[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}\p{Script=Hangul}]+|[\p{L}\p{N}][\p{L}\p{N}'._-]*/gu)) {
+  for (const m of t.matchAll(RUNS)) {
     const run = m[0];
     if (CJK.test(run[0]!)) {
       const chars = [...run];
