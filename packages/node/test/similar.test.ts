@@ -15,6 +15,7 @@ interface Facts {
   system: { name: string; developer?: string };
   category: string;
   occurredAt: string;
+  source?: { name: string; id: string; url?: string; license: string };
 }
 const V = JSON.parse(readFileSync(new URL('./vectors/similarity.json', import.meta.url), 'utf8')) as {
   features: { text: string; includes: string[]; excludes: string[] }[];
