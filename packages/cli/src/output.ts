@@ -170,14 +170,21 @@ const GROUP_JSON = 'print JSON: without a subcommand, a usage error that lists t
 export function groupsTakeJson(program: Command): void {
   const walk = (c: Command) => {
     if (c.commands.length === 0) return;
-    c.addHelpText('after', `\nWith --json: ${GROUP_JSON}; --help --json: this help as JSON.`);
+    if (isGroup(c)) c.addHelpText('after', `\nWith --json: ${GROUP_JSON}; --help --json: this help as JSON.`);
     c.commands.forEach(walk);
   };
   walk(program);
 }
 
+/**
+ * A group: subcommands and no action of its own. A command that does its own
+ * work and also has subcommands (`parley export`, with `export aiid`) is
+ * a command with --json of its own, not a group.
+ */
+export const isGroup = (c: Command): boolean => c.commands.length > 0 && (c as unknown as { _actionHandler?: unknown })._actionHandler == null;
+
 /** True for commander's refusal of `--json` on a group (it has no such option, see {@link groupsTakeJson}). */
-const jsonOnGroup = (e: CommanderError, c: Command) => e.code === 'commander.unknownOption' && c.commands.length > 0 && /'--json'/.test(e.message);
+const jsonOnGroup = (e: CommanderError, c: Command) => e.code === 'commander.unknownOption' && isGroup(c) && /'--json'/.test(e.message);
 
 /**
  * `--help` or `--version` with `--json`: the description or the version as

@@ -26,7 +26,7 @@ import type { Command } from 'commander';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildProgram } from '../src/main.js';
 import { CLI_ERRORS, exitStatusOf } from '../src/exit.js';
-import { describeCommand } from '../src/output.js';
+import { describeCommand, isGroup } from '../src/output.js';
 import { BIN, type Served, serve } from './helpers/serve.js';
 import { cleanEnv, foundChannel } from './helpers/channel.js';
 
@@ -94,10 +94,9 @@ function failure(r: Run, what: string): ErrorJson {
 const pathOf = (c: Command): string[] => (c.parent ? [...pathOf(c.parent), c.name()] : []);
 const all = (c: Command): Command[] => [c, ...c.commands.flatMap(all)];
 const program = await buildProgram('all');
-/** Commands that do their own work and also have subcommands (`export` writes the log; `export stix|aiid` other formats): leaves here, not groups. */
-const OWN_ACTION = new Set(['export']);
-const leaves = all(program).filter((c) => c.commands.length === 0 || OWN_ACTION.has(pathOf(c).join(' ')));
-const groups = all(program).filter((c) => c.commands.length > 0 && !OWN_ACTION.has(pathOf(c).join(' ')));
+// A command with subcommands AND an action of its own (`export`, beside `export aiid`) runs like a leaf.
+const leaves = all(program).filter((c) => !isGroup(c) && c !== program);
+const groups = all(program).filter((c) => isGroup(c));
 
 /** What a leaf needs so that running it with `--json` fails fast instead of doing its work. */
 const FAIL_FAST: Record<string, string[]> = {

@@ -15,6 +15,8 @@
  *     text     0.25  Dice coefficient of the two reports' text features ×
  *                    0.25 (scaled so that 0.5 already gives the full weight)
  *     category 0.05  the same taxonomy category
+ *     source   0.5   both taken from the same record of a public database
+ *                    (`source` name and id: two parties' imports of AIID 23)
  *
  * Text features work for Chinese and English alike: runs of Han, kana or
  * Hangul become character bigrams (Chinese has no spaces to split words on,
@@ -28,8 +30,8 @@
 import type { IncidentReport } from './bodies.js';
 
 export interface Reason {
-  /** `system` | `developer` | `time` | `text` | `category`. */
-  readonly code: 'system' | 'developer' | 'time' | 'text' | 'category';
+  /** `source` | `system` | `developer` | `time` | `text` | `category`. */
+  readonly code: 'source' | 'system' | 'developer' | 'time' | 'text' | 'category';
   /** What matched, in words (English; the dashboard words it from code and value). */
   readonly text: string;
   /** Its contribution to the score. */
@@ -62,14 +64,18 @@ export function normalizeName(s: string): string {
     .replace(/[^\p{L}\p{N}]+/gu, '');
 }
 
-const CJK = /[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}\p{Script=Hangul}]/u;
+// Han, kana, Hangul, and the marks that live inside their words (ー U+30FC, 々 U+3005: Script=Common).
+const CJK_CLASS = String.raw`[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}\p{Script=Hangul}\u30FC\u3005]`;
+const CJK = new RegExp(CJK_CLASS, 'u');
+/** A run of CJK characters, or a word of other letters and digits (never swallowing CJK). */
+const RUNS = new RegExp(String.raw`${CJK_CLASS}+|(?:(?!${CJK_CLASS})[\p{L}\p{N}])(?:(?!${CJK_CLASS})[\p{L}\p{N}'._-])*`, 'gu');
 
 /** The text features of a string: CJK character bigrams, Latin word tokens, digit runs (a set). */
 export function textFeatures(s: string): Set<string> {
   const out = new Set<string>();
   const t = s.normalize('NFKC').toLowerCase();
   // Split into runs of CJK characters and runs of other letters/digits.
-  for (const m of t.matchAll(/[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}\p{Script=Hangul}]+|[\p{L}\p{N}][\p{L}\p{N}'._-]*/gu)) {
+  for (const m of t.matchAll(RUNS)) {
     const run = m[0];
     if (CJK.test(run[0]!)) {
       const chars = [...run];
@@ -113,6 +119,9 @@ const round = (x: number) => Math.round(x * 1000) / 1000;
  */
 export function compare(a: Comparable, b: Comparable): Similarity {
   const reasons: Reason[] = [];
+  const sa = a.report.source;
+  const sb = b.report.source;
+  if (sa !== undefined && sb !== undefined && sa.name === sb.name && sa.id === sb.id) reasons.push({ code: 'source', text: `same ${sa.name} record ${sa.id}`, weight: 0.5 });
   const na = normalizeName(a.report.system.name);
   const nb = normalizeName(b.report.system.name);
   if (na !== '' && na === nb) reasons.push({ code: 'system', text: `same system: ${a.report.system.name}`, weight: 0.35 });

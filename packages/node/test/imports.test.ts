@@ -74,6 +74,13 @@ describe('POST /v1/imports/aiid', () => {
     expect(listed.imported.map((i) => i.aiid)).toEqual(['1', '2', '3', '4']);
   });
 
+  it('answers 413 INPUT_TOO_LARGE for a body beyond the route’s limit, and logs nothing', async () => {
+    const before = ch.node('US').treeSize;
+    const r = await ch.app('US').inject({ method: 'POST', url: '/v1/imports/aiid', headers: { ...alice, 'content-type': 'application/json' }, payload: `{"records":[{"report":"${'x'.repeat(49 * 1024 * 1024)}"}]}` });
+    expectProblem(r, 413, 'INPUT_TOO_LARGE');
+    expect(ch.node('US').treeSize).toBe(before);
+  });
+
   it('an auditor may not import', async () => {
     expectProblem(await post({ records: [rec(9)] }, await login(ch.app('US'), 'audrey')), 403, 'FORBIDDEN');
   });

@@ -17,7 +17,7 @@ import { type ClientOpts, client, clientOptions } from '../client.js';
 import { progressBar } from '../progress.js';
 import { parseIndexArg } from '../hashes.js';
 import { DEFAULT_MAP_PATH, loadMap, namespacesOf } from '../aiid/map.js';
-import { readSnapshot } from '../aiid/snapshot.js';
+import { readSnapshot, snapshotFiles } from '../aiid/snapshot.js';
 import { type Skip, buildRecords } from '../aiid/records.js';
 
 /** What the node's import route answers (node http/imports.ts). */
@@ -91,9 +91,10 @@ Examples:
         const bar = await progressBar(json, 'files');
         let snap;
         try {
-          bar.start(4, 'reading the snapshot');
+          const files = snapshotFiles(inputs).length;
+          bar.start(files, 'reading the snapshot');
           snap = readSnapshot(inputs, namespacesOf(map), (f) => bar.tick(1, `reading ${f}`));
-          bar.update(4, 'mapping');
+          bar.update(files, 'mapping');
         } finally {
           bar.stop();
         }

@@ -110,7 +110,7 @@ export async function linksOf(ctx: Pick<Context, 'node' | 'store'>, role: Role, 
   return out.sort((a, b) => Date.parse(a.time) - Date.parse(b.time) || a.party.localeCompare(b.party) || a.index - b.index);
 }
 
-const Reason = z.object({ code: z.enum(['system', 'developer', 'time', 'text', 'category']), text: z.string(), weight: z.number() });
+const Reason = z.object({ code: z.enum(['source', 'system', 'developer', 'time', 'text', 'category']), text: z.string(), weight: z.number() });
 export const SimilarQuery = z
   .object({
     limit: S.Decimal.pipe(z.number().int().min(1).max(50)).optional().describe('1–50, default 10'),

@@ -65,7 +65,8 @@ export function SimilarPanel({ id, links, canAct, onLinked }: { id: string; link
           </ul>
         </div>
       ) : null}
-      <ErrorBox error={error ?? failed} />
+      {/* Every report sealed from this role (an auditor): nothing to compare, which is not an error. */}
+      {error?.status === 403 ? <p className="muted">{t('similar.sealed')}</p> : <ErrorBox error={error ?? failed} />}
       {done !== undefined ? (
         <p role="status" className="ok-text">
           {t('similar.confirmed', done)}
