@@ -63,6 +63,21 @@ export function describeLogStore(name: string, open: OpenStore): void {
       expect(await store.inbox({ limit: 10 })).toEqual([]);
     });
 
+    // An index no log can hold (fraction, negative, beyond 2^53) is simply not there — never a store
+    // failure (STORE_UNAVAILABLE would become a 503 and a retry loop on PostgreSQL).
+    it('answers point reads of an impossible index as absent, never with an error', async () => {
+      await append(3);
+      for (const bad of [1.5, -1, Number.MAX_SAFE_INTEGER + 2, 2 ** 64, Number.NaN, Number.POSITIVE_INFINITY]) {
+        expect(await store.entry(bad)).toBeUndefined();
+        expect(await store.received('CN', bad)).toBeUndefined();
+        expect(await store.referencing('CN', bad)).toEqual([]);
+        expect(await store.checkpointAt(bad)).toBeUndefined();
+      }
+      expect(await store.entries(0, 2 ** 64)).toHaveLength(3);
+      expect(await store.entries(-5, 2)).toHaveLength(2);
+      expect(await store.entries(1.5, 3)).toHaveLength(1);
+    });
+
     it('appends batches atomically and reads them back (entries, hashes, checkpoints)', async () => {
       const sizes = [1, 2, 5, 8, 1, 13];
       const batches = [];

@@ -274,13 +274,18 @@ export class PgStore implements LogStore {
 
   entry(index: number): Promise<OwnEntry | undefined> {
     return this.#read('entry', async () => {
+      if (!isIndex(index)) return undefined;
       const r = await this.pool.query<EntryRow>(`SELECT ${ENTRY_COLUMNS} FROM entries WHERE idx = $1`, [index]);
       return r.rows[0] && ownEntryOf(r.rows[0]);
     });
   }
 
   entries(from: number, to: number): Promise<OwnEntry[]> {
-    return this.#read('entries', async () => (await this.pool.query<EntryRow>(`SELECT ${ENTRY_COLUMNS} FROM entries WHERE idx >= $1 AND idx < $2 ORDER BY idx`, [from, to])).rows.map(ownEntryOf));
+    return this.#read('entries', async () => {
+      const range = indexRange(from, to);
+      if (range === undefined) return [];
+      return (await this.pool.query<EntryRow>(`SELECT ${ENTRY_COLUMNS} FROM entries WHERE idx >= $1 AND idx < $2 ORDER BY idx`, range)).rows.map(ownEntryOf);
+    });
   }
 
   latestCheckpoint(): Promise<Uint8Array | undefined> {
@@ -330,6 +335,7 @@ export class PgStore implements LogStore {
 
   received(party: string, index: number): Promise<ReceivedEntry | undefined> {
     return this.#read('received', async () => {
+      if (!isIndex(index)) return undefined;
       const r = await this.pool.query<ReceivedRow>(`SELECT ${RECEIVED_COLUMNS} FROM received WHERE party = $1 AND idx = $2`, [party, index]);
       return r.rows[0] && receivedOf(r.rows[0]);
     });
@@ -352,7 +358,7 @@ export class PgStore implements LogStore {
 
   referencing(party: string, index: number): Promise<OwnEntry[]> {
     return this.#read('referencing', async () =>
-      (await this.pool.query<EntryRow>(`SELECT e.* FROM entry_refs r JOIN entries e ON e.idx = r.idx WHERE r.party = $1 AND r.ref_idx = $2 ORDER BY e.idx`, [party, index])).rows.map(ownEntryOf),
+      !isIndex(index) ? [] : (await this.pool.query<EntryRow>(`SELECT e.* FROM entry_refs r JOIN entries e ON e.idx = r.idx WHERE r.party = $1 AND r.ref_idx = $2 ORDER BY e.idx`, [party, index])).rows.map(ownEntryOf),
     );
   }
 
@@ -404,6 +410,9 @@ export class PgStore implements LogStore {
 
   mirrored(party: string, from: number, to: number): Promise<MirroredEntry[]> {
     return this.#read('mirrored', async () => {
+      const range = indexRange(from, to);
+      if (range === undefined) return [];
+      [from, to] = range;
       const r = await this.pool.query<{ idx: number; leaf_hash: Buffer; bytes: Buffer }>(
         `SELECT idx, leaf_hash, bytes FROM (
            SELECT idx, leaf_hash, bytes FROM received WHERE party = $1 AND idx >= $2 AND idx < $3
@@ -424,7 +433,9 @@ export class PgStore implements LogStore {
 
   heldCount(party: string, from: number, to: number): Promise<number> {
     return this.#read('heldCount', async () => {
-      if (to <= from) return 0;
+      const range = indexRange(from, to);
+      if (range === undefined) return 0;
+      [from, to] = range;
       const r = await this.pool.query(
         `SELECT count(*) AS n FROM (
            SELECT idx FROM received WHERE party = $1 AND idx >= $2 AND idx < $3
@@ -938,6 +949,25 @@ function checkBatchShape(b: AppendBatch): void {
   }
   if (b.checkpoint.length === 0) bad('empty checkpoint');
   if (!(b.prevRoot instanceof Uint8Array) || b.prevRoot.length !== HASH_SIZE) bad('prevRoot is not a 32-byte hash');
+}
+
+/** Whether `n` can be an index of a log (what a BIGINT parameter accepts and a log can hold). */
+function isIndex(n: number): boolean {
+  return Number.isSafeInteger(n) && n >= 0;
+}
+
+/**
+ * The integer bounds of `from <= idx < to` as BIGINT parameters (what SQLite's
+ * comparison of an integer column with any number selects), or undefined when
+ * no index lies in it — so a fraction, a negative bound or one beyond 2^53
+ * selects what it says instead of failing the query (PostgreSQL rejects such
+ * a BIGINT parameter: 22P02/22003, which would read as STORE_UNAVAILABLE).
+ */
+function indexRange(from: number, to: number): [number, number] | undefined {
+  if (Number.isNaN(from) || Number.isNaN(to)) return undefined;
+  const lo = Math.max(0, Math.ceil(from));
+  const hi = Math.min(Number.MAX_SAFE_INTEGER, Math.ceil(to));
+  return lo < hi ? [lo, hi] : undefined;
 }
 
 function viewOf(note: string): string {
