@@ -1,0 +1,80 @@
+/**
+ * LogWriter.resync (issue 14: several processes of one party on one store):
+ * two writers, each its own connection to ONE real SQLite file, take turns
+ * as the sequencer. A writer that did not write what the store now holds
+ * refuses to sign on a stale tree (the conditional append: STORE_CONFLICT,
+ * nothing written) and, after resync — or by itself after that failure —
+ * continues on the grown log at the right index. resync never moves the
+ * frontier backwards, and while a batch is in flight it defers the re-read.
+ */
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { encodeUtf8, StoreError } from '@parley/core';
+import { SqliteStore } from '../src/sqlite/store.js';
+import { LogWriter, type Prepared } from '../src/writer.js';
+import { checkLog, expectRejectsCode, meta, ORIGIN, signTestCheckpoint, tempDir } from './helpers.js';
+
+const tmp = tempDir('parley-resync-');
+afterAll(() => tmp.cleanup());
+let n = 0;
+const opts = { origin: ORIGIN, signCheckpoint: signTestCheckpoint };
+const entry = (tag: string) => (index: number, time: Date): Prepared => ({
+  bytes: encodeUtf8(JSON.stringify({ seq: index, tag, time: time.toISOString() })),
+  meta: meta({ time: time.toISOString() }),
+});
+
+async function two() {
+  const path = join(tmp.dir, `resync-${n++}.sqlite`);
+  const sa = SqliteStore.open(path);
+  const sb = SqliteStore.open(path);
+  const a = await LogWriter.open(sa, opts);
+  const b = await LogWriter.open(sb, opts);
+  return { sa, sb, a, b, close: async () => { await a.close(); await b.close(); await sa.close(); await sb.close(); } };
+}
+
+describe('LogWriter.resync', () => {
+  it('picks up what another writer appended, and appends after it at the right index', async () => {
+    const { sa, a, b, close } = await two();
+    for (let k = 0; k < 5; k++) await a.append(entry(`a${k}`));
+    expect(b.size).toBe(0);
+    expect(await b.resync()).toBe(5);
+    expect(b.latestCheckpoint()).toEqual(a.latestCheckpoint());
+    const got = await b.append(entry('b0'));
+    expect(got.index).toBe(5);
+    expect(got.treeSize).toBe(6);
+    await checkLog(sa);
+    await close();
+  });
+
+  it('a stale writer is refused (STORE_CONFLICT, nothing written), then continues on the grown log by itself', async () => {
+    const { sa, sb, a, b, close } = await two();
+    await a.append(entry('a0'));
+    await a.append(entry('a1'));
+    // b still believes the log is empty: its batch is built on the empty tree.
+    await expectRejectsCode(b.append(entry('stale')), StoreError, 'STORE_CONFLICT');
+    expect(await sb.treeSize()).toBe(2);
+    expect((await sa.entries(0, 2)).map((e) => JSON.parse(new TextDecoder().decode(e.bytes)).tag)).toEqual(['a0', 'a1']);
+    // The failed batch marked it stale: the next submission re-reads the store first.
+    const got = await b.append(entry('b0'));
+    expect(got.index).toBe(2);
+    await checkLog(sa);
+    await close();
+  });
+
+  it('never moves the frontier backwards, and defers the re-read while a batch is in flight', async () => {
+    const { sa, a, b, close } = await two();
+    for (let k = 0; k < 3; k++) await a.append(entry(`a${k}`));
+    expect(await b.resync()).toBe(3);
+    // Busy: resync answers at once with what it knows, and the re-read happens before the next batch.
+    const pending = b.append(entry('b0'));
+    expect(await b.resync()).toBe(3);
+    expect((await pending).index).toBe(3);
+    expect(b.size).toBe(4);
+    // a is now behind; resync brings it forward; a second resync is a no-op.
+    expect(await a.resync()).toBe(4);
+    expect(await a.resync()).toBe(4);
+    expect((await a.append(entry('a3'))).index).toBe(4);
+    await checkLog(sa);
+    await close();
+  });
+});
