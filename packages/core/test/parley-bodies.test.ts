@@ -263,6 +263,20 @@ describe('evaluation bodies and their envelope rules', () => {
       assertThrowsCode(() => parseEnvelope(env(t, 'TLP:AMBER', [ref(0), ref(1)])), ParseError, 'ENTRY_MALFORMED');
     }
   });
+
+  it('a retraction cites 1..2 entries (the withdrawn one [, its replacement]); a link one report of each of its 2..16 incidents', () => {
+    for (const m of ['TLP:CLEAR', 'TLP:AMBER'] as const) {
+      expect(parseEnvelope(env('retraction', m, [ref(0)])).refs).toHaveLength(1);
+      expect(parseEnvelope(env('retraction', m, [ref(0), ref(1)])).refs).toHaveLength(2);
+      assertThrowsCode(() => parseEnvelope(env('retraction', m, [])), ParseError, 'ENTRY_MALFORMED');
+      assertThrowsCode(() => parseEnvelope(env('retraction', m, [ref(0), ref(1), ref(2)])), ParseError, 'ENTRY_MALFORMED');
+      // incident.link: incidents are 2..16, and refs are one report of each — so 2..16 as well.
+      expect(parseEnvelope(env('incident.link', m, [ref(0), ref(1)])).refs).toHaveLength(2);
+      expect(parseEnvelope(env('incident.link', m, Array.from({ length: 16 }, (_, i) => ref(i)))).refs).toHaveLength(16);
+      assertThrowsCode(() => parseEnvelope(env('incident.link', m, [])), ParseError, 'ENTRY_MALFORMED');
+      assertThrowsCode(() => parseEnvelope(env('incident.link', m, [ref(0)])), ParseError, 'ENTRY_MALFORMED');
+    }
+  });
 });
 
 describe('the entry-type registry', () => {

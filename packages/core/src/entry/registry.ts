@@ -18,7 +18,8 @@
  *     evaluation.reveal         yes                 {disclosures}              refs: exactly 1 (the commitment)
  *     retraction                yes                 {action, reason, lang?}    refs: 1..2 (the withdrawn entry
  *                                                                              [, its replacement]), own log
- *     incident.link             yes                 {incidents, relation, …}  refs: 1..16 (a report of each)
+ *     incident.link             yes                 {incidents, relation, …}  refs: 2..16 (a report of each
+ *                                                                              of its 2..16 incidents)
  *
  * `ack`: a human acknowledgement is due (and tracked against the accord's
  * deadline); `officer`: an officer may submit it (the rest are written by the
@@ -101,7 +102,7 @@ export const ENTRY_REGISTRY: { readonly [T in KnownEntryType]: EntryTypeInfo<Ent
   'deployment.notice': info('deployment.notice', { ack: true, officer: true, refs: [1, 1] }, { en: 'Deployment notice', 'zh-CN': '部署通知' }),
   'evaluation.reveal': info('evaluation.reveal', { ack: false, officer: true, refs: [1, 1] }, { en: 'Evaluation reveal', 'zh-CN': '评估披露' }),
   retraction: info('retraction', { ack: false, officer: true, refs: [1, 2] }, { en: 'Retraction', 'zh-CN': '撤回' }),
-  'incident.link': info('incident.link', { ack: false, officer: true, refs: [1, 16] }, { en: 'Incident link', 'zh-CN': '事件关联' }),
+  'incident.link': info('incident.link', { ack: false, officer: true, refs: [2, 16] }, { en: 'Incident link', 'zh-CN': '事件关联' }),
 };
 
 /** Every known entry type, in the registry's order. */
