@@ -35,10 +35,15 @@ import type {
 export type DumpRecord =
   /** One committed batch of the own log: entries (prevSize, treeSize], their stored hashes, its checkpoint. */
   | { readonly kind: 'batch'; readonly entries: readonly OwnEntry[]; readonly hashes: readonly (readonly [number, Hash])[]; readonly treeSize: number; readonly checkpoint: Uint8Array }
+  /**
+   * A mirrored entry of another party's log (party, index order). Before the
+   * received entries: `mirror()` skips an entry already held as received,
+   * `ingest()` does not skip one already mirrored — so an entry held both
+   * ways (mirrored first, then addressed to us) is copied both ways.
+   */
+  | { readonly kind: 'mirror'; readonly party: string; readonly entry: MirroredEntry }
   /** A received entry, in receive order. */
   | { readonly kind: 'received'; readonly entry: ReceivedEntry }
-  /** A mirrored entry of another party's log (party, index order). */
-  | { readonly kind: 'mirror'; readonly party: string; readonly entry: MirroredEntry }
   | { readonly kind: 'officer'; readonly officer: Officer }
   | { readonly kind: 'session'; readonly session: Session }
   | { readonly kind: 'nonce'; readonly key: string; readonly expiresAt: number }
@@ -61,7 +66,7 @@ export type DumpRecord =
 export type DumpKind = DumpRecord['kind'];
 
 /** The kinds, in dump order. */
-export const DUMP_KINDS: readonly DumpKind[] = ['batch', 'received', 'mirror', 'officer', 'session', 'nonce', 'setting', 'witness', 'forkProof', 'unverified', 'cursor', 'ownCosigned', 'cosignedTime', 'timestamp', 'escalation'];
+export const DUMP_KINDS: readonly DumpKind[] = ['batch', 'mirror', 'received', 'officer', 'session', 'nonce', 'setting', 'witness', 'forkProof', 'unverified', 'cursor', 'ownCosigned', 'cosignedTime', 'timestamp', 'escalation'];
 
 /**
  * The raw listings a logical dump needs beyond the LogStore reads, each
@@ -142,17 +147,17 @@ export async function* dumpStore(s: DumpableStore, now: number): AsyncGenerator<
       prev = cp.treeSize;
     }
   }
-  for (let seq = -1; ; ) {
-    const page = await t.receivedAfter(seq, PAGE);
-    if (page.length === 0) break;
-    for (const { rowid, ...entry } of page) yield { kind: 'received', entry };
-    seq = page[page.length - 1]!.rowid;
-  }
   for (let [party, index] = ['', -1]; ; ) {
     const page = await t.mirrorAfter(party, index, PAGE);
     if (page.length === 0) break;
     for (const m of page) yield { kind: 'mirror', party: m.party, entry: m.entry };
     [party, index] = [page[page.length - 1]!.party, page[page.length - 1]!.entry.index];
+  }
+  for (let seq = -1; ; ) {
+    const page = await t.receivedAfter(seq, PAGE);
+    if (page.length === 0) break;
+    for (const { rowid, ...entry } of page) yield { kind: 'received', entry };
+    seq = page[page.length - 1]!.rowid;
   }
   yield* await smallRecords(s, now);
 }

@@ -117,6 +117,24 @@ describe('copyStore / verifyCopy', () => {
     await dst.close();
   });
 
+  it('copies an entry held both as mirrored and as received (mirrored first, then addressed to us)', async () => {
+    const src = SqliteStore.open(join(tmp.dir, 'src4.sqlite'));
+    const f = Frontier.empty();
+    await src.appendBatch(buildBatch(f, [{ bytes: entryBytes(0, 'own'), meta: meta() }]));
+    const bytes = entryBytes(7, 'cn');
+    await src.mirror('CN', [{ index: 7, leafHash: leafHash(bytes), bytes }]);
+    await src.ingest([{ party: 'CN', index: 7, leafHash: leafHash(bytes), bytes, meta: meta({ from: 'CN', to: ['US'] }), receivedAt: '2026-05-14T12:00:00Z' }]);
+    const counts = await dumpCounts(src, NOW);
+    expect(counts).toMatchObject({ batch: 1, received: 1, mirror: 1 });
+    const { store: mid } = await pgStore();
+    expect(await copyStore(src, mid, { now: NOW })).toEqual(counts);
+    expect((await verifyCopy(src, mid, { now: NOW })).mismatch).toBeUndefined();
+    const back = SqliteStore.open(join(tmp.dir, 'back4.sqlite'));
+    expect(await copyStore(mid, back, { now: NOW })).toEqual(counts);
+    expect((await verifyCopy(src, back, { now: NOW })).mismatch).toBeUndefined();
+    for (const s of [src, mid, back]) await s.close();
+  });
+
   it('refuses a target that is not empty (STORE_CONFLICT) and writes nothing', async () => {
     const src = SqliteStore.open(join(tmp.dir, 'src3.sqlite'));
     await populate(src);
