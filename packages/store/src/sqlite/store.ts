@@ -154,10 +154,14 @@ export class SqliteStore implements LogStore {
   /** Entries, hashes and checkpoints must describe one tree of size n (schema.ts invariants). */
   #checkLayout(): void {
     const s = this.#stmts;
-    const n = s.size.pluck().get() as number;
-    const hashes = s.hashCount.pluck().get() as number;
-    const cp = s.maxCheckpoint.pluck().get() as number;
-    const count = s.entryCount.pluck().get() as number;
+    // One read transaction, so one snapshot: another process (a running node beside `parley export`)
+    // may commit a batch between two of these reads, which would look like a corrupt log.
+    const { n, hashes, cp, count } = this.#db.transaction(() => ({
+      n: s.size.pluck().get() as number,
+      hashes: s.hashCount.pluck().get() as number,
+      cp: s.maxCheckpoint.pluck().get() as number,
+      count: s.entryCount.pluck().get() as number,
+    }))();
     if (count !== n || hashes !== storedHashCount(n) || cp !== n) {
       fail('STORE_CORRUPT', `log layout inconsistent: ${count} entries up to ${n}, ${hashes} hashes, checkpoint at ${cp}`);
     }
