@@ -208,6 +208,7 @@ describe('TAXII 2.1 at CN, read by an independent client', () => {
       [`${root}collections/${amber}/objects/?limit=-5`, 400],
       [`${root}collections/${amber}/objects/?added_after=yesterday`, 400],
       [`${root}collections/${amber}/objects/?match[version]=newest`, 400],
+      [`${root}collections/${amber}/objects/?match[version]=2026-99-99T99:99:99Z`, 400],
       [`${root}collections/${amber}/objects/?match[id]=not-an-id`, 400],
       [`${root}collections/${amber}/objects/?next=%7B%7D`, 400],
       [`${root}collections/${amber}/objects/?next=${Buffer.from('[1,"x"]').toString('base64url')}`, 400],

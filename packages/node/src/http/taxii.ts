@@ -92,7 +92,7 @@ const List = (item: z.ZodString, max: number) =>
     });
 const StixId = z.string().regex(/^[a-z][a-z0-9-]{0,62}--[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/, 'a STIX identifier: <type>--<UUID>');
 const StixType = z.string().regex(/^[a-z][a-z0-9-]{0,62}$/, 'a STIX type');
-const VersionValue = z.string().regex(/^(last|first|all|\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?Z)$/, 'last, first, all or a timestamp');
+const VersionValue = z.string().refine((v) => v === 'last' || v === 'first' || v === 'all' || Timestamp.safeParse(v).success, 'last, first, all or an RFC 3339 UTC timestamp');
 const SpecVersion = z.string().regex(/^\d\.\d{1,2}$/, 'a STIX spec version such as 2.1');
 const Limit = z.string().regex(/^[1-9][0-9]{0,9}$/, 'a positive integer').transform(Number);
 
