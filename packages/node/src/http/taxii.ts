@@ -36,15 +36,15 @@
  * (server.ts).
  */
 import { z } from 'zod';
-import { MARKINGS, type Marking } from '@parley/core';
+import type { Marking } from '@parley/core';
 import type { Role } from '@parley/store';
 import { type App, type Context, BEARER, READERS } from './context.js';
 import { HttpError, type Problem } from './problem.js';
+import { STIX_MEDIA_TYPE } from './stix.js';
 import { type TaxiiQuery, type TaxiiVersion, type VersionMatch, decodeNext, encodeNext, selectVersions, taxiiTime, versionOf } from '../taxii/query.js';
 import { type TaxiiCollection, taxiiCollections, taxiiVersions } from '../taxii/source.js';
 
 export const TAXII_MEDIA_TYPE = 'application/taxii+json;version=2.1';
-export const STIX_MEDIA_TYPE = 'application/stix+json;version=2.1';
 /** The most objects one page carries (a client's larger `limit` is lowered to it, §3.6). */
 export const TAXII_MAX_PAGE = 1000;
 export const TAXII_DEFAULT_PAGE = 100;
@@ -277,4 +277,3 @@ export function registerTaxii(app: App, ctx: Context): void {
   });
 }
 
-export { MARKINGS };
