@@ -276,4 +276,3 @@ export function registerTaxii(app: App, ctx: Context): void {
     },
   });
 }
-
