@@ -71,7 +71,7 @@ describe('a follower forwards writes to its sequencer only', () => {
     const follower = runtimes.find((r) => !r.rt.sequencer!.isSequencer)!;
     const fport = Number(new URL(follower.rt.url).port);
 
-    const lines = [`POST http://127.0.0.1:${tport}/steal HTTP/1.1`, `POST //127.0.0.1:${tport}/steal HTTP/1.1`, `PUT http://127.0.0.1:${tport}/steal HTTP/1.1`];
+    const lines = [`POST http://127.0.0.1:${tport}/steal HTTP/1.1`, `POST //127.0.0.1:${tport}/steal HTTP/1.1`, `PUT http://127.0.0.1:${tport}/steal HTTP/1.1`, `POST /\\127.0.0.1:${tport}/steal HTTP/1.1`];
     for (const line of lines) {
       const status = await raw(fport, `${line}\r\nHost: 127.0.0.1:${fport}\r\nContent-Type: application/json\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}`);
       expect(status, line).toMatch(/^HTTP\/1\.1 4\d\d /);

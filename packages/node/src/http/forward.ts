@@ -70,7 +70,7 @@ export interface SequencerView {
  * follower would send it the client's request and hand back its answer.
  */
 export function forwardUrl(sequencer: string, target: string): URL | undefined {
-  if (!target.startsWith('/') || target.startsWith('//') || target.includes('\\')) return undefined;
+  if (!target.startsWith('/') || target.startsWith('//')) return undefined;
   const base = new URL(sequencer);
   const url = new URL(base.origin + target);
   return url.origin === base.origin ? url : undefined;
