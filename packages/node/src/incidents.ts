@@ -128,8 +128,11 @@ export class IncidentIndex {
     }
     this.#ownSize = size;
     const fresh: (ReceivedEntry & { rowid: number })[] = [];
+    // Nothing received since the last pass (the usual case: every incident view and export refreshes):
+    // one row read, not a page of PAGE entries with their bytes.
+    const top = (await this.#store.inbox({ limit: 1 }))[0]?.rowid ?? 0;
     let before: number | undefined;
-    for (;;) {
+    for (; top > this.#lastSeq; ) {
       const page = await this.#store.inbox({ limit: PAGE, ...(before !== undefined ? { before } : {}) });
       const newer = page.filter((r) => r.rowid > this.#lastSeq);
       fresh.push(...newer);

@@ -340,7 +340,8 @@ export async function startRuntime(o: RuntimeOptions): Promise<Runtime> {
   if (election !== undefined) o.node.setSequencer(false);
   let continuity = election === undefined ? await startGuard(o, events) : undefined;
   // issue 14: checked before the server listens (a directory holding another log refuses the start).
-  // Every process of the party may publish: a publisher never replaces a larger checkpoint (mirror.ts).
+  // Any process of the party may publish — a follower reads the log from the shared store — but ONE per
+  // directory (docs/operations.md): a starting publisher clears the directory's .staging/ (mirror.ts).
   const mirror =
     o.mirror === undefined
       ? undefined

@@ -174,4 +174,19 @@ describe('links between real nodes', () => {
     const fromCn = (await get('US', '/v1/incidents/CN:2026-0042/similar?min=0')).json<{ items: { incident: string }[] }>().items;
     expect(fromCn.map((i) => i.incident)).toEqual(['US:2026-0101']);
   });
+
+  it('a retraction the node refused withdraws nothing: the report is still suggested and its link still shown', async () => {
+    // A node that skips the checks: a retraction of US's report addressed to CN only (the report went to CN and EU).
+    const rec = (await ch.store('US').entry(us))!;
+    const { formatBase64 } = await import('@parley/core');
+    const bad = await ch.node('US').submit('mallory', { type: 'retraction', to: ['CN'], precedence: 'ROUTINE', marking: 'TLP:GREEN', refs: [{ party: 'US', index: us, hash: formatBase64(rec.leafHash) }], body: { action: 'retract', reason: 'hostile' } });
+    await deliver('US', 'CN', [bad.index]);
+    const { retractionIndex } = await import('../src/retractions.js');
+    await retractionIndex(ch.node('CN')).refresh();
+    expect(retractionIndex(ch.node('CN')).citing('US', us)).toEqual([{ party: 'US', index: bad.index }]);
+    const v = (await get('CN', '/v1/incidents/US:2026-0101')).json<{ links?: unknown[] }>();
+    expect(v.links).toHaveLength(1);
+    const items = (await get('CN', '/v1/incidents/CN:2026-0042/similar')).json<{ items: { incident: string; linked: boolean }[] }>().items;
+    expect(items).toEqual([expect.objectContaining({ incident: 'US:2026-0101', linked: true })]);
+  });
 });

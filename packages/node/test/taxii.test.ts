@@ -202,12 +202,15 @@ describe('TAXII 2.1 at CN, read by an independent client', () => {
     expect(anon.status).toBe(401);
     for (const [url, status] of [
       [`${base['CN']}/taxii2/no-such-root/`, 404],
+      [`${base['CN']}/taxii2/%ZZ/`, 400],
+      [`${base['CN']}/taxii2/${'r'.repeat(300)}/`, 400],
       [`${root}collections/00000000-0000-4000-8000-000000000000/`, 404],
       [`${root}collections/not-a-uuid/`, 400],
       [`${root}collections/${amber}/objects/?limit=0`, 400],
       [`${root}collections/${amber}/objects/?limit=-5`, 400],
       [`${root}collections/${amber}/objects/?added_after=yesterday`, 400],
       [`${root}collections/${amber}/objects/?match[version]=newest`, 400],
+      [`${root}collections/${amber}/objects/?match[version]=2026-99-99T99:99:99Z`, 400],
       [`${root}collections/${amber}/objects/?match[id]=not-an-id`, 400],
       [`${root}collections/${amber}/objects/?next=%7B%7D`, 400],
       [`${root}collections/${amber}/objects/?next=${Buffer.from('[1,"x"]').toString('base64url')}`, 400],
@@ -219,6 +222,11 @@ describe('TAXII 2.1 at CN, read by an independent client', () => {
       expect(r.status, `${url}: ${JSON.stringify(r.body)}`).toBe(status);
       expect(r.headers.get('content-type')).toBe(TAXII);
     }
+    // The router's own refusals are problems too, outside TAXII as well.
+    const bad = await call(`${base['CN']}/v1/entries/%ZZ/1`, { token: tokens['officer']! });
+    expect(bad.status).toBe(400);
+    expect(bad.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+    expect(bad.json<{ code: string }>().code).toBe('REQUEST_MALFORMED');
     // A limit above the server's page size is lowered, not refused.
     const big = await client.get<{ objects?: unknown[] }>(`${root}collections/${amber}/objects/?limit=999999`);
     expect(big.status).toBe(200);

@@ -22,7 +22,7 @@ import { timingSafeEqual } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Agent, request } from 'undici';
 import type { App } from './context.js';
-import { toProblem } from './problem.js';
+import { HttpError, toProblem } from './problem.js';
 import { ParleyError } from '@parley/core';
 import type { SequencerStatus } from '../sequencer.js';
 
@@ -63,6 +63,19 @@ export interface SequencerView {
   forget(): void;
 }
 
+/**
+ * The sequencer's URL for a request target, or undefined when the target is
+ * not a plain path: an absolute-form (`http://other/…`) or scheme-relative
+ * (`//other/…`) target would otherwise resolve to ANOTHER host, and the
+ * follower would send it the client's request and hand back its answer.
+ */
+export function forwardUrl(sequencer: string, target: string): URL | undefined {
+  if (!target.startsWith('/') || target.startsWith('//')) return undefined;
+  const base = new URL(sequencer);
+  const url = new URL(base.origin + target);
+  return url.origin === base.origin ? url : undefined;
+}
+
 function unavailable(reply: FastifyReply, detail: string): FastifyReply {
   const { problem } = toProblem(new ParleyError('SEQUENCER_UNAVAILABLE', detail));
   return reply.code(problem.status).header('retry-after', '1').header('cache-control', 'no-store').type('application/problem+json').send(JSON.stringify(problem));
@@ -98,6 +111,11 @@ export function registerForward(app: App, seq: SequencerView, mac: (message: str
       return unavailable(reply, `the database does not say who the sequencer is: ${e instanceof Error ? e.message : String(e)}`);
     }
     if (target === undefined) return unavailable(reply, 'no process of this party is its sequencer at this instant (one is taking over): retry');
+    const dest = forwardUrl(target, req.url);
+    if (dest === undefined) {
+      const { problem } = toProblem(new HttpError('VALIDATION_FAILED', 'the request target must be a path on this server (origin form, RFC 9112 §3.2.1), not an absolute or scheme-relative URL'));
+      return reply.code(problem.status).header('cache-control', 'no-store').type('application/problem+json').send(JSON.stringify(problem));
+    }
     const headers: Record<string, string> = {};
     for (const [k, v] of Object.entries(req.headers)) if (v !== undefined && !HOP.has(k)) headers[k] = Array.isArray(v) ? v.join(', ') : v;
     headers[FORWARDED_HEADER] = seq.status().self ?? 'unknown';
@@ -110,7 +128,7 @@ export function registerForward(app: App, seq: SequencerView, mac: (message: str
     let resHeaders: Record<string, string | string[] | undefined>;
     let body: Buffer;
     try {
-      const res = await request(new URL(req.url, target), {
+      const res = await request(dest, {
         method: req.method as 'POST',
         headers,
         ...(hasBody ? { body: req.raw } : {}),

@@ -26,6 +26,7 @@ import type { LogStore, OwnEntry, ReceivedEntry, Role } from '@parley/store';
 import { IncidentId } from '../bodies.js';
 import { type HeldReport, incidentIndex } from '../incidents.js';
 import type { ParleyNode } from '../service.js';
+import { retractionOf } from '../retractions.js';
 import { type Comparable, MIN_SCORE, compare } from '../similar.js';
 import { type App, type Context, BEARER, READERS, WRITERS, requireAccordRole } from './context.js';
 import { HttpError } from './problem.js';
@@ -56,15 +57,16 @@ async function allOfType(store: LogStore, party: string, type: string): Promise<
 
 /**
  * Entries withdrawn by their sender: "party/index" of every entry a
- * `retraction` (retract or supersede) of the same party cites as refs[0].
- * The retract helper's `retractionOf(node, party, index)` (retractions.ts)
- * answers the same question per entry; this is its bulk form for scoring.
+ * `retraction` of the same party cites as refs[0] AND that this node applies
+ * (retractionOf, retractions.ts: a retraction refused on ingest, or one that
+ * breaks the rules, withdraws nothing — here as in the incident view).
  */
 export async function withdrawnEntries(node: ParleyNode, store: LogStore): Promise<Set<string>> {
   const out = new Set<string>();
   for (const { party, e } of await allOfType(store, node.party, 'retraction')) {
     const ref = e.meta.refs[0];
-    if (ref !== undefined && ref.party === party) out.add(`${ref.party}/${ref.index}`);
+    if (ref === undefined || ref.party !== party) continue;
+    if ((await retractionOf(node, ref.party, ref.index)) !== undefined) out.add(`${ref.party}/${ref.index}`);
   }
   return out;
 }

@@ -5,8 +5,8 @@
  *     POST /v1/retractions   officer, admin   {entry: {party?, index}, replacement?: {party?, index},
  *                                             reason, lang?, marking?}   → 201 Submitted
  *
- * Same role rules as sending the withdrawn type: an incident report's
- * retraction needs the accord's `report` role, a FLASH entry's the `flash`
+ * Same role rules as sending the withdrawn type: an incident report's or an
+ * incident link's retraction needs the accord's `report` role, a FLASH entry's the `flash`
  * role (the retraction carries the withdrawn entry's precedence).
  */
 import { z } from 'zod';
@@ -42,7 +42,8 @@ export function registerRetractions(app: App, ctx: Context): void {
       const entry = { party: b.entry.party ?? node.party, index: b.entry.index };
       const replacement = b.replacement ? { party: b.replacement.party ?? node.party, index: b.replacement.index } : undefined;
       const target = entry.party === node.party ? await retractTarget(node, entry) : undefined;
-      if (target?.type === 'incident.report') requireAccordRole(node, p.role, 'report');
+      // Reports and incident links are both sent under the accord's `report` role (api.ts, links.ts).
+      if (target?.type === 'incident.report' || target?.type === 'incident.link') requireAccordRole(node, p.role, 'report');
       if (target?.precedence === 'FLASH') requireAccordRole(node, p.role, 'flash');
       const s = await metrics.append(() =>
         submitRetraction(node, p.name, {

@@ -94,8 +94,23 @@ export interface ServerOptions {
  * The node and store stay the caller's to close.
  */
 export async function createServer(opts: ServerOptions): Promise<FastifyInstance> {
+  const onError = (err: unknown, req: FastifyRequest, reply: FastifyReply) => {
+    let { problem, headers, internal } = toProblem(err);
+    if (internal) req.log.error({ err }, 'internal error');
+    if (problem.code === 'INPUT_TOO_LARGE' && (err as { code?: string }).code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
+      const limit = req.routeOptions.bodyLimit ?? opts.bodyLimit ?? DEFAULT_BODY_LIMIT;
+      problem = { ...problem, detail: `the request body is larger than ${limit} bytes, the most ${req.method} ${req.routeOptions.url ?? req.url} takes`, limit };
+      drainTooLarge(req, reply);
+    }
+    // TAXII clients read TAXII's error resource (TAXII 2.1 §3.6.1): the same problem, with its members added.
+    if (req.url.startsWith('/taxii2/') && problem.code !== 'NOT_ACCEPTABLE') return reply.code(problem.status).headers(headers).header('content-type', TAXII_MEDIA_TYPE).send(taxiiBytes(taxiiError(problem)));
+    return reply.code(problem.status).headers(headers).type('application/problem+json').send(JSON.stringify(problem));
+  };
   const app = Fastify({
     logger: opts.logger ?? false,
+    // The router's own refusals (a path that does not percent-decode, a parameter longer than it takes)
+    // are problems like every other 4xx, not fastify's bare JSON.
+    frameworkErrors: (err, req, reply) => void onError(err, req, reply),
     bodyLimit: opts.bodyLimit ?? DEFAULT_BODY_LIMIT,
     onProtoPoisoning: 'error',
     onConstructorPoisoning: 'error',
@@ -134,18 +149,7 @@ export async function createServer(opts: ServerOptions): Promise<FastifyInstance
     for (const method of [r.method].flat()) routes.push({ method, pattern });
   });
 
-  app.setErrorHandler((err, req, reply) => {
-    let { problem, headers, internal } = toProblem(err);
-    if (internal) req.log.error({ err }, 'internal error');
-    if (problem.code === 'INPUT_TOO_LARGE' && (err as { code?: string }).code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
-      const limit = req.routeOptions.bodyLimit ?? opts.bodyLimit ?? DEFAULT_BODY_LIMIT;
-      problem = { ...problem, detail: `the request body is larger than ${limit} bytes, the most ${req.method} ${req.routeOptions.url ?? req.url} takes`, limit };
-      drainTooLarge(req, reply);
-    }
-    // TAXII clients read TAXII's error resource (TAXII 2.1 §3.6.1): the same problem, with its members added.
-    if (req.url.startsWith('/taxii2/') && problem.code !== 'NOT_ACCEPTABLE') return reply.code(problem.status).headers(headers).header('content-type', TAXII_MEDIA_TYPE).send(taxiiBytes(taxiiError(problem)));
-    return reply.code(problem.status).headers(headers).type('application/problem+json').send(JSON.stringify(problem));
-  });
+  app.setErrorHandler(onError);
   const webRoot = opts.webRoot !== undefined ? checkWebRoot(opts.webRoot) : undefined;
   let spa: ((req: FastifyRequest, reply: FastifyReply) => Promise<boolean>) | undefined;
   app.setNotFoundHandler(async (req, reply) => {

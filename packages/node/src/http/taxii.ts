@@ -36,15 +36,15 @@
  * (server.ts).
  */
 import { z } from 'zod';
-import { MARKINGS, type Marking } from '@parley/core';
+import type { Marking } from '@parley/core';
 import type { Role } from '@parley/store';
 import { type App, type Context, BEARER, READERS } from './context.js';
 import { HttpError, type Problem } from './problem.js';
+import { STIX_MEDIA_TYPE } from './stix.js';
 import { type TaxiiQuery, type TaxiiVersion, type VersionMatch, decodeNext, encodeNext, selectVersions, taxiiTime, versionOf } from '../taxii/query.js';
 import { type TaxiiCollection, taxiiCollections, taxiiVersions } from '../taxii/source.js';
 
 export const TAXII_MEDIA_TYPE = 'application/taxii+json;version=2.1';
-export const STIX_MEDIA_TYPE = 'application/stix+json;version=2.1';
 /** The most objects one page carries (a client's larger `limit` is lowered to it, §3.6). */
 export const TAXII_MAX_PAGE = 1000;
 export const TAXII_DEFAULT_PAGE = 100;
@@ -92,7 +92,7 @@ const List = (item: z.ZodString, max: number) =>
     });
 const StixId = z.string().regex(/^[a-z][a-z0-9-]{0,62}--[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/, 'a STIX identifier: <type>--<UUID>');
 const StixType = z.string().regex(/^[a-z][a-z0-9-]{0,62}$/, 'a STIX type');
-const VersionValue = z.string().regex(/^(last|first|all|\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?Z)$/, 'last, first, all or a timestamp');
+const VersionValue = z.string().refine((v) => v === 'last' || v === 'first' || v === 'all' || Timestamp.safeParse(v).success, 'last, first, all or an RFC 3339 UTC timestamp');
 const SpecVersion = z.string().regex(/^\d\.\d{1,2}$/, 'a STIX spec version such as 2.1');
 const Limit = z.string().regex(/^[1-9][0-9]{0,9}$/, 'a positive integer').transform(Number);
 
@@ -276,5 +276,3 @@ export function registerTaxii(app: App, ctx: Context): void {
     },
   });
 }
-
-export { MARKINGS };

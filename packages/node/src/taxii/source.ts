@@ -78,18 +78,46 @@ async function addedAt(ctx: Context, e: StixEntrySource): Promise<number> {
   return Date.parse(rec?.receivedAt ?? e.time);
 }
 
-/** The part of `input` made of entries at or before step `k` of `order` (keys `party/index`). */
+/** The part of `input` made of the entries in `keep` (keys `party/index`): the incident as it stood when they had arrived. */
 function prefix(input: StixIncidentInput, keep: ReadonlySet<string>): StixIncidentInput {
   const has = (e: StixEntrySource) => keep.has(`${e.party}/${e.index}`);
   return { incident: input.incident, reports: input.reports.filter(has), acks: (input.acks ?? []).filter(has), retractions: (input.retractions ?? []).filter(has), links: (input.links ?? []).filter(has) };
 }
 
+/** Per node: what {@link taxiiVersions} made for each role, until the next append or ingest. */
+const made = new WeakMap<ParleyNode, Map<Role, Promise<readonly HeldVersion[]>>>();
+
 /**
  * Every version of every object of every incident `role` may read, with its
  * collection, oldest first. Incidents with no report readable by `role`
  * contribute nothing.
+ *
+ * Made from every entry held, so kept per (node, role) until the node
+ * appends or ingests (the only ways what is held, opened or withdrawn
+ * changes — a follower's node hears the sequencer's through the same
+ * listeners): a client paging through a collection does not make the whole
+ * of it again for every page.
  */
-export async function taxiiVersions(ctx: Context, role: Role): Promise<HeldVersion[]> {
+export function taxiiVersions(ctx: Context, role: Role): Promise<readonly HeldVersion[]> {
+  let byRole = made.get(ctx.node);
+  if (byRole === undefined) {
+    const m = new Map<Role, Promise<readonly HeldVersion[]>>();
+    ctx.node.onAppend(() => m.clear());
+    ctx.node.onIngest(() => m.clear());
+    made.set(ctx.node, (byRole = m));
+  }
+  const had = byRole.get(role);
+  if (had !== undefined) return had;
+  const run = makeVersions(ctx, role);
+  byRole.set(role, run);
+  const m = byRole;
+  run.catch(() => {
+    if (m.get(role) === run) m.delete(role);
+  });
+  return run;
+}
+
+async function makeVersions(ctx: Context, role: Role): Promise<HeldVersion[]> {
   const { node, store } = ctx;
   const index = incidentIndex(node, store);
   await index.refresh();
