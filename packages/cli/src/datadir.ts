@@ -9,6 +9,7 @@
  *     witness.key     optional: the witness's own cosigning key, encrypted likewise          0600
  *     accord.json     the signed accord the node runs on (`parley accord install`)           0600
  *     parley.sqlite   the store: own log, received entries, officers, sessions
+ *                     (unless config.json's "store" names a postgres:// URL: issue 14)
  *     session.json    the bearer token saved by `parley login`                               0600
  *
  * Every file is written atomically (temporary file in the same directory,
@@ -32,6 +33,12 @@ export interface Config {
   readonly listen: { readonly host: string; readonly port: number };
   /** File name of the signed accord, relative to the data directory. */
   readonly accord: string;
+  /**
+   * Where the store is (issue 14): a postgres:// URL (`parley init --store`),
+   * or absent for the SQLite file DIR/parley.sqlite. Keep passwords out of
+   * it: PGPASSWORD or ~/.pgpass are read by the driver.
+   */
+  readonly store?: string;
 }
 
 /** Resolves the data directory: flag, then PARLEY_DATA, then the default. */
@@ -104,9 +111,37 @@ export function readConfig(dir: string): Config {
   const ok =
     typeof v === 'object' && v !== null &&
     typeof v.party === 'string' && typeof v.origin === 'string' && typeof v.accord === 'string' &&
-    typeof v.listen?.host === 'string' && Number.isInteger(v.listen?.port);
-  if (!ok) throw new UsageError(`${paths(dir).config} is not a Parley node configuration (party, origin, listen, accord)`, 'FILE_UNREADABLE');
+    typeof v.listen?.host === 'string' && Number.isInteger(v.listen?.port) &&
+    (v.store === undefined || (typeof v.store === 'string' && /^postgres(ql)?:\/\//i.test(v.store)));
+  if (!ok) throw new UsageError(`${paths(dir).config} is not a Parley node configuration (party, origin, listen, accord, and optionally store: a postgres:// URL)`, 'FILE_UNREADABLE');
   return v as Config;
+}
+
+/**
+ * The store spec of a data directory: config.json's "store" (a postgres://
+ * URL), else the SQLite file DIR/parley.sqlite. Before config.json exists
+ * (during init) the SQLite file.
+ */
+export function storeSpec(dir: string, c?: Config): string {
+  const config = c ?? (existsSync(paths(dir).config) ? readConfig(dir) : undefined);
+  return config?.store ?? paths(dir).store;
+}
+
+/** A store spec fit for messages: a URL without its password. */
+export function storeLabel(spec: string): string {
+  if (!/^postgres(ql)?:\/\//i.test(spec)) return spec;
+  try {
+    const u = new URL(spec);
+    if (u.password !== '') u.password = '***';
+    return u.toString();
+  } catch {
+    return 'postgres://(unparsable URL)';
+  }
+}
+
+/** Whether a store spec is a PostgreSQL URL. */
+export function isPgSpec(spec: string): boolean {
+  return /^postgres(ql)?:\/\//i.test(spec);
 }
 
 export function writeConfig(dir: string, c: Config): void {

@@ -46,6 +46,9 @@ export const CLI_ERRORS = {
   PASSPHRASE_WRONG: { exit: EXIT_USAGE, title: 'The passphrase does not open the key file' },
   NOT_LOGGED_IN: { exit: EXIT_USAGE, title: 'No session for that node' },
   CANCELLED: { exit: EXIT_USAGE, title: 'Cancelled at the prompt: nothing was done' },
+  STORE_NOT_SQLITE: { exit: EXIT_USAGE, title: 'The command works on a SQLite store file; this data directory\u2019s store is PostgreSQL' },
+  MIGRATE_TARGET_NOT_EMPTY: { exit: EXIT_USAGE, title: 'The migration target already holds a party\u2019s data' },
+  MIGRATE_VERIFY_FAILED: { exit: EXIT_INVALID, title: 'The migrated copy does not hold exactly what the source holds' },
   NODE_UNREACHABLE: { exit: EXIT_UNAVAILABLE, title: 'The node cannot be reached' },
   INTERNAL_ERROR: { exit: EXIT_INTERNAL, title: 'Internal error in parley' },
 } as const satisfies Record<string, { exit: number; title: string }>;

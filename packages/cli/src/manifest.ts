@@ -55,6 +55,7 @@ export const COMMANDS: readonly CommandEntry[] = [
   // backup.ts registers backup and restore together.
   { name: 'backup', term: 'backup [options]', summary: "copy the node's store to a file, online and consistent, and verify the copy", load: async () => (await import('./commands/backup.js')).registerBackup },
   { name: 'restore', term: 'restore [options] <file>', summary: "replace the node's store by a backup (the node must be stopped)", load: async () => (await import('./commands/backup.js')).registerBackup },
+  { name: 'migrate', term: 'migrate [options]', summary: "copy a party's store to PostgreSQL (or to a new SQLite data directory) and verify the copy: every entry, every checkpoint, the tree, every row of the rest", load: async () => (await import('./commands/migrate.js')).registerMigrate },
   { name: 'recover', term: 'recover [options]', summary: "check this node's log against what its peers cosigned, and recover missing entries from their mirrors (node stopped)", load: async () => (await import('./commands/recover.js')).registerRecover },
 ];
 

@@ -28,12 +28,12 @@ interface Proc {
   served: Served | undefined;
 }
 
-async function json(url: string, method: string, path: string, body?: unknown, token?: string): Promise<{ status: number; body: Record<string, unknown> }> {
+async function json(url: string, method: string, path: string, body?: unknown, token?: string, timeoutMs = 10_000): Promise<{ status: number; body: Record<string, unknown> }> {
   const r = await fetch(url + path, {
     method,
     headers: { ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...(token ? { authorization: `Bearer ${token}` } : {}) },
     ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-    signal: AbortSignal.timeout(10_000),
+    signal: AbortSignal.timeout(timeoutMs),
   });
   const text = await r.text();
   return { status: r.status, body: text ? (JSON.parse(text) as Record<string, unknown>) : {} };
@@ -68,6 +68,41 @@ describe('several parley serve processes for one party on one PostgreSQL databas
     for (const p of procs) if ((await roleOf(p)) === 'sequencer') return p;
     return undefined;
   };
+
+  /** The log as stored: every acknowledged text exactly once at its index, no text twice, seq = index, every checkpoint of one tree. */
+  async function checkLog(acked: ReadonlyMap<string, number>, failed: readonly string[]): Promise<{ size: number; unacked: number; checkpoints: number }> {
+    const store = await PgStore.open(db.url);
+    try {
+      const size = await store.treeSize();
+      const entries = await store.entries(0, size);
+      expect(entries).toHaveLength(size);
+      const seen = new Map<string, number>();
+      const frontier = Frontier.empty();
+      let checkpoints = 0;
+      for (const e of entries) {
+        const entry = parseEntry(e.bytes);
+        expect(entry.seq).toBe(e.index);
+        const text = (entry.body as { clear?: { text?: string } }).clear?.text;
+        if (text !== undefined) {
+          expect(seen.has(text), `"${text}" logged twice`).toBe(false);
+          seen.set(text, e.index);
+        }
+        frontier.append(leafHash(e.bytes));
+        // Every checkpoint ever stored is of this one tree: no fork.
+        const note = await store.checkpointAt(frontier.size);
+        if (note !== undefined) {
+          const cp = parseCheckpoint(parseNote(note).text);
+          expect(cp.treeSize).toBe(frontier.size);
+          expect(bytesEqual(cp.rootHash, frontier.root()), `checkpoint ${frontier.size} differs from the tree`).toBe(true);
+          checkpoints++;
+        }
+      }
+      for (const [text, index] of acked) expect(seen.get(text), `acknowledged "${text}"`).toBe(index);
+      return { size, unacked: failed.filter((t) => seen.has(t)).length, checkpoints };
+    } finally {
+      await store.close();
+    }
+  }
 
   beforeAll(async () => {
     tmp = foundChannel('parley-multi-');
@@ -201,40 +236,9 @@ describe('several parley serve processes for one party on one PostgreSQL databas
     console.log('multi-process: refusals', errors);
     expect(acked.size).toBeGreaterThan(100);
 
-    // The log as stored: every acknowledged text exactly once, at its index; no text twice; seq = index.
-    const store = await PgStore.open(db.url);
-    try {
-      const size = await store.treeSize();
-      const entries = await store.entries(0, size);
-      expect(entries).toHaveLength(size);
-      const seen = new Map<string, number>();
-      const frontier = Frontier.empty();
-      let checkpoints = 0;
-      for (const e of entries) {
-        const entry = parseEntry(e.bytes);
-        expect(entry.seq).toBe(e.index);
-        const text = (entry.body as { clear?: { text?: string } }).clear?.text;
-        if (text !== undefined) {
-          expect(seen.has(text), `"${text}" logged twice`).toBe(false);
-          seen.set(text, e.index);
-        }
-        frontier.append(leafHash(e.bytes));
-        // Every checkpoint ever stored is of this one tree: no fork.
-        const note = await store.checkpointAt(frontier.size);
-        if (note !== undefined) {
-          const cp = parseCheckpoint(parseNote(note).text);
-          expect(cp.treeSize).toBe(frontier.size);
-          expect(bytesEqual(cp.rootHash, frontier.root()), `checkpoint ${frontier.size} differs from the tree`).toBe(true);
-          checkpoints++;
-        }
-      }
-      for (const [text, index] of acked) expect(seen.get(text), `acknowledged "${text}"`).toBe(index);
-      const unacked = failed.filter((t) => seen.has(t)).length;
-      console.log(`multi-process: log of ${size} entries, ${checkpoints} checkpoints all on one tree; ${unacked} refused submissions were nonetheless logged (sequencer died after the commit, before the answer)`);
-      expect(checkpoints).toBeGreaterThan(KILLS);
-    } finally {
-      await store.close();
-    }
+    const { size, unacked, checkpoints } = await checkLog(acked, failed);
+    console.log(`multi-process: log of ${size} entries, ${checkpoints} checkpoints all on one tree; ${unacked} refused submissions were nonetheless logged (sequencer died after the commit, before the answer)`);
+    expect(checkpoints).toBeGreaterThan(KILLS);
 
     // An independent audit from a follower: checkpoint signature, tiles, bundles, every entry's signature.
     const seq = await sequencer();
@@ -244,4 +248,46 @@ describe('several parley serve processes for one party on one PostgreSQL databas
     const audit = parleyIn(tmp, ['log', 'verify', '--from', follower.served!.url, '--key', logKey, '--accord', 'accord.json', '--json'], { timeout: 60_000 });
     expect(audit.code, audit.stderr + audit.stdout).toBe(0);
   }, 180_000);
+  it('a hung sequencer (SIGSTOP) loses the lock within seconds; woken, it steps down and its late write cannot fork the log', async () => {
+    const hung = (await sequencer())!;
+    const followers = procs.filter((p) => p !== hung);
+    const t0 = performance.now();
+    process.kill(hung.served!.child.pid!, 'SIGSTOP');
+    try {
+      // PostgreSQL ends the silent lock session (idle_session_timeout 5 s); a follower takes the lock.
+      let next: Proc | undefined;
+      while (next === undefined) {
+        for (const p of followers) if ((await roleOf(p)) === 'sequencer') next = p;
+        expect(performance.now() - t0, 'takeover from a hung sequencer within 10 s').toBeLessThan(10_000);
+        await sleep(50);
+      }
+      console.log(`multi-process: takeover from a hung (SIGSTOP) sequencer in ${(performance.now() - t0).toFixed(0)} ms`);
+      // A write sent to the hung process waits in its socket; the new sequencer writes meanwhile.
+      const late = json(hung.served!.url, 'POST', '/v1/messages', { precedence: 'ROUTINE', marking: 'TLP:CLEAR', text: 'late, to the hung one' }, token, 60_000).catch((e: unknown) => ({ status: 0, body: { error: String(e) } as Record<string, unknown> }));
+      const acked = new Map<string, number>();
+      for (let i = 0; i < 5; i++) {
+        const r = await json(followers[i % 2]!.served!.url, 'POST', '/v1/messages', { precedence: 'ROUTINE', marking: 'TLP:CLEAR', text: `after the hang ${i}` }, token);
+        expect(r.status, JSON.stringify(r.body)).toBe(201);
+        acked.set(`after the hang ${i}`, r.body['index'] as number);
+      }
+      process.kill(hung.served!.child.pid!, 'SIGCONT');
+      const answer = await late;
+      console.log(`multi-process: the woken sequencer answered the late write ${answer.status} ${String(answer.body['code'] ?? '')}`);
+      // Woken, it answers from a log it no longer sequences: refused (conflict or not the sequencer), or — had it
+      // still been first — written at the right place. Never a second entry at an index.
+      if (answer.status === 201) acked.set('late, to the hung one', answer.body['index'] as number);
+      else expect([409, 503], JSON.stringify(answer.body)).toContain(answer.status);
+      const t1 = performance.now();
+      while ((await roleOf(hung)) !== 'follower') {
+        expect(performance.now() - t1, 'the woken process steps down within 5 s').toBeLessThan(5_000);
+        await sleep(50);
+      }
+      const roles = await Promise.all(procs.map(roleOf));
+      expect(roles.filter((r) => r === 'sequencer')).toHaveLength(1);
+      const { checkpoints } = await checkLog(acked, []);
+      expect(checkpoints).toBeGreaterThan(0);
+    } finally {
+      process.kill(hung.served!.child.pid!, 'SIGCONT');
+    }
+  }, 60_000);
 });

@@ -113,7 +113,7 @@ export const ERROR_CATALOG = {
   LOG_ROLLED_BACK: { kind: 'store', status: 409, title: 'This node\u2019s log is behind what its peers cosigned' },
   LOG_UNCONFIRMED: { kind: 'store', status: 503, title: 'This node\u2019s log size is not yet confirmed by a peer' },
   // Several processes for one party on one PostgreSQL database (node sequencer.ts, issue 14).
-  SEQUENCER_UNAVAILABLE: { kind: 'store', status: 503, title: 'No process of this party can write its log right now' },
+  SEQUENCER_UNAVAILABLE: { kind: 'store', status: 503, title: 'The party\u2019s sequencer is not reachable: nothing can be written right now' },
 
   // RFC 9180 HPKE envelopes and salted commitments (envelope/).
   HPKE_OPEN_FAILED: { kind: 'verification', status: 422, title: 'Sealed envelope does not open' },

@@ -64,6 +64,7 @@ import {
   verifyRequestBody,
   verifyRequestHead,
 } from '@parley/core';
+import { createHash, createHmac } from 'node:crypto';
 import { type EntryMeta, type ListQuery, type LogStore, type OwnEntry, type ReceivedEntry, type ReceivedListing, type Role, LogWriter } from '@parley/store';
 import { PersistentNonceCache } from './nonces.js';
 import { checkBody, type IncidentReport } from './bodies.js';
@@ -1126,6 +1127,17 @@ export class ParleyNode implements Governed {
     this.#followed = top;
     if (fresh.length > 0) for (const l of this.#ingestListeners) l(fresh);
     return fresh.length;
+  }
+
+  /**
+   * MAC of a request one process of the party hands to another (http/forward.ts),
+   * HMAC-SHA-256 under a key derived from the log key every process of the
+   * party holds: the sequencer believes the client address a follower names.
+   * @returns base64url.
+   */
+  forwardMac(message: string): string {
+    const key = createHash('sha256').update('parley forward v1\n').update(this.#keys.log.seed).digest();
+    return createHmac('sha256', key).update(message).digest('base64url');
   }
 
   /** False while another process of the party is its sequencer. */

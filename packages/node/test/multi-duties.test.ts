@@ -91,6 +91,22 @@ describe('once-per-party duties with several processes on one database', () => {
     // …and its metrics say so.
     const m = await follower.rt.app.inject({ method: 'GET', url: '/healthz' });
     expect(m.json()).toMatchObject({ role: 'follower' });
+    expect((await follower.rt.app.inject({ method: 'GET', url: '/metrics' })).body).toContain('parley_sequencer{party="US"} 0');
+    expect((await seq.rt.app.inject({ method: 'GET', url: '/metrics' })).body).toContain('parley_sequencer{party="US"} 1');
+    // A write that reaches a follower is handed to the sequencer: refused here only while none holds the lock.
+    const forwarded = await follower.rt.app.inject({ method: 'POST', url: '/v1/messages', headers: { 'content-type': 'application/json' }, payload: { precedence: 'ROUTINE', marking: 'TLP:CLEAR', text: 'x' } });
+    expect(forwarded.statusCode).toBe(401); // the sequencer's answer: no session
+    expect((await seq.rt.app.inject({ method: 'GET', url: '/metrics' })).body).toContain('parley_http_requests_total{method="POST",route="/v1/messages",status="401"} 1');
+    // Logins through a follower are throttled by the client's address, which the follower vouches for — not by its own.
+    const login = (address: string, name: string) => follower.rt.app.inject({ method: 'POST', url: '/v1/sessions', remoteAddress: address, headers: { 'content-type': 'application/json' }, payload: { name, password: 'wrong password' } });
+    const statuses: number[] = [];
+    for (let i = 0; i < 22; i++) statuses.push((await login('10.0.0.7', `guess${i}`)).statusCode);
+    expect(statuses.slice(0, 20).every((c) => c === 401)).toBe(true);
+    expect(statuses.at(-1)).toBe(429);
+    expect((await login('10.0.0.8', 'someone')).statusCode).toBe(401);
+    // A client cannot vouch for itself.
+    const forged = await seq.rt.app.inject({ method: 'POST', url: '/v1/sessions', remoteAddress: '10.0.0.7', headers: { 'content-type': 'application/json', 'x-parley-client': '10.0.0.9', 'x-parley-client-mac': `${Math.floor(Date.now() / 1000)} AAAA` }, payload: { name: 'x', password: 'wrong password' } });
+    expect(forged.statusCode).toBe(429);
     const sent = await seq.node.sendMessage('alice', { precedence: 'ROUTINE', marking: 'TLP:CLEAR', text: 'from the sequencer' });
     for (let i = 0; i < 50 && follower.node.treeSize <= sent.index; i++) await sleep(50);
     expect(follower.node.treeSize).toBe(seq.node.treeSize);

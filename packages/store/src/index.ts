@@ -6,3 +6,5 @@ export { withWriterThread } from './sqlite/threaded.js';
 export { type DirLock, LOCK_FILE, LOCK_PID_FILE, lockDataDir, lockHolder } from './lock.js';
 export { backupDatabase, databaseInUse, verifyStoreFile, type StoreSummary } from './sqlite/backup.js';
 export { isPostgresUrl, PgStore, type PgStoreOptions, redactUrl, PG_SCHEMA_VERSION } from './postgres/index.js';
+export { openStore, type OpenStoreOptions } from './factory.js';
+export { copyStore, verifyCopy, dumpStore, dumpCounts, isDumpable, isEmpty, DUMP_KINDS, type CopyMismatch, type CopyProgress, type DumpKind, type DumpRecord, type DumpableStore, type DumpTables } from './copy.js';

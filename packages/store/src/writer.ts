@@ -376,27 +376,22 @@ export class LogWriter {
   }
 }
 
-/** Most re-reads of size and checkpoint while another process keeps appending. */
-const LOAD_TRIES = 50;
-
-/** Reads size, frontier and latest checkpoint, and checks that they agree. */
+/**
+ * Reads size, frontier and latest checkpoint, and checks that they agree.
+ *
+ * Safe while another process appends (issue 14): the reads are not one
+ * snapshot, so the state is anchored on the latest checkpoint, read AFTER
+ * the size — its tree size S is ≥ the size read unless the store is
+ * corrupt — and the frontier is read at S (stored hashes never change once
+ * committed). A log that grew past S meanwhile makes the next batch fail
+ * the conditional append, and the writer reloads.
+ */
 async function loadState(store: LogStore, origin: string): Promise<State> {
-  // Another process of the party may commit between these reads (several `parley serve` on one
-  // PostgreSQL database, issue 14): a size and a checkpoint read across its commit disagree for a
-  // moment. Read the size again after the checkpoint; only a pair read with no commit between
-  // them — the size unchanged — is judged (stored hashes below it never change).
-  let size = await store.treeSize();
-  let note = await store.latestCheckpoint();
-  for (let tries = 0; tries < LOAD_TRIES; tries++) {
-    const again = await store.treeSize();
-    if (again === size) break;
-    size = again;
-    note = await store.latestCheckpoint();
-  }
-  const frontier = Frontier.restore(size, size === 0 ? [] : await store.readHashes(frontierIndexes(size)));
+  const size = await store.treeSize();
+  const note = await store.latestCheckpoint();
   if (note === undefined) {
     if (size !== 0) fail('STORE_CORRUPT', `log of size ${size} has no checkpoint`);
-    return { frontier, checkpoint: undefined };
+    return { frontier: Frontier.empty(), checkpoint: undefined };
   }
   let cp: Checkpoint;
   try {
@@ -405,8 +400,9 @@ async function loadState(store: LogStore, origin: string): Promise<State> {
     return fail('STORE_CORRUPT', 'latest checkpoint does not parse', e);
   }
   if (cp.origin !== origin) fail('STORE_CONFLICT', `stored log has origin ${JSON.stringify(cp.origin)}, not ${JSON.stringify(origin)}`);
-  if (cp.treeSize !== size) fail('STORE_CORRUPT', `latest checkpoint is at size ${cp.treeSize}, the log has ${size} entries`);
-  if (!bytesEqual(cp.rootHash, frontier.root())) fail('STORE_CORRUPT', `latest checkpoint's root differs from the stored hashes at size ${size}`);
+  if (cp.treeSize < size) fail('STORE_CORRUPT', `latest checkpoint is at size ${cp.treeSize}, the log has ${size} entries`);
+  const frontier = Frontier.restore(cp.treeSize, await store.readHashes(frontierIndexes(cp.treeSize)));
+  if (!bytesEqual(cp.rootHash, frontier.root())) fail('STORE_CORRUPT', `latest checkpoint's root differs from the stored hashes at size ${cp.treeSize}`);
   return { frontier, checkpoint: note };
 }
 

@@ -107,6 +107,58 @@ export function describeLogStore(name: string, open: OpenStore): void {
       expect(await store.treeSize()).toBe(5);
     });
 
+    // issue 14: the conditional append is a MUST of the contract.
+    it('rejects a batch built on another history (right size, other prevRoot) with STORE_CONFLICT and writes nothing', async () => {
+      const b1 = await append(4);
+      // Another log of 4 entries: the batch starts at 4, but on a tree that is not the stored one.
+      const other = Frontier.empty();
+      buildBatch(other, Array.from({ length: 4 }, (_, i) => ({ bytes: entryBytes(i, 'other'), meta: meta() })));
+      const forked = buildBatch(other, [{ bytes: entryBytes(4, 'other'), meta: meta() }]);
+      expect(forked.entries[0]!.index).toBe(4);
+      await expectRejectsCode(store.appendBatch(forked), StoreError, 'STORE_CONFLICT');
+      // The right entries with a wrong prevRoot: refused as well.
+      const right = buildBatch(frontier.clone(), [{ bytes: entryBytes(4), meta: meta() }]);
+      await expectRejectsCode(store.appendBatch({ ...right, prevRoot: forked.prevRoot }), StoreError, 'STORE_CONFLICT');
+      await expectRejectsCode(store.appendBatch({ ...right, prevRoot: new Uint8Array(31) }), StoreError, 'STORE_CONFLICT');
+      expect(await store.treeSize()).toBe(4);
+      expect(await store.latestCheckpoint()).toEqual(b1.checkpoint);
+      expect(await store.entry(4)).toBeUndefined();
+      await store.appendBatch(right);
+      expect(await store.treeSize()).toBe(5);
+    });
+
+    it('checks prevRoot on the empty log too (the root of the empty tree)', async () => {
+      const seeded = Frontier.empty();
+      buildBatch(seeded, [{ bytes: entryBytes(0, 'seed'), meta: meta() }]);
+      const good = buildBatch(Frontier.empty(), [{ bytes: entryBytes(0), meta: meta() }]);
+      await expectRejectsCode(store.appendBatch({ ...good, prevRoot: seeded.root() }), StoreError, 'STORE_CONFLICT');
+      expect(await store.treeSize()).toBe(0);
+      await store.appendBatch(good);
+      expect(await store.treeSize()).toBe(1);
+    });
+
+    it('lets exactly one of two racing batches built on the same log win; the loser writes nothing', async () => {
+      await append(3);
+      for (let round = 0; round < 5; round++) {
+        const size = frontier.size;
+        const fa = frontier.clone();
+        const fb = frontier.clone();
+        const a = buildBatch(fa, Array.from({ length: 2 + round }, (_, k) => ({ bytes: entryBytes(size + k, `a${round}`), meta: meta() })));
+        const b = buildBatch(fb, Array.from({ length: 1 + round }, (_, k) => ({ bytes: entryBytes(size + k, `b${round}`), meta: meta() })));
+        const results = await Promise.allSettled([store.appendBatch(a), store.appendBatch(b)]);
+        const won = results.map((r) => r.status === 'fulfilled');
+        expect(won.filter(Boolean)).toHaveLength(1);
+        const lost = results[won[0] ? 1 : 0] as PromiseRejectedResult;
+        expect(lost.reason).toBeInstanceOf(StoreError);
+        expect((lost.reason as StoreError).code).toBe('STORE_CONFLICT');
+        const winner = won[0] ? a : b;
+        expect(await store.treeSize()).toBe(winner.treeSize);
+        expect(await store.latestCheckpoint()).toEqual(winner.checkpoint);
+        expect(await store.entries(size, winner.treeSize)).toEqual(winner.entries);
+        frontier = won[0] ? fa : fb;
+      }
+    });
+
     it('rejects a malformed batch (wrong hashes, wrong size) and writes none of it', async () => {
       await append(2);
       const f = frontier.clone();

@@ -15,7 +15,7 @@ import type { Command } from 'commander';
 import { type SignedAccord, type VerifiedAccord, formatSignedAccord, isParleyError, parseVerifierKey, signAccord, verifyAccord } from '@parley/core/node';
 import { EXIT_INVALID, EXIT_OK, UsageError, act } from '../exit.js';
 import { type Out, makeOut } from '../io.js';
-import { type Config, DATA_FLAGS, DATA_HELP, dataDir, paths, readAccordFile, readConfig, readPartyFile, writeFileAtomic } from '../datadir.js';
+import { type Config, DATA_FLAGS, DATA_HELP, dataDir, readAccordFile, readConfig, readPartyFile, storeLabel, storeSpec, writeFileAtomic } from '../datadir.js';
 import { migrationProgress } from '../progress.js';
 import { unlockKeys } from '../secrets.js';
 import { openStore } from '../officers.js';
@@ -191,10 +191,10 @@ function registerInstall(accord: Command): void {
         }
         const target = resolve(dir, config.accord);
         const replacing = existsSync(target);
-        const onMigrate = await migrationProgress(o.json === true, paths(dir).store);
+        const onMigrate = await migrationProgress(o.json === true, storeLabel(storeSpec(dir)));
         const lock = lockDir(dir, 'parley accord install');
         try {
-          const store = openStore(dir, { onMigrate });
+          const store = await openStore(dir, { onMigrate });
           try {
             const bound = (await store.getSetting('accord')) as { id?: string } | undefined;
             if (bound?.id !== undefined && bound.id !== v.id) throw new UsageError(`${dir} already holds channel ${bound.id}; a data directory serves one accord — use a new --data`);
@@ -229,10 +229,10 @@ async function installChain(file: string, dir: string, config: Config, out: Out,
   }
   const genesis = chainJson.versions[0]!;
   const target = resolve(dir, config.accord);
-  const onMigrate = await migrationProgress(json, paths(dir).store);
+  const onMigrate = await migrationProgress(json, storeLabel(storeSpec(dir)));
   const lock = lockDir(dir, 'parley accord install');
   try {
-    const store = openStore(dir, { onMigrate });
+    const store = await openStore(dir, { onMigrate });
     try {
       const bound = (await store.getSetting('accord')) as { id?: string } | undefined;
       if (bound?.id !== undefined && bound.id !== chain.channel) throw new UsageError(`${dir} already holds channel ${bound.id}; a data directory serves one accord — use a new --data`);

@@ -22,7 +22,7 @@ import { backupDatabase, databaseInUse, verifyStoreFile } from '@parley/store';
 import { lockDir } from '../lock.js';
 import { EXIT_INVALID, EXIT_OK, UsageError, act } from '../exit.js';
 import { makeOut } from '../io.js';
-import { DATA_FLAGS, DATA_HELP, dataDir, paths, readConfig } from '../datadir.js';
+import { DATA_FLAGS, DATA_HELP, type Config, dataDir, paths, readConfig, storeLabel } from '../datadir.js';
 
 export function registerBackup(program: Command): void {
   program
@@ -46,7 +46,7 @@ Example:
     .action(
       act(async (o: { data?: string; out: string; json?: boolean }) => {
         const dir = dataDir(o.data);
-        readConfig(dir);
+        sqliteOnly(readConfig(dir), 'backup');
         const out = resolve(o.out);
         try {
           const s = await backupDatabase(paths(dir).store, out);
@@ -81,7 +81,7 @@ parley recover --data DIR to do it now).`,
     .action(
       act(async (file: string, o: { data?: string; json?: boolean }) => {
         const dir = dataDir(o.data);
-        readConfig(dir);
+        sqliteOnly(readConfig(dir), 'restore');
         const src = resolve(file);
         if (!existsSync(src)) throw new UsageError(`no backup file "${src}"`);
         const target = paths(dir).store;
@@ -111,4 +111,13 @@ parley recover --data DIR to do it now).`,
         return EXIT_OK;
       }),
     );
+}
+
+/** backup and restore copy the SQLite file; a PostgreSQL store is backed up with its own tools (typed refusal, exit 2). */
+export function sqliteOnly(config: Config, command: string): void {
+  if (config.store === undefined) return;
+  throw new UsageError(
+    `parley ${command} works on the SQLite file DIR/parley.sqlite; this data directory's store is PostgreSQL (${storeLabel(config.store)}): use pg_dump -Fc / pg_restore (or continuous archiving), or parley migrate --from DIR --to NEWDIR for a verified SQLite copy`,
+    'STORE_NOT_SQLITE',
+  );
 }

@@ -12,10 +12,10 @@ import { closeSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { dirname, basename, join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { formatBase64, parseEntry } from '@parley/core/node';
-import { SqliteStore } from '@parley/store';
+import { openStore } from '@parley/store';
 import { EXIT_OK, UsageError, act } from '../exit.js';
 import { parseIndexArg } from '../hashes.js';
-import { DATA_FLAGS, DATA_HELP, dataDir, paths, readConfig } from '../datadir.js';
+import { DATA_FLAGS, DATA_HELP, dataDir, readConfig, storeSpec } from '../datadir.js';
 
 const CHUNK = 256;
 
@@ -31,7 +31,7 @@ export function registerExport(program: Command): void {
     .addHelpText(
       'after',
       `
-Reads DIR/parley.sqlite read-only: no passphrase, and the node may be running.
+Reads the store (DIR/parley.sqlite or its PostgreSQL database) read-only: no passphrase, and the node may be running.
 The canonical JSON (RFC 8785) of each "entry" is the exact logged entry; the
 leaf hash proves it.
 
@@ -43,7 +43,7 @@ Example:
         const dir = dataDir(o.data);
         readConfig(dir);
         const from = parseIndexArg(o.from, '--from');
-        const store = SqliteStore.open(paths(dir).store, { readonly: true });
+        const store = await openStore(storeSpec(dir), { readonly: true });
         const target = o.out === undefined ? undefined : resolve(o.out);
         const tmp = target && join(dirname(target), `.${basename(target)}.${process.pid}.tmp`);
         let fd = 1;

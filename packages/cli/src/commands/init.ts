@@ -17,7 +17,7 @@ import {
 import { EXIT_INVALID, EXIT_OK, UsageError, act } from '../exit.js';
 import { makeOut } from '../io.js';
 import { parseIndexArg } from '../hashes.js';
-import { DATA_FLAGS, DATA_HELP, dataDir, makeDataDir, paths, writeConfig, writeFileAtomic } from '../datadir.js';
+import { DATA_FLAGS, DATA_HELP, dataDir, isPgSpec, makeDataDir, paths, storeLabel, writeConfig, writeFileAtomic } from '../datadir.js';
 import { sealKeyFile } from '../keyfile.js';
 import { getSecret } from '../secrets.js';
 import { addOfficer, checkOfficerName, openStore } from '../officers.js';
@@ -40,6 +40,7 @@ interface InitOpts {
   port: string;
   json?: boolean;
   chain?: string;
+  store?: string;
 }
 
 function checkArgs(o: InitOpts): { port: number } {
@@ -51,7 +52,34 @@ function checkArgs(o: InitOpts): { port: number } {
   for (const u of o.url ?? []) if (!/^https?:\/\/[^\s/?#]+(\/[^\s?#]*)?$/.test(u)) throw new UsageError(`--url "${u}" is not an http(s) URL without query or fragment`);
   const port = parseIndexArg(o.port, '--port');
   if (port > 65535) throw new UsageError('--port must be at most 65535');
+  if (o.store !== undefined) checkStoreUrl(o.store);
   return { port };
+}
+
+/** `--store`: a postgres:// URL the driver can parse. */
+export function checkStoreUrl(url: string): void {
+  let ok = isPgSpec(url);
+  try {
+    if (ok) ok = new URL(url).hostname !== '' || new URL(url).searchParams.has('host');
+  } catch {
+    ok = false;
+  }
+  if (!ok) throw new UsageError(`--store "${storeLabel(url)}" is not a PostgreSQL URL: postgres://USER@HOST:PORT/DATABASE (omit --store for the SQLite file in the data directory)`);
+}
+
+/**
+ * A PostgreSQL database is shared infrastructure: init never takes over one
+ * that already holds a party's data (checked before anything is written;
+ * opening it creates the tables in an empty one).
+ */
+async function checkEmptyDatabase(dir: string, url: string): Promise<void> {
+  const store = await openStore(dir, { spec: url });
+  try {
+    const held = (await store.treeSize()) > 0 || (await store.officers()).length > 0 || (await store.getSetting('accord')) !== undefined || (await store.inbox({ limit: 1 })).length > 0;
+    if (held) throw new UsageError(`the database ${storeLabel(url)} already holds a party's data: give an empty database (createdb …), or copy a data directory into it with parley migrate`);
+  } finally {
+    await store.close();
+  }
 }
 
 export function registerInit(program: Command): void {
@@ -70,11 +98,13 @@ export function registerInit(program: Command): void {
     .option('--host <host>', 'address `parley serve` listens on', '127.0.0.1')
     .option('--port <port>', 'port `parley serve` listens on', '8443')
     .option('--json', "print only the party's public accord material as JSON (a --party-file for parley accord init)")
+    .option('--store <url>', 'keep the store in this PostgreSQL database (postgres://USER@HOST:PORT/DB; empty, created beforehand; password from PGPASSWORD or ~/.pgpass) instead of DIR/parley.sqlite')
     .option('--chain <file>', 'join a running channel: walk this accord chain file (parley accord chain --out FILE) and bind the data directory to it')
     .addHelpText(
       'after',
       `
-Writes DIR/keys.enc (scrypt + AES-256-GCM), DIR/config.json, DIR/party.json and DIR/parley.sqlite.
+Writes DIR/keys.enc (scrypt + AES-256-GCM), DIR/config.json, DIR/party.json and DIR/parley.sqlite
+(or, with --store postgres://…, the tables in that empty PostgreSQL database; config.json keeps the URL).
 Give DIR/party.json (or the --json output) to whoever runs \`parley accord init\`.
 
 With --chain FILE (a party joining a running channel, or one whose keys were lost and are being recovered):
@@ -85,7 +115,8 @@ to the parties, consent to the amendment that adds you (parley accord consent), 
 and starts when it names this party with this key.
 
 Example:
-  $ PARLEY_PASSPHRASE=… parley init --party US --origin us.parley.example/log --data us --admin alice --admin-password-file pw.txt`,
+  $ PARLEY_PASSPHRASE=… parley init --party US --origin us.parley.example/log --data us --admin alice --admin-password-file pw.txt
+  $ createdb -h db.example parley_us && parley init --party US --origin us.parley.example/log --data us --store postgres://parley@db.example:5432/parley_us`,
     )
     .action(act(init));
 }
@@ -113,6 +144,7 @@ async function init(o: InitOpts): Promise<number> {
     logKey: formatVerifierKey(verifierKeyOf(log)),
     hpkeKey: formatBase64(hpke.publicKey),
   };
+  if (o.store !== undefined) await checkEmptyDatabase(dir, o.store);
   makeDataDir(dir);
   const lock = lockDir(dir, 'parley init');
   try {
@@ -121,7 +153,7 @@ async function init(o: InitOpts): Promise<number> {
     // keys first, config last: a directory with config.json is a complete one.
     writeFileAtomic(p.keys, await sealKeyFile({ log, hpkeSeed }, passphrase));
     writeFileAtomic(p.party, `${JSON.stringify(party, null, 2)}\n`, 0o644);
-    const store = openStore(dir);
+    const store = await openStore(dir, o.store !== undefined ? { spec: o.store } : {});
     try {
       if (chain !== undefined) {
         // As `parley accord install CHAINFILE`: version 1 (the channel id) as accord.json, the rest in the store.
@@ -131,8 +163,8 @@ async function init(o: InitOpts): Promise<number> {
     } finally {
       await store.close();
     }
-    if (o.admin !== undefined) await addOfficer(dir, { name: o.admin, role: 'admin', password: adminPassword! });
-    writeConfig(dir, { party: o.party, origin: o.origin, listen: { host: o.host, port }, accord: 'accord.json' });
+    if (o.admin !== undefined) await addOfficer(dir, { name: o.admin, role: 'admin', password: adminPassword!, ...(o.store !== undefined ? { spec: o.store } : {}) });
+    writeConfig(dir, { party: o.party, origin: o.origin, listen: { host: o.host, port }, accord: 'accord.json', ...(o.store !== undefined ? { store: o.store } : {}) });
   } finally {
     lock.release();
   }
@@ -143,6 +175,7 @@ async function init(o: InitOpts): Promise<number> {
     `  log key:   ${party.logKey}`,
     `  HPKE key:  ${party.hpkeKey}`,
     `  urls:      ${party.urls.join(', ')}`,
+    `  store:     ${storeLabel(o.store ?? p.store)}`,
     o.admin !== undefined ? `  admin:     ${o.admin}` : `  no officer yet: parley officer add NAME --role admin --data ${dir}`,
     '',
     `Public material for the accord: ${p.party}`,

@@ -13,7 +13,7 @@ import { Option } from 'commander';
 import type { Role } from '@parley/store';
 import { EXIT_OK, UsageError, act } from '../exit.js';
 import { makeOut } from '../io.js';
-import { DATA_FLAGS, DATA_HELP, dataDir, paths, readConfig } from '../datadir.js';
+import { DATA_FLAGS, DATA_HELP, dataDir, readConfig, storeLabel, storeSpec } from '../datadir.js';
 import { migrationProgress } from '../progress.js';
 import { getSecret } from '../secrets.js';
 import { ROLES, addOfficer, checkOfficerName, openStore } from '../officers.js';
@@ -38,7 +38,7 @@ export function registerOfficer(program: Command): void {
         const dir = dataDir(o.data);
         readConfig(dir); // a data directory, not a stray folder
         const password = await getSecret({ file: o.passwordFile, what: `password for ${name}`, flag: '--password-file', create: true });
-        const onMigrate = await migrationProgress(o.json === true, paths(dir).store);
+        const onMigrate = await migrationProgress(o.json === true, storeLabel(storeSpec(dir)));
         await withDirLock(dir, 'parley officer add', () => addOfficer(dir, { name, role: o.role, password, replace: o.replace === true, onMigrate }));
         makeOut(o.json === true).result({ name, role: o.role }, [`Officer ${name} (${o.role}) can now log in: parley login --name ${name}`]);
         return EXIT_OK;
@@ -53,7 +53,7 @@ export function registerOfficer(program: Command): void {
       act(async (o: { data?: string; json?: boolean }) => {
         const dir = dataDir(o.data);
         readConfig(dir);
-        const store = openStore(dir, { readonly: true });
+        const store = await openStore(dir, { readonly: true });
         try {
           const all = (await store.officers()).map(({ name, role, created, disabled }) => ({ name, role, created, disabled }));
           makeOut(o.json === true).result(
@@ -114,7 +114,7 @@ interface OfficerState {
 async function setDisabledOffline(dir: string, name: string, disabled: boolean): Promise<OfficerState> {
   readConfig(dir);
   return withDirLock(dir, `parley officer ${disabled ? 'disable' : 'enable'}`, async () => {
-    const store = openStore(dir);
+    const store = await openStore(dir);
     try {
       const o = await store.officer(name);
       if (!o) throw new UsageError(`no officer "${name}" in ${dir}`);

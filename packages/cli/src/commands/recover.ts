@@ -17,11 +17,11 @@
 import type { Command } from 'commander';
 import { isParleyError, verifyAccord } from '@parley/core/node';
 import type { ParleyNode } from '@parley/node';
-import { SqliteStore, databaseInUse } from '@parley/store';
+import { databaseInUse, openStore } from '@parley/store';
 import { lockDir } from '../lock.js';
 import { EXIT_INVALID, EXIT_OK, UsageError, act } from '../exit.js';
 import { makeOut } from '../io.js';
-import { DATA_FLAGS, DATA_HELP, dataDir, paths, readConfig, readInstalledAccord } from '../datadir.js';
+import { DATA_FLAGS, DATA_HELP, dataDir, isPgSpec, readConfig, readInstalledAccord, storeLabel, storeSpec } from '../datadir.js';
 import { unlockKeys } from '../secrets.js';
 import { nodeKeys } from '../keyfile.js';
 import { migrationProgress } from '../progress.js';
@@ -57,10 +57,11 @@ Exit status: 0 the log is complete (recovered, or nothing was missing),
 async function recover(o: RecoverOpts): Promise<number> {
   const dir = dataDir(o.data);
   const config = readConfig(dir);
-  const file = paths(dir).store;
+  const file = storeSpec(dir, config);
   // One process per data directory: held until this command exits (released by the OS even on a crash).
   lockDir(dir, 'parley recover');
-  if (databaseInUse(file)) throw new UsageError(`the store of ${dir} is in use (is parley serve running on it?): a running node recovers by itself — see GET /v1/continuity; or stop it and run parley recover again`);
+  // SQLite tells whether another process has the file open; a PostgreSQL store is shared by design (the data directory's lock still holds).
+  if (!isPgSpec(file) && databaseInUse(file)) throw new UsageError(`the store of ${dir} is in use (is parley serve running on it?): a running node recovers by itself — see GET /v1/continuity; or stop it and run parley recover again`);
   const peerUrls: Record<string, string> = {};
   for (const p of o.peer ?? []) {
     const m = /^([A-Z][A-Z0-9-]{1,15})=(https?:\/\/\S+)$/.exec(p);
@@ -70,8 +71,8 @@ async function recover(o: RecoverOpts): Promise<number> {
   const accord = verifyAccord(readInstalledAccord(dir, config), { requireAll: false });
   const keys = nodeKeys(await unlockKeys(dir, o.passphraseFile));
   const { ContinuityGuard, ParleyNode, peersOf } = await import('@parley/node'); // slow to load: only once the arguments are good
-  const onMigrate = await migrationProgress(o.json === true, file);
-  const store = SqliteStore.open(file, onMigrate ? { onMigrate } : {});
+  const onMigrate = await migrationProgress(o.json === true, storeLabel(file));
+  const store = await openStore(file, onMigrate ? { onMigrate } : {});
   const out = makeOut(o.json === true);
   try {
     let node: ParleyNode;

@@ -13,7 +13,7 @@ import type { HardeningOptions, ParleyNode, Runtime } from '@parley/node';
 import { EXIT_OK, UsageError, act } from '../exit.js';
 import { makeOut } from '../io.js';
 import { parseIndexArg } from '../hashes.js';
-import { DATA_FLAGS, DATA_HELP, dataDir, paths, readConfig, readInstalledAccord } from '../datadir.js';
+import { DATA_FLAGS, DATA_HELP, dataDir, readConfig, readInstalledAccord, storeLabel, storeSpec } from '../datadir.js';
 import { loadNodeKeys } from '../node-keys.js';
 import { webRootOf } from '../web.js';
 import { lockDir } from '../lock.js';
@@ -83,7 +83,7 @@ export function registerServe(program: Command): void {
     .option('--trust-proxy <addresses>', 'believe X-Forwarded-For from these reverse proxies (address, CIDR or comma list, e.g. 127.0.0.1), so login throttling sees clients\' addresses')
     .option('--upload-timeout <seconds>', 'close an upload (push, witness request, bundle import) whose body is not in after this long (default 30)')
     .option('--tsa-interval <seconds>', 'when the accord lists RFC 3161 time-stamping authorities: least time between two time stamps of this log\'s checkpoints, and between two fetches of the peers\' tokens (default 60; a checkpoint after an evaluation commitment or deployment notice is stamped at once)')
-    .option('--store <url>', 'keep the log in this PostgreSQL database (postgres://…; default: config.json "store", else DIR/parley.sqlite); several serve processes may share one database: one of them signs (the sequencer), the others serve reads and hand writes to it')
+    .option('--store <url>', "the PostgreSQL database of this party's store (default: config.json \"store\", else DIR/parley.sqlite); several serve processes may share one database: one of them signs (the sequencer), the others serve reads and hand writes to it")
     .option('--advertise-url <url>', 'with a PostgreSQL store: the base URL the party\'s other serve processes forward writes to when this one is the sequencer (default: the URL it listens on)')
     .option('--json', 'print {"url","party","origin","channel"} as JSON once listening')
     .addHelpText(
@@ -105,7 +105,8 @@ over within a few seconds. GET /v1/sequencer says which one it is.
 
 Example:
   $ PARLEY_PASSPHRASE=… parley serve --data us --port 8443
-  $ PARLEY_PASSPHRASE=… parley serve --data us-2 --port 8444 --store postgres://parley@db/us`,
+  $ PGPASSWORD=… PARLEY_PASSPHRASE=… parley serve --data us --store postgres://parley@db.example/parley_us
+  $ PGPASSWORD=… PARLEY_PASSPHRASE=… parley serve --data us-2 --port 8444 --store postgres://parley@db.example/parley_us`,
     )
     .action(act(serve));
 }
@@ -155,29 +156,24 @@ async function serve(o: ServeOpts): Promise<number> {
   const webRoot = webRootOf(o.web);
   const hardening = hardeningOf(o);
   // Loaded here, not with the command: `parley serve --help` and a refused start stay fast.
-  const [{ ParleyNode, VerifyPool, SequencerElection, startRuntime }, { SqliteStore, PgStore, isPostgresUrl, withWriterThread }] = await Promise.all([import('@parley/node'), import('@parley/store')]);
-
-  // Commits run on a writer thread (the event loop stays free during fsync);
-  // entry signatures of ingested entries are checked on a worker pool.
-  const spec = o.store ?? (config as { store?: string }).store ?? paths(dir).store;
-  const file = isPostgresUrl(spec) ? undefined : spec;
-  if (o.store !== undefined && file !== undefined) throw new UsageError(`--store must be a postgres:// URL (the SQLite store is DIR/parley.sqlite)`);
-  const onMigrate = await migrationProgress(o.json === true, spec);
-  let store: import('@parley/store').LogStore;
-  let pool: import('pg').Pool | undefined;
-  if (file === undefined) {
-    try {
-      const pg = await PgStore.open(spec, onMigrate ? { onMigrate } : {});
-      pool = pg.pool;
-      store = pg;
-    } catch (e) {
-      if (!isParleyError(e)) throw e;
-      throw new UsageError(`cannot open the PostgreSQL store: ${e.message} (${e.code})`, e.code);
-    }
-  } else {
-    store = withWriterThread(SqliteStore.open(file, onMigrate ? { onMigrate } : {}), file);
+  if (o.store !== undefined) {
+    const { checkStoreUrl } = await import('./init.js');
+    checkStoreUrl(o.store);
   }
-  if (o.advertiseUrl !== undefined && pool === undefined) throw new UsageError('--advertise-url is for several processes on a PostgreSQL store (--store postgres://…)');
+  const [{ ParleyNode, VerifyPool, SequencerElection, startRuntime }, { openStore, PgStore }] = await Promise.all([import('@parley/node'), import('@parley/store')]);
+
+  // The store: the SQLite file (commits on a writer thread, so the event
+  // loop stays free during fsync) or the PostgreSQL database of --store /
+  // config.json (issue 14). Entry signatures of ingested entries are checked on a worker pool.
+  const spec = o.store ?? storeSpec(dir, config);
+  const onMigrate = await migrationProgress(o.json === true, storeLabel(spec));
+  const store = await openStore(spec, { writerThread: true, ...(onMigrate ? { onMigrate } : {}) });
+  // issue 14: several serve processes may share a PostgreSQL store; they elect the one that signs (sequencer.ts).
+  const pool = store instanceof PgStore ? store.pool : undefined;
+  if (o.advertiseUrl !== undefined && pool === undefined) {
+    await store.close();
+    throw new UsageError('--advertise-url is for several processes on a PostgreSQL store (--store postgres://…)');
+  }
   // keys.enc, a pending next key (log.key.next) and retired HPKE keys; the next key becomes the key once its version is in force.
   const keys = await loadNodeKeys(dir, o.passphraseFile, config.party, store).catch(async (e: unknown) => {
     await store.close();

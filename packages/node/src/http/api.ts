@@ -24,6 +24,7 @@ import { withDeadlines } from './deadlines.js';
 import { officerQuery, urgentInbox } from './inbox-order.js';
 import { HttpError } from './problem.js';
 import * as S from './schemas.js';
+import { clientAddress } from './forward.js';
 
 const DEFAULT_LIMIT = 50;
 
@@ -46,7 +47,7 @@ export function registerApi(app: App, ctx: Context): void {
   app.post('/v1/sessions', {
     bodyLimit: 8 * 1024, // a name and a password: an unauthenticated caller's body stays small
     schema: { tags: ['sessions'], summary: 'Log in: a bearer token for 8 hours', body: S.LoginRequest, response: { 201: S.LoginResponse } },
-    handler: async (req, reply) => reply.code(201).header('cache-control', 'no-store').send(await sessions.login(req.body.name, req.body.password, new Date(), req.ip)),
+    handler: async (req, reply) => reply.code(201).header('cache-control', 'no-store').send(await sessions.login(req.body.name, req.body.password, new Date(), clientAddress(req))),
   });
 
   app.delete('/v1/sessions/current', {

@@ -18,6 +18,7 @@
  * but before it answered leaves the client without an answer, exactly as a
  * single process would.
  */
+import { timingSafeEqual } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Agent, request } from 'undici';
 import type { App } from './context.js';
@@ -27,6 +28,24 @@ import type { SequencerStatus } from '../sequencer.js';
 
 /** The header a forwarded request carries: the follower's URL. */
 export const FORWARDED_HEADER = 'x-parley-forwarded';
+/**
+ * The client's address as the follower saw it, and `<unix seconds> <MAC>`
+ * over method, URL, address and time (ParleyNode.forwardMac): the sequencer
+ * throttles logins and caps uploads by the client's address, not by the
+ * follower's. Believed within {@link FORWARD_MAC_SKEW_S}.
+ */
+export const FORWARDED_FOR_HEADER = 'x-parley-client';
+export const FORWARD_MAC_HEADER = 'x-parley-client-mac';
+export const FORWARD_MAC_SKEW_S = 60;
+
+const clientOf = new WeakMap<FastifyRequest, string>();
+
+/** The client's address: the one a follower of the party vouched for (forwarded request), else the connection's. */
+export function clientAddress(req: FastifyRequest): string {
+  return clientOf.get(req) ?? req.ip;
+}
+
+const macInput = (method: string, url: string, address: string, at: string) => `${method}\n${url}\n${address}\n${at}`;
 /** Longest wait for the sequencer's answer to a forwarded request (ms). */
 export const FORWARD_TIMEOUT_MS = 30_000;
 /** Methods a follower answers itself. */
@@ -49,8 +68,22 @@ function unavailable(reply: FastifyReply, detail: string): FastifyReply {
   return reply.code(problem.status).header('retry-after', '1').header('cache-control', 'no-store').type('application/problem+json').send(JSON.stringify(problem));
 }
 
-/** Registers the forwarding hook: call it before every other onRequest hook. */
-export function registerForward(app: App, seq: SequencerView): void {
+/**
+ * Registers the forwarding hook: call it before every other onRequest hook.
+ * @param mac the party's forwarding MAC (ParleyNode.forwardMac).
+ */
+export function registerForward(app: App, seq: SequencerView, mac: (message: string) => string): void {
+  // A request a follower of the party forwarded: believe the client address it vouches for.
+  app.addHook('onRequest', async (req: FastifyRequest) => {
+    const address = req.headers[FORWARDED_FOR_HEADER];
+    const vouch = req.headers[FORWARD_MAC_HEADER];
+    if (typeof address !== 'string' || typeof vouch !== 'string') return;
+    const [at, given] = vouch.split(' ');
+    if (at === undefined || given === undefined || !(Math.abs(Date.now() / 1000 - Number(at)) <= FORWARD_MAC_SKEW_S)) return;
+    const want = Buffer.from(mac(macInput(req.method, req.url, address, at)));
+    const got = Buffer.from(given);
+    if (got.length === want.length && timingSafeEqual(got, want)) clientOf.set(req, address);
+  });
   const agent = new Agent({ connect: { timeout: 2_000 }, keepAliveTimeout: 10_000 });
   app.addHook('onClose', async () => {
     await agent.close();
@@ -68,7 +101,10 @@ export function registerForward(app: App, seq: SequencerView): void {
     const headers: Record<string, string> = {};
     for (const [k, v] of Object.entries(req.headers)) if (v !== undefined && !HOP.has(k)) headers[k] = Array.isArray(v) ? v.join(', ') : v;
     headers[FORWARDED_HEADER] = seq.status().self ?? 'unknown';
-    headers['x-forwarded-for'] = [req.headers['x-forwarded-for'], req.ip].filter((x) => x !== undefined).join(', ');
+    const client = clientAddress(req);
+    const at = String(Math.floor(Date.now() / 1000));
+    headers[FORWARDED_FOR_HEADER] = client;
+    headers[FORWARD_MAC_HEADER] = `${at} ${mac(macInput(req.method, req.url, client, at))}`;
     const hasBody = req.headers['content-length'] !== undefined ? req.headers['content-length'] !== '0' : req.headers['transfer-encoding'] !== undefined;
     let status: number;
     let resHeaders: Record<string, string | string[] | undefined>;

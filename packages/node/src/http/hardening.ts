@@ -58,6 +58,7 @@ import type { App } from './context.js';
 import { HttpError } from './problem.js';
 import type { ThrottleOptions } from './throttle.js';
 import { contentDigestOf, verifyHead } from './signedHead.js';
+import { clientAddress } from './forward.js';
 
 export interface UploadLimits {
   /** Large bodies (pushes ≤ 16 MiB, bundle imports ≤ 64 MiB) in flight per peer (default 2). */
@@ -254,7 +255,7 @@ export class UploadGate {
    */
   #claimedPeer(kind: UploadKind, req: FastifyRequest): string {
     const raw = req.headers['parley-signature'];
-    if (kind === 'import' || (kind === 'witness' && raw === undefined)) return `address ${req.ip}`;
+    if (kind === 'import' || (kind === 'witness' && raw === undefined)) return `address ${clientAddress(req)}`;
     // With Content-Digest the whole signature is checked now, before the body (signedHead.ts).
     const digest = contentDigestOf(req);
     if (digest !== undefined) return `party ${verifyHead(this.#node, req, digest).party}`;

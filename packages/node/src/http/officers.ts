@@ -13,6 +13,7 @@ import { z } from 'zod';
 import { type App, type Context, ADMINS, BEARER, READERS } from './context.js';
 import { MIN_PASSWORD } from '../auth.js';
 import * as S from './schemas.js';
+import { clientAddress } from './forward.js';
 
 const Name = z.object({ name: S.OfficerName });
 const OfficerState = z.object({ name: z.string(), role: S.Role, disabled: z.boolean(), sessionsRevoked: z.number().int().describe('Sessions of the officer deleted by this change') });
@@ -73,7 +74,7 @@ export function registerOfficers(app: App, ctx: Context): void {
     },
     handler: async (req) => {
       const p = sessions.principal(req);
-      return { name: p.name, sessionsRevoked: await sessions.changePassword(p, req.body.current, req.body.password, req.ip) };
+      return { name: p.name, sessionsRevoked: await sessions.changePassword(p, req.body.current, req.body.password, clientAddress(req)) };
     },
   });
 }

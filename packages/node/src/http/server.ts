@@ -110,7 +110,7 @@ export async function createServer(opts: ServerOptions): Promise<FastifyInstance
   // issue 14: before every other hook — a follower reads nothing of a write, it hands it over whole.
   const seq = opts.sequencer;
   if (seq !== undefined) {
-    registerForward(app, seq);
+    registerForward(app, seq, (m) => opts.node.forwardMac(m));
     new Gauge({
       name: 'parley_sequencer',
       help: '1 while this process is the sequencer of its party (signs and appends its log), 0 while it is a follower',

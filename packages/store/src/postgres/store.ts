@@ -50,9 +50,10 @@ import type {
   WitnessState,
 } from '../types.js';
 import type { MigrationStep } from '../sqlite/store.js';
+import type { DumpTables } from '../copy.js';
 import { HashCache } from '../sqlite/hashCache.js';
 import { rethrowPgError, toPgStoreError } from './errors.js';
-import { migratePg } from './schema.js';
+import { migratePg, PG_SCHEMA_VERSION, pgSchemaVersion } from './schema.js';
 import { bytes, type EntryRow, listingOf, metaColumns, officerOf, ownEntryOf, receivedOf, type ReceivedRow, settingOf } from './rows.js';
 
 export interface PgStoreOptions {
@@ -62,6 +63,8 @@ export interface PgStoreOptions {
   readonly max?: number;
   /** How long to wait for a connection before STORE_UNAVAILABLE (ms, default 10000). */
   readonly connectTimeoutMs?: number;
+  /** Read only: no migrations (the schema must be current), every transaction READ ONLY; writes reject with STORE_UNAVAILABLE. */
+  readonly readonly?: boolean;
 }
 
 const INT8_OID = 20;
@@ -125,7 +128,7 @@ export class PgStore implements LogStore {
       connectionString: url,
       max: Math.max(1, Math.floor(opts.max ?? 10)),
       connectionTimeoutMillis: opts.connectTimeoutMs ?? 10_000,
-      options: '-c synchronous_commit=on -c client_min_messages=warning',
+      options: `-c synchronous_commit=on -c client_min_messages=warning${opts.readonly === true ? ' -c default_transaction_read_only=on' : ''}`,
       types: TYPES,
     });
     // An idle connection that dies (server restart) must not crash the process: the next query reports it.
@@ -133,9 +136,17 @@ export class PgStore implements LogStore {
     const store = new PgStore(url, pool);
     try {
       const c = await pool.connect();
+      const swallow = () => undefined; // a connection lost mid-migration fails its next query, reported below
+      c.on('error', swallow);
       try {
-        await migratePg(c, undefined, opts.onMigrate);
+        if (opts.readonly === true) {
+          const v = await pgSchemaVersion(c);
+          if (v !== PG_SCHEMA_VERSION) fail('STORE_UNAVAILABLE', `read-only database has schema version ${v}, this code needs ${PG_SCHEMA_VERSION}`);
+        } else {
+          await migratePg(c, undefined, opts.onMigrate);
+        }
       } finally {
+        c.removeListener('error', swallow);
         c.release();
       }
       await store.#checkLayout();
@@ -182,6 +193,12 @@ export class PgStore implements LogStore {
   /** Runs `fn` in one transaction on one connection. */
   async #tx<T>(fn: (c: pg.PoolClient) => Promise<T>): Promise<T> {
     const c = await this.pool.connect();
+    // A connection killed while checked out but between queries (server restart, failover,
+    // pg_terminate_backend) emits 'error' on the client: without a listener that is an
+    // uncaught exception that ends the process. The next query on it fails, which we report.
+    let lost: unknown;
+    const onError = (e: unknown) => (lost = e);
+    c.on('error', onError);
     let broken = false;
     try {
       await c.query('BEGIN');
@@ -197,7 +214,8 @@ export class PgStore implements LogStore {
       }
       throw e;
     } finally {
-      c.release(broken);
+      c.removeListener('error', onError);
+      c.release(broken || lost !== undefined ? true : undefined);
     }
   }
 
@@ -743,6 +761,42 @@ export class PgStore implements LogStore {
       );
       return (r.rowCount ?? 0) > 0;
     });
+  }
+
+  /** The raw listings of a logical dump (copy.ts, `parley migrate`). */
+  dumpTables(): DumpTables {
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    const q = (sql: string, params: unknown[] = []): Promise<any[]> => this.#read('dump', async () => (await this.pool.query(sql, params)).rows);
+    return {
+      checkpointsAfter: async (size, limit) => (await q('SELECT tree_size, note FROM checkpoints WHERE tree_size > $1 ORDER BY tree_size LIMIT $2', [size, limit])).map((r) => ({ treeSize: r.tree_size, note: bytes(r.note) })),
+      receivedAfter: async (seq, limit) => (await q(`SELECT ${RECEIVED_COLUMNS} FROM received WHERE seq > $1 ORDER BY seq LIMIT $2`, [seq, limit])).map(listingOf),
+      mirrorAfter: async (party, index, limit) =>
+        (await q('SELECT party, idx, leaf_hash, bytes FROM mirror WHERE party COLLATE "C" > $1 OR (party = $1 AND idx > $2) ORDER BY party COLLATE "C", idx LIMIT $3', [party, index, limit])).map((r) => ({
+          party: r.party,
+          entry: { index: r.idx, leafHash: bytes(r.leaf_hash), bytes: bytes(r.bytes) },
+        })),
+      countReceived: async () => (await q('SELECT count(*) AS n FROM received'))[0].n,
+      countMirror: async () => (await q('SELECT count(*) AS n FROM mirror'))[0].n,
+      sessions: async () => (await q('SELECT token_hash, officer, created, expires FROM sessions')).map((r) => ({ tokenHash: r.token_hash, officer: r.officer, created: r.created, expires: r.expires })),
+      settings: async () => (await q('SELECT key, value FROM settings')).map((r) => ({ key: r.key, value: settingOf(r.value) })),
+      witnesses: async () => (await q('SELECT party, tree_size, root_hash, note FROM witness')).map((r) => ({ party: r.party, treeSize: r.tree_size, rootHash: bytes(r.root_hash), note: bytes(r.note) })),
+      forkProofRows: async () =>
+        (await q('SELECT party, view_lo, view_hi, proof, recorded_at FROM fork_proofs ORDER BY seq')).map((r) => ({ party: r.party, viewLo: r.view_lo, viewHi: r.view_hi, proof: r.proof, recordedAt: r.recorded_at })),
+      unverifiedRows: async () =>
+        (await q('SELECT party, note, kept_at, compared_at, outcome FROM unverified_checkpoints ORDER BY seq')).map((r) => ({ party: r.party, note: r.note, keptAt: r.kept_at, comparedAt: r.compared_at, outcome: r.outcome })),
+      cursors: async () =>
+        (await q('SELECT kind, party, tree_size, frontier FROM cursors')).map((r) => {
+          const f = bytes(r.frontier);
+          const frontier: Hash[] = [];
+          for (let i = 0; i < f.length; i += HASH_SIZE) frontier.push(f.slice(i, i + HASH_SIZE));
+          return { cursorKind: r.kind as CursorKind, party: r.party, cursor: { treeSize: r.tree_size, frontier } };
+        }),
+      ownCosignedAll: async () =>
+        (await q('SELECT witness, tree_size, cosigned_at, note FROM own_cosigned')).map((r) => ({ witness: r.witness, treeSize: r.tree_size, ...(r.cosigned_at !== null ? { cosignedAt: r.cosigned_at } : {}), note: r.note })),
+      cosignedTimesAll: async () => (await q('SELECT party, cosigner, tree_size, cosigned_at FROM cosigned_times')).map((r) => ({ party: r.party, cosigner: r.cosigner, treeSize: r.tree_size, cosignedAt: r.cosigned_at })),
+      timestampsAll: async () =>
+        (await q('SELECT party, tree_size, authority, token, gen_time, note FROM checkpoint_timestamps')).map((r) => ({ party: r.party, treeSize: r.tree_size, authority: r.authority, token: bytes(r.token), genTime: r.gen_time, note: r.note })),
+    };
   }
 
   /** Waits for queued writes, then ends the pool; later calls reject with STORE_UNAVAILABLE. Idempotent. */

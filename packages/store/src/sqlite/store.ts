@@ -18,6 +18,7 @@
 import Database from 'better-sqlite3';
 import type { Statement } from 'better-sqlite3';
 import { fail, Frontier, frontierIndexes, type Hash, HASH_SIZE, storedHashCount, storedHashIndex } from '@parley/core';
+import type { DumpTables } from '../copy.js';
 import type {
   AppendBatch,
   CheckpointTimestamp,
@@ -661,6 +662,73 @@ export class SqliteStore implements LogStore {
       if (!Number.isSafeInteger(next.attempts) || next.attempts < expectAttempts) fail('STORE_CONFLICT', `updateWebhook ${id}: attempts ${next.attempts} after ${expectAttempts}`);
       return this.#stmts.updateWebhook.run(next.attempts, Math.floor(next.nextAttemptAt), next.state, id, expectAttempts).changes > 0;
     });
+  }
+
+  /** The raw listings of a logical dump (copy.ts, `parley migrate`). */
+  dumpTables(): DumpTables {
+    const q = <T>(what: string, sql: string, ...params: unknown[]): Promise<T[]> => this.#run(what, () => this.#list(sql).all(...params) as T[]);
+    const one = (what: string, sql: string): Promise<number> => this.#run(what, () => this.#list(sql).pluck().get() as number);
+    return {
+      checkpointsAfter: async (size, limit) =>
+        (await q<{ tree_size: number; note: Uint8Array }>('dump', 'SELECT tree_size, note FROM checkpoints WHERE tree_size > ? ORDER BY tree_size LIMIT ?', size, limit)).map((r) => ({ treeSize: r.tree_size, note: bytesOf(r.note) })),
+      receivedAfter: async (seq, limit) => (await q<ReceivedRow>('dump', `SELECT ${RECEIVED_COLUMNS} FROM received WHERE seq > ? ORDER BY seq LIMIT ?`, seq, limit)).map(listingOf),
+      mirrorAfter: async (party, index, limit) =>
+        (await q<{ party: string; idx: number; leaf_hash: Uint8Array; bytes: Uint8Array }>('dump', 'SELECT party, idx, leaf_hash, bytes FROM mirror WHERE (party, idx) > (?, ?) ORDER BY party, idx LIMIT ?', party, index, limit)).map((r) => ({
+          party: r.party,
+          entry: { index: r.idx, leafHash: bytesOf(r.leaf_hash), bytes: bytesOf(r.bytes) },
+        })),
+      countReceived: () => one('dump', 'SELECT count(*) FROM received'),
+      countMirror: () => one('dump', 'SELECT count(*) FROM mirror'),
+      sessions: async () => (await q<SessionRow>('dump', 'SELECT * FROM sessions')).map(sessionOf),
+      settings: async () => (await q<{ key: string; value: string }>('dump', 'SELECT key, value FROM settings')).map((r) => ({ key: r.key, value: settingOf(r.value) })),
+      witnesses: async () => (await q<WitnessRow>('dump', 'SELECT party, tree_size, root_hash, note FROM witness')).map(witnessOf),
+      forkProofRows: async () =>
+        (await q<{ party: string; view_lo: string; view_hi: string; proof: string; recorded_at: string }>('dump', 'SELECT party, view_lo, view_hi, proof, recorded_at FROM fork_proofs ORDER BY seq')).map((r) => ({
+          party: r.party,
+          viewLo: r.view_lo,
+          viewHi: r.view_hi,
+          proof: r.proof,
+          recordedAt: r.recorded_at,
+        })),
+      unverifiedRows: async () =>
+        (await q<{ party: string; note: string; kept_at: string; compared_at: string | null; outcome: string | null }>('dump', 'SELECT party, note, kept_at, compared_at, outcome FROM unverified_checkpoints ORDER BY seq')).map((r) => ({
+          party: r.party,
+          note: r.note,
+          keptAt: r.kept_at,
+          comparedAt: r.compared_at,
+          outcome: r.outcome,
+        })),
+      cursors: async () =>
+        (await q<{ kind: CursorKind; party: string; tree_size: number; frontier: Uint8Array }>('dump', 'SELECT kind, party, tree_size, frontier FROM cursors')).map((r) => {
+          const f = bytesOf(r.frontier);
+          const frontier: Hash[] = [];
+          for (let i = 0; i < f.length; i += HASH_SIZE) frontier.push(f.slice(i, i + HASH_SIZE));
+          return { cursorKind: r.kind, party: r.party, cursor: { treeSize: r.tree_size, frontier } };
+        }),
+      ownCosignedAll: async () =>
+        (await q<{ witness: string; tree_size: number; cosigned_at: number | null; note: string }>('dump', 'SELECT witness, tree_size, cosigned_at, note FROM own_cosigned')).map((r) => ({
+          witness: r.witness,
+          treeSize: r.tree_size,
+          ...(r.cosigned_at !== null ? { cosignedAt: r.cosigned_at } : {}),
+          note: r.note,
+        })),
+      cosignedTimesAll: async () =>
+        (await q<{ party: string; cosigner: string; tree_size: number; cosigned_at: number }>('dump', 'SELECT party, cosigner, tree_size, cosigned_at FROM cosigned_times')).map((r) => ({
+          party: r.party,
+          cosigner: r.cosigner,
+          treeSize: r.tree_size,
+          cosignedAt: r.cosigned_at,
+        })),
+      timestampsAll: async () =>
+        (await q<{ party: string; tree_size: number; authority: string; token: Uint8Array; gen_time: number; note: string }>('dump', 'SELECT party, tree_size, authority, token, gen_time, note FROM checkpoint_timestamps')).map((r) => ({
+          party: r.party,
+          treeSize: r.tree_size,
+          authority: r.authority,
+          token: new Uint8Array(r.token),
+          genTime: r.gen_time,
+          note: r.note,
+        })),
+    };
   }
 
   /** Closes the connection (checkpointing the WAL); later calls reject with `STORE_UNAVAILABLE`. Idempotent. */

@@ -1,0 +1,130 @@
+/**
+ * Copying a whole store between implementations (issue 14, `parley
+ * migrate`): a SQLite store holding every kind of record is copied to
+ * PostgreSQL (real server, fresh database) and back to a new SQLite file;
+ * each copy verifies record by record and recomputes the tree. A copy
+ * tampered with afterwards (one byte of one entry, a missing session) is
+ * caught; a non-empty target is refused before anything is written.
+ */
+import { join } from 'node:path';
+import pg from 'pg';
+import { afterAll, describe, expect, it } from 'vitest';
+import { Frontier, leafHash, StoreError } from '@parley/core';
+import { SqliteStore } from '../src/sqlite/store.js';
+import { PgStore } from '../src/postgres/store.js';
+import { copyStore, dumpCounts, verifyCopy, type DumpableStore } from '../src/copy.js';
+import { buildBatch, checkLog, entryBytes, expectRejectsCode, meta, tempDir } from './helpers.js';
+import { freshPgUrl } from './pg.js';
+
+const tmp = tempDir('parley-copy-');
+const drops: (() => Promise<void>)[] = [];
+afterAll(async () => {
+  for (const d of drops) await d();
+  tmp.cleanup();
+});
+const NOW = 1_800_000_000;
+const note = (size: number, root: string, sig = 'sig') => `cn.parley.test/log\n${size}\n${root}=\n\n\u2014 cn.parley.test/log ${sig}\n`;
+
+/** Fills `s` with records of every kind. */
+async function populate(s: DumpableStore): Promise<void> {
+  const f = Frontier.empty();
+  for (const n of [1, 3, 7, 2, 40, 5]) {
+    const first = f.size;
+    await s.appendBatch(buildBatch(f, Array.from({ length: n }, (_, k) => ({ bytes: entryBytes(first + k, 'own', 200), meta: meta({ to: ['CN', 'UK'], refs: k === 0 ? [{ party: 'CN', index: 1, hash: 'x' }] : [], ...(k === 1 ? { type: 'incident.report', incident: 'US:1' } : {}) }) }))));
+  }
+  const rec = (party: string, index: number) => {
+    const bytes = entryBytes(index, `r:${party}`);
+    return { party, index, leafHash: leafHash(bytes), bytes, meta: meta({ from: party, to: ['US'] }), receivedAt: `2026-05-14T12:00:${String(index % 60).padStart(2, '0')}Z` };
+  };
+  // Received out of index order: the receive order is what must survive.
+  await s.ingest([rec('CN', 5), rec('CN', 1), rec('UK', 0)]);
+  await s.ingest(Array.from({ length: 700 }, (_, i) => rec('UK', 700 - i)));
+  await s.mirror('CN', Array.from({ length: 600 }, (_, i) => ({ index: 10 + i, leafHash: leafHash(entryBytes(10 + i, 'm')), bytes: entryBytes(10 + i, 'm') })));
+  await s.mirror('AU', [{ index: 0, leafHash: leafHash(entryBytes(0, 'au')), bytes: entryBytes(0, 'au') }]);
+  await s.putOfficer({ name: 'zed', role: 'auditor', passwordHash: 'h1', created: 't', disabled: true });
+  await s.putOfficer({ name: 'alice', role: 'admin', passwordHash: 'h2', created: 't', disabled: false });
+  await s.putSession({ tokenHash: 'ab'.repeat(32), officer: 'alice', created: 't', expires: 'u' });
+  await s.rememberNonce('CN n1', NOW + 100, NOW);
+  await s.putSetting('accord', { id: 'abc', nested: [1, null, 'x'] });
+  await s.putSetting('accord.chain', { channel: 'c', versions: [] });
+  await s.advanceWitness('CN', 0, { party: 'CN', treeSize: 9, rootHash: leafHash(entryBytes(9, 'root')), note: entryBytes(9, 'note', 100) });
+  await s.addForkProof({ party: 'CN', views: [note(5, 'BBB'), note(5, 'AAA')], proof: '{"p":1}', recordedAt: '2026-05-14T12:00:00Z' });
+  await s.addUnverifiedCheckpoint('CN', note(3, 'A'), 't0', 10);
+  await s.addUnverifiedCheckpoint('CN', note(4, 'B'), 't1', 10);
+  await s.markCheckpointsCompared('CN', [note(3, 'A')], 'consistent', 't2');
+  await s.advanceCursor('pull', 'CN', { treeSize: 3, frontier: [leafHash(entryBytes(1, 'f')), leafHash(entryBytes(2, 'f'))] });
+  await s.advanceCursor('push', 'UK', { treeSize: 7, frontier: [] });
+  await s.advanceOwnCosigned({ witness: 'CN', treeSize: 5, cosignedAt: 100, note: 'n5' });
+  await s.advanceOwnCosigned({ witness: 'UK', treeSize: 2, note: 'n2' });
+  await s.addCosignedTimes([{ party: 'US', cosigner: 'CN', treeSize: 3, cosignedAt: 10 }, { party: 'US', cosigner: 'UK', treeSize: 5, cosignedAt: 15 }]);
+  await s.addCheckpointTimestamps([{ party: 'US', treeSize: 4, authority: 'tsa', token: new Uint8Array([1, 2, 3]), genTime: 4000, note: 'n' }]);
+  await s.recordEscalations([{ id: 'e1', recordedAt: 1000, webhook: '{"a":1}' }, { id: 'e2', recordedAt: 1001 }]);
+  await s.updateWebhook('e1', 0, { attempts: 2, nextAttemptAt: 5000, state: 'abandoned' });
+}
+
+async function pgStore(): Promise<{ store: PgStore; url: string }> {
+  const db = await freshPgUrl();
+  drops.push(db.drop);
+  return { store: await PgStore.open(db.url, { max: 4 }), url: db.url };
+}
+
+describe('copyStore / verifyCopy', () => {
+  it('copies SQLite → PostgreSQL → SQLite exactly: every record, the receive order, the tree', async () => {
+    const src = SqliteStore.open(join(tmp.dir, 'src.sqlite'));
+    await populate(src);
+    const counts = await dumpCounts(src, NOW);
+    expect(counts).toMatchObject({ batch: 58, received: 703, mirror: 601, officer: 2, session: 1, nonce: 1, setting: 2, witness: 1, forkProof: 1, unverified: 2, cursor: 2, ownCosigned: 2, cosignedTime: 2, timestamp: 1, escalation: 2 });
+
+    const { store: mid } = await pgStore();
+    const phases = new Set<string>();
+    expect(await copyStore(src, mid, { now: NOW, progress: (p) => phases.add(p) })).toEqual(counts);
+    const v1 = await verifyCopy(src, mid, { now: NOW, progress: (p) => phases.add(p) });
+    expect(v1.mismatch).toBeUndefined();
+    expect(v1).toMatchObject({ treeSize: 58, checkpoints: 6, counts });
+    expect([...phases]).toEqual(['copy', 'verify']);
+    await checkLog(mid);
+    // The receive order, not the index order, survives.
+    expect((await mid.inbox({ limit: 3 })).map((e) => `${e.party}${e.index}`).reverse()).toEqual(['UK3', 'UK2', 'UK1']);
+    expect((await mid.inbox({ limit: 1000 })).at(-1)).toMatchObject({ party: 'CN', index: 5 });
+    expect(await mid.escalations()).toEqual(await src.escalations());
+    expect(await mid.unverifiedCheckpoints('CN')).toEqual([note(4, 'B')]);
+    expect(await mid.addUnverifiedCheckpoint('CN', note(3, 'A'), 't9', 10)).toBe(false); // compared once, kept as evidence
+
+    const back = SqliteStore.open(join(tmp.dir, 'back.sqlite'));
+    await copyStore(mid, back, { now: NOW });
+    expect((await verifyCopy(mid, back, { now: NOW })).mismatch).toBeUndefined();
+    expect((await verifyCopy(src, back, { now: NOW })).mismatch).toBeUndefined();
+    for (const s of [src, mid, back]) await s.close();
+  });
+
+  it('finds a copy tampered with afterwards: one byte of one entry, a missing row', async () => {
+    const src = SqliteStore.open(join(tmp.dir, 'src2.sqlite'));
+    await populate(src);
+    const { store: dst, url } = await pgStore();
+    await copyStore(src, dst, { now: NOW });
+    const c = new pg.Client({ connectionString: url });
+    await c.connect();
+    await c.query(`UPDATE entries SET bytes = overlay(bytes placing '\\xff'::bytea from 20 for 1) WHERE idx = 30`);
+    let v = await verifyCopy(src, dst, { now: NOW });
+    expect(v.mismatch).toMatchObject({ kind: 'batch' });
+    await c.query('DELETE FROM sessions');
+    await c.end();
+    v = await verifyCopy(src, src, { now: NOW });
+    expect(v.mismatch).toBeUndefined();
+    v = await verifyCopy(src, dst, { now: NOW });
+    expect(v.mismatch).toBeDefined();
+    await src.close();
+    await dst.close();
+  });
+
+  it('refuses a target that is not empty (STORE_CONFLICT) and writes nothing', async () => {
+    const src = SqliteStore.open(join(tmp.dir, 'src3.sqlite'));
+    await populate(src);
+    const { store: dst } = await pgStore();
+    await dst.putSetting('somebody', 1);
+    await expectRejectsCode(copyStore(src, dst, { now: NOW }), StoreError, 'STORE_CONFLICT');
+    expect(await dst.treeSize()).toBe(0);
+    await src.close();
+    await dst.close();
+  });
+});
