@@ -56,15 +56,15 @@ function checkArgs(o: InitOpts): { port: number } {
   return { port };
 }
 
-/** `--store`: a postgres:// URL the driver can parse. */
-export function checkStoreUrl(url: string): void {
+/** `--store` (or migrate's `--to`): a postgres:// URL the driver can parse. */
+export function checkStoreUrl(url: string, flag = '--store'): void {
   let ok = isPgSpec(url);
   try {
     if (ok) ok = new URL(url).hostname !== '' || new URL(url).searchParams.has('host');
   } catch {
     ok = false;
   }
-  if (!ok) throw new UsageError(`--store "${storeLabel(url)}" is not a PostgreSQL URL: postgres://USER@HOST:PORT/DATABASE (omit --store for the SQLite file in the data directory)`);
+  if (!ok) throw new UsageError(`${flag} "${storeLabel(url)}" is not a PostgreSQL URL: postgres://USER@HOST:PORT/DATABASE${flag === '--store' ? ' (omit --store for the SQLite file in the data directory)' : ''}`);
 }
 
 /**

@@ -46,6 +46,16 @@ interface ServeOpts {
   mirrorDir?: string;
 }
 
+/**
+ * `--advertise-url`: the base URL the party's other processes forward writes
+ * to — an http(s) URL without query or fragment, short enough for the
+ * PostgreSQL application_name it travels in (63 bytes with "parley:").
+ */
+export function checkAdvertiseUrl(u: string): void {
+  if (!/^https?:\/\/[^\s/?#]+(\/[^\s?#]*)?$/.test(u)) throw new UsageError(`--advertise-url "${u}" is not an http(s) URL without query or fragment (e.g. https://us-2.parley.example:8444)`);
+  if (Buffer.byteLength(u) > 56) throw new UsageError(`--advertise-url "${u}" is longer than 56 bytes (it travels in PostgreSQL's application_name): use a shorter host name or address`);
+}
+
 /** The installed accord, verified and complete, or a usage error that says what is missing. */
 function installedAccord(dir: string): VerifiedAccord {
   const config = readConfig(dir);
@@ -168,6 +178,7 @@ async function serve(o: ServeOpts): Promise<number> {
   if (config.mirrorDir !== undefined && config.mirrorDir.trim() === '') throw new UsageError(`${paths(dir).config}: "mirrorDir" must name a directory`);
   const mirrorPath = o.mirrorDir !== undefined ? resolve(o.mirrorDir) : config.mirrorDir !== undefined ? resolve(dir, config.mirrorDir) : undefined;
   // Loaded here, not with the command: `parley serve --help` and a refused start stay fast.
+  if (o.advertiseUrl !== undefined) checkAdvertiseUrl(o.advertiseUrl);
   if (o.store !== undefined) {
     const { checkStoreUrl } = await import('./init.js');
     checkStoreUrl(o.store);

@@ -1,0 +1,45 @@
+/**
+ * Refusals of the issue-13/14 commands found in review, with the real
+ * binary: each must exit 2 with a message that names the flag at fault,
+ * never 70 (an internal error) and never start work on bad input.
+ */
+import { rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { foundChannel, parleyIn } from './helpers/channel.js';
+
+let tmp = '';
+beforeAll(() => {
+  tmp = foundChannel('parley-cli-review-');
+}, 120_000);
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+const run = (args: readonly string[]) => parleyIn(tmp, args, { timeout: 60_000 });
+
+describe('parley migrate: bad targets', () => {
+  it('--to an existing file: exit 2 MIGRATE_TARGET_NOT_EMPTY, not an internal error', () => {
+    writeFileSync(join(tmp, 'a-file'), 'x');
+    const r = run(['migrate', '--from', 'us', '--to', 'a-file', '--json']);
+    expect(r.code, r.stderr).toBe(2);
+    expect(JSON.parse(r.stdout).error.code).toBe('MIGRATE_TARGET_NOT_EMPTY');
+  });
+  it('--to an unusable postgres URL names --to, not --store', () => {
+    const r = run(['migrate', '--from', 'us', '--to', 'postgres://']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/--to "postgres:\/\/" is not a PostgreSQL URL/);
+    expect(r.stderr).not.toMatch(/--store/);
+  });
+});
+
+describe('parley serve --advertise-url', () => {
+  it('not an http(s) URL: exit 2 before anything opens', () => {
+    const r = run(['serve', '--data', 'us', '--advertise-url', 'us-2:8444', '--store', 'postgres://postgres@127.0.0.1:5432/nope', '--json']);
+    expect(r.code, r.stderr).toBe(2);
+    expect(JSON.parse(r.stdout).error.detail ?? JSON.parse(r.stdout).error.message ?? r.stdout).toMatch(/--advertise-url/);
+  });
+  it('longer than PostgreSQL application_name allows: exit 2, says so', () => {
+    const r = run(['serve', '--data', 'us', '--advertise-url', `https://${'a'.repeat(60)}.example:8444`, '--store', 'postgres://postgres@127.0.0.1:5432/nope']);
+    expect(r.code, r.stderr).toBe(2);
+    expect(r.stderr).toMatch(/--advertise-url .* longer than 56 bytes/);
+  });
+});
