@@ -43,3 +43,24 @@ describe('parley serve --advertise-url', () => {
     expect(r.stderr).toMatch(/--advertise-url .* longer than 56 bytes/);
   });
 });
+
+describe('parley import aiid: input checked before the node is asked', () => {
+  // Nothing listens on port 9: an import that reached the node would exit 3 (NODE_UNREACHABLE).
+  const offline = ['--url', 'http://127.0.0.1:9', '--token', 'x'.repeat(43), '--data', 'us', '--json'];
+  it('a missing snapshot directory is FILE_UNREADABLE (exit 2), not "node unreachable"', () => {
+    const r = run(['import', 'aiid', join(tmp, 'no-such-snapshot'), ...offline]);
+    expect(r.code, r.stdout + r.stderr).toBe(2);
+    expect(JSON.parse(r.stdout).error.code).toBe('FILE_UNREADABLE');
+  });
+  it('a malformed incidents.csv is AIID_CSV_MALFORMED (exit 2) with the node down', () => {
+    writeFileSync(join(tmp, 'incidents.csv'), 'incident_id,date\n"1,2024-01-01\n');
+    const r = run(['import', 'aiid', join(tmp, 'incidents.csv'), ...offline]);
+    expect(r.code, r.stdout + r.stderr).toBe(2);
+    expect(JSON.parse(r.stdout).error.code).toBe('AIID_CSV_MALFORMED');
+  });
+  it('--limit 0 is refused', () => {
+    const r = run(['import', 'aiid', join(tmp, 'incidents.csv'), '--limit', '0', ...offline]);
+    expect(r.code, r.stdout + r.stderr).toBe(2);
+    expect(JSON.parse(r.stdout).error.detail).toMatch(/--limit must be at least 1/);
+  });
+});
