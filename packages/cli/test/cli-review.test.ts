@@ -3,10 +3,12 @@
  * binary: each must exit 2 with a message that names the flag at fault,
  * never 70 (an internal error) and never start work on bad input.
  */
-import { rmSync, writeFileSync } from 'node:fs';
+import { existsSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PgStore } from '@parley/store';
 import { foundChannel, parleyIn } from './helpers/channel.js';
+import { freshPgUrl } from '../../store/test/pg.js';
 
 let tmp = '';
 beforeAll(() => {
@@ -62,5 +64,22 @@ describe('parley import aiid: input checked before the node is asked', () => {
     const r = run(['import', 'aiid', join(tmp, 'incidents.csv'), '--limit', '0', ...offline]);
     expect(r.code, r.stdout + r.stderr).toBe(2);
     expect(JSON.parse(r.stdout).error.detail).toMatch(/--limit must be at least 1/);
+  });
+});
+
+describe('parley init --store: a database that holds anything is refused', () => {
+  it('one setting row (say, another node\'s witness state) is enough; nothing is written', async () => {
+    const db = await freshPgUrl();
+    try {
+      const s = await PgStore.open(db.url);
+      await s.putSetting('leftover', { from: 'another party' });
+      await s.close();
+      const r = run(['init', '--party', 'EU', '--origin', 'eu.parley.test/log', '--data', 'eu', '--store', db.url, '--json']);
+      expect(r.code, r.stdout + r.stderr).toBe(2);
+      expect(JSON.parse(r.stdout).error.detail).toMatch(/already holds/);
+      expect(existsSync(join(tmp, 'eu', 'config.json'))).toBe(false);
+    } finally {
+      await db.drop();
+    }
   });
 });

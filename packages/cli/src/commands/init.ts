@@ -73,9 +73,12 @@ export function checkStoreUrl(url: string, flag = '--store'): void {
  * opening it creates the tables in an empty one).
  */
 async function checkEmptyDatabase(dir: string, url: string): Promise<void> {
+  const { isDumpable, isEmpty } = await import('@parley/store');
   const store = await openStore(dir, { spec: url });
   try {
-    const held = (await store.treeSize()) > 0 || (await store.officers()).length > 0 || (await store.getSetting('accord')) !== undefined || (await store.inbox({ limit: 1 })).length > 0;
+    // The same test as parley migrate's target: any row of any table (log, received, mirror, officers, settings, witness state, …).
+    if (!isDumpable(store)) throw new Error('internal: a PostgreSQL store without dumpTables');
+    const held = !(await isEmpty(store, Math.floor(Date.now() / 1000)));
     if (held) throw new UsageError(`the database ${storeLabel(url)} already holds a party's data: give an empty database (createdb …), or copy a data directory into it with parley migrate`);
   } finally {
     await store.close();
