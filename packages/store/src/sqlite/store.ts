@@ -683,7 +683,7 @@ export class SqliteStore implements LogStore {
     return {
       checkpointsAfter: async (size, limit) =>
         (await q<{ tree_size: number; note: Uint8Array }>('dump', 'SELECT tree_size, note FROM checkpoints WHERE tree_size > ? ORDER BY tree_size LIMIT ?', size, limit)).map((r) => ({ treeSize: r.tree_size, note: bytesOf(r.note) })),
-      receivedAfter: async (seq, limit) => (await q<ReceivedRow>('dump', `SELECT ${RECEIVED_COLUMNS} FROM received WHERE seq > ? ORDER BY seq LIMIT ?`, seq, limit)).map(listingOf),
+      receivedAfter: async (seq, limit) => (await q<ReceivedRow>('dump', `SELECT ${RECEIVED_COLUMNS} FROM received r ${WITH_TYPE} WHERE r.seq > ? ORDER BY r.seq LIMIT ?`, seq, limit)).map(listingOf),
       mirrorAfter: async (party, index, limit) =>
         (await q<{ party: string; idx: number; leaf_hash: Uint8Array; bytes: Uint8Array }>('dump', 'SELECT party, idx, leaf_hash, bytes FROM mirror WHERE (party, idx) > (?, ?) ORDER BY party, idx LIMIT ?', party, index, limit)).map((r) => ({
           party: r.party,
