@@ -6,7 +6,9 @@
 import { existsSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import pg from 'pg';
 import { PgStore } from '@parley/store';
+import { LOCK_CLASS, sequencerLockKey } from '@parley/node';
 import { foundChannel, parleyIn } from './helpers/channel.js';
 import { freshPgUrl } from '../../store/test/pg.js';
 
@@ -82,4 +84,34 @@ describe('parley init --store: a database that holds anything is refused', () =>
       await db.drop();
     }
   });
+});
+
+describe('parley recover on a PostgreSQL store shared with running serve processes', () => {
+  it('is refused while another process holds the sequencer lock, and holds it itself while it runs', async () => {
+    const db = await freshPgUrl();
+    try {
+      const m = run(['migrate', '--from', 'cn', '--to', db.url, '--switch', '--json']);
+      expect(m.code, m.stdout + m.stderr).toBe(0);
+      // Another serve process of CN (another data directory, another machine) is the sequencer.
+      const other = new pg.Client({ connectionString: db.url });
+      await other.connect();
+      const key = sequencerLockKey('cn.parley.test/log');
+      expect((await other.query('SELECT pg_try_advisory_lock($1, $2) AS ok', [LOCK_CLASS, key])).rows[0].ok).toBe(true);
+      const r = run(['recover', '--data', 'cn', '--json']);
+      expect(r.code, r.stdout + r.stderr).toBe(2);
+      expect(JSON.parse(r.stdout).error.code).toBe('DATA_DIR_LOCKED');
+      await other.query('SELECT pg_advisory_unlock($1, $2)', [LOCK_CLASS, key]);
+      await other.end();
+      // Nobody holds it: recover runs (no peer answers here: "unconfirmed", exit 1), and lets it go after.
+      const r2 = run(['recover', '--data', 'cn', '--json']);
+      expect(r2.code, r2.stdout + r2.stderr).toBe(1);
+      expect(JSON.parse(r2.stdout).code).toBe('LOG_UNCONFIRMED');
+      const after = new pg.Client({ connectionString: db.url });
+      await after.connect();
+      expect((await after.query('SELECT pg_try_advisory_lock($1, $2) AS ok', [LOCK_CLASS, key])).rows[0].ok).toBe(true);
+      await after.end();
+    } finally {
+      await db.drop();
+    }
+  }, 120_000);
 });
