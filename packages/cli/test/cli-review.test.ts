@@ -35,6 +35,21 @@ describe('parley migrate: bad targets', () => {
   });
 });
 
+describe('a PostgreSQL URL with a password is refused (config.json and the process list would keep it)', () => {
+  it.each([
+    [['init', '--party', 'EU', '--origin', 'eu.parley.test/log', '--data', 'eu-pw', '--store', 'postgres://parley:s3cret@127.0.0.1:5432/x']],
+    [['migrate', '--from', 'us', '--to', 'postgres://parley:s3cret@127.0.0.1:5432/x']],
+    [['serve', '--data', 'us', '--store', 'postgres://parley:s3cret@127.0.0.1:5432/x']],
+  ])('%j', (args) => {
+    const r = run([...args, '--json']);
+    expect(r.code, r.stdout + r.stderr).toBe(2);
+    const out = JSON.parse(r.stdout) as { error: { detail: string } };
+    expect(out.error.detail).toMatch(/carries a password.*PGPASSWORD/);
+    expect(r.stdout + r.stderr).not.toContain('s3cret');
+    expect(existsSync(join(tmp, 'eu-pw'))).toBe(false);
+  });
+});
+
 describe('parley serve --advertise-url', () => {
   it('not an http(s) URL: exit 2 before anything opens', () => {
     const r = run(['serve', '--data', 'us', '--advertise-url', 'us-2:8444', '--store', 'postgres://postgres@127.0.0.1:5432/nope', '--json']);

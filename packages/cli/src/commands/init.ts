@@ -65,6 +65,8 @@ export function checkStoreUrl(url: string, flag = '--store'): void {
     ok = false;
   }
   if (!ok) throw new UsageError(`${flag} "${storeLabel(url)}" is not a PostgreSQL URL: postgres://USER@HOST:PORT/DATABASE${flag === '--store' ? ' (omit --store for the SQLite file in the data directory)' : ''}`);
+  // The URL is kept in config.json and shows in the process list: the password goes where the driver reads it.
+  if (new URL(url).password !== '') throw new UsageError(`${flag} "${storeLabel(url)}" carries a password: leave it out of the URL (it would be kept in config.json and show in the process list) and give it in PGPASSWORD or ~/.pgpass`);
 }
 
 /**
