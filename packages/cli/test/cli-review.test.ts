@@ -101,7 +101,7 @@ describe('parley init --store: a database that holds anything is refused', () =>
   });
 });
 
-describe('parley recover on a PostgreSQL store shared with running serve processes', () => {
+describe('parley recover and migrate on a PostgreSQL store shared with running serve processes', () => {
   it('is refused while another process holds the sequencer lock, and holds it itself while it runs', async () => {
     const db = await freshPgUrl();
     try {
@@ -115,6 +115,11 @@ describe('parley recover on a PostgreSQL store shared with running serve process
       const r = run(['recover', '--data', 'cn', '--json']);
       expect(r.code, r.stdout + r.stderr).toBe(2);
       expect(JSON.parse(r.stdout).error.code).toBe('DATA_DIR_LOCKED');
+      // Nor is the shared database copied away while another process writes it.
+      const m2 = run(['migrate', '--from', 'cn', '--to', 'cn-copy', '--json']);
+      expect(m2.code, m2.stdout + m2.stderr).toBe(2);
+      expect(JSON.parse(m2.stdout).error.code).toBe('DATA_DIR_LOCKED');
+      expect(existsSync(join(tmp, 'cn-copy'))).toBe(false);
       await other.query('SELECT pg_advisory_unlock($1, $2)', [LOCK_CLASS, key]);
       await other.end();
       // Nobody holds it: recover runs (no peer answers here: "unconfirmed", exit 1), and lets it go after.

@@ -20,6 +20,7 @@ import { type Config, dataDir, isPgSpec, makeDataDir, paths, readConfig, storeLa
 import { lockDir } from '../lock.js';
 import { progressBar } from '../progress.js';
 import { checkStoreUrl } from './init.js';
+import { holdSequencerLock } from '../pg-lock.js';
 
 interface MigrateOpts {
   from?: string;
@@ -87,7 +88,10 @@ async function migrate(o: MigrateOpts): Promise<number> {
     const [{ openStore, copyStore, verifyCopy, isDumpable, isEmpty }] = await Promise.all([import('@parley/store')]);
     const out = makeOut(o.json === true);
     const source = await openStore(fromSpec, {});
+    // A PostgreSQL source may be shared by serve processes of other data directories: none may write while it is copied.
+    let releaseSource = async () => {};
     try {
+      releaseSource = await holdSequencerLock(source, config.origin, 'migrate');
       if (toDir !== undefined) makeDataDir(toDir);
       const target = await openStore(toSpec, {});
       try {
@@ -149,6 +153,7 @@ async function migrate(o: MigrateOpts): Promise<number> {
         await target.close();
       }
     } finally {
+      await releaseSource();
       await source.close();
     }
   } finally {
