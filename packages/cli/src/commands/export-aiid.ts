@@ -16,11 +16,8 @@ import { makeOut } from '../io.js';
 import { type ClientOpts, client, clientOptions } from '../client.js';
 import { writeFileAtomic } from '../datadir.js';
 import { type AiidSubmission, toSubmission } from '../aiid/submission.js';
+import { incidentIds } from './export-stix.js';
 
-interface Summary {
-  incident: string;
-  last: string;
-}
 interface View {
   party: string;
   index: number;
@@ -62,13 +59,7 @@ Example:
         const c = client(o);
         const accord = (await c.get('/v1/accord')) as { accord: { parties: { id: string; names: { en: string } }[] } };
         const names = new Map(accord.accord.parties.map((p) => [p.id, p.names.en]));
-        const ids: string[] = [];
-        for (let before: string | undefined; ; ) {
-          const page = (await c.get(`/v1/incidents?limit=200${before !== undefined ? `&before=${encodeURIComponent(before)}` : ''}`)) as { items: Summary[]; next?: string };
-          ids.push(...page.items.map((i) => i.incident));
-          if (page.next === undefined) break;
-          before = page.next;
-        }
+        const ids = await incidentIds(c);
         const out: AiidSubmission[] = [];
         let notClear = 0;
         let withdrawn = 0;

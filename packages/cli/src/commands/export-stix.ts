@@ -30,7 +30,7 @@ export interface StixExportOpts extends ClientOpts {
 const PAGE = 200;
 
 /** Every incident id the role sees (GET /v1/incidents, all pages). */
-async function incidentIds(c: ReturnType<typeof client>): Promise<string[]> {
+export async function incidentIds(c: ReturnType<typeof client>): Promise<string[]> {
   const ids: string[] = [];
   let before: string | undefined;
   for (;;) {
