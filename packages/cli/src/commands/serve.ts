@@ -96,7 +96,7 @@ export function registerServe(program: Command): void {
     .option('--upload-timeout <seconds>', 'close an upload (push, witness request, bundle import) whose body is not in after this long (default 30)')
     .option('--tsa-interval <seconds>', 'when the accord lists RFC 3161 time-stamping authorities: least time between two time stamps of this log\'s checkpoints, and between two fetches of the peers\' tokens (default 60; a checkpoint after an evaluation commitment or deployment notice is stamped at once)')
     .option('--store <url>', "the PostgreSQL database of this party's store (default: config.json \"store\", else DIR/parley.sqlite); several serve processes may share one database: one of them signs (the sequencer), the others serve reads and hand writes to it")
-    .option('--advertise-url <url>', 'with a PostgreSQL store: the base URL the party\'s other serve processes forward writes to when this one is the sequencer (default: the URL it listens on)')
+    .option('--advertise-url <url>', 'with a PostgreSQL store: the base URL the party\'s other serve processes forward writes to when this one is the sequencer (default: the URL it listens on; http(s), at most 56 bytes)')
     .option('--mirror-dir <dir>', 'publish this log to DIR as a static C2SP tlog-tiles mirror (checkpoint, tile/…) for any web server to serve (default: config.json "mirrorDir", else none)')
     .option('--json', 'print {"url","party","origin","channel"} as JSON once listening')
     .addHelpText(
