@@ -135,3 +135,19 @@ describe('parley recover and migrate on a PostgreSQL store shared with running s
     }
   }, 120_000);
 });
+
+describe('parley serve --store on an empty database', () => {
+  it('is refused (a wrong URL would start the party log anew from 0), and writes nothing there', async () => {
+    const db = await freshPgUrl();
+    try {
+      const r = run(['serve', '--data', 'us', '--store', db.url, '--no-federation', '--no-web', '--json']);
+      expect(r.code, r.stdout + r.stderr).toBe(2);
+      expect(JSON.parse(r.stdout).error.detail).toMatch(/holds no party's data.*parley migrate/);
+      const s = await PgStore.open(db.url);
+      expect(await s.treeSize()).toBe(0);
+      await s.close();
+    } finally {
+      await db.drop();
+    }
+  }, 60_000);
+});

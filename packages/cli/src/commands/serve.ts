@@ -197,6 +197,15 @@ async function serve(o: ServeOpts): Promise<number> {
     await store.close();
     throw new UsageError('--advertise-url is for several processes on a PostgreSQL store (--store postgres://…)');
   }
+  // A party's database holds at least its accord binding (accord install) or an officer: an empty one is a wrong
+  // --store URL, and serving it would start the party's log anew from 0 (issue 14).
+  if (pool !== undefined) {
+    const { isDumpable, isEmpty } = await import('@parley/store');
+    if (isDumpable(store) && (await isEmpty(store, Math.floor(Date.now() / 1000)))) {
+      await store.close();
+      throw new UsageError(`the database ${storeLabel(spec)} holds no party's data: check the URL, or put this data directory's store there with parley migrate --from ${dir} --to URL (or create a party in it with parley init --store)`);
+    }
+  }
   // keys.enc, a pending next key (log.key.next) and retired HPKE keys; the next key becomes the key once its version is in force.
   const keys = await loadNodeKeys(dir, o.passphraseFile, config.party, store).catch(async (e: unknown) => {
     await store.close();
