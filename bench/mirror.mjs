@@ -6,7 +6,8 @@
  * the write path. It asserts nothing.
  *
  *   limits            SHA-256 of 64 B (one Merkle node) per second on one core (node:crypto one-shot hash);
- *                     bare HTTP: a trivial node:http server answering 8 KiB, same client
+ *                     bare HTTP: a trivial node:http server answering 8 KiB (a tile), and answering
+ *                     as many bytes as an entry bundle of this log (~256 KiB), same client
  *   tiles/s           random full level-0 hash tiles (8 KiB): node GET /log/tile/0/N  vs  nginx GET /tile/0/N
  *   entry bundles/s   random full entry bundles (256 entries): node vs nginx
  *   inclusion proofs/s  node: GET /log/proof/inclusion (JSON, hashes from SQLite);
@@ -25,7 +26,7 @@
  */
 import * as nc from 'node:crypto';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -205,11 +206,14 @@ for (let i = 0; ; i++) {
   }
 }
 
-// --- A trivial HTTP server: the bare request rate. -------------------------------------------
+// --- A trivial HTTP server: the bare request rate (8 KiB answers: a tile; /bundle: an entry bundle's size). --
 const body8k = nc.randomBytes(8192);
-const bare = createServer((_req, res) => {
-  res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': body8k.length });
-  res.end(body8k);
+const bundleBytes = statSync(join(mirrorDir, 'tile', 'entries', '000')).size;
+const bodyBundle = nc.randomBytes(bundleBytes);
+const bare = createServer((req, res) => {
+  const b = req.url === '/bundle' ? bodyBundle : body8k;
+  res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': b.length });
+  res.end(b);
 });
 await new Promise((r) => bare.listen(0, '127.0.0.1', r));
 const bareUrl = `http://127.0.0.1:${bare.address().port}`;
@@ -299,6 +303,7 @@ const indexes = Array.from({ length: 4096 }, () => Math.floor(Math.random() * si
 const ROUNDS = 3;
 const jobs = {
   bareRate: { origin: bareUrl, kind: 'get', paths: ['/'] },
+  bareBundleRate: { origin: bareUrl, kind: 'get', paths: ['/bundle'] },
   nodeTiles: { origin: runtime.url, kind: 'get', paths: tilePaths.map((p) => `/log/${p}`) },
   nginxTiles: { origin: nginxUrl, kind: 'get', paths: tilePaths.map((p) => `/${p}`) },
   nodeBundles: { origin: runtime.url, kind: 'get', paths: bundlePaths.map((p) => `/log/${p}`) },
@@ -308,12 +313,13 @@ const jobs = {
 };
 const sum = Object.fromEntries(Object.keys(jobs).map((k) => [k, 0]));
 for (let r = 0; r < ROUNDS; r++) for (const [k, job] of Object.entries(jobs)) sum[k] += (await measure({ ...job, seconds: SECONDS / ROUNDS })) / ROUNDS;
-const { bareRate, nodeTiles, nginxTiles, nodeBundles, nginxBundles, nodeProofs, nginxProofs } = sum;
+const { bareRate, bareBundleRate, nodeTiles, nginxTiles, nodeBundles, nginxBundles, nodeProofs, nginxProofs } = sum;
+const bundleKiB = `${Math.round(bundleBytes / 1024)} KiB`;
 
 row('tiles (8 KiB) served by the node', nodeTiles, 'req/s', bareRate, 'bare node:http, 8 KiB answers');
 row('tiles (8 KiB) served by nginx from the mirror', nginxTiles, 'req/s', bareRate, 'bare node:http, 8 KiB answers');
-row('entry bundles (~256 KiB) served by the node', nodeBundles, 'req/s', undefined, '');
-row('entry bundles (~256 KiB) served by nginx', nginxBundles, 'req/s', undefined, '');
+row(`entry bundles (${bundleKiB}) served by the node`, nodeBundles, 'req/s', bareBundleRate, `bare node:http, ${bundleKiB} answers`);
+row(`entry bundles (${bundleKiB}) served by nginx`, nginxBundles, 'req/s', bareBundleRate, `bare node:http, ${bundleKiB} answers`);
 row('inclusion proofs from the node (/log/proof/inclusion)', nodeProofs, 'proofs/s', bareRate, 'bare node:http, 8 KiB answers');
 row('inclusion proofs from nginx (client: tile + verify + prove)', nginxProofs, 'proofs/s', sha / 256, 'SHA-256 ÷ 256 (a tile\'s check is 255 hashes)');
 
@@ -324,7 +330,7 @@ await runtime.stop();
 await node.close();
 await store.close();
 
-console.log(`limits: SHA-256 ${fmt(sha)} hashes/s (64 B, one core) · bare HTTP ${fmt(bareRate)} req/s (node:http, 8 KiB, ${CONNECTIONS} keep-alive connections) · ${(await import('node:os')).cpus().length} cores`);
+console.log(`limits: SHA-256 ${fmt(sha)} hashes/s (64 B, one core) · bare HTTP ${fmt(bareRate)} req/s (node:http, 8 KiB) and ${fmt(bareBundleRate)} req/s (${bundleKiB}), ${CONNECTIONS} keep-alive connections · ${(await import('node:os')).cpus().length} cores`);
 console.log(`static mirror: log of ${size.toLocaleString('en-US')} entries, catch-up of an empty directory ${catchUp.toFixed(1)} s\n`);
 const widths = [0, 1, 2, 3].map((i) => Math.max(...rows.map((r) => r[i].length)));
 for (const r of rows) console.log(`${r[0].padEnd(widths[0])}  ${r[1].padStart(widths[1])}  ${r[2].padStart(widths[2])}  ${r[3].padStart(widths[3])}  ${r[4]}`);

@@ -237,6 +237,7 @@ if (runs('proofs')) {
   for (let base = 0; base < PROOF_LOG; base += 50_000) {
     const entries = [];
     const hashes = [];
+    const prevRoot = frontier.root(); // the conditional append (issue 14): the root this batch builds on
     for (let i = base; i < Math.min(PROOF_LOG, base + 50_000); i++) {
       view.setUint32(0, i);
       const bytes = entry.slice();
@@ -245,7 +246,7 @@ if (runs('proofs')) {
       for (const h of frontier.append(lh)) hashes.push([stored++, h]);
     }
     const cp = signCheckpoint({ origin: us.keys.log.name, treeSize: frontier.size, rootHash: frontier.root(), extensions: [] }, signer);
-    await store.appendBatch({ entries, hashes, treeSize: frontier.size, checkpoint: cp });
+    await store.appendBatch({ entries, hashes, treeSize: frontier.size, prevRoot, checkpoint: cp });
   }
   const size = frontier.size;
   const proofs = await rate(async (i) => {

@@ -24,7 +24,7 @@
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
@@ -104,6 +104,7 @@ async function build() {
     const entries = [];
     const received = [];
     const hashes = [];
+    const prevRoot = frontier.root(); // the conditional append (issue 14): the root this batch builds on
     const receivedAt = new Date().toISOString();
     for (let i = base; i < Math.min(N, base + BATCH); i++) {
       const env = { v: 1, accord: accordId, from: { party: 'US', officer: 'bench' }, to: ['CN'], seq: i, time: new Date(t0 + i).toISOString(), type: 'hotline.message', precedence: 'ROUTINE', marking: 'TLP:CLEAR', refs: [], body: { clear: { text: `${i} `.padEnd(TEXT, 'x') } } };
@@ -115,7 +116,7 @@ async function build() {
       for (const h of frontier.append(e.leafHash)) hashes.push([stored++, h]);
     }
     const checkpoint = core.signCheckpoint({ origin: us.keys.log.name, treeSize: frontier.size, rootHash: frontier.root(), extensions: [] }, signer);
-    await sender.appendBatch({ entries, hashes, treeSize: frontier.size, checkpoint });
+    await sender.appendBatch({ entries, hashes, treeSize: frontier.size, prevRoot, checkpoint });
     await receiver.ingest(received);
     if (N >= 1_000_000 && (base / BATCH) % 25 === 0) console.error(`built ${base + entries.length} / ${N} (${((performance.now() - started) / 1000).toFixed(0)} s)`);
   }
@@ -214,7 +215,7 @@ const rows = [
   ['disk bytes per entry, sender (SQLite, own log)', `${(senderDisk / N).toFixed(0)} B`, `${avg.toFixed(0)} B`, `${((100 * senderDisk) / N / avg).toFixed(0)}%`, 'the entry bytes themselves (goal ≤ 1,250 B per 1 KiB entry)'],
   ['disk bytes per entry, receiver (SQLite, received)', `${(receiverDisk / N).toFixed(0)} B`, `${avg.toFixed(0)} B`, `${((100 * receiverDisk) / N / avg).toFixed(0)}%`, 'the entry bytes themselves'],
 ];
-console.log(`built ${N.toLocaleString('en-US')} entries in ${seconds.toFixed(0)} s (${(N / seconds).toFixed(0)}/s)\n`);
+console.log(`built ${N.toLocaleString('en-US')} entries in ${seconds.toFixed(0)} s (${(N / seconds).toFixed(0)}/s); machine memory ${MiB(totalmem())} (os.totalmem, this run): peak RSS sender ${((100 * sender.peak) / totalmem()).toFixed(1)} %, receiver ${((100 * receiver.peak) / totalmem()).toFixed(1)} % of it\n`);
 const head = ['measure', 'Parley', 'reference', 'ratio', 'reference is'];
 const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => String(r[i]).length)));
 const line = (r) => r.map((c, i) => String(c).padEnd(widths[i])).join('  ');

@@ -49,6 +49,7 @@
 import { mkdirSync, readdirSync, rmdirSync, statSync, writeFileSync, existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createHash } from 'node:crypto';
+import { totalmem } from 'node:os';
 import { VerifierSet, checkConsistency, checkInclusion, openCheckpoint, parseBase64 } from '@parley/core/node';
 import { cpSync } from 'node:fs';
 import { Proxy, REPO, cluster, freePort, rssOf, sleep } from './lib/cluster.mjs';
@@ -943,7 +944,7 @@ const summary = {
   ok,
   seconds: { load: Math.round(loadSeconds), total: Math.round((Date.now() - c.started) / 1000) },
   rate: { planned: RATE, opsPlanned: counts.opsPlanned, opsShed: counts.opsShed },
-  limits,
+  limits: limits && { ...limits, memoryMiB: Math.round(totalmem() / 2 ** 20) },
   throughput: {
     acknowledgedWritesPerSec: Math.round((writes.length / loadSeconds) * 10) / 10,
     byKind,
@@ -980,7 +981,8 @@ for (const r of faultResults) {
   else lines.push(`  ${r.fault.padEnd(15)} at ${r.startedAtS} s: recovered in ${(r.recoveryMs / 1000).toFixed(1)} s${r.restartToServingMs !== undefined ? ` (serving ${(r.restartToServingMs / 1000).toFixed(1)} s after restart)` : ''}${r.takeoverMs !== undefined ? ` (new sequencer after ${(r.takeoverMs / 1000).toFixed(1)} s)` : ''}${r.postgresBackMs !== undefined ? ` (PostgreSQL up ${(r.postgresBackMs / 1000).toFixed(1)} s after restart)` : ''}${r.entriesAcross !== undefined ? ` (${r.entriesAcross} entries sent across the cut)` : ''} — ${r.detail}`);
   if (r.writesDuringMs?.n) lines.push(`  ${''.padEnd(15)} meanwhile: ${r.writesDuringMs.n} writes by ${r.fault === 'partition' ? 'US and EU' : 'the party'} p50 ${r.writesDuringMs.p50} / p99 ${r.writesDuringMs.p99} ms; their deliveries p50 ${f1(r.deliveriesDuringMs.p50)} / p99 ${f1(r.deliveriesDuringMs.p99)} ms`);
 }
-lines.push(`peak RSS (MiB): ${Object.entries(summary.rssPeakMiB).map(([p, v]) => `${p} ${v}`).join(', ')}`);
+const memMiB = Math.round(totalmem() / 2 ** 20);
+lines.push(`peak RSS (MiB): ${Object.entries(summary.rssPeakMiB).map(([p, v]) => `${p} ${v} (${((100 * v) / memMiB).toFixed(1)} % of memory)`).join(', ')} — machine memory ${memMiB} MiB (os.totalmem, this run); goal per node ≤ 256 MiB`);
 if (pgParty) lines.push(`PostgreSQL: ${pgParty} on a private server with two serve processes behind a failover proxy; restarts by the service manager: ${serviceRestarts.length ? serviceRestarts.map((r) => `${r.process} at ${Math.round((r.at - loadStart) / 1000)} s`).join(', ') : 'none'}`);
 lines.push(`disk: ${PARTIES.map((p) => (storage[p]?.postgresBytes !== undefined ? `${p} PostgreSQL database ${(storage[p].postgresBytes / 2 ** 20).toFixed(1)} MiB (${((storage[p].postgresEmptyBytes ?? 0) / 2 ** 20).toFixed(1)} MiB before any entry) / ${storage[p].ownEntries} own + ${storage[p].receivedEntries} received entries = ${storage[p].bytesPerEntry} B per entry beyond the empty database` : storage[p] ? `${p} ${(storage[p].bytes / 2 ** 20).toFixed(1)} MiB / ${storage[p].ownEntries} own + ${storage[p].receivedEntries} received entries = ${storage[p].bytesPerEntry} B per entry (SQLite file ${storage[p].sqliteBytesPerEntry} B; WAL left ${storage[p].walBytes} B)` : `${p} –`)).join('; ')}`);
 lines.push(`errors (request kind: count, of which during or within 5 s of a fault): ${Object.entries(errors).map(([k, e]) => `${k} ${e.count} (${e.inFault}) ${JSON.stringify(e.codes)}`).join('; ') || 'none'}`);

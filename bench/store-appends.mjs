@@ -137,6 +137,7 @@ try {
   await admin.connect();
 } catch (e) {
   console.error(`PostgreSQL is not reachable at ${ADMIN} (${e.message}): start it (pg_ctlcluster 15 main start) or set PARLEY_BENCH_PG`);
+  rmSync(dir, { recursive: true, force: true });
   process.exit(1);
 }
 await admin.query(`CREATE DATABASE ${dbName}`);

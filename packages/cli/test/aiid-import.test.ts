@@ -225,6 +225,23 @@ describe('parley import aiid', () => {
     expect(withImported.map((x) => x.text).join('\n')).not.toContain('SECRET');
   });
 
+  it('parley export aiid leaves out an incident whose report was retracted, and never exports a withdrawn report', async () => {
+    const send = (id: string, title: string, kind?: string) =>
+      ok(['report', '--incident', id, ...(kind !== undefined ? ['--kind', kind] : []), '--title', title, '--summary', `${title}: what happened, what is known and what is not known yet, in enough words for AIID.`, '--category', 'SB', '--severity', '3', '--system', 'FooChat', '--developer', 'Acme AI', '--harm', 'security', '--mitigation', 'Filter patched', '--marking', 'TLP:CLEAR', '--yes', '--data', 'us']) as { index: number };
+    const gone = send('US:2026-0310', 'WITHDRAWN wrong channel');
+    ok(['retract', String(gone.index), '--reason', 'sent by mistake', '--data', 'us']);
+    send('US:2026-0311', 'FooChat second incident');
+    const wrong = send('US:2026-0311', 'WRONG update of the second incident', 'update');
+    ok(['retract', String(wrong.index), '--reason', 'the update was wrong', '--data', 'us']);
+    const r = run(['export', 'aiid', '--json', '--out', 'aiid-retracted.json', '--data', 'us']);
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ leftOut: { withdrawn: 1 } });
+    const doc = readFileSync(join(tmp, 'aiid-retracted.json'), 'utf8');
+    expect(doc).not.toContain('WITHDRAWN');
+    expect(doc).not.toContain('WRONG');
+    expect((JSON.parse(doc) as { title: string }[]).map((x) => x.title)).toContain('FooChat second incident');
+  });
+
   it('kill -9 of the node during a large import leaves all of the import or none of it', async () => {
     // 3,000 generated incidents in AIID's incidents.csv shape.
     const dir = join(tmp, 'large');

@@ -4,7 +4,9 @@
  * officers' API (GET /v1/incidents, /v1/incidents/{id}) so it sees exactly
  * what the login may read. An incident is exported only when EVERY report of
  * it held here is TLP:CLEAR and readable — never a non-CLEAR incident, not
- * even its title; a withdrawn one (a retraction report) is left out, and
+ * even its title; a withdrawn one (a retraction report, or every report
+ * withdrawn by `parley retract`) is left out, a report withdrawn by a
+ * retraction entry is never the one exported, and
  * records imported from AIID are left out unless --include-imported.
  */
 import type { Command } from 'commander';
@@ -14,17 +16,16 @@ import { makeOut } from '../io.js';
 import { type ClientOpts, client, clientOptions } from '../client.js';
 import { writeFileAtomic } from '../datadir.js';
 import { type AiidSubmission, toSubmission } from '../aiid/submission.js';
+import { incidentIds } from './export-stix.js';
 
-interface Summary {
-  incident: string;
-  last: string;
-}
 interface View {
   party: string;
   index: number;
   leafHash: string;
   entry: { type: string; marking: string; time: string };
   body?: unknown;
+  /** Set when the entry was withdrawn by a `retraction` entry (issue 13). */
+  retracted?: unknown;
 }
 
 export function registerExportAiid(program: Command): void {
@@ -58,13 +59,7 @@ Example:
         const c = client(o);
         const accord = (await c.get('/v1/accord')) as { accord: { parties: { id: string; names: { en: string } }[] } };
         const names = new Map(accord.accord.parties.map((p) => [p.id, p.names.en]));
-        const ids: string[] = [];
-        for (let before: string | undefined; ; ) {
-          const page = (await c.get(`/v1/incidents?limit=200${before !== undefined ? `&before=${encodeURIComponent(before)}` : ''}`)) as { items: Summary[]; next?: string };
-          ids.push(...page.items.map((i) => i.incident));
-          if (page.next === undefined) break;
-          before = page.next;
-        }
+        const ids = await incidentIds(c);
         const out: AiidSubmission[] = [];
         let notClear = 0;
         let withdrawn = 0;
@@ -78,12 +73,14 @@ Example:
             notClear++;
             continue;
           }
-          const bodies = reports.map((e) => e.body as IncidentReport);
-          if (bodies.some((b) => b.kind === 'retraction')) {
+          // Reports withdrawn by a `retraction` entry do not count (issue 13): the latest live one speaks for the incident.
+          const live = reports.filter((e) => e.retracted === undefined);
+          const bodies = live.map((e) => e.body as IncidentReport);
+          if (live.length === 0 || bodies.some((b) => b.kind === 'retraction')) {
             withdrawn++;
             continue;
           }
-          const last = reports[reports.length - 1]!;
+          const last = live[live.length - 1]!;
           const body = bodies[bodies.length - 1]!;
           if (body.source?.name === 'AIID' && o.includeImported !== true) {
             imported++;
@@ -91,7 +88,7 @@ Example:
           }
           out.push(
             toSubmission(
-              { report: body, party: last.party, partyName: names.get(last.party) ?? last.party, index: last.index, leafHash: last.leafHash, firstTime: reports[0]!.entry.time, url: `${c.url}/v1/entries/${last.party}/${last.index}` },
+              { report: body, party: last.party, partyName: names.get(last.party) ?? last.party, index: last.index, leafHash: last.leafHash, firstTime: live[0]!.entry.time, url: `${c.url}/v1/entries/${last.party}/${last.index}` },
               today,
             ),
           );

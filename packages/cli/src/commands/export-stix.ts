@@ -14,12 +14,12 @@
  * are left out and counted. The file is written atomically (a temporary
  * file renamed over it).
  */
-import { closeSync, fsyncSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
-import { basename, dirname, join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { INCIDENT_ID } from '@parley/core';
 import { type StixBundle, type StixObject, stixBundle } from '@parley/core/stix';
 import { client, type ClientOpts } from '../client.js';
 import { EXIT_OK, NodeRefused, UsageError } from '../exit.js';
+import { writeFileAtomic } from '../datadir.js';
 
 export interface StixExportOpts extends ClientOpts {
   incident?: string;
@@ -29,28 +29,8 @@ export interface StixExportOpts extends ClientOpts {
 
 const PAGE = 200;
 
-/** Writes `bytes` to `file` atomically (temporary file, fsync, rename). */
-function writeAtomic(file: string, bytes: Uint8Array): void {
-  const target = resolve(file);
-  const tmp = join(dirname(target), `.${basename(target)}.${process.pid}.tmp`);
-  let fd: number | undefined;
-  try {
-    fd = openSync(tmp, 'w', 0o644);
-    writeSync(fd, bytes);
-    fsyncSync(fd);
-    closeSync(fd);
-    fd = undefined;
-    renameSync(tmp, target);
-  } catch (e) {
-    if (fd !== undefined) closeSync(fd);
-    rmSync(tmp, { force: true });
-    const code = (e as { code?: string }).code ?? 'error';
-    throw new UsageError(`cannot write ${target} (${code}): choose another --out`, 'FILE_UNWRITABLE');
-  }
-}
-
 /** Every incident id the role sees (GET /v1/incidents, all pages). */
-async function incidentIds(c: ReturnType<typeof client>): Promise<string[]> {
+export async function incidentIds(c: ReturnType<typeof client>): Promise<string[]> {
   const ids: string[] = [];
   let before: string | undefined;
   for (;;) {
@@ -98,7 +78,7 @@ export async function exportStix(o: StixExportOpts): Promise<number> {
     process.stdout.write('\n');
     process.stderr.write(`${human}\n`);
   } else {
-    writeAtomic(o.out, bytes);
+    writeFileAtomic(resolve(o.out), bytes, 0o644);
     if (o.json === true) process.stdout.write(`${JSON.stringify({ ok: true, file: resolve(o.out), ...summary })}\n`);
     else process.stderr.write(`wrote ${human} to ${resolve(o.out)}\n`);
   }

@@ -29,7 +29,7 @@ export function registerExport(program: Command): void {
     .option('--to <n>', 'stop before this index (default: the tree size)')
     .option('--out <file>', 'write to this file (atomically) instead of standard output')
     .option(DATA_FLAGS, DATA_HELP)
-    .option('--json', 'accepted for uniformity: the output is always JSON (with stix --out: a JSON summary on stdout)')
+    .option('--json', 'accepted for uniformity: the output is always JSON (with stix or aiid and --out: a JSON summary on stdout)')
     .addHelpText(
       'after',
       `

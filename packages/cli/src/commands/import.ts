@@ -81,13 +81,11 @@ Examples:
         }
         if (inputs.length === 0) throw new UsageError('give the snapshot directory or its CSV files (parley import aiid --help)');
         const limit = o.limit !== undefined ? parseIndexArg(o.limit, '--limit') : undefined;
+        if (limit === 0) throw new UsageError('--limit must be at least 1');
         const json = o.json === true;
         const out = makeOut(json);
         const map = loadMap(o.map);
-        const c = client(o);
-        const held = (await c.get('/v1/imports/aiid')) as { party: string; imported: { aiid: string; index: number }[] };
-        const party = held.party;
-        const already = new Map(held.imported.map((i) => [i.aiid, `${party}/${i.index}`]));
+        // The snapshot is read (and a missing or malformed file refused) before the node is asked anything.
         const bar = await progressBar(json, 'files');
         let snap;
         try {
@@ -98,6 +96,10 @@ Examples:
         } finally {
           bar.stop();
         }
+        const c = client(o);
+        const held = (await c.get('/v1/imports/aiid')) as { party: string; imported: { aiid: string; index: number }[] };
+        const party = held.party;
+        const already = new Map(held.imported.map((i) => [i.aiid, `${party}/${i.index}`]));
         const built = buildRecords(snap, map, party, limit, already);
         if (built.records.length > MAX_IMPORT_RECORDS) {
           throw new UsageError(`${built.records.length} incidents to import: at most ${MAX_IMPORT_RECORDS} per import — run with --limit ${MAX_IMPORT_RECORDS} and repeat until nothing is left (what is imported is skipped the next time)`, 'IMPORT_TOO_LARGE');

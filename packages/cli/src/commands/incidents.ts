@@ -7,12 +7,11 @@
  */
 import type { Command } from 'commander';
 import { Option } from 'commander';
+import { INCIDENT_ID } from '@parley/core';
 import { EXIT_OK, UsageError, act } from '../exit.js';
 import { makeOut } from '../io.js';
 import { type ClientOpts, client, clientOptions } from '../client.js';
 import { columns } from '../human.js';
-
-const INCIDENT = /^[A-Z][A-Z0-9-]{1,15}:[A-Za-z0-9._-]{4,40}$/;
 
 interface SimilarAnswer {
   incident: string;
@@ -20,7 +19,7 @@ interface SimilarAnswer {
 }
 
 const checkId = (id: string) => {
-  if (!INCIDENT.test(id)) throw new UsageError(`"${id}" is not an incident id (PARTY:local-id, e.g. US:2026-0007)`);
+  if (!INCIDENT_ID.test(id)) throw new UsageError(`"${id}" is not an incident id (PARTY:local-id, e.g. US:2026-0007)`);
 };
 
 export function registerIncidents(program: Command): void {

@@ -56,15 +56,17 @@ function checkArgs(o: InitOpts): { port: number } {
   return { port };
 }
 
-/** `--store`: a postgres:// URL the driver can parse. */
-export function checkStoreUrl(url: string): void {
+/** `--store` (or migrate's `--to`): a postgres:// URL the driver can parse. */
+export function checkStoreUrl(url: string, flag = '--store'): void {
   let ok = isPgSpec(url);
   try {
     if (ok) ok = new URL(url).hostname !== '' || new URL(url).searchParams.has('host');
   } catch {
     ok = false;
   }
-  if (!ok) throw new UsageError(`--store "${storeLabel(url)}" is not a PostgreSQL URL: postgres://USER@HOST:PORT/DATABASE (omit --store for the SQLite file in the data directory)`);
+  if (!ok) throw new UsageError(`${flag} "${storeLabel(url)}" is not a PostgreSQL URL: postgres://USER@HOST:PORT/DATABASE${flag === '--store' ? ' (omit --store for the SQLite file in the data directory)' : ''}`);
+  // The URL is kept in config.json and shows in the process list: the password goes where the driver reads it.
+  if (new URL(url).password !== '') throw new UsageError(`${flag} "${storeLabel(url)}" carries a password: leave it out of the URL (it would be kept in config.json and show in the process list) and give it in PGPASSWORD or ~/.pgpass`);
 }
 
 /**
@@ -73,9 +75,12 @@ export function checkStoreUrl(url: string): void {
  * opening it creates the tables in an empty one).
  */
 async function checkEmptyDatabase(dir: string, url: string): Promise<void> {
+  const { isDumpable, isEmpty } = await import('@parley/store');
   const store = await openStore(dir, { spec: url });
   try {
-    const held = (await store.treeSize()) > 0 || (await store.officers()).length > 0 || (await store.getSetting('accord')) !== undefined || (await store.inbox({ limit: 1 })).length > 0;
+    // The same test as parley migrate's target: any row of any table (log, received, mirror, officers, settings, witness state, …).
+    if (!isDumpable(store)) throw new Error('internal: a PostgreSQL store without dumpTables');
+    const held = !(await isEmpty(store, Math.floor(Date.now() / 1000)));
     if (held) throw new UsageError(`the database ${storeLabel(url)} already holds a party's data: give an empty database (createdb …), or copy a data directory into it with parley migrate`);
   } finally {
     await store.close();

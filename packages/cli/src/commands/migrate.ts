@@ -11,7 +11,7 @@
  * stop the node first), refuses a target that holds anything, and writes
  * DIR/config.json only with --switch, after the verification passed.
  */
-import { copyFileSync, existsSync, readdirSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { EXIT_INVALID, EXIT_OK, UsageError, act } from '../exit.js';
@@ -20,6 +20,7 @@ import { type Config, dataDir, isPgSpec, makeDataDir, paths, readConfig, storeLa
 import { lockDir } from '../lock.js';
 import { progressBar } from '../progress.js';
 import { checkStoreUrl } from './init.js';
+import { holdSequencerLock } from '../pg-lock.js';
 
 interface MigrateOpts {
   from?: string;
@@ -69,13 +70,14 @@ async function migrate(o: MigrateOpts): Promise<number> {
   let toDir: string | undefined;
   let toSpec: string;
   if (toPg) {
-    checkStoreUrl(o.to);
+    checkStoreUrl(o.to, '--to');
     toSpec = o.to;
     if (toSpec === fromSpec) throw new UsageError(`--to is the store of ${dir} itself`);
   } else {
     if (o.switch) throw new UsageError('--switch is for a PostgreSQL target: a new data directory is complete by itself (parley serve --data NEWDIR)');
     toDir = resolve(o.to);
     if (toDir === resolve(dir)) throw new UsageError('--to is the data directory being copied');
+    if (existsSync(toDir) && !statSync(toDir).isDirectory()) throw new UsageError(`--to ${toDir} is a file: give a new directory, or a postgres:// URL`, 'MIGRATE_TARGET_NOT_EMPTY');
     if (existsSync(toDir) && readdirSync(toDir).length > 0) throw new UsageError(`${toDir} is not empty: give a new directory`, 'MIGRATE_TARGET_NOT_EMPTY');
     toSpec = paths(toDir).store;
   }
@@ -86,7 +88,10 @@ async function migrate(o: MigrateOpts): Promise<number> {
     const [{ openStore, copyStore, verifyCopy, isDumpable, isEmpty }] = await Promise.all([import('@parley/store')]);
     const out = makeOut(o.json === true);
     const source = await openStore(fromSpec, {});
+    // A PostgreSQL source may be shared by serve processes of other data directories: none may write while it is copied.
+    let releaseSource = async () => {};
     try {
+      releaseSource = await holdSequencerLock(source, config.origin, 'migrate');
       if (toDir !== undefined) makeDataDir(toDir);
       const target = await openStore(toSpec, {});
       try {
@@ -148,6 +153,7 @@ async function migrate(o: MigrateOpts): Promise<number> {
         await target.close();
       }
     } finally {
+      await releaseSource();
       await source.close();
     }
   } finally {

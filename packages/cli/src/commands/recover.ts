@@ -25,6 +25,7 @@ import { DATA_FLAGS, DATA_HELP, dataDir, isPgSpec, readConfig, readInstalledAcco
 import { unlockKeys } from '../secrets.js';
 import { nodeKeys } from '../keyfile.js';
 import { migrationProgress } from '../progress.js';
+import { holdSequencerLock } from '../pg-lock.js';
 
 interface RecoverOpts {
   data?: string;
@@ -60,7 +61,7 @@ async function recover(o: RecoverOpts): Promise<number> {
   const file = storeSpec(dir, config);
   // One process per data directory: held until this command exits (released by the OS even on a crash).
   lockDir(dir, 'parley recover');
-  // SQLite tells whether another process has the file open; a PostgreSQL store is shared by design (the data directory's lock still holds).
+  // SQLite tells whether another process has the file open; a PostgreSQL store is shared by the party's serve processes: the sequencer lock tells (below).
   if (!isPgSpec(file) && databaseInUse(file)) throw new UsageError(`the store of ${dir} is in use (is parley serve running on it?): a running node recovers by itself — see GET /v1/continuity; or stop it and run parley recover again`);
   const peerUrls: Record<string, string> = {};
   for (const p of o.peer ?? []) {
@@ -74,7 +75,9 @@ async function recover(o: RecoverOpts): Promise<number> {
   const onMigrate = await migrationProgress(o.json === true, storeLabel(file));
   const store = await openStore(file, onMigrate ? { onMigrate } : {});
   const out = makeOut(o.json === true);
+  let release = async () => {};
   try {
+    release = await holdSequencerLock(store, config.origin, 'recover');
     let node: ParleyNode;
     try {
       node = await ParleyNode.open({ accord, party: config.party, keys, store });
@@ -109,6 +112,7 @@ async function recover(o: RecoverOpts): Promise<number> {
     }
     return ok ? EXIT_OK : EXIT_INVALID;
   } finally {
+    await release();
     await store.close();
   }
 }

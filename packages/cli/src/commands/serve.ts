@@ -46,6 +46,16 @@ interface ServeOpts {
   mirrorDir?: string;
 }
 
+/**
+ * `--advertise-url`: the base URL the party's other processes forward writes
+ * to — an http(s) URL without query or fragment, short enough for the
+ * PostgreSQL application_name it travels in (63 bytes with "parley:").
+ */
+export function checkAdvertiseUrl(u: string): void {
+  if (!/^https?:\/\/[^\s/?#]+(\/[^\s?#]*)?$/.test(u)) throw new UsageError(`--advertise-url "${u}" is not an http(s) URL without query or fragment (e.g. https://us-2.parley.example:8444)`);
+  if (Buffer.byteLength(u) > 56) throw new UsageError(`--advertise-url "${u}" is longer than 56 bytes (it travels in PostgreSQL's application_name): use a shorter host name or address`);
+}
+
 /** The installed accord, verified and complete, or a usage error that says what is missing. */
 function installedAccord(dir: string): VerifiedAccord {
   const config = readConfig(dir);
@@ -86,7 +96,7 @@ export function registerServe(program: Command): void {
     .option('--upload-timeout <seconds>', 'close an upload (push, witness request, bundle import) whose body is not in after this long (default 30)')
     .option('--tsa-interval <seconds>', 'when the accord lists RFC 3161 time-stamping authorities: least time between two time stamps of this log\'s checkpoints, and between two fetches of the peers\' tokens (default 60; a checkpoint after an evaluation commitment or deployment notice is stamped at once)')
     .option('--store <url>', "the PostgreSQL database of this party's store (default: config.json \"store\", else DIR/parley.sqlite); several serve processes may share one database: one of them signs (the sequencer), the others serve reads and hand writes to it")
-    .option('--advertise-url <url>', 'with a PostgreSQL store: the base URL the party\'s other serve processes forward writes to when this one is the sequencer (default: the URL it listens on)')
+    .option('--advertise-url <url>', 'with a PostgreSQL store: the base URL the party\'s other serve processes forward writes to when this one is the sequencer (default: the URL it listens on; http(s), at most 56 bytes)')
     .option('--mirror-dir <dir>', 'publish this log to DIR as a static C2SP tlog-tiles mirror (checkpoint, tile/…) for any web server to serve (default: config.json "mirrorDir", else none)')
     .option('--json', 'print {"url","party","origin","channel"} as JSON once listening')
     .addHelpText(
@@ -168,6 +178,7 @@ async function serve(o: ServeOpts): Promise<number> {
   if (config.mirrorDir !== undefined && config.mirrorDir.trim() === '') throw new UsageError(`${paths(dir).config}: "mirrorDir" must name a directory`);
   const mirrorPath = o.mirrorDir !== undefined ? resolve(o.mirrorDir) : config.mirrorDir !== undefined ? resolve(dir, config.mirrorDir) : undefined;
   // Loaded here, not with the command: `parley serve --help` and a refused start stay fast.
+  if (o.advertiseUrl !== undefined) checkAdvertiseUrl(o.advertiseUrl);
   if (o.store !== undefined) {
     const { checkStoreUrl } = await import('./init.js');
     checkStoreUrl(o.store);
@@ -185,6 +196,15 @@ async function serve(o: ServeOpts): Promise<number> {
   if (o.advertiseUrl !== undefined && pool === undefined) {
     await store.close();
     throw new UsageError('--advertise-url is for several processes on a PostgreSQL store (--store postgres://…)');
+  }
+  // A party's database holds at least its accord binding (accord install) or an officer: an empty one is a wrong
+  // --store URL, and serving it would start the party's log anew from 0 (issue 14).
+  if (pool !== undefined) {
+    const { isDumpable, isEmpty } = await import('@parley/store');
+    if (isDumpable(store) && (await isEmpty(store, Math.floor(Date.now() / 1000)))) {
+      await store.close();
+      throw new UsageError(`the database ${storeLabel(spec)} holds no party's data: check the URL, or put this data directory's store there with parley migrate --from ${dir} --to URL (or create a party in it with parley init --store)`);
+    }
   }
   // keys.enc, a pending next key (log.key.next) and retired HPKE keys; the next key becomes the key once its version is in force.
   const keys = await loadNodeKeys(dir, o.passphraseFile, config.party, store).catch(async (e: unknown) => {
