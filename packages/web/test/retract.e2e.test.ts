@@ -134,7 +134,10 @@ describe.skipIf(SKIP_E2E)('retractions in the dashboard (Chromium)', () => {
     await usPage.getByRole('button', { name: 'Cancel' }).click();
     await usPage.goto(`${ch.party('US').url}/entries/US/${r1}`);
     await usPage.getByTestId('retract-button').click();
-    await usPage.getByTestId('retract-reason').fill('Title corrected');
+    // The reason's language is the officer's to say (here Chinese, from an English UI): it travels with the reason.
+    await usPage.getByTestId('retract-reason').fill('标题已更正');
+    await usPage.getByLabel('Reason language').selectOption('zh-CN');
+    expect(await usPage.getByTestId('retract-reason').getAttribute('lang')).toBe('zh-CN');
     await usPage.getByTestId('retract-replacement').fill(String(r2));
     expect(await usPage.getByTestId('retract-confirm').textContent()).toBe('Supersede');
     await usPage.getByTestId('retract-confirm').click();
@@ -146,10 +149,18 @@ describe.skipIf(SKIP_E2E)('retractions in the dashboard (Chromium)', () => {
     const note = cnPage.getByTestId('retracted-note');
     await note.waitFor();
     expect(await note.getAttribute('data-action')).toBe('supersede');
+    expect(await note.locator('[data-testid=retracted-reason][lang="zh-CN"]').textContent()).toContain('标题已更正');
+    expect((await cn.get<View & { retracted?: { lang?: string } }>(`/v1/entries/US/${r1}`)).retracted?.lang).toBe('zh-CN');
     await cnPage.getByTestId('replacement-link').click();
     await cnPage.waitForURL(`**/entries/US/${r2}`);
     await cnPage.getByText('Corrected title').first().waitFor();
     expect(await cnPage.getByTestId('retracted-note').count()).toBe(0);
+    // In the inbox the note sits in the row's bold title, whose links are styled as plain text: its link to the replacement still looks like a link.
+    await cnPage.goto(`${ch.party('CN').url}/`);
+    const rowLink = cnPage.locator(`[data-testid=inbox-row][data-key="US/${r1}"] [data-testid=replacement-link]`);
+    await rowLink.waitFor();
+    expect(await rowLink.evaluate((el) => getComputedStyle(el).textDecorationLine)).toContain('underline');
+    expect(await rowLink.evaluate((el) => getComputedStyle(el.closest('[data-testid=retracted-note]')!).fontWeight)).toBe('400');
     expect(pageErrors(cnPage)).toEqual([]);
   }, 60_000);
 

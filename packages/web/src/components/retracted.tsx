@@ -13,6 +13,7 @@ import { Link } from 'react-router';
 import { api, ApiError } from '../api.js';
 import { currentLang } from '../i18n.js';
 import type { EntryView, Submitted } from '../types.js';
+import { ReplyLanguage } from './ack-fields.js';
 import { ErrorBox } from './feedback.js';
 import { Time } from './time.js';
 
@@ -91,6 +92,8 @@ function RetractDialog({ v, onClose, onDone }: { v: EntryView; onClose: () => vo
   const ref = useRef<HTMLDialogElement>(null);
   const [reason, setReason] = useState('');
   const [replacement, setReplacement] = useState('');
+  // The language the reason is written in (recipients' screen readers and translators rely on it): the UI's by default.
+  const [lang, setLang] = useState<string>(currentLang());
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<ApiError | undefined>(undefined);
   useEffect(() => {
@@ -106,7 +109,7 @@ function RetractDialog({ v, onClose, onDone }: { v: EntryView; onClose: () => vo
       const rep = replacement.trim();
       await api<Submitted>('/v1/retractions', {
         method: 'POST',
-        body: { entry: { party: v.party, index: v.index }, reason: reason.trim(), lang: currentLang(), ...(rep !== '' ? { replacement: { party: v.party, index: Number(rep) } } : {}) },
+        body: { entry: { party: v.party, index: v.index }, reason: reason.trim(), lang, ...(rep !== '' ? { replacement: { party: v.party, index: Number(rep) } } : {}) },
       });
       ref.current?.close();
       onDone();
@@ -124,7 +127,10 @@ function RetractDialog({ v, onClose, onDone }: { v: EntryView; onClose: () => vo
         <p>{t('retract.explain', { recipients: v.entry.to.join(', ') })}</p>
         <div className="field">
           <label htmlFor="retract-reason">{t('retract.reason')}</label>
-          <textarea id="retract-reason" required rows={3} maxLength={2000} value={reason} onChange={(e) => setReason(e.target.value)} autoFocus data-testid="retract-reason" />
+          <textarea id="retract-reason" required rows={3} maxLength={2000} value={reason} onChange={(e) => setReason(e.target.value)} lang={lang} autoFocus data-testid="retract-reason" />
+        </div>
+        <div className="field">
+          <ReplyLanguage id="retract-lang" label={t('retract.lang')} value={lang} onChange={setLang} />
         </div>
         <div className="field">
           <label htmlFor="retract-replacement">{t('retract.replacement')}</label>
