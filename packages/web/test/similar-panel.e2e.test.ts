@@ -45,6 +45,11 @@ describe.skipIf(SKIP_E2E)('similar-incident panel (Chromium, two real nodes)', (
     const item = panel.locator('[data-testid=similar-item][data-incident="US:2026-0101"]');
     await item.waitFor();
     expect(await item.textContent()).toContain('same AI system');
+    // The title is marked with its report's language (WCAG 3.1.2), and each Confirm button says which incident it links.
+    expect(await item.locator('[lang="en"]').textContent()).toContain('FooChat 3 jailbreak');
+    const described = await item.getByTestId('confirm-link').getAttribute('aria-describedby');
+    expect(described).toBeTruthy();
+    expect(await page.locator(`[id="${described}"]`).textContent()).toContain('US:2026-0101');
     await shot(page, 'similar-panel-en');
     await item.getByTestId('confirm-link').click();
     await panel.getByTestId('incident-links').getByRole('link', { name: 'US:2026-0101' }).waitFor();
@@ -61,5 +66,25 @@ describe.skipIf(SKIP_E2E)('similar-incident panel (Chromium, two real nodes)', (
     await login(usPage, ch.party('US').officer);
     await usPage.goto(`${ch.party('US').url}/incidents/${encodeURIComponent('US:2026-0101')}`);
     await usPage.getByTestId('incident-links').getByRole('link', { name: 'CN:2026-0042' }).waitFor();
+    expect(pageErrors(usPage)).toEqual([]);
+  }, 120_000);
+
+  it('names the party that signed the report compared, not the one its incident id claims', async () => {
+    // Nothing stops a party from writing an incident id with another party's prefix: US writes "CN:…".
+    const us = await ch.api('US');
+    await us.post('/v1/reports', {
+      marking: 'TLP:GREEN',
+      report: sampleReport('CN:spoof-0001', { title: 'FooChat 3 jailbreak output nerve-agent synthesis steps', summary: 'A jailbreak made FooChat 3 output VX synthesis steps.', category: 'SB', severity: 4, system: { name: 'FooChat 3', developer: 'Acme AI' }, occurredAt: '2026-11-20T09:00:00Z', lang: 'en' }),
+    });
+    const page = await b.page(`${ch.party('US').url}/`);
+    await login(page, ch.party('US').officer);
+    await page.goto(`${ch.party('US').url}/incidents/${encodeURIComponent('US:2026-0101')}`);
+    const spoof = page.locator('[data-testid=similar-item][data-incident="CN:spoof-0001"]');
+    await spoof.waitFor();
+    expect(await spoof.getByTestId('similar-party').textContent()).toMatch(/^US\b/);
+    const real = page.locator('[data-testid=similar-item][data-incident="CN:2026-0042"]');
+    expect(await real.getByTestId('similar-party').textContent()).toMatch(/^CN\b/);
+    expect(await real.locator('[lang="zh-CN"]').textContent()).toContain('越狱');
+    expect(pageErrors(page)).toEqual([]);
   }, 120_000);
 });

@@ -59,7 +59,11 @@ export function SimilarPanel({ id, links, canAct, onLinked }: { id: string; link
                 <span className="muted">
                   {t(`similar.relation.${l.relation}`)} · {t('similar.by', { party: partyName(l.party), officer: l.officer })} · <Time iso={l.time} />
                 </span>
-                {l.note !== undefined ? <p className="body-text">{l.note}</p> : null}
+                {l.note !== undefined ? (
+                  <p className="body-text" lang={l.lang}>
+                    {l.note}
+                  </p>
+                ) : null}
               </li>
             ))}
           </ul>
@@ -75,13 +79,14 @@ export function SimilarPanel({ id, links, canAct, onLinked }: { id: string; link
       {data !== undefined && items.length === 0 ? <p className="muted">{t('similar.none')}</p> : null}
       {items.length > 0 ? (
         <ul className="similar-list">
-          {items.map((s) => (
+          {items.map((s, i) => (
             <li key={s.incident} data-testid="similar-item" data-incident={s.incident}>
-              <div>
+              {/* The party named is the signed sender of the report compared, not the incident id's prefix (any party may write any id). */}
+              <div id={`similar-${i}`}>
                 <span className="similar-score" title={t('similar.scoreHint')}>
                   {t('similar.score', { score: Math.round(s.score * 100) })}
                 </span>{' '}
-                <Link to={`/incidents/${encodeURIComponent(s.incident)}`}>{s.incident}</Link> · {partyName(s.party)} · {s.title}
+                <Link to={`/incidents/${encodeURIComponent(s.incident)}`}>{s.incident}</Link> · <span data-testid="similar-party">{partyName(s.latest.party)}</span> · <span lang={s.lang}>{s.title}</span>
               </div>
               <ul className="similar-reasons" aria-label={t('similar.reasons')}>
                 {s.reasons.map((r) => (
@@ -93,7 +98,7 @@ export function SimilarPanel({ id, links, canAct, onLinked }: { id: string; link
               {s.linked ? (
                 <span className="badge">{t('similar.alreadyLinked')}</span>
               ) : canAct ? (
-                <button type="button" className="btn" disabled={busy !== undefined} onClick={() => confirm(s.incident)} data-testid="confirm-link">
+                <button type="button" className="btn" disabled={busy !== undefined} onClick={() => confirm(s.incident)} aria-describedby={`similar-${i}`} data-testid="confirm-link">
                   {busy === s.incident ? t('similar.confirming') : t('similar.confirm')}
                 </button>
               ) : null}
