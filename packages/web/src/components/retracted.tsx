@@ -19,8 +19,6 @@ import { Time } from './time.js';
 
 export type RetractedMark = NonNullable<EntryView['retracted']>;
 
-/** Types an officer may retract (node retractions.ts RETRACTABLE_TYPES). */
-export const RETRACTABLE_TYPES: readonly string[] = ['hotline.message', 'incident.report', 'evaluation.commitment', 'deployment.notice', 'evaluation.reveal', 'incident.link'];
 
 /** The class that strikes a withdrawn entry's content through. */
 export function retractedClass(v: { retracted?: unknown }): string {
