@@ -164,6 +164,39 @@ describe.skipIf(SKIP_E2E)('retractions in the dashboard (Chromium)', () => {
     expect(pageErrors(cnPage)).toEqual([]);
   }, 60_000);
 
+  it('a retraction\u2019s own page says what it withdraws and whether this node applies it — not the author\u2019s word for it', async () => {
+    const cn = await ch.api('CN');
+    // The applied one: US's retraction of its report (the first test).
+    const mark = (await cn.get<{ retracted?: { by: { index: number } } }>(`/v1/entries/US/${report}`)).retracted!;
+    await cnPage.goto(`${ch.party('CN').url}/entries/US/${mark.by.index}`);
+    const verdict = cnPage.getByTestId('retraction-in-force');
+    await verdict.waitFor();
+    expect(await verdict.getAttribute('data-in-force')).toBe('true');
+    expect(await cnPage.getByTestId('body').textContent()).toContain(`Withdraws US/${report}`);
+    expect(await cnPage.getByTestId('retraction-reason').textContent()).toBe('Reported on the wrong channel');
+    expect(await cnPage.locator('pre.body-text').count()).toBe(0); // not raw JSON
+    // A node that skips the checks writes a retraction of CN's own entry: CN refuses it (RETRACTION_NOT_OWN) and keeps it as evidence.
+    const own = await cn.post<{ index: number; leafHash: string }>('/v1/messages', { to: ['US'], precedence: 'ROUTINE', marking: 'TLP:CLEAR', text: 'CN speaking' });
+    const us = ch.party('US').node;
+    const hostile = await us.submit('mallory', { type: 'retraction', to: ['CN'], precedence: 'ROUTINE', marking: 'TLP:CLEAR', refs: [{ party: 'CN', index: own.index, hash: own.leafHash }], body: { action: 'retract', reason: 'CN never said that' } });
+    await until('CN to hold the hostile retraction', async () => {
+      try {
+        return (await cn.get(`/v1/entries/US/${hostile.index}`)) !== undefined ? true : undefined;
+      } catch {
+        return undefined;
+      }
+    });
+    await cnPage.goto(`${ch.party('CN').url}/entries/US/${hostile.index}`);
+    await verdict.waitFor();
+    expect(await verdict.getAttribute('data-in-force')).toBe('false');
+    expect(await verdict.textContent()).toContain(`Not in force on this node: CN/${own.index}`);
+    await shot(cnPage, 'retraction-not-in-force-en');
+    await setLang(cnPage, 'zh-CN');
+    await expect(verdict.textContent()).resolves.toContain('未在本节点生效');
+    await setLang(cnPage, 'en');
+    expect(pageErrors(cnPage)).toEqual([]);
+  }, 60_000);
+
   it('the retracted views and the Retract dialog have no serious accessibility violations (axe, en and zh-CN)', async () => {
     for (const lang of ['en', 'zh-CN'] as const) {
       // axe is injected as an inline script: this context alone bypasses the node's CSP.

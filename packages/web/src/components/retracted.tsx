@@ -11,6 +11,7 @@ import { type FormEvent, useEffect, useRef, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { Link } from 'react-router';
 import { api, ApiError } from '../api.js';
+import { useApi } from '../hooks.js';
 import { currentLang } from '../i18n.js';
 import type { EntryView, Submitted } from '../types.js';
 import { ReplyLanguage } from './ack-fields.js';
@@ -148,5 +149,57 @@ function RetractDialog({ v, onClose, onDone }: { v: EntryView; onClose: () => vo
         </div>
       </form>
     </dialog>
+  );
+}
+
+/**
+ * A retraction entry's own page: what it withdraws (and by what), why, and
+ * whether this node applies it. The entry's refs are only its author's
+ * claim — a party may write a retraction of an entry not its own, which
+ * every node refuses — so the page does not take them at their word: it
+ * reads the withdrawn entry and says "in force" only when the node marks
+ * it withdrawn by this very retraction.
+ */
+export function RetractionBody({ v }: { v: EntryView }) {
+  const { t } = useTranslation('entry');
+  const [target, replacement] = v.entry.refs;
+  const { data, error } = useApi<EntryView>(target !== undefined ? `/v1/entries/${encodeURIComponent(target.party)}/${target.index}` : null);
+  const b = (typeof v.body === 'object' && v.body !== null ? v.body : {}) as { reason?: unknown; lang?: unknown };
+  const entryLink = (r: { party: string; index: number }) => <Link to={`/entries/${encodeURIComponent(r.party)}/${r.index}`}>{`${r.party}/${r.index}`}</Link>;
+  const by = data?.retracted?.by;
+  const inForce = by !== undefined && by.party === v.party && by.index === v.index;
+  const judged = data !== undefined || error !== undefined;
+  return (
+    <div data-testid="body">
+      {target !== undefined ? (
+        <p className="retraction-what">
+          <strong>{t('retraction.withdraws')}</strong> {entryLink(target)}
+          {replacement !== undefined ? (
+            <>
+              {' '}
+              {t('retraction.replacedBy')} {entryLink(replacement)}
+            </>
+          ) : null}
+        </p>
+      ) : null}
+      {typeof b.reason === 'string' ? (
+        <div className="body-text" lang={typeof b.lang === 'string' ? b.lang : undefined} data-testid="retraction-reason">
+          {b.reason}
+        </div>
+      ) : (
+        <p className="muted">{t('retracted.reasonSealed')}</p>
+      )}
+      {target !== undefined && judged ? (
+        inForce ? (
+          <p className="ok-text" role="status" data-testid="retraction-in-force" data-in-force="true">
+            {t('retraction.inForce', { entry: `${target.party}/${target.index}` })}
+          </p>
+        ) : (
+          <p className="retraction-not-in-force" role="status" data-testid="retraction-in-force" data-in-force="false">
+            <strong>{t('retraction.notInForce', { entry: `${target.party}/${target.index}` })}</strong>
+          </p>
+        )
+      ) : null}
+    </div>
   );
 }

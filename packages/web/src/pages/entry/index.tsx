@@ -25,7 +25,7 @@ import { useSession } from '../../session.js';
 import type { DeadlineItem, DeliveryState, EntryView, Submitted } from '../../types.js';
 import { LockIcon } from '../../components/icons.js';
 import { usePrintMarking } from '../../components/print.js';
-import { RetractAction, RetractedNote, retractedClass } from '../../components/retracted.js';
+import { RetractAction, RetractedNote, RetractionBody, retractedClass } from '../../components/retracted.js';
 
 type DeliveryDetail = DeadlineItem;
 
@@ -238,6 +238,8 @@ export function EntryPage() {
               </div>
             ) : !isKnownType(v.entry.type) ? (
               <UnknownTypeBody v={v} />
+            ) : v.entry.type === 'retraction' ? (
+              <RetractionBody v={v} />
             ) : entryTypeInfo(v.entry.type)?.governance === true && v.body !== undefined ? (
               <GovernanceBody v={v} />
             ) : v.sealed !== undefined ? (
