@@ -58,6 +58,15 @@ describe.skipIf(SKIP_E2E)('similar-incident panel (Chromium, two real nodes)', (
     await panel.getByRole('heading', { name: '可能是同一事件' }).waitFor();
     await panel.getByText('已确认的关联').waitFor();
     await shot(page, 'similar-panel-zh-CN');
+    await setLang(page, 'en');
+    // The confirmed link names its entry: its page reads as a link (not raw JSON), and a mistaken one can be retracted from there.
+    await panel.getByTestId('link-entry').click();
+    await page.waitForURL(/\/entries\/CN\/\d+$/);
+    const body = page.getByTestId('body');
+    await body.getByRole('link', { name: 'US:2026-0101' }).waitFor();
+    expect(await body.textContent()).toContain('same event');
+    expect(await page.locator('pre.body-text').count()).toBe(0);
+    await page.getByTestId('retract-button').waitFor();
     expect(pageErrors(page)).toEqual([]);
 
     // Federation carries the link to US, whose page for its own incident lists it.

@@ -26,6 +26,7 @@ import type { DeadlineItem, DeliveryState, EntryView, Submitted } from '../../ty
 import { LockIcon } from '../../components/icons.js';
 import { usePrintMarking } from '../../components/print.js';
 import { RetractAction, RetractedNote, RetractionBody, retractedClass } from '../../components/retracted.js';
+import { IncidentLinkBody } from '../incidents/SimilarPanel.js';
 
 type DeliveryDetail = DeadlineItem;
 
@@ -238,6 +239,8 @@ export function EntryPage() {
               </div>
             ) : !isKnownType(v.entry.type) ? (
               <UnknownTypeBody v={v} />
+            ) : v.entry.type === 'incident.link' && v.body !== undefined ? (
+              <IncidentLinkBody body={v.body} />
             ) : v.entry.type === 'retraction' ? (
               <RetractionBody v={v} />
             ) : entryTypeInfo(v.entry.type)?.governance === true && v.body !== undefined ? (

@@ -57,7 +57,10 @@ export function SimilarPanel({ id, links, canAct, onLinked }: { id: string; link
                     </Link>
                   ))}{' '}
                 <span className="muted">
-                  {t(`similar.relation.${l.relation}`)} · {t('similar.by', { party: partyName(l.party), officer: l.officer })} · <Time iso={l.time} />
+                  {t(`similar.relation.${l.relation}`)} · {t('similar.by', { party: partyName(l.party), officer: l.officer })} · <Time iso={l.time} /> ·{' '}
+                  <Link to={`/entries/${encodeURIComponent(l.party)}/${l.index}`} data-testid="link-entry">
+                    {t('similar.entry', { entry: `${l.party}/${l.index}` })}
+                  </Link>
                 </span>
                 {l.note !== undefined ? (
                   <p className="body-text" lang={l.lang}>
@@ -107,5 +110,34 @@ export function SimilarPanel({ id, links, canAct, onLinked }: { id: string; link
         </ul>
       ) : null}
     </section>
+  );
+}
+
+/**
+ * An `incident.link` entry's own page: the incidents it joins (links to
+ * their pages), the relation, and the note in its language.
+ */
+export function IncidentLinkBody({ body }: { body: unknown }) {
+  const { t } = useTranslation('incidents');
+  const b = (typeof body === 'object' && body !== null ? body : {}) as { incidents?: unknown; relation?: unknown; note?: unknown; lang?: unknown };
+  const incidents = Array.isArray(b.incidents) ? b.incidents.filter((x): x is string => typeof x === 'string') : [];
+  return (
+    <div data-testid="body">
+      <p>
+        <strong>{b.relation === 'same-event' || b.relation === 'related' ? t(`similar.relation.${b.relation}`) : String(b.relation)}</strong>
+        {': '}
+        {incidents.map((x, i) => (
+          <span key={x}>
+            {i > 0 ? ', ' : null}
+            <Link to={`/incidents/${encodeURIComponent(x)}`}>{x}</Link>
+          </span>
+        ))}
+      </p>
+      {typeof b.note === 'string' ? (
+        <div className="body-text" lang={typeof b.lang === 'string' ? b.lang : undefined}>
+          {b.note}
+        </div>
+      ) : null}
+    </div>
   );
 }
