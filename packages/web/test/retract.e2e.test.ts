@@ -12,7 +12,7 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SKIP_E2E, type TestBrowser, launchBrowser, login, pageErrors, setLang, shot } from './helpers/browser.js';
+import { PHONE, SKIP_E2E, type TestBrowser, launchBrowser, login, pageErrors, setLang, shot } from './helpers/browser.js';
 import { type Channel, sampleReport, startChannel, until } from './helpers/channel.js';
 
 type View = { index: number; retracted?: { action: string; reason?: string } };
@@ -195,6 +195,22 @@ describe.skipIf(SKIP_E2E)('retractions in the dashboard (Chromium)', () => {
     await expect(verdict.textContent()).resolves.toContain('未在本节点生效');
     await setLang(cnPage, 'en');
     expect(pageErrors(cnPage)).toEqual([]);
+  }, 60_000);
+
+  it('on a phone the Retract dialog\u2019s fields keep their size', async () => {
+    const us = await ch.api('US');
+    const m = (await us.post<{ index: number }>('/v1/messages', { to: ['CN'], precedence: 'ROUTINE', marking: 'TLP:CLEAR', text: 'phone' })).index;
+    const phone = await b.page(`${ch.party('US').url}/entries/US/${m}`, { viewport: PHONE });
+    await login(phone, ch.party('US').officer);
+    await phone.getByTestId('retract-button').click();
+    // A select in the page header's actions grows 12rem along its flex axis on a phone; in the dialog's stacked field that was its height.
+    const langSelect = phone.getByLabel('Reason language');
+    await langSelect.waitFor();
+    const box = (await langSelect.boundingBox())!;
+    expect(box.height).toBeLessThan(60);
+    expect(box.width).toBeGreaterThan(200);
+    await shot(phone, 'retract-dialog-phone-en');
+    expect(pageErrors(phone)).toEqual([]);
   }, 60_000);
 
   it('the retracted views and the Retract dialog have no serious accessibility violations (axe, en and zh-CN)', async () => {
