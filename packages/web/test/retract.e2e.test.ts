@@ -8,26 +8,12 @@
  * banner — in English and in Chinese. A supersession links the withdrawn
  * report to its replacement.
  */
-import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PHONE, SKIP_E2E, type TestBrowser, launchBrowser, login, pageErrors, setLang, shot } from './helpers/browser.js';
+import { PHONE, SKIP_E2E, type TestBrowser, axeViolations, launchBrowser, login, pageErrors, setLang, shot } from './helpers/browser.js';
 import { type Channel, sampleReport, startChannel, until } from './helpers/channel.js';
 
 type View = { index: number; retracted?: { action: string; reason?: string } };
-
-const AXE_SOURCE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
-
-/** Serious and critical WCAG 2.1 A/AA violations on `page` (axe-core, as a11y.e2e.test.ts runs it). */
-async function axeViolations(page: Page): Promise<string[]> {
-  await page.addScriptTag({ content: AXE_SOURCE });
-  return page.evaluate(async () => {
-    const w = window as unknown as { axe: { run(ctx: unknown, o: unknown): Promise<{ violations: { id: string; impact: string | null; nodes: { target: unknown }[] }[] }> } };
-    const r = await w.axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] }, resultTypes: ['violations'] });
-    return r.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => `${v.id} ${JSON.stringify(v.nodes.map((n) => n.target))}`);
-  });
-}
 
 describe.skipIf(SKIP_E2E)('retractions in the dashboard (Chromium)', () => {
   let ch: Channel;
@@ -228,6 +214,11 @@ describe.skipIf(SKIP_E2E)('retractions in the dashboard (Chromium)', () => {
         await cn.goto(`${ch.party('CN').url}/entries/US/${report}`);
         await cn.getByTestId('retracted-note').waitFor();
         expect(await axeViolations(cn), `entry ${lang}`).toEqual([]);
+        // The retraction's own page (what it withdraws, in force or not).
+        const by = (await (await ch.api('CN')).get<{ retracted?: { by: { index: number } } }>(`/v1/entries/US/${report}`)).retracted!.by.index;
+        await cn.goto(`${ch.party('CN').url}/entries/US/${by}`);
+        await cn.getByTestId('retraction-in-force').waitFor();
+        expect(await axeViolations(cn), `retraction ${lang}`).toEqual([]);
         const us = await ctx.newPage();
         const m = (await (await ch.api('US')).post<{ index: number }>('/v1/messages', { to: ['CN'], precedence: 'ROUTINE', marking: 'TLP:CLEAR', text: `a11y ${lang}` })).index;
         await us.goto(ch.party('US').url);

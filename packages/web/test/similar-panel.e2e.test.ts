@@ -9,7 +9,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Channel, sampleReport, startChannel, until } from './helpers/channel.js';
-import { SKIP_E2E, type TestBrowser, launchBrowser, login, pageErrors, setLang, shot } from './helpers/browser.js';
+import { SKIP_E2E, type TestBrowser, axeViolations, launchBrowser, login, pageErrors, setLang, shot } from './helpers/browser.js';
 
 describe.skipIf(SKIP_E2E)('similar-incident panel (Chromium, two real nodes)', () => {
   let ch: Channel;
@@ -68,6 +68,25 @@ describe.skipIf(SKIP_E2E)('similar-incident panel (Chromium, two real nodes)', (
     expect(await page.locator('pre.body-text').count()).toBe(0);
     await page.getByTestId('retract-button').waitFor();
     expect(pageErrors(page)).toEqual([]);
+    // axe (WCAG 2.1 A/AA, serious and critical): the panel with a suggestion and a confirmed link, and the link's page, in both languages.
+    for (const lang of ['en', 'zh-CN'] as const) {
+      const ctx = await b.browser.newContext({ viewport: { width: 1280, height: 800 }, locale: lang, bypassCSP: true });
+      try {
+        const p = await ctx.newPage();
+        await p.goto(ch.party('CN').url);
+        await login(p, ch.party('CN').officer);
+        await setLang(p, lang);
+        await p.goto(`${ch.party('CN').url}/incidents/${encodeURIComponent('CN:2026-0042')}`);
+        await p.getByTestId('similar-item').first().waitFor();
+        await p.getByTestId('incident-links').waitFor();
+        expect(await axeViolations(p), `incident ${lang}`).toEqual([]);
+        await p.getByTestId('link-entry').click();
+        await p.getByTestId('body').getByRole('link', { name: 'US:2026-0101' }).waitFor();
+        expect(await axeViolations(p), `link entry ${lang}`).toEqual([]);
+      } finally {
+        await ctx.close();
+      }
+    }
 
     // Federation carries the link to US, whose page for its own incident lists it.
     await until('US holds the link', async () => ((await us.get<{ links?: unknown[] }>('/v1/incidents/US:2026-0101')).links?.length ? true : undefined), 30_000);
