@@ -102,7 +102,7 @@ describe.skipIf(SKIP_E2E)('similar-incident panel (Chromium, two real nodes)', (
     const us = await ch.api('US');
     await us.post('/v1/reports', {
       marking: 'TLP:GREEN',
-      report: sampleReport('CN:spoof-0001', { title: 'FooChat 3 jailbreak output nerve-agent synthesis steps', summary: 'A jailbreak made FooChat 3 output VX synthesis steps.', category: 'SB', severity: 4, system: { name: 'FooChat 3', developer: 'Acme AI' }, occurredAt: '2026-11-20T09:00:00Z', lang: 'en' }),
+      report: sampleReport('CN:spoof-0001', { title: 'FooChat 3 jailbreak output nerve-agent synthesis steps', summary: 'A jailbreak made FooChat 3 output VX synthesis steps.', category: 'SB', severity: 4, system: { name: 'FooChat 3 Pro', developer: 'Acme AI' }, occurredAt: '2026-11-20T09:00:00Z', lang: 'en' }),
     });
     const page = await b.page(`${ch.party('US').url}/`);
     await login(page, ch.party('US').officer);
@@ -110,6 +110,9 @@ describe.skipIf(SKIP_E2E)('similar-incident panel (Chromium, two real nodes)', (
     const spoof = page.locator('[data-testid=similar-item][data-incident="CN:spoof-0001"]');
     await spoof.waitFor();
     expect(await spoof.getByTestId('similar-party').textContent()).toMatch(/^US\b/);
+    // "FooChat 3 Pro" contains "FooChat 3": a similar system, not the same one.
+    expect(await spoof.textContent()).toContain('similar AI system');
+    expect(await spoof.textContent()).not.toContain('same AI system');
     const real = page.locator('[data-testid=similar-item][data-incident="CN:2026-0042"]');
     expect(await real.getByTestId('similar-party').textContent()).toMatch(/^CN\b/);
     expect(await real.locator('[lang="zh-CN"]').textContent()).toContain('越狱');

@@ -94,7 +94,8 @@ export function SimilarPanel({ id, links, canAct, onLinked }: { id: string; link
               <ul className="similar-reasons" aria-label={t('similar.reasons')}>
                 {s.reasons.map((r) => (
                   <li key={r.code} title={r.text}>
-                    {t(`similar.reason.${r.code}`)}
+                    {/* "system" is the same system (weight 0.35) or a similar one, one name containing the other (0.25): docs/interop.md. */}
+                    {t(r.code === 'system' && r.weight < 0.35 ? 'similar.reason.systemSimilar' : `similar.reason.${r.code}`)}
                   </li>
                 ))}
               </ul>
