@@ -51,6 +51,11 @@ describe.skipIf(SKIP_E2E)('similar-incident panel (Chromium, two real nodes)', (
     expect(described).toBeTruthy();
     expect(await page.locator(`[id="${described}"]`).textContent()).toContain('US:2026-0101');
     await shot(page, 'similar-panel-en');
+    // US's officer has US's incident open: the link CN confirms shows there live, once federation delivers it (no reload).
+    const usPage = await b.page(`${ch.party('US').url}/`);
+    await login(usPage, ch.party('US').officer);
+    await usPage.goto(`${ch.party('US').url}/incidents/${encodeURIComponent('US:2026-0101')}`);
+    await usPage.getByTestId('similar-panel').locator('[data-testid=similar-item][data-incident="CN:2026-0042"]').waitFor();
     await item.getByTestId('confirm-link').click();
     await panel.getByTestId('incident-links').getByRole('link', { name: 'US:2026-0101' }).waitFor();
     await item.getByText('Linked').waitFor();
@@ -88,12 +93,9 @@ describe.skipIf(SKIP_E2E)('similar-incident panel (Chromium, two real nodes)', (
       }
     }
 
-    // Federation carries the link to US, whose page for its own incident lists it.
-    await until('US holds the link', async () => ((await us.get<{ links?: unknown[] }>('/v1/incidents/US:2026-0101')).links?.length ? true : undefined), 30_000);
-    const usPage = await b.page(`${ch.party('US').url}/`);
-    await login(usPage, ch.party('US').officer);
-    await usPage.goto(`${ch.party('US').url}/incidents/${encodeURIComponent('US:2026-0101')}`);
-    await usPage.getByTestId('incident-links').getByRole('link', { name: 'CN:2026-0042' }).waitFor();
+    // Federation carries the link to US, whose open page for its own incident lists it, live.
+    await usPage.getByTestId('incident-links').getByRole('link', { name: 'CN:2026-0042' }).waitFor({ timeout: 30_000 });
+    await usPage.locator('[data-testid=similar-item][data-incident="CN:2026-0042"]').getByText('Linked').waitFor();
     expect(pageErrors(usPage)).toEqual([]);
   }, 120_000);
 

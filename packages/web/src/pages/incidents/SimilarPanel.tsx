@@ -14,12 +14,24 @@ import { ApiError, api } from '../../api.js';
 import { ErrorBox } from '../../components/feedback.js';
 import { Time } from '../../components/time.js';
 import { useApi } from '../../hooks.js';
+import { isResync, useLiveReload } from '../../live.js';
 import { useAccord } from '../explorer/accord.js';
+
+/** Entry types whose arrival can change the suggestions or the confirmed links. */
+const SIMILAR_TYPES: readonly string[] = ['incident.report', 'incident.link', 'retraction'];
 
 export function SimilarPanel({ id, links, canAct, onLinked }: { id: string; links: readonly IncidentLink[]; canAct: boolean; onLinked: () => void }) {
   const { t } = useTranslation('incidents');
   const { partyName } = useAccord();
   const { data, error, reload } = useApi<SimilarResponse>(`/v1/incidents/${encodeURIComponent(id)}/similar`);
+  // Live: another party's report (a new suggestion), link (confirmed on either side) or retraction (a suggestion withdrawn) arriving.
+  useLiveReload(
+    (e) => isResync(e) || (e.event === 'entry' && SIMILAR_TYPES.includes((e.data as { type?: string } | null)?.type ?? '')),
+    () => {
+      reload();
+      onLinked();
+    },
+  );
   const [busy, setBusy] = useState<string | undefined>(undefined);
   const [failed, setFailed] = useState<ApiError | undefined>(undefined);
   const [done, setDone] = useState<{ other: string; entry: string } | undefined>(undefined);
