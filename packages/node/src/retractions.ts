@@ -41,17 +41,13 @@
  * ingest; a positive answer is final (entries are never removed), so it is
  * cached.
  */
-import { type EntryRef, type Marking, type RetractionAction, type RetractionBody, MARKINGS, ParleyError, bodyProblem, formatBase64, parseEntry } from '@parley/core';
+import { type EntryRef, type Marking, type RetractionAction, type RetractionBody, MARKINGS, ParleyError, RETRACTABLE_TYPES, bodyProblem, formatBase64, isRetractable, parseEntry } from '@parley/core';
 import type { EntryMeta, LogStore, OwnEntry, ReceivedEntry } from '@parley/store';
 import { openedOf, rejectionInEntry, rejectionOf, withRejection } from './received.js';
 import type { ParleyNode } from './service.js';
 
-/** Entry types an officer may retract: officer traffic (core registry `officer`), but answers and retractions. */
-export const RETRACTABLE_TYPES: readonly string[] = ['hotline.message', 'incident.report', 'evaluation.commitment', 'deployment.notice', 'evaluation.reveal', 'incident.link'];
-
-export function isRetractable(type: string): boolean {
-  return RETRACTABLE_TYPES.includes(type);
-}
+/** Entry types an officer may retract: core's list (registry.ts), shared with the dashboard. */
+export { RETRACTABLE_TYPES, isRetractable } from '@parley/core';
 
 /** How restrictive a marking is: TLP:CLEAR 0 … TLP:RED 4 (TLP 2.0 order). */
 export function markingRank(m: string): number {

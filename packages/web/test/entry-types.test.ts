@@ -43,3 +43,18 @@ describe('entry types in the dashboard', () => {
     }
   });
 });
+
+describe('retractable types (issue 13)', () => {
+  it('the dashboard\u2019s Retract… and the node\u2019s check use one list, core\u2019s: officer traffic but answers and retractions', async () => {
+    const core = await import('@parley/core');
+    const node = await import('@parley/node');
+    expect(node.RETRACTABLE_TYPES).toBe(core.RETRACTABLE_TYPES);
+    expect(node.isRetractable).toBe(core.isRetractable);
+    expect([...core.RETRACTABLE_TYPES].sort()).toEqual(['deployment.notice', 'evaluation.commitment', 'evaluation.reveal', 'hotline.message', 'incident.link', 'incident.report']);
+    for (const t of ['ack', 'retraction', 'receipt', 'heartbeat', 'accord.amendment', 'future.thing']) expect(core.isRetractable(t), t).toBe(false);
+    // The entry page asks core, and keeps no list of its own.
+    const src = (p: string) => readFileSync(resolve(fileURLToPath(new URL('.', import.meta.url)), '../src', p), 'utf8');
+    expect(src('pages/entry/index.tsx')).toMatch(/isRetractable\(v\.entry\.type\)/);
+    expect(src('components/retracted.tsx')).not.toMatch(/RETRACTABLE_TYPES/);
+  });
+});

@@ -8,26 +8,12 @@
  * banner — in English and in Chinese. A supersession links the withdrawn
  * report to its replacement.
  */
-import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SKIP_E2E, type TestBrowser, launchBrowser, login, pageErrors, setLang, shot } from './helpers/browser.js';
+import { PHONE, SKIP_E2E, type TestBrowser, axeViolations, launchBrowser, login, pageErrors, setLang, shot } from './helpers/browser.js';
 import { type Channel, sampleReport, startChannel, until } from './helpers/channel.js';
 
 type View = { index: number; retracted?: { action: string; reason?: string } };
-
-const AXE_SOURCE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
-
-/** Serious and critical WCAG 2.1 A/AA violations on `page` (axe-core, as a11y.e2e.test.ts runs it). */
-async function axeViolations(page: Page): Promise<string[]> {
-  await page.addScriptTag({ content: AXE_SOURCE });
-  return page.evaluate(async () => {
-    const w = window as unknown as { axe: { run(ctx: unknown, o: unknown): Promise<{ violations: { id: string; impact: string | null; nodes: { target: unknown }[] }[] }> } };
-    const r = await w.axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] }, resultTypes: ['violations'] });
-    return r.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => `${v.id} ${JSON.stringify(v.nodes.map((n) => n.target))}`);
-  });
-}
 
 describe.skipIf(SKIP_E2E)('retractions in the dashboard (Chromium)', () => {
   let ch: Channel;
@@ -134,7 +120,10 @@ describe.skipIf(SKIP_E2E)('retractions in the dashboard (Chromium)', () => {
     await usPage.getByRole('button', { name: 'Cancel' }).click();
     await usPage.goto(`${ch.party('US').url}/entries/US/${r1}`);
     await usPage.getByTestId('retract-button').click();
-    await usPage.getByTestId('retract-reason').fill('Title corrected');
+    // The reason's language is the officer's to say (here Chinese, from an English UI): it travels with the reason.
+    await usPage.getByTestId('retract-reason').fill('标题已更正');
+    await usPage.getByLabel('Reason language').selectOption('zh-CN');
+    expect(await usPage.getByTestId('retract-reason').getAttribute('lang')).toBe('zh-CN');
     await usPage.getByTestId('retract-replacement').fill(String(r2));
     expect(await usPage.getByTestId('retract-confirm').textContent()).toBe('Supersede');
     await usPage.getByTestId('retract-confirm').click();
@@ -146,11 +135,68 @@ describe.skipIf(SKIP_E2E)('retractions in the dashboard (Chromium)', () => {
     const note = cnPage.getByTestId('retracted-note');
     await note.waitFor();
     expect(await note.getAttribute('data-action')).toBe('supersede');
+    expect(await note.locator('[data-testid=retracted-reason][lang="zh-CN"]').textContent()).toContain('标题已更正');
+    expect((await cn.get<View & { retracted?: { lang?: string } }>(`/v1/entries/US/${r1}`)).retracted?.lang).toBe('zh-CN');
     await cnPage.getByTestId('replacement-link').click();
     await cnPage.waitForURL(`**/entries/US/${r2}`);
     await cnPage.getByText('Corrected title').first().waitFor();
     expect(await cnPage.getByTestId('retracted-note').count()).toBe(0);
+    // In the inbox the note sits in the row's bold title, whose links are styled as plain text: its link to the replacement still looks like a link.
+    await cnPage.goto(`${ch.party('CN').url}/`);
+    const rowLink = cnPage.locator(`[data-testid=inbox-row][data-key="US/${r1}"] [data-testid=replacement-link]`);
+    await rowLink.waitFor();
+    expect(await rowLink.evaluate((el) => getComputedStyle(el).textDecorationLine)).toContain('underline');
+    expect(await rowLink.evaluate((el) => getComputedStyle(el.closest('[data-testid=retracted-note]')!).fontWeight)).toBe('400');
     expect(pageErrors(cnPage)).toEqual([]);
+  }, 60_000);
+
+  it('a retraction\u2019s own page says what it withdraws and whether this node applies it — not the author\u2019s word for it', async () => {
+    const cn = await ch.api('CN');
+    // The applied one: US's retraction of its report (the first test).
+    const mark = (await cn.get<{ retracted?: { by: { index: number } } }>(`/v1/entries/US/${report}`)).retracted!;
+    await cnPage.goto(`${ch.party('CN').url}/entries/US/${mark.by.index}`);
+    const verdict = cnPage.getByTestId('retraction-in-force');
+    await verdict.waitFor();
+    expect(await verdict.getAttribute('data-in-force')).toBe('true');
+    expect(await cnPage.getByTestId('body').textContent()).toContain(`Withdraws US/${report}`);
+    expect(await cnPage.getByTestId('retraction-reason').textContent()).toBe('Reported on the wrong channel');
+    expect(await cnPage.locator('pre.body-text').count()).toBe(0); // not raw JSON
+    // A node that skips the checks writes a retraction of CN's own entry: CN refuses it (RETRACTION_NOT_OWN) and keeps it as evidence.
+    const own = await cn.post<{ index: number; leafHash: string }>('/v1/messages', { to: ['US'], precedence: 'ROUTINE', marking: 'TLP:CLEAR', text: 'CN speaking' });
+    const us = ch.party('US').node;
+    const hostile = await us.submit('mallory', { type: 'retraction', to: ['CN'], precedence: 'ROUTINE', marking: 'TLP:CLEAR', refs: [{ party: 'CN', index: own.index, hash: own.leafHash }], body: { action: 'retract', reason: 'CN never said that' } });
+    await until('CN to hold the hostile retraction', async () => {
+      try {
+        return (await cn.get(`/v1/entries/US/${hostile.index}`)) !== undefined ? true : undefined;
+      } catch {
+        return undefined;
+      }
+    });
+    await cnPage.goto(`${ch.party('CN').url}/entries/US/${hostile.index}`);
+    await verdict.waitFor();
+    expect(await verdict.getAttribute('data-in-force')).toBe('false');
+    expect(await verdict.textContent()).toContain(`Not in force on this node: CN/${own.index}`);
+    await shot(cnPage, 'retraction-not-in-force-en');
+    await setLang(cnPage, 'zh-CN');
+    await expect(verdict.textContent()).resolves.toContain('未在本节点生效');
+    await setLang(cnPage, 'en');
+    expect(pageErrors(cnPage)).toEqual([]);
+  }, 60_000);
+
+  it('on a phone the Retract dialog\u2019s fields keep their size', async () => {
+    const us = await ch.api('US');
+    const m = (await us.post<{ index: number }>('/v1/messages', { to: ['CN'], precedence: 'ROUTINE', marking: 'TLP:CLEAR', text: 'phone' })).index;
+    const phone = await b.page(`${ch.party('US').url}/entries/US/${m}`, { viewport: PHONE });
+    await login(phone, ch.party('US').officer);
+    await phone.getByTestId('retract-button').click();
+    // A select in the page header's actions grows 12rem along its flex axis on a phone; in the dialog's stacked field that was its height.
+    const langSelect = phone.getByLabel('Reason language');
+    await langSelect.waitFor();
+    const box = (await langSelect.boundingBox())!;
+    expect(box.height).toBeLessThan(60);
+    expect(box.width).toBeGreaterThan(200);
+    await shot(phone, 'retract-dialog-phone-en');
+    expect(pageErrors(phone)).toEqual([]);
   }, 60_000);
 
   it('the retracted views and the Retract dialog have no serious accessibility violations (axe, en and zh-CN)', async () => {
@@ -168,6 +214,11 @@ describe.skipIf(SKIP_E2E)('retractions in the dashboard (Chromium)', () => {
         await cn.goto(`${ch.party('CN').url}/entries/US/${report}`);
         await cn.getByTestId('retracted-note').waitFor();
         expect(await axeViolations(cn), `entry ${lang}`).toEqual([]);
+        // The retraction's own page (what it withdraws, in force or not).
+        const by = (await (await ch.api('CN')).get<{ retracted?: { by: { index: number } } }>(`/v1/entries/US/${report}`)).retracted!.by.index;
+        await cn.goto(`${ch.party('CN').url}/entries/US/${by}`);
+        await cn.getByTestId('retraction-in-force').waitFor();
+        expect(await axeViolations(cn), `retraction ${lang}`).toEqual([]);
         const us = await ctx.newPage();
         const m = (await (await ch.api('US')).post<{ index: number }>('/v1/messages', { to: ['CN'], precedence: 'ROUTINE', marking: 'TLP:CLEAR', text: `a11y ${lang}` })).index;
         await us.goto(ch.party('US').url);

@@ -9,7 +9,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Channel, sampleReport, startChannel, until } from './helpers/channel.js';
-import { SKIP_E2E, type TestBrowser, launchBrowser, login, pageErrors, setLang, shot } from './helpers/browser.js';
+import { SKIP_E2E, type TestBrowser, axeViolations, launchBrowser, login, pageErrors, setLang, shot } from './helpers/browser.js';
 
 describe.skipIf(SKIP_E2E)('similar-incident panel (Chromium, two real nodes)', () => {
   let ch: Channel;
@@ -45,7 +45,17 @@ describe.skipIf(SKIP_E2E)('similar-incident panel (Chromium, two real nodes)', (
     const item = panel.locator('[data-testid=similar-item][data-incident="US:2026-0101"]');
     await item.waitFor();
     expect(await item.textContent()).toContain('same AI system');
+    // The title is marked with its report's language (WCAG 3.1.2), and each Confirm button says which incident it links.
+    expect(await item.locator('[lang="en"]').textContent()).toContain('FooChat 3 jailbreak');
+    const described = await item.getByTestId('confirm-link').getAttribute('aria-describedby');
+    expect(described).toBeTruthy();
+    expect(await page.locator(`[id="${described}"]`).textContent()).toContain('US:2026-0101');
     await shot(page, 'similar-panel-en');
+    // US's officer has US's incident open: the link CN confirms shows there live, once federation delivers it (no reload).
+    const usPage = await b.page(`${ch.party('US').url}/`);
+    await login(usPage, ch.party('US').officer);
+    await usPage.goto(`${ch.party('US').url}/incidents/${encodeURIComponent('US:2026-0101')}`);
+    await usPage.getByTestId('similar-panel').locator('[data-testid=similar-item][data-incident="CN:2026-0042"]').waitFor();
     await item.getByTestId('confirm-link').click();
     await panel.getByTestId('incident-links').getByRole('link', { name: 'US:2026-0101' }).waitFor();
     await item.getByText('Linked').waitFor();
@@ -53,13 +63,61 @@ describe.skipIf(SKIP_E2E)('similar-incident panel (Chromium, two real nodes)', (
     await panel.getByRole('heading', { name: '可能是同一事件' }).waitFor();
     await panel.getByText('已确认的关联').waitFor();
     await shot(page, 'similar-panel-zh-CN');
+    await setLang(page, 'en');
+    // The confirmed link names its entry: its page reads as a link (not raw JSON), and a mistaken one can be retracted from there.
+    await panel.getByTestId('link-entry').click();
+    await page.waitForURL(/\/entries\/CN\/\d+$/);
+    const body = page.getByTestId('body');
+    await body.getByRole('link', { name: 'US:2026-0101' }).waitFor();
+    expect(await body.textContent()).toContain('same event');
+    expect(await page.locator('pre.body-text').count()).toBe(0);
+    await page.getByTestId('retract-button').waitFor();
     expect(pageErrors(page)).toEqual([]);
+    // axe (WCAG 2.1 A/AA, serious and critical): the panel with a suggestion and a confirmed link, and the link's page, in both languages.
+    for (const lang of ['en', 'zh-CN'] as const) {
+      const ctx = await b.browser.newContext({ viewport: { width: 1280, height: 800 }, locale: lang, bypassCSP: true });
+      try {
+        const p = await ctx.newPage();
+        await p.goto(ch.party('CN').url);
+        await login(p, ch.party('CN').officer);
+        await setLang(p, lang);
+        await p.goto(`${ch.party('CN').url}/incidents/${encodeURIComponent('CN:2026-0042')}`);
+        await p.getByTestId('similar-item').first().waitFor();
+        await p.getByTestId('incident-links').waitFor();
+        expect(await axeViolations(p), `incident ${lang}`).toEqual([]);
+        await p.getByTestId('link-entry').click();
+        await p.getByTestId('body').getByRole('link', { name: 'US:2026-0101' }).waitFor();
+        expect(await axeViolations(p), `link entry ${lang}`).toEqual([]);
+      } finally {
+        await ctx.close();
+      }
+    }
 
-    // Federation carries the link to US, whose page for its own incident lists it.
-    await until('US holds the link', async () => ((await us.get<{ links?: unknown[] }>('/v1/incidents/US:2026-0101')).links?.length ? true : undefined), 30_000);
-    const usPage = await b.page(`${ch.party('US').url}/`);
-    await login(usPage, ch.party('US').officer);
-    await usPage.goto(`${ch.party('US').url}/incidents/${encodeURIComponent('US:2026-0101')}`);
-    await usPage.getByTestId('incident-links').getByRole('link', { name: 'CN:2026-0042' }).waitFor();
+    // Federation carries the link to US, whose open page for its own incident lists it, live.
+    await usPage.getByTestId('incident-links').getByRole('link', { name: 'CN:2026-0042' }).waitFor({ timeout: 30_000 });
+    await usPage.locator('[data-testid=similar-item][data-incident="CN:2026-0042"]').getByText('Linked').waitFor();
+    expect(pageErrors(usPage)).toEqual([]);
+  }, 120_000);
+
+  it('names the party that signed the report compared, not the one its incident id claims', async () => {
+    // Nothing stops a party from writing an incident id with another party's prefix: US writes "CN:…".
+    const us = await ch.api('US');
+    await us.post('/v1/reports', {
+      marking: 'TLP:GREEN',
+      report: sampleReport('CN:spoof-0001', { title: 'FooChat 3 jailbreak output nerve-agent synthesis steps', summary: 'A jailbreak made FooChat 3 output VX synthesis steps.', category: 'SB', severity: 4, system: { name: 'FooChat 3 Pro', developer: 'Acme AI' }, occurredAt: '2026-11-20T09:00:00Z', lang: 'en' }),
+    });
+    const page = await b.page(`${ch.party('US').url}/`);
+    await login(page, ch.party('US').officer);
+    await page.goto(`${ch.party('US').url}/incidents/${encodeURIComponent('US:2026-0101')}`);
+    const spoof = page.locator('[data-testid=similar-item][data-incident="CN:spoof-0001"]');
+    await spoof.waitFor();
+    expect(await spoof.getByTestId('similar-party').textContent()).toMatch(/^US\b/);
+    // "FooChat 3 Pro" contains "FooChat 3": a similar system, not the same one.
+    expect(await spoof.textContent()).toContain('similar AI system');
+    expect(await spoof.textContent()).not.toContain('same AI system');
+    const real = page.locator('[data-testid=similar-item][data-incident="CN:2026-0042"]');
+    expect(await real.getByTestId('similar-party').textContent()).toMatch(/^CN\b/);
+    expect(await real.locator('[lang="zh-CN"]').textContent()).toContain('越狱');
+    expect(pageErrors(page)).toEqual([]);
   }, 120_000);
 });

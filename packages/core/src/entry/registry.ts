@@ -108,6 +108,23 @@ export const ENTRY_REGISTRY: { readonly [T in KnownEntryType]: EntryTypeInfo<Ent
 /** Every known entry type, in the registry's order. */
 export const ENTRY_TYPES = Object.keys(ENTRY_REGISTRY) as readonly KnownEntryType[];
 
+/**
+ * Entry types an officer may retract (issue 13): officer traffic, but
+ * answers (`ack`) and retractions. One list for the node (which refuses
+ * the others, RETRACTION_NOT_RETRACTABLE) and the dashboard (which offers
+ * "Retract…" on these only).
+ */
+export const RETRACTABLE_TYPES: readonly KnownEntryType[] = ENTRY_TYPES.filter((t) => ENTRY_REGISTRY[t].officer && t !== 'ack' && t !== 'retraction');
+
+/**
+ * Whether an officer may retract an entry of type `t`.
+ * @example isRetractable('incident.report') // true
+ * @example isRetractable('ack') // false
+ */
+export function isRetractable(t: string): boolean {
+  return (RETRACTABLE_TYPES as readonly string[]).includes(t);
+}
+
 /** Label of an entry of a type this version does not know. */
 export const UNKNOWN_TYPE_LABEL: Localized = { en: 'Unknown type — needs a newer Parley', 'zh-CN': '未知类型——需要更新版本的 Parley' };
 

@@ -130,6 +130,7 @@ export const SimilarItem = z
     score: z.number(),
     reasons: z.array(Reason),
     linked: z.boolean().describe('A confirmed link already names both'),
+    lang: z.string().optional().describe('The language of the compared report (its title)'),
   })
   .meta({ id: 'SimilarIncident' });
 export const SimilarResponse = z.object({ incident: z.string(), items: z.array(SimilarItem) });
@@ -190,6 +191,7 @@ export function registerLinks(app: App, ctx: Context): void {
           score: s.score,
           reasons: [...s.reasons],
           linked: links.some((l) => l.incidents.includes(other)),
+          ...(c.report.lang !== undefined ? { lang: c.report.lang } : {}),
         });
       }
       items.sort((a, b) => b.score - a.score || (a.incident < b.incident ? -1 : 1));

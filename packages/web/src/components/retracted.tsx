@@ -11,15 +11,15 @@ import { type FormEvent, useEffect, useRef, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { Link } from 'react-router';
 import { api, ApiError } from '../api.js';
+import { useApi } from '../hooks.js';
 import { currentLang } from '../i18n.js';
 import type { EntryView, Submitted } from '../types.js';
+import { ReplyLanguage } from './ack-fields.js';
 import { ErrorBox } from './feedback.js';
 import { Time } from './time.js';
 
 export type RetractedMark = NonNullable<EntryView['retracted']>;
 
-/** Types an officer may retract (node retractions.ts RETRACTABLE_TYPES). */
-export const RETRACTABLE_TYPES: readonly string[] = ['hotline.message', 'incident.report', 'evaluation.commitment', 'deployment.notice', 'evaluation.reveal', 'incident.link'];
 
 /** The class that strikes a withdrawn entry's content through. */
 export function retractedClass(v: { retracted?: unknown }): string {
@@ -91,6 +91,8 @@ function RetractDialog({ v, onClose, onDone }: { v: EntryView; onClose: () => vo
   const ref = useRef<HTMLDialogElement>(null);
   const [reason, setReason] = useState('');
   const [replacement, setReplacement] = useState('');
+  // The language the reason is written in (recipients' screen readers and translators rely on it): the UI's by default.
+  const [lang, setLang] = useState<string>(currentLang());
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<ApiError | undefined>(undefined);
   useEffect(() => {
@@ -106,7 +108,7 @@ function RetractDialog({ v, onClose, onDone }: { v: EntryView; onClose: () => vo
       const rep = replacement.trim();
       await api<Submitted>('/v1/retractions', {
         method: 'POST',
-        body: { entry: { party: v.party, index: v.index }, reason: reason.trim(), lang: currentLang(), ...(rep !== '' ? { replacement: { party: v.party, index: Number(rep) } } : {}) },
+        body: { entry: { party: v.party, index: v.index }, reason: reason.trim(), lang, ...(rep !== '' ? { replacement: { party: v.party, index: Number(rep) } } : {}) },
       });
       ref.current?.close();
       onDone();
@@ -124,7 +126,10 @@ function RetractDialog({ v, onClose, onDone }: { v: EntryView; onClose: () => vo
         <p>{t('retract.explain', { recipients: v.entry.to.join(', ') })}</p>
         <div className="field">
           <label htmlFor="retract-reason">{t('retract.reason')}</label>
-          <textarea id="retract-reason" required rows={3} maxLength={2000} value={reason} onChange={(e) => setReason(e.target.value)} autoFocus data-testid="retract-reason" />
+          <textarea id="retract-reason" required rows={3} maxLength={2000} value={reason} onChange={(e) => setReason(e.target.value)} lang={lang} autoFocus data-testid="retract-reason" />
+        </div>
+        <div className="field">
+          <ReplyLanguage id="retract-lang" label={t('retract.lang')} value={lang} onChange={setLang} />
         </div>
         <div className="field">
           <label htmlFor="retract-replacement">{t('retract.replacement')}</label>
@@ -144,5 +149,57 @@ function RetractDialog({ v, onClose, onDone }: { v: EntryView; onClose: () => vo
         </div>
       </form>
     </dialog>
+  );
+}
+
+/**
+ * A retraction entry's own page: what it withdraws (and by what), why, and
+ * whether this node applies it. The entry's refs are only its author's
+ * claim — a party may write a retraction of an entry not its own, which
+ * every node refuses — so the page does not take them at their word: it
+ * reads the withdrawn entry and says "in force" only when the node marks
+ * it withdrawn by this very retraction.
+ */
+export function RetractionBody({ v }: { v: EntryView }) {
+  const { t } = useTranslation('entry');
+  const [target, replacement] = v.entry.refs;
+  const { data, error } = useApi<EntryView>(target !== undefined ? `/v1/entries/${encodeURIComponent(target.party)}/${target.index}` : null);
+  const b = (typeof v.body === 'object' && v.body !== null ? v.body : {}) as { reason?: unknown; lang?: unknown };
+  const entryLink = (r: { party: string; index: number }) => <Link to={`/entries/${encodeURIComponent(r.party)}/${r.index}`}>{`${r.party}/${r.index}`}</Link>;
+  const by = data?.retracted?.by;
+  const inForce = by !== undefined && by.party === v.party && by.index === v.index;
+  const judged = data !== undefined || error !== undefined;
+  return (
+    <div data-testid="body">
+      {target !== undefined ? (
+        <p className="retraction-what">
+          <strong>{t('retraction.withdraws')}</strong> {entryLink(target)}
+          {replacement !== undefined ? (
+            <>
+              {' '}
+              {t('retraction.replacedBy')} {entryLink(replacement)}
+            </>
+          ) : null}
+        </p>
+      ) : null}
+      {typeof b.reason === 'string' ? (
+        <div className="body-text" lang={typeof b.lang === 'string' ? b.lang : undefined} data-testid="retraction-reason">
+          {b.reason}
+        </div>
+      ) : (
+        <p className="muted">{t('retracted.reasonSealed')}</p>
+      )}
+      {target !== undefined && judged ? (
+        inForce ? (
+          <p className="ok-text" role="status" data-testid="retraction-in-force" data-in-force="true">
+            {t('retraction.inForce', { entry: `${target.party}/${target.index}` })}
+          </p>
+        ) : (
+          <p className="retraction-not-in-force" role="status" data-testid="retraction-in-force" data-in-force="false">
+            <strong>{t('retraction.notInForce', { entry: `${target.party}/${target.index}` })}</strong>
+          </p>
+        )
+      ) : null}
+    </div>
   );
 }

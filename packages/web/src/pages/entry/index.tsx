@@ -8,7 +8,7 @@
 import { useState, type FormEvent } from 'react';
 import { useTranslation } from 'react-i18next';
 import { Link, useParams } from 'react-router';
-import { entryTypeInfo, isKnownType } from '@parley/core';
+import { entryTypeInfo, isKnownType, isRetractable } from '@parley/core';
 import { api, ApiError, query } from '../../api.js';
 import { MarkingBadge, PrecedenceBadge, StateBadge } from '../../components/badges.js';
 import { ErrorBox, Loading, PageHeader } from '../../components/feedback.js';
@@ -25,7 +25,8 @@ import { useSession } from '../../session.js';
 import type { DeadlineItem, DeliveryState, EntryView, Submitted } from '../../types.js';
 import { LockIcon } from '../../components/icons.js';
 import { usePrintMarking } from '../../components/print.js';
-import { RETRACTABLE_TYPES, RetractAction, RetractedNote, retractedClass } from '../../components/retracted.js';
+import { RetractAction, RetractedNote, RetractionBody, retractedClass } from '../../components/retracted.js';
+import { IncidentLinkBody } from '../incidents/SimilarPanel.js';
 
 type DeliveryDetail = DeadlineItem;
 
@@ -214,7 +215,7 @@ export function EntryPage() {
         <GlossaryHint term="precedence" />
         <MarkingBadge m={v.entry.marking} />
         <GlossaryHint term="tlp" />
-        {!received && canAct && v.retracted === undefined && RETRACTABLE_TYPES.includes(v.entry.type) ? <RetractAction v={v} onDone={reload} /> : null}
+        {!received && canAct && v.retracted === undefined && isRetractable(v.entry.type) ? <RetractAction v={v} onDone={reload} /> : null}
       </PageHeader>
       {v.retracted !== undefined ? <RetractedNote r={v.retracted} /> : null}
       <div className="two-col">
@@ -238,6 +239,10 @@ export function EntryPage() {
               </div>
             ) : !isKnownType(v.entry.type) ? (
               <UnknownTypeBody v={v} />
+            ) : v.entry.type === 'incident.link' && v.body !== undefined ? (
+              <IncidentLinkBody body={v.body} />
+            ) : v.entry.type === 'retraction' ? (
+              <RetractionBody v={v} />
             ) : entryTypeInfo(v.entry.type)?.governance === true && v.body !== undefined ? (
               <GovernanceBody v={v} />
             ) : v.sealed !== undefined ? (

@@ -260,12 +260,17 @@ function TimelineItem({ v, ack }: { v: EntryView; ack?: { batch: AckBatch } | un
 function RetractionLine({ v }: { v: EntryView }) {
   const { t } = useTranslation('entry');
   const [withdrawn, replacement] = v.entry.refs;
-  const b = (typeof v.body === 'object' && v.body !== null ? v.body : {}) as { reason?: unknown };
+  const b = (typeof v.body === 'object' && v.body !== null ? v.body : {}) as { reason?: unknown; lang?: unknown };
   return (
     <span data-testid="retraction-line">
       {' · '}
       {replacement !== undefined ? t('retracted.supersedes', { entry: `${withdrawn?.party}/${withdrawn?.index}`, by: `${replacement.party}/${replacement.index}` }) : t('retracted.retracts', { entry: `${withdrawn?.party}/${withdrawn?.index}` })}
-      {typeof b.reason === 'string' ? <> — {b.reason}</> : null}
+      {typeof b.reason === 'string' ? (
+        <>
+          {' — '}
+          <span lang={typeof b.lang === 'string' ? b.lang : undefined}>{b.reason}</span>
+        </>
+      ) : null}
     </span>
   );
 }
