@@ -233,6 +233,16 @@ export class IncidentIndex {
   }
 }
 
+/**
+ * Who reported an incident: the party its id names (PARTY:local-id) when a
+ * report of that party is held — an id is only a claim, and another party may
+ * use any prefix — else the first report's sender.
+ */
+export function incidentReporter(id: string, reports: readonly { readonly party: string }[]): string {
+  const named = /^[A-Z][A-Z0-9-]{1,15}(?=:)/.exec(id)?.[0];
+  return named !== undefined && reports.some((r) => r.party === named) ? named : reports[0]!.party;
+}
+
 function summarize(id: string, reports: readonly HeldReport[], role: Role, retracted: ReadonlyMap<string, Retraction>): IncidentSummary {
   const first = reports[0]!;
   const last = reports[reports.length - 1]!;
@@ -246,8 +256,7 @@ function summarize(id: string, reports: readonly HeldReport[], role: Role, retra
     live.length === 0 || kinds.has('retraction') ? 'retracted' : kinds.has('final') ? 'final' : kinds.has('update') ? 'updated' : 'open';
   return {
     incident: id,
-    // The incident id names its reporter (PARTY:local-id); the first report's sender otherwise.
-    party: /^[A-Z][A-Z0-9-]{1,15}(?=:)/.exec(id)?.[0] ?? first.party,
+    party: incidentReporter(id, reports),
     first: first.time,
     last: last.time,
     entries: reports.length,

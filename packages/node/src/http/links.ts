@@ -24,7 +24,7 @@ import { z } from 'zod';
 import { LINK_RELATIONS, MARKINGS, type Marking, fail, formatBase64 } from '@parley/core';
 import type { LogStore, OwnEntry, ReceivedEntry, Role } from '@parley/store';
 import { IncidentId } from '../bodies.js';
-import { type HeldReport, incidentIndex } from '../incidents.js';
+import { type HeldReport, incidentIndex, incidentReporter } from '../incidents.js';
 import type { ParleyNode } from '../service.js';
 import { retractionOf } from '../retractions.js';
 import { type Comparable, MIN_SCORE, compare } from '../similar.js';
@@ -33,9 +33,6 @@ import { HttpError } from './problem.js';
 import * as S from './schemas.js';
 
 const PAGE = 500;
-const REPORTER = /^([A-Z][A-Z0-9-]{1,15}):/;
-/** The party that reported an incident: its id's prefix. */
-export const reporterOf = (incident: string): string => REPORTER.exec(incident)?.[1] ?? '';
 
 /** Every entry of one type, own and received (paged through the store's listings). */
 async function allOfType(store: LogStore, party: string, type: string): Promise<{ party: string; e: OwnEntry | ReceivedEntry }[]> {
@@ -171,19 +168,22 @@ export function registerLinks(app: App, ctx: Context): void {
         if (!reports.some((r) => r.body !== undefined && (r.clear || role !== 'auditor'))) throw new HttpError('FORBIDDEN', `every report of ${id} is sealed from the ${role} role`);
         return reply.header('cache-control', 'no-store').send({ incident: id, items: [] });
       }
-      const me = reporterOf(id);
+      const me = incidentReporter(id, reports);
       const links = await linksOf(ctx, role, id);
       const min = req.query.min ?? MIN_SCORE;
       const items: z.infer<typeof SimilarItem>[] = [];
       for (const other of index.ids()) {
-        if (other === id || reporterOf(other) === me) continue;
-        const c = comparable(index.reportsOf(other), role, withdrawn);
+        const theirs = index.reportsOf(other);
+        if (other === id || !theirs) continue;
+        const them = incidentReporter(other, theirs);
+        if (them === me) continue;
+        const c = comparable(theirs, role, withdrawn);
         if (!c) continue;
         const s = compare(subject, c);
         if (s.score < min) continue;
         items.push({
           incident: other,
-          party: reporterOf(other),
+          party: them,
           title: c.report.title,
           category: c.report.category,
           severity: c.report.severity,
@@ -220,7 +220,7 @@ export function registerLinks(app: App, ctx: Context): void {
           if (!c) fail('LINK_INVALID', `incident ${id} has no live report this node can read (sealed, or retracted)`);
           held.push(c.held);
         }
-        if (new Set(incidents.map(reporterOf)).size < 2) fail('LINK_INVALID', 'every incident named was reported by the same party: a link joins reports of different parties');
+        if (new Set(incidents.map((i) => incidentReporter(i, index.reportsOf(i)!))).size < 2) fail('LINK_INVALID', 'every incident named was reported by the same party: a link joins reports of different parties');
         const existing = (await linksOf(ctx, 'admin')).find((l) => l.party === node.party && l.relation === relation && l.incidents.length === incidents.length && l.incidents.every((x, k) => x === incidents[k]));
         if (existing) fail('LINK_EXISTS', `entry ${existing.party}/${existing.index} (${existing.time}, ${existing.officer}) already links ${incidents.join(', ')} as ${relation}`);
         // Each linked report's entry: its hash for refs, its marking, who holds it.
