@@ -100,18 +100,20 @@ describe.skipIf(SKIP_E2E)('similar-incident panel (Chromium, two real nodes)', (
   }, 120_000);
 
   it('names the party that signed the report compared, not the one its incident id claims', async () => {
-    // Nothing stops a party from writing an incident id with another party's prefix: US writes "CN:…".
-    const us = await ch.api('US');
-    await us.post('/v1/reports', {
+    // Nothing stops a party from writing an incident id with another party's prefix: CN writes "US:…", an
+    // incident US never reported. US's node names it CN's (incidents.ts incidentReporter) and suggests it.
+    const cn = await ch.api('CN');
+    await cn.post('/v1/reports', {
       marking: 'TLP:GREEN',
-      report: sampleReport('CN:spoof-0001', { title: 'FooChat 3 jailbreak output nerve-agent synthesis steps', summary: 'A jailbreak made FooChat 3 output VX synthesis steps.', category: 'SB', severity: 4, system: { name: 'FooChat 3 Pro', developer: 'Acme AI' }, occurredAt: '2026-11-20T09:00:00Z', lang: 'en' }),
+      report: sampleReport('US:spoof-0001', { title: 'FooChat 3 jailbreak output nerve-agent synthesis steps', summary: 'A jailbreak made FooChat 3 output VX synthesis steps.', category: 'SB', severity: 4, system: { name: 'FooChat 3 Pro', developer: 'Acme AI' }, occurredAt: '2026-11-20T09:00:00Z', lang: 'en' }),
     });
     const page = await b.page(`${ch.party('US').url}/`);
     await login(page, ch.party('US').officer);
     await page.goto(`${ch.party('US').url}/incidents/${encodeURIComponent('US:2026-0101')}`);
-    const spoof = page.locator('[data-testid=similar-item][data-incident="CN:spoof-0001"]');
-    await spoof.waitFor();
-    expect(await spoof.getByTestId('similar-party').textContent()).toMatch(/^US\b/);
+    const spoof = page.locator('[data-testid=similar-item][data-incident="US:spoof-0001"]');
+    // Federation brings CN's report to US; the panel follows new reports live.
+    await spoof.waitFor({ timeout: 30_000 });
+    expect(await spoof.getByTestId('similar-party').textContent()).toMatch(/^CN\b/);
     // "FooChat 3 Pro" contains "FooChat 3": a similar system, not the same one.
     expect(await spoof.textContent()).toContain('similar AI system');
     expect(await spoof.textContent()).not.toContain('same AI system');
