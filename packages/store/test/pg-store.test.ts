@@ -122,7 +122,9 @@ describe('PgStore specifics', () => {
       await new Promise((r) => setTimeout(r, 150));
       await adminQuery('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()', [db.name]);
     }
-    await new Promise((r) => setTimeout(r, 300));
+    // Run on until an append succeeds after the last kill (bounded), rather than for a fixed time a busy machine may not give.
+    const since = acked.size;
+    for (let t = Date.now(); acked.size === since && Date.now() - t < 30_000; ) await new Promise((r) => setTimeout(r, 20));
     stop = true;
     await Promise.all(workers);
     await w.close();
