@@ -118,7 +118,9 @@ describe('kill -9 in the middle of a mirror round', () => {
     expect(crashed.signal, crashed.stderr).toBe('SIGKILL');
     expect(verifyDir(mirror, us.party.logKey)).toBe(300);
     // It died mid-round: some of the round's files are in place, beyond what the checkpoint covers.
-    expect(existsSync(join(mirror, 'tile/0/001')) || existsSync(join(mirror, 'tile/entries/001'))).toBe(true);
+    // Eight writers run at once, so which of the round's files landed first depends on the machine.
+    const round = ['tile/0/001', 'tile/0/002', 'tile/0/003', 'tile/0/004.p/76', 'tile/entries/001', 'tile/entries/002', 'tile/entries/003', 'tile/entries/004.p/76'];
+    expect(round.filter((p) => existsSync(join(mirror, p))).length).toBeGreaterThan(0);
 
     const restarted = child(1100);
     expect(restarted.status, restarted.stderr).toBe(0);
