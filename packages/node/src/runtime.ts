@@ -36,6 +36,7 @@ import type { ParleyNode } from './service.js';
 import { createServer } from './http/index.js';
 import { Federator, type FederatorOptions } from './federation/federator.js';
 import { PeerClient, peersOf } from './federation/peer.js';
+import { MirrorClient } from './federation/mirrorSource.js';
 import { Heartbeat } from './deadlines/heartbeat.js';
 import { deadlineTracker } from './deadlines/tracker.js';
 import { CosignedBounds } from './deadlines/cosigned.js';
@@ -85,6 +86,13 @@ export interface RuntimeOptions {
   readonly port?: number;
   /** Peer base URLs by party (default: the first URL the accord names). */
   readonly peerUrls?: Readonly<Record<string, string>>;
+  /**
+   * Issue 14: base URLs of peers' static mirrors by party (`parley serve
+   * --peer-mirror`): the pull reads one when the peer's node fails
+   * (federation/mirrorSource.ts), or first for the parties in `preferMirror`.
+   */
+  readonly peerMirrors?: Readonly<Record<string, string>>;
+  readonly preferMirror?: readonly string[];
   readonly logger?: FastifyServerOptions['logger'];
   /** Structured log for escalations and federation errors. */
   readonly events?: StructuredLogger;
@@ -230,8 +238,11 @@ async function startDuties(o: RuntimeOptions, events: StructuredLogger, continui
 
   let federator: Federator | undefined;
   if (o.federation?.enabled !== false) {
+    const mirrors = Object.fromEntries(Object.entries(o.peerMirrors ?? {}).map(([party, url]) => [party, new MirrorClient(party, url)]));
     federator = await Federator.start(o.node, o.store, peersOf(o.node, o.peerUrls ? { urls: o.peerUrls } : {}), {
       ...o.federation,
+      mirrors,
+      ...(o.preferMirror !== undefined ? { preferMirror: o.preferMirror } : {}),
       onError: (party, e) => {
         events.warn({ event: 'parley.federation.error', party, error: e instanceof Error ? e.message : String(e) }, 'federation attempt failed');
         o.federation?.onError?.(party, e);

@@ -147,6 +147,10 @@ export interface PeerLink {
   readonly lastContactAt?: string;
   /** Free text: the last error, a retry time, … */
   readonly detail?: string;
+  /** Where the last pull read the party's log: its node, or its static mirror (issue 14) when the node failed. */
+  readonly pullSource?: 'node' | 'mirror';
+  /** The party's static mirror, when one is configured. */
+  readonly mirrorUrl?: string;
 }
 
 /**
@@ -266,6 +270,9 @@ export interface TransportLinkState {
   readonly lastError?: { readonly code: string; readonly message: string };
   readonly retryAt?: string;
   readonly forks: number;
+  readonly mirrorUrl?: string;
+  readonly pullSource?: 'node' | 'mirror';
+  readonly fallbackFrom?: { readonly source: 'node' | 'mirror'; readonly code: string; readonly message: string };
 }
 
 /**
@@ -279,12 +286,25 @@ export function federatorLinkSource(f: { links(): readonly TransportLinkState[] 
     witnesses: true,
     links: () =>
       f.links().map((l): PeerLink => {
-        const detail = l.forks > 0 ? `fork proofs held: ${l.forks}` : l.lastError ? `${l.lastError.code}: ${l.lastError.message}${l.retryAt ? ` (retry at ${l.retryAt})` : ''}` : undefined;
+        const detail =
+          l.forks > 0
+            ? `fork proofs held: ${l.forks}`
+            : l.consecutiveFailures > 0 && l.lastError
+              ? `${l.lastError.code}: ${l.lastError.message}${l.retryAt ? ` (retry at ${l.retryAt})` : ''}`
+              : l.pullSource === 'mirror' && l.fallbackFrom
+                ? `reading its mirror: its node failed (${l.fallbackFrom.code}: ${l.fallbackFrom.message})`
+                : l.pullSource === 'node' && l.fallbackFrom
+                  ? `reading its node: its mirror failed (${l.fallbackFrom.code}: ${l.fallbackFrom.message})`
+                  : l.lastError && l.consecutiveFailures > 0
+                    ? `${l.lastError.code}: ${l.lastError.message}`
+                    : undefined;
         return {
           party: l.party,
           state: l.forks > 0 || l.consecutiveFailures > 0 ? 'down' : l.lastContact !== undefined ? 'up' : 'unknown',
           ...(l.lastContact !== undefined ? { lastContactAt: l.lastContact } : {}),
           ...(detail !== undefined ? { detail } : {}),
+          ...(l.pullSource !== undefined ? { pullSource: l.pullSource } : {}),
+          ...(l.mirrorUrl !== undefined ? { mirrorUrl: l.mirrorUrl } : {}),
         };
       }),
   };

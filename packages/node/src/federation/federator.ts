@@ -30,6 +30,16 @@
  * same witness-then-bundle path as a push over HTTP. A reply that does not
  * take (lost, or a witness that moved) wakes the pull, which heals it.
  *
+ * A peer may also publish its log as a static mirror (issue 14; the
+ * operator names it: `parley serve --peer-mirror CN=URL`, mirrorSource.ts).
+ * The pull then has two sources: the peer's node first, and its mirror when
+ * the node fails (down, timing out, refusing, or answering what does not
+ * verify) — or the other way round when the mirror is preferred. Both are
+ * checked the same way (pull.ts); a fork proof from either stops the round
+ * (no fallback past evidence). The link reports which source the last pull
+ * read ({@link LinkState.pullSource}) and why the other failed. Push and
+ * gossip need the node: a mirror is read-only files.
+ *
  * A lost push is healed by the next pull (the peer scans our log from its
  * cursor); a partition heals exactly once on both sides (every receive is
  * idempotent by (party, index, hash), and ingest writes one receipt per
@@ -46,7 +56,8 @@ import type { LogStore } from '@parley/store';
 import { type LinkSource, attachLinkSource, federatorLinkSource, linkSourceOf } from '../deadlines/heartbeat.js';
 import type { ParleyNode } from '../service.js';
 import { PeerError, type PeerClient } from './peer.js';
-import { type CompactRange, ForkDetected, loadPullCursor, pullFrom } from './pull.js';
+import { type CompactRange, type PullSource, ForkDetected, loadPullCursor, pullFrom } from './pull.js';
+import type { MirrorClient } from './mirrorSource.js';
 import { type PushCursor, loadPushCursor, pushTo, replyPush } from './push.js';
 import { onPushIncomplete, receiveWitnessedPush } from './receive.js';
 import { forksOf, onForkRecorded } from './forks.js';
@@ -71,6 +82,10 @@ export interface FederatorOptions {
   readonly onError?: (party: string, error: unknown) => void;
   /** Random source for jitter (tests: deterministic). */
   readonly random?: () => number;
+  /** Static mirrors of peers' logs, by party (mirrorSource.ts): the pull reads one when the node fails. */
+  readonly mirrors?: Readonly<Record<string, MirrorClient>>;
+  /** Parties whose mirror is read first, their node only when the mirror fails. */
+  readonly preferMirror?: readonly string[];
 }
 
 /** The state of one link, for link health (times are this node's clock, ISO 8601). */
@@ -96,6 +111,12 @@ export interface LinkState {
   readonly forks: number;
   /** Entries the peer logged for us that do not verify (index and code), most recent 16. */
   readonly rejected: readonly { readonly index: number; readonly code: string }[];
+  /** The peer's static mirror, when one is configured. */
+  readonly mirrorUrl?: string;
+  /** Where the last successful pull read the peer's log: its node or its mirror. */
+  readonly pullSource?: 'node' | 'mirror';
+  /** Why the last pull did not read the other source (the node when it read the mirror, and the reverse). */
+  readonly fallbackFrom?: { readonly source: 'node' | 'mirror'; readonly code: string; readonly message: string; readonly at: string };
 }
 
 /** One loop's retry state (push or pull). */
@@ -108,6 +129,11 @@ class Lane {
 
 class Link {
   readonly peer: PeerClient;
+  /** The peer's static mirror (a second pull source), if configured. */
+  mirror: MirrorClient | undefined;
+  preferMirror = false;
+  pullSource: 'node' | 'mirror' | undefined;
+  fallbackFrom: { source: 'node' | 'mirror'; code: string; message: string; at: number } | undefined;
   push: PushCursor;
   pull: CompactRange;
   pushWanted = true;
@@ -176,6 +202,8 @@ export class Federator {
   readonly #backoff: BackoffOptions;
   readonly #onError: (party: string, error: unknown) => void;
   readonly #random: () => number;
+  readonly #mirrors: Readonly<Record<string, MirrorClient>>;
+  readonly #preferMirror: readonly string[];
   #stopped = false;
   #unsubscribe: () => void = () => undefined;
   #unwatchForks: () => void = () => undefined;
@@ -190,6 +218,8 @@ export class Federator {
     this.#backoff = { baseMs: 250, maxMs: 30_000, jitter: 0.5, ...o.backoff };
     this.#onError = o.onError ?? (() => undefined);
     this.#random = o.random ?? Math.random;
+    this.#mirrors = o.mirrors ?? {};
+    this.#preferMirror = o.preferMirror ?? [];
     if (!(this.#pollMs > 0) || !Number.isSafeInteger(this.#pushBatch) || this.#pushBatch < 1) throw new RangeError('pollMs must be > 0 and pushBatch a positive integer');
   }
 
@@ -202,6 +232,8 @@ export class Federator {
     for (const p of peers) {
       const link = new Link(p, await loadPushCursor(store, p.party), await loadPullCursor(store, p.party));
       link.forks = (await forksOf(store, p.party)).length;
+      link.mirror = o.mirrors?.[p.party];
+      link.preferMirror = link.mirror !== undefined && (o.preferMirror ?? []).includes(p.party);
       links.push(link);
     }
     const f = new Federator(node, store, links, o);
@@ -237,6 +269,8 @@ export class Federator {
     if (this.#stopped || this.#links.some((l) => l.peer.party === peer.party)) return;
     const link = new Link(peer, await loadPushCursor(this.#store, peer.party), await loadPullCursor(this.#store, peer.party));
     link.forks = (await forksOf(this.#store, peer.party)).length;
+    link.mirror = this.#mirrors[peer.party];
+    link.preferMirror = link.mirror !== undefined && this.#preferMirror.includes(peer.party);
     if (this.#stopped || this.#links.some((l) => l.peer.party === peer.party)) return;
     this.#links.push(link);
     link.pushWanted = true;
@@ -281,6 +315,9 @@ export class Federator {
       ...(l.failures > 0 ? { retryAt: iso(l.retryAt) } : {}),
       forks: l.forks,
       rejected: [...l.rejected],
+      ...(l.mirror !== undefined ? { mirrorUrl: l.mirror.url } : {}),
+      ...(l.pullSource !== undefined ? { pullSource: l.pullSource } : {}),
+      ...(l.fallbackFrom !== undefined ? { fallbackFrom: { ...l.fallbackFrom, at: iso(l.fallbackFrom.at) } } : {}),
     }));
   }
 
@@ -361,22 +398,43 @@ export class Federator {
   }
 
   async #pull(l: Link): Promise<void> {
-    try {
-      const r = await pullFrom(this.#node, this.#store, l.peer, l.pull);
-      l.pull = r.cursor;
-      l.witnessedSize = r.witnessedSize;
-      if (r.checkpointSize > 0) l.lastCheckpoint = { size: r.checkpointSize, at: Date.now() };
-      if (r.rejected.length > 0) l.rejected = [...l.rejected, ...r.rejected].slice(-16);
-      // A long backlog: continue at once rather than after pollMs.
-      l.nextPull = r.scannedTo < r.witnessedSize ? 0 : Date.now() + this.#pollMs;
-    } catch (e) {
-      if (e instanceof ForkDetected) l.forks = (await forksOf(this.#store, l.peer.party)).length;
-      // A peer that cannot be reached cannot gossip either; any other failure leaves gossip worth a try.
-      if (!(e instanceof PeerError && (e.code === 'PEER_UNREACHABLE' || e.code === 'PEER_TIMEOUT'))) await this.#gossip(l);
-      return this.#failed(l, l.pullLane, e);
+    // The node, then its mirror (or the reverse when the mirror is preferred): the first that completes a verified pull.
+    const node: { kind: 'node' | 'mirror'; src: PullSource } = { kind: 'node', src: l.peer };
+    const order = l.mirror === undefined ? [node] : l.preferMirror ? [{ kind: 'mirror' as const, src: l.mirror }, node] : [node, { kind: 'mirror' as const, src: l.mirror }];
+    const failures: { kind: 'node' | 'mirror'; e: unknown }[] = [];
+    let nodeDown = false;
+    for (const { kind, src } of order) {
+      try {
+        const r = await pullFrom(this.#node, this.#store, src, l.pull);
+        l.pull = r.cursor;
+        l.witnessedSize = r.witnessedSize;
+        if (r.checkpointSize > 0) l.lastCheckpoint = { size: r.checkpointSize, at: Date.now() };
+        if (r.rejected.length > 0) l.rejected = [...l.rejected, ...r.rejected].slice(-16);
+        // A long backlog: continue at once rather than after pollMs.
+        l.nextPull = r.scannedTo < r.witnessedSize ? 0 : Date.now() + this.#pollMs;
+        l.pullSource = kind;
+        const before = failures[0];
+        l.fallbackFrom = before === undefined ? undefined : { source: before.kind, code: errorCode(before.e), message: before.e instanceof Error ? before.e.message : String(before.e), at: Date.now() };
+        for (const f of failures) this.#report(l.peer.party, f.e);
+        // Gossip asks the node: not when it just failed to answer.
+        if (!nodeDown) await this.#gossip(l);
+        this.#succeeded(l, l.pullLane);
+        return;
+      } catch (e) {
+        failures.push({ kind, e });
+        if (kind === 'node' && e instanceof PeerError && (e.code === 'PEER_UNREACHABLE' || e.code === 'PEER_TIMEOUT')) nodeDown = true;
+        // Evidence of a fork ends the round: no other source can make it go away.
+        if (e instanceof ForkDetected) break;
+      }
     }
-    await this.#gossip(l);
-    this.#succeeded(l, l.pullLane);
+    // Reported: a verification failure or fork (a source that lied) before a source that was merely down.
+    const lied = failures.find((f) => !(f.e instanceof PeerError));
+    const worst = (lied ?? failures[0]!).e;
+    for (const f of failures) if (f.e !== worst) this.#report(l.peer.party, f.e);
+    if (failures.some((f) => f.e instanceof ForkDetected)) l.forks = (await forksOf(this.#store, l.peer.party)).length;
+    // A peer that cannot be reached cannot gossip either; any other failure leaves gossip worth a try.
+    if (!nodeDown) await this.#gossip(l);
+    return this.#failed(l, l.pullLane, worst);
   }
 
   #succeeded(l: Link, lane: Lane): void {
@@ -413,7 +471,7 @@ export class Federator {
     const b = this.#backoff;
     const delay = Math.min(b.maxMs, b.baseMs * 2 ** Math.min(lane.failures - 1, 30)) * (1 - b.jitter * this.#random());
     lane.retryAt = Date.now() + delay;
-    const code = e instanceof PeerError || isParleyError(e) ? e.code : e instanceof ForkDetected ? 'FORK_DETECTED' : 'INTERNAL_ERROR';
+    const code = errorCode(e);
     l.lastError = { code, message: e instanceof Error ? e.message : String(e), at: Date.now() };
     this.#report(l.peer.party, e);
   }
@@ -432,4 +490,9 @@ export class Federator {
       lane.wake = done;
     });
   }
+}
+
+/** The stable code of a failed attempt, for link state. */
+function errorCode(e: unknown): string {
+  return e instanceof PeerError || isParleyError(e) ? e.code : e instanceof ForkDetected ? 'FORK_DETECTED' : 'INTERNAL_ERROR';
 }

@@ -68,7 +68,7 @@ export interface LogSource {
 }
 
 /** P's log as its node serves it (consistency proofs and tlog-tiles hash tiles). */
-export function peerLogSource(peer: PeerClient): LogSource {
+export function peerLogSource(peer: Pick<PeerClient, 'consistencyProof' | 'tile'>): LogSource {
   return {
     consistencyProof: (o, n) => peer.consistencyProof(o, n),
     async subtreeRoot(size, treeSize) {

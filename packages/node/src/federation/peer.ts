@@ -135,6 +135,8 @@ interface Answer {
 
 export class PeerClient {
   readonly party: string;
+  /** Says where a pull read from (link health; a static mirror is a MirrorClient). */
+  readonly kind = 'node' as const;
   readonly url: string;
   readonly #node: ParleyNode;
   readonly #timeoutMs: number;

@@ -50,10 +50,26 @@ import type { LogStore, WitnessState } from '@parley/store';
 import type { ParleyNode } from '../service.js';
 import { accordView, noteSize, openPartyCheckpoint, retiredSigners } from '../epochs.js';
 import { keepRetired } from '../witness.js';
-import type { PeerClient } from './peer.js';
+import { PeerError } from './peer.js';
 import { isQuarantined, recordFork } from './forks.js';
 import { compareCheckpoints, peerLogSource } from './gossip.js';
 import { mirrorScanned } from './mirror.js';
+
+/**
+ * Where a pull reads the peer's log: its node (PeerClient) or its static
+ * mirror (MirrorClient, mirrorSource.ts) — the same questions, the same checks.
+ */
+export interface PullSource {
+  readonly party: string;
+  /** `mirror` for a static mirror (no chain file, no proofs of its own). */
+  readonly kind?: 'node' | 'mirror';
+  checkpoint(): Promise<Uint8Array | undefined>;
+  consistencyProof(oldSize: number, newSize: number): Promise<Uint8Array[]>;
+  entryBundle(index: number, width: number): Promise<Uint8Array[]>;
+  tile(level: number, index: number, width: number): Promise<Uint8Array | undefined>;
+  /** The peer's chain file (a node only: a checkpoint under an accord version we missed). */
+  chainFile?(): Promise<Uint8Array>;
+}
 
 /** Most entries scanned in one pull (16 full tiles); a longer backlog continues at the next. */
 export const MAX_SCAN = 16 * 256;
@@ -128,7 +144,7 @@ export class ForkDetected extends Error {
  * @throws PeerError (network, refusals), ParleyError (a checkpoint that does
  *   not verify, entries that do not match it), ForkDetected; StoreError.
  */
-export async function pullFrom(node: ParleyNode, store: LogStore, peer: PeerClient, cursor: CompactRange): Promise<PullResult & { cursor: CompactRange }> {
+export async function pullFrom(node: ParleyNode, store: LogStore, peer: PullSource, cursor: CompactRange): Promise<PullResult & { cursor: CompactRange }> {
   // Quarantine (forks.ts): a log we hold a fork proof against is not scanned; the cursor stays.
   if (await isQuarantined(store, peer.party)) throw new ForkDetected(peer.party);
   const note = await peer.checkpoint();
@@ -144,7 +160,8 @@ export async function pullFrom(node: ParleyNode, store: LogStore, peer: PeerClie
       await keepRetired(store, peer.party, note);
       throw e;
     }
-    if (!(e instanceof ParleyError) || node.governance === undefined || !(await node.governance.catchUp(peer))) throw e;
+    const chainFile = peer.chainFile?.bind(peer);
+    if (!(e instanceof ParleyError) || node.governance === undefined || chainFile === undefined || !(await node.governance.catchUp({ party: peer.party, chainFile }))) throw e;
     cp = openPartyCheckpoint(node, peer.party, note).checkpoint;
   }
   let held = await node.witness.latest(peer.party);
@@ -169,11 +186,16 @@ export async function pullFrom(node: ParleyNode, store: LogStore, peer: PeerClie
     held = await node.witness.latest(peer.party);
   } else if (held !== undefined && cp.treeSize < heldSize) {
     // An older checkpoint than one we cosigned: stale, or a rollback. It must be a prefix of the held one.
-    const proof = await peer.consistencyProof(cp.treeSize, heldSize);
+    // A static mirror holds no tiles of the larger tree: it cannot prove that, nor serve the entries beyond its checkpoint.
+    const proof = await peer.consistencyProof(cp.treeSize, heldSize).catch((e: unknown) => {
+      if (peer.kind === 'mirror' && e instanceof PeerError) throw staleMirror(peer.party, cp.treeSize, heldSize, e);
+      throw e;
+    });
     if (cp.treeSize > 0 && !verifyConsistency(proof, cp.treeSize, heldSize, cp.rootHash, held.rootHash)) {
       await keepPrefixConflict(node, store, peer.party, note, held.note, proof);
       fail('PROOF_INVALID', `${peer.party} served a checkpoint that is not a prefix of the one we cosigned`);
     }
+    if (peer.kind === 'mirror') throw staleMirror(peer.party, cp.treeSize, heldSize);
   }
   if (held === undefined) fail('STORE_CORRUPT', `no witness state for ${peer.party} after cosigning`);
 
@@ -185,6 +207,11 @@ export async function pullFrom(node: ParleyNode, store: LogStore, peer: PeerClie
   // ---- ingest is durable: the cursor may move past these entries.
   await store.advanceCursor('pull', peer.party, { treeSize: scanned.range.size, frontier: scanned.range.hashes });
   return { checkpointSize: cp.treeSize, witnessedSize: held.treeSize, scannedTo: scanned.range.size, accepted: r.accepted, rejected: r.rejected, cursor: scanned.range };
+}
+
+/** A mirror whose checkpoint is older than what our witness cosigned: refused (stale, or replayed), nothing read from it. */
+function staleMirror(party: string, size: number, held: number, cause?: unknown): PeerError {
+  return new PeerError('PEER_REFUSED', party, `${party}'s mirror serves a checkpoint of size ${size}, older than the ${held} we cosigned (stale or replayed): nothing read from it`, cause === undefined ? {} : { cause });
 }
 
 /**
@@ -206,7 +233,7 @@ async function keepPrefixConflict(node: ParleyNode, store: LogStore, party: stri
 }
 
 /** Scans [cursor, m) and checks it against the held checkpoint (see the module doc). */
-async function scan(node: ParleyNode, peer: PeerClient, cursor: CompactRange, held: WitnessState): Promise<{ range: CompactRange; addressed: { index: number; bytes: Uint8Array }[]; others: { index: number; bytes: Uint8Array }[] }> {
+async function scan(node: ParleyNode, peer: PullSource, cursor: CompactRange, held: WitnessState): Promise<{ range: CompactRange; addressed: { index: number; bytes: Uint8Array }[]; others: { index: number; bytes: Uint8Array }[] }> {
   const T = held.treeSize;
   if (cursor.size >= T) return { range: cursor, addressed: [], others: [] };
   const range = cursor.clone();

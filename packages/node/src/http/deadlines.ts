@@ -83,7 +83,7 @@ export const DeadlinesResponse = z.object({
     .describe('Held entries the deadline tracker could not file (skipped, not fatal; skipped.ts)'),
 });
 
-const PeerLink = z.object({ party: z.string(), state: z.enum(['up', 'down', 'unknown']), lastContactAt: z.string().optional(), detail: z.string().optional() });
+const PeerLink = z.object({ party: z.string(), state: z.enum(['up', 'down', 'unknown']), lastContactAt: z.string().optional(), detail: z.string().optional(), pullSource: z.enum(['node', 'mirror']).optional(), mirrorUrl: z.string().optional() });
 export const LinksResponse = z.object({
   heartbeatSeconds: z.number().int(),
   links: z.array(
