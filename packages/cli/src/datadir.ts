@@ -2,7 +2,8 @@
  * The node's data directory — one per party, default `./parley-data`,
  * chosen by `--data DIR` or the PARLEY_DATA environment variable:
  *
- *     config.json     {"party", "origin", "listen": {"host", "port"}, "accord": "accord.json"[, "mirrorDir"]}  0600
+ *     config.json     {"party", "origin", "listen": {"host", "port"}, "accord": "accord.json"[, "mirrorDir"]
+ *                     [, "peerMirrors": {PARTY: URL}][, "preferMirror": [PARTY]]}  0600
  *     party.json      the party's public accord material {id, names, urls, logKey, hpkeKey}  0644
  *     keys.enc        the party's secrets, encrypted with a passphrase (see keyfile.ts)      0600
  *     log.key.next    the next log key (parley key rotate | recover), keys.enc's format     0600
@@ -41,6 +42,10 @@ export interface Config {
   readonly store?: string;
   /** Issue 14: publish the log as a static C2SP tlog-tiles mirror here (`parley serve --mirror-dir`); relative to the data directory. */
   readonly mirrorDir?: string;
+  /** Issue 14: peers' static mirrors by party (`parley serve --peer-mirror`): the pull reads one when the peer's node fails. */
+  readonly peerMirrors?: Readonly<Record<string, string>>;
+  /** Parties whose mirror is read first, their node only when it fails (`parley serve --prefer-mirror`). */
+  readonly preferMirror?: readonly string[];
 }
 
 /** Resolves the data directory: flag, then PARLEY_DATA, then the default. */
@@ -115,8 +120,10 @@ export function readConfig(dir: string): Config {
     typeof v.party === 'string' && typeof v.origin === 'string' && typeof v.accord === 'string' &&
     typeof v.listen?.host === 'string' && Number.isInteger(v.listen?.port) &&
     (v.store === undefined || (typeof v.store === 'string' && /^postgres(ql)?:\/\//i.test(v.store))) &&
-    (v.mirrorDir === undefined || typeof v.mirrorDir === 'string');
-  if (!ok) throw new UsageError(`${paths(dir).config} is not a Parley node configuration (party, origin, listen, accord, and optionally store: a postgres:// URL, and mirrorDir)`, 'FILE_UNREADABLE');
+    (v.mirrorDir === undefined || typeof v.mirrorDir === 'string') &&
+    (v.peerMirrors === undefined || (typeof v.peerMirrors === 'object' && v.peerMirrors !== null && !Array.isArray(v.peerMirrors) && Object.values(v.peerMirrors).every((u) => typeof u === 'string' && /^https?:\/\/\S+$/.test(u)))) &&
+    (v.preferMirror === undefined || (Array.isArray(v.preferMirror) && v.preferMirror.every((p) => typeof p === 'string')));
+  if (!ok) throw new UsageError(`${paths(dir).config} is not a Parley node configuration (party, origin, listen, accord, and optionally store: a postgres:// URL, mirrorDir, peerMirrors: {PARTY: http(s) URL}, preferMirror: [PARTY])`, 'FILE_UNREADABLE');
   return v as Config;
 }
 

@@ -23,6 +23,8 @@ import { migrationProgress } from '../progress.js';
 
 interface ServeOpts {
   data?: string;
+  peerMirror?: string[];
+  preferMirror?: string[];
   host?: string;
   port?: string;
   passphraseFile?: string;
@@ -82,6 +84,8 @@ export function registerServe(program: Command): void {
     .option('--passphrase-file <file>', 'file holding the key passphrase (else $PARLEY_PASSPHRASE, else prompted)')
     .option('--log', "write fastify's request log (JSON lines) to standard output")
     .option('--peer <party=url>', "a peer node's base URL, overriding the accord's (repeatable)", (v: string, prev: string[] = []) => [...prev, v])
+    .option('--peer-mirror <party=url>', "a peer's static mirror (its --mirror-dir served by a web server): the pull reads the peer's log there when its node fails (repeatable; default: config.json \"peerMirrors\")", (v: string, prev: string[] = []) => [...prev, v])
+    .option('--prefer-mirror <party>', "read this peer's log from its mirror first, its node only when the mirror fails (repeatable; default: config.json \"preferMirror\")", (v: string, prev: string[] = []) => [...prev, v])
     .option('--poll <ms>', 'how often to pull every peer (default 5000)')
     .option('--webhook <url>', 'POST alerts here, signed with the log key: overdue deadlines, forks, FLASH/IMMEDIATE arrivals, link down/up (also $PARLEY_WEBHOOK)')
     .option('--no-federation', 'do not push to or pull from peers (the node still answers them)')
@@ -119,12 +123,16 @@ over within a few seconds. GET /v1/sequencer says which one it is.
 With --mirror-dir, the log is also published as static files as it grows
 (docs/operations.md, "Static mirror"); verifiers read it with
 parley log verify --from https://mirror.example/us/ --key …
+With --peer-mirror CN=URL, this node reads CN's log from CN's mirror when
+CN's node fails (down, timing out, or answering what does not verify), with
+the same checks; GET /v1/links says which source the last pull read.
 
 Example:
   $ PARLEY_PASSPHRASE=… parley serve --data us --port 8443
   $ PGPASSWORD=… PARLEY_PASSPHRASE=… parley serve --data us --store postgres://parley@db.example/parley_us
   $ PGPASSWORD=… PARLEY_PASSPHRASE=… parley serve --data us-2 --port 8444 --store postgres://parley@db.example/parley_us
-  $ parley serve --data us --mirror-dir /srv/parley-mirror/us`,
+  $ parley serve --data us --mirror-dir /srv/parley-mirror/us
+  $ parley serve --data us --peer-mirror CN=https://mirror.cn.example/`,
     )
     .action(act(serve));
 }
@@ -171,6 +179,18 @@ async function serve(o: ServeOpts): Promise<number> {
     if (!m) throw new UsageError(`--peer "${p}" is not PARTY=URL (e.g. CN=http://127.0.0.1:8444)`);
     peerUrls[m[1]!] = m[2]!;
   }
+  // issue 14: peers' static mirrors, from the flags over config.json.
+  const peerMirrors: Record<string, string> = { ...(config.peerMirrors ?? {}) };
+  for (const p of o.peerMirror ?? []) {
+    const m = /^([A-Z][A-Z0-9-]{1,15})=(https?:\/\/\S+)$/.exec(p);
+    if (!m) throw new UsageError(`--peer-mirror "${p}" is not PARTY=URL (e.g. CN=https://mirror.cn.example/)`);
+    peerMirrors[m[1]!] = m[2]!;
+  }
+  const preferMirror = [...(o.preferMirror ?? config.preferMirror ?? [])];
+  for (const p of [...Object.keys(peerMirrors), ...preferMirror]) {
+    if (p === config.party || !accord.accord.parties.some((x) => x.id === p)) throw new UsageError(`--peer-mirror/--prefer-mirror: ${p} is not another party of the accord`);
+  }
+  for (const p of preferMirror) if (peerMirrors[p] === undefined) throw new UsageError(`--prefer-mirror ${p}: no mirror is configured for ${p} (give --peer-mirror ${p}=URL)`);
   const webRoot = webRootOf(o.web);
   const hardening = hardeningOf(o);
   // The flag is relative to the working directory, the config key to the data directory.
@@ -256,6 +276,8 @@ async function serve(o: ServeOpts): Promise<number> {
       logger: o.log === true,
       events,
       peerUrls,
+      peerMirrors,
+      preferMirror,
       federation: { enabled: o.federation !== false, ...(o.poll !== undefined ? { pollMs: parseIndexArg(o.poll, '--poll') } : {}) },
       ...(o.heartbeat === false ? { heartbeatMs: 0 } : {}),
       ...(webhook ? { webhook: { url: webhook }, webhookKey: keys.log } : {}),
