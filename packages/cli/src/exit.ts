@@ -93,8 +93,9 @@ export class NodeRefused extends UsageError {
 export function exitStatusOf(f: { readonly from: 'node'; readonly status: number } | { readonly from: 'usage' | 'core'; readonly code: string }): number {
   if (f.from === 'node') return f.status === 429 || f.status >= 500 ? EXIT_UNAVAILABLE : EXIT_USAGE;
   if (f.code in CLI_ERRORS) return CLI_ERRORS[f.code as CliErrorCode].exit;
-  // Store-kind codes that a setting fixes (another process holds the directory; --mirror-dir names another log's mirror).
-  if (f.code === 'DATA_DIR_LOCKED' || f.code === 'MIRROR_CONFLICT') return EXIT_USAGE;
+  // Store-kind codes that a setting fixes (another process holds the directory; --mirror-dir names another log's mirror,
+  // or a directory another publisher holds).
+  if (f.code === 'DATA_DIR_LOCKED' || f.code === 'MIRROR_CONFLICT' || f.code === 'MIRROR_LOCKED') return EXIT_USAGE;
   const kind = (ERROR_CATALOG as Record<string, { kind: string } | undefined>)[f.code]?.kind;
   if (kind === 'store') return EXIT_STORE;
   if (f.from === 'usage') return EXIT_USAGE;

@@ -10,6 +10,7 @@
  *     DIR/timestamps                     issue 12: the RFC 3161 tokens of the latest stamped checkpoint
  *                                        the mirror covers, JSON as GET /log/timestamps (when any)
  *     DIR/.staging/                      temporary files (never served: serve no dotfiles)
+ *     DIR/.parley-mirror.lock[.pid]      the publisher's lock (and its pid, advice for messages)
  *
  * Crash ordering — a reader never sees a checkpoint whose tiles are missing:
  *   1. every new tile and bundle is written to .staging, fsynced, renamed to
@@ -33,9 +34,16 @@
  * and what is missing is written: a node started on an existing log fills an
  * empty directory, and a directory half-written by a crash is completed.
  *
- * One publisher per directory is the rule (with several processes of a
- * party, give the flag to one, or each its own directory); still, a
- * checkpoint is never replaced by a smaller one found there.
+ * One publisher per directory (with several processes of a party, give the
+ * flag to one, or each its own directory): the publisher holds an exclusive
+ * lock on DIR/.parley-mirror.lock for its life (store lock.ts: a POSIX
+ * advisory lock the OS drops when the process dies, however it dies, so a
+ * dead publisher's lock is simply taken over); a second one is refused with
+ * MIRROR_LOCKED. Still, a checkpoint is never replaced by a smaller one found there.
+ *
+ * The directory is created without `mkdir -p` (Node's recursive mkdir never
+ * returns for a path like /proc/x): one level at a time, so an impossible
+ * directory fails at once with its errno.
  *
  * Off the write path: publishing runs after an append resolved, one round at
  * a time, at most every {@link MirrorOptions.intervalMs}; a burst of appends
@@ -64,7 +72,7 @@ import {
   subtreeIndexes,
   tilesToPublish,
 } from '@parley/core';
-import type { LogStore } from '@parley/store';
+import { type DirLock, type LogStore, lockDir } from '@parley/store';
 import type { ParleyNode } from './service.js';
 import { SILENT, type StructuredLogger } from './deadlines/clock.js';
 import { heldTimestampSet } from './tsa/held.js';
@@ -100,6 +108,9 @@ export interface MirrorRound {
 }
 
 const STAGING = '.staging';
+/** The publisher's lock file and its pid file, in the directory (dotfiles: never served). */
+export const MIRROR_LOCK_FILE = '.parley-mirror.lock';
+export const MIRROR_LOCK_PID_FILE = '.parley-mirror.lock.pid';
 
 /** The publishers following each node, for its metrics (http/metrics.ts). */
 const publishers = new WeakMap<ParleyNode, Set<MirrorPublisher>>();
@@ -124,6 +135,49 @@ async function exists(path: string): Promise<boolean> {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return false;
     throw e;
   }
+}
+
+/**
+ * Creates `path` and its missing parents one level at a time (not `mkdir
+ * -p`: Node's recursive mkdir loops forever on a path it cannot create under
+ * an existing parent, such as /proc/x).
+ * @throws the errno error (ENOENT, EACCES, ENOTDIR, EROFS …) of the first level that cannot be made.
+ */
+export async function makeDir(path: string, depth = 0): Promise<void> {
+  try {
+    await mkdir(path);
+    return;
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'EEXIST') {
+      if ((await stat(path)).isDirectory()) return;
+      throw Object.assign(new Error(`ENOTDIR: ${path} is not a directory`), { code: 'ENOTDIR', syscall: 'mkdir', path });
+    }
+    const parent = dirname(path);
+    if (code !== 'ENOENT' || parent === path || depth > 256) throw e;
+  }
+  await makeDir(dirname(path), depth + 1);
+  try {
+    await mkdir(path);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+  }
+}
+
+/**
+ * Takes the mirror directory's publisher lock (see the module doc).
+ * @throws ParleyError `MIRROR_LOCKED` while another publisher (process, or
+ *   one of this process) holds it; `STORE_UNAVAILABLE` when it cannot be opened.
+ */
+export function lockMirrorDir(dir: string): DirLock {
+  return lockDir(dir, {
+    file: MIRROR_LOCK_FILE,
+    pidFile: MIRROR_LOCK_PID_FILE,
+    command: 'parley serve --mirror-dir',
+    code: 'MIRROR_LOCKED',
+    busy: (pid) => `the mirror directory ${dir} is being published to by another process${pid !== undefined ? ` (pid ${pid})` : ''}: one publisher per directory — stop it, or give this one its own directory`,
+    self: `the mirror directory ${dir} already has a publisher in this process (pid ${process.pid})`,
+  });
 }
 
 async function fsyncDir(path: string): Promise<void> {
@@ -169,6 +223,8 @@ export class MirrorPublisher {
   /** A round failed part-way: the next one checks by name what it may already have written. */
   #dirty = false;
   readonly #roundListeners = new Set<(r: MirrorRound) => void>();
+  /** The directory's publisher lock, held from the start to {@link stop}. */
+  #lock: DirLock | undefined;
   /** Resolves when the start's catch-up round ended (published, or failed and logged). */
   caughtUp: Promise<void> = Promise.resolve();
   /** Rounds that failed (disk full, a store error), since the start. */
@@ -188,19 +244,28 @@ export class MirrorPublisher {
    * everything the node's latest checkpoint covers that is missing, and
    * follows the node's appends from then on.
    * @throws StoreError `MIRROR_CONFLICT` when the directory holds another
-   *   log's checkpoint, or this log's at a size with another root.
+   *   log's checkpoint, or this log's at a size with another root;
+   *   `MIRROR_LOCKED` while another publisher holds the directory; the
+   *   errno error when the directory cannot be created.
    */
   static async start(o: MirrorOptions): Promise<MirrorPublisher> {
     const m = new MirrorPublisher(o);
-    await mkdir(join(o.dir, STAGING), { recursive: true });
-    // Leftovers of a crash: staged files no rename took.
-    await rm(join(o.dir, STAGING), { recursive: true, force: true });
-    await mkdir(join(o.dir, STAGING), { recursive: true });
-    await m.#readPublished();
-    const published = m.#published;
-    if (published !== undefined && published.treeSize <= o.node.treeSize) {
-      if (!(await m.#sameTree(published))) fail('MIRROR_CONFLICT', `${o.dir} holds a checkpoint of size ${published.treeSize} whose root is not this log's at that size`);
-      m.#checked = true;
+    await makeDir(o.dir);
+    // Before anything is touched: the staging area below is the live publisher's.
+    m.#lock = lockMirrorDir(o.dir);
+    try {
+      // Leftovers of a crash: staged files no rename took.
+      await rm(join(o.dir, STAGING), { recursive: true, force: true });
+      await mkdir(join(o.dir, STAGING));
+      await m.#readPublished();
+      const published = m.#published;
+      if (published !== undefined && published.treeSize <= o.node.treeSize) {
+        if (!(await m.#sameTree(published))) fail('MIRROR_CONFLICT', `${o.dir} holds a checkpoint of size ${published.treeSize} whose root is not this log's at that size`);
+        m.#checked = true;
+      }
+    } catch (e) {
+      m.#lock.release();
+      throw e;
     }
     // The catch-up (every file checked by name) runs in the background: a large log's does not hold the start.
     m.caughtUp = m.#round(true);
@@ -240,6 +305,7 @@ export class MirrorPublisher {
     publishers.get(this.#o.node)?.delete(this);
     if (this.#timer !== undefined) clearTimeout(this.#timer);
     while (this.#running) await this.#running;
+    this.#lock?.release();
   }
 
   /** The checkpoint the directory holds now, if it parses. */

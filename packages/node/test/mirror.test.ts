@@ -20,13 +20,17 @@
  *   5. Time-stamp tokens stored after their checkpoint (no append since)
  *      reach the mirror's `timestamps` on the next round; an unchanged set
  *      is not rewritten.
- *   6. A publisher whose view lags (a second process of the party) never
- *      replaces a larger checkpoint another publisher put in the directory.
+ *   6. One publisher per directory: a second one (in this process, or while
+ *      another live process holds the lock) is refused with MIRROR_LOCKED and
+ *      touches nothing; a dead holder's lock (kill -9) is taken over; a
+ *      successor whose view lags never replaces the larger checkpoint there.
+ *      An impossible directory (/proc/x) fails at once (ENOENT), not a hang.
  *   7. A directory of another log, or with a forged checkpoint of this log
  *      (another root at a size the node has), refuses the start with
  *      MIRROR_CONFLICT, and is left as it was.
  */
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -223,27 +227,72 @@ describe('static mirror publisher', () => {
     expect([again.ino, again.mtimeMs]).toEqual([first.ino, first.mtimeMs]);
   });
 
-  it('never replaces a checkpoint another publisher of the log put there with a smaller one', async () => {
+  it('one publisher per directory: a second is refused (MIRROR_LOCKED); a successor whose view lags never replaces the larger checkpoint', async () => {
     const ch = await channel();
     const us = ch.node('US');
     const store = ch.store('US');
     await grow(us, 300);
     const mirror = join(ch.dir, 'mirror');
-    const ahead = await publisher({ dir: mirror, node: us, store, intervalMs: 3_600_000 });
+    const ahead = await MirrorPublisher.start({ dir: mirror, node: us, store, intervalMs: 3_600_000 });
+    await ahead.caughtUp;
     // A second process of the party whose view of the log lags (its latest checkpoint is older).
     let view = (await store.checkpointAt(300))!;
     const lagging = { origin: us.origin, party: us.party, get treeSize() { return Number(new TextDecoder().decode(view).split('\n')[1]); }, latestCheckpoint: () => Promise.resolve(view), onAppend: () => () => undefined } as unknown as typeof us;
-    const behind = await publisher({ dir: mirror, node: lagging, store, intervalMs: 3_600_000 });
+    // While the first publishes, a second is refused, and touches nothing (the staging area is the first's).
+    writeFileSync(join(mirror, '.staging', 'in-flight.tmp'), 'x');
+    await expect(MirrorPublisher.start({ dir: mirror, node: lagging, store, intervalMs: 3_600_000 })).rejects.toMatchObject({ code: 'MIRROR_LOCKED' });
+    expect(existsSync(join(mirror, '.staging', 'in-flight.tmp'))).toBe(true);
     await grow(us, 310);
     const at310 = (await us.latestCheckpoint())!;
     await grow(us, 320);
     await ahead.sync();
+    await ahead.stop();
+    // The first stopped: its successor takes the directory, but its view (310) is behind what is there (320).
     view = at310;
     expect(lagging.treeSize).toBeLessThan(us.treeSize);
+    const behind = await publisher({ dir: mirror, node: lagging, store, intervalMs: 3_600_000 });
     await behind.sync();
     expect(read(mirror, 'checkpoint')).toEqual(await us.latestCheckpoint());
     expect(behind.publishedSize).toBe(us.treeSize);
     expect(verifyDir(mirror, ch.accord.accord.parties.find((p) => p.id === 'US')!.logKey)).toBe(us.treeSize);
+  });
+
+  it('the lock is held across processes: refused while a live process holds it, taken over once that process is killed -9', async () => {
+    const ch = await channel();
+    const us = ch.node('US');
+    await grow(us, 10);
+    const mirror = join(ch.dir, 'mirror');
+    mkdirSync(mirror);
+    // Another process takes the directory's lock through the built package (packages/node/dist) and keeps it.
+    const dist = new URL('../dist/mirror.js', import.meta.url).href;
+    const child = spawn(process.execPath, ['--input-type=module', '-e', `import { lockMirrorDir } from ${JSON.stringify(dist)}; lockMirrorDir(${JSON.stringify(mirror)}); process.stdout.write('locked\\n'); setInterval(() => {}, 1000);`], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const exited = new Promise((r) => child.on('exit', r));
+    cleanups.push(async () => {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+      await exited;
+    });
+    await new Promise<void>((resolve, reject) => {
+      child.stdout!.on('data', (d: Buffer) => d.toString().includes('locked') && resolve());
+      child.on('exit', (c) => reject(new Error(`the lock holder exited ${c}`)));
+    });
+    const refused = await MirrorPublisher.start({ dir: mirror, node: us, store: ch.store('US'), intervalMs: 0 }).catch((e: unknown) => e);
+    expect(refused).toMatchObject({ code: 'MIRROR_LOCKED', message: expect.stringContaining(`pid ${child.pid}`) });
+    expect(existsSync(join(mirror, 'checkpoint'))).toBe(false);
+    child.kill('SIGKILL');
+    await exited;
+    // The stale lock of the dead process (its pid file is still there) is taken over.
+    expect(existsSync(join(mirror, '.parley-mirror.lock.pid'))).toBe(true);
+    const m = await publisher({ dir: mirror, node: us, store: ch.store('US') });
+    expect(m.publishedSize).toBe(10);
+    expect(readFileSync(join(mirror, '.parley-mirror.lock.pid'), 'utf8')).toContain(String(process.pid));
+  });
+
+  it('an impossible directory (/proc/x) fails at once with its errno, not a hang', async () => {
+    const ch = await channel();
+    const t0 = Date.now();
+    const e = await MirrorPublisher.start({ dir: '/proc/parley-mirror-test/x', node: ch.node('US'), store: ch.store('US') }).catch((err: unknown) => err);
+    expect(e).toMatchObject({ code: 'ENOENT', syscall: 'mkdir' });
+    expect(Date.now() - t0).toBeLessThan(2_000);
   });
 
   it('refuses a directory of another log, or a forged checkpoint of this one, with MIRROR_CONFLICT', async () => {

@@ -3,7 +3,7 @@ export * from './types.js';
 export { type MigrationStep, SqliteStore, type SqliteStoreOptions } from './sqlite/store.js';
 export { LogWriter, type Adopted, type Appended, type Prepared, type WriteGate, type WriterOptions } from './writer.js';
 export { withWriterThread } from './sqlite/threaded.js';
-export { type DirLock, LOCK_FILE, LOCK_PID_FILE, lockDataDir, lockHolder } from './lock.js';
+export { type DirLock, type DirLockOptions, LOCK_FILE, LOCK_PID_FILE, lockDataDir, lockDir, lockHolder } from './lock.js';
 export { backupDatabase, databaseInUse, verifyStoreFile, type StoreSummary } from './sqlite/backup.js';
 export { isPostgresUrl, PgStore, type PgStoreOptions, redactUrl, PG_SCHEMA_VERSION } from './postgres/index.js';
 export { openStore, type OpenStoreOptions } from './factory.js';

@@ -34,14 +34,18 @@ export interface DirLock {
   release(): void;
 }
 
-/** The directories this process holds, so a repeat in-process call is refused too. */
+/** The lock files this process holds, so a repeat in-process call is refused too. */
 const held = new Map<string, Database.Database>();
 
 /** The pid recorded by the holder, when it is readable and that process is alive. */
 export function lockHolder(dir: string): number | undefined {
+  return pidOf(dir, LOCK_PID_FILE);
+}
+
+function pidOf(dir: string, name: string): number | undefined {
   let pid: number;
   try {
-    pid = Number.parseInt(readFileSync(join(dir, LOCK_PID_FILE), 'utf8'), 10);
+    pid = Number.parseInt(readFileSync(join(dir, name), 'utf8'), 10);
   } catch {
     return undefined;
   }
@@ -63,8 +67,42 @@ export function lockHolder(dir: string): number | undefined {
  *   `STORE_UNAVAILABLE` when the lock file cannot be opened.
  */
 export function lockDataDir(dir: string, command = 'parley'): DirLock {
-  const file = join(dir, LOCK_FILE);
-  if (held.has(dir)) fail('DATA_DIR_LOCKED', `the data directory ${dir} is already in use by this process (pid ${process.pid})`);
+  return lockDir(dir, {
+    file: LOCK_FILE,
+    pidFile: LOCK_PID_FILE,
+    command,
+    code: 'DATA_DIR_LOCKED',
+    busy: (pid) => `the data directory ${dir} is in use by another process${pid !== undefined ? ` (pid ${pid})` : ''}: one process per data directory — stop it first, or use its HTTP API`,
+    self: `the data directory ${dir} is already in use by this process (pid ${process.pid})`,
+  });
+}
+
+/** How {@link lockDir} names and reports one kind of directory lock. */
+export interface DirLockOptions {
+  /** The lock file's name in the directory. */
+  readonly file: string;
+  /** The holder's pid file's name (advice for messages). */
+  readonly pidFile: string;
+  readonly command: string;
+  /** The error code when the lock is held (DATA_DIR_LOCKED, MIRROR_LOCKED). */
+  readonly code: 'DATA_DIR_LOCKED' | 'MIRROR_LOCKED';
+  /** The message when another process holds it (its pid when known). */
+  busy(pid: number | undefined): string;
+  /** The message when this process holds it already. */
+  readonly self: string;
+}
+
+/**
+ * The same exclusive lock (see the module doc) on any directory, under its
+ * own file names: the data directory's, and the static mirror's (one
+ * publisher per mirror directory, node mirror.ts). The operating system
+ * releases it when its holder dies, so a stale lock of a dead process is
+ * simply taken (its pid file is overwritten).
+ * @throws ParleyError `o.code` when held; `STORE_UNAVAILABLE` when the lock file cannot be opened.
+ */
+export function lockDir(dir: string, o: DirLockOptions): DirLock {
+  const file = join(dir, o.file);
+  if (held.has(file)) fail(o.code, o.self);
   let db: Database.Database;
   try {
     db = new Database(file, { timeout: 0 });
@@ -77,17 +115,13 @@ export function lockDataDir(dir: string, command = 'parley'): DirLock {
   } catch (e) {
     db.close();
     if ((e as { code?: string }).code !== 'SQLITE_BUSY') fail('STORE_UNAVAILABLE', `cannot lock ${file}: ${(e as Error).message}`, e);
-    const pid = lockHolder(dir);
-    fail(
-      'DATA_DIR_LOCKED',
-      `the data directory ${dir} is in use by another process${pid !== undefined ? ` (pid ${pid})` : ''}: one process per data directory — stop it first, or use its HTTP API`,
-    );
+    fail(o.code, o.busy(pidOf(dir, o.pidFile)));
   }
-  held.set(dir, db);
-  const pidFile = join(dir, LOCK_PID_FILE);
+  held.set(file, db);
+  const pidFile = join(dir, o.pidFile);
   try {
     const tmp = `${pidFile}.${process.pid}.tmp`;
-    writeFileSync(tmp, `${process.pid}\n${command}\n`, { mode: 0o644 });
+    writeFileSync(tmp, `${process.pid}\n${o.command}\n`, { mode: 0o644 });
     renameSync(tmp, pidFile);
   } catch {
     // advice only: the lock is held whether or not the pid is recorded
@@ -98,8 +132,8 @@ export function lockDataDir(dir: string, command = 'parley'): DirLock {
     release() {
       if (released) return;
       released = true;
-      held.delete(dir);
-      if (lockHolder(dir) === process.pid) rmSync(pidFile, { force: true });
+      held.delete(file);
+      if (pidOf(dir, o.pidFile) === process.pid) rmSync(pidFile, { force: true });
       db.close();
     },
   };

@@ -8,7 +8,8 @@
  */
 import type { Command } from 'commander';
 import { type VerifiedAccord, isParleyError, verifyAccord } from '@parley/core/node';
-import { readFileSync } from 'node:fs';
+import { constants as fsConstants, readFileSync } from 'node:fs';
+import { access } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { HardeningOptions, ParleyNode, Runtime } from '@parley/node';
 import { EXIT_OK, UsageError, act } from '../exit.js';
@@ -203,7 +204,17 @@ async function serve(o: ServeOpts): Promise<number> {
     const { checkStoreUrl } = await import('./init.js');
     checkStoreUrl(o.store);
   }
-  const [{ ParleyNode, VerifyPool, SequencerElection, startRuntime }, { openStore, PgStore }] = await Promise.all([import('@parley/node'), import('@parley/store')]);
+  const [{ ParleyNode, VerifyPool, SequencerElection, startRuntime, makeDir }, { openStore, PgStore }] = await Promise.all([import('@parley/node'), import('@parley/store')]);
+  // The mirror directory first: one that cannot be made or written (a typo, /proc/x, a read-only volume) is said at once,
+  // before the store is opened or a passphrase asked for.
+  if (mirrorPath !== undefined) {
+    try {
+      await makeDir(mirrorPath);
+      await access(mirrorPath, fsConstants.W_OK);
+    } catch (e) {
+      throw new UsageError(`--mirror-dir ${mirrorPath}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}: check that the directory can be created and written`, 'FILE_UNWRITABLE');
+    }
+  }
 
   // The store: the SQLite file (commits on a writer thread, so the event
   // loop stays free during fsync) or the PostgreSQL database of --store /
@@ -294,6 +305,7 @@ async function serve(o: ServeOpts): Promise<number> {
     await store.close();
     await verifyPool.close();
     if (isParleyError(e, 'MIRROR_CONFLICT')) throw new UsageError(`--mirror-dir: ${e.message}: point it at an empty directory or this log's own mirror`, e.code);
+    if (isParleyError(e, 'MIRROR_LOCKED')) throw new UsageError(`--mirror-dir: ${e.message}`, e.code);
     if (e instanceof Error && 'code' in e && typeof (e as NodeJS.ErrnoException).syscall === 'string' && (e as NodeJS.ErrnoException).syscall !== 'listen') {
       throw new UsageError(`--mirror-dir ${mirrorPath}: ${(e as NodeJS.ErrnoException).code}: check that the directory can be created and written`, 'FILE_UNWRITABLE');
     }
