@@ -11,13 +11,16 @@
  *      is not served.
  *      A verifier holding an older checkpoint, whose partial tiles the mirror
  *      has since pruned, still audits (the full tiles' prefixes).
- *   2. `parley serve` refuses a mirror directory of another log (exit 2).
+ *   2. `parley serve` refuses, at once with exit 2: a mirror directory another
+ *      live process publishes to (MIRROR_LOCKED, naming its pid), one of
+ *      another log (MIRROR_CONFLICT), one it cannot create (FILE_UNWRITABLE),
+ *      and /proc/x (which hung: Node's recursive mkdir never returned).
  *   3. kill -9 of the node during a burst of appends, three times: each time
  *      the mirror left behind verifies (its checkpoint is never ahead of its
  *      tiles), through nginx and as a directory; after a restart the mirror
  *      catches up to the node's log, which is never behind it.
  */
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Tile, TILE_WIDTH, formatEntryBundlePath, formatTilePath, fullTileCount, partialTileWidth } from '@parley/core/node';
@@ -160,16 +163,29 @@ describe('static mirror served by nginx', () => {
     }
   }, 120_000);
 
-  it('serve refuses a mirror directory of another log (exit 2, MIRROR_CONFLICT) and leaves it untouched', () => {
+  it('serve refuses a mirror directory another live process publishes to (MIRROR_LOCKED), one of another log (MIRROR_CONFLICT), and an impossible one, each at once with exit 2', () => {
     const before = readFileSync(join(mirror(), 'checkpoint'));
-    const r = parleyIn(tmp, ['serve', '--data', 'cn', '--port', '0', '--no-federation', '--no-heartbeat', '--no-web', '--mirror-dir', 'mirror-us', '--json'], { timeout: 30_000 });
+    // US's node publishes to mirror-us right now: a second publisher is refused, naming it.
+    const locked = parleyIn(tmp, ['serve', '--data', 'cn', '--port', '0', '--no-federation', '--no-heartbeat', '--no-web', '--mirror-dir', 'mirror-us', '--json'], { timeout: 30_000 });
+    expect(locked.code, locked.stderr).toBe(2);
+    expect(JSON.parse(locked.stdout)).toMatchObject({ error: { code: 'MIRROR_LOCKED', detail: expect.stringContaining(`pid ${node!.child.pid}`) } });
+    expect(readFileSync(join(mirror(), 'checkpoint'))).toEqual(before);
+    // A copy of US's mirror no one publishes to: CN's node refuses it as another log's.
+    cpSync(mirror(), join(tmp, 'mirror-copy'), { recursive: true });
+    const r = parleyIn(tmp, ['serve', '--data', 'cn', '--port', '0', '--no-federation', '--no-heartbeat', '--no-web', '--mirror-dir', 'mirror-copy', '--json'], { timeout: 30_000 });
     expect(r.code, r.stderr).toBe(2);
     expect(`${r.stdout}${r.stderr}`).toContain('MIRROR_CONFLICT');
-    expect(readFileSync(join(mirror(), 'checkpoint'))).toEqual(before);
+    expect(readFileSync(join(tmp, 'mirror-copy', 'checkpoint'))).toEqual(before);
     // A directory it cannot create (its parent is a file) is a setting to fix, said as such.
     const denied = parleyIn(tmp, ['serve', '--data', 'cn', '--port', '0', '--no-federation', '--no-heartbeat', '--no-web', '--mirror-dir', 'pw/mirror', '--json'], { timeout: 30_000 });
     expect(denied.code, denied.stderr).toBe(2);
     expect(JSON.parse(denied.stdout)).toMatchObject({ error: { code: 'FILE_UNWRITABLE' } });
+    // One no process can create (Node's mkdir -p never returned for it): at once, not a hang.
+    const t0 = Date.now();
+    const impossible = parleyIn(tmp, ['serve', '--data', 'cn', '--port', '0', '--no-web', '--mirror-dir', '/proc/parley-x', '--json'], { timeout: 30_000 });
+    expect(impossible.code, impossible.stderr).toBe(2);
+    expect(JSON.parse(impossible.stdout)).toMatchObject({ error: { code: 'FILE_UNWRITABLE', detail: expect.stringContaining('/proc/parley-x: ENOENT') } });
+    expect(Date.now() - t0).toBeLessThan(20_000);
   });
 
   it('a kill -9 mid-burst leaves a mirror that verifies; after a restart it catches up', async () => {

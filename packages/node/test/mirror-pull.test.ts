@@ -11,6 +11,8 @@
  *      link state says the pull reads the mirror because the node failed.
  *      When US's node is back, CN's receipt reaches it by push, and the pull
  *      reads the node again.
+ *      With the mirror preferred and down, the pull reads the node, and
+ *      GET /v1/links says so (transport.pullSource, the mirror's failure).
  *   2. A tampered entry bundle in the mirror: refused (TILE_INVALID), nothing
  *      ingested or mirrored, the cursor stays; the untampered bundle then pulls.
  *   3. A tampered hash tile (one the consistency proof from what CN cosigned
@@ -28,7 +30,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { formatEntryBundlePath, formatTilePath, verifyForkProof } from '@parley/core/node';
 import { SqliteStore } from '@parley/store';
 import { Federator, ForkDetected, MirrorClient, MirrorPublisher, ParleyNode, PeerError, forksOf, loadPullCursor, peersOf, pullFrom } from '../src/index.js';
-import { openHttpChannel } from './helpers/http.js';
+import { login, openHttpChannel } from './helpers/http.js';
 import { freePort } from '../../cli/test/helpers/parties.js';
 import { type Nginx, startNginx } from '../../cli/test/helpers/nginx.js';
 
@@ -130,6 +132,31 @@ describe("a node reads a peer's log from the peer's static mirror (nginx)", () =
     await waitFor("US holds CN's receipt", async () => (await ch.store('US').received('CN', receipt.index)) !== undefined, 30_000);
     fed.poke('US');
     await waitFor('the pull reads the node again', () => fed.links().find((l) => l.party === 'US')!.pullSource === 'node', 30_000);
+  });
+
+  it("prefers the mirror when told, and reads the node when the mirror is down; GET /v1/links says which source", async () => {
+    const { ch } = await setup();
+    const us = ch.node('US');
+    const sent = await us.sendMessage('alice', { precedence: 'ROUTINE', marking: 'TLP:AMBER', to: ['CN'], text: 'through the node' });
+    const usUrl = await ch.app('US').listen({ port: 0, host: '127.0.0.1' });
+    // A mirror URL nothing serves.
+    const deadMirror = `http://127.0.0.1:${await freePort()}`;
+    const fed = await Federator.start(ch.node('CN'), ch.store('CN'), peersOf(ch.node('CN'), { urls: { US: usUrl, EU: 'http://127.0.0.1:1' }, timeoutMs: 2000 }), {
+      pollMs: 100,
+      backoff: { baseMs: 40, maxMs: 200 },
+      mirrors: { US: new MirrorClient('US', deadMirror) },
+      preferMirror: ['US'],
+    });
+    cleanups.push(() => fed.stop());
+    await waitFor('CN holds the message', async () => (await ch.store('CN').received('US', sent.index)) !== undefined);
+    await waitFor('a pull completed', () => fed.links().find((l) => l.party === 'US')!.pullSource !== undefined);
+    const link = fed.links().find((l) => l.party === 'US')!;
+    expect(link.pullSource).toBe('node');
+    expect(link.fallbackFrom).toMatchObject({ source: 'mirror', code: 'PEER_UNREACHABLE' });
+    const r = await ch.app('CN').inject({ method: 'GET', url: '/v1/links', headers: await login(ch.app('CN'), 'alice') });
+    expect(r.statusCode, r.body).toBe(200);
+    const transport = r.json<{ links: { party: string; transport?: Record<string, unknown> }[] }>().links.find((l) => l.party === 'US')!.transport;
+    expect(transport).toMatchObject({ pullSource: 'node', mirrorUrl: deadMirror, detail: expect.stringContaining('its mirror failed (PEER_UNREACHABLE') });
   });
 
   it('refuses a tampered entry bundle in the mirror (TILE_INVALID): nothing ingested, the cursor stays', async () => {

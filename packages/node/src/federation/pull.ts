@@ -26,6 +26,12 @@
  *       crash before it re-scans and re-ingests: idempotent by (party, index, hash);
  *       an entry held without our receipt is passed to ingest again, which receipts it.
  *
+ * The source is the peer's node (PeerClient) or its static mirror (issue 14,
+ * MirrorClient in mirrorSource.ts: the same GETs as files, consistency
+ * proofs built from its hash tiles): every check above is the same. A
+ * mirror's checkpoint older than what we cosigned is refused (stale or
+ * replayed: it cannot prove itself a prefix, nor serve entries beyond it).
+ *
  * A peer whose log we hold a fork proof against is quarantined (forks.ts):
  * nothing is fetched or ingested, and the pull fails with ForkDetected.
  */
