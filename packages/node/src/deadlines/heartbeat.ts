@@ -295,8 +295,8 @@ export function federatorLinkSource(f: { links(): readonly TransportLinkState[] 
                 ? `reading its mirror: its node failed (${l.fallbackFrom.code}: ${l.fallbackFrom.message})`
                 : l.pullSource === 'node' && l.fallbackFrom
                   ? `reading its node: its mirror failed (${l.fallbackFrom.code}: ${l.fallbackFrom.message})`
-                  : l.lastError && l.consecutiveFailures > 0
-                    ? `${l.lastError.code}: ${l.lastError.message}`
+                  : l.lastError
+                    ? `${l.lastError.code}: ${l.lastError.message}${l.retryAt ? ` (retry at ${l.retryAt})` : ''}`
                     : undefined;
         return {
           party: l.party,
