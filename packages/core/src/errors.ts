@@ -126,7 +126,7 @@ export const ERROR_CATALOG = {
   SEQUENCER_UNAVAILABLE: { kind: 'store', status: 503, title: 'The party\u2019s sequencer is not reachable: nothing can be written right now' },
   // Static mirror (node mirror.ts, issue 14): the directory, not the caller's input.
   MIRROR_CONFLICT: { kind: 'store', status: 409, title: 'The mirror directory holds another log or another history of this one' },
-  MIRROR_LOCKED: { kind: 'store', status: 409, title: 'Another running process publishes to this mirror directory' },
+  MIRROR_LOCKED: { kind: 'store', status: 409, title: 'Another live publisher holds this mirror directory' },
 
   // RFC 9180 HPKE envelopes and salted commitments (envelope/).
   HPKE_OPEN_FAILED: { kind: 'verification', status: 422, title: 'Sealed envelope does not open' },
