@@ -19,6 +19,10 @@
  *      the mirror left behind verifies (its checkpoint is never ahead of its
  *      tiles), through nginx and as a directory; after a restart the mirror
  *      catches up to the node's log, which is never behind it.
+ *   4. `parley serve --data cn --peer-mirror US=<nginx>` with US's node URL
+ *      unreachable: CN cosigns US's log read from the mirror, its inbox holds
+ *      US's messages, and GET /v1/links says the pull reads the mirror; bad
+ *      --peer-mirror / --prefer-mirror flags exit 2.
  */
 import { cpSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -97,7 +101,7 @@ beforeAll(async () => {
   tmp = foundChannel('parley-mirror-nginx-');
   node = await start();
   nginx = await startNginx(mirror(), await freePort());
-}, 60_000);
+}, 180_000); // eight CLI runs and a serve: minutes on a loaded machine
 
 afterAll(async () => {
   if (node && node.child.exitCode === null) {
@@ -215,4 +219,32 @@ describe('static mirror served by nginx', () => {
     const last = verify(`${nginx!.url}/`);
     expect(last.code, last.stderr).toBe(0);
   }, 240_000);
+  it("another node reads US's log from the mirror while US's node is unreachable (serve --peer-mirror); bad mirror flags exit 2", async () => {
+    const bad = parleyIn(tmp, ['serve', '--data', 'cn', '--port', '0', '--no-web', '--peer-mirror', 'US:somewhere', '--json'], { timeout: 30_000 });
+    expect(bad.code, bad.stderr).toBe(2);
+    expect(JSON.parse(bad.stdout)).toMatchObject({ error: { code: 'USAGE', detail: expect.stringContaining('is not PARTY=URL') } });
+    const unnamed = parleyIn(tmp, ['serve', '--data', 'cn', '--port', '0', '--no-web', '--prefer-mirror', 'US', '--json'], { timeout: 30_000 });
+    expect(unnamed.code, unnamed.stderr).toBe(2);
+    expect(JSON.parse(unnamed.stdout)).toMatchObject({ error: { detail: expect.stringContaining('no mirror is configured for US') } });
+    const size = sizeOf((await bytes(`${nginx!.url}/checkpoint`)).data);
+    // US's node URL for CN: a port nothing listens on; its mirror: nginx. No peer can confirm CN's own log: --trust-local-log.
+    const cn = await serve('cn', { cwd: tmp, env: cleanEnv(), extra: ['--no-heartbeat', '--no-web', '--trust-local-log', '--poll', '200', '--peer', `US=http://127.0.0.1:${await freePort()}`, '--peer-mirror', `US=${nginx!.url}/`] });
+    try {
+      const r = await fetch(`${cn.url}/v1/sessions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: 'root', password: ADMIN_PASSWORD }) });
+      const auth = { authorization: `Bearer ${((await r.json()) as { token: string }).token}` };
+      type Links = { links: { party: string; lastCosigned?: { size: number }; transport?: { pullSource?: string; mirrorUrl?: string; detail?: string } }[] };
+      const us = async () => ((await (await fetch(`${cn.url}/v1/links`, { headers: auth })).json()) as Links).links.find((l) => l.party === 'US')!;
+      await until("CN cosigned US's log read from the mirror", async () => ((await us()).lastCosigned?.size ?? 0) >= size && (await us()).transport?.pullSource === 'mirror', 60_000);
+      // (The link itself is down: pushes to US's node fail. The pull reads the mirror.)
+      expect((await us()).transport).toMatchObject({ pullSource: 'mirror', mirrorUrl: nginx!.url });
+      // The messages US sent (to every party) are in CN's inbox.
+      await until("US's messages in CN's inbox", async () => {
+        const inbox = (await (await fetch(`${cn.url}/v1/inbox?party=US&limit=200`, { headers: auth })).json()) as { items?: unknown[] } | unknown[];
+        return (Array.isArray(inbox) ? inbox : (inbox.items ?? [])).length >= 100;
+      }, 60_000);
+    } finally {
+      cn.child.kill('SIGTERM');
+      await cn.exited;
+    }
+  }, 180_000);
 });
