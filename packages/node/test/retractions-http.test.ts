@@ -4,7 +4,8 @@
  * A US officer sends a FLASH report to CN and retracts it with
  * POST /v1/retractions; the retraction travels like any entry and CN's node
  * applies it: CN's inbox, single-entry view and incident show it withdrawn,
- * and neither side counts an acknowledgement due. Bad requests are RFC 9457
+ * and neither side counts an acknowledgement due (GET /v1/compliance and its
+ * CSV count it `withdrawn`). Bad requests are RFC 9457
  * problems with their RETRACTION_* codes (never a 5xx), and the role rules
  * of the withdrawn type apply.
  */
@@ -119,6 +120,11 @@ describe('POST /v1/retractions, federated', () => {
     expect(out.items.find((v) => v.index === index)).toMatchObject({ retracted: { action: 'retract' }, deadlines: [{ state: 'withdrawn', overdue: [] }] });
     const compliance = (await call('CN', 'alice', 'GET', '/v1/compliance')).json<{ acks: { from: string; precedence: string; withdrawn: number; overdue: number; pending: number }[] }>();
     expect(compliance.acks.find((r) => r.from === 'US' && r.precedence === 'FLASH')).toMatchObject({ withdrawn: 1, overdue: 0, pending: 0 });
+    // The CSV export says the same, in its own column.
+    const [header, ...lines] = (await call('CN', 'alice', 'GET', '/v1/compliance.csv?kind=acks')).body.trimEnd().split('\r\n');
+    const cols = header!.split(',');
+    const flash = lines.map((l) => Object.fromEntries(l.split(',').map((v, i) => [cols[i]!, v]))).find((r) => r['from'] === 'US' && r['precedence'] === 'FLASH');
+    expect(flash).toMatchObject({ count: '1', withdrawn: '1', overdue: '0', pending: '0', hitRate: '' });
   });
 
   it('refuses bad retractions with problem+json 4xx codes, and applies the withdrawn type\u2019s role rules', async () => {
