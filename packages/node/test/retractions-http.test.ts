@@ -5,7 +5,7 @@
  * POST /v1/retractions; the retraction travels like any entry and CN's node
  * applies it: CN's inbox, single-entry view and incident show it withdrawn,
  * and neither side counts an acknowledgement due (GET /v1/compliance and its
- * CSV count it `withdrawn`). Bad requests are RFC 9457
+ * CSV count it `withdrawn`); acknowledging it is refused with ENTRY_WITHDRAWN. Bad requests are RFC 9457
  * problems with their RETRACTION_* codes (never a 5xx), and the role rules
  * of the withdrawn type apply.
  */
@@ -105,6 +105,15 @@ describe('POST /v1/retractions, federated', () => {
     const audited = (await call('CN', 'audrey', 'GET', `/v1/entries/US/${index}`)).json<View>();
     expect(audited.retracted).toMatchObject({ action: 'retract' });
     expect(audited.retracted?.reason).toBeUndefined();
+
+    // Acknowledging it is refused (409 ENTRY_WITHDRAWN), and nothing is written.
+    const size = await stores.get('CN')!.treeSize();
+    const refused = await call('CN', 'alice', 'POST', `/v1/entries/US/${index}/ack`, { reply: 'seen' });
+    expect(refused.statusCode, refused.body).toBe(409);
+    expect(refused.headers['content-type']).toMatch(/^application\/problem\+json/);
+    expect(refused.json()).toMatchObject({ code: 'ENTRY_WITHDRAWN', status: 409 });
+    expect(await stores.get('CN')!.treeSize()).toBe(size);
+    expect((await stores.get('CN')!.referencing('US', index)).some((e) => e.meta.type === 'ack')).toBe(false);
 
     const incident = (await call('CN', 'alice', 'GET', '/v1/incidents?q=http-0001')).json<{ items: { incident: string; status: string }[] }>();
     expect(incident.items).toEqual([expect.objectContaining({ incident: 'US:http-0001', status: 'retracted' })]);
