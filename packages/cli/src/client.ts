@@ -94,6 +94,7 @@ const HINTS: Record<number, string> = {
 const CODE_HINTS: Record<string, string> = {
   LOG_ROLLED_BACK:
     "this node's data directory is older than the log its peers cosigned (restored backup, lost WAL or copied directory); nothing was signed. The node recovers the missing entries from its peers' mirrors by itself when a peer has them; otherwise stop it and run: parley recover --data DIR (it says what is missing)",
+  ENTRY_WITHDRAWN: 'its sender withdrew it, so no acknowledgement is due; parley show PARTY INDEX shows the retraction and its reason',
   LOG_UNCONFIRMED: "no peer has confirmed this node's log size yet; nothing was signed. Make a peer reachable and retry (parley serve --trust-local-log overrides, if you are sure the local log is the latest)",
 };
 

@@ -214,14 +214,20 @@ describe('parley import aiid', () => {
     expect(Object.keys(subs[0]!).sort()).toEqual(
       ['authors', 'date_downloaded', 'date_published', 'deployers', 'description', 'developers', 'harmed_parties', 'image_url', 'implicated_systems', 'incident_date', 'incident_title', 'language', 'source_domain', 'submitters', 'tags', 'text', 'title', 'url'].sort(),
     );
-    expect(subs[0]).toMatchObject({ title: 'FooChat jailbreak published', developers: ['Acme AI'], implicated_systems: ['FooChat'], language: 'en', source_domain: '127.0.0.1' });
+    expect(subs[0]).toMatchObject({ title: 'FooChat jailbreak published', developers: ['Acme AI'], implicated_systems: ['FooChat'], language: 'en' });
+    // No public source: url and source_domain empty, never the node's own (non-public) address.
+    expect(subs[0]).toMatchObject({ url: '', source_domain: '' });
+    expect(doc).not.toMatch(/127\.0\.0\.1|\/v1\/entries/);
     expect(String(subs[0]!['text']).length).toBeGreaterThanOrEqual(80);
     expect(String(subs[0]!['date_published'])).toMatch(/^\d{4}-\d{2}-\d{2}$/);
     // The imported AIID records go back only when asked for.
     const all = run(['export', 'aiid', '--include-imported', '--data', 'us']);
     expect(all.code, all.stderr).toBe(0);
-    const withImported = JSON.parse(all.stdout) as { text: string }[];
+    const withImported = JSON.parse(all.stdout) as { text: string; url: string; source_domain: string }[];
     expect(withImported.filter((x) => !/US:aiid-\d+/.test(x.text))).toHaveLength(1);
+    // An imported record's submission cites AIID's own page for it (its report's source.url).
+    const cited = withImported.find((x) => /US:aiid-23\b/.test(x.text))!;
+    expect(cited).toMatchObject({ url: 'https://incidentdatabase.ai/cite/23', source_domain: 'incidentdatabase.ai' });
     expect(withImported.map((x) => x.text).join('\n')).not.toContain('SECRET');
   });
 

@@ -4,7 +4,8 @@
  * retracts the message and supersedes the first report by the second; the
  * entries reach CN by export → admin ingest (as node-commands.test.ts does);
  * CN's `inbox` and `show` say RETRACTED (reason) / superseded by US/N, US's
- * `outbox` says so and that no acknowledgement is due. Refusals exit 2 with
+ * `outbox` says so and that no acknowledgement is due; CN's `ack` of a
+ * withdrawn entry is refused (ENTRY_WITHDRAWN). Refusals exit 2 with
  * the node's RETRACTION_* code as JSON. Asserted by exit codes and JSON
  * fields, and by the marks in the human tables (they are the feature).
  */
@@ -90,6 +91,13 @@ describe('parley retract', () => {
     const shown = json<{ retracted?: { action: string; reason: string } }>(['show', 'US', String(msg), '--data', 'cn']);
     expect(shown.retracted).toMatchObject({ action: 'retract', reason: 'Sent by mistake' });
     expect(run(['show', 'US', String(r1), '--data', 'cn']).stdout).toContain(`withdrawn: superseded by US/${r2}`);
+    // Acknowledging a withdrawn entry is refused: exit 2, ENTRY_WITHDRAWN, a message saying what to do instead.
+    const ack = run(['ack', 'US', String(msg), '--data', 'cn', '--json']);
+    expect(ack.code).toBe(2);
+    expect(JSON.parse(ack.stdout)).toMatchObject({ error: { code: 'ENTRY_WITHDRAWN', status: 409 } });
+    const superseded = run(['ack', 'US', String(r1), '--data', 'cn']);
+    expect(superseded.code).toBe(2);
+    expect(superseded.stderr).toContain(`acknowledge US/${r2} instead`);
 
     // US's outbox, once CN's receipts are back (ingested the same way): the FLASH awaits no ack.
     const back = run(['export', '--data', 'cn']);

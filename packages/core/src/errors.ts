@@ -83,6 +83,7 @@ export const ERROR_CATALOG = {
   // Acknowledgements (node service.ts): one per entry, of entries an officer answers (issue 9).
   ALREADY_ACKNOWLEDGED: { kind: 'argument', status: 409, title: 'Entry is already acknowledged' },
   NOT_ACKNOWLEDGEABLE: { kind: 'argument', status: 422, title: 'Entry type is not acknowledged by officers' },
+  ENTRY_WITHDRAWN: { kind: 'argument', status: 409, title: 'Entry was withdrawn by its sender: no acknowledgement is due' },
 
   // Offline bundles (federation/bundle.ts).
   BUNDLE_MALFORMED: { kind: 'parse', status: 400, title: 'Malformed offline bundle' },

@@ -562,13 +562,20 @@ export class ParleyNode implements Governed {
    * `ALREADY_ACKNOWLEDGED`.
    * @throws ArgumentError `TREE_ARGUMENT_INVALID` when no such entry was received;
    *   `NOT_ACKNOWLEDGEABLE` for a receipt, heartbeat or ack (machine traffic and
-   *   answers are not acknowledged); `ALREADY_ACKNOWLEDGED` when our log holds an ack of it.
+   *   answers are not acknowledged); `ENTRY_WITHDRAWN` when its sender withdrew it
+   *   (retractions.ts: no ack is due); `ALREADY_ACKNOWLEDGED` when our log holds an ack of it.
    */
   acknowledge(officer: string, party: string, index: number, reply?: { text: string; lang?: string }): Promise<Submitted> {
     const run = this.#ackTail.then(async () => {
       const rec = await this.#store.received(party, index);
       if (!rec) fail('TREE_ARGUMENT_INVALID', `no entry ${party}/${index} has been received`);
       if (unacknowledgeable(rec.meta.type)) fail('NOT_ACKNOWLEDGEABLE', `${party}/${index} is a ${rec.meta.type}: acknowledge the message or report it refers to`);
+      const withdrawn = await retractionOf(this, party, index);
+      if (withdrawn) {
+        const by = `${withdrawn.by.party}/${withdrawn.by.index}`;
+        const r = withdrawn.replacement;
+        fail('ENTRY_WITHDRAWN', r ? `${party}/${index} was superseded by ${r.party}/${r.index} (retraction ${by}): acknowledge ${r.party}/${r.index} instead` : `${party}/${index} was retracted by its sender (retraction ${by}): no acknowledgement is due`);
+      }
       const held = (await this.#store.referencing(party, index)).find((e) => e.meta.type === 'ack');
       if (held) fail('ALREADY_ACKNOWLEDGED', `${party}/${index} was acknowledged by ${held.meta.officer} (entry ${this.party}/${held.index}, ${held.meta.time})`);
       return this.submit(officer, {

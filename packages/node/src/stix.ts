@@ -17,44 +17,47 @@ import { type IncidentReportBody, type JsonValue, checkBody, fail, formatHex, pa
 import { type StixAckInput, type StixBundle, type StixIncidentInput, type StixLinkInput, type StixObjectSource, type StixReportInput, type StixRetractionInput, incidentBundle, incidentObjectSources } from '@parley/core/stix';
 import type { LogStore, Role } from '@parley/store';
 import type { Marking } from '@parley/core';
+import { type LinkIndex, linkIndex } from './held.js';
 import { incidentIndex } from './incidents.js';
 import type { EntryView, ParleyNode } from './service.js';
 import { retractionOf } from './retractions.js';
 
-const PAGE = 500;
 const hex = (b64: string) => formatHex(parseBase64(b64, 'leaf hash'));
 const source = (v: EntryView) => ({ party: v.party, index: v.index, leafHash: hex(v.leafHash), time: v.entry.time, marking: v.entry.marking as Marking });
 
-/** The incident's links this node holds: own `incident.link` entries citing a report of it, and received ones. */
-async function linkViews(node: ParleyNode, store: LogStore, reports: readonly { party: string; index: number }[], role: Role): Promise<EntryView[]> {
+/** The incident's links this node holds: own and received `incident.link` entries citing one of its `reports`, each once. */
+async function linkViews(node: ParleyNode, links: LinkIndex, reports: readonly { party: string; index: number }[], role: Role): Promise<EntryView[]> {
   const seen = new Set<string>();
   const out: EntryView[] = [];
-  const add = async (party: string, index: number) => {
-    const k = `${party}/${index}`;
-    if (seen.has(k)) return;
-    seen.add(k);
-    const v = await node.read(party, index, role);
-    if (v) out.push(v);
-  };
-  for (const r of reports) for (const e of await store.referencing(r.party, r.index)) if (e.meta.type === 'incident.link') await add(node.party, e.index);
-  const keys = new Set(reports.map((r) => `${r.party}/${r.index}`));
-  let before: number | undefined;
-  for (;;) {
-    const page = await store.inbox({ type: 'incident.link', limit: PAGE, ...(before !== undefined ? { before } : {}) });
-    for (const e of page) if (e.meta.refs.some((ref) => keys.has(`${ref.party}/${ref.index}`))) await add(e.party, e.index);
-    if (page.length < PAGE) break;
-    before = page[page.length - 1]!.rowid;
+  for (const r of reports) {
+    for (const l of links.get(`${r.party}/${r.index}`) ?? []) {
+      const k = `${l.party}/${l.index}`;
+      if (seen.has(k)) continue;
+      seen.add(k);
+      const v = await node.read(l.party, l.index, role);
+      if (v) out.push(v);
+    }
   }
   return out;
 }
 
 /**
- * The export's input for incident `id` as `role` reads it.
+ * What a caller gathering many incidents (the TAXII server) makes once for
+ * all of them: having refreshed the incident index, the links held. Made per
+ * incident, each would cost a pass over every report and every link.
+ */
+export interface Gathered {
+  readonly links: LinkIndex;
+}
+
+/**
+ * The export's input for incident `id` as `role` reads it; `gathered` when
+ * the caller refreshed the incident index and read the links (else done here).
  * @throws HttpError-free ParleyErrors: undefined when the incident is not held; STIX_SEALED when no report is readable.
  */
-export async function incidentStixInput(node: ParleyNode, store: LogStore, id: string, role: Role): Promise<StixIncidentInput | undefined> {
+export async function incidentStixInput(node: ParleyNode, store: LogStore, id: string, role: Role, gathered?: Gathered): Promise<StixIncidentInput | undefined> {
   const index = incidentIndex(node, store);
-  await index.refresh();
+  if (!gathered) await index.refresh();
   const refs = index.timeline(id);
   if (!refs) return undefined;
   const reports: StixReportInput[] = [];
@@ -74,7 +77,7 @@ export async function incidentStixInput(node: ParleyNode, store: LogStore, id: s
   }
   if (reports.length === 0) fail('STIX_SEALED', `no report of incident ${id} is readable by the ${role} role here`);
   const links: StixLinkInput[] = [];
-  for (const v of await linkViews(node, store, refs.filter((r) => reports.some((x) => x.party === r.party && x.index === r.index)), role)) {
+  for (const v of await linkViews(node, gathered?.links ?? (await linkIndex(store, node.party)), refs.filter((r) => reports.some((x) => x.party === r.party && x.index === r.index)), role)) {
     if (v.body === undefined) continue;
     const b = checkBody('incident.link', v.body as JsonValue);
     links.push({ ...source(v), incidents: b.incidents, relation: b.relation, ...(b.note !== undefined ? { note: b.note } : {}) });

@@ -371,8 +371,8 @@ describe('GET /v1/compliance', () => {
     expect(csv.statusCode).toBe(200);
     expect(csv.headers['content-type']).toMatch(/^text\/csv/);
     const lines = csv.body.split('\r\n');
-    expect(lines[0]).toBe('from,party,precedence,count,onTime,overdue,pending,hitRate,p50Ms,p90Ms,p99Ms,maxMs');
-    expect(lines).toContainEqual(`US,CN,IMMEDIATE,${row['count']},${row['onTime']},0,${row['pending']},1,${row['p50Ms']},${row['p90Ms']},${row['p99Ms']},${row['maxMs']}`);
+    expect(lines[0]).toBe('from,party,precedence,count,onTime,overdue,pending,withdrawn,hitRate,p50Ms,p90Ms,p99Ms,maxMs');
+    expect(lines).toContainEqual(`US,CN,IMMEDIATE,${row['count']},${row['onTime']},0,${row['pending']},${row['withdrawn']},1,${row['p50Ms']},${row['p90Ms']},${row['p99Ms']},${row['maxMs']}`);
     expect(csv.body.endsWith('\r\n')).toBe(true);
     expect((await call(`${base['US']}/v1/compliance.csv?kind=incidents`, { token: us })).body.split('\r\n')[0]).toBe('day,category,severity,count');
     expectProblem(await call(`${base['US']}/v1/compliance.csv?kind=everything`, { token: us }), 400, 'VALIDATION_FAILED');

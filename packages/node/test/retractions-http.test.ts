@@ -4,7 +4,8 @@
  * A US officer sends a FLASH report to CN and retracts it with
  * POST /v1/retractions; the retraction travels like any entry and CN's node
  * applies it: CN's inbox, single-entry view and incident show it withdrawn,
- * and neither side counts an acknowledgement due. Bad requests are RFC 9457
+ * and neither side counts an acknowledgement due (GET /v1/compliance and its
+ * CSV count it `withdrawn`); acknowledging it is refused with ENTRY_WITHDRAWN. Bad requests are RFC 9457
  * problems with their RETRACTION_* codes (never a 5xx), and the role rules
  * of the withdrawn type apply.
  */
@@ -105,6 +106,15 @@ describe('POST /v1/retractions, federated', () => {
     expect(audited.retracted).toMatchObject({ action: 'retract' });
     expect(audited.retracted?.reason).toBeUndefined();
 
+    // Acknowledging it is refused (409 ENTRY_WITHDRAWN), and nothing is written.
+    const size = await stores.get('CN')!.treeSize();
+    const refused = await call('CN', 'alice', 'POST', `/v1/entries/US/${index}/ack`, { reply: 'seen' });
+    expect(refused.statusCode, refused.body).toBe(409);
+    expect(refused.headers['content-type']).toMatch(/^application\/problem\+json/);
+    expect(refused.json()).toMatchObject({ code: 'ENTRY_WITHDRAWN', status: 409 });
+    expect(await stores.get('CN')!.treeSize()).toBe(size);
+    expect((await stores.get('CN')!.referencing('US', index)).some((e) => e.meta.type === 'ack')).toBe(false);
+
     const incident = (await call('CN', 'alice', 'GET', '/v1/incidents?q=http-0001')).json<{ items: { incident: string; status: string }[] }>();
     expect(incident.items).toEqual([expect.objectContaining({ incident: 'US:http-0001', status: 'retracted' })]);
     const timeline = (await call('CN', 'alice', 'GET', '/v1/incidents/US:http-0001')).json<{ timeline: View[] }>();
@@ -119,6 +129,11 @@ describe('POST /v1/retractions, federated', () => {
     expect(out.items.find((v) => v.index === index)).toMatchObject({ retracted: { action: 'retract' }, deadlines: [{ state: 'withdrawn', overdue: [] }] });
     const compliance = (await call('CN', 'alice', 'GET', '/v1/compliance')).json<{ acks: { from: string; precedence: string; withdrawn: number; overdue: number; pending: number }[] }>();
     expect(compliance.acks.find((r) => r.from === 'US' && r.precedence === 'FLASH')).toMatchObject({ withdrawn: 1, overdue: 0, pending: 0 });
+    // The CSV export says the same, in its own column.
+    const [header, ...lines] = (await call('CN', 'alice', 'GET', '/v1/compliance.csv?kind=acks')).body.trimEnd().split('\r\n');
+    const cols = header!.split(',');
+    const flash = lines.map((l) => Object.fromEntries(l.split(',').map((v, i) => [cols[i]!, v]))).find((r) => r['from'] === 'US' && r['precedence'] === 'FLASH');
+    expect(flash).toMatchObject({ count: '1', withdrawn: '1', overdue: '0', pending: '0', hitRate: '' });
   });
 
   it('refuses bad retractions with problem+json 4xx codes, and applies the withdrawn type\u2019s role rules', async () => {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Precedence } from '@parley/core';
+import { COMPLIANCE_CSV_COLUMNS } from '@parley/node';
 import {
   type ComplianceRow,
   defaultRow,
@@ -10,6 +11,7 @@ import {
   hitBars,
   inUnit,
   latencyBars,
+  LATENCY_COLUMNS,
   latencyCsvRows,
   latencyUnit,
   maxPercentile,
@@ -33,9 +35,10 @@ describe('compliance data', () => {
     expect(rows.map(rowKey)).toEqual(['CN→EU ROUTINE', 'CN→US PRIORITY', 'US→CN FLASH', 'US→CN ROUTINE']);
   });
 
-  it('writes the server CSV columns, empty for nothing judged yet', () => {
-    const csv = toCsv(['from', 'party', 'precedence', 'count', 'onTime', 'overdue', 'pending', 'hitRate', 'p50Ms', 'p90Ms', 'p99Ms', 'maxMs'], latencyCsvRows([row('US', 'CN', 'FLASH', { hitRate: null, p50Ms: null })]));
-    expect(csv).toBe('from,party,precedence,count,onTime,overdue,pending,hitRate,p50Ms,p90Ms,p99Ms,maxMs\r\nUS,CN,FLASH,4,3,1,0,,,5000,9000,9500\r\n');
+  it('writes the server CSV columns, withdrawn among them, empty for nothing judged yet', () => {
+    expect(LATENCY_COLUMNS).toEqual(COMPLIANCE_CSV_COLUMNS);
+    const csv = toCsv(LATENCY_COLUMNS, latencyCsvRows([row('US', 'CN', 'FLASH', { count: 5, withdrawn: 1, hitRate: null, p50Ms: null })]));
+    expect(csv).toBe('from,party,precedence,count,onTime,overdue,pending,withdrawn,hitRate,p50Ms,p90Ms,p99Ms,maxMs\r\nUS,CN,FLASH,5,3,1,0,1,,,5000,9000,9500\r\n');
   });
 
   it('pivots incident counts by day with every series on every day', () => {

@@ -12,6 +12,15 @@
  *
  * Only TLP:CLEAR incidents are ever exported (the caller checks every report
  * of the incident, not just the latest).
+ *
+ * `url` and `source_domain` name the report's public source: AIID files a
+ * submission under the article or record it came from. That is the
+ * report's `source.url` when it carries one (a record imported from AIID, or
+ * one citing a public page) — never this node's own API address, which is
+ * neither public nor readable without a session. A report with no source URL
+ * leaves both empty strings: AIID's `Submission` keeps them (non-null
+ * strings, like `image_url`) and its submit form asks the editor for a URL.
+ * Where the report is logged (party, entry, leaf hash) is in `text`.
  */
 import type { IncidentReportBody as IncidentReport } from '@parley/core';
 
@@ -44,8 +53,6 @@ export interface ExportedIncident {
   readonly index: number;
   readonly leafHash: string;
   readonly firstTime: string;
-  /** The entry's URL on the node (the submission's `url`). */
-  readonly url: string;
 }
 
 const day = (t: string) => t.slice(0, 10);
@@ -56,11 +63,12 @@ export function toSubmission(x: ExportedIncident, today: string): AiidSubmission
   const r = x.report;
   const provenance = `Reported by ${x.partyName} (${x.party}) on a Parley channel as incident ${r.incident}: entry ${x.party}/${x.index}, leaf hash ${x.leafHash} (verifiable against ${x.party}'s log). Category ${r.category}, severity ${r.severity}, stage ${r.stage}${r.potential === true ? ', potential (no harm yet)' : ''}.`;
   const text = [r.summary, r.harm.description ?? '', r.mitigations.length > 0 ? `Mitigations:\n${r.mitigations.map((m) => `- ${m}`).join('\n')}` : '', provenance].filter((s) => s !== '').join('\n\n');
+  const url = r.source?.url ?? '';
   return {
     title: r.title.length >= 6 ? cut(r.title, 500) : `${r.title} (${r.incident})`,
     text: cut(text, 50_000),
-    url: x.url,
-    source_domain: new URL(x.url).hostname,
+    url,
+    source_domain: url === '' ? '' : new URL(url).hostname,
     date_published: day(x.firstTime),
     date_downloaded: today,
     incident_date: day(r.occurredAt ?? r.detectedAt ?? x.firstTime),

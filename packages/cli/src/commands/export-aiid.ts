@@ -45,8 +45,9 @@ Each incident whose every report is TLP:CLEAR becomes one object with AIID's
 submission members (title, text, url, source_domain, date_published,
 date_downloaded, incident_date, incident_title, description, authors,
 submitters, deployers, developers, harmed_parties, implicated_systems,
-language, tags, image_url), from its latest report; "url" is the entry on
-this node. Incidents with any non-CLEAR or unreadable report are counted,
+language, tags, image_url), from its latest report; "url" and
+"source_domain" are the report's public source URL when it names one (an
+imported AIID record's), else empty: never this node's address. Incidents with any non-CLEAR or unreadable report are counted,
 never shown.
 
 Example:
@@ -88,7 +89,7 @@ Example:
           }
           out.push(
             toSubmission(
-              { report: body, party: last.party, partyName: names.get(last.party) ?? last.party, index: last.index, leafHash: last.leafHash, firstTime: live[0]!.entry.time, url: `${c.url}/v1/entries/${last.party}/${last.index}` },
+              { report: body, party: last.party, partyName: names.get(last.party) ?? last.party, index: last.index, leafHash: last.leafHash, firstTime: live[0]!.entry.time },
               today,
             ),
           );

@@ -132,6 +132,19 @@ export function compliance(items: readonly DeliveryStatus[], deadlines: AccordDe
   return { receipts: [...receipts.values()].map(row).sort(order), acks: [...acks.values()].map(row).sort(order) };
 }
 
+/**
+ * The columns of the receipt and acknowledgement CSV (GET /v1/compliance.csv),
+ * in order: a {@link ComplianceRow}'s scalar fields. `withdrawn` (issue 13)
+ * stands beside `pending` and `overdue`: count = onTime + overdue + pending +
+ * withdrawn.
+ */
+export const COMPLIANCE_CSV_COLUMNS = ['from', 'party', 'precedence', 'count', 'onTime', 'overdue', 'pending', 'withdrawn', 'hitRate', 'p50Ms', 'p90Ms', 'p99Ms', 'maxMs'] as const satisfies readonly (keyof ComplianceRow)[];
+
+/** The CSV of receipt or acknowledgement rows, {@link COMPLIANCE_CSV_COLUMNS} in order. */
+export function complianceCsv(rows: readonly ComplianceRow[]): string {
+  return formatCsv(COMPLIANCE_CSV_COLUMNS, rows.map((r) => COMPLIANCE_CSV_COLUMNS.map((c) => r[c])));
+}
+
 const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 
 /** RFC 4180 CSV: CRLF line ends; a field with a comma, quote or line break is quoted, quotes doubled. */

@@ -16,7 +16,7 @@ import { TAXONOMY_V1 } from '@parley/core';
 import type { Role } from '@parley/store';
 import { IncidentId } from '../bodies.js';
 import { type IncidentFilter, type IncidentSummary as Summary, incidentIndex } from '../incidents.js';
-import { compliance, formatCsv } from '../deadlines/compliance.js';
+import { compliance, complianceCsv, formatCsv } from '../deadlines/compliance.js';
 import { skippedEntries } from '../skipped.js';
 import { deadlineTracker } from '../deadlines/tracker.js';
 import type { EntryView } from '../service.js';
@@ -213,10 +213,7 @@ export function registerIncidents(app: App, ctx: Context): void {
       const csv =
         kind === 'incidents'
           ? formatCsv(['day', 'category', 'severity', 'count'], f.incidents.map((i) => [i.day, i.category, i.severity, i.count]))
-          : formatCsv(
-              ['from', 'party', 'precedence', 'count', 'onTime', 'overdue', 'pending', 'hitRate', 'p50Ms', 'p90Ms', 'p99Ms', 'maxMs'],
-              f[kind].map((r) => [r.from, r.party, r.precedence, r.count, r.onTime, r.overdue, r.pending, r.hitRate, r.p50Ms, r.p90Ms, r.p99Ms, r.maxMs]),
-            );
+          : complianceCsv(f[kind]);
       return reply
         .type('text/csv; charset=utf-8; header=present')
         .header('cache-control', 'no-store')

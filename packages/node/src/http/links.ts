@@ -22,7 +22,8 @@
  */
 import { z } from 'zod';
 import { LINK_RELATIONS, MARKINGS, type Marking, fail, formatBase64 } from '@parley/core';
-import type { LogStore, OwnEntry, ReceivedEntry, Role } from '@parley/store';
+import type { LogStore, Role } from '@parley/store';
+import { allOfType } from '../held.js';
 import { IncidentId } from '../bodies.js';
 import { type HeldReport, incidentIndex, incidentReporter } from '../incidents.js';
 import type { ParleyNode } from '../service.js';
@@ -31,26 +32,6 @@ import { type Comparable, MIN_SCORE, compare } from '../similar.js';
 import { type App, type Context, BEARER, READERS, WRITERS, requireAccordRole } from './context.js';
 import { HttpError } from './problem.js';
 import * as S from './schemas.js';
-
-const PAGE = 500;
-
-/** Every entry of one type, own and received (paged through the store's listings). */
-async function allOfType(store: LogStore, party: string, type: string): Promise<{ party: string; e: OwnEntry | ReceivedEntry }[]> {
-  const out: { party: string; e: OwnEntry | ReceivedEntry }[] = [];
-  for (let before: number | undefined; ; ) {
-    const page = await store.outbox({ type, limit: PAGE, ...(before !== undefined ? { before } : {}) });
-    out.push(...page.map((e) => ({ party, e })));
-    if (page.length < PAGE) break;
-    before = page[page.length - 1]!.index;
-  }
-  for (let before: number | undefined; ; ) {
-    const page = await store.inbox({ type, limit: PAGE, ...(before !== undefined ? { before } : {}) });
-    out.push(...page.map((e) => ({ party: e.party, e })));
-    if (page.length < PAGE) break;
-    before = page[page.length - 1]!.rowid;
-  }
-  return out;
-}
 
 /**
  * Entries withdrawn by their sender: "party/index" of every entry a

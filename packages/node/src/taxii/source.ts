@@ -25,6 +25,7 @@
 import { MARKINGS, type Marking, ParleyError } from '@parley/core';
 import { type StixEntrySource, type StixIncidentInput, type StixObject, incidentObjectSources, parleyStixId, uuidv5 } from '@parley/core/stix';
 import type { Role } from '@parley/store';
+import { linkIndex } from '../held.js';
 import { incidentIndex } from '../incidents.js';
 import type { ParleyNode } from '../service.js';
 import { incidentStixInput } from '../stix.js';
@@ -126,10 +127,12 @@ async function makeVersions(ctx: Context, role: Role): Promise<HeldVersion[]> {
   const partyOfIdentity = new Map(node.accord.accord.parties.map((p) => [parleyStixId('identity', `party/${p.id}`), p.id]));
   // (collection, id, version) → the version, kept at its earliest date added (shared objects recur across incidents).
   const out = new Map<string, HeldVersion>();
+  // The index refreshed and every link read once for all incidents, not per incident.
+  const gathered = { links: await linkIndex(store, node.party) };
   for (const summary of index.list(role)) {
     let whole: StixIncidentInput | undefined;
     try {
-      whole = await incidentStixInput(node, store, summary.incident, role);
+      whole = await incidentStixInput(node, store, summary.incident, role, gathered);
     } catch (e) {
       // An incident none of whose reports this role can read is simply not in its collections.
       if (e instanceof ParleyError && e.code === 'STIX_SEALED') continue;

@@ -52,8 +52,8 @@ export function formatLatency(ms: number | null, lang: string): string {
   return formatMs(ms, lang);
 }
 
-/** CSV columns of the latency tables (the same as GET /v1/compliance.csv). */
-export const LATENCY_COLUMNS = ['from', 'party', 'precedence', 'count', 'onTime', 'overdue', 'pending', 'hitRate', 'p50Ms', 'p90Ms', 'p99Ms', 'maxMs'] as const;
+/** CSV columns of the latency tables (the same as GET /v1/compliance.csv; a test checks). */
+export const LATENCY_COLUMNS = ['from', 'party', 'precedence', 'count', 'onTime', 'overdue', 'pending', 'withdrawn', 'hitRate', 'p50Ms', 'p90Ms', 'p99Ms', 'maxMs'] as const;
 
 export function latencyCsvRows(rows: readonly ComplianceRow[]): Cell[][] {
   return sortRows(rows).map((r) => LATENCY_COLUMNS.map((c) => r[c]));

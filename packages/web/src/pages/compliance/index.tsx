@@ -238,6 +238,7 @@ function LatencySection({ kind, rows: raw }: { kind: 'acks' | 'receipts'; rows: 
                   <th scope="col">{t('col.onTime')}</th>
                   <th scope="col">{t('col.overdue')}</th>
                   <th scope="col">{t('col.pending')}</th>
+                  <th scope="col">{t('col.withdrawn')}</th>
                   <th scope="col">{t('col.hitRate')}</th>
                   <th scope="col">{t('col.p50Ms')}</th>
                   <th scope="col">{t('col.p90Ms')}</th>
@@ -258,6 +259,7 @@ function LatencySection({ kind, rows: raw }: { kind: 'acks' | 'receipts'; rows: 
                       {r.overdue}
                     </td>
                     <td className="num" data-label={t('col.pending')}>{r.pending}</td>
+                    <td className="num" data-label={t('col.withdrawn')}>{r.withdrawn ?? 0}</td>
                     <td className="num" data-label={t('col.hitRate')}>{r.hitRate === null ? '—' : `${percent(r.hitRate)}%`}</td>
                     <td className="num" data-label={t('col.p50Ms')}>{formatLatency(r.p50Ms, i18n.language)}</td>
                     <td className="num" data-label={t('col.p90Ms')}>{formatLatency(r.p90Ms, i18n.language)}</td>
