@@ -8,3 +8,4 @@ export { pushTo, loadPushCursor, replyPush, MAX_REPLY_ENTRIES, type PushCursor, 
 export { cosignedKey, pullKey, pushKey, timesKey } from './keys.js';
 export { canonicalFork, dropUnverified, forkId, heldForks, isQuarantined, keepUnverified, onForkRecorded, unverifiedOf, type HeldFork } from './forks.js';
 export { compareCheckpoints, gossipWith, ownLogSource, peerLogSource, type Comparison, type GossipResult, type LogSource } from './gossip.js';
+export { DELIVERY_TRACE_CHANNEL, tracing, traceStep, type DeliveryStep } from './trace.js';

@@ -54,6 +54,7 @@ import { checkpointVerifiers, witnessKeysOf } from '../epochs.js';
 import { noteCosigned } from '../deadlines/cosigned.js';
 import { PeerError, type PeerClient, type PushBundleResult } from './peer.js';
 import { formatWitnessedPush } from './witnessedPush.js';
+import { traceStep } from './trace.js';
 
 /** What the pusher remembers per peer (durable copies in settings). */
 export interface PushCursor {
@@ -145,7 +146,10 @@ async function pushRounds(node: ParleyNode, store: LogStore, peer: PeerClient, c
         if (cursor.cosigned !== atSize && peer.witnessedPush) {
           let w;
           try {
-            w = await peer.pushWitnessed(await addRequest(node, peer, cursor, at, atSize), bundle, o.onReply !== undefined, tail);
+            const request = await addRequest(node, peer, cursor, at, atSize);
+            traceStep('push.send', node.party, atSize, { from: cursor.pushed, bytes: request.length + bundle.length });
+            w = await peer.pushWitnessed(request, bundle, o.onReply !== undefined, tail);
+            traceStep('push.answer', node.party, atSize, { bytes: w?.status === 200 ? (w.reply?.length ?? 0) : 0 });
           } catch (e) {
             // The peer holds less of our log than our cursor says (it lost it, or a reply did not arrive): from what it cosigned.
             if (!(tail && isIncomplete(e) && cursor.pushed > cursor.cosigned)) throw e;

@@ -55,6 +55,7 @@ import { z } from 'zod';
 import { heldForks } from '../federation/forks.js';
 import { heldTimestampSet } from '../tsa/held.js';
 import { pushReplierOf } from '../federation/federator.js';
+import { traceStep } from '../federation/trace.js';
 import { PUSH_REPLY_HEADER } from '../federation/peer.js';
 import { type NotWitnessed, type Received, type ReceivedWitnessed, receiveBundle, receiveWitnessedPush } from '../federation/receive.js';
 import { TAIL_PUSH_CONTENT_TYPE, WITNESSED_PUSH_CONTENT_TYPE } from '../federation/witnessedPush.js';
@@ -187,14 +188,22 @@ export function registerFederation(app: App, ctx: Context): void {
       },
       handler: async (req, reply) => {
         const body = new Uint8Array(req.body.buffer, req.body.byteOffset, req.body.byteLength);
+        // Step timestamps (federation/trace.ts): the size is the pushed checkpoint's, known once the push is opened.
+        traceStep('push.received', '', 0, { bytes: body.length });
         const sender = await authenticateNode(req, body, ctx);
+        traceStep('push.authenticated', sender, 0);
         // A tail push is a witnessed push whose sender takes our whole tail back on a reply (issue 9).
         const tail = mediaType(req) === TAIL_PUSH_CONTENT_TYPE;
         const witnessed = tail || mediaType(req) === WITNESSED_PUSH_CONTENT_TYPE;
-        const receive = (): Promise<ReceivedWitnessed | Received | NotWitnessed | AddCheckpointRefused> => (witnessed ? receiveWitnessedPush(node, store, body, sender) : receiveBundle(node, store, body, sender));
+        const receive = async (): Promise<ReceivedWitnessed | Received | NotWitnessed | AddCheckpointRefused> => {
+          const r = await (witnessed ? receiveWitnessedPush(node, store, body, sender) : receiveBundle(node, store, body, sender));
+          if (r.status === 200) traceStep('push.durable', sender, r.checkpointSize);
+          return r;
+        };
         // A sender that takes our push back gets it on this answer (our receipts for these entries).
         const replier = witnessed && req.headers[PUSH_REPLY_HEADER] === '1' ? pushReplierOf(node) : undefined;
         const { r, back } = replier ? await replier(sender, receive, (x) => x.status === 200, tail) : { r: await receive(), back: undefined };
+        if (back !== undefined && r.status === 200) traceStep('reply.built', sender, r.checkpointSize, { bytes: back.length });
         if (r.status !== 200 && r.status !== 409) refuse(r);
         if (r.status === 409) return reply.code(409).type(TLOG_SIZE_CONTENT_TYPE).header('cache-control', 'no-store').send(Buffer.from(formatTreeSizeBody(r.size)));
         const cosignatures = (r as Partial<ReceivedWitnessed>).cosignatures;

@@ -1,0 +1,261 @@
+/**
+ * FLASH round trip between two nodes on 127.0.0.1 (`BENCH_ONLY=flash node
+ * bench/node.mjs`), beside the bare HTTP round trip measured in the same run.
+ *
+ * What a round trip is: US's API accepts a FLASH message (ParleyNode.sendMessage,
+ * in process) → it is durable in US's log → US's federator pushes it to CN
+ * (one witnessed push: add-checkpoint + bundle) → CN checks the request,
+ * opens the bundle (signatures, proofs), cosigns, stores the message and its
+ * receipt (durable) → CN's push back (its checkpoint and the receipt) rides
+ * on the answer → US cosigns and ingests the receipt (ParleyNode.onIngest).
+ * Ends when US durably holds CN's signed receipt for the message.
+ *
+ * Both nodes are full runtimes (server, federator, deadline watcher;
+ * heartbeats off) on SQLite files with the writer thread, as `parley serve`
+ * runs them; CN runs on a worker thread, so each party has its own event loop.
+ *
+ * How it is measured, so that the figure can be trusted on a loaded machine:
+ *  - open loop: arrivals at a fixed rate (default 200/s), each scheduled at
+ *    start + k/rate whatever happened to the earlier ones;
+ *  - no coordinated omission: a latency runs from the INTENDED send time (a
+ *    sender that falls behind shows up in the figure, it does not hide it);
+ *  - enough samples for a p99: BENCH_FLASH_MESSAGES (default 3,000) measured
+ *    FLASH messages, after a warm-up (2 s of each kind) that is discarded;
+ *  - the limit is a bare HTTP round trip — a plain node:http server on CN's
+ *    thread, answering POSTs of the size of US's push of ONE message with an
+ *    answer of the size of CN's answer to it (both read off the warm-up), called with
+ *    undici's `request` over a keep-alive Agent as the peers call each
+ *    other — in alternating 1 s windows of the same run at the same rate;
+ *  - the load average is printed before and after (2 cores shared with others
+ *    is not an idle machine: compare ratios, not milliseconds).
+ *
+ * Where the time goes: the nodes publish step timestamps of every push on
+ * the diagnostics channel `parley.delivery` (packages/node federation/trace.ts);
+ * each measured message is matched with the push that carried it, and the
+ * stages below are printed as p50/p99.
+ */
+import { Worker } from 'node:worker_threads';
+import { subscribe } from 'node:diagnostics_channel';
+import { loadavg } from 'node:os';
+import { join } from 'node:path';
+import { Agent, request } from 'undici';
+import { spread } from './limits.mjs';
+
+const now = () => performance.timeOrigin + performance.now();
+
+/**
+ * @param o.accord the signed accord; o.us / o.cn parties ({ keys }); o.dir scratch directory
+ * @param o.text the message text; o.rate messages per second (default 200); o.messages measured FLASH messages (default 3000)
+ * @param o.pollMs the nodes' pull interval
+ * @returns { flash, http, stages, loadBefore, loadAfter, sizes }
+ */
+export async function flashRoundTrip(o) {
+  const rate = o.rate ?? 200;
+  const messages = o.messages ?? 3000;
+  const { startRuntime, ParleyNode } = await import('../../packages/node/dist/index.js');
+  const { SqliteStore, withWriterThread } = await import('../../packages/store/dist/index.js');
+  const net = await import('node:net');
+  const freePort = () =>
+    new Promise((resolve, reject) => {
+      const srv = net.createServer();
+      srv.on('error', reject);
+      srv.listen(0, '127.0.0.1', () => {
+        const { port } = srv.address();
+        srv.close(() => resolve(port));
+      });
+    });
+  const ports = { US: await freePort(), CN: await freePort() };
+  const peerUrls = { US: `http://127.0.0.1:${ports.US}`, CN: `http://127.0.0.1:${ports.CN}` };
+  const dist = (p) => new URL(`../../packages/${p}`, import.meta.url).href;
+  const cnSrc = `
+    const { parentPort, workerData: w } = require('node:worker_threads');
+    const { subscribe } = require('node:diagnostics_channel');
+    const http = require('node:http');
+    (async () => {
+      await import(${JSON.stringify(dist('core/dist/node.js'))}); // node:crypto binding, as \`parley serve\` loads it
+      const { ParleyNode, startRuntime } = await import(${JSON.stringify(dist('node/dist/index.js'))});
+      const { SqliteStore, withWriterThread } = await import(${JSON.stringify(dist('store/dist/index.js'))});
+      const steps = [];
+      subscribe('parley.delivery', (s) => steps.push(s));
+      const store = withWriterThread(SqliteStore.open(w.file), w.file);
+      const node = await ParleyNode.open({ accord: w.accord, party: 'CN', keys: w.keys, store });
+      const runtime = await startRuntime({ node, store, port: w.port, peerUrls: w.peerUrls, heartbeatMs: 0, federation: { pollMs: w.pollMs } });
+      // The limit: a plain node:http server on this thread; it answers as many bytes as asked.
+      const answers = new Map();
+      const bare = http.createServer((req, res) => {
+        req.on('data', () => undefined);
+        req.on('end', () => {
+          const n = Number(req.headers['x-answer-bytes'] ?? 0);
+          let body = answers.get(n);
+          if (body === undefined) answers.set(n, (body = Buffer.alloc(n, 0x61)));
+          res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': n });
+          res.end(body);
+        });
+      });
+      bare.keepAliveTimeout = 60_000;
+      await new Promise((r) => bare.listen(0, '127.0.0.1', r));
+      parentPort.postMessage({ bareUrl: 'http://127.0.0.1:' + bare.address().port + '/echo' });
+      parentPort.on('message', async (m) => {
+        if (m === 'steps') return parentPort.postMessage({ steps: steps.splice(0) });
+        await runtime.stop();
+        await new Promise((r) => bare.close(r));
+        await node.close();
+        await store.close();
+        parentPort.postMessage({ stopped: true });
+      });
+    })().catch((e) => { console.error(e); process.exit(1); });`;
+  const cnWorker = new Worker(cnSrc, { eval: true, workerData: { file: join(o.dir, 'flash-CN.sqlite'), accord: o.accord, keys: o.cn.keys, port: ports.CN, peerUrls, pollMs: o.pollMs } });
+  const ask = (m) =>
+    new Promise((resolve, reject) => {
+      cnWorker.once('message', resolve);
+      cnWorker.once('error', reject);
+      if (m !== undefined) cnWorker.postMessage(m);
+    });
+  const { bareUrl } = await ask();
+  const usSteps = [];
+  subscribe('parley.delivery', (s) => usSteps.push(s));
+  const usFile = join(o.dir, 'flash-US.sqlite');
+  const usStore = withWriterThread(SqliteStore.open(usFile), usFile);
+  const usNode = await ParleyNode.open({ accord: o.accord, party: 'US', keys: o.us.keys, store: usStore });
+  const usRuntime = await startRuntime({ node: usNode, store: usStore, port: ports.US, peerUrls, heartbeatMs: 0, federation: { pollMs: o.pollMs } });
+
+  /** index of a sent message → its record; done when US holds CN's receipt. */
+  const waiting = new Map();
+  usNode.onIngest((entries) => {
+    const t = now();
+    for (const e of entries) {
+      if (e.party !== 'CN' || e.meta.type !== 'receipt') continue;
+      for (const ref of e.meta.refs) {
+        const m = ref.party === 'US' ? waiting.get(ref.index) : undefined;
+        if (m === undefined) continue;
+        waiting.delete(ref.index);
+        m.done = t;
+        m.resolve();
+      }
+    }
+  });
+  /** One FLASH message intended at `at` (wall-clock ms). */
+  const flashOnce = async (at) => {
+    const m = { at, call: now() };
+    const got = new Promise((r) => (m.resolve = r));
+    // The index is known once the append resolves; the receipt cannot come before (it needs a push).
+    const sent = await usNode.sendMessage('bench', { to: ['CN'], precedence: 'FLASH', marking: 'TLP:CLEAR', text: o.text });
+    m.durable = now();
+    m.index = sent.index;
+    waiting.set(sent.index, m);
+    await got;
+    return m;
+  };
+  const agent = new Agent({ keepAliveTimeout: 60_000, connections: 64 });
+  let sizes = { push: 1024, answer: 1024 };
+  let pushBody = Buffer.alloc(sizes.push, 0x62);
+  const httpOnce = async (at) => {
+    const res = await request(bareUrl, { method: 'POST', dispatcher: agent, headers: { 'content-type': 'application/octet-stream', 'x-answer-bytes': String(sizes.answer) }, body: pushBody });
+    await res.body.arrayBuffer();
+    return { at, done: now() };
+  };
+
+  /**
+   * Open loop: arrival k is due at start + k/rate; every due arrival starts
+   * when the timer fires (a late timer starts all that are due; their
+   * latencies still run from their due time). `kindOf(k)` picks the call.
+   */
+  const drive = async (count, kindOf) => {
+    const start = now() + 20;
+    const out = [];
+    let k = 0;
+    while (k < count) {
+      const t = now();
+      while (k < count && start + (k * 1000) / rate <= t) {
+        const at = start + (k * 1000) / rate;
+        const kind = kindOf(k);
+        out.push((kind === 'flash' ? flashOnce(at) : httpOnce(at)).then((r) => ({ kind, ...r })));
+        k++;
+      }
+      if (k < count) await new Promise((r) => setTimeout(r, Math.max(0, start + (k * 1000) / rate - now())));
+    }
+    let timer;
+    const stalled = new Promise((_, reject) => (timer = setTimeout(() => reject(new Error('round trips stalled for 30 s')), 30_000)));
+    try {
+      return await Promise.race([Promise.all(out), stalled]);
+    } finally {
+      clearTimeout(timer);
+    }
+  };
+
+  const loadBefore = loadavg();
+  // Warm-up (discarded): connections, JIT, SQLite pages; and the sizes of a push and its answer.
+  await drive(2 * rate, () => 'flash');
+  const cnWarm = (await ask('steps')).steps;
+  // A push of one message and its answer (pushes that fall behind carry more: that is FLASH's work, not HTTP's).
+  const least = (xs) => (xs.length > 0 ? Math.min(...xs) : 1024);
+  sizes = {
+    push: least(cnWarm.filter((s) => s.step === 'push.received').map((s) => s.bytes)),
+    // The answer is JSON: receipts, cosignature line and the reply in base64 (4/3 of its bytes) — about 300 B besides the reply.
+    answer: Math.round(least(usSteps.filter((s) => s.step === 'push.answer' && s.bytes > 0).map((s) => s.bytes)) * (4 / 3) + 300),
+  };
+  pushBody = Buffer.alloc(sizes.push, 0x62);
+  await drive(2 * rate, () => 'http');
+  usSteps.splice(0);
+  // Measured: alternating 1 s windows (rate arrivals each), FLASH first.
+  const windows = Math.ceil(messages / rate);
+  const all = await drive(2 * windows * rate, (k) => (Math.floor(k / rate) % 2 === 0 ? 'flash' : 'http'));
+  const loadAfter = loadavg();
+  const cnSteps = (await ask('steps')).steps;
+
+  const flashRuns = all.filter((r) => r.kind === 'flash');
+  const flash = flashRuns.map((r) => r.done - r.at);
+  const http = all.filter((r) => r.kind === 'http').map((r) => r.done - r.at);
+  const stages = stagesOf(flashRuns, usSteps, cnSteps);
+
+  await usRuntime.stop();
+  await ask('stop');
+  await cnWorker.terminate();
+  await usNode.close();
+  await usStore.close();
+  await agent.close();
+  return { flash: spread(flash), http: spread(http), stages, loadBefore, loadAfter, sizes, rate };
+}
+
+/**
+ * Splits each message's round trip at the steps of the push that carried it
+ * (the first US push whose checkpoint covers its index; pushes on a link are
+ * one at a time, so the receiver's steps of that push are the ones with the
+ * same checkpoint size, and its unsized first steps the ones just before).
+ */
+function stagesOf(runs, usSteps, cnSteps) {
+  const sends = usSteps.filter((s) => s.step === 'push.send' && s.log === 'US').sort((a, b) => a.t - b.t);
+  const answers = new Map(usSteps.filter((s) => s.step === 'push.answer' && s.log === 'US').map((s) => [s.size, s.t]));
+  const bySize = (step) => new Map(cnSteps.filter((s) => s.step === step && s.log === 'US').map((s) => [s.size, s.t]));
+  const verified = bySize('push.verified');
+  const durable = bySize('push.durable');
+  const built = bySize('reply.built');
+  // Unsized steps (received, authenticated): the last of each before the push was verified.
+  const unsized = (step) => cnSteps.filter((s) => s.step === step).map((s) => s.t).sort((a, b) => a - b);
+  const received = unsized('push.received');
+  const authed = unsized('push.authenticated');
+  const lastBefore = (ts, t) => {
+    let lo = 0, hi = ts.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (ts[mid] <= t) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo > 0 ? ts[lo - 1] : undefined;
+  };
+  const names = ['scheduled → call', 'call → durable in US log', 'durable → push sent', 'push sent → CN has the body', 'CN: request authenticated (nonce durable)', 'CN: bundle opened (signatures, proofs)', 'CN: cosigned, stored, receipt durable', 'CN: reply built', 'CN answered → US has the answer', 'US: receipt ingested (durable)'];
+  const cols = names.map(() => []);
+  let matched = 0;
+  for (const r of runs) {
+    const push = sends.find((s) => s.size > r.index && s.t >= r.durable - 1);
+    if (push === undefined) continue;
+    const v = verified.get(push.size), d = durable.get(push.size), b = built.get(push.size) ?? d, a = answers.get(push.size);
+    if (v === undefined || d === undefined || a === undefined) continue;
+    const rec = lastBefore(received, v), au = lastBefore(authed, v);
+    if (rec === undefined || au === undefined || rec < push.t) continue;
+    const marks = [r.at, r.call, r.durable, push.t, rec, au, v, d, b, a, r.done];
+    for (let i = 0; i < names.length; i++) cols[i].push(marks[i + 1] - marks[i]);
+    matched++;
+  }
+  return { matched, total: runs.length, stages: names.map((n, i) => ({ name: n, ...spread(cols[i]) })) };
+}
