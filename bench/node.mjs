@@ -372,7 +372,7 @@ if (runs('flash')) {
   const f = (x) => `${x.toFixed(1)} ms`;
   console.log(`FLASH round trip @${r.rate} msg/s (open loop, from the intended send time; pull every ${POLL_MS / 1000} s)`);
   console.log(`  load average before ${load(r.loadBefore)}, after ${load(r.loadAfter)} (1/5/15 min; this machine has ${(await import('node:os')).availableParallelism()} cores)`);
-  console.log(`  bare HTTP: node:http on CN's thread, POST ${r.sizes.push} B → answer ${r.sizes.answer} B (a push's and its answer's sizes), undici keep-alive`);
+  console.log(`  bare HTTP: node:http server and undici keep-alive client on threads of their own, POST ${r.sizes.push} B → answer ${r.sizes.answer} B (a push of one message and its answer)`);
   console.log(`  ${'what'.padEnd(14)} ${'n'.padStart(6)} ${'p50'.padStart(10)} ${'p90'.padStart(10)} ${'p99'.padStart(10)} ${'max'.padStart(10)}`);
   for (const [name, s] of [['FLASH', r.flash], ['bare HTTP', r.http]]) console.log(`  ${name.padEnd(14)} ${String(s.n).padStart(6)} ${f(s.p50).padStart(10)} ${f(s.p90).padStart(10)} ${f(s.p99).padStart(10)} ${f(s.max).padStart(10)}`);
   const ratio = (k) => `${(r.flash[k] / r.http[k]).toFixed(1)}×`;

@@ -21,11 +21,13 @@
  *    sender that falls behind shows up in the figure, it does not hide it);
  *  - enough samples for a p99: BENCH_FLASH_MESSAGES (default 3,000) measured
  *    FLASH messages, after a warm-up (2 s of each kind) that is discarded;
- *  - the limit is a bare HTTP round trip — a plain node:http server on CN's
- *    thread, answering POSTs of the size of US's push of ONE message with an
- *    answer of the size of CN's answer to it (both read off the warm-up), called with
- *    undici's `request` over a keep-alive Agent as the peers call each
- *    other — in alternating 1 s windows of the same run at the same rate;
+ *  - the limit is a bare HTTP round trip — a plain node:http server and its
+ *    client, each on a thread of its own, the client calling with undici's
+ *    `request` over a keep-alive Agent as the peers call each other, POSTs
+ *    of the size of US's push of ONE message answered with the size of CN's
+ *    answer to it (both read off the warm-up) — at the same rate, open loop
+ *    too, in 1 s windows alternating with FLASH's in the same run (after its
+ *    own 2 s warm-up);
  *  - the load average is printed before and after (2 cores shared with others
  *    is not an idle machine: compare ratios, not milliseconds).
  *
@@ -38,7 +40,8 @@ import { Worker } from 'node:worker_threads';
 import { subscribe } from 'node:diagnostics_channel';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
-import { Agent, request } from 'undici';
+import { createRequire } from 'node:module';
+import { pathToFileURL } from 'node:url';
 import { spread } from './limits.mjs';
 
 const now = () => performance.timeOrigin + performance.now();
@@ -70,7 +73,6 @@ export async function flashRoundTrip(o) {
   const cnSrc = `
     const { parentPort, workerData: w } = require('node:worker_threads');
     const { subscribe } = require('node:diagnostics_channel');
-    const http = require('node:http');
     (async () => {
       await import(${JSON.stringify(dist('core/dist/node.js'))}); // node:crypto binding, as \`parley serve\` loads it
       const { ParleyNode, startRuntime } = await import(${JSON.stringify(dist('node/dist/index.js'))});
@@ -80,25 +82,10 @@ export async function flashRoundTrip(o) {
       const store = withWriterThread(SqliteStore.open(w.file), w.file);
       const node = await ParleyNode.open({ accord: w.accord, party: 'CN', keys: w.keys, store });
       const runtime = await startRuntime({ node, store, port: w.port, peerUrls: w.peerUrls, heartbeatMs: 0, federation: { pollMs: w.pollMs } });
-      // The limit: a plain node:http server on this thread; it answers as many bytes as asked.
-      const answers = new Map();
-      const bare = http.createServer((req, res) => {
-        req.on('data', () => undefined);
-        req.on('end', () => {
-          const n = Number(req.headers['x-answer-bytes'] ?? 0);
-          let body = answers.get(n);
-          if (body === undefined) answers.set(n, (body = Buffer.alloc(n, 0x61)));
-          res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': n });
-          res.end(body);
-        });
-      });
-      bare.keepAliveTimeout = 60_000;
-      await new Promise((r) => bare.listen(0, '127.0.0.1', r));
-      parentPort.postMessage({ bareUrl: 'http://127.0.0.1:' + bare.address().port + '/echo' });
+      parentPort.postMessage({ ready: true });
       parentPort.on('message', async (m) => {
         if (m === 'steps') return parentPort.postMessage({ steps: steps.splice(0) });
         await runtime.stop();
-        await new Promise((r) => bare.close(r));
         await node.close();
         await store.close();
         parentPort.postMessage({ stopped: true });
@@ -111,7 +98,8 @@ export async function flashRoundTrip(o) {
       cnWorker.once('error', reject);
       if (m !== undefined) cnWorker.postMessage(m);
     });
-  const { bareUrl } = await ask();
+  await ask();
+  const bare = await bareHttp();
   const usSteps = [];
   subscribe('parley.delivery', (s) => usSteps.push(s));
   const usFile = join(o.dir, 'flash-US.sqlite');
@@ -146,66 +134,51 @@ export async function flashRoundTrip(o) {
     await got;
     return m;
   };
-  const agent = new Agent({ keepAliveTimeout: 60_000, connections: 64 });
-  let sizes = { push: 1024, answer: 1024 };
-  let pushBody = Buffer.alloc(sizes.push, 0x62);
-  const httpOnce = async (at) => {
-    const res = await request(bareUrl, { method: 'POST', dispatcher: agent, headers: { 'content-type': 'application/octet-stream', 'x-answer-bytes': String(sizes.answer) }, body: pushBody });
-    await res.body.arrayBuffer();
-    return { at, done: now() };
-  };
-
-  /**
-   * Open loop: arrival k is due at start + k/rate; every due arrival starts
-   * when the timer fires (a late timer starts all that are due; their
-   * latencies still run from their due time). `kindOf(k)` picks the call.
-   */
-  const drive = async (count, kindOf) => {
-    const start = now() + 20;
+  /** Open loop over `times` (wall-clock ms, ascending): each call starts when due (a late timer starts all that are due). */
+  const schedule = async (times, once) => {
     const out = [];
     let k = 0;
-    while (k < count) {
+    while (k < times.length) {
       const t = now();
-      while (k < count && start + (k * 1000) / rate <= t) {
-        const at = start + (k * 1000) / rate;
-        const kind = kindOf(k);
-        out.push((kind === 'flash' ? flashOnce(at) : httpOnce(at)).then((r) => ({ kind, ...r })));
-        k++;
-      }
-      if (k < count) await new Promise((r) => setTimeout(r, Math.max(0, start + (k * 1000) / rate - now())));
+      while (k < times.length && times[k] <= t) out.push(once(times[k++]));
+      if (k < times.length) await new Promise((r) => setTimeout(r, Math.max(0, times[k] - now())));
     }
     let timer;
-    const stalled = new Promise((_, reject) => (timer = setTimeout(() => reject(new Error('round trips stalled for 30 s')), 30_000)));
+    const stalled = new Promise((_, reject) => (timer = setTimeout(() => reject(new Error('round trips stalled for 60 s')), 60_000)));
     try {
       return await Promise.race([Promise.all(out), stalled]);
     } finally {
       clearTimeout(timer);
     }
   };
+  const window = (start, n) => Array.from({ length: n }, (_, k) => start + (k * 1000) / rate);
 
   const loadBefore = loadavg();
-  // Warm-up (discarded): connections, JIT, SQLite pages; and the sizes of a push and its answer.
-  await drive(2 * rate, () => 'flash');
+  // Warm-up (discarded): connections, JIT, SQLite pages; and the sizes of a push of one message and its answer.
+  await schedule(window(now() + 20, 2 * rate), flashOnce);
   const cnWarm = (await ask('steps')).steps;
   // A push of one message and its answer (pushes that fall behind carry more: that is FLASH's work, not HTTP's).
   const least = (xs) => (xs.length > 0 ? Math.min(...xs) : 1024);
-  sizes = {
+  const sizes = {
     push: least(cnWarm.filter((s) => s.step === 'push.received').map((s) => s.bytes)),
     // The answer is JSON: receipts, cosignature line and the reply in base64 (4/3 of its bytes) — about 300 B besides the reply.
     answer: Math.round(least(usSteps.filter((s) => s.step === 'push.answer' && s.bytes > 0).map((s) => s.bytes)) * (4 / 3) + 300),
   };
-  pushBody = Buffer.alloc(sizes.push, 0x62);
-  await drive(2 * rate, () => 'http');
   usSteps.splice(0);
-  // Measured: alternating 1 s windows (rate arrivals each), FLASH first.
+  // Measured: after 2 s of bare HTTP warm-up, alternating 1 s windows of `rate` arrivals, FLASH first.
   const windows = Math.ceil(messages / rate);
-  const all = await drive(2 * windows * rate, (k) => (Math.floor(k / rate) % 2 === 0 ? 'flash' : 'http'));
+  const t0 = now() + 100;
+  const flashTimes = [], httpTimes = [];
+  for (let w = 0; w < windows; w++) {
+    flashTimes.push(...window(t0 + 2000 + w * 2000, rate));
+    httpTimes.push(...window(t0 + 3000 + w * 2000, rate));
+  }
+  const [flashRuns, httpAll] = await Promise.all([schedule(flashTimes, flashOnce), bare.run({ times: [...window(t0, 2 * rate), ...httpTimes], ...sizes })]);
+  const http = httpAll.slice(2 * rate);
   const loadAfter = loadavg();
   const cnSteps = (await ask('steps')).steps;
 
-  const flashRuns = all.filter((r) => r.kind === 'flash');
   const flash = flashRuns.map((r) => r.done - r.at);
-  const http = all.filter((r) => r.kind === 'http').map((r) => r.done - r.at);
   const stages = stagesOf(flashRuns, usSteps, cnSteps);
 
   await usRuntime.stop();
@@ -213,7 +186,7 @@ export async function flashRoundTrip(o) {
   await cnWorker.terminate();
   await usNode.close();
   await usStore.close();
-  await agent.close();
+  await bare.close();
   return { flash: spread(flash), http: spread(http), stages, loadBefore, loadAfter, sizes, rate };
 }
 
@@ -243,7 +216,7 @@ function stagesOf(runs, usSteps, cnSteps) {
     }
     return lo > 0 ? ts[lo - 1] : undefined;
   };
-  const names = ['scheduled → call', 'call → durable in US log', 'durable → push sent', 'push sent → CN has the body', 'CN: request authenticated (nonce durable)', 'CN: bundle opened (signatures, proofs)', 'CN: cosigned, stored, receipt durable', 'CN: reply built', 'CN answered → US has the answer', 'US: receipt ingested (durable)'];
+  const names = ['scheduled → call', 'call → durable in US log', 'durable → push sent', 'push sent → CN has the body', 'CN: request signature checked', 'CN: bundle opened (signatures, proofs)', 'CN: cosigned, stored, receipt durable (+nonce)', 'CN: reply built', 'CN answered → US has the answer', 'US: receipt ingested (durable)'];
   const cols = names.map(() => []);
   let matched = 0;
   for (const r of runs) {
@@ -258,4 +231,71 @@ function stagesOf(runs, usSteps, cnSteps) {
     matched++;
   }
   return { matched, total: runs.length, stages: names.map((n, i) => ({ name: n, ...spread(cols[i]) })) };
+}
+
+/**
+ * The limit: a plain node:http server and its client, each on a thread of
+ * its own (the nodes' threads are busy with FLASH work; the machine's bare
+ * round trip is not). The server answers as many bytes as the request asks
+ * (x-answer-bytes); the client calls it with undici's `request` over a
+ * keep-alive Agent, as the peers call each other, open loop at the times it
+ * is given, and answers each latency from its intended time.
+ */
+async function bareHttp() {
+  const undici = pathToFileURL(createRequire(import.meta.url).resolve('undici')).href;
+  const server = new Worker(
+    `const { parentPort } = require('node:worker_threads');
+    const answers = new Map();
+    const s = require('node:http').createServer((req, res) => {
+      req.on('data', () => undefined);
+      req.on('end', () => {
+        const n = Number(req.headers['x-answer-bytes'] ?? 0);
+        let body = answers.get(n);
+        if (body === undefined) answers.set(n, (body = Buffer.alloc(n, 0x61)));
+        res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': n });
+        res.end(body);
+      });
+    });
+    s.keepAliveTimeout = 60000;
+    s.listen(0, '127.0.0.1', () => parentPort.postMessage(s.address().port));
+    parentPort.on('message', () => s.close(() => parentPort.close()));`,
+    { eval: true },
+  );
+  const port = await new Promise((resolve, reject) => (server.once('message', resolve), server.once('error', reject)));
+  const client = new Worker(
+    `const { parentPort, workerData } = require('node:worker_threads');
+    const now = () => performance.timeOrigin + performance.now();
+    (async () => {
+      const { Agent, request } = await import(workerData.undici);
+      const agent = new Agent({ keepAliveTimeout: 60000, connections: 64 });
+      parentPort.on('message', async ({ times, push, answer }) => {
+        const body = Buffer.alloc(push, 0x62);
+        const headers = { 'content-type': 'application/octet-stream', 'x-answer-bytes': String(answer) };
+        const once = async (at) => {
+          const res = await request(workerData.url, { method: 'POST', dispatcher: agent, headers, body });
+          await res.body.arrayBuffer();
+          return now() - at;
+        };
+        const out = [];
+        let k = 0;
+        while (k < times.length) {
+          const t = now();
+          while (k < times.length && times[k] <= t) out.push(once(times[k++]));
+          if (k < times.length) await new Promise((r) => setTimeout(r, Math.max(0, times[k] - now())));
+        }
+        parentPort.postMessage(await Promise.all(out));
+      });
+      parentPort.postMessage('ready');
+    })();`,
+    { eval: true, workerData: { undici, url: `http://127.0.0.1:${port}/echo` } },
+  );
+  await new Promise((resolve, reject) => (client.once('message', resolve), client.once('error', reject)));
+  return {
+    run: (o) => new Promise((resolve, reject) => (client.once('message', resolve), client.once('error', reject), client.postMessage(o))),
+    close: async () => {
+      await client.terminate();
+      server.postMessage('close');
+      await new Promise((r) => server.once('exit', r));
+    },
+  };
 }
