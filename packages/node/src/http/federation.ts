@@ -217,22 +217,21 @@ export function registerFederation(app: App, ctx: Context): void {
         // A tail push is a witnessed push whose sender takes our whole tail back on a reply (issue 9).
         const tail = mediaType(req) === TAIL_PUSH_CONTENT_TYPE;
         const witnessed = tail || mediaType(req) === WITNESSED_PUSH_CONTENT_TYPE;
+        // The push's work runs while its nonce is being written; it is done — and only then may a reply
+        // be built on it or anything be answered — once both are: a replay's refusal comes first.
         const receive = async (): Promise<ReceivedWitnessed | Received | NotWitnessed | AddCheckpointRefused> => {
-          const r = await (witnessed ? receiveWitnessedPush(node, store, body, sender) : receiveBundle(node, store, body, sender));
-          if (r.status === 200) traceStep('push.durable', sender, r.checkpointSize);
-          return r;
+          const [nonce, out] = await Promise.allSettled([durable, witnessed ? receiveWitnessedPush(node, store, body, sender) : receiveBundle(node, store, body, sender)]);
+          if (nonce.status === 'rejected') {
+            if (isParleyError(nonce.reason)) req.log.warn({ code: nonce.reason.code, url: req.url, ip: req.ip }, `federation request rejected: ${nonce.reason.message}`);
+            throw nonce.reason;
+          }
+          if (out.status === 'rejected') throw out.reason;
+          if (out.value.status === 200) traceStep('push.durable', sender, out.value.checkpointSize);
+          return out.value;
         };
         // A sender that takes our push back gets it on this answer (our receipts for these entries).
         const replier = witnessed && req.headers[PUSH_REPLY_HEADER] === '1' ? pushReplierOf(node) : undefined;
-        const work = replier ? replier(sender, receive, (x) => x.status === 200, tail) : receive().then((x) => ({ r: x, back: undefined }));
-        // ---- nothing is answered before the request's nonce is durable (a replay's refusal comes first).
-        const [nonce, done] = await Promise.allSettled([durable, work]);
-        if (nonce.status === 'rejected') {
-          if (isParleyError(nonce.reason)) req.log.warn({ code: nonce.reason.code, url: req.url, ip: req.ip }, `federation request rejected: ${nonce.reason.message}`);
-          throw nonce.reason;
-        }
-        if (done.status === 'rejected') throw done.reason;
-        const { r, back } = done.value;
+        const { r, back } = replier ? await replier(sender, receive, (x) => x.status === 200, tail) : { r: await receive(), back: undefined };
         if (back !== undefined && r.status === 200) traceStep('reply.built', sender, r.checkpointSize, { bytes: back.length });
         if (r.status !== 200 && r.status !== 409) refuse(r);
         if (r.status === 409) return reply.code(409).type(TLOG_SIZE_CONTENT_TYPE).header('cache-control', 'no-store').send(Buffer.from(formatTreeSizeBody(r.size)));
