@@ -143,13 +143,16 @@ export async function flashRoundTrip(o) {
       while (k < times.length && times[k] <= t) out.push(once(times[k++]));
       if (k < times.length) await new Promise((r) => setTimeout(r, Math.max(0, times[k] - now())));
     }
+    // A run that has not ended 60 s after the last arrival is cut there: what is unfinished counts
+    // with its latency so far (a lower bound, and flagged), not left out.
     let timer;
-    const stalled = new Promise((_, reject) => (timer = setTimeout(() => reject(new Error('round trips stalled for 60 s')), 60_000)));
-    try {
-      return await Promise.race([Promise.all(out), stalled]);
-    } finally {
-      clearTimeout(timer);
-    }
+    const cut = new Promise((r) => (timer = setTimeout(r, 60_000)));
+    const settled = out.map((p, k) => p.then((r) => r, () => ({ at: times[k], done: now(), failed: true })));
+    const all = await Promise.race([Promise.all(settled), cut.then(() => undefined)]);
+    clearTimeout(timer);
+    if (all !== undefined) return all;
+    const stop = now();
+    return Promise.all(times.map((at, k) => Promise.race([settled[k], Promise.resolve({ at, done: stop, unfinished: true })])));
   };
   const window = (start, n) => Array.from({ length: n }, (_, k) => start + (k * 1000) / rate);
 
@@ -157,12 +160,18 @@ export async function flashRoundTrip(o) {
   // Warm-up (discarded): connections, JIT, SQLite pages; and the sizes of a push of one message and its answer.
   await schedule(window(now() + 20, 2 * rate), flashOnce);
   const cnWarm = (await ask('steps')).steps;
-  // A push of one message and its answer (pushes that fall behind carry more: that is FLASH's work, not HTTP's).
-  const least = (xs) => (xs.length > 0 ? Math.min(...xs) : 1024);
+  // A push of one message and its answer (pushes that fall behind carry more: that is FLASH's work, not HTTP's):
+  // the push that carried fewest messages, its bytes divided by their number when none carried one.
+  void cnWarm;
+  const sends = usSteps.filter((s) => s.step === 'push.send' && s.log === 'US' && s.size > s.from);
+  const fewest = sends.reduce((a, b) => (a === undefined || b.size - b.from < a.size - a.from ? b : a), undefined);
+  const replyOf = fewest && usSteps.find((s) => s.step === 'push.answer' && s.size === fewest.size);
+  const perMessage = fewest ? fewest.size - fewest.from : 1;
   const sizes = {
-    push: least(cnWarm.filter((s) => s.step === 'push.received').map((s) => s.bytes)),
+    push: fewest ? Math.round(fewest.bytes / perMessage) : 1024,
     // The answer is JSON: receipts, cosignature line and the reply in base64 (4/3 of its bytes) — about 300 B besides the reply.
-    answer: Math.round(least(usSteps.filter((s) => s.step === 'push.answer' && s.bytes > 0).map((s) => s.bytes)) * (4 / 3) + 300),
+    answer: replyOf && replyOf.bytes > 0 ? Math.round((replyOf.bytes * (4 / 3)) / perMessage + 300) : 1024,
+    fromPushOf: perMessage,
   };
   usSteps.splice(0);
   // Measured: after 2 s of bare HTTP warm-up, alternating 1 s windows of `rate` arrivals, FLASH first.
@@ -173,12 +182,16 @@ export async function flashRoundTrip(o) {
     flashTimes.push(...window(t0 + 2000 + w * 2000, rate));
     httpTimes.push(...window(t0 + 3000 + w * 2000, rate));
   }
-  const [flashRuns, httpAll] = await Promise.all([schedule(flashTimes, flashOnce), bare.run({ times: [...window(t0, 2 * rate), ...httpTimes], ...sizes })]);
+  const [flashRuns, httpAll] = await Promise.all([schedule(flashTimes, flashOnce), bare.run({ times: [...window(t0, 2 * rate), ...httpTimes], push: sizes.push, answer: sizes.answer })]);
   const http = httpAll.slice(2 * rate);
   const loadAfter = loadavg();
   const cnSteps = (await ask('steps')).steps;
 
   const flash = flashRuns.map((r) => r.done - r.at);
+  const unfinished = flashRuns.filter((r) => r.unfinished || r.failed).length;
+  // Did FLASH keep up with the rate? A backlog that grows shows as a p50 that grows window after window.
+  const windowP50 = (w) => spread(flash.slice(w * rate, (w + 1) * rate)).p50;
+  const drift = { first: windowP50(0), last: windowP50(windows - 1) };
   const stages = stagesOf(flashRuns, usSteps, cnSteps);
 
   await usRuntime.stop();
@@ -187,7 +200,7 @@ export async function flashRoundTrip(o) {
   await usNode.close();
   await usStore.close();
   await bare.close();
-  return { flash: spread(flash), http: spread(http), stages, loadBefore, loadAfter, sizes, rate };
+  return { flash: spread(flash), http: spread(http), unfinished, drift, stages, loadBefore, loadAfter, sizes, rate };
 }
 
 /**
@@ -220,6 +233,7 @@ function stagesOf(runs, usSteps, cnSteps) {
   const cols = names.map(() => []);
   let matched = 0;
   for (const r of runs) {
+    if (r.unfinished || r.failed || r.index === undefined) continue;
     const push = sends.find((s) => s.size > r.index && s.t >= r.durable - 1);
     if (push === undefined) continue;
     const v = verified.get(push.size), d = durable.get(push.size), b = built.get(push.size) ?? d, a = answers.get(push.size);
