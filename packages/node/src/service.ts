@@ -933,6 +933,26 @@ export class ParleyNode implements Governed {
     return a;
   }
 
+  /**
+   * {@link authenticateRequestBodyDurably} without the wait: the request is
+   * authenticated now (the nonce is recorded, its write issued), and
+   * `durable` resolves once the nonce is durable — or rejects, as that
+   * method would throw (a replay another process recorded; a write that
+   * failed). Only for a route whose every effect is idempotent (a push: its
+   * entries are stored once by (party, index, hash), its checkpoint
+   * cosigned once): its work may start meanwhile, its writes reach the
+   * store after the nonce's (the store applies writes in the order they are
+   * issued), and it answers nothing before `durable` resolved.
+   * @throws VerificationError `CONTENT_DIGEST_MISMATCH`, `REQUEST_UNAUTHENTICATED` (a replay this node holds).
+   */
+  authenticateRequestBodyThen(head: VerifiedRequestHead, body: Uint8Array): { readonly request: AuthenticatedRequest; readonly durable: Promise<void> } {
+    const request = verifyRequestBody({ head, body, now: this.#now().getTime() / 1000, seen: this.#nonces });
+    const durable = this.#nonces.durable(this.#nonces.takeLast());
+    // Awaited by the caller; never an unhandled rejection meanwhile.
+    durable.catch(() => undefined);
+    return { request, durable };
+  }
+
   /** {@link authenticateRequest}, resolving once the request's nonce is durable (a replay after a restart is refused). */
   async authenticateRequestDurably(r: { readonly header: string | undefined; readonly method: string; readonly path: string; readonly body: Uint8Array }): Promise<AuthenticatedRequest> {
     const a = this.authenticateRequest(r);

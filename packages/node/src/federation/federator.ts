@@ -148,6 +148,8 @@ class Link {
   replying = false;
   /** Replies received from the peer, taken one after another. */
   replies: Promise<void> = Promise.resolve();
+  /** The push cursor's durable writes in flight (issued behind the replies; stop() waits for them). */
+  readonly writes = new Set<Promise<void>>();
   readonly pushLane = new Lane();
   readonly pullLane = new Lane();
   witnessedSize = 0;
@@ -288,6 +290,7 @@ export class Federator {
     onPushIncomplete(this.#node, undefined);
     for (const l of this.#links) l.wake();
     await Promise.all(this.#links.flatMap((l) => [l.pushLane.done, l.pullLane.done, l.replies, ...[...l.holds].map((h) => h.catch(() => undefined))]));
+    await Promise.all(this.#links.flatMap((l) => [...l.writes]));
   }
 
   /** Asks every link to pull now (and push if needed), skipping the wait — but not a backoff. */
@@ -349,8 +352,9 @@ export class Federator {
     l.pushing = true;
     l.pushWanted = false;
     l.cosignAt = 0;
+    const writes: (() => Promise<unknown>)[] = [];
     try {
-      await pushTo(this.#node, this.#store, l.peer, l.push, this.#pushBatch, { onReply: (reply) => this.#takeReply(l, reply), deferOffered: !cosignDue });
+      await pushTo(this.#node, this.#store, l.peer, l.push, this.#pushBatch, { onReply: (reply) => this.#takeReply(l, reply), deferOffered: !cosignDue, persist: (w) => writes.push(w) });
       // A checkpoint offered in a reply is witnessed here later, unless a push brings its cosignature back first.
       if (l.push.offered !== undefined) l.cosignAt = Date.now() + Math.min(this.#pollMs, 1_000);
     } catch (e) {
@@ -358,8 +362,28 @@ export class Federator {
       return this.#failed(l, l.pushLane, e);
     } finally {
       l.pushing = false;
+      this.#persist(l, writes);
     }
     this.#succeeded(l, l.pushLane);
+  }
+
+  /**
+   * Issues a push's cursor writes behind the peer's replies taken so far,
+   * and does not hold the next push for them: a FLASH message appended
+   * while a push was out goes at once, and the reply that carries its
+   * receipt is not queued behind a cursor commit on the store's writer.
+   * Losing them to a crash only repeats a push (the peer stores it once)
+   * or costs a 409 that names the size; each moves its row forward only,
+   * so their order does not matter. A failed write is reported.
+   */
+  #persist(l: Link, writes: readonly (() => Promise<unknown>)[]): void {
+    if (writes.length === 0) return;
+    const p = l.replies.then(() => Promise.all(writes.map((w) => w()))).then(
+      () => undefined,
+      (e: unknown) => this.#report(l.peer.party, e),
+    );
+    l.writes.add(p);
+    void p.finally(() => l.writes.delete(p));
   }
 
   readonly #replier: PushReplier = <R>(party: string, receive: () => Promise<R>, took: (r: R) => boolean, tail = false) => {

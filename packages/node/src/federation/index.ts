@@ -9,3 +9,4 @@ export { cosignedKey, pullKey, pushKey, timesKey } from './keys.js';
 export { canonicalFork, dropUnverified, forkId, heldForks, isQuarantined, keepUnverified, onForkRecorded, unverifiedOf, type HeldFork } from './forks.js';
 export { compareCheckpoints, gossipWith, ownLogSource, peerLogSource, type Comparison, type GossipResult, type LogSource } from './gossip.js';
 export { MirrorClient, type MirrorClientOptions } from './mirrorSource.js';
+export { DELIVERY_TRACE_CHANNEL, tracing, traceStep, type DeliveryStep } from './trace.js';

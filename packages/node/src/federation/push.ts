@@ -54,6 +54,7 @@ import { checkpointVerifiers, witnessKeysOf } from '../epochs.js';
 import { noteCosigned } from '../deadlines/cosigned.js';
 import { PeerError, type PeerClient, type PushBundleResult } from './peer.js';
 import { formatWitnessedPush } from './witnessedPush.js';
+import { traceStep } from './trace.js';
 
 /** What the pusher remembers per peer (durable copies in settings). */
 export interface PushCursor {
@@ -100,6 +101,16 @@ export interface PushOptions {
    * its cosignature only tells us what the peer holds.
    */
   readonly deferOffered?: boolean;
+  /**
+   * Takes the cursor's durable writes (each a function that issues one)
+   * instead of pushTo issuing them behind its requests and awaiting them
+   * before it returns: the caller issues them when it likes — the federator
+   * after the peer's reply has gone to the store, so that they never stand
+   * between that reply and its commit — and need not hold the next push
+   * until they are durable (losing one to a crash only repeats a push, which
+   * the peer stores once, or costs a 409 that names the size).
+   */
+  readonly persist?: (write: () => Promise<unknown>) => void;
 }
 
 /**
@@ -115,9 +126,11 @@ export async function pushTo(node: ParleyNode, store: LogStore, peer: PeerClient
   // They are not chained: the store applies writes in the order they are
   // issued, each moves its row forward only (a stale one changes nothing), and writes in flight together share a commit.
   const writes: Promise<unknown>[] = [];
-  const persist = (write: Promise<unknown>) => {
-    writes.push(write);
-  };
+  const persist =
+    o.persist ??
+    ((write: () => Promise<unknown>) => {
+      writes.push(write());
+    });
   try {
     return await pushRounds(node, store, peer, cursor, pushBatch, persist, o);
   } finally {
@@ -125,7 +138,7 @@ export async function pushTo(node: ParleyNode, store: LogStore, peer: PeerClient
   }
 }
 
-async function pushRounds(node: ParleyNode, store: LogStore, peer: PeerClient, cursor: PushCursor, pushBatch: number, persist: (write: Promise<unknown>) => void, o: PushOptions): Promise<number> {
+async function pushRounds(node: ParleyNode, store: LogStore, peer: PeerClient, cursor: PushCursor, pushBatch: number, persist: (write: () => Promise<unknown>) => void, o: PushOptions): Promise<number> {
   let accepted = 0;
   for (let round = 0; round < ROUNDS; round++) {
     const latest = await latestSized(node);
@@ -145,7 +158,10 @@ async function pushRounds(node: ParleyNode, store: LogStore, peer: PeerClient, c
         if (cursor.cosigned !== atSize && peer.witnessedPush) {
           let w;
           try {
-            w = await peer.pushWitnessed(await addRequest(node, peer, cursor, at, atSize), bundle, o.onReply !== undefined, tail);
+            const request = await addRequest(node, peer, cursor, at, atSize);
+            traceStep('push.send', node.party, atSize, { from: cursor.pushed, bytes: request.length + bundle.length });
+            w = await peer.pushWitnessed(request, bundle, o.onReply !== undefined, tail);
+            traceStep('push.answer', node.party, atSize, { bytes: w?.status === 200 ? (w.reply?.length ?? 0) : 0 });
           } catch (e) {
             // The peer holds less of our log than our cursor says (it lost it, or a reply did not arrive): from what it cosigned.
             if (!(tail && isIncomplete(e) && cursor.pushed > cursor.cosigned)) throw e;
@@ -175,7 +191,7 @@ async function pushRounds(node: ParleyNode, store: LogStore, peer: PeerClient, c
         accepted += r.accepted;
       }
       cursor.pushed = next;
-      persist(store.advanceCursor('push', peer.party, { treeSize: next, frontier: [] }));
+      persist(() => store.advanceCursor('push', peer.party, { treeSize: next, frontier: [] }));
     }
     // Nothing (more) for the peer, but our checkpoint still goes to its witness.
     if (!moved && cursor.cosigned !== size && !(o.deferOffered === true && cursor.offered === size)) {
@@ -199,7 +215,7 @@ function isIncomplete(e: unknown): boolean {
  * the peer last cosigned).
  * @returns true when the cursor moved (push again).
  */
-async function witnessTail(node: ParleyNode, peer: PeerClient, cursor: PushCursor, note: Uint8Array, size: number, persist: (write: Promise<unknown>) => void, o: PushOptions): Promise<boolean> {
+async function witnessTail(node: ParleyNode, peer: PeerClient, cursor: PushCursor, note: Uint8Array, size: number, persist: (write: () => Promise<unknown>) => void, o: PushOptions): Promise<boolean> {
   let w;
   try {
     w = await peer.pushWitnessed(await addRequest(node, peer, cursor, note, size), bundleFor(node, peer, note, []), o.onReply !== undefined, true);
@@ -284,7 +300,7 @@ async function addRequest(node: ParleyNode, peer: PeerClient, cursor: PushCursor
 }
 
 /** tlog-witness client loop: add-checkpoint with our best guess of the peer's size, once more with the size a 409 names. */
-async function witnessAt(node: ParleyNode, peer: PeerClient, cursor: PushCursor, note: Uint8Array, size: number, persist: (write: Promise<unknown>) => void): Promise<void> {
+async function witnessAt(node: ParleyNode, peer: PeerClient, cursor: PushCursor, note: Uint8Array, size: number, persist: (write: () => Promise<unknown>) => void): Promise<void> {
   for (let attempt = 0; attempt < 3; attempt++) {
     const r = await peer.addCheckpoint(await addRequest(node, peer, cursor, note, size));
     if (r.status === 409) {
@@ -302,7 +318,7 @@ async function witnessAt(node: ParleyNode, peer: PeerClient, cursor: PushCursor,
  * @throws ParleyError when it is not the peer's (its log key as a
  *   cosignature/v1 key) on exactly this checkpoint.
  */
-function accept(node: ParleyNode, peer: PeerClient, cursor: PushCursor, note: Uint8Array, size: number, cosignatures: readonly NoteSignature[], persist: (write: Promise<unknown>) => void): void {
+function accept(node: ParleyNode, peer: PeerClient, cursor: PushCursor, note: Uint8Array, size: number, cosignatures: readonly NoteSignature[], persist: (write: () => Promise<unknown>) => void): void {
   const cosigned = appendSignatures(note, cosignatures);
   // Our keys at this size (epochs); the peer's witness key(s), its own or its log key's 0x04 form.
   const w = openWitnessedCheckpoint(cosigned, checkpointVerifiers(node, node.party, size), witnessKeysOf(node, peer.party), { quorum: 1 });
@@ -311,7 +327,7 @@ function accept(node: ParleyNode, peer: PeerClient, cursor: PushCursor, note: Ui
   cursor.cosignedAt = at;
   delete cursor.offered;
   const text = decodeUtf8(cosigned);
-  persist(node.store.advanceOwnCosigned({ witness: peer.party, treeSize: size, cosignedAt: at, note: text }));
+  persist(() => node.store.advanceOwnCosigned({ witness: peer.party, treeSize: size, cosignedAt: at, note: text }));
   noteCosigned(node.store, { party: node.party, cosigner: peer.party, size, timestamp: at, note: text });
 }
 

@@ -47,6 +47,7 @@ import { recordFork } from './forks.js';
 import { mirrorScanned } from './mirror.js';
 import { mayHoldActivation } from '../governance/governance.js';
 import { parseWitnessedPush } from './witnessedPush.js';
+import { traceStep } from './trace.js';
 
 /** The bundle's entries are stored and receipted. */
 export interface Received {
@@ -188,6 +189,7 @@ export async function receiveWitnessedPush(node: ParleyNode, store: LogStore, bo
   // Only the sender's own log is witnessed on its push (a plain add-checkpoint request may carry any).
   if (request.checkpoint.origin !== originOf(node, sender)) fail('BUNDLE_INVALID', `the pushed checkpoint is not of ${sender}'s log`);
   const bundle = openPushed(node, push.bundle, sender);
+  traceStep('push.verified', sender, request.checkpoint.treeSize);
   const stale = await checkCovered(node, store, sender, bundle, request);
   if (stale !== undefined) return stale;
   const w = await node.witness.begin(request);

@@ -55,12 +55,13 @@ import { z } from 'zod';
 import { heldForks } from '../federation/forks.js';
 import { heldTimestampSet } from '../tsa/held.js';
 import { pushReplierOf } from '../federation/federator.js';
+import { traceStep } from '../federation/trace.js';
 import { PUSH_REPLY_HEADER } from '../federation/peer.js';
 import { type NotWitnessed, type Received, type ReceivedWitnessed, receiveBundle, receiveWitnessedPush } from '../federation/receive.js';
 import { TAIL_PUSH_CONTENT_TYPE, WITNESSED_PUSH_CONTENT_TYPE } from '../federation/witnessedPush.js';
 import type { App, Context } from './context.js';
 import { HttpError } from './problem.js';
-import { authenticateSigned, contentDigestOf } from './signedHead.js';
+import { authenticateSigned, authenticateSignedThen, contentDigestOf } from './signedHead.js';
 import * as S from './schemas.js';
 import { CheckpointTimestamps, LogTimestampsQuery } from './logs.js';
 import { refuse } from './witness.js';
@@ -104,6 +105,28 @@ export async function authenticateNode(req: FastifyRequest, body: Uint8Array, { 
     // With Content-Digest the signature was checked before the body (signedHead.ts); now the body against the digest.
     if (digest !== undefined) return (await authenticateSigned(node, req, digest, body)).party;
     return (await node.authenticateRequestDurably({ header: Array.isArray(raw) ? raw.join(', ') : raw, method: req.method, path: req.url, body })).party;
+  } catch (e) {
+    if (isParleyError(e)) req.log.warn({ code: e.code, url: req.url, ip: req.ip }, `federation request rejected: ${e.message}`);
+    throw e;
+  }
+}
+
+/**
+ * {@link authenticateNode} for the push route, whose every effect is
+ * idempotent (entries stored once by (party, index, hash), a checkpoint
+ * cosigned once): the sender is known now and the push's work may start
+ * while its nonce is being written — one commit fewer on a FLASH message's
+ * way — but nothing is answered before `durable` resolved (a replay
+ * recorded by another process of this party rejects it: 401, and what the
+ * replay did was nothing new). A request without Content-Digest (an older
+ * peer) waits for its nonce here, as before.
+ */
+async function authenticatePush(req: FastifyRequest, body: Uint8Array, ctx: Context): Promise<{ readonly sender: string; readonly durable: Promise<void> }> {
+  const digest = contentDigestOf(req);
+  if (digest === undefined) return { sender: await authenticateNode(req, body, ctx), durable: Promise.resolve() };
+  try {
+    const { request, durable } = authenticateSignedThen(ctx.node, req, digest, body);
+    return { sender: request.party, durable };
   } catch (e) {
     if (isParleyError(e)) req.log.warn({ code: e.code, url: req.url, ip: req.ip }, `federation request rejected: ${e.message}`);
     throw e;
@@ -187,14 +210,29 @@ export function registerFederation(app: App, ctx: Context): void {
       },
       handler: async (req, reply) => {
         const body = new Uint8Array(req.body.buffer, req.body.byteOffset, req.body.byteLength);
-        const sender = await authenticateNode(req, body, ctx);
+        // Step timestamps (federation/trace.ts): the size is the pushed checkpoint's, known once the push is opened.
+        traceStep('push.received', '', 0, { bytes: body.length });
+        const { sender, durable } = await authenticatePush(req, body, ctx);
+        traceStep('push.authenticated', sender, 0);
         // A tail push is a witnessed push whose sender takes our whole tail back on a reply (issue 9).
         const tail = mediaType(req) === TAIL_PUSH_CONTENT_TYPE;
         const witnessed = tail || mediaType(req) === WITNESSED_PUSH_CONTENT_TYPE;
-        const receive = (): Promise<ReceivedWitnessed | Received | NotWitnessed | AddCheckpointRefused> => (witnessed ? receiveWitnessedPush(node, store, body, sender) : receiveBundle(node, store, body, sender));
+        // The push's work runs while its nonce is being written; it is done — and only then may a reply
+        // be built on it or anything be answered — once both are: a replay's refusal comes first.
+        const receive = async (): Promise<ReceivedWitnessed | Received | NotWitnessed | AddCheckpointRefused> => {
+          const [nonce, out] = await Promise.allSettled([durable, witnessed ? receiveWitnessedPush(node, store, body, sender) : receiveBundle(node, store, body, sender)]);
+          if (nonce.status === 'rejected') {
+            if (isParleyError(nonce.reason)) req.log.warn({ code: nonce.reason.code, url: req.url, ip: req.ip }, `federation request rejected: ${nonce.reason.message}`);
+            throw nonce.reason;
+          }
+          if (out.status === 'rejected') throw out.reason;
+          if (out.value.status === 200) traceStep('push.durable', sender, out.value.checkpointSize);
+          return out.value;
+        };
         // A sender that takes our push back gets it on this answer (our receipts for these entries).
         const replier = witnessed && req.headers[PUSH_REPLY_HEADER] === '1' ? pushReplierOf(node) : undefined;
         const { r, back } = replier ? await replier(sender, receive, (x) => x.status === 200, tail) : { r: await receive(), back: undefined };
+        if (back !== undefined && r.status === 200) traceStep('reply.built', sender, r.checkpointSize, { bytes: back.length });
         if (r.status !== 200 && r.status !== 409) refuse(r);
         if (r.status === 409) return reply.code(409).type(TLOG_SIZE_CONTENT_TYPE).header('cache-control', 'no-store').send(Buffer.from(formatTreeSizeBody(r.size)));
         const cosignatures = (r as Partial<ReceivedWitnessed>).cosignatures;

@@ -51,3 +51,15 @@ export async function authenticateSigned(node: ParleyNode, req: FastifyRequest, 
   heads.delete(req.raw);
   return node.authenticateRequestBodyDurably(head, body);
 }
+
+/**
+ * {@link authenticateSigned} without waiting for the nonce: `durable`
+ * resolves once it is durable (ParleyNode.authenticateRequestBodyThen; for
+ * idempotent routes only, which answer nothing before it).
+ * @throws as {@link authenticateSigned}, but a replay recorded by another process rejects `durable`.
+ */
+export function authenticateSignedThen(node: ParleyNode, req: FastifyRequest, contentDigest: string, body: Uint8Array): { readonly request: AuthenticatedRequest; readonly durable: Promise<void> } {
+  const head = heads.get(req.raw) ?? verifyHead(node, req, contentDigest);
+  heads.delete(req.raw);
+  return node.authenticateRequestBodyThen(head, body);
+}
