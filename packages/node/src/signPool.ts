@@ -9,7 +9,11 @@
  * as one buffer each (messages back to back, with their end offsets,
  * transferred, not copied); the signatures come back the same way, 64 bytes
  * each, in order. A worker keeps the private key object of each seed it was
- * given, so a key rotation needs nothing but the new seed.
+ * given, so a key rotation needs nothing but the new seed. A turn with fewer
+ * than {@link INLINE_BELOW} messages (one officer's message on a quiet node)
+ * is signed on the calling thread instead: crossing to a worker and back
+ * costs more than one signature, and it would lengthen every FLASH round
+ * trip.
  *
  * The seed crosses to threads of this process only. If a worker dies, its
  * outstanding signatures reject (the LogWriter then rejects those entries
@@ -22,6 +26,10 @@
  */
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
+import { signWith } from './signKeys.js';
+
+/** Turns with fewer messages than this are signed on the calling thread. */
+export const INLINE_BELOW = 4;
 
 /** What crosses to a worker: one seed, messages back to back. */
 export interface SignBatch {
@@ -116,6 +124,16 @@ export class SignPool {
     this.#scheduled = false;
     const pending = this.#pending;
     this.#pending = [];
+    if (pending.length < INLINE_BELOW) {
+      for (const p of pending) {
+        try {
+          p.resolve(signWith(p.seed, p.message));
+        } catch (e) {
+          p.reject(e);
+        }
+      }
+      return;
+    }
     const live = this.#slots.filter((s) => !s.dead);
     if (live.length === 0) {
       for (const p of pending) p.reject(new Error('no signing thread is running'));

@@ -30,14 +30,16 @@ describe('SignPool', () => {
     const messages = Array.from({ length: 300 }, (_, i) => new Uint8Array(nc.randomBytes(1 + ((i * 37) % 1500))));
     const sigs = await Promise.all(messages.map((m, i) => pool.sign(seeds[i % 3 === 0 ? 1 : 0]!, m)));
     sigs.forEach((s, i) => expect(Buffer.from(s).equals(Buffer.from(mainThreadSign(seeds[i % 3 === 0 ? 1 : 0]!, messages[i]!)))).toBe(true));
-    // A bound signer, and a second turn after the first.
+    // A bound signer, in a turn of its own (few messages: signed on the calling thread), signs the same.
     expect(await pool.signer(seeds[0]!)(messages[1]!)).toEqual(mainThreadSign(seeds[0]!, messages[1]!));
   });
 
-  it('refuses a seed that is not 32 bytes (the batch rejects) and keeps signing afterwards', async () => {
+  it('refuses a seed that is not 32 bytes (the batch rejects, on a thread or inline) and keeps signing afterwards', async () => {
     const pool = new SignPool(1);
     cleanup.push(() => pool.close());
     await expect(pool.sign(new Uint8Array(31), new Uint8Array([1]))).rejects.toThrow(/32 bytes/);
+    const many = Array.from({ length: 10 }, () => pool.sign(new Uint8Array(31), new Uint8Array([1])));
+    for (const p of many) await expect(p).rejects.toThrow(/signing thread: .*32 bytes/);
     const seed = new Uint8Array(32).fill(9);
     expect(await pool.sign(seed, new Uint8Array([1, 2, 3]))).toEqual(mainThreadSign(seed, new Uint8Array([1, 2, 3])));
   });

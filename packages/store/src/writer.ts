@@ -132,7 +132,7 @@ interface Staged {
  * one batch (one fsync serves them best); from there on it takes half (see
  * LogWriter #run).
  */
-const SPLIT_AT = 64;
+const SPLIT_AT = 32;
 
 export class LogWriter {
   readonly #store: LogStore;
