@@ -17,8 +17,8 @@
  *
  * The seed crosses to threads of this process only. If a worker dies, its
  * outstanding signatures reject (the LogWriter then rejects those entries
- * and prepares the rest again); later calls go to the remaining workers, and
- * once none is left every call rejects.
+ * and prepares the rest again); later turns go to the remaining workers, and
+ * once none is left every turn that is not signed inline rejects.
  *
  * @example
  *   const pool = new SignPool();
