@@ -4,6 +4,7 @@ export * from './service.js';
 export * from './witness.js';
 export * from './auth.js';
 export * from './verifyPool.js';
+export * from './signPool.js';
 export * from './http/index.js';
 export * from './bundle.js';
 export * from './deadlines/index.js';

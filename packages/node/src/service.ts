@@ -53,6 +53,7 @@ import {
   signCheckpoint,
   needsAck,
   signEntry,
+  entrySigning,
   signRequest,
   signRequestWithDigest,
   storedHashIndex,
@@ -65,11 +66,12 @@ import {
   verifyRequestHead,
 } from '@parley/core';
 import { createHash, createHmac } from 'node:crypto';
-import { type EntryMeta, type ListQuery, type LogStore, type OwnEntry, type ReceivedEntry, type ReceivedListing, type Role, LogWriter } from '@parley/store';
+import { type EntryMeta, type ListQuery, type LogStore, type OwnEntry, type Prepared, type ReceivedEntry, type ReceivedListing, type Role, LogWriter } from '@parley/store';
 import { PersistentNonceCache } from './nonces.js';
 import { checkBody, type IncidentReport } from './bodies.js';
 import { checkAtlasTechniques } from '@parley/core/stix';
 import { type VerifyPool, throwVerdict } from './verifyPool.js';
+import type { SignPool } from './signPool.js';
 import { WitnessService } from './witness.js';
 import { isQuarantined, setForkGenesis } from './federation/forks.js';
 import { judgeReceivedBody, judgeReferences, needsAnswer, rejectionDraft, rejectionOf, withOpened, withRejection } from './received.js';
@@ -111,6 +113,12 @@ export interface NodeOptions {
   readonly maxBatch?: number;
   /** Worker threads for signature checks on ingest (optional). */
   readonly verifyPool?: VerifyPool;
+  /**
+   * Worker threads that sign our entries (optional; issue 14): a batch's
+   * entries are signed on every core, beside the previous batch's commit.
+   * Without it, entries are signed on the event loop.
+   */
+  readonly signPool?: SignPool;
 }
 
 /** What a write returns once durable. */
@@ -182,6 +190,9 @@ export class ParleyNode implements Governed {
   readonly #writer: LogWriter;
   readonly #now: () => Date;
   #sign: (m: Uint8Array) => Uint8Array;
+  /** The seed of the key {@link #sign} signs with: what the signing pool is given. */
+  #signSeed: Uint8Array;
+  readonly #signPool: SignPool | undefined;
   /** Signs our checkpoints (governance: both keys at a planned rotation's size). */
   #signCheckpoint: (cp: Checkpoint) => Uint8Array;
   /** Set while a rotation is in progress: holds every other write (rotate()). */
@@ -225,6 +236,8 @@ export class ParleyNode implements Governed {
     this.#writer = writer;
     this.#now = o.now ?? (() => new Date());
     this.#sign = getCrypto().ed25519Signer(o.keys.log.seed);
+    this.#signSeed = o.keys.log.seed;
+    this.#signPool = o.signPool;
     const signer = newSigner(o.keys.log);
     this.#signCheckpoint = (cp) => signCheckpoint(cp, signer);
     this.#pool = o.verifyPool;
@@ -463,7 +476,7 @@ export class ParleyNode implements Governed {
   }
 
   /** Checks a draft (body, recipients) and returns how to sign it at an index and time. */
-  #draft(officer: string, d: Draft, o: { readonly anyRecipients?: boolean }): { prepare(index: number, time: Date): { bytes: Uint8Array; meta: EntryMeta }; signed(): SignedEntry | undefined } {
+  #draft(officer: string, d: Draft, o: { readonly anyRecipients?: boolean }): { prepare(index: number, time: Date): Prepared | Promise<Prepared>; signed(): SignedEntry | undefined } {
     // The one registry (core entry/bodies.ts) that also checks every body we receive.
     const body = checkBody(d.type, d.body) as unknown as JsonValue;
     // Issue 13: a report's ATLAS technique ids must be techniques of the ATLAS release this build ships (ATLAS_TECHNIQUE_UNKNOWN).
@@ -512,9 +525,19 @@ export class ParleyNode implements Governed {
           refs,
           body: bodyField,
         };
-        const e = signEntry(env, this.#sign);
-        signed = e.entry;
-        return { bytes: e.bytes, meta: { ...meta, time: env.time } };
+        const m = { ...meta, time: env.time };
+        if (this.#signPool === undefined) {
+          const e = signEntry(env, this.#sign);
+          signed = e.entry;
+          return { bytes: e.bytes, meta: m };
+        }
+        // Signed on the pool's threads with the key in force now (a rotation swaps it between batches, never within a prepare).
+        const pending = entrySigning(env);
+        return this.#signPool.sign(this.#signSeed, pending.message).then((sig) => {
+          const e = pending.finish(sig);
+          signed = e.entry;
+          return { bytes: e.bytes, meta: m };
+        });
       },
       signed: () => signed,
     };
@@ -1257,7 +1280,7 @@ export class ParleyNode implements Governed {
     await this.#continuity?.gate();
     let release!: () => void;
     this.#rotating = new Promise<void>((r) => (release = r));
-    const before = { sign: this.#sign, signCheckpoint: this.#signCheckpoint };
+    const before = { sign: this.#sign, signSeed: this.#signSeed, signCheckpoint: this.#signCheckpoint };
     const draft: Draft = { type: 'accord.activation', to: o.to, precedence: 'ROUTINE', marking: 'TLP:CLEAR', body: o.body };
     const bypassed = <T>(f: () => Promise<T>): Promise<T> => {
       this.#bypass = true;
@@ -1280,6 +1303,7 @@ export class ParleyNode implements Governed {
           await bypassed(() => this.#submit(MACHINE, { type: 'heartbeat', precedence: 'ROUTINE', marking: 'TLP:CLEAR', body: { treeSize: this.treeSize } }, [], { onIndex: (i) => (at = i + 1) }));
         }
         this.#sign = getCrypto().ed25519Signer(rotate.seed);
+        this.#signSeed = rotate.seed;
         this.#signCheckpoint = (cp) => signCheckpoint(cp, newSigner_);
         entry = await bypassed(() => this.#submit(o.officer, draft, [], { anyRecipients: true }));
       }
@@ -1298,6 +1322,7 @@ export class ParleyNode implements Governed {
       return { index: entry.index, bytes };
     } catch (e) {
       this.#sign = before.sign;
+      this.#signSeed = before.signSeed;
       this.#signCheckpoint = before.signCheckpoint;
       throw e;
     } finally {

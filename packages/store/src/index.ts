@@ -1,7 +1,7 @@
 /** @parley/store — the LogStore interface, its SQLite implementation and the log writer. */
 export * from './types.js';
 export { type MigrationStep, SqliteStore, type SqliteStoreOptions } from './sqlite/store.js';
-export { LogWriter, type Adopted, type Appended, type Prepared, type WriteGate, type WriterOptions } from './writer.js';
+export { LogWriter, type Adopted, type Appended, type Prepare, type Prepared, type WriteGate, type WriterOptions } from './writer.js';
 export { withWriterThread } from './sqlite/threaded.js';
 export { type DirLock, type DirLockOptions, LOCK_FILE, LOCK_PID_FILE, lockDataDir, lockDir, lockHolder } from './lock.js';
 export { backupDatabase, databaseInUse, verifyStoreFile, type StoreSummary } from './sqlite/backup.js';

@@ -3,7 +3,9 @@
  *
  * Submissions queue. One loop takes up to `maxBatch` of them, assigns each
  * the next index and a time, lets it build its entry (`prepare`, where the
- * node signs the envelope that embeds its own index), appends the leaf hashes
+ * node signs the envelope that embeds its own index — synchronously, or
+ * returning a promise: the node signs a batch's entries on its signing
+ * threads, all at once, issue 14), appends the leaf hashes
  * to a copy of the frontier, signs ONE checkpoint for the batch, and hands
  * the whole batch to `store.appendBatch` — one transaction, one fsync. Only
  * when that resolves does any submission of the batch resolve: acknowledged
@@ -12,8 +14,10 @@
  * the disk's fsync rate.
  *
  * Failure rules:
- * - `prepare` throws → that submission rejects; no index is used for it (the
- *   next submission gets the index), so the log has no gap.
+ * - `prepare` throws (or its promise rejects) → that submission rejects; no
+ *   index is used for it (the next submission gets the index), so the log has
+ *   no gap. Submissions of the batch after it had been prepared with indexes
+ *   one too high: they go back to the queue and are prepared again.
  * - signing or `appendBatch` fails → every submission of the batch rejects
  *   with that error and the frontier is not advanced. The batch may still
  *   have committed ("failed but persisted": the process lost the answer, or
@@ -71,6 +75,14 @@ export interface Adopted {
   readonly checkpoint?: Uint8Array;
 }
 
+/**
+ * Builds the entry of one submission for its index and time: synchronously,
+ * or as a promise (signed elsewhere). Called from the writer's loop, in index
+ * order, at least once; again, with the same or another index, when what it
+ * returned could not be used (see {@link LogWriter}).
+ */
+export type Prepare = (index: number, time: Date) => Prepared | Promise<Prepared>;
+
 /** What `prepare` returns: the leaf input and its indexed facts. */
 export interface Prepared {
   readonly bytes: Uint8Array;
@@ -89,7 +101,7 @@ export interface Appended {
 
 /** One submission: one entry, or a group of entries that are staged, committed and answered together (appendAll). */
 interface Submission {
-  readonly prepares: readonly ((index: number, time: Date) => Prepared)[];
+  readonly prepares: readonly Prepare[];
   readonly received: readonly ReceivedEntry[] | undefined;
   resolve(a: readonly Appended[]): void;
   reject(e: unknown): void;
@@ -114,6 +126,13 @@ interface Staged {
   /** The frontier after the batch. */
   readonly frontier: Frontier;
 }
+
+/**
+ * Below twice this many waiting submissions, an idle writer takes them all in
+ * one batch (one fsync serves them best); from there on it takes half (see
+ * LogWriter #run).
+ */
+const SPLIT_AT = 32;
 
 export class LogWriter {
   readonly #store: LogStore;
@@ -162,9 +181,11 @@ export class LogWriter {
 
   /**
    * Appends one entry; resolves once it is durable.
-   * @param prepare builds the entry for its index and time; called once, in
-   *   index order, from the writer's loop. It must be synchronous and should
-   *   be fast (it runs while other submissions wait).
+   * @param prepare builds the entry for its index and time, from the writer's
+   *   loop, in index order (see {@link Prepare}). Its synchronous part should
+   *   be fast (it runs while other submissions wait); what takes long (the
+   *   signature) belongs in the promise it returns, which runs beside the
+   *   other entries of the batch and the previous batch's commit.
    * @param o.received entries received from other parties to store in the
    *   same transaction as the entry (a receipt and what it answers): durable
    *   together or not at all. A conflict among them (STORE_CONFLICT) fails
@@ -172,7 +193,7 @@ export class LogWriter {
    * @throws whatever `prepare` throws; StoreError from the store; StoreError
    *   `STORE_UNAVAILABLE` after {@link close}.
    */
-  append(prepare: (index: number, time: Date) => Prepared, o: { readonly received?: readonly ReceivedEntry[] } = {}): Promise<Appended> {
+  append(prepare: Prepare, o: { readonly received?: readonly ReceivedEntry[] } = {}): Promise<Appended> {
     if (this.#closed) return Promise.reject(storeClosed());
     // The gate sits here, before anything is signed: every entry and checkpoint of the log passes this line.
     const wait = this.#gate?.();
@@ -195,7 +216,7 @@ export class LogWriter {
    *   and uses no index.
    * @throws as {@link append}; `prepares` empty → resolves to [].
    */
-  appendAll(prepares: readonly ((index: number, time: Date) => Prepared)[]): Promise<readonly Appended[]> {
+  appendAll(prepares: readonly Prepare[]): Promise<readonly Appended[]> {
     if (prepares.length === 0) return Promise.resolve([]);
     if (this.#closed) return Promise.reject(storeClosed());
     const wait = this.#gate?.();
@@ -288,27 +309,36 @@ export class LogWriter {
   /**
    * The loop, pipelined: while batch k commits (on a writer thread, with a
    * store that has one), batch k+1 is staged — indexes assigned, entries
-   * prepared (signed), hashes and checkpoint computed — on top of batch k's
-   * frontier, so signing overlaps the commit's fsync. Commits stay strictly
-   * one after another, and batch k+1 is handed to the store only after batch
-   * k is durable. If batch k fails, batch k+1 was built on a tree that does
-   * not exist: its submissions go back to the front of the queue and are
+   * prepared (signed, on the signing threads when `prepare` returns a
+   * promise), hashes and checkpoint computed — on top of batch k's frontier,
+   * so signing overlaps the commit's fsync. Commits stay strictly one after
+   * another, and batch k+1 is handed to the store only after batch k is
+   * durable. If batch k fails, batch k+1 was built on a tree that does not
+   * exist: its submissions go back to the front of the queue and are
    * prepared again (with the same or new indexes) after the writer re-reads
    * the store. Nothing staged is ever acknowledged or published.
+   *
+   * When nothing commits and many submissions wait (a burst, or many
+   * submitters that all waited on the last batch), the loop takes only half
+   * of them: the first half commits while the second is staged, so staging
+   * and committing overlap from then on instead of taking turns.
    */
   async #run(): Promise<void> {
     let inflight: { readonly staged: Staged; readonly done: Promise<boolean> } | undefined;
     try {
       while (this.#queue.length > 0 || inflight !== undefined) {
-        let staged: Staged | undefined;
+        let staging: Promise<Staged | undefined> | undefined;
         if (this.#queue.length > 0 && !this.#stale) {
           const base = inflight !== undefined ? inflight.staged.frontier : this.#state.frontier;
-          staged = this.#stage(this.#queue.splice(0, this.#maxBatch), base);
+          const waiting = this.#queue.length;
+          const take = inflight === undefined && waiting >= 2 * SPLIT_AT ? Math.ceil(waiting / 2) : waiting;
+          staging = this.#stage(this.#queue.splice(0, Math.min(take, this.#maxBatch)), base);
         }
+        const [ok, staged0] = await Promise.all([inflight?.done, staging]);
+        let staged = staged0;
         if (inflight !== undefined) {
-          const ok = await inflight.done;
           inflight = undefined;
-          if (!ok && staged !== undefined) {
+          if (ok === false && staged !== undefined) {
             this.#queue.unshift(...staged.accepted);
             staged = undefined;
           }
@@ -337,8 +367,29 @@ export class LogWriter {
     }
   }
 
-  /** Assigns indexes, prepares entries, computes hashes and signs the checkpoint, on top of `base`. */
-  #stage(subs: Submission[], base: Frontier): Staged | undefined {
+  /**
+   * Assigns indexes, prepares entries (all of them started before any is
+   * awaited, so a pool signs them in parallel), computes hashes and signs the
+   * checkpoint, on top of `base`. A submission whose prepare fails rejects;
+   * those after it in the batch return to the front of the queue.
+   */
+  async #stage(subs: Submission[], base: Frontier): Promise<Staged | undefined> {
+    const started: { readonly s: Submission; readonly results: (Prepared | Promise<Prepared>)[] }[] = [];
+    let next = base.size;
+    for (const s of subs) {
+      const time = this.#tick();
+      const results: (Prepared | Promise<Prepared>)[] = [];
+      try {
+        for (const [k, prepare] of s.prepares.entries()) results.push(prepare(next + k, time));
+      } catch (e) {
+        for (const r of results) if (r instanceof Promise) r.catch(() => {}); // abandoned with the group
+        s.reject(e); // no index used: the next submission takes it
+        continue;
+      }
+      started.push({ s, results });
+      next += s.prepares.length;
+    }
+    const settled = await Promise.all(started.map((x) => Promise.allSettled(x.results)));
     const frontier = base.clone();
     const prevRoot = base.root();
     let stored = storedHashCount(frontier.size);
@@ -346,22 +397,19 @@ export class LogWriter {
     const hashes: [number, Hash][] = [];
     const accepted: Submission[] = [];
     const received: ReceivedEntry[] = [];
-    for (const s of subs) {
-      const first = frontier.size;
-      const time = this.#tick();
-      const group: Prepared[] = [];
-      try {
-        // A group is prepared whole before any of it touches the frontier: one failure leaves no index used.
-        for (const [k, prepare] of s.prepares.entries()) {
-          const p = prepare(first + k, time);
-          if (!(p.bytes instanceof Uint8Array)) throw new TypeError('prepare must return bytes as a Uint8Array');
-          group.push(p);
-        }
-      } catch (e) {
-        s.reject(e); // no index used: the next submission takes it
-        continue;
+    for (let i = 0; i < started.length; i++) {
+      const { s } = started[i]!;
+      // A group is used whole or not at all: one failure leaves no index used.
+      const failed = settled[i]!.find((r) => r.status === 'rejected');
+      const group = settled[i]!.map((r) => (r.status === 'fulfilled' ? r.value : undefined));
+      const bad = failed !== undefined ? (failed as PromiseRejectedResult).reason : group.some((p) => !(p!.bytes instanceof Uint8Array)) ? new TypeError('prepare must return bytes as a Uint8Array') : undefined;
+      if (bad !== undefined) {
+        s.reject(bad);
+        // Everything after was prepared for indexes one group too high: prepare it again.
+        this.#queue.unshift(...started.slice(i + 1).map((x) => x.s));
+        break;
       }
-      for (const p of group) {
+      for (const p of group as Prepared[]) {
         const index = frontier.size;
         const leaf = leafHash(p.bytes);
         for (const h of frontier.append(leaf)) hashes.push([stored++, h]);

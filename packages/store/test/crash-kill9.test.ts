@@ -1,6 +1,7 @@
 /**
  * kill -9 at random moments (STYLE.md §12): a child process appends
- * concurrently through the real SqliteStore + LogWriter and prints every
+ * concurrently through the real SqliteStore + LogWriter (every other round
+ * with asynchronous prepares, as the node's signing threads make them) and prints every
  * acknowledged index; the parent SIGKILLs it, many times on the same file,
  * and after each kill reopens and checks that
  * - every printed (acknowledged) index is stored with the leaf hash printed;
@@ -28,9 +29,9 @@ afterAll(() => tmp.cleanup());
  * spawned, when `fromSpawn`: then the kill may land while it opens the store),
  * and returns what it printed.
  */
-function runAndKill(path: string, tag: string, killAfterMs: number, fromSpawn = false): Promise<{ ready: number | undefined; acked: Map<number, string> }> {
+function runAndKill(path: string, tag: string, killAfterMs: number, fromSpawn = false, mode: 'sync' | 'async' = 'sync'): Promise<{ ready: number | undefined; acked: Map<number, string> }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', CHILD, path, tag], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', CHILD, path, tag, mode], { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     let err = '';
     let timer: NodeJS.Timeout | undefined = fromSpawn ? setTimeout(() => child.kill('SIGKILL'), killAfterMs) : undefined;
@@ -72,7 +73,7 @@ describe('kill -9 during concurrent appends (real SQLite, separate process)', ()
       // batches, and up to ~0.5 s into steady appending.
       const fromSpawn = round % 6 === 5;
       const delay = fromSpawn ? 250 + Math.floor(Math.random() * 150) : round % 3 === 0 ? Math.floor(Math.random() * 10) : 20 + Math.floor(Math.random() * 480);
-      const { ready, acked } = await runAndKill(path, `round${round}`, delay, fromSpawn);
+      const { ready, acked } = await runAndKill(path, `round${round}`, delay, fromSpawn, round % 2 === 1 ? 'async' : 'sync');
       if (ready !== undefined) expect(ready, `round ${round} reopened at the size the last round left`).toBe(prevLeaves.length);
       totalAcked += acked.size;
 

@@ -204,7 +204,7 @@ async function serve(o: ServeOpts): Promise<number> {
     const { checkStoreUrl } = await import('./init.js');
     checkStoreUrl(o.store);
   }
-  const [{ ParleyNode, VerifyPool, SequencerElection, startRuntime, makeDir }, { openStore, PgStore }] = await Promise.all([import('@parley/node'), import('@parley/store')]);
+  const [{ ParleyNode, VerifyPool, SignPool, SequencerElection, startRuntime, makeDir }, { openStore, PgStore }] = await Promise.all([import('@parley/node'), import('@parley/store')]);
   // The mirror directory first: one that cannot be made or written (a typo, /proc/x, a read-only volume) is said at once,
   // before the store is opened or a passphrase asked for.
   if (mirrorPath !== undefined) {
@@ -218,7 +218,8 @@ async function serve(o: ServeOpts): Promise<number> {
 
   // The store: the SQLite file (commits on a writer thread, so the event
   // loop stays free during fsync) or the PostgreSQL database of --store /
-  // config.json (issue 14). Entry signatures of ingested entries are checked on a worker pool.
+  // config.json (issue 14). Entry signatures of ingested entries are checked on a worker pool;
+  // our own entries are signed on another (a batch on every core, beside the previous batch's commit).
   const spec = o.store ?? storeSpec(dir, config);
   const onMigrate = await migrationProgress(o.json === true, storeLabel(spec));
   const store = await openStore(spec, { writerThread: true, ...(onMigrate ? { onMigrate } : {}) });
@@ -260,12 +261,14 @@ async function serve(o: ServeOpts): Promise<number> {
     throw new UsageError(`the accord chain held in ${dir} does not verify: ${e.message} (${e.code})`, e.code);
   }
   const verifyPool = new VerifyPool(readInstalledAccord(dir, config));
+  const signPool = new SignPool();
   let node: ParleyNode;
   try {
-    node = await ParleyNode.open({ accord, party: config.party, keys, store, verifyPool });
+    node = await ParleyNode.open({ accord, party: config.party, keys, store, verifyPool, signPool });
   } catch (e) {
     await store.close();
     await verifyPool.close();
+    await signPool.close();
     if (!isParleyError(e)) throw e;
     throw new UsageError(`cannot open the node: ${e.message} (${e.code})`, e.code);
   }
@@ -304,6 +307,7 @@ async function serve(o: ServeOpts): Promise<number> {
     await node.close();
     await store.close();
     await verifyPool.close();
+    await signPool.close();
     if (isParleyError(e, 'MIRROR_CONFLICT')) throw new UsageError(`--mirror-dir: ${e.message}: point it at an empty directory or this log's own mirror`, e.code);
     if (isParleyError(e, 'MIRROR_LOCKED')) throw new UsageError(`--mirror-dir: ${e.message}`, e.code);
     if (e instanceof Error && 'code' in e && typeof (e as NodeJS.ErrnoException).syscall === 'string' && (e as NodeJS.ErrnoException).syscall !== 'listen') {
@@ -329,6 +333,7 @@ async function serve(o: ServeOpts): Promise<number> {
   await node.close();
   await store.close();
   await verifyPool.close();
+  await signPool.close();
   lock.release();
   if (!o.json) process.stderr.write('stopped cleanly\n');
   return EXIT_OK;

@@ -228,13 +228,39 @@ export function entrySigningMessage(env: Envelope): Uint8Array {
  * @throws ParseError `ENTRY_MALFORMED`, or `INPUT_TOO_LARGE` beyond {@link MAX_ENTRY_BYTES}.
  */
 export function signEntry(env: Envelope, sign: Ed25519Sign): VerifiedEntry {
+  const s = entrySigning(env);
+  return s.finish(sign(s.message));
+}
+
+/** An envelope ready to be signed elsewhere: see {@link entrySigning}. */
+export interface EntrySigning {
+  /** The bytes the signature covers (ENTRY_CONTEXT || JCS(envelope)). */
+  readonly message: Uint8Array;
+  /** The signed entry, its canonical bytes and leaf hash, for the signature of {@link message}. */
+  finish(signature: Uint8Array): VerifiedEntry;
+}
+
+/**
+ * {@link signEntry} in two steps, for a signature made elsewhere (the node's
+ * signing threads, issue 14): checks and canonicalizes the envelope once and
+ * returns what to sign; `finish` writes the signature into the text. The
+ * signature is not checked (the caller signs with its own key).
+ * @throws ParseError `ENTRY_MALFORMED` (from {@link parseEnvelope}); `finish`
+ *   throws `INPUT_TOO_LARGE` beyond {@link MAX_ENTRY_BYTES}.
+ */
+export function entrySigning(env: Envelope): EntrySigning {
   const checked = parseEnvelope(env);
   const { text, start } = canonicalizeMember(checked, 'sig');
-  const sig = formatBase64(sign(encodeUtf8(`${ENTRY_CONTEXT}${text}`)));
-  // The base64 needs no escaping.
-  const bytes = encodeUtf8(`${text.slice(0, start)},"sig":"${sig}"${text.slice(start)}`);
-  if (bytes.length > MAX_ENTRY_BYTES) fail('INPUT_TOO_LARGE', `entry of ${bytes.length} bytes exceeds ${MAX_ENTRY_BYTES}`);
-  return { entry: { ...checked, sig }, bytes, leafHash: rfc6962LeafHash(bytes) };
+  return {
+    message: encodeUtf8(`${ENTRY_CONTEXT}${text}`),
+    finish(signature) {
+      const sig = formatBase64(signature);
+      // The base64 needs no escaping.
+      const bytes = encodeUtf8(`${text.slice(0, start)},"sig":"${sig}"${text.slice(start)}`);
+      if (bytes.length > MAX_ENTRY_BYTES) fail('INPUT_TOO_LARGE', `entry of ${bytes.length} bytes exceeds ${MAX_ENTRY_BYTES}`);
+      return { entry: { ...checked, sig }, bytes, leafHash: rfc6962LeafHash(bytes) };
+    },
+  };
 }
 
 /**

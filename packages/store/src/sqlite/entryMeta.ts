@@ -30,8 +30,8 @@ function isRef(x: unknown): x is EntryRefMeta {
  * Checks shapes only: the node verified the entry before it was stored.
  */
 export function headerOf(bytes: Uint8Array): (HeaderMeta & { readonly type: string }) | undefined {
-  // An envelope is a JSON object: skip the parse for anything else.
-  if (bytes.length < 2 || bytes[0] !== 0x7b) return undefined;
+  // An envelope is a JSON object: skip the parse (and a thrown decode error) for anything else.
+  if (bytes.length < 2 || bytes[0] !== 0x7b || bytes[bytes.length - 1] !== 0x7d) return undefined;
   let v: unknown;
   try {
     v = JSON.parse(decodeUtf8(bytes));
