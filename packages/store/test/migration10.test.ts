@@ -19,7 +19,8 @@ import { migrate, MIGRATIONS, schemaVersion, SCHEMA_VERSION } from '../src/sqlit
 import { SqliteStore } from '../src/sqlite/store.js';
 import { migratePg, PG_MIGRATIONS, PG_SCHEMA_VERSION, pgSchemaVersion } from '../src/postgres/schema.js';
 import { PgStore } from '../src/postgres/store.js';
-import type { LogStore } from '../src/types.js';
+import type { ChainFileActivation } from '@parley/core';
+import type { LogStore, StoredAccordChain } from '../src/types.js';
 import { tempDir } from './helpers.js';
 import { freshPgUrl } from './pg.js';
 
@@ -57,7 +58,7 @@ async function expectMoved(store: LogStore): Promise<void> {
   expect(await store.evaluationNotes('CN', 7)).toEqual([]);
   expect(await store.getSetting('accord')).toEqual(manifest.settings['accord']); // the id binding stays a setting
   // And the chain goes on from the moved one.
-  expect(await store.putAccordChain({ ...(chain as never), activations: [...(chain.activations as never[]), { party: 'CN', version: 3, size: 2, entry: 'e' }] })).toBe(2);
+  expect(await store.putAccordChain({ ...(chain as unknown as StoredAccordChain), activations: [...(chain.activations as ChainFileActivation[]), { party: 'CN', version: 3, size: 2, entry: 'e' }] })).toBe(2);
 }
 
 describe('SQLite migration 10', () => {
