@@ -326,14 +326,54 @@ export class ParleyNode implements Governed {
       }
       // The store refuses (STORE_CONFLICT) a chain that does not extend the one it holds: another
       // process on the same database may have adopted a longer one meanwhile.
-      await this.#store.putAccordChain(storedChainFile(file));
+      const revision = await this.#store.putAccordChain(storedChainFile(file));
       // ---- durable: the node runs on this chain from now on, and after a restart.
       // A version that no longer names a party: the end of its log, stored, then in force with the chain
       // (swapped together: no entry is judged by the new chain without the ends).
       const departed = await this.#recordDeparted(next.chain);
       this.#governed = next;
       this.#departed = departed;
+      this.#chainRevision = revision;
       this.#pool?.adopt(file, this.#genesis.signed);
+      return next.chain;
+    });
+    this.#chainTail = run.catch(() => undefined);
+    return run;
+  }
+
+  /** The revision of the store's accord chain this node runs on (LogStore.accordChainRevision; 0: the genesis alone). */
+  #chainRevision = 0;
+
+  /**
+   * Several processes of one party (issue 14): runs on the chain another
+   * process of the party (the sequencer) stored, when the store's chain
+   * revision moved past the one this node runs on. The stored chain is
+   * verified from our genesis like any chain file (core verifyChainFile),
+   * must extend the chain in force (every version held, same digest), and is
+   * swapped in with the departed parties' ends exactly as {@link adoptChain}
+   * does; governance then runs on it too. Nothing is written but the
+   * departed ends (insert-only: the sequencer's stay).
+   * @returns the new chain, or undefined when the store holds no newer one.
+   * @throws the chain's verification errors; VerificationError `ACCORD_FORKED`
+   *   for a stored chain that is not an extension of the one in force.
+   */
+  followChain(): Promise<AccordChain | undefined> {
+    const run = this.#chainTail.then(async () => {
+      if ((await this.#store.accordChainRevision()) === this.#chainRevision) return undefined;
+      const held = await this.#store.accordChain();
+      if (held === undefined) return undefined;
+      const file: ChainFile = { channel: held.channel, versions: held.versions, activations: held.activations };
+      const next = loadChain(this.#genesis.signed, this.#genesis.verified, file);
+      const cur = this.#governed.chain;
+      if (next.chain.versions.length < cur.versions.length || cur.versions.some((v, i) => next.chain.versions[i]!.digest !== v.digest)) {
+        fail('ACCORD_FORKED', `the stored accord chain (revision ${held.revision}) does not extend the one in force here`);
+      }
+      const departed = await this.#recordDeparted(next.chain);
+      this.#governed = next;
+      this.#departed = departed;
+      this.#chainRevision = held.revision;
+      this.#pool?.adopt(file, this.#genesis.signed);
+      await this.governance?.followStored(file, next.chain);
       return next.chain;
     });
     this.#chainTail = run.catch(() => undefined);
@@ -361,7 +401,8 @@ export class ParleyNode implements Governed {
     if ((await o.store.getSetting(LEGACY_CHAIN_SETTING)) !== undefined) {
       fail('STORE_CORRUPT', `the data directory holds an accord chain in the old setting ${LEGACY_CHAIN_SETTING} that the store migration could not read; restore it from a backup or another node (GET /v1/accord/chain) with \`parley accord install\``);
     }
-    const governed = loadChain(signedGenesis, genesis, await storedChain(o.store));
+    const heldChain = await o.store.accordChain();
+    const governed = loadChain(signedGenesis, genesis, heldChain && { channel: heldChain.channel, versions: heldChain.versions, activations: heldChain.activations });
     const accord = governed.chain.current;
     // A party the accord in force no longer names (removed, or withdrawn) still reopens its own data directory:
     // its keys are those of its last epoch, and governance (attach → haltIfDue) halts it, so it serves its log
@@ -392,6 +433,7 @@ export class ParleyNode implements Governed {
     });
     const node = new ParleyNode(o, { signed: signedGenesis, verified: genesis }, governed, writer, witnessKey);
     self = node;
+    node.#chainRevision = heldChain?.revision ?? 0;
     bindTimestampVerifier(o.store, node);
     node.#writer.setGate(node.#gate());
     node.#departed = await node.#recordDeparted();

@@ -792,6 +792,24 @@ export class Governance {
     return () => this.#chainListeners.delete(listener);
   }
 
+  /**
+   * Runs on a chain another process of the party stored (node.followChain,
+   * issue 14), as if this one had saved it: `file` is the stored chain file
+   * (versions ≥ 2), `chain` its verified chain, already in force in the node.
+   */
+  async followStored(file: ChainFile, chain: AccordChain): Promise<void> {
+    await this.#serial(async () => {
+      this.#file = { channel: file.channel, versions: [this.#file.versions[0]!, ...file.versions], activations: file.activations };
+      this.#chain = chain;
+      for (const a of file.activations) {
+        const v = chain.version(a.version);
+        this.#activations.set(`${a.party}/${a.version}`, { ...a, digest: v !== undefined ? digestOf(v) : '' });
+      }
+      for (const l of this.#chainListeners) l(chain);
+      this.#haltIfDue();
+    });
+  }
+
   async #save(file: ChainFile): Promise<void> {
     // The node verifies the whole file (activation entries included) and stores it (the store's accord chain)
     // before it runs on it; a file it refuses changes nothing here either.
