@@ -12,6 +12,7 @@ import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Frontier, leafHash, type SignedAccord, StoreError } from '@parley/core';
 import { SqliteStore } from '../src/sqlite/store.js';
+import { backupDatabase } from '../src/sqlite/backup.js';
 import { PgStore } from '../src/postgres/store.js';
 import { copyStore, dumpCounts, verifyCopy, type DumpableStore } from '../src/copy.js';
 import { buildBatch, checkLog, entryBytes, expectRejectsCode, meta, tempDir } from './helpers.js';
@@ -148,6 +149,20 @@ describe('copyStore / verifyCopy', () => {
     expect((await verifyCopy(src, dst, { now: NOW })).mismatch).toMatchObject({ kind: 'evaluationNote' });
     await src.close();
     await dst.close();
+  });
+
+  it('parley backup (the SQLite online backup) carries the governance tables with the rest: the copy verifies record by record', async () => {
+    const path = join(tmp.dir, 'src6.sqlite');
+    const src = SqliteStore.open(path);
+    await populate(src);
+    const out = join(tmp.dir, 'backup6.sqlite');
+    await backupDatabase(path, out);
+    const copy = SqliteStore.open(out);
+    expect((await verifyCopy(src, copy, { now: NOW })).mismatch).toBeUndefined();
+    expect(await dumpCounts(copy, NOW)).toMatchObject({ accordChain: 1, departed: 1, accordFork: 2, evaluationNote: 2 });
+    expect(await copy.accordChain()).toEqual(await src.accordChain()); // the revision too: the file is the same
+    await src.close();
+    await copy.close();
   });
 
   it('copies an entry held both as mirrored and as received (mirrored first, then addressed to us)', async () => {
