@@ -11,13 +11,11 @@
  * named, or that the chain names under an older key of its own (it left),
  * asks nobody. Answers are untrusted: a wrong one is skipped.
  */
-import { type ChainFile, type SignedAccord, accordVersion, formatVerifierKey, parseChainFile, verifyAccord, verifyChainFile } from '@parley/core/node';
+import type { LogStore } from '@parley/store';
+import { type SignedAccord, accordVersion, formatVerifierKey, parseChainFile, verifyAccord, verifyChainFile } from '@parley/core/node';
 
 /** The store calls this needs. */
-interface SettingStore {
-  getSetting(key: string): Promise<unknown>;
-  putSetting(key: string, value: unknown): Promise<void>;
-}
+type ChainStore = Pick<LogStore, 'accordChain' | 'putAccordChain'>;
 
 /** Time allowed to each node asked (ms). */
 const ASK_MS = 5_000;
@@ -26,8 +24,8 @@ const ASK_MS = 5_000;
  * Catches a joining party's chain up from the channel's nodes.
  * @returns the version now in force in the held chain and whether it moved.
  */
-export async function catchUpJoin(o: { store: SettingStore; genesis: SignedAccord; party: string; logKey: string; peerUrls: readonly string[]; log?: (msg: string) => void }): Promise<{ moved: boolean; version: number }> {
-  const held = (await o.store.getSetting('accord.chain')) as Partial<ChainFile> | undefined;
+export async function catchUpJoin(o: { store: ChainStore; genesis: SignedAccord; party: string; logKey: string; peerUrls: readonly string[]; log?: (msg: string) => void }): Promise<{ moved: boolean; version: number }> {
+  const held = await o.store.accordChain();
   const channel = verifyAccord(o.genesis).id;
   const ours = verifyChainFile({ channel, versions: held?.versions ?? [], activations: held?.activations ?? [] }, { genesis: o.genesis });
   const named = (chain: typeof ours.chain) => chain.current.party(o.party);
@@ -52,7 +50,7 @@ export async function catchUpJoin(o: { store: SettingStore; genesis: SignedAccor
       const m = named(chain);
       if (m === undefined || formatVerifierKey(m.logKey) !== o.logKey) continue;
       const file = parseChainFile(text);
-      await o.store.putSetting('accord.chain', { channel: chain.channel, versions: file.versions.filter((v) => accordVersion(v.accord) > 1), activations: file.activations });
+      await o.store.putAccordChain({ channel: chain.channel, versions: file.versions.filter((v) => accordVersion(v.accord) > 1), activations: file.activations });
       o.log?.(`joined: the chain from ${url} names ${o.party} in version ${chain.current.version}`);
       return { moved: true, version: chain.current.version };
     } catch {

@@ -14,6 +14,7 @@ import { existsSync, readFileSync, readdirSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
 import { formatVerifierKey, hpkeDeriveKeyPair, verifierKeyOf } from '@parley/core/node';
 import type { NodeKeys } from '@parley/node';
+import type { LogStore } from '@parley/store';
 import { UsageError } from './exit.js';
 import { paths } from './datadir.js';
 import { type PartySecrets, openKeyFile, openWitnessKeyFile } from './keyfile.js';
@@ -30,16 +31,14 @@ function readKeyText(file: string, dir: string): string {
 }
 
 /**
- * True when the stored chain (setting `accord.chain`, GOV.md §4) records this
+ * True when the stored chain (the store's accord chain, GOV.md §4) records this
  * party's activation of a version naming `logKey` for it: the rotation is done
  * in our own log, so that key is now THE key. Unverified: it only picks which
  * of two key files is current (the node verifies the chain and the keys).
  */
-async function activated(store: { getSetting(key: string): Promise<unknown> }, party: string, logKey: string): Promise<boolean> {
-  const chain = (await store.getSetting('accord.chain')) as
-    | { versions?: { accord?: { version?: number; parties?: { id: string; logKey: string }[] } }[]; activations?: { party: string; version: number }[] }
-    | undefined;
-  const naming = (chain?.versions ?? []).filter((v) => v.accord?.parties?.some((p) => p.id === party && p.logKey === logKey)).map((v) => v.accord?.version);
+async function activated(store: Pick<LogStore, 'accordChain'>, party: string, logKey: string): Promise<boolean> {
+  const chain = await store.accordChain();
+  const naming = (chain?.versions ?? []).filter((v) => v.accord.parties.some((p) => p.id === party && p.logKey === logKey)).map((v) => v.accord.version);
   return (chain?.activations ?? []).some((a) => a.party === party && naming.includes(a.version));
 }
 
@@ -48,7 +47,7 @@ async function activated(store: { getSetting(key: string): Promise<unknown> }, p
  * PARLEY_PASSPHRASE or a prompt.
  * @throws UsageError KEY_FILE_UNREADABLE, PASSPHRASE_MISSING, PASSPHRASE_WRONG.
  */
-export async function loadNodeKeys(dir: string, passphraseFile: string | undefined, party: string, store: { getSetting(key: string): Promise<unknown> }): Promise<NodeKeys> {
+export async function loadNodeKeys(dir: string, passphraseFile: string | undefined, party: string, store: Pick<LogStore, 'accordChain'>): Promise<NodeKeys> {
   const p = paths(dir);
   const text = readKeyText(p.keys, dir);
   const passphrase = await getSecret({ file: passphraseFile, env: 'PARLEY_PASSPHRASE', what: 'passphrase', flag: '--passphrase-file' });

@@ -13,9 +13,9 @@
  * A checkpoint that a RETIRED key of P signed beyond its rotation size is
  * refused with `KEY_RETIRED` and kept as evidence (see {@link openPartyCheckpoint}).
  *
- * The chain comes from the genesis accord (`accord.json`) and the store
- * setting `accord.chain` (the chain file of GOV.md §2: versions ≥ 2 and the
- * activations), see {@link loadChain}.
+ * The chain comes from the genesis accord (`accord.json`) and the store's
+ * accord chain (`LogStore.accordChain`, issue 14: the chain file of GOV.md §2,
+ * versions ≥ 2 and the activations), see {@link loadChain} and {@link storedChain}.
  *
  * Core's verifiers that take a `VerifiedAccord` (bundles, fork proofs) see
  * the chain through {@link accordView}: an accord whose `party(p)` answers
@@ -48,6 +48,7 @@ import {
   type VerifiedCheckpoint,
 } from '@parley/core';
 import * as core from '@parley/core';
+import type { LogStore } from '@parley/store';
 
 export type { AccordChain, AccordEpochs, ChainFile };
 
@@ -68,8 +69,8 @@ export interface Governed {
  * highest index it holds. Entries at `end` or beyond are refused
  * (`PARTY_DEPARTED`), but for the party's own activation entry of that
  * version; checkpoints beyond `end` (`end + 1` once that activation entry
- * is held at `end`) are not cosigned. Stored in the setting
- * {@link DEPARTED_SETTING}.
+ * is held at `end`) are not cosigned. Stored insert-only in the store's
+ * departed logs (`LogStore.addDepartedLogs`, issue 14).
  */
 export interface DepartedLog {
   readonly party: string;
@@ -80,8 +81,6 @@ export interface DepartedLog {
   readonly end: number;
 }
 
-/** Store setting holding the departed parties' ends: `{ [party]: DepartedLog }`. */
-export const DEPARTED_SETTING = 'accord.departed';
 
 /** True when `e` is its sender's activation entry of the version that removed it (`d`). */
 export function isDepartureActivation(d: DepartedLog, e: core.SignedEntry): boolean {
@@ -116,8 +115,19 @@ export function departedParties(chain: AccordChain): { party: string; version: V
   return out;
 }
 
-/** The store setting holding the chain file (versions ≥ 2 and activations). */
-export const CHAIN_SETTING = 'accord.chain';
+/**
+ * The settings key where releases before issue 14 kept the chain file. The
+ * store migration moves it into the accord chain tables; a value still there
+ * is one the migration could not read, and the node refuses to open rather
+ * than run on the genesis alone (service.ts).
+ */
+export const LEGACY_CHAIN_SETTING = 'accord.chain';
+
+/** The chain file the store holds (without the store's revision), or undefined when only the genesis is in force. */
+export async function storedChain(store: Pick<LogStore, 'accordChain'>): Promise<ChainFile | undefined> {
+  const held = await store.accordChain();
+  return held && { channel: held.channel, versions: held.versions, activations: held.activations };
+}
 
 /** The chain of the genesis accord alone: every party's version-1 key from size 0. */
 export function genesisGoverned(signed: SignedAccord): Governed {
@@ -128,8 +138,8 @@ export function genesisGoverned(signed: SignedAccord): Governed {
 /**
  * The chain the node runs on: the genesis accord, extended by the stored
  * chain file when there is one (core `verifyChainFile`, from the genesis).
- * @param file the `accord.chain` setting: versions ≥ 2 (a version 1 at its
- *   head is accepted when it is the genesis) and activations.
+ * @param file the stored chain file ({@link storedChain}): versions ≥ 2 (a
+ *   version 1 at its head is accepted when it is the genesis) and activations.
  * @throws ParseError `ACCORD_MALFORMED`; VerificationError `ACCORD_CHAIN`
  *   for a chain that does not start at this node's genesis; core's chain
  *   errors (`ACCORD_VERSION`, `ACCORD_QUORUM`, `ACCORD_CONSENT`, `SIGNATURE_INVALID`, …).

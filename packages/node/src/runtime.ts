@@ -32,6 +32,7 @@
 import type { HardeningOptions } from './http/hardening.js';
 import type { FastifyInstance, FastifyServerOptions } from 'fastify';
 import type { LogStore } from '@parley/store';
+import { ParleyError } from '@parley/core';
 import type { ParleyNode } from './service.js';
 import { createServer } from './http/index.js';
 import { Federator, type FederatorOptions } from './federation/federator.js';
@@ -387,6 +388,8 @@ export async function startRuntime(o: RuntimeOptions): Promise<Runtime> {
     let transitions: Promise<void> = Promise.resolve();
     const takeOver = async () => {
       const size = await o.node.resync();
+      // Sign under the chain the last sequencer adopted, never a stale one this process opened with.
+      await o.node.followChain();
       if (!election.isSequencer) return;
       continuity = await startGuard(o, events);
       if (!election.isSequencer) return;
@@ -417,6 +420,7 @@ export async function startRuntime(o: RuntimeOptions): Promise<Runtime> {
     settled = () => transitions;
     // A follower serves the log the sequencer appends: it follows the store's size.
     let following = false;
+    let refused: string | undefined;
     follow = setInterval(() => {
       if (following || o.node.isSequencer) return;
       following = true;
@@ -424,7 +428,17 @@ export async function startRuntime(o: RuntimeOptions): Promise<Runtime> {
         .treeSize()
         .then((size) => (size > o.node.treeSize ? o.node.resync() : undefined))
         .then(() => o.node.followIngest())
-        .catch(() => undefined)
+        // A version the sequencer adopted: switch to it as the sequencer did (issue 14).
+        .then(() => o.node.followChain())
+        .then((chain) => {
+          if (chain !== undefined) events.info({ event: 'parley.accord.followed', version: chain.current.version }, `follower: runs on accord version ${chain.current.version} adopted by the sequencer`);
+        })
+        .catch((e: unknown) => {
+          // Said once per distinct refusal, not at every poll.
+          if (!(e instanceof ParleyError) || e.message === refused) return;
+          refused = e.message;
+          events.error({ event: 'parley.accord.follow_failed', code: e.code, error: e.message }, 'follower: the stored accord chain was refused');
+        })
         .finally(() => (following = false));
     }, o.followMs ?? FOLLOW_MS);
     await election.start(o.advertiseUrl ?? url);

@@ -79,7 +79,7 @@ import { bindTimestampVerifier } from './tsa/verify.js';
 import { type RetractedMark, judgeRetractions, retractedMark, retractionOf } from './retractions.js';
 import type { ContinuityGuard } from './rollback.js';
 import { Governance } from './governance/governance.js';
-import { type AccordChain, type AccordEpochs, type ChainFile, type DepartedLog, type Governed, CHAIN_SETTING, DEPARTED_SETTING, departedParties, loadChain, refuseDeparted, storedChainFile, verifyEntryAt } from './epochs.js';
+import { type AccordChain, type AccordEpochs, type ChainFile, type DepartedLog, type Governed, LEGACY_CHAIN_SETTING, departedParties, loadChain, refuseDeparted, storedChain, storedChainFile, verifyEntryAt } from './epochs.js';
 
 /** The party's secrets, decrypted in memory only. */
 export interface NodeKeys {
@@ -104,7 +104,7 @@ export interface NodeKeys {
 }
 
 export interface NodeOptions {
-  /** The genesis accord (version 1, the data directory's accord.json); later versions come from the store's `accord.chain`. */
+  /** The genesis accord (version 1, the data directory's accord.json); later versions come from the store's accord chain. */
   readonly accord: SignedAccord | VerifiedAccord;
   readonly party: string;
   readonly keys: NodeKeys;
@@ -223,7 +223,7 @@ export class ParleyNode implements Governed {
   readonly #genesis: { readonly signed: SignedAccord; readonly verified: VerifiedAccord };
   /** Serializes {@link adoptChain}. */
   #chainTail: Promise<unknown> = Promise.resolve();
-  /** The ends of departed parties' logs (epochs.ts DepartedLog; setting accord.departed). */
+  /** The ends of departed parties' logs (epochs.ts DepartedLog; the store's departed logs). */
   #departed: ReadonlyMap<string, DepartedLog> = new Map();
 
   private constructor(o: NodeOptions, genesis: { signed: SignedAccord; verified: VerifiedAccord }, governed: Governed, writer: LogWriter, witnessKey: SignerKey) {
@@ -283,19 +283,19 @@ export class ParleyNode implements Governed {
    * beyond may have been written after the party left.
    */
   async #recordDeparted(chain: AccordChain = this.#governed.chain): Promise<ReadonlyMap<string, DepartedLog>> {
-    const held = ((await this.#store.getSetting(DEPARTED_SETTING)) ?? {}) as Record<string, DepartedLog>;
-    const next: Record<string, DepartedLog> = { ...held };
-    let changed = false;
+    const held = new Set((await this.#store.departedLogs()).map((d) => d.party));
+    const fresh: DepartedLog[] = [];
     for (const { party, version } of departedParties(chain)) {
-      if (party === this.party || next[party] !== undefined) continue;
+      if (party === this.party || held.has(party)) continue;
       const cosigned = (await this.#store.witnessState(party))?.treeSize ?? 0;
       const end = Math.max(cosigned, (await this.#store.highestReceived(party)) + 1);
-      next[party] = { party, version: version.version, digest: version.digest, end };
-      changed = true;
+      fresh.push({ party, version: version.version, digest: version.digest, end });
     }
-    if (changed) await this.#store.putSetting(DEPARTED_SETTING, next);
+    // Insert-only: of two processes recording one party at once, the first end stays, and both read it back.
+    if (fresh.length > 0) await this.#store.addDepartedLogs(fresh);
     // ---- durable
-    return new Map(Object.entries(next).filter(([p]) => chain.current.party(p) === undefined));
+    const next = await this.#store.departedLogs();
+    return new Map(next.filter((d) => chain.current.party(d.party) === undefined).map((d) => [d.party, d]));
   }
 
   /**
@@ -303,7 +303,7 @@ export class ParleyNode implements Governed {
    * serves): every version from the genesis, and the recorded activations.
    */
   async chainFile(): Promise<ChainFile> {
-    const stored = (await this.#store.getSetting(CHAIN_SETTING)) as ChainFile | undefined;
+    const stored = await storedChain(this.#store);
     return { channel: this.chain.channel, versions: this.chain.signed, activations: stored?.activations ?? [] };
   }
 
@@ -311,7 +311,7 @@ export class ParleyNode implements Governed {
    * Adopts a longer accord chain: verifies the chain file (core
    * `verifyChainFile`, from this node's genesis), checks that it extends the
    * chain in force (every version held, same digest; every activation held
-   * kept), stores it durably (setting `accord.chain`), then swaps chain and
+   * kept), stores it durably (the store's accord chain), then swaps chain and
    * epochs together — a verifier sees the old pair or the new one, never a
    * mix. Concurrent calls run one after another.
    * @param input the chain file (GOV.md §2: parsed, text or bytes), with or without version 1.
@@ -332,19 +332,61 @@ export class ParleyNode implements Governed {
       held.versions.forEach((v, i) => {
         if (next.chain.versions[i]!.digest !== v.digest) fail('ACCORD_FORKED', `the chain's version ${i + 1} is not the version ${i + 1} in force`);
       });
-      const oldActs = ((await this.#store.getSetting(CHAIN_SETTING)) as { activations?: { party: string; version: number; size: number }[] } | undefined)?.activations ?? [];
+      const oldActs = (await storedChain(this.#store))?.activations ?? [];
       const newActs = file.activations;
       for (const a of oldActs) {
         if (!newActs.some((b) => b.party === a.party && b.version === a.version && b.size === a.size)) fail('ACCORD_VERSION', `the chain drops ${a.party}'s activation of version ${a.version} at ${a.size}`);
       }
-      await this.#store.putSetting(CHAIN_SETTING, storedChainFile(file));
+      // The store refuses (STORE_CONFLICT) a chain that does not extend the one it holds: another
+      // process on the same database may have adopted a longer one meanwhile.
+      const revision = await this.#store.putAccordChain(storedChainFile(file));
       // ---- durable: the node runs on this chain from now on, and after a restart.
       // A version that no longer names a party: the end of its log, stored, then in force with the chain
       // (swapped together: no entry is judged by the new chain without the ends).
       const departed = await this.#recordDeparted(next.chain);
       this.#governed = next;
       this.#departed = departed;
+      this.#chainRevision = revision;
       this.#pool?.adopt(file, this.#genesis.signed);
+      return next.chain;
+    });
+    this.#chainTail = run.catch(() => undefined);
+    return run;
+  }
+
+  /** The revision of the store's accord chain this node runs on (LogStore.accordChainRevision; 0: the genesis alone). */
+  #chainRevision = 0;
+
+  /**
+   * Several processes of one party (issue 14): runs on the chain another
+   * process of the party (the sequencer) stored, when the store's chain
+   * revision moved past the one this node runs on. The stored chain is
+   * verified from our genesis like any chain file (core verifyChainFile),
+   * must extend the chain in force (every version held, same digest), and is
+   * swapped in with the departed parties' ends exactly as {@link adoptChain}
+   * does; governance then runs on it too. Nothing is written but the
+   * departed ends (insert-only: the sequencer's stay).
+   * @returns the new chain, or undefined when the store holds no newer one.
+   * @throws the chain's verification errors; VerificationError `ACCORD_FORKED`
+   *   for a stored chain that is not an extension of the one in force.
+   */
+  followChain(): Promise<AccordChain | undefined> {
+    const run = this.#chainTail.then(async () => {
+      if ((await this.#store.accordChainRevision()) === this.#chainRevision) return undefined;
+      const held = await this.#store.accordChain();
+      if (held === undefined) return undefined;
+      const file: ChainFile = { channel: held.channel, versions: held.versions, activations: held.activations };
+      const next = loadChain(this.#genesis.signed, this.#genesis.verified, file);
+      const cur = this.#governed.chain;
+      if (next.chain.versions.length < cur.versions.length || cur.versions.some((v, i) => next.chain.versions[i]!.digest !== v.digest)) {
+        fail('ACCORD_FORKED', `the stored accord chain (revision ${held.revision}) does not extend the one in force here`);
+      }
+      const departed = await this.#recordDeparted(next.chain);
+      this.#governed = next;
+      this.#departed = departed;
+      this.#chainRevision = held.revision;
+      this.#pool?.adopt(file, this.#genesis.signed);
+      await this.governance?.followStored(file, next.chain);
       return next.chain;
     });
     this.#chainTail = run.catch(() => undefined);
@@ -367,8 +409,13 @@ export class ParleyNode implements Governed {
     if (bound !== undefined && ((bound as { id?: string }).id !== genesis.id || (bound as { party?: string }).party !== o.party)) {
       fail('STORE_CONFLICT', 'this data directory belongs to another accord or party');
     }
-    // The chain: genesis, then the versions adopted since (store setting accord.chain).
-    const governed = loadChain(signedGenesis, genesis, await o.store.getSetting(CHAIN_SETTING));
+    // The chain: genesis, then the versions adopted since (the store's accord chain). A chain left in
+    // the old settings key is one the store migration could not read: refuse, never run on the genesis alone.
+    if ((await o.store.getSetting(LEGACY_CHAIN_SETTING)) !== undefined) {
+      fail('STORE_CORRUPT', `the data directory holds an accord chain in the old setting ${LEGACY_CHAIN_SETTING} that the store migration could not read; restore it from a backup or another node (GET /v1/accord/chain) with \`parley accord install\``);
+    }
+    const heldChain = await o.store.accordChain();
+    const governed = loadChain(signedGenesis, genesis, heldChain && { channel: heldChain.channel, versions: heldChain.versions, activations: heldChain.activations });
     const accord = governed.chain.current;
     // A party the accord in force no longer names (removed, or withdrawn) still reopens its own data directory:
     // its keys are those of its last epoch, and governance (attach → haltIfDue) halts it, so it serves its log
@@ -399,6 +446,7 @@ export class ParleyNode implements Governed {
     });
     const node = new ParleyNode(o, { signed: signedGenesis, verified: genesis }, governed, writer, witnessKey);
     self = node;
+    node.#chainRevision = heldChain?.revision ?? 0;
     bindTimestampVerifier(o.store, node);
     node.#writer.setGate(node.#gate());
     node.#departed = await node.#recordDeparted();
@@ -1346,7 +1394,7 @@ export class ParleyNode implements Governed {
 async function promoteNextKeys(o: NodeOptions): Promise<NodeOptions> {
   const next = o.keys.next;
   if (next?.log === undefined) return o;
-  const file = (await o.store.getSetting(CHAIN_SETTING)) as { activations?: { party: string; version: number }[]; versions?: SignedAccord[] } | undefined;
+  const file = await storedChain(o.store);
   const mine = (file?.activations ?? []).filter((a) => a.party === o.party).sort((a, b) => b.version - a.version)[0];
   const version = mine && (file?.versions ?? []).find((v) => (v.accord.version ?? 1) === mine.version);
   const named = version?.accord.parties.find((p) => p.id === o.party);

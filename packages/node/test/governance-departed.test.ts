@@ -3,7 +3,7 @@
  * epochs keep a removed party's last epoch open, so the node records the
  * END of its log when it adopts the version without it (the larger of what
  * its witness cosigned and one past the highest index it holds), durably
- * (setting accord.departed). Over real HTTP on 127.0.0.1 with SQLite files:
+ * (the store's departed logs). Over real HTTP on 127.0.0.1 with SQLite files:
  * AA and BB remove CC. CC runs no runtime (it hears nothing of its removal)
  * and is driven directly: a hostile CC whose node never halts. Its new
  * message to AA is refused (PARTY_DEPARTED): not held, not in AA's inbox,
@@ -83,7 +83,7 @@ describe('a departed party writes no more', () => {
     const end = early.index + 1;
     await waitFor('AA to record CC\u2019s end', () => aa.departed.get('CC') !== undefined);
     expect(aa.departed.get('CC')).toMatchObject({ party: 'CC', version: 2, digest: aa.chain.current.digest, end });
-    expect(await stores.get('AA')!.getSetting('accord.departed')).toMatchObject({ CC: { end, version: 2 } });
+    expect(await stores.get('AA')!.departedLogs()).toMatchObject([{ party: 'CC', end, version: 2 }]);
 
     // The hostile CC (never halted: it runs on version 1) writes on, addressed to AA and BB.
     expect(cc.halted).toBeUndefined();
@@ -124,7 +124,7 @@ describe('a departed party writes no more', () => {
     expect((listed.body.items as { index: number }[]).map((v) => v.index).sort((x, y) => x - y)).toEqual([late.index, early.index]);
     expect(aa.halted).toBeUndefined();
 
-    // The end survives a restart of AA (setting accord.departed).
+    // The end survives a restart of AA (the store's departed logs).
     await runtimes.get('AA')!.stop();
     runtimes.delete('AA');
     await aa.close();

@@ -28,6 +28,7 @@ import {
   formatVerifierKey,
   generateSignerKey,
   hpkeGenerateKeyPair,
+  parseChainFile,
   parseEntry,
   parseNote,
   verifierKeyOf,
@@ -362,7 +363,7 @@ describe('accord amendments by quorum over real HTTP', () => {
       stores.set('JP', store);
       const passwordHash = await hashPassword(PASSWORD);
       await putGovernanceOfficers(store, passwordHash);
-      await store.putSetting('accord.chain', file);
+      await store.putAccordChain(parseChainFile(JSON.stringify({ ...file, versions: file.versions.slice(1) })));
       const node = await ParleyNode.open({ accord, party: 'JP', keys: jp.keys, store });
       nodes.set('JP', node);
       // Its first entry is its activation entry.

@@ -5,11 +5,14 @@
  * have) and its own election. Heartbeats are written once per interval per
  * party — by the sequencer only — and a new sequencer keeps the party's
  * rhythm instead of beating at its takeover. Writes reach the log from any
- * runtime (followers forward them over HTTP).
+ * runtime (followers forward them over HTTP). A follower runs on an accord
+ * version the sequencer adopted as soon as the store's chain revision moves,
+ * without a restart.
  *
  * PostgreSQL on 127.0.0.1:5432 (store/test/pg.ts): started if down, FAILS when unreachable.
  */
 import { afterEach, describe, expect, it } from 'vitest';
+import { type SignedAccord, draftAmendment, signAccordVersion, verifyAccord } from '@parley/core/node';
 import { PgStore, SqliteStore } from '@parley/store';
 import { ParleyNode, type Runtime, SequencerElection, startRuntime } from '../src/index.js';
 import { makeAccord, makeParty } from './helpers/channel.js';
@@ -125,5 +128,47 @@ describe('once-per-party duties with several processes on one database', () => {
     for (let i = 0; i < 50 && heard.length === 0; i++) await sleep(50);
     expect(heard).toEqual([{ party: 'CN', index: m1.index }]);
 
+  }, 60_000);
+
+  it('a follower switches to an accord version the sequencer adopted, without a restart (the chain\u2019s revision in the store)', async () => {
+    const db = await freshPgUrl();
+    cleanup.push(() => db.drop());
+    const us = makeParty('US');
+    const cnParty = makeParty('CN');
+    const accord = makeAccord([us, cnParty]);
+    const runtimes: { rt: Runtime; node: ParleyNode; store: PgStore }[] = [];
+    for (let i = 0; i < 2; i++) {
+      const store = await PgStore.open(db.url, { max: 4 });
+      const node = await ParleyNode.open({ accord, party: 'US', keys: us.keys, store });
+      const sequencer = new SequencerElection({ pool: store.pool, origin: node.origin, retryMs: 100, checkMs: 200 });
+      const rt = await startRuntime({ node, store, sequencer, federation: { enabled: false }, heartbeatMs: 0 });
+      runtimes.push({ rt, node, store });
+      cleanup.push(async () => {
+        await rt.stop();
+        await node.close();
+        await store.close();
+      });
+    }
+    for (let i = 0; i < 50 && !runtimes.some((r) => r.rt.sequencer!.isSequencer); i++) await sleep(50);
+    const follower = runtimes.find((r) => !r.rt.sequencer!.isSequencer)!;
+    const seq = runtimes.find((r) => r !== follower)!;
+    expect(follower.node.chain.current.version).toBe(1);
+    // Version 2 (a longer heartbeat), approved by both parties, adopted by the sequencer.
+    const cur = verifyAccord(accord);
+    let v2: SignedAccord = { accord: draftAmendment(cur, { ...cur.accord, heartbeatSeconds: 1800 }), signatures: [] };
+    v2 = signAccordVersion(v2, 'US', us.keys.log, { prior: true });
+    v2 = signAccordVersion(v2, 'CN', cnParty.keys.log, { prior: true });
+    await seq.node.adoptChain({ channel: cur.id, versions: [accord, v2], activations: [] });
+    expect(await seq.store.accordChainRevision()).toBe(1);
+    for (let i = 0; i < 100 && follower.node.chain.current.version < 2; i++) await sleep(50);
+    expect(follower.node.chain.current.version).toBe(2);
+    expect(follower.node.accord.accord.heartbeatSeconds).toBe(1800);
+    expect(follower.node.chain.current.digest).toBe(seq.node.chain.current.digest);
+    // Its API serves the new chain, and its governance decides by it.
+    const served = (await follower.rt.app.inject({ method: 'GET', url: '/v1/accord/chain' })).json() as { versions: unknown[] };
+    expect(served.versions).toHaveLength(2);
+    expect(follower.node.governance!.chainFile().versions).toHaveLength(2);
+    // The store's chain only grows: the follower's stale genesis-only chain is refused there.
+    await expect(follower.store.putAccordChain({ channel: cur.id, versions: [], activations: [] })).rejects.toMatchObject({ code: 'STORE_CONFLICT' });
   }, 60_000);
 });

@@ -19,6 +19,7 @@ import type {
   CosignedTime,
   Cursor,
   CursorKind,
+  EvaluationNote,
   LogStore,
   MirroredEntry,
   Officer,
@@ -27,6 +28,8 @@ import type {
   ReceivedEntry,
   ReceivedListing,
   Session,
+  StoredAccordChain,
+  StoredDepartedLog,
   WebhookDelivery,
   WitnessState,
 } from './types.js';
@@ -61,12 +64,18 @@ export type DumpRecord =
       readonly id: string;
       readonly recordedAt: number;
       readonly webhook: { readonly body: string; readonly attempts: number; readonly nextAttemptAt: number; readonly state: WebhookDelivery } | undefined;
-    };
+    }
+  /** The accord chain beyond the genesis (its revision is the store's own count of writes: not copied). */
+  | { readonly kind: 'accordChain'; readonly chain: StoredAccordChain }
+  | { readonly kind: 'departed'; readonly value: StoredDepartedLog }
+  /** An accord fork proof, in insertion order. */
+  | { readonly kind: 'accordFork'; readonly proof: string; readonly recordedAt: string }
+  | { readonly kind: 'evaluationNote'; readonly value: EvaluationNote };
 
 export type DumpKind = DumpRecord['kind'];
 
 /** The kinds, in dump order. */
-export const DUMP_KINDS: readonly DumpKind[] = ['batch', 'mirror', 'received', 'officer', 'session', 'nonce', 'setting', 'witness', 'forkProof', 'unverified', 'cursor', 'ownCosigned', 'cosignedTime', 'timestamp', 'escalation'];
+export const DUMP_KINDS: readonly DumpKind[] = ['batch', 'mirror', 'received', 'officer', 'session', 'nonce', 'setting', 'witness', 'forkProof', 'unverified', 'cursor', 'ownCosigned', 'cosignedTime', 'timestamp', 'escalation', 'accordChain', 'departed', 'accordFork', 'evaluationNote'];
 
 /**
  * The raw listings a logical dump needs beyond the LogStore reads, each
@@ -93,6 +102,9 @@ export interface DumpTables {
   ownCosignedAll(): Promise<OwnCosigned[]>;
   cosignedTimesAll(): Promise<CosignedTime[]>;
   timestampsAll(): Promise<CheckpointTimestamp[]>;
+  /** In insertion order. */
+  accordForkRows(): Promise<{ proof: string; recordedAt: string }[]>;
+  evaluationNotesAll(): Promise<EvaluationNote[]>;
 }
 
 /** A store that lists its tables for a logical dump (SqliteStore, PgStore). */
@@ -122,6 +134,11 @@ async function smallRecords(s: DumpableStore, now: number): Promise<DumpRecord[]
   for (const value of byKeys(await t.cosignedTimesAll(), (x) => x.party, (x) => x.cosigner, (x) => x.treeSize)) out.push({ kind: 'cosignedTime', value });
   for (const value of byKeys(await t.timestampsAll(), (x) => x.party, (x) => x.treeSize, (x) => x.authority)) out.push({ kind: 'timestamp', value });
   for (const e of await s.escalations()) out.push({ kind: 'escalation', id: e.id, recordedAt: e.recordedAt, webhook: e.webhook });
+  const chain = await s.accordChain();
+  if (chain !== undefined) out.push({ kind: 'accordChain', chain: { channel: chain.channel, versions: chain.versions, activations: chain.activations } });
+  for (const value of byKeys(await s.departedLogs(), (x) => x.party)) out.push({ kind: 'departed', value });
+  for (const f of await t.accordForkRows()) out.push({ kind: 'accordFork', ...f });
+  for (const value of byKeys(await t.evaluationNotesAll(), (x) => x.party, (x) => x.index, (x) => x.cosigner)) out.push({ kind: 'evaluationNote', value });
   return out;
 }
 
@@ -264,6 +281,18 @@ export async function copyStore(from: DumpableStore, to: DumpableStore, o: { now
         }
         break;
       }
+      case 'accordChain':
+        await to.putAccordChain(r.chain);
+        break;
+      case 'departed':
+        await to.addDepartedLogs([r.value]);
+        break;
+      case 'accordFork':
+        await to.addAccordForkProof(r.proof, r.recordedAt, Number.MAX_SAFE_INTEGER);
+        break;
+      case 'evaluationNote':
+        await to.addEvaluationNote(r.value);
+        break;
     }
     const w = r.kind === 'batch' ? r.entries.length : 1;
     done[r.kind] += w;

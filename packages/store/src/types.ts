@@ -32,7 +32,7 @@
  *   add-checkpoint requests for one log at once) and at most one call per
  *   expected old size succeeds. See {@link LogStore.advanceWitness}.
  */
-import type { Hash } from '@parley/core';
+import type { ChainFileActivation, Hash, SignedAccord } from '@parley/core';
 
 /** Indexed facts about an entry, kept beside its bytes for queries. */
 export interface EntryMeta {
@@ -273,7 +273,11 @@ export interface LogStore {
   /** Every remembered nonce still live at `now`, oldest expiry first. */
   liveNonces(now: number): Promise<{ key: string; expiresAt: number }[]>;
 
-  /** Small durable key/value settings (e.g. the node's accord id), JSON values. */
+  /**
+   * Small durable key/value settings (the node's accord id binding), JSON
+   * values. State with a shape of its own has a typed table instead
+   * (issue 14: the accord chain, departed logs, accord forks, evaluation notes).
+   */
   getSetting(key: string): Promise<unknown>;
   putSetting(key: string, value: unknown): Promise<void>;
 
@@ -410,7 +414,105 @@ export interface LogStore {
    */
   updateWebhook(id: string, expectAttempts: number, next: WebhookUpdate): Promise<boolean>;
 
+  // ---- Governance (issue 14: typed tables instead of the settings
+  // accord.chain, accord.departed, accord.forks, evaluation.cosigned/…).
+
+  /**
+   * The accord chain this node adopted (GOV.md §2: versions ≥ 2 and the
+   * activations; the genesis stays `accord.json`), with its revision, or
+   * undefined when only the genesis is in force.
+   */
+  accordChain(): Promise<HeldAccordChain | undefined>;
+  /**
+   * The revision of the stored chain: 0 when none, +1 at every
+   * {@link putAccordChain}. One indexed read: processes sharing a database
+   * poll it to notice a chain another process adopted.
+   */
+  accordChainRevision(): Promise<number>;
+  /**
+   * Stores `chain` as the chain in force, atomically, only if it extends the
+   * one held: same channel, at least as many versions (a held version may be
+   * replaced by the same number with other signatures: the caller checked the
+   * digests), every held activation kept with its size. The chain never moves
+   * backwards, whichever process writes.
+   * @returns the new revision.
+   * @throws StoreError `STORE_CONFLICT`, writing nothing, for a chain that
+   *   does not extend the held one, versions not numbered 2, 3, … in order,
+   *   or a malformed activation (two for one party and version, a size or
+   *   version that is not a safe integer).
+   */
+  putAccordChain(chain: StoredAccordChain): Promise<number>;
+
+  /** The ends of departed parties' logs recorded so far, by party. */
+  departedLogs(): Promise<StoredDepartedLog[]>;
+  /**
+   * Records the end of departed parties' logs. Insert-only: a party already
+   * recorded keeps its first end (the end is fixed when the version that no
+   * longer names it is adopted). Atomic per call.
+   * @returns the parties newly recorded.
+   * @throws StoreError `STORE_CONFLICT` for an empty party or digest, or a
+   *   version < 2 or end < 0 that is not a safe integer.
+   */
+  addDepartedLogs(logs: readonly StoredDepartedLog[]): Promise<string[]>;
+
+  /**
+   * Keeps an accord fork proof (canonical core AccordForkProof text).
+   * Insert-only, once per text, at most `maxKept` in all.
+   * @returns true when stored; false when held already or `maxKept` are held.
+   * @throws StoreError `STORE_CONFLICT` for an empty proof.
+   */
+  addAccordForkProof(proof: string, recordedAt: string, maxKept: number): Promise<boolean>;
+  /** The accord fork proofs held, oldest first. */
+  accordForkProofs(): Promise<string[]>;
+
+  /**
+   * Keeps the first cosigned note covering an evaluation entry, per
+   * cosigner (issue 12, EVAL.md §4). Write-once per (party, index, cosigner).
+   * @returns true when stored; false when one is held (the first stays).
+   * @throws StoreError `STORE_CONFLICT` for an empty party, cosigner or note,
+   *   an index < 0, a size ≤ index, or a time that is not a safe integer ≥ 0.
+   */
+  addEvaluationNote(n: EvaluationNote): Promise<boolean>;
+  /** The notes kept for entry `index` of `party`'s log, by cosigner. */
+  evaluationNotes(party: string, index: number): Promise<EvaluationNote[]>;
+
   close(): Promise<void>;
+}
+
+/** The chain file as stored: the versions after the genesis and the activations (core ChainFile). */
+export interface StoredAccordChain {
+  readonly channel: string;
+  /** Versions 2, 3, … in order. */
+  readonly versions: readonly SignedAccord[];
+  readonly activations: readonly ChainFileActivation[];
+}
+
+/** The stored chain and its revision (see {@link LogStore.accordChainRevision}). */
+export interface HeldAccordChain extends StoredAccordChain {
+  readonly revision: number;
+}
+
+/** The end of a departed party's log (node epochs.ts DepartedLog). */
+export interface StoredDepartedLog {
+  readonly party: string;
+  /** The first version that no longer names the party, and its digest. */
+  readonly version: number;
+  readonly digest: string;
+  /** Entries of the party at index ≥ end are refused. */
+  readonly end: number;
+}
+
+/** The first cosigned note covering entry `index` of `party`'s log kept for `cosigner`. */
+export interface EvaluationNote {
+  readonly party: string;
+  readonly index: number;
+  readonly cosigner: string;
+  /** The size of the cosigned checkpoint (> index). */
+  readonly treeSize: number;
+  /** The cosignature's time, POSIX seconds. */
+  readonly cosignedAt: number;
+  /** The cosigned checkpoint note (text). */
+  readonly note: string;
 }
 
 /** Which federation cursor: how far we pushed our entries to a peer, or scanned and verified its log. */

@@ -7,10 +7,12 @@
  * caught; a non-empty target is refused before anything is written.
  */
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
-import { Frontier, leafHash, StoreError } from '@parley/core';
+import { Frontier, leafHash, type SignedAccord, StoreError } from '@parley/core';
 import { SqliteStore } from '../src/sqlite/store.js';
+import { backupDatabase } from '../src/sqlite/backup.js';
 import { PgStore } from '../src/postgres/store.js';
 import { copyStore, dumpCounts, verifyCopy, type DumpableStore } from '../src/copy.js';
 import { buildBatch, checkLog, entryBytes, expectRejectsCode, meta, tempDir } from './helpers.js';
@@ -46,7 +48,16 @@ async function populate(s: DumpableStore): Promise<void> {
   await s.putSession({ tokenHash: 'ab'.repeat(32), officer: 'alice', created: 't', expires: 'u' });
   await s.rememberNonce('CN n1', NOW + 100, NOW);
   await s.putSetting('accord', { id: 'abc', nested: [1, null, 'x'] });
-  await s.putSetting('accord.chain', { channel: 'c', versions: [] });
+  await s.putSetting('leftover', { from: 'an operator' });
+  // issue 14: the governance tables (a chain written twice: the copy starts at its own revision 1).
+  const signed = (version: number) => ({ accord: { channel: 'c', version, parties: [{ id: 'US' }] }, signatures: [{ party: 'US', keyId: 'k', signature: `s${version}` }] }) as unknown as SignedAccord;
+  await s.putAccordChain({ channel: 'c', versions: [signed(2)], activations: [{ party: 'US', version: 2, size: 3, entry: 'e' }] });
+  await s.putAccordChain({ channel: 'c', versions: [signed(2), signed(3)], activations: [{ party: 'US', version: 2, size: 3, entry: 'e' }, { party: 'CN', version: 3, size: 0, suspectFrom: 0, entry: 'f' }] });
+  await s.addDepartedLogs([{ party: 'UK', version: 3, digest: 'd3', end: 701 }]);
+  await s.addAccordForkProof('fork b\n', '2026-05-14T12:00:00Z', 8);
+  await s.addAccordForkProof('fork a\n', '2026-05-14T12:00:01Z', 8);
+  await s.addEvaluationNote({ party: 'CN', index: 1, cosigner: 'US', treeSize: 6, cosignedAt: 12, note: 'cn 6\n' });
+  await s.addEvaluationNote({ party: 'US', index: 4, cosigner: 'CN', treeSize: 5, cosignedAt: 13, note: 'us 5\n' });
   await s.advanceWitness('CN', 0, { party: 'CN', treeSize: 9, rootHash: leafHash(entryBytes(9, 'root')), note: entryBytes(9, 'note', 100) });
   await s.addForkProof({ party: 'CN', views: [note(5, 'BBB'), note(5, 'AAA')], proof: '{"p":1}', recordedAt: '2026-05-14T12:00:00Z' });
   await s.addUnverifiedCheckpoint('CN', note(3, 'A'), 't0', 10);
@@ -73,7 +84,7 @@ describe('copyStore / verifyCopy', () => {
     const src = SqliteStore.open(join(tmp.dir, 'src.sqlite'));
     await populate(src);
     const counts = await dumpCounts(src, NOW);
-    expect(counts).toMatchObject({ batch: 58, received: 703, mirror: 601, officer: 2, session: 1, nonce: 1, setting: 2, witness: 1, forkProof: 1, unverified: 2, cursor: 2, ownCosigned: 2, cosignedTime: 2, timestamp: 1, escalation: 2 });
+    expect(counts).toMatchObject({ batch: 58, received: 703, mirror: 601, officer: 2, session: 1, nonce: 1, setting: 2, witness: 1, forkProof: 1, unverified: 2, cursor: 2, ownCosigned: 2, cosignedTime: 2, timestamp: 1, escalation: 2, accordChain: 1, departed: 1, accordFork: 2, evaluationNote: 2 });
 
     const { store: mid } = await pgStore();
     const phases = new Set<string>();
@@ -89,6 +100,10 @@ describe('copyStore / verifyCopy', () => {
     expect(await mid.escalations()).toEqual(await src.escalations());
     expect(await mid.unverifiedCheckpoints('CN')).toEqual([note(4, 'B')]);
     expect(await mid.addUnverifiedCheckpoint('CN', note(3, 'A'), 't9', 10)).toBe(false); // compared once, kept as evidence
+    const { revision, ...chain } = (await src.accordChain())!;
+    expect(revision).toBe(2);
+    expect(await mid.accordChain()).toEqual({ ...chain, revision: 1 });
+    expect(await mid.accordForkProofs()).toEqual(['fork b\n', 'fork a\n']);
 
     const back = SqliteStore.open(join(tmp.dir, 'back.sqlite'));
     await copyStore(mid, back, { now: NOW });
@@ -115,6 +130,39 @@ describe('copyStore / verifyCopy', () => {
     expect(v.mismatch).toBeDefined();
     await src.close();
     await dst.close();
+  });
+
+  it('finds a copy whose accord chain or evaluation notes differ (issue 14: the governance tables are verified too)', async () => {
+    const src = SqliteStore.open(join(tmp.dir, 'src5.sqlite'));
+    await populate(src);
+    const path = join(tmp.dir, 'dst5.sqlite');
+    const dst = SqliteStore.open(path);
+    await copyStore(src, dst, { now: NOW });
+    expect((await verifyCopy(src, dst, { now: NOW })).mismatch).toBeUndefined();
+    const raw = new Database(path);
+    raw.prepare(`UPDATE accord_activations SET size = 4 WHERE party = 'US'`).run();
+    expect((await verifyCopy(src, dst, { now: NOW })).mismatch).toMatchObject({ kind: 'accordChain' });
+    raw.prepare(`UPDATE accord_activations SET size = 3 WHERE party = 'US'`).run();
+    raw.exec('DROP TRIGGER evaluation_notes_insert_only_d');
+    raw.prepare(`DELETE FROM evaluation_notes WHERE party = 'US'`).run();
+    raw.close();
+    expect((await verifyCopy(src, dst, { now: NOW })).mismatch).toMatchObject({ kind: 'evaluationNote' });
+    await src.close();
+    await dst.close();
+  });
+
+  it('parley backup (the SQLite online backup) carries the governance tables with the rest: the copy verifies record by record', async () => {
+    const path = join(tmp.dir, 'src6.sqlite');
+    const src = SqliteStore.open(path);
+    await populate(src);
+    const out = join(tmp.dir, 'backup6.sqlite');
+    await backupDatabase(path, out);
+    const copy = SqliteStore.open(out);
+    expect((await verifyCopy(src, copy, { now: NOW })).mismatch).toBeUndefined();
+    expect(await dumpCounts(copy, NOW)).toMatchObject({ accordChain: 1, departed: 1, accordFork: 2, evaluationNote: 2 });
+    expect(await copy.accordChain()).toEqual(await src.accordChain()); // the revision too: the file is the same
+    await src.close();
+    await copy.close();
   });
 
   it('copies an entry held both as mirrored and as received (mirrored first, then addressed to us)', async () => {

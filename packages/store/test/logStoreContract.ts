@@ -5,6 +5,7 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Frontier, MemoryTree, StoreError, formatBase64, leafHash, storedHashCount } from '@parley/core';
+import type { SignedAccord } from '@parley/core';
 import type { EntryMeta, LogStore, ReceivedEntry, WitnessState } from '../src/types.js';
 import { buildBatch, entryBytes, expectRejectsCode, meta } from './helpers.js';
 
@@ -543,6 +544,73 @@ export function describeLogStore(name: string, open: OpenStore): void {
         expect(await store.updateWebhook('zz', 0, { attempts: 1, nextAttemptAt: 0, state: 'delivered' })).toBe(false);
         expect((await store.escalations())[0]).toEqual({ id: 'a', recordedAt: 1000, webhook: { body: '{"a":1}', attempts: 2, nextAttemptAt: 3000, state: 'delivered' } });
         await expectRejectsCode(store.updateWebhook('c', 1, { attempts: 0, nextAttemptAt: 0, state: 'pending' }), StoreError, 'STORE_CONFLICT');
+      });
+    });
+
+    describe('governance (issue 14): accord chain, departed logs, accord forks, evaluation notes', () => {
+      const signed = (version: number, tag = 'a') => ({ accord: { channel: 'ch', version, parties: [{ id: 'US' }] }, signatures: [{ party: 'US', keyId: tag, signature: `${tag}${version}` }] }) as unknown as SignedAccord;
+      const act = (party: string, version: number, size: number, suspectFrom?: number) => ({ party, version, size, entry: `${party}-${version}`, ...(suspectFrom !== undefined ? { suspectFrom } : {}) });
+
+      it('stores the accord chain, counts its revisions, and only ever lets it grow', async () => {
+        expect(await store.accordChain()).toBeUndefined();
+        expect(await store.accordChainRevision()).toBe(0);
+        const one = { channel: 'ch', versions: [signed(2)], activations: [act('US', 2, 4), act('CN', 2, 1, 0)] };
+        expect(await store.putAccordChain(one)).toBe(1);
+        expect(await store.accordChain()).toEqual({ ...one, revision: 1 });
+        const two = { channel: 'ch', versions: [signed(2), signed(3)], activations: [...one.activations, act('US', 3, 9)] };
+        expect(await store.putAccordChain(two)).toBe(2);
+        expect(await store.accordChainRevision()).toBe(2);
+        // Backwards, in any way: refused, nothing written.
+        const refused = [
+          { ...one, activations: two.activations }, // drops version 3
+          { ...two, activations: one.activations }, // drops an activation
+          { ...two, activations: [act('US', 2, 5), ...two.activations.slice(1)] }, // moves an activation
+          { ...two, channel: 'other' },
+          { ...two, versions: [signed(3)] }, // not numbered from 2
+          { ...two, activations: [...two.activations, act('US', 3, 9)] }, // two for one (party, version)
+          { ...two, activations: [...two.activations, { ...act('UK', 3, -1) }] },
+        ];
+        for (const c of refused) await expectRejectsCode(store.putAccordChain(c), StoreError, 'STORE_CONFLICT');
+        expect(await store.accordChain()).toEqual({ ...two, revision: 2 });
+        // The same versions with other signatures (the caller checked the digests) and one more activation: a new revision.
+        const three = { channel: 'ch', versions: [signed(2, 'b'), signed(3)], activations: [...two.activations, act('CN', 3, 2)] };
+        expect(await store.putAccordChain(three)).toBe(3);
+        expect(await store.accordChain()).toEqual({ ...three, revision: 3 });
+      });
+
+      it('records departed logs once: the first end stays, a malformed call writes nothing', async () => {
+        expect(await store.departedLogs()).toEqual([]);
+        const uk = { party: 'UK', version: 3, digest: 'd3', end: 5 };
+        expect(await store.addDepartedLogs([uk, { party: 'JP', version: 4, digest: 'd4', end: 0 }])).toEqual(['UK', 'JP']);
+        expect(await store.addDepartedLogs([{ ...uk, end: 9 }])).toEqual([]);
+        await expectRejectsCode(store.addDepartedLogs([{ party: 'FR', version: 4, digest: 'd4', end: 1 }, { party: 'DE', version: 1, digest: 'd', end: 1 }]), StoreError, 'STORE_CONFLICT');
+        await expectRejectsCode(store.addDepartedLogs([{ party: 'DE', version: 4, digest: '', end: 1 }]), StoreError, 'STORE_CONFLICT');
+        expect(await store.departedLogs()).toEqual([{ party: 'JP', version: 4, digest: 'd4', end: 0 }, uk]);
+      });
+
+      it('keeps accord fork proofs once each, oldest first, up to the cap', async () => {
+        expect(await store.accordForkProofs()).toEqual([]);
+        expect(await store.addAccordForkProof('p1\n', '2026-05-14T12:00:00Z', 2)).toBe(true);
+        expect(await store.addAccordForkProof('p1\n', '2026-05-14T12:00:01Z', 2)).toBe(false);
+        expect(await store.addAccordForkProof('p0\n', '2026-05-14T12:00:02Z', 2)).toBe(true);
+        expect(await store.addAccordForkProof('p2\n', '2026-05-14T12:00:03Z', 2)).toBe(false); // the cap
+        await expectRejectsCode(store.addAccordForkProof('', '2026-05-14T12:00:04Z', 9), StoreError, 'STORE_CONFLICT');
+        expect(await store.accordForkProofs()).toEqual(['p1\n', 'p0\n']);
+      });
+
+      it('keeps the first evaluation note per (party, index, cosigner)', async () => {
+        const n = { party: 'CN', index: 3, cosigner: 'US', treeSize: 4, cosignedAt: 1_778_760_000, note: 'note US\n' };
+        expect(await store.evaluationNotes('CN', 3)).toEqual([]);
+        expect(await store.addEvaluationNote(n)).toBe(true);
+        expect(await store.addEvaluationNote({ ...n, treeSize: 9, note: 'later\n' })).toBe(false);
+        expect(await store.addEvaluationNote({ ...n, cosigner: 'UK', cosignedAt: 5 })).toBe(true);
+        expect(await store.addEvaluationNote({ ...n, index: 2 })).toBe(true);
+        for (const bad of [{ ...n, index: 5, treeSize: 5 }, { ...n, index: 6, cosigner: '' }, { ...n, index: 7, treeSize: 9, cosignedAt: -1 }, { ...n, index: 8, treeSize: 9, note: '' }]) {
+          await expectRejectsCode(store.addEvaluationNote(bad), StoreError, 'STORE_CONFLICT');
+        }
+        expect(await store.evaluationNotes('CN', 3)).toEqual([{ ...n, cosigner: 'UK', cosignedAt: 5 }, n]); // by cosigner
+        expect(await store.evaluationNotes('CN', 2)).toEqual([{ ...n, index: 2 }]);
+        expect(await store.evaluationNotes('CN', 5)).toEqual([]);
       });
     });
 

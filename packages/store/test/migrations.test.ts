@@ -46,7 +46,10 @@ describe('migrations', () => {
     expect(schemaVersion(db)).toBe(0);
     expect(migrate(db)).toEqual(MIGRATIONS.map((m) => m.version));
     expect(schemaVersion(db)).toBe(SCHEMA_VERSION);
-    expect(tables(db)).toEqual(['checkpoint_timestamps', 'checkpoints', 'cosigned_times', 'cursors', 'entries', 'entry_refs', 'entry_to', 'entry_types', 'escalations', 'fork_proofs', 'hashes', 'mirror', 'officers', 'own_cosigned', 'received', 'request_nonces', 'sessions', 'settings', 'unverified_checkpoints', 'witness']);
+    expect(tables(db)).toEqual([
+      ...['accord_activations', 'accord_chain', 'accord_forks', 'accord_versions', 'checkpoint_timestamps', 'checkpoints', 'cosigned_times', 'cursors', 'departed_logs', 'entries', 'entry_refs', 'entry_to', 'entry_types'],
+      ...['escalations', 'evaluation_notes', 'fork_proofs', 'hashes', 'mirror', 'officers', 'own_cosigned', 'received', 'request_nonces', 'sessions', 'settings', 'unverified_checkpoints', 'witness'],
+    ]);
     expect(migrate(db)).toEqual([]);
     db.close();
   });
@@ -138,6 +141,8 @@ interface Manifest {
   witness?: { origin: string; party: string; logKey: string; witnessKey: string; treeSize: number; rootHash: string; note: string }[];
   /** Schema ≥ 8 (issue 12): time-stamp tokens kept beside checkpoints (token: base64 bytes). */
   timestamps?: { party: string; treeSize: number; authority: string; token: string; genTime: number; note: string }[];
+  /** Schema ≥ 10 (issue 14): the governance tables. */
+  governance?: { accordChain: unknown; departed: unknown[]; accordForks: string[]; evaluationNotes: { party: string; index: number }[] };
 }
 
 const FIXTURES = fileURLToPath(new URL('./fixtures/db/', import.meta.url));
@@ -206,6 +211,13 @@ describe('fixture databases made by earlier releases open with the current code'
       // issue 12: the tokens kept beside checkpoints (schema ≥ 8); none before.
       const held = await store.checkpointTimestamps('US');
       expect(held.map((t) => ({ ...t, token: formatBase64(t.token) }))).toEqual(manifest.timestamps ?? []);
+
+      // issue 14: the governance tables (schema ≥ 10); empty before (fixtures of those versions held none).
+      const g = manifest.governance;
+      expect(await store.accordChain()).toEqual(g === undefined ? undefined : { ...(g.accordChain as object), revision: 1 });
+      expect(await store.departedLogs()).toEqual(g?.departed ?? []);
+      expect(await store.accordForkProofs()).toEqual(g?.accordForks ?? []);
+      for (const n of g?.evaluationNotes ?? []) expect(await store.evaluationNotes(n.party, n.index)).toEqual([n]);
 
       // And the current writer continues the old log.
       const writer = await LogWriter.open(store, { origin: manifest.origin, signCheckpoint: () => new TextEncoder().encode('unsigned test checkpoint\n') });

@@ -213,8 +213,9 @@ function registerInstall(accord: Command): void {
 
 /**
  * Installs a chain file: version 1 as DIR/accord.json (the channel's genesis,
- * byte for byte), versions ≥ 2 and the activations as the store setting
- * `accord.chain` (GOV.md §4) — what a joining party's node starts from.
+ * byte for byte), versions ≥ 2 and the activations as the store's accord
+ * chain (GOV.md §4) — what a joining party's node starts from. A store that
+ * holds a longer chain, or other activations, keeps it (the chain only grows).
  */
 async function installChain(file: string, dir: string, config: Config, out: Out, json: boolean): Promise<number> {
   const { json: chainJson } = await loadChain({ file });
@@ -236,8 +237,13 @@ async function installChain(file: string, dir: string, config: Config, out: Out,
     try {
       const bound = (await store.getSetting('accord')) as { id?: string } | undefined;
       if (bound?.id !== undefined && bound.id !== chain.channel) throw new UsageError(`${dir} already holds channel ${bound.id}; a data directory serves one accord — use a new --data`);
+      await store.putAccordChain({ channel: chain.channel, versions: chainJson.versions.slice(1), activations: chainJson.activations }).catch((e: unknown) => {
+        if (isParleyError(e) && e.code === 'STORE_CONFLICT') {
+          throw new UsageError(`${dir} already holds a longer accord chain, or activations this chain file lacks (${e.message}); install the channel's current chain (GET /v1/accord/chain from any node)`);
+        }
+        throw e;
+      });
       writeFileAtomic(target, formatSignedAccord(genesis));
-      await store.putSetting('accord.chain', { channel: chain.channel, versions: chainJson.versions.slice(1), activations: chainJson.activations });
     } finally {
       await store.close();
     }

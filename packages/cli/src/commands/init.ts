@@ -163,7 +163,7 @@ async function init(o: InitOpts): Promise<number> {
       if (chain !== undefined) {
         // As `parley accord install CHAINFILE`: version 1 (the channel id) as accord.json, the rest in the store.
         writeFileAtomic(join(dir, 'accord.json'), formatSignedAccord(chain.json.versions[0]!));
-        await store.putSetting('accord.chain', { channel: chain.channel, versions: chain.json.versions.slice(1), activations: chain.json.activations });
+        await store.putAccordChain({ channel: chain.channel, versions: chain.json.versions.slice(1), activations: chain.json.activations });
       }
     } finally {
       await store.close();

@@ -141,7 +141,8 @@ async function migrate(o: MigrateOpts): Promise<number> {
           `  own log: ${v.treeSize} entries, ${v.checkpoints} checkpoints (tree recomputed, every root matches)`,
           `  received ${c.received}, mirrored ${c.mirror}, officers ${c.officer}, sessions ${c.session}, settings ${c.setting}, witness states ${c.witness},`,
           `  fork proofs ${c.forkProof}, kept checkpoints ${c.unverified}, cursors ${c.cursor}, cosignatures ${c.ownCosigned}, cosigned times ${c.cosignedTime},`,
-          `  time stamps ${c.timestamp}, escalations ${c.escalation}, live nonces ${c.nonce}`,
+          `  time stamps ${c.timestamp}, escalations ${c.escalation}, live nonces ${c.nonce},`,
+          `  accord chain ${c.accordChain}, departed logs ${c.departed}, accord fork proofs ${c.accordFork}, evaluation notes ${c.evaluationNote}`,
           switched
             ? `${paths(dir).config} now names the database: start the node with parley serve --data ${dir}`
             : toDir !== undefined

@@ -44,6 +44,7 @@ import {
   hpkeDeriveKeyPair,
   hpkeGenerateKeyPair,
   newSigner,
+  parseChainFile,
   signAccord,
   signCheckpoint,
   verifierKeyOf,
@@ -629,7 +630,8 @@ async function joinParty(c: GovContext & { freePort: () => Promise<number> }): P
   // JP's node starts from the chain (what `parley accord install CHAIN` puts in its store).
   const file = join(jpDir, 'parley.sqlite');
   const store = withWriterThread(SqliteStore.open(file), file);
-  await store.putSetting('accord.chain', await chainAt(us));
+  const chain = parseChainFile(JSON.stringify(await chainAt(us)));
+  await store.putAccordChain({ ...chain, versions: chain.versions.slice(1) }); // version 1 is the genesis (accord.json)
   const login = { officer: 'duty-jp', password: Buffer.from(randomBytes(12)).toString('base64url') };
   await store.putOfficer({ name: login.officer, role: 'admin', passwordHash: await hashPassword(login.password), created: new Date().toISOString(), disabled: false });
   const jp = await c.startNode('JP', { log: key, hpke }, store, port, login);

@@ -15,8 +15,8 @@
  * witness and the push cursor; evidence built from it months later would
  * prove the commitment existed only by then — after the deployment. So the
  * first cosigned note covering each commitment and notice is kept, once per
- * cosigner, in settings `evaluation.cosigned/<party>/<index>/<cosigner>`
- * (write-once), as cosignatures are made or received (noteCosigned).
+ * cosigner, in the store's evaluation notes (write-once per party, index and
+ * cosigner; issue 14), as cosignatures are made or received (noteCosigned).
  */
 import { COSIGNATURE_V1_LENGTH, parseCosignature, parseNote } from '@parley/core';
 import type { ParleyNode } from '../service.js';
@@ -34,7 +34,10 @@ export interface CapturedNote {
   readonly note: string;
 }
 
-const key = (party: string, index: number, cosigner: string) => `evaluation.cosigned/${party}/${index}/${cosigner}`;
+/** Keeps `c` for entry `index` of `party`'s log unless a note of that cosigner is kept (the first stays). */
+function keep(node: ParleyNode, party: string, index: number, c: CapturedNote): Promise<boolean> {
+  return node.store.addEvaluationNote({ party, index, cosigner: c.cosigner, treeSize: c.size, cosignedAt: c.timestamp, note: c.note });
+}
 
 /**
  * The stamped checkpoint of `party`'s log covering `index` with the earliest
@@ -47,13 +50,11 @@ export function earliestStamp(node: ParleyNode, party: string, index: number): P
 
 /** The notes kept for (party, index), one per counterpart that cosigned. */
 export async function capturedNotes(node: ParleyNode, party: string, index: number): Promise<CapturedNote[]> {
-  const out: CapturedNote[] = [];
-  for (const p of node.accord.accord.parties) {
-    if (p.id === party) continue;
-    const v = (await node.store.getSetting(key(party, index, p.id))) as CapturedNote | undefined;
-    if (v !== undefined && typeof v.note === 'string') out.push(v);
-  }
-  return out.sort((a, b) => a.timestamp - b.timestamp);
+  const counterparts = new Set(node.accord.accord.parties.map((p) => p.id).filter((p) => p !== party));
+  return (await node.store.evaluationNotes(party, index))
+    .filter((n) => counterparts.has(n.cosigner))
+    .map((n) => ({ cosigner: n.cosigner, size: n.treeSize, timestamp: n.cosignedAt, note: n.note }))
+    .sort((a, b) => a.timestamp - b.timestamp);
 }
 
 /** The latest cosigned notes held for `party`'s log (own: each peer's; other: our witness's), as captured notes. */
@@ -86,8 +87,7 @@ export async function latestCosigned(node: ParleyNode, party: string): Promise<C
 export async function captureLatest(node: ParleyNode, party: string, index: number): Promise<void> {
   for (const c of await latestCosigned(node, party)) {
     if (c.size <= index || c.cosigner === party) continue;
-    const k = key(party, index, c.cosigner);
-    if ((await node.store.getSetting(k)) === undefined) await node.store.putSetting(k, c);
+    await keep(node, party, index, c);
   }
 }
 
@@ -166,10 +166,7 @@ export class EvaluationCapture {
     if (p.size <= from) return;
     for (const index of await this.#recent(p.party)) {
       if (index >= p.size || index < from) continue;
-      const k = key(p.party, index, p.cosigner);
-      if ((await this.#node.store.getSetting(k)) !== undefined) continue;
-      const v: CapturedNote = { cosigner: p.cosigner, size: p.size, timestamp: p.timestamp, note: p.note! };
-      await this.#node.store.putSetting(k, v);
+      await keep(this.#node, p.party, index, { cosigner: p.cosigner, size: p.size, timestamp: p.timestamp, note: p.note! });
     }
     this.#covered.set(done, p.size);
   }

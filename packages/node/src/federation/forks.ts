@@ -145,15 +145,12 @@ export function notifyForkRecorded(store: LogStore, party: string): void {
 // ---------------------------------------------------------------------------
 // Accord forks (issue 11): two different valid versions N+1 after one version N.
 
-/** Store setting holding the accord fork proofs (canonical core AccordForkProof texts, oldest first). */
-export const ACCORD_FORKS_SETTING = 'accord.forks';
-/** Most accord fork proofs kept. */
+/** Most accord fork proofs kept (the store's accord fork proofs, issue 14). */
 export const MAX_ACCORD_FORKS = 8;
 
 /** The accord fork proofs held (canonical texts, oldest first). */
-export async function accordForks(store: LogStore): Promise<string[]> {
-  const v = await store.getSetting(ACCORD_FORKS_SETTING);
-  return Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : [];
+export function accordForks(store: LogStore): Promise<string[]> {
+  return store.accordForkProofs();
 }
 
 /**

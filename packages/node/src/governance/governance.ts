@@ -13,7 +13,7 @@
  * node activates it in its own log — the activation entry (a planned log-key
  * rotation first dual-signs the checkpoint at R, then signs the entry at R
  * with the new key: ParleyNode.appendActivation) — then stores the chain
- * file (store setting `accord.chain`) and has the node adopt it. A peer's
+ * file (the store's accord chain) and has the node adopt it. A peer's
  * activation entry is recorded as `{party, version, size: its index}`.
  *
  * Decisions where the design is silent:
@@ -35,7 +35,7 @@
  *   activations: a peer down or forked would block it forever, and a peer
  *   that meets the new key catches up by itself.
  * - Two different complete versions N+1 are an accord fork: the proof (core
- *   accordForkProof) is stored (setting `accord.forks`) before anything is
+ *   accordForkProof) is stored (the store's accord fork proofs) before anything is
  *   refused, the fork alarm is raised (federation/forks.ts listeners, the
  *   watcher's ERROR line and webhook), GET /v1/forks lists it. Neither is
  *   adopted when both are seen before one is in force; otherwise the one in
@@ -77,10 +77,9 @@ import {
 import type { ProposalStatus, ProposalView } from '@parley/core';
 import type { LogStore } from '@parley/store';
 import type { ParleyNode } from '../service.js';
-import { ACCORD_FORKS_SETTING, MAX_ACCORD_FORKS, accordForkMessage, accordForkParty, accordForkSigners, accordForks, evidence, notifyForkRecorded } from '../federation/forks.js';
+import { MAX_ACCORD_FORKS, accordForkMessage, accordForkParty, accordForkSigners, evidence, notifyForkRecorded } from '../federation/forks.js';
+import { storedChain } from '../epochs.js';
 
-/** Store setting holding the chain file (versions ≥ 2 and activations; genesis stays accord.json). */
-export const CHAIN_SETTING = 'accord.chain';
 const MACHINE = 'node';
 const TYPES = ['accord.amendment', 'accord.approval', 'accord.activation'] as const;
 /** How an activation entry's canonical text names its type. */
@@ -178,7 +177,7 @@ export class Governance {
    * activates whatever is due (a joining party's first entry).
    */
   static async attach(node: ParleyNode, store: LogStore, o: { onError?: (e: unknown) => void } = {}): Promise<Governance> {
-    const held = (await store.getSetting(CHAIN_SETTING)) as ChainFile | undefined;
+    const held = await storedChain(store);
     const genesis = node.chain.signed[0]!;
     const versions = [genesis, ...(held?.versions ?? []).filter((v) => accordVersion(v.accord) > 1)];
     const file: ChainFile = { channel: node.chain.channel, versions, activations: held?.activations ?? [] };
@@ -724,7 +723,7 @@ export class Governance {
   /**
    * Keeps an accord fork proof (core accordForkProof: two different valid
    * versions N+1 after one version N) durably — store setting
-   * {@link ACCORD_FORKS_SETTING}, at most {@link MAX_ACCORD_FORKS} — BEFORE the
+   * `addAccordForkProof`, at most {@link MAX_ACCORD_FORKS} — BEFORE the
    * second version is refused, then raises the fork alarm (the listeners of
    * federation/forks.ts: watcher, federator, live events) and reports
    * `ACCORD_FORKED` to onError.
@@ -736,9 +735,7 @@ export class Governance {
     this.#forked.add(accordId(a.accord));
     this.#forked.add(accordId(b.accord));
     const text = formatAccordForkProof(proof);
-    const held = await accordForks(this.#store);
-    if (!held.includes(text) && held.length < MAX_ACCORD_FORKS) {
-      await this.#store.putSetting(ACCORD_FORKS_SETTING, [...held, text]);
+    if (await this.#store.addAccordForkProof(text, new Date().toISOString(), MAX_ACCORD_FORKS)) {
       // ---- durable: the evidence is kept; now the alarm.
       notifyForkRecorded(this.#store, accordForkParty(proof));
     }
@@ -795,8 +792,26 @@ export class Governance {
     return () => this.#chainListeners.delete(listener);
   }
 
+  /**
+   * Runs on a chain another process of the party stored (node.followChain,
+   * issue 14), as if this one had saved it: `file` is the stored chain file
+   * (versions ≥ 2), `chain` its verified chain, already in force in the node.
+   */
+  async followStored(file: ChainFile, chain: AccordChain): Promise<void> {
+    await this.#serial(async () => {
+      this.#file = { channel: file.channel, versions: [this.#file.versions[0]!, ...file.versions], activations: file.activations };
+      this.#chain = chain;
+      for (const a of file.activations) {
+        const v = chain.version(a.version);
+        this.#activations.set(`${a.party}/${a.version}`, { ...a, digest: v !== undefined ? digestOf(v) : '' });
+      }
+      for (const l of this.#chainListeners) l(chain);
+      this.#haltIfDue();
+    });
+  }
+
   async #save(file: ChainFile): Promise<void> {
-    // The node verifies the whole file (activation entries included) and stores it (setting accord.chain)
+    // The node verifies the whole file (activation entries included) and stores it (the store's accord chain)
     // before it runs on it; a file it refuses changes nothing here either.
     const chain = await this.#node.adoptChain(file);
     this.#file = file;

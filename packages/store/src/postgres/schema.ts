@@ -12,6 +12,13 @@
  *     unverified_checkpoints, cursors, own_cosigned, cosigned_times, escalations,
  *     request_nonces, checkpoint_timestamps        as in SQLite (insert-only ones by trigger)
  *
+ * Migration 2 (issue 14) adds SQLite migration 10's governance tables —
+ * accord_chain, accord_versions, accord_activations, departed_logs,
+ * accord_forks, evaluation_notes — and moves the settings rows a version-1
+ * database kept for them (accord.chain, accord.departed, accord.forks,
+ * evaluation.cosigned/…) into them in the migration's transaction
+ * ({@link importGovernanceSettingsPg}, the same conversion as SQLite's).
+ *
  * Versions are rows of `parley_schema` (version, description, applied_at).
  * {@link migratePg} takes a session advisory lock (two processes opening one
  * new database at once: the second waits, then finds nothing to do), then
@@ -21,11 +28,45 @@
 import type pg from 'pg';
 import { fail } from '@parley/core';
 import type { MigrationStep } from '../sqlite/store.js';
+import { LEGACY_SETTING_PATTERNS, legacyRows, MIGRATED_AT } from '../governanceRows.js';
 
 export interface PgMigration {
   readonly version: number;
   readonly description: string;
   readonly sql: string;
+  /** Data conversion run after `sql`, in the same transaction. */
+  readonly after?: (c: pg.ClientBase) => Promise<void>;
+}
+
+/** Migration 2's data step: the legacy governance settings into their tables (governanceRows.ts), then deleted. */
+export async function importGovernanceSettingsPg(c: pg.ClientBase): Promise<void> {
+  const where = LEGACY_SETTING_PATTERNS.map((_, i) => `key LIKE $${i + 1}`).join(' OR ');
+  const rows = (await c.query(`SELECT key, value FROM settings WHERE ${where} ORDER BY key COLLATE "C"`, [...LEGACY_SETTING_PATTERNS])).rows as { key: string; value: string }[];
+  for (const { key, value } of rows) {
+    const r = legacyRows(key, value);
+    if (r === undefined) continue;
+    switch (r.kind) {
+      case 'chain':
+        await c.query('INSERT INTO accord_chain (one, channel, revision) VALUES (true, $1, 1)', [r.chain.channel]);
+        for (const v of r.chain.versions) await c.query('INSERT INTO accord_versions (version, signed) VALUES ($1, $2)', [v.version, v.signed]);
+        for (const [i, a] of r.chain.activations.entries()) {
+          await c.query('INSERT INTO accord_activations (party, version, pos, size, suspect_from, entry) VALUES ($1, $2, $3, $4, $5, $6)', [a.party, a.version, i, a.size, a.suspectFrom ?? null, a.entry]);
+        }
+        break;
+      case 'departed':
+        for (const d of r.logs) await c.query('INSERT INTO departed_logs (party, version, digest, end_size) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING', [d.party, d.version, d.digest, d.end]);
+        break;
+      case 'forks':
+        for (const p of r.proofs) await c.query('INSERT INTO accord_forks (proof, recorded_at) VALUES ($1, $2) ON CONFLICT DO NOTHING', [p, MIGRATED_AT]);
+        break;
+      case 'evaluation': {
+        const n = r.note;
+        await c.query('INSERT INTO evaluation_notes (party, idx, cosigner, tree_size, cosigned_at, note) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING', [n.party, n.index, n.cosigner, n.treeSize, n.cosignedAt, n.note]);
+        break;
+      }
+    }
+    await c.query('DELETE FROM settings WHERE key = $1', [key]);
+  }
 }
 
 /** Advisory lock key of the migrations ("parley" + 1). */
@@ -206,6 +247,58 @@ export const PG_MIGRATIONS: readonly PgMigration[] = [
         FOR EACH ROW EXECUTE FUNCTION parley_refuse('time-stamp tokens are insert-only evidence');
     `,
   },
+  // issue 14 (typed tables for what lived in settings), as SQLite migration 10
+  {
+    version: 2,
+    description: 'accord chain, departed logs, accord fork proofs and evaluation notes: typed tables instead of settings JSON',
+    sql: `
+      CREATE TABLE accord_chain (
+        one       BOOLEAN PRIMARY KEY DEFAULT true CHECK (one),
+        channel   TEXT NOT NULL CHECK (length(channel) > 0),
+        revision  BIGINT NOT NULL CHECK (revision > 0)
+      );
+      CREATE TABLE accord_versions (
+        version  BIGINT PRIMARY KEY CHECK (version >= 2),
+        signed   TEXT NOT NULL CHECK (length(signed) > 0)
+      );
+      CREATE TABLE accord_activations (
+        party         TEXT NOT NULL CHECK (length(party) > 0),
+        version       BIGINT NOT NULL CHECK (version >= 1),
+        pos           BIGINT NOT NULL CHECK (pos >= 0),
+        size          BIGINT NOT NULL CHECK (size >= 0),
+        suspect_from  BIGINT CHECK (suspect_from >= 0),
+        entry         TEXT NOT NULL,
+        PRIMARY KEY (party, version)
+      );
+      CREATE TABLE departed_logs (
+        party     TEXT PRIMARY KEY CHECK (length(party) > 0),
+        version   BIGINT NOT NULL CHECK (version >= 2),
+        digest    TEXT NOT NULL CHECK (length(digest) > 0),
+        end_size  BIGINT NOT NULL CHECK (end_size >= 0)
+      );
+      CREATE TRIGGER departed_logs_insert_only BEFORE UPDATE OR DELETE ON departed_logs
+        FOR EACH ROW EXECUTE FUNCTION parley_refuse('a departed log keeps its end');
+      CREATE TABLE accord_forks (
+        seq          BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        proof        TEXT NOT NULL UNIQUE CHECK (length(proof) > 0),
+        recorded_at  TEXT NOT NULL
+      );
+      CREATE TRIGGER accord_forks_insert_only BEFORE UPDATE OR DELETE ON accord_forks
+        FOR EACH ROW EXECUTE FUNCTION parley_refuse('accord fork proofs are insert-only');
+      CREATE TABLE evaluation_notes (
+        party        TEXT NOT NULL CHECK (length(party) > 0),
+        idx          BIGINT NOT NULL CHECK (idx >= 0),
+        cosigner     TEXT NOT NULL CHECK (length(cosigner) > 0),
+        tree_size    BIGINT NOT NULL CHECK (tree_size > idx),
+        cosigned_at  BIGINT NOT NULL CHECK (cosigned_at >= 0),
+        note         TEXT NOT NULL CHECK (length(note) > 0),
+        PRIMARY KEY (party, idx, cosigner)
+      );
+      CREATE TRIGGER evaluation_notes_insert_only BEFORE UPDATE OR DELETE ON evaluation_notes
+        FOR EACH ROW EXECUTE FUNCTION parley_refuse('evaluation notes are write-once');
+    `,
+    after: importGovernanceSettingsPg,
+  },
 ];
 
 export const PG_SCHEMA_VERSION: number = PG_MIGRATIONS[PG_MIGRATIONS.length - 1]!.version;
@@ -244,6 +337,7 @@ export async function migratePg(c: pg.ClientBase, migrations: readonly PgMigrati
       await c.query('BEGIN');
       try {
         await c.query(m.sql);
+        await m.after?.(c);
         await c.query('INSERT INTO parley_schema (version, description) VALUES ($1, $2)', [m.version, m.description]);
         await c.query('COMMIT');
       } catch (e) {

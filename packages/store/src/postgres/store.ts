@@ -25,7 +25,7 @@
  * Batched inserts use unnest() of arrays: one statement per table per batch.
  */
 import pg from 'pg';
-import { bytesEqual, fail, Frontier, frontierIndexes, type Hash, HASH_SIZE, storedHashCount, storedHashIndex } from '@parley/core';
+import { bytesEqual, fail, Frontier, frontierIndexes, type Hash, HASH_SIZE, type SignedAccord, storedHashCount, storedHashIndex } from '@parley/core';
 import type {
   AppendBatch,
   CheckpointTimestamp,
@@ -48,7 +48,12 @@ import type {
   WebhookDelivery,
   WebhookUpdate,
   WitnessState,
+  EvaluationNote,
+  HeldAccordChain,
+  StoredAccordChain,
+  StoredDepartedLog,
 } from '../types.js';
+import { checkChain, checkChainExtends, checkDeparted, checkEvaluationNote } from '../governanceRows.js';
 import type { MigrationStep } from '../sqlite/store.js';
 import type { DumpTables } from '../copy.js';
 import { HashCache } from '../sqlite/hashCache.js';
@@ -783,6 +788,129 @@ export class PgStore implements LogStore {
     });
   }
 
+  // ---- Governance tables (migration 2, issue 14).
+
+  accordChain(): Promise<HeldAccordChain | undefined> {
+    return this.#read('accordChain', async () => {
+      // One statement: one snapshot of the three tables (READ COMMITTED).
+      const r = await this.pool.query(`SELECT h.channel, h.revision,
+          (SELECT coalesce(json_agg(v.signed ORDER BY v.version), '[]') FROM accord_versions v) AS versions,
+          (SELECT coalesce(json_agg(json_build_object('party', a.party, 'version', a.version, 'size', a.size, 'suspect_from', a.suspect_from, 'entry', a.entry) ORDER BY a.pos), '[]') FROM accord_activations a) AS activations
+        FROM accord_chain h`);
+      const row = r.rows[0];
+      if (row === undefined) return undefined;
+      return {
+        channel: row.channel as string,
+        versions: (row.versions as string[]).map((t) => JSON.parse(t) as SignedAccord),
+        activations: (row.activations as { party: string; version: number; size: number; suspect_from: number | null; entry: string }[]).map((a) => ({
+          party: a.party,
+          version: a.version,
+          size: a.size,
+          ...(a.suspect_from !== null ? { suspectFrom: a.suspect_from } : {}),
+          entry: a.entry,
+        })),
+        revision: row.revision as number,
+      };
+    });
+  }
+
+  accordChainRevision(): Promise<number> {
+    return this.#read('accordChainRevision', async () => ((await this.pool.query('SELECT revision FROM accord_chain')).rows[0]?.revision as number | undefined) ?? 0);
+  }
+
+  putAccordChain(chain: StoredAccordChain): Promise<number> {
+    return this.#write('putAccordChain', async () => {
+      const next = checkChain(chain);
+      return this.#tx(async (c) => {
+        // Writers in several processes serialize here, so the extends-check reads what the rewrite replaces.
+        await c.query(`SELECT pg_advisory_xact_lock(hashtext('parley.accord_chain'))`);
+        const head = (await c.query('SELECT channel, revision FROM accord_chain')).rows[0] as { channel: string; revision: number } | undefined;
+        const held = head && {
+          channel: head.channel,
+          versions: (await c.query('SELECT count(*)::int AS n FROM accord_versions')).rows[0].n as number,
+          activations: (await c.query('SELECT party, version, size FROM accord_activations')).rows as { party: string; version: number; size: number }[],
+        };
+        checkChainExtends(held, next);
+        const revision = (head?.revision ?? 0) + 1;
+        await c.query('INSERT INTO accord_chain (one, channel, revision) VALUES (true, $1, $2) ON CONFLICT (one) DO UPDATE SET revision = excluded.revision', [next.channel, revision]);
+        await c.query('DELETE FROM accord_versions');
+        await c.query('DELETE FROM accord_activations');
+        await c.query('INSERT INTO accord_versions (version, signed) SELECT * FROM unnest($1::bigint[], $2::text[])', [next.versions.map((v) => v.version), next.versions.map((v) => v.signed)]);
+        const a = next.activations;
+        await c.query('INSERT INTO accord_activations (party, version, pos, size, suspect_from, entry) SELECT * FROM unnest($1::text[], $2::bigint[], $3::bigint[], $4::bigint[], $5::bigint[], $6::text[])', [
+          a.map((x) => x.party),
+          a.map((x) => x.version),
+          a.map((_, i) => i),
+          a.map((x) => x.size),
+          a.map((x) => x.suspectFrom ?? null),
+          a.map((x) => x.entry),
+        ]);
+        return revision;
+      });
+    });
+  }
+
+  departedLogs(): Promise<StoredDepartedLog[]> {
+    return this.#read('departedLogs', async () =>
+      (await this.pool.query('SELECT party, version, digest, end_size FROM departed_logs ORDER BY party COLLATE "C"')).rows.map((r) => ({ party: r.party, version: r.version, digest: r.digest, end: r.end_size })),
+    );
+  }
+
+  addDepartedLogs(logs: readonly StoredDepartedLog[]): Promise<string[]> {
+    return this.#write('addDepartedLogs', async () => {
+      logs.forEach(checkDeparted);
+      if (logs.length === 0) return [];
+      // One statement: atomic; within the call the first of two rows of one party wins.
+      const r = await this.pool.query(
+        `INSERT INTO departed_logs (party, version, digest, end_size)
+         SELECT DISTINCT ON (party) party, version, digest, end_size
+         FROM unnest($1::text[], $2::bigint[], $3::text[], $4::bigint[]) WITH ORDINALITY AS u(party, version, digest, end_size, ord)
+         ORDER BY party, ord
+         ON CONFLICT DO NOTHING RETURNING party`,
+        [logs.map((d) => d.party), logs.map((d) => d.version), logs.map((d) => d.digest), logs.map((d) => d.end)],
+      );
+      const fresh = new Set(r.rows.map((x) => x.party as string));
+      return logs.map((d) => d.party).filter((p, i, all) => fresh.has(p) && all.indexOf(p) === i);
+    });
+  }
+
+  addAccordForkProof(proof: string, recordedAt: string, maxKept: number): Promise<boolean> {
+    return this.#write('addAccordForkProof', async () => {
+      if (proof.length === 0) fail('STORE_CONFLICT', 'addAccordForkProof: empty proof');
+      return this.#tx(async (c) => {
+        // The cap is global: serialize the count-then-insert across processes.
+        await c.query(`SELECT pg_advisory_xact_lock(hashtext('parley.accord_forks'))`);
+        if (((await c.query('SELECT count(*)::int AS n FROM accord_forks')).rows[0].n as number) >= maxKept) return false;
+        return (await c.query('INSERT INTO accord_forks (proof, recorded_at) VALUES ($1, $2) ON CONFLICT DO NOTHING', [proof, recordedAt])).rowCount === 1;
+      });
+    });
+  }
+
+  accordForkProofs(): Promise<string[]> {
+    return this.#read('accordForkProofs', async () => (await this.pool.query('SELECT proof FROM accord_forks ORDER BY seq')).rows.map((r) => r.proof as string));
+  }
+
+  addEvaluationNote(n: EvaluationNote): Promise<boolean> {
+    return this.#write('addEvaluationNote', async () => {
+      checkEvaluationNote(n);
+      const r = await this.pool.query('INSERT INTO evaluation_notes (party, idx, cosigner, tree_size, cosigned_at, note) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING', [
+        n.party,
+        n.index,
+        n.cosigner,
+        n.treeSize,
+        n.cosignedAt,
+        n.note,
+      ]);
+      return r.rowCount === 1;
+    });
+  }
+
+  evaluationNotes(party: string, index: number): Promise<EvaluationNote[]> {
+    return this.#read('evaluationNotes', async () =>
+      (await this.pool.query('SELECT party, idx, cosigner, tree_size, cosigned_at, note FROM evaluation_notes WHERE party = $1 AND idx = $2 ORDER BY cosigner COLLATE "C"', [party, index])).rows.map(evaluationNoteOf),
+    );
+  }
+
   /** The raw listings of a logical dump (copy.ts, `parley migrate`). */
   dumpTables(): DumpTables {
     // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -814,6 +942,8 @@ export class PgStore implements LogStore {
       ownCosignedAll: async () =>
         (await q('SELECT witness, tree_size, cosigned_at, note FROM own_cosigned')).map((r) => ({ witness: r.witness, treeSize: r.tree_size, ...(r.cosigned_at !== null ? { cosignedAt: r.cosigned_at } : {}), note: r.note })),
       cosignedTimesAll: async () => (await q('SELECT party, cosigner, tree_size, cosigned_at FROM cosigned_times')).map((r) => ({ party: r.party, cosigner: r.cosigner, treeSize: r.tree_size, cosignedAt: r.cosigned_at })),
+      accordForkRows: async () => (await q('SELECT proof, recorded_at FROM accord_forks ORDER BY seq')).map((r) => ({ proof: r.proof, recordedAt: r.recorded_at })),
+      evaluationNotesAll: async () => (await q('SELECT party, idx, cosigner, tree_size, cosigned_at, note FROM evaluation_notes')).map(evaluationNoteOf),
       timestampsAll: async () =>
         (await q('SELECT party, tree_size, authority, token, gen_time, note FROM checkpoint_timestamps')).map((r) => ({ party: r.party, treeSize: r.tree_size, authority: r.authority, token: bytes(r.token), genTime: r.gen_time, note: r.note })),
     };
@@ -981,4 +1111,9 @@ function whereClause(where: readonly string[]): string {
 
 function limitOf(q: ListQuery): number {
   return Number.isSafeInteger(q.limit) && q.limit > 0 ? q.limit : 0;
+}
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+function evaluationNoteOf(r: any): EvaluationNote {
+  return { party: r.party, index: r.idx, cosigner: r.cosigner, treeSize: r.tree_size, cosignedAt: r.cosigned_at, note: r.note };
 }

@@ -127,6 +127,27 @@
  * ({@link Migration.foreignKeysOff}, checked by `foreign_key_check` before
  * COMMIT), so a crash leaves version 8 or version 9, whole.
  *
+ * Added by migration 10 (issue 14: governance state gets typed tables, not
+ * JSON in `settings`; values moved out of the old keys in the same
+ * transaction, governanceImport.ts):
+ *
+ *     accord_chain        one row (one = 1): channel, revision   the chain in force beyond the genesis;
+ *                                                                revision +1 at every write (polled by
+ *                                                                processes sharing a database)
+ *     accord_versions     version ≥ 2 PRIMARY KEY → signed (JSON)  each adopted version, as signed
+ *     accord_activations  (party, version) PRIMARY KEY, pos (the   party's log adopts version at entry
+ *                         chain file's order), size, suspect_from, `size` (GOV.md §2), with the
+ *                         entry (base64)                            activation entry
+ *     departed_logs       party PRIMARY KEY → version, digest,     the end of a departed party's log
+ *                         end_size                                  (node epochs.ts); insert-only
+ *     accord_forks        seq PK, proof UNIQUE, recorded_at         accord fork proofs; insert-only
+ *     evaluation_notes    (party, idx, cosigner) PRIMARY KEY →      the first cosigned note covering an
+ *                         tree_size > idx, cosigned_at, note        evaluation entry; insert-only
+ *
+ * The chain moves only forward (store.ts `putAccordChain`: the three chain
+ * tables are rewritten in one transaction, only with a chain that extends
+ * the held one).
+ *
  * Invariants the store keeps (checked at open, see store.ts): entries hold
  * exactly indexes [0, n); hashes hold exactly [0, storedHashCount(n)); the
  * largest checkpoint is at tree size n. All three change only together, in
@@ -144,6 +165,7 @@ import type { Database } from 'better-sqlite3';
 import { fail } from '@parley/core';
 import { importEvidenceSettings } from './settingsImport.js';
 import { slimEntries } from './slimEntries.js';
+import { importGovernanceSettings } from './governanceImport.js';
 
 /** One numbered schema change. */
 export interface Migration {
@@ -444,6 +466,58 @@ export const MIGRATIONS: readonly Migration[] = [
       ) STRICT;
     `,
     after: slimEntries,
+  },
+  // issue 14 (typed tables for what lived in settings): the accord chain, departed logs, accord forks, evaluation notes
+  {
+    version: 10,
+    description: 'accord chain, departed logs, accord fork proofs and evaluation notes: typed tables instead of settings JSON',
+    sql: `
+      CREATE TABLE accord_chain (
+        one       INTEGER PRIMARY KEY CHECK (one = 1),
+        channel   TEXT NOT NULL CHECK (length(channel) > 0),
+        revision  INTEGER NOT NULL CHECK (revision > 0)
+      ) STRICT;
+      CREATE TABLE accord_versions (
+        version  INTEGER PRIMARY KEY CHECK (version >= 2),
+        signed   TEXT NOT NULL CHECK (json_valid(signed))
+      ) STRICT;
+      CREATE TABLE accord_activations (
+        party         TEXT NOT NULL CHECK (length(party) > 0),
+        version       INTEGER NOT NULL CHECK (version >= 1),
+        pos           INTEGER NOT NULL CHECK (pos >= 0),
+        size          INTEGER NOT NULL CHECK (size >= 0),
+        suspect_from  INTEGER CHECK (suspect_from >= 0),
+        entry         TEXT NOT NULL,
+        PRIMARY KEY (party, version)
+      ) STRICT, WITHOUT ROWID;
+      CREATE TABLE departed_logs (
+        party     TEXT PRIMARY KEY CHECK (length(party) > 0),
+        version   INTEGER NOT NULL CHECK (version >= 2),
+        digest    TEXT NOT NULL CHECK (length(digest) > 0),
+        end_size  INTEGER NOT NULL CHECK (end_size >= 0)
+      ) STRICT;
+      CREATE TRIGGER departed_logs_insert_only_u BEFORE UPDATE ON departed_logs BEGIN SELECT RAISE(ABORT, 'a departed log keeps its end'); END;
+      CREATE TRIGGER departed_logs_insert_only_d BEFORE DELETE ON departed_logs BEGIN SELECT RAISE(ABORT, 'a departed log keeps its end'); END;
+      CREATE TABLE accord_forks (
+        seq          INTEGER PRIMARY KEY AUTOINCREMENT,
+        proof        TEXT NOT NULL UNIQUE CHECK (length(proof) > 0),
+        recorded_at  TEXT NOT NULL
+      ) STRICT;
+      CREATE TRIGGER accord_forks_insert_only_u BEFORE UPDATE ON accord_forks BEGIN SELECT RAISE(ABORT, 'accord fork proofs are insert-only'); END;
+      CREATE TRIGGER accord_forks_insert_only_d BEFORE DELETE ON accord_forks BEGIN SELECT RAISE(ABORT, 'accord fork proofs are insert-only'); END;
+      CREATE TABLE evaluation_notes (
+        party        TEXT NOT NULL CHECK (length(party) > 0),
+        idx          INTEGER NOT NULL CHECK (idx >= 0),
+        cosigner     TEXT NOT NULL CHECK (length(cosigner) > 0),
+        tree_size    INTEGER NOT NULL CHECK (tree_size > idx),
+        cosigned_at  INTEGER NOT NULL CHECK (cosigned_at >= 0),
+        note         TEXT NOT NULL CHECK (length(note) > 0),
+        PRIMARY KEY (party, idx, cosigner)
+      ) STRICT, WITHOUT ROWID;
+      CREATE TRIGGER evaluation_notes_insert_only_u BEFORE UPDATE ON evaluation_notes BEGIN SELECT RAISE(ABORT, 'evaluation notes are write-once'); END;
+      CREATE TRIGGER evaluation_notes_insert_only_d BEFORE DELETE ON evaluation_notes BEGIN SELECT RAISE(ABORT, 'evaluation notes are write-once'); END;
+    `,
+    after: importGovernanceSettings,
   },
 ];
 

@@ -17,7 +17,7 @@
  */
 import Database from 'better-sqlite3';
 import type { Statement } from 'better-sqlite3';
-import { fail, Frontier, frontierIndexes, type Hash, HASH_SIZE, storedHashCount, storedHashIndex } from '@parley/core';
+import { type ChainFileActivation, fail, Frontier, frontierIndexes, type Hash, HASH_SIZE, type SignedAccord, storedHashCount, storedHashIndex } from '@parley/core';
 import type { DumpTables } from '../copy.js';
 import type {
   AppendBatch,
@@ -41,7 +41,12 @@ import type {
   ReceivedListing,
   Session,
   WitnessState,
+  EvaluationNote,
+  HeldAccordChain,
+  StoredAccordChain,
+  StoredDepartedLog,
 } from '../types.js';
+import { checkChain, checkChainExtends, checkDeparted, checkEvaluationNote } from '../governanceRows.js';
 import { metaColumn } from './entryMeta.js';
 import { rethrowStoreError } from './errors.js';
 import { HashCache } from './hashCache.js';
@@ -680,6 +685,102 @@ export class SqliteStore implements LogStore {
     });
   }
 
+  // ---- Governance tables (migration 10, issue 14).
+
+  accordChain(): Promise<HeldAccordChain | undefined> {
+    return this.#run('accordChain', () =>
+      this.#db.transaction(() => {
+        const head = this.#list('SELECT channel, revision FROM accord_chain WHERE one = 1').get() as { channel: string; revision: number } | undefined;
+        if (head === undefined) return undefined;
+        const versions = (this.#list('SELECT signed FROM accord_versions ORDER BY version').pluck().all() as string[]).map((t) => JSON.parse(t) as SignedAccord);
+        const activations = (this.#list('SELECT party, version, size, suspect_from, entry FROM accord_activations ORDER BY pos').all() as ActivationRow[]).map(activationOf);
+        return { channel: head.channel, versions, activations, revision: head.revision };
+      })(),
+    );
+  }
+
+  accordChainRevision(): Promise<number> {
+    return this.#run('accordChainRevision', () => (this.#list('SELECT revision FROM accord_chain WHERE one = 1').pluck().get() as number | undefined) ?? 0);
+  }
+
+  putAccordChain(chain: StoredAccordChain): Promise<number> {
+    return this.#run('putAccordChain', () => {
+      const next = checkChain(chain);
+      // One IMMEDIATE transaction: the held chain is read under the write lock, so the
+      // extends-check and the rewrite cannot interleave with another process's write.
+      return this.#db
+        .transaction(() => {
+          const head = this.#list('SELECT channel, revision FROM accord_chain WHERE one = 1').get() as { channel: string; revision: number } | undefined;
+          const held = head && {
+            channel: head.channel,
+            versions: this.#list('SELECT count(*) FROM accord_versions').pluck().get() as number,
+            activations: this.#list('SELECT party, version, size FROM accord_activations').all() as { party: string; version: number; size: number }[],
+          };
+          checkChainExtends(held, next);
+          const revision = (head?.revision ?? 0) + 1;
+          this.#list('INSERT INTO accord_chain (one, channel, revision) VALUES (1, ?, ?) ON CONFLICT (one) DO UPDATE SET revision = excluded.revision').run(next.channel, revision);
+          this.#list('DELETE FROM accord_versions').run();
+          this.#list('DELETE FROM accord_activations').run();
+          const version = this.#list('INSERT INTO accord_versions (version, signed) VALUES (?, ?)');
+          for (const v of next.versions) version.run(v.version, v.signed);
+          const act = this.#list('INSERT INTO accord_activations (party, version, pos, size, suspect_from, entry) VALUES (?, ?, ?, ?, ?, ?)');
+          next.activations.forEach((a, i) => act.run(a.party, a.version, i, a.size, a.suspectFrom ?? null, a.entry));
+          return revision;
+        })
+        .immediate();
+      // ---- DURABLE from here: COMMIT returned with synchronous=FULL.
+    });
+  }
+
+  departedLogs(): Promise<StoredDepartedLog[]> {
+    return this.#run('departedLogs', () =>
+      (this.#list('SELECT party, version, digest, end_size FROM departed_logs ORDER BY party').all() as { party: string; version: number; digest: string; end_size: number }[]).map((r) => ({
+        party: r.party,
+        version: r.version,
+        digest: r.digest,
+        end: r.end_size,
+      })),
+    );
+  }
+
+  addDepartedLogs(logs: readonly StoredDepartedLog[]): Promise<string[]> {
+    return this.#run('addDepartedLogs', () => {
+      logs.forEach(checkDeparted);
+      const st = this.#list('INSERT OR IGNORE INTO departed_logs (party, version, digest, end_size) VALUES (?, ?, ?, ?)');
+      return this.#db.transaction(() => logs.filter((d) => st.run(d.party, d.version, d.digest, d.end).changes === 1).map((d) => d.party))();
+    });
+  }
+
+  addAccordForkProof(proof: string, recordedAt: string, maxKept: number): Promise<boolean> {
+    return this.#run('addAccordForkProof', () => {
+      if (proof.length === 0) fail('STORE_CONFLICT', 'addAccordForkProof: empty proof');
+      return this.#db
+        .transaction(() => {
+          if ((this.#list('SELECT count(*) FROM accord_forks').pluck().get() as number) >= maxKept) return false;
+          return this.#list('INSERT OR IGNORE INTO accord_forks (proof, recorded_at) VALUES (?, ?)').run(proof, recordedAt).changes === 1;
+        })
+        .immediate();
+    });
+  }
+
+  accordForkProofs(): Promise<string[]> {
+    return this.#run('accordForkProofs', () => this.#list('SELECT proof FROM accord_forks ORDER BY seq').pluck().all() as string[]);
+  }
+
+  addEvaluationNote(n: EvaluationNote): Promise<boolean> {
+    return this.#run('addEvaluationNote', () => {
+      checkEvaluationNote(n);
+      return (
+        this.#list('INSERT OR IGNORE INTO evaluation_notes (party, idx, cosigner, tree_size, cosigned_at, note) VALUES (?, ?, ?, ?, ?, ?)').run(n.party, n.index, n.cosigner, n.treeSize, n.cosignedAt, n.note)
+          .changes === 1
+      );
+    });
+  }
+
+  evaluationNotes(party: string, index: number): Promise<EvaluationNote[]> {
+    return this.#run('evaluationNotes', () => (this.#list(`${EVALUATION_NOTES} WHERE party = ? AND idx = ? ORDER BY cosigner`).all(party, index) as EvaluationNoteRow[]).map(evaluationNoteOf));
+  }
+
   /** The raw listings of a logical dump (copy.ts, `parley migrate`). */
   dumpTables(): DumpTables {
     const q = <T>(what: string, sql: string, ...params: unknown[]): Promise<T[]> => this.#run(what, () => this.#list(sql).all(...params) as T[]);
@@ -735,6 +836,8 @@ export class SqliteStore implements LogStore {
           treeSize: r.tree_size,
           cosignedAt: r.cosigned_at,
         })),
+      accordForkRows: async () => (await q<{ proof: string; recorded_at: string }>('dump', 'SELECT proof, recorded_at FROM accord_forks ORDER BY seq')).map((r) => ({ proof: r.proof, recordedAt: r.recorded_at })),
+      evaluationNotesAll: async () => (await q<EvaluationNoteRow>('dump', EVALUATION_NOTES)).map(evaluationNoteOf),
       timestampsAll: async () =>
         (await q<{ party: string; tree_size: number; authority: string; token: Uint8Array; gen_time: number; note: string }>('dump', 'SELECT party, tree_size, authority, token, gen_time, note FROM checkpoint_timestamps')).map((r) => ({
           party: r.party,
@@ -773,6 +876,16 @@ export class SqliteStore implements LogStore {
 function viewOf(note: string): string {
   const i = note.indexOf('\n\n');
   return i < 0 ? '' : note.slice(0, i + 1);
+}
+
+const EVALUATION_NOTES = 'SELECT party, idx, cosigner, tree_size, cosigned_at, note FROM evaluation_notes';
+type EvaluationNoteRow = { party: string; idx: number; cosigner: string; tree_size: number; cosigned_at: number; note: string };
+function evaluationNoteOf(r: EvaluationNoteRow): EvaluationNote {
+  return { party: r.party, index: r.idx, cosigner: r.cosigner, treeSize: r.tree_size, cosignedAt: r.cosigned_at, note: r.note };
+}
+type ActivationRow = { party: string; version: number; size: number; suspect_from: number | null; entry: string };
+function activationOf(r: ActivationRow): ChainFileActivation {
+  return { party: r.party, version: r.version, size: r.size, ...(r.suspect_from !== null ? { suspectFrom: r.suspect_from } : {}), entry: r.entry };
 }
 
 function prepare(db: Database.Database) {

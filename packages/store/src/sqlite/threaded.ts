@@ -54,6 +54,11 @@ export const WRITE_OPS = [
   'rememberNonce',
   // issue 12 (trusted time)
   'addCheckpointTimestamps',
+  // issue 14 (governance tables)
+  'putAccordChain',
+  'addDepartedLogs',
+  'addAccordForkProof',
+  'addEvaluationNote',
 ] as const;
 export type WriteOp = (typeof WRITE_OPS)[number];
 
