@@ -46,7 +46,7 @@ describe('migrations', () => {
     expect(schemaVersion(db)).toBe(0);
     expect(migrate(db)).toEqual(MIGRATIONS.map((m) => m.version));
     expect(schemaVersion(db)).toBe(SCHEMA_VERSION);
-    expect(tables(db)).toEqual(['checkpoint_timestamps', 'checkpoints', 'cosigned_times', 'cursors', 'entries', 'entry_refs', 'entry_to', 'entry_types', 'escalations', 'fork_proofs', 'hashes', 'mirror', 'officers', 'own_cosigned', 'received', 'request_nonces', 'sessions', 'settings', 'unverified_checkpoints', 'witness']);
+    expect(tables(db)).toEqual(['checkpoint_timestamps', 'checkpoints', 'cosigned_times', 'cursors', 'entries', 'entry_refs', 'entry_to', 'entry_types', 'escalations', 'fork_proofs', 'hashes', 'idempotency_keys', 'mirror', 'officers', 'own_cosigned', 'received', 'request_nonces', 'sessions', 'settings', 'unverified_checkpoints', 'witness']);
     expect(migrate(db)).toEqual([]);
     db.close();
   });
