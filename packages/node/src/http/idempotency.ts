@@ -138,7 +138,7 @@ export class IdempotencyKeys {
     const r = await this.#store.idempotencyRecord(officer, key);
     if (r === undefined) return undefined;
     if (r.digest !== digest) {
-      return refuse(reply, new ParleyError('IDEMPOTENCY_KEY_REUSED', `Idempotency-Key "${key}" was used for another request (method, path or body differ) at ${new Date(r.createdAt).toISOString()}, which logged entry ${r.indexes.join(', ')}: send a new key for a new request`));
+      return refuse(reply, new ParleyError('IDEMPOTENCY_KEY_REUSED', `Idempotency-Key "${key}" was used for another request (method, path or body differ), which logged entry ${r.indexes.join(', ')}: send a new key for a new request`));
     }
     return send(reply, JSON.parse(r.response) as StoredAnswer, true);
   }
