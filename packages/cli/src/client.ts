@@ -113,9 +113,9 @@ interface Exchange {
   readonly onDownload?: (received: number, total: number | undefined) => void;
   /**
    * An Idempotency-Key (issue 14): sent with the request, and the request is
-   * resent with the same key and body when no answer came (connection reset
-   * or refused, timeout) or the node said 503 (no sequencer at this instant)
-   * or 409 IDEMPOTENCY_KEY_IN_FLIGHT — the node answers a resend of a write
+   * resent with the same key and body when no answer came (connection reset,
+   * timeout: not a refused connection) or the node said 503
+   * SEQUENCER_UNAVAILABLE (a failover) or 409 IDEMPOTENCY_KEY_IN_FLIGHT — the node answers a resend of a write
    * it logged with the first answer, so a retry never logs it twice.
    */
   readonly idempotencyKey?: string;
@@ -126,6 +126,8 @@ export const RETRY_BUDGET_MS = 20_000;
 /** Longest pause between two resends, whatever Retry-After says. */
 const MAX_RETRY_PAUSE_MS = 5_000;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** Answers that mean "not now, resend": no sequencer at this instant (a failover), the same key still being served. */
+const RESEND_CODES = new Set(['SEQUENCER_UNAVAILABLE', 'IDEMPOTENCY_KEY_IN_FLIGHT']);
 /** Network errors that mean nobody listens there: not worth a resend. */
 const NOT_THERE = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH']);
 /** The writes that append an entry: they take an Idempotency-Key (node http/idempotency.ts). */
@@ -148,7 +150,7 @@ async function exchangeWithRetry(method: 'GET' | 'POST' | 'DELETE', url: string,
       return await exchange(method, url, path, opts);
     } catch (e) {
       // A node that refuses connections is down, not failing over: say so at once. A reset or a timeout may be a sequencer dying mid-request.
-      const again = e instanceof NodeRefused ? e.status === 503 || e.code === 'IDEMPOTENCY_KEY_IN_FLIGHT' : e instanceof UsageError && e.code === 'NODE_UNREACHABLE' && !NOT_THERE.has((e as { networkCause?: string }).networkCause ?? '');
+      const again = e instanceof NodeRefused ? RESEND_CODES.has(e.code) : e instanceof UsageError && e.code === 'NODE_UNREACHABLE' && !NOT_THERE.has((e as { networkCause?: string }).networkCause ?? '');
       if (!again || Date.now() >= until) throw e;
       const after = e instanceof NodeRefused ? e.retryAfterMs : undefined;
       pause = Math.min(after ?? 250 * 2 ** Math.min(attempt, 4), MAX_RETRY_PAUSE_MS, Math.max(0, until - Date.now()));

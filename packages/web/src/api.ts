@@ -15,8 +15,8 @@
  * Writes that append an entry (messages, reports, acks, retractions, links,
  * evaluations, imports: {@link APPENDS}) carry a fresh `Idempotency-Key` per
  * call — one user action — and are resent with the same key while the node
- * cannot answer yet (network failure, 503 during a sequencer failover, 409
- * IDEMPOTENCY_KEY_IN_FLIGHT), for up to {@link RETRY_BUDGET_MS}: the node
+ * cannot answer yet (network failure, 503 SEQUENCER_UNAVAILABLE during a
+ * sequencer failover, 409 IDEMPOTENCY_KEY_IN_FLIGHT), for up to {@link RETRY_BUDGET_MS}: the node
  * answers a resend of a write it logged with the first answer (issue 14),
  * so a retry never logs the action twice.
  */
@@ -117,7 +117,7 @@ export async function api<T = unknown>(path: string, opts: ApiOptions = {}): Pro
     try {
       return await once<T>(path, { ...opts, idempotencyKey: key });
     } catch (e) {
-      const again = e instanceof ApiError && (e.status === 0 || e.status === 503 || e.code === 'IDEMPOTENCY_KEY_IN_FLIGHT');
+      const again = e instanceof ApiError && (e.status === 0 || e.code === 'SEQUENCER_UNAVAILABLE' || e.code === 'IDEMPOTENCY_KEY_IN_FLIGHT');
       if (!again || Date.now() >= until) throw e;
       const after = e.retryAfterMs ?? 250 * 2 ** Math.min(attempt, 4);
       await pause(Math.min(after, 5_000, Math.max(0, until - Date.now())), opts.signal);
