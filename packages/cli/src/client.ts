@@ -9,6 +9,7 @@
  *   token: --token, else $PARLEY_TOKEN, else DIR/session.json (saved by
  *          `parley login` for that URL)
  */
+import { randomUUID } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { NodeRefused, UsageError } from './exit.js';
@@ -111,6 +112,52 @@ interface Exchange {
   readonly onUpload?: (sent: number, total: number) => void;
   /** Bytes of the answer received so far, of its Content-Length if it has one. */
   readonly onDownload?: (received: number, total: number | undefined) => void;
+  /**
+   * An Idempotency-Key (issue 14): sent with the request, and the request is
+   * resent with the same key and body when no answer came (connection reset,
+   * timeout: not a refused connection) or the node said 503
+   * SEQUENCER_UNAVAILABLE (a failover) or 409 IDEMPOTENCY_KEY_IN_FLIGHT — the node answers a resend of a write
+   * it logged with the first answer, so a retry never logs it twice.
+   */
+  readonly idempotencyKey?: string;
+}
+
+/** How long a write with an Idempotency-Key is resent for (a sequencer failover takes a few seconds). */
+export const RETRY_BUDGET_MS = 20_000;
+/** Longest pause between two resends, whatever Retry-After says. */
+const MAX_RETRY_PAUSE_MS = 5_000;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** Answers that mean "not now, resend": no sequencer at this instant (a failover), the same key still being served. */
+const RESEND_CODES = new Set(['SEQUENCER_UNAVAILABLE', 'IDEMPOTENCY_KEY_IN_FLIGHT']);
+/** Network errors that mean nobody listens there: not worth a resend. */
+const NOT_THERE = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH']);
+/** The writes that append an entry: they take an Idempotency-Key (node http/idempotency.ts). */
+const APPENDS = /^\/v1\/(messages|reports|retractions|incidents\/links|imports\/aiid|evaluations\/(commitments|notices|reveals)|entries\/[^/]+\/\d+\/ack)$/;
+
+/** A fresh key for one user action (the CLI's writing commands: one per command run). */
+export function newIdempotencyKey(): string {
+  return randomUUID();
+}
+
+/**
+ * {@link exchange}, resent with the same Idempotency-Key while the answer is
+ * "not now" (see {@link Exchange.idempotencyKey}), for up to {@link RETRY_BUDGET_MS}.
+ */
+async function exchangeWithRetry(method: 'GET' | 'POST' | 'DELETE', url: string, path: string, opts: Exchange): Promise<{ bytes: Uint8Array; headers: ResponseHeaders }> {
+  const until = Date.now() + RETRY_BUDGET_MS;
+  for (let attempt = 0; ; attempt++) {
+    let pause: number;
+    try {
+      return await exchange(method, url, path, opts);
+    } catch (e) {
+      // A node that refuses connections is down, not failing over: say so at once. A reset or a timeout may be a sequencer dying mid-request.
+      const again = e instanceof NodeRefused ? RESEND_CODES.has(e.code) : e instanceof UsageError && e.code === 'NODE_UNREACHABLE' && !NOT_THERE.has((e as { networkCause?: string }).networkCause ?? '');
+      if (!again || Date.now() >= until) throw e;
+      const after = e instanceof NodeRefused ? e.retryAfterMs : undefined;
+      pause = Math.min(after ?? 250 * 2 ** Math.min(attempt, 4), MAX_RETRY_PAUSE_MS, Math.max(0, until - Date.now()));
+    }
+    await sleep(pause);
+  }
 }
 
 /**
@@ -120,6 +167,7 @@ interface Exchange {
 async function exchange(method: 'GET' | 'POST' | 'DELETE', url: string, path: string, opts: Exchange = {}): Promise<{ bytes: Uint8Array; headers: ResponseHeaders }> {
   const headers: Record<string, string> = { accept: opts.accept ?? 'application/json' };
   if (opts.token !== undefined) headers['authorization'] = `Bearer ${opts.token}`;
+  if (opts.idempotencyKey !== undefined) headers['idempotency-key'] = `"${opts.idempotencyKey}"`;
   let body: string | Uint8Array | undefined;
   if (opts.bytes !== undefined) {
     headers['content-type'] = 'application/octet-stream';
@@ -145,7 +193,7 @@ async function exchange(method: 'GET' | 'POST' | 'DELETE', url: string, path: st
     if (size > 1024 * 1024 && ['EPIPE', 'ECONNRESET', 'UND_ERR_SOCKET'].includes(cause)) {
       throw new UsageError(`the node at ${url} closed the connection while receiving ${size} bytes (${cause}): the body is probably over its size limit (HTTP 413; 1 MiB by default) — send less`, 'INPUT_TOO_LARGE');
     }
-    throw new UsageError(`cannot reach the node at ${url} (${cause}): is it running? start it with: parley serve`, 'NODE_UNREACHABLE');
+    throw Object.assign(new UsageError(`cannot reach the node at ${url} (${cause}): is it running? start it with: parley serve`, 'NODE_UNREACHABLE'), { networkCause: cause });
   }
   const { bytes } = res;
   if (!res.ok) {
@@ -164,7 +212,10 @@ async function exchange(method: 'GET' | 'POST' | 'DELETE', url: string, path: st
       ...(p.issues !== undefined ? { issues: p.issues } : {}),
       ...(typeof p.limit === 'number' ? { limit: p.limit } : {}),
     };
-    throw new NodeRefused(res.status, code, `the node refused ${method} ${path}: ${problem.detail} (${code}, HTTP ${res.status})${hint ? ` — ${hint}` : ''}`, problem, hint);
+    const refused = new NodeRefused(res.status, code, `the node refused ${method} ${path}: ${problem.detail} (${code}, HTTP ${res.status})${hint ? ` — ${hint}` : ''}`, problem, hint);
+    const retryAfter = Number(res.headers.get('retry-after') ?? '');
+    if (Number.isFinite(retryAfter) && retryAfter >= 0 && res.headers.get('retry-after') !== null) refused.retryAfterMs = retryAfter * 1000;
+    throw refused;
   }
   return { bytes, headers: res.headers };
 }
@@ -174,7 +225,7 @@ async function exchange(method: 'GET' | 'POST' | 'DELETE', url: string, path: st
  * @throws UsageError when the node cannot be reached; NodeRefused for an error response.
  */
 export async function request(method: 'GET' | 'POST' | 'DELETE', url: string, path: string, opts: Exchange = {}): Promise<unknown> {
-  const { bytes } = await exchange(method, url, path, opts);
+  const { bytes } = opts.idempotencyKey !== undefined ? await exchangeWithRetry(method, url, path, opts) : await exchange(method, url, path, opts);
   const text = new TextDecoder().decode(bytes);
   try {
     return text === '' ? undefined : (JSON.parse(text) as unknown);
@@ -195,9 +246,14 @@ export function client(o: ClientOpts) {
     /** The bearer token, for a request the helpers below do not make (the event stream of `parley watch`). */
     token: t,
     get: (path: string) => request('GET', url, path, { token: t }),
-    post: (path: string, body: unknown) => request('POST', url, path, { token: t, body }),
-    /** POSTs a large JSON document (an import) with the long timeout of bundles. */
-    postLarge: (path: string, body: unknown) => request('POST', url, path, { token: t, body, timeoutMs: BUNDLE_TIMEOUT_MS }),
+    /**
+     * POSTs JSON. A write that appends ({@link APPENDS}) sends a fresh
+     * Idempotency-Key (one per call: one per user action) and is resent with
+     * it while the node cannot answer (a sequencer failover), never logged twice.
+     */
+    post: (path: string, body: unknown) => request('POST', url, path, { token: t, body, ...(APPENDS.test(path) ? { idempotencyKey: newIdempotencyKey() } : {}) }),
+    /** POSTs a large JSON document (an import) with the long timeout of bundles, with an Idempotency-Key as {@link post}. */
+    postLarge: (path: string, body: unknown) => request('POST', url, path, { token: t, body, timeoutMs: BUNDLE_TIMEOUT_MS, ...(APPENDS.test(path) ? { idempotencyKey: newIdempotencyKey() } : {}) }),
     del: (path: string) => request('DELETE', url, path, { token: t }),
     /** GETs a document as the node wrote it (its exact bytes: an evidence bundle), with its headers. */
     getBytes: (path: string) => exchange('GET', url, path, { token: t, accept: 'application/json, application/problem+json' }),

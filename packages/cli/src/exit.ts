@@ -82,6 +82,8 @@ export class NodeRefused extends UsageError {
   ) {
     super(message, code);
   }
+  /** The answer's Retry-After, in ms, when it had one. */
+  retryAfterMs?: number;
 }
 
 /**

@@ -3,14 +3,20 @@
  * of US on ONE PostgreSQL database (each with its own copy of the data
  * directory: keys, config; the log is in the database). Exactly one is the
  * sequencer; a burst of submissions is spread over all three while the
- * sequencer is killed with SIGKILL again and again (and restarted). At the
- * end every acknowledged entry is in the log exactly once at its index, no
- * text appears twice, every stored checkpoint is a prefix of one tree (no
- * fork), and `parley log verify` audits the log from a follower.
+ * sequencer is killed with SIGKILL again and again (and restarted). Each
+ * client sends every message with a fresh Idempotency-Key and, when it gets
+ * no answer or a 503, resends the SAME message with the SAME key to the next
+ * process until it is acknowledged (issue 14: a write the dead sequencer
+ * committed but never answered is answered from its stored key, not logged
+ * again). At the end every message is acknowledged, and in the log exactly
+ * once at the index it was acknowledged with; no text appears twice, every
+ * stored checkpoint is a prefix of one tree (no fork), and `parley log
+ * verify` audits the log from a follower.
  *
  * PostgreSQL on 127.0.0.1:5432 (store/test/pg.ts): started if down, and the
  * test FAILS when it cannot be reached — never skipped.
  */
+import { randomUUID } from 'node:crypto';
 import { cpSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -28,15 +34,15 @@ interface Proc {
   served: Served | undefined;
 }
 
-async function json(url: string, method: string, path: string, body?: unknown, token?: string, timeoutMs = 10_000): Promise<{ status: number; body: Record<string, unknown> }> {
+async function json(url: string, method: string, path: string, body?: unknown, token?: string, timeoutMs = 10_000, key?: string): Promise<{ status: number; body: Record<string, unknown>; replayed: boolean }> {
   const r = await fetch(url + path, {
     method,
-    headers: { ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...(token ? { authorization: `Bearer ${token}` } : {}) },
+    headers: { ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...(token ? { authorization: `Bearer ${token}` } : {}), ...(key ? { 'idempotency-key': `"${key}"` } : {}) },
     ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
     signal: AbortSignal.timeout(timeoutMs),
   });
   const text = await r.text();
-  return { status: r.status, body: text ? (JSON.parse(text) as Record<string, unknown>) : {} };
+  return { status: r.status, body: text ? (JSON.parse(text) as Record<string, unknown>) : {}, replayed: r.headers.get('idempotency-replayed') === 'true' };
 }
 
 async function roleOf(p: Proc): Promise<string | undefined> {
@@ -115,7 +121,12 @@ describe('several parley serve processes for one party on one PostgreSQL databas
     await pg.close();
     for (const d of ['us2', 'us3']) cpSync(join(tmp, 'us'), join(tmp, d), { recursive: true, filter: (f) => !f.includes('parley.lock') });
     for (const p of procs) await start(p);
-    const login = await json(procs[1]!.served!.url, 'POST', '/v1/sessions', { name: 'alice', password: ADMIN_PASSWORD });
+    // Until the first sequencer has completed its takeover a write (a login too) is 503 with Retry-After: resend, as clients do.
+    let login = await json(procs[1]!.served!.url, 'POST', '/v1/sessions', { name: 'alice', password: ADMIN_PASSWORD });
+    for (let i = 0; i < 100 && login.status === 503; i++) {
+      await sleep(200);
+      login = await json(procs[1]!.served!.url, 'POST', '/v1/sessions', { name: 'alice', password: ADMIN_PASSWORD });
+    }
     expect(login.status, JSON.stringify(login.body)).toBe(201);
     token = login.body['token'] as string;
   }, 120_000);
@@ -177,30 +188,44 @@ describe('several parley serve processes for one party on one PostgreSQL databas
     expect(text).toContain(want);
   }, 30_000);
 
-  it(`loses no acknowledged entry, duplicates none and never forks while the sequencer is killed ${KILLS} times during a burst`, async () => {
+  it(`logs every write exactly once, resent with its Idempotency-Key, while the sequencer is killed ${KILLS} times during a burst`, async () => {
     const acked = new Map<string, number>(); // text → index
-    const failed: string[] = [];
+    const failed: string[] = []; // never acknowledged, even resent
     const errors = new Map<string, number>();
+    const note = (what: string) => errors.set(what, (errors.get(what) ?? 0) + 1);
     let running = true;
+    let stoppedAt = Infinity;
     let seqNo = 0;
+    let resent = 0;
+    let replayed = 0;
+    const unexpected: string[] = []; // answers other than 201, 503 and 409 IDEMPOTENCY_KEY_IN_FLIGHT
     const clients = Array.from({ length: CLIENTS }, async (_, c) => {
       let k = 0;
       while (running) {
-        const p = procs[(c + k++) % procs.length]!;
-        if (p.served === undefined) continue;
+        // One user action: one text, one key; resent as it is until answered.
         const text = `burst ${c}/${seqNo++}`;
-        try {
-          const r = await json(p.served.url, 'POST', '/v1/messages', { precedence: 'ROUTINE', marking: 'TLP:CLEAR', text }, token);
-          if (r.status === 201) acked.set(text, r.body['index'] as number);
-          else {
+        const key = randomUUID();
+        for (let attempt = 0; ; attempt++) {
+          if (performance.now() - stoppedAt > 30_000) {
             failed.push(text);
-            errors.set(`${r.status} ${String(r.body['code'])} ${String(r.body['detail']).slice(0, 120)}`, (errors.get(`${r.status} ${String(r.body['code'])} ${String(r.body['detail']).slice(0, 120)}`) ?? 0) + 1);
-            expect([503]).toContain(r.status);
-            await sleep(50);
+            break;
           }
-        } catch (e) {
-          errors.set(String((e as Error).cause ?? e).slice(0, 100), (errors.get(String((e as Error).cause ?? e).slice(0, 100)) ?? 0) + 1);
-          failed.push(text);
+          const p = procs[(c + k++) % procs.length]!;
+          if (p.served === undefined) continue;
+          if (attempt > 0) resent++;
+          try {
+            const r = await json(p.served.url, 'POST', '/v1/messages', { precedence: 'ROUTINE', marking: 'TLP:CLEAR', text }, token, 10_000, key);
+            if (r.status === 201) {
+              acked.set(text, r.body['index'] as number);
+              if (r.replayed) replayed++;
+              break;
+            }
+            note(`${r.status} ${String(r.body['code'])} ${String(r.body['detail']).slice(0, 120)}`);
+            // 503: no sequencer at this instant; 409: the same key is still being served (a resend raced its first try).
+            if (!(r.status === 503 || (r.status === 409 && r.body['code'] === 'IDEMPOTENCY_KEY_IN_FLIGHT'))) unexpected.push(`${r.status} ${String(r.body['code'])}`);
+          } catch (e) {
+            note(String((e as Error).cause ?? e).slice(0, 100));
+          }
           await sleep(50);
         }
       }
@@ -231,14 +256,30 @@ describe('several parley serve processes for one party on one PostgreSQL databas
     }
     await sleep(1_000);
     running = false;
+    stoppedAt = performance.now();
     await Promise.all(clients);
-    console.log(`multi-process: ${acked.size} acknowledged, ${failed.length} refused (503/reset) during ${KILLS} kills; takeover ms: ${takeovers.map((t) => t.toFixed(0)).join(', ')}; max ${Math.max(...takeovers).toFixed(0)}`);
-    console.log('multi-process: refusals', errors);
+    console.log(`multi-process: ${acked.size} acknowledged, ${resent} resends (same key, same text) during ${KILLS} kills, ${replayed} answered from a stored key; takeover ms: ${takeovers.map((t) => t.toFixed(0)).join(', ')}; max ${Math.max(...takeovers).toFixed(0)}`);
+    console.log('multi-process: refusals before the answer', errors);
     expect(acked.size).toBeGreaterThan(100);
+    expect(failed, 'every write is acknowledged in the end').toEqual([]);
+    // Never a 409 STORE_CONFLICT (a deposed sequencer's batch is staged again, not surfaced), never a 5xx but 503.
+    // A transient 401 "unknown or revoked token" was seen around kills (also before issue 14's keys, when this
+    // check sat inside the try and was swallowed): not explained yet, so it is counted and printed, not hidden.
+    console.log('multi-process: unexpected answers', unexpected);
+    expect(unexpected.filter((u) => !u.startsWith('401 UNAUTHENTICATED'))).toEqual([]);
 
     const { size, unacked, checkpoints } = await checkLog(acked, failed);
-    console.log(`multi-process: log of ${size} entries, ${checkpoints} checkpoints all on one tree; ${unacked} refused submissions were nonetheless logged (sequencer died after the commit, before the answer)`);
+    console.log(`multi-process: log of ${size} entries, ${checkpoints} checkpoints all on one tree`);
+    expect(unacked).toBe(0);
     expect(checkpoints).toBeGreaterThan(KILLS);
+    // Every burst text is in the log exactly once (checkLog refuses a text twice) and each at the index it was acknowledged with.
+    const store = await PgStore.open(db.url);
+    try {
+      const bursts = (await store.entries(0, await store.treeSize())).map((e) => (parseEntry(e.bytes).body as { clear?: { text?: string } }).clear?.text).filter((t) => t?.startsWith('burst ') === true);
+      expect(bursts.length).toBe(acked.size);
+    } finally {
+      await store.close();
+    }
 
     // An independent audit from a follower: checkpoint signature, tiles, bundles, every entry's signature.
     const seq = await sequencer();
@@ -247,7 +288,7 @@ describe('several parley serve processes for one party on one PostgreSQL databas
     const logKey = (JSON.parse(readFileSync(join(tmp, 'us', 'party.json'), 'utf8')) as { logKey: string }).logKey;
     const audit = parleyIn(tmp, ['log', 'verify', '--from', follower.served!.url, '--key', logKey, '--accord', 'accord.json', '--json'], { timeout: 60_000 });
     expect(audit.code, audit.stderr + audit.stdout).toBe(0);
-  }, 180_000);
+  }, 420_000);
   it('a hung sequencer (SIGSTOP) loses the lock within seconds; woken, it steps down and its late write cannot fork the log', async () => {
     const hung = (await sequencer())!;
     const followers = procs.filter((p) => p !== hung);

@@ -125,6 +125,9 @@ export const ERROR_CATALOG = {
   LOG_UNCONFIRMED: { kind: 'store', status: 503, title: 'This node\u2019s log size is not yet confirmed by a peer' },
   // Several processes for one party on one PostgreSQL database (node sequencer.ts, issue 14).
   SEQUENCER_UNAVAILABLE: { kind: 'store', status: 503, title: 'The party\u2019s sequencer is not reachable: nothing can be written right now' },
+  // Idempotent retries (node http/idempotency.ts, issue 14; IETF httpapi-idempotency-key-header).
+  IDEMPOTENCY_KEY_REUSED: { kind: 'argument', status: 422, title: 'This Idempotency-Key was used for another request' },
+  IDEMPOTENCY_KEY_IN_FLIGHT: { kind: 'argument', status: 409, title: 'A request with this Idempotency-Key is still being processed' },
   // Static mirror (node mirror.ts, issue 14): the directory, not the caller's input.
   MIRROR_CONFLICT: { kind: 'store', status: 409, title: 'The mirror directory holds another log or another history of this one' },
   MIRROR_LOCKED: { kind: 'store', status: 409, title: 'Another live publisher holds this mirror directory' },

@@ -68,6 +68,7 @@ import {
 import { createHash, createHmac } from 'node:crypto';
 import { type EntryMeta, type ListQuery, type LogStore, type OwnEntry, type Prepared, type ReceivedEntry, type ReceivedListing, type Role, LogWriter } from '@parley/store';
 import { PersistentNonceCache } from './nonces.js';
+import { takeIdempotencyKey } from './idempotency.js';
 import { checkBody, type IncidentReport } from './bodies.js';
 import { checkAtlasTechniques } from '@parley/core/stix';
 import { type VerifyPool, throwVerdict } from './verifyPool.js';
@@ -499,10 +500,15 @@ export class ParleyNode implements Governed {
     // A frozen channel, or a party removed from it, writes nothing more: no message, receipt or heartbeat (issue 11).
     if (this.#halted !== undefined && o.anyRecipients !== true) fail('CHANNEL_FROZEN', this.#halted);
     const draft = this.#draft(officer, d, o);
-    const r = await this.#writer.append((index, time) => {
-      o.onIndex?.(index);
-      return draft.prepare(index, time);
-    }, received.length > 0 ? { received } : {});
+    // The request's Idempotency-Key, if it has one (http/idempotency.ts): stored with the entry.
+    const idempotency = takeIdempotencyKey(officer, (a) => a.map((x) => ({ index: x.index, leafHash: formatBase64(x.leafHash), treeSize: x.treeSize, entry: draft.signed()! })));
+    const r = await this.#writer.append(
+      (index, time) => {
+        o.onIndex?.(index);
+        return draft.prepare(index, time);
+      },
+      { ...(received.length > 0 ? { received } : {}), ...(idempotency !== undefined ? { idempotency } : {}) },
+    );
     for (const l of this.#appendListeners) l(r.treeSize);
     return { index: r.index, leafHash: formatBase64(r.leafHash), treeSize: r.treeSize, entry: draft.signed()! };
   }
@@ -517,7 +523,11 @@ export class ParleyNode implements Governed {
   async submitAll(officer: string, drafts: readonly Draft[]): Promise<Submitted[]> {
     if (this.#halted !== undefined) fail('CHANNEL_FROZEN', this.#halted);
     const prepared = drafts.map((d) => this.#draft(officer, d, {}));
-    const appended = await this.#writer.appendAll(prepared.map((p) => (index: number, time: Date) => p.prepare(index, time)));
+    const idempotency = takeIdempotencyKey(officer, (a) => a.map((x, k) => ({ index: x.index, leafHash: formatBase64(x.leafHash), treeSize: x.treeSize, entry: prepared[k]!.signed()! })));
+    const appended = await this.#writer.appendAll(
+      prepared.map((p) => (index: number, time: Date) => p.prepare(index, time)),
+      idempotency !== undefined ? { idempotency } : {},
+    );
     const last = appended[appended.length - 1];
     if (last !== undefined) for (const l of this.#appendListeners) l(last.treeSize);
     return appended.map((a, k) => ({ index: a.index, leafHash: formatBase64(a.leafHash), treeSize: a.treeSize, entry: prepared[k]!.signed()! }));

@@ -106,6 +106,35 @@ export interface AppendBatch {
    * answer become durable together, with one commit.
    */
   readonly received?: readonly ReceivedEntry[];
+  /**
+   * Idempotency keys of the writes whose entries this batch carries
+   * (issue 14), stored in the same transaction: after a crash a key is held
+   * iff its entries are. A (scope, key) already held rejects the whole
+   * batch with `STORE_CONFLICT`, writing nothing (the write was logged
+   * before: the caller answers from the held record instead).
+   */
+  readonly idempotency?: readonly IdempotencyRecord[];
+}
+
+/**
+ * What one write sent with an `Idempotency-Key` appended and answered
+ * (issue 14; IETF httpapi-idempotency-key-header): a retry of it with the
+ * same key and the same request gets `response` again, on any process of
+ * the party, and appends nothing.
+ */
+export interface IdempotencyRecord {
+  /** Whose key it is: the authenticated officer (keys of two officers never meet). */
+  readonly scope: string;
+  /** The client's key, 1–255 characters. */
+  readonly key: string;
+  /** SHA-256 (64 lowercase hex digits) of the request: method, path and body. */
+  readonly digest: string;
+  /** The own-log indexes the write appended, in order (all within the batch that stores the record). */
+  readonly indexes: readonly number[];
+  /** The answer given, as the node layer serialises it (JSON text). */
+  readonly response: string;
+  /** When the record was made, ms since the epoch: records older than the retention are pruned. */
+  readonly createdAt: number;
 }
 
 /** Filters for inbox and outbox listings, newest first. */
@@ -203,6 +232,10 @@ export interface LogStore {
    *   root at that size, or it is malformed.
    */
   appendBatch(batch: AppendBatch): Promise<void>;
+  /** The idempotency record of `key` in `scope`, stored by an {@link appendBatch}, or undefined (never stored, or pruned). */
+  idempotencyRecord(scope: string, key: string): Promise<IdempotencyRecord | undefined>;
+  /** Deletes idempotency records made before `before` (ms since the epoch). @returns how many. */
+  pruneIdempotency(before: number): Promise<number>;
   /** Stored hashes by stored index, in the order asked; rejects if any is missing. */
   readHashes(indexes: readonly number[]): Promise<Hash[]>;
   /** An own entry by index, or undefined beyond the tree. */

@@ -44,7 +44,7 @@ import {
   storedHashCount,
   StoreError,
 } from '@parley/core';
-import type { EntryMeta, LogStore, OwnEntry, ReceivedEntry } from './types.js';
+import type { EntryMeta, IdempotencyRecord, LogStore, OwnEntry, ReceivedEntry } from './types.js';
 
 export interface WriterOptions {
   /** The log's origin line, e.g. `parley.example/US`. */
@@ -100,9 +100,44 @@ export interface Appended {
 }
 
 /** One submission: one entry, or a group of entries that are staged, committed and answered together (appendAll). */
+/**
+ * The idempotency key of a submission (issue 14): `record` makes the record
+ * stored in the batch's transaction from what the submission appended (its
+ * indexes, tree size and checkpoint are known once the batch is signed,
+ * before it commits). It must not throw.
+ */
+export interface IdempotentAppend {
+  readonly scope: string;
+  readonly key: string;
+  record(a: readonly Appended[]): IdempotencyRecord;
+}
+
+/** Options of {@link LogWriter.append} and {@link LogWriter.appendAll}. */
+export interface AppendOptions {
+  /**
+   * Entries received from other parties to store in the same transaction as
+   * the entry (a receipt and what it answers): durable together or not at
+   * all. A conflict among them (STORE_CONFLICT) fails the whole batch.
+   */
+  readonly received?: readonly ReceivedEntry[];
+  /** The write's idempotency key, stored with its entries (see {@link IdempotentAppend}). */
+  readonly idempotency?: IdempotentAppend;
+}
+
+/**
+ * How many times a submission whose batch lost the conditional append
+ * (STORE_CONFLICT: another process of the party appended first — a deposed
+ * sequencer's batch in flight, or the new sequencer's) is staged again on
+ * the re-read log before its caller sees the conflict.
+ */
+export const CONFLICT_RETRIES = 2;
+
 interface Submission {
   readonly prepares: readonly Prepare[];
   readonly received: readonly ReceivedEntry[] | undefined;
+  readonly idempotency: IdempotentAppend | undefined;
+  /** Batches of it that lost the conditional append so far. */
+  conflicts: number;
   resolve(a: readonly Appended[]): void;
   reject(e: unknown): void;
 }
@@ -123,6 +158,8 @@ interface Staged {
   readonly prevRoot: Hash;
   /** Received entries the accepted submissions carry (AppendBatch.received). */
   readonly received: ReceivedEntry[];
+  /** Idempotency records of the accepted submissions (AppendBatch.idempotency). */
+  readonly idempotency: IdempotencyRecord[];
   /** The frontier after the batch. */
   readonly frontier: Frontier;
 }
@@ -148,6 +185,8 @@ export class LogWriter {
   #closed = false;
   #lastTime = 0;
   #gate: WriteGate | undefined;
+  /** Submissions of a batch that lost the conditional append, to stage again after the re-read. */
+  #retry: Submission[] = [];
 
   private constructor(store: LogStore, opts: WriterOptions, state: State) {
     this.#store = store;
@@ -186,20 +225,23 @@ export class LogWriter {
    *   be fast (it runs while other submissions wait); what takes long (the
    *   signature) belongs in the promise it returns, which runs beside the
    *   other entries of the batch and the previous batch's commit.
-   * @param o.received entries received from other parties to store in the
-   *   same transaction as the entry (a receipt and what it answers): durable
-   *   together or not at all. A conflict among them (STORE_CONFLICT) fails
-   *   the whole batch.
+   * @param o see {@link AppendOptions}. A batch that loses the conditional
+   *   append (STORE_CONFLICT) is not the end of its submissions: each is
+   *   staged again, through the gate, on the re-read log, up to
+   *   {@link CONFLICT_RETRIES} times (`prepare` is then called again, with
+   *   the new index); one whose idempotency key the store now holds is
+   *   rejected with STORE_CONFLICT instead (the write was logged: its caller
+   *   answers from the held record).
    * @throws whatever `prepare` throws; StoreError from the store; StoreError
    *   `STORE_UNAVAILABLE` after {@link close}.
    */
-  append(prepare: Prepare, o: { readonly received?: readonly ReceivedEntry[] } = {}): Promise<Appended> {
+  append(prepare: Prepare, o: AppendOptions = {}): Promise<Appended> {
     if (this.#closed) return Promise.reject(storeClosed());
     // The gate sits here, before anything is signed: every entry and checkpoint of the log passes this line.
     const wait = this.#gate?.();
     if (wait !== undefined) return wait.then(() => this.append(prepare, o));
     return new Promise<readonly Appended[]>((resolve, reject) => {
-      this.#queue.push({ prepares: [prepare], received: o.received, resolve, reject });
+      this.#queue.push({ prepares: [prepare], received: o.received, idempotency: o.idempotency, conflicts: 0, resolve, reject });
       // Start on the next macrotask, so every submission made in this turn,
       // and any I/O callback already due, joins the first batch.
       this.#loop ??= new Promise<void>((r) => setImmediate(r)).then(() => this.#run());
@@ -216,13 +258,13 @@ export class LogWriter {
    *   and uses no index.
    * @throws as {@link append}; `prepares` empty → resolves to [].
    */
-  appendAll(prepares: readonly Prepare[]): Promise<readonly Appended[]> {
+  appendAll(prepares: readonly Prepare[], o: Pick<AppendOptions, 'idempotency'> = {}): Promise<readonly Appended[]> {
     if (prepares.length === 0) return Promise.resolve([]);
     if (this.#closed) return Promise.reject(storeClosed());
     const wait = this.#gate?.();
-    if (wait !== undefined) return wait.then(() => this.appendAll(prepares));
+    if (wait !== undefined) return wait.then(() => this.appendAll(prepares, o));
     return new Promise<readonly Appended[]>((resolve, reject) => {
-      this.#queue.push({ prepares, received: undefined, resolve, reject });
+      this.#queue.push({ prepares, received: undefined, idempotency: o.idempotency, conflicts: 0, resolve, reject });
       this.#loop ??= new Promise<void>((r) => setImmediate(r)).then(() => this.#run());
     });
   }
@@ -342,6 +384,8 @@ export class LogWriter {
             this.#queue.unshift(...staged.accepted);
             staged = undefined;
           }
+          // Those of a batch that lost the conditional append come first, after the re-read.
+          if (!ok && this.#retry.length > 0) this.#queue.unshift(...this.#retry.splice(0));
         }
         if (staged === undefined) {
           if (this.#stale && this.#queue.length > 0) await this.#reload(this.#queue.splice(0, this.#maxBatch));
@@ -356,15 +400,47 @@ export class LogWriter {
     }
   }
 
-  /** After a failed batch: re-read size, frontier and checkpoint; if that fails, the waiting submissions fail with it. */
+  /**
+   * After a failed batch: re-read size, frontier and checkpoint; if that
+   * fails, the waiting submissions fail with it. A submission staged again
+   * after a conflict passes the gate again (a process that stopped being
+   * the sequencer meanwhile signs nothing more), and one whose idempotency
+   * key the store now holds is rejected: its write is logged.
+   */
   async #reload(waiting: Submission[]): Promise<void> {
     try {
       this.#state = await loadState(this.#store, this.#origin);
       this.#stale = false;
-      this.#queue.unshift(...waiting);
+      const go: Submission[] = [];
+      for (const s of waiting) {
+        if (s.conflicts === 0) {
+          go.push(s);
+          continue;
+        }
+        const k = s.idempotency;
+        if (k !== undefined && (await this.#store.idempotencyRecord(k.scope, k.key)) !== undefined) {
+          s.reject(new StoreError('STORE_CONFLICT', `idempotency key ${JSON.stringify(k.key)} is held: the write was logged by another batch`));
+          continue;
+        }
+        const wait = this.#gate?.();
+        if (wait === undefined) go.push(s);
+        else
+          wait.then(
+            () => this.#enqueue(s),
+            (e: unknown) => s.reject(e),
+          );
+      }
+      this.#queue.unshift(...go);
     } catch (e) {
       for (const s of waiting) s.reject(e);
     }
+  }
+
+  /** Queues a submission that passed the gate late, and makes sure the loop runs. */
+  #enqueue(s: Submission): void {
+    if (this.#closed) return s.reject(storeClosed());
+    this.#queue.push(s);
+    this.#loop ??= new Promise<void>((r) => setImmediate(r)).then(() => this.#run());
   }
 
   /**
@@ -397,6 +473,7 @@ export class LogWriter {
     const hashes: [number, Hash][] = [];
     const accepted: Submission[] = [];
     const received: ReceivedEntry[] = [];
+    const groups: number[] = [];
     for (let i = 0; i < started.length; i++) {
       const { s } = started[i]!;
       // A group is used whole or not at all: one failure leaves no index used.
@@ -416,6 +493,7 @@ export class LogWriter {
         entries.push({ index, leafHash: leaf, bytes: p.bytes, meta: p.meta });
       }
       accepted.push(s);
+      groups.push(group.length);
       if (s.received !== undefined) received.push(...s.received);
     }
     if (accepted.length === 0) return undefined;
@@ -427,17 +505,40 @@ export class LogWriter {
       for (const s of accepted) s.reject(e);
       return undefined;
     }
-    return { accepted, entries, hashes, treeSize, checkpoint, prevRoot, received, frontier };
+    // Idempotency records: what each keyed submission appended, known now, committed with it.
+    const idempotency: IdempotencyRecord[] = [];
+    let k = 0;
+    accepted.forEach((s, j) => {
+      const mine = entries.slice(k, k + groups[j]!);
+      k += groups[j]!;
+      if (s.idempotency !== undefined) idempotency.push(s.idempotency.record(mine.map((e) => ({ index: e.index, leafHash: e.leafHash, treeSize, checkpoint }))));
+    });
+    return { accepted, entries, hashes, treeSize, checkpoint, prevRoot, received, idempotency, frontier };
   }
 
   /** Commits a staged batch; true when it is durable (and acknowledged), false when it failed (and rejected). */
   async #commit(b: Staged): Promise<boolean> {
     try {
-      await this.#store.appendBatch({ entries: b.entries, hashes: b.hashes, treeSize: b.treeSize, checkpoint: b.checkpoint, prevRoot: b.prevRoot, ...(b.received.length > 0 ? { received: b.received } : {}) });
+      await this.#store.appendBatch({
+        entries: b.entries,
+        hashes: b.hashes,
+        treeSize: b.treeSize,
+        checkpoint: b.checkpoint,
+        prevRoot: b.prevRoot,
+        ...(b.received.length > 0 ? { received: b.received } : {}),
+        ...(b.idempotency.length > 0 ? { idempotency: b.idempotency } : {}),
+      });
     } catch (e) {
       // Not acknowledged, but possibly persisted: resynchronize before reusing any index.
       this.#stale = true;
-      for (const s of b.accepted) s.reject(e);
+      // A lost conditional append wrote nothing (the store's contract): its submissions may go again.
+      const conflict = e instanceof StoreError && e.code === 'STORE_CONFLICT';
+      for (const s of b.accepted) {
+        if (conflict && s.conflicts < CONFLICT_RETRIES && !this.#closed) {
+          s.conflicts++;
+          this.#retry.push(s);
+        } else s.reject(e);
+      }
       return false;
     }
     // Durable: advance, then acknowledge.

@@ -6,7 +6,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Frontier, MemoryTree, StoreError, formatBase64, leafHash, storedHashCount } from '@parley/core';
 import type { SignedAccord } from '@parley/core';
-import type { EntryMeta, LogStore, ReceivedEntry, WitnessState } from '../src/types.js';
+import type { EntryMeta, IdempotencyRecord, LogStore, ReceivedEntry, WitnessState } from '../src/types.js';
 import { buildBatch, entryBytes, expectRejectsCode, meta } from './helpers.js';
 
 /** Opens a fresh, empty store; `close` is called by the suite. */
@@ -266,6 +266,67 @@ export function describeLogStore(name: string, open: OpenStore): void {
       expect(await store.received('CN', 1)).toEqual(received('CN', 1));
       expect((await store.referencing('CN', 1)).map((e) => e.meta.type)).toEqual(['receipt']);
       expect(await store.ingest([received('CN', 0), received('CN', 1)])).toBe(0);
+    });
+
+    describe('idempotency keys (issue 14)', () => {
+      const digest = (c: string) => c.repeat(64);
+      const rec = (key: string, indexes: number[], over: Partial<IdempotencyRecord> = {}): IdempotencyRecord => ({
+        scope: 'alice',
+        key,
+        digest: digest('a'),
+        indexes,
+        response: JSON.stringify({ status: 201, indexes }),
+        createdAt: 1_000,
+        ...over,
+      });
+
+      it('stores a key in its batch\'s transaction: held iff the entries are, and read back exactly', async () => {
+        const one = { bytes: entryBytes(0, 'k'), meta: meta() };
+        // A batch that fails (built on another tree) stores neither the entry nor its key.
+        const other = Frontier.empty();
+        buildBatch(other, [{ bytes: entryBytes(0, 'other'), meta: meta() }]);
+        await expectRejectsCode(store.appendBatch({ ...buildBatch(other.clone(), [one]), idempotency: [rec('k1', [1])] }), StoreError, 'STORE_CONFLICT');
+        expect(await store.idempotencyRecord('alice', 'k1')).toBeUndefined();
+        expect(await store.treeSize()).toBe(0);
+        // The batch that commits stores both.
+        const b = buildBatch(frontier, [one, { bytes: entryBytes(1, 'k'), meta: meta() }]);
+        await store.appendBatch({ ...b, idempotency: [rec('k1', [0]), rec('k2', [1], { digest: digest('b') })] });
+        expect(await store.treeSize()).toBe(2);
+        expect(await store.idempotencyRecord('alice', 'k1')).toEqual(rec('k1', [0]));
+        expect(await store.idempotencyRecord('alice', 'k2')).toEqual(rec('k2', [1], { digest: digest('b') }));
+        // Scoped: another officer's key of the same text is another key.
+        expect(await store.idempotencyRecord('bob', 'k1')).toBeUndefined();
+      });
+
+      it('rejects a batch carrying a key already held with STORE_CONFLICT, writing none of it', async () => {
+        await store.appendBatch({ ...buildBatch(frontier, [{ bytes: entryBytes(0), meta: meta() }]), idempotency: [rec('k', [0])] });
+        const before = frontier.clone();
+        const again = buildBatch(frontier, [{ bytes: entryBytes(1), meta: meta() }, { bytes: entryBytes(2), meta: meta() }]);
+        await expectRejectsCode(store.appendBatch({ ...again, idempotency: [rec('fresh', [1]), rec('k', [2], { digest: digest('c') })] }), StoreError, 'STORE_CONFLICT');
+        expect(await store.treeSize()).toBe(1);
+        expect(await store.idempotencyRecord('alice', 'fresh')).toBeUndefined();
+        expect(await store.idempotencyRecord('alice', 'k')).toEqual(rec('k', [0]));
+        // The same batch without the held key commits: the conflict wrote nothing.
+        await store.appendBatch({ ...buildBatch(before, [{ bytes: entryBytes(1), meta: meta() }, { bytes: entryBytes(2), meta: meta() }]), idempotency: [rec('fresh', [1, 2])] });
+        expect(await store.idempotencyRecord('alice', 'fresh')).toEqual(rec('fresh', [1, 2]));
+      });
+
+      it('refuses malformed records (index outside the batch, bad digest, empty or long key) before writing', async () => {
+        const items = [{ bytes: entryBytes(0), meta: meta() }];
+        for (const bad of [rec('x', [1]), rec('x', [0], { digest: 'nothex' }), rec('', [0]), rec('k'.repeat(256), [0]), rec('x', [0], { scope: '' }), rec('x', [])]) {
+          await expectRejectsCode(store.appendBatch({ ...buildBatch(frontier.clone(), items), idempotency: [bad] }), StoreError, 'STORE_CONFLICT');
+        }
+        await expectRejectsCode(store.appendBatch({ ...buildBatch(frontier.clone(), items), idempotency: [rec('x', [0]), rec('x', [0])] }), StoreError, 'STORE_CONFLICT');
+        expect(await store.treeSize()).toBe(0);
+      });
+
+      it('prunes records made before a time, and only those', async () => {
+        await store.appendBatch({ ...buildBatch(frontier, [{ bytes: entryBytes(0), meta: meta() }, { bytes: entryBytes(1), meta: meta() }]), idempotency: [rec('old', [0], { createdAt: 10 }), rec('new', [1], { createdAt: 20 })] });
+        expect(await store.pruneIdempotency(20)).toBe(1);
+        expect(await store.idempotencyRecord('alice', 'old')).toBeUndefined();
+        expect(await store.idempotencyRecord('alice', 'new')).toBeDefined();
+        expect(await store.treeSize()).toBe(2); // the entries stay
+      });
     });
 
     it('lists the inbox newest first by receive order, filtered and paged by rowid', async () => {

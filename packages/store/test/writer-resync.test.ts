@@ -2,9 +2,11 @@
  * LogWriter.resync (issue 14: several processes of one party on one store):
  * two writers, each its own connection to ONE real SQLite file, take turns
  * as the sequencer. A writer that did not write what the store now holds
- * refuses to sign on a stale tree (the conditional append: STORE_CONFLICT,
- * nothing written) and, after resync — or by itself after that failure —
- * continues on the grown log at the right index. resync never moves the
+ * never signs onto a stale tree (the conditional append: STORE_CONFLICT,
+ * nothing written): after resync — or by itself after that failure, staging
+ * the refused submission again — it continues on the grown log at the right
+ * index; a refused submission whose idempotency key is now held is not
+ * staged again. resync never moves the
  * frontier backwards, and while a batch is in flight it defers the re-read.
  */
 import { join } from 'node:path';
@@ -46,17 +48,35 @@ describe('LogWriter.resync', () => {
     await close();
   });
 
-  it('a stale writer is refused (STORE_CONFLICT, nothing written), then continues on the grown log by itself', async () => {
+  it('a stale writer\'s batch loses the conditional append (nothing written) and its submission goes again on the grown log, by itself', async () => {
     const { sa, sb, a, b, close } = await two();
     await a.append(entry('a0'));
     await a.append(entry('a1'));
-    // b still believes the log is empty: its batch is built on the empty tree.
-    await expectRejectsCode(b.append(entry('stale')), StoreError, 'STORE_CONFLICT');
-    expect(await sb.treeSize()).toBe(2);
-    expect((await sa.entries(0, 2)).map((e) => JSON.parse(new TextDecoder().decode(e.bytes)).tag)).toEqual(['a0', 'a1']);
-    // The failed batch marked it stale: the next submission re-reads the store first.
-    const got = await b.append(entry('b0'));
+    // b still believes the log is empty: its first batch is built on the empty tree and
+    // refused by the store; the writer re-reads the store and stages the submission again.
+    const got = await b.append(entry('stale'));
     expect(got.index).toBe(2);
+    expect(await sb.treeSize()).toBe(3);
+    expect((await sa.entries(0, 3)).map((e) => JSON.parse(new TextDecoder().decode(e.bytes)).tag)).toEqual(['a0', 'a1', 'stale']);
+    expect((await b.append(entry('b0'))).index).toBe(3);
+    await checkLog(sa);
+    await close();
+  });
+
+  it('a conflicting submission whose idempotency key the store now holds is refused, not logged twice (issue 14)', async () => {
+    const { sa, b, a, close } = await two();
+    const key = (tag: string) => ({
+      scope: 'alice',
+      key: 'K',
+      record: (x: readonly { index: number }[]) => ({ scope: 'alice', key: 'K', digest: 'd'.repeat(64), indexes: x.map((e) => e.index), response: tag, createdAt: 1 }),
+    });
+    // a (the new sequencer) logs the write; b (the old one, stale) has the same write in hand.
+    expect((await a.append(entry('first'), { idempotency: key('first') })).index).toBe(0);
+    await expectRejectsCode(b.append(entry('again'), { idempotency: key('again') }), StoreError, 'STORE_CONFLICT');
+    expect(await sa.treeSize()).toBe(1);
+    expect((await sa.idempotencyRecord('alice', 'K'))?.response).toBe('first');
+    // An unkeyed submission of b goes on, after the re-read.
+    expect((await b.append(entry('b0'))).index).toBe(1);
     await checkLog(sa);
     await close();
   });

@@ -11,6 +11,14 @@
  * node's stable code, docs/errors.md) and `issues` (schema violations with
  * their paths, for mapping onto form fields). A network failure is an
  * `ApiError` with status 0 and code `NETWORK`.
+ *
+ * Writes that append an entry (messages, reports, acks, retractions, links,
+ * evaluations, imports: {@link APPENDS}) carry a fresh `Idempotency-Key` per
+ * call — one user action — and are resent with the same key while the node
+ * cannot answer yet (network failure, 503 SEQUENCER_UNAVAILABLE during a
+ * sequencer failover, 409 IDEMPOTENCY_KEY_IN_FLIGHT), for up to {@link RETRY_BUDGET_MS}: the node
+ * answers a resend of a write it logged with the first answer (issue 14),
+ * so a retry never logs the action twice.
  */
 
 /** One schema violation, as the node reports it for VALIDATION_FAILED. */
@@ -27,6 +35,8 @@ export class ApiError extends Error {
   readonly detail: string;
   readonly code: string;
   readonly issues: readonly ProblemIssue[];
+  /** The answer's Retry-After in ms, when it had one. */
+  retryAfterMs: number | undefined;
   constructor(p: { status: number; type?: string; title?: string; detail?: string; code?: string; issues?: readonly ProblemIssue[] }) {
     super(p.detail ?? p.title ?? `HTTP ${p.status}`);
     this.name = 'ApiError';
@@ -36,6 +46,7 @@ export class ApiError extends Error {
     this.detail = p.detail ?? '';
     this.code = p.code ?? (p.status === 0 ? 'NETWORK' : `HTTP_${p.status}`);
     this.issues = p.issues ?? [];
+    this.retryAfterMs = undefined;
   }
 }
 
@@ -60,7 +71,27 @@ export interface ApiOptions {
   readonly signal?: AbortSignal;
   /** Do not treat a 401 as "session over" (the login request itself). */
   readonly anonymous?: boolean;
+  /** The action's Idempotency-Key (default: a fresh one for each POST to {@link APPENDS}). */
+  readonly idempotencyKey?: string;
 }
+
+/** The writes that append an entry: they take an Idempotency-Key (node http/idempotency.ts). */
+export const APPENDS = /^\/v1\/(messages|reports|retractions|incidents\/links|imports\/aiid|evaluations\/(commitments|notices|reveals)|entries\/[^/]+\/\d+\/ack)$/;
+/** How long a keyed write is resent for (a sequencer failover takes a few seconds). */
+export const RETRY_BUDGET_MS = 15_000;
+
+/** A fresh key for one user action: a random UUID. */
+export function newIdempotencyKey(): string {
+  if (typeof crypto.randomUUID === 'function') return crypto.randomUUID();
+  const b = crypto.getRandomValues(new Uint8Array(16));
+  return Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
+}
+
+const pause = (ms: number, signal?: AbortSignal) =>
+  new Promise<void>((resolve, reject) => {
+    const t = setTimeout(resolve, ms);
+    signal?.addEventListener('abort', () => (clearTimeout(t), reject(signal.reason)), { once: true });
+  });
 
 /** Report a 401 seen outside `api()` (the event stream): logs out like any other 401. */
 export function notifyUnauthorized(): void {
@@ -78,7 +109,26 @@ export function authHeaders(): Record<string, string> {
  * @throws ApiError for any non-2xx answer or network failure
  */
 export async function api<T = unknown>(path: string, opts: ApiOptions = {}): Promise<T> {
+  const method = opts.method ?? (opts.body === undefined ? 'GET' : 'POST');
+  const key = opts.idempotencyKey ?? (method === 'POST' && APPENDS.test(path.split('?')[0]!) ? newIdempotencyKey() : undefined);
+  if (key === undefined) return once<T>(path, opts);
+  const until = Date.now() + RETRY_BUDGET_MS;
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await once<T>(path, { ...opts, idempotencyKey: key });
+    } catch (e) {
+      const again = e instanceof ApiError && (e.status === 0 || e.code === 'SEQUENCER_UNAVAILABLE' || e.code === 'IDEMPOTENCY_KEY_IN_FLIGHT');
+      if (!again || Date.now() >= until) throw e;
+      const after = e.retryAfterMs ?? 250 * 2 ** Math.min(attempt, 4);
+      await pause(Math.min(after, 5_000, Math.max(0, until - Date.now())), opts.signal);
+    }
+  }
+}
+
+/** One request, no resend. */
+async function once<T>(path: string, opts: ApiOptions): Promise<T> {
   const headers: Record<string, string> = { accept: 'application/json', ...(opts.anonymous ? {} : authHeaders()) };
+  if (opts.idempotencyKey !== undefined) headers['idempotency-key'] = `"${opts.idempotencyKey}"`;
   const init: RequestInit = { method: opts.method ?? (opts.body === undefined ? 'GET' : 'POST'), headers };
   if (opts.body !== undefined) {
     headers['content-type'] = 'application/json';
@@ -111,6 +161,8 @@ export async function api<T = unknown>(path: string, opts: ApiOptions = {}): Pro
     ...(typeof problem['code'] === 'string' ? { code: problem['code'] } : {}),
     ...(Array.isArray(problem['issues']) ? { issues: problem['issues'] as ProblemIssue[] } : {}),
   });
+  const retryAfter = res.headers.get('retry-after');
+  if (retryAfter !== null && /^\d+$/.test(retryAfter)) err.retryAfterMs = Number(retryAfter) * 1000;
   if (res.status === 401 && !opts.anonymous) onUnauthorized?.();
   throw err;
 }

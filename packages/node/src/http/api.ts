@@ -25,6 +25,7 @@ import { officerQuery, urgentInbox } from './inbox-order.js';
 import { HttpError } from './problem.js';
 import * as S from './schemas.js';
 import { clientAddress } from './forward.js';
+import type { StoredAnswer } from '../idempotency.js';
 
 const DEFAULT_LIMIT = 50;
 
@@ -43,6 +44,8 @@ export function registerApi(app: App, ctx: Context): void {
   const { node, store, sessions, metrics } = ctx;
   const submitted = (s: SubmittedT) => ({ party: node.party, index: s.index, leafHash: s.leafHash, treeSize: s.treeSize, entry: s.entry });
   const location = (index: number) => `/v1/entries/${node.party}/${index}`;
+  /** The answer to a write of one entry: 201, its location, the Submitted document (stored with an Idempotency-Key). */
+  const created = (subs: readonly SubmittedT[]): StoredAnswer => ({ status: 201, headers: { location: location(subs[0]!.index) }, body: submitted(subs[0]!) });
 
   app.post('/v1/sessions', {
     bodyLimit: 8 * 1024, // a name and a password: an unauthenticated caller's body stays small
@@ -86,10 +89,10 @@ export function registerApi(app: App, ctx: Context): void {
     handler: async (req, reply) => {
       const b = req.body;
       if (b.precedence === 'FLASH') requireAccordRole(node, sessions.principal(req).role, 'flash');
-      const s = await metrics.append(() =>
-        node.sendMessage(sessions.principal(req).name, { ...(b.to ? { to: b.to } : {}), precedence: b.precedence, marking: b.marking, text: b.text, ...(b.lang ? { lang: b.lang } : {}) }),
+      const officer = sessions.principal(req).name;
+      return ctx.idempotency.serve(req, reply, officer, created, async () =>
+        created([await metrics.append(() => node.sendMessage(officer, { ...(b.to ? { to: b.to } : {}), precedence: b.precedence, marking: b.marking, text: b.text, ...(b.lang ? { lang: b.lang } : {}) }))]),
       );
-      return reply.code(201).header('location', location(s.index)).send(submitted(s));
     },
   });
 
@@ -101,16 +104,20 @@ export function registerApi(app: App, ctx: Context): void {
       // A FLASH a red line forces is a duty, not the officer's choice: only an explicit FLASH needs the flash role.
       requireAccordRole(node, sessions.principal(req).role, 'report');
       if (b.precedence === 'FLASH') requireAccordRole(node, sessions.principal(req).role, 'flash');
-      const s = await metrics.append(() =>
-        node.sendReport(sessions.principal(req).name, {
-          ...(b.to ? { to: b.to } : {}),
-          ...(b.precedence ? { precedence: b.precedence } : {}),
-          marking: b.marking,
-          report: b.report,
-          ...(b.refs ? { refs: b.refs } : {}),
-        }),
+      const officer = sessions.principal(req).name;
+      return ctx.idempotency.serve(req, reply, officer, created, async () =>
+        created([
+          await metrics.append(() =>
+            node.sendReport(officer, {
+              ...(b.to ? { to: b.to } : {}),
+              ...(b.precedence ? { precedence: b.precedence } : {}),
+              marking: b.marking,
+              report: b.report,
+              ...(b.refs ? { refs: b.refs } : {}),
+            }),
+          ),
+        ]),
       );
-      return reply.code(201).header('location', location(s.index)).send(submitted(s));
     },
   });
 
@@ -121,8 +128,10 @@ export function registerApi(app: App, ctx: Context): void {
       const { party, index } = req.params;
       if (party === node.party || !(await store.received(party, index))) throw new HttpError('NOT_FOUND', `no entry ${party}/${index} has been received`);
       const text = req.body?.reply;
-      const s = await metrics.append(() => node.acknowledge(sessions.principal(req).name, party, index, text ? { text, ...(req.body?.lang ? { lang: req.body.lang } : {}) } : undefined));
-      return reply.code(201).header('location', location(s.index)).send(submitted(s));
+      const officer = sessions.principal(req).name;
+      return ctx.idempotency.serve(req, reply, officer, created, async () =>
+        created([await metrics.append(() => node.acknowledge(officer, party, index, text ? { text, ...(req.body?.lang ? { lang: req.body.lang } : {}) } : undefined))]),
+      );
     },
   });
 

@@ -6,6 +6,7 @@ import type { ParleyNode } from '../service.js';
 import type { Metrics } from './metrics.js';
 import type { Sessions } from './session.js';
 import type { UploadGate } from './hardening.js';
+import type { IdempotencyKeys } from './idempotency.js';
 import { type RoleAction, permits, rolesOf } from '@parley/core';
 import { HttpError } from './problem.js';
 
@@ -18,6 +19,8 @@ export interface Context {
   readonly metrics: Metrics;
   /** Upload slots and pre-body checks of the upload routes (hardening.ts). */
   readonly uploads: UploadGate;
+  /** Idempotency-Key handling of the writes that append (idempotency.ts, issue 14). */
+  readonly idempotency: IdempotencyKeys;
 }
 
 /** Who may call what: auditors read, officers act, admins administer. */

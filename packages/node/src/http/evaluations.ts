@@ -19,6 +19,7 @@
  * read views (claims of sealed reveals only for roles that read sealed
  * bodies) and evidence of CLEAR reveals; only writers submit and sign.
  */
+import type { StoredAnswer } from '../idempotency.js';
 import { z } from 'zod';
 import { canonicalize } from '@parley/core';
 import type { Submitted as SubmittedT } from '../service.js';
@@ -180,6 +181,7 @@ export function registerEvaluations(app: App, ctx: Context): void {
   app.addHook('onClose', async () => capture.stop());
   const submitted = (s: SubmittedT) => ({ party: node.party, index: s.index, leafHash: s.leafHash, treeSize: s.treeSize, entry: s.entry });
   const location = (i: number) => `/v1/entries/${node.party}/${i}`;
+  const created = (subs: readonly SubmittedT[]): StoredAnswer => ({ status: 201, headers: { location: location(subs[0]!.index) }, body: submitted(subs[0]!) });
   const held = async (party: string, i: number, role: Parameters<EvaluationIndex['evaluation']>[2]) => {
     const ev = await index.evaluation(party, i, role);
     if (!ev) throw new HttpError('NOT_FOUND', `no evaluation commitment ${party}/${i} is held here`);
@@ -191,8 +193,10 @@ export function registerEvaluations(app: App, ctx: Context): void {
     schema: { tags: ['evaluations'], summary: 'Commit to an evaluation (or its protocol): salted claim digests, in the clear, to every party', security: BEARER, body: EvaluationCommitmentRequest, response: { 201: S.Submitted } },
     handler: async (req, reply) => {
       const b = req.body;
-      const s = await metrics.append(() => submitCommitment(node, sessions.principal(req).name, { stage: b.stage, domains: b.domains, sd: b.sd, ...(b.protocol ? { protocol: b.protocol } : {}), ...(b.precedence ? { precedence: b.precedence } : {}) }));
-      return reply.code(201).header('location', location(s.index)).send(submitted(s));
+      const officer = sessions.principal(req).name;
+      return ctx.idempotency.serve(req, reply, officer, created, async () =>
+        created([await metrics.append(() => submitCommitment(node, officer, { stage: b.stage, domains: b.domains, sd: b.sd, ...(b.protocol ? { protocol: b.protocol } : {}), ...(b.precedence ? { precedence: b.precedence } : {}) }))]),
+      );
     },
   });
 
@@ -201,18 +205,22 @@ export function registerEvaluations(app: App, ctx: Context): void {
     schema: { tags: ['evaluations'], summary: 'Announce a deployment, citing the evaluation commitment', security: BEARER, body: DeploymentNoticeRequest, response: { 201: S.Submitted } },
     handler: async (req, reply) => {
       const b = req.body;
-      const s = await metrics.append(() =>
-        submitNotice(node, sessions.principal(req).name, {
-          commitment: b.commitment,
-          model: b.model,
-          deployedAt: b.deployedAt,
-          ...(b.note !== undefined ? { note: b.note } : {}),
-          ...(b.to ? { to: b.to } : {}),
-          ...(b.precedence ? { precedence: b.precedence } : {}),
-          ...(b.marking ? { marking: b.marking } : {}),
-        }),
+      const officer = sessions.principal(req).name;
+      return ctx.idempotency.serve(req, reply, officer, created, async () =>
+        created([
+          await metrics.append(() =>
+            submitNotice(node, officer, {
+              commitment: b.commitment,
+              model: b.model,
+              deployedAt: b.deployedAt,
+              ...(b.note !== undefined ? { note: b.note } : {}),
+              ...(b.to ? { to: b.to } : {}),
+              ...(b.precedence ? { precedence: b.precedence } : {}),
+              ...(b.marking ? { marking: b.marking } : {}),
+            }),
+          ),
+        ]),
       );
-      return reply.code(201).header('location', location(s.index)).send(submitted(s));
     },
   });
 
@@ -221,8 +229,10 @@ export function registerEvaluations(app: App, ctx: Context): void {
     schema: { tags: ['evaluations'], summary: 'Reveal chosen disclosures of one of this party\u2019s commitments (sealed to `to`, or public at TLP:CLEAR)', security: BEARER, body: EvaluationRevealRequest, response: { 201: S.Submitted } },
     handler: async (req, reply) => {
       const b = req.body;
-      const s = await metrics.append(() => submitReveal(node, sessions.principal(req).name, { commitment: b.commitment, disclosures: b.disclosures, to: b.to, marking: b.marking, ...(b.precedence ? { precedence: b.precedence } : {}) }));
-      return reply.code(201).header('location', location(s.index)).send(submitted(s));
+      const officer = sessions.principal(req).name;
+      return ctx.idempotency.serve(req, reply, officer, created, async () =>
+        created([await metrics.append(() => submitReveal(node, officer, { commitment: b.commitment, disclosures: b.disclosures, to: b.to, marking: b.marking, ...(b.precedence ? { precedence: b.precedence } : {}) }))]),
+      );
     },
   });
 

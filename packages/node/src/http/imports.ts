@@ -20,6 +20,7 @@
  * Limits: at most {@link MAX_IMPORT_RECORDS} records (IMPORT_TOO_LARGE, 413),
  * and a body of at most {@link MAX_IMPORT_BYTES} (INPUT_TOO_LARGE, 413).
  */
+import { type StoredAnswer, answerWith } from '../idempotency.js';
 import { z } from 'zod';
 import { INCIDENT_ID, ParleyError, checkBody, fail } from '@parley/core';
 import type { IncidentReport } from '../bodies.js';
@@ -130,6 +131,9 @@ export function registerImports(app: App, ctx: Context): void {
         seen.set(c.aiid, k);
       });
       const officer = sessions.principal(req).name;
+      // The answer depends on what was already imported: the handler sets it (answerWith) before it appends.
+      const ok = (body: unknown): StoredAnswer => ({ status: 200, headers: { 'cache-control': 'no-store' }, body });
+      return ctx.idempotency.serve(req, reply, officer, () => ok({}), async () => {
       const run = (chains.get(node) ?? Promise.resolve()).then(async () => {
         await index.refresh();
         const skipped: z.infer<typeof Skipped>[] = [];
@@ -151,17 +155,20 @@ export function registerImports(app: App, ctx: Context): void {
           for (const p of b.to ?? []) if (p === node.party || !node.versionAtNext.party(p)) fail('ENTRY_INVALID', `${p} is not another party of the accord`);
           return { dryRun: true, imported: fresh.map((c) => ({ aiid: c.aiid, incident: c.report.incident, ...(c.from !== undefined ? { from: c.from } : {}) })), skipped, treeSize: node.treeSize };
         }
-        const done: SubmittedT[] = fresh.length === 0 ? [] : await node.submitAll(officer, drafts);
-        for (const s of done) metrics.appended.inc({ type: s.entry.type });
-        return {
+        const answer = (done: readonly SubmittedT[], treeSize: number) => ({
           dryRun: false,
           imported: fresh.map((c, k) => ({ aiid: c.aiid, incident: c.report.incident, index: done[k]!.index, ...(c.from !== undefined ? { from: c.from } : {}) })),
           skipped,
-          treeSize: node.treeSize,
-        };
+          treeSize,
+        });
+        answerWith((done) => ok(answer(done, done[done.length - 1]?.treeSize ?? node.treeSize)));
+        const done: SubmittedT[] = fresh.length === 0 ? [] : await node.submitAll(officer, drafts);
+        for (const s of done) metrics.appended.inc({ type: s.entry.type });
+        return answer(done, node.treeSize);
       });
       chains.set(node, run.catch(() => undefined));
-      return reply.header('cache-control', 'no-store').send(await run);
+      return ok(await run);
+      });
     },
   });
 }

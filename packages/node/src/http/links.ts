@@ -20,6 +20,8 @@
  * report's sender and recipients, intersected, minus us) — so a party learns
  * of a link only when it received both sides of it.
  */
+import type { StoredAnswer } from '../idempotency.js';
+import type { Submitted as SubmittedT } from '../service.js';
 import { z } from 'zod';
 import { LINK_RELATIONS, MARKINGS, type Marking, fail, formatBase64 } from '@parley/core';
 import type { LogStore, Role } from '@parley/store';
@@ -190,6 +192,11 @@ export function registerLinks(app: App, ctx: Context): void {
       const incidents = [...new Set(req.body.incidents)].sort();
       const relation = req.body.relation ?? 'same-event';
       if (incidents.length < 2) fail('LINK_INVALID', 'a link names at least two different incidents');
+      const created = (subs: readonly SubmittedT[]): StoredAnswer => {
+        const s = subs[0]!;
+        return { status: 201, headers: { location: `/v1/entries/${node.party}/${s.index}` }, body: { party: node.party, index: s.index, leafHash: s.leafHash, treeSize: s.treeSize, entry: s.entry } };
+      };
+      return ctx.idempotency.serve(req, reply, officer, created, async () => {
       const run = (chains.get(node) ?? Promise.resolve()).then(async () => {
         await index.refresh();
         const withdrawn = await withdrawnEntries(node, store);
@@ -226,11 +233,8 @@ export function registerLinks(app: App, ctx: Context): void {
         );
       });
       chains.set(node, run.catch(() => undefined));
-      const s = await run;
-      return reply
-        .code(201)
-        .header('location', `/v1/entries/${node.party}/${s.index}`)
-        .send({ party: node.party, index: s.index, leafHash: s.leafHash, treeSize: s.treeSize, entry: s.entry });
+      return created([await run]);
+      });
     },
   });
 }

@@ -9,6 +9,7 @@
  * incident link's retraction needs the accord's `report` role, a FLASH entry's the `flash`
  * role (the retraction carries the withdrawn entry's precedence).
  */
+import type { StoredAnswer } from '../idempotency.js';
 import { z } from 'zod';
 import type { Submitted as SubmittedT } from '../service.js';
 import { retractTarget, submitRetraction } from '../retract.js';
@@ -45,17 +46,21 @@ export function registerRetractions(app: App, ctx: Context): void {
       // Reports and incident links are both sent under the accord's `report` role (api.ts, links.ts).
       if (target?.type === 'incident.report' || target?.type === 'incident.link') requireAccordRole(node, p.role, 'report');
       if (target?.precedence === 'FLASH') requireAccordRole(node, p.role, 'flash');
-      const s = await metrics.append(() =>
-        submitRetraction(node, p.name, {
-          entry,
-          action: replacement ? 'supersede' : 'retract',
-          ...(replacement ? { replacement } : {}),
-          reason: b.reason,
-          ...(b.lang !== undefined ? { lang: b.lang } : {}),
-          ...(b.marking !== undefined ? { marking: b.marking } : {}),
-        }),
+      const created = (subs: readonly SubmittedT[]): StoredAnswer => ({ status: 201, headers: { location: `/v1/entries/${node.party}/${subs[0]!.index}` }, body: submitted(subs[0]!) });
+      return ctx.idempotency.serve(req, reply, p.name, created, async () =>
+        created([
+          await metrics.append(() =>
+            submitRetraction(node, p.name, {
+              entry,
+              action: replacement ? 'supersede' : 'retract',
+              ...(replacement ? { replacement } : {}),
+              reason: b.reason,
+              ...(b.lang !== undefined ? { lang: b.lang } : {}),
+              ...(b.marking !== undefined ? { marking: b.marking } : {}),
+            }),
+          ),
+        ]),
       );
-      return reply.code(201).header('location', `/v1/entries/${node.party}/${s.index}`).send(submitted(s));
     },
   });
 }

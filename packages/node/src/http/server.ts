@@ -41,6 +41,7 @@ import { registerForks } from './forks.js';
 import { registerDeadlines } from './deadlines.js';
 import { registerLog } from './log.js';
 import { Metrics } from './metrics.js';
+import { IDEMPOTENCY_PRUNE_MS, IdempotencyKeys } from './idempotency.js';
 import { HttpError, Problem, toProblem } from './problem.js';
 import * as S from './schemas.js';
 import { Sessions } from './session.js';
@@ -127,7 +128,15 @@ export async function createServer(opts: ServerOptions): Promise<FastifyInstance
     sessions: new Sessions(opts.store, opts.hardening?.login),
     metrics: new Metrics(opts.node, opts.store),
     uploads: new UploadGate(opts.node, opts.hardening?.uploads),
+    idempotency: new IdempotencyKeys(opts.store),
   };
+  // Expired idempotency keys go, once per party: the sequencer prunes (a follower's store is the same database).
+  const prune = () => {
+    if (opts.node.isSequencer) ctx.idempotency.prune().catch((err: unknown) => app.log.warn({ err }, 'could not prune idempotency keys'));
+  };
+  const pruneTimer = setInterval(prune, IDEMPOTENCY_PRUNE_MS);
+  pruneTimer.unref();
+  prune();
   // issue 14: before every other hook — a follower reads nothing of a write, it hands it over whole.
   const seq = opts.sequencer;
   if (seq !== undefined) {
@@ -142,6 +151,7 @@ export async function createServer(opts: ServerOptions): Promise<FastifyInstance
       },
     });
   }
+  app.addHook('onClose', async () => clearInterval(pruneTimer));
   registerHardening(app, opts.hardening ?? {});
   const routes: { method: string; pattern: RegExp }[] = [];
   app.addHook('onRoute', (r) => {

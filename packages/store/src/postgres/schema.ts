@@ -11,6 +11,8 @@
  *     mirror, officers, sessions, settings, witness (by party), fork_proofs,
  *     unverified_checkpoints, cursors, own_cosigned, cosigned_times, escalations,
  *     request_nonces, checkpoint_timestamps        as in SQLite (insert-only ones by trigger)
+ *     idempotency_keys   (migration 3, issue 14) as SQLite migration 11: written only by
+ *                   appendBatch, in the transaction of the entries it names
  *
  * Migration 2 (issue 14) adds SQLite migration 10's governance tables —
  * accord_chain, accord_versions, accord_activations, departed_logs,
@@ -298,6 +300,23 @@ export const PG_MIGRATIONS: readonly PgMigration[] = [
         FOR EACH ROW EXECUTE FUNCTION parley_refuse('evaluation notes are write-once');
     `,
     after: importGovernanceSettingsPg,
+  },
+  // issue 14 (idempotent retries across failover): as SQLite migration 11
+  {
+    version: 3,
+    description: 'idempotency_keys: the Idempotency-Key of a write, stored in its entries\' transaction, with the answer it got',
+    sql: `
+      CREATE TABLE idempotency_keys (
+        scope       TEXT NOT NULL CHECK (length(scope) > 0),
+        key         TEXT NOT NULL CHECK (length(key) BETWEEN 1 AND 255),
+        digest      TEXT NOT NULL CHECK (length(digest) = 64),
+        indexes     TEXT NOT NULL,
+        response    TEXT NOT NULL,
+        created_at  BIGINT NOT NULL CHECK (created_at >= 0),
+        PRIMARY KEY (scope, key)
+      );
+      CREATE INDEX idempotency_keys_by_age ON idempotency_keys (created_at);
+    `,
   },
 ];
 

@@ -52,8 +52,10 @@ import type {
   HeldAccordChain,
   StoredAccordChain,
   StoredDepartedLog,
+  IdempotencyRecord,
 } from '../types.js';
 import { checkChain, checkChainExtends, checkDeparted, checkEvaluationNote } from '../governanceRows.js';
+import { checkIdempotencyRecords, idempotencyRecordOf } from '../idempotency.js';
 import type { MigrationStep } from '../sqlite/store.js';
 import type { DumpTables } from '../copy.js';
 import { HashCache } from '../sqlite/hashCache.js';
@@ -231,6 +233,7 @@ export class PgStore implements LogStore {
   appendBatch(batch: AppendBatch): Promise<void> {
     return this.#write('appendBatch', async () => {
       checkBatchShape(batch);
+      checkIdempotencyRecords(batch);
       const first = batch.entries[0]!.index;
       // Commit order — one transaction:
       //   1. lock append_head (appenders in every process wait here);
@@ -238,7 +241,8 @@ export class PgStore implements LogStore {
       //      the hashes must end at storedHashCount(size) (else STORE_CORRUPT);
       //   3. recompute the root at that size from the stored frontier hashes;
       //      it must equal batch.prevRoot (else STORE_CONFLICT);
-      //   4. insert entries, recipients, refs, hashes, the checkpoint, the received entries;
+      //   4. insert entries, recipients, refs, hashes, the checkpoint, the received entries,
+      //      the idempotency records (a key already held: STORE_CONFLICT);
       //   5. COMMIT.
       await this.#tx(async (c) => {
         await c.query('SELECT one FROM append_head FOR UPDATE');
@@ -252,8 +256,23 @@ export class PgStore implements LogStore {
         await c.query('INSERT INTO hashes (idx, hash) SELECT * FROM unnest($1::bigint[], $2::bytea[])', [batch.hashes.map((x) => x[0]), batch.hashes.map((x) => x[1])]);
         await c.query('INSERT INTO checkpoints (tree_size, note) VALUES ($1, $2)', [batch.treeSize, batch.checkpoint]);
         if (batch.received !== undefined && batch.received.length > 0) await ingestOn(c, batch.received);
+        for (const r of batch.idempotency ?? []) {
+          const ins = await c.query('INSERT INTO idempotency_keys (scope, key, digest, indexes, response, created_at) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING', [r.scope, r.key, r.digest, JSON.stringify(r.indexes), r.response, r.createdAt]);
+          if (ins.rowCount !== 1) fail('STORE_CONFLICT', `idempotency key ${JSON.stringify(r.key)} of ${r.scope} is already held: the write it names was logged before`);
+        }
       });
     });
+  }
+
+  idempotencyRecord(scope: string, key: string): Promise<IdempotencyRecord | undefined> {
+    return this.#read('idempotencyRecord', async () => {
+      const r = await this.pool.query('SELECT scope, key, digest, indexes, response, created_at FROM idempotency_keys WHERE scope = $1 AND key = $2', [scope, key]);
+      return r.rows[0] && idempotencyRecordOf(r.rows[0]);
+    });
+  }
+
+  pruneIdempotency(before: number): Promise<number> {
+    return this.#write('pruneIdempotency', async () => (await this.pool.query('DELETE FROM idempotency_keys WHERE created_at < $1', [Math.floor(before)])).rowCount ?? 0);
   }
 
   readHashes(indexes: readonly number[]): Promise<Hash[]> {

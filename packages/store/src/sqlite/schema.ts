@@ -147,6 +147,16 @@
  * The chain moves only forward (store.ts `putAccordChain`: the three chain
  * tables are rewritten in one transaction, only with a chain that extends
  * the held one).
+ * Added by migration 11 (issue 14, idempotent retries across failover;
+ * version 10 is another branch's):
+ *
+ *     idempotency_keys  (scope, key) PRIMARY KEY   the officer and the client's Idempotency-Key
+ *                  digest TEXT (SHA-256 hex of the request), indexes TEXT (JSON array of
+ *                  the own-log indexes it appended), response TEXT (the answer given),
+ *                  created_at INTEGER (ms; pruned after the retention)
+ *
+ * Written only by `appendBatch`, in the transaction of the entries it names:
+ * a key is held iff its entries are.
  *
  * Invariants the store keeps (checked at open, see store.ts): entries hold
  * exactly indexes [0, n); hashes hold exactly [0, storedHashCount(n)); the
@@ -518,6 +528,23 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE TRIGGER evaluation_notes_insert_only_d BEFORE DELETE ON evaluation_notes BEGIN SELECT RAISE(ABORT, 'evaluation notes are write-once'); END;
     `,
     after: importGovernanceSettings,
+  },
+  // issue 14 (idempotent retries across failover)
+  {
+    version: 11,
+    description: 'idempotency_keys: the Idempotency-Key of a write, stored in its entries\' transaction, with the answer it got',
+    sql: `
+      CREATE TABLE idempotency_keys (
+        scope       TEXT NOT NULL CHECK (length(scope) > 0),
+        key         TEXT NOT NULL CHECK (length(key) BETWEEN 1 AND 255),
+        digest      TEXT NOT NULL CHECK (length(digest) = 64),
+        indexes     TEXT NOT NULL CHECK (json_valid(indexes)),
+        response    TEXT NOT NULL,
+        created_at  INTEGER NOT NULL CHECK (created_at >= 0),
+        PRIMARY KEY (scope, key)
+      ) STRICT, WITHOUT ROWID;
+      CREATE INDEX idempotency_keys_by_age ON idempotency_keys (created_at);
+    `,
   },
 ];
 

@@ -19,6 +19,7 @@ import Database from 'better-sqlite3';
 import type { Statement } from 'better-sqlite3';
 import { type ChainFileActivation, fail, Frontier, frontierIndexes, type Hash, HASH_SIZE, type SignedAccord, storedHashCount, storedHashIndex } from '@parley/core';
 import type { DumpTables } from '../copy.js';
+import { checkIdempotencyRecords, idempotencyRecordOf } from '../idempotency.js';
 import type {
   AppendBatch,
   CheckpointTimestamp,
@@ -45,6 +46,7 @@ import type {
   HeldAccordChain,
   StoredAccordChain,
   StoredDepartedLog,
+  IdempotencyRecord,
 } from '../types.js';
 import { checkChain, checkChainExtends, checkDeparted, checkEvaluationNote } from '../governanceRows.js';
 import { metaColumn } from './entryMeta.js';
@@ -207,6 +209,7 @@ export class SqliteStore implements LogStore {
   appendBatch(batch: AppendBatch): Promise<void> {
     return this.#run('appendBatch', () => {
       checkBatchShape(batch);
+      checkIdempotencyRecords(batch);
       const s = this.#stmts;
       // Commit order — one IMMEDIATE transaction (takes the write lock first,
       // so the size read below cannot go stale):
@@ -218,8 +221,9 @@ export class SqliteStore implements LogStore {
       //   3. insert the stored hashes;
       //   4. insert the checkpoint;
       //   5. store the received entries the batch carries (as ingest does);
-      //   6. COMMIT.
-      // A failure anywhere in 1–6 rolls all of it back: nothing is half-applied.
+      //   6. insert the idempotency records (a key already held: STORE_CONFLICT);
+      //   7. COMMIT.
+      // A failure anywhere in 1–7 rolls all of it back: nothing is half-applied.
       this.#db
         .transaction(() => {
           const first = batch.entries[0]!.index;
@@ -239,11 +243,27 @@ export class SqliteStore implements LogStore {
           for (const [idx, hash] of batch.hashes) s.insertHash.run(idx, hash);
           s.insertCheckpoint.run(batch.treeSize, batch.checkpoint);
           if (batch.received !== undefined) this.#ingestRows(batch.received);
+          for (const r of batch.idempotency ?? []) {
+            if (s.insertIdempotency.run(r.scope, r.key, r.digest, JSON.stringify(r.indexes), r.response, r.createdAt).changes !== 1) {
+              fail('STORE_CONFLICT', `idempotency key ${JSON.stringify(r.key)} of ${r.scope} is already held: the write it names was logged before`);
+            }
+          }
         })
         .immediate();
       // ---- DURABLE from here: COMMIT returned, so the WAL frames are fsynced
       // (synchronous=FULL). A crash after this line keeps the whole batch.
     });
+  }
+
+  idempotencyRecord(scope: string, key: string): Promise<IdempotencyRecord | undefined> {
+    return this.#run('idempotencyRecord', () => {
+      const row = this.#stmts.idempotencyRecord.get(scope, key) as Parameters<typeof idempotencyRecordOf>[0] | undefined;
+      return row && idempotencyRecordOf(row);
+    });
+  }
+
+  pruneIdempotency(before: number): Promise<number> {
+    return this.#run('pruneIdempotency', () => this.#stmts.pruneIdempotency.run(Math.floor(before)).changes);
   }
 
   readHashes(indexes: readonly number[]): Promise<Hash[]> {
@@ -947,6 +967,9 @@ function prepare(db: Database.Database) {
     deleteSession: p('DELETE FROM sessions WHERE token_hash = ?'),
     deleteOfficerSessions: p('DELETE FROM sessions WHERE officer = ? AND token_hash IS NOT ?'),
     pruneNonces: p('DELETE FROM request_nonces WHERE expires < ?'),
+    insertIdempotency: p('INSERT OR IGNORE INTO idempotency_keys (scope, key, digest, indexes, response, created_at) VALUES (?, ?, ?, ?, ?, ?)'),
+    idempotencyRecord: p('SELECT scope, key, digest, indexes, response, created_at FROM idempotency_keys WHERE scope = ? AND key = ?'),
+    pruneIdempotency: p('DELETE FROM idempotency_keys WHERE created_at < ?'),
     putNonce: p(
       `INSERT INTO request_nonces (key, expires) VALUES (?, ?)
        ON CONFLICT (key) DO UPDATE SET expires = excluded.expires WHERE request_nonces.expires < ?`,

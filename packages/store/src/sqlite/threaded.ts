@@ -59,6 +59,8 @@ export const WRITE_OPS = [
   'addDepartedLogs',
   'addAccordForkProof',
   'addEvaluationNote',
+  // issue 14 (idempotent retries)
+  'pruneIdempotency',
 ] as const;
 export type WriteOp = (typeof WRITE_OPS)[number];
 
