@@ -206,6 +206,46 @@ export const PG_MIGRATIONS: readonly PgMigration[] = [
         FOR EACH ROW EXECUTE FUNCTION parley_refuse('time-stamp tokens are insert-only evidence');
     `,
   },
+  // Versions 2 and 3 belong to other work of issue 14 (session 14): these
+  // placeholders keep the numbering contiguous on this branch and are
+  // replaced by those migrations when the branches merge.
+  { version: 2, description: 'reserved (issue 14, another branch)', sql: 'SELECT 1' },
+  { version: 3, description: 'reserved (issue 14, another branch)', sql: 'SELECT 1' },
+  // issue 14 (RSS of a 10,000,000-entry node): the deadline tracker's deliveries on disk, not in memory
+  {
+    version: 4,
+    description: "deliveries: the deadline tracker's facts, answers, withdrawals and cursor",
+    sql: `
+      CREATE TABLE deliveries (
+        party      TEXT COLLATE "C" NOT NULL,
+        idx        BIGINT NOT NULL CHECK (idx >= 0),
+        recipient  TEXT COLLATE "C" NOT NULL,
+        direction  TEXT NOT NULL CHECK (direction IN ('sent', 'received')),
+        leaf_hash  TEXT NOT NULL,
+        facts      TEXT NOT NULL,
+        PRIMARY KEY (party, idx, recipient)
+      );
+      CREATE TABLE delivery_answers (
+        party      TEXT COLLATE "C" NOT NULL,
+        idx        BIGINT NOT NULL,
+        recipient  TEXT COLLATE "C" NOT NULL,
+        hash       TEXT NOT NULL,
+        answers    TEXT NOT NULL,
+        PRIMARY KEY (party, idx, recipient, hash)
+      );
+      CREATE TABLE delivery_withdrawals (
+        party       TEXT COLLATE "C" NOT NULL,
+        idx         BIGINT NOT NULL,
+        retraction  TEXT NOT NULL,
+        PRIMARY KEY (party, idx)
+      );
+      CREATE TABLE delivery_cursor (
+        id        INTEGER PRIMARY KEY CHECK (id = 1),
+        own_size  BIGINT NOT NULL CHECK (own_size >= 0),
+        last_seq  BIGINT NOT NULL CHECK (last_seq >= 0)
+      );
+    `,
+  },
 ];
 
 export const PG_SCHEMA_VERSION: number = PG_MIGRATIONS[PG_MIGRATIONS.length - 1]!.version;

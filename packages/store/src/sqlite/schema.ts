@@ -445,6 +445,46 @@ export const MIGRATIONS: readonly Migration[] = [
     `,
     after: slimEntries,
   },
+  // Versions 10 and 11 belong to other work of issue 14 (session 14): these
+  // placeholders keep the numbering contiguous on this branch and are
+  // replaced by those migrations when the branches merge.
+  { version: 10, description: 'reserved (issue 14, another branch)', sql: 'SELECT 1' },
+  { version: 11, description: 'reserved (issue 14, another branch)', sql: 'SELECT 1' },
+  // issue 14 (RSS of a 10,000,000-entry node): the deadline tracker's deliveries on disk, not in memory
+  {
+    version: 12,
+    description: "deliveries: the deadline tracker's facts, answers, withdrawals and cursor",
+    sql: `
+      CREATE TABLE deliveries (
+        party      TEXT NOT NULL,
+        idx        INTEGER NOT NULL CHECK (idx >= 0),
+        recipient  TEXT NOT NULL,
+        direction  TEXT NOT NULL CHECK (direction IN ('sent', 'received')),
+        leaf_hash  TEXT NOT NULL,
+        facts      TEXT NOT NULL,
+        PRIMARY KEY (party, idx, recipient)
+      ) STRICT, WITHOUT ROWID;
+      CREATE TABLE delivery_answers (
+        party      TEXT NOT NULL,
+        idx        INTEGER NOT NULL,
+        recipient  TEXT NOT NULL,
+        hash       TEXT NOT NULL,
+        answers    TEXT NOT NULL,
+        PRIMARY KEY (party, idx, recipient, hash)
+      ) STRICT, WITHOUT ROWID;
+      CREATE TABLE delivery_withdrawals (
+        party       TEXT NOT NULL,
+        idx         INTEGER NOT NULL,
+        retraction  TEXT NOT NULL,
+        PRIMARY KEY (party, idx)
+      ) STRICT, WITHOUT ROWID;
+      CREATE TABLE delivery_cursor (
+        id        INTEGER PRIMARY KEY CHECK (id = 1),
+        own_size  INTEGER NOT NULL CHECK (own_size >= 0),
+        last_seq  INTEGER NOT NULL CHECK (last_seq >= 0)
+      ) STRICT;
+    `,
+  },
 ];
 
 /** The schema version this code writes: the last migration's number. */

@@ -54,6 +54,8 @@ export const WRITE_OPS = [
   'rememberNonce',
   // issue 12 (trusted time)
   'addCheckpointTimestamps',
+  // issue 14 (durable deliveries)
+  'fileDeliveries',
 ] as const;
 export type WriteOp = (typeof WRITE_OPS)[number];
 
