@@ -233,49 +233,49 @@ describe('DeadlineTracker on two nodes', () => {
     const sent = await p.us.sendMessage('alice', { precedence: 'FLASH', marking: 'TLP:AMBER', text: 'Link test' });
 
     await usT.refresh();
-    expect(usT.items(p.clock.now())).toMatchObject([{ direction: 'sent', party: 'US', index: sent.index, recipient: 'CN', state: 'sent', marking: 'TLP:AMBER' }]);
+    expect((await usT.items(p.clock.now()))).toMatchObject([{ direction: 'sent', party: 'US', index: sent.index, recipient: 'CN', state: 'sent', marking: 'TLP:AMBER' }]);
 
     p.clock.advance(5 * S);
     const [receipt] = await p.deliver(p.us, p.cn, [sent.index]);
     await p.deliver(p.cn, p.us, [receipt!]);
     await Promise.all([usT.refresh(), cnT.refresh()]);
-    const mine = usT.status('US', sent.index, 'CN', p.clock.now())!;
+    const mine = (await usT.status('US', sent.index, 'CN', p.clock.now()))!;
     expect(mine).toMatchObject({ state: 'received', receipt: { index: receipt, at: at(5 * S), onTime: true }, ackDueAt: at(600 * S) });
-    expect(cnT.status('US', sent.index, 'CN', p.clock.now())).toMatchObject({ direction: 'received', state: 'received', receipt: { index: receipt } });
+    expect((await cnT.status('US', sent.index, 'CN', p.clock.now()))).toMatchObject({ direction: 'received', state: 'received', receipt: { index: receipt } });
     // The heartbeat-free CN side: its receipt is not itself a delivery; US's receipt of nothing yet.
-    expect(cnT.items(p.clock.now()).map((s) => s.direction)).toEqual(['received']);
+    expect((await cnT.items(p.clock.now())).map((s) => s.direction)).toEqual(['received']);
 
     p.clock.advance(600 * S);
-    expect(usT.status('US', sent.index, 'CN', p.clock.now())?.state).toBe('overdue-ack');
-    expect(cnT.status('US', sent.index, 'CN', p.clock.now())?.state).toBe('overdue-ack');
+    expect((await usT.status('US', sent.index, 'CN', p.clock.now()))?.state).toBe('overdue-ack');
+    expect((await cnT.status('US', sent.index, 'CN', p.clock.now()))?.state).toBe('overdue-ack');
 
     const ack = await p.cn.acknowledge('wang', 'US', sent.index);
     await p.deliver(p.cn, p.us, [ack.index]);
     await Promise.all([usT.refresh(), cnT.refresh()]);
     for (const t of [usT, cnT]) {
-      expect(t.status('US', sent.index, 'CN', p.clock.now())).toMatchObject({ state: 'overdue-ack', settled: true, ack: { index: ack.index, officer: 'wang', onTime: false } });
+      expect((await t.status('US', sent.index, 'CN', p.clock.now()))).toMatchObject({ state: 'overdue-ack', settled: true, ack: { index: ack.index, officer: 'wang', onTime: false } });
     }
     // CN's ack is a delivery too (US receipted it on ingest): machine entry, receipt only.
-    expect(usT.status('CN', ack.index, 'US', p.clock.now())).toMatchObject({ direction: 'received', state: 'received', settled: true });
+    expect((await usT.status('CN', ack.index, 'US', p.clock.now()))).toMatchObject({ direction: 'received', state: 'received', settled: true });
   });
 
   it('reports a delivery in changes() only when it may have changed: new answers, new bounds, or its due time', async () => {
     const p = await pair();
     const t = new DeadlineTracker({ node: p.us, store: p.usStore });
-    const keys = (now = p.clock.now()) => t.changes(now).map((s) => `${s.index}:${s.state}`);
+    const keys = async (now = p.clock.now()) => (await t.changes(now)).map((s) => `${s.index}:${s.state}`);
     const sent = await p.us.sendMessage('alice', { precedence: 'FLASH', marking: 'TLP:CLEAR', text: 'quiet' });
     await t.refresh();
-    expect(keys()).toEqual([`${sent.index}:sent`]);
-    expect(keys()).toEqual([]); // nothing new
+    expect(await keys()).toEqual([`${sent.index}:sent`]);
+    expect(await keys()).toEqual([]); // nothing new
     expect(t.nextDueAt()).toBe(T0 + 60 * S); // its receipt deadline
-    expect(keys(T0 + 60 * S)).toEqual([]); // due, but overdue only once now > dueAt
-    expect(keys(T0 + 60 * S + 1)).toEqual([`${sent.index}:overdue-receipt`]);
+    expect(await keys(T0 + 60 * S)).toEqual([]); // due, but overdue only once now > dueAt
+    expect(await keys(T0 + 60 * S + 1)).toEqual([`${sent.index}:overdue-receipt`]);
     // An answer brings it back at once.
     const [receipt] = await p.deliver(p.us, p.cn, [sent.index]);
     await p.deliver(p.cn, p.us, [receipt!]);
     await t.refresh();
-    expect(keys()).toEqual([`${sent.index}:received`]); // receipted at T0 (this clock has not moved)
-    expect(keys()).toEqual([]);
+    expect(await keys()).toEqual([`${sent.index}:received`]); // receipted at T0 (this clock has not moved)
+    expect(await keys()).toEqual([]);
 
     // With bounds that can change: judged on every pass until its bounds are known, then again only when they move.
     const known = new Map<string, string>();
@@ -287,22 +287,22 @@ describe('DeadlineTracker on two nodes', () => {
     const u = new DeadlineTracker({ node: p.us, store: p.usStore });
     u.setBounds(bounds);
     await u.refresh();
-    const open = (now = p.clock.now()) => u.changes(now).filter((s) => s.index === sent.index && s.party === 'US').length;
-    expect(open()).toBe(1);
-    expect(open()).toBe(1); // no bound yet for US/0: judged again
+    const open = async (now = p.clock.now()) => (await u.changes(now)).filter((s) => s.index === sent.index && s.party === 'US').length;
+    expect(await open()).toBe(1);
+    expect(await open()).toBe(1); // no bound yet for US/0: judged again
     known.set(`US/${sent.index}`, at(0));
     known.set(`CN/${receipt!}`, at(0));
     for (const l of listeners) l('US', sent.index, sent.index + 1);
-    expect(open()).toBe(1);
-    expect(open()).toBe(0); // every bound it uses is known
+    expect(await open()).toBe(1);
+    expect(await open()).toBe(0); // every bound it uses is known
     for (const l of listeners) l('US', sent.index + 1, sent.index + 5); // other entries
-    expect(open()).toBe(0);
+    expect(await open()).toBe(0);
     known.set(`CN/${receipt!}`, at(-1 * S)); // an earlier cosignature of the receipt
     for (const l of listeners) l('CN', receipt!, receipt! + 1);
-    expect(open()).toBe(1);
-    expect(open()).toBe(0);
+    expect(await open()).toBe(1);
+    expect(await open()).toBe(0);
     for (const l of listeners) l('US', 0, 100_000); // a wide change (a trimmed history): found by a scan
-    expect(open()).toBe(1);
+    expect(await open()).toBe(1);
   });
 
   it('judges an incident initial report on time and acknowledged in time; ignores answers to another history', async () => {
@@ -314,13 +314,13 @@ describe('DeadlineTracker on two nodes', () => {
     const ack = await p.cn.acknowledge('wang', 'US', r.index);
     await p.deliver(p.cn, p.us, [receipt!, ack.index]);
     await usT.refresh();
-    expect(usT.status('US', r.index, 'CN', p.clock.now())).toMatchObject({
+    expect((await usT.status('US', r.index, 'CN', p.clock.now()))).toMatchObject({
       type: 'incident.report',
       precedence: 'IMMEDIATE',
       state: 'acknowledged',
       initialReport: { detectedAt: at(-2 * 3600 * S), dueAt: at(22 * 3600 * S), onTime: true },
     });
-    expect(countDeliveries(usT.items(p.clock.now()))).toMatchObject({ byState: { acknowledged: 1, received: 1 } });
+    expect(countDeliveries((await usT.items(p.clock.now())))).toMatchObject({ byState: { acknowledged: 1, received: 1 } });
   });
 });
 

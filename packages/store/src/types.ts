@@ -402,8 +402,15 @@ export interface LogStore {
    * @returns the ids newly recorded.
    */
   recordEscalations(rows: readonly NewEscalation[]): Promise<string[]>;
-  /** Every escalation recorded, oldest first. */
-  escalations(): Promise<EscalationRecord[]>;
+  /**
+   * Every escalation recorded, oldest first.
+   * @param q.omitSettled leave out escalations whose id starts with this
+   *   prefix, but those with a webhook still pending (issue 14: a node
+   *   holding millions of overdue deliveries loads only what it must send).
+   */
+  escalations(q?: { readonly omitSettled?: string }): Promise<EscalationRecord[]>;
+  /** Of `ids`, those recorded as escalations (issue 14: asked per page, not held in memory). */
+  knownEscalations(ids: readonly string[]): Promise<string[]>;
   /**
    * Compare-and-set of one escalation's webhook delivery state: writes only
    * if the stored `attempts` is still `expectAttempts` and the webhook is

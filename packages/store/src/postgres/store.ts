@@ -833,14 +833,26 @@ export class PgStore implements LogStore {
     });
   }
 
-  escalations(): Promise<EscalationRecord[]> {
+  escalations(q: { readonly omitSettled?: string } = {}): Promise<EscalationRecord[]> {
     return this.#read('escalations', async () => {
-      const r = await this.pool.query('SELECT id, recorded_at, webhook, attempts, next_attempt_at, webhook_state FROM escalations ORDER BY seq');
+      const r =
+        q.omitSettled === undefined
+          ? await this.pool.query('SELECT id, recorded_at, webhook, attempts, next_attempt_at, webhook_state FROM escalations ORDER BY seq')
+          : await this.pool.query(`SELECT id, recorded_at, webhook, attempts, next_attempt_at, webhook_state FROM escalations WHERE left(id, length($1)) <> $1 OR webhook_state = 'pending' ORDER BY seq`, [q.omitSettled]);
       return r.rows.map((x: { id: string; recorded_at: number; webhook: string | null; attempts: number; next_attempt_at: number; webhook_state: WebhookDelivery | 'none' }) => ({
         id: x.id,
         recordedAt: x.recorded_at,
         ...(x.webhook !== null && x.webhook_state !== 'none' ? { webhook: { body: x.webhook, attempts: x.attempts, nextAttemptAt: x.next_attempt_at, state: x.webhook_state } } : {}),
       }));
+    });
+  }
+
+  knownEscalations(ids: readonly string[]): Promise<string[]> {
+    return this.#read('knownEscalations', async () => {
+      if (ids.length === 0) return [];
+      const r = await this.pool.query<{ id: string }>('SELECT id FROM escalations WHERE id = ANY($1::text[])', [ids]);
+      const known = new Set(r.rows.map((x) => x.id));
+      return ids.filter((id) => known.has(id));
     });
   }
 

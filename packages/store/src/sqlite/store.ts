@@ -724,14 +724,26 @@ export class SqliteStore implements LogStore {
     });
   }
 
-  escalations(): Promise<EscalationRecord[]> {
+  escalations(q: { readonly omitSettled?: string } = {}): Promise<EscalationRecord[]> {
     return this.#run('escalations', () => {
-      const rows = this.#stmts.escalations.all() as { id: string; recorded_at: number; webhook: string | null; attempts: number; next_attempt_at: number; webhook_state: WebhookDelivery | 'none' }[];
+      const p = q.omitSettled;
+      const rows = (
+        p === undefined
+          ? this.#stmts.escalations.all()
+          : this.#list(`SELECT id, recorded_at, webhook, attempts, next_attempt_at, webhook_state FROM escalations WHERE substr(id, 1, length(?)) <> ? OR webhook_state = 'pending' ORDER BY rowid`).all(p, p)
+      ) as { id: string; recorded_at: number; webhook: string | null; attempts: number; next_attempt_at: number; webhook_state: WebhookDelivery | 'none' }[];
       return rows.map((r) => ({
         id: r.id,
         recordedAt: r.recorded_at,
         ...(r.webhook !== null && r.webhook_state !== 'none' ? { webhook: { body: r.webhook, attempts: r.attempts, nextAttemptAt: r.next_attempt_at, state: r.webhook_state } } : {}),
       }));
+    });
+  }
+
+  knownEscalations(ids: readonly string[]): Promise<string[]> {
+    return this.#run('knownEscalations', () => {
+      const q = this.#list('SELECT 1 FROM escalations WHERE id = ?').pluck();
+      return ids.filter((id) => q.get(id) !== undefined);
     });
   }
 
