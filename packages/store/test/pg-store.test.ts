@@ -7,7 +7,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import pg from 'pg';
 import { Frontier, leafHash, StoreError } from '@parley/core';
 import { PgStore } from '../src/postgres/store.js';
-import { PG_SCHEMA_VERSION } from '../src/postgres/schema.js';
+import { PG_MIGRATIONS, PG_SCHEMA_VERSION } from '../src/postgres/schema.js';
 import { describeLogStore } from './logStoreContract.js';
 import { buildBatch, checkLog, entryBytes, expectRejectsCode, meta, ORIGIN, signTestCheckpoint } from './helpers.js';
 import { adminQuery, dropAll, freshPgUrl } from './pg.js';
@@ -30,8 +30,8 @@ describe('PgStore specifics', () => {
     const url = await fresh();
     const steps: number[] = [];
     const [a, b] = await Promise.all([PgStore.open(url, { onMigrate: (s) => steps.push(s.version) }), PgStore.open(url, { onMigrate: (s) => steps.push(s.version) })]);
-    // Exactly one of the two ran migration 1 (the other waited on the advisory lock and found it done).
-    expect(steps).toEqual([1, 1]); // "before migration 1" and "all done", from one opener only
+    // Exactly one of the two ran the migrations (the other waited on the advisory lock and found them done).
+    expect(steps).toEqual([...PG_MIGRATIONS.map((m) => m.version), PG_SCHEMA_VERSION]); // "before migration n" each, and "all done", from one opener only
     const f = Frontier.empty();
     await a.appendBatch(buildBatch(f, [{ bytes: entryBytes(0), meta: meta() }]));
     await a.close();
