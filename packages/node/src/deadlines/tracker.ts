@@ -69,6 +69,37 @@ interface Filing {
 
 const newFiling = (): Filing => ({ deliveries: [], answers: new Map(), toCheck: [] });
 
+/** A scan of the store's deliveries by {@link DeadlineTracker.changes}, one page per call. */
+interface Scan {
+  /** Report every delivery (else: due in [from, to), bounds unknown, or answered in `answers`). */
+  readonly all: boolean;
+  after: DeliveryKey | undefined;
+  readonly from: number;
+  readonly to: number;
+  readonly answers: readonly { party: string; from: number; to: number }[];
+  nextDue: number;
+  unsettled: boolean;
+}
+
+/** A deadline of `s` fell due in [from, to): its status changed by the clock. */
+function dueIn(s: DeliveryStatus, from: number, to: number): boolean {
+  for (const t of [s.receiptDueAt, s.ackDueAt]) {
+    if (t === undefined) continue;
+    const ms = Date.parse(t);
+    if (ms >= from && ms < to) return true;
+  }
+  return false;
+}
+
+/** `s` is answered by an entry in one of `ranges` of its recipient's log. */
+function answeredIn(s: DeliveryStatus, ranges: readonly { party: string; from: number; to: number }[]): boolean {
+  for (const r of ranges) {
+    if (r.party !== s.recipient) continue;
+    for (const a of [s.receipt, s.ack]) if (a && a.index >= r.from && a.index < r.to) return true;
+  }
+  return false;
+}
+
 export interface DeadlineTrackerOptions {
   readonly node: ParleyNode;
   readonly store: LogStore;
@@ -83,19 +114,21 @@ export class DeadlineTracker {
   readonly #node: ParleyNode;
   readonly #store: LogStore;
   #bounds: TimeBounds;
-  /**
-   * The watcher's view ({@link changes}): deliveries that may change, each
-   * with the time before which it cannot (ms; -Infinity: judge at the next
-   * call). A delivery leaves once reported with nothing left to change by
-   * the clock and every bound known; a new fact, answer, withdrawal or
-   * bound brings it back.
-   */
-  readonly #watch = new Map<string, number>();
-  /** The key after which the scan of every delivery resumes (null: from the start; undefined: no scan running). */
-  #scan: DeliveryKey | null | undefined = null;
+  /** Deliveries a new fact, answer, withdrawal or bound touched since the last {@link changes}: judged at the next. */
+  readonly #touched = new Set<string>();
+  /** A scan of the store's deliveries under way ({@link changes}, a page per call). */
+  #scan: Scan | undefined;
+  /** The next scan reports every delivery (at first, after a wide bounds change or new bounds). */
+  #scanAll = true;
+  /** Due times before this were reported by a scan (the window of the next one starts here). */
+  #coveredUntil = Number.NEGATIVE_INFINITY;
+  /** The earliest due time of an unanswered deadline seen by the last scan (and touched deliveries since). */
+  #nextDue = Number.POSITIVE_INFINITY;
+  /** The last scan met deliveries whose bounds are not all known: the next pass judges them again. */
+  #unsettled = false;
+  /** Entries of a recipient's log whose bounds moved: the deliveries they answer are judged again by the next scan. */
+  #answerRanges: { party: string; from: number; to: number }[] = [];
   #unsubscribeBounds: () => void = () => undefined;
-  /** "party/index" of an answer entry → the watched deliveries it answers (bounds moving move them). */
-  readonly #answering = new Map<string, Set<string>>();
   #cursor: { ownSize: number; lastSeq: number } | undefined;
   #chain: Promise<void> = Promise.resolve();
 
@@ -126,8 +159,7 @@ export class DeadlineTracker {
   /** Replaces the time-bounds provider (federation installs cosigned bounds). */
   setBounds(bounds: TimeBounds): void {
     this.#bounds = bounds;
-    for (const k of this.#watch.keys()) this.#watch.set(k, Number.NEGATIVE_INFINITY);
-    this.#scan = null;
+    this.#scanAll = true;
     this.#unsubscribeBounds();
     this.#unsubscribeBounds = bounds.onChange?.((party, from, to) => this.#boundsChanged(party, from, to)) ?? (() => undefined);
   }
@@ -171,57 +203,70 @@ export class DeadlineTracker {
   /**
    * The statuses of deliveries that may have changed since this last
    * reported them: new facts or answers, new time bounds for the entry or
-   * its answers, or a due time reached; at first (and after a wide bounds
-   * change) every delivery, {@link SCAN_PAGE} per call while
-   * {@link scanning}. The watcher's incremental view: with thousands of
-   * deliveries open (FLASH messages awaiting acks) judging every one on
-   * each pass kept the event loop for tens of milliseconds.
-   * {@link nextDueAt} covers the ones left out.
+   * its answers, or a due time reached. The watcher's incremental view,
+   * with no per-delivery state in memory (issue 14): touched deliveries are
+   * read by key; the clock's changes are found by a scan of the store that
+   * reports the deliveries with a deadline in [end of the last scan, now) —
+   * run once `now` passes the earliest due time the last scan saw
+   * ({@link nextDueAt}) — and those whose bounds are not all known yet
+   * (judged on every pass until they are). At first, and after a wide
+   * bounds change, a scan reports every delivery. A scan reports
+   * {@link SCAN_PAGE} deliveries per call while {@link scanning}.
    */
   async changes(now: number): Promise<DeliveryStatus[]> {
     const out: DeliveryStatus[] = [];
     const seen = new Set<string>();
-    const due: string[] = [];
-    for (const [key, quietUntil] of this.#watch) if (now > quietUntil || quietUntil === Number.NEGATIVE_INFINITY) due.push(key);
-    for (const key of due) {
+    const touched = [...this.#touched];
+    this.#touched.clear();
+    for (const key of touched) {
       const { party, index, recipient } = keyParts(key);
       const [r] = await this.#store.deliveries({ party, index, recipient, limit: 1 });
-      if (!r) {
-        this.#watch.delete(key); // an answer to an entry not held (yet): its filing brings it back
-        continue;
-      }
+      if (!r) continue; // an answer to an entry not held (yet): its filing touches it again
+      const s = this.#judge(r, now);
       seen.add(key);
-      out.push(this.#reported(r, key, now));
+      out.push(s);
+      if (s.nextDueAt !== undefined) this.#nextDue = Math.min(this.#nextDue, Date.parse(s.nextDueAt));
+      if (!this.#settledBounds(r)) this.#unsettled = true;
     }
-    if (this.#scan !== undefined) {
-      const page = await this.#store.deliveries({ limit: SCAN_PAGE, ...(this.#scan !== null ? { after: this.#scan } : {}) });
+    if (this.#scan === undefined) {
+      // A deadline changes a status only once now > its due time (state.ts).
+      if (this.#scanAll || this.#unsettled || this.#answerRanges.length > 0 || now > this.#nextDue) {
+        this.#scan = { all: this.#scanAll, after: undefined, from: this.#coveredUntil, to: now, answers: this.#answerRanges, nextDue: Number.POSITIVE_INFINITY, unsettled: false };
+        this.#scanAll = false;
+        this.#answerRanges = [];
+      }
+    }
+    const scan = this.#scan;
+    if (scan !== undefined) {
+      const page = await this.#store.deliveries({ limit: SCAN_PAGE, ...(scan.after ? { after: scan.after } : {}) });
       for (const r of page) {
+        const s = this.#judge(r, now);
+        const settled = this.#settledBounds(r);
+        if (s.nextDueAt !== undefined) scan.nextDue = Math.min(scan.nextDue, Date.parse(s.nextDueAt));
+        if (!settled) scan.unsettled = true;
         const key = deliveryKey(r.party, r.index, r.recipient);
-        if (!seen.has(key)) out.push(this.#reported(r, key, now));
+        if (!seen.has(key) && (scan.all || !settled || dueIn(s, scan.from, scan.to) || answeredIn(s, scan.answers))) out.push(s);
       }
       const last = page[page.length - 1];
-      this.#scan = page.length < SCAN_PAGE || !last ? undefined : { party: last.party, index: last.index, recipient: last.recipient };
+      if (page.length === SCAN_PAGE && last) scan.after = { party: last.party, index: last.index, recipient: last.recipient };
+      else {
+        this.#scan = undefined;
+        this.#coveredUntil = scan.to;
+        this.#nextDue = scan.nextDue;
+        this.#unsettled = scan.unsettled;
+      }
     }
     return out;
   }
 
-  /** True while a scan of every delivery is under way: {@link changes} has more to report at once. */
+  /** True while a scan of the store's deliveries is under way: {@link changes} has more to report at once. */
   get scanning(): boolean {
     return this.#scan !== undefined;
   }
 
-  /** Judges a delivery for {@link changes} and files when it may change next. */
-  #reported(r: StoredDelivery, key: string, now: number): DeliveryStatus {
-    const s = this.#judge(r, now);
-    this.#watch.set(key, this.#settledBounds(r) ? (s.nextDueAt !== undefined ? Date.parse(s.nextDueAt) : Number.POSITIVE_INFINITY) : Number.NEGATIVE_INFINITY);
-    return s;
-  }
-
   /** The earliest due time (ms) of the deliveries {@link changes} leaves out, if any. */
   nextDueAt(): number | undefined {
-    let next = Number.POSITIVE_INFINITY;
-    for (const t of this.#watch.values()) if (t < next && t !== Number.NEGATIVE_INFINITY) next = t;
-    return Number.isFinite(next) ? next : undefined;
+    return Number.isFinite(this.#nextDue) ? this.#nextDue : undefined;
   }
 
   /** True when the bounds the delivery's status uses are all known (bounds do not change once given, but by onChange). */
@@ -232,51 +277,33 @@ export class DeadlineTracker {
     const a: Answers = r.answers !== undefined ? (JSON.parse(r.answers) as Answers) : {};
     if (a.receipt && b.bound(r.recipient, a.receipt.index)?.notAfter === undefined) return false;
     if (a.ack && b.bound(r.recipient, a.ack.index)?.notAfter === undefined) return false;
-    // Its answers' bounds moving must find it: remembered while watched.
-    for (const x of [a.receipt, a.ack]) if (x) this.#answeredBy(`${r.recipient}/${x.index}`, deliveryKey(r.party, r.index, r.recipient));
     return true;
-  }
-
-  #answeredBy(answer: string, key: string): void {
-    let keys = this.#answering.get(answer);
-    if (!keys) this.#answering.set(answer, (keys = new Set()));
-    keys.add(key);
-  }
-
-  /** Makes a delivery due at the next {@link changes}. */
-  #touch(key: string): void {
-    this.#watch.set(key, Number.NEGATIVE_INFINITY);
   }
 
   /** Bounds of entries [from, to) of `party`'s log moved: the deliveries of those entries, or answered by them, are judged again. */
   #boundsChanged(party: string, from: number, to: number): void {
-    // The usual case, a few entries newly cosigned: look their deliveries up.
-    if (to - from <= BOUNDS_LOOKUP) {
-      const parties = this.#node.accord.accord.parties;
-      for (let i = from; i < to; i++) {
-        for (const p of parties) {
-          const key = deliveryKey(party, i, p.id);
-          // Unknown keys are dropped by changes(); deliveries never reported are found by the scan.
-          if (this.#watch.has(key) || p.id !== party) this.#touch(key);
-        }
-        const answered = this.#answering.get(`${party}/${i}`);
-        if (answered) {
-          for (const key of answered) this.#touch(key);
-          this.#answering.delete(`${party}/${i}`);
-        }
-      }
+    // A wide change (a trimmed history): every delivery is judged again.
+    if (to - from > BOUNDS_LOOKUP) {
+      this.#scanAll = true;
       return;
     }
-    // A wide change (a trimmed history): every delivery is judged again.
-    this.#scan = null;
+    // The usual case, a few entries newly cosigned: their deliveries by key, and the ones they answer by the next scan.
+    const parties = this.#node.accord.accord.parties;
+    for (let i = from; i < to; i++) for (const p of parties) if (p.id !== party) this.#touch(deliveryKey(party, i, p.id));
+    this.#answerRanges.push({ party, from, to });
   }
 
-  /** Drops a settled delivery from {@link changes} once its consumer has acted on it (and one that can change only by new facts). */
-  done(s: DeliveryStatus): void {
-    const key = deliveryKey(s.party, s.index, s.recipient);
-    const quiet = this.#watch.get(key);
-    if (quiet === Number.POSITIVE_INFINITY) this.#watch.delete(key);
+  /** Makes a delivery judged at the next {@link changes}. */
+  #touch(key: string): void {
+    this.#touched.add(key);
   }
+
+  /**
+   * The watcher acted on a status {@link changes} reported. Nothing is kept
+   * per delivery (the store holds the facts; the next scan finds the clock's
+   * changes), so there is nothing to drop: kept for the watcher's protocol.
+   */
+  done(_s: DeliveryStatus): void {}
 
   #judge(r: StoredDelivery, now: number): DeliveryStatus {
     const f = JSON.parse(r.facts) as StoredFacts;
