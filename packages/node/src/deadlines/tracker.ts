@@ -79,6 +79,9 @@ interface Scan {
   readonly answers: readonly { party: string; from: number; to: number }[];
   nextDue: number;
   unsettled: boolean;
+  /** Date.now() when it started, and pages read (pacing). */
+  readonly started: number;
+  pages: number;
 }
 
 /** A deadline of `s` fell due in [from, to): its status changed by the clock. */
@@ -128,6 +131,12 @@ export class DeadlineTracker {
   #unsettled = false;
   /** Entries of a recipient's log whose bounds moved: the deliveries they answer are judged again by the next scan. */
   #answerRanges: { party: string; from: number; to: number }[] = [];
+  /**
+   * Wall-clock time (Date.now()) before which no scan but a full one starts:
+   * after a scan of more than one page, as long again as it took (scans of
+   * a big store take at most half the node's time; issue 14).
+   */
+  #pacedUntil = 0;
   #unsubscribeBounds: () => void = () => undefined;
   #cursor: { ownSize: number; lastSeq: number } | undefined;
   #chain: Promise<void> = Promise.resolve();
@@ -230,8 +239,9 @@ export class DeadlineTracker {
     }
     if (this.#scan === undefined) {
       // A deadline changes a status only once now > its due time (state.ts).
-      if (this.#scanAll || this.#unsettled || this.#answerRanges.length > 0 || now > this.#nextDue) {
-        this.#scan = { all: this.#scanAll, after: undefined, from: this.#coveredUntil, to: now, answers: this.#answerRanges, nextDue: Number.POSITIVE_INFINITY, unsettled: false };
+      const wanted = this.#scanAll || this.#unsettled || this.#answerRanges.length > 0 || now > this.#nextDue;
+      if (wanted && (this.#scanAll || Date.now() >= this.#pacedUntil)) {
+        this.#scan = { all: this.#scanAll, after: undefined, from: this.#coveredUntil, to: now, answers: this.#answerRanges, nextDue: Number.POSITIVE_INFINITY, unsettled: false, started: Date.now(), pages: 0 };
         this.#scanAll = false;
         this.#answerRanges = [];
       }
@@ -239,6 +249,7 @@ export class DeadlineTracker {
     const scan = this.#scan;
     if (scan !== undefined) {
       const page = await this.#store.deliveries({ limit: SCAN_PAGE, ...(scan.after ? { after: scan.after } : {}) });
+      scan.pages++;
       for (const r of page) {
         const s = this.#judge(r, now);
         const settled = this.#settledBounds(r);
@@ -251,6 +262,7 @@ export class DeadlineTracker {
       if (page.length === SCAN_PAGE && last) scan.after = { party: last.party, index: last.index, recipient: last.recipient };
       else {
         this.#scan = undefined;
+        this.#pacedUntil = scan.pages > 1 ? Date.now() + (Date.now() - scan.started) : 0;
         this.#coveredUntil = scan.to;
         this.#nextDue = scan.nextDue;
         this.#unsettled = scan.unsettled;
@@ -266,7 +278,9 @@ export class DeadlineTracker {
 
   /** The earliest due time (ms) of the deliveries {@link changes} leaves out, if any. */
   nextDueAt(): number | undefined {
-    return Number.isFinite(this.#nextDue) ? this.#nextDue : undefined;
+    if (!Number.isFinite(this.#nextDue)) return undefined;
+    // A paced scan waits: wake then, not at once and again.
+    return this.#pacedUntil > Date.now() ? Math.max(this.#nextDue, this.#pacedUntil) : this.#nextDue;
   }
 
   /** True when the bounds the delivery's status uses are all known (bounds do not change once given, but by onChange). */
