@@ -338,21 +338,21 @@ export class DeadlineTracker {
   }
 
   async #refresh(): Promise<void> {
-    const cursor = (this.#cursor ??= await this.#store.deliveryCursor());
+    this.#cursor ??= await this.#store.deliveryCursor();
     const size = await this.#store.treeSize();
-    for (let from = cursor.ownSize; from < size; from += PAGE) {
+    for (let from = this.#cursor.ownSize; from < size; from += PAGE) {
       const to = Math.min(size, from + PAGE);
       const filing = newFiling();
       for (const e of await this.#store.entries(from, to)) await this.#orSkip(this.#node.party, e.index, () => this.#own(e, filing));
-      await this.#file(filing, { ownSize: to, lastSeq: cursor.lastSeq });
+      await this.#file(filing, { ownSize: to, lastSeq: this.#cursor.lastSeq });
     }
-    // Received entries above the cursor, oldest first, a page per transaction.
+    // Received entries above the cursor, oldest first, a page per transaction (#file moves the cursor).
     for (;;) {
-      const page = await this.#store.inbox({ after: cursor.lastSeq, limit: PAGE });
+      const page = await this.#store.inbox({ after: this.#cursor.lastSeq, limit: PAGE });
       if (page.length === 0) break;
       const filing = newFiling();
       for (const r of page) await this.#orSkip(r.party, r.index, () => this.#received(r, filing));
-      await this.#file(filing, { ownSize: cursor.ownSize, lastSeq: page[page.length - 1]!.rowid });
+      await this.#file(filing, { ownSize: this.#cursor.ownSize, lastSeq: page[page.length - 1]!.rowid });
       if (page.length < PAGE) break;
     }
   }
