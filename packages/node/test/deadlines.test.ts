@@ -259,6 +259,18 @@ describe('DeadlineTracker on two nodes', () => {
     expect((await usT.status('CN', ack.index, 'US', p.clock.now()))).toMatchObject({ direction: 'received', state: 'received', settled: true });
   });
 
+  it('files more received entries than one page of the store (issue 14: the cursor moves page by page)', { timeout: 120_000 }, async () => {
+    const p = await pair();
+    const sent: number[] = [];
+    for (let k = 0; k < 1100; k += 100) sent.push(...(await Promise.all(Array.from({ length: 100 }, () => p.us.heartbeat()))).map((e) => e.index));
+    await p.deliver(p.us, p.cn, sent);
+    const cnT = new DeadlineTracker({ node: p.cn, store: p.cnStore });
+    await cnT.refresh();
+    const received = await cnT.items(p.clock.now(), { direction: 'received' });
+    expect(received.map((s) => s.index).sort((a, b) => a - b)).toEqual([...sent].sort((a, b) => a - b));
+    expect(await p.cnStore.deliveryCursor()).toMatchObject({ lastSeq: 1100 });
+  });
+
   it('reports a delivery in changes() only when it may have changed: new answers, new bounds, or its due time', async () => {
     const p = await pair();
     const t = new DeadlineTracker({ node: p.us, store: p.usStore });
