@@ -669,6 +669,18 @@ describe('GET /v1/deadlines, /v1/links', () => {
     const filtered = await app.inject({ method: 'GET', url: `/v1/deadlines?state=overdue-receipt&limit=5`, headers });
     expect(filtered.json<{ items: { index: number }[] }>().items.map((i) => i.index)).toEqual([lost.index]);
     expect((await app.inject({ method: 'GET', url: '/v1/deadlines?state=lost', headers })).statusCode).toBe(400);
+    // Paging (issue 14): the same order one item at a time, `next` passed back as `after`; the counts over all each time.
+    const first = (await app.inject({ method: 'GET', url: '/v1/deadlines?limit=1', headers })).json<{ items: { index: number }[]; counts: { total: number }; next?: string }>();
+    expect(first.items.map((i) => i.index)).toEqual([lost.index]);
+    expect(first.counts.total).toBe(2);
+    const second = (await app.inject({ method: 'GET', url: `/v1/deadlines?limit=1&after=${first.next}`, headers })).json<{ items: { index: number }[]; counts: { total: number }; next?: string }>();
+    expect(second.items.map((i) => i.index)).toEqual([fresh.index]);
+    expect(second.counts.total).toBe(2);
+    expect(second.next).toBeUndefined();
+    expect(body).not.toHaveProperty('next');
+    const bad = await app.inject({ method: 'GET', url: '/v1/deadlines?after=bm90IGEgY3Vyc29y', headers });
+    expect(bad.statusCode).toBe(400);
+    expect(bad.headers['content-type']).toMatch(/problem\+json/);
 
     // Inbox and outbox items carry their deadlines, one per recipient.
     const outbox = await app.inject({ method: 'GET', url: '/v1/outbox', headers });
