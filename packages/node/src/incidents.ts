@@ -127,21 +127,18 @@ export class IncidentIndex {
       for (const e of await this.#store.entries(from, Math.min(size, from + PAGE))) await this.#addOrSkip(this.#node.party, e);
     }
     this.#ownSize = size;
-    const fresh: (ReceivedEntry & { rowid: number })[] = [];
     // Nothing received since the last pass (the usual case: every incident view and export refreshes):
     // one row read, not a page of PAGE entries with their bytes.
     const top = (await this.#store.inbox({ limit: 1 }))[0]?.rowid ?? 0;
-    let before: number | undefined;
-    for (; top > this.#lastSeq; ) {
-      const page = await this.#store.inbox({ limit: PAGE, ...(before !== undefined ? { before } : {}) });
-      const newer = page.filter((r) => r.rowid > this.#lastSeq);
-      fresh.push(...newer);
-      if (page.length < PAGE || newer.length < page.length) break;
-      before = page[page.length - 1]!.rowid;
+    // Oldest first, a page at a time (issue 14: a node catching up on 10,000,000 received
+    // entries held them all, with their bytes, before filing the first).
+    while (top > this.#lastSeq) {
+      const page = await this.#store.inbox({ after: this.#lastSeq, limit: PAGE });
+      for (const r of page) await this.#addOrSkip(r.party, r);
+      if (page.length === 0) break;
+      this.#lastSeq = page[page.length - 1]!.rowid;
+      if (page.length < PAGE) break;
     }
-    fresh.sort((a, b) => a.rowid - b.rowid);
-    for (const r of fresh) await this.#addOrSkip(r.party, r);
-    if (fresh.length > 0) this.#lastSeq = fresh[fresh.length - 1]!.rowid;
     // Issue 13: reports withdrawn since (a retraction may come before or after its report).
     const retractions = retractionIndex(this.#node);
     await retractions.refresh();

@@ -133,9 +133,9 @@ describe('cosigned time bounds', () => {
     // By CN's own clock the ack is on time ...
     const ownClocks = new DeadlineTracker({ node: p.US.node, store: p.US.store, bounds: OWN_CLOCKS });
     await ownClocks.refresh();
-    expect(ownClocks.status('US', sent.index, 'CN', p.truth.t)?.ack?.onTime).toBe(true);
+    expect((await ownClocks.status('US', sent.index, 'CN', p.truth.t))?.ack?.onTime).toBe(true);
     // ... but US cosigned CN's log with the ack only at the true time: late.
-    const s = p.US.tracker.status('US', sent.index, 'CN', p.truth.t)!;
+    const s = (await p.US.tracker.status('US', sent.index, 'CN', p.truth.t))!;
     expect(cosignedAt).toBeGreaterThan(T0 + p.deadlines.ackSeconds.FLASH * S);
     expect(s.ack).toMatchObject({ index: ack.index, judgedAt: iso(cosignedAt), onTime: false });
     expect(s.overdue).toContain('ack');
@@ -151,7 +151,7 @@ describe('cosigned time bounds', () => {
       const cosignedAt = await p.cosign(p.US, p.CN);
       await p.US.node.ingest([(await p.CN.node.entryBytes(receipt!))!]);
       await p.US.tracker.refresh();
-      const s = p.US.tracker.status('US', sent.index, 'CN', p.truth.t + offset)!;
+      const s = (await p.US.tracker.status('US', sent.index, 'CN', p.truth.t + offset))!;
       expect(s.receipt).toMatchObject({ index: receipt, judgedAt: iso(cosignedAt), onTime: false });
       expect(s.state).toBe('overdue-receipt');
       // A fast sender's claim is no later than CN witnessed the entry (at the true time, by CN's clock).
@@ -170,7 +170,7 @@ describe('cosigned time bounds', () => {
       const cosignedAt = await p.cosign(p.US, p.CN);
       await p.US.node.ingest([(await p.CN.node.entryBytes(receipt!))!]);
       await p.US.tracker.refresh();
-      const s = p.US.tracker.status('US', sent.index, 'CN', p.truth.t)!;
+      const s = (await p.US.tracker.status('US', sent.index, 'CN', p.truth.t))!;
       // The receipt's own time is CN's clock, an hour off; it is judged at US's cosignature, 3 s after sending.
       expect(Date.parse(s.receipt!.at) - (T0 + 3 * S)).toBe(offset);
       expect(s.receipt!.judgedAt).toBe(iso(cosignedAt));
@@ -179,7 +179,7 @@ describe('cosigned time bounds', () => {
         expect(s).toMatchObject({ state: 'received', receipt: { onTime: true } });
         const ownClocks = new DeadlineTracker({ node: p.US.node, store: p.US.store, bounds: OWN_CLOCKS });
         await ownClocks.refresh();
-        expect(ownClocks.status('US', sent.index, 'CN', p.truth.t)?.state).toBe('overdue-receipt');
+        expect((await ownClocks.status('US', sent.index, 'CN', p.truth.t))?.state).toBe('overdue-receipt');
       } else {
         // Slow: its own clock cannot date the receipt earlier; and its witness, cosigning US's entry an
         // hour early, started its own deadline then (its evidence, used against it).
@@ -188,7 +188,7 @@ describe('cosigned time bounds', () => {
       }
       // CN judges its own answer by the cosignature US returned for CN's log, not by its clock.
       await p.CN.tracker.refresh();
-      expect(p.CN.tracker.status('US', sent.index, 'CN', p.truth.t + offset)?.receipt?.judgedAt).toBe(iso(cosignedAt));
+      expect((await p.CN.tracker.status('US', sent.index, 'CN', p.truth.t + offset))?.receipt?.judgedAt).toBe(iso(cosignedAt));
       for (const c of closers.reverse()) await c();
       closers = [];
     }

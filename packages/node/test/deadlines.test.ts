@@ -233,49 +233,61 @@ describe('DeadlineTracker on two nodes', () => {
     const sent = await p.us.sendMessage('alice', { precedence: 'FLASH', marking: 'TLP:AMBER', text: 'Link test' });
 
     await usT.refresh();
-    expect(usT.items(p.clock.now())).toMatchObject([{ direction: 'sent', party: 'US', index: sent.index, recipient: 'CN', state: 'sent', marking: 'TLP:AMBER' }]);
+    expect((await usT.items(p.clock.now()))).toMatchObject([{ direction: 'sent', party: 'US', index: sent.index, recipient: 'CN', state: 'sent', marking: 'TLP:AMBER' }]);
 
     p.clock.advance(5 * S);
     const [receipt] = await p.deliver(p.us, p.cn, [sent.index]);
     await p.deliver(p.cn, p.us, [receipt!]);
     await Promise.all([usT.refresh(), cnT.refresh()]);
-    const mine = usT.status('US', sent.index, 'CN', p.clock.now())!;
+    const mine = (await usT.status('US', sent.index, 'CN', p.clock.now()))!;
     expect(mine).toMatchObject({ state: 'received', receipt: { index: receipt, at: at(5 * S), onTime: true }, ackDueAt: at(600 * S) });
-    expect(cnT.status('US', sent.index, 'CN', p.clock.now())).toMatchObject({ direction: 'received', state: 'received', receipt: { index: receipt } });
+    expect((await cnT.status('US', sent.index, 'CN', p.clock.now()))).toMatchObject({ direction: 'received', state: 'received', receipt: { index: receipt } });
     // The heartbeat-free CN side: its receipt is not itself a delivery; US's receipt of nothing yet.
-    expect(cnT.items(p.clock.now()).map((s) => s.direction)).toEqual(['received']);
+    expect((await cnT.items(p.clock.now())).map((s) => s.direction)).toEqual(['received']);
 
     p.clock.advance(600 * S);
-    expect(usT.status('US', sent.index, 'CN', p.clock.now())?.state).toBe('overdue-ack');
-    expect(cnT.status('US', sent.index, 'CN', p.clock.now())?.state).toBe('overdue-ack');
+    expect((await usT.status('US', sent.index, 'CN', p.clock.now()))?.state).toBe('overdue-ack');
+    expect((await cnT.status('US', sent.index, 'CN', p.clock.now()))?.state).toBe('overdue-ack');
 
     const ack = await p.cn.acknowledge('wang', 'US', sent.index);
     await p.deliver(p.cn, p.us, [ack.index]);
     await Promise.all([usT.refresh(), cnT.refresh()]);
     for (const t of [usT, cnT]) {
-      expect(t.status('US', sent.index, 'CN', p.clock.now())).toMatchObject({ state: 'overdue-ack', settled: true, ack: { index: ack.index, officer: 'wang', onTime: false } });
+      expect((await t.status('US', sent.index, 'CN', p.clock.now()))).toMatchObject({ state: 'overdue-ack', settled: true, ack: { index: ack.index, officer: 'wang', onTime: false } });
     }
     // CN's ack is a delivery too (US receipted it on ingest): machine entry, receipt only.
-    expect(usT.status('CN', ack.index, 'US', p.clock.now())).toMatchObject({ direction: 'received', state: 'received', settled: true });
+    expect((await usT.status('CN', ack.index, 'US', p.clock.now()))).toMatchObject({ direction: 'received', state: 'received', settled: true });
+  });
+
+  it('files more received entries than one page of the store (issue 14: the cursor moves page by page)', { timeout: 120_000 }, async () => {
+    const p = await pair();
+    const sent: number[] = [];
+    for (let k = 0; k < 1100; k += 100) sent.push(...(await Promise.all(Array.from({ length: 100 }, () => p.us.heartbeat()))).map((e) => e.index));
+    await p.deliver(p.us, p.cn, sent);
+    const cnT = new DeadlineTracker({ node: p.cn, store: p.cnStore });
+    await cnT.refresh();
+    const received = await cnT.items(p.clock.now(), { direction: 'received' });
+    expect(received.map((s) => s.index).sort((a, b) => a - b)).toEqual([...sent].sort((a, b) => a - b));
+    expect(await p.cnStore.deliveryCursor()).toMatchObject({ lastSeq: 1100 });
   });
 
   it('reports a delivery in changes() only when it may have changed: new answers, new bounds, or its due time', async () => {
     const p = await pair();
     const t = new DeadlineTracker({ node: p.us, store: p.usStore });
-    const keys = (now = p.clock.now()) => t.changes(now).map((s) => `${s.index}:${s.state}`);
+    const keys = async (now = p.clock.now()) => (await t.changes(now)).map((s) => `${s.index}:${s.state}`);
     const sent = await p.us.sendMessage('alice', { precedence: 'FLASH', marking: 'TLP:CLEAR', text: 'quiet' });
     await t.refresh();
-    expect(keys()).toEqual([`${sent.index}:sent`]);
-    expect(keys()).toEqual([]); // nothing new
+    expect(await keys()).toEqual([`${sent.index}:sent`]);
+    expect(await keys()).toEqual([]); // nothing new
     expect(t.nextDueAt()).toBe(T0 + 60 * S); // its receipt deadline
-    expect(keys(T0 + 60 * S)).toEqual([]); // due, but overdue only once now > dueAt
-    expect(keys(T0 + 60 * S + 1)).toEqual([`${sent.index}:overdue-receipt`]);
+    expect(await keys(T0 + 60 * S)).toEqual([]); // due, but overdue only once now > dueAt
+    expect(await keys(T0 + 60 * S + 1)).toEqual([`${sent.index}:overdue-receipt`]);
     // An answer brings it back at once.
     const [receipt] = await p.deliver(p.us, p.cn, [sent.index]);
     await p.deliver(p.cn, p.us, [receipt!]);
     await t.refresh();
-    expect(keys()).toEqual([`${sent.index}:received`]); // receipted at T0 (this clock has not moved)
-    expect(keys()).toEqual([]);
+    expect(await keys()).toEqual([`${sent.index}:received`]); // receipted at T0 (this clock has not moved)
+    expect(await keys()).toEqual([]);
 
     // With bounds that can change: judged on every pass until its bounds are known, then again only when they move.
     const known = new Map<string, string>();
@@ -287,22 +299,22 @@ describe('DeadlineTracker on two nodes', () => {
     const u = new DeadlineTracker({ node: p.us, store: p.usStore });
     u.setBounds(bounds);
     await u.refresh();
-    const open = (now = p.clock.now()) => u.changes(now).filter((s) => s.index === sent.index && s.party === 'US').length;
-    expect(open()).toBe(1);
-    expect(open()).toBe(1); // no bound yet for US/0: judged again
+    const open = async (now = p.clock.now()) => (await u.changes(now)).filter((s) => s.index === sent.index && s.party === 'US').length;
+    expect(await open()).toBe(1);
+    expect(await open()).toBe(1); // no bound yet for US/0: judged again
     known.set(`US/${sent.index}`, at(0));
     known.set(`CN/${receipt!}`, at(0));
     for (const l of listeners) l('US', sent.index, sent.index + 1);
-    expect(open()).toBe(1);
-    expect(open()).toBe(0); // every bound it uses is known
+    expect(await open()).toBe(1);
+    expect(await open()).toBe(0); // every bound it uses is known
     for (const l of listeners) l('US', sent.index + 1, sent.index + 5); // other entries
-    expect(open()).toBe(0);
+    expect(await open()).toBe(0);
     known.set(`CN/${receipt!}`, at(-1 * S)); // an earlier cosignature of the receipt
     for (const l of listeners) l('CN', receipt!, receipt! + 1);
-    expect(open()).toBe(1);
-    expect(open()).toBe(0);
+    expect(await open()).toBe(1);
+    expect(await open()).toBe(0);
     for (const l of listeners) l('US', 0, 100_000); // a wide change (a trimmed history): found by a scan
-    expect(open()).toBe(1);
+    expect(await open()).toBe(1);
   });
 
   it('judges an incident initial report on time and acknowledged in time; ignores answers to another history', async () => {
@@ -314,13 +326,13 @@ describe('DeadlineTracker on two nodes', () => {
     const ack = await p.cn.acknowledge('wang', 'US', r.index);
     await p.deliver(p.cn, p.us, [receipt!, ack.index]);
     await usT.refresh();
-    expect(usT.status('US', r.index, 'CN', p.clock.now())).toMatchObject({
+    expect((await usT.status('US', r.index, 'CN', p.clock.now()))).toMatchObject({
       type: 'incident.report',
       precedence: 'IMMEDIATE',
       state: 'acknowledged',
       initialReport: { detectedAt: at(-2 * 3600 * S), dueAt: at(22 * 3600 * S), onTime: true },
     });
-    expect(countDeliveries(usT.items(p.clock.now()))).toMatchObject({ byState: { acknowledged: 1, received: 1 } });
+    expect(countDeliveries((await usT.items(p.clock.now())))).toMatchObject({ byState: { acknowledged: 1, received: 1 } });
   });
 });
 
@@ -657,6 +669,18 @@ describe('GET /v1/deadlines, /v1/links', () => {
     const filtered = await app.inject({ method: 'GET', url: `/v1/deadlines?state=overdue-receipt&limit=5`, headers });
     expect(filtered.json<{ items: { index: number }[] }>().items.map((i) => i.index)).toEqual([lost.index]);
     expect((await app.inject({ method: 'GET', url: '/v1/deadlines?state=lost', headers })).statusCode).toBe(400);
+    // Paging (issue 14): the same order one item at a time, `next` passed back as `after`; the counts over all each time.
+    const first = (await app.inject({ method: 'GET', url: '/v1/deadlines?limit=1', headers })).json<{ items: { index: number }[]; counts: { total: number }; next?: string }>();
+    expect(first.items.map((i) => i.index)).toEqual([lost.index]);
+    expect(first.counts.total).toBe(2);
+    const second = (await app.inject({ method: 'GET', url: `/v1/deadlines?limit=1&after=${first.next}`, headers })).json<{ items: { index: number }[]; counts: { total: number }; next?: string }>();
+    expect(second.items.map((i) => i.index)).toEqual([fresh.index]);
+    expect(second.counts.total).toBe(2);
+    expect(second.next).toBeUndefined();
+    expect(body).not.toHaveProperty('next');
+    const bad = await app.inject({ method: 'GET', url: '/v1/deadlines?after=bm90IGEgY3Vyc29y', headers });
+    expect(bad.statusCode).toBe(400);
+    expect(bad.headers['content-type']).toMatch(/problem\+json/);
 
     // Inbox and outbox items carry their deadlines, one per recipient.
     const outbox = await app.inject({ method: 'GET', url: '/v1/outbox', headers });

@@ -114,7 +114,7 @@ describe('a departed party writes no more', () => {
     expect(await stores.get('AA')!.referencing('CC', after.index)).toEqual([]);
     const t = deadlineTracker(aa, stores.get('AA')!);
     await t.refresh();
-    expect(t.status('CC', after.index, 'AA', Date.now())).toBeUndefined();
+    expect((await t.status('CC', after.index, 'AA', Date.now()))).toBeUndefined();
 
     // CC's entry from before the removal, below the end, still arrives late: accepted, receipted.
     expect((await aa.ingest([await bytesOf(late.index)])).accepted).toBe(1);

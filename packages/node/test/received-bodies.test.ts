@@ -161,7 +161,7 @@ describe('bodies received from another party', () => {
     await waitFor('US to hold CN rejections', async () => {
       const t = deadlineTracker(nodes.get('US')!, stores.get('US')!);
       await t.refresh();
-      return t.status('US', badReport, 'CN', Date.now())?.state === 'rejected' && t.status('US', badSealed, 'CN', Date.now())?.state === 'rejected';
+      return (await t.status('US', badReport, 'CN', Date.now()))?.state === 'rejected' && (await t.status('US', badSealed, 'CN', Date.now()))?.state === 'rejected';
     });
     const r = await getJson<{ items: Item[] }>('US', '/v1/deadlines?direction=sent');
     expect(r.status).toBe(200);

@@ -70,7 +70,7 @@ describe('US retracts a report it sent to CN', () => {
     const tracker = deadlineTracker(cn, ch.store('CN'));
     await tracker.refresh();
     const late = Date.now() + 365 * 86_400_000;
-    const s = tracker.status('US', report.index, 'CN', late)!;
+    const s = (await tracker.status('US', report.index, 'CN', late))!;
     expect(s.state).toBe('withdrawn');
     expect(s.overdue).toEqual([]);
     expect(s.settled).toBe(true);
@@ -107,7 +107,7 @@ describe('US retracts a report it sent to CN', () => {
     expect(await retractionOf(cn, 'US', m.index)).toMatchObject({ action: 'retract', reason: 'test message', by: { party: 'US', index: x.index } });
     const tracker = deadlineTracker(cn, ch.store('CN'));
     await tracker.refresh();
-    expect(tracker.status('US', m.index, 'CN', Date.now() + 86_400_000)?.state).toBe('withdrawn');
+    expect((await tracker.status('US', m.index, 'CN', Date.now() + 86_400_000))?.state).toBe('withdrawn');
   });
 });
 
@@ -204,7 +204,7 @@ describe('a restart', () => {
       expect((await again.read('US', m.index, 'officer'))?.retracted).toMatchObject({ action: 'retract', reason: 'restart test', by: { index: x.index } });
       const tracker = deadlineTracker(again, store);
       await tracker.refresh();
-      expect(tracker.status('US', m.index, 'CN', Date.now() + 86_400_000)?.state).toBe('withdrawn');
+      expect((await tracker.status('US', m.index, 'CN', Date.now() + 86_400_000))?.state).toBe('withdrawn');
     } finally {
       await again.close();
       await store.close();

@@ -128,11 +128,11 @@ async function expectHeldReceiptedListed(at: string): Promise<void> {
   const t = deadlineTracker(nodes.get(at)!, stores.get(at)!);
   await t.refresh();
   for (const i of written.slice(0, 2)) {
-    const s = t.status('US', i, at, Date.now());
+    const s = (await t.status('US', i, at, Date.now()));
     expect(s, `${at}'s delivery of US/${i}`).toMatchObject({ state: 'received', settled: true });
     expect(s!.ackDueAt).toBeUndefined();
   }
-  expect(t.status('US', written[2]!, at, Date.now())?.ackDueAt).toBeDefined();
+  expect((await t.status('US', written[2]!, at, Date.now()))?.ackDueAt).toBeDefined();
   const ack = await call<{ code: string }>(at, `/v1/entries/US/${written[0]}/ack`, 'POST');
   expect(ack.status).toBe(422);
   expect(ack.body.code).toBe('NOT_ACKNOWLEDGEABLE');
@@ -162,9 +162,9 @@ describe('entries of a type this node does not know', () => {
     const t = deadlineTracker(nodes.get('US')!, stores.get('US')!);
     await t.refresh();
     for (const i of written.slice(0, 2)) {
-      expect(t.status('US', i, 'CN', Date.now())).toMatchObject({ state: 'received', settled: true });
-      expect(t.status('US', i, 'CN', Date.now())!.ackDueAt).toBeUndefined();
+      expect((await t.status('US', i, 'CN', Date.now()))).toMatchObject({ state: 'received', settled: true });
+      expect((await t.status('US', i, 'CN', Date.now()))!.ackDueAt).toBeUndefined();
     }
-    expect(t.status('US', written[2]!, 'CN', Date.now())).toMatchObject({ state: 'received', settled: false });
+    expect((await t.status('US', written[2]!, 'CN', Date.now()))).toMatchObject({ state: 'received', settled: false });
   });
 });

@@ -146,6 +146,8 @@ export interface ListQuery {
   readonly incident?: string;
   /** Only entries with index (own) / receipt order (received) below this cursor. */
   readonly before?: number;
+  /** Received only: entries with receive order above this cursor, OLDEST first (issue 14: a reader catching up pages forward). */
+  readonly after?: number;
   readonly limit: number;
 }
 
@@ -437,8 +439,15 @@ export interface LogStore {
    * @returns the ids newly recorded.
    */
   recordEscalations(rows: readonly NewEscalation[]): Promise<string[]>;
-  /** Every escalation recorded, oldest first. */
-  escalations(): Promise<EscalationRecord[]>;
+  /**
+   * Every escalation recorded, oldest first.
+   * @param q.omitSettled leave out escalations whose id starts with this
+   *   prefix, but those with a webhook still pending (issue 14: a node
+   *   holding millions of overdue deliveries loads only what it must send).
+   */
+  escalations(q?: { readonly omitSettled?: string }): Promise<EscalationRecord[]>;
+  /** Of `ids`, those recorded as escalations (issue 14: asked per page, not held in memory). */
+  knownEscalations(ids: readonly string[]): Promise<string[]>;
   /**
    * Compare-and-set of one escalation's webhook delivery state: writes only
    * if the stored `attempts` is still `expectAttempts` and the webhook is
@@ -508,6 +517,29 @@ export interface LogStore {
   addEvaluationNote(n: EvaluationNote): Promise<boolean>;
   /** The notes kept for entry `index` of `party`'s log, by cosigner. */
   evaluationNotes(party: string, index: number): Promise<EvaluationNote[]>;
+  // issue 14 (RSS of a 10,000,000-entry node): the deadline tracker's deliveries, durable
+  /**
+   * Files what the deadline tracker (node deadlines/tracker.ts) read from a
+   * page of entries, with the tracker's cursor, in ONE transaction: a crash
+   * leaves the page wholly filed or not at all, and the tracker re-reads
+   * from the cursor. Deliveries and withdrawals are insert-only (a key held
+   * is left as it is); answers replace the row of their key (the tracker
+   * merges them: the earliest of each kind). The cursor only moves forward.
+   * The JSON columns are the tracker's own shapes: the store keeps them, it
+   * does not read them.
+   */
+  fileDeliveries(b: DeliveryBatch): Promise<void>;
+  /** The tracker's cursor: own entries filed below `ownSize`, received ones up to receive sequence `lastSeq` (0, 0 at first). */
+  deliveryCursor(): Promise<DeliveryCursor>;
+  /** The answer rows held for these (delivery, hash) keys (absent keys: no row). */
+  deliveryAnswers(keys: readonly DeliveryAnswerKey[]): Promise<DeliveryAnswerRow[]>;
+  /**
+   * Deliveries in key order (party, index, recipient), each with the answers
+   * filed under ITS leaf hash and its sender's withdrawal, if any: at most
+   * `limit`, strictly after `after` (the key cursor), filtered by `party`,
+   * `index`, `recipient`, `direction` when given.
+   */
+  deliveries(q: DeliveryQuery): Promise<StoredDelivery[]>;
 
   close(): Promise<void>;
 }
@@ -628,3 +660,70 @@ export interface WebhookUpdate {
 
 /** Storage failures reject with core's `StoreError` (codes STORE_CONFLICT, STORE_CORRUPT, STORE_UNAVAILABLE). */
 export { StoreError } from '@parley/core';
+
+/** One delivery as the deadline tracker files it: one entry × one recipient (issue 14). */
+export interface DeliveryRecord {
+  /** The sender: the log holding the entry. */
+  readonly party: string;
+  readonly index: number;
+  readonly recipient: string;
+  readonly direction: 'sent' | 'received';
+  /** The entry's leaf hash, base64 (answers are matched by it). */
+  readonly leafHash: string;
+  /** The rest of the tracker's facts, JSON. */
+  readonly facts: string;
+}
+
+/** Which answers: those to (party, index) by `recipient` whose ref names `hash`. */
+export interface DeliveryAnswerKey {
+  readonly party: string;
+  readonly index: number;
+  readonly recipient: string;
+  readonly hash: string;
+}
+
+export interface DeliveryAnswerRow extends DeliveryAnswerKey {
+  /** The tracker's merged answers (receipt, ack, rejection), JSON. */
+  readonly answers: string;
+}
+
+/** A sender's withdrawal of its entry (issue 13), JSON of the retraction. */
+export interface DeliveryWithdrawal {
+  readonly party: string;
+  readonly index: number;
+  readonly retraction: string;
+}
+
+export interface DeliveryCursor {
+  readonly ownSize: number;
+  readonly lastSeq: number;
+}
+
+export interface DeliveryBatch {
+  readonly deliveries: readonly DeliveryRecord[];
+  readonly answers: readonly DeliveryAnswerRow[];
+  readonly withdrawals: readonly DeliveryWithdrawal[];
+  readonly cursor: DeliveryCursor;
+}
+
+export interface DeliveryKey {
+  readonly party: string;
+  readonly index: number;
+  readonly recipient: string;
+}
+
+export interface DeliveryQuery {
+  readonly after?: DeliveryKey;
+  readonly limit: number;
+  readonly party?: string;
+  readonly index?: number;
+  readonly recipient?: string;
+  readonly direction?: 'sent' | 'received';
+}
+
+export interface StoredDelivery extends DeliveryRecord {
+  /** The answers filed under this delivery's leaf hash, JSON. */
+  readonly answers?: string;
+  /** The sender's withdrawal, JSON. */
+  readonly withdrawn?: string;
+}

@@ -672,6 +672,66 @@ export function describeLogStore(name: string, open: OpenStore): void {
         expect(await store.evaluationNotes('CN', 3)).toEqual([{ ...n, cosigner: 'UK', cosignedAt: 5 }, n]); // by cosigner
         expect(await store.evaluationNotes('CN', 2)).toEqual([{ ...n, index: 2 }]);
         expect(await store.evaluationNotes('CN', 5)).toEqual([]);
+    describe('deliveries (issue 14: the deadline tracker on disk)', () => {
+      const d = (party: string, index: number, recipient: string, facts = '{"f":1}') => ({ party, index, recipient, direction: 'sent' as const, leafHash: `h${index}`, facts });
+      const batch = (o: Partial<import('../src/types.js').DeliveryBatch> = {}) => ({ deliveries: [], answers: [], withdrawals: [], cursor: { ownSize: 0, lastSeq: 0 }, ...o });
+
+      it('files deliveries, answers and withdrawals with the cursor; reads them in key order with the answers under the leaf hash', async () => {
+        expect(await store.deliveryCursor()).toEqual({ ownSize: 0, lastSeq: 0 });
+        expect(await store.deliveries({ limit: 10 })).toEqual([]);
+        await store.fileDeliveries(
+          batch({
+            deliveries: [d('US', 10, 'CN'), d('US', 2, 'EU'), d('US', 2, 'CN'), d('CN', 7, 'US')],
+            answers: [
+              { party: 'US', index: 2, recipient: 'CN', hash: 'h2', answers: '{"receipt":1}' },
+              { party: 'US', index: 10, recipient: 'CN', hash: 'another history', answers: '{"receipt":2}' },
+              { party: 'US', index: 3, recipient: 'CN', hash: 'h3', answers: '{"early":1}' }, // before its entry
+            ],
+            withdrawals: [{ party: 'US', index: 2, retraction: '{"index":9}' }],
+            cursor: { ownSize: 11, lastSeq: 4 },
+          }),
+        );
+        expect(await store.deliveryCursor()).toEqual({ ownSize: 11, lastSeq: 4 });
+        const all = await store.deliveries({ limit: 10 });
+        expect(all.map((r) => `${r.party}/${r.index}>${r.recipient}`)).toEqual(['CN/7>US', 'US/2>CN', 'US/2>EU', 'US/10>CN']);
+        expect(all[1]).toEqual({ ...d('US', 2, 'CN'), answers: '{"receipt":1}', withdrawn: '{"index":9}' });
+        expect(all[2]).toEqual({ ...d('US', 2, 'EU'), withdrawn: '{"index":9}' });
+        expect(all[3]).toEqual(d('US', 10, 'CN')); // an answer naming another hash answers nothing held
+        // Paging by key, and filters.
+        expect((await store.deliveries({ limit: 2, after: { party: 'US', index: 2, recipient: 'CN' } })).map((r) => r.recipient + r.index)).toEqual(['EU2', 'CN10']);
+        expect((await store.deliveries({ limit: 10, party: 'US', recipient: 'CN' })).map((r) => r.index)).toEqual([2, 10]);
+        expect((await store.deliveries({ limit: 10, party: 'US', index: 2, recipient: 'EU' })).length).toBe(1);
+        expect(await store.deliveries({ limit: 10, direction: 'received' })).toEqual([]);
+        // The early answer waits in its row; a later filing of its entry finds it.
+        expect(await store.deliveryAnswers([{ party: 'US', index: 3, recipient: 'CN', hash: 'h3' }, { party: 'US', index: 3, recipient: 'CN', hash: 'zz' }])).toEqual([{ party: 'US', index: 3, recipient: 'CN', hash: 'h3', answers: '{"early":1}' }]);
+        await store.fileDeliveries(batch({ deliveries: [d('US', 3, 'CN')], answers: [{ party: 'US', index: 2, recipient: 'CN', hash: 'h2', answers: '{"receipt":1,"ack":2}' }], cursor: { ownSize: 12, lastSeq: 3 } }));
+        expect((await store.deliveries({ limit: 1, party: 'US', index: 3, recipient: 'CN' }))[0]?.answers).toBe('{"early":1}');
+        expect((await store.deliveries({ limit: 1, party: 'US', index: 2, recipient: 'CN' }))[0]?.answers).toBe('{"receipt":1,"ack":2}'); // answers replace their row
+        expect(await store.deliveryCursor()).toEqual({ ownSize: 12, lastSeq: 4 }); // never backwards
+      });
+
+      it('keeps the first filing of a delivery and of a withdrawal (filing again after a crash changes nothing)', async () => {
+        const b = batch({ deliveries: [d('US', 0, 'CN', '{"v":1}')], withdrawals: [{ party: 'US', index: 0, retraction: '{"index":1}' }], cursor: { ownSize: 1, lastSeq: 0 } });
+        await store.fileDeliveries(b);
+        await store.fileDeliveries(batch({ deliveries: [d('US', 0, 'CN', '{"v":2}')], withdrawals: [{ party: 'US', index: 0, retraction: '{"index":5}' }], cursor: { ownSize: 1, lastSeq: 0 } }));
+        expect(await store.deliveries({ limit: 10 })).toEqual([{ ...d('US', 0, 'CN', '{"v":1}'), withdrawn: '{"index":1}' }]);
+      });
+
+      it('answers which escalations it holds, and leaves settled ones of a prefix out of the list', async () => {
+        await store.recordEscalations([{ id: 'overdue/receipt/US/0/CN', recordedAt: 1 }, { id: 'overdue/ack/US/0/CN', recordedAt: 2, webhook: '{}' }, { id: 'fork/CN/1', recordedAt: 3 }]);
+        expect(await store.knownEscalations(['x', 'fork/CN/1', 'overdue/receipt/US/0/CN'])).toEqual(['fork/CN/1', 'overdue/receipt/US/0/CN']);
+        expect(await store.knownEscalations([])).toEqual([]);
+        expect((await store.escalations({ omitSettled: 'overdue/' })).map((e) => e.id)).toEqual(['overdue/ack/US/0/CN', 'fork/CN/1']);
+        expect((await store.escalations()).length).toBe(3);
+      });
+
+      it('pages received entries forward with after, oldest first', async () => {
+        await store.ingest([received('CN', 0), received('CN', 1), received('EU', 0)]);
+        const all = await store.inbox({ limit: 10 });
+        const seqs = all.map((r) => r.rowid).sort((a, b) => a - b);
+        const fwd = await store.inbox({ after: seqs[0]!, limit: 10 });
+        expect(fwd.map((r) => r.rowid)).toEqual(seqs.slice(1));
+        expect((await store.inbox({ after: seqs[0]!, limit: 1 })).map((r) => r.rowid)).toEqual([seqs[1]]);
       });
     });
 

@@ -99,8 +99,8 @@ function schema8(path: string, count: number): { bytes: Uint8Array; meta: EntryM
 const columns = (db: Database.Database) => (db.prepare("SELECT name FROM pragma_table_info('entries')").pluck().all() as string[]);
 
 describe('schema migration 9: entries without repeated columns', () => {
-  it('is the current version', () => {
-    expect(SCHEMA_VERSION).toBe(9);
+  it('is a version this code runs', () => {
+    expect(SCHEMA_VERSION).toBeGreaterThanOrEqual(9);
   });
 
   it('keeps every entry exactly (meta, leaf hash, bytes, outbox filters, references) and stores the header only when the bytes do not carry it', async () => {
@@ -134,7 +134,7 @@ describe('schema migration 9: entries without repeated columns', () => {
     await store.close();
 
     const db = new Database(path, { readonly: true });
-    expect(schemaVersion(db)).toBe(9);
+    expect(schemaVersion(db)).toBe(SCHEMA_VERSION);
     expect(columns(db)).toEqual(['idx', 'bytes', 'type', 'incident', 'meta']);
     expect(db.prepare("SELECT name FROM pragma_table_info('received')").pluck().all()).toEqual(['seq', 'party', 'idx', 'leaf_hash', 'bytes', 'type', 'incident', 'meta', 'received_at']);
     expect(db.prepare('SELECT count(*) FROM received WHERE meta IS NOT NULL').pluck().get()).toBe(written.filter((_, i) => i % 2 === 0 && i % 7 === 3).length);

@@ -116,9 +116,16 @@ async function listing(c: Client, o: OutboxOpts, limit: number): Promise<{ items
 /** --pending/--overdue: the entries with such a delivery (GET /v1/deadlines), newest first, each as the listing shows it. */
 async function openEntries(c: Client, o: OutboxOpts, limit: number): Promise<{ items: EntryView[]; open: number }> {
   const q = new URLSearchParams({ direction: 'sent', open: 'true', limit: '1000', ...(o.to ? { recipient: o.to } : {}) });
-  const d = (await c.get(`/v1/deadlines?${q}`)) as DeadlinesResponse;
+  // Every page (issue 14: GET /v1/deadlines pages with `next`).
+  const all: DeadlinesResponse['items'] = [];
+  for (;;) {
+    const d = (await c.get(`/v1/deadlines?${q}`)) as DeadlinesResponse;
+    all.push(...d.items);
+    if (d.next === undefined) break;
+    q.set('after', d.next);
+  }
   const types: readonly string[] | undefined = o.type !== undefined ? [o.type] : o.all === true ? undefined : OFFICER_TYPES;
-  const wanted = d.items.filter(
+  const wanted = all.filter(
     (i) => (types === undefined || types.includes(i.type)) && (o.overdue !== true || i.state === 'overdue-receipt' || i.state === 'overdue-ack') && (o.before === undefined || i.index < Number(o.before)),
   );
   const indexes = [...new Set(wanted.map((i) => i.index))].sort((a, b) => b - a);

@@ -111,8 +111,14 @@ const isOverdue = (d: DeadlineItem) => d.state === 'overdue-receipt' || d.state 
 
 /** Officer deliveries still open in one direction, and the overdue ones. */
 async function openDeliveries(c: Client, direction: 'received' | 'sent'): Promise<DeadlineItem[]> {
-  const r = (await c.get(`/v1/deadlines?direction=${direction}&open=true&limit=1000`)) as DeadlinesResponse;
-  return r.items.filter((d) => OFFICER_TYPES.includes(d.type));
+  // Every page (issue 14: GET /v1/deadlines pages with `next`).
+  const out: DeadlineItem[] = [];
+  for (let after: string | undefined; ; ) {
+    const r = (await c.get(`/v1/deadlines?direction=${direction}&open=true&limit=1000${after !== undefined ? `&after=${encodeURIComponent(after)}` : ''}`)) as DeadlinesResponse;
+    out.push(...r.items.filter((d) => OFFICER_TYPES.includes(d.type)));
+    if (r.next === undefined) return out;
+    after = r.next;
+  }
 }
 
 /**

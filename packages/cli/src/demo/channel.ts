@@ -313,7 +313,7 @@ export async function runChannelDemo(o: { dir: string; once: boolean; progress?:
     const flashAcked = await until(async () => {
       const t = deadlineTracker(us.node, us.store);
       await t.refresh();
-      const mine = t.items(Date.now()).filter((s) => s.direction === 'sent' && s.index === flash.index);
+      const mine = (await t.items(Date.now(), { party: 'US', index: flash.index, direction: 'sent' }));
       return mine.length === 2 && mine.every((s) => s.state === 'acknowledged' && s.ack?.onTime === true);
     }, 10_000);
     check('FLASH message acknowledged in time by CN and EU', flashAcked, `US/${flash.index}, ack deadline ${DEMO_DEADLINES.ackSeconds.FLASH} s, judged on US's node from the acks in CN's and EU's logs`);
@@ -324,7 +324,7 @@ export async function runChannelDemo(o: { dir: string; once: boolean; progress?:
     const overdue = await until(async () => {
       const t = deadlineTracker(cn.node, cn.store);
       await t.refresh();
-      const s = t.status('CN', priority.index, 'US', Date.now());
+      const s = await t.status('CN', priority.index, 'US', Date.now());
       return s?.state === 'overdue-ack' && cn.escalations.some((e) => e.status.index === priority.index && e.kind === 'ack');
     }, (DEMO_DEADLINES.ackSeconds.PRIORITY + 10) * 1000);
     check('PRIORITY message left unanswered goes overdue and escalates', overdue, `CN/${priority.index} to US, ack deadline ${DEMO_DEADLINES.ackSeconds.PRIORITY} s; CN's watcher escalated it`);
@@ -489,7 +489,7 @@ async function summarize(r: Running, audit: PartySummary['audit'], dir: string):
   const now = Date.now();
   const t = deadlineTracker(r.node, r.store);
   await t.refresh();
-  const sent = t.items(now).filter((s) => s.direction === 'sent');
+  const sent = await t.items(now, { direction: 'sent' });
   const count = (pick: (s: DeliveryStatus) => boolean) => sent.filter(pick).length;
   const source = linkSourceOf(r.node);
   const links: LinkHealth[] = await linkHealth({ node: r.node, store: r.store, now, ...(source ? { source } : {}) });
@@ -643,7 +643,7 @@ async function joinParty(c: GovContext & { freePort: () => Promise<number> }): P
   const acked = await until(async () => {
     const t = deadlineTracker(us.node, us.store);
     await t.refresh();
-    const mine = t.items(Date.now()).filter((s) => s.direction === 'sent' && s.index === flash.index);
+    const mine = (await t.items(Date.now(), { party: 'US', index: flash.index, direction: 'sent' }));
     return mine.length === 1 && mine[0]!.state === 'acknowledged' && mine[0]!.ack?.onTime === true;
   }, 15_000);
   c.check(

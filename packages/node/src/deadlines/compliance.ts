@@ -93,7 +93,20 @@ function row(a: Acc): ComplianceRow {
  * @param items the tracker's statuses (any order).
  * @param deadlines the accord's deadlines (for the judged send time).
  */
-export function compliance(items: readonly DeliveryStatus[], deadlines: AccordDeadlines, range: { fromMs?: number; toMs?: number } = {}): { receipts: ComplianceRow[]; acks: ComplianceRow[] } {
+export function compliance(items: Iterable<DeliveryStatus>, deadlines: AccordDeadlines, range: { fromMs?: number; toMs?: number } = {}): { receipts: ComplianceRow[]; acks: ComplianceRow[] } {
+  const f = figures(deadlines, range);
+  for (const s of items) f.add(s);
+  return f.rows();
+}
+
+/** {@link compliance} over statuses streamed from the store (issue 14: one page in memory, not every status). */
+export async function complianceOf(items: AsyncIterable<DeliveryStatus>, deadlines: AccordDeadlines, range: { fromMs?: number; toMs?: number } = {}): Promise<{ receipts: ComplianceRow[]; acks: ComplianceRow[] }> {
+  const f = figures(deadlines, range);
+  for await (const s of items) f.add(s);
+  return f.rows();
+}
+
+function figures(deadlines: AccordDeadlines, range: { fromMs?: number; toMs?: number }) {
   const receipts = new Map<string, Acc>();
   const acks = new Map<string, Acc>();
   const acc = (m: Map<string, Acc>, s: DeliveryStatus): Acc => {
@@ -102,9 +115,9 @@ export function compliance(items: readonly DeliveryStatus[], deadlines: AccordDe
     if (!a) m.set(key, (a = { party: s.recipient, from: s.party, precedence: s.precedence, count: 0, onTime: 0, overdue: 0, pending: 0, withdrawn: 0, latencies: [] }));
     return a;
   };
-  for (const s of items) {
+  const add = (s: DeliveryStatus): void => {
     const sent = Date.parse(s.sentAt);
-    if ((range.fromMs !== undefined && sent < range.fromMs) || (range.toMs !== undefined && sent > range.toMs)) continue;
+    if ((range.fromMs !== undefined && sent < range.fromMs) || (range.toMs !== undefined && sent > range.toMs)) return;
     const start = Date.parse(s.receiptDueAt) - deadlines.receiptSeconds * 1000;
     if (s.type !== 'heartbeat') {
       const a = acc(receipts, s);
@@ -127,9 +140,9 @@ export function compliance(items: readonly DeliveryStatus[], deadlines: AccordDe
       else if (s.overdue.includes('ack')) a.overdue++;
       else a.pending++;
     }
-  }
+  };
   const order = (a: ComplianceRow, b: ComplianceRow) => cmp(a.from, b.from) || cmp(a.party, b.party) || cmp(a.precedence, b.precedence);
-  return { receipts: [...receipts.values()].map(row).sort(order), acks: [...acks.values()].map(row).sort(order) };
+  return { add, rows: () => ({ receipts: [...receipts.values()].map(row).sort(order), acks: [...acks.values()].map(row).sort(order) }) };
 }
 
 /**

@@ -36,7 +36,7 @@ import type { LogStore } from '@parley/store';
 import { type Clock, type StructuredLogger, MAX_TIMER_MS, systemClock } from './clock.js';
 import type { DeadlineKind, DeliveryStatus } from './state.js';
 import type { DeadlineTracker } from './tracker.js';
-import { type ForkEvent, FORK_WEBHOOK_EVENT, WEBHOOK_ID_HEADER, WEBHOOK_SIGNATURE_HEADER, overdueEvent, overdueId, signWebhook } from './webhook.js';
+import { type ForkEvent, FORK_WEBHOOK_EVENT, OVERDUE_PREFIX, WEBHOOK_ID_HEADER, WEBHOOK_SIGNATURE_HEADER, overdueEvent, overdueId, signWebhook } from './webhook.js';
 
 /** Settings key of the watcher's durable state up to schema 2 (store migration 3 moves it into the `escalations` table). */
 export const ESCALATIONS_SETTING = 'deadlines.escalations';
@@ -122,7 +122,8 @@ export class DeadlineWatcher {
   /** Loads the durable state and runs the first check (which schedules the next). */
   async start(): Promise<void> {
     if (this.#running) return;
-    const held = await this.#o.store.escalations();
+    // Deadline escalations settled long ago stay in the store (issue 14: one per overdue delivery, millions on a big log): only pending webhooks are loaded.
+    const held = await this.#o.store.escalations({ omitSettled: OVERDUE_PREFIX });
     this.#escalated = new Set(held.map((e) => e.id));
     this.#pending = [];
     this.#durable.clear();
@@ -216,16 +217,22 @@ export class DeadlineWatcher {
     try {
       await tracker.refresh();
       const now = this.#clock.now();
-      const fresh: Escalation[] = [];
-      const changes = tracker.changes(now);
+      let fresh: Escalation[] = [];
+      const changes = await tracker.changes(now);
+      // A scan of every delivery reports a page per call: pass again at once until it is done.
+      if (tracker.scanning) this.#again = true;
       for (const s of changes) {
         // +1 ms: a deadline is overdue only once now > dueAt.
         if (s.nextDueAt !== undefined) next = Math.min(next, Date.parse(s.nextDueAt) + 1);
         for (const kind of s.overdue) {
-          const id = overdueId(kind, s);
-          if (this.#escalated.has(id) || !(this.#o.escalate ?? escalateByDefault)(s, kind)) continue;
-          fresh.push({ id, kind, status: s });
+          if (!(this.#o.escalate ?? escalateByDefault)(s, kind)) continue;
+          fresh.push({ id: overdueId(kind, s), kind, status: s });
         }
+      }
+      // Which were escalated before is the store's to say (not a set in memory: one id per overdue delivery).
+      if (fresh.length > 0) {
+        const known = new Set(await this.#o.store.knownEscalations(fresh.map((e) => e.id)));
+        fresh = fresh.filter((e) => !known.has(e.id));
       }
       // Deliveries left out of `changes` (unchanged since last reported) still wake us at their due time.
       const quietDue = tracker.nextDueAt();
@@ -248,16 +255,18 @@ export class DeadlineWatcher {
   }
 
   /** Durably records new escalations (and their webhooks), then logs them. */
-  async #record(fresh: readonly Escalation[], now: number): Promise<void> {
-    const { tracker, webhook } = this.#o;
-    for (const e of fresh) {
-      this.#escalated.add(e.id);
-      if (webhook) {
-        const body = JSON.stringify(overdueEvent(tracker.accordId, tracker.party, e.kind, e.status));
-        this.#pending.push({ id: e.id, body, attempts: 0, nextAttemptAt: now });
-      }
+  async #record(candidates: readonly Escalation[], now: number): Promise<void> {
+    const { tracker, webhook, store } = this.#o;
+    const rows = candidates.map((e) => ({ id: e.id, recordedAt: now, ...(webhook ? { webhook: JSON.stringify(overdueEvent(tracker.accordId, tracker.party, e.kind, e.status)) } : {}) }));
+    // Insert-only: an id another pass (or process) recorded first is not escalated again.
+    const recorded = new Set(await store.recordEscalations(rows));
+    for (const r of rows) {
+      if (!recorded.has(r.id) || r.webhook === undefined) continue;
+      const p = { id: r.id, body: r.webhook, attempts: 0, nextAttemptAt: now };
+      this.#pending.push(p);
+      this.#durable.set(r.id, p);
     }
-    await this.#persist();
+    const fresh = candidates.filter((e) => recorded.has(e.id));
     for (const e of fresh) {
       const s = e.status;
       this.#o.logger.warn(

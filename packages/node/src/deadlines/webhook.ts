@@ -84,9 +84,12 @@ export interface ForkEvent {
   readonly proof: string;
 }
 
+/** The prefix of every deadline escalation's id. */
+export const OVERDUE_PREFIX = 'overdue/';
+
 /** The stable id of one overdue deadline. */
 export function overdueId(kind: DeadlineKind, s: Pick<DeliveryStatus, 'party' | 'index' | 'recipient'>): string {
-  return `overdue/${kind}/${s.party}/${s.index}/${s.recipient}`;
+  return `${OVERDUE_PREFIX}${kind}/${s.party}/${s.index}/${s.recipient}`;
 }
 
 /** The event for deadline `kind` of delivery `s`, reported by `node`. */

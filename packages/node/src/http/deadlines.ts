@@ -17,13 +17,14 @@
  */
 import { z } from 'zod';
 import { Gauge } from 'prom-client';
-import { type DeliveryStatus, DELIVERY_STATES, countDeliveries, summarize } from '../deadlines/state.js';
+import { type DeliveryStatus, DELIVERY_STATES, summarize } from '../deadlines/state.js';
 import type { EntryView } from '../service.js';
 import type { Role } from '@parley/store';
 import { deadlineTracker } from '../deadlines/tracker.js';
 import { skippedEntries } from '../skipped.js';
 import { linkHealth, linkSourceOf } from '../deadlines/heartbeat.js';
 import { type App, type Context, BEARER, READERS } from './context.js';
+import { HttpError } from './problem.js';
 import * as S from './schemas.js';
 
 const Answer = z.object({ index: z.number().int(), at: z.string().describe("The answering party's entry time"), judgedAt: z.string(), onTime: z.boolean() });
@@ -70,6 +71,7 @@ export const DeadlinesQuery = z
     recipient: S.PartyId.optional(),
     open: z.enum(['true', 'false']).optional().describe('true: only deliveries still awaiting an answer'),
     limit: S.Decimal.pipe(z.number().int().min(1).max(1000)).optional().describe('1–1000, default 200; overdue first, then open by next deadline, then settled'),
+    after: z.string().max(400).optional().describe('The `next` of the previous page: the deliveries after it in the same order'),
   })
   .strict();
 
@@ -77,6 +79,7 @@ export const DeadlinesResponse = z.object({
   items: z.array(DeadlineItem),
   counts: Counts.describe('Over every delivery, not only the items listed'),
   clock: z.literal('own').describe('Times are the parties\u2019 own clocks (cosigned bounds come with federation)'),
+  next: z.string().optional().describe('More deliveries follow: pass as `after` for the next page'),
   skipped: z
     .array(z.object({ party: z.string(), entry: z.number().int(), code: z.string(), reason: z.string() }))
     .optional()
@@ -132,7 +135,7 @@ export async function withDeadlines(ctx: Pick<Context, 'node' | 'store'>, items:
       const recipients = v.party === ctx.node.party ? v.entry.to : [ctx.node.party];
       const deadlines: ListedDelivery[] = [];
       for (const r of recipients) {
-        const s = tracker.status(v.party, v.index, r, now);
+        const s = await tracker.status(v.party, v.index, r, now);
         if (s) deadlines.push(await listed(ctx, s, role));
       }
       return deadlines.length > 0 ? { ...v, deadlines } : v;
@@ -164,6 +167,47 @@ const rank = (s: DeliveryStatus) => (s.settled ? 2 : s.overdue.length > 0 ? 0 : 
 /** Within a rank: the earliest deadline that matters first. */
 const due = (s: DeliveryStatus) => Date.parse(s.overdue.length > 0 && !s.settled ? s.receiptDueAt : (s.nextDueAt ?? s.receiptDueAt));
 
+/** A delivery's place in the listing order: rank, due, index, then sender and recipient (a total order, the paging cursor). */
+type ListingKey = readonly [rank: number, due: number, index: number, party: string, recipient: string];
+
+const listingKey = (s: DeliveryStatus): ListingKey => [rank(s), due(s), s.index, s.party, s.recipient];
+
+function compareKeys(a: ListingKey, b: ListingKey): number {
+  return a[0] - b[0] || a[1] - b[1] || a[2] - b[2] || (a[3] < b[3] ? -1 : a[3] > b[3] ? 1 : 0) || (a[4] < b[4] ? -1 : a[4] > b[4] ? 1 : 0);
+}
+
+/** The opaque `next` cursor: the listing key of a page's last item. */
+const cursorOf = (k: ListingKey): string => Buffer.from(JSON.stringify(k)).toString('base64url');
+
+function listingKeyOf(cursor: string): ListingKey | undefined {
+  try {
+    const k = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as unknown;
+    if (!Array.isArray(k) || k.length !== 5) return undefined;
+    const [r, d, i, p, t] = k as unknown[];
+    if (![r, d, i].every((n) => typeof n === 'number' && Number.isFinite(n)) || typeof p !== 'string' || typeof t !== 'string') return undefined;
+    return [r as number, d as number, i as number, p, t];
+  } catch {
+    return undefined;
+  }
+}
+
+/** {@link countDeliveries}, one status at a time. */
+function countsAcc() {
+  const byState = Object.fromEntries(DELIVERY_STATES.map((s) => [s, 0])) as Record<string, number>;
+  let total = 0;
+  let open = 0;
+  let late = 0;
+  return {
+    add(s: DeliveryStatus): void {
+      total++;
+      byState[s.state]!++;
+      if (!s.settled) open++;
+      else if (s.overdue.length > 0) late++;
+    },
+    counts: () => ({ total, byState, open, late }),
+  };
+}
+
 export function registerDeadlines(app: App, ctx: Context): void {
   const { node, store, sessions, metrics } = ctx;
   const tracker = deadlineTracker(node, store);
@@ -176,7 +220,7 @@ export function registerDeadlines(app: App, ctx: Context): void {
     async collect() {
       await tracker.refresh();
       this.reset();
-      for (const s of tracker.items(Date.now())) {
+      for await (const s of tracker.statuses(Date.now())) {
         if (s.settled) continue;
         for (const kind of s.overdue) {
           if ((kind === 'receipt' && s.receipt) || (kind === 'ack' && s.ack)) continue;
@@ -192,21 +236,43 @@ export function registerDeadlines(app: App, ctx: Context): void {
     handler: async (req, reply) => {
       const q = req.query;
       await tracker.refresh();
-      const all = tracker.items(Date.now());
-      const items = all
-        .filter(
-          (s) =>
-            (q.direction === undefined || s.direction === q.direction) &&
-            (q.state === undefined || s.state === q.state) &&
-            (q.party === undefined || s.party === q.party) &&
-            (q.index === undefined || s.index === q.index) &&
-            (q.recipient === undefined || s.recipient === q.recipient) &&
-            (q.open === undefined || s.settled === (q.open === 'false')),
+      const limit = q.limit ?? 200;
+      const after = q.after !== undefined ? listingKeyOf(q.after) : undefined;
+      if (q.after !== undefined && after === undefined) throw new HttpError('VALIDATION_FAILED', 'after: not a cursor this node gave (pass the `next` of the previous page)');
+      // One pass over the store's deliveries, a page at a time (issue 14): the counts over all of
+      // them, and the first `limit` in listing order after the cursor — never every status at once.
+      const all = countsAcc();
+      const page: { s: DeliveryStatus; k: ListingKey }[] = [];
+      for await (const s of tracker.statuses(Date.now())) {
+        all.add(s);
+        if (
+          (q.direction !== undefined && s.direction !== q.direction) ||
+          (q.state !== undefined && s.state !== q.state) ||
+          (q.party !== undefined && s.party !== q.party) ||
+          (q.index !== undefined && s.index !== q.index) ||
+          (q.recipient !== undefined && s.recipient !== q.recipient) ||
+          (q.open !== undefined && s.settled !== (q.open === 'false'))
         )
-        .sort((a, b) => rank(a) - rank(b) || due(a) - due(b) || a.index - b.index)
-        .slice(0, q.limit ?? 200);
+          continue;
+        const k = listingKey(s);
+        if (after !== undefined && compareKeys(k, after) <= 0) continue;
+        if (page.length > limit && compareKeys(k, page[page.length - 1]!.k) >= 0) continue;
+        let lo = 0;
+        let hi = page.length;
+        while (lo < hi) {
+          const mid = (lo + hi) >> 1;
+          if (compareKeys(page[mid]!.k, k) < 0) lo = mid + 1;
+          else hi = mid;
+        }
+        page.splice(lo, 0, { s, k });
+        if (page.length > limit + 1) page.pop();
+      }
+      const more = page.length > limit;
+      const items = page.slice(0, limit);
       const skipped = skippedEntries(node).list('deadlines').map(({ party, entry, code, reason }) => ({ party, entry, code, reason }));
-      return reply.header('cache-control', 'no-store').send({ items, counts: countDeliveries(all), clock: 'own' as const, ...(skipped.length > 0 ? { skipped } : {}) });
+      return reply
+        .header('cache-control', 'no-store')
+        .send({ items: items.map((x) => x.s), counts: all.counts(), clock: 'own' as const, ...(more ? { next: cursorOf(items[items.length - 1]!.k) } : {}), ...(skipped.length > 0 ? { skipped } : {}) });
     },
   });
 

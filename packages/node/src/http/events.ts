@@ -224,7 +224,7 @@ export class EventHub {
     const now = Date.now();
     let next = now + DEADLINE_MAX_SLEEP_MS;
     const seen = new Map<string, string>();
-    for (const s of tracker.items(now)) {
+    for await (const s of tracker.statuses(now)) {
       const key = `${s.party}/${s.index}>${s.recipient}`;
       seen.set(key, s.state);
       if (announce && this.#deadlines.get(key) !== s.state) this.#emit('deadline', { party: s.party, index: s.index, recipient: s.recipient, state: s.state });

@@ -53,11 +53,12 @@ export async function urgentInbox(ctx: Pick<Context, 'node' | 'store'>, q: ListQ
   await tracker.refresh();
   const now = Date.now();
   const excluded = new Set(q.excludeTypes ?? []);
-  const awaiting = tracker
-    .items(now)
-    .filter((s) => s.direction === 'received' && needsAck(s.type) && !s.settled && !excluded.has(s.type))
-    .filter((s) => (q.type === undefined || s.type === q.type) && (q.party === undefined || s.party === q.party))
-    .sort(compareUrgency(now));
+  // Streamed from the store (issue 14): only the unsettled received deliveries are kept.
+  const awaiting: DeliveryStatus[] = [];
+  for await (const s of tracker.statuses(now, { direction: 'received', ...(q.party !== undefined ? { party: q.party } : {}) })) {
+    if (needsAck(s.type) && !s.settled && !excluded.has(s.type) && (q.type === undefined || s.type === q.type)) awaiting.push(s);
+  }
+  awaiting.sort(compareUrgency(now));
   const out: ReceivedListing[] = [];
   const taken = new Set<string>();
   for (const s of awaiting) {

@@ -16,7 +16,7 @@ import { TAXONOMY_V1 } from '@parley/core';
 import type { Role } from '@parley/store';
 import { IncidentId } from '../bodies.js';
 import { type IncidentFilter, type IncidentSummary as Summary, incidentIndex } from '../incidents.js';
-import { compliance, complianceCsv, formatCsv } from '../deadlines/compliance.js';
+import { complianceCsv, complianceOf, formatCsv } from '../deadlines/compliance.js';
 import { skippedEntries } from '../skipped.js';
 import { deadlineTracker } from '../deadlines/tracker.js';
 import type { EntryView } from '../service.js';
@@ -138,7 +138,7 @@ export function registerIncidents(app: App, ctx: Context): void {
     const to = toMs(q.to);
     await Promise.all([tracker.refresh(), index.refresh()]);
     const now = Date.now();
-    const { receipts, acks } = compliance(tracker.items(now), node.accord.accord.deadlines, { ...(from !== undefined ? { fromMs: from } : {}), ...(to !== undefined ? { toMs: to } : {}) });
+    const { receipts, acks } = await complianceOf(tracker.statuses(now), node.accord.accord.deadlines, { ...(from !== undefined ? { fromMs: from } : {}), ...(to !== undefined ? { toMs: to } : {}) });
     return { generated: new Date(now).toISOString(), receipts, acks, incidents: incidentsPerDay(index.list(role), from, to) };
   }
 

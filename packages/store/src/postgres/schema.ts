@@ -318,6 +318,41 @@ export const PG_MIGRATIONS: readonly PgMigration[] = [
       CREATE INDEX idempotency_keys_by_age ON idempotency_keys (created_at);
     `,
   },
+  // issue 14 (RSS of a 10,000,000-entry node): the deadline tracker's deliveries on disk, not in memory
+  {
+    version: 4,
+    description: "deliveries: the deadline tracker's facts, answers, withdrawals and cursor",
+    sql: `
+      CREATE TABLE deliveries (
+        party      TEXT COLLATE "C" NOT NULL,
+        idx        BIGINT NOT NULL CHECK (idx >= 0),
+        recipient  TEXT COLLATE "C" NOT NULL,
+        direction  TEXT NOT NULL CHECK (direction IN ('sent', 'received')),
+        leaf_hash  TEXT NOT NULL,
+        facts      TEXT NOT NULL,
+        PRIMARY KEY (party, idx, recipient)
+      );
+      CREATE TABLE delivery_answers (
+        party      TEXT COLLATE "C" NOT NULL,
+        idx        BIGINT NOT NULL,
+        recipient  TEXT COLLATE "C" NOT NULL,
+        hash       TEXT NOT NULL,
+        answers    TEXT NOT NULL,
+        PRIMARY KEY (party, idx, recipient, hash)
+      );
+      CREATE TABLE delivery_withdrawals (
+        party       TEXT COLLATE "C" NOT NULL,
+        idx         BIGINT NOT NULL,
+        retraction  TEXT NOT NULL,
+        PRIMARY KEY (party, idx)
+      );
+      CREATE TABLE delivery_cursor (
+        id        INTEGER PRIMARY KEY CHECK (id = 1),
+        own_size  BIGINT NOT NULL CHECK (own_size >= 0),
+        last_seq  BIGINT NOT NULL CHECK (last_seq >= 0)
+      );
+    `,
+  },
 ];
 
 export const PG_SCHEMA_VERSION: number = PG_MIGRATIONS[PG_MIGRATIONS.length - 1]!.version;

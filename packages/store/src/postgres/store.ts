@@ -32,7 +32,13 @@ import type {
   CosignedTime,
   Cursor,
   CursorKind,
+  DeliveryAnswerKey,
+  DeliveryAnswerRow,
+  DeliveryBatch,
+  DeliveryCursor,
+  DeliveryQuery,
   EscalationRecord,
+  StoredDelivery,
   ListQuery,
   LogStore,
   MirroredEntry,
@@ -375,7 +381,8 @@ export class PgStore implements LogStore {
       if (q.excludeTypes !== undefined && q.excludeTypes.length > 0) where.push(`NOT (type = ANY(${p(q.excludeTypes)}::text[]))`);
       if (q.incident !== undefined) where.push(`incident = ${p(q.incident)}`);
       if (q.before !== undefined) where.push(`seq < ${p(q.before)}`);
-      const sql = `SELECT ${RECEIVED_COLUMNS} FROM received ${whereClause(where)} ORDER BY seq DESC LIMIT ${p(limitOf(q))}`;
+      if (q.after !== undefined) where.push(`seq > ${p(q.after)}`);
+      const sql = `SELECT ${RECEIVED_COLUMNS} FROM received ${whereClause(where)} ORDER BY seq ${q.after !== undefined ? 'ASC' : 'DESC'} LIMIT ${p(limitOf(q))}`;
       return (await this.pool.query<ReceivedRow>(sql, params)).rows.map(listingOf);
     });
   }
@@ -785,14 +792,91 @@ export class PgStore implements LogStore {
     );
   }
 
-  escalations(): Promise<EscalationRecord[]> {
+  // issue 14: the deadline tracker's deliveries (types.ts LogStore.fileDeliveries)
+  fileDeliveries(b: DeliveryBatch): Promise<void> {
+    return this.#write('fileDeliveries', () =>
+      this.#tx(async (c) => {
+        const d = b.deliveries;
+        if (d.length > 0) {
+          await c.query(
+            `INSERT INTO deliveries (party, idx, recipient, direction, leaf_hash, facts)
+             SELECT * FROM unnest($1::text[], $2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[]) ON CONFLICT DO NOTHING`,
+            [d.map((r) => r.party), d.map((r) => r.index), d.map((r) => r.recipient), d.map((r) => r.direction), d.map((r) => r.leafHash), d.map((r) => r.facts)],
+          );
+        }
+        for (const r of b.answers) {
+          await c.query('INSERT INTO delivery_answers (party, idx, recipient, hash, answers) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (party, idx, recipient, hash) DO UPDATE SET answers = excluded.answers', [r.party, r.index, r.recipient, r.hash, r.answers]);
+        }
+        for (const r of b.withdrawals) await c.query('INSERT INTO delivery_withdrawals (party, idx, retraction) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING', [r.party, r.index, r.retraction]);
+        await c.query(
+          `INSERT INTO delivery_cursor (id, own_size, last_seq) VALUES (1, $1, $2)
+           ON CONFLICT (id) DO UPDATE SET own_size = greatest(delivery_cursor.own_size, excluded.own_size), last_seq = greatest(delivery_cursor.last_seq, excluded.last_seq)`,
+          [b.cursor.ownSize, b.cursor.lastSeq],
+        );
+      }),
+    );
+  }
+
+  deliveryCursor(): Promise<DeliveryCursor> {
+    return this.#read('deliveryCursor', async () => {
+      const r = (await this.pool.query<{ own_size: number; last_seq: number }>('SELECT own_size, last_seq FROM delivery_cursor WHERE id = 1')).rows[0];
+      return { ownSize: r?.own_size ?? 0, lastSeq: r?.last_seq ?? 0 };
+    });
+  }
+
+  deliveryAnswers(keys: readonly DeliveryAnswerKey[]): Promise<DeliveryAnswerRow[]> {
+    return this.#read('deliveryAnswers', async () => {
+      if (keys.length === 0) return [];
+      const r = await this.pool.query<{ party: string; idx: number; recipient: string; hash: string; answers: string }>(
+        `SELECT a.party, a.idx, a.recipient, a.hash, a.answers FROM delivery_answers a
+         JOIN unnest($1::text[], $2::bigint[], $3::text[], $4::text[]) AS k(party, idx, recipient, hash)
+           ON a.party = k.party AND a.idx = k.idx AND a.recipient = k.recipient AND a.hash = k.hash`,
+        [keys.map((k) => k.party), keys.map((k) => k.index), keys.map((k) => k.recipient), keys.map((k) => k.hash)],
+      );
+      return r.rows.map((x) => ({ party: x.party, index: x.idx, recipient: x.recipient, hash: x.hash, answers: x.answers }));
+    });
+  }
+
+  deliveries(q: DeliveryQuery): Promise<StoredDelivery[]> {
+    return this.#read('deliveries', async () => {
+      const where: string[] = [];
+      const params: unknown[] = [];
+      const p = (v: unknown) => (params.push(v), `$${params.length}`);
+      if (q.after !== undefined) where.push(`(d.party, d.idx, d.recipient) > (${p(q.after.party)}::text COLLATE "C", ${p(q.after.index)}::bigint, ${p(q.after.recipient)}::text COLLATE "C")`);
+      if (q.party !== undefined) where.push(`d.party = ${p(q.party)}`);
+      if (q.index !== undefined) where.push(`d.idx = ${p(q.index)}`);
+      if (q.recipient !== undefined) where.push(`d.recipient = ${p(q.recipient)}`);
+      if (q.direction !== undefined) where.push(`d.direction = ${p(q.direction)}`);
+      const sql = `SELECT d.party, d.idx, d.recipient, d.direction, d.leaf_hash, d.facts, a.answers, w.retraction
+        FROM deliveries d
+        LEFT JOIN delivery_answers a ON a.party = d.party AND a.idx = d.idx AND a.recipient = d.recipient AND a.hash = d.leaf_hash
+        LEFT JOIN delivery_withdrawals w ON w.party = d.party AND w.idx = d.idx
+        ${whereClause(where)} ORDER BY d.party, d.idx, d.recipient LIMIT ${p(Number.isSafeInteger(q.limit) && q.limit > 0 ? q.limit : 0)}`;
+      const rows = (await this.pool.query<DeliveryRow>(sql, params)).rows;
+      return rows.map(storedDeliveryOf);
+    });
+  }
+
+  escalations(q: { readonly omitSettled?: string } = {}): Promise<EscalationRecord[]> {
     return this.#read('escalations', async () => {
-      const r = await this.pool.query('SELECT id, recorded_at, webhook, attempts, next_attempt_at, webhook_state FROM escalations ORDER BY seq');
+      const r =
+        q.omitSettled === undefined
+          ? await this.pool.query('SELECT id, recorded_at, webhook, attempts, next_attempt_at, webhook_state FROM escalations ORDER BY seq')
+          : await this.pool.query(`SELECT id, recorded_at, webhook, attempts, next_attempt_at, webhook_state FROM escalations WHERE left(id, length($1)) <> $1 OR webhook_state = 'pending' ORDER BY seq`, [q.omitSettled]);
       return r.rows.map((x: { id: string; recorded_at: number; webhook: string | null; attempts: number; next_attempt_at: number; webhook_state: WebhookDelivery | 'none' }) => ({
         id: x.id,
         recordedAt: x.recorded_at,
         ...(x.webhook !== null && x.webhook_state !== 'none' ? { webhook: { body: x.webhook, attempts: x.attempts, nextAttemptAt: x.next_attempt_at, state: x.webhook_state } } : {}),
       }));
+    });
+  }
+
+  knownEscalations(ids: readonly string[]): Promise<string[]> {
+    return this.#read('knownEscalations', async () => {
+      if (ids.length === 0) return [];
+      const r = await this.pool.query<{ id: string }>('SELECT id FROM escalations WHERE id = ANY($1::text[])', [ids]);
+      const known = new Set(r.rows.map((x) => x.id));
+      return ids.filter((id) => known.has(id));
     });
   }
 
@@ -1135,4 +1219,28 @@ function limitOf(q: ListQuery): number {
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 function evaluationNoteOf(r: any): EvaluationNote {
   return { party: r.party, index: r.idx, cosigner: r.cosigner, treeSize: r.tree_size, cosignedAt: r.cosigned_at, note: r.note };
+}
+
+interface DeliveryRow {
+  party: string;
+  idx: number;
+  recipient: string;
+  direction: 'sent' | 'received';
+  leaf_hash: string;
+  facts: string;
+  answers: string | null;
+  retraction: string | null;
+}
+
+function storedDeliveryOf(r: DeliveryRow): StoredDelivery {
+  return {
+    party: r.party,
+    index: r.idx,
+    recipient: r.recipient,
+    direction: r.direction,
+    leafHash: r.leaf_hash,
+    facts: r.facts,
+    ...(r.answers !== null ? { answers: r.answers } : {}),
+    ...(r.retraction !== null ? { withdrawn: r.retraction } : {}),
+  };
 }

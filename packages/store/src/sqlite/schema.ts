@@ -546,6 +546,41 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX idempotency_keys_by_age ON idempotency_keys (created_at);
     `,
   },
+  // issue 14 (RSS of a 10,000,000-entry node): the deadline tracker's deliveries on disk, not in memory
+  {
+    version: 12,
+    description: "deliveries: the deadline tracker's facts, answers, withdrawals and cursor",
+    sql: `
+      CREATE TABLE deliveries (
+        party      TEXT NOT NULL,
+        idx        INTEGER NOT NULL CHECK (idx >= 0),
+        recipient  TEXT NOT NULL,
+        direction  TEXT NOT NULL CHECK (direction IN ('sent', 'received')),
+        leaf_hash  TEXT NOT NULL,
+        facts      TEXT NOT NULL,
+        PRIMARY KEY (party, idx, recipient)
+      ) STRICT, WITHOUT ROWID;
+      CREATE TABLE delivery_answers (
+        party      TEXT NOT NULL,
+        idx        INTEGER NOT NULL,
+        recipient  TEXT NOT NULL,
+        hash       TEXT NOT NULL,
+        answers    TEXT NOT NULL,
+        PRIMARY KEY (party, idx, recipient, hash)
+      ) STRICT, WITHOUT ROWID;
+      CREATE TABLE delivery_withdrawals (
+        party       TEXT NOT NULL,
+        idx         INTEGER NOT NULL,
+        retraction  TEXT NOT NULL,
+        PRIMARY KEY (party, idx)
+      ) STRICT, WITHOUT ROWID;
+      CREATE TABLE delivery_cursor (
+        id        INTEGER PRIMARY KEY CHECK (id = 1),
+        own_size  INTEGER NOT NULL CHECK (own_size >= 0),
+        last_seq  INTEGER NOT NULL CHECK (last_seq >= 0)
+      ) STRICT;
+    `,
+  },
 ];
 
 /** The schema version this code writes: the last migration's number. */

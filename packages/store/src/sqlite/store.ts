@@ -26,7 +26,13 @@ import type {
   CosignedTime,
   Cursor,
   CursorKind,
+  DeliveryAnswerKey,
+  DeliveryAnswerRow,
+  DeliveryBatch,
+  DeliveryCursor,
+  DeliveryQuery,
   EscalationRecord,
+  StoredDelivery,
   NewEscalation,
   OwnCosigned,
   WebhookDelivery,
@@ -378,7 +384,8 @@ export class SqliteStore implements LogStore {
       if (q.excludeTypes !== undefined && q.excludeTypes.length > 0) where.push(`r.type NOT IN (SELECT code FROM entry_types WHERE name IN (${q.excludeTypes.map(() => '?').join(', ')}))`), params.push(...q.excludeTypes);
       if (q.incident !== undefined) where.push('r.incident = ?'), params.push(q.incident);
       if (q.before !== undefined) where.push('r.seq < ?'), params.push(q.before);
-      const sql = `SELECT ${RECEIVED_COLUMNS} FROM received r ${WITH_TYPE} ${whereClause(where)} ORDER BY r.seq DESC LIMIT ?`;
+      if (q.after !== undefined) where.push('r.seq > ?'), params.push(q.after);
+      const sql = `SELECT ${RECEIVED_COLUMNS} FROM received r ${WITH_TYPE} ${whereClause(where)} ORDER BY r.seq ${q.after !== undefined ? 'ASC' : 'DESC'} LIMIT ?`;
       return (this.#list(sql).all(...params, limitOf(q)) as ReceivedRow[]).map(listingOf);
     });
   }
@@ -687,14 +694,81 @@ export class SqliteStore implements LogStore {
     );
   }
 
-  escalations(): Promise<EscalationRecord[]> {
+  // issue 14: the deadline tracker's deliveries (types.ts LogStore.fileDeliveries)
+  fileDeliveries(b: DeliveryBatch): Promise<void> {
+    return this.#run('fileDeliveries', () =>
+      this.#db.transaction(() => {
+        const d = this.#db.prepare('INSERT OR IGNORE INTO deliveries (party, idx, recipient, direction, leaf_hash, facts) VALUES (?, ?, ?, ?, ?, ?)');
+        for (const r of b.deliveries) d.run(r.party, r.index, r.recipient, r.direction, r.leafHash, r.facts);
+        const a = this.#db.prepare('INSERT INTO delivery_answers (party, idx, recipient, hash, answers) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO UPDATE SET answers = excluded.answers');
+        for (const r of b.answers) a.run(r.party, r.index, r.recipient, r.hash, r.answers);
+        const w = this.#db.prepare('INSERT OR IGNORE INTO delivery_withdrawals (party, idx, retraction) VALUES (?, ?, ?)');
+        for (const r of b.withdrawals) w.run(r.party, r.index, r.retraction);
+        this.#db
+          .prepare('INSERT INTO delivery_cursor (id, own_size, last_seq) VALUES (1, ?, ?) ON CONFLICT DO UPDATE SET own_size = max(own_size, excluded.own_size), last_seq = max(last_seq, excluded.last_seq)')
+          .run(b.cursor.ownSize, b.cursor.lastSeq);
+      })(),
+    );
+  }
+
+  deliveryCursor(): Promise<DeliveryCursor> {
+    return this.#run('deliveryCursor', () => {
+      const r = this.#db.prepare('SELECT own_size, last_seq FROM delivery_cursor WHERE id = 1').get() as { own_size: number; last_seq: number } | undefined;
+      return { ownSize: r?.own_size ?? 0, lastSeq: r?.last_seq ?? 0 };
+    });
+  }
+
+  deliveryAnswers(keys: readonly DeliveryAnswerKey[]): Promise<DeliveryAnswerRow[]> {
+    return this.#run('deliveryAnswers', () => {
+      const q = this.#db.prepare('SELECT answers FROM delivery_answers WHERE party = ? AND idx = ? AND recipient = ? AND hash = ?').pluck();
+      const out: DeliveryAnswerRow[] = [];
+      for (const k of keys) {
+        const answers = q.get(k.party, k.index, k.recipient, k.hash) as string | undefined;
+        if (answers !== undefined) out.push({ party: k.party, index: k.index, recipient: k.recipient, hash: k.hash, answers });
+      }
+      return out;
+    });
+  }
+
+  deliveries(q: DeliveryQuery): Promise<StoredDelivery[]> {
+    return this.#run('deliveries', () => {
+      const where: string[] = [];
+      const params: (string | number)[] = [];
+      if (q.after !== undefined) where.push('(d.party, d.idx, d.recipient) > (?, ?, ?)'), params.push(q.after.party, q.after.index, q.after.recipient);
+      if (q.party !== undefined) where.push('d.party = ?'), params.push(q.party);
+      if (q.index !== undefined) where.push('d.idx = ?'), params.push(q.index);
+      if (q.recipient !== undefined) where.push('d.recipient = ?'), params.push(q.recipient);
+      if (q.direction !== undefined) where.push('d.direction = ?'), params.push(q.direction);
+      const sql = `SELECT d.party, d.idx, d.recipient, d.direction, d.leaf_hash, d.facts, a.answers, w.retraction
+        FROM deliveries d
+        LEFT JOIN delivery_answers a ON a.party = d.party AND a.idx = d.idx AND a.recipient = d.recipient AND a.hash = d.leaf_hash
+        LEFT JOIN delivery_withdrawals w ON w.party = d.party AND w.idx = d.idx
+        ${whereClause(where)} ORDER BY d.party, d.idx, d.recipient LIMIT ?`;
+      const rows = this.#list(sql).all(...params, Number.isSafeInteger(q.limit) && q.limit > 0 ? q.limit : 0) as DeliveryRow[];
+      return rows.map(storedDeliveryOf);
+    });
+  }
+
+  escalations(q: { readonly omitSettled?: string } = {}): Promise<EscalationRecord[]> {
     return this.#run('escalations', () => {
-      const rows = this.#stmts.escalations.all() as { id: string; recorded_at: number; webhook: string | null; attempts: number; next_attempt_at: number; webhook_state: WebhookDelivery | 'none' }[];
+      const p = q.omitSettled;
+      const rows = (
+        p === undefined
+          ? this.#stmts.escalations.all()
+          : this.#list(`SELECT id, recorded_at, webhook, attempts, next_attempt_at, webhook_state FROM escalations WHERE substr(id, 1, length(?)) <> ? OR webhook_state = 'pending' ORDER BY rowid`).all(p, p)
+      ) as { id: string; recorded_at: number; webhook: string | null; attempts: number; next_attempt_at: number; webhook_state: WebhookDelivery | 'none' }[];
       return rows.map((r) => ({
         id: r.id,
         recordedAt: r.recorded_at,
         ...(r.webhook !== null && r.webhook_state !== 'none' ? { webhook: { body: r.webhook, attempts: r.attempts, nextAttemptAt: r.next_attempt_at, state: r.webhook_state } } : {}),
       }));
+    });
+  }
+
+  knownEscalations(ids: readonly string[]): Promise<string[]> {
+    return this.#run('knownEscalations', () => {
+      const q = this.#list('SELECT 1 FROM escalations WHERE id = ?').pluck();
+      return ids.filter((id) => q.get(id) !== undefined);
     });
   }
 
@@ -1084,4 +1158,28 @@ function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
   if (a.length !== b.length) return false;
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
   return true;
+}
+
+interface DeliveryRow {
+  party: string;
+  idx: number;
+  recipient: string;
+  direction: 'sent' | 'received';
+  leaf_hash: string;
+  facts: string;
+  answers: string | null;
+  retraction: string | null;
+}
+
+function storedDeliveryOf(r: DeliveryRow): StoredDelivery {
+  return {
+    party: r.party,
+    index: r.idx,
+    recipient: r.recipient,
+    direction: r.direction,
+    leafHash: r.leaf_hash,
+    facts: r.facts,
+    ...(r.answers !== null ? { answers: r.answers } : {}),
+    ...(r.retraction !== null ? { withdrawn: r.retraction } : {}),
+  };
 }

@@ -61,6 +61,8 @@ export const WRITE_OPS = [
   'addEvaluationNote',
   // issue 14 (idempotent retries)
   'pruneIdempotency',
+  // issue 14 (durable deliveries)
+  'fileDeliveries',
 ] as const;
 export type WriteOp = (typeof WRITE_OPS)[number];
 
