@@ -164,10 +164,11 @@ export class DeadlineTracker {
     const b = this.#bounds;
     if (b.onChange === undefined) return true;
     const f = this.#facts.get(key)!;
-    if (b.bound(f.party, f.index)?.notAfter === undefined) return false;
+    // The bounds deliveryState uses: each side's by the other side's cosignatures (state.ts).
+    if (b.bound(f.party, f.index, f.recipient)?.notAfter === undefined) return false;
     const a = this.#answers.get(`${key}#${f.leafHash}`);
-    if (a?.receipt && b.bound(f.recipient, a.receipt.index)?.notAfter === undefined) return false;
-    if (a?.ack && b.bound(f.recipient, a.ack.index)?.notAfter === undefined) return false;
+    if (a?.receipt && b.bound(f.recipient, a.receipt.index, f.party)?.notAfter === undefined) return false;
+    if (a?.ack && b.bound(f.recipient, a.ack.index, f.party)?.notAfter === undefined) return false;
     return true;
   }
 
