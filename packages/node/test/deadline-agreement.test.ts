@@ -16,7 +16,6 @@
  * are bounded by the counterpart's cosignature timestamps") — and agree.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
-import { type Server, type Socket, createServer as createNetServer, connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -24,46 +23,12 @@ import { SqliteStore } from '@parley/store';
 import { type Runtime, ParleyNode, hashPassword, startRuntime } from '../src/index.js';
 import { makeAccord, makeParty } from './helpers/channel.js';
 import { freePort, httpCaller, putGovernanceOfficers, waitFor } from './helpers/governance.js';
+import { Cuttable } from './helpers/proxy.js';
 
 const IDS = ['CN', 'EU', 'US'] as const;
 const PASSWORD = 'correct horse battery staple';
 /** FLASH acknowledgement deadline (s): long enough to cut, acknowledge and be witnessed by EU inside it. */
 const ACK_FLASH = 8;
-
-/** A TCP proxy to 127.0.0.1:`target` that can be cut (every connection destroyed, new ones refused). */
-class Cuttable {
-  readonly #server: Server;
-  readonly #sockets = new Set<Socket>();
-  cut = false;
-  port = 0;
-  constructor(readonly target: number) {
-    this.#server = createNetServer((client) => {
-      if (this.cut) return void client.destroy();
-      const upstream = connect(this.target, '127.0.0.1');
-      for (const s of [client, upstream]) {
-        this.#sockets.add(s);
-        s.on('close', () => this.#sockets.delete(s));
-        s.on('error', () => undefined);
-      }
-      client.pipe(upstream).pipe(client);
-      client.on('close', () => upstream.destroy());
-      upstream.on('close', () => client.destroy());
-    });
-  }
-  async listen(): Promise<this> {
-    await new Promise<void>((done) => this.#server.listen(0, '127.0.0.1', () => done()));
-    this.port = (this.#server.address() as { port: number }).port;
-    return this;
-  }
-  block(): void {
-    this.cut = true;
-    for (const s of this.#sockets) s.destroy();
-  }
-  async close(): Promise<void> {
-    this.block();
-    await new Promise<void>((done) => this.#server.close(() => done()));
-  }
-}
 
 let dir: string;
 const runtimes = new Map<string, Runtime>();
