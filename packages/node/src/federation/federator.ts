@@ -9,9 +9,11 @@
  *       failure → that loop retries after min(maxMs, baseMs · 2^(failures−1)) · (1 − jitter·U[0,1));
  *                 its first success resets its count; the link reports the worse of the two
  *       contact → a signed request FROM the peer (its push, its add-checkpoint) proves it is up:
- *                 a loop backing off retries now ({@link Federator.contact}, at most once per
- *                 {@link CONTACT_RETRY_MS} per loop), rather than at the end of a wait that
- *                 grew while the peer was down
+ *                 a loop backing off because the peer could not be reached at all
+ *                 (PEER_UNREACHABLE: refused, reset) retries now ({@link Federator.contact},
+ *                 at most once per {@link CONTACT_RETRY_MS} per loop), rather than at the end
+ *                 of a wait that grew while the peer was down. Not after a timeout or a
+ *                 refusal: a peer that is up but overloaded gets the whole wait.
  *
  * Why contact counts (issue 14, the soak's "witnessing lag after restart
  * 10–20 s"): a peer down for T seconds leaves our loops waiting up to about
@@ -19,8 +21,9 @@
  * our log by it, which dates our entries and its answers (deadlines), waits
  * with them. The restarted peer's own loops start fresh and push to us at
  * once: that push is the news that it is back. The longest wait is
- * {@link DEFAULT_MAX_BACKOFF_MS} (a pull interval, not half a minute): a
- * retry of a peer that is down costs one refused connection.
+ * {@link DEFAULT_MAX_BACKOFF_MS} (was 30 s): a partition that heals while
+ * both sides wait is retried by the first side whose wait ends, and its
+ * push is the other side's contact.
  *
  * Why push has its own loop: a FLASH message and the receipt that answers
  * it travel by push, and a push waiting behind a pull-and-gossip round (six
@@ -65,8 +68,8 @@ import { onPushIncomplete, receiveWitnessedPush } from './receive.js';
 import { forksOf, onForkRecorded } from './forks.js';
 import { type LogSource, gossipWith, ownLogSource, peerLogSource } from './gossip.js';
 
-/** Default longest retry delay (ms): one default pull interval (see the module doc). */
-export const DEFAULT_MAX_BACKOFF_MS = 5_000;
+/** Default longest retry delay (ms; see the module doc). */
+export const DEFAULT_MAX_BACKOFF_MS = 10_000;
 /** Least time between two retries of one loop brought forward by the peer's contact (ms). */
 export const CONTACT_RETRY_MS = 1_000;
 
@@ -122,6 +125,8 @@ class Lane {
   failures = 0;
   /** When the peer's contact last brought a retry forward (ms). */
   contactRetry = 0;
+  /** The last failure found the peer unreachable (no connection), not slow or refusing. */
+  unreachable = false;
   wake: () => void = () => undefined;
   done: Promise<void> = Promise.resolve();
 }
@@ -299,7 +304,9 @@ export class Federator {
 
   /**
    * `party`'s node reached us (a signed request it made): it is up, so each
-   * of its link's loops that is waiting out a backoff retries now — at most
+   * of its link's loops that is waiting out a backoff after finding it
+   * unreachable (PEER_UNREACHABLE; not a timeout or a refusal: an overloaded
+   * peer is not hurried) retries now — at most
    * once per {@link CONTACT_RETRY_MS} per loop, so a peer that can reach us
    * while we cannot reach it (a one-way cut) costs one attempt a second. The
    * failure count stays until an attempt succeeds.
@@ -309,7 +316,7 @@ export class Federator {
     if (l === undefined || this.#stopped) return;
     const now = Date.now();
     for (const lane of [l.pushLane, l.pullLane]) {
-      if (lane.failures === 0 || lane.retryAt <= now || now - lane.contactRetry < CONTACT_RETRY_MS) continue;
+      if (lane.failures === 0 || !lane.unreachable || lane.retryAt <= now || now - lane.contactRetry < CONTACT_RETRY_MS) continue;
       lane.contactRetry = now;
       lane.retryAt = now;
       if (lane === l.pullLane) l.nextPull = 0;
@@ -462,6 +469,7 @@ export class Federator {
 
   #failed(l: Link, lane: Lane, e: unknown): void {
     lane.failures++;
+    lane.unreachable = e instanceof PeerError && e.code === 'PEER_UNREACHABLE';
     const b = this.#backoff;
     const delay = Math.min(b.maxMs, b.baseMs * 2 ** Math.min(lane.failures - 1, 30)) * (1 - b.jitter * this.#random());
     lane.retryAt = Date.now() + delay;
