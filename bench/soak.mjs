@@ -37,8 +37,10 @@
  * final size; and every deadline the senders report agrees with what this
  * harness recorded: the sent time lies within the send request, an
  * acknowledgement made after its deadline is judged late, one made well
- * before it (and not delayed by a fault) is judged on time, and every
- * verdict agrees with its own judged time.
+ * before it (and not delayed by a fault) is judged on time, every
+ * verdict agrees with its own judged time, and the recipient's node judges
+ * each acknowledgement as its sender's does (same verdict and state; where
+ * their judged times differ, by how much is printed).
  *
  * It prints throughput, latency percentiles per kind (request and delivery,
  * from each node's SSE stream), recovery times per fault, peak RSS per node
@@ -711,7 +713,8 @@ function faulted(a, b, from, to) {
 
 async function checkDeadlines() {
   const ackLag = [];
-  const d = { deliveries: 0, sentTimeRight: 0, verdictsChecked: 0, ackOnTimeExpected: 0, ackLateExpected: 0, ackNoneExpected: 0, excused: 0, wrong: 0, receiptsOnTime: 0, receiptsLate: 0 };
+  const d = { deliveries: 0, sentTimeRight: 0, verdictsChecked: 0, ackOnTimeExpected: 0, ackLateExpected: 0, ackNoneExpected: 0, excused: 0, wrong: 0, receiptsOnTime: 0, receiptsLate: 0, verdictsCompared: 0, verdictsDiffer: 0, judgedTimesDiffer: 0 };
+  const judgedApart = [];
   results.deadlines = d;
   const acks = new Map(acksDone.map((a) => [`${a.party}/${a.index}>${a.recipient}`, a]));
   const needing = [...sent.values()].filter((s) => s.type === 'hotline.message' || s.type === 'incident.report');
@@ -723,6 +726,15 @@ async function checkDeadlines() {
       if (p === q) continue;
       const r = await get(nodes[p], `/v1/deadlines?direction=sent&recipient=${q}&limit=1000`);
       for (const item of r.items) (listed.get(`${item.party}/${item.index}`) ?? listed.set(`${item.party}/${item.index}`, []).get(`${item.party}/${item.index}`)).push(item);
+    }
+  }
+  // The recipients' view of the same deliveries (direction=received): both nodes must give one verdict (state.ts "Whose cosignatures").
+  const theirs = new Map(); // `${party}/${index}>${recipient}` → item
+  for (const q of PARTIES) {
+    for (const p of PARTIES) {
+      if (p === q) continue;
+      const r = await get(nodes[q], `/v1/deadlines?direction=received&party=${p}&limit=1000`);
+      for (const item of r.items) theirs.set(`${item.party}/${item.index}>${item.recipient}`, item);
     }
   }
   const queue = [...needing];
@@ -761,6 +773,18 @@ async function checkDeadlines() {
         const ackDue = Date.parse(item.ackDueAt);
         if (done && item.ack) ackLag.push(Date.parse(item.ack.judgedAt) - done.t1);
         d.verdictsChecked++;
+        const other = theirs.get(id);
+        if (other !== undefined && item.ack !== undefined && other.ack !== undefined) {
+          d.verdictsCompared++;
+          // The judged times may differ where one side holds a cosignature the other does not yet (a
+          // checkpoint cosigned while its cosignature was on no answer): counted, and reported; the verdict must not.
+          const apart = Math.abs(Date.parse(other.ack.judgedAt) - Date.parse(item.ack.judgedAt));
+          if (apart > 0) (judgedApart.push(apart), d.judgedTimesDiffer++);
+          if (other.ack.onTime !== item.ack.onTime || other.state !== item.state) {
+            d.verdictsDiffer++;
+            broke(`deadline verdicts differ: ${id}: the sender says ${item.state} (ack judged at ${item.ack.judgedAt}, ${item.ack.onTime ? 'on time' : 'late'}), the recipient ${other.state} (judged at ${other.ack.judgedAt}, ${other.ack.onTime ? 'on time' : 'late'})`);
+          }
+        }
         if (!done) {
           d.ackNoneExpected++;
           if (item.ack) wrong(`${id}: an acknowledgement is reported that no officer made`);
@@ -780,7 +804,8 @@ async function checkDeadlines() {
     }
   };
   await Promise.all(Array.from({ length: 6 }, worker));
-  d.ackJudgedAfterMadeMs = spread(ackLag); // the sender's cosignature of the acknowledgement, after the officer's request returned
+  d.ackJudgedAfterMadeMs = spread(ackLag);
+  d.judgedApartMs = spread(judgedApart); // sender's and recipient's judged times of one acknowledgement, where they differ // the sender's cosignature of the acknowledgement, after the officer's request returned
 }
 
 async function auditAll() {
@@ -989,7 +1014,7 @@ lines.push(`errors (request kind: count, of which during or within 5 s of a faul
 const d = results.deadlines;
 lines.push(`promises: lost ${results.lost}, duplicated ${results.duplicated}, duplicate receipts ${results.duplicateReceipts}, indexes acknowledged twice ${results.indexesAcknowledgedTwice}, fork proofs ${results.forks}`);
 lines.push(`  audits: ${PARTIES.map((p) => `${p} ${results.audits[p]?.ok ? 'valid' : 'FAILED'}`).join(', ')} (parley log verify --accord); proofs checked by auditors ${counts.audits}, failed ${counts.auditFailures}`);
-lines.push(`  deadlines: ${f1(d.deliveries)} deliveries; sent time within the request ${f1(d.sentTimeRight)}; acks expected on time ${f1(d.ackOnTimeExpected)}, late ${f1(d.ackLateExpected)}, never ${f1(d.ackNoneExpected)}, near the deadline or across a fault ${f1(d.excused)}; receipts on time ${f1(d.receiptsOnTime)}, late ${f1(d.receiptsLate)}; judged wrong ${f1(d.wrong)}`);
+lines.push(`  deadlines: ${f1(d.deliveries)} deliveries; sent time within the request ${f1(d.sentTimeRight)}; acks expected on time ${f1(d.ackOnTimeExpected)}, late ${f1(d.ackLateExpected)}, never ${f1(d.ackNoneExpected)}, near the deadline or across a fault ${f1(d.excused)}; receipts on time ${f1(d.receiptsOnTime)}, late ${f1(d.receiptsLate)}; judged wrong ${f1(d.wrong)}; acknowledgements judged alike (verdict and state) by sender and recipient ${f1(d.verdictsCompared === undefined ? undefined : d.verdictsCompared - d.verdictsDiffer)} of ${f1(d.verdictsCompared)}, with judged times apart ${f1(d.judgedTimesDiffer)} (max ${f1(d.judgedApartMs?.max)} ms)`);
 if (d.ackJudgedAfterMadeMs?.n) lines.push(`    an acknowledgement's judged time (its sender's cosignature) came after the officer's request by p50 ${d.ackJudgedAfterMadeMs.p50} / p90 ${d.ackJudgedAfterMadeMs.p90} / p99 ${d.ackJudgedAfterMadeMs.p99} / max ${d.ackJudgedAfterMadeMs.max} ms (whole seconds; on-time margin ${COSIGN_LAG_MS} ms)`);
 if (problems.length) lines.push(`problems:\n  - ${problems.slice(0, 40).join('\n  - ')}${problems.length > 40 ? `\n  … and ${problems.length - 40} more` : ''}`);
 lines.push(`result: ${ok ? 'every promise held' : 'SOMETHING BROKE'}`);

@@ -25,6 +25,12 @@
  *       size it stored, and our cosignature is dropped unsent;
  *     → answer the cosignature line.
  *
+ * A request for exactly the checkpoint held (same size, same text: a client
+ * that lost our answer, or a reply's offer we cosigned before its sender
+ * asked) is answered with the cosignature held, its timestamp unchanged:
+ * nothing is signed or written, and the log's node and this one hold one
+ * time for that checkpoint (deadline verdicts use it on both, issue 14).
+ *
  * Crash points: before the compare-and-set commits, nothing was stored and
  * nothing was sent — the client retries with the same old size. After it
  * commits but before the answer is written, the client gets no cosignature
@@ -76,6 +82,7 @@ import {
   TLOG_SIZE_CONTENT_TYPE,
   VerificationError,
   type VerifierSet,
+  COSIGNATURE_V1_LENGTH,
   bytesEqual,
   cosign,
   decideAddCheckpoint,
@@ -88,6 +95,7 @@ import {
   isParleyError,
   parseAddCheckpointRequest,
   parseEntry,
+  parseCosignature,
   parseNote,
   prefixConflictProof,
   verifyConsistency,
@@ -289,6 +297,14 @@ export class WitnessService {
       if (log === undefined) throw new Error('internal: cosigning a checkpoint of a log that is not witnessed');
 
       const cp = outcome.checkpoint;
+      // Asked again for exactly the checkpoint held (a pusher that did not get our answer, or that
+      // offered it in a reply we cosigned): the cosignature given then, not a later one. Both
+      // sides then hold one time for it (deadlines/state.ts judges by it on both).
+      const again = held !== undefined && held.treeSize === cp.treeSize ? this.#heldLine(held, outcome.note.text) : undefined;
+      if (again !== undefined) {
+        const answer: AddCheckpointCosigned = { status: 200, contentType: WITNESS_TEXT_CONTENT_TYPE, body: formatAddCheckpointResponse([again.cosignature]), checkpoint: cp, ...again };
+        return { status: 200, state: held!, durable: Promise.resolve(answer) };
+      }
       const timestamp = Math.floor(this.#now().getTime() / 1000);
       const cosignature = cosign(outcome.note.text, this.#cosigner(), timestamp);
       const logSignatures = outcome.note.verified.map((s) => ({ name: s.name, keyId: s.keyId, signature: s.signature }));
@@ -347,6 +363,15 @@ export class WitnessService {
     });
     await before;
     return release;
+  }
+
+  /** Our cosignature in a held state whose checkpoint text is `text`, with its timestamp; undefined if none. */
+  #heldLine(held: WitnessState, text: string): { cosignature: NoteSignature; timestamp: number } | undefined {
+    const note = parseNote(held.note);
+    if (note.text !== text) return undefined;
+    const me = this.#cosigner();
+    const line = note.signatures.find((x) => x.name === me.name && x.keyId === me.keyId && x.signature.length === COSIGNATURE_V1_LENGTH);
+    return line === undefined ? undefined : { cosignature: line, timestamp: parseCosignature(line.signature).timestamp };
   }
 
   /**

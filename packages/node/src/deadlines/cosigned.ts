@@ -46,7 +46,10 @@
  * are persisted by whoever verified them (their own table); the histories
  * are rebuilt from it at open.
  *
- * How deadline accounting uses them: state.ts (deliveryState).
+ * How deadline accounting uses them: state.ts (deliveryState), with
+ * `bound(party, index, by)`: only the delivery's other party's
+ * cosignatures, the evidence both of its nodes hold (state.ts "Whose
+ * cosignatures").
  *
  * @example
  *   const bounds = await CosignedBounds.open(node, store);
@@ -268,8 +271,8 @@ export class CosignedBounds implements TimeBounds {
     return () => this.#changeListeners.delete(listener);
   }
 
-  bound(party: string, index: number): TimeBound | undefined {
-    const p = this.provenBy(party, index);
+  bound(party: string, index: number, by?: string): TimeBound | undefined {
+    const p = this.provenBy(party, index, by);
     return p === undefined ? undefined : { notAfter: p.time };
   }
 
@@ -278,10 +281,13 @@ export class CosignedBounds implements TimeBounds {
    * provably existed (RFC 3339), and what proves it: a counterpart's
    * cosignature, or k authorities' time-stamp tokens (issue 12). A tie goes
    * to the cosignature.
+   * @param by only this cosigner's cosignatures count (deadlines: the other
+   *   party of the delivery, state.ts "Whose cosignatures"); absent: any cosigner's.
    */
-  provenBy(party: string, index: number): { readonly time: string; readonly how: 'cosignature' | 'timestamp' } | undefined {
+  provenBy(party: string, index: number, by?: string): { readonly time: string; readonly how: 'cosignature' | 'timestamp' } | undefined {
     let after: number | undefined;
-    for (const h of this.#logs.get(party)?.values() ?? []) {
+    for (const [cosigner, h] of this.#logs.get(party) ?? []) {
+      if (by !== undefined && cosigner !== by) continue;
       const a = h.notAfter(index);
       if (a !== undefined && (after === undefined || a < after)) after = a;
     }

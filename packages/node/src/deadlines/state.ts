@@ -64,6 +64,24 @@
  * claim and its cosignature move together): the offset cancels, and a late
  * answer stays late.
  *
+ * Whose cosignatures (issue 14, the soak's "judged late by its sender"): a
+ * delivery is judged on the evidence of its TWO parties only — the start by
+ * the recipient's cosignature of the sender's log, an answer by the
+ * sender's cosignature of the recipient's log (PRODUCT.md: "times are
+ * bounded by the counterpart's cosignature timestamps"; the `by` argument
+ * of {@link TimeBounds.bound}) — plus trusted time-stamps, which both sides
+ * hold alike. Both nodes hold those cosignatures (each made its own and
+ * was sent the other's: push answers, a witness's held cosignature for a
+ * checkpoint asked again, gossip), so the two dashboards judge on the same
+ * evidence. Known gap: a cosignature whose answer was lost AND was
+ * superseded at the witness before gossip read it never reaches the
+ * answerer's node, which then judges by the next, later one (seconds
+ * apart; the soak counts such pairs). A third party's cosignature is not used: the
+ * recipient holds every peer's cosignature of its own log, the sender only
+ * its own, so with "earliest over every cosigner" the recipient judged its
+ * answer by a third party's earlier cosignature (on time) while the sender,
+ * whose witness saw it later, judged it late — two verdicts of one delivery.
+ *
  * Cosignature timestamps are whole seconds, so cosigned times are exact to
  * one second.
  */
@@ -143,7 +161,12 @@ export interface TimeBound {
  * of `party`'s log existed. Synchronous, so a provider caches what it read.
  */
 export interface TimeBounds {
-  bound(party: string, index: number): TimeBound | undefined;
+  /**
+   * @param by when given, only this counterpart's cosignatures of `party`'s
+   *   log count (and trusted time-stamps): the evidence both parties of a
+   *   delivery hold (see the module doc). Absent: every cosigner's.
+   */
+  bound(party: string, index: number, by?: string): TimeBound | undefined;
   /**
    * Subscribes to changes: `listener(party, from, to)` after the bounds of
    * entries [from, to) of `party`'s log may have changed (absent: bounds
@@ -221,7 +244,8 @@ function answered(claimed: string, b: TimeBound | undefined): number {
  * @example deliveryState(facts, accord.deadlines, Date.now()).state // 'overdue-ack'
  */
 export function deliveryState(facts: DeliveryFacts, deadlines: AccordDeadlines, now: number, bounds: TimeBounds = OWN_CLOCKS): DeliveryStatus {
-  const start = judged(facts.sentAt, bounds.bound(facts.party, facts.index));
+  // Each side's time is bounded by the other side's cosignature (module doc, "Whose cosignatures").
+  const start = judged(facts.sentAt, bounds.bound(facts.party, facts.index, facts.recipient));
   const receiptDue = start + deadlines.receiptSeconds * 1000;
   // A rejected entry will never be acknowledged: the rejection settles it.
   const ackTracked = needsAck(facts.type) && facts.rejection === undefined;
@@ -229,8 +253,8 @@ export function deliveryState(facts: DeliveryFacts, deadlines: AccordDeadlines, 
   // A withdrawn entry keeps its ack deadline on record (compliance counts it as withdrawn) but no ack is due.
   const wantsAck = ackTracked && facts.withdrawn === undefined;
 
-  const ackAt = facts.ack ? answered(facts.ack.at, bounds.bound(facts.recipient, facts.ack.index)) : undefined;
-  const ownReceiptAt = facts.receipt ? answered(facts.receipt.at, bounds.bound(facts.recipient, facts.receipt.index)) : undefined;
+  const ackAt = facts.ack ? answered(facts.ack.at, bounds.bound(facts.recipient, facts.ack.index, facts.party)) : undefined;
+  const ownReceiptAt = facts.receipt ? answered(facts.receipt.at, bounds.bound(facts.recipient, facts.receipt.index, facts.party)) : undefined;
   // An ack proves receipt: whichever answer came first stops the receipt clock.
   const proof = earliest(facts.receipt && ownReceiptAt !== undefined ? { a: facts.receipt, t: ownReceiptAt } : undefined, facts.ack && ackAt !== undefined ? { a: facts.ack, t: ackAt } : undefined);
 

@@ -287,10 +287,11 @@ export class DeadlineTracker {
   #settledBounds(r: StoredDelivery): boolean {
     const b = this.#bounds;
     if (b.onChange === undefined) return true;
-    if (b.bound(r.party, r.index)?.notAfter === undefined) return false;
+    // The bounds deliveryState uses: each side's by the other side's cosignatures (state.ts).
+    if (b.bound(r.party, r.index, r.recipient)?.notAfter === undefined) return false;
     const a: Answers = r.answers !== undefined ? (JSON.parse(r.answers) as Answers) : {};
-    if (a.receipt && b.bound(r.recipient, a.receipt.index)?.notAfter === undefined) return false;
-    if (a.ack && b.bound(r.recipient, a.ack.index)?.notAfter === undefined) return false;
+    if (a.receipt && b.bound(r.recipient, a.receipt.index, r.party)?.notAfter === undefined) return false;
+    if (a.ack && b.bound(r.recipient, a.ack.index, r.party)?.notAfter === undefined) return false;
     return true;
   }
 

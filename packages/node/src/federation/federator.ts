@@ -8,6 +8,22 @@
  *       pull   every pollMs — pull.ts, then gossip
  *       failure → that loop retries after min(maxMs, baseMs · 2^(failures−1)) · (1 − jitter·U[0,1));
  *                 its first success resets its count; the link reports the worse of the two
+ *       contact → a signed request FROM the peer (its push, its add-checkpoint) proves it is up:
+ *                 a loop backing off because the peer could not be reached at all
+ *                 (PEER_UNREACHABLE: refused, reset) retries now ({@link Federator.contact},
+ *                 at most once per {@link CONTACT_RETRY_MS} per loop), rather than at the end
+ *                 of a wait that grew while the peer was down. Not after a timeout or a
+ *                 refusal: a peer that is up but overloaded gets the whole wait.
+ *
+ * Why contact counts (issue 14, the soak's "witnessing lag after restart
+ * 10–20 s"): a peer down for T seconds leaves our loops waiting up to about
+ * T more (the doubling wait), long after it is back — and the witnessing of
+ * our log by it, which dates our entries and its answers (deadlines), waits
+ * with them. The restarted peer's own loops start fresh and push to us at
+ * once: that push is the news that it is back. The longest wait is
+ * {@link DEFAULT_MAX_BACKOFF_MS} (was 30 s): a partition that heals while
+ * both sides wait is retried by the first side whose wait ends, and its
+ * push is the other side's contact.
  *
  * Why push has its own loop: a FLASH message and the receipt that answers
  * it travel by push, and a push waiting behind a pull-and-gossip round (six
@@ -63,10 +79,15 @@ import { onPushIncomplete, receiveWitnessedPush } from './receive.js';
 import { forksOf, onForkRecorded } from './forks.js';
 import { type LogSource, gossipWith, ownLogSource, peerLogSource } from './gossip.js';
 
+/** Default longest retry delay (ms; see the module doc). */
+export const DEFAULT_MAX_BACKOFF_MS = 10_000;
+/** Least time between two retries of one loop brought forward by the peer's contact (ms). */
+export const CONTACT_RETRY_MS = 1_000;
+
 export interface BackoffOptions {
   /** First retry delay (default 250 ms). */
   readonly baseMs: number;
-  /** Longest delay (default 30 s). */
+  /** Longest delay (default {@link DEFAULT_MAX_BACKOFF_MS}). */
   readonly maxMs: number;
   /** Fraction of the delay drawn at random, 0 … 1 (default 0.5). */
   readonly jitter: number;
@@ -123,6 +144,10 @@ export interface LinkState {
 class Lane {
   retryAt = 0;
   failures = 0;
+  /** When the peer's contact last brought a retry forward (ms). */
+  contactRetry = 0;
+  /** The last failure found the peer unreachable (no connection), not slow or refusing. */
+  unreachable = false;
   wake: () => void = () => undefined;
   done: Promise<void> = Promise.resolve();
 }
@@ -189,6 +214,16 @@ const iso = (t: number) => new Date(t).toISOString();
  */
 export type PushReplier = <R>(party: string, receive: () => Promise<R>, took: (r: R) => boolean, tail?: boolean) => Promise<{ r: R; back?: Uint8Array }>;
 const repliers = new WeakMap<ParleyNode, PushReplier>();
+const federators = new WeakMap<ParleyNode, Federator>();
+
+/**
+ * Tells the node's running federator, if any, that `party`'s node reached
+ * us with a signed request (http/federation.ts authenticateNode): its links'
+ * backoff ends ({@link Federator.contact}). Never throws.
+ */
+export function peerContacted(node: ParleyNode, party: string): void {
+  federators.get(node)?.contact(party);
+}
 
 /** The running federator's {@link PushReplier} for this node, if any (the HTTP push handler asks it). */
 export function pushReplierOf(node: ParleyNode): PushReplier | undefined {
@@ -217,7 +252,7 @@ export class Federator {
     this.#links = links;
     this.#pollMs = o.pollMs ?? 5_000;
     this.#pushBatch = o.pushBatch ?? 256;
-    this.#backoff = { baseMs: 250, maxMs: 30_000, jitter: 0.5, ...o.backoff };
+    this.#backoff = { baseMs: 250, maxMs: DEFAULT_MAX_BACKOFF_MS, jitter: 0.5, ...o.backoff };
     this.#onError = o.onError ?? (() => undefined);
     this.#random = o.random ?? Math.random;
     this.#mirrors = o.mirrors ?? {};
@@ -259,6 +294,7 @@ export class Federator {
     // A push refused as incomplete (receive.ts): our pull takes the sender's tail into the mirror soon.
     onPushIncomplete(node, (party) => f.poke(party));
     repliers.set(node, f.#replier);
+    federators.set(node, f);
     return f;
   }
 
@@ -287,6 +323,7 @@ export class Federator {
     this.#unwatchForks();
     if (linkSourceOf(this.#node) === this.#source) attachLinkSource(this.#node, undefined);
     if (repliers.get(this.#node) === this.#replier) repliers.delete(this.#node);
+    if (federators.get(this.#node) === this) federators.delete(this.#node);
     onPushIncomplete(this.#node, undefined);
     for (const l of this.#links) l.wake();
     await Promise.all(this.#links.flatMap((l) => [l.pushLane.done, l.pullLane.done, l.replies, ...[...l.holds].map((h) => h.catch(() => undefined))]));
@@ -299,6 +336,28 @@ export class Federator {
       if (party !== undefined && l.peer.party !== party) continue;
       l.nextPull = 0;
       l.wake();
+    }
+  }
+
+  /**
+   * `party`'s node reached us (a signed request it made): it is up, so each
+   * of its link's loops that is waiting out a backoff after finding it
+   * unreachable (PEER_UNREACHABLE; not a timeout or a refusal: an overloaded
+   * peer is not hurried) retries now — at most
+   * once per {@link CONTACT_RETRY_MS} per loop, so a peer that can reach us
+   * while we cannot reach it (a one-way cut) costs one attempt a second. The
+   * failure count stays until an attempt succeeds.
+   */
+  contact(party: string): void {
+    const l = this.#links.find((x) => x.peer.party === party);
+    if (l === undefined || this.#stopped) return;
+    const now = Date.now();
+    for (const lane of [l.pushLane, l.pullLane]) {
+      if (lane.failures === 0 || !lane.unreachable || lane.retryAt <= now || now - lane.contactRetry < CONTACT_RETRY_MS) continue;
+      lane.contactRetry = now;
+      lane.retryAt = now;
+      if (lane === l.pullLane) l.nextPull = 0;
+      lane.wake();
     }
   }
 
@@ -492,6 +551,7 @@ export class Federator {
 
   #failed(l: Link, lane: Lane, e: unknown): void {
     lane.failures++;
+    lane.unreachable = e instanceof PeerError && e.code === 'PEER_UNREACHABLE';
     const b = this.#backoff;
     const delay = Math.min(b.maxMs, b.baseMs * 2 ** Math.min(lane.failures - 1, 30)) * (1 - b.jitter * this.#random());
     lane.retryAt = Date.now() + delay;

@@ -42,9 +42,11 @@ import {
   ParseError,
   VerificationError,
   bytesEqual,
+  decodeUtf8,
   detectFork,
   isParleyError,
   nodeHash,
+  openWitnessedCheckpoint,
   parseCheckpoint,
   parseForkProof,
   parseNote,
@@ -57,7 +59,8 @@ import type { LogStore } from '@parley/store';
 import type { ParleyNode } from '../service.js';
 import { dropUnverified, evidence, recordFork, unverifiedOf } from './forks.js';
 import { PeerError, type PeerClient } from './peer.js';
-import { type Governed, accordView, openPartyCheckpoint, verifyForkAt } from '../epochs.js';
+import { type Governed, accordView, checkpointVerifiers, openPartyCheckpoint, verifyForkAt, witnessKeysOf } from '../epochs.js';
+import { noteCosigned } from '../deadlines/cosigned.js';
 
 /** Where proofs about one party's log come from. Answers are unverified. */
 export interface LogSource {
@@ -191,6 +194,7 @@ export async function gossipWith(node: ParleyNode, store: LogStore, peer: PeerCl
     if (party === peer.party) continue;
     const theirs = await peer.witnessed(party);
     if (theirs === undefined || !signedBy(node, party, theirs)) continue;
+    if (party === node.party) noteOwnCosigned(node, store, peer.party, theirs);
     const ours = party === node.party ? await node.latestCheckpoint() : (await node.witness.latest(party))?.note;
     if (ours === undefined) continue;
     compared[party] = await compareCheckpoints(node, store, party, ours, theirs, sources(party));
@@ -205,6 +209,25 @@ export async function gossipWith(node: ParleyNode, store: LogStore, peer: PeerCl
     }
   }
   return { compared, received };
+}
+
+/**
+ * The peer's cosignature of our checkpoint, as its witness holds it, goes
+ * to the deadline bounds (deadlines/cosigned.ts) when it verifies under the
+ * peer's witness key: a checkpoint its own pull cosigned reaches us no other
+ * way, and deadlines on both sides are judged by the same cosignatures
+ * (deadlines/state.ts "Whose cosignatures"). Not kept as `ownCosigned` (the
+ * push cursor's, push.ts). A note that does not verify is ignored; nothing
+ * here throws.
+ */
+function noteOwnCosigned(node: ParleyNode, store: LogStore, witness: string, note: Uint8Array): void {
+  try {
+    const size = parseCheckpoint(parseNote(note).text).treeSize;
+    const w = openWitnessedCheckpoint(note, checkpointVerifiers(node, node.party, size), witnessKeysOf(node, witness), { quorum: 1 });
+    noteCosigned(store, { party: node.party, cosigner: witness, size, timestamp: Math.max(...w.cosignatures.map((c) => c.timestamp)), note: decodeUtf8(note) });
+  } catch {
+    // Whatever fails here only leaves a bound unrecorded: it must not cut the round's fork checks short.
+  }
 }
 
 /** True when `note` is a checkpoint of `party`'s log signed by a key the epochs name for its size. */

@@ -54,7 +54,7 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { heldForks } from '../federation/forks.js';
 import { heldTimestampSet } from '../tsa/held.js';
-import { pushReplierOf } from '../federation/federator.js';
+import { peerContacted, pushReplierOf } from '../federation/federator.js';
 import { traceStep } from '../federation/trace.js';
 import { PUSH_REPLY_HEADER } from '../federation/peer.js';
 import { type NotWitnessed, type Received, type ReceivedWitnessed, receiveBundle, receiveWitnessedPush } from '../federation/receive.js';
@@ -94,7 +94,8 @@ function mediaType(req: FastifyRequest): string | undefined {
 /**
  * Authenticates a node-to-node request on its exact body; resolves once its
  * nonce is durable, so the request is never acted on twice, across restarts
- * too (issue 9).
+ * too (issue 9). A peer authenticated here is up: its links' backoff ends
+ * (federator.ts {@link peerContacted}).
  * @returns the sending party.
  * @throws VerificationError `REQUEST_UNAUTHENTICATED`, ParseError `REQUEST_SIGNATURE_MALFORMED` (logged).
  */
@@ -103,8 +104,10 @@ export async function authenticateNode(req: FastifyRequest, body: Uint8Array, { 
   const digest = contentDigestOf(req);
   try {
     // With Content-Digest the signature was checked before the body (signedHead.ts); now the body against the digest.
-    if (digest !== undefined) return (await authenticateSigned(node, req, digest, body)).party;
-    return (await node.authenticateRequestDurably({ header: Array.isArray(raw) ? raw.join(', ') : raw, method: req.method, path: req.url, body })).party;
+    const party = digest !== undefined ? (await authenticateSigned(node, req, digest, body)).party : (await node.authenticateRequestDurably({ header: Array.isArray(raw) ? raw.join(', ') : raw, method: req.method, path: req.url, body })).party;
+    // The peer is up: our links to it stop waiting out a backoff (federator.ts "contact").
+    peerContacted(node, party);
+    return party;
   } catch (e) {
     if (isParleyError(e)) req.log.warn({ code: e.code, url: req.url, ip: req.ip }, `federation request rejected: ${e.message}`);
     throw e;
