@@ -672,6 +672,9 @@ export function describeLogStore(name: string, open: OpenStore): void {
         expect(await store.evaluationNotes('CN', 3)).toEqual([{ ...n, cosigner: 'UK', cosignedAt: 5 }, n]); // by cosigner
         expect(await store.evaluationNotes('CN', 2)).toEqual([{ ...n, index: 2 }]);
         expect(await store.evaluationNotes('CN', 5)).toEqual([]);
+      });
+    });
+
     describe('deliveries (issue 14: the deadline tracker on disk)', () => {
       const d = (party: string, index: number, recipient: string, facts = '{"f":1}') => ({ party, index, recipient, direction: 'sent' as const, leafHash: `h${index}`, facts });
       const batch = (o: Partial<import('../src/types.js').DeliveryBatch> = {}) => ({ deliveries: [], answers: [], withdrawals: [], cursor: { ownSize: 0, lastSeq: 0 }, ...o });
