@@ -507,7 +507,8 @@ export class ParleyNode implements Governed {
         o.onIndex?.(index);
         return draft.prepare(index, time);
       },
-      { ...(received.length > 0 ? { received } : {}), ...(idempotency !== undefined ? { idempotency } : {}) },
+      // A rotation's own entries hold the gate themselves (#gate): they pass it, and are not retried through it.
+      { ...(received.length > 0 ? { received } : {}), ...(idempotency !== undefined ? { idempotency } : {}), ...(this.#bypass ? { ungated: true } : {}) },
     );
     for (const l of this.#appendListeners) l(r.treeSize);
     return { index: r.index, leafHash: formatBase64(r.leafHash), treeSize: r.treeSize, entry: draft.signed()! };

@@ -122,6 +122,14 @@ export interface AppendOptions {
   readonly received?: readonly ReceivedEntry[];
   /** The write's idempotency key, stored with its entries (see {@link IdempotentAppend}). */
   readonly idempotency?: IdempotentAppend;
+  /**
+   * The caller holds the gate itself (a key rotation's own entries, which the
+   * gate lets through while it holds every other write back): the submission
+   * is not staged again after a lost conditional append — it fails with the
+   * conflict, which its caller handles (a retry through the gate would wait
+   * for the caller itself).
+   */
+  readonly ungated?: boolean;
 }
 
 /**
@@ -136,6 +144,8 @@ interface Submission {
   readonly prepares: readonly Prepare[];
   readonly received: readonly ReceivedEntry[] | undefined;
   readonly idempotency: IdempotentAppend | undefined;
+  /** See {@link AppendOptions.ungated}. */
+  readonly ungated: boolean;
   /** Batches of it that lost the conditional append so far. */
   conflicts: number;
   resolve(a: readonly Appended[]): void;
@@ -187,6 +197,8 @@ export class LogWriter {
   #gate: WriteGate | undefined;
   /** Submissions of a batch that lost the conditional append, to stage again after the re-read. */
   #retry: Submission[] = [];
+  /** The size the batch that lost the conditional append was built on, and its error: the retries go only if the log moved. */
+  #conflictAt: { readonly size: number; readonly error: unknown } | undefined;
 
   private constructor(store: LogStore, opts: WriterOptions, state: State) {
     this.#store = store;
@@ -241,7 +253,7 @@ export class LogWriter {
     const wait = this.#gate?.();
     if (wait !== undefined) return wait.then(() => this.append(prepare, o));
     return new Promise<readonly Appended[]>((resolve, reject) => {
-      this.#queue.push({ prepares: [prepare], received: o.received, idempotency: o.idempotency, conflicts: 0, resolve, reject });
+      this.#queue.push({ prepares: [prepare], received: o.received, idempotency: o.idempotency, ungated: o.ungated === true, conflicts: 0, resolve, reject });
       // Start on the next macrotask, so every submission made in this turn,
       // and any I/O callback already due, joins the first batch.
       this.#loop ??= new Promise<void>((r) => setImmediate(r)).then(() => this.#run());
@@ -264,7 +276,7 @@ export class LogWriter {
     const wait = this.#gate?.();
     if (wait !== undefined) return wait.then(() => this.appendAll(prepares, o));
     return new Promise<readonly Appended[]>((resolve, reject) => {
-      this.#queue.push({ prepares, received: undefined, idempotency: o.idempotency, conflicts: 0, resolve, reject });
+      this.#queue.push({ prepares, received: undefined, idempotency: o.idempotency, ungated: false, conflicts: 0, resolve, reject });
       this.#loop ??= new Promise<void>((r) => setImmediate(r)).then(() => this.#run());
     });
   }
@@ -411,10 +423,20 @@ export class LogWriter {
     try {
       this.#state = await loadState(this.#store, this.#origin);
       this.#stale = false;
+      // A conflict with a log that did not move was not a lost race (a received entry held with
+      // another hash, a constraint): staging it again would fail the same way.
+      const conflict = this.#conflictAt;
+      this.#conflictAt = undefined;
+      const moved = conflict === undefined || this.#state.frontier.size !== conflict.size;
       const go: Submission[] = [];
+      const checked: Submission[] = [];
       for (const s of waiting) {
         if (s.conflicts === 0) {
           go.push(s);
+          continue;
+        }
+        if (!moved) {
+          s.reject(conflict!.error);
           continue;
         }
         const k = s.idempotency;
@@ -422,6 +444,10 @@ export class LogWriter {
           s.reject(new StoreError('STORE_CONFLICT', `idempotency key ${JSON.stringify(k.key)} is held: the write was logged by another batch`));
           continue;
         }
+        checked.push(s);
+      }
+      // Only now, when nothing above can throw (and reject them all), are any handed to the gate.
+      for (const s of checked) {
         const wait = this.#gate?.();
         if (wait === undefined) go.push(s);
         else
@@ -479,7 +505,7 @@ export class LogWriter {
       // A group is used whole or not at all: one failure leaves no index used.
       const failed = settled[i]!.find((r) => r.status === 'rejected');
       const group = settled[i]!.map((r) => (r.status === 'fulfilled' ? r.value : undefined));
-      const bad = failed !== undefined ? (failed as PromiseRejectedResult).reason : group.some((p) => !(p!.bytes instanceof Uint8Array)) ? new TypeError('prepare must return bytes as a Uint8Array') : undefined;
+      const bad = failed !== undefined ? (failed as PromiseRejectedResult).reason : group.some((p) => !(p?.bytes instanceof Uint8Array)) ? new TypeError('prepare must return bytes as a Uint8Array') : undefined;
       if (bad !== undefined) {
         s.reject(bad);
         // Everything after was prepared for indexes one group too high: prepare it again.
@@ -508,11 +534,17 @@ export class LogWriter {
     // Idempotency records: what each keyed submission appended, known now, committed with it.
     const idempotency: IdempotencyRecord[] = [];
     let k = 0;
-    accepted.forEach((s, j) => {
-      const mine = entries.slice(k, k + groups[j]!);
-      k += groups[j]!;
-      if (s.idempotency !== undefined) idempotency.push(s.idempotency.record(mine.map((e) => ({ index: e.index, leafHash: e.leafHash, treeSize, checkpoint }))));
-    });
+    try {
+      accepted.forEach((s, j) => {
+        const mine = entries.slice(k, k + groups[j]!);
+        k += groups[j]!;
+        if (s.idempotency !== undefined) idempotency.push(s.idempotency.record(mine.map((e) => ({ index: e.index, leafHash: e.leafHash, treeSize, checkpoint }))));
+      });
+    } catch (e) {
+      // "Must not throw": if one does, the batch is not committed (no index used) and fails whole.
+      for (const s of accepted) s.reject(e);
+      return undefined;
+    }
     return { accepted, entries, hashes, treeSize, checkpoint, prevRoot, received, idempotency, frontier };
   }
 
@@ -533,8 +565,9 @@ export class LogWriter {
       this.#stale = true;
       // A lost conditional append wrote nothing (the store's contract): its submissions may go again.
       const conflict = e instanceof StoreError && e.code === 'STORE_CONFLICT';
+      if (conflict) this.#conflictAt = { size: b.treeSize - b.entries.length, error: e };
       for (const s of b.accepted) {
-        if (conflict && s.conflicts < CONFLICT_RETRIES && !this.#closed) {
+        if (conflict && s.conflicts < CONFLICT_RETRIES && !s.ungated && !this.#closed) {
           s.conflicts++;
           this.#retry.push(s);
         } else s.reject(e);

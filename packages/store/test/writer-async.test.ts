@@ -9,7 +9,7 @@
  */
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { encodeUtf8 } from '@parley/core';
+import { encodeUtf8, leafHash } from '@parley/core';
 import { SqliteStore } from '../src/sqlite/store.js';
 import { LogWriter, type Appended, type Prepared } from '../src/writer.js';
 import type { LogStore } from '../src/types.js';
@@ -122,6 +122,31 @@ describe('LogWriter with asynchronous prepares', () => {
     const sizes = [...new Set(results.map((r) => r.treeSize))].sort((a, b) => a - b);
     expect(sizes).toEqual([150, 300]);
     await expectSeqIsIndex(store, 300);
+    await writer.close();
+    await store.close();
+  });
+});
+
+describe('a conflict the log did not cause is not retried (review of the merged writer)', () => {
+  it('a batch refused for a received entry held with another hash fails once, with that conflict, and the writer goes on', async () => {
+    const { store, writer } = await open();
+    const held = encodeUtf8('{"seq":0,"held":true}');
+    const other = encodeUtf8('{"seq":0,"other":true}');
+    const rcv = (bytes: Uint8Array) => ({ party: 'CN', index: 0, leafHash: leafHash(bytes), bytes, meta: meta({ from: 'CN', to: ['US'] }), receivedAt: '2026-05-14T12:00:00Z' });
+    await store.ingest([rcv(held)]);
+    let prepared = 0;
+    const failed = writer.append(
+      (index, time) => {
+        prepared++;
+        return built(index, time, 'receipt');
+      },
+      { received: [rcv(other)] },
+    );
+    await expect(failed).rejects.toMatchObject({ code: 'STORE_CONFLICT' });
+    // Staged once: the log did not move, so staging it again (CONFLICT_RETRIES) would fail the same way.
+    expect(prepared).toBe(1);
+    await writer.append((index, time) => built(index, time, 'next'));
+    await expectSeqIsIndex(store, 1);
     await writer.close();
     await store.close();
   });

@@ -23,7 +23,7 @@
  * Answers are matched by (delivery, leaf hash), not by arrival order: an
  * answer read before the entry it answers simply waits in its row.
  */
-import { bodyProblem, formatBase64, type Precedence, type VerifiedAccord } from '@parley/core';
+import { StoreError, bodyProblem, formatBase64, type Precedence, type VerifiedAccord } from '@parley/core';
 import type { DeliveryAnswerRow, DeliveryKey, DeliveryQuery, DeliveryRecord, DeliveryWithdrawal, LogStore, OwnEntry, ReceivedEntry, StoredDelivery } from '@parley/store';
 import type { ParleyNode } from '../service.js';
 import type { Governed } from '../epochs.js';
@@ -123,6 +123,8 @@ export class DeadlineTracker {
   #scan: Scan | undefined;
   /** The next scan reports every delivery (at first, after a wide bounds change or new bounds). */
   #scanAll = true;
+  /** Bounds of many entries moved (a trimmed cosigned history): a full scan, paced. */
+  #wideChange = false;
   /** Due times before this were reported by a scan (the window of the next one starts here). */
   #coveredUntil = Number.NEGATIVE_INFINITY;
   /** The earliest due time of an unanswered deadline seen by the last scan (and touched deliveries since). */
@@ -239,10 +241,11 @@ export class DeadlineTracker {
     }
     if (this.#scan === undefined) {
       // A deadline changes a status only once now > its due time (state.ts).
-      const wanted = this.#scanAll || this.#unsettled || this.#answerRanges.length > 0 || now > this.#nextDue;
+      const wanted = this.#scanAll || this.#wideChange || this.#unsettled || this.#answerRanges.length > 0 || now > this.#nextDue;
       if (wanted && (this.#scanAll || Date.now() >= this.#pacedUntil)) {
-        this.#scan = { all: this.#scanAll, after: undefined, from: this.#coveredUntil, to: now, answers: this.#answerRanges, nextDue: Number.POSITIVE_INFINITY, unsettled: false, started: Date.now(), pages: 0 };
+        this.#scan = { all: this.#scanAll || this.#wideChange, after: undefined, from: this.#coveredUntil, to: now, answers: this.#answerRanges, nextDue: Number.POSITIVE_INFINITY, unsettled: false, started: Date.now(), pages: 0 };
         this.#scanAll = false;
+        this.#wideChange = false;
         this.#answerRanges = [];
       }
     }
@@ -299,7 +302,9 @@ export class DeadlineTracker {
   #boundsChanged(party: string, from: number, to: number): void {
     // A wide change (a trimmed history): every delivery is judged again.
     if (to - from > BOUNDS_LOOKUP) {
-      this.#scanAll = true;
+      // Paced like the due scans: a full cosigned history trims at every new point (cosigned.ts),
+      // and an unpaced full scan per cosignature would pin the CPU.
+      this.#wideChange = true;
       return;
     }
     // The usual case, a few entries newly cosigned: their deliveries by key, and the ones they answer by the next scan.
@@ -310,6 +315,14 @@ export class DeadlineTracker {
 
   /** Makes a delivery judged at the next {@link changes}. */
   #touch(key: string): void {
+    // Nobody asked for changes for a while (a follower, or a first filing of a whole log): a full
+    // scan reports them all anyway, and the set must not grow with the log.
+    if (this.#scanAll) return;
+    if (this.#touched.size >= SCAN_PAGE) {
+      this.#touched.clear();
+      this.#scanAll = true;
+      return;
+    }
     this.#touched.add(key);
   }
 
@@ -406,6 +419,8 @@ export class DeadlineTracker {
     try {
       await file();
     } catch (err) {
+      // The store failing is not the entry's fault: the page is not filed (its cursor stays) and is tried again.
+      if (err instanceof StoreError) throw err;
       skippedEntries(this.#node).note('deadlines', party, index, err);
     }
   }

@@ -129,6 +129,11 @@ async function authenticatePush(req: FastifyRequest, body: Uint8Array, ctx: Cont
   if (digest === undefined) return { sender: await authenticateNode(req, body, ctx), durable: Promise.resolve() };
   try {
     const { request, durable } = authenticateSignedThen(ctx.node, req, digest, body);
+    // A peer that pushes is up: our link to it leaves its backoff — once its nonce is durable (a replay is no contact).
+    durable.then(
+      () => peerContacted(ctx.node, request.party),
+      () => undefined,
+    );
     return { sender: request.party, durable };
   } catch (e) {
     if (isParleyError(e)) req.log.warn({ code: e.code, url: req.url, ip: req.ip }, `federation request rejected: ${e.message}`);
