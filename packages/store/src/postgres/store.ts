@@ -62,6 +62,7 @@ import type {
 } from '../types.js';
 import { checkChain, checkChainExtends, checkDeparted, checkEvaluationNote } from '../governanceRows.js';
 import { checkIdempotencyRecords, idempotencyRecordOf } from '../idempotency.js';
+import { type DeliveryRow, storedDeliveryOf } from '../deliveryRows.js';
 import type { MigrationStep } from '../sqlite/store.js';
 import type { DumpTables } from '../copy.js';
 import { HashCache } from '../sqlite/hashCache.js';
@@ -1221,26 +1222,3 @@ function evaluationNoteOf(r: any): EvaluationNote {
   return { party: r.party, index: r.idx, cosigner: r.cosigner, treeSize: r.tree_size, cosignedAt: r.cosigned_at, note: r.note };
 }
 
-interface DeliveryRow {
-  party: string;
-  idx: number;
-  recipient: string;
-  direction: 'sent' | 'received';
-  leaf_hash: string;
-  facts: string;
-  answers: string | null;
-  retraction: string | null;
-}
-
-function storedDeliveryOf(r: DeliveryRow): StoredDelivery {
-  return {
-    party: r.party,
-    index: r.idx,
-    recipient: r.recipient,
-    direction: r.direction,
-    leafHash: r.leaf_hash,
-    facts: r.facts,
-    ...(r.answers !== null ? { answers: r.answers } : {}),
-    ...(r.retraction !== null ? { withdrawn: r.retraction } : {}),
-  };
-}

@@ -20,6 +20,7 @@ import type { Statement } from 'better-sqlite3';
 import { type ChainFileActivation, fail, Frontier, frontierIndexes, type Hash, HASH_SIZE, type SignedAccord, storedHashCount, storedHashIndex } from '@parley/core';
 import type { DumpTables } from '../copy.js';
 import { checkIdempotencyRecords, idempotencyRecordOf } from '../idempotency.js';
+import { type DeliveryRow, storedDeliveryOf } from '../deliveryRows.js';
 import type {
   AppendBatch,
   CheckpointTimestamp,
@@ -1160,26 +1161,3 @@ function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
   return true;
 }
 
-interface DeliveryRow {
-  party: string;
-  idx: number;
-  recipient: string;
-  direction: 'sent' | 'received';
-  leaf_hash: string;
-  facts: string;
-  answers: string | null;
-  retraction: string | null;
-}
-
-function storedDeliveryOf(r: DeliveryRow): StoredDelivery {
-  return {
-    party: r.party,
-    index: r.idx,
-    recipient: r.recipient,
-    direction: r.direction,
-    leafHash: r.leaf_hash,
-    facts: r.facts,
-    ...(r.answers !== null ? { answers: r.answers } : {}),
-    ...(r.retraction !== null ? { withdrawn: r.retraction } : {}),
-  };
-}
