@@ -226,7 +226,8 @@ function LatencySection({ kind, rows: raw }: { kind: 'acks' | 'receipts'; rows: 
               </table>
             </div>
           ) : null}
-          <div className="table-wrap">
+          {/* Wider than a tablet since the withdrawn column: a keyboard user must be able to scroll it. */}
+          <div className="table-wrap" tabIndex={0} role="region" aria-label={t(`${kind}.table`)}>
             <table className="data cards compact compliance-table" data-testid={`table-${kind}`}>
               <caption>{t(`${kind}.table`)}</caption>
               <thead>
@@ -339,7 +340,7 @@ function IncidentsSection({ rows: raw }: { rows: readonly IncidentCount[] }) {
               </ResponsiveContainer>
             </Figure>
           </div>
-          <div className="table-wrap">
+          <div className="table-wrap" tabIndex={0} role="region" aria-label={t('incidents.table')}>
             <table className="data cards compliance-table" data-testid="table-incidents">
               <caption>{t('incidents.table')}</caption>
               <thead>
