@@ -552,6 +552,9 @@ export class Federator {
   #failed(l: Link, lane: Lane, e: unknown): void {
     lane.failures++;
     lane.unreachable = e instanceof PeerError && e.code === 'PEER_UNREACHABLE';
+    // A retry the peer's contact brought forward has ended: the peer's next contact (after it
+    // healed, say) may bring the next one forward at once — one retry per contact, never two in flight.
+    lane.contactRetry = 0;
     const b = this.#backoff;
     const delay = Math.min(b.maxMs, b.baseMs * 2 ** Math.min(lane.failures - 1, 30)) * (1 - b.jitter * this.#random());
     lane.retryAt = Date.now() + delay;
