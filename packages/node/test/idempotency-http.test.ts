@@ -151,7 +151,9 @@ describe('Idempotency-Key across processes (PostgreSQL, real HTTP)', () => {
     await holder.query('BEGIN');
     await holder.query('SELECT one FROM append_head FOR UPDATE');
     const first = post(url, msg('slow'), 'fly-1');
-    await sleep(300);
+    // In flight once its append waits on the held lock (a session of the database blocked on a lock), bounded.
+    const waiting = async () => (await holder.query(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`)).rows[0].n > 0;
+    for (let end = Date.now() + 15_000; !(await waiting()); await sleep(20)) if (Date.now() > end) throw new Error('the first write never reached the store');
     const second = await post(url, msg('slow'), 'fly-1');
     expect(second.status, JSON.stringify(second.body)).toBe(409);
     expect(second.body['code']).toBe('IDEMPOTENCY_KEY_IN_FLIGHT');
