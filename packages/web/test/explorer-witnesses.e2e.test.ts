@@ -191,7 +191,9 @@ describe.skipIf(SKIP_E2E)('the explorer checks witnesses and history in Chromium
     });
     await page.goto(`${ch.party('US').url}/logs/CN/${cnIndex}`);
     expect(await stepStatuses(page)).toEqual(ALL_PASS);
-    expect(asked).toHaveLength(2);
+    // The 404 and the request that started again; a later checkpoint of CN's log (a heartbeat, a cosignature)
+    // can make the page verify once more, which asks again — so at least two, each for a witnessed size.
+    expect(asked.length).toBeGreaterThanOrEqual(2);
     expect(asked.every((q) => /^\?size=[1-9][0-9]*$/.test(q))).toBe(true);
     await page.unroute(`**/v1/logs/CN/entries/${cnIndex}*`);
   });
