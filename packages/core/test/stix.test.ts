@@ -20,6 +20,7 @@ import {
   PARLEY_NAMESPACE_UUID,
   TLP2_EXTENSION_ID,
   TLP2_MARKING_IDS,
+  type StixEntrySource,
   type StixIncidentInput,
   type StixObject,
   atlasAttackPatternId,
@@ -205,6 +206,31 @@ describe('incident bundle', () => {
     expect(inc1.id).toBe(inc.id);
     expect(inc1.modified).toBe('2026-03-01T10:00:00.000Z');
     expect((inc1.extensions as Record<string, Record<string, unknown>>)[INCIDENT_CORE_EXTENSION_ID]!.investigation_status).toBe('new');
+  });
+  it('a changed object is a new version: exporting the entries as they arrive never gives one (id, modified) two contents (STIX 2.1 §3.6)', () => {
+    const all: StixEntrySource[] = [...rich.reports, ...(rich.acks ?? []), ...(rich.retractions ?? []), ...(rich.links ?? [])].sort((a, b) => Date.parse(a.time) - Date.parse(b.time));
+    const seen = new Map<string, string>();
+    let versions = 0;
+    for (let n = 1; n <= all.length; n++) {
+      const keep = new Set<StixEntrySource>(all.slice(0, n));
+      const has = (e: StixEntrySource) => keep.has(e);
+      const input = { incident: rich.incident, reports: rich.reports.filter(has), acks: (rich.acks ?? []).filter(has), retractions: (rich.retractions ?? []).filter(has), links: (rich.links ?? []).filter(has) };
+      if (input.reports.length === 0) continue;
+      for (const o of incidentObjects(input)) {
+        const key = `${o.id}|${String(o.modified ?? o.created ?? '')}`;
+        const had = seen.get(key);
+        if (had === undefined) {
+          seen.set(key, JSON.stringify(o));
+          versions++;
+        } else expect(JSON.stringify(o), key).toBe(had);
+      }
+    }
+    // The course-of-action US/12, US/15, CN/7 and US/20 name: a version for each report that names it.
+    const coa = objs.find((o) => o.type === 'course-of-action' && o.name === 'Revoked the agent\u2019s storage credentials.'.replace('\u2019', "'"))!;
+    expect(coa.created).toBe('2026-03-01T10:00:00.000Z');
+    expect(coa.modified).toBe('2026-03-05T08:00:00.000Z');
+    expect([...seen.keys()].filter((k) => k.startsWith(`${coa.id}|`)).length).toBe(4);
+    expect(versions).toBeGreaterThan(objs.length);
   });
   it('a retraction revokes what only the retracted report produced, at the retraction’s time; another party cannot retract', () => {
     const t10 = byId(objs, atlasAttackPatternId('AML.T0010.001'))!;

@@ -32,7 +32,9 @@
  * Every object made from entries carries the marking of the entry that made
  * it (object_marking_refs, TLP 2.0 official ids) and external_references to
  * those entries: `{source_name: "parley", external_id: "US/12", hashes:
- * {"SHA-256": leaf hash}}`. Public reference objects (parties' identities,
+ * {"SHA-256": leaf hash}}` — created by the first of them, modified by the
+ * latest, so each entry that adds a reference makes a new version and one
+ * (id, modified) never carries two contents. Public reference objects (parties' identities,
  * ATLAS attack-patterns, CVE vulnerabilities) are TLP:CLEAR with constant
  * content, so the same id never carries two contents; whether an incident
  * involves them is told by relationships marked like their entries.
@@ -122,24 +124,27 @@ export function incidentObjectSources(input: StixIncidentInput): StixObjectSourc
   const parties = new Set<string>();
   const push = (object: StixObject, time: string, marking: Marking) => out.push({ object, time: ts(time), marking });
 
-  /** Common properties of an SDO/SRO made from `sources` (first = earliest decides). */
+  /** Common properties of an SDO/SRO made from `sources` (first = earliest decides author, created and marking; the latest, modified). */
   const made = (sources: readonly StixEntrySource[], what: string) => {
     const gone = revocation(sources);
     // A revoked object is final (STIX 2.1 §3.6): entries after its revocation do not change it.
     if (gone) sources = sources.filter((x) => Date.parse(x.time) <= Date.parse(gone.time));
     const first = sources[0]!;
+    // Each entry that names the object adds its reference: a new content, so a new version (STIX 2.1 §3.6),
+    // made by the latest of them — else one (id, modified) would carry two contents as entries arrive.
+    const latest = gone ? gone.time : sources.at(-1)!.time;
     parties.add(first.party);
     return {
       props: {
         spec_version: '2.1',
         created_by_ref: partyIdentity(first.party),
         created: ts(first.time),
-        modified: ts(gone ? gone.time : first.time),
+        modified: ts(latest),
         ...(gone ? { revoked: true } : {}),
         external_references: sources.map((s) => entryRef(s, what)),
         object_marking_refs: markingRefs(first.marking),
       },
-      time: gone ? gone.time : first.time,
+      time: latest,
       marking: first.marking,
     };
   };
