@@ -11,7 +11,9 @@
  *   - GET /v1/incidents/{id}/stix revokes what only the withdrawn report made
  *     and the retracted incident, and the bundle still validates;
  *   - a TAXII poller (the independent client) that had read the collection
- *     gets the revoked incident as a new version with `added_after`.
+ *     gets the revoked incident as a new version with `added_after`;
+ * and a report sealed to CN alone, retracted, reaches neither EU nor CN's
+ * auditor by STIX or TAXII (every collection, every version).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -161,6 +163,46 @@ describe('retract and supersede, applied by every recipient’s node', () => {
       const fresh = (await t.client.pages(t.root, t.amber, 'objects/', { added_after: t.last, 'match[type]': 'incident' })).flatMap((p) => p.items as StixObj[]);
       expect(fresh.find((o) => o['name'] === 'Sent in error'), to).toMatchObject({ revoked: true });
       expect(fresh.find((o) => o['name'] === 'The right system')?.['revoked'], to).toBeUndefined();
+    }
+  });
+
+  it('a report sealed to CN alone, and its retraction, never leave in the clear: not to EU, not to CN’s auditor, by STIX or TAXII', async () => {
+    const title = 'Sealed to CN alone';
+    const sent = await call('US', 'alice', 'POST', '/v1/reports', { to: ['CN'], precedence: 'ROUTINE', marking: 'TLP:AMBER', report: sampleReport({ incident: 'US:multi-0003', title, mitigations: ['Quarantined the CN-only host'] }) });
+    expect(sent.status, sent.body).toBe(201);
+    const index = sent.json<{ index: number }>().index;
+    await waitFor('CN to hold it', async () => (await stores.get('CN')!.received('US', index)) !== undefined);
+    const x = await call('US', 'alice', 'POST', '/v1/retractions', { entry: { index }, reason: 'CN only, and withdrawn.' });
+    expect(x.status, x.body).toBe(201);
+    await waitFor('CN to apply the retraction', async () => (await call('CN', 'alice', 'GET', `/v1/entries/US/${index}`)).json<View>().retracted !== undefined);
+    // A barrier: a later US message to EU arrives, so whatever of US's log EU was to get before it, it has.
+    const later = await call('US', 'alice', 'POST', '/v1/messages', { to: ['CN', 'EU'], precedence: 'ROUTINE', marking: 'TLP:CLEAR', text: 'after the sealed report' });
+    expect(later.status, later.body).toBe(201);
+    const li = later.json<{ index: number }>().index;
+    await waitFor('EU to hold the later message', async () => (await stores.get('EU')!.received('US', li)) !== undefined);
+
+    // CN's officer gets it, revoked; CN's auditor is refused with STIX_SEALED; EU has nothing to give.
+    const cn = await call('CN', 'alice', 'GET', '/v1/incidents/US:multi-0003/stix');
+    expect(cn.status, cn.body).toBe(200);
+    expect(cn.json<{ objects: StixObj[] }>().objects.find((o) => o.type === 'incident')).toMatchObject({ name: title, revoked: true });
+    const audited = await call('CN', 'audrey', 'GET', '/v1/incidents/US:multi-0003/stix');
+    expect(audited.status, audited.body).toBe(403);
+    expect(audited.json()).toMatchObject({ code: 'STIX_SEALED' });
+    const eu = await call('EU', 'alice', 'GET', '/v1/incidents/US:multi-0003/stix');
+    expect([403, 404], eu.body).toContain(eu.status);
+    expect(eu.body).not.toContain(title);
+
+    // TAXII: nothing of it in any collection EU's officer or CN's auditor reads (every page, every version).
+    for (const [party, officer] of [['EU', 'alice'], ['CN', 'audrey']] as const) {
+      const client = new TaxiiClient(await token(party, officer));
+      const root = (await client.discovery(urls[party]!)).api_roots[0]!;
+      for (const c of await client.collections(root)) {
+        const items = (await client.pages(root, c.id, 'objects/', { 'match[version]': 'all' })).flatMap((p) => p.items as StixObj[]);
+        const text = JSON.stringify(items);
+        expect(text, `${party}/${officer} ${c.title}`).not.toContain(title);
+        expect(text, `${party}/${officer} ${c.title}`).not.toContain('Quarantined the CN-only host');
+        expect(text, `${party}/${officer} ${c.title}`).not.toContain('US:multi-0003');
+      }
     }
   });
 });
