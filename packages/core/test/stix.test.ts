@@ -34,6 +34,7 @@ import {
 } from '../src/stix/index.js';
 import { checkBody } from '../src/entry/bodies.js';
 import { TAXONOMY_V1 } from '../src/taxonomy/taxonomy.js';
+import { MARKINGS } from '../src/taxonomy/types.js';
 import { ParleyError } from '../src/errors.js';
 import { stixValidators } from './helpers/stix-schemas.js';
 
@@ -169,6 +170,37 @@ describe('incident bundle', () => {
     }
     expect(used).toEqual(new Set(Object.values(TLP2_MARKING_IDS)));
   });
+  it('no object is marked less restrictively than an entry it cites or draws on (TLP: an AMBER object never tells what a RED entry said)', () => {
+    const markingOf = new Map<string, number>();
+    for (const e of [...rich.reports, ...(rich.acks ?? []), ...(rich.retractions ?? []), ...(rich.links ?? [])]) markingOf.set(`${e.party}/${e.index}`, MARKINGS.indexOf(e.marking));
+    const rankOf = Object.fromEntries(MARKINGS.map((m, i) => [TLP2_MARKING_IDS[m], i]));
+    for (const o of objs) {
+      const cited = ((o.external_references as { source_name: string; external_id: string }[] | undefined) ?? []).filter((r) => r.source_name === 'parley');
+      if (cited.length === 0) continue;
+      const own = rankOf[(o.object_marking_refs as string[])[0]!]!;
+      for (const r of cited) expect(markingOf.get(r.external_id)!, `${o.type} ${o.id} cites ${r.external_id}`).toBeLessThanOrEqual(own);
+    }
+    // GB's TLP:CLEAR opinion is not compared with US's AMBER+STRICT update (severity 6): US's reports of that
+    // time are all more restrictive than GB's, so there is nothing it may compare with.
+    const gb = objs.find((o) => o.type === 'opinion' && (o.authors as string[])[0] === 'GB')!;
+    expect(gb.object_marking_refs).toEqual([TLP2_MARKING_IDS['TLP:CLEAR']]);
+    expect(gb).toMatchObject({ opinion: 'neutral', explanation: 'GB assesses category WT, severity 6.' });
+    // A technique a TLP:GREEN report brings by its category and a later TLP:RED one names: the GREEN `uses`
+    // still says it came from the mapping (that the RED report names it is RED).
+    const t = CATEGORY_ATLAS[rich.reports[0]!.body.category]!.techniques[0]!;
+    const green = { ...rich.reports[0]!, marking: 'TLP:GREEN' as const, body: { ...rich.reports[0]!.body, techniques: [] } };
+    const red = { ...rich.reports[0]!, index: 40, time: '2026-03-09T00:00:00Z', marking: 'TLP:RED' as const, body: { ...rich.reports[0]!.body, kind: 'update' as const, techniques: [t] } };
+    const uses = incidentObjects({ incident: rich.incident, reports: [green, red] }).find((o) => o.type === 'relationship' && o.target_ref === atlasAttackPatternId(t))!;
+    expect(uses).toMatchObject({ object_marking_refs: [TLP2_MARKING_IDS['TLP:GREEN']], description: 'from the taxonomy mapping of the report\u2019s category' });
+    // Had US's first report been TLP:CLEAR too, GB's opinion would compare with it.
+    const usClear = { ...rich.reports[0]!, marking: 'TLP:CLEAR' as const };
+    const gbReport = rich.reports.find((r) => r.party === 'GB')!;
+    const same = { ...gbReport, body: { ...gbReport.body, category: usClear.body.category, severity: usClear.body.severity } };
+    expect(incidentObjects({ incident: rich.incident, reports: [usClear, same] }).find((o) => o.type === 'opinion')).toMatchObject({ opinion: 'agree', explanation: `GB assesses category WT, severity ${usClear.body.severity}; US reported category WT, severity ${usClear.body.severity}.` });
+    // The GREEN final's incident cites only US's GREEN-or-less reports, and is closed by the GREEN final itself.
+    const inc = objs.find((o) => o.type === 'incident')!;
+    expect((inc.external_references as { source_name: string; external_id?: string }[]).filter((r) => r.source_name === 'parley').map((r) => r.external_id)).toEqual(['US/20']);
+  });
   it('refers only to objects in the bundle, or to another incident of a link', () => {
     const ids = new Set(objs.map((o) => o.id));
     for (const o of objs) {
@@ -196,8 +228,9 @@ describe('incident bundle', () => {
     const ext = (inc.extensions as Record<string, Record<string, unknown>>)[INCIDENT_CORE_EXTENSION_ID]!;
     expect(ext).toEqual({ extension_type: 'property-extension', determination: 'successful-attempt', investigation_status: 'closed', criticality: 86, incident_types: ['model-weight-theft', 'exfiltration'] });
     const refs = inc.external_references as { source_name: string; external_id?: string; hashes?: Record<string, string> }[];
-    expect(refs.filter((r) => r.source_name === 'parley').map((r) => r.external_id)).toEqual(['US/12', 'US/15', 'US/16', 'US/20']);
-    expect(refs.find((r) => r.external_id === 'US/12')!.hashes).toEqual({ 'SHA-256': rich.reports[0]!.leafHash });
+    // Marked TLP:GREEN like its current version (the final report US/20), it cites no more restrictive report.
+    expect(refs.filter((r) => r.source_name === 'parley').map((r) => r.external_id)).toEqual(['US/20']);
+    expect(refs.find((r) => r.external_id === 'US/20')!.hashes).toEqual({ 'SHA-256': rich.reports.find((r) => r.index === 20)!.leafHash });
   });
   it('an update changes `modified`, not the id; re-export of fewer entries gives an earlier version of the same object', () => {
     const first = incidentObjects({ ...rich, reports: rich.reports.slice(0, 1), acks: [], retractions: [], links: [] });
@@ -225,11 +258,12 @@ describe('incident bundle', () => {
         } else expect(JSON.stringify(o), key).toBe(had);
       }
     }
-    // The course-of-action US/12, US/15, CN/7 and US/20 name: a version for each report that names it.
+    // The course-of-action US/12 (AMBER), US/15 (AMBER+STRICT), CN/7 (AMBER) and US/20 (GREEN) name: marked
+    // like US/12, it cites the three that are no more restrictive — a version for each.
     const coa = objs.find((o) => o.type === 'course-of-action' && o.name === 'Revoked the agent\u2019s storage credentials.'.replace('\u2019', "'"))!;
     expect(coa.created).toBe('2026-03-01T10:00:00.000Z');
     expect(coa.modified).toBe('2026-03-05T08:00:00.000Z');
-    expect([...seen.keys()].filter((k) => k.startsWith(`${coa.id}|`)).length).toBe(4);
+    expect([...seen.keys()].filter((k) => k.startsWith(`${coa.id}|`)).length).toBe(3);
     expect(versions).toBeGreaterThan(objs.length);
   });
   it('a retraction revokes what only the retracted report produced, at the retraction’s time; another party cannot retract', () => {
@@ -276,7 +310,7 @@ describe('incident bundle', () => {
     const op = objs.find((o) => o.type === 'opinion' && (o.authors as string[])[0] === 'CN')!;
     expect(op.opinion).toBe('disagree');
     const gb = objs.find((o) => o.type === 'opinion' && (o.authors as string[])[0] === 'GB')!;
-    expect(gb.opinion).toBe('agree');
+    expect(gb.opinion).toBe('neutral'); // GB's is TLP:CLEAR: no report of US's it may compare with (below)
     const ack = notes.find((o) => (o.external_references as { external_id: string }[])[0]!.external_id === 'GB/2')!;
     expect(ack.content).toBe('Acknowledged.');
   });

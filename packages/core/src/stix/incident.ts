@@ -31,7 +31,10 @@
  *
  * Every object made from entries carries the marking of the entry that made
  * it (object_marking_refs, TLP 2.0 official ids) and external_references to
- * those entries: `{source_name: "parley", external_id: "US/12", hashes:
+ * those entries no more restrictive than that marking (an object never says
+ * what a more restrictive entry said; the incident likewise cites only the
+ * reports no more restrictive than its current version, and an opinion
+ * compares with such a version only): `{source_name: "parley", external_id: "US/12", hashes:
  * {"SHA-256": leaf hash}}` — created by the first of them, modified by the
  * latest, so each entry that adds a reference makes a new version and one
  * (id, modified) never carries two contents. Public reference objects (parties' identities,
@@ -72,6 +75,13 @@ const keyOf = (e: StixEntryKey): string => `${e.party}/${e.index}`;
 const byTime = (a: StixEntrySource, b: StixEntrySource) => Date.parse(a.time) - Date.parse(b.time) || (a.party < b.party ? -1 : a.party > b.party ? 1 : a.index - b.index);
 const partyIdentity = (party: string) => parleyStixId('identity', `party/${party}`);
 const markingRefs = (m: Marking) => [TLP2_MARKING_IDS[m]];
+/** How restrictive a marking is: CLEAR 0 … RED 4 (TLP 2.0 order). */
+const rank = (m: Marking) => MARKINGS.indexOf(m);
+/**
+ * The entries an object made from `sources` (time order) may cite: the first's marking is the object's, and
+ * no entry more restrictive than it — else an object marked, say, TLP:AMBER would say what a TLP:RED entry said.
+ */
+const citable = (sources: readonly StixEntrySource[]) => sources.filter((s) => rank(s.marking) <= rank(sources[0]!.marking));
 const entryRef = (e: StixEntrySource, what: string) => ({ source_name: 'parley', external_id: keyOf(e), description: what, hashes: { 'SHA-256': e.leafHash } });
 
 function checkInput(input: StixIncidentInput): void {
@@ -125,7 +135,8 @@ export function incidentObjectSources(input: StixIncidentInput): StixObjectSourc
   const push = (object: StixObject, time: string, marking: Marking) => out.push({ object, time: ts(time), marking });
 
   /** Common properties of an SDO/SRO made from `sources` (first = earliest decides author, created and marking; the latest, modified). */
-  const made = (sources: readonly StixEntrySource[], what: string) => {
+  const made = (all: readonly StixEntrySource[], what: string) => {
+    let sources = citable(all);
     const gone = revocation(sources);
     // A revoked object is final (STIX 2.1 §3.6): entries after its revocation do not change it.
     if (gone) sources = sources.filter((x) => Date.parse(x.time) <= Date.parse(gone.time));
@@ -167,8 +178,8 @@ export function incidentObjectSources(input: StixIncidentInput): StixObjectSourc
 
   // Things the reports name, from every report (the reporting party's and the others').
   const techniques = new Sources();
-  /** Techniques some report names itself (the others come from a category's mapping). */
-  const named = new Set<string>();
+  /** Per technique, the reports that name it themselves (the others bring it by their category's mapping). */
+  const named = new Map<string, Set<StixEntrySource>>();
   const cves = new Sources();
   const mitigations = new Sources();
   const systems = new Sources();
@@ -177,7 +188,7 @@ export function incidentObjectSources(input: StixIncidentInput): StixObjectSourc
     const b = r.body;
     for (const t of b.techniques ?? []) {
       techniques.add(t, r);
-      named.add(t);
+      named.set(t, (named.get(t) ?? new Set()).add(r));
     }
     if ((b.techniques ?? []).length === 0) for (const t of CATEGORY_ATLAS[b.category]?.techniques ?? []) techniques.add(t, r);
     for (const c of b.cves ?? []) cves.add(c, r);
@@ -188,7 +199,8 @@ export function incidentObjectSources(input: StixIncidentInput): StixObjectSourc
   for (const [t, sources] of techniques.entries()) {
     const id = atlasAttackPatternId(t);
     push(attackPattern(t, id), sources[0]!.time, 'TLP:CLEAR');
-    relate('uses', incidentId, id, sources, named.has(t) ? undefined : 'from the taxonomy mapping of the report\u2019s category');
+    const naming = named.get(t);
+    relate('uses', incidentId, id, sources, citable(sources).some((s) => naming?.has(s)) ? undefined : 'from the taxonomy mapping of the report\u2019s category');
   }
   for (const [cve, sources] of cves.entries()) {
     const id = parleyStixId('vulnerability', cve);
@@ -226,7 +238,9 @@ export function incidentObjectSources(input: StixIncidentInput): StixObjectSourc
     const src = r.body.source;
     const props = src ? { ...m.props, external_references: [...m.props.external_references, sourceRef(src)] } : m.props;
     push({ type: 'note', id: parleyStixId('note', keyOf(r)), ...props, ...lang, abstract: r.body.title, content: r.body.summary, authors: [r.party], object_refs: [incidentId], labels: labels(r) }, m.time, m.marking);
-    const base = own.filter((o) => isLive(o) && Date.parse(o.time) <= Date.parse(r.time)).at(-1);
+    // Compared with the reporter's version at that time that is no more restrictive than this report: the opinion,
+    // marked like this report, must not tell what a more restrictive report of the reporter said.
+    const base = own.filter((o) => isLive(o) && Date.parse(o.time) <= Date.parse(r.time) && rank(o.marking) <= rank(r.marking)).at(-1);
     const opinion = !base ? 'neutral' : base.body.category === r.body.category && base.body.severity === r.body.severity ? 'agree' : base.body.category === r.body.category ? 'neutral' : 'disagree';
     const explanation = `${r.party} assesses category ${r.body.category}, severity ${r.body.severity}` + (base ? `; ${origin} reported category ${base.body.category}, severity ${base.body.severity}.` : '.');
     push({ type: 'opinion', id: parleyStixId('opinion', keyOf(r)), ...m.props, explanation, authors: [r.party], opinion, object_refs: [incidentId] }, m.time, m.marking);
@@ -310,7 +324,9 @@ function incidentObject(
   const withdrawn = revokedAt !== undefined;
   const time = revokedAt ?? incidentTime(own, reports, retracted);
   const modified = ts(time);
-  const refs: object[] = [{ source_name: 'parley-incident', external_id: incident }, ...own.map((r) => entryRef(r, `incident.report ${r.body.kind}`))];
+  // Marked like its current version, the incident cites (and takes its status from) no more restrictive report.
+  const citedOwn = current ? own.filter((r) => rank(r.marking) <= rank(current.marking)) : own;
+  const refs: object[] = [{ source_name: 'parley-incident', external_id: incident }, ...citedOwn.map((r) => entryRef(r, `incident.report ${r.body.kind}`))];
   if (!current) {
     // The reporting party's reports are sealed from the caller: the incident is known by its id only.
     return { object: { type: 'incident', spec_version: '2.1', id, created: ts(first.time), modified, name: incident, external_references: refs, object_marking_refs: markingRefs(first.marking) }, time, marking: first.marking };
@@ -319,7 +335,7 @@ function incidentObject(
   const b = current.body;
   const src = b.source;
   if (src) refs.push(sourceRef(src));
-  const kinds = new Set(live.map((r) => r.body.kind));
+  const kinds = new Set(live.filter((r) => citedOwn.includes(r)).map((r) => r.body.kind));
   const status = kinds.has('final') || kinds.has('retraction') || withdrawn ? 'closed' : kinds.has('update') ? 'open' : 'new';
   const determination = b.kind === 'retraction' ? 'false-positive' : b.potential ? 'suspected' : DETERMINATION[b.stage];
   const map = CATEGORY_ATLAS[b.category];
