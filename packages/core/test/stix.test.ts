@@ -201,6 +201,25 @@ describe('incident bundle', () => {
     const inc = objs.find((o) => o.type === 'incident')!;
     expect((inc.external_references as { source_name: string; external_id?: string }[]).filter((r) => r.source_name === 'parley').map((r) => r.external_id)).toEqual(['US/20']);
   });
+  it('names the log of every entry it cites when given the parties’ log origins; refuses a bad origin', () => {
+    const origins = { US: 'us.example/log', CN: 'cn.example/log', GB: 'gb.example/log' };
+    const withOrigins = incidentObjects({ ...rich, origins });
+    let n = 0;
+    for (const o of withOrigins) {
+      for (const r of (o.external_references as { source_name: string; external_id: string; description?: string }[] | undefined) ?? []) {
+        if (r.source_name !== 'parley') continue;
+        const [party, index] = r.external_id.split('/') as [keyof typeof origins, string];
+        expect(r.description, `${o.id} ${r.external_id}`).toMatch(new RegExp(`; entry ${index} of the log ${origins[party].replace('.', '\\.')}$`));
+        n++;
+      }
+    }
+    expect(n).toBeGreaterThan(20);
+    // Without origins, as before: the object's content is otherwise the same.
+    const strip = (objs: readonly StixObject[]) => JSON.stringify(objs).replace(/; entry \d+ of the log [a-z.]+\/log/g, '');
+    expect(strip(withOrigins)).toBe(JSON.stringify(objs));
+    expect(code(() => incidentObjects({ ...rich, origins: { US: 'has space/log' } }))).toBe('STIX_INPUT_INVALID');
+    expect(code(() => incidentObjects({ ...rich, origins: { US: '' } }))).toBe('STIX_INPUT_INVALID');
+  });
   it('refers only to objects in the bundle, or to another incident of a link', () => {
     const ids = new Set(objs.map((o) => o.id));
     for (const o of objs) {

@@ -103,6 +103,8 @@ describe('GET /v1/incidents/{id}/stix', () => {
     for (const x of refs) {
       const v = view.timeline.find((t) => `${t.party}/${t.index}` === x.external_id)!;
       expect(x.hashes!['SHA-256']).toBe(formatHex(parseBase64(v.leafHash)));
+      // …and name the log to check them against: US's log origin (its log key's name in the accord).
+      expect(x.description).toMatch(new RegExp(`^incident\\.report (initial|update); entry ${v.index} of the log us\\.parley\\.test/log$`));
     }
     expect(bundle.objects.some((o) => o.type === 'attack-pattern' && o.id === atlasAttackPatternId('AML.T0051'))).toBe(true);
     expect(bundle.objects.some((o) => o.type === 'note' && o['content'] === '收到')).toBe(true);

@@ -82,7 +82,11 @@ const rank = (m: Marking) => MARKINGS.indexOf(m);
  * no entry more restrictive than it — else an object marked, say, TLP:AMBER would say what a TLP:RED entry said.
  */
 const citable = (sources: readonly StixEntrySource[]) => sources.filter((s) => rank(s.marking) <= rank(sources[0]!.marking));
-const entryRef = (e: StixEntrySource, what: string) => ({ source_name: 'parley', external_id: keyOf(e), description: what, hashes: { 'SHA-256': e.leafHash } });
+/** The reference to the entry a consumer verifies: party/index, its leaf hash, and (when known) its log's origin. */
+const entryRef = (e: StixEntrySource, what: string, origins: Readonly<Record<string, string>> | undefined) => {
+  const origin = origins?.[e.party];
+  return { source_name: 'parley', external_id: keyOf(e), description: origin !== undefined ? `${what}; entry ${e.index} of the log ${origin}` : what, hashes: { 'SHA-256': e.leafHash } };
+};
 
 function checkInput(input: StixIncidentInput): void {
   if (!INCIDENT_ID.test(input.incident)) fail('STIX_INPUT_INVALID', `not an incident id: ${input.incident}`);
@@ -94,6 +98,7 @@ function checkInput(input: StixIncidentInput): void {
     if (!MARKINGS.includes(e.marking)) fail('STIX_INPUT_INVALID', `${keyOf(e)}: unknown marking ${String(e.marking)}`);
   }
   for (const r of input.reports) if (r.body.incident !== input.incident) fail('STIX_INPUT_INVALID', `${keyOf(r)} reports ${r.body.incident}, not ${input.incident}`);
+  for (const [party, origin] of Object.entries(input.origins ?? {})) if (typeof origin !== 'string' || origin.length === 0 || origin.length > 400 || /[\s\u0000-\u001f]/.test(origin)) fail('STIX_INPUT_INVALID', `origins.${party}: not a log origin`);
 }
 
 /** Collects, per object key, the entries that produced it (first one decides created, marking and author). */
@@ -152,7 +157,7 @@ export function incidentObjectSources(input: StixIncidentInput): StixObjectSourc
         created: ts(first.time),
         modified: ts(latest),
         ...(gone ? { revoked: true } : {}),
-        external_references: sources.map((s) => entryRef(s, what)),
+        external_references: sources.map((s) => entryRef(s, what, input.origins)),
         object_marking_refs: markingRefs(first.marking),
       },
       time: latest,
@@ -173,7 +178,7 @@ export function incidentObjectSources(input: StixIncidentInput): StixObjectSourc
     .sort((a, b) => Date.parse(a) - Date.parse(b))[0];
   const own = revokedAt === undefined ? allOwn : allOwn.filter((r) => Date.parse(r.time) <= Date.parse(revokedAt));
   const at = revokedAt === undefined ? retracted : new Map([...retracted].filter(([, r]) => Date.parse(r.time) <= Date.parse(revokedAt)));
-  const inc = incidentObject(incident, incidentId, own, reports, at, parties, revokedAt);
+  const inc = incidentObject(incident, incidentId, own, reports, at, parties, revokedAt, input.origins);
   push(inc.object, inc.time, inc.marking);
 
   // Things the reports name, from every report (the reporting party's and the others').
@@ -317,6 +322,7 @@ function incidentObject(
   retracted: ReadonlyMap<string, StixRetractionInput>,
   parties: Set<string>,
   revokedAt: string | undefined,
+  origins: Readonly<Record<string, string>> | undefined,
 ): { object: StixObject; time: string; marking: Marking } {
   const live = own.filter((r) => !retracted.has(keyOf(r)));
   const current = live.at(-1) ?? own.at(-1);
@@ -326,7 +332,7 @@ function incidentObject(
   const modified = ts(time);
   // Marked like its current version, the incident cites (and takes its status from) no more restrictive report.
   const citedOwn = current ? own.filter((r) => rank(r.marking) <= rank(current.marking)) : own;
-  const refs: object[] = [{ source_name: 'parley-incident', external_id: incident }, ...citedOwn.map((r) => entryRef(r, `incident.report ${r.body.kind}`))];
+  const refs: object[] = [{ source_name: 'parley-incident', external_id: incident }, ...citedOwn.map((r) => entryRef(r, `incident.report ${r.body.kind}`, origins))];
   if (!current) {
     // The reporting party's reports are sealed from the caller: the incident is known by its id only.
     return { object: { type: 'incident', spec_version: '2.1', id, created: ts(first.time), modified, name: incident, external_references: refs, object_marking_refs: markingRefs(first.marking) }, time, marking: first.marking };
