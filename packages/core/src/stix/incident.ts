@@ -46,8 +46,11 @@
  * with key = the incident id (incident), `party/<P>` (party identity),
  * `developer/<incident>/<name>`, `<incident>/<text>` (course-of-action), the
  * entry "P/i" (note, opinion), the CVE id (vulnerability),
- * `<source>|<type>|<target>` or `link/<P/i>/<incident>` (relationship) — so
- * the same entries always give the same objects, byte for byte.
+ * `<source>|<type>|<target>` or `link/<P/i>/<incident>` (relationship); what
+ * several parties name (course-of-action, developer, `uses`/`related-to`) is one
+ * object per party, another party's key prefixed `by:<party>|` — so the same
+ * entries always give the same objects, byte for byte, and an object's creator
+ * never changes with the order in which the parties' entries arrive.
  */
 import { fail } from '../errors.js';
 import { INCIDENT_ID, type IncidentSource } from '../entry/bodies.js';
@@ -179,7 +182,7 @@ export function incidentObjectSources(input: StixIncidentInput): StixObjectSourc
   const own = revokedAt === undefined ? allOwn : allOwn.filter((r) => Date.parse(r.time) <= Date.parse(revokedAt));
   const at = revokedAt === undefined ? retracted : new Map([...retracted].filter(([, r]) => Date.parse(r.time) <= Date.parse(revokedAt)));
   const inc = incidentObject(incident, incidentId, own, reports, at, parties, revokedAt, input.origins);
-  push(inc.object, inc.time, inc.marking);
+  if (inc) push(inc.object, inc.time, inc.marking);
 
   // Things the reports name, from every report (the reporting party's and the others').
   const techniques = new Sources();
@@ -201,24 +204,39 @@ export function incidentObjectSources(input: StixIncidentInput): StixObjectSourc
     systems.add(JSON.stringify([b.system.name, b.system.developer ?? null, b.system.version ?? null]), r);
     if (b.system.developer !== undefined) developers.add(b.system.developer, r);
   }
+  // What several reports name is one object (and one relationship) per party that names it: the reporting
+  // party's under the plain key, another party's under `by:<party>|<key>` (no incident id starts so). A party's
+  // entries reach every node in its log's order, so each such object is created by the same entry everywhere
+  // and only gains versions as they arrive; one shared across parties would change its creator whenever an
+  // earlier entry of another party arrived late.
+  const scoped = (party: string, key: string) => (party === origin ? key : `by:${party}|${key}`);
+  const perParty = (sources: readonly StixEntrySource[]) => {
+    const m = new Map<string, StixEntrySource[]>();
+    for (const s of sources) m.set(s.party, [...(m.get(s.party) ?? []), s]);
+    return [...m.entries()];
+  };
   for (const [t, sources] of techniques.entries()) {
     const id = atlasAttackPatternId(t);
     push(attackPattern(t, id), sources[0]!.time, 'TLP:CLEAR');
     const naming = named.get(t);
-    relate('uses', incidentId, id, sources, citable(sources).some((s) => naming?.has(s)) ? undefined : 'from the taxonomy mapping of the report\u2019s category');
+    for (const [party, own] of perParty(sources)) {
+      relate('uses', incidentId, id, own, citable(own).some((s) => naming?.has(s)) ? undefined : 'from the taxonomy mapping of the report\u2019s category', scoped(party, `${incidentId}|uses|${id}`));
+    }
   }
   for (const [cve, sources] of cves.entries()) {
     const id = parleyStixId('vulnerability', cve);
     push({ type: 'vulnerability', spec_version: '2.1', id, created: PARLEY_STIX_EPOCH, modified: PARLEY_STIX_EPOCH, name: cve, external_references: [{ source_name: 'cve', external_id: cve, url: `https://www.cve.org/CVERecord?id=${cve}` }], object_marking_refs: markingRefs('TLP:CLEAR') }, sources[0]!.time, 'TLP:CLEAR');
-    relate('related-to', incidentId, id, sources);
+    for (const [party, own] of perParty(sources)) relate('related-to', incidentId, id, own, undefined, scoped(party, `${incidentId}|related-to|${id}`));
   }
   for (const [text, sources] of mitigations.entries()) {
-    const id = parleyStixId('course-of-action', `${incident}/${text}`);
-    const m = made(sources, 'incident.report');
-    const line = text.split('\n')[0]!;
-    const name = line.length > 120 ? `${line.slice(0, 119)}\u2026` : line;
-    push({ type: 'course-of-action', id, ...m.props, name, ...(name !== text ? { description: text } : {}) }, m.time, m.marking);
-    relate('mitigates', id, incidentId, sources);
+    for (const [party, own] of perParty(sources)) {
+      const id = parleyStixId('course-of-action', scoped(party, `${incident}/${text}`));
+      const m = made(own, 'incident.report');
+      const line = text.split('\n')[0]!;
+      const name = line.length > 120 ? `${line.slice(0, 119)}\u2026` : line;
+      push({ type: 'course-of-action', id, ...m.props, name, ...(name !== text ? { description: text } : {}) }, m.time, m.marking);
+      relate('mitigates', id, incidentId, own);
+    }
   }
   for (const [json, sources] of systems.entries()) {
     const [name, vendor, version] = JSON.parse(json) as [string, string | null, string | null];
@@ -227,10 +245,10 @@ export function incidentObjectSources(input: StixIncidentInput): StixObjectSourc
     const id = `software--${uuidv5(canonicalStrings(contributing), SCO_NAMESPACE)}`;
     const first = sources[0]!;
     push({ type: 'software', spec_version: '2.1', id, ...contributing, object_marking_refs: markingRefs(first.marking) }, first.time, first.marking);
-    relate('related-to', incidentId, id, sources, 'the AI system involved');
+    for (const [party, own] of perParty(sources)) relate('related-to', incidentId, id, own, 'the AI system involved', scoped(party, `${incidentId}|related-to|${id}`));
   }
-  for (const [name, sources] of developers.entries()) {
-    const id = parleyStixId('identity', `developer/${incident}/${name}`);
+  for (const [name, all] of developers.entries()) for (const [party, sources] of perParty(all)) {
+    const id = parleyStixId('identity', scoped(party, `developer/${incident}/${name}`));
     const m = made(sources, 'incident.report');
     push({ type: 'identity', id, ...m.props, name, identity_class: 'organization', roles: ['developer'] }, m.time, m.marking);
     relate('related-to', incidentId, id, sources, 'developer of the AI system');
@@ -323,7 +341,7 @@ function incidentObject(
   parties: Set<string>,
   revokedAt: string | undefined,
   origins: Readonly<Record<string, string>> | undefined,
-): { object: StixObject; time: string; marking: Marking } {
+): { object: StixObject; time: string; marking: Marking } | undefined {
   const live = own.filter((r) => !retracted.has(keyOf(r)));
   const current = live.at(-1) ?? own.at(-1);
   const first = own[0] ?? reports[0]!;
@@ -333,10 +351,10 @@ function incidentObject(
   // Marked like its current version, the incident cites (and takes its status from) no more restrictive report.
   const citedOwn = current ? own.filter((r) => rank(r.marking) <= rank(current.marking)) : own;
   const refs: object[] = [{ source_name: 'parley-incident', external_id: incident }, ...citedOwn.map((r) => entryRef(r, `incident.report ${r.body.kind}`, origins))];
-  if (!current) {
-    // The reporting party's reports are sealed from the caller: the incident is known by its id only.
-    return { object: { type: 'incident', spec_version: '2.1', id, created: ts(first.time), modified, name: incident, external_references: refs, object_marking_refs: markingRefs(first.marking) }, time, marking: first.marking };
-  }
+  // No report of the reporting party is held or readable here (sealed from the caller, or not arrived yet): no
+  // incident object — the others' objects refer to it by its id; the reporting party's export makes it. (One made
+  // of the others' reports would change its creator and creation time when the reporter's first report arrived.)
+  if (!current) return undefined;
   parties.add(current.party);
   const b = current.body;
   const src = b.source;
