@@ -98,7 +98,7 @@ describe('GET /v1/incidents/{id}/stix', () => {
     expect(ext).toMatchObject({ investigation_status: 'open', criticality: 86 });
     // The external references carry the leaf hashes the incident view shows (hex of its base64).
     const view = (await call(`${base['CN']}/v1/incidents/${AMBER}`, { token })).json<{ timeline: { party: string; index: number; leafHash: string }[] }>();
-    const refs = (inc['external_references'] as { source_name: string; external_id?: string; hashes?: Record<string, string> }[]).filter((x) => x.source_name === 'parley');
+    const refs = (inc['external_references'] as { source_name: string; external_id?: string; description?: string; hashes?: Record<string, string> }[]).filter((x) => x.source_name === 'parley');
     expect(refs.map((x) => x.external_id)).toEqual([`US/${idx['initial']}`, `US/${idx['update']}`]);
     for (const x of refs) {
       const v = view.timeline.find((t) => `${t.party}/${t.index}` === x.external_id)!;
