@@ -199,4 +199,15 @@ describe('parley report without a terminal', () => {
     const help = run(['report', '--help']).stdout;
     for (const d of ['(default: initial)', '(default: incident)', '(default: unknown)', '(default: TLP:AMBER)', '--yes']) expect(help).toContain(d);
   });
+
+  it('--technique and --cve put MITRE ATLAS technique and CVE ids in the report (sorted, once); an unknown technique is refused, nothing sent', () => {
+    const base = ['report', '--data', 'us', '--title', 'Prompt injection', '--summary', 'S', '--category', 'WT', '--severity', '3', '--system', 'X', '--marking', 'TLP:CLEAR', '--to', 'CN'];
+    const s = ok([...base, '--incident', 'US:2026-0103', '--technique', 'AML.T0051.001', '--technique', 'AML.T0051', '--technique', 'AML.T0051', '--cve', 'CVE-2024-12345']) as { entry: { body: { clear: Record<string, unknown> } } };
+    expect(s.entry.body.clear).toMatchObject({ techniques: ['AML.T0051', 'AML.T0051.001'], cves: ['CVE-2024-12345'] });
+    const size = logSize();
+    const r = run([...base, '--incident', 'US:2026-0104', '--technique', 'AML.T9999', '--json']);
+    expect(r.code).toBe(2);
+    expect((JSON.parse(r.stdout) as { code: string }).code).toBe('ATLAS_TECHNIQUE_UNKNOWN');
+    expect(logSize()).toBe(size);
+  });
 });

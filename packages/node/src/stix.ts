@@ -21,6 +21,7 @@ import { type LinkIndex, linkIndex } from './held.js';
 import { incidentIndex } from './incidents.js';
 import type { EntryView, ParleyNode } from './service.js';
 import { retractionOf } from './retractions.js';
+import { originOf } from './epochs.js';
 
 const hex = (b64: string) => formatHex(parseBase64(b64, 'leaf hash'));
 const source = (v: EntryView) => ({ party: v.party, index: v.index, leafHash: hex(v.leafHash), time: v.entry.time, marking: v.entry.marking as Marking });
@@ -91,7 +92,13 @@ export async function incidentStixInput(node: ParleyNode, store: LogStore, id: s
     if (!v) continue;
     retractions.push({ ...source(v), target: { party: w.party, index: w.index }, action: r.action, ...(r.replacement ? { replacement: r.replacement } : {}) });
   }
-  return { incident: id, reports, acks, retractions, links };
+  // Each log's origin, so a consumer knows which log to check a cited leaf hash against.
+  const origins: Record<string, string> = {};
+  for (const e of [...reports, ...acks, ...retractions, ...links]) {
+    const o = origins[e.party] ?? originOf(node, e.party);
+    if (o !== undefined) origins[e.party] = o;
+  }
+  return { incident: id, reports, acks, retractions, links, origins };
 }
 
 /** The incident's STIX 2.1 bundle as `role` may read it; undefined when it is not held. @throws STIX_SEALED */

@@ -98,11 +98,13 @@ describe('GET /v1/incidents/{id}/stix', () => {
     expect(ext).toMatchObject({ investigation_status: 'open', criticality: 86 });
     // The external references carry the leaf hashes the incident view shows (hex of its base64).
     const view = (await call(`${base['CN']}/v1/incidents/${AMBER}`, { token })).json<{ timeline: { party: string; index: number; leafHash: string }[] }>();
-    const refs = (inc['external_references'] as { source_name: string; external_id?: string; hashes?: Record<string, string> }[]).filter((x) => x.source_name === 'parley');
+    const refs = (inc['external_references'] as { source_name: string; external_id?: string; description?: string; hashes?: Record<string, string> }[]).filter((x) => x.source_name === 'parley');
     expect(refs.map((x) => x.external_id)).toEqual([`US/${idx['initial']}`, `US/${idx['update']}`]);
     for (const x of refs) {
       const v = view.timeline.find((t) => `${t.party}/${t.index}` === x.external_id)!;
       expect(x.hashes!['SHA-256']).toBe(formatHex(parseBase64(v.leafHash)));
+      // …and name the log to check them against: US's log origin (its log key's name in the accord).
+      expect(x.description).toMatch(new RegExp(`^incident\\.report (initial|update); entry ${v.index} of the log us\\.parley\\.test/log$`));
     }
     expect(bundle.objects.some((o) => o.type === 'attack-pattern' && o.id === atlasAttackPatternId('AML.T0051'))).toBe(true);
     expect(bundle.objects.some((o) => o.type === 'note' && o['content'] === '收到')).toBe(true);

@@ -154,6 +154,14 @@ describe('TAXII 2.1 at CN, read by an independent client', () => {
     const after = (await client.pages(root, amber, 'objects/', { added_after: String(manifest[0]!['date_added']), 'match[type]': 'incident', 'match[version]': 'all' })).flatMap((p) => p.items as Record<string, unknown>[]);
     expect(after.map((o) => o['name'])).toEqual(['Model weights exfiltrated (update)']);
     expect((await incidents({ 'match[spec_version]': '2.0' })).length).toBe(0);
+    // The update names a mitigation again: its course-of-action gets a new version citing both reports, and
+    // the latest version served is the object GET /v1/incidents/{id}/stix gives — one (id, version), one content.
+    const coas = (await client.pages(root, amber, 'objects/', { 'match[type]': 'course-of-action', 'match[version]': 'all' })).flatMap((p) => p.items as Record<string, unknown>[]);
+    const rotated = coas.filter((o) => o['name'] === 'Rotated credentials');
+    expect(rotated.map((o) => (o['external_references'] as unknown[]).length)).toEqual([1, 2]);
+    expect(rotated[1]!['modified']).toBe(last!['modified']);
+    const bundle = await call(`${base['CN']}/v1/incidents/US:2026-0100/stix`, { token: tokens['officer']! });
+    expect(bundle.json<{ objects: Record<string, unknown>[] }>().objects.find((o) => o['id'] === rotated[1]!['id'])).toEqual(rotated[1]);
     expect((await client.get(`${root}collections/${amber}/objects/?match[id]=incident--00000000-0000-4000-8000-000000000000`)).body).toEqual({});
   });
 

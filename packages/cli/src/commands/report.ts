@@ -17,7 +17,10 @@ import { type SubmittedView, submittedLines } from './send.js';
 
 const collect = (v: string, prev: string[] = []) => [...prev, v];
 
-type Opts = ClientOpts & ReportFields & { file?: string; actorDescription?: string; lang?: string; yes?: boolean };
+type Opts = ClientOpts & ReportFields & { file?: string; actorDescription?: string; lang?: string; yes?: boolean; technique?: string[]; cve?: string[] };
+
+/** Repeated ids as the body wants them: sorted, each once. */
+const ids = (xs: readonly string[] | undefined) => [...new Set(xs ?? [])].sort();
 
 const REQUIRED: (keyof ReportFields)[] = ['incident', 'title', 'summary', 'category', 'severity', 'system'];
 /** Field → its flag, for messages. */
@@ -44,6 +47,8 @@ function body(f: ReportFields, o: Opts): Record<string, unknown> {
     actor: { type: f.actor ?? REPORT_DEFAULTS.actor, ...(o.actorDescription ? { description: o.actorDescription } : {}) },
     harm: { types: f.harm ?? [], ...(f.harmDescription ? { description: f.harmDescription } : {}) },
     mitigations: f.mitigation ?? [],
+    ...(o.technique?.length ? { techniques: ids(o.technique) } : {}),
+    ...(o.cve?.length ? { cves: ids(o.cve) } : {}),
     ...(o.lang ? { lang: o.lang } : {}),
   };
 }
@@ -69,6 +74,8 @@ export function registerReport(program: Command): void {
       .option('--harm <type>', `harm type (repeatable): ${HARM_TYPES.join(', ')}`, collect)
       .option('--harm-description <text>', 'the harm')
       .option('--mitigation <text>', 'a mitigation taken (repeatable)', collect)
+      .option('--technique <id>', 'a MITRE ATLAS technique id, e.g. AML.T0051 (repeatable; none: the category\'s, in the STIX export)', collect)
+      .option('--cve <id>', 'a CVE id, e.g. CVE-2024-12345 (repeatable)', collect)
       .option('--lang <tag>', 'language of the texts, e.g. en or zh-CN')
       .addOption(new Option('--marking <tlp>', `FIRST TLP 2.0 marking (default: ${REPORT_DEFAULTS.marking}); anything but TLP:CLEAR is encrypted`).choices(MARKINGS))
       .option('--to <party>', 'recipient party (repeatable; default every other party; a red line goes to every party)', collect)
@@ -89,7 +96,7 @@ flags'), then a summary is shown and the report is sent once confirmed
 
 Example:
   $ parley report --incident US:2026-0007 --category WT --severity 5 --system Frontier-1 \\
-      --title "Weights exfiltrated" --summary "…" --harm security --mitigation "Rotated credentials" --yes`,
+      --title "Weights exfiltrated" --summary "…" --harm security --mitigation "Rotated credentials" --technique AML.T0051 --yes`,
     )
     .action(act(report));
 }

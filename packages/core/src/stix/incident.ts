@@ -31,8 +31,13 @@
  *
  * Every object made from entries carries the marking of the entry that made
  * it (object_marking_refs, TLP 2.0 official ids) and external_references to
- * those entries: `{source_name: "parley", external_id: "US/12", hashes:
- * {"SHA-256": leaf hash}}`. Public reference objects (parties' identities,
+ * those entries no more restrictive than that marking (an object never says
+ * what a more restrictive entry said; the incident likewise cites only the
+ * reports no more restrictive than its current version, and an opinion
+ * compares with such a version only): `{source_name: "parley", external_id: "US/12", hashes:
+ * {"SHA-256": leaf hash}}` — created by the first of them, modified by the
+ * latest, so each entry that adds a reference makes a new version and one
+ * (id, modified) never carries two contents. Public reference objects (parties' identities,
  * ATLAS attack-patterns, CVE vulnerabilities) are TLP:CLEAR with constant
  * content, so the same id never carries two contents; whether an incident
  * involves them is told by relationships marked like their entries.
@@ -41,8 +46,11 @@
  * with key = the incident id (incident), `party/<P>` (party identity),
  * `developer/<incident>/<name>`, `<incident>/<text>` (course-of-action), the
  * entry "P/i" (note, opinion), the CVE id (vulnerability),
- * `<source>|<type>|<target>` or `link/<P/i>/<incident>` (relationship) — so
- * the same entries always give the same objects, byte for byte.
+ * `<source>|<type>|<target>` or `link/<P/i>/<incident>` (relationship); what
+ * several parties name (course-of-action, developer, `uses`/`related-to`) is one
+ * object per party, another party's key prefixed `by:<party>|` — so the same
+ * entries always give the same objects, byte for byte, and an object's creator
+ * never changes with the order in which the parties' entries arrive.
  */
 import { fail } from '../errors.js';
 import { INCIDENT_ID, type IncidentSource } from '../entry/bodies.js';
@@ -70,7 +78,18 @@ const keyOf = (e: StixEntryKey): string => `${e.party}/${e.index}`;
 const byTime = (a: StixEntrySource, b: StixEntrySource) => Date.parse(a.time) - Date.parse(b.time) || (a.party < b.party ? -1 : a.party > b.party ? 1 : a.index - b.index);
 const partyIdentity = (party: string) => parleyStixId('identity', `party/${party}`);
 const markingRefs = (m: Marking) => [TLP2_MARKING_IDS[m]];
-const entryRef = (e: StixEntrySource, what: string) => ({ source_name: 'parley', external_id: keyOf(e), description: what, hashes: { 'SHA-256': e.leafHash } });
+/** How restrictive a marking is: CLEAR 0 … RED 4 (TLP 2.0 order). */
+const rank = (m: Marking) => MARKINGS.indexOf(m);
+/**
+ * The entries an object made from `sources` (time order) may cite: the first's marking is the object's, and
+ * no entry more restrictive than it — else an object marked, say, TLP:AMBER would say what a TLP:RED entry said.
+ */
+const citable = (sources: readonly StixEntrySource[]) => sources.filter((s) => rank(s.marking) <= rank(sources[0]!.marking));
+/** The reference to the entry a consumer verifies: party/index, its leaf hash, and (when known) its log's origin. */
+const entryRef = (e: StixEntrySource, what: string, origins: Readonly<Record<string, string>> | undefined) => {
+  const origin = origins?.[e.party];
+  return { source_name: 'parley', external_id: keyOf(e), description: origin !== undefined ? `${what}; entry ${e.index} of the log ${origin}` : what, hashes: { 'SHA-256': e.leafHash } };
+};
 
 function checkInput(input: StixIncidentInput): void {
   if (!INCIDENT_ID.test(input.incident)) fail('STIX_INPUT_INVALID', `not an incident id: ${input.incident}`);
@@ -82,6 +101,7 @@ function checkInput(input: StixIncidentInput): void {
     if (!MARKINGS.includes(e.marking)) fail('STIX_INPUT_INVALID', `${keyOf(e)}: unknown marking ${String(e.marking)}`);
   }
   for (const r of input.reports) if (r.body.incident !== input.incident) fail('STIX_INPUT_INVALID', `${keyOf(r)} reports ${r.body.incident}, not ${input.incident}`);
+  for (const [party, origin] of Object.entries(input.origins ?? {})) if (typeof origin !== 'string' || origin.length === 0 || origin.length > 400 || /[\s\u0000-\u001f]/.test(origin)) fail('STIX_INPUT_INVALID', `origins.${party}: not a log origin`);
 }
 
 /** Collects, per object key, the entries that produced it (first one decides created, marking and author). */
@@ -122,24 +142,28 @@ export function incidentObjectSources(input: StixIncidentInput): StixObjectSourc
   const parties = new Set<string>();
   const push = (object: StixObject, time: string, marking: Marking) => out.push({ object, time: ts(time), marking });
 
-  /** Common properties of an SDO/SRO made from `sources` (first = earliest decides). */
-  const made = (sources: readonly StixEntrySource[], what: string) => {
+  /** Common properties of an SDO/SRO made from `sources` (first = earliest decides author, created and marking; the latest, modified). */
+  const made = (all: readonly StixEntrySource[], what: string) => {
+    let sources = citable(all);
     const gone = revocation(sources);
     // A revoked object is final (STIX 2.1 §3.6): entries after its revocation do not change it.
     if (gone) sources = sources.filter((x) => Date.parse(x.time) <= Date.parse(gone.time));
     const first = sources[0]!;
+    // Each entry that names the object adds its reference: a new content, so a new version (STIX 2.1 §3.6),
+    // made by the latest of them — else one (id, modified) would carry two contents as entries arrive.
+    const latest = gone ? gone.time : sources.at(-1)!.time;
     parties.add(first.party);
     return {
       props: {
         spec_version: '2.1',
         created_by_ref: partyIdentity(first.party),
         created: ts(first.time),
-        modified: ts(gone ? gone.time : first.time),
+        modified: ts(latest),
         ...(gone ? { revoked: true } : {}),
-        external_references: sources.map((s) => entryRef(s, what)),
+        external_references: sources.map((s) => entryRef(s, what, input.origins)),
         object_marking_refs: markingRefs(first.marking),
       },
-      time: gone ? gone.time : first.time,
+      time: latest,
       marking: first.marking,
     };
   };
@@ -157,13 +181,13 @@ export function incidentObjectSources(input: StixIncidentInput): StixObjectSourc
     .sort((a, b) => Date.parse(a) - Date.parse(b))[0];
   const own = revokedAt === undefined ? allOwn : allOwn.filter((r) => Date.parse(r.time) <= Date.parse(revokedAt));
   const at = revokedAt === undefined ? retracted : new Map([...retracted].filter(([, r]) => Date.parse(r.time) <= Date.parse(revokedAt)));
-  const inc = incidentObject(incident, incidentId, own, reports, at, parties, revokedAt);
-  push(inc.object, inc.time, inc.marking);
+  const inc = incidentObject(incident, incidentId, own, reports, at, parties, revokedAt, input.origins);
+  if (inc) push(inc.object, inc.time, inc.marking);
 
   // Things the reports name, from every report (the reporting party's and the others').
   const techniques = new Sources();
-  /** Techniques some report names itself (the others come from a category's mapping). */
-  const named = new Set<string>();
+  /** Per technique, the reports that name it themselves (the others bring it by their category's mapping). */
+  const named = new Map<string, Set<StixEntrySource>>();
   const cves = new Sources();
   const mitigations = new Sources();
   const systems = new Sources();
@@ -172,7 +196,7 @@ export function incidentObjectSources(input: StixIncidentInput): StixObjectSourc
     const b = r.body;
     for (const t of b.techniques ?? []) {
       techniques.add(t, r);
-      named.add(t);
+      named.set(t, (named.get(t) ?? new Set()).add(r));
     }
     if ((b.techniques ?? []).length === 0) for (const t of CATEGORY_ATLAS[b.category]?.techniques ?? []) techniques.add(t, r);
     for (const c of b.cves ?? []) cves.add(c, r);
@@ -180,23 +204,39 @@ export function incidentObjectSources(input: StixIncidentInput): StixObjectSourc
     systems.add(JSON.stringify([b.system.name, b.system.developer ?? null, b.system.version ?? null]), r);
     if (b.system.developer !== undefined) developers.add(b.system.developer, r);
   }
+  // What several reports name is one object (and one relationship) per party that names it: the reporting
+  // party's under the plain key, another party's under `by:<party>|<key>` (no incident id starts so). A party's
+  // entries reach every node in its log's order, so each such object is created by the same entry everywhere
+  // and only gains versions as they arrive; one shared across parties would change its creator whenever an
+  // earlier entry of another party arrived late.
+  const scoped = (party: string, key: string) => (party === origin ? key : `by:${party}|${key}`);
+  const perParty = (sources: readonly StixEntrySource[]) => {
+    const m = new Map<string, StixEntrySource[]>();
+    for (const s of sources) m.set(s.party, [...(m.get(s.party) ?? []), s]);
+    return [...m.entries()];
+  };
   for (const [t, sources] of techniques.entries()) {
     const id = atlasAttackPatternId(t);
     push(attackPattern(t, id), sources[0]!.time, 'TLP:CLEAR');
-    relate('uses', incidentId, id, sources, named.has(t) ? undefined : 'from the taxonomy mapping of the report\u2019s category');
+    const naming = named.get(t);
+    for (const [party, own] of perParty(sources)) {
+      relate('uses', incidentId, id, own, citable(own).some((s) => naming?.has(s)) ? undefined : 'from the taxonomy mapping of the report\u2019s category', scoped(party, `${incidentId}|uses|${id}`));
+    }
   }
   for (const [cve, sources] of cves.entries()) {
     const id = parleyStixId('vulnerability', cve);
     push({ type: 'vulnerability', spec_version: '2.1', id, created: PARLEY_STIX_EPOCH, modified: PARLEY_STIX_EPOCH, name: cve, external_references: [{ source_name: 'cve', external_id: cve, url: `https://www.cve.org/CVERecord?id=${cve}` }], object_marking_refs: markingRefs('TLP:CLEAR') }, sources[0]!.time, 'TLP:CLEAR');
-    relate('related-to', incidentId, id, sources);
+    for (const [party, own] of perParty(sources)) relate('related-to', incidentId, id, own, undefined, scoped(party, `${incidentId}|related-to|${id}`));
   }
   for (const [text, sources] of mitigations.entries()) {
-    const id = parleyStixId('course-of-action', `${incident}/${text}`);
-    const m = made(sources, 'incident.report');
-    const line = text.split('\n')[0]!;
-    const name = line.length > 120 ? `${line.slice(0, 119)}\u2026` : line;
-    push({ type: 'course-of-action', id, ...m.props, name, ...(name !== text ? { description: text } : {}) }, m.time, m.marking);
-    relate('mitigates', id, incidentId, sources);
+    for (const [party, own] of perParty(sources)) {
+      const id = parleyStixId('course-of-action', scoped(party, `${incident}/${text}`));
+      const m = made(own, 'incident.report');
+      const line = text.split('\n')[0]!;
+      const name = line.length > 120 ? `${line.slice(0, 119)}\u2026` : line;
+      push({ type: 'course-of-action', id, ...m.props, name, ...(name !== text ? { description: text } : {}) }, m.time, m.marking);
+      relate('mitigates', id, incidentId, own);
+    }
   }
   for (const [json, sources] of systems.entries()) {
     const [name, vendor, version] = JSON.parse(json) as [string, string | null, string | null];
@@ -205,10 +245,10 @@ export function incidentObjectSources(input: StixIncidentInput): StixObjectSourc
     const id = `software--${uuidv5(canonicalStrings(contributing), SCO_NAMESPACE)}`;
     const first = sources[0]!;
     push({ type: 'software', spec_version: '2.1', id, ...contributing, object_marking_refs: markingRefs(first.marking) }, first.time, first.marking);
-    relate('related-to', incidentId, id, sources, 'the AI system involved');
+    for (const [party, own] of perParty(sources)) relate('related-to', incidentId, id, own, 'the AI system involved', scoped(party, `${incidentId}|related-to|${id}`));
   }
-  for (const [name, sources] of developers.entries()) {
-    const id = parleyStixId('identity', `developer/${incident}/${name}`);
+  for (const [name, all] of developers.entries()) for (const [party, sources] of perParty(all)) {
+    const id = parleyStixId('identity', scoped(party, `developer/${incident}/${name}`));
     const m = made(sources, 'incident.report');
     push({ type: 'identity', id, ...m.props, name, identity_class: 'organization', roles: ['developer'] }, m.time, m.marking);
     relate('related-to', incidentId, id, sources, 'developer of the AI system');
@@ -221,7 +261,9 @@ export function incidentObjectSources(input: StixIncidentInput): StixObjectSourc
     const src = r.body.source;
     const props = src ? { ...m.props, external_references: [...m.props.external_references, sourceRef(src)] } : m.props;
     push({ type: 'note', id: parleyStixId('note', keyOf(r)), ...props, ...lang, abstract: r.body.title, content: r.body.summary, authors: [r.party], object_refs: [incidentId], labels: labels(r) }, m.time, m.marking);
-    const base = own.filter((o) => isLive(o) && Date.parse(o.time) <= Date.parse(r.time)).at(-1);
+    // Compared with the reporter's version at that time that is no more restrictive than this report: the opinion,
+    // marked like this report, must not tell what a more restrictive report of the reporter said.
+    const base = own.filter((o) => isLive(o) && Date.parse(o.time) <= Date.parse(r.time) && rank(o.marking) <= rank(r.marking)).at(-1);
     const opinion = !base ? 'neutral' : base.body.category === r.body.category && base.body.severity === r.body.severity ? 'agree' : base.body.category === r.body.category ? 'neutral' : 'disagree';
     const explanation = `${r.party} assesses category ${r.body.category}, severity ${r.body.severity}` + (base ? `; ${origin} reported category ${base.body.category}, severity ${base.body.severity}.` : '.');
     push({ type: 'opinion', id: parleyStixId('opinion', keyOf(r)), ...m.props, explanation, authors: [r.party], opinion, object_refs: [incidentId] }, m.time, m.marking);
@@ -298,23 +340,26 @@ function incidentObject(
   retracted: ReadonlyMap<string, StixRetractionInput>,
   parties: Set<string>,
   revokedAt: string | undefined,
-): { object: StixObject; time: string; marking: Marking } {
+  origins: Readonly<Record<string, string>> | undefined,
+): { object: StixObject; time: string; marking: Marking } | undefined {
   const live = own.filter((r) => !retracted.has(keyOf(r)));
   const current = live.at(-1) ?? own.at(-1);
   const first = own[0] ?? reports[0]!;
   const withdrawn = revokedAt !== undefined;
   const time = revokedAt ?? incidentTime(own, reports, retracted);
   const modified = ts(time);
-  const refs: object[] = [{ source_name: 'parley-incident', external_id: incident }, ...own.map((r) => entryRef(r, `incident.report ${r.body.kind}`))];
-  if (!current) {
-    // The reporting party's reports are sealed from the caller: the incident is known by its id only.
-    return { object: { type: 'incident', spec_version: '2.1', id, created: ts(first.time), modified, name: incident, external_references: refs, object_marking_refs: markingRefs(first.marking) }, time, marking: first.marking };
-  }
+  // Marked like its current version, the incident cites (and takes its status from) no more restrictive report.
+  const citedOwn = current ? own.filter((r) => rank(r.marking) <= rank(current.marking)) : own;
+  const refs: object[] = [{ source_name: 'parley-incident', external_id: incident }, ...citedOwn.map((r) => entryRef(r, `incident.report ${r.body.kind}`, origins))];
+  // No report of the reporting party is held or readable here (sealed from the caller, or not arrived yet): no
+  // incident object — the others' objects refer to it by its id; the reporting party's export makes it. (One made
+  // of the others' reports would change its creator and creation time when the reporter's first report arrived.)
+  if (!current) return undefined;
   parties.add(current.party);
   const b = current.body;
   const src = b.source;
   if (src) refs.push(sourceRef(src));
-  const kinds = new Set(live.map((r) => r.body.kind));
+  const kinds = new Set(live.filter((r) => citedOwn.includes(r)).map((r) => r.body.kind));
   const status = kinds.has('final') || kinds.has('retraction') || withdrawn ? 'closed' : kinds.has('update') ? 'open' : 'new';
   const determination = b.kind === 'retraction' ? 'false-positive' : b.potential ? 'suspected' : DETERMINATION[b.stage];
   const map = CATEGORY_ATLAS[b.category];

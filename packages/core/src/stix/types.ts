@@ -82,6 +82,11 @@ export interface StixIncidentInput {
   readonly acks?: readonly StixAckInput[];
   readonly retractions?: readonly StixRetractionInput[];
   readonly links?: readonly StixLinkInput[];
+  /**
+   * Each party's log origin (the name of its log key in the accord, e.g. `us.example/log`): every reference
+   * to one of its entries names it, so a consumer knows which log to check the leaf hash against.
+   */
+  readonly origins?: Readonly<Record<string, string>>;
 }
 
 /** An exported object with the time of the entry that made this version (a TAXII `date_added`). */

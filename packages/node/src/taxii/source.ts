@@ -82,7 +82,7 @@ async function addedAt(ctx: Context, e: StixEntrySource): Promise<number> {
 /** The part of `input` made of the entries in `keep` (keys `party/index`): the incident as it stood when they had arrived. */
 function prefix(input: StixIncidentInput, keep: ReadonlySet<string>): StixIncidentInput {
   const has = (e: StixEntrySource) => keep.has(`${e.party}/${e.index}`);
-  return { incident: input.incident, reports: input.reports.filter(has), acks: (input.acks ?? []).filter(has), retractions: (input.retractions ?? []).filter(has), links: (input.links ?? []).filter(has) };
+  return { incident: input.incident, reports: input.reports.filter(has), acks: (input.acks ?? []).filter(has), retractions: (input.retractions ?? []).filter(has), links: (input.links ?? []).filter(has), ...(input.origins ? { origins: input.origins } : {}) };
 }
 
 /** Per node: what {@link taxiiVersions} made for each role, until the next append or ingest. */

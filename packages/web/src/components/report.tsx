@@ -1,7 +1,9 @@
 /**
  * An incident report's body, with every coded term shown by its taxonomy
  * label in the UI language (code in the tooltip) and free text tagged with
- * the language it was written in.
+ * the language it was written in; its MITRE ATLAS techniques and CVEs link to
+ * their public pages, and a record taken from a public database (AIID) is
+ * shown with the attribution its licence asks for.
  */
 import { TAXONOMY_V1, category as categoryOf } from '@parley/core';
 import { useTranslation } from 'react-i18next';
@@ -54,6 +56,58 @@ export function ReportBody({ r }: { r: IncidentReportBody }) {
           {r.harm.types.length > 0 ? r.harm.types.map((h) => term(TAXONOMY_V1.harmTypes, h, l)).join(t('report.listSep')) : '—'}
           {r.harm.description !== undefined ? <div lang={lang}>{r.harm.description}</div> : null}
         </dd>
+        {r.potential === true ? (
+          <>
+            <dt>{t('report.potential')}</dt>
+            <dd data-testid="report-potential">{t('report.potentialYes')}</dd>
+          </>
+        ) : null}
+        {(r.techniques ?? []).length > 0 ? (
+          <>
+            <dt>{t('report.techniques')}</dt>
+            <dd data-testid="report-techniques">
+              {(r.techniques ?? []).map((id, i) => (
+                <span key={id}>
+                  {i > 0 ? t('report.listSep') : null}
+                  <a href={`https://atlas.mitre.org/techniques/${encodeURIComponent(id)}`} target="_blank" rel="noopener noreferrer">
+                    {id}
+                  </a>
+                </span>
+              ))}
+            </dd>
+          </>
+        ) : null}
+        {(r.cves ?? []).length > 0 ? (
+          <>
+            <dt>{t('report.cves')}</dt>
+            <dd data-testid="report-cves">
+              {(r.cves ?? []).map((id, i) => (
+                <span key={id}>
+                  {i > 0 ? t('report.listSep') : null}
+                  <a href={`https://www.cve.org/CVERecord?id=${encodeURIComponent(id)}`} target="_blank" rel="noopener noreferrer">
+                    {id}
+                  </a>
+                </span>
+              ))}
+            </dd>
+          </>
+        ) : null}
+        {r.source !== undefined ? (
+          <>
+            <dt>{t('report.source')}</dt>
+            <dd data-testid="report-source">
+              {t('report.sourceText', { name: r.source.name, id: r.source.id, license: r.source.license })}
+              {r.source.url !== undefined && /^https?:\/\//.test(r.source.url) ? (
+                <>
+                  {' '}
+                  <a href={r.source.url} target="_blank" rel="noopener noreferrer">
+                    {r.source.url}
+                  </a>
+                </>
+              ) : null}
+            </dd>
+          </>
+        ) : null}
         {r.occurredAt !== undefined ? (
           <>
             <dt>{t('report.occurredAt')}</dt>
