@@ -205,9 +205,11 @@ export async function flashRoundTrip(o) {
 
 /**
  * Splits each message's round trip at the steps of the push that carried it
- * (the first US push whose checkpoint covers its index; pushes on a link are
- * one at a time, so the receiver's steps of that push are the ones with the
- * same checkpoint size, and its unsized first steps the ones just before).
+ * (the first US push whose checkpoint covers its index; each push on a link
+ * proves against its own checkpoint size — two may be in flight, each of its
+ * own size — so the receiver's steps of that push are the ones with the
+ * same checkpoint size, and its unsized first steps the ones just before:
+ * with two pushes in flight, those two stages may be paired with the other push's).
  */
 function stagesOf(runs, usSteps, cnSteps) {
   const sends = usSteps.filter((s) => s.step === 'push.send' && s.log === 'US').sort((a, b) => a.t - b.t);

@@ -74,7 +74,7 @@ import type { ParleyNode } from '../service.js';
 import { PeerError, type PeerClient } from './peer.js';
 import { type CompactRange, type PullSource, ForkDetected, loadPullCursor, pullFrom } from './pull.js';
 import type { MirrorClient } from './mirrorSource.js';
-import { type PushCursor, loadPushCursor, pushTo, replyPush } from './push.js';
+import { type AheadResult, type PushCursor, applyAhead, loadPushCursor, pushAhead, pushTo, replyPush } from './push.js';
 import { onPushIncomplete, receiveWitnessedPush } from './receive.js';
 import { forksOf, onForkRecorded } from './forks.js';
 import { type LogSource, gossipWith, ownLogSource, peerLogSource } from './gossip.js';
@@ -162,6 +162,8 @@ class Link {
   push: PushCursor;
   pull: CompactRange;
   pushWanted = true;
+  /** Called on the next append of our log (a push in flight waits for it to send a second, {@link Federator}). */
+  appended: (() => void) | undefined;
   nextPull = 0;
   /** When to witness a checkpoint offered in a reply that the peer has not cosigned back (0: none due). */
   cosignAt = 0;
@@ -277,6 +279,7 @@ export class Federator {
     f.#unsubscribe = node.onAppend(() => {
       for (const l of f.#links) {
         l.pushWanted = true;
+        l.appended?.();
         l.wake();
       }
     });
@@ -412,18 +415,73 @@ export class Federator {
     l.pushWanted = false;
     l.cosignAt = 0;
     const writes: (() => Promise<unknown>)[] = [];
+    const persist = (w: () => Promise<unknown>) => void writes.push(w);
+    let failure: { e: unknown } | undefined;
     try {
-      await pushTo(this.#node, this.#store, l.peer, l.push, this.#pushBatch, { onReply: (reply) => this.#takeReply(l, reply), deferOffered: !cosignDue, persist: (w) => writes.push(w) });
+      /** The size the first push's last request asks the peer to cosign, while it is out. */
+      let base: number | undefined;
+      const first = pushTo(this.#node, this.#store, l.peer, l.push, this.#pushBatch, { onReply: (reply) => this.#takeReply(l, reply), deferOffered: !cosignDue, persist, onSend: (size) => (base = size) });
+      const ahead = this.#sendAhead(l, first, () => base);
+      try {
+        await first;
+      } catch (e) {
+        failure = { e };
+      }
+      // The second push's result goes to the cursor only after the first's (forward, in order).
+      const second = await ahead;
+      if (second?.status === 200) {
+        applyAhead(this.#node, this.#store, l.peer, l.push, second.cosigned, persist);
+        if (second.reply !== undefined) this.#takeReply(l, second.reply);
+      } else if (second !== undefined) l.pushWanted = true;
       // A checkpoint offered in a reply is witnessed here later, unless a push brings its cosignature back first.
-      if (l.push.offered !== undefined) l.cosignAt = Date.now() + Math.min(this.#pollMs, 1_000);
-    } catch (e) {
-      l.pushWanted = true;
-      return this.#failed(l, l.pushLane, e);
+      if (failure === undefined && l.push.offered !== undefined) l.cosignAt = Date.now() + Math.min(this.#pollMs, 1_000);
     } finally {
       l.pushing = false;
       this.#persist(l, writes);
     }
+    if (failure !== undefined) {
+      l.pushWanted = true;
+      return this.#failed(l, l.pushLane, failure.e);
+    }
     this.#succeeded(l, l.pushLane);
+  }
+
+  /**
+   * Two pushes in flight per link: while `first` is out, an append of our
+   * log sends the new tail at once as a second push, proven from the size
+   * the first's last request asks the peer to cosign (push.ts pushAhead),
+   * instead of waiting a whole round trip for the first to come back. The
+   * peer takes them in arrival order (receive.ts); nothing of the second
+   * reaches the cursor before the first returned. Only when the first is on
+   * its last request (a tail push up to our latest checkpoint) and the peer
+   * takes witnessed tail pushes; never a third. Its failure is reported
+   * and the loop pushes again (a failed first push makes it fail too).
+   * @returns undefined when none was sent.
+   */
+  async #sendAhead(l: Link, first: Promise<unknown>, base: () => number | undefined): Promise<AheadResult | { status: 'failed' } | undefined> {
+    let settled = false;
+    const over = first.then(
+      () => void (settled = true),
+      () => void (settled = true),
+    );
+    for (;;) {
+      await Promise.race([over, new Promise<void>((r) => (l.appended = r))]);
+      l.appended = undefined;
+      if (settled || this.#stopped) return undefined;
+      const from = base();
+      // The first is not on its last request yet (it may take this append itself): wait for the next.
+      if (from === undefined) continue;
+      // What is appended from here on is for the loop's next push (the second may not carry it).
+      l.pushWanted = false;
+      try {
+        const r = await pushAhead(this.#node, this.#store, l.peer, from, this.#pushBatch);
+        if (r !== undefined) return r;
+        l.pushWanted = true;
+      } catch (e) {
+        this.#report(l.peer.party, e);
+        return { status: 'failed' };
+      }
+    }
   }
 
   /**

@@ -111,6 +111,13 @@ export interface PushOptions {
    * the peer stores once, or costs a 409 that names the size).
    */
   readonly persist?: (write: () => Promise<unknown>) => void;
+  /**
+   * Told before each request of the push: the size of our log the request
+   * asks the peer's witness to cosign when it is the push's last (a tail
+   * push of everything up to our latest checkpoint), else undefined — the
+   * base a second push in flight may be proven from ({@link pushAhead}).
+   */
+  readonly onSend?: (lastSize: number | undefined) => void;
 }
 
 /**
@@ -159,6 +166,7 @@ async function pushRounds(node: ParleyNode, store: LogStore, peer: PeerClient, c
           let w;
           try {
             const request = await addRequest(node, peer, cursor, at, atSize);
+            o.onSend?.(tail && atSize === size && next === size ? size : undefined);
             traceStep('push.send', node.party, atSize, { from: cursor.pushed, bytes: request.length + bundle.length });
             w = await peer.pushWitnessed(request, bundle, o.onReply !== undefined, tail);
             traceStep('push.answer', node.party, atSize, { bytes: w?.status === 200 ? (w.reply?.length ?? 0) : 0 });
@@ -178,6 +186,7 @@ async function pushRounds(node: ParleyNode, store: LogStore, peer: PeerClient, c
           r = w;
         }
         if (r === undefined) {
+          o.onSend?.(undefined);
           // A peer that takes no witnessed push: witness first, then the bundle.
           if (cursor.cosigned !== atSize) await witnessAt(node, peer, cursor, at, atSize, persist);
           r = await peer.pushBundle(bundle);
@@ -195,6 +204,7 @@ async function pushRounds(node: ParleyNode, store: LogStore, peer: PeerClient, c
     }
     // Nothing (more) for the peer, but our checkpoint still goes to its witness.
     if (!moved && cursor.cosigned !== size && !(o.deferOffered === true && cursor.offered === size)) {
+      o.onSend?.(undefined);
       if (peer.tailPush) moved = await witnessTail(node, peer, cursor, note, size, persist, o);
       else await witnessAt(node, peer, cursor, note, size, persist);
     }
@@ -319,16 +329,78 @@ async function witnessAt(node: ParleyNode, peer: PeerClient, cursor: PushCursor,
  *   cosignature/v1 key) on exactly this checkpoint.
  */
 function accept(node: ParleyNode, peer: PeerClient, cursor: PushCursor, note: Uint8Array, size: number, cosignatures: readonly NoteSignature[], persist: (write: () => Promise<unknown>) => void): void {
+  keepCosigned(node, peer, cursor, verifiedCosigned(node, peer, note, size, cosignatures), persist);
+}
+
+/** The peer's cosignature of our checkpoint, verified (see {@link accept}). */
+interface Cosigned {
+  readonly size: number;
+  /** POSIX seconds. */
+  readonly at: number;
+  /** The cosigned note. */
+  readonly text: string;
+}
+
+function verifiedCosigned(node: ParleyNode, peer: PeerClient, note: Uint8Array, size: number, cosignatures: readonly NoteSignature[]): Cosigned {
   const cosigned = appendSignatures(note, cosignatures);
   // Our keys at this size (epochs); the peer's witness key(s), its own or its log key's 0x04 form.
   const w = openWitnessedCheckpoint(cosigned, checkpointVerifiers(node, node.party, size), witnessKeysOf(node, peer.party), { quorum: 1 });
-  const at = Math.max(...w.cosignatures.map((c) => c.timestamp));
-  cursor.cosigned = size;
-  cursor.cosignedAt = at;
+  return { size, at: Math.max(...w.cosignatures.map((c) => c.timestamp)), text: decodeUtf8(cosigned) };
+}
+
+function keepCosigned(node: ParleyNode, peer: PeerClient, cursor: PushCursor, c: Cosigned, persist: (write: () => Promise<unknown>) => void): void {
+  cursor.cosigned = c.size;
+  cursor.cosignedAt = c.at;
   delete cursor.offered;
-  const text = decodeUtf8(cosigned);
-  persist(() => node.store.advanceOwnCosigned({ witness: peer.party, treeSize: size, cosignedAt: at, note: text }));
-  noteCosigned(node.store, { party: node.party, cosigner: peer.party, size, timestamp: at, note: text });
+  persist(() => node.store.advanceOwnCosigned({ witness: peer.party, treeSize: c.size, cosignedAt: c.at, note: c.text }));
+  noteCosigned(node.store, { party: node.party, cosigner: peer.party, size: c.size, timestamp: c.at, note: c.text });
+}
+
+/** What a push sent ahead ({@link pushAhead}) came back with. */
+export type AheadResult =
+  | { readonly status: 200; readonly cosigned: Cosigned; readonly accepted: number; readonly reply?: Uint8Array }
+  /** Not taken (a 409, or a peer of an earlier version): the push loop pushes again from the cursor. */
+  | { readonly status: 'again' };
+
+/**
+ * A second push in flight (federator.ts): while a push to size `base` is
+ * out, our tail [base, latest) as one witnessed tail push proven from
+ * `base` — the size the push in flight asks the peer's witness to cosign.
+ * The peer takes the two in arrival order (receive.ts waits for the first);
+ * if the first fails, the peer's witness holds less than `base` and this
+ * one is answered 409 and changes nothing. Nothing here touches the cursor:
+ * the caller applies the result AFTER the first push's own
+ * ({@link applyAhead}), so the cursor only ever moves forward in order.
+ * @returns undefined when there is nothing beyond `base`, or more than one bundle (`pushBatch`) takes.
+ * @throws PeerError; ParleyError for a cosignature that does not verify; StoreError.
+ */
+export async function pushAhead(node: ParleyNode, store: LogStore, peer: PeerClient, base: number, pushBatch: number): Promise<AheadResult | undefined> {
+  if (!peer.witnessedPush || !peer.tailPush) return undefined;
+  const latest = await latestSized(node);
+  if (latest === undefined || latest.size <= base || latest.size - base > pushBatch) return undefined;
+  const { note, size } = latest;
+  const entries = await ownTail(node, store, base, size, pushBatch);
+  const request = formatAddCheckpointRequest({ oldSize: base, proof: base > 0 ? await node.consistencyProof(base, size) : [], checkpointNote: note });
+  const bundle = bundleFor(node, peer, note, entries);
+  traceStep('push.send', node.party, size, { from: base, bytes: request.length + bundle.length });
+  const w = await peer.pushWitnessed(request, bundle, true, true);
+  traceStep('push.answer', node.party, size, { bytes: w?.status === 200 ? (w.reply?.length ?? 0) : 0 });
+  if (w === undefined || w.status === 409) return { status: 'again' };
+  return { status: 200, cosigned: verifiedCosigned(node, peer, note, size, w.cosignatures), accepted: w.accepted, ...(w.reply !== undefined ? { reply: w.reply } : {}) };
+}
+
+/**
+ * Applies a push sent ahead that was taken, once the push before it
+ * returned: the peer's witness cosigned `size` and so holds every entry
+ * below it (receive.ts covers), so the cursor moves there — forward only.
+ */
+export function applyAhead(node: ParleyNode, store: LogStore, peer: PeerClient, cursor: PushCursor, c: Cosigned, persist: (write: () => Promise<unknown>) => void): void {
+  if (c.size <= cursor.cosigned) return;
+  if (cursor.pushed < c.size) {
+    cursor.pushed = c.size;
+    persist(() => store.advanceCursor('push', peer.party, { treeSize: c.size, frontier: [] }));
+  }
+  keepCosigned(node, peer, cursor, c, persist);
 }
 
 /**

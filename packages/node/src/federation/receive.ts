@@ -190,6 +190,69 @@ export async function receiveWitnessedPush(node: ParleyNode, store: LogStore, bo
   if (request.checkpoint.origin !== originOf(node, sender)) fail('BUNDLE_INVALID', `the pushed checkpoint is not of ${sender}'s log`);
   const bundle = openPushed(node, push.bundle, sender);
   traceStep('push.verified', sender, request.checkpoint.treeSize);
+  // A sender may have two pushes in flight (federator.ts): the second, proven from the size the first
+  // asks us to cosign, waits for the pushes from that sender that arrived before it.
+  const turn = takeTurn(node, sender);
+  try {
+    await turn.inOrder(request.oldSize);
+    return await witnessAndReceive(node, store, sender, bundle, request);
+  } finally {
+    turn.done();
+  }
+}
+
+/** Longest wait of a witnessed push for the pushes from its sender that arrived before it (ms). */
+export const IN_ORDER_WAIT_MS = 5_000;
+
+/** Per node and sender: the witnessed pushes being received, in arrival order. */
+const receiving = new WeakMap<ParleyNode, Map<string, Promise<void>[]>>();
+
+/**
+ * A witnessed push's place in its sender's queue. `inOrder(oldSize)`
+ * returns at once when this node's witness already holds `oldSize` of the
+ * sender's log (the usual push, proven from what we cosigned); otherwise it
+ * waits, at most {@link IN_ORDER_WAIT_MS}, for the pushes from the same
+ * sender that arrived before this one to finish — one of them may be the
+ * push that takes our witness to `oldSize` — re-checking after each. Then
+ * the push goes its usual way: if the earlier push failed, the witness
+ * still holds less than `oldSize` and this one is answered 409 with that
+ * size (never cosigned or acknowledged out of order). Only earlier
+ * arrivals are waited for, so no two pushes wait for each other.
+ */
+function takeTurn(node: ParleyNode, sender: string): { inOrder: (oldSize: number) => Promise<void>; done: () => void } {
+  let bySender = receiving.get(node);
+  if (bySender === undefined) receiving.set(node, (bySender = new Map()));
+  const queue = bySender.get(sender) ?? [];
+  bySender.set(sender, queue);
+  const before = [...queue];
+  let done!: () => void;
+  const mine = new Promise<void>((r) => (done = r));
+  queue.push(mine);
+  return {
+    async inOrder(oldSize: number): Promise<void> {
+      const until = Date.now() + IN_ORDER_WAIT_MS;
+      let waiting = before;
+      for (;;) {
+        if (oldSize <= ((await node.witness.latest(sender))?.treeSize ?? 0)) return;
+        waiting = waiting.filter((p) => queue.includes(p));
+        const left = until - Date.now();
+        if (waiting.length === 0 || left <= 0) return;
+        let timer: ReturnType<typeof setTimeout> | undefined;
+        await Promise.race([Promise.race(waiting), new Promise<void>((r) => (timer = setTimeout(r, left)))]);
+        clearTimeout(timer);
+      }
+    },
+    done(): void {
+      const at = queue.indexOf(mine);
+      if (at >= 0) queue.splice(at, 1);
+      if (queue.length === 0 && bySender.get(sender) === queue) bySender.delete(sender);
+      done();
+    },
+  };
+}
+
+/** {@link receiveWitnessedPush} once in order: coverage, witness, bundle. */
+async function witnessAndReceive(node: ParleyNode, store: LogStore, sender: string, bundle: VerifiedBundle, request: AddCheckpointRequest): Promise<ReceivedWitnessed | NotWitnessed | AddCheckpointRefused> {
   const stale = await checkCovered(node, store, sender, bundle, request);
   if (stale !== undefined) return stale;
   const w = await node.witness.begin(request);
