@@ -134,7 +134,7 @@ describe('Idempotency-Key when the write keeps losing the conditional append (SQ
           return async (b: Parameters<SqliteStore['appendBatch']>[0]) => {
             if (racing) {
               raced++;
-              await other.sendMessage('alice', msg(`other ${raced}`));
+              await other.sendMessage('alice', { to: ['CN'], precedence: 'ROUTINE', marking: 'TLP:AMBER', text: `other ${raced}` });
             }
             return t.appendBatch(b);
           };

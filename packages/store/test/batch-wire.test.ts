@@ -37,7 +37,7 @@ describe('the AppendBatch wire format of the SQLite writer thread', () => {
     const b0 = buildBatch(f, Array.from({ length: 7 }, (_, i) => ({ bytes: entryBytes(i + 1, 'w', 10 + 97 * i), meta: meta({ to: ['CN', 'FR'], ...(i % 2 === 0 ? { incident: `inc-${i}` } : {}), refs: [{ party: 'CN', index: i, hash: 'h' }] }) })));
     const b: AppendBatch = {
       ...b0,
-      received: [{ party: 'CN', index: 3, leafHash: leafHash(entryBytes(3)), bytes: entryBytes(3), meta: meta({ from: 'CN' }) }],
+      received: [{ party: 'CN', index: 3, leafHash: leafHash(entryBytes(3)), bytes: entryBytes(3), meta: meta({ from: 'CN' }), receivedAt: '2026-05-14T12:00:01Z' }],
       idempotency: [{ scope: 'alice', key: 'k', digest: 'd'.repeat(64), indexes: [1, 2], response: '{}', createdAt: 5 }],
     };
     const back = await across(b);
