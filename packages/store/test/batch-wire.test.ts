@@ -60,4 +60,12 @@ describe('the AppendBatch wire format of the SQLite writer thread', () => {
     expect(back.hashes[0]![1].length).toBe(33);
     expect(plain(back)).toEqual(plain(bad));
   });
+
+  it('refuses to pack a byte field that is not a Uint8Array (it would become other bytes)', () => {
+    const b = buildBatch(Frontier.empty(), [{ bytes: entryBytes(0), meta: meta() }]);
+    const text = { ...b, entries: [{ ...b.entries[0]!, bytes: 'not bytes' as unknown as Uint8Array }] };
+    expect(() => toWire(text)).toThrow(TypeError);
+    const hash = { ...b, hashes: [[0, [1, 2, 3] as unknown as Uint8Array] as const] };
+    expect(() => toWire(hash)).toThrow(TypeError);
+  });
 });

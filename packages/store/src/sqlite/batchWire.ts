@@ -32,9 +32,17 @@ export interface WireBatch {
   readonly rest: Omit<AppendBatch, 'entries' | 'hashes'> & { readonly metas: readonly OwnEntry['meta'][] };
 }
 
-/** Packs `b` for the writer thread. @returns the message and what to transfer with it. */
+/**
+ * Packs `b` for the writer thread.
+ * @returns the message and what to transfer with it.
+ * @throws TypeError when a byte field is not a Uint8Array: packing would turn
+ *   it into other bytes; the caller sends such a batch as it is instead (the
+ *   store then sees exactly what was given).
+ */
 export function toWire(b: AppendBatch): [WireBatch, ArrayBuffer[]] {
   const { entries, hashes, ...rest } = b;
+  const bin = (x: unknown) => x instanceof Uint8Array;
+  if (!entries.every((e) => bin(e.bytes) && bin(e.leafHash)) || !hashes.every((h) => bin(h[1]))) throw new TypeError('not packable: a byte field is not a Uint8Array');
   let n = 0;
   for (const e of entries) n += e.bytes.length + e.leafHash.length;
   for (const [, h] of hashes) n += h.length;
