@@ -25,7 +25,7 @@
  */
 import * as nc from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { availableParallelism, tmpdir } from 'node:os';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import {
@@ -56,6 +56,7 @@ const CORES = availableParallelism();
 const PROOF_LOG = Number(process.env.BENCH_PROOF_LOG ?? 1_000_000);
 const ONLY = process.env.BENCH_ONLY ? new Set(process.env.BENCH_ONLY.split(',').map((x) => x.trim())) : undefined;
 const runs = (section) => ONLY === undefined || ONLY.has(section);
+const loadStart = loadavg();
 const dir = mkdtempSync(join(tmpdir(), 'parley-bench-'));
 const rows = [];
 const fmt = (x) => (x >= 100 ? Math.round(x).toLocaleString('en-US') : x.toFixed(2));
@@ -399,6 +400,8 @@ if (runs('flash')) {
 }
 
 // --- Report. -------------------------------------------------------------------------------------
+const la = (l) => l.map((x) => x.toFixed(2)).join(' ');
+console.log(`load average (1, 5, 15 min): at start ${la(loadStart)} · at the end ${la(loadavg())} on ${CORES} cores — above ${CORES} the machine was shared and every figure is low`);
 const head = ['measure', 'Parley', 'machine limit', 'ratio', 'limit is'];
 const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => String(r[i]).length)));
 const line = (r) => r.map((c, i) => String(c).padEnd(widths[i])).join('  ');

@@ -8,7 +8,7 @@
  * batch in one turn — are gathered, split evenly across the workers and sent
  * as one buffer each (messages back to back, with their end offsets,
  * transferred, not copied); the signatures come back the same way, 64 bytes
- * each, in order. A worker keeps the private key object of each seed it was
+ * each, in order, and each caller gets a 64-byte view into that one buffer. A worker keeps the private key object of each seed it was
  * given, so a key rotation needs nothing but the new seed. A turn with fewer
  * than {@link INLINE_BELOW} messages (one officer's message on a quiet node)
  * is signed on the calling thread instead: crossing to a worker and back
@@ -79,7 +79,8 @@ export class SignPool {
           for (const p of job) p.reject(new Error(`signing thread: ${m.error}`));
           return;
         }
-        job.forEach((p, k) => p.resolve(m.sigs.slice(k * 64, k * 64 + 64)));
+        // Views into the one transferred buffer, not a copy (an ArrayBuffer) per signature (issue 14).
+        job.forEach((p, k) => p.resolve(m.sigs.subarray(k * 64, k * 64 + 64)));
       });
       const die = (e: unknown) => {
         slot.dead = true;

@@ -13,8 +13,11 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import pg from 'pg';
-import { PgStore } from '@parley/store';
-import { ParleyNode, type Runtime, SequencerElection, hashPassword, startRuntime } from '../src/index.js';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PgStore, SqliteStore } from '@parley/store';
+import { createServer, ParleyNode, type Runtime, SequencerElection, hashPassword, startRuntime } from '../src/index.js';
 import { makeAccord, makeParty, sampleReport } from './helpers/channel.js';
 import { expectProblem, login, openHttpChannel, PASSWORD } from './helpers/http.js';
 import { freshPgUrl } from '../../store/test/pg.js';
@@ -101,6 +104,79 @@ describe('Idempotency-Key (one process, SQLite)', () => {
     expect(await ch.store('US').treeSize()).toBe(usSize + 1);
     const rec = await ch.store('US').idempotencyRecord('alice', 'ret-1');
     expect(rec?.indexes).toEqual([t1.json<{ index: number }>().index]);
+  });
+});
+
+describe('Idempotency-Key when the write keeps losing the conditional append (SQLite file, two nodes of one party)', () => {
+  let close: (() => Promise<void>) | undefined;
+  afterEach(async () => {
+    await close?.();
+    close = undefined;
+  });
+
+  it('is a 503 SEQUENCER_UNAVAILABLE with Retry-After, nothing written — not a 409 — and the resend with the key is logged once', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'parley-idem-race-'));
+    const parties = ['US', 'CN'].map(makeParty);
+    const accord = makeAccord(parties);
+    const us = parties[0]!;
+    const file = join(dir, 'US.sqlite');
+    // The other process of the party: its own connection and node on the same file.
+    const otherStore = SqliteStore.open(file);
+    const other = await ParleyNode.open({ accord, party: 'US', keys: us.keys, store: otherStore });
+    const real = SqliteStore.open(file);
+    let racing = false;
+    let raced = 0;
+    // Each batch of this node reaches the store just after the other process appended (a deposed
+    // sequencer's batches landing while this one takes over): every conditional append is lost.
+    const store = new Proxy(real, {
+      get(t, p) {
+        if (p === 'appendBatch') {
+          return async (b: Parameters<SqliteStore['appendBatch']>[0]) => {
+            if (racing) {
+              raced++;
+              await other.sendMessage('alice', { to: ['CN'], precedence: 'ROUTINE', marking: 'TLP:AMBER', text: `other ${raced}` });
+            }
+            return t.appendBatch(b);
+          };
+        }
+        const v: unknown = Reflect.get(t, p, t);
+        return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(t) : v;
+      },
+    });
+    const node = await ParleyNode.open({ accord, party: 'US', keys: us.keys, store });
+    await real.putOfficer({ name: 'alice', role: 'officer', passwordHash: await hashPassword(PASSWORD), created: new Date().toISOString(), disabled: false });
+    const app = await createServer({ node, store });
+    close = async () => {
+      await app.close();
+      await node.close();
+      await other.close();
+      await real.close();
+      await otherStore.close();
+      rmSync(dir, { recursive: true, force: true });
+    };
+    const alice = await login(app, 'alice');
+    const post = () => app.inject({ method: 'POST', url: '/v1/messages', headers: { ...alice, 'idempotency-key': '"race-1"' }, payload: msg('raced') });
+
+    racing = true;
+    const before = await real.treeSize();
+    const lost = await post();
+    const p = expectProblem(lost, 503, 'SEQUENCER_UNAVAILABLE');
+    expect(lost.headers['retry-after']).toBeDefined();
+    expect(p['status']).toBe(503);
+    expect(raced).toBe(3); // staged three times, lost three times
+    expect(await real.idempotencyRecord('alice', 'race-1')).toBeUndefined();
+    // Only the other process's three entries were logged.
+    expect(await real.treeSize()).toBe(before + 3);
+
+    // The other process stops: the resend with the same key is logged, once.
+    racing = false;
+    const again = await post();
+    expect(again.statusCode, again.body).toBe(201);
+    const replay = await post();
+    expect(replay.headers['idempotency-replayed']).toBe('true');
+    expect(replay.json()).toEqual(again.json());
+    expect(await real.treeSize()).toBe(before + 4);
+    expect((await real.idempotencyRecord('alice', 'race-1'))?.indexes).toEqual([before + 3]);
   });
 });
 

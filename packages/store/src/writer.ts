@@ -136,7 +136,8 @@ export interface AppendOptions {
  * How many times a submission whose batch lost the conditional append
  * (STORE_CONFLICT: another process of the party appended first — a deposed
  * sequencer's batch in flight, or the new sequencer's) is staged again on
- * the re-read log before its caller sees the conflict.
+ * the re-read log before its caller is told to send it again
+ * (SEQUENCER_UNAVAILABLE: nothing of it was written).
  */
 export const CONFLICT_RETRIES = 2;
 
@@ -243,9 +244,13 @@ export class LogWriter {
    *   {@link CONFLICT_RETRIES} times (`prepare` is then called again, with
    *   the new index); one whose idempotency key the store now holds is
    *   rejected with STORE_CONFLICT instead (the write was logged: its caller
-   *   answers from the held record).
+   *   answers from the held record), and its batch-mates go again even if
+   *   the log did not move (their batch failed on that key, not on them).
+   *   One that lost every time is rejected with `SEQUENCER_UNAVAILABLE`
+   *   (nothing of it was written: its caller may send it again).
    * @throws whatever `prepare` throws; StoreError from the store; StoreError
-   *   `STORE_UNAVAILABLE` after {@link close}.
+   *   `SEQUENCER_UNAVAILABLE` after more than {@link CONFLICT_RETRIES} lost
+   *   conditional appends; `STORE_UNAVAILABLE` after {@link close}.
    */
   append(prepare: Prepare, o: AppendOptions = {}): Promise<Appended> {
     if (this.#closed) return Promise.reject(storeClosed());
@@ -423,28 +428,39 @@ export class LogWriter {
     try {
       this.#state = await loadState(this.#store, this.#origin);
       this.#stale = false;
-      // A conflict with a log that did not move was not a lost race (a received entry held with
-      // another hash, a constraint): staging it again would fail the same way.
       const conflict = this.#conflictAt;
       this.#conflictAt = undefined;
       const moved = conflict === undefined || this.#state.frontier.size !== conflict.size;
       const go: Submission[] = [];
-      const checked: Submission[] = [];
+      const rest: Submission[] = [];
+      // A submission whose key the store now holds was logged by another batch (another
+      // process's, or this one's before a lost answer): its caller answers from the record.
+      // Such a key also explains a conflict on a log that did not move: its batch failed
+      // on the key, not on the others, which go again.
+      let keyHeld = false;
       for (const s of waiting) {
         if (s.conflicts === 0) {
           go.push(s);
           continue;
         }
-        if (!moved) {
-          s.reject(conflict!.error);
-          continue;
-        }
         const k = s.idempotency;
         if (k !== undefined && (await this.#store.idempotencyRecord(k.scope, k.key)) !== undefined) {
           s.reject(new StoreError('STORE_CONFLICT', `idempotency key ${JSON.stringify(k.key)} is held: the write was logged by another batch`));
+          keyHeld = true;
           continue;
         }
-        checked.push(s);
+        rest.push(s);
+      }
+      const checked: Submission[] = [];
+      for (const s of rest) {
+        // A conflict with a log that did not move, and no held key to explain it, was not a
+        // lost race (a received entry held with another hash, a constraint): staging it again
+        // would fail the same way.
+        if (!moved && !keyHeld) s.reject(conflict!.error);
+        // Lost the race every time: nothing of it was written, so its caller may send it again
+        // (the same Idempotency-Key makes that safe) — a retryable answer, not a conflict.
+        else if (s.conflicts > CONFLICT_RETRIES) s.reject(lostRace(s.conflicts, conflict?.error));
+        else checked.push(s);
       }
       // Only now, when nothing above can throw (and reject them all), are any handed to the gate.
       for (const s of checked) {
@@ -563,11 +579,13 @@ export class LogWriter {
     } catch (e) {
       // Not acknowledged, but possibly persisted: resynchronize before reusing any index.
       this.#stale = true;
-      // A lost conditional append wrote nothing (the store's contract): its submissions may go again.
+      // A lost conditional append wrote nothing (the store's contract): its submissions may go
+      // again. Whether they do (the log moved, their key is not held, retries are left) is decided
+      // after the re-read (#reload).
       const conflict = e instanceof StoreError && e.code === 'STORE_CONFLICT';
       if (conflict) this.#conflictAt = { size: b.treeSize - b.entries.length, error: e };
       for (const s of b.accepted) {
-        if (conflict && s.conflicts < CONFLICT_RETRIES && !s.ungated && !this.#closed) {
+        if (conflict && !s.ungated && !this.#closed) {
           s.conflicts++;
           this.#retry.push(s);
         } else s.reject(e);
@@ -621,6 +639,17 @@ async function loadState(store: LogStore, origin: string): Promise<State> {
   const frontier = Frontier.restore(cp.treeSize, await store.readHashes(frontierIndexes(cp.treeSize)));
   if (!bytesEqual(cp.rootHash, frontier.root())) fail('STORE_CORRUPT', `latest checkpoint's root differs from the stored hashes at size ${cp.treeSize}`);
   return { frontier, checkpoint: note };
+}
+
+/**
+ * The rejection of a submission whose batches lost the conditional append
+ * more than {@link CONFLICT_RETRIES} times: other processes of the party kept
+ * appending first (a deposed sequencer's batches, or the new sequencer's).
+ * Nothing of it was written, so it is SEQUENCER_UNAVAILABLE (HTTP 503 with
+ * Retry-After: send it again), not STORE_CONFLICT (409: do not).
+ */
+function lostRace(times: number, cause: unknown): StoreError {
+  return new StoreError('SEQUENCER_UNAVAILABLE', `the write lost the conditional append ${times} times (other processes of the party appended first); nothing of it was written: send it again`, cause === undefined ? undefined : { cause });
 }
 
 function storeClosed(): StoreError {

@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { encodeUtf8, StoreError } from '@parley/core';
 import { SqliteStore } from '../src/sqlite/store.js';
-import { LogWriter, type Prepared } from '../src/writer.js';
+import { CONFLICT_RETRIES, LogWriter, type Prepared } from '../src/writer.js';
 import { checkLog, expectRejectsCode, meta, ORIGIN, signTestCheckpoint, tempDir } from './helpers.js';
 
 const tmp = tempDir('parley-resync-');
@@ -79,6 +79,55 @@ describe('LogWriter.resync', () => {
     expect((await b.append(entry('b0'))).index).toBe(1);
     await checkLog(sa);
     await close();
+  });
+
+  it('the batch-mates of a submission whose key another batch logged go again, though the log did not move (issue 14)', async () => {
+    const { sa, a, b, close } = await two();
+    const key = (k: string, tag: string) => ({
+      scope: 'alice',
+      key: k,
+      record: (x: readonly { index: number }[]) => ({ scope: 'alice', key: k, digest: 'd'.repeat(64), indexes: x.map((e) => e.index), response: tag, createdAt: 1 }),
+    });
+    // a logged the write of key K; b knows the grown log (no stale tree) but has the same write in
+    // hand, beside two innocent ones: their batch fails on the held key alone.
+    expect((await a.append(entry('first'), { idempotency: key('K', 'first') })).index).toBe(0);
+    expect(await b.resync()).toBe(1);
+    const again = b.append(entry('again'), { idempotency: key('K', 'again') });
+    const keyed = b.append(entry('keyed'), { idempotency: key('L', 'keyed') });
+    const plain = b.append(entry('plain'));
+    await expectRejectsCode(again, StoreError, 'STORE_CONFLICT');
+    expect((await keyed).index).toBe(1);
+    expect((await plain).index).toBe(2);
+    expect((await sa.idempotencyRecord('alice', 'K'))?.response).toBe('first');
+    expect((await sa.idempotencyRecord('alice', 'L'))?.indexes).toEqual([1]);
+    await checkLog(sa);
+    await close();
+  });
+
+  it('a submission that loses the conditional append every time is told to send it again (SEQUENCER_UNAVAILABLE), with nothing written (issue 14)', async () => {
+    const path = join(tmp.dir, `resync-${n++}.sqlite`);
+    const sa = SqliteStore.open(path);
+    const sb = SqliteStore.open(path);
+    const a = await LogWriter.open(sa, opts);
+    let raced = 0;
+    // Another process appends just before each of b's batches reaches the store.
+    const racing = new Proxy(sb, {
+      get(t, p) {
+        if (p === 'appendBatch') return async (batch: Parameters<SqliteStore['appendBatch']>[0]) => (await a.append(entry(`a${raced++}`)), t.appendBatch(batch));
+        const v: unknown = Reflect.get(t, p, t);
+        return typeof v === 'function' ? (v as (...x: unknown[]) => unknown).bind(t) : v;
+      },
+    });
+    const b = await LogWriter.open(racing, opts);
+    await expectRejectsCode(b.append(entry('lost')), StoreError, 'SEQUENCER_UNAVAILABLE');
+    expect(raced).toBe(CONFLICT_RETRIES + 1);
+    expect(await sa.treeSize()).toBe(CONFLICT_RETRIES + 1);
+    expect((await sa.entries(0, CONFLICT_RETRIES + 1)).map((e) => JSON.parse(new TextDecoder().decode(e.bytes)).tag)).not.toContain('lost');
+    await checkLog(sa);
+    await a.close();
+    await b.close();
+    await sa.close();
+    await sb.close();
   });
 
   it('never moves the frontier backwards, and defers the re-read while a batch is in flight', async () => {

@@ -22,7 +22,10 @@
  * Requests that fail before they append store nothing: a retry runs them
  * again. A write whose batch lost the conditional append to another
  * process (a deposed sequencer's batch, or a retry that raced it) is looked
- * up once more: if its key is now held, the answer is the held one.
+ * up once more: if its key is now held, the answer is the held one. One
+ * that lost the race every time the writer staged it again is a 503
+ * SEQUENCER_UNAVAILABLE with Retry-After (store writer.ts): nothing of it was
+ * written, and the client resends it with the same key.
  *
  * Keys are kept {@link IDEMPOTENCY_RETENTION_MS} (24 hours) and pruned by
  * the sequencer every {@link IDEMPOTENCY_PRUNE_MS}.

@@ -205,7 +205,7 @@ export class PgStore implements LogStore {
   }
 
   /** Runs `fn` in one transaction on one connection. */
-  async #tx<T>(fn: (c: pg.PoolClient) => Promise<T>): Promise<T> {
+  async #tx<T>(fn: (c: pg.PoolClient) => Promise<T>, begin = 'BEGIN'): Promise<T> {
     const c = await this.pool.connect();
     // A connection killed while checked out but between queries (server restart, failover,
     // pg_terminate_backend) emits 'error' on the client: without a listener that is an
@@ -215,7 +215,8 @@ export class PgStore implements LogStore {
     c.on('error', onError);
     let broken = false;
     try {
-      await c.query('BEGIN');
+      // `begin` may add statements to the BEGIN (no parameters): one round trip for both.
+      await c.query(begin);
       const out = await fn(c);
       await c.query('COMMIT');
       // ---- DURABLE from here: COMMIT returned with synchronous_commit=on.
@@ -242,32 +243,36 @@ export class PgStore implements LogStore {
       checkBatchShape(batch);
       checkIdempotencyRecords(batch);
       const first = batch.entries[0]!.index;
-      // Commit order — one transaction:
-      //   1. lock append_head (appenders in every process wait here);
-      //   2. read the size; the batch must start there (else STORE_CONFLICT),
-      //      the hashes must end at storedHashCount(size) (else STORE_CORRUPT);
-      //   3. recompute the root at that size from the stored frontier hashes;
-      //      it must equal batch.prevRoot (else STORE_CONFLICT);
-      //   4. insert entries, recipients, refs, hashes, the checkpoint, the received entries,
-      //      the idempotency records (a key already held: STORE_CONFLICT);
-      //   5. COMMIT.
+      // Commit order — one transaction, four round trips (each one costs the batch a wait while
+      // the previous commit's fsync is not the bottleneck; issue 14):
+      //   1. BEGIN and lock append_head (appenders in every process wait here), one simple query;
+      //   2. read the size, the stored hash count and the frontier hashes at the batch's first
+      //      index, one query (taken after the lock: the snapshot sees every committed batch);
+      //      the batch must start at the size (else STORE_CONFLICT), the hashes must end at
+      //      storedHashCount(size) (else STORE_CORRUPT), and the root recomputed from the
+      //      frontier hashes must equal batch.prevRoot (else STORE_CONFLICT);
+      //   3. insert entries, recipients, refs, hashes and the checkpoint in ONE statement;
+      //      then the received entries and the idempotency records, if any (a key already
+      //      held: STORE_CONFLICT);
+      //   4. COMMIT.
       await this.#tx(async (c) => {
-        await c.query('SELECT one FROM append_head FOR UPDATE');
-        const r = await c.query(`SELECT (SELECT coalesce(max(idx) + 1, 0) FROM entries) AS n, (SELECT coalesce(max(idx) + 1, 0) FROM hashes) AS h`);
-        const { n, h } = r.rows[0] as { n: number; h: number };
+        const r = await c.query(
+          `SELECT (SELECT coalesce(max(idx) + 1, 0) FROM entries) AS n, (SELECT coalesce(max(idx) + 1, 0) FROM hashes) AS h,
+             (SELECT array_agg(h.hash ORDER BY k.ord) FROM unnest($1::bigint[]) WITH ORDINALITY AS k(idx, ord) LEFT JOIN hashes h ON h.idx = k.idx) AS f`,
+          [frontierIndexes(first)],
+        );
+        const { n, h, f } = r.rows[0] as { n: number; h: number; f: (Buffer | null)[] | null };
         if (first !== n) fail('STORE_CONFLICT', `batch starts at ${first} but the log has ${n} entries`);
         if (h !== storedHashCount(n)) fail('STORE_CORRUPT', `log of size ${n} has ${h} stored hashes`);
-        const root = n === 0 ? Frontier.empty().root() : Frontier.restore(n, await readHashesOn(c, frontierIndexes(n))).root();
+        const root = n === 0 ? Frontier.empty().root() : Frontier.restore(n, frontierHashes(frontierIndexes(n), f ?? [])).root();
         if (!bytesEqual(root, batch.prevRoot)) fail('STORE_CONFLICT', `batch expects another log: its previous root differs from the stored root at size ${n}`);
-        await insertEntries(c, batch.entries);
-        await c.query('INSERT INTO hashes (idx, hash) SELECT * FROM unnest($1::bigint[], $2::bytea[])', [batch.hashes.map((x) => x[0]), batch.hashes.map((x) => x[1])]);
-        await c.query('INSERT INTO checkpoints (tree_size, note) VALUES ($1, $2)', [batch.treeSize, batch.checkpoint]);
+        await insertBatch(c, batch);
         if (batch.received !== undefined && batch.received.length > 0) await ingestOn(c, batch.received);
         for (const r of batch.idempotency ?? []) {
           const ins = await c.query('INSERT INTO idempotency_keys (scope, key, digest, indexes, response, created_at) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING', [r.scope, r.key, r.digest, JSON.stringify(r.indexes), r.response, r.createdAt]);
           if (ins.rowCount !== 1) fail('STORE_CONFLICT', `idempotency key ${JSON.stringify(r.key)} of ${r.scope} is already held: the write it names was logged before`);
         }
-      });
+      }, 'BEGIN; SELECT one FROM append_head FOR UPDATE');
     });
   }
 
@@ -1083,22 +1088,86 @@ async function readHashesOn(c: Queryable, indexes: readonly number[]): Promise<H
   });
 }
 
-async function insertEntries(c: pg.PoolClient, entries: readonly OwnEntry[]): Promise<void> {
-  const cols = metaColumns(entries.map((e) => e.meta));
-  await c.query(
-    `INSERT INTO entries (${ENTRY_COLUMNS}) SELECT * FROM unnest($1::bigint[], $2::bytea[], $3::bytea[], ${META_TYPES.split(', ').map((t, i) => `$${i + 4}::${t}`).join(', ')})`,
-    [entries.map((e) => e.index), entries.map((e) => e.leafHash), entries.map((e) => e.bytes), ...cols],
-  );
+/** The frontier hashes read with the batch's check (`f`, in `indexes` order), checked as readHashesOn checks them. */
+function frontierHashes(indexes: readonly number[], f: readonly (Buffer | null)[]): Hash[] {
+  return indexes.map((idx, k) => {
+    const h = f[k];
+    if (h === undefined || h === null) fail('STORE_CORRUPT', `stored hash ${idx} is missing`);
+    if (h.length !== HASH_SIZE) fail('STORE_CORRUPT', `stored hash ${idx} is not 32 bytes`);
+    return bytes(h);
+  });
+}
+
+/** `parts` back to back in one Buffer (sent as ONE binary parameter: no hex text per row), and where each ends. */
+function packed(parts: readonly Uint8Array[]): [Buffer, number[]] {
+  let n = 0;
+  for (const p of parts) n += p.length;
+  const out = Buffer.allocUnsafe(n);
+  const ends: number[] = [];
+  let o = 0;
+  for (const p of parts) {
+    out.set(p, o);
+    o += p.length;
+    ends.push(o);
+  }
+  return [out, ends];
+}
+
+/**
+ * Inside appendBatch's transaction: the batch's entries, recipients, refs,
+ * stored hashes and checkpoint in ONE statement (data-modifying CTEs; the
+ * foreign keys of entry_to and entry_refs are checked at its end, when the
+ * entries are in). Entry bytes, leaf hashes and stored hashes go as three
+ * binary parameters, cut back into rows by offset on the server.
+ */
+async function insertBatch(c: pg.PoolClient, b: AppendBatch): Promise<void> {
+  const es = b.entries;
+  const [blob, ends] = packed(es.map((e) => e.bytes));
+  const [leaves] = packed(es.map((e) => e.leafHash));
+  const [hashes] = packed(b.hashes.map((x) => x[1]));
   const to: [string, number][] = [];
   const refs: [string, number, number][] = [];
-  for (const e of entries) {
+  for (const e of es) {
     for (const party of new Set(e.meta.to)) to.push([party, e.index]);
     for (const r of e.meta.refs) refs.push([r.party, r.index, e.index]);
   }
-  if (to.length > 0) await c.query('INSERT INTO entry_to (party, idx) SELECT * FROM unnest($1::text[], $2::bigint[])', [to.map((x) => x[0]), to.map((x) => x[1])]);
-  if (refs.length > 0) {
-    await c.query('INSERT INTO entry_refs (party, ref_idx, idx) SELECT * FROM unnest($1::text[], $2::bigint[], $3::bigint[]) ON CONFLICT DO NOTHING', [refs.map((x) => x[0]), refs.map((x) => x[1]), refs.map((x) => x[2])]);
-  }
+  const meta = metaColumns(es.map((e) => e.meta));
+  const M = 8; // $1..$8 below; the meta columns follow
+  const metaCols = META_TYPES.split(', ').map((t, i) => `$${i + M + 1}::${t}`).join(', ');
+  const refsAt = M + meta.length + 1;
+  await c.query(
+    `WITH x AS (
+       SELECT k.idx, k.fin, k.ord, ${META.split(', ').map((m) => `k.${m}`).join(', ')}
+       FROM unnest($1::bigint[], $2::int[], ${metaCols}) WITH ORDINALITY AS k(idx, fin, ${META}, ord)
+     ),
+     y AS (SELECT x.*, coalesce(lag(x.fin) OVER (ORDER BY x.ord), 0) AS start FROM x),
+     e AS (
+       INSERT INTO entries (${ENTRY_COLUMNS})
+       SELECT y.idx, substring($4::bytea FROM 32 * (y.ord::int - 1) + 1 FOR 32), substring($3::bytea FROM y.start + 1 FOR y.fin - y.start),
+              ${META.split(', ').map((m) => `y.${m}`).join(', ')}
+       FROM y ORDER BY y.ord
+     ),
+     t AS (INSERT INTO entry_to (party, idx) SELECT * FROM unnest($5::text[], $6::bigint[])),
+     r AS (INSERT INTO entry_refs (party, ref_idx, idx) SELECT * FROM unnest($${refsAt}::text[], $${refsAt + 1}::bigint[], $${refsAt + 2}::bigint[]) ON CONFLICT DO NOTHING),
+     h AS (INSERT INTO hashes (idx, hash) SELECT $7::bigint + g - 1, substring($8::bytea FROM 32 * (g - 1) + 1 FOR 32) FROM generate_series(1, ${b.hashes.length}) AS g)
+     INSERT INTO checkpoints (tree_size, note) VALUES ($${refsAt + 3}, $${refsAt + 4})`,
+    [
+      es.map((e) => e.index),
+      ends,
+      blob,
+      leaves,
+      to.map((x) => x[0]),
+      to.map((x) => x[1]),
+      b.hashes[0]?.[0] ?? 0,
+      hashes,
+      ...meta,
+      refs.map((x) => x[0]),
+      refs.map((x) => x[1]),
+      refs.map((x) => x[2]),
+      b.treeSize,
+      Buffer.from(b.checkpoint.buffer, b.checkpoint.byteOffset, b.checkpoint.byteLength),
+    ],
+  );
 }
 
 /** One row per (party, index), the first kept; two different hashes for one key in the input is a conflict. */

@@ -241,8 +241,13 @@ export class SqliteStore implements LogStore {
           // The conditional append (issue 14): the batch applies only on top of the tree it was built on.
           const root = size === 0 ? Frontier.empty().root() : Frontier.restore(size, this.#readHashes(frontierIndexes(size))).root();
           if (!sameBytes(root, batch.prevRoot)) fail('STORE_CONFLICT', `batch expects another log: its previous root differs from the stored root at size ${size}`);
+          const types = new Set<string>();
           for (const e of batch.entries) {
-            s.insertType.run(e.meta.type);
+            // One INSERT OR IGNORE per type of the batch, not per entry (a batch is mostly one type).
+            if (!types.has(e.meta.type)) {
+              s.insertType.run(e.meta.type);
+              types.add(e.meta.type);
+            }
             s.insertEntry.run(e.index, e.bytes, e.meta.type, e.meta.incident ?? null, metaColumn(e.bytes, e.meta));
             for (const party of new Set(e.meta.to)) s.insertTo.run(party, e.index);
             for (const r of e.meta.refs) s.insertRef.run(r.party, r.index, e.index);

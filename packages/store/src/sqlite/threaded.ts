@@ -20,7 +20,8 @@
  */
 import { Worker } from 'node:worker_threads';
 import { type ErrorCode, StoreError } from '@parley/core';
-import type { LogStore } from '../types.js';
+import type { AppendBatch, LogStore } from '../types.js';
+import { toWire } from './batchWire.js';
 import type { SqliteStore } from './store.js';
 
 // Worker threads run JavaScript: from the compiled package this is the file
@@ -94,17 +95,27 @@ class WriterThread {
     this.#worker.unref();
   }
 
-  #send(message: object): Promise<unknown> {
+  #send(message: object, transfer: ArrayBuffer[] = []): Promise<unknown> {
     if (this.#dead !== undefined) return Promise.reject(new StoreError('STORE_UNAVAILABLE', 'the SQLite writer thread stopped', { cause: this.#dead }));
     const id = this.#next++;
     return new Promise<unknown>((resolve, reject) => {
       this.#pending.set(id, { resolve, reject });
       this.#worker.ref();
-      this.#worker.postMessage({ id, ...message });
+      this.#worker.postMessage({ id, ...message }, transfer);
     });
   }
 
   write(op: WriteOp, args: unknown[]): Promise<unknown> {
+    // A batch's bytes and hashes are moved in one buffer, not cloned entry by entry (batchWire.ts).
+    if (op === 'appendBatch' && args.length === 1 && isBatch(args[0])) {
+      let wire: ReturnType<typeof toWire>;
+      try {
+        wire = toWire(args[0]);
+      } catch {
+        return this.#send({ op, args }); // not packable (a malformed batch): the store reports it
+      }
+      return this.#send({ op, args: [wire[0]] }, wire[1]);
+    }
     return this.#send({ op, args });
   }
 
@@ -135,4 +146,9 @@ export function withWriterThread(store: SqliteStore, path: string): LogStore {
       return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
     },
   }) as LogStore;
+}
+
+function isBatch(x: unknown): x is AppendBatch {
+  const b = x as Partial<AppendBatch> | null;
+  return typeof b === 'object' && b !== null && Array.isArray(b.entries) && Array.isArray(b.hashes);
 }

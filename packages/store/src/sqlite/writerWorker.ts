@@ -16,6 +16,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { isParleyError } from '@parley/core';
 import { type WriteOp, WRITE_OPS } from './threaded.js';
 import { SqliteStore } from './store.js';
+import { fromWire, isWire } from './batchWire.js';
 
 const store = SqliteStore.open((workerData as { path: string }).path);
 
@@ -49,7 +50,8 @@ function drain(): void {
   const runAll = () => {
     for (const m of writes) {
       // Every store method runs its statements synchronously and returns a settled promise.
-      const p = (store[m.op] as (...a: unknown[]) => Promise<unknown>)(...m.args);
+      const args = m.op === 'appendBatch' && isWire(m.args[0]) ? [fromWire(m.args[0])] : m.args;
+      const p = (store[m.op] as (...a: unknown[]) => Promise<unknown>)(...args);
       p.then(
         (value) => settled.set(m.id, { ok: true, value }),
         (error: unknown) => settled.set(m.id, { ok: false, error }),
