@@ -23,7 +23,7 @@
  *   5. A stale checkpoint replayed (the mirror's checkpoint older than what
  *      CN cosigned): refused (PEER_REFUSED), the witness state and cursor unchanged.
  */
-import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -157,6 +157,32 @@ describe("a node reads a peer's log from the peer's static mirror (nginx)", () =
     expect(r.statusCode, r.body).toBe(200);
     const transport = r.json<{ links: { party: string; transport?: Record<string, unknown> }[] }>().links.find((l) => l.party === 'US')!.transport;
     expect(transport).toMatchObject({ pullSource: 'node', mirrorUrl: deadMirror, detail: expect.stringContaining('its mirror failed (PEER_UNREACHABLE') });
+  });
+
+  it('a preferred mirror answering 404 for its checkpoint is a failed pull: the node is read, link health says why', async () => {
+    const { ch, dir } = await setup();
+    const us = ch.node('US');
+    const sent = await us.sendMessage('alice', { precedence: 'ROUTINE', marking: 'TLP:AMBER', to: ['CN'], text: 'the mirror has nothing' });
+    const usUrl = await ch.app('US').listen({ port: 0, host: '127.0.0.1' });
+    // nginx serving an empty directory: every file, the checkpoint first, is 404.
+    const empty = join(dir, 'mirror-empty');
+    mkdirSync(empty);
+    const nginx = await nginxOn(empty);
+    const mirror = new MirrorClient('US', nginx.url);
+    await expect(pullOnce(ch, mirror)).rejects.toMatchObject({ code: 'PEER_REFUSED', status: 404 });
+    const fed = await Federator.start(ch.node('CN'), ch.store('CN'), peersOf(ch.node('CN'), { urls: { US: usUrl, EU: 'http://127.0.0.1:1' }, timeoutMs: 2000 }), {
+      pollMs: 100,
+      backoff: { baseMs: 40, maxMs: 200 },
+      mirrors: { US: mirror },
+      preferMirror: ['US'],
+    });
+    cleanups.push(() => fed.stop());
+    await waitFor('a pull completed', () => fed.links().find((l) => l.party === 'US')!.pullSource !== undefined);
+    const link = fed.links().find((l) => l.party === 'US')!;
+    expect(link.pullSource).toBe('node');
+    expect(link.fallbackFrom).toMatchObject({ source: 'mirror', code: 'PEER_REFUSED', message: expect.stringContaining('404') });
+    expect(link.witnessedSize).toBe(us.treeSize);
+    await waitFor('CN holds the message', async () => (await ch.store('CN').received('US', sent.index)) !== undefined);
   });
 
   it('refuses a tampered entry bundle in the mirror (TILE_INVALID): nothing ingested, the cursor stays', async () => {
