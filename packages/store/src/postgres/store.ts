@@ -1030,6 +1030,7 @@ export class PgStore implements LogStore {
       countReceived: async () => (await q('SELECT count(*) AS n FROM received'))[0].n,
       countMirror: async () => (await q('SELECT count(*) AS n FROM mirror'))[0].n,
       sessions: async () => (await q('SELECT token_hash, officer, created, expires FROM sessions')).map((r) => ({ tokenHash: r.token_hash, officer: r.officer, created: r.created, expires: r.expires })),
+      idempotencyAll: async () => (await q('SELECT scope, key, digest, indexes, response, created_at FROM idempotency_keys')).map(idempotencyRecordOf),
       settings: async () => (await q('SELECT key, value FROM settings')).map((r) => ({ key: r.key, value: settingOf(r.value) })),
       witnesses: async () => (await q('SELECT party, tree_size, root_hash, note FROM witness')).map((r) => ({ party: r.party, treeSize: r.tree_size, rootHash: bytes(r.root_hash), note: bytes(r.note) })),
       forkProofRows: async () =>
