@@ -1291,9 +1291,22 @@ export class ParleyNode implements Governed {
    * @returns base64url.
    */
   forwardMac(message: string): string {
-    const key = createHash('sha256').update('parley forward v1\n').update(this.#keys.log.seed).digest();
-    return createHmac('sha256', key).update(message).digest('base64url');
+    return forwardMacWith(this.#keys.log.seed, message);
   }
+
+  /**
+   * {@link forwardMac} under every log key this process holds or held — the
+   * current one first, the next one of a pending rotation, the ones it
+   * rotated away from — so the party's processes still recognise each other
+   * while a rotation reaches them one after another.
+   */
+  forwardMacs(message: string): string[] {
+    const seeds = [this.#keys.log.seed, ...(this.#keys.next?.log ? [this.#keys.next.log.seed] : []), ...this.#oldLogSeeds];
+    return seeds.map((seed) => forwardMacWith(seed, message));
+  }
+
+  /** Log seeds this process signed with before a rotation (newest first, a few). */
+  #oldLogSeeds: Uint8Array[] = [];
 
   /** False while another process of the party is its sequencer. */
   get isSequencer(): boolean {
@@ -1370,6 +1383,7 @@ export class ParleyNode implements Governed {
       const hpkeChanged = hpke !== undefined && !bytesEqual(hpke.publicKey, this.#keys.hpke.publicKey);
       if (rotate !== undefined || hpkeChanged) {
         const next = { ...(rotate === undefined && this.#keys.next?.log ? { log: this.#keys.next.log } : {}), ...(!hpkeChanged && this.#keys.next?.hpke ? { hpke: this.#keys.next.hpke } : {}) };
+        if (rotate !== undefined) this.#oldLogSeeds = [this.#keys.log.seed, ...this.#oldLogSeeds].slice(0, 4);
         this.#keys = {
           log: rotate ?? this.#keys.log,
           hpke: hpkeChanged ? hpke : this.#keys.hpke,
@@ -1394,6 +1408,11 @@ export class ParleyNode implements Governed {
   async close(): Promise<void> {
     await this.#writer.close();
   }
+}
+
+function forwardMacWith(seed: Uint8Array, message: string): string {
+  const key = createHash('sha256').update('parley forward v1\n').update(seed).digest();
+  return createHmac('sha256', key).update(message).digest('base64url');
 }
 
 /**
