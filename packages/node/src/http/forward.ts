@@ -62,8 +62,8 @@ export const FORWARD_MAC_SKEW_S = 60;
 export const FORWARD_ACK_HEADER = 'x-parley-forward-ack';
 
 const ackInput = (vouch: string) => `forward-ack\n${vouch}`;
-/** Requests a process of this party forwarded (their MAC verified), with their vouch header. */
-const forwardedBy = new WeakMap<FastifyRequest, string>();
+/** Requests a process of this party forwarded (their MAC verified), with their vouch header and which key made it. */
+const forwardedBy = new WeakMap<FastifyRequest, { readonly vouch: string; readonly key: number }>();
 
 const clientOf = new WeakMap<FastifyRequest, string>();
 
@@ -127,13 +127,15 @@ function unavailable(reply: FastifyReply, detail: string): FastifyReply {
  */
 export function registerForward(app: App, seq: SequencerView | undefined, keys: ForwardKeys): void {
   const mac = (m: string) => keys.mac(m);
-  const accepts = (m: string, given: string): boolean => {
+  /** Which of the keys (ForwardKeys.macs order) made `given`, or -1. */
+  const madeBy = (m: string, given: string): number => {
     const got = Buffer.from(given);
-    return keys.macs(m).some((x) => {
+    return keys.macs(m).findIndex((x) => {
       const want = Buffer.from(x);
       return got.length === want.length && timingSafeEqual(got, want);
     });
   };
+  const accepts = (m: string, given: string): boolean => madeBy(m, given) >= 0;
   // A request a follower of the party forwarded: believe the client address it vouches for (within the skew);
   // one that says it was forwarded and is not vouched for by this party's key is not ours to run.
   app.addHook('onRequest', async (req: FastifyRequest, reply: FastifyReply) => {
@@ -141,16 +143,18 @@ export function registerForward(app: App, seq: SequencerView | undefined, keys: 
     const vouch = req.headers[FORWARD_MAC_HEADER];
     const forwarded = req.headers[FORWARDED_HEADER] !== undefined;
     const [at, given] = typeof vouch === 'string' ? vouch.split(' ') : [];
-    const valid = typeof address === 'string' && at !== undefined && given !== undefined && accepts(macInput(req.method, req.url, address, at), given);
+    const by = typeof address === 'string' && at !== undefined && given !== undefined ? madeBy(macInput(req.method, req.url, address, at), given) : -1;
+    const valid = by >= 0;
     if (forwarded && !valid) return unavailable(reply, 'this request was forwarded by a process of another party, or to the wrong server (a sequencer URL now served by another program): retry, your party\u2019s sequencer will take it');
     if (!valid) return;
-    if (forwarded) forwardedBy.set(req, vouch as string);
+    if (forwarded) forwardedBy.set(req, { vouch: vouch as string, key: by });
     if (Math.abs(Date.now() / 1000 - Number(at)) <= FORWARD_MAC_SKEW_S) clientOf.set(req, address as string);
   });
   // The answer to a forwarded request says it is this party's (the follower checks it).
   app.addHook('onSend', async (req: FastifyRequest, reply: FastifyReply) => {
-    const vouch = forwardedBy.get(req);
-    if (vouch !== undefined) reply.header(FORWARD_ACK_HEADER, mac(ackInput(vouch)));
+    const f = forwardedBy.get(req);
+    // Under the key the follower used: one that has not followed a rotation (or is ahead of us) can check it.
+    if (f !== undefined) reply.header(FORWARD_ACK_HEADER, keys.macs(ackInput(f.vouch))[f.key] ?? mac(ackInput(f.vouch)));
   });
   if (seq === undefined) return;
   const agent = new Agent({ connect: { timeout: 2_000 }, keepAliveTimeout: 10_000 });
