@@ -356,13 +356,13 @@ export class Federator {
     await Promise.all(this.#links.flatMap((l) => [...l.writes]));
   }
 
-  /** Asks every link to pull now (and push if needed), skipping the wait — but not a backoff. */
   /** The peer's node showed us a verified checkpoint of its log of `size`. */
   #nodeShowed(party: string, size: number): void {
     const l = this.#links.find((x) => x.peer.party === party);
     if (l !== undefined && size > l.nodeSize) l.nodeSize = size;
   }
 
+  /** Asks every link to pull now (and push if needed), skipping the wait — but not a backoff. */
   poke(party?: string): void {
     for (const l of this.#links) {
       if (party !== undefined && l.peer.party !== party) continue;
