@@ -428,6 +428,14 @@ export class LogWriter {
       const conflict = this.#conflictAt;
       this.#conflictAt = undefined;
       const moved = conflict === undefined || this.#state.frontier.size !== conflict.size;
+      // Submissions whose idempotency key the store now holds: their writes were logged (by another
+      // batch, another process). One of them alone fails a whole batch, on a log that did not move:
+      // the others in that batch go again without it, never rejected with its conflict.
+      const held = new Set<Submission>();
+      for (const s of waiting) {
+        const k = s.idempotency;
+        if (s.conflicts > 0 && k !== undefined && (await this.#store.idempotencyRecord(k.scope, k.key)) !== undefined) held.add(s);
+      }
       const go: Submission[] = [];
       const checked: Submission[] = [];
       for (const s of waiting) {
@@ -435,13 +443,12 @@ export class LogWriter {
           go.push(s);
           continue;
         }
-        if (!moved) {
-          s.reject(conflict!.error);
+        if (held.has(s)) {
+          s.reject(new StoreError('STORE_CONFLICT', `idempotency key ${JSON.stringify(s.idempotency!.key)} is held: the write was logged by another batch`));
           continue;
         }
-        const k = s.idempotency;
-        if (k !== undefined && (await this.#store.idempotencyRecord(k.scope, k.key)) !== undefined) {
-          s.reject(new StoreError('STORE_CONFLICT', `idempotency key ${JSON.stringify(k.key)} is held: the write was logged by another batch`));
+        if (!moved && held.size === 0) {
+          s.reject(conflict!.error);
           continue;
         }
         checked.push(s);

@@ -6,7 +6,8 @@
  * nothing written): after resync — or by itself after that failure, staging
  * the refused submission again — it continues on the grown log at the right
  * index; a refused submission whose idempotency key is now held is not
- * staged again. resync never moves the
+ * staged again, and the others of its batch are (never failed with its
+ * conflict: the 409 STORE_CONFLICT a multi-process kill run showed). resync never moves the
  * frontier backwards, and while a batch is in flight it defers the re-read.
  */
 import { join } from 'node:path';
@@ -77,6 +78,28 @@ describe('LogWriter.resync', () => {
     expect((await sa.idempotencyRecord('alice', 'K'))?.response).toBe('first');
     // An unkeyed submission of b goes on, after the re-read.
     expect((await b.append(entry('b0'))).index).toBe(1);
+    await checkLog(sa);
+    await close();
+  });
+
+  it('a batch failed by one submission’s held idempotency key: that one is refused, the others in the batch are logged (issue 14)', async () => {
+    const { sa, b, a, close } = await two();
+    const key = (k: string, tag: string) => ({
+      scope: 'alice',
+      key: k,
+      record: (x: readonly { index: number }[]) => ({ scope: 'alice', key: k, digest: 'd'.repeat(64), indexes: x.map((e) => e.index), response: tag, createdAt: 1 }),
+    });
+    // a (the old sequencer) logged K; b, the new one, holds that log already (the log will not move),
+    // and gets K again (its client resent it) in the same batch as another officer's write.
+    expect((await a.append(entry('first'), { idempotency: key('K', 'first') })).index).toBe(0);
+    expect(await b.resync()).toBe(1);
+    const again = b.append(entry('again'), { idempotency: key('K', 'again') });
+    const other = b.append(entry('other'), { idempotency: key('L', 'other') });
+    await expectRejectsCode(again, StoreError, 'STORE_CONFLICT');
+    expect((await other).index).toBe(1);
+    expect((await sa.idempotencyRecord('alice', 'K'))?.response).toBe('first');
+    expect((await sa.idempotencyRecord('alice', 'L'))?.indexes).toEqual([1]);
+    expect(await sa.treeSize()).toBe(2);
     await checkLog(sa);
     await close();
   });
