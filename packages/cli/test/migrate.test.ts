@@ -4,7 +4,9 @@
  * copied to a fresh PostgreSQL database (127.0.0.1:5432; fails loudly when
  * down) and verified; --switch points config.json at it and the node
  * continues the same log there; then the PostgreSQL store is copied back to
- * a new SQLite data directory. Refusals: a running node (its lock), a target
+ * a new SQLite data directory. A write sent with an Idempotency-Key before
+ * the move and resent to the migrated node is answered from the copied key
+ * (Idempotency-Replayed), not logged again. Refusals: a running node (its lock), a target
  * that is not empty — nothing copied.
  */
 import { spawnSync } from 'node:child_process';
@@ -40,6 +42,19 @@ async function stop(s: Served): Promise<void> {
   s.child.kill('SIGTERM');
   expect(await s.exited).toBe(0);
 }
+/** POST /v1/messages with an Idempotency-Key, as the saved session of DIR/session.json. */
+async function keyedSend(url: string, text: string, key: string): Promise<{ status: number; index: number; replayed: boolean }> {
+  const { token } = JSON.parse(readFileSync(join(tmp, 'us', 'session.json'), 'utf8')) as { token: string };
+  const r = await fetch(`${url}/v1/messages`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${token}`, 'idempotency-key': `"${key}"` },
+    body: JSON.stringify({ precedence: 'ROUTINE', marking: 'TLP:CLEAR', text }),
+  });
+  const body = (await r.json()) as { index: number };
+  return { status: r.status, index: body.index, replayed: r.headers.get('idempotency-replayed') === 'true' };
+}
+const KEY = 'migrate-8b0c2a64-6e0b-4f43-9d0c-2f3a2c1b7e55';
+
 function send(text: string): number {
   return json<{ index: number }>(['send', '--precedence', 'ROUTINE', '--to', 'CN', '--marking', 'TLP:AMBER', '--lang', 'en', text, '--data', 'us']).index;
 }
@@ -68,6 +83,8 @@ describe('parley migrate', () => {
     servers.push(node);
     json(['login', '--name', 'alice', '--password-file', 'alice.pw', '--url', node.url, '--data', 'us']);
     expect([send('one'), send('two'), send('three')]).toEqual([0, 1, 2]);
+    // A keyed write whose answer the client is taken to have lost: it resends after the move (below).
+    expect(await keyedSend(node.url, 'keyed, before the move', KEY)).toEqual({ status: 201, index: 3, replayed: false });
     // While the node runs, migrate refuses (the data directory's lock), copying nothing.
     const busy = parley(['migrate', '--from', 'us', '--to', db.url, '--json']);
     expect(busy.code).toBe(2);
@@ -76,8 +93,10 @@ describe('parley migrate', () => {
 
   it('copies it to an empty PostgreSQL database, verifies, and with --switch the node continues there', async () => {
     const r = json<{ treeSize: number; checkpoints: number; verified: boolean; switched: boolean; counts: Record<string, number> }>(['migrate', '--from', 'us', '--to', db.url, '--switch']);
-    expect(r).toMatchObject({ treeSize: 3, verified: true, switched: true });
+    expect(r).toMatchObject({ treeSize: 4, verified: true, switched: true });
     expect(r.counts.officer).toBe(1);
+    // Every keyed write (parley send keys its writes too) is copied with its key.
+    expect(r.counts.idempotency).toBe(4);
     expect(r.counts.session).toBeGreaterThanOrEqual(1);
     expect(r.counts.setting).toBeGreaterThanOrEqual(1);
     expect(JSON.parse(readFileSync(join(tmp, 'us', 'config.json'), 'utf8')).store).toBe(db.url);
@@ -85,7 +104,9 @@ describe('parley migrate', () => {
     servers.push(node);
     // The saved session names the old port: log in to the new node (the officer and its password were copied).
     json(['login', '--name', 'alice', '--password-file', 'alice.pw', '--url', node.url, '--data', 'us']);
-    expect(send('four, in PostgreSQL')).toBe(3);
+    // The resend after the move: the first answer from the copied key, nothing logged again.
+    expect(await keyedSend(node.url, 'keyed, before the move', KEY)).toEqual({ status: 201, index: 3, replayed: true });
+    expect(send('four, in PostgreSQL')).toBe(4);
     await stop(node);
   });
 
@@ -101,14 +122,14 @@ describe('parley migrate', () => {
   });
 
   it('copies the PostgreSQL store back to a new SQLite data directory, complete and verified', () => {
-    const r = json<{ treeSize: number; verified: boolean }>(['migrate', '--from', 'us', '--to', 'us-sqlite']);
-    expect(r).toMatchObject({ treeSize: 4, verified: true });
+    const r = json<{ treeSize: number; verified: boolean; counts: Record<string, number> }>(['migrate', '--from', 'us', '--to', 'us-sqlite']);
+    expect(r).toMatchObject({ treeSize: 5, verified: true, counts: { idempotency: 5 } });
     expect(existsSync(join(tmp, 'us-sqlite', 'parley.sqlite'))).toBe(true);
     for (const f of ['keys.enc', 'party.json', 'accord.json', 'config.json']) expect(existsSync(join(tmp, 'us-sqlite', f))).toBe(true);
     expect(JSON.parse(readFileSync(join(tmp, 'us-sqlite', 'config.json'), 'utf8')).store).toBeUndefined();
     const exp = parley(['export', '--data', 'us-sqlite']);
     expect(exp.code, exp.stderr).toBe(0);
-    expect(exp.stdout.trim().split('\n').map((l) => (JSON.parse(l) as { index: number }).index)).toEqual([0, 1, 2, 3]);
+    expect(exp.stdout.trim().split('\n').map((l) => (JSON.parse(l) as { index: number }).index)).toEqual([0, 1, 2, 3, 4]);
     expect(json<{ officers: { name: string }[] }>(['officer', 'list', '--data', 'us-sqlite']).officers.map((o) => o.name)).toEqual(['alice']);
   });
 

@@ -262,11 +262,11 @@ describe('several parley serve processes for one party on one PostgreSQL databas
     console.log('multi-process: refusals before the answer', errors);
     expect(acked.size).toBeGreaterThan(100);
     expect(failed, 'every write is acknowledged in the end').toEqual([]);
-    // Never a 409 STORE_CONFLICT (a deposed sequencer's batch is staged again, not surfaced), never a 5xx but 503.
-    // A transient 401 "unknown or revoked token" was seen around kills (also before issue 14's keys, when this
-    // check sat inside the try and was swallowed): not explained yet, so it is counted and printed, not hidden.
+    // Never a 409 STORE_CONFLICT (a deposed sequencer's batch is staged again, not surfaced), never a 5xx but 503,
+    // never a 401: the transient "unknown or revoked token" seen around kills was a follower handing the write to
+    // whatever listened on the dead sequencer's port (http/forward.ts; node test forward-party.test.ts).
     console.log('multi-process: unexpected answers', unexpected);
-    expect(unexpected.filter((u) => !u.startsWith('401 UNAUTHENTICATED'))).toEqual([]);
+    expect(unexpected).toEqual([]);
 
     const { size, unacked, checkpoints } = await checkLog(acked, failed);
     console.log(`multi-process: log of ${size} entries, ${checkpoints} checkpoints all on one tree`);

@@ -388,8 +388,11 @@ export async function startRuntime(o: RuntimeOptions): Promise<Runtime> {
     let transitions: Promise<void> = Promise.resolve();
     const takeOver = async () => {
       const size = await o.node.resync();
-      // Sign under the chain the last sequencer adopted, never a stale one this process opened with.
+      // Sign under the chain the last sequencer adopted, never a stale one this process opened with,
+      // and with the log key in force: a rotation the last sequencer activated is followed (or, without
+      // the next key in this data directory, the takeover fails: KEY_RETIRED, the lock is given up).
       await o.node.followChain();
+      await o.node.checkSigningKey();
       if (!election.isSequencer) return;
       continuity = await startGuard(o, events);
       if (!election.isSequencer) return;

@@ -388,10 +388,95 @@ export class ParleyNode implements Governed {
       this.#chainRevision = held.revision;
       this.#pool?.adopt(file, this.#genesis.signed);
       await this.governance?.followStored(file, next.chain);
+      await this.#followOwnKeys();
       return next.chain;
     });
     this.#chainTail = run.catch(() => undefined);
     return run;
+  }
+
+  /**
+   * Several processes of one party (issue 14): the log key that signs our
+   * next entry, as our own log and the chain in force say — the one the
+   * epochs name at our tree size, or the key of the version our latest own
+   * activation entry activated (the sequencer that wrote it may have died
+   * before the chain recorded the activation). Undefined: nothing to say
+   * (no version names us).
+   */
+  async #ownKeyInForce(): Promise<string | undefined> {
+    const size = await this.#store.treeSize();
+    let key = this.#governed.epochs.keysFor(this.party, size)?.member.party.logKey;
+    const [act] = await this.#store.outbox({ type: 'accord.activation', limit: 1 });
+    if (act !== undefined) {
+      try {
+        const body = parseEntry(act.bytes).body as { clear?: { version?: unknown } };
+        const version = typeof body.clear?.version === 'number' ? this.#governed.chain.version(body.clear.version) : undefined;
+        const named = version?.party(this.party)?.party.logKey;
+        // Entries after our latest activation entry are signed by the key its version names (appendActivation).
+        if (named !== undefined) key = named;
+      } catch {
+        // our own entry: it parses; if not, the epochs answer alone
+      }
+    }
+    return key;
+  }
+
+  /**
+   * Follows a rotation of our own log key that another process of the party
+   * (the sequencer) activated: when the key in force for our next entry
+   * ({@link #ownKeyInForce}) is the pending next key this process holds
+   * (log.key.next), it becomes the key — entries, checkpoints, the signing
+   * pool and the witness (without witness.key) use it from now on, the next
+   * HPKE key of the version becomes the HPKE key and the old one is kept
+   * retired — exactly as the sequencer switched at its activation entry and
+   * as a restart would (promoteNextKeys). A key in force that this process
+   * does not hold is recorded: it must not sign ({@link checkSigningKey}).
+   */
+  async #followOwnKeys(): Promise<void> {
+    const want = await this.#ownKeyInForce();
+    if (want === undefined || want === this.logKey) {
+      this.#keyMissing = undefined;
+      return;
+    }
+    const next = this.#keys.next;
+    if (next?.log === undefined || formatVerifierKey(verifierKeyOf(next.log)) !== want) {
+      this.#keyMissing = want;
+      return;
+    }
+    const named = this.#governed.chain.current.party(this.party)?.party.hpkeKey;
+    const hpkeMoved = next.hpke !== undefined && named === formatBase64(next.hpke.publicKey) && !bytesEqual(next.hpke.publicKey, this.#keys.hpke.publicKey);
+    this.#oldLogSeeds = [this.#keys.log.seed, ...this.#oldLogSeeds].slice(0, 4);
+    this.#keys = {
+      ...this.#keys,
+      log: next.log,
+      hpke: hpkeMoved ? next.hpke! : this.#keys.hpke,
+      retiredHpke: [...(hpkeMoved ? [this.#keys.hpke] : []), ...(this.#keys.retiredHpke ?? [])],
+      next: {},
+    };
+    const signer = newSigner(next.log);
+    this.#sign = getCrypto().ed25519Signer(next.log.seed);
+    this.#signSeed = next.log.seed;
+    this.#signCheckpoint = (cp) => signCheckpoint(cp, signer);
+    this.#keyMissing = undefined;
+  }
+
+  /** The log key in force for our next entry when this process does not hold it (set by {@link #followOwnKeys}). */
+  #keyMissing: string | undefined;
+
+  /**
+   * Before a process of the party signs as its sequencer: its log key must be
+   * the one in force for its next entry (a rotation another process
+   * activated is followed first, {@link followChain}).
+   * @throws VerificationError `KEY_RETIRED` when this process holds only a
+   *   key the party rotated away from (its data directory lacks log.key.next):
+   *   it must not become the sequencer.
+   */
+  async checkSigningKey(): Promise<void> {
+    await this.#chainTail;
+    await this.#followOwnKeys();
+    if (this.#keyMissing !== undefined) {
+      fail('KEY_RETIRED', `${this.party}'s log key in force is ${this.#keyMissing}, which this process does not hold (it holds the retired ${this.logKey}): copy log.key.next into its data directory and restart it`);
+    }
   }
 
   /**
@@ -1291,9 +1376,22 @@ export class ParleyNode implements Governed {
    * @returns base64url.
    */
   forwardMac(message: string): string {
-    const key = createHash('sha256').update('parley forward v1\n').update(this.#keys.log.seed).digest();
-    return createHmac('sha256', key).update(message).digest('base64url');
+    return forwardMacWith(this.#keys.log.seed, message);
   }
+
+  /**
+   * {@link forwardMac} under every log key this process holds or held — the
+   * current one first, the next one of a pending rotation, the ones it
+   * rotated away from — so the party's processes still recognise each other
+   * while a rotation reaches them one after another.
+   */
+  forwardMacs(message: string): string[] {
+    const seeds = [this.#keys.log.seed, ...(this.#keys.next?.log ? [this.#keys.next.log.seed] : []), ...this.#oldLogSeeds];
+    return seeds.map((seed) => forwardMacWith(seed, message));
+  }
+
+  /** Log seeds this process signed with before a rotation (newest first, a few). */
+  #oldLogSeeds: Uint8Array[] = [];
 
   /** False while another process of the party is its sequencer. */
   get isSequencer(): boolean {
@@ -1370,6 +1468,7 @@ export class ParleyNode implements Governed {
       const hpkeChanged = hpke !== undefined && !bytesEqual(hpke.publicKey, this.#keys.hpke.publicKey);
       if (rotate !== undefined || hpkeChanged) {
         const next = { ...(rotate === undefined && this.#keys.next?.log ? { log: this.#keys.next.log } : {}), ...(!hpkeChanged && this.#keys.next?.hpke ? { hpke: this.#keys.next.hpke } : {}) };
+        if (rotate !== undefined) this.#oldLogSeeds = [this.#keys.log.seed, ...this.#oldLogSeeds].slice(0, 4);
         this.#keys = {
           log: rotate ?? this.#keys.log,
           hpke: hpkeChanged ? hpke : this.#keys.hpke,
@@ -1394,6 +1493,11 @@ export class ParleyNode implements Governed {
   async close(): Promise<void> {
     await this.#writer.close();
   }
+}
+
+function forwardMacWith(seed: Uint8Array, message: string): string {
+  const key = createHash('sha256').update('parley forward v1\n').update(seed).digest();
+  return createHmac('sha256', key).update(message).digest('base64url');
 }
 
 /**

@@ -13,6 +13,10 @@
  *      reads the node again.
  *      With the mirror preferred and down, the pull reads the node, and
  *      GET /v1/links says so (transport.pullSource, the mirror's failure).
+ *      A preferred mirror answering 404 for its checkpoint is a failed pull
+ *      (PEER_REFUSED), not an empty log: the node is read. A preferred mirror
+ *      lagging what the peer's node showed (the checkpoint of its push, refused
+ *      as incomplete) by more than mirrorMaxLag is refused: the node is read.
  *   2. A tampered entry bundle in the mirror: refused (TILE_INVALID), nothing
  *      ingested or mirrored, the cursor stays; the untampered bundle then pulls.
  *   3. A tampered hash tile (one the consistency proof from what CN cosigned
@@ -23,7 +27,7 @@
  *   5. A stale checkpoint replayed (the mirror's checkpoint older than what
  *      CN cosigned): refused (PEER_REFUSED), the witness state and cursor unchanged.
  */
-import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -157,6 +161,69 @@ describe("a node reads a peer's log from the peer's static mirror (nginx)", () =
     expect(r.statusCode, r.body).toBe(200);
     const transport = r.json<{ links: { party: string; transport?: Record<string, unknown> }[] }>().links.find((l) => l.party === 'US')!.transport;
     expect(transport).toMatchObject({ pullSource: 'node', mirrorUrl: deadMirror, detail: expect.stringContaining('its mirror failed (PEER_UNREACHABLE') });
+  });
+
+  it('a preferred mirror answering 404 for its checkpoint is a failed pull: the node is read, link health says why', async () => {
+    const { ch, dir } = await setup();
+    const us = ch.node('US');
+    const sent = await us.sendMessage('alice', { precedence: 'ROUTINE', marking: 'TLP:AMBER', to: ['CN'], text: 'the mirror has nothing' });
+    const usUrl = await ch.app('US').listen({ port: 0, host: '127.0.0.1' });
+    // nginx serving an empty directory: every file, the checkpoint first, is 404.
+    const empty = join(dir, 'mirror-empty');
+    mkdirSync(empty);
+    const nginx = await nginxOn(empty);
+    const mirror = new MirrorClient('US', nginx.url);
+    await expect(pullOnce(ch, mirror)).rejects.toMatchObject({ code: 'PEER_REFUSED', status: 404 });
+    const fed = await Federator.start(ch.node('CN'), ch.store('CN'), peersOf(ch.node('CN'), { urls: { US: usUrl, EU: 'http://127.0.0.1:1' }, timeoutMs: 2000 }), {
+      pollMs: 100,
+      backoff: { baseMs: 40, maxMs: 200 },
+      mirrors: { US: mirror },
+      preferMirror: ['US'],
+    });
+    cleanups.push(() => fed.stop());
+    await waitFor('a pull completed', () => fed.links().find((l) => l.party === 'US')!.pullSource !== undefined);
+    const link = fed.links().find((l) => l.party === 'US')!;
+    expect(link.pullSource).toBe('node');
+    expect(link.fallbackFrom).toMatchObject({ source: 'mirror', code: 'PEER_REFUSED', message: expect.stringContaining('404') });
+    expect(link.witnessedSize).toBe(us.treeSize);
+    await waitFor('CN holds the message', async () => (await ch.store('CN').received('US', sent.index)) !== undefined);
+  });
+
+  it("a preferred mirror lagging what the peer's node showed (an incomplete push) by more than the bound is not read: the node is", async () => {
+    const { ch, dir } = await setup();
+    const us = ch.node('US');
+    await Promise.all(Array.from({ length: 5 }, () => us.heartbeat()));
+    // US's mirror stops at 5 (its publisher stopped); CN reads it there.
+    const mirrorDir = join(dir, 'mirror-us');
+    const pub = await publish(us, ch.store('US'), mirrorDir);
+    await pub.stop();
+    const nginx = await nginxOn(mirrorDir);
+    const mirror = new MirrorClient('US', nginx.url);
+    expect((await pullOnce(ch, mirror)).witnessedSize).toBe(5);
+    // One commit of 95 entries: US's checkpoints are 5 and 100 only, so its push of 16 entries proven
+    // against 100 is refused by CN as incomplete — which tells CN (a checkpoint signed by US) that US's log is at 100.
+    await Promise.all(Array.from({ length: 95 }, () => us.heartbeat()));
+    expect(us.treeSize).toBe(100);
+    expect(await ch.store('US').checkpointAt(20)).toBeUndefined();
+    const usUrl = await ch.app('US').listen({ port: 0, host: '127.0.0.1' });
+    const cnUrl = await ch.app('CN').listen({ port: 0, host: '127.0.0.1' });
+    const fed = await Federator.start(ch.node('CN'), ch.store('CN'), peersOf(ch.node('CN'), { urls: { US: usUrl, EU: 'http://127.0.0.1:1' }, timeoutMs: 2000 }), {
+      pollMs: 60_000,
+      backoff: { baseMs: 40, maxMs: 200 },
+      mirrors: { US: mirror },
+      preferMirror: ['US'],
+      mirrorMaxLag: 16,
+    });
+    cleanups.push(() => fed.stop());
+    await waitFor('the first pull (from the mirror, still fresh) completed', () => fed.links().find((l) => l.party === 'US')!.pullSource !== undefined);
+    expect(fed.links().find((l) => l.party === 'US')!.pullSource).toBe('mirror');
+    const usFed = await Federator.start(us, ch.store('US'), peersOf(us, { urls: { CN: cnUrl, EU: 'http://127.0.0.1:1' }, timeoutMs: 2000 }), { pollMs: 60_000, pushBatch: 16, backoff: { baseMs: 40, maxMs: 200 } });
+    cleanups.push(() => usFed.stop());
+    await waitFor('CN cosigned US at 100', async () => (await ch.node('CN').witness.latest('US'))?.treeSize === 100);
+    await waitFor('CN scanned US to 100', () => fed.links().find((l) => l.party === 'US')!.scannedSize === 100);
+    const link = fed.links().find((l) => l.party === 'US')!;
+    expect(link.pullSource).toBe('node');
+    expect(link.fallbackFrom).toMatchObject({ source: 'mirror', code: 'PEER_REFUSED', message: expect.stringContaining('95 entries behind the 100') });
   });
 
   it('refuses a tampered entry bundle in the mirror (TILE_INVALID): nothing ingested, the cursor stays', async () => {

@@ -11,7 +11,13 @@
  * its entries and compared with every checkpoint's root.
  *
  * Not copied: nothing. Sessions are copied too (a migrated node keeps its
- * officers logged in); nonces still live are copied (no replay window).
+ * officers logged in); nonces still live are copied (no replay window);
+ * idempotency keys are copied (a client resending a write it sent before the
+ * move gets the first answer from the new store, and nothing is logged
+ * twice). The only write path of an idempotency record is the append of the
+ * batch whose entries it names (LogStore.appendBatch), so each record rides
+ * with the copy of that batch (the batch its indexes fall in); the dump
+ * lists them whole, by (scope, key), for the verification.
  */
 import { bytesEqual, fail, Frontier, type Hash, leafHash, parseCheckpoint, parseNote, storedHashCount } from '@parley/core';
 import type {
@@ -20,6 +26,7 @@ import type {
   Cursor,
   CursorKind,
   EvaluationNote,
+  IdempotencyRecord,
   LogStore,
   MirroredEntry,
   Officer,
@@ -70,12 +77,14 @@ export type DumpRecord =
   | { readonly kind: 'departed'; readonly value: StoredDepartedLog }
   /** An accord fork proof, in insertion order. */
   | { readonly kind: 'accordFork'; readonly proof: string; readonly recordedAt: string }
-  | { readonly kind: 'evaluationNote'; readonly value: EvaluationNote };
+  | { readonly kind: 'evaluationNote'; readonly value: EvaluationNote }
+  /** An idempotency record, by (scope, key); copied with the batch its indexes fall in. */
+  | { readonly kind: 'idempotency'; readonly record: IdempotencyRecord };
 
 export type DumpKind = DumpRecord['kind'];
 
 /** The kinds, in dump order. */
-export const DUMP_KINDS: readonly DumpKind[] = ['batch', 'mirror', 'received', 'officer', 'session', 'nonce', 'setting', 'witness', 'forkProof', 'unverified', 'cursor', 'ownCosigned', 'cosignedTime', 'timestamp', 'escalation', 'accordChain', 'departed', 'accordFork', 'evaluationNote'];
+export const DUMP_KINDS: readonly DumpKind[] = ['batch', 'mirror', 'received', 'officer', 'session', 'nonce', 'setting', 'witness', 'forkProof', 'unverified', 'cursor', 'ownCosigned', 'cosignedTime', 'timestamp', 'escalation', 'accordChain', 'departed', 'accordFork', 'evaluationNote', 'idempotency'];
 
 /**
  * The raw listings a logical dump needs beyond the LogStore reads, each
@@ -105,6 +114,8 @@ export interface DumpTables {
   /** In insertion order. */
   accordForkRows(): Promise<{ proof: string; recordedAt: string }[]>;
   evaluationNotesAll(): Promise<EvaluationNote[]>;
+  /** Every idempotency record (kept 24 hours: a day of keyed writes). */
+  idempotencyAll(): Promise<IdempotencyRecord[]>;
 }
 
 /** A store that lists its tables for a logical dump (SqliteStore, PgStore). */
@@ -139,6 +150,7 @@ async function smallRecords(s: DumpableStore, now: number): Promise<DumpRecord[]
   for (const value of byKeys(await s.departedLogs(), (x) => x.party)) out.push({ kind: 'departed', value });
   for (const f of await t.accordForkRows()) out.push({ kind: 'accordFork', ...f });
   for (const value of byKeys(await t.evaluationNotesAll(), (x) => x.party, (x) => x.index, (x) => x.cosigner)) out.push({ kind: 'evaluationNote', value });
+  for (const record of byKeys(await t.idempotencyAll(), (x) => x.scope, (x) => x.key)) out.push({ kind: 'idempotency', record });
   return out;
 }
 
@@ -209,6 +221,11 @@ export async function copyStore(from: DumpableStore, to: DumpableStore, o: { now
   const done = emptyCounts();
   let n = 0;
   let frontier = Frontier.empty();
+  // Idempotency records by the batch that must carry them: the one holding their first index.
+  const keyed = byKeys(await from.dumpTables().idempotencyAll(), (x) => x.indexes[0] ?? -1, (x) => x.scope, (x) => x.key);
+  let nextKeyed = 0;
+  const carried = new Set<string>();
+  const keyId = (k: IdempotencyRecord) => `${k.scope}\u0000${k.key}`;
   let received: ReceivedEntry[] = [];
   let mirror: { party: string; entries: MirroredEntry[] } | undefined;
   const flush = async () => {
@@ -225,7 +242,11 @@ export async function copyStore(from: DumpableStore, to: DumpableStore, o: { now
         const prevRoot = frontier.root();
         const f = frontier.clone();
         for (const e of r.entries) f.append(e.leafHash);
-        await to.appendBatch({ entries: r.entries, hashes: r.hashes, treeSize: r.treeSize, checkpoint: r.checkpoint, prevRoot });
+        const idempotency: IdempotencyRecord[] = [];
+        while (nextKeyed < keyed.length && (keyed[nextKeyed]!.indexes[0] ?? -1) < r.treeSize) idempotency.push(keyed[nextKeyed++]!);
+        for (const k of idempotency) carried.add(keyId(k));
+        // The target checks each record names indexes of this batch only (STORE_CONFLICT otherwise: nothing written).
+        await to.appendBatch({ entries: r.entries, hashes: r.hashes, treeSize: r.treeSize, checkpoint: r.checkpoint, prevRoot, ...(idempotency.length > 0 ? { idempotency } : {}) });
         frontier = f;
         break;
       }
@@ -292,6 +313,12 @@ export async function copyStore(from: DumpableStore, to: DumpableStore, o: { now
         break;
       case 'evaluationNote':
         await to.addEvaluationNote(r.value);
+        break;
+      case 'idempotency':
+        // Written with its batch above; one no batch carried names no index of the log.
+        if (!carried.has(keyId(r.record))) {
+          fail('STORE_CORRUPT', `idempotency key ${JSON.stringify(r.record.key)} of ${r.record.scope} names indexes ${JSON.stringify(r.record.indexes)}, beyond the log`);
+        }
         break;
     }
     const w = r.kind === 'batch' ? r.entries.length : 1;

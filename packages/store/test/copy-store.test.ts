@@ -4,7 +4,8 @@
  * PostgreSQL (real server, fresh database) and back to a new SQLite file;
  * each copy verifies record by record and recomputes the tree. A copy
  * tampered with afterwards (one byte of one entry, a missing session) is
- * caught; a non-empty target is refused before anything is written.
+ * caught, and so is a copied idempotency key with another answer or missing;
+ * a non-empty target is refused before anything is written.
  */
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -15,6 +16,7 @@ import { SqliteStore } from '../src/sqlite/store.js';
 import { backupDatabase } from '../src/sqlite/backup.js';
 import { PgStore } from '../src/postgres/store.js';
 import { copyStore, dumpCounts, verifyCopy, type DumpableStore } from '../src/copy.js';
+import type { IdempotencyRecord } from '../src/types.js';
 import { buildBatch, checkLog, entryBytes, expectRejectsCode, meta, tempDir } from './helpers.js';
 import { freshPgUrl } from './pg.js';
 
@@ -27,12 +29,23 @@ afterAll(async () => {
 const NOW = 1_800_000_000;
 const note = (size: number, root: string, sig = 'sig') => `cn.parley.test/log\n${size}\n${root}=\n\n\u2014 cn.parley.test/log ${sig}\n`;
 
+/** Idempotency records by the first index of the batch that stores them (populate). */
+const IDEMPOTENCY: Record<number, IdempotencyRecord[]> = {
+  0: [{ scope: 'alice', key: 'k-first', digest: 'a'.repeat(64), indexes: [0], response: '{"status":201,"body":{"index":0}}', createdAt: 1_700_000_000_000 }],
+  13: [
+    { scope: 'zed', key: 'k-z', digest: 'b'.repeat(64), indexes: [13, 14], response: '{"status":201,"body":{"index":13}}', createdAt: 1_700_000_000_001 },
+    { scope: 'alice', key: 'k-mid', digest: 'c'.repeat(64), indexes: [52], response: '{"status":201,"body":{"index":52}}', createdAt: 1_700_000_000_002 },
+  ],
+};
+
 /** Fills `s` with records of every kind. */
 async function populate(s: DumpableStore): Promise<void> {
   const f = Frontier.empty();
   for (const n of [1, 3, 7, 2, 40, 5]) {
     const first = f.size;
-    await s.appendBatch(buildBatch(f, Array.from({ length: n }, (_, k) => ({ bytes: entryBytes(first + k, 'own', 200), meta: meta({ to: ['CN', 'UK'], refs: k === 0 ? [{ party: 'CN', index: 1, hash: 'x' }] : [], ...(k === 1 ? { type: 'incident.report', incident: 'US:1' } : {}) }) }))));
+    const batch = buildBatch(f, Array.from({ length: n }, (_, k) => ({ bytes: entryBytes(first + k, 'own', 200), meta: meta({ to: ['CN', 'UK'], refs: k === 0 ? [{ party: 'CN', index: 1, hash: 'x' }] : [], ...(k === 1 ? { type: 'incident.report', incident: 'US:1' } : {}) }) })));
+    // Idempotency keys (issue 14) ride with the batch whose entries they name: one in the first batch, two in the fifth.
+    await s.appendBatch({ ...batch, ...(IDEMPOTENCY[first] !== undefined ? { idempotency: IDEMPOTENCY[first] } : {}) });
   }
   const rec = (party: string, index: number) => {
     const bytes = entryBytes(index, `r:${party}`);
@@ -84,7 +97,7 @@ describe('copyStore / verifyCopy', () => {
     const src = SqliteStore.open(join(tmp.dir, 'src.sqlite'));
     await populate(src);
     const counts = await dumpCounts(src, NOW);
-    expect(counts).toMatchObject({ batch: 58, received: 703, mirror: 601, officer: 2, session: 1, nonce: 1, setting: 2, witness: 1, forkProof: 1, unverified: 2, cursor: 2, ownCosigned: 2, cosignedTime: 2, timestamp: 1, escalation: 2, accordChain: 1, departed: 1, accordFork: 2, evaluationNote: 2 });
+    expect(counts).toMatchObject({ batch: 58, received: 703, mirror: 601, officer: 2, session: 1, nonce: 1, setting: 2, witness: 1, forkProof: 1, unverified: 2, cursor: 2, ownCosigned: 2, cosignedTime: 2, timestamp: 1, escalation: 2, accordChain: 1, departed: 1, accordFork: 2, evaluationNote: 2, idempotency: 3 });
 
     const { store: mid } = await pgStore();
     const phases = new Set<string>();
@@ -109,6 +122,11 @@ describe('copyStore / verifyCopy', () => {
     await copyStore(mid, back, { now: NOW });
     expect((await verifyCopy(mid, back, { now: NOW })).mismatch).toBeUndefined();
     expect((await verifyCopy(src, back, { now: NOW })).mismatch).toBeUndefined();
+    // Idempotency keys both ways: a retry after the move is answered from the copied record.
+    for (const r of Object.values(IDEMPOTENCY).flat()) {
+      expect(await mid.idempotencyRecord(r.scope, r.key), `${r.scope}/${r.key} in PostgreSQL`).toEqual(r);
+      expect(await back.idempotencyRecord(r.scope, r.key), `${r.scope}/${r.key} back in SQLite`).toEqual(r);
+    }
     for (const s of [src, mid, back]) await s.close();
   });
 
@@ -147,6 +165,23 @@ describe('copyStore / verifyCopy', () => {
     raw.prepare(`DELETE FROM evaluation_notes WHERE party = 'US'`).run();
     raw.close();
     expect((await verifyCopy(src, dst, { now: NOW })).mismatch).toMatchObject({ kind: 'evaluationNote' });
+    await src.close();
+    await dst.close();
+  });
+
+  it('finds a copy whose idempotency keys differ: another answer, a key missing', async () => {
+    const src = SqliteStore.open(join(tmp.dir, 'src7.sqlite'));
+    await populate(src);
+    const { store: dst, url } = await pgStore();
+    await copyStore(src, dst, { now: NOW });
+    expect((await verifyCopy(src, dst, { now: NOW })).mismatch).toBeUndefined();
+    const c = new pg.Client({ connectionString: url });
+    await c.connect();
+    await c.query(`UPDATE idempotency_keys SET response = '{"status":201,"body":{"index":1}}' WHERE key = 'k-first'`);
+    expect((await verifyCopy(src, dst, { now: NOW })).mismatch).toMatchObject({ kind: 'idempotency' });
+    await c.query(`DELETE FROM idempotency_keys WHERE key = 'k-first'`);
+    await c.end();
+    expect((await verifyCopy(src, dst, { now: NOW })).mismatch).toMatchObject({ kind: 'idempotency' });
     await src.close();
     await dst.close();
   });

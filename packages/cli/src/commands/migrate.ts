@@ -142,7 +142,7 @@ async function migrate(o: MigrateOpts): Promise<number> {
           `  received ${c.received}, mirrored ${c.mirror}, officers ${c.officer}, sessions ${c.session}, settings ${c.setting}, witness states ${c.witness},`,
           `  fork proofs ${c.forkProof}, kept checkpoints ${c.unverified}, cursors ${c.cursor}, cosignatures ${c.ownCosigned}, cosigned times ${c.cosignedTime},`,
           `  time stamps ${c.timestamp}, escalations ${c.escalation}, live nonces ${c.nonce},`,
-          `  accord chain ${c.accordChain}, departed logs ${c.departed}, accord fork proofs ${c.accordFork}, evaluation notes ${c.evaluationNote}`,
+          `  accord chain ${c.accordChain}, departed logs ${c.departed}, accord fork proofs ${c.accordFork}, evaluation notes ${c.evaluationNote}, idempotency keys ${c.idempotency}`,
           switched
             ? `${paths(dir).config} now names the database: start the node with parley serve --data ${dir}`
             : toDir !== undefined

@@ -26,6 +26,7 @@ interface ServeOpts {
   data?: string;
   peerMirror?: string[];
   preferMirror?: string[];
+  mirrorMaxLag?: string;
   host?: string;
   port?: string;
   passphraseFile?: string;
@@ -87,6 +88,7 @@ export function registerServe(program: Command): void {
     .option('--peer <party=url>', "a peer node's base URL, overriding the accord's (repeatable)", (v: string, prev: string[] = []) => [...prev, v])
     .option('--peer-mirror <party=url>', "a peer's static mirror (its --mirror-dir served by a web server): the pull reads the peer's log there when its node fails (repeatable; default: config.json \"peerMirrors\")", (v: string, prev: string[] = []) => [...prev, v])
     .option('--prefer-mirror <party>', "read this peer's log from its mirror first, its node only when the mirror fails (repeatable; default: config.json \"preferMirror\")", (v: string, prev: string[] = []) => [...prev, v])
+    .option('--mirror-max-lag <entries>', "a preferred mirror whose checkpoint lags what the peer's node showed us (its pushes, its checkpoints) by more than this many entries is not read: its node is (default 256)")
     .option('--poll <ms>', 'how often to pull every peer (default 5000)')
     .option('--webhook <url>', 'POST alerts here, signed with the log key: overdue deadlines, forks, FLASH/IMMEDIATE arrivals, link down/up (also $PARLEY_WEBHOOK)')
     .option('--no-federation', 'do not push to or pull from peers (the node still answers them)')
@@ -292,7 +294,11 @@ async function serve(o: ServeOpts): Promise<number> {
       peerUrls,
       peerMirrors,
       preferMirror,
-      federation: { enabled: o.federation !== false, ...(o.poll !== undefined ? { pollMs: parseIndexArg(o.poll, '--poll') } : {}) },
+      federation: {
+        enabled: o.federation !== false,
+        ...(o.poll !== undefined ? { pollMs: parseIndexArg(o.poll, '--poll') } : {}),
+        ...(o.mirrorMaxLag !== undefined ? { mirrorMaxLag: parseIndexArg(o.mirrorMaxLag, '--mirror-max-lag') } : {}),
+      },
       ...(o.heartbeat === false ? { heartbeatMs: 0 } : {}),
       ...(webhook ? { webhook: { url: webhook }, webhookKey: keys.log } : {}),
       ...(webRoot !== undefined ? { webRoot } : {}),

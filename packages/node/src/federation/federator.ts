@@ -56,6 +56,15 @@
  * read ({@link LinkState.pullSource}) and why the other failed. Push and
  * gossip need the node: a mirror is read-only files.
  *
+ * A preferred mirror must be fresh: the peer's node tells us how far its log
+ * reached — the checkpoint of a push our witness refused as incomplete
+ * (verified under the peer's key, receive.ts), the checkpoints our pulls
+ * read from the node — and what our witness cosigned. A mirror whose
+ * checkpoint lags the largest of these by more than
+ * {@link FederatorOptions.mirrorMaxLag} entries is refused before anything
+ * is read from it (PEER_REFUSED), and the pull reads the node; link health
+ * says so (pullSource `node`, fallbackFrom the mirror's refusal).
+ *
  * A lost push is healed by the next pull (the peer scans our log from its
  * cursor); a partition heals exactly once on both sides (every receive is
  * idempotent by (party, index, hash), and ingest writes one receipt per
@@ -67,7 +76,7 @@
  *   …
  *   await fed.stop();
  */
-import { isParleyError } from '@parley/core';
+import { isParleyError, parseCheckpoint, parseNote } from '@parley/core';
 import type { LogStore } from '@parley/store';
 import { type LinkSource, attachLinkSource, federatorLinkSource, linkSourceOf } from '../deadlines/heartbeat.js';
 import type { ParleyNode } from '../service.js';
@@ -107,7 +116,16 @@ export interface FederatorOptions {
   readonly mirrors?: Readonly<Record<string, MirrorClient>>;
   /** Parties whose mirror is read first, their node only when the mirror fails. */
   readonly preferMirror?: readonly string[];
+  /**
+   * Most entries a preferred mirror's checkpoint may lag what the peer's node
+   * showed us of its log (default {@link DEFAULT_MIRROR_MAX_LAG}); beyond it
+   * the node is read (see the module doc).
+   */
+  readonly mirrorMaxLag?: number;
 }
+
+/** Default {@link FederatorOptions.mirrorMaxLag}: one full tile of entries. */
+export const DEFAULT_MIRROR_MAX_LAG = 256;
 
 /** The state of one link, for link health (times are this node's clock, ISO 8601). */
 export interface LinkState {
@@ -159,6 +177,8 @@ class Link {
   preferMirror = false;
   pullSource: 'node' | 'mirror' | undefined;
   fallbackFrom: { source: 'node' | 'mirror'; code: string; message: string; at: number } | undefined;
+  /** The largest size of the peer's log its node showed us (a verified checkpoint: an incomplete push, a pull from the node). */
+  nodeSize = 0;
   push: PushCursor;
   pull: CompactRange;
   pushWanted = true;
@@ -243,6 +263,7 @@ export class Federator {
   readonly #random: () => number;
   readonly #mirrors: Readonly<Record<string, MirrorClient>>;
   readonly #preferMirror: readonly string[];
+  readonly #mirrorMaxLag: number;
   #stopped = false;
   #unsubscribe: () => void = () => undefined;
   #unwatchForks: () => void = () => undefined;
@@ -259,6 +280,8 @@ export class Federator {
     this.#random = o.random ?? Math.random;
     this.#mirrors = o.mirrors ?? {};
     this.#preferMirror = o.preferMirror ?? [];
+    this.#mirrorMaxLag = o.mirrorMaxLag ?? DEFAULT_MIRROR_MAX_LAG;
+    if (!Number.isSafeInteger(this.#mirrorMaxLag) || this.#mirrorMaxLag < 0) throw new RangeError('mirrorMaxLag must be a non-negative integer');
     if (!(this.#pollMs > 0) || !Number.isSafeInteger(this.#pushBatch) || this.#pushBatch < 1) throw new RangeError('pollMs must be > 0 and pushBatch a positive integer');
   }
 
@@ -295,7 +318,10 @@ export class Federator {
     // Link health (GET /v1/links) folds the transport state in (down on failures or a held fork proof).
     attachLinkSource(node, f.#source);
     // A push refused as incomplete (receive.ts): our pull takes the sender's tail into the mirror soon.
-    onPushIncomplete(node, (party) => f.poke(party));
+    onPushIncomplete(node, (party, size) => {
+      if (size !== undefined) f.#nodeShowed(party, size);
+      f.poke(party);
+    });
     repliers.set(node, f.#replier);
     federators.set(node, f);
     return f;
@@ -331,6 +357,12 @@ export class Federator {
     for (const l of this.#links) l.wake();
     await Promise.all(this.#links.flatMap((l) => [l.pushLane.done, l.pullLane.done, l.replies, ...[...l.holds].map((h) => h.catch(() => undefined))]));
     await Promise.all(this.#links.flatMap((l) => [...l.writes]));
+  }
+
+  /** The peer's node showed us a verified checkpoint of its log of `size`. */
+  #nodeShowed(party: string, size: number): void {
+    const l = this.#links.find((x) => x.peer.party === party);
+    if (l !== undefined && size > l.nodeSize) l.nodeSize = size;
   }
 
   /** Asks every link to pull now (and push if needed), skipping the wait — but not a backoff. */
@@ -541,7 +573,7 @@ export class Federator {
   async #pull(l: Link): Promise<void> {
     // The node, then its mirror (or the reverse when the mirror is preferred): the first that completes a verified pull.
     const node: { kind: 'node' | 'mirror'; src: PullSource } = { kind: 'node', src: l.peer };
-    const order = l.mirror === undefined ? [node] : l.preferMirror ? [{ kind: 'mirror' as const, src: l.mirror }, node] : [node, { kind: 'mirror' as const, src: l.mirror }];
+    const order = l.mirror === undefined ? [node] : l.preferMirror ? [{ kind: 'mirror' as const, src: this.#freshMirror(l, l.mirror) }, node] : [node, { kind: 'mirror' as const, src: l.mirror }];
     const failures: { kind: 'node' | 'mirror'; e: unknown }[] = [];
     let nodeDown = false;
     for (const { kind, src } of order) {
@@ -549,6 +581,7 @@ export class Federator {
         const r = await pullFrom(this.#node, this.#store, src, l.pull);
         l.pull = r.cursor;
         l.witnessedSize = r.witnessedSize;
+        if (kind === 'node') this.#nodeShowed(l.peer.party, r.checkpointSize);
         if (r.checkpointSize > 0) l.lastCheckpoint = { size: r.checkpointSize, at: Date.now() };
         if (r.rejected.length > 0) l.rejected = [...l.rejected, ...r.rejected].slice(-16);
         // A long backlog: continue at once rather than after pollMs.
@@ -576,6 +609,38 @@ export class Federator {
     // A peer that cannot be reached cannot gossip either; any other failure leaves gossip worth a try.
     if (!nodeDown) await this.#gossip(l);
     return this.#failed(l, l.pullLane, worst);
+  }
+
+  /**
+   * A preferred mirror as a pull source that refuses (PEER_REFUSED) a
+   * checkpoint lagging what the peer's node showed us, or what our witness
+   * cosigned, by more than the bound — before anything else is read from it.
+   * The size is read unverified: a mirror claiming more than it has fails the
+   * pull's verification of that very note.
+   */
+  #freshMirror(l: Link, m: MirrorClient): PullSource {
+    const bound = this.#mirrorMaxLag;
+    return {
+      party: m.party,
+      kind: 'mirror',
+      checkpoint: async () => {
+        const note = await m.checkpoint();
+        let size: number;
+        try {
+          size = parseCheckpoint(parseNote(note).text).treeSize;
+        } catch {
+          return note; // the pull refuses it with its own code
+        }
+        const known = Math.max(l.nodeSize, (await this.#node.witness.latest(m.party))?.treeSize ?? 0);
+        if (known - size > bound) {
+          throw new PeerError('PEER_REFUSED', m.party, `${m.party}'s mirror serves a checkpoint of size ${size}, ${known - size} entries behind the ${known} its node showed us (more than ${bound}): its node is read instead`);
+        }
+        return note;
+      },
+      consistencyProof: (a, b) => m.consistencyProof(a, b),
+      entryBundle: (i, w) => m.entryBundle(i, w),
+      tile: (lv, i, w) => m.tile(lv, i, w),
+    };
   }
 
   #succeeded(l: Link, lane: Lane): void {

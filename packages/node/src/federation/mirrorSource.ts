@@ -90,10 +90,16 @@ export class MirrorClient {
     this.#timeoutMs = o.timeoutMs ?? DEFAULT_PEER_TIMEOUT_MS;
   }
 
-  /** GET <base>/checkpoint: the peer's latest signed checkpoint note (unverified); undefined when the mirror has none yet (404). */
-  async checkpoint(): Promise<Uint8Array | undefined> {
+  /**
+   * GET <base>/checkpoint: the peer's latest signed checkpoint note (unverified).
+   * A 404 is a mirror that is not there (a wrong URL, an unmounted or not yet
+   * published directory), not "the peer's log is empty": it fails like any
+   * other refusal, so the pull reads the node instead and link health says
+   * why the mirror was not read.
+   * @throws PeerError `PEER_REFUSED` (404 and every status but 200), and as every request.
+   */
+  async checkpoint(): Promise<Uint8Array> {
     const a = await this.#get('checkpoint', MAX_CHECKPOINT_BYTES);
-    if (a.status === 404) return undefined;
     const note = this.#ok(a, 'checkpoint');
     try {
       const cp = parseCheckpoint(parseNote(note).text);

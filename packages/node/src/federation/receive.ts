@@ -305,15 +305,18 @@ async function checkCovered(node: ParleyNode, store: LogStore, sender: string, b
   if ((await node.witness.heldCosignature(request)) !== undefined) return undefined;
   const heldSize = (await node.witness.latest(sender))?.treeSize ?? 0;
   if (heldSize !== request.oldSize) return { status: 409, size: heldSize };
-  coverageMissing.get(node)?.(sender);
+  coverageMissing.get(node)?.(sender, cp.treeSize);
   fail('PUSH_INCOMPLETE', `the push does not carry every entry of ${sender}'s log up to ${cp.treeSize} that this node lacks`);
 }
 
-/** Per node: what to do when a push was refused as incomplete (the federator pulls the sender's log soon). */
-const coverageMissing = new WeakMap<ParleyNode, (party: string) => void>();
+/**
+ * Per node: what to do when a push was refused as incomplete (the federator pulls the sender's log soon),
+ * with the size of the pushed checkpoint when it verified under the sender's key (how far its log reached).
+ */
+const coverageMissing = new WeakMap<ParleyNode, (party: string, size?: number) => void>();
 
 /** Sets the hook {@link checkCovered} calls for a refused incomplete push (the federator's poke). */
-export function onPushIncomplete(node: ParleyNode, hook: ((party: string) => void) | undefined): void {
+export function onPushIncomplete(node: ParleyNode, hook: ((party: string, size?: number) => void) | undefined): void {
   if (hook === undefined) coverageMissing.delete(node);
   else coverageMissing.set(node, hook);
 }

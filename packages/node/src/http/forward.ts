@@ -17,6 +17,27 @@
  * process holds the lock. A sequencer that died after it committed a write
  * but before it answered leaves the client without an answer, exactly as a
  * single process would.
+ *
+ * Only a process of THIS party may take a forwarded request, and only its
+ * answer is handed back. The URL a follower forwards to can name another
+ * server by the time the request arrives: the sequencer was killed and its
+ * port reused — by another party's node on the same machine (the soak runs
+ * three parties on one host), by any program — or `--advertise-url` names
+ * the wrong host. Such a server used to authenticate the officer's token
+ * against ITS sessions and answer `401 unknown or revoked token` (the
+ * transient 401 seen around sequencer kills). Now:
+ *
+ *   receiver  a request carrying {@link FORWARDED_HEADER} whose MAC does not
+ *             verify under this party's forwarding key was not forwarded by a
+ *             process of this party: 503 SEQUENCER_UNAVAILABLE, nothing of it
+ *             read or run (the time window only limits whose client address
+ *             is believed, not this check, so clocks apart do not matter);
+ *   follower  the answer counts only when it carries
+ *             {@link FORWARD_ACK_HEADER}, the MAC of the request's vouch under
+ *             the party's key: any other answer (another party's node,
+ *             another program) is dropped, the cached sequencer URL
+ *             forgotten, and the client gets 503 SEQUENCER_UNAVAILABLE with
+ *             Retry-After — its retry reaches the real sequencer.
  */
 import { timingSafeEqual } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
@@ -37,6 +58,12 @@ export const FORWARDED_HEADER = 'x-parley-forwarded';
 export const FORWARDED_FOR_HEADER = 'x-parley-client';
 export const FORWARD_MAC_HEADER = 'x-parley-client-mac';
 export const FORWARD_MAC_SKEW_S = 60;
+/** On the sequencer's answer to a forwarded request: MAC of the request's {@link FORWARD_MAC_HEADER}, under the party's key. */
+export const FORWARD_ACK_HEADER = 'x-parley-forward-ack';
+
+const ackInput = (vouch: string) => `forward-ack\n${vouch}`;
+/** Requests a process of this party forwarded (their MAC verified), with their vouch header and which key made it. */
+const forwardedBy = new WeakMap<FastifyRequest, { readonly vouch: string; readonly key: number }>();
 
 const clientOf = new WeakMap<FastifyRequest, string>();
 
@@ -50,8 +77,16 @@ const macInput = (method: string, url: string, address: string, at: string) => `
 export const FORWARD_TIMEOUT_MS = 30_000;
 /** Methods a follower answers itself. */
 const SAFE = new Set(['GET', 'HEAD', 'OPTIONS']);
-/** Hop-by-hop headers (RFC 9110 §7.6.1) and those fetch sets itself. */
-const HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'te', 'trailer', 'upgrade', 'host', 'content-length']);
+/** Hop-by-hop headers (RFC 9110 §7.6.1) and those fetch sets itself; the acknowledgement is between the party's processes. */
+const HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'te', 'trailer', 'upgrade', 'host', 'content-length', FORWARD_ACK_HEADER]);
+
+/** The party's forwarding MACs (ParleyNode.forwardMac, forwardMacs). */
+export interface ForwardKeys {
+  /** Under the log key in use. */
+  mac(message: string): string;
+  /** Every MAC accepted: under each log key this process holds or held (a rotation reaching the processes one by one). */
+  macs(message: string): string[];
+}
 
 /** What the server needs of the election (SequencerElection implements it). */
 export interface SequencerView {
@@ -82,21 +117,46 @@ function unavailable(reply: FastifyReply, detail: string): FastifyReply {
 }
 
 /**
- * Registers the forwarding hook: call it before every other onRequest hook.
- * @param mac the party's forwarding MAC (ParleyNode.forwardMac).
+ * Registers the forwarding hooks: call it before every other onRequest hook,
+ * on every server (a single process too: a forwarded request that reaches
+ * it — a reused port — must be refused, not run).
+ * @param seq this process's side of the election; without it (one process)
+ *   nothing is forwarded, but forwarded requests are still checked.
+ * @param keys the party's forwarding MAC (ParleyNode.forwardMac) and the MACs it
+ *   accepts (ParleyNode.forwardMacs: the log keys either side of a rotation).
  */
-export function registerForward(app: App, seq: SequencerView, mac: (message: string) => string): void {
-  // A request a follower of the party forwarded: believe the client address it vouches for.
-  app.addHook('onRequest', async (req: FastifyRequest) => {
+export function registerForward(app: App, seq: SequencerView | undefined, keys: ForwardKeys): void {
+  const mac = (m: string) => keys.mac(m);
+  /** Which of the keys (ForwardKeys.macs order) made `given`, or -1. */
+  const madeBy = (m: string, given: string): number => {
+    const got = Buffer.from(given);
+    return keys.macs(m).findIndex((x) => {
+      const want = Buffer.from(x);
+      return got.length === want.length && timingSafeEqual(got, want);
+    });
+  };
+  const accepts = (m: string, given: string): boolean => madeBy(m, given) >= 0;
+  // A request a follower of the party forwarded: believe the client address it vouches for (within the skew);
+  // one that says it was forwarded and is not vouched for by this party's key is not ours to run.
+  app.addHook('onRequest', async (req: FastifyRequest, reply: FastifyReply) => {
     const address = req.headers[FORWARDED_FOR_HEADER];
     const vouch = req.headers[FORWARD_MAC_HEADER];
-    if (typeof address !== 'string' || typeof vouch !== 'string') return;
-    const [at, given] = vouch.split(' ');
-    if (at === undefined || given === undefined || !(Math.abs(Date.now() / 1000 - Number(at)) <= FORWARD_MAC_SKEW_S)) return;
-    const want = Buffer.from(mac(macInput(req.method, req.url, address, at)));
-    const got = Buffer.from(given);
-    if (got.length === want.length && timingSafeEqual(got, want)) clientOf.set(req, address);
+    const forwarded = req.headers[FORWARDED_HEADER] !== undefined;
+    const [at, given] = typeof vouch === 'string' ? vouch.split(' ') : [];
+    const by = typeof address === 'string' && at !== undefined && given !== undefined ? madeBy(macInput(req.method, req.url, address, at), given) : -1;
+    const valid = by >= 0;
+    if (forwarded && !valid) return unavailable(reply, 'this request was forwarded by a process of another party, or to the wrong server (a sequencer URL now served by another program): retry, your party\u2019s sequencer will take it');
+    if (!valid) return;
+    if (forwarded) forwardedBy.set(req, { vouch: vouch as string, key: by });
+    if (Math.abs(Date.now() / 1000 - Number(at)) <= FORWARD_MAC_SKEW_S) clientOf.set(req, address as string);
   });
+  // The answer to a forwarded request says it is this party's (the follower checks it).
+  app.addHook('onSend', async (req: FastifyRequest, reply: FastifyReply) => {
+    const f = forwardedBy.get(req);
+    // Under the key the follower used: one that has not followed a rotation (or is ahead of us) can check it.
+    if (f !== undefined) reply.header(FORWARD_ACK_HEADER, keys.macs(ackInput(f.vouch))[f.key] ?? mac(ackInput(f.vouch)));
+  });
+  if (seq === undefined) return;
   const agent = new Agent({ connect: { timeout: 2_000 }, keepAliveTimeout: 10_000 });
   app.addHook('onClose', async () => {
     await agent.close();
@@ -122,7 +182,9 @@ export function registerForward(app: App, seq: SequencerView, mac: (message: str
     const client = clientAddress(req);
     const at = String(Math.floor(Date.now() / 1000));
     headers[FORWARDED_FOR_HEADER] = client;
-    headers[FORWARD_MAC_HEADER] = `${at} ${mac(macInput(req.method, req.url, client, at))}`;
+    // Over the target as sent (the URL parser may have normalised it: a backslash to a slash), which is what the sequencer sees.
+    const vouch = `${at} ${mac(macInput(req.method, dest.pathname + dest.search, client, at))}`;
+    headers[FORWARD_MAC_HEADER] = vouch;
     const hasBody = req.headers['content-length'] !== undefined ? req.headers['content-length'] !== '0' : req.headers['transfer-encoding'] !== undefined;
     let status: number;
     let resHeaders: Record<string, string | string[] | undefined>;
@@ -142,6 +204,12 @@ export function registerForward(app: App, seq: SequencerView, mac: (message: str
     } catch (e) {
       seq.forget();
       return unavailable(reply, `the sequencer (${target}) did not answer: ${(e as { code?: string }).code ?? (e instanceof Error ? e.message : String(e))}`);
+    }
+    // Only our party's sequencer can make the acknowledgement: any other answer is not the answer to this write.
+    const ack = resHeaders[FORWARD_ACK_HEADER];
+    if (typeof ack !== 'string' || !accepts(ackInput(vouch), ack)) {
+      seq.forget();
+      return unavailable(reply, `${target} answered ${status}, but not as this party's sequencer (its port is another server's now, or the sequencer moved): retry`);
     }
     reply.code(status);
     for (const [k, v] of Object.entries(resHeaders)) if (v !== undefined && !HOP.has(k)) reply.header(k, v);

@@ -139,8 +139,9 @@ export async function createServer(opts: ServerOptions): Promise<FastifyInstance
   prune();
   // issue 14: before every other hook — a follower reads nothing of a write, it hands it over whole.
   const seq = opts.sequencer;
+  // Every server checks forwarded requests (only this party's processes may hand it one); a follower forwards.
+  registerForward(app, seq, { mac: (m) => opts.node.forwardMac(m), macs: (m) => opts.node.forwardMacs(m) });
   if (seq !== undefined) {
-    registerForward(app, seq, (m) => opts.node.forwardMac(m));
     new Gauge({
       name: 'parley_sequencer',
       help: '1 while this process is the sequencer of its party (signs and appends its log), 0 while it is a follower',

@@ -81,6 +81,17 @@ export interface PgStoreOptions {
   readonly readonly?: boolean;
 }
 
+/**
+ * How long a connection may sit inside an open transaction without sending
+ * anything before PostgreSQL ends it (idle_in_transaction_session_timeout),
+ * rolling the transaction back. Our transactions send their statements back
+ * to back; one that falls silent belongs to a process that hung (SIGSTOP, a
+ * frozen VM) mid-append — its row locks would otherwise block the party's
+ * next sequencer, which takes over after the same silence on the lock
+ * session (sequencer.ts LOCK_IDLE_TIMEOUT_MS), forever.
+ */
+export const IDLE_IN_TRANSACTION_MS = 5_000;
+
 const INT8_OID = 20;
 /** BIGINT → number, checked: a value beyond 2^53 would be silently rounded. */
 function parseInt8(v: string): number {
@@ -142,7 +153,7 @@ export class PgStore implements LogStore {
       connectionString: url,
       max: Math.max(1, Math.floor(opts.max ?? 10)),
       connectionTimeoutMillis: opts.connectTimeoutMs ?? 10_000,
-      options: `-c synchronous_commit=on -c client_min_messages=warning${opts.readonly === true ? ' -c default_transaction_read_only=on' : ''}`,
+      options: `-c synchronous_commit=on -c client_min_messages=warning -c idle_in_transaction_session_timeout=${IDLE_IN_TRANSACTION_MS}${opts.readonly === true ? ' -c default_transaction_read_only=on' : ''}`,
       types: TYPES,
     });
     // An idle connection that dies (server restart) must not crash the process: the next query reports it.
@@ -1035,6 +1046,7 @@ export class PgStore implements LogStore {
       countReceived: async () => (await q('SELECT count(*) AS n FROM received'))[0].n,
       countMirror: async () => (await q('SELECT count(*) AS n FROM mirror'))[0].n,
       sessions: async () => (await q('SELECT token_hash, officer, created, expires FROM sessions')).map((r) => ({ tokenHash: r.token_hash, officer: r.officer, created: r.created, expires: r.expires })),
+      idempotencyAll: async () => (await q('SELECT scope, key, digest, indexes, response, created_at FROM idempotency_keys')).map(idempotencyRecordOf),
       settings: async () => (await q('SELECT key, value FROM settings')).map((r) => ({ key: r.key, value: settingOf(r.value) })),
       witnesses: async () => (await q('SELECT party, tree_size, root_hash, note FROM witness')).map((r) => ({ party: r.party, treeSize: r.tree_size, rootHash: bytes(r.root_hash), note: bytes(r.note) })),
       forkProofRows: async () =>

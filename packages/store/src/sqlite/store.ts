@@ -897,6 +897,7 @@ export class SqliteStore implements LogStore {
       countReceived: () => one('dump', 'SELECT count(*) FROM received'),
       countMirror: () => one('dump', 'SELECT count(*) FROM mirror'),
       sessions: async () => (await q<SessionRow>('dump', 'SELECT * FROM sessions')).map(sessionOf),
+      idempotencyAll: async () => (await q<Parameters<typeof idempotencyRecordOf>[0]>('dump', 'SELECT scope, key, digest, indexes, response, created_at FROM idempotency_keys')).map(idempotencyRecordOf),
       settings: async () => (await q<{ key: string; value: string }>('dump', 'SELECT key, value FROM settings')).map((r) => ({ key: r.key, value: settingOf(r.value) })),
       witnesses: async () => (await q<WitnessRow>('dump', 'SELECT party, tree_size, root_hash, note FROM witness')).map(witnessOf),
       forkProofRows: async () =>
