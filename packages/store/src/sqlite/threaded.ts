@@ -63,6 +63,8 @@ export const WRITE_OPS = [
   'pruneIdempotency',
   // issue 14 (durable deliveries)
   'fileDeliveries',
+  'judgeDeliveries',
+  'rejudgeDeliveries',
 ] as const;
 export type WriteOp = (typeof WRITE_OPS)[number];
 
