@@ -274,7 +274,12 @@ describe('DeadlineTracker on two nodes', () => {
   it('reports a delivery in changes() only when it may have changed: new answers, new bounds, or its due time', async () => {
     const p = await pair();
     const t = new DeadlineTracker({ node: p.us, store: p.usStore });
-    const keys = async (now = p.clock.now()) => (await t.changes(now)).map((s) => `${s.index}:${s.state}`);
+    // The watcher's protocol: changes(), then done() once acted on (writes the judgements; issue 14).
+    const keys = async (now = p.clock.now()) => {
+      const c = await t.changes(now);
+      await t.done(c);
+      return c.map((s) => `${s.index}:${s.state}`);
+    };
     const sent = await p.us.sendMessage('alice', { precedence: 'FLASH', marking: 'TLP:CLEAR', text: 'quiet' });
     await t.refresh();
     expect(await keys()).toEqual([`${sent.index}:sent`]);
@@ -299,9 +304,13 @@ describe('DeadlineTracker on two nodes', () => {
     const u = new DeadlineTracker({ node: p.us, store: p.usStore });
     u.setBounds(bounds);
     await u.refresh();
-    const open = async (now = p.clock.now()) => (await u.changes(now)).filter((s) => s.index === sent.index && s.party === 'US').length;
-    expect(await open()).toBe(1);
-    expect(await open()).toBe(1); // no bound yet for US/0: judged again
+    const open = async (now = p.clock.now()) => {
+      const c = await u.changes(now);
+      await u.done(c);
+      return c.filter((s) => s.index === sent.index && s.party === 'US').length;
+    };
+    expect(await open()).toBe(1); // a new bounds provider: judged again, as it was judged without a bound
+    expect(await open()).toBe(0); // no bound yet for US/0: judged again when its bounds move, not on every pass
     known.set(`US/${sent.index}`, at(0));
     known.set(`CN/${receipt!}`, at(0));
     for (const l of listeners) l('US', sent.index, sent.index + 1);
@@ -313,8 +322,9 @@ describe('DeadlineTracker on two nodes', () => {
     for (const l of listeners) l('CN', receipt!, receipt! + 1);
     expect(await open()).toBe(1);
     expect(await open()).toBe(0);
-    for (const l of listeners) l('US', 0, 100_000); // a wide change (a trimmed history): found by a scan
+    for (const l of listeners) l('US', 0, 100_000); // a wide change: an index range of the store
     expect(await open()).toBe(1);
+    expect(await open()).toBe(0);
   });
 
   it('judges an incident initial report on time and acknowledged in time; ignores answers to another history', async () => {

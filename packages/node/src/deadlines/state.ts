@@ -362,3 +362,14 @@ export function countDeliveries(items: readonly DeliveryStatus[]): DeliveryCount
   }
   return { total: items.length, byState, open, late };
 }
+
+/**
+ * A status's place in the deadline listing (GET /v1/deadlines): rank 0 open
+ * and overdue, 1 open, 2 settled; within a rank the deadline that matters
+ * first (ms). Kept in the store's indexed columns with the judgement (issue 14).
+ */
+export function listingPlace(s: DeliveryStatus): { rank: number; sortDue: number } {
+  const rank = s.settled ? 2 : s.overdue.length > 0 ? 0 : 1;
+  const sortDue = Date.parse(s.overdue.length > 0 && !s.settled ? s.receiptDueAt : (s.nextDueAt ?? s.receiptDueAt));
+  return { rank, sortDue };
+}
