@@ -191,6 +191,7 @@ async function serve(role, file, setupFile, token, size) {
   samples.push(memOf(child.pid));
   child.stdin.write('stop\n');
   await new Promise((resolve) => child.on('exit', resolve));
+  if (process.env.RSS_TRACE) console.error(`${role} RSS every second (MiB):`, samples.filter((_, i) => i % 5 === 0).map((s) => (s.rss / 2 ** 20).toFixed(0)).join(' '));
   const late = samples.slice(Math.floor(samples.length / 2)).map((s) => s.rss).sort((a, b) => a - b);
   return { steady: late[Math.floor(late.length / 2)], peak: Math.max(...samples.map((s) => s.hwm)), requests, failures };
 }

@@ -550,10 +550,12 @@ export interface LogStore {
   /**
    * Makes due at once (due_at 0) the deliveries of entries [from, to) of
    * `party`'s log and those answered (receipt or ack) by such an entry: their
-   * time bounds moved. `unbounded`: also every judged delivery judged
-   * without a bound it uses (a new bounds provider).
+   * time bounds moved. `unbounded` (a new bounds provider and what it
+   * covers): also the judged deliveries judged without a bound it now knows —
+   * of an entry of `party`'s log below `to` (to recipient `by`, when given),
+   * or answered by such an entry (to sender `by`).
    */
-  rejudgeDeliveries(ranges: readonly { party: string; from: number; to: number }[], unbounded?: boolean): Promise<void>;
+  rejudgeDeliveries(ranges: readonly { party: string; from: number; to: number }[], unbounded?: readonly BoundsCoverage[]): Promise<void>;
   /** The earliest due time of a judged delivery (due_at not null), if any: an index read. */
   nextDeliveryDue(): Promise<number | undefined>;
   /**
@@ -753,6 +755,13 @@ export interface DeliveryQuery {
   /** Only deliveries judged after this time (judged_at >) and not stale before it, ordered by (judged_at, key), paged by `afterStale`. */
   readonly judgedAfter?: number;
   readonly afterStale?: { readonly at: number; readonly key: DeliveryKey };
+}
+
+/** Entries [0, to) of `party`'s log have a time bound (by cosigner `by`'s cosignatures; absent: by any, e.g. time-stamp tokens). */
+export interface BoundsCoverage {
+  readonly party: string;
+  readonly to: number;
+  readonly by?: string;
 }
 
 /** The tracker's judgement of one delivery at `judgedAt`, kept in indexed columns (schema 13 / PG 5). */

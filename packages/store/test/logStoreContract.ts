@@ -756,8 +756,11 @@ export function describeLogStore(name: string, open: OpenStore): void {
         expect(keys(await store.deliveries({ limit: 10, staleBefore: 1 }))).toEqual(['US/1>CN']); // its receipt is CN/7
         await store.rejudgeDeliveries([{ party: 'CN', from: 9, to: 10 }, { party: 'US', from: 0, to: 1 }]);
         expect(keys(await store.deliveries({ limit: 10, staleBefore: 1 }))).toEqual(['US/0>CN', 'US/1>CN', 'US/2>CN']);
-        // A new provider: those judged without a bound they use (CN/0>US: no start bound).
-        await store.rejudgeDeliveries([], true);
+        // A new provider and what it covers: those judged without a bound it knows (CN/0>US: no start bound).
+        await store.judgeDeliveries([j('CN', 0, 'US', { judgedAt: 2500 })]);
+        await store.rejudgeDeliveries([], [{ party: 'CN', to: 1, by: 'EU' }, { party: 'CN', to: 0 }]); // another cosigner's; nothing below 0
+        expect(keys(await store.deliveries({ limit: 10, staleBefore: 1 }))).toEqual(['US/0>CN', 'US/1>CN', 'US/2>CN']);
+        await store.rejudgeDeliveries([], [{ party: 'CN', to: 1, by: 'US' }]);
         expect(keys(await store.deliveries({ limit: 10, staleBefore: 1 }))).toEqual(['CN/0>US', 'US/0>CN', 'US/1>CN', 'US/2>CN']);
         // An answer or a withdrawal filed makes its deliveries due again.
         await store.judgeDeliveries([j('US', 0, 'CN'), j('US', 1, 'CN'), j('US', 2, 'CN'), j('CN', 0, 'US')]);

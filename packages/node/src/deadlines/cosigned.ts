@@ -274,6 +274,16 @@ export class CosignedBounds implements TimeBounds {
     return () => this.#changeListeners.delete(listener);
   }
 
+  covered(): { party: string; to: number; by?: string }[] {
+    const out: { party: string; to: number; by?: string }[] = [];
+    for (const [party, log] of this.#logs) for (const [by, h] of log) if (h.size > 0) out.push({ party, to: h.size, by });
+    for (const [party, h] of this.#stamps) {
+      const to = h.sizes[h.sizes.length - 1];
+      if (to !== undefined) out.push({ party, to });
+    }
+    return out;
+  }
+
   bound(party: string, index: number, by?: string): TimeBound | undefined {
     const p = this.provenBy(party, index, by);
     return p === undefined ? undefined : { notAfter: p.time };

@@ -173,6 +173,13 @@ export interface TimeBounds {
    * never change once given). @returns the unsubscribe function.
    */
   onChange?(listener: (party: string, from: number, to: number) => void): () => void;
+  /**
+   * What the provider knows bounds for: entries [0, to) of `party`'s log (by
+   * cosigner `by`; absent: any). A tracker given this provider judges again
+   * only the deliveries judged without such a bound (absent: every one judged
+   * without a bound).
+   */
+  covered?(): readonly { readonly party: string; readonly to: number; readonly by?: string }[];
 }
 
 /** The parties' own clocks, nothing witnessed (no federation; cosigned.ts is the witnessed provider). */

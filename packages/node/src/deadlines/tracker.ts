@@ -218,11 +218,20 @@ export class DeadlineTracker {
    */
   async changes(now: number): Promise<DeliveryStatus[]> {
     const ranges = this.#ranges;
-    const unbounded = this.#unbounded;
-    if (ranges.length > 0 || unbounded) {
-      await this.#store.rejudgeDeliveries(ranges, unbounded);
-      this.#ranges = [];
-      this.#unbounded = false;
+    const fresh = this.#unbounded;
+    // A new provider: what it covers (absent: every log, whole), not a pass over every delivery.
+    const unbounded = !fresh ? [] : (this.#bounds.covered?.() ?? this.#node.accord.accord.parties.map((p) => ({ party: p.id, to: Number.MAX_SAFE_INTEGER })));
+    this.#ranges = [];
+    this.#unbounded = false;
+    if (ranges.length > 0 || unbounded.length > 0) {
+      try {
+        await this.#store.rejudgeDeliveries(ranges, unbounded);
+      } catch (err) {
+        // Not applied: kept for the next call (ranges that came meanwhile stay too).
+        this.#ranges.push(...ranges);
+        this.#unbounded ||= fresh;
+        throw err;
+      }
     }
     const page = await this.#store.deliveries({ staleBefore: now, limit: SCAN_PAGE });
     this.#more = page.length === SCAN_PAGE;

@@ -35,6 +35,7 @@ import type {
   DeliveryAnswerKey,
   DeliveryAnswerRow,
   DeliveryBatch,
+  BoundsCoverage,
   DeliveryCountRow,
   DeliveryCursor,
   DeliveryJudgement,
@@ -896,7 +897,7 @@ export class PgStore implements LogStore {
     });
   }
 
-  rejudgeDeliveries(ranges: readonly { party: string; from: number; to: number }[], unbounded = false): Promise<void> {
+  rejudgeDeliveries(ranges: readonly { party: string; from: number; to: number }[], unbounded: readonly BoundsCoverage[] = []): Promise<void> {
     return this.#write('rejudgeDeliveries', () =>
       this.#tx(async (c) => {
         for (const r of ranges) {
@@ -905,10 +906,12 @@ export class PgStore implements LogStore {
           await c.query('UPDATE deliveries SET due_at = 0 WHERE recipient = $1 AND receipt_idx >= $2 AND receipt_idx < $3 AND due_at IS DISTINCT FROM 0', args);
           await c.query('UPDATE deliveries SET due_at = 0 WHERE recipient = $1 AND ack_idx >= $2 AND ack_idx < $3 AND due_at IS DISTINCT FROM 0', args);
         }
-        if (unbounded) {
-          await c.query(
-            'UPDATE deliveries SET due_at = 0 WHERE state IS NOT NULL AND (start_bound IS NULL OR (receipt_idx IS NOT NULL AND receipt_bound IS NULL) OR (ack_idx IS NOT NULL AND ack_bound IS NULL)) AND due_at IS DISTINCT FROM 0',
-          );
+        // Judged without a bound the new provider knows (judged: state not null; unjudged ones are due already).
+        for (const u of unbounded) {
+          const args = [u.party, u.to, u.by ?? null];
+          await c.query('UPDATE deliveries SET due_at = 0 WHERE party = $1 AND idx < $2 AND ($3::text IS NULL OR recipient = $3::text) AND state IS NOT NULL AND start_bound IS NULL AND due_at IS DISTINCT FROM 0', args);
+          await c.query('UPDATE deliveries SET due_at = 0 WHERE recipient = $1 AND receipt_idx < $2 AND ($3::text IS NULL OR party = $3::text) AND receipt_bound IS NULL AND due_at IS DISTINCT FROM 0', args);
+          await c.query('UPDATE deliveries SET due_at = 0 WHERE recipient = $1 AND ack_idx < $2 AND ($3::text IS NULL OR party = $3::text) AND ack_bound IS NULL AND due_at IS DISTINCT FROM 0', args);
         }
       }),
     );

@@ -30,6 +30,7 @@ import type {
   DeliveryAnswerKey,
   DeliveryAnswerRow,
   DeliveryBatch,
+  BoundsCoverage,
   DeliveryCountRow,
   DeliveryCursor,
   DeliveryJudgement,
@@ -776,18 +777,18 @@ export class SqliteStore implements LogStore {
     );
   }
 
-  rejudgeDeliveries(ranges: readonly { party: string; from: number; to: number }[], unbounded = false): Promise<void> {
+  rejudgeDeliveries(ranges: readonly { party: string; from: number; to: number }[], unbounded: readonly BoundsCoverage[] = []): Promise<void> {
     return this.#run('rejudgeDeliveries', () =>
       this.#db.transaction(() => {
         const own = this.#db.prepare('UPDATE deliveries SET due_at = 0 WHERE party = ? AND idx >= ? AND idx < ? AND due_at IS NOT 0');
         const receipt = this.#db.prepare('UPDATE deliveries SET due_at = 0 WHERE recipient = ? AND receipt_idx >= ? AND receipt_idx < ? AND due_at IS NOT 0');
         const ack = this.#db.prepare('UPDATE deliveries SET due_at = 0 WHERE recipient = ? AND ack_idx >= ? AND ack_idx < ? AND due_at IS NOT 0');
         for (const r of ranges) for (const st of [own, receipt, ack]) st.run(r.party, r.from, r.to);
-        if (unbounded) {
-          this.#db
-            .prepare('UPDATE deliveries SET due_at = 0 WHERE state IS NOT NULL AND (start_bound IS NULL OR (receipt_idx IS NOT NULL AND receipt_bound IS NULL) OR (ack_idx IS NOT NULL AND ack_bound IS NULL)) AND due_at IS NOT 0')
-            .run();
-        }
+        // Judged without a bound the new provider knows (judged: state not null; unjudged ones are due already).
+        const ownU = this.#db.prepare('UPDATE deliveries SET due_at = 0 WHERE party = @party AND idx < @to AND (@by IS NULL OR recipient = @by) AND state IS NOT NULL AND start_bound IS NULL AND due_at IS NOT 0');
+        const receiptU = this.#db.prepare('UPDATE deliveries SET due_at = 0 WHERE recipient = @party AND receipt_idx < @to AND (@by IS NULL OR party = @by) AND receipt_bound IS NULL AND due_at IS NOT 0');
+        const ackU = this.#db.prepare('UPDATE deliveries SET due_at = 0 WHERE recipient = @party AND ack_idx < @to AND (@by IS NULL OR party = @by) AND ack_bound IS NULL AND due_at IS NOT 0');
+        for (const c of unbounded) for (const st of [ownU, receiptU, ackU]) st.run({ party: c.party, to: Math.min(c.to, Number.MAX_SAFE_INTEGER), by: c.by ?? null });
       })(),
     );
   }
