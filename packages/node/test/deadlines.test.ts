@@ -762,6 +762,12 @@ describe('deadlines on the store’s indexes (issue 14)', () => {
     expect(second.items.map((i) => `${i.index}:${i.state}`)).toEqual([`${b.index}:sent`]);
     expect(second.counts).toMatchObject({ total: 3, byState: { 'overdue-receipt': 1, sent: 2 } });
     expect(second.next).toBeUndefined();
+    // A cursor carries its listing's time for 10 minutes: an older one is refused (4xx), not a pass over every delivery.
+    const [r0, d0, i0, p0, t0] = JSON.parse(Buffer.from(first.next!, 'base64url').toString('utf8')) as unknown[];
+    const stale = Buffer.from(JSON.stringify([r0, d0, i0, p0, t0, Date.now() - 11 * 60_000])).toString('base64url');
+    const old = await app.inject({ method: 'GET', url: `/v1/deadlines?after=${stale}`, headers });
+    expect(old.statusCode).toBe(400);
+    expect(old.headers['content-type']).toMatch(/problem\+json/);
     // A new listing is judged now: both A and B overdue.
     const fresh = (await app.inject({ method: 'GET', url: '/v1/deadlines', headers })).json<Page>();
     expect(fresh.counts.byState['overdue-receipt']).toBe(3);

@@ -71,7 +71,7 @@ export const DeadlinesQuery = z
     recipient: S.PartyId.optional(),
     open: z.enum(['true', 'false']).optional().describe('true: only deliveries still awaiting an answer'),
     limit: S.Decimal.pipe(z.number().int().min(1).max(1000)).optional().describe('1–1000, default 200; overdue first, then open by next deadline, then settled'),
-    after: z.string().max(400).optional().describe('The `next` of the previous page: the deliveries after it in the same order'),
+    after: z.string().max(400).optional().describe('The `next` of the previous page: the deliveries after it in the same order, judged at the first page\u2019s time (for 10 minutes)'),
   })
   .strict();
 
@@ -162,6 +162,9 @@ async function listed(ctx: Pick<Context, 'node'>, s: DeliveryStatus, role: Role 
   };
 }
 
+/** How long the pages of one listing may follow its first (its time is carried in the cursor). */
+const LISTING_MAX_AGE_MS = 10 * 60_000;
+
 /**
  * The opaque `next` cursor: the listing key of a page's last item and the
  * first page's time (`at`): every page of one listing is judged at that time.
@@ -213,6 +216,10 @@ export function registerDeadlines(app: App, ctx: Context): void {
       const limit = q.limit ?? 200;
       const after = q.after !== undefined ? listingKeyOf(q.after) : undefined;
       if (q.after !== undefined && after === undefined) throw new HttpError('VALIDATION_FAILED', 'after: not a cursor this node gave (pass the `next` of the previous page)');
+      // A listing's time is judged against what changed since: an old one would be a pass over every delivery.
+      if (after?.at !== undefined && (after.at < Date.now() - LISTING_MAX_AGE_MS || after.at > Date.now() + 1000)) {
+        throw new HttpError('VALIDATION_FAILED', 'after: this listing is more than 10 minutes old (start again without `after`)');
+      }
       // Issue 14: the counts are an SQL aggregate and the page an index range of the store's judged
       // deliveries, plus the few whose judgement does not hold at `at` — no pass over every delivery.
       // Every page of one listing is judged at the first page's time (the cursor carries it).
