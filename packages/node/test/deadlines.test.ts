@@ -802,6 +802,25 @@ describe('deadlines on the store’s indexes (issue 14)', () => {
     expect((await t.status('US', sent.index, 'CN', p.clock.now() + 31 * S))?.state).toBe('overdue-receipt'); // by the earlier bound
   });
 
+  it('judges again at start only the deliveries a new cosigned history covers, not every delivery', async () => {
+    const p = await pair();
+    const sent = [];
+    for (let i = 0; i < 3; i++) sent.push(await p.us.sendMessage('alice', { precedence: 'FLASH', marking: 'TLP:CLEAR', text: `m${i}` }));
+    const first = new DeadlineTracker({ node: p.us, store: p.usStore });
+    await first.refresh();
+    await first.done(await first.changes(p.clock.now())); // judged (no cosignature yet) and stored
+    // A restart: a new tracker with the cosigned bounds, which cover the first entry only.
+    const bounds = await CosignedBounds.open(p.us, p.usStore);
+    closers.push(() => bounds.close());
+    bounds.record({ party: 'US', cosigner: 'CN', size: sent[0]!.index + 1, timestamp: T0 / 1000 - 5 });
+    const t = new DeadlineTracker({ node: p.us, store: p.usStore });
+    t.setBounds(bounds);
+    await t.refresh();
+    const c = await t.changes(p.clock.now());
+    expect(c.map((s) => s.index)).toEqual([sent[0]!.index]);
+    expect(c[0]?.receiptDueAt).toBe(at(-5 * S + 60 * S));
+  });
+
   it('holds no memory per overdue delivery in the watcher once its webhook is delivered', async () => {
     const p = await pair();
     const hook = await receiver();
