@@ -20,7 +20,11 @@
  *   disk bytes per entry  vs  the entry bytes themselves (what must be kept), goal ≤ 1,250 B
  *
  * RSS_ENTRIES=10000000 gives the issue's figure (≈ 15 min to build on 2 cores,
- * ~13 GB of disk per store). RSS_KEEP=1 keeps the stores (their path is printed).
+ * ~13 GB of disk per store). RSS_KEEP=1 keeps the stores (their path is printed);
+ * RSS_TRACE=1 prints each node's RSS once a second (the first sample is taken
+ * when the node is ready: its first deadline pass, filing the whole log, is
+ * before it and shows only in the peak). The load average is printed at the
+ * start and the end: on a loaded machine the figures move.
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
