@@ -20,11 +20,15 @@
  *   disk bytes per entry  vs  the entry bytes themselves (what must be kept), goal ≤ 1,250 B
  *
  * RSS_ENTRIES=10000000 gives the issue's figure (≈ 15 min to build on 2 cores,
- * ~13 GB of disk per store). RSS_KEEP=1 keeps the stores (their path is printed).
+ * ~13 GB of disk per store). RSS_KEEP=1 keeps the stores (their path is printed);
+ * RSS_TRACE=1 prints each node's RSS once a second (the first sample is taken
+ * when the node is ready: its first deadline pass, filing the whole log, is
+ * before it and shows only in the peak). The load average is printed at the
+ * start and the end: on a loaded machine the figures move.
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir, totalmem } from 'node:os';
+import { availableParallelism, loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
@@ -191,10 +195,12 @@ async function serve(role, file, setupFile, token, size) {
   samples.push(memOf(child.pid));
   child.stdin.write('stop\n');
   await new Promise((resolve) => child.on('exit', resolve));
+  if (process.env.RSS_TRACE) console.error(`${role} RSS every second (MiB):`, samples.filter((_, i) => i % 5 === 0).map((s) => (s.rss / 2 ** 20).toFixed(0)).join(' '));
   const late = samples.slice(Math.floor(samples.length / 2)).map((s) => s.rss).sort((a, b) => a - b);
   return { steady: late[Math.floor(late.length / 2)], peak: Math.max(...samples.map((s) => s.hwm)), requests, failures };
 }
 
+const loadAtStart = loadavg();
 const { entryBytes, seconds } = await build();
 const token = 'b'.repeat(43); // a bearer token's shape (32 bytes, base64url)
 const setupFile = join(dir, 'setup.json');
@@ -215,6 +221,7 @@ const rows = [
   ['disk bytes per entry, sender (SQLite, own log)', `${(senderDisk / N).toFixed(0)} B`, `${avg.toFixed(0)} B`, `${((100 * senderDisk) / N / avg).toFixed(0)}%`, 'the entry bytes themselves (goal ≤ 1,250 B per 1 KiB entry)'],
   ['disk bytes per entry, receiver (SQLite, received)', `${(receiverDisk / N).toFixed(0)} B`, `${avg.toFixed(0)} B`, `${((100 * receiverDisk) / N / avg).toFixed(0)}%`, 'the entry bytes themselves'],
 ];
+console.log(`load average (os.loadavg, 1/5/15 min) at the start: ${loadAtStart.map((x) => x.toFixed(2)).join(' / ')}, at the end: ${loadavg().map((x) => x.toFixed(2)).join(' / ')} on ${availableParallelism()} cores`);
 console.log(`built ${N.toLocaleString('en-US')} entries in ${seconds.toFixed(0)} s (${(N / seconds).toFixed(0)}/s); machine memory ${MiB(totalmem())} (os.totalmem, this run): peak RSS sender ${((100 * sender.peak) / totalmem()).toFixed(1)} %, receiver ${((100 * receiver.peak) / totalmem()).toFixed(1)} % of it\n`);
 const head = ['measure', 'Parley', 'reference', 'ratio', 'reference is'];
 const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => String(r[i]).length)));

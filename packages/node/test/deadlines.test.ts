@@ -16,13 +16,16 @@ import {
   type OverdueEvent,
   type StructuredLogger,
   type TimeBounds,
+  CosignedBounds,
   DeadlineTracker,
   DeadlineWatcher,
+  MAX_POINTS,
   Heartbeat,
   ParleyNode,
   attachLinkSource,
   countDeliveries,
   createServer,
+  deadlineTracker,
   deliveryState,
   federatorLinkSource,
   hashPassword,
@@ -274,7 +277,12 @@ describe('DeadlineTracker on two nodes', () => {
   it('reports a delivery in changes() only when it may have changed: new answers, new bounds, or its due time', async () => {
     const p = await pair();
     const t = new DeadlineTracker({ node: p.us, store: p.usStore });
-    const keys = async (now = p.clock.now()) => (await t.changes(now)).map((s) => `${s.index}:${s.state}`);
+    // The watcher's protocol: changes(), then done() once acted on (writes the judgements; issue 14).
+    const keys = async (now = p.clock.now()) => {
+      const c = await t.changes(now);
+      await t.done(c);
+      return c.map((s) => `${s.index}:${s.state}`);
+    };
     const sent = await p.us.sendMessage('alice', { precedence: 'FLASH', marking: 'TLP:CLEAR', text: 'quiet' });
     await t.refresh();
     expect(await keys()).toEqual([`${sent.index}:sent`]);
@@ -299,9 +307,13 @@ describe('DeadlineTracker on two nodes', () => {
     const u = new DeadlineTracker({ node: p.us, store: p.usStore });
     u.setBounds(bounds);
     await u.refresh();
-    const open = async (now = p.clock.now()) => (await u.changes(now)).filter((s) => s.index === sent.index && s.party === 'US').length;
-    expect(await open()).toBe(1);
-    expect(await open()).toBe(1); // no bound yet for US/0: judged again
+    const open = async (now = p.clock.now()) => {
+      const c = await u.changes(now);
+      await u.done(c);
+      return c.filter((s) => s.index === sent.index && s.party === 'US').length;
+    };
+    expect(await open()).toBe(1); // a new bounds provider: judged again, as it was judged without a bound
+    expect(await open()).toBe(0); // no bound yet for US/0: judged again when its bounds move, not on every pass
     known.set(`US/${sent.index}`, at(0));
     known.set(`CN/${receipt!}`, at(0));
     for (const l of listeners) l('US', sent.index, sent.index + 1);
@@ -313,8 +325,9 @@ describe('DeadlineTracker on two nodes', () => {
     for (const l of listeners) l('CN', receipt!, receipt! + 1);
     expect(await open()).toBe(1);
     expect(await open()).toBe(0);
-    for (const l of listeners) l('US', 0, 100_000); // a wide change (a trimmed history): found by a scan
+    for (const l of listeners) l('US', 0, 100_000); // a wide change: an index range of the store
     expect(await open()).toBe(1);
+    expect(await open()).toBe(0);
   });
 
   it('judges an incident initial report on time and acknowledged in time; ignores answers to another history', async () => {
@@ -703,5 +716,132 @@ describe('GET /v1/deadlines, /v1/links', () => {
     expect(links.statusCode, links.body).toBe(200);
     expect(links.json()).toMatchObject({ heartbeatSeconds: 3600, links: [{ party: 'CN', state: 'up', heartbeat: 'up', lastEntry: { index: receipt, type: 'receipt' }, transport: { state: 'up' } }] });
     attachLinkSource(p.us, undefined);
+  });
+});
+
+// Issue 14 review findings: paging at the first page's time, bound floors, a bounded watcher.
+describe('deadlines on the store’s indexes (issue 14)', () => {
+  it('pages /v1/deadlines at the first page’s time: a delivery going overdue between pages is neither skipped nor shown twice', async () => {
+    const p = await pair();
+    p.clock.t = Date.now() - 2 * 3600 * S;
+    const lost = await p.us.sendMessage('alice', { precedence: 'PRIORITY', marking: 'TLP:CLEAR', text: 'lost' });
+    // Two open deliveries whose receipt deadlines (60 s after their time) fall a few seconds from now, A before B.
+    const base = Date.now();
+    p.clock.t = base - 60 * S + 3 * S;
+    const a = await p.us.sendMessage('alice', { precedence: 'FLASH', marking: 'TLP:CLEAR', text: 'a' });
+    p.clock.t = base - 60 * S + 4 * S;
+    const b = await p.us.sendMessage('alice', { precedence: 'FLASH', marking: 'TLP:CLEAR', text: 'b' });
+    const dueB = base + 4 * S;
+    const passwordHash = await hashPassword('correct horse battery staple');
+    await p.usStore.putOfficer({ name: 'audrey', role: 'auditor', passwordHash, created: new Date().toISOString(), disabled: false });
+    const app = await createServer({ node: p.us, store: p.usStore });
+    closers.push(() => app.close());
+    const login = await app.inject({ method: 'POST', url: '/v1/sessions', payload: { name: 'audrey', password: 'correct horse battery staple' } });
+    const headers = { authorization: `Bearer ${login.json<{ token: string }>().token}` };
+    type Page = { items: { index: number; state: string }[]; counts: { total: number; byState: Record<string, number> }; next?: string };
+    // The node's watcher judges and stores what is stale (the store's indexes then hold every judgement).
+    const tracker = deadlineTracker(p.us, p.usStore);
+    const judge = async (now: number) => {
+      await tracker.refresh();
+      for (;;) {
+        const c = await tracker.changes(now);
+        await tracker.done(c);
+        if (!tracker.scanning) return;
+      }
+    };
+    await judge(Date.now());
+    const first = (await app.inject({ method: 'GET', url: '/v1/deadlines?limit=2', headers })).json<Page>();
+    expect(Date.now()).toBeLessThan(base + 3 * S); // the page was read before A's deadline (else the machine is too slow for this test)
+    expect(first.items.map((i) => `${i.index}:${i.state}`)).toEqual([`${lost.index}:overdue-receipt`, `${a.index}:sent`]);
+    // Wait (bounded) until B's deadline has passed, and let the watcher judge it overdue.
+    await vi.waitFor(() => expect(Date.now()).toBeGreaterThan(dueB + 1), { timeout: 10_000, interval: 50 });
+    await judge(Date.now());
+    expect((await tracker.status('US', b.index, 'CN', Date.now()))?.state).toBe('overdue-receipt');
+    // The next page is judged at the first page's time: B, still open then, follows A; nothing twice.
+    const second = (await app.inject({ method: 'GET', url: `/v1/deadlines?limit=2&after=${first.next}`, headers })).json<Page>();
+    expect(second.items.map((i) => `${i.index}:${i.state}`)).toEqual([`${b.index}:sent`]);
+    expect(second.counts).toMatchObject({ total: 3, byState: { 'overdue-receipt': 1, sent: 2 } });
+    expect(second.next).toBeUndefined();
+    // A cursor carries its listing's time for 10 minutes: an older one is refused (4xx), not a pass over every delivery.
+    const [r0, d0, i0, p0, t0] = JSON.parse(Buffer.from(first.next!, 'base64url').toString('utf8')) as unknown[];
+    const stale = Buffer.from(JSON.stringify([r0, d0, i0, p0, t0, Date.now() - 11 * 60_000])).toString('base64url');
+    const old = await app.inject({ method: 'GET', url: `/v1/deadlines?after=${stale}`, headers });
+    expect(old.statusCode).toBe(400);
+    expect(old.headers['content-type']).toMatch(/problem\+json/);
+    // A new listing is judged now: both A and B overdue.
+    const fresh = (await app.inject({ method: 'GET', url: '/v1/deadlines', headers })).json<Page>();
+    expect(fresh.counts.byState['overdue-receipt']).toBe(3);
+  });
+
+  it('never judges a delivery later than it once was when a full cosigned history drops its oldest points', async () => {
+    const p = await pair();
+    const sent = await p.us.sendMessage('alice', { precedence: 'FLASH', marking: 'TLP:CLEAR', text: 'old' }); // claimed at T0
+    const bounds = await CosignedBounds.open(p.us, p.usStore);
+    closers.push(() => bounds.close());
+    const t = new DeadlineTracker({ node: p.us, store: p.usStore });
+    t.setBounds(bounds);
+    await t.refresh();
+    const pass = async (now: number) => {
+      const c = await t.changes(now);
+      await t.done(c);
+      return c;
+    };
+    // CN cosigned US's log holding the entry 30 s before its claim: the deadline runs from then.
+    const t0 = T0 / 1000 - 30;
+    bounds.record({ party: 'US', cosigner: 'CN', size: sent.index + 1, timestamp: t0 });
+    await pass(p.clock.now());
+    const judgedAt = (await t.status('US', sent.index, 'CN', p.clock.now()))!;
+    expect(judgedAt.receiptDueAt).toBe(at(-30 * S + 60 * S));
+    // MAX_POINTS later cosignatures (a second apart): the oldest point goes, and the entry's bound in the history moves later.
+    for (let k = 1; k <= MAX_POINTS; k++) bounds.record({ party: 'US', cosigner: 'CN', size: sent.index + 1 + k, timestamp: t0 + k });
+    expect(bounds.bound('US', sent.index, 'CN')?.notAfter).toBe(new Date((t0 + 1) * 1000).toISOString());
+    // The tracker keeps the earlier bound it judged by (its floor), whatever makes it judge again.
+    await p.usStore.rejudgeDeliveries([{ party: 'US', from: sent.index, to: sent.index + 1 }]);
+    await pass(p.clock.now());
+    expect((await t.status('US', sent.index, 'CN', p.clock.now()))?.receiptDueAt).toBe(at(-30 * S + 60 * S));
+    expect((await t.status('US', sent.index, 'CN', p.clock.now() + 31 * S))?.state).toBe('overdue-receipt'); // by the earlier bound
+  });
+
+  it('judges again at start only the deliveries a new cosigned history covers, not every delivery', async () => {
+    const p = await pair();
+    const sent = [];
+    for (let i = 0; i < 3; i++) sent.push(await p.us.sendMessage('alice', { precedence: 'FLASH', marking: 'TLP:CLEAR', text: `m${i}` }));
+    const first = new DeadlineTracker({ node: p.us, store: p.usStore });
+    await first.refresh();
+    await first.done(await first.changes(p.clock.now())); // judged (no cosignature yet) and stored
+    // A restart: a new tracker with the cosigned bounds, which cover the first entry only.
+    const bounds = await CosignedBounds.open(p.us, p.usStore);
+    closers.push(() => bounds.close());
+    bounds.record({ party: 'US', cosigner: 'CN', size: sent[0]!.index + 1, timestamp: T0 / 1000 - 5 });
+    const t = new DeadlineTracker({ node: p.us, store: p.usStore });
+    t.setBounds(bounds);
+    await t.refresh();
+    const c = await t.changes(p.clock.now());
+    expect(c.map((s) => s.index)).toEqual([sent[0]!.index]);
+    expect(c[0]?.receiptDueAt).toBe(at(-5 * S + 60 * S));
+  });
+
+  it('holds no memory per overdue delivery in the watcher once its webhook is delivered', async () => {
+    const p = await pair();
+    const hook = await receiver();
+    const watcher = new DeadlineWatcher({
+      tracker: new DeadlineTracker({ node: p.us, store: p.usStore }),
+      store: p.usStore,
+      logger: recorder(),
+      clock: p.clock,
+      webhook: { url: hook.url, key: p.parties[1]!.keys.log },
+      maxSleepMs: 3600 * S,
+    });
+    closers.push(() => watcher.stop());
+    const n = 12;
+    for (let i = 0; i < n; i++) await p.us.sendMessage('alice', { precedence: 'FLASH', marking: 'TLP:CLEAR', text: `m${i}` });
+    await watcher.start();
+    p.clock.advance(60 * S + 1);
+    await watcher.check();
+    await vi.waitFor(() => expect(hook.hits).toHaveLength(n), { timeout: 10_000 });
+    await watcher.idle();
+    expect(watcher.pending).toEqual([]);
+    expect((await p.usStore.escalations()).filter((e) => e.webhook?.state === 'delivered')).toHaveLength(n);
+    expect(watcher.held).toBe(0); // not one entry per overdue delivery escalated since start
   });
 });

@@ -540,6 +540,33 @@ export interface LogStore {
    * `index`, `recipient`, `direction` when given.
    */
   deliveries(q: DeliveryQuery): Promise<StoredDelivery[]>;
+  /**
+   * Writes the tracker's judgement of each delivery (its indexed columns,
+   * schema 13 / PG 5): state, due time, listing place and bound floors. A
+   * key not held is skipped. The next filing of an answer or withdrawal of
+   * the delivery makes it due again (due_at 0).
+   */
+  judgeDeliveries(j: readonly DeliveryJudgement[]): Promise<void>;
+  /**
+   * Makes due at once (due_at 0) the deliveries of entries [from, to) of
+   * `party`'s log and those answered (receipt or ack) by such an entry: their
+   * time bounds moved. `unbounded` (a new bounds provider and what it
+   * covers): also the judged deliveries judged without a bound it now knows —
+   * of an entry of `party`'s log below `to` (to recipient `by`, when given),
+   * or answered by such an entry (to sender `by`).
+   */
+  rejudgeDeliveries(ranges: readonly { party: string; from: number; to: number }[], unbounded?: readonly BoundsCoverage[]): Promise<void>;
+  /** The earliest due time of a judged delivery (due_at not null), if any: an index read. */
+  nextDeliveryDue(): Promise<number | undefined>;
+  /**
+   * Deliveries whose stored judgement holds at `at` (judged at or before
+   * `at`, due at or after it, or never by the clock) in listing order (rank,
+   * sortDue, index, party, recipient), strictly after `after`, filtered: an
+   * index range, one page.
+   */
+  deliveryListing(q: DeliveryListingQuery): Promise<StoredDelivery[]>;
+  /** Counts of the deliveries whose stored judgement holds at `at`, by state, settled and overdue bits: an SQL aggregate. */
+  deliveryCounts(at: number): Promise<DeliveryCountRow[]>;
 
   close(): Promise<void>;
 }
@@ -719,6 +746,62 @@ export interface DeliveryQuery {
   readonly index?: number;
   readonly recipient?: string;
   readonly direction?: 'sent' | 'received';
+  /**
+   * Only deliveries whose judgement is stale before this time (due_at <
+   * staleBefore; never judged or touched: due_at 0), ordered by (due_at,
+   * key), paged by `afterStale`; `after` is then ignored.
+   */
+  readonly staleBefore?: number;
+  /** Only deliveries judged after this time (judged_at >) and not stale before it, ordered by (judged_at, key), paged by `afterStale`. */
+  readonly judgedAfter?: number;
+  readonly afterStale?: { readonly at: number; readonly key: DeliveryKey };
+}
+
+/** Entries [0, to) of `party`'s log have a time bound (by cosigner `by`'s cosignatures; absent: by any, e.g. time-stamp tokens). */
+export interface BoundsCoverage {
+  readonly party: string;
+  readonly to: number;
+  readonly by?: string;
+}
+
+/** The tracker's judgement of one delivery at `judgedAt`, kept in indexed columns (schema 13 / PG 5). */
+export interface DeliveryJudgement extends DeliveryKey {
+  readonly state: string;
+  readonly settled: boolean;
+  /** Bits of the deadlines missed: 1 receipt, 2 ack. */
+  readonly overdue: number;
+  /** Until when (ms) the judgement holds by the clock: the next due time; null: it never changes by the clock alone. */
+  readonly dueAt: number | null;
+  /** The `now` (ms) of the judgement. */
+  readonly judgedAt: number;
+  /** Listing order: 0 open and overdue, 1 open, 2 settled; then the due time that orders it. */
+  readonly rank: number;
+  readonly sortDue: number;
+  /** Floors (ms) of the time bounds used: the entry's, and its receipt's and ack's (with their indexes). */
+  readonly startBound: number | null;
+  readonly receiptIdx: number | null;
+  readonly receiptBound: number | null;
+  readonly ackIdx: number | null;
+  readonly ackBound: number | null;
+}
+
+export interface DeliveryListingQuery {
+  readonly at: number;
+  readonly limit: number;
+  readonly after?: readonly [rank: number, sortDue: number, index: number, party: string, recipient: string];
+  readonly party?: string;
+  readonly index?: number;
+  readonly recipient?: string;
+  readonly direction?: 'sent' | 'received';
+  readonly state?: string;
+  readonly settled?: boolean;
+}
+
+export interface DeliveryCountRow {
+  readonly state: string;
+  readonly settled: boolean;
+  readonly overdue: number;
+  readonly n: number;
 }
 
 export interface StoredDelivery extends DeliveryRecord {
@@ -726,4 +809,6 @@ export interface StoredDelivery extends DeliveryRecord {
   readonly answers?: string;
   /** The sender's withdrawal, JSON. */
   readonly withdrawn?: string;
+  /** The tracker's last judgement (absent: never judged); `dueAt` 0: due again (touched). */
+  readonly judged?: Omit<DeliveryJudgement, keyof DeliveryKey>;
 }

@@ -720,6 +720,54 @@ export function describeLogStore(name: string, open: OpenStore): void {
         expect(await store.deliveries({ limit: 10 })).toEqual([{ ...d('US', 0, 'CN', '{"v":1}'), withdrawn: '{"index":1}' }]);
       });
 
+      it('keeps judgements in indexed columns: stale and recently judged ranges, listing order, counts, and what makes a delivery due again (issue 14)', async () => {
+        const j = (party: string, index: number, recipient: string, o: Partial<import('../src/types.js').DeliveryJudgement> = {}) => ({
+          party, index, recipient, state: 'sent', settled: false, overdue: 0, dueAt: 5000 as number | null, judgedAt: 1000, rank: 1, sortDue: 5000,
+          startBound: null, receiptIdx: null, receiptBound: null, ackIdx: null, ackBound: null, ...o,
+        });
+        const keys = (rows: readonly { party: string; index: number; recipient: string }[]) => rows.map((r) => `${r.party}/${r.index}>${r.recipient}`);
+        await store.fileDeliveries(batch({ deliveries: [d('US', 0, 'CN'), d('US', 1, 'CN'), d('US', 2, 'CN'), d('CN', 0, 'US')], cursor: { ownSize: 3, lastSeq: 1 } }));
+        // New deliveries are due at once (never judged), in due order then key order; paged.
+        expect(keys(await store.deliveries({ limit: 10, staleBefore: 1 }))).toEqual(['CN/0>US', 'US/0>CN', 'US/1>CN', 'US/2>CN']);
+        expect(keys(await store.deliveries({ limit: 10, staleBefore: 1, afterStale: { at: 0, key: { party: 'US', index: 0, recipient: 'CN' } } }))).toEqual(['US/1>CN', 'US/2>CN']);
+        expect(await store.nextDeliveryDue()).toBe(0);
+        await store.judgeDeliveries([
+          j('US', 0, 'CN', { state: 'overdue-receipt', overdue: 1, rank: 0, sortDue: 900, dueAt: null, startBound: 100 }),
+          j('US', 1, 'CN', { dueAt: 3000, sortDue: 3000, receiptIdx: 7, receiptBound: 200 }),
+          j('US', 2, 'CN', { state: 'acknowledged', settled: true, rank: 2, sortDue: 4000, dueAt: null, ackIdx: 9, ackBound: 300 }),
+          j('CN', 0, 'US', { judgedAt: 2500 }),
+          j('EU', 5, 'US'), // not held: skipped
+        ]);
+        const [first] = await store.deliveries({ limit: 1, party: 'US', index: 0, recipient: 'CN' });
+        expect(first?.judged).toEqual({ state: 'overdue-receipt', settled: false, overdue: 1, dueAt: null, judgedAt: 1000, rank: 0, sortDue: 900, startBound: 100, receiptIdx: null, receiptBound: null, ackIdx: null, ackBound: null });
+        expect(await store.deliveries({ limit: 10, staleBefore: 3000 })).toEqual([]); // due at 3000: stale only after it
+        expect(keys(await store.deliveries({ limit: 10, staleBefore: 3001 }))).toEqual(['US/1>CN']);
+        expect(await store.nextDeliveryDue()).toBe(3000);
+        expect(keys(await store.deliveries({ limit: 10, judgedAfter: 2000 }))).toEqual(['CN/0>US']);
+        // Listing at 2000: the judgements that hold then (CN/0 was judged after it), in listing order, filtered, paged.
+        expect(keys(await store.deliveryListing({ at: 2000, limit: 10 }))).toEqual(['US/0>CN', 'US/1>CN', 'US/2>CN']);
+        expect(keys(await store.deliveryListing({ at: 2000, limit: 10, after: [0, 900, 0, 'US', 'CN'] }))).toEqual(['US/1>CN', 'US/2>CN']);
+        expect(keys(await store.deliveryListing({ at: 2000, limit: 10, settled: false, state: 'sent' }))).toEqual(['US/1>CN']);
+        expect(keys(await store.deliveryListing({ at: 3500, limit: 10 }))).toEqual(['US/0>CN', 'CN/0>US', 'US/2>CN']); // US/1 stale at 3500
+        const counts = (await store.deliveryCounts(2000)).map((c) => `${c.state}:${c.settled}:${c.overdue}:${c.n}`).sort();
+        expect(counts).toEqual(['acknowledged:true:0:1', 'overdue-receipt:false:1:1', 'sent:false:0:1']);
+        // Bounds moved: own entries of a range, and deliveries answered by entries of the recipient's log in a range.
+        await store.rejudgeDeliveries([{ party: 'CN', from: 7, to: 8 }]);
+        expect(keys(await store.deliveries({ limit: 10, staleBefore: 1 }))).toEqual(['US/1>CN']); // its receipt is CN/7
+        await store.rejudgeDeliveries([{ party: 'CN', from: 9, to: 10 }, { party: 'US', from: 0, to: 1 }]);
+        expect(keys(await store.deliveries({ limit: 10, staleBefore: 1 }))).toEqual(['US/0>CN', 'US/1>CN', 'US/2>CN']);
+        // A new provider and what it covers: those judged without a bound it knows (CN/0>US: no start bound).
+        await store.judgeDeliveries([j('CN', 0, 'US', { judgedAt: 2500 })]);
+        await store.rejudgeDeliveries([], [{ party: 'CN', to: 1, by: 'EU' }, { party: 'CN', to: 0 }]); // another cosigner's; nothing below 0
+        expect(keys(await store.deliveries({ limit: 10, staleBefore: 1 }))).toEqual(['US/0>CN', 'US/1>CN', 'US/2>CN']);
+        await store.rejudgeDeliveries([], [{ party: 'CN', to: 1, by: 'US' }]);
+        expect(keys(await store.deliveries({ limit: 10, staleBefore: 1 }))).toEqual(['CN/0>US', 'US/0>CN', 'US/1>CN', 'US/2>CN']);
+        // An answer or a withdrawal filed makes its deliveries due again.
+        await store.judgeDeliveries([j('US', 0, 'CN'), j('US', 1, 'CN'), j('US', 2, 'CN'), j('CN', 0, 'US')]);
+        await store.fileDeliveries(batch({ answers: [{ party: 'US', index: 1, recipient: 'CN', hash: 'h1', answers: '{}' }], withdrawals: [{ party: 'CN', index: 0, retraction: '{}' }], cursor: { ownSize: 3, lastSeq: 1 } }));
+        expect(keys(await store.deliveries({ limit: 10, staleBefore: 1 }))).toEqual(['CN/0>US', 'US/1>CN']);
+      });
+
       it('answers which escalations it holds, and leaves settled ones of a prefix out of the list', async () => {
         await store.recordEscalations([{ id: 'overdue/receipt/US/0/CN', recordedAt: 1 }, { id: 'overdue/ack/US/0/CN', recordedAt: 2, webhook: '{}' }, { id: 'fork/CN/1', recordedAt: 3 }]);
         expect(await store.knownEscalations(['x', 'fork/CN/1', 'overdue/receipt/US/0/CN'])).toEqual(['fork/CN/1', 'overdue/receipt/US/0/CN']);

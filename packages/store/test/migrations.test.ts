@@ -399,3 +399,30 @@ describe('the schema-7 fixture migrates to schema 8 (checkpoint time-stamp token
     after.close();
   });
 });
+
+// issue 14: schema 13 keeps the tracker's judgement in indexed columns; deliveries filed by schema 12 are due at once (judged again, then indexed).
+describe('migration 13 (judged deliveries)', () => {
+  it('keeps the deliveries of schema 12, each due at once (due_at 0, never judged), and indexes the new columns', async () => {
+    const path = freshPath();
+    const db = new Database(path);
+    migrate(db, MIGRATIONS.filter((m) => m.version <= 12));
+    db.prepare("INSERT INTO deliveries (party, idx, recipient, direction, leaf_hash, facts) VALUES ('US', 4, 'CN', 'sent', 'h4', '{}')").run();
+    db.close();
+    const s = SqliteStore.open(path);
+    try {
+      const [r] = await s.deliveries({ limit: 10, staleBefore: 1 });
+      expect(r).toEqual({ party: 'US', index: 4, recipient: 'CN', direction: 'sent', leafHash: 'h4', facts: '{}' });
+      await s.judgeDeliveries([{ party: 'US', index: 4, recipient: 'CN', state: 'sent', settled: false, overdue: 0, dueAt: 5000, judgedAt: 1000, rank: 1, sortDue: 5000, startBound: null, receiptIdx: null, receiptBound: null, ackIdx: null, ackBound: null }]);
+      expect(await s.deliveries({ limit: 10, staleBefore: 5000 })).toEqual([]);
+      expect(await s.nextDeliveryDue()).toBe(5000);
+      expect(await s.deliveryCounts(2000)).toEqual([{ state: 'sent', settled: false, overdue: 0, n: 1 }]);
+      expect(await s.deliveryCounts(5001)).toEqual([]); // stale at 5001: the caller judges it
+    } finally {
+      await s.close();
+    }
+    const check = new Database(path, { readonly: true });
+    const idx = check.prepare("SELECT name FROM sqlite_schema WHERE type = 'index' AND tbl_name = 'deliveries' AND name LIKE 'deliveries_by_%' ORDER BY name").pluck().all();
+    check.close();
+    expect(idx).toEqual(['deliveries_by_ack', 'deliveries_by_count', 'deliveries_by_due', 'deliveries_by_judged', 'deliveries_by_listing', 'deliveries_by_receipt']);
+  });
+});

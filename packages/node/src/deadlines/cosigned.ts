@@ -29,7 +29,9 @@
  * at most one per second (a later cosignature in the same second raises the
  * size: notAfter stays exact), at most
  * {@link MAX_POINTS} (the oldest go first: entries older than the history
- * fall back to their claims). Points arrive through {@link noteCosigned}
+ * get the oldest point kept, a later time — the tracker keeps each
+ * delivery's earliest bound as a floor in the store, issue 14, so a
+ * delivery is never judged later than it once was). Points arrive through {@link noteCosigned}
  * (called where cosignatures are made or received) and are persisted at
  * most once a second, each new point inserted once into the store's
  * insert-only `cosigned_times` table (`addCosignedTimes`; issue 9: evidence
@@ -256,19 +258,30 @@ export class CosignedBounds implements TimeBounds {
     const before = this.#logs.get(p.party)?.get(p.cosigner);
     // Entries this cosigner covers for the first time get a bound (or an earlier one, of all cosigners').
     const from = before?.size ?? 0;
-    const trimmed = before !== undefined && before.sizes.length >= MAX_POINTS;
     if (this.#add(p.party, p.cosigner, p.size, p.timestamp)) {
       this.#fresh.push({ party: p.party, cosigner: p.cosigner, treeSize: p.size, cosignedAt: p.timestamp });
       this.#timer ??= setTimeout(() => this.#persist(), PERSIST_MS);
       this.#timer.unref?.();
-      // A full history drops its oldest point: the bounds of its oldest entries move too.
-      for (const l of this.#changeListeners) l(p.party, trimmed ? 0 : Math.min(from, p.size), p.size);
+      // Only the newly covered entries: a full history dropping its oldest point moves its oldest
+      // entries' bounds LATER, and the tracker keeps the earliest bound it judged each delivery by
+      // (its floor in the store, issue 14) — no change to judge again, no scan of every delivery.
+      for (const l of this.#changeListeners) l(p.party, Math.min(from, p.size), p.size);
     }
   }
 
   onChange(listener: (party: string, from: number, to: number) => void): () => void {
     this.#changeListeners.add(listener);
     return () => this.#changeListeners.delete(listener);
+  }
+
+  covered(): { party: string; to: number; by?: string }[] {
+    const out: { party: string; to: number; by?: string }[] = [];
+    for (const [party, log] of this.#logs) for (const [by, h] of log) if (h.size > 0) out.push({ party, to: h.size, by });
+    for (const [party, h] of this.#stamps) {
+      const to = h.sizes[h.sizes.length - 1];
+      if (to !== undefined) out.push({ party, to });
+    }
+    return out;
   }
 
   bound(party: string, index: number, by?: string): TimeBound | undefined {

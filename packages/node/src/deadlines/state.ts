@@ -173,6 +173,13 @@ export interface TimeBounds {
    * never change once given). @returns the unsubscribe function.
    */
   onChange?(listener: (party: string, from: number, to: number) => void): () => void;
+  /**
+   * What the provider knows bounds for: entries [0, to) of `party`'s log (by
+   * cosigner `by`; absent: any). A tracker given this provider judges again
+   * only the deliveries judged without such a bound (absent: every one judged
+   * without a bound).
+   */
+  covered?(): readonly { readonly party: string; readonly to: number; readonly by?: string }[];
 }
 
 /** The parties' own clocks, nothing witnessed (no federation; cosigned.ts is the witnessed provider). */
@@ -361,4 +368,15 @@ export function countDeliveries(items: readonly DeliveryStatus[]): DeliveryCount
     else if (s.overdue.length > 0) late++;
   }
   return { total: items.length, byState, open, late };
+}
+
+/**
+ * A status's place in the deadline listing (GET /v1/deadlines): rank 0 open
+ * and overdue, 1 open, 2 settled; within a rank the deadline that matters
+ * first (ms). Kept in the store's indexed columns with the judgement (issue 14).
+ */
+export function listingPlace(s: DeliveryStatus): { rank: number; sortDue: number } {
+  const rank = s.settled ? 2 : s.overdue.length > 0 ? 0 : 1;
+  const sortDue = Date.parse(s.overdue.length > 0 && !s.settled ? s.receiptDueAt : (s.nextDueAt ?? s.receiptDueAt));
+  return { rank, sortDue };
 }

@@ -24,19 +24,25 @@
  * answer read before the entry it answers simply waits in its row.
  */
 import { StoreError, bodyProblem, formatBase64, type Precedence, type VerifiedAccord } from '@parley/core';
-import type { DeliveryAnswerRow, DeliveryKey, DeliveryQuery, DeliveryRecord, DeliveryWithdrawal, LogStore, OwnEntry, ReceivedEntry, StoredDelivery } from '@parley/store';
+import type { DeliveryAnswerRow, DeliveryJudgement, DeliveryKey, DeliveryQuery, DeliveryRecord, DeliveryWithdrawal, LogStore, OwnEntry, ReceivedEntry, StoredDelivery } from '@parley/store';
 import type { ParleyNode } from '../service.js';
 import type { Governed } from '../epochs.js';
-import { type AckAnswer, type Answer, type DeliveryFacts, type DeliveryStatus, type RejectionAnswer, type ReportFacts, type TimeBounds, OWN_CLOCKS, deliveryState, needsReceipt } from './state.js';
+import { type AckAnswer, type Answer, type DeliveryCounts, type DeliveryFacts, type DeliveryStateName, type DeliveryStatus, type RejectionAnswer, type ReportFacts, type TimeBound, type TimeBounds, DELIVERY_STATES, OWN_CLOCKS, deliveryState, listingPlace, needsReceipt } from './state.js';
 import { rejectionInEntry } from '../received.js';
 import { retractionIndex } from '../retractions.js';
 import { skippedEntries } from '../skipped.js';
 /** One page of store reads (entries per filing transaction, deliveries per status page). */
 const PAGE = 500;
-/** Deliveries judged per {@link DeadlineTracker.changes} call by a scan (at start, after a wide bounds change). */
-const SCAN_PAGE = 5000;
-/** Bound changes over at most this many entries are applied by lookup, larger ones by a scan. */
-const BOUNDS_LOOKUP = 1024;
+/**
+ * Deliveries judged per {@link DeadlineTracker.changes} call (a page of the
+ * stale ones). Small: a first start on a big log judges (and escalates) every
+ * delivery page by page, and each page's statuses, escalations and
+ * judgements are garbage after it (bench/rss.mjs at 100,000 entries: peak RSS
+ * ~300 MiB with 5,000, ~225 MiB with 500, same machine and store).
+ */
+const SCAN_PAGE = 500;
+/** Bound changes held for the next {@link DeadlineTracker.changes} before those of one party merge into one range. */
+const MAX_RANGES = 256;
 
 /** What the store row's `facts` column holds. */
 type StoredFacts = Pick<DeliveryFacts, 'type' | 'precedence' | 'marking' | 'to' | 'sentAt' | 'report'>;
@@ -69,39 +75,42 @@ interface Filing {
 
 const newFiling = (): Filing => ({ deliveries: [], answers: new Map(), toCheck: [] });
 
-/** A scan of the store's deliveries by {@link DeadlineTracker.changes}, one page per call. */
-interface Scan {
-  /** Report every delivery (else: due in [from, to), bounds unknown, or answered in `answers`). */
-  readonly all: boolean;
-  after: DeliveryKey | undefined;
-  readonly from: number;
-  readonly to: number;
-  readonly answers: readonly { party: string; from: number; to: number }[];
-  nextDue: number;
-  unsettled: boolean;
-  /** Date.now() when it started, and pages read (pacing). */
-  readonly started: number;
-  pages: number;
+const msOf = (t: string | undefined): number | undefined => (t === undefined ? undefined : Date.parse(t));
+const least = (a: number | undefined, b: number | null | undefined): number | undefined => (b === null || b === undefined ? a : a === undefined ? b : Math.min(a, b));
+
+/** Bits of the deadlines missed (the store's `overdue` column). */
+const overdueBits = (s: DeliveryStatus): number => (s.overdue.includes('receipt') ? 1 : 0) | (s.overdue.includes('ack') ? 2 : 0);
+
+/** A delivery's place in the listing order: rank, due, index, then sender and recipient (a total order, the paging cursor). */
+export type ListingKey = readonly [rank: number, due: number, index: number, party: string, recipient: string];
+
+export function listingKey(s: DeliveryStatus): ListingKey {
+  const p = listingPlace(s);
+  return [p.rank, p.sortDue, s.index, s.party, s.recipient];
 }
 
-/** A deadline of `s` fell due in [from, to): its status changed by the clock. */
-function dueIn(s: DeliveryStatus, from: number, to: number): boolean {
-  for (const t of [s.receiptDueAt, s.ackDueAt]) {
-    if (t === undefined) continue;
-    const ms = Date.parse(t);
-    if (ms >= from && ms < to) return true;
-  }
-  return false;
+export function compareListingKeys(a: ListingKey, b: ListingKey): number {
+  return a[0] - b[0] || a[1] - b[1] || a[2] - b[2] || (a[3] < b[3] ? -1 : a[3] > b[3] ? 1 : 0) || (a[4] < b[4] ? -1 : a[4] > b[4] ? 1 : 0);
 }
 
-/** `s` is answered by an entry in one of `ranges` of its recipient's log. */
-function answeredIn(s: DeliveryStatus, ranges: readonly { party: string; from: number; to: number }[]): boolean {
-  for (const r of ranges) {
-    if (r.party !== s.recipient) continue;
-    for (const a of [s.receipt, s.ack]) if (a && a.index >= r.from && a.index < r.to) return true;
-  }
-  return false;
+/** Filters of a listing ({@link DeadlineTracker.listing}). */
+export interface ListingQuery {
+  readonly direction?: 'sent' | 'received';
+  readonly state?: DeliveryStateName;
+  readonly party?: string;
+  readonly index?: number;
+  readonly recipient?: string;
+  /** true: only deliveries still awaiting an answer; false: only settled ones. */
+  readonly open?: boolean;
 }
+
+const matches = (s: DeliveryStatus, q: ListingQuery): boolean =>
+  (q.direction === undefined || s.direction === q.direction) &&
+  (q.state === undefined || s.state === q.state) &&
+  (q.party === undefined || s.party === q.party) &&
+  (q.index === undefined || s.index === q.index) &&
+  (q.recipient === undefined || s.recipient === q.recipient) &&
+  (q.open === undefined || s.settled !== q.open);
 
 export interface DeadlineTrackerOptions {
   readonly node: ParleyNode;
@@ -111,34 +120,22 @@ export interface DeadlineTrackerOptions {
 }
 
 /** Filters of {@link DeadlineTracker.statuses}. */
-export type StatusQuery = Omit<DeliveryQuery, 'limit' | 'after'>;
+export type StatusQuery = Omit<DeliveryQuery, 'limit' | 'after' | 'staleBefore' | 'judgedAfter' | 'afterStale'>;
 
 export class DeadlineTracker {
   readonly #node: ParleyNode;
   readonly #store: LogStore;
   #bounds: TimeBounds;
-  /** Deliveries a new fact, answer, withdrawal or bound touched since the last {@link changes}: judged at the next. */
-  readonly #touched = new Set<string>();
-  /** A scan of the store's deliveries under way ({@link changes}, a page per call). */
-  #scan: Scan | undefined;
-  /** The next scan reports every delivery (at first, after a wide bounds change or new bounds). */
-  #scanAll = true;
-  /** Bounds of many entries moved (a trimmed cosigned history): a full scan, paced. */
-  #wideChange = false;
-  /** Due times before this were reported by a scan (the window of the next one starts here). */
-  #coveredUntil = Number.NEGATIVE_INFINITY;
-  /** The earliest due time of an unanswered deadline seen by the last scan (and touched deliveries since). */
-  #nextDue = Number.POSITIVE_INFINITY;
-  /** The last scan met deliveries whose bounds are not all known: the next pass judges them again. */
-  #unsettled = false;
-  /** Entries of a recipient's log whose bounds moved: the deliveries they answer are judged again by the next scan. */
-  #answerRanges: { party: string; from: number; to: number }[] = [];
-  /**
-   * Wall-clock time (Date.now()) before which no scan but a full one starts:
-   * after a scan of more than one page, as long again as it took (scans of
-   * a big store take at most half the node's time; issue 14).
-   */
-  #pacedUntil = 0;
+  /** Entries whose time bounds moved since the last {@link changes}: their deliveries, and those they answer, are made due (store). */
+  #ranges: { party: string; from: number; to: number }[] = [];
+  /** A new bounds provider: deliveries judged without a bound they use are judged again once. */
+  #unbounded = false;
+  /** The judgements of the last {@link changes}, written by {@link done}. */
+  #judged = new Map<string, DeliveryJudgement>();
+  /** The last {@link changes} read a full page of stale deliveries: more wait. */
+  #more = false;
+  /** The earliest due time of a judged delivery (the store's index), as of the last {@link done}. */
+  #nextDue: number | undefined;
   #unsubscribeBounds: () => void = () => undefined;
   #cursor: { ownSize: number; lastSeq: number } | undefined;
   #chain: Promise<void> = Promise.resolve();
@@ -167,10 +164,15 @@ export class DeadlineTracker {
     return this.#node;
   }
 
-  /** Replaces the time-bounds provider (federation installs cosigned bounds). */
+  /**
+   * Replaces the time-bounds provider (federation installs cosigned bounds).
+   * Deliveries judged without a bound they use are judged again at the next
+   * {@link changes} (the new provider may know it); the others keep their
+   * judgement and its floors.
+   */
   setBounds(bounds: TimeBounds): void {
     this.#bounds = bounds;
-    this.#scanAll = true;
+    this.#unbounded = true;
     this.#unsubscribeBounds();
     this.#unsubscribeBounds = bounds.onChange?.((party, from, to) => this.#boundsChanged(party, from, to)) ?? (() => undefined);
   }
@@ -212,130 +214,231 @@ export class DeadlineTracker {
   }
 
   /**
-   * The statuses of deliveries that may have changed since this last
-   * reported them: new facts or answers, new time bounds for the entry or
-   * its answers, or a due time reached. The watcher's incremental view,
-   * with no per-delivery state in memory (issue 14): touched deliveries are
-   * read by key; the clock's changes are found by a scan of the store that
-   * reports the deliveries with a deadline in [end of the last scan, now) —
-   * run once `now` passes the earliest due time the last scan saw
-   * ({@link nextDueAt}) — and those whose bounds are not all known yet
-   * (judged on every pass until they are). At first, and after a wide
-   * bounds change, a scan reports every delivery. A scan reports
-   * {@link SCAN_PAGE} deliveries per call while {@link scanning}.
+   * The statuses of deliveries whose judgement is stale at `now`: never
+   * judged (new), touched by a new answer, withdrawal or bound since, or
+   * whose due time passed (due_at < now: a store index range, issue 14 — no
+   * pass over every delivery). One page of {@link SCAN_PAGE} per call
+   * ({@link scanning}: more wait). Their new judgements are written by
+   * {@link done}: a status not acknowledged (a crash before the watcher
+   * recorded its escalations) is reported again.
    */
   async changes(now: number): Promise<DeliveryStatus[]> {
+    const ranges = this.#ranges;
+    const fresh = this.#unbounded;
+    // A new provider: what it covers (absent: every log, whole), not a pass over every delivery.
+    const unbounded = !fresh ? [] : (this.#bounds.covered?.() ?? this.#node.accord.accord.parties.map((p) => ({ party: p.id, to: Number.MAX_SAFE_INTEGER })));
+    this.#ranges = [];
+    this.#unbounded = false;
+    if (ranges.length > 0 || unbounded.length > 0) {
+      try {
+        await this.#store.rejudgeDeliveries(ranges, unbounded);
+      } catch (err) {
+        // Not applied: kept for the next call (ranges that came meanwhile stay too).
+        this.#ranges.push(...ranges);
+        this.#unbounded ||= fresh;
+        throw err;
+      }
+    }
+    const page = await this.#store.deliveries({ staleBefore: now, limit: SCAN_PAGE });
+    this.#more = page.length === SCAN_PAGE;
+    this.#judged = new Map();
     const out: DeliveryStatus[] = [];
-    const seen = new Set<string>();
-    const touched = [...this.#touched];
-    this.#touched.clear();
-    for (const key of touched) {
-      const { party, index, recipient } = keyParts(key);
-      const [r] = await this.#store.deliveries({ party, index, recipient, limit: 1 });
-      if (!r) continue; // an answer to an entry not held (yet): its filing touches it again
-      const s = this.#judge(r, now);
-      seen.add(key);
-      out.push(s);
-      if (s.nextDueAt !== undefined) this.#nextDue = Math.min(this.#nextDue, Date.parse(s.nextDueAt));
-      if (!this.#settledBounds(r)) this.#unsettled = true;
-    }
-    if (this.#scan === undefined) {
-      // A deadline changes a status only once now > its due time (state.ts).
-      const wanted = this.#scanAll || this.#wideChange || this.#unsettled || this.#answerRanges.length > 0 || now > this.#nextDue;
-      if (wanted && (this.#scanAll || Date.now() >= this.#pacedUntil)) {
-        this.#scan = { all: this.#scanAll || this.#wideChange, after: undefined, from: this.#coveredUntil, to: now, answers: this.#answerRanges, nextDue: Number.POSITIVE_INFINITY, unsettled: false, started: Date.now(), pages: 0 };
-        this.#scanAll = false;
-        this.#wideChange = false;
-        this.#answerRanges = [];
-      }
-    }
-    const scan = this.#scan;
-    if (scan !== undefined) {
-      const page = await this.#store.deliveries({ limit: SCAN_PAGE, ...(scan.after ? { after: scan.after } : {}) });
-      scan.pages++;
-      for (const r of page) {
-        const s = this.#judge(r, now);
-        const settled = this.#settledBounds(r);
-        if (s.nextDueAt !== undefined) scan.nextDue = Math.min(scan.nextDue, Date.parse(s.nextDueAt));
-        if (!settled) scan.unsettled = true;
-        const key = deliveryKey(r.party, r.index, r.recipient);
-        if (!seen.has(key) && (scan.all || !settled || dueIn(s, scan.from, scan.to) || answeredIn(s, scan.answers))) out.push(s);
-      }
-      const last = page[page.length - 1];
-      if (page.length === SCAN_PAGE && last) scan.after = { party: last.party, index: last.index, recipient: last.recipient };
-      else {
-        this.#scan = undefined;
-        this.#pacedUntil = scan.pages > 1 ? Date.now() + (Date.now() - scan.started) : 0;
-        this.#coveredUntil = scan.to;
-        this.#nextDue = scan.nextDue;
-        this.#unsettled = scan.unsettled;
-      }
+    for (const r of page) {
+      const { status, judgement } = this.#judgeRow(r, now);
+      this.#judged.set(deliveryKey(r.party, r.index, r.recipient), judgement);
+      out.push(status);
     }
     return out;
   }
 
-  /** True while a scan of the store's deliveries is under way: {@link changes} has more to report at once. */
+  /** True when the last {@link changes} left stale deliveries for the next call. */
   get scanning(): boolean {
-    return this.#scan !== undefined;
+    return this.#more;
   }
 
-  /** The earliest due time (ms) of the deliveries {@link changes} leaves out, if any. */
+  /** The earliest due time (ms) of the judged deliveries, as of the last {@link done} (0: some wait to be judged). */
   nextDueAt(): number | undefined {
-    if (!Number.isFinite(this.#nextDue)) return undefined;
-    // A paced scan waits: wake then, not at once and again.
-    return this.#pacedUntil > Date.now() ? Math.max(this.#nextDue, this.#pacedUntil) : this.#nextDue;
+    return this.#nextDue;
   }
 
-  /** True when the bounds the delivery's status uses are all known (bounds do not change once given, but by onChange). */
-  #settledBounds(r: StoredDelivery): boolean {
-    const b = this.#bounds;
-    if (b.onChange === undefined) return true;
-    // The bounds deliveryState uses: each side's by the other side's cosignatures (state.ts).
-    if (b.bound(r.party, r.index, r.recipient)?.notAfter === undefined) return false;
-    const a: Answers = r.answers !== undefined ? (JSON.parse(r.answers) as Answers) : {};
-    if (a.receipt && b.bound(r.recipient, a.receipt.index, r.party)?.notAfter === undefined) return false;
-    if (a.ack && b.bound(r.recipient, a.ack.index, r.party)?.notAfter === undefined) return false;
-    return true;
-  }
-
-  /** Bounds of entries [from, to) of `party`'s log moved: the deliveries of those entries, or answered by them, are judged again. */
+  /** Bounds of entries [from, to) of `party`'s log moved: their deliveries, and those they answer, are judged again. */
   #boundsChanged(party: string, from: number, to: number): void {
-    // A wide change (a trimmed history): every delivery is judged again.
-    if (to - from > BOUNDS_LOOKUP) {
-      // Paced like the due scans: a full cosigned history trims at every new point (cosigned.ts),
-      // and an unpaced full scan per cosignature would pin the CPU.
-      this.#wideChange = true;
-      return;
+    if (from >= to) return;
+    this.#ranges.push({ party, from, to });
+    if (this.#ranges.length <= MAX_RANGES) return;
+    // Merged per party: judging a few more again is harmless, and the list stays bounded.
+    const merged = new Map<string, { party: string; from: number; to: number }>();
+    for (const r of this.#ranges) {
+      const m = merged.get(r.party);
+      merged.set(r.party, m ? { party: r.party, from: Math.min(m.from, r.from), to: Math.max(m.to, r.to) } : r);
     }
-    // The usual case, a few entries newly cosigned: their deliveries by key, and the ones they answer by the next scan.
-    const parties = this.#node.accord.accord.parties;
-    for (let i = from; i < to; i++) for (const p of parties) if (p.id !== party) this.#touch(deliveryKey(party, i, p.id));
-    this.#answerRanges.push({ party, from, to });
-  }
-
-  /** Makes a delivery judged at the next {@link changes}. */
-  #touch(key: string): void {
-    // Nobody asked for changes for a while (a follower, or a first filing of a whole log): a full
-    // scan reports them all anyway, and the set must not grow with the log.
-    if (this.#scanAll) return;
-    if (this.#touched.size >= SCAN_PAGE) {
-      this.#touched.clear();
-      this.#scanAll = true;
-      return;
-    }
-    this.#touched.add(key);
+    this.#ranges = [...merged.values()];
   }
 
   /**
-   * The watcher acted on a status {@link changes} reported. Nothing is kept
-   * per delivery (the store holds the facts; the next scan finds the clock's
-   * changes), so there is nothing to drop: kept for the watcher's protocol.
+   * The watcher acted on statuses {@link changes} reported (their
+   * escalations are durable): their judgements are written, and they leave
+   * the stale range until their next due time or fact.
    */
-  done(_s: DeliveryStatus): void {}
+  async done(statuses: readonly DeliveryStatus[]): Promise<void> {
+    const out: DeliveryJudgement[] = [];
+    for (const s of statuses) {
+      const j = this.#judged.get(deliveryKey(s.party, s.index, s.recipient));
+      if (j) out.push(j);
+    }
+    for (let i = 0; i < out.length; i += PAGE) await this.#store.judgeDeliveries(out.slice(i, i + PAGE));
+    this.#judged = new Map();
+    this.#nextDue = await this.#store.nextDeliveryDue();
+  }
 
-  #judge(r: StoredDelivery, now: number): DeliveryStatus {
-    const f = JSON.parse(r.facts) as StoredFacts;
+  /**
+   * One page of the listing at `at` in listing order (open and overdue, then
+   * open by next deadline, then settled), after `after`, and the counts over
+   * every delivery, both as of `at`: the deliveries whose stored judgement
+   * holds at `at` are read from the store's indexes (a listing range and an
+   * aggregate), the few others — stale at `at` or judged after it — are
+   * judged here at `at`. Pages of one listing pass the first page's `at`:
+   * a delivery going overdue between pages is neither skipped nor repeated.
+   */
+  async listing(at: number, q: ListingQuery, limit: number, after?: ListingKey): Promise<{ items: DeliveryStatus[]; counts: DeliveryCounts; more: boolean }> {
+    const byState = Object.fromEntries(DELIVERY_STATES.map((s) => [s, 0])) as Record<DeliveryStateName, number>;
+    let total = 0;
+    let open = 0;
+    let late = 0;
+    const tally = (state: string, settled: boolean, overdue: number, n: number) => {
+      total += n;
+      if (state in byState) byState[state as DeliveryStateName] += n;
+      if (!settled) open += n;
+      else if (overdue !== 0) late += n;
+    };
+    const page: { s: DeliveryStatus; k: ListingKey }[] = [];
+    const offer = (s: DeliveryStatus, k: ListingKey) => {
+      if (after !== undefined && compareListingKeys(k, after) <= 0) return;
+      if (page.length > limit && compareListingKeys(k, page[page.length - 1]!.k) >= 0) return;
+      let lo = 0;
+      let hi = page.length;
+      while (lo < hi) {
+        const mid = (lo + hi) >> 1;
+        if (compareListingKeys(page[mid]!.k, k) < 0) lo = mid + 1;
+        else hi = mid;
+      }
+      page.splice(lo, 0, { s, k });
+      if (page.length > limit + 1) page.pop();
+    };
+    for await (const r of this.#unheld(at)) {
+      const s = this.#judge(r, at);
+      tally(s.state, s.settled, overdueBits(s), 1);
+      if (matches(s, q)) offer(s, listingKey(s));
+    }
+    for (const c of await this.#store.deliveryCounts(at)) tally(c.state, c.settled, c.overdue, c.n);
+    const rows = await this.#store.deliveryListing({
+      at,
+      limit: limit + 1,
+      ...(after ? { after } : {}),
+      ...(q.direction !== undefined ? { direction: q.direction } : {}),
+      ...(q.state !== undefined ? { state: q.state } : {}),
+      ...(q.party !== undefined ? { party: q.party } : {}),
+      ...(q.index !== undefined ? { index: q.index } : {}),
+      ...(q.recipient !== undefined ? { recipient: q.recipient } : {}),
+      ...(q.open !== undefined ? { settled: !q.open } : {}),
+    });
+    for (const r of rows) {
+      const s = this.#judge(r, at);
+      const j = r.judged!;
+      offer(s, [j.rank, j.sortDue, r.index, r.party, r.recipient]);
+    }
+    const more = page.length > limit;
+    return { items: page.slice(0, limit).map((x) => x.s), counts: { total, byState, open, late }, more };
+  }
+
+  /**
+   * Open deliveries overdue at `at` (the metrics): the store's listing range
+   * of rank 0 (open and overdue) and the deliveries judged here at `at`.
+   */
+  async *overdueOpen(at: number): AsyncGenerator<DeliveryStatus> {
+    for await (const r of this.#unheld(at)) {
+      const s = this.#judge(r, at);
+      if (!s.settled && s.overdue.length > 0) yield s;
+    }
+    let after: ListingKey | undefined;
+    for (;;) {
+      const rows = await this.#store.deliveryListing({ at, limit: PAGE, settled: false, ...(after ? { after } : {}) });
+      for (const r of rows) {
+        if (r.judged!.rank !== 0) return;
+        const s = this.#judge(r, at);
+        if (!s.settled && s.overdue.length > 0) yield s;
+      }
+      const last = rows[rows.length - 1];
+      if (rows.length < PAGE || !last) return;
+      after = [last.judged!.rank, last.judged!.sortDue, last.index, last.party, last.recipient];
+    }
+  }
+
+  /** The deliveries whose stored judgement does not hold at `at`: stale at `at`, or judged after it (index ranges, a page at a time). */
+  async *#unheld(at: number): AsyncGenerator<StoredDelivery> {
+    for (const by of ['stale', 'judged'] as const) {
+      let afterStale: { at: number; key: DeliveryKey } | undefined;
+      for (;;) {
+        const rows = await this.#store.deliveries({ limit: PAGE, ...(by === 'stale' ? { staleBefore: at } : { judgedAfter: at }), ...(afterStale ? { afterStale } : {}) });
+        yield* rows;
+        const last = rows[rows.length - 1];
+        if (rows.length < PAGE || !last) break;
+        afterStale = { at: (by === 'stale' ? last.judged?.dueAt : last.judged?.judgedAt) ?? 0, key: { party: last.party, index: last.index, recipient: last.recipient } };
+      }
+    }
+  }
+
+  /** A row's status at `now` and the judgement to store (its floors: the earliest bound ever used, issue 14). */
+  #judgeRow(r: StoredDelivery, now: number): { status: DeliveryStatus; judgement: DeliveryJudgement } {
+    const f = this.#floored(r);
+    const status = this.#judge(r, now, f);
+    const p = listingPlace(status);
+    return {
+      status,
+      judgement: {
+        party: r.party,
+        index: r.index,
+        recipient: r.recipient,
+        state: status.state,
+        settled: status.settled,
+        overdue: overdueBits(status),
+        dueAt: status.nextDueAt !== undefined ? Date.parse(status.nextDueAt) : null,
+        judgedAt: now,
+        rank: p.rank,
+        sortDue: p.sortDue,
+        startBound: f.start ?? null,
+        receiptIdx: f.receipt?.index ?? null,
+        receiptBound: f.receipt?.bound ?? null,
+        ackIdx: f.ack?.index ?? null,
+        ackBound: f.ack?.bound ?? null,
+      },
+    };
+  }
+
+  /**
+   * The time bounds of a row's entry and answers, each the earliest of the
+   * provider's and the floor the store keeps (issue 14: a trimmed cosigned
+   * history gives old entries a later time; an entry is never judged later
+   * than it once was).
+   */
+  #floored(r: StoredDelivery): { start?: number; receipt?: { index: number; bound?: number }; ack?: { index: number; bound?: number }; a: Answers } {
+    const b = this.#bounds;
+    const j = r.judged;
     const a: Answers = r.answers !== undefined ? (JSON.parse(r.answers) as Answers) : {};
+    const start = least(msOf(b.bound(r.party, r.index, r.recipient)?.notAfter), j?.startBound);
+    const answer = (x: Answer | undefined, idx: number | null | undefined, floor: number | null | undefined) => {
+      if (x === undefined) return undefined;
+      const t = least(msOf(b.bound(r.recipient, x.index, r.party)?.notAfter), idx === x.index ? floor : undefined);
+      return { index: x.index, ...(t !== undefined ? { bound: t } : {}) };
+    };
+    const receipt = answer(a.receipt, j?.receiptIdx, j?.receiptBound);
+    const ack = answer(a.ack, j?.ackIdx, j?.ackBound);
+    return { ...(start !== undefined ? { start } : {}), ...(receipt ? { receipt } : {}), ...(ack ? { ack } : {}), a };
+  }
+
+  #judge(r: StoredDelivery, now: number, fl = this.#floored(r)): DeliveryStatus {
+    const f = JSON.parse(r.facts) as StoredFacts;
+    const a = fl.a;
     const w = r.withdrawn !== undefined ? (JSON.parse(r.withdrawn) as Answer) : undefined;
     const facts: DeliveryFacts = {
       direction: r.direction,
@@ -348,7 +451,23 @@ export class DeadlineTracker {
       ...(a.rejection ? { rejection: a.rejection } : {}),
       ...(w ? { withdrawn: w } : {}),
     };
-    return deliveryState(facts, this.#node.accord.accord.deadlines, now, this.#bounds);
+    // The provider's bounds, floored (#floored): the three this delivery's state uses.
+    const b = this.#bounds;
+    const iso = (t: number | undefined) => (t === undefined ? undefined : new Date(t).toISOString());
+    const floored = (got: TimeBound | undefined, t: number | undefined): TimeBound | undefined => {
+      const notAfter = iso(t);
+      return notAfter === undefined ? got : { ...got, notAfter };
+    };
+    const bounds: TimeBounds = {
+      bound: (party, index, by) => {
+        const got = b.bound(party, index, by);
+        if (party === r.party && index === r.index && by === r.recipient) return floored(got, fl.start);
+        if (party === r.recipient && by === r.party && fl.receipt?.index === index) return floored(got, fl.receipt.bound);
+        if (party === r.recipient && by === r.party && fl.ack?.index === index) return floored(got, fl.ack.bound);
+        return got;
+      },
+    };
+    return deliveryState(facts, this.#node.accord.accord.deadlines, now, bounds);
   }
 
   async #refresh(): Promise<void> {
@@ -387,11 +506,7 @@ export class DeadlineTracker {
     });
     await this.#store.fileDeliveries({ deliveries: f.deliveries, answers, withdrawals, cursor });
     this.#cursor = { ownSize: Math.max(this.#cursor?.ownSize ?? 0, cursor.ownSize), lastSeq: Math.max(this.#cursor?.lastSeq ?? 0, cursor.lastSeq) };
-    // ---- FILED: what it touched may have changed.
-    for (const d of f.deliveries) this.#touch(deliveryKey(d.party, d.index, d.recipient));
-    for (const x of slots) this.#touch(x.key);
-    const parties = this.#node.accord.accord.parties;
-    for (const w of withdrawals) for (const p of parties) this.#touch(deliveryKey(w.party, w.index, p.id));
+    // What it touched is due at once in the store (new deliveries, answered or withdrawn ones: due_at 0), durably with the filing.
   }
 
   /**

@@ -179,6 +179,11 @@ export class DeadlineWatcher {
     return this.#run;
   }
 
+  /** How many webhook states the watcher holds in memory: its pending webhooks and the ids it announced (bounded; not one per overdue delivery). */
+  get held(): number {
+    return this.#durable.size;
+  }
+
   /** Webhooks not yet delivered. */
   get pending(): readonly PendingWebhook[] {
     return this.#pending;
@@ -219,8 +224,6 @@ export class DeadlineWatcher {
       const now = this.#clock.now();
       let fresh: Escalation[] = [];
       const changes = await tracker.changes(now);
-      // A scan of every delivery reports a page per call: pass again at once until it is done.
-      if (tracker.scanning) this.#again = true;
       for (const s of changes) {
         // +1 ms: a deadline is overdue only once now > dueAt.
         if (s.nextDueAt !== undefined) next = Math.min(next, Date.parse(s.nextDueAt) + 1);
@@ -234,12 +237,14 @@ export class DeadlineWatcher {
         const known = new Set(await this.#o.store.knownEscalations(fresh.map((e) => e.id)));
         fresh = fresh.filter((e) => !known.has(e.id));
       }
-      // Deliveries left out of `changes` (unchanged since last reported) still wake us at their due time.
+      if (fresh.length > 0) await this.#record(fresh, now);
+      // Only now, with its escalations durable, are the judgements written (a crash before: judged and reported again).
+      await tracker.done(changes);
+      // More stale deliveries than a page: pass again at once until none is left.
+      if (tracker.scanning) this.#again = true;
+      // Every judged delivery wakes us at its due time (the store's index).
       const quietDue = tracker.nextDueAt();
       if (quietDue !== undefined) next = Math.min(next, quietDue + 1);
-      if (fresh.length > 0) await this.#record(fresh, now);
-      // Only now, with its escalations durable, may a settled delivery leave the watch.
-      for (const s of changes) tracker.done(s);
       await this.#forks(now);
       await this.#deliver();
     } catch (err) {
@@ -410,7 +415,10 @@ export class DeadlineWatcher {
       const next = now ? { attempts: now.attempts, nextAttemptAt: now.nextAttemptAt, state: 'pending' as const } : { attempts: outcome?.attempts ?? was.attempts + 1, nextAttemptAt: was.nextAttemptAt, state: outcome?.state ?? ('delivered' as const) };
       // A lost compare-and-set means another writer moved it: what the store holds stands.
       await store.updateWebhook(id, was.attempts, next);
-      this.#durable.set(id, now ?? null);
+      // A settled deadline webhook leaves memory (its row stays; the store answers knownEscalations): the
+      // map holds pending webhooks and the ids of #escalated only, not one row per overdue delivery since start.
+      if (now === undefined && !this.#escalated.has(id)) this.#durable.delete(id);
+      else this.#durable.set(id, now ?? null);
       this.#outcomes.delete(id);
     }
   }

@@ -17,10 +17,10 @@
  */
 import { z } from 'zod';
 import { Gauge } from 'prom-client';
-import { type DeliveryStatus, DELIVERY_STATES, summarize } from '../deadlines/state.js';
+import { type DeliveryStateName, type DeliveryStatus, DELIVERY_STATES, summarize } from '../deadlines/state.js';
 import type { EntryView } from '../service.js';
 import type { Role } from '@parley/store';
-import { deadlineTracker } from '../deadlines/tracker.js';
+import { type ListingKey, type ListingQuery, deadlineTracker, listingKey } from '../deadlines/tracker.js';
 import { skippedEntries } from '../skipped.js';
 import { linkHealth, linkSourceOf } from '../deadlines/heartbeat.js';
 import { type App, type Context, BEARER, READERS } from './context.js';
@@ -71,7 +71,7 @@ export const DeadlinesQuery = z
     recipient: S.PartyId.optional(),
     open: z.enum(['true', 'false']).optional().describe('true: only deliveries still awaiting an answer'),
     limit: S.Decimal.pipe(z.number().int().min(1).max(1000)).optional().describe('1–1000, default 200; overdue first, then open by next deadline, then settled'),
-    after: z.string().max(400).optional().describe('The `next` of the previous page: the deliveries after it in the same order'),
+    after: z.string().max(400).optional().describe('The `next` of the previous page: the deliveries after it in the same order, judged at the first page\u2019s time (for 10 minutes)'),
   })
   .strict();
 
@@ -162,50 +162,27 @@ async function listed(ctx: Pick<Context, 'node'>, s: DeliveryStatus, role: Role 
   };
 }
 
-/** Listing order: open and overdue, then open, then settled. */
-const rank = (s: DeliveryStatus) => (s.settled ? 2 : s.overdue.length > 0 ? 0 : 1);
-/** Within a rank: the earliest deadline that matters first. */
-const due = (s: DeliveryStatus) => Date.parse(s.overdue.length > 0 && !s.settled ? s.receiptDueAt : (s.nextDueAt ?? s.receiptDueAt));
+/** How long the pages of one listing may follow its first (its time is carried in the cursor). */
+const LISTING_MAX_AGE_MS = 10 * 60_000;
 
-/** A delivery's place in the listing order: rank, due, index, then sender and recipient (a total order, the paging cursor). */
-type ListingKey = readonly [rank: number, due: number, index: number, party: string, recipient: string];
+/**
+ * The opaque `next` cursor: the listing key of a page's last item and the
+ * first page's time (`at`): every page of one listing is judged at that time.
+ */
+const cursorOf = (k: ListingKey, at: number): string => Buffer.from(JSON.stringify([...k, at])).toString('base64url');
 
-const listingKey = (s: DeliveryStatus): ListingKey => [rank(s), due(s), s.index, s.party, s.recipient];
-
-function compareKeys(a: ListingKey, b: ListingKey): number {
-  return a[0] - b[0] || a[1] - b[1] || a[2] - b[2] || (a[3] < b[3] ? -1 : a[3] > b[3] ? 1 : 0) || (a[4] < b[4] ? -1 : a[4] > b[4] ? 1 : 0);
-}
-
-/** The opaque `next` cursor: the listing key of a page's last item. */
-const cursorOf = (k: ListingKey): string => Buffer.from(JSON.stringify(k)).toString('base64url');
-
-function listingKeyOf(cursor: string): ListingKey | undefined {
+function listingKeyOf(cursor: string): { key: ListingKey; at: number | undefined } | undefined {
   try {
     const k = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as unknown;
-    if (!Array.isArray(k) || k.length !== 5) return undefined;
-    const [r, d, i, p, t] = k as unknown[];
+    // 5 members: a cursor of an older node (no time: judged at the request's).
+    if (!Array.isArray(k) || (k.length !== 5 && k.length !== 6)) return undefined;
+    const [r, d, i, p, t, at] = k as unknown[];
     if (![r, d, i].every((n) => typeof n === 'number' && Number.isFinite(n)) || typeof p !== 'string' || typeof t !== 'string') return undefined;
-    return [r as number, d as number, i as number, p, t];
+    if (k.length === 6 && !(typeof at === 'number' && Number.isSafeInteger(at) && at >= 0)) return undefined;
+    return { key: [r as number, d as number, i as number, p, t], at: at as number | undefined };
   } catch {
     return undefined;
   }
-}
-
-/** {@link countDeliveries}, one status at a time. */
-function countsAcc() {
-  const byState = Object.fromEntries(DELIVERY_STATES.map((s) => [s, 0])) as Record<string, number>;
-  let total = 0;
-  let open = 0;
-  let late = 0;
-  return {
-    add(s: DeliveryStatus): void {
-      total++;
-      byState[s.state]!++;
-      if (!s.settled) open++;
-      else if (s.overdue.length > 0) late++;
-    },
-    counts: () => ({ total, byState, open, late }),
-  };
 }
 
 export function registerDeadlines(app: App, ctx: Context): void {
@@ -220,8 +197,8 @@ export function registerDeadlines(app: App, ctx: Context): void {
     async collect() {
       await tracker.refresh();
       this.reset();
-      for await (const s of tracker.statuses(Date.now())) {
-        if (s.settled) continue;
+      // The store's range of open overdue deliveries (issue 14), not a pass over every delivery.
+      for await (const s of tracker.overdueOpen(Date.now())) {
         for (const kind of s.overdue) {
           if ((kind === 'receipt' && s.receipt) || (kind === 'ack' && s.ack)) continue;
           this.inc({ kind, precedence: s.precedence, direction: s.direction });
@@ -239,40 +216,27 @@ export function registerDeadlines(app: App, ctx: Context): void {
       const limit = q.limit ?? 200;
       const after = q.after !== undefined ? listingKeyOf(q.after) : undefined;
       if (q.after !== undefined && after === undefined) throw new HttpError('VALIDATION_FAILED', 'after: not a cursor this node gave (pass the `next` of the previous page)');
-      // One pass over the store's deliveries, a page at a time (issue 14): the counts over all of
-      // them, and the first `limit` in listing order after the cursor — never every status at once.
-      const all = countsAcc();
-      const page: { s: DeliveryStatus; k: ListingKey }[] = [];
-      for await (const s of tracker.statuses(Date.now())) {
-        all.add(s);
-        if (
-          (q.direction !== undefined && s.direction !== q.direction) ||
-          (q.state !== undefined && s.state !== q.state) ||
-          (q.party !== undefined && s.party !== q.party) ||
-          (q.index !== undefined && s.index !== q.index) ||
-          (q.recipient !== undefined && s.recipient !== q.recipient) ||
-          (q.open !== undefined && s.settled !== (q.open === 'false'))
-        )
-          continue;
-        const k = listingKey(s);
-        if (after !== undefined && compareKeys(k, after) <= 0) continue;
-        if (page.length > limit && compareKeys(k, page[page.length - 1]!.k) >= 0) continue;
-        let lo = 0;
-        let hi = page.length;
-        while (lo < hi) {
-          const mid = (lo + hi) >> 1;
-          if (compareKeys(page[mid]!.k, k) < 0) lo = mid + 1;
-          else hi = mid;
-        }
-        page.splice(lo, 0, { s, k });
-        if (page.length > limit + 1) page.pop();
+      // A listing's time is judged against what changed since: an old one would be a pass over every delivery.
+      if (after?.at !== undefined && (after.at < Date.now() - LISTING_MAX_AGE_MS || after.at > Date.now() + 1000)) {
+        throw new HttpError('VALIDATION_FAILED', 'after: this listing is more than 10 minutes old (start again without `after`)');
       }
-      const more = page.length > limit;
-      const items = page.slice(0, limit);
+      // Issue 14: the counts are an SQL aggregate and the page an index range of the store's judged
+      // deliveries, plus the few whose judgement does not hold at `at` — no pass over every delivery.
+      // Every page of one listing is judged at the first page's time (the cursor carries it).
+      const at = after?.at ?? Date.now();
+      const query: ListingQuery = {
+        ...(q.direction !== undefined ? { direction: q.direction } : {}),
+        ...(q.state !== undefined ? { state: q.state as DeliveryStateName } : {}),
+        ...(q.party !== undefined ? { party: q.party } : {}),
+        ...(q.index !== undefined ? { index: q.index } : {}),
+        ...(q.recipient !== undefined ? { recipient: q.recipient } : {}),
+        ...(q.open !== undefined ? { open: q.open === 'true' } : {}),
+      };
+      const { items, counts, more } = await tracker.listing(at, query, limit, after?.key);
       const skipped = skippedEntries(node).list('deadlines').map(({ party, entry, code, reason }) => ({ party, entry, code, reason }));
       return reply
         .header('cache-control', 'no-store')
-        .send({ items: items.map((x) => x.s), counts: all.counts(), clock: 'own' as const, ...(more ? { next: cursorOf(items[items.length - 1]!.k) } : {}), ...(skipped.length > 0 ? { skipped } : {}) });
+        .send({ items, counts, clock: 'own' as const, ...(more ? { next: cursorOf(listingKey(items[items.length - 1]!), at) } : {}), ...(skipped.length > 0 ? { skipped } : {}) });
     },
   });
 

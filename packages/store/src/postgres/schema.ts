@@ -353,6 +353,32 @@ export const PG_MIGRATIONS: readonly PgMigration[] = [
       );
     `,
   },
+  // issue 14: the tracker's judgement in indexed columns (SQLite schema 13)
+  {
+    version: 5,
+    description: 'deliveries: judged state, due time, listing place and bound floors, indexed',
+    sql: `
+      ALTER TABLE deliveries
+        ADD COLUMN state TEXT,
+        ADD COLUMN settled BOOLEAN,
+        ADD COLUMN overdue INTEGER,
+        ADD COLUMN due_at BIGINT DEFAULT 0,
+        ADD COLUMN judged_at BIGINT,
+        ADD COLUMN rank INTEGER,
+        ADD COLUMN sort_due BIGINT,
+        ADD COLUMN start_bound BIGINT,
+        ADD COLUMN receipt_idx BIGINT,
+        ADD COLUMN receipt_bound BIGINT,
+        ADD COLUMN ack_idx BIGINT,
+        ADD COLUMN ack_bound BIGINT;
+      CREATE INDEX deliveries_by_due ON deliveries (due_at, party, idx, recipient) WHERE due_at IS NOT NULL;
+      CREATE INDEX deliveries_by_judged ON deliveries (judged_at, party, idx, recipient);
+      CREATE INDEX deliveries_by_listing ON deliveries (rank, sort_due, idx, party, recipient);
+      CREATE INDEX deliveries_by_count ON deliveries (state, settled, overdue, judged_at, due_at);
+      CREATE INDEX deliveries_by_receipt ON deliveries (recipient, receipt_idx) WHERE receipt_idx IS NOT NULL;
+      CREATE INDEX deliveries_by_ack ON deliveries (recipient, ack_idx) WHERE ack_idx IS NOT NULL;
+    `,
+  },
 ];
 
 export const PG_SCHEMA_VERSION: number = PG_MIGRATIONS[PG_MIGRATIONS.length - 1]!.version;

@@ -35,7 +35,11 @@ import type {
   DeliveryAnswerKey,
   DeliveryAnswerRow,
   DeliveryBatch,
+  BoundsCoverage,
+  DeliveryCountRow,
   DeliveryCursor,
+  DeliveryJudgement,
+  DeliveryListingQuery,
   DeliveryQuery,
   EscalationRecord,
   StoredDelivery,
@@ -62,7 +66,7 @@ import type {
 } from '../types.js';
 import { checkChain, checkChainExtends, checkDeparted, checkEvaluationNote } from '../governanceRows.js';
 import { checkIdempotencyRecords, idempotencyRecordOf } from '../idempotency.js';
-import { type DeliveryRow, storedDeliveryOf } from '../deliveryRows.js';
+import { type DeliveryRow, DELIVERY_COLUMNS, DELIVERY_JOINS, storedDeliveryOf } from '../deliveryRows.js';
 import type { MigrationStep } from '../sqlite/store.js';
 import type { DumpTables } from '../copy.js';
 import { HashCache } from '../sqlite/hashCache.js';
@@ -823,8 +827,13 @@ export class PgStore implements LogStore {
         }
         for (const r of b.answers) {
           await c.query('INSERT INTO delivery_answers (party, idx, recipient, hash, answers) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (party, idx, recipient, hash) DO UPDATE SET answers = excluded.answers', [r.party, r.index, r.recipient, r.hash, r.answers]);
+          // PG 5: what an answer touches is judged again (due at once), durably with the filing.
+          await c.query('UPDATE deliveries SET due_at = 0 WHERE party = $1 AND idx = $2 AND recipient = $3', [r.party, r.index, r.recipient]);
         }
-        for (const r of b.withdrawals) await c.query('INSERT INTO delivery_withdrawals (party, idx, retraction) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING', [r.party, r.index, r.retraction]);
+        for (const r of b.withdrawals) {
+          await c.query('INSERT INTO delivery_withdrawals (party, idx, retraction) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING', [r.party, r.index, r.retraction]);
+          await c.query('UPDATE deliveries SET due_at = 0 WHERE party = $1 AND idx = $2', [r.party, r.index]);
+        }
         await c.query(
           `INSERT INTO delivery_cursor (id, own_size, last_seq) VALUES (1, $1, $2)
            ON CONFLICT (id) DO UPDATE SET own_size = greatest(delivery_cursor.own_size, excluded.own_size), last_seq = greatest(delivery_cursor.last_seq, excluded.last_seq)`,
@@ -864,13 +873,101 @@ export class PgStore implements LogStore {
       if (q.index !== undefined) where.push(`d.idx = ${p(q.index)}`);
       if (q.recipient !== undefined) where.push(`d.recipient = ${p(q.recipient)}`);
       if (q.direction !== undefined) where.push(`d.direction = ${p(q.direction)}`);
-      const sql = `SELECT d.party, d.idx, d.recipient, d.direction, d.leaf_hash, d.facts, a.answers, w.retraction
+      // PG 5: the stale ones (an index range on due_at) or those judged after a time (on judged_at).
+      let order = 'd.party, d.idx, d.recipient';
+      if (q.staleBefore !== undefined || q.judgedAfter !== undefined) {
+        if (q.after !== undefined) where.shift();
+        const col = q.staleBefore !== undefined ? 'd.due_at' : 'd.judged_at';
+        if (q.staleBefore !== undefined) where.push(`d.due_at < ${p(q.staleBefore)}::bigint`);
+        else where.push(`d.judged_at > ${p(q.judgedAfter)}::bigint`, `(d.due_at IS NULL OR d.due_at >= ${p(q.judgedAfter)}::bigint)`);
+        if (q.afterStale !== undefined) {
+          const k = q.afterStale.key;
+          where.push(`(${col}, d.party, d.idx, d.recipient) > (${p(q.afterStale.at)}::bigint, ${p(k.party)}::text COLLATE "C", ${p(k.index)}::bigint, ${p(k.recipient)}::text COLLATE "C")`);
+        }
+        order = `${col}, d.party, d.idx, d.recipient`;
+      }
+      const sql = `SELECT ${DELIVERY_COLUMNS}
         FROM deliveries d
-        LEFT JOIN delivery_answers a ON a.party = d.party AND a.idx = d.idx AND a.recipient = d.recipient AND a.hash = d.leaf_hash
-        LEFT JOIN delivery_withdrawals w ON w.party = d.party AND w.idx = d.idx
-        ${whereClause(where)} ORDER BY d.party, d.idx, d.recipient LIMIT ${p(Number.isSafeInteger(q.limit) && q.limit > 0 ? q.limit : 0)}`;
+        ${DELIVERY_JOINS}
+        ${whereClause(where)} ORDER BY ${order} LIMIT ${p(Number.isSafeInteger(q.limit) && q.limit > 0 ? q.limit : 0)}`;
       const rows = (await this.pool.query<DeliveryRow>(sql, params)).rows;
       return rows.map(storedDeliveryOf);
+    });
+  }
+
+  judgeDeliveries(j: readonly DeliveryJudgement[]): Promise<void> {
+    return this.#write('judgeDeliveries', async () => {
+      if (j.length === 0) return;
+      const col = <T>(f: (x: DeliveryJudgement) => T) => j.map(f);
+      await this.pool.query(
+        `UPDATE deliveries d SET state = u.state, settled = u.settled, overdue = u.overdue, due_at = u.due_at, judged_at = u.judged_at, rank = u.rank, sort_due = u.sort_due,
+           start_bound = u.start_bound, receipt_idx = u.receipt_idx, receipt_bound = u.receipt_bound, ack_idx = u.ack_idx, ack_bound = u.ack_bound
+         FROM unnest($1::text[], $2::bigint[], $3::text[], $4::text[], $5::boolean[], $6::int[], $7::bigint[], $8::bigint[], $9::int[], $10::bigint[], $11::bigint[], $12::bigint[], $13::bigint[], $14::bigint[], $15::bigint[])
+           AS u(party, idx, recipient, state, settled, overdue, due_at, judged_at, rank, sort_due, start_bound, receipt_idx, receipt_bound, ack_idx, ack_bound)
+         WHERE d.party = u.party AND d.idx = u.idx AND d.recipient = u.recipient`,
+        [
+          col((x) => x.party), col((x) => x.index), col((x) => x.recipient), col((x) => x.state), col((x) => x.settled), col((x) => x.overdue), col((x) => x.dueAt), col((x) => x.judgedAt),
+          col((x) => x.rank), col((x) => x.sortDue), col((x) => x.startBound), col((x) => x.receiptIdx), col((x) => x.receiptBound), col((x) => x.ackIdx), col((x) => x.ackBound),
+        ],
+      );
+    });
+  }
+
+  rejudgeDeliveries(ranges: readonly { party: string; from: number; to: number }[], unbounded: readonly BoundsCoverage[] = []): Promise<void> {
+    return this.#write('rejudgeDeliveries', () =>
+      this.#tx(async (c) => {
+        for (const r of ranges) {
+          const args = [r.party, r.from, r.to];
+          await c.query('UPDATE deliveries SET due_at = 0 WHERE party = $1 AND idx >= $2 AND idx < $3 AND due_at IS DISTINCT FROM 0', args);
+          await c.query('UPDATE deliveries SET due_at = 0 WHERE recipient = $1 AND receipt_idx >= $2 AND receipt_idx < $3 AND due_at IS DISTINCT FROM 0', args);
+          await c.query('UPDATE deliveries SET due_at = 0 WHERE recipient = $1 AND ack_idx >= $2 AND ack_idx < $3 AND due_at IS DISTINCT FROM 0', args);
+        }
+        // Judged without a bound the new provider knows (judged: state not null; unjudged ones are due already).
+        for (const u of unbounded) {
+          const args = [u.party, u.to, u.by ?? null];
+          await c.query('UPDATE deliveries SET due_at = 0 WHERE party = $1 AND idx < $2 AND ($3::text IS NULL OR recipient = $3::text) AND state IS NOT NULL AND start_bound IS NULL AND due_at IS DISTINCT FROM 0', args);
+          await c.query('UPDATE deliveries SET due_at = 0 WHERE recipient = $1 AND receipt_idx < $2 AND ($3::text IS NULL OR party = $3::text) AND receipt_bound IS NULL AND due_at IS DISTINCT FROM 0', args);
+          await c.query('UPDATE deliveries SET due_at = 0 WHERE recipient = $1 AND ack_idx < $2 AND ($3::text IS NULL OR party = $3::text) AND ack_bound IS NULL AND due_at IS DISTINCT FROM 0', args);
+        }
+      }),
+    );
+  }
+
+  nextDeliveryDue(): Promise<number | undefined> {
+    return this.#read('nextDeliveryDue', async () => {
+      const r = await this.pool.query<{ m: number | null }>('SELECT min(due_at) AS m FROM deliveries WHERE due_at IS NOT NULL');
+      return r.rows[0]?.m ?? undefined;
+    });
+  }
+
+  deliveryListing(q: DeliveryListingQuery): Promise<StoredDelivery[]> {
+    return this.#read('deliveryListing', async () => {
+      const params: unknown[] = [];
+      const p = (v: unknown) => (params.push(v), `$${params.length}`);
+      const where = [`d.judged_at <= ${p(q.at)}::bigint`, `(d.due_at IS NULL OR d.due_at >= ${p(q.at)}::bigint)`];
+      if (q.after !== undefined) {
+        const [r, due, i, party, recipient] = q.after;
+        where.push(`(d.rank, d.sort_due, d.idx, d.party, d.recipient) > (${p(r)}::int, ${p(due)}::bigint, ${p(i)}::bigint, ${p(party)}::text COLLATE "C", ${p(recipient)}::text COLLATE "C")`);
+      }
+      if (q.party !== undefined) where.push(`d.party = ${p(q.party)}`);
+      if (q.index !== undefined) where.push(`d.idx = ${p(q.index)}`);
+      if (q.recipient !== undefined) where.push(`d.recipient = ${p(q.recipient)}`);
+      if (q.direction !== undefined) where.push(`d.direction = ${p(q.direction)}`);
+      if (q.state !== undefined) where.push(`d.state = ${p(q.state)}`);
+      if (q.settled !== undefined) where.push(`d.settled = ${p(q.settled)}`);
+      const sql = `SELECT ${DELIVERY_COLUMNS} FROM deliveries d ${DELIVERY_JOINS}
+        WHERE ${where.join(' AND ')} ORDER BY d.rank, d.sort_due, d.idx, d.party, d.recipient LIMIT ${p(Number.isSafeInteger(q.limit) && q.limit > 0 ? q.limit : 0)}`;
+      return (await this.pool.query<DeliveryRow>(sql, params)).rows.map(storedDeliveryOf);
+    });
+  }
+
+  deliveryCounts(at: number): Promise<DeliveryCountRow[]> {
+    return this.#read('deliveryCounts', async () => {
+      const r = await this.pool.query<{ state: string; settled: boolean; overdue: number; n: number }>(
+        'SELECT state, settled, overdue, count(*)::int AS n FROM deliveries WHERE state IS NOT NULL AND judged_at <= $1 AND (due_at IS NULL OR due_at >= $1) GROUP BY state, settled, overdue',
+        [at],
+      );
+      return r.rows.map((x) => ({ state: x.state, settled: x.settled, overdue: x.overdue, n: x.n }));
     });
   }
 

@@ -581,6 +581,31 @@ export const MIGRATIONS: readonly Migration[] = [
       ) STRICT;
     `,
   },
+  // issue 14: the tracker's judgement in indexed columns, so counts, listings and due scans are SQL aggregates and index ranges
+  {
+    version: 13,
+    description: 'deliveries: judged state, due time, listing place and bound floors, indexed',
+    sql: `
+      ALTER TABLE deliveries ADD COLUMN state TEXT;
+      ALTER TABLE deliveries ADD COLUMN settled INTEGER;
+      ALTER TABLE deliveries ADD COLUMN overdue INTEGER;
+      ALTER TABLE deliveries ADD COLUMN due_at INTEGER DEFAULT 0;
+      ALTER TABLE deliveries ADD COLUMN judged_at INTEGER;
+      ALTER TABLE deliveries ADD COLUMN rank INTEGER;
+      ALTER TABLE deliveries ADD COLUMN sort_due INTEGER;
+      ALTER TABLE deliveries ADD COLUMN start_bound INTEGER;
+      ALTER TABLE deliveries ADD COLUMN receipt_idx INTEGER;
+      ALTER TABLE deliveries ADD COLUMN receipt_bound INTEGER;
+      ALTER TABLE deliveries ADD COLUMN ack_idx INTEGER;
+      ALTER TABLE deliveries ADD COLUMN ack_bound INTEGER;
+      CREATE INDEX deliveries_by_due ON deliveries (due_at, party, idx, recipient) WHERE due_at IS NOT NULL;
+      CREATE INDEX deliveries_by_judged ON deliveries (judged_at, party, idx, recipient);
+      CREATE INDEX deliveries_by_listing ON deliveries (rank, sort_due, idx, party, recipient);
+      CREATE INDEX deliveries_by_count ON deliveries (state, settled, overdue, judged_at, due_at);
+      CREATE INDEX deliveries_by_receipt ON deliveries (recipient, receipt_idx) WHERE receipt_idx IS NOT NULL;
+      CREATE INDEX deliveries_by_ack ON deliveries (recipient, ack_idx) WHERE ack_idx IS NOT NULL;
+    `,
+  },
 ];
 
 /** The schema version this code writes: the last migration's number. */

@@ -20,7 +20,7 @@ import type { Statement } from 'better-sqlite3';
 import { type ChainFileActivation, fail, Frontier, frontierIndexes, type Hash, HASH_SIZE, type SignedAccord, storedHashCount, storedHashIndex } from '@parley/core';
 import type { DumpTables } from '../copy.js';
 import { checkIdempotencyRecords, idempotencyRecordOf } from '../idempotency.js';
-import { type DeliveryRow, storedDeliveryOf } from '../deliveryRows.js';
+import { type DeliveryRow, DELIVERY_COLUMNS, DELIVERY_JOINS, judgementParams, storedDeliveryOf } from '../deliveryRows.js';
 import type {
   AppendBatch,
   CheckpointTimestamp,
@@ -30,7 +30,11 @@ import type {
   DeliveryAnswerKey,
   DeliveryAnswerRow,
   DeliveryBatch,
+  BoundsCoverage,
+  DeliveryCountRow,
   DeliveryCursor,
+  DeliveryJudgement,
+  DeliveryListingQuery,
   DeliveryQuery,
   EscalationRecord,
   StoredDelivery,
@@ -707,9 +711,12 @@ export class SqliteStore implements LogStore {
         const d = this.#db.prepare('INSERT OR IGNORE INTO deliveries (party, idx, recipient, direction, leaf_hash, facts) VALUES (?, ?, ?, ?, ?, ?)');
         for (const r of b.deliveries) d.run(r.party, r.index, r.recipient, r.direction, r.leafHash, r.facts);
         const a = this.#db.prepare('INSERT INTO delivery_answers (party, idx, recipient, hash, answers) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO UPDATE SET answers = excluded.answers');
-        for (const r of b.answers) a.run(r.party, r.index, r.recipient, r.hash, r.answers);
+        // schema 13: what an answer or withdrawal touches is judged again (due at once), durably with the filing.
+        const due = this.#db.prepare('UPDATE deliveries SET due_at = 0 WHERE party = ? AND idx = ? AND recipient = ?');
+        for (const r of b.answers) a.run(r.party, r.index, r.recipient, r.hash, r.answers), due.run(r.party, r.index, r.recipient);
         const w = this.#db.prepare('INSERT OR IGNORE INTO delivery_withdrawals (party, idx, retraction) VALUES (?, ?, ?)');
-        for (const r of b.withdrawals) w.run(r.party, r.index, r.retraction);
+        const dueAll = this.#db.prepare('UPDATE deliveries SET due_at = 0 WHERE party = ? AND idx = ?');
+        for (const r of b.withdrawals) w.run(r.party, r.index, r.retraction), dueAll.run(r.party, r.index);
         this.#db
           .prepare('INSERT INTO delivery_cursor (id, own_size, last_seq) VALUES (1, ?, ?) ON CONFLICT DO UPDATE SET own_size = max(own_size, excluded.own_size), last_seq = max(last_seq, excluded.last_seq)')
           .run(b.cursor.ownSize, b.cursor.lastSeq);
@@ -745,13 +752,82 @@ export class SqliteStore implements LogStore {
       if (q.index !== undefined) where.push('d.idx = ?'), params.push(q.index);
       if (q.recipient !== undefined) where.push('d.recipient = ?'), params.push(q.recipient);
       if (q.direction !== undefined) where.push('d.direction = ?'), params.push(q.direction);
-      const sql = `SELECT d.party, d.idx, d.recipient, d.direction, d.leaf_hash, d.facts, a.answers, w.retraction
+      // schema 13: the stale ones (an index range on due_at) or those judged after a time (on judged_at).
+      let order = 'd.party, d.idx, d.recipient';
+      if (q.staleBefore !== undefined || q.judgedAfter !== undefined) {
+        where.splice(0, q.after !== undefined ? 1 : 0), params.splice(0, q.after !== undefined ? 3 : 0);
+        const col = q.staleBefore !== undefined ? 'd.due_at' : 'd.judged_at';
+        if (q.staleBefore !== undefined) where.push('d.due_at < ?'), params.push(q.staleBefore);
+        else where.push('d.judged_at > ?', '(d.due_at IS NULL OR d.due_at >= ?)'), params.push(q.judgedAfter!, q.judgedAfter!);
+        if (q.afterStale !== undefined) where.push(`(${col}, d.party, d.idx, d.recipient) > (?, ?, ?, ?)`), params.push(q.afterStale.at, q.afterStale.key.party, q.afterStale.key.index, q.afterStale.key.recipient);
+        order = `${col}, d.party, d.idx, d.recipient`;
+      }
+      const sql = `SELECT ${DELIVERY_COLUMNS}
         FROM deliveries d
-        LEFT JOIN delivery_answers a ON a.party = d.party AND a.idx = d.idx AND a.recipient = d.recipient AND a.hash = d.leaf_hash
-        LEFT JOIN delivery_withdrawals w ON w.party = d.party AND w.idx = d.idx
-        ${whereClause(where)} ORDER BY d.party, d.idx, d.recipient LIMIT ?`;
+        ${DELIVERY_JOINS}
+        ${whereClause(where)} ORDER BY ${order} LIMIT ?`;
       const rows = this.#list(sql).all(...params, Number.isSafeInteger(q.limit) && q.limit > 0 ? q.limit : 0) as DeliveryRow[];
       return rows.map(storedDeliveryOf);
+    });
+  }
+
+  judgeDeliveries(j: readonly DeliveryJudgement[]): Promise<void> {
+    return this.#run('judgeDeliveries', () =>
+      this.#db.transaction(() => {
+        const u = this.#db.prepare(
+          'UPDATE deliveries SET state = ?, settled = ?, overdue = ?, due_at = ?, judged_at = ?, rank = ?, sort_due = ?, start_bound = ?, receipt_idx = ?, receipt_bound = ?, ack_idx = ?, ack_bound = ? WHERE party = ? AND idx = ? AND recipient = ?',
+        );
+        for (const x of j) u.run(...judgementParams(x));
+      })(),
+    );
+  }
+
+  rejudgeDeliveries(ranges: readonly { party: string; from: number; to: number }[], unbounded: readonly BoundsCoverage[] = []): Promise<void> {
+    return this.#run('rejudgeDeliveries', () =>
+      this.#db.transaction(() => {
+        const own = this.#db.prepare('UPDATE deliveries SET due_at = 0 WHERE party = ? AND idx >= ? AND idx < ? AND due_at IS NOT 0');
+        const receipt = this.#db.prepare('UPDATE deliveries SET due_at = 0 WHERE recipient = ? AND receipt_idx >= ? AND receipt_idx < ? AND due_at IS NOT 0');
+        const ack = this.#db.prepare('UPDATE deliveries SET due_at = 0 WHERE recipient = ? AND ack_idx >= ? AND ack_idx < ? AND due_at IS NOT 0');
+        for (const r of ranges) for (const st of [own, receipt, ack]) st.run(r.party, r.from, r.to);
+        // Judged without a bound the new provider knows (judged: state not null; unjudged ones are due already).
+        const ownU = this.#db.prepare('UPDATE deliveries SET due_at = 0 WHERE party = @party AND idx < @to AND (@by IS NULL OR recipient = @by) AND state IS NOT NULL AND start_bound IS NULL AND due_at IS NOT 0');
+        const receiptU = this.#db.prepare('UPDATE deliveries SET due_at = 0 WHERE recipient = @party AND receipt_idx < @to AND (@by IS NULL OR party = @by) AND receipt_bound IS NULL AND due_at IS NOT 0');
+        const ackU = this.#db.prepare('UPDATE deliveries SET due_at = 0 WHERE recipient = @party AND ack_idx < @to AND (@by IS NULL OR party = @by) AND ack_bound IS NULL AND due_at IS NOT 0');
+        for (const c of unbounded) for (const st of [ownU, receiptU, ackU]) st.run({ party: c.party, to: Math.min(c.to, Number.MAX_SAFE_INTEGER), by: c.by ?? null });
+      })(),
+    );
+  }
+
+  nextDeliveryDue(): Promise<number | undefined> {
+    return this.#run('nextDeliveryDue', () => {
+      const v = this.#db.prepare('SELECT min(due_at) FROM deliveries WHERE due_at IS NOT NULL').pluck().get() as number | null;
+      return v ?? undefined;
+    });
+  }
+
+  deliveryListing(q: DeliveryListingQuery): Promise<StoredDelivery[]> {
+    return this.#run('deliveryListing', () => {
+      const where = ['d.judged_at <= ?', '(d.due_at IS NULL OR d.due_at >= ?)'];
+      const params: (string | number)[] = [q.at, q.at];
+      if (q.after !== undefined) where.push('(d.rank, d.sort_due, d.idx, d.party, d.recipient) > (?, ?, ?, ?, ?)'), params.push(...q.after);
+      if (q.party !== undefined) where.push('d.party = ?'), params.push(q.party);
+      if (q.index !== undefined) where.push('d.idx = ?'), params.push(q.index);
+      if (q.recipient !== undefined) where.push('d.recipient = ?'), params.push(q.recipient);
+      if (q.direction !== undefined) where.push('d.direction = ?'), params.push(q.direction);
+      if (q.state !== undefined) where.push('d.state = ?'), params.push(q.state);
+      if (q.settled !== undefined) where.push('d.settled = ?'), params.push(q.settled ? 1 : 0);
+      const sql = `SELECT ${DELIVERY_COLUMNS} FROM deliveries d INDEXED BY deliveries_by_listing ${DELIVERY_JOINS}
+        WHERE ${where.join(' AND ')} ORDER BY d.rank, d.sort_due, d.idx, d.party, d.recipient LIMIT ?`;
+      return (this.#list(sql).all(...params, Number.isSafeInteger(q.limit) && q.limit > 0 ? q.limit : 0) as DeliveryRow[]).map(storedDeliveryOf);
+    });
+  }
+
+  deliveryCounts(at: number): Promise<DeliveryCountRow[]> {
+    return this.#run('deliveryCounts', () => {
+      const rows = this.#db
+        .prepare('SELECT state, settled, overdue, count(*) AS n FROM deliveries INDEXED BY deliveries_by_count WHERE state IS NOT NULL AND judged_at <= ? AND (due_at IS NULL OR due_at >= ?) GROUP BY state, settled, overdue')
+        .all(at, at) as { state: string; settled: number; overdue: number; n: number }[];
+      return rows.map((r) => ({ state: r.state, settled: r.settled === 1, overdue: r.overdue, n: r.n }));
     });
   }
 

@@ -64,6 +64,8 @@ export const WRITE_OPS = [
   'pruneIdempotency',
   // issue 14 (durable deliveries)
   'fileDeliveries',
+  'judgeDeliveries',
+  'rejudgeDeliveries',
 ] as const;
 export type WriteOp = (typeof WRITE_OPS)[number];
 
