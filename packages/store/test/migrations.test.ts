@@ -48,7 +48,7 @@ describe('migrations', () => {
     expect(schemaVersion(db)).toBe(SCHEMA_VERSION);
     expect(tables(db)).toEqual([
       ...['accord_activations', 'accord_chain', 'accord_forks', 'accord_versions', 'checkpoint_timestamps', 'checkpoints', 'cosigned_times', 'cursors', 'deliveries', 'delivery_answers', 'delivery_cursor', 'delivery_withdrawals', 'departed_logs', 'entries', 'entry_refs', 'entry_to', 'entry_types'],
-      ...['escalations', 'evaluation_notes', 'fork_proofs', 'hashes', 'idempotency_keys', 'mirror', 'officers', 'own_cosigned', 'received', 'request_nonces', 'sessions', 'settings', 'unverified_checkpoints', 'witness'],
+      ...['escalations', 'evaluation_notes', 'fork_proofs', 'hashes', 'idempotency_keys', 'mirror', 'officers', 'own_cosigned', 'received', 'request_nonces', 'sessions', 'settings', 'unverified_checkpoints', 'witness', 'witness_cosignatures'],
     ]);
     expect(migrate(db)).toEqual([]);
     db.close();
