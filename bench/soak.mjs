@@ -493,18 +493,28 @@ async function load(untilMs) {
 
 // ---------------------------------------------------------------- faults
 
-/** A probe message from `from` to `to`; resolves with the ms until every recipient holds it. */
-async function probe(from, to, tag) {
+/**
+ * A probe message from `from` to `to`; resolves with the ms until every
+ * recipient holds it, and its steps: until the sender accepted it (201), and
+ * until each recipient held it (ms from the start of the probe).
+ */
+async function probe(from, to, tag, steps) {
   const t0 = Date.now();
   const r = await until(`${from} to accept the probe ${tag}`, 60_000, async () => {
     const x = await http(nodes[from], 'POST', '/v1/messages', { to, precedence: 'FLASH', marking: 'TLP:CLEAR', text: `probe ${tag}` }).catch(() => undefined);
     return x?.status === 201 ? x : undefined;
   });
+  if (steps) steps.probeAcceptedMs = Date.now() - t0;
   record('probe', from, r, { type: 'hotline.message', precedence: 'FLASH', to, t0, t1: Date.now(), probe: true });
+  const held = {};
   await until(`${to.join(' and ')} to hold the probe ${tag}`, 60_000, async () => {
-    for (const q of to) if ((await http(nodes[q], 'GET', `/v1/entries/${from}/${r.body.index}`)).status !== 200) return false;
-    return true;
+    for (const q of to) {
+      if (held[q] !== undefined) continue;
+      if ((await http(nodes[q], 'GET', `/v1/entries/${from}/${r.body.index}`)).status === 200) held[q] = Date.now() - t0;
+    }
+    return to.every((q) => held[q] !== undefined);
   });
+  if (steps) for (const q of to) steps[`probeHeldBy${q}Ms`] = held[q];
   return Date.now() - t0;
 }
 
@@ -528,11 +538,19 @@ const FAULTS = {
       await n.exited;
       await sleep(Math.min(2000, len));
       const t0 = Date.now();
-      await start(n);
+      const steps = {};
+      await c.start(n, ['--poll', '1000']);
+      steps.listeningMs = Date.now() - t0;
+      await login(n);
+      steps.loginMs = Date.now() - t0 - steps.listeningMs;
+      n.down = false;
+      n.pid = n.child.pid;
       const serving = Date.now() - t0;
       w.to = Date.now();
-      const caughtUp = await probe('CN', ['US', 'EU'], 'after kill -9 of CN');
-      return { window: w, downMs: w.to - w.from, restartToServingMs: serving, recoveryMs: Date.now() - t0, probeDeliveredMs: caughtUp, detail: 'SIGKILL, restart on the same data directory and port; recovery: restart until a new FLASH from CN is held by US and EU' };
+      const p0 = Date.now();
+      const caughtUp = await probe('CN', ['US', 'EU'], 'after kill -9 of CN', steps);
+      void p0;
+      return { window: w, downMs: w.to - w.from, restartToServingMs: serving, recoveryMs: Date.now() - t0, probeDeliveredMs: caughtUp, steps, detail: 'SIGKILL, restart on the same data directory and port; recovery: restart until a new FLASH from CN is held by US and EU' };
     },
   },
   partition: {
@@ -580,8 +598,9 @@ const FAULTS = {
       writeFileSync(join(BLKIO, 'cgroup.procs'), `${n.child.pid}\n`);
       w.to = Date.now();
       const t0 = Date.now();
-      const caughtUp = await probe('US', ['CN', 'EU'], 'after the slow disk of US');
-      return { window: w, throttledMs: w.to - w.from, recoveryMs: Date.now() - t0, probeDeliveredMs: caughtUp, detail: `US's process in blkio cgroup ${cgroup} (10 write IOPS on ${deviceOf(dataOf('US'))}); recovery: release until a new FLASH from US is held by CN and EU` };
+      const steps = {};
+      const caughtUp = await probe('US', ['CN', 'EU'], 'after the slow disk of US', steps);
+      return { window: w, throttledMs: w.to - w.from, recoveryMs: Date.now() - t0, probeDeliveredMs: caughtUp, steps, detail: `US's process in blkio cgroup ${cgroup} (10 write IOPS on ${deviceOf(dataOf('US'))}); recovery: release until a new FLASH from US is held by CN and EU` };
     },
   },
   'kill-sequencer': {
@@ -595,12 +614,17 @@ const FAULTS = {
       victim.child.kill('SIGKILL');
       await victim.exited;
       const takeover = await until(`another ${pgParty} process to become the sequencer`, 60_000, async () => ((await sequencerProc()) ? Date.now() - w.from : undefined));
-      await sleep(Math.min(2000, len));
+      // The probe runs while the victim is still down (the survivor alone must serve the party), then it is restarted.
+      const steps = { takeoverMs: takeover };
+      const caughtUp = await probe(pgParty, PARTIES.filter((q) => q !== pgParty), `after kill -9 of ${pgParty}'s sequencer`, steps);
+      const recoveryMs = Date.now() - w.from;
+      await sleep(Math.max(0, Math.min(2000, len) - recoveryMs));
+      const r0 = Date.now();
       await startProc(victim);
+      steps.victimRestartedMs = Date.now() - r0;
       w.to = Date.now();
-      const caughtUp = await probe(pgParty, PARTIES.filter((q) => q !== pgParty), `after kill -9 of ${pgParty}'s sequencer`);
       void n;
-      return { window: w, takeoverMs: takeover, recoveryMs: Date.now() - w.from, probeDeliveredMs: caughtUp, detail: `SIGKILL of ${victim.name}, the sequencer of ${pgParty}'s two processes on PostgreSQL, restarted 2 s later as a follower; recovery: kill until a new FLASH from ${pgParty} is held by the others (another process was sequencer ${(takeover / 1000).toFixed(1)} s after the kill)` };
+      return { window: w, takeoverMs: takeover, recoveryMs, probeDeliveredMs: caughtUp, steps, detail: `SIGKILL of ${victim.name}, the sequencer of ${pgParty}'s two processes on PostgreSQL, restarted as a follower once the probe was held (at least 2 s after the kill); recovery: kill until a new FLASH from ${pgParty}, written through the survivor, is held by the others (another process was sequencer ${(takeover / 1000).toFixed(1)} s after the kill)` };
     },
   },
   'kill-postgres': {
@@ -613,8 +637,9 @@ const FAULTS = {
       const t0 = Date.now();
       await pgServer.start();
       w.to = Date.now();
-      const caughtUp = await probe(pgParty, PARTIES.filter((q) => q !== pgParty), `after kill -9 of PostgreSQL`);
-      return { window: w, postgresBackMs: w.to - t0, recoveryMs: Date.now() - t0, probeDeliveredMs: caughtUp, detail: `SIGKILL of the postmaster (pid ${pid}) of ${pgParty}'s private PostgreSQL server, restarted 2 s later (crash recovery from its WAL); recovery: restart until a new FLASH from ${pgParty} is held by the others` };
+      const steps = { postgresUpMs: w.to - t0 };
+      const caughtUp = await probe(pgParty, PARTIES.filter((q) => q !== pgParty), `after kill -9 of PostgreSQL`, steps);
+      return { window: w, postgresBackMs: w.to - t0, recoveryMs: Date.now() - t0, probeDeliveredMs: caughtUp, steps, detail: `SIGKILL of the postmaster (pid ${pid}) of ${pgParty}'s private PostgreSQL server, restarted 2 s later (crash recovery from its WAL); recovery: restart until a new FLASH from ${pgParty} is held by the others` };
     },
   },
 };
@@ -1004,6 +1029,7 @@ for (const r of faultResults) {
   if (!r.run) lines.push(`  ${r.fault.padEnd(15)} NOT RUN — ${r.reason}`);
   else if (r.failed) lines.push(`  ${r.fault.padEnd(15)} at ${r.startedAtS} s: DID NOT RECOVER — ${r.failed}`);
   else lines.push(`  ${r.fault.padEnd(15)} at ${r.startedAtS} s: recovered in ${(r.recoveryMs / 1000).toFixed(1)} s${r.restartToServingMs !== undefined ? ` (serving ${(r.restartToServingMs / 1000).toFixed(1)} s after restart)` : ''}${r.takeoverMs !== undefined ? ` (new sequencer after ${(r.takeoverMs / 1000).toFixed(1)} s)` : ''}${r.postgresBackMs !== undefined ? ` (PostgreSQL up ${(r.postgresBackMs / 1000).toFixed(1)} s after restart)` : ''}${r.entriesAcross !== undefined ? ` (${r.entriesAcross} entries sent across the cut)` : ''} — ${r.detail}`);
+  if (r.steps) lines.push(`  ${''.padEnd(15)} steps (ms): ${Object.entries(r.steps).map(([k, v]) => `${k.replace(/Ms$/, '')} ${v}`).join(', ')}`);
   if (r.writesDuringMs?.n) lines.push(`  ${''.padEnd(15)} meanwhile: ${r.writesDuringMs.n} writes by ${r.fault === 'partition' ? 'US and EU' : 'the party'} p50 ${r.writesDuringMs.p50} / p99 ${r.writesDuringMs.p99} ms; their deliveries p50 ${f1(r.deliveriesDuringMs.p50)} / p99 ${f1(r.deliveriesDuringMs.p99)} ms`);
 }
 const memMiB = Math.round(totalmem() / 2 ** 20);

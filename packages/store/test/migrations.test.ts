@@ -206,6 +206,8 @@ describe('fixture databases made by earlier releases open with the current code'
         const opened = openWitnessedCheckpoint(state!.note, new VerifierSet([newVerifier(w.logKey)]), [w.witnessKey], { origin: w.origin, quorum: 1 });
         expect(opened.checkpoint.treeSize).toBe(w.treeSize);
         expect(bytesEqual(opened.checkpoint.rootHash, state!.rootHash)).toBe(true);
+        // issue 14: the held cosignature starts the witness's served history (migration 13 copies it).
+        expect((await store.witnessCosignatures(w.party, 0, 10)).map((r) => [r.treeSize, formatBase64(r.note)])).toEqual([[w.treeSize, w.note]]);
       }
 
       // issue 12: the tokens kept beside checkpoints (schema ≥ 8); none before.
