@@ -51,7 +51,7 @@
 import { mkdirSync, readdirSync, rmdirSync, statSync, writeFileSync, existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createHash } from 'node:crypto';
-import { totalmem } from 'node:os';
+import { cpus, loadavg, totalmem } from 'node:os';
 import { VerifierSet, checkConsistency, checkInclusion, openCheckpoint, parseBase64 } from '@parley/core/node';
 import { cpSync } from 'node:fs';
 import { Proxy, REPO, cluster, freePort, rssOf, sleep } from './lib/cluster.mjs';
@@ -124,6 +124,10 @@ const up = (p) => !nodes[p].down;
 
 const proxies = new Map(); // "US>CN": US's way to CN
 async function setup() {
+  // The private PostgreSQL server is made (initdb, start, database) while the parties are founded.
+  const pgReady = pgParty ? startPostgres(pgParty) : undefined;
+  pgReady?.catch(() => undefined); // awaited below; a failure there aborts the run
+  const s0 = Date.now();
   await c.found('soak', [
     '--heartbeat', String(HEARTBEAT),
     '--receipt', String(DEADLINES.receipt),
@@ -134,14 +138,27 @@ async function setup() {
     nodes[p].keys = new VerifierSet([c.logKeyOf(p)]);
     nodes[p].procs = [nodes[p]];
   }
-  if (pgParty) await setupPostgres(nodes[pgParty]);
+  setupSteps.foundMs = Date.now() - s0;
+  if (pgParty) {
+    await pgReady;
+    setupSteps.postgresReadyMs = Date.now() - s0;
+    await setupPostgres(nodes[pgParty]);
+  }
   for (const from of PARTIES) for (const to of PARTIES) if (from !== to) proxies.set(`${from}>${to}`, await new Proxy(`${from}>${to}`, nodes[to].procs.map((x) => x.port)).listen());
+  const n0 = Date.now();
   await Promise.all(PARTIES.map((p) => (p === pgParty ? startPgParty(nodes[p]) : start(nodes[p]))));
+  setupSteps.nodesServingMs = Date.now() - n0;
+  const w0 = Date.now();
   await until('every witness to cosign every log', 90_000, async () => {
     for (const w of PARTIES) for (const o of PARTIES) if (w !== o && (await witnessedSize(nodes[w], nodes[o])) === 0) return false;
     return true;
   });
+  setupSteps.allWitnessedMs = Date.now() - w0;
+  setupSteps.totalMs = Date.now() - s0;
+  say(`set-up: ${Object.entries(setupSteps).map(([k, v]) => `${k.replace(/Ms$/, '')} ${(v / 1000).toFixed(1)} s`).join(', ')}`);
 }
+/** How long each step of the set-up took (printed, and in --json). */
+const setupSteps = {};
 
 // ---------------------------------------------------------------- a party on PostgreSQL, two processes
 
@@ -190,10 +207,14 @@ async function pgWhyNot() {
   return postgresUnavailable();
 }
 
-async function setupPostgres(n) {
+/** The private server and the party's database (run beside the founding of the parties). */
+async function startPostgres(party) {
   pgServer = await privatePostgres();
   await pgServer.start();
-  pgUrl = await pgServer.createDatabase(`parley_soak_${n.party.toLowerCase()}`);
+  pgUrl = await pgServer.createDatabase(`parley_soak_${party.toLowerCase()}`);
+}
+
+async function setupPostgres(n) {
   // The officers `parley init` created go to the party's database (what `parley migrate` does in full).
   const { SqliteStore, PgStore } = await import(join(REPO, 'packages/store/dist/index.js'));
   const sqlite = SqliteStore.open(join(dataOf(n.party), 'parley.sqlite'));
@@ -880,6 +901,7 @@ for (const sig of ['SIGINT', 'SIGTERM']) {
 }
 
 let failed = false;
+let loadAtStart;
 let limits;
 let loadStart = 0;
 let loadEnd = 0;
@@ -888,7 +910,8 @@ let entriesHeld;
 let pgBytes;
 const watchers = [];
 try {
-  say(`soak: ${SECONDS} s at ${RATE} ops/s, faults ${WANTED.join(', ')}; nodes in ${c.tmp}`);
+  say(`soak: ${SECONDS} s at ${RATE} ops/s, faults ${WANTED.join(', ')}; nodes in ${c.tmp}; load average ${loadavg().map((x) => x.toFixed(2)).join(' ')}`);
+  loadAtStart = loadavg();
   limits = await machineLimits({ dir: c.tmp, ms: SECONDS < 60 ? 250 : 500, httpCount: SECONDS < 60 ? 300 : 1000 });
   say(`limits: SHA-256 ${limits.sha256PerSec}/s, Ed25519 sign ${limits.ed25519SignPerSec}/s verify ${limits.ed25519VerifyPerSec}/s, fdatasync ${limits.fsyncPerSec}/s, bare HTTP p50 ${limits.bareHttpMs.p50} ms p99 ${limits.bareHttpMs.p99} ms`);
   if (PG_FAULTS.length > 0) {
@@ -993,6 +1016,8 @@ const ok = !failed && problems.length === 0;
 const summary = {
   ok,
   seconds: { load: Math.round(loadSeconds), total: Math.round((Date.now() - c.started) / 1000) },
+  setupMs: setupSteps,
+  loadavg: { start: loadAtStart, end: loadavg() },
   rate: { planned: RATE, opsPlanned: counts.opsPlanned, opsShed: counts.opsShed },
   limits: limits && { ...limits, memoryMiB: Math.round(totalmem() / 2 ** 20) },
   throughput: {
@@ -1016,6 +1041,8 @@ const L = limits ?? { bareHttpMs: {} };
 const f1 = (x) => (x === undefined ? '–' : String(x));
 const lines = [];
 lines.push(`Parley soak — three nodes on 127.0.0.1, ${summary.seconds.load} s of load at ${RATE} ops/s (${summary.seconds.total} s in all, with set-up, fault recovery and checks)`);
+lines.push(`load average (os.loadavg 1/5/15 min): at start ${(loadAtStart ?? []).map((x) => x.toFixed(2)).join(' ')}, at end ${summary.loadavg.end.map((x) => x.toFixed(2)).join(' ')} (on ${cpus().length} cores)`);
+lines.push(`set-up: ${Object.entries(setupSteps).map(([k, v]) => `${k.replace(/Ms$/, '')} ${(v / 1000).toFixed(1)} s`).join(', ') || '–'}`);
 lines.push(`machine limits (same run): SHA-256 ${f1(L.sha256PerSec)}/s · Ed25519 sign ${f1(L.ed25519SignPerSec)}/s, verify ${f1(L.ed25519VerifyPerSec)}/s (1 core) · 1 KiB fdatasync ${f1(L.fsyncPerSec)}/s · bare HTTP round trip p50 ${f1(L.bareHttpMs.p50)} ms, p99 ${f1(L.bareHttpMs.p99)} ms`);
 lines.push(`throughput: ${summary.throughput.acknowledgedWritesPerSec} acknowledged writes/s (${Object.entries(byKind).map(([k, v]) => `${v} ${k}`).join(', ')}); ${summary.throughput.auditsPerSec} audits/s; ${counts.opsShed} of ${counts.opsPlanned} operations shed (over ${MAX_INFLIGHT} in flight)`);
 lines.push(`  vs limits: writes/s are ${L.ed25519SignPerSec ? ((100 * summary.throughput.acknowledgedWritesPerSec) / L.ed25519SignPerSec).toFixed(2) : '–'} % of Ed25519 sign, ${L.fsyncPerSec ? ((100 * summary.throughput.acknowledgedWritesPerSec) / L.fsyncPerSec).toFixed(1) : '–'} % of fdatasync — the soak runs at a set rate, it is not a throughput ceiling`);

@@ -202,10 +202,11 @@ async function nextBeatIn(o: RuntimeOptions, intervalMs: number): Promise<number
 }
 
 /** Starts the once-per-party duties: deadline watcher, alerts, federation, time stamping, heartbeats. */
-async function startDuties(o: RuntimeOptions, events: StructuredLogger, continuity: ContinuityGuard | undefined): Promise<Duties> {
+async function startDuties(o: RuntimeOptions, events: StructuredLogger, continuity: ContinuityGuard | undefined, shared?: CosignedBounds): Promise<Duties> {
   const tracker = deadlineTracker(o.node, o.store);
   // Deadlines are judged by what counterparts cosigned, not by a party's own clock (deadlines/cosigned.ts).
-  const bounds = await CosignedBounds.open(o.node, o.store);
+  // With several processes the process's bounds outlive its duties (they serve a follower's reads too).
+  const bounds = shared ?? (await CosignedBounds.open(o.node, o.store));
   tracker.setBounds(bounds);
   const watcher = new DeadlineWatcher({
     tracker,
@@ -329,7 +330,7 @@ async function startDuties(o: RuntimeOptions, events: StructuredLogger, continui
       await federator?.stop();
       await stopAlerts();
       await watcher.stop();
-      await bounds.close();
+      if (shared === undefined) await bounds.close();
     },
   };
 }
@@ -379,6 +380,26 @@ export async function startRuntime(o: RuntimeOptions): Promise<Runtime> {
   const port = typeof addr === 'object' && addr !== null ? addr.port : (o.port ?? 0);
   const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
 
+  // Several processes (issue 14): every process judges deadlines on cosigned bounds — a follower
+  // answers /v1/deadlines and the inbox too — and each keeps what the others recorded: a cosignature
+  // reaches the process that made or received it (its witness, the sequencer's push), which persists
+  // it (cosigned_times); the others read it from the store every FOLLOW_MS. Without this a follower
+  // judged by the parties' own clocks and the sequencer missed its follower's witness cosignatures.
+  const shared = election === undefined ? undefined : await CosignedBounds.open(o.node, o.store);
+  if (shared !== undefined) deadlineTracker(o.node, o.store).setBounds(shared);
+  let absorbing = false;
+  const absorb =
+    shared === undefined
+      ? undefined
+      : setInterval(() => {
+          if (absorbing) return;
+          absorbing = true;
+          void shared
+            .absorbStored()
+            .catch(() => undefined) // a store hiccup only delays a bound; the next tick reads again
+            .finally(() => (absorbing = false));
+        }, o.followMs ?? FOLLOW_MS);
+  absorb?.unref?.();
   let duties: Duties | undefined = election === undefined ? await startDuties(o, events, continuity) : undefined;
   let follow: ReturnType<typeof setInterval> | undefined;
   let unsubscribeElection = (): unknown => undefined;
@@ -395,7 +416,7 @@ export async function startRuntime(o: RuntimeOptions): Promise<Runtime> {
       if (!election.isSequencer) return;
       o.node.setSequencer(true);
       events.info({ event: 'parley.sequencer.takeover', treeSize: size, self: election.status().self }, 'sequencer: signing from the stored log');
-      duties = await startDuties(o, events, continuity);
+      duties = await startDuties(o, events, continuity, shared);
     };
     const stepDown = async () => {
       o.node.setSequencer(false);
@@ -477,6 +498,8 @@ export async function startRuntime(o: RuntimeOptions): Promise<Runtime> {
       continuity?.stop();
       await duties?.stop();
       duties = undefined;
+      if (absorb !== undefined) clearInterval(absorb);
+      await shared?.close();
       await app.close();
       // After the server: the last appends it acknowledged are published before the process ends.
       await mirror?.sync().catch(() => undefined);

@@ -73,6 +73,8 @@ const MAX_PENDING_SIZES = 64;
 
 /** Most points kept per (log, cosigner). */
 export const MAX_POINTS = 2048;
+/** Points per (log, cosigner) read by each {@link CosignedBounds.absorbStored}. */
+const ABSORB_POINTS = 64;
 /** Least time between two writes of one log's history (ms). */
 const PERSIST_MS = 1000;
 
@@ -207,6 +209,8 @@ export class CosignedBounds implements TimeBounds {
   /** party → size → verified tokens, until k authorities stamped that size. */
   readonly #pendingStamps = new Map<string, Map<number, { authority: string; genTime: number }[]>>();
   #required = 1;
+  /** The parties whose logs are bounded (the accord's at open). */
+  #parties: readonly string[] = [];
   #unsubscribeStamps: (() => void) | undefined;
 
   private constructor(store: LogStore) {
@@ -220,6 +224,7 @@ export class CosignedBounds implements TimeBounds {
   static async open(node: ParleyNode, store: LogStore): Promise<CosignedBounds> {
     const b = new CosignedBounds(store);
     const parties = node.accord.accord.parties.map((p) => p.id);
+    b.#parties = parties;
     for (const party of parties) {
       // Per cosigner in increasing size: the history rebuilds as it was recorded.
       for (const p of await store.cosignedTimes(party, MAX_POINTS)) b.#add(party, p.cosigner, p.treeSize, p.cosignedAt);
@@ -284,6 +289,26 @@ export class CosignedBounds implements TimeBounds {
       this.#timer.unref?.();
       // A full history drops its oldest point: the bounds of its oldest entries move too.
       for (const l of this.#changeListeners) l(p.party, trimmed ? 0 : from, p.size);
+    }
+  }
+
+  /**
+   * Adds the points another process of the party persisted (issue 14,
+   * several processes on one PostgreSQL store): the latest `limit` per
+   * (log, cosigner) from the store's `cosigned_times`. Points held already
+   * add nothing; new ones are not persisted again, and move the bounds of
+   * the entries they cover as {@link record} does.
+   * @throws StoreError.
+   */
+  async absorbStored(limit = ABSORB_POINTS): Promise<void> {
+    for (const party of this.#parties) {
+      for (const p of await this.#store.cosignedTimes(party, limit)) {
+        if (p.cosigner === party) continue;
+        const before = this.#logs.get(party)?.get(p.cosigner);
+        const trimmed = before !== undefined && before.sizes.length >= MAX_POINTS;
+        const from = this.#add(party, p.cosigner, p.treeSize, p.cosignedAt);
+        if (from >= 0) for (const l of this.#changeListeners) l(party, trimmed ? 0 : from, p.treeSize);
+      }
     }
   }
 
