@@ -245,7 +245,8 @@ async function startProc(x) {
 }
 
 async function startPgParty(n) {
-  for (const x of n.procs) await startProc(x);
+  // In parallel: the database was migrated when the officers were copied in (setupPostgres).
+  await Promise.all(n.procs.map((x) => startProc(x)));
   await login(n);
   n.down = false;
 }
