@@ -130,7 +130,7 @@ describe('once-per-party duties with several processes on one database', () => {
 
   }, 60_000);
 
-  it('every process judges on cosigned bounds, and a cosignature one process recorded reaches the other\u2019s bounds through the store', async () => {
+  it('every process judges on cosigned bounds: a cosignature the sequencer recorded reaches a follower\u2019s bounds through the store', async () => {
     const db = await freshPgUrl();
     cleanup.push(() => db.drop());
     const us = makeParty('US');
@@ -151,10 +151,10 @@ describe('once-per-party duties with several processes on one database', () => {
     for (let i = 0; i < 50 && !runtimes.some((r) => r.rt.sequencer!.isSequencer); i++) await sleep(50);
     const follower = runtimes.find((r) => !r.rt.sequencer!.isSequencer)!;
     const seq = runtimes.find((r) => r !== follower)!;
-    // The follower's witness cosigned CN's log (the process a peer's add-checkpoint reached), and the
-    // sequencer's push got CN's cosignature of US's log back: each reported in its own process.
+    // The sequencer's witness cosigned CN's log (witness requests are forwarded to it), and its push got
+    // CN's cosignature of US's log back: both reported in the sequencer's process only.
     const t = Math.floor(Date.now() / 1000);
-    noteCosigned(follower.store, { party: 'CN', cosigner: 'US', size: 7, timestamp: t });
+    noteCosigned(seq.store, { party: 'CN', cosigner: 'US', size: 7, timestamp: t });
     noteCosigned(seq.store, { party: 'US', cosigner: 'CN', size: 3, timestamp: t + 1 });
     const at = (s: number) => new Date(s * 1000).toISOString();
     const boundsOf = (r: { store: PgStore }) => cosignedBoundsOf(r.store);
