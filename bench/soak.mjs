@@ -51,7 +51,7 @@
 import { mkdirSync, readdirSync, rmdirSync, statSync, writeFileSync, existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createHash } from 'node:crypto';
-import { totalmem } from 'node:os';
+import { cpus, loadavg, totalmem } from 'node:os';
 import { VerifierSet, checkConsistency, checkInclusion, openCheckpoint, parseBase64 } from '@parley/core/node';
 import { cpSync } from 'node:fs';
 import { Proxy, REPO, cluster, freePort, rssOf, sleep } from './lib/cluster.mjs';
@@ -124,6 +124,10 @@ const up = (p) => !nodes[p].down;
 
 const proxies = new Map(); // "US>CN": US's way to CN
 async function setup() {
+  // The private PostgreSQL server is made (initdb, start, database) while the parties are founded.
+  const pgReady = pgParty ? startPostgres(pgParty) : undefined;
+  pgReady?.catch(() => undefined); // awaited below; a failure there aborts the run
+  const s0 = Date.now();
   await c.found('soak', [
     '--heartbeat', String(HEARTBEAT),
     '--receipt', String(DEADLINES.receipt),
@@ -134,14 +138,27 @@ async function setup() {
     nodes[p].keys = new VerifierSet([c.logKeyOf(p)]);
     nodes[p].procs = [nodes[p]];
   }
-  if (pgParty) await setupPostgres(nodes[pgParty]);
+  setupSteps.foundMs = Date.now() - s0;
+  if (pgParty) {
+    await pgReady;
+    setupSteps.postgresReadyMs = Date.now() - s0;
+    await setupPostgres(nodes[pgParty]);
+  }
   for (const from of PARTIES) for (const to of PARTIES) if (from !== to) proxies.set(`${from}>${to}`, await new Proxy(`${from}>${to}`, nodes[to].procs.map((x) => x.port)).listen());
+  const n0 = Date.now();
   await Promise.all(PARTIES.map((p) => (p === pgParty ? startPgParty(nodes[p]) : start(nodes[p]))));
+  setupSteps.nodesServingMs = Date.now() - n0;
+  const w0 = Date.now();
   await until('every witness to cosign every log', 90_000, async () => {
     for (const w of PARTIES) for (const o of PARTIES) if (w !== o && (await witnessedSize(nodes[w], nodes[o])) === 0) return false;
     return true;
   });
+  setupSteps.allWitnessedMs = Date.now() - w0;
+  setupSteps.totalMs = Date.now() - s0;
+  say(`set-up: ${Object.entries(setupSteps).map(([k, v]) => `${k.replace(/Ms$/, '')} ${(v / 1000).toFixed(1)} s`).join(', ')}`);
 }
+/** How long each step of the set-up took (printed, and in --json). */
+const setupSteps = {};
 
 // ---------------------------------------------------------------- a party on PostgreSQL, two processes
 
@@ -190,10 +207,14 @@ async function pgWhyNot() {
   return postgresUnavailable();
 }
 
-async function setupPostgres(n) {
+/** The private server and the party's database (run beside the founding of the parties). */
+async function startPostgres(party) {
   pgServer = await privatePostgres();
   await pgServer.start();
-  pgUrl = await pgServer.createDatabase(`parley_soak_${n.party.toLowerCase()}`);
+  pgUrl = await pgServer.createDatabase(`parley_soak_${party.toLowerCase()}`);
+}
+
+async function setupPostgres(n) {
   // The officers `parley init` created go to the party's database (what `parley migrate` does in full).
   const { SqliteStore, PgStore } = await import(join(REPO, 'packages/store/dist/index.js'));
   const sqlite = SqliteStore.open(join(dataOf(n.party), 'parley.sqlite'));
@@ -224,7 +245,8 @@ async function startProc(x) {
 }
 
 async function startPgParty(n) {
-  for (const x of n.procs) await startProc(x);
+  // In parallel: the database was migrated when the officers were copied in (setupPostgres).
+  await Promise.all(n.procs.map((x) => startProc(x)));
   await login(n);
   n.down = false;
 }
@@ -493,18 +515,28 @@ async function load(untilMs) {
 
 // ---------------------------------------------------------------- faults
 
-/** A probe message from `from` to `to`; resolves with the ms until every recipient holds it. */
-async function probe(from, to, tag) {
+/**
+ * A probe message from `from` to `to`; resolves with the ms until every
+ * recipient holds it, and its steps: until the sender accepted it (201), and
+ * until each recipient held it (ms from the start of the probe).
+ */
+async function probe(from, to, tag, steps) {
   const t0 = Date.now();
   const r = await until(`${from} to accept the probe ${tag}`, 60_000, async () => {
     const x = await http(nodes[from], 'POST', '/v1/messages', { to, precedence: 'FLASH', marking: 'TLP:CLEAR', text: `probe ${tag}` }).catch(() => undefined);
     return x?.status === 201 ? x : undefined;
   });
+  if (steps) steps.probeAcceptedMs = Date.now() - t0;
   record('probe', from, r, { type: 'hotline.message', precedence: 'FLASH', to, t0, t1: Date.now(), probe: true });
+  const held = {};
   await until(`${to.join(' and ')} to hold the probe ${tag}`, 60_000, async () => {
-    for (const q of to) if ((await http(nodes[q], 'GET', `/v1/entries/${from}/${r.body.index}`)).status !== 200) return false;
-    return true;
+    for (const q of to) {
+      if (held[q] !== undefined) continue;
+      if ((await http(nodes[q], 'GET', `/v1/entries/${from}/${r.body.index}`)).status === 200) held[q] = Date.now() - t0;
+    }
+    return to.every((q) => held[q] !== undefined);
   });
+  if (steps) for (const q of to) steps[`probeHeldBy${q}Ms`] = held[q];
   return Date.now() - t0;
 }
 
@@ -528,11 +560,19 @@ const FAULTS = {
       await n.exited;
       await sleep(Math.min(2000, len));
       const t0 = Date.now();
-      await start(n);
+      const steps = {};
+      await c.start(n, ['--poll', '1000']);
+      steps.listeningMs = Date.now() - t0;
+      await login(n);
+      steps.loginMs = Date.now() - t0 - steps.listeningMs;
+      n.down = false;
+      n.pid = n.child.pid;
       const serving = Date.now() - t0;
       w.to = Date.now();
-      const caughtUp = await probe('CN', ['US', 'EU'], 'after kill -9 of CN');
-      return { window: w, downMs: w.to - w.from, restartToServingMs: serving, recoveryMs: Date.now() - t0, probeDeliveredMs: caughtUp, detail: 'SIGKILL, restart on the same data directory and port; recovery: restart until a new FLASH from CN is held by US and EU' };
+      const p0 = Date.now();
+      const caughtUp = await probe('CN', ['US', 'EU'], 'after kill -9 of CN', steps);
+      void p0;
+      return { window: w, downMs: w.to - w.from, restartToServingMs: serving, recoveryMs: Date.now() - t0, probeDeliveredMs: caughtUp, steps, detail: 'SIGKILL, restart on the same data directory and port; recovery: restart until a new FLASH from CN is held by US and EU' };
     },
   },
   partition: {
@@ -580,8 +620,9 @@ const FAULTS = {
       writeFileSync(join(BLKIO, 'cgroup.procs'), `${n.child.pid}\n`);
       w.to = Date.now();
       const t0 = Date.now();
-      const caughtUp = await probe('US', ['CN', 'EU'], 'after the slow disk of US');
-      return { window: w, throttledMs: w.to - w.from, recoveryMs: Date.now() - t0, probeDeliveredMs: caughtUp, detail: `US's process in blkio cgroup ${cgroup} (10 write IOPS on ${deviceOf(dataOf('US'))}); recovery: release until a new FLASH from US is held by CN and EU` };
+      const steps = {};
+      const caughtUp = await probe('US', ['CN', 'EU'], 'after the slow disk of US', steps);
+      return { window: w, throttledMs: w.to - w.from, recoveryMs: Date.now() - t0, probeDeliveredMs: caughtUp, steps, detail: `US's process in blkio cgroup ${cgroup} (10 write IOPS on ${deviceOf(dataOf('US'))}); recovery: release until a new FLASH from US is held by CN and EU` };
     },
   },
   'kill-sequencer': {
@@ -595,12 +636,17 @@ const FAULTS = {
       victim.child.kill('SIGKILL');
       await victim.exited;
       const takeover = await until(`another ${pgParty} process to become the sequencer`, 60_000, async () => ((await sequencerProc()) ? Date.now() - w.from : undefined));
-      await sleep(Math.min(2000, len));
+      // The probe runs while the victim is still down (the survivor alone must serve the party), then it is restarted.
+      const steps = { takeoverMs: takeover };
+      const caughtUp = await probe(pgParty, PARTIES.filter((q) => q !== pgParty), `after kill -9 of ${pgParty}'s sequencer`, steps);
+      const recoveryMs = Date.now() - w.from;
+      await sleep(Math.max(0, Math.min(2000, len) - recoveryMs));
+      const r0 = Date.now();
       await startProc(victim);
+      steps.victimRestartedMs = Date.now() - r0;
       w.to = Date.now();
-      const caughtUp = await probe(pgParty, PARTIES.filter((q) => q !== pgParty), `after kill -9 of ${pgParty}'s sequencer`);
       void n;
-      return { window: w, takeoverMs: takeover, recoveryMs: Date.now() - w.from, probeDeliveredMs: caughtUp, detail: `SIGKILL of ${victim.name}, the sequencer of ${pgParty}'s two processes on PostgreSQL, restarted 2 s later as a follower; recovery: kill until a new FLASH from ${pgParty} is held by the others (another process was sequencer ${(takeover / 1000).toFixed(1)} s after the kill)` };
+      return { window: w, takeoverMs: takeover, recoveryMs, probeDeliveredMs: caughtUp, steps, detail: `SIGKILL of ${victim.name}, the sequencer of ${pgParty}'s two processes on PostgreSQL, restarted as a follower once the probe was held (at least 2 s after the kill); recovery: kill until a new FLASH from ${pgParty}, written through the survivor, is held by the others (another process was sequencer ${(takeover / 1000).toFixed(1)} s after the kill)` };
     },
   },
   'kill-postgres': {
@@ -613,8 +659,9 @@ const FAULTS = {
       const t0 = Date.now();
       await pgServer.start();
       w.to = Date.now();
-      const caughtUp = await probe(pgParty, PARTIES.filter((q) => q !== pgParty), `after kill -9 of PostgreSQL`);
-      return { window: w, postgresBackMs: w.to - t0, recoveryMs: Date.now() - t0, probeDeliveredMs: caughtUp, detail: `SIGKILL of the postmaster (pid ${pid}) of ${pgParty}'s private PostgreSQL server, restarted 2 s later (crash recovery from its WAL); recovery: restart until a new FLASH from ${pgParty} is held by the others` };
+      const steps = { postgresUpMs: w.to - t0 };
+      const caughtUp = await probe(pgParty, PARTIES.filter((q) => q !== pgParty), `after kill -9 of PostgreSQL`, steps);
+      return { window: w, postgresBackMs: w.to - t0, recoveryMs: Date.now() - t0, probeDeliveredMs: caughtUp, steps, detail: `SIGKILL of the postmaster (pid ${pid}) of ${pgParty}'s private PostgreSQL server, restarted 2 s later (crash recovery from its WAL); recovery: restart until a new FLASH from ${pgParty} is held by the others` };
     },
   },
 };
@@ -855,6 +902,7 @@ for (const sig of ['SIGINT', 'SIGTERM']) {
 }
 
 let failed = false;
+let loadAtStart;
 let limits;
 let loadStart = 0;
 let loadEnd = 0;
@@ -863,7 +911,8 @@ let entriesHeld;
 let pgBytes;
 const watchers = [];
 try {
-  say(`soak: ${SECONDS} s at ${RATE} ops/s, faults ${WANTED.join(', ')}; nodes in ${c.tmp}`);
+  say(`soak: ${SECONDS} s at ${RATE} ops/s, faults ${WANTED.join(', ')}; nodes in ${c.tmp}; load average ${loadavg().map((x) => x.toFixed(2)).join(' ')}`);
+  loadAtStart = loadavg();
   limits = await machineLimits({ dir: c.tmp, ms: SECONDS < 60 ? 250 : 500, httpCount: SECONDS < 60 ? 300 : 1000 });
   say(`limits: SHA-256 ${limits.sha256PerSec}/s, Ed25519 sign ${limits.ed25519SignPerSec}/s verify ${limits.ed25519VerifyPerSec}/s, fdatasync ${limits.fsyncPerSec}/s, bare HTTP p50 ${limits.bareHttpMs.p50} ms p99 ${limits.bareHttpMs.p99} ms`);
   if (PG_FAULTS.length > 0) {
@@ -968,6 +1017,8 @@ const ok = !failed && problems.length === 0;
 const summary = {
   ok,
   seconds: { load: Math.round(loadSeconds), total: Math.round((Date.now() - c.started) / 1000) },
+  setupMs: setupSteps,
+  loadavg: { start: loadAtStart, end: loadavg() },
   rate: { planned: RATE, opsPlanned: counts.opsPlanned, opsShed: counts.opsShed },
   limits: limits && { ...limits, memoryMiB: Math.round(totalmem() / 2 ** 20) },
   throughput: {
@@ -991,6 +1042,8 @@ const L = limits ?? { bareHttpMs: {} };
 const f1 = (x) => (x === undefined ? '–' : String(x));
 const lines = [];
 lines.push(`Parley soak — three nodes on 127.0.0.1, ${summary.seconds.load} s of load at ${RATE} ops/s (${summary.seconds.total} s in all, with set-up, fault recovery and checks)`);
+lines.push(`load average (os.loadavg 1/5/15 min): at start ${(loadAtStart ?? []).map((x) => x.toFixed(2)).join(' ')}, at end ${summary.loadavg.end.map((x) => x.toFixed(2)).join(' ')} (on ${cpus().length} cores)`);
+lines.push(`set-up: ${Object.entries(setupSteps).map(([k, v]) => `${k.replace(/Ms$/, '')} ${(v / 1000).toFixed(1)} s`).join(', ') || '–'}`);
 lines.push(`machine limits (same run): SHA-256 ${f1(L.sha256PerSec)}/s · Ed25519 sign ${f1(L.ed25519SignPerSec)}/s, verify ${f1(L.ed25519VerifyPerSec)}/s (1 core) · 1 KiB fdatasync ${f1(L.fsyncPerSec)}/s · bare HTTP round trip p50 ${f1(L.bareHttpMs.p50)} ms, p99 ${f1(L.bareHttpMs.p99)} ms`);
 lines.push(`throughput: ${summary.throughput.acknowledgedWritesPerSec} acknowledged writes/s (${Object.entries(byKind).map(([k, v]) => `${v} ${k}`).join(', ')}); ${summary.throughput.auditsPerSec} audits/s; ${counts.opsShed} of ${counts.opsPlanned} operations shed (over ${MAX_INFLIGHT} in flight)`);
 lines.push(`  vs limits: writes/s are ${L.ed25519SignPerSec ? ((100 * summary.throughput.acknowledgedWritesPerSec) / L.ed25519SignPerSec).toFixed(2) : '–'} % of Ed25519 sign, ${L.fsyncPerSec ? ((100 * summary.throughput.acknowledgedWritesPerSec) / L.fsyncPerSec).toFixed(1) : '–'} % of fdatasync — the soak runs at a set rate, it is not a throughput ceiling`);
@@ -1004,6 +1057,7 @@ for (const r of faultResults) {
   if (!r.run) lines.push(`  ${r.fault.padEnd(15)} NOT RUN — ${r.reason}`);
   else if (r.failed) lines.push(`  ${r.fault.padEnd(15)} at ${r.startedAtS} s: DID NOT RECOVER — ${r.failed}`);
   else lines.push(`  ${r.fault.padEnd(15)} at ${r.startedAtS} s: recovered in ${(r.recoveryMs / 1000).toFixed(1)} s${r.restartToServingMs !== undefined ? ` (serving ${(r.restartToServingMs / 1000).toFixed(1)} s after restart)` : ''}${r.takeoverMs !== undefined ? ` (new sequencer after ${(r.takeoverMs / 1000).toFixed(1)} s)` : ''}${r.postgresBackMs !== undefined ? ` (PostgreSQL up ${(r.postgresBackMs / 1000).toFixed(1)} s after restart)` : ''}${r.entriesAcross !== undefined ? ` (${r.entriesAcross} entries sent across the cut)` : ''} — ${r.detail}`);
+  if (r.steps) lines.push(`  ${''.padEnd(15)} steps (ms): ${Object.entries(r.steps).map(([k, v]) => `${k.replace(/Ms$/, '')} ${v}`).join(', ')}`);
   if (r.writesDuringMs?.n) lines.push(`  ${''.padEnd(15)} meanwhile: ${r.writesDuringMs.n} writes by ${r.fault === 'partition' ? 'US and EU' : 'the party'} p50 ${r.writesDuringMs.p50} / p99 ${r.writesDuringMs.p99} ms; their deliveries p50 ${f1(r.deliveriesDuringMs.p50)} / p99 ${f1(r.deliveriesDuringMs.p99)} ms`);
 }
 const memMiB = Math.round(totalmem() / 2 ** 20);

@@ -46,8 +46,16 @@ export async function privatePostgres() {
   const as = (cmd, args) => (root ? ['runuser', ['-u', 'postgres', '--', join(bin, cmd), ...args]] : [join(bin, cmd), args]);
   if (ids) chownSync(dir, ids.uid, ids.gid);
   const [cmd, args] = as('initdb', ['-D', data, '--auth=trust', '-U', 'postgres', '--no-sync', '-E', 'UTF8']);
-  const init = spawnSync(cmd, args, { encoding: 'utf8', timeout: 120_000 });
-  if (init.status !== 0) throw new Error(`initdb failed: ${init.stderr || init.stdout}`);
+  // Not spawnSync: the caller founds the parties meanwhile (initdb takes seconds on a loaded machine).
+  const init = await new Promise((done, fail) => {
+    const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    const t = setTimeout(() => child.kill('SIGKILL'), 120_000);
+    for (const s of [child.stdout, child.stderr]) s.setEncoding('utf8').on('data', (d) => (out = (out + d).slice(-4000)));
+    child.once('error', fail);
+    child.once('close', (code) => (clearTimeout(t), done({ status: code, out })));
+  });
+  if (init.status !== 0) throw new Error(`initdb failed: ${init.out}`);
   const port = await freePort();
   let child;
 

@@ -40,7 +40,7 @@ import { PeerClient, peersOf } from './federation/peer.js';
 import { MirrorClient } from './federation/mirrorSource.js';
 import { Heartbeat } from './deadlines/heartbeat.js';
 import { deadlineTracker } from './deadlines/tracker.js';
-import { CosignedBounds } from './deadlines/cosigned.js';
+import { CosignedBounds, MAX_POINTS } from './deadlines/cosigned.js';
 import { DeadlineWatcher, type Escalation, type WebhookOptions } from './deadlines/watcher.js';
 import { SILENT, type StructuredLogger } from './deadlines/clock.js';
 import { startAlertWebhooks } from './deadlines/alerts.js';
@@ -71,6 +71,9 @@ export const CONTINUITY_PEER_TIMEOUT_MS = 3_000;
 
 /** How often a follower reads the store's size, to serve what the sequencer appended (ms). */
 export const FOLLOW_MS = 200;
+
+/** How often a follower reads the cosigned times the sequencer persisted (ms; they are persisted about once a second). */
+export const ABSORB_MS = 1_000;
 
 /** Least time between two append-driven wake-ups of the deadline watcher (ms). */
 export const WATCHER_WAKE_MS = 50;
@@ -202,10 +205,11 @@ async function nextBeatIn(o: RuntimeOptions, intervalMs: number): Promise<number
 }
 
 /** Starts the once-per-party duties: deadline watcher, alerts, federation, time stamping, heartbeats. */
-async function startDuties(o: RuntimeOptions, events: StructuredLogger, continuity: ContinuityGuard | undefined): Promise<Duties> {
+async function startDuties(o: RuntimeOptions, events: StructuredLogger, continuity: ContinuityGuard | undefined, shared?: CosignedBounds): Promise<Duties> {
   const tracker = deadlineTracker(o.node, o.store);
   // Deadlines are judged by what counterparts cosigned, not by a party's own clock (deadlines/cosigned.ts).
-  const bounds = await CosignedBounds.open(o.node, o.store);
+  // With several processes the process's bounds outlive its duties (they serve a follower's reads too).
+  const bounds = shared ?? (await CosignedBounds.open(o.node, o.store));
   tracker.setBounds(bounds);
   const watcher = new DeadlineWatcher({
     tracker,
@@ -329,7 +333,7 @@ async function startDuties(o: RuntimeOptions, events: StructuredLogger, continui
       await federator?.stop();
       await stopAlerts();
       await watcher.stop();
-      await bounds.close();
+      if (shared === undefined) await bounds.close();
     },
   };
 }
@@ -379,6 +383,26 @@ export async function startRuntime(o: RuntimeOptions): Promise<Runtime> {
   const port = typeof addr === 'object' && addr !== null ? addr.port : (o.port ?? 0);
   const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
 
+  // Several processes (issue 14): every process judges deadlines on cosigned bounds — a follower
+  // answers /v1/deadlines and the inbox too (it judged by the parties' own clocks). Cosignatures are
+  // made and received on the sequencer (witness requests and pushes are forwarded to it; it pushes
+  // and gossips), which persists them (cosigned_times); a follower reads the latest from the store
+  // every ABSORB_MS, and a new sequencer reads them all as it takes over.
+  const shared = election === undefined ? undefined : await CosignedBounds.open(o.node, o.store);
+  if (shared !== undefined) deadlineTracker(o.node, o.store).setBounds(shared);
+  let absorbing = false;
+  const absorb =
+    shared === undefined
+      ? undefined
+      : setInterval(() => {
+          if (absorbing || o.node.isSequencer) return;
+          absorbing = true;
+          void shared
+            .absorbStored()
+            .catch(() => undefined) // a store hiccup only delays a bound; the next tick reads again
+            .finally(() => (absorbing = false));
+        }, Math.max(o.followMs ?? FOLLOW_MS, ABSORB_MS));
+  absorb?.unref?.();
   let duties: Duties | undefined = election === undefined ? await startDuties(o, events, continuity) : undefined;
   let follow: ReturnType<typeof setInterval> | undefined;
   let unsubscribeElection = (): unknown => undefined;
@@ -398,7 +422,9 @@ export async function startRuntime(o: RuntimeOptions): Promise<Runtime> {
       if (!election.isSequencer) return;
       o.node.setSequencer(true);
       events.info({ event: 'parley.sequencer.takeover', treeSize: size, self: election.status().self }, 'sequencer: signing from the stored log');
-      duties = await startDuties(o, events, continuity);
+      // Every point the last sequencer persisted (it may have recorded some since our last read).
+      await shared?.absorbStored(MAX_POINTS);
+      duties = await startDuties(o, events, continuity, shared);
     };
     const stepDown = async () => {
       o.node.setSequencer(false);
@@ -480,6 +506,8 @@ export async function startRuntime(o: RuntimeOptions): Promise<Runtime> {
       continuity?.stop();
       await duties?.stop();
       duties = undefined;
+      if (absorb !== undefined) clearInterval(absorb);
+      await shared?.close();
       await app.close();
       // After the server: the last appends it acknowledged are published before the process ends.
       await mirror?.sync().catch(() => undefined);

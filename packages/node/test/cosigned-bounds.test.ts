@@ -86,11 +86,20 @@ describe('cosigned time bounds', () => {
     // CN cosigns US's log at size 1 (T0), then at size 3 (T0 + 10 s).
     noteCosigned(p.US.store, { party: 'US', cosigner: 'CN', size: 1, timestamp: T0 / 1000 });
     noteCosigned(p.US.store, { party: 'US', cosigner: 'CN', size: 3, timestamp: T0 / 1000 + 10 });
-    // An older cosignature arriving late adds nothing; US cannot cosign its own log.
-    noteCosigned(p.US.store, { party: 'US', cosigner: 'CN', size: 2, timestamp: T0 / 1000 + 5 });
+    // US cannot cosign its own log; a point out of order with those held adds nothing.
     noteCosigned(p.US.store, { party: 'US', cosigner: 'US', size: 3, timestamp: T0 / 1000 - 100 });
+    noteCosigned(p.US.store, { party: 'US', cosigner: 'CN', size: 2, timestamp: T0 / 1000 + 11 });
     expect(p.US.bounds.bound('US', 0)).toEqual({ notAfter: iso(T0) });
     expect(p.US.bounds.bound('US', 1)).toEqual({ notAfter: iso(T0 + 10 * S) });
+    // An earlier cosignature arriving late (its answer was lost; issue 14) takes its place between the two.
+    const changed: [string, number, number][] = [];
+    p.US.bounds.onChange((party, from, to) => changed.push([party, from, to]));
+    noteCosigned(p.US.store, { party: 'US', cosigner: 'CN', size: 2, timestamp: T0 / 1000 + 5 });
+    expect(changed).toEqual([['US', 1, 2]]);
+    noteCosigned(p.US.store, { party: 'US', cosigner: 'CN', size: 2, timestamp: T0 / 1000 + 5 }); // a replay: nothing
+    expect(changed).toHaveLength(1);
+    expect(p.US.bounds.bound('US', 0)).toEqual({ notAfter: iso(T0) });
+    expect(p.US.bounds.bound('US', 1)).toEqual({ notAfter: iso(T0 + 5 * S) });
     expect(p.US.bounds.bound('US', 2)).toEqual({ notAfter: iso(T0 + 10 * S) });
     expect(p.US.bounds.bound('US', 3)).toBeUndefined();
     expect(p.US.bounds.bound('CN', 0)).toBeUndefined();
@@ -99,9 +108,11 @@ describe('cosigned time bounds', () => {
     await p.US.bounds.close();
     expect(await p.US.store.cosignedTimes('US')).toEqual([
       { party: 'US', cosigner: 'CN', treeSize: 1, cosignedAt: T0 / 1000 },
+      { party: 'US', cosigner: 'CN', treeSize: 2, cosignedAt: T0 / 1000 + 5 },
       { party: 'US', cosigner: 'CN', treeSize: 3, cosignedAt: T0 / 1000 + 10 },
     ]);
     const again = await CosignedBounds.open(p.US.node, p.US.store);
+    expect(again.bound('US', 1)).toEqual({ notAfter: iso(T0 + 5 * S) });
     expect(again.bound('US', 2)).toEqual({ notAfter: iso(T0 + 10 * S) });
     await again.close();
   });

@@ -14,7 +14,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { type SignedAccord, draftAmendment, signAccordVersion, verifyAccord } from '@parley/core/node';
 import { PgStore, SqliteStore } from '@parley/store';
-import { ParleyNode, type Runtime, SequencerElection, startRuntime } from '../src/index.js';
+import { ParleyNode, type Runtime, SequencerElection, cosignedBoundsOf, noteCosigned, startRuntime } from '../src/index.js';
 import { makeAccord, makeParty } from './helpers/channel.js';
 import { freshPgUrl } from '../../store/test/pg.js';
 
@@ -129,6 +129,44 @@ describe('once-per-party duties with several processes on one database', () => {
     expect(heard).toEqual([{ party: 'CN', index: m1.index }]);
 
   }, 60_000);
+
+  it('every process judges on cosigned bounds: a cosignature the sequencer recorded reaches a follower\u2019s bounds through the store', async () => {
+    const db = await freshPgUrl();
+    cleanup.push(() => db.drop());
+    const us = makeParty('US');
+    const accord = makeAccord([us, makeParty('CN')]);
+    const runtimes: { rt: Runtime; node: ParleyNode; store: PgStore }[] = [];
+    for (let i = 0; i < 2; i++) {
+      const store = await PgStore.open(db.url, { max: 4 });
+      const node = await ParleyNode.open({ accord, party: 'US', keys: us.keys, store });
+      const sequencer = new SequencerElection({ pool: store.pool, origin: node.origin, retryMs: 100, checkMs: 200 });
+      const rt = await startRuntime({ node, store, sequencer, federation: { enabled: false }, heartbeatMs: 0, followMs: 100 });
+      runtimes.push({ rt, node, store });
+      cleanup.push(async () => {
+        await rt.stop();
+        await node.close();
+        await store.close();
+      });
+    }
+    for (let i = 0; i < 50 && !runtimes.some((r) => r.rt.sequencer!.isSequencer); i++) await sleep(50);
+    const follower = runtimes.find((r) => !r.rt.sequencer!.isSequencer)!;
+    const seq = runtimes.find((r) => r !== follower)!;
+    // The sequencer's witness cosigned CN's log (witness requests are forwarded to it), and its push got
+    // CN's cosignature of US's log back: both reported in the sequencer's process only.
+    const t = Math.floor(Date.now() / 1000);
+    noteCosigned(seq.store, { party: 'CN', cosigner: 'US', size: 7, timestamp: t });
+    noteCosigned(seq.store, { party: 'US', cosigner: 'CN', size: 3, timestamp: t + 1 });
+    const at = (s: number) => new Date(s * 1000).toISOString();
+    const boundsOf = (r: { store: PgStore }) => cosignedBoundsOf(r.store);
+    expect(boundsOf(follower), 'a follower runs cosigned bounds').toBeDefined();
+    const deadline = Date.now() + 10_000;
+    const both = () => [seq, follower].every((r) => boundsOf(r)?.provenBy('CN', 6, 'US')?.time === at(t) && boundsOf(r)?.provenBy('US', 2, 'CN')?.time === at(t + 1));
+    while (!both() && Date.now() < deadline) await sleep(50);
+    for (const r of [seq, follower]) {
+      expect(boundsOf(r)?.provenBy('CN', 6, 'US')).toEqual({ time: at(t), how: 'cosignature' });
+      expect(boundsOf(r)?.provenBy('US', 2, 'CN')).toEqual({ time: at(t + 1), how: 'cosignature' });
+    }
+  });
 
   it('a follower switches to an accord version the sequencer adopted, without a restart (the chain\u2019s revision in the store)', async () => {
     const db = await freshPgUrl();

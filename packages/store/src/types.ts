@@ -193,6 +193,14 @@ export interface WitnessState {
   readonly note: Uint8Array;
 }
 
+/** One note of a witness's cosignature history ({@link LogStore.witnessCosignatures}). */
+export interface WitnessCosignature {
+  readonly party: string;
+  readonly treeSize: number;
+  /** The signed checkpoint note with this node's cosignature, as `advanceWitness` stored it. */
+  readonly note: Uint8Array;
+}
+
 /** A fork proof to keep: the canonical proof text and the two checkpoint notes it sets against each other. */
 export interface NewForkProof {
   /** The party whose log forked. */
@@ -339,6 +347,17 @@ export interface LogStore {
    *   caller's bug; nothing is written.
    */
   advanceWitness(party: string, expectOldSize: number, next: WitnessState): Promise<boolean>;
+  /**
+   * The witness's signed cosignature history of `party`'s log (issue 14,
+   * deadline agreement): every note a successful `advanceWitness` stored
+   * (checkpoint, log signature, this node's cosignature), one per tree size,
+   * written in the same transaction as the state it came with, insert-only.
+   * A log's node whose answer to add-checkpoint was lost reads here the
+   * cosignature that bounds its entries, though a newer one superseded it.
+   * @param afterSize only sizes greater than this.
+   * @param limit at most this many (1 … 1000), smallest sizes first.
+   */
+  witnessCosignatures(party: string, afterSize: number, limit: number): Promise<WitnessCosignature[]>;
 
   /**
    * Keeps a fork proof against `proof.party`'s log (issue 9: evidence in a

@@ -458,6 +458,27 @@ export function describeLogStore(name: string, open: OpenStore): void {
         expect(await store.witnessState(CN)).toEqual(again);
       });
 
+      it('keeps every cosigned note in its history (issue 14): by size, paged, only what an advance wrote', async () => {
+        expect(await store.witnessCosignatures(CN, 0, 10)).toEqual([]);
+        expect(await store.advanceWitness(CN, 0, witnessed(5))).toBe(true);
+        expect(await store.advanceWitness(CN, 5, witnessed(9))).toBe(true);
+        expect(await store.advanceWitness(CN, 5, witnessed(12, 'lost race'))).toBe(false); // not written: not in the history
+        expect(await store.advanceWitness(CN, 9, witnessed(11))).toBe(true);
+        expect(await store.advanceWitness(UK, 0, witnessed(2, 'uk', 'UK'))).toBe(true);
+        const row = (n: number) => ({ party: CN, treeSize: n, note: witnessed(n).note });
+        expect(await store.witnessCosignatures(CN, 0, 10)).toEqual([row(5), row(9), row(11)]);
+        expect(await store.witnessCosignatures(CN, 0, 2)).toEqual([row(5), row(9)]);
+        expect(await store.witnessCosignatures(CN, 9, 2)).toEqual([row(11)]);
+        expect(await store.witnessCosignatures(CN, 11, 2)).toEqual([]);
+        expect((await store.witnessCosignatures(UK, 0, 10)).map((r) => r.treeSize)).toEqual([2]);
+        // A re-cosignature of the held size keeps the first note of that size in the history.
+        expect(await store.advanceWitness(CN, 11, { ...witnessed(11), note: entryBytes(11, 'later', 120) })).toBe(true);
+        expect(await store.witnessCosignatures(CN, 9, 10)).toEqual([row(11)]);
+        await expectRejectsCode(store.witnessCosignatures(CN, -1, 10), StoreError, 'STORE_CONFLICT');
+        await expectRejectsCode(store.witnessCosignatures(CN, 0, 0), StoreError, 'STORE_CONFLICT');
+        await expectRejectsCode(store.witnessCosignatures(CN, 0, 1001), StoreError, 'STORE_CONFLICT');
+      });
+
       it('lets exactly one of concurrent advances from one size win', async () => {
         await store.advanceWitness(CN, 0, witnessed(4));
         const results = await Promise.all([6, 7, 8, 9, 10].map((n) => store.advanceWitness(CN, 4, witnessed(n))));

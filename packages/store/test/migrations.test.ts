@@ -48,7 +48,7 @@ describe('migrations', () => {
     expect(schemaVersion(db)).toBe(SCHEMA_VERSION);
     expect(tables(db)).toEqual([
       ...['accord_activations', 'accord_chain', 'accord_forks', 'accord_versions', 'checkpoint_timestamps', 'checkpoints', 'cosigned_times', 'cursors', 'deliveries', 'delivery_answers', 'delivery_cursor', 'delivery_withdrawals', 'departed_logs', 'entries', 'entry_refs', 'entry_to', 'entry_types'],
-      ...['escalations', 'evaluation_notes', 'fork_proofs', 'hashes', 'idempotency_keys', 'mirror', 'officers', 'own_cosigned', 'received', 'request_nonces', 'sessions', 'settings', 'unverified_checkpoints', 'witness'],
+      ...['escalations', 'evaluation_notes', 'fork_proofs', 'hashes', 'idempotency_keys', 'mirror', 'officers', 'own_cosigned', 'received', 'request_nonces', 'sessions', 'settings', 'unverified_checkpoints', 'witness', 'witness_cosignatures'],
     ]);
     expect(migrate(db)).toEqual([]);
     db.close();
@@ -206,6 +206,8 @@ describe('fixture databases made by earlier releases open with the current code'
         const opened = openWitnessedCheckpoint(state!.note, new VerifierSet([newVerifier(w.logKey)]), [w.witnessKey], { origin: w.origin, quorum: 1 });
         expect(opened.checkpoint.treeSize).toBe(w.treeSize);
         expect(bytesEqual(opened.checkpoint.rootHash, state!.rootHash)).toBe(true);
+        // issue 14: the held cosignature starts the witness's served history (migration 14 copies it).
+        expect((await store.witnessCosignatures(w.party, 0, 10)).map((r) => [r.treeSize, formatBase64(r.note)])).toEqual([[w.treeSize, w.note]]);
       }
 
       // issue 12: the tokens kept beside checkpoints (schema ≥ 8); none before.

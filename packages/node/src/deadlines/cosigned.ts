@@ -27,7 +27,10 @@
  *
  * History. Per (log, cosigner) a list of points (size, t), both increasing,
  * at most one per second (a later cosignature in the same second raises the
- * size: notAfter stays exact), at most
+ * size: notAfter stays exact). A point may arrive after a larger one — a
+ * cosignature whose answer was lost, read later from the witness's signed
+ * history (federation/gossip.ts, issue 14) — and is put in its place when
+ * it keeps both orders; at most
  * {@link MAX_POINTS} (the oldest go first: entries older than the history
  * get the oldest point kept, a later time — the tracker keeps each
  * delivery's earliest bound as a floor in the store, issue 14, so a
@@ -72,6 +75,8 @@ const MAX_PENDING_SIZES = 64;
 
 /** Most points kept per (log, cosigner). */
 export const MAX_POINTS = 2048;
+/** Points per (log, cosigner) read by each {@link CosignedBounds.absorbStored}. */
+const ABSORB_POINTS = 64;
 /** Least time between two writes of one log's history (ms). */
 const PERSIST_MS = 1000;
 
@@ -135,25 +140,43 @@ class History {
     return this.sizes[this.sizes.length - 1] ?? 0;
   }
 
-  add(size: number, t: number): boolean {
+  /**
+   * Adds the point (size, t) where it belongs by size — at the end, or
+   * between two held points (a cosignature whose answer was lost and that
+   * reached us later, from the witness's history, issue 14) — keeping both
+   * sizes and times increasing and at most one point per second.
+   * @returns the least index whose bound may have changed (entries [from, size)), or -1 when it adds nothing.
+   */
+  add(size: number, t: number): number {
     const n = this.sizes.length;
-    if (n > 0) {
-      const lastSize = this.sizes[n - 1]!;
-      const lastT = this.times[n - 1]!;
-      // Out of order or nothing new (a replayed or older cosignature): the earlier facts stand.
-      if (size <= lastSize || t < lastT) return false;
-      if (t === lastT) {
-        this.sizes[n - 1] = size;
-        return true;
-      }
+    let lo = 0;
+    let hi = n;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1; // array positions, not tree indexes
+      if (this.sizes[mid]! < size) lo = mid + 1;
+      else hi = mid;
     }
-    this.sizes.push(size);
-    this.times.push(t);
+    const i = lo;
+    // Held already (a replay, or the same checkpoint cosigned again): the earlier fact stands.
+    if (i < n && this.sizes[i] === size) return -1;
+    const prevT = i > 0 ? this.times[i - 1]! : -Infinity;
+    const nextT = i < n ? this.times[i]! : Infinity;
+    // Out of order with what is held (a witness's clock stepped back): the facts held stand.
+    if (t < prevT || t > nextT) return -1;
+    // The next point is as early and covers more: nothing new.
+    if (t === nextT) return -1;
+    const from = i > 0 ? this.sizes[i - 1]! : 0;
+    if (t === prevT) {
+      this.sizes[i - 1] = size; // a later cosignature in the same second raises the size
+      return from;
+    }
+    this.sizes.splice(i, 0, size);
+    this.times.splice(i, 0, t);
     if (this.sizes.length > MAX_POINTS) {
       this.sizes.shift();
       this.times.shift();
     }
-    return true;
+    return from;
   }
 
   /** Time of the first point whose size is > index. */
@@ -188,6 +211,8 @@ export class CosignedBounds implements TimeBounds {
   /** party → size → verified tokens, until k authorities stamped that size. */
   readonly #pendingStamps = new Map<string, Map<number, { authority: string; genTime: number }[]>>();
   #required = 1;
+  /** The parties whose logs are bounded (the accord's at open). */
+  #parties: readonly string[] = [];
   #unsubscribeStamps: (() => void) | undefined;
 
   private constructor(store: LogStore) {
@@ -201,6 +226,7 @@ export class CosignedBounds implements TimeBounds {
   static async open(node: ParleyNode, store: LogStore): Promise<CosignedBounds> {
     const b = new CosignedBounds(store);
     const parties = node.accord.accord.parties.map((p) => p.id);
+    b.#parties = parties;
     for (const party of parties) {
       // Per cosigner in increasing size: the history rebuilds as it was recorded.
       for (const p of await store.cosignedTimes(party, MAX_POINTS)) b.#add(party, p.cosigner, p.treeSize, p.cosignedAt);
@@ -255,17 +281,34 @@ export class CosignedBounds implements TimeBounds {
   /** Adds one cosignature's facts (see the module doc). */
   record(p: CosignedPoint): void {
     if (p.cosigner === p.party) return; // a party cosigning its own log proves nothing to the others
-    const before = this.#logs.get(p.party)?.get(p.cosigner);
-    // Entries this cosigner covers for the first time get a bound (or an earlier one, of all cosigners').
-    const from = before?.size ?? 0;
-    if (this.#add(p.party, p.cosigner, p.size, p.timestamp)) {
+    // Entries this point covers that the point below it did not get a bound (or an earlier one, of all cosigners').
+    const from = this.#add(p.party, p.cosigner, p.size, p.timestamp);
+    if (from >= 0) {
       this.#fresh.push({ party: p.party, cosigner: p.cosigner, treeSize: p.size, cosignedAt: p.timestamp });
       this.#timer ??= setTimeout(() => this.#persist(), PERSIST_MS);
       this.#timer.unref?.();
       // Only the newly covered entries: a full history dropping its oldest point moves its oldest
       // entries' bounds LATER, and the tracker keeps the earliest bound it judged each delivery by
       // (its floor in the store, issue 14) — no change to judge again, no scan of every delivery.
-      for (const l of this.#changeListeners) l(p.party, Math.min(from, p.size), p.size);
+      for (const l of this.#changeListeners) l(p.party, from, p.size);
+    }
+  }
+
+  /**
+   * Adds the points another process of the party persisted (issue 14,
+   * several processes on one PostgreSQL store): the latest `limit` per
+   * (log, cosigner) from the store's `cosigned_times`. Points held already
+   * add nothing; new ones are not persisted again, and move the bounds of
+   * the entries they cover as {@link record} does.
+   * @throws StoreError.
+   */
+  async absorbStored(limit = ABSORB_POINTS): Promise<void> {
+    for (const party of this.#parties) {
+      for (const p of await this.#store.cosignedTimes(party, limit)) {
+        if (p.cosigner === party) continue;
+        const from = this.#add(party, p.cosigner, p.treeSize, p.cosignedAt);
+        if (from >= 0) for (const l of this.#changeListeners) l(party, from, p.treeSize);
+      }
     }
   }
 
@@ -329,9 +372,9 @@ export class CosignedBounds implements TimeBounds {
     await this.#writes;
   }
 
-  /** Adds a point to the in-memory history (false when it adds nothing: older, or a replay). */
-  #add(party: string, cosigner: string, size: number, timestamp: number): boolean {
-    if (!Number.isSafeInteger(size) || size < 1 || !Number.isSafeInteger(timestamp) || timestamp < 0) return false;
+  /** Adds a point to the in-memory history; the least index whose bound may have changed, or -1 when it adds nothing (older, or a replay). */
+  #add(party: string, cosigner: string, size: number, timestamp: number): number {
+    if (!Number.isSafeInteger(size) || size < 1 || !Number.isSafeInteger(timestamp) || timestamp < 0) return -1;
     let log = this.#logs.get(party);
     if (!log) this.#logs.set(party, (log = new Map()));
     let h = log.get(cosigner);

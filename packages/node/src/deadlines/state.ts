@@ -73,10 +73,10 @@
  * hold alike. Both nodes hold those cosignatures (each made its own and
  * was sent the other's: push answers, a witness's held cosignature for a
  * checkpoint asked again, gossip), so the two dashboards judge on the same
- * evidence. Known gap: a cosignature whose answer was lost AND was
- * superseded at the witness before gossip read it never reaches the
- * answerer's node, which then judges by the next, later one (seconds
- * apart; the soak counts such pairs). A third party's cosignature is not used: the
+ * evidence. A cosignature whose answer was lost AND was superseded at the
+ * witness before gossip read its state reaches the answerer's node from the
+ * witness's signed cosignature history (gossip.ts `readCosignatureHistory`,
+ * issue 14) and takes its place in the bounds (cosigned.ts). A third party's cosignature is not used: the
  * recipient holds every peer's cosignature of its own log, the sender only
  * its own, so with "earliest over every cosigner" the recipient judged its
  * answer by a third party's earlier cosignature (on time) while the sender,

@@ -22,6 +22,9 @@
  *                                      proof as a prefix proof (m not a power of
  *                                      two), else [MTH(D[0:m]) from P's tiles] ‖ proof
  *                                      → prefixConflictProof; otherwise "unknown"
+ *     GET Q /fed/v1/witness/<us>/cosignatures?after   (P = us only; issue 14) Q's signed
+ *                                  cosignature history of our log since the last round:
+ *                                  each that verifies goes to the deadline bounds
  *
  * Why this catches a split view within one poll interval: P shows CN view A
  * and EU view B. CN and EU each cosign what they are shown; at the next round
@@ -58,7 +61,7 @@ import {
 import type { LogStore } from '@parley/store';
 import type { ParleyNode } from '../service.js';
 import { dropUnverified, evidence, recordFork, unverifiedOf } from './forks.js';
-import { PeerError, type PeerClient } from './peer.js';
+import { MAX_COSIGNATURE_PAGE, PeerError, type PeerClient } from './peer.js';
 import { type Governed, accordView, checkpointVerifiers, openPartyCheckpoint, verifyForkAt, witnessKeysOf } from '../epochs.js';
 import { noteCosigned } from '../deadlines/cosigned.js';
 
@@ -194,7 +197,10 @@ export async function gossipWith(node: ParleyNode, store: LogStore, peer: PeerCl
     if (party === peer.party) continue;
     const theirs = await peer.witnessed(party);
     if (theirs === undefined || !signedBy(node, party, theirs)) continue;
-    if (party === node.party) noteOwnCosigned(node, store, peer.party, theirs);
+    if (party === node.party) {
+      noteOwnCosigned(node, store, peer.party, theirs);
+      await readCosignatureHistory(node, store, peer);
+    }
     const ours = party === node.party ? await node.latestCheckpoint() : (await node.witness.latest(party))?.note;
     if (ours === undefined) continue;
     compared[party] = await compareCheckpoints(node, store, party, ours, theirs, sources(party));
@@ -220,13 +226,54 @@ export async function gossipWith(node: ParleyNode, store: LogStore, peer: PeerCl
  * push cursor's, push.ts). A note that does not verify is ignored; nothing
  * here throws.
  */
-function noteOwnCosigned(node: ParleyNode, store: LogStore, witness: string, note: Uint8Array): void {
+function noteOwnCosigned(node: ParleyNode, store: LogStore, witness: string, note: Uint8Array): number | undefined {
   try {
     const size = parseCheckpoint(parseNote(note).text).treeSize;
     const w = openWitnessedCheckpoint(note, checkpointVerifiers(node, node.party, size), witnessKeysOf(node, witness), { quorum: 1 });
     noteCosigned(store, { party: node.party, cosigner: witness, size, timestamp: Math.max(...w.cosignatures.map((c) => c.timestamp)), note: decodeUtf8(note) });
+    return size;
   } catch {
     // Whatever fails here only leaves a bound unrecorded: it must not cut the round's fork checks short.
+    return undefined;
+  }
+}
+
+/** Per store, per peer: the size of our log up to which the peer's cosignature history was read. */
+const historyRead = new WeakMap<LogStore, Map<string, number>>();
+/** Most history pages read from one peer in one round (the rest waits for the next round). */
+const MAX_HISTORY_PAGES = 10;
+
+/**
+ * Reads the peer's witness's cosignature history of our log (GET
+ * /fed/v1/witness/<us>/cosignatures, issue 14) from where the last round
+ * stopped, and passes every cosignature that verifies to the deadline
+ * bounds. This is how a cosignature whose answer was lost on the way back,
+ * and that the peer superseded before the state above was read, still
+ * reaches us: the recipient and the sender then judge a delivery on the same
+ * cosignature (deadlines/state.ts "Whose cosignatures"). The first round
+ * starts after the latest cosignature a push brought back (`ownCosigned`).
+ * A peer that serves no history (404), cannot be reached or answers junk
+ * leaves the bounds as they were; a note that does not verify ends the
+ * round's reading there (the next round asks again from it).
+ * @throws StoreError.
+ */
+async function readCosignatureHistory(node: ParleyNode, store: LogStore, peer: PeerClient): Promise<void> {
+  let read = historyRead.get(store);
+  if (!read) historyRead.set(store, (read = new Map()));
+  let after = read.get(peer.party) ?? (await store.ownCosigned(peer.party))?.treeSize ?? 0;
+  for (let page = 0; page < MAX_HISTORY_PAGES; page++) {
+    const got = await answer(() => peer.cosignatureHistory(node.party, after, MAX_COSIGNATURE_PAGE));
+    if (got === undefined) break;
+    for (const note of got.notes) {
+      const size = noteOwnCosigned(node, store, peer.party, note);
+      if (size === undefined || size <= after) {
+        read.set(peer.party, after);
+        return;
+      }
+      after = size;
+    }
+    read.set(peer.party, after);
+    if (got.next === undefined || got.notes.length === 0) break;
   }
 }
 

@@ -33,6 +33,7 @@ import {
   REQUEST_SIGNATURE_HEADER,
   TLOG_SIZE_CONTENT_TYPE,
   decodeUtf8,
+  encodeUtf8,
   formatEntryBundlePath,
   formatTilePath,
   MAX_FORK_PROOF_BYTES,
@@ -56,6 +57,10 @@ const MAX_CHAIN_BYTES = 8 * 1024 * 1024;
 const MAX_FORK_LIST_BYTES = 16 * MAX_FORK_PROOF_BYTES;
 /** Largest mirror page read: 256 entries of at most 64 KiB, base64 in JSON. */
 const MAX_MIRROR_BYTES = 24 * 1024 * 1024;
+/** Most notes in one page of a witness's cosignature history (GET /fed/v1/witness/<party>/cosignatures). */
+export const MAX_COSIGNATURE_PAGE = 100;
+/** Largest cosignature-history page read: that many notes, JSON-escaped (a newline is two bytes). */
+const MAX_COSIGNATURE_PAGE_BYTES = MAX_COSIGNATURE_PAGE * 2 * (MAX_CHECKPOINT_BYTES + 16);
 /** Largest entry bundle read: 256 entries of at most 64 KiB + 2 (tlog-tiles uint16 lengths). */
 const MAX_ENTRY_BUNDLE_BYTES = 256 * (65_535 + 2);
 
@@ -223,6 +228,27 @@ export class PeerClient {
     const a = await this.#request('GET', `/fed/v1/witness/${encodeURIComponent(party)}`, undefined, MAX_CHECKPOINT_BYTES);
     if (a.status === 404) return undefined;
     return this.#ok(a).body;
+  }
+
+  /**
+   * GET /fed/v1/witness/<party>/cosignatures?after&limit (issue 14): the
+   * peer's witness's signed cosignature history of `party`'s log, sizes
+   * above `after` in increasing order, at most `limit` notes (unverified:
+   * the caller opens each). `next` is the size to ask after for the next
+   * page, absent on the last. Undefined when the peer serves no history
+   * (404: an older node, or none held).
+   */
+  async cosignatureHistory(party: string, after: number, limit: number): Promise<{ notes: Uint8Array[]; next?: number } | undefined> {
+    const a = await this.#request('GET', `/fed/v1/witness/${encodeURIComponent(party)}/cosignatures?after=${after}&limit=${limit}`, undefined, MAX_COSIGNATURE_PAGE_BYTES);
+    if (a.status === 404) return undefined;
+    this.#ok(a);
+    return this.#parse('cosignature history', () => {
+      const v = JSON.parse(decodeUtf8(a.body)) as { cosignatures?: unknown; next?: unknown };
+      const list = v.cosignatures;
+      if (!Array.isArray(list) || list.length > limit || !list.every((n) => typeof n === 'string')) throw new TypeError('want {cosignatures: [note …], next?}');
+      if (v.next !== undefined && (typeof v.next !== 'number' || !Number.isSafeInteger(v.next) || v.next <= after)) throw new TypeError('want next > after');
+      return { notes: (list as string[]).map((n) => encodeUtf8(n)), ...(v.next !== undefined ? { next: v.next } : {}) };
+    });
   }
 
   /**

@@ -31,6 +31,14 @@
  *     GET  /fed/v1/witness/{party}   gossip: the latest checkpoint of {party}'s log this node cosigned
  *                                    (the witness state note: the log's signature and our cosignature),
  *                                    text/plain; 404 when none (our own log is not witnessed here)
+ *     GET  /fed/v1/witness/{party}/cosignatures?after=N&limit=M
+ *                                    issue 14: this witness's signed cosignature history of {party}'s
+ *                                    log — every note it cosigned (as the state above held it), sizes
+ *                                    > N ascending, at most M ≤ 100 (default 100): application/json
+ *                                    {cosignatures: [note …], next?: size to ask after}. The log's node
+ *                                    reads here a cosignature whose answer it lost and that a newer one
+ *                                    superseded before gossip read the state (deadline agreement,
+ *                                    deadlines/state.ts); 404 for our own log or a non-party
  *     GET  /fed/v1/forks             gossip: every fork proof this node holds, {proofs: [text …]}
  *                                    (canonical core fork proofs; the caller verifies each)
  *     GET  /fed/v1/timestamps/{party}?size   issue 12: the RFC 3161 tokens this node holds for a
@@ -56,7 +64,7 @@ import { heldForks } from '../federation/forks.js';
 import { heldTimestampSet } from '../tsa/held.js';
 import { peerContacted, pushReplierOf } from '../federation/federator.js';
 import { traceStep } from '../federation/trace.js';
-import { PUSH_REPLY_HEADER } from '../federation/peer.js';
+import { MAX_COSIGNATURE_PAGE, PUSH_REPLY_HEADER } from '../federation/peer.js';
 import { type NotWitnessed, type Received, type ReceivedWitnessed, receiveBundle, receiveWitnessedPush } from '../federation/receive.js';
 import { TAIL_PUSH_CONTENT_TYPE, WITNESSED_PUSH_CONTENT_TYPE } from '../federation/witnessedPush.js';
 import type { App, Context } from './context.js';
@@ -164,6 +172,37 @@ export function registerFederation(app: App, ctx: Context): void {
         const held = member ? await node.witness.latest(req.params.party) : undefined;
         if (!held) throw new HttpError('NOT_FOUND', `this node has cosigned no checkpoint of ${req.params.party}'s log`);
         return reply.type('text/plain; charset=utf-8').header('cache-control', 'no-store').send(Buffer.from(held.note));
+      },
+    });
+
+    scope.withTypeProvider<ZodTypeProvider>().get('/fed/v1/witness/:party/cosignatures', {
+      schema: {
+        tags: ['federation'],
+        summary: 'Gossip: this witness\u2019s signed cosignature history of a party\u2019s log, paged by size (Parley-Signature required; issue 14)',
+        params: z.object({ party: S.PartyId }),
+        querystring: z
+          .object({
+            after: S.Decimal.optional().describe('Only sizes greater than this (default 0)'),
+            limit: S.Decimal.pipe(z.number().int().min(1).max(MAX_COSIGNATURE_PAGE)).optional().describe(`1–${MAX_COSIGNATURE_PAGE}, default ${MAX_COSIGNATURE_PAGE}`),
+          })
+          .strict(),
+        response: {
+          200: z.object({
+            cosignatures: z.array(z.string()).describe('C2SP signed notes, smallest size first: the checkpoint, the log\u2019s signature and this node\u2019s cosignature'),
+            next: z.number().int().optional().describe('The `after` of the next page; absent on the last'),
+          }),
+        },
+      },
+      handler: async (req, reply) => {
+        await authenticateNode(req, new Uint8Array(), ctx);
+        const party = req.params.party;
+        if (party === node.party || node.accord.party(party) === undefined) throw new HttpError('NOT_FOUND', `this node witnesses no log of ${party}`);
+        const limit = req.query.limit ?? MAX_COSIGNATURE_PAGE;
+        const rows = await store.witnessCosignatures(party, req.query.after ?? 0, limit);
+        const last = rows[rows.length - 1];
+        return reply
+          .header('cache-control', 'no-store')
+          .send({ cosignatures: rows.map((r) => decodeUtf8(r.note)), ...(rows.length === limit && last !== undefined ? { next: last.treeSize } : {}) });
       },
     });
 

@@ -11,6 +11,8 @@ export class Cuttable {
   readonly #sockets = new Set<Socket>();
   /** While true, new connections are closed at once (set false to heal). */
   cut = false;
+  /** While true, requests reach the target but its answers are dropped (answers lost on the way back). */
+  muted = false;
   port = 0;
   constructor(readonly target: number) {
     this.#server = createNetServer((client) => {
@@ -21,7 +23,10 @@ export class Cuttable {
         s.on('close', () => this.#sockets.delete(s));
         s.on('error', () => undefined);
       }
-      client.pipe(upstream).pipe(client);
+      client.pipe(upstream);
+      upstream.on('data', (d: Buffer) => {
+        if (!this.muted) client.write(d);
+      });
       client.on('close', () => upstream.destroy());
       upstream.on('close', () => client.destroy());
     });
@@ -35,6 +40,15 @@ export class Cuttable {
   block(): void {
     this.cut = true;
     for (const s of this.#sockets) s.destroy();
+  }
+  /** Drops every answer from now on; requests still reach the target. */
+  mute(): void {
+    this.muted = true;
+  }
+  /** Answers flow again; the connections whose answers were dropped are closed (their HTTP streams are broken). */
+  unmute(): void {
+    for (const s of this.#sockets) s.destroy();
+    this.muted = false;
   }
   async close(): Promise<void> {
     this.block();

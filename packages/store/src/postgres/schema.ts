@@ -379,6 +379,22 @@ export const PG_MIGRATIONS: readonly PgMigration[] = [
       CREATE INDEX deliveries_by_ack ON deliveries (recipient, ack_idx) WHERE ack_idx IS NOT NULL;
     `,
   },
+  // issue 14 (deadline agreement): as SQLite migration 14
+  {
+    version: 6,
+    description: 'witness_cosignatures: every checkpoint note the witness cosigned, by party and size (insert-only)',
+    sql: `
+      CREATE TABLE witness_cosignatures (
+        party      TEXT NOT NULL CHECK (length(party) > 0),
+        tree_size  BIGINT NOT NULL CHECK (tree_size >= 0),
+        note       BYTEA NOT NULL CHECK (length(note) > 0),
+        PRIMARY KEY (party, tree_size)
+      );
+      CREATE TRIGGER witness_cosignatures_insert_only BEFORE UPDATE OR DELETE ON witness_cosignatures
+        FOR EACH ROW EXECUTE FUNCTION parley_refuse('cosignatures are insert-only');
+      INSERT INTO witness_cosignatures (party, tree_size, note) SELECT party, tree_size, note FROM witness;
+    `,
+  },
 ];
 
 export const PG_SCHEMA_VERSION: number = PG_MIGRATIONS[PG_MIGRATIONS.length - 1]!.version;

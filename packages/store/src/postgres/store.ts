@@ -57,6 +57,7 @@ import type {
   StoredForkProof,
   WebhookDelivery,
   WebhookUpdate,
+  WitnessCosignature,
   WitnessState,
   EvaluationNote,
   HeldAccordChain,
@@ -606,18 +607,30 @@ export class PgStore implements LogStore {
       if (next.rootHash.length !== HASH_SIZE) bad('root hash is not 32 bytes');
       if (next.note.length === 0) bad('empty note');
       // Compare-and-set in ONE statement (atomic across processes): no row counts as size 0.
+      // The history row (witnessCosignatures) is written by the same statement, so only with the state.
       const params = [party, next.treeSize, next.rootHash, next.note, expectOldSize];
-      const r =
+      const cas =
         expectOldSize === 0
-          ? await this.pool.query(
-              `INSERT INTO witness (party, tree_size, root_hash, note) VALUES ($1, $2, $3, $4)
-               ON CONFLICT (party) DO UPDATE SET tree_size = excluded.tree_size, root_hash = excluded.root_hash, note = excluded.note
-               WHERE witness.tree_size = $5`,
-              params,
-            )
-          : await this.pool.query('UPDATE witness SET tree_size = $2, root_hash = $3, note = $4 WHERE party = $1 AND tree_size = $5', params);
+          ? `INSERT INTO witness (party, tree_size, root_hash, note) VALUES ($1, $2, $3, $4)
+             ON CONFLICT (party) DO UPDATE SET tree_size = excluded.tree_size, root_hash = excluded.root_hash, note = excluded.note
+             WHERE witness.tree_size = $5 RETURNING party`
+          : 'UPDATE witness SET tree_size = $2, root_hash = $3, note = $4 WHERE party = $1 AND tree_size = $5 RETURNING party';
+      const r = await this.pool.query(
+        `WITH w AS (${cas}),
+              h AS (INSERT INTO witness_cosignatures (party, tree_size, note) SELECT party, $2::bigint, $4::bytea FROM w ON CONFLICT DO NOTHING)
+         SELECT count(*)::int AS n FROM w`,
+        params,
+      );
       // ---- DURABLE from here when written (autocommit, synchronous_commit=on).
-      return r.rowCount === 1;
+      return r.rows[0].n === 1;
+    });
+  }
+
+  witnessCosignatures(party: string, afterSize: number, limit: number): Promise<WitnessCosignature[]> {
+    return this.#read('witnessCosignatures', async () => {
+      if (!Number.isSafeInteger(afterSize) || afterSize < 0 || !Number.isSafeInteger(limit) || limit < 1 || limit > 1000) fail('STORE_CONFLICT', `witnessCosignatures ${party}: after ${afterSize}, limit ${limit}`);
+      const r = await this.pool.query('SELECT tree_size, note FROM witness_cosignatures WHERE party = $1 AND tree_size > $2 ORDER BY tree_size LIMIT $3', [party, afterSize, limit]);
+      return r.rows.map((x) => ({ party, treeSize: x.tree_size, note: bytes(x.note) }));
     });
   }
 

@@ -158,6 +158,12 @@
  * Written only by `appendBatch`, in the transaction of the entries it names:
  * a key is held iff its entries are.
  *
+ * Added by migration 14 (issue 14, deadline agreement):
+ *
+ *     witness_cosignatures  (party, tree_size) PRIMARY KEY → note BLOB   every checkpoint this
+ *                  node's witness cosigned, as `witness.note` held it; insert-only, written in
+ *                  `advanceWitness`'s transaction; served paged to the log's node
+ *
  * Invariants the store keeps (checked at open, see store.ts): entries hold
  * exactly indexes [0, n); hashes hold exactly [0, storedHashCount(n)); the
  * largest checkpoint is at tree size n. All three change only together, in
@@ -604,6 +610,22 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX deliveries_by_count ON deliveries (state, settled, overdue, judged_at, due_at);
       CREATE INDEX deliveries_by_receipt ON deliveries (recipient, receipt_idx) WHERE receipt_idx IS NOT NULL;
       CREATE INDEX deliveries_by_ack ON deliveries (recipient, ack_idx) WHERE ack_idx IS NOT NULL;
+    `,
+  },
+  // issue 14 (deadline agreement): the witness serves its signed cosignature history
+  {
+    version: 14,
+    description: 'witness_cosignatures: every checkpoint note the witness cosigned, by party and size (insert-only)',
+    sql: `
+      CREATE TABLE witness_cosignatures (
+        party      TEXT NOT NULL CHECK (length(party) > 0),
+        tree_size  INTEGER NOT NULL CHECK (tree_size >= 0),
+        note       BLOB NOT NULL CHECK (length(note) > 0),
+        PRIMARY KEY (party, tree_size)
+      ) STRICT, WITHOUT ROWID;
+      CREATE TRIGGER witness_cosignatures_insert_only_u BEFORE UPDATE ON witness_cosignatures BEGIN SELECT RAISE(ABORT, 'cosignatures are insert-only'); END;
+      CREATE TRIGGER witness_cosignatures_insert_only_d BEFORE DELETE ON witness_cosignatures BEGIN SELECT RAISE(ABORT, 'cosignatures are insert-only'); END;
+      INSERT INTO witness_cosignatures (party, tree_size, note) SELECT party, tree_size, note FROM witness;
     `,
   },
 ];

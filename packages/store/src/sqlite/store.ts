@@ -52,6 +52,7 @@ import type {
   ReceivedEntry,
   ReceivedListing,
   Session,
+  WitnessCosignature,
   WitnessState,
   EvaluationNote,
   HeldAccordChain,
@@ -545,12 +546,22 @@ export class SqliteStore implements LogStore {
           const stored = (s.witnessSize.pluck().get(party) as number | undefined) ?? 0;
           if (stored !== expectOldSize) return false;
           s.putWitness.run({ party, tree_size: next.treeSize, root_hash: next.rootHash, note: next.note });
+          // The history row in the same transaction: a cosignature held is a cosignature served (witnessCosignatures).
+          s.addWitnessCosignature.run(party, next.treeSize, next.note);
           return true;
         })
         .immediate();
       // ---- DURABLE from here when written: COMMIT returned with synchronous=FULL.
       // The caller may now release the cosignature in `next.note`.
       return written;
+    });
+  }
+
+  witnessCosignatures(party: string, afterSize: number, limit: number): Promise<WitnessCosignature[]> {
+    return this.#run('witnessCosignatures', () => {
+      if (!Number.isSafeInteger(afterSize) || afterSize < 0 || !Number.isSafeInteger(limit) || limit < 1 || limit > 1000) fail('STORE_CONFLICT', `witnessCosignatures ${party}: after ${afterSize}, limit ${limit}`);
+      const rows = this.#stmts.witnessCosignatures.all(party, afterSize, limit) as { tree_size: number; note: Uint8Array }[];
+      return rows.map((r) => ({ party, treeSize: r.tree_size, note: new Uint8Array(r.note) }));
     });
   }
 
@@ -1181,6 +1192,8 @@ function prepare(db: Database.Database) {
     pending: p('SELECT note FROM unverified_checkpoints WHERE party = ? AND compared_at IS NULL ORDER BY seq'),
     markCompared: p('UPDATE unverified_checkpoints SET compared_at = ?, outcome = ? WHERE party = ? AND note = ? AND compared_at IS NULL'),
     witnessSize: p('SELECT tree_size FROM witness WHERE party = ?'),
+    addWitnessCosignature: p('INSERT OR IGNORE INTO witness_cosignatures (party, tree_size, note) VALUES (?, ?, ?)'),
+    witnessCosignatures: p('SELECT tree_size, note FROM witness_cosignatures WHERE party = ? AND tree_size > ? ORDER BY tree_size LIMIT ?'),
     putWitness: p(
       `INSERT INTO witness (party, tree_size, root_hash, note) VALUES (@party, @tree_size, @root_hash, @note)
        ON CONFLICT (party) DO UPDATE SET tree_size = excluded.tree_size,
