@@ -773,6 +773,31 @@ describe('deadlines on the store’s indexes (issue 14)', () => {
     expect(fresh.counts.byState['overdue-receipt']).toBe(3);
   });
 
+  it('does not overwrite an answer filed between changes() and done() with the verdict made without it (hfix1)', async () => {
+    const p = await pair();
+    const t = new DeadlineTracker({ node: p.us, store: p.usStore });
+    const sent = await p.us.sendMessage('alice', { precedence: 'FLASH', marking: 'TLP:CLEAR', text: 'race' });
+    const [receipt] = await p.deliver(p.us, p.cn, [sent.index]);
+    await p.deliver(p.cn, p.us, [receipt!]);
+    await t.refresh();
+    await t.done(await t.changes(p.clock.now())); // received, due at its ack deadline
+    p.clock.advance(601 * S);
+    const now = p.clock.now();
+    const c = await t.changes(now);
+    expect(c.map((s) => `${s.index}:${s.state}:${s.settled}`)).toEqual([`${sent.index}:overdue-ack:false`]);
+    // Meanwhile (the watcher awaits its escalations) the late ack arrives and a listing refreshes: filed, due again.
+    const ack = await p.cn.acknowledge('wang', 'US', sent.index);
+    await p.deliver(p.cn, p.us, [ack.index]);
+    await t.refresh();
+    await t.done(c);
+    // The stale verdict (open, due never) was not written over the ack: listing and counts show it settled.
+    const l = await t.listing(now + 1, {}, 10);
+    expect(l.items.find((s) => s.index === sent.index)).toMatchObject({ state: 'overdue-ack', settled: true, ack: { index: ack.index } });
+    expect(l.counts.open).toBe(0);
+    // And it is judged again at the next pass, then stored settled.
+    expect((await t.changes(now + 1)).map((s) => `${s.index}:${s.settled}`)).toContain(`${sent.index}:true`);
+  });
+
   it('never judges a delivery later than it once was when a full cosigned history drops its oldest points', async () => {
     const p = await pair();
     const sent = await p.us.sendMessage('alice', { precedence: 'FLASH', marking: 'TLP:CLEAR', text: 'old' }); // claimed at T0

@@ -802,6 +802,15 @@ export interface DeliveryJudgement extends DeliveryKey {
   readonly receiptBound: number | null;
   readonly ackIdx: number | null;
   readonly ackBound: number | null;
+  /**
+   * The facts the judgement was made on, as read (the row's answers and
+   * withdrawal JSON, null: none). Given, the judgement is written only where
+   * the row still holds them: an answer or withdrawal filed since the row was
+   * read (by this process or another) is not overwritten by a verdict made
+   * without it — the row stays due (due_at 0) and is judged again. Absent:
+   * written unconditionally.
+   */
+  readonly basis?: { readonly answers: string | null; readonly withdrawn: string | null };
 }
 
 export interface DeliveryListingQuery {

@@ -789,6 +789,23 @@ export function describeLogStore(name: string, open: OpenStore): void {
         expect(keys(await store.deliveries({ limit: 10, staleBefore: 1 }))).toEqual(['CN/0>US', 'US/1>CN']);
       });
 
+      it('writes a judgement made on a basis only where the row still holds that basis: an answer or withdrawal filed meanwhile stays due (hfix1)', async () => {
+        const j = (index: number, basis: { answers: string | null; withdrawn: string | null }) => ({
+          party: 'US', index, recipient: 'CN', state: 'overdue-ack', settled: false, overdue: 2, dueAt: null, judgedAt: 1000, rank: 0, sortDue: 900,
+          startBound: null, receiptIdx: null, receiptBound: null, ackIdx: null, ackBound: null, basis,
+        });
+        await store.fileDeliveries(batch({ deliveries: [d('US', 0, 'CN'), d('US', 1, 'CN'), d('US', 2, 'CN'), d('US', 3, 'CN')], answers: [0, 1, 2, 3].map((i) => ({ party: 'US', index: i, recipient: 'CN', hash: `h${i}`, answers: '{"receipt":1}' })), cursor: { ownSize: 4, lastSeq: 0 } }));
+        // Read (the watcher's changes), then a filing of another process or a refresh: US/1 answered again, US/2 withdrawn.
+        await store.fileDeliveries(batch({ answers: [{ party: 'US', index: 1, recipient: 'CN', hash: 'h1', answers: '{"receipt":1,"ack":2}' }], withdrawals: [{ party: 'US', index: 2, retraction: '{"index":7}' }], cursor: { ownSize: 4, lastSeq: 0 } }));
+        await store.judgeDeliveries([j(0, { answers: '{"receipt":1}', withdrawn: null }), j(1, { answers: '{"receipt":1}', withdrawn: null }), j(2, { answers: '{"receipt":1}', withdrawn: null }), j(3, { answers: null, withdrawn: null })]);
+        const rows = await store.deliveries({ limit: 10 });
+        expect(rows.map((r) => `${r.index}:${r.judged?.state ?? 'unjudged'}`)).toEqual(['0:overdue-ack', '1:unjudged', '2:unjudged', '3:unjudged']);
+        expect((await store.deliveries({ limit: 10, staleBefore: 1 })).map((r) => r.index)).toEqual([1, 2, 3]); // still due: judged again
+        // Without a basis: written as before.
+        await store.judgeDeliveries([{ ...j(3, { answers: null, withdrawn: null }), basis: undefined }]);
+        expect((await store.deliveries({ limit: 1, party: 'US', index: 3, recipient: 'CN' }))[0]?.judged?.state).toBe('overdue-ack');
+      });
+
       it('answers which escalations it holds, and leaves settled ones of a prefix out of the list', async () => {
         await store.recordEscalations([{ id: 'overdue/receipt/US/0/CN', recordedAt: 1 }, { id: 'overdue/ack/US/0/CN', recordedAt: 2, webhook: '{}' }, { id: 'fork/CN/1', recordedAt: 3 }]);
         expect(await store.knownEscalations(['x', 'fork/CN/1', 'overdue/receipt/US/0/CN'])).toEqual(['fork/CN/1', 'overdue/receipt/US/0/CN']);

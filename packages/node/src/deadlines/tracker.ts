@@ -278,7 +278,11 @@ export class DeadlineTracker {
   /**
    * The watcher acted on statuses {@link changes} reported (their
    * escalations are durable): their judgements are written, and they leave
-   * the stale range until their next due time or fact.
+   * the stale range until their next due time or fact. A judgement is
+   * written only where the row's answers and withdrawal are still those it
+   * was made on (its `basis`): one filed since {@link changes} read the row
+   * (a refresh by a listing, or another process) keeps the row due, and it
+   * is judged again at the next call.
    */
   async done(statuses: readonly DeliveryStatus[]): Promise<void> {
     const out: DeliveryJudgement[] = [];
@@ -411,6 +415,8 @@ export class DeadlineTracker {
         receiptBound: f.receipt?.bound ?? null,
         ackIdx: f.ack?.index ?? null,
         ackBound: f.ack?.bound ?? null,
+        // Written only if no answer or withdrawal was filed meanwhile (a refresh between changes and done, or another process).
+        basis: { answers: r.answers ?? null, withdrawn: r.withdrawn ?? null },
       },
     };
   }

@@ -912,17 +912,33 @@ export class PgStore implements LogStore {
     return this.#write('judgeDeliveries', async () => {
       if (j.length === 0) return;
       const col = <T>(f: (x: DeliveryJudgement) => T) => j.map(f);
-      await this.pool.query(
+      const keys = [col((x) => x.party), col((x) => x.index), col((x) => x.recipient)];
+      await this.#tx(async (c) => {
+        // The rows first, locked in key order: a filing that set an answer (due_at 0) and is not yet
+        // committed is waited for, and the UPDATE below (a new snapshot, READ COMMITTED) sees its answers.
+        await c.query(
+          `SELECT 1 FROM deliveries d JOIN unnest($1::text[], $2::bigint[], $3::text[]) AS k(party, idx, recipient)
+             ON d.party = k.party AND d.idx = k.idx AND d.recipient = k.recipient
+           ORDER BY d.party, d.idx, d.recipient FOR UPDATE OF d`,
+          keys,
+        );
+        // A judgement with its basis is written only where the row's answers and withdrawal are still those it was made on.
+        await c.query(
         `UPDATE deliveries d SET state = u.state, settled = u.settled, overdue = u.overdue, due_at = u.due_at, judged_at = u.judged_at, rank = u.rank, sort_due = u.sort_due,
            start_bound = u.start_bound, receipt_idx = u.receipt_idx, receipt_bound = u.receipt_bound, ack_idx = u.ack_idx, ack_bound = u.ack_bound
-         FROM unnest($1::text[], $2::bigint[], $3::text[], $4::text[], $5::boolean[], $6::int[], $7::bigint[], $8::bigint[], $9::int[], $10::bigint[], $11::bigint[], $12::bigint[], $13::bigint[], $14::bigint[], $15::bigint[])
-           AS u(party, idx, recipient, state, settled, overdue, due_at, judged_at, rank, sort_due, start_bound, receipt_idx, receipt_bound, ack_idx, ack_bound)
-         WHERE d.party = u.party AND d.idx = u.idx AND d.recipient = u.recipient`,
+         FROM unnest($1::text[], $2::bigint[], $3::text[], $4::text[], $5::boolean[], $6::int[], $7::bigint[], $8::bigint[], $9::int[], $10::bigint[], $11::bigint[], $12::bigint[], $13::bigint[], $14::bigint[], $15::bigint[], $16::boolean[], $17::text[], $18::text[])
+           AS u(party, idx, recipient, state, settled, overdue, due_at, judged_at, rank, sort_due, start_bound, receipt_idx, receipt_bound, ack_idx, ack_bound, conditional, answers, withdrawn)
+         WHERE d.party = u.party AND d.idx = u.idx AND d.recipient = u.recipient
+           AND (NOT u.conditional OR (
+             (SELECT a.answers FROM delivery_answers a WHERE a.party = d.party AND a.idx = d.idx AND a.recipient = d.recipient AND a.hash = d.leaf_hash) IS NOT DISTINCT FROM u.answers
+             AND (SELECT w.retraction FROM delivery_withdrawals w WHERE w.party = d.party AND w.idx = d.idx) IS NOT DISTINCT FROM u.withdrawn))`,
         [
-          col((x) => x.party), col((x) => x.index), col((x) => x.recipient), col((x) => x.state), col((x) => x.settled), col((x) => x.overdue), col((x) => x.dueAt), col((x) => x.judgedAt),
+          ...keys, col((x) => x.state), col((x) => x.settled), col((x) => x.overdue), col((x) => x.dueAt), col((x) => x.judgedAt),
           col((x) => x.rank), col((x) => x.sortDue), col((x) => x.startBound), col((x) => x.receiptIdx), col((x) => x.receiptBound), col((x) => x.ackIdx), col((x) => x.ackBound),
+          col((x) => x.basis !== undefined), col((x) => x.basis?.answers ?? null), col((x) => x.basis?.withdrawn ?? null),
         ],
-      );
+        );
+      });
     });
   }
 

@@ -788,7 +788,13 @@ export class SqliteStore implements LogStore {
         const u = this.#db.prepare(
           'UPDATE deliveries SET state = ?, settled = ?, overdue = ?, due_at = ?, judged_at = ?, rank = ?, sort_due = ?, start_bound = ?, receipt_idx = ?, receipt_bound = ?, ack_idx = ?, ack_bound = ? WHERE party = ? AND idx = ? AND recipient = ?',
         );
-        for (const x of j) u.run(...judgementParams(x));
+        // A judgement with its basis: written only where the row's answers and withdrawal are still those it was made on.
+        const c = this.#db.prepare(
+          `UPDATE deliveries AS d SET state = ?, settled = ?, overdue = ?, due_at = ?, judged_at = ?, rank = ?, sort_due = ?, start_bound = ?, receipt_idx = ?, receipt_bound = ?, ack_idx = ?, ack_bound = ? WHERE party = ? AND idx = ? AND recipient = ?
+             AND (SELECT a.answers FROM delivery_answers a WHERE a.party = d.party AND a.idx = d.idx AND a.recipient = d.recipient AND a.hash = d.leaf_hash) IS ?
+             AND (SELECT w.retraction FROM delivery_withdrawals w WHERE w.party = d.party AND w.idx = d.idx) IS ?`,
+        );
+        for (const x of j) x.basis ? c.run(...judgementParams(x), x.basis.answers, x.basis.withdrawn) : u.run(...judgementParams(x));
       })(),
     );
   }
