@@ -798,6 +798,35 @@ describe('deadlines on the store’s indexes (issue 14)', () => {
     expect((await t.changes(now + 1)).map((s) => `${s.index}:${s.settled}`)).toContain(`${sent.index}:true`);
   });
 
+  it('pages /v1/deadlines by the key each item was placed by, not its key re-judged with newer bounds (hfix1)', async () => {
+    const p = await pair();
+    const base = Date.now();
+    const sent: number[] = [];
+    for (const ago of [10, 8, 6]) {
+      p.clock.t = base - ago * S;
+      sent.push((await p.us.sendMessage('alice', { precedence: 'FLASH', marking: 'TLP:CLEAR', text: `m${ago}` })).index);
+    }
+    const [a, b, c] = sent as [number, number, number];
+    const passwordHash = await hashPassword('correct horse battery staple');
+    await p.usStore.putOfficer({ name: 'audrey', role: 'auditor', passwordHash, created: new Date().toISOString(), disabled: false });
+    const app = await createServer({ node: p.us, store: p.usStore });
+    closers.push(() => app.close());
+    const login = await app.inject({ method: 'POST', url: '/v1/sessions', payload: { name: 'audrey', password: 'correct horse battery staple' } });
+    const headers = { authorization: `Bearer ${login.json<{ token: string }>().token}` };
+    type Page = { items: { index: number; state: string; receiptDueAt: string }[]; next?: string };
+    const tracker = deadlineTracker(p.us, p.usStore);
+    await tracker.refresh();
+    await tracker.done(await tracker.changes(Date.now())); // stored in listing order A, B, C (by receipt due time)
+    // Newer bounds (not yet judged into the store) put B's receipt deadline before A's.
+    tracker.setBounds({ bound: (party, index) => (party === 'US' && index === b ? { notAfter: new Date(base - 30 * S).toISOString() } : undefined) });
+    const first = (await app.inject({ method: 'GET', url: '/v1/deadlines?limit=2', headers })).json<Page>();
+    expect(first.items.map((i) => i.index)).toEqual([a, b]);
+    expect(Date.parse(first.items[1]!.receiptDueAt)).toBeLessThan(Date.parse(first.items[0]!.receiptDueAt)); // B re-judged: due before A
+    const second = (await app.inject({ method: 'GET', url: `/v1/deadlines?limit=2&after=${first.next}`, headers })).json<Page>();
+    expect(second.items.map((i) => i.index)).toEqual([c]); // neither A nor B again
+    expect(second.next).toBeUndefined();
+  });
+
   it('never judges a delivery later than it once was when a full cosigned history drops its oldest points', async () => {
     const p = await pair();
     const sent = await p.us.sendMessage('alice', { precedence: 'FLASH', marking: 'TLP:CLEAR', text: 'old' }); // claimed at T0

@@ -303,8 +303,11 @@ export class DeadlineTracker {
    * aggregate), the few others — stale at `at` or judged after it — are
    * judged here at `at`. Pages of one listing pass the first page's `at`:
    * a delivery going overdue between pages is neither skipped nor repeated.
+   * `last` is the key the last item was placed by (the stored one for a
+   * judgement read from the store's index, which a re-judgement with newer
+   * bounds may not give): the next page's `after`.
    */
-  async listing(at: number, q: ListingQuery, limit: number, after?: ListingKey): Promise<{ items: DeliveryStatus[]; counts: DeliveryCounts; more: boolean }> {
+  async listing(at: number, q: ListingQuery, limit: number, after?: ListingKey): Promise<{ items: DeliveryStatus[]; counts: DeliveryCounts; more: boolean; last: ListingKey | undefined }> {
     const byState = Object.fromEntries(DELIVERY_STATES.map((s) => [s, 0])) as Record<DeliveryStateName, number>;
     let total = 0;
     let open = 0;
@@ -352,7 +355,8 @@ export class DeadlineTracker {
       offer(s, [j.rank, j.sortDue, r.index, r.party, r.recipient]);
     }
     const more = page.length > limit;
-    return { items: page.slice(0, limit).map((x) => x.s), counts: { total, byState, open, late }, more };
+    const items = page.slice(0, limit);
+    return { items: items.map((x) => x.s), counts: { total, byState, open, late }, more, last: items[items.length - 1]?.k };
   }
 
   /**

@@ -20,7 +20,7 @@ import { Gauge } from 'prom-client';
 import { type DeliveryStateName, type DeliveryStatus, DELIVERY_STATES, summarize } from '../deadlines/state.js';
 import type { EntryView } from '../service.js';
 import type { Role } from '@parley/store';
-import { type ListingKey, type ListingQuery, deadlineTracker, listingKey } from '../deadlines/tracker.js';
+import { type ListingKey, type ListingQuery, deadlineTracker } from '../deadlines/tracker.js';
 import { skippedEntries } from '../skipped.js';
 import { linkHealth, linkSourceOf } from '../deadlines/heartbeat.js';
 import { type App, type Context, BEARER, READERS } from './context.js';
@@ -232,11 +232,12 @@ export function registerDeadlines(app: App, ctx: Context): void {
         ...(q.recipient !== undefined ? { recipient: q.recipient } : {}),
         ...(q.open !== undefined ? { open: q.open === 'true' } : {}),
       };
-      const { items, counts, more } = await tracker.listing(at, query, limit, after?.key);
+      // The cursor is the key the last item was placed by (not its key re-judged: newer bounds may move it).
+      const { items, counts, more, last } = await tracker.listing(at, query, limit, after?.key);
       const skipped = skippedEntries(node).list('deadlines').map(({ party, entry, code, reason }) => ({ party, entry, code, reason }));
       return reply
         .header('cache-control', 'no-store')
-        .send({ items, counts, clock: 'own' as const, ...(more ? { next: cursorOf(listingKey(items[items.length - 1]!), at) } : {}), ...(skipped.length > 0 ? { skipped } : {}) });
+        .send({ items, counts, clock: 'own' as const, ...(more && last ? { next: cursorOf(last, at) } : {}), ...(skipped.length > 0 ? { skipped } : {}) });
     },
   });
 
