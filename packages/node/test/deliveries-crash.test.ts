@@ -42,8 +42,9 @@ if (track === '1') {
         return async (b) => {
           n++;
           if (when === 'before' && n === Number(at)) process.kill(process.pid, 'SIGKILL');
-          await target.fileDeliveries(b);
+          const filed = await target.fileDeliveries(b);
           if (when === 'after' && n === Number(at)) process.kill(process.pid, 'SIGKILL');
+          return filed;
         };
       }
       const v = Reflect.get(target, prop, target);

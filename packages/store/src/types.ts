@@ -545,9 +545,13 @@ export interface LogStore {
    * is left as it is); answers replace the row of their key (the tracker
    * merges them: the earliest of each kind). The cursor only moves forward.
    * The JSON columns are the tracker's own shapes: the store keeps them, it
-   * does not read them.
+   * does not read them. An answer row with `held` is a compare-and-set: when
+   * the row's answers are no longer `held` (another process or tracker filed
+   * since they were read), nothing of the batch is filed and the result is
+   * false — the tracker reads the rows again, merges and files again (a
+   * merge never drops another filing's answer). True: filed.
    */
-  fileDeliveries(b: DeliveryBatch): Promise<void>;
+  fileDeliveries(b: DeliveryBatch): Promise<boolean>;
   /** The tracker's cursor: own entries filed below `ownSize`, received ones up to receive sequence `lastSeq` (0, 0 at first). */
   deliveryCursor(): Promise<DeliveryCursor>;
   /** The answer rows held for these (delivery, hash) keys (absent keys: no row). */
@@ -731,6 +735,11 @@ export interface DeliveryAnswerKey {
 export interface DeliveryAnswerRow extends DeliveryAnswerKey {
   /** The tracker's merged answers (receipt, ack, rejection), JSON. */
   readonly answers: string;
+  /**
+   * The row's answers the merge started from (null: no row held). Given,
+   * the row is written only if it still holds them ({@link LogStore.fileDeliveries}).
+   */
+  readonly held?: string | null;
 }
 
 /** A sender's withdrawal of its entry (issue 13), JSON of the retraction. */

@@ -806,6 +806,20 @@ export function describeLogStore(name: string, open: OpenStore): void {
         expect((await store.deliveries({ limit: 1, party: 'US', index: 3, recipient: 'CN' }))[0]?.judged?.state).toBe('overdue-ack');
       });
 
+      it('files answers with held as a compare-and-set: a row moved since it was read files nothing of the batch (hfix1: two filers)', async () => {
+        const row = (answers: string, held: string | null) => ({ party: 'US', index: 0, recipient: 'CN', hash: 'h0', answers, held });
+        expect(await store.fileDeliveries(batch({ deliveries: [d('US', 0, 'CN')], answers: [row('{"receipt":1}', null)], cursor: { ownSize: 1, lastSeq: 0 } }))).toBe(true);
+        // Another filer read no row too, and merged its ack alone: refused, with its delivery, withdrawal and cursor.
+        expect(await store.fileDeliveries(batch({ deliveries: [d('US', 1, 'CN')], answers: [row('{"ack":2}', null)], withdrawals: [{ party: 'US', index: 1, retraction: '{}' }], cursor: { ownSize: 2, lastSeq: 5 } }))).toBe(false);
+        expect(await store.deliveryCursor()).toEqual({ ownSize: 1, lastSeq: 0 });
+        expect((await store.deliveries({ limit: 10 })).map((r) => `${r.index}:${r.answers}:${r.withdrawn ?? '-'}`)).toEqual(['0:{"receipt":1}:-']);
+        // Read again (held as it is now) and merged: filed.
+        expect(await store.fileDeliveries(batch({ answers: [row('{"receipt":1,"ack":2}', '{"ack":0}')], cursor: { ownSize: 2, lastSeq: 5 } }))).toBe(false);
+        expect(await store.fileDeliveries(batch({ answers: [row('{"receipt":1,"ack":2}', '{"receipt":1}')], cursor: { ownSize: 2, lastSeq: 5 } }))).toBe(true);
+        expect((await store.deliveries({ limit: 1 }))[0]?.answers).toBe('{"receipt":1,"ack":2}');
+        expect(await store.deliveryCursor()).toEqual({ ownSize: 2, lastSeq: 5 });
+      });
+
       it('answers which escalations it holds, and leaves settled ones of a prefix out of the list', async () => {
         await store.recordEscalations([{ id: 'overdue/receipt/US/0/CN', recordedAt: 1 }, { id: 'overdue/ack/US/0/CN', recordedAt: 2, webhook: '{}' }, { id: 'fork/CN/1', recordedAt: 3 }]);
         expect(await store.knownEscalations(['x', 'fork/CN/1', 'overdue/receipt/US/0/CN'])).toEqual(['fork/CN/1', 'overdue/receipt/US/0/CN']);

@@ -41,6 +41,8 @@ const PAGE = 500;
  * ~300 MiB with 5,000, ~225 MiB with 500, same machine and store).
  */
 const SCAN_PAGE = 500;
+/** Filings of one page tried when another filer keeps moving its answer rows ({@link DeadlineTracker} #file). */
+const MAX_FILE_ATTEMPTS = 8;
 /** Bound changes held for the next {@link DeadlineTracker.changes} before those of one party merge into one range. */
 const MAX_RANGES = 256;
 
@@ -481,7 +483,9 @@ export class DeadlineTracker {
   }
 
   async #refresh(): Promise<void> {
-    this.#cursor ??= await this.#store.deliveryCursor();
+    // Read at each refresh, not once: another process on the store (a follower on one PostgreSQL) files too.
+    const stored = await this.#store.deliveryCursor();
+    this.#cursor = { ownSize: Math.max(this.#cursor?.ownSize ?? 0, stored.ownSize), lastSeq: Math.max(this.#cursor?.lastSeq ?? 0, stored.lastSeq) };
     const size = await this.#store.treeSize();
     for (let from = this.#cursor.ownSize; from < size; from += PAGE) {
       const to = Math.min(size, from + PAGE);
@@ -508,13 +512,20 @@ export class DeadlineTracker {
   async #file(f: Filing, cursor: { ownSize: number; lastSeq: number }): Promise<void> {
     const withdrawals = await this.#withdrawals(f.toCheck);
     const slots = [...f.answers.values()];
-    const held = new Map((await this.#store.deliveryAnswers(slots.map((x) => ({ ...keyParts(x.key), hash: x.hash })))).map((r) => [`${deliveryKey(r.party, r.index, r.recipient)}#${r.hash}`, JSON.parse(r.answers) as Answers]));
-    const answers: DeliveryAnswerRow[] = slots.map((x) => {
-      const cur = held.get(`${x.key}#${x.hash}`) ?? {};
-      for (const add of x.add) add(cur);
-      return { ...keyParts(x.key), hash: x.hash, answers: JSON.stringify(cur) };
-    });
-    await this.#store.fileDeliveries({ deliveries: f.deliveries, answers, withdrawals, cursor });
+    // The merge is a compare-and-set of each answer row (`held`): another tracker or process that filed
+    // one of them meanwhile makes the store file nothing, and the rows are read and merged again.
+    for (let attempt = 1; ; attempt++) {
+      const held = new Map((await this.#store.deliveryAnswers(slots.map((x) => ({ ...keyParts(x.key), hash: x.hash })))).map((r) => [`${deliveryKey(r.party, r.index, r.recipient)}#${r.hash}`, r.answers]));
+      const answers: DeliveryAnswerRow[] = slots.map((x) => {
+        const was = held.get(`${x.key}#${x.hash}`) ?? null;
+        const cur = was === null ? {} : (JSON.parse(was) as Answers);
+        for (const add of x.add) add(cur);
+        return { ...keyParts(x.key), hash: x.hash, answers: JSON.stringify(cur), held: was };
+      });
+      if (await this.#store.fileDeliveries({ deliveries: f.deliveries, answers, withdrawals, cursor })) break;
+      // Each failure is another filing's success: bounded all the same (the page is read again at the next refresh).
+      if (attempt >= MAX_FILE_ATTEMPTS) throw new StoreError('STORE_CONFLICT', `deadlines: answer rows kept moving while filing (${attempt} attempts); filed at the next refresh`);
+    }
     this.#cursor = { ownSize: Math.max(this.#cursor?.ownSize ?? 0, cursor.ownSize), lastSeq: Math.max(this.#cursor?.lastSeq ?? 0, cursor.lastSeq) };
     // What it touched is due at once in the store (new deliveries, answered or withdrawn ones: due_at 0), durably with the filing.
   }

@@ -827,32 +827,51 @@ export class PgStore implements LogStore {
   }
 
   // issue 14: the deadline tracker's deliveries (types.ts LogStore.fileDeliveries)
-  fileDeliveries(b: DeliveryBatch): Promise<void> {
-    return this.#write('fileDeliveries', () =>
-      this.#tx(async (c) => {
-        const d = b.deliveries;
-        if (d.length > 0) {
-          await c.query(
-            `INSERT INTO deliveries (party, idx, recipient, direction, leaf_hash, facts)
-             SELECT * FROM unnest($1::text[], $2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[]) ON CONFLICT DO NOTHING`,
-            [d.map((r) => r.party), d.map((r) => r.index), d.map((r) => r.recipient), d.map((r) => r.direction), d.map((r) => r.leafHash), d.map((r) => r.facts)],
-          );
-        }
-        for (const r of b.answers) {
-          await c.query('INSERT INTO delivery_answers (party, idx, recipient, hash, answers) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (party, idx, recipient, hash) DO UPDATE SET answers = excluded.answers', [r.party, r.index, r.recipient, r.hash, r.answers]);
-          // PG 5: what an answer touches is judged again (due at once), durably with the filing.
-          await c.query('UPDATE deliveries SET due_at = 0 WHERE party = $1 AND idx = $2 AND recipient = $3', [r.party, r.index, r.recipient]);
-        }
-        for (const r of b.withdrawals) {
-          await c.query('INSERT INTO delivery_withdrawals (party, idx, retraction) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING', [r.party, r.index, r.retraction]);
-          await c.query('UPDATE deliveries SET due_at = 0 WHERE party = $1 AND idx = $2', [r.party, r.index]);
-        }
-        await c.query(
-          `INSERT INTO delivery_cursor (id, own_size, last_seq) VALUES (1, $1, $2)
-           ON CONFLICT (id) DO UPDATE SET own_size = greatest(delivery_cursor.own_size, excluded.own_size), last_seq = greatest(delivery_cursor.last_seq, excluded.last_seq)`,
-          [b.cursor.ownSize, b.cursor.lastSeq],
-        );
-      }),
+  fileDeliveries(b: DeliveryBatch): Promise<boolean> {
+    return this.#write('fileDeliveries', async () => {
+      try {
+        await this.#tx(async (c) => this.#fileDeliveries(c, b));
+        return true;
+      } catch (e) {
+        if (e instanceof AnswersMoved) return false;
+        throw e;
+      }
+    });
+  }
+
+  async #fileDeliveries(c: pg.PoolClient, b: DeliveryBatch): Promise<void> {
+    const d = b.deliveries;
+    if (d.length > 0) {
+      await c.query(
+        `INSERT INTO deliveries (party, idx, recipient, direction, leaf_hash, facts)
+         SELECT * FROM unnest($1::text[], $2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[]) ON CONFLICT DO NOTHING`,
+        [d.map((r) => r.party), d.map((r) => r.index), d.map((r) => r.recipient), d.map((r) => r.direction), d.map((r) => r.leafHash), d.map((r) => r.facts)],
+      );
+    }
+    for (const r of b.answers) {
+      const args = [r.party, r.index, r.recipient, r.hash, r.answers];
+      if (r.held === undefined) {
+        await c.query('INSERT INTO delivery_answers (party, idx, recipient, hash, answers) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (party, idx, recipient, hash) DO UPDATE SET answers = excluded.answers', args);
+      } else {
+        // Compare-and-set (READ COMMITTED: a concurrent filing of the row is waited for, then its answers compared):
+        // none held → insert only if still none; else update only if still what was read. Else the whole batch rolls back.
+        const q =
+          r.held === null
+            ? await c.query('INSERT INTO delivery_answers (party, idx, recipient, hash, answers) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (party, idx, recipient, hash) DO NOTHING', args)
+            : await c.query('UPDATE delivery_answers SET answers = $5 WHERE party = $1 AND idx = $2 AND recipient = $3 AND hash = $4 AND answers = $6', [...args, r.held]);
+        if (q.rowCount !== 1) throw new AnswersMoved();
+      }
+      // PG 5: what an answer touches is judged again (due at once), durably with the filing.
+      await c.query('UPDATE deliveries SET due_at = 0 WHERE party = $1 AND idx = $2 AND recipient = $3', [r.party, r.index, r.recipient]);
+    }
+    for (const r of b.withdrawals) {
+      await c.query('INSERT INTO delivery_withdrawals (party, idx, retraction) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING', [r.party, r.index, r.retraction]);
+      await c.query('UPDATE deliveries SET due_at = 0 WHERE party = $1 AND idx = $2', [r.party, r.index]);
+    }
+    await c.query(
+      `INSERT INTO delivery_cursor (id, own_size, last_seq) VALUES (1, $1, $2)
+       ON CONFLICT (id) DO UPDATE SET own_size = greatest(delivery_cursor.own_size, excluded.own_size), last_seq = greatest(delivery_cursor.last_seq, excluded.last_seq)`,
+      [b.cursor.ownSize, b.cursor.lastSeq],
     );
   }
 
@@ -1429,3 +1448,6 @@ function evaluationNoteOf(r: any): EvaluationNote {
   return { party: r.party, index: r.idx, cosigner: r.cosigner, treeSize: r.tree_size, cosignedAt: r.cosigned_at, note: r.note };
 }
 
+
+/** fileDeliveries: an answer row moved since the tracker read it (its compare-and-set failed); the batch rolls back. */
+class AnswersMoved extends Error {}

@@ -716,9 +716,12 @@ export class SqliteStore implements LogStore {
   }
 
   // issue 14: the deadline tracker's deliveries (types.ts LogStore.fileDeliveries)
-  fileDeliveries(b: DeliveryBatch): Promise<void> {
+  fileDeliveries(b: DeliveryBatch): Promise<boolean> {
     return this.#run('fileDeliveries', () =>
       this.#db.transaction(() => {
+        // Compare-and-set of the answer rows read with `held`: one moved since, nothing is filed (the transaction writes nothing yet).
+        const cur = this.#db.prepare('SELECT answers FROM delivery_answers WHERE party = ? AND idx = ? AND recipient = ? AND hash = ?').pluck();
+        for (const r of b.answers) if (r.held !== undefined && ((cur.get(r.party, r.index, r.recipient, r.hash) as string | undefined) ?? null) !== r.held) return false;
         const d = this.#db.prepare('INSERT OR IGNORE INTO deliveries (party, idx, recipient, direction, leaf_hash, facts) VALUES (?, ?, ?, ?, ?, ?)');
         for (const r of b.deliveries) d.run(r.party, r.index, r.recipient, r.direction, r.leafHash, r.facts);
         const a = this.#db.prepare('INSERT INTO delivery_answers (party, idx, recipient, hash, answers) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO UPDATE SET answers = excluded.answers');
@@ -731,6 +734,7 @@ export class SqliteStore implements LogStore {
         this.#db
           .prepare('INSERT INTO delivery_cursor (id, own_size, last_seq) VALUES (1, ?, ?) ON CONFLICT DO UPDATE SET own_size = max(own_size, excluded.own_size), last_seq = max(last_seq, excluded.last_seq)')
           .run(b.cursor.ownSize, b.cursor.lastSeq);
+        return true;
       })(),
     );
   }

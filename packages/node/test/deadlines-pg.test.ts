@@ -1,0 +1,85 @@
+/**
+ * Two deadline trackers filing into one PostgreSQL store (hfix1: several
+ * node processes on one store each run a tracker). Answers merged by one
+ * are never dropped by the other's read-modify-write, and a tracker takes
+ * up the filing cursor another moved instead of filing its pages again.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { PgStore, SqliteStore, type LogStore } from '@parley/store';
+import { DeadlineTracker, ParleyNode } from '../src/index.js';
+import { makeAccord, makeParty } from './helpers/channel.js';
+import { freshPgUrl } from '../../store/test/pg.js';
+
+const cleanup: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  while (cleanup.length > 0) await cleanup.pop()!().catch(() => undefined);
+});
+
+describe('deadline trackers of two processes on one PostgreSQL store', () => {
+  it('keep both answers when they file the same delivery concurrently, and share the filing cursor', { timeout: 60_000 }, async () => {
+    const db = await freshPgUrl();
+    cleanup.push(() => db.drop());
+    const [us, cn] = [makeParty('US'), makeParty('CN')];
+    const accord = makeAccord([cn, us]);
+    const usStore = await PgStore.open(db.url, { max: 4 });
+    const usNode = await ParleyNode.open({ accord, party: 'US', keys: us.keys, store: usStore });
+    const cnStore = SqliteStore.open(':memory:');
+    const cnNode = await ParleyNode.open({ accord, party: 'CN', keys: cn.keys, store: cnStore });
+    cleanup.push(async () => {
+      await usNode.close();
+      await usStore.close();
+      await cnNode.close();
+      await cnStore.close();
+    });
+    const deliver = async (from: ParleyNode, to: ParleyNode, indexes: readonly number[]) =>
+      (await to.ingest(await Promise.all(indexes.map(async (i) => (await from.entryBytes(i))!)))).receipts.map((r) => r.index);
+
+    // The first tracker stops just before it files (after reading the answer rows it merged with).
+    let filings = 0;
+    let reached!: () => void;
+    const atFile = new Promise<void>((r) => (reached = r));
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const paused = new Proxy(usStore, {
+      get(target, prop) {
+        if (prop === 'fileDeliveries') {
+          return async (b: Parameters<LogStore['fileDeliveries']>[0]) => {
+            filings++;
+            if (b.answers.length > 0 && filings === 1) {
+              reached();
+              await gate;
+            }
+            return target.fileDeliveries(b);
+          };
+        }
+        const v = Reflect.get(target, prop, target) as unknown;
+        return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+      },
+    }) as LogStore;
+    const first = new DeadlineTracker({ node: usNode, store: paused });
+    const second = new DeadlineTracker({ node: usNode, store: usStore });
+
+    const sent = await usNode.sendMessage('alice', { precedence: 'FLASH', marking: 'TLP:CLEAR', text: 'two filers' });
+    await first.refresh(); // files the sent delivery (no answers: not paused)
+    filings = 0;
+    const [receipt] = await deliver(usNode, cnNode, [sent.index]);
+    await deliver(cnNode, usNode, [receipt!]);
+    const filing = first.refresh(); // reads the receipt's page and the (absent) answer row, then waits
+    await atFile;
+    // Meanwhile the ack arrives and the other process files receipt and ack together.
+    const ack = await cnNode.acknowledge('wang', 'US', sent.index);
+    await deliver(cnNode, usNode, [ack.index]);
+    await second.refresh();
+    release();
+    await filing;
+
+    const s = await second.status('US', sent.index, 'CN', Date.now());
+    expect(s).toMatchObject({ receipt: { index: receipt }, ack: { index: ack.index, officer: 'wang' } });
+    const cursor = await usStore.deliveryCursor();
+    // The first tracker takes up the cursor the other moved: nothing is filed again.
+    filings = 0;
+    await first.refresh();
+    expect(filings).toBe(0);
+    expect(await usStore.deliveryCursor()).toEqual(cursor);
+  });
+});
