@@ -802,7 +802,8 @@ export function describeLogStore(name: string, open: OpenStore): void {
         expect(rows.map((r) => `${r.index}:${r.judged?.state ?? 'unjudged'}`)).toEqual(['0:overdue-ack', '1:unjudged', '2:unjudged', '3:unjudged']);
         expect((await store.deliveries({ limit: 10, staleBefore: 1 })).map((r) => r.index)).toEqual([1, 2, 3]); // still due: judged again
         // Without a basis: written as before.
-        await store.judgeDeliveries([{ ...j(3, { answers: null, withdrawn: null }), basis: undefined }]);
+        const { basis: _, ...unconditional } = j(3, { answers: null, withdrawn: null });
+        await store.judgeDeliveries([unconditional]);
         expect((await store.deliveries({ limit: 1, party: 'US', index: 3, recipient: 'CN' }))[0]?.judged?.state).toBe('overdue-ack');
       });
 
