@@ -636,7 +636,12 @@ export interface EvaluationNote {
   readonly note: string;
 }
 
-/** Which federation cursor: how far we pushed our entries to a peer, or scanned and verified its log. */
+/**
+ * Which federation cursor: how far we pushed our entries to a peer, or
+ * scanned and verified its log. A 'push' cursor under `cosignatures/<peer>`
+ * (no party id has a '/') is how far that peer's witness history of our log
+ * was read (node federation/gossip.ts): the same shape, a size of our log.
+ */
 export type CursorKind = 'push' | 'pull';
 
 export interface Cursor {
