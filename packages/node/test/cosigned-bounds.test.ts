@@ -117,6 +117,20 @@ describe('cosigned time bounds', () => {
     await again.close();
   });
 
+  it('flush writes the points not yet persisted at once, not a second later (before a read position passes them)', async () => {
+    const p = await pair({});
+    for (let i = 0; i < 2; i++) await p.US.node.sendMessage('alice', { precedence: 'ROUTINE', marking: 'TLP:CLEAR', text: `m${i}` });
+    noteCosigned(p.US.store, { party: 'US', cosigner: 'CN', size: 2, timestamp: T0 / 1000 + 3 });
+    noteCosigned(p.US.store, { party: 'US', cosigner: 'CN', size: 1, timestamp: T0 / 1000 }); // read late from the history
+    expect(await p.US.store.cosignedTimes('US')).toEqual([]); // held in memory only, until the next second
+    await p.US.bounds.flush();
+    expect(await p.US.store.cosignedTimes('US')).toEqual([
+      { party: 'US', cosigner: 'CN', treeSize: 1, cosignedAt: T0 / 1000 },
+      { party: 'US', cosigner: 'CN', treeSize: 2, cosignedAt: T0 / 1000 + 3 },
+    ]);
+    await p.US.bounds.flush(); // nothing new: nothing written, nothing thrown
+  });
+
   it('seeds the latest point of each log from the witness state (no history persisted yet)', async () => {
     const p = await pair({});
     await p.CN.node.sendMessage('wang', { precedence: 'ROUTINE', marking: 'TLP:CLEAR', text: 'hello' });

@@ -17,7 +17,11 @@
  * twice). The only write path of an idempotency record is the append of the
  * batch whose entries it names (LogStore.appendBatch), so each record rides
  * with the copy of that batch (the batch its indexes fall in); the dump
- * lists them whole, by (scope, key), for the verification.
+ * lists them whole, by (scope, key), for the verification. The witness's
+ * cosignature history (issue 14) is copied after the witness states, each
+ * row insert-only (`addWitnessCosignatures`): `advanceWitness` alone would
+ * bring only each party's current note, and a log's node reading the
+ * history from the new store would miss every earlier cosignature.
  */
 import { bytesEqual, fail, Frontier, type Hash, leafHash, parseCheckpoint, parseNote, storedHashCount } from '@parley/core';
 import type {
@@ -38,6 +42,7 @@ import type {
   StoredAccordChain,
   StoredDepartedLog,
   WebhookDelivery,
+  WitnessCosignature,
   WitnessState,
 } from './types.js';
 
@@ -79,12 +84,14 @@ export type DumpRecord =
   | { readonly kind: 'accordFork'; readonly proof: string; readonly recordedAt: string }
   | { readonly kind: 'evaluationNote'; readonly value: EvaluationNote }
   /** An idempotency record, by (scope, key); copied with the batch its indexes fall in. */
-  | { readonly kind: 'idempotency'; readonly record: IdempotencyRecord };
+  | { readonly kind: 'idempotency'; readonly record: IdempotencyRecord }
+  /** One note of the witness's cosignature history (issue 14), by (party code-unit, size); the current one is the `witness` state's note too. */
+  | { readonly kind: 'witnessCosignature'; readonly value: WitnessCosignature };
 
 export type DumpKind = DumpRecord['kind'];
 
 /** The kinds, in dump order. */
-export const DUMP_KINDS: readonly DumpKind[] = ['batch', 'mirror', 'received', 'officer', 'session', 'nonce', 'setting', 'witness', 'forkProof', 'unverified', 'cursor', 'ownCosigned', 'cosignedTime', 'timestamp', 'escalation', 'accordChain', 'departed', 'accordFork', 'evaluationNote', 'idempotency'];
+export const DUMP_KINDS: readonly DumpKind[] = ['batch', 'mirror', 'received', 'officer', 'session', 'nonce', 'setting', 'witness', 'forkProof', 'unverified', 'cursor', 'ownCosigned', 'cosignedTime', 'timestamp', 'escalation', 'accordChain', 'departed', 'accordFork', 'evaluationNote', 'idempotency', 'witnessCosignature'];
 
 /**
  * The raw listings a logical dump needs beyond the LogStore reads, each
@@ -116,6 +123,9 @@ export interface DumpTables {
   evaluationNotesAll(): Promise<EvaluationNote[]>;
   /** Every idempotency record (kept 24 hours: a day of keyed writes). */
   idempotencyAll(): Promise<IdempotencyRecord[]>;
+  /** Witness cosignature history rows with (party, size) > the given pair, in (party code-unit, size) order. */
+  witnessCosignaturesAfter(party: string, treeSize: number, limit: number): Promise<WitnessCosignature[]>;
+  countWitnessCosignatures(): Promise<number>;
 }
 
 /** A store that lists its tables for a logical dump (SqliteStore, PgStore). */
@@ -189,6 +199,13 @@ export async function* dumpStore(s: DumpableStore, now: number): AsyncGenerator<
     seq = page[page.length - 1]!.rowid;
   }
   yield* await smallRecords(s, now);
+  // After the witness states: the copy writes each state first (its note a history row too), then the history insert-only.
+  for (let [party, size] = ['', 0]; ; ) {
+    const page = await t.witnessCosignaturesAfter(party, size, PAGE);
+    if (page.length === 0) break;
+    for (const value of page) yield { kind: 'witnessCosignature', value };
+    [party, size] = [page[page.length - 1]!.party, page[page.length - 1]!.treeSize];
+  }
 }
 
 /** How many records of each kind {@link dumpStore} gives (batch: entries). */
@@ -199,6 +216,7 @@ export async function dumpCounts(s: DumpableStore, now: number): Promise<Record<
   c.received = await t.countReceived();
   c.mirror = await t.countMirror();
   for (const r of await smallRecords(s, now)) c[r.kind]++;
+  c.witnessCosignature = await t.countWitnessCosignatures();
   return c;
 }
 
@@ -228,15 +246,19 @@ export async function copyStore(from: DumpableStore, to: DumpableStore, o: { now
   const keyId = (k: IdempotencyRecord) => `${k.scope}\u0000${k.key}`;
   let received: ReceivedEntry[] = [];
   let mirror: { party: string; entries: MirroredEntry[] } | undefined;
+  let history: WitnessCosignature[] = [];
   const flush = async () => {
     if (received.length > 0) await to.ingest(received);
     received = [];
+    if (history.length > 0) await to.addWitnessCosignatures(history);
+    history = [];
     if (mirror !== undefined && mirror.entries.length > 0) await to.mirror(mirror.party, mirror.entries);
     mirror = undefined;
   };
   for await (const r of dumpStore(from, o.now)) {
     if (r.kind !== 'received' && received.length > 0) await flush();
     if (r.kind !== 'mirror' && mirror !== undefined) await flush();
+    if (r.kind !== 'witnessCosignature' && history.length > 0) await flush();
     switch (r.kind) {
       case 'batch': {
         const prevRoot = frontier.root();
@@ -313,6 +335,11 @@ export async function copyStore(from: DumpableStore, to: DumpableStore, o: { now
         break;
       case 'evaluationNote':
         await to.addEvaluationNote(r.value);
+        break;
+      case 'witnessCosignature':
+        // Insert-only: the current note of each party is held already (advanceWitness above wrote it).
+        history.push(r.value);
+        if (history.length >= CHUNK) await flush();
         break;
       case 'idempotency':
         // Written with its batch above; one no batch carried names no index of the log.
@@ -421,6 +448,8 @@ function describe(r: DumpRecord): string {
       return `received ${r.entry.party}/${r.entry.index}`;
     case 'mirror':
       return `mirrored ${r.party}/${r.entry.index}`;
+    case 'witnessCosignature':
+      return `witness cosignature ${r.value.party}/${r.value.treeSize}`;
     default:
       return r.kind;
   }

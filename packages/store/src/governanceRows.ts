@@ -19,7 +19,7 @@
  * left there rather than run on the genesis alone: node service.ts).
  */
 import { type ChainFileActivation, fail, type SignedAccord } from '@parley/core';
-import type { EvaluationNote, StoredAccordChain, StoredDepartedLog } from './types.js';
+import type { EvaluationNote, StoredAccordChain, StoredDepartedLog, WitnessCosignature } from './types.js';
 
 /** The settings keys migration 10 (SQLite) / 2 (PostgreSQL) moves, as SQL LIKE patterns. */
 export const LEGACY_SETTING_PATTERNS: readonly string[] = ['accord.chain', 'accord.departed', 'accord.forks', 'evaluation.cosigned/%'];
@@ -95,6 +95,16 @@ export function checkDeparted(d: StoredDepartedLog): void {
 export function checkEvaluationNote(n: EvaluationNote): void {
   if (!isText(n.party) || !isText(n.cosigner) || !isText(n.note) || !isInt(n.index, 0) || !isInt(n.treeSize, n.index + 1) || !isInt(n.cosignedAt, 0)) {
     fail('STORE_CONFLICT', `addEvaluationNote ${n.party}/${n.index}/${n.cosigner}: malformed (size ${n.treeSize}, time ${n.cosignedAt})`);
+  }
+}
+
+/** @throws StoreError `STORE_CONFLICT` for more than 1000 rows or a malformed one (addWitnessCosignatures). */
+export function checkWitnessCosignatures(rows: readonly WitnessCosignature[]): void {
+  if (rows.length > 1000) fail('STORE_CONFLICT', `addWitnessCosignatures: ${rows.length} rows (at most 1000)`);
+  for (const r of rows) {
+    if (!isText(r.party) || !isInt(r.treeSize, 1) || !(r.note instanceof Uint8Array) || r.note.length === 0) {
+      fail('STORE_CONFLICT', `addWitnessCosignatures ${String(r.party)}/${String(r.treeSize)}: malformed`);
+    }
   }
 }
 

@@ -358,6 +358,16 @@ export interface LogStore {
    * @param limit at most this many (1 … 1000), smallest sizes first.
    */
   witnessCosignatures(party: string, afterSize: number, limit: number): Promise<WitnessCosignature[]>;
+  /**
+   * Adds notes to the cosignature history without touching the witness
+   * state (a copy of the history, `parley migrate`): insert-only, a
+   * (party, size) held already keeps its note. Atomic and durable on return.
+   * @returns how many were new.
+   * @throws StoreError `STORE_CONFLICT` for more than 1000 rows, an empty
+   *   party or note, or a size that is not a safe integer ≥ 1 (our caller's
+   *   bug); nothing is written.
+   */
+  addWitnessCosignatures(rows: readonly WitnessCosignature[]): Promise<number>;
 
   /**
    * Keeps a fork proof against `proof.party`'s log (issue 9: evidence in a
@@ -630,7 +640,12 @@ export interface EvaluationNote {
   readonly note: string;
 }
 
-/** Which federation cursor: how far we pushed our entries to a peer, or scanned and verified its log. */
+/**
+ * Which federation cursor: how far we pushed our entries to a peer, or
+ * scanned and verified its log. A 'push' cursor under `cosignatures/<peer>`
+ * (no party id has a '/') is how far that peer's witness history of our log
+ * was read (node federation/gossip.ts): the same shape, a size of our log.
+ */
 export type CursorKind = 'push' | 'pull';
 
 export interface Cursor {

@@ -72,6 +72,11 @@ async function populate(s: DumpableStore): Promise<void> {
   await s.addEvaluationNote({ party: 'CN', index: 1, cosigner: 'US', treeSize: 6, cosignedAt: 12, note: 'cn 6\n' });
   await s.addEvaluationNote({ party: 'US', index: 4, cosigner: 'CN', treeSize: 5, cosignedAt: 13, note: 'us 5\n' });
   await s.advanceWitness('CN', 0, { party: 'CN', treeSize: 9, rootHash: leafHash(entryBytes(9, 'root')), note: entryBytes(9, 'note', 100) });
+  // The witness's cosignature history (issue 14): earlier notes than the state's current one, of two logs.
+  await s.advanceWitness('CN', 9, { party: 'CN', treeSize: 12, rootHash: leafHash(entryBytes(12, 'root')), note: entryBytes(12, 'note', 100) });
+  await s.advanceWitness('CN', 12, { party: 'CN', treeSize: 15, rootHash: leafHash(entryBytes(15, 'root')), note: entryBytes(15, 'note', 100) });
+  await s.advanceWitness('AU', 0, { party: 'AU', treeSize: 1, rootHash: leafHash(entryBytes(1, 'root')), note: entryBytes(1, 'au-note', 100) });
+  await s.advanceWitness('AU', 1, { party: 'AU', treeSize: 2, rootHash: leafHash(entryBytes(2, 'root')), note: entryBytes(2, 'au-note', 100) });
   await s.addForkProof({ party: 'CN', views: [note(5, 'BBB'), note(5, 'AAA')], proof: '{"p":1}', recordedAt: '2026-05-14T12:00:00Z' });
   await s.addUnverifiedCheckpoint('CN', note(3, 'A'), 't0', 10);
   await s.addUnverifiedCheckpoint('CN', note(4, 'B'), 't1', 10);
@@ -97,7 +102,7 @@ describe('copyStore / verifyCopy', () => {
     const src = SqliteStore.open(join(tmp.dir, 'src.sqlite'));
     await populate(src);
     const counts = await dumpCounts(src, NOW);
-    expect(counts).toMatchObject({ batch: 58, received: 703, mirror: 601, officer: 2, session: 1, nonce: 1, setting: 2, witness: 1, forkProof: 1, unverified: 2, cursor: 2, ownCosigned: 2, cosignedTime: 2, timestamp: 1, escalation: 2, accordChain: 1, departed: 1, accordFork: 2, evaluationNote: 2, idempotency: 3 });
+    expect(counts).toMatchObject({ batch: 58, received: 703, mirror: 601, officer: 2, session: 1, nonce: 1, setting: 2, witness: 2, forkProof: 1, unverified: 2, cursor: 2, ownCosigned: 2, cosignedTime: 2, timestamp: 1, escalation: 2, accordChain: 1, departed: 1, accordFork: 2, evaluationNote: 2, idempotency: 3, witnessCosignature: 5 });
 
     const { store: mid } = await pgStore();
     const phases = new Set<string>();
@@ -126,6 +131,13 @@ describe('copyStore / verifyCopy', () => {
     for (const r of Object.values(IDEMPOTENCY).flat()) {
       expect(await mid.idempotencyRecord(r.scope, r.key), `${r.scope}/${r.key} in PostgreSQL`).toEqual(r);
       expect(await back.idempotencyRecord(r.scope, r.key), `${r.scope}/${r.key} back in SQLite`).toEqual(r);
+    }
+    // The witness's whole cosignature history both ways, not only each log's current note (a log's node reads it after the move).
+    for (const party of ['AU', 'CN']) {
+      const held = await src.witnessCosignatures(party, 0, 10);
+      expect(held.map((r) => r.treeSize)).toEqual(party === 'CN' ? [9, 12, 15] : [1, 2]);
+      expect(await mid.witnessCosignatures(party, 0, 10), `${party} in PostgreSQL`).toEqual(held);
+      expect(await back.witnessCosignatures(party, 0, 10), `${party} back in SQLite`).toEqual(held);
     }
     for (const s of [src, mid, back]) await s.close();
   });
@@ -165,6 +177,22 @@ describe('copyStore / verifyCopy', () => {
     raw.prepare(`DELETE FROM evaluation_notes WHERE party = 'US'`).run();
     raw.close();
     expect((await verifyCopy(src, dst, { now: NOW })).mismatch).toMatchObject({ kind: 'evaluationNote' });
+    await src.close();
+    await dst.close();
+  });
+
+  it('finds a copy that lacks an earlier cosignature of the witness history (only the current note would survive advanceWitness)', async () => {
+    const src = SqliteStore.open(join(tmp.dir, 'src8.sqlite'));
+    await populate(src);
+    const path = join(tmp.dir, 'dst8.sqlite');
+    const dst = SqliteStore.open(path);
+    await copyStore(src, dst, { now: NOW });
+    expect((await verifyCopy(src, dst, { now: NOW })).mismatch).toBeUndefined();
+    const raw = new Database(path);
+    raw.exec('DROP TRIGGER witness_cosignatures_insert_only_d');
+    raw.prepare(`DELETE FROM witness_cosignatures WHERE party = 'CN' AND tree_size = 12`).run();
+    raw.close();
+    expect((await verifyCopy(src, dst, { now: NOW })).mismatch).toMatchObject({ kind: 'witnessCosignature' });
     await src.close();
     await dst.close();
   });

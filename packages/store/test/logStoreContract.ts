@@ -479,6 +479,25 @@ export function describeLogStore(name: string, open: OpenStore): void {
         await expectRejectsCode(store.witnessCosignatures(CN, 0, 1001), StoreError, 'STORE_CONFLICT');
       });
 
+      it('adds history rows insert-only without touching the witness state (a copy, parley migrate)', async () => {
+        expect(await store.advanceWitness(CN, 0, witnessed(9))).toBe(true);
+        const row = (n: number, why = 'copied', party = CN) => ({ party, treeSize: n, note: entryBytes(n, why, 100) });
+        expect(await store.addWitnessCosignatures([])).toBe(0);
+        expect(await store.addWitnessCosignatures([row(5), row(9), row(2, 'uk', UK)])).toBe(2); // size 9 is held: it keeps its note
+        expect(await store.witnessCosignatures(CN, 0, 10)).toEqual([row(5), { party: CN, treeSize: 9, note: witnessed(9).note }]);
+        expect((await store.witnessCosignatures(UK, 0, 10)).map((r) => r.treeSize)).toEqual([2]);
+        expect(await store.addWitnessCosignatures([row(5, 'another')])).toBe(0);
+        expect(await store.witnessCosignatures(CN, 0, 1)).toEqual([row(5)]);
+        expect(await store.witnessState(CN)).toEqual(witnessed(9));
+        expect(await store.witnessState(UK)).toBeUndefined();
+        // Our caller's bug: nothing written (the good row beside a bad one neither).
+        for (const bad of [{ ...row(6), treeSize: 0 }, { ...row(6), note: new Uint8Array(0) }, { ...row(6), party: '' }]) {
+          await expectRejectsCode(store.addWitnessCosignatures([row(7), bad]), StoreError, 'STORE_CONFLICT');
+        }
+        await expectRejectsCode(store.addWitnessCosignatures(Array.from({ length: 1001 }, (_, i) => row(100 + i))), StoreError, 'STORE_CONFLICT');
+        expect((await store.witnessCosignatures(CN, 0, 10)).map((r) => r.treeSize)).toEqual([5, 9]);
+      });
+
       it('lets exactly one of concurrent advances from one size win', async () => {
         await store.advanceWitness(CN, 0, witnessed(4));
         const results = await Promise.all([6, 7, 8, 9, 10].map((n) => store.advanceWitness(CN, 4, witnessed(n))));

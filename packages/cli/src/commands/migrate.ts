@@ -139,7 +139,7 @@ async function migrate(o: MigrateOpts): Promise<number> {
         out.result({ ...data, switched }, [
           `copied ${storeLabel(fromSpec)} to ${storeLabel(toSpec)} and verified it in ${seconds.toFixed(1)} s:`,
           `  own log: ${v.treeSize} entries, ${v.checkpoints} checkpoints (tree recomputed, every root matches)`,
-          `  received ${c.received}, mirrored ${c.mirror}, officers ${c.officer}, sessions ${c.session}, settings ${c.setting}, witness states ${c.witness},`,
+          `  received ${c.received}, mirrored ${c.mirror}, officers ${c.officer}, sessions ${c.session}, settings ${c.setting}, witness states ${c.witness}, witness history ${c.witnessCosignature},`,
           `  fork proofs ${c.forkProof}, kept checkpoints ${c.unverified}, cursors ${c.cursor}, cosignatures ${c.ownCosigned}, cosigned times ${c.cosignedTime},`,
           `  time stamps ${c.timestamp}, escalations ${c.escalation}, live nonces ${c.nonce},`,
           `  accord chain ${c.accordChain}, departed logs ${c.departed}, accord fork proofs ${c.accordFork}, evaluation notes ${c.evaluationNote}, idempotency keys ${c.idempotency}`,

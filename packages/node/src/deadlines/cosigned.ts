@@ -363,6 +363,23 @@ export class CosignedBounds implements TimeBounds {
     return true;
   }
 
+  /**
+   * Writes the points not yet persisted now, not at the next second: a
+   * caller that moves a read position past points it reported (the
+   * cosignature history, federation/gossip.ts) first makes them durable, so
+   * a crash cannot lose a point it will not read again.
+   * @throws StoreError when the write fails (the caller keeps its position).
+   */
+  async flush(): Promise<void> {
+    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    this.#timer = undefined;
+    const points = this.#fresh;
+    this.#fresh = [];
+    const w = this.#writes.then(() => (points.length > 0 ? this.#store.addCosignedTimes(points) : undefined));
+    this.#writes = w.catch(() => undefined);
+    await w;
+  }
+
   /** Stops listening and writes what is not yet persisted. */
   async close(): Promise<void> {
     listeners.get(this.#store)?.delete(this.#listener);

@@ -63,7 +63,7 @@ import type { ParleyNode } from '../service.js';
 import { dropUnverified, evidence, recordFork, unverifiedOf } from './forks.js';
 import { MAX_COSIGNATURE_PAGE, PeerError, type PeerClient } from './peer.js';
 import { type Governed, accordView, checkpointVerifiers, openPartyCheckpoint, verifyForkAt, witnessKeysOf } from '../epochs.js';
-import { noteCosigned } from '../deadlines/cosigned.js';
+import { cosignedBoundsOf, noteCosigned } from '../deadlines/cosigned.js';
 
 /** Where proofs about one party's log come from. Answers are unverified. */
 export interface LogSource {
@@ -238,8 +238,14 @@ function noteOwnCosigned(node: ParleyNode, store: LogStore, witness: string, not
   }
 }
 
-/** Per store, per peer: the size of our log up to which the peer's cosignature history was read. */
-const historyRead = new WeakMap<LogStore, Map<string, number>>();
+/**
+ * Where the read position of `peer`'s cosignature history is kept: a 'push'
+ * row of the cursors table (the same shape: a size of OUR log, no frontier)
+ * under a key no party id can take (ids are `[A-Z][A-Z0-9-]`, no '/'). Kept
+ * in the store so that a restart or a takeover resumes where the last round
+ * stopped, and `parley migrate` copies it with the other cursors.
+ */
+export const historyCursorKey = (peer: string): string => `cosignatures/${peer}`;
 /** Most history pages read from one peer in one round (the rest waits for the next round). */
 const MAX_HISTORY_PAGES = 10;
 
@@ -250,29 +256,40 @@ const MAX_HISTORY_PAGES = 10;
  * bounds. This is how a cosignature whose answer was lost on the way back,
  * and that the peer superseded before the state above was read, still
  * reaches us: the recipient and the sender then judge a delivery on the same
- * cosignature (deadlines/state.ts "Whose cosignatures"). The first round
- * starts after the latest cosignature a push brought back (`ownCosigned`).
+ * cosignature (deadlines/state.ts "Whose cosignatures"). The read position
+ * is kept in the store ({@link historyCursorKey}), advanced after each page,
+ * so a cosignature lost before a restart is still read after it. With no
+ * position stored (the first round ever, or the first after an upgrade) the
+ * history is read from size 0, not from the latest cosignature a push
+ * brought back (`ownCosigned`): a cosignature lost and superseded before
+ * that is the same fault, and pages are bounded (MAX_HISTORY_PAGES of
+ * MAX_COSIGNATURE_PAGE per round), so a long history costs a few rounds,
+ * not one large one; a point already known changes no bound.
  * A peer that serves no history (404), cannot be reached or answers junk
  * leaves the bounds as they were; a note that does not verify ends the
  * round's reading there (the next round asks again from it).
  * @throws StoreError.
  */
 async function readCosignatureHistory(node: ParleyNode, store: LogStore, peer: PeerClient): Promise<void> {
-  let read = historyRead.get(store);
-  if (!read) historyRead.set(store, (read = new Map()));
-  let after = read.get(peer.party) ?? (await store.ownCosigned(peer.party))?.treeSize ?? 0;
+  const key = historyCursorKey(peer.party);
+  const start = (await store.cursor('push', key))?.treeSize ?? 0;
+  let after = start;
+  const save = async () => {
+    const bounds = cosignedBoundsOf(store);
+    // None runs: nothing kept what was read, so the position stays for a process that keeps it.
+    if (after <= start || bounds === undefined) return;
+    await bounds.flush(); // the points read are durable before the position passes them
+    await store.advanceCursor('push', key, { treeSize: after, frontier: [] });
+  };
   for (let page = 0; page < MAX_HISTORY_PAGES; page++) {
     const got = await answer(() => peer.cosignatureHistory(node.party, after, MAX_COSIGNATURE_PAGE));
     if (got === undefined) break;
     for (const note of got.notes) {
       const size = noteOwnCosigned(node, store, peer.party, note);
-      if (size === undefined || size <= after) {
-        read.set(peer.party, after);
-        return;
-      }
+      if (size === undefined || size <= after) return save();
       after = size;
     }
-    read.set(peer.party, after);
+    await save();
     if (got.next === undefined || got.notes.length === 0) break;
   }
 }

@@ -65,7 +65,7 @@ import type {
   StoredDepartedLog,
   IdempotencyRecord,
 } from '../types.js';
-import { checkChain, checkChainExtends, checkDeparted, checkEvaluationNote } from '../governanceRows.js';
+import { checkChain, checkChainExtends, checkDeparted, checkEvaluationNote, checkWitnessCosignatures } from '../governanceRows.js';
 import { checkIdempotencyRecords, idempotencyRecordOf } from '../idempotency.js';
 import { type DeliveryRow, DELIVERY_COLUMNS, DELIVERY_JOINS, storedDeliveryOf } from '../deliveryRows.js';
 import type { MigrationStep } from '../sqlite/store.js';
@@ -634,6 +634,17 @@ export class PgStore implements LogStore {
     });
   }
 
+  addWitnessCosignatures(rows: readonly WitnessCosignature[]): Promise<number> {
+    return this.#write('addWitnessCosignatures', async () => {
+      checkWitnessCosignatures(rows);
+      if (rows.length === 0) return 0;
+      // One statement: atomic. Insert-only: a (party, size) held keeps its note.
+      const values = rows.map((_, i) => `($${3 * i + 1}, $${3 * i + 2}::bigint, $${3 * i + 3}::bytea)`).join(', ');
+      const r = await this.pool.query(`INSERT INTO witness_cosignatures (party, tree_size, note) VALUES ${values} ON CONFLICT DO NOTHING`, rows.flatMap((x) => [x.party, x.treeSize, x.note]));
+      return r.rowCount ?? 0;
+    });
+  }
+
   addForkProof(p: NewForkProof): Promise<boolean> {
     return this.#write('addForkProof', async () => {
       const bad = (why: string): never => fail('STORE_CONFLICT', `addForkProof ${p.party}: ${why}`);
@@ -1190,6 +1201,13 @@ export class PgStore implements LogStore {
         })),
       countReceived: async () => (await q('SELECT count(*) AS n FROM received'))[0].n,
       countMirror: async () => (await q('SELECT count(*) AS n FROM mirror'))[0].n,
+      witnessCosignaturesAfter: async (party, size, limit) =>
+        (await q('SELECT party, tree_size, note FROM witness_cosignatures WHERE party COLLATE "C" > $1 OR (party = $1 AND tree_size > $2) ORDER BY party COLLATE "C", tree_size LIMIT $3', [party, size, limit])).map((r) => ({
+          party: r.party,
+          treeSize: r.tree_size,
+          note: bytes(r.note),
+        })),
+      countWitnessCosignatures: async () => (await q('SELECT count(*) AS n FROM witness_cosignatures'))[0].n,
       sessions: async () => (await q('SELECT token_hash, officer, created, expires FROM sessions')).map((r) => ({ tokenHash: r.token_hash, officer: r.officer, created: r.created, expires: r.expires })),
       idempotencyAll: async () => (await q('SELECT scope, key, digest, indexes, response, created_at FROM idempotency_keys')).map(idempotencyRecordOf),
       settings: async () => (await q('SELECT key, value FROM settings')).map((r) => ({ key: r.key, value: settingOf(r.value) })),

@@ -61,7 +61,9 @@
  *
  *     cursors         (kind 'push'|'pull', party) → tree_size, frontier BLOB (32·k bytes:
  *                     pull: RFC 6962 compact range [0, size), largest subtree first;
- *                     push: empty). Moves only forward (`advanceCursor`).
+ *                     push: empty). Moves only forward (`advanceCursor`). A 'push'
+ *                     row under 'cosignatures/<peer>' (no party id has a '/') is how far
+ *                     that peer's witness history of our log was read (gossip.ts).
  *     own_cosigned    witness (the peer) → tree_size, cosigned_at (POSIX s; NULL: not
  *                     known, migrated from a value without it), note: our checkpoint
  *                     with that peer's cosignature. Moves only forward (`advanceOwnCosigned`).

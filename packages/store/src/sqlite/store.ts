@@ -60,7 +60,7 @@ import type {
   StoredDepartedLog,
   IdempotencyRecord,
 } from '../types.js';
-import { checkChain, checkChainExtends, checkDeparted, checkEvaluationNote } from '../governanceRows.js';
+import { checkChain, checkChainExtends, checkDeparted, checkEvaluationNote, checkWitnessCosignatures } from '../governanceRows.js';
 import { metaColumn } from './entryMeta.js';
 import { rethrowStoreError } from './errors.js';
 import { HashCache } from './hashCache.js';
@@ -565,6 +565,17 @@ export class SqliteStore implements LogStore {
     });
   }
 
+  addWitnessCosignatures(rows: readonly WitnessCosignature[]): Promise<number> {
+    return this.#run('addWitnessCosignatures', () => {
+      checkWitnessCosignatures(rows);
+      return this.#db.transaction(() => {
+        let n = 0;
+        for (const r of rows) n += this.#stmts.addWitnessCosignature.run(r.party, r.treeSize, r.note).changes;
+        return n;
+      })();
+    });
+  }
+
   addForkProof(p: NewForkProof): Promise<boolean> {
     return this.#run('addForkProof', () => {
       const bad = (why: string): never => fail('STORE_CONFLICT', `addForkProof ${p.party}: ${why}`);
@@ -993,6 +1004,13 @@ export class SqliteStore implements LogStore {
         })),
       countReceived: () => one('dump', 'SELECT count(*) FROM received'),
       countMirror: () => one('dump', 'SELECT count(*) FROM mirror'),
+      witnessCosignaturesAfter: async (party, size, limit) =>
+        (await q<{ party: string; tree_size: number; note: Uint8Array }>('dump', 'SELECT party, tree_size, note FROM witness_cosignatures WHERE (party, tree_size) > (?, ?) ORDER BY party, tree_size LIMIT ?', party, size, limit)).map((r) => ({
+          party: r.party,
+          treeSize: r.tree_size,
+          note: bytesOf(r.note),
+        })),
+      countWitnessCosignatures: () => one('dump', 'SELECT count(*) FROM witness_cosignatures'),
       sessions: async () => (await q<SessionRow>('dump', 'SELECT * FROM sessions')).map(sessionOf),
       idempotencyAll: async () => (await q<Parameters<typeof idempotencyRecordOf>[0]>('dump', 'SELECT scope, key, digest, indexes, response, created_at FROM idempotency_keys')).map(idempotencyRecordOf),
       settings: async () => (await q<{ key: string; value: string }>('dump', 'SELECT key, value FROM settings')).map((r) => ({ key: r.key, value: settingOf(r.value) })),

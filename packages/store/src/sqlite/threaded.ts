@@ -60,6 +60,8 @@ export const WRITE_OPS = [
   'addDepartedLogs',
   'addAccordForkProof',
   'addEvaluationNote',
+  // issue 14 (the witness's cosignature history, copied by parley migrate)
+  'addWitnessCosignatures',
   // issue 14 (idempotent retries)
   'pruneIdempotency',
   // issue 14 (durable deliveries)
