@@ -181,6 +181,26 @@ export class SequencerElection {
     if (this.#client !== undefined) this.#lost(new Error(why));
   }
 
+  /**
+   * Gives the lock up and competes no more until this process restarts
+   * (a takeover that can never complete: the log key in force is not in
+   * this data directory, KEY_RETIRED). Each win would only be a failed
+   * takeover and writes answered 503 meanwhile. Said once.
+   */
+  withdraw(why: string): void {
+    if (!this.#withdrawn) this.#log.error({ event: 'parley.sequencer.withdrawn', self: this.#self, why }, 'this process no longer competes for the sequencer lock until it is restarted');
+    this.#withdrawn = true;
+    if (this.#timer !== undefined && this.#client === undefined) clearTimeout(this.#timer);
+    if (this.#client !== undefined) this.#lost(new Error(why));
+  }
+
+  /** True once {@link withdraw} was called: this process stays a follower until it restarts. */
+  get withdrawn(): boolean {
+    return this.#withdrawn;
+  }
+
+  #withdrawn = false;
+
   /** Forgets the cached sequencer URL (it did not answer). */
   forget(): void {
     this.#cached = undefined;
@@ -193,18 +213,19 @@ export class SequencerElection {
   }
 
   #schedule(ms: number): void {
-    if (this.#stopped) return;
+    // A withdrawn process tries the lock no more (a holder's checks go on until #lost).
+    if (this.#stopped || (this.#withdrawn && this.#client === undefined)) return;
     this.#timer = setTimeout(() => void this.#run(() => (this.#client === undefined ? this.#try() : this.#check())), ms);
   }
 
   /** A follower's try: one session, one pg_try_advisory_lock; kept when it is granted. */
   async #try(): Promise<void> {
-    if (this.#stopped) return;
+    if (this.#stopped || this.#withdrawn) return;
     let c: PoolClient | undefined;
     try {
       c = await this.#pool.connect();
       const got = (await c.query<{ ok: boolean }>('SELECT pg_try_advisory_lock($1, $2) AS ok', [LOCK_CLASS, this.#key])).rows[0]?.ok === true;
-      if (!got || this.#stopped) {
+      if (!got || this.#stopped || this.#withdrawn) {
         if (got) await c.query('SELECT pg_advisory_unlock($1, $2)', [LOCK_CLASS, this.#key]);
         c.release();
         c = undefined;

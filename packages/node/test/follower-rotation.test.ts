@@ -11,7 +11,8 @@
  * instead of signing with the retired key; and once the retired key's grace
  * (RETIRED_FORWARD_KEY_MS) is over, B refuses what C forwards under it: after
  * a rotation for compromise, the old key's holder is not one of the party's
- * processes.
+ * processes. Once B goes too, C gives the lock up once more and withdraws:
+ * it competes no more until restarted with the key.
  *
  * Real parts: four runtimes with their HTTP servers on 127.0.0.1, federation
  * between US and CN over real HTTP, PostgreSQL on 127.0.0.1:5432
@@ -143,5 +144,18 @@ describe('a follower that becomes sequencer after a rotation of its party\u2019s
     expect(() => openCheckpoint(note!, new VerifierSet([verifierKeyOf(usNext)]), { origin: us.keys.log.name })).not.toThrow();
     // CN, which follows the chain, takes it as US's.
     await waitFor('CN to hold the message', async () => (await cnStore.received('US', index)) !== undefined, 30_000).catch(() => undefined);
+
+    // B goes too: C, alone, does not hold the key in force. It wins the lock at most once more, gives it
+    // up (KEY_RETIRED) and competes no more until restarted — not a failed takeover every retryMs.
+    await b.stop();
+    await waitFor('C to withdraw from the election', () => c.rt.sequencer!.withdrawn, 20_000);
+    const elected = c.rt.sequencer!.status().elected;
+    // Ten of C's retry periods (100 ms) with the lock free: C never takes it again.
+    const end = Date.now() + 1_000;
+    while (Date.now() < end) {
+      expect(c.rt.sequencer!.status().elected).toBe(elected);
+      expect(c.rt.sequencer!.isSequencer).toBe(false);
+      await new Promise((r) => setTimeout(r, 50));
+    }
   }, 120_000);
 });
