@@ -150,7 +150,10 @@ export class SequencerElection {
 
   /**
    * The base URL of the process holding the lock now (this one's when it
-   * does), undefined when none does. Cached for `maxAgeMs`.
+   * does), undefined when none does — in THIS database: pg_locks lists every
+   * database's advisory locks, and another database on the same server may
+   * hold a party's log of the same origin (a staging copy, another
+   * installation). Cached for `maxAgeMs`.
    */
   async sequencerUrl(maxAgeMs = 250): Promise<string | undefined> {
     if (this.#role === 'sequencer') return this.#self;
@@ -160,7 +163,8 @@ export class SequencerElection {
     try {
       const r = await c.query<{ name: string }>(
         `SELECT a.application_name AS name FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
-          WHERE l.locktype = 'advisory' AND l.granted AND l.classid = $1::int4::oid AND l.objid = $2::int4::oid AND l.objsubid = 2`,
+          WHERE l.locktype = 'advisory' AND l.granted AND l.classid = $1::int4::oid AND l.objid = $2::int4::oid AND l.objsubid = 2
+            AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())`,
         [LOCK_CLASS, this.#key],
       );
       const name = r.rows[0]?.name;
