@@ -441,8 +441,10 @@ export async function startRuntime(o: RuntimeOptions): Promise<Runtime> {
         .then(() => (role === 'sequencer' ? takeOver() : stepDown()))
         .catch((e: unknown) => {
           events.error({ event: 'parley.sequencer.transition_failed', role, error: e instanceof Error ? e.message : String(e) }, 'sequencer role change failed: stepping down');
-          // A sequencer that cannot sign must not keep the lock from the others.
-          election.resign('the takeover failed');
+          // A sequencer that cannot sign must not keep the lock from the others. Without the log key in
+          // force it never will (until restarted with it): it stops competing, not wins the lock again and again.
+          if (e instanceof ParleyError && e.code === 'KEY_RETIRED') election.withdraw(`the log key in force is not in this data directory: ${e.message}`);
+          else election.resign('the takeover failed');
           return stepDown();
         });
     });

@@ -150,7 +150,10 @@ export class SequencerElection {
 
   /**
    * The base URL of the process holding the lock now (this one's when it
-   * does), undefined when none does. Cached for `maxAgeMs`.
+   * does), undefined when none does — in THIS database: pg_locks lists every
+   * database's advisory locks, and another database on the same server may
+   * hold a party's log of the same origin (a staging copy, another
+   * installation). Cached for `maxAgeMs`.
    */
   async sequencerUrl(maxAgeMs = 250): Promise<string | undefined> {
     if (this.#role === 'sequencer') return this.#self;
@@ -160,7 +163,8 @@ export class SequencerElection {
     try {
       const r = await c.query<{ name: string }>(
         `SELECT a.application_name AS name FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
-          WHERE l.locktype = 'advisory' AND l.granted AND l.classid = $1::int4::oid AND l.objid = $2::int4::oid AND l.objsubid = 2`,
+          WHERE l.locktype = 'advisory' AND l.granted AND l.classid = $1::int4::oid AND l.objid = $2::int4::oid AND l.objsubid = 2
+            AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())`,
         [LOCK_CLASS, this.#key],
       );
       const name = r.rows[0]?.name;
@@ -181,6 +185,26 @@ export class SequencerElection {
     if (this.#client !== undefined) this.#lost(new Error(why));
   }
 
+  /**
+   * Gives the lock up and competes no more until this process restarts
+   * (a takeover that can never complete: the log key in force is not in
+   * this data directory, KEY_RETIRED). Each win would only be a failed
+   * takeover and writes answered 503 meanwhile. Said once.
+   */
+  withdraw(why: string): void {
+    if (!this.#withdrawn) this.#log.error({ event: 'parley.sequencer.withdrawn', self: this.#self, why }, 'this process no longer competes for the sequencer lock until it is restarted');
+    this.#withdrawn = true;
+    if (this.#timer !== undefined && this.#client === undefined) clearTimeout(this.#timer);
+    if (this.#client !== undefined) this.#lost(new Error(why));
+  }
+
+  /** True once {@link withdraw} was called: this process stays a follower until it restarts. */
+  get withdrawn(): boolean {
+    return this.#withdrawn;
+  }
+
+  #withdrawn = false;
+
   /** Forgets the cached sequencer URL (it did not answer). */
   forget(): void {
     this.#cached = undefined;
@@ -193,18 +217,19 @@ export class SequencerElection {
   }
 
   #schedule(ms: number): void {
-    if (this.#stopped) return;
+    // A withdrawn process tries the lock no more (a holder's checks go on until #lost).
+    if (this.#stopped || (this.#withdrawn && this.#client === undefined)) return;
     this.#timer = setTimeout(() => void this.#run(() => (this.#client === undefined ? this.#try() : this.#check())), ms);
   }
 
   /** A follower's try: one session, one pg_try_advisory_lock; kept when it is granted. */
   async #try(): Promise<void> {
-    if (this.#stopped) return;
+    if (this.#stopped || this.#withdrawn) return;
     let c: PoolClient | undefined;
     try {
       c = await this.#pool.connect();
       const got = (await c.query<{ ok: boolean }>('SELECT pg_try_advisory_lock($1, $2) AS ok', [LOCK_CLASS, this.#key])).rows[0]?.ok === true;
-      if (!got || this.#stopped) {
+      if (!got || this.#stopped || this.#withdrawn) {
         if (got) await c.query('SELECT pg_advisory_unlock($1, $2)', [LOCK_CLASS, this.#key]);
         c.release();
         c = undefined;

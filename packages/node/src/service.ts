@@ -445,7 +445,7 @@ export class ParleyNode implements Governed {
     }
     const named = this.#governed.chain.current.party(this.party)?.party.hpkeKey;
     const hpkeMoved = next.hpke !== undefined && named === formatBase64(next.hpke.publicKey) && !bytesEqual(next.hpke.publicKey, this.#keys.hpke.publicKey);
-    this.#oldLogSeeds = [this.#keys.log.seed, ...this.#oldLogSeeds].slice(0, 4);
+    this.#retireLogSeed(this.#keys.log.seed);
     this.#keys = {
       ...this.#keys,
       log: next.log,
@@ -1379,19 +1379,36 @@ export class ParleyNode implements Governed {
     return forwardMacWith(this.#keys.log.seed, message);
   }
 
-  /**
-   * {@link forwardMac} under every log key this process holds or held — the
-   * current one first, the next one of a pending rotation, the ones it
-   * rotated away from — so the party's processes still recognise each other
-   * while a rotation reaches them one after another.
-   */
-  forwardMacs(message: string): string[] {
-    const seeds = [this.#keys.log.seed, ...(this.#keys.next?.log ? [this.#keys.next.log.seed] : []), ...this.#oldLogSeeds];
-    return seeds.map((seed) => forwardMacWith(seed, message));
+  /** The forwarding key in use now (the log key's): a follower vouches with it and checks the acknowledgement under it. */
+  forwardKey(): ForwardKey {
+    return forwardKeyOf(this.#keys.log.seed, false);
   }
 
-  /** Log seeds this process signed with before a rotation (newest first, a few). */
-  #oldLogSeeds: Uint8Array[] = [];
+  /**
+   * The forwarding keys another process of the party may have used: the
+   * current log key first, the next one of a pending rotation, and the ones
+   * this process rotated away from, each only for
+   * {@link RETIRED_FORWARD_KEY_MS} after the switch (`retired`), so the
+   * party's processes still recognise each other while a rotation reaches
+   * them one after another. Never longer: after a rotation for compromise
+   * the old key's holder must not pass for one of the party's processes.
+   */
+  forwardKeys(): ForwardKey[] {
+    const now = this.#now().getTime();
+    this.#oldLogSeeds = this.#oldLogSeeds.filter((o) => now - o.at < RETIRED_FORWARD_KEY_MS && now >= o.at);
+    return [
+      forwardKeyOf(this.#keys.log.seed, false),
+      ...(this.#keys.next?.log ? [forwardKeyOf(this.#keys.next.log.seed, false)] : []),
+      ...this.#oldLogSeeds.map((o) => forwardKeyOf(o.seed, true)),
+    ];
+  }
+
+  /** Log seeds this process signed with before a rotation, and when it switched (this node's clock, ms; newest first, a few). */
+  #oldLogSeeds: { readonly seed: Uint8Array; readonly at: number }[] = [];
+
+  #retireLogSeed(seed: Uint8Array): void {
+    this.#oldLogSeeds = [{ seed, at: this.#now().getTime() }, ...this.#oldLogSeeds].slice(0, 4);
+  }
 
   /** False while another process of the party is its sequencer. */
   get isSequencer(): boolean {
@@ -1468,7 +1485,7 @@ export class ParleyNode implements Governed {
       const hpkeChanged = hpke !== undefined && !bytesEqual(hpke.publicKey, this.#keys.hpke.publicKey);
       if (rotate !== undefined || hpkeChanged) {
         const next = { ...(rotate === undefined && this.#keys.next?.log ? { log: this.#keys.next.log } : {}), ...(!hpkeChanged && this.#keys.next?.hpke ? { hpke: this.#keys.next.hpke } : {}) };
-        if (rotate !== undefined) this.#oldLogSeeds = [this.#keys.log.seed, ...this.#oldLogSeeds].slice(0, 4);
+        if (rotate !== undefined) this.#retireLogSeed(this.#keys.log.seed);
         this.#keys = {
           log: rotate ?? this.#keys.log,
           hpke: hpkeChanged ? hpke : this.#keys.hpke,
@@ -1499,6 +1516,29 @@ function forwardMacWith(seed: Uint8Array, message: string): string {
   const key = createHash('sha256').update('parley forward v1\n').update(seed).digest();
   return createHmac('sha256', key).update(message).digest('base64url');
 }
+
+/** A forwarding key of the party (http/forward.ts): HMAC-SHA-256 under a key derived from a log key. */
+export interface ForwardKey {
+  /** base64url MAC of `message`. */
+  mac(message: string): string;
+  /** A log key this process rotated away from (within {@link RETIRED_FORWARD_KEY_MS}): its vouch is not believed for the client address. */
+  readonly retired: boolean;
+}
+
+function forwardKeyOf(seed: Uint8Array, retired: boolean): ForwardKey {
+  return { mac: (m) => forwardMacWith(seed, m), retired };
+}
+
+/**
+ * How long a process still accepts forwarding MACs under the log key it
+ * rotated away from (ms, from its switch): a follower switches at its next
+ * poll (every FOLLOW_MS, 200 ms, runtime.ts), so twice that and a few
+ * seconds for a slow poll on a loaded machine. A request vouched for under
+ * the old key after that is refused (503, retried by the client, and by then
+ * the follower uses the new key); a process that does not hold the new key
+ * cannot write (KEY_RETIRED) and must be restarted with it.
+ */
+export const RETIRED_FORWARD_KEY_MS = 5_000;
 
 /**
  * After a rotation activated in our log, a node restarted with its old key

@@ -8,7 +8,11 @@
  * adopted chain at their next poll — and B to the new key with it, without
  * a restart. A stops; the process that takes over signs with the key in
  * force: B does; C, which does not hold it, gives the lock up (KEY_RETIRED)
- * instead of signing with the retired key.
+ * instead of signing with the retired key; and once the retired key's grace
+ * (RETIRED_FORWARD_KEY_MS) is over, B refuses what C forwards under it: after
+ * a rotation for compromise, the old key's holder is not one of the party's
+ * processes. Once B goes too, C gives the lock up once more and withdraws:
+ * it competes no more until restarted with the key.
  *
  * Real parts: four runtimes with their HTTP servers on 127.0.0.1, federation
  * between US and CN over real HTTP, PostgreSQL on 127.0.0.1:5432
@@ -20,7 +24,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { VerifierSet, draftAmendment, formatVerifierKey, generateSignerKey, openCheckpoint, parseNote, verifierKeyOf, verifyEntry } from '@parley/core/node';
 import { PgStore, SqliteStore } from '@parley/store';
-import { ParleyNode, type Runtime, SequencerElection, hashPassword, startRuntime } from '../src/index.js';
+import { ParleyNode, RETIRED_FORWARD_KEY_MS, type Runtime, SequencerElection, hashPassword, startRuntime } from '../src/index.js';
 import { makeAccord, makeParty } from './helpers/channel.js';
 import { freePort, httpCaller, waitFor } from './helpers/governance.js';
 import { freshPgUrl } from '../../store/test/pg.js';
@@ -63,10 +67,12 @@ describe('a follower that becomes sequencer after a rotation of its party\u2019s
     const db = await freshPgUrl();
     cleanup.push(() => db.drop());
     const procs = new Map<string, { rt: Runtime; node: ParleyNode; store: PgStore }>();
+    // B's clock, which the test moves past the retired key's grace (no waiting).
+    let bAhead = 0;
     const start = async (id: 'A' | 'B' | 'C') => {
       const store = await PgStore.open(db.url, { max: 4 });
       const keys = id === 'C' ? us.keys : { ...us.keys, next: { log: usNext } };
-      const node = await ParleyNode.open({ accord, party: 'US', keys, store });
+      const node = await ParleyNode.open({ accord, party: 'US', keys, store, ...(id === 'B' ? { now: () => new Date(Date.now() + bAhead) } : {}) });
       const sequencer = new SequencerElection({ pool: store.pool, origin: node.origin, retryMs: 100, checkMs: 200 });
       const rt = await startRuntime({ node, store, sequencer, port: port(id), peerUrls: { CN: urls['CN']! }, heartbeatMs: 0, federation, followMs: 100 });
       const p = { rt, node, store };
@@ -116,8 +122,16 @@ describe('a follower that becomes sequencer after a rotation of its party\u2019s
     await a.stop();
     await waitFor('B to be the sequencer', () => b.node.isSequencer && b.rt.sequencer!.isSequencer, 20_000);
     expect(c.rt.sequencer!.isSequencer).toBe(false);
-    const call2 = httpCaller({ B: urls['B']!, C: urls['C']! }, new Map(), PASSWORD);
-    const sent = await call2('C', 'POST', '/v1/messages', { to: ['CN'], precedence: 'ROUTINE', marking: 'TLP:CLEAR', text: 'after the takeover' }, 'alice');
+    const tokens = new Map<string, string>();
+    const call2 = httpCaller({ B: urls['B']!, C: urls['C']! }, tokens, PASSWORD);
+    expect((await call2('B', 'GET', '/v1/me', undefined, 'alice')).status).toBe(200);
+    tokens.set('C/alice', tokens.get('B/alice')!);
+    // C still vouches under the old key; past its grace on B's clock, B does not take C's write.
+    bAhead = RETIRED_FORWARD_KEY_MS + 1_000;
+    const refused = await call2('C', 'POST', '/v1/messages', { to: ['CN'], precedence: 'ROUTINE', marking: 'TLP:CLEAR', text: 'under the retired key' }, 'alice');
+    expect(refused.status, JSON.stringify(refused.body)).toBe(503);
+    expect(refused.body).toMatchObject({ code: 'SEQUENCER_UNAVAILABLE' });
+    const sent = await call2('B', 'POST', '/v1/messages', { to: ['CN'], precedence: 'ROUTINE', marking: 'TLP:CLEAR', text: 'after the takeover' }, 'alice');
     expect(sent.status, JSON.stringify(sent.body)).toBe(201);
     const index = sent.body.index as number;
     expect(index).toBeGreaterThan(R);
@@ -130,5 +144,18 @@ describe('a follower that becomes sequencer after a rotation of its party\u2019s
     expect(() => openCheckpoint(note!, new VerifierSet([verifierKeyOf(usNext)]), { origin: us.keys.log.name })).not.toThrow();
     // CN, which follows the chain, takes it as US's.
     await waitFor('CN to hold the message', async () => (await cnStore.received('US', index)) !== undefined, 30_000).catch(() => undefined);
+
+    // B goes too: C, alone, does not hold the key in force. It wins the lock at most once more, gives it
+    // up (KEY_RETIRED) and competes no more until restarted — not a failed takeover every retryMs.
+    await b.stop();
+    await waitFor('C to withdraw from the election', () => c.rt.sequencer!.withdrawn, 20_000);
+    const elected = c.rt.sequencer!.status().elected;
+    // Ten of C's retry periods (100 ms) with the lock free: C never takes it again.
+    const end = Date.now() + 1_000;
+    while (Date.now() < end) {
+      expect(c.rt.sequencer!.status().elected).toBe(elected);
+      expect(c.rt.sequencer!.isSequencer).toBe(false);
+      await new Promise((r) => setTimeout(r, 50));
+    }
   }, 120_000);
 });

@@ -63,6 +63,46 @@ describe('two pushes in flight', () => {
     await ch.close();
   }, 60_000);
 
+  it('a second push that arrives after the first\u2019s witness state is held but before its entries are stored waits for it: both 200, not PUSH_INCOMPLETE', async () => {
+    const ch = await openChannel(['US', 'CN'], mkdtempSync(join(dir, 'window-')));
+    const us = ch.node('US');
+    const cn = ch.node('CN');
+    const store = ch.store('CN');
+    const m1 = await us.sendMessage('alice', { to: ['CN'], precedence: 'FLASH', marking: 'TLP:CLEAR', text: 'first' });
+    const s1 = us.treeSize;
+    const m2 = await us.sendMessage('alice', { to: ['CN'], precedence: 'FLASH', marking: 'TLP:CLEAR', text: 'second' });
+    const s2 = us.treeSize;
+    const a = await tailPush(us, 0, 0, s1);
+    const b = await tailPush(us, s1, s1, s2);
+    // The first push's ingest is held at its first read of the real store, after its witness state is taken.
+    let open!: () => void;
+    const gate = new Promise<void>((r) => (open = r));
+    const received = store.received.bind(store);
+    store.received = async (party, index) => {
+      await gate;
+      return received(party, index);
+    };
+    const first = receiveWitnessedPush(cn, store, a, 'US');
+    await until(async () => ((await cn.witness.latest('US'))?.treeSize ?? 0) >= s1);
+    // The second arrives in that window: proven from s1, which the witness holds, while m1 is not stored yet.
+    const second = receiveWitnessedPush(cn, store, b, 'US');
+    // The gate opens once the second is answered (before the fix: at once, PUSH_INCOMPLETE), or after a
+    // second at most (the fix: it waits for the first, which needs the gate open).
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    await Promise.race([second.catch(() => undefined), new Promise<void>((r) => (timer = setTimeout(r, 1_000)))]);
+    clearTimeout(timer);
+    open();
+    const [ra, rb] = await Promise.allSettled([first, second]);
+    expect(ra.status === 'fulfilled' ? ra.value.status : String(ra.reason)).toBe(200);
+    expect(rb.status === 'fulfilled' ? rb.value.status : String(rb.reason)).toBe(200);
+    expect((await cn.witness.latest('US'))?.treeSize).toBe(s2);
+    for (const m of [m1, m2]) {
+      expect(await store.received('US', m.index)).toBeDefined();
+      expect((await store.referencing('US', m.index)).filter((e) => e.meta.type === 'receipt')).toHaveLength(1);
+    }
+    await ch.close();
+  }, 60_000);
+
   it('a first push that fails leaves the second answered 409 with the size held: nothing of it stored, received or cosigned', async () => {
     const ch = await openChannel(['US', 'CN'], mkdtempSync(join(dir, 'fail-')));
     const us = ch.node('US');

@@ -54,6 +54,28 @@ describe('sequencer election on a PostgreSQL advisory lock', () => {
     }
   });
 
+  it('names only the holder in its own database: the same origin\u2019s lock in another database on the server is not its sequencer', async () => {
+    // Another database on the same server (a staging copy, another installation) with a sequencer of the same origin.
+    const other = await freshPgUrl();
+    const holder = new pg.Client({ connectionString: other.url, application_name: 'parley:http://127.0.0.1:1/elsewhere' });
+    await holder.connect();
+    cleanup.push(async () => {
+      await holder.end();
+      await other.drop();
+    });
+    await holder.query('SELECT pg_advisory_lock($1, $2)', [LOCK_CLASS, sequencerLockKey('us.parley.test/log')]);
+    // Here nobody holds it (not started: a follower that has not competed yet).
+    const db = await freshPgUrl();
+    const pool = new pg.Pool({ connectionString: db.url, max: 2 });
+    const e = new SequencerElection({ pool, origin: 'us.parley.test/log', retryMs: 100, checkMs: 200 });
+    cleanup.push(async () => {
+      await e.stop();
+      await pool.end();
+      await db.drop();
+    });
+    expect(await e.sequencerUrl(0)).toBeUndefined();
+  });
+
   it('keeps the logs of two parties apart (one lock each)', async () => {
     const { elections } = await setup(2, ['us.parley.test/log', 'cn.parley.test/log']);
     await until('both sequencers', () => elections.every((e) => e.isSequencer));
@@ -77,7 +99,7 @@ describe('sequencer election on a PostgreSQL advisory lock', () => {
       const holder = elections.findIndex((e) => e.isSequencer);
       const other = elections[1 - holder]!;
       // The holder's lock session, as PostgreSQL sees it.
-      const r = await admin.query<{ pid: number }>(`SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted AND classid = $1::int4::oid AND objid = $2::int4::oid`, [LOCK_CLASS, sequencerLockKey('us.parley.test/log')]);
+      const r = await admin.query<{ pid: number }>(`SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted AND classid = $1::int4::oid AND objid = $2::int4::oid AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`, [LOCK_CLASS, sequencerLockKey('us.parley.test/log')]);
       expect(r.rows).toHaveLength(1);
       await admin.query('SELECT pg_terminate_backend($1)', [r.rows[0]!.pid]);
       const down = await until('the holder steps down', () => !elections[holder]!.isSequencer, 3_000);

@@ -194,7 +194,7 @@ export async function receiveWitnessedPush(node: ParleyNode, store: LogStore, bo
   // asks us to cosign, waits for the pushes from that sender that arrived before it.
   const turn = takeTurn(node, sender);
   try {
-    await turn.inOrder(request.oldSize);
+    await turn.inOrder();
     return await witnessAndReceive(node, store, sender, bundle, request);
   } finally {
     turn.done();
@@ -208,18 +208,22 @@ export const IN_ORDER_WAIT_MS = 5_000;
 const receiving = new WeakMap<ParleyNode, Map<string, Promise<void>[]>>();
 
 /**
- * A witnessed push's place in its sender's queue. `inOrder(oldSize)`
- * returns at once when this node's witness already holds `oldSize` of the
- * sender's log (the usual push, proven from what we cosigned); otherwise it
- * waits, at most {@link IN_ORDER_WAIT_MS}, for the pushes from the same
- * sender that arrived before this one to finish — one of them may be the
- * push that takes our witness to `oldSize` — re-checking after each. Then
- * the push goes its usual way: if the earlier push failed, the witness
- * still holds less than `oldSize` and this one is answered 409 with that
- * size (never cosigned or acknowledged out of order). Only earlier
- * arrivals are waited for, so no two pushes wait for each other.
+ * A witnessed push's place in its sender's queue. `inOrder()` waits,
+ * at most {@link IN_ORDER_WAIT_MS}, for the pushes from the same sender
+ * that arrived before this one to finish — one of them may be the push that
+ * takes our witness to `oldSize`, and its entries below `oldSize` must be
+ * stored before this push's coverage is checked — and returns at once when
+ * none is still being received (the usual push, proven from what we
+ * cosigned). Holding `oldSize` is not enough: the witness state is durable
+ * before the earlier push's bundle is ingested, and a push checked in that
+ * window would find the entries below `oldSize` missing (PUSH_INCOMPLETE, a
+ * spurious link error). Then the push goes its usual way: if the earlier
+ * push failed, the witness still holds less than `oldSize` and this one is
+ * answered 409 with that size (never cosigned or acknowledged out of
+ * order). Only earlier arrivals are waited for, so no two pushes wait for
+ * each other.
  */
-function takeTurn(node: ParleyNode, sender: string): { inOrder: (oldSize: number) => Promise<void>; done: () => void } {
+function takeTurn(node: ParleyNode, sender: string): { inOrder: () => Promise<void>; done: () => void } {
   let bySender = receiving.get(node);
   if (bySender === undefined) receiving.set(node, (bySender = new Map()));
   const queue = bySender.get(sender) ?? [];
@@ -229,11 +233,10 @@ function takeTurn(node: ParleyNode, sender: string): { inOrder: (oldSize: number
   const mine = new Promise<void>((r) => (done = r));
   queue.push(mine);
   return {
-    async inOrder(oldSize: number): Promise<void> {
+    async inOrder(): Promise<void> {
       const until = Date.now() + IN_ORDER_WAIT_MS;
       let waiting = before;
       for (;;) {
-        if (oldSize <= ((await node.witness.latest(sender))?.treeSize ?? 0)) return;
         waiting = waiting.filter((p) => queue.includes(p));
         const left = until - Date.now();
         if (waiting.length === 0 || left <= 0) return;

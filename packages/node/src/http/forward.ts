@@ -31,7 +31,12 @@
  *             verify under this party's forwarding key was not forwarded by a
  *             process of this party: 503 SEQUENCER_UNAVAILABLE, nothing of it
  *             read or run (the time window only limits whose client address
- *             is believed, not this check, so clocks apart do not matter);
+ *             is believed, not this check, so clocks apart do not matter).
+ *             A log key the party rotated away from is accepted only for
+ *             RETIRED_FORWARD_KEY_MS after this process switched (a rotation
+ *             reaching the processes one by one), and its vouch never sets
+ *             the client address: after a rotation for compromise, the old
+ *             key's holder cannot pass for one of the party's processes;
  *   follower  the answer counts only when it carries
  *             {@link FORWARD_ACK_HEADER}, the MAC of the request's vouch under
  *             the party's key: any other answer (another party's node,
@@ -46,6 +51,7 @@ import type { App } from './context.js';
 import { HttpError, toProblem } from './problem.js';
 import { ParleyError } from '@parley/core';
 import type { SequencerStatus } from '../sequencer.js';
+import type { ForwardKey } from '../service.js';
 
 /** The header a forwarded request carries: the follower's URL. */
 export const FORWARDED_HEADER = 'x-parley-forwarded';
@@ -62,8 +68,13 @@ export const FORWARD_MAC_SKEW_S = 60;
 export const FORWARD_ACK_HEADER = 'x-parley-forward-ack';
 
 const ackInput = (vouch: string) => `forward-ack\n${vouch}`;
-/** Requests a process of this party forwarded (their MAC verified), with their vouch header and which key made it. */
-const forwardedBy = new WeakMap<FastifyRequest, { readonly vouch: string; readonly key: number }>();
+/**
+ * Requests a process of this party forwarded (their MAC verified), with the
+ * acknowledgement made when the vouch was checked, under the key that made
+ * it: a rotation activated by this very request must not change the key the
+ * answer is acknowledged under (the follower checks it under its own).
+ */
+const forwardedBy = new WeakMap<FastifyRequest, string>();
 
 const clientOf = new WeakMap<FastifyRequest, string>();
 
@@ -80,12 +91,17 @@ const SAFE = new Set(['GET', 'HEAD', 'OPTIONS']);
 /** Hop-by-hop headers (RFC 9110 §7.6.1) and those fetch sets itself; the acknowledgement is between the party's processes. */
 const HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'te', 'trailer', 'upgrade', 'host', 'content-length', FORWARD_ACK_HEADER]);
 
-/** The party's forwarding MACs (ParleyNode.forwardMac, forwardMacs). */
+/** The party's forwarding keys (ParleyNode.forwardKey, forwardKeys). */
 export interface ForwardKeys {
-  /** Under the log key in use. */
-  mac(message: string): string;
-  /** Every MAC accepted: under each log key this process holds or held (a rotation reaching the processes one by one). */
-  macs(message: string): string[];
+  /** The key in use: a follower vouches under it and checks the acknowledgement under the same key. */
+  current(): ForwardKey;
+  /**
+   * Every key accepted from another process now: the current and next log
+   * keys, and a retired one only shortly after the switch (a rotation
+   * reaching the processes one by one) — its vouch is not believed for the
+   * client address.
+   */
+  accepted(): ForwardKey[];
 }
 
 /** What the server needs of the election (SequencerElection implements it). */
@@ -122,39 +138,37 @@ function unavailable(reply: FastifyReply, detail: string): FastifyReply {
  * it — a reused port — must be refused, not run).
  * @param seq this process's side of the election; without it (one process)
  *   nothing is forwarded, but forwarded requests are still checked.
- * @param keys the party's forwarding MAC (ParleyNode.forwardMac) and the MACs it
- *   accepts (ParleyNode.forwardMacs: the log keys either side of a rotation).
+ * @param keys the party's forwarding key in use (ParleyNode.forwardKey) and the
+ *   keys it accepts (ParleyNode.forwardKeys: the log keys either side of a rotation).
  */
 export function registerForward(app: App, seq: SequencerView | undefined, keys: ForwardKeys): void {
-  const mac = (m: string) => keys.mac(m);
-  /** Which of the keys (ForwardKeys.macs order) made `given`, or -1. */
-  const madeBy = (m: string, given: string): number => {
+  /** The key among `candidates` that made `given` over `m`, if any. */
+  const madeBy = (candidates: readonly ForwardKey[], m: string, given: string): ForwardKey | undefined => {
     const got = Buffer.from(given);
-    return keys.macs(m).findIndex((x) => {
-      const want = Buffer.from(x);
+    return candidates.find((k) => {
+      const want = Buffer.from(k.mac(m));
       return got.length === want.length && timingSafeEqual(got, want);
     });
   };
-  const accepts = (m: string, given: string): boolean => madeBy(m, given) >= 0;
-  // A request a follower of the party forwarded: believe the client address it vouches for (within the skew);
+  // A request a follower of the party forwarded: believe the client address it vouches for (within the skew,
+  // under a key in force: not a retired one, whose holder may be whoever compromised it);
   // one that says it was forwarded and is not vouched for by this party's key is not ours to run.
   app.addHook('onRequest', async (req: FastifyRequest, reply: FastifyReply) => {
     const address = req.headers[FORWARDED_FOR_HEADER];
     const vouch = req.headers[FORWARD_MAC_HEADER];
     const forwarded = req.headers[FORWARDED_HEADER] !== undefined;
     const [at, given] = typeof vouch === 'string' ? vouch.split(' ') : [];
-    const by = typeof address === 'string' && at !== undefined && given !== undefined ? madeBy(macInput(req.method, req.url, address, at), given) : -1;
-    const valid = by >= 0;
-    if (forwarded && !valid) return unavailable(reply, 'this request was forwarded by a process of another party, or to the wrong server (a sequencer URL now served by another program): retry, your party\u2019s sequencer will take it');
-    if (!valid) return;
-    if (forwarded) forwardedBy.set(req, { vouch: vouch as string, key: by });
-    if (Math.abs(Date.now() / 1000 - Number(at)) <= FORWARD_MAC_SKEW_S) clientOf.set(req, address as string);
+    const by = typeof address === 'string' && at !== undefined && given !== undefined ? madeBy(keys.accepted(), macInput(req.method, req.url, address, at), given) : undefined;
+    if (forwarded && by === undefined) return unavailable(reply, 'this request was forwarded by a process of another party, or to the wrong server (a sequencer URL now served by another program): retry, your party\u2019s sequencer will take it');
+    if (by === undefined) return;
+    // Under the key the follower used: one that has not followed a rotation (or is ahead of us) can check it.
+    if (forwarded) forwardedBy.set(req, by.mac(ackInput(vouch as string)));
+    if (!by.retired && Math.abs(Date.now() / 1000 - Number(at)) <= FORWARD_MAC_SKEW_S) clientOf.set(req, address as string);
   });
   // The answer to a forwarded request says it is this party's (the follower checks it).
   app.addHook('onSend', async (req: FastifyRequest, reply: FastifyReply) => {
-    const f = forwardedBy.get(req);
-    // Under the key the follower used: one that has not followed a rotation (or is ahead of us) can check it.
-    if (f !== undefined) reply.header(FORWARD_ACK_HEADER, keys.macs(ackInput(f.vouch))[f.key] ?? mac(ackInput(f.vouch)));
+    const ack = forwardedBy.get(req);
+    if (ack !== undefined) reply.header(FORWARD_ACK_HEADER, ack);
   });
   if (seq === undefined) return;
   const agent = new Agent({ connect: { timeout: 2_000 }, keepAliveTimeout: 10_000 });
@@ -183,7 +197,9 @@ export function registerForward(app: App, seq: SequencerView | undefined, keys: 
     const at = String(Math.floor(Date.now() / 1000));
     headers[FORWARDED_FOR_HEADER] = client;
     // Over the target as sent (the URL parser may have normalised it: a backslash to a slash), which is what the sequencer sees.
-    const vouch = `${at} ${mac(macInput(req.method, dest.pathname + dest.search, client, at))}`;
+    // The acknowledgement is checked under the key that made the vouch, even if this process switches keys meanwhile.
+    const key = keys.current();
+    const vouch = `${at} ${key.mac(macInput(req.method, dest.pathname + dest.search, client, at))}`;
     headers[FORWARD_MAC_HEADER] = vouch;
     const hasBody = req.headers['content-length'] !== undefined ? req.headers['content-length'] !== '0' : req.headers['transfer-encoding'] !== undefined;
     let status: number;
@@ -207,7 +223,7 @@ export function registerForward(app: App, seq: SequencerView | undefined, keys: 
     }
     // Only our party's sequencer can make the acknowledgement: any other answer is not the answer to this write.
     const ack = resHeaders[FORWARD_ACK_HEADER];
-    if (typeof ack !== 'string' || !accepts(ackInput(vouch), ack)) {
+    if (typeof ack !== 'string' || madeBy([key], ackInput(vouch), ack) === undefined) {
       seq.forget();
       return unavailable(reply, `${target} answered ${status}, but not as this party's sequencer (its port is another server's now, or the sequencer moved): retry`);
     }

@@ -140,7 +140,7 @@ export async function createServer(opts: ServerOptions): Promise<FastifyInstance
   // issue 14: before every other hook — a follower reads nothing of a write, it hands it over whole.
   const seq = opts.sequencer;
   // Every server checks forwarded requests (only this party's processes may hand it one); a follower forwards.
-  registerForward(app, seq, { mac: (m) => opts.node.forwardMac(m), macs: (m) => opts.node.forwardMacs(m) });
+  registerForward(app, seq, { current: () => opts.node.forwardKey(), accepted: () => opts.node.forwardKeys() });
   if (seq !== undefined) {
     new Gauge({
       name: 'parley_sequencer',
