@@ -421,7 +421,7 @@ async function ackLoop() {
             ackQueue.splice(ackQueue.indexOf(a), 1);
             return;
           }
-          if (r.status !== 404) err('ack', r.status);
+          if (r.status !== 404) err('ack', r.status >= 500 && typeof r.body?.code === 'string' ? `${r.status} ${r.body.code}` : r.status);
         } catch {
           err('ack', 'no answer');
         }
