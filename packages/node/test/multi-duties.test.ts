@@ -78,7 +78,11 @@ describe('once-per-party duties with several processes on one database', () => {
     cleanup.push(() => db.drop());
     // CN: accepts connections and never answers (a loaded or dying peer): requests wait for the peer timeout (5 s).
     const sockets = new Set<Socket>();
-    const silent = createServer((s) => void sockets.add(s.on('error', () => undefined)));
+    let connections = 0;
+    const silent = createServer((s) => {
+      connections++;
+      sockets.add(s.on('error', () => undefined));
+    });
     await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
     cleanup.push(async () => {
       for (const s of sockets) s.destroy();
@@ -91,7 +95,7 @@ describe('once-per-party duties with several processes on one database', () => {
       const store = await PgStore.open(db.url, { max: 4 });
       const node = await ParleyNode.open({ accord, party: 'US', keys: us.keys, store });
       const sequencer = new SequencerElection({ pool: store.pool, origin: node.origin, retryMs, checkMs: 200 });
-      const rt = await startRuntime({ node, store, sequencer, peerUrls: { CN: cnUrl }, federation: { pollMs: 200 }, continuity: { trustLocalLog: true }, heartbeatMs: 0 });
+      const rt = await startRuntime({ node, store, sequencer, peerUrls: { CN: cnUrl }, federation: { pollMs: 200, backoff: { baseMs: 100, maxMs: 300 } }, continuity: { trustLocalLog: true }, heartbeatMs: 0 });
       cleanup.push(async () => {
         await rt.stop();
         await node.close();
@@ -112,13 +116,17 @@ describe('once-per-party duties with several processes on one database', () => {
     // B tries the lock less often than A (a slower, loaded process): without the hold, A takes the lock back first.
     const b = await start(1_000);
     expect(b.election.isSequencer).toBe(false);
-    // A's federator pulls from CN since its takeover: that pull waits for CN until the peer timeout.
+    // A's federator pulls from CN again and again (each pull waits for CN until the peer timeout, 5 s, then backs off):
+    // the lock session ends just as a new pull starts, so A's duties take seconds to stop.
+    const before = connections;
+    await until('a new pull from CN', () => connections > before, 20_000);
     const admin = new pg.Client({ connectionString: db.url });
     await admin.connect();
     cleanup.push(() => admin.end());
-    const lock = await admin.query<{ pid: number }>(`SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted AND classid = $1::int4::oid AND objid = $2::int4::oid`, [LOCK_CLASS, sequencerLockKey(a.node.origin)]);
+    const lock = await admin.query<{ pid: number }>(`SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted AND classid = $1::int4::oid AND objid = $2::int4::oid AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`, [LOCK_CLASS, sequencerLockKey(a.node.origin)]);
     expect(lock.rows).toHaveLength(1);
     await admin.query('SELECT pg_terminate_backend($1)', [lock.rows[0]!.pid]);
+    await until('A steps down', () => !a.node.isSequencer, 3_000);
     // Someone signs again within a few seconds (B: its next try ≤ 1 s, its takeover ≤ ~1 s while CN is silent) …
     const ms = await until('a process signs again', () => a.node.isSequencer || b.node.isSequencer, 4_000);
     // … and it is B: A did not take the lock back while its last term's duties were stopping.

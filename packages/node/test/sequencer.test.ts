@@ -102,7 +102,7 @@ describe('sequencer election on a PostgreSQL advisory lock', () => {
     const admin = new pg.Client({ connectionString: db.url });
     await admin.connect();
     cleanup.push(() => admin.end());
-    const holders = async () => (await admin.query(`SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted AND classid = $1::int4::oid AND objid = $2::int4::oid`, [LOCK_CLASS, sequencerLockKey('us.parley.test/log')])).rows as { pid: number }[];
+    const holders = async () => (await admin.query(`SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted AND classid = $1::int4::oid AND objid = $2::int4::oid AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`, [LOCK_CLASS, sequencerLockKey('us.parley.test/log')])).rows as { pid: number }[];
     await admin.query('SELECT pg_terminate_backend($1)', [(await holders())[0]!.pid]);
     await until('it steps down', () => !e.isSequencer, 3_000);
     // retryMs is 100: ten tries' worth of time, and the free lock is left alone.
