@@ -85,7 +85,7 @@ const HEARTBEAT = 2;
 const COSIGN_LAG_MS = Number(process.env.SOAK_COSIGN_LAG_MS ?? 5000);
 const MAX_INFLIGHT = 48;
 
-const c = cluster({ prefix: 'parley-soak-', parties: PARTIES, passphrase: 'soak passphrase', password: 'soak-admin-password', budgetMs: SECONDS * 1000 + 420_000 });
+const c = cluster({ prefix: 'parley-soak-', parties: PARTIES, passphrase: 'soak passphrase', password: 'soak-admin-password', budgetMs: SECONDS * 1000 + 420_000, nodeLogs: Boolean(process.env.SOAK_LOGS) });
 const { nodes, at, dataOf, until, http, get, login, listAll, logSize, witnessedSize } = c;
 const t = () => ((Date.now() - c.started) / 1000).toFixed(1).padStart(6);
 const say = (...a) => console.error(`[${t()} s]`, ...a);
@@ -421,7 +421,7 @@ async function ackLoop() {
             ackQueue.splice(ackQueue.indexOf(a), 1);
             return;
           }
-          if (r.status !== 404) err('ack', r.status);
+          if (r.status !== 404) err('ack', r.status >= 500 && typeof r.body?.code === 'string' ? `${r.status} ${r.body.code}` : r.status);
         } catch {
           err('ack', 'no answer');
         }
@@ -896,7 +896,7 @@ for (const sig of ['SIGINT', 'SIGTERM']) {
       } catch {}
     }
     await pgServer?.stop().catch(() => {});
-    if (!process.env.SOAK_KEEP) c.remove();
+    if (!process.env.SOAK_KEEP && !process.env.SOAK_LOGS) c.remove();
     process.exit(130);
   });
 }
@@ -912,6 +912,7 @@ let pgBytes;
 const watchers = [];
 try {
   say(`soak: ${SECONDS} s at ${RATE} ops/s, faults ${WANTED.join(', ')}; nodes in ${c.tmp}; load average ${loadavg().map((x) => x.toFixed(2)).join(' ')}`);
+  if (process.env.SOAK_LOGS) say(`node logs (stderr and request log of every process, kept): ${c.tmp}/logs/<process>.log`);
   loadAtStart = loadavg();
   limits = await machineLimits({ dir: c.tmp, ms: SECONDS < 60 ? 250 : 500, httpCount: SECONDS < 60 ? 300 : 1000 });
   say(`limits: SHA-256 ${limits.sha256PerSec}/s, Ed25519 sign ${limits.ed25519SignPerSec}/s verify ${limits.ed25519VerifyPerSec}/s, fdatasync ${limits.fsyncPerSec}/s, bare HTTP p50 ${limits.bareHttpMs.p50} ms p99 ${limits.bareHttpMs.p99} ms`);
@@ -983,7 +984,7 @@ try {
       storage[p] = { bytes, sqliteBytes: db, walBytes: wal, ownEntries: entriesHeld[p].own, receivedEntries: entriesHeld[p].received, bytesPerEntry: Math.round(bytes / n), sqliteBytesPerEntry: Math.round(db / n) };
     }
   }
-  if (!process.env.SOAK_KEEP) c.remove();
+  if (!process.env.SOAK_KEEP && !process.env.SOAK_LOGS) c.remove();
 }
 
 // ---------------------------------------------------------------- summary

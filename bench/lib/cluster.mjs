@@ -10,7 +10,7 @@
  * Nothing here decides an outcome: the harnesses count what the nodes report.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createWriteStream, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createConnection, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -142,6 +142,8 @@ export class Proxy {
  * @param o.password    the `admin` officer's password on every node
  * @param o.budgetMs    `until` throws once the whole run is older than this
  * @param o.log         progress lines
+ * @param o.nodeLogs    when true, each `parley serve` process's stderr and stdout are appended to
+ *                      `<tmp>/logs/<name>.log` (`n.logFile`; kept across restarts), with `--log` (request log)
  */
 export function cluster(o) {
   const started = Date.now();
@@ -240,7 +242,8 @@ export function cluster(o) {
    */
   function start(n, extra = []) {
     const peers = o.parties.filter((p) => p !== n.party).flatMap((p) => ['--peer', `${p}=${n.peers ? n.peers(p) : nodes[p].url}`]);
-    const child = spawn(process.execPath, [BIN, 'serve', '--data', n.data ?? dataOf(n.party), '--port', String(n.port), '--json', ...peers, ...(n.extra ?? []), ...extra], {
+    const logging = o.nodeLogs === true;
+    const child = spawn(process.execPath, [BIN, 'serve', '--data', n.data ?? dataOf(n.party), '--port', String(n.port), '--json', ...(logging ? ['--log'] : []), ...peers, ...(n.extra ?? []), ...extra], {
       cwd: tmp,
       env: env(),
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -248,6 +251,15 @@ export function cluster(o) {
     n.child = child;
     n.exited = new Promise((r) => child.once('exit', (code, signal) => r({ code, signal })));
     child.stderr.setEncoding('utf8').on('data', (d) => (n.log = (n.log + d).slice(-8000)));
+    if (logging) {
+      mkdirSync(at('logs'), { recursive: true });
+      n.logFile = at('logs', `${(n.name ?? n.party).replace(/[^A-Za-z0-9_-]/g, '_')}.log`);
+      const file = createWriteStream(n.logFile, { flags: 'a' });
+      file.write(`${JSON.stringify({ level: 'info', msg: 'soak: process started', pid: child.pid, time: Date.now() })}\n`);
+      child.stderr.on('data', (d) => file.write(d));
+      child.stdout.on('data', (d) => file.write(d));
+      child.once('exit', (code, signal) => file.end(`${JSON.stringify({ level: 'info', msg: 'soak: process exited', code, signal, time: Date.now() })}\n`));
+    }
     return new Promise((done, fail) => {
       let out = '';
       child.stdout.setEncoding('utf8').on('data', (d) => {

@@ -322,18 +322,26 @@ async function startDuties(o: RuntimeOptions, events: StructuredLogger, continui
     stamper,
     timestampFetcher,
     async stop() {
+      // How long each duty took to stop (ms), logged: a slow stop delays the next takeover (issue 14).
+      const took: Record<string, number> = {};
+      const timed = async (name: string, p: Promise<unknown> | undefined) => {
+        const t0 = performance.now();
+        await p;
+        took[name] = Math.round(performance.now() - t0);
+      };
       if (firstBeat !== undefined) clearTimeout(firstBeat);
-      await stamper.stop();
-      await timestampFetcher?.stop();
+      await timed('stamper', stamper.stop());
+      await timed('timestampFetcher', timestampFetcher?.stop());
       unsubscribeChain();
       unsubscribeIngest();
       for (const t of catchUp.values()) clearTimeout(t);
       unsubscribe();
-      await heartbeat?.stop();
-      await federator?.stop();
-      await stopAlerts();
-      await watcher.stop();
+      await timed('heartbeat', heartbeat?.stop());
+      await timed('federator', federator?.stop());
+      await timed('alerts', stopAlerts());
+      await timed('watcher', watcher.stop());
       if (shared === undefined) await bounds.close();
+      events.info({ event: 'parley.duties.stopped', ms: took }, 'once-per-party duties stopped');
     },
   };
 }
@@ -421,7 +429,7 @@ export async function startRuntime(o: RuntimeOptions): Promise<Runtime> {
       continuity = await startGuard(o, events);
       if (!election.isSequencer) return;
       o.node.setSequencer(true);
-      events.info({ event: 'parley.sequencer.takeover', treeSize: size, self: election.status().self }, 'sequencer: signing from the stored log');
+      events.info({ event: 'parley.sequencer.takeover', treeSize: size, self: election.status().self, afterMs: Date.now() - election.status().since }, 'sequencer: signing from the stored log');
       // Every point the last sequencer persisted (it may have recorded some since our last read).
       await shared?.absorbStored(MAX_POINTS);
       duties = await startDuties(o, events, continuity, shared);
@@ -447,6 +455,8 @@ export async function startRuntime(o: RuntimeOptions): Promise<Runtime> {
           else election.resign('the takeover failed');
           return stepDown();
         });
+      // Not the sequencer again before the last term's duties have stopped (SequencerElection.holdWhile).
+      if (role === 'follower') election.holdWhile(transitions);
     });
     settled = () => transitions;
     // A follower serves the log the sequencer appends: it follows the store's size.

@@ -93,6 +93,8 @@ export class SequencerElection {
   #timer: ReturnType<typeof setTimeout> | undefined;
   #stopped = false;
   #cached: { url: string | undefined; at: number } | undefined;
+  /** While set, this process does not try the lock (its last role's duties are still stopping): see {@link holdWhile}. */
+  #held: Promise<unknown> | undefined;
   /** The running try or check, awaited by stop(). */
   #busy: Promise<void> = Promise.resolve();
 
@@ -205,6 +207,25 @@ export class SequencerElection {
 
   #withdrawn = false;
 
+  /**
+   * Does not try the lock until `p` settles: a process whose duties of its
+   * last term are still stopping (in-flight pushes and pulls to a peer that
+   * does not answer, a slow store) must not take the lock back meanwhile —
+   * it would hold it as "sequencer" while refusing every write until they
+   * stopped, and no other process could take over (issue 14, the soak's
+   * stall after a peer's kill -9 on a loaded machine).
+   */
+  holdWhile(p: Promise<unknown>): void {
+    const held = p.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.#held = held;
+    void held.then(() => {
+      if (this.#held === held) this.#held = undefined;
+    });
+  }
+
   /** Forgets the cached sequencer URL (it did not answer). */
   forget(): void {
     this.#cached = undefined;
@@ -225,6 +246,7 @@ export class SequencerElection {
   /** A follower's try: one session, one pg_try_advisory_lock; kept when it is granted. */
   async #try(): Promise<void> {
     if (this.#stopped || this.#withdrawn) return;
+    if (this.#held !== undefined) return this.#schedule(this.#retryMs);
     let c: PoolClient | undefined;
     try {
       c = await this.#pool.connect();

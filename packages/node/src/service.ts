@@ -209,8 +209,15 @@ export class ParleyNode implements Governed {
   readonly #ingestListeners = new Set<(entries: readonly ReceivedEntry[]) => void>();
   /** Serializes ingest's "already held?" check with its durable write, so a concurrent push and pull store and receipt an entry once. */
   #ingestTail: Promise<unknown> = Promise.resolve();
-  /** Serializes acknowledge's "already acknowledged?" check with its durable write (one ack per entry). */
-  #ackTail: Promise<unknown> = Promise.resolve();
+  /**
+   * Serializes acknowledge's "already acknowledged?" check with its durable
+   * write (one ack per entry). The acknowledgement being made of each entry ("party/index"): the check
+   * and the durable write are serialized per ENTRY, not per node — one
+   * queue for the whole node let a burst of acknowledgements (after a fault,
+   * with clients resending the ones that timed out) wait one commit each in
+   * line until every client gave up, for good (issue 14's soak stall).
+   */
+  readonly #acking = new Map<string, Promise<unknown>>();
   /** The runtime's rollback guard (rollback.ts), if any: the gate of every write. */
   #continuity: ContinuityGuard | undefined;
   /**
@@ -725,15 +732,18 @@ export class ParleyNode implements Governed {
   /**
    * An officer's acknowledgement of an entry received from another party:
    * one per entry. The "already acknowledged?" check and the durable write
-   * are serialized per node, so two racing requests yield one ack and one
-   * `ALREADY_ACKNOWLEDGED`.
+   * are serialized per entry, so two racing requests yield one ack and one
+   * `ALREADY_ACKNOWLEDGED`; acknowledgements of different entries go
+   * together (one batch, one commit).
    * @throws ArgumentError `TREE_ARGUMENT_INVALID` when no such entry was received;
    *   `NOT_ACKNOWLEDGEABLE` for a receipt, heartbeat or ack (machine traffic and
    *   answers are not acknowledged); `ENTRY_WITHDRAWN` when its sender withdrew it
    *   (retractions.ts: no ack is due); `ALREADY_ACKNOWLEDGED` when our log holds an ack of it.
    */
   acknowledge(officer: string, party: string, index: number, reply?: { text: string; lang?: string }): Promise<Submitted> {
-    const run = this.#ackTail.then(async () => {
+    const key = `${party}/${index}`;
+    const before = this.#acking.get(key) ?? Promise.resolve();
+    const run = before.then(async () => {
       const rec = await this.#store.received(party, index);
       if (!rec) fail('TREE_ARGUMENT_INVALID', `no entry ${party}/${index} has been received`);
       if (unacknowledgeable(rec.meta.type)) fail('NOT_ACKNOWLEDGEABLE', `${party}/${index} is a ${rec.meta.type}: acknowledge the message or report it refers to`);
@@ -754,7 +764,11 @@ export class ParleyNode implements Governed {
         body: reply ? { reply: reply.text, ...(reply.lang ? { lang: reply.lang } : {}) } : {},
       });
     });
-    this.#ackTail = run.catch(() => undefined);
+    const tail = run.catch(() => undefined);
+    this.#acking.set(key, tail);
+    void tail.then(() => {
+      if (this.#acking.get(key) === tail) this.#acking.delete(key);
+    });
     return run;
   }
 

@@ -11,10 +11,13 @@
  *
  * PostgreSQL on 127.0.0.1:5432 (store/test/pg.ts): started if down, FAILS when unreachable.
  */
+import { type Socket, createServer } from 'node:net';
+import pg from 'pg';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type SignedAccord, draftAmendment, signAccordVersion, verifyAccord } from '@parley/core/node';
 import { PgStore, SqliteStore } from '@parley/store';
 import { ParleyNode, type Runtime, SequencerElection, cosignedBoundsOf, noteCosigned, startRuntime } from '../src/index.js';
+import { LOCK_CLASS, sequencerLockKey } from '../src/sequencer.js';
 import { makeAccord, makeParty } from './helpers/channel.js';
 import { freshPgUrl } from '../../store/test/pg.js';
 
@@ -65,6 +68,71 @@ describe('once-per-party duties with several processes on one database', () => {
     const gaps = beats.slice(1).map((t, i) => t - beats[i]!);
     // No double beat at the takeover: the new sequencer waited for the party's next beat.
     expect(Math.min(...gaps)).toBeGreaterThanOrEqual(INTERVAL / 2);
+  }, 60_000);
+
+  it('a sequencer that loses its lock while its duties still stop (a pull from a silent peer in flight) leaves the lock to another process, which signs within seconds', async () => {
+    // Issue 14's soak stall: on a loaded machine the sequencer's lock check timed out; its duties took long to
+    // stop (requests to a peer that had just been killed wait for their timeout), and meanwhile it took the lock
+    // back — "sequencer" by /healthz, refusing every write 503, and no other process could take over.
+    const db = await freshPgUrl();
+    cleanup.push(() => db.drop());
+    // CN: accepts connections and never answers (a loaded or dying peer): requests wait for the peer timeout (5 s).
+    const sockets = new Set<Socket>();
+    let connections = 0;
+    const silent = createServer((s) => {
+      connections++;
+      sockets.add(s.on('error', () => undefined));
+    });
+    await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
+    cleanup.push(async () => {
+      for (const s of sockets) s.destroy();
+      await new Promise((r) => silent.close(r));
+    });
+    const cnUrl = `http://127.0.0.1:${(silent.address() as { port: number }).port}`;
+    const us = makeParty('US');
+    const accord = makeAccord([us, makeParty('CN')]);
+    const start = async (retryMs: number) => {
+      const store = await PgStore.open(db.url, { max: 4 });
+      const node = await ParleyNode.open({ accord, party: 'US', keys: us.keys, store });
+      const sequencer = new SequencerElection({ pool: store.pool, origin: node.origin, retryMs, checkMs: 200 });
+      const rt = await startRuntime({ node, store, sequencer, peerUrls: { CN: cnUrl }, federation: { pollMs: 200, backoff: { baseMs: 100, maxMs: 300 } }, continuity: { trustLocalLog: true }, heartbeatMs: 0 });
+      cleanup.push(async () => {
+        await rt.stop();
+        await node.close();
+        await store.close();
+      });
+      return { rt, node, election: sequencer };
+    };
+    const until = async (what: string, cond: () => boolean, ms: number) => {
+      const t0 = performance.now();
+      while (!cond()) {
+        if (performance.now() - t0 > ms) throw new Error(`not within ${ms} ms: ${what}`);
+        await sleep(10);
+      }
+      return performance.now() - t0;
+    };
+    const a = await start(100);
+    await until('A signs', () => a.node.isSequencer, 10_000);
+    // B tries the lock less often than A (a slower, loaded process): without the hold, A takes the lock back first.
+    const b = await start(1_000);
+    expect(b.election.isSequencer).toBe(false);
+    // A's federator pulls from CN again and again (each pull waits for CN until the peer timeout, 5 s, then backs off):
+    // the lock session ends just as a new pull starts, so A's duties take seconds to stop.
+    const before = connections;
+    await until('a new pull from CN', () => connections > before, 20_000);
+    const admin = new pg.Client({ connectionString: db.url });
+    await admin.connect();
+    cleanup.push(() => admin.end());
+    const lock = await admin.query<{ pid: number }>(`SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted AND classid = $1::int4::oid AND objid = $2::int4::oid AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`, [LOCK_CLASS, sequencerLockKey(a.node.origin)]);
+    expect(lock.rows).toHaveLength(1);
+    await admin.query('SELECT pg_terminate_backend($1)', [lock.rows[0]!.pid]);
+    await until('A steps down', () => !a.node.isSequencer, 3_000);
+    // Someone signs again within a few seconds (B: its next try ≤ 1 s, its takeover ≤ ~1 s while CN is silent) …
+    const ms = await until('a process signs again', () => a.node.isSequencer || b.node.isSequencer, 4_000);
+    // … and it is B: A did not take the lock back while its last term's duties were stopping.
+    expect(b.node.isSequencer).toBe(true);
+    expect(a.election.isSequencer).toBe(false);
+    console.log(`multi-duties: another process signs ${ms.toFixed(0)} ms after the sequencer's lock session ended`);
   }, 60_000);
 
   it('a follower refuses to sign, serves the sequencer\u2019s log and hears what it received', async () => {

@@ -112,6 +112,29 @@ describe('sequencer election on a PostgreSQL advisory lock', () => {
     expect(changes.filter((c) => c.endsWith('sequencer')).length).toBe(3);
   });
 
+  it('does not take the lock back while holdWhile waits (its last term is still stopping); tries again once it settles', async () => {
+    const { db, elections } = await setup(1);
+    const e = elections[0]!;
+    await until('the sequencer', () => e.isSequencer);
+    let finish!: () => void;
+    const stopping = new Promise<void>((r) => (finish = r));
+    e.onChange((role) => {
+      if (role === 'follower') e.holdWhile(stopping);
+    });
+    const admin = new pg.Client({ connectionString: db.url });
+    await admin.connect();
+    cleanup.push(() => admin.end());
+    const holders = async () => (await admin.query(`SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted AND classid = $1::int4::oid AND objid = $2::int4::oid AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`, [LOCK_CLASS, sequencerLockKey('us.parley.test/log')])).rows as { pid: number }[];
+    await admin.query('SELECT pg_terminate_backend($1)', [(await holders())[0]!.pid]);
+    await until('it steps down', () => !e.isSequencer, 3_000);
+    // retryMs is 100: ten tries' worth of time, and the free lock is left alone.
+    await sleep(1_000);
+    expect(e.isSequencer).toBe(false);
+    expect(await holders()).toHaveLength(0);
+    finish();
+    expect(await until('it takes the lock once the hold settled', () => e.isSequencer, 2_000)).toBeLessThan(2_000);
+  });
+
   it('hands the lock over on stop', async () => {
     const { elections } = await setup(2);
     await until('one sequencer', () => elections.some((e) => e.isSequencer));

@@ -27,6 +27,26 @@ afterEach(async () => {
 });
 
 describe('ParleyNode', () => {
+  it('acknowledges different entries together (one batch, one commit), the same entry once even when asked twice at once', async () => {
+    // Issue 14's soak stall: one queue per node made every acknowledgement wait a commit of its own behind all
+    // the others; after a fault the line grew faster than it drained and every client timed out, for good.
+    const ch = await openChannel(['US', 'CN']);
+    close = ch.close;
+    const us = ch.node('US');
+    const cn = ch.node('CN');
+    const N = 12;
+    const sent = [];
+    for (let i = 0; i < N; i++) sent.push(await us.sendMessage('alice', { precedence: 'IMMEDIATE', marking: 'TLP:CLEAR', text: `m${i}` }));
+    await cn.ingest(await Promise.all(sent.map(async (s) => (await us.entryBytes(s.index))!)));
+    const acks = await Promise.allSettled([...sent.map((s) => cn.acknowledge('wang', 'US', s.index)), cn.acknowledge('li', 'US', sent[0]!.index)]);
+    const made = acks.flatMap((a) => (a.status === 'fulfilled' ? [a.value] : []));
+    expect(made).toHaveLength(N);
+    expect(acks.filter((a) => a.status === 'rejected').map((a) => (a as PromiseRejectedResult).reason.code)).toEqual(['ALREADY_ACKNOWLEDGED']);
+    // One queue per node committed them one by one: N checkpoints. Together they share a few batches.
+    const batches = new Set(made.map((a) => a.treeSize));
+    expect(batches.size).toBeLessThanOrEqual(3);
+  });
+
   it('sends a FLASH message that the recipient stores, receipts and acknowledges', async () => {
     const ch = await openChannel(['US', 'CN']);
     close = ch.close;

@@ -276,9 +276,9 @@ async function serve(o: ServeOpts): Promise<number> {
   }
   const webhook = o.webhook ?? process.env['PARLEY_WEBHOOK'];
   const events = {
-    info: (obj: object, msg: string) => process.stderr.write(`${JSON.stringify({ level: 'info', msg, ...obj })}\n`),
-    warn: (obj: object, msg: string) => process.stderr.write(`${JSON.stringify({ level: 'warn', msg, ...obj })}\n`),
-    error: (obj: object, msg: string) => process.stderr.write(`${JSON.stringify({ level: 'error', msg, ...obj })}\n`),
+    info: (obj: object, msg: string) => process.stderr.write(`${JSON.stringify({ level: 'info', time: Date.now(), msg, ...obj })}\n`),
+    warn: (obj: object, msg: string) => process.stderr.write(`${JSON.stringify({ level: 'warn', time: Date.now(), msg, ...obj })}\n`),
+    error: (obj: object, msg: string) => process.stderr.write(`${JSON.stringify({ level: 'error', time: Date.now(), msg, ...obj })}\n`),
   };
   // issue 14: on PostgreSQL, several serve processes may share the party's database; one signs (sequencer.ts).
   const sequencer = pool === undefined ? undefined : new SequencerElection({ pool, origin: node.origin, logger: events });
