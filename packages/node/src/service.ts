@@ -1327,6 +1327,8 @@ export class ParleyNode implements Governed {
   #gate(): () => Promise<void> | undefined {
     return () => {
       if (this.#follower) return Promise.reject(new ParleyError('SEQUENCER_UNAVAILABLE', 'this process is not the sequencer of its party: it signs nothing (sequencer.ts)'));
+      // Halted while the write waited (its check in #submit came before): nothing follows the last entry.
+      if (this.#halted !== undefined && !this.#bypass) return Promise.reject(new ParleyError('CHANNEL_FROZEN', this.#halted));
       return this.#rotating !== undefined && !this.#bypass ? this.#rotating : this.#continuity?.gate();
     };
   }
@@ -1458,7 +1460,16 @@ export class ParleyNode implements Governed {
    * The old HPKE key is kept (retired) so earlier bodies still open.
    * @throws ParseError `ACCORD_MALFORMED` for a log key of another origin; whatever the write throws (nothing switched then).
    */
-  async appendActivation(o: { readonly officer: string; readonly to: readonly string[]; readonly body: unknown; readonly nextLog?: boolean; readonly nextHpke?: boolean; readonly dual: boolean }): Promise<{ index: number; bytes: Uint8Array }> {
+  async appendActivation(o: {
+    readonly officer: string;
+    readonly to: readonly string[];
+    readonly body: unknown;
+    readonly nextLog?: boolean;
+    readonly nextHpke?: boolean;
+    readonly dual: boolean;
+    /** The version removes this party or freezes the channel: halt (with this reason) once the entry is durable, before any write held meanwhile goes on. */
+    readonly halts?: string;
+  }): Promise<{ index: number; bytes: Uint8Array }> {
     if ((o.nextLog === true && this.#keys.next?.log === undefined) || (o.nextHpke === true && this.#keys.next?.hpke === undefined)) fail('ACCORD_CONSENT', 'the version names a next key this node does not hold');
     const log = o.nextLog === true ? this.#keys.next?.log : undefined;
     const hpke = o.nextHpke === true ? this.#keys.next?.hpke : undefined;
@@ -1496,6 +1507,8 @@ export class ParleyNode implements Governed {
         entry = await bypassed(() => this.#submit(o.officer, draft, [], { anyRecipients: true }));
       }
       // ---- durable: the activation entry is in our log; from here on the new keys are ours.
+      // The last entry of a removed party's log: writes held by the gate meanwhile are refused (#gate), not appended after it.
+      if (o.halts !== undefined) this.halt(o.halts);
       const hpkeChanged = hpke !== undefined && !bytesEqual(hpke.publicKey, this.#keys.hpke.publicKey);
       if (rotate !== undefined || hpkeChanged) {
         const next = { ...(rotate === undefined && this.#keys.next?.log ? { log: this.#keys.next.log } : {}), ...(!hpkeChanged && this.#keys.next?.hpke ? { hpke: this.#keys.next.hpke } : {}) };

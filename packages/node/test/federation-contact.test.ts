@@ -76,6 +76,10 @@ describe('a peer that reaches us ends our backoff to it', () => {
   it("US's push to CN, backing off after failures, goes at once when CN's push reaches US — not when the wait ends", async () => {
     const first = await send('US', 'CN', 'Link check before the cut.');
     await waitFor('CN to hold the first message', () => holds('CN', 'US', first));
+    // CN quiet before the cut: its receipt of the first message pushed and cosigned at US. Else that push lands
+    // during the cut, and (rightly) brings US's retry forward before the test reads the wait.
+    const cnLinkToUs = () => runtimes.get('CN')!.federator!.links().find((l) => l.party === 'US')!;
+    await waitFor("CN's log pushed to US and cosigned", () => cnLinkToUs().pushedSize === nodes.get('CN')!.treeSize && cnLinkToUs().cosignedByPeer?.size === nodes.get('CN')!.treeSize);
 
     usToCn.block();
     const during = await send('US', 'CN', 'Sent while CN cannot be reached.');

@@ -630,6 +630,9 @@ export class Governance {
       nextLog: rotateLog,
       nextHpke: mine !== undefined && prev?.party(me) !== undefined && mine.hpkeKey !== prev.party(me)!.party.hpkeKey,
       dual: rotateLog && recovery?.party !== me && prev?.party(me) !== undefined,
+      // A version that removes us or freezes the channel: its activation entry is our log's last (the node halts
+      // before any write held behind it goes on — a receipt of a peer's push must not follow it).
+      ...(haltReason(next, me) !== undefined ? { halts: haltReason(next, me)! } : {}),
     });
     const activation: Activation = { party: me, version: v, size: index, entry: formatBase64(bytes), ...(suspectFrom !== undefined ? { suspectFrom } : {}) };
     this.#seen.add(`${me}/${index}`);
@@ -820,9 +823,8 @@ export class Governance {
   }
 
   #haltIfDue(): void {
-    const cur = this.#chain.current;
-    if (!cur.party(this.#node.party)) this.#node.halt(`${this.#node.party} was removed from the channel by accord version ${versionOf(cur)}`);
-    else if ((cur as { frozen?: boolean }).frozen === true) this.#node.halt(`the channel is frozen by accord version ${versionOf(cur)} (a withdrawal left one party)`);
+    const why = haltReason(this.#chain.current, this.#node.party);
+    if (why !== undefined) this.#node.halt(why);
   }
 
   /**
@@ -897,4 +899,11 @@ function logKeyChanges(chain: AccordChain, party: string, v: VerifiedAccord): bo
   const before = chain.version(v.version - 1)?.party(party);
   const now = v.party(party);
   return before !== undefined && now !== undefined && formatVerifierKey(before.logKey) !== formatVerifierKey(now.logKey);
+}
+
+/** Why a node of `party` writes no more under `v` (removed from the channel, or the channel frozen), or undefined. */
+function haltReason(v: VerifiedAccord, party: string): string | undefined {
+  if (!v.party(party)) return `${party} was removed from the channel by accord version ${versionOf(v)}`;
+  if ((v as { frozen?: boolean }).frozen === true) return `the channel is frozen by accord version ${versionOf(v)} (a withdrawal left one party)`;
+  return undefined;
 }
