@@ -23,6 +23,7 @@ import type { FastifyInstance } from 'fastify';
 import { SqliteStore } from '@parley/store';
 import { Federator, ParleyNode, createServer, hashPassword, peersOf } from '../src/index.js';
 import { makeAccord, makeParty, sampleReport } from './helpers/channel.js';
+import { waitFor } from './helpers/governance.js';
 import { OFFICERS, PASSWORD } from './helpers/http.js';
 import { TaxiiClient } from './helpers/taxii-client.js';
 import { stixValidators } from '../../core/test/helpers/stix-schemas.js';
@@ -37,14 +38,6 @@ const apps = new Map<string, FastifyInstance>();
 const feds: Federator[] = [];
 const urls: Record<string, string> = {};
 const tokens = new Map<string, string>();
-
-async function waitFor(what: string, cond: () => Promise<boolean> | boolean, ms = 20_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await cond())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 30));
-  }
-}
 
 async function token(party: string, officer: string): Promise<string> {
   const key = `${party}/${officer}`;
