@@ -21,6 +21,9 @@
  *
  * RSS_ENTRIES=10000000 gives the issue's figure (≈ 15 min to build on 2 cores,
  * ~13 GB of disk per store). RSS_KEEP=1 keeps the stores (their path is printed);
+ * RSS_REUSE=DIR serves stores kept by an earlier run instead of building them
+ * (they were served before: the first start's catch-up filing is then behind
+ * them); RSS_BUILD_ONLY=1 builds and keeps them without serving.
  * RSS_TRACE=1 prints each node's RSS once a second (the first sample is taken
  * when the node is ready: its first deadline pass, filing the whole log, is
  * before it and shows only in the peak). The load average is printed at the
@@ -76,7 +79,9 @@ const SECONDS = Number(process.env.RSS_SECONDS ?? 10);
 const BATCH = 20_000;
 /** Text of each message: 637 characters make a 1,024-byte entry (± the digits of its seq), the issue's "1 KiB entry". */
 const TEXT = Number(process.env.RSS_TEXT ?? 637);
-const dir = mkdtempSync(join(process.env.RSS_DIR ?? tmpdir(), 'parley-rss-'));
+/** RSS_REUSE=DIR serves the stores a run with RSS_KEEP=1 left in DIR instead of building them again (10M entries take long to build). */
+const REUSE = process.env.RSS_REUSE || undefined;
+const dir = REUSE ?? mkdtempSync(join(process.env.RSS_DIR ?? tmpdir(), 'parley-rss-'));
 
 function party(id) {
   const log = core.generateSignerKey(`${id.toLowerCase()}.bench.parley/log`);
@@ -86,11 +91,16 @@ function party(id) {
     party: { id, names: { en: id, 'zh-CN': id }, urls: ['http://127.0.0.1'], logKey: core.formatVerifierKey(core.verifierKeyOf(log)), hpkeKey: core.formatBase64(hpke.publicKey) },
   };
 }
-const us = party('US');
-const cn = party('CN');
-let accord = { accord: core.draftAccord({ name: 'bench', parties: [us.party, cn.party] }), signatures: [] };
-accord = core.signAccord(accord, 'US', us.keys.log);
-accord = core.signAccord(accord, 'CN', cn.keys.log);
+const reviveBytes = (_k, v) => (v !== null && typeof v === 'object' && typeof v.$bytes === 'string' ? new Uint8Array(Buffer.from(v.$bytes, 'base64')) : v);
+const kept = REUSE ? JSON.parse(readFileSync(join(REUSE, 'setup.json'), 'utf8'), reviveBytes) : undefined;
+const us = kept ? { keys: kept.keys.US } : party('US');
+const cn = kept ? { keys: kept.keys.CN } : party('CN');
+let accord = kept?.accord;
+if (!accord) {
+  accord = { accord: core.draftAccord({ name: 'bench', parties: [us.party, cn.party] }), signatures: [] };
+  accord = core.signAccord(accord, 'US', us.keys.log);
+  accord = core.signAccord(accord, 'CN', cn.keys.log);
+}
 const accordId = core.verifyAccord(accord).id;
 
 /** Builds both stores in batches of BATCH: US's log, and CN holding the same entries as received. */
@@ -201,11 +211,24 @@ async function serve(role, file, setupFile, token, size) {
 }
 
 const loadAtStart = loadavg();
-const { entryBytes, seconds } = await build();
 const token = 'b'.repeat(43); // a bearer token's shape (32 bytes, base64url)
 const setupFile = join(dir, 'setup.json');
-// Keys hold bytes: written as { $bytes: base64 }, read back by the node process.
-writeFileSync(setupFile, JSON.stringify({ accord, token, keys: { US: us.keys, CN: cn.keys } }, (_k, v) => (v instanceof Uint8Array ? { $bytes: Buffer.from(v).toString('base64') } : v)));
+const builtFile = join(dir, 'built.json');
+let built;
+if (REUSE) {
+  built = JSON.parse(readFileSync(builtFile, 'utf8'));
+  if (built.entries !== N) throw new Error(`RSS_REUSE: ${dir} holds ${built.entries} entries; set RSS_ENTRIES=${built.entries}`);
+} else {
+  built = { entries: N, ...(await build()) };
+  // Keys hold bytes: written as { $bytes: base64 }, read back by the node process.
+  writeFileSync(setupFile, JSON.stringify({ accord, token, keys: { US: us.keys, CN: cn.keys } }, (_k, v) => (v instanceof Uint8Array ? { $bytes: Buffer.from(v).toString('base64') } : v)));
+  writeFileSync(builtFile, JSON.stringify(built));
+}
+const { entryBytes, seconds } = built;
+if (process.env.RSS_BUILD_ONLY) {
+  console.log(`built ${N.toLocaleString('en-US')} entries in ${seconds.toFixed(0)} s into ${dir}`);
+  process.exit(0);
+}
 const senderDisk = diskBytes(join(dir, 'sender.sqlite'));
 const receiverDisk = diskBytes(join(dir, 'receiver.sqlite'));
 // The floor: the same runtime on an empty store.
@@ -229,5 +252,5 @@ const line = (r) => r.map((c, i) => String(c).padEnd(widths[i])).join('  ');
 console.log(line(head));
 console.log(widths.map((w) => '-'.repeat(w)).join('  '));
 for (const r of rows) console.log(line(r));
-if (process.env.RSS_KEEP) console.log(`\nstores kept in ${dir}`);
+if (process.env.RSS_KEEP || REUSE) console.log(`\nstores kept in ${dir}`);
 else rmSync(dir, { recursive: true, force: true });
