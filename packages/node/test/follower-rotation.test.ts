@@ -143,7 +143,7 @@ describe('a follower that becomes sequencer after a rotation of its party\u2019s
     expect(parseNote(note!).signatures).toHaveLength(1);
     expect(() => openCheckpoint(note!, new VerifierSet([verifierKeyOf(usNext)]), { origin: us.keys.log.name })).not.toThrow();
     // CN, which follows the chain, takes it as US's.
-    await waitFor('CN to hold the message', async () => (await cnStore.received('US', index)) !== undefined, 30_000).catch(() => undefined);
+    await waitFor('CN to hold the message', async () => (await cnStore.received('US', index)) !== undefined, 30_000);
 
     // B goes too: C, alone, does not hold the key in force. It wins the lock at most once more, gives it
     // up (KEY_RETIRED) and competes no more until restarted — not a failed takeover every retryMs.
