@@ -898,4 +898,40 @@ describe('deadlines on the store’s indexes (issue 14)', () => {
     expect((await p.usStore.escalations()).filter((e) => e.webhook?.state === 'delivered')).toHaveLength(n);
     expect(watcher.held).toBe(0); // not one entry per overdue delivery escalated since start
   });
+
+  it('holds no memory per announced arrival once its webhook is delivered, and announces none twice across a restart', async () => {
+    const p = await pair();
+    const hook = await receiver();
+    const make = () =>
+      new DeadlineWatcher({
+        tracker: new DeadlineTracker({ node: p.us, store: p.usStore }),
+        store: p.usStore,
+        logger: recorder(),
+        clock: p.clock,
+        webhook: { url: hook.url, key: p.parties[1]!.keys.log },
+        maxSleepMs: 3600 * S,
+      });
+    const watcher = make();
+    closers.push(() => watcher.stop());
+    await watcher.start();
+    const n = 12;
+    const events = Array.from({ length: n }, (_, i) => ({ id: `arrival/CN/${i}`, body: JSON.stringify({ i }) }));
+    expect(await watcher.announce(events)).toEqual(events.map((e) => e.id));
+    expect(await watcher.announce(events.slice(0, 3))).toEqual([]); // still pending: not queued twice
+    await watcher.check();
+    await vi.waitFor(() => expect(hook.hits).toHaveLength(n), { timeout: 10_000 });
+    await watcher.idle();
+    expect(watcher.pending).toEqual([]);
+    expect(watcher.held).toBe(0); // not one id per FLASH arrival announced since start
+    // Delivered: the store, not memory, says they were announced.
+    expect(await watcher.announce(events)).toEqual([]);
+    await watcher.stop();
+    const again = make();
+    closers.push(() => again.stop());
+    await again.start();
+    expect(again.held).toBe(0);
+    expect(await again.announce([...events, { id: 'arrival/CN/99', body: '{}' }])).toEqual(['arrival/CN/99']);
+    await again.check();
+    await vi.waitFor(() => expect(hook.hits).toHaveLength(n + 1), { timeout: 10_000 });
+  });
 });

@@ -470,11 +470,13 @@ export interface LogStore {
   recordEscalations(rows: readonly NewEscalation[]): Promise<string[]>;
   /**
    * Every escalation recorded, oldest first.
-   * @param q.omitSettled leave out escalations whose id starts with this
-   *   prefix, but those with a webhook still pending (issue 14: a node
-   *   holding millions of overdue deliveries loads only what it must send).
+   * @param q.keepSettled leave out every escalation whose webhook is not
+   *   pending (delivered, abandoned, or none), but those whose id starts with
+   *   this prefix (issue 14: a node that escalated millions of overdue
+   *   deliveries and announced millions of arrivals loads only what it must
+   *   still send, and its fork ids).
    */
-  escalations(q?: { readonly omitSettled?: string }): Promise<EscalationRecord[]>;
+  escalations(q?: { readonly keepSettled?: string }): Promise<EscalationRecord[]>;
   /** Of `ids`, those recorded as escalations (issue 14: asked per page, not held in memory). */
   knownEscalations(ids: readonly string[]): Promise<string[]>;
   /**

@@ -840,12 +840,21 @@ export function describeLogStore(name: string, open: OpenStore): void {
         expect(await store.deliveryCursor()).toEqual({ ownSize: 2, lastSeq: 5 });
       });
 
-      it('answers which escalations it holds, and leaves settled ones of a prefix out of the list', async () => {
-        await store.recordEscalations([{ id: 'overdue/receipt/US/0/CN', recordedAt: 1 }, { id: 'overdue/ack/US/0/CN', recordedAt: 2, webhook: '{}' }, { id: 'fork/CN/1', recordedAt: 3 }]);
+      it('answers which escalations it holds, and leaves settled ones out of the list but those of a prefix', async () => {
+        await store.recordEscalations([
+          { id: 'overdue/receipt/US/0/CN', recordedAt: 1 },
+          { id: 'overdue/ack/US/0/CN', recordedAt: 2, webhook: '{}' },
+          { id: 'fork/CN/1', recordedAt: 3 },
+          { id: 'arrival/CN/4', recordedAt: 4, webhook: '{}' },
+          { id: 'fork/CN/2', recordedAt: 5, webhook: '{}' },
+        ]);
         expect(await store.knownEscalations(['x', 'fork/CN/1', 'overdue/receipt/US/0/CN'])).toEqual(['fork/CN/1', 'overdue/receipt/US/0/CN']);
         expect(await store.knownEscalations([])).toEqual([]);
-        expect((await store.escalations({ omitSettled: 'overdue/' })).map((e) => e.id)).toEqual(['overdue/ack/US/0/CN', 'fork/CN/1']);
-        expect((await store.escalations()).length).toBe(3);
+        expect(await store.updateWebhook('arrival/CN/4', 0, { attempts: 1, nextAttemptAt: 4, state: 'delivered' })).toBe(true);
+        expect(await store.updateWebhook('fork/CN/2', 0, { attempts: 1, nextAttemptAt: 5, state: 'delivered' })).toBe(true);
+        // Pending webhooks, and every fork id (settled or without a webhook); not the delivered arrival nor the overdue without a webhook.
+        expect((await store.escalations({ keepSettled: 'fork/' })).map((e) => e.id)).toEqual(['overdue/ack/US/0/CN', 'fork/CN/1', 'fork/CN/2']);
+        expect((await store.escalations()).length).toBe(5);
       });
 
       it('pages received entries forward with after, oldest first', async () => {

@@ -31,12 +31,12 @@
  * (the overdue state itself stays visible in the API and the metrics).
  */
 import { type SignerKey, formatBase64 } from '@parley/core';
-import { accordForkMessage, accordForks, forkId, forksOf, heldAccordForks, heldForks, onForkRecorded } from '../federation/forks.js';
+import { FORK_ID_PREFIX, accordForkMessage, accordForks, forkId, forksOf, heldAccordForks, heldForks, onForkRecorded } from '../federation/forks.js';
 import type { LogStore } from '@parley/store';
 import { type Clock, type StructuredLogger, MAX_TIMER_MS, systemClock } from './clock.js';
 import type { DeadlineKind, DeliveryStatus } from './state.js';
 import type { DeadlineTracker } from './tracker.js';
-import { type ForkEvent, FORK_WEBHOOK_EVENT, OVERDUE_PREFIX, WEBHOOK_ID_HEADER, WEBHOOK_SIGNATURE_HEADER, overdueEvent, overdueId, signWebhook } from './webhook.js';
+import { type ForkEvent, FORK_WEBHOOK_EVENT, WEBHOOK_ID_HEADER, WEBHOOK_SIGNATURE_HEADER, overdueEvent, overdueId, signWebhook } from './webhook.js';
 
 /** Settings key of the watcher's durable state up to schema 2 (store migration 3 moves it into the `escalations` table). */
 export const ESCALATIONS_SETTING = 'deadlines.escalations';
@@ -122,8 +122,9 @@ export class DeadlineWatcher {
   /** Loads the durable state and runs the first check (which schedules the next). */
   async start(): Promise<void> {
     if (this.#running) return;
-    // Deadline escalations settled long ago stay in the store (issue 14: one per overdue delivery, millions on a big log): only pending webhooks are loaded.
-    const held = await this.#o.store.escalations({ omitSettled: OVERDUE_PREFIX });
+    // Escalations and announcements settled long ago stay in the store (issue 14: one per overdue delivery and per
+    // FLASH/IMMEDIATE arrival, millions on a big log): only pending webhooks are loaded, and the fork ids (a handful).
+    const held = await this.#o.store.escalations({ keepSettled: FORK_ID_PREFIX });
     this.#escalated = new Set(held.map((e) => e.id));
     this.#pending = [];
     this.#durable.clear();
@@ -144,16 +145,27 @@ export class DeadlineWatcher {
    * @returns the ids newly queued (ids already announced are skipped).
    */
   async announce(events: readonly { readonly id: string; readonly body: string }[]): Promise<string[]> {
-    const fresh = events.filter((e) => !this.#escalated.has(e.id));
+    // Which were announced before is the store's to say (issue 14: not a set in memory, one id per FLASH arrival since start).
+    let fresh = events.filter((e) => !this.#durable.has(e.id));
+    if (fresh.length > 0) {
+      const known = new Set(await this.#o.store.knownEscalations(fresh.map((e) => e.id)));
+      fresh = fresh.filter((e) => !known.has(e.id));
+    }
     if (fresh.length === 0) return [];
     const now = this.#clock.now();
-    for (const e of fresh) {
-      this.#escalated.add(e.id);
-      if (this.#o.webhook) this.#pending.push({ id: e.id, body: e.body, attempts: 0, nextAttemptAt: now });
+    const webhook = this.#o.webhook !== undefined;
+    // Insert-only: an id another call (or process) recorded first is not announced again.
+    const recorded = new Set(await this.#o.store.recordEscalations(fresh.map((e) => ({ id: e.id, recordedAt: now, ...(webhook ? { webhook: e.body } : {}) }))));
+    const queued = fresh.filter((e) => recorded.has(e.id));
+    if (webhook) {
+      for (const e of queued) {
+        const p = { id: e.id, body: e.body, attempts: 0, nextAttemptAt: now };
+        this.#pending.push(p);
+        this.#durable.set(e.id, p);
+      }
+      this.notify();
     }
-    await this.#persist();
-    this.notify();
-    return fresh.map((e) => e.id);
+    return queued.map((e) => e.id);
   }
 
   /** Stops the timer and waits for a check in progress. */
@@ -179,7 +191,7 @@ export class DeadlineWatcher {
     return this.#run;
   }
 
-  /** How many webhook states the watcher holds in memory: its pending webhooks and the ids it announced (bounded; not one per overdue delivery). */
+  /** How many webhook states the watcher holds in memory: its pending webhooks and fork ids (bounded; not one per overdue delivery or announced arrival). */
   get held(): number {
     return this.#durable.size;
   }

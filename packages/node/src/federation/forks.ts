@@ -263,8 +263,11 @@ export async function isQuarantined(store: LogStore, party: string): Promise<boo
 }
 
 /** The stable id of one fork proof: `fork/<party>/<first 16 hex digits of SHA-256 of its text>`. */
+/** The prefix of every fork escalation's id (log forks and accord forks). */
+export const FORK_ID_PREFIX = 'fork/';
+
 export function forkId(party: string, text: string): string {
-  return `fork/${party}/${formatHex(sha256(encodeUtf8(text))).slice(0, 16)}`;
+  return `${FORK_ID_PREFIX}${party}/${formatHex(sha256(encodeUtf8(text))).slice(0, 16)}`;
 }
 
 /** One held fork proof, verified. */

@@ -1030,12 +1030,12 @@ export class PgStore implements LogStore {
     });
   }
 
-  escalations(q: { readonly omitSettled?: string } = {}): Promise<EscalationRecord[]> {
+  escalations(q: { readonly keepSettled?: string } = {}): Promise<EscalationRecord[]> {
     return this.#read('escalations', async () => {
       const r =
-        q.omitSettled === undefined
+        q.keepSettled === undefined
           ? await this.pool.query('SELECT id, recorded_at, webhook, attempts, next_attempt_at, webhook_state FROM escalations ORDER BY seq')
-          : await this.pool.query(`SELECT id, recorded_at, webhook, attempts, next_attempt_at, webhook_state FROM escalations WHERE left(id, length($1)) <> $1 OR webhook_state = 'pending' ORDER BY seq`, [q.omitSettled]);
+          : await this.pool.query(`SELECT id, recorded_at, webhook, attempts, next_attempt_at, webhook_state FROM escalations WHERE left(id, length($1)) = $1 OR webhook_state = 'pending' ORDER BY seq`, [q.keepSettled]);
       return r.rows.map((x: { id: string; recorded_at: number; webhook: string | null; attempts: number; next_attempt_at: number; webhook_state: WebhookDelivery | 'none' }) => ({
         id: x.id,
         recordedAt: x.recorded_at,

@@ -863,13 +863,13 @@ export class SqliteStore implements LogStore {
     });
   }
 
-  escalations(q: { readonly omitSettled?: string } = {}): Promise<EscalationRecord[]> {
+  escalations(q: { readonly keepSettled?: string } = {}): Promise<EscalationRecord[]> {
     return this.#run('escalations', () => {
-      const p = q.omitSettled;
+      const p = q.keepSettled;
       const rows = (
         p === undefined
           ? this.#stmts.escalations.all()
-          : this.#list(`SELECT id, recorded_at, webhook, attempts, next_attempt_at, webhook_state FROM escalations WHERE substr(id, 1, length(?)) <> ? OR webhook_state = 'pending' ORDER BY rowid`).all(p, p)
+          : this.#list(`SELECT id, recorded_at, webhook, attempts, next_attempt_at, webhook_state FROM escalations WHERE substr(id, 1, length(?)) = ? OR webhook_state = 'pending' ORDER BY rowid`).all(p, p)
       ) as { id: string; recorded_at: number; webhook: string | null; attempts: number; next_attempt_at: number; webhook_state: WebhookDelivery | 'none' }[];
       return rows.map((r) => ({
         id: r.id,
