@@ -7,6 +7,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import pg from 'pg';
 import { Frontier, leafHash, StoreError } from '@parley/core';
 import { PgStore } from '../src/postgres/store.js';
+import type { DeliveryBatch } from '../src/types.js';
 import { PG_MIGRATIONS, PG_SCHEMA_VERSION } from '../src/postgres/schema.js';
 import { describeLogStore } from './logStoreContract.js';
 import { buildBatch, checkLog, entryBytes, expectRejectsCode, meta, ORIGIN, signTestCheckpoint } from './helpers.js';
@@ -161,5 +162,53 @@ describe('PgStore: two processes ingesting the same entries at once', () => {
     await expectRejectsCode(b.ingest([rec(5, 'fork')]), StoreError, 'STORE_CONFLICT');
     await a.close();
     await b.close();
+  });
+});
+
+describe('PgStore: filing and judging the same deliveries at once', () => {
+  it('lock the rows in one order: a filing that answers them out of key order and a judgement of them (two processes) both commit, no deadlock', async () => {
+    const db = await freshPgUrl();
+    dbs.push(db);
+    // Two processes of one party (a store's own writes go one at a time).
+    const s = await PgStore.open(db.url, { max: 4 });
+    const s2 = await PgStore.open(db.url, { max: 4 });
+    const other = new pg.Client({ connectionString: db.url });
+    await other.connect();
+    try {
+      const batch = (o: Partial<DeliveryBatch>): DeliveryBatch => ({ deliveries: [], answers: [], withdrawals: [], cursor: { ownSize: 0, lastSeq: 0 }, ...o });
+      const delivery = (index: number) => ({ party: 'US', index, recipient: 'CN', direction: 'sent' as const, leafHash: `h${index}`, facts: '{}' });
+      const answer = (index: number) => ({ party: 'US', index, recipient: 'CN', hash: `h${index}`, answers: '{"receipt":1}' });
+      const judged = (index: number) => ({
+        party: 'US', index, recipient: 'CN', state: 'open', settled: false, overdue: 0, dueAt: 5000, judgedAt: 1000, rank: 1, sortDue: 5000,
+        startBound: null, receiptIdx: null, receiptBound: null, ackIdx: null, ackBound: null,
+      });
+      await s.fileDeliveries(batch({ deliveries: [0, 1, 2].map(delivery), cursor: { ownSize: 3, lastSeq: 0 } }));
+      const waiting = async (n: number) => {
+        const end = Date.now() + 10_000;
+        for (;;) {
+          const r = await other.query(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`);
+          if (r.rows[0].n >= n) return;
+          if (Date.now() > end) throw new Error(`timed out waiting for ${n} transactions waiting on a lock`);
+          await new Promise((r) => setTimeout(r, 20));
+        }
+      };
+      // Another transaction holds US/2: the filing (answers 1, 2, 0) waits on it; the judgement (0, 1) starts meanwhile.
+      await other.query('BEGIN');
+      await other.query(`SELECT 1 FROM deliveries WHERE party = 'US' AND idx = 2 FOR UPDATE`);
+      const filing = s.fileDeliveries(batch({ answers: [answer(1), answer(2), answer(0)], cursor: { ownSize: 3, lastSeq: 1 } }));
+      await waiting(1);
+      const judging = s2.judgeDeliveries([judged(0), judged(1)]);
+      await waiting(2);
+      await other.query('COMMIT');
+      // Before: the filing held US/1 and waited for US/0, which the judgement held while it waited for US/1 — one aborted (40P01).
+      const [f, j] = await Promise.allSettled([filing, judging]);
+      expect(f).toEqual({ status: 'fulfilled', value: true });
+      expect(j).toEqual({ status: 'fulfilled', value: undefined });
+      expect((await s.deliveryAnswers([0, 1, 2].map((i) => ({ party: 'US', index: i, recipient: 'CN', hash: `h${i}` })))).length).toBe(3);
+    } finally {
+      await other.end();
+      await s.close();
+      await s2.close();
+    }
   });
 });

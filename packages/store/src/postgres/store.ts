@@ -859,7 +859,20 @@ export class PgStore implements LogStore {
         [d.map((r) => r.party), d.map((r) => r.index), d.map((r) => r.recipient), d.map((r) => r.direction), d.map((r) => r.leafHash), d.map((r) => r.facts)],
       );
     }
-    for (const r of b.answers) {
+    // The rows this filing moves, locked first and in key order — the order judgeDeliveries locks them in, so a
+    // filing and a judgement (or two filings) of the same rows wait for each other instead of deadlocking.
+    if (b.answers.length > 0 || b.withdrawals.length > 0) {
+      await c.query(
+        `SELECT 1 FROM deliveries d
+         WHERE (d.party, d.idx, d.recipient) IN (SELECT * FROM unnest($1::text[], $2::bigint[], $3::text[]))
+            OR (d.party, d.idx) IN (SELECT * FROM unnest($4::text[], $5::bigint[]))
+         ORDER BY d.party, d.idx, d.recipient FOR UPDATE OF d`,
+        [b.answers.map((r) => r.party), b.answers.map((r) => r.index), b.answers.map((r) => r.recipient), b.withdrawals.map((r) => r.party), b.withdrawals.map((r) => r.index)],
+      );
+    }
+    // Answer rows in one order too (two filers of the same rows).
+    const answers = [...b.answers].sort((x, y) => (x.party < y.party ? -1 : x.party > y.party ? 1 : x.index - y.index || (x.recipient < y.recipient ? -1 : x.recipient > y.recipient ? 1 : 0)));
+    for (const r of answers) {
       const args = [r.party, r.index, r.recipient, r.hash, r.answers];
       if (r.held === undefined) {
         await c.query('INSERT INTO delivery_answers (party, idx, recipient, hash, answers) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (party, idx, recipient, hash) DO UPDATE SET answers = excluded.answers', args);
