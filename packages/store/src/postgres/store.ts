@@ -988,6 +988,25 @@ export class PgStore implements LogStore {
   rejudgeDeliveries(ranges: readonly { party: string; from: number; to: number }[], unbounded: readonly BoundsCoverage[] = []): Promise<void> {
     return this.#write('rejudgeDeliveries', () =>
       this.#tx(async (c) => {
+        // Every row this moves, locked first and in key order (as judgeDeliveries and fileDeliveries lock them): the
+        // updates below scan other indexes (receipt_idx, ack_idx), whose order would deadlock with a judgement.
+        const params: unknown[] = [];
+        const p = (v: unknown) => (params.push(v), `$${params.length}`);
+        const cond: string[] = [];
+        for (const r of ranges) {
+          const [party, from, to] = [p(r.party), p(r.from), p(r.to)];
+          cond.push(`(party = ${party} AND idx >= ${from} AND idx < ${to})`, `(recipient = ${party} AND receipt_idx >= ${from} AND receipt_idx < ${to})`, `(recipient = ${party} AND ack_idx >= ${from} AND ack_idx < ${to})`);
+        }
+        for (const u of unbounded) {
+          const [party, to, by] = [p(u.party), p(u.to), p(u.by ?? null)];
+          cond.push(
+            `(party = ${party} AND idx < ${to} AND (${by}::text IS NULL OR recipient = ${by}::text) AND state IS NOT NULL AND start_bound IS NULL)`,
+            `(recipient = ${party} AND receipt_idx < ${to} AND (${by}::text IS NULL OR party = ${by}::text) AND receipt_bound IS NULL)`,
+            `(recipient = ${party} AND ack_idx < ${to} AND (${by}::text IS NULL OR party = ${by}::text) AND ack_bound IS NULL)`,
+          );
+        }
+        if (cond.length === 0) return;
+        await c.query(`SELECT 1 FROM deliveries WHERE due_at IS DISTINCT FROM 0 AND (${cond.join(' OR ')}) ORDER BY party, idx, recipient FOR UPDATE`, params);
         for (const r of ranges) {
           const args = [r.party, r.from, r.to];
           await c.query('UPDATE deliveries SET due_at = 0 WHERE party = $1 AND idx >= $2 AND idx < $3 AND due_at IS DISTINCT FROM 0', args);
