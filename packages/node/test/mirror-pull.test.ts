@@ -16,7 +16,8 @@
  *      A preferred mirror answering 404 for its checkpoint is a failed pull
  *      (PEER_REFUSED), not an empty log: the node is read. A preferred mirror
  *      lagging what the peer's node showed (the checkpoint of its push, refused
- *      as incomplete) by more than mirrorMaxLag is refused: the node is read.
+ *      as incomplete) by more than mirrorMaxLag is refused: the node is read —
+ *      unless the node is down too: then what the mirror has is read.
  *   2. A tampered entry bundle in the mirror: refused (TILE_INVALID), nothing
  *      ingested or mirrored, the cursor stays; the untampered bundle then pulls.
  *   3. A tampered hash tile (one the consistency proof from what CN cosigned
@@ -31,7 +32,7 @@ import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { formatEntryBundlePath, formatTilePath, verifyForkProof } from '@parley/core/node';
+import { formatAddCheckpointRequest, formatEntryBundlePath, formatTilePath, verifyForkProof } from '@parley/core/node';
 import { SqliteStore } from '@parley/store';
 import { Federator, ForkDetected, MirrorClient, MirrorPublisher, ParleyNode, PeerError, forksOf, loadPullCursor, peersOf, pullFrom } from '../src/index.js';
 import { login, openHttpChannel } from './helpers/http.js';
@@ -224,6 +225,46 @@ describe("a node reads a peer's log from the peer's static mirror (nginx)", () =
     const link = fed.links().find((l) => l.party === 'US')!;
     expect(link.pullSource).toBe('node');
     expect(link.fallbackFrom).toMatchObject({ source: 'mirror', code: 'PEER_REFUSED', message: expect.stringContaining('95 entries behind the 100') });
+  });
+
+  it("a preferred mirror lagging beyond the bound is still read when the peer's node is down too: what it has is progress", async () => {
+    const { ch, dir } = await setup();
+    const us = ch.node('US');
+    await grow(us, 20);
+    // Addressed to EU only, amid entries US's pushes cannot bring CN whole: CN can hold it (mirrored) from a pull only.
+    const toEu = await us.sendMessage('alice', { precedence: 'ROUTINE', marking: 'TLP:AMBER', to: ['EU'], text: 'in the lagging mirror' });
+    await grow(us, 40);
+    const mirrorDir = join(dir, 'mirror-us');
+    const pub = await publish(us, ch.store('US'), mirrorDir);
+    await pub.stop();
+    // One commit of 60: US's checkpoints are 40 and 100 only, so its pushes of 16 entries are refused as incomplete.
+    await Promise.all(Array.from({ length: 60 }, () => us.heartbeat()));
+    expect(us.treeSize).toBe(100);
+    const cnUrl = await ch.app('CN').listen({ port: 0, host: '127.0.0.1' });
+    // US's node: nothing listens on its URL (it pushes, it cannot be read); its mirror: not served yet.
+    const mirrorPort = await freePort();
+    const fed = await Federator.start(ch.node('CN'), ch.store('CN'), peersOf(ch.node('CN'), { urls: { US: `http://127.0.0.1:${await freePort()}`, EU: 'http://127.0.0.1:1' }, timeoutMs: 2000 }), {
+      pollMs: 100,
+      backoff: { baseMs: 40, maxMs: 200 },
+      mirrors: { US: new MirrorClient('US', `http://127.0.0.1:${mirrorPort}`) },
+      preferMirror: ['US'],
+      mirrorMaxLag: 16,
+    });
+    cleanups.push(() => fed.stop());
+    const usFed = await Federator.start(us, ch.store('US'), peersOf(us, { urls: { CN: cnUrl, EU: 'http://127.0.0.1:1' }, timeoutMs: 2000 }), { pollMs: 60_000, pushBatch: 16, backoff: { baseMs: 40, maxMs: 200 } });
+    cleanups.push(() => usFed.stop());
+    // US's push, refused as incomplete, showed CN a checkpoint of 100: the mirror, once served, lags it by 60.
+    await waitFor("US's push refused as incomplete", () => (usFed.links().find((l) => l.party === 'CN')?.consecutiveFailures ?? 0) > 0);
+    const mirrored = async () => (await ch.store('CN').mirrored('US', toEu.index, toEu.index + 1)).length === 1;
+    expect(await mirrored()).toBe(false);
+    const nginx = await startNginx(mirrorDir, mirrorPort);
+    cleanups.push(() => nginx.stop());
+    await waitFor('CN holds the message to EU from the lagging mirror', mirrored);
+    await waitFor('CN scanned what the mirror has', () => fed.links().find((l) => l.party === 'US')!.scannedSize === 40);
+    const link = fed.links().find((l) => l.party === 'US')!;
+    expect(link.pullSource).toBe('mirror');
+    expect(link.fallbackFrom).toMatchObject({ source: 'node', code: 'PEER_UNREACHABLE' });
+    expect(await heldCount(ch, 40)).toBe(40);
   });
 
   it('refuses a tampered entry bundle in the mirror (TILE_INVALID): nothing ingested, the cursor stays', async () => {

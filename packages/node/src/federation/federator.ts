@@ -159,6 +159,9 @@ export interface LinkState {
 }
 
 /** One loop's retry state (push or pull). */
+/** A preferred mirror refused for lagging what the peer's node showed (#freshMirror): read anyway when the node fails too. */
+class MirrorLagging extends PeerError {}
+
 class Lane {
   retryAt = 0;
   failures = 0;
@@ -577,6 +580,9 @@ export class Federator {
     const failures: { kind: 'node' | 'mirror'; e: unknown }[] = [];
     let nodeDown = false;
     for (const { kind, src } of order) {
+      // A preferred mirror refused for its lag: queued again after the node, without the freshness bound, and read only
+      // if the node fails too — what it has verifies like the rest and is progress (link health says the node failed).
+      if (kind === 'node' && l.mirror !== undefined && failures.some((f) => f.e instanceof MirrorLagging)) order.push({ kind: 'mirror', src: l.mirror });
       try {
         const r = await pullFrom(this.#node, this.#store, src, l.pull);
         l.pull = r.cursor;
@@ -587,7 +593,7 @@ export class Federator {
         // A long backlog: continue at once rather than after pollMs.
         l.nextPull = r.scannedTo < r.witnessedSize ? 0 : Date.now() + this.#pollMs;
         l.pullSource = kind;
-        const before = failures[0];
+        const before = kind === 'mirror' ? (failures.find((f) => f.kind === 'node') ?? failures[0]) : failures[0];
         l.fallbackFrom = before === undefined ? undefined : { source: before.kind, code: errorCode(before.e), message: before.e instanceof Error ? before.e.message : String(before.e), at: Date.now() };
         for (const f of failures) this.#report(l.peer.party, f.e);
         // Gossip asks the node: not when it just failed to answer.
@@ -633,7 +639,7 @@ export class Federator {
         }
         const known = Math.max(l.nodeSize, (await this.#node.witness.latest(m.party))?.treeSize ?? 0);
         if (known - size > bound) {
-          throw new PeerError('PEER_REFUSED', m.party, `${m.party}'s mirror serves a checkpoint of size ${size}, ${known - size} entries behind the ${known} its node showed us (more than ${bound}): its node is read instead`);
+          throw new MirrorLagging('PEER_REFUSED', m.party, `${m.party}'s mirror serves a checkpoint of size ${size}, ${known - size} entries behind the ${known} its node showed us (more than ${bound}): its node is read instead`);
         }
         return note;
       },
