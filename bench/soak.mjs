@@ -828,7 +828,7 @@ async function checkDeadlines() {
   for (const p of PARTIES) {
     for (const q of PARTIES) {
       if (p === q) continue;
-      const r = await get(nodes[p], `/v1/deadlines?direction=sent&recipient=${q}&limit=1000`);
+      const r = await get(nodes[p], `/v1/deadlines?direction=sent&recipient=${q}&limit=1000`, 60_000);
       for (const item of r.items) (listed.get(`${item.party}/${item.index}`) ?? listed.set(`${item.party}/${item.index}`, []).get(`${item.party}/${item.index}`)).push(item);
     }
   }
@@ -837,7 +837,7 @@ async function checkDeadlines() {
   for (const q of PARTIES) {
     for (const p of PARTIES) {
       if (p === q) continue;
-      const r = await get(nodes[q], `/v1/deadlines?direction=received&party=${p}&limit=1000`);
+      const r = await get(nodes[q], `/v1/deadlines?direction=received&party=${p}&limit=1000`, 60_000);
       for (const item of r.items) theirs.set(`${item.party}/${item.index}>${item.recipient}`, item);
     }
   }
@@ -849,7 +849,7 @@ async function checkDeadlines() {
       let items = listed.get(`${s.party}/${s.index}`) ?? [];
       if (items.length < s.to.length) {
         asked = Date.now();
-        items = (await get(nodes[s.party], `/v1/deadlines?direction=sent&party=${s.party}&index=${s.index}`)).items;
+        items = (await get(nodes[s.party], `/v1/deadlines?direction=sent&party=${s.party}&index=${s.index}`, 60_000)).items;
       }
       const r = { items };
       for (const item of r.items) {
@@ -946,7 +946,7 @@ async function auditAll() {
     }),
   );
   for (const p of PARTIES) {
-    const f = (await get(nodes[p], '/v1/forks')).forks;
+    const f = (await get(nodes[p], '/v1/forks', 60_000)).forks;
     results.forks += f.length;
     if (f.length > 0) broke(`${p} holds ${f.length} fork proof(s): ${JSON.stringify(f).slice(0, 300)}`);
   }
