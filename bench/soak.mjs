@@ -431,7 +431,10 @@ async function ackLoop() {
           err('ack', 'no answer');
         }
         a.tries++;
-        a.at = Date.now() + 500; // not received yet (a partition, a restart): again
+        // Not received yet (a partition, a restart): again, backing off as an officer's client would
+        // (0.5 s doubling to 5 s) — a retry every 0.5 s of every acknowledgement waiting for its entry made
+        // hundreds of requests a second to a party that was behind, and kept it behind (issue 14 soak).
+        a.at = Date.now() + Math.min(5000, 500 * 2 ** Math.min(4, a.tries - 1));
         if (Date.now() - a.firstTry > 180_000) {
           ackQueue.splice(ackQueue.indexOf(a), 1);
           // A try that got no answer may still have been made: judged as made at an unknown time, or never.
