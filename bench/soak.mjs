@@ -36,9 +36,14 @@
  * twice; no node holds a fork proof; every witness cosigns every log at its
  * final size; and every deadline the senders report agrees with what this
  * harness recorded: the sent time lies within the send request, an
- * acknowledgement made after its deadline is judged late, one made well
- * before it (and not delayed by a fault) is judged on time, every
- * verdict agrees with its own judged time, and the recipient's node judges
+ * acknowledgement made after its deadline is judged late, every
+ * acknowledgement's judged time is the cosigned evidence its sender judges
+ * it by (the sender's first cosignature of the recipient's log containing
+ * it, read from the sender's store; deadlines/state.ts), one made well
+ * before its deadline (and not delayed by a fault) is judged on time unless
+ * that evidence came after the deadline (then late is right: counted and
+ * printed as witnessing lag), every verdict agrees with its own judged
+ * time, and the recipient's node judges
  * each acknowledgement as its sender's does (same verdict and state; where
  * their judged times differ, by how much is printed).
  *
@@ -426,7 +431,10 @@ async function ackLoop() {
           err('ack', 'no answer');
         }
         a.tries++;
-        a.at = Date.now() + 500; // not received yet (a partition, a restart): again
+        // Not received yet (a partition, a restart): again, backing off as an officer's client would
+        // (0.5 s doubling to 5 s) — a retry every 0.5 s of every acknowledgement waiting for its entry made
+        // hundreds of requests a second to a party that was behind, and kept it behind (issue 14 soak).
+        a.at = Date.now() + Math.min(5000, 500 * 2 ** Math.min(4, a.tries - 1));
         if (Date.now() - a.firstTry > 180_000) {
           ackQueue.splice(ackQueue.indexOf(a), 1);
           // A try that got no answer may still have been made: judged as made at an unknown time, or never.
@@ -758,9 +766,61 @@ function faulted(a, b, from, to) {
   );
 }
 
+/**
+ * The cosigned evidence a sender judges an answer by (deadlines/state.ts "Whose cosignatures"): its
+ * own witness's cosignature history of the recipient's log, read from the sender's store (read-only,
+ * beside the running node). `firstCosigned(sender, recipient, index)` is the time (ms) of the sender's
+ * first cosignature of a checkpoint of the recipient's log that contains `index`, or undefined.
+ */
+async function cosignatureEvidence() {
+  const { SqliteStore, PgStore } = await import(join(REPO, 'packages/store/dist/index.js'));
+  const stores = new Map();
+  const history = new Map(); // `${sender}>${recipient}` → [{ treeSize, at }] ascending
+  const storeOf = async (p) => {
+    if (!stores.has(p)) stores.set(p, p === pgParty ? await PgStore.open(pgUrl, { readonly: true, max: 2 }) : SqliteStore.open(join(dataOf(p), 'parley.sqlite'), { readonly: true }));
+    return stores.get(p);
+  };
+  /** A tlog-cosignature/v1 line's timestamp (key ID 4, timestamp 8, Ed25519 signature 64 bytes). */
+  const cosignedAt = (note) => {
+    const text = Buffer.from(note).toString('utf8');
+    for (const line of text.slice(text.indexOf('\n\n') + 2).split('\n')) {
+      const m = /^\u2014 \S+ (\S+)$/.exec(line);
+      const b = m && Buffer.from(m[1], 'base64');
+      if (b?.length === 76) return Number(b.readBigUInt64BE(4)) * 1000;
+    }
+    return undefined;
+  };
+  const load = async (sender, recipient) => {
+    const store = await storeOf(sender);
+    const rows = [];
+    for (let after = 0; ; ) {
+      const page = await store.witnessCosignatures(recipient, after, 100);
+      for (const r of page) rows.push({ treeSize: r.treeSize, at: cosignedAt(r.note) });
+      if (page.length < 100) break;
+      after = page[page.length - 1].treeSize;
+    }
+    return rows;
+  };
+  return {
+    async firstCosigned(sender, recipient, index) {
+      const k = `${sender}>${recipient}`;
+      if (!history.has(k)) history.set(k, load(sender, recipient));
+      const rows = await history.get(k);
+      let at;
+      for (const r of rows) if (r.treeSize > index && r.at !== undefined && (at === undefined || r.at < at)) at = r.at;
+      return at;
+    },
+    async close() {
+      for (const st of stores.values()) await st.close();
+    },
+  };
+}
+
 async function checkDeadlines() {
   const ackLag = [];
-  const d = { deliveries: 0, sentTimeRight: 0, verdictsChecked: 0, ackOnTimeExpected: 0, ackLateExpected: 0, ackNoneExpected: 0, excused: 0, wrong: 0, receiptsOnTime: 0, receiptsLate: 0, verdictsCompared: 0, verdictsDiffer: 0, judgedTimesDiffer: 0 };
+  const d = { deliveries: 0, sentTimeRight: 0, verdictsChecked: 0, ackOnTimeExpected: 0, ackLateExpected: 0, ackNoneExpected: 0, excused: 0, wrong: 0, receiptsOnTime: 0, receiptsLate: 0, verdictsCompared: 0, verdictsDiffer: 0, judgedTimesDiffer: 0, acksMatchingEvidence: 0, acksWithoutEvidence: 0, onTimeButCosignedLate: 0 };
+  const evidence = await cosignatureEvidence();
+  const cosignedLate = [];
   const judgedApart = [];
   results.deadlines = d;
   const acks = new Map(acksDone.map((a) => [`${a.party}/${a.index}>${a.recipient}`, a]));
@@ -771,7 +831,7 @@ async function checkDeadlines() {
   for (const p of PARTIES) {
     for (const q of PARTIES) {
       if (p === q) continue;
-      const r = await get(nodes[p], `/v1/deadlines?direction=sent&recipient=${q}&limit=1000`);
+      const r = await get(nodes[p], `/v1/deadlines?direction=sent&recipient=${q}&limit=1000`, 60_000);
       for (const item of r.items) (listed.get(`${item.party}/${item.index}`) ?? listed.set(`${item.party}/${item.index}`, []).get(`${item.party}/${item.index}`)).push(item);
     }
   }
@@ -780,7 +840,7 @@ async function checkDeadlines() {
   for (const q of PARTIES) {
     for (const p of PARTIES) {
       if (p === q) continue;
-      const r = await get(nodes[q], `/v1/deadlines?direction=received&party=${p}&limit=1000`);
+      const r = await get(nodes[q], `/v1/deadlines?direction=received&party=${p}&limit=1000`, 60_000);
       for (const item of r.items) theirs.set(`${item.party}/${item.index}>${item.recipient}`, item);
     }
   }
@@ -792,7 +852,7 @@ async function checkDeadlines() {
       let items = listed.get(`${s.party}/${s.index}`) ?? [];
       if (items.length < s.to.length) {
         asked = Date.now();
-        items = (await get(nodes[s.party], `/v1/deadlines?direction=sent&party=${s.party}&index=${s.index}`)).items;
+        items = (await get(nodes[s.party], `/v1/deadlines?direction=sent&party=${s.party}&index=${s.index}`, 60_000)).items;
       }
       const r = { items };
       for (const item of r.items) {
@@ -815,9 +875,18 @@ async function checkDeadlines() {
           if (Date.parse(a.judgedAt) < s.t0 - 1000) wrong(`${id}: ${kind} judged at ${a.judgedAt}, before the entry was sent`);
           if (kind === 'receipt') a.onTime ? d.receiptsOnTime++ : d.receiptsLate++;
         }
-        // Acknowledgements: the officer's own timing, as this harness recorded it.
-        const done = acks.get(id);
+        // Acknowledgements: judged by the sender's own cosignature of the recipient's log (state.ts);
+        // the judged time must be that evidence (whole seconds), and the verdict follows from it.
         const ackDue = Date.parse(item.ackDueAt);
+        let cosigned;
+        if (item.ack) {
+          cosigned = await evidence.firstCosigned(s.party, item.recipient, item.ack.index);
+          if (cosigned === undefined) d.acksWithoutEvidence++;
+          else if (Math.abs(Date.parse(item.ack.judgedAt) - cosigned) > 1000) wrong(`${id}: ack ${item.recipient}/${item.ack.index} judged at ${item.ack.judgedAt}, but ${s.party}'s first cosignature of ${item.recipient}'s log containing it is at ${new Date(cosigned).toISOString()}`);
+          else d.acksMatchingEvidence++;
+        }
+        // The officer's own timing, as this harness recorded it.
+        const done = acks.get(id);
         if (done && item.ack) ackLag.push(Date.parse(item.ack.judgedAt) - done.t1);
         d.verdictsChecked++;
         const other = theirs.get(id);
@@ -845,13 +914,24 @@ async function checkDeadlines() {
         } else if (done.t1 + COSIGN_LAG_MS <= ackDue && !faulted(s.party, item.recipient, done.t0, ackDue)) {
           d.ackOnTimeExpected++;
           if (!item.ack) wrong(`${id}: acknowledged at ${new Date(done.t1).toISOString()} but no acknowledgement is reported`);
-          else if (!item.ack.onTime) wrong(`${id}: acknowledged at ${new Date(done.t1).toISOString()}, ${((ackDue - done.t1) / 1000).toFixed(1)} s before the deadline, yet judged late (judged at ${item.ack.judgedAt})`);
+          else if (!item.ack.onTime) {
+            // Late by the evidence: its sender cosigned the answer only after the deadline (witnessing
+            // lagged — a loaded machine, a peer frozen without a fault window). The verdict is the
+            // evidence's; a judged time unlike the evidence was refused above. Counted and printed.
+            if (cosigned !== undefined && cosigned > ackDue) (d.onTimeButCosignedLate++, cosignedLate.push(cosigned - done.t1));
+            else wrong(`${id}: acknowledged at ${new Date(done.t1).toISOString()}, ${((ackDue - done.t1) / 1000).toFixed(1)} s before the deadline, yet judged late (judged at ${item.ack.judgedAt}; cosigned ${cosigned === undefined ? 'never' : new Date(cosigned).toISOString()})`);
+          }
         } else d.excused++; // close to its deadline, or a fault lay between it and the deadline: either verdict can be right
       }
     }
   };
-  await Promise.all(Array.from({ length: 6 }, worker));
+  try {
+    await Promise.all(Array.from({ length: 6 }, worker));
+  } finally {
+    await evidence.close();
+  }
   d.ackJudgedAfterMadeMs = spread(ackLag);
+  d.onTimeButCosignedLateLagMs = spread(cosignedLate);
   d.judgedApartMs = spread(judgedApart); // sender's and recipient's judged times of one acknowledgement, where they differ // the sender's cosignature of the acknowledgement, after the officer's request returned
 }
 
@@ -869,7 +949,7 @@ async function auditAll() {
     }),
   );
   for (const p of PARTIES) {
-    const f = (await get(nodes[p], '/v1/forks')).forks;
+    const f = (await get(nodes[p], '/v1/forks', 60_000)).forks;
     results.forks += f.length;
     if (f.length > 0) broke(`${p} holds ${f.length} fork proof(s): ${JSON.stringify(f).slice(0, 300)}`);
   }
@@ -1070,6 +1150,7 @@ const d = results.deadlines;
 lines.push(`promises: lost ${results.lost}, duplicated ${results.duplicated}, duplicate receipts ${results.duplicateReceipts}, indexes acknowledged twice ${results.indexesAcknowledgedTwice}, fork proofs ${results.forks}`);
 lines.push(`  audits: ${PARTIES.map((p) => `${p} ${results.audits[p]?.ok ? 'valid' : 'FAILED'}`).join(', ')} (parley log verify --accord); proofs checked by auditors ${counts.audits}, failed ${counts.auditFailures}`);
 lines.push(`  deadlines: ${f1(d.deliveries)} deliveries; sent time within the request ${f1(d.sentTimeRight)}; acks expected on time ${f1(d.ackOnTimeExpected)}, late ${f1(d.ackLateExpected)}, never ${f1(d.ackNoneExpected)}, near the deadline or across a fault ${f1(d.excused)}; receipts on time ${f1(d.receiptsOnTime)}, late ${f1(d.receiptsLate)}; judged wrong ${f1(d.wrong)}; acknowledgements judged alike (verdict and state) by sender and recipient ${f1(d.verdictsCompared === undefined ? undefined : d.verdictsCompared - d.verdictsDiffer)} of ${f1(d.verdictsCompared)}, with judged times apart ${f1(d.judgedTimesDiffer)} (max ${f1(d.judgedApartMs?.max)} ms)`);
+lines.push(`  acknowledgements judged by the sender's cosignature (the evidence, read from its store): ${f1(d.acksMatchingEvidence)} match it, ${f1(d.acksWithoutEvidence)} not yet cosigned (judged by the claim); made ≥ ${COSIGN_LAG_MS} ms before the deadline outside faults but cosigned by the sender after it (so rightly late) ${f1(d.onTimeButCosignedLate)}${d.onTimeButCosignedLateLagMs?.n ? ` (cosigned p50 ${d.onTimeButCosignedLateLagMs.p50} / max ${d.onTimeButCosignedLateLagMs.max} ms after the request)` : ''}`);
 if (d.ackJudgedAfterMadeMs?.n) lines.push(`    an acknowledgement's judged time (its sender's cosignature) came after the officer's request by p50 ${d.ackJudgedAfterMadeMs.p50} / p90 ${d.ackJudgedAfterMadeMs.p90} / p99 ${d.ackJudgedAfterMadeMs.p99} / max ${d.ackJudgedAfterMadeMs.max} ms (whole seconds; on-time margin ${COSIGN_LAG_MS} ms)`);
 if (problems.length) lines.push(`problems:\n  - ${problems.slice(0, 40).join('\n  - ')}${problems.length > 40 ? `\n  … and ${problems.length - 40} more` : ''}`);
 lines.push(`result: ${ok ? 'every promise held' : 'SOMETHING BROKE'}`);

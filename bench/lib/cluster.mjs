@@ -294,8 +294,8 @@ export function cluster(o) {
     return { status: res.status, body: parsed };
   }
 
-  async function get(n, path) {
-    const r = await http(n, 'GET', path);
+  async function get(n, path, timeout) {
+    const r = await http(n, 'GET', path, undefined, timeout !== undefined ? { timeout } : {});
     if (r.status !== 200) throw new Error(`GET ${n.party}${path}: ${r.status} ${JSON.stringify(r.body)}`);
     return r.body;
   }
@@ -307,12 +307,12 @@ export function cluster(o) {
     n.token = r.body.token;
   }
 
-  /** Every item of a paged /v1 list (inbox, outbox). */
+  /** Every item of a paged /v1 list (inbox, outbox); a check, not a latency: each page may take a minute (a loaded machine). */
   async function listAll(n, path, query) {
     const items = [];
     let before;
     for (;;) {
-      const page = await get(n, `${path}?${[query, 'limit=200', ...(before !== undefined ? [`before=${before}`] : [])].filter(Boolean).join('&')}`);
+      const page = await get(n, `${path}?${[query, 'limit=200', ...(before !== undefined ? [`before=${before}`] : [])].filter(Boolean).join('&')}`, 60_000);
       items.push(...page.items);
       if (page.next === undefined) return items;
       before = page.next;

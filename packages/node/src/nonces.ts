@@ -24,9 +24,14 @@ export class PersistentNonceCache implements NonceCache {
   readonly #store: LogStore;
   readonly #memory = new MemoryNonceCache();
   readonly #pending = new Set<Promise<unknown>>();
-  /** A write that failed: every later request fails closed until the node restarts. */
-  #failed: unknown;
-  /** The store's answer for the nonce added last: true = new, false = held already (a replay). */
+  /**
+   * The store's answer for the nonce added last: true = new, false = held
+   * already (a replay); rejected with the store's error when its write
+   * failed. A failed write fails closed the request whose nonce it was, not
+   * every later one: a store that is back (a PostgreSQL restart, issue 14's
+   * soak) serves requests again without a restart of the node. The request
+   * refused was never acted on, so nothing is served twice.
+   */
   #last: Promise<boolean> | undefined;
 
   constructor(store: LogStore) {
@@ -44,16 +49,14 @@ export class PersistentNonceCache implements NonceCache {
 
   add(key: string, expiresAt: number, now: number): void {
     this.#memory.add(key, expiresAt, now);
-    const p = this.#store.rememberNonce(key, expiresAt, now).then(
-      (fresh) => fresh,
-      (e: unknown) => {
-        this.#failed ??= e;
-        return true;
-      },
-    );
+    const p = this.#store.rememberNonce(key, expiresAt, now);
     this.#last = p;
-    this.#pending.add(p);
-    void p.finally(() => this.#pending.delete(p));
+    const settled = p.then(
+      () => undefined,
+      () => undefined, // reported to the request whose nonce it was (durable), never unhandled
+    );
+    this.#pending.add(settled);
+    void settled.then(() => this.#pending.delete(settled));
   }
 
   /**
@@ -67,15 +70,14 @@ export class PersistentNonceCache implements NonceCache {
   }
 
   /**
-   * Resolves when every nonce added so far is durable.
+   * Resolves when every nonce added so far is settled and the request's own is durable.
    * @param fresh the answer {@link takeLast} gave for the request's nonce.
-   * @throws the store's error (STORE_UNAVAILABLE) when a nonce could not be written;
+   * @throws the store's error (STORE_UNAVAILABLE) when the request's nonce could not be written;
    *   VerificationError `REQUEST_UNAUTHENTICATED` when the store already held
    *   `fresh`'s nonce (recorded by another process of the party: a replay).
    */
   async durable(fresh?: Promise<boolean>): Promise<void> {
     await Promise.all([...this.#pending]);
-    if (this.#failed !== undefined) throw this.#failed;
     if (fresh !== undefined && !(await fresh)) fail('REQUEST_UNAUTHENTICATED', 'nonce seen before (replay, recorded by another process of this party)');
   }
 }

@@ -207,8 +207,15 @@ export class ParleyNode implements Governed {
   readonly #nonces: PersistentNonceCache;
   readonly #appendListeners = new Set<(treeSize: number) => void>();
   readonly #ingestListeners = new Set<(entries: readonly ReceivedEntry[]) => void>();
-  /** Serializes ingest's "already held?" check with its durable write, so a concurrent push and pull store and receipt an entry once. */
-  #ingestTail: Promise<unknown> = Promise.resolve();
+  /**
+   * Serializes ingest's "already held?" check with its durable write per
+   * ENTRY ("party/index": the ingest holding it), so a concurrent push and
+   * pull store and receipt an entry once, while ingests of different entries
+   * go together (one batch, one commit). One queue for the whole node made
+   * every push and pull wait a commit of its own behind all the others — the
+   * line acknowledgements stalled in (issue 14's soak stall, {@link #acking}).
+   */
+  readonly #ingesting = new Map<string, Promise<unknown>>();
   /**
    * Serializes acknowledge's "already acknowledged?" check with its durable
    * write (one ack per entry). The acknowledgement being made of each entry ("party/index"): the check
@@ -854,9 +861,13 @@ export class ParleyNode implements Governed {
   }
 
   async #ingestRecords(records: readonly ReceivedEntry[], now: string): Promise<{ accepted: number; duplicates: number; receipts: Submitted[] }> {
-    // Serialized from the "already held?" check until what is stored (and receipted) is durable,
-    // so a concurrent push and pull of one entry store and receipt it once.
-    const stored = this.#ingestTail.then(async () => {
+    // Serialized per entry from the "already held?" check until what is stored (and receipted) is
+    // durable, so a concurrent push and pull of one entry store and receipt it once. An ingest waits
+    // only for earlier ingests holding one of its entries (registered synchronously below, in call
+    // order: no two wait for each other).
+    const keys = [...new Set(records.map((r) => `${r.party}/${r.index}`))];
+    const before = keys.flatMap((k) => this.#ingesting.get(k) ?? []);
+    const stored = Promise.all(before).then(async () => {
       // Receipt each entry once: new entries, and entries held without our receipt (a crash
       // between storing and receipting, before both went into one transaction).
       const fresh: ReceivedEntry[] = [];
@@ -892,7 +903,11 @@ export class ParleyNode implements Governed {
       // ---- durable: the new entries, and the receipts for them.
       return { accepted: fresh.length, receipts };
     });
-    this.#ingestTail = stored.catch(() => undefined);
+    const tail = stored.catch(() => undefined);
+    for (const k of keys) this.#ingesting.set(k, tail);
+    void tail.then(() => {
+      for (const k of keys) if (this.#ingesting.get(k) === tail) this.#ingesting.delete(k);
+    });
     const { accepted, receipts } = await stored;
     for (const l of this.#ingestListeners) l(records);
     return { accepted, duplicates: records.length - accepted, receipts };

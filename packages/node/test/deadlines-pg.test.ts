@@ -82,4 +82,49 @@ describe('deadline trackers of two processes on one PostgreSQL store', () => {
     expect(filings).toBe(0);
     expect(await usStore.deliveryCursor()).toEqual(cursor);
   });
+  it('shares one queued refresh among callers that come while a refresh runs — the queue stays bounded however many call', { timeout: 60_000 }, async () => {
+    // Issue 14's soak: one refresh chained per call (every inbox/outbox listing, the watcher) grew faster than
+    // it drained once a refresh took longer than the gap between listings, and EU's listings timed out for good.
+    const db = await freshPgUrl();
+    cleanup.push(() => db.drop());
+    const [us, cn] = [makeParty('US'), makeParty('CN')];
+    const accord = makeAccord([cn, us]);
+    const usStore = await PgStore.open(db.url, { max: 4 });
+    const usNode = await ParleyNode.open({ accord, party: 'US', keys: us.keys, store: usStore });
+    cleanup.push(async () => {
+      await usNode.close();
+      await usStore.close();
+    });
+    // Counts the refreshes that ran (each reads the filing cursor once) and holds the first one open.
+    let runs = 0;
+    let started!: () => void;
+    const running = new Promise<void>((r) => (started = r));
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const counted = new Proxy(usStore, {
+      get(target, prop) {
+        if (prop === 'deliveryCursor') {
+          return async () => {
+            if (++runs === 1) {
+              started();
+              await gate;
+            }
+            return target.deliveryCursor();
+          };
+        }
+        const v = Reflect.get(target, prop, target) as unknown;
+        return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+      },
+    }) as LogStore;
+    const tracker = new DeadlineTracker({ node: usNode, store: counted });
+    const first = tracker.refresh();
+    await running;
+    // Written while the first refresh runs: the callers below must see it.
+    const sent = await usNode.sendMessage('alice', { precedence: 'FLASH', marking: 'TLP:CLEAR', text: 'while refreshing' });
+    const callers = Array.from({ length: 20 }, () => tracker.refresh());
+    release();
+    await Promise.all([first, ...callers]);
+    expect(runs).toBe(2); // the running one and ONE shared by the 20 callers (21 runs, one per call, before)
+    expect(await tracker.status('US', sent.index, 'CN', Date.now())).toMatchObject({ state: 'sent' });
+  });
 });

@@ -10,10 +10,12 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { SqliteStore, withWriterThread } from '@parley/store';
+import pg from 'pg';
+import { PgStore, SqliteStore, withWriterThread } from '@parley/store';
 import { ParleyNode, createServer } from '../src/index.js';
 import { openChannel } from './helpers/channel.js';
 import { expectProblem } from './helpers/http.js';
+import { freshPgUrl } from '../../store/test/pg.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'parley-nonces-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -47,6 +49,36 @@ describe('replay protection across a restart', () => {
     await run.stop();
     await ch.node('US').close();
     await ch.store('US').close();
+  }, 60_000);
+
+  it('refuses (503) a request whose nonce the store could not write, and serves the next once the store is back — no restart (PostgreSQL)', async () => {
+    // Issue 14's soak: after kill -9 of PostgreSQL one failed nonce write made the node refuse every
+    // node-to-node request (503 STORE_UNAVAILABLE) until the process restarted — pushes and pulls to it, for good.
+    const db = await freshPgUrl();
+    const ch = await openChannel(['US', 'CN']);
+    const cn = ch.parties.find((p) => p.id === 'CN')!;
+    const store = await PgStore.open(db.url, { max: 4 });
+    const node = await ParleyNode.open({ accord: ch.accord, party: 'CN', keys: cn.keys, store });
+    const app = await createServer({ node, store });
+    const admin = new pg.Client({ connectionString: db.url });
+    await admin.connect();
+    try {
+      const get = () => app.inject({ method: 'GET', url: '/fed/v1/forks', headers: { 'parley-signature': ch.node('US').signRequest({ to: 'CN', method: 'GET', path: '/fed/v1/forks' }) } });
+      expect((await get()).statusCode).toBe(200);
+      // The nonce table out of reach for a moment: the write fails as a server error (STORE_UNAVAILABLE).
+      await admin.query('ALTER TABLE request_nonces RENAME TO request_nonces_away');
+      expectProblem(await get(), 503, 'STORE_UNAVAILABLE');
+      await admin.query('ALTER TABLE request_nonces_away RENAME TO request_nonces');
+      expect((await get()).statusCode).toBe(200);
+      expect((await store.liveNonces(Date.now() / 1000)).length).toBe(2);
+    } finally {
+      await admin.end();
+      await app.close();
+      await node.close();
+      await store.close();
+      await ch.close();
+      await db.drop();
+    }
   }, 60_000);
 
   it('prunes expired nonces as new ones are remembered, and a key is live until it expires', async () => {

@@ -47,6 +47,27 @@ describe('ParleyNode', () => {
     expect(batches.size).toBeLessThanOrEqual(3);
   });
 
+  it('ingests different entries together (one batch, one commit), the same entry once even when it arrives twice at once', async () => {
+    // Issue 14: ingest had the one queue per node acknowledgements stalled in — every push and pull waited a
+    // commit of its own behind all the others, so a backlog and the senders' resends grew faster than it drained.
+    const ch = await openChannel(['US', 'CN']);
+    close = ch.close;
+    const us = ch.node('US');
+    const cn = ch.node('CN');
+    const N = 12;
+    const sent = [];
+    for (let i = 0; i < N; i++) sent.push(await us.sendMessage('alice', { precedence: 'IMMEDIATE', marking: 'TLP:CLEAR', text: `m${i}` }));
+    const bytes = await Promise.all(sent.map(async (s) => (await us.entryBytes(s.index))!));
+    const runs = await Promise.all([...bytes.map((b) => cn.ingest([b])), cn.ingest([bytes[0]!]), cn.ingest([bytes[1]!, bytes[0]!])]);
+    expect(runs.reduce((a, r) => a + r.accepted, 0)).toBe(N);
+    const receipts = runs.flatMap((r) => r.receipts);
+    expect(receipts).toHaveLength(N);
+    // Each entry receipted exactly once (the duplicates waited for the ingest holding their entry, then found it held).
+    expect(receipts.flatMap((r) => r.entry.refs.map((ref) => ref.index)).sort((a, b) => a - b)).toEqual(sent.map((m) => m.index));
+    // One queue per node committed them one by one: N checkpoints. Together they share a few batches.
+    expect(new Set(receipts.map((r) => r.treeSize)).size).toBeLessThanOrEqual(3);
+  });
+
   it('sends a FLASH message that the recipient stores, receipts and acknowledges', async () => {
     const ch = await openChannel(['US', 'CN']);
     close = ch.close;

@@ -24,7 +24,12 @@
  *   one database, a deposed sequencer that still has a batch in flight),
  *   exactly one wins and the log never forks.
  *   Writes issued without awaiting each other are applied in the order they
- *   were issued (two `putSetting`s of one key: the later value wins).
+ *   were issued (two `putSetting`s of one key: the later value wins). The
+ *   deadline bookkeeping (`fileDeliveries`, `judgeDeliveries`,
+ *   `rejudgeDeliveries`, `recordEscalations`, `updateWebhook`) is ordered
+ *   among itself only: a store may apply it apart from the other writes
+ *   (PostgreSQL does, so a filing waiting on another process's row locks
+ *   holds up no nonce, ingest or append; it reads only committed rows).
  * - **No silent loss.** Storage failures reject with {@link StoreError}
  *   (stable code); nothing is half-applied.
  * - **Witness state moves only by compare-and-set.** `advanceWitness` is the

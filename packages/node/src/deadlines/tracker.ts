@@ -141,6 +141,8 @@ export class DeadlineTracker {
   #unsubscribeBounds: () => void = () => undefined;
   #cursor: { ownSize: number; lastSeq: number } | undefined;
   #chain: Promise<void> = Promise.resolve();
+  /** The refresh queued behind the running one and not started yet: later callers share it. */
+  #queued: Promise<void> | undefined;
 
   constructor(o: DeadlineTrackerOptions) {
     this.#node = o.node;
@@ -179,9 +181,23 @@ export class DeadlineTracker {
     this.#unsubscribeBounds = bounds.onChange?.((party, from, to) => this.#boundsChanged(party, from, to)) ?? (() => undefined);
   }
 
-  /** Reads what is new in the store. Calls are serialized; concurrent callers share the work. */
+  /**
+   * Reads what is new in the store. Calls are serialized; concurrent callers
+   * share the work: a call while a refresh runs waits for ONE refresh queued
+   * behind it (started after the call, so it reads everything committed
+   * before), shared by every caller until it starts. A chain of one refresh
+   * per call (every listing, the watcher, each process's routes) grew faster
+   * than it drained once a refresh took longer than the gap between calls
+   * (PostgreSQL on a loaded machine): every listing waited for all the
+   * refreshes queued before it and timed out, for good (issue 14's soak, EU).
+   */
   refresh(): Promise<void> {
-    const run = this.#chain.then(() => this.#refresh());
+    if (this.#queued !== undefined) return this.#queued;
+    const run = this.#chain.then(() => {
+      this.#queued = undefined;
+      return this.#refresh();
+    });
+    this.#queued = run;
     this.#chain = run.catch(() => {});
     return run;
   }

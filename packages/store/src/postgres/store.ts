@@ -139,6 +139,16 @@ export class PgStore implements LogStore {
   readonly #cache = new HashCache();
   /** The tail of the write queue: each write starts after the previous one settled. */
   #writes: Promise<unknown> = Promise.resolve();
+  /**
+   * The tail of the deadline bookkeeping's own write queue (the tracker's and
+   * watcher's filings, judgements, escalations, webhook state): serialized
+   * among themselves, not behind or ahead of the log's writes, which they
+   * never depend on (they read committed rows). The trackers of two processes
+   * file the same rows, so a filing may wait for the other process's row
+   * locks: in the one queue every nonce, ingest and append of the process
+   * waited behind it (issue 14's soak: EU's pushes timed out for minutes).
+   */
+  #deadlineWrites: Promise<unknown> = Promise.resolve();
   #closed = false;
 
   private constructor(url: string, pool: pg.Pool) {
@@ -217,6 +227,20 @@ export class PgStore implements LogStore {
       }
     });
     this.#writes = run.catch(() => undefined);
+    return run;
+  }
+
+  /** A write of the deadline bookkeeping: in issue order among those only ({@link #deadlineWrites}). */
+  #writeDeadlines<T>(what: string, fn: () => Promise<T>): Promise<T> {
+    if (this.#closed) return Promise.reject(toPgStoreError(new StoreClosed(), what));
+    const run = this.#deadlineWrites.then(async () => {
+      try {
+        return await fn();
+      } catch (e) {
+        throw toPgStoreError(e, what);
+      }
+    });
+    this.#deadlineWrites = run.catch(() => undefined);
     return run;
   }
 
@@ -821,7 +845,7 @@ export class PgStore implements LogStore {
   }
 
   recordEscalations(rows: readonly NewEscalation[]): Promise<string[]> {
-    return this.#write('recordEscalations', () =>
+    return this.#writeDeadlines('recordEscalations', () =>
       this.#tx(async (c) => {
         const fresh: string[] = [];
         for (const r of rows) {
@@ -839,7 +863,7 @@ export class PgStore implements LogStore {
 
   // issue 14: the deadline tracker's deliveries (types.ts LogStore.fileDeliveries)
   fileDeliveries(b: DeliveryBatch): Promise<boolean> {
-    return this.#write('fileDeliveries', async () => {
+    return this.#writeDeadlines('fileDeliveries', async () => {
       try {
         await this.#tx(async (c) => this.#fileDeliveries(c, b));
         return true;
@@ -952,7 +976,7 @@ export class PgStore implements LogStore {
   }
 
   judgeDeliveries(j: readonly DeliveryJudgement[]): Promise<void> {
-    return this.#write('judgeDeliveries', async () => {
+    return this.#writeDeadlines('judgeDeliveries', async () => {
       if (j.length === 0) return;
       const col = <T>(f: (x: DeliveryJudgement) => T) => j.map(f);
       const keys = [col((x) => x.party), col((x) => x.index), col((x) => x.recipient)];
@@ -986,7 +1010,7 @@ export class PgStore implements LogStore {
   }
 
   rejudgeDeliveries(ranges: readonly { party: string; from: number; to: number }[], unbounded: readonly BoundsCoverage[] = []): Promise<void> {
-    return this.#write('rejudgeDeliveries', () =>
+    return this.#writeDeadlines('rejudgeDeliveries', () =>
       this.#tx(async (c) => {
         // Every row this moves, locked first and in key order (as judgeDeliveries and fileDeliveries lock them): the
         // updates below scan other indexes (receipt_idx, ack_idx), whose order would deadlock with a judgement.
@@ -1086,7 +1110,7 @@ export class PgStore implements LogStore {
   }
 
   updateWebhook(id: string, expectAttempts: number, next: WebhookUpdate): Promise<boolean> {
-    return this.#write('updateWebhook', async () => {
+    return this.#writeDeadlines('updateWebhook', async () => {
       if (!Number.isSafeInteger(next.attempts) || next.attempts < expectAttempts) fail('STORE_CONFLICT', `updateWebhook ${id}: attempts ${next.attempts} after ${expectAttempts}`);
       const r = await this.pool.query(
         `UPDATE escalations SET attempts = $1, next_attempt_at = $2, webhook_state = $3 WHERE id = $4 AND attempts = $5 AND webhook_state = 'pending'`,
@@ -1269,7 +1293,7 @@ export class PgStore implements LogStore {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    await this.#writes;
+    await Promise.all([this.#writes, this.#deadlineWrites]);
     await this.pool.end().catch(() => undefined);
   }
 }
