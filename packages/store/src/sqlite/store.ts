@@ -367,16 +367,21 @@ export class SqliteStore implements LogStore {
   /** Inside a transaction: stores the entries not yet held; @returns how many were new. */
   #ingestRows(entries: readonly ReceivedEntry[]): number {
     const s = this.#stmts;
+    const held = s.receivedHash.pluck();
+    const types = new Set<string>();
     let added = 0;
     for (const e of entries) {
-      const held = s.receivedHash.pluck().get(e.party, e.index) as Uint8Array | undefined;
-      if (held !== undefined) {
-        if (!sameBytes(held, e.leafHash)) fail('STORE_CONFLICT', `entry ${e.index} of ${e.party} is already held with a different hash`);
+      // One INSERT OR IGNORE per type of the call, not per entry (an ingest is mostly one type).
+      if (!types.has(e.meta.type)) {
+        s.insertType.run(e.meta.type);
+        types.add(e.meta.type);
+      }
+      // Insert first (one statement for a new entry, the usual case); only an entry already held is read back.
+      if (s.insertReceived.run(e.party, e.index, e.leafHash, e.bytes, e.meta.type, e.meta.incident ?? null, metaColumn(e.bytes, e.meta), e.receivedAt).changes === 1) {
+        added++;
         continue;
       }
-      s.insertType.run(e.meta.type);
-      s.insertReceived.run(e.party, e.index, e.leafHash, e.bytes, e.meta.type, e.meta.incident ?? null, metaColumn(e.bytes, e.meta), e.receivedAt);
-      added++;
+      if (!sameBytes(held.get(e.party, e.index) as Uint8Array, e.leafHash)) fail('STORE_CONFLICT', `entry ${e.index} of ${e.party} is already held with a different hash`);
     }
     return added;
   }
@@ -1143,7 +1148,8 @@ function prepare(db: Database.Database) {
     checkpointAt: p('SELECT note FROM checkpoints WHERE tree_size = ?'),
     receivedHash: p('SELECT leaf_hash FROM received WHERE party = ? AND idx = ?'),
     insertReceived: p(
-      'INSERT INTO received (party, idx, leaf_hash, bytes, type, incident, meta, received_at) VALUES (?, ?, ?, ?, (SELECT code FROM entry_types WHERE name = ?), ?, ?, ?)',
+      // An entry already held (same party and index) is not inserted: its caller compares the hashes (ingest).
+      'INSERT INTO received (party, idx, leaf_hash, bytes, type, incident, meta, received_at) VALUES (?, ?, ?, ?, (SELECT code FROM entry_types WHERE name = ?), ?, ?, ?) ON CONFLICT (party, idx) DO NOTHING',
     ),
     received: p(`SELECT ${RECEIVED_COLUMNS} FROM received r ${WITH_TYPE} WHERE r.party = ? AND r.idx = ?`),
     // CROSS JOIN keeps the keys outermost: one probe of UNIQUE (party, idx) per key.
