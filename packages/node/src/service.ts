@@ -878,6 +878,7 @@ export class ParleyNode implements Governed {
       const seen = new Map<string, Uint8Array>();
       // As the store's ingest would: the same (party, index) with another hash is evidence of a fork, not a duplicate.
       const conflict = (r: ReceivedEntry) => fail('STORE_CONFLICT', `entry ${r.index} of ${r.party} is already held with a different hash`);
+      const distinct: ReceivedEntry[] = [];
       for (const r of records) {
         const key = `${r.party}/${r.index}`;
         const first = seen.get(key);
@@ -886,7 +887,12 @@ export class ParleyNode implements Governed {
           continue;
         }
         seen.set(key, r.leafHash);
-        const held = await this.#store.received(r.party, r.index);
+        distinct.push(r);
+      }
+      // Which of them are held already: one read for the whole batch, not one per entry.
+      const holding = await this.#store.receivedMany(distinct);
+      for (const [i, r] of distinct.entries()) {
+        const held = holding[i];
         if (held && !bytesEqual(held.leafHash, r.leafHash)) conflict(r);
         if (!held) {
           if (!quarantined.has(r.party)) quarantined.set(r.party, await isQuarantined(this.#store, r.party));
@@ -947,7 +953,12 @@ export class ParleyNode implements Governed {
         // A rejected entry gets a receipt of its own that says so (received.ts).
         writes.push(this.#submit(MACHINE, rejectionDraft(r, rejection, receivedAt), [...riders, ...(isNew.has(r) ? [r] : [])]));
         riders = [];
-      } else if (needsAnswer(r)) bySender.set(r.party, [...(bySender.get(r.party) ?? []), r]);
+      } else if (needsAnswer(r)) {
+        // Appended in place: copying the sender's list for each entry was quadratic in the batch.
+        const list = bySender.get(r.party);
+        if (list) list.push(r);
+        else bySender.set(r.party, [r]);
+      }
     }
     for (const [party, list] of bySender) {
       list.sort((a, b) => a.index - b.index);

@@ -88,6 +88,12 @@ export interface ReceivedEntry {
   readonly receivedAt: string;
 }
 
+/** A received entry's key: its sender and its index in the sender's log. */
+export interface ReceivedKey {
+  readonly party: string;
+  readonly index: number;
+}
+
 /** One group commit: entries `firstIndex …`, the hashes they add, and the new checkpoint. */
 export interface AppendBatch {
   readonly entries: readonly OwnEntry[];
@@ -274,6 +280,13 @@ export interface LogStore {
   ingest(entries: readonly ReceivedEntry[]): Promise<number>;
   /** A received entry by its sender's (party, index). */
   received(party: string, index: number): Promise<ReceivedEntry | undefined>;
+  /**
+   * {@link received} for many (party, index) keys in one read (ingest asks
+   * whether a whole batch is held with one query, not one per entry).
+   * @returns one item per key, in the order asked: the entry, or undefined
+   *   when it is not held (or the index is not a log index).
+   */
+  receivedMany(keys: readonly ReceivedKey[]): Promise<(ReceivedEntry | undefined)[]>;
   /** Received entries addressed to this party, newest first. */
   inbox(q: ListQuery): Promise<ReceivedListing[]>;
   /** Own entries whose refs point at (party, index): receipts and acks of it. */

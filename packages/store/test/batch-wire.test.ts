@@ -45,6 +45,23 @@ describe('the AppendBatch wire format of the SQLite writer thread', () => {
     expect(back.entries.map((e) => e.bytes.length)).toEqual(b.entries.map((e) => e.bytes.length));
   });
 
+  it('moves the received entries\' bytes and leaf hashes in the transferred buffer: only their other fields are cloned', async () => {
+    const b0 = buildBatch(Frontier.empty(), [{ bytes: entryBytes(0, 'receipt'), meta: meta({ type: 'receipt' }) }]);
+    const received = Array.from({ length: 16 }, (_, i) => ({ party: i % 3 ? 'CN' : 'FR', index: i, leafHash: leafHash(entryBytes(i, 'cn', 900 + i)), bytes: entryBytes(i, 'cn', 900 + i), meta: meta({ from: 'CN' }), receivedAt: `2026-05-14T12:00:${String(i).padStart(2, '0')}Z` }));
+    const b: AppendBatch = { ...b0, received };
+    const [wire] = toWire(b);
+    const cloned = (wire.rest as { received?: unknown }).received;
+    expect(JSON.stringify(cloned, (_k, v: unknown) => (v instanceof Uint8Array ? 'BYTES' : v))).not.toContain('BYTES');
+    expect(cloned).toHaveLength(16);
+    expect(wire.buf.length).toBeGreaterThan(received.reduce((n, r) => n + r.bytes.length + 32, 0));
+    const back = await across(b);
+    expect(plain(back)).toEqual(plain(b));
+    // A batch without received entries comes back without the field.
+    expect('received' in (await across(b0))).toBe(false);
+    // Received bytes that are not a Uint8Array are not packed (they would become other bytes).
+    expect(() => toWire({ ...b, received: [{ ...received[0]!, bytes: 'text' as unknown as Uint8Array }] })).toThrow(TypeError);
+  });
+
   it('keeps a malformed batch malformed (the store checks it, not the wire)', async () => {
     const b = buildBatch(Frontier.empty(), [{ bytes: entryBytes(0), meta: meta() }, { bytes: new Uint8Array(0), meta: meta() }]);
     const bad: AppendBatch = {

@@ -242,6 +242,31 @@ export function describeLogStore(name: string, open: OpenStore): void {
       expect(await store.ingest([])).toBe(0);
     });
 
+    it('reads many received entries in one call: each key answered in the order asked, undefined where nothing is held', async () => {
+      const held = [received('CN', 0), received('CN', 2), received('UK', 0), received('CN', 1, { type: 'incident.report', incident: 'INC-7' })];
+      await store.ingest(held);
+      expect(await store.receivedMany([])).toEqual([]);
+      const keys = [
+        { party: 'UK', index: 0 },
+        { party: 'CN', index: 3 }, // not held
+        { party: 'CN', index: 2 },
+        { party: 'FR', index: 0 }, // no such log here
+        { party: 'CN', index: 1 },
+        { party: 'CN', index: 2 }, // asked twice: answered twice
+        { party: 'CN', index: -1 }, // not a log index
+        { party: 'CN', index: 0.5 },
+        { party: 'UK', index: 2 }, // CN holds 2, UK does not
+      ];
+      expect(await store.receivedMany(keys)).toEqual([held[2], undefined, held[1], undefined, held[3], held[1], undefined, undefined, undefined]);
+      // What received() answers, key by key.
+      for (const k of keys) expect((await store.receivedMany([k]))[0]).toEqual(await store.received(k.party, k.index));
+      // A batch larger than any one statement's parameter limit is still one answer per key.
+      const many = Array.from({ length: 40_000 }, (_, i) => ({ party: i % 2 ? 'CN' : 'UK', index: i % 5 }));
+      const answers = await store.receivedMany(many);
+      expect(answers).toHaveLength(many.length);
+      expect(answers.filter((a) => a !== undefined)).toHaveLength(many.filter((k) => (k.party === 'CN' ? k.index <= 2 : k.index === 0)).length);
+    });
+
     it('rejects the same (party, index) with another hash with STORE_CONFLICT, atomically', async () => {
       await store.ingest([received('CN', 0)]);
       const forked = received('CN', 0, {}, 'fork');

@@ -52,6 +52,7 @@ import type {
   OwnCosigned,
   OwnEntry,
   ReceivedEntry,
+  ReceivedKey,
   ReceivedListing,
   Session,
   StoredForkProof,
@@ -414,6 +415,24 @@ export class PgStore implements LogStore {
       if (!isIndex(index)) return undefined;
       const r = await this.pool.query<ReceivedRow>(`SELECT ${RECEIVED_COLUMNS} FROM received WHERE party = $1 AND idx = $2`, [party, index]);
       return r.rows[0] && receivedOf(r.rows[0]);
+    });
+  }
+
+  receivedMany(keys: readonly ReceivedKey[]): Promise<(ReceivedEntry | undefined)[]> {
+    return this.#read('receivedMany', async () => {
+      const asked = keys.filter((k) => isIndex(k.index));
+      if (asked.length === 0) return keys.map(() => undefined);
+      // One query: the keys go in as two arrays, joined on the (party, idx) key.
+      const r = await this.pool.query<ReceivedRow>(
+        `SELECT ${RECEIVED_COLUMNS} FROM received WHERE (party, idx) IN (SELECT * FROM unnest($1::text[], $2::bigint[]))`,
+        [asked.map((k) => k.party), asked.map((k) => k.index)],
+      );
+      const held = new Map<string, ReceivedEntry>();
+      for (const row of r.rows) {
+        const e = receivedOf(row);
+        held.set(`${e.party}\u0000${e.index}`, e);
+      }
+      return keys.map((k) => held.get(`${k.party}\u0000${k.index}`));
     });
   }
 

@@ -50,6 +50,7 @@ import type {
   Officer,
   OwnEntry,
   ReceivedEntry,
+  ReceivedKey,
   ReceivedListing,
   Session,
   WitnessCosignature,
@@ -116,6 +117,9 @@ const WITH_LEAF = 'LEFT JOIN hashes h ON h.idx = leaf_slot(e.idx) LEFT JOIN entr
  */
 const NEW_PAGE_SIZE = 16384;
 /** A received entry's columns (schema 9), as {@link OWN_ENTRY}: `FROM received r` {@link WITH_TYPE}. */
+/** A received entry's key in a Map (no party id holds a NUL). */
+const heldKey = (party: string, index: number) => `${party}\u0000${index}`;
+
 const RECEIVED_COLUMNS = 'r.seq, r.party, r.idx, r.leaf_hash, r.bytes, et.name AS type, r.incident, r.meta, r.received_at';
 const WITH_TYPE = 'LEFT JOIN entry_types et ON et.code = r.type';
 
@@ -363,16 +367,21 @@ export class SqliteStore implements LogStore {
   /** Inside a transaction: stores the entries not yet held; @returns how many were new. */
   #ingestRows(entries: readonly ReceivedEntry[]): number {
     const s = this.#stmts;
+    const held = s.receivedHash.pluck();
+    const types = new Set<string>();
     let added = 0;
     for (const e of entries) {
-      const held = s.receivedHash.pluck().get(e.party, e.index) as Uint8Array | undefined;
-      if (held !== undefined) {
-        if (!sameBytes(held, e.leafHash)) fail('STORE_CONFLICT', `entry ${e.index} of ${e.party} is already held with a different hash`);
+      // One INSERT OR IGNORE per type of the call, not per entry (an ingest is mostly one type).
+      if (!types.has(e.meta.type)) {
+        s.insertType.run(e.meta.type);
+        types.add(e.meta.type);
+      }
+      // Insert first (one statement for a new entry, the usual case); only an entry already held is read back.
+      if (s.insertReceived.run(e.party, e.index, e.leafHash, e.bytes, e.meta.type, e.meta.incident ?? null, metaColumn(e.bytes, e.meta), e.receivedAt).changes === 1) {
+        added++;
         continue;
       }
-      s.insertType.run(e.meta.type);
-      s.insertReceived.run(e.party, e.index, e.leafHash, e.bytes, e.meta.type, e.meta.incident ?? null, metaColumn(e.bytes, e.meta), e.receivedAt);
-      added++;
+      if (!sameBytes(held.get(e.party, e.index) as Uint8Array, e.leafHash)) fail('STORE_CONFLICT', `entry ${e.index} of ${e.party} is already held with a different hash`);
     }
     return added;
   }
@@ -381,6 +390,20 @@ export class SqliteStore implements LogStore {
     return this.#run('received', () => {
       const row = this.#stmts.received.get(party, index) as ReceivedRow | undefined;
       return row && receivedOf(row);
+    });
+  }
+
+  receivedMany(keys: readonly ReceivedKey[]): Promise<(ReceivedEntry | undefined)[]> {
+    return this.#run('receivedMany', () => {
+      if (keys.length === 0) return [];
+      // One query: the keys go in as one JSON array of [party, index] pairs, each probed in UNIQUE (party, idx).
+      const rows = this.#stmts.receivedMany.all(JSON.stringify(keys.map((k) => [k.party, k.index]))) as ReceivedRow[];
+      const held = new Map<string, ReceivedRow>();
+      for (const row of rows) held.set(heldKey(row.party, row.idx), row);
+      return keys.map((k) => {
+        const row = held.get(heldKey(k.party, k.index));
+        return row && receivedOf(row);
+      });
     });
   }
 
@@ -1125,9 +1148,14 @@ function prepare(db: Database.Database) {
     checkpointAt: p('SELECT note FROM checkpoints WHERE tree_size = ?'),
     receivedHash: p('SELECT leaf_hash FROM received WHERE party = ? AND idx = ?'),
     insertReceived: p(
-      'INSERT INTO received (party, idx, leaf_hash, bytes, type, incident, meta, received_at) VALUES (?, ?, ?, ?, (SELECT code FROM entry_types WHERE name = ?), ?, ?, ?)',
+      // An entry already held (same party and index) is not inserted: its caller compares the hashes (ingest).
+      'INSERT INTO received (party, idx, leaf_hash, bytes, type, incident, meta, received_at) VALUES (?, ?, ?, ?, (SELECT code FROM entry_types WHERE name = ?), ?, ?, ?) ON CONFLICT (party, idx) DO NOTHING',
     ),
     received: p(`SELECT ${RECEIVED_COLUMNS} FROM received r ${WITH_TYPE} WHERE r.party = ? AND r.idx = ?`),
+    // CROSS JOIN keeps the keys outermost: one probe of UNIQUE (party, idx) per key.
+    receivedMany: p(
+      `SELECT ${RECEIVED_COLUMNS} FROM json_each(?) k CROSS JOIN received r ${WITH_TYPE} WHERE r.party = json_extract(k.value, '$[0]') AND r.idx = json_extract(k.value, '$[1]')`,
+    ),
     referencing: p(`SELECT ${OWN_ENTRY} FROM entry_refs r JOIN entries e ON e.idx = r.idx ${WITH_LEAF} WHERE r.party = ? AND r.ref_idx = ? ORDER BY e.idx`),
     highestReceived: p('SELECT max(idx) FROM received WHERE party = ?'),
     mirrorHash: p('SELECT leaf_hash FROM mirror WHERE party = ? AND idx = ?'),
