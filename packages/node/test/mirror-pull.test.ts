@@ -32,7 +32,7 @@ import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { formatAddCheckpointRequest, formatEntryBundlePath, formatTilePath, verifyForkProof } from '@parley/core/node';
+import { formatEntryBundlePath, formatTilePath, verifyForkProof } from '@parley/core/node';
 import { SqliteStore } from '@parley/store';
 import { Federator, ForkDetected, MirrorClient, MirrorPublisher, ParleyNode, PeerError, forksOf, loadPullCursor, peersOf, pullFrom } from '../src/index.js';
 import { login, openHttpChannel } from './helpers/http.js';
