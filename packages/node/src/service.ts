@@ -985,7 +985,13 @@ export class ParleyNode implements Governed {
     }
     if (writes.length === 0) return Promise.resolve([]);
     const left = riders;
-    return Promise.all(writes).then(async (done) => {
+    // Every write settled before any failure is reported: the ingest's per-entry hold (#ingestRecords) ends when this
+    // does, and a sibling receipt run still in flight (requeued behind a failed batch) must not outlive it — a push of
+    // one of its entries would find it not held and receipt it a second time.
+    return Promise.allSettled(writes).then(async (settled) => {
+      const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+      if (failed) throw failed.reason;
+      const done = settled.map((r) => (r as PromiseFulfilledResult<Submitted>).value);
       if (left.length > 0) await this.#store.ingest(left);
       return done;
     });
