@@ -29,8 +29,10 @@ export class PersistentNonceCache implements NonceCache {
    * already (a replay); rejected with the store's error when its write
    * failed. A failed write fails closed the request whose nonce it was, not
    * every later one: a store that is back (a PostgreSQL restart, issue 14's
-   * soak) serves requests again without a restart of the node. The request
-   * refused was never acted on, so nothing is served twice.
+   * soak) serves requests again without a restart of the node. A request
+   * refused was not answered; a push's ingest may have begun before its nonce
+   * was durable and may still commit, but ingest is idempotent (an entry
+   * held is not stored or receipted again), so nothing is served twice.
    */
   #last: Promise<boolean> | undefined;
 
