@@ -26,7 +26,11 @@
  * them); RSS_BUILD_ONLY=1 builds and keeps them without serving.
  * RSS_TRACE=1 prints each node's RSS once a second (the first sample is taken
  * when the node is ready: its first deadline pass, filing the whole log, is
- * before it and shows only in the peak). The load average is printed at the
+ * before it and shows only in the peak), the time to ready, and V8's share of the
+ * node's RSS (heap, external) at ready and at the end; RSS_NODE_FLAGS passes
+ * flags to the node process (e.g. --heapsnapshot-signal=SIGUSR2). The node sets
+ * V8's lean heap as `parley serve` does (node heap.ts); RSS_LEAN_HEAP=0 leaves
+ * V8's defaults (`parley serve --no-lean-heap`). The load average is printed at the
  * start and the end: on a loaded machine the figures move.
  */
 import { spawn } from 'node:child_process';
@@ -43,7 +47,9 @@ const dist = (p) => new URL(`../packages/${p}`, import.meta.url).href;
 if (process.argv[2] === 'serve') {
   const [, , , role, file, setupFile] = process.argv;
   await import(dist('core/dist/node.js'));
-  const { ParleyNode, startRuntime, tokenHash } = await import(dist('node/dist/index.js'));
+  const { ParleyNode, startRuntime, tokenHash, leanHeap } = await import(dist('node/dist/index.js'));
+  // As `parley serve` does (before any worker starts); RSS_LEAN_HEAP=0 leaves V8's defaults (`--no-lean-heap`).
+  if (process.env.RSS_LEAN_HEAP !== '0') leanHeap();
   const { SqliteStore, withWriterThread } = await import(dist('store/dist/index.js'));
   const setup = JSON.parse(readFileSync(setupFile, 'utf8'), (_k, v) => (v !== null && typeof v === 'object' && typeof v.$bytes === 'string' ? new Uint8Array(Buffer.from(v.$bytes, 'base64')) : v));
   const me = role === 'receiver' ? 'CN' : 'US';
@@ -61,8 +67,16 @@ if (process.argv[2] === 'serve') {
     continuity: { enabled: false },
     federation: { pollMs: 5000 },
   });
+  // V8's share of the RSS (heap, external, array buffers): what is not in it is native (SQLite, allocator, code).
+  const mem = (when) => {
+    const m = process.memoryUsage();
+    const f = (b) => (b / 2 ** 20).toFixed(0);
+    if (process.env.RSS_TRACE) process.stderr.write(`${role} ${when}: rss ${f(m.rss)} heapTotal ${f(m.heapTotal)} heapUsed ${f(m.heapUsed)} external ${f(m.external)} arrayBuffers ${f(m.arrayBuffers)} MiB\n`);
+  };
+  mem('ready');
   process.stdout.write(`ready ${runtime.url}\n`);
   process.stdin.on('data', async () => {
+    mem('end');
     await runtime.stop();
     await node.close();
     await store.close();
@@ -155,7 +169,18 @@ function memOf(pid) {
 
 /** Runs a node on `file` as `role`, drives reads for SECONDS, and samples its memory. */
 async function serve(role, file, setupFile, token, size) {
-  const child = spawn(process.execPath, [HERE, 'serve', role, file, setupFile], { stdio: ['pipe', 'pipe', 'inherit'] });
+  // RSS_NODE_FLAGS: flags for the node process (e.g. --heapsnapshot-signal=SIGUSR2, --max-semi-space-size=…).
+  const flags = (process.env.RSS_NODE_FLAGS ?? '').split(' ').filter((f) => f !== '');
+  const child = spawn(process.execPath, [...flags, HERE, 'serve', role, file, setupFile], { stdio: ['pipe', 'pipe', 'inherit'] });
+  if (process.env.RSS_TRACE) console.error(`${role}: node pid ${child.pid}`);
+  const t0 = performance.now();
+  // The start (the first start's catch-up filing) is sampled too, once a second: RSS_TRACE prints it.
+  const starting = [];
+  const startSampler = setInterval(() => {
+    try {
+      starting.push(memOf(child.pid));
+    } catch {}
+  }, 1000);
   const url = await new Promise((resolve, reject) => {
     let out = '';
     child.stdout.setEncoding('utf8').on('data', (d) => {
@@ -165,6 +190,12 @@ async function serve(role, file, setupFile, token, size) {
     });
     child.on('exit', (code) => reject(new Error(`node (${role}) exited with ${code}`)));
   });
+  clearInterval(startSampler);
+  if (process.env.RSS_TRACE && starting.length > 0) {
+    const every = Math.ceil(starting.length / 120); // at most 120 figures however long the start
+    console.error(`${role} RSS every ${every} s while starting (MiB):`, starting.filter((_, i) => i % every === 0).map((s) => (s.rss / 2 ** 20).toFixed(0)).join(' '));
+  }
+  if (process.env.RSS_TRACE) console.error(`${role}: ready after ${((performance.now() - t0) / 1000).toFixed(0)} s`);
   const samples = [];
   const sampler = setInterval(() => samples.push(memOf(child.pid)), 200);
   const auth = { authorization: `Bearer ${token}` };

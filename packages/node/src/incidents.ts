@@ -5,7 +5,9 @@
  *
  * Like the DeadlineTracker it reads the store incrementally (`refresh()`:
  * own entries from the last tree size, received entries above the last
- * receive sequence) and keeps what it read in memory, O(reports + acks). The
+ * receive sequence), only the reports and acks among them (the store's type
+ * indexes: a node holding millions of other entries does not read them), and
+ * keeps what it read in memory, O(reports + acks). The
  * node can open every report it holds (it is a recipient of what it received
  * and seals its own reports to itself too); who may SEE a body is decided per
  * request: auditors see only TLP:CLEAR bodies (service.ts READS_SEALED), so
@@ -36,6 +38,8 @@ import { skippedEntries } from './skipped.js';
 import { type Retraction, retractionIndex } from './retractions.js';
 
 const PAGE = 500;
+/** The entry types the index files (#add): every other entry is not read. */
+const FILED = ['incident.report', 'ack'] as const;
 
 /** One report of an incident, as held. */
 export interface HeldReport {
@@ -122,22 +126,38 @@ export class IncidentIndex {
   }
 
   async #refresh(): Promise<void> {
+    // Only reports and acks are filed: read by type (the store's type indexes), never every entry with its
+    // bytes (issue 14: a first view on a node holding 10,000,000 hotline messages read them all).
     const size = await this.#store.treeSize();
-    for (let from = this.#ownSize; from < size; from += PAGE) {
-      for (const e of await this.#store.entries(from, Math.min(size, from + PAGE))) await this.#addOrSkip(this.#node.party, e);
+    if (size > this.#ownSize) {
+      for (const type of FILED) {
+        // Newest first below `size`, down to the last tree size read (the order of filing does not matter: reports are kept sorted, timelines sort).
+        for (let before = size; ; ) {
+          const page = await this.#store.outbox({ type, before, limit: PAGE });
+          for (const e of page) if (e.index >= this.#ownSize) await this.#addOrSkip(this.#node.party, e);
+          const last = page[page.length - 1];
+          if (page.length < PAGE || !last || last.index <= this.#ownSize) break;
+          before = last.index;
+        }
+      }
+      this.#ownSize = size;
     }
-    this.#ownSize = size;
     // Nothing received since the last pass (the usual case: every incident view and export refreshes):
     // one row read, not a page of PAGE entries with their bytes.
     const top = (await this.#store.inbox({ limit: 1 }))[0]?.rowid ?? 0;
-    // Oldest first, a page at a time (issue 14: a node catching up on 10,000,000 received
-    // entries held them all, with their bytes, before filing the first).
-    while (top > this.#lastSeq) {
-      const page = await this.#store.inbox({ after: this.#lastSeq, limit: PAGE });
-      for (const r of page) await this.#addOrSkip(r.party, r);
-      if (page.length === 0) break;
-      this.#lastSeq = page[page.length - 1]!.rowid;
-      if (page.length < PAGE) break;
+    if (top > this.#lastSeq) {
+      // Oldest first, a page at a time, up to `top` (issue 14: a node catching up on 10,000,000 received
+      // entries held them all, with their bytes, before filing the first).
+      for (const type of FILED) {
+        for (let after = this.#lastSeq; ; ) {
+          const page = await this.#store.inbox({ type, after, limit: PAGE });
+          for (const r of page) if (r.rowid <= top) await this.#addOrSkip(r.party, r);
+          const last = page[page.length - 1];
+          if (page.length < PAGE || !last || last.rowid >= top) break;
+          after = last.rowid;
+        }
+      }
+      this.#lastSeq = top;
     }
     // Issue 13: reports withdrawn since (a retraction may come before or after its report).
     const retractions = retractionIndex(this.#node);
@@ -163,14 +183,16 @@ export class IncidentIndex {
 
   async #add(party: string, e: OwnEntry | ReceivedEntry): Promise<void> {
     const m = e.meta;
+    // Filing is idempotent: a refresh that failed part-way (the store) reads some entries again.
     if (m.type === 'ack') {
       for (const ref of m.refs) {
         const key = `${ref.party}/${ref.index}`;
-        this.#acks.set(key, [...(this.#acks.get(key) ?? []), { party, index: e.index, time: m.time }]);
+        const held = this.#acks.get(key) ?? [];
+        if (!held.some((a) => a.party === party && a.index === e.index)) this.#acks.set(key, [...held, { party, index: e.index, time: m.time }]);
       }
       return;
     }
-    if (m.type !== 'incident.report') return;
+    if (m.type !== 'incident.report' || this.#reportKeys.has(`${party}/${e.index}`)) return;
     const v = await this.#node.read(party, e.index, 'admin');
     // Throws ENTRY_MALFORMED for a body that is not a report: skipped by #addOrSkip, not filed.
     const body = v?.body !== undefined ? (checkBody('incident.report', v.body) as IncidentReport) : undefined;

@@ -12,6 +12,7 @@ export * from './federation/index.js';
 export * from './runtime.js';
 export * from './sequencer.js';
 export * from './mirror.js';
+export * from './heap.js';
 export * from './rollback.js';
 export * from './incidents.js';
 export { incidentStixBundle, incidentStixInput, incidentStixSources } from './stix.js';

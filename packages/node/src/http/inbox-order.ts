@@ -53,22 +53,28 @@ export async function urgentInbox(ctx: Pick<Context, 'node' | 'store'>, q: ListQ
   await tracker.refresh();
   const now = Date.now();
   const excluded = new Set(q.excludeTypes ?? []);
-  // Streamed from the store (issue 14): only the unsettled received deliveries are kept.
-  const awaiting: DeliveryStatus[] = [];
+  const compare = compareUrgency(now);
+  // Streamed from the store (issue 14): only the `limit` most urgent are kept (a node may hold millions
+  // awaiting), in urgency order, each with its listing (read only when it enters: the incident filter).
+  const top: { s: DeliveryStatus; rec: ReceivedListing }[] = [];
   for await (const s of tracker.statuses(now, { direction: 'received', ...(q.party !== undefined ? { party: q.party } : {}) })) {
-    if (needsAck(s.type) && !s.settled && !excluded.has(s.type) && (q.type === undefined || s.type === q.type)) awaiting.push(s);
-  }
-  awaiting.sort(compareUrgency(now));
-  const out: ReceivedListing[] = [];
-  const taken = new Set<string>();
-  for (const s of awaiting) {
-    if (out.length >= q.limit) break;
+    if (!needsAck(s.type) || s.settled || excluded.has(s.type) || (q.type !== undefined && s.type !== q.type)) continue;
+    if (top.length >= q.limit && compare(s, top[top.length - 1]!.s) >= 0) continue;
     const rec = await ctx.store.received(s.party, s.index);
     if (!rec || (q.incident !== undefined && rec.meta.incident !== q.incident)) continue;
+    let lo = 0;
+    let hi = top.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (compare(top[mid]!.s, s) <= 0) lo = mid + 1;
+      else hi = mid;
+    }
     // rowid is the receive-order cursor; an urgent item is not part of a receive-order page.
-    out.push({ ...rec, rowid: 0 });
-    taken.add(`${s.party}/${s.index}`);
+    top.splice(lo, 0, { s, rec: { ...rec, rowid: 0 } });
+    if (top.length > q.limit) top.pop();
   }
+  const out: ReceivedListing[] = top.map((x) => x.rec);
+  const taken = new Set(top.map((x) => `${x.s.party}/${x.s.index}`));
   const { before: _ignored, ...rest } = q;
   let before: number | undefined;
   while (out.length < q.limit) {
