@@ -12,8 +12,9 @@
  * `--optimize-for-size` makes V8 grow the heap by a small factor (and keep
  * smaller spaces): same run, ~110–190 MiB and a floor of ~112 MiB.
  *
- * Set once, early, by `parley serve` (before the worker threads start, so
- * they share it); `parley serve --no-lean-heap` leaves V8's defaults. V8
+ * Set once, early, by `parley serve --lean-heap` (before the worker threads
+ * start, so they share it); not the default: it halves the durable-append
+ * rate (docs/operations.md "Memory"). V8
  * reads this flag at each collection, which is why setting it after start
  * works (node:v8 setFlagsFromString warns that flags changed late may do
  * nothing; the bench measures that this one does).

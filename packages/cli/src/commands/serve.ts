@@ -106,7 +106,7 @@ export function registerServe(program: Command): void {
     .option('--store <url>', "the PostgreSQL database of this party's store (default: config.json \"store\", else DIR/parley.sqlite); several serve processes may share one database: one of them signs (the sequencer), the others serve reads and hand writes to it")
     .option('--advertise-url <url>', 'with a PostgreSQL store: the base URL the party\'s other serve processes forward writes to when this one is the sequencer (default: the URL it listens on; http(s), at most 56 bytes)')
     .option('--mirror-dir <dir>', 'publish this log to DIR as a static C2SP tlog-tiles mirror (checkpoint, tile/…) for any web server to serve (default: config.json "mirrorDir", else none)')
-    .option('--no-lean-heap', "leave V8's heap sizing at its defaults (default: --optimize-for-size, a smaller heap; docs/operations.md \"Memory\")")
+    .option('--lean-heap', "keep V8's heap near what is live (--optimize-for-size): peak RSS of a 10,000,000-entry node under 190 MiB, at about half the durable-append rate (docs/operations.md \"Memory\")")
     .option('--json', 'print {"url","party","origin","channel"} as JSON once listening')
     .addHelpText(
       'after',
@@ -210,7 +210,7 @@ async function serve(o: ServeOpts): Promise<number> {
   }
   const [{ ParleyNode, VerifyPool, SignPool, SequencerElection, startRuntime, makeDir, leanHeap }, { openStore, PgStore }] = await Promise.all([import('@parley/node'), import('@parley/store')]);
   // Before any worker thread starts (issue 14: RSS of a node serving a big log; node heap.ts).
-  if (o.leanHeap !== false) leanHeap();
+  if (o.leanHeap === true) leanHeap();
   // The mirror directory first: one that cannot be made or written (a typo, /proc/x, a read-only volume) is said at once,
   // before the store is opened or a passphrase asked for.
   if (mirrorPath !== undefined) {
