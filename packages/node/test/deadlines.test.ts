@@ -19,6 +19,7 @@ import {
   CosignedBounds,
   DeadlineTracker,
   DeadlineWatcher,
+  EventHub,
   MAX_POINTS,
   Heartbeat,
   ParleyNode,
@@ -897,6 +898,40 @@ describe('deadlines on the store’s indexes (issue 14)', () => {
     expect(watcher.pending).toEqual([]);
     expect((await p.usStore.escalations()).filter((e) => e.webhook?.state === 'delivered')).toHaveLength(n);
     expect(watcher.held).toBe(0); // not one entry per overdue delivery escalated since start
+  });
+
+  it('the live events hub remembers only the deliveries still expecting an answer, not every delivery (issue 14)', async () => {
+    const p = await pair();
+    // 40 heartbeats CN receipts on arrival (settled at once) and one FLASH message awaiting CN's ack.
+    const beats = (await Promise.all(Array.from({ length: 40 }, () => p.us.heartbeat()))).map((e) => e.index);
+    const flash = await p.us.sendMessage('alice', { precedence: 'FLASH', marking: 'TLP:CLEAR', text: 'ack me' });
+    await p.deliver(p.us, p.cn, [...beats, flash.index]);
+    const hub = new EventHub(p.cn, p.cnStore, { keepaliveMs: 60_000 });
+    const server = createHttpServer((_req, res) => hub.open(res, undefined, Date.now() + 60_000));
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const ac = new AbortController();
+    closers.push(async () => {
+      ac.abort();
+      hub.close();
+      await new Promise((r) => server.close(r));
+    });
+    const res = await fetch(`http://127.0.0.1:${(server.address() as AddressInfo).port}/`, { signal: ac.signal });
+    expect(res.status).toBe(200);
+    let text = '';
+    const reading = (async () => {
+      const decoder = new TextDecoder();
+      for await (const chunk of res.body!) text += decoder.decode(chunk as Uint8Array, { stream: true });
+    })().catch(() => undefined);
+    // The first pass remembers the FLASH delivery only (it remembered all 41 before).
+    await vi.waitFor(() => expect(hub.heldDeadlines).toBe(1), { timeout: 10_000 });
+    // CN acknowledges: the change is announced, and the delivery, settled, is forgotten; CN's ack, sent to US and
+    // awaiting US's receipt, is the one delivery remembered now.
+    const ack = await p.cn.acknowledge('wang', 'US', flash.index);
+    await vi.waitFor(() => expect(text).toContain(`"party":"US","index":${flash.index},"recipient":"CN","state":"acknowledged"`), { timeout: 10_000 });
+    await vi.waitFor(() => expect(text).toContain(`"party":"CN","index":${ack.index},"recipient":"US"`), { timeout: 10_000 });
+    expect(hub.heldDeadlines).toBe(1);
+    ac.abort();
+    await reading;
   });
 
   it('holds no memory per announced arrival once its webhook is delivered, and announces none twice across a restart', async () => {

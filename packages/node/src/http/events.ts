@@ -28,7 +28,8 @@
  *
  * Cost. The hub works only while at least one stream is open: entry events
  * read the appended entries' metadata, deadline events re-judge every
- * delivery the tracker holds (O(deliveries), at most every
+ * delivery the tracker holds (O(deliveries) in time, a page at a time, and
+ * remembering only the deliveries still expecting an answer; at most every
  * {@link DEADLINE_DEBOUNCE_MS} after a write, and when the next deadline
  * passes), link events poll link health every {@link LINK_POLL_MS}. With no
  * stream open, listeners return at once and an id is burnt so that a later
@@ -154,6 +155,11 @@ export class EventHub {
     return this.#streams.size;
   }
 
+  /** Deliveries whose state the hub remembers between passes (those still expecting an answer). */
+  get heldDeadlines(): number {
+    return this.#deadlines.size;
+  }
+
   #idle(): boolean {
     if (this.#streams.size > 0) return false;
     // Something happened that nobody heard: a client reconnecting later must refetch.
@@ -216,21 +222,27 @@ export class EventHub {
     this.#deadlineTimer.unref?.();
   }
 
-  /** Re-judges every delivery; emits the ones whose state changed (all silently on the first pass). */
+  /**
+   * Re-judges every delivery; emits the ones whose state changed (all silently on the first pass). Only the
+   * deliveries still expecting an answer are remembered (issue 14: not one per delivery of a 10,000,000-entry
+   * log while a dashboard is open): a settled one does not change again, and one settled before any pass saw it
+   * open (a heartbeat receipted on arrival) has no deadline to announce — its entry event said it came.
+   */
   async #judge(announce: boolean): Promise<void> {
     if (this.#streams.size === 0) return;
     const tracker = deadlineTracker(this.#node, this.#store);
     await tracker.refresh();
     const now = Date.now();
     let next = now + DEADLINE_MAX_SLEEP_MS;
-    const seen = new Map<string, string>();
+    const open = new Map<string, string>();
     for await (const s of tracker.statuses(now)) {
       const key = `${s.party}/${s.index}>${s.recipient}`;
-      seen.set(key, s.state);
-      if (announce && this.#deadlines.get(key) !== s.state) this.#emit('deadline', { party: s.party, index: s.index, recipient: s.recipient, state: s.state });
+      const was = this.#deadlines.get(key);
+      if (!s.settled) open.set(key, s.state);
+      if (announce && was !== s.state && (was !== undefined || !s.settled)) this.#emit('deadline', { party: s.party, index: s.index, recipient: s.recipient, state: s.state });
       if (s.nextDueAt !== undefined) next = Math.min(next, Date.parse(s.nextDueAt) + 1);
     }
-    this.#deadlines = seen;
+    this.#deadlines = open;
     this.#scheduleDeadlines(Math.max(0, next - Date.now()));
   }
 
