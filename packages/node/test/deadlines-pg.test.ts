@@ -15,19 +15,27 @@ afterEach(async () => {
   while (cleanup.length > 0) await cleanup.pop()!().catch(() => undefined);
 });
 
+/** US's node on a fresh PostgreSQL database, of an accord with CN (closed and dropped after the test). */
+async function usOnPostgres() {
+  const db = await freshPgUrl();
+  cleanup.push(() => db.drop());
+  const [us, cn] = [makeParty('US'), makeParty('CN')];
+  const accord = makeAccord([cn, us]);
+  const usStore = await PgStore.open(db.url, { max: 4 });
+  const usNode = await ParleyNode.open({ accord, party: 'US', keys: us.keys, store: usStore });
+  cleanup.push(async () => {
+    await usNode.close();
+    await usStore.close();
+  });
+  return { accord, cn, usStore, usNode };
+}
+
 describe('deadline trackers of two processes on one PostgreSQL store', () => {
   it('keep both answers when they file the same delivery concurrently, and share the filing cursor', { timeout: 60_000 }, async () => {
-    const db = await freshPgUrl();
-    cleanup.push(() => db.drop());
-    const [us, cn] = [makeParty('US'), makeParty('CN')];
-    const accord = makeAccord([cn, us]);
-    const usStore = await PgStore.open(db.url, { max: 4 });
-    const usNode = await ParleyNode.open({ accord, party: 'US', keys: us.keys, store: usStore });
+    const { accord, cn, usStore, usNode } = await usOnPostgres();
     const cnStore = SqliteStore.open(':memory:');
     const cnNode = await ParleyNode.open({ accord, party: 'CN', keys: cn.keys, store: cnStore });
     cleanup.push(async () => {
-      await usNode.close();
-      await usStore.close();
       await cnNode.close();
       await cnStore.close();
     });
@@ -85,16 +93,7 @@ describe('deadline trackers of two processes on one PostgreSQL store', () => {
   it('shares one queued refresh among callers that come while a refresh runs — the queue stays bounded however many call', { timeout: 60_000 }, async () => {
     // Issue 14's soak: one refresh chained per call (every inbox/outbox listing, the watcher) grew faster than
     // it drained once a refresh took longer than the gap between listings, and EU's listings timed out for good.
-    const db = await freshPgUrl();
-    cleanup.push(() => db.drop());
-    const [us, cn] = [makeParty('US'), makeParty('CN')];
-    const accord = makeAccord([cn, us]);
-    const usStore = await PgStore.open(db.url, { max: 4 });
-    const usNode = await ParleyNode.open({ accord, party: 'US', keys: us.keys, store: usStore });
-    cleanup.push(async () => {
-      await usNode.close();
-      await usStore.close();
-    });
+    const { usStore, usNode } = await usOnPostgres();
     // Counts the refreshes that ran (each reads the filing cursor once) and holds the first one open.
     let runs = 0;
     let started!: () => void;

@@ -876,17 +876,21 @@ describe('deadlines on the store’s indexes (issue 14)', () => {
     expect(c[0]?.receiptDueAt).toBe(at(-5 * S + 60 * S));
   });
 
-  it('holds no memory per overdue delivery in the watcher once its webhook is delivered', async () => {
-    const p = await pair();
-    const hook = await receiver();
-    const watcher = new DeadlineWatcher({
+  /** US's watcher (a tracker of its own), posting webhooks to `url`, on the pair's clock. */
+  const webhookWatcher = (p: Pair, url: string) =>
+    new DeadlineWatcher({
       tracker: new DeadlineTracker({ node: p.us, store: p.usStore }),
       store: p.usStore,
       logger: recorder(),
       clock: p.clock,
-      webhook: { url: hook.url, key: p.parties[1]!.keys.log },
+      webhook: { url, key: p.parties[1]!.keys.log },
       maxSleepMs: 3600 * S,
     });
+
+  it('holds no memory per overdue delivery in the watcher once its webhook is delivered', async () => {
+    const p = await pair();
+    const hook = await receiver();
+    const watcher = webhookWatcher(p, hook.url);
     closers.push(() => watcher.stop());
     const n = 12;
     for (let i = 0; i < n; i++) await p.us.sendMessage('alice', { precedence: 'FLASH', marking: 'TLP:CLEAR', text: `m${i}` });
@@ -937,16 +941,7 @@ describe('deadlines on the store’s indexes (issue 14)', () => {
   it('holds no memory per announced arrival once its webhook is delivered, and announces none twice across a restart', async () => {
     const p = await pair();
     const hook = await receiver();
-    const make = () =>
-      new DeadlineWatcher({
-        tracker: new DeadlineTracker({ node: p.us, store: p.usStore }),
-        store: p.usStore,
-        logger: recorder(),
-        clock: p.clock,
-        webhook: { url: hook.url, key: p.parties[1]!.keys.log },
-        maxSleepMs: 3600 * S,
-      });
-    const watcher = make();
+    const watcher = webhookWatcher(p, hook.url);
     closers.push(() => watcher.stop());
     await watcher.start();
     const n = 12;
@@ -961,7 +956,7 @@ describe('deadlines on the store’s indexes (issue 14)', () => {
     // Delivered: the store, not memory, says they were announced.
     expect(await watcher.announce(events)).toEqual([]);
     await watcher.stop();
-    const again = make();
+    const again = webhookWatcher(p, hook.url);
     closers.push(() => again.stop());
     await again.start();
     expect(again.held).toBe(0);

@@ -26,17 +26,22 @@ afterEach(async () => {
   close = undefined;
 });
 
+/** US and CN, and 12 IMMEDIATE messages US sent CN (not yet delivered). */
+async function twelveSent() {
+  const ch = await openChannel(['US', 'CN']);
+  close = ch.close;
+  const us = ch.node('US');
+  const sent = [];
+  for (let i = 0; i < 12; i++) sent.push(await us.sendMessage('alice', { precedence: 'IMMEDIATE', marking: 'TLP:CLEAR', text: `m${i}` }));
+  return { us, cn: ch.node('CN'), sent };
+}
+
 describe('ParleyNode', () => {
   it('acknowledges different entries together (one batch, one commit), the same entry once even when asked twice at once', async () => {
     // Issue 14's soak stall: one queue per node made every acknowledgement wait a commit of its own behind all
     // the others; after a fault the line grew faster than it drained and every client timed out, for good.
-    const ch = await openChannel(['US', 'CN']);
-    close = ch.close;
-    const us = ch.node('US');
-    const cn = ch.node('CN');
-    const N = 12;
-    const sent = [];
-    for (let i = 0; i < N; i++) sent.push(await us.sendMessage('alice', { precedence: 'IMMEDIATE', marking: 'TLP:CLEAR', text: `m${i}` }));
+    const { us, cn, sent } = await twelveSent();
+    const N = sent.length;
     await cn.ingest(await Promise.all(sent.map(async (s) => (await us.entryBytes(s.index))!)));
     const acks = await Promise.allSettled([...sent.map((s) => cn.acknowledge('wang', 'US', s.index)), cn.acknowledge('li', 'US', sent[0]!.index)]);
     const made = acks.flatMap((a) => (a.status === 'fulfilled' ? [a.value] : []));
@@ -50,13 +55,8 @@ describe('ParleyNode', () => {
   it('ingests different entries together (one batch, one commit), the same entry once even when it arrives twice at once', async () => {
     // Issue 14: ingest had the one queue per node acknowledgements stalled in — every push and pull waited a
     // commit of its own behind all the others, so a backlog and the senders' resends grew faster than it drained.
-    const ch = await openChannel(['US', 'CN']);
-    close = ch.close;
-    const us = ch.node('US');
-    const cn = ch.node('CN');
-    const N = 12;
-    const sent = [];
-    for (let i = 0; i < N; i++) sent.push(await us.sendMessage('alice', { precedence: 'IMMEDIATE', marking: 'TLP:CLEAR', text: `m${i}` }));
+    const { us, cn, sent } = await twelveSent();
+    const N = sent.length;
     const bytes = await Promise.all(sent.map(async (s) => (await us.entryBytes(s.index))!));
     const runs = await Promise.all([...bytes.map((b) => cn.ingest([b])), cn.ingest([bytes[0]!]), cn.ingest([bytes[1]!, bytes[0]!])]);
     expect(runs.reduce((a, r) => a + r.accepted, 0)).toBe(N);
