@@ -133,13 +133,18 @@ export function redactUrl(url: string): string {
   }
 }
 
+/** A queue of writes: the tail each new write starts after. */
+interface WriteQueue {
+  tail: Promise<unknown>;
+}
+
 export class PgStore implements LogStore {
   readonly url: string;
   /** The pool, for the node's sequencer election / LISTEN-NOTIFY. */
   readonly pool: pg.Pool;
   readonly #cache = new HashCache();
   /** The tail of the write queue: each write starts after the previous one settled. */
-  #writes: Promise<unknown> = Promise.resolve();
+  readonly #writes: WriteQueue = { tail: Promise.resolve() };
   /**
    * The tail of the deadline bookkeeping's own write queue (the tracker's and
    * watcher's filings, judgements, escalations, webhook state): serialized
@@ -149,7 +154,7 @@ export class PgStore implements LogStore {
    * locks: in the one queue every nonce, ingest and append of the process
    * waited behind it (issue 14's soak: EU's pushes timed out for minutes).
    */
-  #deadlineWrites: Promise<unknown> = Promise.resolve();
+  readonly #deadlineWrites: WriteQueue = { tail: Promise.resolve() };
   #closed = false;
 
   private constructor(url: string, pool: pg.Pool) {
@@ -219,29 +224,25 @@ export class PgStore implements LogStore {
 
   /** A write: queued behind the writes issued before it, so writes apply in issue order. */
   #write<T>(what: string, fn: () => Promise<T>): Promise<T> {
-    if (this.#closed) return Promise.reject(toPgStoreError(new StoreClosed(), what));
-    const run = this.#writes.then(async () => {
-      try {
-        return await fn();
-      } catch (e) {
-        throw toPgStoreError(e, what);
-      }
-    });
-    this.#writes = run.catch(() => undefined);
-    return run;
+    return this.#enqueue(this.#writes, what, fn);
   }
 
   /** A write of the deadline bookkeeping: in issue order among those only ({@link #deadlineWrites}). */
   #writeDeadlines<T>(what: string, fn: () => Promise<T>): Promise<T> {
+    return this.#enqueue(this.#deadlineWrites, what, fn);
+  }
+
+  /** Runs `fn` on `queue` once every write issued on it before has settled. */
+  #enqueue<T>(queue: WriteQueue, what: string, fn: () => Promise<T>): Promise<T> {
     if (this.#closed) return Promise.reject(toPgStoreError(new StoreClosed(), what));
-    const run = this.#deadlineWrites.then(async () => {
+    const run = queue.tail.then(async () => {
       try {
         return await fn();
       } catch (e) {
         throw toPgStoreError(e, what);
       }
     });
-    this.#deadlineWrites = run.catch(() => undefined);
+    queue.tail = run.catch(() => undefined);
     return run;
   }
 
@@ -1312,7 +1313,7 @@ export class PgStore implements LogStore {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    await Promise.all([this.#writes, this.#deadlineWrites]);
+    await Promise.all([this.#writes.tail, this.#deadlineWrites.tail]);
     await this.pool.end().catch(() => undefined);
   }
 }
